@@ -1,0 +1,290 @@
+/**
+ * The buddy allocator. Free lists per node, zone and order; a free block is
+ * marked in its head descriptor (PG_buddy + order) and linked through a record
+ * in its own first page (or through the descriptor, when the image says so).
+ * Allocation takes the smallest sufficient block and splits it; freeing merges
+ * with the buddy (pfn XOR 2^order) while it is free, of the same order, and in
+ * the same node and zone.
+ */
+import { OperationError, UsageError } from '../errors';
+import { PAGE_SIZE, ZONE_COUNT, ZONE_DMA32, ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL } from '../format/constants';
+import { Descriptor, PG_ALLOCATED, PG_BUDDY, PG_CORE } from '../format/descriptor';
+import { decodeFreeLink, encodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
+import { nodeZoneOf } from '../format/layout';
+import type { Txn } from '../txn';
+import { emptyLinkBytes } from '../txn';
+import { ensureSectionReady, handOverSection, sectionOf } from './sectionInit';
+
+// --- section accounting -----------------------------------------------------
+
+/** Adds dFree/dAlloc times the frames of block (pfn, order) to the summaries of the sections it covers. */
+export function account(txn: Txn, pfn: number, order: number, dFree: number, dAlloc: number): void {
+  const g = txn.img.geometry;
+  const frames = 2 ** order;
+  const first = sectionOf(g, pfn);
+  const last = sectionOf(g, pfn + frames - 1);
+  const per = Math.min(frames, g.sectionFrames);
+  for (let s = first; s <= last; s++) {
+    const e = txn.section(s);
+    txn.setSection(s, { ...e, freeFrames: e.freeFrames + dFree * per, allocatedFrames: e.allocatedFrames + dAlloc * per });
+  }
+}
+
+// --- descriptors of block heads ----------------------------------------------
+
+function headDescriptor(txn: Txn, pfn: number): Descriptor {
+  if (!ensureSectionReady(txn, sectionOf(txn.img.geometry, pfn))) {
+    throw new OperationError(`pfn ${pfn} lies in a section that was never initialised`, { pfn });
+  }
+  return txn.descriptor(pfn);
+}
+
+function setHead(txn: Txn, pfn: number, change: Partial<Descriptor>): void {
+  const d = headDescriptor(txn, pfn);
+  txn.setDescriptor({ ...d, ...change, pfn });
+}
+
+function markPlain(txn: Txn, pfn: number): void {
+  setHead(txn, pfn, { flags: headDescriptor(txn, pfn).flags & ~(PG_BUDDY | PG_ALLOCATED), order: 0, owner: '', refcount: 0, next: 0, prev: 0 });
+}
+
+// --- free-list links ----------------------------------------------------------
+
+interface Links {
+  next: number;
+  prev: number;
+}
+
+function getLinks(txn: Txn, pfn: number): Links {
+  if (txn.img.geometry.links === 'descriptor') {
+    const d = headDescriptor(txn, pfn);
+    return { next: d.next, prev: d.prev };
+  }
+  const l = decodeFreeLink(txn.read(pfn * PAGE_SIZE, FREE_LINK_SIZE));
+  if (!l.ok || l.link.pfn !== pfn) {
+    throw new OperationError(`free list is corrupt: the block at pfn ${pfn} has ${l.ok ? `a link record for pfn ${l.link.pfn}` : `no valid link record (${l.reason})`}; run "check"`, { pfn, field: 'freeLink' });
+  }
+  return l.link;
+}
+
+function setLinks(txn: Txn, pfn: number, links: Links, order: number, node: number, zone: number): void {
+  if (txn.img.geometry.links === 'descriptor') {
+    setHead(txn, pfn, links);
+    return;
+  }
+  txn.write(pfn * PAGE_SIZE, encodeFreeLink({ pfn, next: links.next, prev: links.prev, order, node, zone, linkedGeneration: txn.img.bootGeneration }));
+}
+
+function clearLinks(txn: Txn, pfn: number): void {
+  if (txn.img.geometry.links === 'descriptor') setHead(txn, pfn, { next: 0, prev: 0 });
+  else txn.write(pfn * PAGE_SIZE, emptyLinkBytes);
+}
+
+function listPush(txn: Txn, node: number, zone: number, order: number, pfn: number): void {
+  const area = txn.area(node, zone, order);
+  setLinks(txn, pfn, { next: area.head, prev: 0 }, order, node, zone);
+  if (area.head) {
+    const old = getLinks(txn, area.head);
+    setLinks(txn, area.head, { next: old.next, prev: pfn }, order, node, zone);
+  }
+  txn.setArea(node, zone, order, { head: pfn, count: area.count + 1 });
+}
+
+function listRemove(txn: Txn, node: number, zone: number, order: number, pfn: number): void {
+  const links = getLinks(txn, pfn);
+  const area = txn.area(node, zone, order);
+  if (links.prev) {
+    const p = getLinks(txn, links.prev);
+    setLinks(txn, links.prev, { next: links.next, prev: p.prev }, order, node, zone);
+  } else if (area.head !== pfn) {
+    throw new OperationError(`free list is corrupt: block ${pfn} has no predecessor but list head is ${area.head}`, { pfn, field: 'freeArea.head' });
+  }
+  if (links.next) {
+    const n = getLinks(txn, links.next);
+    setLinks(txn, links.next, { next: n.next, prev: links.prev }, order, node, zone);
+  }
+  txn.setArea(node, zone, order, { head: links.prev ? area.head : links.next, count: area.count - 1 });
+  clearLinks(txn, pfn);
+}
+
+// --- merge and split ------------------------------------------------------------
+
+/** True when the buddy block (pfn, order) lies wholly in the data area and in the given zone. */
+function buddyInBounds(txn: Txn, pfn: number, order: number, node: number, zone: number): boolean {
+  const { layout, nodes } = txn.img;
+  const end = pfn + 2 ** order;
+  if (pfn < layout.data.startPfn || end > layout.data.startPfn + layout.data.frames) return false;
+  const z = nodes[node].zones[zone];
+  return pfn >= z.firstPfn && end <= z.firstPfn + z.frames;
+}
+
+/** Frees block (pfn, order), merging with free buddies, and puts the result on its free list. */
+export function freeBlockInto(txn: Txn, pfn: number, order: number): void {
+  const g = txn.img.geometry;
+  const { node, zone } = nodeZoneOf(txn.img.nodes, pfn);
+  while (order < g.maxOrder) {
+    const buddy = pfn ^ (2 ** order);
+    if (!buddyInBounds(txn, buddy, order, node, zone)) break;
+    if (!ensureSectionReady(txn, sectionOf(g, buddy))) break;
+    const d = txn.descriptor(buddy);
+    if (!(d.flags & PG_BUDDY) || d.order !== order || d.node !== node || d.zone !== zone) break;
+    listRemove(txn, node, zone, order, buddy);
+    markPlain(txn, buddy);
+    pfn = Math.min(pfn, buddy);
+    order++;
+  }
+  setHead(txn, pfn, { flags: PG_CORE | PG_BUDDY, order, node, zone, owner: '', refcount: 0 });
+  listPush(txn, node, zone, order, pfn);
+}
+
+// --- allocation --------------------------------------------------------------------
+
+export type ZoneName = 'dma32' | 'normal' | 'movable';
+const ZONE_BY_NAME: Record<ZoneName, number> = { dma32: ZONE_DMA32, normal: ZONE_NORMAL, movable: ZONE_MOVABLE };
+
+export interface AllocRequest {
+  order: number;
+  count?: number;
+  /** Preferred node (default 0); others are tried in id order unless strict. */
+  node?: number;
+  strict?: boolean;
+  /** Highest zone the caller accepts (default normal); lower zones are the fallback, as with GFP flags. */
+  zone?: ZoneName;
+  owner?: string;
+}
+
+export interface AllocatedBlock {
+  pfn: number;
+  order: number;
+  node: number;
+  zone: number;
+}
+
+export function validateAllocRequest(txn: Txn, req: AllocRequest): Required<AllocRequest> {
+  const g = txn.img.geometry;
+  const full = { count: 1, node: 0, strict: false, zone: 'normal' as ZoneName, owner: '', ...req };
+  if (!Number.isInteger(full.order) || full.order < 0 || full.order > g.maxOrder) throw new UsageError(`order must be 0 to ${g.maxOrder} for this image, not ${req.order}`);
+  if (!Number.isInteger(full.count) || full.count < 1 || full.count > 1_000_000) throw new UsageError(`count must be 1 to 1000000, not ${req.count}`);
+  if (!Number.isInteger(full.node) || full.node < 0 || full.node >= g.nodeCount) throw new UsageError(`node must be 0 to ${g.nodeCount - 1}, not ${req.node}`);
+  if (!(full.zone in ZONE_BY_NAME)) throw new UsageError(`zone must be dma32, normal or movable, not "${req.zone}"`);
+  if (new TextEncoder().encode(full.owner).length > 16) throw new UsageError(`owner tag "${full.owner}" is longer than 16 bytes`);
+  return full;
+}
+
+/** Node order (preferred first) then zones from the highest allowed down, as a Linux zonelist. */
+export function zonelist(txn: Txn, req: Required<AllocRequest>): Array<{ node: number; zone: number }> {
+  const nodes = [req.node, ...txn.img.nodes.map((n) => n.id).filter((id) => id !== req.node && !req.strict)];
+  const top = ZONE_BY_NAME[req.zone];
+  const out: Array<{ node: number; zone: number }> = [];
+  for (const node of nodes) for (let zone = top; zone >= 0; zone--) if (txn.img.nodes[node].zones[zone].frames > 0) out.push({ node, zone });
+  return out;
+}
+
+/** The next never-initialised section of a zone that has data frames, or -1. */
+function nextNeverSection(txn: Txn, node: number, zone: number): number {
+  const img = txn.img as Txn['img'] & { neverHint?: Map<string, number> };
+  const z = img.nodes[node].zones[zone];
+  const g = img.geometry;
+  const key = `${node}/${zone}`;
+  const first = sectionOf(g, z.firstPfn);
+  const end = sectionOf(g, z.firstPfn + z.frames - 1) + 1;
+  for (let s = Math.max(first, img.neverHint?.get(key) ?? first); s < end; s++) {
+    const e = txn.section(s);
+    if (e.initGeneration === 0 && e.reservedFrames < g.sectionFrames) {
+      img.neverHint?.set(key, s);
+      return s;
+    }
+  }
+  img.neverHint?.set(key, end);
+  return -1;
+}
+
+function takeFromZone(txn: Txn, node: number, zone: number, order: number): number | undefined {
+  const g = txn.img.geometry;
+  for (;;) {
+    for (let o = order; o <= g.maxOrder; o++) {
+      const area = txn.area(node, zone, o);
+      if (!area.head) continue;
+      let pfn = area.head;
+      const d = headDescriptor(txn, pfn);
+      if (!(d.flags & PG_BUDDY) || d.order !== o) {
+        throw new OperationError(`free list ${ZONE_NAMES[zone]}/order ${o} of node ${node} is corrupt: its head pfn ${pfn} is not a free block of that order; run "check"`, { pfn });
+      }
+      listRemove(txn, node, zone, o, pfn);
+      while (o > order) {
+        o--;
+        const half = pfn + 2 ** o;
+        setHead(txn, half, { flags: PG_CORE | PG_BUDDY, order: o, node, zone, owner: '', refcount: 0 });
+        listPush(txn, node, zone, o, half);
+      }
+      return pfn;
+    }
+    const s = nextNeverSection(txn, node, zone);
+    if (s < 0) return undefined;
+    handOverSection(txn, s);
+  }
+}
+
+/** Allocates `count` blocks; all or nothing (the transaction is dropped on failure). */
+export function allocate(txn: Txn, request: AllocRequest): AllocatedBlock[] {
+  const req = validateAllocRequest(txn, request);
+  const blocks: AllocatedBlock[] = [];
+  const candidates = zonelist(txn, req);
+  for (let i = 0; i < req.count; i++) {
+    let got: AllocatedBlock | undefined;
+    for (const { node, zone } of candidates) {
+      const pfn = takeFromZone(txn, node, zone, req.order);
+      if (pfn === undefined) continue;
+      setHead(txn, pfn, { flags: PG_CORE | PG_ALLOCATED, order: req.order, node, zone, owner: req.owner, refcount: 1, next: 0, prev: 0 });
+      account(txn, pfn, req.order, -1, +1);
+      got = { pfn, order: req.order, node, zone };
+      break;
+    }
+    if (!got) {
+      const where = req.strict ? `node ${req.node}` : 'any node';
+      throw new OperationError(`out of memory: no free block of order ${req.order} in zone ${req.zone} or below on ${where} (allocated ${i} of ${req.count}; nothing was changed)`);
+    }
+    blocks.push(got);
+  }
+  return blocks;
+}
+
+export interface FreedBlock {
+  pfn: number;
+  order: number;
+  owner: string;
+}
+
+/** The block (free or allocated) that covers pfn, found by probing aligned heads; undefined if none. */
+export function coveringHead(descriptorAt: (pfn: number) => Descriptor, maxOrder: number, pfn: number): Descriptor | undefined {
+  for (let o = 0; o <= maxOrder; o++) {
+    const q = pfn - (pfn % 2 ** o);
+    if (o > 0 && q === pfn) continue;
+    const d = descriptorAt(q);
+    if (d.flags & (PG_BUDDY | PG_ALLOCATED) && q + 2 ** d.order > pfn) return d;
+  }
+  return undefined;
+}
+
+/** Frees the allocated block whose head is pfn. */
+export function freeAllocated(txn: Txn, pfn: number): FreedBlock {
+  const { layout, geometry: g } = txn.img;
+  if (!Number.isSafeInteger(pfn) || pfn < layout.data.startPfn || pfn >= layout.data.startPfn + layout.data.frames) {
+    throw new UsageError(`pfn ${pfn} is not in the data area (pfns ${layout.data.startPfn} to ${layout.data.startPfn + layout.data.frames - 1})`);
+  }
+  const s = sectionOf(g, pfn);
+  if (!ensureSectionReady(txn, s)) throw new OperationError(`pfn ${pfn} is in section ${s}, which was never initialised: nothing there is allocated`, { pfn, section: s });
+  const d = txn.descriptor(pfn);
+  if (!(d.flags & PG_ALLOCATED)) {
+    const cover = coveringHead((q) => (ensureSectionReady(txn, sectionOf(g, q)) ? txn.descriptor(q) : ({ flags: 0 } as Descriptor)), g.maxOrder, pfn);
+    if (!cover) throw new OperationError(`pfn ${pfn} is not the head of an allocated block`, { pfn });
+    if (cover.flags & PG_BUDDY) throw new OperationError(`pfn ${pfn} is already free (in the free block at pfn ${cover.pfn}, order ${cover.order})`, { pfn });
+    throw new OperationError(`pfn ${pfn} is inside the allocated block at pfn ${cover.pfn} (order ${cover.order}); free ${cover.pfn} instead`, { pfn });
+  }
+  markPlain(txn, pfn);
+  account(txn, pfn, d.order, +1, -1);
+  freeBlockInto(txn, pfn, d.order);
+  return { pfn, order: d.order, owner: d.owner };
+}
+
+export const ZONES_PER_NODE = ZONE_COUNT;

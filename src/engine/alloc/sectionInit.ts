@@ -1,0 +1,162 @@
+/**
+ * Lazy initialisation, a section at a time (as deferred struct page init does
+ * for DRAM). A never-initialised section is handed to the allocator: fresh
+ * descriptors, then its data frames freed in maximal blocks. A stale section
+ * (initialised in an earlier boot) is re-initialised: persistent facts kept,
+ * volatile ones reset, free-block links verified.
+ */
+import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
+import {
+  checkDescriptorBytes, decodeDescriptor, Descriptor, encodeDescriptorInto, isBlank, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED,
+} from '../format/descriptor';
+import { decodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
+import { Geometry, Layout, NodeInfo, nodeZoneOf } from '../format/layout';
+import { reservedFramesIn } from '../imageCore';
+import type { Txn } from '../txn';
+import { account, freeBlockInto } from './buddy';
+
+export interface SectionGeometry {
+  geometry: Geometry;
+  layout: Layout;
+  nodes: NodeInfo[];
+}
+
+export function sectionOf(g: Geometry, pfn: number): number {
+  return Math.floor(pfn / g.sectionFrames);
+}
+
+export function isReservedPfn(layout: Layout, pfn: number): boolean {
+  return pfn < layout.data.startPfn || pfn >= layout.backupSuperblock.startPfn;
+}
+
+/** Data frames of a section: [start, end), possibly empty. */
+export function sectionDataRange(sg: SectionGeometry, s: number): { start: number; end: number } {
+  const a = s * sg.geometry.sectionFrames;
+  const start = Math.max(a, sg.layout.data.startPfn);
+  const end = Math.min(a + sg.geometry.sectionFrames, sg.layout.data.startPfn + sg.layout.data.frames);
+  return { start, end: Math.max(start, end) };
+}
+
+/** Descriptors of a section as initialisation writes them: core flag, reserved where due, node/zone, pfn. */
+export function freshSectionDescriptors(sg: SectionGeometry, s: number, generation: number): Uint8Array {
+  const frames = sg.geometry.sectionFrames;
+  const first = s * frames;
+  const { node, zone } = nodeZoneOf(sg.nodes, first); // a section never straddles a node or zone
+  const out = new Uint8Array(frames * DESCRIPTOR_SIZE);
+  const d: Descriptor = { flags: 0, order: 0, node, zone, pfn: 0, refcount: 0, initGeneration: generation, owner: '', next: 0, prev: 0, volatileFlags: 0 };
+  for (let i = 0; i < frames; i++) {
+    d.pfn = first + i;
+    d.flags = PG_CORE | (isReservedPfn(sg.layout, d.pfn) ? PG_RESERVED : 0);
+    encodeDescriptorInto(d, out, i * DESCRIPTOR_SIZE);
+  }
+  return out;
+}
+
+/**
+ * Rebuilds a section's descriptors from what persists on the device when the
+ * memmap lives in RAM: the free blocks' link records. Everything else the
+ * allocator handed out reads as allocated order-0 frames of unknown owner,
+ * because with a volatile memmap nothing on the device remembers more.
+ */
+export function rebuildRamSection(sg: SectionGeometry, read: (offset: number, length: number) => Uint8Array, s: number, generation: number): Uint8Array {
+  const g = sg.geometry;
+  const out = freshSectionDescriptors(sg, s, generation);
+  const first = s * g.sectionFrames;
+  const { start, end } = sectionDataRange(sg, s);
+  const sectionOrder = Math.log2(g.sectionFrames);
+  for (let o = sectionOrder + 1; o <= g.maxOrder; o++) {
+    const q = first - (first % 2 ** o);
+    if (q === first) continue;
+    const l = decodeFreeLink(read(q * PAGE_SIZE, FREE_LINK_SIZE));
+    if (l.ok && l.link.pfn === q && l.link.order === o) return out; // inside a larger free block
+  }
+  let p = start;
+  while (p < end) {
+    const i = (p - first) * DESCRIPTOR_SIZE;
+    const d = decodeDescriptor(out, i);
+    const l = decodeFreeLink(read(p * PAGE_SIZE, FREE_LINK_SIZE));
+    if (l.ok && l.link.pfn === p && l.link.order <= g.maxOrder && p % 2 ** l.link.order === 0 && p + 2 ** l.link.order <= sg.layout.data.startPfn + sg.layout.data.frames) {
+      d.flags = PG_CORE | PG_BUDDY;
+      d.order = l.link.order;
+      encodeDescriptorInto(d, out, i);
+      p += 2 ** l.link.order;
+    } else {
+      d.flags = PG_CORE | PG_ALLOCATED;
+      d.refcount = 1;
+      encodeDescriptorInto(d, out, i);
+      p++;
+    }
+  }
+  return out;
+}
+
+/** Makes a section usable in this boot. Returns false for a never-initialised section (not handed over). */
+export function ensureSectionReady(txn: Txn, s: number): boolean {
+  const state = txn.sectionState(s);
+  if (state === 'initialized') return true;
+  if (state === 'never') return false;
+  reinitStaleSection(txn, s);
+  return true;
+}
+
+function reinitStaleSection(txn: Txn, s: number): void {
+  const img = txn.img;
+  const g = img.geometry;
+  const gen = img.bootGeneration;
+  const entry = txn.section(s);
+  if (g.memmap === 'ram') {
+    txn.ramSections.set(s, rebuildRamSection(img, (o, l) => txn.read(o, l), s, gen));
+    txn.setSection(s, { ...entry, initGeneration: gen });
+    return;
+  }
+  const first = s * g.sectionFrames;
+  const raw = txn.read(img.memmapOffset(first), g.sectionFrames * DESCRIPTOR_SIZE);
+  const fresh = freshSectionDescriptors(img, s, gen);
+  for (let i = 0; i < g.sectionFrames; i++) {
+    const pfn = first + i;
+    const at = i * DESCRIPTOR_SIZE;
+    if (isBlank(raw, at)) {
+      if (!isReservedPfn(img.layout, pfn)) txn.notes.push(`pfn ${pfn}: descriptor was blank in a stale section; re-initialised as plain`);
+      continue;
+    }
+    const check = checkDescriptorBytes(raw, at);
+    if (!check.ok) {
+      txn.notes.push(`pfn ${pfn}: ${check.field} ${check.reason}; re-initialised as plain`);
+      continue;
+    }
+    const old = decodeDescriptor(raw, at);
+    const d = decodeDescriptor(fresh, at);
+    d.flags |= old.flags & (PG_BUDDY | PG_ALLOCATED);
+    d.order = old.order;
+    d.owner = old.owner;
+    d.next = old.next;
+    d.prev = old.prev;
+    d.refcount = old.flags & PG_ALLOCATED ? 1 : 0; // volatile: one reference per allocated block
+    if (g.links === 'page' && old.flags & PG_BUDDY) {
+      const l = decodeFreeLink(txn.read(pfn * PAGE_SIZE, FREE_LINK_SIZE));
+      if (!l.ok || l.link.pfn !== pfn || l.link.order !== old.order) txn.notes.push(`pfn ${pfn}: free block's link record is ${l.ok ? 'for another block' : 'missing'}`);
+    }
+    encodeDescriptorInto(d, fresh, at);
+  }
+  txn.bulkWrite(img.memmapOffset(first), fresh);
+  txn.setSection(s, { ...entry, initGeneration: gen });
+}
+
+/** Hands a never-initialised section to the allocator (deferred init growing a zone). */
+export function handOverSection(txn: Txn, s: number): void {
+  const img = txn.img;
+  const g = img.geometry;
+  const fresh = freshSectionDescriptors(img, s, img.bootGeneration);
+  if (g.memmap === 'device') txn.bulkWrite(img.memmapOffset(s * g.sectionFrames), fresh);
+  else txn.ramSections.set(s, fresh);
+  txn.setSection(s, { initGeneration: img.bootGeneration, freeFrames: 0, allocatedFrames: 0, reservedFrames: reservedFramesIn(img.layout, g.sectionFrames, s) });
+  const { start, end } = sectionDataRange(img, s);
+  let p = start;
+  while (p < end) {
+    let o = 0;
+    while (o < g.maxOrder && p % 2 ** (o + 1) === 0 && p + 2 ** (o + 1) <= end) o++;
+    account(txn, p, o, +1, 0);
+    freeBlockInto(txn, p, o);
+    p += 2 ** o;
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * Geometry and layout: how a device of a given size is cut into regions,
+ * NUMA nodes and zones. The layout is a pure function of the creation options,
+ * so an opener recomputes it and rejects a superblock that disagrees.
+ */
+import { UsageError } from '../errors';
+import {
+  DEFAULT_MAX_ORDER, DESCRIPTOR_SIZE, DMA32_LIMIT_PFN, MAX_IMAGE_BYTES, MAX_NODES, MAX_ORDER_LIMIT,
+  MIN_IMAGE_BYTES, PAGE_SIZE, SECTION_SIZES, ZONE_COUNT, ZONE_DMA32, ZONE_MOVABLE, ZONE_NORMAL,
+} from './constants';
+import { findProfile, PROFILES } from './profiles';
+
+export type MemmapPlacement = 'device' | 'ram';
+export type LinksPlacement = 'page' | 'descriptor';
+
+export interface Geometry {
+  sizeBytes: number;
+  totalFrames: number;
+  sectionFrames: number;
+  sectionCount: number;
+  nodeCount: number;
+  maxOrder: number;
+  memmap: MemmapPlacement;
+  links: LinksPlacement;
+  /** Percentage of each node (rounded down to whole sections, from its top) in ZONE_MOVABLE. */
+  movablePercent: number;
+}
+
+export interface Region {
+  startPfn: number;
+  frames: number;
+}
+
+/** Regions in on-media order; `data` is what the allocator manages. */
+export interface Layout {
+  superblock: Region;
+  sectionTable: Region;
+  freeArea: Region;
+  journal: Region;
+  history: Region;
+  memmap: Region;
+  data: Region;
+  backupSuperblock: Region;
+}
+
+export const REGION_NAMES = ['superblock', 'sectionTable', 'freeArea', 'journal', 'history', 'memmap', 'data', 'backupSuperblock'] as const;
+export type RegionName = (typeof REGION_NAMES)[number];
+
+export interface Zone {
+  id: number;
+  firstPfn: number;
+  frames: number;
+}
+
+export interface NodeInfo {
+  id: number;
+  firstPfn: number;
+  frames: number;
+  /** Indexed by zone id; a zone with 0 frames is absent. */
+  zones: Zone[];
+}
+
+export const SECTION_ENTRY_SIZE = 16;
+export const FREE_AREA_ENTRY_SIZE = 16;
+
+const pagesFor = (bytes: number) => Math.ceil(bytes / PAGE_SIZE);
+const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v));
+
+export function freeAreaEntries(g: Pick<Geometry, 'nodeCount' | 'maxOrder'>): number {
+  return g.nodeCount * ZONE_COUNT * (g.maxOrder + 1);
+}
+
+export function computeLayout(g: Geometry): Layout {
+  let next = 0;
+  const take = (frames: number): Region => {
+    const r = { startPfn: next, frames };
+    next += frames;
+    return r;
+  };
+  const superblock = take(1);
+  const sectionTable = take(pagesFor(g.sectionCount * SECTION_ENTRY_SIZE));
+  const freeArea = take(pagesFor(freeAreaEntries(g) * FREE_AREA_ENTRY_SIZE));
+  // The journal must hold the largest single transaction; the history is a ring
+  // of undo records. Both scale with the device within fixed bounds.
+  const journal = take(clamp(Math.floor(g.totalFrames / 512), 16, 256));
+  const history = take(clamp(Math.floor(g.totalFrames / 256), 16, 1024));
+  const memmap = g.memmap === 'device' ? take(pagesFor(g.totalFrames * DESCRIPTOR_SIZE)) : { startPfn: next, frames: 0 };
+  const backupSuperblock = { startPfn: g.totalFrames - 1, frames: 1 };
+  const data = { startPfn: next, frames: backupSuperblock.startPfn - next };
+  return { superblock, sectionTable, freeArea, journal, history, memmap, data, backupSuperblock };
+}
+
+/** Nodes split the device into contiguous ranges of whole sections; zones split each node. */
+export function computeNodes(g: Geometry): NodeInfo[] {
+  const perNode = Math.floor(g.sectionCount / g.nodeCount);
+  const nodes: NodeInfo[] = [];
+  let firstSection = 0;
+  for (let id = 0; id < g.nodeCount; id++) {
+    const sections = id === g.nodeCount - 1 ? g.sectionCount - firstSection : perNode;
+    const firstPfn = firstSection * g.sectionFrames;
+    const frames = sections * g.sectionFrames;
+    const end = firstPfn + frames;
+    const movableSections = Math.floor((sections * g.movablePercent) / 100);
+    const movableStart = end - movableSections * g.sectionFrames;
+    const dmaEnd = clamp(DMA32_LIMIT_PFN, firstPfn, movableStart);
+    const zones: Zone[] = [];
+    zones[ZONE_DMA32] = { id: ZONE_DMA32, firstPfn, frames: dmaEnd - firstPfn };
+    zones[ZONE_NORMAL] = { id: ZONE_NORMAL, firstPfn: dmaEnd, frames: movableStart - dmaEnd };
+    zones[ZONE_MOVABLE] = { id: ZONE_MOVABLE, firstPfn: movableStart, frames: end - movableStart };
+    nodes.push({ id, firstPfn, frames, zones });
+    firstSection += sections;
+  }
+  return nodes;
+}
+
+export interface GeometryOptions {
+  sizeBytes: number;
+  sectionBytes?: number;
+  nodes?: number;
+  maxOrder?: number;
+  memmap?: MemmapPlacement;
+  links?: LinksPlacement;
+  movablePercent?: number;
+  profile?: string;
+}
+
+/** Validates creation options and derives the geometry, with a clear UsageError for each mistake. */
+export function makeGeometry(o: GeometryOptions): Geometry {
+  const sectionBytes = o.sectionBytes ?? SECTION_SIZES[0];
+  if (!(SECTION_SIZES as readonly number[]).includes(sectionBytes)) throw new UsageError(`section size must be 2M or 1G, not ${sectionBytes} bytes`);
+  if (!Number.isSafeInteger(o.sizeBytes) || o.sizeBytes < MIN_IMAGE_BYTES) throw new UsageError(`size must be at least 4M (got ${o.sizeBytes} bytes)`);
+  if (o.sizeBytes > MAX_IMAGE_BYTES) throw new UsageError(`size must be at most 16T (got ${o.sizeBytes} bytes)`);
+  if (o.sizeBytes % sectionBytes !== 0) throw new UsageError(`size ${o.sizeBytes} is not a multiple of the section size (${sectionBytes} bytes)`);
+  const nodeCount = o.nodes ?? 1;
+  const sectionCount = o.sizeBytes / sectionBytes;
+  if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > MAX_NODES) throw new UsageError(`nodes must be 1 to ${MAX_NODES}, not ${o.nodes}`);
+  if (nodeCount > sectionCount) throw new UsageError(`${nodeCount} nodes need at least ${nodeCount} sections; the image has ${sectionCount}`);
+  const maxOrder = o.maxOrder ?? DEFAULT_MAX_ORDER;
+  if (!Number.isInteger(maxOrder) || maxOrder < 0 || maxOrder > MAX_ORDER_LIMIT) throw new UsageError(`max order must be 0 to ${MAX_ORDER_LIMIT}, not ${o.maxOrder}`);
+  const memmap = o.memmap ?? 'device';
+  if (memmap !== 'device' && memmap !== 'ram') throw new UsageError(`memmap placement must be "device" or "ram", not "${memmap}"`);
+  const links = o.links ?? 'page';
+  if (links !== 'page' && links !== 'descriptor') throw new UsageError(`links placement must be "page" or "descriptor", not "${links}"`);
+  if (memmap === 'ram' && links === 'descriptor') {
+    throw new UsageError('links in the descriptor need a persistent memmap: with --memmap ram the free lists would not survive a reboot (use --links page)');
+  }
+  const movablePercent = o.movablePercent ?? 0;
+  if (!Number.isInteger(movablePercent) || movablePercent < 0 || movablePercent > 90) throw new UsageError(`movable percentage must be 0 to 90, not ${o.movablePercent}`);
+  if (o.profile !== undefined && !findProfile(o.profile)) {
+    throw new UsageError(`unknown kernel profile "${o.profile}" (known: ${PROFILES.map((p) => p.name).join(', ')})`);
+  }
+  const g: Geometry = {
+    sizeBytes: o.sizeBytes, totalFrames: o.sizeBytes / PAGE_SIZE, sectionFrames: sectionBytes / PAGE_SIZE,
+    sectionCount, nodeCount, maxOrder, memmap, links, movablePercent,
+  };
+  const layout = computeLayout(g);
+  if (layout.data.frames < g.sectionFrames / 4) throw new UsageError(`size ${o.sizeBytes} leaves too little room for data after the metadata; use a larger image`);
+  return g;
+}
+
+/** Which node and zone a frame belongs to. Nodes and zones are few, so a scan is fine. */
+export function nodeZoneOf(nodes: NodeInfo[], pfn: number): { node: number; zone: number } {
+  for (const n of nodes) {
+    if (pfn >= n.firstPfn && pfn < n.firstPfn + n.frames) {
+      for (const z of n.zones) if (z.frames > 0 && pfn >= z.firstPfn && pfn < z.firstPfn + z.frames) return { node: n.id, zone: z.id };
+    }
+  }
+  throw new RangeError(`pfn ${pfn} is outside every node`);
+}
+
+export const ZONE_IDS = [ZONE_DMA32, ZONE_NORMAL, ZONE_MOVABLE];

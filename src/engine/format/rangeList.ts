@@ -1,0 +1,71 @@
+/**
+ * Encoding shared by the journal payload and history undo records: a run of
+ * (byte offset, length, bytes) entries, each padded to 8 bytes.
+ */
+import { readU64, view, writeU64 } from '../bytes';
+
+export interface ByteRange {
+  offset: number;
+  data: Uint8Array;
+}
+
+const ENTRY_HEADER = 16; // u64 offset, u32 length, u32 reserved
+
+const pad8 = (n: number) => (n + 7) & ~7;
+
+export function encodedSize(ranges: ByteRange[]): number {
+  return ranges.reduce((sum, r) => sum + ENTRY_HEADER + pad8(r.data.length), 0);
+}
+
+export function encodeRanges(ranges: ByteRange[], out: Uint8Array, at: number): number {
+  const dv = view(out);
+  let p = at;
+  for (const r of ranges) {
+    writeU64(dv, p, r.offset);
+    dv.setUint32(p + 8, r.data.length, true);
+    dv.setUint32(p + 12, 0, true);
+    out.set(r.data, p + ENTRY_HEADER);
+    p += ENTRY_HEADER + pad8(r.data.length);
+  }
+  return p - at;
+}
+
+/** Decodes entries; returns undefined if they overrun `length` (a torn or corrupt payload). */
+export function decodeRanges(bytes: Uint8Array, at: number, length: number, limit: number): ByteRange[] | undefined {
+  const dv = view(bytes);
+  const out: ByteRange[] = [];
+  let p = at;
+  const end = at + length;
+  while (p < end) {
+    if (p + ENTRY_HEADER > end) return undefined;
+    const offset = readU64(dv, p);
+    const len = dv.getUint32(p + 8, true);
+    if (!Number.isSafeInteger(offset) || p + ENTRY_HEADER + len > end || offset + len > limit) return undefined;
+    out.push({ offset, data: bytes.slice(p + ENTRY_HEADER, p + ENTRY_HEADER + len) });
+    p += ENTRY_HEADER + pad8(len);
+  }
+  return out;
+}
+
+/** Sorts and merges overlapping or touching ranges; later ranges win where they overlap. */
+export function coalesce(ranges: ByteRange[]): ByteRange[] {
+  if (ranges.length === 0) return [];
+  const spans = ranges.map((r, i) => ({ start: r.offset, end: r.offset + r.data.length, i }));
+  spans.sort((a, b) => a.start - b.start || a.i - b.i);
+  const merged: Array<{ start: number; end: number }> = [];
+  for (const s of spans) {
+    const last = merged[merged.length - 1];
+    if (last && s.start <= last.end) last.end = Math.max(last.end, s.end);
+    else merged.push({ start: s.start, end: s.end });
+  }
+  return merged.map((m) => {
+    const data = new Uint8Array(m.end - m.start);
+    for (const r of ranges) {
+      // Apply in write order so the last write to a byte wins.
+      const a = Math.max(m.start, r.offset);
+      const b = Math.min(m.end, r.offset + r.data.length);
+      if (a < b) data.set(r.data.subarray(a - r.offset, b - r.offset), a - m.start);
+    }
+    return { offset: m.start, data };
+  });
+}

@@ -1,0 +1,285 @@
+/**
+ * PmemImage: an open image. It owns the store, the superblock and the RAM-only
+ * state of the current boot (a volatile memmap when descriptors live in RAM,
+ * the extended descriptor fields of the running profile). Operations run as
+ * transactions (txn.ts) and are committed through the journal with a history
+ * record. Queries live in views.ts, the allocator in alloc/.
+ */
+import { ImageError, UsageError } from './errors';
+import { DESCRIPTOR_SIZE, FORMAT_VERSION, PAGE_SIZE } from './format/constants';
+import { HistoryKind, HistoryRecord, HistoryRing, encodeHistoryHeader } from './format/history';
+import { commitThroughJournal, encodeJournalHeader, JOURNAL_EMPTY, peekJournal, recoverJournal, RecoveryResult } from './format/journal';
+import { computeLayout, computeNodes, Geometry, GeometryOptions, Layout, makeGeometry, NodeInfo, REGION_NAMES, SECTION_ENTRY_SIZE } from './format/layout';
+import { findProfile, KernelProfile } from './format/profiles';
+import { coalesce } from './format/rangeList';
+import { encodeSectionEntry } from './format/sectionTable';
+import { decodeSuperblock, encodeSuperblock, Superblock, SUPERBLOCK_SIZE } from './format/superblock';
+import { OverlayStore } from './store/overlayStore';
+import { Store } from './store/store';
+import { ExtendedValues, Txn } from './txn';
+
+export interface CreateOptions extends GeometryOptions {
+  /** Fixed uuid and clock, for reproducible images in tests. */
+  uuid?: string;
+  nowMs?: number;
+  file?: string;
+}
+
+export interface OpenOptions {
+  /** Inspect without booting: nothing is written (recovery runs on an in-memory overlay). */
+  readOnly?: boolean;
+  /** Profile of the kernel that boots (writable opens); default: the last boot's. */
+  profile?: string;
+  file?: string;
+}
+
+export interface BootReport {
+  generation: number;
+  wasClean: boolean;
+  profile: string;
+  previousProfile: string;
+  recovery: RecoveryResult;
+  historySeq: number;
+}
+
+/** Everything txn.ts and the allocator need from an open image. */
+export interface ImageCore {
+  readonly store: Store;
+  readonly geometry: Geometry;
+  readonly layout: Layout;
+  readonly nodes: NodeInfo[];
+  readonly bootGeneration: number;
+  readonly ram: Map<number, Uint8Array>;
+  memmapOffset(pfn: number): number;
+}
+
+function newUuid(): string {
+  return globalThis.crypto.randomUUID();
+}
+
+/** Reserved (metadata, memmap, backup superblock) frames inside a section. */
+export function reservedFramesIn(layout: Layout, sectionFrames: number, s: number): number {
+  const a = s * sectionFrames;
+  const b = a + sectionFrames;
+  const overlap = (x: number, y: number) => Math.max(0, Math.min(b, y) - Math.max(a, x));
+  return overlap(0, layout.data.startPfn) + overlap(layout.backupSuperblock.startPfn, layout.backupSuperblock.startPfn + 1);
+}
+
+/** Reads both superblock copies and returns the valid one with the higher update sequence. */
+export function readSuperblock(store: Store, file?: string): Superblock {
+  if (store.size < SUPERBLOCK_SIZE * 2) throw new ImageError(`file is ${store.size} bytes: too small to be a pmem image`, { file, offset: 0 });
+  let primary: Superblock | undefined;
+  let backup: Superblock | undefined;
+  let primaryError: unknown;
+  try {
+    primary = decodeSuperblock(store.read(0, SUPERBLOCK_SIZE), 0, file);
+  } catch (e) {
+    primaryError = e;
+  }
+  // The backup sits in the last frame; if the primary is unreadable, trust the file size.
+  const backupOffset = primary ? primary.geometry.sizeBytes - SUPERBLOCK_SIZE : store.size - SUPERBLOCK_SIZE;
+  if (backupOffset >= SUPERBLOCK_SIZE && backupOffset + SUPERBLOCK_SIZE <= store.size && backupOffset % PAGE_SIZE === 0) {
+    try {
+      backup = decodeSuperblock(store.read(backupOffset, SUPERBLOCK_SIZE), backupOffset, file);
+    } catch {
+      backup = undefined;
+    }
+  }
+  const chosen = primary && backup ? (backup.updateSeq > primary.updateSeq ? backup : primary) : (primary ?? backup);
+  if (!chosen) throw primaryError;
+  validateSuperblock(chosen, store, file);
+  return chosen;
+}
+
+function validateSuperblock(sb: Superblock, store: Store, file?: string): void {
+  const g = sb.geometry;
+  const at = (field: string) => ({ file, field: `superblock.${field}` });
+  if (!Number.isSafeInteger(g.sizeBytes) || g.sizeBytes !== g.totalFrames * PAGE_SIZE) throw new ImageError(`size ${g.sizeBytes} disagrees with ${g.totalFrames} frames`, at('sizeBytes'));
+  if (store.size < g.sizeBytes) throw new ImageError(`image is truncated: the superblock says ${g.sizeBytes} bytes but the file has ${store.size}`, { file, field: 'superblock.sizeBytes', offset: store.size });
+  let expected: Geometry;
+  try {
+    expected = makeGeometry({
+      sizeBytes: g.sizeBytes, sectionBytes: g.sectionFrames * PAGE_SIZE, nodes: g.nodeCount, maxOrder: g.maxOrder,
+      memmap: g.memmap, links: g.links, movablePercent: g.movablePercent,
+    });
+  } catch (e) {
+    throw new ImageError(`geometry is invalid: ${(e as Error).message}`, at('geometry'));
+  }
+  if (expected.sectionCount !== g.sectionCount) throw new ImageError(`section count ${g.sectionCount} should be ${expected.sectionCount}`, at('sectionCount'));
+  const layout = computeLayout(expected);
+  for (const name of REGION_NAMES) {
+    const r = sb.layout[name];
+    if (r.startPfn !== layout[name].startPfn || r.frames !== layout[name].frames) {
+      throw new ImageError(`region ${name} (${r.startPfn}+${r.frames}) disagrees with the geometry (${layout[name].startPfn}+${layout[name].frames})`, at(`regions.${name}`));
+    }
+  }
+  const nodes = computeNodes(expected);
+  nodes.forEach((n, i) => {
+    const got = sb.nodes[i];
+    const same = got && got.firstPfn === n.firstPfn && got.frames === n.frames && n.zones.every((z, zi) => got.zones[zi].firstPfn === z.firstPfn && got.zones[zi].frames === z.frames);
+    if (!same) throw new ImageError(`node ${i} ranges disagree with the geometry`, at(`nodes[${i}]`));
+  });
+  if (!findProfile(sb.profile)) throw new ImageError(`unknown kernel profile "${sb.profile}"`, at('profile'));
+}
+
+export class PmemImage implements ImageCore {
+  readonly ram = new Map<number, Uint8Array>();
+  readonly extended = new Map<number, ExtendedValues>();
+  readonly history: HistoryRing;
+  /** Problems found by lazy re-initialisation during this boot. */
+  readonly warnings: string[] = [];
+  bootReport?: BootReport;
+  private txnSeq: number;
+  /** Per node/zone: first section that may still be never-initialised (sections are handed over lowest first). */
+  readonly neverHint = new Map<string, number>();
+
+  private constructor(
+    readonly store: Store,
+    public sb: Superblock,
+    readonly readOnly: boolean,
+    readonly file?: string,
+  ) {
+    this.history = new HistoryRing(sb.layout.history, file);
+    this.txnSeq = peekJournal(store, sb.layout.journal, file).txnSeq;
+  }
+
+  get geometry(): Geometry { return this.sb.geometry; }
+  get layout(): Layout { return this.sb.layout; }
+  get nodes(): NodeInfo[] { return this.sb.nodes; }
+  get bootGeneration(): number { return this.sb.bootGeneration; }
+  get profile(): KernelProfile { return findProfile(this.sb.profile)!; }
+
+  memmapOffset(pfn: number): number {
+    return this.layout.memmap.startPfn * PAGE_SIZE + pfn * DESCRIPTOR_SIZE;
+  }
+
+  /** Formats a new image on an empty store. The image is left cleanly shut down, never booted. */
+  static create(store: Store, options: CreateOptions): PmemImage {
+    const geometry = makeGeometry(options);
+    if (store.size !== geometry.sizeBytes) throw new UsageError(`store is ${store.size} bytes, expected ${geometry.sizeBytes}`);
+    const layout = computeLayout(geometry);
+    const sb: Superblock = {
+      formatVersion: FORMAT_VERSION, uuid: options.uuid ?? newUuid(), updateSeq: 1, geometry, layout,
+      nodes: computeNodes(geometry), clean: true, bootGeneration: 0, profile: options.profile ?? 'default',
+      createdAtMs: options.nowMs ?? Date.now(),
+    };
+    // Only sections holding reserved frames get a non-zero entry; the rest stay sparse zeros.
+    for (let s = 0; s < geometry.sectionCount; s++) {
+      const reserved = reservedFramesIn(layout, geometry.sectionFrames, s);
+      if (reserved === 0) continue;
+      store.write(layout.sectionTable.startPfn * PAGE_SIZE + s * SECTION_ENTRY_SIZE, encodeSectionEntry({ initGeneration: 0, freeFrames: 0, allocatedFrames: 0, reservedFrames: reserved }));
+    }
+    store.write(layout.journal.startPfn * PAGE_SIZE, encodeJournalHeader({ state: JOURNAL_EMPTY, payloadBytes: 0, txnSeq: 0, payloadCrc: 0, description: '' }));
+    const ring = new HistoryRing(layout.history, options.file);
+    store.write(layout.history.startPfn * PAGE_SIZE, encodeHistoryHeader(ring.emptyHeader()));
+    const describe = `create ${geometry.sizeBytes} bytes, ${geometry.nodeCount} node(s), memmap on ${geometry.memmap}, links in ${geometry.links}`;
+    ring.append(store, 'create', 0, { text: describe, sizeBytes: geometry.sizeBytes }, []);
+    const encoded = encodeSuperblock(sb);
+    store.write(layout.backupSuperblock.startPfn * PAGE_SIZE, encoded);
+    store.write(0, encoded); // the primary last: until it lands, the file is not an image
+    store.flush();
+    return new PmemImage(store, sb, false, options.file);
+  }
+
+  /** Opens an image. A writable open is a boot; a read-only open changes nothing. */
+  static open(base: Store, options: OpenOptions = {}): PmemImage {
+    const store = options.readOnly ? new OverlayStore(base) : base;
+    // Recovery needs the journal's place, which the superblock gives.
+    const first = readSuperblock(store, options.file);
+    const recovery = recoverJournal(store, first.layout.journal, options.file);
+    const sb = recovery.action === 'rolled-forward' ? readSuperblock(store, options.file) : first;
+    const img = new PmemImage(store, sb, !!options.readOnly, options.file);
+    img.history.readHeader(store);
+    if (!options.readOnly) img.boot(options.profile, recovery);
+    else if (options.profile !== undefined) throw new UsageError('a profile can only be chosen when booting (opening for writing)');
+    return img;
+  }
+
+  /** A boot: recovery has run; bump the generation (every initialised section becomes stale). */
+  private boot(profileName: string | undefined, recovery: RecoveryResult): BootReport {
+    const profile = profileName ?? this.sb.profile;
+    if (!findProfile(profile)) throw new UsageError(`unknown kernel profile "${profile}"`);
+    const previous = this.sb;
+    const next: Superblock = { ...previous, bootGeneration: previous.bootGeneration + 1, clean: false, profile, updateSeq: previous.updateSeq + 1 };
+    this.ram.clear();
+    this.extended.clear();
+    this.warnings.length = 0;
+    this.neverHint.clear();
+    const recoveryText =
+      recovery.action === 'rolled-forward' ? `; recovery rolled forward "${recovery.description}"`
+      : recovery.action === 'rolled-back' ? `; recovery rolled back "${recovery.description}"` : '';
+    const text = `boot ${next.bootGeneration} (${previous.clean ? 'clean' : 'after crash'}, profile ${profile})${recoveryText}`;
+    const txn = new Txn(this);
+    this.writeSuperblockIn(txn, next);
+    const historySeq = this.commit(txn, 'boot', { text, wasClean: previous.clean, profile, previousProfile: previous.profile, recovery }, next);
+    this.bootReport = { generation: next.bootGeneration, wasClean: previous.clean, profile, previousProfile: previous.profile, recovery, historySeq };
+    return this.bootReport;
+  }
+
+  private writeSuperblockIn(txn: Txn, sb: Superblock): void {
+    const bytes = encodeSuperblock(sb);
+    txn.write(0, bytes);
+    txn.write(this.layout.backupSuperblock.startPfn * PAGE_SIZE, bytes);
+  }
+
+  /** Clean shutdown: marks the superblock clean. The RAM state of this boot is gone after it. */
+  shutdown(): void {
+    this.assertWritable();
+    if (this.sb.clean) return;
+    const next = { ...this.sb, clean: true, updateSeq: this.sb.updateSeq + 1 };
+    const txn = new Txn(this);
+    this.writeSuperblockIn(txn, next);
+    this.commit(txn, undefined, { text: 'shutdown' }, next);
+  }
+
+  close(): void {
+    if (!this.readOnly) this.shutdown();
+    this.store.close();
+  }
+
+  assertWritable(): void {
+    if (this.readOnly) throw new UsageError('the image is open read-only');
+  }
+
+  /**
+   * Runs an operation as one transaction. `body` stages changes and returns the
+   * result plus its history summary; nothing reaches the store if it throws.
+   */
+  run<R>(kind: HistoryKind, body: (txn: Txn) => { result: R; summary: HistoryRecord['summary'] }): R & { step: number } {
+    this.assertWritable();
+    const txn = new Txn(this);
+    const { result, summary } = body(txn);
+    const step = this.commit(txn, kind, summary);
+    this.warnings.push(...txn.notes);
+    return { ...result, step };
+  }
+
+  /** Commits a transaction; returns the history sequence number (0 when not recorded). */
+  private commit(txn: Txn, kind: HistoryKind | undefined, summary: HistoryRecord['summary'], nextSb?: Superblock): number {
+    const { undo } = txn.stagedRanges();
+    const seq = kind ? this.history.append(txn, kind, nextSb?.bootGeneration ?? this.bootGeneration, summary, undo) : 0;
+    const { redo } = txn.stagedRanges();
+    const bulk = txn.bulkRanges();
+    for (const r of bulk) this.store.write(r.offset, r.data);
+    if (bulk.length) this.store.flush();
+    this.txnSeq++;
+    commitThroughJournal(this.store, this.layout.journal, coalesce(redo), summary.text, this.txnSeq);
+    for (const [s, buf] of txn.ramSections) this.ram.set(s, buf);
+    for (const [pfn, v] of txn.extended) {
+      if (v) this.extended.set(pfn, v);
+      else this.extended.delete(pfn);
+    }
+    if (nextSb) this.sb = nextSb;
+    return seq;
+  }
+
+  /** Reads an extended descriptor field; 0 when the running profile lacks it (or it was never set). */
+  extendedField(pfn: number, name: string): number {
+    if (!this.profile.extended.some((f) => f.name === name)) return 0;
+    return this.extended.get(pfn)?.[name] ?? 0;
+  }
+
+  historyRecords(withUndo = false): HistoryRecord[] {
+    return this.history.records(this.store, withUndo);
+  }
+}

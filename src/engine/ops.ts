@@ -1,0 +1,127 @@
+/**
+ * The operations a user runs on an open image: each is one crash-atomic
+ * transaction with one history record.
+ */
+import { allocate, AllocatedBlock, AllocRequest, FreedBlock, freeAllocated } from './alloc/buddy';
+import { ensureSectionReady, handOverSection } from './alloc/sectionInit';
+import { UsageError } from './errors';
+import { ZONE_NAMES } from './format/constants';
+import { sectionState } from './format/sectionTable';
+import type { PmemImage } from './imageCore';
+
+const SHADOW_BASE = 0x7f00_0000_0000; // a made-up kernel address range for kmemcheck shadow pages
+
+function listPfns(pfns: number[]): string {
+  return pfns.length <= 4 ? pfns.join(', ') : `${pfns.slice(0, 3).join(', ')}, ... (${pfns.length} blocks)`;
+}
+
+export interface AllocResult {
+  blocks: AllocatedBlock[];
+  initialisedSections: number[];
+}
+
+export function allocOp(img: PmemImage, req: AllocRequest): AllocResult & { step: number } {
+  return img.run('alloc', (txn) => {
+    const blocks = allocate(txn, req);
+    const profile = img.profile;
+    for (const b of blocks) {
+      const values: Record<string, number> = {};
+      for (const f of profile.extended) {
+        if (f.name === 'shadow') values.shadow = SHADOW_BASE + b.pfn * 64;
+        if (f.name === 'last_cpupid') values.last_cpupid = (b.node << 16) | (b.pfn & 0xffff);
+        if (f.name === 'page_owner') values.page_owner = img.history.readHeader(txn).nextSeq;
+      }
+      txn.setExtended(b.pfn, profile.extended.length ? values : null);
+    }
+    const initialisedSections = [...txn.initialisedSections].sort((a, b) => a - b);
+    const first = blocks[0];
+    const owner = req.owner ? ` for ${req.owner}` : '';
+    const text = `alloc order ${first.order}${blocks.length > 1 ? ` x${blocks.length}` : ''}${owner} → pfn ${listPfns(blocks.map((b) => b.pfn))}, node ${first.node} ${ZONE_NAMES[first.zone]}`;
+    return {
+      result: { blocks, initialisedSections },
+      summary: { text, order: first.order, count: blocks.length, owner: req.owner ?? '', pfns: blocks.slice(0, 256).map((b) => b.pfn), node: first.node, zone: first.zone, initialisedSections },
+    };
+  });
+}
+
+export interface FreeResult {
+  freed: FreedBlock[];
+  initialisedSections: number[];
+}
+
+export function freeOp(img: PmemImage, pfns: number[]): FreeResult & { step: number } {
+  if (pfns.length === 0) throw new UsageError('give at least one pfn to free');
+  if (new Set(pfns).size !== pfns.length) throw new UsageError('the same pfn is given twice');
+  return img.run('free', (txn) => {
+    const freed = pfns.map((pfn) => freeAllocated(txn, pfn));
+    for (const f of freed) txn.setExtended(f.pfn, null);
+    const initialisedSections = [...txn.initialisedSections].sort((a, b) => a - b);
+    const text = `free pfn ${listPfns(pfns)} (order ${[...new Set(freed.map((f) => f.order))].join('/')})`;
+    return {
+      result: { freed, initialisedSections },
+      summary: { text, pfns: pfns.slice(0, 256), orders: freed.slice(0, 256).map((f) => f.order), initialisedSections },
+    };
+  });
+}
+
+export interface InitResult {
+  handedOver: number[];
+  reinitialised: number[];
+}
+
+/** Initialises the given sections now instead of on first use (one transaction). */
+export function initSectionsOp(img: PmemImage, sections: number[]): InitResult & { step: number } {
+  const g = img.geometry;
+  for (const s of sections) if (!Number.isInteger(s) || s < 0 || s >= g.sectionCount) throw new UsageError(`section ${s} does not exist (0 to ${g.sectionCount - 1})`);
+  return img.run('init', (txn) => {
+    const handedOver: number[] = [];
+    const reinitialised: number[] = [];
+    for (const s of sections) {
+      const e = txn.section(s);
+      const state = sectionState(e.initGeneration, img.bootGeneration);
+      if (state === 'stale') {
+        ensureSectionReady(txn, s);
+        reinitialised.push(s);
+      } else if (state === 'never' && e.reservedFrames < g.sectionFrames) {
+        handOverSection(txn, s);
+        handedOver.push(s);
+      }
+    }
+    const text = sections.length === 1 ? `init section ${sections[0]}` : `init sections ${sections[0]}..${sections[sections.length - 1]}`;
+    return { result: { handedOver, reinitialised }, summary: { text, sections: sections.slice(0, 256), handedOver: handedOver.length, reinitialised: reinitialised.length } };
+  });
+}
+
+/** Sections that are not yet initialised in this boot and have data frames. */
+export function sectionsNeedingInit(img: PmemImage): number[] {
+  const out: number[] = [];
+  const table = readSectionTable(img);
+  for (let s = 0; s < img.geometry.sectionCount; s++) {
+    const gen = table.getUint32(s * 16, true);
+    const reserved = table.getUint32(s * 16 + 12, true);
+    if (gen !== img.bootGeneration && reserved < img.geometry.sectionFrames) out.push(s);
+  }
+  return out;
+}
+
+/**
+ * Initialises every section, a batch per transaction (the journal bounds one
+ * transaction), reporting progress and stopping early when asked.
+ */
+export function initAllOp(img: PmemImage, opts: { batch?: number; onProgress?: (done: number, total: number) => void; cancelled?: () => boolean } = {}): { sections: number; steps: number[] } {
+  const todo = sectionsNeedingInit(img);
+  const batch = opts.batch ?? (img.geometry.sectionFrames > 512 ? 1 : 16);
+  const steps: number[] = [];
+  for (let i = 0; i < todo.length; i += batch) {
+    if (opts.cancelled?.()) break;
+    steps.push(initSectionsOp(img, todo.slice(i, i + batch)).step);
+    opts.onProgress?.(Math.min(i + batch, todo.length), todo.length);
+  }
+  return { sections: todo.length, steps };
+}
+
+export function readSectionTable(img: PmemImage): DataView {
+  const t = img.layout.sectionTable;
+  const bytes = img.store.read(t.startPfn * 4096, img.geometry.sectionCount * 16);
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

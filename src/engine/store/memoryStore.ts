@@ -1,0 +1,77 @@
+import { checkRange, Store } from './store';
+
+const CHUNK = 4096;
+
+/**
+ * An in-memory store kept as sparse 4 KiB chunks, so a simulated 1 TiB device
+ * costs only what has been written. Unwritten bytes read as zero.
+ */
+export class MemoryStore implements Store {
+  private readonly chunks = new Map<number, Uint8Array>();
+  writes = 0;
+
+  constructor(readonly size: number) {}
+
+  read(offset: number, length: number): Uint8Array {
+    checkRange(this, offset, length);
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const pos = offset + done;
+      const index = Math.floor(pos / CHUNK);
+      const within = pos - index * CHUNK;
+      const n = Math.min(CHUNK - within, length - done);
+      const chunk = this.chunks.get(index);
+      if (chunk) out.set(chunk.subarray(within, within + n), done);
+      done += n;
+    }
+    return out;
+  }
+
+  write(offset: number, data: Uint8Array): void {
+    checkRange(this, offset, data.length);
+    this.writes++;
+    let done = 0;
+    while (done < data.length) {
+      const pos = offset + done;
+      const index = Math.floor(pos / CHUNK);
+      const within = pos - index * CHUNK;
+      const n = Math.min(CHUNK - within, data.length - done);
+      let chunk = this.chunks.get(index);
+      if (!chunk) {
+        chunk = new Uint8Array(CHUNK);
+        this.chunks.set(index, chunk);
+      }
+      chunk.set(data.subarray(done, done + n), within);
+      done += n;
+    }
+  }
+
+  flush(): void {}
+  close(): void {}
+
+  /** Bytes actually held, for tests and benchmarks of sparseness. */
+  get residentBytes(): number {
+    return this.chunks.size * CHUNK;
+  }
+
+  /** A deep copy, so a test can compare before and after states. */
+  clone(): MemoryStore {
+    const copy = new MemoryStore(this.size);
+    for (const [i, c] of this.chunks) copy.chunks.set(i, c.slice());
+    return copy;
+  }
+
+  /** Compares content byte for byte (absent chunks equal zero chunks). */
+  sameContentAs(other: MemoryStore): boolean {
+    if (other.size !== this.size) return false;
+    const zero = new Uint8Array(CHUNK);
+    const keys = new Set([...this.chunks.keys(), ...other.chunks.keys()]);
+    for (const k of keys) {
+      const a = this.chunks.get(k) ?? zero;
+      const b = other.chunks.get(k) ?? zero;
+      for (let i = 0; i < CHUNK; i++) if (a[i] !== b[i]) return false;
+    }
+    return true;
+  }
+}

@@ -1,0 +1,95 @@
+import { checkRange, Store } from './store';
+
+const CHUNK = 4096;
+
+/**
+ * A copy-on-write layer over another store: reads fall through to the base,
+ * writes stay in the overlay until `commitTo` or are dropped. Used to look at a
+ * past step of the history, and to hold an editor's unsaved changes, without
+ * ever writing to the user's file.
+ */
+export class OverlayStore implements Store {
+  private readonly chunks = new Map<number, Uint8Array>();
+
+  constructor(readonly base: Store) {}
+
+  get size(): number {
+    return this.base.size;
+  }
+
+  read(offset: number, length: number): Uint8Array {
+    checkRange(this, offset, length);
+    if (this.chunks.size === 0) return this.base.read(offset, length);
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const pos = offset + done;
+      const index = Math.floor(pos / CHUNK);
+      const within = pos - index * CHUNK;
+      const n = Math.min(CHUNK - within, length - done);
+      const chunk = this.chunks.get(index);
+      if (chunk) {
+        out.set(chunk.subarray(within, within + n), done);
+        done += n;
+      } else {
+        // Read the longest run of chunks the overlay does not hold in one base read.
+        let run = n;
+        let next = index + 1;
+        while (done + run < length && !this.chunks.has(next)) {
+          run = Math.min(run + CHUNK, length - done);
+          next++;
+        }
+        out.set(this.base.read(pos, run), done);
+        done += run;
+      }
+    }
+    return out;
+  }
+
+  write(offset: number, data: Uint8Array): void {
+    checkRange(this, offset, data.length);
+    let done = 0;
+    while (done < data.length) {
+      const pos = offset + done;
+      const index = Math.floor(pos / CHUNK);
+      const within = pos - index * CHUNK;
+      const n = Math.min(CHUNK - within, data.length - done);
+      let chunk = this.chunks.get(index);
+      if (!chunk && n === CHUNK) {
+        chunk = new Uint8Array(CHUNK); // fully overwritten: no need to read the base
+        this.chunks.set(index, chunk);
+      } else if (!chunk) {
+        chunk = this.base.read(index * CHUNK, Math.min(CHUNK, this.size - index * CHUNK));
+        if (chunk.length < CHUNK) {
+          const full = new Uint8Array(CHUNK);
+          full.set(chunk);
+          chunk = full;
+        }
+        this.chunks.set(index, chunk);
+      }
+      chunk.set(data.subarray(done, done + n), within);
+      done += n;
+    }
+  }
+
+  /** The changed chunks as (offset, bytes) runs, in offset order. */
+  changes(): Array<{ offset: number; data: Uint8Array }> {
+    const indexes = [...this.chunks.keys()].sort((a, b) => a - b);
+    return indexes.map((i) => {
+      const data = this.chunks.get(i)!;
+      const offset = i * CHUNK;
+      return { offset, data: data.subarray(0, Math.min(CHUNK, this.size - offset)) };
+    });
+  }
+
+  get dirty(): boolean {
+    return this.chunks.size > 0;
+  }
+
+  discard(): void {
+    this.chunks.clear();
+  }
+
+  flush(): void {}
+  close(): void {}
+}

@@ -1,0 +1,149 @@
+/**
+ * A transaction stages one operation's changes in memory: device writes in a
+ * copy-on-write overlay (read-your-writes), and RAM-only state (a volatile
+ * memmap, extended fields) in maps. Commit sends the device writes through the
+ * journal and appends a history record with the bytes they replaced.
+ */
+import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_COUNT } from './format/constants';
+import { decodeDescriptor, Descriptor, emptyDescriptor, encodeDescriptor } from './format/descriptor';
+import { decodeFreeAreaEntry, encodeFreeAreaEntry, FreeAreaEntry, freeAreaIndex } from './format/freeArea';
+import { FREE_LINK_SIZE } from './format/freeLink';
+import { FREE_AREA_ENTRY_SIZE, SECTION_ENTRY_SIZE } from './format/layout';
+import { coalesce, ByteRange } from './format/rangeList';
+import { decodeSectionEntry, encodeSectionEntry, SectionEntry, sectionState, SectionState } from './format/sectionTable';
+import { OverlayStore } from './store/overlayStore';
+import type { ImageCore } from './imageCore';
+
+export type ExtendedValues = Record<string, number>;
+
+export class Txn {
+  readonly overlay: OverlayStore;
+  private readonly journaled: ByteRange[] = [];
+  private readonly bulk: ByteRange[] = [];
+  readonly ramSections = new Map<number, Uint8Array>();
+  readonly extended = new Map<number, ExtendedValues | null>();
+  /** Problems noticed while re-initialising sections (kept for the boot report). */
+  readonly notes: string[] = [];
+  /** Sections whose initialisation generation this transaction changed (lazy init reached them). */
+  readonly initialisedSections = new Set<number>();
+
+  constructor(readonly img: ImageCore) {
+    this.overlay = new OverlayStore(img.store);
+  }
+
+  read(offset: number, length: number): Uint8Array {
+    return this.overlay.read(offset, length);
+  }
+
+  /** A journaled write: part of the atomic operation, undone when stepping back. */
+  write(offset: number, data: Uint8Array): void {
+    this.journaled.push({ offset, data: data.slice() });
+    this.overlay.write(offset, data);
+  }
+
+  /**
+   * An idempotent bulk write (descriptor initialisation): written before the
+   * journal, never journaled, because redoing it after a crash gives the same bytes.
+   */
+  bulkWrite(offset: number, data: Uint8Array): void {
+    this.bulk.push({ offset, data: data.slice() });
+    this.overlay.write(offset, data);
+  }
+
+  // --- section table -------------------------------------------------------
+
+  section(index: number): SectionEntry {
+    const at = this.img.layout.sectionTable.startPfn * PAGE_SIZE + index * SECTION_ENTRY_SIZE;
+    return decodeSectionEntry(this.overlay.read(at, SECTION_ENTRY_SIZE));
+  }
+
+  setSection(index: number, e: SectionEntry): void {
+    if (e.initGeneration !== this.section(index).initGeneration) this.initialisedSections.add(index);
+    const at = this.img.layout.sectionTable.startPfn * PAGE_SIZE + index * SECTION_ENTRY_SIZE;
+    this.write(at, encodeSectionEntry(e));
+  }
+
+  sectionState(index: number): SectionState {
+    return sectionState(this.section(index).initGeneration, this.img.bootGeneration);
+  }
+
+  // --- free area -----------------------------------------------------------
+
+  private areaOffset(node: number, zone: number, order: number): number {
+    return this.img.layout.freeArea.startPfn * PAGE_SIZE + freeAreaIndex(this.img.geometry.maxOrder, node, zone, order) * FREE_AREA_ENTRY_SIZE;
+  }
+
+  area(node: number, zone: number, order: number): FreeAreaEntry {
+    return decodeFreeAreaEntry(this.overlay.read(this.areaOffset(node, zone, order), FREE_AREA_ENTRY_SIZE));
+  }
+
+  setArea(node: number, zone: number, order: number, e: FreeAreaEntry): void {
+    this.write(this.areaOffset(node, zone, order), encodeFreeAreaEntry(e));
+  }
+
+  // --- descriptors -----------------------------------------------------------
+
+  /** The raw descriptor bytes as this transaction sees them (RAM or device memmap). */
+  rawDescriptor(pfn: number): Uint8Array {
+    if (this.img.geometry.memmap === 'device') return this.overlay.read(this.img.memmapOffset(pfn), DESCRIPTOR_SIZE);
+    const s = Math.floor(pfn / this.img.geometry.sectionFrames);
+    const buf = this.ramSections.get(s) ?? this.img.ram.get(s);
+    if (!buf) return new Uint8Array(DESCRIPTOR_SIZE);
+    const at = (pfn - s * this.img.geometry.sectionFrames) * DESCRIPTOR_SIZE;
+    return buf.subarray(at, at + DESCRIPTOR_SIZE);
+  }
+
+  descriptor(pfn: number): Descriptor {
+    return decodeDescriptor(this.rawDescriptor(pfn));
+  }
+
+  setDescriptor(d: Descriptor): void {
+    const bytes = encodeDescriptor(d);
+    if (this.img.geometry.memmap === 'device') {
+      this.write(this.img.memmapOffset(d.pfn), bytes);
+      return;
+    }
+    const s = Math.floor(d.pfn / this.img.geometry.sectionFrames);
+    let buf = this.ramSections.get(s);
+    if (!buf) {
+      const committed = this.img.ram.get(s);
+      buf = committed ? committed.slice() : new Uint8Array(this.img.geometry.sectionFrames * DESCRIPTOR_SIZE);
+      this.ramSections.set(s, buf);
+    }
+    buf.set(bytes, (d.pfn - s * this.img.geometry.sectionFrames) * DESCRIPTOR_SIZE);
+  }
+
+  // --- free-list links (in the free page, or in the descriptor) -------------
+
+  linkOffset(pfn: number): number {
+    return pfn * PAGE_SIZE;
+  }
+
+  setExtended(pfn: number, values: ExtendedValues | null): void {
+    this.extended.set(pfn, values);
+  }
+
+  freeAreaCount(): number {
+    return this.img.nodes.length * ZONE_COUNT * (this.img.geometry.maxOrder + 1);
+  }
+
+  // --- commit ----------------------------------------------------------------
+
+  get empty(): boolean {
+    return this.journaled.length === 0 && this.bulk.length === 0 && this.ramSections.size === 0;
+  }
+
+  /** Coalesced journaled ranges, with the bytes each replaced (read from the device before commit). */
+  stagedRanges(): { redo: ByteRange[]; undo: ByteRange[] } {
+    const redo = coalesce(this.journaled);
+    const undo = redo.map((r) => ({ offset: r.offset, data: this.img.store.read(r.offset, r.data.length) }));
+    return { redo, undo };
+  }
+
+  bulkRanges(): ByteRange[] {
+    return coalesce(this.bulk);
+  }
+}
+
+export const emptyLinkBytes = new Uint8Array(FREE_LINK_SIZE);
+export { emptyDescriptor };

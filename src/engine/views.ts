@@ -1,0 +1,302 @@
+/**
+ * Read-only views of an open image: what `info`, `sections`, `descriptors` and
+ * `freelists` print and what the editor draws. They never change the image;
+ * descriptors are read on demand for the range asked, never the whole memmap.
+ */
+import { coveringHead } from './alloc/buddy';
+import { isReservedPfn, rebuildRamSection, sectionOf } from './alloc/sectionInit';
+import { DESCRIPTOR_SIZE, FORMAT_VERSION, PAGE_SIZE, ZONE_NAMES } from './format/constants';
+import { decodeDescriptor, Descriptor, isBlank, PG_ALLOCATED, PG_BUDDY } from './format/descriptor';
+import { REGION_NAMES, RegionName } from './format/layout';
+import { ALL_EXTENDED_FIELDS, descriptorBytesInRam } from './format/profiles';
+import { sectionState, SectionState } from './format/sectionTable';
+import type { PmemImage } from './imageCore';
+import { readSectionTable } from './ops';
+
+export type FrameKind = 'metadata' | 'memmap' | 'free' | 'allocated' | 'uninitialized' | 'unknown';
+
+export interface FrameInfo {
+  pfn: number;
+  physAddr: number;
+  kind: FrameKind;
+  /** For metadata frames: the region (superblock, sectionTable, ...). */
+  region?: RegionName;
+  /** The block the frame belongs to (free or allocated). */
+  blockPfn?: number;
+  order?: number;
+  owner?: string;
+  node: number;
+  zone: string;
+  section: number;
+  sectionState: SectionState;
+  /** False when the descriptor does not exist now (never initialised, or a RAM memmap from an earlier boot). */
+  descriptorPresent: boolean;
+  flags: number;
+  refcount: number;
+  initGeneration: number;
+  /** Extended fields of the running profile (absent fields read 0). */
+  extended: Record<string, number>;
+}
+
+export interface SectionSummary {
+  index: number;
+  firstPfn: number;
+  frames: number;
+  state: SectionState;
+  initGeneration: number;
+  freeFrames: number;
+  allocatedFrames: number;
+  reservedFrames: number;
+  /** Data frames not yet handed to the allocator. */
+  uninitializedFrames: number;
+  node: number;
+  zone: string;
+}
+
+function regionOf(img: PmemImage, pfn: number): RegionName | undefined {
+  for (const name of REGION_NAMES) {
+    if (name === 'data') continue;
+    const r = img.layout[name];
+    if (pfn >= r.startPfn && pfn < r.startPfn + r.frames) return name;
+  }
+  return undefined;
+}
+
+/** Per-image cache of RAM memmaps rebuilt for viewing (never committed). */
+const viewRebuilds = new WeakMap<PmemImage, Map<number, Uint8Array>>();
+
+/** Descriptor bytes for viewing, and whether that descriptor exists in this boot. */
+export function viewDescriptor(img: PmemImage, pfn: number, table?: DataView): { bytes: Uint8Array; present: boolean } {
+  const g = img.geometry;
+  const s = sectionOf(g, pfn);
+  const gen = table ? table.getUint32(s * 16, true) : sectionSummary(img, s).initGeneration;
+  if (g.memmap === 'device') {
+    const bytes = img.store.read(img.memmapOffset(pfn), DESCRIPTOR_SIZE);
+    return { bytes, present: !isBlank(bytes) };
+  }
+  const at = (pfn - s * g.sectionFrames) * DESCRIPTOR_SIZE;
+  const live = img.ram.get(s);
+  if (live && gen === img.bootGeneration) return { bytes: live.subarray(at, at + DESCRIPTOR_SIZE), present: true };
+  if (gen === 0) return { bytes: new Uint8Array(DESCRIPTOR_SIZE), present: false };
+  let cache = viewRebuilds.get(img);
+  if (!cache) viewRebuilds.set(img, (cache = new Map()));
+  let rebuilt = cache.get(s);
+  if (!rebuilt) {
+    if (cache.size > 64) cache.clear();
+    rebuilt = rebuildRamSection(img, (o, l) => img.store.read(o, l), s, gen);
+    cache.set(s, rebuilt);
+  }
+  return { bytes: rebuilt.subarray(at, at + DESCRIPTOR_SIZE), present: false };
+}
+
+export function sectionSummary(img: PmemImage, s: number): SectionSummary {
+  const bytes = img.store.read(img.layout.sectionTable.startPfn * PAGE_SIZE + s * 16, 16);
+  return summaryFrom(img, new DataView(bytes.buffer, bytes.byteOffset, 16), 0, s);
+}
+
+function summaryFrom(img: PmemImage, dv: DataView, at: number, s: number): SectionSummary {
+  const g = img.geometry;
+  const initGeneration = dv.getUint32(at, true);
+  const freeFrames = dv.getUint32(at + 4, true);
+  const allocatedFrames = dv.getUint32(at + 8, true);
+  const reservedFrames = dv.getUint32(at + 12, true);
+  const state = sectionState(initGeneration, img.bootGeneration);
+  const firstPfn = s * g.sectionFrames;
+  const { node, zone } = nodeZone(img, firstPfn);
+  return {
+    index: s, firstPfn, frames: g.sectionFrames, state, initGeneration, freeFrames, allocatedFrames, reservedFrames,
+    uninitializedFrames: state === 'never' ? g.sectionFrames - reservedFrames : 0, node, zone: ZONE_NAMES[zone],
+  };
+}
+
+function nodeZone(img: PmemImage, pfn: number): { node: number; zone: number } {
+  for (const n of img.nodes) {
+    if (pfn < n.firstPfn || pfn >= n.firstPfn + n.frames) continue;
+    for (const z of n.zones) if (z.frames > 0 && pfn >= z.firstPfn && pfn < z.firstPfn + z.frames) return { node: n.id, zone: z.id };
+  }
+  return { node: 0, zone: 0 };
+}
+
+/** All section summaries (or a range), from the section table alone. */
+export function sections(img: PmemImage, from = 0, count = img.geometry.sectionCount): SectionSummary[] {
+  const table = readSectionTable(img);
+  const end = Math.min(img.geometry.sectionCount, from + count);
+  const out: SectionSummary[] = [];
+  for (let s = Math.max(0, from); s < end; s++) out.push(summaryFrom(img, table, s * 16, s));
+  return out;
+}
+
+export interface ImageInfo {
+  formatVersion: number;
+  uuid: string;
+  sizeBytes: number;
+  pageSize: number;
+  totalFrames: number;
+  dataFrames: number;
+  overheadPercent: number;
+  memmapPercent: number;
+  memmap: { placement: 'device' | 'ram'; offsetBytes: number; bytes: number; descriptorSize: number; ramBytes: number };
+  links: 'page' | 'descriptor';
+  maxOrder: number;
+  sections: { sizeBytes: number; count: number; untouched: number; initialized: number; stale: number; reservedOnly: number };
+  nodes: Array<{ id: number; firstPfn: number; frames: number; zones: Array<{ name: string; firstPfn: number; frames: number }> }>;
+  regions: Record<RegionName, { startPfn: number; frames: number; offsetBytes: number; bytes: number }>;
+  frames: { free: number; allocated: number; uninitialized: number; reserved: number };
+  bootGeneration: number;
+  clean: boolean;
+  profile: string;
+  profileExtendedFields: string[];
+  history: { firstStep: number; lastStep: number };
+}
+
+export function info(img: PmemImage): ImageInfo {
+  const g = img.geometry;
+  const L = img.layout;
+  const table = readSectionTable(img);
+  const counts = { untouched: 0, initialized: 0, stale: 0, reservedOnly: 0 };
+  const frames = { free: 0, allocated: 0, uninitialized: 0, reserved: 0 };
+  for (let s = 0; s < g.sectionCount; s++) {
+    const gen = table.getUint32(s * 16, true);
+    const free = table.getUint32(s * 16 + 4, true);
+    const alloc = table.getUint32(s * 16 + 8, true);
+    const reserved = table.getUint32(s * 16 + 12, true);
+    frames.free += free;
+    frames.allocated += alloc;
+    frames.reserved += reserved;
+    if (reserved === g.sectionFrames) counts.reservedOnly++;
+    else if (gen === 0) counts.untouched++;
+    else if (gen === img.bootGeneration) counts.initialized++;
+    else counts.stale++;
+  }
+  frames.uninitialized = g.totalFrames - frames.free - frames.allocated - frames.reserved;
+  const h = img.history.readHeader(img.store);
+  const regions = {} as ImageInfo['regions'];
+  for (const name of REGION_NAMES) {
+    const r = L[name];
+    regions[name] = { startPfn: r.startPfn, frames: r.frames, offsetBytes: r.startPfn * PAGE_SIZE, bytes: r.frames * PAGE_SIZE };
+  }
+  return {
+    formatVersion: FORMAT_VERSION,
+    uuid: img.sb.uuid,
+    sizeBytes: g.sizeBytes,
+    pageSize: PAGE_SIZE,
+    totalFrames: g.totalFrames,
+    dataFrames: L.data.frames,
+    overheadPercent: ((g.totalFrames - L.data.frames) / g.totalFrames) * 100,
+    memmapPercent: (L.memmap.frames / g.totalFrames) * 100,
+    memmap: {
+      placement: g.memmap, offsetBytes: L.memmap.startPfn * PAGE_SIZE, bytes: L.memmap.frames * PAGE_SIZE, descriptorSize: DESCRIPTOR_SIZE,
+      ramBytes: g.memmap === 'ram' ? g.totalFrames * descriptorBytesInRam(img.profile) : 0,
+    },
+    links: g.links,
+    maxOrder: g.maxOrder,
+    sections: { sizeBytes: g.sectionFrames * PAGE_SIZE, count: g.sectionCount, ...counts },
+    nodes: img.nodes.map((n) => ({ id: n.id, firstPfn: n.firstPfn, frames: n.frames, zones: n.zones.filter((z) => z.frames > 0).map((z) => ({ name: ZONE_NAMES[z.id], firstPfn: z.firstPfn, frames: z.frames })) })),
+    regions,
+    frames,
+    bootGeneration: img.bootGeneration,
+    clean: img.sb.clean,
+    profile: img.sb.profile,
+    profileExtendedFields: img.profile.extended.map((f) => f.name),
+    history: { firstStep: h.firstSeq, lastStep: h.nextSeq - 1 },
+  };
+}
+
+/** Frame views for [from, from+count): each frame's block found from the heads, sequentially. */
+export function frames(img: PmemImage, from: number, count: number): FrameInfo[] {
+  const g = img.geometry;
+  const end = Math.min(g.totalFrames, from + count);
+  const table = readSectionTable(img);
+  const desc = (pfn: number): Descriptor => decodeDescriptor(viewDescriptor(img, pfn, table).bytes);
+  const out: FrameInfo[] = [];
+  let block: Descriptor | undefined;
+  for (let pfn = Math.max(0, from); pfn < end; pfn++) {
+    const s = sectionOf(g, pfn);
+    const gen = table.getUint32(s * 16, true);
+    const state = sectionState(gen, img.bootGeneration);
+    const { bytes, present } = viewDescriptor(img, pfn, table);
+    const d = decodeDescriptor(bytes);
+    const nz = nodeZone(img, pfn);
+    const base = {
+      pfn, physAddr: pfn * PAGE_SIZE, node: nz.node, zone: ZONE_NAMES[nz.zone], section: s, sectionState: state,
+      descriptorPresent: present, flags: d.flags, refcount: d.refcount, initGeneration: d.initGeneration,
+      extended: Object.fromEntries(ALL_EXTENDED_FIELDS.filter((f) => img.profile.extended.includes(f)).map((f) => [f.name, img.extendedField(pfn, f.name)])),
+    };
+    if (isReservedPfn(img.layout, pfn)) {
+      const region = regionOf(img, pfn);
+      out.push({ ...base, kind: region === 'memmap' ? 'memmap' : 'metadata', region });
+      continue;
+    }
+    if (state === 'never') {
+      out.push({ ...base, kind: 'uninitialized' });
+      continue;
+    }
+    if (!block || pfn >= block.pfn + 2 ** block.order) {
+      block = d.flags & (PG_BUDDY | PG_ALLOCATED) ? d : coveringHead(desc, g.maxOrder, pfn);
+    }
+    if (!block) {
+      out.push({ ...base, kind: 'unknown' });
+      continue;
+    }
+    const free = (block.flags & PG_BUDDY) !== 0;
+    out.push({ ...base, kind: free ? 'free' : 'allocated', blockPfn: block.pfn, order: block.order, owner: free ? undefined : block.owner });
+  }
+  return out;
+}
+
+export interface FreeListView {
+  node: number;
+  zone: string;
+  order: number;
+  count: number;
+  /** Block head pfns, walked from the list head (at most `limit`). */
+  blocks: number[];
+}
+
+/** Free lists per node, zone (present zones only) and order, walking at most `limit` blocks per list. */
+export function freeLists(img: PmemImage, limit = 64): FreeListView[] {
+  const g = img.geometry;
+  const out: FreeListView[] = [];
+  const area = img.store.read(img.layout.freeArea.startPfn * PAGE_SIZE, img.layout.freeArea.frames * PAGE_SIZE);
+  const dv = new DataView(area.buffer, area.byteOffset, area.byteLength);
+  const table = readSectionTable(img);
+  for (const n of img.nodes) {
+    for (const z of n.zones) {
+      if (z.frames === 0) continue;
+      for (let order = 0; order <= g.maxOrder; order++) {
+        const idx = ((n.id * 3 + z.id) * (g.maxOrder + 1) + order) * 16;
+        const head = dv.getUint32(idx, true) + dv.getUint32(idx + 4, true) * 2 ** 32;
+        const count = dv.getUint32(idx + 8, true) + dv.getUint32(idx + 12, true) * 2 ** 32;
+        const blocks: number[] = [];
+        let p = head;
+        while (p && blocks.length < Math.min(limit, count)) {
+          blocks.push(p);
+          p = nextLink(img, p, table);
+        }
+        out.push({ node: n.id, zone: ZONE_NAMES[z.id], order, count, blocks });
+      }
+    }
+  }
+  return out;
+}
+
+function nextLink(img: PmemImage, pfn: number, table: DataView): number {
+  if (pfn >= img.geometry.totalFrames) return 0;
+  if (img.geometry.links === 'descriptor') return decodeDescriptor(viewDescriptor(img, pfn, table).bytes).next;
+  const dv = new DataView(img.store.read(pfn * PAGE_SIZE + 16, 8).buffer);
+  return dv.getUint32(0, true) + dv.getUint32(4, true) * 2 ** 32;
+}
+
+/** The free-list counts in exactly the format of Linux's /proc/buddyinfo. */
+export function buddyinfo(img: PmemImage): string {
+  const lists = freeLists(img, 0);
+  const lines: string[] = [];
+  for (const n of img.nodes) {
+    for (const z of n.zones) {
+      if (z.frames === 0) continue;
+      const counts = lists.filter((l) => l.node === n.id && l.zone === ZONE_NAMES[z.id]).map((l) => l.count);
+      lines.push(`Node ${n.id}, zone ${ZONE_NAMES[z.id].padStart(8)} ${counts.map((c) => String(c).padStart(6) + ' ').join('')}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
