@@ -5,11 +5,12 @@
  * transactions (txn.ts) and are committed through the journal with a history
  * record. Queries live in views.ts, the allocator in alloc/.
  */
-import { ImageError, UsageError } from './errors';
+import { ImageError, SimulatedCrash, UsageError } from './errors';
+import { CrashingStore } from './store/crashingStore';
 import { DESCRIPTOR_SIZE, FORMAT_VERSION, PAGE_SIZE } from './format/constants';
 import { HistoryKind, HistoryRecord, HistoryRing, encodeHistoryHeader } from './format/history';
 import { commitThroughJournal, encodeJournalHeader, JOURNAL_EMPTY, peekJournal, recoverJournal, RecoveryResult } from './format/journal';
-import { computeLayout, computeNodes, Geometry, GeometryOptions, Layout, makeGeometry, NodeInfo, REGION_NAMES, SECTION_ENTRY_SIZE } from './format/layout';
+import { computeLayout, computeNodes, freeAreaEntries, Geometry, GeometryOptions, Layout, makeGeometry, NodeInfo, REGION_NAMES, SECTION_ENTRY_SIZE } from './format/layout';
 import { findProfile, KernelProfile } from './format/profiles';
 import { coalesce } from './format/rangeList';
 import { encodeSectionEntry } from './format/sectionTable';
@@ -122,6 +123,39 @@ function validateSuperblock(sb: Superblock, store: Store, file?: string): void {
   if (!findProfile(sb.profile)) throw new ImageError(`unknown kernel profile "${sb.profile}"`, at('profile'));
 }
 
+/** Checks the section table and free-area heads, so nothing is ever written on the strength of a corrupt table. */
+function validateTables(store: Store, sb: Superblock, file?: string): void {
+  const g = sb.geometry;
+  const L = sb.layout;
+  const tableAt = L.sectionTable.startPfn * PAGE_SIZE;
+  const table = store.read(tableAt, g.sectionCount * SECTION_ENTRY_SIZE);
+  const dv = new DataView(table.buffer, table.byteOffset, table.byteLength);
+  for (let s = 0; s < g.sectionCount; s++) {
+    const at = s * SECTION_ENTRY_SIZE;
+    const gen = dv.getUint32(at, true);
+    const free = dv.getUint32(at + 4, true);
+    const alloc = dv.getUint32(at + 8, true);
+    const reserved = dv.getUint32(at + 12, true);
+    const where = (field: string, delta: number) => ({ file, field: `sectionTable[${s}].${field}`, offset: tableAt + at + delta, section: s });
+    if (gen > sb.bootGeneration) throw new ImageError(`section ${s} claims initialisation in generation ${gen}, after the last boot (${sb.bootGeneration})`, where('initGeneration', 0));
+    if (reserved !== reservedFramesIn(L, g.sectionFrames, s)) throw new ImageError(`section ${s} reserved count ${reserved} disagrees with the layout`, where('reservedFrames', 12));
+    if (free + alloc + reserved > g.sectionFrames) throw new ImageError(`section ${s} counts (${free} free + ${alloc} allocated + ${reserved} reserved) exceed its ${g.sectionFrames} frames`, where('freeFrames', 4));
+    if (gen !== 0 && free + alloc + reserved !== g.sectionFrames) throw new ImageError(`initialised section ${s} counts (${free} + ${alloc} + ${reserved}) do not add up to ${g.sectionFrames}`, where('freeFrames', 4));
+  }
+  const areaAt = L.freeArea.startPfn * PAGE_SIZE;
+  const entries = freeAreaEntries(g);
+  const area = store.read(areaAt, entries * 16);
+  const av = new DataView(area.buffer, area.byteOffset, area.byteLength);
+  for (let i = 0; i < entries; i++) {
+    const head = av.getUint32(i * 16, true) + av.getUint32(i * 16 + 4, true) * 2 ** 32;
+    const count = av.getUint32(i * 16 + 8, true) + av.getUint32(i * 16 + 12, true) * 2 ** 32;
+    const bad = head !== 0 && (head < L.data.startPfn || head >= L.data.startPfn + L.data.frames);
+    if (bad || count > g.totalFrames || (head === 0) !== (count === 0)) {
+      throw new ImageError(`free list ${i} (head ${head}, count ${count}) is invalid`, { file, field: `freeArea[${i}]`, offset: areaAt + i * 16 });
+    }
+  }
+}
+
 export class PmemImage implements ImageCore {
   readonly ram = new Map<number, Uint8Array>();
   readonly extended = new Map<number, ExtendedValues>();
@@ -134,7 +168,7 @@ export class PmemImage implements ImageCore {
   readonly neverHint = new Map<string, number>();
 
   private constructor(
-    readonly store: Store,
+    public store: Store,
     public sb: Superblock,
     readonly readOnly: boolean,
     readonly file?: string,
@@ -188,6 +222,7 @@ export class PmemImage implements ImageCore {
     const first = readSuperblock(store, options.file);
     const recovery = recoverJournal(store, first.layout.journal, options.file);
     const sb = recovery.action === 'rolled-forward' ? readSuperblock(store, options.file) : first;
+    validateTables(store, sb, options.file);
     const img = new PmemImage(store, sb, !!options.readOnly, options.file);
     img.history.readHeader(store);
     if (!options.readOnly) img.boot(options.profile, recovery);
@@ -233,12 +268,13 @@ export class PmemImage implements ImageCore {
   }
 
   close(): void {
-    if (!this.readOnly) this.shutdown();
+    if (!this.readOnly && !this.dead) this.shutdown();
     this.store.close();
   }
 
   assertWritable(): void {
     if (this.readOnly) throw new UsageError('the image is open read-only');
+    if (this.dead) throw new UsageError('the simulated machine crashed: reopen the image to boot it again');
   }
 
   /**
@@ -272,6 +308,31 @@ export class PmemImage implements ImageCore {
     if (nextSb) this.sb = nextSb;
     return seq;
   }
+
+  /**
+   * Runs `op` with a simulated power failure after `afterPoints` persistence
+   * points. Returns whether the failure struck. Afterwards this instance is
+   * dead (its RAM state is lost, as in a real crash): reopen the store to boot.
+   */
+  simulateCrash(afterPoints: number, op: (img: PmemImage) => void): { crashed: boolean; points: number } {
+    this.assertWritable();
+    const base = this.store;
+    const crashing = new CrashingStore(base, afterPoints);
+    this.store = crashing;
+    try {
+      op(this);
+      return { crashed: false, points: crashing.writes };
+    } catch (e) {
+      if (e instanceof SimulatedCrash) return { crashed: true, points: crashing.writes };
+      throw e;
+    } finally {
+      this.store = base;
+      this.dead = true;
+    }
+  }
+
+  /** Set after a simulated crash: the RAM state of this boot is gone. */
+  dead = false;
 
   /** Reads an extended descriptor field; 0 when the running profile lacks it (or it was never set). */
   extendedField(pfn: number, name: string): number {

@@ -162,7 +162,9 @@ export interface AllocatedBlock {
 
 export function validateAllocRequest(txn: Txn, req: AllocRequest): Required<AllocRequest> {
   const g = txn.img.geometry;
-  const full = { count: 1, node: 0, strict: false, zone: 'normal' as ZoneName, owner: '', ...req };
+  const full: Required<AllocRequest> = {
+    order: req.order, count: req.count ?? 1, node: req.node ?? 0, strict: req.strict ?? false, zone: req.zone ?? 'normal', owner: req.owner ?? '',
+  };
   if (!Number.isInteger(full.order) || full.order < 0 || full.order > g.maxOrder) throw new UsageError(`order must be 0 to ${g.maxOrder} for this image, not ${req.order}`);
   if (!Number.isInteger(full.count) || full.count < 1 || full.count > 1_000_000) throw new UsageError(`count must be 1 to 1000000, not ${req.count}`);
   if (!Number.isInteger(full.node) || full.node < 0 || full.node >= g.nodeCount) throw new UsageError(`node must be 0 to ${g.nodeCount - 1}, not ${req.node}`);

@@ -1,0 +1,19 @@
+// Bundles the CLI (and, when present, the extension and the webview) with esbuild.
+import * as esbuild from 'esbuild';
+import { existsSync, readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const production = process.argv.includes('--production');
+const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', define: { PMEM_VERSION: JSON.stringify(pkg.version) } };
+
+const builds = [
+  { ...common, entryPoints: ['src/cli/index.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20' },
+];
+if (existsSync('src/extension/extension.ts')) {
+  builds.push({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] });
+}
+if (existsSync('webview/main.ts')) {
+  builds.push({ ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' });
+}
+await Promise.all(builds.map((b) => esbuild.build(b)));
+console.log(`built ${builds.map((b) => b.outfile).join(', ')}`);

@@ -1,0 +1,41 @@
+/** Command-line parsing on node:util parseArgs, with errors a user can act on. */
+import { parseArgs } from 'node:util';
+import { UsageError } from '../engine/errors';
+
+export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
+
+export interface Parsed {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+}
+
+export function parse(argv: string[], options: OptionSpec, command: string): Parsed {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    return { values: values as Parsed['values'], positionals };
+  } catch (e) {
+    throw new UsageError(`${command}: ${(e as Error).message.replace(/\. To specify a positional argument.*$/s, '')} (see "pmem ${command} --help")`);
+  }
+}
+
+export function int(value: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^-?\d+$/.test(value.trim())) throw new UsageError(`--${name} must be a whole number, not "${value}"`);
+  const n = Number(value);
+  if (n < min || n > max) throw new UsageError(`--${name} must be ${min} to ${max}, not ${n}`);
+  return n;
+}
+
+export function str(p: Parsed, name: string): string | undefined {
+  const v = p.values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function flag(p: Parsed, name: string): boolean {
+  return p.values[name] === true;
+}
+
+export function oneFile(p: Parsed, command: string): string {
+  if (p.positionals.length !== 1) throw new UsageError(`${command}: give exactly one image file (see "pmem ${command} --help")`);
+  return p.positionals[0];
+}

@@ -1,0 +1,147 @@
+/** Commands that change an image: alloc, free, init, reboot. Each open for writing is a boot. */
+import {
+  allocOp, AllocRequest, freeOp, initAllOp, initSectionsOp, parsePfn, PmemImage, UsageError, ZoneName,
+} from '../../engine';
+import { flag, int, oneFile, parse, Parsed, str } from '../args';
+import { Command } from '../command';
+import { openForWriting, withWritable } from '../io';
+import { printJson, say } from '../output';
+
+const allocOptions = {
+  order: { type: 'string' }, count: { type: 'string' }, node: { type: 'string' }, strict: { type: 'boolean' },
+  zone: { type: 'string' }, owner: { type: 'string' }, json: { type: 'boolean' },
+} as const;
+
+function allocRequest(p: Parsed): AllocRequest {
+  const order = int(str(p, 'order'), 'order', 0, 18);
+  if (order === undefined) throw new UsageError('alloc: --order N is required');
+  if (flag(p, 'strict') && str(p, 'node') === undefined) throw new UsageError('alloc: --strict needs --node');
+  return {
+    order, count: int(str(p, 'count'), 'count', 1, 1_000_000), node: int(str(p, 'node'), 'node', 0, 7),
+    strict: flag(p, 'strict'), zone: str(p, 'zone') as ZoneName | undefined, owner: str(p, 'owner'),
+  };
+}
+
+export const alloc: Command = {
+  name: 'alloc',
+  summary: 'allocate blocks; prints their pfns',
+  help: `usage: pmem alloc FILE --order N [--count K] [--node N [--strict]] [--zone dma32|normal|movable] [--owner TAG] [--json]
+
+  --order N    block size 2^N frames
+  --count K    blocks to allocate (all or nothing)
+  --node N     preferred node; others are used when it is full, unless --strict
+  --zone Z     highest zone accepted (default normal; lower zones are the fallback)
+  --owner TAG  owner tag recorded in the block's head descriptor (16 bytes at most)`,
+  run(argv) {
+    const p = parse(argv, allocOptions, 'alloc');
+    const file = oneFile(p, 'alloc');
+    const req = allocRequest(p);
+    const r = withWritable(file, (img) => allocOp(img, req));
+    if (flag(p, 'json')) printJson({ pfns: r.blocks.map((b) => b.pfn), blocks: r.blocks, initialisedSections: r.initialisedSections, step: r.step });
+    else say(r.blocks.map((b) => b.pfn).join('\n'));
+    return 0;
+  },
+};
+
+export const free: Command = {
+  name: 'free',
+  summary: 'free allocated blocks by their head pfn',
+  help: `usage: pmem free FILE PFN... [--json]
+
+Each PFN must be the head of an allocated block; its order comes from the descriptor.`,
+  run(argv) {
+    const p = parse(argv, { json: { type: 'boolean' } }, 'free');
+    const [file, ...rest] = p.positionals;
+    if (!file || rest.length === 0) throw new UsageError('free: give the image file and at least one pfn');
+    const pfns = rest.map((t) => parsePfn(t));
+    const r = withWritable(file, (img) => freeOp(img, pfns));
+    if (flag(p, 'json')) printJson(r);
+    else say(r.freed.map((f) => `freed pfn ${f.pfn} (order ${f.order}${f.owner ? `, owner ${f.owner}` : ''})`).join('\n'));
+    return 0;
+  },
+};
+
+export const init: Command = {
+  name: 'init',
+  summary: 'initialise sections now instead of on first use',
+  help: `usage: pmem init FILE (--section N [--section M ...] | --all) [--json]`,
+  run(argv) {
+    const p = parse(argv, { section: { type: 'string', multiple: true }, all: { type: 'boolean' }, json: { type: 'boolean' } }, 'init');
+    const file = oneFile(p, 'init');
+    const list = (p.values.section as string[] | undefined) ?? [];
+    if (!flag(p, 'all') && list.length === 0) throw new UsageError('init: give --section N or --all');
+    const tty = process.stderr.isTTY;
+    const r = withWritable(file, (img) => {
+      if (flag(p, 'all')) {
+        const res = initAllOp(img, { onProgress: tty ? (d, t) => process.stderr.write(`\rinitialising sections: ${d}/${t}`) : undefined });
+        if (tty) process.stderr.write('\n');
+        return { sections: res.sections, steps: res.steps.length };
+      }
+      const res = initSectionsOp(img, list.map((s) => int(s, 'section', 0, 2 ** 31)!));
+      return { handedOver: res.handedOver, reinitialised: res.reinitialised, step: res.step };
+    });
+    if (flag(p, 'json')) printJson(r);
+    else say('sections' in r ? `initialised ${r.sections} section(s) in ${r.steps} step(s)` : `handed over ${r.handedOver.length} section(s), re-initialised ${r.reinitialised.length}`);
+    return 0;
+  },
+};
+
+/** The operation a simulated crash interrupts: "alloc --order 2", "free 4096", "init 3". */
+function parseDuring(text: string): { describe: string; run: (img: PmemImage) => void } {
+  const words = text.trim().split(/\s+/);
+  const [verb, ...args] = words;
+  if (verb === 'alloc') {
+    const req = allocRequest(parse(args, allocOptions, 'reboot --during alloc'));
+    return { describe: text.trim(), run: (img) => void allocOp(img, req) };
+  }
+  if (verb === 'free') {
+    if (args.length === 0) throw new UsageError('--during "free PFN..." needs a pfn');
+    const pfns = args.map((a) => parsePfn(a));
+    return { describe: text.trim(), run: (img) => void freeOp(img, pfns) };
+  }
+  if (verb === 'init') {
+    const s = int(args[0], 'during init SECTION', 0, 2 ** 31);
+    if (s === undefined) throw new UsageError('--during "init SECTION" needs a section number');
+    return { describe: text.trim(), run: (img) => void initSectionsOp(img, [s]) };
+  }
+  throw new UsageError(`--during must be "alloc --order N ...", "free PFN..." or "init SECTION", not "${text}"`);
+}
+
+export const reboot: Command = {
+  name: 'reboot',
+  summary: 'reboot the simulated machine, cleanly or after a power failure',
+  help: `usage: pmem reboot FILE [--profile NAME] [--crash-after N [--during OP]] [--json]
+
+Without --crash-after: a clean reboot (optionally into another kernel profile).
+With --crash-after N: the machine boots, starts OP (default "alloc --order 0"),
+loses power after N persistence points of it, and boots again; recovery then
+rolls the operation back or forward. N larger than OP's persistence points
+means the power fails after OP completed, before a clean shutdown.
+OP is "alloc --order N [--count K] [--owner T]", "free PFN..." or "init SECTION".`,
+  run(argv) {
+    const p = parse(argv, { profile: { type: 'string' }, 'crash-after': { type: 'string' }, during: { type: 'string' }, json: { type: 'boolean' } }, 'reboot');
+    const file = oneFile(p, 'reboot');
+    const crashAfter = int(str(p, 'crash-after'), 'crash-after', 0, 1_000_000);
+    if (str(p, 'during') && crashAfter === undefined) throw new UsageError('reboot: --during needs --crash-after');
+    let crash: { crashed: boolean; points: number; during: string } | undefined;
+    if (crashAfter !== undefined) {
+      const during = parseDuring(str(p, 'during') ?? 'alloc --order 0');
+      const running = openForWriting(file);
+      try {
+        crash = { ...running.simulateCrash(crashAfter, during.run), during: during.describe };
+      } finally {
+        running.store.close();
+      }
+    }
+    const report = withWritable(file, (img) => img.bootReport!, str(p, 'profile'));
+    if (flag(p, 'json')) {
+      printJson({ crash, boot: report });
+      return 0;
+    }
+    if (crash) say(crash.crashed ? `power failed after ${crash.points} persistence point(s) of "${crash.during}"` : `"${crash.during}" completed (${crash.points} persistence points); power failed before shutdown`);
+    const rec = report.recovery;
+    say(`booted generation ${report.generation} (${report.wasClean ? 'after a clean shutdown' : 'after a crash'}), profile ${report.profile}${report.profile !== report.previousProfile ? ` (was ${report.previousProfile})` : ''}`);
+    if (rec.action !== 'none') say(`recovery ${rec.action === 'rolled-forward' ? 'rolled forward' : 'rolled back'} "${rec.description}"`);
+    return 0;
+  },
+};

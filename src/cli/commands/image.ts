@@ -1,0 +1,130 @@
+/** Commands that create and describe images: create, info, descriptors, sections. */
+import {
+  formatBytes, frames, info, parsePfn, parseSize, PROFILES, sections, SectionState, UsageError,
+} from '../../engine';
+import { flag, int, oneFile, parse, str } from '../args';
+import { Command } from '../command';
+import { createImageFile, diskUsageBytes, openForReading } from '../io';
+import { printJson, printTable, say } from '../output';
+
+export const create: Command = {
+  name: 'create',
+  summary: 'create a new image (a sparse file)',
+  help: `usage: pmem create FILE --size SIZE [options]
+
+  --size SIZE           device size: 64M, 16G, 1T (a multiple of the section size, 4M to 16T)
+  --section 2M|1G       lazy-init section size (default 2M)
+  --nodes N             NUMA nodes, 1 to 8 (default 1)
+  --memmap device|ram   where descriptors live (default device: on the device itself)
+  --links page|descriptor  where free-list links live (default page: inside the free block)
+  --max-order N         largest buddy order, 0 to 18 (default 10 = 4 MiB blocks)
+  --movable PCT         percentage of each node in ZONE_MOVABLE (default 0)
+  --profile NAME        kernel profile of the first boot: ${PROFILES.map((p) => p.name).join(', ')}
+  --force               overwrite FILE if it exists
+  --json                print the new image's info as JSON`,
+  run(argv) {
+    const p = parse(argv, {
+      size: { type: 'string' }, section: { type: 'string' }, nodes: { type: 'string' }, memmap: { type: 'string' },
+      links: { type: 'string' }, 'max-order': { type: 'string' }, movable: { type: 'string' }, profile: { type: 'string' },
+      force: { type: 'boolean' }, json: { type: 'boolean' },
+    }, 'create');
+    const file = oneFile(p, 'create');
+    const size = str(p, 'size');
+    if (!size) throw new UsageError('create: --size is required (for example --size 64M)');
+    const memmap = str(p, 'memmap');
+    const links = str(p, 'links');
+    const img = createImageFile(file, {
+      sizeBytes: parseSize(size),
+      sectionBytes: str(p, 'section') ? parseSize(str(p, 'section')!, 'section size') : undefined,
+      nodes: int(str(p, 'nodes'), 'nodes', 1, 8),
+      maxOrder: int(str(p, 'max-order'), 'max-order', 0, 18),
+      memmap: memmap as 'device' | 'ram' | undefined,
+      links: links as 'page' | 'descriptor' | undefined,
+      movablePercent: int(str(p, 'movable'), 'movable', 0, 90),
+      profile: str(p, 'profile'),
+    }, flag(p, 'force'));
+    const i = info(img);
+    if (flag(p, 'json')) printJson({ file, ...i, diskBytes: diskUsageBytes(file) });
+    else say(`created ${file}: ${formatBytes(i.sizeBytes)}, ${i.totalFrames} frames, ${i.dataFrames} for data (${i.overheadPercent.toFixed(4)} % overhead), memmap on ${i.memmap.placement}, ${diskUsageBytes(file)} bytes on disk`);
+    return 0;
+  },
+};
+
+export const infoCommand: Command = {
+  name: 'info',
+  summary: 'describe an image: geometry, regions, frames, sections',
+  help: `usage: pmem info FILE [--json]
+
+Reads the superblock and section table only (never the memmap).`,
+  run(argv) {
+    const p = parse(argv, { json: { type: 'boolean' } }, 'info');
+    const file = oneFile(p, 'info');
+    const i = info(openForReading(file));
+    if (flag(p, 'json')) {
+      printJson(i);
+      return 0;
+    }
+    const pct = (n: number) => `${((n / i.totalFrames) * 100).toFixed(2)} %`;
+    say(`${file}: pmem image, format ${i.formatVersion}, uuid ${i.uuid}`);
+    say(`  size        ${formatBytes(i.sizeBytes)} (${i.totalFrames} frames of ${i.pageSize} bytes)`);
+    say(`  data        ${i.dataFrames} frames; overhead ${i.overheadPercent.toFixed(4)} % (memmap ${i.memmapPercent.toFixed(4)} %)`);
+    say(`  memmap      on ${i.memmap.placement}${i.memmap.placement === 'device' ? ` at byte ${i.memmap.offsetBytes}, ${formatBytes(i.memmap.bytes)}` : `: ${formatBytes(i.memmap.ramBytes)} of RAM, rebuilt every boot`}; ${i.memmap.descriptorSize}-byte core descriptors`);
+    say(`  free lists  links in the ${i.links === 'page' ? 'free pages' : 'descriptors'}; max order ${i.maxOrder}`);
+    say(`  boot        generation ${i.bootGeneration}, ${i.clean ? 'clean' : 'not shut down cleanly'}, profile ${i.profile}${i.profileExtendedFields.length ? ` (extended: ${i.profileExtendedFields.join(', ')})` : ''}`);
+    say(`  sections    ${i.sections.count} x ${formatBytes(i.sections.sizeBytes)}: ${i.sections.untouched} never initialised, ${i.sections.initialized} initialised, ${i.sections.stale} stale, ${i.sections.reservedOnly} metadata only`);
+    say(`  frames      ${i.frames.free} free (${pct(i.frames.free)}), ${i.frames.allocated} allocated (${pct(i.frames.allocated)}), ${i.frames.uninitialized} uninitialised (${pct(i.frames.uninitialized)}), ${i.frames.reserved} reserved (${pct(i.frames.reserved)})`);
+    for (const n of i.nodes) say(`  node ${n.id}      pfn ${n.firstPfn}+${n.frames}: ${n.zones.map((z) => `${z.name} ${z.firstPfn}+${z.frames}`).join(', ')}`);
+    say(`  history     steps ${i.history.firstStep} to ${i.history.lastStep}`);
+    return 0;
+  },
+};
+
+export const descriptors: Command = {
+  name: 'descriptors',
+  summary: 'print frame descriptors for a range of pfns',
+  help: `usage: pmem descriptors FILE --from PFN [--count N] [--json]
+
+  --from PFN    first frame (decimal or 0x hex)
+  --count N     frames to print (default 16, at most 65536)`,
+  run(argv) {
+    const p = parse(argv, { from: { type: 'string' }, count: { type: 'string' }, json: { type: 'boolean' } }, 'descriptors');
+    const file = oneFile(p, 'descriptors');
+    const fromText = str(p, 'from');
+    if (fromText === undefined) throw new UsageError('descriptors: --from PFN is required');
+    const img = openForReading(file);
+    const from = parsePfn(fromText, '--from');
+    if (from >= img.geometry.totalFrames) throw new UsageError(`--from ${from} is past the last frame (${img.geometry.totalFrames - 1})`);
+    const list = frames(img, from, int(str(p, 'count'), 'count', 1, 65536) ?? 16);
+    if (flag(p, 'json')) {
+      printJson(list);
+      return 0;
+    }
+    printTable(list.map((f) => [
+      f.pfn, f.kind + (f.region && f.kind === 'metadata' ? `:${f.region}` : ''), f.blockPfn ?? '', f.order ?? '', `${f.node}/${f.zone}`, f.owner ?? '',
+      `${f.section}:${f.sectionState}`, f.descriptorPresent ? f.initGeneration : '-', `0x${f.flags.toString(16)}`,
+      Object.entries(f.extended).map(([k, v]) => `${k}=${v}`).join(' '),
+    ]), ['pfn', 'state', 'block', 'order', 'node/zone', 'owner', 'section', 'gen', 'flags', 'extended']);
+    return 0;
+  },
+};
+
+export const sectionsCommand: Command = {
+  name: 'sections',
+  summary: 'list lazy-init sections with their state and counts',
+  help: `usage: pmem sections FILE [--state never|initialized|stale] [--json]`,
+  run(argv) {
+    const p = parse(argv, { json: { type: 'boolean' }, state: { type: 'string' } }, 'sections');
+    const file = oneFile(p, 'sections');
+    const state = str(p, 'state') as SectionState | undefined;
+    if (state && !['never', 'initialized', 'stale'].includes(state)) throw new UsageError(`--state must be never, initialized or stale, not "${state}"`);
+    const img = openForReading(file);
+    const list = sections(img).filter((s) => !state || s.state === state);
+    if (flag(p, 'json')) {
+      printJson(list);
+      return 0;
+    }
+    printTable(list.map((s) => [s.index, s.firstPfn, s.state, s.initGeneration, s.freeFrames, s.allocatedFrames, s.reservedFrames, s.uninitializedFrames, `${s.node}/${s.zone}`]),
+      ['section', 'first pfn', 'state', 'gen', 'free', 'allocated', 'reserved', 'uninit', 'node/zone']);
+    return 0;
+  },
+};

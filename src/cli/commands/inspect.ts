@@ -1,0 +1,113 @@
+/** Commands that verify and explain an image: check, history, state, freelists. */
+import { buddyinfo, check, freeLists, info, stateAt, stepRange, UsageError } from '../../engine';
+import { flag, int, oneFile, parse } from '../args';
+import { Command } from '../command';
+import { openForReading } from '../io';
+import { printJson, printTable, say } from '../output';
+
+export const checkCommand: Command = {
+  name: 'check',
+  summary: 'verify every invariant; exit 1 if any problem is found',
+  help: `usage: pmem check FILE [--json] [--max-problems N]
+
+Checks superblock copies, journal, history, every free list (alignment, zone,
+links both ways, order, magic, counts), every initialised section (each data
+frame in exactly one block, maximal merging, summaries). Reads one section at
+a time; shows progress on a terminal.`,
+  run(argv) {
+    const p = parse(argv, { json: { type: 'boolean' }, 'max-problems': { type: 'string' } }, 'check');
+    const file = oneFile(p, 'check');
+    const img = openForReading(file);
+    const tty = process.stderr.isTTY;
+    let last = 0;
+    const report = check(img, {
+      maxProblems: int(p.values['max-problems'] as string | undefined, 'max-problems', 1, 1_000_000),
+      onProgress: tty ? (d, t) => {
+        const now = Date.now();
+        if (now - last > 100 || d === t) {
+          last = now;
+          process.stderr.write(`\rchecking sections: ${d}/${t}`);
+        }
+      } : undefined,
+    });
+    if (tty) process.stderr.write('\n');
+    if (flag(p, 'json')) printJson(report);
+    else {
+      for (const pr of report.problems) {
+        const where = [pr.section !== undefined ? `section ${pr.section}` : '', pr.pfn !== undefined ? `pfn ${pr.pfn}` : '', pr.offset !== undefined ? `byte ${pr.offset}` : ''].filter(Boolean).join(', ');
+        say(`${pr.structure}${where ? ` (${where})` : ''}: ${pr.message}`);
+      }
+      say(`${report.ok ? 'ok' : `${report.problems.length}${report.truncated ? '+' : ''} problem(s)`}: ${report.framesChecked} frames in ${report.sectionsChecked} sections, ${report.freeBlocks} free and ${report.allocatedBlocks} allocated blocks`);
+    }
+    return report.ok ? 0 : 1;
+  },
+};
+
+export const history: Command = {
+  name: 'history',
+  summary: 'list the operation history (the steps)',
+  help: `usage: pmem history FILE [--json]`,
+  run(argv) {
+    const p = parse(argv, { json: { type: 'boolean' } }, 'history');
+    const img = openForReading(oneFile(p, 'history'));
+    const records = img.historyRecords(false);
+    const range = stepRange(records);
+    if (flag(p, 'json')) {
+      printJson({ firstStep: range.first, lastStep: range.last, records: records.map((r) => ({ step: r.seq, kind: r.kind, bootGeneration: r.bootGeneration, undoAvailable: r.undoAvailable, ...r.summary })) });
+      return 0;
+    }
+    printTable(records.map((r) => [r.seq, r.kind, r.bootGeneration, r.summary.text]), ['step', 'kind', 'gen', 'operation']);
+    say(`steps ${range.first} to ${range.last} can be shown with "pmem state FILE --at STEP"`);
+    return 0;
+  },
+};
+
+export const state: Command = {
+  name: 'state',
+  summary: 'show the image as it was after a history step (read-only)',
+  help: `usage: pmem state FILE --at STEP [--json]`,
+  run(argv) {
+    const p = parse(argv, { at: { type: 'string' }, json: { type: 'boolean' } }, 'state');
+    const img = openForReading(oneFile(p, 'state'));
+    const at = int(p.values.at as string | undefined, 'at', 0, Number.MAX_SAFE_INTEGER);
+    if (at === undefined) throw new UsageError('state: --at STEP is required');
+    const past = stateAt(img, at);
+    const i = info(past);
+    const lists = freeLists(past, 16);
+    const record = img.historyRecords(false).find((r) => r.seq === at);
+    if (flag(p, 'json')) {
+      printJson({ step: at, operation: record?.summary.text, bootGeneration: i.bootGeneration, profile: i.profile, frames: i.frames, sections: i.sections, freeLists: lists });
+      return 0;
+    }
+    say(`after step ${at}: ${record?.summary.text ?? ''}`);
+    say(`boot generation ${i.bootGeneration}, profile ${i.profile}`);
+    say(`frames: ${i.frames.free} free, ${i.frames.allocated} allocated, ${i.frames.uninitialized} uninitialised, ${i.frames.reserved} reserved`);
+    say(`sections: ${i.sections.untouched} never initialised, ${i.sections.initialized} initialised, ${i.sections.stale} stale`);
+    process.stdout.write(buddyinfo(past));
+    return 0;
+  },
+};
+
+export const freelists: Command = {
+  name: 'freelists',
+  summary: 'print the free lists per node, zone and order',
+  help: `usage: pmem freelists FILE [--json] [--buddyinfo] [--limit N]
+
+  --buddyinfo   print exactly the format of Linux's /proc/buddyinfo
+  --limit N     block pfns listed per list (default 8)`,
+  run(argv) {
+    const p = parse(argv, { json: { type: 'boolean' }, buddyinfo: { type: 'boolean' }, limit: { type: 'string' } }, 'freelists');
+    const img = openForReading(oneFile(p, 'freelists'));
+    if (flag(p, 'buddyinfo')) {
+      process.stdout.write(buddyinfo(img));
+      return 0;
+    }
+    const lists = freeLists(img, int(p.values.limit as string | undefined, 'limit', 0, 1_000_000) ?? 8);
+    if (flag(p, 'json')) {
+      printJson(lists);
+      return 0;
+    }
+    printTable(lists.filter((l) => l.count > 0).map((l) => [l.node, l.zone, l.order, l.count, l.blocks.join(' ') + (l.count > l.blocks.length ? ' ...' : '')]), ['node', 'zone', 'order', 'blocks', 'pfns']);
+    return 0;
+  },
+};

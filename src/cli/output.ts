@@ -1,0 +1,17 @@
+/** Printing: JSON for scripts, aligned text for people. */
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+export function printTable(rows: Array<Array<string | number>>, header?: string[]): void {
+  const all = header ? [header, ...rows] : rows;
+  const widths = all[0]?.map((_, i) => Math.max(...all.map((r) => String(r[i] ?? '').length))) ?? [];
+  const line = (r: Array<string | number>) => r.map((c, i) => (typeof c === 'number' ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join('  ').trimEnd();
+  const out = all.map(line);
+  if (header) out.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+export function say(text: string): void {
+  process.stdout.write(text + '\n');
+}

@@ -1,0 +1,262 @@
+/**
+ * The checker: verifies every invariant of an image, section by section with
+ * bounded memory (one section's descriptors at a time), and reports each
+ * problem with where it is. It reads only; it never repairs.
+ */
+import { isReservedPfn, sectionDataRange, sectionOf } from './alloc/sectionInit';
+import { view } from './bytes';
+import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_NAMES } from './format/constants';
+import { checkDescriptorBytes, isBlank, PG_ALLOCATED, PG_BUDDY, PG_RESERVED } from './format/descriptor';
+import { freeAreaIndex } from './format/freeArea';
+import { decodeFreeLink, FREE_LINK_SIZE } from './format/freeLink';
+import { FREE_AREA_ENTRY_SIZE, SECTION_ENTRY_SIZE } from './format/layout';
+import { JOURNAL_EMPTY, peekJournal } from './format/journal';
+import { decodeSuperblock, SUPERBLOCK_SIZE } from './format/superblock';
+import type { PmemImage } from './imageCore';
+import { readSectionTable } from './ops';
+import { viewDescriptor } from './views';
+
+export interface Problem {
+  /** The structure at fault: superblock, journal, history, freeList, descriptor, section, block. */
+  structure: string;
+  message: string;
+  pfn?: number;
+  section?: number;
+  offset?: number;
+}
+
+export interface CheckReport {
+  ok: boolean;
+  problems: Problem[];
+  /** True when the problem list was cut at maxProblems. */
+  truncated: boolean;
+  framesChecked: number;
+  sectionsChecked: number;
+  freeBlocks: number;
+  allocatedBlocks: number;
+  /** False when cancelled: the counts say how far it got. */
+  complete: boolean;
+}
+
+export interface CheckOptions {
+  maxProblems?: number;
+  onProgress?: (sectionsDone: number, sectionsTotal: number) => void;
+  cancelled?: () => boolean;
+}
+
+export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
+  const g = img.geometry;
+  const L = img.layout;
+  const maxProblems = options.maxProblems ?? 1000;
+  const report: CheckReport = { ok: true, problems: [], truncated: false, framesChecked: 0, sectionsChecked: 0, freeBlocks: 0, allocatedBlocks: 0, complete: true };
+  const problem = (p: Problem) => {
+    report.ok = false;
+    if (report.problems.length < maxProblems) report.problems.push(p);
+    else report.truncated = true;
+  };
+  const dataEnd = L.data.startPfn + L.data.frames;
+
+  // Superblock copies: both valid and identical.
+  const copies = [0, L.backupSuperblock.startPfn * PAGE_SIZE].map((offset) => {
+    const bytes = img.store.read(offset, SUPERBLOCK_SIZE);
+    try {
+      decodeSuperblock(bytes, offset);
+      return { offset, bytes, ok: true };
+    } catch (e) {
+      problem({ structure: 'superblock', message: (e as Error).message, offset });
+      return { offset, bytes, ok: false };
+    }
+  });
+  if (copies[0].ok && copies[1].ok && !copies[0].bytes.every((b, i) => b === copies[1].bytes[i])) {
+    problem({ structure: 'superblock', message: 'primary and backup superblocks differ', offset: copies[1].offset });
+  }
+
+  try {
+    if (peekJournal(img.store, L.journal).state !== JOURNAL_EMPTY) problem({ structure: 'journal', message: 'journal holds an unfinished transaction', offset: L.journal.startPfn * PAGE_SIZE });
+  } catch (e) {
+    problem({ structure: 'journal', message: (e as Error).message, offset: L.journal.startPfn * PAGE_SIZE });
+  }
+  try {
+    img.historyRecords(false);
+  } catch (e) {
+    problem({ structure: 'history', message: (e as Error).message, offset: L.history.startPfn * PAGE_SIZE });
+  }
+
+  const table = readSectionTable(img);
+  const sectionGen = (s: number) => table.getUint32(s * SECTION_ENTRY_SIZE, true);
+  const descBytes = (pfn: number) => viewDescriptor(img, pfn, table).bytes;
+
+  // 1. Free lists: each listed block is a well-formed free head; links agree both ways; counts agree.
+  const area = img.store.read(L.freeArea.startPfn * PAGE_SIZE, L.freeArea.frames * PAGE_SIZE);
+  const areaView = view(area);
+  const listed = new Map<number, number>();
+  for (const n of img.nodes) {
+    for (const z of n.zones) {
+      for (let order = 0; order <= g.maxOrder; order++) {
+        const idx = freeAreaIndex(g.maxOrder, n.id, z.id, order);
+        const at = idx * FREE_AREA_ENTRY_SIZE;
+        const head = areaView.getUint32(at, true) + areaView.getUint32(at + 4, true) * 2 ** 32;
+        const count = areaView.getUint32(at + 8, true) + areaView.getUint32(at + 12, true) * 2 ** 32;
+        const name = `free list node ${n.id} ${ZONE_NAMES[z.id]} order ${order}`;
+        if (z.frames === 0 && (head || count)) problem({ structure: 'freeList', message: `${name}: zone is empty but the list is not`, offset: L.freeArea.startPfn * PAGE_SIZE + at });
+        let prev = 0;
+        let p = head;
+        let steps = 0;
+        while (p) {
+          if (steps > count) {
+            problem({ structure: 'freeList', message: `${name}: longer than its count ${count} (a cycle?)`, pfn: p });
+            break;
+          }
+          const where = { pfn: p, section: p < g.totalFrames ? sectionOf(g, p) : undefined };
+          const end = p + 2 ** order;
+          if (!Number.isSafeInteger(p) || p < L.data.startPfn || end > dataEnd) {
+            problem({ structure: 'freeList', message: `${name}: block ${p} lies outside the data area (metadata or memmap in a free list)`, ...where });
+            break;
+          }
+          if (p % 2 ** order) problem({ structure: 'block', message: `${name}: block ${p} is not aligned to its order`, ...where });
+          if (p < z.firstPfn || end > z.firstPfn + z.frames) problem({ structure: 'block', message: `${name}: block ${p} crosses its zone's boundary`, ...where });
+          if (sectionGen(sectionOf(g, p)) === 0) problem({ structure: 'block', message: `${name}: block ${p} lies in a never-initialised section`, ...where });
+          const d = descBytes(p);
+          const dv = view(d);
+          const flags = dv.getUint32(0, true);
+          if (!(flags & PG_BUDDY) || dv.getUint8(4) !== order) problem({ structure: 'descriptor', message: `${name}: block ${p}'s head descriptor is not marked free of order ${order} (flags 0x${flags.toString(16)}, order ${dv.getUint8(4)})`, ...where });
+          let next: number;
+          let back: number;
+          if (g.links === 'page') {
+            const l = decodeFreeLink(img.store.read(p * PAGE_SIZE, FREE_LINK_SIZE));
+            if (!l.ok) {
+              problem({ structure: 'freeList', message: `${name}: block ${p}: ${l.reason}`, ...where, offset: p * PAGE_SIZE });
+              break;
+            }
+            if (l.link.pfn !== p || l.link.order !== order || l.link.node !== n.id || l.link.zone !== z.id) {
+              problem({ structure: 'freeList', message: `${name}: block ${p}'s link record describes pfn ${l.link.pfn} order ${l.link.order} node ${l.link.node} zone ${l.link.zone}`, ...where, offset: p * PAGE_SIZE });
+            }
+            next = l.link.next;
+            back = l.link.prev;
+          } else {
+            next = dv.getUint32(40, true) + dv.getUint32(44, true) * 2 ** 32;
+            back = dv.getUint32(48, true) + dv.getUint32(52, true) * 2 ** 32;
+          }
+          if (back !== prev) problem({ structure: 'freeList', message: `${name}: block ${p}'s prev link is ${back}, expected ${prev}`, ...where });
+          prev = p;
+          p = next;
+          steps++;
+        }
+        if (steps !== count && steps <= count) problem({ structure: 'freeList', message: `${name}: count says ${count} blocks, the list has ${steps}`, offset: L.freeArea.startPfn * PAGE_SIZE + at + 8 });
+        listed.set(idx, count);
+        report.freeBlocks += count;
+      }
+    }
+  }
+
+  // 2. Sections: every data frame of an initialised section is in exactly one block; summaries agree.
+  const heads = new Map<number, number>();
+  let coveredUntil = 0; // end of a block that started in an earlier section
+  let coveringFree = false;
+  for (let s = 0; s < g.sectionCount; s++) {
+    if (options.cancelled?.()) {
+      report.complete = false;
+      break;
+    }
+    const first = s * g.sectionFrames;
+    const gen = sectionGen(s);
+    const e = { free: table.getUint32(s * 16 + 4, true), alloc: table.getUint32(s * 16 + 8, true), reserved: table.getUint32(s * 16 + 12, true) };
+    let expectReserved = 0;
+    for (let pfn = first; pfn < first + g.sectionFrames; pfn++) if (isReservedPfn(L, pfn)) expectReserved++;
+    if (e.reserved !== expectReserved) problem({ structure: 'section', message: `section ${s}: summary says ${e.reserved} reserved frames, the layout has ${expectReserved}`, section: s });
+    if (gen === 0) {
+      if (e.free || e.alloc) problem({ structure: 'section', message: `section ${s} was never initialised but its summary counts ${e.free} free and ${e.alloc} allocated frames`, section: s });
+      if (coveredUntil > first) problem({ structure: 'block', message: `a block reaches into never-initialised section ${s}`, section: s });
+      report.sectionsChecked++;
+      options.onProgress?.(s + 1, g.sectionCount);
+      continue;
+    }
+    if (gen > img.bootGeneration) problem({ structure: 'section', message: `section ${s} was initialised in generation ${gen}, after the current boot ${img.bootGeneration}`, section: s });
+    const raw = g.memmap === 'device' ? img.store.read(img.memmapOffset(first), g.sectionFrames * DESCRIPTOR_SIZE) : undefined;
+    const bytesOf = (pfn: number): Uint8Array => (raw ? raw.subarray((pfn - first) * DESCRIPTOR_SIZE, (pfn - first + 1) * DESCRIPTOR_SIZE) : descBytes(pfn));
+    let free = 0;
+    let alloc = 0;
+    if (raw) {
+      for (let pfn = first; pfn < first + g.sectionFrames; pfn++) {
+        const b = bytesOf(pfn);
+        if (isBlank(b)) {
+          problem({ structure: 'descriptor', message: `pfn ${pfn}: descriptor of an initialised section is blank`, pfn, section: s, offset: img.memmapOffset(pfn) });
+          continue;
+        }
+        const c = checkDescriptorBytes(b);
+        if (!c.ok) problem({ structure: 'descriptor', message: `pfn ${pfn}: ${c.field}: ${c.reason}`, pfn, section: s, offset: img.memmapOffset(pfn) });
+        const reserved = (view(b).getUint32(0, true) & PG_RESERVED) !== 0;
+        if (reserved !== isReservedPfn(L, pfn)) problem({ structure: 'descriptor', message: `pfn ${pfn}: PG_reserved is ${reserved ? 'set' : 'clear'} but the frame is ${reserved ? 'data' : 'metadata'}`, pfn, section: s });
+      }
+    }
+    const { start, end } = sectionDataRange(img, s);
+    let p = start;
+    if (coveredUntil > p) {
+      const upto = Math.min(coveredUntil, end);
+      for (let q = p; q < upto; q++) if (view(bytesOf(q)).getUint32(0, true) & (PG_BUDDY | PG_ALLOCATED)) problem({ structure: 'block', message: `pfn ${q} is marked as a block head inside another block`, pfn: q, section: s });
+      if (coveringFree) free += upto - p;
+      else alloc += upto - p;
+      p = upto;
+    }
+    while (p < end) {
+      const b = view(bytesOf(p));
+      const flags = b.getUint32(0, true);
+      if (!(flags & (PG_BUDDY | PG_ALLOCATED))) {
+        problem({ structure: 'block', message: `pfn ${p} belongs to no block (neither free nor allocated)`, pfn: p, section: s });
+        p++;
+        continue;
+      }
+      const order = b.getUint8(4);
+      const isFree = (flags & PG_BUDDY) !== 0;
+      if ((flags & PG_BUDDY) && (flags & PG_ALLOCATED)) problem({ structure: 'descriptor', message: `pfn ${p} is marked both free and allocated`, pfn: p, section: s });
+      if (order > g.maxOrder || p % 2 ** order || p + 2 ** order > dataEnd) {
+        problem({ structure: 'block', message: `block at pfn ${p} has impossible order ${order} (misaligned or past the data area)`, pfn: p, section: s });
+        p++;
+        continue;
+      }
+      const node = b.getUint8(5);
+      const zone = b.getUint8(6);
+      const z = img.nodes[node]?.zones[zone];
+      if (!z || p < z.firstPfn || p + 2 ** order > z.firstPfn + z.frames) problem({ structure: 'block', message: `block at pfn ${p} is not inside its node ${node} zone ${zone}`, pfn: p, section: s });
+      if (isFree) {
+        const key = freeAreaIndex(g.maxOrder, node, zone, order);
+        heads.set(key, (heads.get(key) ?? 0) + 1);
+        if (order < g.maxOrder && z) {
+          const buddy = p ^ (2 ** order);
+          const bEnd = buddy + 2 ** order;
+          if (buddy >= L.data.startPfn && bEnd <= dataEnd && buddy >= z.firstPfn && bEnd <= z.firstPfn + z.frames && sectionGen(sectionOf(g, buddy)) !== 0) {
+            const bd = view(descBytes(buddy));
+            if (bd.getUint32(0, true) & PG_BUDDY && bd.getUint8(4) === order) problem({ structure: 'block', message: `free blocks at pfn ${p} and its buddy ${buddy} (order ${order}) should have merged`, pfn: p, section: s });
+          }
+        }
+      } else {
+        report.allocatedBlocks++;
+      }
+      const blockEnd = p + 2 ** order;
+      const inSection = Math.min(blockEnd, end);
+      for (let q = p + 1; q < inSection; q++) if (view(bytesOf(q)).getUint32(0, true) & (PG_BUDDY | PG_ALLOCATED)) problem({ structure: 'block', message: `pfn ${q} is marked as a block head inside the block at ${p}`, pfn: q, section: s });
+      if (isFree) free += inSection - p;
+      else alloc += inSection - p;
+      coveredUntil = blockEnd;
+      coveringFree = isFree;
+      p = inSection;
+    }
+    report.framesChecked += g.sectionFrames;
+    if (e.free !== free || e.alloc !== alloc) problem({ structure: 'section', message: `section ${s}: summary says ${e.free} free / ${e.alloc} allocated frames, descriptors say ${free} / ${alloc}`, section: s, offset: L.sectionTable.startPfn * PAGE_SIZE + s * SECTION_ENTRY_SIZE });
+    report.sectionsChecked++;
+    options.onProgress?.(s + 1, g.sectionCount);
+  }
+
+  // 3. The free heads found in descriptors are exactly the blocks on the lists.
+  if (report.complete) {
+    for (const [key, count] of listed) {
+      const found = heads.get(key) ?? 0;
+      if (found !== count) {
+        const order = key % (g.maxOrder + 1);
+        const nz = Math.floor(key / (g.maxOrder + 1));
+        problem({ structure: 'freeList', message: `node ${Math.floor(nz / 3)} ${ZONE_NAMES[nz % 3]} order ${order}: ${found} free blocks are marked in descriptors but the list holds ${count}` });
+      }
+    }
+  }
+  return report;
+}

@@ -1,0 +1,24 @@
+/** The engine's public surface: what the CLI, the extension and the webview import. */
+export * from './errors';
+export * from './format/constants';
+export { PROFILES, findProfile, descriptorBytesInRam } from './format/profiles';
+export type { KernelProfile, ExtendedField } from './format/profiles';
+export { makeGeometry, computeLayout, computeNodes } from './format/layout';
+export type { Geometry, Layout, NodeInfo, MemmapPlacement, LinksPlacement, RegionName } from './format/layout';
+export type { HistoryRecord, HistoryKind } from './format/history';
+export type { SectionState } from './format/sectionTable';
+export { PmemImage, readSuperblock } from './imageCore';
+export type { CreateOptions, OpenOptions, BootReport } from './imageCore';
+export { allocOp, freeOp, initSectionsOp, initAllOp, sectionsNeedingInit } from './ops';
+export type { AllocResult, FreeResult, InitResult } from './ops';
+export type { AllocRequest, AllocatedBlock, ZoneName } from './alloc/buddy';
+export { info, sections, frames, freeLists, buddyinfo } from './views';
+export type { ImageInfo, FrameInfo, FrameKind, SectionSummary, FreeListView } from './views';
+export { check } from './checker';
+export type { CheckReport, Problem, CheckOptions } from './checker';
+export { stateAt, stepRange } from './timeline';
+export type { StepRange } from './timeline';
+export type { Store } from './store/store';
+export { MemoryStore } from './store/memoryStore';
+export { OverlayStore } from './store/overlayStore';
+export { parseSize, formatBytes, parsePfn } from './units';

@@ -1,0 +1,32 @@
+/** Parsing and printing of sizes and frame numbers, shared by the CLI and the extension. */
+import { UsageError } from './errors';
+
+const UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+
+/** "64M", "16G", "1T", "2MiB", "4096" → bytes. */
+export function parseSize(text: string, what = 'size'): number {
+  const m = /^\s*(\d+)\s*([KMGT]?)(?:i?B)?\s*$/i.exec(text);
+  if (!m) throw new UsageError(`${what} "${text}" is not a size (examples: 64M, 16G, 1T)`);
+  const value = Number(m[1]) * UNITS[m[2].toUpperCase()];
+  if (!Number.isSafeInteger(value)) throw new UsageError(`${what} "${text}" is too large`);
+  return value;
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${Number.isInteger(v) ? v : v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}
+
+/** A pfn in decimal or 0x hex. */
+export function parsePfn(text: string, what = 'pfn'): number {
+  const t = text.trim();
+  const value = /^0x[0-9a-f]+$/i.test(t) ? parseInt(t, 16) : /^\d+$/.test(t) ? Number(t) : NaN;
+  if (!Number.isSafeInteger(value)) throw new UsageError(`${what} "${text}" is not a frame number (decimal or 0x hex)`);
+  return value;
+}
