@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import { CreateOptions, PmemImage, UsageError } from '../engine';
 import { FileStore } from '../engine/store/fileStore';
 
-export function openForReading(file: string): PmemImage {
-  return PmemImage.open(FileStore.open(file, { readOnly: true }), { readOnly: true, file });
+export function openForReading(file: string, options: { lenient?: boolean } = {}): PmemImage {
+  return PmemImage.open(FileStore.open(file, { readOnly: true }), { readOnly: true, file, lenient: options.lenient });
 }
 
 /** Opens for writing, which boots the simulated machine; the caller must close() to shut down cleanly. */

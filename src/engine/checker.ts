@@ -163,6 +163,7 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
     const e = { free: table.getUint32(s * 16 + 4, true), alloc: table.getUint32(s * 16 + 8, true), reserved: table.getUint32(s * 16 + 12, true) };
     let expectReserved = 0;
     for (let pfn = first; pfn < first + g.sectionFrames; pfn++) if (isReservedPfn(L, pfn)) expectReserved++;
+    if (e.free + e.alloc + e.reserved > g.sectionFrames) problem({ structure: 'section', message: `section ${s}: counts ${e.free} + ${e.alloc} + ${e.reserved} exceed its ${g.sectionFrames} frames`, section: s });
     if (e.reserved !== expectReserved) problem({ structure: 'section', message: `section ${s}: summary says ${e.reserved} reserved frames, the layout has ${expectReserved}`, section: s });
     if (gen === 0) {
       if (e.free || e.alloc) problem({ structure: 'section', message: `section ${s} was never initialised but its summary counts ${e.free} free and ${e.alloc} allocated frames`, section: s });

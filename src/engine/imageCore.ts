@@ -32,6 +32,11 @@ export interface OpenOptions {
   /** Profile of the kernel that boots (writable opens); default: the last boot's. */
   profile?: string;
   file?: string;
+  /**
+   * Read-only opens only: skip the section-table and free-list validation so
+   * the checker can report those problems itself instead of refusing to open.
+   */
+  lenient?: boolean;
 }
 
 export interface BootReport {
@@ -222,7 +227,8 @@ export class PmemImage implements ImageCore {
     const first = readSuperblock(store, options.file);
     const recovery = recoverJournal(store, first.layout.journal, options.file);
     const sb = recovery.action === 'rolled-forward' ? readSuperblock(store, options.file) : first;
-    validateTables(store, sb, options.file);
+    if (options.lenient && !options.readOnly) throw new UsageError('only a read-only open may skip validation');
+    if (!options.lenient) validateTables(store, sb, options.file);
     const img = new PmemImage(store, sb, !!options.readOnly, options.file);
     img.history.readHeader(store);
     if (!options.readOnly) img.boot(options.profile, recovery);

@@ -17,7 +17,7 @@ a time; shows progress on a terminal.`,
   run(argv) {
     const p = parse(argv, { json: { type: 'boolean' }, 'max-problems': { type: 'string' } }, 'check');
     const file = oneFile(p, 'check');
-    const img = openForReading(file);
+    const img = openForReading(file, { lenient: true });
     const tty = process.stderr.isTTY;
     let last = 0;
     const report = check(img, {

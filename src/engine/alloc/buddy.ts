@@ -80,7 +80,7 @@ function clearLinks(txn: Txn, pfn: number): void {
   else txn.write(pfn * PAGE_SIZE, emptyLinkBytes);
 }
 
-function listPush(txn: Txn, node: number, zone: number, order: number, pfn: number): void {
+export function listPush(txn: Txn, node: number, zone: number, order: number, pfn: number): void {
   const area = txn.area(node, zone, order);
   setLinks(txn, pfn, { next: area.head, prev: 0 }, order, node, zone);
   if (area.head) {
@@ -90,7 +90,7 @@ function listPush(txn: Txn, node: number, zone: number, order: number, pfn: numb
   txn.setArea(node, zone, order, { head: pfn, count: area.count + 1 });
 }
 
-function listRemove(txn: Txn, node: number, zone: number, order: number, pfn: number): void {
+export function listRemove(txn: Txn, node: number, zone: number, order: number, pfn: number): void {
   const links = getLinks(txn, pfn);
   const area = txn.area(node, zone, order);
   if (links.prev) {

@@ -1,0 +1,146 @@
+import { strict as assert } from 'node:assert';
+import { crc32 } from '../../src/engine/bytes';
+import { decodeDescriptor, encodeDescriptor, checkDescriptorBytes, PG_ALLOCATED, PG_CORE, DESC } from '../../src/engine/format/descriptor';
+import { decodeFreeAreaEntry, encodeFreeAreaEntry } from '../../src/engine/format/freeArea';
+import { decodeFreeLink, encodeFreeLink } from '../../src/engine/format/freeLink';
+import { decodeJournalHeader, encodeJournalHeader, JOURNAL_COMMITTED } from '../../src/engine/format/journal';
+import { computeLayout, computeNodes, makeGeometry } from '../../src/engine/format/layout';
+import { coalesce, decodeRanges, encodeRanges, encodedSize } from '../../src/engine/format/rangeList';
+import { decodeSectionEntry, encodeSectionEntry, sectionState } from '../../src/engine/format/sectionTable';
+import { decodeSuperblock, encodeSuperblock, SB } from '../../src/engine/format/superblock';
+import { ImageError, UsageError, DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_NORMAL, ZONE_DMA32, ZONE_MOVABLE, FORMAT_VERSION } from '../../src/engine';
+import { GiB, MiB } from './helpers';
+
+function sampleSuperblock() {
+  const geometry = makeGeometry({ sizeBytes: 16 * GiB, nodes: 2, movablePercent: 25 });
+  return {
+    formatVersion: FORMAT_VERSION, uuid: '12345678-9abc-4def-8123-456789abcdef', updateSeq: 7, geometry, layout: computeLayout(geometry),
+    nodes: computeNodes(geometry), clean: false, bootGeneration: 42, profile: 'kmemcheck', createdAtMs: 1_700_000_000_000,
+  };
+}
+
+describe('format: superblock', () => {
+  it('round-trips every field', () => {
+    const sb = sampleSuperblock();
+    const decoded = decodeSuperblock(encodeSuperblock(sb), 0);
+    assert.deepEqual(decoded, sb);
+  });
+
+  it('detects a flipped bit through the checksum, naming the field and offset', () => {
+    const bytes = encodeSuperblock(sampleSuperblock());
+    bytes[SB.bootGeneration] ^= 1;
+    assert.throws(() => decodeSuperblock(bytes, 8192, 'x.pmem'), (e: ImageError) => e instanceof ImageError && /checksum/.test(e.message) && e.location.offset === 8192 + SB.crc && /x\.pmem/.test(e.message));
+  });
+
+  it('rejects a foreign file by its magic and an unknown format version', () => {
+    const foreign = new Uint8Array(PAGE_SIZE).fill(0x41);
+    assert.throws(() => decodeSuperblock(foreign, 0), /not a pmem image/);
+    const bytes = encodeSuperblock(sampleSuperblock());
+    new DataView(bytes.buffer).setUint32(SB.formatVersion, 99, true);
+    new DataView(bytes.buffer).setUint32(SB.crc, crc32(bytes.subarray(0, SB.crc)), true);
+    assert.throws(() => decodeSuperblock(bytes, 0), /format version 99 is not supported/);
+  });
+});
+
+describe('format: geometry and layout', () => {
+  it('puts one 64-byte descriptor per frame in the memmap: 1.5625 % of the device', () => {
+    for (const size of [64 * MiB, 16 * GiB, 2 ** 40]) {
+      const g = makeGeometry({ sizeBytes: size });
+      const L = computeLayout(g);
+      assert.equal(L.memmap.frames * PAGE_SIZE, g.totalFrames * DESCRIPTOR_SIZE);
+      assert.equal(L.memmap.frames / g.totalFrames, 0.015625);
+      assert.equal(L.data.startPfn + L.data.frames, g.totalFrames - 1, 'data runs up to the backup superblock');
+    }
+  });
+
+  it('has no memmap region with placement ram', () => {
+    const L = computeLayout(makeGeometry({ sizeBytes: 64 * MiB, memmap: 'ram' }));
+    assert.equal(L.memmap.frames, 0);
+  });
+
+  it('splits nodes into whole sections and zones at 4 GiB and the movable share', () => {
+    const g = makeGeometry({ sizeBytes: 16 * GiB, nodes: 2, movablePercent: 25 });
+    const [n0, n1] = computeNodes(g);
+    assert.equal(n0.frames, 8 * GiB / PAGE_SIZE);
+    assert.equal(n0.zones[ZONE_DMA32].frames, 4 * GiB / PAGE_SIZE);
+    assert.equal(n0.zones[ZONE_NORMAL].frames, 2 * GiB / PAGE_SIZE);
+    assert.equal(n0.zones[ZONE_MOVABLE].frames, 2 * GiB / PAGE_SIZE);
+    assert.equal(n1.zones[ZONE_DMA32].frames, 0, 'node 1 starts above 4 GiB');
+    assert.equal(n1.firstPfn, n0.frames);
+  });
+
+  it('rejects bad geometry with clear messages', () => {
+    assert.throws(() => makeGeometry({ sizeBytes: 3 * MiB }), UsageError);
+    assert.throws(() => makeGeometry({ sizeBytes: 65 * MiB }), /multiple of the section size/);
+    assert.throws(() => makeGeometry({ sizeBytes: 64 * MiB, sectionBytes: GiB }), /multiple of the section size/);
+    assert.throws(() => makeGeometry({ sizeBytes: 64 * MiB, sectionBytes: 4 * MiB }), /2M or 1G/);
+    assert.throws(() => makeGeometry({ sizeBytes: 64 * MiB, nodes: 9 }), /nodes must be/);
+    assert.throws(() => makeGeometry({ sizeBytes: 64 * MiB, memmap: 'ram', links: 'descriptor' }), /persistent memmap/);
+    assert.throws(() => makeGeometry({ sizeBytes: 64 * MiB, profile: 'nope' }), /unknown kernel profile/);
+  });
+});
+
+describe('format: descriptor', () => {
+  it('round-trips and is exactly 64 bytes', () => {
+    const d = { flags: PG_CORE | PG_ALLOCATED, order: 9, node: 3, zone: 1, pfn: 2 ** 40 / 4096 - 5, refcount: 2, initGeneration: 77, owner: 'ext4-journal', next: 123456, prev: 654321, volatileFlags: 1 };
+    const bytes = encodeDescriptor(d);
+    assert.equal(bytes.length, 64);
+    assert.deepEqual(decodeDescriptor(bytes), d);
+    assert.deepEqual(checkDescriptorBytes(bytes), { ok: true });
+  });
+
+  it('detects corruption and unknown flags', () => {
+    const bytes = encodeDescriptor({ flags: PG_CORE, order: 0, node: 0, zone: 0, pfn: 5, refcount: 0, initGeneration: 1, owner: '', next: 0, prev: 0, volatileFlags: 0 });
+    bytes[DESC.pfn] ^= 0xff;
+    const r = checkDescriptorBytes(bytes);
+    assert.equal(r.ok, false);
+    assert.match((r as { reason: string }).reason, /checksum/);
+  });
+
+  it('rejects an owner tag longer than 16 bytes', () => {
+    assert.throws(() => encodeDescriptor({ flags: PG_CORE, order: 0, node: 0, zone: 0, pfn: 5, refcount: 0, initGeneration: 1, owner: 'x'.repeat(17), next: 0, prev: 0, volatileFlags: 0 }), RangeError);
+  });
+});
+
+describe('format: section entry, free area, free link, journal header, ranges', () => {
+  it('section entries round-trip and derive state from generations', () => {
+    const e = { initGeneration: 5, freeFrames: 100, allocatedFrames: 400, reservedFrames: 12 };
+    assert.deepEqual(decodeSectionEntry(encodeSectionEntry(e)), e);
+    assert.equal(sectionState(0, 5), 'never');
+    assert.equal(sectionState(5, 5), 'initialized');
+    assert.equal(sectionState(4, 5), 'stale');
+  });
+
+  it('free-area entries round-trip', () => {
+    const e = { head: 2 ** 28 - 1, count: 99 };
+    assert.deepEqual(decodeFreeAreaEntry(encodeFreeAreaEntry(e)), e);
+  });
+
+  it('free links round-trip and detect a stray or corrupt record', () => {
+    const l = { pfn: 4096, next: 8192, prev: 0, order: 3, node: 1, zone: 2, linkedGeneration: 9 };
+    const bytes = encodeFreeLink(l);
+    assert.deepEqual(decodeFreeLink(bytes), { ok: true, link: l });
+    bytes[20] ^= 1;
+    assert.equal(decodeFreeLink(bytes).ok, false);
+    assert.equal(decodeFreeLink(new Uint8Array(48)).ok, false);
+  });
+
+  it('journal headers round-trip and detect corruption', () => {
+    const h = { state: JOURNAL_COMMITTED, payloadBytes: 4096, txnSeq: 12, payloadCrc: 0xdeadbeef, description: 'alloc order 3' };
+    const bytes = encodeJournalHeader(h);
+    assert.deepEqual(decodeJournalHeader(bytes, 0), h);
+    bytes[13] ^= 1;
+    assert.throws(() => decodeJournalHeader(bytes, 4096), (e: ImageError) => e.location.field === 'journal.crc');
+  });
+
+  it('range lists round-trip, reject overruns, and coalesce with later writes winning', () => {
+    const ranges = [{ offset: 100, data: new Uint8Array([1, 2, 3]) }, { offset: 5000, data: new Uint8Array(13).fill(7) }];
+    const out = new Uint8Array(encodedSize(ranges));
+    encodeRanges(ranges, out, 0);
+    assert.deepEqual(decodeRanges(out, 0, out.length, 10_000), ranges);
+    assert.equal(decodeRanges(out, 0, out.length - 8, 10_000), undefined);
+    assert.equal(decodeRanges(out, 0, out.length, 5005), undefined, 'a range past the image is refused');
+    const merged = coalesce([{ offset: 10, data: new Uint8Array([1, 1, 1, 1]) }, { offset: 12, data: new Uint8Array([2, 2, 2]) }, { offset: 30, data: new Uint8Array([3]) }]);
+    assert.deepEqual(merged.map((r) => [r.offset, [...r.data]]), [[10, [1, 1, 2, 2, 2]], [30, [3]]]);
+  });
+});
