@@ -202,44 +202,99 @@ export function info(img: PmemImage): ImageInfo {
   };
 }
 
-/** Frame views for [from, from+count): each frame's block found from the heads, sequentially. */
+/** Descriptor bytes of a whole section for viewing (one read), as viewDescriptor would give frame by frame. */
+function sectionDescriptors(img: PmemImage, s: number, gen: number): { bytes: Uint8Array; present: boolean } {
+  const g = img.geometry;
+  const first = s * g.sectionFrames;
+  if (g.memmap === 'device') return { bytes: img.store.read(img.memmapOffset(first), g.sectionFrames * DESCRIPTOR_SIZE), present: gen !== 0 };
+  const live = img.ram.get(s);
+  if (live && gen === img.bootGeneration) return { bytes: live, present: true };
+  if (gen === 0) return { bytes: new Uint8Array(g.sectionFrames * DESCRIPTOR_SIZE), present: false };
+  const one = viewDescriptor(img, first); // fills the rebuild cache for the section
+  return { bytes: new Uint8Array(one.bytes.buffer, one.bytes.byteOffset, g.sectionFrames * DESCRIPTOR_SIZE), present: false };
+}
+
+/** Frame views for [from, from+count): each frame's block found from the heads, a section at a time. */
 export function frames(img: PmemImage, from: number, count: number): FrameInfo[] {
   const g = img.geometry;
   const end = Math.min(g.totalFrames, from + count);
   const table = readSectionTable(img);
   const desc = (pfn: number): Descriptor => decodeDescriptor(viewDescriptor(img, pfn, table).bytes);
+  const extendedFields = ALL_EXTENDED_FIELDS.filter((f) => img.profile.extended.includes(f));
   const out: FrameInfo[] = [];
   let block: Descriptor | undefined;
-  for (let pfn = Math.max(0, from); pfn < end; pfn++) {
+  let pfn = Math.max(0, from);
+  while (pfn < end) {
     const s = sectionOf(g, pfn);
+    const first = s * g.sectionFrames;
+    const sectionEnd = Math.min(end, first + g.sectionFrames);
     const gen = table.getUint32(s * 16, true);
     const state = sectionState(gen, img.bootGeneration);
-    const { bytes, present } = viewDescriptor(img, pfn, table);
-    const d = decodeDescriptor(bytes);
-    const nz = nodeZone(img, pfn);
-    const base = {
-      pfn, physAddr: pfn * PAGE_SIZE, node: nz.node, zone: ZONE_NAMES[nz.zone], section: s, sectionState: state,
-      descriptorPresent: present, flags: d.flags, refcount: d.refcount, initGeneration: d.initGeneration,
-      extended: Object.fromEntries(ALL_EXTENDED_FIELDS.filter((f) => img.profile.extended.includes(f)).map((f) => [f.name, img.extendedField(pfn, f.name)])),
-    };
-    if (isReservedPfn(img.layout, pfn)) {
-      const region = regionOf(img, pfn);
-      out.push({ ...base, kind: region === 'memmap' ? 'memmap' : 'metadata', region });
-      continue;
+    const nz = nodeZone(img, first);
+    const zone = ZONE_NAMES[nz.zone];
+    const { bytes, present: sectionPresent } = sectionDescriptors(img, s, gen);
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (; pfn < sectionEnd; pfn++) {
+      const at = (pfn - first) * DESCRIPTOR_SIZE;
+      const flags = dv.getUint32(at, true);
+      const present = g.memmap === 'device' ? flags !== 0 || !isBlank(bytes, at) : sectionPresent;
+      const base = {
+        pfn, physAddr: pfn * PAGE_SIZE, node: nz.node, zone, section: s, sectionState: state, descriptorPresent: present,
+        flags, refcount: dv.getUint32(at + 16, true), initGeneration: dv.getUint32(at + 20, true),
+        extended: extendedFields.length ? Object.fromEntries(extendedFields.map((f) => [f.name, img.extendedField(pfn, f.name)])) : {},
+      };
+      if (isReservedPfn(img.layout, pfn)) {
+        const region = regionOf(img, pfn);
+        out.push({ ...base, kind: region === 'memmap' ? 'memmap' : 'metadata', region });
+        continue;
+      }
+      if (state === 'never') {
+        out.push({ ...base, kind: 'uninitialized' });
+        continue;
+      }
+      if (!block || pfn >= block.pfn + 2 ** block.order || pfn < block.pfn) {
+        block = flags & (PG_BUDDY | PG_ALLOCATED) ? decodeDescriptor(bytes, at) : coveringHead(desc, g.maxOrder, pfn);
+      }
+      if (!block) {
+        out.push({ ...base, kind: 'unknown' });
+        continue;
+      }
+      const free = (block.flags & PG_BUDDY) !== 0;
+      out.push({ ...base, kind: free ? 'free' : 'allocated', blockPfn: block.pfn, order: block.order, owner: free ? undefined : block.owner });
     }
-    if (state === 'never') {
-      out.push({ ...base, kind: 'uninitialized' });
-      continue;
+  }
+  return out;
+}
+
+export interface BlockInfo {
+  pfn: number;
+  order: number;
+  free: boolean;
+  owner: string;
+}
+
+/**
+ * Block heads (free and allocated) whose head lies in [from, from+count), in
+ * pfn order, from the descriptors alone: the cheap view for outlines and tests.
+ */
+export function blocks(img: PmemImage, from: number, count: number): BlockInfo[] {
+  const g = img.geometry;
+  const end = Math.min(g.totalFrames, from + count);
+  const table = readSectionTable(img);
+  const out: BlockInfo[] = [];
+  for (let s = sectionOf(g, Math.max(0, from)); s * g.sectionFrames < end; s++) {
+    const gen = table.getUint32(s * 16, true);
+    if (gen === 0) continue;
+    const first = s * g.sectionFrames;
+    const { bytes } = sectionDescriptors(img, s, gen);
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let pfn = Math.max(first, from); pfn < Math.min(end, first + g.sectionFrames); pfn++) {
+      const at = (pfn - first) * DESCRIPTOR_SIZE;
+      const flags = dv.getUint32(at, true);
+      if (!(flags & (PG_BUDDY | PG_ALLOCATED))) continue;
+      const free = (flags & PG_BUDDY) !== 0;
+      out.push({ pfn, order: dv.getUint8(at + 4), free, owner: free ? '' : decodeDescriptor(bytes, at).owner });
     }
-    if (!block || pfn >= block.pfn + 2 ** block.order) {
-      block = d.flags & (PG_BUDDY | PG_ALLOCATED) ? d : coveringHead(desc, g.maxOrder, pfn);
-    }
-    if (!block) {
-      out.push({ ...base, kind: 'unknown' });
-      continue;
-    }
-    const free = (block.flags & PG_BUDDY) !== 0;
-    out.push({ ...base, kind: free ? 'free' : 'allocated', blockPfn: block.pfn, order: block.order, owner: free ? undefined : block.owner });
   }
   return out;
 }

@@ -1,5 +1,5 @@
 /** Shared test helpers: images in memory, and a logical snapshot of allocator state. */
-import { PmemImage, CreateOptions, MemoryStore, frames, sections } from '../../src/engine';
+import { PmemImage, CreateOptions, MemoryStore, blocks, sections } from '../../src/engine';
 
 export const MiB = 2 ** 20;
 export const GiB = 2 ** 30;
@@ -29,10 +29,9 @@ export function snapshot(img: PmemImage): Snapshot {
   for (const s of sections(img)) {
     if (s.state === 'never') continue;
     if (s.reservedFrames < s.frames) handedOver.push(s.index);
-    for (const f of frames(img, s.firstPfn, s.frames)) {
-      if (f.blockPfn !== f.pfn) continue;
-      if (f.kind === 'free') free.push(`${f.pfn}:${f.order}`);
-      if (f.kind === 'allocated') allocated.push(`${f.pfn}:${f.order}:${f.owner}`);
+    for (const b of blocks(img, s.firstPfn, s.frames)) {
+      if (b.free) free.push(`${b.pfn}:${b.order}`);
+      else allocated.push(`${b.pfn}:${b.order}:${b.owner}`);
     }
   }
   return { free, allocated, handedOver };

@@ -32,6 +32,16 @@ export function account(txn: Txn, pfn: number, order: number, dFree: number, dAl
 
 // --- descriptors of block heads ----------------------------------------------
 
+/**
+ * Readies every section a block covers before its links change. With a RAM
+ * memmap a stale section is rebuilt from the link records, so it must be
+ * rebuilt while the block's record still says what the block is.
+ */
+function ensureBlockReady(txn: Txn, pfn: number, order: number): void {
+  const g = txn.img.geometry;
+  for (let s = sectionOf(g, pfn); s <= sectionOf(g, pfn + 2 ** order - 1); s++) ensureSectionReady(txn, s);
+}
+
 function headDescriptor(txn: Txn, pfn: number): Descriptor {
   if (!ensureSectionReady(txn, sectionOf(txn.img.geometry, pfn))) {
     throw new OperationError(`pfn ${pfn} lies in a section that was never initialised`, { pfn });
@@ -128,6 +138,7 @@ export function freeBlockInto(txn: Txn, pfn: number, order: number): void {
     if (!ensureSectionReady(txn, sectionOf(g, buddy))) break;
     const d = txn.descriptor(buddy);
     if (!(d.flags & PG_BUDDY) || d.order !== order || d.node !== node || d.zone !== zone) break;
+    ensureBlockReady(txn, buddy, order);
     listRemove(txn, node, zone, order, buddy);
     markPlain(txn, buddy);
     pfn = Math.min(pfn, buddy);
@@ -212,6 +223,7 @@ function takeFromZone(txn: Txn, node: number, zone: number, order: number): numb
       if (!(d.flags & PG_BUDDY) || d.order !== o) {
         throw new OperationError(`free list ${ZONE_NAMES[zone]}/order ${o} of node ${node} is corrupt: its head pfn ${pfn} is not a free block of that order; run "check"`, { pfn });
       }
+      ensureBlockReady(txn, pfn, o);
       listRemove(txn, node, zone, o, pfn);
       while (o > order) {
         o--;
@@ -283,6 +295,7 @@ export function freeAllocated(txn: Txn, pfn: number): FreedBlock {
     if (cover.flags & PG_BUDDY) throw new OperationError(`pfn ${pfn} is already free (in the free block at pfn ${cover.pfn}, order ${cover.order})`, { pfn });
     throw new OperationError(`pfn ${pfn} is inside the allocated block at pfn ${cover.pfn} (order ${cover.order}); free ${cover.pfn} instead`, { pfn });
   }
+  ensureBlockReady(txn, pfn, d.order);
   markPlain(txn, pfn);
   account(txn, pfn, d.order, +1, -1);
   freeBlockInto(txn, pfn, d.order);
