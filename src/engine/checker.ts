@@ -4,9 +4,9 @@
  * problem with where it is. It reads only; it never repairs.
  */
 import { isReservedPfn, sectionDataRange, sectionOf } from './alloc/sectionInit';
-import { view } from './bytes';
+import { crc32, view } from './bytes';
 import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_NAMES } from './format/constants';
-import { checkDescriptorBytes, isBlank, PG_ALLOCATED, PG_BUDDY, PG_RESERVED } from './format/descriptor';
+import { checkDescriptorBytes, CORE_VERSION, DESC, isBlank, KNOWN_FLAGS, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED } from './format/descriptor';
 import { freeAreaIndex } from './format/freeArea';
 import { decodeFreeLink, FREE_LINK_SIZE } from './format/freeLink';
 import { FREE_AREA_ENTRY_SIZE, SECTION_ENTRY_SIZE } from './format/layout';
@@ -14,7 +14,7 @@ import { JOURNAL_EMPTY, peekJournal } from './format/journal';
 import { decodeSuperblock, SUPERBLOCK_SIZE } from './format/superblock';
 import type { PmemImage } from './imageCore';
 import { readSectionTable } from './ops';
-import { viewDescriptor } from './views';
+import { sectionDescriptors, viewDescriptor } from './views';
 
 export interface Problem {
   /** The structure at fault: superblock, journal, history, freeList, descriptor, section, block. */
@@ -173,20 +173,25 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
       continue;
     }
     if (gen > img.bootGeneration) problem({ structure: 'section', message: `section ${s} was initialised in generation ${gen}, after the current boot ${img.bootGeneration}`, section: s });
-    const raw = g.memmap === 'device' ? img.store.read(img.memmapOffset(first), g.sectionFrames * DESCRIPTOR_SIZE) : undefined;
-    const bytesOf = (pfn: number): Uint8Array => (raw ? raw.subarray((pfn - first) * DESCRIPTOR_SIZE, (pfn - first + 1) * DESCRIPTOR_SIZE) : descBytes(pfn));
+    const raw = sectionDescriptors(img, s, gen).bytes;
+    const rv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    const flagsOf = (pfn: number) => rv.getUint32((pfn - first) * DESCRIPTOR_SIZE, true);
     let free = 0;
     let alloc = 0;
-    if (raw) {
-      for (let pfn = first; pfn < first + g.sectionFrames; pfn++) {
-        const b = bytesOf(pfn);
-        if (isBlank(b)) {
+    if (g.memmap === 'device') {
+      for (let i = 0; i < g.sectionFrames; i++) {
+        const at = i * DESCRIPTOR_SIZE;
+        const pfn = first + i;
+        const flags = rv.getUint32(at, true);
+        if (flags === 0 && isBlank(raw, at)) {
           problem({ structure: 'descriptor', message: `pfn ${pfn}: descriptor of an initialised section is blank`, pfn, section: s, offset: img.memmapOffset(pfn) });
           continue;
         }
-        const c = checkDescriptorBytes(b);
-        if (!c.ok) problem({ structure: 'descriptor', message: `pfn ${pfn}: ${c.field}: ${c.reason}`, pfn, section: s, offset: img.memmapOffset(pfn) });
-        const reserved = (view(b).getUint32(0, true) & PG_RESERVED) !== 0;
+        if (rv.getUint32(at + DESC.crc, true) !== crc32(raw.subarray(at, at + DESC.crc)) || rv.getUint8(at + DESC.coreVersion) !== CORE_VERSION || (flags & ~KNOWN_FLAGS) || !(flags & PG_CORE)) {
+          const c = checkDescriptorBytes(raw, at);
+          problem({ structure: 'descriptor', message: `pfn ${pfn}: ${c.ok ? 'descriptor invalid' : `${c.field}: ${c.reason}`}`, pfn, section: s, offset: img.memmapOffset(pfn) });
+        }
+        const reserved = (flags & PG_RESERVED) !== 0;
         if (reserved !== isReservedPfn(L, pfn)) problem({ structure: 'descriptor', message: `pfn ${pfn}: PG_reserved is ${reserved ? 'set' : 'clear'} but the frame is ${reserved ? 'data' : 'metadata'}`, pfn, section: s });
       }
     }
@@ -194,20 +199,20 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
     let p = start;
     if (coveredUntil > p) {
       const upto = Math.min(coveredUntil, end);
-      for (let q = p; q < upto; q++) if (view(bytesOf(q)).getUint32(0, true) & (PG_BUDDY | PG_ALLOCATED)) problem({ structure: 'block', message: `pfn ${q} is marked as a block head inside another block`, pfn: q, section: s });
+      for (let q = p; q < upto; q++) if (flagsOf(q) & (PG_BUDDY | PG_ALLOCATED)) problem({ structure: 'block', message: `pfn ${q} is marked as a block head inside another block`, pfn: q, section: s });
       if (coveringFree) free += upto - p;
       else alloc += upto - p;
       p = upto;
     }
     while (p < end) {
-      const b = view(bytesOf(p));
-      const flags = b.getUint32(0, true);
+      const at = (p - first) * DESCRIPTOR_SIZE;
+      const flags = rv.getUint32(at, true);
       if (!(flags & (PG_BUDDY | PG_ALLOCATED))) {
         problem({ structure: 'block', message: `pfn ${p} belongs to no block (neither free nor allocated)`, pfn: p, section: s });
         p++;
         continue;
       }
-      const order = b.getUint8(4);
+      const order = rv.getUint8(at + DESC.order);
       const isFree = (flags & PG_BUDDY) !== 0;
       if ((flags & PG_BUDDY) && (flags & PG_ALLOCATED)) problem({ structure: 'descriptor', message: `pfn ${p} is marked both free and allocated`, pfn: p, section: s });
       if (order > g.maxOrder || p % 2 ** order || p + 2 ** order > dataEnd) {
@@ -215,8 +220,8 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
         p++;
         continue;
       }
-      const node = b.getUint8(5);
-      const zone = b.getUint8(6);
+      const node = rv.getUint8(at + DESC.node);
+      const zone = rv.getUint8(at + DESC.zone);
       const z = img.nodes[node]?.zones[zone];
       if (!z || p < z.firstPfn || p + 2 ** order > z.firstPfn + z.frames) problem({ structure: 'block', message: `block at pfn ${p} is not inside its node ${node} zone ${zone}`, pfn: p, section: s });
       if (isFree) {
@@ -235,7 +240,7 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
       }
       const blockEnd = p + 2 ** order;
       const inSection = Math.min(blockEnd, end);
-      for (let q = p + 1; q < inSection; q++) if (view(bytesOf(q)).getUint32(0, true) & (PG_BUDDY | PG_ALLOCATED)) problem({ structure: 'block', message: `pfn ${q} is marked as a block head inside the block at ${p}`, pfn: q, section: s });
+      for (let q = p + 1; q < inSection; q++) if (flagsOf(q) & (PG_BUDDY | PG_ALLOCATED)) problem({ structure: 'block', message: `pfn ${q} is marked as a block head inside the block at ${p}`, pfn: q, section: s });
       if (isFree) free += inSection - p;
       else alloc += inSection - p;
       coveredUntil = blockEnd;

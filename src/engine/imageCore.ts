@@ -135,17 +135,17 @@ function validateTables(store: Store, sb: Superblock, file?: string): void {
   const tableAt = L.sectionTable.startPfn * PAGE_SIZE;
   const table = store.read(tableAt, g.sectionCount * SECTION_ENTRY_SIZE);
   const dv = new DataView(table.buffer, table.byteOffset, table.byteLength);
+  const where = (s: number, field: string, delta: number) => ({ file, field: `sectionTable[${s}].${field}`, offset: tableAt + s * SECTION_ENTRY_SIZE + delta, section: s });
   for (let s = 0; s < g.sectionCount; s++) {
     const at = s * SECTION_ENTRY_SIZE;
     const gen = dv.getUint32(at, true);
     const free = dv.getUint32(at + 4, true);
     const alloc = dv.getUint32(at + 8, true);
     const reserved = dv.getUint32(at + 12, true);
-    const where = (field: string, delta: number) => ({ file, field: `sectionTable[${s}].${field}`, offset: tableAt + at + delta, section: s });
-    if (gen > sb.bootGeneration) throw new ImageError(`section ${s} claims initialisation in generation ${gen}, after the last boot (${sb.bootGeneration})`, where('initGeneration', 0));
-    if (reserved !== reservedFramesIn(L, g.sectionFrames, s)) throw new ImageError(`section ${s} reserved count ${reserved} disagrees with the layout`, where('reservedFrames', 12));
-    if (free + alloc + reserved > g.sectionFrames) throw new ImageError(`section ${s} counts (${free} free + ${alloc} allocated + ${reserved} reserved) exceed its ${g.sectionFrames} frames`, where('freeFrames', 4));
-    if (gen !== 0 && free + alloc + reserved !== g.sectionFrames) throw new ImageError(`initialised section ${s} counts (${free} + ${alloc} + ${reserved}) do not add up to ${g.sectionFrames}`, where('freeFrames', 4));
+    if (gen > sb.bootGeneration) throw new ImageError(`section ${s} claims initialisation in generation ${gen}, after the last boot (${sb.bootGeneration})`, where(s, 'initGeneration', 0));
+    if (reserved !== reservedFramesIn(L, g.sectionFrames, s)) throw new ImageError(`section ${s} reserved count ${reserved} disagrees with the layout`, where(s, 'reservedFrames', 12));
+    if (free + alloc + reserved > g.sectionFrames) throw new ImageError(`section ${s} counts (${free} free + ${alloc} allocated + ${reserved} reserved) exceed its ${g.sectionFrames} frames`, where(s, 'freeFrames', 4));
+    if (gen !== 0 && free + alloc + reserved !== g.sectionFrames) throw new ImageError(`initialised section ${s} counts (${free} + ${alloc} + ${reserved}) do not add up to ${g.sectionFrames}`, where(s, 'freeFrames', 4));
   }
   const areaAt = L.freeArea.startPfn * PAGE_SIZE;
   const entries = freeAreaEntries(g);

@@ -203,7 +203,7 @@ export function info(img: PmemImage): ImageInfo {
 }
 
 /** Descriptor bytes of a whole section for viewing (one read), as viewDescriptor would give frame by frame. */
-function sectionDescriptors(img: PmemImage, s: number, gen: number): { bytes: Uint8Array; present: boolean } {
+export function sectionDescriptors(img: PmemImage, s: number, gen: number): { bytes: Uint8Array; present: boolean } {
   const g = img.geometry;
   const first = s * g.sectionFrames;
   if (g.memmap === 'device') return { bytes: img.store.read(img.memmapOffset(first), g.sectionFrames * DESCRIPTOR_SIZE), present: gen !== 0 };

@@ -218,7 +218,7 @@ function takeFromZone(txn: Txn, node: number, zone: number, order: number): numb
     for (let o = order; o <= g.maxOrder; o++) {
       const area = txn.area(node, zone, o);
       if (!area.head) continue;
-      let pfn = area.head;
+      const pfn = area.head;
       const d = headDescriptor(txn, pfn);
       if (!(d.flags & PG_BUDDY) || d.order !== o) {
         throw new OperationError(`free list ${ZONE_NAMES[zone]}/order ${o} of node ${node} is corrupt: its head pfn ${pfn} is not a free block of that order; run "check"`, { pfn });

@@ -6,8 +6,9 @@
  * volatile ones reset, free-block links verified.
  */
 import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
+import { crc32 } from '../bytes';
 import {
-  checkDescriptorBytes, decodeDescriptor, Descriptor, encodeDescriptorInto, isBlank, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED,
+  checkDescriptorBytes, decodeDescriptor, DESC, encodeDescriptorInto, isBlank, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED,
 } from '../format/descriptor';
 import { decodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
 import { Geometry, Layout, NodeInfo, nodeZoneOf } from '../format/layout';
@@ -43,11 +44,18 @@ export function freshSectionDescriptors(sg: SectionGeometry, s: number, generati
   const first = s * frames;
   const { node, zone } = nodeZoneOf(sg.nodes, first); // a section never straddles a node or zone
   const out = new Uint8Array(frames * DESCRIPTOR_SIZE);
-  const d: Descriptor = { flags: 0, order: 0, node, zone, pfn: 0, refcount: 0, initGeneration: generation, owner: '', next: 0, prev: 0, volatileFlags: 0 };
+  // Encode one template, then patch the per-frame fields: this runs for every frame of a section.
+  encodeDescriptorInto({ flags: PG_CORE, order: 0, node, zone, pfn: first, refcount: 0, initGeneration: generation, owner: '', next: 0, prev: 0, volatileFlags: 0 }, out, 0);
+  const template = out.slice(0, DESCRIPTOR_SIZE);
+  const dv = new DataView(out.buffer);
   for (let i = 0; i < frames; i++) {
-    d.pfn = first + i;
-    d.flags = PG_CORE | (isReservedPfn(sg.layout, d.pfn) ? PG_RESERVED : 0);
-    encodeDescriptorInto(d, out, i * DESCRIPTOR_SIZE);
+    const at = i * DESCRIPTOR_SIZE;
+    const pfn = first + i;
+    if (i > 0) out.set(template, at);
+    dv.setUint32(at + DESC.flags, PG_CORE | (isReservedPfn(sg.layout, pfn) ? PG_RESERVED : 0), true);
+    dv.setUint32(at + DESC.pfn, pfn % 0x1_0000_0000, true);
+    dv.setUint32(at + DESC.pfn + 4, Math.floor(pfn / 0x1_0000_0000), true);
+    dv.setUint32(at + DESC.crc, crc32(out.subarray(at, at + DESC.crc)), true);
   }
   return out;
 }
