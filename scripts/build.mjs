@@ -15,5 +15,8 @@ if (existsSync('src/extension/extension.ts')) {
 if (existsSync('webview/main.ts')) {
   builds.push({ ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' });
 }
+if (process.argv.includes('--bench')) {
+  builds.push({ ...common, entryPoints: ['bench/engine.bench.ts'], outfile: 'dist/bench/engine.bench.js', platform: 'node', format: 'cjs', target: 'node20' });
+}
 await Promise.all(builds.map((b) => esbuild.build(b)));
 console.log(`built ${builds.map((b) => b.outfile).join(', ')}`);
