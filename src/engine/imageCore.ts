@@ -39,6 +39,14 @@ export interface OpenOptions {
   lenient?: boolean;
 }
 
+export interface VolatileState {
+  sb: Superblock;
+  ram: Map<number, Uint8Array>;
+  extended: Map<number, ExtendedValues>;
+  bootReport?: BootReport;
+  txnSeq: number;
+}
+
 export interface BootReport {
   generation: number;
   wasClean: boolean;
@@ -222,13 +230,16 @@ export class PmemImage implements ImageCore {
 
   /** Opens an image. A writable open is a boot; a read-only open changes nothing. */
   static open(base: Store, options: OpenOptions = {}): PmemImage {
-    const store = options.readOnly ? new OverlayStore(base) : base;
-    // Recovery needs the journal's place, which the superblock gives.
-    const first = readSuperblock(store, options.file);
-    const recovery = recoverJournal(store, first.layout.journal, options.file);
-    const sb = recovery.action === 'rolled-forward' ? readSuperblock(store, options.file) : first;
     if (options.lenient && !options.readOnly) throw new UsageError('only a read-only open may skip validation');
-    if (!options.lenient) validateTables(store, sb, options.file);
+    // Recovery and validation run on an overlay first: nothing reaches the
+    // store until the whole image, as recovery would leave it, has been validated.
+    const trial = new OverlayStore(base);
+    const first = readSuperblock(trial, options.file);
+    const recovery = recoverJournal(trial, first.layout.journal, options.file);
+    const sb = recovery.action === 'rolled-forward' ? readSuperblock(trial, options.file) : first;
+    if (!options.lenient) validateTables(trial, sb, options.file);
+    const store = options.readOnly ? trial : base;
+    if (!options.readOnly && recovery.action !== 'none') recoverJournal(base, first.layout.journal, options.file);
     const img = new PmemImage(store, sb, !!options.readOnly, options.file);
     img.history.readHeader(store);
     if (!options.readOnly) img.boot(options.profile, recovery);
@@ -339,6 +350,26 @@ export class PmemImage implements ImageCore {
 
   /** Set after a simulated crash: the RAM state of this boot is gone. */
   dead = false;
+
+  /**
+   * The RAM-only state of this boot, for an editor's undo: the superblock as
+   * cached, the volatile memmap and extended fields. Buffers are replaced, never
+   * mutated, by commits, so shallow copies are exact snapshots.
+   */
+  captureVolatile(): VolatileState {
+    return { sb: this.sb, ram: new Map(this.ram), extended: new Map(this.extended), bootReport: this.bootReport, txnSeq: this.txnSeq };
+  }
+
+  restoreVolatile(v: VolatileState): void {
+    this.sb = v.sb;
+    this.ram.clear();
+    v.ram.forEach((buf, s) => this.ram.set(s, buf));
+    this.extended.clear();
+    v.extended.forEach((x, pfn) => this.extended.set(pfn, x));
+    this.bootReport = v.bootReport;
+    this.txnSeq = v.txnSeq;
+    this.neverHint.clear();
+  }
 
   /** Reads an extended descriptor field; 0 when the running profile lacks it (or it was never set). */
   extendedField(pfn: number, name: string): number {
