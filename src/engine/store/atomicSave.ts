@@ -24,6 +24,11 @@ export function saveRangesAtomically(file: string, ranges: ByteRange[]): void {
 
 /** Step 1 of a save, on its own so tests can stop right after it. */
 export function writeSaveSidecar(file: string, ranges: ByteRange[]): void {
+  writeRangeFile(sidecarPath(file), ranges, fs.statSync(file).size);
+}
+
+/** Writes ranges to a file of their own, durably (a save sidecar, or an editor's hot-exit backup). */
+export function writeRangeFile(target: string, ranges: ByteRange[], imageSize: number): void {
   const payloadBytes = encodedSize(ranges);
   const record = new Uint8Array(HEADER + payloadBytes);
   encodeRanges(ranges, record, HEADER);
@@ -31,12 +36,10 @@ export function writeSaveSidecar(file: string, ranges: ByteRange[]): void {
   writeString(record, 0, 8, MAGIC);
   dv.setUint32(8, payloadBytes, true);
   dv.setUint32(12, crc32(record.subarray(HEADER)), true);
-  const size = fs.statSync(file).size;
-  dv.setUint32(16, size % 2 ** 32, true);
-  dv.setUint32(20, Math.floor(size / 2 ** 32), true);
+  dv.setUint32(16, imageSize % 2 ** 32, true);
+  dv.setUint32(20, Math.floor(imageSize / 2 ** 32), true);
   dv.setUint32(28, crc32(record.subarray(0, 28)), true);
-  const side = sidecarPath(file);
-  const sfd = fs.openSync(side, 'w');
+  const sfd = fs.openSync(target, 'w');
   try {
     fs.writeSync(sfd, record);
     fs.fsyncSync(sfd);
@@ -59,13 +62,7 @@ function applyRanges(file: string, ranges: ByteRange[]): void {
 export function recoverPendingSave(file: string): 'none' | 'completed' | 'dropped' {
   const side = sidecarPath(file);
   if (!fs.existsSync(side)) return 'none';
-  const bytes = new Uint8Array(fs.readFileSync(side));
-  const dv = view(bytes);
-  const valid =
-    bytes.length >= HEADER && readString(bytes, 0, 8) === MAGIC && dv.getUint32(28, true) === crc32(bytes.subarray(0, 28)) &&
-    bytes.length === HEADER + dv.getUint32(8, true) && dv.getUint32(12, true) === crc32(bytes.subarray(HEADER));
-  const size = fs.statSync(file).size;
-  const ranges = valid ? decodeRanges(bytes, HEADER, bytes.length - HEADER, size) : undefined;
+  const ranges = readRangeFile(side, fs.statSync(file).size);
   if (!ranges) {
     fs.rmSync(side); // torn before it was durable: the image was never touched
     return 'dropped';
@@ -73,4 +70,15 @@ export function recoverPendingSave(file: string): 'none' | 'completed' | 'droppe
   applyRanges(file, ranges);
   fs.rmSync(side);
   return 'completed';
+}
+
+/** Reads a range file; undefined if it is torn, corrupt, or for an image of another size. */
+export function readRangeFile(path: string, imageSize: number): ByteRange[] | undefined {
+  const bytes = new Uint8Array(fs.readFileSync(path));
+  const dv = view(bytes);
+  const valid =
+    bytes.length >= HEADER && readString(bytes, 0, 8) === MAGIC && dv.getUint32(28, true) === crc32(bytes.subarray(0, 28)) &&
+    bytes.length === HEADER + dv.getUint32(8, true) && dv.getUint32(12, true) === crc32(bytes.subarray(HEADER)) &&
+    dv.getUint32(16, true) + dv.getUint32(20, true) * 2 ** 32 === imageSize;
+  return valid ? decodeRanges(bytes, HEADER, bytes.length - HEADER, imageSize) : undefined;
 }

@@ -1,0 +1,203 @@
+/**
+ * An editing session on an image file: what an editor's document holds.
+ * Changes stay in a copy-on-write overlay until saved (crash-safely), every
+ * operation is an edit with exact undo and redo, and the simulated machine
+ * boots on the first operation, not on opening. Node only.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { copyImage } from './copy';
+import { PmemImage, VolatileState } from './imageCore';
+import { FileStore } from './store/fileStore';
+import { OverlayStore } from './store/overlayStore';
+import { readRangeFile, recoverPendingSave, saveRangesAtomically, writeRangeFile } from './store/atomicSave';
+import { RecordedWrite, RecordingStore, redoWrites, undoWrites } from './store/recordingStore';
+import { stateAt } from './timeline';
+import { UsageError } from './errors';
+
+export interface SessionEdit {
+  label: string;
+  undo(): void;
+  redo(): void;
+}
+
+interface Moment {
+  image: PmemImage;
+  volatile: VolatileState;
+}
+
+export class ImageSession {
+  private current: PmemImage;
+  private booted = false;
+  /** Bumped by every change, undo and redo, so views know when to refresh. */
+  version = 0;
+
+  private constructor(
+    readonly file: string,
+    private readonly base: FileStore,
+    private readonly overlay: OverlayStore,
+    private readonly recorder: RecordingStore,
+    readonly restoredFromBackup: boolean,
+  ) {
+    this.current = PmemImage.open(overlay, { readOnly: true, file });
+  }
+
+  /** Opens a file; `backup` restores unsaved changes kept by a hot exit. Throws ImageError on a bad image. */
+  static open(file: string, options: { backup?: string } = {}): ImageSession {
+    recoverPendingSave(file);
+    const base = FileStore.open(file, { readOnly: true });
+    try {
+      const overlay = new OverlayStore(base);
+      let restored = false;
+      if (options.backup && fs.existsSync(options.backup)) {
+        const ranges = readRangeFile(options.backup, base.size);
+        if (ranges) {
+          for (const r of ranges) overlay.write(r.offset, r.data);
+          restored = true;
+        }
+      }
+      return new ImageSession(file, base, overlay, new RecordingStore(overlay), restored);
+    } catch (e) {
+      base.close();
+      throw e;
+    }
+  }
+
+  /** The image as it is now (read-only until the first operation boots it). */
+  get image(): PmemImage {
+    return this.current;
+  }
+
+  get isBooted(): boolean {
+    return this.booted;
+  }
+
+  get dirty(): boolean {
+    return this.overlay.dirty;
+  }
+
+  private moment(): Moment {
+    return { image: this.current, volatile: this.current.captureVolatile() };
+  }
+
+  private edit(label: string, before: Moment & { booted: boolean }, writes: RecordedWrite[]): SessionEdit {
+    const after = { ...this.moment(), booted: this.booted };
+    this.version++;
+    const go = (m: Moment & { booted: boolean }, apply: () => void) => {
+      apply();
+      this.current = m.image;
+      this.current.restoreVolatile(m.volatile);
+      this.booted = m.booted;
+      this.version++;
+    };
+    return {
+      label,
+      undo: () => go(before, () => undoWrites(this.overlay, writes)),
+      redo: () => go(after, () => redoWrites(this.overlay, writes)),
+    };
+  }
+
+  /** Boots the simulated machine if it is off; the returned edit undoes the boot. */
+  bootIfNeeded(profile?: string): SessionEdit | undefined {
+    return this.booted ? undefined : this.boot(profile);
+  }
+
+  /** Runs an operation on the booted machine (call bootIfNeeded first); all or nothing. */
+  perform<R>(label: string, op: (img: PmemImage) => R): { result: R; edit: SessionEdit } {
+    if (!this.booted) throw new UsageError('the simulated machine is off: boot it first');
+    const before = { ...this.moment(), booted: this.booted };
+    this.recorder.take();
+    try {
+      const result = op(this.current);
+      return { result, edit: this.edit(label, before, this.recorder.take()) };
+    } catch (e) {
+      // The operation was all-or-nothing in the engine; drop any partial log.
+      const writes = this.recorder.take();
+      undoWrites(this.overlay, writes);
+      this.current.restoreVolatile(before.volatile);
+      throw e;
+    }
+  }
+
+  private boot(profile?: string): SessionEdit {
+    const before = { ...this.moment(), booted: this.booted };
+    this.recorder.take();
+    this.current = PmemImage.open(this.recorder, { file: this.file, profile });
+    this.booted = true;
+    return this.edit(`Boot generation ${this.current.bootGeneration}`, before, this.recorder.take());
+  }
+
+  /** A clean reboot (optionally into another profile), as one edit. */
+  reboot(profile?: string): SessionEdit {
+    const before = { ...this.moment(), booted: this.booted };
+    this.recorder.take();
+    if (this.booted) this.current.shutdown();
+    this.current = PmemImage.open(this.recorder, { file: this.file, profile });
+    this.booted = true;
+    return this.edit(`Reboot into generation ${this.current.bootGeneration} (${this.current.sb.profile})`, before, this.recorder.take());
+  }
+
+  /**
+   * Power failure after `afterPoints` persistence points of `op`, then a boot
+   * with recovery, as one edit. Returns whether the failure struck mid-operation.
+   */
+  crashAndReboot(afterPoints: number, label: string, op: (img: PmemImage) => void, profile?: string): { edit: SessionEdit; crashed: boolean; points: number } {
+    if (!this.booted) throw new UsageError('the simulated machine is off: boot it first');
+    const before = { ...this.moment(), booted: this.booted };
+    this.recorder.take();
+    const r = this.current.simulateCrash(afterPoints, op);
+    this.current = PmemImage.open(this.recorder, { file: this.file, profile });
+    const edit = this.edit(`Crash during ${label} after ${r.points} point(s), reboot`, before, this.recorder.take());
+    return { crashed: r.crashed, points: r.points, edit };
+  }
+
+  /** A read-only view of the image after a history step; never changes anything. */
+  viewAt(step: number): PmemImage {
+    return stateAt(this.current, step);
+  }
+
+  /** Writes the changes into the file crash-safely; the machine keeps running. */
+  save(): void {
+    if (!this.overlay.dirty) return;
+    saveRangesAtomically(this.file, this.overlay.changes());
+    this.overlay.discard();
+    this.version++;
+  }
+
+  /** Writes the image as it is now to another file (sparse, complete) via a temporary file and a rename. */
+  saveAs(target: string): void {
+    if (path.resolve(target) === path.resolve(this.file)) return this.save();
+    const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
+    const store = FileStore.create(temp, this.base.size, { overwrite: true });
+    try {
+      copyImage(this.current, store);
+      store.close();
+      fs.renameSync(temp, target);
+    } catch (e) {
+      store.close();
+      fs.rmSync(temp, { force: true });
+      throw e;
+    }
+  }
+
+  /** Drops unsaved changes and powers the simulated machine off. */
+  revert(): void {
+    this.overlay.discard();
+    this.current = PmemImage.open(this.overlay, { readOnly: true, file: this.file });
+    this.booted = false;
+    this.version++;
+  }
+
+  /** Keeps unsaved changes in `target` so a later session can restore them. */
+  backup(target: string): void {
+    writeRangeFile(target, this.overlay.changes(), this.base.size);
+  }
+
+  close(): void {
+    this.base.close();
+  }
+
+  assertUsable(): void {
+    if (this.current.dead) throw new UsageError('the simulated machine crashed and did not reboot');
+  }
+}

@@ -1,0 +1,127 @@
+import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { allocOp, check, freeOp, info, PmemImage } from '../../src/engine';
+import { ImageSession } from '../../src/engine/session';
+import { FileStore } from '../../src/engine/store/fileStore';
+import { MiB, snapshot } from './helpers';
+
+const sha = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+describe('editing session (the editor document model)', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-session-'));
+    file = path.join(dir, 'a.pmem');
+    const store = FileStore.create(file, 16 * MiB, { overwrite: false });
+    PmemImage.create(store, { sizeBytes: 16 * MiB });
+    store.close();
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('opens without booting, boots on the first operation, and undoes and redoes exactly', () => {
+    const original = sha(file);
+    const s = ImageSession.open(file);
+    assert.equal(s.isBooted, false);
+    assert.equal(info(s.image).bootGeneration, 0);
+    const boot = s.bootIfNeeded()!;
+    const afterBoot = snapshot(s.image);
+    const a = s.perform('alloc', (img) => allocOp(img, { order: 3, owner: 'ed' }));
+    const afterAlloc = snapshot(s.image);
+    const f = s.perform('free', (img) => freeOp(img, [a.result.blocks[0].pfn]));
+    assert.ok(s.dirty);
+    assert.equal(sha(file), original, 'nothing reaches the file before Save');
+    f.edit.undo();
+    assert.deepEqual(snapshot(s.image), afterAlloc);
+    a.edit.undo();
+    assert.deepEqual(snapshot(s.image), afterBoot);
+    boot.undo();
+    assert.equal(s.isBooted, false);
+    assert.equal(info(s.image).bootGeneration, 0);
+    assert.equal(s.dirty, true, 'overlay chunks remain, holding the original bytes');
+    boot.redo();
+    a.edit.redo();
+    assert.deepEqual(snapshot(s.image), afterAlloc);
+    assert.equal(info(s.image).bootGeneration, 1);
+    assert.ok(check(s.image).ok);
+    // A new operation after undo/redo continues from the restored state.
+    s.perform('alloc', (img) => allocOp(img, { order: 0 }));
+    assert.ok(check(s.image).ok);
+    s.close();
+  });
+
+  it('saves crash-safely and reopens to the same state', () => {
+    const s = ImageSession.open(file);
+    s.bootIfNeeded();
+    s.perform('alloc', (img) => allocOp(img, { order: 2, count: 3, owner: 'x' }));
+    const expected = snapshot(s.image);
+    s.save();
+    assert.equal(s.dirty, false);
+    assert.equal(fs.existsSync(`${file}.pmem-save`), false);
+    s.close();
+    const again = ImageSession.open(file);
+    assert.deepEqual(snapshot(again.image), expected);
+    assert.ok(check(again.image).ok);
+    again.close();
+  });
+
+  it('reverts to the file and powers the machine off', () => {
+    const s = ImageSession.open(file);
+    const before = snapshot(s.image);
+    s.bootIfNeeded();
+    s.perform('alloc', (img) => allocOp(img, { order: 1 }));
+    s.revert();
+    assert.equal(s.dirty, false);
+    assert.equal(s.isBooted, false);
+    assert.deepEqual(snapshot(s.image), before);
+  });
+
+  it('keeps and restores unsaved changes through a backup (hot exit)', () => {
+    const s = ImageSession.open(file);
+    s.bootIfNeeded();
+    s.perform('alloc', (img) => allocOp(img, { order: 4, owner: 'hot' }));
+    const expected = snapshot(s.image);
+    const backup = path.join(dir, 'backup.bin');
+    s.backup(backup);
+    s.close();
+    const restored = ImageSession.open(file, { backup });
+    assert.ok(restored.restoredFromBackup && restored.dirty);
+    assert.deepEqual(snapshot(restored.image), expected);
+    fs.truncateSync(backup, 10);
+    const ignored = ImageSession.open(file, { backup });
+    assert.equal(ignored.restoredFromBackup, false, 'a torn backup is ignored, not half-applied');
+  });
+
+  it('saves as a new sparse file holding the current state', () => {
+    const s = ImageSession.open(file);
+    s.bootIfNeeded();
+    s.perform('alloc', (img) => allocOp(img, { order: 5, count: 2, owner: 'copy' }));
+    const target = path.join(dir, 'copy.pmem');
+    s.saveAs(target);
+    const copy = PmemImage.open(FileStore.open(target, { readOnly: true }), { readOnly: true });
+    assert.deepEqual(snapshot(copy), snapshot(s.image));
+    assert.ok(check(copy).ok);
+    assert.equal(copy.historyRecords().length, s.image.historyRecords().length);
+  });
+
+  it('crashes and reboots as one undoable edit', () => {
+    const s = ImageSession.open(file);
+    s.bootIfNeeded();
+    s.perform('alloc', (img) => allocOp(img, { order: 1 }));
+    const before = snapshot(s.image);
+    const gen = s.image.bootGeneration;
+    const r = s.crashAndReboot(1, 'alloc order 3', (img) => void allocOp(img, { order: 3 }));
+    assert.ok(r.crashed);
+    assert.equal(s.image.bootGeneration, gen + 1);
+    assert.equal(s.image.bootReport!.recovery.action, 'rolled-back');
+    assert.deepEqual(snapshot(s.image), before);
+    r.edit.undo();
+    assert.equal(s.image.bootGeneration, gen);
+    r.edit.redo();
+    assert.equal(s.image.bootGeneration, gen + 1);
+    assert.ok(check(s.image).ok);
+  });
+});
