@@ -1,7 +1,7 @@
 /** Opening image files for the CLI: read-only inspection or a writable boot; atomic creation. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CreateOptions, PmemImage, UsageError } from '../engine';
+import { CreateOptions, makeGeometry, PmemImage, UsageError } from '../engine';
 import { FileStore } from '../engine/store/fileStore';
 
 export function openForReading(file: string, options: { lenient?: boolean } = {}): PmemImage {
@@ -37,8 +37,15 @@ export function createImageFile(file: string, options: CreateOptions, force: boo
   if (fs.existsSync(file) && !force) throw new UsageError(`${file} already exists; use --force to overwrite it`);
   const dir = path.dirname(path.resolve(file));
   if (!fs.existsSync(dir)) throw new UsageError(`directory ${dir} does not exist`);
+  makeGeometry(options); // refuse bad options before touching the file system
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
-  const store = FileStore.create(temp, options.sizeBytes, { overwrite: true });
+  let store: FileStore;
+  try {
+    store = FileStore.create(temp, options.sizeBytes, { overwrite: true });
+  } catch (e) {
+    fs.rmSync(temp, { force: true });
+    throw Object.assign(e as Error, { path: file });
+  }
   try {
     PmemImage.create(store, { ...options, file });
     store.close();

@@ -57,7 +57,10 @@ function reportError(e: unknown, command: string): number {
     return 2;
   }
   if (err && typeof err.code === 'string' && err.syscall) {
-    const what = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'is a directory', ENOSPC: 'no space left on device', EROFS: 'read-only file system' }[err.code] ?? err.code;
+    const what = {
+      ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'is a directory', ENOSPC: 'no space left on device',
+      EROFS: 'read-only file system', EFBIG: 'file too large for this file system', EEXIST: 'file exists',
+    }[err.code] ?? err.code;
     process.stderr.write(`pmem ${command}: ${err.path ?? ''}: ${what}\n`);
     return 2;
   }

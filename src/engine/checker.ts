@@ -103,8 +103,8 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
         let p = head;
         let steps = 0;
         while (p) {
-          if (steps > count) {
-            problem({ structure: 'freeList', message: `${name}: longer than its count ${count} (a cycle?)`, pfn: p });
+          if (steps >= count) {
+            problem({ structure: 'freeList', message: `${name}: longer than its count ${count} (a wrong count or a cycle)`, pfn: p, offset: L.freeArea.startPfn * PAGE_SIZE + at + 8 });
             break;
           }
           const where = { pfn: p, section: p < g.totalFrames ? sectionOf(g, p) : undefined };
@@ -142,7 +142,7 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
           p = next;
           steps++;
         }
-        if (steps !== count && steps <= count) problem({ structure: 'freeList', message: `${name}: count says ${count} blocks, the list has ${steps}`, offset: L.freeArea.startPfn * PAGE_SIZE + at + 8 });
+        if (steps < count && !p) problem({ structure: 'freeList', message: `${name}: count says ${count} blocks, the list has ${steps}`, offset: L.freeArea.startPfn * PAGE_SIZE + at + 8 });
         listed.set(idx, count);
         report.freeBlocks += count;
       }

@@ -1,0 +1,617 @@
+import { strict as assert } from 'node:assert';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { AllocatedBlock, BootReport, CheckReport, FrameInfo, FreeListView, ImageInfo, SectionSummary } from '../../src/engine';
+import { LINK } from '../../src/engine/format/freeLink';
+import { SB, SUPERBLOCK_SIZE } from '../../src/engine/format/superblock';
+
+const ROOT = path.resolve(__dirname, '../..');
+const CLI = path.join(ROOT, 'dist/cli.js');
+const MiB = 2 ** 20;
+const PAGE = 4096;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function pmem(...args: string[]): Run {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 * MiB });
+  if (r.error) throw r.error;
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs a command that must succeed; returns its parsed JSON output. */
+function json<T>(...args: string[]): T {
+  const r = pmem(...args, '--json');
+  assert.equal(r.code, 0, `pmem ${args.join(' ')} --json: exit ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+function ok(...args: string[]): string {
+  const r = pmem(...args);
+  assert.equal(r.code, 0, `pmem ${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+function sha256(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+function stderrLines(r: Run): string[] {
+  return r.stderr.split('\n').filter((l) => l.length > 0);
+}
+
+function writeAt(file: string, offset: number, bytes: Uint8Array): void {
+  const fd = fs.openSync(file, 'r+');
+  try {
+    fs.writeSync(fd, bytes, 0, bytes.length, offset);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function readAt(file: string, offset: number, length: number): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const out = Buffer.alloc(length);
+    fs.readSync(fd, out, 0, length, offset);
+    return out;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The shapes of the CLI's JSON output. */
+type AllocOut = { pfns: number[]; blocks: AllocatedBlock[]; initialisedSections: number[]; step: number };
+type FreeOut = { freed: Array<{ pfn: number; order: number; owner: string }>; initialisedSections: number[]; step: number };
+type RebootOut = { crash?: { crashed: boolean; points: number; during: string }; boot: BootReport };
+type HistoryOut = {
+  firstStep: number;
+  lastStep: number;
+  records: Array<{ step: number; kind: string; bootGeneration: number; undoAvailable: boolean; text: string; pfns?: number[] }>;
+};
+type StateOut = { step: number; operation?: string; bootGeneration: number; frames: ImageInfo['frames']; sections: ImageInfo['sections']; freeLists: FreeListView[] };
+
+const COMMANDS = ['create', 'info', 'descriptors', 'sections', 'alloc', 'free', 'init', 'reboot', 'check', 'history', 'state', 'freelists'];
+
+describe('pmem CLI', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let n = 0;
+  const file = (name = 'img') => path.join(dir, `${name}-${n++}.pmem`);
+
+  /** A 64 MiB image with a few allocations; returns the file and the allocated pfns. */
+  function sample(): { f: string; pfns: number[] } {
+    const f = file();
+    ok('create', f, '--size', '64M');
+    const a = json<AllocOut>('alloc', f, '--order', '2', '--count', '3', '--owner', 'a');
+    const b = json<AllocOut>('alloc', f, '--order', '0');
+    return { f, pfns: [...a.pfns, ...b.pfns] };
+  }
+
+  before(function () {
+    this.timeout(300_000);
+    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' });
+    assert.ok(fs.existsSync(CLI), 'the build produced dist/cli.js');
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-cli-'));
+  });
+
+  after(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('help', () => {
+    it('lists every command and exits 0 with --help', () => {
+      const out = ok('--help');
+      for (const c of COMMANDS) assert.match(out, new RegExp(`^  ${c} `, 'm'), `${c} is listed`);
+      const none = pmem();
+      assert.equal(none.code, 2, 'no command is a usage error');
+    });
+
+    for (const c of COMMANDS) {
+      it(`${c} --help exits 0 with its usage`, () => {
+        const r = pmem(c, '--help');
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, new RegExp(`^usage: pmem ${c} `));
+        assert.equal(r.stderr, '');
+      });
+    }
+
+    it('rejects an unknown command and an unknown option with exit 2', () => {
+      assert.equal(pmem('frobnicate', 'x').code, 2);
+      const f = file();
+      ok('create', f, '--size', '8M');
+      const r = pmem('info', f, '--bogus');
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /bogus/);
+    });
+  });
+
+  describe('create', () => {
+    it('refuses to overwrite without --force, leaving the file unchanged; --force replaces it', () => {
+      const f = file();
+      ok('create', f, '--size', '16M');
+      json<AllocOut>('alloc', f, '--order', '1');
+      const before = sha256(f);
+      const uuid = json<ImageInfo>('info', f).uuid;
+      const r = pmem('create', f, '--size', '32M');
+      assert.equal(r.code, 2);
+      assert.equal(stderrLines(r).length, 1);
+      assert.match(r.stderr, /already exists/);
+      assert.match(r.stderr, /--force/);
+      assert.equal(sha256(f), before, 'the existing file is unchanged');
+      assert.equal(fs.statSync(f).size, 16 * MiB);
+
+      ok('create', f, '--size', '32M', '--force');
+      const i = json<ImageInfo>('info', f);
+      assert.equal(i.sizeBytes, 32 * MiB);
+      assert.equal(fs.statSync(f).size, 32 * MiB);
+      assert.notEqual(i.uuid, uuid, 'a new image');
+      assert.equal(i.frames.allocated, 0);
+      assert.equal(i.bootGeneration, 0);
+      assert.deepEqual(fs.readdirSync(dir).filter((x) => x.endsWith('.tmp')), [], 'no temporary file is left behind');
+    });
+
+    // 32T fails today on ext4 for the reason given under "when the file cannot be made":
+    // the file is sized before the size is validated.
+    for (const [size, problem] of [['abc', /"abc" is not a size/], ['63M', /not a multiple of the section size/], ['2M', /at least 4M/], ['32T', /at most 16T/], ['-5M', /not a size/]] as const) {
+      it(`rejects --size ${size} with exit 2 and one line naming the problem`, () => {
+        const sub = fs.mkdtempSync(path.join(dir, 'size-'));
+        const f = path.join(sub, 'bad.pmem');
+        const r = pmem('create', f, `--size=${size}`);
+        assert.equal(r.code, 2);
+        const lines = stderrLines(r);
+        assert.equal(lines.length, 1, r.stderr);
+        assert.match(lines[0], /^pmem create: /);
+        assert.match(lines[0], problem);
+        assert.deepEqual(fs.readdirSync(sub), [], 'nothing is created, not even a temporary file');
+      });
+    }
+  });
+
+  describe('create: when the file cannot be made', () => {
+    // Fails today on file systems whose largest file is under 16 TiB (ext4): src/cli/io.ts
+    // createImageFile creates the sparse temp file before the geometry is validated and outside
+    // its try block, so a failed ftruncate leaves ".NAME.PID.tmp" behind and main.ts prints
+    // "pmem create: : EFBIG" (no path, no explanation).
+    it('a size the file system refuses exits 2 naming the file, and leaves no temporary file', () => {
+      const sub = fs.mkdtempSync(path.join(dir, 'huge-'));
+      const f = path.join(sub, 'huge.pmem');
+      const r = pmem('create', f, '--size', '16T');
+      if (r.code === 0) {
+        fs.rmSync(f);
+      } else {
+        assert.equal(r.code, 2);
+        const lines = stderrLines(r);
+        assert.equal(lines.length, 1, r.stderr);
+        assert.ok(lines[0].includes(f), `the message names the file: ${lines[0]}`);
+      }
+      assert.deepEqual(fs.readdirSync(sub), [], 'no image and no temporary file is left behind');
+    });
+  });
+
+  describe('info', () => {
+    for (const memmap of ['device', 'ram'] as const) {
+      it(`reports a consistent geometry (memmap on ${memmap})`, () => {
+        const f = file();
+        ok('create', f, '--size', '128M', '--memmap', memmap, '--nodes', '2', '--movable', '50');
+        json<AllocOut>('alloc', f, '--order', '3', '--count', '2');
+        const i = json<ImageInfo>('info', f);
+        assert.equal(i.sizeBytes, 128 * MiB);
+        assert.equal(i.pageSize, PAGE);
+        assert.equal(i.totalFrames, i.sizeBytes / i.pageSize);
+        assert.equal(i.formatVersion, 1);
+        assert.equal(i.bootGeneration, 1);
+        assert.equal(i.clean, true);
+        assert.equal(i.memmap.placement, memmap);
+        assert.equal(i.memmap.descriptorSize, 64);
+        assert.equal(i.memmap.bytes, memmap === 'device' ? i.totalFrames * 64 : 0);
+        assert.equal(i.memmap.offsetBytes, i.regions.memmap.offsetBytes);
+        assert.equal(i.dataFrames, i.regions.data.frames);
+        assert.ok(i.dataFrames > 0 && i.dataFrames < i.totalFrames);
+        assert.ok(Math.abs(i.overheadPercent - ((i.totalFrames - i.dataFrames) / i.totalFrames) * 100) < 1e-9, `overhead ${i.overheadPercent}`);
+        if (memmap === 'device') assert.ok(i.overheadPercent > 1.5625, 'the memmap alone is 1.5625 %');
+        const f4 = i.frames;
+        assert.equal(f4.free + f4.allocated + f4.uninitialized + f4.reserved, i.totalFrames);
+        assert.equal(f4.allocated, 16, 'two order-3 blocks');
+        assert.equal(f4.reserved, i.totalFrames - i.dataFrames, 'metadata, memmap and the backup superblock');
+        const s = i.sections;
+        assert.equal(s.sizeBytes, 2 * MiB);
+        assert.equal(s.count * s.sizeBytes, i.sizeBytes);
+        assert.equal(s.untouched + s.initialized + s.stale + (s.reservedOnly ?? 0), s.count);
+        assert.ok(s.initialized >= 1);
+        assert.equal(i.nodes.length, 2);
+        assert.deepEqual(i.nodes.map((x) => x.id), [0, 1]);
+        assert.equal(i.nodes.reduce((t, x) => t + x.frames, 0), i.totalFrames);
+        assert.equal(i.nodes[1].firstPfn, i.nodes[0].firstPfn + i.nodes[0].frames);
+        for (const node of i.nodes) {
+          assert.equal(node.zones.reduce((t, z) => t + z.frames, 0), node.frames, `zones of node ${node.id} cover it`);
+          assert.equal(node.zones[0].firstPfn, node.firstPfn);
+        }
+        assert.deepEqual(i.nodes[0].zones.map((z) => z.name), ['DMA32', 'Movable']);
+      });
+    }
+  });
+
+  describe('descriptors and sections', () => {
+    it('prints descriptors for a range with --from and --count', () => {
+      const { f, pfns } = sample();
+      const i = json<ImageInfo>('info', f);
+      const data = i.regions.data.startPfn;
+      const list = json<FrameInfo[]>('descriptors', f, '--from', String(data - 2), '--count', '20');
+      assert.equal(list.length, 20);
+      assert.deepEqual(list.map((d) => d.pfn), Array.from({ length: 20 }, (_, k) => data - 2 + k));
+      assert.equal(list[0].kind, 'memmap');
+      assert.ok(list.slice(2).every((d) => d.kind === 'free' || d.kind === 'allocated'));
+      for (const head of pfns.slice(0, 3)) {
+        const frames = list.filter((d) => d.blockPfn === head);
+        assert.equal(frames.length, 4, `order-2 block at ${head}`);
+        assert.ok(frames.every((d) => d.kind === 'allocated' && d.order === 2 && d.owner === 'a'));
+      }
+      const hex = json<FrameInfo[]>('descriptors', f, '--from', '0x0', '--count', '2');
+      assert.deepEqual(hex.map((d) => [d.pfn, d.kind, d.region]), [[0, 'metadata', 'superblock'], [1, 'metadata', 'sectionTable']]);
+      const past = pmem('descriptors', f, '--from', String(i.totalFrames));
+      assert.equal(past.code, 2);
+      assert.match(past.stderr, /past the last frame/);
+    });
+
+    it('lists sections, and filters them with --state', () => {
+      const { f } = sample();
+      const i = json<ImageInfo>('info', f);
+      const all = json<SectionSummary[]>('sections', f);
+      assert.equal(all.length, i.sections.count);
+      assert.deepEqual(all.map((s) => s.index), Array.from({ length: all.length }, (_, k) => k));
+      const byState: Record<string, number[]> = {};
+      for (const st of ['never', 'initialized', 'stale']) {
+        const list = json<SectionSummary[]>('sections', f, '--state', st);
+        assert.ok(list.every((s) => s.state === st));
+        byState[st] = list.map((s) => s.index);
+      }
+      assert.deepEqual([...byState.never, ...byState.initialized, ...byState.stale].sort((a, b) => a - b), all.map((s) => s.index));
+      // Section 0 took both allocations; the second boot re-initialised it, so it is current.
+      assert.deepEqual(byState.initialized, [0]);
+      assert.deepEqual(byState.stale, []);
+      assert.equal(byState.never.length, all.length - 1);
+      assert.equal(all.reduce((t, s) => t + s.allocatedFrames, 0), 13);
+      // A reboot makes every initialised section stale.
+      json<RebootOut>('reboot', f);
+      assert.deepEqual(json<SectionSummary[]>('sections', f, '--state', 'stale').map((s) => s.index), [0]);
+      assert.deepEqual(json<SectionSummary[]>('sections', f, '--state', 'initialized'), []);
+      const bad = pmem('sections', f, '--state', 'bogus');
+      assert.equal(bad.code, 2);
+      assert.equal(stderrLines(bad).length, 1);
+    });
+  });
+
+  describe('alloc and free', () => {
+    it('alloc prints one pfn per block; --json gives pfns, blocks and the step', () => {
+      const f = file();
+      ok('create', f, '--size', '64M');
+      const out = ok('alloc', f, '--order', '3', '--count', '4');
+      const pfns = out.trim().split('\n').map(Number);
+      assert.equal(pfns.length, 4);
+      assert.equal(new Set(pfns).size, 4);
+      for (const p of pfns) assert.ok(Number.isInteger(p) && p % 8 === 0, `pfn ${p} is aligned to order 3`);
+      const j = json<AllocOut>('alloc', f, '--order', '1', '--owner', 'me');
+      assert.equal(j.pfns.length, 1);
+      assert.deepEqual(j.blocks.map((b) => [b.pfn, b.order]), [[j.pfns[0], 1]]);
+      assert.ok(!pfns.includes(j.pfns[0]));
+      const d = json<FrameInfo[]>('descriptors', f, '--from', String(j.pfns[0]), '--count', '1')[0];
+      assert.equal(d.kind, 'allocated');
+      assert.equal(d.owner, 'me');
+      const h = json<HistoryOut>('history', f);
+      assert.equal(h.lastStep, j.step);
+      assert.equal(json<ImageInfo>('info', f).frames.allocated, 4 * 8 + 2);
+    });
+
+    it('free frees a head; a non-head exits 1 with a clear message, a pfn outside the data area exits 2', () => {
+      const { f, pfns } = sample();
+      const i = json<ImageInfo>('info', f);
+      const inner = pfns[0] + 1;
+      for (const [pfn, why] of [[inner, new RegExp(`pfn ${inner} is inside the allocated block at pfn ${pfns[0]}`)], [i.totalFrames - 100, /never initialised|already free|not the head/]] as const) {
+        const r = pmem('free', f, String(pfn));
+        assert.equal(r.code, 1, `free ${pfn}: ${r.stderr}`);
+        const lines = stderrLines(r);
+        assert.equal(lines.length, 1);
+        assert.match(lines[0], /^pmem free: /);
+        assert.match(lines[0], why);
+      }
+      const before = json<ImageInfo>('info', f).frames.allocated;
+      const freed = json<FreeOut>('free', f, String(pfns[0]), String(pfns[3]));
+      assert.deepEqual(freed.freed.map((x) => [x.pfn, x.order]), [[pfns[0], 2], [pfns[3], 0]]);
+      assert.equal(json<ImageInfo>('info', f).frames.allocated, before - 5);
+      const again = pmem('free', f, String(pfns[0]));
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /already free/);
+      for (const outside of ['0', String(i.regions.memmap.startPfn), String(i.totalFrames - 1), String(i.totalFrames + 10)]) {
+        const r = pmem('free', f, outside);
+        assert.equal(r.code, 2, `free ${outside}: ${r.stderr}`);
+        assert.match(r.stderr, /not in the data area/);
+      }
+      assert.equal(pmem('free', f, 'twelve').code, 2);
+      assert.equal(ok('check', f).includes('ok'), true);
+    });
+  });
+
+  describe('reboot', () => {
+    it('plain and into another profile', () => {
+      const { f } = sample();
+      const gen = json<ImageInfo>('info', f).bootGeneration;
+      const plain = json<RebootOut>('reboot', f);
+      assert.equal(plain.crash, undefined);
+      assert.equal(plain.boot.generation, gen + 1);
+      assert.equal(plain.boot.wasClean, true);
+      assert.equal(plain.boot.recovery.action, 'none');
+      const k = json<RebootOut>('reboot', f, '--profile', 'kmemcheck');
+      assert.equal(k.boot.profile, 'kmemcheck');
+      assert.equal(k.boot.previousProfile, 'default');
+      assert.equal(k.boot.generation, gen + 2);
+      const i = json<ImageInfo>('info', f);
+      assert.equal(i.profile, 'kmemcheck');
+      assert.deepEqual(i.profileExtendedFields, ['shadow']);
+      assert.equal(i.clean, true);
+      assert.equal(pmem('check', f).code, 0);
+      assert.equal(pmem('reboot', f, '--profile', 'nonesuch').code, 2);
+    });
+
+    it('--crash-after N --during "alloc --order 2" for every N: recovery ends before or after, check passes', () => {
+      const { f } = sample();
+      const base = fs.readFileSync(f);
+      const allocatedBefore = json<ImageInfo>('info', f).frames.allocated;
+      const probe = file('probe');
+      fs.writeFileSync(probe, base);
+      const full = json<RebootOut>('reboot', probe, '--crash-after', '1000000', '--during', 'alloc --order 2').crash;
+      assert.ok(full, 'the reboot reports the crash');
+      assert.equal(full.crashed, false, 'a budget past the operation lets it complete');
+      const points = full.points;
+      assert.ok(points >= 4, `points ${points}`);
+      const outcomes: string[] = [];
+      for (let k = 0; k <= points; k++) {
+        const g = file('crash');
+        fs.writeFileSync(g, base);
+        const r = json<RebootOut>('reboot', g, '--crash-after', String(k), '--during', 'alloc --order 2');
+        assert.ok(r.crash);
+        assert.equal(r.crash.crashed, k < points, `crash after ${k} of ${points}`);
+        assert.equal(r.crash.during, 'alloc --order 2');
+        if (k < points) assert.equal(r.crash.points, k);
+        assert.equal(r.boot.wasClean, false, 'the power failed before a clean shutdown');
+        const c = pmem('check', g);
+        assert.equal(c.code, 0, `check after crash at ${k}: ${c.stdout}${c.stderr}`);
+        const allocated = json<ImageInfo>('info', g).frames.allocated;
+        assert.ok(allocated === allocatedBefore || allocated === allocatedBefore + 4, `allocated ${allocated} at ${k}`);
+        outcomes.push(allocated === allocatedBefore ? 'before' : 'after');
+        fs.rmSync(g);
+      }
+      assert.equal(outcomes[0], 'before');
+      assert.equal(outcomes[points], 'after');
+      assert.ok(outcomes.slice(outcomes.indexOf('after')).every((o) => o === 'after'), outcomes.join(','));
+    });
+  });
+
+  describe('check, history, state, freelists', () => {
+    it('check --json on a healthy image', () => {
+      const { f, pfns } = sample();
+      const r = pmem('check', f, '--json');
+      assert.equal(r.code, 0);
+      const rep = JSON.parse(r.stdout) as CheckReport;
+      assert.equal(rep.ok, true);
+      assert.deepEqual(rep.problems, []);
+      assert.equal(rep.allocatedBlocks, pfns.length);
+      assert.equal(rep.sectionsChecked, json<ImageInfo>('info', f).sections.count);
+      assert.equal(rep.framesChecked, 512, 'one 2 MiB section was handed over');
+      const lists = json<FreeListView[]>('freelists', f);
+      assert.equal(rep.freeBlocks, lists.reduce((t, l) => t + l.count, 0));
+    });
+
+    it('check exits 1 and prints the problem when a free link is corrupted', () => {
+      const { f } = sample();
+      const lists = json<FreeListView[]>('freelists', f);
+      const nonEmpty = lists.find((l) => l.count > 0);
+      assert.ok(nonEmpty, 'a free list holds blocks');
+      const victim = nonEmpty.blocks[0];
+      const magic = readAt(f, victim * PAGE + LINK.magic, 8).toString('latin1');
+      assert.equal(magic, 'PMEMFREE', 'the free block carries its link record');
+      writeAt(f, victim * PAGE + LINK.magic, Buffer.from('XXXXXXXX'));
+      const r = pmem('check', f);
+      assert.equal(r.code, 1);
+      assert.match(r.stdout, new RegExp(`^freeList \\(section \\d+, pfn ${victim}, byte ${victim * PAGE}\\): .*magic`, 'm'));
+      assert.match(r.stdout, /problem\(s\)/);
+      const j = JSON.parse(pmem('check', f, '--json').stdout) as CheckReport;
+      assert.equal(j.ok, false);
+      assert.ok(j.problems.some((p) => p.structure === 'freeList' && p.pfn === victim && p.offset === victim * PAGE));
+    });
+
+    it('history --json lists every step in order with its kind', () => {
+      const f = file();
+      ok('create', f, '--size', '16M');
+      const a = json<AllocOut>('alloc', f, '--order', '2');
+      json<FreeOut>('free', f, String(a.pfns[0]));
+      json<RebootOut>('reboot', f);
+      const h = json<HistoryOut>('history', f);
+      // Every open for writing is a boot; a clean shutdown is not a step.
+      assert.deepEqual(h.records.map((r) => r.kind), ['create', 'boot', 'alloc', 'boot', 'free', 'boot']);
+      assert.deepEqual(h.records.map((r) => r.step), [1, 2, 3, 4, 5, 6]);
+      assert.equal(h.firstStep, 1);
+      assert.equal(h.lastStep, 6);
+      assert.equal(h.records[2].step, a.step);
+      assert.ok(h.records.every((r) => typeof r.text === 'string' && r.text.length > 0));
+      assert.deepEqual(h.records.map((r) => r.bootGeneration), [0, 1, 1, 2, 2, 3]);
+      assert.deepEqual(h.records[4].pfns, [a.pfns[0]]);
+    });
+
+    it('state --at STEP shows the past without changing the file', () => {
+      const f = file();
+      ok('create', f, '--size', '16M');
+      const a = json<AllocOut>('alloc', f, '--order', '2', '--count', '2');
+      const b = json<AllocOut>('alloc', f, '--order', '4');
+      const now = json<ImageInfo>('info', f);
+      const before = sha256(f);
+      const mtime = fs.statSync(f).mtimeMs;
+      const atA = json<StateOut>('state', f, '--at', String(a.step));
+      assert.equal(atA.step, a.step);
+      assert.equal(atA.frames.allocated, 8);
+      assert.match(atA.operation ?? '', /alloc order 2 x2/);
+      const atB = json<StateOut>('state', f, '--at', String(b.step));
+      assert.equal(atB.frames.allocated, 8 + 16);
+      assert.deepEqual(atB.frames, now.frames);
+      const boot = json<StateOut>('state', f, '--at', '2');
+      assert.equal(boot.frames.allocated, 0);
+      assert.equal(boot.sections.initialized + boot.sections.stale, 0, 'nothing handed over before the first alloc');
+      const text = ok('state', f, '--at', String(a.step));
+      assert.match(text, /^Node 0, zone +DMA32 /m);
+      const out = pmem('state', f, '--at', '999');
+      assert.equal(out.code, 2);
+      assert.match(out.stderr, /not available/);
+      assert.equal(sha256(f), before, 'state never writes');
+      assert.equal(fs.statSync(f).mtimeMs, mtime);
+    });
+
+    it('freelists --json and --buddyinfo in the exact /proc/buddyinfo format', () => {
+      const f = file();
+      ok('create', f, '--size', '16G', '--nodes', '2', '--movable', '25', '--max-order', '10');
+      json<AllocOut>('alloc', f, '--order', '0', '--count', '3');
+      json<AllocOut>('alloc', f, '--order', '5', '--zone', 'movable');
+      json<AllocOut>('alloc', f, '--order', '1', '--node', '1', '--strict');
+      const lists = json<FreeListView[]>('freelists', f);
+      const i = json<ImageInfo>('info', f);
+      const zones = i.nodes.flatMap((n) => n.zones.map((z) => ({ node: n.id, zone: z.name })));
+      assert.equal(lists.length, zones.length * 11);
+      for (const l of lists) {
+        assert.ok(l.blocks.length <= Math.min(l.count, 8));
+        for (const p of l.blocks) assert.equal(p % 2 ** l.order, 0, `block ${p} aligned to order ${l.order}`);
+      }
+      assert.ok(lists.some((l) => l.count > 0 && l.zone === 'Movable'));
+      assert.ok(lists.some((l) => l.count > 0 && l.node === 1));
+      const out = ok('freelists', f, '--buddyinfo');
+      assert.ok(out.endsWith('\n'));
+      const lines = out.slice(0, -1).split('\n');
+      assert.equal(lines.length, zones.length);
+      lines.forEach((line, k) => {
+        assert.match(line, /^Node \d+, zone +\S+ ( +\d+ )+$/);
+        // "Node %d, zone %8s " then "%6lu " per order, as mm/vmstat.c prints it.
+        const prefix = `Node ${zones[k].node}, zone `;
+        assert.ok(line.startsWith(prefix), line);
+        const zoneField = line.slice(prefix.length, prefix.length + 8);
+        assert.equal(zoneField, zones[k].zone.padStart(8), `zone field of "${line}"`);
+        const rest = line.slice(prefix.length + 9);
+        assert.equal(line[prefix.length + 8], ' ');
+        assert.equal(rest.length, 11 * 7);
+        const counts = Array.from({ length: 11 }, (_, o) => {
+          const cell = rest.slice(o * 7, o * 7 + 7);
+          assert.match(cell, /^ *\d+ $/);
+          return Number(cell);
+        });
+        const expected = lists.filter((l) => l.node === zones[k].node && l.zone === zones[k].zone).sort((a, b) => a.order - b.order).map((l) => l.count);
+        assert.deepEqual(counts, expected);
+      });
+    });
+  });
+
+  describe('bad input', () => {
+    function assertUnusable(f: string, named: RegExp): void {
+      const hash = sha256(f);
+      const size = fs.statSync(f).size;
+      for (const args of [['info', f], ['check', f], ['alloc', f, '--order', '0'], ['free', f, '400'], ['reboot', f], ['reboot', f, '--crash-after', '1']]) {
+        const r = pmem(...args);
+        assert.equal(r.code, 2, `pmem ${args.join(' ')}: exit ${r.code}: ${r.stdout}${r.stderr}`);
+        const lines = stderrLines(r);
+        assert.equal(lines.length, 1, r.stderr);
+        assert.ok(lines[0].includes(f), `stderr names the file: ${lines[0]}`);
+        assert.match(lines[0], named);
+        assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
+      }
+      assert.equal(fs.statSync(f).size, size);
+      assert.equal(sha256(f), hash, 'no command changed the file');
+    }
+
+    it('a truncated image', () => {
+      const { f } = sample();
+      fs.truncateSync(f, 32 * MiB);
+      assertUnusable(f, /truncated.*67108864.*33554432/);
+    });
+
+    it('a foreign file of random bytes', () => {
+      const f = file('random');
+      const bytes = randomBytes(8 * MiB);
+      bytes.write('NOTPMEM!', 0, 'latin1');
+      fs.writeFileSync(f, bytes);
+      assertUnusable(f, /not a pmem image/);
+    });
+
+    it('a foreign text file, small or large', () => {
+      const small = file('small');
+      fs.writeFileSync(small, 'hello world\n');
+      assertUnusable(small, /too small/);
+      const large = file('large');
+      fs.writeFileSync(large, 'some text line\n'.repeat(100_000));
+      assertUnusable(large, /not a pmem image/);
+    });
+
+    it('a corrupted primary superblock: the backup is used', () => {
+      const { f, pfns } = sample();
+      const good = json<ImageInfo>('info', f);
+      const [b] = readAt(f, SB.bootGeneration, 1);
+      writeAt(f, SB.bootGeneration, Buffer.from([b ^ 0xff]));
+      const i = json<ImageInfo>('info', f);
+      assert.equal(i.uuid, good.uuid);
+      assert.equal(i.bootGeneration, good.bootGeneration);
+      assert.deepEqual(i.frames, good.frames);
+      const c = pmem('check', f, '--json');
+      assert.equal(c.code, 1);
+      const rep = JSON.parse(c.stdout) as CheckReport;
+      assert.deepEqual(rep.problems.map((p) => [p.structure, p.offset]), [['superblock', 0]]);
+      // The image is usable: a boot writes both copies again.
+      const freed = json<FreeOut>('free', f, String(pfns[0]));
+      assert.equal(freed.freed[0].pfn, pfns[0]);
+      assert.equal(pmem('check', f).code, 0);
+      assert.ok(readAt(f, 0, SUPERBLOCK_SIZE).equals(readAt(f, 64 * MiB - SUPERBLOCK_SIZE, SUPERBLOCK_SIZE)));
+    });
+
+    it('both superblocks corrupted: exit 2 naming the file and the field or byte offset', () => {
+      const { f } = sample();
+      for (const at of [SB.bootGeneration, 64 * MiB - SUPERBLOCK_SIZE + SB.bootGeneration]) {
+        const [b] = readAt(f, at, 1);
+        writeAt(f, at, Buffer.from([b ^ 0xff]));
+      }
+      assertUnusable(f, /superblock\.\w+|byte \d+/);
+    });
+
+    it('a missing file exits 2 with one line', () => {
+      const f = path.join(dir, 'missing.pmem');
+      const r = pmem('info', f);
+      assert.equal(r.code, 2);
+      assert.equal(stderrLines(r).length, 1);
+      assert.match(r.stderr, /no such file/);
+    });
+  });
+
+  describe('a 1 TiB image', () => {
+    it('is created sparse and described without reading the memmap', () => {
+      const f = file('tib');
+      const t0 = process.hrtime.bigint();
+      const created = pmem('create', f, '--size', '1T');
+      const t1 = process.hrtime.bigint();
+      assert.equal(created.code, 0, created.stderr);
+      const st = fs.statSync(f);
+      assert.equal(st.size, 2 ** 40);
+      assert.ok(st.blocks * 512 < 64 * MiB, `on disk: ${st.blocks * 512} bytes`);
+      const t2 = process.hrtime.bigint();
+      const r = pmem('info', f, '--json');
+      const t3 = process.hrtime.bigint();
+      assert.equal(r.code, 0, r.stderr);
+      const i = JSON.parse(r.stdout) as ImageInfo;
+      assert.equal(i.totalFrames, 268435456);
+      assert.equal(i.memmap.bytes, 268435456 * 64);
+      assert.equal(i.frames.free + i.frames.allocated + i.frames.uninitialized + i.frames.reserved, i.totalFrames);
+      assert.equal(i.sections.untouched + i.sections.reservedOnly, i.sections.count);
+      const ms = (a: bigint, b: bigint) => Number(b - a) / 1e6;
+      console.log(`      1 TiB: create ${ms(t0, t1).toFixed(0)} ms, info ${ms(t2, t3).toFixed(0)} ms, ${st.blocks * 512} bytes on disk`);
+      fs.rmSync(f);
+    });
+  });
+});
