@@ -110,7 +110,7 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
           const where = { pfn: p, section: p < g.totalFrames ? sectionOf(g, p) : undefined };
           const end = p + 2 ** order;
           if (!Number.isSafeInteger(p) || p < L.data.startPfn || end > dataEnd) {
-            problem({ structure: 'freeList', message: `${name}: block ${p} lies outside the data area (metadata or memmap in a free list)`, ...where });
+            problem({ structure: 'freeList', message: `${name}: block ${p} lies outside the data area (metadata or memmap in a free list)`, ...where, offset: L.freeArea.startPfn * PAGE_SIZE + at });
             break;
           }
           if (p % 2 ** order) problem({ structure: 'block', message: `${name}: block ${p} is not aligned to its order`, ...where });

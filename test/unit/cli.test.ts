@@ -289,6 +289,25 @@ describe('pmem CLI', function () {
   });
 
   describe('alloc and free', () => {
+    it('a usage error never boots the machine: the file is unchanged', () => {
+      const f = file();
+      ok('create', f, '--size', '16M');
+      const before = sha256(f);
+      for (const args of [['free', f, '5'], ['alloc', f, '--order', '11'], ['alloc', f, '--order', '0', '--node', '3'], ['free', f, '200', '200']]) {
+        const r = pmem(...args);
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+        assert.equal(sha256(f), before, `${args.join(' ')} changed the file`);
+      }
+    });
+
+    it('a closed output pipe ends quietly', () => {
+      const f = file();
+      ok('create', f, '--size', '16M');
+      const r = spawnSync('bash', ['-c', `"${process.execPath}" "${CLI}" history "${f}" | head -c 10 >/dev/null; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+      assert.equal(r.stdout.trim(), '0', r.stderr);
+      assert.doesNotMatch(r.stderr, /EPIPE|Error/);
+    });
+
     it('alloc prints one pfn per block; --json gives pfns, blocks and the step', () => {
       const f = file();
       ok('create', f, '--size', '64M');

@@ -4,7 +4,7 @@ import {
 } from '../../engine';
 import { flag, int, oneFile, parse, Parsed, str } from '../args';
 import { Command } from '../command';
-import { openForWriting, withWritable } from '../io';
+import { openForReading, openForWriting, withWritable } from '../io';
 import { printJson, say } from '../output';
 
 const allocOptions = {
@@ -36,6 +36,7 @@ export const alloc: Command = {
     const p = parse(argv, allocOptions, 'alloc');
     const file = oneFile(p, 'alloc');
     const req = allocRequest(p);
+    validateAgainst(file, req);
     const r = withWritable(file, (img) => allocOp(img, req));
     if (flag(p, 'json')) printJson({ pfns: r.blocks.map((b) => b.pfn), blocks: r.blocks, initialisedSections: r.initialisedSections, step: r.step });
     else say(r.blocks.map((b) => b.pfn).join('\n'));
@@ -54,6 +55,7 @@ Each PFN must be the head of an allocated block; its order comes from the descri
     const [file, ...rest] = p.positionals;
     if (!file || rest.length === 0) throw new UsageError('free: give the image file and at least one pfn');
     const pfns = rest.map((t) => parsePfn(t));
+    validateAgainst(file, undefined, pfns);
     const r = withWritable(file, (img) => freeOp(img, pfns));
     if (flag(p, 'json')) printJson(r);
     else say(r.freed.map((f) => `freed pfn ${f.pfn} (order ${f.order}${f.owner ? `, owner ${f.owner}` : ''})`).join('\n'));
@@ -85,6 +87,24 @@ export const init: Command = {
     return 0;
   },
 };
+
+/**
+ * Checks a request against the image's geometry before the writable open, so
+ * that a usage error never boots the machine (a boot writes to the file).
+ */
+function validateAgainst(file: string, req?: AllocRequest, pfns: number[] = []): void {
+  const img = openForReading(file);
+  const g = img.geometry;
+  const d = img.layout.data;
+  if (req && req.order > g.maxOrder) throw new UsageError(`order must be 0 to ${g.maxOrder} for this image, not ${req.order}`);
+  if (req?.node !== undefined && req.node >= g.nodeCount) throw new UsageError(`node must be 0 to ${g.nodeCount - 1}, not ${req.node}`);
+  if (req?.zone !== undefined && !['dma32', 'normal', 'movable'].includes(req.zone)) throw new UsageError(`zone must be dma32, normal or movable, not "${req.zone}"`);
+  for (const pfn of pfns) {
+    if (pfn < d.startPfn || pfn >= d.startPfn + d.frames) throw new UsageError(`pfn ${pfn} is not in the data area (pfns ${d.startPfn} to ${d.startPfn + d.frames - 1})`);
+  }
+  if (new Set(pfns).size !== pfns.length) throw new UsageError('the same pfn is given twice');
+  img.store.close();
+}
 
 /** The operation a simulated crash interrupts: "alloc --order 2", "free 4096", "init 3". */
 function parseDuring(text: string): { describe: string; run: (img: PmemImage) => void } {
