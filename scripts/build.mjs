@@ -15,6 +15,9 @@ if (existsSync('src/extension/extension.ts')) {
 if (existsSync('webview/main.ts')) {
   builds.push({ ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' });
 }
+if (process.argv.includes('--tests')) {
+  builds.push({ ...common, entryPoints: ['test/integration/suite/index.ts'], outfile: 'test/integration/out/index.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'mocha'] });
+}
 if (process.argv.includes('--bench')) {
   builds.push({ ...common, entryPoints: ['bench/engine.bench.ts'], outfile: 'dist/bench/engine.bench.js', platform: 'node', format: 'cjs', target: 'node20' });
 }

@@ -1,0 +1,30 @@
+/** Activation: wires the custom editor, the three views, the commands and the status bar to the engine. */
+import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { ImageRegistry } from './imageRegistry';
+import { PmemEditorProvider, VIEW_TYPE } from './pmemEditorProvider';
+import { createStatusBar } from './statusBar';
+import { DescriptorsTree } from './trees/descriptorsTree';
+import { FreeListsTree } from './trees/freeListsTree';
+import { SectionsTree } from './trees/sectionsTree';
+
+export function activate(context: vscode.ExtensionContext): { registry: ImageRegistry } {
+  const registry = new ImageRegistry();
+  const provider = new PmemEditorProvider(context.extensionUri, registry);
+  const descriptors = new DescriptorsTree(registry);
+  const freeLists = new FreeListsTree(registry);
+  const sections = new SectionsTree(registry);
+  const descriptorsView = vscode.window.createTreeView('pmemExplorer.descriptors', { treeDataProvider: descriptors, showCollapseAll: true });
+  context.subscriptions.push(
+    registry,
+    vscode.window.registerCustomEditorProvider(VIEW_TYPE, provider, { supportsMultipleEditorsPerDocument: true, webviewOptions: { enableFindWidget: true } }),
+    descriptorsView,
+    vscode.window.createTreeView('pmemExplorer.freeLists', { treeDataProvider: freeLists, showCollapseAll: true }),
+    vscode.window.createTreeView('pmemExplorer.sections', { treeDataProvider: sections }),
+    createStatusBar(registry),
+  );
+  registerCommands(context, registry, { descriptors, descriptorsView, freeLists, sections });
+  return { registry };
+}
+
+export function deactivate(): void {}

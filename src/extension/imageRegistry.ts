@@ -1,0 +1,48 @@
+/** Which image is active: the document of the focused PMem editor. Views and commands follow it. */
+import * as vscode from 'vscode';
+import { PmemDocument } from './pmemDocument';
+
+export class ImageRegistry implements vscode.Disposable {
+  private active?: PmemDocument;
+  private readonly emitter = new vscode.EventEmitter<PmemDocument | undefined>();
+  /** Fires when the active image changes or its state changes. */
+  readonly onDidChange = this.emitter.event;
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  get current(): PmemDocument | undefined {
+    return this.active;
+  }
+
+  attach(document: PmemDocument, panel: vscode.WebviewPanel): void {
+    const activate = () => {
+      if (panel.active) this.setActive(document);
+    };
+    activate();
+    panel.onDidChangeViewState(activate);
+    document.onDidChangeState(() => {
+      if (this.active === document) this.emitter.fire(document);
+    });
+    panel.onDidDispose(() => {
+      if (this.active === document && !panel.active) this.setActive(undefined);
+    });
+  }
+
+  private setActive(document: PmemDocument | undefined): void {
+    this.active = document;
+    void vscode.commands.executeCommand('setContext', 'pmemExplorer.activeImage', !!document?.session);
+    void vscode.commands.executeCommand('setContext', 'pmemExplorer.writable', !!document?.writable);
+    this.emitter.fire(document);
+  }
+
+  /** The active image, or an error message a command can show. */
+  require(): PmemDocument {
+    const doc = this.active;
+    if (!doc?.session) throw new Error('Open a .pmem image first (PMem: New Image… creates one).');
+    return doc;
+  }
+
+  dispose(): void {
+    this.emitter.dispose();
+    this.subscriptions.forEach((s) => s.dispose());
+  }
+}

@@ -1,0 +1,60 @@
+/** The custom-editor document: an ImageSession, or the error that kept the image from opening. */
+import * as vscode from 'vscode';
+import { ImageSession, SessionEdit } from '../engine/session';
+
+export class PmemDocument implements vscode.CustomDocument {
+  private readonly stateEmitter = new vscode.EventEmitter<void>();
+  /** Fires after any change of state: an edit, undo, redo, save or revert. */
+  readonly onDidChangeState = this.stateEmitter.event;
+  private readonly editEmitter = new vscode.EventEmitter<vscode.CustomDocumentEditEvent<PmemDocument>>();
+  readonly onDidEdit = this.editEmitter.event;
+
+  private constructor(
+    readonly uri: vscode.Uri,
+    readonly session: ImageSession | undefined,
+    readonly error: Error | undefined,
+    /** Why the image is read-only (untrusted workspace), or undefined when writable. */
+    readonly readOnlyReason: string | undefined,
+  ) {}
+
+  static open(uri: vscode.Uri, backupId: string | undefined): PmemDocument {
+    const readOnlyReason = vscode.workspace.isTrusted ? undefined : 'the workspace is not trusted';
+    try {
+      const session = ImageSession.open(uri.fsPath, { backup: backupId });
+      return new PmemDocument(uri, session, undefined, readOnlyReason);
+    } catch (e) {
+      return new PmemDocument(uri, undefined, e as Error, readOnlyReason);
+    }
+  }
+
+  get writable(): boolean {
+    return !!this.session && !this.readOnlyReason;
+  }
+
+  /** Registers an edit with VS Code's undo stack. */
+  push(edit: SessionEdit): void {
+    this.editEmitter.fire({
+      document: this,
+      label: edit.label,
+      undo: () => {
+        edit.undo();
+        this.changed();
+      },
+      redo: () => {
+        edit.redo();
+        this.changed();
+      },
+    });
+    this.changed();
+  }
+
+  changed(): void {
+    this.stateEmitter.fire();
+  }
+
+  dispose(): void {
+    this.session?.close();
+    this.stateEmitter.dispose();
+    this.editEmitter.dispose();
+  }
+}

@@ -1,0 +1,67 @@
+/** The custom editor for *.pmem: documents over the engine's ImageSession, edits on VS Code's undo stack. */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { isWebviewToHost } from '../shared/protocol';
+import { errorBody, summaryBody } from './imageViews';
+import { PmemDocument } from './pmemDocument';
+import { ImageRegistry } from './imageRegistry';
+import { configureWebview, page } from './webviewHtml';
+
+export const VIEW_TYPE = 'pmemExplorer.image';
+
+export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocument> {
+  private readonly changeEmitter = new vscode.EventEmitter<vscode.CustomDocumentEditEvent<PmemDocument>>();
+  readonly onDidChangeCustomDocument = this.changeEmitter.event;
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly registry: ImageRegistry) {}
+
+  openCustomDocument(uri: vscode.Uri, context: vscode.CustomDocumentOpenContext): PmemDocument {
+    const doc = PmemDocument.open(uri, context.backupId);
+    doc.onDidEdit((e) => this.changeEmitter.fire(e));
+    return doc;
+  }
+
+  resolveCustomEditor(document: PmemDocument, panel: vscode.WebviewPanel): void {
+    configureWebview(panel.webview, this.extensionUri);
+    const name = path.basename(document.uri.fsPath);
+    const render = () => {
+      panel.webview.html = document.session
+        ? page(panel.webview, this.extensionUri, name, summaryBody(name, document.session, document.readOnlyReason))
+        : page(panel.webview, this.extensionUri, name, errorBody(name, document.error!));
+    };
+    render();
+    const sub = document.onDidChangeState(render);
+    panel.webview.onDidReceiveMessage((msg: unknown) => {
+      if (!isWebviewToHost(msg)) return; // untrusted input: ignore anything off-protocol
+      if (msg.type === 'reopenWith') void vscode.commands.executeCommand('workbench.action.reopenWithEditor', document.uri);
+    });
+    this.registry.attach(document, panel);
+    panel.onDidDispose(() => sub.dispose());
+  }
+
+  async saveCustomDocument(document: PmemDocument): Promise<void> {
+    this.writableSession(document).save();
+    document.changed();
+  }
+
+  async saveCustomDocumentAs(document: PmemDocument, destination: vscode.Uri): Promise<void> {
+    this.writableSession(document).saveAs(destination.fsPath);
+  }
+
+  async revertCustomDocument(document: PmemDocument): Promise<void> {
+    document.session?.revert();
+    document.changed();
+  }
+
+  async backupCustomDocument(document: PmemDocument, context: vscode.CustomDocumentBackupContext): Promise<vscode.CustomDocumentBackup> {
+    await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(context.destination, '..'));
+    document.session?.backup(context.destination.fsPath);
+    return { id: context.destination.fsPath, delete: () => void vscode.workspace.fs.delete(context.destination).then(undefined, () => undefined) };
+  }
+
+  private writableSession(document: PmemDocument) {
+    if (!document.session) throw new Error(`${document.uri.fsPath} is not a valid image`);
+    if (document.readOnlyReason) throw new Error(`${path.basename(document.uri.fsPath)} is read-only: ${document.readOnlyReason}`);
+    return document.session;
+  }
+}

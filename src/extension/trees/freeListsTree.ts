@@ -1,0 +1,82 @@
+/** Free Lists view: node > zone > order (block count, as /proc/buddyinfo) > blocks. */
+import * as vscode from 'vscode';
+import { freeLists, FreeListView } from '../../engine';
+import { ImageRegistry } from '../imageRegistry';
+
+export type FreeListNode =
+  | { kind: 'node'; node: number }
+  | { kind: 'zone'; node: number; zone: string }
+  | { kind: 'order'; list: FreeListView }
+  | { kind: 'block'; pfn: number; order: number };
+
+const BLOCKS_SHOWN = 256;
+
+export class FreeListsTree implements vscode.TreeDataProvider<FreeListNode> {
+  private readonly emitter = new vscode.EventEmitter<FreeListNode | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private cache?: FreeListView[];
+
+  constructor(private readonly registry: ImageRegistry) {
+    registry.onDidChange(() => this.refresh());
+  }
+
+  refresh(): void {
+    this.cache = undefined;
+    this.emitter.fire(undefined);
+  }
+
+  private lists(): FreeListView[] {
+    const img = this.registry.current?.session?.image;
+    if (!img) return [];
+    return (this.cache ??= freeLists(img, BLOCKS_SHOWN));
+  }
+
+  getChildren(n?: FreeListNode): FreeListNode[] {
+    const lists = this.lists();
+    if (!n) return [...new Set(lists.map((l) => l.node))].map((node) => ({ kind: 'node', node }));
+    if (n.kind === 'node') return [...new Set(lists.filter((l) => l.node === n.node).map((l) => l.zone))].map((zone) => ({ kind: 'zone', node: n.node, zone }));
+    if (n.kind === 'zone') return lists.filter((l) => l.node === n.node && l.zone === n.zone).map((list) => ({ kind: 'order', list }));
+    if (n.kind === 'order') return n.list.blocks.map((pfn) => ({ kind: 'block', pfn, order: n.list.order }));
+    return [];
+  }
+
+  getTreeItem(n: FreeListNode): vscode.TreeItem {
+    const C = vscode.TreeItemCollapsibleState;
+    switch (n.kind) {
+      case 'node': {
+        const free = this.lists().filter((l) => l.node === n.node).reduce((s, l) => s + l.count * 2 ** l.order, 0);
+        const item = new vscode.TreeItem(`Node ${n.node}`, C.Expanded);
+        item.description = `${free} free frames`;
+        item.iconPath = new vscode.ThemeIcon('server');
+        item.id = `n:${n.node}`;
+        return item;
+      }
+      case 'zone': {
+        const lists = this.lists().filter((l) => l.node === n.node && l.zone === n.zone);
+        const item = new vscode.TreeItem(`Zone ${n.zone}`, C.Expanded);
+        item.description = lists.map((l) => l.count).join(' ');
+        item.tooltip = 'Blocks per order, as in /proc/buddyinfo';
+        item.iconPath = new vscode.ThemeIcon('layers');
+        item.id = `z:${n.node}:${n.zone}`;
+        return item;
+      }
+      case 'order': {
+        const l = n.list;
+        const item = new vscode.TreeItem(`Order ${l.order}`, l.count ? C.Collapsed : C.None);
+        item.description = `${l.count} block${l.count === 1 ? '' : 's'} of ${2 ** l.order} frame${l.order ? 's' : ''}${l.count > l.blocks.length ? ` (first ${l.blocks.length} shown)` : ''}`;
+        item.iconPath = new vscode.ThemeIcon(l.count ? 'symbol-array' : 'circle-small');
+        item.id = `o:${l.node}:${l.zone}:${l.order}`;
+        return item;
+      }
+      case 'block': {
+        const item = new vscode.TreeItem(`pfn ${n.pfn}–${n.pfn + 2 ** n.order - 1}`, C.None);
+        item.description = `${2 ** n.order} frames`;
+        item.iconPath = new vscode.ThemeIcon('circle-outline');
+        item.contextValue = 'freeBlock';
+        item.command = { command: 'pmemExplorer.goToFrame', title: 'Reveal', arguments: [n.pfn] };
+        item.id = `b:${n.pfn}`;
+        return item;
+      }
+    }
+  }
+}

@@ -1,0 +1,12 @@
+/** Entry loaded by the extension host: runs the mocha suites in this folder. */
+import Mocha from 'mocha';
+
+export async function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
+  // The suites are bundled into this file; mocha's globals must exist before they load.
+  mocha.suite.emit('pre-require', globalThis, 'bundle', mocha);
+  await import('./extension.test');
+  await new Promise<void>((resolve, reject) => {
+    mocha.run((failures) => (failures ? reject(new Error(`${failures} test(s) failed`)) : resolve()));
+  });
+}
