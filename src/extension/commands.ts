@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
-  allocOp, check, formatBytes, freeOp, info, initAllOp, initSectionsOp, parsePfn, PmemImage, PROFILES, ZoneName,
+  allocOp, check, formatBytes, freeOp, info, initAllOp, initSectionsOp, parsePfn, PmemImage, PROFILES, stepRange, ZoneName,
 } from '../engine';
 import { createImage } from './newImage';
 import { ImageRegistry } from './imageRegistry';
@@ -41,8 +41,13 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     );
 
   /** Runs an engine operation on the active image as one undoable edit (booting first if needed). */
-  const operate = <R>(label: string, op: (img: PmemImage) => R): R => {
+  const present = () => {
     const doc = registry.require();
+    if (doc.viewedStep !== undefined) throw new Error(`Showing history step ${doc.viewedStep}: return to the present (PMem: Go to Step, last step) before changing the image.`);
+    return doc;
+  };
+  const operate = <R>(label: string, op: (img: PmemImage) => R): R => {
+    const doc = present();
     if (!doc.writable) throw new Error(`${path.basename(doc.uri.fsPath)} is read-only: ${doc.readOnlyReason}`);
     const session = doc.session!;
     const boot = session.bootIfNeeded();
@@ -91,13 +96,13 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
   });
 
   run('pmemExplorer.reboot', () => {
-    const doc = registry.require();
+    const doc = present();
     if (!doc.writable) throw new Error('The image is read-only');
     doc.push(doc.session!.reboot());
   });
 
   run('pmemExplorer.rebootIntoProfile', async (name?: unknown) => {
-    const doc = registry.require();
+    const doc = present();
     const profile = typeof name === 'string' ? name : (await vscode.window.showQuickPick(PROFILES.map((p) => ({ label: p.name, description: p.description }))))?.label;
     if (!profile) return;
     if (!PROFILES.some((p) => p.name === profile)) throw new Error(`Unknown profile "${profile}"`);
@@ -105,7 +110,7 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
   });
 
   run('pmemExplorer.crash', async (preset?: unknown) => {
-    const doc = registry.require();
+    const doc = present();
     if (!doc.writable) throw new Error('The image is read-only');
     const p = (preset ?? {}) as { order?: number; points?: number };
     const order = p.order ?? (await intInput('Crash during an allocation of which order?', '0', 0, doc.session!.image.geometry.maxOrder));
@@ -189,6 +194,41 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     const n = node as { pfn?: number } | undefined;
     if (n?.pfn === undefined) return;
     await vscode.env.clipboard.writeText(String(n.pfn));
+  });
+
+  const steps = () => {
+    const doc = registry.require();
+    const records = doc.session!.image.historyRecords();
+    const range = stepRange(records);
+    return { doc, records, range, at: doc.viewedStep ?? range.last };
+  };
+  const goTo = (doc: ReturnType<typeof registry.require>, step: number, last: number) => {
+    doc.viewStep(step === last ? undefined : step);
+    return step;
+  };
+  run('pmemExplorer.stepBack', () => {
+    const { doc, range, at } = steps();
+    if (at <= range.first) throw new Error(`Step ${at} is the earliest step kept in the history`);
+    return goTo(doc, at - 1, range.last);
+  });
+  run('pmemExplorer.stepForward', () => {
+    const { doc, range, at } = steps();
+    if (at >= range.last) throw new Error('Already at the present (the last step)');
+    return goTo(doc, at + 1, range.last);
+  });
+  run('pmemExplorer.goToStep', async (arg?: unknown) => {
+    const { doc, records, range } = steps();
+    let step = typeof arg === 'number' ? arg : undefined;
+    if (step === undefined) {
+      const pick = await vscode.window.showQuickPick(
+        records.filter((r) => r.seq >= range.first).reverse().map((r) => ({ label: `${r.seq}`, description: r.summary.text, detail: r.seq === range.last ? 'the present' : undefined })),
+        { placeHolder: 'Show the image as it was after this step' },
+      );
+      if (!pick) return;
+      step = Number(pick.label);
+    }
+    if (!Number.isInteger(step) || step < range.first || step > range.last) throw new Error(`Step ${step} is not available: steps ${range.first} to ${range.last} can be shown`);
+    return goTo(doc, step, range.last);
   });
 
   run('pmemExplorer.refresh', () => {

@@ -14,12 +14,13 @@ export function errorBody(fileName: string, error: Error): string {
 <p><button data-message="reopenWith">Reopen With…</button></p>`;
 }
 
-export function summaryBody(fileName: string, session: ImageSession, readOnlyReason?: string): string {
-  const i = info(session.image);
+export function summaryBody(fileName: string, session: ImageSession, readOnlyReason?: string, step?: number): string {
+  const i = info(step === undefined ? session.image : session.viewAt(step));
   const pct = (n: number) => `${((n / i.totalFrames) * 100).toFixed(2)} %`;
   const row = (k: string, v: string) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`;
   return `<h1>${escapeHtml(fileName)}</h1>
 ${readOnlyReason ? `<p class="note" role="status">Read-only: ${escapeHtml(readOnlyReason)}.</p>` : ''}
+${step !== undefined ? `<p class="note" role="status">Showing the state after history step ${step} (read-only). PMem: Step Forward or Go to Step returns to the present.</p>` : ''}
 <table aria-label="Image summary">
 ${row('Size', `${formatBytes(i.sizeBytes)} (${i.totalFrames} frames of 4 KiB)`)}
 ${row('Memmap', i.memmap.placement === 'device' ? `on the device: ${formatBytes(i.memmap.bytes)}, ${i.memmapPercent.toFixed(4)} %` : `in RAM: ${formatBytes(i.memmap.ramBytes)}, rebuilt at every boot`)}

@@ -27,6 +27,29 @@ export class PmemDocument implements vscode.CustomDocument {
     }
   }
 
+  /** The history step being looked at, or undefined for the present. */
+  private step?: number;
+  private stepImage?: import('../engine').PmemImage;
+
+  /** What views show: the present image, or the state after the chosen step (read-only). */
+  get viewImage(): import('../engine').PmemImage | undefined {
+    if (!this.session) return undefined;
+    if (this.step === undefined) return this.session.image;
+    return (this.stepImage ??= this.session.viewAt(this.step));
+  }
+
+  get viewedStep(): number | undefined {
+    return this.step;
+  }
+
+  /** Shows the state after `step`; undefined returns to the present. Never edits. */
+  viewStep(step: number | undefined): void {
+    if (step !== undefined && this.session) this.session.viewAt(step); // validates the step, throwing a clear error
+    this.step = step;
+    this.stepImage = undefined;
+    this.changed();
+  }
+
   get writable(): boolean {
     return !!this.session && !this.readOnlyReason;
   }
@@ -49,6 +72,7 @@ export class PmemDocument implements vscode.CustomDocument {
   }
 
   changed(): void {
+    this.stepImage = undefined;
     this.stateEmitter.fire();
   }
 

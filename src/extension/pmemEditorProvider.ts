@@ -26,7 +26,7 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
     const name = path.basename(document.uri.fsPath);
     const render = () => {
       panel.webview.html = document.session
-        ? page(panel.webview, this.extensionUri, name, summaryBody(name, document.session, document.readOnlyReason))
+        ? page(panel.webview, this.extensionUri, name, summaryBody(name, document.session, document.readOnlyReason, document.viewedStep))
         : page(panel.webview, this.extensionUri, name, errorBody(name, document.error!));
     };
     render();

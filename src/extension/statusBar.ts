@@ -13,8 +13,9 @@ export function createStatusBar(registry: ImageRegistry): vscode.Disposable {
       item.hide();
       return;
     }
-    const i = info(doc.session.image);
-    item.text = `$(database) ${i.frames.free}/${i.totalFrames} free · gen ${i.bootGeneration}${doc.session.isBooted ? '' : ' (off)'}${doc.session.dirty ? ' · unsaved' : ''}`;
+    const i = info(doc.viewImage!);
+    const step = doc.viewedStep !== undefined ? ` · step ${doc.viewedStep}` : '';
+    item.text = `$(database) ${i.frames.free}/${i.totalFrames} free · gen ${i.bootGeneration}${doc.session.isBooted ? '' : ' (off)'}${step}${doc.session.dirty ? ' · unsaved' : ''}`;
     item.tooltip = `PMem: ${i.frames.free} free, ${i.frames.allocated} allocated, ${i.frames.uninitialized} uninitialised of ${i.totalFrames} frames\nBoot generation ${i.bootGeneration}, ${i.clean ? 'clean' : 'running or crashed'}, profile ${i.profile}\nClick for details`;
     item.show();
   };

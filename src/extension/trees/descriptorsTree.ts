@@ -25,7 +25,7 @@ export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> 
   }
 
   private get image(): PmemImage | undefined {
-    return this.registry.current?.session?.image;
+    return this.registry.current?.viewImage;
   }
 
   private get pageSize(): number {

@@ -26,7 +26,7 @@ export class FreeListsTree implements vscode.TreeDataProvider<FreeListNode> {
   }
 
   private lists(): FreeListView[] {
-    const img = this.registry.current?.session?.image;
+    const img = this.registry.current?.viewImage;
     if (!img) return [];
     return (this.cache ??= freeLists(img, BLOCKS_SHOWN));
   }

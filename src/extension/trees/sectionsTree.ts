@@ -23,13 +23,13 @@ export class SectionsTree implements vscode.TreeDataProvider<SectionNode> {
   }
 
   private matching(first: number, count: number): SectionSummary[] {
-    const img = this.registry.current?.session?.image;
+    const img = this.registry.current?.viewImage;
     if (!img) return [];
     return sections(img, first, count).filter((s) => this.filter.has(s.state));
   }
 
   getChildren(n?: SectionNode): SectionNode[] {
-    const img = this.registry.current?.session?.image;
+    const img = this.registry.current?.viewImage;
     if (!img) return [];
     const count = img.geometry.sectionCount;
     if (!n) {

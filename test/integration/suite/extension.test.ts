@@ -40,7 +40,7 @@ function readInfo(uri: vscode.Uri) {
 }
 
 interface Api {
-  registry: { current?: { session?: { isBooted: boolean; dirty: boolean; image: PmemImage } } };
+  registry: { current?: { viewImage?: PmemImage; viewedStep?: number; session?: { isBooted: boolean; dirty: boolean; image: PmemImage } } };
 }
 let api: Api;
 const session = () => api.registry.current?.session;
@@ -101,6 +101,29 @@ describe('PMem Explorer in VS Code', () => {
     await vscode.commands.executeCommand('pmemExplorer.allocate', { order: 0, count: 1, node: 0, zone: 'normal', owner: '' });
     const r = (await vscode.commands.executeCommand('pmemExplorer.crash', { order: 2, points: 1 })) as { crashed: boolean; recovery: string };
     assert.deepEqual(r, { crashed: true, recovery: 'rolled-back' });
+  });
+
+  it('steps back and forward through history without editing', async () => {
+    const uri = makeImage('d.pmem');
+    await vscode.commands.executeCommand('vscode.openWith', uri, VIEW);
+    await until('the editor tab', () => vscode.window.tabGroups.activeTabGroup.activeTab);
+    const alloc = { node: 0, zone: 'normal', owner: 's' };
+    await vscode.commands.executeCommand('pmemExplorer.allocate', { order: 1, count: 1, ...alloc });
+    await vscode.commands.executeCommand('pmemExplorer.allocate', { order: 4, count: 1, ...alloc });
+    const viewed = () => info(api.registry.current!.viewImage!).frames.allocated;
+    assert.equal(viewed(), 18);
+    const back = (await vscode.commands.executeCommand('pmemExplorer.stepBack')) as number;
+    assert.equal(viewed(), 2, `after step ${back} only the first allocation exists`);
+    assert.equal(info(session()!.image).frames.allocated, 18, 'the present is unchanged');
+    assert.equal(await vscode.commands.executeCommand('pmemExplorer.allocate', { order: 0, count: 1, ...alloc }), undefined, 'no edits while showing the past');
+    await vscode.commands.executeCommand('pmemExplorer.stepBack');
+    assert.equal(viewed(), 0, 'before any allocation: just booted');
+    await vscode.commands.executeCommand('pmemExplorer.stepForward');
+    await vscode.commands.executeCommand('pmemExplorer.stepForward');
+    assert.equal(api.registry.current!.viewedStep, undefined, 'back at the present');
+    assert.equal(viewed(), 18);
+    await vscode.commands.executeCommand('pmemExplorer.goToStep', back);
+    assert.equal(viewed(), 2);
   });
 
   it('shows a bad image as an error view and writes nothing', async () => {
