@@ -231,6 +231,19 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     return goTo(doc, step, range.last);
   });
 
+  run('pmemExplorer.filterSections', async (states?: unknown) => {
+    const all = ['never', 'initialized', 'stale'] as const;
+    let chosen = Array.isArray(states) ? (states as string[]) : undefined;
+    if (!chosen) {
+      const picks = await vscode.window.showQuickPick(all.map((s) => ({ label: s, picked: views.sections.filter.has(s) })), { canPickMany: true, placeHolder: 'Show sections in these states' });
+      if (!picks) return;
+      chosen = picks.map((p) => p.label);
+    }
+    views.sections.filter = new Set(all.filter((s) => chosen!.includes(s)));
+    views.sections.refresh();
+    return [...views.sections.filter];
+  });
+
   run('pmemExplorer.refresh', () => {
     views.descriptors.refresh();
     views.freeLists.refresh();
