@@ -100,7 +100,10 @@ export function decodeSuperblock(bytes: Uint8Array, base: number, file?: string)
   if (bytes.length < SUPERBLOCK_SIZE) throw new ImageError(`superblock is truncated (${bytes.length} of ${SUPERBLOCK_SIZE} bytes)`, { file, offset: base });
   const dv = view(bytes);
   const magic = readString(bytes, SB.magic, 8);
-  if (magic + '\0' !== SUPERBLOCK_MAGIC) throw new ImageError(`not a pmem image (bad magic ${JSON.stringify(magic.slice(0, 8))})`, where('magic'));
+  if (magic + '\0' !== SUPERBLOCK_MAGIC) {
+    const hexBytes = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    throw new ImageError(`not a pmem image (magic is ${hexBytes}, expected "PMEMIMG")`, where('magic'));
+  }
   const formatVersion = dv.getUint32(SB.formatVersion, true);
   const crc = dv.getUint32(SB.crc, true);
   if (crc !== crc32(bytes.subarray(0, SB.crc))) throw new ImageError('superblock checksum mismatch', where('crc'));

@@ -16,7 +16,7 @@ export function frameDescription(f: FrameInfo): string {
   const block = f.blockPfn !== undefined ? ` order ${f.order}${f.blockPfn !== f.pfn ? ` (in ${f.blockPfn})` : ''}` : '';
   const owner = f.owner ? ` · ${f.owner}` : '';
   const kind = f.kind === 'metadata' ? `metadata: ${f.region}` : f.kind;
-  return `${kind}${block}${owner} · node ${f.node} ${f.zone}`;
+  return `${kind}${block}${owner}`;
 }
 
 export function frameTooltip(f: FrameInfo): vscode.MarkdownString {

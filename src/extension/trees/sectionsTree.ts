@@ -51,7 +51,7 @@ export class SectionsTree implements vscode.TreeDataProvider<SectionNode> {
     const s = n.summary;
     const item = new vscode.TreeItem(`Section ${s.index}`, vscode.TreeItemCollapsibleState.None);
     item.id = `sec:${s.index}`;
-    item.description = `${stateLabel(s.state)} · ${s.freeFrames} free · ${s.allocatedFrames} allocated`;
+    item.description = `${stateLabel(s.state)} · ${s.freeFrames} free / ${s.allocatedFrames} used`;
     item.tooltip = `pfns ${s.firstPfn}–${s.firstPfn + s.frames - 1} · node ${s.node} ${s.zone}\ninitialisation generation ${s.initGeneration}\n${s.reservedFrames} reserved, ${s.uninitializedFrames} not yet handed to the allocator`;
     item.iconPath = sectionIcon(s.state);
     item.contextValue = `section-${s.state}`;
