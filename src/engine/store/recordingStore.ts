@@ -1,5 +1,6 @@
 import { ByteRange } from '../format/rangeList';
 import { Store } from './store';
+import { StoreWrapper } from './storeWrapper';
 
 export interface RecordedWrite {
   offset: number;
@@ -11,29 +12,13 @@ export interface RecordedWrite {
  * Passes writes through to a base store and remembers, for each, the bytes it
  * replaced: an editor turns these into undo and redo of an operation.
  */
-export class RecordingStore implements Store {
+export class RecordingStore extends StoreWrapper {
   private log: RecordedWrite[] = [];
 
-  constructor(readonly base: Store) {}
-
-  get size(): number {
-    return this.base.size;
-  }
-
-  read(offset: number, length: number): Uint8Array {
-    return this.base.read(offset, length);
-  }
-
-  write(offset: number, data: Uint8Array): void {
+  override write(offset: number, data: Uint8Array): void {
     this.log.push({ offset, before: this.base.read(offset, data.length), after: data.slice() });
     this.base.write(offset, data);
   }
-
-  flush(): void {
-    this.base.flush();
-  }
-
-  close(): void {}
 
   /** Returns the writes since the last call and starts a new log. */
   take(): RecordedWrite[] {
