@@ -44,6 +44,3 @@ export function crc32(bytes: Uint8Array, seed = 0): number {
   return CRC32.buf(bytes, seed) >>> 0;
 }
 
-export function hex(value: number, width = 0): string {
-  return '0x' + value.toString(16).padStart(width, '0');
-}

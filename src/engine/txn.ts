@@ -4,8 +4,8 @@
  * memmap, extended fields) in maps. Commit sends the device writes through the
  * journal and appends a history record with the bytes they replaced.
  */
-import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_COUNT } from './format/constants';
-import { decodeDescriptor, Descriptor, emptyDescriptor, encodeDescriptor } from './format/descriptor';
+import { DESCRIPTOR_SIZE, PAGE_SIZE } from './format/constants';
+import { decodeDescriptor, Descriptor, encodeDescriptor } from './format/descriptor';
 import { decodeFreeAreaEntry, encodeFreeAreaEntry, FreeAreaEntry, freeAreaIndex } from './format/freeArea';
 import { FREE_LINK_SIZE } from './format/freeLink';
 import { FREE_AREA_ENTRY_SIZE, SECTION_ENTRY_SIZE } from './format/layout';
@@ -115,16 +115,8 @@ export class Txn {
 
   // --- free-list links (in the free page, or in the descriptor) -------------
 
-  linkOffset(pfn: number): number {
-    return pfn * PAGE_SIZE;
-  }
-
   setExtended(pfn: number, values: ExtendedValues | null): void {
     this.extended.set(pfn, values);
-  }
-
-  freeAreaCount(): number {
-    return this.img.nodes.length * ZONE_COUNT * (this.img.geometry.maxOrder + 1);
   }
 
   // --- commit ----------------------------------------------------------------
@@ -146,4 +138,3 @@ export class Txn {
 }
 
 export const emptyLinkBytes = new Uint8Array(FREE_LINK_SIZE);
-export { emptyDescriptor };

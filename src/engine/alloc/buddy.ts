@@ -7,7 +7,7 @@
  * the same node and zone.
  */
 import { OperationError, UsageError } from '../errors';
-import { PAGE_SIZE, ZONE_COUNT, ZONE_DMA32, ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL } from '../format/constants';
+import { PAGE_SIZE, ZONE_DMA32, ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL } from '../format/constants';
 import { Descriptor, PG_ALLOCATED, PG_BUDDY, PG_CORE } from '../format/descriptor';
 import { decodeFreeLink, encodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
 import { nodeZoneOf } from '../format/layout';
@@ -302,4 +302,3 @@ export function freeAllocated(txn: Txn, pfn: number): FreedBlock {
   return { pfn, order: d.order, owner: d.owner };
 }
 
-export const ZONES_PER_NODE = ZONE_COUNT;

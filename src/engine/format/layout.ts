@@ -168,4 +168,3 @@ export function nodeZoneOf(nodes: NodeInfo[], pfn: number): { node: number; zone
   throw new RangeError(`pfn ${pfn} is outside every node`);
 }
 
-export const ZONE_IDS = [ZONE_DMA32, ZONE_NORMAL, ZONE_MOVABLE];
