@@ -26,9 +26,12 @@ export function describeLocation(loc: Location): string {
 
 /** The image cannot be used: truncated, foreign, corrupt, or of an unknown version. */
 export class ImageError extends Error {
+  /** What is wrong, without the location (which `message` starts with). */
+  readonly reason: string;
   constructor(message: string, readonly location: Location = {}) {
     const where = describeLocation(location);
     super(where ? `${where}: ${message}` : message);
+    this.reason = message;
     this.name = 'ImageError';
   }
 }

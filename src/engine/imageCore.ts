@@ -7,14 +7,14 @@
  */
 import { ImageError, SimulatedCrash, UsageError } from './errors';
 import { CrashingStore } from './store/crashingStore';
-import { DESCRIPTOR_SIZE, FORMAT_VERSION, PAGE_SIZE } from './format/constants';
+import { DESCRIPTOR_SIZE, FORMAT_REVISION, FORMAT_VERSION, PAGE_SIZE } from './format/constants';
 import { HistoryKind, HistoryRecord, HistoryRing, encodeHistoryHeader } from './format/history';
 import { commitThroughJournal, encodeJournalHeader, JOURNAL_EMPTY, peekJournal, recoverJournal, RecoveryResult } from './format/journal';
 import { computeLayout, computeNodes, freeAreaEntries, Geometry, GeometryOptions, Layout, makeGeometry, NodeInfo, REGION_NAMES, SECTION_ENTRY_SIZE } from './format/layout';
 import { findProfile, KernelProfile } from './format/profiles';
 import { coalesce } from './format/rangeList';
 import { encodeSectionEntry } from './format/sectionTable';
-import { decodeSuperblock, encodeSuperblock, Superblock, SUPERBLOCK_SIZE } from './format/superblock';
+import { decodeSuperblock, encodeSuperblock, SB, Superblock, SUPERBLOCK_SIZE, writeRefusal } from './format/superblock';
 import { OverlayStore } from './store/overlayStore';
 import { Store } from './store/store';
 import { ExtendedValues, Txn } from './txn';
@@ -206,7 +206,7 @@ export class PmemImage implements ImageCore {
     if (store.size !== geometry.sizeBytes) throw new UsageError(`store is ${store.size} bytes, expected ${geometry.sizeBytes}`);
     const layout = computeLayout(geometry);
     const sb: Superblock = {
-      formatVersion: FORMAT_VERSION, uuid: options.uuid ?? newUuid(), updateSeq: 1, geometry, layout,
+      formatVersion: FORMAT_VERSION, formatRevision: FORMAT_REVISION, uuid: options.uuid ?? newUuid(), updateSeq: 1, geometry, layout,
       nodes: computeNodes(geometry), clean: true, bootGeneration: 0, profile: options.profile ?? 'default',
       createdAtMs: options.nowMs ?? Date.now(),
     };
@@ -237,6 +237,8 @@ export class PmemImage implements ImageCore {
     const first = readSuperblock(trial, options.file);
     const recovery = recoverJournal(trial, first.layout.journal, options.file);
     const sb = recovery.action === 'rolled-forward' ? readSuperblock(trial, options.file) : first;
+    const refusal = options.readOnly ? undefined : writeRefusal(first);
+    if (refusal) throw new ImageError(`the image can only be opened read-only: ${refusal}`, { file: options.file, field: 'superblock.formatRevision', offset: SB.formatRevision });
     if (!options.lenient) validateTables(trial, sb, options.file);
     const store = options.readOnly ? trial : base;
     if (!options.readOnly && recovery.action !== 'none') recoverJournal(base, first.layout.journal, options.file);

@@ -29,14 +29,16 @@ interface Moment {
 export class ImageSession {
   private current: PmemImage;
   private booted = false;
+  /** Bumped by reload(): edits made before it no longer apply and do nothing. */
+  private epoch = 0;
   /** Bumped by every change, undo and redo, so views know when to refresh. */
   version = 0;
 
   private constructor(
     readonly file: string,
-    private readonly base: FileStore,
-    private readonly overlay: OverlayStore,
-    private readonly recorder: RecordingStore,
+    private base: FileStore,
+    private overlay: OverlayStore,
+    private recorder: RecordingStore,
     readonly restoredFromBackup: boolean,
   ) {
     this.current = PmemImage.open(overlay, { readOnly: true, file });
@@ -83,7 +85,9 @@ export class ImageSession {
   private edit(label: string, before: Moment & { booted: boolean }, writes: RecordedWrite[]): SessionEdit {
     const after = { ...this.moment(), booted: this.booted };
     this.version++;
+    const epoch = this.epoch;
     const go = (m: Moment & { booted: boolean }, apply: () => void) => {
+      if (epoch !== this.epoch) return; // made before a reload: the bytes it would restore are gone
       apply();
       this.current = m.image;
       this.current.restoreVolatile(m.volatile);
@@ -180,11 +184,29 @@ export class ImageSession {
     }
   }
 
-  /** Drops unsaved changes and powers the simulated machine off. */
+  /**
+   * Drops unsaved changes, powers the simulated machine off and reads the file
+   * again (it may have been replaced on disk). Earlier edits stop applying.
+   * Throws ImageError, keeping the session as it was, if the file is no longer a valid image.
+   */
   revert(): void {
-    this.overlay.discard();
-    this.current = PmemImage.open(this.overlay, { readOnly: true, file: this.file });
+    recoverPendingSave(this.file);
+    const base = FileStore.open(this.file, { readOnly: true });
+    let image: PmemImage;
+    const overlay = new OverlayStore(base);
+    try {
+      image = PmemImage.open(overlay, { readOnly: true, file: this.file });
+    } catch (e) {
+      base.close();
+      throw e;
+    }
+    this.base.close();
+    this.base = base;
+    this.overlay = overlay;
+    this.recorder = new RecordingStore(overlay);
+    this.current = image;
     this.booted = false;
+    this.epoch++;
     this.version++;
   }
 

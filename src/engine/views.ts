@@ -5,7 +5,8 @@
  */
 import { coveringHead } from './alloc/buddy';
 import { isReservedPfn, rebuildRamSection, sectionOf } from './alloc/sectionInit';
-import { DESCRIPTOR_SIZE, FORMAT_VERSION, PAGE_SIZE, ZONE_NAMES } from './format/constants';
+import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_NAMES } from './format/constants';
+import { writeRefusal } from './format/superblock';
 import { decodeDescriptor, Descriptor, isBlank, PG_ALLOCATED, PG_BUDDY } from './format/descriptor';
 import { REGION_NAMES, RegionName } from './format/layout';
 import { ALL_EXTENDED_FIELDS, descriptorBytesInRam } from './format/profiles';
@@ -128,6 +129,9 @@ export function sections(img: PmemImage, from = 0, count = img.geometry.sectionC
 
 export interface ImageInfo {
   formatVersion: number;
+  formatRevision: number;
+  /** Why this build must not write the image, if it must not. */
+  writeRefusal?: string;
   uuid: string;
   sizeBytes: number;
   pageSize: number;
@@ -176,7 +180,9 @@ export function info(img: PmemImage): ImageInfo {
     regions[name] = { startPfn: r.startPfn, frames: r.frames, offsetBytes: r.startPfn * PAGE_SIZE, bytes: r.frames * PAGE_SIZE };
   }
   return {
-    formatVersion: FORMAT_VERSION,
+    formatVersion: img.sb.formatVersion,
+    formatRevision: img.sb.formatRevision,
+    writeRefusal: writeRefusal(img.sb),
     uuid: img.sb.uuid,
     sizeBytes: g.sizeBytes,
     pageSize: PAGE_SIZE,

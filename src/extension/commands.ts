@@ -2,14 +2,38 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
-  allocOp, check, formatBytes, freeOp, info, initAllOp, initSectionsOp, parsePfn, PmemImage, PROFILES, stepRange, ZoneName,
+  allocOp, check, CheckReport, formatBytes, freeOp, info, initAllOp, initSectionsOp, PAGE_SIZE, parsePfn, PmemImage, PROFILES, stepRange, ZONE_NAMES, ZoneName,
 } from '../engine';
-import { createImage } from './newImage';
+import type { SessionEdit } from '../engine/session';
+import { createImage, newImagePreset } from './newImage';
 import { ImageRegistry } from './imageRegistry';
 import { VIEW_TYPE } from './pmemEditorProvider';
 import { DescriptorsTree, DescriptorNode } from './trees/descriptorsTree';
 import { FreeListsTree } from './trees/freeListsTree';
 import { SectionsTree } from './trees/sectionsTree';
+
+/** One diagnostic per problem, on the image file (a binary file has no lines, so each sits at its start). */
+function problemDiagnostics(problems: CheckReport['problems']): vscode.Diagnostic[] {
+  return problems.map((p) => {
+    const where = [p.section !== undefined ? `section ${p.section}` : '', p.pfn !== undefined ? `pfn ${p.pfn}` : '', p.offset !== undefined ? `byte ${p.offset}` : ''].filter(Boolean).join(', ');
+    const d = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 0), `${p.structure}${where ? ` (${where})` : ''}: ${p.message}`, vscode.DiagnosticSeverity.Error);
+    d.source = 'PMem check';
+    d.code = p.structure;
+    return d;
+  });
+}
+
+/** A command's preset argument (from another extension, a keybinding or a test): an object or nothing. */
+function presetOf(arg: unknown, command: string): Record<string, unknown> {
+  if (arg === undefined || arg === null) return {};
+  if (typeof arg !== 'object' || Array.isArray(arg)) throw new Error(`${command} takes an options object, not ${JSON.stringify(arg)}`);
+  return arg as Record<string, unknown>;
+}
+
+function wholeNumber(preset: Record<string, unknown>, field: string, min: number, max: number): void {
+  const v = preset[field];
+  if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max)) throw new Error(`"${field}" must be a whole number from ${min} to ${max}, not ${JSON.stringify(v)}`);
+}
 
 interface Views {
   descriptors: DescriptorsTree;
@@ -18,16 +42,34 @@ interface Views {
   sections: SectionsTree;
 }
 
-function intInput(prompt: string, value: string, min: number, max: number): Thenable<number | undefined> {
+function intInput(title: string, prompt: string, value: string, min: number, max: number): Thenable<number | undefined> {
   return vscode.window
     .showInputBox({
-      prompt, value,
+      title, prompt, value,
       validateInput: (t) => (/^\d+$/.test(t.trim()) && +t >= min && +t <= max ? undefined : `Enter a whole number from ${min} to ${max}`),
     })
     .then((t) => (t === undefined ? undefined : Number(t)));
 }
 
+/** The zones the chosen node really has, highest first; lower zones are the allocator's fallback. */
+async function pickZone(title: string, img: PmemImage, node: number): Promise<ZoneName | undefined> {
+  const zones = img.nodes[node].zones.filter((z) => z.frames > 0).reverse();
+  const items = zones.map((z, i) => ({
+    label: ZONE_NAMES[z.id],
+    description: `${formatBytes(z.frames * PAGE_SIZE)} from pfn ${z.firstPfn}`,
+    detail: i === zones.length - 1 ? 'only this zone' : `falls back to ${zones.slice(i + 1).map((l) => ZONE_NAMES[l.id]).join(', then ')}`,
+    zone: ZONE_NAMES[z.id].toLowerCase() as ZoneName,
+  }));
+  const normal = items.findIndex((i) => i.zone === 'normal');
+  if (normal > 0) items.unshift(...items.splice(normal, 1)); // Normal first: the usual request
+  const pick = await vscode.window.showQuickPick(items, { title, placeHolder: `Highest zone accepted on node ${node}`, matchOnDescription: true });
+  return pick?.zone;
+}
+
 export function registerCommands(context: vscode.ExtensionContext, registry: ImageRegistry, views: Views): void {
+  const diagnostics = vscode.languages.createDiagnosticCollection('pmem');
+  context.subscriptions.push(diagnostics);
+  const diagnosed = new WeakSet<object>();
   const run = (id: string, fn: (...args: unknown[]) => unknown) =>
     context.subscriptions.push(
       vscode.commands.registerCommand(id, async (...args: unknown[]) => {
@@ -46,43 +88,65 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     if (doc.viewedStep !== undefined) throw new Error(`Showing history step ${doc.viewedStep}: return to the present (PMem: Go to Step, last step) before changing the image.`);
     return doc;
   };
-  const operate = <R>(label: string, op: (img: PmemImage) => R): R => {
+  const writablePresent = () => {
     const doc = present();
-    if (!doc.writable) throw new Error(`${path.basename(doc.uri.fsPath)} is read-only: ${doc.readOnlyReason}`);
+    if (!doc.writable) throw new Error(`${path.basename(doc.uri.fsPath)} is read-only: ${doc.readOnlyReason}.`);
+    return doc;
+  };
+  const operate = <R>(label: string, op: (img: PmemImage) => R): R => {
+    const doc = writablePresent();
     const session = doc.session!;
     const boot = session.bootIfNeeded();
+    let done: { result: R; edit: SessionEdit };
+    try {
+      done = session.perform(label, op);
+    } catch (e) {
+      boot?.undo(); // a refused operation leaves no trace, not even the boot
+      throw e;
+    }
     if (boot) doc.push(boot);
-    const { result, edit } = session.perform(label, op);
-    doc.push(edit);
-    return result;
+    doc.push(done.edit);
+    return done.result;
   };
 
-  run('pmemExplorer.newImage', () => createImage(context));
+  run('pmemExplorer.newImage', (preset?: unknown) => createImage(context, newImagePreset(preset)));
 
   run('pmemExplorer.allocate', async (preset?: unknown) => {
-    const img = registry.require().session!.image;
+    const doc = writablePresent();
+    const img = doc.session!.image;
     const g = img.geometry;
-    const p = (preset ?? {}) as { order?: number; count?: number; node?: number; zone?: ZoneName; owner?: string };
-    const order = p.order ?? (await intInput(`Order (block of 2^order frames, 0 to ${g.maxOrder})`, '0', 0, g.maxOrder));
+    const p = presetOf(preset, 'Allocate');
+    wholeNumber(p, 'order', 0, g.maxOrder);
+    wholeNumber(p, 'count', 1, 100000);
+    wholeNumber(p, 'node', 0, g.nodeCount - 1);
+    if (p.zone !== undefined && !['dma32', 'normal', 'movable'].includes(p.zone as string)) throw new Error(`Allocate: "zone" must be dma32, normal or movable, not ${JSON.stringify(p.zone)}`);
+    if (p.owner !== undefined && (typeof p.owner !== 'string' || Buffer.byteLength(p.owner) > 16)) throw new Error('Allocate: "owner" must be a string of at most 16 bytes');
+    const title = (n: number) => `Allocate (${n}/5)`;
+    const order = (p.order as number | undefined) ?? (await intInput(title(1), `Order: a block of 2^order frames (0 to ${g.maxOrder}; order 0 is one 4 KiB frame)`, '0', 0, g.maxOrder));
     if (order === undefined) return;
-    const count = p.count ?? (await intInput('How many blocks', '1', 1, 100000));
+    const count = (p.count as number | undefined) ?? (await intInput(title(2), `How many blocks of ${2 ** order} frame${order ? 's' : ''} (all or none are allocated)`, '1', 1, 100000));
     if (count === undefined) return;
-    const node = p.node ?? (g.nodeCount > 1 ? await intInput(`Preferred node (0 to ${g.nodeCount - 1})`, '0', 0, g.nodeCount - 1) : 0);
+    const node = (p.node as number | undefined) ?? (g.nodeCount > 1 ? await intInput(title(3), `Preferred NUMA node (0 to ${g.nodeCount - 1}); other nodes are the fallback`, '0', 0, g.nodeCount - 1) : 0);
     if (node === undefined) return;
-    const zone = p.zone ?? (await vscode.window.showQuickPick(['normal', 'dma32', 'movable'], { placeHolder: 'Highest zone accepted (lower zones are the fallback)' })) as ZoneName | undefined;
+    const zone = (p.zone as ZoneName | undefined) ?? (await pickZone(title(4), img, node));
     if (!zone) return;
-    const owner = p.owner ?? (await vscode.window.showInputBox({ prompt: 'Owner tag (optional, 16 bytes at most)', validateInput: (t) => (Buffer.byteLength(t) > 16 ? 'At most 16 bytes' : undefined) }));
+    const owner = (p.owner as string | undefined) ?? (await vscode.window.showInputBox({ title: title(5), prompt: 'Owner tag shown on the map and in the views (optional, at most 16 bytes)', validateInput: (t) => (Buffer.byteLength(t) > 16 ? 'At most 16 bytes' : undefined) }));
     if (owner === undefined) return;
     const r = operate(`Allocate order ${order}${count > 1 ? ` x${count}` : ''}`, (i) => allocOp(i, { order, count, node, zone, owner }));
-    void vscode.window.setStatusBarMessage(`Allocated pfn ${r.blocks.map((b) => b.pfn).slice(0, 8).join(', ')}${r.blocks.length > 8 ? '…' : ''}`, 5000);
-    return r.blocks.map((b) => b.pfn);
+    const first = r.blocks[0];
+    const where = `node ${first.node}, zone ${ZONE_NAMES[first.zone]}`;
+    const pfns = r.blocks.map((b) => b.pfn);
+    void vscode.window.setStatusBarMessage(`$(check) Allocated ${count > 1 ? `${count} blocks` : 'a block'} of order ${order}${owner ? ` for "${owner}"` : ''} at pfn ${pfns.slice(0, 8).join(', ')}${pfns.length > 8 ? '…' : ''} (${where})`, 8000);
+    if (views.descriptorsView.visible) await views.descriptorsView.reveal({ kind: 'frame', pfn: first.pfn }, { select: true, focus: false, expand: true });
+    return pfns;
   });
 
   run('pmemExplorer.free', async (arg?: unknown) => {
+    writablePresent();
     let pfns: number[];
     if (typeof arg === 'number') pfns = [arg];
     else {
-      const text = await vscode.window.showInputBox({ prompt: 'PFN(s) of allocated block heads to free, separated by spaces', validateInput: (t) => { try { t.trim().split(/\s+/).forEach((x) => parsePfn(x)); return undefined; } catch (e) { return (e as Error).message; } } });
+      const text = await vscode.window.showInputBox({ title: 'Free', prompt: 'PFN(s) of allocated block heads to free, separated by spaces (decimal or 0x hex)', validateInput: (t) => { try { t.trim().split(/\s+/).forEach((x) => parsePfn(x)); return undefined; } catch (e) { return (e as Error).message; } } });
       if (!text) return;
       pfns = text.trim().split(/\s+/).map((x) => parsePfn(x));
     }
@@ -96,13 +160,12 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
   });
 
   run('pmemExplorer.reboot', () => {
-    const doc = present();
-    if (!doc.writable) throw new Error('The image is read-only');
+    const doc = writablePresent();
     doc.push(doc.session!.reboot());
   });
 
   run('pmemExplorer.rebootIntoProfile', async (name?: unknown) => {
-    const doc = present();
+    const doc = writablePresent();
     const profile = typeof name === 'string' ? name : (await vscode.window.showQuickPick(PROFILES.map((p) => ({ label: p.name, description: p.description }))))?.label;
     if (!profile) return;
     if (!PROFILES.some((p) => p.name === profile)) throw new Error(`Unknown profile "${profile}"`);
@@ -110,17 +173,24 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
   });
 
   run('pmemExplorer.crash', async (preset?: unknown) => {
-    const doc = present();
-    if (!doc.writable) throw new Error('The image is read-only');
-    const p = (preset ?? {}) as { order?: number; points?: number };
-    const order = p.order ?? (await intInput('Crash during an allocation of which order?', '0', 0, doc.session!.image.geometry.maxOrder));
+    const doc = writablePresent();
+    const p = presetOf(preset, 'Crash and Reboot');
+    wholeNumber(p, 'order', 0, doc.session!.image.geometry.maxOrder);
+    wholeNumber(p, 'points', 0, 100000);
+    const order = (p.order as number | undefined) ?? (await intInput('Crash and Reboot (1/2)', 'Power fails during an allocation of which order?', '0', 0, doc.session!.image.geometry.maxOrder));
     if (order === undefined) return;
-    const points = p.points ?? (await intInput('Power fails after how many persistence points? (0 = before anything is written)', '1', 0, 100000));
+    const points = (p.points as number | undefined) ?? (await intInput('Crash and Reboot (2/2)', 'After how many persistence points does the power fail? (0 = before anything is written)', '1', 0, 100000));
     if (points === undefined) return;
     const session = doc.session!;
     const boot = session.bootIfNeeded();
+    let r: ReturnType<typeof session.crashAndReboot>;
+    try {
+      r = session.crashAndReboot(points, `alloc order ${order}`, (i) => void allocOp(i, { order }));
+    } catch (e) {
+      boot?.undo();
+      throw e;
+    }
     if (boot) doc.push(boot);
-    const r = session.crashAndReboot(points, `alloc order ${order}`, (i) => void allocOp(i, { order }));
     doc.push(r.edit);
     const rec = session.image.bootReport!.recovery;
     void vscode.window.showInformationMessage(`${r.crashed ? `Power failed after ${r.points} persistence point(s).` : `The allocation completed (${r.points} points) before the power failed.`} Recovery: ${rec.action === 'none' ? 'nothing to do' : `${rec.action} "${rec.description}"`}.`);
@@ -162,6 +232,12 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
       `${report.framesChecked} frames in ${report.sectionsChecked} sections; ${report.freeBlocks} free and ${report.allocatedBlocks} allocated blocks${report.complete ? '' : ' (cancelled before the end)'}.`, '',
       ...report.problems.map((p) => `- **${p.structure}**${p.section !== undefined ? ` section ${p.section}` : ''}${p.pfn !== undefined ? ` pfn ${p.pfn}` : ''}${p.offset !== undefined ? ` byte ${p.offset}` : ''}: ${p.message}`),
     ];
+    diagnostics.set(doc.uri, problemDiagnostics(report.problems));
+    if (!diagnosed.has(doc)) {
+      diagnosed.add(doc);
+      // Results describe the checked state: any later change makes them stale.
+      doc.onDidChangeState(() => diagnostics.delete(doc.uri));
+    }
     const md = await vscode.workspace.openTextDocument({ language: 'markdown', content: lines.join('\n') });
     await vscode.window.showTextDocument(md, { preview: true, viewColumn: vscode.ViewColumn.Beside });
     return report;

@@ -4,11 +4,17 @@ import { registerCommands } from './commands';
 import { ImageRegistry } from './imageRegistry';
 import { PmemEditorProvider, VIEW_TYPE } from './pmemEditorProvider';
 import { createStatusBar } from './statusBar';
-import { DescriptorsTree } from './trees/descriptorsTree';
+import { DescriptorNode, DescriptorsTree } from './trees/descriptorsTree';
 import { FreeListsTree } from './trees/freeListsTree';
 import { SectionsTree } from './trees/sectionsTree';
 
-export function activate(context: vscode.ExtensionContext): { registry: ImageRegistry } {
+/** What activation returns: the registry and the views, so tests in the extension host can look at them. */
+export interface PmemExplorerApi {
+  registry: ImageRegistry;
+  views: { descriptors: DescriptorsTree; descriptorsView: vscode.TreeView<DescriptorNode>; freeLists: FreeListsTree; sections: SectionsTree };
+}
+
+export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
   const registry = new ImageRegistry();
   const provider = new PmemEditorProvider(context.extensionUri, registry);
   const descriptors = new DescriptorsTree(registry);
@@ -23,8 +29,9 @@ export function activate(context: vscode.ExtensionContext): { registry: ImageReg
     vscode.window.createTreeView('pmemExplorer.sections', { treeDataProvider: sections }),
     createStatusBar(registry),
   );
-  registerCommands(context, registry, { descriptors, descriptorsView, freeLists, sections });
-  return { registry };
+  const views = { descriptors, descriptorsView, freeLists, sections };
+  registerCommands(context, registry, views);
+  return { registry, views };
 }
 
 export function deactivate(): void {}

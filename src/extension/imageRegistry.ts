@@ -13,7 +13,17 @@ export class ImageRegistry implements vscode.Disposable {
     return this.active;
   }
 
+  private readonly panels = new Map<PmemDocument, Set<vscode.WebviewPanel>>();
+
+  /** The editors showing a document (two or more when it is open in several groups). */
+  panelsOf(document: PmemDocument): vscode.WebviewPanel[] {
+    return [...(this.panels.get(document) ?? [])];
+  }
+
   attach(document: PmemDocument, panel: vscode.WebviewPanel): void {
+    const open = this.panels.get(document) ?? new Set();
+    open.add(panel);
+    this.panels.set(document, open);
     const activate = () => {
       if (panel.active) this.setActive(document);
     };
@@ -23,6 +33,8 @@ export class ImageRegistry implements vscode.Disposable {
       if (this.active === document) this.emitter.fire(document);
     });
     panel.onDidDispose(() => {
+      open.delete(panel);
+      if (!open.size) this.panels.delete(document);
       if (this.active === document && !panel.active) this.setActive(undefined);
     });
   }

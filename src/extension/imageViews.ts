@@ -7,7 +7,7 @@ export function errorBody(fileName: string, error: Error): string {
   const loc = error instanceof ImageError ? error.location : {};
   const where = [loc.field, loc.offset !== undefined ? `byte ${loc.offset} (0x${loc.offset.toString(16)})` : '', loc.section !== undefined ? `section ${loc.section}` : '', loc.pfn !== undefined ? `pfn ${loc.pfn}` : '']
     .filter(Boolean).join(', ');
-  const message = error.message.replace(/^.*?: (?=[^:]*$)/, '');
+  const message = error instanceof ImageError ? error.reason : error.message;
   return `<h1>${escapeHtml(fileName)} cannot be opened as a pmem image</h1>
 <div class="error" role="alert"><p>${escapeHtml(message)}</p>${where ? `<p class="where">at ${escapeHtml(where)}</p>` : ''}</div>
 <p class="note">Nothing was written to the file. You can inspect its bytes with another editor.</p>

@@ -14,6 +14,24 @@ export interface NewImageOptions {
   target?: vscode.Uri;
 }
 
+/** Checks a preset given as a command argument: anything else is an error that says which field is wrong. */
+export function newImagePreset(arg: unknown): NewImageOptions {
+  if (arg === undefined) return {};
+  if (typeof arg !== 'object' || arg === null) throw new Error('New Image takes an options object');
+  const o = arg as Record<string, unknown>;
+  const bad = (field: string, want: string) => new Error(`New Image: "${field}" must be ${want}`);
+  if (o.size !== undefined && typeof o.size !== 'string') throw bad('size', 'a size such as "64M"');
+  if (o.section !== undefined && o.section !== '2M' && o.section !== '1G') throw bad('section', '"2M" or "1G"');
+  if (o.nodes !== undefined && !(Number.isInteger(o.nodes) && (o.nodes as number) >= 1)) throw bad('nodes', 'a whole number from 1');
+  if (o.memmap !== undefined && o.memmap !== 'device' && o.memmap !== 'ram') throw bad('memmap', '"device" or "ram"');
+  if (o.profile !== undefined && typeof o.profile !== 'string') throw bad('profile', 'a profile name');
+  let target: vscode.Uri | undefined;
+  if (typeof o.target === 'string') target = vscode.Uri.file(o.target);
+  else if (o.target instanceof vscode.Uri) target = o.target;
+  else if (o.target !== undefined) throw bad('target', 'a path or a file URI');
+  return { size: o.size as string | undefined, section: o.section as NewImageOptions['section'], nodes: o.nodes as number | undefined, memmap: o.memmap as NewImageOptions['memmap'], profile: o.profile as string | undefined, target };
+}
+
 export async function createImage(_context: vscode.ExtensionContext, preset: NewImageOptions = {}): Promise<vscode.Uri | undefined> {
   const cfg = vscode.workspace.getConfiguration('pmemExplorer.defaults');
   const size = preset.size ?? (await vscode.window.showInputBox({ title: 'New Image (1/6)', prompt: 'Device size (e.g. 64M, 16G, 1T)', value: '256M', validateInput: (t) => { try { makeGeometry({ sizeBytes: parseSize(t) }); return undefined; } catch (e) { return (e as Error).message; } } }));

@@ -1,5 +1,7 @@
 /** The custom-editor document: an ImageSession, or the error that kept the image from opening. */
 import * as vscode from 'vscode';
+import { writeRefusal } from '../engine';
+import { DiskWatcher } from './diskWatcher';
 import { ImageSession, SessionEdit } from '../engine/session';
 
 export class PmemDocument implements vscode.CustomDocument {
@@ -13,17 +15,26 @@ export class PmemDocument implements vscode.CustomDocument {
     readonly uri: vscode.Uri,
     readonly session: ImageSession | undefined,
     readonly error: Error | undefined,
-    /** Why the image is read-only (untrusted workspace), or undefined when writable. */
+    /** Why the image is read-only (untrusted workspace, newer format revision), or undefined when writable. */
     readonly readOnlyReason: string | undefined,
-  ) {}
+  ) {
+    this.watcher = new DiskWatcher(this);
+  }
+
+  private readonly watcher: DiskWatcher;
+
+  /** Call after this extension wrote the file, so the write is not taken for another program's. */
+  wroteFile(): void {
+    this.watcher.acceptCurrent();
+  }
 
   static open(uri: vscode.Uri, backupId: string | undefined): PmemDocument {
-    const readOnlyReason = vscode.workspace.isTrusted ? undefined : 'the workspace is not trusted';
+    const untrusted = vscode.workspace.isTrusted ? undefined : 'the workspace is not trusted';
     try {
       const session = ImageSession.open(uri.fsPath, { backup: backupId });
-      return new PmemDocument(uri, session, undefined, readOnlyReason);
+      return new PmemDocument(uri, session, undefined, untrusted ?? writeRefusal(session.image.sb));
     } catch (e) {
-      return new PmemDocument(uri, undefined, e as Error, readOnlyReason);
+      return new PmemDocument(uri, undefined, e as Error, untrusted);
     }
   }
 
@@ -71,12 +82,27 @@ export class PmemDocument implements vscode.CustomDocument {
     this.changed();
   }
 
+  /** Reads the file again (dropping unsaved changes); shows the error and keeps the old state if it is no longer valid. */
+  reload(): void {
+    if (!this.session) return;
+    try {
+      this.session.revert();
+      this.wroteFile();
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Could not reload: ${(e as Error).message}`);
+      return;
+    }
+    this.step = undefined;
+    this.changed();
+  }
+
   changed(): void {
     this.stepImage = undefined;
     this.stateEmitter.fire();
   }
 
   dispose(): void {
+    this.watcher.dispose();
     this.session?.close();
     this.stateEmitter.dispose();
     this.editEmitter.dispose();

@@ -15,8 +15,9 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly registry: ImageRegistry) {}
 
-  openCustomDocument(uri: vscode.Uri, context: vscode.CustomDocumentOpenContext): PmemDocument {
-    const doc = PmemDocument.open(uri, context.backupId);
+  async openCustomDocument(uri: vscode.Uri, context: vscode.CustomDocumentOpenContext): Promise<PmemDocument> {
+    // Opening reads the superblock and section table only; a TiB image still takes a moment, shown in the status bar.
+    const doc = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Opening ${path.basename(uri.fsPath)}` }, async () => PmemDocument.open(uri, context.backupId));
     doc.onDidEdit((e) => this.changeEmitter.fire(e));
     return doc;
   }
@@ -41,6 +42,7 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
 
   async saveCustomDocument(document: PmemDocument): Promise<void> {
     this.writableSession(document).save();
+    document.wroteFile();
     document.changed();
   }
 
@@ -49,8 +51,9 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
   }
 
   async revertCustomDocument(document: PmemDocument): Promise<void> {
-    document.session?.revert();
-    document.changed();
+    document.session?.revert(); // reads the file again: it may have been replaced
+    document.wroteFile();
+    document.viewStep(undefined);
   }
 
   async backupCustomDocument(document: PmemDocument, context: vscode.CustomDocumentBackupContext): Promise<vscode.CustomDocumentBackup> {

@@ -14,7 +14,7 @@ import { GiB, MiB } from './helpers';
 function sampleSuperblock() {
   const geometry = makeGeometry({ sizeBytes: 16 * GiB, nodes: 2, movablePercent: 25 });
   return {
-    formatVersion: FORMAT_VERSION, uuid: '12345678-9abc-4def-8123-456789abcdef', updateSeq: 7, geometry, layout: computeLayout(geometry),
+    formatVersion: FORMAT_VERSION, formatRevision: 0, uuid: '12345678-9abc-4def-8123-456789abcdef', updateSeq: 7, geometry, layout: computeLayout(geometry),
     nodes: computeNodes(geometry), clean: false, bootGeneration: 42, profile: 'kmemcheck', createdAtMs: 1_700_000_000_000,
   };
 }

@@ -1,5 +1,7 @@
 /** Shared test helpers: images in memory, and a logical snapshot of allocator state. */
-import { PmemImage, CreateOptions, MemoryStore, blocks, sections } from '../../src/engine';
+import { PmemImage, CreateOptions, MemoryStore, blocks, sections, Store, PAGE_SIZE } from '../../src/engine';
+import { SB } from '../../src/engine/format/superblock';
+import { crc32 } from '../../src/engine/bytes';
 
 export const MiB = 2 ** 20;
 export const GiB = 2 ** 30;
@@ -35,4 +37,16 @@ export function snapshot(img: PmemImage): Snapshot {
     }
   }
   return { free, allocated, handedOver };
+}
+
+/** Stamps both superblock copies with another format revision (as a newer build would write), CRCs kept valid. */
+export function stampRevision(store: Store, revision: number): void {
+  for (const at of [0, store.size - PAGE_SIZE]) {
+    const sb = store.read(at, PAGE_SIZE).slice();
+    const dv = new DataView(sb.buffer);
+    dv.setUint16(SB.formatRevision, revision, true);
+    dv.setUint32(SB.crc, crc32(sb.subarray(0, SB.crc)), true);
+    store.write(at, sb);
+  }
+  store.flush();
 }

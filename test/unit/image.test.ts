@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { ImageError, info, MemoryStore, PmemImage, sections, UsageError, frames, PAGE_SIZE } from '../../src/engine';
 import { SB } from '../../src/engine/format/superblock';
-import { GiB, MiB, newImage } from './helpers';
+import { GiB, MiB, newImage, stampRevision } from './helpers';
 
 describe('image: create and open', () => {
   for (const memmap of ['device', 'ram'] as const) {
@@ -38,6 +38,20 @@ describe('image: create and open', () => {
     const i = info(img);
     assert.deepEqual(i.nodes.map((n) => n.zones.map((z) => z.name)), [['DMA32', 'Normal', 'Movable'], ['Normal', 'Movable']]);
     assert.equal(i.nodes[1].firstPfn, 8 * GiB / PAGE_SIZE);
+  });
+
+  it('opens an image of a newer format revision read-only, saying why, and never writes it', () => {
+    const { store, img } = newImage();
+    img.close();
+    stampRevision(store, 3);
+    const before = store.read(0, store.size).slice();
+    const viewed = PmemImage.open(store, { readOnly: true });
+    assert.equal(info(viewed).formatRevision, 3);
+    assert.match(info(viewed).writeRefusal ?? '', /newer revision of the format \(1\.3; this build writes 1\.0\)/);
+    assert.throws(() => PmemImage.open(store, {}), (e: unknown) => e instanceof ImageError && /only be opened read-only/.test(e.message) && e.location.field === 'superblock.formatRevision');
+    assert.deepEqual(store.read(0, store.size), before, 'nothing written');
+    stampRevision(store, 0);
+    assert.equal(info(PmemImage.open(store, { readOnly: true })).writeRefusal, undefined);
   });
 
   it('opens from the backup superblock when the primary is corrupt, and fails when both are', () => {

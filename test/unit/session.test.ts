@@ -79,6 +79,32 @@ describe('editing session (the editor document model)', () => {
     assert.deepEqual(snapshot(s.image), before);
   });
 
+  it('reloads a file replaced on disk; edits made before stop applying; a broken replacement is refused', () => {
+    const s = ImageSession.open(file);
+    s.bootIfNeeded();
+    const { edit } = s.perform('alloc', (img) => allocOp(img, { order: 2, owner: 'mine' }));
+    // Another program replaces the file (a new inode) with an image holding an allocation of its own.
+    const other = path.join(dir, 'other.pmem');
+    const w = ImageSession.open(file);
+    w.bootIfNeeded();
+    w.perform('alloc', (img) => allocOp(img, { order: 5, owner: 'theirs' }));
+    w.saveAs(other);
+    w.close();
+    fs.renameSync(other, file);
+    s.revert();
+    const theirs = snapshot(s.image);
+    assert.ok(theirs.allocated.some((a) => a.endsWith(':5:theirs')), 'the new file is shown');
+    assert.ok(!theirs.allocated.some((a) => a.endsWith(':mine')));
+    edit.undo();
+    edit.redo();
+    assert.deepEqual(snapshot(s.image), theirs, 'an edit from before the reload changes nothing');
+    fs.writeFileSync(other, Buffer.alloc(16 * MiB));
+    fs.renameSync(other, file);
+    assert.throws(() => s.revert(), /not a pmem image/);
+    assert.deepEqual(snapshot(s.image), theirs, 'a failed reload keeps what was shown');
+    s.close();
+  });
+
   it('keeps and restores unsaved changes through a backup (hot exit)', () => {
     const s = ImageSession.open(file);
     s.bootIfNeeded();

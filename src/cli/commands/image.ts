@@ -65,7 +65,8 @@ Reads the superblock and section table only (never the memmap).`,
       return 0;
     }
     const pct = (n: number) => `${((n / i.totalFrames) * 100).toFixed(2)} %`;
-    say(`${file}: pmem image, format ${i.formatVersion}, uuid ${i.uuid}`);
+    say(`${file}: pmem image, format ${i.formatVersion}.${i.formatRevision}, uuid ${i.uuid}`);
+    if (i.writeRefusal) say(`  read-only   ${i.writeRefusal}`);
     say(`  size        ${formatBytes(i.sizeBytes)} (${i.totalFrames} frames of ${i.pageSize} bytes)`);
     say(`  data        ${i.dataFrames} frames; overhead ${i.overheadPercent.toFixed(4)} % (memmap ${i.memmapPercent.toFixed(4)} %)`);
     say(`  memmap      on ${i.memmap.placement}${i.memmap.placement === 'device' ? ` at byte ${i.memmap.offsetBytes}, ${formatBytes(i.memmap.bytes)}` : `: ${formatBytes(i.memmap.ramBytes)} of RAM, rebuilt every boot`}; ${i.memmap.descriptorSize}-byte core descriptors`);

@@ -4,7 +4,13 @@ export const PAGE_SIZE = 4096;
 export const PAGE_SHIFT = 12;
 /** The core descriptor: the only layout promised across kernel profiles. */
 export const DESCRIPTOR_SIZE = 64;
+/** Readers refuse any other format version: its fields may mean something else. */
 export const FORMAT_VERSION = 1;
+/**
+ * Revisions add fields an older reader can safely ignore when reading, but
+ * would not keep up to date when writing: a newer revision opens read-only.
+ */
+export const FORMAT_REVISION = 0;
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;

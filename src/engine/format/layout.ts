@@ -45,6 +45,11 @@ export interface Layout {
 
 export const REGION_NAMES = ['superblock', 'sectionTable', 'freeArea', 'journal', 'history', 'memmap', 'data', 'backupSuperblock'] as const;
 export type RegionName = (typeof REGION_NAMES)[number];
+/** Plain words for each region, for people rather than code. */
+export const REGION_LABELS: Record<RegionName, string> = {
+  superblock: 'superblock', sectionTable: 'section table', freeArea: 'free-list heads', journal: 'journal',
+  history: 'history', memmap: 'memmap (descriptors)', data: 'data', backupSuperblock: 'backup superblock',
+};
 
 export interface Zone {
   id: number;

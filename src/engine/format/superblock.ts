@@ -5,7 +5,7 @@
  */
 import { crc32, readString, readU64, view, writeString, writeU64 } from '../bytes';
 import { ImageError } from '../errors';
-import { DESCRIPTOR_SIZE, FORMAT_VERSION, MAX_NODES, PAGE_SIZE, ZONE_COUNT } from './constants';
+import { DESCRIPTOR_SIZE, FORMAT_REVISION, FORMAT_VERSION, MAX_NODES, PAGE_SIZE, ZONE_COUNT } from './constants';
 import { Geometry, Layout, NodeInfo, Region, REGION_NAMES } from './layout';
 
 export const SUPERBLOCK_MAGIC = 'PMEMIMG\0';
@@ -14,7 +14,7 @@ export const SB_FLAG_CLEAN = 1 << 0;
 
 /** Byte offsets of superblock fields (see docs/FORMAT.md). */
 export const SB = {
-  magic: 0, formatVersion: 8, headerBytes: 12, uuid: 16, updateSeq: 32, sizeBytes: 40, pageSize: 48,
+  magic: 0, formatVersion: 8, formatRevision: 10, headerBytes: 12, uuid: 16, updateSeq: 32, sizeBytes: 40, pageSize: 48,
   descriptorSize: 52, totalFrames: 56, sectionFrames: 64, sectionCount: 68, memmapPlacement: 72,
   linksPlacement: 73, maxOrder: 74, nodeCount: 75, flags: 76, bootGeneration: 80, movablePercent: 84,
   profile: 88, createdAtMs: 104, regions: 112, nodes: 240, crc: 4092,
@@ -26,6 +26,8 @@ export const SB_HEADER_BYTES = SB.nodes + MAX_NODES * NODE_ENTRY; // 752
 
 export interface Superblock {
   formatVersion: number;
+  /** Compatible additions: a newer revision than FORMAT_REVISION may be read but not written. */
+  formatRevision: number;
   uuid: string;
   updateSeq: number;
   geometry: Geometry;
@@ -54,7 +56,8 @@ export function encodeSuperblock(sb: Superblock): Uint8Array {
   const dv = view(bytes);
   const g = sb.geometry;
   writeString(bytes, SB.magic, 8, SUPERBLOCK_MAGIC);
-  dv.setUint32(SB.formatVersion, sb.formatVersion, true);
+  dv.setUint16(SB.formatVersion, sb.formatVersion, true);
+  dv.setUint16(SB.formatRevision, sb.formatRevision, true);
   dv.setUint32(SB.headerBytes, SB_HEADER_BYTES, true);
   bytes.set(uuidToBytes(sb.uuid), SB.uuid);
   writeU64(dv, SB.updateSeq, sb.updateSeq);
@@ -104,7 +107,8 @@ export function decodeSuperblock(bytes: Uint8Array, base: number, file?: string)
     const hexBytes = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
     throw new ImageError(`not a pmem image (magic is ${hexBytes}, expected "PMEMIMG")`, where('magic'));
   }
-  const formatVersion = dv.getUint32(SB.formatVersion, true);
+  const formatVersion = dv.getUint16(SB.formatVersion, true);
+  const formatRevision = dv.getUint16(SB.formatRevision, true);
   const crc = dv.getUint32(SB.crc, true);
   if (crc !== crc32(bytes.subarray(0, SB.crc))) throw new ImageError('superblock checksum mismatch', where('crc'));
   if (formatVersion !== FORMAT_VERSION) {
@@ -142,6 +146,7 @@ export function decodeSuperblock(bytes: Uint8Array, base: number, file?: string)
   }
   return {
     formatVersion,
+    formatRevision,
     uuid: bytesToUuid(bytes.subarray(SB.uuid, SB.uuid + 16)),
     updateSeq: readU64(dv, SB.updateSeq),
     geometry,
@@ -152,4 +157,10 @@ export function decodeSuperblock(bytes: Uint8Array, base: number, file?: string)
     profile: readString(bytes, SB.profile, PROFILE_BYTES),
     createdAtMs: readU64(dv, SB.createdAtMs),
   };
+}
+
+/** Why an image must not be written by this build, or undefined when it may be. */
+export function writeRefusal(sb: Pick<Superblock, 'formatVersion' | 'formatRevision'>): string | undefined {
+  if (sb.formatRevision <= FORMAT_REVISION) return undefined;
+  return `it was written by a newer revision of the format (${sb.formatVersion}.${sb.formatRevision}; this build writes ${FORMAT_VERSION}.${FORMAT_REVISION}), whose additions it would not keep up to date`;
 }

@@ -35,7 +35,8 @@ export class FreeListsTree implements vscode.TreeDataProvider<FreeListNode> {
     const lists = this.lists();
     if (!n) return [...new Set(lists.map((l) => l.node))].map((node) => ({ kind: 'node', node }));
     if (n.kind === 'node') return [...new Set(lists.filter((l) => l.node === n.node).map((l) => l.zone))].map((zone) => ({ kind: 'zone', node: n.node, zone }));
-    if (n.kind === 'zone') return lists.filter((l) => l.node === n.node && l.zone === n.zone).map((list) => ({ kind: 'order', list }));
+    // Empty orders stay out of the tree (the zone row still lists every order's count, as buddyinfo does).
+    if (n.kind === 'zone') return lists.filter((l) => l.node === n.node && l.zone === n.zone && l.count > 0).map((list) => ({ kind: 'order', list }));
     if (n.kind === 'order') return n.list.blocks.map((pfn) => ({ kind: 'block', pfn, order: n.list.order }));
     return [];
   }
@@ -53,18 +54,19 @@ export class FreeListsTree implements vscode.TreeDataProvider<FreeListNode> {
       }
       case 'zone': {
         const lists = this.lists().filter((l) => l.node === n.node && l.zone === n.zone);
-        const item = new vscode.TreeItem(`Zone ${n.zone}`, C.Expanded);
+        const empty = lists.every((l) => l.count === 0);
+        const item = new vscode.TreeItem(`Zone ${n.zone}`, empty ? C.None : C.Expanded);
         item.description = lists.map((l) => l.count).join(' ');
-        item.tooltip = 'Blocks per order, as in /proc/buddyinfo';
+        item.tooltip = `Free blocks per order 0 to ${lists.length - 1}, as in /proc/buddyinfo${empty ? '\nNo free blocks yet: sections join the free lists when first used (lazy init)' : ''}`;
         item.iconPath = new vscode.ThemeIcon('layers');
         item.id = `z:${n.node}:${n.zone}`;
         return item;
       }
       case 'order': {
         const l = n.list;
-        const item = new vscode.TreeItem(`Order ${l.order}`, l.count ? C.Collapsed : C.None);
+        const item = new vscode.TreeItem(`Order ${l.order}`, C.Collapsed);
         item.description = `${l.count} block${l.count === 1 ? '' : 's'} of ${2 ** l.order} frame${l.order ? 's' : ''}${l.count > l.blocks.length ? ` (first ${l.blocks.length} shown)` : ''}`;
-        item.iconPath = new vscode.ThemeIcon(l.count ? 'symbol-array' : 'circle-small');
+        item.iconPath = new vscode.ThemeIcon('list-ordered');
         item.id = `o:${l.node}:${l.zone}:${l.order}`;
         return item;
       }

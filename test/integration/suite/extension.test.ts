@@ -4,58 +4,19 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { PmemImage, info } from '../../../src/engine';
-import { FileStore } from '../../../src/engine/store/fileStore';
+import { info } from '../../../src/engine';
+import type { PmemExplorerApi } from '../../../src/extension/extension';
+import { activateApi, closeAll, editorCommand, makeImage, readInfo, until, VIEW } from './helpers';
 
-const EXT = 'pmem-explorer.pmem-explorer';
-const VIEW = 'pmemExplorer.image';
-
-function makeImage(name: string, sizeBytes = 16 * 2 ** 20): vscode.Uri {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-int-'));
-  const file = path.join(dir, name);
-  const store = FileStore.create(file, sizeBytes, { overwrite: false });
-  PmemImage.create(store, { sizeBytes });
-  store.close();
-  return vscode.Uri.file(file);
-}
-
-/** Undo and redo act on the focused editor: focus it as a user's click would. */
-async function editorCommand(id: 'undo' | 'redo'): Promise<void> {
-  await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
-  await vscode.commands.executeCommand(id);
-}
-
-async function until<T>(what: string, fn: () => T | undefined, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function readInfo(uri: vscode.Uri) {
-  return info(PmemImage.open(FileStore.open(uri.fsPath, { readOnly: true }), { readOnly: true }));
-}
-
-interface Api {
-  registry: { current?: { viewImage?: PmemImage; viewedStep?: number; session?: { isBooted: boolean; dirty: boolean; image: PmemImage } } };
-}
-let api: Api;
+let api: PmemExplorerApi;
 const session = () => api.registry.current?.session;
 
 describe('PMem Explorer in VS Code', () => {
   before(async () => {
-    const ext = vscode.extensions.getExtension<Api>(EXT);
-    assert.ok(ext, 'the extension is installed');
-    api = await ext.activate();
+    api = await activateApi();
   });
 
-  afterEach(async () => {
-    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-  });
+  afterEach(closeAll);
 
   it('opens a .pmem image in the custom editor and allocates, undoes, redoes and saves', async () => {
     const uri = makeImage('a.pmem');

@@ -6,6 +6,7 @@ export async function run(): Promise<void> {
   // The suites are bundled into this file; mocha's globals must exist before they load.
   mocha.suite.emit('pre-require', globalThis, 'bundle', mocha);
   await import('./extension.test');
+  await import('./commands.test');
   await new Promise<void>((resolve, reject) => {
     mocha.run((failures) => (failures ? reject(new Error(`${failures} test(s) failed`)) : resolve()));
   });

@@ -1,0 +1,219 @@
+/** Every command and the three views, through the real VS Code API in a real extension host. */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { freeLists, info, PAGE_SIZE } from '../../../src/engine';
+import type { PmemExplorerApi } from '../../../src/extension/extension';
+import type { DescriptorNode } from '../../../src/extension/trees/descriptorsTree';
+import type { FreeListNode } from '../../../src/extension/trees/freeListsTree';
+import type { SectionNode } from '../../../src/extension/trees/sectionsTree';
+import { stampRevision } from '../../unit/helpers';
+import { FileStore } from '../../../src/engine/store/fileStore';
+import { activateApi, closeAll, editorCommand, makeImage, openImage, readInfo, tempDir, until, VIEW } from './helpers';
+
+let api: PmemExplorerApi;
+const current = () => api.registry.current!;
+const image = () => current().viewImage!;
+const exec = <T = unknown>(id: string, ...args: unknown[]) => vscode.commands.executeCommand<T>(`pmemExplorer.${id}`, ...args);
+const alloc = (order: number, owner = '', count = 1) => exec<number[]>('allocate', { order, count, node: 0, zone: 'normal', owner });
+
+async function treeItems<T>(provider: vscode.TreeDataProvider<T>, parent?: T): Promise<Array<{ node: T; item: vscode.TreeItem }>> {
+  const children = (await provider.getChildren(parent)) ?? [];
+  return Promise.all(children.map(async (node) => ({ node, item: await provider.getTreeItem(node) })));
+}
+const label = (i: vscode.TreeItem) => (typeof i.label === 'string' ? i.label : i.label?.label ?? '');
+
+describe('PMem commands and views', () => {
+  before(async () => {
+    api = await activateApi();
+  });
+  afterEach(closeAll);
+
+  it('New Image creates the image it is asked for and opens it in the PMem editor', async () => {
+    const target = path.join(tempDir(), 'new.pmem');
+    const made = await exec<vscode.Uri>('newImage', { size: '32M', section: '2M', nodes: 2, memmap: 'ram', profile: 'numa', target });
+    assert.equal(made?.fsPath, target);
+    const i = readInfo(vscode.Uri.file(target));
+    assert.equal(i.sizeBytes, 32 * 2 ** 20);
+    assert.equal(i.nodes.length, 2);
+    assert.equal(i.memmap.placement, 'ram');
+    assert.equal(i.profile, 'numa');
+    const tab = await until('the editor tab', () => vscode.window.tabGroups.activeTabGroup.activeTab);
+    assert.ok(tab.input instanceof vscode.TabInputCustom && tab.input.viewType === VIEW && tab.input.uri.fsPath === target);
+    assert.equal(await exec('newImage', { size: 64 }), undefined, 'a bad preset is refused');
+    assert.ok(!fs.existsSync(path.join(path.dirname(target), 'image.pmem')));
+  });
+
+  it('fills the three views from the active image and follows every change', async () => {
+    await openImage(api, makeImage('views.pmem', { sizeBytes: 32 * 2 ** 20 }));
+    const { freeLists: fl, sections: st, descriptors: dt } = api.views;
+    assert.deepEqual((await treeItems(fl)).map((x) => label(x.item)), ['Node 0'], 'a node row, even before any section is in use');
+
+    const [pfn] = await alloc(3, 'views');
+    // Free Lists: node > zone (buddyinfo counts) > non-empty orders > blocks.
+    const [nodeRow] = await treeItems(fl);
+    assert.equal(nodeRow.item.description, `${info(image()).frames.free} free frames`);
+    const [zoneRow] = await treeItems(fl, nodeRow.node);
+    assert.match(label(zoneRow.item), /^Zone DMA32$/);
+    const lists = freeLists(image()).filter((l) => l.node === 0 && l.zone === 'DMA32');
+    assert.equal(zoneRow.item.description, lists.map((l) => l.count).join(' '), 'counts per order, as /proc/buddyinfo');
+    const orders = await treeItems(fl, zoneRow.node);
+    assert.deepEqual(orders.map((o) => label(o.item)), lists.filter((l) => l.count).map((l) => `Order ${l.order}`), 'only orders that hold blocks');
+    const firstOrder = orders[0].node as Extract<FreeListNode, { kind: 'order' }>;
+    const blocks = await treeItems<FreeListNode>(fl, firstOrder);
+    assert.equal(blocks.length, firstOrder.list.count);
+    assert.ok(blocks.every((b) => b.node.kind === 'block' && b.node.order === firstOrder.list.order && b.item.contextValue === 'freeBlock'));
+    assert.ok(blocks.every((b) => b.node.kind === 'block' && b.node.pfn !== pfn), 'the allocated block is not in a free list');
+
+    // Lazy-Init Sections: section 0 was handed over by the allocation, the rest were never initialised.
+    const secs = await treeItems<SectionNode>(st);
+    const states = secs.map((s) => (s.node.kind === 'section' ? s.node.summary.state : 'group'));
+    assert.equal(states[0], 'initialized');
+    assert.ok(states.slice(1).every((s) => s === 'never'), states.join());
+    assert.equal(secs[0].item.contextValue?.includes('section'), true);
+    assert.deepEqual(await exec('filterSections', ['never']), ['never']);
+    assert.ok((await treeItems<SectionNode>(st)).every((s) => s.node.kind === 'section' && s.node.summary.state === 'never'));
+    await exec('filterSections', ['never', 'initialized', 'stale']);
+
+    // Descriptors: sections > pages of frames > frames, each frame described.
+    const [sec0] = await treeItems<DescriptorNode>(dt);
+    const [page] = await treeItems<DescriptorNode>(dt, sec0.node);
+    const frameRows = await treeItems<DescriptorNode>(dt, page.node);
+    const row = frameRows.find((f) => f.node.kind === 'frame' && f.node.pfn === pfn)!;
+    assert.match(String(row.item.description), /allocated order 3 · views/);
+    assert.match((row.item.tooltip as vscode.MarkdownString).value, new RegExp(`pfn ${pfn}\\b[\\s\\S]*owner: views[\\s\\S]*initialised in generation 1`));
+    const superRow = frameRows.find((f) => f.node.kind === 'frame' && f.node.pfn === 0)!;
+    assert.match(String(superRow.item.description), /^superblock/);
+
+    // A change refreshes the views: free the block through its context action.
+    const changed = new Promise<void>((resolve) => { const d = fl.onDidChangeTreeData(() => { d.dispose(); resolve(); }); });
+    await exec('freeBlock', { kind: 'frame', pfn });
+    await changed;
+    const after = await treeItems<DescriptorNode>(dt, page.node);
+    assert.match(String(after.find((f) => f.node.kind === 'frame' && f.node.pfn === pfn)!.item.description), /^free/);
+    await exec('refresh');
+  });
+
+  it('Free, Initialise Section, Initialise All, Go to Frame, Copy PFN and Show Info act on the active image', async () => {
+    const uri = makeImage('cmds.pmem', { sizeBytes: 32 * 2 ** 20 });
+    await openImage(api, uri);
+    const pfns = await alloc(0, 'a', 3);
+    assert.ok(await exec('free', pfns[1]));
+    assert.equal(info(image()).frames.allocated, 2);
+    assert.equal(await exec('free', pfns[1]), undefined, 'freeing a free frame is refused with an error');
+    assert.equal(info(image()).frames.allocated, 2, 'and changes nothing');
+
+    await exec('initSection', { kind: 'section', summary: { index: 5 } });
+    assert.equal(info(image()).sections.initialized, 2);
+    await exec('initAll');
+    assert.equal(info(image()).sections.untouched, 0);
+    assert.equal(info(image()).frames.uninitialized, 0);
+
+    assert.equal(await exec('goToFrame', 700), 700);
+    await until('the frame to be selected', () => api.views.descriptorsView.selection.find((n) => n.kind === 'frame' && n.pfn === 700));
+    assert.equal(await exec('goToFrame', 10 ** 9), undefined, 'a pfn past the end is refused');
+
+    await exec('copyPfn', { kind: 'frame', pfn: 4242 });
+    assert.equal(await vscode.env.clipboard.readText(), '4242');
+    const shown = await exec<ReturnType<typeof info>>('showInfo');
+    assert.equal(shown?.frames.allocated, 2);
+  });
+
+  it('reboots, reboots into a profile, and refuses an unknown profile', async () => {
+    await openImage(api, makeImage('boot.pmem'));
+    await alloc(1);
+    assert.equal(info(image()).bootGeneration, 1);
+    await exec('reboot');
+    assert.equal(info(image()).bootGeneration, 2);
+    assert.equal(info(image()).sections.stale, 1, 'a reboot makes every initialised section stale');
+    await exec('rebootIntoProfile', 'kmemcheck');
+    assert.equal(info(image()).profile, 'kmemcheck');
+    assert.deepEqual(info(image()).profileExtendedFields, ['shadow']);
+    assert.equal(await exec('rebootIntoProfile', 'no-such-profile'), undefined);
+    assert.equal(info(image()).bootGeneration, 3, 'nothing happened');
+    await editorCommand('undo');
+    await until('undo of the profile reboot', () => info(image()).profile === 'default');
+  });
+
+  it('Check Image reports problems as a report and as diagnostics on the image, cleared by the next change', async () => {
+    // An image with a free block whose in-page link record is overwritten.
+    const uri = makeImage('check.pmem');
+    const clean = await openImage(api, uri);
+    await alloc(0);
+    const ok = await exec<{ ok: boolean }>('check');
+    assert.equal(ok?.ok, true);
+    assert.deepEqual(vscode.languages.getDiagnostics(uri), []);
+    const victim = freeLists(image()).find((l) => l.blocks.length)!.blocks[0];
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor'); // the report
+    await vscode.commands.executeCommand('vscode.openWith', uri, VIEW);
+    await vscode.commands.executeCommand('workbench.action.files.save');
+    await until('the save', () => !clean.session!.dirty);
+    await closeAll();
+    const store = FileStore.open(uri.fsPath, { readOnly: false });
+    store.write(victim * PAGE_SIZE, new Uint8Array(48).fill(0xee));
+    store.close();
+    await openImage(api, uri);
+    const bad = await exec<{ ok: boolean; problems: unknown[] }>('check');
+    assert.equal(bad?.ok, false);
+    const diags = vscode.languages.getDiagnostics(uri);
+    assert.equal(diags.length, bad!.problems.length);
+    assert.ok(diags.every((d) => d.source === 'PMem check' && d.severity === vscode.DiagnosticSeverity.Error));
+    assert.ok(diags.some((d) => d.message.includes(`pfn ${victim}`)), diags.map((d) => d.message).join('\n'));
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor'); // the report
+    await exec('initSection', { kind: 'section', summary: { index: 3 } });
+    assert.deepEqual(vscode.languages.getDiagnostics(uri), [], 'stale results are dropped');
+  });
+
+  it('opens an image of a newer format revision read-only, saying why, and writes nothing', async () => {
+    const uri = makeImage('newer.pmem');
+    const store = FileStore.open(uri.fsPath, { readOnly: false });
+    stampRevision(store, 7);
+    store.close();
+    const before = fs.readFileSync(uri.fsPath);
+    const doc = await openImage(api, uri);
+    assert.match(doc.readOnlyReason ?? '', /newer revision of the format \(1\.7/);
+    assert.equal(doc.writable, false);
+    assert.equal(await alloc(0), undefined);
+    assert.equal(await exec('reboot'), undefined);
+    assert.equal(api.registry.panelsOf(doc)[0].webview.html.includes('Read-only: it was written by a newer revision'), true);
+    assert.deepEqual(fs.readFileSync(uri.fsPath), before);
+  });
+
+  it('keeps two editors of one image in sync', async () => {
+    const uri = makeImage('two.pmem');
+    const doc = await openImage(api, uri, vscode.ViewColumn.One);
+    await vscode.commands.executeCommand('vscode.openWith', uri, VIEW, vscode.ViewColumn.Two);
+    await until('two editors', () => api.registry.panelsOf(doc).length === 2);
+    assert.equal(current(), doc, 'one document behind both editors');
+    await alloc(2, 'both');
+    const allocatedRow = /4 allocated/;
+    for (const panel of api.registry.panelsOf(doc)) assert.match(panel.webview.html, allocatedRow);
+    await editorCommand('undo');
+    await until('undo', () => info(image()).frames.allocated === 0);
+    for (const panel of api.registry.panelsOf(doc)) assert.match(panel.webview.html, /0 allocated/);
+  });
+
+  it('Revert reads the file again, dropping unsaved changes', async () => {
+    const uri = makeImage('revert.pmem');
+    const doc = await openImage(api, uri);
+    await alloc(4);
+    assert.equal(doc.session!.dirty, true);
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+    await until('the revert', () => !doc.session!.dirty);
+    assert.equal(doc.session!.isBooted, false);
+    assert.equal(info(image()).frames.allocated, 0);
+  });
+
+  it('refuses bad arguments with an error and leaves the image alone', async () => {
+    const doc = await openImage(api, makeImage('args.pmem'));
+    assert.equal(await exec('allocate', { order: 99, count: 1, node: 0, zone: 'normal', owner: '' }), undefined);
+    assert.equal(await exec('allocate', { order: 0, count: 1, node: 0, zone: 'nowhere', owner: '' }), undefined);
+    assert.equal(await exec('allocate', { order: 0, count: 1, node: 5, zone: 'normal', owner: '' }), undefined);
+    assert.equal(await exec('crash', { order: 0, points: -1 }), undefined);
+    assert.equal(await exec('goToStep', 999), undefined);
+    assert.equal(await exec('initSection', {}), undefined);
+    assert.equal(await exec('freeBlock', { kind: 'section', index: 0 }), undefined);
+    assert.equal(doc.session!.dirty, false, 'nothing was done, not even a boot');
+  });
+});

@@ -1,0 +1,68 @@
+/** Shared by the suites that run in the extension host. */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { CreateOptions, info, PmemImage } from '../../../src/engine';
+import { FileStore } from '../../../src/engine/store/fileStore';
+import type { PmemExplorerApi } from '../../../src/extension/extension';
+
+export const EXT = 'pmem-explorer.pmem-explorer';
+export const VIEW = 'pmemExplorer.image';
+
+export function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-int-'));
+}
+
+export function makeImage(name: string, options: Partial<CreateOptions> = {}): vscode.Uri {
+  const sizeBytes = options.sizeBytes ?? 16 * 2 ** 20;
+  const file = path.join(tempDir(), name);
+  const store = FileStore.create(file, sizeBytes, { overwrite: false });
+  PmemImage.create(store, { ...options, sizeBytes });
+  store.close();
+  return vscode.Uri.file(file);
+}
+
+/** Undo and redo act on the focused editor: focus it as a user's click would. */
+export async function editorCommand(id: 'undo' | 'redo'): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
+  await vscode.commands.executeCommand(id);
+}
+
+export async function until<T>(what: string, fn: () => T | undefined, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** What the file on disk holds (not the editor's unsaved state). */
+export function readInfo(uri: vscode.Uri) {
+  const store = FileStore.open(uri.fsPath, { readOnly: true });
+  try {
+    return info(PmemImage.open(store, { readOnly: true }));
+  } finally {
+    store.close();
+  }
+}
+
+export async function activateApi(): Promise<PmemExplorerApi> {
+  const ext = vscode.extensions.getExtension<PmemExplorerApi>(EXT);
+  assert.ok(ext, 'the extension is installed');
+  return ext.activate();
+}
+
+/** Opens an image in the PMem editor and waits until it is the active image. */
+export async function openImage(api: PmemExplorerApi, uri: vscode.Uri, column?: vscode.ViewColumn) {
+  await vscode.commands.executeCommand('vscode.openWith', uri, VIEW, column);
+  return until('the image to become active', () => (api.registry.current?.uri.fsPath === uri.fsPath ? api.registry.current : undefined));
+}
+
+export async function closeAll(): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+}

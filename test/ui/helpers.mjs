@@ -1,0 +1,382 @@
+// Helpers for the UI tests: images made with the `pmem` CLI, a code-server
+// workbench with the packaged extension installed, and locators and actions
+// for what PMem Explorer shows (custom editor webview, tree views, status bar,
+// command palette prompts, context menus).
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT, acceptWorkspaceTrust, openVSCode } from '../../scripts/code-server-host.mjs';
+
+export const VSIX = path.join(REPO_ROOT, 'pmem-explorer.vsix');
+export const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
+export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test-results', 'screenshots');
+export const PACKAGE = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+
+/** The id of the status bar item: `<publisher>.<name>.<item id>`. */
+const STATUS_ITEM_ID = `${PACKAGE.publisher}.${PACKAGE.name}.pmemExplorer.status`;
+
+/** Fails with a clear message when the packaged extension or the CLI is missing. */
+export function requireArtifacts() {
+  if (!fs.existsSync(VSIX)) {
+    throw new Error(`${VSIX} not found: the UI tests install the packaged extension; run \`npm run package\` first`);
+  }
+  if (!fs.existsSync(CLI)) {
+    throw new Error(`${CLI} not found: the UI tests make their images with the pmem CLI; run \`npm run build\` (or \`npm run package\`) first`);
+  }
+}
+
+/** Runs the pmem CLI; returns its stdout. Throws (with stderr) on a non-zero exit. */
+export function pmem(...args) {
+  return execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Runs the pmem CLI with --json and parses its output. */
+export function pmemJson(...args) {
+  return JSON.parse(pmem(...args, '--json'));
+}
+
+/** Runs the pmem CLI expecting a failure; returns { status, stderr }. */
+export function pmemFails(...args) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  if (r.status === 0) throw new Error(`pmem ${args.join(' ')} succeeded, expected a failure`);
+  return { status: r.status, stderr: r.stderr.trim() };
+}
+
+export function sha256(file) {
+  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+/**
+ * A temporary folder with three images:
+ *   plain.pmem    64 MiB, freshly created (machine off, nothing initialised);
+ *   used.pmem     64 MiB with blocks allocated by the CLI (owner "fs" and "slab");
+ *   corrupt.pmem  a copy of plain.pmem whose superblock magic is overwritten in
+ *                 both copies (primary at byte 0, backup in the last 4 KiB), so it
+ *                 cannot open from either.
+ */
+export function makeWorkspace() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-ui-'));
+  const file = (name) => path.join(dir, name);
+  pmem('create', file('plain.pmem'), '--size', '64M');
+  pmem('create', file('used.pmem'), '--size', '64M');
+  const fsPfns = pmem('alloc', file('used.pmem'), '--order', '3', '--count', '4', '--owner', 'fs').trim().split(/\s+/).map(Number);
+  const slabPfns = pmem('alloc', file('used.pmem'), '--order', '0', '--count', '2', '--owner', 'slab').trim().split(/\s+/).map(Number);
+  fs.copyFileSync(file('plain.pmem'), file('corrupt.pmem'));
+  const size = fs.statSync(file('corrupt.pmem')).size;
+  const fd = fs.openSync(file('corrupt.pmem'), 'r+');
+  try {
+    for (const offset of [0, size - 4096]) fs.writeSync(fd, Buffer.from('GARBAGE!'), 0, 8, offset);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return {
+    dir,
+    file,
+    fsPfns,
+    slabPfns,
+    remove: () => fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 }),
+  };
+}
+
+/** Polls `fn` until it returns a truthy value; on timeout throws with the last value or error seen. */
+export async function eventually(what, fn, timeoutMs = 10_000) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) {
+      const seen = last instanceof Error ? last.message.split('\n')[0] : JSON.stringify(last);
+      throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what} (last: ${seen})`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Waits until the locator's visible text matches `re`; returns the text. */
+export async function textMatching(locator, re, what, timeoutMs = 10_000) {
+  let text = '';
+  await eventually(`${what} to match ${re}`, async () => {
+    text = (await locator.innerText({ timeout: 1000 })).trim();
+    if (!re.test(text)) throw new Error(`text is "${text}"`);
+    return true;
+  }, timeoutMs);
+  return text;
+}
+
+/** Parses the status bar item: "$(database) 125 free · 15871 uninit · gen 1 (off) · step 3 · unsaved". */
+export function parseStatus(text) {
+  const num = (re) => { const m = re.exec(text); return m ? Number(m[1]) : undefined; };
+  return {
+    text,
+    free: num(/(\d+) free/),
+    uninit: num(/(\d+) uninit/),
+    gen: num(/gen (\d+)/),
+    off: /\(off\)/.test(text),
+    step: num(/step (\d+)/),
+    unsaved: /unsaved/.test(text),
+  };
+}
+
+/** Starts code-server on `folder` with the packaged extension and opens it in Chromium; trusts the folder. */
+export async function startWorkbench({ folder, theme }) {
+  const vs = await openVSCode({
+    folder,
+    vsix: VSIX,
+    settings: {
+      'workbench.colorTheme': theme,
+      // VS Code for the Web saves after a delay by default; the tests look at unsaved edits.
+      'files.autoSave': 'off',
+    },
+  });
+  try {
+    vs.page.setDefaultTimeout(15_000);
+    await acceptWorkspaceTrust(vs.page, 20_000);
+    return new Workbench(vs);
+  } catch (e) {
+    vs.server.markFailed();
+    await vs.stop();
+    throw e;
+  }
+}
+
+/** The workbench page and what PMem Explorer contributes to it. */
+export class Workbench {
+  constructor(vs) {
+    this.vs = vs;
+    this.page = vs.page;
+  }
+
+  async stop() {
+    await this.vs.stop();
+  }
+
+  // ------------------------------------------------------------ locators
+
+  /** The PMem item in the activity bar. */
+  activityItem() {
+    return this.page.locator('.part.activitybar').getByRole('tab', { name: 'PMem', exact: true });
+  }
+
+  /** The content document of the visible webview (the active custom editor). */
+  webview() {
+    return this.page.frameLocator('iframe.webview.ready:visible').frameLocator('iframe#active-frame');
+  }
+
+  /** The value cell of a row of the summary table ("Size", "Frames", ...). */
+  summaryCell(name) {
+    return this.webview().getByRole('table', { name: 'Image summary' })
+      .getByRole('row').filter({ has: this.webview().getByRole('rowheader', { name, exact: true }) })
+      .getByRole('cell');
+  }
+
+  statusItem() {
+    return this.page.locator(`[id="${STATUS_ITEM_ID}"]`);
+  }
+
+  async status() {
+    return parseStatus((await this.statusItem().innerText()).trim());
+  }
+
+  /** A tree view by its name ("Descriptors", "Free Lists", "Lazy-Init Sections"). */
+  tree(name) {
+    return this.page.locator('.part.sidebar').getByRole('tree', { name, exact: true });
+  }
+
+  /** The tree row whose label is exactly `label`. */
+  row(tree, label) {
+    return tree.getByRole('treeitem').filter({
+      has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRe(label)}$`) }),
+    });
+  }
+
+  /** The description text of a tree row (the dimmed text after the label). */
+  description(row) {
+    return row.locator('.label-description');
+  }
+
+  /** The editor tab of a file. */
+  tab(fileName) {
+    return this.page.locator('.part.editor .tabs-container').getByRole('tab', { name: fileName, exact: true });
+  }
+
+  quickInput() {
+    return this.page.locator('.quick-input-widget');
+  }
+
+  // ------------------------------------------------------------ actions
+
+  /** Opens a workspace file with Quick Open (Ctrl+P, name, Enter). */
+  async quickOpen(fileName) {
+    await this.page.keyboard.press('Control+P');
+    await this.waitForQuickInputFocus((v) => v === '');
+    await this.page.keyboard.type(fileName);
+    const focused = this.quickInput().locator('.monaco-list-row.focused');
+    await eventually(`Quick Open to offer ${fileName}`, async () => (await focused.getAttribute('aria-label', { timeout: 1000 }))?.includes(fileName));
+    await this.page.keyboard.press('Enter');
+    await this.quickInput().waitFor({ state: 'hidden' });
+  }
+
+  /** Opens an image and waits for its editor to show `heading` (default: the file name). */
+  async openImage(fileName, heading = fileName) {
+    await this.quickOpen(fileName);
+    await textMatching(this.webview().getByRole('heading', { level: 1 }), new RegExp(`^${escapeRe(heading)}`), `the editor heading of ${fileName}`, 20_000);
+  }
+
+  /** Resolves once the quick input's text box has the focus and its value passes `ok`. */
+  async waitForQuickInputFocus(ok = () => true) {
+    await eventually('the quick input to take the focus', () => this.page.evaluate(() => {
+      const el = document.activeElement;
+      return el?.matches('.quick-input-widget input') ? { value: el.value } : undefined;
+    }).then((r) => r && ok(r.value)));
+  }
+
+  /**
+   * Runs a command from the command palette (F1): types its full title and
+   * moves the selection with the arrow keys to the entry with exactly that
+   * label (other commands may sort first), then Enter.
+   */
+  async runCommand(label) {
+    await this.page.keyboard.press('F1');
+    await this.waitForQuickInputFocus((v) => v === '>');
+    await this.page.keyboard.type(label);
+    await eventually(`the palette to list "${label}"`, async () => (await this.quickInputState()).items.includes(label));
+    const focused = this.quickInput().locator('.monaco-list-row.focused .label-name').first();
+    for (let i = 0; (await focused.innerText()) !== label; i++) {
+      if (i > 20) throw new Error(`could not select "${label}" in the palette`);
+      await this.page.keyboard.press('ArrowDown');
+    }
+    await this.page.keyboard.press('Enter');
+  }
+
+  /** The palette label of a contributed command: "<category>: <title>", read from package.json. */
+  static commandLabel(id) {
+    const c = PACKAGE.contributes.commands.find((x) => x.command === id);
+    if (!c) throw new Error(`no command ${id} in package.json`);
+    return c.category ? `${c.category}: ${c.title}` : c.title;
+  }
+
+  /** The title of a contributed command (as context menus show it). */
+  static commandTitle(id) {
+    const c = PACKAGE.contributes.commands.find((x) => x.command === id);
+    if (!c) throw new Error(`no command ${id} in package.json`);
+    return c.title;
+  }
+
+  /** What the quick input shows now: title, prompt, placeholder, and the items when it is a list. */
+  async quickInputState() {
+    return this.quickInput().evaluate((w) => {
+      const visible = (el) => !!el && el.offsetParent !== null && getComputedStyle(el).display !== 'none';
+      const list = w.querySelector('.quick-input-list');
+      return {
+        visible: visible(w),
+        title: w.querySelector('.quick-input-title')?.textContent ?? '',
+        message: visible(w.querySelector('.quick-input-message')) ? w.querySelector('.quick-input-message').textContent : '',
+        placeholder: w.querySelector('input')?.getAttribute('placeholder') ?? '',
+        items: visible(list) ? [...list.querySelectorAll('.monaco-list-row')].map((r) => r.querySelector('.label-name')?.textContent ?? '') : [],
+      };
+    });
+  }
+
+  /** Waits for a prompt of an input box or quick pick whose title, prompt or placeholder matches `re`. */
+  async waitForPrompt(re) {
+    return eventually(`a prompt matching ${re}`, async () => {
+      const s = await this.quickInputState();
+      return s.visible && re.test(`${s.title} ${s.message} ${s.placeholder}`) ? s : undefined;
+    });
+  }
+
+  /** Answers an input box prompt with the keyboard: select all, type, Enter. */
+  async answer(re, text) {
+    await this.waitForPrompt(re);
+    await this.waitForQuickInputFocus();
+    await this.page.keyboard.press('Control+A');
+    if (text) await this.page.keyboard.type(text);
+    else await this.page.keyboard.press('Delete');
+    await this.page.keyboard.press('Enter');
+  }
+
+  /** Answers a quick pick with the keyboard: types to filter, waits for the item, Enter. */
+  async pick(re, itemRe) {
+    const s = await this.waitForPrompt(re);
+    const item = s.items.find((i) => itemRe.test(i));
+    if (!item) throw new Error(`no item matching ${itemRe} in ${JSON.stringify(s.items)}`);
+    await this.waitForQuickInputFocus();
+    await this.page.keyboard.type(item);
+    const focused = this.quickInput().locator('.monaco-list-row.focused .label-name').first();
+    await eventually(`"${item}" to be selected`, async () => (await focused.innerText({ timeout: 1000 })) === item);
+    await this.page.keyboard.press('Enter');
+  }
+
+  /** Right-clicks `row` and chooses `item` from its context menu. */
+  async contextMenu(row, item) {
+    await row.click({ button: 'right' });
+    const menu = this.page.getByRole('menu');
+    await menu.waitFor();
+    await menu.getByRole('menuitem', { name: item, exact: true }).click();
+    await menu.waitFor({ state: 'hidden' });
+  }
+
+  /** The labels of the context menu of `row` (the menu stays open). */
+  async contextMenuItems(row) {
+    await row.click({ button: 'right' });
+    const menu = this.page.getByRole('menu');
+    await menu.waitFor();
+    return menu.getByRole('menuitem').allInnerTexts();
+  }
+
+  /**
+   * Scrolls a tree with the mouse wheel until `row` is rendered (trees render
+   * only the rows in view): from the top, a few rows at a time.
+   */
+  async scrollTreeTo(tree, row) {
+    if (await row.count()) return row.scrollIntoViewIfNeeded();
+    const box = await tree.boundingBox();
+    await this.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await this.page.mouse.wheel(0, -1e6);
+    for (let i = 0; !(await row.count()); i++) {
+      if (i > 100) throw new Error('the row did not appear while scrolling the tree');
+      await this.page.mouse.wheel(0, 4 * 22);
+      await this.page.waitForTimeout(50);
+    }
+    await row.scrollIntoViewIfNeeded();
+  }
+
+  /** Focuses the active editor as a user does: a click on its content. */
+  async focusEditor() {
+    await this.webview().getByRole('heading', { level: 1 }).click();
+    await eventually('the editor to have the focus', () => this.page.evaluate(() => document.activeElement?.matches('iframe.webview') ?? false));
+  }
+
+  /** Opens the PMem view container in the side bar. */
+  async showSidebar() {
+    const item = this.activityItem();
+    if ((await item.getAttribute('aria-selected')) !== 'true') await item.click();
+    await this.page.locator('.part.sidebar .pane-header', { hasText: 'Descriptors' }).waitFor();
+  }
+
+  /** Closes any quick input, menu or hover left open. */
+  async dismiss() {
+    for (let i = 0; i < 3; i++) await this.page.keyboard.press('Escape');
+  }
+
+  /** Saves a PNG under test-results/screenshots/<prefix>-<name>.png; returns its path. */
+  async screenshot(prefix, name) {
+    fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    const file = path.join(SCREENSHOT_DIR, `${prefix}-${name}.png`);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+}
+
+export function escapeRe(s) {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,308 @@
+// UI tests of the packaged extension (pmem-explorer.vsix) in a real VS Code
+// (code-server) driven through Chromium: the custom editor, the three views,
+// palette commands with their prompts, undo, reboot and history stepping,
+// context menus and the error view of a corrupt image. The whole suite runs
+// once per colour theme and saves screenshots to test-results/screenshots.
+//
+// Needs `npm run package` (the .vsix and dist/cli.js) first:
+//   npm run package && npx mocha --config test/ui/.mocharc.json
+
+import { strict as assert } from 'node:assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  PACKAGE, SCREENSHOT_DIR, Workbench, eventually, makeWorkspace, pmemFails, pmemJson, requireArtifacts, sha256, startWorkbench, textMatching,
+} from './helpers.mjs';
+
+const THEMES = [
+  { prefix: 'dark', name: 'Default Dark Modern', workbenchClass: 'vs-dark', webviewClass: 'vscode-dark' },
+  { prefix: 'light', name: 'Default Light Modern', workbenchClass: 'vs', webviewClass: 'vscode-light' },
+];
+
+const label = (id) => Workbench.commandLabel(id);
+const title = (id) => Workbench.commandTitle(id);
+const HOOK_TIMEOUT = 180_000;
+
+for (const theme of THEMES) {
+  describe(`PMem Explorer UI (${theme.name})`, function () {
+    /** @type {Workbench} */
+    let wb;
+    let ws;
+    let failed = false;
+    const shot = (name) => wb.screenshot(theme.prefix, name);
+
+    before(async function () {
+      this.timeout(HOOK_TIMEOUT);
+      requireArtifacts();
+      fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+      for (const f of fs.readdirSync(SCREENSHOT_DIR, { withFileTypes: true })) {
+        if (f.name.startsWith(`${theme.prefix}-FAILED-`)) fs.rmSync(path.join(SCREENSHOT_DIR, f.name));
+      }
+      ws = makeWorkspace();
+      wb = await startWorkbench({ folder: ws.dir, theme: theme.name });
+    });
+
+    afterEach(async function () {
+      if (!wb) return;
+      if (this.currentTest?.state === 'failed') {
+        failed = true;
+        wb.vs.server.markFailed(); // keeps the code-server log and user data
+        const slug = this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').toLowerCase().slice(0, 60);
+        await wb.screenshot(theme.prefix, `FAILED-${slug}`).catch(() => {});
+      }
+      await wb.dismiss().catch(() => {});
+    });
+
+    after(async function () {
+      this.timeout(HOOK_TIMEOUT);
+      try {
+        await wb?.stop();
+      } finally {
+        if (failed) console.error(`    kept the images in ${ws?.dir}`);
+        else ws?.remove();
+      }
+    });
+
+    it('opens an image from Quick Open in the PMem Image editor', async () => {
+      const { page } = wb;
+      await wb.activityItem().waitFor({ state: 'visible' });
+      const classes = await page.locator('.monaco-workbench').getAttribute('class');
+      assert.ok(classes.split(/\s+/).includes(theme.workbenchClass), `the workbench uses ${theme.name} (classes: ${classes})`);
+
+      const info = pmemJson('info', ws.file('plain.pmem'));
+      await wb.openImage('plain.pmem');
+      // A custom editor: its tab, and the summary in the webview, with the theme passed on.
+      await wb.tab('plain.pmem').waitFor();
+      const bodyClass = await wb.webview().locator('body').getAttribute('class');
+      assert.match(bodyClass, new RegExp(`\\b${theme.webviewClass}\\b`), 'the webview follows the theme');
+      assert.equal(await wb.summaryCell('Size').innerText(), `64 MiB (${info.totalFrames} frames of 4 KiB)`);
+      assert.match(await wb.summaryCell('Machine').innerText(), /^off\b/, 'the machine is off until the first operation');
+      assert.match(await wb.summaryCell('Frames').innerText(), new RegExp(`^0 free .*\\b${info.frames.uninitialized} uninitialised`));
+      assert.match(await wb.summaryCell('Sections').innerText(), new RegExp(`^${info.sections.count} × 2 MiB: ${info.sections.count} never initialised`));
+
+      const status = await wb.status();
+      assert.deepEqual(
+        { free: status.free, uninit: status.uninit, gen: status.gen, off: status.off, unsaved: status.unsaved },
+        { free: 0, uninit: info.frames.uninitialized, gen: info.bootGeneration, off: true, unsaved: false },
+        `status bar: "${status.text}"`,
+      );
+      await shot('editor-summary');
+    });
+
+    it('lists descriptors, free lists and lazy-init sections in the PMem side bar', async () => {
+      const info = pmemJson('info', ws.file('used.pmem'));
+      const sections = pmemJson('sections', ws.file('used.pmem'));
+      const buddy = pmemJson('freelists', ws.file('used.pmem'));
+      await wb.openImage('used.pmem');
+      await wb.showSidebar();
+
+      // Free Lists: node > zone, the zone row listing free blocks per order as /proc/buddyinfo does.
+      const freeLists = wb.tree('Free Lists');
+      const node0 = wb.row(freeLists, 'Node 0');
+      await textMatching(wb.description(node0), new RegExp(`^${info.frames.free} free frames$`), 'the Node 0 row');
+      const zoneName = info.nodes[0].zones[0].name;
+      const perOrder = freeListCounts(buddy, 0, zoneName);
+      await textMatching(wb.description(wb.row(freeLists, `Zone ${zoneName}`)), new RegExp(`^${perOrder.join(' ')}$`), `the Zone ${zoneName} row`);
+
+      // Lazy-Init Sections: one row per section, with its counts.
+      const sectionsTree = wb.tree('Lazy-Init Sections');
+      const s0 = sections[0];
+      await textMatching(wb.description(wb.row(sectionsTree, 'Section 0')), new RegExp(`^${s0.freeFrames} free / ${s0.allocatedFrames} used$`), 'Lazy-Init Section 0');
+      await textMatching(wb.description(wb.row(sectionsTree, 'Section 1')), new RegExp(`^${sections[1].uninitializedFrames} frames not yet handed over$`), 'Lazy-Init Section 1');
+
+      // Descriptors: section > frame page > frame; the allocated block's head shows order and owner.
+      const descriptors = wb.tree('Descriptors');
+      const pfn = ws.fsPfns[0];
+      const section = Math.floor(pfn / 512);
+      const pageFirst = section * 512 + Math.floor((pfn % 512) / 256) * 256;
+      const sectionRow = wb.row(descriptors, `Section ${section}`);
+      await sectionRow.click();
+      const pageRow = wb.row(descriptors, `pfn ${pageFirst}–${pageFirst + 255}`);
+      await pageRow.waitFor();
+      assert.equal(await sectionRow.getAttribute('aria-expanded'), 'true', 'the section row expanded');
+      await pageRow.click();
+      await eventually('the frame page to expand', async () => (await pageRow.getAttribute('aria-expanded')) === 'true');
+      // The tree renders only the rows in view: scroll down to the block's head.
+      const frameRow = wb.row(descriptors, `pfn ${pfn}`);
+      await wb.scrollTreeTo(descriptors, frameRow);
+      await textMatching(wb.description(frameRow), /^allocated order 3 · fs$/, `the row of pfn ${pfn}`);
+
+      // The frame's tooltip: address, block and owner.
+      await frameRow.hover();
+      const hover = wb.page.locator('.monaco-hover:visible, .workbench-hover:visible').last();
+      const hoverText = await textMatching(hover, new RegExp(`pfn ${pfn} \\(physical address 0x${(pfn * 4096).toString(16)}\\)`), 'the frame tooltip');
+      assert.match(hoverText, /owner: fs/);
+      assert.match(hoverText, new RegExp(`block: pfn ${pfn}, order 3 \\(8 frames\\)`));
+      await shot('sidebar-frame-tooltip');
+      await wb.page.mouse.move(700, 600);
+      await hover.waitFor({ state: 'hidden' });
+      await shot('sidebar-expanded');
+    });
+
+    it('allocates with PMem: Allocate… from the palette, answering its prompts with the keyboard', async () => {
+      await wb.openImage('used.pmem');
+      await wb.showSidebar();
+      const before = await wb.status();
+      const allocatedBefore = framesOf(await wb.summaryCell('Frames').innerText()).allocated;
+      const zoneRow = wb.row(wb.tree('Free Lists'), `Zone ${pmemJson('info', ws.file('used.pmem')).nodes[0].zones[0].name}`);
+      const zoneBefore = (await wb.description(zoneRow).innerText()).trim();
+
+      await wb.runCommand(label('pmemExplorer.allocate'));
+      await wb.waitForPrompt(/order/i);
+      await shot('palette-prompt');
+      await wb.answer(/order/i, '2');
+      await wb.answer(/how many/i, '3');
+      const zonePrompt = await wb.waitForPrompt(/zone/i);
+      assert.ok(zonePrompt.items.some((i) => /dma32/i.test(i)), `the zone pick offers DMA32: ${JSON.stringify(zonePrompt.items)}`);
+      await shot('palette-zone-pick');
+      await wb.pick(/zone/i, /^dma32$/i);
+      await wb.answer(/owner/i, 'ui-test');
+      await wb.quickInput().waitFor({ state: 'hidden' });
+
+      // Three blocks of 4 frames: 12 more allocated frames; the first operation booted the machine.
+      await textMatching(wb.summaryCell('Frames'), new RegExp(`\\b${allocatedBefore + 12} allocated\\b`), 'the Frames row');
+      await textMatching(wb.summaryCell('Machine'), new RegExp(`^running: boot generation ${before.gen + 1}\\b`), 'the Machine row');
+      const after = await wb.status();
+      assert.equal(after.gen, before.gen + 1, `status bar: "${after.text}"`);
+      assert.ok(!after.off && after.unsaved, `status bar says running and unsaved: "${after.text}"`);
+      assert.notEqual(after.free, before.free, 'the free count changed');
+      await eventually('the Free Lists counts to change', async () => (await wb.description(zoneRow).innerText()).trim() !== zoneBefore);
+      await eventually('the tab to show unsaved changes', async () => /\bdirty\b/.test(await wb.tab('used.pmem').getAttribute('class')));
+      await shot('after-allocate');
+    });
+
+    it('undoes the allocation and the boot with Ctrl+Z in the editor', async () => {
+      await wb.openImage('used.pmem');
+      const start = await wb.status();
+      assert.ok(!start.off, `the previous test left the machine running: "${start.text}"`);
+      const allocated = framesOf(await wb.summaryCell('Frames').innerText()).allocated;
+      const onDisk = pmemJson('info', ws.file('used.pmem'));
+
+      await wb.focusEditor();
+      await wb.page.keyboard.press('Control+Z');
+      await textMatching(wb.summaryCell('Frames'), new RegExp(`\\b${allocated - 12} allocated\\b`), 'the Frames row after undoing the allocation');
+      assert.equal((await wb.status()).gen, start.gen, 'the boot is still there');
+
+      await wb.page.keyboard.press('Control+Z');
+      await textMatching(wb.summaryCell('Machine'), /^off\b/, 'the Machine row after undoing the boot');
+      const status = await wb.status();
+      assert.equal(status.gen, onDisk.bootGeneration);
+      assert.ok(status.off, `status bar: "${status.text}"`);
+      assert.equal(status.free, onDisk.frames.free);
+      await eventually('the tab to be clean again', async () => !/\bdirty\b/.test(await wb.tab('used.pmem').getAttribute('class')));
+    });
+
+    it('reboots with PMem: Reboot and looks back with PMem: Step Back', async () => {
+      await wb.openImage('used.pmem');
+      const before = await wb.status();
+      await wb.runCommand(label('pmemExplorer.reboot'));
+      await textMatching(wb.summaryCell('Machine'), new RegExp(`^running: boot generation ${before.gen + 1}\\b`), 'the Machine row after the reboot');
+      await textMatching(wb.statusItem(), new RegExp(`gen ${before.gen + 1}(?! \\(off\\))`), 'the status bar after the reboot');
+
+      const last = Number(/steps \d+ to (\d+)/.exec(await wb.summaryCell('History').innerText())[1]);
+      await wb.runCommand(label('pmemExplorer.stepBack'));
+      const note = wb.webview().getByRole('status');
+      await textMatching(note, new RegExp(`state after history step ${last - 1}\\b`), 'the history note');
+      await textMatching(wb.statusItem(), new RegExp(`step ${last - 1}\\b`), 'the status bar in the past');
+      assert.equal((await wb.status()).gen, before.gen, 'before the reboot, the generation was the old one');
+      await shot('step-back');
+
+      // Alt+] (PMem: Step Forward) in the editor returns to the present.
+      await wb.focusEditor();
+      await wb.page.keyboard.press('Alt+BracketRight');
+      await note.waitFor({ state: 'detached' });
+      const now = await wb.status();
+      assert.equal(now.step, undefined, `status bar: "${now.text}"`);
+      assert.equal(now.gen, before.gen + 1);
+    });
+
+    it('initialises a section and frees a block from the views\' context menus', async () => {
+      await wb.openImage('used.pmem');
+      await wb.showSidebar();
+      const sectionsTree = wb.tree('Lazy-Init Sections');
+      const sections = pmemJson('sections', ws.file('used.pmem'));
+      const target = sections.find((s) => s.index > 0 && s.state === 'never');
+      const row = wb.row(sectionsTree, `Section ${target.index}`);
+      await row.scrollIntoViewIfNeeded();
+      assert.match(await row.getAttribute('aria-label'), /never initialised/);
+      const neverBefore = Number(/(\d+) never initialised/.exec(await wb.summaryCell('Sections').innerText())[1]);
+
+      await wb.contextMenu(row, title('pmemExplorer.initSection'));
+      await textMatching(wb.description(row), new RegExp(`^${target.frames} free / 0 used$`), `Lazy-Init Section ${target.index}`);
+      assert.match(await row.getAttribute('aria-label'), new RegExp(`^Section ${target.index}: initialised`));
+      assert.equal(await row.locator('.codicon-pass-filled').count(), 1, 'the initialised icon');
+      await textMatching(wb.summaryCell('Sections'), new RegExp(`\\b${neverBefore - 1} never initialised, 1 initialised\\b`), 'the Sections row');
+      const inDescriptors = wb.row(wb.tree('Descriptors'), `Section ${target.index}`);
+      await wb.scrollTreeTo(wb.tree('Descriptors'), inDescriptors);
+      await textMatching(wb.description(inDescriptors), /^initialised\b/, 'the section in Descriptors');
+
+      // A frame's menu: Copy PFN puts the pfn on the clipboard; Free This Block frees its block.
+      const pfn = ws.fsPfns[1];
+      await wb.runCommand(label('pmemExplorer.goToFrame'));
+      await wb.answer(/frame number/i, String(pfn));
+      const frameRow = wb.row(wb.tree('Descriptors'), `pfn ${pfn}`);
+      await textMatching(wb.description(frameRow), /^allocated order 3 · fs$/, `the row of pfn ${pfn}`);
+      const items = await wb.contextMenuItems(frameRow);
+      assert.deepEqual(items.sort(), [title('pmemExplorer.copyPfn'), title('pmemExplorer.freeBlock')].sort());
+      await shot('frame-context-menu');
+      await wb.page.keyboard.press('Escape');
+
+      await wb.page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(wb.page.url()).origin });
+      await wb.contextMenu(frameRow, title('pmemExplorer.copyPfn'));
+      await eventually('the clipboard to hold the pfn', async () => (await wb.page.evaluate(() => navigator.clipboard.readText())) === String(pfn));
+
+      const before = await wb.status();
+      await wb.contextMenu(frameRow, title('pmemExplorer.freeBlock'));
+      await textMatching(wb.description(frameRow), /^free\b/, `the row of pfn ${pfn} after Free This Block`);
+      await eventually('8 more free frames in the status bar', async () => (await wb.status()).free === before.free + 8);
+    });
+
+    it('shows what is wrong, and where, for a corrupt image', async () => {
+      const file = ws.file('corrupt.pmem');
+      const hash = sha256(file);
+      const cli = pmemFails('info', file);
+      assert.equal(cli.status, 2, 'the CLI rejects the image too');
+
+      await wb.openImage('corrupt.pmem', 'corrupt.pmem cannot be opened as a pmem image');
+      const alert = wb.webview().getByRole('alert');
+      const text = await textMatching(alert, /magic/i, 'the error message');
+      assert.match(text, /at superblock\.magic, byte 0 \(0x0\)/, 'it says where');
+      assert.ok(cli.stderr.includes(text.split('\n')[0].trim()), `the message is the CLI's: ${cli.stderr}`);
+      const reopen = wb.webview().getByRole('button', { name: 'Reopen With…' });
+      await reopen.waitFor();
+
+      // No image is active: the status bar item hides and the views show their welcome text.
+      await wb.statusItem().waitFor({ state: 'hidden' });
+      await wb.showSidebar();
+      const welcome = welcomeText('pmemExplorer.descriptors');
+      await wb.page.locator('.part.sidebar .welcome-view-content', { hasText: welcome }).waitFor();
+      await shot('error-view');
+
+      await reopen.click();
+      const pickerState = await wb.waitForPrompt(/editor/i);
+      assert.ok(pickerState.items.includes('Text Editor'), `Reopen With offers the text editor: ${JSON.stringify(pickerState.items)}`);
+      await wb.page.keyboard.press('Escape');
+      assert.equal(sha256(file), hash, 'nothing was written to the corrupt image');
+    });
+  });
+}
+
+/** The per-order block counts of one zone from `pmem freelists --json`. */
+function freeListCounts(lists, node, zone) {
+  const mine = lists.filter((l) => l.node === node && l.zone === zone).sort((a, b) => a.order - b.order);
+  assert.ok(mine.length, `pmem freelists lists node ${node} zone ${zone}`);
+  return mine.map((l) => l.count);
+}
+
+/** Numbers of the summary's Frames row: "141 free (0.86 %), 16 allocated (0.10 %), ...". */
+function framesOf(text) {
+  const n = (word) => Number(new RegExp(`(\\d+) ${word}`).exec(text)?.[1]);
+  return { free: n('free'), allocated: n('allocated'), uninitialized: n('uninitialised'), reserved: n('reserved') };
+}
+
+/** The first line of a view's welcome content, from package.json. */
+function welcomeText(view) {
+  const w = PACKAGE.contributes.viewsWelcome.find((x) => x.view === view);
+  assert.ok(w, `package.json has welcome content for ${view}`);
+  return w.contents.split('\n')[0];
+}
