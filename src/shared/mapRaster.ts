@@ -1,0 +1,94 @@
+/**
+ * Turns map cells into pixels: one RGBA pixel per cell, colours blended by
+ * each cell's mix. The webview and the `pmem map` command share it, so an
+ * exported PNG looks like the editor. No DOM, no Node.
+ */
+import { MIX_STRIDE, OWNER_TAG } from '../engine/mapCells';
+
+export type Rgb = readonly [number, number, number];
+
+export interface MapPalette {
+  background: Rgb;
+  metadata: Rgb;
+  memmap: Rgb;
+  /** Free blocks: small orders in `freeSmall`, the largest in `freeLarge`, shades between. */
+  freeSmall: Rgb;
+  freeLarge: Rgb;
+  /** Allocated without an owner tag. */
+  allocated: Rgb;
+  never: Rgb;
+  stale: Rgb;
+  /** Lightness (0 to 1) of owner colours: darker on light themes. */
+  ownerLightness: number;
+}
+
+export interface RasterCells {
+  cells: number;
+  mix: Uint8Array;
+  tag: Uint16Array;
+  owners: string[];
+}
+
+/** A stable colour per owner tag: the same owner looks the same in every session and export. */
+export function ownerColour(owner: string, lightness: number): Rgb {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < owner.length; i++) h = Math.imul(h ^ owner.charCodeAt(i), 0x01000193) >>> 0;
+  return hsl((h % 360) / 360, 0.65, lightness);
+}
+
+function hsl(h: number, s: number, l: number): Rgb {
+  const f = (n: number) => {
+    const k = (n + h * 12) % 12;
+    const a = s * Math.min(l, 1 - l);
+    return Math.round(255 * (l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1))));
+  };
+  return [f(0), f(8), f(4)];
+}
+
+const lerp = (a: Rgb, b: Rgb, t: number): Rgb => [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t];
+
+/** Writes cells.cells RGBA pixels into `out` (4 bytes each). */
+export function rasterise(cells: RasterCells, palette: MapPalette, maxOrder: number, out: Uint8ClampedArray): void {
+  const owners = cells.owners.map((o) => (o ? ownerColour(o, palette.ownerLightness) : palette.allocated));
+  const freeByOrder: Rgb[] = [];
+  for (let o = 0; o <= maxOrder; o++) freeByOrder.push(lerp(palette.freeSmall, palette.freeLarge, maxOrder ? o / maxOrder : 1));
+  const freeMid = lerp(palette.freeSmall, palette.freeLarge, 0.5);
+  const { mix, tag } = cells;
+  for (let c = 0; c < cells.cells; c++) {
+    const m = c * MIX_STRIDE;
+    const t = tag[c];
+    const free = t > 0 && t < OWNER_TAG ? freeByOrder[Math.min(t - 1, maxOrder)] : freeMid;
+    const alloc = t >= OWNER_TAG ? owners[t - OWNER_TAG] ?? palette.allocated : palette.allocated;
+    const w0 = mix[m], w1 = mix[m + 1], w2 = mix[m + 2], w3 = mix[m + 3], w4 = mix[m + 4];
+    const sum = w0 + w1 + w2 + w3 + w4;
+    let r: number, g: number, b: number;
+    if (sum === 0) {
+      [r, g, b] = palette.background;
+    } else {
+      r = (w0 * palette.metadata[0] + w1 * palette.memmap[0] + w2 * free[0] + w3 * alloc[0] + w4 * palette.never[0]) / sum;
+      g = (w0 * palette.metadata[1] + w1 * palette.memmap[1] + w2 * free[1] + w3 * alloc[1] + w4 * palette.never[1]) / sum;
+      b = (w0 * palette.metadata[2] + w1 * palette.memmap[2] + w2 * free[2] + w3 * alloc[2] + w4 * palette.never[2]) / sum;
+      const stale = (mix[m + 5] / 255) * 0.6; // stale sections keep a hint of what they held
+      r += (palette.stale[0] - r) * stale;
+      g += (palette.stale[1] - g) * stale;
+      b += (palette.stale[2] - b) * stale;
+    }
+    const p = c * 4;
+    out[p] = r;
+    out[p + 1] = g;
+    out[p + 2] = b;
+    out[p + 3] = 255;
+  }
+}
+
+/** Colours for exports and the CLI, matching VS Code's default dark and light themes. */
+export const DEFAULT_PALETTES: Record<'dark' | 'light', MapPalette> = {
+  dark: {
+    background: [30, 30, 30], metadata: [133, 133, 133], memmap: [180, 130, 220], freeSmall: [40, 100, 60], freeLarge: [100, 210, 120],
+    allocated: [55, 148, 255], never: [55, 55, 60], stale: [204, 167, 0], ownerLightness: 0.62,
+  },
+  light: {
+    background: [255, 255, 255], metadata: [110, 110, 110], memmap: [130, 80, 180], freeSmall: [170, 225, 180], freeLarge: [40, 150, 70],
+    allocated: [0, 100, 200], never: [232, 232, 236], stale: [190, 140, 0], ownerLightness: 0.45,
+  },
+};

@@ -1,0 +1,110 @@
+import { strict as assert } from 'node:assert';
+import { allocOp, freeOp, info, MemoryStore, PAGE_SIZE, PmemImage, Store } from '../../src/engine';
+import { mapCells, MIX_STRIDE, OWNER_TAG } from '../../src/engine/mapCells';
+import { fitZoom, layoutAt, cellOf, pfnAt } from '../../src/shared/mapGeometry';
+import { DEFAULT_PALETTES, ownerColour, rasterise } from '../../src/shared/mapRaster';
+import { GiB, MiB, newImage } from './helpers';
+
+/** Frames per channel over the whole window, from the 0..255 shares. */
+function totals(cells: ReturnType<typeof mapCells>): number[] {
+  const t = new Array(MIX_STRIDE).fill(0);
+  for (let c = 0; c < cells.cells; c++) for (let k = 0; k < MIX_STRIDE; k++) t[k] += (cells.mix[c * MIX_STRIDE + k] / 255) * cells.framesPerCell;
+  return t.map(Math.round);
+}
+
+describe('page-frame map', () => {
+  it('gives each frame its state when zoomed in, with order and owner tags', () => {
+    const { img } = newImage({ sizeBytes: 16 * MiB });
+    const a = allocOp(img, { order: 3, owner: 'alpha' }).blocks[0].pfn;
+    const m = mapCells(img, { firstPfn: 0, framesPerCell: 1, cells: img.geometry.totalFrames });
+    assert.equal(m.detailed, true);
+    const channel = (pfn: number) => Array.from(m.mix.subarray(pfn * MIX_STRIDE, pfn * MIX_STRIDE + 5)).indexOf(255);
+    assert.equal(channel(0), 0, 'the superblock is metadata');
+    assert.equal(channel(a), 3, 'allocated');
+    assert.equal(m.owners[m.tag[a] - OWNER_TAG], 'alpha');
+    assert.equal(m.tag[a + 7], m.tag[a], 'every frame of the block carries its owner');
+    const freePfn = m.blocks.find((_, i) => i % 2 === 0 && m.tag[m.blocks[i]] > 0 && m.tag[m.blocks[i]] < OWNER_TAG)!;
+    assert.equal(channel(freePfn), 2);
+    assert.equal(channel(img.layout.memmap.startPfn), 1, 'memmap');
+    const lastSection = img.geometry.sectionCount - 1;
+    assert.equal(channel(lastSection * img.geometry.sectionFrames), 4, 'a section never initialised');
+    const t = totals(m);
+    const i = info(img);
+    assert.equal(t[2], i.frames.free);
+    assert.equal(t[3], i.frames.allocated);
+  });
+
+  it('aggregates from section summaries alone, agreeing with the detailed totals', () => {
+    const { img } = newImage({ sizeBytes: 64 * MiB });
+    const blocks = allocOp(img, { order: 0, count: 700, owner: 'x' }).blocks;
+    freeOp(img, blocks.filter((_, i) => i % 3 === 0).map((b) => b.pfn));
+    const total = img.geometry.totalFrames;
+    const detailed = totals(mapCells(img, { firstPfn: 0, framesPerCell: 8, cells: total / 8 }));
+    const summary = mapCells(img, { firstPfn: 0, framesPerCell: 256, cells: total / 256 });
+    assert.equal(summary.detailed, false);
+    const agg = totals(summary);
+    for (let k = 0; k < MIX_STRIDE; k++) assert.ok(Math.abs(agg[k] - detailed[k]) <= total / 256, `channel ${k}: ${agg[k]} vs ${detailed[k]}`);
+    assert.ok(Math.abs(detailed[3] - info(img).frames.allocated) <= 4);
+  });
+
+  it('marks stale sections after a reboot', () => {
+    const { store, img } = newImage({ sizeBytes: 16 * MiB });
+    allocOp(img, { order: 0 });
+    img.close();
+    const again = PmemImage.open(store, {});
+    const m = mapCells(again, { firstPfn: 0, framesPerCell: 512, cells: again.geometry.sectionCount });
+    const staleOf = (s: number) => m.mix[s * MIX_STRIDE + 5];
+    assert.ok(staleOf(0) > 200, `section 0 is stale (${staleOf(0)})`);
+    assert.equal(staleOf(1), 0, 'section 1 was never initialised, not stale');
+  });
+
+  it('draws the whole of a 1 TiB device without reading a byte of the memmap', () => {
+    const base = new MemoryStore(2 ** 40);
+    PmemImage.create(base, { sizeBytes: 2 ** 40, sectionBytes: GiB });
+    const writable = PmemImage.open(base, {});
+    allocOp(writable, { order: 10, count: 3, owner: 'big' });
+    writable.close();
+    const img = PmemImage.open(base, { readOnly: true });
+    const memmap = img.layout.memmap;
+    const inner: Store = img.store;
+    const a = memmap.startPfn * PAGE_SIZE;
+    img.store = new Proxy(inner, {
+      get(target, key) {
+        if (key !== 'read') return Reflect.get(target, key);
+        return (offset: number, length: number) => {
+          if (offset < a + memmap.frames * PAGE_SIZE && offset + length > a) throw new Error(`memmap read at ${offset}`);
+          return target.read(offset, length);
+        };
+      },
+    });
+    const l = layoutAt(fitZoom(img.geometry.totalFrames, 1024, 768), img.geometry.totalFrames, 1024);
+    const m = mapCells(img, { firstPfn: 0, framesPerCell: l.framesPerCell, cells: l.columns * l.rows });
+    assert.equal(m.detailed, false);
+    assert.equal(totals(m)[1], memmap.frames, 'the memmap region is drawn from the layout');
+  });
+
+  it('lays rows out in powers of two so sections are rectangles, and fits the device', () => {
+    const total = 2 ** 28;
+    const z = fitZoom(total, 1000, 700);
+    const l = layoutAt(z, total, 1000);
+    assert.ok(l.rows * l.cellPx <= 700 && l.columns * l.cellPx <= 1000);
+    assert.equal(Math.log2(l.framesPerRow) % 1, 0);
+    assert.ok(layoutAt(z + 1, total, 1000).rows * layoutAt(z + 1, total, 1000).cellPx > 700, 'one step closer no longer fits');
+    const zoomed = layoutAt(3, total, 1000);
+    assert.deepEqual(cellOf(zoomed, pfnAt(zoomed, 5, 9)), { column: 5, row: 9 });
+    assert.equal(zoomed.cellPx, 8);
+  });
+
+  it('rasterises one pixel per cell with stable owner colours', () => {
+    const { img } = newImage({ sizeBytes: 16 * MiB });
+    allocOp(img, { order: 2, owner: 'alpha' });
+    const m = mapCells(img, { firstPfn: 0, framesPerCell: 1, cells: img.geometry.totalFrames });
+    const out = new Uint8ClampedArray(m.cells * 4);
+    rasterise(m, DEFAULT_PALETTES.dark, img.geometry.maxOrder, out);
+    const a = m.tag.findIndex((t) => t >= OWNER_TAG);
+    assert.deepEqual([...out.subarray(a * 4, a * 4 + 3)], [...ownerColour('alpha', DEFAULT_PALETTES.dark.ownerLightness)]);
+    assert.deepEqual([...out.subarray(0, 3)], [...DEFAULT_PALETTES.dark.metadata]);
+    assert.deepEqual(ownerColour('alpha', 0.5), ownerColour('alpha', 0.5));
+    assert.notDeepEqual(ownerColour('alpha', 0.5), ownerColour('beta', 0.5));
+  });
+});
