@@ -12,17 +12,10 @@ import { REGION_NAMES, RegionName } from './format/layout';
 import type { PmemImage } from './imageCore';
 import { readSectionTable } from './ops';
 import { viewDescriptor } from './views';
+import { DETAIL_FRAMES_PER_CELL, MIX_STRIDE, OWNER_TAG } from '../shared/mapCodes';
 
-/** Channels of `MapCells.mix`, in order; the last one says how much is stale (it overlaps the others). */
-export const MIX_CHANNELS = ['metadata', 'memmap', 'free', 'allocated', 'never', 'stale'] as const;
-export const MIX_STRIDE = MIX_CHANNELS.length;
+export { MIX_CHANNELS, MIX_STRIDE, OWNER_TAG, DETAIL_FRAMES_PER_CELL } from '../shared/mapCodes';
 const METADATA = 0, MEMMAP = 1, FREE = 2, ALLOCATED = 3, NEVER = 4, STALE = 5;
-
-/** `tag` values: 0 = several blocks or none; 1 + order for a free block; OWNER_TAG + index into `owners` for an allocated one. */
-export const OWNER_TAG = 0x100;
-
-/** Cells at or below this many frames are drawn from real descriptors; above it, from section summaries. */
-export const DETAIL_FRAMES_PER_CELL = 16;
 
 export interface MapWindow {
   firstPfn: number;

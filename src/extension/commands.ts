@@ -1,4 +1,5 @@
 /** Palette and context-menu commands. Each asks for what it needs, validates it, and runs one engine operation as an edit. */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
@@ -33,6 +34,18 @@ function presetOf(arg: unknown, command: string): Record<string, unknown> {
 function wholeNumber(preset: Record<string, unknown>, field: string, min: number, max: number): void {
   const v = preset[field];
   if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max)) throw new Error(`"${field}" must be a whole number from ${min} to ${max}, not ${JSON.stringify(v)}`);
+}
+
+/** Writes through a temporary file and a rename: an interrupted export never leaves half a file. */
+function writeFileAtomically(target: string, data: Buffer): void {
+  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
+  try {
+    fs.writeFileSync(temp, data);
+    fs.renameSync(temp, target);
+  } catch (e) {
+    fs.rmSync(temp, { force: true });
+    throw e;
+  }
 }
 
 interface Views {
@@ -193,7 +206,9 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     if (boot) doc.push(boot);
     doc.push(r.edit);
     const rec = session.image.bootReport!.recovery;
-    void vscode.window.showInformationMessage(`${r.crashed ? `Power failed after ${r.points} persistence point(s).` : `The allocation completed (${r.points} points) before the power failed.`} Recovery: ${rec.action === 'none' ? 'nothing to do' : `${rec.action} "${rec.description}"`}.`);
+    const text = `${r.crashed ? `Power failed after ${r.points} persistence point(s) of an order-${order} allocation.` : `The order-${order} allocation completed (${r.points} points) before the power failed.`} Recovery: ${rec.action === 'none' ? 'nothing to do' : `${rec.action === 'rolled-forward' ? 'rolled forward' : 'rolled back'} "${rec.description}"`}.`;
+    registry.mapsOf(doc).forEach((m) => m.notice(text));
+    void vscode.window.showInformationMessage(text);
     return { crashed: r.crashed, recovery: rec.action };
   });
 
@@ -318,6 +333,27 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     views.sections.filter = new Set(all.filter((s) => chosen!.includes(s)));
     views.sections.refresh();
     return [...views.sections.filter];
+  });
+
+  run('pmemExplorer.exportMap', async (arg?: unknown) => {
+    const doc = registry.require();
+    const map = registry.activeMap;
+    if (!map) throw new Error('Open the image in the PMem editor to export its map.');
+    const p = presetOf(arg, 'Export Map');
+    if (p.format !== undefined && p.format !== 'png' && p.format !== 'svg') throw new Error('Export Map: "format" must be "png" or "svg"');
+    if (p.target !== undefined && typeof p.target !== 'string') throw new Error('Export Map: "target" must be a file path');
+    const format = (p.format as 'png' | 'svg' | undefined) ?? (await vscode.window.showQuickPick(
+      [{ label: 'png', description: 'PNG image of the current view' }, { label: 'svg', description: 'SVG drawing of the current view (small views only)' }],
+      { title: 'Export Map', placeHolder: 'Format' },
+    ))?.label as 'png' | 'svg' | undefined;
+    if (!format) return;
+    const base = doc.uri.fsPath.replace(/\.pmem$/i, '');
+    const target = typeof p.target === 'string' ? p.target : (await vscode.window.showSaveDialog({ title: 'Export Map', defaultUri: vscode.Uri.file(`${base}-map.${format}`), filters: { [format.toUpperCase()]: [format] } }))?.fsPath;
+    if (!target) return;
+    const data = await map.requestExport(format);
+    writeFileAtomically(target, format === 'png' ? Buffer.from(data, 'base64') : Buffer.from(data, 'utf8'));
+    void vscode.window.setStatusBarMessage(`$(check) Map exported to ${path.basename(target)}`, 5000);
+    return target;
   });
 
   run('pmemExplorer.refresh', () => {

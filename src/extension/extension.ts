@@ -16,11 +16,17 @@ export interface PmemExplorerApi {
 
 export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
   const registry = new ImageRegistry();
-  const provider = new PmemEditorProvider(context.extensionUri, registry);
   const descriptors = new DescriptorsTree(registry);
   const freeLists = new FreeListsTree(registry);
   const sections = new SectionsTree(registry);
   const descriptorsView = vscode.window.createTreeView('pmemExplorer.descriptors', { treeDataProvider: descriptors, showCollapseAll: true });
+  // Map and Descriptors view follow each other's selected frame.
+  const reveal = (pfn: number) => descriptorsView.reveal({ kind: 'frame', pfn }, { select: true, focus: false, expand: true });
+  const provider = new PmemEditorProvider(context.extensionUri, registry, reveal);
+  descriptorsView.onDidChangeSelection((e) => {
+    const node = e.selection[0];
+    if (node?.kind === 'frame') registry.mapsOf(registry.current).forEach((m) => m.select(node.pfn));
+  });
   context.subscriptions.push(
     registry,
     vscode.window.registerCustomEditorProvider(VIEW_TYPE, provider, { supportsMultipleEditorsPerDocument: true, webviewOptions: { enableFindWidget: true } }),

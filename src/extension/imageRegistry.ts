@@ -1,5 +1,6 @@
 /** Which image is active: the document of the focused PMem editor. Views and commands follow it. */
 import * as vscode from 'vscode';
+import type { MapHost } from './mapHost';
 import { PmemDocument } from './pmemDocument';
 
 export class ImageRegistry implements vscode.Disposable {
@@ -14,16 +15,29 @@ export class ImageRegistry implements vscode.Disposable {
   }
 
   private readonly panels = new Map<PmemDocument, Set<vscode.WebviewPanel>>();
+  private readonly maps = new Map<vscode.WebviewPanel, MapHost>();
 
   /** The editors showing a document (two or more when it is open in several groups). */
   panelsOf(document: PmemDocument): vscode.WebviewPanel[] {
     return [...(this.panels.get(document) ?? [])];
   }
 
-  attach(document: PmemDocument, panel: vscode.WebviewPanel): void {
+  /** The maps showing a document. */
+  mapsOf(document: PmemDocument | undefined): MapHost[] {
+    return document ? this.panelsOf(document).flatMap((p) => this.maps.get(p) ?? []) : [];
+  }
+
+  /** The map of the active editor, if the active image is shown in one. */
+  get activeMap(): MapHost | undefined {
+    const maps = this.mapsOf(this.active);
+    return maps.find((m) => m.panel.active) ?? maps[0];
+  }
+
+  attach(document: PmemDocument, panel: vscode.WebviewPanel, map?: MapHost): void {
     const open = this.panels.get(document) ?? new Set();
     open.add(panel);
     this.panels.set(document, open);
+    if (map) this.maps.set(panel, map);
     const activate = () => {
       if (panel.active) this.setActive(document);
     };
@@ -34,6 +48,7 @@ export class ImageRegistry implements vscode.Disposable {
     });
     panel.onDidDispose(() => {
       open.delete(panel);
+      this.maps.delete(panel);
       if (!open.size) this.panels.delete(document);
       if (this.active === document && !panel.active) this.setActive(undefined);
     });

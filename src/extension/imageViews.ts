@@ -1,6 +1,5 @@
-/** The editor's HTML bodies: the image summary, and the error view for an image that failed validation. */
-import { formatBytes, ImageError, info } from '../engine';
-import type { ImageSession } from '../engine/session';
+/** The editor's HTML bodies: the map's skeleton, and the error view for an image that failed validation. */
+import { ImageError } from '../engine';
 import { escapeHtml } from './webviewHtml';
 
 export function errorBody(fileName: string, error: Error): string {
@@ -14,21 +13,43 @@ export function errorBody(fileName: string, error: Error): string {
 <p><button data-message="reopenWith">Reopen With…</button></p>`;
 }
 
-export function summaryBody(fileName: string, session: ImageSession, readOnlyReason?: string, step?: number): string {
-  const i = info(step === undefined ? session.image : session.viewAt(step));
-  const pct = (n: number) => `${((n / i.totalFrames) * 100).toFixed(2)} %`;
-  const row = (k: string, v: string) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`;
-  return `<h1>${escapeHtml(fileName)}</h1>
-${readOnlyReason ? `<p class="note" role="status">Read-only: ${escapeHtml(readOnlyReason)}.</p>` : ''}
-${step !== undefined ? `<p class="note" role="status">Showing the state after history step ${step} (read-only). PMem: Step Forward or Go to Step returns to the present.</p>` : ''}
-<table aria-label="Image summary">
-${row('Size', `${formatBytes(i.sizeBytes)} (${i.totalFrames} frames of 4 KiB)`)}
-${row('Memmap', i.memmap.placement === 'device' ? `on the device: ${formatBytes(i.memmap.bytes)}, ${i.memmapPercent.toFixed(4)} %` : `in RAM: ${formatBytes(i.memmap.ramBytes)}, rebuilt at every boot`)}
-${row('Overhead', `${i.overheadPercent.toFixed(4)} % of frames`)}
-${row('Free lists', `links in the ${i.links === 'page' ? 'free pages' : 'descriptors'}, max order ${i.maxOrder}`)}
-${row('Machine', session.isBooted ? `running: boot generation ${i.bootGeneration}, profile ${i.profile}` : `off (last boot: generation ${i.bootGeneration}, ${i.clean ? 'clean shutdown' : 'crashed'}); the first operation boots it`)}
-${row('Frames', `${i.frames.free} free (${pct(i.frames.free)}), ${i.frames.allocated} allocated (${pct(i.frames.allocated)}), ${i.frames.uninitialized} uninitialised (${pct(i.frames.uninitialized)}), ${i.frames.reserved} reserved (${pct(i.frames.reserved)})`)}
-${row('Sections', `${i.sections.count} × ${formatBytes(i.sections.sizeBytes)}: ${i.sections.untouched} never initialised, ${i.sections.initialized} initialised, ${i.sections.stale} stale`)}
-${row('History', `steps ${i.history.firstStep} to ${i.history.lastStep}`)}
-</table>`;
+/** The map editor's skeleton; dist/webview.js fills it from the host's messages. */
+export function mapBody(fileName: string): string {
+  return `<div id="app" data-name="${escapeHtml(fileName)}">
+<header class="toolbar" role="toolbar" aria-label="Image actions">
+  <span class="group">
+    <vscode-button id="allocate" secondary title="Allocate blocks (order, count, node, zone, owner)">Allocate…</vscode-button>
+    <vscode-button id="free" secondary disabled title="Free the allocated block at the selected frame">Free selected</vscode-button>
+  </span>
+  <span class="group" aria-label="History">
+    <vscode-button id="stepBack" secondary title="Show the state one step earlier (Alt+[)">◀ Step</vscode-button>
+    <input id="timeline" type="range" min="0" max="0" value="0" aria-label="History step">
+    <vscode-button id="stepForward" secondary title="Show the state one step later (Alt+])">Step ▶</vscode-button>
+    <span id="stepLabel" class="muted"></span>
+  </span>
+  <span class="group">
+    <vscode-button id="reboot" secondary title="Clean shutdown and boot: every initialised section turns stale">Reboot</vscode-button>
+    <vscode-button id="crash" secondary title="Power failure during an allocation, after a chosen persistence point; then boot with recovery">Crash at…</vscode-button>
+    <vscode-button id="rebootIntoProfile" secondary title="Reboot into another kernel profile">Reboot into profile…</vscode-button>
+    <vscode-button id="initAll" secondary title="Initialise every section now instead of on first use">Initialise all</vscode-button>
+  </span>
+  <span class="group" aria-label="Zoom">
+    <vscode-button id="zoomOut" secondary title="Zoom out (-)" aria-label="Zoom out">−</vscode-button>
+    <vscode-button id="zoomIn" secondary title="Zoom in (+)" aria-label="Zoom in">+</vscode-button>
+    <vscode-button id="fit" secondary title="Show the whole device (0)">Fit</vscode-button>
+    <vscode-button id="exportMap" secondary title="Export the current view as PNG or SVG">Export…</vscode-button>
+  </span>
+</header>
+<p id="banner" class="banner" role="status" hidden></p>
+<p id="summary" class="summary"></p>
+<div class="mapArea">
+  <canvas id="map" tabindex="0" role="img" aria-roledescription="page-frame map"></canvas>
+  <canvas id="overview" aria-label="Overview of the whole device; click to jump" role="img"></canvas>
+  <div id="tooltip" class="tooltip" role="tooltip" hidden></div>
+</div>
+<p id="selection" class="selection" aria-live="polite"></p>
+<div id="legend" class="legend" aria-label="Legend"></div>
+<vscode-collapsible id="historyPanel" heading="History"><ol id="steps" class="steps"></ol></vscode-collapsible>
+<vscode-collapsible id="costsPanel" heading="Memmap costs"><div id="costs"></div></vscode-collapsible>
+</div>`;
 }

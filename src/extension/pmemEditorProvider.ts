@@ -2,7 +2,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isWebviewToHost } from '../shared/protocol';
-import { errorBody, summaryBody } from './imageViews';
+import { errorBody, mapBody } from './imageViews';
+import { MapHost, RevealFrame } from './mapHost';
 import { PmemDocument } from './pmemDocument';
 import { ImageRegistry } from './imageRegistry';
 import { configureWebview, page } from './webviewHtml';
@@ -13,7 +14,7 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
   private readonly changeEmitter = new vscode.EventEmitter<vscode.CustomDocumentEditEvent<PmemDocument>>();
   readonly onDidChangeCustomDocument = this.changeEmitter.event;
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly registry: ImageRegistry) {}
+  constructor(private readonly extensionUri: vscode.Uri, private readonly registry: ImageRegistry, private readonly reveal: RevealFrame) {}
 
   async openCustomDocument(uri: vscode.Uri, context: vscode.CustomDocumentOpenContext): Promise<PmemDocument> {
     // Opening reads the superblock and section table only; a TiB image still takes a moment, shown in the status bar.
@@ -25,19 +26,20 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
   resolveCustomEditor(document: PmemDocument, panel: vscode.WebviewPanel): void {
     configureWebview(panel.webview, this.extensionUri);
     const name = path.basename(document.uri.fsPath);
-    const render = () => {
-      panel.webview.html = document.session
-        ? page(panel.webview, this.extensionUri, name, summaryBody(name, document.session, document.readOnlyReason, document.viewedStep))
-        : page(panel.webview, this.extensionUri, name, errorBody(name, document.error!));
-    };
-    render();
-    const sub = document.onDidChangeState(render);
-    panel.webview.onDidReceiveMessage((msg: unknown) => {
-      if (!isWebviewToHost(msg)) return; // untrusted input: ignore anything off-protocol
-      if (msg.type === 'reopenWith') void vscode.commands.executeCommand('workbench.action.reopenWithEditor', document.uri);
-    });
-    this.registry.attach(document, panel);
-    panel.onDidDispose(() => sub.dispose());
+    if (!document.session) {
+      panel.webview.html = page(panel.webview, this.extensionUri, name, errorBody(name, document.error!));
+      const sub = panel.webview.onDidReceiveMessage((msg: unknown) => {
+        if (!isWebviewToHost(msg)) return; // untrusted input: ignore anything off-protocol
+        if (msg.type === 'reopenWith') void vscode.commands.executeCommand('workbench.action.reopenWithEditor', document.uri);
+      });
+      panel.onDidDispose(() => sub.dispose());
+      this.registry.attach(document, panel);
+      return;
+    }
+    const host = new MapHost(document, panel, this.reveal);
+    panel.webview.html = page(panel.webview, this.extensionUri, name, mapBody(name), { script: 'dist/webview.js', style: 'media/map.css' });
+    this.registry.attach(document, panel, host);
+    panel.onDidDispose(() => host.dispose());
   }
 
   async saveCustomDocument(document: PmemDocument): Promise<void> {

@@ -11,10 +11,11 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-export function page(webview: vscode.Webview, extensionUri: vscode.Uri, title: string, body: string): string {
+/** A page whose script and stylesheet are the extension's own files (paths relative to the extension). */
+export function page(webview: vscode.Webview, extensionUri: vscode.Uri, title: string, body: string, assets = { script: 'media/view.js', style: 'media/view.css' }): string {
   const n = nonce();
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'view.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'view.css'));
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...assets.script.split('/')));
+  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...assets.style.split('/')));
   const csp = `default-src 'none'; img-src ${webview.cspSource} data:; style-src ${webview.cspSource}; script-src 'nonce-${n}'; font-src ${webview.cspSource};`;
   return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8"><meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0"><link rel="stylesheet" href="${style}"><title>${escapeHtml(title)}</title></head>

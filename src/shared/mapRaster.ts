@@ -3,7 +3,7 @@
  * each cell's mix. The webview and the `pmem map` command share it, so an
  * exported PNG looks like the editor. No DOM, no Node.
  */
-import { MIX_STRIDE, OWNER_TAG } from '../engine/mapCells';
+import { MIX_STRIDE, OWNER_TAG } from './mapCodes';
 
 export type Rgb = readonly [number, number, number];
 

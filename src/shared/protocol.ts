@@ -13,26 +13,100 @@ export interface ProblemLocation {
   section?: number;
 }
 
+/** What the map needs to know of an image's shape (sent once per state). */
+export interface MapImage {
+  name: string;
+  totalFrames: number;
+  sectionFrames: number;
+  maxOrder: number;
+  nodes: Array<{ id: number; firstPfn: number; frames: number; zones: Array<{ name: string; firstPfn: number; frames: number }> }>;
+  /** Reserved regions in plain words, for the legend and tooltips. */
+  regions: Array<{ label: string; startPfn: number; frames: number }>;
+}
+
+export interface MapState {
+  /** Bumped by every change; cells of an older version are stale. */
+  version: number;
+  image: MapImage;
+  frames: { free: number; allocated: number; uninitialized: number; reserved: number };
+  sections: { never: number; initialized: number; stale: number };
+  bootGeneration: number;
+  profile: string;
+  machine: 'running' | 'off' | 'crashed';
+  readOnly?: string;
+  /** The history step shown, when looking at the past. */
+  viewedStep?: number;
+  steps: Array<{ seq: number; text: string }>;
+  memmapPlacement: 'device' | 'ram';
+}
+
+export interface FrameDetails {
+  pfn: number;
+  physAddr: number;
+  kind: string;
+  region?: string;
+  blockPfn?: number;
+  order?: number;
+  owner?: string;
+  node: number;
+  zone: string;
+  section: number;
+  sectionState: string;
+  initGeneration: number;
+  descriptorPresent: boolean;
+  extended: Record<string, number>;
+}
+
 export type HostToWebview =
-  | { type: 'error'; title: string; message: string; location: ProblemLocation }
-  | { type: 'summary'; text: string };
+  | { type: 'state'; state: MapState }
+  | { type: 'cells'; id: number; version: number; firstPfn: number; framesPerCell: number; cells: number; detailed: boolean; mix: Uint8Array; tag: Uint16Array; owners: string[]; blocks: number[] }
+  | { type: 'frame'; id: number; frame: FrameDetails | null }
+  | { type: 'select'; pfn: number }
+  | { type: 'notice'; text: string }
+  | { type: 'export'; id: number; format: 'png' | 'svg' };
+
+/** Commands the map's toolbar may run; anything else is refused. */
+export const MAP_COMMANDS = ['allocate', 'free', 'reboot', 'crash', 'rebootIntoProfile', 'initAll', 'stepBack', 'stepForward', 'exportMap', 'check'] as const;
+export type MapCommand = (typeof MAP_COMMANDS)[number];
 
 export type WebviewToHost =
   | { type: 'ready' }
   | { type: 'reopenWith' }
-  | { type: 'revealFrame'; pfn: number };
+  | { type: 'revealFrame'; pfn: number }
+  | { type: 'getCells'; id: number; firstPfn: number; framesPerCell: number; cells: number }
+  | { type: 'getFrame'; id: number; pfn: number }
+  | { type: 'command'; command: MapCommand; pfn?: number }
+  | { type: 'goToStep'; step: number }
+  | { type: 'exported'; id: number; format: 'png' | 'svg'; data: string }
+  | { type: 'exportFailed'; id: number; message: string };
 
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-const isPfn = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+const keys = (x: Record<string, unknown>, ...allowed: string[]) => Object.keys(x).every((k) => k === 'type' || allowed.includes(k));
+
+/** The most cells one request may ask for (a 4K screen at one pixel per cell is about 8 M). */
+export const MAX_CELLS_PER_REQUEST = 1 << 24;
 
 export function isWebviewToHost(x: unknown): x is WebviewToHost {
   if (!isRecord(x)) return false;
   switch (x.type) {
     case 'ready':
     case 'reopenWith':
-      return Object.keys(x).length === 1;
+      return keys(x);
     case 'revealFrame':
-      return isPfn(x.pfn) && Object.keys(x).length === 2;
+      return isCount(x.pfn) && keys(x, 'pfn');
+    case 'getCells':
+      return isCount(x.id) && isCount(x.firstPfn) && isCount(x.framesPerCell) && x.framesPerCell >= 1 && isCount(x.cells) && x.cells <= MAX_CELLS_PER_REQUEST && keys(x, 'id', 'firstPfn', 'framesPerCell', 'cells');
+    case 'getFrame':
+      return isCount(x.id) && isCount(x.pfn) && keys(x, 'id', 'pfn');
+    case 'command':
+      return (MAP_COMMANDS as readonly unknown[]).includes(x.command) && (x.pfn === undefined || isCount(x.pfn)) && keys(x, 'command', 'pfn');
+    case 'goToStep':
+      return isCount(x.step) && keys(x, 'step');
+    case 'exported':
+      return isCount(x.id) && (x.format === 'png' || x.format === 'svg') && typeof x.data === 'string' && keys(x, 'id', 'format', 'data');
+    case 'exportFailed':
+      return isCount(x.id) && typeof x.message === 'string' && keys(x, 'id', 'message');
     default:
       return false;
   }
@@ -41,10 +115,18 @@ export function isWebviewToHost(x: unknown): x is WebviewToHost {
 export function isHostToWebview(x: unknown): x is HostToWebview {
   if (!isRecord(x)) return false;
   switch (x.type) {
-    case 'error':
-      return typeof x.title === 'string' && typeof x.message === 'string' && isRecord(x.location);
-    case 'summary':
+    case 'state':
+      return isRecord(x.state) && isRecord(x.state.image);
+    case 'cells':
+      return isCount(x.id) && x.mix instanceof Uint8Array && x.tag instanceof Uint16Array && Array.isArray(x.owners) && Array.isArray(x.blocks);
+    case 'frame':
+      return isCount(x.id) && (x.frame === null || isRecord(x.frame));
+    case 'select':
+      return isCount(x.pfn);
+    case 'notice':
       return typeof x.text === 'string';
+    case 'export':
+      return isCount(x.id) && (x.format === 'png' || x.format === 'svg');
     default:
       return false;
   }

@@ -1,0 +1,138 @@
+/** The host side of one map editor: sends the image's state, answers the webview's requests for cells and frames. */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { frames, info, REGION_LABELS, REGION_NAMES, stepRange } from '../engine';
+import { mapCells } from '../engine/mapCells';
+import { FrameDetails, HostToWebview, isWebviewToHost, MapState, WebviewToHost } from '../shared/protocol';
+import type { PmemDocument } from './pmemDocument';
+
+/** Reveals a frame in the Descriptors view (without taking focus from the map). */
+export type RevealFrame = (pfn: number) => Thenable<unknown>;
+
+export class MapHost implements vscode.Disposable {
+  /** The last state sent, for tests and for answering late requests. */
+  lastState?: MapState;
+  private version = 0;
+  private readonly subscriptions: vscode.Disposable[] = [];
+  private readonly exports = new Map<number, { resolve(data: string): void; reject(e: Error): void }>();
+  private nextExportId = 1;
+
+  constructor(readonly document: PmemDocument, readonly panel: vscode.WebviewPanel, private readonly reveal: RevealFrame) {
+    this.subscriptions.push(
+      document.onDidChangeState(() => this.sendState()),
+      panel.webview.onDidReceiveMessage((msg: unknown) => {
+        if (!isWebviewToHost(msg)) return; // untrusted input: ignore anything off-protocol
+        void this.handle(msg).catch((e: Error) => vscode.window.showErrorMessage(e.message));
+      }),
+    );
+  }
+
+  private post(msg: HostToWebview): void {
+    void this.panel.webview.postMessage(msg);
+  }
+
+  private async handle(msg: WebviewToHost): Promise<void> {
+    const img = this.document.viewImage;
+    switch (msg.type) {
+      case 'ready':
+        return this.sendState();
+      case 'reopenWith':
+        await vscode.commands.executeCommand('workbench.action.reopenWithEditor', this.document.uri);
+        return;
+      case 'getCells': {
+        if (!img) return;
+        const cells = mapCells(img, { firstPfn: msg.firstPfn, framesPerCell: msg.framesPerCell, cells: msg.cells });
+        this.post({ type: 'cells', id: msg.id, version: this.version, ...cells });
+        return;
+      }
+      case 'getFrame': {
+        const f = img && msg.pfn < img.geometry.totalFrames ? frames(img, msg.pfn, 1)[0] : undefined;
+        this.post({ type: 'frame', id: msg.id, frame: f ? details(f) : null });
+        return;
+      }
+      case 'revealFrame':
+        await this.reveal(msg.pfn);
+        return;
+      case 'command':
+        // Only Free takes an argument from the map (the selected frame); the others ask for what they need.
+        await vscode.commands.executeCommand(`pmemExplorer.${msg.command}`, msg.command === 'free' ? msg.pfn : undefined);
+        return;
+      case 'goToStep':
+        await vscode.commands.executeCommand('pmemExplorer.goToStep', msg.step);
+        return;
+      case 'exported':
+      case 'exportFailed': {
+        const pending = this.exports.get(msg.id);
+        this.exports.delete(msg.id);
+        if (msg.type === 'exported') pending?.resolve(msg.data);
+        else pending?.reject(new Error(msg.message));
+        return;
+      }
+    }
+  }
+
+  /** Asks the webview for the current view as PNG (base64) or SVG text. */
+  requestExport(format: 'png' | 'svg'): Promise<string> {
+    const id = this.nextExportId++;
+    return new Promise<string>((resolve, reject) => {
+      this.exports.set(id, { resolve, reject });
+      this.post({ type: 'export', id, format });
+      setTimeout(() => {
+        if (this.exports.delete(id)) reject(new Error('The map did not answer the export request (is it visible?)'));
+      }, 15_000);
+    });
+  }
+
+  select(pfn: number): void {
+    this.post({ type: 'select', pfn });
+  }
+
+  notice(text: string): void {
+    this.post({ type: 'notice', text });
+  }
+
+  sendState(): void {
+    const doc = this.document;
+    const img = doc.viewImage;
+    if (!img || !doc.session) return;
+    this.version++;
+    const i = info(img);
+    const records = doc.session.image.historyRecords();
+    const range = stepRange(records);
+    const state: MapState = {
+      version: this.version,
+      image: {
+        name: path.basename(doc.uri.fsPath),
+        totalFrames: i.totalFrames,
+        sectionFrames: img.geometry.sectionFrames,
+        maxOrder: i.maxOrder,
+        nodes: i.nodes,
+        regions: REGION_NAMES.filter((n) => n !== 'data' && i.regions[n].frames > 0).map((n) => ({ label: REGION_LABELS[n], startPfn: i.regions[n].startPfn, frames: i.regions[n].frames })),
+      },
+      frames: i.frames,
+      sections: { never: i.sections.untouched, initialized: i.sections.initialized, stale: i.sections.stale },
+      bootGeneration: i.bootGeneration,
+      profile: i.profile,
+      machine: doc.session.isBooted ? 'running' : i.clean ? 'off' : 'crashed',
+      readOnly: doc.readOnlyReason,
+      viewedStep: doc.viewedStep,
+      steps: records.filter((r) => r.seq >= range.first).map((r) => ({ seq: r.seq, text: r.summary.text })),
+      memmapPlacement: i.memmap.placement,
+    };
+    this.lastState = state;
+    this.post({ type: 'state', state });
+  }
+
+  dispose(): void {
+    this.subscriptions.forEach((s) => s.dispose());
+    for (const p of this.exports.values()) p.reject(new Error('The map was closed'));
+  }
+}
+
+function details(f: ReturnType<typeof frames>[number]): FrameDetails {
+  return {
+    pfn: f.pfn, physAddr: f.physAddr, kind: f.kind, region: f.region ? REGION_LABELS[f.region] : undefined, blockPfn: f.blockPfn, order: f.order,
+    owner: f.owner, node: f.node, zone: f.zone, section: f.section, sectionState: f.sectionState, initGeneration: f.initGeneration,
+    descriptorPresent: f.descriptorPresent, extended: f.extended,
+  };
+}

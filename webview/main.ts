@@ -1,0 +1,674 @@
+/**
+ * The map editor's webview: a canvas page-frame map with zoom, pan, hover,
+ * selection and keyboard control, a toolbar, a history timeline, a legend and
+ * the costs panel. It holds no image data of its own: it asks the host for
+ * the cells it is about to draw, and validates every message it receives.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
+import { formatBytes } from '../src/engine/units';
+import { cellOf, fitZoom, layoutAt, MapLayout, MAX_CELL_PX, pfnAt } from '../src/shared/mapGeometry';
+import { MIX_CHANNELS, MIX_STRIDE, OWNER_TAG } from '../src/shared/mapCodes';
+import { ownerColour, rasterise } from '../src/shared/mapRaster';
+import { FrameDetails, HostToWebview, isHostToWebview, MapCommand, MapState, WebviewToHost } from '../src/shared/protocol';
+import { renderCosts } from './costsPanel';
+import { cssOf, readTheme, ThemeColours } from './palette';
+
+declare function acquireVsCodeApi(): { postMessage(msg: WebviewToHost): void; getState(): unknown; setState(s: unknown): void };
+const vscode = acquireVsCodeApi();
+type Cells = Extract<HostToWebview, { type: 'cells' }>;
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const canvas = $<HTMLCanvasElement>('map');
+const overview = $<HTMLCanvasElement>('overview');
+const tooltip = $('tooltip');
+const ctx = canvas.getContext('2d')!;
+const octx = overview.getContext('2d')!;
+
+/** What survives the editor being hidden and shown again (getState/setState, not retainContextWhenHidden). */
+interface Saved { zoom?: number; topRow?: number; selected?: number }
+const saved = (vscode.getState() ?? {}) as Saved;
+
+let state: MapState | undefined;
+let theme: ThemeColours = readTheme();
+/** The zoom the user chose; undefined follows the fit, so a resize keeps the whole device in view. */
+let userZoom: number | undefined = typeof saved.zoom === 'number' ? saved.zoom : undefined;
+let zoom: number | undefined;
+let topRow = typeof saved.topRow === 'number' ? saved.topRow : 0;
+let selected: number | undefined = typeof saved.selected === 'number' ? saved.selected : undefined;
+let selectedFrame: FrameDetails | undefined;
+let layout: MapLayout | undefined;
+let cells: Cells | undefined;
+let overviewCells: Cells | undefined;
+let nextId = 1;
+let wantedId = 0;
+let overviewId = 0;
+const frameRequests = new Map<number, (f: FrameDetails | null) => void>();
+/** Cells that just changed, flashing briefly: index into the window, start time. */
+let flashes: Array<{ cell: number; start: number }> = [];
+let cssWidth = 0;
+let cssHeight = 0;
+
+const post = (msg: WebviewToHost) => vscode.postMessage(msg);
+const save = () => vscode.setState({ zoom: userZoom, topRow, selected } satisfies Saved);
+
+// ---------------------------------------------------------------- geometry
+
+function visibleRows(): number {
+  return layout ? Math.max(1, Math.ceil(cssHeight / layout.cellPx)) : 0;
+}
+
+function relayout(anchor?: { pfn: number; y: number }): void {
+  if (!state || cssWidth <= 0) return;
+  const total = state.image.totalFrames;
+  const fit = fitZoom(total, cssWidth, cssHeight);
+  zoom = Math.max(fit, Math.min(Math.log2(MAX_CELL_PX), userZoom ?? fit));
+  if (userZoom !== undefined) userZoom = zoom;
+  layout = layoutAt(zoom, total, cssWidth);
+  if (anchor) topRow = cellOf(layout, anchor.pfn).row - Math.floor(anchor.y / layout.cellPx);
+  clampTop();
+}
+
+function clampTop(): void {
+  if (!layout) return;
+  topRow = Math.max(0, Math.min(topRow, Math.max(0, layout.rows - visibleRows())));
+}
+
+function pfnAtPoint(x: number, y: number): number | undefined {
+  if (!layout || !state) return undefined;
+  const column = Math.floor(x / layout.cellPx);
+  const row = topRow + Math.floor(y / layout.cellPx);
+  if (column < 0 || column >= layout.columns || row < 0) return undefined;
+  const pfn = pfnAt(layout, column, row);
+  return pfn < state.image.totalFrames ? pfn : undefined;
+}
+
+// ---------------------------------------------------------------- data
+
+function requestCells(): void {
+  if (!layout || !state) return;
+  const firstPfn = topRow * layout.framesPerRow;
+  const count = Math.min(visibleRows() * layout.columns, Math.ceil((state.image.totalFrames - firstPfn) / layout.framesPerCell));
+  wantedId = nextId++;
+  post({ type: 'getCells', id: wantedId, firstPfn, framesPerCell: layout.framesPerCell, cells: Math.max(0, count) });
+}
+
+function requestOverview(): void {
+  if (!state || overview.clientHeight <= 0) return;
+  const total = state.image.totalFrames;
+  const framesPerCell = 2 ** Math.max(0, Math.ceil(Math.log2(total / overview.clientHeight)));
+  overviewId = nextId++;
+  post({ type: 'getCells', id: overviewId, firstPfn: 0, framesPerCell: Math.max(framesPerCell, 32), cells: Math.ceil(total / Math.max(framesPerCell, 32)) });
+}
+
+function frameDetails(pfn: number): Promise<FrameDetails | null> {
+  const id = nextId++;
+  post({ type: 'getFrame', id, pfn });
+  return new Promise((resolve) => frameRequests.set(id, resolve));
+}
+
+/** Which cells differ between two windows of the same place (for the change animation). */
+function changedCells(before: Cells, after: Cells): number[] {
+  if (before.firstPfn !== after.firstPfn || before.framesPerCell !== after.framesPerCell || before.cells !== after.cells) return [];
+  const out: number[] = [];
+  for (let c = 0; c < after.cells; c++) {
+    let differs = before.tag[c] !== after.tag[c] && (before.tag[c] < OWNER_TAG) === (after.tag[c] < OWNER_TAG) ? true : false;
+    for (let k = 0; k < MIX_STRIDE && !differs; k++) differs = Math.abs(before.mix[c * MIX_STRIDE + k] - after.mix[c * MIX_STRIDE + k]) > 8;
+    if (differs) out.push(c);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- drawing
+
+const offscreen = document.createElement('canvas');
+const offctx = offscreen.getContext('2d')!;
+
+function draw(): void {
+  const started = performance.now();
+  const dpr = window.devicePixelRatio || 1;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.fillStyle = cssOf(theme.palette.background);
+  ctx.fillRect(0, 0, cssWidth, cssHeight);
+  if (!layout || !cells || !state) return;
+  const l = layout;
+  const rows = Math.ceil(cells.cells / l.columns);
+  if (cells.cells > 0) {
+    if (offscreen.width !== l.columns || offscreen.height !== rows) {
+      offscreen.width = l.columns;
+      offscreen.height = rows;
+    }
+    const image = offctx.createImageData(l.columns, rows);
+    rasterise(cells, theme.palette, state.image.maxOrder, image.data);
+    offctx.putImageData(image, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(offscreen, 0, 0, l.columns * l.cellPx, rows * l.cellPx);
+  }
+  const rowOffset = cells.firstPfn / l.framesPerRow;
+  drawGrid(l, rows);
+  drawSections(l, rowOffset, rows);
+  drawBlocks(l, rowOffset);
+  drawBands(l, rowOffset, rows);
+  drawSelection(l, rowOffset);
+  drawFlashes(l);
+  drawOverview();
+  document.body.dataset.drawMs = (performance.now() - started).toFixed(2);
+  document.body.dataset.cells = String(cells.cells);
+}
+
+/** Close up, a faint grid separates single frames. */
+function drawGrid(l: MapLayout, rows: number): void {
+  if (l.cellPx < 8) return;
+  ctx.strokeStyle = theme.outline;
+  ctx.globalAlpha = 0.35;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (let c = 1; c < l.columns; c++) {
+    ctx.moveTo(c * l.cellPx + 0.5, 0);
+    ctx.lineTo(c * l.cellPx + 0.5, rows * l.cellPx);
+  }
+  for (let r = 1; r < rows; r++) {
+    ctx.moveTo(0, r * l.cellPx + 0.5);
+    ctx.lineTo(l.columns * l.cellPx, r * l.cellPx + 0.5);
+  }
+  ctx.stroke();
+  ctx.globalAlpha = 1;
+}
+
+function drawSections(l: MapLayout, rowOffset: number, rows: number): void {
+  if (!state) return;
+  const sf = state.image.sectionFrames;
+  ctx.strokeStyle = theme.grid;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  if (sf >= l.framesPerRow) {
+    const every = sf / l.framesPerRow;
+    if (every * l.cellPx >= 4) {
+      for (let r = Math.ceil(rowOffset / every) * every; r <= rowOffset + rows; r += every) {
+        const y = (r - rowOffset) * l.cellPx + 0.5;
+        ctx.moveTo(0, y);
+        ctx.lineTo(l.columns * l.cellPx, y);
+      }
+    }
+  } else {
+    const every = sf / l.framesPerCell;
+    if (every * l.cellPx >= 4) {
+      for (let c = every; c < l.columns; c += every) {
+        ctx.moveTo(c * l.cellPx + 0.5, 0);
+        ctx.lineTo(c * l.cellPx + 0.5, rows * l.cellPx);
+      }
+    }
+  }
+  ctx.stroke();
+}
+
+function blockRect(l: MapLayout, rowOffset: number, pfn: number, order: number): [number, number, number, number] {
+  const size = 2 ** order;
+  const { row, column } = cellOf(l, pfn);
+  const y = (row - rowOffset) * l.cellPx;
+  if (size / l.framesPerCell <= l.columns) return [column * l.cellPx, y, (size / l.framesPerCell) * l.cellPx, l.cellPx];
+  return [0, y, l.columns * l.cellPx, (size / l.framesPerRow) * l.cellPx];
+}
+
+function drawBlocks(l: MapLayout, rowOffset: number): void {
+  if (!cells || l.framesPerCell !== 1 || l.cellPx < 4) return;
+  ctx.strokeStyle = theme.outline;
+  ctx.lineWidth = 1;
+  for (let i = 0; i < cells.blocks.length; i += 2) {
+    const [x, y, w, h] = blockRect(l, rowOffset, cells.blocks[i], cells.blocks[i + 1]);
+    ctx.strokeRect(x + 0.5, y + 0.5, w - 1, h - 1);
+  }
+}
+
+/** Node and zone boundaries: a coloured step line with a label where there is room. */
+function drawBands(l: MapLayout, rowOffset: number, rows: number): void {
+  if (!state) return;
+  ctx.strokeStyle = theme.band;
+  ctx.fillStyle = theme.band;
+  ctx.lineWidth = 2;
+  ctx.font = '11px var(--vscode-font-family), sans-serif';
+  for (const n of state.image.nodes) {
+    for (const z of n.zones) {
+      if (z.frames === 0 || z.firstPfn === 0) continue;
+      const { row, column } = cellOf(l, z.firstPfn);
+      if (row < rowOffset || row > rowOffset + rows) continue;
+      const y = (row - rowOffset) * l.cellPx;
+      ctx.beginPath();
+      ctx.moveTo(column * l.cellPx, y + l.cellPx);
+      ctx.lineTo(column * l.cellPx, y);
+      ctx.lineTo(l.columns * l.cellPx, y);
+      ctx.stroke();
+      const label = `${z.firstPfn === n.firstPfn ? `node ${n.id} · ` : ''}${z.name}`;
+      ctx.fillText(label, column * l.cellPx + 4, y + 12);
+    }
+  }
+}
+
+function drawSelection(l: MapLayout, rowOffset: number): void {
+  if (selected === undefined) return;
+  const { row, column } = cellOf(l, selected);
+  const size = Math.max(l.cellPx, 4);
+  ctx.strokeStyle = theme.selection;
+  ctx.lineWidth = 2;
+  ctx.strokeRect(column * l.cellPx - (size - l.cellPx) / 2, (row - rowOffset) * l.cellPx - (size - l.cellPx) / 2, size, size);
+  if (selectedFrame?.blockPfn !== undefined && selectedFrame.order !== undefined && l.framesPerCell === 1) {
+    ctx.setLineDash([3, 2]);
+    ctx.lineWidth = 1;
+    const [x, y, w, h] = blockRect(l, rowOffset, selectedFrame.blockPfn, selectedFrame.order);
+    ctx.strokeRect(x + 0.5, y + 0.5, w - 1, h - 1);
+    ctx.setLineDash([]);
+  }
+}
+
+const FLASH_MS = 700;
+/** The sweep: later cells start later, so lazy init is seen reaching sections one by one. */
+const SWEEP_MS = 600;
+
+function drawFlashes(l: MapLayout): void {
+  if (!flashes.length) return;
+  const now = performance.now();
+  flashes = flashes.filter((f) => now - f.start < FLASH_MS);
+  for (const f of flashes) {
+    const t = (now - f.start) / FLASH_MS;
+    if (t < 0) continue;
+    ctx.fillStyle = `${theme.flash}${(0.55 * (1 - t)).toFixed(3)})`;
+    const column = f.cell % l.columns;
+    const row = Math.floor(f.cell / l.columns);
+    ctx.fillRect(column * l.cellPx, row * l.cellPx, Math.max(l.cellPx, 1), Math.max(l.cellPx, 1));
+  }
+  if (flashes.length) requestAnimationFrame(draw);
+}
+
+function drawOverview(): void {
+  const h = overview.clientHeight;
+  const w = overview.clientWidth;
+  const dpr = window.devicePixelRatio || 1;
+  if (overview.width !== Math.round(w * dpr) || overview.height !== Math.round(h * dpr)) {
+    overview.width = Math.round(w * dpr);
+    overview.height = Math.round(h * dpr);
+  }
+  octx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  octx.fillStyle = cssOf(theme.palette.background);
+  octx.fillRect(0, 0, w, h);
+  if (!overviewCells || !state || !layout) return;
+  const strip = document.createElement('canvas');
+  strip.width = 1;
+  strip.height = overviewCells.cells;
+  const sctx = strip.getContext('2d')!;
+  const image = sctx.createImageData(1, overviewCells.cells);
+  rasterise(overviewCells, theme.palette, state.image.maxOrder, image.data);
+  sctx.putImageData(image, 0, 0);
+  octx.imageSmoothingEnabled = true;
+  octx.drawImage(strip, 0, 0, w, h);
+  const total = state.image.totalFrames;
+  const top = ((topRow * layout.framesPerRow) / total) * h;
+  const bottom = Math.min(h, (((topRow + visibleRows()) * layout.framesPerRow) / total) * h);
+  octx.strokeStyle = theme.selection;
+  octx.lineWidth = 2;
+  octx.strokeRect(1, top + 1, w - 2, Math.max(3, bottom - top - 2));
+}
+
+// ---------------------------------------------------------------- text
+
+function describeCell(pfn: number, f: FrameDetails | null): string {
+  if (!layout || !state) return '';
+  const esc = (t: string) => t.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const lines: string[] = [];
+  if (layout.framesPerCell > 1 && cells) {
+    const c = Math.floor((pfn - cells.firstPfn) / layout.framesPerCell);
+    const shares = MIX_CHANNELS.map((name, k) => [name, cells!.mix[c * MIX_STRIDE + k]] as const).filter(([, v]) => v > 2);
+    lines.push(`<b>pfn ${pfn}–${pfn + layout.framesPerCell - 1}</b> (${layout.framesPerCell} frames)`);
+    lines.push(shares.map(([n, v]) => `${Math.round((v / 255) * 100)} % ${n === 'never' ? 'never initialised' : n}`).join(', '));
+  }
+  if (f) {
+    lines.push(`${layout.framesPerCell > 1 ? 'first frame: ' : ''}<b>pfn ${f.pfn}</b> · physical 0x${f.physAddr.toString(16)}`);
+    lines.push(`${esc(f.kind === 'metadata' && f.region ? f.region : f.kind)}${f.blockPfn !== undefined ? ` · block at pfn ${f.blockPfn}, order ${f.order}` : ''}${f.owner ? ` · owner ${esc(f.owner)}` : ''}`);
+    lines.push(`node ${f.node}, zone ${esc(f.zone)} · section ${f.section} (${f.sectionState === 'never' ? 'never initialised' : f.sectionState})`);
+    lines.push(f.descriptorPresent ? `descriptor initialised in boot ${f.initGeneration}` : 'no descriptor in this boot');
+    for (const [k, v] of Object.entries(f.extended)) lines.push(`${esc(k)}: 0x${v.toString(16)}`);
+  }
+  return lines.join('<br>');
+}
+
+function describeSelection(): void {
+  const el = $('selection');
+  const free = $<HTMLButtonElement>('free');
+  const f = selectedFrame;
+  free.toggleAttribute('disabled', !(f && f.kind === 'allocated' && state && !state.readOnly && state.viewedStep === undefined));
+  if (selected === undefined || !f) {
+    el.textContent = 'Click a frame, or focus the map and use the arrow keys, to select it.';
+    return;
+  }
+  el.textContent = `Selected pfn ${f.pfn} (0x${f.physAddr.toString(16)}): ${f.kind === 'metadata' && f.region ? f.region : f.kind}${f.blockPfn !== undefined ? `, block at pfn ${f.blockPfn} of order ${f.order}` : ''}${f.owner ? `, owner ${f.owner}` : ''}; node ${f.node}, zone ${f.zone}, section ${f.section} (${f.sectionState === 'never' ? 'never initialised' : f.sectionState}). Enter reveals it in the Descriptors view.`;
+}
+
+async function select(pfn: number, reveal: boolean): Promise<void> {
+  selected = pfn;
+  save();
+  ensureVisible(pfn);
+  draw();
+  if (reveal) post({ type: 'revealFrame', pfn });
+  selectedFrame = (await frameDetails(pfn)) ?? undefined;
+  describeSelection();
+  draw();
+}
+
+function ensureVisible(pfn: number): void {
+  if (!layout) return;
+  const { row } = cellOf(layout, pfn);
+  const rows = visibleRows();
+  if (row >= topRow && row < topRow + rows - 1) return;
+  topRow = row - Math.floor(rows / 2);
+  clampTop();
+  requestCells();
+}
+
+function renderState(): void {
+  if (!state) return;
+  const s = state;
+  const t = s.frames;
+  const total = s.image.totalFrames;
+  const pct = (n: number) => `${((n / total) * 100).toFixed(1)} %`;
+  $('summary').textContent = `${formatBytes(total * 4096)} · ${total} frames: ${t.free} free (${pct(t.free)}), ${t.allocated} allocated (${pct(t.allocated)}), ${t.uninitialized} uninitialised, ${t.reserved} metadata · sections: ${s.sections.initialized} initialised, ${s.sections.stale} stale, ${s.sections.never} never · boot ${s.bootGeneration} (${s.machine === 'running' ? 'running' : s.machine === 'off' ? 'off' : 'off after a crash'}), profile ${s.profile}, memmap on ${s.memmapPlacement}`;
+  const banner = $('banner');
+  const notes = [s.readOnly ? `Read-only: ${s.readOnly}.` : '', s.viewedStep !== undefined ? `Showing the state after step ${s.viewedStep} (read-only). Step forward to the last step to return to the present.` : ''].filter(Boolean);
+  if (notes.length) {
+    banner.textContent = notes.join(' ');
+    banner.hidden = false;
+  } else if (!banner.dataset.notice) banner.hidden = true;
+  const writable = !s.readOnly && s.viewedStep === undefined;
+  for (const id of ['allocate', 'reboot', 'crash', 'rebootIntoProfile', 'initAll']) $(id).toggleAttribute('disabled', !writable);
+  const steps = s.steps;
+  const first = steps[0]?.seq ?? 0;
+  const last = steps[steps.length - 1]?.seq ?? 0;
+  const at = s.viewedStep ?? last;
+  const timeline = $<HTMLInputElement>('timeline');
+  timeline.min = String(first);
+  timeline.max = String(last);
+  timeline.value = String(at);
+  timeline.setAttribute('aria-valuetext', `step ${at} of ${last}: ${steps.find((x) => x.seq === at)?.text ?? ''}`);
+  $('stepLabel').textContent = `step ${at}/${last}`;
+  $('stepBack').toggleAttribute('disabled', at <= first);
+  $('stepForward').toggleAttribute('disabled', at >= last);
+  const list = $('steps');
+  list.replaceChildren(...steps.slice().reverse().map((x) => {
+    const li = document.createElement('li');
+    const b = document.createElement('button');
+    b.className = 'step' + (x.seq === at ? ' current' : '');
+    b.textContent = `${x.seq}. ${x.text}`;
+    b.setAttribute('aria-current', x.seq === at ? 'step' : 'false');
+    b.addEventListener('click', () => post({ type: 'goToStep', step: x.seq }));
+    li.append(b);
+    return li;
+  }));
+  canvas.setAttribute('aria-label', `Page-frame map of ${s.image.name}: ${total} frames. Arrow keys move the selection, Enter reveals it in the Descriptors view, plus and minus zoom, 0 fits the device, Page Up and Page Down pan.`);
+  renderLegend();
+  renderCosts($('costs'), s);
+}
+
+function renderLegend(): void {
+  if (!state) return;
+  const p = theme.palette;
+  const chip = (colour: string, label: string, extra = '') => `<span class="chip"><span class="swatch" style-colour="${colour}" ${extra}></span>${label}</span>`;
+  const owners = (cells?.owners ?? []).filter(Boolean).slice(0, 8);
+  const html = [
+    chip(cssOf(p.metadata), 'metadata (superblock, tables, journal, history)'),
+    state.memmapPlacement === 'device' ? chip(cssOf(p.memmap), 'memmap (descriptors on the device)') : '',
+    chip(`linear-gradient(90deg, ${cssOf(p.freeSmall)}, ${cssOf(p.freeLarge)})`, `free (order 0 → ${state.image.maxOrder})`),
+    chip(cssOf(p.allocated), 'allocated'),
+    ...owners.map((o) => chip(cssOf(ownerColour(o, p.ownerLightness)), `owner ${o.replace(/[&<>"]/g, '')}`)),
+    chip(cssOf(p.never), 'never initialised'),
+    chip(cssOf(p.stale), 'stale (initialised in an earlier boot)'),
+    chip('transparent', 'selected', 'data-outline="selection"'),
+    chip('transparent', 'node / zone boundary', 'data-outline="band"'),
+  ].join('');
+  const legend = $('legend');
+  legend.innerHTML = html;
+  // Colours are set through the DOM, not inline style attributes (the page's CSP forbids those).
+  legend.querySelectorAll<HTMLElement>('.swatch').forEach((s) => {
+    s.style.background = s.getAttribute('style-colour') ?? '';
+    const outline = s.dataset.outline;
+    if (outline) s.style.outline = `2px solid ${outline === 'selection' ? theme.selection : theme.band}`;
+  });
+}
+
+function showNotice(text: string): void {
+  const banner = $('banner');
+  banner.textContent = text;
+  banner.hidden = false;
+  banner.dataset.notice = '1';
+  setTimeout(() => {
+    delete banner.dataset.notice;
+    renderState();
+  }, 15_000);
+}
+
+// ---------------------------------------------------------------- export
+
+function exportView(format: 'png' | 'svg'): string {
+  if (format === 'png') return canvas.toDataURL('image/png').replace(/^data:image\/png;base64,/, '');
+  if (!cells || !layout || !state) throw new Error('Nothing to export yet');
+  if (cells.cells > 65536) throw new Error(`SVG export is for views of at most 65 536 cells (this one has ${cells.cells}); zoom in, or export PNG`);
+  const rgba = new Uint8ClampedArray(cells.cells * 4);
+  rasterise(cells, theme.palette, state.image.maxOrder, rgba);
+  const l = layout;
+  const rows = Math.ceil(cells.cells / l.columns);
+  const hex = (c: number) => `#${[rgba[c * 4], rgba[c * 4 + 1], rgba[c * 4 + 2]].map((v) => v.toString(16).padStart(2, '0')).join('')}`;
+  const rects: string[] = [];
+  for (let c = 0; c < cells.cells; c++) rects.push(`<rect x="${(c % l.columns) * l.cellPx}" y="${Math.floor(c / l.columns) * l.cellPx}" width="${l.cellPx}" height="${l.cellPx}" fill="${hex(c)}"/>`);
+  const title = `${state.image.name}: pfn ${cells.firstPfn} to ${cells.firstPfn + cells.cells * l.framesPerCell - 1}, ${l.framesPerCell} frame(s) per cell`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${l.columns * l.cellPx}" height="${rows * l.cellPx}" shape-rendering="crispEdges"><title>${title.replace(/[&<>"]/g, '')}</title>${rects.join('')}</svg>\n`;
+}
+
+// ---------------------------------------------------------------- events
+
+window.addEventListener('message', (e: MessageEvent) => {
+  const msg: unknown = e.data;
+  if (!isHostToWebview(msg)) return; // validate before acting
+  switch (msg.type) {
+    case 'state': {
+      const first = !state;
+      state = msg.state;
+      if (first) relayout();
+      renderState();
+      requestCells();
+      requestOverview();
+      if (selected !== undefined) void select(Math.min(selected, state.image.totalFrames - 1), false);
+      return;
+    }
+    case 'cells': {
+      if (msg.id === overviewId) {
+        overviewCells = msg;
+        draw();
+        return;
+      }
+      if (msg.id !== wantedId) return; // an answer to an older request
+      const changed = cells && cells.version !== msg.version ? changedCells(cells, msg) : [];
+      const now = performance.now();
+      // Visible changes flash, in frame order, so a split, a merge or a wave of lazy init can be followed.
+      flashes = changed.length > 50000 ? [] : changed.map((cell, i) => ({ cell, start: now + (changed.length > 1 ? (i / changed.length) * SWEEP_MS : 0) }));
+      cells = msg;
+      if (changed.length) document.body.dataset.changedCells = String(changed.length);
+      renderLegend();
+      draw();
+      return;
+    }
+    case 'frame':
+      frameRequests.get(msg.id)?.(msg.frame);
+      frameRequests.delete(msg.id);
+      return;
+    case 'select':
+      if (msg.pfn !== selected) void select(msg.pfn, false);
+      return;
+    case 'notice':
+      showNotice(msg.text);
+      return;
+    case 'export':
+      try {
+        post({ type: 'exported', id: msg.id, format: msg.format, data: exportView(msg.format) });
+      } catch (err) {
+        post({ type: 'exportFailed', id: msg.id, message: (err as Error).message });
+      }
+      return;
+  }
+});
+
+function zoomBy(steps: number, anchor?: { pfn: number; y: number }): void {
+  if (zoom === undefined || !layout) return;
+  const a = anchor ?? (selected !== undefined ? { pfn: selected, y: (cellOf(layout, selected).row - topRow) * layout.cellPx } : { pfn: topRow * layout.framesPerRow, y: 0 });
+  userZoom = zoom + steps;
+  relayout(a);
+  save();
+  requestCells();
+  draw();
+}
+
+function fit(): void {
+  userZoom = undefined;
+  topRow = 0;
+  relayout();
+  save();
+  requestCells();
+}
+
+function pan(rows: number): void {
+  topRow += rows;
+  clampTop();
+  save();
+  requestCells();
+}
+
+canvas.addEventListener('wheel', (e) => {
+  e.preventDefault();
+  if (e.shiftKey) return pan(Math.sign(e.deltaY) * Math.max(1, Math.floor(visibleRows() / 8)));
+  const rect = canvas.getBoundingClientRect();
+  const pfn = pfnAtPoint(e.clientX - rect.left, e.clientY - rect.top);
+  // Pinch on a trackpad arrives as a wheel event with ctrlKey; both zoom around the pointer.
+  zoomBy(e.deltaY < 0 ? 1 : -1, pfn !== undefined ? { pfn, y: e.clientY - rect.top } : undefined);
+}, { passive: false });
+
+let drag: { y: number; row: number; moved: boolean } | undefined;
+canvas.addEventListener('pointerdown', (e) => {
+  drag = { y: e.clientY, row: topRow, moved: false };
+  canvas.setPointerCapture(e.pointerId);
+});
+canvas.addEventListener('pointermove', (e) => {
+  if (drag && layout && Math.abs(e.clientY - drag.y) > 3) {
+    drag.moved = true;
+    topRow = drag.row - Math.round((e.clientY - drag.y) / layout.cellPx);
+    clampTop();
+    requestCells();
+    tooltip.hidden = true;
+    return;
+  }
+  hover(e);
+});
+canvas.addEventListener('pointerup', (e) => {
+  const wasDrag = drag?.moved;
+  drag = undefined;
+  save();
+  if (wasDrag) return;
+  const rect = canvas.getBoundingClientRect();
+  const pfn = pfnAtPoint(e.clientX - rect.left, e.clientY - rect.top);
+  if (pfn !== undefined) void select(pfn, true);
+});
+canvas.addEventListener('pointerleave', () => (tooltip.hidden = true));
+
+let hoverTimer: ReturnType<typeof setTimeout> | undefined;
+function hover(e: PointerEvent): void {
+  const rect = canvas.getBoundingClientRect();
+  const x = e.clientX - rect.left;
+  const y = e.clientY - rect.top;
+  const pfn = pfnAtPoint(x, y);
+  clearTimeout(hoverTimer);
+  if (pfn === undefined) {
+    tooltip.hidden = true;
+    return;
+  }
+  hoverTimer = setTimeout(async () => {
+    const f = await frameDetails(pfn);
+    tooltip.innerHTML = describeCell(pfn, f);
+    tooltip.hidden = false;
+    const area = canvas.parentElement!.getBoundingClientRect();
+    tooltip.style.left = `${Math.min(x + 14, area.width - tooltip.offsetWidth - 4)}px`;
+    tooltip.style.top = `${Math.min(y + 14, area.height - tooltip.offsetHeight - 4)}px`;
+  }, 40);
+}
+
+canvas.addEventListener('keydown', (e) => {
+  if (!layout || !state) return;
+  const move = (delta: number) => {
+    const base = selected ?? topRow * layout!.framesPerRow;
+    void select(Math.max(0, Math.min(state!.image.totalFrames - 1, base + delta)), false);
+  };
+  const handled = true;
+  switch (e.key) {
+    case 'ArrowLeft': move(-layout.framesPerCell); break;
+    case 'ArrowRight': move(layout.framesPerCell); break;
+    case 'ArrowUp': move(-layout.framesPerRow); break;
+    case 'ArrowDown': move(layout.framesPerRow); break;
+    case 'Enter': if (selected !== undefined) post({ type: 'revealFrame', pfn: selected }); break;
+    case '+': case '=': zoomBy(1); break;
+    case '-': case '_': zoomBy(-1); break;
+    case '0': fit(); break;
+    case 'PageDown': pan(Math.max(1, visibleRows() - 1)); break;
+    case 'PageUp': pan(-Math.max(1, visibleRows() - 1)); break;
+    case 'Home': topRow = 0; pan(0); break;
+    case 'End': topRow = layout.rows; pan(0); break;
+    default: return;
+  }
+  if (handled) e.preventDefault();
+});
+
+overview.addEventListener('pointerdown', (e) => {
+  if (!layout || !state) return;
+  const jump = (clientY: number) => {
+    const rect = overview.getBoundingClientRect();
+    const pfn = ((clientY - rect.top) / rect.height) * state!.image.totalFrames;
+    topRow = Math.floor(pfn / layout!.framesPerRow) - Math.floor(visibleRows() / 2);
+    clampTop();
+    save();
+    requestCells();
+  };
+  jump(e.clientY);
+  overview.setPointerCapture(e.pointerId);
+  const moveHandler = (m: PointerEvent) => jump(m.clientY);
+  overview.addEventListener('pointermove', moveHandler);
+  overview.addEventListener('pointerup', () => overview.removeEventListener('pointermove', moveHandler), { once: true });
+});
+
+const command = (name: MapCommand) => () => post({ type: 'command', command: name, pfn: name === 'free' ? selectedFrame?.blockPfn : undefined });
+for (const name of ['allocate', 'reboot', 'crash', 'rebootIntoProfile', 'initAll', 'stepBack', 'stepForward', 'exportMap'] as const) $(name).addEventListener('click', command(name));
+$('free').addEventListener('click', command('free'));
+$('zoomIn').addEventListener('click', () => zoomBy(1));
+$('zoomOut').addEventListener('click', () => zoomBy(-1));
+$('fit').addEventListener('click', fit);
+$<HTMLInputElement>('timeline').addEventListener('change', (e) => post({ type: 'goToStep', step: Number((e.target as HTMLInputElement).value) }));
+
+new ResizeObserver(() => {
+  const area = canvas.parentElement!;
+  const width = Math.max(0, area.clientWidth - overview.offsetWidth - 8);
+  const height = Math.max(0, area.clientHeight);
+  if (width === cssWidth && height === cssHeight) return;
+  cssWidth = width;
+  cssHeight = height;
+  const dpr = window.devicePixelRatio || 1;
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  canvas.width = Math.round(width * dpr);
+  canvas.height = Math.round(height * dpr);
+  relayout(layout && selected !== undefined ? { pfn: selected, y: height / 2 } : undefined);
+  requestCells();
+  requestOverview();
+  draw();
+}).observe(canvas.parentElement!);
+
+// Theme changes switch the body's classes: re-read the colours.
+new MutationObserver(() => {
+  theme = readTheme();
+  renderLegend();
+  draw();
+}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+describeSelection();
+post({ type: 'ready' });
