@@ -1,17 +1,29 @@
 import { strict as assert } from 'node:assert';
-import { isHostToWebview, isWebviewToHost } from '../../src/shared/protocol';
+import { isHostToWebview, isWebviewToHost, MAX_CELLS_PER_REQUEST } from '../../src/shared/protocol';
 
 describe('webview protocol guards', () => {
   it('accepts well-formed messages', () => {
-    assert.ok(isWebviewToHost({ type: 'ready' }));
-    assert.ok(isWebviewToHost({ type: 'revealFrame', pfn: 4096 }));
-    assert.ok(isHostToWebview({ type: 'error', title: 't', message: 'm', location: { offset: 3 } }));
+    const good = [
+      { type: 'ready' }, { type: 'reopenWith' }, { type: 'revealFrame', pfn: 4096 },
+      { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 512, cells: 4096 },
+      { type: 'getFrame', id: 2, pfn: 7 }, { type: 'command', command: 'allocate' }, { type: 'command', command: 'free', pfn: 300 },
+      { type: 'goToStep', step: 3 }, { type: 'exported', id: 1, format: 'png', data: 'iVBOR' }, { type: 'exportFailed', id: 1, message: 'too big' },
+    ];
+    for (const m of good) assert.ok(isWebviewToHost(m), JSON.stringify(m));
+    assert.ok(isHostToWebview({ type: 'cells', id: 1, version: 1, firstPfn: 0, framesPerCell: 1, cells: 1, detailed: true, mix: new Uint8Array(6), tag: new Uint16Array(1), owners: [], blocks: [] }));
+    assert.ok(isHostToWebview({ type: 'select', pfn: 5 }));
   });
 
-  it('rejects anything else', () => {
-    for (const bad of [null, 3, 'ready', [], {}, { type: 'nope' }, { type: 'ready', extra: 1 }, { type: 'revealFrame', pfn: -1 }, { type: 'revealFrame', pfn: 1.5 }, { type: 'revealFrame', pfn: '7' }, { type: 'revealFrame' }]) {
-      assert.equal(isWebviewToHost(bad), false, JSON.stringify(bad));
-    }
+  it('rejects anything else, including commands the map may not run and oversized requests', () => {
+    const bad = [
+      null, 3, 'ready', [], {}, { type: 'nope' }, { type: 'ready', extra: 1 },
+      { type: 'revealFrame', pfn: -1 }, { type: 'revealFrame', pfn: 1.5 }, { type: 'revealFrame', pfn: '7' }, { type: 'revealFrame' },
+      { type: 'command', command: 'workbench.action.files.delete' }, { type: 'command', command: 'allocate', args: [1] },
+      { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 0, cells: 1 }, { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 1, cells: MAX_CELLS_PER_REQUEST + 1 },
+      { type: 'goToStep', step: -2 }, { type: 'exported', id: 1, format: 'gif', data: '' },
+    ];
+    for (const m of bad) assert.equal(isWebviewToHost(m), false, JSON.stringify(m));
+    assert.equal(isHostToWebview({ type: 'cells', id: 1, mix: [1, 2], tag: [], owners: [], blocks: [] }), false);
     assert.equal(isHostToWebview({ type: 'error', title: 't', message: 'm' }), false);
   });
 });
