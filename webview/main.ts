@@ -107,13 +107,20 @@ function frameDetails(pfn: number): Promise<FrameDetails | null> {
   return new Promise((resolve) => frameRequests.set(id, resolve));
 }
 
-/** Which cells differ between two windows of the same place (for the change animation). */
-function changedCells(before: Cells, after: Cells): number[] {
-  if (before.firstPfn !== after.firstPfn || before.framesPerCell !== after.framesPerCell || before.cells !== after.cells) return [];
+const sameWindow = (a: Cells, b: Cells) => a.firstPfn === b.firstPfn && a.framesPerCell === b.framesPerCell && a.cells === b.cells;
+
+/**
+ * Which cells differ between two answers for the same window: every
+ * difference (`exact`, for recolouring) or only visible ones (for the flash).
+ */
+function changedCells(before: Cells, after: Cells, exact = false): number[] {
+  if (!sameWindow(before, after)) return [];
   const out: number[] = [];
+  const ownerOf = (c: Cells, i: number) => (c.tag[i] >= OWNER_TAG ? c.owners[c.tag[i] - OWNER_TAG] : undefined);
   for (let c = 0; c < after.cells; c++) {
-    let differs = before.tag[c] !== after.tag[c] && (before.tag[c] < OWNER_TAG) === (after.tag[c] < OWNER_TAG) ? true : false;
-    for (let k = 0; k < MIX_STRIDE && !differs; k++) differs = Math.abs(before.mix[c * MIX_STRIDE + k] - after.mix[c * MIX_STRIDE + k]) > 8;
+    let differs = before.tag[c] !== after.tag[c] && (exact || before.tag[c] < OWNER_TAG || ownerOf(before, c) !== ownerOf(after, c));
+    if (exact && !differs) differs = ownerOf(before, c) !== ownerOf(after, c);
+    for (let k = 0; k < MIX_STRIDE && !differs; k++) differs = Math.abs(before.mix[c * MIX_STRIDE + k] - after.mix[c * MIX_STRIDE + k]) > (exact ? 0 : 8);
     if (differs) out.push(c);
   }
   return out;
@@ -121,6 +128,8 @@ function changedCells(before: Cells, after: Cells): number[] {
 
 // ---------------------------------------------------------------- drawing
 
+/** The coloured pixels of the current window, and which cells changed since they were coloured. */
+let pixels: { source: Cells; theme: ThemeColours; image: ImageData; dirty?: number[] } | undefined;
 const offscreen = document.createElement('canvas');
 const offctx = offscreen.getContext('2d')!;
 
@@ -138,9 +147,15 @@ function draw(): void {
       offscreen.width = l.columns;
       offscreen.height = rows;
     }
-    const image = offctx.createImageData(l.columns, rows);
-    rasterise(cells, theme.palette, state.image.maxOrder, image.data);
-    offctx.putImageData(image, 0, 0);
+    if (!pixels || pixels.source !== cells || pixels.theme !== theme) {
+      // After a change in the same window, only the changed cells are coloured again.
+      const reuse = pixels && pixels.dirty && pixels.image.width === l.columns && pixels.image.height === rows && pixels.theme === theme;
+      const image = reuse ? pixels!.image : offctx.createImageData(l.columns, rows);
+      rasterise(cells, theme.palette, state.image.maxOrder, image.data, reuse ? pixels!.dirty : undefined);
+      offctx.putImageData(image, 0, 0);
+      document.body.dataset.rasterised = String(reuse ? pixels!.dirty!.length : cells.cells);
+      pixels = { source: cells, theme, image };
+    }
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(offscreen, 0, 0, l.columns * l.cellPx, rows * l.cellPx);
   }
@@ -487,6 +502,7 @@ window.addEventListener('message', (e: MessageEvent) => {
       const now = performance.now();
       // Visible changes flash, in frame order, so a split, a merge or a wave of lazy init can be followed.
       flashes = changed.length > 50000 ? [] : changed.map((cell, i) => ({ cell, start: now + (changed.length > 1 ? (i / changed.length) * SWEEP_MS : 0) }));
+      if (pixels && cells && sameWindow(cells, msg)) pixels.dirty = changedCells(cells, msg, true);
       cells = msg;
       if (changed.length) document.body.dataset.changedCells = String(changed.length);
       renderLegend();

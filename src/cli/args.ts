@@ -14,7 +14,8 @@ export function parse(argv: string[], options: OptionSpec, command: string): Par
     const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
     return { values: values as Parsed['values'], positionals };
   } catch (e) {
-    throw new UsageError(`${command}: ${(e as Error).message.replace(/\. To specify a positional argument.*$/s, '')} (see "pmem ${command} --help")`);
+    const message = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/\s*\n\s*/g, ' '); // one line
+    throw new UsageError(`${command}: ${message} (see "pmem ${command} --help")`);
   }
 }
 

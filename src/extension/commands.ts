@@ -356,6 +356,17 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     return target;
   });
 
+  run('pmemExplorer.revealOnMap', async (node?: unknown) => {
+    const pfn = (node as { pfn?: unknown } | undefined)?.pfn ?? node;
+    if (typeof pfn !== 'number' || !Number.isSafeInteger(pfn) || pfn < 0) throw new Error('Choose a frame or block to reveal on the map');
+    const doc = registry.require();
+    if (pfn >= doc.session!.image.geometry.totalFrames) throw new Error(`pfn ${pfn} is past the last frame`);
+    const maps = registry.mapsOf(doc);
+    if (!maps.length) await vscode.commands.executeCommand('vscode.openWith', doc.uri, VIEW_TYPE);
+    registry.mapsOf(doc).forEach((m) => m.select(pfn));
+    return pfn;
+  });
+
   run('pmemExplorer.refresh', () => {
     views.descriptors.refresh();
     views.freeLists.refresh();

@@ -47,14 +47,16 @@ function hsl(h: number, s: number, l: number): Rgb {
 
 const lerp = (a: Rgb, b: Rgb, t: number): Rgb => [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t];
 
-/** Writes cells.cells RGBA pixels into `out` (4 bytes each). */
-export function rasterise(cells: RasterCells, palette: MapPalette, maxOrder: number, out: Uint8ClampedArray): void {
+/** Writes RGBA pixels (4 bytes per cell) into `out`: for every cell, or only for the cells listed in `only`. */
+export function rasterise(cells: RasterCells, palette: MapPalette, maxOrder: number, out: Uint8ClampedArray, only?: ArrayLike<number>): void {
   const owners = cells.owners.map((o) => (o ? ownerColour(o, palette.ownerLightness) : palette.allocated));
   const freeByOrder: Rgb[] = [];
   for (let o = 0; o <= maxOrder; o++) freeByOrder.push(lerp(palette.freeSmall, palette.freeLarge, maxOrder ? o / maxOrder : 1));
   const freeMid = lerp(palette.freeSmall, palette.freeLarge, 0.5);
   const { mix, tag } = cells;
-  for (let c = 0; c < cells.cells; c++) {
+  const n = only ? only.length : cells.cells;
+  for (let i = 0; i < n; i++) {
+    const c = only ? only[i] : i;
     const m = c * MIX_STRIDE;
     const t = tag[c];
     const free = t > 0 && t < OWNER_TAG ? freeByOrder[Math.min(t - 1, maxOrder)] : freeMid;

@@ -1,0 +1,151 @@
+/** The map command: the page-frame map as a PNG, the same picture the editor draws, without a window. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PNG } from 'pngjs';
+import { PmemImage, stateAt, UsageError } from '../../engine';
+import { mapCells, MapCells } from '../../engine/mapCells';
+import { fitZoom, layoutAt, MapLayout } from '../../shared/mapGeometry';
+import { DEFAULT_PALETTES, rasterise } from '../../shared/mapRaster';
+import { int, oneFile, parse, str } from '../args';
+import { Command } from '../command';
+import { openForReading } from '../io';
+import { say } from '../output';
+
+export type MapTheme = keyof typeof DEFAULT_PALETTES;
+
+export const DEFAULT_MAP_WIDTH = 1024;
+export const DEFAULT_MAP_HEIGHT = 768;
+/** Largest box side accepted, and the most pixels a box may hold (mapCells draws at most 2^24 cells). */
+export const MAX_MAP_SIDE = 16384;
+export const MAX_MAP_PIXELS = 1 << 24;
+
+export interface RenderedMap {
+  layout: MapLayout;
+  cells: MapCells;
+  /** Size of the picture in pixels: columns × cellPx by rows × cellPx, within the requested box. */
+  width: number;
+  height: number;
+  /** width × height RGBA pixels, row by row. */
+  rgba: Uint8Array;
+}
+
+/**
+ * Draws the whole device at the largest zoom that fits a box of `boxWidth` ×
+ * `boxHeight` pixels: one cell per `framesPerCell` frames, `cellPx` pixels square.
+ */
+export function renderMap(img: PmemImage, boxWidth: number, boxHeight: number, theme: MapTheme): RenderedMap {
+  const g = img.geometry;
+  const layout = layoutAt(fitZoom(g.totalFrames, boxWidth, boxHeight), g.totalFrames, boxWidth);
+  const count = layout.columns * layout.rows;
+  const cells = mapCells(img, { firstPfn: 0, framesPerCell: layout.framesPerCell, cells: count });
+  const colours = new Uint8ClampedArray(count * 4);
+  rasterise(cells, DEFAULT_PALETTES[theme], g.maxOrder, colours);
+
+  // Scale each cell to cellPx × cellPx: draw the first pixel line of a row of cells, then repeat it.
+  const { cellPx, columns, rows } = layout;
+  const width = columns * cellPx;
+  const height = rows * cellPx;
+  const pixels = new Uint32Array(width * height);
+  const cellColour = new Uint32Array(colours.buffer);
+  for (let row = 0; row < rows; row++) {
+    const top = row * cellPx * width;
+    for (let column = 0; column < columns; column++) {
+      pixels.fill(cellColour[row * columns + column], top + column * cellPx, top + (column + 1) * cellPx);
+    }
+    for (let line = 1; line < cellPx; line++) pixels.copyWithin(top + line * width, top, top + width);
+  }
+  return { layout, cells, width, height, rgba: new Uint8Array(pixels.buffer) };
+}
+
+/** An RGB PNG of a rendered map (every pixel is opaque, so no alpha channel). */
+export function encodePng(map: RenderedMap): Buffer {
+  const png = new PNG();
+  png.width = map.width;
+  png.height = map.height;
+  png.data = Buffer.from(map.rgba.buffer, map.rgba.byteOffset, map.rgba.byteLength);
+  return PNG.sync.write(png, { colorType: 2 });
+}
+
+/** Refuses an output path that cannot be written before any work is done; never the image itself. */
+function checkOutput(out: string, image: string): void {
+  const dir = path.dirname(path.resolve(out));
+  if (!fs.existsSync(dir)) throw new UsageError(`--out: directory ${dir} does not exist`);
+  if (!fs.statSync(dir).isDirectory()) throw new UsageError(`--out: ${dir} is not a directory, so ${out} cannot be created there`);
+  if (!fs.existsSync(out)) return;
+  const o = fs.statSync(out);
+  if (o.isDirectory()) throw new UsageError(`--out: ${out} is a directory`);
+  const i = fs.statSync(image);
+  if (o.dev === i.dev && o.ino === i.ino) throw new UsageError(`--out: ${out} is the image itself; give another file`);
+}
+
+/** Writes a temporary file beside `out`, flushes it and renames it into place: `out` is replaced whole or not at all. */
+function writeAtomically(out: string, data: Uint8Array): void {
+  const temp = path.join(path.dirname(path.resolve(out)), `.${path.basename(out)}.${process.pid}.tmp`);
+  try {
+    const fd = fs.openSync(temp, 'w');
+    try {
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temp, out);
+  } catch (e) {
+    fs.rmSync(temp, { force: true });
+    const err = e as NodeJS.ErrnoException;
+    const why = (err.code && WRITE_ERRORS[err.code]) ?? err.message;
+    throw new UsageError(`--out: cannot write ${out}: ${why}`);
+  }
+}
+
+const WRITE_ERRORS: Record<string, string> = {
+  EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system', ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded', ENOENT: 'files cannot be created in that directory', ENAMETOOLONG: 'file name too long', EISDIR: 'is a directory',
+};
+
+function dimension(value: string | undefined, name: string, fallback: number): number {
+  return int(value, name, 1, MAX_MAP_SIDE) ?? fallback;
+}
+
+export const mapCommand: Command = {
+  name: 'map',
+  summary: 'draw the page-frame map of the whole device as a PNG',
+  help: `usage: pmem map FILE --out PNG [--width W] [--height H] [--at STEP] [--theme dark|light]
+
+Draws the page-frame map as the editor shows it: metadata, memmap, free blocks
+(shaded by order), allocated blocks (coloured by owner), never-initialised and
+stale sections. The whole device is drawn at the largest zoom that fits W × H;
+the PNG is as large as the map (at most W × H). The image is opened read-only.
+
+  --out PNG        the file to write (replaced atomically)
+  --width W        width of the box in pixels (default ${DEFAULT_MAP_WIDTH})
+  --height H       height of the box in pixels (default ${DEFAULT_MAP_HEIGHT}); W × H is at most ${MAX_MAP_PIXELS}
+  --at STEP        draw the image as it was after a history step (see "pmem history")
+  --theme T        dark (default) or light, matching VS Code's default themes`,
+  run(argv) {
+    const p = parse(argv, { out: { type: 'string' }, width: { type: 'string' }, height: { type: 'string' }, at: { type: 'string' }, theme: { type: 'string' } }, 'map');
+    const file = oneFile(p, 'map');
+    const out = str(p, 'out');
+    if (out === undefined || out === '') throw new UsageError('--out PNG is required (the file to write)');
+    const width = dimension(str(p, 'width'), 'width', DEFAULT_MAP_WIDTH);
+    const height = dimension(str(p, 'height'), 'height', DEFAULT_MAP_HEIGHT);
+    if (width * height > MAX_MAP_PIXELS) throw new UsageError(`--width × --height must be at most ${MAX_MAP_PIXELS} pixels (4096 × 4096), not ${width} × ${height}`);
+    const theme = str(p, 'theme') ?? 'dark';
+    if (!Object.hasOwn(DEFAULT_PALETTES, theme)) throw new UsageError(`--theme must be dark or light, not "${theme}"`);
+    const at = int(str(p, 'at'), 'at', 0, Number.MAX_SAFE_INTEGER);
+
+    const img = openForReading(file);
+    try {
+      checkOutput(out, file);
+      const shown = at === undefined ? img : stateAt(img, at);
+      const map = renderMap(shown, width, height, theme as MapTheme);
+      writeAtomically(out, encodePng(map));
+      const l = map.layout;
+      const scale = l.framesPerCell > 1 ? `${l.framesPerCell} frames per pixel` : `${l.cellPx} pixel${l.cellPx > 1 ? 's' : ''} per frame`;
+      say(`wrote ${out}: ${map.width} × ${map.height} pixels, ${scale}, ${l.columns} × ${l.rows} cells${at === undefined ? '' : `, after step ${at}`}`);
+    } finally {
+      img.store.close();
+    }
+    return 0;
+  },
+};
