@@ -128,6 +128,10 @@ function changedCells(before: Cells, after: Cells, exact = false): number[] {
 
 // ---------------------------------------------------------------- drawing
 
+let markDrawn: () => void;
+/** Settles once the map has been drawn from real cells. */
+const drawn = new Promise<void>((resolve) => (markDrawn = resolve));
+
 /** The coloured pixels of the current window, and which cells changed since they were coloured. */
 let pixels: { source: Cells; theme: ThemeColours; image: ImageData; dirty?: number[] } | undefined;
 const offscreen = document.createElement('canvas');
@@ -168,6 +172,7 @@ function draw(): void {
   drawFlashes(l);
   drawOverview();
   document.body.dataset.drawMs = (performance.now() - started).toFixed(2);
+  markDrawn();
   document.body.dataset.cells = String(cells.cells);
 }
 
@@ -520,11 +525,10 @@ window.addEventListener('message', (e: MessageEvent) => {
       showNotice(msg.text);
       return;
     case 'export':
-      try {
-        post({ type: 'exported', id: msg.id, format: msg.format, data: exportView(msg.format) });
-      } catch (err) {
-        post({ type: 'exportFailed', id: msg.id, message: (err as Error).message });
-      }
+      // An export asked for just after loading waits for the first picture.
+      void Promise.race([drawn, new Promise((_, reject) => setTimeout(() => reject(new Error('the map has not been drawn yet (is its editor visible?)')), 10_000))])
+        .then(() => post({ type: 'exported', id: msg.id, format: msg.format, data: exportView(msg.format) }))
+        .catch((err: Error) => post({ type: 'exportFailed', id: msg.id, message: err.message }));
       return;
   }
 });

@@ -81,7 +81,9 @@ async function pickZone(title: string, img: PmemImage, node: number): Promise<Zo
 
 export function registerCommands(context: vscode.ExtensionContext, registry: ImageRegistry, views: Views): void {
   const diagnostics = vscode.languages.createDiagnosticCollection('pmem');
-  context.subscriptions.push(diagnostics);
+  // Every refused command is also logged with its stack, for bug reports (the user sees the message).
+  const log = vscode.window.createOutputChannel('PMem', { log: true });
+  context.subscriptions.push(diagnostics, log);
   const diagnosed = new WeakSet<object>();
   const run = (id: string, fn: (...args: unknown[]) => unknown) =>
     context.subscriptions.push(
@@ -89,6 +91,7 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
         try {
           return await fn(...args);
         } catch (e) {
+          log.error(`${id}: ${(e as Error).stack ?? (e as Error).message}`);
           void vscode.window.showErrorMessage((e as Error).message);
           return undefined;
         }

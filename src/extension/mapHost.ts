@@ -17,14 +17,27 @@ export class MapHost implements vscode.Disposable {
   private readonly exports = new Map<number, { resolve(data: string): void; reject(e: Error): void }>();
   private nextExportId = 1;
 
+  /** Settles when the webview has loaded and said so; a hidden webview is unloaded and must load again. */
+  private ready!: Promise<void>;
+  private markReady!: () => void;
+
   constructor(readonly document: PmemDocument, readonly panel: vscode.WebviewPanel, private readonly reveal: RevealFrame) {
+    this.resetReady();
+    this.sendState(); // lastState is known at once; the webview asks for it again when it has loaded
     this.subscriptions.push(
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.resetReady();
+      }),
       document.onDidChangeState(() => this.sendState()),
       panel.webview.onDidReceiveMessage((msg: unknown) => {
         if (!isWebviewToHost(msg)) return; // untrusted input: ignore anything off-protocol
         void this.handle(msg).catch((e: Error) => vscode.window.showErrorMessage(e.message));
       }),
     );
+  }
+
+  private resetReady(): void {
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
   }
 
   private post(msg: HostToWebview): void {
@@ -35,6 +48,7 @@ export class MapHost implements vscode.Disposable {
     const img = this.document.viewImage;
     switch (msg.type) {
       case 'ready':
+        this.markReady();
         return this.sendState();
       case 'reopenWith':
         await vscode.commands.executeCommand('workbench.action.reopenWithEditor', this.document.uri);
@@ -71,8 +85,10 @@ export class MapHost implements vscode.Disposable {
     }
   }
 
-  /** Asks the webview for the current view as PNG (base64) or SVG text. */
-  requestExport(format: 'png' | 'svg'): Promise<string> {
+  /** Asks the webview for the current view as PNG (base64) or SVG text, showing the editor first if it is hidden. */
+  async requestExport(format: 'png' | 'svg'): Promise<string> {
+    if (!this.panel.visible) this.panel.reveal(this.panel.viewColumn, true);
+    await Promise.race([this.ready, new Promise((r) => setTimeout(r, 15_000))]);
     const id = this.nextExportId++;
     return new Promise<string>((resolve, reject) => {
       this.exports.set(id, { resolve, reject });

@@ -82,7 +82,8 @@ function checkOutput(out: string, image: string): void {
 function writeAtomically(out: string, data: Uint8Array): void {
   const temp = path.join(path.dirname(path.resolve(out)), `.${path.basename(out)}.${process.pid}.tmp`);
   try {
-    const fd = fs.openSync(temp, 'w');
+    fs.rmSync(temp, { force: true }); // a leftover of an interrupted run; 'wx' never follows a link planted there
+    const fd = fs.openSync(temp, 'wx');
     try {
       fs.writeFileSync(fd, data);
       fs.fsyncSync(fd);
@@ -91,7 +92,11 @@ function writeAtomically(out: string, data: Uint8Array): void {
     }
     fs.renameSync(temp, out);
   } catch (e) {
-    fs.rmSync(temp, { force: true });
+    try {
+      fs.rmSync(temp, { force: true });
+    } catch {
+      // best effort: the error below is what the user needs
+    }
     const err = e as NodeJS.ErrnoException;
     const why = (err.code && WRITE_ERRORS[err.code]) ?? err.message;
     throw new UsageError(`--out: cannot write ${out}: ${why}`);

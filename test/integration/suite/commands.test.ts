@@ -205,6 +205,28 @@ describe('PMem commands and views', () => {
     assert.equal(info(image()).frames.allocated, 0);
   });
 
+  it('exports the map as PNG and SVG from the live webview, and reveals a frame on the map', async () => {
+    const doc = await openImage(api, makeImage('export.pmem'));
+    await alloc(3, 'exp');
+    const dir = tempDir();
+    await until('the map to be ready', () => api.registry.mapsOf(doc)[0]?.lastState, 20_000);
+    const direct = await api.registry.mapsOf(doc)[0].requestExport('png').then((d) => d.length, (e: Error) => e.message);
+    assert.equal(typeof direct, 'number', `the map answers an export request: ${direct}`);
+    const png = (await exec<string>('exportMap', { format: 'png', target: path.join(dir, 'map.png') }))!;
+    const bytes = fs.readFileSync(png);
+    assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG file');
+    assert.ok(bytes.length > 200);
+    const svg = (await exec<string>('exportMap', { format: 'svg', target: path.join(dir, 'map.svg') }))!;
+    const text = fs.readFileSync(svg, 'utf8');
+    assert.match(text, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assert.ok((text.match(/<rect /g) ?? []).length >= 4096, 'one rectangle per cell');
+    assert.equal(await exec('exportMap', { format: 'gif', target: path.join(dir, 'x.gif') }), undefined);
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['map.png', 'map.svg'], 'no temporary files left');
+    assert.equal(await exec('revealOnMap', { kind: 'frame', pfn: 321 }), 321);
+    assert.equal(await exec('revealOnMap', { kind: 'frame', pfn: 10 ** 9 }), undefined);
+    assert.equal(api.registry.mapsOf(doc).length, 1);
+  });
+
   it('refuses bad arguments with an error and leaves the image alone', async () => {
     const doc = await openImage(api, makeImage('args.pmem'));
     assert.equal(await exec('allocate', { order: 99, count: 1, node: 0, zone: 'normal', owner: '' }), undefined);
