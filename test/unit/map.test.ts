@@ -84,13 +84,18 @@ describe('page-frame map', () => {
   });
 
   it('lays rows out in powers of two so sections are rectangles, and fits the device', () => {
-    const total = 2 ** 28;
-    const z = fitZoom(total, 1000, 700);
-    const l = layoutAt(z, total, 1000);
-    assert.ok(l.rows * l.cellPx <= 700 && l.columns * l.cellPx <= 1000);
-    assert.equal(Math.log2(l.framesPerRow) % 1, 0);
-    assert.ok(layoutAt(z + 1, total, 1000).rows * layoutAt(z + 1, total, 1000).cellPx > 700, 'one step closer no longer fits');
-    const zoomed = layoutAt(3, total, 1000);
+    for (const [total, w, h] of [[2 ** 28, 1000, 700], [65536, 1062, 609], [4096, 300, 900], [2 ** 22, 1920, 1080]]) {
+      const z = fitZoom(total, w, h);
+      const l = layoutAt(z, total, w);
+      assert.ok(l.rows * l.cellPx <= h + 1e-6 && l.columns * l.cellPx <= w + 1e-6, `${total} frames fit ${w}x${h}: ${JSON.stringify(l)}`);
+      assert.ok(Math.max(l.rows * l.cellPx / h, l.columns * l.cellPx / w) > 0.99, `the fit fills the box in one direction: ${JSON.stringify(l)}`);
+      assert.equal(Math.log2(l.framesPerRow) % 1, 0);
+      const closer = layoutAt(z + 0.5, total, w);
+      assert.ok(closer.rows * closer.cellPx > h || closer.columns * closer.cellPx > w || closer.cellPx === 32, 'any closer no longer fits');
+    }
+    // 65536 frames in 1062x609: a 256 x 256 square of 2.38-pixel cells, not a 512 x 128 strip.
+    assert.equal(layoutAt(fitZoom(65536, 1062, 609), 65536, 1062).columns, 256);
+    const zoomed = layoutAt(3, 2 ** 28, 1000);
     assert.deepEqual(cellOf(zoomed, pfnAt(zoomed, 5, 9)), { column: 5, row: 9 });
     assert.equal(zoomed.cellPx, 8);
   });
