@@ -220,6 +220,18 @@ export function sectionDescriptors(img: PmemImage, s: number, gen: number): { by
   return { bytes: new Uint8Array(one.bytes.buffer, one.bytes.byteOffset, g.sectionFrames * DESCRIPTOR_SIZE), present: false };
 }
 
+/**
+ * Descriptor bytes for [from, to) within section s: only that slice is read
+ * from a device memmap (a 1 GiB section's descriptors are 16 MiB).
+ */
+function descriptorSlice(img: PmemImage, s: number, gen: number, from: number, to: number): { bytes: Uint8Array; present: boolean } {
+  const g = img.geometry;
+  if (g.memmap === 'device') return { bytes: img.store.read(img.memmapOffset(from), (to - from) * DESCRIPTOR_SIZE), present: gen !== 0 };
+  const whole = sectionDescriptors(img, s, gen);
+  const at = (from - s * g.sectionFrames) * DESCRIPTOR_SIZE;
+  return { bytes: whole.bytes.subarray(at, at + (to - from) * DESCRIPTOR_SIZE), present: whole.present };
+}
+
 /** Frame views for [from, from+count): each frame's block found from the heads, a section at a time. */
 export function frames(img: PmemImage, from: number, count: number): FrameInfo[] {
   const g = img.geometry;
@@ -238,10 +250,11 @@ export function frames(img: PmemImage, from: number, count: number): FrameInfo[]
     const state = sectionState(gen, img.bootGeneration);
     const nz = nodeZone(img, first);
     const zone = ZONE_NAMES[nz.zone];
-    const { bytes, present: sectionPresent } = sectionDescriptors(img, s, gen);
+    const sliceStart = pfn;
+    const { bytes, present: sectionPresent } = descriptorSlice(img, s, gen, sliceStart, sectionEnd);
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (; pfn < sectionEnd; pfn++) {
-      const at = (pfn - first) * DESCRIPTOR_SIZE;
+      const at = (pfn - sliceStart) * DESCRIPTOR_SIZE;
       const flags = dv.getUint32(at, true);
       const present = g.memmap === 'device' ? flags !== 0 || !isBlank(bytes, at) : sectionPresent;
       const base = {
