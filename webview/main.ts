@@ -200,10 +200,13 @@ function drawSections(l: MapLayout, rowOffset: number, rows: number): void {
   const sf = state.image.sectionFrames;
   ctx.strokeStyle = theme.grid;
   ctx.lineWidth = 1;
+  // Dense boundaries fade so they do not hide the cells.
+  const spacing = (sf >= l.framesPerRow ? sf / l.framesPerRow : sf / l.framesPerCell) * l.cellPx;
+  ctx.globalAlpha = spacing >= 24 ? 0.9 : 0.45;
   ctx.beginPath();
   if (sf >= l.framesPerRow) {
     const every = sf / l.framesPerRow;
-    if (every * l.cellPx >= 4) {
+    if (every * l.cellPx >= 6) {
       for (let r = Math.ceil(rowOffset / every) * every; r <= rowOffset + rows; r += every) {
         const y = (r - rowOffset) * l.cellPx + 0.5;
         ctx.moveTo(0, y);
@@ -212,7 +215,7 @@ function drawSections(l: MapLayout, rowOffset: number, rows: number): void {
     }
   } else {
     const every = sf / l.framesPerCell;
-    if (every * l.cellPx >= 4) {
+    if (every * l.cellPx >= 6) {
       for (let c = every; c < l.columns; c += every) {
         ctx.moveTo(c * l.cellPx + 0.5, 0);
         ctx.lineTo(c * l.cellPx + 0.5, rows * l.cellPx);
@@ -220,6 +223,7 @@ function drawSections(l: MapLayout, rowOffset: number, rows: number): void {
     }
   }
   ctx.stroke();
+  ctx.globalAlpha = 1;
 }
 
 function blockRect(l: MapLayout, rowOffset: number, pfn: number, order: number): [number, number, number, number] {
@@ -330,6 +334,12 @@ function drawOverview(): void {
 
 // ---------------------------------------------------------------- text
 
+/** The frame's state in plain words (metadata frames by their region). */
+function kindLabel(f: FrameDetails): string {
+  if (f.kind === 'metadata' && f.region) return f.region;
+  return ({ uninitialized: 'not yet initialised', unknown: 'in no block', memmap: 'memmap (descriptors)' } as Record<string, string>)[f.kind] ?? f.kind;
+}
+
 function describeCell(pfn: number, f: FrameDetails | null): string {
   if (!layout || !state) return '';
   const esc = (t: string) => t.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -342,7 +352,7 @@ function describeCell(pfn: number, f: FrameDetails | null): string {
   }
   if (f) {
     lines.push(`${layout.framesPerCell > 1 ? 'first frame: ' : ''}<b>pfn ${f.pfn}</b> · physical 0x${f.physAddr.toString(16)}`);
-    lines.push(`${esc(f.kind === 'metadata' && f.region ? f.region : f.kind)}${f.blockPfn !== undefined ? ` · block at pfn ${f.blockPfn}, order ${f.order}` : ''}${f.owner ? ` · owner ${esc(f.owner)}` : ''}`);
+    lines.push(`${esc(kindLabel(f))}${f.blockPfn !== undefined ? ` · block at pfn ${f.blockPfn}, order ${f.order}` : ''}${f.owner ? ` · owner ${esc(f.owner)}` : ''}`);
     lines.push(`node ${f.node}, zone ${esc(f.zone)} · section ${f.section} (${f.sectionState === 'never' ? 'never initialised' : f.sectionState})`);
     lines.push(f.descriptorPresent ? `descriptor initialised in boot ${f.initGeneration}` : 'no descriptor in this boot');
     for (const [k, v] of Object.entries(f.extended)) lines.push(`${esc(k)}: 0x${v.toString(16)}`);
@@ -359,7 +369,7 @@ function describeSelection(): void {
     el.textContent = 'Click a frame, or focus the map and use the arrow keys, to select it.';
     return;
   }
-  el.textContent = `Selected pfn ${f.pfn} (0x${f.physAddr.toString(16)}): ${f.kind === 'metadata' && f.region ? f.region : f.kind}${f.blockPfn !== undefined ? `, block at pfn ${f.blockPfn} of order ${f.order}` : ''}${f.owner ? `, owner ${f.owner}` : ''}; node ${f.node}, zone ${f.zone}, section ${f.section} (${f.sectionState === 'never' ? 'never initialised' : f.sectionState}). Enter reveals it in the Descriptors view.`;
+  el.textContent = `Selected pfn ${f.pfn} (0x${f.physAddr.toString(16)}): ${kindLabel(f)}${f.blockPfn !== undefined ? `, block at pfn ${f.blockPfn} of order ${f.order}` : ''}${f.owner ? `, owner ${f.owner}` : ''}; node ${f.node}, zone ${f.zone}, section ${f.section} (${f.sectionState === 'never' ? 'never initialised' : f.sectionState}). Enter reveals it in the Descriptors view.`;
 }
 
 async function select(pfn: number, reveal: boolean): Promise<void> {
