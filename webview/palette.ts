@@ -62,7 +62,8 @@ export function readTheme(): ThemeColours {
     palette,
     selection: v('focusBorder').trim() || (light ? '#0090f1' : '#007fd4'),
     grid: fallbackCss(mixRgb(foreground, background, 0.55)),
-    band: v('charts-orange').trim() || '#d18616',
+    // High contrast themes use orange for focus: boundaries take blue there so the two stay apart.
+    band: (hc ? v('charts-blue') : v('charts-orange')).trim() || (hc ? '#3794ff' : '#d18616'),
     outline: fallbackCss(mixRgb(background, foreground, 0.15)),
     flash: light ? 'rgba(0,0,0,' : 'rgba(255,255,255,',
   };
