@@ -19,7 +19,9 @@ if (process.argv.includes('--tests')) {
   builds.push({ ...common, entryPoints: ['test/integration/suite/index.ts'], outfile: 'test/integration/out/index.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'mocha'] });
 }
 if (process.argv.includes('--bench')) {
-  builds.push({ ...common, entryPoints: ['bench/engine.bench.ts'], outfile: 'dist/bench/engine.bench.js', platform: 'node', format: 'cjs', target: 'node20' });
+  for (const name of ['engine', 'map']) {
+    builds.push({ ...common, entryPoints: [`bench/${name}.bench.ts`], outfile: `dist/bench/${name}.bench.js`, platform: 'node', format: 'cjs', target: 'node20' });
+  }
 }
 await Promise.all(builds.map((b) => esbuild.build(b)));
 console.log(`built ${builds.map((b) => b.outfile).join(', ')}`);

@@ -126,6 +126,21 @@ export function parseStatus(text) {
   };
 }
 
+/** The map's summary line, e.g. "64 MiB · 16384 frames: 125 free (0.8 %), 32 allocated (0.2 %), 15871 uninitialised,
+ * 356 metadata · sections: 1 initialised, 0 stale, 31 never · boot 1 (off), profile default, memmap on device". */
+export const SUMMARY_RE = /^(.+?) · (\d+) frames: (\d+) free \([^)]*\), (\d+) allocated \([^)]*\), (\d+) uninitialised, (\d+) metadata · sections: (\d+) initialised, (\d+) stale, (\d+) never · boot (\d+) \(([^)]*)\)/;
+
+export function parseSummary(text) {
+  const m = SUMMARY_RE.exec(text);
+  if (!m) return { text };
+  const [size, totalFrames, free, allocated, uninit, metadata, initialised, stale, never, boot] = m.slice(1, 11);
+  const n = Number;
+  return {
+    text, size, totalFrames: n(totalFrames), free: n(free), allocated: n(allocated), uninit: n(uninit), metadata: n(metadata),
+    initialised: n(initialised), stale: n(stale), never: n(never), boot: n(boot), machine: m[11],
+  };
+}
+
 /** Starts code-server on `folder` with the packaged extension and opens it in Chromium; trusts the folder. */
 export async function startWorkbench({ folder, theme }) {
   const vs = await openVSCode({
@@ -135,11 +150,16 @@ export async function startWorkbench({ folder, theme }) {
       'workbench.colorTheme': theme,
       // VS Code for the Web saves after a delay by default; the tests look at unsaved edits.
       'files.autoSave': 'off',
+      // Prompts stay open when the focus moves: when a prompt closes, VS Code gives the focus
+      // back to the map webview a moment later, which can close the command's next prompt.
+      // The prompt helpers below click back into a prompt that lost the focus.
+      'workbench.quickOpen.closeOnFocusLost': false,
     },
   });
   try {
     vs.page.setDefaultTimeout(15_000);
-    await acceptWorkspaceTrust(vs.page, 20_000);
+    // A fresh user-data dir asks whether to trust the folder; untrusted, images open read-only.
+    if (!(await acceptWorkspaceTrust(vs.page, 20_000))) console.warn('    (no workspace trust dialog: images may open read-only)');
     return new Workbench(vs);
   } catch (e) {
     vs.server.markFailed();
@@ -153,6 +173,32 @@ export class Workbench {
   constructor(vs) {
     this.vs = vs;
     this.page = vs.page;
+    /** The last console lines of the workbench and its webviews, for failure reports. */
+    this.consoleTail = [];
+    const keep = (line) => {
+      this.consoleTail.push(line);
+      if (this.consoleTail.length > 100) this.consoleTail.shift();
+    };
+    this.page.on('console', (m) => keep(`${m.type()}: ${m.text().split('\n')[0].slice(0, 400)}`));
+    this.page.on('pageerror', (e) => keep(`page error: ${e.message}`));
+  }
+
+  /** Writes what helps to understand a failure next to its screenshot: the quick input, notifications, console. */
+  async failureReport(prefix, name) {
+    fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    await this.page.screenshot({ path: path.join(SCREENSHOT_DIR, `${prefix}-${name}.png`) }).catch(() => {});
+    const quickInput = await this.quickInputState().catch((e) => e.message);
+    const notifications = await this.page.locator('.notification-toast').allInnerTexts().catch(() => []);
+    const status = await this.statusItem().innerText({ timeout: 1000 }).catch(() => '(no PMem status item)');
+    const text = [
+      `quick input: ${JSON.stringify(quickInput)}`,
+      `notifications: ${JSON.stringify(notifications)}`,
+      `status bar: ${status}`,
+      `focus: ${await this.page.evaluate(() => document.activeElement?.outerHTML.slice(0, 200)).catch(() => '?')}`,
+      '--- console ---',
+      ...this.consoleTail,
+    ].join('\n');
+    fs.writeFileSync(path.join(SCREENSHOT_DIR, `${prefix}-${name}.log`), `${text}\n`);
   }
 
   async stop() {
@@ -171,11 +217,35 @@ export class Workbench {
     return this.page.frameLocator('iframe.webview.ready:visible').frameLocator('iframe#active-frame');
   }
 
-  /** The value cell of a row of the summary table ("Size", "Frames", ...). */
-  summaryCell(name) {
-    return this.webview().getByRole('table', { name: 'Image summary' })
-      .getByRole('row').filter({ has: this.webview().getByRole('rowheader', { name, exact: true }) })
-      .getByRole('cell');
+  /** The one-line summary above the map: size, frames, sections, boot generation. */
+  summary() {
+    return this.webview().locator('#summary');
+  }
+
+  /** The summary, parsed (waits until the map has received the image's state). */
+  async summaryNow() {
+    return parseSummary(await textMatching(this.summary(), SUMMARY_RE, 'the map summary'));
+  }
+
+  /** Waits until the parsed summary passes `ok`; returns it. */
+  async summaryWhen(what, ok, timeoutMs = 10_000) {
+    let last;
+    await eventually(what, async () => {
+      last = parseSummary((await this.summary().innerText({ timeout: 1000 })).trim());
+      if (!ok(last)) throw new Error(`summary is "${last.text}"`);
+      return true;
+    }, timeoutMs);
+    return last;
+  }
+
+  /** The map's notice line (read-only or history step), shown only when there is something to say. */
+  banner() {
+    return this.webview().getByRole('status');
+  }
+
+  /** "step 3/5": where the map's history timeline is. */
+  stepLabel() {
+    return this.webview().getByText(/^step \d+\/\d+$/);
   }
 
   statusItem() {
@@ -225,18 +295,34 @@ export class Workbench {
     await this.quickInput().waitFor({ state: 'hidden' });
   }
 
-  /** Opens an image and waits for its editor to show `heading` (default: the file name). */
-  async openImage(fileName, heading = fileName) {
+  /** Opens a valid image and waits for its map editor to show the image's summary. */
+  async openImage(fileName) {
     await this.quickOpen(fileName);
-    await textMatching(this.webview().getByRole('heading', { level: 1 }), new RegExp(`^${escapeRe(heading)}`), `the editor heading of ${fileName}`, 20_000);
+    await eventually(`the tab of ${fileName} to be active`, async () => (await this.tab(fileName).getAttribute('aria-selected')) === 'true');
+    await textMatching(this.summary(), SUMMARY_RE, `the map summary of ${fileName}`, 20_000);
   }
 
-  /** Resolves once the quick input's text box has the focus and its value passes `ok`. */
+  /** Opens an image that cannot be opened and waits for the error view's heading. */
+  async openBrokenImage(fileName) {
+    await this.quickOpen(fileName);
+    await textMatching(this.webview().getByRole('heading', { level: 1 }), new RegExp(`^${escapeRe(fileName)} cannot be opened`), `the error view of ${fileName}`, 20_000);
+  }
+
+  /**
+   * Resolves once the quick input's text box has the focus and its value
+   * passes `ok`; clicks into the text box when the focus is elsewhere.
+   */
   async waitForQuickInputFocus(ok = () => true) {
-    await eventually('the quick input to take the focus', () => this.page.evaluate(() => {
-      const el = document.activeElement;
-      return el?.matches('.quick-input-widget input') ? { value: el.value } : undefined;
-    }).then((r) => r && ok(r.value)));
+    await eventually('the quick input to have the focus', async () => {
+      const r = await this.page.evaluate(() => {
+        const el = document.activeElement;
+        const input = document.querySelector('.quick-input-widget input');
+        const shown = !!input && input.offsetParent !== null;
+        return { focused: el === input, shown, value: input?.value };
+      });
+      if (r.shown && !r.focused) await this.quickInput().locator('input').first().click({ timeout: 2000 });
+      return r.focused && ok(r.value);
+    });
   }
 
   /**
@@ -255,6 +341,11 @@ export class Workbench {
       await this.page.keyboard.press('ArrowDown');
     }
     await this.page.keyboard.press('Enter');
+    // The palette closes (or gives way to the command's first prompt) once it has run the command.
+    await eventually(`the palette to run "${label}"`, async () => {
+      const s = await this.quickInputState();
+      return !s.visible || !s.items.includes(label);
+    });
   }
 
   /** The palette label of a contributed command: "<category>: <title>", read from package.json. */
@@ -290,8 +381,9 @@ export class Workbench {
   async waitForPrompt(re) {
     return eventually(`a prompt matching ${re}`, async () => {
       const s = await this.quickInputState();
-      return s.visible && re.test(`${s.title} ${s.message} ${s.placeholder}`) ? s : undefined;
-    });
+      if (!s.visible || !re.test(`${s.title} ${s.message} ${s.placeholder}`)) throw new Error(`quick input: ${JSON.stringify(s)}`);
+      return s;
+    }, 20_000);
   }
 
   /** Answers an input box prompt with the keyboard: select all, type, Enter. */
@@ -321,7 +413,11 @@ export class Workbench {
     await row.click({ button: 'right' });
     const menu = this.page.getByRole('menu');
     await menu.waitFor();
-    await menu.getByRole('menuitem', { name: item, exact: true }).click();
+    const entry = menu.getByRole('menuitem', { name: item, exact: true });
+    // The menu takes a click only once the entry under the pointer has become its focused entry.
+    await entry.hover();
+    await eventually(`"${item}" to be the focused menu entry`, () => entry.evaluate((el) => !!el.closest('.action-item.focused')));
+    await entry.click();
     await menu.waitFor({ state: 'hidden' });
   }
 
@@ -331,6 +427,12 @@ export class Workbench {
     const menu = this.page.getByRole('menu');
     await menu.waitFor();
     return menu.getByRole('menuitem').allInnerTexts();
+  }
+
+  /** Expands a collapsed tree row with a click (a click on an expanded row would collapse it). */
+  async expand(row) {
+    if ((await row.getAttribute('aria-expanded')) === 'false') await row.click();
+    await eventually('the row to expand', async () => (await row.getAttribute('aria-expanded')) === 'true');
   }
 
   /**
@@ -350,9 +452,26 @@ export class Workbench {
     await row.scrollIntoViewIfNeeded();
   }
 
+  /**
+   * Hovers `target` until a hover whose text matches `re` shows; retries when
+   * the rows moved under the pointer (a tree may still scroll). Returns the
+   * hover's locator and text.
+   */
+  async hoverFor(target, re, what) {
+    const hover = this.page.locator('.monaco-hover:visible, .workbench-hover:visible').last();
+    let text = '';
+    await eventually(what, async () => {
+      await this.page.mouse.move(20, 600); // an empty stretch of the activity bar
+      await target.hover();
+      text = await textMatching(hover, re, what, 3000);
+      return true;
+    }, 15_000);
+    return { hover, text };
+  }
+
   /** Focuses the active editor as a user does: a click on its content. */
   async focusEditor() {
-    await this.webview().getByRole('heading', { level: 1 }).click();
+    await this.summary().click();
     await eventually('the editor to have the focus', () => this.page.evaluate(() => document.activeElement?.matches('iframe.webview') ?? false));
   }
 
@@ -365,7 +484,10 @@ export class Workbench {
 
   /** Closes any quick input, menu or hover left open. */
   async dismiss() {
-    for (let i = 0; i < 3; i++) await this.page.keyboard.press('Escape');
+    for (let i = 0; i < 3; i++) {
+      if ((await this.quickInputState()).visible) await this.quickInput().locator('input').first().click({ timeout: 2000 }).catch(() => {});
+      await this.page.keyboard.press('Escape');
+    }
   }
 
   /** Saves a PNG under test-results/screenshots/<prefix>-<name>.png; returns its path. */

@@ -22,37 +22,49 @@ export const MAX_MAP_PIXELS = 1 << 24;
 export interface RenderedMap {
   layout: MapLayout;
   cells: MapCells;
-  /** Size of the picture in pixels: columns × cellPx by rows × cellPx, within the requested box. */
+  /** Size of the picture in pixels: columns × cellPx by rows × cellPx, rounded, within the requested box. */
   width: number;
   height: number;
   /** width × height RGBA pixels, row by row. */
   rgba: Uint8Array;
 }
 
+/** For each of `pixels` pixels along an axis, the cell under its centre (cells are `cellPx` wide, possibly fractional). */
+function cellUnderPixel(pixels: number, cellPx: number, cells: number): Int32Array {
+  const index = new Int32Array(pixels);
+  for (let p = 0; p < pixels; p++) index[p] = Math.min(cells - 1, Math.floor((p + 0.5) / cellPx));
+  return index;
+}
+
 /**
- * Draws the whole device at the largest zoom that fits a box of `boxWidth` ×
- * `boxHeight` pixels: one cell per `framesPerCell` frames, `cellPx` pixels square.
+ * Draws the whole device at the zoom that fits a box of `boxWidth` × `boxHeight`
+ * pixels, as the editor does: one cell per `framesPerCell` frames, `cellPx`
+ * pixels square (not always a whole number: cells are scaled nearest-neighbour,
+ * as the editor's canvas scales them without smoothing).
  */
 export function renderMap(img: PmemImage, boxWidth: number, boxHeight: number, theme: MapTheme): RenderedMap {
   const g = img.geometry;
   const layout = layoutAt(fitZoom(g.totalFrames, boxWidth, boxHeight), g.totalFrames, boxWidth);
-  const count = layout.columns * layout.rows;
+  const { cellPx, columns, rows } = layout;
+  const count = columns * rows;
   const cells = mapCells(img, { firstPfn: 0, framesPerCell: layout.framesPerCell, cells: count });
   const colours = new Uint8ClampedArray(count * 4);
   rasterise(cells, DEFAULT_PALETTES[theme], g.maxOrder, colours);
 
-  // Scale each cell to cellPx × cellPx: draw the first pixel line of a row of cells, then repeat it.
-  const { cellPx, columns, rows } = layout;
-  const width = columns * cellPx;
-  const height = rows * cellPx;
+  const width = Math.max(1, Math.min(boxWidth, Math.round(columns * cellPx)));
+  const height = Math.max(1, Math.min(boxHeight, Math.round(rows * cellPx)));
   const pixels = new Uint32Array(width * height);
   const cellColour = new Uint32Array(colours.buffer);
-  for (let row = 0; row < rows; row++) {
-    const top = row * cellPx * width;
-    for (let column = 0; column < columns; column++) {
-      pixels.fill(cellColour[row * columns + column], top + column * cellPx, top + (column + 1) * cellPx);
+  const columnAt = cellUnderPixel(width, cellPx, columns);
+  const rowAt = cellUnderPixel(height, cellPx, rows);
+  for (let y = 0; y < height; y++) {
+    const line = y * width;
+    if (y > 0 && rowAt[y] === rowAt[y - 1]) {
+      pixels.copyWithin(line, line - width, line); // the same row of cells as the line above
+      continue;
     }
-    for (let line = 1; line < cellPx; line++) pixels.copyWithin(top + line * width, top, top + width);
+    const first = rowAt[y] * columns;
+    for (let x = 0; x < width; x++) pixels[line + x] = cellColour[first + columnAt[x]];
   }
   return { layout, cells, width, height, rgba: new Uint8Array(pixels.buffer) };
 }
@@ -146,7 +158,8 @@ the PNG is as large as the map (at most W × H). The image is opened read-only.
       const map = renderMap(shown, width, height, theme as MapTheme);
       writeAtomically(out, encodePng(map));
       const l = map.layout;
-      const scale = l.framesPerCell > 1 ? `${l.framesPerCell} frames per pixel` : `${l.cellPx} pixel${l.cellPx > 1 ? 's' : ''} per frame`;
+      const px = Number(l.cellPx.toFixed(2));
+      const scale = l.framesPerCell > 1 ? `${l.framesPerCell} frames per cell of ${px} pixel${px === 1 ? '' : 's'}` : `${px} pixel${px === 1 ? '' : 's'} per frame`;
       say(`wrote ${out}: ${map.width} × ${map.height} pixels, ${scale}, ${l.columns} × ${l.rows} cells${at === undefined ? '' : `, after step ${at}`}`);
     } finally {
       img.store.close();

@@ -1,0 +1,124 @@
+import { strict as assert } from 'node:assert';
+import { costRow, CostInput, memmapCosts } from '../../src/engine';
+
+const KiB = 2 ** 10;
+const MiB = 2 ** 20;
+const GiB = 2 ** 30;
+const TiB = 2 ** 40;
+
+describe('memmap cost calculator', () => {
+  const tib = memmapCosts({ deviceBytes: TiB });
+
+  it('gives one row per descriptor size and granularity, 64-byte rows first', () => {
+    assert.deepEqual(tib.rows.map((r) => [r.descriptorBytes, r.granularityBytes]), [[64, 4 * KiB], [64, 2 * MiB], [16, 4 * KiB], [16, 2 * MiB]]);
+    assert.equal(tib.deviceBytes, TiB);
+    assert.equal(tib.vmGuestBytes, TiB, 'the guest defaults to the whole device');
+    assert.equal(tib.ramBytes, undefined);
+  });
+
+  it('1 TiB at 4 KiB: 2^28 descriptors; 64 bytes = 16 GiB = 1.5625 %, 16 bytes = 4 GiB = 0.390625 %', () => {
+    const big = costRow(tib, 64, 4 * KiB);
+    assert.equal(big.descriptors, 268_435_456);
+    assert.equal(big.memmapBytes, 16 * GiB);
+    assert.equal(big.percentOfDevice, 1.5625);
+    const small = costRow(tib, 16, 4 * KiB);
+    assert.equal(small.descriptors, 268_435_456);
+    assert.equal(small.memmapBytes, 4 * GiB);
+    assert.equal(small.percentOfDevice, 0.390625);
+  });
+
+  it('1 TiB at 2 MiB: 524288 descriptors; 64 bytes = 32 MiB, 16 bytes = 8 MiB', () => {
+    const big = costRow(tib, 64, 2 * MiB);
+    assert.equal(big.descriptors, 524_288);
+    assert.equal(big.memmapBytes, 32 * MiB);
+    assert.equal(big.percentOfDevice, 100 / 32768); // 2^25 / 2^40 = 1/32768
+    assert.equal(big.percentOfDevice, 0.0030517578125);
+    const small = costRow(tib, 16, 2 * MiB);
+    assert.equal(small.memmapBytes, 8 * MiB);
+    assert.equal(small.percentOfDevice, 0.000762939453125);
+  });
+
+  it('on the device the memmap takes capacity; in RAM it takes RAM, as a share of the RAM when given', () => {
+    const row = costRow(tib, 64, 4 * KiB);
+    assert.deepEqual(row.onDevice, { memmapBytes: 16 * GiB, usableBytes: 1008 * GiB, percentOfDevice: 1.5625 });
+    assert.deepEqual(row.inRam, { ramBytesUsed: 16 * GiB }, 'no RAM share without a RAM size');
+
+    const withRam = memmapCosts({ deviceBytes: TiB, ramBytes: 256 * GiB });
+    assert.equal(withRam.ramBytes, 256 * GiB);
+    assert.deepEqual(costRow(withRam, 64, 4 * KiB).inRam, { ramBytesUsed: 16 * GiB, percentOfRam: 6.25, exceedsRam: false });
+    assert.deepEqual(costRow(withRam, 16, 4 * KiB).inRam, { ramBytesUsed: 4 * GiB, percentOfRam: 1.5625, exceedsRam: false });
+    assert.deepEqual(costRow(withRam, 64, 2 * MiB).inRam, { ramBytesUsed: 32 * MiB, percentOfRam: 0.01220703125, exceedsRam: false });
+    assert.equal(costRow(withRam, 64, 4 * KiB).onDevice.percentOfDevice, 1.5625, 'the device share does not depend on the RAM');
+
+    // 16 TiB of pmem on a machine with 128 GiB of RAM: the 64-byte memmap (256 GiB) does not fit.
+    const tight = memmapCosts({ deviceBytes: 16 * TiB, ramBytes: 128 * GiB });
+    assert.deepEqual(costRow(tight, 64, 4 * KiB).inRam, { ramBytesUsed: 256 * GiB, percentOfRam: 200, exceedsRam: true });
+    assert.deepEqual(costRow(tight, 16, 4 * KiB).inRam, { ramBytesUsed: 64 * GiB, percentOfRam: 50, exceedsRam: false });
+  });
+
+  it('a virtual machine pays the memmap twice: once in the guest, once in the host', () => {
+    const row = costRow(tib, 64, 4 * KiB);
+    assert.deepEqual(row.vm, {
+      guestBytes: TiB, descriptors: 268_435_456, guestMemmapBytes: 16 * GiB, hostMemmapBytes: 16 * GiB, totalBytes: 32 * GiB, totalPercent: 3.125,
+    });
+
+    const guest = memmapCosts({ deviceBytes: TiB, vmGuestBytes: 64 * GiB });
+    assert.equal(guest.vmGuestBytes, 64 * GiB);
+    assert.deepEqual(costRow(guest, 64, 4 * KiB).vm, {
+      guestBytes: 64 * GiB, descriptors: 16_777_216, guestMemmapBytes: GiB, hostMemmapBytes: GiB, totalBytes: 2 * GiB, totalPercent: 3.125,
+    });
+    assert.deepEqual(costRow(guest, 16, 4 * KiB).vm, {
+      guestBytes: 64 * GiB, descriptors: 16_777_216, guestMemmapBytes: 256 * MiB, hostMemmapBytes: 256 * MiB, totalBytes: 512 * MiB, totalPercent: 0.78125,
+    });
+    const huge = costRow(guest, 64, 2 * MiB).vm;
+    assert.equal(huge.descriptors, 32_768);
+    assert.equal(huge.totalBytes, 4 * MiB);
+    assert.equal(huge.totalPercent, 0.006103515625);
+    assert.equal(costRow(guest, 64, 4 * KiB).memmapBytes, 16 * GiB, 'the device rows still describe the whole device');
+  });
+
+  it('tracks whole granules only: a partial page at the end has no descriptor', () => {
+    const t = memmapCosts({ deviceBytes: 3 * 4 * KiB + 100 });
+    assert.equal(costRow(t, 64, 4 * KiB).descriptors, 3);
+    assert.equal(costRow(t, 64, 4 * KiB).memmapBytes, 192);
+    assert.equal(costRow(t, 16, 2 * MiB).descriptors, 0);
+    assert.equal(costRow(t, 16, 2 * MiB).percentOfDevice, 0);
+    const odd = memmapCosts({ deviceBytes: 5 * MiB, vmGuestBytes: 3 * MiB });
+    assert.equal(costRow(odd, 64, 2 * MiB).descriptors, 2);
+    assert.equal(costRow(odd, 64, 2 * MiB).vm.descriptors, 1);
+  });
+
+  it('handles the largest image size, 16 TiB, exactly', () => {
+    const t = memmapCosts({ deviceBytes: 16 * TiB, vmGuestBytes: 16 * TiB });
+    const row = costRow(t, 64, 4 * KiB);
+    assert.equal(row.memmapBytes, 256 * GiB);
+    assert.equal(row.percentOfDevice, 1.5625);
+    assert.equal(row.vm.totalBytes, 512 * GiB);
+  });
+
+  describe('input validation', () => {
+    const bad: Array<[string, CostInput, RegExp]> = [
+      ['a zero device', { deviceBytes: 0 }, /^deviceBytes must be a positive whole number of bytes .*not 0$/],
+      ['a negative device', { deviceBytes: -4096 }, /deviceBytes .* not -4096$/],
+      ['a fractional device', { deviceBytes: 1.5 }, /deviceBytes .* not 1\.5$/],
+      ['a NaN device', { deviceBytes: NaN }, /deviceBytes .* not NaN$/],
+      ['an infinite device', { deviceBytes: Infinity }, /deviceBytes .* not Infinity$/],
+      ['a device beyond safe integers', { deviceBytes: 2 ** 53 }, /deviceBytes/],
+      ['a device given as a string', { deviceBytes: '1024' as unknown as number }, /deviceBytes .* not "1024"$/],
+      ['a zero RAM size', { deviceBytes: TiB, ramBytes: 0 }, /^ramBytes .* not 0$/],
+      ['a fractional RAM size', { deviceBytes: TiB, ramBytes: 0.5 }, /^ramBytes .* not 0\.5$/],
+      ['a negative guest size', { deviceBytes: TiB, vmGuestBytes: -1 }, /^vmGuestBytes .* not -1$/],
+      ['a fractional guest size', { deviceBytes: TiB, vmGuestBytes: 4096.25 }, /^vmGuestBytes .* not 4096\.25$/],
+    ];
+    for (const [what, input, message] of bad) {
+      it(`rejects ${what} with a RangeError naming the field`, () => {
+        assert.throws(() => memmapCosts(input), (e: unknown) => e instanceof RangeError && message.test(e.message));
+      });
+    }
+
+    it('accepts the smallest size, one byte', () => {
+      const t = memmapCosts({ deviceBytes: 1, ramBytes: 1, vmGuestBytes: 1 });
+      assert.ok(t.rows.every((r) => r.descriptors === 0 && r.memmapBytes === 0 && r.vm.totalBytes === 0));
+    });
+  });
+});
