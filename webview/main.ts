@@ -12,6 +12,7 @@ import { MIX_CHANNELS, MIX_STRIDE, OWNER_TAG } from '../src/shared/mapCodes';
 import { ownerColour, rasterise } from '../src/shared/mapRaster';
 import { FrameDetails, HostToWebview, isHostToWebview, MapCommand, MapState, WebviewToHost } from '../src/shared/protocol';
 import { renderCosts } from './costsPanel';
+import { frameStateWords, sectionStateWords } from '../src/shared/words';
 import { cssOf, readTheme, ThemeColours } from './palette';
 
 declare function acquireVsCodeApi(): { postMessage(msg: WebviewToHost): void; getState(): unknown; setState(s: unknown): void };
@@ -334,11 +335,7 @@ function drawOverview(): void {
 
 // ---------------------------------------------------------------- text
 
-/** The frame's state in plain words (metadata frames by their region). */
-function kindLabel(f: FrameDetails): string {
-  if (f.kind === 'metadata' && f.region) return f.region;
-  return ({ uninitialized: 'not yet initialised', unknown: 'in no block', memmap: 'memmap (descriptors)' } as Record<string, string>)[f.kind] ?? f.kind;
-}
+const kindLabel = (f: FrameDetails) => frameStateWords(f.kind, f.region);
 
 function describeCell(pfn: number, f: FrameDetails | null): string {
   if (!layout || !state) return '';
@@ -353,7 +350,7 @@ function describeCell(pfn: number, f: FrameDetails | null): string {
   if (f) {
     lines.push(`${layout.framesPerCell > 1 ? 'first frame: ' : ''}<b>pfn ${f.pfn}</b> · physical 0x${f.physAddr.toString(16)}`);
     lines.push(`${esc(kindLabel(f))}${f.blockPfn !== undefined ? ` · block at pfn ${f.blockPfn}, order ${f.order}` : ''}${f.owner ? ` · owner ${esc(f.owner)}` : ''}`);
-    lines.push(`node ${f.node}, zone ${esc(f.zone)} · section ${f.section} (${f.sectionState === 'never' ? 'never initialised' : f.sectionState})`);
+    lines.push(`node ${f.node}, zone ${esc(f.zone)} · section ${f.section} (${sectionStateWords(f.sectionState)})`);
     lines.push(f.descriptorPresent ? `descriptor initialised in boot ${f.initGeneration}` : 'no descriptor in this boot');
     for (const [k, v] of Object.entries(f.extended)) lines.push(`${esc(k)}: 0x${v.toString(16)}`);
   }
@@ -369,7 +366,7 @@ function describeSelection(): void {
     el.textContent = 'Click a frame, or focus the map and use the arrow keys, to select it.';
     return;
   }
-  el.textContent = `Selected pfn ${f.pfn} (0x${f.physAddr.toString(16)}): ${kindLabel(f)}${f.blockPfn !== undefined ? `, block at pfn ${f.blockPfn} of order ${f.order}` : ''}${f.owner ? `, owner ${f.owner}` : ''}; node ${f.node}, zone ${f.zone}, section ${f.section} (${f.sectionState === 'never' ? 'never initialised' : f.sectionState}). Enter reveals it in the Descriptors view.`;
+  el.textContent = `Selected pfn ${f.pfn} (0x${f.physAddr.toString(16)}): ${kindLabel(f)}${f.blockPfn !== undefined ? `, block at pfn ${f.blockPfn} of order ${f.order}` : ''}${f.owner ? `, owner ${f.owner}` : ''}; node ${f.node}, zone ${f.zone}, section ${f.section} (${sectionStateWords(f.sectionState)}). Enter reveals it in the Descriptors view.`;
 }
 
 async function select(pfn: number, reveal: boolean): Promise<void> {

@@ -54,7 +54,7 @@ export function readTheme(): ThemeColours {
     freeSmall: mixRgb(green, background, hc ? 0.3 : 0.65),
     freeLarge: green,
     allocated: on('charts-blue', light ? [26, 133, 255] : [55, 148, 255]),
-    never: mixRgb(foreground, background, hc ? 0.75 : light ? 0.9 : 0.84),
+    never: mixRgb(foreground, background, hc ? 0.75 : light ? 0.8 : 0.84),
     stale: on('charts-yellow', light ? [191, 136, 3] : [204, 167, 0]),
     ownerLightness: light ? 0.42 : 0.64,
   };

@@ -58,7 +58,7 @@ interface Views {
 function intInput(title: string, prompt: string, value: string, min: number, max: number): Thenable<number | undefined> {
   return vscode.window
     .showInputBox({
-      title, prompt, value,
+      title, prompt, value, ignoreFocusOut: true,
       validateInput: (t) => (/^\d+$/.test(t.trim()) && +t >= min && +t <= max ? undefined : `Enter a whole number from ${min} to ${max}`),
     })
     .then((t) => (t === undefined ? undefined : Number(t)));
@@ -75,7 +75,7 @@ async function pickZone(title: string, img: PmemImage, node: number): Promise<Zo
   }));
   const normal = items.findIndex((i) => i.zone === 'normal');
   if (normal > 0) items.unshift(...items.splice(normal, 1)); // Normal first: the usual request
-  const pick = await vscode.window.showQuickPick(items, { title, placeHolder: `Highest zone accepted on node ${node}`, matchOnDescription: true });
+  const pick = await vscode.window.showQuickPick(items, { ignoreFocusOut: true, title, placeHolder: `Highest zone accepted on node ${node}`, matchOnDescription: true });
   return pick?.zone;
 }
 
@@ -146,7 +146,7 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     if (node === undefined) return;
     const zone = (p.zone as ZoneName | undefined) ?? (await pickZone(title(4), img, node));
     if (!zone) return;
-    const owner = (p.owner as string | undefined) ?? (await vscode.window.showInputBox({ title: title(5), prompt: 'Owner tag shown on the map and in the views (optional, at most 16 bytes)', validateInput: (t) => (Buffer.byteLength(t) > 16 ? 'At most 16 bytes' : undefined) }));
+    const owner = (p.owner as string | undefined) ?? (await vscode.window.showInputBox({ ignoreFocusOut: true, title: title(5), prompt: 'Owner tag shown on the map and in the views (optional, at most 16 bytes)', validateInput: (t) => (Buffer.byteLength(t) > 16 ? 'At most 16 bytes' : undefined) }));
     if (owner === undefined) return;
     const r = operate(`Allocate order ${order}${count > 1 ? ` x${count}` : ''}`, (i) => allocOp(i, { order, count, node, zone, owner }));
     const first = r.blocks[0];
@@ -162,7 +162,7 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     let pfns: number[];
     if (typeof arg === 'number') pfns = [arg];
     else {
-      const text = await vscode.window.showInputBox({ title: 'Free', prompt: 'PFN(s) of allocated block heads to free, separated by spaces (decimal or 0x hex)', validateInput: (t) => { try { t.trim().split(/\s+/).forEach((x) => parsePfn(x)); return undefined; } catch (e) { return (e as Error).message; } } });
+      const text = await vscode.window.showInputBox({ ignoreFocusOut: true, title: 'Free', prompt: 'PFN(s) of allocated block heads to free, separated by spaces (decimal or 0x hex)', validateInput: (t) => { try { t.trim().split(/\s+/).forEach((x) => parsePfn(x)); return undefined; } catch (e) { return (e as Error).message; } } });
       if (!text) return;
       pfns = text.trim().split(/\s+/).map((x) => parsePfn(x));
     }
@@ -182,7 +182,7 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
 
   run('pmemExplorer.rebootIntoProfile', async (name?: unknown) => {
     const doc = writablePresent();
-    const profile = typeof name === 'string' ? name : (await vscode.window.showQuickPick(PROFILES.map((p) => ({ label: p.name, description: p.description }))))?.label;
+    const profile = typeof name === 'string' ? name : (await vscode.window.showQuickPick(PROFILES.map((p) => ({ label: p.name, description: p.description })), { ignoreFocusOut: true, title: 'Reboot into Profile', placeHolder: 'Kernel profile to boot' }))?.label;
     if (!profile) return;
     if (!PROFILES.some((p) => p.name === profile)) throw new Error(`Unknown profile "${profile}"`);
     doc.push(doc.session!.reboot(profile));
@@ -265,7 +265,7 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     const img = registry.require().session!.image;
     let pfn = typeof arg === 'number' ? arg : undefined;
     if (pfn === undefined) {
-      const text = await vscode.window.showInputBox({ prompt: `Frame number (0 to ${img.geometry.totalFrames - 1}, decimal or 0x hex)`, validateInput: (t) => { try { const v = parsePfn(t); return v < img.geometry.totalFrames ? undefined : 'Past the last frame'; } catch (e) { return (e as Error).message; } } });
+      const text = await vscode.window.showInputBox({ ignoreFocusOut: true, title: 'Go to Frame', prompt: `Frame number (0 to ${img.geometry.totalFrames - 1}, decimal or 0x hex)`, validateInput: (t) => { try { const v = parsePfn(t); return v < img.geometry.totalFrames ? undefined : 'Past the last frame'; } catch (e) { return (e as Error).message; } } });
       if (!text) return;
       pfn = parsePfn(text);
     }
@@ -316,7 +316,7 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     if (step === undefined) {
       const pick = await vscode.window.showQuickPick(
         records.filter((r) => r.seq >= range.first).reverse().map((r) => ({ label: `${r.seq}`, description: r.summary.text, detail: r.seq === range.last ? 'the present' : undefined })),
-        { placeHolder: 'Show the image as it was after this step' },
+        { ignoreFocusOut: true, title: 'Go to Step', placeHolder: 'Show the image as it was after this step' },
       );
       if (!pick) return;
       step = Number(pick.label);
@@ -329,7 +329,7 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     const all = ['never', 'initialized', 'stale'] as const;
     let chosen = Array.isArray(states) ? (states as string[]) : undefined;
     if (!chosen) {
-      const picks = await vscode.window.showQuickPick(all.map((s) => ({ label: s, picked: views.sections.filter.has(s) })), { canPickMany: true, placeHolder: 'Show sections in these states' });
+      const picks = await vscode.window.showQuickPick(all.map((s) => ({ label: s, picked: views.sections.filter.has(s) })), { ignoreFocusOut: true, canPickMany: true, placeHolder: 'Show sections in these states' });
       if (!picks) return;
       chosen = picks.map((p) => p.label);
     }
@@ -347,7 +347,7 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     if (p.target !== undefined && typeof p.target !== 'string') throw new Error('Export Map: "target" must be a file path');
     const format = (p.format as 'png' | 'svg' | undefined) ?? (await vscode.window.showQuickPick(
       [{ label: 'png', description: 'PNG image of the current view' }, { label: 'svg', description: 'SVG drawing of the current view (small views only)' }],
-      { title: 'Export Map', placeHolder: 'Format' },
+      { ignoreFocusOut: true, title: 'Export Map', placeHolder: 'Format' },
     ))?.label as 'png' | 'svg' | undefined;
     if (!format) return;
     const base = doc.uri.fsPath.replace(/\.pmem$/i, '');

@@ -42,7 +42,7 @@ export class DiskWatcher implements vscode.Disposable {
     if (now === undefined || now === this.known || this.asking) return;
     this.known = now;
     const name = path.basename(this.document.uri.fsPath);
-    const dirty = !!this.document.session?.dirty;
+    const dirty = this.document.isDirty;
     this.asking = true;
     try {
       const choice = dirty

@@ -41,9 +41,9 @@ export function mapBody(fileName: string): string {
   </span>
 </header>
 <p id="banner" class="banner" role="status" hidden></p>
-<p id="summary" class="summary"></p>
+<p id="summary" class="summary" aria-label="Image summary"></p>
 <div class="mapArea">
-  <canvas id="map" tabindex="0" role="img" aria-roledescription="page-frame map"></canvas>
+  <canvas id="map" tabindex="0" role="application" aria-roledescription="page-frame map" aria-label="Page-frame map of ${escapeHtml(fileName)}"></canvas>
   <canvas id="overview" aria-label="Overview of the whole device; click to jump" role="img"></canvas>
   <div id="tooltip" class="tooltip" role="tooltip" hidden></div>
 </div>

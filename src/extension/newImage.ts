@@ -34,15 +34,15 @@ export function newImagePreset(arg: unknown): NewImageOptions {
 
 export async function createImage(_context: vscode.ExtensionContext, preset: NewImageOptions = {}): Promise<vscode.Uri | undefined> {
   const cfg = vscode.workspace.getConfiguration('pmemExplorer.defaults');
-  const size = preset.size ?? (await vscode.window.showInputBox({ title: 'New Image (1/6)', prompt: 'Device size (e.g. 64M, 16G, 1T)', value: '256M', validateInput: (t) => { try { makeGeometry({ sizeBytes: parseSize(t) }); return undefined; } catch (e) { return (e as Error).message; } } }));
+  const size = preset.size ?? (await vscode.window.showInputBox({ ignoreFocusOut: true, title: 'New Image (1/6)', prompt: 'Device size (e.g. 64M, 16G, 1T)', value: '256M', validateInput: (t) => { try { makeGeometry({ sizeBytes: parseSize(t) }); return undefined; } catch (e) { return (e as Error).message; } } }));
   if (!size) return;
-  const section = preset.section ?? ((await vscode.window.showQuickPick([{ label: '2M', description: 'lazy init in 2 MiB sections' }, { label: '1G', description: 'lazy init in 1 GiB sections' }], { title: 'New Image (2/6): section size', placeHolder: cfg.get('sectionSize') }))?.label as '2M' | '1G' | undefined);
+  const section = preset.section ?? ((await vscode.window.showQuickPick([{ label: '2M', description: 'lazy init in 2 MiB sections' }, { label: '1G', description: 'lazy init in 1 GiB sections' }], { ignoreFocusOut: true, title: 'New Image (2/6): section size', placeHolder: cfg.get('sectionSize') }))?.label as '2M' | '1G' | undefined);
   if (!section) return;
-  const nodes = preset.nodes ?? Number((await vscode.window.showQuickPick(['1', '2', '4', '8'], { title: 'New Image (3/6): NUMA nodes', placeHolder: String(cfg.get('nodes')) })) ?? NaN);
+  const nodes = preset.nodes ?? Number((await vscode.window.showQuickPick(['1', '2', '4', '8'], { ignoreFocusOut: true, title: 'New Image (3/6): NUMA nodes', placeHolder: String(cfg.get('nodes')) })) ?? NaN);
   if (!Number.isInteger(nodes)) return;
-  const memmap = preset.memmap ?? ((await vscode.window.showQuickPick([{ label: 'device', description: 'descriptors on the pmem itself' }, { label: 'ram', description: 'descriptors in RAM, rebuilt at every boot' }], { title: 'New Image (4/6): memmap placement' }))?.label as 'device' | 'ram' | undefined);
+  const memmap = preset.memmap ?? ((await vscode.window.showQuickPick([{ label: 'device', description: 'descriptors on the pmem itself' }, { label: 'ram', description: 'descriptors in RAM, rebuilt at every boot' }], { ignoreFocusOut: true, title: 'New Image (4/6): memmap placement' }))?.label as 'device' | 'ram' | undefined);
   if (!memmap) return;
-  const profile = preset.profile ?? (await vscode.window.showQuickPick(PROFILES.map((p) => ({ label: p.name, description: p.description })), { title: 'New Image (5/6): kernel profile' }))?.label;
+  const profile = preset.profile ?? (await vscode.window.showQuickPick(PROFILES.map((p) => ({ label: p.name, description: p.description })), { ignoreFocusOut: true, title: 'New Image (5/6): kernel profile' }))?.label;
   if (!profile) return;
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   const target = preset.target ?? (await vscode.window.showSaveDialog({ title: 'New Image (6/6): location', filters: { 'PMem images': ['pmem'] }, defaultUri: folder ? vscode.Uri.joinPath(folder, 'image.pmem') : undefined }));

@@ -19,6 +19,7 @@ export class PmemDocument implements vscode.CustomDocument {
     readonly readOnlyReason: string | undefined,
   ) {
     this.watcher = new DiskWatcher(this);
+    if (session?.restoredFromBackup) this.savedAt = -1; // unsaved changes came back from a hot exit
   }
 
   private readonly watcher: DiskWatcher;
@@ -65,17 +66,35 @@ export class PmemDocument implements vscode.CustomDocument {
     return !!this.session && !this.readOnlyReason;
   }
 
+  /** Where the document is on its undo stack, and where it was last saved (-1: a state no longer reachable). */
+  private position = 0;
+  private savedAt = 0;
+
+  /** Unsaved changes, as VS Code counts them: undoing back to the saved state makes the document clean. */
+  get isDirty(): boolean {
+    return this.position !== this.savedAt;
+  }
+
+  /** Call after a save or revert: the current state is the file's. */
+  markSaved(): void {
+    this.savedAt = this.position;
+  }
+
   /** Registers an edit with VS Code's undo stack. */
   push(edit: SessionEdit): void {
+    if (this.savedAt > this.position) this.savedAt = -1; // the saved state was on the redo branch this edit drops
+    this.position++;
     this.editEmitter.fire({
       document: this,
       label: edit.label,
       undo: () => {
         edit.undo();
+        this.position--;
         this.changed();
       },
       redo: () => {
         edit.redo();
+        this.position++;
         this.changed();
       },
     });
@@ -87,6 +106,7 @@ export class PmemDocument implements vscode.CustomDocument {
     if (!this.session) return;
     try {
       this.session.revert();
+      this.markSaved();
       this.wroteFile();
     } catch (e) {
       void vscode.window.showErrorMessage(`Could not reload: ${(e as Error).message}`);

@@ -44,6 +44,7 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
 
   async saveCustomDocument(document: PmemDocument): Promise<void> {
     this.writableSession(document).save();
+    document.markSaved();
     document.wroteFile();
     document.changed();
   }
@@ -54,6 +55,7 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
 
   async revertCustomDocument(document: PmemDocument): Promise<void> {
     document.session?.revert(); // reads the file again: it may have been replaced
+    document.markSaved();
     document.wroteFile();
     document.viewStep(undefined);
   }

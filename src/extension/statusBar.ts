@@ -15,7 +15,7 @@ export function createStatusBar(registry: ImageRegistry): vscode.Disposable {
     }
     const i = info(doc.viewImage!);
     const step = doc.viewedStep !== undefined ? ` · step ${doc.viewedStep}` : '';
-    item.text = `$(database) ${i.frames.free} free · ${i.frames.uninitialized} uninit · gen ${i.bootGeneration}${doc.session.isBooted ? '' : ' (off)'}${step}${doc.session.dirty ? ' · unsaved' : ''}`;
+    item.text = `$(database) ${i.frames.free} free · ${i.frames.uninitialized} uninit · gen ${i.bootGeneration}${doc.session.isBooted ? '' : ' (off)'}${step}${doc.isDirty ? ' · unsaved' : ''}`;
     const machine = doc.session.isBooted ? 'running' : i.clean ? 'off, shut down cleanly' : 'off, crashed';
     item.tooltip = `PMem: ${i.frames.free} free, ${i.frames.allocated} allocated, ${i.frames.uninitialized} uninitialised, ${i.frames.reserved} reserved of ${i.totalFrames} frames\nBoot generation ${i.bootGeneration} (${machine}), profile ${i.profile}\nClick for details`;
     item.show();

@@ -29,11 +29,18 @@ export interface RasterCells {
   owners: string[];
 }
 
+/**
+ * Hues owners may take: every 10 degrees, except near the fixed colours
+ * (stale yellow, free green, allocated blue, memmap purple), so an owner is
+ * never mistaken for a state.
+ */
+const OWNER_HUES = Array.from({ length: 36 }, (_, i) => i * 10).filter((h) => !(h >= 40 && h <= 160) && !(h >= 200 && h <= 220) && !(h >= 250 && h <= 290));
+
 /** A stable colour per owner tag: the same owner looks the same in every session and export. */
 export function ownerColour(owner: string, lightness: number): Rgb {
   let h = 0x811c9dc5;
   for (let i = 0; i < owner.length; i++) h = Math.imul(h ^ owner.charCodeAt(i), 0x01000193) >>> 0;
-  return hsl((h % 360) / 360, 0.65, lightness);
+  return hsl(OWNER_HUES[h % OWNER_HUES.length] / 360, 0.7, lightness);
 }
 
 function hsl(h: number, s: number, l: number): Rgb {

@@ -1,9 +1,10 @@
 /** Words and icons shared by the tree views. */
 import * as vscode from 'vscode';
 import { REGION_LABELS, type FrameInfo, type SectionState } from '../../engine';
+import { frameStateWords, sectionStateWords } from '../../shared/words';
 
 export function stateLabel(state: SectionState): string {
-  return state === 'never' ? 'never initialised' : state === 'initialized' ? 'initialised' : 'stale';
+  return sectionStateWords(state);
 }
 
 export function sectionIcon(state: SectionState): vscode.ThemeIcon {
@@ -15,14 +16,14 @@ export function sectionIcon(state: SectionState): vscode.ThemeIcon {
 export function frameDescription(f: FrameInfo): string {
   const block = f.blockPfn !== undefined ? ` order ${f.order}${f.blockPfn !== f.pfn ? ` (in ${f.blockPfn})` : ''}` : '';
   const owner = f.owner ? ` · ${f.owner}` : '';
-  const kind = f.kind === 'metadata' && f.region ? REGION_LABELS[f.region] : f.kind;
+  const kind = frameStateWords(f.kind, f.region && REGION_LABELS[f.region]);
   return `${kind}${block}${owner}`;
 }
 
 export function frameTooltip(f: FrameInfo): vscode.MarkdownString {
   const lines = [
     `**pfn ${f.pfn}** (physical address 0x${f.physAddr.toString(16)})`,
-    `state: ${f.kind}${f.region ? ` (${REGION_LABELS[f.region]})` : ''}`,
+    `state: ${frameStateWords(f.kind, f.region && REGION_LABELS[f.region])}`,
     f.blockPfn !== undefined ? `block: pfn ${f.blockPfn}, order ${f.order} (${2 ** (f.order ?? 0)} frames)` : '',
     f.owner ? `owner: ${f.owner}` : '',
     `node ${f.node}, zone ${f.zone}; section ${f.section} (${stateLabel(f.sectionState)})`,

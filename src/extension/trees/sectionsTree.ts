@@ -51,7 +51,7 @@ export class SectionsTree implements vscode.TreeDataProvider<SectionNode> {
     const s = n.summary;
     const item = new vscode.TreeItem(`Section ${s.index}`, vscode.TreeItemCollapsibleState.None);
     item.id = `sec:${s.index}`;
-    item.description = s.state === 'never' ? `${s.uninitializedFrames} frames not yet handed over` : `${s.freeFrames} free / ${s.allocatedFrames} used`;
+    item.description = s.reservedFrames === s.frames ? 'metadata only' : s.state === 'never' ? `${s.uninitializedFrames} frames untouched` : `${s.freeFrames} free / ${s.allocatedFrames} used`;
     item.tooltip = `Section ${s.index}: ${stateLabel(s.state)}${s.state === 'stale' ? ` (initialised in boot ${s.initGeneration}, an earlier boot)` : ''}\npfns ${s.firstPfn}–${s.firstPfn + s.frames - 1} · node ${s.node} ${s.zone}\ninitialisation generation ${s.initGeneration}\n${s.reservedFrames} reserved, ${s.uninitializedFrames} not yet handed to the allocator`;
     item.iconPath = sectionIcon(s.state);
     item.contextValue = `section-${s.state}`;
