@@ -4,7 +4,8 @@
  *   (b) mapCells for a zoomed-in window of 1,048,576 frames at one frame per cell, fully initialised and fragmented
  *   (c) rasterise of 1,048,576 cells
  *   (d) the views as the editor draws them, against their budgets:
- *       whole-device view = (a) + (c), within 100 ms; zoomed-in full-viewport redraw = (b) + (c), within one 60 Hz frame
+ *       whole-device view = (a) + (c), within 100 ms; a change seen in a zoomed-in full viewport = (b) + (c)
+ *       (fetching the new cells and colouring them). The redraw itself is timed in Chromium by bench/mapDraw.bench.mjs.
  */
 import * as os from 'node:os';
 import { allocOp, freeOp, initSectionsOp, MemoryStore, PmemImage } from '../src/engine';
@@ -123,7 +124,7 @@ function main(): void {
     console.log(`(d) whole-device view, ${label} sections = (a) + (c): ${fmt(sum)} = ${ofBudget(sum, BUDGET.wholeDevice)}`);
   }
   const redraw = zoomed.medianMs + raster.medianMs;
-  console.log(`(d) zoomed-in full-viewport redraw = (b) + (c): ${fmt(redraw)} = ${ofBudget(redraw, BUDGET.redraw)} (one 60 Hz frame)`);
+  console.log(`(d) a change in a zoomed-in full viewport, new cells + colouring = (b) + (c): ${fmt(redraw)} = ${ofBudget(redraw, BUDGET.redraw)} (one 60 Hz frame; the redraw alone is timed in Chromium below)`);
 }
 
 main();

@@ -154,8 +154,9 @@ function draw(): void {
     }
     if (!pixels || pixels.source !== cells || pixels.theme !== theme) {
       // After a change in the same window, only the changed cells are coloured again.
-      const reuse = pixels && pixels.dirty && pixels.image.width === l.columns && pixels.image.height === rows && pixels.theme === theme;
-      const image = reuse ? pixels!.image : offctx.createImageData(l.columns, rows);
+      const sameSize = pixels && pixels.image.width === l.columns && pixels.image.height === rows;
+      const reuse = sameSize && pixels!.dirty && pixels!.theme === theme;
+      const image = sameSize ? pixels!.image : offctx.createImageData(l.columns, rows); // a 4 MiB buffer is not made afresh per redraw
       rasterise(cells, theme.palette, state.image.maxOrder, image.data, reuse ? pixels!.dirty : undefined);
       offctx.putImageData(image, 0, 0);
       document.body.dataset.rasterised = String(reuse ? pixels!.dirty!.length : cells.cells);

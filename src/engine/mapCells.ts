@@ -7,11 +7,12 @@
  */
 import { coveringHead } from './alloc/buddy';
 import { sectionOf } from './alloc/sectionInit';
-import { decodeDescriptor, PG_ALLOCATED, PG_BUDDY } from './format/descriptor';
+import { DESC, decodeDescriptor, PG_ALLOCATED, PG_BUDDY } from './format/descriptor';
+import { DESCRIPTOR_SIZE } from './format/constants';
 import { REGION_NAMES, RegionName } from './format/layout';
 import type { PmemImage } from './imageCore';
 import { readSectionTable } from './ops';
-import { viewDescriptor } from './views';
+import { descriptorSlice, viewDescriptor } from './views';
 import { DETAIL_FRAMES_PER_CELL, MIX_STRIDE, OWNER_TAG } from '../shared/mapCodes';
 
 export { MIX_CHANNELS, MIX_STRIDE, OWNER_TAG, DETAIL_FRAMES_PER_CELL } from '../shared/mapCodes';
@@ -43,17 +44,25 @@ export function mapCells(img: PmemImage, window: MapWindow): MapCells {
   }
   const first = window.firstPfn;
   const end = Math.min(g.totalFrames, first + window.cells * fpc);
-  const counts = new Float64Array(window.cells * MIX_STRIDE);
   const tag = new Uint16Array(window.cells);
   const owners: string[] = [];
   const ownerIndex = new Map<string, number>();
   const blocks: number[] = [];
+  // One frame per cell: every share is all or nothing, written straight into the result.
+  // Several frames per cell: frame counts per channel, turned into shares at the end.
+  const single = fpc === 1;
+  const mix = new Uint8Array(window.cells * MIX_STRIDE);
+  const counts = single ? undefined : new Float64Array(window.cells * MIX_STRIDE);
 
   /** Adds `share` of every frame in [a, b) to `channel` of the cells it covers. */
   const add = (channel: number, a: number, b: number, share = 1) => {
     a = Math.max(a, first);
     b = Math.min(b, end);
     if (a >= b) return;
+    if (!counts) {
+      for (let c = a - first; c < b - first; c++) mix[c * MIX_STRIDE + channel] = 255;
+      return;
+    }
     for (let c = Math.floor((a - first) / fpc); c * fpc + first < b; c++) {
       const lo = Math.max(a, first + c * fpc);
       const hi = Math.min(b, first + (c + 1) * fpc);
@@ -62,7 +71,27 @@ export function mapCells(img: PmemImage, window: MapWindow): MapCells {
   };
   /** Tags the cells wholly inside [a, b). */
   const tagWhole = (a: number, b: number, value: number) => {
-    for (let c = Math.max(0, Math.ceil((a - first) / fpc)); first + (c + 1) * fpc <= Math.min(b, end) && c < window.cells; c++) tag[c] = value;
+    const from = Math.max(0, Math.ceil((a - first) / fpc));
+    const to = Math.min(window.cells, Math.floor((Math.min(b, end) - first) / fpc));
+    if (to > from) tag.fill(value, from, to);
+  };
+  /** Owner tags are decoded once per distinct 16 bytes; neighbouring blocks mostly share an owner. */
+  const rawOwners = new Map<string, number>();
+  const last = { w0: -1, w1: -1, w2: -1, w3: -1, index: 0 };
+  const ownerTag = (dv: DataView, bytes: Uint8Array, at: number) => {
+    const o = at + DESC.owner;
+    const w0 = dv.getUint32(o, true), w1 = dv.getUint32(o + 4, true), w2 = dv.getUint32(o + 8, true), w3 = dv.getUint32(o + 12, true);
+    if (w0 === last.w0 && w1 === last.w1 && w2 === last.w2 && w3 === last.w3) return OWNER_TAG + last.index;
+    const raw = `${w0},${w1},${w2},${w3}`;
+    let i = rawOwners.get(raw);
+    if (i === undefined) {
+      const owner = decodeDescriptor(bytes, at).owner;
+      i = ownerIndex.get(owner);
+      if (i === undefined) ownerIndex.set(owner, (i = owners.push(owner) - 1));
+      rawOwners.set(raw, i);
+    }
+    Object.assign(last, { w0, w1, w2, w3, index: i });
+    return OWNER_TAG + i;
   };
 
   // Reserved regions are exact at every zoom: they come from the layout.
@@ -94,33 +123,49 @@ export function mapCells(img: PmemImage, window: MapWindow): MapCells {
       add(NEVER, a, b, Math.max(0, data - free - allocated) / data);
       continue;
     }
-    // Walk block heads: one descriptor read per block, skipping each block's frames.
+    // Walk block heads: one 64-byte read per block (a RAM memmap is already in memory), skipping its frames.
+    const inRam = g.memmap === 'ram' ? descriptorSlice(img, s, gen, a, b).bytes : undefined;
     const desc = (pfn: number) => decodeDescriptor(viewDescriptor(img, pfn, table).bytes);
     let pfn = a;
     while (pfn < b) {
-      const d = desc(pfn);
-      const head = d.flags & (PG_BUDDY | PG_ALLOCATED) ? d : coveringHead(desc, g.maxOrder, pfn);
-      if (!head) {
-        add(NEVER, pfn, pfn + 1); // no block covers it: not (yet) in the allocator
-        pfn++;
-        continue;
+      const bytes = inRam ?? img.store.read(img.memmapOffset(pfn), DESCRIPTOR_SIZE);
+      const at = inRam ? (pfn - a) * DESCRIPTOR_SIZE : 0;
+      const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const flags = dv.getUint32(at + DESC.flags, true);
+      let headPfn = pfn;
+      let order: number;
+      let free: boolean;
+      let value: number;
+      if (flags & (PG_BUDDY | PG_ALLOCATED)) {
+        order = dv.getUint8(at + DESC.order);
+        free = (flags & PG_BUDDY) !== 0;
+        value = free ? 1 + order : ownerTag(dv, bytes, at);
+      } else {
+        const head = coveringHead(desc, g.maxOrder, pfn); // a block that began before this slice
+        if (!head) {
+          add(NEVER, pfn, pfn + 1); // no block covers it: not (yet) in the allocator
+          pfn++;
+          continue;
+        }
+        headPfn = head.pfn;
+        order = head.order;
+        free = (head.flags & PG_BUDDY) !== 0;
+        if (free) value = 1 + order;
+        else {
+          let i = ownerIndex.get(head.owner);
+          if (i === undefined) ownerIndex.set(head.owner, (i = owners.push(head.owner) - 1));
+          value = OWNER_TAG + i;
+        }
       }
-      const size = 2 ** head.order;
-      const free = (head.flags & PG_BUDDY) !== 0;
-      add(free ? FREE : ALLOCATED, pfn, Math.min(b, head.pfn + size));
-      let value = 1 + head.order;
-      if (!free) {
-        let i = ownerIndex.get(head.owner);
-        if (i === undefined) ownerIndex.set(head.owner, (i = owners.push(head.owner) - 1));
-        value = OWNER_TAG + i;
-      }
-      tagWhole(head.pfn, head.pfn + size, value);
-      if (fpc === 1 && head.pfn >= pfn) blocks.push(head.pfn, head.order);
-      pfn = head.pfn + size;
+      const size = 2 ** order;
+      add(free ? FREE : ALLOCATED, pfn, Math.min(b, headPfn + size));
+      tagWhole(headPfn, headPfn + size, value);
+      if (single && headPfn >= pfn) blocks.push(headPfn, order);
+      pfn = headPfn + size;
     }
   }
 
-  const mix = new Uint8Array(counts.length);
+  if (!counts) return { ...window, detailed, mix, tag, owners, blocks };
   for (let c = 0; c < window.cells; c++) {
     const frames = Math.max(0, Math.min(fpc, end - (first + c * fpc)));
     if (!frames) continue;

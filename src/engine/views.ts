@@ -224,7 +224,7 @@ export function sectionDescriptors(img: PmemImage, s: number, gen: number): { by
  * Descriptor bytes for [from, to) within section s: only that slice is read
  * from a device memmap (a 1 GiB section's descriptors are 16 MiB).
  */
-function descriptorSlice(img: PmemImage, s: number, gen: number, from: number, to: number): { bytes: Uint8Array; present: boolean } {
+export function descriptorSlice(img: PmemImage, s: number, gen: number, from: number, to: number): { bytes: Uint8Array; present: boolean } {
   const g = img.geometry;
   if (g.memmap === 'device') return { bytes: img.store.read(img.memmapOffset(from), (to - from) * DESCRIPTOR_SIZE), present: gen !== 0 };
   const whole = sectionDescriptors(img, s, gen);

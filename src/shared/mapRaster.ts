@@ -54,34 +54,55 @@ function hsl(h: number, s: number, l: number): Rgb {
 
 const lerp = (a: Rgb, b: Rgb, t: number): Rgb => [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t];
 
+/** One pixel as a little-endian RGBA word (every browser and Node platform in use is little-endian). */
+const pack = (c: Rgb) => ((255 << 24) | (Math.round(c[2]) << 16) | (Math.round(c[1]) << 8) | Math.round(c[0])) >>> 0;
+
 /** Writes RGBA pixels (4 bytes per cell) into `out`: for every cell, or only for the cells listed in `only`. */
 export function rasterise(cells: RasterCells, palette: MapPalette, maxOrder: number, out: Uint8ClampedArray, only?: ArrayLike<number>): void {
   const owners = cells.owners.map((o) => (o ? ownerColour(o, palette.ownerLightness) : palette.allocated));
   const freeByOrder: Rgb[] = [];
   for (let o = 0; o <= maxOrder; o++) freeByOrder.push(lerp(palette.freeSmall, palette.freeLarge, maxOrder ? o / maxOrder : 1));
   const freeMid = lerp(palette.freeSmall, palette.freeLarge, 0.5);
+  // Cells wholly in one state (every cell, zoomed in) take a precomputed word: no blending.
+  const words = new Uint32Array(out.buffer, out.byteOffset, out.length >> 2);
+  const metadataWord = pack(palette.metadata), memmapWord = pack(palette.memmap), neverWord = pack(palette.never);
+  const allocatedWord = pack(palette.allocated), freeMidWord = pack(freeMid), backgroundWord = pack(palette.background);
+  // A tagged cell lies wholly in one block: its word is the block's, looked up by tag.
+  const tagWords = new Uint32Array(OWNER_TAG + owners.length).fill(allocatedWord);
+  freeByOrder.forEach((c, o) => (tagWords[1 + o] = pack(c)));
+  for (let o = maxOrder + 1; o < OWNER_TAG - 1; o++) tagWords[1 + o] = tagWords[1 + maxOrder];
+  owners.forEach((c, i) => (tagWords[OWNER_TAG + i] = pack(c)));
   const { mix, tag } = cells;
   const n = only ? only.length : cells.cells;
   for (let i = 0; i < n; i++) {
     const c = only ? only[i] : i;
     const m = c * MIX_STRIDE;
     const t = tag[c];
-    const free = t > 0 && t < OWNER_TAG ? freeByOrder[Math.min(t - 1, maxOrder)] : freeMid;
-    const alloc = t >= OWNER_TAG ? owners[t - OWNER_TAG] ?? palette.allocated : palette.allocated;
+    if (mix[m + 5] === 0) {
+      if (t !== 0) { words[c] = tagWords[t]; continue; }
+      const w2 = mix[m + 2], w3 = mix[m + 3], w4 = mix[m + 4];
+      if (w2 === 255) { words[c] = freeMidWord; continue; }
+      if (w3 === 255) { words[c] = allocatedWord; continue; }
+      if (w4 === 255) { words[c] = neverWord; continue; }
+      const w0 = mix[m], w1 = mix[m + 1];
+      if (w0 === 255) { words[c] = metadataWord; continue; }
+      if (w1 === 255) { words[c] = memmapWord; continue; }
+    }
     const w0 = mix[m], w1 = mix[m + 1], w2 = mix[m + 2], w3 = mix[m + 3], w4 = mix[m + 4];
     const sum = w0 + w1 + w2 + w3 + w4;
-    let r: number, g: number, b: number;
     if (sum === 0) {
-      [r, g, b] = palette.background;
-    } else {
-      r = (w0 * palette.metadata[0] + w1 * palette.memmap[0] + w2 * free[0] + w3 * alloc[0] + w4 * palette.never[0]) / sum;
-      g = (w0 * palette.metadata[1] + w1 * palette.memmap[1] + w2 * free[1] + w3 * alloc[1] + w4 * palette.never[1]) / sum;
-      b = (w0 * palette.metadata[2] + w1 * palette.memmap[2] + w2 * free[2] + w3 * alloc[2] + w4 * palette.never[2]) / sum;
-      const stale = (mix[m + 5] / 255) * 0.6; // stale sections keep a hint of what they held
-      r += (palette.stale[0] - r) * stale;
-      g += (palette.stale[1] - g) * stale;
-      b += (palette.stale[2] - b) * stale;
+      words[c] = backgroundWord;
+      continue;
     }
+    const free = t > 0 && t < OWNER_TAG ? freeByOrder[Math.min(t - 1, maxOrder)] : freeMid;
+    const alloc = t >= OWNER_TAG ? owners[t - OWNER_TAG] ?? palette.allocated : palette.allocated;
+    let r = (w0 * palette.metadata[0] + w1 * palette.memmap[0] + w2 * free[0] + w3 * alloc[0] + w4 * palette.never[0]) / sum;
+    let g = (w0 * palette.metadata[1] + w1 * palette.memmap[1] + w2 * free[1] + w3 * alloc[1] + w4 * palette.never[1]) / sum;
+    let b = (w0 * palette.metadata[2] + w1 * palette.memmap[2] + w2 * free[2] + w3 * alloc[2] + w4 * palette.never[2]) / sum;
+    const stale = (mix[m + 5] / 255) * 0.6; // stale sections keep a hint of what they held
+    r += (palette.stale[0] - r) * stale;
+    g += (palette.stale[1] - g) * stale;
+    b += (palette.stale[2] - b) * stale;
     const p = c * 4;
     out[p] = r;
     out[p + 1] = g;

@@ -58,14 +58,17 @@ export function coalesce(ranges: ByteRange[]): ByteRange[] {
     if (last && s.start <= last.end) last.end = Math.max(last.end, s.end);
     else merged.push({ start: s.start, end: s.end });
   }
-  return merged.map((m) => {
-    const data = new Uint8Array(m.end - m.start);
-    for (const r of ranges) {
-      // Apply in write order so the last write to a byte wins.
-      const a = Math.max(m.start, r.offset);
-      const b = Math.min(m.end, r.offset + r.data.length);
-      if (a < b) data.set(r.data.subarray(a - r.offset, b - r.offset), a - m.start);
+  const out = merged.map((m) => ({ offset: m.start, data: new Uint8Array(m.end - m.start) }));
+  // Apply in write order so the last write to a byte wins; each range lies in exactly one merged span.
+  for (const r of ranges) {
+    let lo = 0;
+    let hi = merged.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (merged[mid].start <= r.offset) lo = mid;
+      else hi = mid - 1;
     }
-    return { offset: m.start, data };
-  });
+    out[lo].data.set(r.data, r.offset - merged[lo].start);
+  }
+  return out;
 }
