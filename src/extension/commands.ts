@@ -270,6 +270,7 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
       pfn = parsePfn(text);
     }
     if (pfn < 0 || pfn >= img.geometry.totalFrames) throw new Error(`pfn ${pfn} is past the last frame (${img.geometry.totalFrames - 1})`);
+    registry.mapsOf(registry.current).forEach((m) => m.select(pfn!));
     await views.descriptorsView.reveal({ kind: 'frame', pfn }, { select: true, focus: true, expand: true });
     return pfn;
   });
