@@ -34,7 +34,7 @@ export interface RasterCells {
  * (stale yellow, free green, allocated blue, memmap purple), so an owner is
  * never mistaken for a state.
  */
-const OWNER_HUES = Array.from({ length: 36 }, (_, i) => i * 10).filter((h) => !(h >= 40 && h <= 160) && !(h >= 200 && h <= 220) && !(h >= 250 && h <= 290));
+const OWNER_HUES = Array.from({ length: 36 }, (_, i) => i * 10).filter((h) => !(h >= 40 && h <= 160) && !(h >= 200 && h <= 240) && !(h >= 250 && h <= 290));
 
 /** A stable colour per owner tag: the same owner looks the same in every session and export. */
 export function ownerColour(owner: string, lightness: number): Rgb {

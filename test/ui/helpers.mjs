@@ -15,6 +15,15 @@ export const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test-results', 'screenshots');
 export const PACKAGE = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
 
+/**
+ * The colour themes every UI test file runs in, once each. PMEM_UI_THEMES=dark
+ * (a comma-separated list of prefixes) runs only some of them.
+ */
+export const THEMES = [
+  { prefix: 'dark', name: 'Default Dark Modern', workbenchClass: 'vs-dark', webviewClass: 'vscode-dark' },
+  { prefix: 'light', name: 'Default Light Modern', workbenchClass: 'vs', webviewClass: 'vscode-light' },
+].filter((t) => !process.env.PMEM_UI_THEMES || process.env.PMEM_UI_THEMES.split(',').includes(t.prefix));
+
 /** The id of the status bar item: `<publisher>.<name>.<item id>`. */
 const STATUS_ITEM_ID = `${PACKAGE.publisher}.${PACKAGE.name}.pmemExplorer.status`;
 
@@ -282,6 +291,16 @@ export class Workbench {
     return this.page.locator('.quick-input-widget');
   }
 
+  /** The page-frame map of the active PMem editor. */
+  map() {
+    return new MapEditor(this);
+  }
+
+  /** A notification toast whose text contains `text`. */
+  notification(text) {
+    return this.page.locator('.notification-toast', { hasText: text });
+  }
+
   // ------------------------------------------------------------ actions
 
   /** Opens a workspace file with Quick Open (Ctrl+P, name, Enter). */
@@ -496,6 +515,216 @@ export class Workbench {
     const file = path.join(SCREENSHOT_DIR, `${prefix}-${name}.png`);
     await this.page.screenshot({ path: file });
     return file;
+  }
+}
+
+/**
+ * The map's hover tooltip. Zoomed out, a cell stands for several frames:
+ *   "pfn 0–63 (64 frames)" / "100 % memmap" / "first frame: pfn 0 · physical 0x0" / state / "node 0, zone DMA32 · section 0 (…)" / …
+ * one frame per cell:
+ *   "pfn 360 · physical 0x168000" / "allocated · block at pfn 360, order 3 · owner fs" / "node 0, zone DMA32 · section 0 (initialised)" / …
+ */
+export function parseTooltip(text) {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const cell = /^pfn (\d+)–(\d+) \((\d+) frames\)$/.exec(lines[0] ?? '');
+  const single = /^pfn (\d+) · physical 0x([0-9a-f]+)$/.exec(lines[0] ?? '');
+  if (!cell && !single) throw new Error(`not a map tooltip: "${text}"`);
+  const frame = cell ? lines.slice(2) : lines;
+  const head = /^(?:first frame: )?pfn (\d+) · physical 0x([0-9a-f]+)$/.exec(frame[0] ?? '');
+  return {
+    text,
+    lines,
+    pfn: Number(cell ? cell[1] : single[1]),
+    lastPfn: Number(cell ? cell[2] : single[1]),
+    frames: cell ? Number(cell[3]) : 1,
+    /** The mix of an aggregated cell, e.g. "100 % never initialised". */
+    mix: cell ? lines[1] : undefined,
+    physAddr: head ? parseInt(head[2], 16) : undefined,
+    state: frame[1],
+    where: frame[2],
+    descriptor: frame[3],
+  };
+}
+
+/** The line under the map: "Selected pfn 360 (0x168000): allocated, block at pfn 360 of order 3, owner fs; node 0, zone DMA32, section 0 (initialised). Enter reveals …" */
+export function parseSelection(text) {
+  const m = /^Selected pfn (\d+) \(0x([0-9a-f]+)\): (.*?); node (\d+), zone (\S+), section (\d+) \(([^)]*)\)\./.exec(text);
+  if (!m) return { text };
+  return { text, pfn: Number(m[1]), physAddr: parseInt(m[2], 16), state: m[3], node: Number(m[4]), zone: m[5], section: Number(m[6]), sectionState: m[7] };
+}
+
+/**
+ * The page-frame map of the active PMem editor: canvas, overview strip,
+ * tooltip, selection line and toolbar, and the layout they show.
+ *
+ * The page does not publish the map's layout (frames per cell, row length,
+ * cell size, first visible row), so `layout()` measures it as a user could:
+ * the tooltip names the frames under the pointer, and the canvas pixels show
+ * how far the drawn map reaches.
+ */
+export class MapEditor {
+  /** @param {Workbench} wb */
+  constructor(wb) {
+    this.wb = wb;
+    this.page = wb.page;
+    this.view = wb.webview();
+  }
+
+  canvas() {
+    return this.view.locator('canvas#map');
+  }
+
+  overview() {
+    return this.view.locator('canvas#overview');
+  }
+
+  tooltip() {
+    return this.view.locator('#tooltip');
+  }
+
+  /** The selection line under the map. */
+  selection() {
+    return this.view.locator('#selection');
+  }
+
+  /** A toolbar button by its accessible name ("Allocate…", "Zoom in", "Fit", "◀ Step" …). */
+  button(name) {
+    return this.view.getByRole('toolbar', { name: 'Image actions' }).getByRole('button', { name, exact: true });
+  }
+
+  /** One of the values the map publishes on its <body>: cells, drawMs, changedCells, rasterised. */
+  async data(key) {
+    return this.view.locator('body').evaluate((b, k) => b.dataset[k], key);
+  }
+
+  /** Forgets the last change flash, so the next one can be seen. */
+  async clearChangedCells() {
+    await this.view.locator('body').evaluate((b) => delete b.dataset.changedCells);
+  }
+
+  /** The canvas's size in CSS pixels and its backing store in device pixels. */
+  async canvasSize() {
+    return this.canvas().evaluate((c) => ({ cssWidth: c.clientWidth, cssHeight: c.clientHeight, width: c.width, height: c.height, dpr: devicePixelRatio }));
+  }
+
+  /** Gives the canvas the keyboard focus (as Tab would), without clicking a frame. */
+  async focus() {
+    await this.canvas().focus();
+    await eventually('the map to have the keyboard focus', () => this.canvas().evaluate((c) => document.hasFocus() && document.activeElement === c));
+  }
+
+  /**
+   * Points at (x, y) on the canvas (CSS pixels from its top left corner) and
+   * returns the parsed tooltip. The pointer leaves the canvas first, which
+   * hides the tooltip, so the one read is about this point.
+   */
+  async hover(x, y) {
+    const box = await this.canvas().boundingBox();
+    const tip = this.tooltip();
+    await this.page.mouse.move(box.x + x, box.y - 3); // just above the canvas
+    await tip.waitFor({ state: 'hidden', timeout: 3000 });
+    await this.page.mouse.move(box.x + x, box.y + y);
+    await tip.waitFor({ state: 'visible', timeout: 5000 });
+    return parseTooltip(await tip.innerText());
+  }
+
+  /** Moves the pointer off the map (onto the summary line), which hides the tooltip. */
+  async leave() {
+    await this.wb.summary().hover();
+    await this.tooltip().waitFor({ state: 'hidden' });
+  }
+
+  /**
+   * How far the drawn map reaches on the canvas, in CSS pixels: the rightmost
+   * and lowest pixels that are not the editor background, the most common
+   * value over rows (columns) spread across the map, so a selection outline
+   * or a label reaching past the edge does not count.
+   */
+  async drawnSize() {
+    return this.canvas().evaluate((c) => {
+      const dpr = devicePixelRatio || 1;
+      const { data, width, height } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+      const bg = getComputedStyle(document.body).backgroundColor.match(/[\d.]+/g).map(Number);
+      const drawnAt = (x, y) => {
+        const i = (y * width + x) * 4;
+        return Math.abs(data[i] - bg[0]) + Math.abs(data[i + 1] - bg[1]) + Math.abs(data[i + 2] - bg[2]) > 6;
+      };
+      const mode = (values) => {
+        const counts = new Map();
+        for (const v of values.filter((x) => x > 0)) counts.set(v, (counts.get(v) ?? 0) + 1);
+        return [...counts].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]?.[0] ?? 0;
+      };
+      const rights = [];
+      for (let k = 0; k < 24; k++) {
+        const y = Math.floor(((k + 0.5) * height) / 24);
+        let x = width - 1;
+        while (x >= 0 && !drawnAt(x, y)) x--;
+        rights.push(x + 1);
+      }
+      const right = mode(rights);
+      const bottoms = [];
+      for (let k = 0; k < 24; k++) {
+        const x = Math.floor(((k + 0.5) * right) / 24);
+        let y = height - 1;
+        while (y >= 0 && !drawnAt(x, y)) y--;
+        bottoms.push(y + 1);
+      }
+      return { width: right / dpr, height: mode(bottoms) / dpr };
+    });
+  }
+
+  /**
+   * The layout shown now: frames per cell and the first visible frame (the
+   * tooltip of the top left cell), the row length (the tooltip of the last cell
+   * of the top row; rows hold a power of two of cells) and the cell size (the
+   * drawn width over the columns).
+   */
+  async layout() {
+    const top = await this.hover(1, 1);
+    const drawn = await this.drawnSize();
+    const last = await this.hover(drawn.width - 1, 1);
+    const framesPerCell = top.frames;
+    const columns = 2 ** Math.round(Math.log2((last.pfn - top.pfn) / framesPerCell + 1));
+    const framesPerRow = columns * framesPerCell;
+    const { cssHeight } = await this.canvasSize();
+    return {
+      framesPerCell, columns, framesPerRow,
+      cellPx: drawn.width / columns,
+      topPfn: top.pfn,
+      topRow: top.pfn / framesPerRow,
+      drawnWidth: drawn.width,
+      drawnHeight: drawn.height,
+      cssHeight,
+    };
+  }
+
+  /** Where `pfn` is drawn in `layout` (the middle of its cell, CSS pixels on the canvas), or undefined when it is out of view. */
+  pointOf(layout, pfn) {
+    const row = Math.floor(pfn / layout.framesPerRow) - layout.topRow;
+    const column = Math.floor((pfn % layout.framesPerRow) / layout.framesPerCell);
+    const y = (row + 0.5) * layout.cellPx;
+    if (row < 0 || y >= layout.cssHeight) return undefined;
+    return { x: (column + 0.5) * layout.cellPx, y };
+  }
+
+  /** Points at the cell of `pfn` in `layout`; returns the parsed tooltip. */
+  async hoverFrame(layout, pfn) {
+    const p = this.pointOf(layout, pfn);
+    if (!p) throw new Error(`pfn ${pfn} is not in view (${JSON.stringify(layout)})`);
+    return this.hover(p.x, p.y);
+  }
+
+  /** Clicks the cell of `pfn` (which selects it). */
+  async clickFrame(layout, pfn) {
+    const p = this.pointOf(layout, pfn);
+    if (!p) throw new Error(`pfn ${pfn} is not in view (${JSON.stringify(layout)})`);
+    const box = await this.canvas().boundingBox();
+    await this.page.mouse.click(box.x + p.x, box.y + p.y);
+  }
+
+  /** Waits until the selection line names `pfn`; returns it parsed. */
+  async selected(pfn) {
+    return parseSelection(await textMatching(this.selection(), new RegExp(`^Selected pfn ${pfn} \\(`), `the selection line to name pfn ${pfn}`));
   }
 }
 

@@ -11,13 +11,8 @@ import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  PACKAGE, SCREENSHOT_DIR, Workbench, eventually, makeWorkspace, pmemFails, pmemJson, requireArtifacts, sha256, startWorkbench, textMatching,
+  PACKAGE, SCREENSHOT_DIR, THEMES, Workbench, eventually, makeWorkspace, pmemFails, pmemJson, requireArtifacts, sha256, startWorkbench, textMatching,
 } from './helpers.mjs';
-
-const THEMES = [
-  { prefix: 'dark', name: 'Default Dark Modern', workbenchClass: 'vs-dark', webviewClass: 'vscode-dark' },
-  { prefix: 'light', name: 'Default Light Modern', workbenchClass: 'vs', webviewClass: 'vscode-light' },
-];
 
 const label = (id) => Workbench.commandLabel(id);
 const title = (id) => Workbench.commandTitle(id);
