@@ -1,11 +1,11 @@
 /** Palette and context-menu commands. Each asks for what it needs, validates it, and runs one engine operation as an edit. */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
   allocOp, check, CheckReport, formatBytes, freeOp, info, initAllOp, initSectionsOp, PAGE_SIZE, parsePfn, PmemImage, PROFILES, stepRange, ZONE_NAMES, ZoneName,
 } from '../engine';
 import type { SessionEdit } from '../engine/session';
+import { writeFileAtomically } from '../engine/store/atomicFile';
 import { createImage, newImagePreset } from './newImage';
 import { ImageRegistry } from './imageRegistry';
 import { VIEW_TYPE } from './pmemEditorProvider';
@@ -34,18 +34,6 @@ function presetOf(arg: unknown, command: string): Record<string, unknown> {
 function wholeNumber(preset: Record<string, unknown>, field: string, min: number, max: number): void {
   const v = preset[field];
   if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max)) throw new Error(`"${field}" must be a whole number from ${min} to ${max}, not ${JSON.stringify(v)}`);
-}
-
-/** Writes through a temporary file and a rename: an interrupted export never leaves half a file. */
-function writeFileAtomically(target: string, data: Buffer): void {
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
-  try {
-    fs.writeFileSync(temp, data);
-    fs.renameSync(temp, target);
-  } catch (e) {
-    fs.rmSync(temp, { force: true });
-    throw e;
-  }
 }
 
 interface Views {

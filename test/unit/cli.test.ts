@@ -4,26 +4,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { CLI, pmem, ROOT, type Run } from './cliRun';
 import type { AllocatedBlock, BootReport, CheckReport, FrameInfo, FreeListView, ImageInfo, SectionSummary } from '../../src/engine';
 import { LINK } from '../../src/engine/format/freeLink';
 import { SB, SUPERBLOCK_SIZE } from '../../src/engine/format/superblock';
 
-const ROOT = path.resolve(__dirname, '../..');
-const CLI = path.join(ROOT, 'dist/cli.js');
 const MiB = 2 ** 20;
 const PAGE = 4096;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function pmem(...args: string[]): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 * MiB });
-  if (r.error) throw r.error;
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** Runs a command that must succeed; returns its parsed JSON output. */
 function json<T>(...args: string[]): T {

@@ -1,30 +1,18 @@
 import { strict as assert } from 'node:assert';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { CLI, pmem, ROOT } from './cliRun';
 import { PNG } from 'pngjs';
 import { renderMap } from '../../src/cli/commands/map';
 import { allocOp, freeOp, MemoryStore, PmemImage } from '../../src/engine';
 import { fitZoom, layoutAt } from '../../src/shared/mapGeometry';
 import { DEFAULT_PALETTES, ownerColour, rasterise, Rgb } from '../../src/shared/mapRaster';
 
-const ROOT = path.resolve(__dirname, '../..');
-const CLI = path.join(ROOT, 'dist/cli.js');
 const MiB = 2 ** 20;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function pmem(...args: string[]): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 * MiB });
-  if (r.error) throw r.error;
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 function ok(...args: string[]): string {
   const r = pmem(...args);

@@ -9,6 +9,7 @@ import { DEFAULT_PALETTES, rasterise } from '../../shared/mapRaster';
 import { int, oneFile, parse, str } from '../args';
 import { Command } from '../command';
 import { openForReading } from '../io';
+import { writeFileAtomically } from '../../engine/store/atomicFile';
 import { say } from '../output';
 
 export type MapTheme = keyof typeof DEFAULT_PALETTES;
@@ -90,25 +91,11 @@ function checkOutput(out: string, image: string): void {
   if (o.dev === i.dev && o.ino === i.ino) throw new UsageError(`--out: ${out} is the image itself; give another file`);
 }
 
-/** Writes a temporary file beside `out`, flushes it and renames it into place: `out` is replaced whole or not at all. */
+/** `out` is replaced whole or not at all; a failure says why in the user's words. */
 function writeAtomically(out: string, data: Uint8Array): void {
-  const temp = path.join(path.dirname(path.resolve(out)), `.${path.basename(out)}.${process.pid}.tmp`);
   try {
-    fs.rmSync(temp, { force: true }); // a leftover of an interrupted run; 'wx' never follows a link planted there
-    const fd = fs.openSync(temp, 'wx');
-    try {
-      fs.writeFileSync(fd, data);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(temp, out);
+    writeFileAtomically(out, data);
   } catch (e) {
-    try {
-      fs.rmSync(temp, { force: true });
-    } catch {
-      // best effort: the error below is what the user needs
-    }
     const err = e as NodeJS.ErrnoException;
     const why = (err.code && WRITE_ERRORS[err.code]) ?? err.message;
     throw new UsageError(`--out: cannot write ${out}: ${why}`);
