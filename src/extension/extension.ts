@@ -21,11 +21,21 @@ export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
   const sections = new SectionsTree(registry);
   const descriptorsView = vscode.window.createTreeView('pmemExplorer.descriptors', { treeDataProvider: descriptors, showCollapseAll: true });
   // Map and Descriptors view follow each other's selected frame.
-  const reveal = (pfn: number) => descriptorsView.reveal({ kind: 'frame', pfn }, { select: true, focus: false, expand: true });
+  // The selection a reveal from the map causes is not sent back to the map: by
+  // then its arrow keys may have moved on, and the echo would pull them back.
+  let revealing: number | undefined;
+  const reveal = async (pfn: number) => {
+    revealing = pfn;
+    try {
+      await descriptorsView.reveal({ kind: 'frame', pfn }, { select: true, focus: false, expand: true });
+    } finally {
+      revealing = undefined;
+    }
+  };
   const provider = new PmemEditorProvider(context.extensionUri, registry, reveal);
   descriptorsView.onDidChangeSelection((e) => {
     const node = e.selection[0];
-    if (node?.kind === 'frame') registry.mapsOf(registry.current).forEach((m) => m.select(node.pfn));
+    if (node?.kind === 'frame' && node.pfn !== revealing) registry.mapsOf(registry.current).forEach((m) => m.select(node.pfn));
   });
   context.subscriptions.push(
     registry,

@@ -1,7 +1,8 @@
 /**
  * Where frames sit on the map. Rows hold a power of two of frames, so every
  * section and every buddy block (aligned powers of two) is a rectangle. Zoom is
- * a power of two of pixels per frame: below 1, a cell aggregates several frames.
+ * log2 of pixels per frame, not necessarily whole (the fit fills the box): when
+ * a frame gets less than a pixel, a cell aggregates a power of two of frames.
  */
 
 export const MAX_CELL_PX = 32;

@@ -615,17 +615,35 @@ export class MapEditor {
 
   /**
    * Points at (x, y) on the canvas (CSS pixels from its top left corner) and
-   * returns the parsed tooltip. The pointer leaves the canvas first, which
-   * hides the tooltip, so the one read is about this point.
+   * returns the parsed tooltip. The pointer leaves the canvas first, so that
+   * arriving at (x, y) is a move even when it was there already.
+   *
+   * A tooltip asked for at an earlier position can still arrive after the
+   * pointer moved on (the map does not cancel it, and while the host is busy
+   * drawing cells it arrives late), so only a tooltip placed for (x, y) counts
+   * (the map puts it 14 px below right of the pointer, kept inside the map
+   * area), once its text has stayed the same for a moment.
    */
   async hover(x, y) {
     const box = await this.canvas().boundingBox();
     const tip = this.tooltip();
     await this.page.mouse.move(box.x + x, box.y - 3); // just above the canvas
-    await tip.waitFor({ state: 'hidden', timeout: 3000 });
     await this.page.mouse.move(box.x + x, box.y + y);
-    await tip.waitFor({ state: 'visible', timeout: 5000 });
-    return parseTooltip(await tip.innerText());
+    let last;
+    const text = await eventually(`the tooltip for (${x}, ${y})`, async () => {
+      await this.page.waitForTimeout(60);
+      const now = await tip.evaluate((t, p) => {
+        if (t.hidden) return undefined;
+        const area = t.parentElement.getBoundingClientRect();
+        const left = Math.min(p.x + 14, area.width - t.offsetWidth - 4);
+        const top = Math.min(p.y + 14, area.height - t.offsetHeight - 4);
+        return Math.abs(parseFloat(t.style.left) - left) < 1.5 && Math.abs(parseFloat(t.style.top) - top) < 1.5 ? t.innerText : undefined;
+      }, { x, y });
+      const settled = now !== undefined && now === last;
+      last = now;
+      return settled && now;
+    }, 8000);
+    return parseTooltip(text);
   }
 
   /** Moves the pointer off the map (onto the summary line), which hides the tooltip. */

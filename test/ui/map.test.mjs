@@ -1,0 +1,473 @@
+// UI tests of the page-frame map (the PMem Image editor's webview) in a real
+// VS Code (code-server) driven through Chromium, with the packaged extension:
+// zoom, pan, hover, selection shared with the Descriptors view, the toolbar's
+// allocate / free / history / reboot / crash, the costs panel, the reload offer
+// after another program changes the image, and Export Map. Runs once per
+// colour theme and saves screenshots to test-results/screenshots/<theme>-map-*.png.
+//
+// Needs `npm run package` (the .vsix and dist/cli.js) first:
+//   npm run package && npx mocha --config test/ui/.mocharc.json test/ui/map.test.mjs
+// PMEM_UI_THEMES=dark runs one theme only.
+
+import { strict as assert } from 'node:assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PNG } from 'pngjs';
+import {
+  SCREENSHOT_DIR, THEMES, Workbench, eventually, makeWorkspace, pmem, pmemJson, requireArtifacts, startWorkbench, textMatching,
+} from './helpers.mjs';
+
+const label = (id) => Workbench.commandLabel(id);
+const HOOK_TIMEOUT = 180_000;
+const hex = (n) => `0x${n.toString(16)}`;
+
+for (const theme of THEMES) {
+  describe(`PMem Explorer page-frame map (${theme.name})`, function () {
+    /** @type {Workbench} */
+    let wb;
+    let ws;
+    let failed = false;
+    // Files of this suite are named <theme>-map-*, apart from those of ui.test.mjs.
+    const prefix = `${theme.prefix}-map`;
+    const shot = (name) => wb.screenshot(prefix, name);
+
+    before(async function () {
+      this.timeout(HOOK_TIMEOUT);
+      requireArtifacts();
+      fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+      for (const f of fs.readdirSync(SCREENSHOT_DIR, { withFileTypes: true })) {
+        if (f.name.startsWith(`${prefix}-FAILED-`)) fs.rmSync(path.join(SCREENSHOT_DIR, f.name));
+      }
+      ws = makeWorkspace();
+      // A large (sparse) device: zoomed out, one cell stands for many frames; two zones.
+      pmem('create', ws.file('big.pmem'), '--size', '64G');
+      wb = await startWorkbench({ folder: ws.dir, theme: theme.name });
+      // The side bar stays open throughout, so the map keeps one size (revealing a frame opens it anyway).
+      await wb.showSidebar();
+    });
+
+    afterEach(async function () {
+      if (!wb) return;
+      if (this.currentTest?.state === 'failed') {
+        failed = true;
+        wb.vs.server.markFailed(); // keeps the code-server log and user data
+        const slug = this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').toLowerCase().slice(0, 60);
+        await wb.failureReport(prefix, `FAILED-${slug}`).catch(() => {});
+      }
+      await wb.dismiss().catch(() => {});
+    });
+
+    after(async function () {
+      this.timeout(HOOK_TIMEOUT);
+      try {
+        await wb?.stop();
+      } finally {
+        if (failed) console.error(`    kept the images in ${ws?.dir}`);
+        else ws?.remove();
+      }
+    });
+
+    it('zooms with the toolbar, the + and - keys and the wheel, and fits the whole device again', async () => {
+      const { page } = wb;
+      const total = pmemJson('info', ws.file('big.pmem')).totalFrames;
+      await wb.openImage('big.pmem');
+      const map = wb.map();
+      const size = await map.canvasSize();
+      assert.ok(size.cssWidth > 300 && size.cssHeight > 300, `the canvas fills the editor: ${JSON.stringify(size)}`);
+      assert.deepEqual([size.width, size.height], [Math.round(size.cssWidth * size.dpr), Math.round(size.cssHeight * size.dpr)], 'the canvas is drawn at the screen\'s resolution');
+
+      // The whole device at first: cells of several frames, from pfn 0 to the last frame, all drawn.
+      const fit = await map.layout();
+      assert.ok(fit.framesPerCell > 1, `a 64 GiB device does not fit one frame per cell: ${JSON.stringify(fit)}`);
+      assert.equal(fit.topPfn, 0);
+      const end = await map.hover(fit.drawnWidth - 1, fit.drawnHeight - 1);
+      assert.equal(end.lastPfn, total - 1, `the last cell holds the last frame: "${end.lines[0]}"`);
+      assert.ok(end.mix, 'an aggregated cell describes its mix of states');
+      const cellsAtFit = Number(await map.data('cells'));
+      assert.equal(cellsAtFit, total / fit.framesPerCell, 'every cell of the device is drawn');
+      const drawMs = Number(await map.data('drawMs'));
+      assert.ok(drawMs > 0 && drawMs < 500, `a draw takes ${drawMs} ms`);
+      await map.leave();
+      await shot('whole-device');
+
+      // Each step in shows half as many frames per cell; the toolbar and the keys keep the top row in place.
+      const framesAtTop = async () => {
+        const t = await map.hover(1, 1);
+        return [t.pfn, t.frames];
+      };
+      await map.button('Zoom in').click();
+      assert.deepEqual(await framesAtTop(), [0, fit.framesPerCell / 2], 'Zoom in (toolbar)');
+      await map.focus();
+      await page.keyboard.press('+');
+      assert.deepEqual(await framesAtTop(), [0, fit.framesPerCell / 4], 'the + key');
+      await map.focus();
+      await page.keyboard.press('-');
+      assert.deepEqual(await framesAtTop(), [0, fit.framesPerCell / 2], 'the - key');
+      await map.button('Zoom out').click();
+      assert.deepEqual(await framesAtTop(), [0, fit.framesPerCell], 'Zoom out (toolbar)');
+      await map.button('Zoom out').click();
+      assert.deepEqual(await framesAtTop(), [0, fit.framesPerCell], 'no zooming out past the whole device');
+
+      // The wheel zooms around the pointer: the frame under it stays in the row under it.
+      const at = { x: Math.round(fit.drawnWidth * 0.3), y: Math.round(fit.drawnHeight * 0.7) };
+      const under = await map.hover(at.x, at.y);
+      await page.mouse.wheel(0, -120);
+      const zoomed = await map.layout();
+      assert.equal(zoomed.framesPerCell, fit.framesPerCell / 2, 'the wheel zooms in one step');
+      assert.ok(zoomed.topPfn > 0, `the map scrolled to keep the pointer's frame in place (first frame: ${zoomed.topPfn})`);
+      const now = map.pointOf(zoomed, under.pfn);
+      assert.ok(now && Math.abs(now.y - at.y) <= zoomed.cellPx, `pfn ${under.pfn} was under the pointer at y=${at.y}, now at y=${now?.y}`);
+
+      // Fit returns to the whole device.
+      await map.button('Fit').click();
+      assert.deepEqual(await framesAtTop(), [0, fit.framesPerCell], 'Fit');
+      assert.equal(Number(await map.data('cells')), cellsAtFit);
+
+      // Zoomed in to single frames (the cells keep their size until then), then one step
+      // more: cells twice as large, fewer of them drawn. The 0 key fits the device again.
+      await map.focus();
+      for (let k = fit.framesPerCell; k > 1; k /= 2) await page.keyboard.press('+');
+      const single = await map.layout();
+      assert.deepEqual([single.framesPerCell, single.cellPx], [1, fit.cellPx], 'one frame per cell');
+      const top = await map.hover(1, 1);
+      assert.match(top.lines[0], /^pfn 0 · physical 0x0$/, 'a single frame in the tooltip');
+      await map.focus();
+      await page.keyboard.press('+');
+      const closer = await map.layout();
+      assert.ok(closer.framesPerCell === 1 && Math.abs(closer.cellPx - 2 * single.cellPx) < 0.01, `cells twice as large: ${closer.cellPx} px`);
+      const visibleRows = Math.ceil(closer.cssHeight / closer.cellPx);
+      await eventually('the drawn cells to be those of the window', async () => Math.abs(Number(await map.data('cells')) - closer.columns * visibleRows) <= closer.columns);
+      assert.ok(Number(await map.data('cells')) < cellsAtFit);
+      await map.focus();
+      await page.keyboard.press('0');
+      assert.deepEqual(await framesAtTop(), [0, fit.framesPerCell], 'the 0 key');
+      await eventually('all cells to be drawn again', async () => Number(await map.data('cells')) === cellsAtFit);
+    });
+
+    it('pans by dragging, with Page Down, and jumps with the overview strip', async () => {
+      const { page } = wb;
+      const total = pmemJson('info', ws.file('big.pmem')).totalFrames;
+      await wb.openImage('big.pmem');
+      const map = wb.map();
+      await map.button('Fit').click();
+      for (let i = 0; i < 3; i++) await map.button('Zoom in').click();
+      const start = await map.layout();
+      assert.equal(start.topPfn, 0);
+      const noSelection = (await map.selection().innerText()).trim();
+
+      // Dragging up by 200 px moves the map with the pointer: 200 px of rows further on.
+      const box = await map.canvas().boundingBox();
+      await page.mouse.move(box.x + 200, box.y + 400);
+      await page.mouse.down();
+      await page.mouse.move(box.x + 200, box.y + 300, { steps: 4 });
+      await page.mouse.move(box.x + 200, box.y + 200, { steps: 4 });
+      await page.mouse.up();
+      const dragged = await map.hover(1, 1);
+      const rows = dragged.pfn / start.framesPerRow;
+      assert.ok(Number.isInteger(rows) && Math.abs(rows - 200 / start.cellPx) <= 1, `dragged by ${rows} rows of ${start.cellPx.toFixed(3)} px`);
+      assert.equal((await map.selection().innerText()).trim(), noSelection, 'a drag selects nothing');
+
+      // Page Down: the last visible row comes to the top.
+      const lastRow = await map.hover(1, start.cssHeight - 1);
+      await map.focus();
+      await page.keyboard.press('PageDown');
+      const paged = await map.hover(1, 1);
+      assert.ok(paged.pfn > dragged.pfn && paged.pfn <= lastRow.pfn && lastRow.pfn - paged.pfn <= start.framesPerRow,
+        `Page Down keeps one row of context: top pfn ${dragged.pfn} → ${paged.pfn}, last row was pfn ${lastRow.pfn}`);
+
+      // A click three quarters down the overview strip centres the map on three quarters of the device.
+      const strip = await map.overview().boundingBox();
+      await page.mouse.click(strip.x + strip.width / 2, strip.y + strip.height * 0.75);
+      const middle = await map.hover(1, Math.floor(start.cssHeight / 2));
+      assert.ok(Math.abs(middle.pfn - 0.75 * total) <= total / 100, `the middle of the map shows pfn ${middle.pfn}, about ${0.75 * total}`);
+      assert.notEqual((await map.hover(1, 1)).pfn, paged.pfn);
+      await map.button('Fit').click();
+    });
+
+    it('describes the frame under the pointer: pfn, address, state, block, node/zone, section', async () => {
+      const file = ws.file('used.pmem');
+      await wb.openImage('used.pmem');
+      const map = wb.map();
+      await map.button('Fit').click();
+      const layout = await map.layout();
+      assert.equal(layout.framesPerCell, 1, `a 64 MiB device fits one frame per cell: ${JSON.stringify(layout)}`);
+
+      // A frame inside an allocated block (not its head).
+      const pfn = ws.fsPfns[1] + 3;
+      const [d] = pmemJson('descriptors', file, '--from', String(pfn), '--count', '1');
+      let tip = await map.hoverFrame(layout, pfn);
+      assert.equal(tip.lines[0], `pfn ${pfn} · physical ${hex(pfn * 4096)}`);
+      assert.equal(tip.state, `allocated · block at pfn ${ws.fsPfns[1]}, order 3 · owner fs`);
+      assert.equal(tip.where, `node ${d.node}, zone ${d.zone} · section ${d.section} (initialised)`);
+      assert.equal(tip.descriptor, `descriptor initialised in boot ${d.initGeneration}`);
+      // The tooltip stays inside the map area, beside the pointer.
+      const area = await map.view.locator('.mapArea').boundingBox();
+      const box = await map.tooltip().boundingBox();
+      assert.ok(box.x >= area.x && box.y >= area.y && box.x + box.width <= area.x + area.width + 1 && box.y + box.height <= area.y + area.height + 1, `tooltip ${JSON.stringify(box)} inside ${JSON.stringify(area)}`);
+      await shot('hover-tooltip');
+
+      // The first frame of the last section, never initialised; the last frame holds the backup superblock.
+      const sections = pmemJson('sections', file);
+      const lastSection = sections.at(-1);
+      const [u] = pmemJson('descriptors', file, '--from', String(lastSection.firstPfn), '--count', '1');
+      assert.deepEqual([lastSection.state, u.kind], ['never', 'uninitialized']);
+      tip = await map.hoverFrame(layout, u.pfn);
+      assert.equal(tip.lines[0], `pfn ${u.pfn} · physical ${hex(u.pfn * 4096)}`);
+      assert.equal(tip.state, 'not yet initialised');
+      assert.equal(tip.where, `node 0, zone DMA32 · section ${lastSection.index} (never initialised)`);
+      assert.equal(tip.descriptor, 'no descriptor in this boot');
+      const lastPfn = lastSection.firstPfn + lastSection.frames - 1;
+      tip = await map.hoverFrame(layout, lastPfn);
+      assert.equal(tip.state, 'backup superblock');
+      await map.leave();
+    });
+
+    it('selects a frame on the map and in Descriptors, moves the selection with the arrow keys, reveals with Enter', async () => {
+      const { page } = wb;
+      await wb.openImage('used.pmem');
+      await wb.showSidebar();
+      const map = wb.map();
+      const descriptors = wb.tree('Descriptors');
+      const selectedRow = (pfn) => eventually(`the Descriptors row of pfn ${pfn} to be selected`, async () => (await wb.row(descriptors, `pfn ${pfn}`).getAttribute('aria-selected', { timeout: 1000 })) === 'true');
+      await map.button('Fit').click();
+      await map.button('Zoom in').click();
+      await map.button('Zoom in').click();
+      const layout = await map.layout();
+      assert.ok(layout.cellPx >= 8, `zoomed in, cells are ${layout.cellPx} px`);
+
+      // A click selects the frame and reveals it in Descriptors.
+      const slab = ws.slabPfns[0];
+      await map.clickFrame(layout, slab);
+      const sel = await map.selected(slab);
+      assert.deepEqual(
+        [sel.physAddr, sel.state, sel.node, sel.zone, sel.sectionState],
+        [slab * 4096, `allocated, block at pfn ${slab} of order 0, owner slab`, 0, 'DMA32', 'initialised'],
+        sel.text,
+      );
+      await selectedRow(slab);
+      await map.leave();
+      await shot('zoomed-blocks');
+
+      // Selecting a frame row in Descriptors selects it on the map.
+      const fsHead = ws.fsPfns[2];
+      const row = wb.row(descriptors, `pfn ${fsHead}`);
+      await wb.scrollTreeTo(descriptors, row);
+      await row.click();
+      assert.match((await map.selected(fsHead)).state, new RegExp(`^allocated, block at pfn ${fsHead} of order 3, owner fs$`));
+
+      // Arrow keys move by a frame (left/right) and by a row (up/down); Descriptors follows on Enter only.
+      await map.focus();
+      await page.keyboard.press('ArrowRight');
+      await map.selected(fsHead + 1);
+      await page.keyboard.press('ArrowDown');
+      const moved = fsHead + 1 + layout.framesPerRow;
+      await map.selected(moved);
+      assert.equal(await wb.row(descriptors, `pfn ${fsHead}`).getAttribute('aria-selected'), 'true', 'the arrows alone do not move the Descriptors selection');
+      await page.keyboard.press('Enter');
+      await selectedRow(moved);
+      await map.focus();
+      await page.keyboard.press('ArrowLeft');
+      await map.selected(moved - 1);
+      await page.keyboard.press('ArrowUp');
+      await map.selected(fsHead);
+    });
+
+    it('allocates from the map toolbar, flashes the changed cells, and frees the selected block', async () => {
+      await wb.openImage('used.pmem');
+      const map = wb.map();
+      const before = await wb.summaryNow();
+      await map.clearChangedCells();
+
+      await map.button('Allocate…').click();
+      await wb.answer(/order/i, '4');
+      await wb.answer(/how many/i, '1');
+      await wb.pick(/zone/i, /^dma32$/i);
+      await wb.answer(/owner/i, 'maptest');
+      await wb.quickInput().waitFor({ state: 'hidden' });
+      const allocated = await wb.summaryWhen('16 more allocated frames, booted', (s) => s.allocated === before.allocated + 16 && s.boot === before.boot + 1 && s.machine === 'running');
+      assert.equal(allocated.free + allocated.uninit, before.free + before.uninit - 16, 'the 16 frames came from free or uninitialised ones');
+      const changed = await eventually('changed cells to flash', () => map.data('changedCells'));
+      assert.ok(Number(changed) > 0, `changed cells: ${changed}`);
+      const message = await textMatching(wb.page.locator('.part.statusbar .statusbar-item', { hasText: /Allocated/ }), /pfn \d+/, 'the status bar message');
+      const head = Number(/pfn (\d+)/.exec(message)[1]);
+
+      // A frame inside the new block, then Free selected: the whole block goes.
+      const free = map.button('Free selected');
+      const layout = await map.layout();
+      await map.clickFrame(layout, head + 5);
+      const sel = await map.selected(head + 5);
+      assert.equal(sel.state, `allocated, block at pfn ${head} of order 4, owner maptest`);
+      await eventually('Free selected to be enabled', async () => (await free.getAttribute('disabled')) === null);
+      await map.clearChangedCells();
+      await free.click();
+      await wb.summaryWhen('the block freed', (s) => s.allocated === before.allocated && s.free === allocated.free + 16);
+      await eventually('the freed cells to flash', () => map.data('changedCells'));
+      await textMatching(map.selection(), new RegExp(`^Selected pfn ${head + 5} \\(0x[0-9a-f]+\\): free\\b`), 'the selection line after the free');
+      await eventually('Free selected to be disabled on a free frame', async () => (await free.getAttribute('disabled')) !== null);
+    });
+
+    it('steps back and forward with the toolbar, the timeline and the History list', async () => {
+      const { page } = wb;
+      const file = ws.file('used.pmem');
+      await wb.openImage('used.pmem');
+      const map = wb.map();
+      // Saved, every step can be read back with the CLI, to compare with what the map shows.
+      await wb.focusEditor();
+      await page.keyboard.press('Control+S');
+      await eventually('the image to be saved', async () => !/\bdirty\b/.test(await wb.tab('used.pmem').getAttribute('class')));
+      const history = pmemJson('history', file);
+      const first = history.firstStep;
+      const last = history.lastStep;
+      assert.ok(last - first >= 3, `a few steps to go through: ${first} to ${last}`);
+      const present = await wb.summaryNow();
+      const showsStep = async (step) => {
+        const s = pmemJson('state', file, '--at', String(step));
+        const want = [s.frames.free, s.frames.allocated, s.frames.uninitialized, s.frames.reserved, s.sections.initialized, s.sections.stale, s.sections.untouched, s.bootGeneration];
+        await wb.summaryWhen(`the summary of step ${step}: ${JSON.stringify(want)}`, (x) => JSON.stringify([x.free, x.allocated, x.uninit, x.metadata, x.initialised, x.stale, x.never, x.boot]) === JSON.stringify(want));
+        await textMatching(wb.stepLabel(), new RegExp(`^step ${step}/${last}$`), 'the step label');
+        if (step < last) await textMatching(wb.banner(), new RegExp(`^Showing the state after step ${step} \\(read-only\\)\\. Step forward to the last step to return to the present\\.`), 'the banner in the past');
+      };
+      await textMatching(wb.stepLabel(), new RegExp(`^step ${last}/${last}$`), 'the step label at the present');
+      assert.ok(await map.button('Step ▶').getAttribute('disabled') !== null, 'no step forward from the present');
+
+      await map.button('◀ Step').click();
+      await showsStep(last - 1);
+      assert.ok(await map.button('Allocate…').getAttribute('disabled') !== null, 'the past is read-only');
+
+      // The timeline: a click at its left end goes to the first step kept.
+      const slider = await map.view.getByRole('slider', { name: 'History step' }).boundingBox();
+      await page.mouse.click(slider.x + 2, slider.y + slider.height / 2);
+      await showsStep(first);
+      assert.ok(await map.button('◀ Step').getAttribute('disabled') !== null, 'no step back from the first step');
+
+      // The History list names every step, the latest first; a click shows that step.
+      const panel = map.view.locator('#historyPanel');
+      await panel.locator('.collapsible-header').click();
+      const items = panel.getByRole('listitem');
+      await eventually('the History list', async () => (await items.count()) === last - first + 1);
+      const texts = (await items.allInnerTexts()).map((t) => t.trim());
+      assert.deepEqual(texts.map((t) => Number(t.split('.')[0])), Array.from({ length: last - first + 1 }, (_, i) => last - i), `the steps, latest first: ${JSON.stringify(texts)}`);
+      assert.equal(texts[0], `${last}. ${history.records.at(-1).text}`);
+      const target = last - 2;
+      await panel.getByRole('button', { name: new RegExp(`^${target}\\. `) }).click();
+      await showsStep(target);
+      assert.equal(await panel.getByRole('button', { name: new RegExp(`^${target}\\. `) }).getAttribute('aria-current'), 'step');
+      await panel.locator('.collapsible-header').click();
+
+      // Step ▶ returns to the present.
+      await map.button('Step ▶').click();
+      await showsStep(target + 1);
+      await map.button('Step ▶').click();
+      await wb.banner().waitFor({ state: 'hidden' });
+      await textMatching(wb.stepLabel(), new RegExp(`^step ${last}/${last}$`), 'the step label back at the present');
+      assert.equal((await wb.summaryNow()).text, present.text);
+    });
+
+    it('reboots (sections turn stale) and crashes at a persistence point (recovery banner) from the toolbar', async () => {
+      await wb.openImage('used.pmem');
+      const map = wb.map();
+      const before = await wb.summaryNow();
+      assert.ok(before.initialised > 0, `initialised sections to turn stale: "${before.text}"`);
+      await map.clearChangedCells();
+      await map.button('Reboot').click();
+      const rebooted = await wb.summaryWhen('a reboot', (s) => s.boot === before.boot + 1 && s.initialised === 0 && s.stale === before.stale + before.initialised);
+      assert.equal(rebooted.machine, 'running');
+      await eventually('the sections turning stale to flash', () => map.data('changedCells'));
+
+      // After two persistence points of an order-0 allocation the journal holds it uncommitted:
+      // recovery rolls it back (the CLI does the same: pmem reboot --crash-after 2).
+      await map.button('Crash at…').click();
+      await wb.answer(/which order/i, '0');
+      await wb.answer(/persistence points/i, '2');
+      await wb.summaryWhen('a boot after the crash, nothing allocated', (s) => s.boot === rebooted.boot + 1 && s.allocated === rebooted.allocated);
+      const banner = await textMatching(wb.banner(), /Recovery: (rolled back|rolled forward)/, 'the recovery banner');
+      assert.match(banner, /^Power failed after 2 persistence point\(s\) of an order-0 allocation\. Recovery: rolled back "alloc order 0 → pfn \d+, node 0 DMA32"\.$/);
+      await wb.notification('Recovery:').waitFor();
+      await shot('crash-banner');
+    });
+
+    it('works out memmap costs for the image and for typed sizes', async () => {
+      await wb.openImage('used.pmem');
+      const map = wb.map();
+      const panel = map.view.locator('#costsPanel');
+      await panel.locator('.collapsible-header').click();
+      const table = panel.locator('#costsTable table');
+      const rows = table.locator('tbody tr');
+      await eventually('4 rows of costs', async () => (await rows.count()) === 4);
+      assert.deepEqual((await rows.locator('th').allInnerTexts()).map((t) => t.trim()), ['64 B per 4 KiB', '64 B per 2 MiB', '16 B per 4 KiB', '16 B per 2 MiB']);
+      assert.equal(await table.getAttribute('aria-label'), 'Memmap costs for 64 MiB', 'the image\'s size at first');
+      const cells = async (name) => (await rows.filter({ has: map.view.locator('th', { hasText: name }) }).locator('td').allInnerTexts()).map((t) => t.trim());
+
+      const device = panel.locator('#costDevice input');
+      await device.fill('1T');
+      await eventually('the costs of 1 TiB', async () => (await table.getAttribute('aria-label')) === 'Memmap costs for 1 TiB');
+      let row = await cells('64 B per 4 KiB');
+      assert.deepEqual(row.slice(0, 4), ['268,435,456', '16 GiB', '1.563 %', '—'], `64 B per 4 KiB: ${JSON.stringify(row)}`);
+
+      await panel.locator('#costRam input').fill('256G');
+      await eventually('a share of the RAM', async () => (row = await cells('64 B per 4 KiB'))[3] === '6.250 %');
+      await panel.scrollIntoViewIfNeeded();
+      await shot('costs');
+
+      await device.fill('12Q');
+      const error = await textMatching(panel.locator('#costsError'), /device size "12Q" is not a size/, 'the error message');
+      assert.ok(error.length > 0);
+      assert.equal(await panel.locator('vscode-textfield#costDevice').getAttribute('invalid'), '', 'the field is marked invalid');
+      await device.fill('');
+      await panel.locator('#costRam input').fill('');
+      await eventually('the image\'s size again', async () => (await table.getAttribute('aria-label')) === 'Memmap costs for 64 MiB');
+      await textMatching(panel.locator('#costsError'), /^$/, 'no error message');
+      await panel.locator('.collapsible-header').click();
+    });
+
+    it('offers to reload an image another program changed, and shows the change after Reload', async () => {
+      const file = ws.file('plain.pmem');
+      await wb.openImage('plain.pmem');
+      const before = await wb.summaryNow();
+      assert.equal(before.allocated, 0);
+      assert.ok(!/\bdirty\b/.test(await wb.tab('plain.pmem').getAttribute('class')), 'the image is clean');
+
+      const pfn = Number(pmem('alloc', file, '--order', '0', '--owner', 'cli').trim());
+      const onDisk = pmemJson('info', file);
+      const toast = wb.notification('plain.pmem was changed on disk by another program.');
+      await toast.waitFor({ timeout: 20_000 });
+      assert.deepEqual((await toast.getByRole('button').allInnerTexts()).filter(Boolean), ['Reload', 'Ignore']);
+      await toast.getByRole('button', { name: 'Reload' }).click();
+      await toast.waitFor({ state: 'hidden' });
+      await wb.summaryWhen('the summary of the file on disk', (s) => s.allocated === 1 && s.free === onDisk.frames.free && s.boot === onDisk.bootGeneration && s.machine === 'off');
+      assert.ok(!/\bdirty\b/.test(await wb.tab('plain.pmem').getAttribute('class')), 'still clean after the reload');
+
+      // The new frame is on the map.
+      const map = wb.map();
+      const tip = await map.hoverFrame(await map.layout(), pfn);
+      assert.equal(tip.state, `allocated · block at pfn ${pfn}, order 0 · owner cli`);
+      await map.leave();
+    });
+
+    it('exports the map as PNG with PMem: Export Map…', async () => {
+      await wb.openImage('used.pmem');
+      const map = wb.map();
+      const size = await map.canvasSize();
+      const target = ws.file('exported-map.png');
+
+      await wb.runCommand(label('pmemExplorer.exportMap'));
+      await wb.pick(/format/i, /^png$/);
+      // code-server's save dialog is a quick input holding a path: next to the image by default.
+      await wb.waitForPrompt(/Export Map/);
+      await eventually('the save dialog to offer used-map.png', async () => (await wb.quickInput().locator('input').first().inputValue()) === ws.file('used-map.png'));
+      await wb.answer(/Export Map/, target);
+      await wb.quickInput().waitFor({ state: 'hidden' });
+      await eventually(`${target} to be written`, () => fs.existsSync(target));
+
+      const data = fs.readFileSync(target);
+      assert.deepEqual([...data.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'the PNG signature');
+      const png = PNG.sync.read(data);
+      assert.deepEqual([png.width, png.height], [size.width, size.height], 'the current view, at the canvas\'s size');
+      const colours = new Set();
+      for (let i = 0; i < png.data.length; i += 4 * 97) colours.add(png.data.readUInt32BE(i));
+      assert.ok(colours.size >= 4, `the picture shows the map, not a blank canvas (${colours.size} colours)`);
+      await textMatching(wb.page.locator('.part.statusbar .statusbar-item', { hasText: /exported/ }), /Map exported to exported-map\.png/, 'the status bar message');
+      assert.ok(!fs.readdirSync(ws.dir).some((f) => f.endsWith('.tmp')), 'no temporary file left behind');
+    });
+  });
+}
