@@ -444,7 +444,7 @@ function renderLegend(): void {
     state.memmapPlacement === 'device' ? chip(cssOf(p.memmap), 'memmap (descriptors on the device)') : '',
     chip(`linear-gradient(90deg, ${cssOf(p.freeSmall)}, ${cssOf(p.freeLarge)})`, `free (order 0 → ${state.image.maxOrder})`),
     chip(cssOf(p.allocated), 'allocated'),
-    ...owners.map((o) => chip(cssOf(ownerColour(o, p.ownerLightness)), `owner ${o.replace(/[&<>"]/g, '')}`)),
+    ...owners.map((o) => chip(cssOf(ownerColour(o, p)), `owner ${o.replace(/[&<>"]/g, '')}`)),
     chip(cssOf(p.never), 'never initialised'),
     chip(cssOf(p.stale), 'stale (initialised in an earlier boot)'),
     chip('transparent', 'selected', 'data-outline="selection"'),

@@ -1,4 +1,5 @@
 /** Map colours from the VS Code theme's variables, re-read when the theme changes. */
+import { accessiblePalette, faintest, withContrast } from '../src/shared/mapContrast';
 import type { MapPalette, Rgb } from '../src/shared/mapRaster';
 
 const probe = document.createElement('canvas').getContext('2d', { willReadFrequently: true })!;
@@ -47,17 +48,20 @@ export function readTheme(): ThemeColours {
   const green = on('charts-green', light ? [56, 138, 52] : [137, 209, 133]);
   const foreground = on('foreground', light ? [59, 59, 59] : [204, 204, 204]);
   const hc = kind.startsWith('high-contrast');
-  const palette: MapPalette = {
+  // Theme colours as they are where they reach 3:1 against the background; lightened or
+  // darkened (same hue) where not. Metadata sits near the foreground, far from the grey of
+  // never-initialised sections; free blocks shade from the faintest readable green to a strong one.
+  const palette: MapPalette = accessiblePalette({
     background,
-    metadata: mixRgb(foreground, background, hc ? 0.1 : 0.35),
+    metadata: mixRgb(foreground, background, 0.1),
     memmap: on('charts-purple', light ? [101, 43, 180] : [176, 140, 227]),
-    freeSmall: mixRgb(green, background, hc ? 0.3 : 0.65),
-    freeLarge: green,
+    freeSmall: faintest(green, background),
+    freeLarge: withContrast(green, background, 6),
     allocated: on('charts-blue', light ? [26, 133, 255] : [55, 148, 255]),
     never: mixRgb(foreground, background, hc ? 0.75 : light ? 0.8 : 0.84),
     stale: on('charts-yellow', light ? [191, 136, 3] : [204, 167, 0]),
     ownerLightness: light ? 0.42 : 0.64,
-  };
+  });
   return {
     palette,
     selection: v('focusBorder').trim() || (light ? '#0090f1' : '#007fd4'),

@@ -3,6 +3,7 @@
  * each cell's mix. The webview and the `pmem map` command share it, so an
  * exported PNG looks like the editor. No DOM, no Node.
  */
+import { accessiblePalette, withContrast } from './mapContrast';
 import { MIX_STRIDE, OWNER_TAG } from './mapCodes';
 
 export type Rgb = readonly [number, number, number];
@@ -36,11 +37,14 @@ export interface RasterCells {
  */
 const OWNER_HUES = Array.from({ length: 36 }, (_, i) => i * 10).filter((h) => !(h >= 40 && h <= 160) && !(h >= 200 && h <= 240) && !(h >= 250 && h <= 290));
 
-/** A stable colour per owner tag: the same owner looks the same in every session and export. */
-export function ownerColour(owner: string, lightness: number): Rgb {
+/**
+ * A stable colour per owner tag: the same owner looks the same in every session
+ * and export of a theme, and stands out from the background by at least 3:1.
+ */
+export function ownerColour(owner: string, palette: Pick<MapPalette, 'background' | 'ownerLightness'>): Rgb {
   let h = 0x811c9dc5;
   for (let i = 0; i < owner.length; i++) h = Math.imul(h ^ owner.charCodeAt(i), 0x01000193) >>> 0;
-  return hsl(OWNER_HUES[h % OWNER_HUES.length] / 360, 0.7, lightness);
+  return withContrast(hsl(OWNER_HUES[h % OWNER_HUES.length] / 360, 0.7, palette.ownerLightness), palette.background);
 }
 
 function hsl(h: number, s: number, l: number): Rgb {
@@ -59,7 +63,7 @@ const pack = (c: Rgb) => ((255 << 24) | (Math.round(c[2]) << 16) | (Math.round(c
 
 /** Writes RGBA pixels (4 bytes per cell) into `out`: for every cell, or only for the cells listed in `only`. */
 export function rasterise(cells: RasterCells, palette: MapPalette, maxOrder: number, out: Uint8ClampedArray, only?: ArrayLike<number>): void {
-  const owners = cells.owners.map((o) => (o ? ownerColour(o, palette.ownerLightness) : palette.allocated));
+  const owners = cells.owners.map((o) => (o ? ownerColour(o, palette) : palette.allocated));
   const freeByOrder: Rgb[] = [];
   for (let o = 0; o <= maxOrder; o++) freeByOrder.push(lerp(palette.freeSmall, palette.freeLarge, maxOrder ? o / maxOrder : 1));
   const freeMid = lerp(palette.freeSmall, palette.freeLarge, 0.5);
@@ -113,12 +117,12 @@ export function rasterise(cells: RasterCells, palette: MapPalette, maxOrder: num
 
 /** Colours for exports and the CLI, matching VS Code's default dark and light themes. */
 export const DEFAULT_PALETTES: Record<'dark' | 'light', MapPalette> = {
-  dark: {
-    background: [30, 30, 30], metadata: [133, 133, 133], memmap: [180, 130, 220], freeSmall: [40, 100, 60], freeLarge: [100, 210, 120],
-    allocated: [55, 148, 255], never: [55, 55, 60], stale: [204, 167, 0], ownerLightness: 0.62,
-  },
-  light: {
-    background: [255, 255, 255], metadata: [110, 110, 110], memmap: [130, 80, 180], freeSmall: [170, 225, 180], freeLarge: [40, 150, 70],
-    allocated: [0, 100, 200], never: [232, 232, 236], stale: [190, 140, 0], ownerLightness: 0.45,
-  },
+  dark: accessiblePalette({
+    background: [30, 30, 30], metadata: [185, 185, 185], memmap: [180, 130, 220], freeSmall: [62, 116, 80], freeLarge: [100, 210, 120],
+    allocated: [55, 148, 255], never: [104, 104, 107], stale: [204, 167, 0], ownerLightness: 0.62,
+  }),
+  light: accessiblePalette({
+    background: [255, 255, 255], metadata: [70, 70, 70], memmap: [130, 80, 180], freeSmall: [90, 170, 110], freeLarge: [25, 110, 50],
+    allocated: [0, 100, 200], never: [148, 148, 151], stale: [190, 140, 0], ownerLightness: 0.45,
+  }),
 };

@@ -222,6 +222,42 @@ for (const theme of THEMES) {
       await map.leave();
     });
 
+    it('colours every state from the theme at 3:1 or more against the background, as the legend shows', async () => {
+      await wb.openImage('used.pmem');
+      const map = wb.map();
+      await map.button('Fit').click();
+      await map.leave();
+      const seen = await map.view.locator('body').evaluate((body) => {
+        const rgbs = (css) => [...css.matchAll(/rgba?\(([^)]+)\)/g)].map((m) => m[1].split(',').slice(0, 3).map(Number));
+        const swatches = [...document.querySelectorAll('#legend .chip')].filter((c) => !c.querySelector('[data-outline]')).map((c) => {
+          const style = getComputedStyle(c.querySelector('.swatch'));
+          return { label: c.innerText.trim(), colours: rgbs(style.backgroundImage !== 'none' ? style.backgroundImage : style.backgroundColor) };
+        });
+        const canvas = document.querySelector('canvas#map');
+        const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        const onCanvas = new Set();
+        for (let i = 0; i < d.length; i += 4) onCanvas.add(`${d[i]},${d[i + 1]},${d[i + 2]}`);
+        return { background: getComputedStyle(body).getPropertyValue('--vscode-editor-background').trim(), swatches, onCanvas: [...onCanvas] };
+      });
+      const background = /^#[0-9a-f]{6}$/i.test(seen.background) ? [1, 3, 5].map((i) => parseInt(seen.background.slice(i, i + 2), 16)) : assert.fail(`editor background ${seen.background}`);
+      const labels = seen.swatches.map((s) => s.label);
+      for (const want of [/^metadata/, /^memmap/, /^free/, /^allocated$/, /^owner fs$/, /^owner slab$/, /^never initialised$/, /^stale/]) {
+        assert.ok(labels.some((l) => want.test(l)), `the legend has ${want}: ${JSON.stringify(labels)}`);
+      }
+      for (const { label: name, colours } of seen.swatches) {
+        assert.ok(colours.length, `a colour for ${name}`);
+        for (const c of colours) {
+          const ratio = contrast(c, background);
+          assert.ok(ratio >= 2.99, `${name}: rgb(${c}) on rgb(${background}) is ${ratio.toFixed(2)}:1, under 3:1`);
+        }
+      }
+      // The map draws with the legend's colours: those of the states this image has in single frames
+      // (no ownerless block, no stale section; the free ramp's ends are its smallest and largest orders).
+      for (const { label: name, colours } of seen.swatches.filter((s) => /^(metadata|memmap|owner |never)/.test(s.label))) {
+        assert.ok(seen.onCanvas.includes(colours[0].join(',')), `the map shows ${name} in rgb(${colours[0]})`);
+      }
+    });
+
     it('selects a frame on the map and in Descriptors, moves the selection with the arrow keys, reveals with Enter', async () => {
       const { page } = wb;
       await wb.openImage('used.pmem');
@@ -470,4 +506,17 @@ for (const theme of THEMES) {
       assert.ok(!fs.readdirSync(ws.dir).some((f) => f.endsWith('.tmp')), 'no temporary file left behind');
     });
   });
+}
+
+/** WCAG 2 contrast ratio of two sRGB colours. */
+function contrast(a, b) {
+  const lum = (c) => {
+    const [r, g, bl] = c.map((v) => {
+      const x = v / 255;
+      return x <= 0.04045 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
 }

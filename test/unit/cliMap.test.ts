@@ -109,9 +109,9 @@ describe('pmem map', function () {
     const dark = DEFAULT_PALETTES.dark;
     assert.deepEqual(pixel(png, 0, 0), dark.metadata, 'pfn 0 (the superblock) is metadata');
     assert.deepEqual(pixelOfPfn(png, FRAMES_64M, 0), dark.metadata, 'the whole cell of pfn 0');
-    assert.deepEqual(pixelOfPfn(png, FRAMES_64M, fsPfn), ownerColour('fs', dark.ownerLightness), 'the fs block has the owner colour of "fs"');
-    assert.deepEqual(pixelOfPfn(png, FRAMES_64M, fsPfn + 7), ownerColour('fs', dark.ownerLightness), 'every frame of the block');
-    assert.deepEqual(pixelOfPfn(png, FRAMES_64M, dbPfn + 31), ownerColour('db', dark.ownerLightness));
+    assert.deepEqual(pixelOfPfn(png, FRAMES_64M, fsPfn), ownerColour('fs', dark), 'the fs block has the owner colour of "fs"');
+    assert.deepEqual(pixelOfPfn(png, FRAMES_64M, fsPfn + 7), ownerColour('fs', dark), 'every frame of the block');
+    assert.deepEqual(pixelOfPfn(png, FRAMES_64M, dbPfn + 31), ownerColour('db', dark));
     assert.deepEqual(pixelOfPfn(png, FRAMES_64M, FRAMES_64M - 2048), dark.never, 'the last section was never initialised');
     assert.equal(sha256(f), before, 'the image is unchanged');
     assert.deepEqual(fs.readdirSync(dir).filter((x) => x.endsWith('.tmp')), [], 'no temporary file is left');
@@ -128,7 +128,7 @@ describe('pmem map', function () {
     assert.ok(png.width <= 300 && png.height <= 200);
     const light = DEFAULT_PALETTES.light;
     assert.deepEqual(pixel(png, 0, 0), light.metadata);
-    for (const pfn of [fsPfn, fsPfn + 3, fsPfn + 7]) assert.deepEqual(pixelOfPfn(png, FRAMES_64M, pfn, [300, 200]), ownerColour('fs', light.ownerLightness), `pfn ${pfn}`);
+    for (const pfn of [fsPfn, fsPfn + 3, fsPfn + 7]) assert.deepEqual(pixelOfPfn(png, FRAMES_64M, pfn, [300, 200]), ownerColour('fs', light), `pfn ${pfn}`);
   });
 
   it('aggregates frames into cells on a large device', () => {
@@ -161,9 +161,9 @@ describe('pmem map', function () {
     assert.equal(b.height, a.height);
     assert.notDeepEqual(b.data, a.data, 'the past differs from the present');
     const dark = DEFAULT_PALETTES.dark;
-    assert.deepEqual(pixelOfPfn(b, FRAMES_64M, fsPfn), ownerColour('fs', dark.ownerLightness), 'after step 3 the fs block exists');
-    assert.notDeepEqual(pixelOfPfn(b, FRAMES_64M, dbPfn), ownerColour('db', dark.ownerLightness), 'and the db block does not yet');
-    assert.deepEqual(pixelOfPfn(a, FRAMES_64M, dbPfn), ownerColour('db', dark.ownerLightness));
+    assert.deepEqual(pixelOfPfn(b, FRAMES_64M, fsPfn), ownerColour('fs', dark), 'after step 3 the fs block exists');
+    assert.notDeepEqual(pixelOfPfn(b, FRAMES_64M, dbPfn), ownerColour('db', dark), 'and the db block does not yet');
+    assert.deepEqual(pixelOfPfn(a, FRAMES_64M, dbPfn), ownerColour('db', dark));
     ok('map', f, '--out', then, '--at', '5');
     assert.deepEqual(readPng(then).data, a.data, 'the last step is the present');
     assert.equal(sha256(f), before, 'the image is unchanged');

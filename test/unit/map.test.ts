@@ -107,9 +107,10 @@ describe('page-frame map', () => {
     const out = new Uint8ClampedArray(m.cells * 4);
     rasterise(m, DEFAULT_PALETTES.dark, img.geometry.maxOrder, out);
     const a = m.tag.findIndex((t) => t >= OWNER_TAG);
-    assert.deepEqual([...out.subarray(a * 4, a * 4 + 3)], [...ownerColour('alpha', DEFAULT_PALETTES.dark.ownerLightness)]);
+    assert.deepEqual([...out.subarray(a * 4, a * 4 + 3)], [...ownerColour('alpha', DEFAULT_PALETTES.dark)]);
     assert.deepEqual([...out.subarray(0, 3)], [...DEFAULT_PALETTES.dark.metadata]);
-    assert.deepEqual(ownerColour('alpha', 0.5), ownerColour('alpha', 0.5));
-    assert.notDeepEqual(ownerColour('alpha', 0.5), ownerColour('beta', 0.5));
+    const mid = { background: [30, 30, 30] as const, ownerLightness: 0.5 };
+    assert.deepEqual(ownerColour('alpha', mid), ownerColour('alpha', { ...mid }));
+    assert.notDeepEqual(ownerColour('alpha', mid), ownerColour('beta', mid));
   });
 });
