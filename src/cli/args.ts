@@ -15,7 +15,7 @@ export function parse(argv: string[], options: OptionSpec, command: string): Par
     return { values: values as Parsed['values'], positionals };
   } catch (e) {
     const message = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/\s*\n\s*/g, ' '); // one line
-    throw new UsageError(`${command}: ${message} (see "pmem ${command} --help")`);
+    throw new UsageError(`${message} (see "pmem ${command} --help")`);
   }
 }
 
@@ -37,6 +37,6 @@ export function flag(p: Parsed, name: string): boolean {
 }
 
 export function oneFile(p: Parsed, command: string): string {
-  if (p.positionals.length !== 1) throw new UsageError(`${command}: give exactly one image file (see "pmem ${command} --help")`);
+  if (p.positionals.length !== 1) throw new UsageError(`give exactly one image file (see "pmem ${command} --help")`);
   return p.positionals[0];
 }
