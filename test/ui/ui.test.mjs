@@ -86,6 +86,10 @@ for (const theme of THEMES) {
         { free: 0, uninit: info.frames.uninitialized, gen: info.bootGeneration, off: true, unsaved: false },
         `status bar: "${status.text}"`,
       );
+      // The tab shows the PMem Image file icon (the language's icon: the file icon theme has none for .pmem).
+      const icon = await wb.tab('plain.pmem').locator('.monaco-icon-label').first().evaluate((el) => ({ classes: el.className, image: getComputedStyle(el, '::before').backgroundImage }));
+      assert.ok(icon.classes.split(/\s+/).includes('pmem-image-lang-file-icon'), `the tab's icon classes: ${icon.classes}`);
+      assert.match(icon.image, new RegExp(`pmem-file-${theme.prefix}\\.svg`), 'the tab shows the image icon for the theme');
       await shot('editor-summary');
     });
 
