@@ -14,6 +14,7 @@ export function writeFileAtomically(target: string, data: Uint8Array): void {
       fs.closeSync(fd);
     }
     fs.renameSync(temp, target);
+    syncDirectory(path.dirname(temp));
   } catch (e) {
     try {
       fs.rmSync(temp, { force: true });
@@ -21,5 +22,18 @@ export function writeFileAtomically(target: string, data: Uint8Array): void {
       // best effort: the caller reports the first error
     }
     throw e;
+  }
+}
+
+/** Makes the rename itself durable; platforms that cannot open a directory (Windows) skip it. */
+function syncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // not supported here: the rename is still atomic, only its durability is up to the OS
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
