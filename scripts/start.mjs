@@ -25,9 +25,11 @@ if (hasCode) {
   spawn('code', [`--extensionDevelopmentPath=${REPO_ROOT}`, demoDir, image], { stdio: 'inherit', detached: true }).unref();
   console.log('opened VS Code with the extension loaded');
 } else {
-  const server = await startCodeServer({ folder: demoDir, port: Number(process.env.PORT) || 8080 });
+  // The demo folder is this script's own: no trust prompt. The image is not opened from the
+  // address: the workbench would open it before it knows the extension's editor, as text.
+  const server = await startCodeServer({ folder: demoDir, port: Number(process.env.PORT) || 8080, workspaceTrust: false });
   const url = workbenchUrl(server.url, { folder: demoDir, payload: [['extensionDevelopmentPath', remoteUri(REPO_ROOT)]] });
-  console.log(`\nPMem Explorer is running in code-server. Open this address in a browser:\n\n  ${url}\n\nPress Ctrl-C to stop.`);
+  console.log(`\nPMem Explorer is running in code-server. Open this address in a browser,\nthen demo.pmem in the Explorer:\n\n  ${url}\n\nPress Ctrl-C to stop.`);
   const stop = async () => {
     await server.stop();
     process.exit(0);

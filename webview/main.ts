@@ -250,7 +250,6 @@ function drawBlocks(l: MapLayout, rowOffset: number): void {
 function drawBands(l: MapLayout, rowOffset: number, rows: number): void {
   if (!state) return;
   ctx.strokeStyle = theme.band;
-  ctx.fillStyle = theme.band;
   ctx.lineWidth = 2;
   ctx.font = '11px var(--vscode-font-family), sans-serif';
   for (const n of state.image.nodes) {
@@ -264,8 +263,15 @@ function drawBands(l: MapLayout, rowOffset: number, rows: number): void {
       ctx.lineTo(column * l.cellPx, y);
       ctx.lineTo(l.columns * l.cellPx, y);
       ctx.stroke();
+      // The label sits on a plate of the background: text on the cells' colours would not read.
       const label = `${z.firstPfn === n.firstPfn ? `node ${n.id} · ` : ''}${z.name}`;
-      ctx.fillText(label, column * l.cellPx + 4, y + 12);
+      const x = column * l.cellPx + 4;
+      const width = ctx.measureText(label).width;
+      ctx.fillStyle = theme.labelPlate;
+      ctx.fillRect(x - 3, y + 2, width + 6, 14);
+      ctx.fillStyle = theme.labelText;
+      ctx.fillText(label, x, y + 13);
+      ctx.strokeRect(x - 3, y + 2, width + 6, 14);
     }
   }
 }

@@ -36,6 +36,9 @@ export interface ThemeColours {
   band: string;
   outline: string;
   flash: string;
+  /** Labels drawn on the map: the theme's text colour on a plate of its background. */
+  labelText: string;
+  labelPlate: string;
 }
 
 export function readTheme(): ThemeColours {
@@ -70,6 +73,8 @@ export function readTheme(): ThemeColours {
     band: (hc ? v('charts-blue') : v('charts-orange')).trim() || (hc ? '#3794ff' : '#d18616'),
     outline: fallbackCss(mixRgb(background, foreground, 0.15)),
     flash: light ? 'rgba(0,0,0,' : 'rgba(255,255,255,',
+    labelText: fallbackCss(foreground),
+    labelPlate: fallbackCss(background),
   };
 }
 
