@@ -38,14 +38,8 @@ export function withContrast(colour: Rgb, background: Rgb, min = MIN_STATE_CONTR
   const sides: Rgb[] = bgLum < 0.18 ? [[255, 255, 255], [0, 0, 0]] : [[0, 0, 0], [255, 255, 255]];
   for (const end of sides) {
     if (contrastRatio(end, background) < min) continue;
-    // Contrast grows monotonically along the mix towards `end`: bisect for the smallest step.
-    let lo = 0;
-    let hi = 1;
-    for (let i = 0; i < 20; i++) {
-      const mid = (lo + hi) / 2;
-      if (contrastRatio(mix(colour, end, mid), background) >= min) hi = mid;
-      else lo = mid;
-    }
+    // Contrast grows monotonically along the mix towards `end`: the smallest step that reaches it.
+    const hi = edgeOf((t) => contrastRatio(mix(colour, end, t), background) >= min, 'above');
     const out = mix(colour, end, hi);
     if (contrastRatio(out, background) >= min) return out;
     return mix(colour, end, Math.min(1, hi + 0.01));
@@ -60,14 +54,23 @@ export function withContrast(colour: Rgb, background: Rgb, min = MIN_STATE_CONTR
  */
 export function faintest(colour: Rgb, background: Rgb, min = MIN_STATE_CONTRAST): Rgb {
   if (contrastRatio(colour, background) <= min) return withContrast(colour, background, min);
+  const lo = edgeOf((t) => contrastRatio(mix(colour, background, t), background) >= min, 'below');
+  return withContrast(mix(colour, background, lo), background, min);
+}
+
+/**
+ * Where on [0, 1] a monotone test switches, found by bisection: the last point
+ * on the side where it holds ('above' the edge or 'below' it).
+ */
+function edgeOf(holds: (t: number) => boolean, side: 'above' | 'below'): number {
   let lo = 0;
   let hi = 1;
   for (let i = 0; i < 20; i++) {
     const mid = (lo + hi) / 2;
-    if (contrastRatio(mix(colour, background, mid), background) >= min) lo = mid;
-    else hi = mid;
+    if (holds(mid) === (side === 'above')) hi = mid;
+    else lo = mid;
   }
-  return withContrast(mix(colour, background, lo), background, min);
+  return side === 'above' ? hi : lo;
 }
 
 const mix = (a: Rgb, b: Rgb, t: number): Rgb => [

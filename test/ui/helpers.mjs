@@ -749,3 +749,51 @@ export class MapEditor {
 export function escapeRe(s) {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/**
+ * The hooks every UI suite shares: a fresh workspace and workbench before the
+ * suite (after `prepare(ws)`, before `ready(wb, ws)`), a FAILED-* screenshot
+ * and log for a failing test (keeping the code-server log and the images), and
+ * the workbench stopped at the end. `use(wb, ws)` hands both to the suite.
+ */
+export function workbenchSuite({ theme, prefix, prepare = () => {}, ready = async () => {} }, use) {
+  const HOOK_TIMEOUT = 180_000;
+  let wb;
+  let ws;
+  let failed = false;
+
+  before(async function () {
+    this.timeout(HOOK_TIMEOUT);
+    requireArtifacts();
+    fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    for (const f of fs.readdirSync(SCREENSHOT_DIR, { withFileTypes: true })) {
+      if (f.name.startsWith(`${prefix}-FAILED-`)) fs.rmSync(path.join(SCREENSHOT_DIR, f.name));
+    }
+    ws = makeWorkspace();
+    prepare(ws);
+    wb = await startWorkbench({ folder: ws.dir, theme: theme.name });
+    use(wb, ws);
+    await ready(wb, ws);
+  });
+
+  afterEach(async function () {
+    if (!wb) return;
+    if (this.currentTest?.state === 'failed') {
+      failed = true;
+      wb.vs.server.markFailed(); // keeps the code-server log and user data
+      const slug = this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').toLowerCase().slice(0, 60);
+      await wb.failureReport(prefix, `FAILED-${slug}`).catch(() => {});
+    }
+    await wb.dismiss().catch(() => {});
+  });
+
+  after(async function () {
+    this.timeout(HOOK_TIMEOUT);
+    try {
+      await wb?.stop();
+    } finally {
+      if (failed) console.error(`    kept the images in ${ws?.dir}`);
+      else ws?.remove();
+    }
+  });
+}

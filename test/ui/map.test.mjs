@@ -11,14 +11,12 @@
 
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
-import path from 'node:path';
 import { PNG } from 'pngjs';
 import {
-  SCREENSHOT_DIR, THEMES, Workbench, eventually, makeWorkspace, pmem, pmemJson, requireArtifacts, startWorkbench, textMatching,
+  THEMES, Workbench, eventually, pmem, pmemJson, textMatching, workbenchSuite,
 } from './helpers.mjs';
 
 const label = (id) => Workbench.commandLabel(id);
-const HOOK_TIMEOUT = 180_000;
 const hex = (n) => `0x${n.toString(16)}`;
 
 for (const theme of THEMES) {
@@ -26,45 +24,19 @@ for (const theme of THEMES) {
     /** @type {Workbench} */
     let wb;
     let ws;
-    let failed = false;
     // Files of this suite are named <theme>-map-*, apart from those of ui.test.mjs.
     const prefix = `${theme.prefix}-map`;
     const shot = (name) => wb.screenshot(prefix, name);
-
-    before(async function () {
-      this.timeout(HOOK_TIMEOUT);
-      requireArtifacts();
-      fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-      for (const f of fs.readdirSync(SCREENSHOT_DIR, { withFileTypes: true })) {
-        if (f.name.startsWith(`${prefix}-FAILED-`)) fs.rmSync(path.join(SCREENSHOT_DIR, f.name));
-      }
-      ws = makeWorkspace();
+    workbenchSuite({
+      theme,
+      prefix,
       // A large (sparse) device: zoomed out, one cell stands for many frames; two zones.
-      pmem('create', ws.file('big.pmem'), '--size', '64G');
-      wb = await startWorkbench({ folder: ws.dir, theme: theme.name });
+      prepare: (w) => pmem('create', w.file('big.pmem'), '--size', '64G'),
       // The side bar stays open throughout, so the map keeps one size (revealing a frame opens it anyway).
-      await wb.showSidebar();
-    });
-
-    afterEach(async function () {
-      if (!wb) return;
-      if (this.currentTest?.state === 'failed') {
-        failed = true;
-        wb.vs.server.markFailed(); // keeps the code-server log and user data
-        const slug = this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').toLowerCase().slice(0, 60);
-        await wb.failureReport(prefix, `FAILED-${slug}`).catch(() => {});
-      }
-      await wb.dismiss().catch(() => {});
-    });
-
-    after(async function () {
-      this.timeout(HOOK_TIMEOUT);
-      try {
-        await wb?.stop();
-      } finally {
-        if (failed) console.error(`    kept the images in ${ws?.dir}`);
-        else ws?.remove();
-      }
+      ready: (w) => w.showSidebar(),
+    }, (w, s) => {
+      wb = w;
+      ws = s;
     });
 
     it('zooms with the toolbar, the + and - keys and the wheel, and fits the whole device again', async () => {

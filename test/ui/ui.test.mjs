@@ -8,54 +8,22 @@
 //   npm run package && npx mocha --config test/ui/.mocharc.json
 
 import { strict as assert } from 'node:assert';
-import fs from 'node:fs';
-import path from 'node:path';
 import {
-  PACKAGE, SCREENSHOT_DIR, THEMES, Workbench, eventually, makeWorkspace, pmemFails, pmemJson, requireArtifacts, sha256, startWorkbench, textMatching,
+  PACKAGE, THEMES, Workbench, eventually, pmemFails, pmemJson, sha256, textMatching, workbenchSuite,
 } from './helpers.mjs';
 
 const label = (id) => Workbench.commandLabel(id);
 const title = (id) => Workbench.commandTitle(id);
-const HOOK_TIMEOUT = 180_000;
 
 for (const theme of THEMES) {
   describe(`PMem Explorer UI (${theme.name})`, function () {
     /** @type {Workbench} */
     let wb;
     let ws;
-    let failed = false;
     const shot = (name) => wb.screenshot(theme.prefix, name);
-
-    before(async function () {
-      this.timeout(HOOK_TIMEOUT);
-      requireArtifacts();
-      fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-      for (const f of fs.readdirSync(SCREENSHOT_DIR, { withFileTypes: true })) {
-        if (f.name.startsWith(`${theme.prefix}-FAILED-`)) fs.rmSync(path.join(SCREENSHOT_DIR, f.name));
-      }
-      ws = makeWorkspace();
-      wb = await startWorkbench({ folder: ws.dir, theme: theme.name });
-    });
-
-    afterEach(async function () {
-      if (!wb) return;
-      if (this.currentTest?.state === 'failed') {
-        failed = true;
-        wb.vs.server.markFailed(); // keeps the code-server log and user data
-        const slug = this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').toLowerCase().slice(0, 60);
-        await wb.failureReport(theme.prefix, `FAILED-${slug}`).catch(() => {});
-      }
-      await wb.dismiss().catch(() => {});
-    });
-
-    after(async function () {
-      this.timeout(HOOK_TIMEOUT);
-      try {
-        await wb?.stop();
-      } finally {
-        if (failed) console.error(`    kept the images in ${ws?.dir}`);
-        else ws?.remove();
-      }
+    workbenchSuite({ theme, prefix: theme.prefix }, (w, s) => {
+      wb = w;
+      ws = s;
     });
 
     it('opens an image from Quick Open in the PMem Image editor', async () => {
