@@ -45,6 +45,8 @@ let nextId = 1;
 let wantedId = 0;
 let overviewId = 0;
 const frameRequests = new Map<number, (f: FrameDetails | null) => void>();
+/** The system's wish for less motion turns the change flash off, like the setting does. */
+const reducedMotion = matchMedia('(prefers-reduced-motion: reduce)');
 /** Cells that just changed, flashing briefly: index into the window, start time. */
 let flashes: Array<{ cell: number; start: number }> = [];
 let cssWidth = 0;
@@ -503,6 +505,7 @@ window.addEventListener('message', (e: MessageEvent) => {
     case 'state': {
       const first = !state;
       state = msg.state;
+      document.body.dataset.animateChanges = String(state.animateChanges);
       if (first) relayout();
       renderState();
       requestCells();
@@ -520,10 +523,14 @@ window.addEventListener('message', (e: MessageEvent) => {
       const changed = cells && cells.version !== msg.version ? changedCells(cells, msg) : [];
       const now = performance.now();
       // Visible changes flash, in frame order, so a split, a merge or a wave of lazy init can be followed.
-      flashes = changed.length > 50000 ? [] : changed.map((cell, i) => ({ cell, start: now + (changed.length > 1 ? (i / changed.length) * SWEEP_MS : 0) }));
+      const animate = state?.animateChanges !== false && !reducedMotion.matches;
+      flashes = !animate || changed.length > 50000 ? [] : changed.map((cell, i) => ({ cell, start: now + (changed.length > 1 ? (i / changed.length) * SWEEP_MS : 0) }));
       if (pixels && cells && sameWindow(cells, msg)) pixels.dirty = changedCells(cells, msg, true);
       cells = msg;
-      if (changed.length) document.body.dataset.changedCells = String(changed.length);
+      if (changed.length) {
+        document.body.dataset.changedCells = String(changed.length);
+        document.body.dataset.flashes = String(flashes.length);
+      }
       renderLegend();
       draw();
       return;

@@ -45,6 +45,11 @@ export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
     vscode.window.createTreeView('pmemExplorer.sections', { treeDataProvider: sections }),
     createStatusBar(registry),
   );
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('pmemExplorer.map')) registry.allMaps.forEach((m) => m.sendState());
+    }),
+  );
   const views = { descriptors, descriptorsView, freeLists, sections };
   registerCommands(context, registry, views);
   return { registry, views };

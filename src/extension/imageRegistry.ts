@@ -27,6 +27,11 @@ export class ImageRegistry implements vscode.Disposable {
     return document ? this.panelsOf(document).flatMap((p) => this.maps.get(p) ?? []) : [];
   }
 
+  /** Every open map, of every image. */
+  get allMaps(): MapHost[] {
+    return [...this.maps.values()];
+  }
+
   /** The map of the active editor, if the active image is shown in one. */
   get activeMap(): MapHost | undefined {
     const maps = this.mapsOf(this.active);

@@ -134,6 +134,7 @@ export class MapHost implements vscode.Disposable {
       viewedStep: doc.viewedStep,
       steps: records.filter((r) => r.seq >= range.first).map((r) => ({ seq: r.seq, text: r.summary.text })),
       memmapPlacement: i.memmap.placement,
+      animateChanges: vscode.workspace.getConfiguration('pmemExplorer').get<boolean>('map.animateChanges', true),
     };
     this.lastState = state;
     this.post({ type: 'state', state });

@@ -38,6 +38,8 @@ export interface MapState {
   viewedStep?: number;
   steps: Array<{ seq: number; text: string }>;
   memmapPlacement: 'device' | 'ram';
+  /** The pmemExplorer.map.animateChanges setting. */
+  animateChanges: boolean;
 }
 
 export interface FrameDetails {

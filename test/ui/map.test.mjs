@@ -11,6 +11,7 @@
 
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
+import path from 'node:path';
 import { PNG } from 'pngjs';
 import {
   THEMES, Workbench, eventually, pmem, pmemJson, textMatching, workbenchSuite,
@@ -296,6 +297,7 @@ for (const theme of THEMES) {
       assert.equal(allocated.free + allocated.uninit, before.free + before.uninit - 16, 'the 16 frames came from free or uninitialised ones');
       const changed = await eventually('changed cells to flash', () => map.data('changedCells'));
       assert.ok(Number(changed) > 0, `changed cells: ${changed}`);
+      assert.ok(Number(await map.data('flashes')) > 0, 'changes are animated by default');
       const message = await textMatching(wb.page.locator('.part.statusbar .statusbar-item', { hasText: /Allocated/ }), /pfn \d+/, 'the status bar message');
       const head = Number(/pfn (\d+)/.exec(message)[1]);
 
@@ -306,10 +308,22 @@ for (const theme of THEMES) {
       const sel = await map.selected(head + 5);
       assert.equal(sel.state, `allocated, block at pfn ${head} of order 4, owner maptest`);
       await eventually('Free selected to be enabled', async () => (await free.getAttribute('disabled')) === null);
-      await map.clearChangedCells();
-      await free.click();
-      await wb.summaryWhen('the block freed', (s) => s.allocated === before.allocated && s.free === allocated.free + 16);
-      await eventually('the freed cells to flash', () => map.data('changedCells'));
+      // With pmemExplorer.map.animateChanges off (here in the workspace's settings), the change is drawn without a flash.
+      const settings = path.join(ws.dir, '.vscode', 'settings.json');
+      fs.mkdirSync(path.dirname(settings), { recursive: true });
+      fs.writeFileSync(settings, JSON.stringify({ 'pmemExplorer.map.animateChanges': false }));
+      try {
+        await map.clearChangedCells();
+        await map.view.locator('body').evaluate((b) => delete b.dataset.flashes);
+        await eventually('the map to hear of the setting', async () => (await map.data('animateChanges')) === 'false');
+        await free.click();
+        await wb.summaryWhen('the block freed', (s) => s.allocated === before.allocated && s.free === allocated.free + 16);
+        await eventually('the freed cells to be drawn', () => map.data('changedCells'));
+        assert.equal(await map.data('flashes'), '0', 'no flash with the animation turned off');
+      } finally {
+        fs.rmSync(settings);
+      }
+      await eventually('the animation to be back on', async () => (await map.data('animateChanges')) === 'true');
       await textMatching(map.selection(), new RegExp(`^Selected pfn ${head + 5} \\(0x[0-9a-f]+\\): free\\b`), 'the selection line after the free');
       await eventually('Free selected to be disabled on a free frame', async () => (await free.getAttribute('disabled')) !== null);
     });

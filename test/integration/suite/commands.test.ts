@@ -227,6 +227,20 @@ describe('PMem commands and views', () => {
     assert.equal(api.registry.mapsOf(doc).length, 1);
   });
 
+  it('tells open maps at once when the change animation is turned off or on', async () => {
+    const doc = await openImage(api, makeImage('animate.pmem'));
+    const map = await until('the map to be ready', () => api.registry.mapsOf(doc)[0]?.lastState && api.registry.mapsOf(doc)[0], 20_000);
+    assert.equal(map.lastState!.animateChanges, true, 'animated by default');
+    const config = vscode.workspace.getConfiguration('pmemExplorer');
+    try {
+      await config.update('map.animateChanges', false, vscode.ConfigurationTarget.Global);
+      await until('the map to hear of it', () => map.lastState!.animateChanges === false || undefined);
+    } finally {
+      await config.update('map.animateChanges', undefined, vscode.ConfigurationTarget.Global);
+    }
+    await until('the default again', () => map.lastState!.animateChanges === true || undefined);
+  });
+
   it('refuses bad arguments with an error and leaves the image alone', async () => {
     const doc = await openImage(api, makeImage('args.pmem'));
     assert.equal(await exec('allocate', { order: 99, count: 1, node: 0, zone: 'normal', owner: '' }), undefined);
