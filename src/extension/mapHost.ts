@@ -147,9 +147,6 @@ export class MapHost implements vscode.Disposable {
 }
 
 function details(f: ReturnType<typeof frames>[number]): FrameDetails {
-  return {
-    pfn: f.pfn, physAddr: f.physAddr, kind: f.kind, region: f.region ? REGION_LABELS[f.region] : undefined, blockPfn: f.blockPfn, order: f.order,
-    owner: f.owner, node: f.node, zone: f.zone, section: f.section, sectionState: f.sectionState, initGeneration: f.initGeneration,
-    descriptorPresent: f.descriptorPresent, extended: f.extended,
-  };
+  const { flags, refcount, region, ...rest } = f; // raw descriptor words stay in the host
+  return { ...rest, region: region ? REGION_LABELS[region] : undefined };
 }

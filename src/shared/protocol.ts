@@ -3,6 +3,7 @@
  * sides validate every message they receive with the guards below before
  * acting on it: a webview is untrusted input.
  */
+import type { FrameInfo } from '../engine/views';
 
 /** Where an image problem is, as the engine reports it. */
 export interface ProblemLocation {
@@ -42,22 +43,8 @@ export interface MapState {
   animateChanges: boolean;
 }
 
-export interface FrameDetails {
-  pfn: number;
-  physAddr: number;
-  kind: string;
-  region?: string;
-  blockPfn?: number;
-  order?: number;
-  owner?: string;
-  node: number;
-  zone: string;
-  section: number;
-  sectionState: string;
-  initGeneration: number;
-  descriptorPresent: boolean;
-  extended: Record<string, number>;
-}
+/** A frame as the engine describes it, its region in plain words, without the raw flags and refcount. */
+export type FrameDetails = Omit<FrameInfo, 'flags' | 'refcount' | 'region'> & { region?: string };
 
 export type HostToWebview =
   | { type: 'state'; state: MapState }

@@ -6,8 +6,10 @@
  * entirely the old or entirely the new content.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { crc32, readString, view, writeString } from '../bytes';
 import { ByteRange, decodeRanges, encodedSize, encodeRanges } from '../format/rangeList';
+import { syncDirectory, writeDurably } from './atomicFile';
 
 const MAGIC = 'PMEMSAVE';
 const HEADER = 32; // magic[8], u32 payloadBytes, u32 payloadCrc, u64 imageSize, u32 headerCrc at 28
@@ -39,13 +41,9 @@ export function writeRangeFile(target: string, ranges: ByteRange[], imageSize: n
   dv.setUint32(16, imageSize % 2 ** 32, true);
   dv.setUint32(20, Math.floor(imageSize / 2 ** 32), true);
   dv.setUint32(28, crc32(record.subarray(0, 28)), true);
-  const sfd = fs.openSync(target, 'w');
-  try {
-    fs.writeSync(sfd, record);
-    fs.fsyncSync(sfd);
-  } finally {
-    fs.closeSync(sfd);
-  }
+  writeDurably(target, record, 'w');
+  // The sidecar must be found after a power cut once the image is touched: its directory entry too.
+  syncDirectory(path.dirname(path.resolve(target)));
 }
 
 function applyRanges(file: string, ranges: ByteRange[]): void {
