@@ -1,0 +1,348 @@
+/**
+ * Byte vectors written by hand from the tables of docs/FORMAT.md (offsets,
+ * sizes, little-endian), not produced by the encoders. Each vector is decoded
+ * field by field, then the same fields are encoded and compared byte for byte.
+ * Checksums are computed here from the document's rule (CRC-32 IEEE 802.3,
+ * the zlib polynomial) with an implementation of this file's own.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { computeLayout, computeNodes, FREE_AREA_ENTRY_SIZE, SECTION_ENTRY_SIZE } from '../../src/engine/format/layout';
+import { DESCRIPTOR_SIZE } from '../../src/engine/format/constants';
+import { SUPERBLOCK_SIZE } from '../../src/engine/format/superblock';
+import { decodeSuperblock, encodeSuperblock, SB } from '../../src/engine/format/superblock';
+import { checkDescriptorBytes, DESC, decodeDescriptor, encodeDescriptor, PG_ALLOCATED, PG_BUDDY, PG_CORE, PV_LOCKED } from '../../src/engine/format/descriptor';
+import { decodeSectionEntry, encodeSectionEntry, SECTION } from '../../src/engine/format/sectionTable';
+import { decodeFreeAreaEntry, encodeFreeAreaEntry, freeAreaIndex } from '../../src/engine/format/freeArea';
+import { decodeFreeLink, encodeFreeLink, FREE_LINK_SIZE, LINK } from '../../src/engine/format/freeLink';
+import { decodeJournalHeader, encodeJournalHeader, JH, JOURNAL_COMMITTED, JOURNAL_HEADER_SIZE } from '../../src/engine/format/journal';
+import { decodeRanges, encodeRanges, encodedSize } from '../../src/engine/format/rangeList';
+import { encodeHistoryHeader, HH, HISTORY_HEADER_SIZE, HistoryRing, HR, RECORD_HEADER_SIZE } from '../../src/engine/format/history';
+
+/** Bytes from hex written by hand; spaces, newlines and `|` only separate. */
+function hex(s: string): Uint8Array {
+  const digits = s.replace(/[\s|]/g, '');
+  assert.ok(/^([0-9a-f]{2})*$/.test(digits), `bad hex: ${s}`);
+  return Uint8Array.from(digits.match(/../g) ?? [], (b) => parseInt(b, 16));
+}
+
+/** A structure of `size` zero bytes with hand-written fields at the document's offsets. */
+function bytesOf(size: number, fields: Array<[offset: number, hexBytes: string]>): Uint8Array {
+  const out = new Uint8Array(size);
+  for (const [offset, h] of fields) out.set(hex(h), offset);
+  return out;
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+/** CRC-32 as the document defines it: reflected polynomial 0xEDB88320, initial and final value 0xFFFFFFFF. */
+function docCrc(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+/** Stores the document's CRC of bytes [from, to) as a little-endian u32 at `at`. */
+function putCrc(bytes: Uint8Array, at: number, from = 0, to = at): void {
+  new DataView(bytes.buffer, bytes.byteOffset).setUint32(at, docCrc(bytes.subarray(from, to)), true);
+}
+
+function assertBytes(actual: Uint8Array, expected: Uint8Array, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  const first = actual.findIndex((b, i) => b !== expected[i]);
+  assert.equal(first, -1, `${what}: first difference at byte ${first} (encoded 0x${actual[first]?.toString(16)}, document 0x${expected[first]?.toString(16)})`);
+}
+
+describe('format vectors from docs/FORMAT.md', () => {
+  it('the CRC rule is the standard CRC-32 (check value of "123456789" is 0xCBF43926)', () => {
+    assert.equal(docCrc(new TextEncoder().encode('123456789')), 0xcbf43926);
+  });
+
+  it('superblock: 16 MiB, 2 MiB sections, 1 node, 25 % movable, clean, profile numa', () => {
+    const v = bytesOf(4096, [
+      [0, '50 4d 45 4d 49 4d 47 00'], // magic PMEMIMG\0
+      [8, '01 00'], // formatVersion 1
+      [10, '00 00'], // formatRevision 0
+      [12, 'f0 02 00 00'], // headerBytes 752
+      [16, '0f 1e 2d 3c 4b 5a 46 97 88 77 66 55 44 33 22 11'], // uuid
+      [32, '07 00 00 00 00 00 00 00'], // updateSeq 7
+      [40, '00 00 00 01 00 00 00 00'], // sizeBytes 16 MiB
+      [48, '00 10 00 00'], // pageSize 4096
+      [52, '40 00 00 00'], // descriptorSize 64
+      [56, '00 10 00 00 00 00 00 00'], // totalFrames 4096
+      [64, '00 02 00 00'], // sectionFrames 512
+      [68, '08 00 00 00'], // sectionCount 8
+      [72, '00'], // memmapPlacement device
+      [73, '00'], // linksPlacement in the free page
+      [74, '0a'], // maxOrder 10
+      [75, '01'], // nodeCount 1
+      [76, '01 00 00 00'], // flags CLEAN
+      [80, '03 00 00 00'], // bootGeneration 3
+      [84, '19 00 00 00'], // movablePercent 25
+      [88, '6e 75 6d 61'], // profile "numa", NUL-padded to 16
+      [104, '00 a8 da 76 9b 01 00 00'], // createdAtMs 1767225600000 (2026-01-01)
+      // regions[8]: u64 startPfn, u64 frames
+      [112, '00 00 00 00 00 00 00 00 | 01 00 00 00 00 00 00 00'], // superblock 0, 1
+      [128, '01 00 00 00 00 00 00 00 | 01 00 00 00 00 00 00 00'], // sectionTable 1, ceil(8 × 16 / 4096) = 1
+      [144, '02 00 00 00 00 00 00 00 | 01 00 00 00 00 00 00 00'], // freeArea 2, ceil(1 × 3 × 11 × 16 / 4096) = 1
+      [160, '03 00 00 00 00 00 00 00 | 10 00 00 00 00 00 00 00'], // journal 3, clamp(8, 16, 256) = 16
+      [176, '13 00 00 00 00 00 00 00 | 10 00 00 00 00 00 00 00'], // history 19, clamp(16, 16, 1024) = 16
+      [192, '23 00 00 00 00 00 00 00 | 40 00 00 00 00 00 00 00'], // memmap 35, 4096 / 64 = 64
+      [208, '63 00 00 00 00 00 00 00 | 9c 0f 00 00 00 00 00 00'], // data 99, 3996
+      [224, 'ff 0f 00 00 00 00 00 00 | 01 00 00 00 00 00 00 00'], // backupSuperblock 4095, 1
+      // nodes[0]: firstPfn, frames, then zones DMA32, Normal, Movable (firstPfn, frames)
+      [240, '00 00 00 00 00 00 00 00 | 00 10 00 00 00 00 00 00'], // node 0: 0, 4096
+      [256, '00 00 00 00 00 00 00 00 | 00 0c 00 00 00 00 00 00'], // DMA32 0, 3072
+      [272, '00 0c 00 00 00 00 00 00 | 00 00 00 00 00 00 00 00'], // Normal 3072, 0
+      [288, '00 0c 00 00 00 00 00 00 | 00 04 00 00 00 00 00 00'], // Movable 3072, 1024 (top 2 of 8 sections)
+    ]);
+    putCrc(v, 4092);
+
+    const sb = decodeSuperblock(v, 0);
+    assert.equal(sb.formatVersion, 1);
+    assert.equal(sb.formatRevision, 0);
+    assert.equal(sb.uuid, '0f1e2d3c-4b5a-4697-8877-665544332211');
+    assert.equal(sb.updateSeq, 7);
+    assert.deepEqual(sb.geometry, {
+      sizeBytes: 16 * 2 ** 20, totalFrames: 4096, sectionFrames: 512, sectionCount: 8, nodeCount: 1, maxOrder: 10,
+      memmap: 'device', links: 'page', movablePercent: 25,
+    });
+    assert.equal(sb.clean, true);
+    assert.equal(sb.bootGeneration, 3);
+    assert.equal(sb.profile, 'numa');
+    assert.equal(sb.createdAtMs, Date.UTC(2026, 0, 1));
+    const expectedLayout = {
+      superblock: { startPfn: 0, frames: 1 }, sectionTable: { startPfn: 1, frames: 1 }, freeArea: { startPfn: 2, frames: 1 },
+      journal: { startPfn: 3, frames: 16 }, history: { startPfn: 19, frames: 16 }, memmap: { startPfn: 35, frames: 64 },
+      data: { startPfn: 99, frames: 3996 }, backupSuperblock: { startPfn: 4095, frames: 1 },
+    };
+    assert.deepEqual(sb.layout, expectedLayout);
+    const expectedNodes = [{ id: 0, firstPfn: 0, frames: 4096, zones: [{ id: 0, firstPfn: 0, frames: 3072 }, { id: 1, firstPfn: 3072, frames: 0 }, { id: 2, firstPfn: 3072, frames: 1024 }] }];
+    assert.deepEqual(sb.nodes, expectedNodes);
+    // The document's layout and zone rules, as the engine computes them, give the same tables.
+    assert.deepEqual(computeLayout(sb.geometry), expectedLayout);
+    assert.deepEqual(computeNodes(sb.geometry), expectedNodes);
+
+    assertBytes(encodeSuperblock(sb), v, 'superblock');
+  });
+
+  it('core descriptor: an allocated head with an owner, locked', () => {
+    const v = bytesOf(64, [
+      [0, '09 00 00 00'], // flags PG_core | PG_allocated
+      [4, '03'], // order 3
+      [5, '01'], // node 1
+      [6, '02'], // zone Movable
+      [7, '01'], // coreVersion 1
+      [8, 'de bc 0a 00 00 00 00 00'], // pfn 0xabcde
+      [16, '01 00 00 00'], // refcount 1
+      [20, '05 00 00 00'], // initGeneration 5
+      [24, '64 62 2d 63 61 63 68 65'], // owner "db-cache", NUL-padded to 16
+      [40, '00 00 00 00 00 00 00 00'], // next none
+      [48, '00 00 00 00 00 00 00 00'], // prev none
+      [56, '01 00 00 00'], // volatileFlags locked
+    ]);
+    putCrc(v, 60);
+    assert.deepEqual(checkDescriptorBytes(v), { ok: true });
+    const d = decodeDescriptor(v);
+    assert.deepEqual(d, { flags: PG_CORE | PG_ALLOCATED, order: 3, node: 1, zone: 2, pfn: 0xabcde, refcount: 1, initGeneration: 5, owner: 'db-cache', next: 0, prev: 0, volatileFlags: PV_LOCKED });
+    assertBytes(encodeDescriptor(d), v, 'descriptor');
+  });
+
+  it('core descriptor: a free head with its links in the descriptor', () => {
+    const v = bytesOf(64, [
+      [0, '05 00 00 00'], // flags PG_core | PG_buddy
+      [4, '0a'], // order 10
+      [7, '01'], // coreVersion 1
+      [8, '00 04 00 00 00 00 00 00'], // pfn 1024
+      [20, '02 00 00 00'], // initGeneration 2
+      [40, '00 0c 00 00 00 00 00 00'], // next 3072
+      [48, '00 08 00 00 00 00 00 00'], // prev 2048
+    ]);
+    putCrc(v, 60);
+    assert.deepEqual(checkDescriptorBytes(v), { ok: true });
+    const d = decodeDescriptor(v);
+    assert.deepEqual(d, { flags: PG_CORE | PG_BUDDY, order: 10, node: 0, zone: 0, pfn: 1024, refcount: 0, initGeneration: 2, owner: '', next: 3072, prev: 2048, volatileFlags: 0 });
+    assertBytes(encodeDescriptor(d), v, 'descriptor with links');
+  });
+
+  it('section table entry', () => {
+    const v = hex('02 00 00 00 | 2c 01 00 00 | c8 00 00 00 | 0c 00 00 00'); // generation 2; 300 free, 200 allocated, 12 reserved
+    const e = decodeSectionEntry(v);
+    assert.deepEqual(e, { initGeneration: 2, freeFrames: 300, allocatedFrames: 200, reservedFrames: 12 });
+    assertBytes(encodeSectionEntry(e), v, 'section entry');
+  });
+
+  it('free area entry, and its index (node × 3 + zone) × (maxOrder + 1) + order', () => {
+    assert.equal(freeAreaIndex(10, 1, 2, 3), 58);
+    assert.equal(freeAreaIndex(18, 7, 2, 18), 23 * 19 + 18);
+    const v = hex('00 24 00 00 00 00 00 00 | 05 00 00 00 00 00 00 00'); // head 0x2400, count 5
+    const e = decodeFreeAreaEntry(v);
+    assert.deepEqual(e, { head: 0x2400, count: 5 });
+    assertBytes(encodeFreeAreaEntry(e), v, 'free area entry');
+  });
+
+  it('free-list link record', () => {
+    const v = bytesOf(48, [
+      [0, '50 4d 45 4d 46 52 45 45'], // magic PMEMFREE
+      [8, '00 24 00 00 00 00 00 00'], // pfn 0x2400
+      [16, '00 28 00 00 00 00 00 00'], // next 0x2800
+      [24, '00 00 00 00 00 00 00 00'], // prev none (the list head)
+      [32, '04'], // order 4
+      [33, '00'], // node 0
+      [34, '01'], // zone Normal
+      [35, '00'], // reserved
+      [36, '02 00 00 00'], // linkedGeneration 2
+      [40, '00 00 00 00'], // reserved
+    ]);
+    putCrc(v, 44);
+    const r = decodeFreeLink(v);
+    assert.deepEqual(r, { ok: true, link: { pfn: 0x2400, next: 0x2800, prev: 0, order: 4, node: 0, zone: 1, linkedGeneration: 2 } });
+    assert.ok(r.ok);
+    assertBytes(encodeFreeLink(r.link), v, 'free link');
+  });
+
+  it('journal header and payload: a committed transaction of two entries', () => {
+    // Payload: u64 offset, u32 length, u32 0, the bytes, zero padding to a multiple of 8.
+    const payload = hex(`
+      00 50 00 00 00 00 00 00 | 03 00 00 00 | 00 00 00 00 | 61 62 63 00 00 00 00 00
+      10 00 00 00 01 00 00 00 | 08 00 00 00 | 00 00 00 00 | 01 02 03 04 05 06 07 08`);
+    const payloadCrc = docCrc(payload);
+    const header = bytesOf(128, [
+      [0, '50 4d 45 4d 4a 52 4e 4c'], // magic PMEMJRNL
+      [8, '02 00 00 00'], // state committed
+      [12, '30 00 00 00'], // payloadBytes 48
+      [16, '2a 00 00 00 00 00 00 00'], // txnSeq 42
+      [28, '00 00 00 00'], // reserved
+      [32, '61 6c 6c 6f 63 20 34 20 70 61 67 65 73'], // description "alloc 4 pages", NUL-padded to 64
+    ]);
+    new DataView(header.buffer).setUint32(24, payloadCrc, true);
+    putCrc(header, 124);
+
+    const h = decodeJournalHeader(header, 0);
+    assert.deepEqual(h, { state: JOURNAL_COMMITTED, payloadBytes: 48, txnSeq: 42, payloadCrc, description: 'alloc 4 pages' });
+    assertBytes(encodeJournalHeader(h), header, 'journal header');
+
+    const ranges = decodeRanges(payload, 0, payload.length, Number.MAX_SAFE_INTEGER);
+    assert.deepEqual(ranges, [{ offset: 0x5000, data: hex('61 62 63') }, { offset: 0x1_0000_0010, data: hex('01 02 03 04 05 06 07 08') }]);
+    assert.equal(encodedSize(ranges!), 48);
+    const encoded = new Uint8Array(48);
+    assert.equal(encodeRanges(ranges!, encoded, 0), 48);
+    assertBytes(encoded, payload, 'journal payload');
+  });
+
+  /** A history region of 16 frames at pfn 0: the header frame, then a ring of 15 × 4096 bytes. */
+  const historyRegion = { startPfn: 0, frames: 16 };
+  const ringIO = (bytes: Uint8Array) => ({
+    read: (offset: number, length: number) => bytes.slice(offset, offset + length),
+    write: (offset: number, data: Uint8Array) => bytes.set(data, offset),
+  });
+  const historyHeader = (fields: { firstSeq: string; nextSeq: string; head: string; tail: string }) => {
+    const v = bytesOf(128, [
+      [0, '50 4d 45 4d 48 49 53 54'], // magic PMEMHIST
+      [8, '01 00 00 00'], // version 1
+      [12, '00 00 00 00'], // reserved
+      [16, fields.firstSeq],
+      [24, fields.nextSeq],
+      [32, fields.head],
+      [40, fields.tail],
+      [48, '00 f0 00 00 00 00 00 00'], // ringBytes (16 − 1) × 4096 = 61440
+    ]);
+    putCrc(v, 124);
+    return v;
+  };
+
+  it('history header', () => {
+    const v = historyHeader({ firstSeq: '03 00 00 00 00 00 00 00', nextSeq: '05 00 00 00 00 00 00 00', head: '40 00 00 00 00 00 00 00', tail: '98 00 00 00 00 00 00 00' });
+    const region = new Uint8Array(16 * 4096);
+    region.set(v, 0);
+    const h = new HistoryRing(historyRegion).readHeader(ringIO(region));
+    assert.deepEqual(h, { firstSeq: 3, nextSeq: 5, head: 0x40, tail: 0x98, ringBytes: 61440 });
+    assertBytes(encodeHistoryHeader(h), v, 'history header');
+  });
+
+  it('history record: an allocation with a summary and one undo entry', () => {
+    const record = bytesOf(88, [
+      [0, '48 52 45 43'], // magic "HREC" (0x43455248)
+      [4, '58 00 00 00'], // totalBytes 88 = 40 + 24 + 24
+      [8, '05 00 00 00 00 00 00 00'], // seq 5
+      [16, '02 00 00 00'], // kind alloc
+      [20, '03 00 00 00'], // bootGeneration 3
+      [24, '17 00 00 00'], // summaryBytes 23
+      [28, '18 00 00 00'], // undoBytes 24
+      [32, '00 00 00 00'], // flags: undo kept
+      [40, '7b 22 74 65 78 74 22 3a 22 61 6c 6c 6f 63 20 31 20 70 61 67 65 22 7d'], // {"text":"alloc 1 page"}, padded to 24
+      [64, '00 30 00 00 00 00 00 00 | 04 00 00 00 | 00 00 00 00 | de ad be ef 00 00 00 00'], // undo: 4 old bytes at 0x3000
+    ]);
+    putCrc(record, 36, 0, 88); // over the whole record while the crc field is still zero
+
+    // Decode: a ring holding just this record (steps 5..5).
+    const region = new Uint8Array(16 * 4096);
+    region.set(historyHeader({ firstSeq: '05 00 00 00 00 00 00 00', nextSeq: '06 00 00 00 00 00 00 00', head: '00'.repeat(8), tail: '58 00 00 00 00 00 00 00' }), 0);
+    region.set(record, 4096);
+    const ring = new HistoryRing(historyRegion);
+    const [r, ...rest] = ring.records(ringIO(region), true);
+    assert.equal(rest.length, 0);
+    assert.deepEqual(r, { seq: 5, kind: 'alloc', bootGeneration: 3, summary: { text: 'alloc 1 page' }, undoAvailable: true, undo: [{ offset: 0x3000, data: hex('de ad be ef') }] });
+
+    // Encode: appending the same operation to an empty ring (next step 5) writes the same bytes at ring offset 0.
+    const fresh = new Uint8Array(16 * 4096);
+    fresh.set(historyHeader({ firstSeq: '05 00 00 00 00 00 00 00', nextSeq: '05 00 00 00 00 00 00 00', head: '00'.repeat(8), tail: '00'.repeat(8) }), 0);
+    assert.equal(ring.append(ringIO(fresh), r.kind, r.bootGeneration, r.summary, r.undo), 5);
+    assertBytes(fresh.subarray(4096, 4096 + 88), record, 'history record');
+    assertBytes(fresh.subarray(0, 128), region.subarray(0, 128), 'history header after the append');
+  });
+});
+
+/** The field tables of docs/FORMAT.md: per `## ` section, each table's rows of numeric offset, size and field name. */
+function documentTables(): Map<string, Array<Array<{ offset: number; size: number; field: string }>>> {
+  const doc = fs.readFileSync(path.join(__dirname, '../../docs/FORMAT.md'), 'utf8');
+  const out = new Map<string, Array<Array<{ offset: number; size: number; field: string }>>>();
+  for (const section of doc.split(/^## /m).slice(1)) {
+    const title = section.slice(0, section.indexOf('\n'));
+    const tables: Array<Array<{ offset: number; size: number; field: string }>> = [];
+    let current: Array<{ offset: number; size: number; field: string }> | undefined;
+    for (const line of section.split('\n')) {
+      const cells = line.startsWith('|') ? line.split('|').slice(1, -1).map((c) => c.trim()) : undefined;
+      if (!cells) {
+        current = undefined;
+        continue;
+      }
+      if (cells[0] === 'offset') tables.push((current = []));
+      else if (current && /^\d+$/.test(cells[0]) && /^\d+$/.test(cells[1])) current.push({ offset: Number(cells[0]), size: Number(cells[1]), field: cells[2].replace(/\[\d+\]$/, '') });
+    }
+    out.set(title, tables);
+  }
+  return out;
+}
+
+describe('docs/FORMAT.md field tables agree with the code', () => {
+  const tables = documentTables();
+  const cases: Array<[title: string, table: number, offsets: Record<string, number>, size: number]> = [
+    ['Superblock (4096 bytes at byte 0; backup copy at byte sizeBytes − 4096)', 0, SB, SUPERBLOCK_SIZE],
+    ['Core descriptor (64 bytes; memmap byte offset memmap.startPfn × 4096 + pfn × 64)', 0, DESC, DESCRIPTOR_SIZE],
+    ['Section table (16 bytes per section at sectionTable.startPfn × 4096 + s × 16)', 0, SECTION, SECTION_ENTRY_SIZE],
+    ['Free area (16 bytes per list at freeArea.startPfn × 4096 + index × 16)', 0, { head: 0, count: 8 }, FREE_AREA_ENTRY_SIZE],
+    ['Free-list link record (48 bytes at pfn × 4096, in the free block itself)', 0, LINK, FREE_LINK_SIZE],
+    ['Journal (journal region)', 0, JH, JOURNAL_HEADER_SIZE],
+    ['History (history region)', 0, HH, HISTORY_HEADER_SIZE],
+    ['History (history region)', 1, HR, RECORD_HEADER_SIZE],
+  ];
+  for (const [title, index, offsets, size] of cases) {
+    it(`${title.replace(/ \(.*/, '')}${index ? ' record' : ''}: every field at the offset the code uses, no gaps or overlaps`, () => {
+      const rows = tables.get(title)?.[index];
+      assert.ok(rows && rows.length > 0, `no field table under "## ${title}" in docs/FORMAT.md`);
+      let end = 0;
+      for (const row of rows) {
+        assert.equal(row.offset, end, `${row.field} starts at ${row.offset}, the previous field ends at ${end}`);
+        end = row.offset + row.size;
+      }
+      // A history record's variable-length summary and undo (size "…") follow its fixed header.
+      assert.equal(end, size, 'the fields add up to the structure size');
+      const named = rows.filter((r) => r.field !== 'reserved');
+      assert.deepEqual(Object.fromEntries(named.map((r) => [r.field, r.offset])), { ...offsets }, 'field names and offsets');
+    });
+  }
+});
