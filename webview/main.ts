@@ -8,11 +8,13 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
 import { formatBytes } from '../src/engine/units';
 import { cellOf, fitZoom, layoutAt, MapLayout, MAX_CELL_PX, pfnAt } from '../src/shared/mapGeometry';
-import { MIX_CHANNELS, MIX_STRIDE, OWNER_TAG } from '../src/shared/mapCodes';
+import { MIX_STRIDE, OWNER_TAG } from '../src/shared/mapCodes';
 import { ownerColour, rasterise } from '../src/shared/mapRaster';
 import { FrameDetails, HostToWebview, isHostToWebview, MapCommand, MapState, WebviewToHost } from '../src/shared/protocol';
 import { renderCosts } from './costsPanel';
-import { frameStateWords, sectionStateWords } from '../src/shared/words';
+import { describeCell, kindLabel, renderLines } from './cellText';
+import { svgOfMap } from './svgExport';
+import { sectionStateWords } from '../src/shared/words';
 import { cssOf, readTheme, ThemeColours } from './palette';
 
 declare function acquireVsCodeApi(): { postMessage(msg: WebviewToHost): void; getState(): unknown; setState(s: unknown): void };
@@ -344,28 +346,6 @@ function drawOverview(): void {
 
 // ---------------------------------------------------------------- text
 
-const kindLabel = (f: FrameDetails) => frameStateWords(f.kind, f.region);
-
-function describeCell(pfn: number, f: FrameDetails | null): string {
-  if (!layout || !state) return '';
-  const esc = (t: string) => t.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-  const lines: string[] = [];
-  if (layout.framesPerCell > 1 && cells) {
-    const c = Math.floor((pfn - cells.firstPfn) / layout.framesPerCell);
-    const shares = MIX_CHANNELS.map((name, k) => [name, cells!.mix[c * MIX_STRIDE + k]] as const).filter(([, v]) => v > 2);
-    lines.push(`<b>pfn ${pfn}–${pfn + layout.framesPerCell - 1}</b> (${layout.framesPerCell} frames)`);
-    lines.push(shares.map(([n, v]) => `${Math.round((v / 255) * 100)} % ${n === 'never' ? 'never initialised' : n}`).join(', '));
-  }
-  if (f) {
-    lines.push(`${layout.framesPerCell > 1 ? 'first frame: ' : ''}<b>pfn ${f.pfn}</b> · physical 0x${f.physAddr.toString(16)}`);
-    lines.push(`${esc(kindLabel(f))}${f.blockPfn !== undefined ? ` · block at pfn ${f.blockPfn}, order ${f.order}` : ''}${f.owner ? ` · owner ${esc(f.owner)}` : ''}`);
-    lines.push(`node ${f.node}, zone ${esc(f.zone)} · section ${f.section} (${sectionStateWords(f.sectionState)})`);
-    lines.push(f.descriptorPresent ? `descriptor initialised in boot ${f.initGeneration}` : 'no descriptor in this boot');
-    for (const [k, v] of Object.entries(f.extended)) lines.push(`${esc(k)}: 0x${v.toString(16)}`);
-  }
-  return lines.join('<br>');
-}
-
 function describeSelection(): void {
   const el = $('selection');
   const free = $<HTMLButtonElement>('free');
@@ -445,27 +425,32 @@ function renderState(): void {
 function renderLegend(): void {
   if (!state) return;
   const p = theme.palette;
-  const chip = (colour: string, label: string, extra = '') => `<span class="chip"><span class="swatch" style-colour="${colour}" ${extra}></span>${label}</span>`;
+  const chip = (colour: string, label: string, outline?: 'selection' | 'band') => {
+    const item = document.createElement('span');
+    item.className = 'chip';
+    const swatch = document.createElement('span');
+    swatch.className = 'swatch';
+    // Colours are set through the DOM, not inline style attributes (the page's CSP forbids those).
+    swatch.style.background = colour;
+    if (outline) {
+      swatch.dataset.outline = outline;
+      swatch.style.outline = `2px solid ${outline === 'selection' ? theme.selection : theme.band}`;
+    }
+    item.append(swatch, document.createTextNode(label)); // an owner tag is text, never markup
+    return item;
+  };
   const owners = (cells?.owners ?? []).filter(Boolean).slice(0, 8);
-  const html = [
+  $('legend').replaceChildren(...[
     chip(cssOf(p.metadata), 'metadata (superblock, tables, journal, history)'),
-    state.memmapPlacement === 'device' ? chip(cssOf(p.memmap), 'memmap (descriptors on the device)') : '',
+    state.memmapPlacement === 'device' ? chip(cssOf(p.memmap), 'memmap (descriptors on the device)') : undefined,
     chip(`linear-gradient(90deg, ${cssOf(p.freeSmall)}, ${cssOf(p.freeLarge)})`, `free (order 0 → ${state.image.maxOrder})`),
     chip(cssOf(p.allocated), 'allocated'),
-    ...owners.map((o) => chip(cssOf(ownerColour(o, p)), `owner ${o.replace(/[&<>"]/g, '')}`)),
+    ...owners.map((o) => chip(cssOf(ownerColour(o, p)), `owner ${o}`)),
     chip(cssOf(p.never), 'never initialised'),
     chip(cssOf(p.stale), 'stale (initialised in an earlier boot)'),
-    chip('transparent', 'selected', 'data-outline="selection"'),
-    chip('transparent', 'node / zone boundary', 'data-outline="band"'),
-  ].join('');
-  const legend = $('legend');
-  legend.innerHTML = html;
-  // Colours are set through the DOM, not inline style attributes (the page's CSP forbids those).
-  legend.querySelectorAll<HTMLElement>('.swatch').forEach((s) => {
-    s.style.background = s.getAttribute('style-colour') ?? '';
-    const outline = s.dataset.outline;
-    if (outline) s.style.outline = `2px solid ${outline === 'selection' ? theme.selection : theme.band}`;
-  });
+    chip('transparent', 'selected', 'selection'),
+    chip('transparent', 'node / zone boundary', 'band'),
+  ].filter((c): c is HTMLSpanElement => c !== undefined));
 }
 
 function showNotice(text: string): void {
@@ -488,12 +473,9 @@ function exportView(format: 'png' | 'svg'): string {
   const rgba = new Uint8ClampedArray(cells.cells * 4);
   rasterise(cells, theme.palette, state.image.maxOrder, rgba);
   const l = layout;
-  const rows = Math.ceil(cells.cells / l.columns);
-  const hex = (c: number) => `#${[rgba[c * 4], rgba[c * 4 + 1], rgba[c * 4 + 2]].map((v) => v.toString(16).padStart(2, '0')).join('')}`;
-  const rects: string[] = [];
-  for (let c = 0; c < cells.cells; c++) rects.push(`<rect x="${(c % l.columns) * l.cellPx}" y="${Math.floor(c / l.columns) * l.cellPx}" width="${l.cellPx}" height="${l.cellPx}" fill="${hex(c)}"/>`);
+  const fills = Array.from({ length: cells.cells }, (_, c) => `#${[rgba[c * 4], rgba[c * 4 + 1], rgba[c * 4 + 2]].map((v) => v.toString(16).padStart(2, '0')).join('')}`);
   const title = `${state.image.name}: pfn ${cells.firstPfn} to ${cells.firstPfn + cells.cells * l.framesPerCell - 1}, ${l.framesPerCell} frame(s) per cell`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${l.columns * l.cellPx}" height="${rows * l.cellPx}" shape-rendering="crispEdges"><title>${title.replace(/[&<>"]/g, '')}</title>${rects.join('')}</svg>\n`;
+  return svgOfMap({ columns: l.columns, rows: Math.ceil(cells.cells / l.columns), cellPx: l.cellPx, fills, title });
 }
 
 // ---------------------------------------------------------------- events
@@ -628,7 +610,9 @@ function hover(e: PointerEvent): void {
   }
   hoverTimer = setTimeout(async () => {
     const f = await frameDetails(pfn);
-    tooltip.innerHTML = describeCell(pfn, f);
+    if (!layout || !state) return;
+    const cellIndex = cells ? Math.floor((pfn - cells.firstPfn) / layout.framesPerCell) : 0;
+    renderLines(tooltip, describeCell(pfn, layout.framesPerCell, cells?.mix, cellIndex, f));
     tooltip.hidden = false;
     const area = canvas.parentElement!.getBoundingClientRect();
     tooltip.style.left = `${Math.min(x + 14, area.width - tooltip.offsetWidth - 4)}px`;

@@ -4,6 +4,7 @@
  */
 import { ImageError, OperationError, UsageError } from '../engine';
 import { Command } from './command';
+import { printable } from '../shared/plainText';
 import { alloc, free, init, reboot } from './commands/alloc';
 import { create, descriptors, infoCommand, sectionsCommand } from './commands/image';
 import { checkCommand, freelists, history, state } from './commands/inspect';
@@ -49,6 +50,7 @@ declare const PMEM_VERSION: string;
 
 function reportError(e: unknown, command: string): number {
   const err = e as NodeJS.ErrnoException;
+  if (err && typeof err.message === 'string') err.message = printable(err.message); // it may quote the image
   if (e instanceof OperationError) {
     process.stderr.write(`pmem ${command}: ${err.message}\n`);
     return 1;

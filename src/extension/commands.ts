@@ -6,6 +6,8 @@ import {
 } from '../engine';
 import type { SessionEdit } from '../engine/session';
 import { writeFileAtomically } from '../engine/store/atomicFile';
+import { escapeNotification } from '../shared/plainText';
+import { checkReportMarkdown } from './checkReport';
 import { createImage, newImagePreset } from './newImage';
 import { ImageRegistry } from './imageRegistry';
 import { VIEW_TYPE } from './pmemEditorProvider';
@@ -199,7 +201,7 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     const rec = session.image.bootReport!.recovery;
     const text = `${r.crashed ? `Power failed after ${r.points} persistence point(s) of an order-${order} allocation.` : `The order-${order} allocation completed (${r.points} points) before the power failed.`} Recovery: ${rec.action === 'none' ? 'nothing to do' : `${rec.action === 'rolled-forward' ? 'rolled forward' : 'rolled back'} "${rec.description}"`}.`;
     registry.mapsOf(doc).forEach((m) => m.notice(text));
-    void vscode.window.showInformationMessage(text);
+    void vscode.window.showInformationMessage(escapeNotification(text)); // the description comes from the image's journal
     return { crashed: r.crashed, recovery: rec.action };
   });
 
@@ -232,19 +234,13 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
       let last = 0;
       return check(img, { cancelled: () => token.isCancellationRequested, onProgress: (d, t) => { if (d - last > t / 50 || d === t) { progress.report({ increment: ((d - last) / t) * 100 }); last = d; } } });
     });
-    const lines = [
-      `# Check of ${path.basename(doc.uri.fsPath)}`, '',
-      report.ok ? '**No problems found.**' : `**${report.problems.length}${report.truncated ? '+' : ''} problem(s).**`, '',
-      `${report.framesChecked} frames in ${report.sectionsChecked} sections; ${report.freeBlocks} free and ${report.allocatedBlocks} allocated blocks${report.complete ? '' : ' (cancelled before the end)'}.`, '',
-      ...report.problems.map((p) => `- **${p.structure}**${p.section !== undefined ? ` section ${p.section}` : ''}${p.pfn !== undefined ? ` pfn ${p.pfn}` : ''}${p.offset !== undefined ? ` byte ${p.offset}` : ''}: ${p.message}`),
-    ];
     diagnostics.set(doc.uri, problemDiagnostics(report.problems));
     if (!diagnosed.has(doc)) {
       diagnosed.add(doc);
       // Results describe the checked state: any later change makes them stale.
       doc.onDidChangeState(() => diagnostics.delete(doc.uri));
     }
-    const md = await vscode.workspace.openTextDocument({ language: 'markdown', content: lines.join('\n') });
+    const md = await vscode.workspace.openTextDocument({ language: 'markdown', content: checkReportMarkdown(path.basename(doc.uri.fsPath), report) });
     await vscode.window.showTextDocument(md, { preview: true, viewColumn: vscode.ViewColumn.Beside });
     return report;
   });

@@ -1,6 +1,6 @@
 /** The editor's HTML bodies: the map's skeleton, and the error view for an image that failed validation. */
-import { ImageError } from '../engine';
-import { escapeHtml } from './webviewHtml';
+import { ImageError } from '../engine/errors';
+import { escapeHtml } from '../shared/plainText';
 
 export function errorBody(fileName: string, error: Error): string {
   const loc = error instanceof ImageError ? error.location : {};

@@ -1,5 +1,6 @@
 /** Webview HTML with a strict Content-Security-Policy: nothing remote, scripts only by nonce. */
 import * as vscode from 'vscode';
+import { escapeHtml } from '../shared/plainText';
 
 export function nonce(): string {
   const bytes = new Uint8Array(16);
@@ -7,9 +8,6 @@ export function nonce(): string {
   return Buffer.from(bytes).toString('base64');
 }
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 
 /** A page whose script and stylesheet are the extension's own files (paths relative to the extension). */
 export function page(webview: vscode.Webview, extensionUri: vscode.Uri, title: string, body: string, assets = { script: 'media/view.js', style: 'media/view.css' }): string {

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { REGION_LABELS, type FrameInfo, type SectionState } from '../../engine';
 import { frameStateWords, sectionStateWords } from '../../shared/words';
+import { frameTooltipMarkdown } from './frameTooltip';
 
 export function stateLabel(state: SectionState): string {
   return sectionStateWords(state);
@@ -20,15 +21,10 @@ export function frameDescription(f: FrameInfo): string {
   return `${kind}${block}${owner}`;
 }
 
+/** Markdown without HTML or command links, so nothing from the image can run or render as markup. */
 export function frameTooltip(f: FrameInfo): vscode.MarkdownString {
-  const lines = [
-    `**pfn ${f.pfn}** (physical address 0x${f.physAddr.toString(16)})`,
-    `state: ${frameStateWords(f.kind, f.region && REGION_LABELS[f.region])}`,
-    f.blockPfn !== undefined ? `block: pfn ${f.blockPfn}, order ${f.order} (${2 ** (f.order ?? 0)} frames)` : '',
-    f.owner ? `owner: ${f.owner}` : '',
-    `node ${f.node}, zone ${f.zone}; section ${f.section} (${stateLabel(f.sectionState)})`,
-    f.descriptorPresent ? `descriptor: flags 0x${f.flags.toString(16)}, refcount ${f.refcount}, initialised in generation ${f.initGeneration}` : 'descriptor: not present in this boot',
-    ...Object.entries(f.extended).map(([k, v]) => `${k}: 0x${v.toString(16)}`),
-  ].filter(Boolean);
-  return new vscode.MarkdownString(lines.join('  \n'));
+  const md = new vscode.MarkdownString(frameTooltipMarkdown(f));
+  md.supportHtml = false;
+  md.isTrusted = false;
+  return md;
 }

@@ -1,0 +1,18 @@
+/** The Markdown of a frame's tooltip in the Descriptors view; image strings (the owner tag) are escaped, never rendered. */
+import { REGION_LABELS } from '../../engine/format/layout';
+import type { FrameInfo } from '../../engine/views';
+import { escapeMarkdown } from '../../shared/plainText';
+import { frameStateWords, sectionStateWords } from '../../shared/words';
+
+export function frameTooltipMarkdown(f: FrameInfo): string {
+  const lines = [
+    `**pfn ${f.pfn}** (physical address 0x${f.physAddr.toString(16)})`,
+    `state: ${frameStateWords(f.kind, f.region && REGION_LABELS[f.region])}`,
+    f.blockPfn !== undefined ? `block: pfn ${f.blockPfn}, order ${f.order} (${2 ** (f.order ?? 0)} frames)` : '',
+    f.owner ? `owner: ${escapeMarkdown(f.owner)}` : '',
+    `node ${f.node}, zone ${f.zone}; section ${f.section} (${sectionStateWords(f.sectionState)})`,
+    f.descriptorPresent ? `descriptor: flags 0x${f.flags.toString(16)}, refcount ${f.refcount}, initialised in generation ${f.initGeneration}` : 'descriptor: not present in this boot',
+    ...Object.entries(f.extended).map(([k, v]) => `${escapeMarkdown(k)}: 0x${v.toString(16)}`),
+  ].filter(Boolean);
+  return lines.join('  \n');
+}
