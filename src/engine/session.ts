@@ -10,7 +10,7 @@ import { copyImage } from './copy';
 import { PmemImage, VolatileState } from './imageCore';
 import { FileStore } from './store/fileStore';
 import { OverlayStore } from './store/overlayStore';
-import { syncDirectory, tempBeside } from './store/atomicFile';
+import { replaceFileAtomically, sameFile } from './store/atomicFile';
 import { readRangeFile, recoverPendingSave, saveRangesAtomically, writeRangeFile } from './store/atomicSave';
 import { RecordedWrite, RecordingStore, redoWrites, undoWrites } from './store/recordingStore';
 import { stateAt } from './timeline';
@@ -169,22 +169,22 @@ export class ImageSession {
     this.version++;
   }
 
-  /** Writes the image as it is now to another file (sparse, complete) via a temporary file and a rename. */
+  /**
+   * Writes the image as it is now to another file (sparse, complete) through a
+   * temporary file beside the target and a rename: an existing target is
+   * replaced whole, or left as it was if anything fails.
+   */
   saveAs(target: string): void {
-    if (path.resolve(target) === path.resolve(this.file)) return this.save();
-    const temp = tempBeside(target);
-    const store = FileStore.create(temp, this.base.size, { overwrite: true });
-    try {
-      copyImage(this.current, store);
-      store.flush(); // the copy is on the device before the rename makes it the target
-      store.close();
-      fs.renameSync(temp, target);
-      syncDirectory(path.dirname(temp));
-    } catch (e) {
-      store.close();
-      fs.rmSync(temp, { force: true });
-      throw e;
-    }
+    if (path.resolve(target) === path.resolve(this.file) || sameFile(target, this.file)) return this.save();
+    replaceFileAtomically(target, (temp) => {
+      const store = FileStore.create(temp, this.base.size, { overwrite: false });
+      try {
+        copyImage(this.current, store);
+        store.flush(); // the copy is on the device before the rename makes it the target
+      } finally {
+        store.close();
+      }
+    });
   }
 
   /**

@@ -8,6 +8,7 @@ import type { SessionEdit } from '../engine/session';
 import { writeFileAtomically } from '../engine/store/atomicFile';
 import { escapeNotification } from '../shared/plainText';
 import { checkReportMarkdown } from './checkReport';
+import { exportRefusal } from './exportTarget';
 import { createImage, newImagePreset } from './newImage';
 import { ImageRegistry } from './imageRegistry';
 import { VIEW_TYPE } from './pmemEditorProvider';
@@ -24,6 +25,11 @@ function problemDiagnostics(problems: CheckReport['problems']): vscode.Diagnosti
     d.code = p.structure;
     return d;
   });
+}
+
+/** The files of every image open in a PMem editor (any group). */
+function openImageFiles(): string[] {
+  return vscode.window.tabGroups.all.flatMap((g) => g.tabs).flatMap((t) => (t.input instanceof vscode.TabInputCustom && t.input.viewType === VIEW_TYPE ? [t.input.uri.fsPath] : []));
 }
 
 /** A command's preset argument (from another extension, a keybinding or a test): an object or nothing. */
@@ -330,14 +336,18 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     const p = presetOf(arg, 'Export Map');
     if (p.format !== undefined && p.format !== 'png' && p.format !== 'svg') throw new Error('Export Map: "format" must be "png" or "svg"');
     if (p.target !== undefined && typeof p.target !== 'string') throw new Error('Export Map: "target" must be a file path');
+    if (p.overwrite !== undefined && typeof p.overwrite !== 'boolean') throw new Error('Export Map: "overwrite" must be true or false');
     const format = (p.format as 'png' | 'svg' | undefined) ?? (await vscode.window.showQuickPick(
       [{ label: 'png', description: 'PNG image of the current view' }, { label: 'svg', description: 'SVG drawing of the current view (small views only)' }],
       { ignoreFocusOut: true, title: 'Export Map', placeHolder: 'Format' },
     ))?.label as 'png' | 'svg' | undefined;
     if (!format) return;
     const base = doc.uri.fsPath.replace(/\.pmem$/i, '');
+    // The save dialog asks before replacing a file; a target given as an argument replaces one only with overwrite: true.
     const target = typeof p.target === 'string' ? p.target : (await vscode.window.showSaveDialog({ title: 'Export Map', defaultUri: vscode.Uri.file(`${base}-map.${format}`), filters: { [format.toUpperCase()]: [format] } }))?.fsPath;
     if (!target) return;
+    const refusal = exportRefusal(target, { argument: typeof p.target === 'string', overwrite: p.overwrite === true, images: openImageFiles() });
+    if (refusal) throw new Error(`Export Map: ${refusal}`);
     const data = await map.requestExport(format);
     writeFileAtomically(target, format === 'png' ? Buffer.from(data, 'base64') : Buffer.from(data, 'utf8'));
     void vscode.window.setStatusBarMessage(`$(check) Map exported to ${path.basename(target)}`, 5000);

@@ -164,10 +164,10 @@ describe('pmem map', function () {
     assert.deepEqual(pixelOfPfn(b, FRAMES_64M, fsPfn), ownerColour('fs', dark), 'after step 3 the fs block exists');
     assert.notDeepEqual(pixelOfPfn(b, FRAMES_64M, dbPfn), ownerColour('db', dark), 'and the db block does not yet');
     assert.deepEqual(pixelOfPfn(a, FRAMES_64M, dbPfn), ownerColour('db', dark));
-    ok('map', f, '--out', then, '--at', '5');
+    ok('map', f, '--out', then, '--at', '5', '--force');
     assert.deepEqual(readPng(then).data, a.data, 'the last step is the present');
     assert.equal(sha256(f), before, 'the image is unchanged');
-    assert.match(usageError('map', f, '--out', then, '--at', '99'), /^pmem map: step 99 is not available: steps 1 to 5/);
+    assert.match(usageError('map', f, '--out', then, '--at', '99', '--force'), /^pmem map: step 99 is not available: steps 1 to 5/);
   });
 
   it('scales every cell to whole pixels, for whole and fractional cell sizes', () => {
@@ -275,10 +275,12 @@ describe('pmem map', function () {
       assert.equal(fs.readFileSync(existing, 'utf8'), 'old');
     });
 
-    it('replaces an existing output whole', () => {
+    it('refuses an existing output without --force, naming it, and replaces it whole with --force', () => {
       const existing = file('replaced', 'png');
       fs.writeFileSync(existing, 'old');
-      ok('map', f, '--out', existing);
+      assert.equal(usageError('map', f, '--out', existing), `pmem map: --out: ${existing} already exists; add --force to replace it`);
+      assert.equal(fs.readFileSync(existing, 'utf8'), 'old');
+      ok('map', f, '--out', existing, '--force');
       assert.equal(readPng(existing).width, fitted(FRAMES_64M).width);
       assert.deepEqual(fs.readdirSync(dir).filter((x) => x.endsWith('.tmp')), []);
     });

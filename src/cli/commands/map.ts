@@ -6,7 +6,7 @@ import { PmemImage, stateAt, UsageError } from '../../engine';
 import { mapCells, MapCells } from '../../engine/mapCells';
 import { fitZoom, layoutAt, MapLayout } from '../../shared/mapGeometry';
 import { DEFAULT_PALETTES, rasterise } from '../../shared/mapRaster';
-import { int, oneFile, parse, str } from '../args';
+import { flag, int, oneFile, parse, str } from '../args';
 import { Command } from '../command';
 import { openForReading } from '../io';
 import { writeFileAtomically } from '../../engine/store/atomicFile';
@@ -79,8 +79,8 @@ export function encodePng(map: RenderedMap): Buffer {
   return PNG.sync.write(png, { colorType: 2 });
 }
 
-/** Refuses an output path that cannot be written before any work is done; never the image itself. */
-function checkOutput(out: string, image: string): void {
+/** Refuses an output path that cannot be written before any work is done; an existing file only with --force; never the image itself. */
+function checkOutput(out: string, image: string, force: boolean): void {
   const dir = path.dirname(path.resolve(out));
   if (!fs.existsSync(dir)) throw new UsageError(`--out: directory ${dir} does not exist`);
   if (!fs.statSync(dir).isDirectory()) throw new UsageError(`--out: ${dir} is not a directory, so ${out} cannot be created there`);
@@ -89,6 +89,7 @@ function checkOutput(out: string, image: string): void {
   if (o.isDirectory()) throw new UsageError(`--out: ${out} is a directory`);
   const i = fs.statSync(image);
   if (o.dev === i.dev && o.ino === i.ino) throw new UsageError(`--out: ${out} is the image itself; give another file`);
+  if (!force) throw new UsageError(`--out: ${out} already exists; add --force to replace it`);
 }
 
 /** `out` is replaced whole or not at all; a failure says why in the user's words. */
@@ -114,20 +115,21 @@ function dimension(value: string | undefined, name: string, fallback: number): n
 export const mapCommand: Command = {
   name: 'map',
   summary: 'draw the page-frame map of the whole device as a PNG',
-  help: `usage: pmem map FILE --out PNG [--width W] [--height H] [--at STEP] [--theme dark|light]
+  help: `usage: pmem map FILE --out PNG [--force] [--width W] [--height H] [--at STEP] [--theme dark|light]
 
 Draws the page-frame map as the editor shows it: metadata, memmap, free blocks
 (shaded by order), allocated blocks (coloured by owner), never-initialised and
 stale sections. The whole device is drawn at the largest zoom that fits W × H;
 the PNG is as large as the map (at most W × H). The image is opened read-only.
 
-  --out PNG        the file to write (replaced atomically)
+  --out PNG        the file to write; an existing file is refused
+  --force          replace an existing --out file (atomically: whole or not at all)
   --width W        width of the box in pixels (default ${DEFAULT_MAP_WIDTH})
   --height H       height of the box in pixels (default ${DEFAULT_MAP_HEIGHT}); W × H is at most ${MAX_MAP_PIXELS}
   --at STEP        draw the image as it was after a history step (see "pmem history")
   --theme T        dark (default) or light, matching VS Code's default themes`,
   run(argv) {
-    const p = parse(argv, { out: { type: 'string' }, width: { type: 'string' }, height: { type: 'string' }, at: { type: 'string' }, theme: { type: 'string' } }, 'map');
+    const p = parse(argv, { out: { type: 'string' }, width: { type: 'string' }, height: { type: 'string' }, at: { type: 'string' }, theme: { type: 'string' }, force: { type: 'boolean' } }, 'map');
     const file = oneFile(p, 'map');
     const out = str(p, 'out');
     if (out === undefined || out === '') throw new UsageError('--out PNG is required (the file to write)');
@@ -140,7 +142,7 @@ the PNG is as large as the map (at most W × H). The image is opened read-only.
 
     const img = openForReading(file);
     try {
-      checkOutput(out, file);
+      checkOutput(out, file, flag(p, 'force'));
       const shown = at === undefined ? img : stateAt(img, at);
       const map = renderMap(shown, width, height, theme as MapTheme);
       writeAtomically(out, encodePng(map));

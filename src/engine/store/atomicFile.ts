@@ -35,11 +35,17 @@ export function syncDirectory(dir: string): void {
   }
 }
 
-export function writeFileAtomically(target: string, data: Uint8Array): void {
+/**
+ * Replaces `target` whole or not at all: `fill` writes a new temporary file
+ * beside it (it must create the file exclusively, 'wx', and flush it), which
+ * is then renamed over the target. Until the rename the target is untouched,
+ * so a failure at any step leaves it as it was, and the temporary is removed.
+ */
+export function replaceFileAtomically(target: string, fill: (temp: string) => void): void {
   const temp = tempBeside(target);
   try {
     fs.rmSync(temp, { force: true }); // a leftover of an interrupted run; 'wx' never follows a link planted there
-    writeDurably(temp, data, 'wx');
+    fill(temp);
     fs.renameSync(temp, target);
     syncDirectory(path.dirname(temp));
   } catch (e) {
@@ -49,5 +55,20 @@ export function writeFileAtomically(target: string, data: Uint8Array): void {
       // best effort: the caller reports the first error
     }
     throw e;
+  }
+}
+
+export function writeFileAtomically(target: string, data: Uint8Array): void {
+  replaceFileAtomically(target, (temp) => writeDurably(temp, data, 'wx'));
+}
+
+/** True when both paths name the same existing file (through links or different spellings). */
+export function sameFile(a: string, b: string): boolean {
+  try {
+    const sa = fs.statSync(a);
+    const sb = fs.statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
   }
 }
