@@ -1,0 +1,103 @@
+// UI test: strings from an image are shown as text. An image (made with the
+// engine's own encoders by test/fixtures/hostileImage.ts) holds owner tags and
+// a history summary that try to be HTML, and its file name does too. In a real
+// VS Code (code-server) through Chromium, the map's tooltip, legend and
+// history show the literal characters, no element is created from them, no
+// script runs, and an SVG export holds the escaped name and parses as XML.
+// Runs in the first theme only: nothing here depends on colours.
+//
+//   npm run package && npx mocha --config test/ui/.mocharc.json test/ui/hostile.test.mjs
+
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { REPO_ROOT } from '../../scripts/code-server-host.mjs';
+import { THEMES, Workbench, eventually, pmemJson, workbenchSuite } from './helpers.mjs';
+
+const sax = createRequire(import.meta.url)('sax');
+
+// As in test/fixtures/hostileImage.ts (HOSTILE_OWNERS, HOSTILE_SUMMARY).
+const OWNERS = ['<img src=x>', '</script>', '*a*[x](y)', '&amp;'];
+const SUMMARY = '<img src=x onerror=alert(1)></script><script>alert(2)</script> *b* [c](command:x) &lt;';
+const NAME = '&amp;<img src=x>.pmem';
+
+for (const theme of THEMES.slice(0, 1)) {
+  describe(`PMem Explorer shows image strings as text (${theme.name})`, function () {
+    /** @type {Workbench} */
+    let wb;
+    let ws;
+    const dialogs = [];
+    workbenchSuite({
+      theme,
+      prefix: `${theme.prefix}-hostile`,
+      prepare: (w) => execFileSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test/fixtures/hostileImage.ts'), w.file(NAME)], { cwd: REPO_ROOT, stdio: 'inherit' }),
+      ready: async (w) => {
+        w.page.on('dialog', (d) => {
+          dialogs.push(d.message());
+          void d.dismiss();
+        });
+        await w.showSidebar();
+      },
+    }, (w, s) => {
+      wb = w;
+      ws = s;
+    });
+
+    /** What the map's page holds that could only come from interpreting an image string. */
+    const injected = (map) => map.view.locator('body').evaluate(() => ({
+      images: document.querySelectorAll('img').length,
+      scripts: [...document.querySelectorAll('script')].filter((s) => !s.nonce).length,
+      tooltipElements: [...document.querySelectorAll('#tooltip *')].map((e) => e.localName).filter((n) => n !== 'b' && n !== 'br'),
+      legendElements: [...document.querySelectorAll('#legend *')].map((e) => e.localName).filter((n) => n !== 'span'),
+    }));
+
+    it('the tooltip, legend and history show owner tags and the summary literally; nothing is parsed or run', async () => {
+      await wb.openImage(NAME);
+      const map = wb.map();
+      const owned = pmemJson('descriptors', ws.file(NAME), '--from', '0', '--count', '4096').filter((f) => f.owner && f.blockPfn === f.pfn);
+      assert.deepEqual([...new Set(owned.map((f) => f.owner))].sort(), [...OWNERS].sort(), 'the image holds the tags');
+
+      const history = await map.view.locator('#steps').evaluate((ol) => [...ol.querySelectorAll('button')].map((b) => b.textContent));
+      assert.ok(history.some((t) => t.endsWith(`. ${SUMMARY}`)), `the history lists the summary as text: ${JSON.stringify(history)}`);
+      assert.ok(history.some((t) => t.includes(`for ${OWNERS[2]} →`)), 'and the owner in an allocation summary');
+      const timeline = await map.view.locator('#timeline').getAttribute('aria-valuetext');
+      assert.ok(timeline.endsWith(SUMMARY), `the timeline's value text: ${timeline}`);
+
+      const legend = await map.view.locator('#legend').evaluate((l) => [...l.querySelectorAll('.chip')].map((c) => c.textContent));
+      for (const o of OWNERS) assert.ok(legend.includes(`owner ${o}`), `the legend names owner ${o}: ${JSON.stringify(legend)}`);
+
+      const layout = await map.layout();
+      for (const f of owned) {
+        const tip = await map.hoverFrame(layout, f.pfn);
+        assert.equal(tip.state, `allocated · block at pfn ${f.pfn}, order ${f.order} · owner ${f.owner}`);
+        assert.deepEqual(await injected(map), { images: 0, scripts: 0, tooltipElements: [], legendElements: [] });
+      }
+      await map.leave();
+      assert.deepEqual(dialogs, [], 'no script ran');
+    });
+
+    it('an SVG export holds the escaped file name and parses as XML', async () => {
+      await wb.openImage(NAME);
+      const target = ws.file('exported.svg');
+      await wb.runCommand(Workbench.commandLabel('pmemExplorer.exportMap'));
+      await wb.pick(/format/i, /^svg$/);
+      await wb.answer(/Export Map/, target);
+      await wb.quickInput().waitFor({ state: 'hidden' });
+      await eventually(`${target} to be written`, () => fs.existsSync(target));
+      const svg = fs.readFileSync(target, 'utf8');
+      assert.ok(svg.includes('<title>&amp;amp;&lt;img src=x&gt;.pmem: pfn 0 to '), svg.slice(0, 300));
+      const tags = [];
+      let title = '';
+      const parser = sax.parser(true);
+      parser.onerror = (e) => assert.fail(`not well-formed XML: ${e.message}`);
+      parser.onopentag = (t) => tags.push(t.name);
+      parser.ontext = (t) => (title += t);
+      parser.write(svg).close();
+      assert.deepEqual([...new Set(tags)], ['svg', 'title', 'rect']);
+      assert.ok(title.startsWith(`${NAME}: pfn 0 to `), title);
+      assert.deepEqual(dialogs, []);
+    });
+  });
+}
