@@ -33,6 +33,15 @@ export function writeString(bytes: Uint8Array, at: number, length: number, value
   bytes.set(encoded, at);
 }
 
+/** The longest prefix of `value` whose UTF-8 encoding fits in `length` bytes (never a partial character). */
+export function utf8Prefix(value: string, length: number): Uint8Array {
+  const encoded = encoder.encode(value);
+  if (encoded.length <= length) return encoded;
+  let end = length;
+  while (end > 0 && (encoded[end] & 0xc0) === 0x80) end--; // back to the start of the character cut in two
+  return encoded.subarray(0, end);
+}
+
 export function readString(bytes: Uint8Array, at: number, length: number): string {
   const field = bytes.subarray(at, at + length);
   const end = field.indexOf(0);

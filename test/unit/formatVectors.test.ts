@@ -233,6 +233,27 @@ describe('format vectors from docs/FORMAT.md', () => {
     assertBytes(encoded, payload, 'journal payload');
   });
 
+  it('journal header: a description longer than 64 bytes is cut between UTF-8 characters', () => {
+    // 62 × "a" then "é" (c3 a9) then "b": 65 bytes; the first 64 would end inside "é".
+    const description = `${'a'.repeat(62)}éb`;
+    const header = bytesOf(128, [
+      [0, '50 4d 45 4d 4a 52 4e 4c'], // magic PMEMJRNL
+      [16, '01 00 00 00 00 00 00 00'], // txnSeq 1
+      [32, '61'.repeat(62) + 'c3 a9'], // the whole "é" fits: 64 bytes
+    ]);
+    putCrc(header, 124);
+    assertBytes(encodeJournalHeader({ state: 0, payloadBytes: 0, txnSeq: 1, payloadCrc: 0, description }), header, 'long description');
+    const cut = bytesOf(128, [
+      [0, '50 4d 45 4d 4a 52 4e 4c'],
+      [16, '01 00 00 00 00 00 00 00'],
+      [32, '61'.repeat(63)], // "é" would need bytes 63 and 64: it is left out, not split
+    ]);
+    putCrc(cut, 124);
+    const encoded = encodeJournalHeader({ state: 0, payloadBytes: 0, txnSeq: 1, payloadCrc: 0, description: `${'a'.repeat(63)}éb` });
+    assertBytes(encoded, cut, 'description cut before a character');
+    assert.equal(decodeJournalHeader(encoded, 0).description, 'a'.repeat(63));
+  });
+
   /** A history region of 16 frames at pfn 0: the header frame, then a ring of 15 × 4096 bytes. */
   const historyRegion = { startPfn: 0, frames: 16 };
   const ringIO = (bytes: Uint8Array) => ({

@@ -5,7 +5,7 @@
  * Recovery at boot rolls a committed transaction forward and discards an
  * intent, so the device holds exactly the state before or after.
  */
-import { crc32, readString, readU64, view, writeString, writeU64 } from '../bytes';
+import { crc32, readString, readU64, utf8Prefix, view, writeString, writeU64 } from '../bytes';
 import { ImageError, OperationError } from '../errors';
 import { PAGE_SIZE } from './constants';
 import { Region } from './layout';
@@ -37,8 +37,7 @@ export function encodeJournalHeader(h: JournalHeader): Uint8Array {
   dv.setUint32(JH.payloadBytes, h.payloadBytes, true);
   writeU64(dv, JH.txnSeq, h.txnSeq);
   dv.setUint32(JH.payloadCrc, h.payloadCrc, true);
-  const desc = new TextEncoder().encode(h.description).subarray(0, DESCRIPTION_BYTES);
-  out.set(desc, JH.description);
+  out.set(utf8Prefix(h.description, DESCRIPTION_BYTES), JH.description); // a long description is cut between characters
   dv.setUint32(JH.crc, crc32(out.subarray(0, JH.crc)), true);
   return out;
 }
