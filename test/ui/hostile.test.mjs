@@ -79,6 +79,37 @@ for (const theme of THEMES.slice(0, 1)) {
       assert.deepEqual(dialogs, [], 'no script ran');
     });
 
+    /** Scrolls a (short) tree with the wheel until `row` is wholly inside it: a rendered row may still be clipped. */
+    const wholeInView = async (tree, row) => {
+      for (let i = 0; ; i++) {
+        const [t, r] = [await tree.boundingBox(), await row.boundingBox()];
+        if (r && r.y >= t.y && r.y + r.height <= t.y + t.height) return;
+        if (i > 50) throw new Error('the row did not scroll into the tree');
+        await wb.page.mouse.move(t.x + t.width / 2, t.y + t.height / 2);
+        await wb.page.mouse.wheel(0, r && r.y < t.y ? -22 : 22);
+        await wb.page.waitForTimeout(50);
+      }
+    };
+
+    it('the Descriptors view shows owner tags as text in rows and tooltips', async () => {
+      await wb.openImage(NAME);
+      const owned = pmemJson('descriptors', ws.file(NAME), '--from', '0', '--count', '256').filter((f) => f.owner && f.blockPfn === f.pfn && f.order === 2);
+      const descriptors = wb.tree('Descriptors');
+      await wb.expand(wb.row(descriptors, 'Section 0'));
+      await wb.expand(wb.row(descriptors, 'pfn 0–255'));
+      for (const f of owned) {
+        const row = wb.row(descriptors, `pfn ${f.pfn}`);
+        await wb.scrollTreeTo(descriptors, row);
+        await wholeInView(descriptors, row);
+        assert.equal((await wb.description(row).innerText()).trim(), `allocated order 2 · ${f.owner}`);
+        const { hover, text } = await wb.hoverFor(row, new RegExp(`^pfn ${f.pfn} \\(physical address`), `the tooltip of pfn ${f.pfn}`);
+        assert.ok(text.split('\n').some((l) => l.trim() === `owner: ${f.owner}`), `the tooltip shows owner: ${f.owner} in ${JSON.stringify(text)}`);
+        const made = await hover.evaluate((h) => [...h.querySelectorAll('.hover-contents *, .markdown-hover *, .rendered-markdown *')].map((e) => e.localName).filter((n) => !['p', 'strong', 'br', 'span', 'div'].includes(n)));
+        assert.deepEqual(made, [], `no markup from the owner tag ${f.owner}`);
+      }
+      assert.deepEqual(dialogs, []);
+    });
+
     it('an SVG export holds the escaped file name and parses as XML', async () => {
       await wb.openImage(NAME);
       const target = ws.file('exported.svg');
