@@ -1,5 +1,5 @@
 // UI test: strings from an image are shown as text. An image (made with the
-// engine's own encoders by test/fixtures/hostileImage.ts) holds owner tags and
+// engine's own encoders by test/unit/hostileImage.ts) holds owner tags and
 // a history summary that try to be HTML, and its file name does too. In a real
 // VS Code (code-server) through Chromium, the map's tooltip, legend and
 // history show the literal characters, no element is created from them, no
@@ -18,7 +18,7 @@ import { THEMES, Workbench, eventually, pmemJson, workbenchSuite } from './helpe
 
 const sax = createRequire(import.meta.url)('sax');
 
-// As in test/fixtures/hostileImage.ts (HOSTILE_OWNERS, HOSTILE_SUMMARY).
+// As in test/unit/hostileImage.ts (HOSTILE_OWNERS, HOSTILE_SUMMARY).
 const OWNERS = ['<img src=x>', '</script>', '*a*[x](y)', '&amp;'];
 const SUMMARY = '<img src=x onerror=alert(1)></script><script>alert(2)</script> *b* [c](command:x) &lt;';
 const NAME = '&amp;<img src=x>.pmem';
@@ -32,7 +32,7 @@ for (const theme of THEMES.slice(0, 1)) {
     workbenchSuite({
       theme,
       prefix: `${theme.prefix}-hostile`,
-      prepare: (w) => execFileSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test/fixtures/hostileImage.ts'), w.file(NAME)], { cwd: REPO_ROOT, stdio: 'inherit' }),
+      prepare: (w) => execFileSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test/unit/hostileImage.ts'), w.file(NAME)], { cwd: REPO_ROOT, stdio: 'inherit' }),
       ready: async (w) => {
         w.page.on('dialog', (d) => {
           dialogs.push(d.message());

@@ -17,7 +17,7 @@ import { checkReportMarkdown } from '../../src/extension/checkReport';
 import { errorBody, mapBody } from '../../src/extension/imageViews';
 import { describeCell } from '../../webview/cellText';
 import { svgOfMap } from '../../webview/svgExport';
-import { HOSTILE_OWNERS, HOSTILE_SUMMARY, writeHostileImage, writeHostileImageFile } from '../fixtures/hostileImage';
+import { HOSTILE_OWNERS, HOSTILE_SUMMARY, writeHostileImage, writeHostileImageFile } from './hostileImage';
 import { pmem } from './cliRun';
 
 // Real parsers (installed with the packaging tools) judge the output.
