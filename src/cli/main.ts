@@ -50,13 +50,14 @@ declare const PMEM_VERSION: string;
 
 function reportError(e: unknown, command: string): number {
   const err = e as NodeJS.ErrnoException;
-  if (err && typeof err.message === 'string') err.message = printable(err.message); // it may quote the image
+  // A message may quote the image (a profile name, a path): control characters are shown, not sent.
+  const complain = (text: string) => process.stderr.write(`${printable(text)}\n`);
   if (e instanceof OperationError) {
-    process.stderr.write(`pmem ${command}: ${err.message}\n`);
+    complain(`pmem ${command}: ${err.message}`);
     return 1;
   }
   if (e instanceof UsageError || e instanceof ImageError) {
-    process.stderr.write(`pmem ${command}: ${err.message}\n`);
+    complain(`pmem ${command}: ${err.message}`);
     return 2;
   }
   if (err && typeof err.code === 'string' && err.syscall) {
@@ -64,13 +65,13 @@ function reportError(e: unknown, command: string): number {
       ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'is a directory', ENOSPC: 'no space left on device',
       EROFS: 'read-only file system', EFBIG: 'file too large for this file system', EEXIST: 'file exists',
     }[err.code] ?? err.code;
-    process.stderr.write(`pmem ${command}: ${err.path ?? ''}: ${what}\n`);
+    complain(`pmem ${command}: ${err.path ?? ''}: ${what}`);
     return 2;
   }
   if (e instanceof RangeError) {
-    process.stderr.write(`pmem ${command}: ${err.message}\n`);
+    complain(`pmem ${command}: ${err.message}`);
     return 2;
   }
-  process.stderr.write(`pmem ${command}: internal error: ${err?.stack ?? String(e)}\n`);
+  complain(`pmem ${command}: internal error: ${err?.stack ?? String(e)}`);
   return 2;
 }

@@ -176,6 +176,11 @@ describe('image strings are text everywhere', () => {
       }
       const json = JSON.parse(pmem('descriptors', file, '--from', pfn, '--count', '1', '--json').stdout);
       assert.equal(json[0].owner, '\x1b]0;pwned\x07', 'JSON keeps the exact string');
+      // Errors too: a path holding an escape sequence is shown, not obeyed.
+      const missing = path.join(dir, '\x1b[2Jgone.pmem');
+      const err = pmem('info', missing);
+      assert.equal(err.code, 2);
+      assert.equal(err.stderr, `pmem info: ${path.join(dir, '\\u001b[2Jgone.pmem')}: no such file\n`);
     });
   });
 });
