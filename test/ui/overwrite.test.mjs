@@ -18,11 +18,17 @@ for (const theme of THEMES.slice(0, 1)) {
       ws = s;
     });
 
-    /** Runs Export Map (PNG) to `target` up to the save dialog's answer. */
+    /**
+     * Runs Export Map (PNG) and accepts the save dialog's proposal, `target`
+     * (typing a path into code-server's dialog races its completion).
+     */
     const exportTo = async (target) => {
       await wb.runCommand(Workbench.commandLabel('pmemExplorer.exportMap'));
       await wb.pick(/format/i, /^png$/);
-      await wb.answer(/Export Map/, target);
+      await wb.waitForPrompt(/Export Map/);
+      await eventually(`the save dialog to offer ${target}`, async () => (await wb.quickInput().locator('input').first().inputValue()) === target);
+      await wb.waitForQuickInputFocus();
+      await wb.page.keyboard.press('Enter');
     };
 
     /** Answers the save dialog's overwrite question ("… already exists. Are you sure …?", OK or Cancel). */
@@ -33,7 +39,7 @@ for (const theme of THEMES.slice(0, 1)) {
 
     it('asks before replacing an existing file, keeps it on Cancel, replaces it on OK', async () => {
       await wb.openImage('used.pmem');
-      const target = ws.file('earlier.png');
+      const target = ws.file('used-map.png'); // where the dialog proposes to export used.pmem
       fs.writeFileSync(target, 'an earlier export');
 
       await exportTo(target);
