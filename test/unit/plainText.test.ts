@@ -20,7 +20,7 @@ import { svgOfMap } from '../../webview/svgExport';
 import { HOSTILE_OWNERS, HOSTILE_SUMMARY, writeHostileImage, writeHostileImageFile } from './hostileImage';
 import { pmem } from './cliRun';
 
-// Real parsers (installed with the packaging tools) judge the output.
+// Real parsers (development dependencies) judge the output.
 const load = createRequire(__filename);
 const markdownIt = load('markdown-it') as (o: object) => { render(md: string): string };
 const parse5 = load('parse5') as { parseFragment(html: string): HtmlNode };
