@@ -64,6 +64,8 @@ export interface ImageCore {
   readonly nodes: NodeInfo[];
   readonly bootGeneration: number;
   readonly ram: Map<number, Uint8Array>;
+  /** Per node/zone ("node/zone"): first section that may still be never-initialised. */
+  readonly neverHint: ReadonlyMap<string, number>;
   memmapOffset(pfn: number): number;
 }
 
@@ -317,9 +319,11 @@ export class PmemImage implements ImageCore {
     const bulk = txn.bulkRanges();
     for (const r of bulk) this.store.write(r.offset, r.data);
     if (bulk.length) this.store.flush();
+    // The sequence number advances only once the journal has taken the transaction.
+    commitThroughJournal(this.store, this.layout.journal, coalesce(redo), summary.text, this.txnSeq + 1);
     this.txnSeq++;
-    commitThroughJournal(this.store, this.layout.journal, coalesce(redo), summary.text, this.txnSeq);
     for (const [s, buf] of txn.ramSections) this.ram.set(s, buf);
+    for (const [key, s] of txn.stagedNeverHints()) this.neverHint.set(key, s);
     for (const [pfn, v] of txn.extended) {
       if (v) this.extended.set(pfn, v);
       else this.extended.delete(pfn);

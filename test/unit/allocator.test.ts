@@ -234,3 +234,20 @@ describe('bigger sections', () => {
     assert.ok(check(img).ok);
   });
 });
+
+describe('a failed operation leaves nothing behind', () => {
+  for (const memmap of ['device', 'ram'] as const) {
+    it(`a failed multi-block allocation leaves later allocations unaffected (memmap on ${memmap})`, () => {
+      const { img } = newImage({ sizeBytes: 16 * MiB, maxOrder: 9, memmap });
+      const before = snapshot(img);
+      assert.throws(() => allocOp(img, { order: 9, count: 100 }), (e: Error) => e instanceof OperationError && /out of memory/.test(e.message));
+      assert.deepEqual(snapshot(img), before, 'the failed allocation changed nothing');
+      // Thousands of frames are still never-initialised: the next allocation must find them.
+      const r = allocOp(img, { order: 0 });
+      assert.equal(r.blocks.length, 1);
+      assert.deepEqual(r.initialisedSections, [0], 'lazy init hands over the first section again');
+      assert.equal(allocOp(img, { order: 0, count: 200 }).blocks.length, 200);
+      assert.ok(check(img).ok);
+    });
+  }
+});

@@ -195,20 +195,20 @@ export function zonelist(txn: Txn, req: Required<AllocRequest>): Array<{ node: n
 
 /** The next never-initialised section of a zone that has data frames, or -1. */
 function nextNeverSection(txn: Txn, node: number, zone: number): number {
-  const img = txn.img as Txn['img'] & { neverHint?: Map<string, number> };
+  const img = txn.img;
   const z = img.nodes[node].zones[zone];
   const g = img.geometry;
   const key = `${node}/${zone}`;
   const first = sectionOf(g, z.firstPfn);
   const end = sectionOf(g, z.firstPfn + z.frames - 1) + 1;
-  for (let s = Math.max(first, img.neverHint?.get(key) ?? first); s < end; s++) {
+  for (let s = Math.max(first, txn.neverHint(key) ?? first); s < end; s++) {
     const e = txn.section(s);
     if (e.initGeneration === 0 && e.reservedFrames < g.sectionFrames) {
-      img.neverHint?.set(key, s);
+      txn.setNeverHint(key, s);
       return s;
     }
   }
-  img.neverHint?.set(key, end);
+  txn.setNeverHint(key, end);
   return -1;
 }
 
