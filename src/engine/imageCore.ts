@@ -81,12 +81,33 @@ export function reservedFramesIn(layout: Layout, sectionFrames: number, s: numbe
   return overlap(0, layout.data.startPfn) + overlap(layout.backupSuperblock.startPfn, layout.backupSuperblock.startPfn + 1);
 }
 
+/** Which superblock copy an open used, and why the other was passed over (absent when both agree). */
+export interface SuperblockChoice {
+  used: 'primary' | 'backup';
+  /** Byte offset of the copy used. */
+  usedOffset: number;
+  rejected?: {
+    copy: 'primary' | 'backup';
+    /** Byte offset of the copy passed over. */
+    offset: number;
+    /** Byte offset of the field found wrong (the copy's own offset when it is merely older). */
+    faultOffset: number;
+    reason: string;
+  };
+}
+
 /** Reads both superblock copies and returns the valid one with the higher update sequence. */
 export function readSuperblock(store: Store, file?: string): Superblock {
+  return readSuperblockCopies(store, file).sb;
+}
+
+/** As readSuperblock, also saying which copy was used and why the other was not. */
+export function readSuperblockCopies(store: Store, file?: string): { sb: Superblock; choice: SuperblockChoice } {
   if (store.size < SUPERBLOCK_SIZE * 2) throw new ImageError(`file is ${store.size} bytes: too small to be a pmem image`, { file, offset: 0 });
   let primary: Superblock | undefined;
   let backup: Superblock | undefined;
   let primaryError: unknown;
+  let backupError: unknown;
   try {
     primary = decodeSuperblock(store.read(0, SUPERBLOCK_SIZE), 0, file);
   } catch (e) {
@@ -97,14 +118,27 @@ export function readSuperblock(store: Store, file?: string): Superblock {
   if (backupOffset >= SUPERBLOCK_SIZE && backupOffset + SUPERBLOCK_SIZE <= store.size && backupOffset % PAGE_SIZE === 0) {
     try {
       backup = decodeSuperblock(store.read(backupOffset, SUPERBLOCK_SIZE), backupOffset, file);
-    } catch {
-      backup = undefined;
+    } catch (e) {
+      backupError = e;
     }
   }
   const chosen = primary && backup ? (backup.updateSeq > primary.updateSeq ? backup : primary) : (primary ?? backup);
   if (!chosen) throw primaryError;
   validateSuperblock(chosen, store, file);
-  return chosen;
+  const used = chosen === primary ? 'primary' : 'backup';
+  const choice: SuperblockChoice = { used, usedOffset: used === 'primary' ? 0 : backupOffset };
+  const fault = (e: unknown, offset: number) => ({
+    faultOffset: e instanceof ImageError ? (e.location.offset ?? offset) : offset,
+    reason: e instanceof ImageError ? e.reason : String(e),
+  });
+  if (!primary) choice.rejected = { copy: 'primary', offset: 0, ...fault(primaryError, 0) };
+  else if (backupError) choice.rejected = { copy: 'backup', offset: backupOffset, ...fault(backupError, backupOffset) };
+  else if (!backup) choice.rejected = { copy: 'backup', offset: backupOffset, faultOffset: backupOffset, reason: 'the backup copy lies outside the file' };
+  else if (primary.updateSeq !== backup.updateSeq) {
+    const older = used === 'primary' ? { copy: 'backup' as const, offset: backupOffset, sb: backup } : { copy: 'primary' as const, offset: 0, sb: primary };
+    choice.rejected = { copy: older.copy, offset: older.offset, faultOffset: older.offset, reason: `out of date (update ${older.sb.updateSeq}, the other copy has ${chosen.updateSeq})` };
+  }
+  return { sb: chosen, choice };
 }
 
 function validateSuperblock(sb: Superblock, store: Store, file?: string): void {
@@ -181,6 +215,12 @@ export class PmemImage implements ImageCore {
   private txnSeq: number;
   /** Per node/zone: first section that may still be never-initialised (sections are handed over lowest first). */
   readonly neverHint = new Map<string, number>();
+  /**
+   * Which superblock copy the open used; `rejected` says why the other was
+   * passed over (damaged or out of date), so a caller can warn: the image then
+   * rests on one copy until a write rewrites both.
+   */
+  superblockChoice: SuperblockChoice = { used: 'primary', usedOffset: 0 };
 
   private constructor(
     public store: Store,
@@ -236,15 +276,17 @@ export class PmemImage implements ImageCore {
     // Recovery and validation run on an overlay first: nothing reaches the
     // store until the whole image, as recovery would leave it, has been validated.
     const trial = new OverlayStore(base);
-    const first = readSuperblock(trial, options.file);
+    const firstRead = readSuperblockCopies(trial, options.file);
+    const first = firstRead.sb;
     const recovery = recoverJournal(trial, first.layout.journal, options.file);
-    const sb = recovery.action === 'rolled-forward' ? readSuperblock(trial, options.file) : first;
+    const { sb, choice } = recovery.action === 'rolled-forward' ? readSuperblockCopies(trial, options.file) : firstRead;
     const refusal = options.readOnly ? undefined : writeRefusal(first);
     if (refusal) throw new ImageError(`the image can only be opened read-only: ${refusal}`, { file: options.file, field: 'superblock.formatRevision', offset: SB.formatRevision });
     if (!options.lenient) validateTables(trial, sb, options.file);
     const store = options.readOnly ? trial : base;
     if (!options.readOnly && recovery.action !== 'none') recoverJournal(base, first.layout.journal, options.file);
     const img = new PmemImage(store, sb, !!options.readOnly, options.file);
+    img.superblockChoice = choice;
     img.history.readHeader(store);
     if (!options.readOnly) img.boot(options.profile, recovery);
     else if (options.profile !== undefined) throw new UsageError('a profile can only be chosen when booting (opening for writing)');
