@@ -5,14 +5,14 @@
  * transactions (txn.ts) and are committed through the journal with a history
  * record. Queries live in views.ts, the allocator in alloc/.
  */
-import { ImageError, SimulatedCrash, UsageError } from './errors';
+import { ImageError, OperationError, SimulatedCrash, UsageError } from './errors';
 import { CrashingStore } from './store/crashingStore';
 import { DESCRIPTOR_SIZE, FORMAT_REVISION, FORMAT_VERSION, PAGE_SIZE } from './format/constants';
 import { HistoryKind, HistoryRecord, HistoryRing, encodeHistoryHeader } from './format/history';
-import { commitThroughJournal, encodeJournalHeader, JOURNAL_EMPTY, peekJournal, recoverJournal, RecoveryResult } from './format/journal';
+import { commitThroughJournal, encodeJournalHeader, JOURNAL_EMPTY, journalCapacity, peekJournal, recoverJournal, RecoveryResult } from './format/journal';
 import { computeLayout, computeNodes, freeAreaEntries, Geometry, GeometryOptions, Layout, makeGeometry, NodeInfo, REGION_NAMES, SECTION_ENTRY_SIZE } from './format/layout';
 import { findProfile, KernelProfile } from './format/profiles';
-import { coalesce } from './format/rangeList';
+import { coalesce, encodedSize } from './format/rangeList';
 import { encodeSectionEntry } from './format/sectionTable';
 import { decodeSuperblock, encodeSuperblock, SB, Superblock, SUPERBLOCK_SIZE, writeRefusal } from './format/superblock';
 import { OverlayStore } from './store/overlayStore';
@@ -358,6 +358,10 @@ export class PmemImage implements ImageCore {
     const { undo } = txn.stagedRanges();
     const seq = kind ? this.history.append(txn, kind, nextSb?.bootGeneration ?? this.bootGeneration, summary, undo) : 0;
     const { redo } = txn.stagedRanges();
+    // Refuse an oversized transaction before the bulk writes, so that nothing at all reaches the store.
+    const payloadBytes = encodedSize(coalesce(redo));
+    const capacity = journalCapacity(this.layout.journal);
+    if (payloadBytes > capacity) throw new OperationError(`operation too large for the journal (${payloadBytes} bytes, capacity ${capacity}); try a smaller count`);
     const bulk = txn.bulkRanges();
     for (const r of bulk) this.store.write(r.offset, r.data);
     if (bulk.length) this.store.flush();

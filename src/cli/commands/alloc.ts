@@ -2,6 +2,7 @@
 import {
   allocOp, AllocRequest, freeOp, initAllOp, initSectionsOp, parsePfn, PmemImage, PROFILES, UsageError, ZoneName,
 } from '../../engine';
+import { MAX_ALLOC_COUNT, MAX_CRASH_POINTS } from '../../engine/limits';
 import { flag, int, oneFile, parse, Parsed, str } from '../args';
 import { Command } from '../command';
 import { openHeld, withHeldWrites, withWritable } from '../io';
@@ -17,7 +18,7 @@ function allocRequest(p: Parsed): AllocRequest {
   if (order === undefined) throw new UsageError('alloc: --order N is required');
   if (flag(p, 'strict') && str(p, 'node') === undefined) throw new UsageError('alloc: --strict needs --node');
   return {
-    order, count: int(str(p, 'count'), 'count', 1, 1_000_000), node: int(str(p, 'node'), 'node', 0, 7),
+    order, count: int(str(p, 'count'), 'count', 1, MAX_ALLOC_COUNT), node: int(str(p, 'node'), 'node', 0, 7),
     strict: flag(p, 'strict'), zone: str(p, 'zone') as ZoneName | undefined, owner: str(p, 'owner'),
   };
 }
@@ -126,7 +127,7 @@ OP is "alloc --order N [--count K] [--owner T]", "free PFN..." or "init SECTION"
   run(argv) {
     const p = parse(argv, { profile: { type: 'string' }, 'crash-after': { type: 'string' }, during: { type: 'string' }, json: { type: 'boolean' } }, 'reboot');
     const file = oneFile(p, 'reboot');
-    const crashAfter = int(str(p, 'crash-after'), 'crash-after', 0, 1_000_000);
+    const crashAfter = int(str(p, 'crash-after'), 'crash-after', 0, MAX_CRASH_POINTS);
     if (str(p, 'during') && crashAfter === undefined) throw new UsageError('reboot: --during needs --crash-after');
     const profile = str(p, 'profile');
     if (profile !== undefined && !PROFILES.some((k) => k.name === profile)) throw new UsageError(`unknown kernel profile "${profile}" (${PROFILES.map((k) => k.name).join(', ')})`);

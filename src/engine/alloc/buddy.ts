@@ -11,6 +11,7 @@ import { PAGE_SIZE, ZONE_DMA32, ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL } from '..
 import { Descriptor, PG_ALLOCATED, PG_BUDDY, PG_CORE } from '../format/descriptor';
 import { decodeFreeLink, encodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
 import { nodeZoneOf } from '../format/layout';
+import { MAX_ALLOC_COUNT } from '../limits';
 import type { Txn } from '../txn';
 import { emptyLinkBytes } from '../txn';
 import { ensureSectionReady, handOverSection, sectionOf } from './sectionInit';
@@ -177,7 +178,7 @@ export function validateAllocRequest(txn: Txn, req: AllocRequest): Required<Allo
     order: req.order, count: req.count ?? 1, node: req.node ?? 0, strict: req.strict ?? false, zone: req.zone ?? 'normal', owner: req.owner ?? '',
   };
   if (!Number.isInteger(full.order) || full.order < 0 || full.order > g.maxOrder) throw new UsageError(`order must be 0 to ${g.maxOrder} for this image, not ${req.order}`);
-  if (!Number.isInteger(full.count) || full.count < 1 || full.count > 1_000_000) throw new UsageError(`count must be 1 to 1000000, not ${req.count}`);
+  if (!Number.isInteger(full.count) || full.count < 1 || full.count > MAX_ALLOC_COUNT) throw new UsageError(`count must be 1 to ${MAX_ALLOC_COUNT}, not ${req.count}`);
   if (!Number.isInteger(full.node) || full.node < 0 || full.node >= g.nodeCount) throw new UsageError(`node must be 0 to ${g.nodeCount - 1}, not ${req.node}`);
   if (!(full.zone in ZONE_BY_NAME)) throw new UsageError(`zone must be dma32, normal or movable, not "${req.zone}"`);
   if (new TextEncoder().encode(full.owner).length > 16) throw new UsageError(`owner tag "${full.owner}" is longer than 16 bytes`);
