@@ -85,8 +85,8 @@ for (const links of ['page', 'descriptor'] as const) {
       assert.equal(movable.blocks[0].zone, 2);
       const onNode1 = allocOp(img, { order: 0, node: 1 });
       assert.equal(onNode1.blocks[0].node, 1);
-      // Node 1's DMA32 half holds 1024 frames; ask for more than the whole node strictly.
-      assert.throws(() => allocOp(img, { order: 0, node: 1, strict: true, count: 2049 }), (e: Error) => e instanceof OperationError && /out of memory/.test(e.message));
+      // Node 1 holds 2048 frames; ask strictly for more (300 blocks of 8 frames).
+      assert.throws(() => allocOp(img, { order: 3, node: 1, strict: true, count: 300 }), (e: Error) => e instanceof OperationError && /out of memory/.test(e.message));
       const before = snapshot(img);
       assert.throws(() => allocOp(img, { order: 10, count: 100 }), OperationError);
       assert.deepEqual(snapshot(img), before, 'a failed allocation changes nothing');
