@@ -8,7 +8,7 @@ export type { Geometry, Layout, NodeInfo, MemmapPlacement, LinksPlacement, Regio
 export type { HistoryRecord, HistoryKind } from './format/history';
 export type { SectionState } from './format/sectionTable';
 export { PmemImage, readSuperblock, readSuperblockCopies } from './imageCore';
-export { describeSuperblockChoice } from './superblockNotice';
+export { describeSuperblockChoice, superblockEditorWarning } from './superblockNotice';
 export { writeRefusal } from './format/superblock';
 export type { CreateOptions, OpenOptions, BootReport, SuperblockChoice } from './imageCore';
 export { allocOp, freeOp, initSectionsOp, initAllOp, sectionsNeedingInit } from './ops';

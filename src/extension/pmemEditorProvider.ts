@@ -1,7 +1,7 @@
 /** The custom editor for *.pmem: documents over the engine's ImageSession, edits on VS Code's undo stack. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeSuperblockChoice } from '../engine';
+import { superblockEditorWarning } from '../engine';
 import { isWebviewToHost } from '../shared/protocol';
 import { errorBody, mapBody } from './imageViews';
 import { MapHost, RevealFrame } from './mapHost';
@@ -82,12 +82,11 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
  * undoable edit (saved with the image).
  */
 function warnAboutSuperblock(doc: PmemDocument): void {
-  const note = doc.session && describeSuperblockChoice(doc.session.image.superblockChoice);
-  if (!note) return;
   const name = path.basename(doc.uri.fsPath);
   const repair = doc.writable ? 'Repair' : undefined;
-  const how = repair ? 'Repair reboots the simulated machine, which rewrites both copies (undoable; saved with the image).' : 'Run `pmem reboot FILE` to rewrite both copies.';
-  void vscode.window.showWarningMessage(`${name}: ${note}. ${how}`, ...(repair ? [repair] : [])).then((choice) => {
+  const text = doc.session && superblockEditorWarning(name, doc.session.image.superblockChoice, !!repair);
+  if (!text) return;
+  void vscode.window.showWarningMessage(text, ...(repair ? [repair] : [])).then((choice) => {
     if (choice !== repair || !doc.session) return;
     try {
       doc.push(doc.session.reboot());

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { describeSuperblockChoice, ImageError, info, MemoryStore, PmemImage, sections, UsageError, frames, PAGE_SIZE } from '../../src/engine';
+import { describeSuperblockChoice, ImageError, superblockEditorWarning, info, MemoryStore, PmemImage, sections, UsageError, frames, PAGE_SIZE } from '../../src/engine';
 import { SB } from '../../src/engine/format/superblock';
 import { GiB, MiB, newImage, stampRevision } from './helpers';
 
@@ -75,6 +75,7 @@ describe('image: create and open', () => {
     const clean = PmemImage.open(store, { readOnly: true });
     assert.deepEqual(clean.superblockChoice, { used: 'primary', usedOffset: 0 });
     assert.equal(describeSuperblockChoice(clean.superblockChoice), undefined);
+    assert.equal(superblockEditorWarning('a.pmem', clean.superblockChoice, true), undefined);
 
     const primary = store.read(0, PAGE_SIZE).slice();
     store.write(SB.bootGeneration, new Uint8Array([0xee]));
@@ -84,6 +85,8 @@ describe('image: create and open', () => {
         used: 'backup', usedOffset: backupAt, rejected: { copy: 'primary', offset: 0, faultOffset: SB.crc, reason: 'superblock checksum mismatch' },
       });
       assert.equal(describeSuperblockChoice(viaBackup.superblockChoice), `primary superblock at byte 0 damaged (superblock checksum mismatch at byte ${SB.crc}); opened from the backup copy at byte ${backupAt}`);
+      assert.equal(superblockEditorWarning('a.pmem', viaBackup.superblockChoice, true), `a.pmem: primary superblock at byte 0 damaged (superblock checksum mismatch at byte ${SB.crc}); opened from the backup copy at byte ${backupAt}. Repair reboots the simulated machine, which rewrites both copies (undoable; saved with the image).`);
+      assert.match(superblockEditorWarning('a.pmem', viaBackup.superblockChoice, false)!, /\. Run `pmem reboot FILE` to rewrite both copies\.$/);
       if (!readOnly) viaBackup.close();
     }
     // The writable open (a boot) rewrote both copies.
