@@ -45,7 +45,7 @@ export function withHeldWrites<T>(file: string, fn: (store: DeferredStore) => T)
   }
 }
 
-/** Boots the image held back as above; the machine is shut down cleanly if the work is kept. */
+/** Boots the image over held-back writes (see withHeldWrites), warning about a passed-over superblock copy. */
 export function openHeld(store: DeferredStore, file: string, profile?: string): PmemImage {
   const img = PmemImage.open(store, { file, profile });
   warnAboutSuperblock(img, file);
