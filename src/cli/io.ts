@@ -1,32 +1,76 @@
 /** Opening image files for the CLI: read-only inspection or a writable boot; atomic creation. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CreateOptions, makeGeometry, PmemImage, UsageError } from '../engine';
+import { CreateOptions, describeSuperblockChoice, makeGeometry, PmemImage, UsageError } from '../engine';
+import { DeferredStore } from '../engine/store/deferredStore';
 import { FileStore } from '../engine/store/fileStore';
+import { refuseNonRegular } from '../engine/store/filePath';
 
-export function openForReading(file: string, options: { lenient?: boolean } = {}): PmemImage {
-  return PmemImage.open(FileStore.open(file, { readOnly: true }), { readOnly: true, file, lenient: options.lenient });
+const warned = new Set<string>();
+
+/** One warning line per file and run when the open passed over a damaged or stale superblock copy. */
+function warnAboutSuperblock(img: PmemImage, file: string): void {
+  const note = describeSuperblockChoice(img.superblockChoice);
+  if (!note || warned.has(file)) return;
+  warned.add(file);
+  process.stderr.write(`pmem: warning: ${file}: ${note}. Any write (e.g. \`pmem reboot ${file}\`) rewrites both copies.\n`);
 }
 
-/** Opens for writing, which boots the simulated machine; the caller must close() to shut down cleanly. */
-export function openForWriting(file: string, profile?: string): PmemImage {
-  const store = FileStore.open(file, { readOnly: false });
+export function openForReading(file: string, options: { lenient?: boolean } = {}): PmemImage {
+  const store = FileStore.open(file, { readOnly: true });
   try {
-    return PmemImage.open(store, { file, profile });
+    const img = PmemImage.open(store, { readOnly: true, file, lenient: options.lenient });
+    warnAboutSuperblock(img, file);
+    return img;
   } catch (e) {
     store.close();
     throw e;
   }
 }
 
-/** Runs `fn` on a booted image and shuts it down cleanly afterwards (even when fn fails). */
-export function withWritable<T>(file: string, fn: (img: PmemImage) => T, profile?: string): T {
-  const img = openForWriting(file, profile);
+/**
+ * Runs `fn` over the image file with every write held back until it returns:
+ * only then do the writes reach the file, in order and with their barriers.
+ * A refused command (fn throws) leaves the file byte for byte as it was.
+ */
+export function withHeldWrites<T>(file: string, fn: (store: DeferredStore) => T): T {
+  const base = FileStore.open(file, { readOnly: false });
   try {
-    return fn(img);
+    const held = new DeferredStore(base);
+    const result = fn(held);
+    held.release();
+    return result;
   } finally {
-    img.close();
+    base.close();
   }
+}
+
+/** Boots the image over held-back writes (see withHeldWrites), warning about a passed-over superblock copy. */
+export function openHeld(store: DeferredStore, file: string, profile?: string): PmemImage {
+  const img = PmemImage.open(store, { file, profile });
+  warnAboutSuperblock(img, file);
+  return img;
+}
+
+/**
+ * Runs `fn` on a booted image and shuts it down cleanly afterwards. The boot
+ * and the operation reach the file only if `fn` succeeds; `fn` may call
+ * `keep()` to let the work done so far through (a long run of batches, each
+ * worth keeping even if a later one fails).
+ */
+export function withWritable<T>(file: string, fn: (img: PmemImage, keep: () => void) => T, profile?: string): T {
+  return withHeldWrites(file, (store) => {
+    const img = openHeld(store, file, profile);
+    let result: T;
+    try {
+      result = fn(img, () => store.release());
+    } catch (e) {
+      if (store.released) img.close(); // work already kept: end the boot cleanly
+      throw e;
+    }
+    img.close();
+    return result;
+  });
 }
 
 /**
@@ -34,6 +78,7 @@ export function withWritable<T>(file: string, fn: (img: PmemImage) => T, profile
  * place, so an existing file is replaced whole or not at all.
  */
 export function createImageFile(file: string, options: CreateOptions, force: boolean): PmemImage {
+  refuseNonRegular(file, 'an image file'); // never replace a directory, a FIFO or a device, even with --force
   if (fs.existsSync(file) && !force) throw new UsageError(`${file} already exists; use --force to overwrite it`);
   const dir = path.dirname(path.resolve(file));
   if (!fs.existsSync(dir)) throw new UsageError(`directory ${dir} does not exist`);

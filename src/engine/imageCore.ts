@@ -5,14 +5,14 @@
  * transactions (txn.ts) and are committed through the journal with a history
  * record. Queries live in views.ts, the allocator in alloc/.
  */
-import { ImageError, SimulatedCrash, UsageError } from './errors';
+import { ImageError, OperationError, SimulatedCrash, UsageError } from './errors';
 import { CrashingStore } from './store/crashingStore';
 import { DESCRIPTOR_SIZE, FORMAT_REVISION, FORMAT_VERSION, PAGE_SIZE } from './format/constants';
 import { HistoryKind, HistoryRecord, HistoryRing, encodeHistoryHeader } from './format/history';
-import { commitThroughJournal, encodeJournalHeader, JOURNAL_EMPTY, peekJournal, recoverJournal, RecoveryResult } from './format/journal';
+import { commitThroughJournal, encodeJournalHeader, JOURNAL_EMPTY, journalCapacity, peekJournal, recoverJournal, RecoveryResult } from './format/journal';
 import { computeLayout, computeNodes, freeAreaEntries, Geometry, GeometryOptions, Layout, makeGeometry, NodeInfo, REGION_NAMES, SECTION_ENTRY_SIZE } from './format/layout';
 import { findProfile, KernelProfile } from './format/profiles';
-import { coalesce } from './format/rangeList';
+import { coalesce, encodedSize } from './format/rangeList';
 import { encodeSectionEntry } from './format/sectionTable';
 import { decodeSuperblock, encodeSuperblock, SB, Superblock, SUPERBLOCK_SIZE, writeRefusal } from './format/superblock';
 import { OverlayStore } from './store/overlayStore';
@@ -64,6 +64,8 @@ export interface ImageCore {
   readonly nodes: NodeInfo[];
   readonly bootGeneration: number;
   readonly ram: Map<number, Uint8Array>;
+  /** Per node/zone ("node/zone"): first section that may still be never-initialised. */
+  readonly neverHint: ReadonlyMap<string, number>;
   memmapOffset(pfn: number): number;
 }
 
@@ -79,12 +81,33 @@ export function reservedFramesIn(layout: Layout, sectionFrames: number, s: numbe
   return overlap(0, layout.data.startPfn) + overlap(layout.backupSuperblock.startPfn, layout.backupSuperblock.startPfn + 1);
 }
 
+/** Which superblock copy an open used, and why the other was passed over (absent when both agree). */
+export interface SuperblockChoice {
+  used: 'primary' | 'backup';
+  /** Byte offset of the copy used. */
+  usedOffset: number;
+  rejected?: {
+    copy: 'primary' | 'backup';
+    /** Byte offset of the copy passed over. */
+    offset: number;
+    /** Byte offset of the field found wrong (the copy's own offset when it is merely older). */
+    faultOffset: number;
+    reason: string;
+  };
+}
+
 /** Reads both superblock copies and returns the valid one with the higher update sequence. */
 export function readSuperblock(store: Store, file?: string): Superblock {
+  return readSuperblockCopies(store, file).sb;
+}
+
+/** As readSuperblock, also saying which copy was used and why the other was not. */
+export function readSuperblockCopies(store: Store, file?: string): { sb: Superblock; choice: SuperblockChoice } {
   if (store.size < SUPERBLOCK_SIZE * 2) throw new ImageError(`file is ${store.size} bytes: too small to be a pmem image`, { file, offset: 0 });
   let primary: Superblock | undefined;
   let backup: Superblock | undefined;
   let primaryError: unknown;
+  let backupError: unknown;
   try {
     primary = decodeSuperblock(store.read(0, SUPERBLOCK_SIZE), 0, file);
   } catch (e) {
@@ -95,14 +118,27 @@ export function readSuperblock(store: Store, file?: string): Superblock {
   if (backupOffset >= SUPERBLOCK_SIZE && backupOffset + SUPERBLOCK_SIZE <= store.size && backupOffset % PAGE_SIZE === 0) {
     try {
       backup = decodeSuperblock(store.read(backupOffset, SUPERBLOCK_SIZE), backupOffset, file);
-    } catch {
-      backup = undefined;
+    } catch (e) {
+      backupError = e;
     }
   }
   const chosen = primary && backup ? (backup.updateSeq > primary.updateSeq ? backup : primary) : (primary ?? backup);
   if (!chosen) throw primaryError;
   validateSuperblock(chosen, store, file);
-  return chosen;
+  const used = chosen === primary ? 'primary' : 'backup';
+  const choice: SuperblockChoice = { used, usedOffset: used === 'primary' ? 0 : backupOffset };
+  const fault = (e: unknown, offset: number) => ({
+    faultOffset: e instanceof ImageError ? (e.location.offset ?? offset) : offset,
+    reason: e instanceof ImageError ? e.reason : String(e),
+  });
+  if (!primary) choice.rejected = { copy: 'primary', offset: 0, ...fault(primaryError, 0) };
+  else if (backupError) choice.rejected = { copy: 'backup', offset: backupOffset, ...fault(backupError, backupOffset) };
+  else if (!backup) choice.rejected = { copy: 'backup', offset: backupOffset, faultOffset: backupOffset, reason: 'the backup copy lies outside the file' };
+  else if (primary.updateSeq !== backup.updateSeq) {
+    const older = used === 'primary' ? { copy: 'backup' as const, offset: backupOffset, sb: backup } : { copy: 'primary' as const, offset: 0, sb: primary };
+    choice.rejected = { copy: older.copy, offset: older.offset, faultOffset: older.offset, reason: `out of date (update ${older.sb.updateSeq}, the other copy has ${chosen.updateSeq})` };
+  }
+  return { sb: chosen, choice };
 }
 
 function validateSuperblock(sb: Superblock, store: Store, file?: string): void {
@@ -179,6 +215,12 @@ export class PmemImage implements ImageCore {
   private txnSeq: number;
   /** Per node/zone: first section that may still be never-initialised (sections are handed over lowest first). */
   readonly neverHint = new Map<string, number>();
+  /**
+   * Which superblock copy the open used; `rejected` says why the other was
+   * passed over (damaged or out of date), so a caller can warn: the image then
+   * rests on one copy until a write rewrites both.
+   */
+  superblockChoice: SuperblockChoice = { used: 'primary', usedOffset: 0 };
 
   private constructor(
     public store: Store,
@@ -234,15 +276,17 @@ export class PmemImage implements ImageCore {
     // Recovery and validation run on an overlay first: nothing reaches the
     // store until the whole image, as recovery would leave it, has been validated.
     const trial = new OverlayStore(base);
-    const first = readSuperblock(trial, options.file);
+    const firstRead = readSuperblockCopies(trial, options.file);
+    const first = firstRead.sb;
     const recovery = recoverJournal(trial, first.layout.journal, options.file);
-    const sb = recovery.action === 'rolled-forward' ? readSuperblock(trial, options.file) : first;
+    const { sb, choice } = recovery.action === 'rolled-forward' ? readSuperblockCopies(trial, options.file) : firstRead;
     const refusal = options.readOnly ? undefined : writeRefusal(first);
     if (refusal) throw new ImageError(`the image can only be opened read-only: ${refusal}`, { file: options.file, field: 'superblock.formatRevision', offset: SB.formatRevision });
     if (!options.lenient) validateTables(trial, sb, options.file);
     const store = options.readOnly ? trial : base;
     if (!options.readOnly && recovery.action !== 'none') recoverJournal(base, first.layout.journal, options.file);
     const img = new PmemImage(store, sb, !!options.readOnly, options.file);
+    img.superblockChoice = choice;
     img.history.readHeader(store);
     if (!options.readOnly) img.boot(options.profile, recovery);
     else if (options.profile !== undefined) throw new UsageError('a profile can only be chosen when booting (opening for writing)');
@@ -314,12 +358,18 @@ export class PmemImage implements ImageCore {
     const { undo } = txn.stagedRanges();
     const seq = kind ? this.history.append(txn, kind, nextSb?.bootGeneration ?? this.bootGeneration, summary, undo) : 0;
     const { redo } = txn.stagedRanges();
+    // Refuse an oversized transaction before the bulk writes, so that nothing at all reaches the store.
+    const payloadBytes = encodedSize(coalesce(redo));
+    const capacity = journalCapacity(this.layout.journal);
+    if (payloadBytes > capacity) throw new OperationError(`operation too large for the journal (${payloadBytes} bytes, capacity ${capacity}); try a smaller count`);
     const bulk = txn.bulkRanges();
     for (const r of bulk) this.store.write(r.offset, r.data);
     if (bulk.length) this.store.flush();
+    // The sequence number advances only once the journal has taken the transaction.
+    commitThroughJournal(this.store, this.layout.journal, coalesce(redo), summary.text, this.txnSeq + 1);
     this.txnSeq++;
-    commitThroughJournal(this.store, this.layout.journal, coalesce(redo), summary.text, this.txnSeq);
     for (const [s, buf] of txn.ramSections) this.ram.set(s, buf);
+    for (const [key, s] of txn.stagedNeverHints()) this.neverHint.set(key, s);
     for (const [pfn, v] of txn.extended) {
       if (v) this.extended.set(pfn, v);
       else this.extended.delete(pfn);

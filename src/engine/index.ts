@@ -7,9 +7,10 @@ export { makeGeometry, computeLayout, computeNodes, REGION_LABELS, REGION_NAMES 
 export type { Geometry, Layout, NodeInfo, MemmapPlacement, LinksPlacement, RegionName } from './format/layout';
 export type { HistoryRecord, HistoryKind } from './format/history';
 export type { SectionState } from './format/sectionTable';
-export { PmemImage, readSuperblock } from './imageCore';
+export { PmemImage, readSuperblock, readSuperblockCopies } from './imageCore';
+export { describeSuperblockChoice, superblockEditorWarning } from './superblockNotice';
 export { writeRefusal } from './format/superblock';
-export type { CreateOptions, OpenOptions, BootReport } from './imageCore';
+export type { CreateOptions, OpenOptions, BootReport, SuperblockChoice } from './imageCore';
 export { allocOp, freeOp, initSectionsOp, initAllOp, sectionsNeedingInit } from './ops';
 export type { AllocResult, FreeResult, InitResult } from './ops';
 export type { AllocRequest, AllocatedBlock, ZoneName } from './alloc/buddy';

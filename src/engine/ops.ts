@@ -2,12 +2,13 @@
  * The operations a user runs on an open image: each is one crash-atomic
  * transaction with one history record.
  */
-import { allocate, AllocatedBlock, AllocRequest, FreedBlock, freeAllocated } from './alloc/buddy';
+import { allocate, AllocatedBlock, AllocRequest, FreedBlock, freeAllocated, validateAllocRequest } from './alloc/buddy';
 import { ensureSectionReady, handOverSection } from './alloc/sectionInit';
 import { UsageError } from './errors';
 import { ZONE_NAMES } from './format/constants';
 import { sectionState } from './format/sectionTable';
 import type { PmemImage } from './imageCore';
+import { assertFitsJournal, journalGeometryOf, MAX_FREE_COUNT } from './limits';
 
 const SHADOW_BASE = 0x7f00_0000_0000; // a made-up kernel address range for kmemcheck shadow pages
 
@@ -22,6 +23,8 @@ export interface AllocResult {
 
 export function allocOp(img: PmemImage, req: AllocRequest): AllocResult & { step: number } {
   return img.run('alloc', (txn) => {
+    const { order, count } = validateAllocRequest(txn, req);
+    assertFitsJournal(journalGeometryOf(img), { kind: 'alloc', order, count });
     const blocks = allocate(txn, req);
     const profile = img.profile;
     for (const b of blocks) {
@@ -51,7 +54,9 @@ export interface FreeResult {
 
 export function freeOp(img: PmemImage, pfns: number[]): FreeResult & { step: number } {
   if (pfns.length === 0) throw new UsageError('give at least one pfn to free');
+  if (pfns.length > MAX_FREE_COUNT) throw new UsageError(`give at most ${MAX_FREE_COUNT} pfns to free at once, not ${pfns.length}`);
   if (new Set(pfns).size !== pfns.length) throw new UsageError('the same pfn is given twice');
+  assertFitsJournal(journalGeometryOf(img), { kind: 'free', count: pfns.length });
   return img.run('free', (txn) => {
     const freed = pfns.map((pfn) => freeAllocated(txn, pfn));
     for (const f of freed) txn.setExtended(f.pfn, null);
@@ -74,6 +79,9 @@ export function initSectionsOp(img: PmemImage, sections: number[]): InitResult &
   const g = img.geometry;
   for (const s of sections) if (!Number.isInteger(s) || s < 0 || s >= g.sectionCount) throw new UsageError(`section ${s} does not exist (0 to ${g.sectionCount - 1})`);
   return img.run('init', (txn) => {
+    const states = sections.map((s) => ({ s, state: txn.sectionState(s), hasData: txn.section(s).reservedFrames < g.sectionFrames }));
+    const neverSections = states.filter((x) => x.state === 'never' && x.hasData).length;
+    assertFitsJournal(journalGeometryOf(img), { kind: 'init', neverSections, staleSections: states.filter((x) => x.state === 'stale').length });
     const handedOver: number[] = [];
     const reinitialised: number[] = [];
     for (const s of sections) {

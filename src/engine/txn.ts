@@ -26,6 +26,8 @@ export class Txn {
   readonly notes: string[] = [];
   /** Sections whose initialisation generation this transaction changed (lazy init reached them). */
   readonly initialisedSections = new Set<number>();
+  /** Search hints moved by this transaction; they reach the image only on commit, like every other change. */
+  private readonly neverHints = new Map<string, number>();
 
   constructor(readonly img: ImageCore) {
     this.overlay = new OverlayStore(img.store);
@@ -65,6 +67,22 @@ export class Txn {
 
   sectionState(index: number): SectionState {
     return sectionState(this.section(index).initGeneration, this.img.bootGeneration);
+  }
+
+  // --- search hints ----------------------------------------------------------
+
+  /** First section of a node/zone that may still be never-initialised, as this transaction sees it. */
+  neverHint(key: string): number | undefined {
+    return this.neverHints.get(key) ?? this.img.neverHint.get(key);
+  }
+
+  setNeverHint(key: string, section: number): void {
+    this.neverHints.set(key, section);
+  }
+
+  /** Hints staged by this transaction, applied to the image by its commit. */
+  stagedNeverHints(): ReadonlyMap<string, number> {
+    return this.neverHints;
   }
 
   // --- free area -----------------------------------------------------------

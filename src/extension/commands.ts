@@ -5,6 +5,7 @@ import {
   allocOp, check, CheckReport, formatBytes, freeOp, info, initAllOp, initSectionsOp, PAGE_SIZE, parsePfn, PmemImage, PROFILES, stepRange, ZONE_NAMES, ZoneName,
 } from '../engine';
 import type { SessionEdit } from '../engine/session';
+import { journalGeometryOf, MAX_ALLOC_COUNT, MAX_CRASH_POINTS, maxAllocCount } from '../engine/limits';
 import { writeFileAtomically } from '../engine/store/atomicFile';
 import { escapeNotification } from '../shared/plainText';
 import { checkReportMarkdown } from './checkReport';
@@ -129,14 +130,14 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     const g = img.geometry;
     const p = presetOf(preset, 'Allocate');
     wholeNumber(p, 'order', 0, g.maxOrder);
-    wholeNumber(p, 'count', 1, 100000);
+    wholeNumber(p, 'count', 1, MAX_ALLOC_COUNT);
     wholeNumber(p, 'node', 0, g.nodeCount - 1);
     if (p.zone !== undefined && !['dma32', 'normal', 'movable'].includes(p.zone as string)) throw new Error(`Allocate: "zone" must be dma32, normal or movable, not ${JSON.stringify(p.zone)}`);
     if (p.owner !== undefined && (typeof p.owner !== 'string' || Buffer.byteLength(p.owner) > 16)) throw new Error('Allocate: "owner" must be a string of at most 16 bytes');
     const title = (n: number) => `Allocate (${n}/5)`;
     const order = (p.order as number | undefined) ?? (await intInput(title(1), `Order: a block of 2^order frames (0 to ${g.maxOrder}; order 0 is one 4 KiB frame)`, '0', 0, g.maxOrder));
     if (order === undefined) return;
-    const count = (p.count as number | undefined) ?? (await intInput(title(2), `How many blocks of ${2 ** order} frame${order ? 's' : ''} (all or none are allocated)`, '1', 1, 100000));
+    const count = (p.count as number | undefined) ?? (await intInput(title(2), `How many blocks of ${2 ** order} frame${order ? 's' : ''} (all or none are allocated; at most ${maxAllocCount(journalGeometryOf(img), order)} fit this image's journal)`, '1', 1, maxAllocCount(journalGeometryOf(img), order)));
     if (count === undefined) return;
     const node = (p.node as number | undefined) ?? (g.nodeCount > 1 ? await intInput(title(3), `Preferred NUMA node (0 to ${g.nodeCount - 1}); other nodes are the fallback`, '0', 0, g.nodeCount - 1) : 0);
     if (node === undefined) return;
@@ -188,10 +189,10 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     const doc = writablePresent();
     const p = presetOf(preset, 'Crash and Reboot');
     wholeNumber(p, 'order', 0, doc.session!.image.geometry.maxOrder);
-    wholeNumber(p, 'points', 0, 100000);
+    wholeNumber(p, 'points', 0, MAX_CRASH_POINTS);
     const order = (p.order as number | undefined) ?? (await intInput('Crash and Reboot (1/2)', 'Power fails during an allocation of which order?', '0', 0, doc.session!.image.geometry.maxOrder));
     if (order === undefined) return;
-    const points = (p.points as number | undefined) ?? (await intInput('Crash and Reboot (2/2)', 'After how many persistence points does the power fail? (0 = before anything is written)', '1', 0, 100000));
+    const points = (p.points as number | undefined) ?? (await intInput('Crash and Reboot (2/2)', 'After how many persistence points does the power fail? (0 = before anything is written)', '1', 0, MAX_CRASH_POINTS));
     if (points === undefined) return;
     const session = doc.session!;
     const boot = session.bootIfNeeded();

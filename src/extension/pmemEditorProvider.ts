@@ -1,6 +1,7 @@
 /** The custom editor for *.pmem: documents over the engine's ImageSession, edits on VS Code's undo stack. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { superblockEditorWarning } from '../engine';
 import { isWebviewToHost } from '../shared/protocol';
 import { errorBody, mapBody } from './imageViews';
 import { MapHost, RevealFrame } from './mapHost';
@@ -20,6 +21,7 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
     // Opening reads the superblock and section table only; a TiB image still takes a moment, shown in the status bar.
     const doc = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Opening ${path.basename(uri.fsPath)}` }, async () => PmemDocument.open(uri, context.backupId));
     doc.onDidEdit((e) => this.changeEmitter.fire(e));
+    warnAboutSuperblock(doc);
     return doc;
   }
 
@@ -71,4 +73,25 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
     if (document.readOnlyReason) throw new Error(`${path.basename(document.uri.fsPath)} is read-only: ${document.readOnlyReason}`);
     return document.session;
   }
+}
+
+/**
+ * An image opened from one superblock copy because the other is damaged (or
+ * out of date) rests on that copy alone until a write rewrites both: say so.
+ * Repair reboots the simulated machine, which rewrites both copies as an
+ * undoable edit (saved with the image).
+ */
+function warnAboutSuperblock(doc: PmemDocument): void {
+  const name = path.basename(doc.uri.fsPath);
+  const repair = doc.writable ? 'Repair' : undefined;
+  const text = doc.session && superblockEditorWarning(name, doc.session.image.superblockChoice, !!repair);
+  if (!text) return;
+  void vscode.window.showWarningMessage(text, ...(repair ? [repair] : [])).then((choice) => {
+    if (choice !== repair || !doc.session) return;
+    try {
+      doc.push(doc.session.reboot());
+    } catch (e) {
+      void vscode.window.showErrorMessage(`${name}: repair failed: ${(e as Error).message}`);
+    }
+  });
 }

@@ -85,8 +85,8 @@ for (const links of ['page', 'descriptor'] as const) {
       assert.equal(movable.blocks[0].zone, 2);
       const onNode1 = allocOp(img, { order: 0, node: 1 });
       assert.equal(onNode1.blocks[0].node, 1);
-      // Node 1's DMA32 half holds 1024 frames; ask for more than the whole node strictly.
-      assert.throws(() => allocOp(img, { order: 0, node: 1, strict: true, count: 2049 }), (e: Error) => e instanceof OperationError && /out of memory/.test(e.message));
+      // Node 1 holds 2048 frames; ask strictly for more (300 blocks of 8 frames).
+      assert.throws(() => allocOp(img, { order: 3, node: 1, strict: true, count: 300 }), (e: Error) => e instanceof OperationError && /out of memory/.test(e.message));
       const before = snapshot(img);
       assert.throws(() => allocOp(img, { order: 10, count: 100 }), OperationError);
       assert.deepEqual(snapshot(img), before, 'a failed allocation changes nothing');
@@ -233,4 +233,21 @@ describe('bigger sections', () => {
     assert.equal(listCount(img, 10), 256, '1 GiB / 4 MiB');
     assert.ok(check(img).ok);
   });
+});
+
+describe('a failed operation leaves nothing behind', () => {
+  for (const memmap of ['device', 'ram'] as const) {
+    it(`a failed multi-block allocation leaves later allocations unaffected (memmap on ${memmap})`, () => {
+      const { img } = newImage({ sizeBytes: 16 * MiB, maxOrder: 9, memmap });
+      const before = snapshot(img);
+      assert.throws(() => allocOp(img, { order: 9, count: 100 }), (e: Error) => e instanceof OperationError && /out of memory/.test(e.message));
+      assert.deepEqual(snapshot(img), before, 'the failed allocation changed nothing');
+      // Thousands of frames are still never-initialised: the next allocation must find them.
+      const r = allocOp(img, { order: 0 });
+      assert.equal(r.blocks.length, 1);
+      assert.deepEqual(r.initialisedSections, [0], 'lazy init hands over the first section again');
+      assert.equal(allocOp(img, { order: 0, count: 200 }).blocks.length, 200);
+      assert.ok(check(img).ok);
+    });
+  }
 });

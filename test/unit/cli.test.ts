@@ -597,6 +597,138 @@ describe('pmem CLI', function () {
     });
   });
 
+  describe('paths that are not image files', () => {
+    /** A directory, a FIFO, a character device (where mknod is allowed), a missing file, a symlink loop and a dangling link, all inside the test's own directory. */
+    function oddPaths(): Array<{ p: string; says: RegExp }> {
+      const base = fs.mkdtempSync(path.join(dir, 'odd-'));
+      const at = (name: string) => path.join(base, name);
+      const list = [{ p: at('dir'), says: /is a directory, not an image file/ }];
+      fs.mkdirSync(at('dir'));
+      if (spawnSync('mkfifo', [at('fifo')]).status === 0) list.push({ p: at('fifo'), says: /is a FIFO \(named pipe\), not an image file/ });
+      if (spawnSync('mknod', [at('null'), 'c', '1', '3']).status === 0) list.push({ p: at('null'), says: /is a character device, not an image file/ });
+      list.push({ p: at('missing.pmem'), says: /: no such file$/ });
+      fs.symlinkSync(at('loop-b'), at('loop-a'));
+      fs.symlinkSync(at('loop-a'), at('loop-b'));
+      list.push({ p: at('loop-a'), says: /is a symbolic link loop, not an image file/ });
+      return list;
+    }
+
+    it('every command that reads or writes an image refuses each with one line naming it, exit 2', () => {
+      const readers = (f: string) => [
+        ['info', f], ['check', f], ['descriptors', f, '--from', '0'], ['sections', f], ['history', f], ['state', f], ['freelists', f],
+        ['alloc', f, '--order', '0'], ['free', f, '1000'], ['init', f, '--all'], ['reboot', f], ['reboot', f, '--crash-after', '1'],
+        ['map', f, '--out', path.join(dir, 'never.png')],
+      ];
+      // Every command on a directory; a reading and a writing command on each other kind (each run is a process start).
+      for (const [i, { p, says }] of oddPaths().entries()) {
+        for (const args of i === 0 ? readers(p) : [readers(p)[0], readers(p)[7]]) {
+          const r = pmem(...args);
+          assert.equal(r.code, 2, `pmem ${args.join(' ')}: exit ${r.code}: ${r.stdout}${r.stderr}`);
+          const lines = stderrLines(r);
+          assert.equal(lines.length, 1, r.stderr);
+          assert.equal(lines[0].startsWith(`pmem ${args[0]}: ${p}`), true, lines[0]);
+          assert.match(lines[0], says);
+        }
+      }
+      assert.equal(fs.existsSync(path.join(dir, 'never.png')), false);
+    });
+
+    it('an output path that is not a regular file is refused and left as it was, even with --force', () => {
+      const { f } = sample();
+      for (const { p } of oddPaths().filter((o) => !o.p.endsWith('missing.pmem'))) {
+        const kind = (x: string) => { try { const st = fs.lstatSync(x); return [st.mode, st.ino]; } catch { return undefined; } };
+        const before = kind(p);
+        for (const args of [['create', p, '--size', '16M', '--force'], ['map', f, '--out', p]]) {
+          const r = pmem(...args);
+          assert.equal(r.code, 2, `pmem ${args.join(' ')}: exit ${r.code}: ${r.stdout}${r.stderr}`);
+          assert.equal(stderrLines(r).length, 1, r.stderr);
+          assert.match(r.stderr, new RegExp(`${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is (a directory|a FIFO|a character device|a symbolic link loop).*, not (an image|a PNG) file`));
+          assert.deepEqual(kind(p), before, `${args.join(' ')} left ${p} as it was`);
+        }
+      }
+      const dangling = path.join(dir, 'dangling.pmem');
+      fs.symlinkSync(path.join(dir, 'nowhere'), dangling);
+      const r = pmem('create', dangling, '--size', '16M');
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /dangling\.pmem is a symbolic link to a missing file, not an image file/);
+      assert.equal(fs.lstatSync(dangling).isSymbolicLink(), true);
+    });
+  });
+
+  describe('a refused command changes nothing, its boot included', () => {
+    it('alloc, free, init and reboot refused on a valid image leave the file byte for byte, with no new step', () => {
+      const { f, pfns } = sample();
+      const steps = () => json<HistoryOut>('history', f).lastStep;
+      const before = sha256(f);
+      const lastStep = steps();
+      const refusals: Array<{ args: string[]; code: number; says: RegExp }> = [
+        { args: ['free', f, '1000'], code: 1, says: /pfn 1000 is in section 1, which was never initialised: nothing there is allocated/ },
+        { args: ['free', f, String(pfns[0] + 1)], code: 1, says: new RegExp(`pfn ${pfns[0] + 1} is inside the allocated block at pfn ${pfns[0]}`) },
+        { args: ['free', f, String(pfns[2] + 4)], code: 1, says: /is already free/ },
+        { args: ['free', f, String(pfns[0]), '1000'], code: 1, says: /pfn 1000 .* nothing there is allocated/ },
+        { args: ['alloc', f, '--order', '10', '--count', '100'], code: 1, says: /out of memory: no free block of order 10/ },
+        { args: ['alloc', f, '--order', '9', '--count', '40'], code: 1, says: /out of memory: no free block of order 9/ },
+        { args: ['alloc', f, '--order', '0', '--count', '20000'], code: 2, says: /an allocation of 20000 block\(s\) of order 0 cannot fit this image's journal \(130944 bytes; it needs at least 2560000\); at most \d+ blocks of order 0 per allocation on this image/ },
+        { args: ['init', f, '--section', '1', '--section', '99'], code: 2, says: /section 99 does not exist \(0 to 31\)/ },
+        { args: ['reboot', f, '--profile', 'nosuch'], code: 2, says: /unknown kernel profile "nosuch"/ },
+        { args: ['reboot', f, '--crash-after', '3', '--during', 'free 1000'], code: 1, says: /nothing there is allocated/ },
+        { args: ['reboot', f, '--crash-after', '3', '--profile', 'nosuch'], code: 2, says: /unknown kernel profile "nosuch"/ },
+      ];
+      for (const { args, code, says } of refusals) {
+        const r = pmem(...args);
+        assert.equal(r.code, code, `pmem ${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
+        assert.equal(stderrLines(r).length, 1, r.stderr);
+        assert.match(r.stderr, says);
+        assert.equal(sha256(f), before, `pmem ${args.join(' ')} changed the file`);
+      }
+      assert.equal(steps(), lastStep, 'no boot or operation was recorded');
+      // The same image still takes work, which is then kept.
+      json<FreeOut>('free', f, String(pfns[0]));
+      assert.equal(steps(), lastStep + 2, 'a boot and a free');
+    });
+  });
+
+  describe('a damaged superblock copy', () => {
+    const warning = (f: string, copy: string, at: number, fault: number, why: string, used: string, usedAt: number) =>
+      `pmem: warning: ${f}: ${copy} superblock at byte ${at} damaged (${why} at byte ${fault}); opened from the ${used} copy at byte ${usedAt}. Any write (e.g. \`pmem reboot ${f}\`) rewrites both copies.`;
+
+    it('every command that opens the image warns once on stderr; a write rewrites both copies', () => {
+      const { f, pfns } = sample();
+      const backupAt = 64 * MiB - SUPERBLOCK_SIZE;
+      const [b] = readAt(f, SB.bootGeneration, 1);
+      writeAt(f, SB.bootGeneration, Buffer.from([b ^ 0xff]));
+      const line = warning(f, 'primary', 0, SB.crc, 'superblock checksum mismatch', 'backup', backupAt);
+      const png = path.join(dir, 'warned.png');
+      for (const args of [['info', f], ['sections', f], ['descriptors', f, '--from', '0', '--count', '1'], ['history', f], ['state', f, '--at', '1'], ['freelists', f], ['map', f, '--out', png]]) {
+        const r = pmem(...args);
+        assert.equal(r.code, 0, `pmem ${args.join(' ')}: ${r.stderr}`);
+        assert.deepEqual(stderrLines(r), [line], `pmem ${args.join(' ')}`);
+      }
+      const refused = pmem('free', f, '1000');
+      assert.equal(refused.code, 1);
+      assert.deepEqual(stderrLines(refused), [line, 'pmem free: pfn 1000 is in section 1, which was never initialised: nothing there is allocated']);
+      const freed = pmem('free', f, String(pfns[0]));
+      assert.equal(freed.code, 0, freed.stderr);
+      assert.deepEqual(stderrLines(freed), [line]);
+      const after = pmem('info', f);
+      assert.equal(after.stderr, '', 'both copies were rewritten');
+      assert.ok(readAt(f, 0, SUPERBLOCK_SIZE).equals(readAt(f, backupAt, SUPERBLOCK_SIZE)));
+    });
+
+    it('a damaged backup copy is named too', () => {
+      const { f } = sample();
+      const backupAt = 64 * MiB - SUPERBLOCK_SIZE;
+      writeAt(f, backupAt + SB.magic, Buffer.from('XXXXXXXX'));
+      const r = pmem('info', f);
+      assert.equal(r.code, 0, r.stderr);
+      const lines = stderrLines(r);
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0], new RegExp(`^pmem: warning: .*: backup superblock at byte ${backupAt} damaged \\(not a pmem image .* at byte ${backupAt}\\); opened from the primary copy at byte 0\\. Any write`));
+      const c = pmem('check', f);
+      assert.equal(c.code, 1, 'check still reports it');
+    });
+  });
+
   describe('a 1 TiB image', () => {
     it('is created sparse and described without reading the memmap', () => {
       const f = file('tib');

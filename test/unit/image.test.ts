@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { ImageError, info, MemoryStore, PmemImage, sections, UsageError, frames, PAGE_SIZE } from '../../src/engine';
+import { describeSuperblockChoice, ImageError, superblockEditorWarning, info, MemoryStore, PmemImage, sections, UsageError, frames, PAGE_SIZE } from '../../src/engine';
 import { SB } from '../../src/engine/format/superblock';
 import { GiB, MiB, newImage, stampRevision } from './helpers';
 
@@ -66,6 +66,44 @@ describe('image: create and open', () => {
     assert.throws(() => PmemImage.open(store, { readOnly: true, file: 'img.pmem' }), (e: ImageError) => e instanceof ImageError && /img\.pmem/.test(e.message) && /checksum/.test(e.message));
     store.write(0, primary);
     assert.equal(info(PmemImage.open(store, { readOnly: true })).bootGeneration, 1, 'a valid primary alone suffices');
+  });
+
+  it('says which superblock copy it opened from and why the other was passed over', () => {
+    const { store, img } = newImage();
+    img.close();
+    const backupAt = store.size - PAGE_SIZE;
+    const clean = PmemImage.open(store, { readOnly: true });
+    assert.deepEqual(clean.superblockChoice, { used: 'primary', usedOffset: 0 });
+    assert.equal(describeSuperblockChoice(clean.superblockChoice), undefined);
+    assert.equal(superblockEditorWarning('a.pmem', clean.superblockChoice, true), undefined);
+
+    const primary = store.read(0, PAGE_SIZE).slice();
+    store.write(SB.bootGeneration, new Uint8Array([0xee]));
+    for (const readOnly of [true, false]) {
+      const viaBackup = PmemImage.open(store, { readOnly });
+      assert.deepEqual(viaBackup.superblockChoice, {
+        used: 'backup', usedOffset: backupAt, rejected: { copy: 'primary', offset: 0, faultOffset: SB.crc, reason: 'superblock checksum mismatch' },
+      });
+      assert.equal(describeSuperblockChoice(viaBackup.superblockChoice), `primary superblock at byte 0 damaged (superblock checksum mismatch at byte ${SB.crc}); opened from the backup copy at byte ${backupAt}`);
+      assert.equal(superblockEditorWarning('a.pmem', viaBackup.superblockChoice, true), `a.pmem: primary superblock at byte 0 damaged (superblock checksum mismatch at byte ${SB.crc}); opened from the backup copy at byte ${backupAt}. Repair reboots the simulated machine, which rewrites both copies (undoable; saved with the image).`);
+      assert.match(superblockEditorWarning('a.pmem', viaBackup.superblockChoice, false)!, /\. Run `pmem reboot FILE` to rewrite both copies\.$/);
+      if (!readOnly) viaBackup.close();
+    }
+    // The writable open (a boot) rewrote both copies.
+    assert.deepEqual(PmemImage.open(store, { readOnly: true }).superblockChoice, { used: 'primary', usedOffset: 0 });
+
+    store.write(backupAt + SB.magic, new TextEncoder().encode('XXXXXXXX'));
+    const viaPrimary = PmemImage.open(store, { readOnly: true });
+    assert.equal(viaPrimary.superblockChoice.used, 'primary');
+    assert.equal(viaPrimary.superblockChoice.rejected?.copy, 'backup');
+    assert.equal(viaPrimary.superblockChoice.rejected?.faultOffset, backupAt + SB.magic);
+    assert.match(describeSuperblockChoice(viaPrimary.superblockChoice)!, new RegExp(`^backup superblock at byte ${backupAt} damaged \\(not a pmem image .* at byte ${backupAt}\\); opened from the primary copy at byte 0$`));
+
+    // A valid but older copy: the newer one wins and the older is named.
+    store.write(backupAt, primary);
+    const older = PmemImage.open(store, { readOnly: true });
+    assert.equal(older.superblockChoice.used, 'primary');
+    assert.match(describeSuperblockChoice(older.superblockChoice)!, /^backup superblock at byte \d+ out of date \(update 3, the other copy has 5\); opened from the primary copy at byte 0$/);
   });
 
   it('rejects truncated and foreign stores with what and where', () => {

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { allocOp, check, freeOp, info, initSectionsOp, OperationError, PmemImage, PROFILES } from '../../src/engine';
+import fc from 'fast-check';
+import { AllocatedBlock, allocOp, check, freeOp, info, initSectionsOp, OperationError, PmemImage, PROFILES } from '../../src/engine';
 import { MiB, newImage, snapshot } from './helpers';
 import { Model } from './model';
 
@@ -44,18 +45,22 @@ describe(`randomized alloc/free/reboot/crash runs against a reference model (${S
           const r = random();
           if (r < 0.45) {
             const req = randomAlloc();
+            // The model decides whether the request must succeed; a failure is legitimate only when it must not.
+            const possible = model.canAllocate(req);
+            let res: ReturnType<typeof allocOp> | undefined;
             try {
-              const res = allocOp(img, req);
-              res.initialisedSections.forEach((s) => model.handed.add(s));
-              for (const b of res.blocks) {
-                assert.equal(b.order, req.order);
-                assert.ok(model.isFree(b.pfn, b.order), `step ${step}: engine allocated ${b.pfn} order ${b.order}, which the model says is not free`);
-                model.allocated.set(b.pfn, { order: b.order, owner: req.owner });
-              }
-              counts.alloc++;
+              res = allocOp(img, req);
             } catch (e) {
-              assert.ok(e instanceof OperationError, String(e));
+              assert.ok(e instanceof OperationError && /^out of memory/.test(e.message), `step ${step}: ${String(e)}`);
+              assert.ok(!possible, `step ${step}: ${JSON.stringify(req)} failed (${e.message}) although the model has room for it`);
               counts.oom++;
+            }
+            if (res) {
+              assert.ok(possible, `step ${step}: ${JSON.stringify(req)} succeeded although the model has no room for it`);
+              assert.equal(model.judgeAllocation(req, res.blocks), undefined, `step ${step}: ${JSON.stringify(req)}`);
+              res.initialisedSections.forEach((s) => model.handed.add(s));
+              for (const b of res.blocks) model.allocated.set(b.pfn, { order: b.order, owner: req.owner });
+              counts.alloc++;
             }
           } else if (r < 0.85 && model.allocated.size) {
             const pfn = pick([...model.allocated.keys()]);
@@ -154,3 +159,82 @@ function rebind(m: Model, img: PmemImage): Model {
   m.allocated.forEach((v, k) => n.allocated.set(k, { ...v }));
   return n;
 }
+
+/** One step of a property-based run: what the user does, in terms the shrinker can simplify. */
+type Step =
+  | { kind: 'alloc'; order: number; count: number; node: number; strict: boolean; zone: 'dma32' | 'normal' | 'movable'; owner: string }
+  | { kind: 'free'; pick: number }
+  | { kind: 'init'; section: number }
+  | { kind: 'reboot'; profile?: string };
+
+const FC_RUNS = Number(process.env.PMEM_FC_RUNS ?? 12);
+const FC_STEPS = Number(process.env.PMEM_FC_STEPS ?? 30);
+const FC_SEED = process.env.PMEM_FC_SEED === undefined ? 20261202 : Number(process.env.PMEM_FC_SEED);
+
+describe(`property: random operation sequences agree with the reference model after every step (${FC_RUNS} runs of up to ${FC_STEPS} steps, seed ${FC_SEED})`, () => {
+  const stepArb: fc.Arbitrary<Step> = fc.oneof(
+    { weight: 5, arbitrary: fc.record({
+      kind: fc.constant('alloc' as const), order: fc.integer({ min: 0, max: 9 }), count: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 60 })),
+      node: fc.integer({ min: 0, max: 1 }), strict: fc.boolean(), zone: fc.constantFrom('dma32' as const, 'normal' as const, 'movable' as const), owner: fc.constantFrom('', 'fs', 'dax'),
+    }) },
+    { weight: 3, arbitrary: fc.record({ kind: fc.constant('free' as const), pick: fc.nat() }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('init' as const), section: fc.nat(7) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('reboot' as const), profile: fc.option(fc.constantFrom(...PROFILES.map((p) => p.name)), { nil: undefined }) }) },
+  );
+
+  for (const v of [
+    { name: 'device/page, 2 nodes, movable zone', options: { nodes: 2, movablePercent: 50, maxOrder: 9 } },
+    { name: 'ram/page, 1 node', options: { memmap: 'ram' as const, maxOrder: 10 } },
+  ]) {
+    it(v.name, function () {
+      this.timeout(300_000);
+      fc.assert(
+        fc.property(fc.array(stepArb, { maxLength: FC_STEPS }), (steps) => {
+          const { store, img: first } = newImage({ sizeBytes: 16 * MiB, ...v.options });
+          let img = first;
+          let model = new Model(img);
+          for (const [i, step] of steps.entries()) {
+            const at = `step ${i} ${JSON.stringify(step)}`;
+            if (step.kind === 'alloc') {
+              const req = { ...step, node: Math.min(step.node, img.geometry.nodeCount - 1) };
+              const possible = model.canAllocate(req);
+              let blocks: AllocatedBlock[] | undefined;
+              let sectionsNow: number[] = [];
+              try {
+                ({ blocks, initialisedSections: sectionsNow } = allocOp(img, req));
+              } catch (e) {
+                if (!(e instanceof OperationError) || !/^out of memory/.test(e.message)) throw e;
+                assert.ok(!possible, `${at}: refused (${e.message}) although the model has room`);
+              }
+              if (blocks) {
+                assert.ok(possible, `${at}: succeeded although the model has no room`);
+                assert.equal(model.judgeAllocation(req, blocks), undefined, at);
+                sectionsNow.forEach((s) => model.handed.add(s));
+                for (const b of blocks) model.allocated.set(b.pfn, { order: b.order, owner: req.owner });
+              }
+            } else if (step.kind === 'free') {
+              if (model.allocated.size === 0) continue;
+              const pfns = [...model.allocated.keys()].sort((a, b) => a - b);
+              const pfn = pfns[step.pick % pfns.length];
+              const r = freeOp(img, [pfn]);
+              assert.equal(r.freed[0].order, model.allocated.get(pfn)!.order, at);
+              r.initialisedSections.forEach((s) => model.handed.add(s));
+              model.allocated.delete(pfn);
+            } else if (step.kind === 'init') {
+              initSectionsOp(img, [step.section]).handedOver.forEach((s) => model.handed.add(s));
+            } else {
+              img.close();
+              img = PmemImage.open(store, { profile: step.profile });
+              model = rebind(model, img);
+              if (v.options.memmap === 'ram') model.forgetAllocationDetails();
+            }
+            assert.deepEqual(snapshot(img), model.expected(), `${at}: engine and model disagree`);
+          }
+          const report = check(img);
+          assert.ok(report.ok, JSON.stringify(report.problems.slice(0, 3)));
+        }),
+        { seed: FC_SEED, numRuns: FC_RUNS },
+      );
+    });
+  }
+});

@@ -1,10 +1,11 @@
 /** Commands that change an image: alloc, free, init, reboot. Each open for writing is a boot. */
 import {
-  allocOp, AllocRequest, freeOp, initAllOp, initSectionsOp, parsePfn, PmemImage, UsageError, ZoneName,
+  allocOp, AllocRequest, freeOp, initAllOp, initSectionsOp, parsePfn, PmemImage, PROFILES, UsageError, ZoneName,
 } from '../../engine';
+import { MAX_ALLOC_COUNT, MAX_CRASH_POINTS } from '../../engine/limits';
 import { flag, int, oneFile, parse, Parsed, str } from '../args';
 import { Command } from '../command';
-import { openForReading, openForWriting, withWritable } from '../io';
+import { openHeld, withHeldWrites, withWritable } from '../io';
 import { printJson, say } from '../output';
 
 const allocOptions = {
@@ -17,7 +18,7 @@ function allocRequest(p: Parsed): AllocRequest {
   if (order === undefined) throw new UsageError('alloc: --order N is required');
   if (flag(p, 'strict') && str(p, 'node') === undefined) throw new UsageError('alloc: --strict needs --node');
   return {
-    order, count: int(str(p, 'count'), 'count', 1, 1_000_000), node: int(str(p, 'node'), 'node', 0, 7),
+    order, count: int(str(p, 'count'), 'count', 1, MAX_ALLOC_COUNT), node: int(str(p, 'node'), 'node', 0, 7),
     strict: flag(p, 'strict'), zone: str(p, 'zone') as ZoneName | undefined, owner: str(p, 'owner'),
   };
 }
@@ -36,7 +37,6 @@ export const alloc: Command = {
     const p = parse(argv, allocOptions, 'alloc');
     const file = oneFile(p, 'alloc');
     const req = allocRequest(p);
-    validateAgainst(file, req);
     const r = withWritable(file, (img) => allocOp(img, req));
     if (flag(p, 'json')) printJson({ pfns: r.blocks.map((b) => b.pfn), blocks: r.blocks, initialisedSections: r.initialisedSections, step: r.step });
     else say(r.blocks.map((b) => b.pfn).join('\n'));
@@ -55,7 +55,6 @@ Each PFN must be the head of an allocated block; its order comes from the descri
     const [file, ...rest] = p.positionals;
     if (!file || rest.length === 0) throw new UsageError('free: give the image file and at least one pfn');
     const pfns = rest.map((t) => parsePfn(t));
-    validateAgainst(file, undefined, pfns);
     const r = withWritable(file, (img) => freeOp(img, pfns));
     if (flag(p, 'json')) printJson(r);
     else say(r.freed.map((f) => `freed pfn ${f.pfn} (order ${f.order}${f.owner ? `, owner ${f.owner}` : ''})`).join('\n'));
@@ -73,9 +72,14 @@ export const init: Command = {
     const list = (p.values.section as string[] | undefined) ?? [];
     if (!flag(p, 'all') && list.length === 0) throw new UsageError('init: give --section N or --all');
     const tty = process.stderr.isTTY;
-    const r = withWritable(file, (img) => {
+    const r = withWritable(file, (img, keep) => {
       if (flag(p, 'all')) {
-        const res = initAllOp(img, { onProgress: tty ? (d, t) => process.stderr.write(`\rinitialising sections: ${d}/${t}`) : undefined });
+        // Each batch is its own step: once one is done, it is kept even if a later one fails.
+        const onProgress = (d: number, t: number) => {
+          keep();
+          if (tty) process.stderr.write(`\rinitialising sections: ${d}/${t}`);
+        };
+        const res = initAllOp(img, { onProgress });
         if (tty) process.stderr.write('\n');
         return { sections: res.sections, steps: res.steps.length };
       }
@@ -87,24 +91,6 @@ export const init: Command = {
     return 0;
   },
 };
-
-/**
- * Checks a request against the image's geometry before the writable open, so
- * that a usage error never boots the machine (a boot writes to the file).
- */
-function validateAgainst(file: string, req?: AllocRequest, pfns: number[] = []): void {
-  const img = openForReading(file);
-  const g = img.geometry;
-  const d = img.layout.data;
-  if (req && req.order > g.maxOrder) throw new UsageError(`order must be 0 to ${g.maxOrder} for this image, not ${req.order}`);
-  if (req?.node !== undefined && req.node >= g.nodeCount) throw new UsageError(`node must be 0 to ${g.nodeCount - 1}, not ${req.node}`);
-  if (req?.zone !== undefined && !['dma32', 'normal', 'movable'].includes(req.zone)) throw new UsageError(`zone must be dma32, normal or movable, not "${req.zone}"`);
-  for (const pfn of pfns) {
-    if (pfn < d.startPfn || pfn >= d.startPfn + d.frames) throw new UsageError(`pfn ${pfn} is not in the data area (pfns ${d.startPfn} to ${d.startPfn + d.frames - 1})`);
-  }
-  if (new Set(pfns).size !== pfns.length) throw new UsageError('the same pfn is given twice');
-  img.store.close();
-}
 
 /** The operation a simulated crash interrupts: "alloc --order 2", "free 4096", "init 3". */
 function parseDuring(text: string): { describe: string; run: (img: PmemImage) => void } {
@@ -141,19 +127,17 @@ OP is "alloc --order N [--count K] [--owner T]", "free PFN..." or "init SECTION"
   run(argv) {
     const p = parse(argv, { profile: { type: 'string' }, 'crash-after': { type: 'string' }, during: { type: 'string' }, json: { type: 'boolean' } }, 'reboot');
     const file = oneFile(p, 'reboot');
-    const crashAfter = int(str(p, 'crash-after'), 'crash-after', 0, 1_000_000);
+    const crashAfter = int(str(p, 'crash-after'), 'crash-after', 0, MAX_CRASH_POINTS);
     if (str(p, 'during') && crashAfter === undefined) throw new UsageError('reboot: --during needs --crash-after');
+    const profile = str(p, 'profile');
+    if (profile !== undefined && !PROFILES.some((k) => k.name === profile)) throw new UsageError(`unknown kernel profile "${profile}" (${PROFILES.map((k) => k.name).join(', ')})`);
     let crash: { crashed: boolean; points: number; during: string } | undefined;
     if (crashAfter !== undefined) {
       const during = parseDuring(str(p, 'during') ?? 'alloc --order 0');
-      const running = openForWriting(file);
-      try {
-        crash = { ...running.simulateCrash(crashAfter, during.run), during: during.describe };
-      } finally {
-        running.store.close();
-      }
+      // Kept only if the operation ran into the power failure or completed; refused, it leaves the file as it was.
+      crash = withHeldWrites(file, (store) => ({ ...openHeld(store, file).simulateCrash(crashAfter, during.run), during: during.describe }));
     }
-    const report = withWritable(file, (img) => img.bootReport!, str(p, 'profile'));
+    const report = withWritable(file, (img) => img.bootReport!, profile);
     if (flag(p, 'json')) {
       printJson({ crash, boot: report });
       return 0;

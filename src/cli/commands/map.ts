@@ -10,6 +10,7 @@ import { flag, int, oneFile, parse, str } from '../args';
 import { Command } from '../command';
 import { openForReading } from '../io';
 import { writeFileAtomically } from '../../engine/store/atomicFile';
+import { refuseNonRegular } from '../../engine/store/filePath';
 import { say } from '../output';
 
 export type MapTheme = keyof typeof DEFAULT_PALETTES;
@@ -84,9 +85,13 @@ function checkOutput(out: string, image: string, force: boolean): void {
   const dir = path.dirname(path.resolve(out));
   if (!fs.existsSync(dir)) throw new UsageError(`--out: directory ${dir} does not exist`);
   if (!fs.statSync(dir).isDirectory()) throw new UsageError(`--out: ${dir} is not a directory, so ${out} cannot be created there`);
+  try {
+    refuseNonRegular(out, 'a PNG file'); // a directory, FIFO, device or link loop is never replaced
+  } catch (e) {
+    throw e instanceof UsageError ? new UsageError(`--out: ${e.message}`) : e;
+  }
   if (!fs.existsSync(out)) return;
   const o = fs.statSync(out);
-  if (o.isDirectory()) throw new UsageError(`--out: ${out} is a directory`);
   const i = fs.statSync(image);
   if (o.dev === i.dev && o.ino === i.ino) throw new UsageError(`--out: ${out} is the image itself; give another file`);
   if (!force) throw new UsageError(`--out: ${out} already exists; add --force to replace it`);

@@ -11,6 +11,7 @@ import { PAGE_SIZE, ZONE_DMA32, ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL } from '..
 import { Descriptor, PG_ALLOCATED, PG_BUDDY, PG_CORE } from '../format/descriptor';
 import { decodeFreeLink, encodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
 import { nodeZoneOf } from '../format/layout';
+import { MAX_ALLOC_COUNT } from '../limits';
 import type { Txn } from '../txn';
 import { emptyLinkBytes } from '../txn';
 import { ensureSectionReady, handOverSection, sectionOf } from './sectionInit';
@@ -177,7 +178,7 @@ export function validateAllocRequest(txn: Txn, req: AllocRequest): Required<Allo
     order: req.order, count: req.count ?? 1, node: req.node ?? 0, strict: req.strict ?? false, zone: req.zone ?? 'normal', owner: req.owner ?? '',
   };
   if (!Number.isInteger(full.order) || full.order < 0 || full.order > g.maxOrder) throw new UsageError(`order must be 0 to ${g.maxOrder} for this image, not ${req.order}`);
-  if (!Number.isInteger(full.count) || full.count < 1 || full.count > 1_000_000) throw new UsageError(`count must be 1 to 1000000, not ${req.count}`);
+  if (!Number.isInteger(full.count) || full.count < 1 || full.count > MAX_ALLOC_COUNT) throw new UsageError(`count must be 1 to ${MAX_ALLOC_COUNT}, not ${req.count}`);
   if (!Number.isInteger(full.node) || full.node < 0 || full.node >= g.nodeCount) throw new UsageError(`node must be 0 to ${g.nodeCount - 1}, not ${req.node}`);
   if (!(full.zone in ZONE_BY_NAME)) throw new UsageError(`zone must be dma32, normal or movable, not "${req.zone}"`);
   if (new TextEncoder().encode(full.owner).length > 16) throw new UsageError(`owner tag "${full.owner}" is longer than 16 bytes`);
@@ -195,20 +196,20 @@ export function zonelist(txn: Txn, req: Required<AllocRequest>): Array<{ node: n
 
 /** The next never-initialised section of a zone that has data frames, or -1. */
 function nextNeverSection(txn: Txn, node: number, zone: number): number {
-  const img = txn.img as Txn['img'] & { neverHint?: Map<string, number> };
+  const img = txn.img;
   const z = img.nodes[node].zones[zone];
   const g = img.geometry;
   const key = `${node}/${zone}`;
   const first = sectionOf(g, z.firstPfn);
   const end = sectionOf(g, z.firstPfn + z.frames - 1) + 1;
-  for (let s = Math.max(first, img.neverHint?.get(key) ?? first); s < end; s++) {
+  for (let s = Math.max(first, txn.neverHint(key) ?? first); s < end; s++) {
     const e = txn.section(s);
     if (e.initGeneration === 0 && e.reservedFrames < g.sectionFrames) {
-      img.neverHint?.set(key, s);
+      txn.setNeverHint(key, s);
       return s;
     }
   }
-  img.neverHint?.set(key, end);
+  txn.setNeverHint(key, end);
   return -1;
 }
 

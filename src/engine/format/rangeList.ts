@@ -13,8 +13,13 @@ const ENTRY_HEADER = 16; // u64 offset, u32 length, u32 reserved
 
 const pad8 = (n: number) => (n + 7) & ~7;
 
+/** Bytes one entry of `length` data bytes takes in a payload. */
+export function rangeEntrySize(length: number): number {
+  return ENTRY_HEADER + pad8(length);
+}
+
 export function encodedSize(ranges: ByteRange[]): number {
-  return ranges.reduce((sum, r) => sum + ENTRY_HEADER + pad8(r.data.length), 0);
+  return ranges.reduce((sum, r) => sum + rangeEntrySize(r.data.length), 0);
 }
 
 export function encodeRanges(ranges: ByteRange[], out: Uint8Array, at: number): number {

@@ -1,4 +1,6 @@
 import * as fs from 'node:fs';
+import { UsageError } from '../errors';
+import { kindOf, pathError } from './filePath';
 import { checkRange, Store } from './store';
 
 /**
@@ -12,11 +14,19 @@ export class FileStore implements Store {
     this.fd = fd;
   }
 
+  /** Opens an existing image file; anything but a regular file is refused with a one-line UsageError. */
   static open(path: string, options: { readOnly: boolean }): FileStore {
-    const fd = fs.openSync(path, options.readOnly ? 'r' : 'r+');
+    // Non-blocking, so that opening a FIFO returns at once (and is then refused) instead of waiting for a writer.
+    const flags = (options.readOnly ? fs.constants.O_RDONLY : fs.constants.O_RDWR) | fs.constants.O_NONBLOCK;
+    let fd: number;
+    try {
+      fd = fs.openSync(path, flags);
+    } catch (e) {
+      throw pathError(e, path, 'an image file');
+    }
     try {
       const stat = fs.fstatSync(fd);
-      if (!stat.isFile()) throw new Error(`${path} is not a regular file`);
+      if (!stat.isFile()) throw new UsageError(`${path} is ${kindOf(stat)}, not an image file`);
       return new FileStore(fd, stat.size, path, options.readOnly);
     } catch (e) {
       fs.closeSync(fd);

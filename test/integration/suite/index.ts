@@ -8,6 +8,7 @@ export async function run(): Promise<void> {
   await import('./extension.test');
   await import('./commands.test');
   await import('./exportTargets.test');
+  await import('./superblock.test');
   await new Promise<void>((resolve, reject) => {
     mocha.run((failures) => (failures ? reject(new Error(`${failures} test(s) failed`)) : resolve()));
   });

@@ -1,0 +1,106 @@
+/**
+ * The limits of one operation, in one place for the engine, the CLI and the
+ * editor. An operation is one journal transaction, so it must fit the journal
+ * (its payload: the changed byte ranges, plus the history record that usually
+ * carries the same bytes again as undo). How much an operation writes depends
+ * on the state of the free lists, so it is only known exactly once done; what
+ * is known up front is a floor: bytes that every allocated or freed block
+ * writes wherever it lies. A request whose floor exceeds the journal can never
+ * succeed and is refused before any work; one between the floor and the
+ * journal is tried, and refused at commit (before anything is written) if it
+ * turns out too large.
+ */
+import { UsageError } from './errors';
+import { DESCRIPTOR_SIZE } from './format/constants';
+import { FREE_LINK_SIZE } from './format/freeLink';
+import { journalCapacity } from './format/journal';
+import { Geometry, Layout } from './format/layout';
+import { rangeEntrySize } from './format/rangeList';
+import { SECTION_ENTRY_SIZE } from './format/layout';
+import type { PmemImage } from './imageCore';
+
+/** Most blocks one allocation may ask for, on any image (the journal usually allows far fewer). */
+export const MAX_ALLOC_COUNT = 1_000_000;
+/** Most pfns one free may name. */
+export const MAX_FREE_COUNT = 1_000_000;
+/** Most persistence points a simulated crash may wait for. */
+export const MAX_CRASH_POINTS = 1_000_000;
+
+export interface JournalGeometry {
+  geometry: Geometry;
+  layout: Layout;
+  /** Undo bytes larger than this are not kept in the history record (HistoryRing.maxUndoBytes). */
+  maxUndoBytes: number;
+}
+
+export function journalGeometryOf(img: PmemImage): JournalGeometry {
+  return { geometry: img.geometry, layout: img.layout, maxUndoBytes: img.history.maxUndoBytes };
+}
+
+export type SizedOperation =
+  | { kind: 'alloc'; order: number; count: number }
+  | { kind: 'free'; count: number }
+  | { kind: 'init'; neverSections: number; staleSections: number };
+
+/** Journal bytes a descriptor write takes (0 when the memmap is in RAM: not journaled). */
+function descriptorBytes(g: Geometry): number {
+  return g.memmap === 'device' ? rangeEntrySize(DESCRIPTOR_SIZE) : 0;
+}
+
+/** Journal bytes a free-list link record write takes, when links live in the free pages (each in its own page, never adjacent to another write). */
+function linkBytes(g: Geometry): number {
+  return g.links === 'page' ? rangeEntrySize(FREE_LINK_SIZE) : 0;
+}
+
+/**
+ * The fewest payload bytes the operation's own changes can take. Per allocated
+ * block: its head descriptor (heads may be adjacent in the memmap, so 64 bytes
+ * each without an entry header) and the erased link record in its first page.
+ * Per freed block: its head descriptor. Per initialised section: its section
+ * table entry (adjacent entries coalesce: 16 bytes each), and for a
+ * never-initialised one at least one free block linked in its pages.
+ */
+function changedBytesAtLeast(g: Geometry, op: SizedOperation): number {
+  const desc = g.memmap === 'device' ? DESCRIPTOR_SIZE : 0;
+  if (op.kind === 'alloc') return op.count * (desc + linkBytes(g));
+  if (op.kind === 'free') return op.count * desc;
+  return (op.neverSections + op.staleSections) * SECTION_ENTRY_SIZE + op.neverSections * (linkBytes(g) || descriptorBytes(g));
+}
+
+/** The fewest journal payload bytes the operation can take, its history record's undo included when it would be kept. */
+export function journalBytesAtLeast(j: JournalGeometry, op: SizedOperation): number {
+  const changed = changedBytesAtLeast(j.geometry, op);
+  // The undo copy has the same size as the changes; it is kept only up to maxUndoBytes.
+  return changed <= j.maxUndoBytes ? Math.min(2 * changed, changed + j.maxUndoBytes + 1) : changed;
+}
+
+export function journalBytes(j: JournalGeometry): number {
+  return journalCapacity(j.layout.journal);
+}
+
+/** The most blocks of `order` one allocation could ever take on this image (often fewer fit: see the file comment). */
+export function maxAllocCount(j: JournalGeometry, order: number): number {
+  let lo = 0;
+  let hi = MAX_ALLOC_COUNT;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (journalBytesAtLeast(j, { kind: 'alloc', order, count: mid }) <= journalBytes(j)) lo = mid;
+    else hi = mid - 1;
+  }
+  return Math.max(1, lo);
+}
+
+function describe(op: SizedOperation): string {
+  if (op.kind === 'alloc') return `an allocation of ${op.count} block(s) of order ${op.order}`;
+  if (op.kind === 'free') return `freeing ${op.count} block(s)`;
+  return `initialising ${op.neverSections + op.staleSections} section(s)`;
+}
+
+/** Refuses, before any work, an operation that cannot fit the journal however the free lists lie. */
+export function assertFitsJournal(j: JournalGeometry, op: SizedOperation): void {
+  const need = journalBytesAtLeast(j, op);
+  const capacity = journalBytes(j);
+  if (need <= capacity) return;
+  const hint = op.kind === 'alloc' ? `; at most ${maxAllocCount(j, op.order)} blocks of order ${op.order} per allocation on this image` : '; split it into smaller operations';
+  throw new UsageError(`${describe(op)} cannot fit this image's journal (${capacity} bytes; it needs at least ${need})${hint}`);
+}
