@@ -9,7 +9,7 @@ import { ImageError, SimulatedCrash, UsageError } from './errors';
 import { CrashingStore } from './store/crashingStore';
 import { DESCRIPTOR_SIZE, FORMAT_REVISION, FORMAT_VERSION, PAGE_SIZE } from './format/constants';
 import { HistoryKind, HistoryRecord, HistoryRing, encodeHistoryHeader } from './format/history';
-import { commitThroughJournal, encodeJournalHeader, JOURNAL_EMPTY, peekJournal, recoverJournal, RecoveryResult } from './format/journal';
+import { commitThroughJournal, encodeJournalHeader, JOURNAL_EMPTY, journalCapacity, journalChunks, peekJournal, recoverJournal, RecoveryResult } from './format/journal';
 import { computeLayout, computeNodes, freeAreaEntries, Geometry, GeometryOptions, Layout, makeGeometry, NodeInfo, REGION_NAMES, SECTION_ENTRY_SIZE } from './format/layout';
 import { findProfile, KernelProfile } from './format/profiles';
 import { coalesce } from './format/rangeList';
@@ -315,8 +315,12 @@ export class PmemImage implements ImageCore {
     const seq = kind ? this.history.append(txn, kind, nextSb?.bootGeneration ?? this.bootGeneration, summary, undo) : 0;
     const { redo } = txn.stagedRanges();
     const bulk = txn.bulkRanges();
-    for (const r of bulk) this.store.write(r.offset, r.data);
-    if (bulk.length) this.store.flush();
+    for (const r of bulk.plain) this.store.write(r.offset, r.data);
+    if (bulk.plain.length) this.store.flush();
+    for (const part of journalChunks(bulk.journaled, journalCapacity(this.layout.journal))) {
+      this.txnSeq++;
+      commitThroughJournal(this.store, this.layout.journal, part, `descriptors for: ${summary.text}`, this.txnSeq);
+    }
     this.txnSeq++;
     commitThroughJournal(this.store, this.layout.journal, coalesce(redo), summary.text, this.txnSeq);
     for (const [s, buf] of txn.ramSections) this.ram.set(s, buf);
