@@ -10,7 +10,7 @@ import { copyImage } from './copy';
 import { PmemImage, VolatileState } from './imageCore';
 import { FileStore } from './store/fileStore';
 import { OverlayStore } from './store/overlayStore';
-import { syncDirectory, tempBeside } from './store/atomicFile';
+import { writeStoreAtomically } from './store/atomicFile';
 import { readRangeFile, recoverPendingSave, saveRangesAtomically, writeRangeFile } from './store/atomicSave';
 import { RecordedWrite, RecordingStore, redoWrites, undoWrites } from './store/recordingStore';
 import { stateAt } from './timeline';
@@ -172,19 +172,7 @@ export class ImageSession {
   /** Writes the image as it is now to another file (sparse, complete) via a temporary file and a rename. */
   saveAs(target: string): void {
     if (path.resolve(target) === path.resolve(this.file)) return this.save();
-    const temp = tempBeside(target);
-    const store = FileStore.create(temp, this.base.size, { overwrite: true });
-    try {
-      copyImage(this.current, store);
-      store.flush(); // the copy is on the device before the rename makes it the target
-      store.close();
-      fs.renameSync(temp, target);
-      syncDirectory(path.dirname(temp));
-    } catch (e) {
-      store.close();
-      fs.rmSync(temp, { force: true });
-      throw e;
-    }
+    writeStoreAtomically(target, this.base.size, (store) => copyImage(this.current, store));
   }
 
   /**

@@ -3,8 +3,10 @@
  * the target, then a rename, then the directory flushed so the rename holds
  * after a power cut. Node only.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { FileSystem, nodeFileSystem } from './fileSystem';
+import { FileSystemStore } from './fileSystemStore';
+import type { Store } from './store';
 
 /** A temporary name beside `target` (same directory, so the rename stays on one file system). */
 export function tempBeside(target: string): string {
@@ -12,42 +14,60 @@ export function tempBeside(target: string): string {
 }
 
 /** Writes `data` to `file` (opened with `flags`) and flushes it to the device. */
-export function writeDurably(file: string, data: Uint8Array, flags: 'w' | 'wx'): void {
-  const fd = fs.openSync(file, flags);
+export function writeDurably(file: string, data: Uint8Array, flags: 'w' | 'wx', fsys: FileSystem = nodeFileSystem): void {
+  const fd = fsys.open(file, flags);
   try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
+    fsys.write(fd, data, 0);
+    fsys.sync(fd);
   } finally {
-    fs.closeSync(fd);
+    fsys.close(fd);
   }
 }
 
 /** Makes a file's creation, removal or rename in `dir` durable; platforms that cannot open a directory (Windows) skip it. */
-export function syncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // not supported here: the rename is still atomic, only its durability is up to the OS
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
+export function syncDirectory(dir: string, fsys: FileSystem = nodeFileSystem): void {
+  fsys.syncDirectory(dir);
 }
 
-export function writeFileAtomically(target: string, data: Uint8Array): void {
+export function writeFileAtomically(target: string, data: Uint8Array, fsys: FileSystem = nodeFileSystem): void {
   const temp = tempBeside(target);
   try {
-    fs.rmSync(temp, { force: true }); // a leftover of an interrupted run; 'wx' never follows a link planted there
-    writeDurably(temp, data, 'wx');
-    fs.renameSync(temp, target);
-    syncDirectory(path.dirname(temp));
+    fsys.remove(temp); // a leftover of an interrupted run; 'wx' never follows a link planted there
+    writeDurably(temp, data, 'wx', fsys);
+    fsys.rename(temp, target);
+    fsys.syncDirectory(path.dirname(temp));
   } catch (e) {
     try {
-      fs.rmSync(temp, { force: true });
+      fsys.remove(temp);
     } catch {
       // best effort: the caller reports the first error
     }
+    throw e;
+  }
+}
+
+/**
+ * Writes a whole (sparse) file of `size` bytes through a store, atomically:
+ * `fill` writes into a temporary beside the target, which is flushed before a
+ * rename makes it the target, and the directory is flushed after. A power cut
+ * leaves the old target (or none) or the complete new file, never a part.
+ */
+export function writeStoreAtomically(target: string, size: number, fill: (store: Store) => void, fsys: FileSystem = nodeFileSystem): void {
+  const temp = tempBeside(target);
+  const fd = fsys.open(temp, 'w');
+  const store = new FileSystemStore(fsys, fd, size);
+  let open = true;
+  try {
+    fsys.truncate(fd, size); // sparse: only what `fill` writes takes space
+    fill(store);
+    store.flush(); // the copy is on the device before the rename makes it the target
+    open = false;
+    store.close();
+    fsys.rename(temp, target);
+    fsys.syncDirectory(path.dirname(temp));
+  } catch (e) {
+    if (open) store.close();
+    fsys.remove(temp);
     throw e;
   }
 }
