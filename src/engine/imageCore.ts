@@ -222,8 +222,10 @@ export class PmemImage implements ImageCore {
     const describe = `create ${geometry.sizeBytes} bytes, ${geometry.nodeCount} node(s), memmap on ${geometry.memmap}, links in ${geometry.links}`;
     ring.append(store, 'create', 0, { text: describe, sizeBytes: geometry.sizeBytes }, []);
     const encoded = encodeSuperblock(sb);
+    // The superblocks last, after a barrier: until one lands the file is not an image, and a cache may land writes in any order.
+    store.flush();
     store.write(layout.backupSuperblock.startPfn * PAGE_SIZE, encoded);
-    store.write(0, encoded); // the primary last: until it lands, the file is not an image
+    store.write(0, encoded);
     store.flush();
     return new PmemImage(store, sb, false, options.file);
   }

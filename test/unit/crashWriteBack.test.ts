@@ -220,6 +220,30 @@ describe(`crash with a write-back cache (${FULL ? 'full' : 'sampled'}, seed ${SE
     });
   }
 
+  it('create: every crash leaves no image (it says so) or the new image, which checks clean', () => {
+    const size = 16 * MiB;
+    const cache = new WriteBackCacheStore(new MemoryStore(size));
+    PmemImage.create(cache, { sizeBytes: size, uuid: '00000000-0000-4000-8000-000000000002', nowMs: 0 });
+    const created = JSON.stringify(stateOf(boot(cache.completed())));
+    const cases = crashCases(cache.epochs, BUDGET);
+    const outcomes = new Set<string>();
+    const failures: string[] = [];
+    for (const c of cases) {
+      try {
+        const img = boot(cache.crashImage(c.epoch, c.landings));
+        if (!check(img).ok) failures.push(`${c.label}: check fails`);
+        else if (JSON.stringify(stateOf(img)) !== created) failures.push(`${c.label}: another state`);
+        else outcomes.add('image');
+      } catch (e) {
+        if (/not a pmem image/.test((e as Error).message)) outcomes.add('no image');
+        else failures.push(`${c.label}: ${(e as Error).message}`);
+      }
+    }
+    summary.push({ variant: 'memmap on device, links in pages', op: 'create', epochs: cache.epochCount, writes: cache.epochs.reduce((n, e) => n + e.length, 0), cases: cases.length });
+    assert.equal(failures.length, 0, `${failures.length} of ${cases.length} crash cases failed (seed ${SEED}); first: ${failures.slice(0, 3).join(' | ')}`);
+    assert.deepEqual([...outcomes].sort(), ['image', 'no image']);
+  });
+
   after(() => {
     if (!summary.length) return;
     const rows = summary.map((r) => `  ${r.op.padEnd(48)} ${r.variant.padEnd(40)} ${String(r.epochs).padStart(6)} ${String(r.writes).padStart(6)} ${String(r.cases).padStart(7)}`);
