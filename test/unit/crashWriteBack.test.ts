@@ -92,6 +92,24 @@ function committedJournalMedia(options: object): MemoryStore {
   throw new Error('no epoch leaves a committed journal');
 }
 
+/** An image whose journal header is torn: a crash landed only the first two words of an intent header. */
+function tornHeaderMedia(options: object): MemoryStore {
+  const s = setup(options, false);
+  withoutPending = stateOf(boot(s.store.clone()));
+  const cache = new WriteBackCacheStore(s.store);
+  s.img.store = cache;
+  allocOp(s.img, { order: 4, owner: 'never' });
+  const start = s.img.layout.journal.startPfn * 4096;
+  for (let e = 0; e < cache.epochCount; e++) {
+    const index = cache.epochs[e].findIndex((w) => w.offset === start && w.data.length > 128);
+    if (index < 0) continue;
+    const media = cache.crashImage(e, [{ index, torn: { granularity: 8, side: 'prefix', units: 2 } }]);
+    assert.equal(peekJournal(media, s.img.layout.journal).torn, true);
+    return media;
+  }
+  throw new Error('no intent write');
+}
+
 const scenarios: Scenario[] = [
   {
     name: 'alloc with a split',
@@ -162,6 +180,13 @@ const scenarios: Scenario[] = [
     op: (ctx) => void (ctx.img = PmemImage.open(ctx.cache, {})),
     same: true,
     claim: (b) => assert.notDeepEqual(b, withoutPending, 'recovery rolls the committed alloc forward'),
+  },
+  {
+    name: 'recovery of a torn journal header',
+    media: tornHeaderMedia,
+    op: (ctx) => void (ctx.img = PmemImage.open(ctx.cache, {})),
+    same: true,
+    claim: (b) => assert.deepEqual(b, withoutPending, 'the torn transaction never happened'),
   },
 ];
 
