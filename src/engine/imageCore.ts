@@ -319,7 +319,7 @@ export class PmemImage implements ImageCore {
     const bulk = txn.bulkRanges();
     for (const r of bulk.plain) this.store.write(r.offset, r.data);
     if (bulk.plain.length) this.store.flush();
-    for (const part of journalChunks(bulk.journaled, journalCapacity(this.layout.journal))) {
+    for (const part of journalChunks(bulk.journaled, journalCapacity(this.layout.journal), DESCRIPTOR_SIZE)) {
       this.txnSeq++;
       commitThroughJournal(this.store, this.layout.journal, part, `descriptors for: ${summary.text}`, this.txnSeq);
     }

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { crc32 } from '../../src/engine/bytes';
-import { JH, JOURNAL_COMMITTED, peekJournal } from '../../src/engine/format/journal';
+import { encodedSize } from '../../src/engine/format/rangeList';
+import { JH, JOURNAL_COMMITTED, journalChunks, peekJournal } from '../../src/engine/format/journal';
 import { allocOp, check, MemoryStore, PmemImage, PAGE_SIZE } from '../../src/engine';
 import { tornShapes, tornSpan, unitCount, WriteBackCacheStore } from '../../src/engine/store/writeBackCacheStore';
 import { MiB, newImage, snapshot } from './helpers';
@@ -34,6 +35,20 @@ describe('write-back cache crash model', () => {
     assert.deepEqual(bytes([{ index: 0 }, { index: 1 }]), [2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1]);
     assert.deepEqual(bytes([{ index: 0 }, { index: 1, torn: { granularity: 8, side: 'suffix', units: 1 } }]), [2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 1, 1, 1, 1], 'the torn later write wins only where it landed');
     assert.deepEqual([...cache.crashImage(0, []).read(0, 4)], [0, 0, 0, 0]);
+  });
+
+  it('cuts bulk ranges into journal-sized transactions that cover them exactly', () => {
+    const ranges = [{ offset: 8192, data: new Uint8Array(1024).map((_, i) => i) }, { offset: 65536, data: new Uint8Array(320).fill(5) }];
+    const parts = journalChunks(ranges, 256, 64);
+    assert.ok(parts.length > 4);
+    for (const p of parts) assert.ok(encodedSize(p) <= 256, `a part of ${encodedSize(p)} bytes`);
+    for (const p of parts) for (const r of p) assert.ok(r.offset % 64 === 0 && r.data.length % 64 === 0, `a 64-byte record is never cut (${r.offset}+${r.data.length})`);
+    assert.throws(() => journalChunks(ranges, 64, 64), /64-byte record does not fit the journal \(64 bytes\)/);
+    const flat = new Map<number, number>();
+    for (const p of parts) for (const r of p) r.data.forEach((b, i) => flat.set(r.offset + i, b));
+    const want = new Map<number, number>();
+    for (const r of ranges) r.data.forEach((b, i) => want.set(r.offset + i, b));
+    assert.deepEqual(flat, want);
   });
 
   it('an image whose committed journal header carries the older whole-header checksum still recovers', () => {

@@ -35,6 +35,8 @@ interface Scenario {
   name: string;
   /** Reboot once after the setup allocations, so sections are stale. */
   rebootFirst?: boolean;
+  /** More setup, before that reboot. */
+  prepare?: (img: PmemImage) => void;
   op: (ctx: Ctx) => void;
   /** What the operation must have done, so a scenario cannot silently test something else. */
   claim: (before: State, after: State) => void;
@@ -59,11 +61,12 @@ function boot(media: MemoryStore): PmemImage {
   return PmemImage.open(media, {});
 }
 
-function setup(options: object, rebootFirst: boolean): { store: MemoryStore; img: PmemImage; pfns: number[] } {
+function setup(options: object, rebootFirst: boolean, prepare?: (img: PmemImage) => void): { store: MemoryStore; img: PmemImage; pfns: number[] } {
   let { store, img } = newImage({ sizeBytes: 16 * MiB, maxOrder: 10, ...options });
   const a = allocOp(img, { order: 3, owner: 'a' }).blocks[0].pfn;
   const b = allocOp(img, { order: 0, count: 3, owner: 'b' }).blocks.map((x) => x.pfn);
   const c = allocOp(img, { order: 2, owner: 'c' }).blocks[0].pfn;
+  prepare?.(img);
   if (rebootFirst) {
     img.close();
     img = PmemImage.open(store, {});
@@ -158,6 +161,17 @@ const scenarios: Scenario[] = [
     claim: (b, a) => assert.ok(a.handedOver.length > b.handedOver.length),
   },
   {
+    name: 'init all, every section stale (several journal chunks)',
+    rebootFirst: true,
+    prepare: (img) => {
+      initAllOp(img);
+      allocOp(img, { order: 9, count: 3, owner: 'd' });
+    },
+    op: ({ img }) => void initAllOp(img),
+    same: true,
+    claim: (b) => assert.equal(b.handedOver.length, 8, 'every section was handed over before'),
+  },
+  {
     name: 'reboot (clean)',
     op: (ctx) => {
       ctx.img.close();
@@ -202,7 +216,7 @@ function run(variant: (typeof variants)[number], sc: Scenario): void {
     const ctx = { img: undefined as unknown as PmemImage, pfns: [], cache };
     sc.op(ctx);
   } else {
-    const s = setup(variant.options, !!sc.rebootFirst);
+    const s = setup(variant.options, !!sc.rebootFirst, sc.prepare);
     start = s.store;
     cache = cacheFor(start);
     s.img.store = cache;

@@ -142,21 +142,33 @@ function applyInPlace(store: Store, ranges: ByteRange[]): void {
   store.flush();
 }
 
-/** Splits ranges into groups whose payload fits the journal, cutting a range where needed. */
-export function journalChunks(ranges: ByteRange[], capacity: number): ByteRange[][] {
+/**
+ * Splits ranges into groups whose payload fits the journal, each group to be
+ * its own transaction. A range is cut only at a multiple of `record` bytes of
+ * the image (a descriptor), so no record is ever half in one transaction and
+ * half in the next.
+ */
+export function journalChunks(ranges: ByteRange[], capacity: number, record = 8): ByteRange[][] {
   const ENTRY_HEADER = 16; // u64 offset, u32 length, u32 0
   const out: ByteRange[][] = [];
   let part: ByteRange[] = [];
   let used = 0;
   for (const r of ranges) {
     for (let done = 0; done < r.data.length; ) {
-      if (capacity - used < ENTRY_HEADER + 8) {
+      const at = r.offset + done;
+      const left = r.data.length - done;
+      const room = (capacity - used - ENTRY_HEADER) & ~7;
+      // The most that fits, cut back to a record boundary unless the rest fits whole.
+      let n = left <= room ? left : Math.floor((at + room) / record) * record - at;
+      if (n <= 0) {
+        if (part.length === 0) throw new OperationError(`a ${record}-byte record does not fit the journal (${capacity} bytes)`);
         out.push(part);
         part = [];
         used = 0;
+        continue;
       }
-      const n = Math.min(r.data.length - done, (capacity - used - ENTRY_HEADER) & ~7);
-      part.push({ offset: r.offset + done, data: r.data.subarray(done, done + n) });
+      n = Math.min(n, left);
+      part.push({ offset: at, data: r.data.subarray(done, done + n) });
       used += ENTRY_HEADER + ((n + 7) & ~7);
       done += n;
     }
