@@ -222,10 +222,12 @@ export class PmemImage implements ImageCore {
     const describe = `create ${geometry.sizeBytes} bytes, ${geometry.nodeCount} node(s), memmap on ${geometry.memmap}, links in ${geometry.links}`;
     ring.append(store, 'create', 0, { text: describe, sizeBytes: geometry.sizeBytes }, []);
     const encoded = encodeSuperblock(sb);
-    // The superblocks last, after a barrier: until one lands the file is not an image, and a cache may land writes in any order.
+    // Barriers, because a cache lands writes in any order: everything else, then
+    // the backup, then the primary, so a torn primary always has a backup to fall back on.
     store.flush();
     store.write(layout.backupSuperblock.startPfn * PAGE_SIZE, encoded);
-    store.write(0, encoded);
+    store.flush();
+    store.write(0, encoded); // until a copy lands, the file is not an image
     store.flush();
     return new PmemImage(store, sb, false, options.file);
   }
