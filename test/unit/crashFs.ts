@@ -221,9 +221,10 @@ export interface FsCrash {
  * each prefix of the pending directory operations, and for each file with
  * pending writes the landings crashCases() picks (subsets, torn shapes).
  */
-export function fsCrashes(moments: FsState[], budget: CaseBudget): FsCrash[] {
-  const out: FsCrash[] = [];
-  moments.forEach((m, moment) => {
+export function* fsCrashes(moments: FsState[], budget: CaseBudget): Generator<FsCrash> {
+  // A generator: each crash's files are built only when asked for (they are whole images).
+  for (let moment = 0; moment < moments.length; moment++) {
+    const m = moments[moment];
     const files = [...m.inodes.entries()].filter(([, n]) => n.pending.length > 0);
     // Per file: its landing choices (the first is "nothing landed").
     const choices = files.map(([ino, n]) => {
@@ -243,9 +244,8 @@ export function fsCrashes(moments: FsState[], budget: CaseBudget): FsCrash[] {
           const landed = [...(picked?.landings ?? [])].sort((a, b) => a.index - b.index);
           inodes.set(ino, { durable: materialise(n.durable, landed.map((l) => ({ op: n.pending[l.index], landing: l }))), pending: [] });
         }
-        out.push({ moment, label: `after call ${moment}, ${k} of ${m.pendingDir.length} directory ops, ${combo.map((c) => c.label).join('; ') || 'no pending data'}`, state: { inodes, durableDir: dir, pendingDir: [] } });
+        yield { moment, label: `after call ${moment}, ${k} of ${m.pendingDir.length} directory ops, ${combo.map((c) => c.label).join('; ') || 'no pending data'}`, state: { inodes, durableDir: dir, pendingDir: [] } };
       }
     }
-  });
-  return out;
+  }
 }
