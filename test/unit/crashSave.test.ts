@@ -102,6 +102,33 @@ describe(`saves under a write-back crash model (${FULL ? 'full' : 'sampled'}, se
     assert.equal(failures.length, 0, `${failures.length} of ${cases + nested} power cuts failed (seed ${SEED}); first: ${failures.slice(0, 3).join(' | ')}`);
   });
 
+  it('Save: a removed sidecar never comes back over what wrote the image after the save', () => {
+    const { media, overlay } = edited((img) => void allocOp(img, { order: 3, owner: 'saved' }));
+    const fsys = new CrashFileSystem({ [FILE]: bytesOf(media) });
+    saveRangesAtomically(FILE, overlay.changes(), fsys);
+    // Another writer (the CLI, say) then changes the image through its journal, durably.
+    const later = storeOf(fsys.readFile(FILE));
+    const img = PmemImage.open(later, {});
+    allocOp(img, { order: 5, owner: 'later' });
+    img.close();
+    const fd = fsys.open(FILE, 'r+');
+    fsys.write(fd, bytesOf(later), 0);
+    fsys.sync(fd);
+    fsys.close(fd);
+    const expected = bootState(bytesOf(later));
+    let cases = 0;
+    const failures: string[] = [];
+    for (const c of fsCrashes(fsys.moments.slice(-1), BUDGET)) {
+      cases++;
+      const recovering = CrashFileSystem.fromState(c.state);
+      recoverPendingSave(FILE, recovering);
+      const got = bootState(recovering.readFile(FILE));
+      if (got !== expected) failures.push(`${c.label}: ${got.slice(0, 160)}`);
+    }
+    assert.ok(cases > 1, 'the power cut comes with and without the directory operations');
+    assert.equal(failures.length, 0, `${failures.length} of ${cases} power cuts undid the later write (seed ${SEED}); first: ${failures.slice(0, 2).join(' | ')}`);
+  });
+
   for (const targetExists of [false, true]) {
     it(`Save As ${targetExists ? 'over an existing file' : 'to a new file'}: the target is the old file (or none) or the complete copy`, () => {
       const { overlay } = edited((img) => void allocOp(img, { order: 4, owner: 'copy' }));

@@ -21,8 +21,13 @@ export function sidecarPath(file: string): string {
 export function saveRangesAtomically(file: string, ranges: ByteRange[], fsys: FileSystem = nodeFileSystem): void {
   writeSaveSidecar(file, ranges, fsys);
   applyRanges(file, ranges, fsys);
-  // Not synced: a sidecar that comes back after a power cut is applied again, to the same bytes.
+  removeSidecar(file, fsys);
+}
+
+/** The removal is made durable: a sidecar coming back after a power cut would be applied over later writes. */
+function removeSidecar(file: string, fsys: FileSystem): void {
   fsys.remove(sidecarPath(file));
+  fsys.syncDirectory(path.dirname(path.resolve(file)));
 }
 
 /** Step 1 of a save, on its own so tests can stop right after it. */
@@ -63,11 +68,11 @@ export function recoverPendingSave(file: string, fsys: FileSystem = nodeFileSyst
   if (!fsys.exists(side)) return 'none';
   const ranges = readRangeFile(side, fsys.size(file), fsys);
   if (!ranges) {
-    fsys.remove(side); // torn before it was durable: the image was never touched
+    removeSidecar(file, fsys); // torn before it was durable: the image was never touched
     return 'dropped';
   }
   applyRanges(file, ranges, fsys);
-  fsys.remove(side);
+  removeSidecar(file, fsys);
   return 'completed';
 }
 
