@@ -19,7 +19,7 @@ const FULL = process.env.PMEM_CRASH_FULL === '1';
 const SEED = Number(process.env.PMEM_CRASH_SEED ?? (FULL ? Math.floor(Math.random() * 2 ** 31) : 1));
 const BUDGET: CaseBudget = FULL
   ? { exhaustiveUpTo: 12, samplesPerEpoch: 64, maxCases: 0, seed: SEED }
-  : { exhaustiveUpTo: 6, samplesPerEpoch: 6, maxCases: Number(process.env.PMEM_CRASH_CASES ?? 45), seed: SEED };
+  : { exhaustiveUpTo: 6, samplesPerEpoch: 6, maxCases: Number(process.env.PMEM_CRASH_CASES ?? 80), seed: SEED };
 
 interface State extends Snapshot {
   profile: string;
@@ -285,8 +285,8 @@ describe(`crash with a write-back cache (${FULL ? 'full' : 'sampled'}, seed ${SE
 
   after(() => {
     if (!summary.length) return;
-    const rows = summary.map((r) => `  ${r.op.padEnd(48)} ${r.variant.padEnd(40)} ${String(r.epochs).padStart(6)} ${String(r.writes).padStart(6)} ${String(r.cases).padStart(7)}`);
+    const rows = summary.map((r) => `  ${r.op.padEnd(56)} ${r.variant.padEnd(40)} ${String(r.epochs).padStart(6)} ${String(r.writes).padStart(6)} ${String(r.cases).padStart(7)}`);
     const total = summary.reduce((n, r) => n + r.cases, 0);
-    console.log(`\n  crash cases per operation (seed ${SEED}${FULL ? ', full' : ''})\n  ${'operation'.padEnd(48)} ${'variant'.padEnd(40)} epochs writes   cases\n${rows.join('\n')}\n  total ${total}\n`);
+    console.log(`\n  crash cases per operation (seed ${SEED}${FULL ? ', full' : ''})\n  ${'operation'.padEnd(56)} ${'variant'.padEnd(40)} epochs writes   cases\n${rows.join('\n')}\n  total ${total}\n`);
   });
 });
