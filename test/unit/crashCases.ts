@@ -35,7 +35,7 @@ export function rng(seed: number): () => number {
   };
 }
 
-function describe(epoch: number, landings: Landing[]): string {
+function labelOf(epoch: number, landings: Landing[]): string {
   const parts = landings.map((l) => (l.torn ? `${l.index}~${l.torn.side[0]}${l.torn.units}x${l.torn.granularity}` : `${l.index}`));
   return `epoch ${epoch} [${parts.join(' ')}]`;
 }
@@ -45,7 +45,7 @@ export function crashCases(epochs: RecordedWrite[][], budget: CaseBudget): Crash
   const out: CrashCase[] = [];
   const seen = new Set<string>();
   const add = (epoch: number, landings: Landing[]) => {
-    const label = describe(epoch, landings);
+    const label = labelOf(epoch, landings);
     if (seen.has(label)) return;
     seen.add(label);
     out.push({ epoch, landings, label });
