@@ -5,7 +5,7 @@
  * with all the other writes, with the writes before them (the old prefix
  * model), and in random mixes.
  */
-import { Landing, RecordedWrite, tornShapes } from '../../src/engine/store/writeBackCacheStore';
+import { Landing, CachedWrite, tornShapes } from '../../src/engine/store/writeBackCacheStore';
 
 export interface CrashCase {
   epoch: number;
@@ -40,7 +40,7 @@ function labelOf(epoch: number, landings: Landing[]): string {
   return `epoch ${epoch} [${parts.join(' ')}]`;
 }
 
-export function crashCases(epochs: RecordedWrite[][], budget: CaseBudget): CrashCase[] {
+export function crashCases(epochs: CachedWrite[][], budget: CaseBudget): CrashCase[] {
   const random = rng(budget.seed);
   const out: CrashCase[] = [];
   const seen = new Set<string>();

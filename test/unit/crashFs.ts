@@ -10,7 +10,7 @@
  */
 import * as path from 'node:path';
 import { FileSystem } from '../../src/engine/store/fileSystem';
-import { Landing, RecordedWrite, tornSpan } from '../../src/engine/store/writeBackCacheStore';
+import { Landing, CachedWrite, tornSpan } from '../../src/engine/store/writeBackCacheStore';
 import { CaseBudget, crashCases } from './crashCases';
 
 type FileOp = { kind: 'write'; position: number; data: Uint8Array } | { kind: 'truncate'; size: number };
@@ -228,7 +228,7 @@ export function* fsCrashes(moments: FsState[], budget: CaseBudget): Generator<Fs
     const files = [...m.inodes.entries()].filter(([, n]) => n.pending.length > 0);
     // Per file: its landing choices (the first is "nothing landed").
     const choices = files.map(([ino, n]) => {
-      const writes: RecordedWrite[] = n.pending.map((op) => (op.kind === 'write' ? { offset: op.position, data: op.data } : { offset: 0, data: new Uint8Array(0) }));
+      const writes: CachedWrite[] = n.pending.map((op) => (op.kind === 'write' ? { offset: op.position, data: op.data } : { offset: 0, data: new Uint8Array(0) }));
       return { ino, cases: crashCases([writes], { ...budget, seed: budget.seed + moment }) };
     });
     for (let k = 0; k <= m.pendingDir.length; k++) {

@@ -24,7 +24,7 @@ import { checkRange, Store } from './store';
  * superset.
  */
 
-export interface RecordedWrite {
+export interface CachedWrite {
   offset: number;
   data: Uint8Array;
 }
@@ -92,7 +92,7 @@ export class WriteBackCacheStore implements Store {
   private readonly initial: MemoryStore;
   private readonly live: MemoryStore;
   /** epochs[e]: the writes between flush e-1 and flush e; the last is still open. */
-  readonly epochs: RecordedWrite[][] = [[]];
+  readonly epochs: CachedWrite[][] = [[]];
 
   constructor(media: MemoryStore) {
     this.initial = media.clone();
