@@ -9,7 +9,7 @@ import { ImageError, OperationError, SimulatedCrash, UsageError } from './errors
 import { CrashingStore } from './store/crashingStore';
 import { DESCRIPTOR_SIZE, FORMAT_REVISION, FORMAT_VERSION, PAGE_SIZE } from './format/constants';
 import { HistoryKind, HistoryRecord, HistoryRing, encodeHistoryHeader } from './format/history';
-import { commitThroughJournal, encodeJournalHeader, JOURNAL_EMPTY, journalCapacity, peekJournal, recoverJournal, RecoveryResult } from './format/journal';
+import { commitThroughJournal, encodeJournalHeader, JOURNAL_EMPTY, journalCapacity, journalChunks, peekJournal, recoverJournal, RecoveryResult } from './format/journal';
 import { computeLayout, computeNodes, freeAreaEntries, Geometry, GeometryOptions, Layout, makeGeometry, NodeInfo, REGION_NAMES, SECTION_ENTRY_SIZE } from './format/layout';
 import { findProfile, KernelProfile } from './format/profiles';
 import { coalesce, encodedSize } from './format/rangeList';
@@ -264,8 +264,12 @@ export class PmemImage implements ImageCore {
     const describe = `create ${geometry.sizeBytes} bytes, ${geometry.nodeCount} node(s), memmap on ${geometry.memmap}, links in ${geometry.links}`;
     ring.append(store, 'create', 0, { text: describe, sizeBytes: geometry.sizeBytes }, []);
     const encoded = encodeSuperblock(sb);
+    // Barriers, because a cache lands writes in any order: everything else, then
+    // the backup, then the primary, so a torn primary always has a backup to fall back on.
+    store.flush();
     store.write(layout.backupSuperblock.startPfn * PAGE_SIZE, encoded);
-    store.write(0, encoded); // the primary last: until it lands, the file is not an image
+    store.flush();
+    store.write(0, encoded); // until a copy lands, the file is not an image
     store.flush();
     return new PmemImage(store, sb, false, options.file);
   }
@@ -363,9 +367,13 @@ export class PmemImage implements ImageCore {
     const capacity = journalCapacity(this.layout.journal);
     if (payloadBytes > capacity) throw new OperationError(`operation too large for the journal (${payloadBytes} bytes, capacity ${capacity}); try a smaller count`);
     const bulk = txn.bulkRanges();
-    for (const r of bulk) this.store.write(r.offset, r.data);
-    if (bulk.length) this.store.flush();
-    // The sequence number advances only once the journal has taken the transaction.
+    for (const r of bulk.plain) this.store.write(r.offset, r.data);
+    if (bulk.plain.length) this.store.flush();
+    // Each sequence number advances only once the journal has taken its transaction.
+    for (const part of journalChunks(bulk.journaled, capacity, DESCRIPTOR_SIZE)) {
+      commitThroughJournal(this.store, this.layout.journal, part, `descriptors for: ${summary.text}`, this.txnSeq + 1);
+      this.txnSeq++;
+    }
     commitThroughJournal(this.store, this.layout.journal, coalesce(redo), summary.text, this.txnSeq + 1);
     this.txnSeq++;
     for (const [s, buf] of txn.ramSections) this.ram.set(s, buf);

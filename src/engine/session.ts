@@ -10,7 +10,7 @@ import { copyImage } from './copy';
 import { PmemImage, VolatileState } from './imageCore';
 import { FileStore } from './store/fileStore';
 import { OverlayStore } from './store/overlayStore';
-import { replaceFileAtomically, sameFile } from './store/atomicFile';
+import { sameFile, writeStoreAtomically } from './store/atomicFile';
 import { readRangeFile, recoverPendingSave, saveRangesAtomically, writeRangeFile } from './store/atomicSave';
 import { RecordedWrite, RecordingStore, redoWrites, undoWrites } from './store/recordingStore';
 import { stateAt } from './timeline';
@@ -176,15 +176,7 @@ export class ImageSession {
    */
   saveAs(target: string): void {
     if (path.resolve(target) === path.resolve(this.file) || sameFile(target, this.file)) return this.save();
-    replaceFileAtomically(target, (temp) => {
-      const store = FileStore.create(temp, this.base.size, { overwrite: false });
-      try {
-        copyImage(this.current, store);
-        store.flush(); // the copy is on the device before the rename makes it the target
-      } finally {
-        store.close();
-      }
-    });
+    writeStoreAtomically(target, this.base.size, (store) => copyImage(this.current, store));
   }
 
   /**

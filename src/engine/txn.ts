@@ -20,6 +20,7 @@ export class Txn {
   readonly overlay: OverlayStore;
   private readonly journaled: ByteRange[] = [];
   private readonly bulk: ByteRange[] = [];
+  private readonly bulkJournaled: ByteRange[] = [];
   readonly ramSections = new Map<number, Uint8Array>();
   readonly extended = new Map<number, ExtendedValues | null>();
   /** Problems noticed while re-initialising sections (kept for the boot report). */
@@ -45,10 +46,14 @@ export class Txn {
 
   /**
    * An idempotent bulk write (descriptor initialisation): written before the
-   * journal, never journaled, because redoing it after a crash gives the same bytes.
+   * operation's transaction and kept out of its history, because redoing it
+   * after a crash gives the same bytes. `replacesLiveBytes`: the bytes it
+   * overwrites are still needed if it tears (a stale section's descriptors),
+   * so it goes through the journal in chunks of its own; otherwise (a
+   * never-initialised section, whose old bytes mean nothing) it is written plainly.
    */
-  bulkWrite(offset: number, data: Uint8Array): void {
-    this.bulk.push({ offset, data: data.slice() });
+  bulkWrite(offset: number, data: Uint8Array, replacesLiveBytes = false): void {
+    (replacesLiveBytes ? this.bulkJournaled : this.bulk).push({ offset, data: data.slice() });
     this.overlay.write(offset, data);
   }
 
@@ -140,7 +145,7 @@ export class Txn {
   // --- commit ----------------------------------------------------------------
 
   get empty(): boolean {
-    return this.journaled.length === 0 && this.bulk.length === 0 && this.ramSections.size === 0;
+    return this.journaled.length === 0 && this.bulk.length === 0 && this.bulkJournaled.length === 0 && this.ramSections.size === 0;
   }
 
   /** Coalesced journaled ranges, with the bytes each replaced (read from the device before commit). */
@@ -150,8 +155,8 @@ export class Txn {
     return { redo, undo };
   }
 
-  bulkRanges(): ByteRange[] {
-    return coalesce(this.bulk);
+  bulkRanges(): { plain: ByteRange[]; journaled: ByteRange[] } {
+    return { plain: coalesce(this.bulk), journaled: coalesce(this.bulkJournaled) };
   }
 }
 

@@ -3,7 +3,7 @@ import { crc32 } from '../../src/engine/bytes';
 import { decodeDescriptor, encodeDescriptor, checkDescriptorBytes, PG_ALLOCATED, PG_CORE, DESC } from '../../src/engine/format/descriptor';
 import { decodeFreeAreaEntry, encodeFreeAreaEntry } from '../../src/engine/format/freeArea';
 import { decodeFreeLink, encodeFreeLink } from '../../src/engine/format/freeLink';
-import { decodeJournalHeader, encodeJournalHeader, JOURNAL_COMMITTED } from '../../src/engine/format/journal';
+import { decodeJournalHeader, encodeJournalHeader, encodeStateWord, JH, JOURNAL_COMMITTED, JOURNAL_EMPTY, JOURNAL_INTENT, JOURNAL_STATE_WORD } from '../../src/engine/format/journal';
 import { computeLayout, computeNodes, makeGeometry } from '../../src/engine/format/layout';
 import { coalesce, decodeRanges, encodeRanges, encodedSize } from '../../src/engine/format/rangeList';
 import { decodeSectionEntry, encodeSectionEntry, sectionState } from '../../src/engine/format/sectionTable';
@@ -129,8 +129,16 @@ describe('format: section entry, free area, free link, journal header, ranges', 
     const h = { state: JOURNAL_COMMITTED, payloadBytes: 4096, txnSeq: 12, payloadCrc: 0xdeadbeef, description: 'alloc order 3' };
     const bytes = encodeJournalHeader(h);
     assert.deepEqual(decodeJournalHeader(bytes, 0), h);
-    bytes[13] ^= 1;
-    assert.throws(() => decodeJournalHeader(bytes, 4096), (e: ImageError) => e.location.field === 'journal.crc');
+    const stateOnly = bytes.slice();
+    stateOnly.set(encodeStateWord(JOURNAL_EMPTY, 4096), JOURNAL_STATE_WORD);
+    assert.deepEqual(decodeJournalHeader(stateOnly, 0), { ...h, state: JOURNAL_EMPTY }, 'the state word changes alone: the checksum reads it as zero');
+    const legacy = bytes.slice();
+    new DataView(legacy.buffer).setUint32(JH.crc, crc32(legacy.subarray(0, JH.crc)), true);
+    assert.deepEqual(decodeJournalHeader(legacy, 0), h, 'a header checksummed with its state (older images) still reads');
+    bytes[17] ^= 1;
+    assert.deepEqual(decodeJournalHeader(bytes, 4096), { state: JOURNAL_INTENT, torn: true, payloadBytes: 0, txnSeq: 12 + 256, payloadCrc: 0, description: '' }, 'a header failing its checksum is a torn, uncommitted intent');
+    bytes.set(new TextEncoder().encode('PMEMJRNX'), 0);
+    assert.throws(() => decodeJournalHeader(bytes, 4096), (e: ImageError) => e.location.field === 'journal.magic' && /no magic/.test(e.message));
   });
 
   it('range lists round-trip, reject overruns, and coalesce with later writes winning', () => {

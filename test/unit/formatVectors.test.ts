@@ -219,11 +219,19 @@ describe('format vectors from docs/FORMAT.md', () => {
       [32, '61 6c 6c 6f 63 20 34 20 70 61 67 65 73'], // description "alloc 4 pages", NUL-padded to 64
     ]);
     new DataView(header.buffer).setUint32(24, payloadCrc, true);
-    putCrc(header, 124);
+    // The checksum reads the state (bytes 8..11) as 0, so committing rewrites only the state word.
+    const stateAsZero = header.slice(0, 124);
+    stateAsZero.fill(0, 8, 12);
+    new DataView(header.buffer).setUint32(124, docCrc(stateAsZero), true);
 
     const h = decodeJournalHeader(header, 0);
     assert.deepEqual(h, { state: JOURNAL_COMMITTED, payloadBytes: 48, txnSeq: 42, payloadCrc, description: 'alloc 4 pages' });
     assertBytes(encodeJournalHeader(h), header, 'journal header');
+    // A header written before that rule (checksum over bytes 0..123 as stored) still reads the same.
+    const legacy = header.slice();
+    putCrc(legacy, 124);
+    assert.notDeepEqual(legacy.subarray(124), header.subarray(124));
+    assert.deepEqual(decodeJournalHeader(legacy, 0), h);
 
     const ranges = decodeRanges(payload, 0, payload.length, Number.MAX_SAFE_INTEGER);
     assert.deepEqual(ranges, [{ offset: 0x5000, data: hex('61 62 63') }, { offset: 0x1_0000_0010, data: hex('01 02 03 04 05 06 07 08') }]);

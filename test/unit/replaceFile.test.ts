@@ -16,7 +16,7 @@ import { sameFile, writeFileAtomically } from '../../src/engine/store/atomicFile
 import { exportRefusal } from '../../src/extension/exportTarget';
 import { MiB, snapshot } from './helpers';
 
-type FsName = 'renameSync' | 'fdatasyncSync' | 'writeSync';
+type FsName = 'renameSync' | 'fsyncSync' | 'writeSync';
 /** Runs `body` with one fs function wrapped: `around` sees each call and may throw instead of calling through. */
 function withFs<T>(name: FsName, around: (real: (...a: unknown[]) => unknown, args: unknown[]) => unknown, body: () => T): T {
   // The module object itself: what every importer of node:fs calls through.
@@ -67,7 +67,7 @@ describe('replacing files whole or not at all', () => {
     assert.deepEqual(leftovers(), []);
   });
 
-  for (const [step, name, code] of [['flushing the copy', 'fdatasyncSync', 'EIO'], ['writing the copy', 'writeSync', 'ENOSPC'], ['the rename', 'renameSync', 'EXDEV']] as const) {
+  for (const [step, name, code] of [['flushing the copy', 'fsyncSync', 'EIO'], ['writing the copy', 'writeSync', 'ENOSPC'], ['the rename', 'renameSync', 'EXDEV']] as const) {
     it(`Save As failing at ${step} leaves an existing target as it was and no temporary file`, () => {
       const s = ImageSession.open(image);
       s.bootIfNeeded();

@@ -146,7 +146,7 @@ function reinitStaleSection(txn: Txn, s: number): void {
     }
     encodeDescriptorInto(d, fresh, at);
   }
-  txn.bulkWrite(img.memmapOffset(first), fresh);
+  txn.bulkWrite(img.memmapOffset(first), fresh, true); // a torn write here would lose owners and orders
   txn.setSection(s, { ...entry, initGeneration: gen });
 }
 

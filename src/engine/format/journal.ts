@@ -4,6 +4,12 @@
  * header "committed", (3) the payload's ranges in place, (4) header "empty".
  * Recovery at boot rolls a committed transaction forward and discards an
  * intent, so the device holds exactly the state before or after.
+ *
+ * Torn writes: steps (2) and (4) rewrite only the aligned 8-byte state word,
+ * which pmem stores atomically, and the header checksum reads the state as
+ * zero, so they never tear the header. Only step (1) rewrites the whole
+ * header; a header torn there fails its checksum and means a transaction that
+ * never committed (the one before it was applied and flushed already).
  */
 import { crc32, readString, readU64, utf8Prefix, view, writeString, writeU64 } from '../bytes';
 import { ImageError, OperationError } from '../errors';
@@ -15,6 +21,8 @@ import type { Store } from '../store/store';
 export const JOURNAL_MAGIC = 'PMEMJRNL';
 export const JOURNAL_HEADER_SIZE = 128;
 export const JH = { magic: 0, state: 8, payloadBytes: 12, txnSeq: 16, payloadCrc: 24, description: 32, crc: 124 } as const;
+/** The aligned 8-byte word holding state and payloadBytes: a commit or clear rewrites only it. */
+export const JOURNAL_STATE_WORD = 8;
 const DESCRIPTION_BYTES = 64;
 
 export const JOURNAL_EMPTY = 0;
@@ -23,6 +31,8 @@ export const JOURNAL_COMMITTED = 2;
 
 export interface JournalHeader {
   state: number;
+  /** True when the header failed its checksum: a step-(1) write cut short (treated as an uncommitted intent). */
+  torn?: boolean;
   payloadBytes: number;
   txnSeq: number;
   payloadCrc: number;
@@ -38,14 +48,37 @@ export function encodeJournalHeader(h: JournalHeader): Uint8Array {
   writeU64(dv, JH.txnSeq, h.txnSeq);
   dv.setUint32(JH.payloadCrc, h.payloadCrc, true);
   out.set(utf8Prefix(h.description, DESCRIPTION_BYTES), JH.description); // a long description is cut between characters
-  dv.setUint32(JH.crc, crc32(out.subarray(0, JH.crc)), true);
+  dv.setUint32(JH.crc, headerCrc(out), true);
   return out;
 }
 
+/** CRC-32 of bytes 0..123 with the state field read as zero, so the state word can change alone. */
+function headerCrc(bytes: Uint8Array): number {
+  const copy = bytes.slice(0, JH.crc);
+  view(copy).setUint32(JH.state, 0, true);
+  return crc32(copy);
+}
+
+/** The 8-byte state word (state, payloadBytes) that commits or clears a transaction in one atomic store. */
+export function encodeStateWord(state: number, payloadBytes: number): Uint8Array {
+  const out = new Uint8Array(8);
+  view(out).setUint32(0, state, true);
+  view(out).setUint32(4, payloadBytes, true);
+  return out;
+}
+
+/**
+ * Decodes the header. One whose checksum fails is returned as a torn intent:
+ * only an interrupted step-(1) write leaves one (see above). Images written
+ * before the state word was left out of the checksum are accepted too.
+ */
 export function decodeJournalHeader(bytes: Uint8Array, offset: number, file?: string): JournalHeader {
   const dv = view(bytes);
   if (readString(bytes, JH.magic, 8) !== JOURNAL_MAGIC) throw new ImageError('journal header has no magic', { file, field: 'journal.magic', offset });
-  if (dv.getUint32(JH.crc, true) !== crc32(bytes.subarray(0, JH.crc))) throw new ImageError('journal header checksum mismatch', { file, field: 'journal.crc', offset: offset + JH.crc });
+  const crc = dv.getUint32(JH.crc, true);
+  if (crc !== headerCrc(bytes) && crc !== crc32(bytes.subarray(0, JH.crc))) {
+    return { state: JOURNAL_INTENT, torn: true, payloadBytes: 0, txnSeq: readU64(dv, JH.txnSeq), payloadCrc: 0, description: '' };
+  }
   const state = dv.getUint32(JH.state, true);
   if (state > JOURNAL_COMMITTED) throw new ImageError(`journal state ${state} unknown`, { file, field: 'journal.state', offset: offset + JH.state });
   return {
@@ -75,11 +108,72 @@ export function commitThroughJournal(store: Store, region: Region, ranges: ByteR
   record.set(encodeJournalHeader(header), 0);
   store.write(start, record);
   store.flush();
-  store.write(start, encodeJournalHeader({ ...header, state: JOURNAL_COMMITTED }));
+  store.write(start + JOURNAL_STATE_WORD, encodeStateWord(JOURNAL_COMMITTED, payloadBytes));
   store.flush();
-  for (const r of ranges) store.write(r.offset, r.data);
+  applyInPlace(store, ranges);
+  store.write(start + JOURNAL_STATE_WORD, encodeStateWord(JOURNAL_EMPTY, payloadBytes));
+  // The next transaction overwrites the payload: "committed" must not outlive it.
   store.flush();
-  store.write(start, encodeJournalHeader({ ...header, state: JOURNAL_EMPTY, payloadBytes: 0, payloadCrc: 0 }));
+}
+
+/**
+ * Writes a transaction's ranges in place and flushes. The last frame (the
+ * backup superblock) goes after a barrier of its own, so the two superblock
+ * copies are never in flight together: a torn primary always has an intact
+ * backup to find the journal by, and the other way round.
+ */
+function applyInPlace(store: Store, ranges: ByteRange[]): void {
+  const barrier = store.size - PAGE_SIZE;
+  const late: ByteRange[] = [];
+  for (const r of ranges) {
+    const end = r.offset + r.data.length;
+    if (end <= barrier) store.write(r.offset, r.data);
+    else if (r.offset >= barrier) late.push(r);
+    else {
+      store.write(r.offset, r.data.subarray(0, barrier - r.offset));
+      late.push({ offset: barrier, data: r.data.subarray(barrier - r.offset) });
+    }
+  }
+  if (late.length) {
+    store.flush();
+    for (const r of late) store.write(r.offset, r.data);
+  }
+  store.flush();
+}
+
+/**
+ * Splits ranges into groups whose payload fits the journal, each group to be
+ * its own transaction. A range is cut only at a multiple of `record` bytes of
+ * the image (a descriptor), so no record is ever half in one transaction and
+ * half in the next.
+ */
+export function journalChunks(ranges: ByteRange[], capacity: number, record = 8): ByteRange[][] {
+  const ENTRY_HEADER = 16; // u64 offset, u32 length, u32 0
+  const out: ByteRange[][] = [];
+  let part: ByteRange[] = [];
+  let used = 0;
+  for (const r of ranges) {
+    for (let done = 0; done < r.data.length; ) {
+      const at = r.offset + done;
+      const left = r.data.length - done;
+      const room = (capacity - used - ENTRY_HEADER) & ~7;
+      // The most that fits, cut back to a record boundary unless the rest fits whole.
+      let n = left <= room ? left : Math.floor((at + room) / record) * record - at;
+      if (n <= 0) {
+        if (part.length === 0) throw new OperationError(`a ${record}-byte record does not fit the journal (${capacity} bytes)`);
+        out.push(part);
+        part = [];
+        used = 0;
+        continue;
+      }
+      n = Math.min(n, left);
+      part.push({ offset: at, data: r.data.subarray(done, done + n) });
+      used += ENTRY_HEADER + ((n + 7) & ~7);
+      done += n;
+    }
+  }
+  if (part.length) out.push(part);
+  return out;
 }
 
 export interface RecoveryResult {
@@ -93,9 +187,15 @@ export function recoverJournal(store: Store, region: Region, file?: string): Rec
   const start = region.startPfn * PAGE_SIZE;
   const header = decodeJournalHeader(store.read(start, JOURNAL_HEADER_SIZE), start, file);
   if (header.state === JOURNAL_EMPTY) return { action: 'none', description: '', txnSeq: header.txnSeq };
-  const cleared = encodeJournalHeader({ ...header, state: JOURNAL_EMPTY, payloadBytes: 0, payloadCrc: 0 });
+  const cleared = encodeStateWord(JOURNAL_EMPTY, header.payloadBytes);
+  if (header.torn) {
+    // A whole new header: the torn one has no checksum a state word could restore.
+    store.write(start, encodeJournalHeader({ state: JOURNAL_EMPTY, payloadBytes: 0, txnSeq: header.txnSeq, payloadCrc: 0, description: '' }));
+    store.flush();
+    return { action: 'rolled-back', description: 'a transaction whose journal header was torn', txnSeq: header.txnSeq };
+  }
   if (header.state === JOURNAL_INTENT) {
-    store.write(start, cleared);
+    store.write(start + JOURNAL_STATE_WORD, cleared);
     store.flush();
     return { action: 'rolled-back', description: header.description, txnSeq: header.txnSeq };
   }
@@ -104,9 +204,8 @@ export function recoverJournal(store: Store, region: Region, file?: string): Rec
   if (crc32(payload) !== header.payloadCrc) throw new ImageError('committed journal payload is corrupt (checksum mismatch)', { file, field: 'journal.payloadCrc', offset: start + JH.payloadCrc });
   const ranges = decodeRanges(payload, 0, payload.length, store.size);
   if (!ranges) throw new ImageError('committed journal payload is malformed', { file, field: 'journal.payload', offset: start + JOURNAL_HEADER_SIZE });
-  for (const r of ranges) store.write(r.offset, r.data);
-  store.flush();
-  store.write(start, cleared);
+  applyInPlace(store, ranges);
+  store.write(start + JOURNAL_STATE_WORD, cleared);
   store.flush();
   return { action: 'rolled-forward', description: header.description, txnSeq: header.txnSeq };
 }

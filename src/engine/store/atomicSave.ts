@@ -5,11 +5,11 @@
  * finishes or drops a pending sidecar, so after any crash the file reads as
  * entirely the old or entirely the new content.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { crc32, readString, view, writeString } from '../bytes';
 import { ByteRange, decodeRanges, encodedSize, encodeRanges } from '../format/rangeList';
-import { syncDirectory, writeDurably } from './atomicFile';
+import { writeDurably } from './atomicFile';
+import { FileSystem, nodeFileSystem } from './fileSystem';
 
 const MAGIC = 'PMEMSAVE';
 const HEADER = 32; // magic[8], u32 payloadBytes, u32 payloadCrc, u64 imageSize, u32 headerCrc at 28
@@ -18,19 +18,25 @@ export function sidecarPath(file: string): string {
   return `${file}.pmem-save`;
 }
 
-export function saveRangesAtomically(file: string, ranges: ByteRange[]): void {
-  writeSaveSidecar(file, ranges);
-  applyRanges(file, ranges);
-  fs.rmSync(sidecarPath(file));
+export function saveRangesAtomically(file: string, ranges: ByteRange[], fsys: FileSystem = nodeFileSystem): void {
+  writeSaveSidecar(file, ranges, fsys);
+  applyRanges(file, ranges, fsys);
+  removeSidecar(file, fsys);
+}
+
+/** The removal is made durable: a sidecar coming back after a power cut would be applied over later writes. */
+function removeSidecar(file: string, fsys: FileSystem): void {
+  fsys.remove(sidecarPath(file));
+  fsys.syncDirectory(path.dirname(path.resolve(file)));
 }
 
 /** Step 1 of a save, on its own so tests can stop right after it. */
-export function writeSaveSidecar(file: string, ranges: ByteRange[]): void {
-  writeRangeFile(sidecarPath(file), ranges, fs.statSync(file).size);
+export function writeSaveSidecar(file: string, ranges: ByteRange[], fsys: FileSystem = nodeFileSystem): void {
+  writeRangeFile(sidecarPath(file), ranges, fsys.size(file), fsys);
 }
 
 /** Writes ranges to a file of their own, durably (a save sidecar, or an editor's hot-exit backup). */
-export function writeRangeFile(target: string, ranges: ByteRange[], imageSize: number): void {
+export function writeRangeFile(target: string, ranges: ByteRange[], imageSize: number, fsys: FileSystem = nodeFileSystem): void {
   const payloadBytes = encodedSize(ranges);
   const record = new Uint8Array(HEADER + payloadBytes);
   encodeRanges(ranges, record, HEADER);
@@ -41,38 +47,38 @@ export function writeRangeFile(target: string, ranges: ByteRange[], imageSize: n
   dv.setUint32(16, imageSize % 2 ** 32, true);
   dv.setUint32(20, Math.floor(imageSize / 2 ** 32), true);
   dv.setUint32(28, crc32(record.subarray(0, 28)), true);
-  writeDurably(target, record, 'w');
+  writeDurably(target, record, 'w', fsys);
   // The sidecar must be found after a power cut once the image is touched: its directory entry too.
-  syncDirectory(path.dirname(path.resolve(target)));
+  fsys.syncDirectory(path.dirname(path.resolve(target)));
 }
 
-function applyRanges(file: string, ranges: ByteRange[]): void {
-  const fd = fs.openSync(file, 'r+');
+function applyRanges(file: string, ranges: ByteRange[], fsys: FileSystem): void {
+  const fd = fsys.open(file, 'r+');
   try {
-    for (const r of ranges) fs.writeSync(fd, r.data, 0, r.data.length, r.offset);
-    fs.fsyncSync(fd);
+    for (const r of ranges) fsys.write(fd, r.data, r.offset);
+    fsys.sync(fd);
   } finally {
-    fs.closeSync(fd);
+    fsys.close(fd);
   }
 }
 
 /** Finishes (rolls forward) or drops an interrupted save. Returns what it did. */
-export function recoverPendingSave(file: string): 'none' | 'completed' | 'dropped' {
+export function recoverPendingSave(file: string, fsys: FileSystem = nodeFileSystem): 'none' | 'completed' | 'dropped' {
   const side = sidecarPath(file);
-  if (!fs.existsSync(side)) return 'none';
-  const ranges = readRangeFile(side, fs.statSync(file).size);
+  if (!fsys.exists(side)) return 'none';
+  const ranges = readRangeFile(side, fsys.size(file), fsys);
   if (!ranges) {
-    fs.rmSync(side); // torn before it was durable: the image was never touched
+    removeSidecar(file, fsys); // torn before it was durable: the image was never touched
     return 'dropped';
   }
-  applyRanges(file, ranges);
-  fs.rmSync(side);
+  applyRanges(file, ranges, fsys);
+  removeSidecar(file, fsys);
   return 'completed';
 }
 
 /** Reads a range file; undefined if it is torn, corrupt, or for an image of another size. */
-export function readRangeFile(path: string, imageSize: number): ByteRange[] | undefined {
-  const bytes = new Uint8Array(fs.readFileSync(path));
+export function readRangeFile(path: string, imageSize: number, fsys: FileSystem = nodeFileSystem): ByteRange[] | undefined {
+  const bytes = fsys.readFile(path);
   const dv = view(bytes);
   const valid =
     bytes.length >= HEADER && readString(bytes, 0, 8) === MAGIC && dv.getUint32(28, true) === crc32(bytes.subarray(0, 28)) &&
