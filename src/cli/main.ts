@@ -21,9 +21,15 @@ Exit codes: 0 success, 1 the operation failed on a valid image, 2 bad usage or a
 
 export function main(argv: string[]): number {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');
-    return name ? 0 : 2;
+    return 0;
+  }
+  if (!name) {
+    // The usage goes to stdout; stderr keeps to one line, as for every usage error.
+    process.stdout.write(usage() + '\n');
+    process.stderr.write('pmem: no command given (see "pmem --help")\n');
+    return 2;
   }
   if (name === '--version') {
     process.stdout.write(`${PMEM_VERSION}\n`);
@@ -31,7 +37,7 @@ export function main(argv: string[]): number {
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    process.stderr.write(`pmem: unknown command "${name}"\n${usage()}\n`);
+    fail(`pmem: unknown command ${JSON.stringify(name)} (see "pmem --help")`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -50,11 +56,11 @@ declare const PMEM_VERSION: string;
 function reportError(e: unknown, command: string): number {
   const err = e as NodeJS.ErrnoException;
   if (e instanceof OperationError) {
-    process.stderr.write(`pmem ${command}: ${err.message}\n`);
+    fail(`pmem ${command}: ${err.message}`);
     return 1;
   }
   if (e instanceof UsageError || e instanceof ImageError) {
-    process.stderr.write(`pmem ${command}: ${err.message}\n`);
+    fail(`pmem ${command}: ${err.message}`);
     return 2;
   }
   if (err && typeof err.code === 'string' && err.syscall) {
@@ -62,13 +68,18 @@ function reportError(e: unknown, command: string): number {
       ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'is a directory', ENOSPC: 'no space left on device',
       EROFS: 'read-only file system', EFBIG: 'file too large for this file system', EEXIST: 'file exists',
     }[err.code] ?? err.code;
-    process.stderr.write(`pmem ${command}: ${err.path ?? ''}: ${what}\n`);
+    fail(`pmem ${command}: ${err.path ?? ''}: ${what}`);
     return 2;
   }
   if (e instanceof RangeError) {
-    process.stderr.write(`pmem ${command}: ${err.message}\n`);
+    fail(`pmem ${command}: ${err.message}`);
     return 2;
   }
   process.stderr.write(`pmem ${command}: internal error: ${err?.stack ?? String(e)}\n`);
   return 2;
+}
+
+/** Writes an error as exactly one line: control characters (a newline in a file name) are shown escaped. */
+function fail(text: string): void {
+  process.stderr.write(text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1)) + '\n');
 }

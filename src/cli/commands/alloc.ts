@@ -2,7 +2,7 @@
 import {
   allocOp, AllocRequest, freeOp, initAllOp, initSectionsOp, parsePfn, PmemImage, UsageError, ZoneName,
 } from '../../engine';
-import { flag, int, oneFile, parse, Parsed, str } from '../args';
+import { filePath, flag, int, oneFile, parse, Parsed, str } from '../args';
 import { Command } from '../command';
 import { openForReading, openForWriting, withWritable } from '../io';
 import { printJson, say } from '../output';
@@ -54,6 +54,7 @@ Each PFN must be the head of an allocated block; its order comes from the descri
     const p = parse(argv, { json: { type: 'boolean' } }, 'free');
     const [file, ...rest] = p.positionals;
     if (!file || rest.length === 0) throw new UsageError('free: give the image file and at least one pfn');
+    filePath(file, 'image file');
     const pfns = rest.map((t) => parsePfn(t));
     validateAgainst(file, undefined, pfns);
     const r = withWritable(file, (img) => freeOp(img, pfns));

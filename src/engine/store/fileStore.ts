@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { ImageError } from '../errors';
 import { checkRange, Store } from './store';
 
 /**
@@ -16,7 +17,7 @@ export class FileStore implements Store {
     const fd = fs.openSync(path, options.readOnly ? 'r' : 'r+');
     try {
       const stat = fs.fstatSync(fd);
-      if (!stat.isFile()) throw new Error(`${path} is not a regular file`);
+      if (!stat.isFile()) throw new ImageError(`not a regular file (${stat.isDirectory() ? 'a directory' : 'a device, pipe or socket'}): an image is a file`, { file: path });
       return new FileStore(fd, stat.size, path, options.readOnly);
     } catch (e) {
       fs.closeSync(fd);
