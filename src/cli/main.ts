@@ -81,5 +81,6 @@ function reportError(e: unknown, command: string): number {
 
 /** Writes an error as exactly one line: control characters (a newline in a file name) are shown escaped. */
 function fail(text: string): void {
-  process.stderr.write(text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1)) + '\n');
+  const shown = [...text].map((c) => (c < ' ' || c === '\u007f' ? JSON.stringify(c).slice(1, -1) : c)).join('');
+  process.stderr.write(shown + '\n');
 }

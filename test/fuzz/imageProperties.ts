@@ -99,7 +99,7 @@ export function engineProperty(pool: Base[]): fc.IPropertyWithHooks<[Case]> {
     try {
       exerciseEngine(bytes, c, base.allocated);
     } catch (e) {
-      throw new Error(`${(e as Error).message}\n  image: ${JSON.stringify(base.recipe)}\n  mutations: ${describeMutations(c.mutations)}`);
+      throw new Error(`${(e as Error).message}\n  image: ${JSON.stringify(base.recipe)}\n  mutations: ${describeMutations(c.mutations)}`, { cause: e });
     }
   });
 }
@@ -144,7 +144,7 @@ export function cliProperty(pool: Base[]): fc.IPropertyWithHooks<[Case]> {
     try {
       exerciseCli(dir, bytes, c, base.allocated);
     } catch (e) {
-      throw new Error(`${(e as Error).message}\n  image: ${JSON.stringify(base.recipe)}\n  mutations: ${describeMutations(c.mutations)}`);
+      throw new Error(`${(e as Error).message}\n  image: ${JSON.stringify(base.recipe)}\n  mutations: ${describeMutations(c.mutations)}`, { cause: e });
     }
   });
 }

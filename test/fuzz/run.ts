@@ -12,14 +12,14 @@ export interface FuzzProperty {
   name: string;
   /** Runs in the bounded run (mocha); the timed run goes on until its time is up. */
   boundedRuns: number;
-  make(poolSize: number, seed: number): fc.IRawProperty<unknown>;
+  make(poolSize: number, seed: number): fc.IProperty<unknown>;
 }
 
 export const PROPERTIES: FuzzProperty[] = [
-  { name: 'engine on mutated images', boundedRuns: 40, make: (n, seed) => engineProperty(basePool(n, seed)) as fc.IRawProperty<unknown> },
-  { name: 'cli on mutated images', boundedRuns: 8, make: (n, seed) => cliProperty(basePool(Math.min(n, 4), seed)) as fc.IRawProperty<unknown> },
-  { name: 'cli argument vectors', boundedRuns: 150, make: (_, seed) => argvProperty(argvFixture(basePool(1, seed)[0].bytes)) as fc.IRawProperty<unknown> },
-  { name: 'webview messages', boundedRuns: 300, make: (_, seed) => protocolProperty(seed) as fc.IRawProperty<unknown> },
+  { name: 'engine on mutated images', boundedRuns: 40, make: (n, seed) => engineProperty(basePool(n, seed)) as unknown as fc.IProperty<unknown> },
+  { name: 'cli on mutated images', boundedRuns: 8, make: (n, seed) => cliProperty(basePool(Math.min(n, 4), seed)) as unknown as fc.IProperty<unknown> },
+  { name: 'cli argument vectors', boundedRuns: 150, make: (_, seed) => argvProperty(argvFixture(basePool(1, seed)[0].bytes)) as unknown as fc.IProperty<unknown> },
+  { name: 'webview messages', boundedRuns: 300, make: (_, seed) => protocolProperty(seed) as unknown as fc.IProperty<unknown> },
 ];
 
 export interface FuzzResult {

@@ -49,10 +49,12 @@ export function decodeJournalHeader(bytes: Uint8Array, offset: number, file?: st
   if (dv.getUint32(JH.crc, true) !== crc32(bytes.subarray(0, JH.crc))) throw new ImageError('journal header checksum mismatch', { file, field: 'journal.crc', offset: offset + JH.crc });
   const state = dv.getUint32(JH.state, true);
   if (state > JOURNAL_COMMITTED) throw new ImageError(`journal state ${state} unknown`, { file, field: 'journal.state', offset: offset + JH.state });
+  const txnSeq = readU64(dv, JH.txnSeq);
+  if (Number.isNaN(txnSeq)) throw new ImageError('journal transaction number is 2^53 or more', { file, field: 'journal.txnSeq', offset: offset + JH.txnSeq });
   return {
     state,
     payloadBytes: dv.getUint32(JH.payloadBytes, true),
-    txnSeq: readU64(dv, JH.txnSeq),
+    txnSeq,
     payloadCrc: dv.getUint32(JH.payloadCrc, true),
     description: readString(bytes, JH.description, DESCRIPTION_BYTES),
   };
