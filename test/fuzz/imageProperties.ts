@@ -12,7 +12,7 @@ import {
   allocOp, blocks, buddyinfo, check, freeLists, freeOp, frames, info, PmemImage, sections, stateAt, stepRange,
 } from '../../src/engine';
 import { mapCells } from '../../src/engine/mapCells';
-import { build, Built, recipeArb, storeOf } from './images';
+import { build, Built, Recipe, recipeArb, storeOf } from './images';
 import { describeMutations, mutate, Mutation, mutationsArb } from './mutations';
 import { attempt } from './outcome';
 import { Instance, structuresOf } from './structures';
@@ -31,6 +31,12 @@ export function basePool(size: number, seed: number): Base[] {
     const b = build(r);
     return { ...b, instances: structuresOf(b.bytes) };
   });
+}
+
+/** A recipe's image with mutations applied, for replaying a counterexample. */
+export function structuresOfCase(recipe: Recipe, mutations: Mutation[]): { bytes: Uint8Array; allocated: Array<{ pfn: number }> } {
+  const b = build(recipe);
+  return { bytes: mutate(b.bytes, structuresOf(b.bytes), mutations), allocated: b.allocated };
 }
 
 const caseArb = (pool: Base[]) => fc.record({

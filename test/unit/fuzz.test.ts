@@ -10,7 +10,9 @@ import * as path from 'node:path';
 import { ImageError, PmemImage } from '../../src/engine';
 import { crc32 } from '../../src/engine/bytes';
 import { SB } from '../../src/engine/format/superblock';
-import { build } from '../fuzz/images';
+import { build, Recipe } from '../fuzz/images';
+import { exerciseEngine, structuresOfCase } from '../fuzz/imageProperties';
+import { Mutation } from '../fuzz/mutations';
 import { runCli } from '../fuzz/cliInProcess';
 import { BytesStore } from '../fuzz/images';
 import { PROPERTIES, runProperty } from '../fuzz/run';
@@ -27,7 +29,36 @@ describe('fuzz (bounded run)', () => {
   }
 });
 
+const hex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
+
+/** Shrunk counterexamples the engine property found: each once ended in an uncaught RangeError. */
+const ENGINE_CASES: Array<[Recipe, Mutation[]]> = [
+    // alloc: access of 48 bytes at 4194304 is outside the 4194304-byte image
+    [{"sizeMiB":4,"nodes":2,"maxOrder":7,"placement":{"memmap":"device","links":"page"},"movablePercent":0,"steps":[{"op":"free","pick":2147483644},{"op":"alloc","order":2,"count":1,"owner":"a"},{"op":"alloc","order":2,"count":1,"owner":""},{"op":"alloc","order":1,"count":1,"owner":"tag-16-bytes-xyz"}],"crashed":true}, [{"kind": "flip", "aim": "freeLink", "pick": 1875443688, "at": 1455366017, "bit": 2, "fixCrc": true}]],
+    // alloc: u64 field value NaN out of range
+    [{"sizeMiB":8,"nodes":2,"maxOrder":7,"placement":{"memmap":"device","links":"page"},"movablePercent":50,"steps":[{"op":"alloc","order":1,"count":1,"owner":"tag-16-bytes-xyz"}],"crashed":false}, [{"kind": "write", "aim": "descriptorReserved", "pick": 0, "at": 940927783, "value": hex("0000000000000020"), "fixCrc": true}, {"kind": "write", "aim": "superblock", "pick": 0, "at": 0, "value": hex("0000000000000000"), "fixCrc": false}]],
+    // open for writing: u64 field value NaN out of range
+    [{"sizeMiB":8,"nodes":2,"maxOrder":2,"placement":{"memmap":"ram","links":"page"},"movablePercent":50,"steps":[{"op":"alloc","order":2,"count":1,"owner":"a"},{"op":"free","pick":27},{"op":"reboot"}],"crashed":false}, [{"kind": "write", "aim": "journalHeader", "pick": 0, "at": 12, "value": hex("0000000000000000000020"), "fixCrc": true}]],
+    // alloc: u64 field value NaN out of range
+    [{"sizeMiB":8,"nodes":1,"maxOrder":10,"placement":{"memmap":"device","links":"descriptor"},"movablePercent":0,"steps":[{"op":"alloc","order":4,"count":1,"owner":"tag-16-bytes-xyz"},{"op":"reboot"},{"op":"alloc","order":0,"count":3,"owner":"tag-16-bytes-xyz"},{"op":"alloc","order":4,"count":3,"owner":""},{"op":"alloc","order":1,"count":3,"owner":"a"},{"op":"free","pick":1466277171}],"crashed":false}, [{"kind": "write", "aim": "descriptorReserved", "pick": 0, "at": 996861175, "value": hex("0100000000000000"), "fixCrc": true}, {"kind": "flip", "aim": "superblock", "pick": 0, "at": 0, "bit": 0, "fixCrc": false}]],
+    // alloc: u64 field value NaN out of range
+    [{"sizeMiB":4,"nodes":2,"maxOrder":7,"placement":{"memmap":"device","links":"page"},"movablePercent":0,"steps":[{"op":"free","pick":1841624280},{"op":"alloc","order":0,"count":2,"owner":"a"},{"op":"free","pick":809317254}],"crashed":true}, [{"kind": "write", "aim": "descriptorFree", "pick": 0, "at": 650469222, "value": hex("000000000000000020"), "fixCrc": true}]],
+    // alloc: u64 field value NaN out of range
+    [{"sizeMiB":6,"nodes":1,"maxOrder":10,"placement":{"memmap":"device","links":"descriptor"},"movablePercent":50,"steps":[{"op":"alloc","order":2,"count":1,"owner":"tag-16-bytes-xyz"}],"crashed":false}, [{"kind": "write", "aim": "descriptorReserved", "pick": 0, "at": 1037464118, "value": hex("7f"), "fixCrc": true}]],
+    // alloc: "�ag-16-bytes-xyz" is longer than 16 bytes
+    [{"sizeMiB":8,"nodes":2,"maxOrder":4,"placement":{"memmap":"device","links":"page"},"movablePercent":0,"steps":[{"op":"alloc","order":3,"count":3,"owner":"a"},{"op":"alloc","order":3,"count":3,"owner":"tag-16-bytes-xyz"},{"op":"alloc","order":4,"count":2,"owner":""},{"op":"free","pick":1353352144}],"crashed":true}, [{"kind": "flip", "aim": "descriptorAllocated", "pick": 402653181, "at": 24, "bit": 7, "fixCrc": true}]],
+    // alloc: "�ag-16-bytes-xyz" is longer than 16 bytes
+    [{"sizeMiB":4,"nodes":1,"maxOrder":7,"placement":{"memmap":"device","links":"descriptor"},"movablePercent":50,"steps":[{"op":"alloc","order":0,"count":3,"owner":"tag-16-bytes-xyz"},{"op":"free","pick":2047632617},{"op":"alloc","order":0,"count":2,"owner":"tag-16-bytes-xyz"},{"op":"alloc","order":1,"count":2,"owner":"a"},{"op":"free","pick":884884977}],"crashed":true}, [{"kind": "write", "aim": "descriptorAllocated", "pick": 0, "at": 1766881304, "value": hex("80"), "fixCrc": true}]],
+];
+
 describe('fuzz regressions', () => {
+  it('mutated images that once threw RangeError from alloc or a writable open now end in a located error', () => {
+    for (const [recipe, mutations] of ENGINE_CASES) {
+      const { bytes, allocated } = structuresOfCase(recipe, mutations);
+      exerciseEngine(bytes, { base: 0, mutations, from: 0, count: 1, step: 0, order: 0, allocCount: 1, freePick: 0, framesPerCell: 1 }, allocated);
+    }
+  });
+
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-fuzz-reg-'));
   const image = build({ sizeMiB: 4, nodes: 1, maxOrder: 4, placement: { memmap: 'device', links: 'page' }, movablePercent: 0, steps: [{ op: 'alloc', order: 1, count: 2, owner: 'a' }], crashed: false });
   const file = path.join(dir, 'image.pmem');
