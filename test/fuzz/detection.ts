@@ -149,16 +149,18 @@ export function detects(bytes: Uint8Array): boolean {
   return !check(img).ok;
 }
 
-/** Applies every edit of every structure to every instance in the detection images; returns the rate per structure. */
-export function measureDetection(recipes = DETECTION_RECIPES): Rate[] {
+/** Applies every edit of every structure to every instance in the detection images (spread: each edit on one image only); returns the rate per structure. */
+export function measureDetection(options: { recipes?: Recipe[]; perStructure?: number; spread?: boolean } = {}): Rate[] {
+  const { recipes = DETECTION_RECIPES, perStructure = 6, spread = false } = options;
   const rates = new Map<StructureName, Rate>();
-  for (const recipe of recipes) {
+  for (const [ri, recipe] of recipes.entries()) {
     const { bytes } = build(recipe);
     if (detects(bytes)) throw new Error(`the unmutated ${recipe.placement.memmap}/${recipe.placement.links} image already fails check`);
-    for (const instance of structuresOf(bytes)) {
+    for (const instance of structuresOf(bytes, perStructure)) {
       const rate = rates.get(instance.structure) ?? { structure: instance.structure, mutations: 0, detected: 0, missed: [] };
       rates.set(instance.structure, rate);
-      for (const edit of EDITS[instance.structure]) {
+      for (const [k, edit] of EDITS[instance.structure].entries()) {
+        if (spread && k % recipes.length !== ri) continue; // the sample: each edit on one of the images
         const copy = bytes.slice();
         edit.apply(copy, instance);
         if (edit.fixCrc) instance.fixCrc?.(copy);

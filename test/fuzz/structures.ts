@@ -35,12 +35,12 @@ const crcAt = (offset: number, covered: number) => (bytes: Uint8Array) => {
 };
 
 /** Every structure instance of a valid image (lists are cut to a few instances of each kind). */
-export function structuresOf(bytes: Uint8Array): Instance[] {
+export function structuresOf(bytes: Uint8Array, perStructure = 6): Instance[] {
   const img = PmemImage.open(storeOf(bytes), { readOnly: true });
   const L = img.layout;
   const g = img.geometry;
   const out: Instance[] = [];
-  const few = <T>(xs: T[], n = 6) => (xs.length <= n ? xs : xs.filter((_, i) => i % Math.ceil(xs.length / n) === 0));
+  const few = <T>(xs: T[], n = perStructure) => (xs.length <= n ? xs : xs.filter((_, i) => i % Math.ceil(xs.length / n) === 0));
 
   out.push({ structure: 'superblock', offset: 0, length: SUPERBLOCK_SIZE, fixCrc: crcAt(0, SB.crc) });
   const backup = L.backupSuperblock.startPfn * PAGE_SIZE;
@@ -74,9 +74,11 @@ export function structuresOf(bytes: Uint8Array): Instance[] {
   const free: number[] = [];
   const allocated: number[] = [];
   const never: number[] = [];
+  const neverSections = new Set<number>();
   for (const s of sections(img)) {
     if (s.state === 'never') {
       never.push(s.firstPfn + s.frames - 1);
+      neverSections.add(s.index);
       continue;
     }
     for (const b of blocks(img, s.firstPfn, s.frames)) (b.free ? free : allocated).push(b.pfn);
@@ -88,7 +90,10 @@ export function structuresOf(bytes: Uint8Array): Instance[] {
     const desc = (structure: StructureName, pfn: number): Instance => ({ structure, pfn, offset: img.memmapOffset(pfn), length: 64, fixCrc: crcAt(img.memmapOffset(pfn), DESC.crc) });
     for (const pfn of few(allocated)) out.push(desc('descriptorAllocated', pfn));
     for (const pfn of few(free)) out.push(desc('descriptorFree', pfn));
-    for (const pfn of few([0, 1, L.memmap.startPfn, L.data.startPfn - 1, L.backupSuperblock.startPfn])) out.push(desc('descriptorReserved', pfn));
+    // A reserved frame in a never-initialised section (the backup superblock's, say) has a descriptor of no meaning yet.
+    for (const pfn of few([0, 1, L.memmap.startPfn, L.data.startPfn - 1, L.backupSuperblock.startPfn])) {
+      out.push(desc(neverSections.has(Math.floor(pfn / g.sectionFrames)) ? 'descriptorNever' : 'descriptorReserved', pfn));
+    }
     for (const pfn of few(never)) out.push(desc('descriptorNever', pfn));
   }
   img.store.close();
