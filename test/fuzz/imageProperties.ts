@@ -3,6 +3,7 @@
  * engine API, and every CLI command run in-process, ends in a result or a
  * located error; nothing is written to an image that failed validation.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -151,6 +152,32 @@ export function cliProperty(pool: Base[]): fc.IPropertyWithHooks<[Case]> {
       exerciseCli(dir, bytes, c, base.allocated);
     } catch (e) {
       throw new Error(`${(e as Error).message}\n  image: ${JSON.stringify(base.recipe)}\n  mutations: ${describeMutations(c.mutations)}`, { cause: e });
+    }
+  });
+}
+
+const CLI = path.resolve(__dirname, '../../dist/cli.js');
+
+/** A few commands through the built CLI as a separate process (slower): exit code, one stderr line, no stack, no write. */
+export function cliProcessProperty(pool: Base[]): fc.IPropertyWithHooks<[Case]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-fuzz-proc-'));
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
+  return fc.property(caseArb(pool), (c) => {
+    const base = pool[c.base];
+    const bytes = mutate(base.bytes, base.instances, c.mutations);
+    const file = path.join(dir, 'image.pmem');
+    fs.writeFileSync(file, bytes);
+    const valid = attempt('open read-only', () => PmemImage.open(storeOf(bytes), { readOnly: true })).value !== undefined;
+    const before = sha(file);
+    for (const line of [['info', 'FILE'], ['check', 'FILE', '--json'], ['alloc', 'FILE', '--order', '0']]) {
+      const argv = line.map((a) => (a === 'FILE' ? file : a));
+      const r = spawnSync(process.execPath, [CLI, ...argv], { encoding: 'utf8', timeout: CASE_TIME_LIMIT_MS });
+      const shown = `pmem ${line.join(' ')} (mutations: ${describeMutations(c.mutations)})`;
+      if (r.error) throw new Error(`${shown}: ${r.error.message}`, { cause: r.error });
+      if (![0, 1, 2].includes(r.status ?? -1)) throw new Error(`${shown}: exit ${r.status} (signal ${r.signal})`);
+      if (r.status !== 0 && line[0] !== 'check' && !/^[^\n]+\n$/.test(r.stderr)) throw new Error(`${shown}: stderr is not one line: ${JSON.stringify(r.stderr)}`);
+      if (/internal error|\n\s+at /.test(r.stderr)) throw new Error(`${shown}: ${r.stderr}`);
+      if (!valid && sha(file) !== before) throw new Error(`${shown} wrote to an image that fails validation`);
     }
   });
 }
