@@ -1,10 +1,10 @@
 // The long fuzz run: `npm run fuzz -- --seconds N --seed S [--only NAME]`.
-// Runs every fuzz property of test/fuzz for its share of N seconds (default
+// Runs every fuzz property of test/unit/fuzz for its share of N seconds (default
 // 60), over a larger pool of base images than the bounded mocha run, and
 // prints the cases run per property; on failure the seed, the path and the
 // shrunk counterexample, which PMEM_FUZZ_SEED or fast-check's path replays.
 import { parseArgs } from 'node:util';
-import { PROPERTIES, runProperty } from '../test/fuzz/run.ts';
+import { PROPERTIES, runProperty } from '../test/unit/fuzz/run.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string' }, seed: { type: 'string' }, only: { type: 'string' }, pool: { type: 'string' } } });
 const seconds = Number(values.seconds ?? 60);

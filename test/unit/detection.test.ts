@@ -4,7 +4,7 @@
  * six instances of each structure and prints the table.
  */
 import { strict as assert } from 'node:assert';
-import { measureDetection } from '../fuzz/detection';
+import { measureDetection } from './fuzz/detection';
 
 const FULL = process.env.PMEM_DETECTION_FULL === '1';
 

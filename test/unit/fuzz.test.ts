@@ -10,12 +10,12 @@ import * as path from 'node:path';
 import { ImageError, PmemImage } from '../../src/engine';
 import { crc32 } from '../../src/engine/bytes';
 import { SB } from '../../src/engine/format/superblock';
-import { build, Recipe } from '../fuzz/images';
-import { exerciseEngine, structuresOfCase } from '../fuzz/imageProperties';
-import { Mutation } from '../fuzz/mutations';
-import { runCli } from '../fuzz/cliInProcess';
-import { BytesStore } from '../fuzz/images';
-import { PROPERTIES, runProperty } from '../fuzz/run';
+import { build, Recipe } from './fuzz/images';
+import { exerciseEngine, structuresOfCase } from './fuzz/imageProperties';
+import { Mutation } from './fuzz/mutations';
+import { runCli } from './fuzz/cliInProcess';
+import { BytesStore } from './fuzz/images';
+import { PROPERTIES, runProperty } from './fuzz/run';
 
 const SEED = Number(process.env.PMEM_FUZZ_SEED ?? 20261202);
 

@@ -5,13 +5,13 @@
  * detected when check reports a problem or the image refuses to open with a
  * located error.
  */
-import { check, ImageError, PmemImage } from '../../src/engine';
-import { DESC, PG_ALLOCATED, PG_BUDDY, PG_RESERVED } from '../../src/engine/format/descriptor';
-import { LINK } from '../../src/engine/format/freeLink';
-import { HH, HR, RECORD_HEADER_SIZE } from '../../src/engine/format/history';
-import { JH, JOURNAL_COMMITTED, JOURNAL_INTENT } from '../../src/engine/format/journal';
-import { FREE_AREA_ENTRY_SIZE, SECTION_ENTRY_SIZE } from '../../src/engine/format/layout';
-import { SB } from '../../src/engine/format/superblock';
+import { check, ImageError, PmemImage } from '../../../src/engine';
+import { DESC, PG_ALLOCATED, PG_BUDDY, PG_RESERVED } from '../../../src/engine/format/descriptor';
+import { LINK } from '../../../src/engine/format/freeLink';
+import { HH, HR, RECORD_HEADER_SIZE } from '../../../src/engine/format/history';
+import { JH, JOURNAL_COMMITTED, JOURNAL_INTENT } from '../../../src/engine/format/journal';
+import { FREE_AREA_ENTRY_SIZE, SECTION_ENTRY_SIZE } from '../../../src/engine/format/layout';
+import { SB } from '../../../src/engine/format/superblock';
 import { build, Recipe, storeOf } from './images';
 import { Instance, structuresOf, StructureName } from './structures';
 

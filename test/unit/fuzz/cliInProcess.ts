@@ -1,5 +1,5 @@
 /** Runs the pmem CLI's main() in this process with its output captured: far cheaper than spawning. */
-import { main } from '../../src/cli/main';
+import { main } from '../../../src/cli/main';
 
 export interface CliRun {
   code: number;

@@ -11,8 +11,8 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import {
   allocOp, blocks, buddyinfo, check, freeLists, freeOp, frames, info, PmemImage, sections, stateAt, stepRange,
-} from '../../src/engine';
-import { mapCells } from '../../src/engine/mapCells';
+} from '../../../src/engine';
+import { mapCells } from '../../../src/engine/mapCells';
 import { build, Built, Recipe, recipeArb, storeOf } from './images';
 import { describeMutations, mutate, Mutation, mutationsArb } from './mutations';
 import { attempt } from './outcome';
@@ -156,7 +156,7 @@ export function cliProperty(pool: Base[]): fc.IPropertyWithHooks<[Case]> {
   });
 }
 
-const CLI = path.resolve(__dirname, '../../dist/cli.js');
+const CLI = path.resolve(__dirname, '../../../dist/cli.js');
 
 /** A few commands through the built CLI as a separate process (slower): exit code, one stderr line, no stack, no write. */
 export function cliProcessProperty(pool: Base[]): fc.IPropertyWithHooks<[Case]> {

@@ -5,9 +5,9 @@
  * located error, and the numbers they take are whole and in range.
  */
 import fc from 'fast-check';
-import { freeOp, frames, PmemImage, stateAt } from '../../src/engine';
-import { mapCells } from '../../src/engine/mapCells';
-import { isWebviewToHost, MAP_COMMANDS, MAX_CELLS_PER_REQUEST, WebviewToHost } from '../../src/shared/protocol';
+import { freeOp, frames, PmemImage, stateAt } from '../../../src/engine';
+import { mapCells } from '../../../src/engine/mapCells';
+import { isWebviewToHost, MAP_COMMANDS, MAX_CELLS_PER_REQUEST, WebviewToHost } from '../../../src/shared/protocol';
 import { basePool } from './imageProperties';
 import { storeOf } from './images';
 import { attempt } from './outcome';

@@ -4,8 +4,8 @@
  * fuzz properties and the detection-rate measurement mutate copies of them.
  */
 import fc from 'fast-check';
-import { allocOp, freeOp, MemoryStore, PmemImage, Store } from '../../src/engine';
-import { checkRange } from '../../src/engine/store/store';
+import { allocOp, freeOp, MemoryStore, PmemImage, Store } from '../../../src/engine';
+import { checkRange } from '../../../src/engine/store/store';
 
 const MiB = 2 ** 20;
 

@@ -2,14 +2,14 @@
  * Where each on-media structure of a built image lies, byte by byte, and how
  * to keep its checksum valid after an edit: the targets of aimed mutations.
  */
-import { blocks, PAGE_SIZE, PmemImage, sections } from '../../src/engine';
-import { crc32 } from '../../src/engine/bytes';
-import { DESC } from '../../src/engine/format/descriptor';
-import { FREE_LINK_SIZE, LINK } from '../../src/engine/format/freeLink';
-import { HH, HISTORY_HEADER_SIZE, HR, RECORD_HEADER_SIZE } from '../../src/engine/format/history';
-import { JH, JOURNAL_HEADER_SIZE } from '../../src/engine/format/journal';
-import { FREE_AREA_ENTRY_SIZE, freeAreaEntries, SECTION_ENTRY_SIZE } from '../../src/engine/format/layout';
-import { SB, SUPERBLOCK_SIZE } from '../../src/engine/format/superblock';
+import { blocks, PAGE_SIZE, PmemImage, sections } from '../../../src/engine';
+import { crc32 } from '../../../src/engine/bytes';
+import { DESC } from '../../../src/engine/format/descriptor';
+import { FREE_LINK_SIZE, LINK } from '../../../src/engine/format/freeLink';
+import { HH, HISTORY_HEADER_SIZE, HR, RECORD_HEADER_SIZE } from '../../../src/engine/format/history';
+import { JH, JOURNAL_HEADER_SIZE } from '../../../src/engine/format/journal';
+import { FREE_AREA_ENTRY_SIZE, freeAreaEntries, SECTION_ENTRY_SIZE } from '../../../src/engine/format/layout';
+import { SB, SUPERBLOCK_SIZE } from '../../../src/engine/format/superblock';
 import { storeOf } from './images';
 
 export const STRUCTURES = [

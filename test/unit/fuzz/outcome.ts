@@ -1,5 +1,5 @@
 /** What counts as a clean outcome: a result, or one of the engine's located errors. */
-import { ImageError, OperationError, UsageError } from '../../src/engine';
+import { ImageError, OperationError, UsageError } from '../../../src/engine';
 
 /** Throws (failing the property) unless `e` is a located engine error with a one-line message. */
 export function assertLocated(e: unknown, what: string): void {
