@@ -8,6 +8,7 @@ import { PAGE_SIZE } from './format/constants';
 import { HH, HISTORY_HEADER_SIZE, HR, RECORD_HEADER_SIZE, RECORD_MAGIC, RECORD_UNDO_DROPPED, WRAP_MAGIC } from './format/history';
 import { JH, JOURNAL_EMPTY, JOURNAL_HEADER_SIZE, peekJournal } from './format/journal';
 import type { PmemImage } from './imageCore';
+import { misplacedUndo } from './timeline';
 
 export interface LogProblem {
   structure: 'journal' | 'history';
@@ -42,7 +43,7 @@ export function checkHistory(img: PmemImage): LogProblem[] {
   const out: LogProblem[] = [];
   let records;
   try {
-    records = img.historyRecords(false);
+    records = img.historyRecords(true);
   } catch (e) {
     return [{ structure: 'history', offset: start, message: (e as Error).message }];
   }
@@ -72,6 +73,10 @@ export function checkHistory(img: PmemImage): LogProblem[] {
     const expected = b.kind === 'boot' ? a.bootGeneration + 1 : a.bootGeneration;
     if (b.bootGeneration !== expected) out.push({ structure: 'history', offset: start, message: `history step ${b.seq} (${b.kind}) has boot generation ${b.bootGeneration}, expected ${expected} after step ${a.seq}` });
     if (b.kind === 'create') out.push({ structure: 'history', offset: start, message: `history step ${b.seq} is a create, which only the first step can be` });
+  }
+  for (const r of records) {
+    const bad = misplacedUndo(img, r);
+    if (bad) out.push({ structure: 'history', offset: start, message: `history step ${r.seq}: ${bad}` });
   }
   const last = records[records.length - 1];
   if (last && last.bootGeneration !== img.bootGeneration) out.push({ structure: 'history', offset: start, message: `the newest history step ${last.seq} has boot generation ${last.bootGeneration}, the image ${img.bootGeneration}` });

@@ -7,11 +7,12 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ImageError, PmemImage } from '../../src/engine';
+import { check, ImageError, PmemImage, stateAt } from '../../src/engine';
 import { crc32 } from '../../src/engine/bytes';
 import { SB } from '../../src/engine/format/superblock';
 import { build, Recipe } from './fuzz/images';
 import { exerciseEngine, structuresOfCase } from './fuzz/imageProperties';
+import { structuresOf } from './fuzz/structures';
 import { Mutation } from './fuzz/mutations';
 import { runCli } from './fuzz/cliInProcess';
 import { BytesStore } from './fuzz/images';
@@ -63,6 +64,26 @@ describe('fuzz regressions', () => {
   const image = build({ sizeMiB: 4, nodes: 1, maxOrder: 4, placement: { memmap: 'device', links: 'page' }, movablePercent: 0, steps: [{ op: 'alloc', order: 1, count: 2, owner: 'a' }], crashed: false });
   const file = path.join(dir, 'image.pmem');
   fs.writeFileSync(file, image.bytes);
+
+  it('a history undo range past the end of the image: stepping back and check name it instead of throwing RangeError', () => {
+    const recipe: Recipe = { sizeMiB: 4, nodes: 2, maxOrder: 6, placement: { memmap: 'ram', links: 'page' }, movablePercent: 0, steps: [{ op: 'alloc', order: 2, count: 3, owner: 'a' }, { op: 'free', pick: 0 }], crashed: true };
+    const { bytes } = structuresOfCase(recipe, []);
+    const img = PmemImage.open(new BytesStore(bytes), { readOnly: true });
+    const records = img.historyRecords(true);
+    const last = records[records.length - 1];
+    assert.ok(last.undo.length > 0);
+    // Move the newest record's first undo range past byte 2^32 (as a flipped bit with the checksum recomputed would).
+    const at = structuresOf(bytes, 1000).filter((i) => i.structure === 'historyRecord').pop()!;
+    const mutated = bytes.slice();
+    const summary = new DataView(mutated.buffer).getUint32(at.offset + 24, true);
+    const entry = at.offset + 40 + ((summary + 7) & ~7);
+    new DataView(mutated.buffer).setUint32(entry + 4, 1, true);
+    at.fixCrc!(mutated);
+    const bad = PmemImage.open(new BytesStore(mutated), { readOnly: true });
+    assert.throws(() => stateAt(bad, last.seq - 1), (e: unknown) => e instanceof ImageError && /history step \d+: undo range at byte 42949\d+ \(\d+ bytes\) runs past the end of the image/.test(e.message) && e.location.field === 'historyRecord.undo');
+    const report = check(PmemImage.open(new BytesStore(mutated), { readOnly: true, lenient: true }));
+    assert.ok(report.problems.some((p) => p.structure === 'history' && /undo range at byte 42949\d+ /.test(p.message)), JSON.stringify(report.problems));
+  });
 
   it('a directory or device given as the image is a one-line error, not an internal error', () => {
     for (const target of [dir, '/dev/null']) {

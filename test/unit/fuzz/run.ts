@@ -39,7 +39,6 @@ export function runProperty(p: FuzzProperty, seed: number, options: { seconds?: 
     numRuns: timed ? Number.MAX_SAFE_INTEGER : p.boundedRuns,
     interruptAfterTimeLimit: timed ? options.seconds! * 1000 : undefined,
     markInterruptAsFailure: false,
-    endOnFailure: true,
   });
   if (!details.failed) return { name: p.name, runs: details.numRuns, failed: false };
   const error = details.errorInstance as Error | undefined;
