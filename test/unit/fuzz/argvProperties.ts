@@ -59,7 +59,15 @@ export function argvProperty(fx: ArgvFixture): fc.IPropertyWithHooks<[string[]]>
     fs.writeFileSync(path.join(fx.dir, 'image.pmem'), fx.template);
     fs.writeFileSync(path.join(fx.dir, 'empty.pmem'), '');
     fs.rmSync(path.join(fx.dir, 'new.pmem'), { force: true });
-    const r = runCli(resolve(fx, argv));
+    // Random words may name files (create, map --out): they land in the scratch directory.
+    const cwd = process.cwd();
+    process.chdir(fx.dir);
+    let r;
+    try {
+      r = runCli(resolve(fx, argv));
+    } finally {
+      process.chdir(cwd);
+    }
     const shown = `pmem ${argv.map((a) => JSON.stringify(a)).join(' ')}`;
     if (r.code === -1 || /internal error|\n\s+at /.test(r.stderr)) throw new Error(`${shown}: ${r.stderr}`);
     if (![0, 1, 2].includes(r.code)) throw new Error(`${shown}: exit ${r.code}`);
