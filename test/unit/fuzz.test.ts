@@ -5,7 +5,6 @@
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { check, ImageError, PmemImage, stateAt } from '../../src/engine';
 import { crc32 } from '../../src/engine/bytes';
@@ -17,6 +16,7 @@ import { Mutation } from './fuzz/mutations';
 import { runCli } from './fuzz/cliInProcess';
 import { BytesStore } from './fuzz/images';
 import { PROPERTIES, runProperty } from './fuzz/run';
+import { scratchDir } from './fuzz/scratch';
 
 const SEED = Number(process.env.PMEM_FUZZ_SEED ?? 20261202);
 
@@ -60,7 +60,7 @@ describe('fuzz regressions', () => {
     }
   });
 
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-fuzz-reg-'));
+  const dir = scratchDir('pmem-fuzz-reg-');
   const image = build({ sizeMiB: 4, nodes: 1, maxOrder: 4, placement: { memmap: 'device', links: 'page' }, movablePercent: 0, steps: [{ op: 'alloc', order: 1, count: 2, owner: 'a' }], crashed: false });
   const file = path.join(dir, 'image.pmem');
   fs.writeFileSync(file, image.bytes);

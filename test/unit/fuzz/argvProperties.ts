@@ -4,9 +4,9 @@
  * with exit 0 or 1, or exit 2 and exactly one line on stderr; never a stack.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
+import { scratchDir } from './scratch';
 import { runCli } from './cliInProcess';
 
 const COMMANDS = ['create', 'info', 'descriptors', 'sections', 'alloc', 'free', 'init', 'reboot', 'check', 'history', 'state', 'freelists', 'map'];
@@ -77,6 +77,6 @@ export function argvProperty(fx: ArgvFixture): fc.IPropertyWithHooks<[string[]]>
 }
 
 export function argvFixture(template: Uint8Array): ArgvFixture {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-argv-'));
+  const dir = scratchDir('pmem-argv-');
   return { dir, template };
 }

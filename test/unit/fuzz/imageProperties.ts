@@ -6,9 +6,9 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
+import { scratchDir } from './scratch';
 import {
   allocOp, blocks, buddyinfo, check, freeLists, freeOp, frames, info, PmemImage, sections, stateAt, stepRange,
 } from '../../../src/engine';
@@ -144,7 +144,7 @@ export function exerciseCli(dir: string, bytes: Uint8Array, c: Case, allocated: 
 }
 
 export function cliProperty(pool: Base[]): fc.IPropertyWithHooks<[Case]> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-fuzz-'));
+  const dir = scratchDir('pmem-fuzz-');
   return fc.property(caseArb(pool), (c) => {
     const base = pool[c.base];
     const bytes = mutate(base.bytes, base.instances, c.mutations);
@@ -160,7 +160,7 @@ const CLI = path.resolve(__dirname, '../../../dist/cli.js');
 
 /** A few commands through the built CLI as a separate process (slower): exit code, one stderr line, no stack, no write. */
 export function cliProcessProperty(pool: Base[]): fc.IPropertyWithHooks<[Case]> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-fuzz-proc-'));
+  const dir = scratchDir('pmem-fuzz-proc-');
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
   return fc.property(caseArb(pool), (c) => {
     const base = pool[c.base];
