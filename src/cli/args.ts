@@ -38,5 +38,12 @@ export function flag(p: Parsed, name: string): boolean {
 
 export function oneFile(p: Parsed, command: string): string {
   if (p.positionals.length !== 1) throw new UsageError(`give exactly one image file (see "pmem ${command} --help")`);
-  return p.positionals[0];
+  return filePath(p.positionals[0], 'image file');
+}
+
+/** A path the file system can take: not empty, no NUL byte. */
+export function filePath(text: string, what: string): string {
+  if (text === '') throw new UsageError(`the ${what} name is empty`);
+  if (text.includes('\0')) throw new UsageError(`the ${what} name ${JSON.stringify(text)} contains a NUL byte`);
+  return text;
 }

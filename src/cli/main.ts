@@ -22,9 +22,15 @@ Exit codes: 0 success, 1 the operation failed on a valid image, 2 bad usage or a
 
 export function main(argv: string[]): number {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');
-    return name ? 0 : 2;
+    return 0;
+  }
+  if (!name) {
+    // The usage goes to stdout; stderr keeps to one line, as for every usage error.
+    process.stdout.write(usage() + '\n');
+    process.stderr.write('pmem: no command given (see "pmem --help")\n');
+    return 2;
   }
   if (name === '--version') {
     process.stdout.write(`${PMEM_VERSION}\n`);
@@ -32,7 +38,7 @@ export function main(argv: string[]): number {
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    process.stderr.write(`pmem: unknown command "${name}"\n${usage()}\n`);
+    process.stderr.write(`${oneLine(`pmem: unknown command ${JSON.stringify(name)} (see "pmem --help")`)}\n`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -51,7 +57,7 @@ declare const PMEM_VERSION: string;
 function reportError(e: unknown, command: string): number {
   const err = e as NodeJS.ErrnoException;
   // A message may quote the image (a profile name, a path): control characters are shown, not sent.
-  const complain = (text: string) => process.stderr.write(`${printable(text)}\n`);
+  const complain = (text: string) => process.stderr.write(`${oneLine(text)}\n`);
   if (e instanceof OperationError) {
     complain(`pmem ${command}: ${err.message}`);
     return 1;
@@ -74,4 +80,9 @@ function reportError(e: unknown, command: string): number {
   }
   complain(`pmem ${command}: internal error: ${err?.stack ?? String(e)}`);
   return 2;
+}
+
+/** An error is exactly one line: control characters (a newline in a file name, too) are shown escaped. */
+function oneLine(text: string): string {
+  return printable(text).replace(/\n/g, '\\n').replace(/\t/g, '\\t');
 }

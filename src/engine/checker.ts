@@ -6,11 +6,11 @@
 import { isReservedPfn, sectionDataRange, sectionOf } from './alloc/sectionInit';
 import { crc32, view } from './bytes';
 import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_NAMES } from './format/constants';
-import { checkDescriptorBytes, CORE_VERSION, DESC, isBlank, KNOWN_FLAGS, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED } from './format/descriptor';
+import { checkDescriptorBytes, CORE_VERSION, decodeDescriptor, DESC, isBlank, KNOWN_FLAGS, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED } from './format/descriptor';
 import { freeAreaIndex } from './format/freeArea';
-import { decodeFreeLink, FREE_LINK_SIZE } from './format/freeLink';
-import { FREE_AREA_ENTRY_SIZE, SECTION_ENTRY_SIZE } from './format/layout';
-import { JOURNAL_EMPTY, peekJournal } from './format/journal';
+import { decodeFreeLink, FREE_LINK_SIZE, LINK } from './format/freeLink';
+import { checkHistory, checkJournal } from './checkLogs';
+import { FREE_AREA_ENTRY_SIZE, nodeZoneOf, SECTION_ENTRY_SIZE } from './format/layout';
 import { decodeSuperblock, SUPERBLOCK_SIZE } from './format/superblock';
 import type { PmemImage } from './imageCore';
 import { readSectionTable } from './ops';
@@ -71,16 +71,8 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
     problem({ structure: 'superblock', message: 'primary and backup superblocks differ', offset: copies[1].offset });
   }
 
-  try {
-    if (peekJournal(img.store, L.journal).state !== JOURNAL_EMPTY) problem({ structure: 'journal', message: 'journal holds an unfinished transaction', offset: L.journal.startPfn * PAGE_SIZE });
-  } catch (e) {
-    problem({ structure: 'journal', message: (e as Error).message, offset: L.journal.startPfn * PAGE_SIZE });
-  }
-  try {
-    img.historyRecords(false);
-  } catch (e) {
-    problem({ structure: 'history', message: (e as Error).message, offset: L.history.startPfn * PAGE_SIZE });
-  }
+  checkJournal(img).forEach(problem);
+  checkHistory(img).forEach(problem);
 
   const table = readSectionTable(img);
   const sectionGen = (s: number) => table.getUint32(s * SECTION_ENTRY_SIZE, true);
@@ -127,6 +119,10 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
             if (!l.ok) {
               problem({ structure: 'freeList', message: `${name}: block ${p}: ${l.reason}`, ...where, offset: p * PAGE_SIZE });
               break;
+            }
+            const raw = img.store.read(p * PAGE_SIZE, FREE_LINK_SIZE);
+            if (raw[LINK.zone + 1] !== 0 || raw.subarray(LINK.linkedGeneration + 4, LINK.crc).some((b) => b !== 0)) {
+              problem({ structure: 'freeList', message: `${name}: block ${p}'s link record has reserved bytes that are not 0`, ...where, offset: p * PAGE_SIZE });
             }
             if (l.link.pfn !== p || l.link.order !== order || l.link.node !== n.id || l.link.zone !== z.id) {
               problem({ structure: 'freeList', message: `${name}: block ${p}'s link record describes pfn ${l.link.pfn} order ${l.link.order} node ${l.link.node} zone ${l.link.zone}`, ...where, offset: p * PAGE_SIZE });
@@ -175,6 +171,21 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
     if (gen > img.bootGeneration) problem({ structure: 'section', message: `section ${s} was initialised in generation ${gen}, after the current boot ${img.bootGeneration}`, section: s });
     const raw = sectionDescriptors(img, s, gen).bytes;
     const rv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    const home = nodeZoneOf(img.nodes, first);
+    /** What a descriptor says of itself that initialisation fixed: its pfn, node, zone, generation; links and order only where used. */
+    const describedAs = (bytes: Uint8Array, at: number, pfn: number, flags: number): string[] => {
+      const why: string[] = [];
+      const d = decodeDescriptor(bytes, at);
+      if (d.pfn !== pfn) why.push(`descriptor names pfn ${d.pfn}`);
+      if (d.node !== home.node || d.zone !== home.zone) why.push(`descriptor says node ${d.node} zone ${d.zone}, the frame is in node ${home.node} zone ${home.zone}`);
+      // Initialisation writes descriptors ahead of its transaction: after a rolled-back crash they may be newer than the section.
+      if (d.initGeneration < gen || d.initGeneration > img.bootGeneration) why.push(`descriptor was initialised in generation ${d.initGeneration}, its section in ${gen} (boot ${img.bootGeneration})`);
+      const head = (flags & (PG_BUDDY | PG_ALLOCATED)) !== 0;
+      if (!head && d.order !== 0) why.push(`order ${d.order} on a frame that heads no block`);
+      if ((d.next || d.prev) && !(g.links === 'descriptor' && flags & PG_BUDDY)) why.push(`free-list links ${d.next}/${d.prev} on a frame that is not a listed free block`);
+      if (flags & PG_RESERVED && head) why.push('a reserved frame is marked as a block head');
+      return why;
+    };
     const flagsOf = (pfn: number) => rv.getUint32((pfn - first) * DESCRIPTOR_SIZE, true);
     let free = 0;
     let alloc = 0;
@@ -193,6 +204,7 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
         }
         const reserved = (flags & PG_RESERVED) !== 0;
         if (reserved !== isReservedPfn(L, pfn)) problem({ structure: 'descriptor', message: `pfn ${pfn}: PG_reserved is ${reserved ? 'set' : 'clear'} but the frame is ${reserved ? 'data' : 'metadata'}`, pfn, section: s });
+        describedAs(raw, at, pfn, flags).forEach((why) => problem({ structure: 'descriptor', message: `pfn ${pfn}: ${why}`, pfn, section: s, offset: img.memmapOffset(pfn) }));
       }
     }
     const { start, end } = sectionDataRange(img, s);

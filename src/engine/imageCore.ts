@@ -8,8 +8,8 @@
 import { ImageError, OperationError, SimulatedCrash, UsageError } from './errors';
 import { CrashingStore } from './store/crashingStore';
 import { DESCRIPTOR_SIZE, FORMAT_REVISION, FORMAT_VERSION, PAGE_SIZE } from './format/constants';
-import { HistoryKind, HistoryRecord, HistoryRing, encodeHistoryHeader } from './format/history';
-import { commitThroughJournal, encodeJournalHeader, JOURNAL_EMPTY, journalCapacity, journalChunks, peekJournal, recoverJournal, RecoveryResult } from './format/journal';
+import { HH, HistoryKind, HistoryRecord, HistoryRing, encodeHistoryHeader } from './format/history';
+import { commitThroughJournal, encodeJournalHeader, JH, JOURNAL_EMPTY, journalCapacity, journalChunks, peekJournal, recoverJournal, RecoveryResult } from './format/journal';
 import { computeLayout, computeNodes, freeAreaEntries, Geometry, GeometryOptions, Layout, makeGeometry, NodeInfo, REGION_NAMES, SECTION_ENTRY_SIZE } from './format/layout';
 import { findProfile, KernelProfile } from './format/profiles';
 import { coalesce, encodedSize } from './format/rangeList';
@@ -205,6 +205,27 @@ function validateTables(store: Store, sb: Superblock, file?: string): void {
   }
 }
 
+/** Operations one writable open may count before a u64 counter must still fit below 2^53 (FORMAT.md). */
+const COUNTER_HEADROOM = 2 ** 32;
+
+/**
+ * Refuses to boot an image whose counters cannot grow: the next write would
+ * overflow the field (or, for the u32 boot generation, wrap to 0 silently).
+ */
+function refuseExhaustedCounters(store: Store, sb: Superblock, file?: string): void {
+  const txnSeq = peekJournal(store, sb.layout.journal, file).txnSeq;
+  const history = new HistoryRing(sb.layout.history, file);
+  const historyNextSeq = history.readHeader(store).nextSeq;
+  const historyAt = history.start;
+  const limit = Number.MAX_SAFE_INTEGER - COUNTER_HEADROOM;
+  const full = (what: string, value: number, field: string, offset: number) =>
+    new ImageError(`${what} ${value} has no room left to count further changes; the image can only be opened read-only`, { file, field, offset });
+  if (sb.updateSeq > limit) throw full('update sequence', sb.updateSeq, 'superblock.updateSeq', SB.updateSeq);
+  if (sb.bootGeneration >= 2 ** 32 - 1) throw full('boot generation', sb.bootGeneration, 'superblock.bootGeneration', SB.bootGeneration);
+  if (txnSeq > limit) throw full('journal transaction number', txnSeq, 'journal.txnSeq', sb.layout.journal.startPfn * PAGE_SIZE + JH.txnSeq);
+  if (historyNextSeq > limit) throw full('history step number', historyNextSeq, 'history.nextSeq', historyAt + HH.nextSeq);
+}
+
 export class PmemImage implements ImageCore {
   readonly ram = new Map<number, Uint8Array>();
   readonly extended = new Map<number, ExtendedValues>();
@@ -287,6 +308,7 @@ export class PmemImage implements ImageCore {
     const refusal = options.readOnly ? undefined : writeRefusal(first);
     if (refusal) throw new ImageError(`the image can only be opened read-only: ${refusal}`, { file: options.file, field: 'superblock.formatRevision', offset: SB.formatRevision });
     if (!options.lenient) validateTables(trial, sb, options.file);
+    if (!options.readOnly) refuseExhaustedCounters(trial, sb, options.file);
     const store = options.readOnly ? trial : base;
     if (!options.readOnly && recovery.action !== 'none') recoverJournal(base, first.layout.journal, options.file);
     const img = new PmemImage(store, sb, !!options.readOnly, options.file);

@@ -3,7 +3,8 @@
  * the undo ranges of every later record applied, newest first, on a
  * copy-on-write overlay. The file is never written.
  */
-import { UsageError } from './errors';
+import { ImageError, UsageError } from './errors';
+import { PAGE_SIZE } from './format/constants';
 import type { HistoryRecord } from './format/history';
 import { PmemImage } from './imageCore';
 import { OverlayStore } from './store/overlayStore';
@@ -21,6 +22,18 @@ export function stepRange(records: HistoryRecord[]): StepRange {
   return { first, last: records[records.length - 1].seq };
 }
 
+/** Why a record's undo ranges cannot be applied (outside the image, or over the history itself), or undefined. */
+export function misplacedUndo(img: PmemImage, record: HistoryRecord): string | undefined {
+  const history = img.layout.history;
+  const [hStart, hEnd] = [history.startPfn * PAGE_SIZE, (history.startPfn + history.frames) * PAGE_SIZE];
+  for (const u of record.undo) {
+    const end = u.offset + u.data.length;
+    if (end > img.store.size) return `undo range at byte ${u.offset} (${u.data.length} bytes) runs past the end of the image`;
+    if (u.offset < hEnd && end > hStart) return `undo range at byte ${u.offset} (${u.data.length} bytes) covers the history region`;
+  }
+  return undefined;
+}
+
 /** A read-only image showing the state right after history step `step`. */
 export function stateAt(img: PmemImage, step: number): PmemImage {
   const records = img.historyRecords(true);
@@ -30,6 +43,8 @@ export function stateAt(img: PmemImage, step: number): PmemImage {
   }
   const overlay = new OverlayStore(img.store);
   for (let i = records.length - 1; i >= 0 && records[i].seq > step; i--) {
+    const bad = misplacedUndo(img, records[i]);
+    if (bad) throw new ImageError(`history step ${records[i].seq}: ${bad}`, { file: img.file, field: 'historyRecord.undo', offset: img.history.start });
     for (const u of records[i].undo) overlay.write(u.offset, u.data);
   }
   return PmemImage.open(overlay, { readOnly: true, file: img.file });

@@ -3,7 +3,7 @@ import {
   allocOp, AllocRequest, freeOp, initAllOp, initSectionsOp, parsePfn, PmemImage, PROFILES, UsageError, ZoneName,
 } from '../../engine';
 import { MAX_ALLOC_COUNT, MAX_CRASH_POINTS } from '../../engine/limits';
-import { flag, int, oneFile, parse, Parsed, str } from '../args';
+import { filePath, flag, int, oneFile, parse, Parsed, str } from '../args';
 import { Command } from '../command';
 import { openHeld, withHeldWrites, withWritable } from '../io';
 import { printJson, say } from '../output';
@@ -54,6 +54,7 @@ Each PFN must be the head of an allocated block; its order comes from the descri
     const p = parse(argv, { json: { type: 'boolean' } }, 'free');
     const [file, ...rest] = p.positionals;
     if (!file || rest.length === 0) throw new UsageError('free: give the image file and at least one pfn');
+    filePath(file, 'image file');
     const pfns = rest.map((t) => parsePfn(t));
     const r = withWritable(file, (img) => freeOp(img, pfns));
     if (flag(p, 'json')) printJson(r);

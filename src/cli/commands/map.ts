@@ -6,7 +6,7 @@ import { PmemImage, stateAt, UsageError } from '../../engine';
 import { mapCells, MapCells } from '../../engine/mapCells';
 import { fitZoom, layoutAt, MapLayout } from '../../shared/mapGeometry';
 import { DEFAULT_PALETTES, rasterise } from '../../shared/mapRaster';
-import { flag, int, oneFile, parse, str } from '../args';
+import { filePath, flag, int, oneFile, parse, str } from '../args';
 import { Command } from '../command';
 import { openForReading } from '../io';
 import { writeFileAtomically } from '../../engine/store/atomicFile';
@@ -138,6 +138,7 @@ the PNG is as large as the map (at most W × H). The image is opened read-only.
     const file = oneFile(p, 'map');
     const out = str(p, 'out');
     if (out === undefined || out === '') throw new UsageError('--out PNG is required (the file to write)');
+    filePath(out, '--out');
     const width = dimension(str(p, 'width'), 'width', DEFAULT_MAP_WIDTH);
     const height = dimension(str(p, 'height'), 'height', DEFAULT_MAP_HEIGHT);
     if (width * height > MAX_MAP_PIXELS) throw new UsageError(`--width × --height must be at most ${MAX_MAP_PIXELS} pixels (4096 × 4096), not ${width} × ${height}`);

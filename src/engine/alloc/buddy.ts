@@ -67,6 +67,18 @@ interface Links {
 }
 
 function getLinks(txn: Txn, pfn: number): Links {
+  const links = readLinks(txn, pfn);
+  // A link that leaves the data area (a corrupt but checksummed record) must not be followed.
+  const data = txn.img.layout.data;
+  for (const [name, to] of Object.entries(links)) {
+    if (to !== 0 && !(Number.isSafeInteger(to) && to >= data.startPfn && to < data.startPfn + data.frames)) {
+      throw new OperationError(`free list is corrupt: the block at pfn ${pfn} has ${name} link ${to}, outside the data area; run "check"`, { pfn, field: txn.img.geometry.links === 'page' ? `freeLink.${name}` : `descriptor.${name}` });
+    }
+  }
+  return links;
+}
+
+function readLinks(txn: Txn, pfn: number): Links {
   if (txn.img.geometry.links === 'descriptor') {
     const d = headDescriptor(txn, pfn);
     return { next: d.next, prev: d.prev };
@@ -75,7 +87,7 @@ function getLinks(txn: Txn, pfn: number): Links {
   if (!l.ok || l.link.pfn !== pfn) {
     throw new OperationError(`free list is corrupt: the block at pfn ${pfn} has ${l.ok ? `a link record for pfn ${l.link.pfn}` : `no valid link record (${l.reason})`}; run "check"`, { pfn, field: 'freeLink' });
   }
-  return l.link;
+  return { next: l.link.next, prev: l.link.prev };
 }
 
 function setLinks(txn: Txn, pfn: number, links: Links, order: number, node: number, zone: number): void {

@@ -73,6 +73,8 @@ export function isBlank(bytes: Uint8Array, at = 0): boolean {
   return true;
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 export type DescriptorCheck = { ok: true } | { ok: false; reason: string; field: string };
 
 /** Checks a stored descriptor's integrity (checksum, version, flags); not its meaning. */
@@ -84,6 +86,16 @@ export function checkDescriptorBytes(bytes: Uint8Array, at = 0): DescriptorCheck
   const flags = dv.getUint32(DESC.flags, true);
   if ((flags & ~KNOWN_FLAGS) !== 0) return { ok: false, reason: `unknown flag bits 0x${(flags & ~KNOWN_FLAGS).toString(16)}`, field: 'descriptor.flags' };
   if (!(flags & PG_CORE)) return { ok: false, reason: 'PG_core is not set', field: 'descriptor.flags' };
+  for (const f of ['pfn', 'next', 'prev'] as const) {
+    if (Number.isNaN(readU64(dv, DESC[f]))) return { ok: false, reason: 'value is 2^53 or more', field: `descriptor.${f}` };
+  }
+  const owner = d.subarray(DESC.owner, DESC.owner + OWNER_BYTES);
+  const end = owner.indexOf(0);
+  try {
+    strictUtf8.decode(end < 0 ? owner : owner.subarray(0, end));
+  } catch {
+    return { ok: false, reason: 'owner is not UTF-8', field: 'descriptor.owner' };
+  }
   return { ok: true };
 }
 

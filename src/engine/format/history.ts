@@ -91,7 +91,7 @@ export class HistoryRing {
     };
     if (h.ringBytes !== this.ringBytes) throw new ImageError(`history ring size ${h.ringBytes} disagrees with the layout (${this.ringBytes})`, at('ringBytes'));
     if (!(h.firstSeq >= 1 && h.firstSeq <= h.nextSeq)) throw new ImageError(`history sequence range ${h.firstSeq}..${h.nextSeq} is invalid`, at('firstSeq'));
-    if (h.head % 8 || h.tail % 8 || h.head >= this.ringBytes || h.tail > this.ringBytes) throw new ImageError(`history ring positions ${h.head}/${h.tail} are invalid`, at('head'));
+    if (!Number.isSafeInteger(h.head) || !Number.isSafeInteger(h.tail) || h.head % 8 || h.tail % 8 || h.head >= this.ringBytes || h.tail > this.ringBytes) throw new ImageError(`history ring positions ${h.head}/${h.tail} are invalid`, at('head'));
     return h;
   }
 

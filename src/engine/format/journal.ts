@@ -81,10 +81,12 @@ export function decodeJournalHeader(bytes: Uint8Array, offset: number, file?: st
   }
   const state = dv.getUint32(JH.state, true);
   if (state > JOURNAL_COMMITTED) throw new ImageError(`journal state ${state} unknown`, { file, field: 'journal.state', offset: offset + JH.state });
+  const txnSeq = readU64(dv, JH.txnSeq);
+  if (Number.isNaN(txnSeq)) throw new ImageError('journal transaction number is 2^53 or more', { file, field: 'journal.txnSeq', offset: offset + JH.txnSeq });
   return {
     state,
     payloadBytes: dv.getUint32(JH.payloadBytes, true),
-    txnSeq: readU64(dv, JH.txnSeq),
+    txnSeq,
     payloadCrc: dv.getUint32(JH.payloadCrc, true),
     description: readString(bytes, JH.description, DESCRIPTION_BYTES),
   };

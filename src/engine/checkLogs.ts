@@ -1,0 +1,85 @@
+/**
+ * The checker's part for the journal and the history: what their checksums
+ * cannot show (a transaction left unfinished, fields that must be zero,
+ * a ring tail that disagrees with the records, boot generations out of step).
+ */
+import { readU64, view } from './bytes';
+import { PAGE_SIZE } from './format/constants';
+import { HH, HISTORY_HEADER_SIZE, HR, RECORD_HEADER_SIZE, RECORD_MAGIC, RECORD_UNDO_DROPPED, WRAP_MAGIC } from './format/history';
+import { JH, JOURNAL_EMPTY, JOURNAL_HEADER_SIZE, journalCapacity, peekJournal } from './format/journal';
+import type { PmemImage } from './imageCore';
+import { misplacedUndo } from './timeline';
+
+export interface LogProblem {
+  structure: 'journal' | 'history';
+  message: string;
+  offset: number;
+}
+
+const nonZero = (bytes: Uint8Array, from: number, to: number) => bytes.subarray(from, to).some((b) => b !== 0);
+
+export function checkJournal(img: PmemImage): LogProblem[] {
+  const at = img.layout.journal.startPfn * PAGE_SIZE;
+  const out: LogProblem[] = [];
+  try {
+    if (peekJournal(img.store, img.layout.journal).state !== JOURNAL_EMPTY) out.push({ structure: 'journal', offset: at, message: 'journal holds an unfinished transaction' });
+  } catch (e) {
+    out.push({ structure: 'journal', offset: at, message: (e as Error).message });
+    return out;
+  }
+  const h = img.store.read(at, JOURNAL_HEADER_SIZE);
+  const dv = view(h);
+  // An empty journal keeps the last transaction's payloadBytes and payloadCrc (clearing rewrites only the state word).
+  if (dv.getUint32(JH.payloadBytes, true) > journalCapacity(img.layout.journal)) {
+    out.push({ structure: 'journal', offset: at + JH.payloadBytes, message: `journal payload length ${dv.getUint32(JH.payloadBytes, true)} exceeds the journal` });
+  }
+  if (nonZero(h, JH.payloadCrc + 4, JH.description) || nonZero(h, JH.description + 64, JH.crc)) {
+    out.push({ structure: 'journal', offset: at, message: 'journal header reserved bytes are not 0' });
+  }
+  return out;
+}
+
+export function checkHistory(img: PmemImage): LogProblem[] {
+  const start = img.history.start;
+  const out: LogProblem[] = [];
+  let records;
+  try {
+    records = img.historyRecords(true);
+  } catch (e) {
+    return [{ structure: 'history', offset: start, message: (e as Error).message }];
+  }
+  const h = img.store.read(start, HISTORY_HEADER_SIZE);
+  const dv = view(h);
+  if (dv.getUint32(HH.version, true) !== 1) out.push({ structure: 'history', offset: start + HH.version, message: `history version ${dv.getUint32(HH.version, true)} unknown` });
+  if (nonZero(h, HH.version + 4, HH.firstSeq) || nonZero(h, HH.ringBytes + 8, HH.crc)) out.push({ structure: 'history', offset: start, message: 'history header reserved bytes are not 0' });
+
+  // Walk the ring as the writer laid it: the records must end exactly at the tail.
+  const ringStart = img.history.ringStart;
+  const ringBytes = img.history.ringBytes;
+  let pos = readU64(dv, HH.head);
+  for (const r of records) {
+    if (pos >= ringBytes || view(img.store.read(ringStart + pos, 4)).getUint32(0, true) === WRAP_MAGIC) pos = 0;
+    const rh = view(img.store.read(ringStart + pos, RECORD_HEADER_SIZE));
+    if (rh.getUint32(HR.magic, true) !== RECORD_MAGIC) break;
+    const flags = rh.getUint32(HR.flags, true);
+    if (flags & ~RECORD_UNDO_DROPPED) out.push({ structure: 'history', offset: ringStart + pos + HR.flags, message: `history step ${r.seq}: unknown flag bits 0x${(flags & ~RECORD_UNDO_DROPPED).toString(16)}` });
+    pos += rh.getUint32(HR.totalBytes, true);
+  }
+  const tail = readU64(dv, HH.tail);
+  if (records.length && pos !== tail) out.push({ structure: 'history', offset: start + HH.tail, message: `history tail is ${tail} but the records end at ${pos}` });
+
+  // Only a boot moves the generation on, by one; the newest record has the image's generation.
+  for (let i = 1; i < records.length; i++) {
+    const [a, b] = [records[i - 1], records[i]];
+    const expected = b.kind === 'boot' ? a.bootGeneration + 1 : a.bootGeneration;
+    if (b.bootGeneration !== expected) out.push({ structure: 'history', offset: start, message: `history step ${b.seq} (${b.kind}) has boot generation ${b.bootGeneration}, expected ${expected} after step ${a.seq}` });
+    if (b.kind === 'create') out.push({ structure: 'history', offset: start, message: `history step ${b.seq} is a create, which only the first step can be` });
+  }
+  for (const r of records) {
+    const bad = misplacedUndo(img, r);
+    if (bad) out.push({ structure: 'history', offset: start, message: `history step ${r.seq}: ${bad}` });
+  }
+  const last = records[records.length - 1];
+  if (last && last.bootGeneration !== img.bootGeneration) out.push({ structure: 'history', offset: start, message: `the newest history step ${last.seq} has boot generation ${last.bootGeneration}, the image ${img.bootGeneration}` });
+  return out;
+}

@@ -1,0 +1,114 @@
+/**
+ * Valid images with a little history, built in memory from a recipe that
+ * fast-check generates: a geometry and a few allocs, frees and reboots. The
+ * fuzz properties and the detection-rate measurement mutate copies of them.
+ */
+import fc from 'fast-check';
+import { allocOp, freeOp, MemoryStore, PmemImage, Store } from '../../../src/engine';
+import { checkRange } from '../../../src/engine/store/store';
+
+const MiB = 2 ** 20;
+
+export type Step =
+  | { op: 'alloc'; order: number; count: number; owner: string }
+  | { op: 'free'; pick: number }
+  | { op: 'reboot' };
+
+export interface Recipe {
+  sizeMiB: number;
+  nodes: number;
+  maxOrder: number;
+  placement: { memmap: 'device' | 'ram'; links: 'page' | 'descriptor' };
+  movablePercent: number;
+  steps: Step[];
+  /** Leave the machine running (not shut down cleanly) at the end. */
+  crashed: boolean;
+}
+
+export const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ op: fc.constant('alloc' as const), order: fc.integer({ min: 0, max: 4 }), count: fc.integer({ min: 1, max: 3 }), owner: fc.constantFrom('', 'a', 'tag-16-bytes-xyz') }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('free' as const), pick: fc.nat() }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'reboot' as const }) },
+);
+
+export const recipeArb: fc.Arbitrary<Recipe> = fc.record({
+  sizeMiB: fc.constantFrom(4, 6, 8),
+  nodes: fc.integer({ min: 1, max: 2 }),
+  maxOrder: fc.integer({ min: 2, max: 10 }),
+  placement: fc.constantFrom(
+    { memmap: 'device' as const, links: 'page' as const },
+    { memmap: 'device' as const, links: 'descriptor' as const },
+    { memmap: 'ram' as const, links: 'page' as const }, // links in RAM descriptors would not survive a boot
+  ),
+  movablePercent: fc.constantFrom(0, 50),
+  steps: fc.array(stepArb, { minLength: 1, maxLength: 6 }),
+  crashed: fc.boolean(),
+});
+
+export interface Built {
+  recipe: Recipe;
+  memmap: 'device' | 'ram';
+  links: 'page' | 'descriptor';
+  /** The whole image, byte for byte. */
+  bytes: Uint8Array;
+  /** Head pfns of blocks still allocated, with their orders. */
+  allocated: Array<{ pfn: number; order: number }>;
+}
+
+/** Plays a recipe on a fresh in-memory image and returns its bytes. */
+export function build(recipe: Recipe): Built {
+  const sizeBytes = recipe.sizeMiB * MiB;
+  const store = new MemoryStore(sizeBytes);
+  PmemImage.create(store, {
+    sizeBytes, nodes: recipe.nodes, maxOrder: recipe.maxOrder, ...recipe.placement,
+    movablePercent: recipe.movablePercent, uuid: '00000000-0000-4000-8000-00000000f022', nowMs: 0,
+  });
+  let img = PmemImage.open(store, {});
+  const live: Array<{ pfn: number; order: number }> = [];
+  for (const s of recipe.steps) {
+    if (s.op === 'alloc') {
+      try {
+        const r = allocOp(img, { order: Math.min(s.order, recipe.maxOrder), count: s.count, owner: s.owner });
+        for (const b of r.blocks) live.push({ pfn: b.pfn, order: b.order });
+      } catch {
+        // out of memory in a small image: the recipe goes on
+      }
+    } else if (s.op === 'free') {
+      if (live.length === 0) continue;
+      const [b] = live.splice(s.pick % live.length, 1);
+      freeOp(img, [b.pfn]);
+    } else {
+      img.close();
+      img = PmemImage.open(store, {});
+    }
+  }
+  if (!recipe.crashed) img.close();
+  return { recipe, ...recipe.placement, bytes: store.read(0, sizeBytes), allocated: live };
+}
+
+/** A store over a private copy of `bytes` (any length, so truncated and extended images too); counts writes. */
+export class BytesStore implements Store {
+  readonly bytes: Uint8Array;
+  writes = 0;
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes.slice();
+  }
+  get size(): number {
+    return this.bytes.length;
+  }
+  read(offset: number, length: number): Uint8Array {
+    checkRange(this, offset, length);
+    return this.bytes.slice(offset, offset + length);
+  }
+  write(offset: number, data: Uint8Array): void {
+    checkRange(this, offset, data.length);
+    this.writes++;
+    this.bytes.set(data, offset);
+  }
+  flush(): void {}
+  close(): void {}
+}
+
+export function storeOf(bytes: Uint8Array): BytesStore {
+  return new BytesStore(bytes);
+}
