@@ -378,13 +378,43 @@ function describeSelection(): void {
   el.textContent = `Selected pfn ${f.pfn} (0x${f.physAddr.toString(16)}): ${kindLabel(f)}${f.blockPfn !== undefined ? `, block at pfn ${f.blockPfn} of order ${f.order}` : ''}${f.owner ? `, owner ${f.owner}` : ''}; node ${f.node}, zone ${f.zone}, section ${f.section} (${sectionStateWords(f.sectionState)}). Enter reveals it in the Descriptors view.`;
 }
 
-async function select(pfn: number, reveal: boolean): Promise<void> {
+/**
+ * The selection belongs to the document in the host. A frame chosen here is
+ * shown at once and sent to the host, numbered (`req`); the host's news of
+ * the document's selection is applied only once it has taken every choice
+ * made here (its `ack`), so a late message never pulls the map back.
+ */
+let localReq = 0;
+let hostSeq = 0;
+/** Bumped by every change of the selected frame, so details that come back late are dropped. */
+let detailsFor = 0;
+
+function choose(pfn: number, reveal: boolean): void {
+  showSelection(pfn);
+  post({ type: 'select', pfn, req: ++localReq, reveal });
+}
+
+function followHost(msg: Extract<HostToWebview, { type: 'select' }>): void {
+  if (msg.ack < localReq || msg.seq <= hostSeq) return; // older than a choice made here, or than news already applied
+  hostSeq = msg.seq;
+  if (msg.pfn !== selected) showSelection(msg.pfn);
+}
+
+function showSelection(pfn: number): void {
   selected = pfn;
   save();
   ensureVisible(pfn);
   draw();
-  if (reveal) post({ type: 'revealFrame', pfn });
-  selectedFrame = (await frameDetails(pfn)) ?? undefined;
+  void describeSelected();
+}
+
+/** Fetches the selected frame's details (again after a change of state) and shows them. */
+async function describeSelected(): Promise<void> {
+  if (selected === undefined) return;
+  const ticket = ++detailsFor;
+  const f = (await frameDetails(selected)) ?? undefined;
+  if (ticket !== detailsFor) return;
+  selectedFrame = f;
   describeSelection();
   draw();
 }
@@ -510,7 +540,8 @@ window.addEventListener('message', (e: MessageEvent) => {
       renderState();
       requestCells();
       requestOverview();
-      if (selected !== undefined) void select(Math.min(selected, state.image.totalFrames - 1), false);
+      if (selected !== undefined && selected >= state.image.totalFrames) showSelection(state.image.totalFrames - 1);
+      else void describeSelected();
       return;
     }
     case 'cells': {
@@ -540,7 +571,7 @@ window.addEventListener('message', (e: MessageEvent) => {
       frameRequests.delete(msg.id);
       return;
     case 'select':
-      if (msg.pfn !== selected) void select(msg.pfn, false);
+      followHost(msg);
       return;
     case 'notice':
       showNotice(msg.text);
@@ -611,7 +642,7 @@ canvas.addEventListener('pointerup', (e) => {
   if (wasDrag) return;
   const rect = canvas.getBoundingClientRect();
   const pfn = pfnAtPoint(e.clientX - rect.left, e.clientY - rect.top);
-  if (pfn !== undefined) void select(pfn, true);
+  if (pfn !== undefined) choose(pfn, true);
 });
 canvas.addEventListener('pointerleave', () => (tooltip.hidden = true));
 
@@ -640,7 +671,7 @@ canvas.addEventListener('keydown', (e) => {
   if (!layout || !state) return;
   const move = (delta: number) => {
     const base = selected ?? topRow * layout!.framesPerRow;
-    void select(Math.max(0, Math.min(state!.image.totalFrames - 1, base + delta)), false);
+    choose(Math.max(0, Math.min(state!.image.totalFrames - 1, base + delta)), false);
   };
   const handled = true;
   switch (e.key) {
@@ -648,7 +679,7 @@ canvas.addEventListener('keydown', (e) => {
     case 'ArrowRight': move(layout.framesPerCell); break;
     case 'ArrowUp': move(-layout.framesPerRow); break;
     case 'ArrowDown': move(layout.framesPerRow); break;
-    case 'Enter': if (selected !== undefined) post({ type: 'revealFrame', pfn: selected }); break;
+    case 'Enter': if (selected !== undefined) choose(selected, true); break;
     case '+': case '=': zoomBy(1); break;
     case '-': case '_': zoomBy(-1); break;
     case '0': fit(); break;

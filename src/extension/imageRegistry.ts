@@ -1,7 +1,8 @@
 /** Which image is active: the document of the focused PMem editor. Views and commands follow it. */
 import * as vscode from 'vscode';
 import type { MapHost } from './mapHost';
-import { PmemDocument } from './pmemDocument';
+import { Refusal } from './refusal';
+import { PmemDocument, SelectionChange } from './pmemDocument';
 
 export class ImageRegistry implements vscode.Disposable {
   private active?: PmemDocument;
@@ -9,6 +10,11 @@ export class ImageRegistry implements vscode.Disposable {
   /** Fires when the active image changes or its state changes. */
   readonly onDidChange = this.emitter.event;
   private readonly subscriptions: vscode.Disposable[] = [];
+  private readonly selectionEmitter = new vscode.EventEmitter<SelectionChange>();
+  /** Fires when the active image's selected frame changes. */
+  readonly onDidChangeSelection = this.selectionEmitter.event;
+  /** Documents whose events are already forwarded (a document may have several editors). */
+  private readonly followed = new WeakSet<PmemDocument>();
 
   get current(): PmemDocument | undefined {
     return this.active;
@@ -48,9 +54,15 @@ export class ImageRegistry implements vscode.Disposable {
     };
     activate();
     panel.onDidChangeViewState(activate);
-    document.onDidChangeState(() => {
-      if (this.active === document) this.emitter.fire(document);
-    });
+    if (!this.followed.has(document)) {
+      this.followed.add(document);
+      document.onDidChangeState(() => {
+        if (this.active === document) this.emitter.fire(document);
+      });
+      document.onDidChangeSelection((c) => {
+        if (this.active === document) this.selectionEmitter.fire(c);
+      });
+    }
     panel.onDidDispose(() => {
       open.delete(panel);
       this.maps.delete(panel);
@@ -60,21 +72,24 @@ export class ImageRegistry implements vscode.Disposable {
   }
 
   private setActive(document: PmemDocument | undefined): void {
+    const changed = this.active !== document;
     this.active = document;
     void vscode.commands.executeCommand('setContext', 'pmemExplorer.activeImage', !!document?.session);
     void vscode.commands.executeCommand('setContext', 'pmemExplorer.writable', !!document?.writable);
-    this.emitter.fire(document);
+    // Views refresh when another image becomes active, not each time the same editor is focused again.
+    if (changed) this.emitter.fire(document);
   }
 
   /** The active image, or an error message a command can show. */
   require(): PmemDocument {
     const doc = this.active;
-    if (!doc?.session) throw new Error('Open a .pmem image first (PMem: New Image… creates one).');
+    if (!doc?.session) throw new Refusal('Open a .pmem image first (PMem: New Image… creates one).');
     return doc;
   }
 
   dispose(): void {
     this.emitter.dispose();
+    this.selectionEmitter.dispose();
     this.subscriptions.forEach((s) => s.dispose());
   }
 }

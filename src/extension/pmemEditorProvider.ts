@@ -1,9 +1,10 @@
 /** The custom editor for *.pmem: documents over the engine's ImageSession, edits on VS Code's undo stack. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { Refusal } from './refusal';
 import { isWebviewToHost } from '../shared/protocol';
 import { errorBody, mapBody } from './imageViews';
-import { MapHost, RevealFrame } from './mapHost';
+import { MapHost } from './mapHost';
 import { PmemDocument } from './pmemDocument';
 import { ImageRegistry } from './imageRegistry';
 import { configureWebview, page } from './webviewHtml';
@@ -14,7 +15,7 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
   private readonly changeEmitter = new vscode.EventEmitter<vscode.CustomDocumentEditEvent<PmemDocument>>();
   readonly onDidChangeCustomDocument = this.changeEmitter.event;
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly registry: ImageRegistry, private readonly reveal: RevealFrame) {}
+  constructor(private readonly extensionUri: vscode.Uri, private readonly registry: ImageRegistry) {}
 
   async openCustomDocument(uri: vscode.Uri, context: vscode.CustomDocumentOpenContext): Promise<PmemDocument> {
     // Opening reads the superblock and section table only; a TiB image still takes a moment, shown in the status bar.
@@ -36,7 +37,7 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
       this.registry.attach(document, panel);
       return;
     }
-    const host = new MapHost(document, panel, this.reveal);
+    const host = new MapHost(document, panel);
     panel.webview.html = page(panel.webview, this.extensionUri, name, mapBody(name), { script: 'dist/webview.js', style: 'media/map.css' });
     this.registry.attach(document, panel, host);
     panel.onDidDispose(() => host.dispose());
@@ -67,8 +68,8 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
   }
 
   private writableSession(document: PmemDocument) {
-    if (!document.session) throw new Error(`${document.uri.fsPath} is not a valid image`);
-    if (document.readOnlyReason) throw new Error(`${path.basename(document.uri.fsPath)} is read-only: ${document.readOnlyReason}`);
+    if (!document.session) throw new Refusal(`${document.uri.fsPath} is not a valid image`);
+    if (document.readOnlyReason) throw new Refusal(`${path.basename(document.uri.fsPath)} is read-only: ${document.readOnlyReason}`);
     return document.session;
   }
 }
