@@ -24,7 +24,7 @@ export class CommandRunner {
   private count = 0;
 
   constructor(
-    private readonly log: vscode.LogOutputChannel,
+    private readonly log: Pick<vscode.LogOutputChannel, 'info' | 'error'>,
     private readonly show: (message: string) => void = (m) => void vscode.window.showErrorMessage(m),
   ) {}
 

@@ -15,7 +15,7 @@ export class DescriptorsSelection implements vscode.Disposable {
   private target?: SelectionChange;
   /** The frame being revealed now: VS Code reports the selection a reveal makes before the reveal settles. */
   private revealing?: number;
-  private running = false;
+  private running?: Promise<void>;
   /** The last change revealed (or found shown already): each change is revealed once. */
   private done?: SelectionChange;
   private readonly subscriptions: vscode.Disposable[] = [];
@@ -49,24 +49,27 @@ export class DescriptorsSelection implements vscode.Disposable {
   }
 
   /** Reveals the target, one reveal at a time, until the view shows the last one (reveals in parallel could land in any order). */
-  private async follow(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      for (let t = this.target; t && t !== this.done; t = this.target) {
-        this.done = t;
-        if (this.shown() === t.pfn && !t.focusTree) continue;
-        this.revealing = t.pfn;
-        try {
-          await this.view.reveal({ kind: 'frame', pfn: t.pfn }, { select: true, focus: !!t.focusTree, expand: true });
-        } catch (e) {
-          this.log(`the Descriptors view could not show pfn ${t.pfn}: ${(e as Error).message}`);
-        } finally {
-          this.revealing = undefined;
-        }
+  private follow(): Promise<void> {
+    return (this.running ??= this.revealTargets().finally(() => (this.running = undefined)));
+  }
+
+  /** Settles when the view has caught up with the document (no reveal is running). */
+  async settled(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async revealTargets(): Promise<void> {
+    for (let t = this.target; t && t !== this.done; t = this.target) {
+      this.done = t;
+      if (this.shown() === t.pfn && !t.focusTree) continue;
+      this.revealing = t.pfn;
+      try {
+        await this.view.reveal({ kind: 'frame', pfn: t.pfn }, { select: true, focus: !!t.focusTree, expand: true });
+      } catch (e) {
+        this.log(`the Descriptors view could not show pfn ${t.pfn}: ${(e as Error).message}`);
+      } finally {
+        this.revealing = undefined;
       }
-    } finally {
-      this.running = false;
     }
   }
 

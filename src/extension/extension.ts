@@ -16,6 +16,8 @@ export interface PmemExplorerApi {
   views: { descriptors: DescriptorsTree; descriptorsView: vscode.TreeView<DescriptorNode>; freeLists: FreeListsTree; sections: SectionsTree };
   /** Why commands did nothing: their refusals and internal errors. */
   commands: CommandRunner;
+  /** The Descriptors view following the active image's selected frame. */
+  descriptorsSelection: DescriptorsSelection;
 }
 
 export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
@@ -28,10 +30,11 @@ export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
   const sections = new SectionsTree(registry);
   const descriptorsView = vscode.window.createTreeView('pmemExplorer.descriptors', { treeDataProvider: descriptors, showCollapseAll: true });
   const provider = new PmemEditorProvider(context.extensionUri, registry);
+  const descriptorsSelection = new DescriptorsSelection(registry, descriptorsView, (m) => log.warn(m));
   context.subscriptions.push(
     log,
     registry,
-    new DescriptorsSelection(registry, descriptorsView, (m) => log.warn(m)),
+    descriptorsSelection,
     vscode.window.registerCustomEditorProvider(VIEW_TYPE, provider, { supportsMultipleEditorsPerDocument: true, webviewOptions: { enableFindWidget: true } }),
     descriptorsView,
     vscode.window.createTreeView('pmemExplorer.freeLists', { treeDataProvider: freeLists, showCollapseAll: true }),
@@ -45,7 +48,7 @@ export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
   );
   const views = { descriptors, descriptorsView, freeLists, sections };
   registerCommands(context, registry, views, runner);
-  return { registry, views, commands: runner };
+  return { registry, views, commands: runner, descriptorsSelection };
 }
 
 export function deactivate(): void {}

@@ -1,4 +1,5 @@
 /** Which image is active: the document of the focused PMem editor. Views and commands follow it. */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { MapHost } from './mapHost';
 import { Refusal } from './refusal';
@@ -83,6 +84,7 @@ export class ImageRegistry implements vscode.Disposable {
   /** The active image, or an error message a command can show. */
   require(): PmemDocument {
     const doc = this.active;
+    if (doc && !doc.session) throw new Refusal(`${path.basename(doc.uri.fsPath)} cannot be used: ${doc.error?.message}`);
     if (!doc?.session) throw new Refusal('Open a .pmem image first (PMem: New Image… creates one).');
     return doc;
   }

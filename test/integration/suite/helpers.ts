@@ -62,6 +62,17 @@ export async function openImage(api: PmemExplorerApi, uri: vscode.Uri, column?: 
   return until('the image to become active', () => (api.registry.current?.uri.fsPath === uri.fsPath ? api.registry.current : undefined));
 }
 
+/** Runs a command that must do nothing and returns what it told the user (it fails if the command did not refuse). */
+export async function refusal(api: PmemExplorerApi, command: string, ...args: unknown[]): Promise<string> {
+  const mark = api.commands.mark;
+  const result = await vscode.commands.executeCommand(`pmemExplorer.${command}`, ...args);
+  const outcomes = api.commands.since(mark);
+  assert.equal(result, undefined, `${command} returned ${JSON.stringify(result)}`);
+  assert.equal(outcomes.length, 1, `${command}: ${JSON.stringify(outcomes)}`);
+  assert.equal(outcomes[0].kind, 'refused', `${command}: ${outcomes[0].message}`);
+  return outcomes[0].message;
+}
+
 export async function closeAll(): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
