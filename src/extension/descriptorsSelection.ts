@@ -61,14 +61,17 @@ export class DescriptorsSelection implements vscode.Disposable {
   private async revealTargets(): Promise<void> {
     for (let t = this.target; t && t !== this.done; t = this.target) {
       this.done = t;
-      if (this.shown() === t.pfn && !t.focusTree) continue;
-      this.revealing = t.pfn;
-      try {
-        await this.view.reveal({ kind: 'frame', pfn: t.pfn }, { select: true, focus: !!t.focusTree, expand: true });
-      } catch (e) {
-        this.log(`the Descriptors view could not show pfn ${t.pfn}: ${(e as Error).message}`);
-      } finally {
-        this.revealing = undefined;
+      // VS Code drops a reveal that meets a refresh or another reveal without a word: try again, a few times.
+      for (let attempt = 0; attempt < 3 && this.target === t && (this.shown() !== t.pfn || (t.focusTree && attempt === 0)); attempt++) {
+        this.revealing = t.pfn;
+        try {
+          await this.view.reveal({ kind: 'frame', pfn: t.pfn }, { select: true, focus: !!t.focusTree, expand: true });
+        } catch (e) {
+          this.log(`the Descriptors view could not show pfn ${t.pfn}: ${(e as Error).message}`);
+          break;
+        } finally {
+          this.revealing = undefined;
+        }
       }
     }
   }

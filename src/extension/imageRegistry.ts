@@ -68,7 +68,7 @@ export class ImageRegistry implements vscode.Disposable {
       open.delete(panel);
       this.maps.delete(panel);
       if (!open.size) this.panels.delete(document);
-      if (this.active === document && !panel.active) this.setActive(undefined);
+      if (this.active === document && (!open.size || !panel.active)) this.setActive(undefined);
     });
   }
 

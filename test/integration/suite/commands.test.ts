@@ -202,6 +202,8 @@ describe('PMem commands and views', () => {
     const doc = await openImage(api, uri);
     await alloc(4);
     assert.equal(doc.session!.dirty, true);
+    // VS Code reverts only an editor it knows to be dirty: wait until the edits have reached it.
+    await until('the editor to show unsaved changes', () => vscode.window.tabGroups.activeTabGroup.activeTab?.isDirty || undefined);
     await vscode.commands.executeCommand('workbench.action.files.revert');
     await until('the revert', () => !doc.session!.dirty);
     assert.equal(doc.session!.isBooted, false);
