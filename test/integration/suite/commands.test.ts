@@ -12,7 +12,7 @@ import type { FreeListNode } from '../../../src/extension/trees/freeListsTree';
 import type { SectionNode } from '../../../src/extension/trees/sectionsTree';
 import { stampRevision } from '../../unit/helpers';
 import { FileStore } from '../../../src/engine/store/fileStore';
-import { activateApi, closeAll, editorCommand, makeImage, openImage, readInfo, refusal, tempDir, until, VIEW } from './helpers';
+import { activateApi, closeAll, editorCommand, makeImage, openImage, readInfo, refusal, tempDir, until, untilEdited, VIEW } from './helpers';
 
 let api: PmemExplorerApi;
 const current = () => api.registry.current!;
@@ -202,8 +202,7 @@ describe('PMem commands and views', () => {
     const doc = await openImage(api, uri);
     await alloc(4);
     assert.equal(doc.session!.dirty, true);
-    // VS Code reverts only an editor it knows to be dirty: wait until the edits have reached it.
-    await until('the editor to show unsaved changes', () => vscode.window.tabGroups.activeTabGroup.activeTab?.isDirty || undefined);
+    await untilEdited(); // VS Code reverts only an editor it knows to be dirty
     await vscode.commands.executeCommand('workbench.action.files.revert');
     await until('the revert', () => !doc.session!.dirty);
     assert.equal(doc.session!.isBooted, false);

@@ -24,8 +24,18 @@ export function makeImage(name: string, options: Partial<CreateOptions> = {}): v
   return vscode.Uri.file(file);
 }
 
-/** Undo and redo act on the focused editor: focus it as a user's click would. */
+/**
+ * Waits until VS Code knows the active editor has unsaved edits: an edit
+ * reaches it a moment after the command that made it returns, and until then
+ * Revert and Undo see nothing to do.
+ */
+export async function untilEdited(): Promise<void> {
+  await until('the editor to know of the edits', () => vscode.window.tabGroups.activeTabGroup.activeTab?.isDirty || undefined);
+}
+
+/** Undo and redo act on the focused editor: focus it as a user's click would. Undo waits for the edits to reach it. */
 export async function editorCommand(id: 'undo' | 'redo'): Promise<void> {
+  if (id === 'undo') await untilEdited();
   await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
   await vscode.commands.executeCommand(id);
 }
