@@ -61,8 +61,10 @@ export class DescriptorsSelection implements vscode.Disposable {
   private async revealTargets(): Promise<void> {
     for (let t = this.target; t && t !== this.done; t = this.target) {
       this.done = t;
+      // A change from elsewhere is revealed (scrolled to) even when its row is selected already;
+      // a row chosen in the view only when a reveal that landed after it took its place.
       // VS Code drops a reveal that meets a refresh or another reveal without a word: try again, a few times.
-      for (let attempt = 0; attempt < 3 && this.target === t && (this.shown() !== t.pfn || (t.focusTree && attempt === 0)); attempt++) {
+      for (let attempt = 0; attempt < 3 && this.target === t && ((attempt === 0 && t.source !== 'descriptors') || this.shown() !== t.pfn); attempt++) {
         this.revealing = t.pfn;
         try {
           await this.view.reveal({ kind: 'frame', pfn: t.pfn }, { select: true, focus: !!t.focusTree, expand: true });
