@@ -11,6 +11,7 @@ import { cellOf, fitZoom, layoutAt, MapLayout, MAX_CELL_PX, pfnAt } from '../src
 import { MIX_CHANNELS, MIX_STRIDE, OWNER_TAG } from '../src/shared/mapCodes';
 import { ownerColour, rasterise } from '../src/shared/mapRaster';
 import { FrameDetails, HostToWebview, isHostToWebview, MapCommand, MapState, WebviewToHost } from '../src/shared/protocol';
+import { MapSelection } from '../src/shared/mapSelection';
 import { renderCosts } from './costsPanel';
 import { frameStateWords, sectionStateWords } from '../src/shared/words';
 import { cssOf, readTheme, ThemeColours } from './palette';
@@ -378,26 +379,18 @@ function describeSelection(): void {
   el.textContent = `Selected pfn ${f.pfn} (0x${f.physAddr.toString(16)}): ${kindLabel(f)}${f.blockPfn !== undefined ? `, block at pfn ${f.blockPfn} of order ${f.order}` : ''}${f.owner ? `, owner ${f.owner}` : ''}; node ${f.node}, zone ${f.zone}, section ${f.section} (${sectionStateWords(f.sectionState)}). Enter reveals it in the Descriptors view.`;
 }
 
-/**
- * The selection belongs to the document in the host. A frame chosen here is
- * shown at once and sent to the host, numbered (`req`); the host's news of
- * the document's selection is applied only once it has taken every choice
- * made here (its `ack`), so a late message never pulls the map back.
- */
-let localReq = 0;
-let hostSeq = 0;
+/** The selection belongs to the document in the host; see MapSelection for the ordering. */
+const selection = new MapSelection();
 /** Bumped by every change of the selected frame, so details that come back late are dropped. */
 let detailsFor = 0;
 
 function choose(pfn: number, reveal: boolean): void {
   showSelection(pfn);
-  post({ type: 'select', pfn, req: ++localReq, reveal });
+  post({ type: 'select', pfn, req: selection.choose(), reveal });
 }
 
 function followHost(msg: Extract<HostToWebview, { type: 'select' }>): void {
-  if (msg.ack < localReq || msg.seq <= hostSeq) return; // older than a choice made here, or than news already applied
-  hostSeq = msg.seq;
-  if (msg.pfn !== selected) showSelection(msg.pfn);
+  if (selection.accept(msg) && msg.pfn !== selected) showSelection(msg.pfn);
 }
 
 function showSelection(pfn: number): void {
