@@ -455,21 +455,34 @@ export class Workbench {
   }
 
   /**
-   * Scrolls a tree with the mouse wheel until `row` is rendered (trees render
-   * only the rows in view): from the top, a few rows at a time.
+   * Scrolls a tree with the mouse wheel until `row` is wholly in view (trees
+   * render a few rows past their edges, which a click there would miss):
+   * from the top, a few rows at a time, then a row at a time.
    */
   async scrollTreeTo(tree, row) {
-    if (await row.count()) return row.scrollIntoViewIfNeeded();
+    const where = async () => {
+      if (!(await row.count())) return 'absent';
+      const [r, t] = [await row.boundingBox(), await tree.boundingBox()];
+      return r.y < t.y ? 'above' : r.y + r.height > t.y + t.height ? 'below' : 'in';
+    };
+    let at = await where();
+    if (at === 'in') return this.unhover();
     const box = await tree.boundingBox();
     await this.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    await this.page.mouse.wheel(0, -1e6);
-    for (let i = 0; !(await row.count()); i++) {
-      if (i > 100) throw new Error('the row did not appear while scrolling the tree');
-      await this.page.mouse.wheel(0, 4 * 22);
+    if (at === 'absent') {
+      await this.page.mouse.wheel(0, -1e6);
+      await eventually('the tree to scroll', () => this.treeScrolled(tree));
+    }
+    for (let i = 0; (at = await where()) !== 'in'; i++) {
+      if (i > 200) throw new Error(`the row did not come into view while scrolling the tree (${at})`);
+      await this.page.mouse.wheel(0, at === 'above' ? -22 : at === 'below' ? 22 : 4 * 22);
       await eventually('the tree to scroll', () => this.treeScrolled(tree)); // rendered, not still moving
     }
-    await row.scrollIntoViewIfNeeded();
-    // The pointer rested on the tree while it scrolled: the hover of the row under it can cover the next rows.
+    await this.unhover();
+  }
+
+  /** Moves the pointer off the workbench's hovers: one left over a tree covers the rows below its row. */
+  async unhover() {
     await this.page.mouse.move(0, 0);
     await this.page.locator('.monaco-hover:visible, .workbench-hover:visible').first().waitFor({ state: 'hidden' });
   }

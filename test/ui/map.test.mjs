@@ -292,15 +292,16 @@ for (const theme of THEMES) {
       await map.button('Zoom in').click();
       await map.button('Zoom in').click();
       const layout = await map.layout();
-      const [first, second] = ws.slabPfns;
+      const first = ws.slabPfns[0];
       await map.clickFrame(layout, first);
       await selectedRow(first);
       const target = ws.fsPfns[2];
       const row = wb.row(descriptors, `pfn ${target}`);
       await wb.scrollTreeTo(descriptors, row);
 
-      // A click on the map, then at once (its reveal in Descriptors still under way) a click on a row: the row wins everywhere.
-      await map.clickFrame(layout, second);
+      // A click on the map (on the frame next to the row, so its reveal does not scroll the row away),
+      // then at once, its reveal in Descriptors still under way, a click on the row: the row wins everywhere.
+      await map.clickFrame(layout, target - 1);
       await row.click();
       await map.selected(target);
       await selectedRow(target);
