@@ -40,7 +40,8 @@ export async function editorCommand(id: 'undo' | 'redo'): Promise<void> {
   await vscode.commands.executeCommand(id);
 }
 
-export async function until<T>(what: string, fn: () => T | undefined, ms = 10_000): Promise<T> {
+/** Polls for a state; the deadline only bounds a failing wait (a busy machine can stall the extension host for seconds). */
+export async function until<T>(what: string, fn: () => T | undefined, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = fn();
