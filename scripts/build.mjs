@@ -16,7 +16,9 @@ if (existsSync('webview/main.ts')) {
   builds.push({ ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' });
 }
 if (process.argv.includes('--tests')) {
-  builds.push({ ...common, entryPoints: ['test/integration/suite/index.ts'], outfile: 'test/integration/out/index.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'mocha'] });
+  for (const [entry, out] of [['index', 'index'], ['untrusted', 'untrusted']]) {
+    builds.push({ ...common, entryPoints: [`test/integration/suite/${entry}.ts`], outfile: `test/integration/out/${out}.js`, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'mocha'] });
+  }
 }
 if (process.argv.includes('--bench')) {
   for (const name of ['engine', 'map']) {

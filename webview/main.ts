@@ -11,6 +11,7 @@ import { cellOf, fitZoom, layoutAt, MapLayout, MAX_CELL_PX, pfnAt } from '../src
 import { MIX_STRIDE, OWNER_TAG } from '../src/shared/mapCodes';
 import { ownerColour, rasterise } from '../src/shared/mapRaster';
 import { FrameDetails, HostToWebview, isHostToWebview, MapCommand, MapState, WebviewToHost } from '../src/shared/protocol';
+import { MapSelection } from '../src/shared/mapSelection';
 import { renderCosts } from './costsPanel';
 import { describeCell, kindLabel, renderLines } from './cellText';
 import { svgOfMap } from './svgExport';
@@ -358,13 +359,35 @@ function describeSelection(): void {
   el.textContent = `Selected pfn ${f.pfn} (0x${f.physAddr.toString(16)}): ${kindLabel(f)}${f.blockPfn !== undefined ? `, block at pfn ${f.blockPfn} of order ${f.order}` : ''}${f.owner ? `, owner ${f.owner}` : ''}; node ${f.node}, zone ${f.zone}, section ${f.section} (${sectionStateWords(f.sectionState)}). Enter reveals it in the Descriptors view.`;
 }
 
-async function select(pfn: number, reveal: boolean): Promise<void> {
+/** The selection belongs to the document in the host; see MapSelection for the ordering. */
+const selection = new MapSelection();
+/** Bumped by every change of the selected frame, so details that come back late are dropped. */
+let detailsFor = 0;
+
+function choose(pfn: number, reveal: boolean): void {
+  showSelection(pfn);
+  post({ type: 'select', pfn, req: selection.choose(), reveal });
+}
+
+function followHost(msg: Extract<HostToWebview, { type: 'select' }>): void {
+  if (selection.accept(msg) && msg.pfn !== selected) showSelection(msg.pfn);
+}
+
+function showSelection(pfn: number): void {
   selected = pfn;
   save();
   ensureVisible(pfn);
   draw();
-  if (reveal) post({ type: 'revealFrame', pfn });
-  selectedFrame = (await frameDetails(pfn)) ?? undefined;
+  void describeSelected();
+}
+
+/** Fetches the selected frame's details (again after a change of state) and shows them. */
+async function describeSelected(): Promise<void> {
+  if (selected === undefined) return;
+  const ticket = ++detailsFor;
+  const f = (await frameDetails(selected)) ?? undefined;
+  if (ticket !== detailsFor) return;
+  selectedFrame = f;
   describeSelection();
   draw();
 }
@@ -492,7 +515,8 @@ window.addEventListener('message', (e: MessageEvent) => {
       renderState();
       requestCells();
       requestOverview();
-      if (selected !== undefined) void select(Math.min(selected, state.image.totalFrames - 1), false);
+      if (selected !== undefined && selected >= state.image.totalFrames) showSelection(state.image.totalFrames - 1);
+      else void describeSelected();
       return;
     }
     case 'cells': {
@@ -522,7 +546,7 @@ window.addEventListener('message', (e: MessageEvent) => {
       frameRequests.delete(msg.id);
       return;
     case 'select':
-      if (msg.pfn !== selected) void select(msg.pfn, false);
+      followHost(msg);
       return;
     case 'notice':
       showNotice(msg.text);
@@ -593,7 +617,7 @@ canvas.addEventListener('pointerup', (e) => {
   if (wasDrag) return;
   const rect = canvas.getBoundingClientRect();
   const pfn = pfnAtPoint(e.clientX - rect.left, e.clientY - rect.top);
-  if (pfn !== undefined) void select(pfn, true);
+  if (pfn !== undefined) choose(pfn, true);
 });
 canvas.addEventListener('pointerleave', () => (tooltip.hidden = true));
 
@@ -624,7 +648,7 @@ canvas.addEventListener('keydown', (e) => {
   if (!layout || !state) return;
   const move = (delta: number) => {
     const base = selected ?? topRow * layout!.framesPerRow;
-    void select(Math.max(0, Math.min(state!.image.totalFrames - 1, base + delta)), false);
+    choose(Math.max(0, Math.min(state!.image.totalFrames - 1, base + delta)), false);
   };
   const handled = true;
   switch (e.key) {
@@ -632,7 +656,7 @@ canvas.addEventListener('keydown', (e) => {
     case 'ArrowRight': move(layout.framesPerCell); break;
     case 'ArrowUp': move(-layout.framesPerRow); break;
     case 'ArrowDown': move(layout.framesPerRow); break;
-    case 'Enter': if (selected !== undefined) post({ type: 'revealFrame', pfn: selected }); break;
+    case 'Enter': if (selected !== undefined) choose(selected, true); break;
     case '+': case '=': zoomBy(1); break;
     case '-': case '_': zoomBy(-1); break;
     case '0': fit(); break;

@@ -34,6 +34,8 @@ export class ImageSession {
   private epoch = 0;
   /** Bumped by every change, undo and redo, so views know when to refresh. */
   version = 0;
+  /** The version last saved: the overlay then holds only the marks of the running machine, which the file need not have. */
+  private savedVersion = -1;
 
   private constructor(
     readonly file: string,
@@ -75,8 +77,31 @@ export class ImageSession {
     return this.booted;
   }
 
+  /** Changes not in the file (the running machine's own marks, kept out of saves, do not count). */
   get dirty(): boolean {
-    return this.overlay.dirty;
+    return this.overlay.dirty && this.version !== this.savedVersion;
+  }
+
+  /**
+   * Runs `fn` with the image as a clean shutdown of the running machine would
+   * leave it, then puts the running machine back: what is saved (or kept for a
+   * hot exit, or copied by Save As) never claims a power failure that did not
+   * happen. Putting it back writes the running machine's bytes into the
+   * overlay, so after a save the overlay holds just what it differs by from
+   * the file. A machine that is off is left as it is, a crash included.
+   */
+  private asShutDown<T>(fn: () => T): T {
+    if (!this.booted || this.current.dead) return fn();
+    const volatile = this.current.captureVolatile();
+    this.recorder.take();
+    this.current.shutdown();
+    const writes = this.recorder.take();
+    try {
+      return fn();
+    } finally {
+      undoWrites(this.overlay, writes);
+      this.current.restoreVolatile(volatile);
+    }
   }
 
   private moment(): Moment {
@@ -161,12 +186,17 @@ export class ImageSession {
     return stateAt(this.current, step);
   }
 
-  /** Writes the changes into the file crash-safely; the machine keeps running. */
+  /**
+   * Writes the changes into the file crash-safely, as after a clean shutdown
+   * (closing the editor is one); the machine keeps running in the session.
+   */
   save(): void {
-    if (!this.overlay.dirty) return;
-    saveRangesAtomically(this.file, this.overlay.changes());
-    this.overlay.discard();
-    this.version++;
+    if (!this.dirty) return;
+    this.asShutDown(() => {
+      saveRangesAtomically(this.file, this.overlay.changes());
+      this.overlay.discard();
+    });
+    this.savedVersion = ++this.version;
   }
 
   /**
@@ -176,7 +206,7 @@ export class ImageSession {
    */
   saveAs(target: string): void {
     if (path.resolve(target) === path.resolve(this.file) || sameFile(target, this.file)) return this.save();
-    writeStoreAtomically(target, this.base.size, (store) => copyImage(this.current, store));
+    writeStoreAtomically(target, this.base.size, (store) => this.asShutDown(() => copyImage(this.current, store)));
   }
 
   /**
@@ -207,7 +237,7 @@ export class ImageSession {
 
   /** Keeps unsaved changes in `target` so a later session can restore them. */
   backup(target: string): void {
-    writeRangeFile(target, this.overlay.changes(), this.base.size);
+    this.asShutDown(() => writeRangeFile(target, this.overlay.changes(), this.base.size));
   }
 
   close(): void {

@@ -10,7 +10,9 @@ import { writeFileAtomically } from '../engine/store/atomicFile';
 import { escapeNotification } from '../shared/plainText';
 import { checkReportMarkdown } from './checkReport';
 import { exportRefusal } from './exportTarget';
+import { CommandRunner } from './commandRunner';
 import { createImage, newImagePreset } from './newImage';
+import { Refusal } from './refusal';
 import { ImageRegistry } from './imageRegistry';
 import { VIEW_TYPE } from './pmemEditorProvider';
 import { DescriptorsTree, DescriptorNode } from './trees/descriptorsTree';
@@ -36,13 +38,13 @@ function openImageFiles(): string[] {
 /** A command's preset argument (from another extension, a keybinding or a test): an object or nothing. */
 function presetOf(arg: unknown, command: string): Record<string, unknown> {
   if (arg === undefined || arg === null) return {};
-  if (typeof arg !== 'object' || Array.isArray(arg)) throw new Error(`${command} takes an options object, not ${JSON.stringify(arg)}`);
+  if (typeof arg !== 'object' || Array.isArray(arg)) throw new Refusal(`${command} takes an options object, not ${JSON.stringify(arg)}`);
   return arg as Record<string, unknown>;
 }
 
 function wholeNumber(preset: Record<string, unknown>, field: string, min: number, max: number): void {
   const v = preset[field];
-  if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max)) throw new Error(`"${field}" must be a whole number from ${min} to ${max}, not ${JSON.stringify(v)}`);
+  if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max)) throw new Refusal(`"${field}" must be a whole number from ${min} to ${max}, not ${JSON.stringify(v)}`);
 }
 
 interface Views {
@@ -76,34 +78,21 @@ async function pickZone(title: string, img: PmemImage, node: number): Promise<Zo
   return pick?.zone;
 }
 
-export function registerCommands(context: vscode.ExtensionContext, registry: ImageRegistry, views: Views): void {
+export function registerCommands(context: vscode.ExtensionContext, registry: ImageRegistry, views: Views, runner: CommandRunner): void {
   const diagnostics = vscode.languages.createDiagnosticCollection('pmem');
-  // Every refused command is also logged with its stack, for bug reports (the user sees the message).
-  const log = vscode.window.createOutputChannel('PMem', { log: true });
-  context.subscriptions.push(diagnostics, log);
+  context.subscriptions.push(diagnostics);
   const diagnosed = new WeakSet<object>();
-  const run = (id: string, fn: (...args: unknown[]) => unknown) =>
-    context.subscriptions.push(
-      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-        try {
-          return await fn(...args);
-        } catch (e) {
-          log.error(`${id}: ${(e as Error).stack ?? (e as Error).message}`);
-          void vscode.window.showErrorMessage((e as Error).message);
-          return undefined;
-        }
-      }),
-    );
+  const run = (id: string, fn: (...args: unknown[]) => unknown) => context.subscriptions.push(runner.register(id, fn));
 
   /** Runs an engine operation on the active image as one undoable edit (booting first if needed). */
   const present = () => {
     const doc = registry.require();
-    if (doc.viewedStep !== undefined) throw new Error(`Showing history step ${doc.viewedStep}: return to the present (PMem: Go to Step, last step) before changing the image.`);
+    if (doc.viewedStep !== undefined) throw new Refusal(`Showing history step ${doc.viewedStep}: return to the present (PMem: Go to Step, last step) before changing the image.`);
     return doc;
   };
   const writablePresent = () => {
     const doc = present();
-    if (!doc.writable) throw new Error(`${path.basename(doc.uri.fsPath)} is read-only: ${doc.readOnlyReason}.`);
+    if (!doc.writable) throw new Refusal(`${path.basename(doc.uri.fsPath)} is read-only: ${doc.readOnlyReason}.`);
     return doc;
   };
   const operate = <R>(label: string, op: (img: PmemImage) => R): R => {
@@ -132,8 +121,8 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     wholeNumber(p, 'order', 0, g.maxOrder);
     wholeNumber(p, 'count', 1, MAX_ALLOC_COUNT);
     wholeNumber(p, 'node', 0, g.nodeCount - 1);
-    if (p.zone !== undefined && !['dma32', 'normal', 'movable'].includes(p.zone as string)) throw new Error(`Allocate: "zone" must be dma32, normal or movable, not ${JSON.stringify(p.zone)}`);
-    if (p.owner !== undefined && (typeof p.owner !== 'string' || Buffer.byteLength(p.owner) > 16)) throw new Error('Allocate: "owner" must be a string of at most 16 bytes');
+    if (p.zone !== undefined && !['dma32', 'normal', 'movable'].includes(p.zone as string)) throw new Refusal(`Allocate: "zone" must be dma32, normal or movable, not ${JSON.stringify(p.zone)}`);
+    if (p.owner !== undefined && (typeof p.owner !== 'string' || Buffer.byteLength(p.owner) > 16)) throw new Refusal('Allocate: "owner" must be a string of at most 16 bytes');
     const title = (n: number) => `Allocate (${n}/5)`;
     const order = (p.order as number | undefined) ?? (await intInput(title(1), `Order: a block of 2^order frames (0 to ${g.maxOrder}; order 0 is one 4 KiB frame)`, '0', 0, g.maxOrder));
     if (order === undefined) return;
@@ -150,7 +139,7 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     const where = `node ${first.node}, zone ${ZONE_NAMES[first.zone]}`;
     const pfns = r.blocks.map((b) => b.pfn);
     void vscode.window.setStatusBarMessage(`$(check) Allocated ${count > 1 ? `${count} blocks` : 'a block'} of order ${order}${owner ? ` for "${owner}"` : ''} at pfn ${pfns.slice(0, 8).join(', ')}${pfns.length > 8 ? '…' : ''} (${where})`, 8000);
-    if (views.descriptorsView.visible) await views.descriptorsView.reveal({ kind: 'frame', pfn: first.pfn }, { select: true, focus: false, expand: true });
+    writablePresent().select(first.pfn, 'command', { reveal: views.descriptorsView.visible });
     return pfns;
   });
 
@@ -168,7 +157,7 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
 
   run('pmemExplorer.freeBlock', (node?: unknown) => {
     const n = node as DescriptorNode | undefined;
-    if (n?.kind !== 'frame') throw new Error('Choose an allocated frame in the Descriptors view');
+    if (n?.kind !== 'frame') throw new Refusal('Choose an allocated frame in the Descriptors view');
     return vscode.commands.executeCommand('pmemExplorer.free', n.pfn);
   });
 
@@ -181,7 +170,7 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     const doc = writablePresent();
     const profile = typeof name === 'string' ? name : (await vscode.window.showQuickPick(PROFILES.map((p) => ({ label: p.name, description: p.description })), { ignoreFocusOut: true, title: 'Reboot into Profile', placeHolder: 'Kernel profile to boot' }))?.label;
     if (!profile) return;
-    if (!PROFILES.some((p) => p.name === profile)) throw new Error(`Unknown profile "${profile}"`);
+    if (!PROFILES.some((p) => p.name === profile)) throw new Refusal(`Unknown profile "${profile}"`);
     doc.push(doc.session!.reboot(profile));
   });
 
@@ -230,7 +219,7 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
   run('pmemExplorer.initSection', (node?: unknown) => {
     const n = node as { kind?: string; index?: number; summary?: { index: number } } | undefined;
     const index = n?.summary?.index ?? n?.index;
-    if (index === undefined) throw new Error('Choose a section in a PMem view');
+    if (index === undefined) throw new Refusal('Choose a section in a PMem view');
     return operate(`Initialise section ${index}`, (img) => initSectionsOp(img, [index]));
   });
 
@@ -260,9 +249,8 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
       if (!text) return;
       pfn = parsePfn(text);
     }
-    if (pfn < 0 || pfn >= img.geometry.totalFrames) throw new Error(`pfn ${pfn} is past the last frame (${img.geometry.totalFrames - 1})`);
-    registry.mapsOf(registry.current).forEach((m) => m.select(pfn!));
-    await views.descriptorsView.reveal({ kind: 'frame', pfn }, { select: true, focus: true, expand: true });
+    if (!Number.isSafeInteger(pfn) || pfn < 0 || pfn >= img.geometry.totalFrames) throw new Refusal(`Go to Frame: pfn ${pfn} is past the last frame (${img.geometry.totalFrames - 1})`);
+    registry.require().select(pfn, 'command', { reveal: true, focusTree: true });
     return pfn;
   });
 
@@ -294,12 +282,12 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
   };
   run('pmemExplorer.stepBack', () => {
     const { doc, range, at } = steps();
-    if (at <= range.first) throw new Error(`Step ${at} is the earliest step kept in the history`);
+    if (at <= range.first) throw new Refusal(`Step ${at} is the earliest step kept in the history`);
     return goTo(doc, at - 1, range.last);
   });
   run('pmemExplorer.stepForward', () => {
     const { doc, range, at } = steps();
-    if (at >= range.last) throw new Error('Already at the present (the last step)');
+    if (at >= range.last) throw new Refusal('Already at the present (the last step)');
     return goTo(doc, at + 1, range.last);
   });
   run('pmemExplorer.goToStep', async (arg?: unknown) => {
@@ -313,7 +301,7 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
       if (!pick) return;
       step = Number(pick.label);
     }
-    if (!Number.isInteger(step) || step < range.first || step > range.last) throw new Error(`Step ${step} is not available: steps ${range.first} to ${range.last} can be shown`);
+    if (!Number.isInteger(step) || step < range.first || step > range.last) throw new Refusal(`Step ${step} is not available: steps ${range.first} to ${range.last} can be shown`);
     return goTo(doc, step, range.last);
   });
 
@@ -333,11 +321,11 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
   run('pmemExplorer.exportMap', async (arg?: unknown) => {
     const doc = registry.require();
     const map = registry.activeMap;
-    if (!map) throw new Error('Open the image in the PMem editor to export its map.');
+    if (!map) throw new Refusal('Open the image in the PMem editor to export its map.');
     const p = presetOf(arg, 'Export Map');
-    if (p.format !== undefined && p.format !== 'png' && p.format !== 'svg') throw new Error('Export Map: "format" must be "png" or "svg"');
-    if (p.target !== undefined && typeof p.target !== 'string') throw new Error('Export Map: "target" must be a file path');
-    if (p.overwrite !== undefined && typeof p.overwrite !== 'boolean') throw new Error('Export Map: "overwrite" must be true or false');
+    if (p.format !== undefined && p.format !== 'png' && p.format !== 'svg') throw new Refusal('Export Map: "format" must be "png" or "svg"');
+    if (p.target !== undefined && typeof p.target !== 'string') throw new Refusal('Export Map: "target" must be a file path');
+    if (p.overwrite !== undefined && typeof p.overwrite !== 'boolean') throw new Refusal('Export Map: "overwrite" must be true or false');
     const format = (p.format as 'png' | 'svg' | undefined) ?? (await vscode.window.showQuickPick(
       [{ label: 'png', description: 'PNG image of the current view' }, { label: 'svg', description: 'SVG drawing of the current view (small views only)' }],
       { ignoreFocusOut: true, title: 'Export Map', placeHolder: 'Format' },
@@ -348,7 +336,7 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     const target = typeof p.target === 'string' ? p.target : (await vscode.window.showSaveDialog({ title: 'Export Map', defaultUri: vscode.Uri.file(`${base}-map.${format}`), filters: { [format.toUpperCase()]: [format] } }))?.fsPath;
     if (!target) return;
     const refusal = exportRefusal(target, { argument: typeof p.target === 'string', overwrite: p.overwrite === true, images: openImageFiles() });
-    if (refusal) throw new Error(`Export Map: ${refusal}`);
+    if (refusal) throw new Refusal(`Export Map: ${refusal}`);
     const data = await map.requestExport(format);
     writeFileAtomically(target, format === 'png' ? Buffer.from(data, 'base64') : Buffer.from(data, 'utf8'));
     void vscode.window.setStatusBarMessage(`$(check) Map exported to ${path.basename(target)}`, 5000);
@@ -357,12 +345,12 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
 
   run('pmemExplorer.revealOnMap', async (node?: unknown) => {
     const pfn = (node as { pfn?: unknown } | undefined)?.pfn ?? node;
-    if (typeof pfn !== 'number' || !Number.isSafeInteger(pfn) || pfn < 0) throw new Error('Choose a frame or block to reveal on the map');
+    if (typeof pfn !== 'number' || !Number.isSafeInteger(pfn) || pfn < 0) throw new Refusal('Choose a frame or block to reveal on the map');
     const doc = registry.require();
-    if (pfn >= doc.session!.image.geometry.totalFrames) throw new Error(`pfn ${pfn} is past the last frame`);
+    if (pfn >= doc.session!.image.geometry.totalFrames) throw new Refusal(`pfn ${pfn} is past the last frame`);
     const maps = registry.mapsOf(doc);
     if (!maps.length) await vscode.commands.executeCommand('vscode.openWith', doc.uri, VIEW_TYPE);
-    registry.mapsOf(doc).forEach((m) => m.select(pfn));
+    doc.select(pfn, 'command', { reveal: false }); // it came from the Descriptors view, or from a caller that wants the map
     return pfn;
   });
 

@@ -1,6 +1,8 @@
 /** Activation: wires the custom editor, the three views, the commands and the status bar to the engine. */
 import * as vscode from 'vscode';
+import { CommandRunner } from './commandRunner';
 import { registerCommands } from './commands';
+import { DescriptorsSelection } from './descriptorsSelection';
 import { ImageRegistry } from './imageRegistry';
 import { PmemEditorProvider, VIEW_TYPE } from './pmemEditorProvider';
 import { createStatusBar } from './statusBar';
@@ -12,33 +14,27 @@ import { SectionsTree } from './trees/sectionsTree';
 export interface PmemExplorerApi {
   registry: ImageRegistry;
   views: { descriptors: DescriptorsTree; descriptorsView: vscode.TreeView<DescriptorNode>; freeLists: FreeListsTree; sections: SectionsTree };
+  /** Why commands did nothing: their refusals and internal errors. */
+  commands: CommandRunner;
+  /** The Descriptors view following the active image's selected frame. */
+  descriptorsSelection: DescriptorsSelection;
 }
 
 export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
+  // Refusals are logged, internal errors with their stack, for bug reports (the user sees one message).
+  const log = vscode.window.createOutputChannel('PMem', { log: true });
+  const runner = new CommandRunner(log);
   const registry = new ImageRegistry();
   const descriptors = new DescriptorsTree(registry);
   const freeLists = new FreeListsTree(registry);
   const sections = new SectionsTree(registry);
   const descriptorsView = vscode.window.createTreeView('pmemExplorer.descriptors', { treeDataProvider: descriptors, showCollapseAll: true });
-  // Map and Descriptors view follow each other's selected frame.
-  // The selection a reveal from the map causes is not sent back to the map: by
-  // then its arrow keys may have moved on, and the echo would pull them back.
-  let revealing: number | undefined;
-  const reveal = async (pfn: number) => {
-    revealing = pfn;
-    try {
-      await descriptorsView.reveal({ kind: 'frame', pfn }, { select: true, focus: false, expand: true });
-    } finally {
-      revealing = undefined;
-    }
-  };
-  const provider = new PmemEditorProvider(context.extensionUri, registry, reveal);
-  descriptorsView.onDidChangeSelection((e) => {
-    const node = e.selection[0];
-    if (node?.kind === 'frame' && node.pfn !== revealing) registry.mapsOf(registry.current).forEach((m) => m.select(node.pfn));
-  });
+  const provider = new PmemEditorProvider(context.extensionUri, registry);
+  const descriptorsSelection = new DescriptorsSelection(registry, descriptorsView, (m) => log.warn(m));
   context.subscriptions.push(
+    log,
     registry,
+    descriptorsSelection,
     vscode.window.registerCustomEditorProvider(VIEW_TYPE, provider, { supportsMultipleEditorsPerDocument: true, webviewOptions: { enableFindWidget: true } }),
     descriptorsView,
     vscode.window.createTreeView('pmemExplorer.freeLists', { treeDataProvider: freeLists, showCollapseAll: true }),
@@ -51,8 +47,8 @@ export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
     }),
   );
   const views = { descriptors, descriptorsView, freeLists, sections };
-  registerCommands(context, registry, views);
-  return { registry, views };
+  registerCommands(context, registry, views, runner);
+  return { registry, views, commands: runner, descriptorsSelection };
 }
 
 export function deactivate(): void {}

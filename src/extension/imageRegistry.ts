@@ -1,7 +1,9 @@
 /** Which image is active: the document of the focused PMem editor. Views and commands follow it. */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { MapHost } from './mapHost';
-import { PmemDocument } from './pmemDocument';
+import { Refusal } from './refusal';
+import { PmemDocument, SelectionChange } from './pmemDocument';
 
 export class ImageRegistry implements vscode.Disposable {
   private active?: PmemDocument;
@@ -9,6 +11,11 @@ export class ImageRegistry implements vscode.Disposable {
   /** Fires when the active image changes or its state changes. */
   readonly onDidChange = this.emitter.event;
   private readonly subscriptions: vscode.Disposable[] = [];
+  private readonly selectionEmitter = new vscode.EventEmitter<SelectionChange>();
+  /** Fires when the active image's selected frame changes. */
+  readonly onDidChangeSelection = this.selectionEmitter.event;
+  /** Documents whose events are already forwarded (a document may have several editors). */
+  private readonly followed = new WeakSet<PmemDocument>();
 
   get current(): PmemDocument | undefined {
     return this.active;
@@ -48,33 +55,43 @@ export class ImageRegistry implements vscode.Disposable {
     };
     activate();
     panel.onDidChangeViewState(activate);
-    document.onDidChangeState(() => {
-      if (this.active === document) this.emitter.fire(document);
-    });
+    if (!this.followed.has(document)) {
+      this.followed.add(document);
+      document.onDidChangeState(() => {
+        if (this.active === document) this.emitter.fire(document);
+      });
+      document.onDidChangeSelection((c) => {
+        if (this.active === document) this.selectionEmitter.fire(c);
+      });
+    }
     panel.onDidDispose(() => {
       open.delete(panel);
       this.maps.delete(panel);
       if (!open.size) this.panels.delete(document);
-      if (this.active === document && !panel.active) this.setActive(undefined);
+      if (this.active === document && (!open.size || !panel.active)) this.setActive(undefined);
     });
   }
 
   private setActive(document: PmemDocument | undefined): void {
+    const changed = this.active !== document;
     this.active = document;
     void vscode.commands.executeCommand('setContext', 'pmemExplorer.activeImage', !!document?.session);
     void vscode.commands.executeCommand('setContext', 'pmemExplorer.writable', !!document?.writable);
-    this.emitter.fire(document);
+    // Views refresh when another image becomes active, not each time the same editor is focused again.
+    if (changed) this.emitter.fire(document);
   }
 
   /** The active image, or an error message a command can show. */
   require(): PmemDocument {
     const doc = this.active;
-    if (!doc?.session) throw new Error('Open a .pmem image first (PMem: New Image… creates one).');
+    if (doc && !doc.session) throw new Refusal(`${path.basename(doc.uri.fsPath)} cannot be used: ${doc.error?.message}`);
+    if (!doc?.session) throw new Refusal('Open a .pmem image first (PMem: New Image… creates one).');
     return doc;
   }
 
   dispose(): void {
     this.emitter.dispose();
+    this.selectionEmitter.dispose();
     this.subscriptions.forEach((s) => s.dispose());
   }
 }

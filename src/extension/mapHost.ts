@@ -1,17 +1,20 @@
 /** The host side of one map editor: sends the image's state, answers the webview's requests for cells and frames. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { escapeNotification } from '../shared/plainText';
+import { Refusal } from './refusal';
 import { frames, info, REGION_LABELS, REGION_NAMES, stepRange } from '../engine';
 import { mapCells } from '../engine/mapCells';
 import { FrameDetails, HostToWebview, isWebviewToHost, MapState, WebviewToHost } from '../shared/protocol';
-import type { PmemDocument } from './pmemDocument';
-
-/** Reveals a frame in the Descriptors view (without taking focus from the map). */
-export type RevealFrame = (pfn: number) => Thenable<unknown>;
+import type { PmemDocument, SelectionChange } from './pmemDocument';
 
 export class MapHost implements vscode.Disposable {
   /** The last state sent, for tests and for answering late requests. */
   lastState?: MapState;
+  /** The last selection sent to the webview, for tests. */
+  lastSelection?: { pfn: number; seq: number };
+  /** The last of its own selections the webview sent (its `req`), echoed in every select so it can tell stale news. */
+  private ack = 0;
   private version = 0;
   private readonly subscriptions: vscode.Disposable[] = [];
   private readonly exports = new Map<number, { resolve(data: string): void; reject(e: Error): void }>();
@@ -21,7 +24,7 @@ export class MapHost implements vscode.Disposable {
   private ready!: Promise<void>;
   private markReady!: () => void;
 
-  constructor(readonly document: PmemDocument, readonly panel: vscode.WebviewPanel, private readonly reveal: RevealFrame) {
+  constructor(readonly document: PmemDocument, readonly panel: vscode.WebviewPanel) {
     this.resetReady();
     this.sendState(); // lastState is known at once; the webview asks for it again when it has loaded
     this.subscriptions.push(
@@ -29,9 +32,10 @@ export class MapHost implements vscode.Disposable {
         if (!panel.visible) this.resetReady();
       }),
       document.onDidChangeState(() => this.sendState()),
+      document.onDidChangeSelection((c) => this.sendSelection(c)),
       panel.webview.onDidReceiveMessage((msg: unknown) => {
         if (!isWebviewToHost(msg)) return; // untrusted input: ignore anything off-protocol
-        void this.handle(msg).catch((e: Error) => vscode.window.showErrorMessage(e.message));
+        void this.handle(msg).catch((e: Error) => vscode.window.showErrorMessage(escapeNotification(e.message)));
       }),
     );
   }
@@ -48,8 +52,11 @@ export class MapHost implements vscode.Disposable {
     const img = this.document.viewImage;
     switch (msg.type) {
       case 'ready':
+        this.ack = 0; // a (re)loaded webview counts its selections from 1 again
         this.markReady();
-        return this.sendState();
+        this.sendState();
+        if (this.document.selection) this.sendSelection(this.document.selection);
+        return;
       case 'reopenWith':
         await vscode.commands.executeCommand('workbench.action.reopenWithEditor', this.document.uri);
         return;
@@ -64,8 +71,10 @@ export class MapHost implements vscode.Disposable {
         this.post({ type: 'frame', id: msg.id, frame: f ? details(f) : null });
         return;
       }
-      case 'revealFrame':
-        await this.reveal(msg.pfn);
+      case 'select':
+        this.ack = msg.req;
+        if (img && msg.pfn < img.geometry.totalFrames) this.document.select(msg.pfn, 'map', { reveal: msg.reveal, origin: this });
+        else if (this.document.selection) this.sendSelection(this.document.selection); // refused: the map goes back to the document's
         return;
       case 'command':
         // Only Free takes an argument from the map (the selected frame); the others ask for what they need.
@@ -79,7 +88,7 @@ export class MapHost implements vscode.Disposable {
         const pending = this.exports.get(msg.id);
         this.exports.delete(msg.id);
         if (msg.type === 'exported') pending?.resolve(msg.data);
-        else pending?.reject(new Error(msg.message));
+        else pending?.reject(new Refusal(msg.message));
         return;
       }
     }
@@ -94,13 +103,15 @@ export class MapHost implements vscode.Disposable {
       this.exports.set(id, { resolve, reject });
       this.post({ type: 'export', id, format });
       setTimeout(() => {
-        if (this.exports.delete(id)) reject(new Error('The map did not answer the export request (is it visible?)'));
+        if (this.exports.delete(id)) reject(new Refusal('The map did not answer the export request (is it visible?)'));
       }, 15_000);
     });
   }
 
-  select(pfn: number): void {
-    this.post({ type: 'select', pfn });
+  /** Tells the webview the document's selection; it keeps its own when it has made a newer one the host has not yet taken. */
+  private sendSelection(c: SelectionChange): void {
+    this.lastSelection = { pfn: c.pfn, seq: c.seq };
+    this.post({ type: 'select', pfn: c.pfn, seq: c.seq, ack: this.ack });
   }
 
   notice(text: string): void {
@@ -142,7 +153,7 @@ export class MapHost implements vscode.Disposable {
 
   dispose(): void {
     this.subscriptions.forEach((s) => s.dispose());
-    for (const p of this.exports.values()) p.reject(new Error('The map was closed'));
+    for (const p of this.exports.values()) p.reject(new Refusal('The map was closed'));
   }
 }
 

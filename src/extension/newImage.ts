@@ -1,6 +1,7 @@
 /** New Image: a guided flow (size, section size, nodes, memmap placement, profile, location), then open it. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { Refusal } from './refusal';
 import { makeGeometry, parseSize, PmemImage, PROFILES } from '../engine';
 import { FileStore } from '../engine/store/fileStore';
 import { VIEW_TYPE } from './pmemEditorProvider';
@@ -17,9 +18,9 @@ export interface NewImageOptions {
 /** Checks a preset given as a command argument: anything else is an error that says which field is wrong. */
 export function newImagePreset(arg: unknown): NewImageOptions {
   if (arg === undefined) return {};
-  if (typeof arg !== 'object' || arg === null) throw new Error('New Image takes an options object');
+  if (typeof arg !== 'object' || arg === null) throw new Refusal('New Image takes an options object');
   const o = arg as Record<string, unknown>;
-  const bad = (field: string, want: string) => new Error(`New Image: "${field}" must be ${want}`);
+  const bad = (field: string, want: string) => new Refusal(`New Image: "${field}" must be ${want}`);
   if (o.size !== undefined && typeof o.size !== 'string') throw bad('size', 'a size such as "64M"');
   if (o.section !== undefined && o.section !== '2M' && o.section !== '1G') throw bad('section', '"2M" or "1G"');
   if (o.nodes !== undefined && !(Number.isInteger(o.nodes) && (o.nodes as number) >= 1)) throw bad('nodes', 'a whole number from 1');

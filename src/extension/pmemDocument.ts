@@ -1,8 +1,25 @@
 /** The custom-editor document: an ImageSession, or the error that kept the image from opening. */
 import * as vscode from 'vscode';
-import { writeRefusal } from '../engine';
+import { escapeNotification } from '../shared/plainText';
+import { UsageError, writeRefusal } from '../engine';
 import { DiskWatcher } from './diskWatcher';
 import { ImageSession, SessionEdit } from '../engine/session';
+
+/** Where a change of the selected frame came from: a map, the Descriptors view, or a command (Go to Frame, Reveal on Map, Allocate). */
+export type SelectionSource = 'map' | 'descriptors' | 'command';
+
+export interface SelectionChange {
+  readonly pfn: number;
+  /** Bumped by every change: the last one is the selection. */
+  readonly seq: number;
+  readonly source: SelectionSource;
+  /** The map that made the change, when a map did. */
+  readonly origin?: object;
+  /** Whether the Descriptors view should show it (a click or Enter on the map, a command; not the arrow keys). */
+  readonly reveal: boolean;
+  /** Whether the Descriptors view should also take the focus (Go to Frame). */
+  readonly focusTree?: boolean;
+}
 
 export class PmemDocument implements vscode.CustomDocument {
   private readonly stateEmitter = new vscode.EventEmitter<void>();
@@ -10,6 +27,10 @@ export class PmemDocument implements vscode.CustomDocument {
   readonly onDidChangeState = this.stateEmitter.event;
   private readonly editEmitter = new vscode.EventEmitter<vscode.CustomDocumentEditEvent<PmemDocument>>();
   readonly onDidEdit = this.editEmitter.event;
+  private readonly selectionEmitter = new vscode.EventEmitter<SelectionChange>();
+  /** Fires after every change of the selected frame; maps and the Descriptors view follow it. */
+  readonly onDidChangeSelection = this.selectionEmitter.event;
+  private selectionState?: SelectionChange;
 
   private constructor(
     readonly uri: vscode.Uri,
@@ -62,6 +83,21 @@ export class PmemDocument implements vscode.CustomDocument {
     this.changed();
   }
 
+  /** The selected frame: the document owns it, every view follows it. */
+  get selection(): SelectionChange | undefined {
+    return this.selectionState;
+  }
+
+  /** Selects a frame; the last call wins. Throws on a pfn the image does not have. */
+  select(pfn: number, source: SelectionSource, options: { reveal?: boolean; focusTree?: boolean; origin?: object } = {}): SelectionChange {
+    const total = this.session?.image.geometry.totalFrames ?? 0;
+    if (!Number.isSafeInteger(pfn) || pfn < 0 || pfn >= total) throw new UsageError(`pfn ${pfn} is past the last frame (${total - 1})`);
+    const change: SelectionChange = { pfn, seq: (this.selectionState?.seq ?? 0) + 1, source, origin: options.origin, reveal: options.reveal ?? true, focusTree: options.focusTree };
+    this.selectionState = change;
+    this.selectionEmitter.fire(change);
+    return change;
+  }
+
   get writable(): boolean {
     return !!this.session && !this.readOnlyReason;
   }
@@ -109,7 +145,7 @@ export class PmemDocument implements vscode.CustomDocument {
       this.markSaved();
       this.wroteFile();
     } catch (e) {
-      void vscode.window.showErrorMessage(`Could not reload: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(escapeNotification(`Could not reload: ${(e as Error).message}`));
       return;
     }
     this.step = undefined;
@@ -126,5 +162,6 @@ export class PmemDocument implements vscode.CustomDocument {
     this.session?.close();
     this.stateEmitter.dispose();
     this.editEmitter.dispose();
+    this.selectionEmitter.dispose();
   }
 }

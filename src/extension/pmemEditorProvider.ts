@@ -1,10 +1,12 @@
 /** The custom editor for *.pmem: documents over the engine's ImageSession, edits on VS Code's undo stack. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { escapeNotification } from '../shared/plainText';
 import { superblockEditorWarning } from '../engine';
+import { Refusal } from './refusal';
 import { isWebviewToHost } from '../shared/protocol';
 import { errorBody, mapBody } from './imageViews';
-import { MapHost, RevealFrame } from './mapHost';
+import { MapHost } from './mapHost';
 import { PmemDocument } from './pmemDocument';
 import { ImageRegistry } from './imageRegistry';
 import { configureWebview, page } from './webviewHtml';
@@ -15,7 +17,7 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
   private readonly changeEmitter = new vscode.EventEmitter<vscode.CustomDocumentEditEvent<PmemDocument>>();
   readonly onDidChangeCustomDocument = this.changeEmitter.event;
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly registry: ImageRegistry, private readonly reveal: RevealFrame) {}
+  constructor(private readonly extensionUri: vscode.Uri, private readonly registry: ImageRegistry) {}
 
   async openCustomDocument(uri: vscode.Uri, context: vscode.CustomDocumentOpenContext): Promise<PmemDocument> {
     // Opening reads the superblock and section table only; a TiB image still takes a moment, shown in the status bar.
@@ -38,7 +40,7 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
       this.registry.attach(document, panel);
       return;
     }
-    const host = new MapHost(document, panel, this.reveal);
+    const host = new MapHost(document, panel);
     panel.webview.html = page(panel.webview, this.extensionUri, name, mapBody(name), { script: 'dist/webview.js', style: 'media/map.css' });
     this.registry.attach(document, panel, host);
     panel.onDidDispose(() => host.dispose());
@@ -69,8 +71,8 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
   }
 
   private writableSession(document: PmemDocument) {
-    if (!document.session) throw new Error(`${document.uri.fsPath} is not a valid image`);
-    if (document.readOnlyReason) throw new Error(`${path.basename(document.uri.fsPath)} is read-only: ${document.readOnlyReason}`);
+    if (!document.session) throw new Refusal(`${document.uri.fsPath} is not a valid image`);
+    if (document.readOnlyReason) throw new Refusal(`${path.basename(document.uri.fsPath)} is read-only: ${document.readOnlyReason}`);
     return document.session;
   }
 }
@@ -86,12 +88,12 @@ function warnAboutSuperblock(doc: PmemDocument): void {
   const repair = doc.writable ? 'Repair' : undefined;
   const text = doc.session && superblockEditorWarning(name, doc.session.image.superblockChoice, !!repair);
   if (!text) return;
-  void vscode.window.showWarningMessage(text, ...(repair ? [repair] : [])).then((choice) => {
+  void vscode.window.showWarningMessage(escapeNotification(text), ...(repair ? [repair] : [])).then((choice) => {
     if (choice !== repair || !doc.session) return;
     try {
       doc.push(doc.session.reboot());
     } catch (e) {
-      void vscode.window.showErrorMessage(`${name}: repair failed: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(escapeNotification(`${name}: repair failed: ${(e as Error).message}`));
     }
   });
 }

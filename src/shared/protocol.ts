@@ -50,7 +50,12 @@ export type HostToWebview =
   | { type: 'state'; state: MapState }
   | { type: 'cells'; id: number; version: number; firstPfn: number; framesPerCell: number; cells: number; detailed: boolean; mix: Uint8Array; tag: Uint16Array; owners: string[]; blocks: number[] }
   | { type: 'frame'; id: number; frame: FrameDetails | null }
-  | { type: 'select'; pfn: number }
+  /**
+   * The document's selected frame. `seq` orders the document's selections;
+   * `ack` is the last `req` of this map's own selections the host had taken
+   * when it sent this, so a map ignores news older than its own last click.
+   */
+  | { type: 'select'; pfn: number; seq: number; ack: number }
   | { type: 'notice'; text: string }
   | { type: 'export'; id: number; format: 'png' | 'svg' };
 
@@ -61,7 +66,8 @@ export type MapCommand = (typeof MAP_COMMANDS)[number];
 export type WebviewToHost =
   | { type: 'ready' }
   | { type: 'reopenWith' }
-  | { type: 'revealFrame'; pfn: number }
+  /** The user selected a frame on the map (click, arrow keys, Enter); `req` counts this map's selections; `reveal` asks the Descriptors view to show it. */
+  | { type: 'select'; pfn: number; req: number; reveal: boolean }
   | { type: 'getCells'; id: number; firstPfn: number; framesPerCell: number; cells: number }
   | { type: 'getFrame'; id: number; pfn: number }
   | { type: 'command'; command: MapCommand; pfn?: number }
@@ -82,8 +88,8 @@ export function isWebviewToHost(x: unknown): x is WebviewToHost {
     case 'ready':
     case 'reopenWith':
       return keys(x);
-    case 'revealFrame':
-      return isCount(x.pfn) && keys(x, 'pfn');
+    case 'select':
+      return isCount(x.pfn) && isCount(x.req) && typeof x.reveal === 'boolean' && keys(x, 'pfn', 'req', 'reveal');
     case 'getCells':
       return isCount(x.id) && isCount(x.firstPfn) && isCount(x.framesPerCell) && x.framesPerCell >= 1 && isCount(x.cells) && x.cells <= MAX_CELLS_PER_REQUEST && keys(x, 'id', 'firstPfn', 'framesPerCell', 'cells');
     case 'getFrame':
@@ -111,7 +117,7 @@ export function isHostToWebview(x: unknown): x is HostToWebview {
     case 'frame':
       return isCount(x.id) && (x.frame === null || isRecord(x.frame));
     case 'select':
-      return isCount(x.pfn);
+      return isCount(x.pfn) && isCount(x.seq) && isCount(x.ack);
     case 'notice':
       return typeof x.text === 'string';
     case 'export':

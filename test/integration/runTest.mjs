@@ -3,9 +3,11 @@
 // @vscode/test-electron's runTests.
 //
 //   node test/integration/runTest.mjs [--extension DIR] [--tests FILE] [--workspace DIR]
-//                                     [-- extra VS Code arguments]
+//                                     [--untrusted] [-- extra VS Code arguments]
 //
 // Defaults: the repo root, test/integration/out/index.js, test/integration/fixtures/workspace.
+// --untrusted runs test/integration/out/untrusted.js with workspace trust on,
+// in a fresh folder nobody has trusted (runTests always turns trust off).
 //
 // VS Code used:
 //   - VSCODE_EXECUTABLE set: that desktop VS Code binary (e.g. /usr/share/code/code,
@@ -20,6 +22,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 import { runTests, TestRunFailedError } from '@vscode/test-electron';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -40,6 +43,8 @@ function parseArgs(argv) {
       const value = m[2] ?? argv[++i];
       if (value === undefined) throw new Error(`${a} needs a value`);
       o[m[1]] = path.resolve(value);
+    } else if (a === '--untrusted') {
+      o.untrusted = true;
     } else if (a === '-h' || a === '--help') {
       o.help = true;
     } else {
@@ -52,8 +57,12 @@ function parseArgs(argv) {
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   if (o.help) {
-    console.log('usage: node test/integration/runTest.mjs [--extension DIR] [--tests FILE] [--workspace DIR] [-- VS Code args]');
+    console.log('usage: node test/integration/runTest.mjs [--extension DIR] [--tests FILE] [--workspace DIR] [--untrusted] [-- VS Code args]');
     return 0;
+  }
+  if (o.untrusted) {
+    if (!process.argv.some((a) => a.startsWith('--tests'))) o.tests = path.join(repoRoot, 'test', 'integration', 'out', 'untrusted.js');
+    if (!process.argv.some((a) => a.startsWith('--workspace'))) o.workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-untrusted-'));
   }
   if (!fs.existsSync(path.join(o.extension, 'package.json'))) {
     throw new Error(`no package.json in extension folder ${o.extension}`);
@@ -75,7 +84,7 @@ async function main() {
   }
 
   // Keep VS Code's profile out of the work tree (runTests defaults to ./.vscode-test).
-  const profile = path.join(repoRoot, '.cache', 'vscode-test');
+  const profile = path.join(repoRoot, '.cache', o.untrusted ? 'vscode-test-untrusted' : 'vscode-test');
   const launchArgs = [
     o.workspace,
     `--extensions-dir=${path.join(profile, 'extensions')}`,
@@ -84,7 +93,8 @@ async function main() {
   ];
 
   console.error(`[runTest] ${desktop ? `VS Code ${desktop}` : 'code-server (scripts/vscode-web-test.mjs)'}`);
-  console.error(`[runTest] extension ${o.extension}\n[runTest] tests     ${o.tests}\n[runTest] workspace ${o.workspace}`);
+  console.error(`[runTest] extension ${o.extension}\n[runTest] tests     ${o.tests}\n[runTest] workspace ${o.workspace}${o.untrusted ? ' (untrusted)' : ''}`);
+  if (o.untrusted) return runWithTrust(desktop || wrapper, [...launchArgs, `--extensionTestsPath=${o.tests}`, `--extensionDevelopmentPath=${o.extension}`, '--no-sandbox', '--disable-gpu-sandbox', '--disable-updates', '--skip-welcome', '--skip-release-notes']);
   try {
     return await runTests({
       vscodeExecutablePath: desktop || wrapper,
@@ -99,6 +109,15 @@ async function main() {
     }
     throw e;
   }
+}
+
+/** Runs VS Code as runTests does, but with workspace trust left on. Resolves with its exit code. */
+function runWithTrust(executable, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(executable, args, { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
 }
 
 main().then(

@@ -455,20 +455,44 @@ export class Workbench {
   }
 
   /**
-   * Scrolls a tree with the mouse wheel until `row` is rendered (trees render
-   * only the rows in view): from the top, a few rows at a time.
+   * Scrolls a tree with the mouse wheel until `row` is wholly in view (trees
+   * render a few rows past their edges, which a click there would miss):
+   * from the top, a few rows at a time, then a row at a time.
    */
   async scrollTreeTo(tree, row) {
-    if (await row.count()) return row.scrollIntoViewIfNeeded();
+    const where = async () => {
+      if (!(await row.count())) return 'absent';
+      const [r, t] = [await row.boundingBox(), await tree.boundingBox()];
+      return r.y < t.y ? 'above' : r.y + r.height > t.y + t.height ? 'below' : 'in';
+    };
+    let at = await where();
+    if (at === 'in') return this.unhover();
     const box = await tree.boundingBox();
     await this.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    await this.page.mouse.wheel(0, -1e6);
-    for (let i = 0; !(await row.count()); i++) {
-      if (i > 100) throw new Error('the row did not appear while scrolling the tree');
-      await this.page.mouse.wheel(0, 4 * 22);
-      await this.page.waitForTimeout(50);
+    if (at === 'absent') {
+      await this.page.mouse.wheel(0, -1e6);
+      await eventually('the tree to scroll', () => this.treeScrolled(tree));
     }
-    await row.scrollIntoViewIfNeeded();
+    for (let i = 0; (at = await where()) !== 'in'; i++) {
+      if (i > 200) throw new Error(`the row did not come into view while scrolling the tree (${at})`);
+      await this.page.mouse.wheel(0, at === 'above' ? -22 : at === 'below' ? 22 : 4 * 22);
+      await eventually('the tree to scroll', () => this.treeScrolled(tree)); // rendered, not still moving
+    }
+    await this.unhover();
+  }
+
+  /** Moves the pointer off the workbench's hovers: one left over a tree covers the rows below its row. */
+  async unhover() {
+    await this.page.mouse.move(0, 0);
+    await this.page.locator('.monaco-hover:visible, .workbench-hover:visible').first().waitFor({ state: 'hidden' });
+  }
+
+  /** Whether a tree's scroll position has settled since the last call (rows are rendered where they show). */
+  async treeScrolled(tree) {
+    const top = await tree.locator('.monaco-list-rows').evaluate((r) => r.style.top);
+    const settled = top === this.lastTreeTop;
+    this.lastTreeTop = top;
+    return settled;
   }
 
   /**
@@ -499,6 +523,19 @@ export class Workbench {
     const item = this.activityItem();
     if ((await item.getAttribute('aria-selected')) !== 'true') await item.click();
     await this.page.locator('.part.sidebar .pane-header', { hasText: 'Descriptors' }).waitFor();
+  }
+
+  /**
+   * Waits until the extension host runs PMem's commands: on a busy machine it
+   * can start tens of seconds after the workbench. New Image's first prompt
+   * shows that it does; Escape closes it.
+   */
+  async waitForExtension(timeoutMs = 120_000) {
+    await this.runCommand(Workbench.commandLabel('pmemExplorer.newImage'));
+    await eventually('PMem: New Image… to ask for a size', async () => (await this.quickInputState()).title.startsWith('New Image'), timeoutMs);
+    await this.waitForQuickInputFocus();
+    await this.page.keyboard.press('Escape');
+    await this.quickInput().waitFor({ state: 'hidden' });
   }
 
   /** Closes any quick input, menu or hover left open. */
@@ -631,7 +668,6 @@ export class MapEditor {
     await this.page.mouse.move(box.x + x, box.y + y);
     let last;
     const text = await eventually(`the tooltip for (${x}, ${y})`, async () => {
-      await this.page.waitForTimeout(60);
       const now = await tip.evaluate((t, p) => {
         if (t.hidden) return undefined;
         const area = t.parentElement.getBoundingClientRect();
@@ -772,6 +808,7 @@ export function workbenchSuite({ theme, prefix, prepare = () => {}, ready = asyn
     ws = makeWorkspace();
     prepare(ws);
     wb = await startWorkbench({ folder: ws.dir, theme: theme.name });
+    await wb.waitForExtension();
     use(wb, ws);
     await ready(wb, ws);
   });

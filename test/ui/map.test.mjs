@@ -281,6 +281,41 @@ for (const theme of THEMES) {
       await map.selected(fsHead);
     });
 
+    it('ends on the last selection when the map and Descriptors are used at once', async () => {
+      const { page } = wb;
+      await wb.openImage('used.pmem');
+      await wb.showSidebar();
+      const map = wb.map();
+      const descriptors = wb.tree('Descriptors');
+      const selectedRow = (pfn) => eventually(`the Descriptors row of pfn ${pfn} to be selected`, async () => (await wb.row(descriptors, `pfn ${pfn}`).getAttribute('aria-selected', { timeout: 1000 })) === 'true');
+      await map.button('Fit').click();
+      await map.button('Zoom in').click();
+      await map.button('Zoom in').click();
+      const layout = await map.layout();
+      const first = ws.slabPfns[0];
+      await map.clickFrame(layout, first);
+      await selectedRow(first);
+      const target = ws.fsPfns[2];
+      const row = wb.row(descriptors, `pfn ${target}`);
+      await wb.scrollTreeTo(descriptors, row);
+
+      // A click on the map (on the frame next to the row, so its reveal does not scroll the row away),
+      // then at once, its reveal in Descriptors still under way, a click on the row: the row wins everywhere.
+      await map.clickFrame(layout, target - 1);
+      await row.click();
+      await map.selected(target);
+      await selectedRow(target);
+
+      // A burst of arrow keys, then Enter: the map ends on the last frame, and so does Descriptors.
+      await map.focus();
+      for (let i = 0; i < 6; i++) await page.keyboard.press(i % 2 ? 'ArrowDown' : 'ArrowRight');
+      const last = target + 3 + 3 * layout.framesPerRow;
+      await map.selected(last);
+      await page.keyboard.press('Enter');
+      await selectedRow(last);
+      await map.selected(last);
+    });
+
     it('allocates from the map toolbar, flashes the changed cells, and frees the selected block', async () => {
       await wb.openImage('used.pmem');
       const map = wb.map();

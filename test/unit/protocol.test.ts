@@ -4,20 +4,22 @@ import { isHostToWebview, isWebviewToHost, MAX_CELLS_PER_REQUEST } from '../../s
 describe('webview protocol guards', () => {
   it('accepts well-formed messages', () => {
     const good = [
-      { type: 'ready' }, { type: 'reopenWith' }, { type: 'revealFrame', pfn: 4096 },
+      { type: 'ready' }, { type: 'reopenWith' }, { type: 'select', pfn: 4096, req: 3, reveal: true }, { type: 'select', pfn: 0, req: 0, reveal: false },
       { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 512, cells: 4096 },
       { type: 'getFrame', id: 2, pfn: 7 }, { type: 'command', command: 'allocate' }, { type: 'command', command: 'free', pfn: 300 },
       { type: 'goToStep', step: 3 }, { type: 'exported', id: 1, format: 'png', data: 'iVBOR' }, { type: 'exportFailed', id: 1, message: 'too big' },
     ];
     for (const m of good) assert.ok(isWebviewToHost(m), JSON.stringify(m));
     assert.ok(isHostToWebview({ type: 'cells', id: 1, version: 1, firstPfn: 0, framesPerCell: 1, cells: 1, detailed: true, mix: new Uint8Array(6), tag: new Uint16Array(1), owners: [], blocks: [] }));
-    assert.ok(isHostToWebview({ type: 'select', pfn: 5 }));
+    assert.ok(isHostToWebview({ type: 'select', pfn: 5, seq: 2, ack: 1 }));
   });
 
   it('rejects anything else, including commands the map may not run and oversized requests', () => {
     const bad = [
       null, 3, 'ready', [], {}, { type: 'nope' }, { type: 'ready', extra: 1 },
-      { type: 'revealFrame', pfn: -1 }, { type: 'revealFrame', pfn: 1.5 }, { type: 'revealFrame', pfn: '7' }, { type: 'revealFrame' },
+      { type: 'select', pfn: -1, req: 1, reveal: true }, { type: 'select', pfn: 1.5, req: 1, reveal: true }, { type: 'select', pfn: '7', req: 1, reveal: true }, { type: 'select', req: 1, reveal: true },
+      { type: 'select', pfn: 7, reveal: true }, { type: 'select', pfn: 7, req: -1, reveal: true }, { type: 'select', pfn: 7, req: 1, reveal: 'yes' }, { type: 'select', pfn: 7, req: 1 },
+      { type: 'select', pfn: 7, req: 1, reveal: true, focus: true }, { type: 'revealFrame', pfn: 7 },
       { type: 'command', command: 'workbench.action.files.delete' }, { type: 'command', command: 'allocate', args: [1] },
       { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 0, cells: 1 }, { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 1, cells: MAX_CELLS_PER_REQUEST + 1 },
       { type: 'goToStep', step: -2 }, { type: 'exported', id: 1, format: 'gif', data: '' },
@@ -25,5 +27,8 @@ describe('webview protocol guards', () => {
     for (const m of bad) assert.equal(isWebviewToHost(m), false, JSON.stringify(m));
     assert.equal(isHostToWebview({ type: 'cells', id: 1, mix: [1, 2], tag: [], owners: [], blocks: [] }), false);
     assert.equal(isHostToWebview({ type: 'error', title: 't', message: 'm' }), false);
+    for (const m of [{ type: 'select', pfn: 5 }, { type: 'select', pfn: 5, seq: 1 }, { type: 'select', pfn: 5, seq: 1, ack: -1 }, { type: 'select', pfn: -5, seq: 1, ack: 0 }]) {
+      assert.equal(isHostToWebview(m), false, JSON.stringify(m));
+    }
   });
 });

@@ -68,6 +68,43 @@ describe('editing session (the editor document model)', () => {
     again.close();
   });
 
+  it('saves the image as a clean shutdown would leave it, while the session keeps running', () => {
+    const s = ImageSession.open(file);
+    s.bootIfNeeded();
+    s.perform('alloc', (img) => allocOp(img, { order: 2, owner: 'x' }));
+    s.save();
+    assert.equal(s.dirty, false, 'the running machine\'s own marks are not unsaved changes');
+    assert.equal(s.isBooted, true);
+    assert.equal(info(s.image).clean, false, 'the session still runs');
+    const second = s.perform('alloc', (img) => allocOp(img, { order: 0, owner: 'y' }));
+    assert.ok(s.dirty);
+    s.save();
+    assert.equal(s.dirty, false);
+    s.close();
+    const again = ImageSession.open(file);
+    assert.equal(info(again.image).clean, true, 'reopened: off after a clean shutdown');
+    assert.equal(info(again.image).bootGeneration, 1);
+    assert.ok(check(again.image).ok);
+    assert.ok(snapshot(again.image).allocated.includes(`${second.result.blocks[0].pfn}:0:y`), 'the second save holds the second allocation');
+    again.bootIfNeeded();
+    const boot = again.image.historyRecords().at(-1)!;
+    assert.match(boot.summary.text, /^boot 2 \(clean, profile default\)/);
+    again.close();
+  });
+
+  it('keeps a simulated crash that was not followed by a boot in what it saves', () => {
+    // A crash the CLI simulated: the file says the machine went down without a shutdown.
+    const store = FileStore.open(file, { readOnly: false });
+    const img = PmemImage.open(store);
+    img.simulateCrash(0, (i) => void allocOp(i, { order: 0 }));
+    store.close();
+    const s = ImageSession.open(file);
+    assert.equal(info(s.image).clean, false);
+    s.save();
+    s.close();
+    assert.equal(info(ImageSession.open(file).image).clean, false, 'opening and saving does not hide the crash');
+  });
+
   it('reverts to the file and powers the machine off', () => {
     const s = ImageSession.open(file);
     const before = snapshot(s.image);
@@ -116,6 +153,7 @@ describe('editing session (the editor document model)', () => {
     const restored = ImageSession.open(file, { backup });
     assert.ok(restored.restoredFromBackup && restored.dirty);
     assert.deepEqual(snapshot(restored.image), expected);
+    assert.equal(info(restored.image).clean, true, 'restored off after a clean shutdown, not a crash');
     fs.truncateSync(backup, 10);
     const ignored = ImageSession.open(file, { backup });
     assert.equal(ignored.restoredFromBackup, false, 'a torn backup is ignored, not half-applied');
@@ -131,6 +169,8 @@ describe('editing session (the editor document model)', () => {
     assert.deepEqual(snapshot(copy), snapshot(s.image));
     assert.ok(check(copy).ok);
     assert.equal(copy.historyRecords().length, s.image.historyRecords().length);
+    assert.equal(info(copy).clean, true, 'the copy is shut down cleanly');
+    assert.equal(info(s.image).clean, false, 'the session still runs');
   });
 
   it('crashes and reboots as one undoable edit', () => {

@@ -4,13 +4,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { freeLists, info, PAGE_SIZE } from '../../../src/engine';
+import { CommandRunner } from '../../../src/extension/commandRunner';
 import type { PmemExplorerApi } from '../../../src/extension/extension';
+import { Refusal } from '../../../src/extension/refusal';
 import type { DescriptorNode } from '../../../src/extension/trees/descriptorsTree';
 import type { FreeListNode } from '../../../src/extension/trees/freeListsTree';
 import type { SectionNode } from '../../../src/extension/trees/sectionsTree';
 import { stampRevision } from '../../unit/helpers';
 import { FileStore } from '../../../src/engine/store/fileStore';
-import { activateApi, closeAll, editorCommand, makeImage, openImage, readInfo, tempDir, until, VIEW } from './helpers';
+import { activateApi, closeAll, editorCommand, makeImage, openImage, readInfo, refusal, tempDir, until, untilEdited, VIEW } from './helpers';
 
 let api: PmemExplorerApi;
 const current = () => api.registry.current!;
@@ -41,7 +43,7 @@ describe('PMem commands and views', () => {
     assert.equal(i.profile, 'numa');
     const tab = await until('the editor tab', () => vscode.window.tabGroups.activeTabGroup.activeTab);
     assert.ok(tab.input instanceof vscode.TabInputCustom && tab.input.viewType === VIEW && tab.input.uri.fsPath === target);
-    assert.equal(await exec('newImage', { size: 64 }), undefined, 'a bad preset is refused');
+    assert.equal(await refusal(api, 'newImage', { size: 64 }), 'New Image: "size" must be a size such as "64M"');
     assert.ok(!fs.existsSync(path.join(path.dirname(target), 'image.pmem')));
   });
 
@@ -101,7 +103,7 @@ describe('PMem commands and views', () => {
     const pfns = await alloc(0, 'a', 3);
     assert.ok(await exec('free', pfns[1]));
     assert.equal(info(image()).frames.allocated, 2);
-    assert.equal(await exec('free', pfns[1]), undefined, 'freeing a free frame is refused with an error');
+    assert.match(await refusal(api, 'free', pfns[1]), new RegExp(`^pfn ${pfns[1]} is already free \\(in the free block at pfn \\d+, order \\d+\\)$`), 'freeing a free frame is refused, saying why');
     assert.equal(info(image()).frames.allocated, 2, 'and changes nothing');
 
     await exec('initSection', { kind: 'section', summary: { index: 5 } });
@@ -112,7 +114,7 @@ describe('PMem commands and views', () => {
 
     assert.equal(await exec('goToFrame', 700), 700);
     await until('the frame to be selected', () => api.views.descriptorsView.selection.find((n) => n.kind === 'frame' && n.pfn === 700));
-    assert.equal(await exec('goToFrame', 10 ** 9), undefined, 'a pfn past the end is refused');
+    assert.equal(await refusal(api, 'goToFrame', 10 ** 9), 'Go to Frame: pfn 1000000000 is past the last frame (8191)');
 
     await exec('copyPfn', { kind: 'frame', pfn: 4242 });
     assert.equal(await vscode.env.clipboard.readText(), '4242');
@@ -130,7 +132,7 @@ describe('PMem commands and views', () => {
     await exec('rebootIntoProfile', 'kmemcheck');
     assert.equal(info(image()).profile, 'kmemcheck');
     assert.deepEqual(info(image()).profileExtendedFields, ['shadow']);
-    assert.equal(await exec('rebootIntoProfile', 'no-such-profile'), undefined);
+    assert.equal(await refusal(api, 'rebootIntoProfile', 'no-such-profile'), 'Unknown profile "no-such-profile"');
     assert.equal(info(image()).bootGeneration, 3, 'nothing happened');
     await editorCommand('undo');
     await until('undo of the profile reboot', () => info(image()).profile === 'default');
@@ -174,8 +176,9 @@ describe('PMem commands and views', () => {
     const doc = await openImage(api, uri);
     assert.match(doc.readOnlyReason ?? '', /newer revision of the format \(1\.7/);
     assert.equal(doc.writable, false);
-    assert.equal(await alloc(0), undefined);
-    assert.equal(await exec('reboot'), undefined);
+    const why = /^newer\.pmem is read-only: it was written by a newer revision of the format \(1\.7/;
+    assert.match(await refusal(api, 'allocate', { order: 0, count: 1, node: 0, zone: 'normal', owner: '' }), why);
+    assert.match(await refusal(api, 'reboot'), why);
     assert.match(api.registry.mapsOf(doc)[0].lastState?.readOnly ?? '', /^it was written by a newer revision/, 'the map says why');
     assert.deepEqual(fs.readFileSync(uri.fsPath), before);
   });
@@ -199,6 +202,7 @@ describe('PMem commands and views', () => {
     const doc = await openImage(api, uri);
     await alloc(4);
     assert.equal(doc.session!.dirty, true);
+    await untilEdited(); // VS Code reverts only an editor it knows to be dirty
     await vscode.commands.executeCommand('workbench.action.files.revert');
     await until('the revert', () => !doc.session!.dirty);
     assert.equal(doc.session!.isBooted, false);
@@ -220,10 +224,10 @@ describe('PMem commands and views', () => {
     const text = fs.readFileSync(svg, 'utf8');
     assert.match(text, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     assert.ok((text.match(/<rect /g) ?? []).length >= 4096, 'one rectangle per cell');
-    assert.equal(await exec('exportMap', { format: 'gif', target: path.join(dir, 'x.gif') }), undefined);
+    assert.equal(await refusal(api, 'exportMap', { format: 'gif', target: path.join(dir, 'x.gif') }), 'Export Map: "format" must be "png" or "svg"');
     assert.deepEqual(fs.readdirSync(dir).sort(), ['map.png', 'map.svg'], 'no temporary files left');
     assert.equal(await exec('revealOnMap', { kind: 'frame', pfn: 321 }), 321);
-    assert.equal(await exec('revealOnMap', { kind: 'frame', pfn: 10 ** 9 }), undefined);
+    assert.equal(await refusal(api, 'revealOnMap', { kind: 'frame', pfn: 10 ** 9 }), 'pfn 1000000000 is past the last frame');
     assert.equal(api.registry.mapsOf(doc).length, 1);
   });
 
@@ -241,15 +245,52 @@ describe('PMem commands and views', () => {
     await until('the default again', () => map.lastState!.animateChanges === true || undefined);
   });
 
-  it('refuses bad arguments with an error and leaves the image alone', async () => {
+  it('refuses bad arguments, saying why, and leaves the image alone', async () => {
     const doc = await openImage(api, makeImage('args.pmem'));
-    assert.equal(await exec('allocate', { order: 99, count: 1, node: 0, zone: 'normal', owner: '' }), undefined);
-    assert.equal(await exec('allocate', { order: 0, count: 1, node: 0, zone: 'nowhere', owner: '' }), undefined);
-    assert.equal(await exec('allocate', { order: 0, count: 1, node: 5, zone: 'normal', owner: '' }), undefined);
-    assert.equal(await exec('crash', { order: 0, points: -1 }), undefined);
-    assert.equal(await exec('goToStep', 999), undefined);
-    assert.equal(await exec('initSection', {}), undefined);
-    assert.equal(await exec('freeBlock', { kind: 'section', index: 0 }), undefined);
+    const cases: Array<[string, unknown, string | RegExp]> = [
+      ['allocate', { order: 99, count: 1, node: 0, zone: 'normal', owner: '' }, '"order" must be a whole number from 0 to 10, not 99'],
+      ['allocate', { order: 0, count: 1, node: 0, zone: 'nowhere', owner: '' }, 'Allocate: "zone" must be dma32, normal or movable, not "nowhere"'],
+      ['allocate', { order: 0, count: 1, node: 5, zone: 'normal', owner: '' }, '"node" must be a whole number from 0 to 0, not 5'],
+      ['allocate', { order: 0, owner: 'x'.repeat(17) }, 'Allocate: "owner" must be a string of at most 16 bytes'],
+      ['allocate', 7, 'Allocate takes an options object, not 7'],
+      ['crash', { order: 0, points: -1 }, '"points" must be a whole number from 0 to 100000, not -1'],
+      ['goToStep', 999, /^Step 999 is not available: steps \d+ to \d+ can be shown$/],
+      ['initSection', {}, 'Choose a section in a PMem view'],
+      ['freeBlock', { kind: 'section', index: 0 }, 'Choose an allocated frame in the Descriptors view'],
+      ['revealOnMap', 'pfn 3', 'Choose a frame or block to reveal on the map'],
+      ['stepForward', undefined, 'Already at the present (the last step)'],
+    ];
+    for (const [command, arg, why] of cases) {
+      const message = await refusal(api, command, ...(arg === undefined ? [] : [arg]));
+      if (typeof why === 'string') assert.equal(message, why, command);
+      else assert.match(message, why, command);
+    }
     assert.equal(doc.session!.dirty, false, 'nothing was done, not even a boot');
+    await closeAll();
+    assert.equal(await refusal(api, 'allocate', { order: 0 }), 'Open a .pmem image first (PMem: New Image… creates one).');
+  });
+
+  it('reports an internal error as one, with its stack in the log, and does not swallow it', async () => {
+    const shown: string[] = [];
+    const logged: string[] = [];
+    const runner = new CommandRunner({ info: (m: string) => logged.push(m), error: (m: string) => logged.push(m) }, (m) => shown.push(m));
+    const id = 'pmemExplorerTest.fault';
+    const registration = runner.register(id, (arg) => (arg as { missing: { field: number } }).missing.field);
+    try {
+      assert.equal(await vscode.commands.executeCommand(id, {}), undefined);
+      const [outcome] = runner.since(0);
+      assert.equal(outcome.kind, 'internal error');
+      assert.match(outcome.message, /^PMem: internal error in pmemExplorerTest\.fault: Cannot read properties of undefined \(reading 'field'\) \(details in the PMem output\)$/);
+      assert.deepEqual(shown, [outcome.message], 'the user is shown it once');
+      assert.match(logged[0], /^internal error in pmemExplorerTest\.fault: TypeError: Cannot read properties of undefined[\s\S]*\n\s+at /, 'logged with its stack');
+      // A refusal through the same runner is shown as its reason alone.
+      const refused = runner.register('pmemExplorerTest.refuse', () => { throw new Refusal('no, because'); });
+      await vscode.commands.executeCommand('pmemExplorerTest.refuse');
+      refused.dispose();
+      assert.deepEqual(runner.since(1), [{ command: 'pmemExplorerTest.refuse', kind: 'refused', message: 'no, because' }]);
+      assert.equal(shown[1], 'no, because');
+    } finally {
+      registration.dispose();
+    }
   });
 });

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { info } from '../../../src/engine';
 import type { PmemExplorerApi } from '../../../src/extension/extension';
-import { activateApi, closeAll, editorCommand, makeImage, readInfo, until, VIEW } from './helpers';
+import { activateApi, closeAll, editorCommand, makeImage, openImage, readInfo, refusal, until, VIEW } from './helpers';
 
 let api: PmemExplorerApi;
 const session = () => api.registry.current?.session;
@@ -76,7 +76,7 @@ describe('PMem Explorer in VS Code', () => {
     const back = (await vscode.commands.executeCommand('pmemExplorer.stepBack')) as number;
     assert.equal(viewed(), 2, `after step ${back} only the first allocation exists`);
     assert.equal(info(session()!.image).frames.allocated, 18, 'the present is unchanged');
-    assert.equal(await vscode.commands.executeCommand('pmemExplorer.allocate', { order: 0, count: 1, ...alloc }), undefined, 'no edits while showing the past');
+    assert.match(await refusal(api, 'allocate', { order: 0, count: 1, ...alloc }), /^Showing history step \d+: return to the present/, 'no edits while showing the past');
     await vscode.commands.executeCommand('pmemExplorer.stepBack');
     assert.equal(viewed(), 0, 'before any allocation: just booted');
     await vscode.commands.executeCommand('pmemExplorer.stepForward');
@@ -94,8 +94,58 @@ describe('PMem Explorer in VS Code', () => {
     const before = fs.readFileSync(file);
     await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(file), VIEW);
     await until('the editor tab', () => vscode.window.tabGroups.activeTabGroup.activeTab);
-    const pfns = await vscode.commands.executeCommand('pmemExplorer.allocate', { order: 0, count: 1, node: 0, zone: 'normal', owner: '' });
-    assert.equal(pfns, undefined, 'no operation on an invalid image');
+    assert.match(await refusal(api, 'allocate', { order: 0, count: 1, node: 0, zone: 'normal', owner: '' }), /^bad\.pmem cannot be used: .*not a pmem image/, 'no operation on an invalid image');
     assert.deepEqual(fs.readFileSync(file), before);
+  });
+
+  it('closes as a clean shutdown: reopened, the image is off after a clean shutdown and boots clean', async () => {
+    const uri = makeImage('close.pmem');
+    const doc = await openImage(api, uri);
+    await vscode.commands.executeCommand('pmemExplorer.allocate', { order: 2, count: 1, node: 0, zone: 'normal', owner: 'kept' });
+    await vscode.commands.executeCommand('workbench.action.files.save');
+    await until('the save', () => !doc.session!.dirty || undefined);
+    assert.equal(doc.session!.isBooted, true, 'the machine keeps running in the editor');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await until('the editor to close', () => !api.registry.panelsOf(doc).length || undefined);
+    const onDisk = readInfo(uri);
+    assert.equal(onDisk.clean, true, 'the file says it was shut down cleanly');
+    assert.equal(onDisk.frames.allocated, 4);
+    const again = await openImage(api, uri);
+    const map = await until('the map state', () => api.registry.mapsOf(again)[0]?.lastState, 20_000);
+    assert.equal(map.machine, 'off', 'the summary says off after a clean shutdown, not crashed');
+    await vscode.commands.executeCommand('pmemExplorer.allocate', { order: 0, count: 1, node: 0, zone: 'normal', owner: '' });
+    const boot = again.session!.image.historyRecords().filter((r) => r.kind === 'boot').at(-1)!;
+    assert.match(boot.summary.text, /^boot 2 \(clean, profile default\)/);
+  });
+
+  it('keeps one selection in the document: the map, the Descriptors view and Go to Frame change it, the last change wins', async () => {
+    const doc = await openImage(api, makeImage('select.pmem', { sizeBytes: 32 * 2 ** 20 }));
+    const map = await until('the map', () => api.registry.mapsOf(doc)[0]?.lastState && api.registry.mapsOf(doc)[0], 20_000);
+    const view = api.views.descriptorsView;
+    const shown = () => (view.selection[0]?.kind === 'frame' ? view.selection[0].pfn : undefined);
+    const settle = async (pfn: number, what: string) => {
+      await until(what, () => doc.selection?.pfn === pfn || undefined);
+      await api.descriptorsSelection.settled();
+      assert.equal(doc.selection?.pfn, pfn, `${what}: the document`);
+      assert.equal(shown(), pfn, `${what}: the Descriptors view`);
+      assert.equal(map.lastSelection?.pfn, pfn, `${what}: the map`);
+    };
+    // A burst of map clicks (revealed) and arrow keys (not revealed): the view and the map end on the last click.
+    for (let i = 0; i < 12; i++) doc.select(200 + i * 40, 'map', { reveal: i % 3 !== 1, origin: map });
+    // An allocation refreshes the view (and selects its block) while those reveals are under way.
+    await vscode.commands.executeCommand('pmemExplorer.allocate', { order: 3, count: 1, node: 0, zone: 'normal', owner: 'sel' });
+    doc.select(4321, 'map', { reveal: true, origin: map });
+    await settle(4321, 'the last map click of a burst');
+    // A row chosen in the view (here by the API, as a click would) becomes the selection of the document and the map.
+    await view.reveal({ kind: 'frame', pfn: 7000 }, { select: true, focus: false });
+    await settle(7000, 'a row chosen in the view');
+    assert.equal(doc.selection?.source, 'descriptors');
+    // Arrow keys move the map and the document, not the view; Go to Frame moves all three.
+    doc.select(7001, 'map', { reveal: false, origin: map });
+    await api.descriptorsSelection.settled();
+    assert.equal(shown(), 7000, 'the arrow keys alone leave the view where it was');
+    assert.equal(map.lastSelection?.pfn, 7001);
+    assert.equal(await vscode.commands.executeCommand('pmemExplorer.goToFrame', 5000), 5000);
+    await settle(5000, 'Go to Frame');
   });
 });

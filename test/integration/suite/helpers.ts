@@ -24,13 +24,24 @@ export function makeImage(name: string, options: Partial<CreateOptions> = {}): v
   return vscode.Uri.file(file);
 }
 
-/** Undo and redo act on the focused editor: focus it as a user's click would. */
+/**
+ * Waits until VS Code knows the active editor has unsaved edits: an edit
+ * reaches it a moment after the command that made it returns, and until then
+ * Revert and Undo see nothing to do.
+ */
+export async function untilEdited(): Promise<void> {
+  await until('the editor to know of the edits', () => vscode.window.tabGroups.activeTabGroup.activeTab?.isDirty || undefined);
+}
+
+/** Undo and redo act on the focused editor: focus it as a user's click would. Undo waits for the edits to reach it. */
 export async function editorCommand(id: 'undo' | 'redo'): Promise<void> {
+  if (id === 'undo') await untilEdited();
   await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
   await vscode.commands.executeCommand(id);
 }
 
-export async function until<T>(what: string, fn: () => T | undefined, ms = 10_000): Promise<T> {
+/** Polls for a state; the deadline only bounds a failing wait (a busy machine can stall the extension host for seconds). */
+export async function until<T>(what: string, fn: () => T | undefined, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = fn();
@@ -60,6 +71,17 @@ export async function activateApi(): Promise<PmemExplorerApi> {
 export async function openImage(api: PmemExplorerApi, uri: vscode.Uri, column?: vscode.ViewColumn) {
   await vscode.commands.executeCommand('vscode.openWith', uri, VIEW, column);
   return until('the image to become active', () => (api.registry.current?.uri.fsPath === uri.fsPath ? api.registry.current : undefined));
+}
+
+/** Runs a command that must do nothing and returns what it told the user (it fails if the command did not refuse). */
+export async function refusal(api: PmemExplorerApi, command: string, ...args: unknown[]): Promise<string> {
+  const mark = api.commands.mark;
+  const result = await vscode.commands.executeCommand(`pmemExplorer.${command}`, ...args);
+  const outcomes = api.commands.since(mark);
+  assert.equal(result, undefined, `${command} returned ${JSON.stringify(result)}`);
+  assert.equal(outcomes.length, 1, `${command}: ${JSON.stringify(outcomes)}`);
+  assert.equal(outcomes[0].kind, 'refused', `${command}: ${outcomes[0].message}`);
+  return outcomes[0].message;
 }
 
 export async function closeAll(): Promise<void> {

@@ -16,12 +16,12 @@ const number = fc.oneof(
   fc.nat(), fc.integer(), fc.double(), fc.constantFrom(0, -0, -1, 1.5, NaN, Infinity, -Infinity, 2 ** 53, 2 ** 53 + 2, 2 ** 64, Number.MAX_VALUE, Number.POSITIVE_INFINITY, MAX_CELLS_PER_REQUEST, MAX_CELLS_PER_REQUEST + 1),
   fc.constantFrom('7', '0x10', '', null, true, [], {}),
 );
-const field = fc.constantFrom('type', 'id', 'pfn', 'firstPfn', 'framesPerCell', 'cells', 'command', 'step', 'format', 'data', 'message', '__proto__', 'constructor', 'prototype', 'toString', 'seq');
+const field = fc.constantFrom('type', 'id', 'pfn', 'firstPfn', 'framesPerCell', 'cells', 'command', 'step', 'format', 'data', 'message', '__proto__', 'constructor', 'prototype', 'toString', 'seq', 'req', 'reveal', 'ack');
 const typeName = fc.constantFrom('ready', 'reopenWith', 'revealFrame', 'getCells', 'getFrame', 'command', 'goToStep', 'exported', 'exportFailed', 'select', 'state', 'READY', '');
 
 /** Messages near the protocol: a known type with fields of any shape. */
 const nearMessage = fc.record({ type: typeName }).chain((m) =>
-  fc.dictionary(field, fc.oneof(number, fc.constantFrom(...MAP_COMMANDS, 'workbench.action.files.delete', 'png', 'svg', 'gif'), fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 })), { maxKeys: 5 })
+  fc.dictionary(field, fc.oneof(number, fc.constantFrom(...MAP_COMMANDS, 'workbench.action.files.delete', 'png', 'svg', 'gif'), fc.boolean(), fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 })), { maxKeys: 5 })
     .map((extra) => ({ ...extra, type: m.type })),
 );
 /** Prototype-pollution shapes as JSON.parse makes them (own "__proto__" keys). */
@@ -50,8 +50,10 @@ export function assertHandlerExpectations(msg: WebviewToHost): void {
       if (!whole(msg.id) || !whole(msg.firstPfn) || !whole(msg.cells) || !whole(msg.framesPerCell) || msg.framesPerCell < 1 || msg.cells > MAX_CELLS_PER_REQUEST) bad('the window is not whole and bounded');
       break;
     case 'getFrame':
-    case 'revealFrame':
       if (!whole(msg.pfn)) bad('pfn is not a whole number');
+      break;
+    case 'select':
+      if (!whole(msg.pfn) || !whole(msg.req) || typeof msg.reveal !== 'boolean') bad('the selection is not a whole pfn with a whole request number');
       break;
     case 'command':
       if (!(MAP_COMMANDS as readonly string[]).includes(msg.command)) bad('the command is not one the map may run');
