@@ -7,7 +7,7 @@ import {
 import type { SessionEdit } from '../engine/session';
 import { journalGeometryOf, MAX_ALLOC_COUNT, MAX_CRASH_POINTS, maxAllocCount } from '../engine/limits';
 import { writeFileAtomically } from '../engine/store/atomicFile';
-import { escapeNotification } from '../shared/plainText';
+import { escapeIcons, escapeNotification } from '../shared/plainText';
 import { checkReportMarkdown } from './checkReport';
 import { exportRefusal } from './exportTarget';
 import { CommandRunner } from './commandRunner';
@@ -295,7 +295,7 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     let step = typeof arg === 'number' ? arg : undefined;
     if (step === undefined) {
       const pick = await vscode.window.showQuickPick(
-        records.filter((r) => r.seq >= range.first).reverse().map((r) => ({ label: `${r.seq}`, description: r.summary.text, detail: r.seq === range.last ? 'the present' : undefined })),
+        records.filter((r) => r.seq >= range.first).reverse().map((r) => ({ label: `${r.seq}`, description: escapeIcons(r.summary.text), detail: r.seq === range.last ? 'the present' : undefined })),
         { ignoreFocusOut: true, title: 'Go to Step', placeHolder: 'Show the image as it was after this step' },
       );
       if (!pick) return;

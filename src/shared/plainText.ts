@@ -49,6 +49,14 @@ export function escapeNotification(text: string): string {
 }
 
 /**
+ * Text for a quick pick's label, description or detail, where `$(name)` is
+ * drawn as an icon: a backslash keeps it as the characters it is.
+ */
+export function escapeIcons(text: string): string {
+  return text.replace(/\$\(/g, '\\$(');
+}
+
+/**
  * Text for a terminal: control characters (C0 except tab and line feed, DEL,
  * C1, which start escape sequences that move the cursor, recolour or retitle
  * the terminal) and the bidirectional overrides (which reorder what is shown)

@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { frames, ImageError, MemoryStore, PmemImage } from '../../src/engine';
 import type { CheckReport } from '../../src/engine';
-import { escapeHtml, escapeMarkdown, escapeNotification, escapeXml, printable } from '../../src/shared/plainText';
+import { escapeHtml, escapeIcons, escapeMarkdown, escapeNotification, escapeXml, printable } from '../../src/shared/plainText';
 import { frameTooltipMarkdown } from '../../src/extension/trees/frameTooltip';
 import { checkReportMarkdown } from '../../src/extension/checkReport';
 import { errorBody, mapBody } from '../../src/extension/imageViews';
@@ -89,6 +89,11 @@ describe('image strings are text everywhere', () => {
     const text = escapeNotification('see [here](command:workbench.action.quit) and [x] (y)');
     assert.ok(!/\[[^\]]*\]\(/.test(text), text);
     assert.equal(text.replace(/\u200b/g, ''), 'see [here](command:workbench.action.quit) and [x] (y)');
+  });
+
+  it('escapeIcons keeps $(name) in a quick pick as the characters it is', () => {
+    assert.equal(escapeIcons('boot $(zap) and $(x)'), 'boot \\$(zap) and \\$(x)');
+    assert.equal(escapeIcons('no icons, $ ( apart'), 'no icons, $ ( apart');
   });
 
   it('printable shows terminal controls and bidi overrides as escapes, keeping tabs and line feeds', () => {
