@@ -231,8 +231,8 @@ for (const theme of THEMES) {
       }
     });
 
-    it('selects a frame on the map and in Descriptors, moves the selection with the arrow keys, reveals with Enter', async () => {
-      const { page } = wb;
+    /** used.pmem open beside the Descriptors view, zoomed in twice from fit. */
+    async function zoomedMapWithDescriptors() {
       await wb.openImage('used.pmem');
       await wb.showSidebar();
       const map = wb.map();
@@ -241,7 +241,11 @@ for (const theme of THEMES) {
       await map.button('Fit').click();
       await map.button('Zoom in').click();
       await map.button('Zoom in').click();
-      const layout = await map.layout();
+      return { page: wb.page, map, descriptors, selectedRow, layout: await map.layout() };
+    }
+
+    it('selects a frame on the map and in Descriptors, moves the selection with the arrow keys, reveals with Enter', async () => {
+      const { page, map, descriptors, selectedRow, layout } = await zoomedMapWithDescriptors();
       assert.ok(layout.cellPx >= 8, `zoomed in, cells are ${layout.cellPx} px`);
 
       // A click selects the frame and reveals it in Descriptors.
@@ -282,16 +286,7 @@ for (const theme of THEMES) {
     });
 
     it('ends on the last selection when the map and Descriptors are used at once', async () => {
-      const { page } = wb;
-      await wb.openImage('used.pmem');
-      await wb.showSidebar();
-      const map = wb.map();
-      const descriptors = wb.tree('Descriptors');
-      const selectedRow = (pfn) => eventually(`the Descriptors row of pfn ${pfn} to be selected`, async () => (await wb.row(descriptors, `pfn ${pfn}`).getAttribute('aria-selected', { timeout: 1000 })) === 'true');
-      await map.button('Fit').click();
-      await map.button('Zoom in').click();
-      await map.button('Zoom in').click();
-      const layout = await map.layout();
+      const { page, map, descriptors, selectedRow, layout } = await zoomedMapWithDescriptors();
       const first = ws.slabPfns[0];
       await map.clickFrame(layout, first);
       await selectedRow(first);

@@ -6,6 +6,7 @@
  * model), and in random mixes.
  */
 import { Landing, CachedWrite, tornShapes } from '../../src/engine/store/writeBackCacheStore';
+import { rng } from './helpers';
 
 export interface CrashCase {
   epoch: number;
@@ -23,17 +24,6 @@ export interface CaseBudget {
   seed: number;
 }
 
-/** A small seeded generator (mulberry32), so a failing case can be replayed from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function labelOf(epoch: number, landings: Landing[]): string {
   const parts = landings.map((l) => (l.torn ? `${l.index}~${l.torn.side[0]}${l.torn.units}x${l.torn.granularity}` : `${l.index}`));

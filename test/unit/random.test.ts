@@ -1,19 +1,8 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { AllocatedBlock, allocOp, check, freeOp, info, initSectionsOp, OperationError, PmemImage, PROFILES } from '../../src/engine';
-import { MiB, newImage, snapshot } from './helpers';
+import { MiB, newImage, rng, snapshot } from './helpers';
 import { Model } from './model';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const STEPS = Number(process.env.PMEM_RANDOM_STEPS ?? 1000);
 
