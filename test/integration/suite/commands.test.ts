@@ -12,6 +12,7 @@ import type { FreeListNode } from '../../../src/extension/trees/freeListsTree';
 import type { SectionNode } from '../../../src/extension/trees/sectionsTree';
 import { stampRevision } from '../../unit/helpers';
 import { FileStore } from '../../../src/engine/store/fileStore';
+import { MAX_CRASH_POINTS } from '../../../src/engine/limits';
 import { activateApi, closeAll, editorCommand, makeImage, openImage, readInfo, refusal, tempDir, until, untilEdited, VIEW } from './helpers';
 
 let api: PmemExplorerApi;
@@ -253,7 +254,7 @@ describe('PMem commands and views', () => {
       ['allocate', { order: 0, count: 1, node: 5, zone: 'normal', owner: '' }, '"node" must be a whole number from 0 to 0, not 5'],
       ['allocate', { order: 0, owner: 'x'.repeat(17) }, 'Allocate: "owner" must be a string of at most 16 bytes'],
       ['allocate', 7, 'Allocate takes an options object, not 7'],
-      ['crash', { order: 0, points: -1 }, '"points" must be a whole number from 0 to 100000, not -1'],
+      ['crash', { order: 0, points: -1 }, `"points" must be a whole number from 0 to ${MAX_CRASH_POINTS}, not -1`],
       ['goToStep', 999, /^Step 999 is not available: steps \d+ to \d+ can be shown$/],
       ['initSection', {}, 'Choose a section in a PMem view'],
       ['freeBlock', { kind: 'section', index: 0 }, 'Choose an allocated frame in the Descriptors view'],
