@@ -1,12 +1,11 @@
 /** Runs in a real VS Code extension host against the real API. */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { info } from '../../../src/engine';
 import type { PmemExplorerApi } from '../../../src/extension/extension';
-import { activateApi, closeAll, editorCommand, makeImage, openImage, readInfo, refusal, until, VIEW } from './helpers';
+import { activateApi, closeAll, editorCommand, makeImage, openImage, readInfo, refusal, tempDir, until, VIEW } from './helpers';
 
 let api: PmemExplorerApi;
 const session = () => api.registry.current?.session;
@@ -88,7 +87,7 @@ describe('PMem Explorer in VS Code', () => {
   });
 
   it('shows a bad image as an error view and writes nothing', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-int-'));
+    const dir = tempDir();
     const file = path.join(dir, 'bad.pmem');
     fs.writeFileSync(file, Buffer.alloc(65536, 0x41));
     const before = fs.readFileSync(file);

@@ -11,8 +11,20 @@ import type { PmemExplorerApi } from '../../../src/extension/extension';
 export const EXT = 'pmem-explorer.pmem-explorer';
 export const VIEW = 'pmemExplorer.image';
 
+/** Every folder a test made, under one root per run, so the run can remove them all at its end. */
+let root: string | undefined;
+
 export function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-int-'));
+  root ??= fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-int-'));
+  return fs.mkdtempSync(path.join(root, 'test-'));
+}
+
+/** Closes every editor and removes the run's folders (the suites call it once, after the last test). */
+export async function removeTempDirs(): Promise<void> {
+  if (!root) return;
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  fs.rmSync(root, { recursive: true, force: true });
+  root = undefined;
 }
 
 export function makeImage(name: string, options: Partial<CreateOptions> = {}): vscode.Uri {
