@@ -226,6 +226,19 @@ function refuseExhaustedCounters(store: Store, sb: Superblock, file?: string): v
   if (historyNextSeq > limit) throw full('history step number', historyNextSeq, 'history.nextSeq', historyAt + HH.nextSeq);
 }
 
+/** Journal description of the transactions that carry re-initialised descriptors ahead of their operation's own. */
+const DESCRIPTORS_FOR = 'descriptors for: ';
+
+/**
+ * What recovery means for the operation the power cut interrupted. When the
+ * journal holds one of its descriptor transactions, the operation itself never
+ * committed: it is rolled back, whatever became of those (idempotent) descriptors.
+ */
+function operationOutcome(r: RecoveryResult): RecoveryResult {
+  if (!r.description.startsWith(DESCRIPTORS_FOR)) return r;
+  return { ...r, action: 'rolled-back', description: r.description.slice(DESCRIPTORS_FOR.length) };
+}
+
 export class PmemImage implements ImageCore {
   readonly ram = new Map<number, Uint8Array>();
   readonly extended = new Map<number, ExtendedValues>();
@@ -314,7 +327,7 @@ export class PmemImage implements ImageCore {
     const img = new PmemImage(store, sb, !!options.readOnly, options.file);
     img.superblockChoice = choice;
     img.history.readHeader(store);
-    if (!options.readOnly) img.boot(options.profile, recovery);
+    if (!options.readOnly) img.boot(options.profile, operationOutcome(recovery));
     else if (options.profile !== undefined) throw new UsageError('a profile can only be chosen when booting (opening for writing)');
     return img;
   }
@@ -393,7 +406,7 @@ export class PmemImage implements ImageCore {
     if (bulk.plain.length) this.store.flush();
     // Each sequence number advances only once the journal has taken its transaction.
     for (const part of journalChunks(bulk.journaled, capacity, DESCRIPTOR_SIZE)) {
-      commitThroughJournal(this.store, this.layout.journal, part, `descriptors for: ${summary.text}`, this.txnSeq + 1);
+      commitThroughJournal(this.store, this.layout.journal, part, `${DESCRIPTORS_FOR}${summary.text}`, this.txnSeq + 1);
       this.txnSeq++;
     }
     commitThroughJournal(this.store, this.layout.journal, coalesce(redo), summary.text, this.txnSeq + 1);

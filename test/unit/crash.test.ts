@@ -128,4 +128,20 @@ describe('crash at every persistence point', () => {
       }
     }
   });
+
+  it('a crash among the descriptor transactions that run ahead of an operation reports the operation as rolled back', () => {
+    const before = setupFor({}, true)();
+    const total = before.img.simulateCrash(Number.MAX_SAFE_INTEGER, (img) => void allocOp(img, { order: 0 })).points;
+    const reports = new Set<string>();
+    for (let n = 1; n < total; n++) {
+      const s = setupFor({}, true)();
+      s.img.simulateCrash(n, (img) => void allocOp(img, { order: 0 }));
+      const { img } = afterReboot(s.store);
+      const r = img.bootReport!.recovery;
+      assert.ok(!r.description.startsWith('descriptors for'), `crash after ${n}: recovery names the operation, not its descriptors (${r.description})`);
+      reports.add(r.action);
+    }
+    // A stale section's descriptors go first; a cut among them rolls the allocation back.
+    assert.ok(reports.has('rolled-back'), [...reports].join());
+  });
 });
