@@ -4,7 +4,7 @@
 // VS Code (code-server) through Chromium, the map's tooltip, legend and
 // history show the literal characters, no element is created from them, no
 // script runs, and an SVG export holds the escaped name and parses as XML.
-// Runs in the first theme only: nothing here depends on colours.
+// Runs in both themes, with a screenshot of each tooltip.
 //
 //   npm run package && npx mocha --config test/ui/.mocharc.json test/ui/hostile.test.mjs
 
@@ -23,7 +23,7 @@ const OWNERS = ['<img src=x>', '</script>', '*a*[x](y)', '&amp;'];
 const SUMMARY = '<img src=x onerror=alert(1)></script><script>alert(2)</script> *b* [c](command:x) &lt;';
 const NAME = '&amp;<img src=x>.pmem';
 
-for (const theme of THEMES.slice(0, 1)) {
+for (const theme of THEMES) {
   describe(`PMem Explorer shows image strings as text (${theme.name})`, function () {
     /** @type {Workbench} */
     let wb;
@@ -75,6 +75,7 @@ for (const theme of THEMES.slice(0, 1)) {
         assert.equal(tip.state, `allocated · block at pfn ${f.pfn}, order ${f.order} · owner ${f.owner}`);
         assert.deepEqual(await injected(map), { images: 0, scripts: 0, handlers: 0, tooltipElements: [], legendElements: [] });
       }
+      await wb.screenshot(`${theme.prefix}-hostile`, 'map-tooltip');
       await map.leave();
       assert.deepEqual(dialogs, [], 'no script ran');
     });
@@ -107,6 +108,7 @@ for (const theme of THEMES.slice(0, 1)) {
         const made = await hover.evaluate((h) => [...h.querySelectorAll('.hover-contents *, .markdown-hover *, .rendered-markdown *')].map((e) => e.localName).filter((n) => !['p', 'strong', 'br', 'span', 'div'].includes(n)));
         assert.deepEqual(made, [], `no markup from the owner tag ${f.owner}`);
       }
+      await wb.screenshot(`${theme.prefix}-hostile`, 'descriptors-tooltip');
       assert.deepEqual(dialogs, []);
     });
 
