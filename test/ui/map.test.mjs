@@ -500,14 +500,17 @@ for (const theme of THEMES) {
       await wb.openImage('used.pmem');
       const map = wb.map();
       const size = await map.canvasSize();
-      const target = ws.file('exported-map.png');
+      const target = ws.file('used-map.png');
+      assert.ok(!fs.existsSync(target), 'no earlier export: the dialog asks nothing more');
 
       await wb.runCommand(label('pmemExplorer.exportMap'));
       await wb.pick(/format/i, /^png$/);
-      // code-server's save dialog is a quick input holding a path: next to the image by default.
+      // code-server's save dialog is a quick input holding a path: next to the image by default. It is
+      // accepted as proposed (typing a path into that dialog races its own completion).
       await wb.waitForPrompt(/Export Map/);
-      await eventually('the save dialog to offer used-map.png', async () => (await wb.quickInput().locator('input').first().inputValue()) === ws.file('used-map.png'));
-      await wb.answer(/Export Map/, target);
+      await eventually('the save dialog to offer used-map.png', async () => (await wb.quickInput().locator('input').first().inputValue()) === target);
+      await wb.waitForQuickInputFocus();
+      await wb.page.keyboard.press('Enter');
       await wb.quickInput().waitFor({ state: 'hidden' });
       await eventually(`${target} to be written`, () => fs.existsSync(target));
 
@@ -518,7 +521,7 @@ for (const theme of THEMES) {
       const colours = new Set();
       for (let i = 0; i < png.data.length; i += 4 * 97) colours.add(png.data.readUInt32BE(i));
       assert.ok(colours.size >= 4, `the picture shows the map, not a blank canvas (${colours.size} colours)`);
-      await textMatching(wb.page.locator('.part.statusbar .statusbar-item', { hasText: /exported/ }), /Map exported to exported-map\.png/, 'the status bar message');
+      await textMatching(wb.page.locator('.part.statusbar .statusbar-item', { hasText: /exported/ }), /Map exported to used-map\.png/, 'the status bar message');
       assert.ok(!fs.readdirSync(ws.dir).some((f) => f.endsWith('.tmp')), 'no temporary file left behind');
     });
   });
