@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { allocOp, check, freeOp, info, initAllOp, MemoryStore, PmemImage } from '../src/engine';
-import { FileStore } from '../src/engine/store/fileStore';
+import { FileStore } from '../src/engine/node/fileStore';
 import { fmt, median, timeRuns } from './stats';
 
 const GiB = 2 ** 30;

@@ -9,7 +9,7 @@
  */
 import * as os from 'node:os';
 import { allocOp, freeOp, initSectionsOp, MemoryStore, PmemImage } from '../src/engine';
-import { mapCells, MapCells, MIX_STRIDE, OWNER_TAG } from '../src/engine/mapCells';
+import { mapCells, MapCells, MIX_STRIDE, OWNER_TAG } from '../src/engine/inspect/mapCells';
 import { fitZoom, layoutAt } from '../src/shared/mapGeometry';
 import { DEFAULT_PALETTES, rasterise } from '../src/shared/mapRaster';
 import { fmt, timeRuns } from './stats';

@@ -3,7 +3,7 @@
  * (colour every cell with the shared rasteriser, put the pixels on an
  * offscreen canvas, scale it onto the visible canvas), timed per redraw.
  */
-import { MIX_STRIDE, OWNER_TAG } from '../src/shared/mapCodes';
+import { MIX_STRIDE, OWNER_TAG } from '../src/engine/inspect/mapCodes';
 import { DEFAULT_PALETTES, RasterCells, rasterise } from '../src/shared/mapRaster';
 
 /** A zoomed-in window of `cells` single frames cut into blocks of orders 0 to 6, like a fragmented section. */

@@ -3,7 +3,7 @@
  * puts each run in the page with textContent, so an owner tag from the image
  * is shown as the characters it holds and never parsed as HTML.
  */
-import { MIX_CHANNELS, MIX_STRIDE } from '../src/shared/mapCodes';
+import { MIX_CHANNELS, MIX_STRIDE } from '../src/engine/inspect/mapCodes';
 import type { FrameDetails } from '../src/shared/protocol';
 import { frameStateWords, sectionStateWords } from '../src/shared/words';
 

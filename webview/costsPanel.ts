@@ -3,8 +3,8 @@
  * any size typed in, as a table and a bar chart (src/engine/costs.ts does the sums).
  */
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import { memmapCosts } from '../src/engine/costs';
-import { formatBytes, parseSize } from '../src/engine/units';
+import { memmapCosts } from '../src/engine/costs/costs';
+import { formatBytes, parseSize } from '../src/engine/core/units';
 import type { MapState } from '../src/shared/protocol';
 
 interface TextField extends HTMLElement { value: string; invalid: boolean }

@@ -1,6 +1,6 @@
 /** Command-line parsing on node:util parseArgs, with errors a user can act on. */
 import { parseArgs } from 'node:util';
-import { UsageError } from '../engine/errors';
+import { UsageError } from '../engine/core/errors';
 
 export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 

@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CreateOptions, describeSuperblockChoice, makeGeometry, PmemImage, UsageError } from '../engine';
 import { DeferredStore } from '../engine/store/deferredStore';
-import { FileStore } from '../engine/store/fileStore';
-import { refuseNonRegular } from '../engine/store/filePath';
+import { FileStore } from '../engine/node/fileStore';
+import { refuseNonRegular } from '../engine/node/filePath';
 
 const warned = new Set<string>();
 

@@ -1,5 +1,5 @@
 /** The check command's report, a Markdown document. The file name and problem messages (which may quote the image) are escaped. */
-import type { CheckReport } from '../engine/checker';
+import type { CheckReport } from '../engine/inspect/checker';
 import { escapeMarkdown } from '../shared/plainText';
 
 export function checkReportMarkdown(fileName: string, report: CheckReport): string {

@@ -4,9 +4,9 @@ import * as vscode from 'vscode';
 import {
   allocOp, check, CheckReport, formatBytes, freeOp, info, initAllOp, initSectionsOp, PAGE_SIZE, parsePfn, PmemImage, PROFILES, stepRange, ZONE_NAMES, ZoneName,
 } from '../engine';
-import type { SessionEdit } from '../engine/session';
-import { journalGeometryOf, MAX_ALLOC_COUNT, MAX_CRASH_POINTS, maxAllocCount } from '../engine/limits';
-import { writeFileAtomically } from '../engine/store/atomicFile';
+import type { SessionEdit } from '../engine/node/session';
+import { journalGeometryOf, MAX_ALLOC_COUNT, MAX_CRASH_POINTS, maxAllocCount } from '../engine/image/limits';
+import { writeFileAtomically } from '../engine/node/atomicFile';
 import { escapeIcons, escapeNotification } from '../shared/plainText';
 import { checkReportMarkdown } from './checkReport';
 import { exportRefusal } from './exportTarget';

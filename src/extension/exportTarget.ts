@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sameFile } from '../engine/store/atomicFile';
+import { sameFile } from '../engine/node/atomicFile';
 
 export interface ExportTargetOptions {
   /** The target came as a command argument, not from the save dialog. */

@@ -1,5 +1,5 @@
 /** The editor's HTML bodies: the map's skeleton, and the error view for an image that failed validation. */
-import { ImageError } from '../engine/errors';
+import { ImageError } from '../engine/core/errors';
 import { escapeHtml } from '../shared/plainText';
 
 export function errorBody(fileName: string, error: Error): string {

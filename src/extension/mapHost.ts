@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { escapeNotification } from '../shared/plainText';
 import { Refusal } from './refusal';
 import { frames, info, REGION_LABELS, REGION_NAMES, stepRange } from '../engine';
-import { mapCells } from '../engine/mapCells';
+import { mapCells } from '../engine/inspect/mapCells';
 import { FrameDetails, HostToWebview, isWebviewToHost, MapState, WebviewToHost } from '../shared/protocol';
 import type { PmemDocument, SelectionChange } from './pmemDocument';
 

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Refusal } from './refusal';
 import { makeGeometry, parseSize, PmemImage, PROFILES } from '../engine';
-import { FileStore } from '../engine/store/fileStore';
+import { FileStore } from '../engine/node/fileStore';
 import { VIEW_TYPE } from './pmemEditorProvider';
 
 export interface NewImageOptions {

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { escapeNotification } from '../shared/plainText';
 import { UsageError, writeRefusal } from '../engine';
 import { DiskWatcher } from './diskWatcher';
-import { ImageSession, SessionEdit } from '../engine/session';
+import { ImageSession, SessionEdit } from '../engine/node/session';
 
 /** Where a change of the selected frame came from: a map, the Descriptors view, or a command (Go to Frame, Reveal on Map, Allocate). */
 export type SelectionSource = 'map' | 'descriptors' | 'command';

@@ -4,7 +4,7 @@
  * exported PNG looks like the editor. No DOM, no Node.
  */
 import { accessiblePalette, withContrast } from './mapContrast';
-import { MIX_STRIDE, OWNER_TAG } from './mapCodes';
+import { MIX_STRIDE, OWNER_TAG } from '../engine/inspect/mapCodes';
 
 export type Rgb = readonly [number, number, number];
 

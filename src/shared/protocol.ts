@@ -3,7 +3,7 @@
  * sides validate every message they receive with the guards below before
  * acting on it: a webview is untrusted input.
  */
-import type { FrameInfo } from '../engine/views';
+import type { FrameInfo } from '../engine/inspect/views';
 
 /** Where an image problem is, as the engine reports it. */
 export interface ProblemLocation {

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { recoverPendingSave, saveRangesAtomically, sidecarPath, writeSaveSidecar } from '../../src/engine/store/atomicSave';
+import { recoverPendingSave, saveRangesAtomically, sidecarPath, writeSaveSidecar } from '../../src/engine/node/atomicSave';
 
 describe('crash-safe save', () => {
   let dir: string;

@@ -9,7 +9,7 @@
  * a test can cut the power after any call.
  */
 import * as path from 'node:path';
-import { FileSystem } from '../../src/engine/store/fileSystem';
+import { FileSystem } from '../../src/engine/node/fileSystem';
 import { Landing, CachedWrite, tornSpan } from '../../src/engine/store/writeBackCacheStore';
 import { CaseBudget, crashCases } from './crashCases';
 

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { crc32 } from '../../src/engine/bytes';
+import { crc32 } from '../../src/engine/core/bytes';
 import { encodedSize } from '../../src/engine/format/rangeList';
 import { JH, JOURNAL_COMMITTED, journalChunks, peekJournal } from '../../src/engine/format/journal';
 import { allocOp, check, MemoryStore, PmemImage, PAGE_SIZE } from '../../src/engine';

@@ -8,9 +8,9 @@
  */
 import { strict as assert } from 'node:assert';
 import { allocOp, check, freeOp, MemoryStore, OverlayStore, PmemImage } from '../../src/engine';
-import { copyImage } from '../../src/engine/copy';
-import { writeStoreAtomically } from '../../src/engine/store/atomicFile';
-import { recoverPendingSave, saveRangesAtomically } from '../../src/engine/store/atomicSave';
+import { copyImage } from '../../src/engine/image/copy';
+import { writeStoreAtomically } from '../../src/engine/node/atomicFile';
+import { recoverPendingSave, saveRangesAtomically } from '../../src/engine/node/atomicSave';
 import { CaseBudget } from './crashCases';
 import { CrashFileSystem, fsCrashes } from './crashFs';
 import { MiB, newImage, snapshot } from './helpers';

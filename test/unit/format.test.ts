@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { crc32 } from '../../src/engine/bytes';
+import { crc32 } from '../../src/engine/core/bytes';
 import { decodeDescriptor, encodeDescriptor, checkDescriptorBytes, PG_ALLOCATED, PG_CORE, DESC } from '../../src/engine/format/descriptor';
 import { decodeFreeAreaEntry, encodeFreeAreaEntry } from '../../src/engine/format/freeArea';
 import { decodeFreeLink, encodeFreeLink } from '../../src/engine/format/freeLink';

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { check, ImageError, PmemImage, stateAt } from '../../src/engine';
-import { crc32 } from '../../src/engine/bytes';
+import { crc32 } from '../../src/engine/core/bytes';
 import { SB } from '../../src/engine/format/superblock';
 import { build, Recipe } from './fuzz/images';
 import { exerciseEngine, structuresOfCase } from './fuzz/imageProperties';

@@ -1,7 +1,7 @@
 /** Shared test helpers: images in memory, and a logical snapshot of allocator state. */
 import { PmemImage, CreateOptions, MemoryStore, blocks, sections, Store, PAGE_SIZE } from '../../src/engine';
 import { SB } from '../../src/engine/format/superblock';
-import { crc32 } from '../../src/engine/bytes';
+import { crc32 } from '../../src/engine/core/bytes';
 
 export const MiB = 2 ** 20;
 export const GiB = 2 ** 30;

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { allocOp, freeOp, info, initSectionsOp, PmemImage, stateAt, stepRange, UsageError, sections } from '../../src/engine';
-import { FileStore } from '../../src/engine/store/fileStore';
+import { FileStore } from '../../src/engine/node/fileStore';
 import { MiB, newImage, snapshot, Snapshot } from './helpers';
 
 interface Seen {

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { allocOp, freeOp, initSectionsOp, MemoryStore, OperationError, PmemImage, sections, UsageError } from '../../src/engine';
 import { JOURNAL_HEADER_SIZE } from '../../src/engine/format/journal';
-import { journalBytes, journalBytesAtLeast, journalGeometryOf, MAX_ALLOC_COUNT, maxAllocCount } from '../../src/engine/limits';
+import { journalBytes, journalBytesAtLeast, journalGeometryOf, MAX_ALLOC_COUNT, maxAllocCount } from '../../src/engine/image/limits';
 import { StoreWrapper } from '../../src/engine/store/storeWrapper';
 import { GiB, MiB } from './helpers';
 

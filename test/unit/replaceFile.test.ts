@@ -10,9 +10,9 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { allocOp, check, PmemImage } from '../../src/engine';
-import { ImageSession } from '../../src/engine/session';
-import { FileStore } from '../../src/engine/store/fileStore';
-import { sameFile, writeFileAtomically } from '../../src/engine/store/atomicFile';
+import { ImageSession } from '../../src/engine/node/session';
+import { FileStore } from '../../src/engine/node/fileStore';
+import { sameFile, writeFileAtomically } from '../../src/engine/node/atomicFile';
 import { exportRefusal } from '../../src/extension/exportTarget';
 import { MiB, snapshot } from './helpers';
 

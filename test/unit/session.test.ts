@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { allocOp, check, freeOp, info, PmemImage } from '../../src/engine';
-import { ImageSession } from '../../src/engine/session';
-import { FileStore } from '../../src/engine/store/fileStore';
+import { ImageSession } from '../../src/engine/node/session';
+import { FileStore } from '../../src/engine/node/fileStore';
 import { MiB, snapshot } from './helpers';
 
 const sha = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');

@@ -2,7 +2,7 @@
 import {
   allocOp, AllocRequest, freeOp, initAllOp, initSectionsOp, parsePfn, PmemImage, PROFILES, UsageError, ZoneName,
 } from '../../engine';
-import { MAX_ALLOC_COUNT, MAX_CRASH_POINTS } from '../../engine/limits';
+import { MAX_ALLOC_COUNT, MAX_CRASH_POINTS } from '../../engine/image/limits';
 import { filePath, flag, int, oneFile, parse, Parsed, str } from '../args';
 import { Command } from '../command';
 import { openHeld, withHeldWrites, withWritable } from '../io';

@@ -3,14 +3,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import { PmemImage, stateAt, UsageError } from '../../engine';
-import { mapCells, MapCells } from '../../engine/mapCells';
+import { mapCells, MapCells } from '../../engine/inspect/mapCells';
 import { fitZoom, layoutAt, MapLayout } from '../../shared/mapGeometry';
 import { DEFAULT_PALETTES, rasterise } from '../../shared/mapRaster';
 import { filePath, flag, int, oneFile, parse, str } from '../args';
 import { Command } from '../command';
 import { openForReading } from '../io';
-import { writeFileAtomically } from '../../engine/store/atomicFile';
-import { refuseNonRegular } from '../../engine/store/filePath';
+import { writeFileAtomically } from '../../engine/node/atomicFile';
+import { refuseNonRegular } from '../../engine/node/filePath';
 import { say } from '../output';
 
 export type MapTheme = keyof typeof DEFAULT_PALETTES;

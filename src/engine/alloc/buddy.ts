@@ -6,14 +6,14 @@
  * with the buddy (pfn XOR 2^order) while it is free, of the same order, and in
  * the same node and zone.
  */
-import { OperationError, UsageError } from '../errors';
+import { OperationError, UsageError } from '../core/errors';
 import { PAGE_SIZE, ZONE_DMA32, ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL } from '../format/constants';
 import { Descriptor, PG_ALLOCATED, PG_BUDDY, PG_CORE } from '../format/descriptor';
 import { decodeFreeLink, encodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
 import { nodeZoneOf } from '../format/layout';
-import { MAX_ALLOC_COUNT } from '../limits';
-import type { Txn } from '../txn';
-import { emptyLinkBytes } from '../txn';
+import { MAX_ALLOC_COUNT } from '../image/limits';
+import type { Txn } from '../image/txn';
+import { emptyLinkBytes } from '../image/txn';
 import { ensureSectionReady, handOverSection, sectionOf } from './sectionInit';
 
 // --- section accounting -----------------------------------------------------

@@ -6,14 +6,14 @@
  * volatile ones reset, free-block links verified.
  */
 import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
-import { crc32 } from '../bytes';
+import { crc32 } from '../core/bytes';
 import {
   checkDescriptorBytes, decodeDescriptor, DESC, encodeDescriptorInto, isBlank, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED,
 } from '../format/descriptor';
 import { decodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
 import { Geometry, Layout, NodeInfo, nodeZoneOf } from '../format/layout';
-import { reservedFramesIn } from '../imageCore';
-import type { Txn } from '../txn';
+import { reservedFramesIn } from '../image/imageCore';
+import type { Txn } from '../image/txn';
 import { account, freeBlockInto } from './buddy';
 
 export interface SectionGeometry {

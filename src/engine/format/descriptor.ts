@@ -3,7 +3,7 @@
  * layout is a promise across kernel profiles; see docs/FORMAT.md.
  * An all-zero descriptor means "never initialised".
  */
-import { crc32, readString, readU64, view, writeString, writeU64 } from '../bytes';
+import { crc32, readString, readU64, view, writeString, writeU64 } from '../core/bytes';
 import { DESCRIPTOR_SIZE, NO_PFN } from './constants';
 
 /** Flag bits of Descriptor.flags. */

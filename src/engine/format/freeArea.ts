@@ -3,7 +3,7 @@
  * free block on that list (0 = empty) and the number of blocks on it. The rest
  * of each list is linked through the free blocks themselves.
  */
-import { readU64, view, writeU64 } from '../bytes';
+import { readU64, view, writeU64 } from '../core/bytes';
 import { ZONE_COUNT } from './constants';
 import { FREE_AREA_ENTRY_SIZE } from './layout';
 

@@ -4,7 +4,7 @@
  * bytes. It names itself (pfn, order, node, zone) so a corrupted or stray
  * record is detected, and is erased when the block is allocated or merged.
  */
-import { crc32, readString, readU64, view, writeString, writeU64 } from '../bytes';
+import { crc32, readString, readU64, view, writeString, writeU64 } from '../core/bytes';
 
 export const FREE_LINK_MAGIC = 'PMEMFREE';
 export const FREE_LINK_SIZE = 48;

@@ -5,8 +5,8 @@
  * records on a copy-on-write overlay. When the ring is full the oldest
  * records are dropped, and the earliest reachable step moves forward.
  */
-import { crc32, readString, readU64, view, writeString, writeU64 } from '../bytes';
-import { ImageError } from '../errors';
+import { crc32, readString, readU64, view, writeString, writeU64 } from '../core/bytes';
+import { ImageError } from '../core/errors';
 import { PAGE_SIZE } from './constants';
 import { Region } from './layout';
 import { ByteRange, decodeRanges, encodedSize, encodeRanges } from './rangeList';

@@ -11,8 +11,8 @@
  * header; a header torn there fails its checksum and means a transaction that
  * never committed (the one before it was applied and flushed already).
  */
-import { crc32, readString, readU64, utf8Prefix, view, writeString, writeU64 } from '../bytes';
-import { ImageError, OperationError } from '../errors';
+import { crc32, readString, readU64, utf8Prefix, view, writeString, writeU64 } from '../core/bytes';
+import { ImageError, OperationError } from '../core/errors';
 import { PAGE_SIZE } from './constants';
 import { Region } from './layout';
 import { ByteRange, decodeRanges, encodedSize, encodeRanges } from './rangeList';

@@ -3,7 +3,7 @@
  * NUMA nodes and zones. The layout is a pure function of the creation options,
  * so an opener recomputes it and rejects a superblock that disagrees.
  */
-import { UsageError } from '../errors';
+import { UsageError } from '../core/errors';
 import {
   DEFAULT_MAX_ORDER, DESCRIPTOR_SIZE, DMA32_LIMIT_PFN, MAX_IMAGE_BYTES, MAX_NODES, MAX_ORDER_LIMIT,
   MIN_IMAGE_BYTES, PAGE_SIZE, SECTION_SIZES, ZONE_COUNT, ZONE_DMA32, ZONE_MOVABLE, ZONE_NORMAL,

@@ -2,7 +2,7 @@
  * Encoding shared by the journal payload and history undo records: a run of
  * (byte offset, length, bytes) entries, each padded to 8 bytes.
  */
-import { readU64, view, writeU64 } from '../bytes';
+import { readU64, view, writeU64 } from '../core/bytes';
 
 export interface ByteRange {
   offset: number;

@@ -4,7 +4,7 @@
  * equal to the boot generation means initialised in this boot, anything lower
  * means stale. So a boot marks every section stale by bumping one counter.
  */
-import { view } from '../bytes';
+import { view } from '../core/bytes';
 import { SECTION_ENTRY_SIZE } from './layout';
 
 export const SECTION = { initGeneration: 0, freeFrames: 4, allocatedFrames: 8, reservedFrames: 12 } as const;

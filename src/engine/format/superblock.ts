@@ -3,8 +3,8 @@
  * frame of the device. Writers update both; readers take the valid copy with
  * the higher update sequence, so an image survives losing either copy.
  */
-import { crc32, readString, readU64, view, writeString, writeU64 } from '../bytes';
-import { ImageError } from '../errors';
+import { crc32, readString, readU64, view, writeString, writeU64 } from '../core/bytes';
+import { ImageError } from '../core/errors';
 import { DESCRIPTOR_SIZE, FORMAT_REVISION, FORMAT_VERSION, MAX_NODES, PAGE_SIZE, ZONE_COUNT } from './constants';
 import { Geometry, Layout, NodeInfo, Region, REGION_NAMES } from './layout';
 

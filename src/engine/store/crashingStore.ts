@@ -1,4 +1,4 @@
-import { SimulatedCrash } from '../errors';
+import { SimulatedCrash } from '../core/errors';
 import { Store } from './store';
 import { StoreWrapper } from './storeWrapper';
 

@@ -1,6 +1,6 @@
 /** The Markdown of a frame's tooltip in the Descriptors view; image strings (the owner tag) are escaped, never rendered. */
 import { REGION_LABELS } from '../../engine/format/layout';
-import type { FrameInfo } from '../../engine/views';
+import type { FrameInfo } from '../../engine/inspect/views';
 import { escapeMarkdown } from '../../shared/plainText';
 import { frameStateWords, sectionStateWords } from '../../shared/words';
 

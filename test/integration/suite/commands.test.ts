@@ -11,8 +11,8 @@ import type { DescriptorNode } from '../../../src/extension/trees/descriptorsTre
 import type { FreeListNode } from '../../../src/extension/trees/freeListsTree';
 import type { SectionNode } from '../../../src/extension/trees/sectionsTree';
 import { stampRevision } from '../../unit/helpers';
-import { FileStore } from '../../../src/engine/store/fileStore';
-import { MAX_CRASH_POINTS } from '../../../src/engine/limits';
+import { FileStore } from '../../../src/engine/node/fileStore';
+import { MAX_CRASH_POINTS } from '../../../src/engine/image/limits';
 import { activateApi, closeAll, editorCommand, makeImage, openImage, readInfo, refusal, tempDir, until, untilEdited, VIEW } from './helpers';
 
 let api: PmemExplorerApi;

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CreateOptions, info, PmemImage } from '../../../src/engine';
-import { FileStore } from '../../../src/engine/store/fileStore';
+import { FileStore } from '../../../src/engine/node/fileStore';
 import type { PmemExplorerApi } from '../../../src/extension/extension';
 
 export const EXT = 'pmem-explorer.pmem-explorer';

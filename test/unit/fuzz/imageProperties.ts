@@ -12,7 +12,7 @@ import { scratchDir } from './scratch';
 import {
   allocOp, blocks, buddyinfo, check, freeLists, freeOp, frames, info, PmemImage, sections, stateAt, stepRange,
 } from '../../../src/engine';
-import { mapCells } from '../../../src/engine/mapCells';
+import { mapCells } from '../../../src/engine/inspect/mapCells';
 import { build, Built, Recipe, recipeArb, storeOf } from './images';
 import { describeMutations, mutate, Mutation, mutationsArb } from './mutations';
 import { attempt } from './outcome';

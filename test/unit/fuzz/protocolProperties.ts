@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { freeOp, frames, PmemImage, stateAt } from '../../../src/engine';
-import { mapCells } from '../../../src/engine/mapCells';
+import { mapCells } from '../../../src/engine/inspect/mapCells';
 import { isWebviewToHost, MAP_COMMANDS, MAX_CELLS_PER_REQUEST, WebviewToHost } from '../../../src/shared/protocol';
 import { basePool } from './imageProperties';
 import { storeOf } from './images';

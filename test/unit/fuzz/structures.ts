@@ -3,7 +3,7 @@
  * to keep its checksum valid after an edit: the targets of aimed mutations.
  */
 import { blocks, PAGE_SIZE, PmemImage, sections } from '../../../src/engine';
-import { crc32 } from '../../../src/engine/bytes';
+import { crc32 } from '../../../src/engine/core/bytes';
 import { DESC } from '../../../src/engine/format/descriptor';
 import { FREE_LINK_SIZE, LINK } from '../../../src/engine/format/freeLink';
 import { HH, HISTORY_HEADER_SIZE, HR, RECORD_HEADER_SIZE } from '../../../src/engine/format/history';

@@ -1,5 +1,5 @@
 import { FileSystem } from './fileSystem';
-import { checkRange, Store } from './store';
+import { checkRange, Store } from '../store/store';
 
 /** A store over a file opened through a FileSystem (so a test can put a crash model under it). Node only. */
 export class FileSystemStore implements Store {

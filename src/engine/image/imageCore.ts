@@ -5,18 +5,18 @@
  * transactions (txn.ts) and are committed through the journal with a history
  * record. Queries live in views.ts, the allocator in alloc/.
  */
-import { ImageError, OperationError, SimulatedCrash, UsageError } from './errors';
-import { CrashingStore } from './store/crashingStore';
-import { DESCRIPTOR_SIZE, FORMAT_REVISION, FORMAT_VERSION, PAGE_SIZE } from './format/constants';
-import { HH, HistoryKind, HistoryRecord, HistoryRing, encodeHistoryHeader } from './format/history';
-import { commitThroughJournal, encodeJournalHeader, JH, JOURNAL_EMPTY, journalCapacity, journalChunks, peekJournal, recoverJournal, RecoveryResult } from './format/journal';
-import { computeLayout, computeNodes, freeAreaEntries, Geometry, GeometryOptions, Layout, makeGeometry, NodeInfo, REGION_NAMES, SECTION_ENTRY_SIZE } from './format/layout';
-import { findProfile, KernelProfile } from './format/profiles';
-import { coalesce, encodedSize } from './format/rangeList';
-import { encodeSectionEntry } from './format/sectionTable';
-import { decodeSuperblock, encodeSuperblock, SB, Superblock, SUPERBLOCK_SIZE, writeRefusal } from './format/superblock';
-import { OverlayStore } from './store/overlayStore';
-import { Store } from './store/store';
+import { ImageError, OperationError, SimulatedCrash, UsageError } from '../core/errors';
+import { CrashingStore } from '../store/crashingStore';
+import { DESCRIPTOR_SIZE, FORMAT_REVISION, FORMAT_VERSION, PAGE_SIZE } from '../format/constants';
+import { HH, HistoryKind, HistoryRecord, HistoryRing, encodeHistoryHeader } from '../format/history';
+import { commitThroughJournal, encodeJournalHeader, JH, JOURNAL_EMPTY, journalCapacity, journalChunks, peekJournal, recoverJournal, RecoveryResult } from '../format/journal';
+import { computeLayout, computeNodes, freeAreaEntries, Geometry, GeometryOptions, Layout, makeGeometry, NodeInfo, REGION_NAMES, SECTION_ENTRY_SIZE } from '../format/layout';
+import { findProfile, KernelProfile } from '../format/profiles';
+import { coalesce, encodedSize } from '../format/rangeList';
+import { encodeSectionEntry } from '../format/sectionTable';
+import { decodeSuperblock, encodeSuperblock, SB, Superblock, SUPERBLOCK_SIZE, writeRefusal } from '../format/superblock';
+import { OverlayStore } from '../store/overlayStore';
+import { Store } from '../store/store';
 import { ExtendedValues, Txn } from './txn';
 
 export interface CreateOptions extends GeometryOptions {

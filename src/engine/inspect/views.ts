@@ -3,16 +3,16 @@
  * `freelists` print and what the editor draws. They never change the image;
  * descriptors are read on demand for the range asked, never the whole memmap.
  */
-import { coveringHead } from './alloc/buddy';
-import { isReservedPfn, rebuildRamSection, sectionOf } from './alloc/sectionInit';
-import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_NAMES } from './format/constants';
-import { writeRefusal } from './format/superblock';
-import { decodeDescriptor, Descriptor, isBlank, PG_ALLOCATED, PG_BUDDY } from './format/descriptor';
-import { REGION_NAMES, RegionName } from './format/layout';
-import { ALL_EXTENDED_FIELDS, descriptorBytesInRam } from './format/profiles';
-import { sectionState, SectionState } from './format/sectionTable';
-import type { PmemImage } from './imageCore';
-import { readSectionTable } from './ops';
+import { coveringHead } from '../alloc/buddy';
+import { isReservedPfn, rebuildRamSection, sectionOf } from '../alloc/sectionInit';
+import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_NAMES } from '../format/constants';
+import { writeRefusal } from '../format/superblock';
+import { decodeDescriptor, Descriptor, isBlank, PG_ALLOCATED, PG_BUDDY } from '../format/descriptor';
+import { REGION_NAMES, RegionName } from '../format/layout';
+import { ALL_EXTENDED_FIELDS, descriptorBytesInRam } from '../format/profiles';
+import { sectionState, SectionState } from '../format/sectionTable';
+import type { PmemImage } from '../image/imageCore';
+import { readSectionTable } from '../image/ops';
 
 export type FrameKind = 'metadata' | 'memmap' | 'free' | 'allocated' | 'uninitialized' | 'unknown';
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import { UsageError } from '../errors';
+import { UsageError } from '../core/errors';
 import { kindOf, pathError } from './filePath';
-import { checkRange, Store } from './store';
+import { checkRange, Store } from '../store/store';
 
 /**
  * A store over an image file with positional I/O: it reads only what is asked

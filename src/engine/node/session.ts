@@ -6,15 +6,15 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { copyImage } from './copy';
-import { PmemImage, VolatileState } from './imageCore';
-import { FileStore } from './store/fileStore';
-import { OverlayStore } from './store/overlayStore';
-import { sameFile, writeStoreAtomically } from './store/atomicFile';
-import { readRangeFile, recoverPendingSave, saveRangesAtomically, writeRangeFile } from './store/atomicSave';
-import { RecordedWrite, RecordingStore, redoWrites, undoWrites } from './store/recordingStore';
-import { stateAt } from './timeline';
-import { UsageError } from './errors';
+import { copyImage } from '../image/copy';
+import { PmemImage, VolatileState } from '../image/imageCore';
+import { FileStore } from './fileStore';
+import { OverlayStore } from '../store/overlayStore';
+import { sameFile, writeStoreAtomically } from './atomicFile';
+import { readRangeFile, recoverPendingSave, saveRangesAtomically, writeRangeFile } from './atomicSave';
+import { RecordedWrite, RecordingStore, redoWrites, undoWrites } from '../store/recordingStore';
+import { stateAt } from '../inspect/timeline';
+import { UsageError } from '../core/errors';
 
 export interface SessionEdit {
   label: string;

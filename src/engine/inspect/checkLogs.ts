@@ -3,11 +3,11 @@
  * cannot show (a transaction left unfinished, fields that must be zero,
  * a ring tail that disagrees with the records, boot generations out of step).
  */
-import { readU64, view } from './bytes';
-import { PAGE_SIZE } from './format/constants';
-import { HH, HISTORY_HEADER_SIZE, HR, RECORD_HEADER_SIZE, RECORD_MAGIC, RECORD_UNDO_DROPPED, WRAP_MAGIC } from './format/history';
-import { JH, JOURNAL_EMPTY, JOURNAL_HEADER_SIZE, journalCapacity, peekJournal } from './format/journal';
-import type { PmemImage } from './imageCore';
+import { readU64, view } from '../core/bytes';
+import { PAGE_SIZE } from '../format/constants';
+import { HH, HISTORY_HEADER_SIZE, HR, RECORD_HEADER_SIZE, RECORD_MAGIC, RECORD_UNDO_DROPPED, WRAP_MAGIC } from '../format/history';
+import { JH, JOURNAL_EMPTY, JOURNAL_HEADER_SIZE, journalCapacity, peekJournal } from '../format/journal';
+import type { PmemImage } from '../image/imageCore';
 import { misplacedUndo } from './timeline';
 
 export interface LogProblem {

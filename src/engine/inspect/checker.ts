@@ -3,17 +3,17 @@
  * bounded memory (one section's descriptors at a time), and reports each
  * problem with where it is. It reads only; it never repairs.
  */
-import { isReservedPfn, sectionDataRange, sectionOf } from './alloc/sectionInit';
-import { crc32, view } from './bytes';
-import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_NAMES } from './format/constants';
-import { checkDescriptorBytes, CORE_VERSION, decodeDescriptor, DESC, isBlank, KNOWN_FLAGS, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED } from './format/descriptor';
-import { freeAreaIndex } from './format/freeArea';
-import { decodeFreeLink, FREE_LINK_SIZE, LINK } from './format/freeLink';
+import { isReservedPfn, sectionDataRange, sectionOf } from '../alloc/sectionInit';
+import { crc32, view } from '../core/bytes';
+import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_NAMES } from '../format/constants';
+import { checkDescriptorBytes, CORE_VERSION, decodeDescriptor, DESC, isBlank, KNOWN_FLAGS, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED } from '../format/descriptor';
+import { freeAreaIndex } from '../format/freeArea';
+import { decodeFreeLink, FREE_LINK_SIZE, LINK } from '../format/freeLink';
 import { checkHistory, checkJournal } from './checkLogs';
-import { FREE_AREA_ENTRY_SIZE, nodeZoneOf, SECTION_ENTRY_SIZE } from './format/layout';
-import { decodeSuperblock, SUPERBLOCK_SIZE } from './format/superblock';
-import type { PmemImage } from './imageCore';
-import { readSectionTable } from './ops';
+import { FREE_AREA_ENTRY_SIZE, nodeZoneOf, SECTION_ENTRY_SIZE } from '../format/layout';
+import { decodeSuperblock, SUPERBLOCK_SIZE } from '../format/superblock';
+import type { PmemImage } from '../image/imageCore';
+import { readSectionTable } from '../image/ops';
 import { sectionDescriptors, viewDescriptor } from './views';
 
 export interface Problem {

@@ -4,7 +4,7 @@
  * being opened (a FIFO would block), replaced or misread. Node only.
  */
 import * as fs from 'node:fs';
-import { UsageError } from '../errors';
+import { UsageError } from '../core/errors';
 
 /** "a directory", "a FIFO", ... for anything that is not a regular file. */
 export function kindOf(st: fs.Stats): string {

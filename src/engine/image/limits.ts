@@ -10,13 +10,13 @@
  * journal is tried, and refused at commit (before anything is written) if it
  * turns out too large.
  */
-import { UsageError } from './errors';
-import { DESCRIPTOR_SIZE } from './format/constants';
-import { FREE_LINK_SIZE } from './format/freeLink';
-import { journalCapacity } from './format/journal';
-import { Geometry, Layout } from './format/layout';
-import { rangeEntrySize } from './format/rangeList';
-import { SECTION_ENTRY_SIZE } from './format/layout';
+import { UsageError } from '../core/errors';
+import { DESCRIPTOR_SIZE } from '../format/constants';
+import { FREE_LINK_SIZE } from '../format/freeLink';
+import { journalCapacity } from '../format/journal';
+import { Geometry, Layout } from '../format/layout';
+import { rangeEntrySize } from '../format/rangeList';
+import { SECTION_ENTRY_SIZE } from '../format/layout';
 import type { PmemImage } from './imageCore';
 
 /** Most blocks one allocation may ask for, on any image (the journal usually allows far fewer). */

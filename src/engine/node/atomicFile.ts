@@ -7,7 +7,7 @@ import { statSync as fsStat } from 'node:fs';
 import * as path from 'node:path';
 import { FileSystem, nodeFileSystem } from './fileSystem';
 import { FileSystemStore } from './fileSystemStore';
-import type { Store } from './store';
+import type { Store } from '../store/store';
 
 /** A temporary name beside `target` (same directory, so the rename stays on one file system). */
 export function tempBeside(target: string): string {

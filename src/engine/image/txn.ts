@@ -4,14 +4,14 @@
  * memmap, extended fields) in maps. Commit sends the device writes through the
  * journal and appends a history record with the bytes they replaced.
  */
-import { DESCRIPTOR_SIZE, PAGE_SIZE } from './format/constants';
-import { decodeDescriptor, Descriptor, encodeDescriptor } from './format/descriptor';
-import { decodeFreeAreaEntry, encodeFreeAreaEntry, FreeAreaEntry, freeAreaIndex } from './format/freeArea';
-import { FREE_LINK_SIZE } from './format/freeLink';
-import { FREE_AREA_ENTRY_SIZE, SECTION_ENTRY_SIZE } from './format/layout';
-import { coalesce, ByteRange } from './format/rangeList';
-import { decodeSectionEntry, encodeSectionEntry, SectionEntry, sectionState, SectionState } from './format/sectionTable';
-import { OverlayStore } from './store/overlayStore';
+import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
+import { decodeDescriptor, Descriptor, encodeDescriptor } from '../format/descriptor';
+import { decodeFreeAreaEntry, encodeFreeAreaEntry, FreeAreaEntry, freeAreaIndex } from '../format/freeArea';
+import { FREE_LINK_SIZE } from '../format/freeLink';
+import { FREE_AREA_ENTRY_SIZE, SECTION_ENTRY_SIZE } from '../format/layout';
+import { coalesce, ByteRange } from '../format/rangeList';
+import { decodeSectionEntry, encodeSectionEntry, SectionEntry, sectionState, SectionState } from '../format/sectionTable';
+import { OverlayStore } from '../store/overlayStore';
 import type { ImageCore } from './imageCore';
 
 export type ExtendedValues = Record<string, number>;

@@ -3,11 +3,11 @@
  * uses: metadata, the memmap of sections that were ever initialised, and the
  * free-list link records inside free blocks. Everything else is zero in both.
  */
-import { PAGE_SIZE, DESCRIPTOR_SIZE } from './format/constants';
+import { PAGE_SIZE, DESCRIPTOR_SIZE } from '../format/constants';
 import type { PmemImage } from './imageCore';
 import { readSectionTable } from './ops';
-import type { Store } from './store/store';
-import { freeLists } from './views';
+import type { Store } from '../store/store';
+import { freeLists } from '../inspect/views';
 
 const COPY_CHUNK = 8 * 2 ** 20;
 

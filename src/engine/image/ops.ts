@@ -2,11 +2,11 @@
  * The operations a user runs on an open image: each is one crash-atomic
  * transaction with one history record.
  */
-import { allocate, AllocatedBlock, AllocRequest, FreedBlock, freeAllocated, validateAllocRequest } from './alloc/buddy';
-import { ensureSectionReady, handOverSection } from './alloc/sectionInit';
-import { UsageError } from './errors';
-import { ZONE_NAMES } from './format/constants';
-import { sectionState } from './format/sectionTable';
+import { allocate, AllocatedBlock, AllocRequest, FreedBlock, freeAllocated, validateAllocRequest } from '../alloc/buddy';
+import { ensureSectionReady, handOverSection } from '../alloc/sectionInit';
+import { UsageError } from '../core/errors';
+import { ZONE_NAMES } from '../format/constants';
+import { sectionState } from '../format/sectionTable';
 import type { PmemImage } from './imageCore';
 import { assertFitsJournal, journalGeometryOf, MAX_FREE_COUNT } from './limits';
 

@@ -3,11 +3,11 @@
  * the undo ranges of every later record applied, newest first, on a
  * copy-on-write overlay. The file is never written.
  */
-import { ImageError, UsageError } from './errors';
-import { PAGE_SIZE } from './format/constants';
-import type { HistoryRecord } from './format/history';
-import { PmemImage } from './imageCore';
-import { OverlayStore } from './store/overlayStore';
+import { ImageError, UsageError } from '../core/errors';
+import { PAGE_SIZE } from '../format/constants';
+import type { HistoryRecord } from '../format/history';
+import { PmemImage } from '../image/imageCore';
+import { OverlayStore } from '../store/overlayStore';
 
 export interface StepRange {
   /** Earliest step that can be shown (older records were dropped or lack undo data). */

@@ -5,17 +5,17 @@
  * its order or owner. Zoomed out it reads the section table only (never the
  * memmap); zoomed in it walks the block heads of the window and nothing else.
  */
-import { coveringHead } from './alloc/buddy';
-import { sectionOf } from './alloc/sectionInit';
-import { DESC, decodeDescriptor, PG_ALLOCATED, PG_BUDDY } from './format/descriptor';
-import { DESCRIPTOR_SIZE } from './format/constants';
-import { REGION_NAMES, RegionName } from './format/layout';
-import type { PmemImage } from './imageCore';
-import { readSectionTable } from './ops';
+import { coveringHead } from '../alloc/buddy';
+import { sectionOf } from '../alloc/sectionInit';
+import { DESC, decodeDescriptor, PG_ALLOCATED, PG_BUDDY } from '../format/descriptor';
+import { DESCRIPTOR_SIZE } from '../format/constants';
+import { REGION_NAMES, RegionName } from '../format/layout';
+import type { PmemImage } from '../image/imageCore';
+import { readSectionTable } from '../image/ops';
 import { descriptorSlice, viewDescriptor } from './views';
-import { DETAIL_FRAMES_PER_CELL, MIX_STRIDE, OWNER_TAG } from '../shared/mapCodes';
+import { DETAIL_FRAMES_PER_CELL, MIX_STRIDE, OWNER_TAG } from './mapCodes';
 
-export { MIX_CHANNELS, MIX_STRIDE, OWNER_TAG, DETAIL_FRAMES_PER_CELL } from '../shared/mapCodes';
+export { MIX_CHANNELS, MIX_STRIDE, OWNER_TAG, DETAIL_FRAMES_PER_CELL } from './mapCodes';
 const METADATA = 0, MEMMAP = 1, FREE = 2, ALLOCATED = 3, NEVER = 4, STALE = 5;
 
 export interface MapWindow {

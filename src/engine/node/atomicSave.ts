@@ -6,7 +6,7 @@
  * entirely the old or entirely the new content.
  */
 import * as path from 'node:path';
-import { crc32, readString, view, writeString } from '../bytes';
+import { crc32, readString, view, writeString } from '../core/bytes';
 import { ByteRange, decodeRanges, encodedSize, encodeRanges } from '../format/rangeList';
 import { writeDurably } from './atomicFile';
 import { FileSystem, nodeFileSystem } from './fileSystem';
