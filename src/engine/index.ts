@@ -11,7 +11,7 @@ export { PmemImage, readSuperblock, readSuperblockCopies } from './image/imageCo
 export { describeSuperblockChoice, superblockEditorWarning } from './image/superblockNotice';
 export { writeRefusal } from './format/superblock';
 export type { CreateOptions, OpenOptions, BootReport, SuperblockChoice } from './image/imageCore';
-export { allocOp, freeOp, initSectionsOp, initAllOp, sectionsNeedingInit } from './image/ops';
+export { allocOp, freeOp, freeOwnerOp, initSectionsOp, initAllOp, sectionsNeedingInit } from './image/ops';
 export type { AllocResult, FreeResult, InitResult } from './image/ops';
 export type { AllocRequest, AllocatedBlock, ZoneName } from './alloc/buddy';
 export { info, sections, frames, blocks, freeLists, buddyinfo } from './inspect/views';

@@ -225,7 +225,12 @@ function nextNeverSection(txn: Txn, node: number, zone: number): number {
   return -1;
 }
 
-function takeFromZone(txn: Txn, node: number, zone: number, order: number): number | undefined {
+/**
+ * Takes a free block of `order` (splitting a larger one). With `want` > 1 the
+ * caller needs that many blocks of `order`: when the block found is no larger
+ * than that, it is taken whole and returned with its order (see allocate).
+ */
+function takeFromZone(txn: Txn, node: number, zone: number, order: number, want = 1): { pfn: number; order: number } | undefined {
   const g = txn.img.geometry;
   for (;;) {
     for (let o = order; o <= g.maxOrder; o++) {
@@ -238,13 +243,14 @@ function takeFromZone(txn: Txn, node: number, zone: number, order: number): numb
       }
       ensureBlockReady(txn, pfn, o);
       listRemove(txn, node, zone, o, pfn);
+      if (o > order && 2 ** (o - order) <= want) return { pfn, order: o };
       while (o > order) {
         o--;
         const half = pfn + 2 ** o;
         setHead(txn, half, { flags: PG_CORE | PG_BUDDY, order: o, node, zone, owner: '', refcount: 0 });
         listPush(txn, node, zone, o, half);
       }
-      return pfn;
+      return { pfn, order };
     }
     const s = nextNeverSection(txn, node, zone);
     if (s < 0) return undefined;
@@ -257,23 +263,36 @@ export function allocate(txn: Txn, request: AllocRequest): AllocatedBlock[] {
   const req = validateAllocRequest(txn, request);
   const blocks: AllocatedBlock[] = [];
   const candidates = zonelist(txn, req);
-  for (let i = 0; i < req.count; i++) {
-    let got: AllocatedBlock | undefined;
+  const head = { flags: PG_CORE | PG_ALLOCATED, order: req.order, owner: req.owner, refcount: 1, next: 0, prev: 0 };
+  while (blocks.length < req.count) {
+    let taken = false;
     for (const { node, zone } of candidates) {
-      const pfn = takeFromZone(txn, node, zone, req.order);
-      if (pfn === undefined) continue;
-      setHead(txn, pfn, { flags: PG_CORE | PG_ALLOCATED, order: req.order, node, zone, owner: req.owner, refcount: 1, next: 0, prev: 0 });
-      account(txn, pfn, req.order, -1, +1);
-      got = { pfn, order: req.order, node, zone };
+      const got = takeFromZone(txn, node, zone, req.order, req.count - blocks.length);
+      if (got === undefined) continue;
+      // A larger block taken whole is cut into blocks of the order asked for, in pfn order: the
+      // same blocks, bytes and list state as splitting it one allocation at a time would leave.
+      const size = 2 ** req.order;
+      for (let pfn = got.pfn; pfn < got.pfn + 2 ** got.order; pfn += size) {
+        if (pfn !== got.pfn && txn.img.geometry.links === 'page') clearStaleLink(txn, pfn);
+        setHead(txn, pfn, { ...head, node, zone });
+        blocks.push({ pfn, order: req.order, node, zone });
+      }
+      account(txn, got.pfn, got.order, -1, +1);
+      taken = true;
       break;
     }
-    if (!got) {
+    if (!taken) {
       const where = req.strict ? `node ${req.node}` : 'any node';
-      throw new OperationError(`out of memory: no free block of order ${req.order} in zone ${req.zone} or below on ${where} (allocated ${i} of ${req.count}; nothing was changed)`);
+      throw new OperationError(`out of memory: no free block of order ${req.order} in zone ${req.zone} or below on ${where} (allocated ${blocks.length} of ${req.count}; nothing was changed)`);
     }
-    blocks.push(got);
   }
   return blocks;
+}
+
+/** Erases a link record left in a frame that splitting would have linked and then unlinked (usually already zero). */
+function clearStaleLink(txn: Txn, pfn: number): void {
+  const bytes = txn.read(pfn * PAGE_SIZE, FREE_LINK_SIZE);
+  if (bytes.some((b) => b !== 0)) txn.write(pfn * PAGE_SIZE, emptyLinkBytes);
 }
 
 export interface FreedBlock {

@@ -5,18 +5,111 @@
  */
 import * as CRC32 from 'crc-32';
 
-export function view(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** The little-endian subset of DataView the format uses (a DataView is one too). */
+export interface LEView {
+  getUint8(at: number): number;
+  getUint16(at: number, littleEndian?: boolean): number;
+  getUint32(at: number, littleEndian?: boolean): number;
+  setUint8(at: number, value: number): void;
+  setUint16(at: number, value: number, littleEndian?: boolean): void;
+  setUint32(at: number, value: number, littleEndian?: boolean): void;
 }
 
-export function readU64(dv: DataView, at: number): number {
+function outside(at: number, size: number, length: number): boolean {
+  return !(at >= 0 && at + size <= length);
+}
+
+/**
+ * Little-endian fields read and written on the bytes themselves. A DataView
+ * would need the array's ArrayBuffer, and asking a small fresh array for it
+ * moves its bytes off the heap: the costliest step of a field edit.
+ */
+class ByteView implements LEView {
+  constructor(private readonly b: Uint8Array) {}
+
+  private check(at: number, size: number): void {
+    if (outside(at, size, this.b.length)) throw new RangeError(`offset ${at} is outside the bounds of a ${this.b.length}-byte view`);
+  }
+
+  getUint8(at: number): number {
+    this.check(at, 1);
+    return this.b[at];
+  }
+
+  getUint16(at: number): number {
+    this.check(at, 2);
+    return this.b[at] | (this.b[at + 1] << 8);
+  }
+
+  getUint32(at: number): number {
+    this.check(at, 4);
+    const b = this.b;
+    return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
+  }
+
+  setUint8(at: number, value: number): void {
+    this.check(at, 1);
+    this.b[at] = value;
+  }
+
+  setUint16(at: number, value: number): void {
+    this.check(at, 2);
+    this.b[at] = value;
+    this.b[at + 1] = value >>> 8;
+  }
+
+  setUint32(at: number, value: number): void {
+    this.check(at, 4);
+    const b = this.b;
+    b[at] = value;
+    b[at + 1] = value >>> 8;
+    b[at + 2] = value >>> 16;
+    b[at + 3] = value >>> 24;
+  }
+}
+
+const SLAB_BYTES = 64 * 1024;
+const SMALL_MAX = 256;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+
+/**
+ * A zeroed byte array for a field or a record. Small ones are cut from a
+ * shared slab: a small array of its own would live on the heap and be moved
+ * off it the first time a view or subarray of it is taken, which costs more
+ * than the work done on it.
+ */
+export function newBytes(length: number): Uint8Array {
+  if (length > SMALL_MAX) return new Uint8Array(length);
+  const size = (length + 7) & ~7;
+  if (slabUsed + size > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = new Uint8Array(slab, slabUsed, length);
+  slabUsed += size;
+  return out;
+}
+
+/** A copy of `bytes` in an array of its own (see newBytes). */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  const out = newBytes(bytes.length);
+  out.set(bytes);
+  return out;
+}
+
+export function view(bytes: Uint8Array): LEView {
+  return new ByteView(bytes);
+}
+
+export function readU64(dv: LEView, at: number): number {
   const lo = dv.getUint32(at, true);
   const hi = dv.getUint32(at + 4, true);
   if (hi >= 0x200000) return Number.NaN; // beyond 2^53: never valid in this format
   return hi * 0x1_0000_0000 + lo;
 }
 
-export function writeU64(dv: DataView, at: number, value: number): void {
+export function writeU64(dv: LEView, at: number, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`u64 field value ${value} out of range`);
   dv.setUint32(at, value % 0x1_0000_0000, true);
   dv.setUint32(at + 4, Math.floor(value / 0x1_0000_0000), true);

@@ -59,3 +59,11 @@ export class SimulatedCrash extends Error {
     this.name = 'SimulatedCrash';
   }
 }
+
+/** One transaction's changes exceed the journal: the caller may split the operation (nothing was written). */
+export class JournalFullError extends OperationError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JournalFullError';
+  }
+}

@@ -4,8 +4,14 @@ export const PAGE_SIZE = 4096;
 export const PAGE_SHIFT = 12;
 /** The core descriptor: the only layout promised across kernel profiles. */
 export const DESCRIPTOR_SIZE = 64;
-/** Readers refuse any other format version: its fields may mean something else. */
-export const FORMAT_VERSION = 1;
+/**
+ * The version this build writes. Readers refuse versions they do not list in
+ * READABLE_VERSIONS: their fields may mean something else. Version 1 lacks
+ * only the operation intent slot (all zero there), so it is read as is and
+ * upgraded by its first boot.
+ */
+export const FORMAT_VERSION = 2;
+export const READABLE_VERSIONS: readonly number[] = [1, 2];
 /**
  * Revisions add fields an older reader can safely ignore when reading, but
  * would not keep up to date when writing: a newer revision opens read-only.

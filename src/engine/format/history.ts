@@ -101,13 +101,13 @@ export class HistoryRing {
   }
 
   /** Appends a record; returns its sequence number. All writes go through `io` (a transaction). */
-  append(io: ByteIO, kind: HistoryKind, bootGeneration: number, summary: HistoryRecord['summary'], undo: ByteRange[]): number {
+  append(io: ByteIO, kind: HistoryKind, bootGeneration: number, summary: HistoryRecord['summary'], undo: ByteRange[], dropUndo = false): number {
     const h = this.readHeader(io);
     let summaryBytes = new TextEncoder().encode(JSON.stringify(summary));
     if (summaryBytes.length > 4096) summaryBytes = new TextEncoder().encode(JSON.stringify({ text: summary.text }));
     let undoBytes = encodedSize(undo);
     let flags = 0;
-    if (undoBytes > this.maxUndoBytes || kind === 'create') {
+    if (dropUndo || undoBytes > this.maxUndoBytes || kind === 'create') {
       if (kind !== 'create') flags |= RECORD_UNDO_DROPPED;
       undo = [];
       undoBytes = 0;

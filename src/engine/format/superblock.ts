@@ -5,7 +5,7 @@
  */
 import { crc32, readString, readU64, view, writeString, writeU64 } from '../core/bytes';
 import { ImageError } from '../core/errors';
-import { DESCRIPTOR_SIZE, FORMAT_REVISION, FORMAT_VERSION, MAX_NODES, PAGE_SIZE, ZONE_COUNT } from './constants';
+import { DESCRIPTOR_SIZE, FORMAT_REVISION, FORMAT_VERSION, MAX_NODES, PAGE_SIZE, READABLE_VERSIONS, ZONE_COUNT } from './constants';
 import { Geometry, Layout, NodeInfo, Region, REGION_NAMES } from './layout';
 
 export const SUPERBLOCK_MAGIC = 'PMEMIMG\0';
@@ -111,8 +111,8 @@ export function decodeSuperblock(bytes: Uint8Array, base: number, file?: string)
   const formatRevision = dv.getUint16(SB.formatRevision, true);
   const crc = dv.getUint32(SB.crc, true);
   if (crc !== crc32(bytes.subarray(0, SB.crc))) throw new ImageError('superblock checksum mismatch', where('crc'));
-  if (formatVersion !== FORMAT_VERSION) {
-    throw new ImageError(`format version ${formatVersion} is not supported (this build reads version ${FORMAT_VERSION})`, where('formatVersion'));
+  if (!READABLE_VERSIONS.includes(formatVersion)) {
+    throw new ImageError(`format version ${formatVersion} is not supported (this build reads versions ${READABLE_VERSIONS.join(' and ')})`, where('formatVersion'));
   }
   const pageSize = dv.getUint32(SB.pageSize, true);
   if (pageSize !== PAGE_SIZE) throw new ImageError(`page size ${pageSize} is not ${PAGE_SIZE}`, where('pageSize'));

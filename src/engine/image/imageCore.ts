@@ -5,14 +5,15 @@
  * transactions (txn.ts) and are committed through the journal with a history
  * record. Queries live in views.ts, the allocator in alloc/.
  */
-import { ImageError, OperationError, SimulatedCrash, UsageError } from '../core/errors';
+import { ImageError, JournalFullError, SimulatedCrash, UsageError } from '../core/errors';
 import { CrashingStore } from '../store/crashingStore';
 import { DESCRIPTOR_SIZE, FORMAT_REVISION, FORMAT_VERSION, PAGE_SIZE } from '../format/constants';
 import { HH, HistoryKind, HistoryRecord, HistoryRing, encodeHistoryHeader } from '../format/history';
 import { commitThroughJournal, encodeJournalHeader, JH, JOURNAL_EMPTY, journalCapacity, journalChunks, peekJournal, recoverJournal, RecoveryResult } from '../format/journal';
 import { computeLayout, computeNodes, freeAreaEntries, Geometry, GeometryOptions, Layout, makeGeometry, NodeInfo, REGION_NAMES, SECTION_ENTRY_SIZE } from '../format/layout';
+import { decodeIntent, Intent, INTENT_SIZE, intentOffset } from '../format/intent';
 import { findProfile, KernelProfile } from '../format/profiles';
-import { coalesce, encodedSize } from '../format/rangeList';
+import { encodedSize } from '../format/rangeList';
 import { encodeSectionEntry } from '../format/sectionTable';
 import { decodeSuperblock, encodeSuperblock, SB, Superblock, SUPERBLOCK_SIZE, writeRefusal } from '../format/superblock';
 import { OverlayStore } from '../store/overlayStore';
@@ -54,6 +55,10 @@ export interface BootReport {
   previousProfile: string;
   recovery: RecoveryResult;
   historySeq: number;
+  /** The format version this boot upgraded from, when it did. */
+  upgradedFrom?: number;
+  /** An operation a crash interrupted, which this boot completed (its history step). */
+  resumed?: { text: string; step: number };
 }
 
 /** Everything txn.ts and the allocator need from an open image. */
@@ -327,8 +332,11 @@ export class PmemImage implements ImageCore {
     const img = new PmemImage(store, sb, !!options.readOnly, options.file);
     img.superblockChoice = choice;
     img.history.readHeader(store);
-    if (!options.readOnly) img.boot(options.profile, operationOutcome(recovery));
-    else if (options.profile !== undefined) throw new UsageError('a profile can only be chosen when booting (opening for writing)');
+    if (!options.readOnly) {
+      img.boot(options.profile, operationOutcome(recovery));
+      const intent = img.pendingIntent();
+      if (intent) img.bootReport!.resumed = PmemImage.resumeIntent(img, intent);
+    } else if (options.profile !== undefined) throw new UsageError('a profile can only be chosen when booting (opening for writing)');
     return img;
   }
 
@@ -337,7 +345,8 @@ export class PmemImage implements ImageCore {
     const profile = profileName ?? this.sb.profile;
     if (!findProfile(profile)) throw new UsageError(`unknown kernel profile "${profile}"`);
     const previous = this.sb;
-    const next: Superblock = { ...previous, bootGeneration: previous.bootGeneration + 1, clean: false, profile, updateSeq: previous.updateSeq + 1 };
+    // The first boot by this build upgrades an older version: what it lacks reads as empty (FORMAT.md).
+    const next: Superblock = { ...previous, formatVersion: FORMAT_VERSION, bootGeneration: previous.bootGeneration + 1, clean: false, profile, updateSeq: previous.updateSeq + 1 };
     this.ram.clear();
     this.extended.clear();
     this.warnings.length = 0;
@@ -345,11 +354,13 @@ export class PmemImage implements ImageCore {
     const recoveryText =
       recovery.action === 'rolled-forward' ? `; recovery rolled forward "${recovery.description}"`
       : recovery.action === 'rolled-back' ? `; recovery rolled back "${recovery.description}"` : '';
-    const text = `boot ${next.bootGeneration} (${previous.clean ? 'clean' : 'after crash'}, profile ${profile})${recoveryText}`;
+    const upgradedFrom = previous.formatVersion !== FORMAT_VERSION ? previous.formatVersion : undefined;
+    const upgradeText = upgradedFrom ? `; format upgraded from version ${upgradedFrom} to ${FORMAT_VERSION}` : '';
+    const text = `boot ${next.bootGeneration} (${previous.clean ? 'clean' : 'after crash'}, profile ${profile})${recoveryText}${upgradeText}`;
     const txn = new Txn(this);
     this.writeSuperblockIn(txn, next);
     const historySeq = this.commit(txn, 'boot', { text, wasClean: previous.clean, profile, previousProfile: previous.profile, recovery }, next);
-    this.bootReport = { generation: next.bootGeneration, wasClean: previous.clean, profile, previousProfile: previous.profile, recovery, historySeq };
+    this.bootReport = { generation: next.bootGeneration, wasClean: previous.clean, profile, previousProfile: previous.profile, recovery, historySeq, upgradedFrom };
     return this.bootReport;
   }
 
@@ -384,23 +395,32 @@ export class PmemImage implements ImageCore {
    * result plus its history summary; nothing reaches the store if it throws.
    */
   run<R>(kind: HistoryKind, body: (txn: Txn) => { result: R; summary: HistoryRecord['summary'] }): R & { step: number } {
+    return this.runPart(kind, body);
+  }
+
+  /**
+   * As run, for one transaction of an operation that takes several: `kind`
+   * undefined records no history step (the operation's last part records
+   * it), and `dropUndo` marks the step as one that cannot be stepped back over.
+   */
+  runPart<R>(kind: HistoryKind | undefined, body: (txn: Txn) => { result: R; summary: HistoryRecord['summary'] }, dropUndo = false): R & { step: number } {
     this.assertWritable();
     const txn = new Txn(this);
     const { result, summary } = body(txn);
-    const step = this.commit(txn, kind, summary);
+    const step = this.commit(txn, kind, summary, undefined, dropUndo);
     this.warnings.push(...txn.notes);
     return { ...result, step };
   }
 
   /** Commits a transaction; returns the history sequence number (0 when not recorded). */
-  private commit(txn: Txn, kind: HistoryKind | undefined, summary: HistoryRecord['summary'], nextSb?: Superblock): number {
+  private commit(txn: Txn, kind: HistoryKind | undefined, summary: HistoryRecord['summary'], nextSb?: Superblock, dropUndo = false): number {
     const { undo } = txn.stagedRanges();
-    const seq = kind ? this.history.append(txn, kind, nextSb?.bootGeneration ?? this.bootGeneration, summary, undo) : 0;
+    const seq = kind ? this.history.append(txn, kind, nextSb?.bootGeneration ?? this.bootGeneration, summary, undo, dropUndo) : 0;
     const { redo } = txn.stagedRanges();
     // Refuse an oversized transaction before the bulk writes, so that nothing at all reaches the store.
-    const payloadBytes = encodedSize(coalesce(redo));
+    const payloadBytes = encodedSize(redo);
     const capacity = journalCapacity(this.layout.journal);
-    if (payloadBytes > capacity) throw new OperationError(`operation too large for the journal (${payloadBytes} bytes, capacity ${capacity}); try a smaller count`);
+    if (payloadBytes > capacity) throw new JournalFullError(`operation too large for the journal (${payloadBytes} bytes, capacity ${capacity}); try a smaller count`);
     const bulk = txn.bulkRanges();
     for (const r of bulk.plain) this.store.write(r.offset, r.data);
     if (bulk.plain.length) this.store.flush();
@@ -409,7 +429,7 @@ export class PmemImage implements ImageCore {
       commitThroughJournal(this.store, this.layout.journal, part, `${DESCRIPTORS_FOR}${summary.text}`, this.txnSeq + 1);
       this.txnSeq++;
     }
-    commitThroughJournal(this.store, this.layout.journal, coalesce(redo), summary.text, this.txnSeq + 1);
+    commitThroughJournal(this.store, this.layout.journal, redo, summary.text, this.txnSeq + 1);
     this.txnSeq++;
     for (const [s, buf] of txn.ramSections) this.ram.set(s, buf);
     for (const [key, s] of txn.stagedNeverHints()) this.neverHint.set(key, s);
@@ -441,6 +461,20 @@ export class PmemImage implements ImageCore {
       this.store = base;
       this.dead = true;
     }
+  }
+
+  /**
+   * Completes an interrupted operation (see format/intent.ts); installed by the
+   * module that runs operations, which sits above this one.
+   */
+  static resumeIntent: (img: PmemImage, intent: Intent) => { text: string; step: number } = () => {
+    throw new ImageError('an operation was interrupted and this build cannot complete it');
+  };
+
+  /** The operation a crash interrupted, still to be completed by the next boot; undefined when none. */
+  pendingIntent(): Intent | undefined {
+    const at = intentOffset(this.layout.history);
+    return decodeIntent(this.store.read(at, INTENT_SIZE), at, this.file);
   }
 
   /** Set after a simulated crash: the RAM state of this boot is gone. */

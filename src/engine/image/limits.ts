@@ -20,7 +20,7 @@ import { SECTION_ENTRY_SIZE } from '../format/layout';
 import type { PmemImage } from './imageCore';
 
 /** Most blocks one allocation may ask for, on any image (the journal usually allows far fewer). */
-export const MAX_ALLOC_COUNT = 1_000_000;
+export const MAX_ALLOC_COUNT = 4 * 1024 * 1024;
 /** Most pfns one free may name. */
 export const MAX_FREE_COUNT = 1_000_000;
 /** Most persistence points a simulated crash may wait for. */

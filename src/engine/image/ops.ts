@@ -7,8 +7,12 @@ import { ensureSectionReady, handOverSection } from '../alloc/sectionInit';
 import { UsageError } from '../core/errors';
 import { ZONE_NAMES } from '../format/constants';
 import { sectionState } from '../format/sectionTable';
-import type { PmemImage } from './imageCore';
-import { assertFitsJournal, journalGeometryOf, MAX_FREE_COUNT } from './limits';
+import { JournalFullError } from '../core/errors';
+import { PmemImage } from './imageCore';
+import { allocLarge, freeOwnerLarge, LargeProgress, resumeIntent } from './largeOps';
+import { assertFitsJournal, journalBytes, journalBytesAtLeast, journalGeometryOf, MAX_FREE_COUNT } from './limits';
+
+PmemImage.resumeIntent = resumeIntent;
 
 const SHADOW_BASE = 0x7f00_0000_0000; // a made-up kernel address range for kmemcheck shadow pages
 
@@ -21,7 +25,25 @@ export interface AllocResult {
   initialisedSections: number[];
 }
 
-export function allocOp(img: PmemImage, req: AllocRequest): AllocResult & { step: number } {
+/**
+ * Allocates `count` blocks, all or nothing: in one transaction when the
+ * journal can hold it, else in several (image/largeOps.ts).
+ */
+export function allocOp(img: PmemImage, req: AllocRequest, progress: LargeProgress = {}): AllocResult & { step: number } {
+  const order = req.order;
+  const count = req.count ?? 1;
+  const fitsOne = Number.isInteger(order) && Number.isInteger(count) && count >= 1
+    && journalBytesAtLeast(journalGeometryOf(img), { kind: 'alloc', order, count }) <= journalBytes(journalGeometryOf(img));
+  if (!fitsOne && count > 1) return allocLarge(img, req, progress);
+  try {
+    return allocOne(img, req);
+  } catch (e) {
+    if (e instanceof JournalFullError && count > 1) return allocLarge(img, req, progress);
+    throw e;
+  }
+}
+
+function allocOne(img: PmemImage, req: AllocRequest): AllocResult & { step: number } {
   return img.run('alloc', (txn) => {
     const { order, count } = validateAllocRequest(txn, req);
     assertFitsJournal(journalGeometryOf(img), { kind: 'alloc', order, count });
@@ -132,4 +154,9 @@ export function readSectionTable(img: PmemImage): DataView {
   const t = img.layout.sectionTable;
   const bytes = img.store.read(t.startPfn * 4096, img.geometry.sectionCount * 16);
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Frees every allocated block whose owner tag is `owner`, all or nothing (one transaction or several). */
+export function freeOwnerOp(img: PmemImage, owner: string, progress: LargeProgress = {}): FreeResult & { step: number } {
+  return freeOwnerLarge(img, owner, progress);
 }

@@ -11,14 +11,13 @@ import { FREE_LINK_SIZE } from '../format/freeLink';
 import { FREE_AREA_ENTRY_SIZE, SECTION_ENTRY_SIZE } from '../format/layout';
 import { coalesce, ByteRange } from '../format/rangeList';
 import { decodeSectionEntry, encodeSectionEntry, SectionEntry, sectionState, SectionState } from '../format/sectionTable';
-import { OverlayStore } from '../store/overlayStore';
+import { StagingStore } from '../store/stagingStore';
 import type { ImageCore } from './imageCore';
 
 export type ExtendedValues = Record<string, number>;
 
 export class Txn {
-  readonly overlay: OverlayStore;
-  private readonly journaled: ByteRange[] = [];
+  readonly overlay: StagingStore;
   private readonly bulk: ByteRange[] = [];
   private readonly bulkJournaled: ByteRange[] = [];
   readonly ramSections = new Map<number, Uint8Array>();
@@ -31,7 +30,7 @@ export class Txn {
   private readonly neverHints = new Map<string, number>();
 
   constructor(readonly img: ImageCore) {
-    this.overlay = new OverlayStore(img.store);
+    this.overlay = new StagingStore(img.store);
   }
 
   read(offset: number, length: number): Uint8Array {
@@ -40,7 +39,6 @@ export class Txn {
 
   /** A journaled write: part of the atomic operation, undone when stepping back. */
   write(offset: number, data: Uint8Array): void {
-    this.journaled.push({ offset, data: data.slice() });
     this.overlay.write(offset, data);
   }
 
@@ -54,7 +52,7 @@ export class Txn {
    */
   bulkWrite(offset: number, data: Uint8Array, replacesLiveBytes = false): void {
     (replacesLiveBytes ? this.bulkJournaled : this.bulk).push({ offset, data: data.slice() });
-    this.overlay.write(offset, data);
+    this.overlay.writeBulk(offset, data);
   }
 
   // --- section table -------------------------------------------------------
@@ -145,12 +143,12 @@ export class Txn {
   // --- commit ----------------------------------------------------------------
 
   get empty(): boolean {
-    return this.journaled.length === 0 && this.bulk.length === 0 && this.bulkJournaled.length === 0 && this.ramSections.size === 0;
+    return this.overlay.empty && this.ramSections.size === 0;
   }
 
   /** Coalesced journaled ranges, with the bytes each replaced (read from the device before commit). */
   stagedRanges(): { redo: ByteRange[]; undo: ByteRange[] } {
-    const redo = coalesce(this.journaled);
+    const redo = this.overlay.changes();
     const undo = redo.map((r) => ({ offset: r.offset, data: this.img.store.read(r.offset, r.data.length) }));
     return { redo, undo };
   }

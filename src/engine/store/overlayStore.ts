@@ -1,3 +1,4 @@
+import { newBytes } from '../core/bytes';
 import { checkRange, Store } from './store';
 
 const CHUNK = 4096;
@@ -20,7 +21,7 @@ export class OverlayStore implements Store {
   read(offset: number, length: number): Uint8Array {
     checkRange(this, offset, length);
     if (this.chunks.size === 0) return this.base.read(offset, length);
-    const out = new Uint8Array(length);
+    const out = newBytes(length);
     let done = 0;
     while (done < length) {
       const pos = offset + done;

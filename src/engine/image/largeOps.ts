@@ -1,0 +1,249 @@
+/**
+ * Operations larger than one journal transaction: an allocation of many
+ * blocks, or freeing every block of an owner. They run as several
+ * transactions, each recording in the intent slot (format/intent.ts) what the
+ * whole operation is and how far it got. A crash between them leaves the slot
+ * set, and the next boot completes the operation: before-or-after holds for
+ * the operation as a whole, and it is all or nothing, because it is refused
+ * before its first transaction unless it can complete.
+ */
+import { allocate, AllocatedBlock, AllocRequest, freeAllocated, FreedBlock, validateAllocRequest, ZoneName, zonelist } from '../alloc/buddy';
+import { sectionDataRange, sectionOf } from '../alloc/sectionInit';
+import { readString, view } from '../core/bytes';
+import { ImageError, JournalFullError, OperationError, UsageError } from '../core/errors';
+import { DESCRIPTOR_SIZE, ZONE_NAMES } from '../format/constants';
+import { DESC, OWNER_BYTES, PG_ALLOCATED } from '../format/descriptor';
+import { encodeIntent, Intent, intentOffset, NO_INTENT } from '../format/intent';
+import { SECTION } from '../format/sectionTable';
+import { SECTION_ENTRY_SIZE } from '../format/layout';
+import { PAGE_SIZE } from '../format/constants';
+import type { PmemImage } from './imageCore';
+import { Txn } from './txn';
+
+const ZONE_NAME_OF: ZoneName[] = ['dma32', 'normal', 'movable'];
+
+/** Blocks per transaction to start with; halved whenever one turns out too large for the journal. */
+const FIRST_PART_BLOCKS = 4096;
+
+export interface LargeProgress {
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The first pfns and how many there are, as the history text shows them. */
+function listPfns(first: number[], count: number): string {
+  return count <= 4 ? first.slice(0, count).join(', ') : `${first.slice(0, 3).join(', ')}, ... (${count} blocks)`;
+}
+
+/** The first 256 of what is done and what this part adds, without copying all of it. */
+function firstOf<T>(done: T[], added: T[]): T[] {
+  return done.length >= 256 ? done.slice(0, 256) : [...done, ...added.slice(0, 256 - done.length)];
+}
+
+/**
+ * How many blocks of the request's order its zonelist can give: every free
+ * block of that order or larger splits into 2^(o - order) of them, and every
+ * never-initialised section adds what handing it over would free.
+ */
+export function allocCapacity(txn: Txn, req: Required<AllocRequest>): number {
+  const img = txn.img;
+  const g = img.geometry;
+  let total = 0;
+  for (const { node, zone } of zonelist(txn, req)) {
+    for (let o = req.order; o <= g.maxOrder; o++) total += txn.area(node, zone, o).count * 2 ** (o - req.order);
+    const z = img.nodes[node].zones[zone];
+    const first = sectionOf(g, z.firstPfn);
+    const end = sectionOf(g, z.firstPfn + z.frames - 1) + 1;
+    for (let s = first; s < end; s++) {
+      const e = txn.section(s);
+      if (e.initGeneration !== 0 || e.reservedFrames >= g.sectionFrames) continue;
+      const { start, end: stop } = sectionDataRange(img, s);
+      for (let p = start; p < stop; ) {
+        let o = 0;
+        while (o < g.maxOrder && p % 2 ** (o + 1) === 0 && p + 2 ** (o + 1) <= stop) o++;
+        if (o >= req.order) total += 2 ** (o - req.order);
+        p += 2 ** o;
+      }
+    }
+  }
+  return total;
+}
+
+function outOfMemory(req: Required<AllocRequest>, had: number): OperationError {
+  const where = req.strict ? `node ${req.node}` : 'any node';
+  return new OperationError(`out of memory: no free block of order ${req.order} in zone ${req.zone} or below on ${where} (allocated ${had} of ${req.count}; nothing was changed)`);
+}
+
+/**
+ * Allocates `req.count` blocks in as many transactions as the journal needs.
+ * `resume`: the intent of an interrupted run, whose remaining blocks this completes.
+ */
+export function allocLarge(img: PmemImage, request: AllocRequest, progress: LargeProgress = {}, resume?: Intent): { blocks: AllocatedBlock[]; initialisedSections: number[]; step: number } {
+  const probe = new Txn(img);
+  const req = validateAllocRequest(probe, request);
+  const total = resume ? resume.count : req.count;
+  let done = resume ? resume.done : 0;
+  if (!resume) {
+    const capacity = allocCapacity(probe, req);
+    // The estimate never overcounts; merges while handing sections over can only add blocks, so check the rest by trying.
+    if (capacity < req.count && !fitsByTrying(img, req)) throw outOfMemory(req, capacity);
+  }
+  const base: Intent = { kind: 'alloc', order: req.order, zone: ZONE_NAME_OF.indexOf(req.zone), node: req.node, strict: req.strict, count: total, done, owner: req.owner };
+  const intentAt = intentOffset(img.layout.history);
+  const blocks: AllocatedBlock[] = [];
+  const initialised = new Set<number>();
+  let part = FIRST_PART_BLOCKS;
+  let step = 0;
+  while (done < total) {
+    const n = Math.min(part, total - done);
+    const last = done + n === total;
+    try {
+      const r = img.runPart(last ? 'alloc' : undefined, (txn) => {
+        const got = allocate(txn, { ...req, count: n });
+        if (img.profile.extended.length) for (const b of got) txn.setExtended(b.pfn, extendedValuesFor(img, txn, b));
+        txn.write(intentAt, last ? NO_INTENT : encodeIntent({ ...base, done: done + n }));
+        const head = firstOf(blocks, got);
+        const first = head[0];
+        const owner = req.owner ? ` for ${req.owner}` : '';
+        const resumed = resume ? `, completed after a crash (${resume.done} of ${total} blocks were done before it)` : '';
+        const text = `alloc order ${req.order} x${total}${owner} → pfn ${listPfns(head.map((b) => b.pfn), blocks.length + got.length)}, node ${first.node} ${ZONE_NAMES[first.zone]}${resumed}`;
+        return {
+          result: { got, sections: [...txn.initialisedSections] },
+          summary: last
+            ? { text, order: req.order, count: total, owner: req.owner, pfns: head.map((b) => b.pfn), node: first.node, zone: first.zone, initialisedSections: [...initialised, ...txn.initialisedSections].sort((a, b) => a - b).slice(0, 256) }
+            : { text: `${text} (part: ${done + n} of ${total})` },
+        };
+      }, true);
+      blocks.push(...r.got);
+      r.sections.forEach((s) => initialised.add(s));
+      done += n;
+      step = r.step;
+      progress.onProgress?.(done, total);
+    } catch (e) {
+      if (e instanceof JournalFullError && n > 1) {
+        part = Math.max(1, Math.floor(n / 2));
+        continue;
+      }
+      throw e;
+    }
+  }
+  return { blocks, initialisedSections: [...initialised].sort((a, b) => a - b), step };
+}
+
+/** Whether the whole allocation succeeds, found by running it in a transaction that is then dropped. */
+function fitsByTrying(img: PmemImage, req: Required<AllocRequest>): boolean {
+  try {
+    allocate(new Txn(img), req);
+    return true;
+  } catch (e) {
+    if (e instanceof OperationError && /out of memory/.test(e.message)) return false;
+    throw e;
+  }
+}
+
+function extendedValuesFor(img: PmemImage, txn: Txn, b: AllocatedBlock): Record<string, number> {
+  const values: Record<string, number> = {};
+  for (const f of img.profile.extended) {
+    if (f.name === 'shadow') values.shadow = 0x7f00_0000_0000 + b.pfn * 64;
+    if (f.name === 'last_cpupid') values.last_cpupid = (b.node << 16) | (b.pfn & 0xffff);
+    if (f.name === 'page_owner') values.page_owner = img.history.readHeader(txn).nextSeq;
+  }
+  return values;
+}
+
+/**
+ * Head pfns of the allocated blocks whose owner is `owner`, in pfn order, read
+ * a section at a time from the descriptors this boot can see.
+ */
+export function blocksOwnedBy(img: PmemImage, owner: string): number[] {
+  const g = img.geometry;
+  const want = new TextEncoder().encode(owner);
+  const table = img.store.read(img.layout.sectionTable.startPfn * PAGE_SIZE, g.sectionCount * SECTION_ENTRY_SIZE);
+  const tv = view(table);
+  const out: number[] = [];
+  for (let s = 0; s < g.sectionCount; s++) {
+    const gen = tv.getUint32(s * SECTION_ENTRY_SIZE + SECTION.initGeneration, true);
+    if (gen === 0) continue;
+    const first = s * g.sectionFrames;
+    let bytes: Uint8Array | undefined;
+    if (g.memmap === 'device') bytes = img.store.read(img.memmapOffset(first), g.sectionFrames * DESCRIPTOR_SIZE);
+    else if (gen === img.bootGeneration) bytes = img.ram.get(s);
+    if (!bytes) continue; // a stale section of a RAM memmap: its owners did not survive the reboot
+    const dv = view(bytes);
+    for (let i = 0; i < g.sectionFrames; i++) {
+      const at = i * DESCRIPTOR_SIZE;
+      if (!(dv.getUint32(at + DESC.flags, true) & PG_ALLOCATED)) continue;
+      let same = bytes[at + DESC.owner + want.length] === 0 || want.length === OWNER_BYTES;
+      for (let k = 0; same && k < want.length; k++) same = bytes[at + DESC.owner + k] === want[k];
+      if (same && readString(bytes, at + DESC.owner, OWNER_BYTES) === owner) out.push(first + i);
+    }
+  }
+  return out;
+}
+
+/** Frees every allocated block whose owner is `owner`, in as many transactions as the journal needs. */
+export function freeOwnerLarge(img: PmemImage, owner: string, progress: LargeProgress = {}, resume?: Intent): { freed: FreedBlock[]; initialisedSections: number[]; step: number } {
+  if (!owner) throw new UsageError('give the owner tag of the blocks to free');
+  if (new TextEncoder().encode(owner).length > OWNER_BYTES) throw new UsageError(`owner tag "${owner}" is longer than ${OWNER_BYTES} bytes`);
+  img.assertWritable();
+  const pfns = blocksOwnedBy(img, owner);
+  if (pfns.length === 0 && !resume) throw new OperationError(`no allocated block has owner "${owner}"`);
+  if (img.geometry.memmap === 'ram' && pfns.length > FIRST_PART_BLOCKS && !resume) {
+    // Owners live only in RAM: after a crash the rest could not be found to complete the operation.
+    throw new UsageError(`${pfns.length} blocks have owner "${owner}": with descriptors in RAM one free may take at most ${FIRST_PART_BLOCKS} (a crash midway would lose the owners needed to finish it); free them in parts with pfns`);
+  }
+  const total = (resume?.done ?? 0) + pfns.length;
+  let done = resume?.done ?? 0;
+  const base: Intent = { kind: 'free-owner', order: 0, zone: 0, node: 0, strict: false, count: total, done, owner };
+  const intentAt = intentOffset(img.layout.history);
+  const freed: FreedBlock[] = [];
+  const initialised = new Set<number>();
+  let part = FIRST_PART_BLOCKS;
+  let step = 0;
+  let next = 0;
+  while (next < pfns.length || (resume && step === 0)) {
+    const slice = pfns.slice(next, next + part);
+    const last = next + slice.length === pfns.length;
+    try {
+      const r = img.runPart(last ? 'free' : undefined, (txn) => {
+        const got = slice.map((pfn) => freeAllocated(txn, pfn));
+        for (const f of got) txn.setExtended(f.pfn, null);
+        txn.write(intentAt, last ? NO_INTENT : encodeIntent({ ...base, done: done + slice.length }));
+        const head = firstOf(freed, got);
+        const resumed = resume ? `, completed after a crash (${resume.done} blocks were freed before it)` : '';
+        const text = `free owner ${owner}: ${total} block(s), pfn ${listPfns(head.map((f) => f.pfn), freed.length + got.length)}${resumed}`;
+        return {
+          result: { got, sections: [...txn.initialisedSections] },
+          summary: last
+            ? { text, owner, pfns: head.map((f) => f.pfn), orders: head.map((f) => f.order), initialisedSections: [...initialised, ...txn.initialisedSections].sort((a, b) => a - b).slice(0, 256) }
+            : { text: `${text} (part: ${done + slice.length} of ${total})` },
+        };
+      }, total > FIRST_PART_BLOCKS);
+      freed.push(...r.got);
+      r.sections.forEach((s) => initialised.add(s));
+      done += slice.length;
+      next += slice.length;
+      step = r.step;
+      progress.onProgress?.(done, total);
+    } catch (e) {
+      if (e instanceof JournalFullError && slice.length > 1) {
+        part = Math.max(1, Math.floor(slice.length / 2));
+        continue;
+      }
+      throw e;
+    }
+  }
+  return { freed, initialisedSections: [...initialised].sort((a, b) => a - b), step };
+}
+
+/** Completes an operation a crash interrupted (called by the boot that finds its intent). */
+export function resumeIntent(img: PmemImage, intent: Intent): { text: string; step: number } {
+  try {
+    const r = intent.kind === 'alloc'
+      ? allocLarge(img, { order: intent.order, count: intent.count - intent.done, node: intent.node, strict: intent.strict, zone: ZONE_NAME_OF[intent.zone], owner: intent.owner }, {}, intent)
+      : freeOwnerLarge(img, intent.owner, {}, intent);
+    const rec = img.historyRecords().find((x) => x.seq === r.step);
+    return { text: rec?.summary.text ?? intent.kind, step: r.step };
+  } catch (e) {
+    throw new ImageError(`an operation interrupted by a crash (${intent.kind}, ${intent.done} of ${intent.count} blocks done) could not be completed: ${(e as Error).message}; open the image read-only to inspect it`, { field: 'intent', offset: intentOffset(img.layout.history) });
+  }
+}

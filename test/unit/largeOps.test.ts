@@ -1,0 +1,150 @@
+/**
+ * Operations larger than one journal transaction: all or nothing, one history
+ * step, and completed by the next boot when a crash cuts them midway.
+ */
+import { strict as assert } from 'node:assert';
+import { allocOp, check, freeOwnerOp, MemoryStore, PmemImage, PAGE_SIZE } from '../../src/engine';
+import { crc32 } from '../../src/engine/core/bytes';
+import { journalCapacity } from '../../src/engine/format/journal';
+import { decodeIntent, encodeIntent, INTENT_SIZE, intentOffset } from '../../src/engine/format/intent';
+import { SB } from '../../src/engine/format/superblock';
+import { MiB, newImage, snapshot } from './helpers';
+
+const owned = (img: PmemImage, owner: string) => snapshot(img).allocated.filter((b) => b.endsWith(`:${owner}`)).length;
+
+describe('operations larger than one journal transaction', () => {
+  it('allocates more blocks than one transaction holds, as one history step that cannot be stepped back over', () => {
+    const { img } = newImage({ sizeBytes: 16 * MiB });
+    assert.ok(journalCapacity(img.layout.journal) < 3000 * 64, 'the journal cannot hold 3000 descriptors');
+    const steps = img.historyRecords().length;
+    const r = allocOp(img, { order: 0, count: 3000, owner: 'many' });
+    assert.equal(r.blocks.length, 3000);
+    assert.equal(new Set(r.blocks.map((b) => b.pfn)).size, 3000);
+    assert.equal(owned(img, 'many'), 3000);
+    const records = img.historyRecords();
+    assert.equal(records.length, steps + 1, 'one step for the whole operation');
+    assert.match(records.at(-1)!.summary.text, /alloc order 0 x3000 for many/);
+    assert.equal(records.at(-1)!.undoAvailable, false);
+    assert.equal(img.pendingIntent(), undefined, 'the intent slot is clear once done');
+    const report = check(img);
+    assert.ok(report.ok, JSON.stringify(report.problems.slice(0, 3)));
+  });
+
+  it('refuses an allocation that cannot complete before writing anything, saying why', () => {
+    const { store, img } = newImage({ sizeBytes: 16 * MiB });
+    const before = store.clone();
+    assert.throws(() => allocOp(img, { order: 0, count: 5000 }), /out of memory: no free block of order 0 .*nothing was changed/);
+    assert.ok(store.sameContentAs(before), 'not a byte written');
+  });
+
+  it('gives the same blocks as one allocation at a time would', () => {
+    const a = newImage({ sizeBytes: 16 * MiB }).img;
+    const b = newImage({ sizeBytes: 16 * MiB }).img;
+    allocOp(a, { order: 2, owner: 'x' });
+    allocOp(b, { order: 2, owner: 'x' });
+    const many = allocOp(a, { order: 1, count: 300, owner: 'y' }).blocks.map((x) => x.pfn);
+    const one: number[] = [];
+    for (let i = 0; i < 300; i++) one.push(allocOp(b, { order: 1, owner: 'y' }).blocks[0].pfn);
+    assert.deepEqual(many, one);
+    assert.deepEqual(snapshot(a), snapshot(b));
+  });
+
+  it('frees every block of an owner, across transactions', () => {
+    const { img } = newImage({ sizeBytes: 16 * MiB });
+    allocOp(img, { order: 0, count: 2500, owner: 'gone' });
+    allocOp(img, { order: 1, count: 10, owner: 'kept' });
+    const r = freeOwnerOp(img, 'gone');
+    assert.equal(r.freed.length, 2500);
+    assert.equal(owned(img, 'gone'), 0);
+    assert.equal(owned(img, 'kept'), 10);
+    assert.ok(check(img).ok);
+    assert.throws(() => freeOwnerOp(img, 'gone'), /no allocated block has owner "gone"/);
+  });
+
+  for (const variant of [{ name: 'memmap on device', options: {} }, { name: 'memmap in RAM', options: { memmap: 'ram' as const } }]) {
+    it(`${variant.name}: a crash at any point leaves the allocation not begun or, after the next boot, done`, () => {
+      const { store, img } = newImage({ sizeBytes: 16 * MiB, ...variant.options });
+      img.close();
+      const probe = PmemImage.open(store.clone(), {});
+      const { points } = probe.simulateCrash(1e6, (i) => void allocOp(i, { order: 0, count: 2000, owner: 'cut' }));
+      let resumed = 0;
+      let untouched = 0;
+      for (let p = 0; p < points; p += Math.max(1, Math.floor(points / 40))) {
+        const media = store.clone();
+        const live = PmemImage.open(media, {});
+        live.simulateCrash(p, (i) => void allocOp(i, { order: 0, count: 2000, owner: 'cut' }));
+        const after = PmemImage.open(media, {});
+        const n = owned(after, 'cut');
+        const report = check(after);
+        assert.ok(report.ok, `crash after ${p} points: ${JSON.stringify(report.problems.slice(0, 2))}`);
+        if (after.bootReport?.resumed) {
+          resumed++;
+          assert.match(after.bootReport.resumed.text, /completed after a crash/);
+        }
+        if (n === 0) untouched++;
+        else if (variant.options.memmap !== 'ram') assert.equal(n, 2000, `crash after ${p} points: ${n} blocks`);
+        else assert.equal(snapshot(after).allocated.length >= 2000, true, `crash after ${p} points: the allocation finished`);
+        assert.equal(after.pendingIntent(), undefined);
+      }
+      // With descriptors in RAM the journal carries only the free lists' changes: the allocation may fit one transaction.
+      if (variant.options.memmap !== 'ram') assert.ok(resumed > 0, 'some crash fell between two transactions of the operation');
+      assert.ok(untouched > 0, 'some crash fell before its first transaction');
+    });
+  }
+
+  it('a boot completes an interrupted free of an owner', () => {
+    const { store, img } = newImage({ sizeBytes: 16 * MiB });
+    allocOp(img, { order: 0, count: 2500, owner: 'half' });
+    const { points } = PmemImage.open(store.clone(), {}).simulateCrash(1e6, (i) => void freeOwnerOp(i, 'half'));
+    img.close();
+    const media = store.clone();
+    const live = PmemImage.open(media, {});
+    live.simulateCrash(Math.floor(points / 2), (i) => void freeOwnerOp(i, 'half'));
+    assert.ok(PmemImage.open(media.clone(), { readOnly: true }).pendingIntent(), 'the crash fell midway');
+    const after = PmemImage.open(media, {});
+    assert.match(after.bootReport?.resumed?.text ?? '', /free owner half: .*completed after a crash/);
+    assert.equal(owned(after, 'half'), 0);
+    assert.ok(check(after).ok);
+  });
+
+  it('a damaged intent slot stops a boot with what and where', () => {
+    const { store, img } = newImage({ sizeBytes: 16 * MiB });
+    img.close();
+    const at = intentOffset(img.layout.history);
+    const bytes = encodeIntent({ kind: 'alloc', order: 0, zone: 1, node: 0, strict: false, count: 10, done: 3, owner: 'x' });
+    bytes[20] ^= 1;
+    store.write(at, bytes);
+    assert.throws(() => PmemImage.open(store, {}), (e: Error) => /operation intent checksum mismatch/.test(e.message) && /intent\.crc/.test(JSON.stringify(e)));
+    assert.equal(decodeIntent(new Uint8Array(INTENT_SIZE), at), undefined);
+  });
+});
+
+describe('format version 1 images', () => {
+  function stampVersion(store: MemoryStore, version: number): void {
+    for (const at of [0, store.size - PAGE_SIZE]) {
+      const sb = store.read(at, PAGE_SIZE).slice();
+      const dv = new DataView(sb.buffer);
+      dv.setUint16(SB.formatVersion, version, true);
+      dv.setUint32(SB.crc, crc32(sb.subarray(0, SB.crc)), true);
+      store.write(at, sb);
+    }
+  }
+
+  it('open read-only as they are, and are upgraded by their first boot, which says so', () => {
+    const { store, img } = newImage({ sizeBytes: 16 * MiB });
+    allocOp(img, { order: 3, owner: 'old' });
+    img.close();
+    stampVersion(store, 1);
+    const ro = PmemImage.open(store, { readOnly: true });
+    assert.equal(ro.sb.formatVersion, 1);
+    assert.equal(owned(ro, 'old'), 1);
+    const rw = PmemImage.open(store, {});
+    assert.equal(rw.bootReport?.upgradedFrom, 1);
+    assert.equal(rw.sb.formatVersion, 2);
+    assert.match(rw.historyRecords().at(-1)!.summary.text, /format upgraded from version 1 to 2/);
+    rw.close();
+    assert.equal(PmemImage.open(store, { readOnly: true }).sb.formatVersion, 2);
+    stampVersion(store, 3);
+    assert.throws(() => PmemImage.open(store, { readOnly: true }), /format version 3 is not supported \(this build reads versions 1 and 2\)/);
+  });
+});
