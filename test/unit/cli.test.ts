@@ -277,6 +277,21 @@ describe('pmem CLI', function () {
   });
 
   describe('alloc and free', () => {
+    it('allocates more blocks than one journal transaction holds, and frees them all by owner', () => {
+      const f = file();
+      ok('create', f, '--size', '16M');
+      const a = json<AllocOut>('alloc', f, '--order', '0', '--count', '3000', '--owner', 'bulk');
+      assert.equal(a.pfns.length, 3000);
+      const freed = json<{ freed: unknown[] }>('free', f, '--owner', 'bulk');
+      assert.equal(freed.freed.length, 3000);
+      const again = pmem('free', f, '--owner', 'bulk');
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /no allocated block has owner "bulk"/);
+      const both = pmem('free', f, '5', '--owner', 'bulk');
+      assert.match(both.stderr, /give pfns or --owner, not both/);
+      assert.ok(json<CheckReport>('check', f).ok);
+    });
+
     it('a usage error never boots the machine: the file is unchanged', () => {
       const f = file();
       ok('create', f, '--size', '16M');

@@ -1,6 +1,6 @@
 /** Commands that change an image: alloc, free, init, reboot. Each open for writing is a boot. */
 import {
-  allocOp, AllocRequest, freeOp, initAllOp, initSectionsOp, parsePfn, PmemImage, PROFILES, UsageError, ZoneName,
+  allocOp, AllocRequest, freeOp, freeOwnerOp, initAllOp, initSectionsOp, parsePfn, PmemImage, PROFILES, UsageError, ZoneName,
 } from '../../engine';
 import { MAX_ALLOC_COUNT, MAX_CRASH_POINTS } from '../../engine/image/limits';
 import { filePath, flag, int, oneFile, parse, Parsed, str } from '../args';
@@ -29,7 +29,8 @@ export const alloc: Command = {
   help: `usage: pmem alloc FILE --order N [--count K] [--node N [--strict]] [--zone dma32|normal|movable] [--owner TAG] [--json]
 
   --order N    block size 2^N frames
-  --count K    blocks to allocate (all or nothing)
+  --count K    blocks to allocate (all or nothing; more than one journal transaction
+               holds run as several, completed by the next boot after a crash)
   --node N     preferred node; others are used when it is full, unless --strict
   --zone Z     highest zone accepted (default normal; lower zones are the fallback)
   --owner TAG  owner tag recorded in the block's head descriptor (16 bytes at most)`,
@@ -46,17 +47,23 @@ export const alloc: Command = {
 
 export const free: Command = {
   name: 'free',
-  summary: 'free allocated blocks by their head pfn',
+  summary: 'free allocated blocks by their head pfn, or every block of an owner',
   help: `usage: pmem free FILE PFN... [--json]
+       pmem free FILE --owner TAG [--json]
 
-Each PFN must be the head of an allocated block; its order comes from the descriptor.`,
+Each PFN must be the head of an allocated block; its order comes from the descriptor.
+--owner TAG frees every allocated block whose owner tag is TAG, all or nothing,
+however many there are (a crash midway is completed by the next boot).`,
   run(argv) {
-    const p = parse(argv, { json: { type: 'boolean' } }, 'free');
+    const p = parse(argv, { json: { type: 'boolean' }, owner: { type: 'string' } }, 'free');
     const [file, ...rest] = p.positionals;
-    if (!file || rest.length === 0) throw new UsageError('free: give the image file and at least one pfn');
+    const owner = str(p, 'owner');
+    if (!file) throw new UsageError('free: give the image file');
+    if (owner !== undefined && rest.length > 0) throw new UsageError('free: give pfns or --owner, not both');
+    if (owner === undefined && rest.length === 0) throw new UsageError('free: give at least one pfn, or --owner TAG');
     filePath(file, 'image file');
     const pfns = rest.map((t) => parsePfn(t));
-    const r = withWritable(file, (img) => freeOp(img, pfns));
+    const r = withWritable(file, (img) => (owner !== undefined ? freeOwnerOp(img, owner) : freeOp(img, pfns)));
     if (flag(p, 'json')) printJson(r);
     else say(r.freed.map((f) => `freed pfn ${f.pfn} (order ${f.order}${f.owner ? `, owner ${f.owner}` : ''})`).join('\n'));
     return 0;
