@@ -193,7 +193,7 @@ describe('pmem CLI', function () {
         assert.equal(i.sizeBytes, 128 * MiB);
         assert.equal(i.pageSize, PAGE);
         assert.equal(i.totalFrames, i.sizeBytes / i.pageSize);
-        assert.equal(i.formatVersion, 1);
+        assert.equal(i.formatVersion, 2);
         assert.equal(i.bootGeneration, 1);
         assert.equal(i.clean, true);
         assert.equal(i.memmap.placement, memmap);
@@ -683,7 +683,7 @@ describe('pmem CLI', function () {
         { args: ['free', f, String(pfns[0]), '1000'], code: 1, says: /pfn 1000 .* nothing there is allocated/ },
         { args: ['alloc', f, '--order', '10', '--count', '100'], code: 1, says: /out of memory: no free block of order 10/ },
         { args: ['alloc', f, '--order', '9', '--count', '40'], code: 1, says: /out of memory: no free block of order 9/ },
-        { args: ['alloc', f, '--order', '0', '--count', '20000'], code: 2, says: /an allocation of 20000 block\(s\) of order 0 cannot fit this image's journal \(130944 bytes; it needs at least 2560000\); at most \d+ blocks of order 0 per allocation on this image/ },
+        { args: ['alloc', f, '--order', '0', '--count', '20000'], code: 1, says: /out of memory: no free block of order 0 in zone normal or below on any node \(allocated \d+ of 20000; nothing was changed\)/ },
         { args: ['init', f, '--section', '1', '--section', '99'], code: 2, says: /section 99 does not exist \(0 to 31\)/ },
         { args: ['reboot', f, '--profile', 'nosuch'], code: 2, says: /unknown kernel profile "nosuch"/ },
         { args: ['reboot', f, '--crash-after', '3', '--during', 'free 1000'], code: 1, says: /nothing there is allocated/ },

@@ -1,14 +1,13 @@
 /**
- * The limits of one operation, in one place for the engine, the CLI and the
- * editor. An operation is one journal transaction, so it must fit the journal
- * (its payload: the changed byte ranges, plus the history record that usually
- * carries the same bytes again as undo). How much an operation writes depends
- * on the state of the free lists, so it is only known exactly once done; what
- * is known up front is a floor: bytes that every allocated or freed block
- * writes wherever it lies. A request whose floor exceeds the journal can never
- * succeed and is refused before any work; one between the floor and the
- * journal is tried, and refused at commit (before anything is written) if it
- * turns out too large.
+ * The limits of one transaction, in one place for the engine, the CLI and the
+ * editor. A transaction must fit the journal (its payload: the changed byte
+ * ranges, plus the history record that usually carries the same bytes again
+ * as undo). How much an operation writes depends on the state of the free
+ * lists, so it is only known exactly once done; what is known up front is a
+ * floor: bytes that every allocated or freed block writes wherever it lies.
+ * An allocation whose floor exceeds the journal runs as several transactions
+ * (image/largeOps.ts), as does one found too large at commit; a free of
+ * listed pfns or an initialisation beyond the floor is refused before any work.
  */
 import { UsageError } from '../core/errors';
 import { DESCRIPTOR_SIZE } from '../format/constants';
@@ -55,14 +54,14 @@ function linkBytes(g: Geometry): number {
 /**
  * The fewest payload bytes the operation's own changes can take. Per allocated
  * block: its head descriptor (heads may be adjacent in the memmap, so 64 bytes
- * each without an entry header) and the erased link record in its first page.
- * Per freed block: its head descriptor. Per initialised section: its section
+ * each without an entry header); and one erased link record in all (blocks cut
+ * from one larger free block share its record). Per freed block: its head descriptor. Per initialised section: its section
  * table entry (adjacent entries coalesce: 16 bytes each), and for a
  * never-initialised one at least one free block linked in its pages.
  */
 function changedBytesAtLeast(g: Geometry, op: SizedOperation): number {
   const desc = g.memmap === 'device' ? DESCRIPTOR_SIZE : 0;
-  if (op.kind === 'alloc') return op.count * (desc + linkBytes(g));
+  if (op.kind === 'alloc') return op.count * desc + linkBytes(g);
   if (op.kind === 'free') return op.count * desc;
   return (op.neverSections + op.staleSections) * SECTION_ENTRY_SIZE + op.neverSections * (linkBytes(g) || descriptorBytes(g));
 }
