@@ -13,6 +13,7 @@ export { writeRefusal } from './format/superblock';
 export type { CreateOptions, OpenOptions, BootReport, SuperblockChoice } from './image/imageCore';
 export { allocOp, freeOp, freeOwnerOp, initSectionsOp, initAllOp, sectionsNeedingInit } from './image/ops';
 export type { AllocResult, FreeResult, InitResult } from './image/ops';
+export type { ChangeSet } from './image/changeSet';
 export type { AllocRequest, AllocatedBlock, ZoneName } from './alloc/buddy';
 export { info, sections, frames, blocks, freeLists, buddyinfo } from './inspect/views';
 export type { ImageInfo, FrameInfo, FrameKind, SectionSummary, FreeListView, BlockInfo } from './inspect/views';

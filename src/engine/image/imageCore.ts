@@ -11,6 +11,7 @@ import { DESCRIPTOR_SIZE, FORMAT_REVISION, FORMAT_VERSION, PAGE_SIZE } from '../
 import { HH, HistoryKind, HistoryRecord, HistoryRing, encodeHistoryHeader } from '../format/history';
 import { commitThroughJournal, encodeJournalHeader, JH, JOURNAL_EMPTY, journalCapacity, journalChunks, peekJournal, recoverJournal, RecoveryResult } from '../format/journal';
 import { computeLayout, computeNodes, freeAreaEntries, Geometry, GeometryOptions, Layout, makeGeometry, NodeInfo, REGION_NAMES, SECTION_ENTRY_SIZE } from '../format/layout';
+import { ChangeSet, changeSetOf, emptyChangeSet } from './changeSet';
 import { decodeIntent, Intent, INTENT_SIZE, intentOffset } from '../format/intent';
 import { findProfile, KernelProfile } from '../format/profiles';
 import { encodedSize } from '../format/rangeList';
@@ -394,7 +395,7 @@ export class PmemImage implements ImageCore {
    * Runs an operation as one transaction. `body` stages changes and returns the
    * result plus its history summary; nothing reaches the store if it throws.
    */
-  run<R>(kind: HistoryKind, body: (txn: Txn) => { result: R; summary: HistoryRecord['summary'] }): R & { step: number } {
+  run<R>(kind: HistoryKind, body: (txn: Txn) => { result: R; summary: HistoryRecord['summary'] }): R & { step: number; changed: ChangeSet } {
     return this.runPart(kind, body);
   }
 
@@ -403,14 +404,17 @@ export class PmemImage implements ImageCore {
    * undefined records no history step (the operation's last part records
    * it), and `dropUndo` marks the step as one that cannot be stepped back over.
    */
-  runPart<R>(kind: HistoryKind | undefined, body: (txn: Txn) => { result: R; summary: HistoryRecord['summary'] }, dropUndo = false): R & { step: number } {
+  runPart<R>(kind: HistoryKind | undefined, body: (txn: Txn) => { result: R; summary: HistoryRecord['summary'] }, dropUndo = false): R & { step: number; changed: ChangeSet } {
     this.assertWritable();
     const txn = new Txn(this);
     const { result, summary } = body(txn);
     const step = this.commit(txn, kind, summary, undefined, dropUndo);
     this.warnings.push(...txn.notes);
-    return { ...result, step };
+    return { ...result, step, changed: this.lastChange };
   }
+
+  /** What the last committed transaction changed (frames, sections, free lists). */
+  lastChange: ChangeSet = emptyChangeSet();
 
   /** Commits a transaction; returns the history sequence number (0 when not recorded). */
   private commit(txn: Txn, kind: HistoryKind | undefined, summary: HistoryRecord['summary'], nextSb?: Superblock, dropUndo = false): number {
@@ -432,6 +436,7 @@ export class PmemImage implements ImageCore {
     commitThroughJournal(this.store, this.layout.journal, redo, summary.text, this.txnSeq + 1);
     this.txnSeq++;
     for (const [s, buf] of txn.ramSections) this.ram.set(s, buf);
+    this.lastChange = changeSetOf(this.layout, this.geometry.sectionFrames, [...bulk.plain, ...bulk.journaled, ...redo], txn.ramSections.keys(), undo);
     for (const [key, s] of txn.stagedNeverHints()) this.neverHint.set(key, s);
     for (const [pfn, v] of txn.extended) {
       if (v) this.extended.set(pfn, v);

@@ -18,6 +18,7 @@ import { SECTION } from '../format/sectionTable';
 import { SECTION_ENTRY_SIZE } from '../format/layout';
 import { PAGE_SIZE } from '../format/constants';
 import type { PmemImage } from './imageCore';
+import { ChangeSet, emptyChangeSet, mergeChangeSets } from './changeSet';
 import { Txn } from './txn';
 
 const ZONE_NAME_OF: ZoneName[] = ['dma32', 'normal', 'movable'];
@@ -77,7 +78,7 @@ function outOfMemory(req: Required<AllocRequest>, had: number): OperationError {
  * Allocates `req.count` blocks in as many transactions as the journal needs.
  * `resume`: the intent of an interrupted run, whose remaining blocks this completes.
  */
-export function allocLarge(img: PmemImage, request: AllocRequest, progress: LargeProgress = {}, resume?: Intent): { blocks: AllocatedBlock[]; initialisedSections: number[]; step: number } {
+export function allocLarge(img: PmemImage, request: AllocRequest, progress: LargeProgress = {}, resume?: Intent): { blocks: AllocatedBlock[]; initialisedSections: number[]; step: number; changed: ChangeSet } {
   const probe = new Txn(img);
   const req = validateAllocRequest(probe, request);
   const total = resume ? resume.count : req.count;
@@ -93,6 +94,7 @@ export function allocLarge(img: PmemImage, request: AllocRequest, progress: Larg
   const initialised = new Set<number>();
   let part = FIRST_PART_BLOCKS;
   let step = 0;
+  let changed = emptyChangeSet();
   while (done < total) {
     const n = Math.min(part, total - done);
     const last = done + n === total;
@@ -117,6 +119,7 @@ export function allocLarge(img: PmemImage, request: AllocRequest, progress: Larg
       r.sections.forEach((s) => initialised.add(s));
       done += n;
       step = r.step;
+      changed = mergeChangeSets(changed, r.changed);
       progress.onProgress?.(done, total);
     } catch (e) {
       if (e instanceof JournalFullError && n > 1) {
@@ -126,7 +129,7 @@ export function allocLarge(img: PmemImage, request: AllocRequest, progress: Larg
       throw e;
     }
   }
-  return { blocks, initialisedSections: [...initialised].sort((a, b) => a - b), step };
+  return { blocks, initialisedSections: [...initialised].sort((a, b) => a - b), step, changed };
 }
 
 /** Whether the whole allocation succeeds, found by running it in a transaction that is then dropped. */
@@ -181,7 +184,7 @@ export function blocksOwnedBy(img: PmemImage, owner: string): number[] {
 }
 
 /** Frees every allocated block whose owner is `owner`, in as many transactions as the journal needs. */
-export function freeOwnerLarge(img: PmemImage, owner: string, progress: LargeProgress = {}, resume?: Intent): { freed: FreedBlock[]; initialisedSections: number[]; step: number } {
+export function freeOwnerLarge(img: PmemImage, owner: string, progress: LargeProgress = {}, resume?: Intent): { freed: FreedBlock[]; initialisedSections: number[]; step: number; changed: ChangeSet } {
   if (!owner) throw new UsageError('give the owner tag of the blocks to free');
   if (new TextEncoder().encode(owner).length > OWNER_BYTES) throw new UsageError(`owner tag "${owner}" is longer than ${OWNER_BYTES} bytes`);
   img.assertWritable();
@@ -199,6 +202,7 @@ export function freeOwnerLarge(img: PmemImage, owner: string, progress: LargePro
   const initialised = new Set<number>();
   let part = FIRST_PART_BLOCKS;
   let step = 0;
+  let changed = emptyChangeSet();
   let next = 0;
   while (next < pfns.length || (resume && step === 0)) {
     const slice = pfns.slice(next, next + part);
@@ -223,6 +227,7 @@ export function freeOwnerLarge(img: PmemImage, owner: string, progress: LargePro
       done += slice.length;
       next += slice.length;
       step = r.step;
+      changed = mergeChangeSets(changed, r.changed);
       progress.onProgress?.(done, total);
     } catch (e) {
       if (e instanceof JournalFullError && slice.length > 1) {
@@ -232,7 +237,7 @@ export function freeOwnerLarge(img: PmemImage, owner: string, progress: LargePro
       throw e;
     }
   }
-  return { freed, initialisedSections: [...initialised].sort((a, b) => a - b), step };
+  return { freed, initialisedSections: [...initialised].sort((a, b) => a - b), step, changed };
 }
 
 /** Completes an operation a crash interrupted (called by the boot that finds its intent). */

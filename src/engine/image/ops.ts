@@ -8,6 +8,7 @@ import { UsageError } from '../core/errors';
 import { ZONE_NAMES } from '../format/constants';
 import { sectionState } from '../format/sectionTable';
 import { JournalFullError } from '../core/errors';
+import type { ChangeSet } from './changeSet';
 import { PmemImage } from './imageCore';
 import { allocLarge, freeOwnerLarge, LargeProgress, resumeIntent } from './largeOps';
 import { assertFitsJournal, journalBytes, journalBytesAtLeast, journalGeometryOf, MAX_FREE_COUNT } from './limits';
@@ -29,7 +30,7 @@ export interface AllocResult {
  * Allocates `count` blocks, all or nothing: in one transaction when the
  * journal can hold it, else in several (image/largeOps.ts).
  */
-export function allocOp(img: PmemImage, req: AllocRequest, progress: LargeProgress = {}): AllocResult & { step: number } {
+export function allocOp(img: PmemImage, req: AllocRequest, progress: LargeProgress = {}): AllocResult & { step: number; changed: ChangeSet } {
   const order = req.order;
   const count = req.count ?? 1;
   const fitsOne = Number.isInteger(order) && Number.isInteger(count) && count >= 1
@@ -43,7 +44,7 @@ export function allocOp(img: PmemImage, req: AllocRequest, progress: LargeProgre
   }
 }
 
-function allocOne(img: PmemImage, req: AllocRequest): AllocResult & { step: number } {
+function allocOne(img: PmemImage, req: AllocRequest): AllocResult & { step: number; changed: ChangeSet } {
   return img.run('alloc', (txn) => {
     const { order, count } = validateAllocRequest(txn, req);
     assertFitsJournal(journalGeometryOf(img), { kind: 'alloc', order, count });
@@ -74,7 +75,7 @@ export interface FreeResult {
   initialisedSections: number[];
 }
 
-export function freeOp(img: PmemImage, pfns: number[]): FreeResult & { step: number } {
+export function freeOp(img: PmemImage, pfns: number[]): FreeResult & { step: number; changed: ChangeSet } {
   if (pfns.length === 0) throw new UsageError('give at least one pfn to free');
   if (pfns.length > MAX_FREE_COUNT) throw new UsageError(`give at most ${MAX_FREE_COUNT} pfns to free at once, not ${pfns.length}`);
   if (new Set(pfns).size !== pfns.length) throw new UsageError('the same pfn is given twice');
@@ -97,7 +98,7 @@ export interface InitResult {
 }
 
 /** Initialises the given sections now instead of on first use (one transaction). */
-export function initSectionsOp(img: PmemImage, sections: number[]): InitResult & { step: number } {
+export function initSectionsOp(img: PmemImage, sections: number[]): InitResult & { step: number; changed: ChangeSet } {
   const g = img.geometry;
   for (const s of sections) if (!Number.isInteger(s) || s < 0 || s >= g.sectionCount) throw new UsageError(`section ${s} does not exist (0 to ${g.sectionCount - 1})`);
   return img.run('init', (txn) => {
@@ -157,6 +158,6 @@ export function readSectionTable(img: PmemImage): DataView {
 }
 
 /** Frees every allocated block whose owner tag is `owner`, all or nothing (one transaction or several). */
-export function freeOwnerOp(img: PmemImage, owner: string, progress: LargeProgress = {}): FreeResult & { step: number } {
+export function freeOwnerOp(img: PmemImage, owner: string, progress: LargeProgress = {}): FreeResult & { step: number; changed: ChangeSet } {
   return freeOwnerLarge(img, owner, progress);
 }

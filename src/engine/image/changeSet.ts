@@ -1,0 +1,96 @@
+/**
+ * What one transaction changed, in the terms a view needs: which frames'
+ * descriptors or link records, which section-table entries, whether the
+ * free-list heads moved. Derived from the byte ranges the commit wrote, so a
+ * caller can refresh only what changed instead of rereading the image.
+ */
+import { DESCRIPTOR_SIZE, MAX_ORDER_LIMIT, PAGE_SIZE } from '../format/constants';
+import { DESC, PG_ALLOCATED, PG_BUDDY } from '../format/descriptor';
+import { FREE_LINK_SIZE } from '../format/freeLink';
+import { Layout, SECTION_ENTRY_SIZE } from '../format/layout';
+import { ByteRange } from '../format/rangeList';
+
+export interface ChangeSet {
+  /**
+   * Frames whose descriptor or free-link record changed, or whose block did (a
+   * head's change covers its whole block, before and after), as sorted,
+   * disjoint [first, end) pfn runs.
+   */
+  frames: Array<[number, number]>;
+  /** Sections whose table entry changed, or whose whole memmap was written (initialisation), sorted. */
+  sections: number[];
+  /** True when a free-list head or count changed. */
+  freeLists: boolean;
+}
+
+export function emptyChangeSet(): ChangeSet {
+  return { frames: [], sections: [], freeLists: false };
+}
+
+const within = (offset: number, start: number, bytes: number) => offset >= start && offset < start + bytes;
+
+/** Adds the blocks of the block heads among the descriptors in `r` (a memmap range). */
+function blocksOf(r: ByteRange, memmapAt: number, runs: Array<[number, number]>): void {
+  const first = Math.ceil((r.offset - memmapAt) / DESCRIPTOR_SIZE);
+  for (let pfn = first; ; pfn++) {
+    const at = memmapAt + pfn * DESCRIPTOR_SIZE - r.offset;
+    if (at + DESCRIPTOR_SIZE > r.data.length) break;
+    const flags = r.data[at + DESC.flags];
+    if (flags & (PG_BUDDY | PG_ALLOCATED)) runs.push([pfn, pfn + 2 ** Math.min(r.data[at + DESC.order], MAX_ORDER_LIMIT)]);
+  }
+}
+
+/**
+ * Collects the change set of `ranges` (device writes, new bytes), `before`
+ * (the bytes they replaced, when known) and `ramSections` (descriptors rebuilt in RAM).
+ */
+export function changeSetOf(layout: Layout, sectionFrames: number, ranges: Iterable<ByteRange>, ramSections: Iterable<number> = [], before: Iterable<ByteRange> = []): ChangeSet {
+  const runs: Array<[number, number]> = [];
+  const rebuilt = [...ramSections];
+  const sections = new Set<number>(rebuilt);
+  let freeLists = false;
+  const memmapAt = layout.memmap.startPfn * PAGE_SIZE;
+  const memmapBytes = layout.memmap.frames * PAGE_SIZE;
+  const tableAt = layout.sectionTable.startPfn * PAGE_SIZE;
+  const areaAt = layout.freeArea.startPfn * PAGE_SIZE;
+  const dataAt = layout.data.startPfn * PAGE_SIZE;
+  const dataEnd = (layout.data.startPfn + layout.data.frames) * PAGE_SIZE;
+  for (const r of ranges) {
+    const end = r.offset + r.data.length;
+    if (within(r.offset, memmapAt, memmapBytes)) {
+      runs.push([Math.floor((r.offset - memmapAt) / DESCRIPTOR_SIZE), Math.ceil((end - memmapAt) / DESCRIPTOR_SIZE)]);
+      blocksOf(r, memmapAt, runs);
+    } else if (within(r.offset, tableAt, layout.sectionTable.frames * PAGE_SIZE)) {
+      for (let s = Math.floor((r.offset - tableAt) / SECTION_ENTRY_SIZE); s * SECTION_ENTRY_SIZE + tableAt < end; s++) sections.add(s);
+    } else if (within(r.offset, areaAt, layout.freeArea.frames * PAGE_SIZE)) {
+      freeLists = true;
+    } else if (r.offset >= dataAt && r.offset < dataEnd && r.offset % PAGE_SIZE < FREE_LINK_SIZE) {
+      // A free-link record lives at the start of its block's first frame.
+      runs.push([Math.floor(r.offset / PAGE_SIZE), Math.floor((end - 1) / PAGE_SIZE) + 1]);
+    }
+  }
+  for (const r of before) if (within(r.offset, memmapAt, memmapBytes)) blocksOf(r, memmapAt, runs);
+  // Descriptors in RAM are replaced a section at a time.
+  for (const s of rebuilt) runs.push([s * sectionFrames, (s + 1) * sectionFrames]);
+  return { frames: mergeRuns(runs), sections: [...sections].sort((a, b) => a - b), freeLists };
+}
+
+function mergeRuns(runs: Array<[number, number]>): Array<[number, number]> {
+  runs.sort((a, b) => a[0] - b[0]);
+  const out: Array<[number, number]> = [];
+  for (const [a, b] of runs) {
+    const last = out[out.length - 1];
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
+  }
+  return out;
+}
+
+/** Adds `more` to `into` (for an operation made of several transactions). */
+export function mergeChangeSets(into: ChangeSet, more: ChangeSet): ChangeSet {
+  return {
+    frames: mergeRuns([...into.frames.map((r) => [r[0], r[1]] as [number, number]), ...more.frames]),
+    sections: [...new Set([...into.sections, ...more.sections])].sort((a, b) => a - b),
+    freeLists: into.freeLists || more.freeLists,
+  };
+}
