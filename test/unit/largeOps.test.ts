@@ -3,7 +3,7 @@
  * step, and completed by the next boot when a crash cuts them midway.
  */
 import { strict as assert } from 'node:assert';
-import { allocOp, check, freeOwnerOp, MemoryStore, PmemImage, PAGE_SIZE } from '../../src/engine';
+import { allocOp, check, freeOp, freeOwnerOp, MemoryStore, PmemImage, PAGE_SIZE } from '../../src/engine';
 import { crc32 } from '../../src/engine/core/bytes';
 import { journalCapacity } from '../../src/engine/format/journal';
 import { decodeIntent, encodeIntent, INTENT_SIZE, intentOffset } from '../../src/engine/format/intent';
@@ -37,17 +37,66 @@ describe('operations larger than one journal transaction', () => {
     assert.ok(store.sameContentAs(before), 'not a byte written');
   });
 
-  it('gives the same blocks as one allocation at a time would', () => {
-    const a = newImage({ sizeBytes: 16 * MiB }).img;
-    const b = newImage({ sizeBytes: 16 * MiB }).img;
-    allocOp(a, { order: 2, owner: 'x' });
-    allocOp(b, { order: 2, owner: 'x' });
-    const many = allocOp(a, { order: 1, count: 300, owner: 'y' }).blocks.map((x) => x.pfn);
-    const one: number[] = [];
-    for (let i = 0; i < 300; i++) one.push(allocOp(b, { order: 1, owner: 'y' }).blocks[0].pfn);
-    assert.deepEqual(many, one);
-    assert.deepEqual(snapshot(a), snapshot(b));
-  });
+  for (const [order, count, options] of [[1, 300, {}], [0, 700, {}], [0, 900, { links: 'descriptor' as const }], [2, 100, { memmap: 'ram' as const }]] as const) {
+    it(`gives the same blocks and bytes as one allocation at a time would (order ${order} x${count}, ${JSON.stringify(options)})`, () => {
+      const a = newImage({ sizeBytes: 16 * MiB, ...options });
+      const b = newImage({ sizeBytes: 16 * MiB, ...options });
+      allocOp(a.img, { order: 2, owner: 'x' });
+      allocOp(b.img, { order: 2, owner: 'x' });
+      const many = allocOp(a.img, { order, count, owner: 'y' }).blocks.map((x) => x.pfn);
+      const one: number[] = [];
+      for (let i = 0; i < count; i++) one.push(allocOp(b.img, { order, owner: 'y' }).blocks[0].pfn);
+      assert.deepEqual(many, one);
+      assert.deepEqual(snapshot(a.img), snapshot(b.img));
+      // Byte for byte outside the journal and the history (which record the operations, not the state).
+      const L = a.img.layout;
+      for (const name of ['sectionTable', 'freeArea', 'memmap', 'data'] as const) {
+        const r = L[name];
+        const at = r.startPfn * PAGE_SIZE;
+        const x = a.store.read(at, r.frames * PAGE_SIZE);
+        const y = b.store.read(at, r.frames * PAGE_SIZE);
+        const diff = x.findIndex((v, i) => v !== y[i]);
+        assert.equal(diff, -1, `${name} differs at byte ${at + diff}`);
+      }
+      for (let s = 0; s < a.img.geometry.sectionCount; s++) {
+        const x = a.img.ram.get(s);
+        const y = b.img.ram.get(s);
+        assert.deepEqual(x && [...x], y && [...y], `RAM descriptors of section ${s}`);
+      }
+    });
+  }
+
+  for (const options of [{}, { links: 'descriptor' as const }, { memmap: 'ram' as const }]) {
+    it(`frees an owner's blocks with the same bytes as freeing them one by one in pfn order (${JSON.stringify(options)})`, () => {
+      const a = newImage({ sizeBytes: 16 * MiB, maxOrder: 8, ...options });
+      const b = newImage({ sizeBytes: 16 * MiB, maxOrder: 8, ...options });
+      for (const { img } of [a, b]) {
+        allocOp(img, { order: 0, count: 700, owner: 'z' });
+        allocOp(img, { order: 1, owner: 'keep' });
+        allocOp(img, { order: 1, count: 90, owner: 'z' });
+        allocOp(img, { order: 0, count: 5, owner: 'keep' });
+        allocOp(img, { order: 0, count: 37, owner: 'z' });
+      }
+      const pfns = freeOwnerOp(a.img, 'z').freed.map((f) => f.pfn);
+      assert.deepEqual(pfns, [...pfns].sort((x, y) => x - y));
+      for (const pfn of pfns) freeOp(b.img, [pfn]);
+      assert.deepEqual(snapshot(a.img), snapshot(b.img));
+      const L = a.img.layout;
+      for (const name of ['sectionTable', 'freeArea', 'memmap', 'data'] as const) {
+        const r = L[name];
+        const at = r.startPfn * PAGE_SIZE;
+        const x = a.store.read(at, r.frames * PAGE_SIZE);
+        const y = b.store.read(at, r.frames * PAGE_SIZE);
+        const diff = x.findIndex((v, i) => v !== y[i]);
+        assert.equal(diff, -1, `${name} differs at byte ${at + diff}`);
+      }
+      for (let s = 0; s < a.img.geometry.sectionCount; s++) {
+        const x = a.img.ram.get(s);
+        const y = b.img.ram.get(s);
+        assert.deepEqual(x && [...x], y && [...y], `RAM descriptors of section ${s}`);
+      }
+    });
+  }
 
   it('frees every block of an owner, across transactions', () => {
     const { img } = newImage({ sizeBytes: 16 * MiB });

@@ -7,8 +7,9 @@
  * the same node and zone.
  */
 import { OperationError, UsageError } from '../core/errors';
-import { PAGE_SIZE, ZONE_DMA32, ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL } from '../format/constants';
-import { Descriptor, PG_ALLOCATED, PG_BUDDY, PG_CORE } from '../format/descriptor';
+import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_DMA32, ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL } from '../format/constants';
+import { DESC, Descriptor, encodeOwner, OWNER_BYTES, patchAllocatedHead, patchPlain, PG_ALLOCATED, PG_BUDDY, PG_CORE } from '../format/descriptor';
+import { readString } from '../core/bytes';
 import { decodeFreeLink, encodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
 import { nodeZoneOf } from '../format/layout';
 import { MAX_ALLOC_COUNT } from '../image/limits';
@@ -271,11 +272,11 @@ export function allocate(txn: Txn, request: AllocRequest): AllocatedBlock[] {
       if (got === undefined) continue;
       // A larger block taken whole is cut into blocks of the order asked for, in pfn order: the
       // same blocks, bytes and list state as splitting it one allocation at a time would leave.
-      const size = 2 ** req.order;
-      for (let pfn = got.pfn; pfn < got.pfn + 2 ** got.order; pfn += size) {
-        if (pfn !== got.pfn && txn.img.geometry.links === 'page') clearStaleLink(txn, pfn);
-        setHead(txn, pfn, { ...head, node, zone });
-        blocks.push({ pfn, order: req.order, node, zone });
+      if (got.order === req.order) {
+        setHead(txn, got.pfn, { ...head, node, zone });
+        blocks.push({ pfn: got.pfn, order: req.order, node, zone });
+      } else {
+        cutAllocated(txn, got.pfn, got.order, req.order, node, zone, req.owner, blocks);
       }
       account(txn, got.pfn, got.order, -1, +1);
       taken = true;
@@ -289,10 +290,37 @@ export function allocate(txn: Txn, request: AllocRequest): AllocatedBlock[] {
   return blocks;
 }
 
+/**
+ * Marks the blocks of `order` that make up the free block (pfn, whole) as
+ * allocated heads, patching the descriptors in one buffer: what splitting it
+ * one allocation at a time would leave (the fields a head keeps, its
+ * initialisation generation and volatile flags, are kept here too).
+ */
+function cutAllocated(txn: Txn, pfn: number, whole: number, order: number, node: number, zone: number, owner: string, blocks: AllocatedBlock[]): void {
+  const count = 2 ** whole;
+  const size = 2 ** order;
+  const bytes = txn.readDescriptors(pfn, count);
+  const ownerBytes = encodeOwner(owner);
+  const linksInPages = txn.img.geometry.links === 'page';
+  for (let i = 0; i < count; i += size) {
+    const head = pfn + i;
+    if (head !== pfn && linksInPages) clearStaleLink(txn, head);
+    patchAllocatedHead(bytes, i * DESCRIPTOR_SIZE, head, order, node, zone, ownerBytes);
+    blocks.push({ pfn: head, order, node, zone });
+  }
+  if (order === 0) txn.writeDescriptors(pfn, bytes);
+  else for (let i = 0; i < count; i += size) txn.writeDescriptors(pfn + i, bytes.subarray(i * DESCRIPTOR_SIZE, (i + 1) * DESCRIPTOR_SIZE));
+}
+
 /** Erases a link record left in a frame that splitting would have linked and then unlinked (usually already zero). */
 function clearStaleLink(txn: Txn, pfn: number): void {
   const bytes = txn.read(pfn * PAGE_SIZE, FREE_LINK_SIZE);
-  if (bytes.some((b) => b !== 0)) txn.write(pfn * PAGE_SIZE, emptyLinkBytes);
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] !== 0) {
+      txn.write(pfn * PAGE_SIZE, emptyLinkBytes);
+      return;
+    }
+  }
 }
 
 export interface FreedBlock {
@@ -310,6 +338,73 @@ export function coveringHead(descriptorAt: (pfn: number) => Descriptor, maxOrder
     if (d.flags & (PG_BUDDY | PG_ALLOCATED) && q + 2 ** d.order > pfn) return d;
   }
   return undefined;
+}
+
+/**
+ * Frees allocated blocks given in ascending pfn order. Where the list holds
+ * every block of an aligned larger block (all of one order, one zone), that
+ * block is freed at once: the same bytes and lists as freeing them one by one
+ * in that order would leave, since each merge inside it undoes the push before.
+ */
+export function freeAscending(txn: Txn, pfns: number[]): FreedBlock[] {
+  const g = txn.img.geometry;
+  const out: FreedBlock[] = [];
+  for (let i = 0; i < pfns.length; ) {
+    const run = alignedRun(txn, pfns, i);
+    if (!run) {
+      out.push(freeAllocated(txn, pfns[i]));
+      i++;
+      continue;
+    }
+    const { order, whole, bytes } = run;
+    const p = pfns[i];
+    const size = 2 ** order;
+    const linksInPages = g.links === 'page';
+    for (let k = 0; k < 2 ** whole; k += size) {
+      const at = k * DESCRIPTOR_SIZE;
+      out.push({ pfn: p + k, order, owner: readString(bytes, at + DESC.owner, OWNER_BYTES) });
+      patchPlain(bytes, at);
+      if (k !== 0 && linksInPages) clearStaleLink(txn, p + k);
+      if (order > 0) txn.writeDescriptors(p + k, bytes.subarray(at, at + DESCRIPTOR_SIZE));
+    }
+    if (order === 0) txn.writeDescriptors(p, bytes);
+    account(txn, p, whole, +1, -1);
+    // Merged outward as the last single free would have.
+    freeBlockInto(txn, p, whole);
+    i += 2 ** (whole - order);
+  }
+  return out;
+}
+
+/** The largest aligned block starting at pfns[i] made of the next listed allocated heads, all of one order. */
+function alignedRun(txn: Txn, pfns: number[], i: number): { order: number; whole: number; bytes: Uint8Array } | undefined {
+  const g = txn.img.geometry;
+  const p = pfns[i];
+  const s = sectionOf(g, p);
+  if (!Number.isSafeInteger(p) || txn.sectionState(s) === 'never' || !ensureSectionReady(txn, s)) return undefined;
+  const head = txn.rawDescriptor(p);
+  const flags = head[DESC.flags];
+  if (!(flags & PG_ALLOCATED)) return undefined;
+  const order = head[DESC.order];
+  const node = head[DESC.node];
+  const zone = head[DESC.zone];
+  let best: { whole: number; bytes: Uint8Array } | undefined;
+  for (let whole = order + 1; whole <= g.maxOrder && p % 2 ** whole === 0; whole++) {
+    const n = 2 ** (whole - order);
+    if (i + n > pfns.length || pfns[i + n - 1] !== p + (n - 1) * 2 ** order) break;
+    if (!buddyInBounds(txn, p, whole, node, zone)) break;
+    ensureBlockReady(txn, p, whole);
+    const bytes = txn.readDescriptors(p, 2 ** whole);
+    let all = true;
+    for (let k = 0; all && k < n; k++) {
+      const at = k * 2 ** order * DESCRIPTOR_SIZE;
+      all = pfns[i + k] === p + k * 2 ** order && (bytes[at + DESC.flags] & (PG_ALLOCATED | PG_BUDDY)) === PG_ALLOCATED
+        && bytes[at + DESC.order] === order && bytes[at + DESC.node] === node && bytes[at + DESC.zone] === zone;
+    }
+    if (!all) break;
+    best = { whole, bytes };
+  }
+  return best && { order, whole: best.whole, bytes: best.bytes };
 }
 
 /** Frees the allocated block whose head is pfn. */

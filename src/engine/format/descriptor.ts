@@ -116,3 +116,47 @@ export function decodeDescriptor(bytes: Uint8Array, at = 0): Descriptor {
     volatileFlags: dv.getUint32(DESC.volatileFlags, true),
   };
 }
+
+
+/** An owner tag as its 16 NUL-padded bytes (throws if longer). */
+export function encodeOwner(owner: string): Uint8Array {
+  const out = new Uint8Array(OWNER_BYTES);
+  writeString(out, 0, OWNER_BYTES, owner);
+  return out;
+}
+
+/**
+ * Rewrites the descriptor at `at` in place as the head of an allocated block,
+ * keeping its initialisation generation and volatile flags, and reseals its CRC:
+ * the same bytes encodeDescriptorInto gives for those fields.
+ */
+export function patchAllocatedHead(bytes: Uint8Array, at: number, pfn: number, order: number, node: number, zone: number, ownerBytes: Uint8Array): void {
+  const d = bytes.subarray(at, at + DESCRIPTOR_SIZE);
+  const dv = view(d);
+  dv.setUint32(DESC.flags, PG_CORE | PG_ALLOCATED, true);
+  d[DESC.order] = order;
+  d[DESC.node] = node;
+  d[DESC.zone] = zone;
+  d[DESC.coreVersion] = CORE_VERSION;
+  writeU64(dv, DESC.pfn, pfn);
+  dv.setUint32(DESC.refcount, 1, true);
+  d.set(ownerBytes, DESC.owner);
+  d.fill(0, DESC.next, DESC.next + 16); // next and prev
+  dv.setUint32(DESC.crc, crc32(d.subarray(0, DESC.crc)), true);
+}
+
+/**
+ * Rewrites the descriptor at `at` in place as a plain frame (no block head),
+ * keeping the rest of its fields, and reseals its CRC: as markPlain does.
+ */
+export function patchPlain(bytes: Uint8Array, at: number): void {
+  const d = bytes.subarray(at, at + DESCRIPTOR_SIZE);
+  const dv = view(d);
+  dv.setUint32(DESC.flags, dv.getUint32(DESC.flags, true) & ~(PG_BUDDY | PG_ALLOCATED), true);
+  d[DESC.order] = 0;
+  d[DESC.coreVersion] = CORE_VERSION;
+  dv.setUint32(DESC.refcount, 0, true);
+  d.fill(0, DESC.owner, DESC.owner + OWNER_BYTES);
+  d.fill(0, DESC.next, DESC.next + 16);
+  dv.setUint32(DESC.crc, crc32(d.subarray(0, DESC.crc)), true);
+}

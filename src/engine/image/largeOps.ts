@@ -7,7 +7,7 @@
  * the operation as a whole, and it is all or nothing, because it is refused
  * before its first transaction unless it can complete.
  */
-import { allocate, AllocatedBlock, AllocRequest, freeAllocated, FreedBlock, validateAllocRequest, ZoneName, zonelist } from '../alloc/buddy';
+import { allocate, AllocatedBlock, AllocRequest, freeAscending, FreedBlock, validateAllocRequest, ZoneName, zonelist } from '../alloc/buddy';
 import { sectionDataRange, sectionOf } from '../alloc/sectionInit';
 import { readString, view } from '../core/bytes';
 import { ImageError, JournalFullError, OperationError, UsageError } from '../core/errors';
@@ -209,7 +209,7 @@ export function freeOwnerLarge(img: PmemImage, owner: string, progress: LargePro
     const last = next + slice.length === pfns.length;
     try {
       const r = img.runPart(last ? 'free' : undefined, (txn) => {
-        const got = slice.map((pfn) => freeAllocated(txn, pfn));
+        const got = freeAscending(txn, slice);
         for (const f of got) txn.setExtended(f.pfn, null);
         txn.write(intentAt, last ? NO_INTENT : encodeIntent({ ...base, done: done + slice.length }));
         const head = firstOf(freed, got);

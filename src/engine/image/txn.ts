@@ -119,19 +119,38 @@ export class Txn {
   }
 
   setDescriptor(d: Descriptor): void {
-    const bytes = encodeDescriptor(d);
+    this.writeDescriptors(d.pfn, encodeDescriptor(d));
+  }
+
+  /** Raw descriptors of [pfn, pfn + count) as this transaction sees them (one read on a device memmap). */
+  readDescriptors(pfn: number, count: number): Uint8Array {
+    if (this.img.geometry.memmap === 'device') return this.overlay.read(this.img.memmapOffset(pfn), count * DESCRIPTOR_SIZE);
+    const out = new Uint8Array(count * DESCRIPTOR_SIZE);
+    for (let i = 0; i < count; i++) out.set(this.rawDescriptor(pfn + i), i * DESCRIPTOR_SIZE);
+    return out;
+  }
+
+  /** Writes raw descriptors starting at pfn (a run of them in one write on a device memmap). */
+  writeDescriptors(pfn: number, bytes: Uint8Array): void {
     if (this.img.geometry.memmap === 'device') {
-      this.write(this.img.memmapOffset(d.pfn), bytes);
+      this.write(this.img.memmapOffset(pfn), bytes);
       return;
     }
-    const s = Math.floor(d.pfn / this.img.geometry.sectionFrames);
-    let buf = this.ramSections.get(s);
-    if (!buf) {
-      const committed = this.img.ram.get(s);
-      buf = committed ? committed.slice() : new Uint8Array(this.img.geometry.sectionFrames * DESCRIPTOR_SIZE);
-      this.ramSections.set(s, buf);
+    const frames = this.img.geometry.sectionFrames;
+    for (let done = 0; done < bytes.length; ) {
+      const p = pfn + done / DESCRIPTOR_SIZE;
+      const s = Math.floor(p / frames);
+      let buf = this.ramSections.get(s);
+      if (!buf) {
+        const committed = this.img.ram.get(s);
+        buf = committed ? committed.slice() : new Uint8Array(frames * DESCRIPTOR_SIZE);
+        this.ramSections.set(s, buf);
+      }
+      const at = (p - s * frames) * DESCRIPTOR_SIZE;
+      const n = Math.min(bytes.length - done, buf.length - at);
+      buf.set(bytes.subarray(done, done + n), at);
+      done += n;
     }
-    buf.set(bytes, (d.pfn - s * this.img.geometry.sectionFrames) * DESCRIPTOR_SIZE);
   }
 
   // --- free-list links (in the free page, or in the descriptor) -------------

@@ -5,6 +5,9 @@ import { checkRange, Store } from './store';
 
 /** Fine-grained staging unit: one descriptor, so a field edit copies 64 bytes, not a page. */
 const LINE = 64;
+const PAGE = 4096;
+/** Writes this long or longer are staged a page at a time (a run of descriptors). */
+const LARGE = 1024;
 
 interface Line {
   data: Uint8Array;
@@ -16,12 +19,16 @@ interface Line {
 /**
  * Where a transaction stages its writes before commit, readable as the store
  * it will become. Small field edits (the allocator's) are kept per 64-byte
- * line with the span that changed, so the redo is exactly the changed bytes
- * without sorting thousands of ranges; bulk writes (a section's descriptors)
- * sit in a page-grained overlay below them.
+ * line with the span that changed; large ones (runs of descriptors) in a
+ * page-grained overlay with the span changed in each page; so the redo is
+ * exactly the changed bytes without sorting thousands of ranges. Bulk writes
+ * (a section's initialisation, committed apart) share the overlay but are not
+ * part of the redo.
  */
 export class StagingStore implements Store {
   private readonly lines = new Map<number, Line>();
+  /** Per overlay page written by large journaled writes: the changed span [lo, hi). */
+  private readonly pageSpans = new Map<number, { lo: number; hi: number }>();
   readonly bulk: OverlayStore;
 
   constructor(readonly base: Store) {
@@ -43,18 +50,39 @@ export class StagingStore implements Store {
     }
     const out = this.bulk.read(offset, length);
     const last = Math.floor((offset + length - 1) / LINE);
-    for (let i = index; i <= last; i++) {
-      const line = this.lines.get(i);
-      if (!line) continue;
-      const a = Math.max(offset, i * LINE);
-      const b = Math.min(offset + length, (i + 1) * LINE);
-      out.set(line.data.subarray(a - i * LINE, b - i * LINE), a - offset);
+    if (last - index > this.lines.size) {
+      for (const [i, line] of this.lines) if (i >= index && i <= last) this.patch(out, offset, length, i, line);
+    } else {
+      for (let i = index; i <= last; i++) {
+        const line = this.lines.get(i);
+        if (line) this.patch(out, offset, length, i, line);
+      }
     }
     return out;
   }
 
+  private patch(out: Uint8Array, offset: number, length: number, i: number, line: Line): void {
+    const a = Math.max(offset, i * LINE);
+    const b = Math.min(offset + length, (i + 1) * LINE);
+    out.set(line.data.subarray(a - i * LINE, b - i * LINE), a - offset);
+  }
+
   write(offset: number, data: Uint8Array): void {
     checkRange(this, offset, data.length);
+    if (data.length >= LARGE) {
+      this.writeUnder(offset, data);
+      for (let p = Math.floor(offset / PAGE); p * PAGE < offset + data.length; p++) {
+        const lo = Math.max(offset, p * PAGE) - p * PAGE;
+        const hi = Math.min(offset + data.length, (p + 1) * PAGE) - p * PAGE;
+        const span = this.pageSpans.get(p);
+        if (!span) this.pageSpans.set(p, { lo, hi });
+        else {
+          if (lo < span.lo) span.lo = lo;
+          if (hi > span.hi) span.hi = hi;
+        }
+      }
+      return;
+    }
     let done = 0;
     while (done < data.length) {
       const pos = offset + done;
@@ -77,55 +105,52 @@ export class StagingStore implements Store {
     }
   }
 
-  /** A bulk write: kept apart from the field edits (it is committed differently). */
+  /** A bulk write: kept apart from the redo (it is committed differently). */
   writeBulk(offset: number, data: Uint8Array): void {
+    this.writeUnder(offset, data);
+  }
+
+  /** Writes into the page overlay, updating lines staged earlier over the same bytes. */
+  private writeUnder(offset: number, data: Uint8Array): void {
     if (this.lines.size > 0) {
-      // Field edits staged earlier over the same bytes are superseded.
       const first = Math.floor(offset / LINE);
       const last = Math.floor((offset + data.length - 1) / LINE);
-      for (let i = first; i <= last; i++) {
-        const line = this.lines.get(i);
-        if (!line) continue;
+      const update = (i: number, line: Line) => {
         const a = Math.max(offset, i * LINE);
         const b = Math.min(offset + data.length, (i + 1) * LINE);
         line.data.set(data.subarray(a - offset, b - offset), a - i * LINE);
+      };
+      if (last - first > this.lines.size) {
+        for (const [i, line] of this.lines) if (i >= first && i <= last) update(i, line);
+      } else {
+        for (let i = first; i <= last; i++) {
+          const line = this.lines.get(i);
+          if (line) update(i, line);
+        }
       }
     }
     this.bulk.write(offset, data);
   }
 
-  /** The changed bytes of the field edits, in offset order, adjacent spans merged. */
+  /** The changed bytes of the journaled writes, in offset order, adjacent spans merged. */
   changes(): ByteRange[] {
-    const keys = [...this.lines.keys()].sort((a, b) => a - b);
+    const spans: Array<[number, number]> = [];
+    for (const [k, line] of this.lines) spans.push([k * LINE + line.lo, k * LINE + line.hi]);
+    for (const [p, span] of this.pageSpans) spans.push([p * PAGE + span.lo, p * PAGE + span.hi]);
+    spans.sort((a, b) => a[0] - b[0]);
     const out: ByteRange[] = [];
-    let runStart = -1;
-    let runEnd = -1;
-    let parts: Uint8Array[] = [];
-    const close = () => {
-      if (runStart < 0) return;
-      const data = parts.length === 1 ? copyBytes(parts[0]) : newBytes(runEnd - runStart);
-      if (parts.length > 1) {
-        let at = 0;
-        for (const p of parts) {
-          data.set(p, at);
-          at += p.length;
-        }
+    let start = -1;
+    let end = -1;
+    for (const [a, b] of spans) {
+      if (a <= end) {
+        if (b > end) end = b;
+        continue;
       }
-      out.push({ offset: runStart, data });
-      parts = [];
-    };
-    for (const k of keys) {
-      const line = this.lines.get(k)!;
-      const start = k * LINE + line.lo;
-      const end = k * LINE + line.hi;
-      if (start !== runEnd) {
-        close();
-        runStart = start;
-      }
-      parts.push(line.data.subarray(line.lo, line.hi));
-      runEnd = end;
+      if (start >= 0) out.push({ offset: start, data: this.read(start, end - start) });
+      start = a;
+      end = b;
     }
-    close();
+    if (start >= 0) out.push({ offset: start, data: this.read(start, end - start) });
     return out;
   }
 
