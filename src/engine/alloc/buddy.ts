@@ -8,8 +8,8 @@
  */
 import { OperationError, UsageError } from '../core/errors';
 import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_DMA32, ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL } from '../format/constants';
-import { DESC, Descriptor, encodeOwner, OWNER_BYTES, patchAllocatedHead, patchPlain, PG_ALLOCATED, PG_BUDDY, PG_CORE } from '../format/descriptor';
-import { readString } from '../core/bytes';
+import { DESC, Descriptor, encodeOwner, OWNER_BYTES, patchAllocatedHead, patchDescriptor, patchPlain, PG_ALLOCATED, PG_BUDDY, PG_CORE } from '../format/descriptor';
+import { copyBytes, readString } from '../core/bytes';
 import { decodeFreeLink, encodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
 import { nodeZoneOf } from '../format/layout';
 import { MAX_ALLOC_COUNT } from '../image/limits';
@@ -51,13 +51,25 @@ function headDescriptor(txn: Txn, pfn: number): Descriptor {
   return txn.descriptor(pfn);
 }
 
+/** The head's raw descriptor (a copy), after readying its section. */
+function headBytes(txn: Txn, pfn: number): Uint8Array {
+  if (!ensureSectionReady(txn, sectionOf(txn.img.geometry, pfn))) {
+    throw new OperationError(`pfn ${pfn} lies in a section that was never initialised`, { pfn });
+  }
+  return copyBytes(txn.rawDescriptor(pfn));
+}
+
+/** Changes some fields of a head's descriptor in place (the rest kept as stored) and reseals it. */
 function setHead(txn: Txn, pfn: number, change: Partial<Descriptor>): void {
-  const d = headDescriptor(txn, pfn);
-  txn.setDescriptor({ ...d, ...change, pfn });
+  const bytes = headBytes(txn, pfn);
+  patchDescriptor(bytes, 0, { ...change, pfn });
+  txn.writeDescriptors(pfn, bytes);
 }
 
 function markPlain(txn: Txn, pfn: number): void {
-  setHead(txn, pfn, { flags: headDescriptor(txn, pfn).flags & ~(PG_BUDDY | PG_ALLOCATED), order: 0, owner: '', refcount: 0, next: 0, prev: 0 });
+  const bytes = headBytes(txn, pfn);
+  patchPlain(bytes, 0);
+  txn.writeDescriptors(pfn, bytes);
 }
 
 // --- free-list links ----------------------------------------------------------

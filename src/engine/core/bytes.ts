@@ -120,6 +120,12 @@ const decoder = new TextDecoder('utf-8', { fatal: false });
 
 /** Writes a NUL-padded UTF-8 string field; throws if it does not fit. */
 export function writeString(bytes: Uint8Array, at: number, length: number, value: string): void {
+  if (value.length <= length && isAscii(value)) {
+    // Most tags and magics are ASCII: no encoder needed (the same bytes).
+    for (let i = 0; i < value.length; i++) bytes[at + i] = value.charCodeAt(i);
+    bytes.fill(0, at + value.length, at + length);
+    return;
+  }
   const encoded = encoder.encode(value);
   if (encoded.length > length) throw new RangeError(`"${value}" is longer than ${length} bytes`);
   bytes.fill(0, at, at + length);
@@ -135,7 +141,23 @@ export function utf8Prefix(value: string, length: number): Uint8Array {
   return encoded.subarray(0, end);
 }
 
+function isAscii(value: string): boolean {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 export function readString(bytes: Uint8Array, at: number, length: number): string {
+  let ascii = '';
+  for (let i = at; i < at + length; i++) {
+    const b = bytes[i];
+    if (b === 0) return ascii;
+    if (b > 0x7f || b === undefined) return readUtf8(bytes, at, length);
+    ascii += String.fromCharCode(b);
+  }
+  return ascii;
+}
+
+function readUtf8(bytes: Uint8Array, at: number, length: number): string {
   const field = bytes.subarray(at, at + length);
   const end = field.indexOf(0);
   return decoder.decode(end < 0 ? field : field.subarray(0, end));

@@ -160,3 +160,26 @@ export function patchPlain(bytes: Uint8Array, at: number): void {
   d.fill(0, DESC.next, DESC.next + 16);
   dv.setUint32(DESC.crc, crc32(d.subarray(0, DESC.crc)), true);
 }
+
+/**
+ * Sets the given fields of the descriptor at `at` in place, keeping the
+ * others as stored, and reseals its CRC: what decoding, changing and
+ * re-encoding it gives, without the decode.
+ */
+export function patchDescriptor(bytes: Uint8Array, at: number, change: Partial<Descriptor>): void {
+  const d = bytes.subarray(at, at + DESCRIPTOR_SIZE);
+  const dv = view(d);
+  if (change.flags !== undefined) dv.setUint32(DESC.flags, change.flags, true);
+  if (change.order !== undefined) d[DESC.order] = change.order;
+  if (change.node !== undefined) d[DESC.node] = change.node;
+  if (change.zone !== undefined) d[DESC.zone] = change.zone;
+  d[DESC.coreVersion] = CORE_VERSION;
+  if (change.pfn !== undefined) writeU64(dv, DESC.pfn, change.pfn);
+  if (change.refcount !== undefined) dv.setUint32(DESC.refcount, change.refcount, true);
+  if (change.initGeneration !== undefined) dv.setUint32(DESC.initGeneration, change.initGeneration, true);
+  if (change.owner !== undefined) writeString(d, DESC.owner, OWNER_BYTES, change.owner);
+  if (change.next !== undefined) writeU64(dv, DESC.next, change.next);
+  if (change.prev !== undefined) writeU64(dv, DESC.prev, change.prev);
+  if (change.volatileFlags !== undefined) dv.setUint32(DESC.volatileFlags, change.volatileFlags, true);
+  dv.setUint32(DESC.crc, crc32(d.subarray(0, DESC.crc)), true);
+}
