@@ -502,7 +502,8 @@ function main(): void {
   const loadAfter = os.loadavg();
   const table = renderTable(rows);
   const machineText = machineLine(machine, loadAfter);
-  console.log(`\nEngine against its peers: median of ${RUNS} runs${quick ? ' (quick: smaller counts, a smoke check)' : ''}; ratio = peer time / engine time, per run, then the median (1 or more: the engine is at least as fast).`);
+  const rss = peers.time.ok ? '' : ` Peak RSS not measured: ${peers.time.reason}.`;
+  console.log(`\nEngine against its peers: median of ${RUNS} run${RUNS === 1 ? '' : 's'}${quick ? ' (quick: smaller counts, a smoke check)' : ''}; ratio = peer time / engine time, per run, then the median (1 or more: the engine is at least as fast).${rss}`);
   console.log(`Machine: ${machineText}\n`);
   console.log(table);
   const resultsDir = path.join(root, 'bench/results');
