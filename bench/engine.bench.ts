@@ -127,10 +127,12 @@ function cleanUp(): void {
   fs.rmSync(shm, { recursive: true, force: true });
   fs.rmSync(disk, { recursive: true, force: true });
 }
-process.on('SIGINT', () => {
-  cleanUp();
-  process.exit(130);
-});
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.on(signal, () => {
+    cleanUp();
+    process.exit(code);
+  });
+}
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -396,14 +398,20 @@ function checkVsDd(): Row {
     const img = openImageFile(file, false);
     const range = memmapRange(img);
     label += ` (${(range.bytes / MiB).toFixed(0)} MiB memmap), image file in /dev/shm`;
-    runDd(file, range); // warms the page cache
+    try {
+      runDd(file, range); // warms the page cache
+    } catch (err) {
+      dd.error = message(err);
+    }
     for (let run = 1; run <= RUNS; run++) {
       let d: number | undefined;
-      try {
-        d = runDd(file, range);
-        dd.runs.push(d);
-      } catch (err) {
-        dd.error = message(err);
+      if (!dd.error) {
+        try {
+          d = runDd(file, range);
+          dd.runs.push(d);
+        } catch (err) {
+          dd.error = message(err);
+        }
       }
       let report: ReturnType<typeof checkImage> | undefined;
       const c = seconds(() => (report = checkImage(img)));
