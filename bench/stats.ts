@@ -5,6 +5,12 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** Median and spread of a series of runs; undefined when there is no run. */
+export function summarise(xs: number[]): { median: number; min: number; max: number } | undefined {
+  if (xs.length === 0) return undefined;
+  return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
+}
+
 export function timeRuns(runs: number, fn: () => void): { medianMs: number; runsMs: number[] } {
   const runsMs: number[] = [];
   for (let i = 0; i < runs; i++) {
