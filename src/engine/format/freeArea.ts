@@ -3,7 +3,7 @@
  * free block on that list (0 = empty) and the number of blocks on it. The rest
  * of each list is linked through the free blocks themselves.
  */
-import { readU64, view, writeU64, newBytes } from '../core/bytes';
+import { readU64, view, writeU64 } from '../core/bytes';
 import { ZONE_COUNT } from './constants';
 import { FREE_AREA_ENTRY_SIZE } from './layout';
 
@@ -17,7 +17,7 @@ export function freeAreaIndex(maxOrder: number, node: number, zone: number, orde
 }
 
 export function encodeFreeAreaEntry(e: FreeAreaEntry): Uint8Array {
-  const out = newBytes(FREE_AREA_ENTRY_SIZE);
+  const out = new Uint8Array(FREE_AREA_ENTRY_SIZE);
   const dv = view(out);
   writeU64(dv, 0, e.head);
   writeU64(dv, 8, e.count);

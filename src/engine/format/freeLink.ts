@@ -4,7 +4,7 @@
  * bytes. It names itself (pfn, order, node, zone) so a corrupted or stray
  * record is detected, and is erased when the block is allocated or merged.
  */
-import { crc32, readString, readU64, view, writeString, writeU64, newBytes } from '../core/bytes';
+import { crc32, readString, readU64, view, writeString, writeU64 } from '../core/bytes';
 
 export const FREE_LINK_MAGIC = 'PMEMFREE';
 export const FREE_LINK_SIZE = 48;
@@ -22,7 +22,7 @@ export interface FreeLink {
 }
 
 export function encodeFreeLink(l: FreeLink): Uint8Array {
-  const out = newBytes(FREE_LINK_SIZE);
+  const out = new Uint8Array(FREE_LINK_SIZE);
   const dv = view(out);
   writeString(out, LINK.magic, 8, FREE_LINK_MAGIC);
   writeU64(dv, LINK.pfn, l.pfn);

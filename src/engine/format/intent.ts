@@ -6,7 +6,7 @@
  * always in step with the state. A boot that finds it set completes the
  * operation (roll forward), so a crash leaves it either not begun or done.
  */
-import { crc32, readString, readU64, view, writeString, writeU64, newBytes } from '../core/bytes';
+import { crc32, readString, readU64, view, writeString, writeU64 } from '../core/bytes';
 import { ImageError } from '../core/errors';
 import { PAGE_SIZE } from './constants';
 import { HISTORY_HEADER_SIZE } from './history';
@@ -44,7 +44,7 @@ export function intentOffset(history: Region): number {
 export const NO_INTENT = new Uint8Array(INTENT_SIZE);
 
 export function encodeIntent(i: Intent): Uint8Array {
-  const out = newBytes(INTENT_SIZE);
+  const out = new Uint8Array(INTENT_SIZE);
   const dv = view(out);
   dv.setUint32(INTENT.magic, INTENT_MAGIC, true);
   dv.setUint8(INTENT.kind, INTENT_KINDS.indexOf(i.kind) + 1);

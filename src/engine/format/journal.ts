@@ -11,7 +11,7 @@
  * header; a header torn there fails its checksum and means a transaction that
  * never committed (the one before it was applied and flushed already).
  */
-import { crc32, readString, readU64, utf8Prefix, view, writeString, writeU64, newBytes } from '../core/bytes';
+import { crc32, readString, readU64, utf8Prefix, view, writeString, writeU64 } from '../core/bytes';
 import { ImageError, OperationError } from '../core/errors';
 import { PAGE_SIZE } from './constants';
 import { Region } from './layout';
@@ -61,7 +61,7 @@ function headerCrc(bytes: Uint8Array): number {
 
 /** The 8-byte state word (state, payloadBytes) that commits or clears a transaction in one atomic store. */
 export function encodeStateWord(state: number, payloadBytes: number): Uint8Array {
-  const out = newBytes(8);
+  const out = new Uint8Array(8);
   view(out).setUint32(0, state, true);
   view(out).setUint32(4, payloadBytes, true);
   return out;

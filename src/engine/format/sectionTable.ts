@@ -4,7 +4,7 @@
  * equal to the boot generation means initialised in this boot, anything lower
  * means stale. So a boot marks every section stale by bumping one counter.
  */
-import { view, newBytes } from '../core/bytes';
+import { view } from '../core/bytes';
 import { SECTION_ENTRY_SIZE } from './layout';
 
 export const SECTION = { initGeneration: 0, freeFrames: 4, allocatedFrames: 8, reservedFrames: 12 } as const;
@@ -24,7 +24,7 @@ export function sectionState(initGeneration: number, bootGeneration: number): Se
 }
 
 export function encodeSectionEntry(e: SectionEntry): Uint8Array {
-  const out = newBytes(SECTION_ENTRY_SIZE);
+  const out = new Uint8Array(SECTION_ENTRY_SIZE);
   const dv = view(out);
   dv.setUint32(SECTION.initGeneration, e.initGeneration, true);
   dv.setUint32(SECTION.freeFrames, e.freeFrames, true);

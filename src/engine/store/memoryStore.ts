@@ -1,4 +1,3 @@
-import { newBytes } from '../core/bytes';
 import { checkRange, Store } from './store';
 
 const CHUNK = 4096;
@@ -15,7 +14,7 @@ export class MemoryStore implements Store {
 
   read(offset: number, length: number): Uint8Array {
     checkRange(this, offset, length);
-    const out = newBytes(length);
+    const out = new Uint8Array(length);
     let done = 0;
     while (done < length) {
       const pos = offset + done;

@@ -1,4 +1,3 @@
-import { newBytes } from '../core/bytes';
 import { checkRange, Store } from './store';
 
 const CHUNK = 4096;
@@ -21,7 +20,7 @@ export class OverlayStore implements Store {
   read(offset: number, length: number): Uint8Array {
     checkRange(this, offset, length);
     if (this.chunks.size === 0) return this.base.read(offset, length);
-    const out = newBytes(length);
+    const out = new Uint8Array(length);
     let done = 0;
     while (done < length) {
       const pos = offset + done;
