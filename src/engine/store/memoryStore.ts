@@ -14,6 +14,13 @@ export class MemoryStore implements Store {
 
   read(offset: number, length: number): Uint8Array {
     checkRange(this, offset, length);
+    const index = Math.floor(offset / CHUNK);
+    const within = offset - index * CHUNK;
+    if (within + length <= CHUNK) {
+      // One chunk (a field, a descriptor, a link record): one copy.
+      const chunk = this.chunks.get(index);
+      return chunk ? chunk.slice(within, within + length) : new Uint8Array(length);
+    }
     const out = new Uint8Array(length);
     let done = 0;
     while (done < length) {

@@ -20,6 +20,11 @@ export class OverlayStore implements Store {
   read(offset: number, length: number): Uint8Array {
     checkRange(this, offset, length);
     if (this.chunks.size === 0) return this.base.read(offset, length);
+    const first = Math.floor(offset / CHUNK);
+    if (offset + length <= (first + 1) * CHUNK) {
+      const chunk = this.chunks.get(first);
+      return chunk ? chunk.slice(offset - first * CHUNK, offset - first * CHUNK + length) : this.base.read(offset, length);
+    }
     const out = new Uint8Array(length);
     let done = 0;
     while (done < length) {
