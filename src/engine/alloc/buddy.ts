@@ -15,7 +15,8 @@ import { nodeZoneOf } from '../format/layout';
 import { MAX_ALLOC_COUNT } from '../image/limits';
 import type { Txn } from '../image/txn';
 import { emptyLinkBytes } from '../image/txn';
-import { ensureSectionReady, handOverSection, sectionOf } from './sectionInit';
+import { reservedFramesIn } from '../image/imageCore';
+import { ensureSectionReady, freshSectionDescriptors, sectionDataRange, sectionOf } from './sectionInit';
 
 // --- section accounting -----------------------------------------------------
 
@@ -441,3 +442,23 @@ export function freeAllocated(txn: Txn, pfn: number): FreedBlock {
   return { pfn, order: d.order, owner: d.owner };
 }
 
+// --- deferred initialisation -----------------------------------------------------
+
+/** Hands a never-initialised section to the allocator (deferred init growing a zone). */
+export function handOverSection(txn: Txn, s: number): void {
+  const img = txn.img;
+  const g = img.geometry;
+  const fresh = freshSectionDescriptors(img, s, img.bootGeneration);
+  if (g.memmap === 'device') txn.bulkWrite(img.memmapOffset(s * g.sectionFrames), fresh);
+  else txn.ramSections.set(s, fresh);
+  txn.setSection(s, { initGeneration: img.bootGeneration, freeFrames: 0, allocatedFrames: 0, reservedFrames: reservedFramesIn(img.layout, g.sectionFrames, s) });
+  const { start, end } = sectionDataRange(img, s);
+  let p = start;
+  while (p < end) {
+    let o = 0;
+    while (o < g.maxOrder && p % 2 ** (o + 1) === 0 && p + 2 ** (o + 1) <= end) o++;
+    account(txn, p, o, +1, 0);
+    freeBlockInto(txn, p, o);
+    p += 2 ** o;
+  }
+}

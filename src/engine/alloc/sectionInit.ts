@@ -12,9 +12,7 @@ import {
 } from '../format/descriptor';
 import { decodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
 import { Geometry, Layout, NodeInfo, nodeZoneOf } from '../format/layout';
-import { reservedFramesIn } from '../image/imageCore';
 import type { Txn } from '../image/txn';
-import { account, freeBlockInto } from './buddy';
 
 export interface SectionGeometry {
   geometry: Geometry;
@@ -148,23 +146,4 @@ function reinitStaleSection(txn: Txn, s: number): void {
   }
   txn.bulkWrite(img.memmapOffset(first), fresh, true); // a torn write here would lose owners and orders
   txn.setSection(s, { ...entry, initGeneration: gen });
-}
-
-/** Hands a never-initialised section to the allocator (deferred init growing a zone). */
-export function handOverSection(txn: Txn, s: number): void {
-  const img = txn.img;
-  const g = img.geometry;
-  const fresh = freshSectionDescriptors(img, s, img.bootGeneration);
-  if (g.memmap === 'device') txn.bulkWrite(img.memmapOffset(s * g.sectionFrames), fresh);
-  else txn.ramSections.set(s, fresh);
-  txn.setSection(s, { initGeneration: img.bootGeneration, freeFrames: 0, allocatedFrames: 0, reservedFrames: reservedFramesIn(img.layout, g.sectionFrames, s) });
-  const { start, end } = sectionDataRange(img, s);
-  let p = start;
-  while (p < end) {
-    let o = 0;
-    while (o < g.maxOrder && p % 2 ** (o + 1) === 0 && p + 2 ** (o + 1) <= end) o++;
-    account(txn, p, o, +1, 0);
-    freeBlockInto(txn, p, o);
-    p += 2 ** o;
-  }
 }

@@ -2,8 +2,8 @@
  * The operations a user runs on an open image: each is one crash-atomic
  * transaction with one history record.
  */
-import { allocate, AllocatedBlock, AllocRequest, FreedBlock, freeAllocated, validateAllocRequest } from '../alloc/buddy';
-import { ensureSectionReady, handOverSection } from '../alloc/sectionInit';
+import { allocate, AllocatedBlock, AllocRequest, FreedBlock, freeAllocated, handOverSection, validateAllocRequest } from '../alloc/buddy';
+import { ensureSectionReady } from '../alloc/sectionInit';
 import { UsageError } from '../core/errors';
 import { ZONE_NAMES } from '../format/constants';
 import { sectionState } from '../format/sectionTable';
