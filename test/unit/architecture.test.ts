@@ -3,6 +3,8 @@
  * floor (nothing from src/shared, src/extension, src/cli or vscode), only
  * src/engine/node may use Node's own modules (the rest runs in a browser too),
  * and no two engine files depend on each other, directly or through others.
+ * src/shared sits on the engine and under the extension, the CLI and the
+ * webview, which uses all of it: it may use the browser-safe engine, nothing else.
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
@@ -12,6 +14,7 @@ import * as path from 'node:path';
 const ROOT = path.join(__dirname, '../..');
 const ENGINE = path.join(ROOT, 'src/engine');
 const NODE_ONLY = path.join(ENGINE, 'node');
+const SHARED = path.join(ROOT, 'src/shared');
 const ABOVE_ENGINE = ['src/shared', 'src/extension', 'src/cli'].map((d) => path.join(ROOT, d));
 const NODE_BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith('_')));
 
@@ -68,6 +71,8 @@ function resolveRelative(from: string, specifier: string): string | undefined {
 
 const inside = (file: string, dir: string) => file === dir || file.startsWith(dir + path.sep);
 const rel = (file: string) => path.relative(ENGINE, file).split(path.sep).join('/');
+const fromRoot = (file: string) => path.relative(ROOT, file).split(path.sep).join('/');
+const isNodeModule = (specifier: string) => specifier.startsWith('node:') || NODE_BUILTINS.has(specifier.split('/')[0]);
 
 /**
  * Strongly connected components of more than one file (or a file importing
@@ -130,13 +135,13 @@ function cyclePath(graph: Map<string, string[]>, component: string[]): string[] 
   return component;
 }
 
-interface EngineFile {
+interface SourceFile {
   file: string;
   imports: Array<ImportRef & { target?: string }>;
 }
 
-function engineFiles(): EngineFile[] {
-  return sourceFiles(ENGINE).map((file) => ({
+function parsedFiles(dir: string): SourceFile[] {
+  return sourceFiles(dir).map((file) => ({
     file,
     imports: importsOf(fs.readFileSync(file, 'utf8')).map((i) => ({ ...i, target: resolveRelative(file, i.specifier) })),
   }));
@@ -187,7 +192,7 @@ describe('architecture: the engine is the ground floor', () => {
     });
   });
 
-  const files = engineFiles();
+  const files = parsedFiles(ENGINE);
 
   it('reads the whole engine', () => {
     // Guards against a path mistake that would make every rule below pass vacuously.
@@ -210,7 +215,7 @@ describe('architecture: the engine is the ground floor', () => {
       .filter((f) => !inside(f.file, NODE_ONLY))
       .flatMap((f) =>
         f.imports
-          .filter((i) => i.specifier.startsWith('node:') || NODE_BUILTINS.has(i.specifier.split('/')[0]) || (i.target && inside(i.target, NODE_ONLY)))
+          .filter((i) => isNodeModule(i.specifier) || (i.target && inside(i.target, NODE_ONLY)))
           .map((i) => `${rel(f.file)} imports '${i.specifier}'`),
       );
     assert.deepEqual(bad, []);
@@ -232,5 +237,30 @@ describe('architecture: the engine is the ground floor', () => {
     assert.deepEqual(unexpected, [], `new import cycles among src/engine files:\n  ${unexpected.join('\n  ')}`);
     const gone = [...known].filter((k) => !found.some((c) => c.join(' ') === k));
     assert.deepEqual(gone, [], 'a known cycle is broken: remove it from KNOWN_CYCLES');
+  });
+});
+
+describe('architecture: src/shared sits on the engine', () => {
+  const files = parsedFiles(SHARED);
+
+  it('imports only itself and the browser-safe engine: no Node module, vscode, extension or CLI', () => {
+    assert.ok(files.length > 3, `only ${files.length} files found under ${SHARED}`);
+    const bad = files.flatMap((f) =>
+      f.imports
+        .filter((i) => !i.target || !(inside(i.target, SHARED) || inside(i.target, ENGINE)) || inside(i.target, NODE_ONLY) || !fs.existsSync(i.target))
+        .map((i) => `${fromRoot(f.file)} imports '${i.specifier}'`),
+    );
+    assert.deepEqual(bad, []);
+  });
+
+  it('takes the map codes from the engine, the one file that exports them', () => {
+    const raster = files.find((f) => fromRoot(f.file) === 'src/shared/mapRaster.ts');
+    assert.ok(raster, 'src/shared/mapRaster.ts is missing');
+    assert.ok(raster.imports.some((i) => i.target === path.join(ENGINE, 'inspect/mapCodes.ts')), 'mapRaster.ts does not import inspect/mapCodes.ts');
+    // Defined or re-exported: a second path to them is one more import to keep in step.
+    const codes = '(MIX_STRIDE|OWNER_TAG|MIX_CHANNELS|DETAIL_FRAMES_PER_CELL)';
+    const exporting = new RegExp(`\\bexport\\s+const\\s+${codes}\\b|\\bexport\\s*(type\\s*)?\\{[^}]*\\b${codes}\\b[^}]*\\}`);
+    const exporters = [...parsedFiles(ENGINE), ...files].filter((f) => exporting.test(stripComments(fs.readFileSync(f.file, 'utf8')))).map((f) => fromRoot(f.file));
+    assert.deepEqual(exporters, ['src/engine/inspect/mapCodes.ts']);
   });
 });

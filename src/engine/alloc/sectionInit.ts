@@ -11,8 +11,7 @@ import {
   checkDescriptorBytes, decodeDescriptor, DESC, encodeDescriptorInto, isBlank, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED,
 } from '../format/descriptor';
 import { decodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
-import { Geometry, Layout, NodeInfo, nodeZoneOf } from '../format/layout';
-import { reservedFramesIn } from '../image/imageCore';
+import { Geometry, Layout, NodeInfo, nodeZoneOf, reservedFramesIn } from '../format/layout';
 import type { Txn } from '../image/txn';
 import { account, freeBlockInto } from './buddy';
 
