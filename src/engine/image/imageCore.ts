@@ -14,7 +14,7 @@ import { computeLayout, computeNodes, FREE_AREA_ENTRY_SIZE, freeAreaEntries, Geo
 import { freeAreaEntryAt, freeAreaEntryOffset } from '../format/freeArea';
 import { findProfile, KernelProfile } from '../format/profiles';
 import { coalesce, encodedSize } from '../format/rangeList';
-import { encodeSectionEntry, SECTION, sectionEntryAt, sectionEntryOffset } from '../format/sectionTable';
+import { encodeSectionEntry, readSectionField, readSectionGeneration, SECTION, sectionEntryOffset } from '../format/sectionTable';
 import { decodeSuperblock, encodeSuperblock, SB, Superblock, SUPERBLOCK_SIZE, writeRefusal } from '../format/superblock';
 import { OverlayStore } from '../store/overlayStore';
 import { Store } from '../store/store';
@@ -173,7 +173,10 @@ function validateTables(store: Store, sb: Superblock, file?: string): void {
   const dv = new DataView(table.buffer, table.byteOffset, table.byteLength);
   const where = (s: number, field: keyof typeof SECTION) => ({ file, field: `sectionTable[${s}].${field}`, offset: sectionEntryOffset(L, s) + SECTION[field], section: s });
   for (let s = 0; s < g.sectionCount; s++) {
-    const { initGeneration: gen, freeFrames: free, allocatedFrames: alloc, reservedFrames: reserved } = sectionEntryAt(dv, s);
+    const gen = readSectionGeneration(dv, s);
+    const free = readSectionField(dv, s, SECTION.freeFrames);
+    const alloc = readSectionField(dv, s, SECTION.allocatedFrames);
+    const reserved = readSectionField(dv, s, SECTION.reservedFrames);
     if (gen > sb.bootGeneration) throw new ImageError(`section ${s} claims initialisation in generation ${gen}, after the last boot (${sb.bootGeneration})`, where(s, 'initGeneration'));
     if (reserved !== reservedFramesIn(L, g.sectionFrames, s)) throw new ImageError(`section ${s} reserved count ${reserved} disagrees with the layout`, where(s, 'reservedFrames'));
     if (free + alloc + reserved > g.sectionFrames) throw new ImageError(`section ${s} counts (${free} free + ${alloc} allocated + ${reserved} reserved) exceed its ${g.sectionFrames} frames`, where(s, 'freeFrames'));
