@@ -9,7 +9,8 @@
  */
 import * as os from 'node:os';
 import { allocOp, freeOp, initSectionsOp, MemoryStore, PmemImage } from '../src/engine';
-import { mapCells, MapCells, MIX_STRIDE, OWNER_TAG } from '../src/engine/inspect/mapCells';
+import { mapCells, MapCells } from '../src/engine/inspect/mapCells';
+import { MIX_STRIDE, OWNER_TAG } from '../src/engine/inspect/mapCodes';
 import { fitZoom, layoutAt } from '../src/shared/mapGeometry';
 import { DEFAULT_PALETTES, rasterise } from '../src/shared/mapRaster';
 import { fmt, timeRuns } from './stats';

@@ -1,6 +1,6 @@
 /**
  * The costs panel: what per-page descriptors cost for the open image, or for
- * any size typed in, as a table and a bar chart (src/engine/costs.ts does the sums).
+ * any size typed in, as a table and a bar chart (src/engine/costs/costs.ts does the sums).
  */
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { memmapCosts } from '../src/engine/costs/costs';

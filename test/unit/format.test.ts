@@ -1,12 +1,14 @@
 import { strict as assert } from 'node:assert';
 import { crc32 } from '../../src/engine/core/bytes';
 import { decodeDescriptor, encodeDescriptor, checkDescriptorBytes, PG_ALLOCATED, PG_CORE, DESC } from '../../src/engine/format/descriptor';
-import { decodeFreeAreaEntry, encodeFreeAreaEntry } from '../../src/engine/format/freeArea';
+import { decodeFreeAreaEntry, encodeFreeAreaEntry, freeAreaEntryAt, freeAreaEntryOffset } from '../../src/engine/format/freeArea';
 import { decodeFreeLink, encodeFreeLink } from '../../src/engine/format/freeLink';
 import { decodeJournalHeader, encodeJournalHeader, encodeStateWord, JH, JOURNAL_COMMITTED, JOURNAL_EMPTY, JOURNAL_INTENT, JOURNAL_STATE_WORD } from '../../src/engine/format/journal';
-import { computeLayout, computeNodes, makeGeometry } from '../../src/engine/format/layout';
+import { computeLayout, computeNodes, FREE_AREA_ENTRY_SIZE, makeGeometry, reservedFramesIn, SECTION_ENTRY_SIZE } from '../../src/engine/format/layout';
 import { coalesce, decodeRanges, encodeRanges, encodedSize } from '../../src/engine/format/rangeList';
-import { decodeSectionEntry, encodeSectionEntry, sectionState } from '../../src/engine/format/sectionTable';
+import {
+  decodeSectionEntry, encodeSectionEntry, readSectionField, readSectionGeneration, SECTION, sectionEntryAt, sectionEntryOffset, sectionState,
+} from '../../src/engine/format/sectionTable';
 import { decodeSuperblock, encodeSuperblock, SB } from '../../src/engine/format/superblock';
 import { ImageError, UsageError, DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_NORMAL, ZONE_DMA32, ZONE_MOVABLE, FORMAT_VERSION } from '../../src/engine';
 import { GiB, MiB } from './helpers';
@@ -50,6 +52,17 @@ describe('format: geometry and layout', () => {
       assert.equal(L.memmap.frames * PAGE_SIZE, g.totalFrames * DESCRIPTOR_SIZE);
       assert.equal(L.memmap.frames / g.totalFrames, 0.015625);
       assert.equal(L.data.startPfn + L.data.frames, g.totalFrames - 1, 'data runs up to the backup superblock');
+    }
+  });
+
+  it('counts as reserved, section by section, exactly the frames outside the data region', () => {
+    for (const o of [{ sizeBytes: 64 * MiB }, { sizeBytes: 16 * GiB, memmap: 'ram' as const }, { sizeBytes: 4 * GiB, sectionBytes: GiB }]) {
+      const g = makeGeometry(o);
+      const L = computeLayout(g);
+      const reserved = Array.from({ length: g.sectionCount }, (_, s) => reservedFramesIn(L, g.sectionFrames, s));
+      assert.equal(reserved.reduce((a, b) => a + b, 0), g.totalFrames - L.data.frames, JSON.stringify(o));
+      assert.equal(reserved[0], Math.min(g.sectionFrames, L.data.startPfn));
+      assert.equal(reserved[g.sectionCount - 1], 1 + Math.max(0, L.data.startPfn - (g.sectionCount - 1) * g.sectionFrames)); // the backup superblock
     }
   });
 
@@ -114,6 +127,43 @@ describe('format: section entry, free area, free link, journal header, ranges', 
   it('free-area entries round-trip', () => {
     const e = { head: 2 ** 28 - 1, count: 99 };
     assert.deepEqual(decodeFreeAreaEntry(encodeFreeAreaEntry(e)), e);
+  });
+
+  it('the raw section-table readers see what the decoder sees, entry by entry, where the layout puts them', () => {
+    const entries = [
+      { initGeneration: 0, freeFrames: 0, allocatedFrames: 0, reservedFrames: 300 },
+      { initGeneration: 7, freeFrames: 500, allocatedFrames: 12, reservedFrames: 0 },
+      { initGeneration: 2 ** 32 - 1, freeFrames: 1, allocatedFrames: 262143, reservedFrames: 0 },
+    ];
+    const table = new Uint8Array(entries.length * SECTION_ENTRY_SIZE);
+    entries.forEach((e, s) => table.set(encodeSectionEntry(e), s * SECTION_ENTRY_SIZE));
+    const dv = new DataView(table.buffer);
+    entries.forEach((e, s) => {
+      assert.deepEqual(sectionEntryAt(dv, s), e);
+      assert.deepEqual(decodeSectionEntry(table, s * SECTION_ENTRY_SIZE), e);
+      assert.equal(readSectionGeneration(dv, s), e.initGeneration);
+      for (const field of Object.keys(SECTION) as Array<keyof typeof SECTION>) assert.equal(readSectionField(dv, s, SECTION[field]), e[field], field);
+    });
+    const layout = computeLayout(makeGeometry({ sizeBytes: 64 * MiB }));
+    assert.equal(sectionEntryOffset(layout, 0), layout.sectionTable.startPfn * PAGE_SIZE);
+    assert.equal(sectionEntryOffset(layout, 5), layout.sectionTable.startPfn * PAGE_SIZE + 5 * 16);
+  });
+
+  it('the raw free-area reader sees what the decoder sees, but keeps values of 2^53 or more too large instead of NaN', () => {
+    const table = new Uint8Array(3 * FREE_AREA_ENTRY_SIZE);
+    table.set(encodeFreeAreaEntry({ head: 0, count: 0 }), 0);
+    table.set(encodeFreeAreaEntry({ head: 2 ** 40 + 3, count: 17 }), FREE_AREA_ENTRY_SIZE);
+    table.fill(0xff, 2 * FREE_AREA_ENTRY_SIZE); // head and count 2^64 - 1: never valid
+    const dv = new DataView(table.buffer);
+    assert.deepEqual(freeAreaEntryAt(dv, 0), { head: 0, count: 0 });
+    assert.deepEqual(freeAreaEntryAt(dv, 1), { head: 2 ** 40 + 3, count: 17 });
+    assert.deepEqual(freeAreaEntryAt(dv, 1), decodeFreeAreaEntry(table, FREE_AREA_ENTRY_SIZE));
+    const huge = freeAreaEntryAt(dv, 2);
+    assert.ok(huge.head >= 2 ** 64 - 2 ** 12 && huge.count >= 2 ** 64 - 2 ** 12, JSON.stringify(huge));
+    assert.ok(Number.isNaN(decodeFreeAreaEntry(table, 2 * FREE_AREA_ENTRY_SIZE).head));
+    const layout = computeLayout(makeGeometry({ sizeBytes: 64 * MiB }));
+    assert.equal(freeAreaEntryOffset(layout, 0), layout.freeArea.startPfn * PAGE_SIZE);
+    assert.equal(freeAreaEntryOffset(layout, 9), layout.freeArea.startPfn * PAGE_SIZE + 9 * 16);
   });
 
   it('free links round-trip and detect a stray or corrupt record', () => {

@@ -14,7 +14,7 @@ import { SUPERBLOCK_SIZE } from '../../src/engine/format/superblock';
 import { decodeSuperblock, encodeSuperblock, SB } from '../../src/engine/format/superblock';
 import { checkDescriptorBytes, DESC, decodeDescriptor, encodeDescriptor, PG_ALLOCATED, PG_BUDDY, PG_CORE, PV_LOCKED } from '../../src/engine/format/descriptor';
 import { decodeSectionEntry, encodeSectionEntry, SECTION } from '../../src/engine/format/sectionTable';
-import { decodeFreeAreaEntry, encodeFreeAreaEntry, freeAreaIndex } from '../../src/engine/format/freeArea';
+import { decodeFreeAreaEntry, encodeFreeAreaEntry, FREE_AREA, freeAreaIndex } from '../../src/engine/format/freeArea';
 import { decodeFreeLink, encodeFreeLink, FREE_LINK_SIZE, LINK } from '../../src/engine/format/freeLink';
 import { decodeJournalHeader, encodeJournalHeader, JH, JOURNAL_COMMITTED, JOURNAL_HEADER_SIZE } from '../../src/engine/format/journal';
 import { decodeRanges, encodeRanges, encodedSize } from '../../src/engine/format/rangeList';
@@ -353,7 +353,7 @@ describe('docs/FORMAT.md field tables agree with the code', () => {
     ['Superblock (4096 bytes at byte 0; backup copy at byte sizeBytes − 4096)', 0, SB, SUPERBLOCK_SIZE],
     ['Core descriptor (64 bytes; memmap byte offset memmap.startPfn × 4096 + pfn × 64)', 0, DESC, DESCRIPTOR_SIZE],
     ['Section table (16 bytes per section at sectionTable.startPfn × 4096 + s × 16)', 0, SECTION, SECTION_ENTRY_SIZE],
-    ['Free area (16 bytes per list at freeArea.startPfn × 4096 + index × 16)', 0, { head: 0, count: 8 }, FREE_AREA_ENTRY_SIZE],
+    ['Free area (16 bytes per list at freeArea.startPfn × 4096 + index × 16)', 0, FREE_AREA, FREE_AREA_ENTRY_SIZE],
     ['Free-list link record (48 bytes at pfn × 4096, in the free block itself)', 0, LINK, FREE_LINK_SIZE],
     ['Journal (journal region)', 0, JH, JOURNAL_HEADER_SIZE],
     ['History (history region)', 0, HH, HISTORY_HEADER_SIZE],

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { allocOp, freeOp, info, MemoryStore, PAGE_SIZE, PmemImage, Store } from '../../src/engine';
-import { mapCells, MIX_STRIDE, OWNER_TAG } from '../../src/engine/inspect/mapCells';
+import { mapCells } from '../../src/engine/inspect/mapCells';
+import { MIX_STRIDE, OWNER_TAG } from '../../src/engine/inspect/mapCodes';
 import { fitZoom, layoutAt, cellOf, pfnAt } from '../../src/shared/mapGeometry';
 import { DEFAULT_PALETTES, ownerColour, rasterise } from '../../src/shared/mapRaster';
 import { GiB, MiB, newImage } from './helpers';

@@ -15,7 +15,7 @@ import { nodeZoneOf } from '../format/layout';
 import { MAX_ALLOC_COUNT } from '../image/limits';
 import type { Txn } from '../image/txn';
 import { emptyLinkBytes } from '../image/txn';
-import { reservedFramesIn } from '../image/imageCore';
+import { reservedFramesIn } from '../format/layout';
 import { ensureSectionReady, freshSectionDescriptors, sectionDataRange, sectionOf } from './sectionInit';
 
 // --- section accounting -----------------------------------------------------

@@ -109,6 +109,15 @@ export function readU64(dv: LEView, at: number): number {
   return hi * 0x1_0000_0000 + lo;
 }
 
+/**
+ * As readU64, but a value of 2^53 or more comes back inexact instead of NaN:
+ * still above any valid pfn or count, so a range check rejects it (NaN would
+ * pass every comparison).
+ */
+export function readU64Loose(dv: LEView, at: number): number {
+  return dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 0x1_0000_0000;
+}
+
 export function writeU64(dv: LEView, at: number, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`u64 field value ${value} out of range`);
   dv.setUint32(at, value % 0x1_0000_0000, true);

@@ -95,6 +95,14 @@ export function computeLayout(g: Geometry): Layout {
   return { superblock, sectionTable, freeArea, journal, history, memmap, data, backupSuperblock };
 }
 
+/** Reserved (metadata, memmap, backup superblock) frames inside a section. */
+export function reservedFramesIn(layout: Layout, sectionFrames: number, s: number): number {
+  const a = s * sectionFrames;
+  const b = a + sectionFrames;
+  const overlap = (x: number, y: number) => Math.max(0, Math.min(b, y) - Math.max(a, x));
+  return overlap(0, layout.data.startPfn) + overlap(layout.backupSuperblock.startPfn, layout.backupSuperblock.startPfn + 1);
+}
+
 /** Nodes split the device into contiguous ranges of whole sections; zones split each node. */
 export function computeNodes(g: Geometry): NodeInfo[] {
   const perNode = Math.floor(g.sectionCount / g.nodeCount);

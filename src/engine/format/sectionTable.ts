@@ -5,7 +5,8 @@
  * means stale. So a boot marks every section stale by bumping one counter.
  */
 import { view } from '../core/bytes';
-import { SECTION_ENTRY_SIZE } from './layout';
+import { PAGE_SIZE } from './constants';
+import { Layout, SECTION_ENTRY_SIZE } from './layout';
 
 export const SECTION = { initGeneration: 0, freeFrames: 4, allocatedFrames: 8, reservedFrames: 12 } as const;
 
@@ -41,4 +42,30 @@ export function decodeSectionEntry(bytes: Uint8Array, at = 0): SectionEntry {
     allocatedFrames: dv.getUint32(at + SECTION.allocatedFrames, true),
     reservedFrames: dv.getUint32(at + SECTION.reservedFrames, true),
   };
+}
+
+/** Byte offset of section s's entry in the image. */
+export function sectionEntryOffset(layout: Pick<Layout, 'sectionTable'>, s: number): number {
+  return layout.sectionTable.startPfn * PAGE_SIZE + s * SECTION_ENTRY_SIZE;
+}
+
+/** Entry s of a section table read whole into `dv` (entry 0 at byte 0): for loops over many sections, no copy. */
+export function sectionEntryAt(dv: DataView, s: number): SectionEntry {
+  const at = s * SECTION_ENTRY_SIZE;
+  return {
+    initGeneration: dv.getUint32(at + SECTION.initGeneration, true),
+    freeFrames: dv.getUint32(at + SECTION.freeFrames, true),
+    allocatedFrames: dv.getUint32(at + SECTION.allocatedFrames, true),
+    reservedFrames: dv.getUint32(at + SECTION.reservedFrames, true),
+  };
+}
+
+/** One field of entry s (an offset from SECTION), without building the entry: measurably faster in loops over every section. */
+export function readSectionField(dv: DataView, s: number, field: (typeof SECTION)[keyof typeof SECTION]): number {
+  return dv.getUint32(s * SECTION_ENTRY_SIZE + field, true);
+}
+
+/** The initGeneration of entry s: all that most per-section loops need. */
+export function readSectionGeneration(dv: DataView, s: number): number {
+  return readSectionField(dv, s, SECTION.initGeneration);
 }

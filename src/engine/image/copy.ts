@@ -4,6 +4,8 @@
  * free-list link records inside free blocks. Everything else is zero in both.
  */
 import { PAGE_SIZE, DESCRIPTOR_SIZE } from '../format/constants';
+import { FREE_LINK_SIZE } from '../format/freeLink';
+import { readSectionGeneration } from '../format/sectionTable';
 import type { PmemImage } from './imageCore';
 import { readSectionTable } from './ops';
 import type { Store } from '../store/store';
@@ -27,12 +29,12 @@ export function copyImage(img: PmemImage, to: Store): void {
   if (g.memmap === 'device') {
     const table = readSectionTable(img);
     for (let s = 0; s < g.sectionCount; s++) {
-      if (table.getUint32(s * 16, true) === 0 && s * g.sectionFrames >= L.data.startPfn) continue;
+      if (readSectionGeneration(table, s) === 0 && s * g.sectionFrames >= L.data.startPfn) continue;
       copyRange(img.store, to, img.memmapOffset(s * g.sectionFrames), g.sectionFrames * DESCRIPTOR_SIZE);
     }
   }
   if (g.links === 'page') {
-    for (const list of freeLists(img, Number.MAX_SAFE_INTEGER)) for (const pfn of list.blocks) copyRange(img.store, to, pfn * PAGE_SIZE, 48);
+    for (const list of freeLists(img, Number.MAX_SAFE_INTEGER)) for (const pfn of list.blocks) copyRange(img.store, to, pfn * PAGE_SIZE, FREE_LINK_SIZE);
   }
   copyRange(img.store, to, L.backupSuperblock.startPfn * PAGE_SIZE, PAGE_SIZE);
   to.flush();

@@ -10,15 +10,17 @@ import { CrashingStore } from '../store/crashingStore';
 import { DESCRIPTOR_SIZE, FORMAT_REVISION, FORMAT_VERSION, PAGE_SIZE } from '../format/constants';
 import { HH, HistoryKind, HistoryRecord, HistoryRing, encodeHistoryHeader } from '../format/history';
 import { commitThroughJournal, encodeJournalHeader, JH, JOURNAL_EMPTY, journalCapacity, journalChunks, peekJournal, recoverJournal, RecoveryResult } from '../format/journal';
-import { computeLayout, computeNodes, freeAreaEntries, Geometry, GeometryOptions, Layout, makeGeometry, NodeInfo, REGION_NAMES, SECTION_ENTRY_SIZE } from '../format/layout';
+import { computeLayout, computeNodes, FREE_AREA_ENTRY_SIZE, freeAreaEntries, Geometry, GeometryOptions, Layout, makeGeometry, NodeInfo, REGION_NAMES, reservedFramesIn, SECTION_ENTRY_SIZE } from '../format/layout';
 import { ChangeSet, changeSetOf, emptyChangeSet } from './changeSet';
 import { decodeIntent, Intent, INTENT_SIZE, intentOffset } from '../format/intent';
+import { freeAreaEntryAt, freeAreaEntryOffset } from '../format/freeArea';
 import { findProfile, KernelProfile } from '../format/profiles';
 import { encodedSize } from '../format/rangeList';
-import { encodeSectionEntry } from '../format/sectionTable';
+import { encodeSectionEntry, readSectionField, readSectionGeneration, SECTION, sectionEntryOffset } from '../format/sectionTable';
 import { decodeSuperblock, encodeSuperblock, SB, Superblock, SUPERBLOCK_SIZE, writeRefusal } from '../format/superblock';
 import { OverlayStore } from '../store/overlayStore';
 import { Store } from '../store/store';
+import type { ImageCore } from './imageContext';
 import { ExtendedValues, Txn } from './txn';
 
 export interface CreateOptions extends GeometryOptions {
@@ -62,29 +64,8 @@ export interface BootReport {
   resumed?: { text: string; step: number };
 }
 
-/** Everything txn.ts and the allocator need from an open image. */
-export interface ImageCore {
-  readonly store: Store;
-  readonly geometry: Geometry;
-  readonly layout: Layout;
-  readonly nodes: NodeInfo[];
-  readonly bootGeneration: number;
-  readonly ram: Map<number, Uint8Array>;
-  /** Per node/zone ("node/zone"): first section that may still be never-initialised. */
-  readonly neverHint: ReadonlyMap<string, number>;
-  memmapOffset(pfn: number): number;
-}
-
 function newUuid(): string {
   return globalThis.crypto.randomUUID();
-}
-
-/** Reserved (metadata, memmap, backup superblock) frames inside a section. */
-export function reservedFramesIn(layout: Layout, sectionFrames: number, s: number): number {
-  const a = s * sectionFrames;
-  const b = a + sectionFrames;
-  const overlap = (x: number, y: number) => Math.max(0, Math.min(b, y) - Math.max(a, x));
-  return overlap(0, layout.data.startPfn) + overlap(layout.backupSuperblock.startPfn, layout.backupSuperblock.startPfn + 1);
 }
 
 /** Which superblock copy an open used, and why the other was passed over (absent when both agree). */
@@ -182,31 +163,27 @@ function validateSuperblock(sb: Superblock, store: Store, file?: string): void {
 function validateTables(store: Store, sb: Superblock, file?: string): void {
   const g = sb.geometry;
   const L = sb.layout;
-  const tableAt = L.sectionTable.startPfn * PAGE_SIZE;
-  const table = store.read(tableAt, g.sectionCount * SECTION_ENTRY_SIZE);
+  const table = store.read(sectionEntryOffset(L, 0), g.sectionCount * SECTION_ENTRY_SIZE);
   const dv = new DataView(table.buffer, table.byteOffset, table.byteLength);
-  const where = (s: number, field: string, delta: number) => ({ file, field: `sectionTable[${s}].${field}`, offset: tableAt + s * SECTION_ENTRY_SIZE + delta, section: s });
+  const where = (s: number, field: keyof typeof SECTION) => ({ file, field: `sectionTable[${s}].${field}`, offset: sectionEntryOffset(L, s) + SECTION[field], section: s });
   for (let s = 0; s < g.sectionCount; s++) {
-    const at = s * SECTION_ENTRY_SIZE;
-    const gen = dv.getUint32(at, true);
-    const free = dv.getUint32(at + 4, true);
-    const alloc = dv.getUint32(at + 8, true);
-    const reserved = dv.getUint32(at + 12, true);
-    if (gen > sb.bootGeneration) throw new ImageError(`section ${s} claims initialisation in generation ${gen}, after the last boot (${sb.bootGeneration})`, where(s, 'initGeneration', 0));
-    if (reserved !== reservedFramesIn(L, g.sectionFrames, s)) throw new ImageError(`section ${s} reserved count ${reserved} disagrees with the layout`, where(s, 'reservedFrames', 12));
-    if (free + alloc + reserved > g.sectionFrames) throw new ImageError(`section ${s} counts (${free} free + ${alloc} allocated + ${reserved} reserved) exceed its ${g.sectionFrames} frames`, where(s, 'freeFrames', 4));
-    if (gen !== 0 && free + alloc + reserved !== g.sectionFrames) throw new ImageError(`initialised section ${s} counts (${free} + ${alloc} + ${reserved}) do not add up to ${g.sectionFrames}`, where(s, 'freeFrames', 4));
+    const gen = readSectionGeneration(dv, s);
+    const free = readSectionField(dv, s, SECTION.freeFrames);
+    const alloc = readSectionField(dv, s, SECTION.allocatedFrames);
+    const reserved = readSectionField(dv, s, SECTION.reservedFrames);
+    if (gen > sb.bootGeneration) throw new ImageError(`section ${s} claims initialisation in generation ${gen}, after the last boot (${sb.bootGeneration})`, where(s, 'initGeneration'));
+    if (reserved !== reservedFramesIn(L, g.sectionFrames, s)) throw new ImageError(`section ${s} reserved count ${reserved} disagrees with the layout`, where(s, 'reservedFrames'));
+    if (free + alloc + reserved > g.sectionFrames) throw new ImageError(`section ${s} counts (${free} free + ${alloc} allocated + ${reserved} reserved) exceed its ${g.sectionFrames} frames`, where(s, 'freeFrames'));
+    if (gen !== 0 && free + alloc + reserved !== g.sectionFrames) throw new ImageError(`initialised section ${s} counts (${free} + ${alloc} + ${reserved}) do not add up to ${g.sectionFrames}`, where(s, 'freeFrames'));
   }
-  const areaAt = L.freeArea.startPfn * PAGE_SIZE;
   const entries = freeAreaEntries(g);
-  const area = store.read(areaAt, entries * 16);
+  const area = store.read(freeAreaEntryOffset(L, 0), entries * FREE_AREA_ENTRY_SIZE);
   const av = new DataView(area.buffer, area.byteOffset, area.byteLength);
   for (let i = 0; i < entries; i++) {
-    const head = av.getUint32(i * 16, true) + av.getUint32(i * 16 + 4, true) * 2 ** 32;
-    const count = av.getUint32(i * 16 + 8, true) + av.getUint32(i * 16 + 12, true) * 2 ** 32;
+    const { head, count } = freeAreaEntryAt(av, i);
     const bad = head !== 0 && (head < L.data.startPfn || head >= L.data.startPfn + L.data.frames);
     if (bad || count > g.totalFrames || (head === 0) !== (count === 0)) {
-      throw new ImageError(`free list ${i} (head ${head}, count ${count}) is invalid`, { file, field: `freeArea[${i}]`, offset: areaAt + i * 16 });
+      throw new ImageError(`free list ${i} (head ${head}, count ${count}) is invalid`, { file, field: `freeArea[${i}]`, offset: freeAreaEntryOffset(L, i) });
     }
   }
 }

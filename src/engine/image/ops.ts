@@ -6,7 +6,8 @@ import { allocate, AllocatedBlock, AllocRequest, FreedBlock, freeAllocated, hand
 import { ensureSectionReady } from '../alloc/sectionInit';
 import { UsageError } from '../core/errors';
 import { ZONE_NAMES } from '../format/constants';
-import { sectionState } from '../format/sectionTable';
+import { SECTION_ENTRY_SIZE } from '../format/layout';
+import { readSectionField, readSectionGeneration, SECTION, sectionEntryOffset, sectionState } from '../format/sectionTable';
 import { JournalFullError } from '../core/errors';
 import type { ChangeSet } from './changeSet';
 import { PmemImage } from './imageCore';
@@ -128,9 +129,7 @@ export function sectionsNeedingInit(img: PmemImage): number[] {
   const out: number[] = [];
   const table = readSectionTable(img);
   for (let s = 0; s < img.geometry.sectionCount; s++) {
-    const gen = table.getUint32(s * 16, true);
-    const reserved = table.getUint32(s * 16 + 12, true);
-    if (gen !== img.bootGeneration && reserved < img.geometry.sectionFrames) out.push(s);
+    if (readSectionGeneration(table, s) !== img.bootGeneration && readSectionField(table, s, SECTION.reservedFrames) < img.geometry.sectionFrames) out.push(s);
   }
   return out;
 }
@@ -151,9 +150,9 @@ export function initAllOp(img: PmemImage, opts: { batch?: number; onProgress?: (
   return { sections: todo.length, steps };
 }
 
+/** The whole section table in one read, for sectionEntryAt and readSectionGeneration. */
 export function readSectionTable(img: PmemImage): DataView {
-  const t = img.layout.sectionTable;
-  const bytes = img.store.read(t.startPfn * 4096, img.geometry.sectionCount * 16);
+  const bytes = img.store.read(sectionEntryOffset(img.layout, 0), img.geometry.sectionCount * SECTION_ENTRY_SIZE);
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 

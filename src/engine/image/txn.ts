@@ -12,7 +12,7 @@ import { FREE_AREA_ENTRY_SIZE, SECTION_ENTRY_SIZE } from '../format/layout';
 import { coalesce, ByteRange } from '../format/rangeList';
 import { decodeSectionEntry, encodeSectionEntry, SectionEntry, sectionState, SectionState } from '../format/sectionTable';
 import { StagingStore } from '../store/stagingStore';
-import type { ImageCore } from './imageCore';
+import type { ImageCore } from './imageContext';
 
 export type ExtendedValues = Record<string, number>;
 

@@ -10,12 +10,12 @@ import { sectionOf } from '../alloc/sectionInit';
 import { DESC, decodeDescriptor, PG_ALLOCATED, PG_BUDDY } from '../format/descriptor';
 import { DESCRIPTOR_SIZE } from '../format/constants';
 import { REGION_NAMES, RegionName } from '../format/layout';
+import { readSectionGeneration, sectionEntryAt } from '../format/sectionTable';
 import type { PmemImage } from '../image/imageCore';
 import { readSectionTable } from '../image/ops';
 import { descriptorSlice, viewDescriptor } from './views';
 import { DETAIL_FRAMES_PER_CELL, MIX_STRIDE, OWNER_TAG } from './mapCodes';
 
-export { MIX_CHANNELS, MIX_STRIDE, OWNER_TAG, DETAIL_FRAMES_PER_CELL } from './mapCodes';
 const METADATA = 0, MEMMAP = 1, FREE = 2, ALLOCATED = 3, NEVER = 4, STALE = 5;
 
 export interface MapWindow {
@@ -107,7 +107,7 @@ export function mapCells(img: PmemImage, window: MapWindow): MapCells {
     const a = Math.max(s * g.sectionFrames, dataStart, first);
     const b = Math.min((s + 1) * g.sectionFrames, dataEnd, end);
     if (a >= b) continue;
-    const gen = table.getUint32(s * 16, true);
+    const gen = readSectionGeneration(table, s);
     if (gen === 0) {
       add(NEVER, a, b);
       continue;
@@ -116,8 +116,7 @@ export function mapCells(img: PmemImage, window: MapWindow): MapCells {
     if (!detailed) {
       // The section's data frames split by its summary counts, spread evenly over its cells.
       const data = Math.min((s + 1) * g.sectionFrames, dataEnd) - Math.max(s * g.sectionFrames, dataStart);
-      const free = table.getUint32(s * 16 + 4, true);
-      const allocated = table.getUint32(s * 16 + 8, true);
+      const { freeFrames: free, allocatedFrames: allocated } = sectionEntryAt(table, s);
       add(FREE, a, b, free / data);
       add(ALLOCATED, a, b, allocated / data);
       add(NEVER, a, b, Math.max(0, data - free - allocated) / data);

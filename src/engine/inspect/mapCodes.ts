@@ -1,4 +1,4 @@
-/** How map cells are encoded between the engine and the renderers (see src/engine/mapCells.ts). */
+/** How map cells are encoded between the engine and the renderers (see src/engine/inspect/mapCells.ts). */
 
 /** Channels of a cell's mix, in order; the last one says how much is stale (it overlaps the others). */
 export const MIX_CHANNELS = ['metadata', 'memmap', 'free', 'allocated', 'never', 'stale'] as const;

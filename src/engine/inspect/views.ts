@@ -5,12 +5,17 @@
  */
 import { coveringHead } from '../alloc/buddy';
 import { isReservedPfn, rebuildRamSection, sectionOf } from '../alloc/sectionInit';
+import { readU64Loose, view } from '../core/bytes';
 import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_NAMES } from '../format/constants';
 import { writeRefusal } from '../format/superblock';
-import { decodeDescriptor, Descriptor, isBlank, PG_ALLOCATED, PG_BUDDY } from '../format/descriptor';
-import { REGION_NAMES, RegionName } from '../format/layout';
+import { DESC, decodeDescriptor, Descriptor, isBlank, PG_ALLOCATED, PG_BUDDY } from '../format/descriptor';
+import { freeAreaEntryAt, freeAreaIndex } from '../format/freeArea';
+import { LINK } from '../format/freeLink';
+import { REGION_NAMES, RegionName, SECTION_ENTRY_SIZE } from '../format/layout';
 import { ALL_EXTENDED_FIELDS, descriptorBytesInRam } from '../format/profiles';
-import { sectionState, SectionState } from '../format/sectionTable';
+import {
+  decodeSectionEntry, readSectionField, readSectionGeneration, SECTION, SectionEntry, sectionEntryAt, sectionEntryOffset, sectionState, SectionState,
+} from '../format/sectionTable';
 import type { PmemImage } from '../image/imageCore';
 import { readSectionTable } from '../image/ops';
 
@@ -70,7 +75,7 @@ const viewRebuilds = new WeakMap<PmemImage, Map<number, Uint8Array>>();
 export function viewDescriptor(img: PmemImage, pfn: number, table?: DataView): { bytes: Uint8Array; present: boolean } {
   const g = img.geometry;
   const s = sectionOf(g, pfn);
-  const gen = table ? table.getUint32(s * 16, true) : sectionSummary(img, s).initGeneration;
+  const gen = table ? readSectionGeneration(table, s) : sectionSummary(img, s).initGeneration;
   if (g.memmap === 'device') {
     const bytes = img.store.read(img.memmapOffset(pfn), DESCRIPTOR_SIZE);
     return { bytes, present: !isBlank(bytes) };
@@ -91,16 +96,12 @@ export function viewDescriptor(img: PmemImage, pfn: number, table?: DataView): {
 }
 
 export function sectionSummary(img: PmemImage, s: number): SectionSummary {
-  const bytes = img.store.read(img.layout.sectionTable.startPfn * PAGE_SIZE + s * 16, 16);
-  return summaryFrom(img, new DataView(bytes.buffer, bytes.byteOffset, 16), 0, s);
+  return summaryFrom(img, decodeSectionEntry(img.store.read(sectionEntryOffset(img.layout, s), SECTION_ENTRY_SIZE)), s);
 }
 
-function summaryFrom(img: PmemImage, dv: DataView, at: number, s: number): SectionSummary {
+function summaryFrom(img: PmemImage, entry: SectionEntry, s: number): SectionSummary {
   const g = img.geometry;
-  const initGeneration = dv.getUint32(at, true);
-  const freeFrames = dv.getUint32(at + 4, true);
-  const allocatedFrames = dv.getUint32(at + 8, true);
-  const reservedFrames = dv.getUint32(at + 12, true);
+  const { initGeneration, freeFrames, allocatedFrames, reservedFrames } = entry;
   const state = sectionState(initGeneration, img.bootGeneration);
   const firstPfn = s * g.sectionFrames;
   const { node, zone } = nodeZone(img, firstPfn);
@@ -123,7 +124,7 @@ export function sections(img: PmemImage, from = 0, count = img.geometry.sectionC
   const table = readSectionTable(img);
   const end = Math.min(img.geometry.sectionCount, from + count);
   const out: SectionSummary[] = [];
-  for (let s = Math.max(0, from); s < end; s++) out.push(summaryFrom(img, table, s * 16, s));
+  for (let s = Math.max(0, from); s < end; s++) out.push(summaryFrom(img, sectionEntryAt(table, s), s));
   return out;
 }
 
@@ -160,10 +161,10 @@ export function info(img: PmemImage): ImageInfo {
   const counts = { untouched: 0, initialized: 0, stale: 0, reservedOnly: 0 };
   const frames = { free: 0, allocated: 0, uninitialized: 0, reserved: 0 };
   for (let s = 0; s < g.sectionCount; s++) {
-    const gen = table.getUint32(s * 16, true);
-    const free = table.getUint32(s * 16 + 4, true);
-    const alloc = table.getUint32(s * 16 + 8, true);
-    const reserved = table.getUint32(s * 16 + 12, true);
+    const gen = readSectionGeneration(table, s);
+    const free = readSectionField(table, s, SECTION.freeFrames);
+    const alloc = readSectionField(table, s, SECTION.allocatedFrames);
+    const reserved = readSectionField(table, s, SECTION.reservedFrames);
     frames.free += free;
     frames.allocated += alloc;
     frames.reserved += reserved;
@@ -246,7 +247,7 @@ export function frames(img: PmemImage, from: number, count: number): FrameInfo[]
     const s = sectionOf(g, pfn);
     const first = s * g.sectionFrames;
     const sectionEnd = Math.min(end, first + g.sectionFrames);
-    const gen = table.getUint32(s * 16, true);
+    const gen = readSectionGeneration(table, s);
     const state = sectionState(gen, img.bootGeneration);
     const nz = nodeZone(img, first);
     const zone = ZONE_NAMES[nz.zone];
@@ -255,11 +256,11 @@ export function frames(img: PmemImage, from: number, count: number): FrameInfo[]
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (; pfn < sectionEnd; pfn++) {
       const at = (pfn - sliceStart) * DESCRIPTOR_SIZE;
-      const flags = dv.getUint32(at, true);
+      const flags = dv.getUint32(at + DESC.flags, true);
       const present = g.memmap === 'device' ? flags !== 0 || !isBlank(bytes, at) : sectionPresent;
       const base = {
         pfn, physAddr: pfn * PAGE_SIZE, node: nz.node, zone, section: s, sectionState: state, descriptorPresent: present,
-        flags, refcount: dv.getUint32(at + 16, true), initGeneration: dv.getUint32(at + 20, true),
+        flags, refcount: dv.getUint32(at + DESC.refcount, true), initGeneration: dv.getUint32(at + DESC.initGeneration, true),
         extended: extendedFields.length ? Object.fromEntries(extendedFields.map((f) => [f.name, img.extendedField(pfn, f.name)])) : {},
       };
       if (isReservedPfn(img.layout, pfn)) {
@@ -302,17 +303,17 @@ export function blocks(img: PmemImage, from: number, count: number): BlockInfo[]
   const table = readSectionTable(img);
   const out: BlockInfo[] = [];
   for (let s = sectionOf(g, Math.max(0, from)); s * g.sectionFrames < end; s++) {
-    const gen = table.getUint32(s * 16, true);
+    const gen = readSectionGeneration(table, s);
     if (gen === 0) continue;
     const first = s * g.sectionFrames;
     const { bytes } = sectionDescriptors(img, s, gen);
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let pfn = Math.max(first, from); pfn < Math.min(end, first + g.sectionFrames); pfn++) {
       const at = (pfn - first) * DESCRIPTOR_SIZE;
-      const flags = dv.getUint32(at, true);
+      const flags = dv.getUint32(at + DESC.flags, true);
       if (!(flags & (PG_BUDDY | PG_ALLOCATED))) continue;
       const free = (flags & PG_BUDDY) !== 0;
-      out.push({ pfn, order: dv.getUint8(at + 4), free, owner: free ? '' : decodeDescriptor(bytes, at).owner });
+      out.push({ pfn, order: dv.getUint8(at + DESC.order), free, owner: free ? '' : decodeDescriptor(bytes, at).owner });
     }
   }
   return out;
@@ -338,9 +339,7 @@ export function freeLists(img: PmemImage, limit = 64): FreeListView[] {
     for (const z of n.zones) {
       if (z.frames === 0) continue;
       for (let order = 0; order <= g.maxOrder; order++) {
-        const idx = ((n.id * 3 + z.id) * (g.maxOrder + 1) + order) * 16;
-        const head = dv.getUint32(idx, true) + dv.getUint32(idx + 4, true) * 2 ** 32;
-        const count = dv.getUint32(idx + 8, true) + dv.getUint32(idx + 12, true) * 2 ** 32;
+        const { head, count } = freeAreaEntryAt(dv, freeAreaIndex(g.maxOrder, n.id, z.id, order));
         const blocks: number[] = [];
         let p = head;
         while (p && blocks.length < Math.min(limit, count)) {
@@ -357,9 +356,7 @@ export function freeLists(img: PmemImage, limit = 64): FreeListView[] {
 function nextLink(img: PmemImage, pfn: number, table: DataView): number {
   if (pfn >= img.geometry.totalFrames) return 0;
   if (img.geometry.links === 'descriptor') return decodeDescriptor(viewDescriptor(img, pfn, table).bytes).next;
-  const bytes = img.store.read(pfn * PAGE_SIZE + 16, 8);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return dv.getUint32(0, true) + dv.getUint32(4, true) * 2 ** 32;
+  return readU64Loose(view(img.store.read(pfn * PAGE_SIZE + LINK.next, 8)), 0);
 }
 
 /** The free-list counts in exactly the format of Linux's /proc/buddyinfo. */
