@@ -14,10 +14,11 @@ import { LINK } from '../format/freeLink';
 import { REGION_NAMES, RegionName, SECTION_ENTRY_SIZE } from '../format/layout';
 import { ALL_EXTENDED_FIELDS, descriptorBytesInRam } from '../format/profiles';
 import {
-  decodeSectionEntry, readSectionField, readSectionGeneration, SECTION, SectionEntry, sectionEntryAt, sectionEntryOffset, sectionState, SectionState,
+  decodeSectionEntry, readSectionField, readSectionGeneration, SECTION, SectionEntry, sectionEntryOffset, sectionState, SectionState,
 } from '../format/sectionTable';
 import type { PmemImage } from '../image/imageCore';
 import { readSectionTable } from '../image/ops';
+import { SectionWindow } from './sectionWindow';
 
 export type FrameKind = 'metadata' | 'memmap' | 'free' | 'allocated' | 'uninitialized' | 'unknown';
 
@@ -72,10 +73,10 @@ function regionOf(img: PmemImage, pfn: number): RegionName | undefined {
 const viewRebuilds = new WeakMap<PmemImage, Map<number, Uint8Array>>();
 
 /** Descriptor bytes for viewing, and whether that descriptor exists in this boot. */
-export function viewDescriptor(img: PmemImage, pfn: number, table?: DataView): { bytes: Uint8Array; present: boolean } {
+export function viewDescriptor(img: PmemImage, pfn: number, table?: SectionWindow | DataView): { bytes: Uint8Array; present: boolean } {
   const g = img.geometry;
   const s = sectionOf(g, pfn);
-  const gen = table ? readSectionGeneration(table, s) : sectionSummary(img, s).initGeneration;
+  const gen = table instanceof DataView ? readSectionGeneration(table, s) : (table ?? new SectionWindow(img, s, 1)).generation(s);
   if (g.memmap === 'device') {
     const bytes = img.store.read(img.memmapOffset(pfn), DESCRIPTOR_SIZE);
     return { bytes, present: !isBlank(bytes) };
@@ -121,10 +122,12 @@ function nodeZone(img: PmemImage, pfn: number): { node: number; zone: number } {
 
 /** All section summaries (or a range), from the section table alone. */
 export function sections(img: PmemImage, from = 0, count = img.geometry.sectionCount): SectionSummary[] {
-  const table = readSectionTable(img);
+  const start = Math.max(0, from);
   const end = Math.min(img.geometry.sectionCount, from + count);
+  if (end <= start) return [];
+  const table = new SectionWindow(img, start, end - start);
   const out: SectionSummary[] = [];
-  for (let s = Math.max(0, from); s < end; s++) out.push(summaryFrom(img, sectionEntryAt(table, s), s));
+  for (let s = start; s < end; s++) out.push(summaryFrom(img, table.entry(s), s));
   return out;
 }
 
@@ -237,7 +240,7 @@ export function descriptorSlice(img: PmemImage, s: number, gen: number, from: nu
 export function frames(img: PmemImage, from: number, count: number): FrameInfo[] {
   const g = img.geometry;
   const end = Math.min(g.totalFrames, from + count);
-  const table = readSectionTable(img);
+  const table = SectionWindow.forFrames(img, from, count);
   const desc = (pfn: number): Descriptor => decodeDescriptor(viewDescriptor(img, pfn, table).bytes);
   const extendedFields = ALL_EXTENDED_FIELDS.filter((f) => img.profile.extended.includes(f));
   const out: FrameInfo[] = [];
@@ -247,7 +250,7 @@ export function frames(img: PmemImage, from: number, count: number): FrameInfo[]
     const s = sectionOf(g, pfn);
     const first = s * g.sectionFrames;
     const sectionEnd = Math.min(end, first + g.sectionFrames);
-    const gen = readSectionGeneration(table, s);
+    const gen = table.generation(s);
     const state = sectionState(gen, img.bootGeneration);
     const nz = nodeZone(img, first);
     const zone = ZONE_NAMES[nz.zone];
@@ -300,10 +303,10 @@ export interface BlockInfo {
 export function blocks(img: PmemImage, from: number, count: number): BlockInfo[] {
   const g = img.geometry;
   const end = Math.min(g.totalFrames, from + count);
-  const table = readSectionTable(img);
+  const table = SectionWindow.forFrames(img, from, count);
   const out: BlockInfo[] = [];
   for (let s = sectionOf(g, Math.max(0, from)); s * g.sectionFrames < end; s++) {
-    const gen = readSectionGeneration(table, s);
+    const gen = table.generation(s);
     if (gen === 0) continue;
     const first = s * g.sectionFrames;
     const { bytes } = sectionDescriptors(img, s, gen);
@@ -334,7 +337,7 @@ export function freeLists(img: PmemImage, limit = 64): FreeListView[] {
   const out: FreeListView[] = [];
   const area = img.store.read(img.layout.freeArea.startPfn * PAGE_SIZE, img.layout.freeArea.frames * PAGE_SIZE);
   const dv = new DataView(area.buffer, area.byteOffset, area.byteLength);
-  const table = readSectionTable(img);
+  const table = new SectionWindow(img);
   for (const n of img.nodes) {
     for (const z of n.zones) {
       if (z.frames === 0) continue;
@@ -353,7 +356,7 @@ export function freeLists(img: PmemImage, limit = 64): FreeListView[] {
   return out;
 }
 
-function nextLink(img: PmemImage, pfn: number, table: DataView): number {
+function nextLink(img: PmemImage, pfn: number, table: SectionWindow): number {
   if (pfn >= img.geometry.totalFrames) return 0;
   if (img.geometry.links === 'descriptor') return decodeDescriptor(viewDescriptor(img, pfn, table).bytes).next;
   return readU64Loose(view(img.store.read(pfn * PAGE_SIZE + LINK.next, 8)), 0);
