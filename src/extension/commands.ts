@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
-  allocOp, check, CheckReport, formatBytes, freeOp, info, initAllOp, initSectionsOp, PAGE_SIZE, parsePfn, PmemImage, PROFILES, stepRange, ZONE_NAMES, ZoneName,
+  allocOp, allocOpAsync, check, freeOwnerOpAsync, CheckReport, formatBytes, freeOp, info, initAllOp, initSectionsOp, PAGE_SIZE, parsePfn, PmemImage, PROFILES, stepRange, ZONE_NAMES, ZoneName, OperationCancelled, LargeControl,
 } from '../engine';
 import type { SessionEdit } from '../engine/node/session';
 import { journalGeometryOf, MAX_ALLOC_COUNT, MAX_CRASH_POINTS, maxAllocCount } from '../engine/image/limits';
@@ -111,6 +111,39 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     return done.result;
   };
 
+  /**
+   * As operate, for an operation that yields between its transactions: shown
+   * with progress and a Cancel, which rolls it back (the image is as before).
+   */
+  const operateWithProgress = async <R>(label: string, op: (img: PmemImage, control: LargeControl) => Promise<R>): Promise<R | undefined> => {
+    const doc = writablePresent();
+    const session = doc.session!;
+    const boot = session.bootIfNeeded();
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: label, cancellable: true }, async (progress, token) => {
+      let last = 0;
+      let done: { result: R; edit: SessionEdit };
+      try {
+        done = await session.performAsync(label, (img) => op(img, {
+          cancelled: () => token.isCancellationRequested,
+          onProgress: (n, total) => {
+            progress.report({ increment: ((n - last) / total) * 100, message: `${n.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} blocks` });
+            last = n;
+          },
+        }));
+      } catch (e) {
+        boot?.undo();
+        if (e instanceof OperationCancelled) {
+          void vscode.window.setStatusBarMessage(`$(circle-slash) ${escapeNotification(e.message)}`, 8000);
+          return undefined;
+        }
+        throw e;
+      }
+      if (boot) doc.push(boot);
+      doc.push(done.edit);
+      return done.result;
+    });
+  };
+
   run('pmemExplorer.newImage', (preset?: unknown) => createImage(context, newImagePreset(preset)));
 
   run('pmemExplorer.allocate', async (preset?: unknown) => {
@@ -126,7 +159,7 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     const title = (n: number) => `Allocate (${n}/5)`;
     const order = (p.order as number | undefined) ?? (await intInput(title(1), `Order: a block of 2^order frames (0 to ${g.maxOrder}; order 0 is one 4 KiB frame)`, '0', 0, g.maxOrder));
     if (order === undefined) return;
-    const count = (p.count as number | undefined) ?? (await intInput(title(2), `How many blocks of ${2 ** order} frame${order ? 's' : ''} (all or none are allocated; at most ${maxAllocCount(journalGeometryOf(img), order)} fit this image's journal)`, '1', 1, maxAllocCount(journalGeometryOf(img), order)));
+    const count = (p.count as number | undefined) ?? (await intInput(title(2), `How many blocks of ${2 ** order} frame${order ? 's' : ''} (all or none are allocated; beyond ${maxAllocCount(journalGeometryOf(img), order).toLocaleString('en-US')} they take several journal transactions, shown with progress and Cancel)`, '1', 1, MAX_ALLOC_COUNT));
     if (count === undefined) return;
     const node = (p.node as number | undefined) ?? (g.nodeCount > 1 ? await intInput(title(3), `Preferred NUMA node (0 to ${g.nodeCount - 1}); other nodes are the fallback`, '0', 0, g.nodeCount - 1) : 0);
     if (node === undefined) return;
@@ -134,7 +167,12 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     if (!zone) return;
     const owner = (p.owner as string | undefined) ?? (await vscode.window.showInputBox({ ignoreFocusOut: true, title: title(5), prompt: 'Owner tag shown on the map and in the views (optional, at most 16 bytes)', validateInput: (t) => (Buffer.byteLength(t) > 16 ? 'At most 16 bytes' : undefined) }));
     if (owner === undefined) return;
-    const r = operate(`Allocate order ${order}${count > 1 ? ` x${count}` : ''}`, (i) => allocOp(i, { order, count, node, zone, owner }));
+    const label = `Allocate order ${order}${count > 1 ? ` x${count}` : ''}`;
+    const request = { order, count, node, zone, owner };
+    const r = count > maxAllocCount(journalGeometryOf(img), order)
+      ? await operateWithProgress(label, (i, control) => allocOpAsync(i, request, control))
+      : operate(label, (i) => allocOp(i, request));
+    if (!r) return undefined; // cancelled, and rolled back
     const first = r.blocks[0];
     const where = `node ${first.node}, zone ${ZONE_NAMES[first.zone]}`;
     const pfns = r.blocks.map((b) => b.pfn);
@@ -153,6 +191,18 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
       pfns = text.trim().split(/\s+/).map((x) => parsePfn(x));
     }
     return operate(`Free pfn ${pfns.join(', ')}`, (i) => freeOp(i, pfns)).freed;
+  });
+
+  run('pmemExplorer.freeOwner', async (arg?: unknown) => {
+    writablePresent();
+    const owner = typeof arg === 'string' ? arg : await vscode.window.showInputBox({
+      ignoreFocusOut: true, title: 'Free Every Block of an Owner', prompt: 'Owner tag: every allocated block with it is freed, all or none',
+      validateInput: (t) => (t.length === 0 ? 'Give an owner tag' : Buffer.byteLength(t) > 16 ? 'At most 16 bytes' : undefined),
+    });
+    if (!owner) return undefined;
+    const r = await operateWithProgress(`Free owner ${owner}`, (i, control) => freeOwnerOpAsync(i, owner, control));
+    if (r) void vscode.window.setStatusBarMessage(`$(check) Freed ${r.freed.length.toLocaleString('en-US')} block(s) of owner "${escapeNotification(owner)}"`, 8000);
+    return r?.freed.map((f) => f.pfn);
   });
 
   run('pmemExplorer.freeBlock', (node?: unknown) => {

@@ -3,7 +3,7 @@
  * step, and completed by the next boot when a crash cuts them midway.
  */
 import { strict as assert } from 'node:assert';
-import { allocOp, check, freeOp, freeOwnerOp, MemoryStore, PmemImage, PAGE_SIZE } from '../../src/engine';
+import { allocOp, allocOpAsync, check, freeOp, freeOwnerOp, freeOwnerOpAsync, MemoryStore, OperationCancelled, PmemImage, PAGE_SIZE } from '../../src/engine';
 import { crc32 } from '../../src/engine/core/bytes';
 import { journalCapacity } from '../../src/engine/format/journal';
 import { decodeIntent, encodeIntent, INTENT_SIZE, intentOffset } from '../../src/engine/format/intent';
@@ -195,5 +195,66 @@ describe('format version 1 images', () => {
     assert.equal(PmemImage.open(store, { readOnly: true }).sb.formatVersion, 2);
     stampVersion(store, 3);
     assert.throws(() => PmemImage.open(store, { readOnly: true }), /format version 3 is not supported \(this build reads versions 1 and 2\)/);
+  });
+});
+
+describe('large operations with progress and cancel', () => {
+  it('yields to the event loop between transactions and reports progress that moves', async () => {
+    const { img } = newImage({ sizeBytes: 16 * MiB });
+    const seen: number[] = [];
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    try {
+      const r = await allocOpAsync(img, { order: 0, count: 3000, owner: 'async' }, { onProgress: (done, total) => { assert.equal(total, 3000); seen.push(done); } });
+      assert.equal(r.blocks.length, 3000);
+    } finally {
+      clearInterval(timer);
+    }
+    assert.ok(seen.length > 1, 'more than one transaction');
+    assert.deepEqual(seen, [...seen].sort((a, b) => a - b));
+    assert.equal(seen.at(-1), 3000);
+    assert.ok(ticks > 0, 'timers ran while the allocation was under way');
+    assert.equal(owned(img, 'async'), 3000);
+  });
+
+  for (const reboot of [false, true]) {
+    it(`a cancel between transactions rolls back every one, and says so${reboot ? ' (stale sections re-initialised on the way)' : ''}`, async () => {
+      let { store, img } = newImage({ sizeBytes: 16 * MiB });
+      allocOp(img, { order: 2, owner: 'old' });
+      if (reboot) {
+        img.close();
+        img = PmemImage.open(store, {});
+      }
+      const before = snapshot(img);
+      const steps = img.historyRecords().length;
+      const tables = () => {
+        const L = img.layout;
+        return ['sectionTable', 'freeArea'].map((n) => [...store.read(L[n as 'freeArea'].startPfn * PAGE_SIZE, L[n as 'freeArea'].frames * PAGE_SIZE)].join(','));
+      };
+      const tablesBefore = tables();
+      let parts = 0;
+      await assert.rejects(
+        allocOpAsync(img, { order: 0, count: 3000, owner: 'gone' }, { onProgress: () => parts++, cancelled: () => parts >= 2 }),
+        (e: Error) => e instanceof OperationCancelled && /allocation cancelled after \d+ of 3000 blocks: rolled back, the image is as it was before/.test(e.message),
+      );
+      assert.equal(parts, 2);
+      assert.deepEqual(snapshot(img), before);
+      assert.deepEqual(tables(), tablesBefore, 'section table and free-list heads byte for byte');
+      assert.equal(img.historyRecords().length, steps, 'no step recorded');
+      assert.equal(img.pendingIntent(), undefined);
+      const report = check(img);
+      assert.ok(report.ok, JSON.stringify(report.problems.slice(0, 3)));
+      assert.equal(allocOp(img, { order: 0, count: 3000, owner: 'again' }).blocks.length, 3000, 'the image works on');
+    });
+  }
+
+  it('a cancelled free by owner puts every block back', async () => {
+    const { img } = newImage({ sizeBytes: 16 * MiB });
+    allocOp(img, { order: 0, count: 2500, owner: 'stay' });
+    const before = snapshot(img);
+    let parts = 0;
+    await assert.rejects(freeOwnerOpAsync(img, 'stay', { onProgress: () => parts++, cancelled: () => parts >= 1 }), OperationCancelled);
+    assert.deepEqual(snapshot(img), before);
+    assert.ok(check(img).ok);
   });
 });

@@ -15,7 +15,7 @@ import { ChangeSet, changeSetOf, emptyChangeSet } from './changeSet';
 import { decodeIntent, Intent, INTENT_SIZE, intentOffset } from '../format/intent';
 import { freeAreaEntryAt, freeAreaEntryOffset } from '../format/freeArea';
 import { findProfile, KernelProfile } from '../format/profiles';
-import { encodedSize } from '../format/rangeList';
+import { ByteRange, encodedSize } from '../format/rangeList';
 import { encodeSectionEntry, readSectionField, readSectionGeneration, SECTION, sectionEntryOffset } from '../format/sectionTable';
 import { decodeSuperblock, encodeSuperblock, SB, Superblock, SUPERBLOCK_SIZE, writeRefusal } from '../format/superblock';
 import { OverlayStore } from '../store/overlayStore';
@@ -392,6 +392,8 @@ export class PmemImage implements ImageCore {
 
   /** What the last committed transaction changed (frames, sections, free lists). */
   lastChange: ChangeSet = emptyChangeSet();
+  /** The journaled bytes the last committed transaction replaced. */
+  lastUndo: ByteRange[] = [];
 
   /** Commits a transaction; returns the history sequence number (0 when not recorded). */
   private commit(txn: Txn, kind: HistoryKind | undefined, summary: HistoryRecord['summary'], nextSb?: Superblock, dropUndo = false): number {
@@ -413,6 +415,7 @@ export class PmemImage implements ImageCore {
     commitThroughJournal(this.store, this.layout.journal, redo, summary.text, this.txnSeq + 1);
     this.txnSeq++;
     for (const [s, buf] of txn.ramSections) this.ram.set(s, buf);
+    this.lastUndo = undo;
     this.lastChange = changeSetOf(this.layout, this.geometry.sectionFrames, [...bulk.plain, ...bulk.journaled, ...redo], txn.ramSections.keys(), undo);
     for (const [key, s] of txn.stagedNeverHints()) this.neverHint.set(key, s);
     for (const [pfn, v] of txn.extended) {
@@ -469,6 +472,19 @@ export class PmemImage implements ImageCore {
    */
   captureVolatile(): VolatileState {
     return { sb: this.sb, ram: new Map(this.ram), extended: new Map(this.extended), bootReport: this.bootReport, txnSeq: this.txnSeq };
+  }
+
+  /**
+   * Puts back the RAM-only state of `v` (volatile memmap, extended fields),
+   * keeping the superblock and transaction count as they are now: after the
+   * device was rolled back by transactions of its own.
+   */
+  restoreRamState(v: VolatileState): void {
+    this.ram.clear();
+    v.ram.forEach((buf, s) => this.ram.set(s, buf));
+    this.extended.clear();
+    v.extended.forEach((x, pfn) => this.extended.set(pfn, x));
+    this.neverHint.clear();
   }
 
   restoreVolatile(v: VolatileState): void {

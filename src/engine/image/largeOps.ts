@@ -17,7 +17,8 @@ import { encodeIntent, Intent, intentOffset, NO_INTENT } from '../format/intent'
 import { SECTION } from '../format/sectionTable';
 import { SECTION_ENTRY_SIZE } from '../format/layout';
 import { PAGE_SIZE } from '../format/constants';
-import type { PmemImage } from './imageCore';
+import type { PmemImage, VolatileState } from './imageCore';
+import type { ByteRange } from '../format/rangeList';
 import { ChangeSet, emptyChangeSet, mergeChangeSets } from './changeSet';
 import { Txn } from './txn';
 
@@ -78,7 +79,23 @@ function outOfMemory(req: Required<AllocRequest>, had: number): OperationError {
  * Allocates `req.count` blocks in as many transactions as the journal needs.
  * `resume`: the intent of an interrupted run, whose remaining blocks this completes.
  */
-export function allocLarge(img: PmemImage, request: AllocRequest, progress: LargeProgress = {}, resume?: Intent): { blocks: AllocatedBlock[]; initialisedSections: number[]; step: number; changed: ChangeSet } {
+export function allocLarge(img: PmemImage, request: AllocRequest, progress: LargeProgress = {}, resume?: Intent): AllocLargeResult {
+  return drive(allocParts(img, request, resume), progress);
+}
+
+/** As allocLarge, yielding to the event loop between transactions; a cancel rolls back what was done. */
+export function allocLargeAsync(img: PmemImage, request: AllocRequest, control: LargeControl = {}): Promise<AllocLargeResult> {
+  return driveAsync(img, allocParts(img, request), control, 'allocation');
+}
+
+export interface AllocLargeResult {
+  blocks: AllocatedBlock[];
+  initialisedSections: number[];
+  step: number;
+  changed: ChangeSet;
+}
+
+function* allocParts(img: PmemImage, request: AllocRequest, resume?: Intent): Generator<PartDone, AllocLargeResult> {
   const probe = new Txn(img);
   const req = validateAllocRequest(probe, request);
   const total = resume ? resume.count : req.count;
@@ -120,7 +137,6 @@ export function allocLarge(img: PmemImage, request: AllocRequest, progress: Larg
       done += n;
       step = r.step;
       changed = mergeChangeSets(changed, r.changed);
-      progress.onProgress?.(done, total);
     } catch (e) {
       if (e instanceof JournalFullError && n > 1) {
         part = Math.max(1, Math.floor(n / 2));
@@ -128,6 +144,7 @@ export function allocLarge(img: PmemImage, request: AllocRequest, progress: Larg
       }
       throw e;
     }
+    yield { done, total, undo: img.lastUndo, last: done === total };
   }
   return { blocks, initialisedSections: [...initialised].sort((a, b) => a - b), step, changed };
 }
@@ -184,7 +201,23 @@ export function blocksOwnedBy(img: PmemImage, owner: string): number[] {
 }
 
 /** Frees every allocated block whose owner is `owner`, in as many transactions as the journal needs. */
-export function freeOwnerLarge(img: PmemImage, owner: string, progress: LargeProgress = {}, resume?: Intent): { freed: FreedBlock[]; initialisedSections: number[]; step: number; changed: ChangeSet } {
+export function freeOwnerLarge(img: PmemImage, owner: string, progress: LargeProgress = {}, resume?: Intent): FreeOwnerResult {
+  return drive(freeOwnerParts(img, owner, resume), progress);
+}
+
+/** As freeOwnerLarge, yielding to the event loop between transactions; a cancel rolls back what was done. */
+export function freeOwnerLargeAsync(img: PmemImage, owner: string, control: LargeControl = {}): Promise<FreeOwnerResult> {
+  return driveAsync(img, freeOwnerParts(img, owner), control, 'free');
+}
+
+export interface FreeOwnerResult {
+  freed: FreedBlock[];
+  initialisedSections: number[];
+  step: number;
+  changed: ChangeSet;
+}
+
+function* freeOwnerParts(img: PmemImage, owner: string, resume?: Intent): Generator<PartDone, FreeOwnerResult> {
   if (!owner) throw new UsageError('give the owner tag of the blocks to free');
   if (new TextEncoder().encode(owner).length > OWNER_BYTES) throw new UsageError(`owner tag "${owner}" is longer than ${OWNER_BYTES} bytes`);
   img.assertWritable();
@@ -228,7 +261,6 @@ export function freeOwnerLarge(img: PmemImage, owner: string, progress: LargePro
       next += slice.length;
       step = r.step;
       changed = mergeChangeSets(changed, r.changed);
-      progress.onProgress?.(done, total);
     } catch (e) {
       if (e instanceof JournalFullError && slice.length > 1) {
         part = Math.max(1, Math.floor(slice.length / 2));
@@ -236,8 +268,78 @@ export function freeOwnerLarge(img: PmemImage, owner: string, progress: LargePro
       }
       throw e;
     }
+    yield { done, total, undo: img.lastUndo, last: next === pfns.length };
   }
   return { freed, initialisedSections: [...initialised].sort((a, b) => a - b), step, changed };
+}
+
+// --- driving the parts ---------------------------------------------------------------
+
+/** One committed transaction of a large operation: how far it got, and the bytes it replaced. */
+interface PartDone {
+  done: number;
+  total: number;
+  undo: ByteRange[];
+  /** True for the operation's last transaction (the one that records its step). */
+  last: boolean;
+}
+
+export interface LargeControl extends LargeProgress {
+  /** Asked between transactions; true stops the operation and rolls back what it did. */
+  cancelled?: () => boolean;
+}
+
+/** The operation was cancelled and every transaction it had committed was undone. */
+export class OperationCancelled extends OperationError {
+  constructor(what: string, done: number, total: number) {
+    super(`${what} cancelled after ${done} of ${total} blocks: rolled back, the image is as it was before`);
+    this.name = 'OperationCancelled';
+  }
+}
+
+function drive<R>(parts: Generator<PartDone, R>, progress: LargeProgress): R {
+  for (;;) {
+    const r = parts.next();
+    if (r.done) return r.value;
+    progress.onProgress?.(r.value.done, r.value.total);
+  }
+}
+
+/** A macrotask boundary, so that events waiting (a Cancel, a redraw) run between two transactions. */
+const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+async function driveAsync<R>(img: PmemImage, parts: Generator<PartDone, R>, control: LargeControl, what: string): Promise<R> {
+  const before = img.captureVolatile();
+  const committed: ByteRange[][] = [];
+  let last: PartDone | undefined;
+  for (;;) {
+    if (control.cancelled?.() && !last?.last) {
+      rollBack(img, committed, before);
+      throw new OperationCancelled(what, last?.done ?? 0, last?.total ?? 0);
+    }
+    const r = parts.next();
+    if (r.done) return r.value;
+    last = r.value;
+    committed.push(r.value.undo);
+    control.onProgress?.(r.value.done, r.value.total);
+    await nextTurn();
+  }
+}
+
+/**
+ * Undoes committed parts newest first, each as a transaction of its own that
+ * writes back the bytes it replaced (the intent slot among them: the first
+ * part's undo clears it). A crash midway leaves the intent of a part, so the
+ * next boot completes the operation instead: still before or after.
+ */
+function rollBack(img: PmemImage, committed: ByteRange[][], before: VolatileState): void {
+  for (let i = committed.length - 1; i >= 0; i--) {
+    img.runPart(undefined, (txn) => {
+      for (const r of committed[i]) txn.write(r.offset, r.data);
+      return { result: {}, summary: { text: 'roll back a cancelled operation' } };
+    });
+  }
+  img.restoreRamState(before);
 }
 
 /** Completes an operation a crash interrupted (called by the boot that finds its intent). */

@@ -11,7 +11,7 @@ import { readSectionField, readSectionGeneration, SECTION, sectionEntryOffset, s
 import { JournalFullError } from '../core/errors';
 import type { ChangeSet } from './changeSet';
 import { PmemImage } from './imageCore';
-import { allocLarge, freeOwnerLarge, LargeProgress, resumeIntent } from './largeOps';
+import { allocLarge, allocLargeAsync, freeOwnerLarge, freeOwnerLargeAsync, LargeControl, LargeProgress, resumeIntent } from './largeOps';
 import { assertFitsJournal, journalBytes, journalBytesAtLeast, journalGeometryOf, MAX_FREE_COUNT } from './limits';
 
 PmemImage.resumeIntent = resumeIntent;
@@ -159,4 +159,27 @@ export function readSectionTable(img: PmemImage): DataView {
 /** Frees every allocated block whose owner tag is `owner`, all or nothing (one transaction or several). */
 export function freeOwnerOp(img: PmemImage, owner: string, progress: LargeProgress = {}): FreeResult & { step: number; changed: ChangeSet } {
   return freeOwnerLarge(img, owner, progress);
+}
+
+/**
+ * As allocOp, yielding to the event loop between the transactions of a large
+ * allocation (progress, and a cancel that rolls it back); a small one runs at once.
+ */
+export async function allocOpAsync(img: PmemImage, req: AllocRequest, control: LargeControl = {}): Promise<AllocResult & { step: number; changed: ChangeSet }> {
+  const count = req.count ?? 1;
+  const fitsOne = Number.isInteger(req.order) && Number.isInteger(count) && count >= 1
+    && journalBytesAtLeast(journalGeometryOf(img), { kind: 'alloc', order: req.order, count }) <= journalBytes(journalGeometryOf(img));
+  if (fitsOne || count <= 1) {
+    try {
+      return allocOne(img, req);
+    } catch (e) {
+      if (!(e instanceof JournalFullError && count > 1)) throw e;
+    }
+  }
+  return allocLargeAsync(img, req, control);
+}
+
+/** As freeOwnerOp, yielding between transactions, with progress and a cancel that rolls it back. */
+export function freeOwnerOpAsync(img: PmemImage, owner: string, control: LargeControl = {}): Promise<FreeResult & { step: number; changed: ChangeSet }> {
+  return freeOwnerLargeAsync(img, owner, control);
 }

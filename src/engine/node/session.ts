@@ -129,12 +129,49 @@ export class ImageSession {
 
   /** Boots the simulated machine if it is off; the returned edit undoes the boot. */
   bootIfNeeded(profile?: string): SessionEdit | undefined {
+    this.assertIdle();
     return this.booted ? undefined : this.boot(profile);
+  }
+
+  /** Set while an operation that yields (performAsync) is under way: nothing else may change the image meanwhile. */
+  private busy: string | undefined;
+
+  private assertIdle(): void {
+    if (this.busy) throw new UsageError(`"${this.busy}" is still under way on this image: wait for it or cancel it`);
+  }
+
+  /** True while an operation that yields between its transactions is under way. */
+  get operationUnderWay(): string | undefined {
+    return this.busy;
+  }
+
+  /**
+   * As perform, for an operation that yields to the event loop between its
+   * transactions (a large allocation): other changes are refused meanwhile,
+   * and if it fails or is cancelled every byte it wrote is put back.
+   */
+  async performAsync<R>(label: string, op: (img: PmemImage) => Promise<R>): Promise<{ result: R; edit: SessionEdit }> {
+    if (!this.booted) throw new UsageError('the simulated machine is off: boot it first');
+    this.assertIdle();
+    this.busy = label;
+    const before = { ...this.moment(), booted: this.booted };
+    this.recorder.take();
+    try {
+      const result = await op(this.current);
+      return { result, edit: this.edit(label, before, this.recorder.take()) };
+    } catch (e) {
+      undoWrites(this.overlay, this.recorder.take());
+      this.current.restoreVolatile(before.volatile);
+      throw e;
+    } finally {
+      this.busy = undefined;
+    }
   }
 
   /** Runs an operation on the booted machine (call bootIfNeeded first); all or nothing. */
   perform<R>(label: string, op: (img: PmemImage) => R): { result: R; edit: SessionEdit } {
     if (!this.booted) throw new UsageError('the simulated machine is off: boot it first');
+    this.assertIdle();
     const before = { ...this.moment(), booted: this.booted };
     this.recorder.take();
     try {
@@ -191,6 +228,7 @@ export class ImageSession {
    * (closing the editor is one); the machine keeps running in the session.
    */
   save(): void {
+    this.assertIdle();
     if (!this.dirty) return;
     this.asShutDown(() => {
       saveRangesAtomically(this.file, this.overlay.changes());
@@ -205,6 +243,7 @@ export class ImageSession {
    * replaced whole, or left as it was if anything fails.
    */
   saveAs(target: string): void {
+    this.assertIdle();
     if (path.resolve(target) === path.resolve(this.file) || sameFile(target, this.file)) return this.save();
     writeStoreAtomically(target, this.base.size, (store) => this.asShutDown(() => copyImage(this.current, store)));
   }

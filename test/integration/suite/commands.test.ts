@@ -175,9 +175,9 @@ describe('PMem commands and views', () => {
     store.close();
     const before = fs.readFileSync(uri.fsPath);
     const doc = await openImage(api, uri);
-    assert.match(doc.readOnlyReason ?? '', /newer revision of the format \(1\.7/);
+    assert.match(doc.readOnlyReason ?? '', /newer revision of the format \(2\.7/);
     assert.equal(doc.writable, false);
-    const why = /^newer\.pmem is read-only: it was written by a newer revision of the format \(1\.7/;
+    const why = /^newer\.pmem is read-only: it was written by a newer revision of the format \(2\.7/;
     assert.match(await refusal(api, 'allocate', { order: 0, count: 1, node: 0, zone: 'normal', owner: '' }), why);
     assert.match(await refusal(api, 'reboot'), why);
     assert.match(api.registry.mapsOf(doc)[0].lastState?.readOnly ?? '', /^it was written by a newer revision/, 'the map says why');

@@ -38,6 +38,44 @@ describe('PMem Explorer in VS Code', () => {
     assert.equal(saved.bootGeneration, 1);
   });
 
+  it('allocates more blocks than one journal transaction holds as one edit, refusing other changes meanwhile, and frees them by owner', async () => {
+    const uri = makeImage('large.pmem');
+    await vscode.commands.executeCommand('vscode.openWith', uri, VIEW);
+    await until('the editor tab', () => vscode.window.tabGroups.activeTabGroup.activeTab);
+    const allocated = () => info(session()!.image).frames.allocated;
+    const large = vscode.commands.executeCommand('pmemExplorer.allocate', { order: 0, count: 3000, node: 0, zone: 'normal', owner: 'bulk' }) as Thenable<number[]>;
+    // The allocation yields between its transactions: a change asked for meanwhile is refused, saying why.
+    await until('the allocation under way', () => session()?.operationUnderWay);
+    assert.match(await refusal(api, 'allocate', { order: 0, count: 1, node: 0, zone: 'normal', owner: 'x' }), /"Allocate order 0 x3000" is still under way on this image: wait for it or cancel it/);
+    const pfns = await large;
+    assert.equal(pfns.length, 3000);
+    assert.equal(allocated(), 3000);
+    await editorCommand('undo');
+    await until('undo of the whole allocation at once', () => allocated() === 0);
+    await editorCommand('redo');
+    await until('redo of the allocation', () => allocated() === 3000);
+    const freed = (await vscode.commands.executeCommand('pmemExplorer.freeOwner', 'bulk')) as number[];
+    assert.equal(freed.length, 3000);
+    assert.equal(allocated(), 0);
+  });
+
+  it('a large allocation cancelled from its progress notification is rolled back: the image is as before', async () => {
+    const uri = makeImage('cancel.pmem', { sizeBytes: 2 ** 30 });
+    const before = fs.readFileSync(uri.fsPath);
+    await vscode.commands.executeCommand('vscode.openWith', uri, VIEW);
+    await until('the editor tab', () => vscode.window.tabGroups.activeTabGroup.activeTab);
+    const large = vscode.commands.executeCommand('pmemExplorer.allocate', { order: 0, count: 250_000, node: 0, zone: 'normal', owner: 'never' }) as Thenable<number[] | undefined>;
+    await until('the allocation under way', () => session()?.operationUnderWay);
+    // Closing a cancellable progress notification cancels it, as its Cancel button does.
+    await vscode.commands.executeCommand('notifications.clearAll');
+    assert.equal(await large, undefined, 'cancelled: no pfns');
+    assert.equal(session()!.operationUnderWay, undefined);
+    assert.equal(info(session()!.image).frames.allocated, 0);
+    assert.equal(session()!.isBooted, false, 'the boot it needed is undone too');
+    assert.equal(session()!.dirty, false);
+    assert.deepEqual(fs.readFileSync(uri.fsPath), before, 'the file is untouched');
+  });
+
   it('undo removes an allocation before it is saved', async () => {
     const uri = makeImage('b.pmem');
     await vscode.commands.executeCommand('vscode.openWith', uri, VIEW);

@@ -21,6 +21,7 @@ describe('PMem Explorer in an untrusted workspace', () => {
     const writing: Array<[string, ...unknown[]]> = [
       ['allocate', { order: 0, count: 1, node: 0, zone: 'normal', owner: 'x' }],
       ['free', 300],
+      ['freeOwner', 'x'],
       ['freeBlock', { kind: 'frame', pfn: 300 }],
       ['reboot'],
       ['rebootIntoProfile', 'kmemcheck'],
