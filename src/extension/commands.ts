@@ -111,6 +111,9 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     return done.result;
   };
 
+  /** Cancels the operation under way (set while one runs). */
+  let cancelUnderWay: (() => void) | undefined;
+
   /**
    * As operate, for an operation that yields between its transactions: shown
    * with progress and a Cancel, which rolls it back (the image is as before).
@@ -122,9 +125,11 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: label, cancellable: true }, async (progress, token) => {
       let last = 0;
       let done: { result: R; edit: SessionEdit };
+      let cancelled = false;
+      cancelUnderWay = () => (cancelled = true);
       try {
         done = await session.performAsync(label, (img) => op(img, {
-          cancelled: () => token.isCancellationRequested,
+          cancelled: () => cancelled || token.isCancellationRequested,
           onProgress: (n, total) => {
             progress.report({ increment: ((n - last) / total) * 100, message: `${n.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} blocks` });
             last = n;
@@ -137,12 +142,20 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
           return undefined;
         }
         throw e;
+      } finally {
+        cancelUnderWay = undefined;
       }
       if (boot) doc.push(boot);
       doc.push(done.edit);
       return done.result;
     });
   };
+
+  run('pmemExplorer.cancelOperation', () => {
+    if (!cancelUnderWay) throw new Refusal('No PMem operation is under way.');
+    cancelUnderWay();
+    return true;
+  });
 
   run('pmemExplorer.newImage', (preset?: unknown) => createImage(context, newImagePreset(preset)));
 
