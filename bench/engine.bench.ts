@@ -15,6 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { allocOp, check, freeOp, initAllOp, MemoryStore, PmemImage } from '../src/engine';
 import { FileStore } from '../src/engine/node/fileStore';
+import { ReadCacheStore } from '../src/engine/store/readCacheStore';
 import { describeMachine, machineLine } from './machine';
 import { renderTable, Row, rowJson, Series } from './report';
 
@@ -38,8 +39,8 @@ function createImageFile(file: string, sizeBytes: number, sectionBytes?: number)
 /** A writable open boots the simulated machine; every operation on it is durable when it returns. */
 function openImageFile(file: string, writable: boolean): PmemImage {
   return writable
-    ? PmemImage.open(FileStore.open(file, { readOnly: false }))
-    : PmemImage.open(FileStore.open(file, { readOnly: true }), { readOnly: true });
+    ? PmemImage.open(new ReadCacheStore(FileStore.open(file, { readOnly: false })))
+    : PmemImage.open(new ReadCacheStore(FileStore.open(file, { readOnly: true })), { readOnly: true });
 }
 
 function memoryImage(sizeBytes: number): PmemImage {

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CreateOptions, describeSuperblockChoice, makeGeometry, PmemImage, UsageError } from '../engine';
 import { DeferredStore } from '../engine/store/deferredStore';
+import { ReadCacheStore } from '../engine/store/readCacheStore';
 import { FileStore } from '../engine/node/fileStore';
 import { refuseNonRegular } from '../engine/node/filePath';
 
@@ -17,7 +18,8 @@ function warnAboutSuperblock(img: PmemImage, file: string): void {
 }
 
 export function openForReading(file: string, options: { lenient?: boolean } = {}): PmemImage {
-  const store = FileStore.open(file, { readOnly: true });
+  // The command is the file's only user while it runs: its reads may be cached.
+  const store = new ReadCacheStore(FileStore.open(file, { readOnly: true }));
   try {
     const img = PmemImage.open(store, { readOnly: true, file, lenient: options.lenient });
     warnAboutSuperblock(img, file);
@@ -36,7 +38,7 @@ export function openForReading(file: string, options: { lenient?: boolean } = {}
 export function withHeldWrites<T>(file: string, fn: (store: DeferredStore) => T): T {
   const base = FileStore.open(file, { readOnly: false });
   try {
-    const held = new DeferredStore(base);
+    const held = new DeferredStore(new ReadCacheStore(base));
     const result = fn(held);
     held.release();
     return result;
