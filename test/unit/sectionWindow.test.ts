@@ -3,6 +3,7 @@ import { strict as assert } from 'node:assert';
 import { allocOp, frames, MemoryStore, PmemImage, sections } from '../../src/engine';
 import { SECTION_ENTRY_SIZE } from '../../src/engine/format/layout';
 import { StoreWrapper } from '../../src/engine/store/storeWrapper';
+import { SectionWindow } from '../../src/engine/inspect/sectionWindow';
 import { GiB } from './helpers';
 
 /** Counts the bytes read from the section table. */
@@ -44,5 +45,8 @@ describe('section-table windows', () => {
     assert.deepEqual(sections(ro, 10, 5), whole.slice(10, 15));
     assert.deepEqual(sections(ro, whole.length - 2, 10), whole.slice(-2));
     assert.deepEqual(sections(ro, whole.length, 3), []);
+    // A window that has to move (a walk across the table) reads the right entries.
+    const walker = new SectionWindow(ro);
+    for (const i of [0, 100, 99, 5000, whole.length - 1, 3]) assert.equal(walker.generation(i), whole[i].initGeneration, `section ${i}`);
   });
 });

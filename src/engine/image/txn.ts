@@ -57,19 +57,33 @@ export class Txn {
 
   // --- section table -------------------------------------------------------
 
+  /** Section entries read or staged by this transaction (every access to a block asks its section's state). */
+  private readonly sections = new Map<number, SectionEntry>();
+
   section(index: number): SectionEntry {
-    const at = this.img.layout.sectionTable.startPfn * PAGE_SIZE + index * SECTION_ENTRY_SIZE;
-    return decodeSectionEntry(this.overlay.read(at, SECTION_ENTRY_SIZE));
+    let e = this.sections.get(index);
+    if (!e) {
+      const at = this.img.layout.sectionTable.startPfn * PAGE_SIZE + index * SECTION_ENTRY_SIZE;
+      e = decodeSectionEntry(this.overlay.read(at, SECTION_ENTRY_SIZE));
+      this.sections.set(index, e);
+    }
+    return { ...e };
   }
 
   setSection(index: number, e: SectionEntry): void {
     if (e.initGeneration !== this.section(index).initGeneration) this.initialisedSections.add(index);
     const at = this.img.layout.sectionTable.startPfn * PAGE_SIZE + index * SECTION_ENTRY_SIZE;
     this.write(at, encodeSectionEntry(e));
+    this.sections.set(index, { ...e });
   }
 
   sectionState(index: number): SectionState {
-    return sectionState(this.section(index).initGeneration, this.img.bootGeneration);
+    let e = this.sections.get(index);
+    if (!e) {
+      this.section(index);
+      e = this.sections.get(index)!;
+    }
+    return sectionState(e.initGeneration, this.img.bootGeneration);
   }
 
   // --- search hints ----------------------------------------------------------

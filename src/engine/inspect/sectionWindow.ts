@@ -41,10 +41,12 @@ export class SectionWindow {
   }
 
   generation(s: number): number {
-    return readSectionGeneration(this.dv, this.index(s));
+    const i = this.index(s); // may load another window: read this.dv after it
+    return readSectionGeneration(this.dv, i);
   }
 
   entry(s: number): SectionEntry {
-    return sectionEntryAt(this.dv, this.index(s));
+    const i = this.index(s);
+    return sectionEntryAt(this.dv, i);
   }
 }
