@@ -138,7 +138,8 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
       } catch (e) {
         boot?.undo();
         if (e instanceof OperationCancelled) {
-          void vscode.window.setStatusBarMessage(`$(circle-slash) ${escapeNotification(e.message)}`, 8000);
+          const n = (x: number) => x.toLocaleString('en-US');
+          void vscode.window.setStatusBarMessage(`$(circle-slash) ${escapeIcons(label)} cancelled after ${n(e.done)} of ${n(e.total)} blocks: rolled back`, 8000);
           return undefined;
         }
         throw e;

@@ -8,8 +8,9 @@
 //   npm run package && npx mocha --config test/ui/.mocharc.json
 
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import {
-  PACKAGE, THEMES, Workbench, eventually, pmemFails, pmemJson, sha256, textMatching, workbenchSuite,
+  PACKAGE, THEMES, Workbench, eventually, pmem, pmemFails, pmemJson, sha256, textMatching, workbenchSuite,
 } from './helpers.mjs';
 
 const label = (id) => Workbench.commandLabel(id);
@@ -106,6 +107,32 @@ for (const theme of THEMES) {
       await wb.page.mouse.move(20, 600); // away from the tree, onto an empty stretch of the activity bar
       await hover.waitFor({ state: 'hidden' });
       await shot('sidebar-expanded');
+    });
+
+    it('shows a large allocation\'s progress in a notification whose Cancel rolls it back', async function () {
+      this.timeout(180_000); // hashing the image file twice takes its share
+      pmem('create', ws.file('million.pmem'), '--size', '4G');
+      const file = ws.file('million.pmem');
+      const hash = () => execFileSync('sha256sum', [file], { encoding: 'utf8', maxBuffer: 1 << 20 }).split(' ')[0]; // 4 GiB: more than readFileSync takes
+      const before = hash();
+      await wb.openImage('million.pmem');
+      const sumBefore = await wb.summaryNow();
+      await wb.runCommand(label('pmemExplorer.allocate'));
+      await wb.answer(/order/i, '0');
+      await wb.answer(/how many/i, '1000000');
+      await wb.pick(/zone/i, /^dma32$/i);
+      await wb.answer(/owner/i, 'million');
+      const toast = wb.page.locator('.notification-toast', { hasText: /Allocate order 0 x1000000/ });
+      await toast.waitFor({ state: 'visible', timeout: 30_000 });
+      // The progress moves: its message counts the blocks done so far.
+      await textMatching(toast, /[\d,]+ of 1,000,000 blocks/, 'the progress message', 30_000);
+      await shot('large-allocation-progress');
+      await toast.getByRole('button', { name: 'Cancel' }).click();
+      await textMatching(wb.page.locator('.part.statusbar .statusbar-item', { hasText: /cancelled/ }), /Allocate order 0 x1000000 cancelled after [\d,]+ of 1,000,000 blocks: rolled back/, 'the status bar message', 60_000);
+      await toast.waitFor({ state: 'hidden', timeout: 30_000 });
+      await shot('large-allocation-cancelled');
+      await wb.summaryWhen('nothing allocated and the machine off again', (x) => x.allocated === sumBefore.allocated && x.machine === 'off', 30_000);
+      assert.equal(hash(), before, 'the file is untouched');
     });
 
     it('allocates with PMem: Allocate… from the palette, answering its prompts with the keyboard', async () => {

@@ -291,7 +291,7 @@ export interface LargeControl extends LargeProgress {
 
 /** The operation was cancelled and every transaction it had committed was undone. */
 export class OperationCancelled extends OperationError {
-  constructor(what: string, done: number, total: number) {
+  constructor(what: string, readonly done: number, readonly total: number) {
     super(`${what} cancelled after ${done} of ${total} blocks: rolled back, the image is as it was before`);
     this.name = 'OperationCancelled';
   }
