@@ -34,11 +34,29 @@ export function encodeSectionEntry(e: SectionEntry): Uint8Array {
 }
 
 export function decodeSectionEntry(bytes: Uint8Array, at = 0): SectionEntry {
-  const dv = view(bytes);
+  return entryAt(view(bytes), at);
+}
+
+function entryAt(dv: DataView, at: number): SectionEntry {
   return {
     initGeneration: dv.getUint32(at + SECTION.initGeneration, true),
     freeFrames: dv.getUint32(at + SECTION.freeFrames, true),
     allocatedFrames: dv.getUint32(at + SECTION.allocatedFrames, true),
     reservedFrames: dv.getUint32(at + SECTION.reservedFrames, true),
   };
+}
+
+/** Byte offset of section `s`'s entry from the start of the table. */
+export function sectionEntryOffset(s: number): number {
+  return s * SECTION_ENTRY_SIZE;
+}
+
+/** Entry `s` of a table read whole. */
+export function readSectionEntry(table: DataView, s: number): SectionEntry {
+  return entryAt(table, sectionEntryOffset(s));
+}
+
+/** Section `s`'s initGeneration alone, from a table read whole (0 = never initialised). */
+export function sectionInitGeneration(table: DataView, s: number): number {
+  return table.getUint32(sectionEntryOffset(s) + SECTION.initGeneration, true);
 }
