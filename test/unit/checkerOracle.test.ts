@@ -41,7 +41,7 @@ interface Built {
   /** Head pfns of allocated and free blocks, after shutdown. */
   allocated: number[];
   free: number[];
-  /** Frames two past the head of an allocated and of a free block of order 2 or more: plain frames after a plain frame. */
+  /** Frames two past the head of an allocated block of order 2 or more and of a free one of order 5 or more: plain frames after a plain frame. */
   deepAllocated: number;
   deepFree: number;
 }
@@ -62,7 +62,7 @@ function buildImage(options: Parameters<typeof newImage>[0], orders: number[], r
   const ro = PmemImage.open(store, { readOnly: true });
   const all = blocks(ro, 0, ro.geometry.totalFrames);
   // With the memmap in RAM allocated blocks come back as single frames: no deep frame there (and no descriptor faults either).
-  const deep = (free: boolean) => (all.find((b) => b.free === free && b.order >= 2)?.pfn ?? -2) + 2;
+  const deep = (free: boolean) => (all.find((b) => b.free === free && b.order >= (free ? 5 : 2))?.pfn ?? -2) + 2;
   return { store, allocated: all.filter((b) => !b.free).map((b) => b.pfn), free: all.filter((b) => b.free).map((b) => b.pfn), deepAllocated: deep(false), deepFree: deep(true) };
 }
 
@@ -109,6 +109,9 @@ function faults(): Fault[] {
     { name: 'bad CRC on a reserved frame', plant: (s, img) => poke(s, img, 1, DESC.owner, [1]) },
     { name: 'a descriptor copied over its successor (pfn wrong, checksum valid)', plant: (s, img, b) => {
       s.write(img.memmapOffset(b.deepFree + 1), s.read(img.memmapOffset(b.deepFree), 64));
+    } },
+    { name: 'one byte changed in each word of plain frames, checksums kept', plant: (s, img, b) => {
+      for (let k = 0; k < 15; k++) if (k !== DESC.pfn / 4) poke(s, img, b.deepFree + k, 4 * k + 1, [0x10]);
     } },
     { name: 'a descriptor equal to its predecessor but for the checksum', plant: (s, img, b) => poke(s, img, b.deepAllocated + 1, DESC.crc, [0x55]) },
     { name: 'checksums of two neighbours swapped', plant: (s, img, b) => {

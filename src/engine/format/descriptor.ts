@@ -191,8 +191,9 @@ export function newDescriptorScan(base: number): DescriptorScan {
  * nowhere else, its own pfn, its section's node and zone, an initGeneration in
  * range, order 0 unless it heads a block, no links unless a free head may have
  * them. That is every per-descriptor test of the checker, so a cleared one has
- * nothing to report. A descriptor equal to the one before it in everything but
- * the pfn (most of a section) costs one table step of the checksum.
+ * nothing to report. The first cleared frame that heads no block becomes the
+ * run's template: a descriptor equal to it in everything but the pfn (most of
+ * a section) costs 15 comparisons and one table step of the checksum.
  *
  * Self-contained (no outside names), so worker threads can run its source.
  * Word indexes and flag bits are literals, checked against DESC and PG_* below.
@@ -207,18 +208,15 @@ export function scanDescriptorRun(w: Int32Array, run: DescriptorRun, T: Int32Arr
   const minGen = run.minGeneration;
   const maxGen = run.maxGeneration;
   const base = out.base;
-  let pfn = run.firstPfn;
-  let c = 0; // CRC of the previous descriptor's body
-  let prevOk = false;
-  const odd = (at: number) => {
+  const odd = (pfn: number) => {
     if (out.oddCount === out.odd.length) {
       const grown = new Int32Array(out.odd.length * 2);
       grown.set(out.odd);
       out.odd = grown;
     }
-    out.odd[out.oddCount++] = at - base;
+    out.odd[out.oddCount++] = pfn - base;
   };
-  const head = (at: number, f: number, i1: number) => {
+  const head = (pfn: number, f: number, i1: number) => {
     let k = out.headCount * 5;
     if (k + 5 > out.heads.length) {
       const grown = new Int32Array(out.heads.length * 2);
@@ -226,56 +224,53 @@ export function scanDescriptorRun(w: Int32Array, run: DescriptorRun, T: Int32Arr
       out.heads = grown;
     }
     const h = out.heads;
-    h[k++] = at - base;
+    h[k++] = pfn - base;
     h[k++] = f;
     h[k++] = i1 & 255;
     h[k++] = (i1 >>> 8) & 255;
     h[k] = (i1 >>> 16) & 255;
     out.headCount++;
   };
+  // The template: its word index (-1 until one is found), its words but the pfn's low one and the CRC, its pfn word and its CRC.
+  let tb = -1;
+  let t0 = 0, t1 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, t9 = 0, t10 = 0, t11 = 0, t12 = 0, t13 = 0, t14 = 0;
+  let t2 = 0;
+  let tc = 0;
+  let pfn = run.firstPfn;
   for (let b = first; b < end; b += 16, pfn++) {
     const f = w[b];
-    if (prevOk) {
-      const same = (f ^ w[b - 16]) | (w[b + 1] ^ w[b - 15]) | (w[b + 3] ^ w[b - 13]) | (w[b + 4] ^ w[b - 12]) | (w[b + 5] ^ w[b - 11])
-        | (w[b + 6] ^ w[b - 10]) | (w[b + 7] ^ w[b - 9]) | (w[b + 8] ^ w[b - 8]) | (w[b + 9] ^ w[b - 7]) | (w[b + 10] ^ w[b - 6])
-        | (w[b + 11] ^ w[b - 5]) | (w[b + 12] ^ w[b - 4]) | (w[b + 13] ^ w[b - 3]) | (w[b + 14] ^ w[b - 2]);
-      if (same === 0) {
-        const x = w[b + 2] ^ w[b - 14];
-        c ^= T[2048 + (x & 255)] ^ T[2304 + ((x >>> 8) & 255)] ^ T[2560 + ((x >>> 16) & 255)] ^ T[2816 + (x >>> 24)];
-        if (w[b + 2] !== (pfn | 0) || w[b + 15] !== c) {
-          odd(pfn);
-          prevOk = false;
-        }
-        if (f & 12) head(pfn, f, w[b + 1]);
-        continue;
-      }
+    if (f === t0 && tb >= 0 && w[b + 1] === t1 && w[b + 3] === t3 && w[b + 4] === t4 && w[b + 5] === t5 && w[b + 6] === t6 && w[b + 7] === t7
+      && w[b + 8] === t8 && w[b + 9] === t9 && w[b + 10] === t10 && w[b + 11] === t11 && w[b + 12] === t12 && w[b + 13] === t13 && w[b + 14] === t14) {
+      const w2 = w[b + 2];
+      const x = w2 ^ t2;
+      if (w2 !== (pfn | 0) || w[b + 15] !== (tc ^ T[2048 + (x & 255)] ^ T[2304 + ((x >>> 8) & 255)] ^ T[2560 + ((x >>> 16) & 255)] ^ T[2816 + (x >>> 24)])) odd(pfn);
+      continue;
     }
-    if (b === first) {
-      c = zeroCrc;
-      for (let k = 0; k < 15; k++) {
-        const x = w[b + k];
-        const t = k * 1024;
-        c ^= T[t + (x & 255)] ^ T[t + 256 + ((x >>> 8) & 255)] ^ T[t + 512 + ((x >>> 16) & 255)] ^ T[t + 768 + (x >>> 24)];
-      }
-    } else {
-      for (let k = 0; k < 15; k++) {
-        const x = w[b + k] ^ w[b - 16 + k];
-        if (x === 0) continue;
-        const t = k * 1024;
-        c ^= T[t + (x & 255)] ^ T[t + 256 + ((x >>> 8) & 255)] ^ T[t + 512 + ((x >>> 16) & 255)] ^ T[t + 768 + (x >>> 24)];
-      }
+    // The CRC of this body: from the template's, through the words that differ, or from a body of zeros.
+    let c = tb >= 0 ? tc : zeroCrc;
+    for (let k = 0; k < 15; k++) {
+      const x = tb >= 0 ? w[b + k] ^ w[tb + k] : w[b + k];
+      if (x === 0) continue;
+      const t = k * 1024;
+      c ^= T[t + (x & 255)] ^ T[t + 256 + ((x >>> 8) & 255)] ^ T[t + 512 + ((x >>> 16) & 255)] ^ T[t + 768 + (x >>> 24)];
     }
     const i1 = w[b + 1];
     const g = w[b + 5] >>> 0;
-    prevOk = (reserved ? f === 3 : (f & ~12) === 1)
+    const ok = (reserved ? f === 3 : (f & ~12) === 1)
       && (i1 & ~255) === info
       && ((f & 12) !== 0 || (i1 & 255) === 0)
       && w[b + 2] === (pfn | 0) && w[b + 3] === ((pfn / 4294967296) | 0)
       && g >= minGen && g <= maxGen
       && ((w[b + 10] | w[b + 11] | w[b + 12] | w[b + 13]) === 0 || (links && (f & 4) !== 0))
       && w[b + 15] === c;
-    if (!prevOk) odd(pfn);
+    if (!ok) odd(pfn);
     if (f & 12) head(pfn, f, i1);
+    else if (ok && tb < 0) {
+      tb = b;
+      t0 = f; t1 = i1; t2 = w[b + 2]; t3 = w[b + 3]; t4 = w[b + 4]; t5 = w[b + 5]; t6 = w[b + 6]; t7 = w[b + 7];
+      t8 = w[b + 8]; t9 = w[b + 9]; t10 = w[b + 10]; t11 = w[b + 11]; t12 = w[b + 12]; t13 = w[b + 13]; t14 = w[b + 14];
+      tc = c;
+    }
   }
 }
 
