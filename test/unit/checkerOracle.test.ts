@@ -7,7 +7,12 @@
  */
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { allocOp, blocks, check, CheckOptions, CheckReport, freeOp, initAllOp, MemoryStore, PAGE_SIZE, PmemImage } from '../../src/engine';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { allocOp, blocks, check, CheckOptions, CheckReport, CreateOptions, freeOp, initAllOp, MemoryStore, OverlayStore, PAGE_SIZE, PmemImage, Store } from '../../src/engine';
+import { fileScanner } from '../../src/engine/node/checkWorkers';
+import { FileStore } from '../../src/engine/node/fileStore';
 import { crc32 } from '../../src/engine/core/bytes';
 import { decodeDescriptor, DESC, encodeDescriptor, PG_ALLOCATED, PG_BUDDY, PG_RESERVED } from '../../src/engine/format/descriptor';
 import { FREE_AREA, freeAreaEntryOffset, freeAreaIndex } from '../../src/engine/format/freeArea';
@@ -18,7 +23,7 @@ import { DETECTION_RECIPES, EDITS } from './fuzz/detection';
 import { build, recipeArb, storeOf } from './fuzz/images';
 import { mutate, mutationsArb } from './fuzz/mutations';
 import { structuresOf } from './fuzz/structures';
-import { GiB, MiB, newImage } from './helpers';
+import { GiB, MiB } from './helpers';
 
 /**
  * Checks `open()` with both checkers and asserts the same report, with the
@@ -37,6 +42,7 @@ export function assertSameReport(open: () => PmemImage, what: string, options: C
 }
 
 interface Built {
+  /** The image, when built in memory. */
   store: MemoryStore;
   /** Head pfns of allocated and free blocks, after shutdown. */
   allocated: number[];
@@ -46,36 +52,44 @@ interface Built {
   deepFree: number;
 }
 
+type ImageOptions = Partial<CreateOptions> & { sizeBytes: number };
+
 /** An image with blocks of several orders, some freed, shut down cleanly (optionally rebooted once: stale sections). */
-function buildImage(options: Parameters<typeof newImage>[0], orders: number[], reboot = false, initAll = false): Built {
-  const { store, img } = newImage(options);
+function buildImage(options: ImageOptions, orders: number[], reboot = false, initAll = false, file?: string): Built {
+  // Closing an image closes its store: a file is opened again for each step.
+  const memory = new MemoryStore(options.sizeBytes);
+  const open = () => (file ? FileStore.open(file, { readOnly: false }) : memory);
+  const store = file ? FileStore.create(file, options.sizeBytes, { overwrite: true }) : memory;
+  PmemImage.create(store, { uuid: '00000000-0000-4000-8000-000000000001', nowMs: 0, ...options });
+  const img = PmemImage.open(open(), {});
   if (initAll) initAllOp(img);
   const pfns: number[] = [];
   for (const [i, order] of orders.entries()) pfns.push(...allocOp(img, { order, count: 2, owner: `o${i}` }).blocks.map((b) => b.pfn));
   freeOp(img, pfns.filter((_, i) => i % 3 === 1));
   img.close();
   if (reboot) {
-    const again = PmemImage.open(store, {});
+    const again = PmemImage.open(open(), {});
     allocOp(again, { order: 0, count: 3, owner: 'after' });
     again.close();
   }
-  const ro = PmemImage.open(store, { readOnly: true });
+  const ro = PmemImage.open(open(), { readOnly: true });
   const all = blocks(ro, 0, ro.geometry.totalFrames);
+  ro.close();
   // With the memmap in RAM allocated blocks come back as single frames: no deep frame there (and no descriptor faults either).
   const deep = (free: boolean) => (all.find((b) => b.free === free && b.order >= (free ? 5 : 2))?.pfn ?? -2) + 2;
-  return { store, allocated: all.filter((b) => !b.free).map((b) => b.pfn), free: all.filter((b) => b.free).map((b) => b.pfn), deepAllocated: deep(false), deepFree: deep(true) };
+  return { store: memory, allocated: all.filter((b) => !b.free).map((b) => b.pfn), free: all.filter((b) => b.free).map((b) => b.pfn), deepAllocated: deep(false), deepFree: deep(true) };
 }
 
-const openLenient = (store: MemoryStore) => () => PmemImage.open(store, { readOnly: true, lenient: true });
+const openLenient = (store: Store) => () => PmemImage.open(store, { readOnly: true, lenient: true });
 
-function editDescriptor(store: MemoryStore, img: PmemImage, pfn: number, change: (d: ReturnType<typeof decodeDescriptor>) => void): void {
+function editDescriptor(store: Store, img: PmemImage, pfn: number, change: (d: ReturnType<typeof decodeDescriptor>) => void): void {
   const d = decodeDescriptor(store.read(img.memmapOffset(pfn), 64));
   change(d);
   store.write(img.memmapOffset(pfn), encodeDescriptor(d));
 }
 
 /** Changes raw bytes of a descriptor, optionally recomputing its checksum. */
-function poke(store: MemoryStore, img: PmemImage, pfn: number, field: number, bytes: number[], fixCrc = false): void {
+function poke(store: Store, img: PmemImage, pfn: number, field: number, bytes: number[], fixCrc = false): void {
   const at = img.memmapOffset(pfn);
   const d = store.read(at, 64).slice();
   d.set(bytes, field);
@@ -92,7 +106,7 @@ interface Fault {
   memmap?: boolean;
   /** Not a problem on every image (or one the reference does not see either): the reports must still agree. */
   mayPass?: boolean;
-  plant(store: MemoryStore, img: PmemImage, b: Built): void;
+  plant(store: Store, img: PmemImage, b: Built): void;
 }
 
 /** Faults of every kind the checker reports, planted where the raw scan has its edge cases. */
@@ -275,5 +289,105 @@ describe('checker: same report as the descriptor-by-descriptor reference', funct
       }),
       { numRuns: Number(process.env.PMEM_FC_RUNS ?? 100), seed: Number(process.env.PMEM_FC_SEED ?? 20240611) },
     );
+  });
+});
+
+/** A file store whose writes can be taken back, so that one image file serves every fault. */
+class UndoableFile implements Store {
+  private readonly undo: Array<{ offset: number; data: Uint8Array }> = [];
+  constructor(private readonly file: FileStore) {}
+  get size(): number {
+    return this.file.size;
+  }
+  read(offset: number, length: number): Uint8Array {
+    return this.file.read(offset, length);
+  }
+  write(offset: number, data: Uint8Array): void {
+    this.undo.push({ offset, data: this.file.read(offset, data.length).slice() });
+    this.file.write(offset, data);
+  }
+  flush(): void {}
+  close(): void {
+    for (let u = this.undo.pop(); u; u = this.undo.pop()) this.file.write(u.offset, u.data);
+    this.file.close();
+  }
+}
+
+describe('checker on an image file, with worker threads: same report as the reference', function () {
+  this.timeout(600_000);
+  let dir: string;
+  before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-check-'))));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const openFile = (file: string) => () => PmemImage.open(FileStore.open(file, { readOnly: true }), { readOnly: true, lenient: true, file });
+  /** Chunks scanned by worker threads, over every check. */
+  const byWorkers = { count: 0 };
+  const onClose = (stats: { workers: number }) => void (byWorkers.count += stats.workers);
+  /** The file scanner alone, with one worker, and with three (started before the main thread scans, so that they get chunks). */
+  const scanners: Array<[string, CheckOptions]> = [
+    ['one thread', { memmapScanner: fileScanner({ workers: 0 }) }],
+    ['one worker', { memmapScanner: fileScanner({ workersFrom: 0, workers: 1, awaitWorkers: true, onClose }) }],
+    ['three workers', { memmapScanner: fileScanner({ workersFrom: 0, workers: 3, awaitWorkers: true, onClose }) }],
+  ];
+  const picked = ['nothing', 'first frame of a chunk', 'inside an allocated block', 'inside a free block', 'each word', 'copied over', 'an interior frame marked', 'allocated head cleared', 'unmerged buddies', 'garbage', 'torn section count', 'wrong free-list count'];
+  const images: Array<{ name: string; options: ImageOptions; orders: number[]; reboot: boolean; initAll: boolean }> = [
+    // 8 chunks, every section initialised: the workers have most of them.
+    { name: '512 MiB, 2 MiB sections', options: { sizeBytes: 512 * MiB }, orders: [0, 10, 3, 0, 6], reboot: false, initAll: true },
+    { name: '2 GiB, 1 GiB sections', options: { sizeBytes: 2 * GiB, sectionBytes: GiB, maxOrder: 12 }, orders: [0, 12, 4, 0, 12], reboot: true, initAll: false },
+  ];
+  for (const image of images) {
+    let built: { file: string; b: Built } | undefined;
+    const make = () => {
+      if (built) return built;
+      const file = path.join(dir, `${image.name.replace(/\W+/g, '-')}.pmem`);
+      return (built = { file, b: buildImage(image.options, image.orders, image.reboot, image.initAll, file) });
+    };
+    for (const fault of faults().filter((f) => picked.some((n) => f.name.includes(n)))) {
+      it(`${image.name}: ${fault.name}`, () => {
+        const { file, b } = make();
+        const store = new UndoableFile(FileStore.open(file, { readOnly: false }));
+        try {
+          fault.plant(store, PmemImage.open(store, { readOnly: true, lenient: true }), b);
+          if (fault.name.includes('first frame of a chunk')) {
+            // And one in every later chunk, so that the workers' chunks have descriptors to check in full.
+            for (let k = 2; k * 16384 < image.options.sizeBytes / PAGE_SIZE; k++) poke(store, PmemImage.open(store, { readOnly: true, lenient: true }), k * 16384 + 7, DESC.owner, [k]);
+          }
+          const before = byWorkers.count;
+          for (const [how, options] of scanners) assertSameReport(openFile(file), `${fault.name}, ${how}`, options, [1000, 3]);
+          assert.ok(byWorkers.count > before, 'the workers scanned chunks');
+        } finally {
+          store.close();
+        }
+      });
+    }
+  }
+
+  it('a crash at every point of an operation: the read-only open recovers on an overlay, which the workers must not bypass', () => {
+    const file = path.join(dir, 'crash.pmem');
+    buildImage({ sizeBytes: 128 * MiB }, [0], false, true, file); // two chunks
+    const img = PmemImage.open(FileStore.open(file, { readOnly: false }), {});
+    const pfns = allocOp(img, { order: 0, count: 20, owner: 'x' }).blocks.map((b) => b.pfn);
+    img.close();
+    const op = (i: PmemImage) => {
+      freeOp(i, pfns.filter((_, k) => k % 2 === 0));
+      allocOp(i, { order: 5, count: 2, owner: 'y' });
+    };
+    const probe = new UndoableFile(FileStore.open(file, { readOnly: false }));
+    const total = PmemImage.open(probe, {}).simulateCrash(Number.MAX_SAFE_INTEGER, op).points;
+    probe.close();
+    let unapplied = 0;
+    for (let n = 1; n < total; n++) {
+      const s = new UndoableFile(FileStore.open(file, { readOnly: false }));
+      try {
+        assert.equal(PmemImage.open(s, {}).simulateCrash(n, op).crashed, true);
+        const ro = openFile(file)();
+        const memmap = [ro.memmapOffset(0), ro.memmapOffset(ro.geometry.totalFrames)];
+        if ((ro.store as OverlayStore).changes().some((c) => c.offset < memmap[1] && c.offset + c.data.length > memmap[0])) unapplied++;
+        assertSameReport(openFile(file), `crash after ${n} of ${total} writes`, scanners[1][1]);
+      } finally {
+        s.close(); // the file as it was before the operation
+      }
+    }
+    assert.ok(unapplied > 0, 'some crash leaves descriptors that only the recovery overlay holds');
   });
 });

@@ -1,5 +1,6 @@
 /** Commands that verify and explain an image: check, history, state, freelists. */
 import { buddyinfo, check, freeLists, info, stateAt, stepRange, UsageError } from '../../engine';
+import { fileScanner } from '../../engine/node/checkWorkers';
 import { flag, int, oneFile, parse } from '../args';
 import { Command } from '../command';
 import { openForReading } from '../io';
@@ -21,6 +22,7 @@ a time; shows progress on a terminal.`,
     const tty = process.stderr.isTTY;
     let last = 0;
     const report = check(img, {
+      memmapScanner: fileScanner(),
       maxProblems: int(p.values['max-problems'] as string | undefined, 'max-problems', 1, 1_000_000),
       onProgress: tty ? (d, t) => {
         const now = Date.now();

@@ -152,14 +152,15 @@ export function scanContext(img: PmemImage, table: DataView): ScanContext {
   };
 }
 
-/** Reads and scans each chunk on this thread, keeping its bytes for the full checks. */
+/** Reads and scans each chunk on this thread, keeping its bytes for the full checks (the scan is reused: the checker is done with a chunk when it asks for the next). */
 function localScanner(img: PmemImage, ctx: ScanContext): MemmapScanner {
-  const empty = newDescriptorScan(0);
+  const scan = newDescriptorScan(0);
   return {
     chunk(k) {
       const plan = planChunk(ctx, k);
-      if (!plan) return { scan: empty, firstPfn: k * ctx.chunkFrames, frames: 0 };
-      const scan = newDescriptorScan(plan.firstPfn);
+      scan.oddCount = scan.headCount = 0;
+      if (!plan) return { scan, firstPfn: k * ctx.chunkFrames, frames: 0 };
+      scan.base = plan.firstPfn;
       const bytes = img.store.read(img.memmapOffset(plan.firstPfn), plan.frames * DESCRIPTOR_SIZE);
       const words = descriptorWords(bytes);
       for (const run of plan.runs) scanDescriptors(bytes, run, scan, words);
@@ -268,82 +269,112 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
   const table = readSectionTable(img);
   const sectionGen = (s: number) => sectionInitGeneration(table, s);
   const descBytes = (pfn: number) => viewDescriptor(img, pfn, table).bytes;
+  const listed = new Map<number, number>(); // blocks per free list, as the free area counts them
+  const marked = new Map<number, number>(); // free heads found in descriptors, per list
   const tableStart = L.sectionTable.startPfn * PAGE_SIZE;
   const areaStart = L.freeArea.startPfn * PAGE_SIZE;
 
-  // 1. Free lists: each listed block is a well-formed free head; links agree both ways; counts agree.
-  const area = view(img.store.read(areaStart, L.freeArea.frames * PAGE_SIZE));
-  const listed = new Map<number, number>();
-  for (const n of img.nodes) {
-    for (const z of n.zones) {
-      for (let order = 0; order <= g.maxOrder; order++) {
-        const idx = freeAreaIndex(g.maxOrder, n.id, z.id, order);
-        const at = areaStart + freeAreaEntryOffset(idx);
-        const { head, count } = readFreeAreaEntry(area, idx);
-        const name = `free list node ${n.id} ${ZONE_NAMES[z.id]} order ${order}`;
-        if (z.frames === 0 && (head || count)) problem({ structure: 'freeList', message: `${name}: zone is empty but the list is not`, offset: at });
-        let prev = 0;
-        let p = head;
-        let steps = 0;
-        while (p) {
-          if (steps >= count) {
-            problem({ structure: 'freeList', message: `${name}: longer than its count ${count} (a wrong count or a cycle)`, pfn: p, offset: at + FREE_AREA.count });
-            break;
-          }
-          const where = { pfn: p, section: p < g.totalFrames ? sectionOf(g, p) : undefined };
-          const end = p + 2 ** order;
-          if (!Number.isSafeInteger(p) || p < L.data.startPfn || end > dataEnd) {
-            problem({ structure: 'freeList', message: `${name}: block ${p} lies outside the data area (metadata or memmap in a free list)`, ...where, offset: at });
-            break;
-          }
-          if (p % 2 ** order) problem({ structure: 'block', message: `${name}: block ${p} is not aligned to its order`, ...where });
-          if (p < z.firstPfn || end > z.firstPfn + z.frames) problem({ structure: 'block', message: `${name}: block ${p} crosses its zone's boundary`, ...where });
-          if (sectionGen(sectionOf(g, p)) === 0) problem({ structure: 'block', message: `${name}: block ${p} lies in a never-initialised section`, ...where });
-          const dv = view(descBytes(p));
-          const flags = dv.getUint32(DESC.flags, true);
-          if (!(flags & PG_BUDDY) || dv.getUint8(DESC.order) !== order) problem({ structure: 'descriptor', message: `${name}: block ${p}'s head descriptor is not marked free of order ${order} (flags 0x${flags.toString(16)}, order ${dv.getUint8(DESC.order)})`, ...where });
-          let next: number;
-          let back: number;
-          if (g.links === 'page') {
-            const raw = img.store.read(p * PAGE_SIZE, FREE_LINK_SIZE);
-            const l = decodeFreeLink(raw);
-            if (!l.ok) {
-              problem({ structure: 'freeList', message: `${name}: block ${p}: ${l.reason}`, ...where, offset: p * PAGE_SIZE });
-              break;
-            }
-            if (raw[LINK.zone + 1] !== 0 || raw.subarray(LINK.linkedGeneration + 4, LINK.crc).some((b) => b !== 0)) {
-              problem({ structure: 'freeList', message: `${name}: block ${p}'s link record has reserved bytes that are not 0`, ...where, offset: p * PAGE_SIZE });
-            }
-            if (l.link.pfn !== p || l.link.order !== order || l.link.node !== n.id || l.link.zone !== z.id) {
-              problem({ structure: 'freeList', message: `${name}: block ${p}'s link record describes pfn ${l.link.pfn} order ${l.link.order} node ${l.link.node} zone ${l.link.zone}`, ...where, offset: p * PAGE_SIZE });
-            }
-            next = l.link.next;
-            back = l.link.prev;
-          } else {
-            next = dv.getUint32(DESC.next, true) + dv.getUint32(DESC.next + 4, true) * 2 ** 32;
-            back = dv.getUint32(DESC.prev, true) + dv.getUint32(DESC.prev + 4, true) * 2 ** 32;
-          }
-          if (back !== prev) problem({ structure: 'freeList', message: `${name}: block ${p}'s prev link is ${back}, expected ${prev}`, ...where });
-          prev = p;
-          p = next;
-          steps++;
-        }
-        if (steps < count && !p) problem({ structure: 'freeList', message: `${name}: count says ${count} blocks, the list has ${steps}`, offset: at + FREE_AREA.count });
-        listed.set(idx, count);
-        report.freeBlocks += count;
-      }
-    }
-  }
-
-  // 2. Sections: every data frame of an initialised section is in exactly one block; summaries agree.
-  const marked = new Map<number, number>(); // free heads found in descriptors, per list
-  let coveredUntil = 0; // end of a block that started in an earlier section
-  let coveringFree = false;
+  // Started before the free lists are walked, so that worker threads get going meanwhile.
   const ctx = g.memmap === 'device' ? scanContext(img, table) : undefined;
   const scanner = ctx ? (options.memmapScanner?.(img, ctx) ?? localScanner(img, ctx)) : undefined;
-  const cursor = ctx && scanner ? new ChunkCursor(img, scanner, ctx.chunkFrames) : undefined;
-  const heads: Heads = { pfn: [], flags: [], order: [], node: [], zone: [] };
   try {
+    // 1. Free lists: each listed block is a well-formed free head; links agree both ways; counts agree.
+    const area = view(img.store.read(areaStart, L.freeArea.frames * PAGE_SIZE));
+    for (const n of img.nodes) {
+      for (const z of n.zones) {
+        for (let order = 0; order <= g.maxOrder; order++) {
+          const idx = freeAreaIndex(g.maxOrder, n.id, z.id, order);
+          const at = areaStart + freeAreaEntryOffset(idx);
+          const { head, count } = readFreeAreaEntry(area, idx);
+          const name = `free list node ${n.id} ${ZONE_NAMES[z.id]} order ${order}`;
+          if (z.frames === 0 && (head || count)) problem({ structure: 'freeList', message: `${name}: zone is empty but the list is not`, offset: at });
+          let prev = 0;
+          let p = head;
+          let steps = 0;
+          while (p) {
+            if (steps >= count) {
+              problem({ structure: 'freeList', message: `${name}: longer than its count ${count} (a wrong count or a cycle)`, pfn: p, offset: at + FREE_AREA.count });
+              break;
+            }
+            const where = { pfn: p, section: p < g.totalFrames ? sectionOf(g, p) : undefined };
+            const end = p + 2 ** order;
+            if (!Number.isSafeInteger(p) || p < L.data.startPfn || end > dataEnd) {
+              problem({ structure: 'freeList', message: `${name}: block ${p} lies outside the data area (metadata or memmap in a free list)`, ...where, offset: at });
+              break;
+            }
+            if (p % 2 ** order) problem({ structure: 'block', message: `${name}: block ${p} is not aligned to its order`, ...where });
+            if (p < z.firstPfn || end > z.firstPfn + z.frames) problem({ structure: 'block', message: `${name}: block ${p} crosses its zone's boundary`, ...where });
+            if (sectionGen(sectionOf(g, p)) === 0) problem({ structure: 'block', message: `${name}: block ${p} lies in a never-initialised section`, ...where });
+            const dv = view(descBytes(p));
+            const flags = dv.getUint32(DESC.flags, true);
+            if (!(flags & PG_BUDDY) || dv.getUint8(DESC.order) !== order) problem({ structure: 'descriptor', message: `${name}: block ${p}'s head descriptor is not marked free of order ${order} (flags 0x${flags.toString(16)}, order ${dv.getUint8(DESC.order)})`, ...where });
+            let next: number;
+            let back: number;
+            if (g.links === 'page') {
+              const raw = img.store.read(p * PAGE_SIZE, FREE_LINK_SIZE);
+              const l = decodeFreeLink(raw);
+              if (!l.ok) {
+                problem({ structure: 'freeList', message: `${name}: block ${p}: ${l.reason}`, ...where, offset: p * PAGE_SIZE });
+                break;
+              }
+              if (raw[LINK.zone + 1] !== 0 || raw.subarray(LINK.linkedGeneration + 4, LINK.crc).some((b) => b !== 0)) {
+                problem({ structure: 'freeList', message: `${name}: block ${p}'s link record has reserved bytes that are not 0`, ...where, offset: p * PAGE_SIZE });
+              }
+              if (l.link.pfn !== p || l.link.order !== order || l.link.node !== n.id || l.link.zone !== z.id) {
+                problem({ structure: 'freeList', message: `${name}: block ${p}'s link record describes pfn ${l.link.pfn} order ${l.link.order} node ${l.link.node} zone ${l.link.zone}`, ...where, offset: p * PAGE_SIZE });
+              }
+              next = l.link.next;
+              back = l.link.prev;
+            } else {
+              next = dv.getUint32(DESC.next, true) + dv.getUint32(DESC.next + 4, true) * 2 ** 32;
+              back = dv.getUint32(DESC.prev, true) + dv.getUint32(DESC.prev + 4, true) * 2 ** 32;
+            }
+            if (back !== prev) problem({ structure: 'freeList', message: `${name}: block ${p}'s prev link is ${back}, expected ${prev}`, ...where });
+            prev = p;
+            p = next;
+            steps++;
+          }
+          if (steps < count && !p) problem({ structure: 'freeList', message: `${name}: count says ${count} blocks, the list has ${steps}`, offset: at + FREE_AREA.count });
+          listed.set(idx, count);
+          report.freeBlocks += count;
+        }
+      }
+    }
+
+    // 2. Sections: every data frame of an initialised section is in exactly one block; summaries agree.
+    let section = { s: 0, gen: 0, home: { node: 0, zone: 0 } }; // the section being checked
+    /** Every per-descriptor test, for a descriptor the raw scan could not clear. */
+    const checkInFull = (pfn: number, raw: Uint8Array, at: number) => {
+      const { s, gen, home } = section;
+      const rv = view(raw);
+      const flags = rv.getUint32(at + DESC.flags, true);
+      if (flags === 0 && isBlank(raw, at)) {
+        problem({ structure: 'descriptor', message: `pfn ${pfn}: descriptor of an initialised section is blank`, pfn, section: s, offset: img.memmapOffset(pfn) });
+        return;
+      }
+      if (rv.getUint32(at + DESC.crc, true) !== crc32(raw.subarray(at, at + DESC.crc)) || rv.getUint8(at + DESC.coreVersion) !== CORE_VERSION || (flags & ~KNOWN_FLAGS) || !(flags & PG_CORE)) {
+        const c = checkDescriptorBytes(raw, at);
+        problem({ structure: 'descriptor', message: `pfn ${pfn}: ${c.ok ? 'descriptor invalid' : `${c.field}: ${c.reason}`}`, pfn, section: s, offset: img.memmapOffset(pfn) });
+      }
+      const reserved = (flags & PG_RESERVED) !== 0;
+      if (reserved !== isReservedPfn(L, pfn)) problem({ structure: 'descriptor', message: `pfn ${pfn}: PG_reserved is ${reserved ? 'set' : 'clear'} but the frame is ${reserved ? 'data' : 'metadata'}`, pfn, section: s });
+      // What a descriptor says of itself that initialisation fixed: its pfn, node, zone, generation; links and order only where used.
+      const d = decodeDescriptor(raw, at);
+      const why: string[] = [];
+      if (d.pfn !== pfn) why.push(`descriptor names pfn ${d.pfn}`);
+      if (d.node !== home.node || d.zone !== home.zone) why.push(`descriptor says node ${d.node} zone ${d.zone}, the frame is in node ${home.node} zone ${home.zone}`);
+      // Initialisation writes descriptors ahead of its transaction: after a rolled-back crash they may be newer than the section.
+      if (d.initGeneration < gen || d.initGeneration > img.bootGeneration) why.push(`descriptor was initialised in generation ${d.initGeneration}, its section in ${gen} (boot ${img.bootGeneration})`);
+      const head = (flags & (PG_BUDDY | PG_ALLOCATED)) !== 0;
+      if (!head && d.order !== 0) why.push(`order ${d.order} on a frame that heads no block`);
+      if ((d.next || d.prev) && !(g.links === 'descriptor' && flags & PG_BUDDY)) why.push(`free-list links ${d.next}/${d.prev} on a frame that is not a listed free block`);
+      if (flags & PG_RESERVED && head) why.push('a reserved frame is marked as a block head');
+      why.forEach((w) => problem({ structure: 'descriptor', message: `pfn ${pfn}: ${w}`, pfn, section: s, offset: img.memmapOffset(pfn) }));
+    };
+    let coveredUntil = 0; // end of a block that started in an earlier section
+    let coveringFree = false;
+    const cursor = ctx && scanner ? new ChunkCursor(img, scanner, ctx.chunkFrames) : undefined;
+    const heads: Heads = { pfn: [], flags: [], order: [], node: [], zone: [] };
     for (let s = 0; s < g.sectionCount; s++) {
       if (options.cancelled?.()) {
         report.complete = false;
@@ -364,37 +395,7 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
         continue;
       }
       if (gen > img.bootGeneration) problem({ structure: 'section', message: `section ${s} was initialised in generation ${gen}, after the current boot ${img.bootGeneration}`, section: s });
-      const home = nodeZoneOf(img.nodes, first);
-      /** What a descriptor says of itself that initialisation fixed: its pfn, node, zone, generation; links and order only where used. */
-      const describedAs = (bytes: Uint8Array, at: number, pfn: number, flags: number): string[] => {
-        const why: string[] = [];
-        const d = decodeDescriptor(bytes, at);
-        if (d.pfn !== pfn) why.push(`descriptor names pfn ${d.pfn}`);
-        if (d.node !== home.node || d.zone !== home.zone) why.push(`descriptor says node ${d.node} zone ${d.zone}, the frame is in node ${home.node} zone ${home.zone}`);
-        // Initialisation writes descriptors ahead of its transaction: after a rolled-back crash they may be newer than the section.
-        if (d.initGeneration < gen || d.initGeneration > img.bootGeneration) why.push(`descriptor was initialised in generation ${d.initGeneration}, its section in ${gen} (boot ${img.bootGeneration})`);
-        const head = (flags & (PG_BUDDY | PG_ALLOCATED)) !== 0;
-        if (!head && d.order !== 0) why.push(`order ${d.order} on a frame that heads no block`);
-        if ((d.next || d.prev) && !(g.links === 'descriptor' && flags & PG_BUDDY)) why.push(`free-list links ${d.next}/${d.prev} on a frame that is not a listed free block`);
-        if (flags & PG_RESERVED && head) why.push('a reserved frame is marked as a block head');
-        return why;
-      };
-      /** Every per-descriptor test, for a descriptor the raw scan could not clear. */
-      const checkInFull = (pfn: number, raw: Uint8Array, at: number) => {
-        const rv = view(raw);
-        const flags = rv.getUint32(at + DESC.flags, true);
-        if (flags === 0 && isBlank(raw, at)) {
-          problem({ structure: 'descriptor', message: `pfn ${pfn}: descriptor of an initialised section is blank`, pfn, section: s, offset: img.memmapOffset(pfn) });
-          return;
-        }
-        if (rv.getUint32(at + DESC.crc, true) !== crc32(raw.subarray(at, at + DESC.crc)) || rv.getUint8(at + DESC.coreVersion) !== CORE_VERSION || (flags & ~KNOWN_FLAGS) || !(flags & PG_CORE)) {
-          const c = checkDescriptorBytes(raw, at);
-          problem({ structure: 'descriptor', message: `pfn ${pfn}: ${c.ok ? 'descriptor invalid' : `${c.field}: ${c.reason}`}`, pfn, section: s, offset: img.memmapOffset(pfn) });
-        }
-        const reserved = (flags & PG_RESERVED) !== 0;
-        if (reserved !== isReservedPfn(L, pfn)) problem({ structure: 'descriptor', message: `pfn ${pfn}: PG_reserved is ${reserved ? 'set' : 'clear'} but the frame is ${reserved ? 'data' : 'metadata'}`, pfn, section: s });
-        describedAs(raw, at, pfn, flags).forEach((why) => problem({ structure: 'descriptor', message: `pfn ${pfn}: ${why}`, pfn, section: s, offset: img.memmapOffset(pfn) }));
-      };
+      section = { s, gen, home: nodeZoneOf(img.nodes, first) };
       heads.pfn.length = heads.flags.length = heads.order.length = heads.node.length = heads.zone.length = 0;
       if (cursor) {
         cursor.visit(first, first + g.sectionFrames, checkInFull, heads);
