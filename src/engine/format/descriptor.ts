@@ -99,6 +99,12 @@ export function checkDescriptorBytes(bytes: Uint8Array, at = 0): DescriptorCheck
   return { ok: true };
 }
 
+/** A descriptor's free-list links as stored: values of 2^53 or more come back as the nearest double, not NaN, so a checker can name them. */
+export function storedLinks(dv: DataView, at = 0): { next: number; prev: number } {
+  const u64 = (field: number) => dv.getUint32(at + field, true) + dv.getUint32(at + field + 4, true) * 2 ** 32;
+  return { next: u64(DESC.next), prev: u64(DESC.prev) };
+}
+
 export function decodeDescriptor(bytes: Uint8Array, at = 0): Descriptor {
   const d = bytes.subarray(at, at + DESCRIPTOR_SIZE);
   const dv = view(d);
@@ -178,6 +184,8 @@ export interface DescriptorScan {
   base: number;
 }
 
+/** Where each number of a head lies in DescriptorScan.heads (HEAD_STRIDE numbers per head). */
+export const HEAD = { pfn: 0, flags: 1, order: 2, node: 3, zone: 4 } as const;
 export const HEAD_STRIDE = 5;
 
 export function newDescriptorScan(base: number): DescriptorScan {
@@ -276,7 +284,8 @@ export function scanDescriptorRun(w: Int32Array, run: DescriptorRun, T: Int32Arr
 
 // The literals scanDescriptorRun relies on.
 if (
-  DESCRIPTOR_SIZE !== 64 || DESC.flags !== 0 || DESC.order !== 4 || DESC.node !== 5 || DESC.zone !== 6 || DESC.coreVersion !== 7 || DESC.pfn !== 8
+  HEAD.pfn !== 0 || HEAD.flags !== 1 || HEAD.order !== 2 || HEAD.node !== 3 || HEAD.zone !== 4 || HEAD_STRIDE !== 5
+  || DESCRIPTOR_SIZE !== 64 || DESC.flags !== 0 || DESC.order !== 4 || DESC.node !== 5 || DESC.zone !== 6 || DESC.coreVersion !== 7 || DESC.pfn !== 8
   || DESC.initGeneration !== 20 || DESC.next !== 40 || DESC.prev !== 48 || DESC.crc !== 60 || CORE_VERSION !== 1
   || PG_CORE !== 1 || PG_RESERVED !== 2 || PG_BUDDY !== 4 || PG_ALLOCATED !== 8
 ) {

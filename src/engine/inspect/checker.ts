@@ -14,8 +14,8 @@ import { isReservedPfn, sectionDataRange, sectionOf } from '../alloc/sectionInit
 import { crc32, view } from '../core/bytes';
 import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_NAMES } from '../format/constants';
 import {
-  checkDescriptorBytes, collectHeads, CORE_VERSION, decodeDescriptor, DESC, DescriptorRun, DescriptorScan, descriptorWords, HEAD_STRIDE,
-  isBlank, KNOWN_FLAGS, newDescriptorScan, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED, scanDescriptors,
+  checkDescriptorBytes, collectHeads, CORE_VERSION, decodeDescriptor, DESC, DescriptorRun, DescriptorScan, descriptorWords, HEAD, HEAD_STRIDE,
+  isBlank, KNOWN_FLAGS, newDescriptorScan, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED, scanDescriptors, storedLinks,
 } from '../format/descriptor';
 import { FREE_AREA, freeAreaEntryOffset, freeAreaIndex, readFreeAreaEntry } from '../format/freeArea';
 import { decodeFreeLink, FREE_LINK_SIZE, LINK } from '../format/freeLink';
@@ -208,20 +208,26 @@ class ChunkCursor {
         c.bytes ??= this.img.store.read(this.img.memmapOffset(c.firstPfn), c.frames * DESCRIPTOR_SIZE);
         onOdd(pfn, c.bytes, (pfn - c.firstPfn) * DESCRIPTOR_SIZE);
       }
-      const h = scan.heads;
-      for (; this.headAt < scan.headCount; this.headAt++) {
-        const at = this.headAt * HEAD_STRIDE;
-        const pfn = scan.base + h[at];
-        if (pfn >= to) break;
-        if (pfn < from) continue;
-        heads.pfn.push(pfn);
-        heads.flags.push(h[at + 1]);
-        heads.order.push(h[at + 2]);
-        heads.node.push(h[at + 3]);
-        heads.zone.push(h[at + 4]);
-      }
+      this.headAt = appendHeads(scan, this.headAt, from, to, heads);
     }
   }
+}
+
+/** Appends the heads of `scan` in [from, to), starting at head `i`; returns where it stopped. */
+function appendHeads(scan: DescriptorScan, i: number, from: number, to: number, heads: Heads): number {
+  const h = scan.heads;
+  for (; i < scan.headCount; i++) {
+    const at = i * HEAD_STRIDE;
+    const pfn = scan.base + h[at + HEAD.pfn];
+    if (pfn >= to) break;
+    if (pfn < from) continue;
+    heads.pfn.push(pfn);
+    heads.flags.push(h[at + HEAD.flags]);
+    heads.order.push(h[at + HEAD.order]);
+    heads.node.push(h[at + HEAD.node]);
+    heads.zone.push(h[at + HEAD.zone]);
+  }
+  return i;
 }
 
 /** Index of the first element of sorted `xs` not below `v`. */
@@ -326,8 +332,7 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
               next = l.link.next;
               back = l.link.prev;
             } else {
-              next = dv.getUint32(DESC.next, true) + dv.getUint32(DESC.next + 4, true) * 2 ** 32;
-              back = dv.getUint32(DESC.prev, true) + dv.getUint32(DESC.prev + 4, true) * 2 ** 32;
+              ({ next, prev: back } = storedLinks(dv));
             }
             if (back !== prev) problem({ structure: 'freeList', message: `${name}: block ${p}'s prev link is ${back}, expected ${prev}`, ...where });
             prev = p;
@@ -404,14 +409,7 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
         const raw = sectionDescriptors(img, s, gen).bytes;
         const scan = newDescriptorScan(first);
         collectHeads(raw, { at: 0, count: g.sectionFrames, firstPfn: first, reserved: false, node: 0, zone: 0, minGeneration: 0, maxGeneration: 0, linksInDescriptor: false }, scan);
-        for (let i = 0; i < scan.headCount; i++) {
-          const h = i * HEAD_STRIDE;
-          heads.pfn.push(first + scan.heads[h]);
-          heads.flags.push(scan.heads[h + 1]);
-          heads.order.push(scan.heads[h + 2]);
-          heads.node.push(scan.heads[h + 3]);
-          heads.zone.push(scan.heads[h + 4]);
-        }
+        appendHeads(scan, 0, first, first + g.sectionFrames, heads);
       }
 
       // The blocks, from the heads alone: a frame that is no head is inside a block or in none.

@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { DESCRIPTOR_SIZE } from '../format/constants';
-import { descriptorCrcTable, descriptorWords, newDescriptorScan, scanDescriptorRun, WORDS_ARE_LITTLE_ENDIAN } from '../format/descriptor';
+import { descriptorCrcTable, descriptorWords, HEAD_STRIDE, newDescriptorScan, scanDescriptorRun, WORDS_ARE_LITTLE_ENDIAN } from '../format/descriptor';
 import type { PmemImage } from '../image/imageCore';
 import { ChunkScan, MemmapScanner, planChunk, ScanContext } from '../inspect/checker';
 import { OverlayStore } from '../store/overlayStore';
@@ -85,10 +85,10 @@ try {
       done += got;
     }
     const words = new Int32Array(buf.buffer, 0, length >> 2);
-    const out = { odd: new Int32Array(64), oddCount: 0, heads: new Int32Array(320), headCount: 0, base: plan.firstPfn };
+    const out = { odd: new Int32Array(64), oddCount: 0, heads: new Int32Array(64 * ${HEAD_STRIDE}), headCount: 0, base: plan.firstPfn };
     for (const run of plan.runs) scanDescriptorRun(words, run, table, out);
     const odd = out.odd.slice(0, out.oddCount);
-    const heads = out.heads.slice(0, out.headCount * 5);
+    const heads = out.heads.slice(0, out.headCount * ${HEAD_STRIDE});
     port.postMessage({ k, odd, heads, oddCount: out.oddCount, headCount: out.headCount, base: out.base, firstPfn: plan.firstPfn, frames: plan.frames }, [odd.buffer, heads.buffer]);
     Atomics.store(state, k, ${DONE});
     Atomics.notify(state, k);
