@@ -168,6 +168,8 @@ function faults(): Fault[] {
       editDescriptor(s, img, f, (d) => (d.order = order - 1));
       editDescriptor(s, img, f + 2 ** (order - 1), (d) => { d.flags |= PG_BUDDY; d.order = order - 1; });
     } },
+    { name: 'a listed free block no longer marked as a head', plant: (s, img, b) => editDescriptor(s, img, b.free[1], (d) => { d.flags &= ~PG_BUDDY; d.order = 0; }) },
+    { name: 'every listed free block unmarked', plant: (s, img, b) => b.free.forEach((p) => editDescriptor(s, img, p, (d) => (d.flags &= ~PG_BUDDY))) },
     { name: 'a wrong free-list count', memmap: false, plant: (s, img) => {
       const at = img.layout.freeArea.startPfn * PAGE_SIZE + freeAreaEntryOffset(freeAreaIndex(img.geometry.maxOrder, 0, 0, img.geometry.maxOrder)) + FREE_AREA.count;
       const v = new DataView(s.read(at, 8).buffer);
@@ -329,7 +331,7 @@ describe('checker on an image file, with worker threads: same report as the refe
     ['one worker', { memmapScanner: fileScanner({ workersFrom: 0, workers: 1, awaitWorkers: true, onClose }) }],
     ['three workers', { memmapScanner: fileScanner({ workersFrom: 0, workers: 3, awaitWorkers: true, onClose }) }],
   ];
-  const picked = ['nothing', 'first frame of a chunk', 'inside an allocated block', 'inside a free block', 'each word', 'copied over', 'an interior frame marked', 'allocated head cleared', 'unmerged buddies', 'garbage', 'torn section count', 'wrong free-list count'];
+  const picked = ['nothing', 'no longer marked', 'every listed', 'first frame of a chunk', 'inside an allocated block', 'inside a free block', 'each word', 'copied over', 'an interior frame marked', 'allocated head cleared', 'unmerged buddies', 'garbage', 'torn section count', 'wrong free-list count'];
   const images: Array<{ name: string; options: ImageOptions; orders: number[]; reboot: boolean; initAll: boolean }> = [
     // 8 chunks, every section initialised: the workers have most of them.
     { name: '512 MiB, 2 MiB sections', options: { sizeBytes: 512 * MiB }, orders: [0, 10, 3, 0, 6], reboot: false, initAll: true },

@@ -99,6 +99,8 @@ export interface MemmapScanner {
 }
 
 const CHUNK_FRAMES = 16384; // 1 MiB of descriptors per read
+/** Free-list heads whose flags wait for the scan; beyond, they are read one by one. */
+const MAX_DEFERRED = 1 << 20;
 
 /**
  * The runs of chunk k: the initialised sections' frames in it, cut where the
@@ -280,6 +282,44 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
   const tableStart = L.sectionTable.startPfn * PAGE_SIZE;
   const areaStart = L.freeArea.startPfn * PAGE_SIZE;
 
+  /*
+   * Problems of the free lists and sections, in report order. A free-list
+   * block's head descriptor is checked when the memmap scan reaches it (one
+   * read less per block), so these wait here until the scan is done: every
+   * problem while fewer than maxProblems could be kept, and each head still
+   * to be told its flags.
+   */
+  const queue: Array<Problem | { pfn: number; order: number; name: string; where: { pfn: number; section?: number } }> = [];
+  let queued = report.problems.length;
+  let overflow = false;
+  const enqueue = (p: Problem) => {
+    report.ok = false;
+    if (queued < maxProblems) {
+      queue.push(p);
+      queued++;
+    } else {
+      overflow = true;
+    }
+  };
+  /** Flags and order of free-list heads, found by the scan (an empty array until then). */
+  const wanted = new Map<number, number[]>();
+  let deferred = 0;
+  const headProblem = (pfn: number, order: number, name: string, where: { pfn: number; section?: number }, flags: number, found: number): Problem | undefined =>
+    !(flags & PG_BUDDY) || found !== order
+      ? { structure: 'descriptor', message: `${name}: block ${pfn}'s head descriptor is not marked free of order ${order} (flags 0x${flags.toString(16)}, order ${found})`, ...where }
+      : undefined;
+  const checkHead = (pfn: number, order: number, name: string, where: { pfn: number; section?: number }, dv?: DataView) => {
+    if (!dv && g.memmap === 'device' && deferred < MAX_DEFERRED && queued < maxProblems) {
+      if (!wanted.has(pfn)) wanted.set(pfn, []);
+      queue.push({ pfn, order, name, where });
+      deferred++;
+      return;
+    }
+    const d = dv ?? view(descBytes(pfn));
+    const p = headProblem(pfn, order, name, where, d.getUint32(DESC.flags, true), d.getUint8(DESC.order));
+    if (p) enqueue(p);
+  };
+
   // Started before the free lists are walked, so that worker threads get going meanwhile.
   const ctx = g.memmap === 'device' ? scanContext(img, table) : undefined;
   const scanner = ctx ? (options.memmapScanner?.(img, ctx) ?? localScanner(img, ctx)) : undefined;
@@ -293,53 +333,52 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
           const at = areaStart + freeAreaEntryOffset(idx);
           const { head, count } = readFreeAreaEntry(area, idx);
           const name = `free list node ${n.id} ${ZONE_NAMES[z.id]} order ${order}`;
-          if (z.frames === 0 && (head || count)) problem({ structure: 'freeList', message: `${name}: zone is empty but the list is not`, offset: at });
+          if (z.frames === 0 && (head || count)) enqueue({ structure: 'freeList', message: `${name}: zone is empty but the list is not`, offset: at });
           let prev = 0;
           let p = head;
           let steps = 0;
           while (p) {
             if (steps >= count) {
-              problem({ structure: 'freeList', message: `${name}: longer than its count ${count} (a wrong count or a cycle)`, pfn: p, offset: at + FREE_AREA.count });
+              enqueue({ structure: 'freeList', message: `${name}: longer than its count ${count} (a wrong count or a cycle)`, pfn: p, offset: at + FREE_AREA.count });
               break;
             }
             const where = { pfn: p, section: p < g.totalFrames ? sectionOf(g, p) : undefined };
             const end = p + 2 ** order;
             if (!Number.isSafeInteger(p) || p < L.data.startPfn || end > dataEnd) {
-              problem({ structure: 'freeList', message: `${name}: block ${p} lies outside the data area (metadata or memmap in a free list)`, ...where, offset: at });
+              enqueue({ structure: 'freeList', message: `${name}: block ${p} lies outside the data area (metadata or memmap in a free list)`, ...where, offset: at });
               break;
             }
-            if (p % 2 ** order) problem({ structure: 'block', message: `${name}: block ${p} is not aligned to its order`, ...where });
-            if (p < z.firstPfn || end > z.firstPfn + z.frames) problem({ structure: 'block', message: `${name}: block ${p} crosses its zone's boundary`, ...where });
-            if (sectionGen(sectionOf(g, p)) === 0) problem({ structure: 'block', message: `${name}: block ${p} lies in a never-initialised section`, ...where });
-            const dv = view(descBytes(p));
-            const flags = dv.getUint32(DESC.flags, true);
-            if (!(flags & PG_BUDDY) || dv.getUint8(DESC.order) !== order) problem({ structure: 'descriptor', message: `${name}: block ${p}'s head descriptor is not marked free of order ${order} (flags 0x${flags.toString(16)}, order ${dv.getUint8(DESC.order)})`, ...where });
+            if (p % 2 ** order) enqueue({ structure: 'block', message: `${name}: block ${p} is not aligned to its order`, ...where });
+            if (p < z.firstPfn || end > z.firstPfn + z.frames) enqueue({ structure: 'block', message: `${name}: block ${p} crosses its zone's boundary`, ...where });
+            if (sectionGen(sectionOf(g, p)) === 0) enqueue({ structure: 'block', message: `${name}: block ${p} lies in a never-initialised section`, ...where });
+            const dv = g.links === 'descriptor' ? view(descBytes(p)) : undefined; // links in pages: the scan gives the head's flags
+            checkHead(p, order, name, where, dv);
             let next: number;
             let back: number;
             if (g.links === 'page') {
               const raw = img.store.read(p * PAGE_SIZE, FREE_LINK_SIZE);
               const l = decodeFreeLink(raw);
               if (!l.ok) {
-                problem({ structure: 'freeList', message: `${name}: block ${p}: ${l.reason}`, ...where, offset: p * PAGE_SIZE });
+                enqueue({ structure: 'freeList', message: `${name}: block ${p}: ${l.reason}`, ...where, offset: p * PAGE_SIZE });
                 break;
               }
               if (raw[LINK.zone + 1] !== 0 || raw.subarray(LINK.linkedGeneration + 4, LINK.crc).some((b) => b !== 0)) {
-                problem({ structure: 'freeList', message: `${name}: block ${p}'s link record has reserved bytes that are not 0`, ...where, offset: p * PAGE_SIZE });
+                enqueue({ structure: 'freeList', message: `${name}: block ${p}'s link record has reserved bytes that are not 0`, ...where, offset: p * PAGE_SIZE });
               }
               if (l.link.pfn !== p || l.link.order !== order || l.link.node !== n.id || l.link.zone !== z.id) {
-                problem({ structure: 'freeList', message: `${name}: block ${p}'s link record describes pfn ${l.link.pfn} order ${l.link.order} node ${l.link.node} zone ${l.link.zone}`, ...where, offset: p * PAGE_SIZE });
+                enqueue({ structure: 'freeList', message: `${name}: block ${p}'s link record describes pfn ${l.link.pfn} order ${l.link.order} node ${l.link.node} zone ${l.link.zone}`, ...where, offset: p * PAGE_SIZE });
               }
               next = l.link.next;
               back = l.link.prev;
             } else {
-              ({ next, prev: back } = storedLinks(dv));
+              ({ next, prev: back } = storedLinks(dv!));
             }
-            if (back !== prev) problem({ structure: 'freeList', message: `${name}: block ${p}'s prev link is ${back}, expected ${prev}`, ...where });
+            if (back !== prev) enqueue({ structure: 'freeList', message: `${name}: block ${p}'s prev link is ${back}, expected ${prev}`, ...where });
             prev = p;
             p = next;
             steps++;
           }
-          if (steps < count && !p) problem({ structure: 'freeList', message: `${name}: count says ${count} blocks, the list has ${steps}`, offset: at + FREE_AREA.count });
+          if (steps < count && !p) enqueue({ structure: 'freeList', message: `${name}: count says ${count} blocks, the list has ${steps}`, offset: at + FREE_AREA.count });
           listed.set(idx, count);
           report.freeBlocks += count;
         }
@@ -354,15 +393,15 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
       const rv = view(raw);
       const flags = rv.getUint32(at + DESC.flags, true);
       if (flags === 0 && isBlank(raw, at)) {
-        problem({ structure: 'descriptor', message: `pfn ${pfn}: descriptor of an initialised section is blank`, pfn, section: s, offset: img.memmapOffset(pfn) });
+        enqueue({ structure: 'descriptor', message: `pfn ${pfn}: descriptor of an initialised section is blank`, pfn, section: s, offset: img.memmapOffset(pfn) });
         return;
       }
       if (rv.getUint32(at + DESC.crc, true) !== crc32(raw.subarray(at, at + DESC.crc)) || rv.getUint8(at + DESC.coreVersion) !== CORE_VERSION || (flags & ~KNOWN_FLAGS) || !(flags & PG_CORE)) {
         const c = checkDescriptorBytes(raw, at);
-        problem({ structure: 'descriptor', message: `pfn ${pfn}: ${c.ok ? 'descriptor invalid' : `${c.field}: ${c.reason}`}`, pfn, section: s, offset: img.memmapOffset(pfn) });
+        enqueue({ structure: 'descriptor', message: `pfn ${pfn}: ${c.ok ? 'descriptor invalid' : `${c.field}: ${c.reason}`}`, pfn, section: s, offset: img.memmapOffset(pfn) });
       }
       const reserved = (flags & PG_RESERVED) !== 0;
-      if (reserved !== isReservedPfn(L, pfn)) problem({ structure: 'descriptor', message: `pfn ${pfn}: PG_reserved is ${reserved ? 'set' : 'clear'} but the frame is ${reserved ? 'data' : 'metadata'}`, pfn, section: s });
+      if (reserved !== isReservedPfn(L, pfn)) enqueue({ structure: 'descriptor', message: `pfn ${pfn}: PG_reserved is ${reserved ? 'set' : 'clear'} but the frame is ${reserved ? 'data' : 'metadata'}`, pfn, section: s });
       // What a descriptor says of itself that initialisation fixed: its pfn, node, zone, generation; links and order only where used.
       const d = decodeDescriptor(raw, at);
       const why: string[] = [];
@@ -374,7 +413,7 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
       if (!head && d.order !== 0) why.push(`order ${d.order} on a frame that heads no block`);
       if ((d.next || d.prev) && !(g.links === 'descriptor' && flags & PG_BUDDY)) why.push(`free-list links ${d.next}/${d.prev} on a frame that is not a listed free block`);
       if (flags & PG_RESERVED && head) why.push('a reserved frame is marked as a block head');
-      why.forEach((w) => problem({ structure: 'descriptor', message: `pfn ${pfn}: ${w}`, pfn, section: s, offset: img.memmapOffset(pfn) }));
+      why.forEach((w) => enqueue({ structure: 'descriptor', message: `pfn ${pfn}: ${w}`, pfn, section: s, offset: img.memmapOffset(pfn) }));
     };
     let coveredUntil = 0; // end of a block that started in an earlier section
     let coveringFree = false;
@@ -390,20 +429,23 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
       const gen = entry.initGeneration;
       const e = { free: entry.freeFrames, alloc: entry.allocatedFrames, reserved: entry.reservedFrames };
       const expectReserved = reservedFramesIn(L, g.sectionFrames, s);
-      if (e.free + e.alloc + e.reserved > g.sectionFrames) problem({ structure: 'section', message: `section ${s}: counts ${e.free} + ${e.alloc} + ${e.reserved} exceed its ${g.sectionFrames} frames`, section: s });
-      if (e.reserved !== expectReserved) problem({ structure: 'section', message: `section ${s}: summary says ${e.reserved} reserved frames, the layout has ${expectReserved}`, section: s });
+      if (e.free + e.alloc + e.reserved > g.sectionFrames) enqueue({ structure: 'section', message: `section ${s}: counts ${e.free} + ${e.alloc} + ${e.reserved} exceed its ${g.sectionFrames} frames`, section: s });
+      if (e.reserved !== expectReserved) enqueue({ structure: 'section', message: `section ${s}: summary says ${e.reserved} reserved frames, the layout has ${expectReserved}`, section: s });
       if (gen === 0) {
-        if (e.free || e.alloc) problem({ structure: 'section', message: `section ${s} was never initialised but its summary counts ${e.free} free and ${e.alloc} allocated frames`, section: s });
-        if (coveredUntil > first) problem({ structure: 'block', message: `a block reaches into never-initialised section ${s}`, section: s });
+        if (e.free || e.alloc) enqueue({ structure: 'section', message: `section ${s} was never initialised but its summary counts ${e.free} free and ${e.alloc} allocated frames`, section: s });
+        if (coveredUntil > first) enqueue({ structure: 'block', message: `a block reaches into never-initialised section ${s}`, section: s });
         report.sectionsChecked++;
         options.onProgress?.(s + 1, g.sectionCount);
         continue;
       }
-      if (gen > img.bootGeneration) problem({ structure: 'section', message: `section ${s} was initialised in generation ${gen}, after the current boot ${img.bootGeneration}`, section: s });
+      if (gen > img.bootGeneration) enqueue({ structure: 'section', message: `section ${s} was initialised in generation ${gen}, after the current boot ${img.bootGeneration}`, section: s });
       section = { s, gen, home: nodeZoneOf(img.nodes, first) };
       heads.pfn.length = heads.flags.length = heads.order.length = heads.node.length = heads.zone.length = 0;
       if (cursor) {
         cursor.visit(first, first + g.sectionFrames, checkInFull, heads);
+        if (wanted.size) {
+          for (let i = 0; i < heads.pfn.length; i++) wanted.get(heads.pfn[i])?.push(heads.flags[i] >>> 0, heads.order[i]);
+        }
       } else {
         // A memmap in RAM: its descriptors are what this boot (or a rebuild) made, so only the blocks are checked.
         const raw = sectionDescriptors(img, s, gen).bytes;
@@ -421,7 +463,7 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
       let p = start;
       if (coveredUntil > p) {
         const upto = Math.min(coveredUntil, end);
-        for (; j < nHeads && heads.pfn[j] < upto; j++) problem({ structure: 'block', message: `pfn ${heads.pfn[j]} is marked as a block head inside another block`, pfn: heads.pfn[j], section: s });
+        for (; j < nHeads && heads.pfn[j] < upto; j++) enqueue({ structure: 'block', message: `pfn ${heads.pfn[j]} is marked as a block head inside another block`, pfn: heads.pfn[j], section: s });
         if (coveringFree) free += upto - p;
         else alloc += upto - p;
         p = upto;
@@ -429,7 +471,7 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
       while (p < end) {
         const nextHead = j < nHeads ? heads.pfn[j] : end;
         if (nextHead !== p) {
-          for (const stop = Math.min(nextHead, end); p < stop; p++) problem({ structure: 'block', message: `pfn ${p} belongs to no block (neither free nor allocated)`, pfn: p, section: s });
+          for (const stop = Math.min(nextHead, end); p < stop; p++) enqueue({ structure: 'block', message: `pfn ${p} belongs to no block (neither free nor allocated)`, pfn: p, section: s });
           continue;
         }
         const flags = heads.flags[j];
@@ -438,14 +480,14 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
         const zone = heads.zone[j];
         j++;
         const isFree = (flags & PG_BUDDY) !== 0;
-        if ((flags & PG_BUDDY) && (flags & PG_ALLOCATED)) problem({ structure: 'descriptor', message: `pfn ${p} is marked both free and allocated`, pfn: p, section: s });
+        if ((flags & PG_BUDDY) && (flags & PG_ALLOCATED)) enqueue({ structure: 'descriptor', message: `pfn ${p} is marked both free and allocated`, pfn: p, section: s });
         if (order > g.maxOrder || p % 2 ** order || p + 2 ** order > dataEnd) {
-          problem({ structure: 'block', message: `block at pfn ${p} has impossible order ${order} (misaligned or past the data area)`, pfn: p, section: s });
+          enqueue({ structure: 'block', message: `block at pfn ${p} has impossible order ${order} (misaligned or past the data area)`, pfn: p, section: s });
           p++;
           continue;
         }
         const z = img.nodes[node]?.zones[zone];
-        if (!z || p < z.firstPfn || p + 2 ** order > z.firstPfn + z.frames) problem({ structure: 'block', message: `block at pfn ${p} is not inside its node ${node} zone ${zone}`, pfn: p, section: s });
+        if (!z || p < z.firstPfn || p + 2 ** order > z.firstPfn + z.frames) enqueue({ structure: 'block', message: `block at pfn ${p} is not inside its node ${node} zone ${zone}`, pfn: p, section: s });
         if (isFree) {
           const key = freeAreaIndex(g.maxOrder, node, zone, order);
           marked.set(key, (marked.get(key) ?? 0) + 1);
@@ -462,7 +504,7 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
                 const bd = view(descBytes(buddy));
                 merged = (bd.getUint32(DESC.flags, true) & PG_BUDDY) !== 0 && bd.getUint8(DESC.order) === order;
               }
-              if (merged) problem({ structure: 'block', message: `free blocks at pfn ${p} and its buddy ${buddy} (order ${order}) should have merged`, pfn: p, section: s });
+              if (merged) enqueue({ structure: 'block', message: `free blocks at pfn ${p} and its buddy ${buddy} (order ${order}) should have merged`, pfn: p, section: s });
             }
           }
         } else {
@@ -470,7 +512,7 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
         }
         const blockEnd = p + 2 ** order;
         const inSection = Math.min(blockEnd, end);
-        for (; j < nHeads && heads.pfn[j] < inSection; j++) problem({ structure: 'block', message: `pfn ${heads.pfn[j]} is marked as a block head inside the block at ${p}`, pfn: heads.pfn[j], section: s });
+        for (; j < nHeads && heads.pfn[j] < inSection; j++) enqueue({ structure: 'block', message: `pfn ${heads.pfn[j]} is marked as a block head inside the block at ${p}`, pfn: heads.pfn[j], section: s });
         if (isFree) free += inSection - p;
         else alloc += inSection - p;
         coveredUntil = blockEnd;
@@ -478,12 +520,29 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
         p = inSection;
       }
       report.framesChecked += g.sectionFrames;
-      if (e.free !== free || e.alloc !== alloc) problem({ structure: 'section', message: `section ${s}: summary says ${e.free} free / ${e.alloc} allocated frames, descriptors say ${free} / ${alloc}`, section: s, offset: tableStart + sectionEntryOffset(s) });
+      if (e.free !== free || e.alloc !== alloc) enqueue({ structure: 'section', message: `section ${s}: summary says ${e.free} free / ${e.alloc} allocated frames, descriptors say ${free} / ${alloc}`, section: s, offset: tableStart + sectionEntryOffset(s) });
       report.sectionsChecked++;
       options.onProgress?.(s + 1, g.sectionCount);
     }
   } finally {
     scanner?.close();
+  }
+
+
+  for (const q of queue) {
+    if ('structure' in q) {
+      problem(q);
+      continue;
+    }
+    // A head the scan did not reach (in a section never initialised, or not marked as a head): read it.
+    const known = wanted.get(q.pfn);
+    const d = known?.length ? undefined : view(descBytes(q.pfn));
+    const p = headProblem(q.pfn, q.order, q.name, q.where, known?.length ? known[0] : d!.getUint32(DESC.flags, true), known?.length ? known[1] : d!.getUint8(DESC.order));
+    if (p) problem(p);
+  }
+  if (overflow) {
+    report.ok = false;
+    report.truncated = true;
   }
 
   // 3. The free heads found in descriptors are exactly the blocks on the lists.
