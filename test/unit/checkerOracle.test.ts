@@ -331,10 +331,11 @@ describe('checker on an image file, with worker threads: same report as the refe
     ['one worker', { memmapScanner: fileScanner({ workersFrom: 0, workers: 1, awaitWorkers: true, onClose }) }],
     ['three workers', { memmapScanner: fileScanner({ workersFrom: 0, workers: 3, awaitWorkers: true, onClose }) }],
   ];
-  const picked = ['nothing', 'no longer marked', 'every listed', 'first frame of a chunk', 'inside an allocated block', 'inside a free block', 'each word', 'copied over', 'an interior frame marked', 'allocated head cleared', 'unmerged buddies', 'garbage', 'torn section count', 'wrong free-list count'];
+  // What the scanner and the workers change: chunk boundaries, results without their bytes, heads, free-list heads' flags, a cut list.
+  const picked = ['nothing', 'first frame of a chunk', 'an interior frame marked', 'every listed', 'garbage', 'torn section count'];
   const images: Array<{ name: string; options: ImageOptions; orders: number[]; reboot: boolean; initAll: boolean }> = [
-    // 8 chunks, every section initialised: the workers have most of them.
-    { name: '512 MiB, 2 MiB sections', options: { sizeBytes: 512 * MiB }, orders: [0, 10, 3, 0, 6], reboot: false, initAll: true },
+    // 4 chunks, every section initialised: the workers have most of them.
+    { name: '256 MiB, 2 MiB sections', options: { sizeBytes: 256 * MiB }, orders: [0, 10, 3, 0, 6], reboot: false, initAll: true },
     { name: '2 GiB, 1 GiB sections', options: { sizeBytes: 2 * GiB, sectionBytes: GiB, maxOrder: 12 }, orders: [0, 12, 4, 0, 12], reboot: true, initAll: false },
   ];
   for (const image of images) {

@@ -6,9 +6,10 @@
  * on raw words (format/descriptor.ts, scanDescriptorRun): only descriptors that
  * head a block or fail a test are looked at one by one, with the same tests
  * and messages as a descriptor-by-descriptor reading. Memory stays bounded:
- * one chunk, and one section's block heads, at a time. A Node host may hand
- * the chunk scans to worker threads (engine/node/checkWorkers.ts); the report
- * is the same either way.
+ * one chunk and one section's block heads at a time, and the problems waiting
+ * for the scan (at most maxProblems, and a bounded number of free-list heads).
+ * A Node host may hand the chunk scans to worker threads
+ * (engine/node/checkWorkers.ts); the report is the same either way.
  */
 import { isReservedPfn, sectionDataRange, sectionOf } from '../alloc/sectionInit';
 import { crc32, view } from '../core/bytes';
@@ -92,7 +93,7 @@ export interface ChunkScan {
   frames: number;
 }
 
-/** Gives the scan of each chunk, asked in increasing order. */
+/** Gives the scan of each chunk, asked in increasing order; a result may be reused once the next chunk is asked for. */
 export interface MemmapScanner {
   chunk(k: number): ChunkScan;
   close(): void;
