@@ -32,8 +32,9 @@ export interface FileScanOptions {
 }
 
 /**
- * Below this, workers cost more than they save. Measured on two CPUs: behind
- * at 64 MiB of memmap, even at 256 MiB (a 16 GiB image), ahead at 1 GiB.
+ * Below this, workers cost more than they save. Measured on two shared CPUs:
+ * behind at 64 MiB of memmap, level at 256 MiB (a 16 GiB image), ahead at
+ * 1 GiB when the second CPU was free (and a little behind when it was not).
  */
 export const WORKERS_FROM_BYTES = 512 * 2 ** 20;
 
@@ -165,7 +166,8 @@ class FileScanner implements MemmapScanner {
     const source = workerSource();
     for (let i = 0; i < workers; i++) {
       const { port1, port2 } = new MessageChannel();
-      const worker = new Worker(source, { eval: true, workerData: { path, ctx: shared, table: this.table, state: this.state, port: port2 }, transferList: [port2] });
+      // Plain JavaScript: no loader flags of the parent (a test runner's) are needed.
+      const worker = new Worker(source, { eval: true, execArgv: [], workerData: { path, ctx: shared, table: this.table, state: this.state, port: port2 }, transferList: [port2] });
       worker.unref();
       worker.on('error', () => {}); // a worker that dies leaves its chunk TAKEN: the main thread gives up waiting on it
       this.ports.push(port1);
