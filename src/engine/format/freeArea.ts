@@ -27,14 +27,14 @@ export function freeAreaEntryOffset(index: number): number {
 export function encodeFreeAreaEntry(e: FreeAreaEntry): Uint8Array {
   const out = new Uint8Array(FREE_AREA_ENTRY_SIZE);
   const dv = view(out);
-  writeU64(dv, FREE_AREA.head, e.head);
-  writeU64(dv, FREE_AREA.count, e.count);
+  writeU64(dv, 0, e.head);
+  writeU64(dv, 8, e.count);
   return out;
 }
 
 export function decodeFreeAreaEntry(bytes: Uint8Array, at = 0): FreeAreaEntry {
   const dv = view(bytes);
-  return { head: readU64(dv, at + FREE_AREA.head), count: readU64(dv, at + FREE_AREA.count) };
+  return { head: readU64(dv, at), count: readU64(dv, at + 8) };
 }
 
 const u64Raw = (dv: DataView, at: number) => dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 2 ** 32;

@@ -34,10 +34,7 @@ export function encodeSectionEntry(e: SectionEntry): Uint8Array {
 }
 
 export function decodeSectionEntry(bytes: Uint8Array, at = 0): SectionEntry {
-  return entryAt(view(bytes), at);
-}
-
-function entryAt(dv: DataView, at: number): SectionEntry {
+  const dv = view(bytes);
   return {
     initGeneration: dv.getUint32(at + SECTION.initGeneration, true),
     freeFrames: dv.getUint32(at + SECTION.freeFrames, true),
@@ -51,9 +48,15 @@ export function sectionEntryOffset(s: number): number {
   return s * SECTION_ENTRY_SIZE;
 }
 
-/** Entry `s` of a table read whole. */
+/** Entry `s` of a table read whole (no copy, unlike decodeSectionEntry of a slice). */
 export function readSectionEntry(table: DataView, s: number): SectionEntry {
-  return entryAt(table, sectionEntryOffset(s));
+  const at = sectionEntryOffset(s);
+  return {
+    initGeneration: table.getUint32(at + SECTION.initGeneration, true),
+    freeFrames: table.getUint32(at + SECTION.freeFrames, true),
+    allocatedFrames: table.getUint32(at + SECTION.allocatedFrames, true),
+    reservedFrames: table.getUint32(at + SECTION.reservedFrames, true),
+  };
 }
 
 /** Section `s`'s initGeneration alone, from a table read whole (0 = never initialised). */
