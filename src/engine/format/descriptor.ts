@@ -3,7 +3,7 @@
  * layout is a promise across kernel profiles; see docs/FORMAT.md.
  * An all-zero descriptor means "never initialised".
  */
-import { crc32, readString, readU64, view, writeString, writeU64 } from '../core/bytes';
+import { crc32, readString, readU64, view, writeString, writeU64, type LEView } from '../core/bytes';
 import { DESCRIPTOR_SIZE, NO_PFN } from './constants';
 
 /** Flag bits of Descriptor.flags. */
@@ -99,6 +99,12 @@ export function checkDescriptorBytes(bytes: Uint8Array, at = 0): DescriptorCheck
   return { ok: true };
 }
 
+/** A descriptor's free-list links as stored: values of 2^53 or more come back as the nearest double, not NaN, so a checker can name them. */
+export function storedLinks(dv: LEView, at = 0): { next: number; prev: number } {
+  const u64 = (field: number) => dv.getUint32(at + field, true) + dv.getUint32(at + field + 4, true) * 2 ** 32;
+  return { next: u64(DESC.next), prev: u64(DESC.prev) };
+}
+
 export function decodeDescriptor(bytes: Uint8Array, at = 0): Descriptor {
   const d = bytes.subarray(at, at + DESCRIPTOR_SIZE);
   const dv = view(d);
@@ -182,4 +188,220 @@ export function patchDescriptor(bytes: Uint8Array, at: number, change: Partial<D
   if (change.prev !== undefined) writeU64(dv, DESC.prev, change.prev);
   if (change.volatileFlags !== undefined) dv.setUint32(DESC.volatileFlags, change.volatileFlags, true);
   dv.setUint32(DESC.crc, crc32(d.subarray(0, DESC.crc)), true);
+}
+
+/*
+ * Checking descriptors in bulk, on raw 32-bit words: what the checker does for
+ * every frame of a section without decoding each descriptor into an object.
+ */
+
+/** Byte length of the checksummed part of a descriptor (bytes 0..59). */
+const BODY_BYTES = DESC.crc;
+
+/**
+ * CRC-32 is affine in its input: for two bodies of the same length,
+ * crc(a) ^ crc(b) depends only on a ^ b, and is the XOR of one table entry per
+ * byte. Entry [i * 256 + v] is what byte value v at body byte i contributes;
+ * the last entry is the CRC of a body of zeros. Built from crc32 itself, so
+ * there is still one CRC function.
+ */
+let crcTable: Int32Array | undefined;
+export function descriptorCrcTable(): Int32Array {
+  if (crcTable) return crcTable;
+  const t = new Int32Array(BODY_BYTES * 256 + 1);
+  const body = new Uint8Array(BODY_BYTES);
+  const zero = crc32(body);
+  for (let i = 0; i < BODY_BYTES; i++) {
+    for (let bit = 0; bit < 8; bit++) {
+      body[i] = 1 << bit;
+      t[i * 256 + (1 << bit)] = crc32(body) ^ zero;
+    }
+    body[i] = 0;
+    for (let v = 3; v < 256; v++) if (v & (v - 1)) t[i * 256 + v] = t[i * 256 + (v & (v - 1))] ^ t[i * 256 + (v & -v)];
+  }
+  t[BODY_BYTES * 256] = zero;
+  return (crcTable = t);
+}
+
+/** Descriptors that share what is expected of them: a section's data frames, or its reserved frames. */
+export interface DescriptorRun {
+  /** Index of the run's first descriptor in the bytes scanned. */
+  at: number;
+  count: number;
+  firstPfn: number;
+  /** Metadata or memmap frames: PG_reserved set, never a block head. */
+  reserved: boolean;
+  node: number;
+  zone: number;
+  /** initGeneration must lie in [minGeneration, maxGeneration]. */
+  minGeneration: number;
+  maxGeneration: number;
+  /** Free heads may carry list links (links kept in descriptors). */
+  linksInDescriptor: boolean;
+}
+
+/** What a scan found; arrays grow as needed and are shared by consecutive runs. */
+export interface DescriptorScan {
+  /** pfn − base of each descriptor the scan could not clear, ascending: the caller checks it in full. */
+  odd: Int32Array;
+  oddCount: number;
+  /** Five numbers per descriptor with PG_buddy or PG_allocated set, ascending: pfn − base, flags, order, node, zone. */
+  heads: Int32Array;
+  headCount: number;
+  base: number;
+}
+
+/** Where each number of a head lies in DescriptorScan.heads (HEAD_STRIDE numbers per head). */
+export const HEAD = { pfn: 0, flags: 1, order: 2, node: 3, zone: 4 } as const;
+export const HEAD_STRIDE = 5;
+
+export function newDescriptorScan(base: number): DescriptorScan {
+  return { odd: new Int32Array(64), oddCount: 0, heads: new Int32Array(64 * HEAD_STRIDE), headCount: 0, base };
+}
+
+/**
+ * The scan's inner loop over little-endian words (16 per descriptor). It
+ * clears a descriptor when it is exactly what initialisation and the allocator
+ * write: checksum, version, known flags with PG_core, PG_reserved where due and
+ * nowhere else, its own pfn, its section's node and zone, an initGeneration in
+ * range, order 0 unless it heads a block, no links unless a free head may have
+ * them. That is every per-descriptor test of the checker, so a cleared one has
+ * nothing to report. The first cleared frame that heads no block becomes the
+ * run's template: a descriptor equal to it in everything but the pfn (most of
+ * a section) costs 15 comparisons and one table step of the checksum.
+ *
+ * Self-contained (no outside names), so worker threads can run its source.
+ * Word indexes and flag bits are literals, checked against DESC and PG_* below.
+ */
+export function scanDescriptorRun(w: Int32Array, run: DescriptorRun, T: Int32Array, out: DescriptorScan): void {
+  const first = run.at * 16;
+  const end = first + run.count * 16;
+  const zeroCrc = T[60 * 256];
+  const reserved = run.reserved;
+  const links = run.linksInDescriptor;
+  const info = (1 << 24) | (run.zone << 16) | (run.node << 8); // coreVersion 1, zone, node; the order byte is masked off
+  const minGen = run.minGeneration;
+  const maxGen = run.maxGeneration;
+  const base = out.base;
+  const odd = (pfn: number) => {
+    if (out.oddCount === out.odd.length) {
+      const grown = new Int32Array(out.odd.length * 2);
+      grown.set(out.odd);
+      out.odd = grown;
+    }
+    out.odd[out.oddCount++] = pfn - base;
+  };
+  const head = (pfn: number, f: number, i1: number) => {
+    let k = out.headCount * 5;
+    if (k + 5 > out.heads.length) {
+      const grown = new Int32Array(out.heads.length * 2);
+      grown.set(out.heads);
+      out.heads = grown;
+    }
+    const h = out.heads;
+    h[k++] = pfn - base;
+    h[k++] = f;
+    h[k++] = i1 & 255;
+    h[k++] = (i1 >>> 8) & 255;
+    h[k] = (i1 >>> 16) & 255;
+    out.headCount++;
+  };
+  // The template: its word index (-1 until one is found), its words but the pfn's low one and the CRC, its pfn word and its CRC.
+  let tb = -1;
+  let t0 = 0, t1 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, t9 = 0, t10 = 0, t11 = 0, t12 = 0, t13 = 0, t14 = 0;
+  let t2 = 0;
+  let tc = 0;
+  let pfn = run.firstPfn;
+  for (let b = first; b < end; b += 16, pfn++) {
+    const f = w[b];
+    if (f === t0 && tb >= 0 && w[b + 1] === t1 && w[b + 3] === t3 && w[b + 4] === t4 && w[b + 5] === t5 && w[b + 6] === t6 && w[b + 7] === t7
+      && w[b + 8] === t8 && w[b + 9] === t9 && w[b + 10] === t10 && w[b + 11] === t11 && w[b + 12] === t12 && w[b + 13] === t13 && w[b + 14] === t14) {
+      const w2 = w[b + 2];
+      const x = w2 ^ t2;
+      if (w2 !== (pfn | 0) || w[b + 15] !== (tc ^ T[2048 + (x & 255)] ^ T[2304 + ((x >>> 8) & 255)] ^ T[2560 + ((x >>> 16) & 255)] ^ T[2816 + (x >>> 24)])) odd(pfn);
+      continue;
+    }
+    // The CRC of this body: from the template's, through the words that differ, or from a body of zeros.
+    let c = tb >= 0 ? tc : zeroCrc;
+    for (let k = 0; k < 15; k++) {
+      const x = tb >= 0 ? w[b + k] ^ w[tb + k] : w[b + k];
+      if (x === 0) continue;
+      const t = k * 1024;
+      c ^= T[t + (x & 255)] ^ T[t + 256 + ((x >>> 8) & 255)] ^ T[t + 512 + ((x >>> 16) & 255)] ^ T[t + 768 + (x >>> 24)];
+    }
+    const i1 = w[b + 1];
+    const g = w[b + 5] >>> 0;
+    const ok = (reserved ? f === 3 : (f & ~12) === 1)
+      && (i1 & ~255) === info
+      && ((f & 12) !== 0 || (i1 & 255) === 0)
+      && w[b + 2] === (pfn | 0) && w[b + 3] === ((pfn / 4294967296) | 0)
+      && g >= minGen && g <= maxGen
+      && ((w[b + 10] | w[b + 11] | w[b + 12] | w[b + 13]) === 0 || (links && (f & 4) !== 0))
+      && w[b + 15] === c;
+    if (!ok) odd(pfn);
+    if (f & 12) head(pfn, f, i1);
+    else if (ok && tb < 0) {
+      tb = b;
+      t0 = f; t1 = i1; t2 = w[b + 2]; t3 = w[b + 3]; t4 = w[b + 4]; t5 = w[b + 5]; t6 = w[b + 6]; t7 = w[b + 7];
+      t8 = w[b + 8]; t9 = w[b + 9]; t10 = w[b + 10]; t11 = w[b + 11]; t12 = w[b + 12]; t13 = w[b + 13]; t14 = w[b + 14];
+      tc = c;
+    }
+  }
+}
+
+// The literals scanDescriptorRun relies on.
+if (
+  HEAD.pfn !== 0 || HEAD.flags !== 1 || HEAD.order !== 2 || HEAD.node !== 3 || HEAD.zone !== 4 || HEAD_STRIDE !== 5
+  || DESCRIPTOR_SIZE !== 64 || DESC.flags !== 0 || DESC.order !== 4 || DESC.node !== 5 || DESC.zone !== 6 || DESC.coreVersion !== 7 || DESC.pfn !== 8
+  || DESC.initGeneration !== 20 || DESC.next !== 40 || DESC.prev !== 48 || DESC.crc !== 60 || CORE_VERSION !== 1
+  || PG_CORE !== 1 || PG_RESERVED !== 2 || PG_BUDDY !== 4 || PG_ALLOCATED !== 8
+) {
+  throw new Error('scanDescriptorRun does not match the descriptor layout');
+}
+
+/** True where typed arrays are little-endian, as the format is: the word scan needs it. */
+export const WORDS_ARE_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** The descriptors in `bytes` as words (copied only when not 4-byte aligned). */
+export function descriptorWords(bytes: Uint8Array): Int32Array {
+  const b = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  return new Int32Array(b.buffer, b.byteOffset, b.byteLength >> 2);
+}
+
+/** Scans one run of `bytes` (the descriptors of consecutive frames); see scanDescriptorRun. */
+export function scanDescriptors(bytes: Uint8Array, run: DescriptorRun, out: DescriptorScan, words?: Int32Array): void {
+  if (WORDS_ARE_LITTLE_ENDIAN) scanDescriptorRun(words ?? descriptorWords(bytes), run, descriptorCrcTable(), out);
+  else collectHeads(bytes, run, out, true); // every descriptor goes to the full check
+}
+
+/** Records the block heads of a run (and, with `allOdd`, every descriptor as one to check in full). */
+export function collectHeads(bytes: Uint8Array, run: DescriptorRun, out: DescriptorScan, allOdd = false): void {
+  const dv = view(bytes);
+  for (let i = 0; i < run.count; i++) {
+    const at = (run.at + i) * DESCRIPTOR_SIZE;
+    const pfn = run.firstPfn + i;
+    if (allOdd) pushOdd(out, pfn);
+    const flags = dv.getUint32(at + DESC.flags, true);
+    if (flags & (PG_BUDDY | PG_ALLOCATED)) pushHead(out, pfn, flags, dv.getUint8(at + DESC.order), dv.getUint8(at + DESC.node), dv.getUint8(at + DESC.zone));
+  }
+}
+
+function pushOdd(out: DescriptorScan, pfn: number): void {
+  if (out.oddCount === out.odd.length) {
+    const grown = new Int32Array(out.odd.length * 2);
+    grown.set(out.odd);
+    out.odd = grown;
+  }
+  out.odd[out.oddCount++] = pfn - out.base;
+}
+
+function pushHead(out: DescriptorScan, pfn: number, flags: number, order: number, node: number, zone: number): void {
+  const k = out.headCount * HEAD_STRIDE;
+  if (k + HEAD_STRIDE > out.heads.length) {
+    const grown = new Int32Array(out.heads.length * 2);
+    grown.set(out.heads);
+    out.heads = grown;
+  }
+  out.heads.set([pfn - out.base, flags, order, node, zone], k);
+  out.headCount++;
 }

@@ -3,11 +3,11 @@
  * free block on that list (0 = empty) and the number of blocks on it. The rest
  * of each list is linked through the free blocks themselves.
  */
-import { readU64, readU64Loose, view, writeU64 } from '../core/bytes';
+import { readU64, readU64Loose, view, writeU64, type LEView } from '../core/bytes';
 import { PAGE_SIZE, ZONE_COUNT } from './constants';
 import { FREE_AREA_ENTRY_SIZE, Layout } from './layout';
 
-/** Byte offsets of a free-area entry's fields (see docs/FORMAT.md). */
+/** Byte offsets of a free-area entry's fields, u64 each (see docs/FORMAT.md). */
 export const FREE_AREA = { head: 0, count: 8 } as const;
 
 export interface FreeAreaEntry {
@@ -42,7 +42,10 @@ export function freeAreaEntryOffset(layout: Pick<Layout, 'freeArea'>, index: num
  * Values of 2^53 or more stay numbers too large to be valid, never NaN, so a
  * range check on them fails as it should.
  */
-export function freeAreaEntryAt(dv: DataView, index: number): FreeAreaEntry {
+export function freeAreaEntryAt(dv: LEView, index: number): FreeAreaEntry {
   const at = index * FREE_AREA_ENTRY_SIZE;
   return { head: readU64Loose(dv, at + FREE_AREA.head), count: readU64Loose(dv, at + FREE_AREA.count) };
 }
+
+/** Entry `index` of a table read whole: the checker's name for freeAreaEntryAt. */
+export const readFreeAreaEntry = freeAreaEntryAt;

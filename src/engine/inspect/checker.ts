@@ -1,19 +1,31 @@
 /**
- * The checker: verifies every invariant of an image, section by section with
- * bounded memory (one section's descriptors at a time), and reports each
- * problem with where it is. It reads only; it never repairs.
+ * The checker: verifies every invariant of an image and reports each problem
+ * with where it is. It reads only; it never repairs.
+ *
+ * The memmap is read in chunks of consecutive initialised sections and checked
+ * on raw words (format/descriptor.ts, scanDescriptorRun): only descriptors that
+ * head a block or fail a test are looked at one by one, with the same tests
+ * and messages as a descriptor-by-descriptor reading. Memory stays bounded:
+ * one chunk and one section's block heads at a time, and the problems waiting
+ * for the scan (at most maxProblems, and a bounded number of free-list heads).
+ * A Node host may hand the chunk scans to worker threads
+ * (engine/node/checkWorkers.ts); the report is the same either way.
  */
 import { isReservedPfn, sectionDataRange, sectionOf } from '../alloc/sectionInit';
-import { crc32, view } from '../core/bytes';
+import { crc32, view, type LEView } from '../core/bytes';
 import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_NAMES } from '../format/constants';
-import { checkDescriptorBytes, CORE_VERSION, decodeDescriptor, DESC, isBlank, KNOWN_FLAGS, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED } from '../format/descriptor';
-import { freeAreaIndex } from '../format/freeArea';
+import {
+  checkDescriptorBytes, collectHeads, CORE_VERSION, decodeDescriptor, DESC, DescriptorRun, DescriptorScan, descriptorWords, HEAD, HEAD_STRIDE,
+  isBlank, KNOWN_FLAGS, newDescriptorScan, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED, scanDescriptors, storedLinks,
+} from '../format/descriptor';
+import { FREE_AREA, freeAreaEntryOffset, freeAreaIndex, readFreeAreaEntry } from '../format/freeArea';
 import { decodeFreeLink, FREE_LINK_SIZE, LINK } from '../format/freeLink';
-import { checkHistory, checkJournal } from './checkLogs';
-import { FREE_AREA_ENTRY_SIZE, nodeZoneOf, SECTION_ENTRY_SIZE } from '../format/layout';
+import { nodeZoneOf, reservedFramesIn } from '../format/layout';
+import { readSectionEntry, sectionEntryOffset, sectionInitGeneration } from '../format/sectionTable';
 import { decodeSuperblock, SUPERBLOCK_SIZE } from '../format/superblock';
 import type { PmemImage } from '../image/imageCore';
 import { readSectionTable } from '../image/ops';
+import { checkHistory, checkJournal } from './checkLogs';
 import { sectionDescriptors, viewDescriptor } from './views';
 
 export interface Problem {
@@ -42,6 +54,195 @@ export interface CheckOptions {
   maxProblems?: number;
   onProgress?: (sectionsDone: number, sectionsTotal: number) => void;
   cancelled?: () => boolean;
+  /** Scans memmap chunks elsewhere (worker threads); undefined from the factory means here. */
+  memmapScanner?: (img: PmemImage, ctx: ScanContext) => MemmapScanner | undefined;
+}
+
+/** What the chunk scans need to know of an image, as plain data (worker threads get a copy). */
+export interface ScanContext {
+  sectionFrames: number;
+  /** Frames per chunk: a multiple or a divisor of sectionFrames. */
+  chunkFrames: number;
+  totalFrames: number;
+  /** First data frame; frames below it are reserved. */
+  dataStart: number;
+  /** The backup superblock's frame; frames from it on are reserved. */
+  backupStart: number;
+  bootGeneration: number;
+  linksInDescriptor: boolean;
+  /** initGeneration of every section (0 = never initialised: not read). */
+  generations: Uint32Array;
+  /** Present zones in node order, four numbers each: firstPfn, frames, node, zone. */
+  zones: number[];
+  /** Byte offset of pfn 0's descriptor. */
+  memmapStart: number;
+}
+
+/** The runs of one chunk, and the frames [firstPfn, firstPfn + frames) to read for them. */
+export interface ChunkPlan {
+  firstPfn: number;
+  frames: number;
+  runs: DescriptorRun[];
+}
+
+export interface ChunkScan {
+  scan: DescriptorScan;
+  /** The descriptors scanned, when kept (else they are read again for the descriptors to check in full). */
+  bytes?: Uint8Array;
+  firstPfn: number;
+  frames: number;
+}
+
+/** Gives the scan of each chunk, asked in increasing order; a result may be reused once the next chunk is asked for. */
+export interface MemmapScanner {
+  chunk(k: number): ChunkScan;
+  close(): void;
+}
+
+const CHUNK_FRAMES = 16384; // 1 MiB of descriptors per read
+/** Free-list heads whose flags wait for the scan; beyond, they are read one by one. */
+const MAX_DEFERRED = 1 << 20;
+
+/**
+ * The runs of chunk k: the initialised sections' frames in it, cut where the
+ * reserved frames begin and end. Self-contained (worker threads run its source).
+ */
+export function planChunk(ctx: ScanContext, k: number): ChunkPlan | undefined {
+  const sf = ctx.sectionFrames;
+  const from = k * ctx.chunkFrames;
+  const to = Math.min(from + ctx.chunkFrames, ctx.totalFrames);
+  const runs: DescriptorRun[] = [];
+  let readFrom = -1;
+  let readTo = -1;
+  for (let s = Math.floor(from / sf); s * sf < to; s++) {
+    const gen = ctx.generations[s];
+    if (gen === 0) continue;
+    const a = Math.max(from, s * sf);
+    const b = Math.min(to, (s + 1) * sf);
+    let node = 0;
+    let zone = 0;
+    for (let z = 0; z < ctx.zones.length; z += 4) {
+      if (s * sf >= ctx.zones[z] && s * sf < ctx.zones[z] + ctx.zones[z + 1]) {
+        node = ctx.zones[z + 2];
+        zone = ctx.zones[z + 3];
+        break;
+      }
+    }
+    if (readFrom < 0) readFrom = a;
+    readTo = b;
+    const cuts = [a, Math.min(Math.max(ctx.dataStart, a), b), Math.min(Math.max(ctx.backupStart, a), b), b];
+    for (let i = 0; i < 3; i++) {
+      if (cuts[i + 1] <= cuts[i]) continue;
+      runs.push({
+        at: cuts[i] - readFrom, count: cuts[i + 1] - cuts[i], firstPfn: cuts[i], reserved: cuts[i] < ctx.dataStart || cuts[i] >= ctx.backupStart,
+        node, zone, minGeneration: gen, maxGeneration: ctx.bootGeneration, linksInDescriptor: ctx.linksInDescriptor,
+      });
+    }
+  }
+  return runs.length ? { firstPfn: readFrom, frames: readTo - readFrom, runs } : undefined;
+}
+
+export function scanContext(img: PmemImage, table: DataView): ScanContext {
+  const g = img.geometry;
+  const generations = new Uint32Array(g.sectionCount);
+  for (let s = 0; s < g.sectionCount; s++) generations[s] = sectionInitGeneration(table, s);
+  const chunkFrames = CHUNK_FRAMES % g.sectionFrames === 0 || g.sectionFrames % CHUNK_FRAMES === 0 ? CHUNK_FRAMES : g.sectionFrames;
+  return {
+    sectionFrames: g.sectionFrames, chunkFrames, totalFrames: g.totalFrames, dataStart: img.layout.data.startPfn,
+    backupStart: img.layout.backupSuperblock.startPfn, bootGeneration: img.bootGeneration, linksInDescriptor: g.links === 'descriptor',
+    generations, zones: img.nodes.flatMap((n) => n.zones.filter((z) => z.frames > 0).flatMap((z) => [z.firstPfn, z.frames, n.id, z.id])),
+    memmapStart: img.memmapOffset(0),
+  };
+}
+
+/** Reads and scans each chunk on this thread, keeping its bytes for the full checks (the scan is reused: the checker is done with a chunk when it asks for the next). */
+function localScanner(img: PmemImage, ctx: ScanContext): MemmapScanner {
+  const scan = newDescriptorScan(0);
+  return {
+    chunk(k) {
+      const plan = planChunk(ctx, k);
+      scan.oddCount = scan.headCount = 0;
+      if (!plan) return { scan, firstPfn: k * ctx.chunkFrames, frames: 0 };
+      scan.base = plan.firstPfn;
+      const bytes = img.store.read(img.memmapOffset(plan.firstPfn), plan.frames * DESCRIPTOR_SIZE);
+      const words = descriptorWords(bytes);
+      for (const run of plan.runs) scanDescriptors(bytes, run, scan, words);
+      return { scan, bytes, firstPfn: plan.firstPfn, frames: plan.frames };
+    },
+    close() {},
+  };
+}
+
+/** Block heads of one section, in pfn order. */
+interface Heads {
+  pfn: number[];
+  flags: number[];
+  order: number[];
+  node: number[];
+  zone: number[];
+}
+
+/**
+ * Walks the chunk scans in pfn order: for each section, the descriptors to
+ * check in full (with their bytes) and the block heads.
+ */
+class ChunkCursor {
+  private k = -1;
+  private cur: ChunkScan | undefined;
+  private oddAt = 0;
+  private headAt = 0;
+
+  constructor(private readonly img: PmemImage, private readonly scanner: MemmapScanner, private readonly chunkFrames: number) {}
+
+  visit(from: number, to: number, onOdd: (pfn: number, bytes: Uint8Array, at: number) => void, heads: Heads): void {
+    for (let k = Math.floor(from / this.chunkFrames); k * this.chunkFrames < to; k++) {
+      if (k !== this.k) {
+        this.k = k;
+        this.cur = this.scanner.chunk(k);
+        this.oddAt = 0;
+        this.headAt = 0;
+      }
+      const c = this.cur!;
+      const { scan } = c;
+      while (this.oddAt < scan.oddCount && scan.base + scan.odd[this.oddAt] < to) {
+        const pfn = scan.base + scan.odd[this.oddAt++];
+        if (pfn < from) continue;
+        // A worker's scan comes without its bytes: read them once, for the first descriptor to check in full.
+        c.bytes ??= this.img.store.read(this.img.memmapOffset(c.firstPfn), c.frames * DESCRIPTOR_SIZE);
+        onOdd(pfn, c.bytes, (pfn - c.firstPfn) * DESCRIPTOR_SIZE);
+      }
+      this.headAt = appendHeads(scan, this.headAt, from, to, heads);
+    }
+  }
+}
+
+/** Appends the heads of `scan` in [from, to), starting at head `i`; returns where it stopped. */
+function appendHeads(scan: DescriptorScan, i: number, from: number, to: number, heads: Heads): number {
+  const h = scan.heads;
+  for (; i < scan.headCount; i++) {
+    const at = i * HEAD_STRIDE;
+    const pfn = scan.base + h[at + HEAD.pfn];
+    if (pfn >= to) break;
+    if (pfn < from) continue;
+    heads.pfn.push(pfn);
+    heads.flags.push(h[at + HEAD.flags]);
+    heads.order.push(h[at + HEAD.order]);
+    heads.node.push(h[at + HEAD.node]);
+    heads.zone.push(h[at + HEAD.zone]);
+  }
+  return i;
+}
+
+/** Index of the first element of sorted `xs` not below `v`. */
+function lowerBound(xs: number[], v: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
@@ -75,107 +276,135 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
   checkHistory(img).forEach(problem);
 
   const table = readSectionTable(img);
-  const sectionGen = (s: number) => table.getUint32(s * SECTION_ENTRY_SIZE, true);
+  const sectionGen = (s: number) => sectionInitGeneration(table, s);
   const descBytes = (pfn: number) => viewDescriptor(img, pfn, table).bytes;
+  const listed = new Map<number, number>(); // blocks per free list, as the free area counts them
+  const marked = new Map<number, number>(); // free heads found in descriptors, per list
+  const areaStart = L.freeArea.startPfn * PAGE_SIZE;
 
-  // 1. Free lists: each listed block is a well-formed free head; links agree both ways; counts agree.
-  const area = img.store.read(L.freeArea.startPfn * PAGE_SIZE, L.freeArea.frames * PAGE_SIZE);
-  const areaView = view(area);
-  const listed = new Map<number, number>();
-  for (const n of img.nodes) {
-    for (const z of n.zones) {
-      for (let order = 0; order <= g.maxOrder; order++) {
-        const idx = freeAreaIndex(g.maxOrder, n.id, z.id, order);
-        const at = idx * FREE_AREA_ENTRY_SIZE;
-        const head = areaView.getUint32(at, true) + areaView.getUint32(at + 4, true) * 2 ** 32;
-        const count = areaView.getUint32(at + 8, true) + areaView.getUint32(at + 12, true) * 2 ** 32;
-        const name = `free list node ${n.id} ${ZONE_NAMES[z.id]} order ${order}`;
-        if (z.frames === 0 && (head || count)) problem({ structure: 'freeList', message: `${name}: zone is empty but the list is not`, offset: L.freeArea.startPfn * PAGE_SIZE + at });
-        let prev = 0;
-        let p = head;
-        let steps = 0;
-        while (p) {
-          if (steps >= count) {
-            problem({ structure: 'freeList', message: `${name}: longer than its count ${count} (a wrong count or a cycle)`, pfn: p, offset: L.freeArea.startPfn * PAGE_SIZE + at + 8 });
-            break;
-          }
-          const where = { pfn: p, section: p < g.totalFrames ? sectionOf(g, p) : undefined };
-          const end = p + 2 ** order;
-          if (!Number.isSafeInteger(p) || p < L.data.startPfn || end > dataEnd) {
-            problem({ structure: 'freeList', message: `${name}: block ${p} lies outside the data area (metadata or memmap in a free list)`, ...where, offset: L.freeArea.startPfn * PAGE_SIZE + at });
-            break;
-          }
-          if (p % 2 ** order) problem({ structure: 'block', message: `${name}: block ${p} is not aligned to its order`, ...where });
-          if (p < z.firstPfn || end > z.firstPfn + z.frames) problem({ structure: 'block', message: `${name}: block ${p} crosses its zone's boundary`, ...where });
-          if (sectionGen(sectionOf(g, p)) === 0) problem({ structure: 'block', message: `${name}: block ${p} lies in a never-initialised section`, ...where });
-          const d = descBytes(p);
-          const dv = view(d);
-          const flags = dv.getUint32(0, true);
-          if (!(flags & PG_BUDDY) || dv.getUint8(4) !== order) problem({ structure: 'descriptor', message: `${name}: block ${p}'s head descriptor is not marked free of order ${order} (flags 0x${flags.toString(16)}, order ${dv.getUint8(4)})`, ...where });
-          let next: number;
-          let back: number;
-          if (g.links === 'page') {
-            const l = decodeFreeLink(img.store.read(p * PAGE_SIZE, FREE_LINK_SIZE));
-            if (!l.ok) {
-              problem({ structure: 'freeList', message: `${name}: block ${p}: ${l.reason}`, ...where, offset: p * PAGE_SIZE });
+  /*
+   * Problems of the free lists and sections, in report order. A free-list
+   * block's head descriptor is checked when the memmap scan reaches it (one
+   * read less per block), so these wait here until the scan is done: every
+   * problem while fewer than maxProblems could be kept, and each head still
+   * to be told its flags.
+   */
+  const queue: Array<Problem | { pfn: number; order: number; name: string; where: { pfn: number; section?: number } }> = [];
+  let queued = report.problems.length;
+  let overflow = false;
+  const enqueue = (p: Problem) => {
+    report.ok = false;
+    if (queued < maxProblems) {
+      queue.push(p);
+      queued++;
+    } else {
+      overflow = true;
+    }
+  };
+  /** Flags and order of free-list heads, found by the scan (an empty array until then). */
+  const wanted = new Map<number, number[]>();
+  let deferred = 0;
+  const headProblem = (pfn: number, order: number, name: string, where: { pfn: number; section?: number }, flags: number, found: number): Problem | undefined =>
+    !(flags & PG_BUDDY) || found !== order
+      ? { structure: 'descriptor', message: `${name}: block ${pfn}'s head descriptor is not marked free of order ${order} (flags 0x${flags.toString(16)}, order ${found})`, ...where }
+      : undefined;
+  const checkHead = (pfn: number, order: number, name: string, where: { pfn: number; section?: number }, dv?: LEView) => {
+    if (!dv && g.memmap === 'device' && deferred < MAX_DEFERRED && queued < maxProblems) {
+      if (!wanted.has(pfn)) wanted.set(pfn, []);
+      queue.push({ pfn, order, name, where });
+      deferred++;
+      return;
+    }
+    const d = dv ?? view(descBytes(pfn));
+    const p = headProblem(pfn, order, name, where, d.getUint32(DESC.flags, true), d.getUint8(DESC.order));
+    if (p) enqueue(p);
+  };
+
+  // Started before the free lists are walked, so that worker threads get going meanwhile.
+  const ctx = g.memmap === 'device' ? scanContext(img, table) : undefined;
+  const scanner = ctx ? (options.memmapScanner?.(img, ctx) ?? localScanner(img, ctx)) : undefined;
+  try {
+    // 1. Free lists: each listed block is a well-formed free head; links agree both ways; counts agree.
+    const area = view(img.store.read(areaStart, L.freeArea.frames * PAGE_SIZE));
+    for (const n of img.nodes) {
+      for (const z of n.zones) {
+        for (let order = 0; order <= g.maxOrder; order++) {
+          const idx = freeAreaIndex(g.maxOrder, n.id, z.id, order);
+          const at = freeAreaEntryOffset(L, idx);
+          const { head, count } = readFreeAreaEntry(area, idx);
+          const name = `free list node ${n.id} ${ZONE_NAMES[z.id]} order ${order}`;
+          if (z.frames === 0 && (head || count)) enqueue({ structure: 'freeList', message: `${name}: zone is empty but the list is not`, offset: at });
+          let prev = 0;
+          let p = head;
+          let steps = 0;
+          while (p) {
+            if (steps >= count) {
+              enqueue({ structure: 'freeList', message: `${name}: longer than its count ${count} (a wrong count or a cycle)`, pfn: p, offset: at + FREE_AREA.count });
               break;
             }
-            const raw = img.store.read(p * PAGE_SIZE, FREE_LINK_SIZE);
-            if (raw[LINK.zone + 1] !== 0 || raw.subarray(LINK.linkedGeneration + 4, LINK.crc).some((b) => b !== 0)) {
-              problem({ structure: 'freeList', message: `${name}: block ${p}'s link record has reserved bytes that are not 0`, ...where, offset: p * PAGE_SIZE });
+            const where = { pfn: p, section: p < g.totalFrames ? sectionOf(g, p) : undefined };
+            const end = p + 2 ** order;
+            if (!Number.isSafeInteger(p) || p < L.data.startPfn || end > dataEnd) {
+              enqueue({ structure: 'freeList', message: `${name}: block ${p} lies outside the data area (metadata or memmap in a free list)`, ...where, offset: at });
+              break;
             }
-            if (l.link.pfn !== p || l.link.order !== order || l.link.node !== n.id || l.link.zone !== z.id) {
-              problem({ structure: 'freeList', message: `${name}: block ${p}'s link record describes pfn ${l.link.pfn} order ${l.link.order} node ${l.link.node} zone ${l.link.zone}`, ...where, offset: p * PAGE_SIZE });
+            if (p % 2 ** order) enqueue({ structure: 'block', message: `${name}: block ${p} is not aligned to its order`, ...where });
+            if (p < z.firstPfn || end > z.firstPfn + z.frames) enqueue({ structure: 'block', message: `${name}: block ${p} crosses its zone's boundary`, ...where });
+            if (sectionGen(sectionOf(g, p)) === 0) enqueue({ structure: 'block', message: `${name}: block ${p} lies in a never-initialised section`, ...where });
+            const dv = g.links === 'descriptor' ? view(descBytes(p)) : undefined; // links in pages: the scan gives the head's flags
+            checkHead(p, order, name, where, dv);
+            let next: number;
+            let back: number;
+            if (g.links === 'page') {
+              const raw = img.store.read(p * PAGE_SIZE, FREE_LINK_SIZE);
+              const l = decodeFreeLink(raw);
+              if (!l.ok) {
+                enqueue({ structure: 'freeList', message: `${name}: block ${p}: ${l.reason}`, ...where, offset: p * PAGE_SIZE });
+                break;
+              }
+              if (raw[LINK.zone + 1] !== 0 || raw.subarray(LINK.linkedGeneration + 4, LINK.crc).some((b) => b !== 0)) {
+                enqueue({ structure: 'freeList', message: `${name}: block ${p}'s link record has reserved bytes that are not 0`, ...where, offset: p * PAGE_SIZE });
+              }
+              if (l.link.pfn !== p || l.link.order !== order || l.link.node !== n.id || l.link.zone !== z.id) {
+                enqueue({ structure: 'freeList', message: `${name}: block ${p}'s link record describes pfn ${l.link.pfn} order ${l.link.order} node ${l.link.node} zone ${l.link.zone}`, ...where, offset: p * PAGE_SIZE });
+              }
+              next = l.link.next;
+              back = l.link.prev;
+            } else {
+              ({ next, prev: back } = storedLinks(dv!));
             }
-            next = l.link.next;
-            back = l.link.prev;
-          } else {
-            next = dv.getUint32(40, true) + dv.getUint32(44, true) * 2 ** 32;
-            back = dv.getUint32(48, true) + dv.getUint32(52, true) * 2 ** 32;
+            if (back !== prev) enqueue({ structure: 'freeList', message: `${name}: block ${p}'s prev link is ${back}, expected ${prev}`, ...where });
+            prev = p;
+            p = next;
+            steps++;
           }
-          if (back !== prev) problem({ structure: 'freeList', message: `${name}: block ${p}'s prev link is ${back}, expected ${prev}`, ...where });
-          prev = p;
-          p = next;
-          steps++;
+          if (steps < count && !p) enqueue({ structure: 'freeList', message: `${name}: count says ${count} blocks, the list has ${steps}`, offset: at + FREE_AREA.count });
+          listed.set(idx, count);
+          report.freeBlocks += count;
         }
-        if (steps < count && !p) problem({ structure: 'freeList', message: `${name}: count says ${count} blocks, the list has ${steps}`, offset: L.freeArea.startPfn * PAGE_SIZE + at + 8 });
-        listed.set(idx, count);
-        report.freeBlocks += count;
       }
     }
-  }
 
-  // 2. Sections: every data frame of an initialised section is in exactly one block; summaries agree.
-  const heads = new Map<number, number>();
-  let coveredUntil = 0; // end of a block that started in an earlier section
-  let coveringFree = false;
-  for (let s = 0; s < g.sectionCount; s++) {
-    if (options.cancelled?.()) {
-      report.complete = false;
-      break;
-    }
-    const first = s * g.sectionFrames;
-    const gen = sectionGen(s);
-    const e = { free: table.getUint32(s * 16 + 4, true), alloc: table.getUint32(s * 16 + 8, true), reserved: table.getUint32(s * 16 + 12, true) };
-    let expectReserved = 0;
-    for (let pfn = first; pfn < first + g.sectionFrames; pfn++) if (isReservedPfn(L, pfn)) expectReserved++;
-    if (e.free + e.alloc + e.reserved > g.sectionFrames) problem({ structure: 'section', message: `section ${s}: counts ${e.free} + ${e.alloc} + ${e.reserved} exceed its ${g.sectionFrames} frames`, section: s });
-    if (e.reserved !== expectReserved) problem({ structure: 'section', message: `section ${s}: summary says ${e.reserved} reserved frames, the layout has ${expectReserved}`, section: s });
-    if (gen === 0) {
-      if (e.free || e.alloc) problem({ structure: 'section', message: `section ${s} was never initialised but its summary counts ${e.free} free and ${e.alloc} allocated frames`, section: s });
-      if (coveredUntil > first) problem({ structure: 'block', message: `a block reaches into never-initialised section ${s}`, section: s });
-      report.sectionsChecked++;
-      options.onProgress?.(s + 1, g.sectionCount);
-      continue;
-    }
-    if (gen > img.bootGeneration) problem({ structure: 'section', message: `section ${s} was initialised in generation ${gen}, after the current boot ${img.bootGeneration}`, section: s });
-    const raw = sectionDescriptors(img, s, gen).bytes;
-    const rv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    const home = nodeZoneOf(img.nodes, first);
-    /** What a descriptor says of itself that initialisation fixed: its pfn, node, zone, generation; links and order only where used. */
-    const describedAs = (bytes: Uint8Array, at: number, pfn: number, flags: number): string[] => {
+    // 2. Sections: every data frame of an initialised section is in exactly one block; summaries agree.
+    let section = { s: 0, gen: 0, home: { node: 0, zone: 0 } }; // the section being checked
+    /** Every per-descriptor test, for a descriptor the raw scan could not clear. */
+    const checkInFull = (pfn: number, raw: Uint8Array, at: number) => {
+      const { s, gen, home } = section;
+      const rv = view(raw);
+      const flags = rv.getUint32(at + DESC.flags, true);
+      if (flags === 0 && isBlank(raw, at)) {
+        enqueue({ structure: 'descriptor', message: `pfn ${pfn}: descriptor of an initialised section is blank`, pfn, section: s, offset: img.memmapOffset(pfn) });
+        return;
+      }
+      if (rv.getUint32(at + DESC.crc, true) !== crc32(raw.subarray(at, at + DESC.crc)) || rv.getUint8(at + DESC.coreVersion) !== CORE_VERSION || (flags & ~KNOWN_FLAGS) || !(flags & PG_CORE)) {
+        const c = checkDescriptorBytes(raw, at);
+        enqueue({ structure: 'descriptor', message: `pfn ${pfn}: ${c.ok ? 'descriptor invalid' : `${c.field}: ${c.reason}`}`, pfn, section: s, offset: img.memmapOffset(pfn) });
+      }
+      const reserved = (flags & PG_RESERVED) !== 0;
+      if (reserved !== isReservedPfn(L, pfn)) enqueue({ structure: 'descriptor', message: `pfn ${pfn}: PG_reserved is ${reserved ? 'set' : 'clear'} but the frame is ${reserved ? 'data' : 'metadata'}`, pfn, section: s });
+      // What a descriptor says of itself that initialisation fixed: its pfn, node, zone, generation; links and order only where used.
+      const d = decodeDescriptor(raw, at);
       const why: string[] = [];
-      const d = decodeDescriptor(bytes, at);
       if (d.pfn !== pfn) why.push(`descriptor names pfn ${d.pfn}`);
       if (d.node !== home.node || d.zone !== home.zone) why.push(`descriptor says node ${d.node} zone ${d.zone}, the frame is in node ${home.node} zone ${home.zone}`);
       // Initialisation writes descriptors ahead of its transaction: after a rolled-back crash they may be newer than the section.
@@ -184,91 +413,142 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
       if (!head && d.order !== 0) why.push(`order ${d.order} on a frame that heads no block`);
       if ((d.next || d.prev) && !(g.links === 'descriptor' && flags & PG_BUDDY)) why.push(`free-list links ${d.next}/${d.prev} on a frame that is not a listed free block`);
       if (flags & PG_RESERVED && head) why.push('a reserved frame is marked as a block head');
-      return why;
+      why.forEach((w) => enqueue({ structure: 'descriptor', message: `pfn ${pfn}: ${w}`, pfn, section: s, offset: img.memmapOffset(pfn) }));
     };
-    const flagsOf = (pfn: number) => rv.getUint32((pfn - first) * DESCRIPTOR_SIZE, true);
-    let free = 0;
-    let alloc = 0;
-    if (g.memmap === 'device') {
-      for (let i = 0; i < g.sectionFrames; i++) {
-        const at = i * DESCRIPTOR_SIZE;
-        const pfn = first + i;
-        const flags = rv.getUint32(at, true);
-        if (flags === 0 && isBlank(raw, at)) {
-          problem({ structure: 'descriptor', message: `pfn ${pfn}: descriptor of an initialised section is blank`, pfn, section: s, offset: img.memmapOffset(pfn) });
-          continue;
-        }
-        if (rv.getUint32(at + DESC.crc, true) !== crc32(raw.subarray(at, at + DESC.crc)) || rv.getUint8(at + DESC.coreVersion) !== CORE_VERSION || (flags & ~KNOWN_FLAGS) || !(flags & PG_CORE)) {
-          const c = checkDescriptorBytes(raw, at);
-          problem({ structure: 'descriptor', message: `pfn ${pfn}: ${c.ok ? 'descriptor invalid' : `${c.field}: ${c.reason}`}`, pfn, section: s, offset: img.memmapOffset(pfn) });
-        }
-        const reserved = (flags & PG_RESERVED) !== 0;
-        if (reserved !== isReservedPfn(L, pfn)) problem({ structure: 'descriptor', message: `pfn ${pfn}: PG_reserved is ${reserved ? 'set' : 'clear'} but the frame is ${reserved ? 'data' : 'metadata'}`, pfn, section: s });
-        describedAs(raw, at, pfn, flags).forEach((why) => problem({ structure: 'descriptor', message: `pfn ${pfn}: ${why}`, pfn, section: s, offset: img.memmapOffset(pfn) }));
+    let coveredUntil = 0; // end of a block that started in an earlier section
+    let coveringFree = false;
+    const cursor = ctx && scanner ? new ChunkCursor(img, scanner, ctx.chunkFrames) : undefined;
+    const heads: Heads = { pfn: [], flags: [], order: [], node: [], zone: [] };
+    for (let s = 0; s < g.sectionCount; s++) {
+      if (options.cancelled?.()) {
+        report.complete = false;
+        break;
       }
-    }
-    const { start, end } = sectionDataRange(img, s);
-    let p = start;
-    if (coveredUntil > p) {
-      const upto = Math.min(coveredUntil, end);
-      for (let q = p; q < upto; q++) if (flagsOf(q) & (PG_BUDDY | PG_ALLOCATED)) problem({ structure: 'block', message: `pfn ${q} is marked as a block head inside another block`, pfn: q, section: s });
-      if (coveringFree) free += upto - p;
-      else alloc += upto - p;
-      p = upto;
-    }
-    while (p < end) {
-      const at = (p - first) * DESCRIPTOR_SIZE;
-      const flags = rv.getUint32(at, true);
-      if (!(flags & (PG_BUDDY | PG_ALLOCATED))) {
-        problem({ structure: 'block', message: `pfn ${p} belongs to no block (neither free nor allocated)`, pfn: p, section: s });
-        p++;
+      const first = s * g.sectionFrames;
+      const entry = readSectionEntry(table, s);
+      const gen = entry.initGeneration;
+      const e = { free: entry.freeFrames, alloc: entry.allocatedFrames, reserved: entry.reservedFrames };
+      const expectReserved = reservedFramesIn(L, g.sectionFrames, s);
+      if (e.free + e.alloc + e.reserved > g.sectionFrames) enqueue({ structure: 'section', message: `section ${s}: counts ${e.free} + ${e.alloc} + ${e.reserved} exceed its ${g.sectionFrames} frames`, section: s });
+      if (e.reserved !== expectReserved) enqueue({ structure: 'section', message: `section ${s}: summary says ${e.reserved} reserved frames, the layout has ${expectReserved}`, section: s });
+      if (gen === 0) {
+        if (e.free || e.alloc) enqueue({ structure: 'section', message: `section ${s} was never initialised but its summary counts ${e.free} free and ${e.alloc} allocated frames`, section: s });
+        if (coveredUntil > first) enqueue({ structure: 'block', message: `a block reaches into never-initialised section ${s}`, section: s });
+        report.sectionsChecked++;
+        options.onProgress?.(s + 1, g.sectionCount);
         continue;
       }
-      const order = rv.getUint8(at + DESC.order);
-      const isFree = (flags & PG_BUDDY) !== 0;
-      if ((flags & PG_BUDDY) && (flags & PG_ALLOCATED)) problem({ structure: 'descriptor', message: `pfn ${p} is marked both free and allocated`, pfn: p, section: s });
-      if (order > g.maxOrder || p % 2 ** order || p + 2 ** order > dataEnd) {
-        problem({ structure: 'block', message: `block at pfn ${p} has impossible order ${order} (misaligned or past the data area)`, pfn: p, section: s });
-        p++;
-        continue;
-      }
-      const node = rv.getUint8(at + DESC.node);
-      const zone = rv.getUint8(at + DESC.zone);
-      const z = img.nodes[node]?.zones[zone];
-      if (!z || p < z.firstPfn || p + 2 ** order > z.firstPfn + z.frames) problem({ structure: 'block', message: `block at pfn ${p} is not inside its node ${node} zone ${zone}`, pfn: p, section: s });
-      if (isFree) {
-        const key = freeAreaIndex(g.maxOrder, node, zone, order);
-        heads.set(key, (heads.get(key) ?? 0) + 1);
-        if (order < g.maxOrder && z) {
-          const buddy = p ^ (2 ** order);
-          const bEnd = buddy + 2 ** order;
-          if (buddy >= L.data.startPfn && bEnd <= dataEnd && buddy >= z.firstPfn && bEnd <= z.firstPfn + z.frames && sectionGen(sectionOf(g, buddy)) !== 0) {
-            const bd = view(descBytes(buddy));
-            if (bd.getUint32(0, true) & PG_BUDDY && bd.getUint8(4) === order) problem({ structure: 'block', message: `free blocks at pfn ${p} and its buddy ${buddy} (order ${order}) should have merged`, pfn: p, section: s });
-          }
+      if (gen > img.bootGeneration) enqueue({ structure: 'section', message: `section ${s} was initialised in generation ${gen}, after the current boot ${img.bootGeneration}`, section: s });
+      section = { s, gen, home: nodeZoneOf(img.nodes, first) };
+      heads.pfn.length = heads.flags.length = heads.order.length = heads.node.length = heads.zone.length = 0;
+      if (cursor) {
+        cursor.visit(first, first + g.sectionFrames, checkInFull, heads);
+        if (wanted.size) {
+          for (let i = 0; i < heads.pfn.length; i++) wanted.get(heads.pfn[i])?.push(heads.flags[i] >>> 0, heads.order[i]);
         }
       } else {
-        report.allocatedBlocks++;
+        // A memmap in RAM: its descriptors are what this boot (or a rebuild) made, so only the blocks are checked.
+        const raw = sectionDescriptors(img, s, gen).bytes;
+        const scan = newDescriptorScan(first);
+        collectHeads(raw, { at: 0, count: g.sectionFrames, firstPfn: first, reserved: false, node: 0, zone: 0, minGeneration: 0, maxGeneration: 0, linksInDescriptor: false }, scan);
+        appendHeads(scan, 0, first, first + g.sectionFrames, heads);
       }
-      const blockEnd = p + 2 ** order;
-      const inSection = Math.min(blockEnd, end);
-      for (let q = p + 1; q < inSection; q++) if (flagsOf(q) & (PG_BUDDY | PG_ALLOCATED)) problem({ structure: 'block', message: `pfn ${q} is marked as a block head inside the block at ${p}`, pfn: q, section: s });
-      if (isFree) free += inSection - p;
-      else alloc += inSection - p;
-      coveredUntil = blockEnd;
-      coveringFree = isFree;
-      p = inSection;
+
+      // The blocks, from the heads alone: a frame that is no head is inside a block or in none.
+      const nHeads = heads.pfn.length;
+      let free = 0;
+      let alloc = 0;
+      const { start, end } = sectionDataRange(img, s);
+      let j = lowerBound(heads.pfn, start);
+      let p = start;
+      if (coveredUntil > p) {
+        const upto = Math.min(coveredUntil, end);
+        for (; j < nHeads && heads.pfn[j] < upto; j++) enqueue({ structure: 'block', message: `pfn ${heads.pfn[j]} is marked as a block head inside another block`, pfn: heads.pfn[j], section: s });
+        if (coveringFree) free += upto - p;
+        else alloc += upto - p;
+        p = upto;
+      }
+      while (p < end) {
+        const nextHead = j < nHeads ? heads.pfn[j] : end;
+        if (nextHead !== p) {
+          for (const stop = Math.min(nextHead, end); p < stop; p++) enqueue({ structure: 'block', message: `pfn ${p} belongs to no block (neither free nor allocated)`, pfn: p, section: s });
+          continue;
+        }
+        const flags = heads.flags[j];
+        const order = heads.order[j];
+        const node = heads.node[j];
+        const zone = heads.zone[j];
+        j++;
+        const isFree = (flags & PG_BUDDY) !== 0;
+        if ((flags & PG_BUDDY) && (flags & PG_ALLOCATED)) enqueue({ structure: 'descriptor', message: `pfn ${p} is marked both free and allocated`, pfn: p, section: s });
+        if (order > g.maxOrder || p % 2 ** order || p + 2 ** order > dataEnd) {
+          enqueue({ structure: 'block', message: `block at pfn ${p} has impossible order ${order} (misaligned or past the data area)`, pfn: p, section: s });
+          p++;
+          continue;
+        }
+        const z = img.nodes[node]?.zones[zone];
+        if (!z || p < z.firstPfn || p + 2 ** order > z.firstPfn + z.frames) enqueue({ structure: 'block', message: `block at pfn ${p} is not inside its node ${node} zone ${zone}`, pfn: p, section: s });
+        if (isFree) {
+          const key = freeAreaIndex(g.maxOrder, node, zone, order);
+          marked.set(key, (marked.get(key) ?? 0) + 1);
+          if (order < g.maxOrder && z) {
+            const buddy = p ^ (2 ** order);
+            const bEnd = buddy + 2 ** order;
+            if (buddy >= L.data.startPfn && bEnd <= dataEnd && buddy >= z.firstPfn && bEnd <= z.firstPfn + z.frames && sectionGen(sectionOf(g, buddy)) !== 0) {
+              let merged: boolean;
+              if (sectionOf(g, buddy) === s) {
+                // The heads list holds every frame of the section marked as a head.
+                const b = lowerBound(heads.pfn, buddy);
+                merged = b < nHeads && heads.pfn[b] === buddy && (heads.flags[b] & PG_BUDDY) !== 0 && heads.order[b] === order;
+              } else {
+                const bd = view(descBytes(buddy));
+                merged = (bd.getUint32(DESC.flags, true) & PG_BUDDY) !== 0 && bd.getUint8(DESC.order) === order;
+              }
+              if (merged) enqueue({ structure: 'block', message: `free blocks at pfn ${p} and its buddy ${buddy} (order ${order}) should have merged`, pfn: p, section: s });
+            }
+          }
+        } else {
+          report.allocatedBlocks++;
+        }
+        const blockEnd = p + 2 ** order;
+        const inSection = Math.min(blockEnd, end);
+        for (; j < nHeads && heads.pfn[j] < inSection; j++) enqueue({ structure: 'block', message: `pfn ${heads.pfn[j]} is marked as a block head inside the block at ${p}`, pfn: heads.pfn[j], section: s });
+        if (isFree) free += inSection - p;
+        else alloc += inSection - p;
+        coveredUntil = blockEnd;
+        coveringFree = isFree;
+        p = inSection;
+      }
+      report.framesChecked += g.sectionFrames;
+      if (e.free !== free || e.alloc !== alloc) enqueue({ structure: 'section', message: `section ${s}: summary says ${e.free} free / ${e.alloc} allocated frames, descriptors say ${free} / ${alloc}`, section: s, offset: sectionEntryOffset(L, s) });
+      report.sectionsChecked++;
+      options.onProgress?.(s + 1, g.sectionCount);
     }
-    report.framesChecked += g.sectionFrames;
-    if (e.free !== free || e.alloc !== alloc) problem({ structure: 'section', message: `section ${s}: summary says ${e.free} free / ${e.alloc} allocated frames, descriptors say ${free} / ${alloc}`, section: s, offset: L.sectionTable.startPfn * PAGE_SIZE + s * SECTION_ENTRY_SIZE });
-    report.sectionsChecked++;
-    options.onProgress?.(s + 1, g.sectionCount);
+  } finally {
+    scanner?.close();
+  }
+
+
+  for (const q of queue) {
+    if ('structure' in q) {
+      problem(q);
+      continue;
+    }
+    // A head the scan did not reach (in a section never initialised, or not marked as a head): read it.
+    const known = wanted.get(q.pfn);
+    const d = known?.length ? undefined : view(descBytes(q.pfn));
+    const p = headProblem(q.pfn, q.order, q.name, q.where, known?.length ? known[0] : d!.getUint32(DESC.flags, true), known?.length ? known[1] : d!.getUint8(DESC.order));
+    if (p) problem(p);
+  }
+  if (overflow) {
+    report.ok = false;
+    report.truncated = true;
   }
 
   // 3. The free heads found in descriptors are exactly the blocks on the lists.
   if (report.complete) {
     for (const [key, count] of listed) {
-      const found = heads.get(key) ?? 0;
+      const found = marked.get(key) ?? 0;
       if (found !== count) {
         const order = key % (g.maxOrder + 1);
         const nz = Math.floor(key / (g.maxOrder + 1));

@@ -1,0 +1,264 @@
+/**
+ * The checker's memmap scan for an image file (Node only): chunks are read
+ * into one buffer kept for the whole check, and on a large memmap worker
+ * threads scan part of them. check() stays synchronous: the main thread takes
+ * chunks from the bottom of the memmap and scans them itself, worker threads
+ * take them from the top, and when the main thread reaches a chunk a worker
+ * took it waits for that chunk (Atomics.wait) and receives its result without
+ * the event loop (receiveMessageOnPort). The file is read directly, so this is
+ * used only when nothing in memory changes the memmap (a plain file store, or
+ * an overlay with no change there). The report is the same either way.
+ */
+import * as fs from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { DESCRIPTOR_SIZE } from '../format/constants';
+import { descriptorCrcTable, descriptorWords, HEAD_STRIDE, newDescriptorScan, scanDescriptorRun, WORDS_ARE_LITTLE_ENDIAN } from '../format/descriptor';
+import type { PmemImage } from '../image/imageCore';
+import { ChunkScan, MemmapScanner, planChunk, ScanContext } from '../inspect/checker';
+import { OverlayStore } from '../store/overlayStore';
+import type { Store } from '../store/store';
+import { FileStore } from './fileStore';
+
+export interface FileScanOptions {
+  /** Start workers from this many bytes of memmap to scan (initialised sections only). */
+  workersFrom?: number;
+  /** Worker threads besides the main one (default: one per further CPU, at most 3). */
+  workers?: number;
+  /** Let every worker start before this thread scans (tests: so that the workers get chunks even of a small memmap). */
+  awaitWorkers?: boolean;
+  /** Told at the end how many chunks each side scanned. */
+  onClose?: (stats: { here: number; workers: number }) => void;
+}
+
+/**
+ * Below this, workers cost more than they save. Measured on two shared CPUs:
+ * behind at 64 MiB of memmap, level at 256 MiB (a 16 GiB image), ahead at
+ * 1 GiB when the second CPU was free (and a little behind when it was not).
+ */
+export const WORKERS_FROM_BYTES = 512 * 2 ** 20;
+
+// Chunk states in the shared array; three more slots: the stop flag, the count workers take chunks down from, workers started.
+const FREE = 0;
+const MAIN = 1;
+const TAKEN = 2;
+const DONE = 3;
+const FAILED = 4;
+
+/** How long the main thread waits for a taken chunk before it scans the chunk itself and stops the workers. */
+const GIVE_UP_MS = 10_000;
+
+interface WorkerResult {
+  k: number;
+  odd: Int32Array;
+  heads: Int32Array;
+  oddCount: number;
+  headCount: number;
+  base: number;
+  firstPfn: number;
+  frames: number;
+}
+
+/** The worker's program: the chunk plan and the descriptor scan, by their source (both are self-contained). */
+const workerSource = () => `
+'use strict';
+const __name = (f) => f; // transpilers that keep function names wrap them in __name(...)
+const { workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const planChunk = (${planChunk.toString()});
+const scanDescriptorRun = (${scanDescriptorRun.toString()});
+const { path, ctx, table, state, port } = workerData;
+const n = state.length - 3;
+const buf = new Uint8Array(ctx.chunkFrames * ${DESCRIPTOR_SIZE});
+const fd = fs.openSync(path, 'r');
+let k = -1;
+Atomics.add(state, n + 2, 1);
+Atomics.notify(state, n + 2);
+try {
+  for (;;) {
+    if (Atomics.load(state, n) !== 0) break;
+    k = Atomics.sub(state, n + 1, 1) - 1;
+    if (k < 0) break;
+    const plan = planChunk(ctx, k);
+    if (!plan) continue;
+    if (Atomics.compareExchange(state, k, ${FREE}, ${TAKEN}) !== ${FREE}) break; // the main thread got here first
+    const length = plan.frames * ${DESCRIPTOR_SIZE};
+    for (let done = 0; done < length; ) {
+      const got = fs.readSync(fd, buf, done, length - done, ctx.memmapStart + plan.firstPfn * ${DESCRIPTOR_SIZE} + done);
+      if (got === 0) throw new Error('unexpected end of file');
+      done += got;
+    }
+    const words = new Int32Array(buf.buffer, 0, length >> 2);
+    const out = { odd: new Int32Array(64), oddCount: 0, heads: new Int32Array(64 * ${HEAD_STRIDE}), headCount: 0, base: plan.firstPfn };
+    for (const run of plan.runs) scanDescriptorRun(words, run, table, out);
+    const odd = out.odd.slice(0, out.oddCount);
+    const heads = out.heads.slice(0, out.headCount * ${HEAD_STRIDE});
+    port.postMessage({ k, odd, heads, oddCount: out.oddCount, headCount: out.headCount, base: out.base, firstPfn: plan.firstPfn, frames: plan.frames }, [odd.buffer, heads.buffer]);
+    Atomics.store(state, k, ${DONE});
+    Atomics.notify(state, k);
+    k = -1;
+  }
+} catch (e) {
+  if (k >= 0) {
+    Atomics.store(state, k, ${FAILED});
+    Atomics.notify(state, k);
+  }
+  Atomics.store(state, n, 1);
+} finally {
+  fs.closeSync(fd);
+  port.close();
+}
+`;
+
+/** The image file under `store`, when the memmap bytes [from, to) read from it are what the store holds. */
+function fileUnder(store: Store, from: number, to: number): string | undefined {
+  if (store instanceof FileStore) return store.path;
+  if (store instanceof OverlayStore && store.base instanceof FileStore) {
+    const touched = store.changes().some((c) => c.offset < to && c.offset + c.data.length > from);
+    return touched ? undefined : store.base.path;
+  }
+  return undefined;
+}
+
+/**
+ * A memmap scanner factory for check(): for an image file, reads into one
+ * buffer and, with enough memmap to scan and more than one CPU, adds worker
+ * threads; undefined (the checker reads through the store) otherwise.
+ */
+export function fileScanner(options: FileScanOptions = {}): (img: PmemImage, ctx: ScanContext) => MemmapScanner | undefined {
+  return (img, ctx) => {
+    if (!WORDS_ARE_LITTLE_ENDIAN) return undefined;
+    const path = fileUnder(img.store, ctx.memmapStart, ctx.memmapStart + ctx.totalFrames * DESCRIPTOR_SIZE);
+    if (path === undefined) return undefined;
+    let frames = 0;
+    ctx.generations.forEach((gen) => (frames += gen ? ctx.sectionFrames : 0));
+    const workers = frames * DESCRIPTOR_SIZE < (options.workersFrom ?? WORKERS_FROM_BYTES) ? 0 : (options.workers ?? Math.min(3, availableParallelism() - 1));
+    return new FileScanner(path, ctx, Math.max(0, workers), options);
+  };
+}
+
+class FileScanner implements MemmapScanner {
+  private readonly chunks: number;
+  private readonly state: Int32Array;
+  private readonly ports: MessagePort[] = [];
+  private readonly threads: Worker[] = [];
+  private readonly received = new Map<number, WorkerResult>();
+  private readonly fd: number;
+  private readonly buf: Uint8Array;
+  private readonly table = descriptorCrcTable();
+  private readonly scan = newDescriptorScan(0);
+  private stopped: boolean;
+  private started = false;
+  private readonly stats = { here: 0, workers: 0 };
+
+  constructor(path: string, private readonly ctx: ScanContext, private readonly workers: number, private readonly options: FileScanOptions) {
+    this.chunks = Math.ceil(ctx.totalFrames / ctx.chunkFrames);
+    this.state = new Int32Array(new SharedArrayBuffer(4 * (this.chunks + 3)));
+    this.state[this.chunks + 1] = this.chunks;
+    this.fd = fs.openSync(path, 'r');
+    this.buf = new Uint8Array(ctx.chunkFrames * DESCRIPTOR_SIZE);
+    this.stopped = workers === 0;
+    if (workers === 0) return;
+    // The generations go to every worker: shared, not copied.
+    const generations = new Uint32Array(new SharedArrayBuffer(ctx.generations.byteLength));
+    generations.set(ctx.generations);
+    const shared = { ...ctx, generations };
+    const source = workerSource();
+    for (let i = 0; i < workers; i++) {
+      const { port1, port2 } = new MessageChannel();
+      // Plain JavaScript: no loader flags of the parent (a test runner's) are needed.
+      const worker = new Worker(source, { eval: true, execArgv: [], workerData: { path, ctx: shared, table: this.table, state: this.state, port: port2 }, transferList: [port2] });
+      worker.unref();
+      worker.on('error', () => {}); // a worker that dies leaves its chunk TAKEN: the main thread gives up waiting on it
+      this.ports.push(port1);
+      this.threads.push(worker);
+    }
+  }
+
+  chunk(k: number): ChunkScan {
+    if (!this.started && this.options.awaitWorkers) this.awaitStart();
+    this.started = true;
+    if (!this.stopped && Atomics.compareExchange(this.state, k, FREE, MAIN) !== FREE) {
+      const result = this.awaitWorker(k);
+      this.stats.workers += result ? 1 : 0;
+      if (result) return { scan: { odd: result.odd, oddCount: result.oddCount, heads: result.heads, headCount: result.headCount, base: result.base }, firstPfn: result.firstPfn, frames: result.frames };
+    }
+    return this.scanHere(k);
+  }
+
+  private awaitStart(): void {
+    const started = Date.now();
+    for (let ready = Atomics.load(this.state, this.chunks + 2); ready < this.workers && Date.now() - started < GIVE_UP_MS; ready = Atomics.load(this.state, this.chunks + 2)) {
+      Atomics.wait(this.state, this.chunks + 2, ready, 100);
+    }
+  }
+
+  /** The worker's result for chunk k, or undefined when it failed or took too long (then workers stop). */
+  private awaitWorker(k: number): WorkerResult | undefined {
+    const started = Date.now();
+    for (;;) {
+      const s = Atomics.load(this.state, k);
+      if (s === DONE) {
+        const r = this.receive(k);
+        if (r) return r;
+      } else if (s === FAILED) {
+        this.stop();
+        return undefined;
+      }
+      if (Date.now() - started > GIVE_UP_MS) {
+        this.stop();
+        return undefined;
+      }
+      Atomics.wait(this.state, k, s, s === DONE ? 1 : 100);
+    }
+  }
+
+  private receive(k: number): WorkerResult | undefined {
+    const had = this.received.get(k);
+    if (had) {
+      this.received.delete(k);
+      return had;
+    }
+    for (const port of this.ports) {
+      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+        const r = m.message as WorkerResult;
+        if (r.k === k) return r;
+        this.received.set(r.k, r);
+      }
+    }
+    return undefined;
+  }
+
+  /** Reads and scans chunk k on this thread, into the buffer and scan kept for every chunk (the checker is done with the last one). */
+  private scanHere(k: number): ChunkScan {
+    this.stats.here++;
+    const plan = planChunk(this.ctx, k);
+    if (!plan) return { scan: newDescriptorScan(0), firstPfn: k * this.ctx.chunkFrames, frames: 0 };
+    const length = plan.frames * DESCRIPTOR_SIZE;
+    for (let done = 0; done < length; ) {
+      const got = fs.readSync(this.fd, this.buf, done, length - done, this.ctx.memmapStart + plan.firstPfn * DESCRIPTOR_SIZE + done);
+      if (got === 0) throw new RangeError(`unexpected end of file at byte ${this.ctx.memmapStart + plan.firstPfn * DESCRIPTOR_SIZE + done}`);
+      done += got;
+    }
+    const bytes = this.buf.subarray(0, length);
+    const words = descriptorWords(bytes);
+    const { scan } = this;
+    scan.oddCount = scan.headCount = 0;
+    scan.base = plan.firstPfn;
+    for (const run of plan.runs) scanDescriptorRun(words, run, this.table, scan);
+    return { scan, bytes, firstPfn: plan.firstPfn, frames: plan.frames };
+  }
+
+  private stop(): void {
+    this.stopped = true;
+    Atomics.store(this.state, this.chunks, 1);
+  }
+
+  close(): void {
+    this.stop();
+    for (const w of this.threads) void w.terminate();
+    for (const p of this.ports) p.close();
+    fs.closeSync(this.fd);
+    this.options.onClose?.(this.stats);
+  }
+}
