@@ -217,6 +217,21 @@ describe('checker: hand-made corruptions (memmap on device, links in pages)', ()
     findProblem(r, (p) => p.structure === 'freeList' && /count/.test(p.message) && (p.offset === at + 8 || p.pfn === list[list.length - 1]), 'a list longer than its count');
   });
 
+  it('(c) a free list made into a cycle under a huge count ends, naming the cycle', function () {
+    this.timeout(60_000);
+    const b = build();
+    const at = freeAreaOffset(b.img, 0);
+    const list = listFromBytes(b.store, b.img, 0);
+    const last = list[list.length - 1];
+    const r = corruptAndCheck(b, (store) => {
+      const l = decodeFreeLink(store.read(last * PAGE_SIZE, FREE_LINK_SIZE));
+      assert.ok(l.ok);
+      store.write(last * PAGE_SIZE, encodeFreeLink({ ...l.link, next: list[0] })); // back to the head
+      store.write(at + 8, u64(2 ** 52));
+    });
+    findProblem(r, (p) => p.structure === 'freeList' && p.pfn === last && p.message.includes(`a cycle: block ${last} links back to block ${list[0]}, ${list.length} blocks down the list`), 'the cycle');
+  });
+
   it('(d) a descriptor byte flipped in an initialised section (checksum)', () => {
     for (const [which, field] of [[0, DESC.owner], [1, DESC.refcount], [2, DESC.flags + 1]] as const) {
       const b = build();

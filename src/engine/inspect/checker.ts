@@ -337,11 +337,18 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
           let prev = 0;
           let p = head;
           let steps = 0;
+          // A list that comes back to a block is a cycle, whatever its count says (a huge count must not walk it forever).
+          const visited = new Set<number>();
           while (p) {
             if (steps >= count) {
               enqueue({ structure: 'freeList', message: `${name}: longer than its count ${count} (a wrong count or a cycle)`, pfn: p, offset: at + FREE_AREA.count });
               break;
             }
+            if (visited.has(p)) {
+              enqueue({ structure: 'freeList', message: `${name}: a cycle: block ${prev} links back to block ${p}, ${steps} blocks down the list`, pfn: prev, offset: at + FREE_AREA.head });
+              break;
+            }
+            visited.add(p);
             const where = { pfn: p, section: p < g.totalFrames ? sectionOf(g, p) : undefined };
             const end = p + 2 ** order;
             if (!Number.isSafeInteger(p) || p < L.data.startPfn || end > dataEnd) {
