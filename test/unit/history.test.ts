@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { allocOp, blocks, check, freeOp, freeOwnerOp, info, initAllOp, initSectionsOp, MemoryStore, OperationError, OverlayStore, PAGE_SIZE, PmemImage, PROFILES, sections, stateAt, stepRange, Store, UsageError } from '../../src/engine';
 import { crc32 } from '../../src/engine/core/bytes';
-import { encodeHistoryHeader, HH, HistoryHeader, HISTORY_KINDS, HistoryRing, HR, RECORD_HEADER_SIZE, RECORD_MAGIC, RECORD_UNDO_DROPPED, SCAN_COMPACT, WRAP_MAGIC } from '../../src/engine/format/history';
+import { CHECKPOINT_SPAN, encodeHistoryHeader, HH, HistoryHeader, HISTORY_KINDS, HistoryRing, HR, RECORD_HEADER_SIZE, RECORD_MAGIC, RECORD_UNDO_DROPPED, SCAN_CHECKPOINT, SCAN_COMPACT, WRAP_MAGIC } from '../../src/engine/format/history';
 import { firstFormatHistoryFrames } from '../../src/engine/format/layout';
 import { ByteRange, encodedSize, encodeRanges } from '../../src/engine/format/rangeList';
 import { SB } from '../../src/engine/format/superblock';
@@ -191,9 +191,10 @@ describe('history: a deep ring of compact records', () => {
   });
 
   for (const options of [{}, { links: 'descriptor' as const }, { memmap: 'ram' as const }]) {
-    it(`rebuilds every step as the overwritten bytes would, across reboots, crashes and initialisations (${JSON.stringify(options)})`, function () {
+    it(`rebuilds every step as the overwritten bytes would, across reboots, crashes and initialisations, checkpoints too (${JSON.stringify(options)})`, function () {
       this.timeout(300_000);
       const recorder = recordOverwrittenBytes();
+      HistoryRing.checkpointSpan = 32;
       try {
         let { store, img } = newImage({ sizeBytes: 16 * MiB, maxOrder: 6, ...options });
         const random = rng(7 + JSON.stringify(options).length);
@@ -237,10 +238,13 @@ describe('history: a deep ring of compact records', () => {
         for (let step = range.last; step >= range.first; step -= 1 + Math.floor(random() * 20)) {
           assertSameBytes(stateAt(img, step).store, referenceAt(img, recorder.overwritten, step, range.last), skip, `step ${step} (${records.find((x) => x.seq === step)?.summary.text})`);
         }
+        const scan = img.history.scan(store);
+        assert.ok(scan.bits.filter((b) => b & SCAN_CHECKPOINT).length >= 5, 'checkpoints were written');
         assert.deepEqual(check(img).problems, []);
         void store;
       } finally {
         recorder.stop();
+        HistoryRing.checkpointSpan = CHECKPOINT_SPAN;
       }
     });
   }

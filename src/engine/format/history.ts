@@ -16,9 +16,10 @@ import { ByteReader, ByteWriter, CodecError, crc32Range, crc32U64, crc32Zeros, v
 import { PAGE_SIZE } from './constants';
 import { Region } from './layout';
 import { ByteRange, decodeRanges } from './rangeList';
-import { decodeBinarySummary, encodeBinarySummary, skipBinarySummary, Summary, summaryEnd } from './summaryCodec';
+import { decodeBinarySummary, encodeBinarySummary, skipBinarySummary, Summary, summaryEnd as binarySummaryEnd } from './summaryCodec';
 import type { Superblock } from './superblock';
 import { decodeUndo, encodeUndo, SpanCheck, UndoContext, undoContext, UndoState, UndoTarget } from './undoCodec';
+import { PatchStore } from '../store/patchStore';
 
 export const HISTORY_MAGIC = 'PMEMHIST';
 /** 2: records may be compact and start at any byte; 1: first-format records only, 8-byte aligned. */
@@ -38,8 +39,16 @@ export const CR = { tag: 0, crc: 1, totalBytes: 5 } as const;
 export const CR_MARK = 0xc0; // bits 7-6 of the tag: never the first byte of "HREC", "HWRP" or unwritten space
 export const CR_UNDO_DROPPED = 0x20;
 export const CR_JSON_SUMMARY = 0x10;
-export const CR_RESERVED = 0x08;
+/** The record also undoes, in one set of entries, the records before it up to its span (a checkpoint). */
+export const CR_CHECKPOINT = 0x08;
 export const CR_KIND = 0x07;
+/**
+ * Every this many steps, a record carries a checkpoint: the undo entries of
+ * its last CHECKPOINT_SPAN steps taken together, so stepping far back decodes
+ * a few checkpoints instead of every record. (Readers take the span from the
+ * record; tests write shorter ones through HistoryRing.checkpointSpan.)
+ */
+export const CHECKPOINT_SPAN = 2048;
 
 export const HISTORY_KINDS = ['create', 'boot', 'alloc', 'free', 'init'] as const;
 export type HistoryKind = (typeof HISTORY_KINDS)[number];
@@ -91,6 +100,10 @@ export interface RecordInfo {
   summaryAt: number;
   summaryEnd: number;
   jsonSummary: boolean;
+  /** Steps the record's checkpoint undoes, itself included (0: none), and where its entries lie. */
+  checkpointSpan: number;
+  checkpointAt: number;
+  checkpointEnd: number;
   undoAt: number;
   undoEnd: number;
 }
@@ -112,6 +125,7 @@ export interface RingScan {
 }
 export const SCAN_UNDO = 1;
 export const SCAN_COMPACT = 2;
+export const SCAN_CHECKPOINT = 4;
 
 const pad8 = (n: number) => (n + 7) & ~7;
 const u32 = (b: Uint8Array, at: number) => (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
@@ -140,6 +154,8 @@ export function compactRecordCrc(seq: number, b: Uint8Array, at = 0, total = b.l
 }
 
 export class HistoryRing {
+  /** Steps a checkpoint spans (and how often one is written). */
+  static checkpointSpan = CHECKPOINT_SPAN;
   readonly start: number;
   readonly ringStart: number;
   readonly ringBytes: number;
@@ -199,14 +215,20 @@ export class HistoryRing {
       tag |= CR_JSON_SUMMARY;
     }
     if (kind !== 'create') {
-      const mark = body.length;
-      if (!dropUndo) {
-        const state: UndoState = { pfn, generation: bootGeneration };
-        encodeUndo(this.context, this.outsideRegion(undo), (offset, length) => io.read(offset, length), state, body);
-      }
-      if (dropUndo || body.length - mark > this.maxUndoBytes) {
-        body.truncate(mark);
-        tag |= CR_UNDO_DROPPED;
+      const ranges = this.outsideRegion(undo);
+      const own = new ByteWriter();
+      if (!dropUndo) encodeUndo(this.context, ranges, (offset, length) => io.read(offset, length), { pfn, generation: bootGeneration }, own);
+      if (dropUndo || own.length > this.maxUndoBytes) tag |= CR_UNDO_DROPPED;
+      else {
+        const span = HistoryRing.checkpointSpan;
+        const checkpoint = seq % span === 0 ? this.checkpoint(io, h, seq, span, bootGeneration, ranges) : undefined;
+        if (checkpoint) {
+          tag |= CR_CHECKPOINT;
+          body.varint(span);
+          body.varint(checkpoint.length);
+          body.bytes(checkpoint);
+        }
+        body.bytes(own.result());
       }
     }
     const rest = body.result();
@@ -247,6 +269,47 @@ export class HistoryRing {
     h.nextSeq++;
     io.write(this.start, encodeHistoryHeader(h));
     return seq;
+  }
+
+  /**
+   * The undo entries that take the state after step `seq` (the transaction's
+   * view, `io`) back to the state after step seq − span, from the
+   * records in between and this one's overwritten bytes (`own`); undefined when
+   * not all of them are kept with their undo, or the entries would save little.
+   */
+  private checkpoint(io: ByteIO, h: HistoryHeader, seq: number, span: number, generation: number, own: ByteRange[]): Uint8Array | undefined {
+    const ctx = this.context;
+    const first = seq - span + 1;
+    if (!ctx || first < h.firstSeq) return undefined;
+    const scan = this.scan(io);
+    const from = first - h.firstSeq;
+    let covered = 0;
+    for (let i = from; i < scan.count; i++) {
+      if ((scan.bits[i] & (SCAN_UNDO | SCAN_COMPACT)) !== (SCAN_UNDO | SCAN_COMPACT)) return undefined;
+      covered += scan.total[i];
+    }
+    const lines = new PatchStore({ size: ctx.size, read: (offset, length) => io.read(offset, length), write: () => {}, flush: () => {}, close: () => {} });
+    const target = new UndoTarget(lines);
+    const spans: Array<[number, number]> = [];
+    for (const r of own) {
+      target.write(r.offset, r.data);
+      spans.push([r.offset, r.offset + r.data.length]);
+    }
+    this.undoRecords(scan, scan.count - 1, from, target, (offset, length) => void spans.push([offset, offset + length]), false);
+    target.finish();
+    spans.sort((a, b) => a[0] - b[0]);
+    const old: ByteRange[] = [];
+    for (const [a, b] of spans) {
+      const last = old[old.length - 1];
+      if (last && a <= last.offset + last.data.length) {
+        const end = Math.max(b, last.offset + last.data.length);
+        if (end > last.offset + last.data.length) last.data = lines.read(last.offset, end - last.offset);
+      } else old.push({ offset: a, data: lines.read(a, b - a) });
+    }
+    const w = new ByteWriter();
+    encodeUndo(ctx, old, (offset, length) => io.read(offset, length), { pfn: 0, generation }, w);
+    // Worth keeping only when much smaller than the records it stands for.
+    return w.length <= covered / 4 && w.length <= this.maxUndoBytes ? w.result() : undefined;
   }
 
   /** The ranges without their parts in the history region (the operation intent): stepping shows the history as it is. */
@@ -312,9 +375,10 @@ export class HistoryRing {
 
   /**
    * Reads the retained records' headers in one pass over the ring, checking
-   * each record's checksum and step number.
+   * each record's checksum and step number (`verify` false leaves the
+   * checksums to whoever decodes the record: see undoAfter).
    */
-  scan(io: ByteIO): RingScan {
+  scan(io: ByteIO, verify = true): RingScan {
     const header = this.readHeader(io);
     const h = header;
     const count = h.nextSeq - h.firstSeq;
@@ -335,7 +399,7 @@ export class HistoryRing {
       const at = ring.at(pos, total);
       scan.pos[i] = pos;
       scan.total[i] = total;
-      scan.bits[i] = this.checkRecord(ring.bytes, at, pos, total, seq);
+      scan.bits[i] = this.checkRecord(ring.bytes, at, pos, total, seq, verify);
       pos += total;
     }
     scan.bytes = ring.bytes;
@@ -347,12 +411,12 @@ export class HistoryRing {
     return new ImageError(message, { file: this.file, field: `historyRecord.${field}`, offset });
   }
 
-  /** Checks a record's checksum, step number and kind; returns its SCAN_* bits. */
-  private checkRecord(b: Uint8Array, at: number, pos: number, total: number, seq: number): number {
+  /** Checks a record's checksum (with `verify`), step number and kind; returns its SCAN_* bits. */
+  private checkRecord(b: Uint8Array, at: number, pos: number, total: number, seq: number, verify = true): number {
     const offset = this.ringStart + pos;
     if (u32(b, at) === RECORD_MAGIC) {
       const crc = u32(b, at + HR.crc);
-      if (crc32Range(b, at + HR.crc + 4, at + total, crc32Zeros(4, crc32Range(b, at, at + HR.crc))) !== crc) throw this.recordError('history record checksum mismatch', 'crc', offset + HR.crc);
+      if (verify && crc32Range(b, at + HR.crc + 4, at + total, crc32Zeros(4, crc32Range(b, at, at + HR.crc))) !== crc) throw this.recordError('history record checksum mismatch', 'crc', offset + HR.crc);
       const hi = u32(b, at + HR.seq + 4);
       const got = hi >= 0x200000 ? Number.NaN : hi * 0x1_0000_0000 + u32(b, at + HR.seq);
       if (got !== seq) throw this.recordError(`history record sequence ${got}, expected ${seq}`, 'seq', offset + HR.seq);
@@ -360,11 +424,11 @@ export class HistoryRing {
       if (kind >= HISTORY_KINDS.length) throw this.recordError(`history record kind ${kind} unknown`, 'kind', offset + HR.kind);
       return kind !== 0 && (u32(b, at + HR.flags) & RECORD_UNDO_DROPPED) === 0 ? SCAN_UNDO : 0;
     }
-    if (u32(b, at + CR.crc) !== compactRecordCrc(seq, b, at, total)) throw this.recordError(`history record checksum mismatch (or not step ${seq})`, 'crc', offset + CR.crc);
+    if (verify && u32(b, at + CR.crc) !== compactRecordCrc(seq, b, at, total)) throw this.recordError(`history record checksum mismatch (or not step ${seq})`, 'crc', offset + CR.crc);
     const tag = b[at + CR.tag];
     if ((tag & CR_KIND) >= HISTORY_KINDS.length) throw this.recordError(`history record kind ${tag & CR_KIND} unknown`, 'kind', offset);
-    if (tag & CR_RESERVED) throw this.recordError('history record tag has its reserved bit set', 'flags', offset);
-    return SCAN_COMPACT | ((tag & CR_KIND) !== 0 && (tag & CR_UNDO_DROPPED) === 0 ? SCAN_UNDO : 0);
+    const undo = (tag & CR_KIND) !== 0 && (tag & CR_UNDO_DROPPED) === 0;
+    return SCAN_COMPACT | (undo ? SCAN_UNDO : 0) | (undo && tag & CR_CHECKPOINT ? SCAN_CHECKPOINT : 0);
   }
 
   /** The header fields of record `i` of a scan, and where its summary and undo entries lie. */
@@ -384,7 +448,8 @@ export class HistoryRing {
       const undoAt = pos + RECORD_HEADER_SIZE + pad8(summaryLen);
       return {
         seq, kind, bootGeneration: u32(b, at + HR.bootGeneration), compact: false, pos, totalBytes: total, undoAvailable,
-        summaryAt: pos + RECORD_HEADER_SIZE, summaryEnd: pos + RECORD_HEADER_SIZE + summaryLen, jsonSummary: true, undoAt, undoEnd: undoAt + undoLen,
+        summaryAt: pos + RECORD_HEADER_SIZE, summaryEnd: pos + RECORD_HEADER_SIZE + summaryLen, jsonSummary: true,
+        checkpointSpan: 0, checkpointAt: undoAt, checkpointEnd: undoAt, undoAt, undoEnd: undoAt + undoLen,
       };
     }
     const tag = b[at + CR.tag];
@@ -392,6 +457,9 @@ export class HistoryRing {
     const r = new ByteReader(b, at + CR.totalBytes + varintSize(total), at + total);
     let bootGeneration: number;
     let summaryAt: number;
+    let summaryEnd: number;
+    let checkpointSpan = 0;
+    let checkpointAt: number;
     try {
       bootGeneration = r.varint();
       if (bootGeneration > 0xffff_ffff) throw new CodecError(`boot generation ${bootGeneration} is out of range`, at + CR.totalBytes);
@@ -403,15 +471,30 @@ export class HistoryRing {
       } else if (kind === 'create') throw new CodecError('a create record has no binary summary', r.pos);
       else {
         skipBinarySummary(kind, b, r.pos, r.end);
-        r.pos = summaryEnd;
+        r.pos = binarySummaryEnd;
       }
+      summaryEnd = r.pos;
     } catch (e) {
       if (!(e instanceof CodecError)) throw e;
       throw this.recordError(`history record summary is invalid: ${e.message}`, 'summary', offset + e.at - at);
     }
+    checkpointAt = r.pos;
+    if (tag & CR_CHECKPOINT) {
+      try {
+        checkpointSpan = r.varint();
+        const n = r.varint();
+        if (checkpointSpan < 2 || !undoAvailable) throw new CodecError(`checkpoint of ${checkpointSpan} steps${undoAvailable ? '' : ' in a record without undo'}`, checkpointAt);
+        checkpointAt = r.pos;
+        r.skip(n);
+      } catch (e) {
+        if (!(e instanceof CodecError)) throw e;
+        throw this.recordError(`history record checkpoint is invalid: ${e.message}`, 'checkpoint', offset + e.at - at);
+      }
+    }
     return {
       seq, kind, bootGeneration, compact: true, pos, totalBytes: total, undoAvailable,
-      summaryAt: pos + summaryAt - at, summaryEnd: pos + r.pos - at, jsonSummary: (tag & CR_JSON_SUMMARY) !== 0,
+      summaryAt: pos + summaryAt - at, summaryEnd: pos + summaryEnd - at, jsonSummary: (tag & CR_JSON_SUMMARY) !== 0,
+      checkpointSpan, checkpointAt: pos + checkpointAt - at, checkpointEnd: pos + r.pos - at,
       undoAt: pos + r.pos - at, undoEnd: pos + total,
     };
   }
@@ -461,20 +544,31 @@ export class HistoryRing {
   /**
    * Undoes, on `target` (which holds the current state), every record of the
    * scan after step `step`, newest first: it then holds the state right after
-   * that step. `onSpan` sees each entry's place before it is written (`at`:
-   * where the entry is encoded, in the image).
+   * that step. Checkpoints stand for the records they cover when they all
+   * lie after `step`. Each record decoded has its checksum checked first (a
+   * scan made without). `onSpan` sees each entry's place before it is written
+   * (`at`: where the entry is encoded, in the image).
    */
-  undoAfter(scan: RingScan, step: number, target: UndoTarget, onSpan: SpanCheck): void {
+  undoAfter(scan: RingScan, step: number, target: UndoTarget | undefined, onSpan: SpanCheck | undefined): void {
+    const newest = scan.count - 1;
+    const oldest = Math.max(0, step - scan.header.firstSeq + 1);
+    if (newest >= oldest) this.undoRecords(scan, newest, oldest, target, onSpan, true);
+  }
+
+  /** Undoes records `from` down to `to` (indexes in the scan, newest first); see undoAfter. */
+  private undoRecords(scan: RingScan, from: number, to: number, target: UndoTarget | undefined, onSpan: SpanCheck | undefined, checkpoints: boolean): void {
     const b = scan.bytes;
     const toImage = this.ringStart + scan.base;
     const state: UndoState = { pfn: 0, generation: 0 };
     const check: SpanCheck | undefined = onSpan && ((offset, length, at) => onSpan(offset, length, toImage + at));
-    let i = scan.count - 1;
+    const firstSeq = scan.header.firstSeq;
+    let i = from;
     try {
-      for (; i >= 0 && scan.header.firstSeq + i > step; i--) {
+      while (i >= to) {
         const at = scan.pos[i] - scan.base;
         const end = at + scan.total[i];
         if (!(scan.bits[i] & SCAN_COMPACT)) {
+          this.checkRecord(b, at, scan.pos[i], scan.total[i], firstSeq + i);
           const info = this.recordInfo(scan, i);
           const ranges = decodeRanges(b, info.undoAt - scan.base, info.undoEnd - info.undoAt, Number.MAX_SAFE_INTEGER);
           if (!ranges) throw this.recordError('history record undo ranges are malformed', 'undoBytes', this.ringStart + info.pos + HR.undoBytes);
@@ -482,8 +576,10 @@ export class HistoryRing {
             onSpan?.(u.offset, u.data.length, this.ringStart + info.undoAt);
             target?.write(u.offset, u.data);
           }
+          i--;
           continue;
         }
+        if (u32(b, at + CR.crc) !== compactRecordCrc(firstSeq + i, b, at, scan.total[i])) throw this.recordError(`history record checksum mismatch (or not step ${firstSeq + i})`, 'crc', this.ringStart + scan.pos[i] + CR.crc);
         const tag = b[at];
         state.generation = varintAt(b, at + CR.totalBytes + varintSize(scan.total[i]), end);
         let p = varintEnd;
@@ -495,13 +591,39 @@ export class HistoryRing {
           state.pfn = 0;
         } else {
           state.pfn = skipBinarySummary(HISTORY_KINDS[tag & CR_KIND], b, p, end);
-          p = summaryEnd;
+          p = binarySummaryEnd;
+        }
+        if (tag & CR_CHECKPOINT) {
+          const span = varintAt(b, p, end);
+          const n = varintAt(b, varintEnd, end);
+          const entries = varintEnd;
+          p = entries + n;
+          if (p > end || span < 2) throw new CodecError('checkpoint is invalid', at);
+          // Its records all after the target and still kept: one set of entries undoes them all.
+          if (checkpoints && i - span + 1 >= to) {
+            decodeUndo(b, entries, p, this.context, { pfn: 0, generation: state.generation }, check, target);
+            i -= span;
+            continue;
+          }
         }
         decodeUndo(b, p, end, this.context, state, check, target);
+        i--;
       }
     } catch (e) {
       if (!(e instanceof CodecError)) throw e;
-      throw new ImageError(`history step ${scan.header.firstSeq + i}: undo entry is invalid: ${e.message}`, { file: this.file, field: 'historyRecord.undo', offset: toImage + e.at });
+      throw new ImageError(`history step ${firstSeq + i}: undo entry is invalid: ${e.message}`, { file: this.file, field: 'historyRecord.undo', offset: toImage + e.at });
+    }
+  }
+
+  /** Checks a record's checkpoint entries (if it has one), reporting the place of each. */
+  checkCheckpoint(scan: RingScan, info: RecordInfo, onSpan: SpanCheck): void {
+    if (!info.checkpointSpan) return;
+    const base = this.ringStart + scan.base;
+    try {
+      decodeUndo(scan.bytes, info.checkpointAt - scan.base, info.checkpointEnd - scan.base, this.context, { pfn: 0, generation: info.bootGeneration }, (offset, length, at) => onSpan(offset, length, base + at), undefined);
+    } catch (e) {
+      if (!(e instanceof CodecError)) throw e;
+      throw new ImageError(`history step ${info.seq}: checkpoint entry is invalid: ${e.message}`, { file: this.file, field: 'historyRecord.checkpoint', offset: base + e.at });
     }
   }
 

@@ -8,7 +8,8 @@ import { PAGE_SIZE } from '../format/constants';
 import { CR, CR_UNDO_DROPPED, HH, HISTORY_HEADER_SIZE, HISTORY_VERSION, HR, RECORD_UNDO_DROPPED, SCAN_COMPACT } from '../format/history';
 import { JH, JOURNAL_EMPTY, JOURNAL_HEADER_SIZE, journalCapacity, peekJournal } from '../format/journal';
 import type { PmemImage } from '../image/imageCore';
-import { misplacedUndo } from './timeline';
+import { ImageError } from '../core/errors';
+import { misplacedSpan, misplacedUndo } from './timeline';
 
 export interface LogProblem {
   structure: 'journal' | 'history';
@@ -63,6 +64,15 @@ export function checkHistory(img: PmemImage): LogProblem[] {
       // A writer keeps no undo entry in a record it marks as without them (a create, or undo dropped).
       const info = img.history.recordInfo(scan, i);
       if (!info.undoAvailable && info.undoEnd > info.undoAt) out.push({ structure: 'history', offset: ringStart + info.pos, message: `history step ${info.seq} (${info.kind}) is marked as kept without undo entries, but holds ${info.undoEnd - info.undoAt} bytes of them` });
+      try {
+        img.history.checkCheckpoint(scan, info, (offset, length, at) => {
+          const bad = misplacedSpan(img, offset, length);
+          if (bad) throw new ImageError(`history step ${info.seq}: checkpoint ${bad}`, { field: 'historyRecord.checkpoint', offset: at });
+        });
+      } catch (e) {
+        if (!(e instanceof ImageError)) throw e;
+        out.push({ structure: 'history', offset: ringStart + info.pos, message: e.message });
+      }
       const tag = scan.bytes[info.pos - scan.base + CR.tag];
       if (info.kind === 'create' && tag & CR_UNDO_DROPPED) out.push({ structure: 'history', offset: ringStart + info.pos, message: `history step ${info.seq} is a create, which has no undo to drop, but is marked so` });
       continue;

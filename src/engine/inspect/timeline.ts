@@ -33,7 +33,7 @@ export function scanStepRange(scan: RingScan): StepRange {
 }
 
 /** Why an undo entry cannot be applied (outside the image, or over the history itself), or undefined. */
-function misplaced(img: PmemImage, offset: number, length: number): string | undefined {
+export function misplacedSpan(img: PmemImage, offset: number, length: number): string | undefined {
   const history = img.layout.history;
   const [hStart, hEnd] = [history.startPfn * PAGE_SIZE, (history.startPfn + history.frames) * PAGE_SIZE];
   const end = offset + length;
@@ -45,7 +45,7 @@ function misplaced(img: PmemImage, offset: number, length: number): string | und
 /** Why a record's undo entries cannot be applied, or undefined. */
 export function misplacedUndo(img: PmemImage, record: HistoryRecord): string | undefined {
   for (const u of record.undo) {
-    const bad = misplaced(img, u.offset, u.length);
+    const bad = misplacedSpan(img, u.offset, u.length);
     if (bad) return bad;
   }
   return undefined;
@@ -54,7 +54,8 @@ export function misplacedUndo(img: PmemImage, record: HistoryRecord): string | u
 /** A read-only image showing the state right after history step `step`. */
 export function stateAt(img: PmemImage, step: number): PmemImage {
   const ring = img.history;
-  const scan = ring.scan(img.store);
+  // Checksums are checked as records are decoded: a record a checkpoint stands for is not read at all.
+  const scan = ring.scan(img.store, false);
   const range = scanStepRange(scan);
   if (!Number.isInteger(step) || step < range.first || step > range.last) {
     throw new UsageError(`step ${step} is not available: steps ${range.first} to ${range.last} can be shown`);
@@ -65,7 +66,7 @@ export function stateAt(img: PmemImage, step: number): PmemImage {
   const [hStart, hEnd, size] = [history.startPfn * PAGE_SIZE, (history.startPfn + history.frames) * PAGE_SIZE, img.store.size];
   const check = (offset: number, length: number, at: number) => {
     if (offset + length <= size && (offset >= hEnd || offset + length <= hStart)) return;
-    throw new ImageError(`history step ${stepAt(at)}: ${misplaced(img, offset, length)}`, { file: img.file, field: 'historyRecord.undo', offset: at });
+    throw new ImageError(`history step ${stepAt(at)}: ${misplacedSpan(img, offset, length)}`, { file: img.file, field: 'historyRecord.undo', offset: at });
   };
   // Which record an entry at image byte `at` belongs to (only for a message).
   const stepAt = (at: number) => {

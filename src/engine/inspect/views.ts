@@ -358,7 +358,8 @@ export function freeLists(img: PmemImage, limit = 64): FreeListView[] {
 function nextLink(img: PmemImage, pfn: number, table: DataView): number {
   if (pfn >= img.geometry.totalFrames) return 0;
   if (img.geometry.links === 'descriptor') return decodeDescriptor(viewDescriptor(img, pfn, table).bytes).next;
-  const dv = new DataView(img.store.read(pfn * PAGE_SIZE + 16, 8).buffer);
+  const bytes = img.store.read(pfn * PAGE_SIZE + 16, 8); // may be cut from a shared buffer (core/bytes.ts newBytes)
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, 8);
   return dv.getUint32(0, true) + dv.getUint32(4, true) * 2 ** 32;
 }
 
