@@ -3,11 +3,13 @@
  *   - create and info of a 1 TiB image file (time, disk used)
  *   - alloc/free operations per second, in memory and on a file (with fdatasync barriers)
  *   - check speed on 64 GiB images
+ *   - history: bytes per allocation or free, steps kept on 64 MiB and 1 TiB, and
+ *     stepping back to the oldest step kept of a 1 TiB image whose ring is full
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { allocOp, check, freeOp, info, initAllOp, MemoryStore, PmemImage } from '../src/engine';
+import { allocOp, check, freeOp, info, initAllOp, MemoryStore, PmemImage, stateAt, stepRange } from '../src/engine';
 import { FileStore } from '../src/engine/node/fileStore';
 import { fmt, median, timeRuns } from './stats';
 
@@ -15,6 +17,8 @@ const GiB = 2 ** 30;
 const TiB = 2 ** 40;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-bench-'));
 const quick = process.argv.includes('--quick');
+/** `--only=NAME` runs one of: create, ops, check, history. */
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 
 function createFile(file: string, sizeBytes: number, options = {}): void {
   fs.rmSync(file, { force: true });
@@ -95,10 +99,50 @@ function benchCheck(): void {
   console.log(`check 64 GiB, 2 MiB sections, ${info(img).sections.initialized + info(img).sections.stale} of ${info(img).sections.count} in use (ok=${report.ok}): median ${fmt(sparseRuns.medianMs)}`);
 }
 
+/** Allocations and frees (most of order 0, up to 400 blocks held) until `steps` are done or the ring has wrapped. */
+function fillHistory(img: PmemImage, steps: number): { allocBytes: number; freeBytes: number; allocs: number; frees: number } {
+  const held: number[] = [];
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const out = { allocBytes: 0, freeBytes: 0, allocs: 0, frees: 0 };
+  for (let i = 0; i < steps; i++) {
+    const before = img.history.readHeader(img.store).tail;
+    const free = held.length > 400 || (held.length > 0 && random() < 0.45);
+    if (free) freeOp(img, held.splice(Math.floor(random() * held.length), 1));
+    else held.push(allocOp(img, { order: random() < 0.7 ? 0 : Math.floor(random() * 4), owner: 'bench' }).blocks[0].pfn);
+    const grown = img.history.readHeader(img.store).tail - before;
+    if (grown <= 0) continue; // the ring wrapped
+    if (free) {
+      out.freeBytes += grown;
+      out.frees++;
+    } else {
+      out.allocBytes += grown;
+      out.allocs++;
+    }
+  }
+  return out;
+}
+
+function benchHistory(): void {
+  const small = new MemoryStore(64 * 2 ** 20);
+  PmemImage.create(small, { sizeBytes: 64 * 2 ** 20 });
+  let img = PmemImage.open(small);
+  const sizes = fillHistory(img, quick ? 20_000 : 100_000);
+  let range = stepRange(img.historyRecords());
+  console.log(`history records: alloc ${(sizes.allocBytes / sizes.allocs).toFixed(1)} bytes, free ${(sizes.freeBytes / sizes.frees).toFixed(1)} bytes (mean, checkpoints included)`);
+  console.log(`history of a 64 MiB image (${info(img).history.bytes / 2 ** 20} MiB region): steps ${range.first} to ${range.last} kept`);
+  const big = new MemoryStore(TiB);
+  PmemImage.create(big, { sizeBytes: TiB });
+  img = PmemImage.open(big);
+  fillHistory(img, quick ? 20_000 : 150_000);
+  range = stepRange(img.historyRecords());
+  const oldest = timeRuns(quick ? 3 : 9, () => stateAt(img, range.first));
+  console.log(`history of a 1 TiB image (${info(img).history.bytes / 2 ** 20} MiB region): ${range.last - range.first + 1} steps kept (${range.first} to ${range.last}); the oldest shown in median ${fmt(oldest.medianMs)} (runs ${oldest.runsMs.map(fmt).join(', ')}), target 100 ms`);
+}
+
 try {
-  benchCreateInfo();
-  benchOps();
-  benchCheck();
+  const benches: Array<[string, () => void]> = [['create', benchCreateInfo], ['ops', benchOps], ['check', benchCheck], ['history', benchHistory]];
+  for (const [name, run] of benches) if (!only || only === name) run();
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -36,7 +36,8 @@ interface Built {
  * whole free block, section 2 a whole allocated one).
  */
 function build(options: { memmap?: MemmapPlacement; links?: LinksPlacement } = {}): Built {
-  const { store, img } = newImage({ sizeBytes: 16 * MiB, ...options });
+  // The smallest history keeps the data area from pfn 99 (the free blocks the cases below rely on).
+  const { store, img } = newImage({ sizeBytes: 16 * MiB, historyBytes: 64 * 1024, ...options });
   const model = new Model(img);
   const live = new Map<number, number>();
   const handed = new Set<number>();

@@ -168,8 +168,8 @@ describe('pmem CLI', function () {
   });
 
   describe('create --history', () => {
-    it('sizes the history region: 4 MiB by default on 64 MiB, or as asked; refused outside 64K..256M, off whole frames, or leaving no room', () => {
-      assert.equal(json<ImageInfo>('create', file(), '--size', '64M').history.bytes, 4 * MiB);
+    it('sizes the history region: 5 MiB by default on 64 MiB, or as asked; refused outside 64K..256M, off whole frames, or leaving no room', () => {
+      assert.equal(json<ImageInfo>('create', file(), '--size', '64M').history.bytes, 5 * MiB);
       const i = json<ImageInfo>('create', file(), '--size', '64M', '--history', '8M');
       assert.equal(i.history.bytes, 8 * MiB);
       assert.equal(i.regions.history.bytes, 8 * MiB);

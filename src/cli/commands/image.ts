@@ -20,8 +20,8 @@ export const create: Command = {
   --max-order N         largest buddy order, 0 to 18 (default 10 = 4 MiB blocks)
   --movable PCT         percentage of each node in ZONE_MOVABLE (default 0)
   --profile NAME        kernel profile of the first boot: ${PROFILES.map((p) => p.name).join(', ')}
-  --history SIZE        history region, 64K to 256M in whole 4K frames (default a sixteenth of the
-                        size, at most 4M: about 100,000 allocations and frees)
+  --history SIZE        history region, 64K to 256M in whole 4K frames (default a twelfth of the
+                        size, at most 5M: over 100,000 allocations and frees)
   --force               overwrite FILE if it exists
   --json                print the new image's info as JSON`,
   run(argv) {

@@ -78,11 +78,12 @@ export const MIN_HISTORY_FRAMES = 16;
 export const MAX_HISTORY_FRAMES = 65536;
 
 /**
- * History frames of a new image unless chosen: a sixteenth of the device, at
- * most 4 MiB (about 100,000 allocations and frees in compact records).
+ * History frames of a new image unless chosen: a twelfth of the device, at
+ * most 5 MiB (from 64 MiB up: well over 100,000 allocations and frees in
+ * compact records).
  */
 export function defaultHistoryFrames(totalFrames: number): number {
-  return clamp(Math.floor(totalFrames / 16), MIN_HISTORY_FRAMES, 1024);
+  return clamp(Math.floor(totalFrames / 12), MIN_HISTORY_FRAMES, 1280);
 }
 
 /** History frames of images created before the size was a choice (format version 1 and early version 2). */
