@@ -15,7 +15,8 @@ import { ImageError } from '../core/errors';
 import { ByteReader, ByteWriter, CodecError, crc32Range, crc32U64, crc32Zeros, varintAt, varintEnd, varintSize } from './compact';
 import { PAGE_SIZE } from './constants';
 import { Region } from './layout';
-import { ByteRange, decodeRanges } from './rangeList';
+import { journalCapacity } from './journal';
+import { ByteRange, decodeRanges, encodedSize } from './rangeList';
 import { decodeBinarySummary, encodeBinarySummary, skipBinarySummary, Summary, summaryEnd as binarySummaryEnd } from './summaryCodec';
 import type { Superblock } from './superblock';
 import { decodeUndo, encodeUndo, SpanCheck, UndoContext, undoContext, UndoState, UndoTarget } from './undoCodec';
@@ -221,7 +222,9 @@ export class HistoryRing {
       if (dropUndo || own.length > this.maxUndoBytes) tag |= CR_UNDO_DROPPED;
       else {
         const span = HistoryRing.checkpointSpan;
-        const checkpoint = seq % span === 0 ? this.checkpoint(io, h, seq, span, bootGeneration, ranges) : undefined;
+        let checkpoint = seq % span === 0 ? this.checkpoint(io, h, seq, span, bootGeneration, ranges) : undefined;
+        // The record is part of the operation's transaction: a checkpoint must never be what makes it too large.
+        if (checkpoint && this.context && encodedSize(ranges) + 2 * (own.length + checkpoint.length) > journalCapacity(this.context.sb.layout.journal) / 4) checkpoint = undefined;
         if (checkpoint) {
           tag |= CR_CHECKPOINT;
           body.varint(span);

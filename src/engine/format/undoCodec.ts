@@ -181,6 +181,7 @@ const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every(
 function writePfnField(w: ByteWriter, v: number, base: number): void {
   w.varint(v === 0 ? 0 : (v >= base ? 2 * (v - base) : 2 * (base - v) - 1) + 1);
 }
+
 // --- predictions ------------------------------------------------------------------------------
 
 function plainFlags(ctx: UndoContext, pfn: number): number {
