@@ -292,6 +292,25 @@ describe('history: a deep ring of compact records', () => {
     }
   });
 
+  it('goes on writing when a record a checkpoint would stand for is damaged (no checkpoint then); check names the record', () => {
+    HistoryRing.checkpointSpan = 8;
+    try {
+      const { store, img } = newImage({ sizeBytes: 16 * MiB });
+      for (let i = 0; i < 4; i++) allocOp(img, { order: 0 });
+      const scan = img.history.scan(store);
+      const victim = img.history.recordInfo(scan, scan.count - 2);
+      const at = img.history.ringStart + victim.pos + victim.totalBytes - 1;
+      store.write(at, Uint8Array.of(store.read(at, 1)[0] ^ 0x55));
+      for (let i = 0; i < 12; i++) allocOp(img, { order: 0 });
+      const after = img.history.scan(store, false);
+      assert.ok(after.bits.every((b) => !(b & SCAN_CHECKPOINT)), 'no checkpoint over the damaged record');
+      const problems = check(img).problems;
+      assert.ok(problems.some((p) => p.structure === 'history' && p.message.includes(`historyRecord.crc, byte ${img.history.ringStart + victim.pos + 1} `)), JSON.stringify(problems));
+    } finally {
+      HistoryRing.checkpointSpan = CHECKPOINT_SPAN;
+    }
+  });
+
   it('reads first-format records (version 1 images) and steps back over them, before and after the upgrade', function () {
     this.timeout(120_000);
     const append = HistoryRing.prototype.append;

@@ -281,6 +281,16 @@ export class HistoryRing {
    * not all of them are kept with their undo, or the entries would save little.
    */
   private checkpoint(io: ByteIO, h: HistoryHeader, seq: number, span: number, generation: number, own: ByteRange[]): Uint8Array | undefined {
+    try {
+      return this.buildCheckpoint(io, h, seq, span, generation, own);
+    } catch (e) {
+      // A damaged record among those it would stand for: no checkpoint (the operation itself goes on; check reports the record).
+      if (e instanceof ImageError) return undefined;
+      throw e;
+    }
+  }
+
+  private buildCheckpoint(io: ByteIO, h: HistoryHeader, seq: number, span: number, generation: number, own: ByteRange[]): Uint8Array | undefined {
     const ctx = this.context;
     const first = seq - span + 1;
     if (!ctx || first < h.firstSeq) return undefined;
