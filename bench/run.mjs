@@ -8,6 +8,7 @@ const args = process.argv.slice(2);
 const steps = [
   ['scripts/build.mjs', '--bench'],
   ['dist/bench/engine.bench.js', ...args],
+  ['dist/bench/history.bench.js', ...args],
   ['dist/bench/map.bench.js', ...args],
   ['bench/mapDraw.bench.mjs', ...args],
 ];

@@ -1,4 +1,4 @@
-/** New Image: a guided flow (size, section size, nodes, memmap placement, profile, location), then open it. */
+/** New Image: a guided flow (size, section size, nodes, memmap placement, profile, location), then open it. A preset may also give the history size. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Refusal } from './refusal';
@@ -12,6 +12,8 @@ export interface NewImageOptions {
   nodes?: number;
   memmap?: 'device' | 'ram';
   profile?: string;
+  /** History region size such as "8M" (no prompt: the default unless given). */
+  history?: string;
   target?: vscode.Uri;
 }
 
@@ -26,11 +28,12 @@ export function newImagePreset(arg: unknown): NewImageOptions {
   if (o.nodes !== undefined && !(Number.isInteger(o.nodes) && (o.nodes as number) >= 1)) throw bad('nodes', 'a whole number from 1');
   if (o.memmap !== undefined && o.memmap !== 'device' && o.memmap !== 'ram') throw bad('memmap', '"device" or "ram"');
   if (o.profile !== undefined && typeof o.profile !== 'string') throw bad('profile', 'a profile name');
+  if (o.history !== undefined && typeof o.history !== 'string') throw bad('history', 'a size such as "8M"');
   let target: vscode.Uri | undefined;
   if (typeof o.target === 'string') target = vscode.Uri.file(o.target);
   else if (o.target instanceof vscode.Uri) target = o.target;
   else if (o.target !== undefined) throw bad('target', 'a path or a file URI');
-  return { size: o.size as string | undefined, section: o.section as NewImageOptions['section'], nodes: o.nodes as number | undefined, memmap: o.memmap as NewImageOptions['memmap'], profile: o.profile as string | undefined, target };
+  return { size: o.size as string | undefined, section: o.section as NewImageOptions['section'], nodes: o.nodes as number | undefined, memmap: o.memmap as NewImageOptions['memmap'], profile: o.profile as string | undefined, history: o.history as string | undefined, target };
 }
 
 export async function createImage(_context: vscode.ExtensionContext, preset: NewImageOptions = {}): Promise<vscode.Uri | undefined> {
@@ -48,11 +51,12 @@ export async function createImage(_context: vscode.ExtensionContext, preset: New
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   const target = preset.target ?? (await vscode.window.showSaveDialog({ title: 'New Image (6/6): location', filters: { 'PMem images': ['pmem'] }, defaultUri: folder ? vscode.Uri.joinPath(folder, 'image.pmem') : undefined }));
   if (!target) return;
-  const geometry = makeGeometry({ sizeBytes: parseSize(size), sectionBytes: parseSize(section), nodes, memmap, profile });
+  const historyBytes = preset.history !== undefined ? parseSize(preset.history, 'history size') : undefined;
+  const geometry = makeGeometry({ sizeBytes: parseSize(size), sectionBytes: parseSize(section), nodes, memmap, profile, historyBytes });
   const temp = path.join(path.dirname(target.fsPath), `.${path.basename(target.fsPath)}.tmp`);
   const store = FileStore.create(temp, geometry.sizeBytes, { overwrite: true });
   try {
-    PmemImage.create(store, { sizeBytes: geometry.sizeBytes, sectionBytes: parseSize(section), nodes, memmap, profile, file: target.fsPath });
+    PmemImage.create(store, { sizeBytes: geometry.sizeBytes, sectionBytes: parseSize(section), nodes, memmap, profile, historyBytes, file: target.fsPath });
   } finally {
     store.close();
   }

@@ -11,10 +11,11 @@ for (const links of ['page', 'descriptor'] as const) {
     it('hands a section to the allocator on first use and takes the smallest sufficient block', () => {
       const { img } = newImage({ links });
       const first = img.layout.data.startPfn;
+      const s = Math.floor(first / img.geometry.sectionFrames); // the first section with data frames
       const r = allocOp(img, { order: 0 });
-      assert.deepEqual(r.initialisedSections, [0], 'lazy init reached section 0');
-      assert.equal(sections(img)[0].state, 'initialized');
-      assert.equal(sections(img)[1].state, 'never');
+      assert.deepEqual(r.initialisedSections, [s], `lazy init reached section ${s}`);
+      assert.equal(sections(img)[s].state, 'initialized');
+      assert.equal(sections(img)[s + 1].state, 'never');
       assert.equal(r.blocks[0].pfn, first, 'the order-0 block at the unaligned start of data is the smallest');
       assert.ok(check(img).ok);
     });

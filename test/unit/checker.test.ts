@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { allocOp, check, CheckReport, freeOp, ImageError, MemoryStore, PmemImage, Problem, PAGE_SIZE, ZONE_DMA32 } from '../../src/engine';
+import { allocOp, check, CheckReport, freeOp, ImageError, MemoryStore, PmemImage, Problem, PAGE_SIZE, stateAt, ZONE_DMA32 } from '../../src/engine';
 import { listPush, listRemove } from '../../src/engine/alloc/buddy';
 import { decodeDescriptor, DESC, encodeDescriptor, PG_ALLOCATED, PG_BUDDY, PG_CORE } from '../../src/engine/format/descriptor';
 import { decodeFreeAreaEntry, freeAreaIndex } from '../../src/engine/format/freeArea';
 import { decodeFreeLink, encodeFreeLink, FREE_LINK_SIZE, LINK } from '../../src/engine/format/freeLink';
-import { HR, RECORD_HEADER_SIZE } from '../../src/engine/format/history';
+import { compactRecordCrc, CR } from '../../src/engine/format/history';
 import { encodeJournalHeader, JH, JOURNAL_COMMITTED, JOURNAL_INTENT } from '../../src/engine/format/journal';
 import { FREE_AREA_ENTRY_SIZE, LinksPlacement, MemmapPlacement, SECTION_ENTRY_SIZE } from '../../src/engine/format/layout';
 import { decodeSectionEntry, encodeSectionEntry } from '../../src/engine/format/sectionTable';
@@ -36,7 +36,8 @@ interface Built {
  * whole free block, section 2 a whole allocated one).
  */
 function build(options: { memmap?: MemmapPlacement; links?: LinksPlacement } = {}): Built {
-  const { store, img } = newImage({ sizeBytes: 16 * MiB, ...options });
+  // The smallest history keeps the data area from pfn 99 (the free blocks the cases below rely on).
+  const { store, img } = newImage({ sizeBytes: 16 * MiB, historyBytes: 64 * 1024, ...options });
   const model = new Model(img);
   const live = new Map<number, number>();
   const handed = new Set<number>();
@@ -360,13 +361,59 @@ describe('checker: hand-made corruptions (memmap on device, links in pages)', ()
     const ringStart = (b.img.layout.history.startPfn + 1) * PAGE_SIZE;
     const first = b.img.historyRecords(false)[0];
     assert.equal(first.kind, 'create');
-    const r = corruptAndCheck(b, (store) => flipByte(store, ringStart + RECORD_HEADER_SIZE + 2));
+    const r = corruptAndCheck(b, (store) => flipByte(store, ringStart + 10)); // inside the create record's summary
     const p = findProblem(r, (p) => p.structure === 'history', 'the corrupted record');
     const h = b.img.layout.history;
     assert.ok(p.offset !== undefined && p.offset >= h.startPfn * PAGE_SIZE && p.offset < (h.startPfn + h.frames) * PAGE_SIZE, `offset ${p.offset} in the history region`);
     assert.match(p.message, /checksum/);
-    assert.ok(p.message.includes(`byte ${ringStart + HR.crc}`), `the message names the record: ${p.message}`);
+    assert.ok(p.message.includes(`historyRecord.crc, byte ${ringStart + CR.crc}`), `the message names the record's checksum: ${p.message}`);
     assert.ok(r.problems.every((q) => q.structure === 'history'), JSON.stringify(r.problems));
+  });
+
+  /** Rewrites the newest alloc record with `change` (given the record and where its summary and undo entries start), its checksum recomputed. */
+  function rewriteAllocRecord(b: Built, change: (record: Uint8Array, summaryAt: number, undoAt: number) => void): { offset: number; summaryAt: number; undoAt: number } {
+    const ring = b.img.history;
+    const scan = ring.scan(b.store);
+    let i = scan.count - 1;
+    while (ring.recordInfo(scan, i).kind !== 'alloc') i--;
+    const info = ring.recordInfo(scan, i);
+    assert.ok(info.compact && !info.jsonSummary, 'a compact record with a binary summary');
+    const offset = ring.ringStart + info.pos;
+    const record = b.store.read(offset, info.totalBytes).slice();
+    change(record, info.summaryAt - info.pos, info.undoAt - info.pos);
+    new DataView(record.buffer).setUint32(CR.crc, compactRecordCrc(info.seq, record), true);
+    b.store.write(offset, record);
+    return { offset, summaryAt: offset + info.summaryAt - info.pos, undoAt: offset + info.undoAt - info.pos };
+  }
+
+  it('(m) a compact history record whose undo entry is damaged, its checksum recomputed', () => {
+    const b = build();
+    let at = 0;
+    const r = corruptAndCheck(b, () => {
+      at = rewriteAllocRecord(b, (record, _s, undoAt) => {
+        record[undoAt] |= 7; // entry type 7: none
+      }).undoAt;
+    });
+    const p = findProblem(r, (p) => p.structure === 'history' && /undo entry type 7 unknown/.test(p.message), 'the damaged undo entry');
+    assert.ok(p.message.includes(`historyRecord.undo, byte ${at} `), `the message names the field and the entry's offset: ${p.message}`);
+    assert.equal(p.offset, b.img.layout.history.startPfn * PAGE_SIZE);
+    // Stepping back over it says the same, instead of showing a wrong state.
+    const ro = PmemImage.open(b.store, { readOnly: true });
+    assert.throws(() => stateAt(ro, 1), (e: ImageError) => e instanceof ImageError && e.location.field === 'historyRecord.undo' && e.location.offset === at);
+  });
+
+  it('(n) a compact history record whose binary summary is damaged, its checksum recomputed', () => {
+    const b = build();
+    let at = 0;
+    const r = corruptAndCheck(b, () => {
+      at = rewriteAllocRecord(b, (record, summaryAt) => {
+        // The last allocation (2 blocks of order 9 for "big"): flags, count, then the owner tag's length.
+        assert.equal(record[summaryAt + 2], 3);
+        record[summaryAt + 2] = 0x7f; // longer than the record
+      }).summaryAt;
+    });
+    const p = findProblem(r, (p) => p.structure === 'history' && /summary is invalid/.test(p.message), 'the damaged summary');
+    assert.ok(p.message.includes(`historyRecord.summary, byte ${at + 3} `), `the message names the field and where the summary fails: ${p.message}`);
   });
 
   it('leaves the same image healthy when nothing is corrupted (control)', () => {

@@ -73,13 +73,18 @@ describe('pmem CLI', function () {
   let n = 0;
   const file = (name = 'img') => path.join(dir, `${name}-${n++}.pmem`);
 
-  /** A 64 MiB image with a few allocations; returns the file and the allocated pfns. */
-  function sample(): { f: string; pfns: number[] } {
+  /**
+   * A 64 MiB image with a few allocations; returns the file, the allocated
+   * pfns, the first section with data (which took them) and a pfn in the
+   * next one, never initialised.
+   */
+  function sample(): { f: string; pfns: number[]; section: number; neverPfn: number } {
     const f = file();
     ok('create', f, '--size', '64M');
     const a = json<AllocOut>('alloc', f, '--order', '2', '--count', '3', '--owner', 'a');
     const b = json<AllocOut>('alloc', f, '--order', '0');
-    return { f, pfns: [...a.pfns, ...b.pfns] };
+    const section = Math.floor(json<ImageInfo>('info', f).regions.data.startPfn / 512);
+    return { f, pfns: [...a.pfns, ...b.pfns], section, neverPfn: (section + 1) * 512 + 488 };
   }
 
   before(function () {
@@ -160,6 +165,38 @@ describe('pmem CLI', function () {
         assert.deepEqual(fs.readdirSync(sub), [], 'nothing is created, not even a temporary file');
       });
     }
+  });
+
+  describe('create --history', () => {
+    it('sizes the history region: 5 MiB by default on 64 MiB, or as asked; refused outside 64K..256M, off whole frames, or leaving no room', () => {
+      assert.equal(json<ImageInfo>('create', file(), '--size', '64M').history.bytes, 5 * MiB);
+      const i = json<ImageInfo>('create', file(), '--size', '64M', '--history', '8M');
+      assert.equal(i.history.bytes, 8 * MiB);
+      assert.equal(i.regions.history.bytes, 8 * MiB);
+      assert.equal(i.regions.memmap.startPfn, i.regions.history.startPfn + 2048, 'the regions after it move up');
+      for (const [history, problem] of [['32K', /history size must be 64K to 256M/], ['1G', /history size must be 64K to 256M/], ['70000', /history size 70000 is not a multiple of 4K/], ['abc', /history size "abc" is not a size/]] as const) {
+        const r = pmem('create', file(), '--size', '64M', '--history', history);
+        assert.equal(r.code, 2, history);
+        assert.match(stderrLines(r)[0], problem);
+      }
+      assert.match(pmem('create', file(), '--size', '4M', '--history', '4M').stderr, /too little room for data after the metadata and the history; use a larger image or a smaller history/);
+    });
+
+    it('keeps every step of a hundred writing commands on a 64 MiB image (each boots)', function () {
+      this.timeout(300_000);
+      const f = file();
+      ok('create', f, '--size', '64M');
+      const pfns: number[] = [];
+      for (let k = 0; k < 100; k++) {
+        if (k % 3 === 2) json<FreeOut>('free', f, String(pfns.shift()));
+        else pfns.push(...json<AllocOut>('alloc', f, '--order', String(k % 4)).pfns);
+      }
+      const h = json<HistoryOut>('history', f);
+      assert.equal(h.lastStep, 201, 'create, then a boot and an operation per command');
+      assert.equal(h.firstStep, 1, 'none dropped');
+      const first = json<StateOut>('state', f, '--at', '2');
+      assert.equal(first.frames.allocated, 0);
+    });
   });
 
   describe('create: when the file cannot be made', () => {
@@ -249,7 +286,7 @@ describe('pmem CLI', function () {
     });
 
     it('lists sections, and filters them with --state', () => {
-      const { f } = sample();
+      const { f, section } = sample();
       const i = json<ImageInfo>('info', f);
       const all = json<SectionSummary[]>('sections', f);
       assert.equal(all.length, i.sections.count);
@@ -261,14 +298,14 @@ describe('pmem CLI', function () {
         byState[st] = list.map((s) => s.index);
       }
       assert.deepEqual([...byState.never, ...byState.initialized, ...byState.stale].sort((a, b) => a - b), all.map((s) => s.index));
-      // Section 0 took both allocations; the second boot re-initialised it, so it is current.
-      assert.deepEqual(byState.initialized, [0]);
+      // The first section with data took both allocations; the second boot re-initialised it, so it is current.
+      assert.deepEqual(byState.initialized, [section]);
       assert.deepEqual(byState.stale, []);
       assert.equal(byState.never.length, all.length - 1);
       assert.equal(all.reduce((t, s) => t + s.allocatedFrames, 0), 13);
       // A reboot makes every initialised section stale.
       json<RebootOut>('reboot', f);
-      assert.deepEqual(json<SectionSummary[]>('sections', f, '--state', 'stale').map((s) => s.index), [0]);
+      assert.deepEqual(json<SectionSummary[]>('sections', f, '--state', 'stale').map((s) => s.index), [section]);
       assert.deepEqual(json<SectionSummary[]>('sections', f, '--state', 'initialized'), []);
       const bad = pmem('sections', f, '--state', 'bogus');
       assert.equal(bad.code, 2);
@@ -672,21 +709,21 @@ describe('pmem CLI', function () {
 
   describe('a refused command changes nothing, its boot included', () => {
     it('alloc, free, init and reboot refused on a valid image leave the file byte for byte, with no new step', () => {
-      const { f, pfns } = sample();
+      const { f, pfns, section, neverPfn } = sample();
       const steps = () => json<HistoryOut>('history', f).lastStep;
       const before = sha256(f);
       const lastStep = steps();
       const refusals: Array<{ args: string[]; code: number; says: RegExp }> = [
-        { args: ['free', f, '1000'], code: 1, says: /pfn 1000 is in section 1, which was never initialised: nothing there is allocated/ },
+        { args: ['free', f, String(neverPfn)], code: 1, says: new RegExp(`pfn ${neverPfn} is in section ${section + 1}, which was never initialised: nothing there is allocated`) },
         { args: ['free', f, String(pfns[0] + 1)], code: 1, says: new RegExp(`pfn ${pfns[0] + 1} is inside the allocated block at pfn ${pfns[0]}`) },
         { args: ['free', f, String(pfns[2] + 4)], code: 1, says: /is already free/ },
-        { args: ['free', f, String(pfns[0]), '1000'], code: 1, says: /pfn 1000 .* nothing there is allocated/ },
+        { args: ['free', f, String(pfns[0]), String(neverPfn)], code: 1, says: new RegExp(`pfn ${neverPfn} .* nothing there is allocated`) },
         { args: ['alloc', f, '--order', '10', '--count', '100'], code: 1, says: /out of memory: no free block of order 10/ },
         { args: ['alloc', f, '--order', '9', '--count', '40'], code: 1, says: /out of memory: no free block of order 9/ },
         { args: ['alloc', f, '--order', '0', '--count', '20000'], code: 1, says: /out of memory: no free block of order 0 in zone normal or below on any node \(allocated \d+ of 20000; nothing was changed\)/ },
         { args: ['init', f, '--section', '1', '--section', '99'], code: 2, says: /section 99 does not exist \(0 to 31\)/ },
         { args: ['reboot', f, '--profile', 'nosuch'], code: 2, says: /unknown kernel profile "nosuch"/ },
-        { args: ['reboot', f, '--crash-after', '3', '--during', 'free 1000'], code: 1, says: /nothing there is allocated/ },
+        { args: ['reboot', f, '--crash-after', '3', '--during', `free ${neverPfn}`], code: 1, says: /nothing there is allocated/ },
         { args: ['reboot', f, '--crash-after', '3', '--profile', 'nosuch'], code: 2, says: /unknown kernel profile "nosuch"/ },
       ];
       for (const { args, code, says } of refusals) {
@@ -708,7 +745,7 @@ describe('pmem CLI', function () {
       `pmem: warning: ${f}: ${copy} superblock at byte ${at} damaged (${why} at byte ${fault}); opened from the ${used} copy at byte ${usedAt}. Any write (e.g. \`pmem reboot ${f}\`) rewrites both copies.`;
 
     it('every command that opens the image warns once on stderr; a write rewrites both copies', () => {
-      const { f, pfns } = sample();
+      const { f, pfns, section, neverPfn } = sample();
       const backupAt = 64 * MiB - SUPERBLOCK_SIZE;
       const [b] = readAt(f, SB.bootGeneration, 1);
       writeAt(f, SB.bootGeneration, Buffer.from([b ^ 0xff]));
@@ -719,9 +756,9 @@ describe('pmem CLI', function () {
         assert.equal(r.code, 0, `pmem ${args.join(' ')}: ${r.stderr}`);
         assert.deepEqual(stderrLines(r), [line], `pmem ${args.join(' ')}`);
       }
-      const refused = pmem('free', f, '1000');
+      const refused = pmem('free', f, String(neverPfn));
       assert.equal(refused.code, 1);
-      assert.deepEqual(stderrLines(refused), [line, 'pmem free: pfn 1000 is in section 1, which was never initialised: nothing there is allocated']);
+      assert.deepEqual(stderrLines(refused), [line, `pmem free: pfn ${neverPfn} is in section ${section + 1}, which was never initialised: nothing there is allocated`]);
       const freed = pmem('free', f, String(pfns[0]));
       assert.equal(freed.code, 0, freed.stderr);
       assert.deepEqual(stderrLines(freed), [line]);

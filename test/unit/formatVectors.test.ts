@@ -8,7 +8,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { computeLayout, computeNodes, FREE_AREA_ENTRY_SIZE, SECTION_ENTRY_SIZE } from '../../src/engine/format/layout';
+import { computeLayout, computeNodes, FREE_AREA_ENTRY_SIZE, makeGeometry, SECTION_ENTRY_SIZE } from '../../src/engine/format/layout';
 import { DESCRIPTOR_SIZE } from '../../src/engine/format/constants';
 import { SUPERBLOCK_SIZE } from '../../src/engine/format/superblock';
 import { decodeSuperblock, encodeSuperblock, SB } from '../../src/engine/format/superblock';
@@ -18,7 +18,13 @@ import { decodeFreeAreaEntry, encodeFreeAreaEntry, FREE_AREA, freeAreaIndex } fr
 import { decodeFreeLink, encodeFreeLink, FREE_LINK_SIZE, LINK } from '../../src/engine/format/freeLink';
 import { decodeJournalHeader, encodeJournalHeader, JH, JOURNAL_COMMITTED, JOURNAL_HEADER_SIZE } from '../../src/engine/format/journal';
 import { decodeRanges, encodeRanges, encodedSize } from '../../src/engine/format/rangeList';
-import { encodeHistoryHeader, HH, HISTORY_HEADER_SIZE, HistoryRing, HR, RECORD_HEADER_SIZE } from '../../src/engine/format/history';
+import { CR, encodeHistoryHeader, HH, HISTORY_HEADER_SIZE, HistoryRing, HR, RECORD_HEADER_SIZE } from '../../src/engine/format/history';
+import { UndoTarget } from '../../src/engine/format/undoCodec';
+import { MemoryStore } from '../../src/engine/store/memoryStore';
+import { PatchStore } from '../../src/engine/store/patchStore';
+
+/** The compact record's fixed fields (the rest are varints). */
+const CR_FIXED = { tag: CR.tag, crc: CR.crc };
 
 /** Bytes from hex written by hand; spaces, newlines and `|` only separate. */
 function hex(s: string): Uint8Array {
@@ -89,7 +95,7 @@ describe('format vectors from docs/FORMAT.md', () => {
       [128, '01 00 00 00 00 00 00 00 | 01 00 00 00 00 00 00 00'], // sectionTable 1, ceil(8 × 16 / 4096) = 1
       [144, '02 00 00 00 00 00 00 00 | 01 00 00 00 00 00 00 00'], // freeArea 2, ceil(1 × 3 × 11 × 16 / 4096) = 1
       [160, '03 00 00 00 00 00 00 00 | 10 00 00 00 00 00 00 00'], // journal 3, clamp(8, 16, 256) = 16
-      [176, '13 00 00 00 00 00 00 00 | 10 00 00 00 00 00 00 00'], // history 19, clamp(16, 16, 1024) = 16
+      [176, '13 00 00 00 00 00 00 00 | 10 00 00 00 00 00 00 00'], // history 19, 16 frames (chosen at creation; version 1 made clamp(16, 16, 1024))
       [192, '23 00 00 00 00 00 00 00 | 40 00 00 00 00 00 00 00'], // memmap 35, 4096 / 64 = 64
       [208, '63 00 00 00 00 00 00 00 | 9c 0f 00 00 00 00 00 00'], // data 99, 3996
       [224, 'ff 0f 00 00 00 00 00 00 | 01 00 00 00 00 00 00 00'], // backupSuperblock 4095, 1
@@ -108,7 +114,7 @@ describe('format vectors from docs/FORMAT.md', () => {
     assert.equal(sb.updateSeq, 7);
     assert.deepEqual(sb.geometry, {
       sizeBytes: 16 * 2 ** 20, totalFrames: 4096, sectionFrames: 512, sectionCount: 8, nodeCount: 1, maxOrder: 10,
-      memmap: 'device', links: 'page', movablePercent: 25,
+      memmap: 'device', links: 'page', movablePercent: 25, historyFrames: 16,
     });
     assert.equal(sb.clean, true);
     assert.equal(sb.bootGeneration, 3);
@@ -268,10 +274,10 @@ describe('format vectors from docs/FORMAT.md', () => {
     read: (offset: number, length: number) => bytes.slice(offset, offset + length),
     write: (offset: number, data: Uint8Array) => bytes.set(data, offset),
   });
-  const historyHeader = (fields: { firstSeq: string; nextSeq: string; head: string; tail: string }) => {
+  const historyHeader = (fields: { version?: string; firstSeq: string; nextSeq: string; head: string; tail: string }) => {
     const v = bytesOf(128, [
       [0, '50 4d 45 4d 48 49 53 54'], // magic PMEMHIST
-      [8, '01 00 00 00'], // version 1
+      [8, fields.version ?? '02 00 00 00'], // version 2
       [12, '00 00 00 00'], // reserved
       [16, fields.firstSeq],
       [24, fields.nextSeq],
@@ -284,15 +290,19 @@ describe('format vectors from docs/FORMAT.md', () => {
   };
 
   it('history header', () => {
-    const v = historyHeader({ firstSeq: '03 00 00 00 00 00 00 00', nextSeq: '05 00 00 00 00 00 00 00', head: '40 00 00 00 00 00 00 00', tail: '98 00 00 00 00 00 00 00' });
+    const v = historyHeader({ firstSeq: '03 00 00 00 00 00 00 00', nextSeq: '05 00 00 00 00 00 00 00', head: '40 00 00 00 00 00 00 00', tail: '9b 00 00 00 00 00 00 00' });
     const region = new Uint8Array(16 * 4096);
     region.set(v, 0);
     const h = new HistoryRing(historyRegion).readHeader(ringIO(region));
-    assert.deepEqual(h, { firstSeq: 3, nextSeq: 5, head: 0x40, tail: 0x98, ringBytes: 61440 });
+    assert.deepEqual(h, { firstSeq: 3, nextSeq: 5, head: 0x40, tail: 0x9b, ringBytes: 61440 });
     assertBytes(encodeHistoryHeader(h), v, 'history header');
+    // Version 1 (first-format records only) reads the same, its positions multiples of 8.
+    const v1 = historyHeader({ version: '01 00 00 00', firstSeq: '03 00 00 00 00 00 00 00', nextSeq: '05 00 00 00 00 00 00 00', head: '40 00 00 00 00 00 00 00', tail: '98 00 00 00 00 00 00 00' });
+    region.set(v1, 0);
+    assert.deepEqual(new HistoryRing(historyRegion).readHeader(ringIO(region)), { firstSeq: 3, nextSeq: 5, head: 0x40, tail: 0x98, ringBytes: 61440 });
   });
 
-  it('history record: an allocation with a summary and one undo entry', () => {
+  it('history record, first format: an allocation with a JSON summary and one undo entry (read, no longer written)', () => {
     const record = bytesOf(88, [
       [0, '48 52 45 43'], // magic "HREC" (0x43455248)
       [4, '58 00 00 00'], // totalBytes 88 = 40 + 24 + 24
@@ -307,23 +317,90 @@ describe('format vectors from docs/FORMAT.md', () => {
     ]);
     putCrc(record, 36, 0, 88); // over the whole record while the crc field is still zero
 
-    // Decode: a ring holding just this record (steps 5..5).
+    // A ring holding just this record (steps 5..5).
     const region = new Uint8Array(16 * 4096);
-    region.set(historyHeader({ firstSeq: '05 00 00 00 00 00 00 00', nextSeq: '06 00 00 00 00 00 00 00', head: '00'.repeat(8), tail: '58 00 00 00 00 00 00 00' }), 0);
+    region.set(historyHeader({ version: '01 00 00 00', firstSeq: '05 00 00 00 00 00 00 00', nextSeq: '06 00 00 00 00 00 00 00', head: '00'.repeat(8), tail: '58 00 00 00 00 00 00 00' }), 0);
     region.set(record, 4096);
-    const ring = new HistoryRing(historyRegion);
-    const [r, ...rest] = ring.records(ringIO(region), true);
+    const [r, ...rest] = new HistoryRing(historyRegion).records(ringIO(region), true);
     assert.equal(rest.length, 0);
-    assert.deepEqual(r, { seq: 5, kind: 'alloc', bootGeneration: 3, summary: { text: 'alloc 1 page' }, undoAvailable: true, undo: [{ offset: 0x3000, data: hex('de ad be ef') }] });
+    assert.deepEqual(r, { seq: 5, kind: 'alloc', bootGeneration: 3, summary: { text: 'alloc 1 page' }, undoAvailable: true, undo: [{ offset: 0x3000, length: 4, data: hex('de ad be ef') }] });
+  });
 
-    // Encode: appending the same operation to an empty ring (next step 5) writes the same bytes at ring offset 0.
-    const fresh = new Uint8Array(16 * 4096);
-    fresh.set(historyHeader({ firstSeq: '05 00 00 00 00 00 00 00', nextSeq: '05 00 00 00 00 00 00 00', head: '00'.repeat(8), tail: '00'.repeat(8) }), 0);
-    assert.equal(ring.append(ringIO(fresh), r.kind, r.bootGeneration, r.summary, r.undo), 5);
-    assertBytes(fresh.subarray(4096, 4096 + 88), record, 'history record');
-    assertBytes(fresh.subarray(0, 128), region.subarray(0, 128), 'history header after the append');
+  it('history record, compact: an allocation with a binary summary and an undo entry of each type', () => {
+    // A 16 MiB image laid out as the superblock vector above: section table at pfn 1, free area at
+    // pfn 2, history at pfn 19 (16 frames), memmap at pfn 35, data from pfn 99, all of it zone DMA32.
+    const geometry = makeGeometry({ sizeBytes: 16 * 2 ** 20, historyBytes: 16 * 4096 });
+    const layout = computeLayout(geometry);
+    const sb = { formatVersion: 2, formatRevision: 0, uuid: '0f1e2d3c-4b5a-4697-8877-665544332211', updateSeq: 7, geometry, layout, nodes: computeNodes(geometry), clean: false, bootGeneration: 3, profile: 'default', createdAtMs: 0 };
+    assert.deepEqual([layout.sectionTable.startPfn, layout.freeArea.startPfn, layout.history.startPfn, layout.memmap.startPfn, layout.data.startPfn], [1, 2, 19, 35, 99]);
+    const ringAt = 20 * 4096;
+
+    const record = hex(`
+      c2 | 00 00 00 00 | 2d | 03
+      60 02 66 73 00 c8 01
+      31 00 02 01
+      06 80 22 07 00 02 de ad 03 02 be ef
+      1a 00 01 02
+      1b 00 05
+      ac 00 08 03 01
+      54 02 02`);
+    // c2: a compact record, kind 2 (alloc), binary summary, undo kept; crc (below); totalBytes 45; bootGeneration 3.
+    // Summary 60 (order 0, one block, no section initialised, an owner), owner "fs", node 0 × 3 + zone 0,
+    // pfn 200 (varint c8 01): "alloc order 0 for fs → pfn 200, node 0 DMA32".
+    // 31: section (type 1), fields freeFrames and allocatedFrames (bits 4, 5); section 0; old − newer +1, −1.
+    // 06: bytes at 0x1100 (varint 80 22), 7 of them: no zeros, 2 bytes de ad; 3 zeros, 2 bytes be ef.
+    // 1a: free area (type 2), head and count; list 0; head old − newer −1 (zigzag 01), count +1 (02).
+    // 1b: descriptor (type 3) with fields, flags stored; pfn 200 (+0 from the summary's); flags 5 (PG_core | PG_buddy).
+    // ac: link (type 4) against a prediction (form 1), next stored, a mask byte; pfn 200 (+0); mask 08
+    //     (linkedGeneration); next 201 (zigzag(+1) + 1 = 03); linkedGeneration 3 − 1 (zigzag 01).
+    // 54: link (type 4) against the newer record (form 2), prev stored; pfn 201 (+1, zigzag 02); prev 200 (zigzag(−1) + 1 = 02).
+    const dv = new DataView(record.buffer);
+    const seq = new Uint8Array(8);
+    new DataView(seq.buffer).setUint32(0, 5, true); // step 5
+    const withSeq = new Uint8Array([...seq, ...record]);
+    dv.setUint32(1, docCrc(withSeq), true); // the crc field is still zero in withSeq
+
+    // The state right after the allocation (the newer bytes), and the bytes it overwrote (the old ones).
+    const section = (free: number, allocated: number) => hex(`03 00 00 00 | ${le32(free)} | ${le32(allocated)} | 63 00 00 00`); // generation 3, 99 reserved
+    const area = (head: number, count: number) => hex(`${le32(head)} 00 00 00 00 | ${le32(count)} 00 00 00 00`);
+    const link = (pfn: number, next: number, prev: number, generation: number) => encodeFreeLink({ pfn, next, prev, order: 0, node: 0, zone: 0, linkedGeneration: generation });
+    const freeHead = encodeDescriptor({ flags: PG_CORE | PG_BUDDY, order: 0, node: 0, zone: 0, pfn: 200, refcount: 0, initGeneration: 3, owner: '', next: 0, prev: 0, volatileFlags: 0 });
+    const allocated = encodeDescriptor({ flags: PG_CORE | PG_ALLOCATED, order: 0, node: 0, zone: 0, pfn: 200, refcount: 1, initGeneration: 3, owner: 'fs', next: 0, prev: 0, volatileFlags: 0 });
+    const places = { section: 4096, bytes: 0x1100, area: 8192, descriptor: 35 * 4096 + 200 * 64, link200: 200 * 4096, link201: 201 * 4096 };
+    const old = [
+      { offset: places.section, data: section(314, 99) }, { offset: places.bytes, data: hex('de ad 00 00 00 be ef') }, { offset: places.area, data: area(200, 5) },
+      { offset: places.descriptor, data: freeHead }, { offset: places.link200, data: link(200, 201, 0, 2) }, { offset: places.link201, data: link(201, 0, 200, 2) },
+    ];
+    const newer = new MemoryStore(16 * 2 ** 20);
+    for (const [offset, data] of [[places.section, section(313, 100)], [places.area, area(201, 4)], [places.descriptor, allocated], [places.link201, link(201, 0, 0, 2)]] as const) newer.write(offset, data);
+    newer.write(19 * 4096, historyHeader({ firstSeq: '05 00 00 00 00 00 00 00', nextSeq: '05 00 00 00 00 00 00 00', head: '00'.repeat(8), tail: '00'.repeat(8) }));
+
+    // Encode: appending the allocation writes these bytes at ring offset 0.
+    const ring = new HistoryRing(layout.history, undefined, sb);
+    const summary = { text: 'alloc order 0 for fs → pfn 200, node 0 DMA32', order: 0, count: 1, owner: 'fs', pfns: [200], node: 0, zone: 0, initialisedSections: [] };
+    assert.equal(ring.append(newer, 'alloc', 3, summary, old), 5);
+    assertBytes(newer.read(ringAt, record.length), record, 'compact history record');
+    assertBytes(newer.read(19 * 4096, 128), historyHeader({ firstSeq: '05 00 00 00 00 00 00 00', nextSeq: '06 00 00 00 00 00 00 00', head: '00'.repeat(8), tail: '2d 00 00 00 00 00 00 00' }), 'history header after the append');
+
+    // Decode: the summary, and where each entry applies.
+    const [r] = ring.records(newer, true);
+    assert.deepEqual(r, {
+      seq: 5, kind: 'alloc', bootGeneration: 3, summary, undoAvailable: true,
+      undo: [[places.section, 16], [places.bytes, 7], [places.area, 16], [places.descriptor, 64], [places.link200, 48], [places.link201, 48]].map(([offset, length]) => ({ offset, length })),
+    });
+    // Undone over the newer bytes, the entries give the old bytes back.
+    const patch = new PatchStore(newer);
+    const target = new UndoTarget(patch);
+    ring.undoAfter(ring.scan(newer), 4, target, () => {});
+    target.finish();
+    for (const o of old) assertBytes(patch.read(o.offset, o.data.length), o.data, `old bytes at ${o.offset}`);
   });
 });
+
+/** A little-endian u32 as hex, for vectors. */
+function le32(v: number): string {
+  return [0, 8, 16, 24].map((s) => ((v >>> s) & 0xff).toString(16).padStart(2, '0')).join(' ');
+}
 
 /** The field tables of docs/FORMAT.md: per `## ` section, each table's rows of numeric offset, size and field name. */
 function documentTables(): Map<string, Array<Array<{ offset: number; size: number; field: string }>>> {
@@ -357,10 +434,11 @@ describe('docs/FORMAT.md field tables agree with the code', () => {
     ['Free-list link record (48 bytes at pfn × 4096, in the free block itself)', 0, LINK, FREE_LINK_SIZE],
     ['Journal (journal region)', 0, JH, JOURNAL_HEADER_SIZE],
     ['History (history region)', 0, HH, HISTORY_HEADER_SIZE],
-    ['History (history region)', 1, HR, RECORD_HEADER_SIZE],
+    ['History (history region)', 1, CR_FIXED, 5],
+    ['History (history region)', 2, HR, RECORD_HEADER_SIZE],
   ];
   for (const [title, index, offsets, size] of cases) {
-    it(`${title.replace(/ \(.*/, '')}${index ? ' record' : ''}: every field at the offset the code uses, no gaps or overlaps`, () => {
+    it(`${title.replace(/ \(.*/, '')}${['', ' compact record (fixed part)', ' first-format record'][index]}: every field at the offset the code uses, no gaps or overlaps`, () => {
       const rows = tables.get(title)?.[index];
       assert.ok(rows && rows.length > 0, `no field table under "## ${title}" in docs/FORMAT.md`);
       let end = 0;

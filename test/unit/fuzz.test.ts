@@ -72,12 +72,14 @@ describe('fuzz regressions', () => {
     const records = img.historyRecords(true);
     const last = records[records.length - 1];
     assert.ok(last.undo.length > 0);
-    // Move the newest record's first undo range past byte 2^32 (as a flipped bit with the checksum recomputed would).
+    // Replace the newest record's undo entries by one of old bytes at byte 2^32 + 16 (as edits with the checksum
+    // recomputed could): tag 06, offset (5 bytes), length n, then no zeros and n bytes, filling the record.
     const at = structuresOf(bytes, 1000).filter((i) => i.structure === 'historyRecord').pop()!;
     const mutated = bytes.slice();
-    const summary = new DataView(mutated.buffer).getUint32(at.offset + 24, true);
-    const entry = at.offset + 40 + ((summary + 7) & ~7);
-    new DataView(mutated.buffer).setUint32(entry + 4, 1, true);
+    const { undo, undoEnd } = at.fields!;
+    const n = undoEnd - undo - 9;
+    assert.ok(n >= 1 && n < 128, `room for the entry (${undoEnd - undo} bytes)`);
+    mutated.set([0x06, 0x90, 0x80, 0x80, 0x80, 0x10, n, 0x00, n, ...new Array<number>(n).fill(0xaa)], at.offset + undo);
     at.fixCrc!(mutated);
     const bad = PmemImage.open(new BytesStore(mutated), { readOnly: true });
     assert.throws(() => stateAt(bad, last.seq - 1), (e: unknown) => e instanceof ImageError && /history step \d+: undo range at byte 42949\d+ \(\d+ bytes\) runs past the end of the image/.test(e.message) && e.location.field === 'historyRecord.undo');

@@ -2,9 +2,15 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { allocOp, freeOp, info, initSectionsOp, PmemImage, stateAt, stepRange, UsageError, sections } from '../../src/engine';
+import { allocOp, blocks, check, freeOp, freeOwnerOp, info, initAllOp, initSectionsOp, MemoryStore, OperationError, OverlayStore, PAGE_SIZE, PmemImage, PROFILES, sections, stateAt, stepRange, Store, UsageError } from '../../src/engine';
+import { crc32 } from '../../src/engine/core/bytes';
+import { CHECKPOINT_SPAN, encodeHistoryHeader, HH, HistoryHeader, HISTORY_KINDS, HistoryRing, HR, RECORD_HEADER_SIZE, RECORD_MAGIC, RECORD_UNDO_DROPPED, SCAN_CHECKPOINT, SCAN_COMPACT, WRAP_MAGIC } from '../../src/engine/format/history';
+import { firstFormatHistoryFrames } from '../../src/engine/format/layout';
+import { ByteRange, encodedSize, encodeRanges } from '../../src/engine/format/rangeList';
+import { SB } from '../../src/engine/format/superblock';
+import { scanStepRange } from '../../src/engine/inspect/timeline';
 import { FileStore } from '../../src/engine/node/fileStore';
-import { MiB, newImage, snapshot, Snapshot } from './helpers';
+import { MiB, newImage, rng, snapshot, Snapshot } from './helpers';
 
 interface Seen {
   step: number;
@@ -73,10 +79,10 @@ describe('history: stepping back and forth', () => {
   });
 
   it('is a bounded ring: old records are dropped and the earliest step moves forward', () => {
-    const { img } = newImage({ sizeBytes: 4 * MiB, maxOrder: 6 }); // a 16-frame history region
+    const { img } = newImage({ sizeBytes: 4 * MiB, maxOrder: 6, historyBytes: 16 * 4096 }); // the smallest history region
     const seen: Seen[] = [];
     const held: number[] = [];
-    for (let i = 0; i < 1500; i++) {
+    for (let i = 0; i < 4000; i++) {
       if (held.length > 20 || (held.length && i % 3 === 0)) {
         const r = freeOp(img, [held.shift()!]);
         seen.push(record(img, r.step));
@@ -91,7 +97,363 @@ describe('history: stepping back and forth', () => {
     assert.ok(range.first > 100, `oldest records were dropped (first step ${range.first})`);
     assert.equal(range.last, seen[seen.length - 1].step);
     assert.equal(info(img).history.firstStep, records[0].seq);
-    for (const s of seen.filter((x) => x.step >= range.first)) assert.deepEqual(viewOf(img, s.step), s);
+    // The oldest retained steps, the newest, and a sample between (every step would take minutes).
+    const retained = seen.filter((x) => x.step >= range.first);
+    const sample = retained.filter((_, i) => i < 5 || i >= retained.length - 5 || i % 41 === 0);
+    for (const s of sample) assert.deepEqual(viewOf(img, s.step), s);
     assert.throws(() => stateAt(img, range.first - 1), (e: Error) => e instanceof UsageError && /steps \d+ to \d+/.test(e.message));
   });
 });
+
+// --- a deep ring of compact records -------------------------------------------------------------
+
+/** Byte ranges [from, to) of an image to leave out of a comparison. */
+type Skip = Array<[number, number]>;
+
+/** Asserts that two images hold the same bytes outside `skip`, naming the first difference. */
+function assertSameBytes(actual: Store, expected: Store, skip: Skip, what: string): void {
+  const CHUNK = 4 * MiB;
+  for (let at = 0; at < expected.size; at += CHUNK) {
+    const n = Math.min(CHUNK, expected.size - at);
+    const a = actual.read(at, n);
+    const e = expected.read(at, n);
+    if (Buffer.compare(a, e) === 0) continue;
+    for (let i = 0; i < n; i++) {
+      const offset = at + i;
+      if (a[i] !== e[i] && !skip.some(([from, to]) => offset >= from && offset < to)) {
+        assert.fail(`${what}: first difference at byte ${offset} (0x${offset.toString(16)}): ${a[i]}, expected ${e[i]}`);
+      }
+    }
+  }
+}
+
+const regionBytes = (img: PmemImage, name: 'journal' | 'history'): [number, number] => {
+  const r = img.layout[name];
+  return [r.startPfn * PAGE_SIZE, (r.startPfn + r.frames) * PAGE_SIZE];
+};
+
+/**
+ * Records, for every history step appended while it is on, the bytes the
+ * step overwrote as the operation handed them over (what the first format
+ * stored): the reference the compact records must rebuild.
+ */
+function recordOverwrittenBytes(): { overwritten: Map<number, ByteRange[]>; stop(): void } {
+  const append = HistoryRing.prototype.append;
+  const overwritten = new Map<number, ByteRange[]>();
+  HistoryRing.prototype.append = function (this: HistoryRing, ...args: Parameters<HistoryRing['append']>) {
+    const seq = append.apply(this, args);
+    overwritten.set(seq, args[5] ? [] : args[4].map((r) => ({ offset: r.offset, data: r.data.slice() })));
+    return seq;
+  };
+  return { overwritten, stop: () => void (HistoryRing.prototype.append = append) };
+}
+
+/** The image after `step` as the overwritten bytes rebuild it: later steps' bytes put back, newest first (none in the history region). */
+function referenceAt(img: PmemImage, overwritten: Map<number, ByteRange[]>, step: number, last: number): OverlayStore {
+  const out = new OverlayStore(img.store);
+  const [hStart, hEnd] = regionBytes(img, 'history');
+  for (let seq = last; seq > step; seq--) {
+    for (const r of overwritten.get(seq) ?? []) {
+      for (let i = 0; i < r.data.length; i++) if (r.offset + i < hStart || r.offset + i >= hEnd) out.write(r.offset + i, r.data.subarray(i, i + 1));
+    }
+  }
+  return out;
+}
+
+describe('history: a deep ring of compact records', () => {
+  it('keeps 100,000 allocations and frees of a 64 MiB image, and rebuilds each sampled step byte for byte', function () {
+    this.timeout(900_000);
+    const { store, img } = newImage({ sizeBytes: 64 * MiB });
+    // Every section initialised first: no descriptor initialisation (which the history does not record) follows.
+    const initialised = initAllOp(img).steps.at(-1)!;
+    const random = rng(100_000);
+    const held: number[] = [];
+    const snapshots = new Map<number, MemoryStore>();
+    const STEPS = 100_000;
+    let last = 0;
+    for (let i = 0; i < STEPS; i++) {
+      if (held.length > 400 || (held.length && random() < 0.45)) last = freeOp(img, held.splice(Math.floor(random() * held.length), 1)).step;
+      else {
+        const r = allocOp(img, { order: random() < 0.7 ? 0 : Math.floor(random() * 4), owner: `tag${i % 5}` });
+        held.push(r.blocks[0].pfn);
+        last = r.step;
+      }
+      if (i % 9_973 === 0 || i >= STEPS - 2) snapshots.set(last, store.clone());
+    }
+    const scan = img.history.scan(store);
+    const range = scanStepRange(scan);
+    assert.deepEqual(range, { first: 1, last }, 'every step since the image was created is kept');
+    assert.equal(last, initialised + STEPS, 'create, boot, initialisation, then the operations');
+    const bytesPerRecord = scan.header.tail / scan.count;
+    assert.ok(bytesPerRecord < 40, `${bytesPerRecord.toFixed(1)} bytes a record`);
+    const skip: Skip = [regionBytes(img, 'journal'), regionBytes(img, 'history')];
+    for (const [step, snapshot] of snapshots) assertSameBytes(stateAt(img, step).store, snapshot, skip, `step ${step}`);
+  });
+
+  for (const options of [{}, { links: 'descriptor' as const }, { memmap: 'ram' as const }]) {
+    it(`rebuilds every step as the overwritten bytes would, across reboots, crashes and initialisations, checkpoints too (${JSON.stringify(options)})`, function () {
+      this.timeout(300_000);
+      const recorder = recordOverwrittenBytes();
+      HistoryRing.checkpointSpan = 32;
+      try {
+        let { store, img } = newImage({ sizeBytes: 16 * MiB, maxOrder: 6, ...options });
+        const random = rng(7 + JSON.stringify(options).length);
+        const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
+        const heads = () => sections(img).filter((s) => s.state !== 'never').flatMap((s) => blocks(img, s.firstPfn, s.frames)).filter((b) => !b.free);
+        const kinds = new Set<string>();
+        for (let i = 0; i < 500; i++) {
+          const r = random();
+          try {
+            if (r < 0.45) {
+              allocOp(img, { order: Math.floor(random() * 5), count: 1 + Math.floor(random() * 3), owner: pick(['a', 'b', 'c']) });
+              kinds.add('alloc');
+            } else if (r < 0.78) {
+              const live = heads();
+              if (live.length) freeOp(img, [pick(live).pfn]);
+              kinds.add('free');
+            } else if (r < 0.82) {
+              freeOwnerOp(img, pick(['a', 'b', 'c']));
+              kinds.add('free owner');
+            } else if (r < 0.88) {
+              initSectionsOp(img, [Math.floor(random() * img.geometry.sectionCount)]);
+              kinds.add('init');
+            } else if (r < 0.95) {
+              img.close();
+              img = PmemImage.open(store, { profile: pick(PROFILES).name });
+              kinds.add('reboot');
+            } else {
+              img.simulateCrash(Math.floor(random() * 12), (x) => allocOp(x, { order: Math.floor(random() * 3), owner: 'crash' }));
+              img = PmemImage.open(store);
+              kinds.add('crash');
+            }
+          } catch (e) {
+            if (!(e instanceof OperationError)) throw e;
+          }
+        }
+        assert.equal(kinds.size, 6, [...kinds].join(', '));
+        const records = img.historyRecords();
+        const range = stepRange(records);
+        assert.ok(range.last - range.first > 400, `steps ${range.first} to ${range.last}`);
+        const skip: Skip = [regionBytes(img, 'history')];
+        for (let step = range.last; step >= range.first; step -= 1 + Math.floor(random() * 20)) {
+          assertSameBytes(stateAt(img, step).store, referenceAt(img, recorder.overwritten, step, range.last), skip, `step ${step} (${records.find((x) => x.seq === step)?.summary.text})`);
+        }
+        const scan = img.history.scan(store);
+        assert.ok(scan.bits.filter((b) => b & SCAN_CHECKPOINT).length >= 5, 'checkpoints were written');
+        assert.deepEqual(check(img).problems, []);
+        void store;
+      } finally {
+        recorder.stop();
+        HistoryRing.checkpointSpan = CHECKPOINT_SPAN;
+      }
+    });
+  }
+
+  it('rebuilds the steps of a 1 TiB image (pfns beyond 2^32 bytes, a wrapped ring, checkpoints) as the overwritten bytes would', function () {
+    this.timeout(300_000);
+    const recorder = recordOverwrittenBytes();
+    HistoryRing.checkpointSpan = 64;
+    try {
+      const store = new MemoryStore(2 ** 40);
+      PmemImage.create(store, { sizeBytes: 2 ** 40, historyBytes: 128 * 1024, uuid: '00000000-0000-4000-8000-000000000003', nowMs: 0 });
+      let img = PmemImage.open(store, {});
+      const random = rng(40);
+      const held: number[] = [];
+      for (let i = 0; i < 6000; i++) {
+        // Sections far up the device: their blocks go to the head of the free lists, so later allocations land there.
+        if (i % 500 === 0) initSectionsOp(img, [100_000 + Math.floor(random() * 400_000)]);
+        if (i === 3000) {
+          img.close();
+          img = PmemImage.open(store, {});
+        }
+        if (held.length > 200 || (held.length && random() < 0.45)) freeOp(img, held.splice(Math.floor(random() * held.length), 1));
+        else held.push(allocOp(img, { order: random() < 0.7 ? 0 : Math.floor(random() * 5), owner: 'far' }).blocks[0].pfn);
+      }
+      assert.ok(Math.max(...held) * PAGE_SIZE > 2 ** 32, 'blocks beyond byte 2^32');
+      const scan = img.history.scan(store);
+      const range = scanStepRange(scan);
+      assert.ok(range.first > 1000, `the ring wrapped (steps ${range.first} to ${range.last})`);
+      assert.ok(scan.bits.some((b) => b & SCAN_CHECKPOINT), 'checkpoints were written');
+      // Compare what the history restores: the tables, both superblocks, and every range a step overwrote.
+      const spans: Skip = [[0, PAGE_SIZE], regionBytes(img, 'journal').map((x, k) => (k ? x : img.layout.sectionTable.startPfn * PAGE_SIZE)) as [number, number], [store.size - PAGE_SIZE, store.size]];
+      for (let seq = range.first + 1; seq <= range.last; seq++) for (const r of recorder.overwritten.get(seq) ?? []) spans.push([r.offset, r.offset + r.data.length]);
+      for (let step = range.last; step >= range.first; step -= 1 + Math.floor(random() * 500)) {
+        const past = stateAt(img, step).store;
+        const reference = referenceAt(img, recorder.overwritten, step, range.last);
+        for (const [from, to] of spans) {
+          const [a, e] = [past.read(from, to - from), reference.read(from, to - from)];
+          assert.ok(Buffer.compare(a, e) === 0, `step ${step}: bytes ${from}..${to} differ`);
+        }
+      }
+      assert.deepEqual(check(img).problems, []);
+    } finally {
+      recorder.stop();
+      HistoryRing.checkpointSpan = CHECKPOINT_SPAN;
+    }
+  });
+
+  it('goes on writing when a record a checkpoint would stand for is damaged (no checkpoint then); check names the record', () => {
+    HistoryRing.checkpointSpan = 8;
+    try {
+      const { store, img } = newImage({ sizeBytes: 16 * MiB });
+      for (let i = 0; i < 4; i++) allocOp(img, { order: 0 });
+      const scan = img.history.scan(store);
+      const victim = img.history.recordInfo(scan, scan.count - 2);
+      const at = img.history.ringStart + victim.pos + victim.totalBytes - 1;
+      store.write(at, Uint8Array.of(store.read(at, 1)[0] ^ 0x55));
+      for (let i = 0; i < 12; i++) allocOp(img, { order: 0 });
+      const after = img.history.scan(store, false);
+      assert.ok(after.bits.every((b) => !(b & SCAN_CHECKPOINT)), 'no checkpoint over the damaged record');
+      const problems = check(img).problems;
+      assert.ok(problems.some((p) => p.structure === 'history' && p.message.includes(`historyRecord.crc, byte ${img.history.ringStart + victim.pos + 1} `)), JSON.stringify(problems));
+    } finally {
+      HistoryRing.checkpointSpan = CHECKPOINT_SPAN;
+    }
+  });
+
+  it('reads first-format records (version 1 images) and steps back over them, before and after the upgrade', function () {
+    this.timeout(120_000);
+    const append = HistoryRing.prototype.append;
+    const stopLegacy = writeFirstFormatRecords();
+    const recorder = recordOverwrittenBytes();
+    try {
+      // The layout version 1 gave a 16 MiB image.
+      let { store, img } = newImage({ sizeBytes: 16 * MiB, historyBytes: firstFormatHistoryFrames(4096) * PAGE_SIZE });
+      const seen: Seen[] = [record(img, img.bootReport!.historySeq)];
+      const held: number[] = [];
+      for (let i = 0; i < 24; i++) {
+        if (i === 12) {
+          img.close();
+          img = PmemImage.open(store, { profile: 'numa' });
+          seen.push(record(img, img.bootReport!.historySeq));
+        }
+        if (held.length && i % 3 === 2) seen.push(record(img, freeOp(img, [held.shift()!]).step));
+        else {
+          const r = allocOp(img, { order: i % 4, owner: `v1-${i}` });
+          held.push(r.blocks[0].pfn);
+          seen.push(record(img, r.step));
+        }
+      }
+      img.close();
+      stopLegacy();
+      stampVersion1(store);
+
+      const ro = PmemImage.open(store, { readOnly: true });
+      assert.equal(ro.sb.formatVersion, 1);
+      const scan = ro.history.scan(store);
+      assert.ok(scan.count > 20 && scan.bits.every((b) => !(b & SCAN_COMPACT)), 'first-format records only');
+      assert.equal(ro.historyRecords()[2].summary.text, 'alloc order 0 for v1-0 → pfn ' + ro.historyRecords()[2].summary.pfns + ', node 0 DMA32');
+      for (const s of seen) assert.deepEqual(viewOf(ro, s.step), s, `step ${s.step} from first-format records`);
+
+      // The first boot upgrades the image; its records are compact, after the first-format ones.
+      img = PmemImage.open(store, {});
+      for (let i = 0; i < 10; i++) {
+        if (i % 2) seen.push(record(img, freeOp(img, [held.shift()!]).step));
+        else {
+          const r = allocOp(img, { order: 1, owner: 'v2' });
+          held.push(r.blocks[0].pfn);
+          seen.push(record(img, r.step));
+        }
+      }
+      const mixed = img.history.scan(store);
+      assert.ok(mixed.bits.some((b) => b & SCAN_COMPACT) && mixed.bits.some((b) => !(b & SCAN_COMPACT)), 'both forms in one ring');
+      assert.deepEqual(check(img).problems, []);
+      const range = stepRange(img.historyRecords());
+      assert.equal(range.first, 1);
+      for (const s of seen) {
+        assert.deepEqual(viewOf(img, s.step), s, `step ${s.step} after the upgrade`);
+        assertSameBytes(stateAt(img, s.step).store, referenceAt(img, recorder.overwritten, s.step, range.last), [regionBytes(img, 'history')], `step ${s.step}`);
+      }
+    } finally {
+      HistoryRing.prototype.append = append;
+    }
+  });
+});
+
+/** Stamps both superblock copies with format version 1 (as a version 1 build left them), checksums kept valid. */
+function stampVersion1(store: MemoryStore): void {
+  for (const at of [0, store.size - PAGE_SIZE]) {
+    const sb = store.read(at, PAGE_SIZE).slice();
+    new DataView(sb.buffer).setUint16(SB.formatVersion, 1, true);
+    new DataView(sb.buffer).setUint32(SB.crc, crc32(sb.subarray(0, SB.crc)), true);
+    store.write(at, sb);
+  }
+}
+
+/**
+ * Makes the history write first-format records, as builds before compact
+ * records did (their writer, kept here): a 40-byte header, the JSON summary,
+ * the overwritten bytes whole; 8-byte aligned; header version 1. Returns
+ * what turns it off (a wrapper installed after it stays).
+ */
+function writeFirstFormatRecords(): () => void {
+  const append = HistoryRing.prototype.append;
+  let on = true;
+  const pad8 = (n: number) => (n + 7) & ~7;
+  const header = (h: HistoryHeader) => {
+    const out = encodeHistoryHeader(h);
+    new DataView(out.buffer).setUint32(HH.version, 1, true);
+    new DataView(out.buffer).setUint32(HH.crc, crc32(out.subarray(0, HH.crc)), true);
+    return out;
+  };
+  HistoryRing.prototype.append = function (this: HistoryRing, io, kind, bootGeneration, summary, undo, dropUndo = false) {
+    if (!on) return append.call(this, io, kind, bootGeneration, summary, undo, dropUndo);
+    const h = this.readHeader(io);
+    let summaryBytes = new TextEncoder().encode(JSON.stringify(summary));
+    if (summaryBytes.length > 4096) summaryBytes = new TextEncoder().encode(JSON.stringify({ text: summary.text }));
+    let undoBytes = encodedSize(undo);
+    let flags = 0;
+    if (dropUndo || undoBytes > this.maxUndoBytes || kind === 'create') {
+      if (kind !== 'create') flags |= RECORD_UNDO_DROPPED;
+      undo = [];
+      undoBytes = 0;
+    }
+    const total = RECORD_HEADER_SIZE + pad8(summaryBytes.length) + undoBytes;
+    const rec = new Uint8Array(total);
+    const dv = new DataView(rec.buffer);
+    const seq = h.nextSeq;
+    dv.setUint32(HR.magic, RECORD_MAGIC, true);
+    dv.setUint32(HR.totalBytes, total, true);
+    dv.setUint32(HR.seq, seq, true);
+    dv.setUint32(HR.kind, HISTORY_KINDS.indexOf(kind), true);
+    dv.setUint32(HR.bootGeneration, bootGeneration, true);
+    dv.setUint32(HR.summaryBytes, summaryBytes.length, true);
+    dv.setUint32(HR.undoBytes, undoBytes, true);
+    dv.setUint32(HR.flags, flags, true);
+    rec.set(summaryBytes, RECORD_HEADER_SIZE);
+    encodeRanges(undo, rec, RECORD_HEADER_SIZE + pad8(summaryBytes.length));
+    dv.setUint32(HR.crc, crc32(rec), true);
+    const empty = () => h.firstSeq === h.nextSeq;
+    const wrapped = () => h.head > h.tail || (h.head === h.tail && !empty());
+    const evict = () => {
+      h.head += new DataView(io.read(this.ringStart + h.head, 8).slice().buffer).getUint32(HR.totalBytes, true);
+      h.firstSeq++;
+      if (h.firstSeq === h.nextSeq) h.head = h.tail = 0;
+      else if (h.head >= this.ringBytes || new DataView(io.read(this.ringStart + h.head, 4).slice().buffer).getUint32(0, true) === WRAP_MAGIC) h.head = 0;
+    };
+    for (;;) {
+      if (empty()) {
+        h.head = h.tail = 0;
+        break;
+      }
+      if (!wrapped()) {
+        if (this.ringBytes - h.tail >= total) break;
+        const marker = new Uint8Array(4);
+        new DataView(marker.buffer).setUint32(0, WRAP_MAGIC, true);
+        io.write(this.ringStart + h.tail, marker);
+        h.tail = 0;
+        continue;
+      }
+      if (h.head - h.tail >= total) break;
+      evict();
+    }
+    io.write(this.ringStart + h.tail, rec);
+    h.tail += total;
+    h.nextSeq++;
+    io.write(this.start, header(h));
+    return seq;
+  };
+  return () => {
+    on = false;
+  };
+}

@@ -49,7 +49,7 @@ describe('page-frame map', () => {
   });
 
   it('marks stale sections after a reboot', () => {
-    const { store, img } = newImage({ sizeBytes: 16 * MiB });
+    const { store, img } = newImage({ sizeBytes: 16 * MiB, historyBytes: 64 * 1024 }); // a small history: section 0 mostly data
     allocOp(img, { order: 0 });
     img.close();
     const again = PmemImage.open(store, {});

@@ -20,13 +20,15 @@ export const create: Command = {
   --max-order N         largest buddy order, 0 to 18 (default 10 = 4 MiB blocks)
   --movable PCT         percentage of each node in ZONE_MOVABLE (default 0)
   --profile NAME        kernel profile of the first boot: ${PROFILES.map((p) => p.name).join(', ')}
+  --history SIZE        history region, 64K to 256M in whole 4K frames (default a twelfth of the
+                        size, at most 5M: over 100,000 allocations and frees)
   --force               overwrite FILE if it exists
   --json                print the new image's info as JSON`,
   run(argv) {
     const p = parse(argv, {
       size: { type: 'string' }, section: { type: 'string' }, nodes: { type: 'string' }, memmap: { type: 'string' },
       links: { type: 'string' }, 'max-order': { type: 'string' }, movable: { type: 'string' }, profile: { type: 'string' },
-      force: { type: 'boolean' }, json: { type: 'boolean' },
+      history: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' },
     }, 'create');
     const file = oneFile(p, 'create');
     const size = str(p, 'size');
@@ -42,6 +44,7 @@ export const create: Command = {
       links: links as 'page' | 'descriptor' | undefined,
       movablePercent: int(str(p, 'movable'), 'movable', 0, 90),
       profile: str(p, 'profile'),
+      historyBytes: str(p, 'history') ? parseSize(str(p, 'history')!, 'history size') : undefined,
     }, flag(p, 'force'));
     const i = info(img);
     if (flag(p, 'json')) printJson({ file, ...i, diskBytes: diskUsageBytes(file) });
@@ -75,7 +78,7 @@ Reads the superblock and section table only (never the memmap).`,
     say(`  sections    ${i.sections.count} x ${formatBytes(i.sections.sizeBytes)}: ${i.sections.untouched} never initialised, ${i.sections.initialized} initialised, ${i.sections.stale} stale, ${i.sections.reservedOnly} metadata only`);
     say(`  frames      ${i.frames.free} free (${pct(i.frames.free)}), ${i.frames.allocated} allocated (${pct(i.frames.allocated)}), ${i.frames.uninitialized} uninitialised (${pct(i.frames.uninitialized)}), ${i.frames.reserved} reserved (${pct(i.frames.reserved)})`);
     for (const n of i.nodes) say(`  node ${n.id}      pfn ${n.firstPfn}+${n.frames}: ${n.zones.map((z) => `${z.name} ${z.firstPfn}+${z.frames}`).join(', ')}`);
-    say(`  history     steps ${i.history.firstStep} to ${i.history.lastStep}`);
+    say(`  history     steps ${i.history.firstStep} to ${i.history.lastStep}, in a ${formatBytes(i.history.bytes)} region`);
     return 0;
   },
 };

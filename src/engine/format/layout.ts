@@ -24,6 +24,8 @@ export interface Geometry {
   links: LinksPlacement;
   /** Percentage of each node (rounded down to whole sections, from its top) in ZONE_MOVABLE. */
   movablePercent: number;
+  /** Frames of the history region (its header frame and the ring), chosen at creation. */
+  historyFrames: number;
 }
 
 export interface Region {
@@ -71,6 +73,24 @@ export const FREE_AREA_ENTRY_SIZE = 16;
 const pagesFor = (bytes: number) => Math.ceil(bytes / PAGE_SIZE);
 const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v));
 
+/** Bounds of the history region: 64 KiB (the first format's smallest) to 256 MiB. */
+export const MIN_HISTORY_FRAMES = 16;
+export const MAX_HISTORY_FRAMES = 65536;
+
+/**
+ * History frames of a new image unless chosen: a twelfth of the device, at
+ * most 5 MiB (from 64 MiB up: well over 100,000 allocations and frees in
+ * compact records).
+ */
+export function defaultHistoryFrames(totalFrames: number): number {
+  return clamp(Math.floor(totalFrames / 12), MIN_HISTORY_FRAMES, 1280);
+}
+
+/** History frames of images created before the size was a choice (format version 1 and early version 2). */
+export function firstFormatHistoryFrames(totalFrames: number): number {
+  return clamp(Math.floor(totalFrames / 256), MIN_HISTORY_FRAMES, 1024);
+}
+
 export function freeAreaEntries(g: Pick<Geometry, 'nodeCount' | 'maxOrder'>): number {
   return g.nodeCount * ZONE_COUNT * (g.maxOrder + 1);
 }
@@ -85,10 +105,10 @@ export function computeLayout(g: Geometry): Layout {
   const superblock = take(1);
   const sectionTable = take(pagesFor(g.sectionCount * SECTION_ENTRY_SIZE));
   const freeArea = take(pagesFor(freeAreaEntries(g) * FREE_AREA_ENTRY_SIZE));
-  // The journal must hold the largest single transaction; the history is a ring
-  // of undo records. Both scale with the device within fixed bounds.
+  // The journal must hold the largest single transaction: it scales with the
+  // device within fixed bounds. The history ring's size is chosen at creation.
   const journal = take(clamp(Math.floor(g.totalFrames / 512), 16, 256));
-  const history = take(clamp(Math.floor(g.totalFrames / 256), 16, 1024));
+  const history = take(g.historyFrames);
   const memmap = g.memmap === 'device' ? take(pagesFor(g.totalFrames * DESCRIPTOR_SIZE)) : { startPfn: next, frames: 0 };
   const backupSuperblock = { startPfn: g.totalFrames - 1, frames: 1 };
   const data = { startPfn: next, frames: backupSuperblock.startPfn - next };
@@ -135,6 +155,8 @@ export interface GeometryOptions {
   links?: LinksPlacement;
   movablePercent?: number;
   profile?: string;
+  /** Bytes of the history region, a multiple of 4 KiB; default defaultHistoryFrames. */
+  historyBytes?: number;
 }
 
 /** Validates creation options and derives the geometry, with a clear UsageError for each mistake. */
@@ -159,15 +181,23 @@ export function makeGeometry(o: GeometryOptions): Geometry {
   }
   const movablePercent = o.movablePercent ?? 0;
   if (!Number.isInteger(movablePercent) || movablePercent < 0 || movablePercent > 90) throw new UsageError(`movable percentage must be 0 to 90, not ${o.movablePercent}`);
+  const totalFrames = o.sizeBytes / PAGE_SIZE;
+  const historyBytes = o.historyBytes ?? defaultHistoryFrames(totalFrames) * PAGE_SIZE;
+  if (!Number.isSafeInteger(historyBytes) || historyBytes < MIN_HISTORY_FRAMES * PAGE_SIZE || historyBytes > MAX_HISTORY_FRAMES * PAGE_SIZE) {
+    throw new UsageError(`history size must be 64K to 256M (got ${o.historyBytes} bytes)`);
+  }
+  if (historyBytes % PAGE_SIZE !== 0) throw new UsageError(`history size ${historyBytes} is not a multiple of 4K`);
   if (o.profile !== undefined && !findProfile(o.profile)) {
     throw new UsageError(`unknown kernel profile "${o.profile}" (known: ${PROFILES.map((p) => p.name).join(', ')})`);
   }
   const g: Geometry = {
-    sizeBytes: o.sizeBytes, totalFrames: o.sizeBytes / PAGE_SIZE, sectionFrames: sectionBytes / PAGE_SIZE,
-    sectionCount, nodeCount, maxOrder, memmap, links, movablePercent,
+    sizeBytes: o.sizeBytes, totalFrames, sectionFrames: sectionBytes / PAGE_SIZE,
+    sectionCount, nodeCount, maxOrder, memmap, links, movablePercent, historyFrames: historyBytes / PAGE_SIZE,
   };
   const layout = computeLayout(g);
-  if (layout.data.frames < g.sectionFrames / 4) throw new UsageError(`size ${o.sizeBytes} leaves too little room for data after the metadata; use a larger image`);
+  if (layout.data.frames < g.sectionFrames / 4) {
+    throw new UsageError(`size ${o.sizeBytes} leaves too little room for data after the metadata${o.historyBytes !== undefined ? ' and the history' : ''}; use a larger image${o.historyBytes !== undefined ? ' or a smaller history' : ''}`);
+  }
   return g;
 }
 

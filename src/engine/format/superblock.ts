@@ -122,6 +122,10 @@ export function decodeSuperblock(bytes: Uint8Array, base: number, file?: string)
   const linksByte = dv.getUint8(SB.linksPlacement);
   if (memmapByte > 1) throw new ImageError(`unknown memmap placement ${memmapByte}`, where('memmapPlacement'));
   if (linksByte > 1) throw new ImageError(`unknown links placement ${linksByte}`, where('linksPlacement'));
+  const regions = {} as Record<string, Region>;
+  REGION_NAMES.forEach((name, i) => {
+    regions[name] = { startPfn: readU64(dv, SB.regions + i * REGION_ENTRY), frames: readU64(dv, SB.regions + i * REGION_ENTRY + 8) };
+  });
   const geometry: Geometry = {
     sizeBytes: readU64(dv, SB.sizeBytes),
     totalFrames: readU64(dv, SB.totalFrames),
@@ -132,11 +136,9 @@ export function decodeSuperblock(bytes: Uint8Array, base: number, file?: string)
     memmap: memmapByte === 0 ? 'device' : 'ram',
     links: linksByte === 0 ? 'page' : 'descriptor',
     movablePercent: dv.getUint32(SB.movablePercent, true),
+    // The history's size is a creation choice, recorded only in its region entry.
+    historyFrames: regions.history.frames,
   };
-  const regions = {} as Record<string, Region>;
-  REGION_NAMES.forEach((name, i) => {
-    regions[name] = { startPfn: readU64(dv, SB.regions + i * REGION_ENTRY), frames: readU64(dv, SB.regions + i * REGION_ENTRY + 8) };
-  });
   const nodes: NodeInfo[] = [];
   for (let i = 0; i < Math.min(geometry.nodeCount, MAX_NODES); i++) {
     const at = SB.nodes + i * NODE_ENTRY;

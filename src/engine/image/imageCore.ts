@@ -137,7 +137,7 @@ function validateSuperblock(sb: Superblock, store: Store, file?: string): void {
   try {
     expected = makeGeometry({
       sizeBytes: g.sizeBytes, sectionBytes: g.sectionFrames * PAGE_SIZE, nodes: g.nodeCount, maxOrder: g.maxOrder,
-      memmap: g.memmap, links: g.links, movablePercent: g.movablePercent,
+      memmap: g.memmap, links: g.links, movablePercent: g.movablePercent, historyBytes: g.historyFrames * PAGE_SIZE,
     });
   } catch (e) {
     throw new ImageError(`geometry is invalid: ${(e as Error).message}`, at('geometry'));
@@ -245,7 +245,7 @@ export class PmemImage implements ImageCore {
     readonly readOnly: boolean,
     readonly file?: string,
   ) {
-    this.history = new HistoryRing(sb.layout.history, file);
+    this.history = new HistoryRing(sb.layout.history, file, sb);
     this.txnSeq = peekJournal(store, sb.layout.journal, file).txnSeq;
   }
 

@@ -1,8 +1,8 @@
 /**
  * The limits of one transaction, in one place for the engine, the CLI and the
  * editor. A transaction must fit the journal (its payload: the changed byte
- * ranges, plus the history record that usually carries the same bytes again
- * as undo). How much an operation writes depends on the state of the free
+ * ranges, plus the history record with a compact undo entry per changed
+ * structure). How much an operation writes depends on the state of the free
  * lists, so it is only known exactly once done; what is known up front is a
  * floor: bytes that every allocated or freed block writes wherever it lies.
  * An allocation whose floor exceeds the journal runs as several transactions
@@ -52,25 +52,35 @@ function linkBytes(g: Geometry): number {
 }
 
 /**
- * The fewest payload bytes the operation's own changes can take. Per allocated
- * block: its head descriptor (heads may be adjacent in the memmap, so 64 bytes
- * each without an entry header); and one erased link record in all (blocks cut
- * from one larger free block share its record). Per freed block: its head descriptor. Per initialised section: its section
- * table entry (adjacent entries coalesce: 16 bytes each), and for a
- * never-initialised one at least one free block linked in its pages.
+ * The fewest payload bytes the operation's own changes can take, and the
+ * fewest structures they change. Per allocated block: its head descriptor
+ * (heads may be adjacent in the memmap, so 64 bytes each without an entry
+ * header); and one erased link record in all (blocks cut from one larger free
+ * block share its record). Per freed block: its head descriptor. Per
+ * initialised section: its section table entry (adjacent entries coalesce: 16
+ * bytes each), and for a never-initialised one at least one free block linked
+ * in its pages.
  */
-function changedBytesAtLeast(g: Geometry, op: SizedOperation): number {
+function changedAtLeast(g: Geometry, op: SizedOperation): { bytes: number; structures: number } {
   const desc = g.memmap === 'device' ? DESCRIPTOR_SIZE : 0;
-  if (op.kind === 'alloc') return op.count * desc + linkBytes(g);
-  if (op.kind === 'free') return op.count * desc;
-  return (op.neverSections + op.staleSections) * SECTION_ENTRY_SIZE + op.neverSections * (linkBytes(g) || descriptorBytes(g));
+  const links = g.links === 'page' ? 1 : 0;
+  if (op.kind === 'alloc') return { bytes: op.count * desc + linkBytes(g), structures: op.count * (desc ? 1 : 0) + links };
+  if (op.kind === 'free') return { bytes: op.count * desc, structures: op.count * (desc ? 1 : 0) };
+  const linked = linkBytes(g) || descriptorBytes(g);
+  return {
+    bytes: (op.neverSections + op.staleSections) * SECTION_ENTRY_SIZE + op.neverSections * linked,
+    structures: op.neverSections + op.staleSections + (linked ? op.neverSections : 0),
+  };
 }
 
-/** The fewest journal payload bytes the operation can take, its history record's undo included when it would be kept. */
+/** Fewest bytes one undo entry of a history record takes: its tag and its target (format/undoCodec.ts). */
+const UNDO_ENTRY_AT_LEAST = 2;
+
+/** The fewest journal payload bytes the operation can take, its history record's undo entries included when they would be kept. */
 export function journalBytesAtLeast(j: JournalGeometry, op: SizedOperation): number {
-  const changed = changedBytesAtLeast(j.geometry, op);
-  // The undo copy has the same size as the changes; it is kept only up to maxUndoBytes.
-  return changed <= j.maxUndoBytes ? Math.min(2 * changed, changed + j.maxUndoBytes + 1) : changed;
+  const { bytes, structures } = changedAtLeast(j.geometry, op);
+  const undo = structures * UNDO_ENTRY_AT_LEAST;
+  return undo <= j.maxUndoBytes ? bytes + undo : bytes;
 }
 
 export function journalBytes(j: JournalGeometry): number {

@@ -5,10 +5,11 @@
  */
 import { readU64, view } from '../core/bytes';
 import { PAGE_SIZE } from '../format/constants';
-import { HH, HISTORY_HEADER_SIZE, HR, RECORD_HEADER_SIZE, RECORD_MAGIC, RECORD_UNDO_DROPPED, WRAP_MAGIC } from '../format/history';
+import { CR, CR_UNDO_DROPPED, HH, HISTORY_HEADER_SIZE, HISTORY_VERSION, HR, RECORD_UNDO_DROPPED, SCAN_COMPACT } from '../format/history';
 import { JH, JOURNAL_EMPTY, JOURNAL_HEADER_SIZE, journalCapacity, peekJournal } from '../format/journal';
 import type { PmemImage } from '../image/imageCore';
-import { misplacedUndo } from './timeline';
+import { ImageError } from '../core/errors';
+import { misplacedSpan, misplacedUndo } from './timeline';
 
 export interface LogProblem {
   structure: 'journal' | 'history';
@@ -43,30 +44,45 @@ export function checkHistory(img: PmemImage): LogProblem[] {
   const start = img.history.start;
   const out: LogProblem[] = [];
   let records;
+  let scan;
   try {
+    scan = img.history.scan(img.store);
     records = img.historyRecords(true);
   } catch (e) {
     return [{ structure: 'history', offset: start, message: (e as Error).message }];
   }
   const h = img.store.read(start, HISTORY_HEADER_SIZE);
   const dv = view(h);
-  if (dv.getUint32(HH.version, true) !== 1) out.push({ structure: 'history', offset: start + HH.version, message: `history version ${dv.getUint32(HH.version, true)} unknown` });
+  const version = dv.getUint32(HH.version, true);
+  if (version !== 1 && version !== HISTORY_VERSION) out.push({ structure: 'history', offset: start + HH.version, message: `history version ${version} unknown` });
   if (nonZero(h, HH.version + 4, HH.firstSeq) || nonZero(h, HH.ringBytes + 8, HH.crc)) out.push({ structure: 'history', offset: start, message: 'history header reserved bytes are not 0' });
 
-  // Walk the ring as the writer laid it: the records must end exactly at the tail.
+  // The records must end exactly at the tail, as the writer laid them.
   const ringStart = img.history.ringStart;
-  const ringBytes = img.history.ringBytes;
-  let pos = readU64(dv, HH.head);
-  for (const r of records) {
-    if (pos >= ringBytes || view(img.store.read(ringStart + pos, 4)).getUint32(0, true) === WRAP_MAGIC) pos = 0;
-    const rh = view(img.store.read(ringStart + pos, RECORD_HEADER_SIZE));
-    if (rh.getUint32(HR.magic, true) !== RECORD_MAGIC) break;
-    const flags = rh.getUint32(HR.flags, true);
-    if (flags & ~RECORD_UNDO_DROPPED) out.push({ structure: 'history', offset: ringStart + pos + HR.flags, message: `history step ${r.seq}: unknown flag bits 0x${(flags & ~RECORD_UNDO_DROPPED).toString(16)}` });
-    pos += rh.getUint32(HR.totalBytes, true);
+  for (let i = 0; i < scan.count; i++) {
+    if (scan.bits[i] & SCAN_COMPACT) {
+      // A writer keeps no undo entry in a record it marks as without them (a create, or undo dropped).
+      const info = img.history.recordInfo(scan, i);
+      if (!info.undoAvailable && info.undoEnd > info.undoAt) out.push({ structure: 'history', offset: ringStart + info.pos, message: `history step ${info.seq} (${info.kind}) is marked as kept without undo entries, but holds ${info.undoEnd - info.undoAt} bytes of them` });
+      try {
+        img.history.checkCheckpoint(scan, info, (offset, length, at) => {
+          const bad = misplacedSpan(img, offset, length);
+          if (bad) throw new ImageError(`history step ${info.seq}: checkpoint ${bad}`, { field: 'historyRecord.checkpoint', offset: at });
+        });
+      } catch (e) {
+        if (!(e instanceof ImageError)) throw e;
+        out.push({ structure: 'history', offset: ringStart + info.pos, message: e.message });
+      }
+      const tag = scan.bytes[info.pos - scan.base + CR.tag];
+      if (info.kind === 'create' && tag & CR_UNDO_DROPPED) out.push({ structure: 'history', offset: ringStart + info.pos, message: `history step ${info.seq} is a create, which has no undo to drop, but is marked so` });
+      continue;
+    }
+    const flags = view(img.store.read(ringStart + scan.pos[i] + HR.flags, 4)).getUint32(0, true);
+    if (flags & ~RECORD_UNDO_DROPPED) out.push({ structure: 'history', offset: ringStart + scan.pos[i] + HR.flags, message: `history step ${scan.header.firstSeq + i}: unknown flag bits 0x${(flags & ~RECORD_UNDO_DROPPED).toString(16)}` });
   }
   const tail = readU64(dv, HH.tail);
-  if (records.length && pos !== tail) out.push({ structure: 'history', offset: start + HH.tail, message: `history tail is ${tail} but the records end at ${pos}` });
+  const end = scan.count ? scan.pos[scan.count - 1] + scan.total[scan.count - 1] : tail;
+  if (end !== tail) out.push({ structure: 'history', offset: start + HH.tail, message: `history tail is ${tail} but the records end at ${end}` });
 
   // Only a boot moves the generation on, by one; the newest record has the image's generation.
   for (let i = 1; i < records.length; i++) {
@@ -79,7 +95,7 @@ export function checkHistory(img: PmemImage): LogProblem[] {
     const bad = misplacedUndo(img, r);
     if (bad) out.push({ structure: 'history', offset: start, message: `history step ${r.seq}: ${bad}` });
   }
-  const last = records[records.length - 1];
-  if (last && last.bootGeneration !== img.bootGeneration) out.push({ structure: 'history', offset: start, message: `the newest history step ${last.seq} has boot generation ${last.bootGeneration}, the image ${img.bootGeneration}` });
+  const newest = records[records.length - 1];
+  if (newest && newest.bootGeneration !== img.bootGeneration) out.push({ structure: 'history', offset: start, message: `the newest history step ${newest.seq} has boot generation ${newest.bootGeneration}, the image ${img.bootGeneration}` });
   return out;
 }

@@ -154,7 +154,8 @@ export interface ImageInfo {
   clean: boolean;
   profile: string;
   profileExtendedFields: string[];
-  history: { firstStep: number; lastStep: number };
+  /** Steps kept (the oldest may be unreachable: see stepRange), and the history region's size. */
+  history: { firstStep: number; lastStep: number; bytes: number };
 }
 
 export function info(img: PmemImage): ImageInfo {
@@ -208,7 +209,7 @@ export function info(img: PmemImage): ImageInfo {
     clean: img.sb.clean,
     profile: img.sb.profile,
     profileExtendedFields: img.profile.extended.map((f) => f.name),
-    history: { firstStep: h.firstSeq, lastStep: h.nextSeq - 1 },
+    history: { firstStep: h.firstSeq, lastStep: h.nextSeq - 1, bytes: L.history.frames * PAGE_SIZE },
   };
 }
 

@@ -8,7 +8,7 @@
 import { check, ImageError, PmemImage } from '../../../src/engine';
 import { DESC, PG_ALLOCATED, PG_BUDDY, PG_RESERVED } from '../../../src/engine/format/descriptor';
 import { LINK } from '../../../src/engine/format/freeLink';
-import { HH, HR, RECORD_HEADER_SIZE } from '../../../src/engine/format/history';
+import { CR, CR_CHECKPOINT, CR_JSON_SUMMARY, CR_KIND, CR_UNDO_DROPPED, HH } from '../../../src/engine/format/history';
 import { JH, JOURNAL_COMMITTED, JOURNAL_INTENT } from '../../../src/engine/format/journal';
 import { FREE_AREA_ENTRY_SIZE, SECTION_ENTRY_SIZE } from '../../../src/engine/format/layout';
 import { SB } from '../../../src/engine/format/superblock';
@@ -93,10 +93,12 @@ export const EDITS: Record<StructureName, Edit[]> = {
   ],
   historyRecord: [
     ...flipBits(16, 7),
-    fixed('seq +1', u64(HR.seq, (v) => v + 1)), fixed('kind +1', u32(HR.kind, (v) => v + 1)), fixed('kind 9', u32(HR.kind, () => 9)),
-    fixed('totalBytes +8', u32(HR.totalBytes, (v) => v + 8)), fixed('summaryBytes +1', u32(HR.summaryBytes, (v) => v + 1)),
-    fixed('undoBytes +8', u32(HR.undoBytes, (v) => v + 8)), fixed('flags: unknown bit', u32(HR.flags, (v) => v | 4)),
-    fixed('summary JSON broken', u8(RECORD_HEADER_SIZE, () => 0x20)),
+    fixed('kind +1', u8(CR.tag, (v) => (v & ~CR_KIND) | (((v & CR_KIND) + 1) & CR_KIND))), fixed('kind 7', u8(CR.tag, (v) => v | CR_KIND)),
+    fixed('tag: checkpoint bit toggled', u8(CR.tag, (v) => v ^ CR_CHECKPOINT)), fixed('tag: undo dropped set', u8(CR.tag, (v) => v | CR_UNDO_DROPPED)),
+    fixed('tag: summary form toggled', u8(CR.tag, (v) => v ^ CR_JSON_SUMMARY)),
+    fixed('totalBytes +1', u8(CR.totalBytes, (v) => (v < 0x7f ? v + 1 : v))), fixed('totalBytes -1', u8(CR.totalBytes, (v) => (v > 8 && v < 0x80 ? v - 1 : v))),
+    fixed('bootGeneration +1', (b, i) => u8(i.fields!.generation, (v) => (v < 0x7f ? v + 1 : v))(b, i)),
+    fixed('first undo entry of type 7', (b, i) => (i.fields!.undo < i.fields!.undoEnd ? u8(i.fields!.undo, (v) => v | 7)(b, i) : undefined)),
   ],
   descriptorAllocated: [],
   descriptorFree: [],

@@ -6,7 +6,8 @@ import { blocks, PAGE_SIZE, PmemImage, sections } from '../../../src/engine';
 import { crc32 } from '../../../src/engine/core/bytes';
 import { DESC } from '../../../src/engine/format/descriptor';
 import { FREE_LINK_SIZE, LINK } from '../../../src/engine/format/freeLink';
-import { HH, HISTORY_HEADER_SIZE, HR, RECORD_HEADER_SIZE } from '../../../src/engine/format/history';
+import { ByteReader, varintSize } from '../../../src/engine/format/compact';
+import { compactRecordCrc, CR, HH, HISTORY_HEADER_SIZE } from '../../../src/engine/format/history';
 import { JH, JOURNAL_HEADER_SIZE } from '../../../src/engine/format/journal';
 import { FREE_AREA_ENTRY_SIZE, freeAreaEntries, SECTION_ENTRY_SIZE } from '../../../src/engine/format/layout';
 import { SB, SUPERBLOCK_SIZE } from '../../../src/engine/format/superblock';
@@ -27,6 +28,8 @@ export interface Instance {
   fixCrc?: (bytes: Uint8Array) => void;
   /** Descriptor or free-link instances: the frame described. */
   pfn?: number;
+  /** History records: where their parts start, from the record's first byte. */
+  fields?: { generation: number; undo: number; undoEnd: number };
 }
 
 const dv = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -52,22 +55,26 @@ export function structuresOf(bytes: Uint8Array, perStructure = 6): Instance[] {
   out.push({ structure: 'journalPayload', offset: journal + JOURNAL_HEADER_SIZE, length: 256 });
   const history = L.history.startPfn * PAGE_SIZE;
   out.push({ structure: 'historyHeader', offset: history, length: HISTORY_HEADER_SIZE, fixCrc: crcAt(history, HH.crc) });
-  const h = dv(bytes.subarray(history, history + HISTORY_HEADER_SIZE));
-  const ringStart = history + PAGE_SIZE;
-  let pos = Number(h.getBigUint64(HH.head, true));
+  // Records as the ring walk finds them; a record's checksum covers its step number and its (possibly edited) length.
+  const scan = img.history.scan(img.store);
   const records: Instance[] = [];
-  for (let seq = Number(h.getBigUint64(HH.firstSeq, true)); seq < Number(h.getBigUint64(HH.nextSeq, true)); seq++) {
-    const at = ringStart + pos;
-    const total = dv(bytes).getUint32(at + HR.totalBytes, true);
+  for (let i = 0; i < scan.count; i++) {
+    const info = img.history.recordInfo(scan, i);
+    const at = img.history.ringStart + info.pos;
     records.push({
-      structure: 'historyRecord', offset: at, length: total,
+      structure: 'historyRecord', offset: at, length: info.totalBytes,
+      fields: { generation: CR.totalBytes + varintSize(info.totalBytes), undo: info.undoAt - info.pos, undoEnd: info.undoEnd - info.pos },
       fixCrc: (b) => {
-        dv(b).setUint32(at + HR.crc, 0, true);
-        const size = dv(b).getUint32(at + HR.totalBytes, true);
-        dv(b).setUint32(at + HR.crc, crc32(b.subarray(at, at + Math.max(RECORD_HEADER_SIZE, Math.min(size, b.length - at)))), true);
+        let size: number;
+        try {
+          size = new ByteReader(b, at + CR.totalBytes, at + CR.totalBytes + 8).varint();
+        } catch {
+          size = info.totalBytes;
+        }
+        const record = b.subarray(at, Math.min(at + Math.max(size, CR.totalBytes + 1), b.length));
+        dv(b).setUint32(at + CR.crc, compactRecordCrc(info.seq, record), true);
       },
     });
-    pos += total;
   }
   out.push(...few(records));
 
