@@ -31,7 +31,8 @@ export function makeImage(name: string, options: Partial<CreateOptions> = {}): v
   const sizeBytes = options.sizeBytes ?? 16 * 2 ** 20;
   const file = path.join(tempDir(), name);
   const store = FileStore.create(file, sizeBytes, { overwrite: false });
-  PmemImage.create(store, { ...options, sizeBytes });
+  // The smallest history keeps the data area starting in section 0, where the tests expect it.
+  PmemImage.create(store, { historyBytes: 64 * 1024, ...options, sizeBytes });
   store.close();
   return vscode.Uri.file(file);
 }
