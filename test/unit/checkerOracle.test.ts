@@ -60,7 +60,7 @@ function buildImage(options: ImageOptions, orders: number[], reboot = false, ini
   const memory = new MemoryStore(options.sizeBytes);
   const open = () => (file ? FileStore.open(file, { readOnly: false }) : memory);
   const store = file ? FileStore.create(file, options.sizeBytes, { overwrite: true }) : memory;
-  PmemImage.create(store, { uuid: '00000000-0000-4000-8000-000000000001', nowMs: 0, ...options });
+  PmemImage.create(store, { uuid: '00000000-0000-4000-8000-000000000001', nowMs: 0, historyBytes: 64 * 1024, ...options }); // faults are planted where the smallest history leaves data
   const img = PmemImage.open(open(), {});
   if (initAll) initAllOp(img);
   const pfns: number[] = [];

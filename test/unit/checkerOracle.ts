@@ -4,20 +4,18 @@
  * current checker must agree with, problem for problem (checkerOracle.test.ts).
  */
 import { isReservedPfn, sectionDataRange, sectionOf } from '../../src/engine/alloc/sectionInit';
-import { crc32, readU64, view } from '../../src/engine/core/bytes';
+import { crc32, view } from '../../src/engine/core/bytes';
 import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_NAMES } from '../../src/engine/format/constants';
 import { checkDescriptorBytes, CORE_VERSION, decodeDescriptor, DESC, isBlank, KNOWN_FLAGS, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED } from '../../src/engine/format/descriptor';
 import { FREE_AREA, freeAreaIndex } from '../../src/engine/format/freeArea';
 import { decodeFreeLink, FREE_LINK_SIZE, LINK } from '../../src/engine/format/freeLink';
-import { HH, HISTORY_HEADER_SIZE, HR, RECORD_HEADER_SIZE, RECORD_MAGIC, RECORD_UNDO_DROPPED, WRAP_MAGIC } from '../../src/engine/format/history';
-import { JH, JOURNAL_EMPTY, JOURNAL_HEADER_SIZE, journalCapacity, peekJournal } from '../../src/engine/format/journal';
 import { FREE_AREA_ENTRY_SIZE, nodeZoneOf, SECTION_ENTRY_SIZE } from '../../src/engine/format/layout';
 import { SECTION } from '../../src/engine/format/sectionTable';
 import { decodeSuperblock, SUPERBLOCK_SIZE } from '../../src/engine/format/superblock';
 import type { PmemImage } from '../../src/engine/image/imageCore';
 import { readSectionTable } from '../../src/engine/image/ops';
 import type { CheckOptions, CheckReport, Problem } from '../../src/engine/inspect/checker';
-import { misplacedUndo } from '../../src/engine/inspect/timeline';
+import { checkHistory, checkJournal } from '../../src/engine/inspect/checkLogs';
 import { sectionDescriptors, viewDescriptor } from '../../src/engine/inspect/views';
 
 export function oracleCheck(img: PmemImage, options: CheckOptions = {}): CheckReport {
@@ -256,76 +254,4 @@ export function oracleCheck(img: PmemImage, options: CheckOptions = {}): CheckRe
   return report;
 }
 
-interface LogProblem {
-  structure: 'journal' | 'history';
-  message: string;
-  offset: number;
-}
-
-const nonZero = (bytes: Uint8Array, from: number, to: number) => bytes.subarray(from, to).some((b) => b !== 0);
-
-function checkJournal(img: PmemImage): LogProblem[] {
-  const at = img.layout.journal.startPfn * PAGE_SIZE;
-  const out: LogProblem[] = [];
-  try {
-    if (peekJournal(img.store, img.layout.journal).state !== JOURNAL_EMPTY) out.push({ structure: 'journal', offset: at, message: 'journal holds an unfinished transaction' });
-  } catch (e) {
-    out.push({ structure: 'journal', offset: at, message: (e as Error).message });
-    return out;
-  }
-  const h = img.store.read(at, JOURNAL_HEADER_SIZE);
-  const dv = view(h);
-  // An empty journal keeps the last transaction's payloadBytes and payloadCrc (clearing rewrites only the state word).
-  if (dv.getUint32(JH.payloadBytes, true) > journalCapacity(img.layout.journal)) {
-    out.push({ structure: 'journal', offset: at + JH.payloadBytes, message: `journal payload length ${dv.getUint32(JH.payloadBytes, true)} exceeds the journal` });
-  }
-  if (nonZero(h, JH.payloadCrc + 4, JH.description) || nonZero(h, JH.description + 64, JH.crc)) {
-    out.push({ structure: 'journal', offset: at, message: 'journal header reserved bytes are not 0' });
-  }
-  return out;
-}
-
-function checkHistory(img: PmemImage): LogProblem[] {
-  const start = img.history.start;
-  const out: LogProblem[] = [];
-  let records;
-  try {
-    records = img.historyRecords(true);
-  } catch (e) {
-    return [{ structure: 'history', offset: start, message: (e as Error).message }];
-  }
-  const h = img.store.read(start, HISTORY_HEADER_SIZE);
-  const dv = view(h);
-  if (dv.getUint32(HH.version, true) !== 1) out.push({ structure: 'history', offset: start + HH.version, message: `history version ${dv.getUint32(HH.version, true)} unknown` });
-  if (nonZero(h, HH.version + 4, HH.firstSeq) || nonZero(h, HH.ringBytes + 8, HH.crc)) out.push({ structure: 'history', offset: start, message: 'history header reserved bytes are not 0' });
-
-  // Walk the ring as the writer laid it: the records must end exactly at the tail.
-  const ringStart = img.history.ringStart;
-  const ringBytes = img.history.ringBytes;
-  let pos = readU64(dv, HH.head);
-  for (const r of records) {
-    if (pos >= ringBytes || view(img.store.read(ringStart + pos, 4)).getUint32(0, true) === WRAP_MAGIC) pos = 0;
-    const rh = view(img.store.read(ringStart + pos, RECORD_HEADER_SIZE));
-    if (rh.getUint32(HR.magic, true) !== RECORD_MAGIC) break;
-    const flags = rh.getUint32(HR.flags, true);
-    if (flags & ~RECORD_UNDO_DROPPED) out.push({ structure: 'history', offset: ringStart + pos + HR.flags, message: `history step ${r.seq}: unknown flag bits 0x${(flags & ~RECORD_UNDO_DROPPED).toString(16)}` });
-    pos += rh.getUint32(HR.totalBytes, true);
-  }
-  const tail = readU64(dv, HH.tail);
-  if (records.length && pos !== tail) out.push({ structure: 'history', offset: start + HH.tail, message: `history tail is ${tail} but the records end at ${pos}` });
-
-  // Only a boot moves the generation on, by one; the newest record has the image's generation.
-  for (let i = 1; i < records.length; i++) {
-    const [a, b] = [records[i - 1], records[i]];
-    const expected = b.kind === 'boot' ? a.bootGeneration + 1 : a.bootGeneration;
-    if (b.bootGeneration !== expected) out.push({ structure: 'history', offset: start, message: `history step ${b.seq} (${b.kind}) has boot generation ${b.bootGeneration}, expected ${expected} after step ${a.seq}` });
-    if (b.kind === 'create') out.push({ structure: 'history', offset: start, message: `history step ${b.seq} is a create, which only the first step can be` });
-  }
-  for (const r of records) {
-    const bad = misplacedUndo(img, r);
-    if (bad) out.push({ structure: 'history', offset: start, message: `history step ${r.seq}: ${bad}` });
-  }
-  const last = records[records.length - 1];
-  if (last && last.bootGeneration !== img.bootGeneration) out.push({ structure: 'history', offset: start, message: `the newest history step ${last.seq} has boot generation ${last.bootGeneration}, the image ${img.bootGeneration}` });
-  return out;
-}
+// The journal's and the history's checks are the engine's own: the reference is for the memmap scan.

@@ -51,8 +51,9 @@ export const CR_KIND = 0x07;
  */
 export const CHECKPOINT_SPAN = 2048;
 
-export const HISTORY_KINDS = ['create', 'boot', 'alloc', 'free', 'init'] as const;
-export type HistoryKind = (typeof HISTORY_KINDS)[number];
+import { HISTORY_KINDS, HistoryKind } from './historyKind';
+export { HISTORY_KINDS };
+export type { HistoryKind };
 
 export interface HistoryHeader {
   firstSeq: number;

@@ -6,7 +6,7 @@
  */
 import { ByteReader, ByteWriter, CodecError, varintAt, varintEnd } from './compact';
 import { ZONE_NAMES } from './constants';
-import type { HistoryKind } from './history';
+import type { HistoryKind } from './historyKind';
 
 export type Summary = { text: string; [key: string]: unknown };
 
