@@ -5,7 +5,7 @@
  */
 import { readU64, view } from '../core/bytes';
 import { PAGE_SIZE } from '../format/constants';
-import { CR, CR_UNDO_DROPPED, HH, HISTORY_HEADER_SIZE, HISTORY_VERSION, HR, RECORD_UNDO_DROPPED, SCAN_COMPACT } from '../format/history';
+import { CR, CR_UNDO_DROPPED, HH, HISTORY_HEADER_SIZE, HISTORY_VERSION, HistoryRecord, HR, RECORD_UNDO_DROPPED, SCAN_COMPACT } from '../format/history';
 import { JH, JOURNAL_EMPTY, JOURNAL_HEADER_SIZE, journalCapacity, peekJournal } from '../format/journal';
 import type { PmemImage } from '../image/imageCore';
 import { ImageError } from '../core/errors';
@@ -64,14 +64,20 @@ export function checkHistory(img: PmemImage): LogProblem[] {
       // A writer keeps no undo entry in a record it marks as without them (a create, or undo dropped).
       const info = img.history.recordInfo(scan, i);
       if (!info.undoAvailable && info.undoEnd > info.undoAt) out.push({ structure: 'history', offset: ringStart + info.pos, message: `history step ${info.seq} (${info.kind}) is marked as kept without undo entries, but holds ${info.undoEnd - info.undoAt} bytes of them` });
-      try {
-        img.history.checkCheckpoint(scan, info, (offset, length, at) => {
-          const bad = misplacedSpan(img, offset, length);
-          if (bad) throw new ImageError(`history step ${info.seq}: checkpoint ${bad}`, { field: 'historyRecord.checkpoint', offset: at });
-        });
-      } catch (e) {
-        if (!(e instanceof ImageError)) throw e;
-        out.push({ structure: 'history', offset: ringStart + info.pos, message: e.message });
+      if (info.checkpointSpan) {
+        const spans: Array<[number, number]> = [];
+        try {
+          img.history.checkCheckpoint(scan, info, (offset, length, at) => {
+            const bad = misplacedSpan(img, offset, length);
+            if (bad) throw new ImageError(`history step ${info.seq}: checkpoint ${bad}`, { field: 'historyRecord.checkpoint', offset: at });
+            spans.push([offset, offset + length]);
+          });
+          const bad = checkpointMismatch(info.seq, info.checkpointSpan, spans, records);
+          if (bad) out.push({ structure: 'history', offset: ringStart + info.pos, message: `history step ${info.seq}: ${bad}` });
+        } catch (e) {
+          if (!(e instanceof ImageError)) throw e;
+          out.push({ structure: 'history', offset: ringStart + info.pos, message: e.message });
+        }
       }
       const tag = scan.bytes[info.pos - scan.base + CR.tag];
       if (info.kind === 'create' && tag & CR_UNDO_DROPPED) out.push({ structure: 'history', offset: ringStart + info.pos, message: `history step ${info.seq} is a create, which has no undo to drop, but is marked so` });
@@ -97,5 +103,34 @@ export function checkHistory(img: PmemImage): LogProblem[] {
   }
   const newest = records[records.length - 1];
   if (newest && newest.bootGeneration !== img.bootGeneration) out.push({ structure: 'history', offset: start, message: `the newest history step ${newest.seq} has boot generation ${newest.bootGeneration}, the image ${img.bootGeneration}` });
+  return out;
+}
+
+/**
+ * What is wrong with a checkpoint of `span` steps ending at step `seq`, or
+ * undefined: a writer puts one only on a multiple of its span, over records
+ * kept with their undo entries, and it restores no byte they do not.
+ */
+function checkpointMismatch(seq: number, span: number, spans: Array<[number, number]>, records: HistoryRecord[]): string | undefined {
+  if (seq % span !== 0) return `a checkpoint of ${span} steps, which only a step that is a multiple of it carries`;
+  const first = records[0]?.seq ?? seq;
+  if (seq - span + 1 < first) return undefined; // some of its records were dropped: it is never used
+  const covered = records.slice(seq - span + 1 - first, seq - first + 1); // records hold consecutive steps
+  if (covered.some((r) => !r.undoAvailable)) return 'a checkpoint over a step whose undo entries were not kept';
+  const union = mergeSpans(covered.flatMap((r) => r.undo.map((u): [number, number] => [u.offset, u.offset + u.length])));
+  for (const [a, b] of spans) {
+    const k = union.findIndex(([x, y]) => a >= x && b <= y);
+    if (k < 0) return `a checkpoint restores bytes ${a}..${b}, which none of its ${span} steps restores`;
+  }
+  return undefined;
+}
+
+function mergeSpans(spans: Array<[number, number]>): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const [a, b] of [...spans].sort((x, y) => x[0] - y[0])) {
+    const last = out[out.length - 1];
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
+  }
   return out;
 }
