@@ -41,10 +41,19 @@ export function snapshot(img: PmemImage): Snapshot {
 
 /** Stamps both superblock copies with another format revision (as a newer build would write), CRCs kept valid. */
 export function stampRevision(store: Store, revision: number): void {
+  stampSuperblockField(store, SB.formatRevision, revision);
+}
+
+/** Stamps both superblock copies with another format version (as an older or newer build would write), CRCs kept valid. */
+export function stampVersion(store: Store, version: number): void {
+  stampSuperblockField(store, SB.formatVersion, version);
+}
+
+function stampSuperblockField(store: Store, field: number, value: number): void {
   for (const at of [0, store.size - PAGE_SIZE]) {
     const sb = store.read(at, PAGE_SIZE).slice();
     const dv = new DataView(sb.buffer);
-    dv.setUint16(SB.formatRevision, revision, true);
+    dv.setUint16(field, value, true);
     dv.setUint32(SB.crc, crc32(sb.subarray(0, SB.crc)), true);
     store.write(at, sb);
   }
@@ -61,4 +70,22 @@ export function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Asserts two images hold the same bytes outside the journal and the history (which record operations, not state), RAM descriptors included. */
+export function assertSameState(a: { store: Store; img: PmemImage }, b: { store: Store; img: PmemImage }): void {
+  const L = a.img.layout;
+  for (const name of ['sectionTable', 'freeArea', 'memmap', 'data'] as const) {
+    const r = L[name];
+    const at = r.startPfn * PAGE_SIZE;
+    const x = a.store.read(at, r.frames * PAGE_SIZE);
+    const y = b.store.read(at, r.frames * PAGE_SIZE);
+    const diff = x.findIndex((v, i) => v !== y[i]);
+    if (diff !== -1) throw new Error(`${name} differs at byte ${at + diff}`);
+  }
+  for (let s = 0; s < a.img.geometry.sectionCount; s++) {
+    const x = a.img.ram.get(s);
+    const y = b.img.ram.get(s);
+    if ((x && [...x].join()) !== (y && [...y].join())) throw new Error(`RAM descriptors of section ${s} differ`);
+  }
 }

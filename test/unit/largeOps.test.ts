@@ -3,12 +3,10 @@
  * step, and completed by the next boot when a crash cuts them midway.
  */
 import { strict as assert } from 'node:assert';
-import { allocOp, allocOpAsync, check, freeOp, freeOwnerOp, freeOwnerOpAsync, MemoryStore, OperationCancelled, PmemImage, PAGE_SIZE } from '../../src/engine';
-import { crc32 } from '../../src/engine/core/bytes';
+import { allocOp, allocOpAsync, check, freeOp, freeOwnerOp, freeOwnerOpAsync, OperationCancelled, PmemImage, PAGE_SIZE } from '../../src/engine';
 import { journalCapacity } from '../../src/engine/format/journal';
 import { decodeIntent, encodeIntent, INTENT_SIZE, intentOffset } from '../../src/engine/format/intent';
-import { SB } from '../../src/engine/format/superblock';
-import { MiB, newImage, snapshot } from './helpers';
+import { assertSameState, MiB, newImage, snapshot, stampVersion } from './helpers';
 
 const owned = (img: PmemImage, owner: string) => snapshot(img).allocated.filter((b) => b.endsWith(`:${owner}`)).length;
 
@@ -49,20 +47,7 @@ describe('operations larger than one journal transaction', () => {
       assert.deepEqual(many, one);
       assert.deepEqual(snapshot(a.img), snapshot(b.img));
       // Byte for byte outside the journal and the history (which record the operations, not the state).
-      const L = a.img.layout;
-      for (const name of ['sectionTable', 'freeArea', 'memmap', 'data'] as const) {
-        const r = L[name];
-        const at = r.startPfn * PAGE_SIZE;
-        const x = a.store.read(at, r.frames * PAGE_SIZE);
-        const y = b.store.read(at, r.frames * PAGE_SIZE);
-        const diff = x.findIndex((v, i) => v !== y[i]);
-        assert.equal(diff, -1, `${name} differs at byte ${at + diff}`);
-      }
-      for (let s = 0; s < a.img.geometry.sectionCount; s++) {
-        const x = a.img.ram.get(s);
-        const y = b.img.ram.get(s);
-        assert.deepEqual(x && [...x], y && [...y], `RAM descriptors of section ${s}`);
-      }
+      assertSameState(a, b);
     });
   }
 
@@ -81,20 +66,7 @@ describe('operations larger than one journal transaction', () => {
       assert.deepEqual(pfns, [...pfns].sort((x, y) => x - y));
       for (const pfn of pfns) freeOp(b.img, [pfn]);
       assert.deepEqual(snapshot(a.img), snapshot(b.img));
-      const L = a.img.layout;
-      for (const name of ['sectionTable', 'freeArea', 'memmap', 'data'] as const) {
-        const r = L[name];
-        const at = r.startPfn * PAGE_SIZE;
-        const x = a.store.read(at, r.frames * PAGE_SIZE);
-        const y = b.store.read(at, r.frames * PAGE_SIZE);
-        const diff = x.findIndex((v, i) => v !== y[i]);
-        assert.equal(diff, -1, `${name} differs at byte ${at + diff}`);
-      }
-      for (let s = 0; s < a.img.geometry.sectionCount; s++) {
-        const x = a.img.ram.get(s);
-        const y = b.img.ram.get(s);
-        assert.deepEqual(x && [...x], y && [...y], `RAM descriptors of section ${s}`);
-      }
+      assertSameState(a, b);
     });
   }
 
@@ -169,16 +141,6 @@ describe('operations larger than one journal transaction', () => {
 });
 
 describe('format version 1 images', () => {
-  function stampVersion(store: MemoryStore, version: number): void {
-    for (const at of [0, store.size - PAGE_SIZE]) {
-      const sb = store.read(at, PAGE_SIZE).slice();
-      const dv = new DataView(sb.buffer);
-      dv.setUint16(SB.formatVersion, version, true);
-      dv.setUint32(SB.crc, crc32(sb.subarray(0, SB.crc)), true);
-      store.write(at, sb);
-    }
-  }
-
   it('open read-only as they are, and are upgraded by their first boot, which says so', () => {
     const { store, img } = newImage({ sizeBytes: 16 * MiB });
     allocOp(img, { order: 3, owner: 'old' });
