@@ -69,9 +69,9 @@ export function sha256(file) {
 export function makeWorkspace() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-ui-'));
   const file = (name) => path.join(dir, name);
-  // The smallest history keeps the data area starting in section 0, where the tests look for frames.
-  pmem('create', file('plain.pmem'), '--size', '64M', '--history', '64K');
-  pmem('create', file('used.pmem'), '--size', '64M', '--history', '64K');
+  // A small history (the first format's, for 64 MiB) keeps the data area where the tests look for frames.
+  pmem('create', file('plain.pmem'), '--size', '64M', '--history', '256K');
+  pmem('create', file('used.pmem'), '--size', '64M', '--history', '256K');
   const fsPfns = pmem('alloc', file('used.pmem'), '--order', '3', '--count', '4', '--owner', 'fs').trim().split(/\s+/).map(Number);
   const slabPfns = pmem('alloc', file('used.pmem'), '--order', '0', '--count', '2', '--owner', 'slab').trim().split(/\s+/).map(Number);
   fs.copyFileSync(file('plain.pmem'), file('corrupt.pmem'));
