@@ -295,12 +295,15 @@ describe('history: a deep ring of compact records', () => {
   it('goes on writing when a record a checkpoint would stand for is damaged (no checkpoint then); check names the record', () => {
     HistoryRing.checkpointSpan = 8;
     try {
-      const { store, img } = newImage({ sizeBytes: 16 * MiB });
-      for (let i = 0; i < 4; i++) allocOp(img, { order: 0 });
-      const scan = img.history.scan(store);
-      const victim = img.history.recordInfo(scan, scan.count - 2);
-      const at = img.history.ringStart + victim.pos + victim.totalBytes - 1;
+      const { store, img: first } = newImage({ sizeBytes: 16 * MiB });
+      for (let i = 0; i < 4; i++) allocOp(first, { order: 0 });
+      const scan = first.history.scan(store);
+      const victim = first.history.recordInfo(scan, scan.count - 2);
+      const at = first.history.ringStart + victim.pos + victim.totalBytes - 1;
       store.write(at, Uint8Array.of(store.read(at, 1)[0] ^ 0x55));
+      // A new boot: the bytes gathered in RAM for the checkpoint are gone, so it would have to come from the records.
+      first.close();
+      const img = PmemImage.open(store);
       for (let i = 0; i < 12; i++) allocOp(img, { order: 0 });
       const after = img.history.scan(store, false);
       assert.ok(after.bits.every((b) => !(b & SCAN_CHECKPOINT)), 'no checkpoint over the damaged record');

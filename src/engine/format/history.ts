@@ -21,6 +21,7 @@ import { decodeBinarySummary, encodeBinarySummary, skipBinarySummary, Summary, s
 import type { Superblock } from './superblock';
 import { decodeUndo, encodeUndo, SpanCheck, UndoContext, undoContext, UndoState, UndoTarget } from './undoCodec';
 import { PatchStore } from '../store/patchStore';
+import { CheckpointAccumulator } from './checkpointAccumulator';
 
 export const HISTORY_MAGIC = 'PMEMHIST';
 /** 2: records may be compact and start at any byte; 1: first-format records only, 8-byte aligned. */
@@ -192,6 +193,15 @@ export class HistoryRing {
     return h;
   }
 
+  /** The old bytes of the records appended since the last checkpoint, while every one of them kept its undo. */
+  private gathered?: CheckpointAccumulator;
+
+  /** The accumulator a record of step `seq` continues: the running one, or a new one at a span's start. */
+  private accumulatorFor(seq: number, span: number): CheckpointAccumulator | undefined {
+    if (this.gathered && this.gathered.lastSeq === seq - 1) return this.gathered;
+    return (seq - 1) % span === 0 ? new CheckpointAccumulator(seq) : undefined;
+  }
+
   /** Undo entries larger than this are dropped (the record stays, marked) so one operation cannot flush the ring. */
   get maxUndoBytes(): number {
     return Math.floor(this.ringBytes / 4);
@@ -216,14 +226,18 @@ export class HistoryRing {
       body.bytes(json);
       tag |= CR_JSON_SUMMARY;
     }
+    const span = HistoryRing.checkpointSpan;
+    let gathered = kind === 'create' ? undefined : this.accumulatorFor(seq, span);
+    let ranges: ByteRange[] = [];
     if (kind !== 'create') {
-      const ranges = this.outsideRegion(undo);
+      ranges = this.outsideRegion(undo);
       const own = new ByteWriter();
       if (!dropUndo) encodeUndo(this.context, ranges, (offset, length) => io.read(offset, length), { pfn, generation: bootGeneration }, own);
-      if (dropUndo || own.length > this.maxUndoBytes) tag |= CR_UNDO_DROPPED;
-      else {
-        const span = HistoryRing.checkpointSpan;
-        let checkpoint = seq % span === 0 ? this.checkpoint(io, h, seq, span, bootGeneration, ranges) : undefined;
+      if (dropUndo || own.length > this.maxUndoBytes) {
+        tag |= CR_UNDO_DROPPED;
+        gathered = undefined;
+      } else {
+        let checkpoint = seq % span === 0 ? this.checkpoint(io, h, seq, span, bootGeneration, ranges, gathered) : undefined;
         // The record is part of the operation's transaction: a checkpoint must never be what makes it too large.
         if (checkpoint && this.context && encodedSize(ranges) + 2 * (own.length + checkpoint.length) > journalCapacity(this.context.sb.layout.journal) / 4) checkpoint = undefined;
         if (checkpoint) {
@@ -272,6 +286,12 @@ export class HistoryRing {
     h.tail += total;
     h.nextSeq++;
     io.write(this.start, encodeHistoryHeader(h));
+    if (gathered && seq % span !== 0) {
+      gathered.add(ranges);
+      gathered.recordBytes += total;
+      gathered.lastSeq = seq;
+      this.gathered = gathered;
+    } else this.gathered = undefined;
     return seq;
   }
 
@@ -281,14 +301,23 @@ export class HistoryRing {
    * records in between and this one's overwritten bytes (`own`); undefined when
    * not all of them are kept with their undo, or the entries would save little.
    */
-  private checkpoint(io: ByteIO, h: HistoryHeader, seq: number, span: number, generation: number, own: ByteRange[]): Uint8Array | undefined {
+  private checkpoint(io: ByteIO, h: HistoryHeader, seq: number, span: number, generation: number, own: ByteRange[], gathered?: CheckpointAccumulator): Uint8Array | undefined {
     try {
+      if (gathered && gathered.firstSeq === seq - span + 1 && gathered.firstSeq >= h.firstSeq && this.context) return this.checkpointFromGathered(io, gathered, own, generation, this.context);
       return this.buildCheckpoint(io, h, seq, span, generation, own);
     } catch (e) {
       // A damaged record among those it would stand for: no checkpoint (the operation itself goes on; check reports the record).
       if (e instanceof ImageError) return undefined;
       throw e;
     }
+  }
+
+  /** The checkpoint from the bytes gathered while its span's records were appended (the same bytes buildCheckpoint restores). */
+  private checkpointFromGathered(io: ByteIO, gathered: CheckpointAccumulator, own: ByteRange[], generation: number, ctx: UndoContext): Uint8Array | undefined {
+    gathered.add(own);
+    const w = new ByteWriter();
+    encodeUndo(ctx, gathered.ranges(), (offset, length) => io.read(offset, length), { pfn: 0, generation }, w);
+    return w.length <= gathered.recordBytes / 4 && w.length <= this.maxUndoBytes ? w.result() : undefined;
   }
 
   private buildCheckpoint(io: ByteIO, h: HistoryHeader, seq: number, span: number, generation: number, own: ByteRange[]): Uint8Array | undefined {
@@ -303,7 +332,7 @@ export class HistoryRing {
       covered += scan.total[i];
     }
     const lines = new PatchStore({ size: ctx.size, read: (offset, length) => io.read(offset, length), write: () => {}, flush: () => {}, close: () => {} });
-    const target = new UndoTarget(lines);
+    const target = new UndoTarget(lines, true);
     const spans: Array<[number, number]> = [];
     for (const r of own) {
       target.write(r.offset, r.data);

@@ -101,23 +101,30 @@ interface Line {
  */
 export class UndoTarget {
   private readonly lines = new Map<number, Line>();
-  // A small direct-mapped cache in front of the map: the same few lines (free-list heads, section
-  // counts, busy descriptors) come back entry after entry.
-  private readonly cacheIndex = new Float64Array(256).fill(-1);
-  private readonly cacheLine: Line[] = new Array<Line>(256);
+  // A small direct-mapped cache in front of the map, for targets that take many records (stepping):
+  // the same few lines (free-list heads, section counts, busy descriptors) come back entry after entry.
+  private readonly cacheIndex?: Float64Array;
+  private readonly cacheLine?: Line[];
 
-  constructor(private readonly store: LineStore) {}
+  constructor(private readonly store: LineStore, cached = false) {
+    if (cached) {
+      this.cacheIndex = new Float64Array(256).fill(-1);
+      this.cacheLine = new Array<Line>(256);
+    }
+  }
 
   line(index: number): Line {
     const slot = index & 255;
-    if (this.cacheIndex[slot] === index) return this.cacheLine[slot];
+    if (this.cacheIndex && this.cacheIndex[slot] === index) return this.cacheLine![slot];
     let l = this.lines.get(index);
     if (!l) {
       l = { b: this.store.line(index), crcAt: -1 };
       this.lines.set(index, l);
     }
-    this.cacheIndex[slot] = index;
-    this.cacheLine[slot] = l;
+    if (this.cacheIndex) {
+      this.cacheIndex[slot] = index;
+      this.cacheLine![slot] = l;
+    }
     return l;
   }
 

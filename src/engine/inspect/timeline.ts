@@ -61,7 +61,7 @@ export function stateAt(img: PmemImage, step: number): PmemImage {
     throw new UsageError(`step ${step} is not available: steps ${range.first} to ${range.last} can be shown`);
   }
   const patch = new PatchStore(img.store);
-  const target = new UndoTarget(patch);
+  const target = new UndoTarget(patch, true);
   const history = img.layout.history;
   const [hStart, hEnd, size] = [history.startPfn * PAGE_SIZE, (history.startPfn + history.frames) * PAGE_SIZE, img.store.size];
   const check = (offset: number, length: number, at: number) => {
