@@ -32,16 +32,21 @@ export class CheckpointAccumulator {
       for (let at = r.offset; at < end; ) {
         const index = Math.floor(at / LINE);
         const stop = Math.min(end, (index + 1) * LINE);
-        let line = this.lines.get(index);
+        const from = at - index * LINE;
+        const to = stop - index * LINE;
+        const line = this.lines.get(index);
         if (!line) {
-          line = { data: new Uint8Array(LINE), known: new Uint8Array(LINE) };
-          this.lines.set(index, line);
-        }
-        for (let b = at; b < stop; b++) {
-          const i = b - index * LINE;
-          if (!line.known[i]) {
-            line.known[i] = 1;
-            line.data[i] = r.data[b - r.offset];
+          // Nothing known in this line yet: take the bytes as they are.
+          const fresh = { data: new Uint8Array(LINE), known: new Uint8Array(LINE) };
+          fresh.data.set(r.data.subarray(at - r.offset, stop - r.offset), from);
+          fresh.known.fill(1, from, to);
+          this.lines.set(index, fresh);
+        } else {
+          for (let i = from; i < to; i++) {
+            if (!line.known[i]) {
+              line.known[i] = 1;
+              line.data[i] = r.data[index * LINE + i - r.offset];
+            }
           }
         }
         at = stop;
@@ -51,17 +56,34 @@ export class CheckpointAccumulator {
 
   /** The gathered bytes as sorted ranges, touching ranges joined (as the records' spans would be). */
   ranges(): ByteRange[] {
-    const out: Array<{ offset: number; bytes: number[] }> = [];
+    const runs: Array<{ offset: number; parts: Uint8Array[]; length: number }> = [];
     for (const index of [...this.lines.keys()].sort((a, b) => a - b)) {
       const line = this.lines.get(index)!;
-      for (let i = 0; i < LINE; i++) {
-        if (!line.known[i]) continue;
+      for (let i = 0; i < LINE; ) {
+        if (!line.known[i]) {
+          i++;
+          continue;
+        }
+        let j = i + 1;
+        while (j < LINE && line.known[j]) j++;
         const offset = index * LINE + i;
-        const last = out[out.length - 1];
-        if (last && last.offset + last.bytes.length === offset) last.bytes.push(line.data[i]);
-        else out.push({ offset, bytes: [line.data[i]] });
+        const last = runs[runs.length - 1];
+        const part = line.data.subarray(i, j);
+        if (last && last.offset + last.length === offset) {
+          last.parts.push(part);
+          last.length += j - i;
+        } else runs.push({ offset, parts: [part], length: j - i });
+        i = j;
       }
     }
-    return out.map((r) => ({ offset: r.offset, data: Uint8Array.from(r.bytes) }));
+    return runs.map((run) => {
+      const data = new Uint8Array(run.length);
+      let at = 0;
+      for (const p of run.parts) {
+        data.set(p, at);
+        at += p.length;
+      }
+      return { offset: run.offset, data };
+    });
   }
 }

@@ -13,6 +13,7 @@
  */
 import { crc32, readString, readU64, utf8Prefix, view, writeString, writeU64 } from '../core/bytes';
 import { ImageError, OperationError } from '../core/errors';
+import { crc32Range, crc32Zeros } from './compact';
 import { PAGE_SIZE } from './constants';
 import { Region } from './layout';
 import { ByteRange, decodeRanges, encodedSize, encodeRanges } from './rangeList';
@@ -54,9 +55,8 @@ export function encodeJournalHeader(h: JournalHeader): Uint8Array {
 
 /** CRC-32 of bytes 0..123 with the state field read as zero, so the state word can change alone. */
 function headerCrc(bytes: Uint8Array): number {
-  const copy = bytes.slice(0, JH.crc);
-  view(copy).setUint32(JH.state, 0, true);
-  return crc32(copy);
+  const c = crc32Zeros(4, crc32Range(bytes, 0, JH.state));
+  return crc32Range(bytes, JH.state + 4, JH.crc, c);
 }
 
 /** The 8-byte state word (state, payloadBytes) that commits or clears a transaction in one atomic store. */

@@ -72,6 +72,25 @@ function readSections(r: ByteReader): number[] {
 }
 
 /** Tries the binary form; returns it only when it reads back as the same summary. */
+/** True when a and b are the same JSON data (same keys in the same order, same values): what JSON.stringify would say, without building the strings. */
+function samePlainData(a: unknown, b: unknown): boolean {
+  if (a === b) return typeof a !== 'number' || Number.isFinite(a);
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const y = b as unknown[];
+    if (a.length !== y.length) return false;
+    for (let i = 0; i < a.length; i++) if (!samePlainData(a[i], y[i])) return false;
+    return true;
+  }
+  const [x, y] = [a as Record<string, unknown>, b as Record<string, unknown>];
+  const keys = Object.keys(x);
+  const other = Object.keys(y);
+  if (keys.length !== other.length) return false;
+  for (let i = 0; i < keys.length; i++) if (keys[i] !== other[i] || !samePlainData(x[keys[i]], y[keys[i]])) return false;
+  return true;
+}
+
 export function encodeBinarySummary(kind: HistoryKind, generation: number, s: Summary): Uint8Array | undefined {
   const w = new ByteWriter();
   try {
@@ -84,7 +103,7 @@ export function encodeBinarySummary(kind: HistoryKind, generation: number, s: Su
   try {
     const r = new ByteReader(bytes, 0, bytes.length);
     const back = decodeBinarySummary(kind, generation, r);
-    if (!r.done || JSON.stringify(back.summary) !== JSON.stringify(s)) return undefined;
+    if (!r.done || !samePlainData(back.summary, s)) return undefined;
   } catch (e) {
     if (e instanceof CodecError) return undefined;
     throw e;

@@ -247,17 +247,28 @@ export function encodeUndo(ctx: UndoContext | undefined, ranges: ByteRange[], re
 
 type Zone = 'superblock' | 'backup' | 'section' | 'area' | 'memmap' | 'history' | 'data' | 'other';
 
+const zoneTables = new WeakMap<UndoContext, Array<[Zone, number, number]>>();
+
+function zonesOf(ctx: UndoContext): Array<[Zone, number, number]> {
+  let zones = zoneTables.get(ctx);
+  if (!zones) {
+    zones = [
+      ['superblock', 0, SUPERBLOCK_SIZE],
+      ['section', ctx.sectionTableAt, ctx.sectionTableAt + ctx.sectionCount * SECTION_ENTRY_SIZE],
+      ['area', ctx.freeAreaAt, ctx.freeAreaAt + ctx.freeAreaCount * FREE_AREA_ENTRY_SIZE],
+      ['history', ctx.historyAt, ctx.historyEnd],
+      ['memmap', ctx.memmapAt, ctx.memmapDevice ? ctx.memmapAt + ctx.totalFrames * DESCRIPTOR_SIZE : ctx.memmapAt],
+      ['data', ctx.dataStart * PAGE_SIZE, ctx.dataEnd * PAGE_SIZE],
+      ['backup', ctx.backupAt, ctx.backupAt + SUPERBLOCK_SIZE],
+    ];
+    zoneTables.set(ctx, zones);
+  }
+  return zones;
+}
+
 function cutAtRegions(ctx: UndoContext | undefined, from: number, to: number): Array<{ zone: Zone; from: number; to: number }> {
   if (!ctx) return [{ zone: 'other', from, to }];
-  const zones: Array<[Zone, number, number]> = [
-    ['superblock', 0, SUPERBLOCK_SIZE],
-    ['section', ctx.sectionTableAt, ctx.sectionTableAt + ctx.sectionCount * SECTION_ENTRY_SIZE],
-    ['area', ctx.freeAreaAt, ctx.freeAreaAt + ctx.freeAreaCount * FREE_AREA_ENTRY_SIZE],
-    ['history', ctx.historyAt, ctx.historyEnd],
-    ['memmap', ctx.memmapAt, ctx.memmapDevice ? ctx.memmapAt + ctx.totalFrames * DESCRIPTOR_SIZE : ctx.memmapAt],
-    ['data', ctx.dataStart * PAGE_SIZE, ctx.dataEnd * PAGE_SIZE],
-    ['backup', ctx.backupAt, ctx.backupAt + SUPERBLOCK_SIZE],
-  ];
+  const zones = zonesOf(ctx);
   const out: Array<{ zone: Zone; from: number; to: number }> = [];
   let pos = from;
   while (pos < to) {
@@ -285,11 +296,14 @@ function encodePiece(ctx: UndoContext | undefined, piece: { zone: Zone; from: nu
   };
   const c = ctx!;
   let done = false;
-  if (zone === 'section') done = units(c.sectionTableAt, SECTION_ENTRY_SIZE, (s, o, n, at) => tryEntry(c, w, state, o, n, at, () => encodeFields(w, UNDO_SECTION, s, o, n, 4, 4)));
-  else if (zone === 'area') done = units(c.freeAreaAt, FREE_AREA_ENTRY_SIZE, (i, o, n, at) => tryEntry(c, w, state, o, n, at, () => encodeFields(w, UNDO_AREA, i, o, n, 2, 8)));
-  else if (zone === 'memmap') done = units(c.memmapAt, DESCRIPTOR_SIZE, (p, o, n, at) => tryEntry(c, w, state, o, n, at, () => encodeDescriptor(c, w, state, p, o)));
+  // Section and free-area entries are differences of every field that changed: exact by construction, no probe needed.
+  if (zone === 'section') done = units(c.sectionTableAt, SECTION_ENTRY_SIZE, (s, o, n, at) => exactEntry(w, o, at, () => encodeFields(w, UNDO_SECTION, s, o, n, 4, 4)));
+  else if (zone === 'area') done = units(c.freeAreaAt, FREE_AREA_ENTRY_SIZE, (i, o, n, at) => exactEntry(w, o, at, () => encodeFields(w, UNDO_AREA, i, o, n, 2, 8)));
+  // Descriptor and link entries are written only for records whose every byte the decoder rebuilds
+  // (checksum valid, reserved bytes 0, values in range): exact by construction too.
+  else if (zone === 'memmap') done = units(c.memmapAt, DESCRIPTOR_SIZE, (p, o, _newer, at) => exactEntry(w, o, at, () => encodeDescriptor(c, w, state, p, o)));
   else if (zone === 'data' && c.linksInPages && from % PAGE_SIZE === 0 && to - from === FREE_LINK_SIZE) {
-    tryEntry(c, w, state, old, newer, from, () => encodeLink(c, w, state, from / PAGE_SIZE, old, newer));
+    exactEntry(w, old, from, () => encodeLink(c, w, state, from / PAGE_SIZE, old, newer));
     done = true;
   } else if ((zone === 'superblock' || zone === 'backup') && to - from === SUPERBLOCK_SIZE) {
     tryEntry(c, w, state, old, newer, from, () => encodeSuperblockEntry(w, state, zone === 'backup', old));
@@ -304,6 +318,15 @@ function encodePiece(ctx: UndoContext | undefined, piece: { zone: Zone; from: nu
  * it only if decoding it over the newer bytes gives the old bytes, else
  * writes the old bytes.
  */
+/** An entry whose encoding restores the old bytes whenever it is written (else the raw bytes). */
+function exactEntry(w: ByteWriter, old: Uint8Array, at: number, encode: () => boolean | undefined): void {
+  const mark = w.length;
+  const ok = encode();
+  if (ok === undefined || ok) return;
+  w.truncate(mark);
+  writeRaw(w, at, old);
+}
+
 function tryEntry(ctx: UndoContext, w: ByteWriter, state: UndoState, old: Uint8Array, newer: Uint8Array, at: number, encode: () => boolean | undefined): void {
   const mark = w.length;
   const before = { ...state };
@@ -382,6 +405,8 @@ function encodeFields(w: ByteWriter, type: number, index: number, old: Uint8Arra
     const o = read(old, f * size);
     const n = read(newer, f * size);
     if (Number.isNaN(o) || Number.isNaN(n)) return false;
+    // Its zigzag form must stay below 2^53.
+    if (Math.abs(o - n) >= 2 ** 51) return false;
     if (o !== n) {
       mask |= 1 << f;
       deltas.push(o - n);

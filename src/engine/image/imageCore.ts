@@ -399,7 +399,7 @@ export class PmemImage implements ImageCore {
   private commit(txn: Txn, kind: HistoryKind | undefined, summary: HistoryRecord['summary'], nextSb?: Superblock, dropUndo = false): number {
     const { undo } = txn.stagedRanges();
     const seq = kind ? this.history.append(txn, kind, nextSb?.bootGeneration ?? this.bootGeneration, summary, undo, dropUndo) : 0;
-    const { redo } = txn.stagedRanges();
+    const redo = txn.stagedRedo();
     // Refuse an oversized transaction before the bulk writes, so that nothing at all reaches the store.
     const payloadBytes = encodedSize(redo);
     const capacity = journalCapacity(this.layout.journal);

@@ -186,6 +186,11 @@ export class Txn {
     return { redo, undo };
   }
 
+  /** The coalesced journaled ranges alone (after the history record is staged, its undo taken already). */
+  stagedRedo(): ByteRange[] {
+    return this.overlay.changes();
+  }
+
   bulkRanges(): { plain: ByteRange[]; journaled: ByteRange[] } {
     return { plain: coalesce(this.bulk), journaled: coalesce(this.bulkJournaled) };
   }

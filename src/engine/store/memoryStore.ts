@@ -38,6 +38,17 @@ export class MemoryStore implements Store {
   write(offset: number, data: Uint8Array): void {
     checkRange(this, offset, data.length);
     this.writes++;
+    const first = Math.floor(offset / CHUNK);
+    if (offset + data.length <= (first + 1) * CHUNK) {
+      // One chunk (the common small write): no views.
+      let chunk = this.chunks.get(first);
+      if (!chunk) {
+        chunk = new Uint8Array(CHUNK);
+        this.chunks.set(first, chunk);
+      }
+      chunk.set(data, offset - first * CHUNK);
+      return;
+    }
     let done = 0;
     while (done < data.length) {
       const pos = offset + done;

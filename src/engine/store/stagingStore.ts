@@ -134,24 +134,39 @@ export class StagingStore implements Store {
 
   /** The changed bytes of the journaled writes, in offset order, adjacent spans merged. */
   changes(): ByteRange[] {
-    const spans: Array<[number, number]> = [];
-    for (const [k, line] of this.lines) spans.push([k * LINE + line.lo, k * LINE + line.hi]);
-    for (const [p, span] of this.pageSpans) spans.push([p * PAGE + span.lo, p * PAGE + span.hi]);
+    // [start, end, line index or -1 for a page span]; every byte of a merged span lies in one of its members.
+    const spans: Array<[number, number, number]> = [];
+    for (const [k, line] of this.lines) spans.push([k * LINE + line.lo, k * LINE + line.hi, k]);
+    for (const [p, span] of this.pageSpans) spans.push([p * PAGE + span.lo, p * PAGE + span.hi, -1]);
     spans.sort((a, b) => a[0] - b[0]);
     const out: ByteRange[] = [];
-    let start = -1;
-    let end = -1;
-    for (const [a, b] of spans) {
-      if (a <= end) {
-        if (b > end) end = b;
-        continue;
-      }
-      if (start >= 0) out.push({ offset: start, data: this.read(start, end - start) });
-      start = a;
-      end = b;
+    for (let i = 0; i < spans.length; ) {
+      const start = spans[i][0];
+      let end = spans[i][1];
+      let j = i + 1;
+      while (j < spans.length && spans[j][0] <= end) end = Math.max(end, spans[j++][1]);
+      out.push({ offset: start, data: this.assemble(spans, i, j, start, end) });
+      i = j;
     }
-    if (start >= 0) out.push({ offset: start, data: this.read(start, end - start) });
     return out;
+  }
+
+  /** The bytes of a merged span from its members: page spans from the overlay, then lines over them (lines hold the newest bytes). */
+  private assemble(spans: Array<[number, number, number]>, from: number, to: number, start: number, end: number): Uint8Array {
+    if (to - from === 1 && spans[from][2] >= 0) {
+      const line = this.lines.get(spans[from][2])!;
+      return line.data.slice(line.lo, line.hi);
+    }
+    const data = new Uint8Array(end - start);
+    for (let i = from; i < to; i++) {
+      const [a, b, k] = spans[i];
+      if (k < 0) data.set(this.bulk.read(a, b - a), a - start);
+    }
+    for (let i = from; i < to; i++) {
+      const [a, b, k] = spans[i];
+      if (k >= 0) data.set(this.lines.get(k)!.data.subarray(a - k * LINE, b - k * LINE), a - start);
+    }
+    return data;
   }
 
   get empty(): boolean {
