@@ -13,6 +13,7 @@ import { copyBytes, readString } from '../core/bytes';
 import { decodeFreeLink, encodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
 import { nodeZoneOf } from '../format/layout';
 import { MAX_ALLOC_COUNT } from '../image/limits';
+import type { ImageCore } from '../image/imageContext';
 import type { Txn } from '../image/txn';
 import { emptyLinkBytes } from '../image/txn';
 import { reservedFramesIn } from '../format/layout';
@@ -198,7 +199,7 @@ export interface AllocatedBlock {
   zone: number;
 }
 
-export function validateAllocRequest(txn: Txn, req: AllocRequest): Required<AllocRequest> {
+export function validateAllocRequest(txn: { img: ImageCore }, req: AllocRequest): Required<AllocRequest> {
   const g = txn.img.geometry;
   const full: Required<AllocRequest> = {
     order: req.order, count: req.count ?? 1, node: req.node ?? 0, strict: req.strict ?? false, zone: req.zone ?? 'normal', owner: req.owner ?? '',
@@ -212,7 +213,7 @@ export function validateAllocRequest(txn: Txn, req: AllocRequest): Required<Allo
 }
 
 /** Node order (preferred first) then zones from the highest allowed down, as a Linux zonelist. */
-export function zonelist(txn: Txn, req: Required<AllocRequest>): Array<{ node: number; zone: number }> {
+export function zonelist(txn: { img: ImageCore }, req: Required<AllocRequest>): Array<{ node: number; zone: number }> {
   const nodes = [req.node, ...txn.img.nodes.map((n) => n.id).filter((id) => id !== req.node && !req.strict)];
   const top = ZONE_BY_NAME[req.zone];
   const out: Array<{ node: number; zone: number }> = [];

@@ -21,7 +21,9 @@ import { decodeSuperblock, encodeSuperblock, SB, Superblock, SUPERBLOCK_SIZE, wr
 import { OverlayStore } from '../store/overlayStore';
 import { Store } from '../store/store';
 import type { ImageCore } from './imageContext';
-import { ExtendedValues, Txn } from './txn';
+import { ExtendedValues, StagedChanges, Txn } from './txn';
+import { FastTxn } from './fastTxn';
+import { LineLog } from '../store/lineLog';
 
 export interface CreateOptions extends GeometryOptions {
   /** Fixed uuid and clock, for reproducible images in tests. */
@@ -396,7 +398,27 @@ export class PmemImage implements ImageCore {
   lastUndo: ByteRange[] = [];
 
   /** Commits a transaction; returns the history sequence number (0 when not recorded). */
-  private commit(txn: Txn, kind: HistoryKind | undefined, summary: HistoryRecord['summary'], nextSb?: Superblock, dropUndo = false): number {
+  private lineLog?: LineLog;
+
+  /** A fresh staging for the fast lane (its line buffers are reused from one operation to the next). */
+  fastTxn(): FastTxn {
+    if (!this.lineLog) this.lineLog = new LineLog(this.store);
+    this.lineLog.reset(this.store);
+    return new FastTxn(this, this.lineLog);
+  }
+
+  /**
+   * Commits what the fast lane staged (one block allocated or freed), as run
+   * commits a transaction; returns the history step and what changed.
+   */
+  commitStaged<R>(staged: StagedChanges, kind: HistoryKind, result: R, summary: HistoryRecord['summary']): R & { step: number; changed: ChangeSet } {
+    this.assertWritable();
+    const step = this.commit(staged, kind, summary);
+    this.warnings.push(...staged.notes);
+    return { ...result, step, changed: this.lastChange };
+  }
+
+  private commit(txn: StagedChanges, kind: HistoryKind | undefined, summary: HistoryRecord['summary'], nextSb?: Superblock, dropUndo = false): number {
     const { undo } = txn.stagedRanges();
     const seq = kind ? this.history.append(txn, kind, nextSb?.bootGeneration ?? this.bootGeneration, summary, undo, dropUndo) : 0;
     const redo = txn.stagedRedo();

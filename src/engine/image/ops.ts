@@ -3,7 +3,9 @@
  * transaction with one history record.
  */
 import { allocate, AllocatedBlock, AllocRequest, FreedBlock, freeAllocated, handOverSection, validateAllocRequest } from '../alloc/buddy';
+import { fastAllocate, fastFree, NotFast } from '../alloc/fastBuddy';
 import { ensureSectionReady } from '../alloc/sectionInit';
+import type { ByteIO, HistoryRecord } from '../format/history';
 import { UsageError } from '../core/errors';
 import { ZONE_NAMES } from '../format/constants';
 import { SECTION_ENTRY_SIZE } from '../format/layout';
@@ -46,29 +48,61 @@ export function allocOp(img: PmemImage, req: AllocRequest, progress: LargeProgre
 }
 
 function allocOne(img: PmemImage, req: AllocRequest): AllocResult & { step: number; changed: ChangeSet } {
+  const fast = allocFast(img, req);
+  if (fast) return fast;
   return img.run('alloc', (txn) => {
     const { order, count } = validateAllocRequest(txn, req);
     assertFitsJournal(journalGeometryOf(img), { kind: 'alloc', order, count });
     const blocks = allocate(txn, req);
-    const profile = img.profile;
-    for (const b of blocks) {
-      const values: Record<string, number> = {};
-      for (const f of profile.extended) {
-        if (f.name === 'shadow') values.shadow = SHADOW_BASE + b.pfn * 64;
-        if (f.name === 'last_cpupid') values.last_cpupid = (b.node << 16) | (b.pfn & 0xffff);
-        if (f.name === 'page_owner') values.page_owner = img.history.readHeader(txn).nextSeq;
-      }
-      txn.setExtended(b.pfn, profile.extended.length ? values : null);
-    }
+    for (const b of blocks) txn.setExtended(b.pfn, extendedFields(img, txn, b));
     const initialisedSections = [...txn.initialisedSections].sort((a, b) => a - b);
-    const first = blocks[0];
-    const owner = req.owner ? ` for ${req.owner}` : '';
-    const text = `alloc order ${first.order}${blocks.length > 1 ? ` x${blocks.length}` : ''}${owner} → pfn ${listPfns(blocks.map((b) => b.pfn))}, node ${first.node} ${ZONE_NAMES[first.zone]}`;
-    return {
-      result: { blocks, initialisedSections },
-      summary: { text, order: first.order, count: blocks.length, owner: req.owner ?? '', pfns: blocks.slice(0, 256).map((b) => b.pfn), node: first.node, zone: first.zone, initialisedSections },
-    };
+    return { result: { blocks, initialisedSections }, summary: allocSummary(blocks, req.owner ?? '', initialisedSections) };
   });
+}
+
+/**
+ * The fast lane for one block allocated or freed (alloc/fastBuddy.ts). It
+ * gives the same bytes as the general path; `enabled` false forces the
+ * general path (to compare the two), `taken` counts the operations it took.
+ */
+export const fastLane = { enabled: true, taken: 0 };
+
+/** One block through the fast lane; undefined when the general path must take it. */
+function allocFast(img: PmemImage, req: AllocRequest): (AllocResult & { step: number; changed: ChangeSet }) | undefined {
+  if (!fastLane.enabled || (req.count ?? 1) !== 1 || img.geometry.memmap !== 'device') return undefined;
+  img.assertWritable();
+  const t = img.fastTxn();
+  let block: AllocatedBlock;
+  try {
+    const { order, count } = validateAllocRequest(t, req);
+    assertFitsJournal(journalGeometryOf(img), { kind: 'alloc', order, count });
+    block = fastAllocate(t, req);
+  } catch (e) {
+    if (e instanceof NotFast) return undefined;
+    throw e;
+  }
+  t.extended.set(block.pfn, extendedFields(img, t, block));
+  fastLane.taken++;
+  return img.commitStaged(t, 'alloc', { blocks: [block], initialisedSections: [] }, allocSummary([block], req.owner ?? '', []));
+}
+
+/** The running profile's extended fields of a block just allocated (null when the profile has none). */
+function extendedFields(img: PmemImage, io: ByteIO, b: AllocatedBlock): Record<string, number> | null {
+  const profile = img.profile;
+  if (!profile.extended.length) return null;
+  const values: Record<string, number> = {};
+  for (const f of profile.extended) {
+    if (f.name === 'shadow') values.shadow = SHADOW_BASE + b.pfn * 64;
+    if (f.name === 'last_cpupid') values.last_cpupid = (b.node << 16) | (b.pfn & 0xffff);
+    if (f.name === 'page_owner') values.page_owner = img.history.readHeader(io).nextSeq;
+  }
+  return values;
+}
+
+function allocSummary(blocks: AllocatedBlock[], owner: string, initialisedSections: number[]): HistoryRecord['summary'] {
+  const first = blocks[0];
+  const text = `alloc order ${first.order}${blocks.length > 1 ? ` x${blocks.length}` : ''}${owner ? ` for ${owner}` : ''} → pfn ${listPfns(blocks.map((b) => b.pfn))}, node ${first.node} ${ZONE_NAMES[first.zone]}`;
+  return { text, order: first.order, count: blocks.length, owner, pfns: blocks.slice(0, 256).map((b) => b.pfn), node: first.node, zone: first.zone, initialisedSections };
 }
 
 export interface FreeResult {
@@ -81,16 +115,36 @@ export function freeOp(img: PmemImage, pfns: number[]): FreeResult & { step: num
   if (pfns.length > MAX_FREE_COUNT) throw new UsageError(`give at most ${MAX_FREE_COUNT} pfns to free at once, not ${pfns.length}`);
   if (new Set(pfns).size !== pfns.length) throw new UsageError('the same pfn is given twice');
   assertFitsJournal(journalGeometryOf(img), { kind: 'free', count: pfns.length });
+  const fast = pfns.length === 1 ? freeFast(img, pfns[0]) : undefined;
+  if (fast) return fast;
   return img.run('free', (txn) => {
     const freed = pfns.map((pfn) => freeAllocated(txn, pfn));
     for (const f of freed) txn.setExtended(f.pfn, null);
     const initialisedSections = [...txn.initialisedSections].sort((a, b) => a - b);
-    const text = `free pfn ${listPfns(pfns)} (order ${[...new Set(freed.map((f) => f.order))].join('/')})`;
-    return {
-      result: { freed, initialisedSections },
-      summary: { text, pfns: pfns.slice(0, 256), orders: freed.slice(0, 256).map((f) => f.order), initialisedSections },
-    };
+    return { result: { freed, initialisedSections }, summary: freeSummary(pfns, freed, initialisedSections) };
   });
+}
+
+/** One block through the fast lane; undefined when the general path must take it. */
+function freeFast(img: PmemImage, pfn: number): (FreeResult & { step: number; changed: ChangeSet }) | undefined {
+  if (!fastLane.enabled || img.geometry.memmap !== 'device') return undefined;
+  img.assertWritable();
+  const t = img.fastTxn();
+  let freed: FreedBlock;
+  try {
+    freed = fastFree(t, pfn);
+  } catch (e) {
+    if (e instanceof NotFast) return undefined;
+    throw e;
+  }
+  t.extended.set(pfn, null);
+  fastLane.taken++;
+  return img.commitStaged(t, 'free', { freed: [freed], initialisedSections: [] }, freeSummary([pfn], [freed], []));
+}
+
+function freeSummary(pfns: number[], freed: FreedBlock[], initialisedSections: number[]): HistoryRecord['summary'] {
+  const text = `free pfn ${listPfns(pfns)} (order ${[...new Set(freed.map((f) => f.order))].join('/')})`;
+  return { text, pfns: pfns.slice(0, 256), orders: freed.slice(0, 256).map((f) => f.order), initialisedSections };
 }
 
 export interface InitResult {

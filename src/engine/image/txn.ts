@@ -16,7 +16,20 @@ import type { ImageCore } from './imageContext';
 
 export type ExtendedValues = Record<string, number>;
 
-export class Txn {
+/** What the image's commit takes from a transaction (a Txn, or the fast lane's FastTxn). */
+export interface StagedChanges {
+  read(offset: number, length: number): Uint8Array;
+  write(offset: number, data: Uint8Array): void;
+  stagedRanges(): { redo: ByteRange[]; undo: ByteRange[] };
+  stagedRedo(): ByteRange[];
+  bulkRanges(): { plain: ByteRange[]; journaled: ByteRange[] };
+  readonly ramSections: ReadonlyMap<number, Uint8Array>;
+  stagedNeverHints(): ReadonlyMap<string, number>;
+  readonly extended: ReadonlyMap<number, ExtendedValues | null>;
+  readonly notes: string[];
+}
+
+export class Txn implements StagedChanges {
   readonly overlay: StagingStore;
   private readonly bulk: ByteRange[] = [];
   private readonly bulkJournaled: ByteRange[] = [];

@@ -1,0 +1,123 @@
+/**
+ * The fast lane (one block allocated or freed without the general
+ * transaction) against the general path: the same operations on two copies of
+ * an image, one with the lane and one without, must leave every byte of the
+ * device the same (journal and history included), return the same results and
+ * refuse with the same errors, across reboots (stale sections), lazy
+ * initialisation and crashes.
+ */
+import { strict as assert } from 'node:assert';
+import { allocOp, check, freeOp, MemoryStore, PmemImage } from '../../src/engine';
+import { fastLane } from '../../src/engine/image/ops';
+import { MiB, rng } from './helpers';
+
+type Outcome = { ok: unknown } | { error: string };
+
+function attempt(fn: () => unknown): Outcome {
+  try {
+    return { ok: fn() };
+  } catch (e) {
+    return { error: `${(e as Error).constructor.name}: ${(e as Error).message}` };
+  }
+}
+
+/** Runs fn with the lane on or off. */
+function lane<T>(on: boolean, fn: () => T): T {
+  const before = fastLane.enabled;
+  fastLane.enabled = on;
+  try {
+    return fn();
+  } finally {
+    fastLane.enabled = before;
+  }
+}
+
+function firstDifference(a: MemoryStore, b: MemoryStore): number {
+  const chunk = 1 << 20;
+  for (let at = 0; at < a.size; at += chunk) {
+    const n = Math.min(chunk, a.size - at);
+    const x = a.read(at, n);
+    const y = b.read(at, n);
+    if (Buffer.compare(x, y) !== 0) return at + x.findIndex((v, k) => v !== y[k]);
+  }
+  return -1;
+}
+
+const CONFIGS = [
+  { name: 'links in pages', options: {} },
+  { name: 'links in descriptors, two nodes, a movable zone', options: { links: 'descriptor' as const, nodes: 2, movablePercent: 25 } },
+  { name: 'links in pages, blocks of up to 4 MiB over two sections', options: { sizeBytes: 64 * MiB, maxOrder: 10 } },
+];
+
+describe('the fast lane for one block', () => {
+  for (const { name, options } of CONFIGS) {
+    it(`leaves the same bytes, results and errors as the general path (${name})`, function () {
+      this.timeout(300_000);
+      const sizeBytes = options.sizeBytes ?? 32 * MiB;
+      const make = () => {
+        const store = new MemoryStore(sizeBytes);
+        PmemImage.create(store, { uuid: '00000000-0000-4000-8000-000000000009', nowMs: 0, maxOrder: 6, historyBytes: 256 * 1024, ...options, sizeBytes });
+        return { store, img: PmemImage.open(store) };
+      };
+      const fast = make();
+      const slow = make();
+      const random = rng(sizeBytes + name.length);
+      const live: number[] = [];
+      const takenBefore = fastLane.taken;
+      let ops = 0;
+      for (let i = 0; i < 1500; i++) {
+        const r = random();
+        let a: Outcome;
+        let b: Outcome;
+        if (r < 0.5) {
+          const req = { order: random() < 0.7 ? 0 : random() < 0.9 ? Math.floor(random() * 5) : Math.floor(random() * 11), owner: ['', 'slab', 'dax', 'журнал'][Math.floor(random() * 4)], zone: (['normal', 'movable', 'dma32'] as const)[Math.floor(random() * 3)], node: random() < 0.2 ? 1 : 0 };
+          a = lane(true, () => attempt(() => allocOp(fast.img, req)));
+          b = lane(false, () => attempt(() => allocOp(slow.img, req)));
+          if ('ok' in a) live.push((a.ok as { blocks: Array<{ pfn: number }> }).blocks[0].pfn);
+        } else if (r < 0.93) {
+          // Mostly a live block; sometimes a pfn that is free, inside a block, or outside the data area.
+          const pfn = live.length && random() < 0.85 ? live.splice(Math.floor(random() * live.length), 1)[0] : Math.floor(random() * (sizeBytes / 4096 + 10));
+          a = lane(true, () => attempt(() => freeOp(fast.img, [pfn])));
+          b = lane(false, () => attempt(() => freeOp(slow.img, [pfn])));
+        } else if (r < 0.97) {
+          fast.img.close();
+          slow.img.close();
+          fast.img = PmemImage.open(fast.store);
+          slow.img = PmemImage.open(slow.store);
+          continue;
+        } else {
+          // The same power failure in both: after the same number of persistence points.
+          const points = Math.floor(random() * 10);
+          const pfn = live.length ? live[live.length - 1] : 0;
+          const op = random() < 0.5 ? (img: PmemImage) => allocOp(img, { order: 0, owner: 'crash' }) : (img: PmemImage) => freeOp(img, [pfn]);
+          const x = lane(true, () => attempt(() => fast.img.simulateCrash(points, op)));
+          const y = lane(false, () => attempt(() => slow.img.simulateCrash(points, op)));
+          assert.deepEqual(x, y, `step ${i}: the crash went differently`);
+          fast.img = PmemImage.open(fast.store);
+          slow.img = PmemImage.open(slow.store);
+          live.length = 0;
+          continue;
+        }
+        ops++;
+        assert.deepEqual(a, b, `step ${i}: the lanes answered differently`);
+        if (i % 100 === 0) assert.equal(firstDifference(fast.store, slow.store), -1, `step ${i}: the devices differ`);
+      }
+      assert.equal(firstDifference(fast.store, slow.store), -1, 'the devices differ at the end');
+      assert.deepEqual(fast.img.historyRecords().map((r) => r.summary.text), slow.img.historyRecords().map((r) => r.summary.text));
+      assert.deepEqual(check(fast.img).problems, []);
+      const taken = fastLane.taken - takenBefore;
+      assert.ok(taken > ops / 2, `the lane took ${taken} of ${ops} operations`);
+    });
+  }
+
+  it('is not taken with the memmap in RAM, and an image there still works', () => {
+    const store = new MemoryStore(16 * MiB);
+    PmemImage.create(store, { sizeBytes: 16 * MiB, memmap: 'ram' });
+    const img = PmemImage.open(store);
+    const before = fastLane.taken;
+    const { pfn } = allocOp(img, { order: 0 }).blocks[0];
+    freeOp(img, [pfn]);
+    assert.equal(fastLane.taken, before);
+    assert.ok(check(img).ok);
+  });
+});
