@@ -33,7 +33,8 @@ export function varintSize(v: number): number {
 }
 
 export class ByteWriter {
-  private buf = new Uint8Array(256);
+  // Starts small: typed arrays up to 64 bytes live on the JS heap, larger ones cost an allocation of their own.
+  private buf = new Uint8Array(64);
   length = 0;
 
   private room(n: number): void {
