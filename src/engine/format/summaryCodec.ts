@@ -18,6 +18,26 @@ function listPfns(pfns: number[], count: number): string {
   return count <= 4 ? pfns.slice(0, count).join(', ') : `${pfns.slice(0, 3).join(', ')}, ... (${count} blocks)`;
 }
 
+/** Summaries built here: their binary form gives them back exactly, by construction. */
+const canonical = new WeakSet<Summary>();
+
+/** An allocation's summary, as operations give it and as its binary form is read back. */
+export function allocSummary(order: number, count: number, owner: string, pfns: number[], node: number, zone: number, initialisedSections: number[]): Summary {
+  const text = `alloc order ${order}${count > 1 ? ` x${count}` : ''}${owner ? ` for ${owner}` : ''} → pfn ${listPfns(pfns, count)}, node ${node} ${ZONE_NAMES[zone]}`;
+  const s = { text, order, count, owner, pfns: pfns.slice(0, 256), node, zone, initialisedSections };
+  canonical.add(s);
+  return s;
+}
+
+/** A free's summary (pfns and their orders, the first 256 kept), as operations give it and as it is read back. */
+export function freeSummary(pfns: number[], orders: number[], count: number, initialisedSections: number[]): Summary {
+  const kept = orders.slice(0, 256);
+  const text = `free pfn ${listPfns(pfns, count)} (order ${[...new Set(kept)].join('/')})`;
+  const s = { text, pfns: pfns.slice(0, 256), orders: kept, initialisedSections };
+  canonical.add(s);
+  return s;
+}
+
 function writeString(w: ByteWriter, s: string): void {
   const b = encoder.encode(s);
   w.varint(b.length);
@@ -100,6 +120,7 @@ export function encodeBinarySummary(kind: HistoryKind, generation: number, s: Su
     throw e;
   }
   const bytes = w.result();
+  if (canonical.has(s)) return bytes;
   try {
     const r = new ByteReader(bytes, 0, bytes.length);
     const back = decodeBinarySummary(kind, generation, r);
@@ -171,8 +192,7 @@ export function decodeBinarySummary(kind: HistoryKind, generation: number, r: By
     const zone = nz % 3;
     const pfns = readList(r, Math.min(count, 256));
     const initialisedSections = a & 0x40 ? [] : readSections(r);
-    const text = `alloc order ${order}${count > 1 ? ` x${count}` : ''}${owner ? ` for ${owner}` : ''} → pfn ${listPfns(pfns, count)}, node ${node} ${ZONE_NAMES[zone]}`;
-    return { summary: { text, order, count, owner, pfns, node, zone, initialisedSections }, pfn: pfns[0] };
+    return { summary: allocSummary(order, count, owner, pfns, node, zone, initialisedSections), pfn: pfns[0] };
   }
   if (kind === 'free') {
     const a = r.u8();
@@ -181,8 +201,7 @@ export function decodeBinarySummary(kind: HistoryKind, generation: number, r: By
     const pfns = readList(r, count);
     const orders = a & 0x20 ? pfns.map(() => a & 0x1f) : pfns.map(() => r.varint());
     const initialisedSections = a & 0x40 ? [] : readSections(r);
-    const text = `free pfn ${listPfns(pfns, count)} (order ${[...new Set(orders)].join('/')})`;
-    return { summary: { text, pfns, orders, initialisedSections }, pfn: pfns[0] };
+    return { summary: freeSummary(pfns, orders, count, initialisedSections), pfn: pfns[0] };
   }
   if (kind === 'boot') {
     const a = r.u8();

@@ -6,8 +6,8 @@ import { allocate, AllocatedBlock, AllocRequest, FreedBlock, freeAllocated, hand
 import { fastAllocate, fastFree, NotFast } from '../alloc/fastBuddy';
 import { ensureSectionReady } from '../alloc/sectionInit';
 import type { ByteIO, HistoryRecord } from '../format/history';
+import { allocSummary, freeSummary } from '../format/summaryCodec';
 import { UsageError } from '../core/errors';
-import { ZONE_NAMES } from '../format/constants';
 import { SECTION_ENTRY_SIZE } from '../format/layout';
 import { readSectionField, readSectionGeneration, SECTION, sectionEntryOffset, sectionState } from '../format/sectionTable';
 import { JournalFullError } from '../core/errors';
@@ -19,10 +19,6 @@ import { assertFitsJournal, journalBytes, journalBytesAtLeast, journalGeometryOf
 PmemImage.resumeIntent = resumeIntent;
 
 const SHADOW_BASE = 0x7f00_0000_0000; // a made-up kernel address range for kmemcheck shadow pages
-
-function listPfns(pfns: number[]): string {
-  return pfns.length <= 4 ? pfns.join(', ') : `${pfns.slice(0, 3).join(', ')}, ... (${pfns.length} blocks)`;
-}
 
 export interface AllocResult {
   blocks: AllocatedBlock[];
@@ -56,7 +52,7 @@ function allocOne(img: PmemImage, req: AllocRequest): AllocResult & { step: numb
     const blocks = allocate(txn, req);
     for (const b of blocks) txn.setExtended(b.pfn, extendedFields(img, txn, b));
     const initialisedSections = [...txn.initialisedSections].sort((a, b) => a - b);
-    return { result: { blocks, initialisedSections }, summary: allocSummary(blocks, req.owner ?? '', initialisedSections) };
+    return { result: { blocks, initialisedSections }, summary: allocSummaryOf(blocks, req.owner ?? '', initialisedSections) };
   });
 }
 
@@ -83,7 +79,7 @@ function allocFast(img: PmemImage, req: AllocRequest): (AllocResult & { step: nu
   }
   t.extended.set(block.pfn, extendedFields(img, t, block));
   fastLane.taken++;
-  return img.commitStaged(t, 'alloc', { blocks: [block], initialisedSections: [] }, allocSummary([block], req.owner ?? '', []));
+  return img.commitStaged(t, 'alloc', { blocks: [block], initialisedSections: [] }, allocSummaryOf([block], req.owner ?? '', []));
 }
 
 /** The running profile's extended fields of a block just allocated (null when the profile has none). */
@@ -99,10 +95,9 @@ function extendedFields(img: PmemImage, io: ByteIO, b: AllocatedBlock): Record<s
   return values;
 }
 
-function allocSummary(blocks: AllocatedBlock[], owner: string, initialisedSections: number[]): HistoryRecord['summary'] {
+function allocSummaryOf(blocks: AllocatedBlock[], owner: string, initialisedSections: number[]): HistoryRecord['summary'] {
   const first = blocks[0];
-  const text = `alloc order ${first.order}${blocks.length > 1 ? ` x${blocks.length}` : ''}${owner ? ` for ${owner}` : ''} → pfn ${listPfns(blocks.map((b) => b.pfn))}, node ${first.node} ${ZONE_NAMES[first.zone]}`;
-  return { text, order: first.order, count: blocks.length, owner, pfns: blocks.slice(0, 256).map((b) => b.pfn), node: first.node, zone: first.zone, initialisedSections };
+  return allocSummary(first.order, blocks.length, owner, blocks.slice(0, 256).map((b) => b.pfn), first.node, first.zone, initialisedSections);
 }
 
 export interface FreeResult {
@@ -121,7 +116,7 @@ export function freeOp(img: PmemImage, pfns: number[]): FreeResult & { step: num
     const freed = pfns.map((pfn) => freeAllocated(txn, pfn));
     for (const f of freed) txn.setExtended(f.pfn, null);
     const initialisedSections = [...txn.initialisedSections].sort((a, b) => a - b);
-    return { result: { freed, initialisedSections }, summary: freeSummary(pfns, freed, initialisedSections) };
+    return { result: { freed, initialisedSections }, summary: freeSummaryOf(pfns, freed, initialisedSections) };
   });
 }
 
@@ -139,12 +134,11 @@ function freeFast(img: PmemImage, pfn: number): (FreeResult & { step: number; ch
   }
   t.extended.set(pfn, null);
   fastLane.taken++;
-  return img.commitStaged(t, 'free', { freed: [freed], initialisedSections: [] }, freeSummary([pfn], [freed], []));
+  return img.commitStaged(t, 'free', { freed: [freed], initialisedSections: [] }, freeSummaryOf([pfn], [freed], []));
 }
 
-function freeSummary(pfns: number[], freed: FreedBlock[], initialisedSections: number[]): HistoryRecord['summary'] {
-  const text = `free pfn ${listPfns(pfns)} (order ${[...new Set(freed.map((f) => f.order))].join('/')})`;
-  return { text, pfns: pfns.slice(0, 256), orders: freed.slice(0, 256).map((f) => f.order), initialisedSections };
+function freeSummaryOf(pfns: number[], freed: FreedBlock[], initialisedSections: number[]): HistoryRecord['summary'] {
+  return freeSummary(pfns.slice(0, 256), freed.slice(0, 256).map((f) => f.order), pfns.length, initialisedSections);
 }
 
 export interface InitResult {
