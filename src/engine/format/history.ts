@@ -156,6 +156,12 @@ export function compactRecordCrc(seq: number, b: Uint8Array, at = 0, total = b.l
   return crc32Range(b, at + CR.crc + 4, at + total, c);
 }
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export class HistoryRing {
   /** Steps a checkpoint spans (and how often one is written). */
   static checkpointSpan = CHECKPOINT_SPAN;
@@ -176,8 +182,13 @@ export class HistoryRing {
     return { firstSeq: 1, nextSeq: 1, head: 0, tail: 0, ringBytes: this.ringBytes };
   }
 
+  /** The header last read or written, and its bytes: the same bytes read again need no second check. */
+  private known?: { bytes: Uint8Array; header: HistoryHeader };
+
   readHeader(io: ByteIO): HistoryHeader {
     const bytes = io.read(this.start, HISTORY_HEADER_SIZE);
+    const known = this.known;
+    if (known && sameBytes(known.bytes, bytes)) return { ...known.header };
     const dv = view(bytes);
     const at = (f: keyof typeof HH) => ({ file: this.file, field: `history.${f}`, offset: this.start + HH[f] });
     if (readString(bytes, HH.magic, 8) !== HISTORY_MAGIC) throw new ImageError('history header has no magic', at('magic'));
@@ -190,6 +201,7 @@ export class HistoryRing {
     if (h.ringBytes !== this.ringBytes) throw new ImageError(`history ring size ${h.ringBytes} disagrees with the layout (${this.ringBytes})`, at('ringBytes'));
     if (!(h.firstSeq >= 1 && h.firstSeq <= h.nextSeq)) throw new ImageError(`history sequence range ${h.firstSeq}..${h.nextSeq} is invalid`, at('firstSeq'));
     if (!Number.isSafeInteger(h.head) || !Number.isSafeInteger(h.tail) || h.head % align || h.tail % align || h.head >= this.ringBytes || h.tail > this.ringBytes) throw new ImageError(`history ring positions ${h.head}/${h.tail} are invalid`, at('head'));
+    this.known = { bytes, header: { ...h } };
     return h;
   }
 
@@ -285,7 +297,9 @@ export class HistoryRing {
     io.write(this.ringStart + h.tail, record);
     h.tail += total;
     h.nextSeq++;
-    io.write(this.start, encodeHistoryHeader(h));
+    const headerBytes = encodeHistoryHeader(h);
+    io.write(this.start, headerBytes);
+    this.known = { bytes: headerBytes, header: { ...h } };
     if (gathered && seq % span !== 0) {
       gathered.add(ranges);
       gathered.recordBytes += total;
