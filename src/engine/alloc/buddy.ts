@@ -8,7 +8,7 @@
  */
 import { OperationError, UsageError } from '../core/errors';
 import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_DMA32, ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL } from '../format/constants';
-import { DESC, Descriptor, encodeOwner, OWNER_BYTES, patchAllocatedHead, patchDescriptor, patchPlain, PG_ALLOCATED, PG_BUDDY, PG_CORE } from '../format/descriptor';
+import { DESC, Descriptor, encodeOwner, OWNER_BYTES, patchAllocatedHeadBody, patchDescriptor, patchPlain, patchPlainBody, PG_ALLOCATED, PG_BUDDY, PG_CORE, sealDescriptors } from '../format/descriptor';
 import { copyBytes, readString } from '../core/bytes';
 import { decodeFreeLink, encodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
 import { nodeZoneOf } from '../format/layout';
@@ -64,13 +64,56 @@ function headBytes(txn: Txn, pfn: number): Uint8Array {
 function setHead(txn: Txn, pfn: number, change: Partial<Descriptor>): void {
   const bytes = headBytes(txn, pfn);
   patchDescriptor(bytes, 0, { ...change, pfn });
-  txn.writeDescriptors(pfn, bytes);
+  putDescriptors(txn, pfn, bytes);
 }
 
 function markPlain(txn: Txn, pfn: number): void {
   const bytes = headBytes(txn, pfn);
   patchPlain(bytes, 0);
-  txn.writeDescriptors(pfn, bytes);
+  putDescriptors(txn, pfn, bytes);
+}
+
+// --- sections handed over by a transaction ----------------------------------------
+
+/** Per transaction: the never-initialised sections it handed over. */
+const handedOver = new WeakMap<Txn, Set<number>>();
+/** Transactions that write the descriptors of the sections they hand over outside their journal. */
+const bulkDescriptors = new WeakSet<Txn>();
+
+function handedOverBy(txn: Txn, s: number): boolean {
+  return handedOver.get(txn)?.has(s) ?? false;
+}
+
+/**
+ * Lets `txn` write every descriptor of a section it hands over as part of that
+ * section's initialisation (in place before its journal transaction, see
+ * Txn.bulkWrite) instead of journaling it: until the transaction commits the
+ * section table says never initialised, so those bytes mean nothing, and once
+ * it commits they are final. Their old bytes are then not in the
+ * transaction's undo, so only a transaction whose undo is dropped uses it.
+ */
+export function descriptorsOutsideJournal(txn: Txn): void {
+  bulkDescriptors.add(txn);
+}
+
+/** Writes raw descriptors from pfn on, each section's in the journal or, when handed over by `txn` (see descriptorsOutsideJournal), in place. */
+function putDescriptors(txn: Txn, pfn: number, bytes: Uint8Array): void {
+  const img = txn.img;
+  const sections = bulkDescriptors.has(txn) && img.geometry.memmap === 'device' ? handedOver.get(txn) : undefined;
+  if (!sections) {
+    txn.writeDescriptors(pfn, bytes);
+    return;
+  }
+  const frames = img.geometry.sectionFrames;
+  const count = bytes.length / DESCRIPTOR_SIZE;
+  for (let i = 0; i < count; ) {
+    const s = Math.floor((pfn + i) / frames);
+    const n = Math.min(count - i, (s + 1) * frames - (pfn + i));
+    const part = n === count ? bytes : bytes.subarray(i * DESCRIPTOR_SIZE, (i + n) * DESCRIPTOR_SIZE);
+    if (sections.has(s)) txn.bulkWrite(img.memmapOffset(pfn + i), part);
+    else txn.writeDescriptors(pfn + i, part);
+    i += n;
+  }
 }
 
 // --- free-list links ----------------------------------------------------------
@@ -244,7 +287,7 @@ function nextNeverSection(txn: Txn, node: number, zone: number): number {
  * caller needs that many blocks of `order`: when the block found is no larger
  * than that, it is taken whole and returned with its order (see allocate).
  */
-function takeFromZone(txn: Txn, node: number, zone: number, order: number, want = 1): { pfn: number; order: number } | undefined {
+function takeFromZone(txn: Txn, node: number, zone: number, order: number, want = 1): { pfn: number; order: number; section?: number } | undefined {
   const g = txn.img.geometry;
   for (;;) {
     for (let o = order; o <= g.maxOrder; o++) {
@@ -268,6 +311,7 @@ function takeFromZone(txn: Txn, node: number, zone: number, order: number, want 
     }
     const s = nextNeverSection(txn, node, zone);
     if (s < 0) return undefined;
+    if (takesSectionWhole(txn, s, order, want)) return { pfn: s * g.sectionFrames, order: Math.log2(g.sectionFrames), section: s };
     handOverSection(txn, s);
   }
 }
@@ -283,6 +327,11 @@ export function allocate(txn: Txn, request: AllocRequest): AllocatedBlock[] {
     for (const { node, zone } of candidates) {
       const got = takeFromZone(txn, node, zone, req.order, req.count - blocks.length);
       if (got === undefined) continue;
+      if (got.section !== undefined) {
+        allocateSectionWhole(txn, got.section, req.order, node, zone, req.owner, blocks);
+        taken = true;
+        break;
+      }
       // A larger block taken whole is cut into blocks of the order asked for, in pfn order: the
       // same blocks, bytes and list state as splitting it one allocation at a time would leave.
       if (got.order === req.order) {
@@ -314,15 +363,59 @@ function cutAllocated(txn: Txn, pfn: number, whole: number, order: number, node:
   const size = 2 ** order;
   const bytes = txn.readDescriptors(pfn, count);
   const ownerBytes = encodeOwner(owner);
-  const linksInPages = txn.img.geometry.links === 'page';
+  const g = txn.img.geometry;
+  const linksInPages = g.links === 'page';
   for (let i = 0; i < count; i += size) {
     const head = pfn + i;
-    if (head !== pfn && linksInPages) clearStaleLink(txn, head);
-    patchAllocatedHead(bytes, i * DESCRIPTOR_SIZE, head, order, node, zone, ownerBytes);
+    // A section handed over by this transaction was never initialised: nothing was ever linked in its frames.
+    if (head !== pfn && linksInPages && !handedOverBy(txn, sectionOf(g, head))) clearStaleLink(txn, head);
+    patchAllocatedHeadBody(bytes, i * DESCRIPTOR_SIZE, head, order, node, zone, ownerBytes);
     blocks.push({ pfn: head, order, node, zone });
   }
-  if (order === 0) txn.writeDescriptors(pfn, bytes);
-  else for (let i = 0; i < count; i += size) txn.writeDescriptors(pfn + i, bytes.subarray(i * DESCRIPTOR_SIZE, (i + 1) * DESCRIPTOR_SIZE));
+  sealDescriptors(bytes, 0, count / size, size);
+  if (order === 0) putDescriptors(txn, pfn, bytes);
+  else for (let i = 0; i < count; i += size) putDescriptors(txn, pfn + i, bytes.subarray(i * DESCRIPTOR_SIZE, (i + 1) * DESCRIPTOR_SIZE));
+}
+
+/**
+ * Whether section s, never initialised, may be handed over and allocated
+ * whole in one go (allocateSectionWhole), when a zone has no free block of
+ * `order` or larger left and `want` blocks are still to come: it must be all
+ * data, one block when handed over (so it merges with nothing: its buddy would
+ * be a free block of that order), and its descriptors written in place.
+ */
+function takesSectionWhole(txn: Txn, s: number, order: number, want: number): boolean {
+  const g = txn.img.geometry;
+  if (!bulkDescriptors.has(txn) || g.memmap !== 'device') return false;
+  const sectionOrder = Math.log2(g.sectionFrames);
+  if (sectionOrder > g.maxOrder || order > sectionOrder || want < 2 ** (sectionOrder - order)) return false;
+  return txn.section(s).reservedFrames === 0;
+}
+
+/**
+ * Hands section s over and allocates it as blocks of `order`, in pfn order:
+ * the bytes handOverSection then taking its one block whole would leave
+ * (the block's list goes back to empty, its link record to zeros), with each
+ * descriptor written once, straight in its allocated form.
+ */
+function allocateSectionWhole(txn: Txn, s: number, order: number, node: number, zone: number, owner: string, blocks: AllocatedBlock[]): void {
+  const img = txn.img;
+  const frames = img.geometry.sectionFrames;
+  const first = s * frames;
+  const size = 2 ** order;
+  let sections = handedOver.get(txn);
+  if (!sections) handedOver.set(txn, (sections = new Set()));
+  sections.add(s);
+  const bytes = freshSectionDescriptors(img, s, img.bootGeneration, false);
+  const ownerBytes = encodeOwner(owner);
+  for (let i = 0; i < frames; i += size) {
+    patchAllocatedHeadBody(bytes, i * DESCRIPTOR_SIZE, first + i, order, node, zone, ownerBytes);
+    blocks.push({ pfn: first + i, order, node, zone });
+  }
+  sealDescriptors(bytes, 0, frames);
+  txn.bulkWrite(img.memmapOffset(first), bytes);
+  txn.setSection(s, { initGeneration: img.bootGeneration, freeFrames: 0, allocatedFrames: frames, reservedFrames: 0 });
+  if (img.geometry.links === 'page') txn.write(first * PAGE_SIZE, emptyLinkBytes);
 }
 
 /** Erases a link record left in a frame that splitting would have linked and then unlinked (usually already zero). */
@@ -376,11 +469,12 @@ export function freeAscending(txn: Txn, pfns: number[]): FreedBlock[] {
     for (let k = 0; k < 2 ** whole; k += size) {
       const at = k * DESCRIPTOR_SIZE;
       out.push({ pfn: p + k, order, owner: readString(bytes, at + DESC.owner, OWNER_BYTES) });
-      patchPlain(bytes, at);
+      patchPlainBody(bytes, at);
       if (k !== 0 && linksInPages) clearStaleLink(txn, p + k);
-      if (order > 0) txn.writeDescriptors(p + k, bytes.subarray(at, at + DESCRIPTOR_SIZE));
     }
-    if (order === 0) txn.writeDescriptors(p, bytes);
+    sealDescriptors(bytes, 0, 2 ** (whole - order), size);
+    if (order === 0) putDescriptors(txn, p, bytes);
+    else for (let k = 0; k < 2 ** whole; k += size) putDescriptors(txn, p + k, bytes.subarray(k * DESCRIPTOR_SIZE, (k + 1) * DESCRIPTOR_SIZE));
     account(txn, p, whole, +1, -1);
     // Merged outward as the last single free would have.
     freeBlockInto(txn, p, whole);
@@ -449,6 +543,9 @@ export function handOverSection(txn: Txn, s: number): void {
   const img = txn.img;
   const g = img.geometry;
   const fresh = freshSectionDescriptors(img, s, img.bootGeneration);
+  let sections = handedOver.get(txn);
+  if (!sections) handedOver.set(txn, (sections = new Set()));
+  sections.add(s);
   if (g.memmap === 'device') txn.bulkWrite(img.memmapOffset(s * g.sectionFrames), fresh);
   else txn.ramSections.set(s, fresh);
   txn.setSection(s, { initGeneration: img.bootGeneration, freeFrames: 0, allocatedFrames: 0, reservedFrames: reservedFramesIn(img.layout, g.sectionFrames, s) });

@@ -7,7 +7,7 @@
  * the operation as a whole, and it is all or nothing, because it is refused
  * before its first transaction unless it can complete.
  */
-import { allocate, AllocatedBlock, AllocRequest, freeAscending, FreedBlock, validateAllocRequest, ZoneName, zonelist } from '../alloc/buddy';
+import { allocate, AllocatedBlock, AllocRequest, descriptorsOutsideJournal, freeAscending, FreedBlock, validateAllocRequest, ZoneName, zonelist } from '../alloc/buddy';
 import { sectionDataRange, sectionOf } from '../alloc/sectionInit';
 import { readString, view } from '../core/bytes';
 import { ImageError, JournalFullError, OperationError, UsageError } from '../core/errors';
@@ -21,11 +21,29 @@ import type { PmemImage, VolatileState } from './imageCore';
 import type { ByteRange } from '../format/rangeList';
 import { ChangeSet, emptyChangeSet, mergeChangeSets } from './changeSet';
 import { Txn } from './txn';
+import { journalCapacity } from '../format/journal';
+import { encodedSize } from '../format/rangeList';
 
 const ZONE_NAME_OF: ZoneName[] = ['dma32', 'normal', 'movable'];
 
 /** Blocks per transaction to start with; halved whenever one turns out too large for the journal. */
 const FIRST_PART_BLOCKS = 4096;
+/** Share of the journal a part aims to fill: room for a part that writes more per block than the one before. */
+const PART_FILL = 0.6;
+/** A part grows to at most this many times the blocks of the one before. */
+const PART_GROWTH = 8;
+
+/**
+ * Blocks for the next part, from what the last one (`n` blocks) wrote to the
+ * journal: as many as fill PART_FILL of it at the same rate. Parts that take
+ * never-initialised sections journal little (their descriptors are written in
+ * place), parts over free lists about a descriptor a frame.
+ */
+function nextPartSize(img: PmemImage, n: number): number {
+  const capacity = journalCapacity(img.layout.journal);
+  const used = Math.max(1, encodedSize(img.lastUndo));
+  return Math.max(1, Math.min(n * PART_GROWTH, Math.floor((n * capacity * PART_FILL) / used)));
+}
 
 export interface LargeProgress {
   onProgress?: (done: number, total: number) => void;
@@ -117,6 +135,7 @@ function* allocParts(img: PmemImage, request: AllocRequest, resume?: Intent): Ge
     const last = done + n === total;
     try {
       const r = img.runPart(last ? 'alloc' : undefined, (txn) => {
+        descriptorsOutsideJournal(txn); // this step's undo is dropped
         const got = allocate(txn, { ...req, count: n });
         if (img.profile.extended.length) for (const b of got) txn.setExtended(b.pfn, extendedValuesFor(img, txn, b));
         txn.write(intentAt, last ? NO_INTENT : encodeIntent({ ...base, done: done + n }));
@@ -132,11 +151,12 @@ function* allocParts(img: PmemImage, request: AllocRequest, resume?: Intent): Ge
             : { text: `${text} (part: ${done + n} of ${total})` },
         };
       }, true);
-      blocks.push(...r.got);
+      for (const b of r.got) blocks.push(b); // not push(...): a part may hold more blocks than the stack has room for arguments
       r.sections.forEach((s) => initialised.add(s));
       done += n;
       step = r.step;
       changed = mergeChangeSets(changed, r.changed);
+      part = nextPartSize(img, n);
     } catch (e) {
       if (e instanceof JournalFullError && n > 1) {
         part = Math.max(1, Math.floor(n / 2));
@@ -255,12 +275,13 @@ function* freeOwnerParts(img: PmemImage, owner: string, resume?: Intent): Genera
             : { text: `${text} (part: ${done + slice.length} of ${total})` },
         };
       }, total > FIRST_PART_BLOCKS);
-      freed.push(...r.got);
+      for (const f of r.got) freed.push(f);
       r.sections.forEach((s) => initialised.add(s));
       done += slice.length;
       next += slice.length;
       step = r.step;
       changed = mergeChangeSets(changed, r.changed);
+      part = nextPartSize(img, slice.length);
     } catch (e) {
       if (e instanceof JournalFullError && slice.length > 1) {
         part = Math.max(1, Math.floor(slice.length / 2));
