@@ -8,7 +8,7 @@
  */
 import { OperationError, UsageError } from '../core/errors';
 import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_DMA32, ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL } from '../format/constants';
-import { DESC, Descriptor, encodeOwner, OWNER_BYTES, patchAllocatedHeadBody, patchDescriptor, patchPlain, patchPlainBody, PG_ALLOCATED, PG_BUDDY, PG_CORE, sealDescriptors } from '../format/descriptor';
+import { DESC, Descriptor, encodeDescriptorInto, encodeOwner, OWNER_BYTES, patchAllocatedHeadBody, patchDescriptor, patchPlain, patchPlainBody, PG_ALLOCATED, PG_BUDDY, PG_CORE, sealDescriptors, stampDescriptors } from '../format/descriptor';
 import { copyBytes, readString } from '../core/bytes';
 import { decodeFreeLink, encodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
 import { nodeZoneOf } from '../format/layout';
@@ -316,19 +316,81 @@ function takeFromZone(txn: Txn, node: number, zone: number, order: number, want 
   }
 }
 
+/**
+ * Allocated blocks of one order kept in typed arrays: a million of them would
+ * otherwise be a million objects for the garbage collector to trace while the
+ * operation goes on.
+ */
+export class BlockRun {
+  private pfns = new Float64Array(256);
+  private where = new Uint8Array(256); // node × 3 + zone
+  length = 0;
+
+  constructor(readonly order: number) {}
+
+  push(pfn: number, node: number, zone: number): void {
+    if (this.length === this.pfns.length) {
+      const pfns = new Float64Array(this.length * 2);
+      pfns.set(this.pfns);
+      this.pfns = pfns;
+      const where = new Uint8Array(this.length * 2);
+      where.set(this.where);
+      this.where = where;
+    }
+    this.pfns[this.length] = pfn;
+    this.where[this.length++] = node * 3 + zone;
+  }
+
+  /** Appends every block of `other` (of the same order). */
+  append(other: BlockRun): void {
+    for (let i = 0; i < other.length; i++) this.push(other.pfns[i], other.node(i), other.zone(i));
+  }
+
+  pfn(i: number): number {
+    return this.pfns[i];
+  }
+
+  node(i: number): number {
+    return Math.floor(this.where[i] / 3);
+  }
+
+  zone(i: number): number {
+    return this.where[i] % 3;
+  }
+
+  block(i: number): AllocatedBlock {
+    return { pfn: this.pfns[i], order: this.order, node: this.node(i), zone: this.zone(i) };
+  }
+
+  /** The blocks [start, end) as objects. */
+  blocks(start = 0, end = this.length): AllocatedBlock[] {
+    const stop = Math.min(end, this.length);
+    const out: AllocatedBlock[] = [];
+    for (let i = start; i < stop; i++) out.push(this.block(i));
+    return out;
+  }
+}
+
 /** Allocates `count` blocks; all or nothing (the transaction is dropped on failure). */
 export function allocate(txn: Txn, request: AllocRequest): AllocatedBlock[] {
+  const run = new BlockRun(request.order);
+  allocateInto(txn, request, run);
+  return run.blocks();
+}
+
+/** As allocate, adding the blocks to `out`. */
+export function allocateInto(txn: Txn, request: AllocRequest, out: BlockRun): void {
   const req = validateAllocRequest(txn, request);
-  const blocks: AllocatedBlock[] = [];
+  const start = out.length;
   const candidates = zonelist(txn, req);
   const head = { flags: PG_CORE | PG_ALLOCATED, order: req.order, owner: req.owner, refcount: 1, next: 0, prev: 0 };
-  while (blocks.length < req.count) {
+  while (out.length - start < req.count) {
     let taken = false;
     for (const { node, zone } of candidates) {
-      const got = takeFromZone(txn, node, zone, req.order, req.count - blocks.length);
+      const got = takeFromZone(txn, node, zone, req.order, req.count - (out.length - start));
       if (got === undefined) continue;
       if (got.section !== undefined) {
-        allocateSectionWhole(txn, got.section, req.order, node, zone, req.owner, blocks);
+        allocateSectionWhole(txn, got.section, req.order, node, zone, req.owner, out);
         taken = true;
         break;
       }
@@ -336,9 +398,9 @@ export function allocate(txn: Txn, request: AllocRequest): AllocatedBlock[] {
       // same blocks, bytes and list state as splitting it one allocation at a time would leave.
       if (got.order === req.order) {
         setHead(txn, got.pfn, { ...head, node, zone });
-        blocks.push({ pfn: got.pfn, order: req.order, node, zone });
+        out.push(got.pfn, node, zone);
       } else {
-        cutAllocated(txn, got.pfn, got.order, req.order, node, zone, req.owner, blocks);
+        cutAllocated(txn, got.pfn, got.order, req.order, node, zone, req.owner, out);
       }
       account(txn, got.pfn, got.order, -1, +1);
       taken = true;
@@ -346,11 +408,11 @@ export function allocate(txn: Txn, request: AllocRequest): AllocatedBlock[] {
     }
     if (!taken) {
       const where = req.strict ? `node ${req.node}` : 'any node';
-      throw new OperationError(`out of memory: no free block of order ${req.order} in zone ${req.zone} or below on ${where} (allocated ${blocks.length} of ${req.count}; nothing was changed)`);
+      throw new OperationError(`out of memory: no free block of order ${req.order} in zone ${req.zone} or below on ${where} (allocated ${out.length - start} of ${req.count}; nothing was changed)`);
     }
   }
-  return blocks;
 }
+
 
 /**
  * Marks the blocks of `order` that make up the free block (pfn, whole) as
@@ -358,7 +420,7 @@ export function allocate(txn: Txn, request: AllocRequest): AllocatedBlock[] {
  * one allocation at a time would leave (the fields a head keeps, its
  * initialisation generation and volatile flags, are kept here too).
  */
-function cutAllocated(txn: Txn, pfn: number, whole: number, order: number, node: number, zone: number, owner: string, blocks: AllocatedBlock[]): void {
+function cutAllocated(txn: Txn, pfn: number, whole: number, order: number, node: number, zone: number, owner: string, blocks: BlockRun): void {
   const count = 2 ** whole;
   const size = 2 ** order;
   const bytes = txn.readDescriptors(pfn, count);
@@ -370,7 +432,7 @@ function cutAllocated(txn: Txn, pfn: number, whole: number, order: number, node:
     // A section handed over by this transaction was never initialised: nothing was ever linked in its frames.
     if (head !== pfn && linksInPages && !handedOverBy(txn, sectionOf(g, head))) clearStaleLink(txn, head);
     patchAllocatedHeadBody(bytes, i * DESCRIPTOR_SIZE, head, order, node, zone, ownerBytes);
-    blocks.push({ pfn: head, order, node, zone });
+    blocks.push(head, node, zone);
   }
   sealDescriptors(bytes, 0, count / size, size);
   if (order === 0) putDescriptors(txn, pfn, bytes);
@@ -398,7 +460,7 @@ function takesSectionWhole(txn: Txn, s: number, order: number, want: number): bo
  * (the block's list goes back to empty, its link record to zeros), with each
  * descriptor written once, straight in its allocated form.
  */
-function allocateSectionWhole(txn: Txn, s: number, order: number, node: number, zone: number, owner: string, blocks: AllocatedBlock[]): void {
+function allocateSectionWhole(txn: Txn, s: number, order: number, node: number, zone: number, owner: string, blocks: BlockRun): void {
   const img = txn.img;
   const frames = img.geometry.sectionFrames;
   const first = s * frames;
@@ -406,13 +468,16 @@ function allocateSectionWhole(txn: Txn, s: number, order: number, node: number, 
   let sections = handedOver.get(txn);
   if (!sections) handedOver.set(txn, (sections = new Set()));
   sections.add(s);
-  const bytes = freshSectionDescriptors(img, s, img.bootGeneration, false);
-  const ownerBytes = encodeOwner(owner);
-  for (let i = 0; i < frames; i += size) {
-    patchAllocatedHeadBody(bytes, i * DESCRIPTOR_SIZE, first + i, order, node, zone, ownerBytes);
-    blocks.push({ pfn: first + i, order, node, zone });
+  // One block's descriptors, pfns 0: its head allocated, the rest as initialisation leaves them.
+  const gen = img.bootGeneration;
+  const pattern = new Uint8Array(size * DESCRIPTOR_SIZE);
+  encodeDescriptorInto({ flags: PG_CORE | PG_ALLOCATED, order, node, zone, pfn: 0, refcount: 1, initGeneration: gen, owner, next: 0, prev: 0, volatileFlags: 0 }, pattern, 0);
+  for (let i = 1; i < size; i++) {
+    encodeDescriptorInto({ flags: PG_CORE, order: 0, node, zone, pfn: 0, refcount: 0, initGeneration: gen, owner: '', next: 0, prev: 0, volatileFlags: 0 }, pattern, i * DESCRIPTOR_SIZE);
   }
-  sealDescriptors(bytes, 0, frames);
+  const bytes = new Uint8Array(frames * DESCRIPTOR_SIZE);
+  stampDescriptors(bytes, pattern, first);
+  for (let i = 0; i < frames; i += size) blocks.push(first + i, node, zone);
   txn.bulkWrite(img.memmapOffset(first), bytes);
   txn.setSection(s, { initGeneration: img.bootGeneration, freeFrames: 0, allocatedFrames: frames, reservedFrames: 0 });
   if (img.geometry.links === 'page') txn.write(first * PAGE_SIZE, emptyLinkBytes);

@@ -7,7 +7,7 @@
  */
 import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
 import {
-  checkDescriptorBytes, decodeDescriptor, DESC, encodeDescriptorInto, isBlank, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED, sealDescriptors,
+  checkDescriptorBytes, decodeDescriptor, DESC, encodeDescriptor, encodeDescriptorInto, isBlank, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED, sealDescriptor, stampDescriptors,
 } from '../format/descriptor';
 import { decodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
 import { Geometry, Layout, NodeInfo, nodeZoneOf } from '../format/layout';
@@ -35,27 +35,26 @@ export function sectionDataRange(sg: SectionGeometry, s: number): { start: numbe
   return { start, end: Math.max(start, end) };
 }
 
-/**
- * Descriptors of a section as initialisation writes them: core flag, reserved
- * where due, node/zone, pfn. `seal` false leaves the CRCs to the caller (sealDescriptors).
- */
-export function freshSectionDescriptors(sg: SectionGeometry, s: number, generation: number, seal = true): Uint8Array {
+/** Descriptors of a section as initialisation writes them: core flag, reserved where due, node/zone, pfn. */
+export function freshSectionDescriptors(sg: SectionGeometry, s: number, generation: number): Uint8Array {
   const frames = sg.geometry.sectionFrames;
   const first = s * frames;
   const { node, zone } = nodeZoneOf(sg.nodes, first); // a section never straddles a node or zone
   const out = new Uint8Array(frames * DESCRIPTOR_SIZE);
-  // Encode one template, then patch the per-frame fields and seal the run at once: this runs for every frame of a section.
-  encodeDescriptorInto({ flags: PG_CORE, order: 0, node, zone, pfn: first, refcount: 0, initGeneration: generation, owner: '', next: 0, prev: 0, volatileFlags: 0 }, out, 0);
-  for (let filled = DESCRIPTOR_SIZE; filled < out.length; filled *= 2) out.copyWithin(filled, 0, Math.min(filled, out.length - filled));
-  const dv = new DataView(out.buffer);
+  const plain = encodeDescriptor({ flags: PG_CORE, order: 0, node, zone, pfn: 0, refcount: 0, initGeneration: generation, owner: '', next: 0, prev: 0, volatileFlags: 0 });
+  stampDescriptors(out, plain, first);
+  // Metadata frames lie at the start of the device and in its last frame: a few sections have any.
+  const { start, end } = sectionDataRange(sg, s);
   for (let i = 0; i < frames; i++) {
-    const at = i * DESCRIPTOR_SIZE;
     const pfn = first + i;
-    if (isReservedPfn(sg.layout, pfn)) dv.setUint32(at + DESC.flags, PG_CORE | PG_RESERVED, true);
-    dv.setUint32(at + DESC.pfn, pfn % 0x1_0000_0000, true);
-    dv.setUint32(at + DESC.pfn + 4, Math.floor(pfn / 0x1_0000_0000), true);
+    if (pfn >= start && pfn < end) {
+      i = end - first - 1;
+      continue;
+    }
+    if (!isReservedPfn(sg.layout, pfn)) continue;
+    out[i * DESCRIPTOR_SIZE + DESC.flags] = PG_CORE | PG_RESERVED;
+    sealDescriptor(out, i * DESCRIPTOR_SIZE);
   }
-  if (seal) sealDescriptors(out, 0, frames);
   return out;
 }
 

@@ -189,6 +189,41 @@ function putU64(bytes: Uint8Array, at: number, value: number): void {
   }
 }
 
+/**
+ * Fills `out` with descriptors for the frames from `firstPfn` on: `pattern`
+ * (whole descriptors, their pfn fields 0) repeated, each descriptor then given
+ * its pfn and CRC. The CRC is the pattern descriptor's through the pfn's
+ * bytes (CRC-32 is affine, see descriptorCrcTable): a few table steps a frame.
+ */
+export function stampDescriptors(out: Uint8Array, pattern: Uint8Array, firstPfn: number): void {
+  const n = pattern.length / DESCRIPTOR_SIZE;
+  const count = out.length / DESCRIPTOR_SIZE;
+  out.set(pattern.subarray(0, Math.min(pattern.length, out.length)));
+  for (let filled = pattern.length; filled < out.length; filled *= 2) out.copyWithin(filled, 0, Math.min(filled, out.length - filled));
+  if (!WORDS_ARE_LITTLE_ENDIAN || out.byteOffset % 4 !== 0) {
+    for (let i = 0; i < count; i++) {
+      putU64(out, i * DESCRIPTOR_SIZE + DESC.pfn, firstPfn + i);
+      sealDescriptor(out, i * DESCRIPTOR_SIZE);
+    }
+    return;
+  }
+  const T = descriptorCrcTable();
+  const base = new Int32Array(n);
+  for (let j = 0; j < n; j++) base[j] = crc32(pattern.subarray(j * DESCRIPTOR_SIZE, j * DESCRIPTOR_SIZE + BODY_BYTES));
+  const w = new Int32Array(out.buffer, out.byteOffset, out.byteLength >> 2);
+  for (let i = 0; i < count; i++) {
+    const pfn = firstPfn + i;
+    const lo = pfn | 0;
+    const hi = (pfn / 4294967296) | 0;
+    const b = i * 16;
+    w[b + 2] = lo;
+    w[b + 3] = hi;
+    let c = base[i % n] ^ T[2048 + (lo & 255)] ^ T[2304 + ((lo >>> 8) & 255)] ^ T[2560 + ((lo >>> 16) & 255)] ^ T[2816 + (lo >>> 24)];
+    if (hi !== 0) c ^= T[3072 + (hi & 255)] ^ T[3328 + ((hi >>> 8) & 255)] ^ T[3584 + ((hi >>> 16) & 255)] ^ T[3840 + (hi >>> 24)];
+    w[b + 15] = c;
+  }
+}
+
 /** Computes and stores the CRC of the descriptor at `at`. */
 export function sealDescriptor(bytes: Uint8Array, at: number): void {
   const c = crc32(bytes.subarray(at, at + DESC.crc));

@@ -7,7 +7,7 @@
  * the operation as a whole, and it is all or nothing, because it is refused
  * before its first transaction unless it can complete.
  */
-import { allocate, AllocatedBlock, AllocRequest, descriptorsOutsideJournal, freeAscending, FreedBlock, validateAllocRequest, ZoneName, zonelist } from '../alloc/buddy';
+import { allocate, allocateInto, AllocatedBlock, AllocRequest, BlockRun, descriptorsOutsideJournal, freeAscending, FreedBlock, validateAllocRequest, ZoneName, zonelist } from '../alloc/buddy';
 import { sectionDataRange, sectionOf } from '../alloc/sectionInit';
 import { readString, view } from '../core/bytes';
 import { ImageError, JournalFullError, OperationError, UsageError } from '../core/errors';
@@ -125,7 +125,7 @@ function* allocParts(img: PmemImage, request: AllocRequest, resume?: Intent): Ge
   }
   const base: Intent = { kind: 'alloc', order: req.order, zone: ZONE_NAME_OF.indexOf(req.zone), node: req.node, strict: req.strict, count: total, done, owner: req.owner };
   const intentAt = intentOffset(img.layout.history);
-  const blocks: AllocatedBlock[] = [];
+  const blocks = new BlockRun(req.order);
   const initialised = new Set<number>();
   let part = FIRST_PART_BLOCKS;
   let step = 0;
@@ -136,10 +136,11 @@ function* allocParts(img: PmemImage, request: AllocRequest, resume?: Intent): Ge
     try {
       const r = img.runPart(last ? 'alloc' : undefined, (txn) => {
         descriptorsOutsideJournal(txn); // this step's undo is dropped
-        const got = allocate(txn, { ...req, count: n });
-        if (img.profile.extended.length) for (const b of got) txn.setExtended(b.pfn, extendedValuesFor(img, txn, b));
+        const got = new BlockRun(req.order);
+        allocateInto(txn, { ...req, count: n }, got);
+        if (img.profile.extended.length) for (let i = 0; i < got.length; i++) txn.setExtended(got.pfn(i), extendedValuesFor(img, txn, got.block(i)));
         txn.write(intentAt, last ? NO_INTENT : encodeIntent({ ...base, done: done + n }));
-        const head = firstOf(blocks, got);
+        const head = [...blocks.blocks(0, 256), ...got.blocks(0, 256 - Math.min(256, blocks.length))];
         const first = head[0];
         const owner = req.owner ? ` for ${req.owner}` : '';
         const resumed = resume ? `, completed after a crash (${resume.done} of ${total} blocks were done before it)` : '';
@@ -151,7 +152,7 @@ function* allocParts(img: PmemImage, request: AllocRequest, resume?: Intent): Ge
             : { text: `${text} (part: ${done + n} of ${total})` },
         };
       }, true);
-      for (const b of r.got) blocks.push(b); // not push(...): a part may hold more blocks than the stack has room for arguments
+      blocks.append(r.got);
       r.sections.forEach((s) => initialised.add(s));
       done += n;
       step = r.step;
@@ -166,7 +167,7 @@ function* allocParts(img: PmemImage, request: AllocRequest, resume?: Intent): Ge
     }
     yield { done, total, undo: img.lastUndo, last: done === total };
   }
-  return { blocks, initialisedSections: [...initialised].sort((a, b) => a - b), step, changed };
+  return { blocks: blocks.blocks(), initialisedSections: [...initialised].sort((a, b) => a - b), step, changed };
 }
 
 /** Whether the whole allocation succeeds, found by running it in a transaction that is then dropped. */
