@@ -426,11 +426,11 @@ function cutAllocated(txn: Txn, pfn: number, whole: number, order: number, node:
   const bytes = txn.readDescriptors(pfn, count);
   const ownerBytes = encodeOwner(owner);
   const g = txn.img.geometry;
-  const linksInPages = g.links === 'page';
+  const stale = staleLinksRead(txn);
   for (let i = 0; i < count; i += size) {
     const head = pfn + i;
     // A section handed over by this transaction was never initialised: nothing was ever linked in its frames.
-    if (head !== pfn && linksInPages && !handedOverBy(txn, sectionOf(g, head))) clearStaleLink(txn, head);
+    if (head !== pfn && stale && !handedOverBy(txn, sectionOf(g, head))) clearStaleLink(txn, head);
     patchAllocatedHeadBody(bytes, i * DESCRIPTOR_SIZE, head, order, node, zone, ownerBytes);
     blocks.push(head, node, zone);
   }
@@ -483,6 +483,19 @@ function allocateSectionWhole(txn: Txn, s: number, order: number, node: number, 
   if (img.geometry.links === 'page') txn.write(first * PAGE_SIZE, emptyLinkBytes);
 }
 
+/**
+ * Whether a link record left in a frame that is not a free block's head would
+ * be read: only with the memmap in RAM, whose descriptors a boot rebuilds from
+ * every frame's record. With the memmap on the device only free heads' records
+ * are read (and copied, see image/copy.ts), and the allocator leaves none
+ * elsewhere: it erases a record when its block is allocated or merged. So only
+ * then is a frame's record looked for before it is allocated or freed within a
+ * larger block: a read per frame.
+ */
+function staleLinksRead(txn: Txn): boolean {
+  return txn.img.geometry.links === 'page' && txn.img.geometry.memmap === 'ram';
+}
+
 /** Erases a link record left in a frame that splitting would have linked and then unlinked (usually already zero). */
 function clearStaleLink(txn: Txn, pfn: number): void {
   const bytes = txn.read(pfn * PAGE_SIZE, FREE_LINK_SIZE);
@@ -518,7 +531,6 @@ export function coveringHead(descriptorAt: (pfn: number) => Descriptor, maxOrder
  * in that order would leave, since each merge inside it undoes the push before.
  */
 export function freeAscending(txn: Txn, pfns: number[]): FreedBlock[] {
-  const g = txn.img.geometry;
   const out: FreedBlock[] = [];
   for (let i = 0; i < pfns.length; ) {
     const run = alignedRun(txn, pfns, i);
@@ -530,12 +542,12 @@ export function freeAscending(txn: Txn, pfns: number[]): FreedBlock[] {
     const { order, whole, bytes } = run;
     const p = pfns[i];
     const size = 2 ** order;
-    const linksInPages = g.links === 'page';
+    const stale = staleLinksRead(txn);
     for (let k = 0; k < 2 ** whole; k += size) {
       const at = k * DESCRIPTOR_SIZE;
       out.push({ pfn: p + k, order, owner: readString(bytes, at + DESC.owner, OWNER_BYTES) });
       patchPlainBody(bytes, at);
-      if (k !== 0 && linksInPages) clearStaleLink(txn, p + k);
+      if (k !== 0 && stale) clearStaleLink(txn, p + k);
     }
     sealDescriptors(bytes, 0, 2 ** (whole - order), size);
     if (order === 0) putDescriptors(txn, p, bytes);
