@@ -530,12 +530,13 @@ export function coveringHead(descriptorAt: (pfn: number) => Descriptor, maxOrder
  * block is freed at once: the same bytes and lists as freeing them one by one
  * in that order would leave, since each merge inside it undoes the push before.
  */
-export function freeAscending(txn: Txn, pfns: number[]): FreedBlock[] {
-  const out: FreedBlock[] = [];
+export function freeAscending(txn: Txn, pfns: number[], out = new FreedRun()): FreedRun {
+  const ownerOf = ownerReader();
   for (let i = 0; i < pfns.length; ) {
     const run = alignedRun(txn, pfns, i);
     if (!run) {
-      out.push(freeAllocated(txn, pfns[i]));
+      const f = freeAllocated(txn, pfns[i]);
+      out.push(f.pfn, f.order, f.owner);
       i++;
       continue;
     }
@@ -545,7 +546,7 @@ export function freeAscending(txn: Txn, pfns: number[]): FreedBlock[] {
     const stale = staleLinksRead(txn);
     for (let k = 0; k < 2 ** whole; k += size) {
       const at = k * DESCRIPTOR_SIZE;
-      out.push({ pfn: p + k, order, owner: readString(bytes, at + DESC.owner, OWNER_BYTES) });
+      out.push(p + k, order, ownerOf(bytes, at + DESC.owner));
       patchPlainBody(bytes, at);
       if (k !== 0 && stale) clearStaleLink(txn, p + k);
     }
@@ -558,6 +559,71 @@ export function freeAscending(txn: Txn, pfns: number[]): FreedBlock[] {
     i += 2 ** (whole - order);
   }
   return out;
+}
+
+/** Reads owner tags, decoding a tag only when its bytes differ from the last one's (a run of blocks mostly shares one). */
+function ownerReader(): (bytes: Uint8Array, at: number) => string {
+  const last = new Uint8Array(OWNER_BYTES);
+  let owner: string | undefined;
+  return (bytes, at) => {
+    let same = owner !== undefined;
+    for (let i = 0; same && i < OWNER_BYTES; i++) same = bytes[at + i] === last[i];
+    if (same) return owner!;
+    last.set(bytes.subarray(at, at + OWNER_BYTES));
+    return (owner = readString(bytes, at, OWNER_BYTES));
+  };
+}
+
+/** Freed blocks kept in typed arrays (see BlockRun), their owners as indexes into the distinct tags. */
+export class FreedRun {
+  private pfns = new Float64Array(256);
+  private orders = new Uint8Array(256);
+  private ownerIndex = new Uint32Array(256);
+  private readonly owners: string[] = [];
+  private readonly ownerIds = new Map<string, number>();
+  length = 0;
+
+  push(pfn: number, order: number, owner: string): void {
+    if (this.length === this.pfns.length) {
+      const n = this.length * 2;
+      const pfns = new Float64Array(n);
+      pfns.set(this.pfns);
+      this.pfns = pfns;
+      const orders = new Uint8Array(n);
+      orders.set(this.orders);
+      this.orders = orders;
+      const ownerIndex = new Uint32Array(n);
+      ownerIndex.set(this.ownerIndex);
+      this.ownerIndex = ownerIndex;
+    }
+    let id = this.ownerIds.get(owner);
+    if (id === undefined) {
+      id = this.owners.push(owner) - 1;
+      this.ownerIds.set(owner, id);
+    }
+    this.pfns[this.length] = pfn;
+    this.orders[this.length] = order;
+    this.ownerIndex[this.length++] = id;
+  }
+
+  append(other: FreedRun): void {
+    for (let i = 0; i < other.length; i++) this.push(other.pfns[i], other.orders[i], other.owners[other.ownerIndex[i]]);
+  }
+
+  pfn(i: number): number {
+    return this.pfns[i];
+  }
+
+  block(i: number): FreedBlock {
+    return { pfn: this.pfns[i], order: this.orders[i], owner: this.owners[this.ownerIndex[i]] };
+  }
+
+  /** The blocks [start, end) as objects. */
+  blocks(start = 0, end = this.length): FreedBlock[] {
+    const out: FreedBlock[] = [];
+    for (let i = start; i < Math.min(end, this.length); i++) out.push(this.block(i));
+    return out;
+  }
 }
 
 /** The largest aligned block starting at pfns[i] made of the next listed allocated heads, all of one order. */

@@ -7,7 +7,7 @@
  * the operation as a whole, and it is all or nothing, because it is refused
  * before its first transaction unless it can complete.
  */
-import { allocate, allocateInto, AllocatedBlock, AllocRequest, BlockRun, descriptorsOutsideJournal, freeAscending, FreedBlock, validateAllocRequest, ZoneName, zonelist } from '../alloc/buddy';
+import { allocate, allocateInto, AllocatedBlock, AllocRequest, BlockRun, descriptorsOutsideJournal, freeAscending, FreedBlock, FreedRun, validateAllocRequest, ZoneName, zonelist } from '../alloc/buddy';
 import { sectionDataRange, sectionOf } from '../alloc/sectionInit';
 import { readString, view } from '../core/bytes';
 import { ImageError, JournalFullError, OperationError, UsageError } from '../core/errors';
@@ -52,11 +52,6 @@ export interface LargeProgress {
 /** The first pfns and how many there are, as the history text shows them. */
 function listPfns(first: number[], count: number): string {
   return count <= 4 ? first.slice(0, count).join(', ') : `${first.slice(0, 3).join(', ')}, ... (${count} blocks)`;
-}
-
-/** The first 256 of what is done and what this part adds, without copying all of it. */
-function firstOf<T>(done: T[], added: T[]): T[] {
-  return done.length >= 256 ? done.slice(0, 256) : [...done, ...added.slice(0, 256 - done.length)];
 }
 
 /**
@@ -198,6 +193,7 @@ function extendedValuesFor(img: PmemImage, txn: Txn, b: AllocatedBlock): Record<
 export function blocksOwnedBy(img: PmemImage, owner: string): number[] {
   const g = img.geometry;
   const want = new TextEncoder().encode(owner);
+  const plain = !want.includes(0);
   const table = img.store.read(img.layout.sectionTable.startPfn * PAGE_SIZE, g.sectionCount * SECTION_ENTRY_SIZE);
   const tv = view(table);
   const out: number[] = [];
@@ -213,9 +209,10 @@ export function blocksOwnedBy(img: PmemImage, owner: string): number[] {
     for (let i = 0; i < g.sectionFrames; i++) {
       const at = i * DESCRIPTOR_SIZE;
       if (!(dv.getUint32(at + DESC.flags, true) & PG_ALLOCATED)) continue;
-      let same = bytes[at + DESC.owner + want.length] === 0 || want.length === OWNER_BYTES;
+      let same = want.length === OWNER_BYTES || bytes[at + DESC.owner + want.length] === 0;
       for (let k = 0; same && k < want.length; k++) same = bytes[at + DESC.owner + k] === want[k];
-      if (same && readString(bytes, at + DESC.owner, OWNER_BYTES) === owner) out.push(first + i);
+      // The tag's bytes then a NUL (or the field's end) decode to `owner`, unless it holds a NUL itself.
+      if (same && (plain || readString(bytes, at + DESC.owner, OWNER_BYTES) === owner)) out.push(first + i);
     }
   }
   return out;
@@ -252,7 +249,7 @@ function* freeOwnerParts(img: PmemImage, owner: string, resume?: Intent): Genera
   let done = resume?.done ?? 0;
   const base: Intent = { kind: 'free-owner', order: 0, zone: 0, node: 0, strict: false, count: total, done, owner };
   const intentAt = intentOffset(img.layout.history);
-  const freed: FreedBlock[] = [];
+  const freed = new FreedRun();
   const initialised = new Set<number>();
   let part = FIRST_PART_BLOCKS;
   let step = 0;
@@ -264,9 +261,10 @@ function* freeOwnerParts(img: PmemImage, owner: string, resume?: Intent): Genera
     try {
       const r = img.runPart(last ? 'free' : undefined, (txn) => {
         const got = freeAscending(txn, slice);
-        for (const f of got) txn.setExtended(f.pfn, null);
+        // Extended fields exist only for blocks allocated in this boot under a profile that has them.
+        if (img.extended.size) for (let i = 0; i < got.length; i++) txn.setExtended(got.pfn(i), null);
         txn.write(intentAt, last ? NO_INTENT : encodeIntent({ ...base, done: done + slice.length }));
-        const head = firstOf(freed, got);
+        const head = [...freed.blocks(0, 256), ...got.blocks(0, 256 - Math.min(256, freed.length))];
         const resumed = resume ? `, completed after a crash (${resume.done} blocks were freed before it)` : '';
         const text = `free owner ${owner}: ${total} block(s), pfn ${listPfns(head.map((f) => f.pfn), freed.length + got.length)}${resumed}`;
         return {
@@ -276,7 +274,7 @@ function* freeOwnerParts(img: PmemImage, owner: string, resume?: Intent): Genera
             : { text: `${text} (part: ${done + slice.length} of ${total})` },
         };
       }, total > FIRST_PART_BLOCKS);
-      for (const f of r.got) freed.push(f);
+      freed.append(r.got);
       r.sections.forEach((s) => initialised.add(s));
       done += slice.length;
       next += slice.length;
@@ -292,7 +290,7 @@ function* freeOwnerParts(img: PmemImage, owner: string, resume?: Intent): Genera
     }
     yield { done, total, undo: img.lastUndo, last: next === pfns.length };
   }
-  return { freed, initialisedSections: [...initialised].sort((a, b) => a - b), step, changed };
+  return { freed: freed.blocks(), initialisedSections: [...initialised].sort((a, b) => a - b), step, changed };
 }
 
 // --- driving the parts ---------------------------------------------------------------
