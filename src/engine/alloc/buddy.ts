@@ -638,23 +638,30 @@ function alignedRun(txn: Txn, pfns: number[], i: number): { order: number; whole
   const order = head[DESC.order];
   const node = head[DESC.node];
   const zone = head[DESC.zone];
-  let best: { whole: number; bytes: Uint8Array } | undefined;
-  for (let whole = order + 1; whole <= g.maxOrder && p % 2 ** whole === 0; whole++) {
-    const n = 2 ** (whole - order);
-    if (i + n > pfns.length || pfns[i + n - 1] !== p + (n - 1) * 2 ** order) break;
-    if (!buddyInBounds(txn, p, whole, node, zone)) break;
-    ensureBlockReady(txn, p, whole);
-    const bytes = txn.readDescriptors(p, 2 ** whole);
-    let all = true;
-    for (let k = 0; all && k < n; k++) {
-      const at = k * 2 ** order * DESCRIPTOR_SIZE;
-      all = pfns[i + k] === p + k * 2 ** order && (bytes[at + DESC.flags] & (PG_ALLOCATED | PG_BUDDY)) === PG_ALLOCATED
-        && bytes[at + DESC.order] === order && bytes[at + DESC.node] === node && bytes[at + DESC.zone] === zone;
-    }
-    if (!all) break;
-    best = { whole, bytes };
+  // The largest aligned block in bounds whose heads of `order` are all listed next, from the pfns alone...
+  const step = 2 ** order;
+  let top = order;
+  let listed = 1;
+  while (top < g.maxOrder && p % 2 ** (top + 1) === 0) {
+    const n = 2 ** (top + 1 - order);
+    if (i + n > pfns.length || !buddyInBounds(txn, p, top + 1, node, zone)) break;
+    while (listed < n && pfns[i + listed] === p + listed * step) listed++;
+    if (listed < n) break;
+    top++;
   }
-  return best && { order, whole: best.whole, bytes: best.bytes };
+  if (top === order) return undefined;
+  // ...then read once: the run ends before the first head that is not an allocated block of that order.
+  ensureBlockReady(txn, p, top);
+  const bytes = txn.readDescriptors(p, 2 ** top);
+  const n = 2 ** (top - order);
+  let ok = 0;
+  for (; ok < n; ok++) {
+    const at = ok * step * DESCRIPTOR_SIZE;
+    if ((bytes[at + DESC.flags] & (PG_ALLOCATED | PG_BUDDY)) !== PG_ALLOCATED || bytes[at + DESC.order] !== order || bytes[at + DESC.node] !== node || bytes[at + DESC.zone] !== zone) break;
+  }
+  if (ok < 2) return undefined;
+  const whole = order + 31 - Math.clz32(ok);
+  return { order, whole, bytes: whole === top ? bytes : bytes.subarray(0, 2 ** whole * DESCRIPTOR_SIZE) };
 }
 
 /** Frees the allocated block whose head is pfn. */
