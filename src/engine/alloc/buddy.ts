@@ -8,7 +8,7 @@
  */
 import { OperationError, UsageError } from '../core/errors';
 import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_DMA32, ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL } from '../format/constants';
-import { DESC, Descriptor, encodeDescriptorInto, encodeOwner, OWNER_BYTES, patchAllocatedHeadBody, patchDescriptor, patchPlain, patchPlainBody, PG_ALLOCATED, PG_BUDDY, PG_CORE, sealDescriptors, stampDescriptors } from '../format/descriptor';
+import { DESC, Descriptor, encodeDescriptorInto, encodeOwner, OWNER_BYTES, patchAllocatedHeadBody, patchDescriptor, patchPlain, patchPlainBodies, PG_ALLOCATED, PG_BUDDY, PG_CORE, sealDescriptors, stampDescriptors } from '../format/descriptor';
 import { copyBytes, readString } from '../core/bytes';
 import { decodeFreeLink, encodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
 import { nodeZoneOf } from '../format/layout';
@@ -545,11 +545,10 @@ export function freeAscending(txn: Txn, pfns: number[], out = new FreedRun()): F
     const size = 2 ** order;
     const stale = staleLinksRead(txn);
     for (let k = 0; k < 2 ** whole; k += size) {
-      const at = k * DESCRIPTOR_SIZE;
-      out.push(p + k, order, ownerOf(bytes, at + DESC.owner));
-      patchPlainBody(bytes, at);
+      out.push(p + k, order, ownerOf(bytes, k * DESCRIPTOR_SIZE + DESC.owner));
       if (k !== 0 && stale) clearStaleLink(txn, p + k);
     }
+    patchPlainBodies(bytes, 2 ** (whole - order), size);
     sealDescriptors(bytes, 0, 2 ** (whole - order), size);
     if (order === 0) putDescriptors(txn, p, bytes);
     else for (let k = 0; k < 2 ** whole; k += size) putDescriptors(txn, p + k, bytes.subarray(k * DESCRIPTOR_SIZE, (k + 1) * DESCRIPTOR_SIZE));
@@ -581,6 +580,7 @@ export class FreedRun {
   private ownerIndex = new Uint32Array(256);
   private readonly owners: string[] = [];
   private readonly ownerIds = new Map<string, number>();
+  private lastId = 0;
   length = 0;
 
   push(pfn: number, order: number, owner: string): void {
@@ -596,11 +596,12 @@ export class FreedRun {
       ownerIndex.set(this.ownerIndex);
       this.ownerIndex = ownerIndex;
     }
-    let id = this.ownerIds.get(owner);
+    let id = owner === this.owners[this.lastId] ? this.lastId : this.ownerIds.get(owner);
     if (id === undefined) {
       id = this.owners.push(owner) - 1;
       this.ownerIds.set(owner, id);
     }
+    this.lastId = id;
     this.pfns[this.length] = pfn;
     this.orders[this.length] = order;
     this.ownerIndex[this.length++] = id;

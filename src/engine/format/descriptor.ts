@@ -179,6 +179,22 @@ export function patchPlainBody(bytes: Uint8Array, at: number): void {
   for (let i = at + DESC.owner; i < at + DESC.volatileFlags; i++) bytes[i] = 0;
 }
 
+/** patchPlainBody on `count` descriptors, every `stride`-th from the first, a word at a time where the bytes allow it. */
+export function patchPlainBodies(bytes: Uint8Array, count: number, stride = 1): void {
+  if (!WORDS_ARE_LITTLE_ENDIAN || bytes.byteOffset % 4 !== 0) {
+    for (let i = 0; i < count; i++) patchPlainBody(bytes, i * stride * DESCRIPTOR_SIZE);
+    return;
+  }
+  const w = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+  for (let i = 0; i < count; i++) {
+    const b = i * stride * 16;
+    w[b] &= ~(PG_BUDDY | PG_ALLOCATED);
+    w[b + 1] = (w[b + 1] & 0x00ffff00) | (CORE_VERSION << 24); // order 0, node and zone kept
+    w[b + 4] = 0; // refcount
+    for (let k = 6; k < 14; k++) w[b + k] = 0; // owner, next, prev
+  }
+}
+
 /** A u64 below 2^53, little-endian, byte by byte (no DataView for one field). */
 function putU64(bytes: Uint8Array, at: number, value: number): void {
   let lo = value % 0x1_0000_0000;
