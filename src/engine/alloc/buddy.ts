@@ -328,22 +328,38 @@ export class BlockRun {
 
   constructor(readonly order: number) {}
 
+  /** Room for `more` blocks. */
+  private reserve(more: number): void {
+    if (this.length + more <= this.pfns.length) return;
+    const n = Math.max(this.length + more, this.pfns.length * 2);
+    const pfns = new Float64Array(n);
+    pfns.set(this.pfns.subarray(0, this.length));
+    this.pfns = pfns;
+    const where = new Uint8Array(n);
+    where.set(this.where.subarray(0, this.length));
+    this.where = where;
+  }
+
   push(pfn: number, node: number, zone: number): void {
-    if (this.length === this.pfns.length) {
-      const pfns = new Float64Array(this.length * 2);
-      pfns.set(this.pfns);
-      this.pfns = pfns;
-      const where = new Uint8Array(this.length * 2);
-      where.set(this.where);
-      this.where = where;
-    }
+    this.reserve(1);
     this.pfns[this.length] = pfn;
     this.where[this.length++] = node * 3 + zone;
   }
 
+  /** Adds `count` blocks of one node and zone, the first at `pfn`, each `step` frames after the one before. */
+  pushRun(pfn: number, count: number, step: number, node: number, zone: number): void {
+    this.reserve(count);
+    for (let i = 0; i < count; i++) this.pfns[this.length + i] = pfn + i * step;
+    this.where.fill(node * 3 + zone, this.length, this.length + count);
+    this.length += count;
+  }
+
   /** Appends every block of `other` (of the same order). */
   append(other: BlockRun): void {
-    for (let i = 0; i < other.length; i++) this.push(other.pfns[i], other.node(i), other.zone(i));
+    this.reserve(other.length);
+    this.pfns.set(other.pfns.subarray(0, other.length), this.length);
+    this.where.set(other.where.subarray(0, other.length), this.length);
+    this.length += other.length;
   }
 
   pfn(i: number): number {
@@ -432,8 +448,8 @@ function cutAllocated(txn: Txn, pfn: number, whole: number, order: number, node:
     // A section handed over by this transaction was never initialised: nothing was ever linked in its frames.
     if (head !== pfn && stale && !handedOverBy(txn, sectionOf(g, head))) clearStaleLink(txn, head);
     patchAllocatedHeadBody(bytes, i * DESCRIPTOR_SIZE, head, order, node, zone, ownerBytes);
-    blocks.push(head, node, zone);
   }
+  blocks.pushRun(pfn, count / size, size, node, zone);
   sealDescriptors(bytes, 0, count / size, size);
   if (order === 0) putDescriptors(txn, pfn, bytes);
   else for (let i = 0; i < count; i += size) putDescriptors(txn, pfn + i, bytes.subarray(i * DESCRIPTOR_SIZE, (i + 1) * DESCRIPTOR_SIZE));
@@ -477,7 +493,7 @@ function allocateSectionWhole(txn: Txn, s: number, order: number, node: number, 
   }
   const bytes = new Uint8Array(frames * DESCRIPTOR_SIZE);
   stampDescriptors(bytes, pattern, first);
-  for (let i = 0; i < frames; i += size) blocks.push(first + i, node, zone);
+  blocks.pushRun(first, frames / size, size, node, zone);
   txn.bulkWrite(img.memmapOffset(first), bytes);
   txn.setSection(s, { initGeneration: img.bootGeneration, freeFrames: 0, allocatedFrames: frames, reservedFrames: 0 });
   if (img.geometry.links === 'page') txn.write(first * PAGE_SIZE, emptyLinkBytes);
