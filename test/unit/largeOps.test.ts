@@ -46,6 +46,7 @@ describe('operations larger than one journal transaction', () => {
   for (const [order, count, options] of [
     [1, 300, {}], [0, 700, {}], [0, 900, { links: 'descriptor' as const }], [2, 100, { memmap: 'ram' as const }],
     [0, 2000, {}], [1, 900, { links: 'descriptor' as const }], [3, 200, {}], [0, 2000, { memmap: 'ram' as const }],
+    [0, 2000, { nodes: 2 }], [0, 1500, { maxOrder: 8 }],
   ] as const) {
     it(`gives the same blocks and bytes as one allocation at a time would (order ${order} x${count}, ${JSON.stringify(options)})`, () => {
       const a = newImage({ sizeBytes: 16 * MiB, ...options });
