@@ -32,6 +32,8 @@ const FIRST_PART_BLOCKS = 4096;
 const PART_FILL = 0.6;
 /** A part grows to at most this many times the blocks of the one before. */
 const PART_GROWTH = 8;
+/** Most blocks in one part, so that an asynchronous run still yields (and can be cancelled) every few tenths of a second. */
+const MAX_PART_BLOCKS = 2 ** 18;
 
 /**
  * Blocks for the next part, from what the last one (`n` blocks) wrote to the
@@ -42,7 +44,7 @@ const PART_GROWTH = 8;
 function nextPartSize(img: PmemImage, n: number): number {
   const capacity = journalCapacity(img.layout.journal);
   const used = Math.max(1, encodedSize(img.lastUndo));
-  return Math.max(1, Math.min(n * PART_GROWTH, Math.floor((n * capacity * PART_FILL) / used)));
+  return Math.max(1, Math.min(n * PART_GROWTH, MAX_PART_BLOCKS, Math.floor((n * capacity * PART_FILL) / used)));
 }
 
 export interface LargeProgress {
