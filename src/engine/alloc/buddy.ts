@@ -429,7 +429,6 @@ export function allocateInto(txn: Txn, request: AllocRequest, out: BlockRun): vo
   }
 }
 
-
 /**
  * Marks the blocks of `order` that make up the free block (pfn, whole) as
  * allocated heads, patching the descriptors in one buffer: what splitting it
