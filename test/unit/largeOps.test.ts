@@ -3,7 +3,7 @@
  * step, and completed by the next boot when a crash cuts them midway.
  */
 import { strict as assert } from 'node:assert';
-import { allocOp, allocOpAsync, check, freeOp, freeOwnerOp, freeOwnerOpAsync, initSectionsOp, OperationCancelled, PmemImage, PAGE_SIZE } from '../../src/engine';
+import { allocOp, allocOpAsync, check, freeOp, freeOwnerOp, freeOwnerOpAsync, initSectionsOp, OperationCancelled, PmemImage, PAGE_SIZE, sections } from '../../src/engine';
 import { journalCapacity } from '../../src/engine/format/journal';
 import { decodeIntent, encodeIntent, INTENT_SIZE, intentOffset } from '../../src/engine/format/intent';
 import { assertSameState, MiB, newImage, snapshot, stampVersion } from './helpers';
@@ -79,6 +79,17 @@ describe('operations larger than one journal transaction', () => {
       for (const pfn of pfns) freeOp(b.img, [pfn]);
       assert.deepEqual(snapshot(a.img), snapshot(b.img));
       assertSameState(a, b);
+    });
+  }
+
+  for (const options of [{}, { memmap: 'ram' as const }]) {
+    it(`finds an owner's blocks across never-initialised sections (${JSON.stringify(options)})`, () => {
+      const { img } = newImage({ sizeBytes: 16 * MiB, ...options });
+      initSectionsOp(img, [5]);
+      const pfns = allocOp(img, { order: 0, count: 800, owner: 'gap' }).blocks.map((b) => b.pfn);
+      assert.ok(pfns.some((p) => p >= 5 * 512) && sections(img).slice(2, 5).every((x) => x.state === 'never'), 'blocks on both sides of never-initialised sections');
+      assert.deepEqual(freeOwnerOp(img, 'gap').freed.map((f) => f.pfn), [...pfns].sort((a, b) => a - b));
+      assert.equal(owned(img, 'gap'), 0);
     });
   }
 

@@ -188,9 +188,12 @@ function extendedValuesFor(img: PmemImage, txn: Txn, b: AllocatedBlock): Record<
   return values;
 }
 
+/** Most memmap bytes blocksOwnedBy reads at once. */
+const OWNER_SCAN_BYTES = 4 * 2 ** 20;
+
 /**
  * Head pfns of the allocated blocks whose owner is `owner`, in pfn order, read
- * a section at a time from the descriptors this boot can see.
+ * a run of sections at a time from the descriptors this boot can see.
  */
 export function blocksOwnedBy(img: PmemImage, owner: string): number[] {
   const g = img.geometry;
@@ -199,23 +202,31 @@ export function blocksOwnedBy(img: PmemImage, owner: string): number[] {
   const table = img.store.read(img.layout.sectionTable.startPfn * PAGE_SIZE, g.sectionCount * SECTION_ENTRY_SIZE);
   const tv = view(table);
   const out: number[] = [];
-  for (let s = 0; s < g.sectionCount; s++) {
-    const gen = tv.getUint32(s * SECTION_ENTRY_SIZE + SECTION.initGeneration, true);
-    if (gen === 0) continue;
-    const first = s * g.sectionFrames;
-    let bytes: Uint8Array | undefined;
-    if (g.memmap === 'device') bytes = img.store.read(img.memmapOffset(first), g.sectionFrames * DESCRIPTOR_SIZE);
-    else if (gen === img.bootGeneration) bytes = img.ram.get(s);
-    if (!bytes) continue; // a stale section of a RAM memmap: its owners did not survive the reboot
-    const dv = view(bytes);
-    for (let i = 0; i < g.sectionFrames; i++) {
+  const scan = (bytes: Uint8Array, first: number, frames: number) => {
+    for (let i = 0; i < frames; i++) {
       const at = i * DESCRIPTOR_SIZE;
-      if (!(dv.getUint32(at + DESC.flags, true) & PG_ALLOCATED)) continue;
+      if (!(bytes[at + DESC.flags] & PG_ALLOCATED)) continue;
       let same = want.length === OWNER_BYTES || bytes[at + DESC.owner + want.length] === 0;
       for (let k = 0; same && k < want.length; k++) same = bytes[at + DESC.owner + k] === want[k];
       // The tag's bytes then a NUL (or the field's end) decode to `owner`, unless it holds a NUL itself.
       if (same && (plain || readString(bytes, at + DESC.owner, OWNER_BYTES) === owner)) out.push(first + i);
     }
+  };
+  const initialised = (s: number) => tv.getUint32(s * SECTION_ENTRY_SIZE + SECTION.initGeneration, true) !== 0;
+  for (let s = 0; s < g.sectionCount; s++) {
+    if (!initialised(s)) continue;
+    const first = s * g.sectionFrames;
+    if (g.memmap === 'device') {
+      // Consecutive initialised sections in one read, up to a few MiB.
+      let end = s + 1;
+      while (end < g.sectionCount && initialised(end) && (end + 1 - s) * g.sectionFrames * DESCRIPTOR_SIZE <= OWNER_SCAN_BYTES) end++;
+      const frames = (end - s) * g.sectionFrames;
+      scan(img.store.read(img.memmapOffset(first), frames * DESCRIPTOR_SIZE), first, frames);
+      s = end - 1;
+      continue;
+    }
+    const bytes = tv.getUint32(s * SECTION_ENTRY_SIZE + SECTION.initGeneration, true) === img.bootGeneration ? img.ram.get(s) : undefined;
+    if (bytes) scan(bytes, first, g.sectionFrames); // else a stale section of a RAM memmap: its owners did not survive the reboot
   }
   return out;
 }
