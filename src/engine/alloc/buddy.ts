@@ -322,11 +322,15 @@ function takeFromZone(txn: Txn, node: number, zone: number, order: number, want 
  * operation goes on.
  */
 export class BlockRun {
-  private pfns = new Float64Array(256);
-  private where = new Uint8Array(256); // node × 3 + zone
+  private pfns: Float64Array;
+  private where: Uint8Array; // node × 3 + zone
   length = 0;
 
-  constructor(readonly order: number) {}
+  /** `expected`: how many blocks it will likely hold (it grows past that as needed). */
+  constructor(readonly order: number, expected = 256) {
+    this.pfns = new Float64Array(Math.max(1, expected));
+    this.where = new Uint8Array(Math.max(1, expected));
+  }
 
   /** Room for `more` blocks. */
   private reserve(more: number): void {
@@ -381,15 +385,15 @@ export class BlockRun {
   /** The blocks [start, end) as objects. */
   blocks(start = 0, end = this.length): AllocatedBlock[] {
     const stop = Math.min(end, this.length);
-    const out: AllocatedBlock[] = [];
-    for (let i = start; i < stop; i++) out.push(this.block(i));
+    const out: AllocatedBlock[] = new Array(Math.max(0, stop - start));
+    for (let i = start; i < stop; i++) out[i - start] = this.block(i);
     return out;
   }
 }
 
 /** Allocates `count` blocks; all or nothing (the transaction is dropped on failure). */
 export function allocate(txn: Txn, request: AllocRequest): AllocatedBlock[] {
-  const run = new BlockRun(request.order);
+  const run = new BlockRun(request.order, Math.min(request.count ?? 1, 2 ** 16));
   allocateInto(txn, request, run);
   return run.blocks();
 }
@@ -545,7 +549,7 @@ export function coveringHead(descriptorAt: (pfn: number) => Descriptor, maxOrder
  * block is freed at once: the same bytes and lists as freeing them one by one
  * in that order would leave, since each merge inside it undoes the push before.
  */
-export function freeAscending(txn: Txn, pfns: number[], out = new FreedRun()): FreedRun {
+export function freeAscending(txn: Txn, pfns: number[], out = new FreedRun(pfns.length)): FreedRun {
   const ownerOf = ownerReader();
   for (let i = 0; i < pfns.length; ) {
     const run = alignedRun(txn, pfns, i);
@@ -590,13 +594,20 @@ function ownerReader(): (bytes: Uint8Array, at: number) => string {
 
 /** Freed blocks kept in typed arrays (see BlockRun), their owners as indexes into the distinct tags. */
 export class FreedRun {
-  private pfns = new Float64Array(256);
-  private orders = new Uint8Array(256);
-  private ownerIndex = new Uint32Array(256);
+  private pfns: Float64Array;
+  private orders: Uint8Array;
+  private ownerIndex: Uint32Array;
   private readonly owners: string[] = [];
   private readonly ownerIds = new Map<string, number>();
   private lastId = 0;
   length = 0;
+
+  /** `expected`: how many blocks it will likely hold (it grows past that as needed). */
+  constructor(expected = 256) {
+    this.pfns = new Float64Array(Math.max(1, expected));
+    this.orders = new Uint8Array(Math.max(1, expected));
+    this.ownerIndex = new Uint32Array(Math.max(1, expected));
+  }
 
   push(pfn: number, order: number, owner: string): void {
     if (this.length === this.pfns.length) {
@@ -636,8 +647,9 @@ export class FreedRun {
 
   /** The blocks [start, end) as objects. */
   blocks(start = 0, end = this.length): FreedBlock[] {
-    const out: FreedBlock[] = [];
-    for (let i = start; i < Math.min(end, this.length); i++) out.push(this.block(i));
+    const stop = Math.min(end, this.length);
+    const out: FreedBlock[] = new Array(Math.max(0, stop - start));
+    for (let i = start; i < stop; i++) out[i - start] = this.block(i);
     return out;
   }
 }

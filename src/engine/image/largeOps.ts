@@ -122,7 +122,7 @@ function* allocParts(img: PmemImage, request: AllocRequest, resume?: Intent): Ge
   }
   const base: Intent = { kind: 'alloc', order: req.order, zone: ZONE_NAME_OF.indexOf(req.zone), node: req.node, strict: req.strict, count: total, done, owner: req.owner };
   const intentAt = intentOffset(img.layout.history);
-  const blocks = new BlockRun(req.order);
+  const blocks = new BlockRun(req.order, total - done);
   const initialised = new Set<number>();
   let part = FIRST_PART_BLOCKS;
   let step = 0;
@@ -133,7 +133,7 @@ function* allocParts(img: PmemImage, request: AllocRequest, resume?: Intent): Ge
     try {
       const r = img.runPart(last ? 'alloc' : undefined, (txn) => {
         descriptorsOutsideJournal(txn); // this step's undo is dropped
-        const got = new BlockRun(req.order);
+        const got = new BlockRun(req.order, n);
         allocateInto(txn, { ...req, count: n }, got);
         if (img.profile.extended.length) for (let i = 0; i < got.length; i++) txn.setExtended(got.pfn(i), extendedValuesFor(img, txn, got.block(i)));
         txn.write(intentAt, last ? NO_INTENT : encodeIntent({ ...base, done: done + n }));
@@ -262,7 +262,7 @@ function* freeOwnerParts(img: PmemImage, owner: string, resume?: Intent): Genera
   let done = resume?.done ?? 0;
   const base: Intent = { kind: 'free-owner', order: 0, zone: 0, node: 0, strict: false, count: total, done, owner };
   const intentAt = intentOffset(img.layout.history);
-  const freed = new FreedRun();
+  const freed = new FreedRun(pfns.length);
   const initialised = new Set<number>();
   let part = FIRST_PART_BLOCKS;
   let step = 0;
