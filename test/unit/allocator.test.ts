@@ -1,7 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { allocOp, check, frames, freeLists, freeOp, info, initSectionsOp, OperationError, PmemImage, sections, UsageError, PAGE_SIZE, buddyinfo } from '../../src/engine';
 import { decodeFreeLink } from '../../src/engine/format/freeLink';
-import { decodeDescriptor, PG_BUDDY } from '../../src/engine/format/descriptor';
+import { checkDescriptorBytes, decodeDescriptor, encodeDescriptor, isBlank, PG_ALLOCATED, PG_BUDDY } from '../../src/engine/format/descriptor';
+import { crc32 } from '../../src/engine/core/bytes';
+import { freshSectionDescriptors } from '../../src/engine/alloc/sectionInit';
 import { GiB, MiB, newImage, snapshot } from './helpers';
 
 const listCount = (img: PmemImage, order: number, node = 0, zone = 'DMA32') => freeLists(img, 0).find((l) => l.node === node && l.zone === zone && l.order === order)!.count;
@@ -169,6 +171,56 @@ describe('lazy init, reboots and profiles', () => {
     assert.equal(sections(booted)[0].state, 'initialized');
     assert.equal(frames(booted, a, 1)[0].initGeneration, 2);
     assert.ok(check(booted).ok);
+  });
+
+  it('re-initialises a stale section as decoding and re-encoding each descriptor would, damaged ones included', () => {
+    const { store, img } = newImage({ sizeBytes: 16 * MiB });
+    initSectionsOp(img, [1]);
+    allocOp(img, { order: 0, owner: 'many', count: 600 });
+    for (const [order, owner] of [[0, 'a'], [0, 'ext4-journal'], [2, 'é-utf8'], [1, '0123456789abcdef'], [0, '']] as const) allocOp(img, { order, owner, count: 3 });
+    img.close();
+    const first = 512;
+    const at = (i: number) => img.memmapOffset(first) + i * 64;
+    const reseal = (b: Uint8Array) => { new DataView(b.buffer, b.byteOffset).setUint32(60, crc32(b.subarray(0, 60)), true); return b; };
+    const damage = (i: number, change: (b: Uint8Array) => void, seal = true) => {
+      const b = store.read(at(i), 64).slice();
+      change(b);
+      store.write(at(i), seal ? reseal(b) : b);
+    };
+    damage(0, (b) => { b[24] = 0x61; b[25] = 0; b[26] = 0x63; }); // bytes after the owner's NUL
+    damage(1, (b) => { b[30] ^= 1; }, false); // checksum
+    damage(2, (b) => { b[0] |= 0x10; }); // unknown flag
+    damage(3, (b) => { b[7] = 2; }); // core version
+    damage(4, (b) => { b[15] = 0x01; }); // pfn past 2^53
+    damage(5, (b) => { b[24] = 0xff; }); // owner not UTF-8
+    damage(6, (b) => b.fill(0)); // blank
+    damage(7, (b) => { b[0] &= ~1; }); // PG_core missing
+    damage(8, (b) => { b[51] = 0x7f; b[54] = 0x20; }); // prev past 2^53
+    const before = store.read(img.memmapOffset(first), 512 * 64);
+    const booted = PmemImage.open(store, {});
+    // The rule, one descriptor at a time.
+    const want = freshSectionDescriptors(booted, 1, booted.bootGeneration);
+    const notes: string[] = [];
+    for (let i = 0; i < 512; i++) {
+      const raw = before.subarray(i * 64, i * 64 + 64);
+      if (isBlank(raw)) {
+        notes.push(`pfn ${first + i}: descriptor was blank in a stale section; re-initialised as plain`);
+        continue;
+      }
+      const c = checkDescriptorBytes(raw);
+      if (!c.ok) {
+        notes.push(`pfn ${first + i}: ${c.field} ${c.reason}; re-initialised as plain`);
+        continue;
+      }
+      const old = decodeDescriptor(raw);
+      const d = decodeDescriptor(want, i * 64);
+      want.set(encodeDescriptor({ ...d, flags: d.flags | (old.flags & (PG_BUDDY | PG_ALLOCATED)), order: old.order, owner: old.owner, next: old.next, prev: old.prev, refcount: old.flags & PG_ALLOCATED ? 1 : 0 }), i * 64);
+    }
+    assert.equal(notes.length, 8, 'every damaged descriptor is noted (bytes after an owner\'s NUL are no damage)');
+    assert.ok(snapshot(booted).allocated.filter((b) => +b.split(':')[0] >= first && +b.split(':')[0] < first + 512).length > 100, 'the section holds allocated blocks');
+    initSectionsOp(booted, [1]);
+    assert.deepEqual(store.read(img.memmapOffset(first), 512 * 64), want);
+    assert.deepEqual(booted.warnings, notes);
   });
 
   it('resets volatile fields (refcount) and keeps persistent ones across boots', () => {

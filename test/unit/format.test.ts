@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { crc32 } from '../../src/engine/core/bytes';
-import { decodeDescriptor, encodeDescriptor, checkDescriptorBytes, PG_ALLOCATED, PG_CORE, DESC } from '../../src/engine/format/descriptor';
+import { decodeDescriptor, encodeDescriptor, checkDescriptorBytes, PG_ALLOCATED, PG_BUDDY, PG_CORE, DESC, patchPlain, patchPlainBodies, sealDescriptors, stampDescriptors } from '../../src/engine/format/descriptor';
 import { decodeFreeAreaEntry, encodeFreeAreaEntry, freeAreaEntryAt, freeAreaEntryOffset } from '../../src/engine/format/freeArea';
 import { decodeFreeLink, encodeFreeLink } from '../../src/engine/format/freeLink';
 import { decodeJournalHeader, encodeJournalHeader, encodeStateWord, JH, JOURNAL_COMMITTED, JOURNAL_EMPTY, JOURNAL_INTENT, JOURNAL_STATE_WORD } from '../../src/engine/format/journal';
@@ -109,6 +109,39 @@ describe('format: descriptor', () => {
     assert.equal(r.ok, false);
     assert.match((r as { reason: string }).reason, /checksum/);
   });
+
+  // Runs of descriptors are built and sealed through the CRC's table, not one crc32 each: the bytes must be the encoder's.
+  const sample = (pfn: number, i: number) => ({
+    flags: PG_CORE | (i % 3 === 0 ? PG_ALLOCATED : i % 3 === 1 ? PG_BUDDY : 0), order: i % 5, node: i % 4, zone: i % 3, pfn, refcount: i % 2,
+    initGeneration: 1000 + (i % 7), owner: ['', 'a', 'ext4-journal', 'é'][i % 4], next: i % 11 ? pfn + 3 : 0, prev: i % 13 ? pfn - 1 : 0, volatileFlags: i % 2,
+  });
+  for (const first of [5, 2 ** 32 - 3, 2 ** 40 - 7]) {
+    it(`seals and stamps runs as the encoder does (pfns from ${first})`, () => {
+      const n = 37;
+      const want = new Uint8Array(n * 64);
+      for (let i = 0; i < n; i++) want.set(encodeDescriptor(sample(first + i, i)), i * 64);
+      const got = want.slice();
+      for (let i = 0; i < n; i++) got[i * 64 + DESC.crc] ^= 0x5a;
+      sealDescriptors(got, 0, n);
+      assert.deepEqual(got, want);
+      const strided = want.slice();
+      for (let i = 1; i < n; i += 3) strided.fill(0, i * 64 + DESC.crc, i * 64 + 64);
+      sealDescriptors(strided, 1, 12, 3);
+      assert.deepEqual(strided, want);
+      // A pattern of three descriptors (pfns 0), repeated: each gets its pfn and CRC.
+      const pattern = new Uint8Array(3 * 64);
+      for (let j = 0; j < 3; j++) pattern.set(encodeDescriptor({ ...sample(0, j), next: 0, prev: 0 }), j * 64);
+      const stamped = new Uint8Array(n * 64);
+      stampDescriptors(stamped, pattern, first);
+      for (let i = 0; i < n; i++) assert.deepEqual(stamped.subarray(i * 64, i * 64 + 64), encodeDescriptor({ ...sample(0, i % 3), next: 0, prev: 0, pfn: first + i }), `descriptor ${i}`);
+      const plain = want.slice();
+      patchPlainBodies(plain, n);
+      sealDescriptors(plain, 0, n);
+      const one = want.slice();
+      for (let i = 0; i < n; i++) patchPlain(one, i * 64);
+      assert.deepEqual(plain, one);
+    });
+  }
 
   it('rejects an owner tag longer than 16 bytes', () => {
     assert.throws(() => encodeDescriptor({ flags: PG_CORE, order: 0, node: 0, zone: 0, pfn: 5, refcount: 0, initGeneration: 1, owner: 'x'.repeat(17), next: 0, prev: 0, volatileFlags: 0 }), RangeError);

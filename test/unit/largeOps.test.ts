@@ -3,12 +3,19 @@
  * step, and completed by the next boot when a crash cuts them midway.
  */
 import { strict as assert } from 'node:assert';
-import { allocOp, allocOpAsync, check, freeOp, freeOwnerOp, freeOwnerOpAsync, OperationCancelled, PmemImage, PAGE_SIZE } from '../../src/engine';
+import { allocOp, allocOpAsync, check, freeOp, freeOwnerOp, freeOwnerOpAsync, initSectionsOp, OperationCancelled, PmemImage, PAGE_SIZE, sections } from '../../src/engine';
 import { journalCapacity } from '../../src/engine/format/journal';
 import { decodeIntent, encodeIntent, INTENT_SIZE, intentOffset } from '../../src/engine/format/intent';
 import { assertSameState, MiB, newImage, snapshot, stampVersion } from './helpers';
 
 const owned = (img: PmemImage, owner: string) => snapshot(img).allocated.filter((b) => b.endsWith(`:${owner}`)).length;
+
+/**
+ * Hands the lower half of the sections over: an allocation takes their free
+ * blocks first, journaling a descriptor a frame (several transactions), then
+ * hands over the rest, whose descriptors it writes in place.
+ */
+const initLowerHalf = (img: PmemImage) => initSectionsOp(img, [...Array(img.geometry.sectionCount / 2).keys()]);
 
 describe('operations larger than one journal transaction', () => {
   it('allocates more blocks than one transaction holds, as one history step that cannot be stepped back over', () => {
@@ -35,7 +42,12 @@ describe('operations larger than one journal transaction', () => {
     assert.ok(store.sameContentAs(before), 'not a byte written');
   });
 
-  for (const [order, count, options] of [[1, 300, {}], [0, 700, {}], [0, 900, { links: 'descriptor' as const }], [2, 100, { memmap: 'ram' as const }]] as const) {
+  // The larger counts take never-initialised sections whole (their descriptors written once, in place).
+  for (const [order, count, options] of [
+    [1, 300, {}], [0, 700, {}], [0, 900, { links: 'descriptor' as const }], [2, 100, { memmap: 'ram' as const }],
+    [0, 2000, {}], [1, 900, { links: 'descriptor' as const }], [3, 200, {}], [0, 2000, { memmap: 'ram' as const }],
+    [0, 2000, { nodes: 2 }], [0, 1500, { maxOrder: 8 }],
+  ] as const) {
     it(`gives the same blocks and bytes as one allocation at a time would (order ${order} x${count}, ${JSON.stringify(options)})`, () => {
       const a = newImage({ sizeBytes: 16 * MiB, ...options });
       const b = newImage({ sizeBytes: 16 * MiB, ...options });
@@ -70,6 +82,17 @@ describe('operations larger than one journal transaction', () => {
     });
   }
 
+  for (const options of [{}, { memmap: 'ram' as const }]) {
+    it(`finds an owner's blocks across never-initialised sections (${JSON.stringify(options)})`, () => {
+      const { img } = newImage({ sizeBytes: 16 * MiB, ...options });
+      initSectionsOp(img, [5]);
+      const pfns = allocOp(img, { order: 0, count: 800, owner: 'gap' }).blocks.map((b) => b.pfn);
+      assert.ok(pfns.some((p) => p >= 5 * 512) && sections(img).slice(2, 5).every((x) => x.state === 'never'), 'blocks on both sides of never-initialised sections');
+      assert.deepEqual(freeOwnerOp(img, 'gap').freed.map((f) => f.pfn), [...pfns].sort((a, b) => a - b));
+      assert.equal(owned(img, 'gap'), 0);
+    });
+  }
+
   it('frees every block of an owner, across transactions', () => {
     const { img } = newImage({ sizeBytes: 16 * MiB });
     allocOp(img, { order: 0, count: 2500, owner: 'gone' });
@@ -82,9 +105,14 @@ describe('operations larger than one journal transaction', () => {
     assert.throws(() => freeOwnerOp(img, 'gone'), /no allocated block has owner "gone"/);
   });
 
-  for (const variant of [{ name: 'memmap on device', options: {} }, { name: 'memmap in RAM', options: { memmap: 'ram' as const } }]) {
+  for (const variant of [
+    { name: 'memmap on device, half the sections initialised', options: {}, init: true },
+    { name: 'memmap on device, no section initialised', options: {}, init: false },
+    { name: 'memmap in RAM', options: { memmap: 'ram' as const }, init: false },
+  ]) {
     it(`${variant.name}: a crash at any point leaves the allocation not begun or, after the next boot, done`, () => {
       const { store, img } = newImage({ sizeBytes: 16 * MiB, ...variant.options });
+      if (variant.init) initLowerHalf(img);
       img.close();
       const probe = PmemImage.open(store.clone(), {});
       const { points } = probe.simulateCrash(1e6, (i) => void allocOp(i, { order: 0, count: 2000, owner: 'cut' }));
@@ -107,8 +135,9 @@ describe('operations larger than one journal transaction', () => {
         else assert.equal(snapshot(after).allocated.length >= 2000, true, `crash after ${p} points: the allocation finished`);
         assert.equal(after.pendingIntent(), undefined);
       }
-      // With descriptors in RAM the journal carries only the free lists' changes: the allocation may fit one transaction.
-      if (variant.options.memmap !== 'ram') assert.ok(resumed > 0, 'some crash fell between two transactions of the operation');
+      // With descriptors in RAM, or written in place while sections are handed over, the journal carries only the
+      // free lists' changes: the allocation may fit one transaction.
+      if (variant.init) assert.ok(resumed > 0, 'some crash fell between two transactions of the operation');
       assert.ok(untouched > 0, 'some crash fell before its first transaction');
     });
   }
@@ -163,6 +192,7 @@ describe('format version 1 images', () => {
 describe('large operations with progress and cancel', () => {
   it('yields to the event loop between transactions and reports progress that moves', async () => {
     const { img } = newImage({ sizeBytes: 16 * MiB });
+    initLowerHalf(img);
     const seen: number[] = [];
     let ticks = 0;
     const timer = setInterval(() => ticks++, 0);
@@ -179,9 +209,11 @@ describe('large operations with progress and cancel', () => {
     assert.equal(owned(img, 'async'), 3000);
   });
 
-  for (const reboot of [false, true]) {
-    it(`a cancel between transactions rolls back every one, and says so${reboot ? ' (stale sections re-initialised on the way)' : ''}`, async () => {
+  for (const [reboot, cancelAfter] of [[false, 2], [true, 2], [false, 4]] as const) {
+    const why = reboot ? ' (stale sections re-initialised on the way)' : cancelAfter > 2 ? ' (sections handed over on the way)' : '';
+    it(`a cancel between transactions rolls back every one, and says so${why}`, async () => {
       let { store, img } = newImage({ sizeBytes: 16 * MiB });
+      initLowerHalf(img);
       allocOp(img, { order: 2, owner: 'old' });
       if (reboot) {
         img.close();
@@ -195,12 +227,14 @@ describe('large operations with progress and cancel', () => {
       };
       const tablesBefore = tables();
       let parts = 0;
+      let handedOver = 0;
       await assert.rejects(
-        allocOpAsync(img, { order: 0, count: 3000, owner: 'gone' }, { onProgress: () => parts++, cancelled: () => parts >= 2 }),
+        allocOpAsync(img, { order: 0, count: 3000, owner: 'gone' }, { onProgress: () => { parts++; handedOver = snapshot(img).handedOver.length; }, cancelled: () => parts >= cancelAfter }),
         (e: Error) => e instanceof OperationCancelled && /allocation cancelled after \d+ of 3000 blocks: rolled back, the image is as it was before/.test(e.message),
       );
-      assert.equal(parts, 2);
+      assert.equal(parts, cancelAfter);
       assert.deepEqual(snapshot(img), before);
+      if (cancelAfter > 2) assert.ok(handedOver > before.handedOver.length, 'a part handed sections over');
       assert.deepEqual(tables(), tablesBefore, 'section table and free-list heads byte for byte');
       assert.equal(img.historyRecords().length, steps, 'no step recorded');
       assert.equal(img.pendingIntent(), undefined);

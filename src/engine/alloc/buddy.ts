@@ -8,7 +8,7 @@
  */
 import { OperationError, UsageError } from '../core/errors';
 import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_DMA32, ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL } from '../format/constants';
-import { DESC, Descriptor, encodeOwner, OWNER_BYTES, patchAllocatedHead, patchDescriptor, patchPlain, PG_ALLOCATED, PG_BUDDY, PG_CORE } from '../format/descriptor';
+import { DESC, Descriptor, encodeDescriptorInto, encodeOwner, OWNER_BYTES, patchAllocatedHeadBody, patchDescriptor, patchPlain, patchPlainBodies, PG_ALLOCATED, PG_BUDDY, PG_CORE, sealDescriptors, stampDescriptors } from '../format/descriptor';
 import { copyBytes, readString } from '../core/bytes';
 import { decodeFreeLink, encodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
 import { nodeZoneOf } from '../format/layout';
@@ -65,13 +65,56 @@ function headBytes(txn: Txn, pfn: number): Uint8Array {
 function setHead(txn: Txn, pfn: number, change: Partial<Descriptor>): void {
   const bytes = headBytes(txn, pfn);
   patchDescriptor(bytes, 0, { ...change, pfn });
-  txn.writeDescriptors(pfn, bytes);
+  putDescriptors(txn, pfn, bytes);
 }
 
 function markPlain(txn: Txn, pfn: number): void {
   const bytes = headBytes(txn, pfn);
   patchPlain(bytes, 0);
-  txn.writeDescriptors(pfn, bytes);
+  putDescriptors(txn, pfn, bytes);
+}
+
+// --- sections handed over by a transaction ----------------------------------------
+
+/** Per transaction: the never-initialised sections it handed over. */
+const handedOver = new WeakMap<Txn, Set<number>>();
+/** Transactions that write the descriptors of the sections they hand over outside their journal. */
+const bulkDescriptors = new WeakSet<Txn>();
+
+function handedOverBy(txn: Txn, s: number): boolean {
+  return handedOver.get(txn)?.has(s) ?? false;
+}
+
+/**
+ * Lets `txn` write every descriptor of a section it hands over as part of that
+ * section's initialisation (in place before its journal transaction, see
+ * Txn.bulkWrite) instead of journaling it: until the transaction commits the
+ * section table says never initialised, so those bytes mean nothing, and once
+ * it commits they are final. Their old bytes are then not in the
+ * transaction's undo, so only a transaction whose undo is dropped uses it.
+ */
+export function descriptorsOutsideJournal(txn: Txn): void {
+  bulkDescriptors.add(txn);
+}
+
+/** Writes raw descriptors from pfn on, each section's in the journal or, when handed over by `txn` (see descriptorsOutsideJournal), in place. */
+function putDescriptors(txn: Txn, pfn: number, bytes: Uint8Array): void {
+  const img = txn.img;
+  const sections = bulkDescriptors.has(txn) && img.geometry.memmap === 'device' ? handedOver.get(txn) : undefined;
+  if (!sections) {
+    txn.writeDescriptors(pfn, bytes);
+    return;
+  }
+  const frames = img.geometry.sectionFrames;
+  const count = bytes.length / DESCRIPTOR_SIZE;
+  for (let i = 0; i < count; ) {
+    const s = Math.floor((pfn + i) / frames);
+    const n = Math.min(count - i, (s + 1) * frames - (pfn + i));
+    const part = n === count ? bytes : bytes.subarray(i * DESCRIPTOR_SIZE, (i + n) * DESCRIPTOR_SIZE);
+    if (sections.has(s)) txn.bulkWrite(img.memmapOffset(pfn + i), part);
+    else txn.writeDescriptors(pfn + i, part);
+    i += n;
+  }
 }
 
 // --- free-list links ----------------------------------------------------------
@@ -245,7 +288,7 @@ function nextNeverSection(txn: Txn, node: number, zone: number): number {
  * caller needs that many blocks of `order`: when the block found is no larger
  * than that, it is taken whole and returned with its order (see allocate).
  */
-function takeFromZone(txn: Txn, node: number, zone: number, order: number, want = 1): { pfn: number; order: number } | undefined {
+function takeFromZone(txn: Txn, node: number, zone: number, order: number, want = 1): { pfn: number; order: number; section?: number } | undefined {
   const g = txn.img.geometry;
   for (;;) {
     for (let o = order; o <= g.maxOrder; o++) {
@@ -269,28 +312,116 @@ function takeFromZone(txn: Txn, node: number, zone: number, order: number, want 
     }
     const s = nextNeverSection(txn, node, zone);
     if (s < 0) return undefined;
+    if (takesSectionWhole(txn, s, order, want)) return { pfn: s * g.sectionFrames, order: Math.log2(g.sectionFrames), section: s };
     handOverSection(txn, s);
+  }
+}
+
+/**
+ * Allocated blocks of one order kept in typed arrays: a million of them would
+ * otherwise be a million objects for the garbage collector to trace while the
+ * operation goes on.
+ */
+export class BlockRun {
+  private pfns: Float64Array;
+  private where: Uint8Array; // node × 3 + zone
+  length = 0;
+
+  /** `expected`: how many blocks it will likely hold (it grows past that as needed). */
+  constructor(readonly order: number, expected = 256) {
+    this.pfns = new Float64Array(Math.max(1, expected));
+    this.where = new Uint8Array(Math.max(1, expected));
+  }
+
+  /** Room for `more` blocks. */
+  private reserve(more: number): void {
+    if (this.length + more <= this.pfns.length) return;
+    const n = Math.max(this.length + more, this.pfns.length * 2);
+    const pfns = new Float64Array(n);
+    pfns.set(this.pfns.subarray(0, this.length));
+    this.pfns = pfns;
+    const where = new Uint8Array(n);
+    where.set(this.where.subarray(0, this.length));
+    this.where = where;
+  }
+
+  push(pfn: number, node: number, zone: number): void {
+    this.reserve(1);
+    this.pfns[this.length] = pfn;
+    this.where[this.length++] = node * 3 + zone;
+  }
+
+  /** Adds `count` blocks of one node and zone, the first at `pfn`, each `step` frames after the one before. */
+  pushRun(pfn: number, count: number, step: number, node: number, zone: number): void {
+    this.reserve(count);
+    for (let i = 0; i < count; i++) this.pfns[this.length + i] = pfn + i * step;
+    this.where.fill(node * 3 + zone, this.length, this.length + count);
+    this.length += count;
+  }
+
+  /** Appends every block of `other` (of the same order). */
+  append(other: BlockRun): void {
+    this.reserve(other.length);
+    this.pfns.set(other.pfns.subarray(0, other.length), this.length);
+    this.where.set(other.where.subarray(0, other.length), this.length);
+    this.length += other.length;
+  }
+
+  pfn(i: number): number {
+    return this.pfns[i];
+  }
+
+  node(i: number): number {
+    return Math.floor(this.where[i] / 3);
+  }
+
+  zone(i: number): number {
+    return this.where[i] % 3;
+  }
+
+  block(i: number): AllocatedBlock {
+    return { pfn: this.pfns[i], order: this.order, node: this.node(i), zone: this.zone(i) };
+  }
+
+  /** The blocks [start, end) as objects. */
+  blocks(start = 0, end = this.length): AllocatedBlock[] {
+    const stop = Math.min(end, this.length);
+    const out: AllocatedBlock[] = new Array(Math.max(0, stop - start));
+    for (let i = start; i < stop; i++) out[i - start] = this.block(i);
+    return out;
   }
 }
 
 /** Allocates `count` blocks; all or nothing (the transaction is dropped on failure). */
 export function allocate(txn: Txn, request: AllocRequest): AllocatedBlock[] {
+  const run = new BlockRun(request.order, Math.min(request.count ?? 1, 2 ** 16));
+  allocateInto(txn, request, run);
+  return run.blocks();
+}
+
+/** As allocate, adding the blocks to `out`. */
+export function allocateInto(txn: Txn, request: AllocRequest, out: BlockRun): void {
   const req = validateAllocRequest(txn, request);
-  const blocks: AllocatedBlock[] = [];
+  const start = out.length;
   const candidates = zonelist(txn, req);
   const head = { flags: PG_CORE | PG_ALLOCATED, order: req.order, owner: req.owner, refcount: 1, next: 0, prev: 0 };
-  while (blocks.length < req.count) {
+  while (out.length - start < req.count) {
     let taken = false;
     for (const { node, zone } of candidates) {
-      const got = takeFromZone(txn, node, zone, req.order, req.count - blocks.length);
+      const got = takeFromZone(txn, node, zone, req.order, req.count - (out.length - start));
       if (got === undefined) continue;
+      if (got.section !== undefined) {
+        allocateSectionWhole(txn, got.section, req.order, node, zone, req.owner, out);
+        taken = true;
+        break;
+      }
       // A larger block taken whole is cut into blocks of the order asked for, in pfn order: the
       // same blocks, bytes and list state as splitting it one allocation at a time would leave.
       if (got.order === req.order) {
         setHead(txn, got.pfn, { ...head, node, zone });
-        blocks.push({ pfn: got.pfn, order: req.order, node, zone });
+        out.push(got.pfn, node, zone);
       } else {
-        cutAllocated(txn, got.pfn, got.order, req.order, node, zone, req.owner, blocks);
+        cutAllocated(txn, got.pfn, got.order, req.order, node, zone, req.owner, out);
       }
       account(txn, got.pfn, got.order, -1, +1);
       taken = true;
@@ -298,10 +429,9 @@ export function allocate(txn: Txn, request: AllocRequest): AllocatedBlock[] {
     }
     if (!taken) {
       const where = req.strict ? `node ${req.node}` : 'any node';
-      throw new OperationError(`out of memory: no free block of order ${req.order} in zone ${req.zone} or below on ${where} (allocated ${blocks.length} of ${req.count}; nothing was changed)`);
+      throw new OperationError(`out of memory: no free block of order ${req.order} in zone ${req.zone} or below on ${where} (allocated ${out.length - start} of ${req.count}; nothing was changed)`);
     }
   }
-  return blocks;
 }
 
 /**
@@ -310,20 +440,80 @@ export function allocate(txn: Txn, request: AllocRequest): AllocatedBlock[] {
  * one allocation at a time would leave (the fields a head keeps, its
  * initialisation generation and volatile flags, are kept here too).
  */
-function cutAllocated(txn: Txn, pfn: number, whole: number, order: number, node: number, zone: number, owner: string, blocks: AllocatedBlock[]): void {
+function cutAllocated(txn: Txn, pfn: number, whole: number, order: number, node: number, zone: number, owner: string, blocks: BlockRun): void {
   const count = 2 ** whole;
   const size = 2 ** order;
   const bytes = txn.readDescriptors(pfn, count);
   const ownerBytes = encodeOwner(owner);
-  const linksInPages = txn.img.geometry.links === 'page';
+  const g = txn.img.geometry;
+  const stale = staleLinksRead(txn);
   for (let i = 0; i < count; i += size) {
     const head = pfn + i;
-    if (head !== pfn && linksInPages) clearStaleLink(txn, head);
-    patchAllocatedHead(bytes, i * DESCRIPTOR_SIZE, head, order, node, zone, ownerBytes);
-    blocks.push({ pfn: head, order, node, zone });
+    // A section handed over by this transaction was never initialised: nothing was ever linked in its frames.
+    if (head !== pfn && stale && !handedOverBy(txn, sectionOf(g, head))) clearStaleLink(txn, head);
+    patchAllocatedHeadBody(bytes, i * DESCRIPTOR_SIZE, head, order, node, zone, ownerBytes);
   }
-  if (order === 0) txn.writeDescriptors(pfn, bytes);
-  else for (let i = 0; i < count; i += size) txn.writeDescriptors(pfn + i, bytes.subarray(i * DESCRIPTOR_SIZE, (i + 1) * DESCRIPTOR_SIZE));
+  blocks.pushRun(pfn, count / size, size, node, zone);
+  sealDescriptors(bytes, 0, count / size, size);
+  if (order === 0) putDescriptors(txn, pfn, bytes);
+  else for (let i = 0; i < count; i += size) putDescriptors(txn, pfn + i, bytes.subarray(i * DESCRIPTOR_SIZE, (i + 1) * DESCRIPTOR_SIZE));
+}
+
+/**
+ * Whether section s, never initialised, may be handed over and allocated
+ * whole in one go (allocateSectionWhole), when a zone has no free block of
+ * `order` or larger left and `want` blocks are still to come: it must be all
+ * data, one block when handed over (so it merges with nothing: its buddy would
+ * be a free block of that order), and its descriptors written in place.
+ */
+function takesSectionWhole(txn: Txn, s: number, order: number, want: number): boolean {
+  const g = txn.img.geometry;
+  if (!bulkDescriptors.has(txn) || g.memmap !== 'device') return false;
+  const sectionOrder = Math.log2(g.sectionFrames);
+  if (sectionOrder > g.maxOrder || order > sectionOrder || want < 2 ** (sectionOrder - order)) return false;
+  return txn.section(s).reservedFrames === 0;
+}
+
+/**
+ * Hands section s over and allocates it as blocks of `order`, in pfn order:
+ * the bytes handOverSection then taking its one block whole would leave
+ * (the block's list goes back to empty, its link record to zeros), with each
+ * descriptor written once, straight in its allocated form.
+ */
+function allocateSectionWhole(txn: Txn, s: number, order: number, node: number, zone: number, owner: string, blocks: BlockRun): void {
+  const img = txn.img;
+  const frames = img.geometry.sectionFrames;
+  const first = s * frames;
+  const size = 2 ** order;
+  let sections = handedOver.get(txn);
+  if (!sections) handedOver.set(txn, (sections = new Set()));
+  sections.add(s);
+  // One block's descriptors, pfns 0: its head allocated, the rest as initialisation leaves them.
+  const gen = img.bootGeneration;
+  const pattern = new Uint8Array(size * DESCRIPTOR_SIZE);
+  encodeDescriptorInto({ flags: PG_CORE | PG_ALLOCATED, order, node, zone, pfn: 0, refcount: 1, initGeneration: gen, owner, next: 0, prev: 0, volatileFlags: 0 }, pattern, 0);
+  for (let i = 1; i < size; i++) {
+    encodeDescriptorInto({ flags: PG_CORE, order: 0, node, zone, pfn: 0, refcount: 0, initGeneration: gen, owner: '', next: 0, prev: 0, volatileFlags: 0 }, pattern, i * DESCRIPTOR_SIZE);
+  }
+  const bytes = new Uint8Array(frames * DESCRIPTOR_SIZE);
+  stampDescriptors(bytes, pattern, first);
+  blocks.pushRun(first, frames / size, size, node, zone);
+  txn.bulkWrite(img.memmapOffset(first), bytes);
+  txn.setSection(s, { initGeneration: img.bootGeneration, freeFrames: 0, allocatedFrames: frames, reservedFrames: 0 });
+  if (img.geometry.links === 'page') txn.write(first * PAGE_SIZE, emptyLinkBytes);
+}
+
+/**
+ * Whether a link record left in a frame that is not a free block's head would
+ * be read: only with the memmap in RAM, whose descriptors a boot rebuilds from
+ * every frame's record. With the memmap on the device only free heads' records
+ * are read (and copied, see image/copy.ts), and the allocator leaves none
+ * elsewhere: it erases a record when its block is allocated or merged. So only
+ * then is a frame's record looked for before it is allocated or freed within a
+ * larger block: a read per frame.
+ */
+function staleLinksRead(txn: Txn): boolean {
+  return txn.img.geometry.links === 'page' && txn.img.geometry.memmap === 'ram';
 }
 
 /** Erases a link record left in a frame that splitting would have linked and then unlinked (usually already zero). */
@@ -360,34 +550,109 @@ export function coveringHead(descriptorAt: (pfn: number) => Descriptor, maxOrder
  * block is freed at once: the same bytes and lists as freeing them one by one
  * in that order would leave, since each merge inside it undoes the push before.
  */
-export function freeAscending(txn: Txn, pfns: number[]): FreedBlock[] {
-  const g = txn.img.geometry;
-  const out: FreedBlock[] = [];
+export function freeAscending(txn: Txn, pfns: number[], out = new FreedRun(pfns.length)): FreedRun {
+  const ownerOf = ownerReader();
   for (let i = 0; i < pfns.length; ) {
     const run = alignedRun(txn, pfns, i);
     if (!run) {
-      out.push(freeAllocated(txn, pfns[i]));
+      const f = freeAllocated(txn, pfns[i]);
+      out.push(f.pfn, f.order, f.owner);
       i++;
       continue;
     }
     const { order, whole, bytes } = run;
     const p = pfns[i];
     const size = 2 ** order;
-    const linksInPages = g.links === 'page';
+    const stale = staleLinksRead(txn);
     for (let k = 0; k < 2 ** whole; k += size) {
-      const at = k * DESCRIPTOR_SIZE;
-      out.push({ pfn: p + k, order, owner: readString(bytes, at + DESC.owner, OWNER_BYTES) });
-      patchPlain(bytes, at);
-      if (k !== 0 && linksInPages) clearStaleLink(txn, p + k);
-      if (order > 0) txn.writeDescriptors(p + k, bytes.subarray(at, at + DESCRIPTOR_SIZE));
+      out.push(p + k, order, ownerOf(bytes, k * DESCRIPTOR_SIZE + DESC.owner));
+      if (k !== 0 && stale) clearStaleLink(txn, p + k);
     }
-    if (order === 0) txn.writeDescriptors(p, bytes);
+    patchPlainBodies(bytes, 2 ** (whole - order), size);
+    sealDescriptors(bytes, 0, 2 ** (whole - order), size);
+    if (order === 0) putDescriptors(txn, p, bytes);
+    else for (let k = 0; k < 2 ** whole; k += size) putDescriptors(txn, p + k, bytes.subarray(k * DESCRIPTOR_SIZE, (k + 1) * DESCRIPTOR_SIZE));
     account(txn, p, whole, +1, -1);
     // Merged outward as the last single free would have.
     freeBlockInto(txn, p, whole);
     i += 2 ** (whole - order);
   }
   return out;
+}
+
+/** Reads owner tags, decoding a tag only when its bytes differ from the last one's (a run of blocks mostly shares one). */
+function ownerReader(): (bytes: Uint8Array, at: number) => string {
+  const last = new Uint8Array(OWNER_BYTES);
+  let owner: string | undefined;
+  return (bytes, at) => {
+    let same = owner !== undefined;
+    for (let i = 0; same && i < OWNER_BYTES; i++) same = bytes[at + i] === last[i];
+    if (same) return owner!;
+    last.set(bytes.subarray(at, at + OWNER_BYTES));
+    return (owner = readString(bytes, at, OWNER_BYTES));
+  };
+}
+
+/** Freed blocks kept in typed arrays (see BlockRun), their owners as indexes into the distinct tags. */
+export class FreedRun {
+  private pfns: Float64Array;
+  private orders: Uint8Array;
+  private ownerIndex: Uint32Array;
+  private readonly owners: string[] = [];
+  private readonly ownerIds = new Map<string, number>();
+  private lastId = 0;
+  length = 0;
+
+  /** `expected`: how many blocks it will likely hold (it grows past that as needed). */
+  constructor(expected = 256) {
+    this.pfns = new Float64Array(Math.max(1, expected));
+    this.orders = new Uint8Array(Math.max(1, expected));
+    this.ownerIndex = new Uint32Array(Math.max(1, expected));
+  }
+
+  push(pfn: number, order: number, owner: string): void {
+    if (this.length === this.pfns.length) {
+      const n = this.length * 2;
+      const pfns = new Float64Array(n);
+      pfns.set(this.pfns);
+      this.pfns = pfns;
+      const orders = new Uint8Array(n);
+      orders.set(this.orders);
+      this.orders = orders;
+      const ownerIndex = new Uint32Array(n);
+      ownerIndex.set(this.ownerIndex);
+      this.ownerIndex = ownerIndex;
+    }
+    let id = owner === this.owners[this.lastId] ? this.lastId : this.ownerIds.get(owner);
+    if (id === undefined) {
+      id = this.owners.push(owner) - 1;
+      this.ownerIds.set(owner, id);
+    }
+    this.lastId = id;
+    this.pfns[this.length] = pfn;
+    this.orders[this.length] = order;
+    this.ownerIndex[this.length++] = id;
+  }
+
+  append(other: FreedRun): void {
+    for (let i = 0; i < other.length; i++) this.push(other.pfns[i], other.orders[i], other.owners[other.ownerIndex[i]]);
+  }
+
+  pfn(i: number): number {
+    return this.pfns[i];
+  }
+
+  block(i: number): FreedBlock {
+    return { pfn: this.pfns[i], order: this.orders[i], owner: this.owners[this.ownerIndex[i]] };
+  }
+
+  /** The blocks [start, end) as objects. */
+  blocks(start = 0, end = this.length): FreedBlock[] {
+    const stop = Math.min(end, this.length);
+    const out: FreedBlock[] = new Array(Math.max(0, stop - start));
+    for (let i = start; i < stop; i++) out[i - start] = this.block(i);
+    return out;
+  }
 }
 
 /** The largest aligned block starting at pfns[i] made of the next listed allocated heads, all of one order. */
@@ -402,23 +667,30 @@ function alignedRun(txn: Txn, pfns: number[], i: number): { order: number; whole
   const order = head[DESC.order];
   const node = head[DESC.node];
   const zone = head[DESC.zone];
-  let best: { whole: number; bytes: Uint8Array } | undefined;
-  for (let whole = order + 1; whole <= g.maxOrder && p % 2 ** whole === 0; whole++) {
-    const n = 2 ** (whole - order);
-    if (i + n > pfns.length || pfns[i + n - 1] !== p + (n - 1) * 2 ** order) break;
-    if (!buddyInBounds(txn, p, whole, node, zone)) break;
-    ensureBlockReady(txn, p, whole);
-    const bytes = txn.readDescriptors(p, 2 ** whole);
-    let all = true;
-    for (let k = 0; all && k < n; k++) {
-      const at = k * 2 ** order * DESCRIPTOR_SIZE;
-      all = pfns[i + k] === p + k * 2 ** order && (bytes[at + DESC.flags] & (PG_ALLOCATED | PG_BUDDY)) === PG_ALLOCATED
-        && bytes[at + DESC.order] === order && bytes[at + DESC.node] === node && bytes[at + DESC.zone] === zone;
-    }
-    if (!all) break;
-    best = { whole, bytes };
+  // The largest aligned block in bounds whose heads of `order` are all listed next, from the pfns alone...
+  const step = 2 ** order;
+  let top = order;
+  let listed = 1;
+  while (top < g.maxOrder && p % 2 ** (top + 1) === 0) {
+    const n = 2 ** (top + 1 - order);
+    if (i + n > pfns.length || !buddyInBounds(txn, p, top + 1, node, zone)) break;
+    while (listed < n && pfns[i + listed] === p + listed * step) listed++;
+    if (listed < n) break;
+    top++;
   }
-  return best && { order, whole: best.whole, bytes: best.bytes };
+  if (top === order) return undefined;
+  // ...then read once: the run ends before the first head that is not an allocated block of that order.
+  ensureBlockReady(txn, p, top);
+  const bytes = txn.readDescriptors(p, 2 ** top);
+  const n = 2 ** (top - order);
+  let ok = 0;
+  for (; ok < n; ok++) {
+    const at = ok * step * DESCRIPTOR_SIZE;
+    if ((bytes[at + DESC.flags] & (PG_ALLOCATED | PG_BUDDY)) !== PG_ALLOCATED || bytes[at + DESC.order] !== order || bytes[at + DESC.node] !== node || bytes[at + DESC.zone] !== zone) break;
+  }
+  if (ok < 2) return undefined;
+  const whole = order + 31 - Math.clz32(ok);
+  return { order, whole, bytes: whole === top ? bytes : bytes.subarray(0, 2 ** whole * DESCRIPTOR_SIZE) };
 }
 
 /** Frees the allocated block whose head is pfn. */
@@ -450,6 +722,9 @@ export function handOverSection(txn: Txn, s: number): void {
   const img = txn.img;
   const g = img.geometry;
   const fresh = freshSectionDescriptors(img, s, img.bootGeneration);
+  let sections = handedOver.get(txn);
+  if (!sections) handedOver.set(txn, (sections = new Set()));
+  sections.add(s);
   if (g.memmap === 'device') txn.bulkWrite(img.memmapOffset(s * g.sectionFrames), fresh);
   else txn.ramSections.set(s, fresh);
   txn.setSection(s, { initGeneration: img.bootGeneration, freeFrames: 0, allocatedFrames: 0, reservedFrames: reservedFramesIn(img.layout, g.sectionFrames, s) });

@@ -6,10 +6,11 @@
  * volatile ones reset, free-block links verified.
  */
 import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
-import { crc32 } from '../core/bytes';
 import {
-  checkDescriptorBytes, decodeDescriptor, DESC, encodeDescriptorInto, isBlank, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED,
+  checkDescriptorBytes, CORE_VERSION, decodeDescriptor, DESC, descriptorCrcTable, descriptorWords, encodeDescriptor, encodeDescriptorInto, isBlank, KNOWN_FLAGS, OWNER_BYTES,
+  PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED, sealDescriptor, sealDescriptors, stampDescriptors, WORDS_ARE_LITTLE_ENDIAN,
 } from '../format/descriptor';
+import { crc32 } from '../core/bytes';
 import { decodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
 import { Geometry, Layout, NodeInfo, nodeZoneOf } from '../format/layout';
 import type { Txn } from '../image/txn';
@@ -42,18 +43,19 @@ export function freshSectionDescriptors(sg: SectionGeometry, s: number, generati
   const first = s * frames;
   const { node, zone } = nodeZoneOf(sg.nodes, first); // a section never straddles a node or zone
   const out = new Uint8Array(frames * DESCRIPTOR_SIZE);
-  // Encode one template, then patch the per-frame fields: this runs for every frame of a section.
-  encodeDescriptorInto({ flags: PG_CORE, order: 0, node, zone, pfn: first, refcount: 0, initGeneration: generation, owner: '', next: 0, prev: 0, volatileFlags: 0 }, out, 0);
-  const template = out.slice(0, DESCRIPTOR_SIZE);
-  const dv = new DataView(out.buffer);
+  const plain = encodeDescriptor({ flags: PG_CORE, order: 0, node, zone, pfn: 0, refcount: 0, initGeneration: generation, owner: '', next: 0, prev: 0, volatileFlags: 0 });
+  stampDescriptors(out, plain, first);
+  // Metadata frames lie at the start of the device and in its last frame: a few sections have any.
+  const { start, end } = sectionDataRange(sg, s);
   for (let i = 0; i < frames; i++) {
-    const at = i * DESCRIPTOR_SIZE;
     const pfn = first + i;
-    if (i > 0) out.set(template, at);
-    dv.setUint32(at + DESC.flags, PG_CORE | (isReservedPfn(sg.layout, pfn) ? PG_RESERVED : 0), true);
-    dv.setUint32(at + DESC.pfn, pfn % 0x1_0000_0000, true);
-    dv.setUint32(at + DESC.pfn + 4, Math.floor(pfn / 0x1_0000_0000), true);
-    dv.setUint32(at + DESC.crc, crc32(out.subarray(at, at + DESC.crc)), true);
+    if (pfn >= start && pfn < end) {
+      i = end - first - 1;
+      continue;
+    }
+    if (!isReservedPfn(sg.layout, pfn)) continue;
+    out[i * DESCRIPTOR_SIZE + DESC.flags] = PG_CORE | PG_RESERVED;
+    sealDescriptor(out, i * DESCRIPTOR_SIZE);
   }
   return out;
 }
@@ -96,6 +98,23 @@ export function rebuildRamSection(sg: SectionGeometry, read: (offset: number, le
   return out;
 }
 
+/** True when an owner field is ASCII and, after its first NUL, all NULs: it decodes and encodes back to itself. */
+function plainOwner(bytes: Uint8Array, at: number): boolean {
+  let ended = false;
+  for (let i = at; i < at + OWNER_BYTES; i++) {
+    const v = bytes[i];
+    if (v > 0x7f || (ended && v !== 0)) return false;
+    if (v === 0) ended = true;
+  }
+  return true;
+}
+
+/** Notes a free block whose link record does not describe it. */
+function checkLinkRecord(txn: Txn, pfn: number, order: number): void {
+  const l = decodeFreeLink(txn.read(pfn * PAGE_SIZE, FREE_LINK_SIZE));
+  if (!l.ok || l.link.pfn !== pfn || l.link.order !== order) txn.notes.push(`pfn ${pfn}: free block's link record is ${l.ok ? 'for another block' : 'missing'}`);
+}
+
 /** Makes a section usable in this boot. Returns false for a never-initialised section (not handed over). */
 export function ensureSectionReady(txn: Txn, s: number): boolean {
   const state = txn.sectionState(s);
@@ -118,12 +137,47 @@ function reinitStaleSection(txn: Txn, s: number): void {
   const first = s * g.sectionFrames;
   const raw = txn.read(img.memmapOffset(first), g.sectionFrames * DESCRIPTOR_SIZE);
   const fresh = freshSectionDescriptors(img, s, gen);
+  const words = WORDS_ARE_LITTLE_ENDIAN ? { raw: descriptorWords(raw), fresh: descriptorWords(fresh) } : undefined;
+  const T = descriptorCrcTable();
+  // The computed CRC of the last descriptor checked on the fast path (its word index, -1 for none): the next one's follows from it.
+  let prev = -1;
+  let prevCrc = 0;
   for (let i = 0; i < g.sectionFrames; i++) {
     const pfn = first + i;
     const at = i * DESCRIPTOR_SIZE;
     if (isBlank(raw, at)) {
       if (!isReservedPfn(img.layout, pfn)) txn.notes.push(`pfn ${pfn}: descriptor was blank in a stale section; re-initialised as plain`);
       continue;
+    }
+    if (words) {
+      // Fast path, on words: a descriptor that checkDescriptorBytes passes and whose owner tag is ASCII
+      // padded with zeros takes the fields below as they are, which is what decoding and encoding give.
+      const r = words.raw;
+      const b = i * 16;
+      let c: number;
+      if (prev < 0) c = crc32(raw.subarray(at, at + DESC.crc)) | 0;
+      else {
+        c = prevCrc;
+        for (let k = 0; k < 15; k++) {
+          const x = r[b + k] ^ r[prev + k];
+          if (x !== 0) c ^= T[k * 1024 + (x & 255)] ^ T[k * 1024 + 256 + ((x >>> 8) & 255)] ^ T[k * 1024 + 512 + ((x >>> 16) & 255)] ^ T[k * 1024 + 768 + (x >>> 24)];
+        }
+      }
+      prev = b;
+      prevCrc = c;
+      const f = r[b];
+      const valid = c === r[b + 15] && r[b + 1] >>> 24 === CORE_VERSION && (f & ~KNOWN_FLAGS) === 0 && (f & PG_CORE) !== 0
+        && ((r[b + 3] | r[b + 11] | r[b + 13]) & ~0x1f_ffff) === 0 // pfn, next and prev below 2^53
+        && plainOwner(raw, at + DESC.owner);
+      if (valid) {
+        const w = words.fresh;
+        w[b] |= f & (PG_BUDDY | PG_ALLOCATED);
+        w[b + 1] = (w[b + 1] & ~255) | (r[b + 1] & 255); // order
+        w[b + 4] = f & PG_ALLOCATED ? 1 : 0; // refcount, volatile: one reference per allocated block
+        for (let k = 6; k < 14; k++) w[b + k] = r[b + k]; // owner, next, prev
+        if (g.links === 'page' && f & PG_BUDDY) checkLinkRecord(txn, pfn, r[b + 1] & 255);
+        continue;
+      }
     }
     const check = checkDescriptorBytes(raw, at);
     if (!check.ok) {
@@ -138,12 +192,10 @@ function reinitStaleSection(txn: Txn, s: number): void {
     d.next = old.next;
     d.prev = old.prev;
     d.refcount = old.flags & PG_ALLOCATED ? 1 : 0; // volatile: one reference per allocated block
-    if (g.links === 'page' && old.flags & PG_BUDDY) {
-      const l = decodeFreeLink(txn.read(pfn * PAGE_SIZE, FREE_LINK_SIZE));
-      if (!l.ok || l.link.pfn !== pfn || l.link.order !== old.order) txn.notes.push(`pfn ${pfn}: free block's link record is ${l.ok ? 'for another block' : 'missing'}`);
-    }
+    if (g.links === 'page' && old.flags & PG_BUDDY) checkLinkRecord(txn, pfn, old.order);
     encodeDescriptorInto(d, fresh, at);
   }
+  sealDescriptors(fresh, 0, g.sectionFrames);
   txn.bulkWrite(img.memmapOffset(first), fresh, true); // a torn write here would lose owners and orders
   txn.setSection(s, { ...entry, initGeneration: gen });
 }

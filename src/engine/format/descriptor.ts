@@ -137,18 +137,27 @@ export function encodeOwner(owner: string): Uint8Array {
  * the same bytes encodeDescriptorInto gives for those fields.
  */
 export function patchAllocatedHead(bytes: Uint8Array, at: number, pfn: number, order: number, node: number, zone: number, ownerBytes: Uint8Array): void {
-  const d = bytes.subarray(at, at + DESCRIPTOR_SIZE);
-  const dv = view(d);
-  dv.setUint32(DESC.flags, PG_CORE | PG_ALLOCATED, true);
-  d[DESC.order] = order;
-  d[DESC.node] = node;
-  d[DESC.zone] = zone;
-  d[DESC.coreVersion] = CORE_VERSION;
-  writeU64(dv, DESC.pfn, pfn);
-  dv.setUint32(DESC.refcount, 1, true);
-  d.set(ownerBytes, DESC.owner);
-  d.fill(0, DESC.next, DESC.next + 16); // next and prev
-  dv.setUint32(DESC.crc, crc32(d.subarray(0, DESC.crc)), true);
+  patchAllocatedHeadBody(bytes, at, pfn, order, node, zone, ownerBytes);
+  sealDescriptor(bytes, at);
+}
+
+/** patchAllocatedHead without the CRC, for a run sealed at once (sealDescriptors). */
+export function patchAllocatedHeadBody(bytes: Uint8Array, at: number, pfn: number, order: number, node: number, zone: number, ownerBytes: Uint8Array): void {
+  bytes[at + DESC.flags] = PG_CORE | PG_ALLOCATED;
+  bytes[at + DESC.flags + 1] = 0;
+  bytes[at + DESC.flags + 2] = 0;
+  bytes[at + DESC.flags + 3] = 0;
+  bytes[at + DESC.order] = order;
+  bytes[at + DESC.node] = node;
+  bytes[at + DESC.zone] = zone;
+  bytes[at + DESC.coreVersion] = CORE_VERSION;
+  putU64(bytes, at + DESC.pfn, pfn);
+  bytes[at + DESC.refcount] = 1;
+  bytes[at + DESC.refcount + 1] = 0;
+  bytes[at + DESC.refcount + 2] = 0;
+  bytes[at + DESC.refcount + 3] = 0;
+  bytes.set(ownerBytes, at + DESC.owner);
+  bytes.fill(0, at + DESC.next, at + DESC.next + 16); // next and prev
 }
 
 /**
@@ -156,15 +165,120 @@ export function patchAllocatedHead(bytes: Uint8Array, at: number, pfn: number, o
  * keeping the rest of its fields, and reseals its CRC: as markPlain does.
  */
 export function patchPlain(bytes: Uint8Array, at: number): void {
-  const d = bytes.subarray(at, at + DESCRIPTOR_SIZE);
-  const dv = view(d);
-  dv.setUint32(DESC.flags, dv.getUint32(DESC.flags, true) & ~(PG_BUDDY | PG_ALLOCATED), true);
-  d[DESC.order] = 0;
-  d[DESC.coreVersion] = CORE_VERSION;
-  dv.setUint32(DESC.refcount, 0, true);
-  d.fill(0, DESC.owner, DESC.owner + OWNER_BYTES);
-  d.fill(0, DESC.next, DESC.next + 16);
-  dv.setUint32(DESC.crc, crc32(d.subarray(0, DESC.crc)), true);
+  patchPlainBody(bytes, at);
+  sealDescriptor(bytes, at);
+}
+
+/** patchPlain without the CRC, for a run sealed at once (sealDescriptors). */
+export function patchPlainBody(bytes: Uint8Array, at: number): void {
+  bytes[at + DESC.flags] &= ~(PG_BUDDY | PG_ALLOCATED);
+  bytes[at + DESC.order] = 0;
+  bytes[at + DESC.coreVersion] = CORE_VERSION;
+  // refcount (16..19), then owner, next and prev (24..55): plain loops, cheaper than fill on a few bytes.
+  for (let i = at + DESC.refcount; i < at + DESC.refcount + 4; i++) bytes[i] = 0;
+  for (let i = at + DESC.owner; i < at + DESC.volatileFlags; i++) bytes[i] = 0;
+}
+
+/** patchPlainBody on `count` descriptors, every `stride`-th from the first, a word at a time where the bytes allow it. */
+export function patchPlainBodies(bytes: Uint8Array, count: number, stride = 1): void {
+  if (!WORDS_ARE_LITTLE_ENDIAN || bytes.byteOffset % 4 !== 0) {
+    for (let i = 0; i < count; i++) patchPlainBody(bytes, i * stride * DESCRIPTOR_SIZE);
+    return;
+  }
+  const w = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+  for (let i = 0; i < count; i++) {
+    const b = i * stride * 16;
+    w[b] &= ~(PG_BUDDY | PG_ALLOCATED);
+    w[b + 1] = (w[b + 1] & 0x00ffff00) | (CORE_VERSION << 24); // order 0, node and zone kept
+    w[b + 4] = 0; // refcount
+    for (let k = 6; k < 14; k++) w[b + k] = 0; // owner, next, prev
+  }
+}
+
+/** A u64 below 2^53, little-endian, byte by byte (no DataView for one field). */
+function putU64(bytes: Uint8Array, at: number, value: number): void {
+  let lo = value % 0x1_0000_0000;
+  let hi = Math.floor(value / 0x1_0000_0000);
+  for (let i = 0; i < 4; i++, lo >>>= 8, hi >>>= 8) {
+    bytes[at + i] = lo & 255;
+    bytes[at + 4 + i] = hi & 255;
+  }
+}
+
+/**
+ * Fills `out` with descriptors for the frames from `firstPfn` on: `pattern`
+ * (whole descriptors, their pfn fields 0) repeated, each descriptor then given
+ * its pfn and CRC. The CRC is the pattern descriptor's through the pfn's
+ * bytes (CRC-32 is affine, see descriptorCrcTable): a few table steps a frame.
+ */
+export function stampDescriptors(out: Uint8Array, pattern: Uint8Array, firstPfn: number): void {
+  const n = pattern.length / DESCRIPTOR_SIZE;
+  const count = out.length / DESCRIPTOR_SIZE;
+  out.set(pattern.subarray(0, Math.min(pattern.length, out.length)));
+  for (let filled = pattern.length; filled < out.length; filled *= 2) out.copyWithin(filled, 0, Math.min(filled, out.length - filled));
+  if (!WORDS_ARE_LITTLE_ENDIAN || out.byteOffset % 4 !== 0) {
+    for (let i = 0; i < count; i++) {
+      putU64(out, i * DESCRIPTOR_SIZE + DESC.pfn, firstPfn + i);
+      sealDescriptor(out, i * DESCRIPTOR_SIZE);
+    }
+    return;
+  }
+  const T = descriptorCrcTable();
+  const base = new Int32Array(n);
+  for (let j = 0; j < n; j++) base[j] = crc32(pattern.subarray(j * DESCRIPTOR_SIZE, j * DESCRIPTOR_SIZE + BODY_BYTES));
+  const w = new Int32Array(out.buffer, out.byteOffset, out.byteLength >> 2);
+  for (let i = 0; i < count; i++) {
+    const pfn = firstPfn + i;
+    const lo = pfn | 0;
+    const hi = (pfn / 4294967296) | 0;
+    const b = i * 16;
+    w[b + 2] = lo;
+    w[b + 3] = hi;
+    let c = base[i % n] ^ T[2048 + (lo & 255)] ^ T[2304 + ((lo >>> 8) & 255)] ^ T[2560 + ((lo >>> 16) & 255)] ^ T[2816 + (lo >>> 24)];
+    if (hi !== 0) c ^= T[3072 + (hi & 255)] ^ T[3328 + ((hi >>> 8) & 255)] ^ T[3584 + ((hi >>> 16) & 255)] ^ T[3840 + (hi >>> 24)];
+    w[b + 15] = c;
+  }
+}
+
+/** Computes and stores the CRC of the descriptor at `at`. */
+export function sealDescriptor(bytes: Uint8Array, at: number): void {
+  const c = crc32(bytes.subarray(at, at + DESC.crc));
+  bytes[at + DESC.crc] = c & 255;
+  bytes[at + DESC.crc + 1] = (c >>> 8) & 255;
+  bytes[at + DESC.crc + 2] = (c >>> 16) & 255;
+  bytes[at + DESC.crc + 3] = c >>> 24;
+}
+
+/**
+ * Stores the CRCs of `count` descriptors of `bytes`, the first at descriptor
+ * index `first`, each `stride` descriptors after the one before. Each CRC but
+ * the first comes from the previous one through the words in which the two
+ * bodies differ (CRC-32 is affine, see descriptorCrcTable): a run that differs
+ * only in the pfn costs four table steps a descriptor.
+ */
+export function sealDescriptors(bytes: Uint8Array, first: number, count: number, stride = 1): void {
+  if (count <= 0) return;
+  if (!WORDS_ARE_LITTLE_ENDIAN || bytes.byteOffset % 4 !== 0) {
+    for (let i = 0; i < count; i++) sealDescriptor(bytes, (first + i * stride) * DESCRIPTOR_SIZE);
+    return;
+  }
+  const T = descriptorCrcTable();
+  const w = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+  let b = first * 16;
+  sealDescriptor(bytes, first * DESCRIPTOR_SIZE);
+  const step = stride * 16;
+  for (let i = 1; i < count; i++) {
+    const n = b + step;
+    let c = w[b + 15];
+    for (let k = 0; k < 15; k++) {
+      const x = w[n + k] ^ w[b + k];
+      if (x === 0) continue;
+      const t = k * 1024;
+      c ^= T[t + (x & 255)] ^ T[t + 256 + ((x >>> 8) & 255)] ^ T[t + 512 + ((x >>> 16) & 255)] ^ T[t + 768 + (x >>> 24)];
+    }
+    w[n + 15] = c;
+    b = n;
+  }
 }
 
 /**

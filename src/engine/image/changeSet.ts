@@ -29,14 +29,24 @@ export function emptyChangeSet(): ChangeSet {
 
 const within = (offset: number, start: number, bytes: number) => offset >= start && offset < start + bytes;
 
-/** Adds the blocks of the block heads among the descriptors in `r` (a memmap range). */
+/**
+ * Adds the frames of `r` (a memmap range), and the blocks of the block heads
+ * among its descriptors where they reach beyond it.
+ */
 function blocksOf(r: ByteRange, memmapAt: number, runs: Array<[number, number]>): void {
   const first = Math.ceil((r.offset - memmapAt) / DESCRIPTOR_SIZE);
+  const span: [number, number] = [Math.floor((r.offset - memmapAt) / DESCRIPTOR_SIZE), Math.ceil((r.offset + r.data.length - memmapAt) / DESCRIPTOR_SIZE)];
+  runs.push(span);
+  let reach = span[1];
   for (let pfn = first; ; pfn++) {
     const at = memmapAt + pfn * DESCRIPTOR_SIZE - r.offset;
     if (at + DESCRIPTOR_SIZE > r.data.length) break;
     const flags = r.data[at + DESC.flags];
-    if (flags & (PG_BUDDY | PG_ALLOCATED)) runs.push([pfn, pfn + 2 ** Math.min(r.data[at + DESC.order], MAX_ORDER_LIMIT)]);
+    if (!(flags & (PG_BUDDY | PG_ALLOCATED))) continue;
+    const end = pfn + 2 ** Math.min(r.data[at + DESC.order], MAX_ORDER_LIMIT);
+    if (end <= reach) continue; // inside what is already added
+    runs.push([pfn, end]);
+    reach = end;
   }
 }
 
@@ -58,7 +68,6 @@ export function changeSetOf(layout: Layout, sectionFrames: number, ranges: Itera
   for (const r of ranges) {
     const end = r.offset + r.data.length;
     if (within(r.offset, memmapAt, memmapBytes)) {
-      runs.push([Math.floor((r.offset - memmapAt) / DESCRIPTOR_SIZE), Math.ceil((end - memmapAt) / DESCRIPTOR_SIZE)]);
       blocksOf(r, memmapAt, runs);
     } else if (within(r.offset, tableAt, layout.sectionTable.frames * PAGE_SIZE)) {
       for (let s = Math.floor((r.offset - tableAt) / SECTION_ENTRY_SIZE); s * SECTION_ENTRY_SIZE + tableAt < end; s++) sections.add(s);
@@ -69,6 +78,7 @@ export function changeSetOf(layout: Layout, sectionFrames: number, ranges: Itera
       runs.push([Math.floor(r.offset / PAGE_SIZE), Math.floor((end - 1) / PAGE_SIZE) + 1]);
     }
   }
+  // The bytes replaced: their frames changed too (the same ranges), and an old head's block may reach further.
   for (const r of before) if (within(r.offset, memmapAt, memmapBytes)) blocksOf(r, memmapAt, runs);
   // Descriptors in RAM are replaced a section at a time.
   for (const s of rebuilt) runs.push([s * sectionFrames, (s + 1) * sectionFrames]);

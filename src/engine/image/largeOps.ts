@@ -7,7 +7,7 @@
  * the operation as a whole, and it is all or nothing, because it is refused
  * before its first transaction unless it can complete.
  */
-import { allocate, AllocatedBlock, AllocRequest, freeAscending, FreedBlock, validateAllocRequest, ZoneName, zonelist } from '../alloc/buddy';
+import { allocate, allocateInto, AllocatedBlock, AllocRequest, BlockRun, descriptorsOutsideJournal, freeAscending, FreedBlock, FreedRun, validateAllocRequest, ZoneName, zonelist } from '../alloc/buddy';
 import { sectionDataRange, sectionOf } from '../alloc/sectionInit';
 import { readString, view } from '../core/bytes';
 import { ImageError, JournalFullError, OperationError, UsageError } from '../core/errors';
@@ -21,11 +21,31 @@ import type { PmemImage, VolatileState } from './imageCore';
 import type { ByteRange } from '../format/rangeList';
 import { ChangeSet, emptyChangeSet, mergeChangeSets } from './changeSet';
 import { Txn } from './txn';
+import { journalCapacity } from '../format/journal';
+import { encodedSize } from '../format/rangeList';
 
 const ZONE_NAME_OF: ZoneName[] = ['dma32', 'normal', 'movable'];
 
 /** Blocks per transaction to start with; halved whenever one turns out too large for the journal. */
 const FIRST_PART_BLOCKS = 4096;
+/** Share of the journal a part aims to fill: room for a part that writes more per block than the one before. */
+const PART_FILL = 0.6;
+/** A part grows to at most this many times the blocks of the one before. */
+const PART_GROWTH = 8;
+/** Most blocks in one part, so that an asynchronous run still yields (and can be cancelled) every few tenths of a second. */
+const MAX_PART_BLOCKS = 2 ** 18;
+
+/**
+ * Blocks for the next part, from what the last one (`n` blocks) wrote to the
+ * journal: as many as fill PART_FILL of it at the same rate. Parts that take
+ * never-initialised sections journal little (their descriptors are written in
+ * place), parts over free lists about a descriptor a frame.
+ */
+function nextPartSize(img: PmemImage, n: number): number {
+  const capacity = journalCapacity(img.layout.journal);
+  const used = Math.max(1, encodedSize(img.lastUndo));
+  return Math.max(1, Math.min(n * PART_GROWTH, MAX_PART_BLOCKS, Math.floor((n * capacity * PART_FILL) / used)));
+}
 
 export interface LargeProgress {
   onProgress?: (done: number, total: number) => void;
@@ -34,11 +54,6 @@ export interface LargeProgress {
 /** The first pfns and how many there are, as the history text shows them. */
 function listPfns(first: number[], count: number): string {
   return count <= 4 ? first.slice(0, count).join(', ') : `${first.slice(0, 3).join(', ')}, ... (${count} blocks)`;
-}
-
-/** The first 256 of what is done and what this part adds, without copying all of it. */
-function firstOf<T>(done: T[], added: T[]): T[] {
-  return done.length >= 256 ? done.slice(0, 256) : [...done, ...added.slice(0, 256 - done.length)];
 }
 
 /**
@@ -107,7 +122,7 @@ function* allocParts(img: PmemImage, request: AllocRequest, resume?: Intent): Ge
   }
   const base: Intent = { kind: 'alloc', order: req.order, zone: ZONE_NAME_OF.indexOf(req.zone), node: req.node, strict: req.strict, count: total, done, owner: req.owner };
   const intentAt = intentOffset(img.layout.history);
-  const blocks: AllocatedBlock[] = [];
+  const blocks = new BlockRun(req.order, total - done);
   const initialised = new Set<number>();
   let part = FIRST_PART_BLOCKS;
   let step = 0;
@@ -117,10 +132,12 @@ function* allocParts(img: PmemImage, request: AllocRequest, resume?: Intent): Ge
     const last = done + n === total;
     try {
       const r = img.runPart(last ? 'alloc' : undefined, (txn) => {
-        const got = allocate(txn, { ...req, count: n });
-        if (img.profile.extended.length) for (const b of got) txn.setExtended(b.pfn, extendedValuesFor(img, txn, b));
+        descriptorsOutsideJournal(txn); // this step's undo is dropped
+        const got = new BlockRun(req.order, n);
+        allocateInto(txn, { ...req, count: n }, got);
+        if (img.profile.extended.length) for (let i = 0; i < got.length; i++) txn.setExtended(got.pfn(i), extendedValuesFor(img, txn, got.block(i)));
         txn.write(intentAt, last ? NO_INTENT : encodeIntent({ ...base, done: done + n }));
-        const head = firstOf(blocks, got);
+        const head = [...blocks.blocks(0, 256), ...got.blocks(0, 256 - Math.min(256, blocks.length))];
         const first = head[0];
         const owner = req.owner ? ` for ${req.owner}` : '';
         const resumed = resume ? `, completed after a crash (${resume.done} of ${total} blocks were done before it)` : '';
@@ -132,11 +149,12 @@ function* allocParts(img: PmemImage, request: AllocRequest, resume?: Intent): Ge
             : { text: `${text} (part: ${done + n} of ${total})` },
         };
       }, true);
-      blocks.push(...r.got);
+      blocks.append(r.got);
       r.sections.forEach((s) => initialised.add(s));
       done += n;
       step = r.step;
       changed = mergeChangeSets(changed, r.changed);
+      part = nextPartSize(img, n);
     } catch (e) {
       if (e instanceof JournalFullError && n > 1) {
         part = Math.max(1, Math.floor(n / 2));
@@ -146,7 +164,7 @@ function* allocParts(img: PmemImage, request: AllocRequest, resume?: Intent): Ge
     }
     yield { done, total, undo: img.lastUndo, last: done === total };
   }
-  return { blocks, initialisedSections: [...initialised].sort((a, b) => a - b), step, changed };
+  return { blocks: blocks.blocks(), initialisedSections: [...initialised].sort((a, b) => a - b), step, changed };
 }
 
 /** Whether the whole allocation succeeds, found by running it in a transaction that is then dropped. */
@@ -170,32 +188,45 @@ function extendedValuesFor(img: PmemImage, txn: Txn, b: AllocatedBlock): Record<
   return values;
 }
 
+/** Most memmap bytes blocksOwnedBy reads at once. */
+const OWNER_SCAN_BYTES = 4 * 2 ** 20;
+
 /**
  * Head pfns of the allocated blocks whose owner is `owner`, in pfn order, read
- * a section at a time from the descriptors this boot can see.
+ * a run of sections at a time from the descriptors this boot can see.
  */
 export function blocksOwnedBy(img: PmemImage, owner: string): number[] {
   const g = img.geometry;
   const want = new TextEncoder().encode(owner);
+  const plain = !want.includes(0);
   const table = img.store.read(img.layout.sectionTable.startPfn * PAGE_SIZE, g.sectionCount * SECTION_ENTRY_SIZE);
   const tv = view(table);
   const out: number[] = [];
-  for (let s = 0; s < g.sectionCount; s++) {
-    const gen = tv.getUint32(s * SECTION_ENTRY_SIZE + SECTION.initGeneration, true);
-    if (gen === 0) continue;
-    const first = s * g.sectionFrames;
-    let bytes: Uint8Array | undefined;
-    if (g.memmap === 'device') bytes = img.store.read(img.memmapOffset(first), g.sectionFrames * DESCRIPTOR_SIZE);
-    else if (gen === img.bootGeneration) bytes = img.ram.get(s);
-    if (!bytes) continue; // a stale section of a RAM memmap: its owners did not survive the reboot
-    const dv = view(bytes);
-    for (let i = 0; i < g.sectionFrames; i++) {
+  const scan = (bytes: Uint8Array, first: number, frames: number) => {
+    for (let i = 0; i < frames; i++) {
       const at = i * DESCRIPTOR_SIZE;
-      if (!(dv.getUint32(at + DESC.flags, true) & PG_ALLOCATED)) continue;
-      let same = bytes[at + DESC.owner + want.length] === 0 || want.length === OWNER_BYTES;
+      if (!(bytes[at + DESC.flags] & PG_ALLOCATED)) continue;
+      let same = want.length === OWNER_BYTES || bytes[at + DESC.owner + want.length] === 0;
       for (let k = 0; same && k < want.length; k++) same = bytes[at + DESC.owner + k] === want[k];
-      if (same && readString(bytes, at + DESC.owner, OWNER_BYTES) === owner) out.push(first + i);
+      // The tag's bytes then a NUL (or the field's end) decode to `owner`, unless it holds a NUL itself.
+      if (same && (plain || readString(bytes, at + DESC.owner, OWNER_BYTES) === owner)) out.push(first + i);
     }
+  };
+  const initialised = (s: number) => tv.getUint32(s * SECTION_ENTRY_SIZE + SECTION.initGeneration, true) !== 0;
+  for (let s = 0; s < g.sectionCount; s++) {
+    if (!initialised(s)) continue;
+    const first = s * g.sectionFrames;
+    if (g.memmap === 'device') {
+      // Consecutive initialised sections in one read, up to a few MiB.
+      let end = s + 1;
+      while (end < g.sectionCount && initialised(end) && (end + 1 - s) * g.sectionFrames * DESCRIPTOR_SIZE <= OWNER_SCAN_BYTES) end++;
+      const frames = (end - s) * g.sectionFrames;
+      scan(img.store.read(img.memmapOffset(first), frames * DESCRIPTOR_SIZE), first, frames);
+      s = end - 1;
+      continue;
+    }
+    const bytes = tv.getUint32(s * SECTION_ENTRY_SIZE + SECTION.initGeneration, true) === img.bootGeneration ? img.ram.get(s) : undefined;
+    if (bytes) scan(bytes, first, g.sectionFrames); // else a stale section of a RAM memmap: its owners did not survive the reboot
   }
   return out;
 }
@@ -231,7 +262,7 @@ function* freeOwnerParts(img: PmemImage, owner: string, resume?: Intent): Genera
   let done = resume?.done ?? 0;
   const base: Intent = { kind: 'free-owner', order: 0, zone: 0, node: 0, strict: false, count: total, done, owner };
   const intentAt = intentOffset(img.layout.history);
-  const freed: FreedBlock[] = [];
+  const freed = new FreedRun(pfns.length);
   const initialised = new Set<number>();
   let part = FIRST_PART_BLOCKS;
   let step = 0;
@@ -243,9 +274,10 @@ function* freeOwnerParts(img: PmemImage, owner: string, resume?: Intent): Genera
     try {
       const r = img.runPart(last ? 'free' : undefined, (txn) => {
         const got = freeAscending(txn, slice);
-        for (const f of got) txn.setExtended(f.pfn, null);
+        // Extended fields exist only for blocks allocated in this boot under a profile that has them.
+        if (img.extended.size) for (let i = 0; i < got.length; i++) txn.setExtended(got.pfn(i), null);
         txn.write(intentAt, last ? NO_INTENT : encodeIntent({ ...base, done: done + slice.length }));
-        const head = firstOf(freed, got);
+        const head = [...freed.blocks(0, 256), ...got.blocks(0, 256 - Math.min(256, freed.length))];
         const resumed = resume ? `, completed after a crash (${resume.done} blocks were freed before it)` : '';
         const text = `free owner ${owner}: ${total} block(s), pfn ${listPfns(head.map((f) => f.pfn), freed.length + got.length)}${resumed}`;
         return {
@@ -255,12 +287,13 @@ function* freeOwnerParts(img: PmemImage, owner: string, resume?: Intent): Genera
             : { text: `${text} (part: ${done + slice.length} of ${total})` },
         };
       }, total > FIRST_PART_BLOCKS);
-      freed.push(...r.got);
+      freed.append(r.got);
       r.sections.forEach((s) => initialised.add(s));
       done += slice.length;
       next += slice.length;
       step = r.step;
       changed = mergeChangeSets(changed, r.changed);
+      part = nextPartSize(img, slice.length);
     } catch (e) {
       if (e instanceof JournalFullError && slice.length > 1) {
         part = Math.max(1, Math.floor(slice.length / 2));
@@ -270,7 +303,7 @@ function* freeOwnerParts(img: PmemImage, owner: string, resume?: Intent): Genera
     }
     yield { done, total, undo: img.lastUndo, last: next === pfns.length };
   }
-  return { freed, initialisedSections: [...initialised].sort((a, b) => a - b), step, changed };
+  return { freed: freed.blocks(), initialisedSections: [...initialised].sort((a, b) => a - b), step, changed };
 }
 
 // --- driving the parts ---------------------------------------------------------------
