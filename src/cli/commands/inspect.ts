@@ -1,6 +1,6 @@
 /** Commands that verify and explain an image: check, history, state, freelists. */
-import { buddyinfo, check, freeLists, info, stateAt, stepRange, UsageError } from '../../engine';
-import { fileScanner } from '../../engine/node/checkWorkers';
+import { buddyinfo, freeLists, info, stateAt, stepRange, UsageError } from '../../engine';
+import { checkImageFile } from '../../engine/node/checkWorkers';
 import { flag, int, oneFile, parse } from '../args';
 import { Command } from '../command';
 import { openForReading } from '../io';
@@ -22,8 +22,7 @@ terminal.`,
     const img = openForReading(file, { lenient: true });
     const tty = process.stderr.isTTY;
     let last = 0;
-    const report = check(img, {
-      memmapScanner: fileScanner(),
+    const report = checkImageFile(img, {
       maxProblems: int(p.values['max-problems'] as string | undefined, 'max-problems', 1, 1_000_000),
       onProgress: tty ? (d, t) => {
         const now = Date.now();

@@ -15,9 +15,10 @@ import { isReservedPfn, sectionDataRange, sectionOf } from '../alloc/sectionInit
 import { crc32, view, type LEView } from '../core/bytes';
 import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_NAMES } from '../format/constants';
 import {
-  checkDescriptorBytes, collectHeads, CORE_VERSION, decodeDescriptor, DESC, DescriptorRun, DescriptorScan, descriptorWords, HEAD, HEAD_STRIDE,
-  isBlank, KNOWN_FLAGS, newDescriptorScan, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED, scanDescriptors, storedLinks,
+  checkDescriptorBytes, collectHeads, CORE_VERSION, decodeDescriptor, DESC, descriptorCrcTable, DescriptorRun, DescriptorScan, descriptorWords, HEAD, HEAD_STRIDE,
+  isBlank, KNOWN_FLAGS, newDescriptorScan, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED, scanDescriptorRun, scanDescriptors, storedLinks, WORDS_ARE_LITTLE_ENDIAN,
 } from '../format/descriptor';
+import { descriptorScanModule, newWasmScan, scanRunWasm, WASM_LAYOUT, type WasmScan } from '../format/descriptorWasm';
 import { FREE_AREA, freeAreaEntryOffset, freeAreaIndex, readFreeAreaEntry } from '../format/freeArea';
 import { decodeFreeLink, FREE_LINK_SIZE, LINK } from '../format/freeLink';
 import { nodeZoneOf, reservedFramesIn } from '../format/layout';
@@ -96,6 +97,8 @@ export interface ChunkScan {
 /** Gives the scan of each chunk, asked in increasing order; a result may be reused once the next chunk is asked for. */
 export interface MemmapScanner {
   chunk(k: number): ChunkScan;
+  /** Bytes of the image, in a buffer the next call reuses, when this reads them faster than the store (undefined: read the store). */
+  readSmall?(offset: number, length: number): Uint8Array | undefined;
   close(): void;
 }
 
@@ -133,8 +136,15 @@ export function planChunk(ctx: ScanContext, k: number): ChunkPlan | undefined {
     const cuts = [a, Math.min(Math.max(ctx.dataStart, a), b), Math.min(Math.max(ctx.backupStart, a), b), b];
     for (let i = 0; i < 3; i++) {
       if (cuts[i + 1] <= cuts[i]) continue;
+      const reserved = cuts[i] < ctx.dataStart || cuts[i] >= ctx.backupStart;
+      // Consecutive sections that expect the same of their descriptors make one run.
+      const last = runs[runs.length - 1];
+      if (last && last.at + last.count === cuts[i] - readFrom && last.reserved === reserved && last.node === node && last.zone === zone && last.minGeneration === gen) {
+        last.count += cuts[i + 1] - cuts[i];
+        continue;
+      }
       runs.push({
-        at: cuts[i] - readFrom, count: cuts[i + 1] - cuts[i], firstPfn: cuts[i], reserved: cuts[i] < ctx.dataStart || cuts[i] >= ctx.backupStart,
+        at: cuts[i] - readFrom, count: cuts[i + 1] - cuts[i], firstPfn: cuts[i], reserved,
         node, zone, minGeneration: gen, maxGeneration: ctx.bootGeneration, linksInDescriptor: ctx.linksInDescriptor,
       });
     }
@@ -158,6 +168,7 @@ export function scanContext(img: PmemImage, table: DataView): ScanContext {
 /** Reads and scans each chunk on this thread, keeping its bytes for the full checks (the scan is reused: the checker is done with a chunk when it asks for the next). */
 function localScanner(img: PmemImage, ctx: ScanContext): MemmapScanner {
   const scan = newDescriptorScan(0);
+  let wasm: WasmScan | false | undefined; // made for the first chunk with descriptors to scan
   return {
     chunk(k) {
       const plan = planChunk(ctx, k);
@@ -165,8 +176,18 @@ function localScanner(img: PmemImage, ctx: ScanContext): MemmapScanner {
       if (!plan) return { scan, firstPfn: k * ctx.chunkFrames, frames: 0 };
       scan.base = plan.firstPfn;
       const bytes = img.store.read(img.memmapOffset(plan.firstPfn), plan.frames * DESCRIPTOR_SIZE);
-      const words = descriptorWords(bytes);
-      for (const run of plan.runs) scanDescriptors(bytes, run, scan, words);
+      if (wasm === undefined) {
+        const mod = WORDS_ARE_LITTLE_ENDIAN ? descriptorScanModule() : undefined;
+        wasm = mod ? newWasmScan(mod, ctx.chunkFrames, descriptorCrcTable(), WASM_LAYOUT) : false;
+      }
+      if (wasm) {
+        // Copied into the scanner's memory, where its loop reads faster than this thread's would from the bytes in place.
+        wasm.dataBytes.set(bytes);
+        for (const run of plan.runs) scanRunWasm(wasm.dataWords, run, descriptorCrcTable(), scan, wasm, scanDescriptorRun);
+      } else {
+        const words = descriptorWords(bytes);
+        for (const run of plan.runs) scanDescriptors(bytes, run, scan, words);
+      }
       return { scan, bytes, firstPfn: plan.firstPfn, frames: plan.frames };
     },
     close() {},
@@ -246,6 +267,18 @@ function lowerBound(xs: number[], v: number): number {
 }
 
 export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
+  const table = readSectionTable(img);
+  // Started first, so that worker threads get going while the superblocks, logs and free lists are checked here.
+  const ctx = img.geometry.memmap === 'device' ? scanContext(img, table) : undefined;
+  const scanner = ctx ? (options.memmapScanner?.(img, ctx) ?? localScanner(img, ctx)) : undefined;
+  try {
+    return checkWith(img, options, table, ctx, scanner);
+  } finally {
+    scanner?.close();
+  }
+}
+
+function checkWith(img: PmemImage, options: CheckOptions, table: DataView, ctx: ScanContext | undefined, scanner: MemmapScanner | undefined): CheckReport {
   const g = img.geometry;
   const L = img.layout;
   const maxProblems = options.maxProblems ?? 1000;
@@ -275,7 +308,6 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
   checkJournal(img).forEach(problem);
   checkHistory(img).forEach(problem);
 
-  const table = readSectionTable(img);
   const sectionGen = (s: number) => sectionInitGeneration(table, s);
   const descBytes = (pfn: number) => viewDescriptor(img, pfn, table).bytes;
   const listed = new Map<number, number>(); // blocks per free list, as the free area counts them
@@ -320,10 +352,7 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
     if (p) enqueue(p);
   };
 
-  // Started before the free lists are walked, so that worker threads get going meanwhile.
-  const ctx = g.memmap === 'device' ? scanContext(img, table) : undefined;
-  const scanner = ctx ? (options.memmapScanner?.(img, ctx) ?? localScanner(img, ctx)) : undefined;
-  try {
+  {
     // 1. Free lists: each listed block is a well-formed free head; links agree both ways; counts agree.
     const area = view(img.store.read(areaStart, L.freeArea.frames * PAGE_SIZE));
     for (const n of img.nodes) {
@@ -363,7 +392,7 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
             let next: number;
             let back: number;
             if (g.links === 'page') {
-              const raw = img.store.read(p * PAGE_SIZE, FREE_LINK_SIZE);
+              const raw = scanner?.readSmall?.(p * PAGE_SIZE, FREE_LINK_SIZE) ?? img.store.read(p * PAGE_SIZE, FREE_LINK_SIZE);
               const l = decodeFreeLink(raw);
               if (!l.ok) {
                 enqueue({ structure: 'freeList', message: `${name}: block ${p}: ${l.reason}`, ...where, offset: p * PAGE_SIZE });
@@ -531,8 +560,6 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
       report.sectionsChecked++;
       options.onProgress?.(s + 1, g.sectionCount);
     }
-  } finally {
-    scanner?.close();
   }
 
 
