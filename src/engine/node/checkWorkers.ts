@@ -27,7 +27,7 @@ export interface FileScanOptions {
   workersFrom?: number;
   /** Worker threads besides the main one (default: one per further CPU, at most 3). */
   workers?: number;
-  /** Let every worker start before this thread scans (tests: so that the workers get chunks even of a small memmap). */
+  /** Let every worker take its first chunk before this thread scans (tests: so that the workers get chunks even of a small memmap). */
   awaitWorkers?: boolean;
   /** Told at the end how many chunks each side scanned. */
   onClose?: (stats: { here: number; workers: number }) => void;
@@ -77,8 +77,14 @@ const x = wasm ? newWasmScan(wasm, ctx.chunkFrames, table, layout) : undefined;
 const buf = x ? x.dataBytes : new Uint8Array(ctx.chunkFrames * ${DESCRIPTOR_SIZE});
 const fd = fs.openSync(path, 'r');
 let k = -1;
-Atomics.add(state, n + 2, 1);
-Atomics.notify(state, n + 2);
+let counted = false;
+// Counted once it holds its first chunk (or has none to take): what awaitWorkers waits for.
+const count = () => {
+  if (counted) return;
+  counted = true;
+  Atomics.add(state, n + 2, 1);
+  Atomics.notify(state, n + 2);
+};
 try {
   for (;;) {
     if (Atomics.load(state, n) !== 0) break;
@@ -87,6 +93,7 @@ try {
     const plan = planChunk(ctx, k);
     if (!plan) continue;
     if (Atomics.compareExchange(state, k, ${FREE}, ${TAKEN}) !== ${FREE}) break; // the main thread got here first
+    count();
     const length = plan.frames * ${DESCRIPTOR_SIZE};
     for (let done = 0; done < length; ) {
       const got = fs.readSync(fd, buf, done, length - done, ctx.memmapStart + plan.firstPfn * ${DESCRIPTOR_SIZE} + done);
@@ -113,6 +120,7 @@ try {
   }
   Atomics.store(state, n, 1);
 } finally {
+  count();
   fs.closeSync(fd);
   port.close();
 }
