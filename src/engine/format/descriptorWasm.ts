@@ -60,11 +60,11 @@ const W = {
   set: (i: number) => [0x21, ...uleb(i)],
   tee: (i: number) => [0x22, ...uleb(i)],
   const: (v: number) => [0x41, ...sleb(v)],
-  add: [0x6a], xor: [0x73], and: [0x71], or: [0x72], shl: [0x74], shrU: [0x76], ne: [0x47], ltU: [0x49], geU: [0x4f],
+  add: [0x6a], xor: [0x73], and: [0x71], or: [0x72], shl: [0x74], shrU: [0x76], eqz: [0x45], ne: [0x47], ltU: [0x49], geU: [0x4f],
   /** i32.load / i32.store with 4-byte alignment and a constant offset. */
   load: (offset: number) => [0x28, 2, ...uleb(offset)],
   store: (offset: number) => [0x36, 2, ...uleb(offset)],
-  block: [0x02, 0x40], loop: [0x03, 0x40], end: [0x0b], brIf: (depth: number) => [0x0d, ...uleb(depth)],
+  block: [0x02, 0x40], loop: [0x03, 0x40], if: [0x04, 0x40], end: [0x0b], brIf: (depth: number) => [0x0d, ...uleb(depth)],
   vload: (offset: number) => simd(0x00, 4, ...uleb(offset)),
   replaceLane32: (lane: number) => simd(0x1c, lane),
   vand: simd(0x4e), vor: simd(0x50), vxor: simd(0x51), anyTrue: simd(0x53),
@@ -79,8 +79,9 @@ const W = {
  */
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   const L = WASM_LAYOUT;
-  // Parameters 0..3: p, n, pfn, out. Locals: 4 i, 5 misses, 6 x, 7 template pfn word, 8 template crc; v128 9..12 the template, 13 the last vector's mask.
-  const [p, n, pfn, out, i, misses, x, tpfn, tcrc, t0, t1, t2, t3, mask] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+  // Parameters 0..3: p, n, pfn, out. Locals: 4 i, 5 misses, 6 x, 7 template pfn word, 8 template crc, 9 that crc corrected for bytes 1..3 of x;
+  // v128 10..13 the template, 14 the last vector's mask.
+  const [p, n, pfn, out, i, misses, x, tpfn, tcrc, hi, t0, t1, t2, t3, mask] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
   /** crc ^= row[byte k of x], for the pfn word's byte k. */
   const crcStep = (k: number) => [
     ...W.get(x), ...(k ? [...W.const(8 * k), ...W.shrU] : []), ...(k < 3 ? [...W.const(255), ...W.and] : []),
@@ -106,9 +107,11 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
     ...W.get(p), ...W.vload(32), ...W.get(t2), ...W.vxor, ...W.vor,
     ...W.get(p), ...W.vload(48), ...W.get(t3), ...W.vxor, ...W.get(mask), ...W.vand, ...W.vor,
     ...W.anyTrue,
-    // ...or a checksum other than the template's with this pfn.
+    // ...or a checksum other than the template's with this pfn. Bytes 1..3 of x change only where the pfn's do: every 256 frames.
     ...W.get(pfn), ...W.get(tpfn), ...W.xor, ...W.set(x),
-    ...W.get(tcrc), ...crcStep(0), ...crcStep(1), ...crcStep(2), ...crcStep(3),
+    ...W.get(i), ...W.eqz, ...W.get(pfn), ...W.const(255), ...W.and, ...W.eqz, ...W.or,
+    ...W.if, ...W.get(tcrc), ...crcStep(1), ...crcStep(2), ...crcStep(3), ...W.set(hi), ...W.end,
+    ...W.get(hi), ...crcStep(0),
     ...W.get(p), ...W.load(60), ...W.ne,
     ...W.or, ...W.add, ...W.set(misses),
     ...W.get(p), ...W.const(64), ...W.add, ...W.set(p),
@@ -119,7 +122,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
     ...W.get(misses),
     ...W.end,
   ];
-  const code = [...vec([[...uleb(5), I32], [...uleb(5), V128]]), ...body];
+  const code = [...vec([[...uleb(6), I32], [...uleb(5), V128]]), ...body];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32]]), ...vec([[I32]])]])), // type: (i32 × 4) → i32
