@@ -22,7 +22,7 @@ import { descriptorScanModule, newWasmScan, scanRunWasm, WASM_LAYOUT, type WasmS
 import { FREE_AREA, freeAreaEntryOffset, freeAreaIndex, readFreeAreaEntry } from '../format/freeArea';
 import { decodeFreeLink, FREE_LINK_SIZE, LINK } from '../format/freeLink';
 import { nodeZoneOf, reservedFramesIn } from '../format/layout';
-import { readSectionEntry, sectionEntryOffset, sectionInitGeneration } from '../format/sectionTable';
+import { readSectionField, SECTION, sectionEntryOffset, sectionInitGeneration } from '../format/sectionTable';
 import { decodeSuperblock, SUPERBLOCK_SIZE } from '../format/superblock';
 import type { PmemImage } from '../image/imageCore';
 import { readSectionTable } from '../image/ops';
@@ -194,13 +194,47 @@ function localScanner(img: PmemImage, ctx: ScanContext): MemmapScanner {
   };
 }
 
-/** Block heads of one section, in pfn order. */
-interface Heads {
-  pfn: number[];
-  flags: number[];
-  order: number[];
-  node: number[];
-  zone: number[];
+/** Block heads of one section, in pfn order: arrays kept from section to section, `n` of them in use. */
+class Heads {
+  n = 0;
+  pfn = new Float64Array(64);
+  flags = new Int32Array(64);
+  order = new Int32Array(64);
+  node = new Int32Array(64);
+  zone = new Int32Array(64);
+
+  push(pfn: number, flags: number, order: number, node: number, zone: number): void {
+    if (this.n === this.pfn.length) {
+      const grow = <A extends Float64Array | Int32Array>(a: A): A => {
+        const b = new (a.constructor as new (n: number) => A)(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.pfn = grow(this.pfn);
+      this.flags = grow(this.flags);
+      this.order = grow(this.order);
+      this.node = grow(this.node);
+      this.zone = grow(this.zone);
+    }
+    const i = this.n++;
+    this.pfn[i] = pfn;
+    this.flags[i] = flags;
+    this.order[i] = order;
+    this.node[i] = node;
+    this.zone[i] = zone;
+  }
+
+  /** Index of the first head not below pfn `v`. */
+  lowerBound(v: number): number {
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.pfn[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
 }
 
 /**
@@ -245,25 +279,9 @@ function appendHeads(scan: DescriptorScan, i: number, from: number, to: number, 
     const pfn = scan.base + h[at + HEAD.pfn];
     if (pfn >= to) break;
     if (pfn < from) continue;
-    heads.pfn.push(pfn);
-    heads.flags.push(h[at + HEAD.flags]);
-    heads.order.push(h[at + HEAD.order]);
-    heads.node.push(h[at + HEAD.node]);
-    heads.zone.push(h[at + HEAD.zone]);
+    heads.push(pfn, h[at + HEAD.flags], h[at + HEAD.order], h[at + HEAD.node], h[at + HEAD.zone]);
   }
   return i;
-}
-
-/** Index of the first element of sorted `xs` not below `v`. */
-function lowerBound(xs: number[], v: number): number {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (xs[mid] < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
@@ -422,10 +440,14 @@ function checkWith(img: PmemImage, options: CheckOptions, table: DataView, ctx: 
     }
 
     // 2. Sections: every data frame of an initialised section is in exactly one block; summaries agree.
-    let section = { s: 0, gen: 0, home: { node: 0, zone: 0 } }; // the section being checked
+    // The section being checked, and its node and zone (kept while sections stay in one zone).
+    let section = 0;
+    let currentGen = 0;
+    let home = { node: 0, zone: 0, firstPfn: 0, endPfn: 0 };
     /** Every per-descriptor test, for a descriptor the raw scan could not clear. */
     const checkInFull = (pfn: number, raw: Uint8Array, at: number) => {
-      const { s, gen, home } = section;
+      const s = section;
+      const gen = currentGen;
       const rv = view(raw);
       const flags = rv.getUint32(at + DESC.flags, true);
       if (flags === 0 && isBlank(raw, at)) {
@@ -454,16 +476,15 @@ function checkWith(img: PmemImage, options: CheckOptions, table: DataView, ctx: 
     let coveredUntil = 0; // end of a block that started in an earlier section
     let coveringFree = false;
     const cursor = ctx && scanner ? new ChunkCursor(img, scanner, ctx.chunkFrames) : undefined;
-    const heads: Heads = { pfn: [], flags: [], order: [], node: [], zone: [] };
+    const heads = new Heads();
     for (let s = 0; s < g.sectionCount; s++) {
       if (options.cancelled?.()) {
         report.complete = false;
         break;
       }
       const first = s * g.sectionFrames;
-      const entry = readSectionEntry(table, s);
-      const gen = entry.initGeneration;
-      const e = { free: entry.freeFrames, alloc: entry.allocatedFrames, reserved: entry.reservedFrames };
+      const gen = readSectionField(table, s, SECTION.initGeneration);
+      const e = { free: readSectionField(table, s, SECTION.freeFrames), alloc: readSectionField(table, s, SECTION.allocatedFrames), reserved: readSectionField(table, s, SECTION.reservedFrames) };
       const expectReserved = reservedFramesIn(L, g.sectionFrames, s);
       if (e.free + e.alloc + e.reserved > g.sectionFrames) enqueue({ structure: 'section', message: `section ${s}: counts ${e.free} + ${e.alloc} + ${e.reserved} exceed its ${g.sectionFrames} frames`, section: s });
       if (e.reserved !== expectReserved) enqueue({ structure: 'section', message: `section ${s}: summary says ${e.reserved} reserved frames, the layout has ${expectReserved}`, section: s });
@@ -475,12 +496,18 @@ function checkWith(img: PmemImage, options: CheckOptions, table: DataView, ctx: 
         continue;
       }
       if (gen > img.bootGeneration) enqueue({ structure: 'section', message: `section ${s} was initialised in generation ${gen}, after the current boot ${img.bootGeneration}`, section: s });
-      section = { s, gen, home: nodeZoneOf(img.nodes, first) };
-      heads.pfn.length = heads.flags.length = heads.order.length = heads.node.length = heads.zone.length = 0;
+      section = s;
+      currentGen = gen;
+      if (first < home.firstPfn || first >= home.endPfn) {
+        const nz = nodeZoneOf(img.nodes, first);
+        const z = img.nodes[nz.node].zones[nz.zone];
+        home = { ...nz, firstPfn: z.firstPfn, endPfn: z.firstPfn + z.frames };
+      }
+      heads.n = 0;
       if (cursor) {
         cursor.visit(first, first + g.sectionFrames, checkInFull, heads);
         if (wanted.size) {
-          for (let i = 0; i < heads.pfn.length; i++) wanted.get(heads.pfn[i])?.push(heads.flags[i] >>> 0, heads.order[i]);
+          for (let i = 0; i < heads.n; i++) wanted.get(heads.pfn[i])?.push(heads.flags[i] >>> 0, heads.order[i]);
         }
       } else {
         // A memmap in RAM: its descriptors are what this boot (or a rebuild) made, so only the blocks are checked.
@@ -491,11 +518,11 @@ function checkWith(img: PmemImage, options: CheckOptions, table: DataView, ctx: 
       }
 
       // The blocks, from the heads alone: a frame that is no head is inside a block or in none.
-      const nHeads = heads.pfn.length;
+      const nHeads = heads.n;
       let free = 0;
       let alloc = 0;
       const { start, end } = sectionDataRange(img, s);
-      let j = lowerBound(heads.pfn, start);
+      let j = heads.lowerBound(start);
       let p = start;
       if (coveredUntil > p) {
         const upto = Math.min(coveredUntil, end);
@@ -534,7 +561,7 @@ function checkWith(img: PmemImage, options: CheckOptions, table: DataView, ctx: 
               let merged: boolean;
               if (sectionOf(g, buddy) === s) {
                 // The heads list holds every frame of the section marked as a head.
-                const b = lowerBound(heads.pfn, buddy);
+                const b = heads.lowerBound(buddy);
                 merged = b < nHeads && heads.pfn[b] === buddy && (heads.flags[b] & PG_BUDDY) !== 0 && heads.order[b] === order;
               } else {
                 const bd = view(descBytes(buddy));
