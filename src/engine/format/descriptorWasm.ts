@@ -20,10 +20,8 @@ export const WASM_LAYOUT = {
   crcRows: 0,
   /** The template descriptor, 64 bytes. */
   template: 4096,
-  /** 16 bytes: ones over bytes 48..59, zeros over the checksum. */
-  lastMask: 4160,
   /** u32 per descriptor of a call: the index of each descriptor that did not match. */
-  misses: 4224,
+  misses: 4160,
 } as const;
 
 // ---------------------------------------------------------------------------
@@ -67,7 +65,7 @@ const W = {
   block: [0x02, 0x40], loop: [0x03, 0x40], if: [0x04, 0x40], end: [0x0b], brIf: (depth: number) => [0x0d, ...uleb(depth)],
   vload: (offset: number) => simd(0x00, 4, ...uleb(offset)),
   replaceLane32: (lane: number) => simd(0x1c, lane),
-  vand: simd(0x4e), vor: simd(0x50), vxor: simd(0x51), anyTrue: simd(0x53),
+  vor: simd(0x50), vxor: simd(0x51), anyTrue: simd(0x53),
 };
 
 /**
@@ -80,8 +78,8 @@ const W = {
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   const L = WASM_LAYOUT;
   // Parameters 0..3: p, n, pfn, out. Locals: 4 i, 5 misses, 6 x, 7 template pfn word, 8 template crc, 9 that crc corrected for bytes 1..3 of x;
-  // v128 10..13 the template, 14 the last vector's mask.
-  const [p, n, pfn, out, i, misses, x, tpfn, tcrc, hi, t0, t1, t2, t3, mask] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
+  // v128 10..13 the template.
+  const [p, n, pfn, out, i, misses, x, tpfn, tcrc, hi, t0, t1, t2, t3] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
   /** crc ^= row[byte k of x], for the pfn word's byte k. */
   const crcStep = (k: number) => [
     ...W.get(x), ...(k ? [...W.const(8 * k), ...W.shrU] : []), ...(k < 3 ? [...W.const(255), ...W.and] : []),
@@ -92,7 +90,6 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
     ...W.const(0), ...W.vload(L.template + 16), ...W.set(t1),
     ...W.const(0), ...W.vload(L.template + 32), ...W.set(t2),
     ...W.const(0), ...W.vload(L.template + 48), ...W.set(t3),
-    ...W.const(0), ...W.vload(L.lastMask), ...W.set(mask),
     ...W.const(0), ...W.load(L.template + 8), ...W.set(tpfn),
     ...W.const(0), ...W.load(L.template + 60), ...W.set(tcrc),
     ...W.block,
@@ -100,20 +97,17 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
     ...W.loop,
     // The index goes down on every descriptor; the count moves on only for a miss.
     ...W.get(out), ...W.get(misses), ...W.const(2), ...W.shl, ...W.add, ...W.get(i), ...W.store(0),
-    ...W.get(misses),
-    // Any bit that differs from the template, with the pfn put into its lane and the checksum masked off...
-    ...W.get(p), ...W.vload(0), ...W.get(t0), ...W.get(pfn), ...W.replaceLane32(2), ...W.vxor,
-    ...W.get(p), ...W.vload(16), ...W.get(t1), ...W.vxor, ...W.vor,
-    ...W.get(p), ...W.vload(32), ...W.get(t2), ...W.vxor, ...W.vor,
-    ...W.get(p), ...W.vload(48), ...W.get(t3), ...W.vxor, ...W.get(mask), ...W.vand, ...W.vor,
-    ...W.anyTrue,
-    // ...or a checksum other than the template's with this pfn. Bytes 1..3 of x change only where the pfn's do: every 256 frames.
+    // The template's checksum with this pfn. Bytes 1..3 of x change only where the pfn's do: every 256 frames.
     ...W.get(pfn), ...W.get(tpfn), ...W.xor, ...W.set(x),
     ...W.get(i), ...W.eqz, ...W.get(pfn), ...W.const(255), ...W.and, ...W.eqz, ...W.or,
     ...W.if, ...W.get(tcrc), ...crcStep(1), ...crcStep(2), ...crcStep(3), ...W.set(hi), ...W.end,
-    ...W.get(hi), ...crcStep(0),
-    ...W.get(p), ...W.load(60), ...W.ne,
-    ...W.or, ...W.add, ...W.set(misses),
+    // A miss: any bit that differs from the template with this pfn and this checksum put into their lanes.
+    ...W.get(misses),
+    ...W.get(p), ...W.vload(0), ...W.get(t0), ...W.get(pfn), ...W.replaceLane32(2), ...W.vxor,
+    ...W.get(p), ...W.vload(16), ...W.get(t1), ...W.vxor, ...W.vor,
+    ...W.get(p), ...W.vload(32), ...W.get(t2), ...W.vxor, ...W.vor,
+    ...W.get(p), ...W.vload(48), ...W.get(t3), ...W.get(hi), ...crcStep(0), ...W.replaceLane32(3), ...W.vxor, ...W.vor,
+    ...W.anyTrue, ...W.add, ...W.set(misses),
     ...W.get(p), ...W.const(64), ...W.add, ...W.set(p),
     ...W.get(pfn), ...W.const(1), ...W.add, ...W.set(pfn),
     ...W.get(i), ...W.const(1), ...W.add, ...W.tee(i), ...W.get(n), ...W.ltU, ...W.brIf(0),
@@ -122,7 +116,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
     ...W.get(misses),
     ...W.end,
   ];
-  const code = [...vec([[...uleb(6), I32], [...uleb(5), V128]]), ...body];
+  const code = [...vec([[...uleb(6), I32], [...uleb(4), V128]]), ...body];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32]]), ...vec([[I32]])]])), // type: (i32 × 4) → i32
@@ -178,7 +172,6 @@ export function newWasmScan(mod: WebAssembly.Module, frames: number, T: Int32Arr
   const instance = new WebAssembly.Instance(mod, { m: { memory } });
   const words = new Int32Array(memory.buffer);
   words.set(T.subarray(8 * 256, 12 * 256), L.crcRows / 4);
-  words.set([-1, -1, -1, 0], L.lastMask / 4);
   return {
     scan: instance.exports.scan as WasmScan['scan'], bytes: new Uint8Array(memory.buffer), words, data, frames, layout: L, key: undefined,
     dataBytes: new Uint8Array(memory.buffer, data, frames * 64), dataWords: new Int32Array(memory.buffer, data, frames * 16),
