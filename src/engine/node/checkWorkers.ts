@@ -10,7 +10,7 @@
  * an overlay with no change there). The report is the same either way.
  */
 import * as fs from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { DESCRIPTOR_SIZE } from '../format/constants';
 import { descriptorCrcTable, descriptorWords, HEAD_STRIDE, newDescriptorScan, scanDescriptorRun, WORDS_ARE_LITTLE_ENDIAN } from '../format/descriptor';
@@ -25,7 +25,7 @@ import { FileStore } from './fileStore';
 export interface FileScanOptions {
   /** Start workers from this many bytes of memmap to scan (initialised sections only). */
   workersFrom?: number;
-  /** Worker threads besides the main one (default: one per further CPU, at most 3). */
+  /** Worker threads besides the main one (default: idleWorkers()). */
   workers?: number;
   /** Let every worker take its first chunk before this thread scans (tests: so that the workers get chunks even of a small memmap). */
   awaitWorkers?: boolean;
@@ -39,6 +39,17 @@ export interface FileScanOptions {
  * 1 GiB when the second CPU was free (and a little behind when it was not).
  */
 export const WORKERS_FROM_BYTES = 512 * 2 ** 20;
+
+/**
+ * Worker threads worth starting now: one per CPU the load average leaves idle
+ * besides this thread's, at most 3. A worker takes some 30 ms of CPU to start,
+ * and on CPUs that other processes keep busy it only adds that: the kernel
+ * shares them out between processes, not threads.
+ */
+export function idleWorkers(): number {
+  const cpus = availableParallelism();
+  return Math.max(0, Math.min(3, cpus - 1, Math.floor(cpus - loadavg()[0] + 0.5)));
+}
 
 // Chunk states in the shared array; three more slots: the stop flag, the count workers take chunks down from, workers started.
 const FREE = 0;
@@ -149,7 +160,7 @@ export function fileScanner(options: FileScanOptions = {}): (img: PmemImage, ctx
     if (path === undefined) return undefined;
     let frames = 0;
     ctx.generations.forEach((gen) => (frames += gen ? ctx.sectionFrames : 0));
-    const workers = frames * DESCRIPTOR_SIZE < (options.workersFrom ?? WORKERS_FROM_BYTES) ? 0 : (options.workers ?? Math.min(3, availableParallelism() - 1));
+    const workers = frames * DESCRIPTOR_SIZE < (options.workersFrom ?? WORKERS_FROM_BYTES) ? 0 : (options.workers ?? idleWorkers());
     // With nothing held in memory over the file, small reads may go to it too.
     const direct = fileUnder(img.store, 0, img.store.size) !== undefined;
     return new FileScanner(path, ctx, Math.max(0, workers), direct, options);
