@@ -14,8 +14,8 @@ export const checkCommand: Command = {
 Checks superblock copies, journal, history, every free list (alignment, zone,
 links both ways, order, magic, counts), every initialised section (each data
 frame in exactly one block, maximal merging, summaries). Reads the memmap in
-1 MiB chunks, on worker threads too when it is large; shows progress on a
-terminal.`,
+1 MiB chunks, on worker threads too when it is large and CPUs are idle; shows
+progress on a terminal.`,
   run(argv) {
     const p = parse(argv, { json: { type: 'boolean' }, 'max-problems': { type: 'string' } }, 'check');
     const file = oneFile(p, 'check');
