@@ -41,14 +41,20 @@ export interface FileScanOptions {
 export const WORKERS_FROM_BYTES = 128 * 2 ** 20;
 
 /**
- * Worker threads worth starting now: one per CPU the load average leaves idle
- * besides this thread's, at most 3. A worker takes some 30 ms of CPU to start,
- * and on CPUs that other processes keep busy it only adds that: the kernel
- * shares them out between processes, not threads.
+ * Worker threads worth starting now: one per CPU that other processes leave
+ * idle by the 1-minute load average, besides this thread's, at most 3. A
+ * worker takes some 30 ms of CPU to start; where other processes keep the
+ * CPUs busy it gains little (with autogroup scheduling, Linux's default,
+ * CPU time is shared between sessions, not threads) and still costs that.
+ * This process's own part of the load is taken out, roughly: its CPU time
+ * over the last minute, or over its life if shorter.
  */
 export function idleWorkers(): number {
   const cpus = availableParallelism();
-  return Math.max(0, Math.min(3, cpus - 1, Math.floor(cpus - loadavg()[0] + 0.5)));
+  const used = process.cpuUsage();
+  const own = (used.user + used.system) / 1e6 / Math.max(60, process.uptime());
+  const others = Math.max(0, loadavg()[0] - own);
+  return Math.max(0, Math.min(3, cpus - 1, Math.floor(cpus - 1 - others + 0.5)));
 }
 
 // Chunk states in the shared array; three more slots: the stop flag, the count workers take chunks down from, workers started.
