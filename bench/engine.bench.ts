@@ -420,6 +420,7 @@ function checkVsDd(): Row {
     } catch (err) {
       dd.error = message(err);
     }
+    checkImageFileAsCli(file); // and the checker's compiled code, as round 0 does for create and info: not kept
     for (let run = 1; run <= RUNS; run++) {
       let d: number | undefined;
       if (!dd.error) {

@@ -42,18 +42,26 @@ export const WORKERS_FROM_BYTES = 128 * 2 ** 20;
 
 /**
  * Worker threads worth starting now: one per CPU that other processes leave
- * idle by the 1-minute load average, besides this thread's, at most 3. A
- * worker takes some 30 ms of CPU to start; where other processes keep the
- * CPUs busy it gains little (with autogroup scheduling, Linux's default,
- * CPU time is shared between sessions, not threads) and still costs that.
- * This process's own part of the load is taken out, roughly: its CPU time
- * over the last minute, or over its life if shorter.
+ * idle, besides this thread's, at most 3. A worker takes some 30 ms of CPU to
+ * start; where other processes keep the CPUs busy it gains little (with
+ * autogroup scheduling, Linux's default, CPU time is shared between sessions,
+ * not threads) and still costs that. Other processes' load is the 1-minute
+ * load average less this process's part (roughly its CPU time over the last
+ * minute, or over its life if shorter), and where Linux tells it, no more
+ * than the tasks runnable right now besides this thread (the average lags a
+ * minute behind a load that has stopped).
  */
 export function idleWorkers(): number {
   const cpus = availableParallelism();
   const used = process.cpuUsage();
   const own = (used.user + used.system) / 1e6 / Math.max(60, process.uptime());
-  const others = Math.max(0, loadavg()[0] - own);
+  let others = Math.max(0, loadavg()[0] - own);
+  try {
+    const runnable = Number(/^\S+ \S+ \S+ (\d+)\//.exec(fs.readFileSync('/proc/loadavg', 'utf8'))?.[1]);
+    if (runnable >= 1) others = Math.min(others, runnable - 1);
+  } catch {
+    // Not Linux: the average alone.
+  }
   return Math.max(0, Math.min(3, cpus - 1, Math.floor(cpus - 1 - others + 0.5)));
 }
 
