@@ -1,6 +1,7 @@
 /**
  * The checker's memmap scan for an image file (Node only): chunks are read
- * into one buffer kept for the whole check, and on a large memmap worker
+ * into one buffer kept for the whole check (WebAssembly memory, where the
+ * scan's loop runs), and on a large memmap, with CPUs to spare, worker
  * threads scan part of them. check() stays synchronous: the main thread takes
  * chunks from the bottom of the memmap and scans them itself, worker threads
  * take them from the top, and when the main thread reaches a chunk a worker
@@ -65,7 +66,7 @@ export function idleWorkers(): number {
   return Math.max(0, Math.min(3, cpus - 1, Math.floor(cpus - 1 - others + 0.5)));
 }
 
-// Chunk states in the shared array; three more slots: the stop flag, the count workers take chunks down from, workers started.
+// Chunk states in the shared array; three more slots: the stop flag, the count workers take chunks down from, workers counted (see count()).
 const FREE = 0;
 const MAIN = 1;
 const TAKEN = 2;
