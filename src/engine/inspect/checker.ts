@@ -3,9 +3,10 @@
  * with where it is. It reads only; it never repairs.
  *
  * The memmap is read in chunks of consecutive initialised sections and checked
- * on raw words (format/descriptor.ts, scanDescriptorRun): only descriptors that
- * head a block or fail a test are looked at one by one, with the same tests
- * and messages as a descriptor-by-descriptor reading. Memory stays bounded:
+ * on raw words (format/descriptor.ts, scanDescriptorRun; its common case in
+ * WebAssembly, format/descriptorWasm.ts): only descriptors that head a block
+ * or fail a test are looked at one by one, with the same tests and messages
+ * as a descriptor-by-descriptor reading. Memory stays bounded:
  * one chunk and one section's block heads at a time, and the problems waiting
  * for the scan (at most maxProblems, and a bounded number of free-list heads).
  * A Node host may hand the chunk scans to worker threads
