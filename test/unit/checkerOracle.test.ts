@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { allocOp, blocks, check, CheckOptions, CheckReport, CreateOptions, freeOp, initAllOp, MemoryStore, OverlayStore, PAGE_SIZE, PmemImage, Store } from '../../src/engine';
-import { fileScanner } from '../../src/engine/node/checkWorkers';
+import { openForReading } from '../../src/cli/io';
+import { checkImageFile, fileScanner } from '../../src/engine/node/checkWorkers';
 import { FileStore } from '../../src/engine/node/fileStore';
 import { crc32 } from '../../src/engine/core/bytes';
 import { decodeDescriptor, DESC, encodeDescriptor, PG_ALLOCATED, PG_BUDDY, PG_RESERVED } from '../../src/engine/format/descriptor';
@@ -364,6 +365,34 @@ describe('checker on an image file, with worker threads: same report as the refe
       });
     }
   }
+
+  it('as pmem check opens a file (read cache, overlay): the worker path finds planted faults where the in-process path does', () => {
+    const file = path.join(dir, 'cli.pmem');
+    const b = buildImage({ sizeBytes: 256 * MiB }, [0, 10, 3], false, true, file);
+    const store = new UndoableFile(FileStore.open(file, { readOnly: false }));
+    try {
+      const img = PmemImage.open(store, { readOnly: true, lenient: true });
+      const top = img.geometry.totalFrames - 16384 + 100; // in the last chunk, which a worker takes first
+      poke(store, img, top, DESC.owner, [0x41]); // a bad checksum
+      poke(store, img, b.deepFree, DESC.node, [1], true); // a field only the field tests see
+      const link = b.free[0] * PAGE_SIZE + LINK.order;
+      store.write(link, new Uint8Array([store.read(link, 1)[0] ^ 1])); // a link record's checksum, read through the scanner
+      const asCli = () => openForReading(file, { lenient: true });
+      let stats = { here: 0, workers: 0 };
+      const inProcess = check(asCli());
+      const viaWorkers = check(asCli(), { memmapScanner: fileScanner({ workersFrom: 0, workers: 1, awaitWorkers: true, onClose: (s) => (stats = s) }) });
+      assert.ok(stats.workers > 0, 'the workers scanned chunks of a file opened as the CLI opens it');
+      assert.deepEqual(viaWorkers, inProcess);
+      assert.deepEqual(checkImageFile(asCli()), inProcess);
+      for (const [pfn, message] of [[top, 'checksum'], [b.deepFree, 'node 1']] as const) {
+        assert.ok(inProcess.problems.some((p) => p.pfn === pfn && p.offset === img.memmapOffset(pfn) && p.message.includes(message)), `pfn ${pfn}: ${message}`);
+      }
+      assert.ok(inProcess.problems.some((p) => p.offset === b.free[0] * PAGE_SIZE && p.message.includes('checksum')), 'the link record');
+      assertSameReport(asCli, 'as the CLI opens it', scanners[1][1]);
+    } finally {
+      store.close();
+    }
+  });
 
   it('a crash at every point of an operation: the read-only open recovers on an overlay, which the workers must not bypass', () => {
     const file = path.join(dir, 'crash.pmem');

@@ -1,6 +1,6 @@
 /** Commands that verify and explain an image: check, history, state, freelists. */
-import { buddyinfo, check, freeLists, info, stateAt, stepRange, UsageError } from '../../engine';
-import { fileScanner } from '../../engine/node/checkWorkers';
+import { buddyinfo, freeLists, info, stateAt, stepRange, UsageError } from '../../engine';
+import { checkImageFile } from '../../engine/node/checkWorkers';
 import { flag, int, oneFile, parse } from '../args';
 import { Command } from '../command';
 import { openForReading } from '../io';
@@ -14,16 +14,15 @@ export const checkCommand: Command = {
 Checks superblock copies, journal, history, every free list (alignment, zone,
 links both ways, order, magic, counts), every initialised section (each data
 frame in exactly one block, maximal merging, summaries). Reads the memmap in
-1 MiB chunks, on worker threads too when it is large; shows progress on a
-terminal.`,
+1 MiB chunks, on worker threads too when it is large and CPUs are idle; shows
+progress on a terminal.`,
   run(argv) {
     const p = parse(argv, { json: { type: 'boolean' }, 'max-problems': { type: 'string' } }, 'check');
     const file = oneFile(p, 'check');
     const img = openForReading(file, { lenient: true });
     const tty = process.stderr.isTTY;
     let last = 0;
-    const report = check(img, {
-      memmapScanner: fileScanner(),
+    const report = checkImageFile(img, {
       maxProblems: int(p.values['max-problems'] as string | undefined, 'max-problems', 1, 1_000_000),
       onProgress: tty ? (d, t) => {
         const now = Date.now();

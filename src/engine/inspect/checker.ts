@@ -3,9 +3,10 @@
  * with where it is. It reads only; it never repairs.
  *
  * The memmap is read in chunks of consecutive initialised sections and checked
- * on raw words (format/descriptor.ts, scanDescriptorRun): only descriptors that
- * head a block or fail a test are looked at one by one, with the same tests
- * and messages as a descriptor-by-descriptor reading. Memory stays bounded:
+ * on raw words (format/descriptor.ts, scanDescriptorRun; its common case in
+ * WebAssembly, format/descriptorWasm.ts): only descriptors that head a block
+ * or fail a test are looked at one by one, with the same tests and messages
+ * as a descriptor-by-descriptor reading. Memory stays bounded:
  * one chunk and one section's block heads at a time, and the problems waiting
  * for the scan (at most maxProblems, and a bounded number of free-list heads).
  * A Node host may hand the chunk scans to worker threads
@@ -15,13 +16,14 @@ import { isReservedPfn, sectionDataRange, sectionOf } from '../alloc/sectionInit
 import { crc32, view, type LEView } from '../core/bytes';
 import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_NAMES } from '../format/constants';
 import {
-  checkDescriptorBytes, collectHeads, CORE_VERSION, decodeDescriptor, DESC, DescriptorRun, DescriptorScan, descriptorWords, HEAD, HEAD_STRIDE,
-  isBlank, KNOWN_FLAGS, newDescriptorScan, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED, scanDescriptors, storedLinks,
+  checkDescriptorBytes, collectHeads, CORE_VERSION, decodeDescriptor, DESC, descriptorCrcTable, DescriptorRun, DescriptorScan, descriptorWords, HEAD, HEAD_STRIDE,
+  isBlank, KNOWN_FLAGS, newDescriptorScan, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED, scanDescriptorRun, scanDescriptors, storedLinks, WORDS_ARE_LITTLE_ENDIAN,
 } from '../format/descriptor';
+import { descriptorScanModule, newWasmScan, scanRunWasm, WASM_LAYOUT, type WasmScan } from '../format/descriptorWasm';
 import { FREE_AREA, freeAreaEntryOffset, freeAreaIndex, readFreeAreaEntry } from '../format/freeArea';
 import { decodeFreeLink, FREE_LINK_SIZE, LINK } from '../format/freeLink';
 import { nodeZoneOf, reservedFramesIn } from '../format/layout';
-import { readSectionEntry, sectionEntryOffset, sectionInitGeneration } from '../format/sectionTable';
+import { readSectionField, SECTION, sectionEntryOffset, sectionInitGeneration } from '../format/sectionTable';
 import { decodeSuperblock, SUPERBLOCK_SIZE } from '../format/superblock';
 import type { PmemImage } from '../image/imageCore';
 import { readSectionTable } from '../image/ops';
@@ -96,6 +98,8 @@ export interface ChunkScan {
 /** Gives the scan of each chunk, asked in increasing order; a result may be reused once the next chunk is asked for. */
 export interface MemmapScanner {
   chunk(k: number): ChunkScan;
+  /** Bytes of the image, in a buffer the next call reuses, when this reads them faster than the store (undefined: read the store). */
+  readSmall?(offset: number, length: number): Uint8Array | undefined;
   close(): void;
 }
 
@@ -133,8 +137,15 @@ export function planChunk(ctx: ScanContext, k: number): ChunkPlan | undefined {
     const cuts = [a, Math.min(Math.max(ctx.dataStart, a), b), Math.min(Math.max(ctx.backupStart, a), b), b];
     for (let i = 0; i < 3; i++) {
       if (cuts[i + 1] <= cuts[i]) continue;
+      const reserved = cuts[i] < ctx.dataStart || cuts[i] >= ctx.backupStart;
+      // Consecutive sections that expect the same of their descriptors make one run.
+      const last = runs[runs.length - 1];
+      if (last && last.at + last.count === cuts[i] - readFrom && last.reserved === reserved && last.node === node && last.zone === zone && last.minGeneration === gen) {
+        last.count += cuts[i + 1] - cuts[i];
+        continue;
+      }
       runs.push({
-        at: cuts[i] - readFrom, count: cuts[i + 1] - cuts[i], firstPfn: cuts[i], reserved: cuts[i] < ctx.dataStart || cuts[i] >= ctx.backupStart,
+        at: cuts[i] - readFrom, count: cuts[i + 1] - cuts[i], firstPfn: cuts[i], reserved,
         node, zone, minGeneration: gen, maxGeneration: ctx.bootGeneration, linksInDescriptor: ctx.linksInDescriptor,
       });
     }
@@ -158,6 +169,7 @@ export function scanContext(img: PmemImage, table: DataView): ScanContext {
 /** Reads and scans each chunk on this thread, keeping its bytes for the full checks (the scan is reused: the checker is done with a chunk when it asks for the next). */
 function localScanner(img: PmemImage, ctx: ScanContext): MemmapScanner {
   const scan = newDescriptorScan(0);
+  let wasm: WasmScan | false | undefined; // made for the first chunk with descriptors to scan
   return {
     chunk(k) {
       const plan = planChunk(ctx, k);
@@ -165,21 +177,65 @@ function localScanner(img: PmemImage, ctx: ScanContext): MemmapScanner {
       if (!plan) return { scan, firstPfn: k * ctx.chunkFrames, frames: 0 };
       scan.base = plan.firstPfn;
       const bytes = img.store.read(img.memmapOffset(plan.firstPfn), plan.frames * DESCRIPTOR_SIZE);
-      const words = descriptorWords(bytes);
-      for (const run of plan.runs) scanDescriptors(bytes, run, scan, words);
+      if (wasm === undefined) {
+        const mod = WORDS_ARE_LITTLE_ENDIAN ? descriptorScanModule() : undefined;
+        wasm = mod ? newWasmScan(mod, ctx.chunkFrames, descriptorCrcTable(), WASM_LAYOUT) : false;
+      }
+      if (wasm) {
+        // Copied into the scanner's memory, where its loop reads faster than this thread's would from the bytes in place.
+        wasm.dataBytes.set(bytes);
+        for (const run of plan.runs) scanRunWasm(wasm.dataWords, run, descriptorCrcTable(), scan, wasm, scanDescriptorRun);
+      } else {
+        const words = descriptorWords(bytes);
+        for (const run of plan.runs) scanDescriptors(bytes, run, scan, words);
+      }
       return { scan, bytes, firstPfn: plan.firstPfn, frames: plan.frames };
     },
     close() {},
   };
 }
 
-/** Block heads of one section, in pfn order. */
-interface Heads {
-  pfn: number[];
-  flags: number[];
-  order: number[];
-  node: number[];
-  zone: number[];
+/** Block heads of one section, in pfn order: arrays kept from section to section, `n` of them in use. */
+class Heads {
+  n = 0;
+  pfn = new Float64Array(64);
+  flags = new Int32Array(64);
+  order = new Int32Array(64);
+  node = new Int32Array(64);
+  zone = new Int32Array(64);
+
+  push(pfn: number, flags: number, order: number, node: number, zone: number): void {
+    if (this.n === this.pfn.length) {
+      const grow = <A extends Float64Array | Int32Array>(a: A): A => {
+        const b = new (a.constructor as new (n: number) => A)(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.pfn = grow(this.pfn);
+      this.flags = grow(this.flags);
+      this.order = grow(this.order);
+      this.node = grow(this.node);
+      this.zone = grow(this.zone);
+    }
+    const i = this.n++;
+    this.pfn[i] = pfn;
+    this.flags[i] = flags;
+    this.order[i] = order;
+    this.node[i] = node;
+    this.zone[i] = zone;
+  }
+
+  /** Index of the first head not below pfn `v`. */
+  lowerBound(v: number): number {
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.pfn[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
 }
 
 /**
@@ -224,28 +280,24 @@ function appendHeads(scan: DescriptorScan, i: number, from: number, to: number, 
     const pfn = scan.base + h[at + HEAD.pfn];
     if (pfn >= to) break;
     if (pfn < from) continue;
-    heads.pfn.push(pfn);
-    heads.flags.push(h[at + HEAD.flags]);
-    heads.order.push(h[at + HEAD.order]);
-    heads.node.push(h[at + HEAD.node]);
-    heads.zone.push(h[at + HEAD.zone]);
+    heads.push(pfn, h[at + HEAD.flags], h[at + HEAD.order], h[at + HEAD.node], h[at + HEAD.zone]);
   }
   return i;
 }
 
-/** Index of the first element of sorted `xs` not below `v`. */
-function lowerBound(xs: number[], v: number): number {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (xs[mid] < v) lo = mid + 1;
-    else hi = mid;
+export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
+  const table = readSectionTable(img);
+  // Started first, so that worker threads get going while the superblocks, logs and free lists are checked here.
+  const ctx = img.geometry.memmap === 'device' ? scanContext(img, table) : undefined;
+  const scanner = ctx ? (options.memmapScanner?.(img, ctx) ?? localScanner(img, ctx)) : undefined;
+  try {
+    return checkWith(img, options, table, ctx, scanner);
+  } finally {
+    scanner?.close();
   }
-  return lo;
 }
 
-export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
+function checkWith(img: PmemImage, options: CheckOptions, table: DataView, ctx: ScanContext | undefined, scanner: MemmapScanner | undefined): CheckReport {
   const g = img.geometry;
   const L = img.layout;
   const maxProblems = options.maxProblems ?? 1000;
@@ -275,7 +327,6 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
   checkJournal(img).forEach(problem);
   checkHistory(img).forEach(problem);
 
-  const table = readSectionTable(img);
   const sectionGen = (s: number) => sectionInitGeneration(table, s);
   const descBytes = (pfn: number) => viewDescriptor(img, pfn, table).bytes;
   const listed = new Map<number, number>(); // blocks per free list, as the free area counts them
@@ -320,219 +371,221 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
     if (p) enqueue(p);
   };
 
-  // Started before the free lists are walked, so that worker threads get going meanwhile.
-  const ctx = g.memmap === 'device' ? scanContext(img, table) : undefined;
-  const scanner = ctx ? (options.memmapScanner?.(img, ctx) ?? localScanner(img, ctx)) : undefined;
-  try {
-    // 1. Free lists: each listed block is a well-formed free head; links agree both ways; counts agree.
-    const area = view(img.store.read(areaStart, L.freeArea.frames * PAGE_SIZE));
-    for (const n of img.nodes) {
-      for (const z of n.zones) {
-        for (let order = 0; order <= g.maxOrder; order++) {
-          const idx = freeAreaIndex(g.maxOrder, n.id, z.id, order);
-          const at = freeAreaEntryOffset(L, idx);
-          const { head, count } = readFreeAreaEntry(area, idx);
-          const name = `free list node ${n.id} ${ZONE_NAMES[z.id]} order ${order}`;
-          if (z.frames === 0 && (head || count)) enqueue({ structure: 'freeList', message: `${name}: zone is empty but the list is not`, offset: at });
-          let prev = 0;
-          let p = head;
-          let steps = 0;
-          // A list that comes back to a block is a cycle, whatever its count says (a huge count must not walk it forever).
-          const visited = new Set<number>();
-          while (p) {
-            if (steps >= count) {
-              enqueue({ structure: 'freeList', message: `${name}: longer than its count ${count} (a wrong count or a cycle)`, pfn: p, offset: at + FREE_AREA.count });
-              break;
-            }
-            if (visited.has(p)) {
-              enqueue({ structure: 'freeList', message: `${name}: a cycle: block ${prev} links back to block ${p}, ${steps} blocks down the list`, pfn: prev, offset: at + FREE_AREA.head });
-              break;
-            }
-            visited.add(p);
-            const where = { pfn: p, section: p < g.totalFrames ? sectionOf(g, p) : undefined };
-            const end = p + 2 ** order;
-            if (!Number.isSafeInteger(p) || p < L.data.startPfn || end > dataEnd) {
-              enqueue({ structure: 'freeList', message: `${name}: block ${p} lies outside the data area (metadata or memmap in a free list)`, ...where, offset: at });
-              break;
-            }
-            if (p % 2 ** order) enqueue({ structure: 'block', message: `${name}: block ${p} is not aligned to its order`, ...where });
-            if (p < z.firstPfn || end > z.firstPfn + z.frames) enqueue({ structure: 'block', message: `${name}: block ${p} crosses its zone's boundary`, ...where });
-            if (sectionGen(sectionOf(g, p)) === 0) enqueue({ structure: 'block', message: `${name}: block ${p} lies in a never-initialised section`, ...where });
-            const dv = g.links === 'descriptor' ? view(descBytes(p)) : undefined; // links in pages: the scan gives the head's flags
-            checkHead(p, order, name, where, dv);
-            let next: number;
-            let back: number;
-            if (g.links === 'page') {
-              const raw = img.store.read(p * PAGE_SIZE, FREE_LINK_SIZE);
-              const l = decodeFreeLink(raw);
-              if (!l.ok) {
-                enqueue({ structure: 'freeList', message: `${name}: block ${p}: ${l.reason}`, ...where, offset: p * PAGE_SIZE });
-                break;
-              }
-              if (raw[LINK.zone + 1] !== 0 || raw.subarray(LINK.linkedGeneration + 4, LINK.crc).some((b) => b !== 0)) {
-                enqueue({ structure: 'freeList', message: `${name}: block ${p}'s link record has reserved bytes that are not 0`, ...where, offset: p * PAGE_SIZE });
-              }
-              if (l.link.pfn !== p || l.link.order !== order || l.link.node !== n.id || l.link.zone !== z.id) {
-                enqueue({ structure: 'freeList', message: `${name}: block ${p}'s link record describes pfn ${l.link.pfn} order ${l.link.order} node ${l.link.node} zone ${l.link.zone}`, ...where, offset: p * PAGE_SIZE });
-              }
-              next = l.link.next;
-              back = l.link.prev;
-            } else {
-              ({ next, prev: back } = storedLinks(dv!));
-            }
-            if (back !== prev) enqueue({ structure: 'freeList', message: `${name}: block ${p}'s prev link is ${back}, expected ${prev}`, ...where });
-            prev = p;
-            p = next;
-            steps++;
+  // 1. Free lists: each listed block is a well-formed free head; links agree both ways; counts agree.
+  const area = view(img.store.read(areaStart, L.freeArea.frames * PAGE_SIZE));
+  for (const n of img.nodes) {
+    for (const z of n.zones) {
+      for (let order = 0; order <= g.maxOrder; order++) {
+        const idx = freeAreaIndex(g.maxOrder, n.id, z.id, order);
+        const at = freeAreaEntryOffset(L, idx);
+        const { head, count } = readFreeAreaEntry(area, idx);
+        const name = `free list node ${n.id} ${ZONE_NAMES[z.id]} order ${order}`;
+        if (z.frames === 0 && (head || count)) enqueue({ structure: 'freeList', message: `${name}: zone is empty but the list is not`, offset: at });
+        let prev = 0;
+        let p = head;
+        let steps = 0;
+        // A list that comes back to a block is a cycle, whatever its count says (a huge count must not walk it forever).
+        const visited = new Set<number>();
+        while (p) {
+          if (steps >= count) {
+            enqueue({ structure: 'freeList', message: `${name}: longer than its count ${count} (a wrong count or a cycle)`, pfn: p, offset: at + FREE_AREA.count });
+            break;
           }
-          if (steps < count && !p) enqueue({ structure: 'freeList', message: `${name}: count says ${count} blocks, the list has ${steps}`, offset: at + FREE_AREA.count });
-          listed.set(idx, count);
-          report.freeBlocks += count;
+          if (visited.has(p)) {
+            enqueue({ structure: 'freeList', message: `${name}: a cycle: block ${prev} links back to block ${p}, ${steps} blocks down the list`, pfn: prev, offset: at + FREE_AREA.head });
+            break;
+          }
+          visited.add(p);
+          const where = { pfn: p, section: p < g.totalFrames ? sectionOf(g, p) : undefined };
+          const end = p + 2 ** order;
+          if (!Number.isSafeInteger(p) || p < L.data.startPfn || end > dataEnd) {
+            enqueue({ structure: 'freeList', message: `${name}: block ${p} lies outside the data area (metadata or memmap in a free list)`, ...where, offset: at });
+            break;
+          }
+          if (p % 2 ** order) enqueue({ structure: 'block', message: `${name}: block ${p} is not aligned to its order`, ...where });
+          if (p < z.firstPfn || end > z.firstPfn + z.frames) enqueue({ structure: 'block', message: `${name}: block ${p} crosses its zone's boundary`, ...where });
+          if (sectionGen(sectionOf(g, p)) === 0) enqueue({ structure: 'block', message: `${name}: block ${p} lies in a never-initialised section`, ...where });
+          const dv = g.links === 'descriptor' ? view(descBytes(p)) : undefined; // links in pages: the scan gives the head's flags
+          checkHead(p, order, name, where, dv);
+          let next: number;
+          let back: number;
+          if (g.links === 'page') {
+            const raw = scanner?.readSmall?.(p * PAGE_SIZE, FREE_LINK_SIZE) ?? img.store.read(p * PAGE_SIZE, FREE_LINK_SIZE);
+            const l = decodeFreeLink(raw);
+            if (!l.ok) {
+              enqueue({ structure: 'freeList', message: `${name}: block ${p}: ${l.reason}`, ...where, offset: p * PAGE_SIZE });
+              break;
+            }
+            if (raw[LINK.zone + 1] !== 0 || raw.subarray(LINK.linkedGeneration + 4, LINK.crc).some((b) => b !== 0)) {
+              enqueue({ structure: 'freeList', message: `${name}: block ${p}'s link record has reserved bytes that are not 0`, ...where, offset: p * PAGE_SIZE });
+            }
+            if (l.link.pfn !== p || l.link.order !== order || l.link.node !== n.id || l.link.zone !== z.id) {
+              enqueue({ structure: 'freeList', message: `${name}: block ${p}'s link record describes pfn ${l.link.pfn} order ${l.link.order} node ${l.link.node} zone ${l.link.zone}`, ...where, offset: p * PAGE_SIZE });
+            }
+            next = l.link.next;
+            back = l.link.prev;
+          } else {
+            ({ next, prev: back } = storedLinks(dv!));
+          }
+          if (back !== prev) enqueue({ structure: 'freeList', message: `${name}: block ${p}'s prev link is ${back}, expected ${prev}`, ...where });
+          prev = p;
+          p = next;
+          steps++;
         }
+        if (steps < count && !p) enqueue({ structure: 'freeList', message: `${name}: count says ${count} blocks, the list has ${steps}`, offset: at + FREE_AREA.count });
+        listed.set(idx, count);
+        report.freeBlocks += count;
       }
     }
+  }
 
-    // 2. Sections: every data frame of an initialised section is in exactly one block; summaries agree.
-    let section = { s: 0, gen: 0, home: { node: 0, zone: 0 } }; // the section being checked
-    /** Every per-descriptor test, for a descriptor the raw scan could not clear. */
-    const checkInFull = (pfn: number, raw: Uint8Array, at: number) => {
-      const { s, gen, home } = section;
-      const rv = view(raw);
-      const flags = rv.getUint32(at + DESC.flags, true);
-      if (flags === 0 && isBlank(raw, at)) {
-        enqueue({ structure: 'descriptor', message: `pfn ${pfn}: descriptor of an initialised section is blank`, pfn, section: s, offset: img.memmapOffset(pfn) });
-        return;
-      }
-      if (rv.getUint32(at + DESC.crc, true) !== crc32(raw.subarray(at, at + DESC.crc)) || rv.getUint8(at + DESC.coreVersion) !== CORE_VERSION || (flags & ~KNOWN_FLAGS) || !(flags & PG_CORE)) {
-        const c = checkDescriptorBytes(raw, at);
-        enqueue({ structure: 'descriptor', message: `pfn ${pfn}: ${c.ok ? 'descriptor invalid' : `${c.field}: ${c.reason}`}`, pfn, section: s, offset: img.memmapOffset(pfn) });
-      }
-      const reserved = (flags & PG_RESERVED) !== 0;
-      if (reserved !== isReservedPfn(L, pfn)) enqueue({ structure: 'descriptor', message: `pfn ${pfn}: PG_reserved is ${reserved ? 'set' : 'clear'} but the frame is ${reserved ? 'data' : 'metadata'}`, pfn, section: s });
-      // What a descriptor says of itself that initialisation fixed: its pfn, node, zone, generation; links and order only where used.
-      const d = decodeDescriptor(raw, at);
-      const why: string[] = [];
-      if (d.pfn !== pfn) why.push(`descriptor names pfn ${d.pfn}`);
-      if (d.node !== home.node || d.zone !== home.zone) why.push(`descriptor says node ${d.node} zone ${d.zone}, the frame is in node ${home.node} zone ${home.zone}`);
-      // Initialisation writes descriptors ahead of its transaction: after a rolled-back crash they may be newer than the section.
-      if (d.initGeneration < gen || d.initGeneration > img.bootGeneration) why.push(`descriptor was initialised in generation ${d.initGeneration}, its section in ${gen} (boot ${img.bootGeneration})`);
-      const head = (flags & (PG_BUDDY | PG_ALLOCATED)) !== 0;
-      if (!head && d.order !== 0) why.push(`order ${d.order} on a frame that heads no block`);
-      if ((d.next || d.prev) && !(g.links === 'descriptor' && flags & PG_BUDDY)) why.push(`free-list links ${d.next}/${d.prev} on a frame that is not a listed free block`);
-      if (flags & PG_RESERVED && head) why.push('a reserved frame is marked as a block head');
-      why.forEach((w) => enqueue({ structure: 'descriptor', message: `pfn ${pfn}: ${w}`, pfn, section: s, offset: img.memmapOffset(pfn) }));
-    };
-    let coveredUntil = 0; // end of a block that started in an earlier section
-    let coveringFree = false;
-    const cursor = ctx && scanner ? new ChunkCursor(img, scanner, ctx.chunkFrames) : undefined;
-    const heads: Heads = { pfn: [], flags: [], order: [], node: [], zone: [] };
-    for (let s = 0; s < g.sectionCount; s++) {
-      if (options.cancelled?.()) {
-        report.complete = false;
-        break;
-      }
-      const first = s * g.sectionFrames;
-      const entry = readSectionEntry(table, s);
-      const gen = entry.initGeneration;
-      const e = { free: entry.freeFrames, alloc: entry.allocatedFrames, reserved: entry.reservedFrames };
-      const expectReserved = reservedFramesIn(L, g.sectionFrames, s);
-      if (e.free + e.alloc + e.reserved > g.sectionFrames) enqueue({ structure: 'section', message: `section ${s}: counts ${e.free} + ${e.alloc} + ${e.reserved} exceed its ${g.sectionFrames} frames`, section: s });
-      if (e.reserved !== expectReserved) enqueue({ structure: 'section', message: `section ${s}: summary says ${e.reserved} reserved frames, the layout has ${expectReserved}`, section: s });
-      if (gen === 0) {
-        if (e.free || e.alloc) enqueue({ structure: 'section', message: `section ${s} was never initialised but its summary counts ${e.free} free and ${e.alloc} allocated frames`, section: s });
-        if (coveredUntil > first) enqueue({ structure: 'block', message: `a block reaches into never-initialised section ${s}`, section: s });
-        report.sectionsChecked++;
-        options.onProgress?.(s + 1, g.sectionCount);
-        continue;
-      }
-      if (gen > img.bootGeneration) enqueue({ structure: 'section', message: `section ${s} was initialised in generation ${gen}, after the current boot ${img.bootGeneration}`, section: s });
-      section = { s, gen, home: nodeZoneOf(img.nodes, first) };
-      heads.pfn.length = heads.flags.length = heads.order.length = heads.node.length = heads.zone.length = 0;
-      if (cursor) {
-        cursor.visit(first, first + g.sectionFrames, checkInFull, heads);
-        if (wanted.size) {
-          for (let i = 0; i < heads.pfn.length; i++) wanted.get(heads.pfn[i])?.push(heads.flags[i] >>> 0, heads.order[i]);
-        }
-      } else {
-        // A memmap in RAM: its descriptors are what this boot (or a rebuild) made, so only the blocks are checked.
-        const raw = sectionDescriptors(img, s, gen).bytes;
-        const scan = newDescriptorScan(first);
-        collectHeads(raw, { at: 0, count: g.sectionFrames, firstPfn: first, reserved: false, node: 0, zone: 0, minGeneration: 0, maxGeneration: 0, linksInDescriptor: false }, scan);
-        appendHeads(scan, 0, first, first + g.sectionFrames, heads);
-      }
-
-      // The blocks, from the heads alone: a frame that is no head is inside a block or in none.
-      const nHeads = heads.pfn.length;
-      let free = 0;
-      let alloc = 0;
-      const { start, end } = sectionDataRange(img, s);
-      let j = lowerBound(heads.pfn, start);
-      let p = start;
-      if (coveredUntil > p) {
-        const upto = Math.min(coveredUntil, end);
-        for (; j < nHeads && heads.pfn[j] < upto; j++) enqueue({ structure: 'block', message: `pfn ${heads.pfn[j]} is marked as a block head inside another block`, pfn: heads.pfn[j], section: s });
-        if (coveringFree) free += upto - p;
-        else alloc += upto - p;
-        p = upto;
-      }
-      while (p < end) {
-        const nextHead = j < nHeads ? heads.pfn[j] : end;
-        if (nextHead !== p) {
-          for (const stop = Math.min(nextHead, end); p < stop; p++) enqueue({ structure: 'block', message: `pfn ${p} belongs to no block (neither free nor allocated)`, pfn: p, section: s });
-          continue;
-        }
-        const flags = heads.flags[j];
-        const order = heads.order[j];
-        const node = heads.node[j];
-        const zone = heads.zone[j];
-        j++;
-        const isFree = (flags & PG_BUDDY) !== 0;
-        if ((flags & PG_BUDDY) && (flags & PG_ALLOCATED)) enqueue({ structure: 'descriptor', message: `pfn ${p} is marked both free and allocated`, pfn: p, section: s });
-        if (order > g.maxOrder || p % 2 ** order || p + 2 ** order > dataEnd) {
-          enqueue({ structure: 'block', message: `block at pfn ${p} has impossible order ${order} (misaligned or past the data area)`, pfn: p, section: s });
-          p++;
-          continue;
-        }
-        const z = img.nodes[node]?.zones[zone];
-        if (!z || p < z.firstPfn || p + 2 ** order > z.firstPfn + z.frames) enqueue({ structure: 'block', message: `block at pfn ${p} is not inside its node ${node} zone ${zone}`, pfn: p, section: s });
-        if (isFree) {
-          const key = freeAreaIndex(g.maxOrder, node, zone, order);
-          marked.set(key, (marked.get(key) ?? 0) + 1);
-          if (order < g.maxOrder && z) {
-            const buddy = p ^ (2 ** order);
-            const bEnd = buddy + 2 ** order;
-            if (buddy >= L.data.startPfn && bEnd <= dataEnd && buddy >= z.firstPfn && bEnd <= z.firstPfn + z.frames && sectionGen(sectionOf(g, buddy)) !== 0) {
-              let merged: boolean;
-              if (sectionOf(g, buddy) === s) {
-                // The heads list holds every frame of the section marked as a head.
-                const b = lowerBound(heads.pfn, buddy);
-                merged = b < nHeads && heads.pfn[b] === buddy && (heads.flags[b] & PG_BUDDY) !== 0 && heads.order[b] === order;
-              } else {
-                const bd = view(descBytes(buddy));
-                merged = (bd.getUint32(DESC.flags, true) & PG_BUDDY) !== 0 && bd.getUint8(DESC.order) === order;
-              }
-              if (merged) enqueue({ structure: 'block', message: `free blocks at pfn ${p} and its buddy ${buddy} (order ${order}) should have merged`, pfn: p, section: s });
-            }
-          }
-        } else {
-          report.allocatedBlocks++;
-        }
-        const blockEnd = p + 2 ** order;
-        const inSection = Math.min(blockEnd, end);
-        for (; j < nHeads && heads.pfn[j] < inSection; j++) enqueue({ structure: 'block', message: `pfn ${heads.pfn[j]} is marked as a block head inside the block at ${p}`, pfn: heads.pfn[j], section: s });
-        if (isFree) free += inSection - p;
-        else alloc += inSection - p;
-        coveredUntil = blockEnd;
-        coveringFree = isFree;
-        p = inSection;
-      }
-      report.framesChecked += g.sectionFrames;
-      if (e.free !== free || e.alloc !== alloc) enqueue({ structure: 'section', message: `section ${s}: summary says ${e.free} free / ${e.alloc} allocated frames, descriptors say ${free} / ${alloc}`, section: s, offset: sectionEntryOffset(L, s) });
+  // 2. Sections: every data frame of an initialised section is in exactly one block; summaries agree.
+  // The section being checked, and its node and zone (kept while sections stay in one zone).
+  let section = 0;
+  let currentGen = 0;
+  let home = { node: 0, zone: 0, firstPfn: 0, endPfn: 0 };
+  /** Every per-descriptor test, for a descriptor the raw scan could not clear. */
+  const checkInFull = (pfn: number, raw: Uint8Array, at: number) => {
+    const s = section;
+    const gen = currentGen;
+    const rv = view(raw);
+    const flags = rv.getUint32(at + DESC.flags, true);
+    if (flags === 0 && isBlank(raw, at)) {
+      enqueue({ structure: 'descriptor', message: `pfn ${pfn}: descriptor of an initialised section is blank`, pfn, section: s, offset: img.memmapOffset(pfn) });
+      return;
+    }
+    if (rv.getUint32(at + DESC.crc, true) !== crc32(raw.subarray(at, at + DESC.crc)) || rv.getUint8(at + DESC.coreVersion) !== CORE_VERSION || (flags & ~KNOWN_FLAGS) || !(flags & PG_CORE)) {
+      const c = checkDescriptorBytes(raw, at);
+      enqueue({ structure: 'descriptor', message: `pfn ${pfn}: ${c.ok ? 'descriptor invalid' : `${c.field}: ${c.reason}`}`, pfn, section: s, offset: img.memmapOffset(pfn) });
+    }
+    const reserved = (flags & PG_RESERVED) !== 0;
+    if (reserved !== isReservedPfn(L, pfn)) enqueue({ structure: 'descriptor', message: `pfn ${pfn}: PG_reserved is ${reserved ? 'set' : 'clear'} but the frame is ${reserved ? 'data' : 'metadata'}`, pfn, section: s });
+    // What a descriptor says of itself that initialisation fixed: its pfn, node, zone, generation; links and order only where used.
+    const d = decodeDescriptor(raw, at);
+    const why: string[] = [];
+    if (d.pfn !== pfn) why.push(`descriptor names pfn ${d.pfn}`);
+    if (d.node !== home.node || d.zone !== home.zone) why.push(`descriptor says node ${d.node} zone ${d.zone}, the frame is in node ${home.node} zone ${home.zone}`);
+    // Initialisation writes descriptors ahead of its transaction: after a rolled-back crash they may be newer than the section.
+    if (d.initGeneration < gen || d.initGeneration > img.bootGeneration) why.push(`descriptor was initialised in generation ${d.initGeneration}, its section in ${gen} (boot ${img.bootGeneration})`);
+    const head = (flags & (PG_BUDDY | PG_ALLOCATED)) !== 0;
+    if (!head && d.order !== 0) why.push(`order ${d.order} on a frame that heads no block`);
+    if ((d.next || d.prev) && !(g.links === 'descriptor' && flags & PG_BUDDY)) why.push(`free-list links ${d.next}/${d.prev} on a frame that is not a listed free block`);
+    if (flags & PG_RESERVED && head) why.push('a reserved frame is marked as a block head');
+    why.forEach((w) => enqueue({ structure: 'descriptor', message: `pfn ${pfn}: ${w}`, pfn, section: s, offset: img.memmapOffset(pfn) }));
+  };
+  let coveredUntil = 0; // end of a block that started in an earlier section
+  let coveringFree = false;
+  const cursor = ctx && scanner ? new ChunkCursor(img, scanner, ctx.chunkFrames) : undefined;
+  const heads = new Heads();
+  for (let s = 0; s < g.sectionCount; s++) {
+    if (options.cancelled?.()) {
+      report.complete = false;
+      break;
+    }
+    const first = s * g.sectionFrames;
+    const gen = readSectionField(table, s, SECTION.initGeneration);
+    const e = { free: readSectionField(table, s, SECTION.freeFrames), alloc: readSectionField(table, s, SECTION.allocatedFrames), reserved: readSectionField(table, s, SECTION.reservedFrames) };
+    const expectReserved = reservedFramesIn(L, g.sectionFrames, s);
+    if (e.free + e.alloc + e.reserved > g.sectionFrames) enqueue({ structure: 'section', message: `section ${s}: counts ${e.free} + ${e.alloc} + ${e.reserved} exceed its ${g.sectionFrames} frames`, section: s });
+    if (e.reserved !== expectReserved) enqueue({ structure: 'section', message: `section ${s}: summary says ${e.reserved} reserved frames, the layout has ${expectReserved}`, section: s });
+    if (gen === 0) {
+      if (e.free || e.alloc) enqueue({ structure: 'section', message: `section ${s} was never initialised but its summary counts ${e.free} free and ${e.alloc} allocated frames`, section: s });
+      if (coveredUntil > first) enqueue({ structure: 'block', message: `a block reaches into never-initialised section ${s}`, section: s });
       report.sectionsChecked++;
       options.onProgress?.(s + 1, g.sectionCount);
+      continue;
     }
-  } finally {
-    scanner?.close();
+    if (gen > img.bootGeneration) enqueue({ structure: 'section', message: `section ${s} was initialised in generation ${gen}, after the current boot ${img.bootGeneration}`, section: s });
+    section = s;
+    currentGen = gen;
+    if (first < home.firstPfn || first >= home.endPfn) {
+      const nz = nodeZoneOf(img.nodes, first);
+      const z = img.nodes[nz.node].zones[nz.zone];
+      home = { ...nz, firstPfn: z.firstPfn, endPfn: z.firstPfn + z.frames };
+    }
+    heads.n = 0;
+    if (cursor) {
+      cursor.visit(first, first + g.sectionFrames, checkInFull, heads);
+      if (wanted.size) {
+        for (let i = 0; i < heads.n; i++) wanted.get(heads.pfn[i])?.push(heads.flags[i] >>> 0, heads.order[i]);
+      }
+    } else {
+      // A memmap in RAM: its descriptors are what this boot (or a rebuild) made, so only the blocks are checked.
+      const raw = sectionDescriptors(img, s, gen).bytes;
+      const scan = newDescriptorScan(first);
+      collectHeads(raw, { at: 0, count: g.sectionFrames, firstPfn: first, reserved: false, node: 0, zone: 0, minGeneration: 0, maxGeneration: 0, linksInDescriptor: false }, scan);
+      appendHeads(scan, 0, first, first + g.sectionFrames, heads);
+    }
+
+    // The blocks, from the heads alone: a frame that is no head is inside a block or in none.
+    const nHeads = heads.n;
+    let free = 0;
+    let alloc = 0;
+    const { start, end } = sectionDataRange(img, s);
+    let j = heads.lowerBound(start);
+    let p = start;
+    if (coveredUntil > p) {
+      const upto = Math.min(coveredUntil, end);
+      for (; j < nHeads && heads.pfn[j] < upto; j++) enqueue({ structure: 'block', message: `pfn ${heads.pfn[j]} is marked as a block head inside another block`, pfn: heads.pfn[j], section: s });
+      if (coveringFree) free += upto - p;
+      else alloc += upto - p;
+      p = upto;
+    }
+    while (p < end) {
+      const nextHead = j < nHeads ? heads.pfn[j] : end;
+      if (nextHead !== p) {
+        for (const stop = Math.min(nextHead, end); p < stop; p++) enqueue({ structure: 'block', message: `pfn ${p} belongs to no block (neither free nor allocated)`, pfn: p, section: s });
+        continue;
+      }
+      const flags = heads.flags[j];
+      const order = heads.order[j];
+      const node = heads.node[j];
+      const zone = heads.zone[j];
+      j++;
+      const isFree = (flags & PG_BUDDY) !== 0;
+      if ((flags & PG_BUDDY) && (flags & PG_ALLOCATED)) enqueue({ structure: 'descriptor', message: `pfn ${p} is marked both free and allocated`, pfn: p, section: s });
+      if (order > g.maxOrder || p % 2 ** order || p + 2 ** order > dataEnd) {
+        enqueue({ structure: 'block', message: `block at pfn ${p} has impossible order ${order} (misaligned or past the data area)`, pfn: p, section: s });
+        p++;
+        continue;
+      }
+      const z = img.nodes[node]?.zones[zone];
+      if (!z || p < z.firstPfn || p + 2 ** order > z.firstPfn + z.frames) enqueue({ structure: 'block', message: `block at pfn ${p} is not inside its node ${node} zone ${zone}`, pfn: p, section: s });
+      if (isFree) {
+        const key = freeAreaIndex(g.maxOrder, node, zone, order);
+        marked.set(key, (marked.get(key) ?? 0) + 1);
+        if (order < g.maxOrder && z) {
+          const buddy = p ^ (2 ** order);
+          const bEnd = buddy + 2 ** order;
+          if (buddy >= L.data.startPfn && bEnd <= dataEnd && buddy >= z.firstPfn && bEnd <= z.firstPfn + z.frames && sectionGen(sectionOf(g, buddy)) !== 0) {
+            let merged: boolean;
+            if (sectionOf(g, buddy) === s) {
+              // The heads list holds every frame of the section marked as a head.
+              const b = heads.lowerBound(buddy);
+              merged = b < nHeads && heads.pfn[b] === buddy && (heads.flags[b] & PG_BUDDY) !== 0 && heads.order[b] === order;
+            } else {
+              const bd = view(descBytes(buddy));
+              merged = (bd.getUint32(DESC.flags, true) & PG_BUDDY) !== 0 && bd.getUint8(DESC.order) === order;
+            }
+            if (merged) enqueue({ structure: 'block', message: `free blocks at pfn ${p} and its buddy ${buddy} (order ${order}) should have merged`, pfn: p, section: s });
+          }
+        }
+      } else {
+        report.allocatedBlocks++;
+      }
+      const blockEnd = p + 2 ** order;
+      const inSection = Math.min(blockEnd, end);
+      for (; j < nHeads && heads.pfn[j] < inSection; j++) enqueue({ structure: 'block', message: `pfn ${heads.pfn[j]} is marked as a block head inside the block at ${p}`, pfn: heads.pfn[j], section: s });
+      if (isFree) free += inSection - p;
+      else alloc += inSection - p;
+      coveredUntil = blockEnd;
+      coveringFree = isFree;
+      p = inSection;
+    }
+    report.framesChecked += g.sectionFrames;
+    if (e.free !== free || e.alloc !== alloc) enqueue({ structure: 'section', message: `section ${s}: summary says ${e.free} free / ${e.alloc} allocated frames, descriptors say ${free} / ${alloc}`, section: s, offset: sectionEntryOffset(L, s) });
+    report.sectionsChecked++;
+    options.onProgress?.(s + 1, g.sectionCount);
   }
 
 

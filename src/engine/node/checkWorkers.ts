@@ -1,6 +1,7 @@
 /**
  * The checker's memmap scan for an image file (Node only): chunks are read
- * into one buffer kept for the whole check, and on a large memmap worker
+ * into one buffer kept for the whole check (WebAssembly memory, where the
+ * scan's loop runs), and on a large memmap, with CPUs to spare, worker
  * threads scan part of them. check() stays synchronous: the main thread takes
  * chunks from the bottom of the memmap and scans them itself, worker threads
  * take them from the top, and when the main thread reaches a chunk a worker
@@ -10,35 +11,62 @@
  * an overlay with no change there). The report is the same either way.
  */
 import * as fs from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { DESCRIPTOR_SIZE } from '../format/constants';
 import { descriptorCrcTable, descriptorWords, HEAD_STRIDE, newDescriptorScan, scanDescriptorRun, WORDS_ARE_LITTLE_ENDIAN } from '../format/descriptor';
+import { descriptorScanModule, newWasmScan, scanRunWasm, WASM_LAYOUT, WasmScan } from '../format/descriptorWasm';
 import type { PmemImage } from '../image/imageCore';
-import { ChunkScan, MemmapScanner, planChunk, ScanContext } from '../inspect/checker';
+import { check, CheckOptions, CheckReport, ChunkScan, MemmapScanner, planChunk, ScanContext } from '../inspect/checker';
 import { OverlayStore } from '../store/overlayStore';
+import { ReadCacheStore } from '../store/readCacheStore';
 import type { Store } from '../store/store';
 import { FileStore } from './fileStore';
 
 export interface FileScanOptions {
   /** Start workers from this many bytes of memmap to scan (initialised sections only). */
   workersFrom?: number;
-  /** Worker threads besides the main one (default: one per further CPU, at most 3). */
+  /** Worker threads besides the main one (default: idleWorkers()). */
   workers?: number;
-  /** Let every worker start before this thread scans (tests: so that the workers get chunks even of a small memmap). */
+  /** Let every worker take its first chunk before this thread scans (tests: so that the workers get chunks even of a small memmap). */
   awaitWorkers?: boolean;
   /** Told at the end how many chunks each side scanned. */
   onClose?: (stats: { here: number; workers: number }) => void;
 }
 
 /**
- * Below this, workers cost more than they save. Measured on two shared CPUs:
- * behind at 64 MiB of memmap, level at 256 MiB (a 16 GiB image), ahead at
- * 1 GiB when the second CPU was free (and a little behind when it was not).
+ * Below this, workers cost more than they save. A worker starts some 30 ms
+ * after it is asked for (while this thread checks the logs and free lists),
+ * and this thread reads and scans about 4 MiB of memmap a millisecond.
  */
-export const WORKERS_FROM_BYTES = 512 * 2 ** 20;
+export const WORKERS_FROM_BYTES = 128 * 2 ** 20;
 
-// Chunk states in the shared array; three more slots: the stop flag, the count workers take chunks down from, workers started.
+/**
+ * Worker threads worth starting now: one per CPU that other processes leave
+ * idle, besides this thread's, at most 3. A worker takes some 30 ms of CPU to
+ * start; where other processes keep the CPUs busy it gains little (with
+ * autogroup scheduling, Linux's default, CPU time is shared between sessions,
+ * not threads) and still costs that. Other processes' load is the 1-minute
+ * load average less this process's part (roughly its CPU time over the last
+ * minute, or over its life if shorter), and where Linux tells it, no more
+ * than the tasks runnable right now besides this thread (the average lags a
+ * minute behind a load that has stopped).
+ */
+export function idleWorkers(): number {
+  const cpus = availableParallelism();
+  const used = process.cpuUsage();
+  const own = (used.user + used.system) / 1e6 / Math.max(60, process.uptime());
+  let others = Math.max(0, loadavg()[0] - own);
+  try {
+    const runnable = Number(/^\S+ \S+ \S+ (\d+)\//.exec(fs.readFileSync('/proc/loadavg', 'utf8'))?.[1]);
+    if (runnable >= 1) others = Math.min(others, runnable - 1);
+  } catch {
+    // Not Linux: the average alone.
+  }
+  return Math.max(0, Math.min(3, cpus - 1, Math.floor(cpus - 1 - others + 0.5)));
+}
+
+// Chunk states in the shared array; three more slots: the stop flag, the count workers take chunks down from, workers counted (see count()).
 const FREE = 0;
 const MAIN = 1;
 const TAKEN = 2;
@@ -67,13 +95,22 @@ const { workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const planChunk = (${planChunk.toString()});
 const scanDescriptorRun = (${scanDescriptorRun.toString()});
-const { path, ctx, table, state, port } = workerData;
+const newWasmScan = (${newWasmScan.toString()});
+const scanRunWasm = (${scanRunWasm.toString()});
+const { path, ctx, table, state, port, wasm, layout } = workerData;
 const n = state.length - 3;
-const buf = new Uint8Array(ctx.chunkFrames * ${DESCRIPTOR_SIZE});
+const x = wasm ? newWasmScan(wasm, ctx.chunkFrames, table, layout) : undefined;
+const buf = x ? x.dataBytes : new Uint8Array(ctx.chunkFrames * ${DESCRIPTOR_SIZE});
 const fd = fs.openSync(path, 'r');
 let k = -1;
-Atomics.add(state, n + 2, 1);
-Atomics.notify(state, n + 2);
+let counted = false;
+// Counted once it holds its first chunk (or has none to take): what awaitWorkers waits for.
+const count = () => {
+  if (counted) return;
+  counted = true;
+  Atomics.add(state, n + 2, 1);
+  Atomics.notify(state, n + 2);
+};
 try {
   for (;;) {
     if (Atomics.load(state, n) !== 0) break;
@@ -82,15 +119,19 @@ try {
     const plan = planChunk(ctx, k);
     if (!plan) continue;
     if (Atomics.compareExchange(state, k, ${FREE}, ${TAKEN}) !== ${FREE}) break; // the main thread got here first
+    count();
     const length = plan.frames * ${DESCRIPTOR_SIZE};
     for (let done = 0; done < length; ) {
       const got = fs.readSync(fd, buf, done, length - done, ctx.memmapStart + plan.firstPfn * ${DESCRIPTOR_SIZE} + done);
       if (got === 0) throw new Error('unexpected end of file');
       done += got;
     }
-    const words = new Int32Array(buf.buffer, 0, length >> 2);
+    const words = x ? x.dataWords : new Int32Array(buf.buffer, 0, length >> 2);
     const out = { odd: new Int32Array(64), oddCount: 0, heads: new Int32Array(64 * ${HEAD_STRIDE}), headCount: 0, base: plan.firstPfn };
-    for (const run of plan.runs) scanDescriptorRun(words, run, table, out);
+    for (const run of plan.runs) {
+      if (x) scanRunWasm(words, run, table, out, x, scanDescriptorRun);
+      else scanDescriptorRun(words, run, table, out);
+    }
     const odd = out.odd.slice(0, out.oddCount);
     const heads = out.heads.slice(0, out.headCount * ${HEAD_STRIDE});
     port.postMessage({ k, odd, heads, oddCount: out.oddCount, headCount: out.headCount, base: out.base, firstPfn: plan.firstPfn, frames: plan.frames }, [odd.buffer, heads.buffer]);
@@ -105,6 +146,7 @@ try {
   }
   Atomics.store(state, n, 1);
 } finally {
+  count();
   fs.closeSync(fd);
   port.close();
 }
@@ -112,10 +154,11 @@ try {
 
 /** The image file under `store`, when the memmap bytes [from, to) read from it are what the store holds. */
 function fileUnder(store: Store, from: number, to: number): string | undefined {
+  if (store instanceof ReadCacheStore) return fileUnder(store.base, from, to); // it writes through: the file is never behind it
   if (store instanceof FileStore) return store.path;
-  if (store instanceof OverlayStore && store.base instanceof FileStore) {
+  if (store instanceof OverlayStore) {
     const touched = store.changes().some((c) => c.offset < to && c.offset + c.data.length > from);
-    return touched ? undefined : store.base.path;
+    return touched ? undefined : fileUnder(store.base, from, to);
   }
   return undefined;
 }
@@ -132,8 +175,10 @@ export function fileScanner(options: FileScanOptions = {}): (img: PmemImage, ctx
     if (path === undefined) return undefined;
     let frames = 0;
     ctx.generations.forEach((gen) => (frames += gen ? ctx.sectionFrames : 0));
-    const workers = frames * DESCRIPTOR_SIZE < (options.workersFrom ?? WORKERS_FROM_BYTES) ? 0 : (options.workers ?? Math.min(3, availableParallelism() - 1));
-    return new FileScanner(path, ctx, Math.max(0, workers), options);
+    const workers = frames * DESCRIPTOR_SIZE < (options.workersFrom ?? WORKERS_FROM_BYTES) ? 0 : (options.workers ?? idleWorkers());
+    // With nothing held in memory over the file, small reads may go to it too.
+    const direct = fileUnder(img.store, 0, img.store.size) !== undefined;
+    return new FileScanner(path, ctx, Math.max(0, workers), direct, options);
   };
 }
 
@@ -145,18 +190,22 @@ class FileScanner implements MemmapScanner {
   private readonly received = new Map<number, WorkerResult>();
   private readonly fd: number;
   private readonly buf: Uint8Array;
+  private readonly wasm: WasmScan | undefined;
   private readonly table = descriptorCrcTable();
   private readonly scan = newDescriptorScan(0);
+  private readonly small = new Uint8Array(256);
   private stopped: boolean;
   private started = false;
   private readonly stats = { here: 0, workers: 0 };
 
-  constructor(path: string, private readonly ctx: ScanContext, private readonly workers: number, private readonly options: FileScanOptions) {
+  constructor(path: string, private readonly ctx: ScanContext, private readonly workers: number, private readonly direct: boolean, private readonly options: FileScanOptions) {
     this.chunks = Math.ceil(ctx.totalFrames / ctx.chunkFrames);
     this.state = new Int32Array(new SharedArrayBuffer(4 * (this.chunks + 3)));
     this.state[this.chunks + 1] = this.chunks;
     this.fd = fs.openSync(path, 'r');
-    this.buf = new Uint8Array(ctx.chunkFrames * DESCRIPTOR_SIZE);
+    const mod = descriptorScanModule();
+    this.wasm = mod && newWasmScan(mod, ctx.chunkFrames, this.table, WASM_LAYOUT);
+    this.buf = this.wasm?.dataBytes ?? new Uint8Array(ctx.chunkFrames * DESCRIPTOR_SIZE);
     this.stopped = workers === 0;
     if (workers === 0) return;
     // The generations go to every worker: shared, not copied.
@@ -167,7 +216,9 @@ class FileScanner implements MemmapScanner {
     for (let i = 0; i < workers; i++) {
       const { port1, port2 } = new MessageChannel();
       // Plain JavaScript: no loader flags of the parent (a test runner's) are needed.
-      const worker = new Worker(source, { eval: true, execArgv: [], workerData: { path, ctx: shared, table: this.table, state: this.state, port: port2 }, transferList: [port2] });
+      const worker = new Worker(source, {
+        eval: true, execArgv: [], workerData: { path, ctx: shared, table: this.table, state: this.state, port: port2, wasm: mod, layout: WASM_LAYOUT }, transferList: [port2],
+      });
       worker.unref();
       worker.on('error', () => {}); // a worker that dies leaves its chunk TAKEN: the main thread gives up waiting on it
       this.ports.push(port1);
@@ -241,12 +292,22 @@ class FileScanner implements MemmapScanner {
       done += got;
     }
     const bytes = this.buf.subarray(0, length);
-    const words = descriptorWords(bytes);
-    const { scan } = this;
+    const { scan, wasm } = this;
+    const words = wasm ? wasm.dataWords : descriptorWords(bytes);
     scan.oddCount = scan.headCount = 0;
     scan.base = plan.firstPfn;
-    for (const run of plan.runs) scanDescriptorRun(words, run, this.table, scan);
+    for (const run of plan.runs) {
+      if (wasm) scanRunWasm(words, run, this.table, scan, wasm, scanDescriptorRun);
+      else scanDescriptorRun(words, run, this.table, scan);
+    }
     return { scan, bytes, firstPfn: plan.firstPfn, frames: plan.frames };
+  }
+
+  /** A small read straight from the file into one buffer: the store's path allocates and caches a page for each. */
+  readSmall(offset: number, length: number): Uint8Array | undefined {
+    if (!this.direct || length > this.small.length) return undefined;
+    const got = fs.readSync(this.fd, this.small, 0, length, offset);
+    return got === length ? this.small.subarray(0, length) : undefined;
   }
 
   private stop(): void {
@@ -261,4 +322,9 @@ class FileScanner implements MemmapScanner {
     fs.closeSync(this.fd);
     this.options.onClose?.(this.stats);
   }
+}
+
+/** What `pmem check FILE` runs: check() with the file scanner (and its worker threads for a large memmap). */
+export function checkImageFile(img: PmemImage, options: Omit<CheckOptions, 'memmapScanner'> = {}): CheckReport {
+  return check(img, { ...options, memmapScanner: fileScanner() });
 }
