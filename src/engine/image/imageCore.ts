@@ -419,9 +419,10 @@ export class PmemImage implements ImageCore {
   }
 
   private commit(txn: StagedChanges, kind: HistoryKind | undefined, summary: HistoryRecord['summary'], nextSb?: Superblock, dropUndo = false): number {
-    const { undo } = txn.stagedRanges();
+    const { redo: staged, undo } = txn.stagedRanges();
     const seq = kind ? this.history.append(txn, kind, nextSb?.bootGeneration ?? this.bootGeneration, summary, undo, dropUndo) : 0;
-    const redo = txn.stagedRedo();
+    // The history record is staged too: then the journaled ranges are taken again.
+    const redo = kind ? txn.stagedRedo() : staged;
     // Refuse an oversized transaction before the bulk writes, so that nothing at all reaches the store.
     const payloadBytes = encodedSize(redo);
     const capacity = journalCapacity(this.layout.journal);
