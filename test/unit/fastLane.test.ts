@@ -7,7 +7,7 @@
  * initialisation and crashes.
  */
 import { strict as assert } from 'node:assert';
-import { allocOp, check, freeOp, MemoryStore, PmemImage } from '../../src/engine';
+import { allocOp, check, freeOp, MemoryStore, PmemImage, PROFILES } from '../../src/engine';
 import { fastLane } from '../../src/engine/image/ops';
 import { MiB, rng } from './helpers';
 
@@ -65,6 +65,7 @@ describe('the fast lane for one block', () => {
       const live: number[] = [];
       const takenBefore = fastLane.taken;
       let ops = 0;
+      let withExtended = 0;
       for (let i = 0; i < 1500; i++) {
         const r = random();
         let a: Outcome;
@@ -80,10 +81,12 @@ describe('the fast lane for one block', () => {
           a = lane(true, () => attempt(() => freeOp(fast.img, [pfn])));
           b = lane(false, () => attempt(() => freeOp(slow.img, [pfn])));
         } else if (r < 0.97) {
+          // A reboot, sometimes into a profile with extended fields (the lane sets them as the general path does).
+          const profile = PROFILES[Math.floor(random() * PROFILES.length)].name;
           fast.img.close();
           slow.img.close();
-          fast.img = PmemImage.open(fast.store);
-          slow.img = PmemImage.open(slow.store);
+          fast.img = PmemImage.open(fast.store, { profile });
+          slow.img = PmemImage.open(slow.store, { profile });
           continue;
         } else {
           // The same power failure in both: after the same number of persistence points.
@@ -100,6 +103,8 @@ describe('the fast lane for one block', () => {
         }
         ops++;
         assert.deepEqual(a, b, `step ${i}: the lanes answered differently`);
+        assert.deepEqual([...fast.img.extended], [...slow.img.extended], `step ${i}: the extended fields differ`);
+        if (fast.img.extended.size) withExtended++;
         if (i % 100 === 0) assert.equal(firstDifference(fast.store, slow.store), -1, `step ${i}: the devices differ`);
       }
       assert.equal(firstDifference(fast.store, slow.store), -1, 'the devices differ at the end');
@@ -107,6 +112,7 @@ describe('the fast lane for one block', () => {
       assert.deepEqual(check(fast.img).problems, []);
       const taken = fastLane.taken - takenBefore;
       assert.ok(taken > ops / 2, `the lane took ${taken} of ${ops} operations`);
+      assert.ok(withExtended > 50, `extended fields were set after ${withExtended} operations only`);
     });
   }
 
