@@ -11,7 +11,8 @@
  */
 import { crc32Range } from '../format/compact';
 import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
-import { CORE_VERSION, DESC, OWNER_BYTES, patchDescriptor, patchPlain, PG_ALLOCATED, PG_BUDDY, PG_CORE } from '../format/descriptor';
+import { writeString } from '../core/bytes';
+import { CORE_VERSION, DESC, OWNER_BYTES, patchPlain, PG_ALLOCATED, PG_BUDDY, PG_CORE } from '../format/descriptor';
 import { FREE_AREA, freeAreaIndex } from '../format/freeArea';
 import { encodeFreeLink, FREE_LINK_MAGIC, FREE_LINK_SIZE, LINK } from '../format/freeLink';
 import { FREE_AREA_ENTRY_SIZE, nodeZoneOf, SECTION_ENTRY_SIZE } from '../format/layout';
@@ -46,6 +47,17 @@ function setU32(b: Uint8Array, at: number, v: number): void {
 function setU64(b: Uint8Array, at: number, v: number): void {
   setU32(b, at, v % 0x1_0000_0000);
   setU32(b, at + 4, Math.floor(v / 0x1_0000_0000));
+}
+
+interface HeadChange {
+  flags?: number;
+  order?: number;
+  node?: number;
+  zone?: number;
+  owner?: string;
+  refcount?: number;
+  next?: number;
+  prev?: number;
 }
 
 interface Links {
@@ -107,9 +119,20 @@ class Lane {
     return d;
   }
 
-  private setHead(pfn: number, change: Parameters<typeof patchDescriptor>[2]): void {
+  /** As buddy's setHead (patchDescriptor): the given fields set, coreVersion and pfn restated, the checksum resealed. */
+  private setHead(pfn: number, change: HeadChange): void {
     const d = this.head(pfn);
-    patchDescriptor(d, 0, { ...change, pfn });
+    if (change.flags !== undefined) setU32(d, DESC.flags, change.flags);
+    if (change.order !== undefined) d[DESC.order] = change.order;
+    if (change.node !== undefined) d[DESC.node] = change.node;
+    if (change.zone !== undefined) d[DESC.zone] = change.zone;
+    d[DESC.coreVersion] = CORE_VERSION;
+    setU64(d, DESC.pfn, pfn);
+    if (change.refcount !== undefined) setU32(d, DESC.refcount, change.refcount);
+    if (change.owner !== undefined) writeString(d, DESC.owner, OWNER_BYTES, change.owner);
+    if (change.next !== undefined) setU64(d, DESC.next, change.next);
+    if (change.prev !== undefined) setU64(d, DESC.prev, change.prev);
+    setU32(d, DESC.crc, crc32Range(d, 0, DESC.crc));
     this.t.write(this.img.memmapOffset(pfn), d);
   }
 

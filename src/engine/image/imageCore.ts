@@ -414,8 +414,8 @@ export class PmemImage implements ImageCore {
   commitStaged<R>(staged: StagedChanges, kind: HistoryKind, result: R, summary: HistoryRecord['summary']): R & { step: number; changed: ChangeSet } {
     this.assertWritable();
     const step = this.commit(staged, kind, summary);
-    this.warnings.push(...staged.notes);
-    return { ...result, step, changed: this.lastChange };
+    if (staged.notes.length) this.warnings.push(...staged.notes);
+    return Object.assign(result as R & { step: number; changed: ChangeSet }, { step, changed: this.lastChange });
   }
 
   private commit(txn: StagedChanges, kind: HistoryKind | undefined, summary: HistoryRecord['summary'], nextSb?: Superblock, dropUndo = false): number {

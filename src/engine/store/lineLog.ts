@@ -93,9 +93,13 @@ export class LineLog {
 
   /** The changed bytes in offset order, touching spans merged: what StagingStore.changes gives for the same writes. */
   changes(): ByteRange[] {
+    // Insertion sort: a handful of lines, mostly staged in order already.
     const order: number[] = [];
-    for (let i = 0; i < this.count; i++) order.push(i);
-    order.sort((x, y) => this.index[x] - this.index[y]);
+    for (let i = 0; i < this.count; i++) {
+      let k = order.length;
+      while (k > 0 && this.index[order[k - 1]] > this.index[i]) k--;
+      order.splice(k, 0, i);
+    }
     const out: ByteRange[] = [];
     for (let k = 0; k < order.length; ) {
       const first = order[k];
@@ -105,6 +109,11 @@ export class LineLog {
       while (j < order.length && this.index[order[j]] * LINE + this.lo[order[j]] <= end) {
         end = Math.max(end, this.index[order[j]] * LINE + this.hi[order[j]]);
         j++;
+      }
+      if (j === k + 1) {
+        out.push({ offset: start, data: this.data[first].slice(this.lo[first], this.hi[first]) });
+        k = j;
+        continue;
       }
       const data = new Uint8Array(end - start);
       for (let m = k; m < j; m++) {
