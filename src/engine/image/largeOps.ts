@@ -32,8 +32,10 @@ const FIRST_PART_BLOCKS = 4096;
 const PART_FILL = 0.6;
 /** A part grows to at most this many times the blocks of the one before. */
 const PART_GROWTH = 8;
-/** Most blocks in one part, so that an asynchronous run still yields (and can be cancelled) every few tenths of a second. */
+/** Most blocks in one part of a run that does not yield (the CLI): few transactions. */
 const MAX_PART_BLOCKS = 2 ** 18;
+/** Most blocks in one part of an asynchronous run (the editor): it yields, shows progress and can be cancelled every few hundredths of a second. */
+const ASYNC_PART_BLOCKS = 2 ** 14;
 
 /**
  * Blocks for the next part, from what the last one (`n` blocks) wrote to the
@@ -41,10 +43,10 @@ const MAX_PART_BLOCKS = 2 ** 18;
  * never-initialised sections journal little (their descriptors are written in
  * place), parts over free lists about a descriptor a frame.
  */
-function nextPartSize(img: PmemImage, n: number): number {
+function nextPartSize(img: PmemImage, n: number, maxPart: number): number {
   const capacity = journalCapacity(img.layout.journal);
   const used = Math.max(1, encodedSize(img.lastUndo));
-  return Math.max(1, Math.min(n * PART_GROWTH, MAX_PART_BLOCKS, Math.floor((n * capacity * PART_FILL) / used)));
+  return Math.max(1, Math.min(n * PART_GROWTH, maxPart, Math.floor((n * capacity * PART_FILL) / used)));
 }
 
 export interface LargeProgress {
@@ -100,7 +102,7 @@ export function allocLarge(img: PmemImage, request: AllocRequest, progress: Larg
 
 /** As allocLarge, yielding to the event loop between transactions; a cancel rolls back what was done. */
 export function allocLargeAsync(img: PmemImage, request: AllocRequest, control: LargeControl = {}): Promise<AllocLargeResult> {
-  return driveAsync(img, allocParts(img, request), control, 'allocation');
+  return driveAsync(img, allocParts(img, request, undefined, ASYNC_PART_BLOCKS), control, 'allocation');
 }
 
 export interface AllocLargeResult {
@@ -110,7 +112,7 @@ export interface AllocLargeResult {
   changed: ChangeSet;
 }
 
-function* allocParts(img: PmemImage, request: AllocRequest, resume?: Intent): Generator<PartDone, AllocLargeResult> {
+function* allocParts(img: PmemImage, request: AllocRequest, resume?: Intent, maxPart = MAX_PART_BLOCKS): Generator<PartDone, AllocLargeResult> {
   const probe = new Txn(img);
   const req = validateAllocRequest(probe, request);
   const total = resume ? resume.count : req.count;
@@ -154,7 +156,7 @@ function* allocParts(img: PmemImage, request: AllocRequest, resume?: Intent): Ge
       done += n;
       step = r.step;
       changed = mergeChangeSets(changed, r.changed);
-      part = nextPartSize(img, n);
+      part = nextPartSize(img, n, maxPart);
     } catch (e) {
       if (e instanceof JournalFullError && n > 1) {
         part = Math.max(1, Math.floor(n / 2));
@@ -238,7 +240,7 @@ export function freeOwnerLarge(img: PmemImage, owner: string, progress: LargePro
 
 /** As freeOwnerLarge, yielding to the event loop between transactions; a cancel rolls back what was done. */
 export function freeOwnerLargeAsync(img: PmemImage, owner: string, control: LargeControl = {}): Promise<FreeOwnerResult> {
-  return driveAsync(img, freeOwnerParts(img, owner), control, 'free');
+  return driveAsync(img, freeOwnerParts(img, owner, undefined, ASYNC_PART_BLOCKS), control, 'free');
 }
 
 export interface FreeOwnerResult {
@@ -248,7 +250,7 @@ export interface FreeOwnerResult {
   changed: ChangeSet;
 }
 
-function* freeOwnerParts(img: PmemImage, owner: string, resume?: Intent): Generator<PartDone, FreeOwnerResult> {
+function* freeOwnerParts(img: PmemImage, owner: string, resume?: Intent, maxPart = MAX_PART_BLOCKS): Generator<PartDone, FreeOwnerResult> {
   if (!owner) throw new UsageError('give the owner tag of the blocks to free');
   if (new TextEncoder().encode(owner).length > OWNER_BYTES) throw new UsageError(`owner tag "${owner}" is longer than ${OWNER_BYTES} bytes`);
   img.assertWritable();
@@ -293,7 +295,7 @@ function* freeOwnerParts(img: PmemImage, owner: string, resume?: Intent): Genera
       next += slice.length;
       step = r.step;
       changed = mergeChangeSets(changed, r.changed);
-      part = nextPartSize(img, slice.length);
+      part = nextPartSize(img, slice.length, maxPart);
     } catch (e) {
       if (e instanceof JournalFullError && slice.length > 1) {
         part = Math.max(1, Math.floor(slice.length / 2));
