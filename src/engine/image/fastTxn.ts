@@ -6,6 +6,7 @@
 import type { ByteRange } from '../format/rangeList';
 import { LineLog } from '../store/lineLog';
 import type { ImageCore } from './imageContext';
+import { withReplacedBytes } from './txn';
 import type { ExtendedValues, StagedChanges } from './txn';
 
 const NO_RAM_SECTIONS: ReadonlyMap<number, Uint8Array> = new Map();
@@ -28,9 +29,7 @@ export class FastTxn implements StagedChanges {
   }
 
   stagedRanges(): { redo: ByteRange[]; undo: ByteRange[] } {
-    const redo = this.log.changes();
-    const undo = redo.map((r) => ({ offset: r.offset, data: this.img.store.read(r.offset, r.data.length) }));
-    return { redo, undo };
+    return withReplacedBytes(this.img.store, this.log.changes());
   }
 
   stagedRedo(): ByteRange[] {

@@ -12,6 +12,7 @@ import { FREE_AREA_ENTRY_SIZE, SECTION_ENTRY_SIZE } from '../format/layout';
 import { coalesce, ByteRange } from '../format/rangeList';
 import { decodeSectionEntry, encodeSectionEntry, SectionEntry, sectionState, SectionState } from '../format/sectionTable';
 import { StagingStore } from '../store/stagingStore';
+import type { Store } from '../store/store';
 import type { ImageCore } from './imageContext';
 
 export type ExtendedValues = Record<string, number>;
@@ -194,9 +195,7 @@ export class Txn implements StagedChanges {
 
   /** Coalesced journaled ranges, with the bytes each replaced (read from the device before commit). */
   stagedRanges(): { redo: ByteRange[]; undo: ByteRange[] } {
-    const redo = this.overlay.changes();
-    const undo = redo.map((r) => ({ offset: r.offset, data: this.img.store.read(r.offset, r.data.length) }));
-    return { redo, undo };
+    return withReplacedBytes(this.img.store, this.overlay.changes());
   }
 
   /** The coalesced journaled ranges alone (after the history record is staged, its undo taken already). */
@@ -207,6 +206,11 @@ export class Txn implements StagedChanges {
   bulkRanges(): { plain: ByteRange[]; journaled: ByteRange[] } {
     return { plain: coalesce(this.bulk), journaled: coalesce(this.bulkJournaled) };
   }
+}
+
+/** Journaled ranges with the bytes each replaces, read from the store before commit. */
+export function withReplacedBytes(store: Store, redo: ByteRange[]): { redo: ByteRange[]; undo: ByteRange[] } {
+  return { redo, undo: redo.map((r) => ({ offset: r.offset, data: store.read(r.offset, r.data.length) })) };
 }
 
 export const emptyLinkBytes = new Uint8Array(FREE_LINK_SIZE);

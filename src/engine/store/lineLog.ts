@@ -58,13 +58,6 @@ export class LineLog {
     return out;
   }
 
-  /** One byte as staged (no copy). */
-  byte(offset: number): number {
-    const line = Math.floor(offset / LINE);
-    const i = this.find(line);
-    return i >= 0 ? this.data[i][offset - line * LINE] : this.base.read(offset, 1)[0];
-  }
-
   write(offset: number, bytes: Uint8Array): void {
     let done = 0;
     while (done < bytes.length) {
