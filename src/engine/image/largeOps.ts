@@ -10,7 +10,7 @@
 import { allocate, allocateInto, AllocatedBlock, AllocRequest, BlockRun, descriptorsOutsideJournal, freeAllocated, freeAscending, FreedBlock, FreedRun, validateAllocRequest, ZoneName, zonelist } from '../alloc/buddy';
 import { sectionDataRange, sectionOf } from '../alloc/sectionInit';
 import { readString, view } from '../core/bytes';
-import { ImageError, JournalFullError, OperationError, UsageError } from '../core/errors';
+import { ImageError, JournalFullError, OperationError, SimulatedCrash, UsageError } from '../core/errors';
 import { DESCRIPTOR_SIZE, ZONE_NAMES } from '../format/constants';
 import { checkDescriptorBytes, DESC, OWNER_BYTES, PG_ALLOCATED, PG_FREEING, sealDescriptor } from '../format/descriptor';
 import { encodeIntent, Intent, INTENT, intentOffset, NO_INTENT } from '../format/intent';
@@ -646,6 +646,7 @@ export function resumeIntent(img: PmemImage, intent: Intent): { text: string; st
     const rec = img.historyRecords().find((x) => x.seq === r.step);
     return { text: rec?.summary.text ?? intent.kind, step: r.step };
   } catch (e) {
+    if (e instanceof SimulatedCrash) throw e; // the power failed again: the next boot takes over
     throw new ImageError(`an operation interrupted by a crash (${intent.kind}, ${intent.done} of ${intent.count} blocks done) could not be completed: ${(e as Error).message}; open the image read-only to inspect it`, { field: 'intent', offset: intentOffset(img.layout.history) });
   }
 }
