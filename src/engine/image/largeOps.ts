@@ -13,7 +13,7 @@ import { readString, view } from '../core/bytes';
 import { ImageError, JournalFullError, OperationError, SimulatedCrash, UsageError } from '../core/errors';
 import { DESCRIPTOR_SIZE, ZONE_NAMES } from '../format/constants';
 import { checkDescriptorBytes, DESC, OWNER_BYTES, PG_ALLOCATED, PG_FREEING, sealDescriptor } from '../format/descriptor';
-import { encodeIntent, Intent, INTENT, intentOffset, NO_INTENT } from '../format/intent';
+import { encodeIntent, Intent, INTENT, INTENT_SIZE, intentOffset, NO_INTENT } from '../format/intent';
 import { SECTION } from '../format/sectionTable';
 import { SECTION_ENTRY_SIZE } from '../format/layout';
 import { PAGE_SIZE } from '../format/constants';
@@ -22,7 +22,7 @@ import type { ByteRange } from '../format/rangeList';
 import { ChangeSet, emptyChangeSet, mergeChangeSets } from './changeSet';
 import { Txn } from './txn';
 import { journalCapacity } from '../format/journal';
-import { encodedSize } from '../format/rangeList';
+import { encodedSize, rangeEntrySize } from '../format/rangeList';
 import { MAX_FREE_COUNT } from './limits';
 
 const ZONE_NAME_OF: ZoneName[] = ['dma32', 'normal', 'movable'];
@@ -312,6 +312,8 @@ function* freeOwnerParts(img: PmemImage, owner: string, resume?: Intent): Genera
 
 // --- freeing listed blocks --------------------------------------------------------------
 
+/** Journal bytes a marking part leaves free (the journal's own entry overheads). */
+const MARK_MARGIN = 1024;
 /** Nearby heads are read in one go when at most this many frames apart... */
 const MARK_GAP = 64;
 /** ...and a read spans at most this many frames. */
@@ -402,6 +404,22 @@ function setMarks(txn: Txn, sorted: number[], from: number, to: number, on: bool
 }
 
 /**
+ * How many of the heads sorted[from..] one marking transaction can take: its
+ * payload is known up front (a range per run of consecutive heads, and the
+ * intent), so a part fills the journal instead of growing towards it.
+ */
+function marksFitting(img: PmemImage, sorted: number[], from: number): number {
+  const room = journalCapacity(img.layout.journal) - rangeEntrySize(INTENT_SIZE) - MARK_MARGIN;
+  let bytes = 0;
+  let i = from;
+  for (; i < sorted.length; i++) {
+    bytes += i > from && sorted[i] === sorted[i - 1] + 1 ? DESCRIPTOR_SIZE : rangeEntrySize(DESCRIPTOR_SIZE);
+    if (bytes > room) break;
+  }
+  return Math.max(1, i - from);
+}
+
+/**
  * The frames marked PG_freeing in [lo, hi), ascending, read from the raw
  * descriptors of the initialised sections (a boot reads them before it
  * re-initialises any, though re-initialisation keeps the marks).
@@ -462,9 +480,9 @@ function* freeListedParts(img: PmemImage, pfns: readonly number[], resume?: Inte
     sorted = validateListed(img, pfns);
     base = { kind: 'free-listed', order: 0, zone: 0, node: 0, strict: false, count: sorted.length, done: 0, owner: '', marking: true, lo: sorted[0], hi: sorted[sorted.length - 1] + 1 };
     // Phase 1: mark. The last part switches the intent to the freeing phase.
-    let part = FIRST_PART_BLOCKS;
+    let part = Infinity; // below marksFitting only after a part turned out too large
     for (let next = 0; next < sorted.length; ) {
-      const n = Math.min(part, sorted.length - next);
+      const n = Math.min(part, marksFitting(img, sorted, next));
       const last = next + n === sorted.length;
       try {
         const r = img.runPart(undefined, (txn) => {
@@ -481,7 +499,6 @@ function* freeListedParts(img: PmemImage, pfns: readonly number[], resume?: Inte
         throw e;
       }
       next += n;
-      part = nextPartSize(img, n);
       yield { done: next, total: sorted.length, undo: img.lastUndo, last: false, phase: 'marking' };
     }
   }
@@ -540,10 +557,10 @@ function rollBackMarking(img: PmemImage, intent: Intent): { text: string; step: 
   const intentAt = intentOffset(img.layout.history);
   if (intent.hi! > img.geometry.totalFrames) throw new ImageError(`its pfn range [${intent.lo}, ${intent.hi}) passes the last frame`, { field: 'intent.hi', offset: intentAt + INTENT.hi });
   const marked = markedHeads(img, intent.lo!, intent.hi!);
-  let part = FIRST_PART_BLOCKS;
+  let part = Infinity;
   let next = 0;
   do {
-    const n = Math.min(part, marked.length - next);
+    const n = Math.min(part, marked.length - next, marksFitting(img, marked, next));
     const last = next + n === marked.length;
     try {
       img.runPart(undefined, (txn) => {
@@ -559,7 +576,6 @@ function rollBackMarking(img: PmemImage, intent: Intent): { text: string; step: 
       throw e;
     }
     next += n;
-    part = nextPartSize(img, n);
   } while (next < marked.length);
   return { text: `free of ${intent.count} listed blocks rolled back after a crash (it was still marking them; ${marked.length} marks cleared, nothing freed)`, step: 0, rolledBack: true };
 }
