@@ -11,11 +11,11 @@ export { PmemImage, readSuperblock, readSuperblockCopies } from './image/imageCo
 export { describeSuperblockChoice, superblockEditorWarning } from './image/superblockNotice';
 export { writeRefusal } from './format/superblock';
 export type { CreateOptions, OpenOptions, BootReport, SuperblockChoice } from './image/imageCore';
-export { allocOp, allocOpAsync, freeOp, freeOwnerOp, freeOwnerOpAsync, initSectionsOp, initAllOp, sectionsNeedingInit } from './image/ops';
+export { allocOp, allocOpAsync, freeOp, freeListedOpAsync, freeOwnerOp, freeOwnerOpAsync, initSectionsOp, initAllOp, sectionsNeedingInit } from './image/ops';
 export type { AllocResult, FreeResult, InitResult } from './image/ops';
 export type { ChangeSet } from './image/changeSet';
 export { OperationCancelled } from './image/largeOps';
-export type { LargeControl } from './image/largeOps';
+export type { LargeControl, LargePhase } from './image/largeOps';
 export type { AllocRequest, AllocatedBlock, ZoneName } from './alloc/buddy';
 export { info, sections, frames, blocks, freeLists, buddyinfo } from './inspect/views';
 export type { ImageInfo, FrameInfo, FrameKind, SectionSummary, FreeListView, BlockInfo } from './inspect/views';

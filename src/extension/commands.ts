@@ -2,10 +2,10 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
-  allocOp, allocOpAsync, check, freeOwnerOpAsync, CheckReport, formatBytes, freeOp, info, initAllOp, initSectionsOp, PAGE_SIZE, parsePfn, PmemImage, PROFILES, stepRange, ZONE_NAMES, ZoneName, OperationCancelled, LargeControl,
+  allocOp, allocOpAsync, check, freeListedOpAsync, freeOwnerOpAsync, CheckReport, formatBytes, freeOp, info, initAllOp, initSectionsOp, PAGE_SIZE, parsePfn, PmemImage, PROFILES, stepRange, ZONE_NAMES, ZoneName, OperationCancelled, LargeControl,
 } from '../engine';
 import type { SessionEdit } from '../engine/node/session';
-import { journalGeometryOf, MAX_ALLOC_COUNT, MAX_CRASH_POINTS, maxAllocCount } from '../engine/image/limits';
+import { journalBytes, journalBytesAtLeast, journalGeometryOf, MAX_ALLOC_COUNT, MAX_CRASH_POINTS, MAX_FREE_COUNT, maxAllocCount } from '../engine/image/limits';
 import { writeFileAtomically } from '../engine/node/atomicFile';
 import { escapeIcons, escapeNotification } from '../shared/plainText';
 import { checkReportMarkdown } from './checkReport';
@@ -123,16 +123,19 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
     const session = doc.session!;
     const boot = session.bootIfNeeded();
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: label, cancellable: true }, async (progress, token) => {
-      let last = 0;
+      let last = 0; // share of the work reported, 0 to 1
       let done: { result: R; edit: SessionEdit };
       let cancelled = false;
       cancelUnderWay = () => (cancelled = true);
       try {
         done = await session.performAsync(label, (img) => op(img, {
           cancelled: () => cancelled || token.isCancellationRequested,
-          onProgress: (n, total) => {
-            progress.report({ increment: ((n - last) / total) * 100, message: `${n.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} blocks` });
-            last = n;
+          onProgress: (n, total, phase) => {
+            // A listed free marks its blocks, then frees them: each phase is half the bar.
+            const share = phase === 'marking' ? n / total / 2 : phase === 'freeing' ? 0.5 + n / total / 2 : n / total;
+            const of = `${n.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} blocks`;
+            progress.report({ increment: (share - last) * 100, message: phase === 'marking' ? `${of} marked` : phase === 'freeing' ? `${of} freed` : of });
+            last = share;
           },
         }));
       } catch (e) {
@@ -196,15 +199,23 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
   });
 
   run('pmemExplorer.free', async (arg?: unknown) => {
-    writablePresent();
+    const doc = writablePresent();
     let pfns: number[];
     if (typeof arg === 'number') pfns = [arg];
-    else {
+    else if (Array.isArray(arg)) {
+      if (arg.length === 0 || arg.length > MAX_FREE_COUNT || !arg.every((x) => Number.isSafeInteger(x) && x >= 0)) throw new Refusal(`Free takes 1 to ${MAX_FREE_COUNT} pfns (whole numbers), not ${JSON.stringify(arg.slice(0, 4))}${arg.length > 4 ? '…' : ''}`);
+      pfns = arg as number[];
+    } else {
       const text = await vscode.window.showInputBox({ ignoreFocusOut: true, title: 'Free', prompt: 'PFN(s) of allocated block heads to free, separated by spaces (decimal or 0x hex)', validateInput: (t) => { try { t.trim().split(/\s+/).forEach((x) => parsePfn(x)); return undefined; } catch (e) { return (e as Error).message; } } });
       if (!text) return;
       pfns = text.trim().split(/\s+/).map((x) => parsePfn(x));
     }
-    return operate(`Free pfn ${pfns.join(', ')}`, (i) => freeOp(i, pfns)).freed;
+    const j = journalGeometryOf(doc.session!.image);
+    if (journalBytesAtLeast(j, { kind: 'free', count: pfns.length }) <= journalBytes(j)) return operate(`Free pfn ${pfns.length > 8 ? `${pfns.slice(0, 8).join(', ')}… (${pfns.length})` : pfns.join(', ')}`, (i) => freeOp(i, pfns)).freed;
+    // More than one transaction: marked, then freed, with progress and a Cancel that puts everything back.
+    const r = await operateWithProgress(`Free ${pfns.length.toLocaleString('en-US')} blocks`, (i, control) => freeListedOpAsync(i, pfns, control));
+    if (r) void vscode.window.setStatusBarMessage(`$(check) Freed ${r.freed.length.toLocaleString('en-US')} blocks`, 8000);
+    return r?.freed;
   });
 
   run('pmemExplorer.freeOwner', async (arg?: unknown) => {

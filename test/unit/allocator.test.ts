@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { allocOp, check, frames, freeLists, freeOp, info, initSectionsOp, OperationError, PmemImage, sections, UsageError, PAGE_SIZE, buddyinfo } from '../../src/engine';
 import { decodeFreeLink } from '../../src/engine/format/freeLink';
-import { checkDescriptorBytes, decodeDescriptor, encodeDescriptor, isBlank, PG_ALLOCATED, PG_BUDDY } from '../../src/engine/format/descriptor';
+import { checkDescriptorBytes, decodeDescriptor, encodeDescriptor, isBlank, PG_ALLOCATED, PG_BUDDY, PG_FREEING } from '../../src/engine/format/descriptor';
 import { crc32 } from '../../src/engine/core/bytes';
 import { freshSectionDescriptors } from '../../src/engine/alloc/sectionInit';
 import { GiB, MiB, newImage, snapshot } from './helpers';
@@ -189,7 +189,8 @@ describe('lazy init, reboots and profiles', () => {
     };
     damage(0, (b) => { b[24] = 0x61; b[25] = 0; b[26] = 0x63; }); // bytes after the owner's NUL
     damage(1, (b) => { b[30] ^= 1; }, false); // checksum
-    damage(2, (b) => { b[0] |= 0x10; }); // unknown flag
+    damage(2, (b) => { b[0] |= 0x20; }); // unknown flag
+    damage(9, (b) => { b[0] |= 0x10; }); // PG_freeing: kept
     damage(3, (b) => { b[7] = 2; }); // core version
     damage(4, (b) => { b[15] = 0x01; }); // pfn past 2^53
     damage(5, (b) => { b[24] = 0xff; }); // owner not UTF-8
@@ -214,7 +215,7 @@ describe('lazy init, reboots and profiles', () => {
       }
       const old = decodeDescriptor(raw);
       const d = decodeDescriptor(want, i * 64);
-      want.set(encodeDescriptor({ ...d, flags: d.flags | (old.flags & (PG_BUDDY | PG_ALLOCATED)), order: old.order, owner: old.owner, next: old.next, prev: old.prev, refcount: old.flags & PG_ALLOCATED ? 1 : 0 }), i * 64);
+      want.set(encodeDescriptor({ ...d, flags: d.flags | (old.flags & (PG_BUDDY | PG_ALLOCATED | PG_FREEING)), order: old.order, owner: old.owner, next: old.next, prev: old.prev, refcount: old.flags & PG_ALLOCATED ? 1 : 0 }), i * 64);
     }
     assert.equal(notes.length, 8, 'every damaged descriptor is noted (bytes after an owner\'s NUL are no damage)');
     assert.ok(snapshot(booted).allocated.filter((b) => +b.split(':')[0] >= first && +b.split(':')[0] < first + 512).length > 100, 'the section holds allocated blocks');

@@ -6,13 +6,14 @@
 import { isReservedPfn, sectionDataRange, sectionOf } from '../../src/engine/alloc/sectionInit';
 import { crc32, view } from '../../src/engine/core/bytes';
 import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_NAMES } from '../../src/engine/format/constants';
-import { checkDescriptorBytes, CORE_VERSION, decodeDescriptor, DESC, isBlank, KNOWN_FLAGS, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED } from '../../src/engine/format/descriptor';
+import { checkDescriptorBytes, CORE_VERSION, decodeDescriptor, DESC, isBlank, KNOWN_FLAGS, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_FREEING, PG_RESERVED } from '../../src/engine/format/descriptor';
 import { FREE_AREA, freeAreaIndex } from '../../src/engine/format/freeArea';
 import { decodeFreeLink, FREE_LINK_SIZE, LINK } from '../../src/engine/format/freeLink';
 import { FREE_AREA_ENTRY_SIZE, nodeZoneOf, SECTION_ENTRY_SIZE } from '../../src/engine/format/layout';
 import { SECTION } from '../../src/engine/format/sectionTable';
 import { decodeSuperblock, SUPERBLOCK_SIZE } from '../../src/engine/format/superblock';
 import type { PmemImage } from '../../src/engine/image/imageCore';
+import type { Intent } from '../../src/engine/format/intent';
 import { readSectionTable } from '../../src/engine/image/ops';
 import type { CheckOptions, CheckReport, Problem } from '../../src/engine/inspect/checker';
 import { checkHistory, checkJournal } from '../../src/engine/inspect/checkLogs';
@@ -159,6 +160,17 @@ export function oracleCheck(img: PmemImage, options: CheckOptions = {}): CheckRe
       if (!head && d.order !== 0) why.push(`order ${d.order} on a frame that heads no block`);
       if ((d.next || d.prev) && !(g.links === 'descriptor' && flags & PG_BUDDY)) why.push(`free-list links ${d.next}/${d.prev} on a frame that is not a listed free block`);
       if (flags & PG_RESERVED && head) why.push('a reserved frame is marked as a block head');
+      if (flags & PG_FREEING) {
+        let under: Intent | undefined;
+        try {
+          under = img.pendingIntent();
+        } catch {
+          under = undefined;
+        }
+        if (!(flags & PG_ALLOCATED)) why.push('PG_freeing is set on a frame that heads no allocated block');
+        else if (under?.kind !== 'free-listed') why.push('PG_freeing is set but no free of listed blocks is under way (the intent slot holds none)');
+        else if (pfn < under.lo! || pfn >= under.hi!) why.push(`PG_freeing is set outside the pfns [${under.lo}, ${under.hi}) of the free of listed blocks under way`);
+      }
       return why;
     };
     const flagsOf = (pfn: number) => rv.getUint32((pfn - first) * DESCRIPTOR_SIZE, true);

@@ -395,6 +395,52 @@ describe('pmem CLI', function () {
       assert.equal(pmem('free', f, 'twelve').code, 2);
       assert.equal(ok('check', f).includes('ok'), true);
     });
+
+    it('free --pfns-from: 200,000 listed pfns on a 1 GiB image in one command, all or nothing; stdin with "-"', function () {
+      this.timeout(300_000);
+      const f = file();
+      ok('create', f, '--size', '1G');
+      const all = ok('alloc', f, '--order', '0', '--count', '250000', '--owner', 'bulk').trim().split('\n').map(Number);
+      // The first 50,000 blocks kept, the rest listed out of order (odd positions, then even, backwards): order does not matter.
+      // Freed, they merge into large blocks, so few pages of the file are written.
+      const tail = all.slice(50_000);
+      const listed = [...tail.filter((_, k) => k % 2 === 1), ...tail.filter((_, k) => k % 2 === 0).reverse()];
+      assert.equal(listed.length, 200_000);
+      const list = path.join(dir, `pfns-${n++}.txt`);
+      // A bad line refuses the whole list, naming the line, before anything is written.
+      fs.writeFileSync(list, `${listed.slice(0, 1000).join('\n')}\nbogus\n${listed.slice(1000).join('\n')}\n`);
+      const before = sha256(f);
+      const bad = pmem('free', f, '--pfns-from', list);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, new RegExp(`pfns-\\d+\\.txt line 1001: pfn "bogus" is not a frame number`));
+      // A free frame among them refuses the whole list too.
+      fs.writeFileSync(list, `${listed.join('\n')}\n${all[0] + 250_000}\n`);
+      const refused = pmem('free', f, '--pfns-from', list);
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(refused.stderr, /already free|not the head|never initialised/);
+      assert.equal(sha256(f), before, 'a refused list changes nothing');
+      fs.writeFileSync(list, `${listed.join('\n')}\n\n`);
+      const out = ok('free', f, '--pfns-from', list).trim().split('\n');
+      assert.equal(out.length, 200_000);
+      assert.equal(out[0], `freed pfn ${tail[0]} (order 0, owner bulk)`, 'freed in pfn order');
+      const h = json<HistoryOut>('history', f);
+      const last = h.records.at(-1)!;
+      assert.equal(last.kind, 'free');
+      assert.equal(last.undoAvailable, false);
+      assert.match(last.text, /\(200000 blocks\) \(order 0\)$/);
+      const report = json<CheckReport>('check', f);
+      assert.ok(report.ok, JSON.stringify(report.problems.slice(0, 3)));
+      assert.equal(report.allocatedBlocks, 50_000);
+      // From stdin, with pfns on the command line too.
+      const kept = all.filter((_, k) => k % 16 === 3);
+      const r = spawnSync(process.execPath, [CLI, 'free', f, String(kept[0]), '--pfns-from', '-', '--json'], { input: kept.slice(1, 3000).join('\n'), encoding: 'utf8', maxBuffer: 256 * 2 ** 20 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal((JSON.parse(r.stdout) as FreeOut).freed.length, 3000);
+      const none = spawnSync(process.execPath, [CLI, 'free', f, '--pfns-from', '-'], { input: '\n', encoding: 'utf8' });
+      assert.equal(none.status, 2);
+      assert.match(none.stderr, /stdin lists no pfn/);
+      fs.rmSync(f);
+    });
   });
 
   describe('reboot', () => {

@@ -12,7 +12,8 @@ import { computeLayout, computeNodes, FREE_AREA_ENTRY_SIZE, makeGeometry, SECTIO
 import { DESCRIPTOR_SIZE } from '../../src/engine/format/constants';
 import { SUPERBLOCK_SIZE } from '../../src/engine/format/superblock';
 import { decodeSuperblock, encodeSuperblock, SB } from '../../src/engine/format/superblock';
-import { checkDescriptorBytes, DESC, decodeDescriptor, encodeDescriptor, PG_ALLOCATED, PG_BUDDY, PG_CORE, PV_LOCKED } from '../../src/engine/format/descriptor';
+import { checkDescriptorBytes, DESC, decodeDescriptor, encodeDescriptor, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_FREEING, PV_LOCKED } from '../../src/engine/format/descriptor';
+import { decodeIntent, encodeIntent, INTENT_SIZE } from '../../src/engine/format/intent';
 import { decodeSectionEntry, encodeSectionEntry, SECTION } from '../../src/engine/format/sectionTable';
 import { decodeFreeAreaEntry, encodeFreeAreaEntry, FREE_AREA, freeAreaIndex } from '../../src/engine/format/freeArea';
 import { decodeFreeLink, encodeFreeLink, FREE_LINK_SIZE, LINK } from '../../src/engine/format/freeLink';
@@ -155,6 +156,58 @@ describe('format vectors from docs/FORMAT.md', () => {
     const d = decodeDescriptor(v);
     assert.deepEqual(d, { flags: PG_CORE | PG_ALLOCATED, order: 3, node: 1, zone: 2, pfn: 0xabcde, refcount: 1, initGeneration: 5, owner: 'db-cache', next: 0, prev: 0, volatileFlags: PV_LOCKED });
     assertBytes(encodeDescriptor(d), v, 'descriptor');
+  });
+
+  it('core descriptor: an allocated head marked for a free of listed blocks (PG_freeing)', () => {
+    const v = bytesOf(64, [
+      [0, '19 00 00 00'], // flags PG_core | PG_allocated | PG_freeing
+      [7, '01'], // coreVersion 1
+      [8, '00 20 00 00 00 00 00 00'], // pfn 8192
+      [16, '01 00 00 00'], // refcount 1
+      [20, '03 00 00 00'], // initGeneration 3
+      [24, '66 73'], // owner "fs"
+    ]);
+    putCrc(v, 60);
+    assert.deepEqual(checkDescriptorBytes(v), { ok: true });
+    const d = decodeDescriptor(v);
+    assert.deepEqual(d, { flags: PG_CORE | PG_ALLOCATED | PG_FREEING, order: 0, node: 0, zone: 0, pfn: 8192, refcount: 1, initGeneration: 3, owner: 'fs', next: 0, prev: 0, volatileFlags: 0 });
+    assertBytes(encodeDescriptor(d), v, 'marked descriptor');
+    v[0] = 0x39; // bit 5: still unknown
+    putCrc(v, 60);
+    assert.deepEqual(checkDescriptorBytes(v), { ok: false, reason: 'unknown flag bits 0x20', field: 'descriptor.flags' });
+  });
+
+  it('operation intent: a free of listed blocks (kind 3), marking, then freeing', () => {
+    const at = 4096 * 40 + 128;
+    const v = bytesOf(INTENT_SIZE, [
+      [0, '49 4e 54 4e'], // magic "INTN"
+      [4, '03'], // kind 3: free listed blocks
+      [7, '02'], // flags bit 1: marking
+      [16, '40 0d 03 00 00 00 00 00'], // count 200000
+      [24, '00 00 00 00 00 00 00 00'], // done 0
+      [32, '05 16 00 00 00 00 00 00'], // lo 5637
+      [40, 'a1 f4 03 00 00 00 00 00'], // hi 259233
+    ]);
+    putCrc(v, 60);
+    const i = decodeIntent(v, at);
+    assert.deepEqual(i, { kind: 'free-listed', order: 0, zone: 0, node: 0, strict: false, count: 200000, done: 0, owner: '', marking: true, lo: 5637, hi: 259233 });
+    assertBytes(encodeIntent(i!), v, 'intent kind 3, marking');
+    // Freeing: flags 0, done 1234.
+    v[7] = 0;
+    v.set(hex('d2 04 00 00 00 00 00 00'), 24);
+    putCrc(v, 60);
+    const f = decodeIntent(v, at)!;
+    assert.equal(f.marking, false);
+    assert.equal(f.done, 1234);
+    assertBytes(encodeIntent(f), v, 'intent kind 3, freeing');
+    // Blocks freed while still marking, or an empty range: damaged, and said where.
+    v[7] = 2;
+    putCrc(v, 60);
+    assert.throws(() => decodeIntent(v, at), /1234 blocks freed while they are still being marked/);
+    v[7] = 0;
+    v.set(hex('a1 f4 03 00 00 00 00 00'), 32);
+    putCrc(v, 60);
+    assert.throws(() => decodeIntent(v, at), (e: Error) => /pfn range \[259233, 259233\) is empty/.test(e.message) && /intent\.lo/.test(JSON.stringify(e)));
   });
 
   it('core descriptor: a free head with its links in the descriptor', () => {

@@ -1,8 +1,9 @@
 /** Commands that change an image: alloc, free, init, reboot. Each open for writing is a boot. */
+import * as fs from 'node:fs';
 import {
   allocOp, AllocRequest, freeOp, freeOwnerOp, initAllOp, initSectionsOp, parsePfn, PmemImage, PROFILES, UsageError, ZoneName,
 } from '../../engine';
-import { MAX_ALLOC_COUNT, MAX_CRASH_POINTS } from '../../engine/image/limits';
+import { MAX_ALLOC_COUNT, MAX_CRASH_POINTS, MAX_FREE_COUNT } from '../../engine/image/limits';
 import { filePath, flag, int, oneFile, parse, Parsed, str } from '../args';
 import { Command } from '../command';
 import { openHeld, withHeldWrites, withWritable } from '../io';
@@ -45,24 +46,49 @@ export const alloc: Command = {
   },
 };
 
+/** The pfns of a --pfns-from file (or stdin for "-"): one a line, blank lines skipped; a bad line is named by its number. */
+function pfnsFrom(source: string): number[] {
+  const name = source === '-' ? 'stdin' : filePath(source, 'pfn list');
+  const text = fs.readFileSync(source === '-' ? 0 : source, 'utf8');
+  const out: number[] = [];
+  let line = 0;
+  for (const raw of text.split('\n')) {
+    line++;
+    const t = raw.trim();
+    if (t === '') continue;
+    if (out.length === MAX_FREE_COUNT) throw new UsageError(`free: ${name} lists more than ${MAX_FREE_COUNT} pfns (at most ${MAX_FREE_COUNT} per free)`);
+    out.push(parsePfn(t, `${name} line ${line}: pfn`));
+  }
+  return out;
+}
+
 export const free: Command = {
   name: 'free',
   summary: 'free allocated blocks by their head pfn, or every block of an owner',
-  help: `usage: pmem free FILE PFN... [--json]
+  help: `usage: pmem free FILE PFN... [--pfns-from LIST] [--json]
+       pmem free FILE --pfns-from LIST [--json]
        pmem free FILE --owner TAG [--json]
 
 Each PFN must be the head of an allocated block; its order comes from the descriptor.
+--pfns-from LIST  reads more pfns from the file LIST ("-" for stdin), one a line.
+A free is all or nothing, up to ${MAX_FREE_COUNT.toLocaleString('en-US')} pfns: every pfn is checked before anything
+is written; more than one journal transaction holds run as several (the heads are
+marked, then freed in pfn order), and a crash midway is rolled back or completed by
+the next boot.
 --owner TAG frees every allocated block whose owner tag is TAG, all or nothing,
 however many there are (a crash midway is completed by the next boot).`,
   run(argv) {
-    const p = parse(argv, { json: { type: 'boolean' }, owner: { type: 'string' } }, 'free');
+    const p = parse(argv, { json: { type: 'boolean' }, owner: { type: 'string' }, 'pfns-from': { type: 'string' } }, 'free');
     const [file, ...rest] = p.positionals;
     const owner = str(p, 'owner');
+    const from = str(p, 'pfns-from');
     if (!file) throw new UsageError('free: give the image file');
-    if (owner !== undefined && rest.length > 0) throw new UsageError('free: give pfns or --owner, not both');
-    if (owner === undefined && rest.length === 0) throw new UsageError('free: give at least one pfn, or --owner TAG');
+    if (owner !== undefined && (rest.length > 0 || from !== undefined)) throw new UsageError('free: give pfns or --owner, not both');
+    if (owner === undefined && rest.length === 0 && from === undefined) throw new UsageError('free: give at least one pfn, --pfns-from LIST, or --owner TAG');
     filePath(file, 'image file');
     const pfns = rest.map((t) => parsePfn(t));
+    if (from !== undefined) for (const pfn of pfnsFrom(from)) pfns.push(pfn);
+    if (owner === undefined && pfns.length === 0) throw new UsageError(`free: ${from === '-' ? 'stdin' : from} lists no pfn`);
     const r = withWritable(file, (img) => (owner !== undefined ? freeOwnerOp(img, owner) : freeOp(img, pfns)));
     if (flag(p, 'json')) printJson(r);
     else say(r.freed.map((f) => `freed pfn ${f.pfn} (order ${f.order}${f.owner ? `, owner ${f.owner}` : ''})`).join('\n'));
@@ -154,6 +180,7 @@ OP is "alloc --order N [--count K] [--owner T]", "free PFN..." or "init SECTION"
     const rec = report.recovery;
     say(`booted generation ${report.generation} (${report.wasClean ? 'after a clean shutdown' : 'after a crash'}), profile ${report.profile}${report.profile !== report.previousProfile ? ` (was ${report.previousProfile})` : ''}`);
     if (rec.action !== 'none') say(`recovery ${rec.action === 'rolled-forward' ? 'rolled forward' : 'rolled back'} "${rec.description}"`);
+    if (report.resumed) say(`interrupted operation ${report.resumed.rolledBack ? 'rolled back' : 'completed'}: ${report.resumed.text}`);
     return 0;
   },
 };

@@ -8,7 +8,7 @@
 import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
 import {
   checkDescriptorBytes, CORE_VERSION, decodeDescriptor, DESC, descriptorCrcTable, descriptorWords, encodeDescriptor, encodeDescriptorInto, isBlank, KNOWN_FLAGS, OWNER_BYTES,
-  PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED, sealDescriptor, sealDescriptors, stampDescriptors, WORDS_ARE_LITTLE_ENDIAN,
+  PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_FREEING, PG_RESERVED, sealDescriptor, sealDescriptors, stampDescriptors, WORDS_ARE_LITTLE_ENDIAN,
 } from '../format/descriptor';
 import { crc32 } from '../core/bytes';
 import { decodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
@@ -171,7 +171,7 @@ function reinitStaleSection(txn: Txn, s: number): void {
         && plainOwner(raw, at + DESC.owner);
       if (valid) {
         const w = words.fresh;
-        w[b] |= f & (PG_BUDDY | PG_ALLOCATED);
+        w[b] |= f & (PG_BUDDY | PG_ALLOCATED | PG_FREEING); // a mark of a free under way is persistent
         w[b + 1] = (w[b + 1] & ~255) | (r[b + 1] & 255); // order
         w[b + 4] = f & PG_ALLOCATED ? 1 : 0; // refcount, volatile: one reference per allocated block
         for (let k = 6; k < 14; k++) w[b + k] = r[b + k]; // owner, next, prev
@@ -186,7 +186,7 @@ function reinitStaleSection(txn: Txn, s: number): void {
     }
     const old = decodeDescriptor(raw, at);
     const d = decodeDescriptor(fresh, at);
-    d.flags |= old.flags & (PG_BUDDY | PG_ALLOCATED);
+    d.flags |= old.flags & (PG_BUDDY | PG_ALLOCATED | PG_FREEING);
     d.order = old.order;
     d.owner = old.owner;
     d.next = old.next;

@@ -11,7 +11,9 @@ export const PG_CORE = 1 << 0; // core-format descriptor (set by initialisation)
 export const PG_RESERVED = 1 << 1; // metadata or memmap frame: never allocatable
 export const PG_BUDDY = 1 << 2; // head of a free block; `order` is its order
 export const PG_ALLOCATED = 1 << 3; // head of an allocated block; `order` is its order
-export const KNOWN_FLAGS = PG_CORE | PG_RESERVED | PG_BUDDY | PG_ALLOCATED;
+/** On an allocated head only: a free of listed blocks under way (intent kind 3) will free it. Persistent, unlike a lock. */
+export const PG_FREEING = 1 << 4;
+export const KNOWN_FLAGS = PG_CORE | PG_RESERVED | PG_BUDDY | PG_ALLOCATED | PG_FREEING;
 
 /** Volatile bits (Descriptor.volatileFlags): meaningful only during the boot that set them. */
 export const PV_LOCKED = 1 << 0;
@@ -171,7 +173,7 @@ export function patchPlain(bytes: Uint8Array, at: number): void {
 
 /** patchPlain without the CRC, for a run sealed at once (sealDescriptors). */
 export function patchPlainBody(bytes: Uint8Array, at: number): void {
-  bytes[at + DESC.flags] &= ~(PG_BUDDY | PG_ALLOCATED);
+  bytes[at + DESC.flags] &= ~(PG_BUDDY | PG_ALLOCATED | PG_FREEING);
   bytes[at + DESC.order] = 0;
   bytes[at + DESC.coreVersion] = CORE_VERSION;
   // refcount (16..19), then owner, next and prev (24..55): plain loops, cheaper than fill on a few bytes.
@@ -188,7 +190,7 @@ export function patchPlainBodies(bytes: Uint8Array, count: number, stride = 1): 
   const w = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
   for (let i = 0; i < count; i++) {
     const b = i * stride * 16;
-    w[b] &= ~(PG_BUDDY | PG_ALLOCATED);
+    w[b] &= ~(PG_BUDDY | PG_ALLOCATED | PG_FREEING);
     w[b + 1] = (w[b + 1] & 0x00ffff00) | (CORE_VERSION << 24); // order 0, node and zone kept
     w[b + 4] = 0; // refcount
     for (let k = 6; k < 14; k++) w[b + k] = 0; // owner, next, prev
@@ -468,7 +470,7 @@ if (
   HEAD.pfn !== 0 || HEAD.flags !== 1 || HEAD.order !== 2 || HEAD.node !== 3 || HEAD.zone !== 4 || HEAD_STRIDE !== 5
   || DESCRIPTOR_SIZE !== 64 || DESC.flags !== 0 || DESC.order !== 4 || DESC.node !== 5 || DESC.zone !== 6 || DESC.coreVersion !== 7 || DESC.pfn !== 8
   || DESC.initGeneration !== 20 || DESC.next !== 40 || DESC.prev !== 48 || DESC.crc !== 60 || CORE_VERSION !== 1
-  || PG_CORE !== 1 || PG_RESERVED !== 2 || PG_BUDDY !== 4 || PG_ALLOCATED !== 8
+  || PG_CORE !== 1 || PG_RESERVED !== 2 || PG_BUDDY !== 4 || PG_ALLOCATED !== 8 || PG_FREEING !== 16
 ) {
   throw new Error('scanDescriptorRun does not match the descriptor layout');
 }

@@ -34,7 +34,8 @@ export function freeSummary(pfns: number[], orders: number[], count: number, ini
   const kept = orders.slice(0, 256);
   const text = `free pfn ${listPfns(pfns, count)} (order ${[...new Set(kept)].join('/')})`;
   const s = { text, pfns: pfns.slice(0, 256), orders: kept, initialisedSections };
-  canonical.add(s);
+  // The binary form holds no count beyond the pfns it lists: a longer free's text would come back wrong.
+  if (count === s.pfns.length) canonical.add(s);
   return s;
 }
 

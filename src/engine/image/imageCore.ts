@@ -62,8 +62,12 @@ export interface BootReport {
   historySeq: number;
   /** The format version this boot upgraded from, when it did. */
   upgradedFrom?: number;
-  /** An operation a crash interrupted, which this boot completed (its history step). */
-  resumed?: { text: string; step: number };
+  /**
+   * An operation a crash interrupted, which this boot completed (its history
+   * step), or rolled back (`rolledBack`, step 0: a listed free cut short while
+   * it was marking its blocks, so nothing had been freed).
+   */
+  resumed?: { text: string; step: number; rolledBack?: boolean };
 }
 
 function newUuid(): string {
@@ -472,10 +476,10 @@ export class PmemImage implements ImageCore {
   }
 
   /**
-   * Completes an interrupted operation (see format/intent.ts); installed by the
+   * Completes (or rolls back) an interrupted operation (see format/intent.ts); installed by the
    * module that runs operations, which sits above this one.
    */
-  static resumeIntent: (img: PmemImage, intent: Intent) => { text: string; step: number } = () => {
+  static resumeIntent: (img: PmemImage, intent: Intent) => { text: string; step: number; rolledBack?: boolean } = () => {
     throw new ImageError('an operation was interrupted and this build cannot complete it');
   };
 

@@ -1,19 +1,19 @@
 /**
  * Operations larger than one journal transaction: an allocation of many
- * blocks, or freeing every block of an owner. They run as several
+ * blocks, freeing every block of an owner, or freeing listed blocks. They run as several
  * transactions, each recording in the intent slot (format/intent.ts) what the
  * whole operation is and how far it got. A crash between them leaves the slot
  * set, and the next boot completes the operation: before-or-after holds for
  * the operation as a whole, and it is all or nothing, because it is refused
  * before its first transaction unless it can complete.
  */
-import { allocate, allocateInto, AllocatedBlock, AllocRequest, BlockRun, descriptorsOutsideJournal, freeAscending, FreedBlock, FreedRun, validateAllocRequest, ZoneName, zonelist } from '../alloc/buddy';
+import { allocate, allocateInto, AllocatedBlock, AllocRequest, BlockRun, descriptorsOutsideJournal, freeAllocated, freeAscending, FreedBlock, FreedRun, validateAllocRequest, ZoneName, zonelist } from '../alloc/buddy';
 import { sectionDataRange, sectionOf } from '../alloc/sectionInit';
 import { readString, view } from '../core/bytes';
-import { ImageError, JournalFullError, OperationError, UsageError } from '../core/errors';
+import { ImageError, JournalFullError, OperationError, SimulatedCrash, UsageError } from '../core/errors';
 import { DESCRIPTOR_SIZE, ZONE_NAMES } from '../format/constants';
-import { DESC, OWNER_BYTES, PG_ALLOCATED } from '../format/descriptor';
-import { encodeIntent, Intent, intentOffset, NO_INTENT } from '../format/intent';
+import { checkDescriptorBytes, DESC, OWNER_BYTES, PG_ALLOCATED, PG_FREEING, sealDescriptor } from '../format/descriptor';
+import { encodeIntent, Intent, INTENT, INTENT_SIZE, intentOffset, NO_INTENT } from '../format/intent';
 import { SECTION } from '../format/sectionTable';
 import { SECTION_ENTRY_SIZE } from '../format/layout';
 import { PAGE_SIZE } from '../format/constants';
@@ -22,7 +22,8 @@ import type { ByteRange } from '../format/rangeList';
 import { ChangeSet, emptyChangeSet, mergeChangeSets } from './changeSet';
 import { Txn } from './txn';
 import { journalCapacity } from '../format/journal';
-import { encodedSize } from '../format/rangeList';
+import { encodedSize, rangeEntrySize } from '../format/rangeList';
+import { MAX_FREE_COUNT } from './limits';
 
 const ZONE_NAME_OF: ZoneName[] = ['dma32', 'normal', 'movable'];
 
@@ -49,8 +50,11 @@ function nextPartSize(img: PmemImage, n: number, maxPart: number): number {
   return Math.max(1, Math.min(n * PART_GROWTH, maxPart, Math.floor((n * capacity * PART_FILL) / used)));
 }
 
+export type LargePhase = 'marking' | 'freeing';
+
 export interface LargeProgress {
-  onProgress?: (done: number, total: number) => void;
+  /** `phase`: given by a listed free, whose blocks are marked (done counts marks) before they are freed. */
+  onProgress?: (done: number, total: number, phase?: LargePhase) => void;
 }
 
 /** The first pfns and how many there are, as the history text shows them. */
@@ -308,6 +312,276 @@ function* freeOwnerParts(img: PmemImage, owner: string, resume?: Intent, maxPart
   return { freed: freed.blocks(), initialisedSections: [...initialised].sort((a, b) => a - b), step, changed };
 }
 
+// --- freeing listed blocks --------------------------------------------------------------
+
+/** Journal bytes a marking part leaves free (the journal's own entry overheads). */
+const MARK_MARGIN = 1024;
+/** Nearby heads are read in one go when at most this many frames apart... */
+const MARK_GAP = 64;
+/** ...and a read spans at most this many frames. */
+const MARK_SPAN = OWNER_SCAN_BYTES / DESCRIPTOR_SIZE;
+
+/** Refuses a pfn list freeOp refuses whatever the image holds. */
+export function checkPfnList(pfns: readonly number[]): void {
+  if (pfns.length === 0) throw new UsageError('give at least one pfn to free');
+  if (pfns.length > MAX_FREE_COUNT) throw new UsageError(`give at most ${MAX_FREE_COUNT} pfns to free at once, not ${pfns.length}`);
+  if (new Set(pfns).size !== pfns.length) throw new UsageError('the same pfn is given twice');
+}
+
+/** Why a listed free larger than one transaction is refused with the memmap in RAM. */
+export function listedFreeInRam(count: number): UsageError {
+  return new UsageError(`freeing ${count} listed blocks takes more than one journal transaction, which needs the blocks marked on the device until the last one commits; with the memmap in RAM the marks would not survive a crash midway, so the next boot could neither finish nor undo it: free them in smaller lists`);
+}
+
+/**
+ * The listed heads in ascending order, after checking every one without
+ * writing: in the data area, in an initialised section, an allocated head (in
+ * a stale section a descriptor that re-initialisation keeps). The first pfn
+ * in the list that is not gets the error freeing it alone would give.
+ */
+function validateListed(img: PmemImage, pfns: readonly number[]): number[] {
+  const g = img.geometry;
+  const dataStart = img.layout.data.startPfn;
+  const dataEnd = dataStart + img.layout.data.frames;
+  const table = view(img.store.read(img.layout.sectionTable.startPfn * PAGE_SIZE, g.sectionCount * SECTION_ENTRY_SIZE));
+  const sorted = Float64Array.from(pfns).sort();
+  const bad = new Set<number>();
+  for (let i = 0; i < sorted.length; ) {
+    const p = sorted[i];
+    if (!Number.isSafeInteger(p) || p < dataStart || p >= dataEnd) {
+      bad.add(p);
+      i++;
+      continue;
+    }
+    const s = sectionOf(g, p);
+    const end = Math.min((s + 1) * g.sectionFrames, dataEnd);
+    let j = i + 1;
+    while (j < sorted.length && sorted[j] < end && sorted[j] - p < MARK_SPAN) j++;
+    const gen = table.getUint32(s * SECTION_ENTRY_SIZE + SECTION.initGeneration, true);
+    if (gen === 0) {
+      for (let k = i; k < j; k++) bad.add(sorted[k]);
+      i = j;
+      continue;
+    }
+    const stale = gen !== img.bootGeneration;
+    const bytes = img.store.read(img.memmapOffset(p), (sorted[j - 1] - p + 1) * DESCRIPTOR_SIZE);
+    for (let k = i; k < j; k++) {
+      const at = (sorted[k] - p) * DESCRIPTOR_SIZE;
+      if (!(bytes[at + DESC.flags] & PG_ALLOCATED) || (stale && !checkDescriptorBytes(bytes, at).ok)) bad.add(sorted[k]);
+    }
+    i = j;
+  }
+  if (bad.size) {
+    const first = pfns.find((p) => bad.has(p))!;
+    freeAllocated(new Txn(img), first); // throws what freeing it alone says; the transaction is dropped
+    throw new OperationError(`pfn ${first} is not the head of an allocated block`, { pfn: first });
+  }
+  return Array.from(sorted);
+}
+
+/**
+ * Sets (or clears) PG_freeing on the heads sorted[from, to): nearby heads read
+ * in one go, consecutive ones written at once. A stale section's descriptor
+ * is marked as it is: its re-initialisation keeps the mark.
+ */
+function setMarks(txn: Txn, sorted: number[], from: number, to: number, on: boolean): void {
+  for (let i = from; i < to; ) {
+    const first = sorted[i];
+    let j = i + 1;
+    while (j < to && sorted[j] - sorted[j - 1] <= MARK_GAP && sorted[j] - first < MARK_SPAN) j++;
+    const bytes = txn.readDescriptors(first, sorted[j - 1] - first + 1);
+    for (let k = i; k < j; k++) {
+      const at = (sorted[k] - first) * DESCRIPTOR_SIZE;
+      bytes[at + DESC.flags] = on ? bytes[at + DESC.flags] | PG_FREEING : bytes[at + DESC.flags] & ~PG_FREEING;
+      sealDescriptor(bytes, at);
+    }
+    for (let k = i; k < j; ) {
+      let m = k + 1;
+      while (m < j && sorted[m] === sorted[m - 1] + 1) m++;
+      txn.writeDescriptors(sorted[k], bytes.subarray((sorted[k] - first) * DESCRIPTOR_SIZE, (sorted[m - 1] - first + 1) * DESCRIPTOR_SIZE));
+      k = m;
+    }
+    i = j;
+  }
+}
+
+/**
+ * How many of the heads sorted[from..] one marking transaction can take: its
+ * payload is known up front (a range per run of consecutive heads, and the
+ * intent), so a part fills the journal instead of growing towards it.
+ */
+function marksFitting(img: PmemImage, sorted: number[], from: number): number {
+  const room = journalCapacity(img.layout.journal) - rangeEntrySize(INTENT_SIZE) - MARK_MARGIN;
+  let bytes = 0;
+  let i = from;
+  for (; i < sorted.length; i++) {
+    bytes += i > from && sorted[i] === sorted[i - 1] + 1 ? DESCRIPTOR_SIZE : rangeEntrySize(DESCRIPTOR_SIZE);
+    if (bytes > room) break;
+  }
+  return Math.max(1, i - from);
+}
+
+/**
+ * The frames marked PG_freeing in [lo, hi), ascending, read from the raw
+ * descriptors of the initialised sections (a boot reads them before it
+ * re-initialises any, though re-initialisation keeps the marks).
+ */
+export function markedHeads(img: PmemImage, lo: number, hi: number): number[] {
+  const g = img.geometry;
+  const table = view(img.store.read(img.layout.sectionTable.startPfn * PAGE_SIZE, g.sectionCount * SECTION_ENTRY_SIZE));
+  const out: number[] = [];
+  for (let s = sectionOf(g, lo); s <= sectionOf(g, hi - 1); s++) {
+    if (table.getUint32(s * SECTION_ENTRY_SIZE + SECTION.initGeneration, true) === 0) continue;
+    const end = Math.min(hi, (s + 1) * g.sectionFrames);
+    for (let p = Math.max(lo, s * g.sectionFrames); p < end; p += MARK_SPAN) {
+      const n = Math.min(MARK_SPAN, end - p);
+      const bytes = img.store.read(img.memmapOffset(p), n * DESCRIPTOR_SIZE);
+      for (let i = 0; i < n; i++) if (bytes[i * DESCRIPTOR_SIZE + DESC.flags] & PG_FREEING) out.push(p + i);
+    }
+  }
+  return out;
+}
+
+export interface FreeListedResult {
+  freed: FreedBlock[];
+  initialisedSections: number[];
+  step: number;
+  changed: ChangeSet;
+}
+
+/**
+ * Frees the allocated blocks headed by `pfns` (any order, each once) in as
+ * many transactions as the journal needs, all or nothing. No durable place
+ * holds the list, so the blocks carry it: phase 1 marks every head PG_freeing
+ * (a crash meanwhile rolls the marks back), phase 2 frees the marked heads in
+ * ascending order (a crash meanwhile is completed from the marks left).
+ */
+export function freeListedLarge(img: PmemImage, pfns: readonly number[], progress: LargeProgress = {}): FreeListedResult {
+  return drive(freeListedParts(img, pfns), progress);
+}
+
+/** As freeListedLarge, yielding to the event loop between transactions; a cancel rolls back what was done, marks included. */
+export function freeListedLargeAsync(img: PmemImage, pfns: readonly number[], control: LargeControl = {}): Promise<FreeListedResult> {
+  return driveAsync(img, freeListedParts(img, pfns), control, 'free');
+}
+
+function* freeListedParts(img: PmemImage, pfns: readonly number[], resume?: Intent): Generator<PartDone, FreeListedResult> {
+  img.assertWritable();
+  if (img.geometry.memmap === 'ram') throw listedFreeInRam(resume?.count ?? pfns.length);
+  const intentAt = intentOffset(img.layout.history);
+  let sorted: number[];
+  let base: Intent;
+  let changed = emptyChangeSet();
+  if (resume) {
+    if (resume.hi! > img.geometry.totalFrames) throw new ImageError(`its pfn range [${resume.lo}, ${resume.hi}) passes the last frame`, { field: 'intent.hi', offset: intentAt + INTENT.hi });
+    base = resume;
+    sorted = markedHeads(img, resume.lo!, resume.hi!);
+    if (resume.done + sorted.length !== resume.count) throw new ImageError(`${sorted.length} heads are marked PG_freeing in [${resume.lo}, ${resume.hi}) where ${resume.count - resume.done} should be`, { field: 'intent.count', offset: intentAt + INTENT.count });
+  } else {
+    checkPfnList(pfns);
+    sorted = validateListed(img, pfns);
+    base = { kind: 'free-listed', order: 0, zone: 0, node: 0, strict: false, count: sorted.length, done: 0, owner: '', marking: true, lo: sorted[0], hi: sorted[sorted.length - 1] + 1 };
+    // Phase 1: mark. The last part switches the intent to the freeing phase.
+    let part = Infinity; // below marksFitting only after a part turned out too large
+    for (let next = 0; next < sorted.length; ) {
+      const n = Math.min(part, marksFitting(img, sorted, next));
+      const last = next + n === sorted.length;
+      try {
+        const r = img.runPart(undefined, (txn) => {
+          setMarks(txn, sorted, next, next + n, true);
+          txn.write(intentAt, encodeIntent({ ...base, marking: !last }));
+          return { result: {}, summary: { text: `free ${sorted.length} listed blocks: marked ${next + n}` } };
+        });
+        changed = mergeChangeSets(changed, r.changed);
+      } catch (e) {
+        if (e instanceof JournalFullError && n > 1) {
+          part = Math.max(1, Math.floor(n / 2));
+          continue;
+        }
+        throw e;
+      }
+      next += n;
+      yield { done: next, total: sorted.length, undo: img.lastUndo, last: false, phase: 'marking' };
+    }
+  }
+  // Phase 2: free the marked heads in ascending order; the last part clears the intent and records the step.
+  const total = base.count;
+  let done = base.done;
+  const freed = new FreedRun(sorted.length);
+  const initialised = new Set<number>();
+  let part = FIRST_PART_BLOCKS;
+  let step = 0;
+  let next = 0;
+  do {
+    const slice = sorted.slice(next, next + part);
+    const last = next + slice.length === sorted.length;
+    try {
+      const r = img.runPart(last ? 'free' : undefined, (txn) => {
+        const got = freeAscending(txn, slice);
+        // Extended fields exist only for blocks allocated in this boot under a profile that has them.
+        if (img.extended.size) for (let i = 0; i < got.length; i++) txn.setExtended(got.pfn(i), null);
+        txn.write(intentAt, last ? NO_INTENT : encodeIntent({ ...base, marking: false, done: done + slice.length }));
+        const head = [...freed.blocks(0, 256), ...got.blocks(0, 256 - Math.min(256, freed.length))];
+        const resumed = resume ? `, completed after a crash (${resume.done} of ${total} blocks were freed before it)` : '';
+        const text = `free pfn ${listPfns(head.map((f) => f.pfn), total)} (order ${[...new Set(head.map((f) => f.order))].join('/')})${resumed}`;
+        return {
+          result: { got, sections: [...txn.initialisedSections] },
+          summary: last
+            ? { text, pfns: head.map((f) => f.pfn), orders: head.map((f) => f.order), count: total, initialisedSections: [...initialised, ...txn.initialisedSections].sort((a, b) => a - b).slice(0, 256) }
+            : { text: `${text} (part: ${done + slice.length} of ${total})` },
+        };
+      }, true);
+      freed.append(r.got);
+      r.sections.forEach((s) => initialised.add(s));
+      step = r.step;
+      changed = mergeChangeSets(changed, r.changed);
+    } catch (e) {
+      if (e instanceof JournalFullError && slice.length > 1) {
+        part = Math.max(1, Math.floor(slice.length / 2));
+        continue;
+      }
+      throw e;
+    }
+    done += slice.length;
+    next += slice.length;
+    part = nextPartSize(img, slice.length);
+    yield { done, total, undo: img.lastUndo, last: next === sorted.length, phase: 'freeing' };
+  } while (next < sorted.length);
+  return { freed: freed.blocks(), initialisedSections: [...initialised].sort((a, b) => a - b), step, changed };
+}
+
+/**
+ * Rolls back a listed free a crash cut short while it was marking its blocks:
+ * clears every PG_freeing in its range, in parts, the last clearing the intent.
+ * Nothing was freed, so no step is recorded.
+ */
+function rollBackMarking(img: PmemImage, intent: Intent): { text: string; step: number; rolledBack: true } {
+  const intentAt = intentOffset(img.layout.history);
+  if (intent.hi! > img.geometry.totalFrames) throw new ImageError(`its pfn range [${intent.lo}, ${intent.hi}) passes the last frame`, { field: 'intent.hi', offset: intentAt + INTENT.hi });
+  const marked = markedHeads(img, intent.lo!, intent.hi!);
+  let part = Infinity;
+  let next = 0;
+  do {
+    const n = Math.min(part, marked.length - next, marksFitting(img, marked, next));
+    const last = next + n === marked.length;
+    try {
+      img.runPart(undefined, (txn) => {
+        setMarks(txn, marked, next, next + n, false);
+        txn.write(intentAt, last ? NO_INTENT : encodeIntent(intent));
+        return { result: {}, summary: { text: `roll back an interrupted free of ${intent.count} listed blocks` } };
+      });
+    } catch (e) {
+      if (e instanceof JournalFullError && n > 1) {
+        part = Math.max(1, Math.floor(n / 2));
+        continue;
+      }
+      throw e;
+    }
+    next += n;
+  } while (next < marked.length);
+  return { text: `free of ${intent.count} listed blocks rolled back after a crash (it was still marking them; ${marked.length} marks cleared, nothing freed)`, step: 0, rolledBack: true };
+}
+
 // --- driving the parts ---------------------------------------------------------------
 
 /** One committed transaction of a large operation: how far it got, and the bytes it replaced. */
@@ -317,6 +591,8 @@ interface PartDone {
   undo: ByteRange[];
   /** True for the operation's last transaction (the one that records its step). */
   last: boolean;
+  /** A listed free's phase: marking its blocks (`done` counts marks), or freeing them. */
+  phase?: LargePhase;
 }
 
 export interface LargeControl extends LargeProgress {
@@ -336,7 +612,7 @@ function drive<R>(parts: Generator<PartDone, R>, progress: LargeProgress): R {
   for (;;) {
     const r = parts.next();
     if (r.done) return r.value;
-    progress.onProgress?.(r.value.done, r.value.total);
+    progress.onProgress?.(r.value.done, r.value.total, r.value.phase);
   }
 }
 
@@ -350,13 +626,13 @@ async function driveAsync<R>(img: PmemImage, parts: Generator<PartDone, R>, cont
   for (;;) {
     if (control.cancelled?.() && !last?.last) {
       rollBack(img, committed, before);
-      throw new OperationCancelled(what, last?.done ?? 0, last?.total ?? 0);
+      throw new OperationCancelled(what, last?.phase === 'marking' ? 0 : (last?.done ?? 0), last?.total ?? 0);
     }
     const r = parts.next();
     if (r.done) return r.value;
     last = r.value;
     committed.push(r.value.undo);
-    control.onProgress?.(r.value.done, r.value.total);
+    control.onProgress?.(r.value.done, r.value.total, r.value.phase);
     await nextTurn();
   }
 }
@@ -378,14 +654,17 @@ function rollBack(img: PmemImage, committed: ByteRange[][], before: VolatileStat
 }
 
 /** Completes an operation a crash interrupted (called by the boot that finds its intent). */
-export function resumeIntent(img: PmemImage, intent: Intent): { text: string; step: number } {
+export function resumeIntent(img: PmemImage, intent: Intent): { text: string; step: number; rolledBack?: boolean } {
   try {
+    if (intent.kind === 'free-listed' && intent.marking) return rollBackMarking(img, intent);
     const r = intent.kind === 'alloc'
       ? allocLarge(img, { order: intent.order, count: intent.count - intent.done, node: intent.node, strict: intent.strict, zone: ZONE_NAME_OF[intent.zone], owner: intent.owner }, {}, intent)
+      : intent.kind === 'free-listed' ? drive(freeListedParts(img, [], intent), {})
       : freeOwnerLarge(img, intent.owner, {}, intent);
     const rec = img.historyRecords().find((x) => x.seq === r.step);
     return { text: rec?.summary.text ?? intent.kind, step: r.step };
   } catch (e) {
+    if (e instanceof SimulatedCrash) throw e; // the power failed again: the next boot takes over
     throw new ImageError(`an operation interrupted by a crash (${intent.kind}, ${intent.done} of ${intent.count} blocks done) could not be completed: ${(e as Error).message}; open the image read-only to inspect it`, { field: 'intent', offset: intentOffset(img.layout.history) });
   }
 }

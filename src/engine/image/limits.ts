@@ -5,9 +5,9 @@
  * structure). How much an operation writes depends on the state of the free
  * lists, so it is only known exactly once done; what is known up front is a
  * floor: bytes that every allocated or freed block writes wherever it lies.
- * An allocation whose floor exceeds the journal runs as several transactions
- * (image/largeOps.ts), as does one found too large at commit; a free of
- * listed pfns or an initialisation beyond the floor is refused before any work.
+ * An allocation or a free of listed pfns whose floor exceeds the journal runs
+ * as several transactions (image/largeOps.ts), as does one found too large at
+ * commit; an initialisation beyond the floor is refused before any work.
  */
 import { UsageError } from '../core/errors';
 import { DESCRIPTOR_SIZE } from '../format/constants';

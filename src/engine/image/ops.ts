@@ -13,8 +13,8 @@ import { readSectionField, readSectionGeneration, SECTION, sectionEntryOffset, s
 import { JournalFullError } from '../core/errors';
 import type { ChangeSet } from './changeSet';
 import { PmemImage } from './imageCore';
-import { allocLarge, allocLargeAsync, freeOwnerLarge, freeOwnerLargeAsync, LargeControl, LargeProgress, resumeIntent } from './largeOps';
-import { assertFitsJournal, journalBytes, journalBytesAtLeast, journalGeometryOf, MAX_FREE_COUNT } from './limits';
+import { allocLarge, allocLargeAsync, checkPfnList, freeListedLarge, freeListedLargeAsync, freeOwnerLarge, freeOwnerLargeAsync, LargeControl, LargeProgress, listedFreeInRam, resumeIntent } from './largeOps';
+import { assertFitsJournal, journalBytes, journalBytesAtLeast, journalGeometryOf } from './limits';
 
 PmemImage.resumeIntent = resumeIntent;
 
@@ -105,11 +105,30 @@ export interface FreeResult {
   initialisedSections: number[];
 }
 
-export function freeOp(img: PmemImage, pfns: number[]): FreeResult & { step: number; changed: ChangeSet } {
-  if (pfns.length === 0) throw new UsageError('give at least one pfn to free');
-  if (pfns.length > MAX_FREE_COUNT) throw new UsageError(`give at most ${MAX_FREE_COUNT} pfns to free at once, not ${pfns.length}`);
-  if (new Set(pfns).size !== pfns.length) throw new UsageError('the same pfn is given twice');
-  assertFitsJournal(journalGeometryOf(img), { kind: 'free', count: pfns.length });
+/**
+ * Frees the blocks headed by `pfns`, all or nothing: in one transaction when
+ * the journal can hold it, else in several (image/largeOps.ts: the heads are
+ * marked first, then freed in ascending order).
+ */
+export function freeOp(img: PmemImage, pfns: number[], progress: LargeProgress = {}): FreeResult & { step: number; changed: ChangeSet } {
+  checkPfnList(pfns);
+  if (!freeFitsOne(img, pfns.length)) return freeListedLarge(img, pfns, progress);
+  try {
+    return freeOne(img, pfns);
+  } catch (e) {
+    if (!(e instanceof JournalFullError && pfns.length > 1)) throw e;
+    if (img.geometry.memmap === 'ram') throw listedFreeInRam(pfns.length);
+    return freeListedLarge(img, pfns, progress);
+  }
+}
+
+/** Whether freeing `count` blocks may fit one transaction (the floor; the commit tells for sure). */
+function freeFitsOne(img: PmemImage, count: number): boolean {
+  const j = journalGeometryOf(img);
+  return journalBytesAtLeast(j, { kind: 'free', count }) <= journalBytes(j);
+}
+
+function freeOne(img: PmemImage, pfns: number[]): FreeResult & { step: number; changed: ChangeSet } {
   const fast = pfns.length === 1 ? freeFast(img, pfns[0]) : undefined;
   if (fast) return fast;
   return img.run('free', (txn) => {
@@ -225,6 +244,24 @@ export async function allocOpAsync(img: PmemImage, req: AllocRequest, control: L
     }
   }
   return allocLargeAsync(img, req, control);
+}
+
+/**
+ * As freeOp, yielding to the event loop between the transactions of a large
+ * free (progress by phase, and a cancel that rolls it back, marks included);
+ * a small one runs at once.
+ */
+export async function freeListedOpAsync(img: PmemImage, pfns: number[], control: LargeControl = {}): Promise<FreeResult & { step: number; changed: ChangeSet }> {
+  checkPfnList(pfns);
+  if (freeFitsOne(img, pfns.length)) {
+    try {
+      return freeOne(img, pfns);
+    } catch (e) {
+      if (!(e instanceof JournalFullError && pfns.length > 1)) throw e;
+      if (img.geometry.memmap === 'ram') throw listedFreeInRam(pfns.length);
+    }
+  }
+  return freeListedLargeAsync(img, pfns, control);
 }
 
 /** As freeOwnerOp, yielding between transactions, with progress and a cancel that rolls it back. */

@@ -17,7 +17,7 @@ import { crc32, view, type LEView } from '../core/bytes';
 import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_NAMES } from '../format/constants';
 import {
   checkDescriptorBytes, collectHeads, CORE_VERSION, decodeDescriptor, DESC, descriptorCrcTable, DescriptorRun, DescriptorScan, descriptorWords, HEAD, HEAD_STRIDE,
-  isBlank, KNOWN_FLAGS, newDescriptorScan, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_RESERVED, scanDescriptorRun, scanDescriptors, storedLinks, WORDS_ARE_LITTLE_ENDIAN,
+  isBlank, KNOWN_FLAGS, newDescriptorScan, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_FREEING, PG_RESERVED, scanDescriptorRun, scanDescriptors, storedLinks, WORDS_ARE_LITTLE_ENDIAN,
 } from '../format/descriptor';
 import { descriptorScanModule, newWasmScan, scanRunWasm, WASM_LAYOUT, type WasmScan } from '../format/descriptorWasm';
 import { FREE_AREA, freeAreaEntryOffset, freeAreaIndex, readFreeAreaEntry } from '../format/freeArea';
@@ -285,6 +285,25 @@ function appendHeads(scan: DescriptorScan, i: number, from: number, to: number, 
   return i;
 }
 
+/** The pfn range of a free of listed blocks under way (intent kind 3), whose heads may carry PG_freeing; undefined when none (or the slot is damaged). */
+export function listedFreeUnderWay(img: PmemImage): { lo: number; hi: number } | undefined {
+  try {
+    const i = img.pendingIntent();
+    return i?.kind === 'free-listed' ? { lo: i.lo!, hi: i.hi! } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What is wrong with a PG_freeing mark: it belongs only on an allocated head within a listed free under way. */
+export function freeingMarkProblem(flags: number, pfn: number, under: { lo: number; hi: number } | undefined): string | undefined {
+  if (!(flags & PG_FREEING)) return undefined;
+  if (!(flags & PG_ALLOCATED)) return 'PG_freeing is set on a frame that heads no allocated block';
+  if (!under) return 'PG_freeing is set but no free of listed blocks is under way (the intent slot holds none)';
+  if (pfn < under.lo || pfn >= under.hi) return `PG_freeing is set outside the pfns [${under.lo}, ${under.hi}) of the free of listed blocks under way`;
+  return undefined;
+}
+
 export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
   const table = readSectionTable(img);
   // Started first, so that worker threads get going while the superblocks, logs and free lists are checked here.
@@ -327,6 +346,7 @@ function checkWith(img: PmemImage, options: CheckOptions, table: DataView, ctx: 
   checkJournal(img).forEach(problem);
   checkHistory(img).forEach(problem);
 
+  const listedFree = listedFreeUnderWay(img);
   const sectionGen = (s: number) => sectionInitGeneration(table, s);
   const descBytes = (pfn: number) => viewDescriptor(img, pfn, table).bytes;
   const listed = new Map<number, number>(); // blocks per free list, as the free area counts them
@@ -471,6 +491,8 @@ function checkWith(img: PmemImage, options: CheckOptions, table: DataView, ctx: 
     if (!head && d.order !== 0) why.push(`order ${d.order} on a frame that heads no block`);
     if ((d.next || d.prev) && !(g.links === 'descriptor' && flags & PG_BUDDY)) why.push(`free-list links ${d.next}/${d.prev} on a frame that is not a listed free block`);
     if (flags & PG_RESERVED && head) why.push('a reserved frame is marked as a block head');
+    const mark = freeingMarkProblem(flags, pfn, listedFree);
+    if (mark) why.push(mark);
     why.forEach((w) => enqueue({ structure: 'descriptor', message: `pfn ${pfn}: ${w}`, pfn, section: s, offset: img.memmapOffset(pfn) }));
   };
   let coveredUntil = 0; // end of a block that started in an earlier section
