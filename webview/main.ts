@@ -10,7 +10,7 @@ import { formatBytes } from '../src/engine/core/units';
 import { cellOf, fitZoom, layoutAt, MapLayout, MAX_CELL_PX, pfnAt } from '../src/shared/mapGeometry';
 import { MIX_STRIDE, OWNER_TAG } from '../src/engine/inspect/mapCodes';
 import { ownerColour, rasterise } from '../src/shared/mapRaster';
-import { FrameDetails, HostToWebview, isHostToWebview, MapCommand, MapState, WebviewToHost } from '../src/shared/protocol';
+import { FrameDetails, HostToWebview, isHostToWebview, MapCommand, MapState, MapWork, WebviewToHost } from '../src/shared/protocol';
 import { MapSelection } from '../src/shared/mapSelection';
 import { renderCosts } from './costsPanel';
 import { describeCell, kindLabel, renderLines } from './cellText';
@@ -415,7 +415,7 @@ function renderState(): void {
     banner.textContent = notes.join(' ');
     banner.hidden = false;
   } else if (!banner.dataset.notice) banner.hidden = true;
-  const writable = !s.readOnly && s.viewedStep === undefined;
+  const writable = !s.readOnly && s.viewedStep === undefined && !work;
   for (const id of ['allocate', 'reboot', 'crash', 'rebootIntoProfile', 'initAll']) $(id).toggleAttribute('disabled', !writable);
   const steps = s.steps;
   const first = steps[0]?.seq ?? 0;
@@ -474,6 +474,21 @@ function renderLegend(): void {
     chip('transparent', 'selected', 'selection'),
     chip('transparent', 'node / zone boundary', 'band'),
   ].filter((c): c is HTMLSpanElement => c !== undefined));
+}
+
+/** Long work on the image: a bar above the map with its progress and a Cancel; the toolbar's changes wait for it. */
+let work: MapWork | null = null;
+
+function showWork(w: MapWork | null): void {
+  work = w;
+  const bar = $('work');
+  bar.hidden = !w;
+  if (w) {
+    $('workText').textContent = `${w.label}: ${w.cancelling ? 'cancelling…' : `${Math.floor(w.share * 100)} % (${w.message})`}`;
+    $<HTMLProgressElement>('workProgress').value = w.share;
+    $('workCancel').toggleAttribute('disabled', w.cancelling);
+  }
+  renderState();
 }
 
 function showNotice(text: string): void {
@@ -550,6 +565,9 @@ window.addEventListener('message', (e: MessageEvent) => {
       return;
     case 'notice':
       showNotice(msg.text);
+      return;
+    case 'work':
+      showWork(msg.work);
       return;
     case 'export':
       // An export asked for just after loading waits for the first picture.
@@ -689,6 +707,7 @@ overview.addEventListener('pointerdown', (e) => {
 const command = (name: MapCommand) => () => post({ type: 'command', command: name, pfn: name === 'free' ? selectedFrame?.blockPfn : undefined });
 for (const name of ['allocate', 'reboot', 'crash', 'rebootIntoProfile', 'initAll', 'stepBack', 'stepForward', 'exportMap'] as const) $(name).addEventListener('click', command(name));
 $('free').addEventListener('click', command('free'));
+$('workCancel').addEventListener('click', command('cancelOperation'));
 $('zoomIn').addEventListener('click', () => zoomBy(1));
 $('zoomOut').addEventListener('click', () => zoomBy(-1));
 $('fit').addEventListener('click', fit);

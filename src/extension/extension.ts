@@ -4,6 +4,7 @@ import { CommandRunner } from './commandRunner';
 import { registerCommands } from './commands';
 import { DescriptorsSelection } from './descriptorsSelection';
 import { ImageRegistry } from './imageRegistry';
+import { LongWork } from './longWork';
 import { PmemEditorProvider, VIEW_TYPE } from './pmemEditorProvider';
 import { createStatusBar } from './statusBar';
 import { DescriptorNode, DescriptorsTree } from './trees/descriptorsTree';
@@ -18,6 +19,8 @@ export interface PmemExplorerApi {
   commands: CommandRunner;
   /** The Descriptors view following the active image's selected frame. */
   descriptorsSelection: DescriptorsSelection;
+  /** Long work under way (a check, initialising all sections, a large operation, undo or redo). */
+  work: LongWork;
 }
 
 export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
@@ -29,11 +32,13 @@ export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
   const freeLists = new FreeListsTree(registry);
   const sections = new SectionsTree(registry);
   const descriptorsView = vscode.window.createTreeView('pmemExplorer.descriptors', { treeDataProvider: descriptors, showCollapseAll: true });
-  const provider = new PmemEditorProvider(context.extensionUri, registry);
+  const work = new LongWork();
+  const provider = new PmemEditorProvider(context.extensionUri, registry, work);
   const descriptorsSelection = new DescriptorsSelection(registry, descriptorsView, (m) => log.warn(m));
   context.subscriptions.push(
     log,
     registry,
+    work,
     descriptorsSelection,
     vscode.window.registerCustomEditorProvider(VIEW_TYPE, provider, { supportsMultipleEditorsPerDocument: true, webviewOptions: { enableFindWidget: true } }),
     descriptorsView,
@@ -47,8 +52,8 @@ export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
     }),
   );
   const views = { descriptors, descriptorsView, freeLists, sections };
-  registerCommands(context, registry, views, runner);
-  return { registry, views, commands: runner, descriptorsSelection };
+  registerCommands(context, registry, views, runner, work);
+  return { registry, views, commands: runner, descriptorsSelection, work };
 }
 
 export function deactivate(): void {}

@@ -41,6 +41,11 @@ export function mapBody(fileName: string): string {
   </span>
 </header>
 <p id="banner" class="banner" role="status" hidden></p>
+<div id="work" class="work" role="status" aria-live="polite" hidden>
+  <span id="workText"></span>
+  <progress id="workProgress" max="1" value="0" aria-label="Work done"></progress>
+  <vscode-button id="workCancel" secondary title="Stop it: the image goes back to how it was before">Cancel</vscode-button>
+</div>
 <p id="summary" class="summary" aria-label="Image summary"></p>
 <div class="mapArea">
   <canvas id="map" tabindex="0" role="application" aria-roledescription="page-frame map" aria-label="Page-frame map of ${escapeHtml(fileName)}"></canvas>

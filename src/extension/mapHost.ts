@@ -5,7 +5,8 @@ import { escapeNotification } from '../shared/plainText';
 import { Refusal } from './refusal';
 import { frames, info, REGION_LABELS, REGION_NAMES, stepRange } from '../engine';
 import { mapCells } from '../engine/inspect/mapCells';
-import { FrameDetails, HostToWebview, isWebviewToHost, MapState, WebviewToHost } from '../shared/protocol';
+import { FrameDetails, HostToWebview, isWebviewToHost, MapState, MapWork, WebviewToHost } from '../shared/protocol';
+import type { LongWork } from './longWork';
 import type { PmemDocument, SelectionChange } from './pmemDocument';
 
 export class MapHost implements vscode.Disposable {
@@ -24,7 +25,7 @@ export class MapHost implements vscode.Disposable {
   private ready!: Promise<void>;
   private markReady!: () => void;
 
-  constructor(readonly document: PmemDocument, readonly panel: vscode.WebviewPanel) {
+  constructor(readonly document: PmemDocument, readonly panel: vscode.WebviewPanel, work: LongWork) {
     this.resetReady();
     this.sendState(); // lastState is known at once; the webview asks for it again when it has loaded
     this.subscriptions.push(
@@ -33,9 +34,12 @@ export class MapHost implements vscode.Disposable {
       }),
       document.onDidChangeState(() => this.sendState()),
       document.onDidChangeSelection((c) => this.sendSelection(c)),
+      work.onDidChange((e) => {
+        if (e.doc === document) this.sendWork(e.state);
+      }),
       panel.webview.onDidReceiveMessage((msg: unknown) => {
         if (!isWebviewToHost(msg)) return; // untrusted input: ignore anything off-protocol
-        void this.handle(msg).catch((e: Error) => vscode.window.showErrorMessage(escapeNotification(e.message)));
+        void this.handle(msg, work).catch((e: Error) => vscode.window.showErrorMessage(escapeNotification(e.message)));
       }),
     );
   }
@@ -48,7 +52,7 @@ export class MapHost implements vscode.Disposable {
     void this.panel.webview.postMessage(msg);
   }
 
-  private async handle(msg: WebviewToHost): Promise<void> {
+  private async handle(msg: WebviewToHost, work: LongWork): Promise<void> {
     const img = this.document.viewImage;
     switch (msg.type) {
       case 'ready':
@@ -56,6 +60,10 @@ export class MapHost implements vscode.Disposable {
         this.markReady();
         this.sendState();
         if (this.document.selection) this.sendSelection(this.document.selection);
+        {
+          const w = work.underWay;
+          if (w?.doc === this.document) this.sendWork(w);
+        }
         return;
       case 'reopenWith':
         await vscode.commands.executeCommand('workbench.action.reopenWithEditor', this.document.uri);
@@ -112,6 +120,14 @@ export class MapHost implements vscode.Disposable {
   private sendSelection(c: SelectionChange): void {
     this.lastSelection = { pfn: c.pfn, seq: c.seq };
     this.post({ type: 'select', pfn: c.pfn, seq: c.seq, ack: this.ack });
+  }
+
+  /** The work under way on this image (undefined: none), for the map's progress bar. */
+  lastWork?: MapWork | null;
+
+  private sendWork(w: MapWork | undefined): void {
+    this.lastWork = w ? { label: w.label, share: w.share, message: w.message, cancelling: w.cancelling } : null;
+    this.post({ type: 'work', work: this.lastWork });
   }
 
   notice(text: string): void {

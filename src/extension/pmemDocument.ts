@@ -1,9 +1,11 @@
 /** The custom-editor document: an ImageSession, or the error that kept the image from opening. */
 import * as vscode from 'vscode';
-import { escapeNotification } from '../shared/plainText';
+import { escapeIcons, escapeNotification } from '../shared/plainText';
+import { formatBytes } from '../engine/core/units';
+import type { LongWork } from './longWork';
 import { UsageError, writeRefusal } from '../engine';
 import { DiskWatcher } from './diskWatcher';
-import { ImageSession, SessionEdit } from '../engine/node/session';
+import { EditCancelled, ImageSession, SessionEdit } from '../engine/node/session';
 
 /** Where a change of the selected frame came from: a map, the Descriptors view, or a command (Go to Frame, Reveal on Map, Allocate). */
 export type SelectionSource = 'map' | 'descriptors' | 'command';
@@ -20,6 +22,15 @@ export interface SelectionChange {
   /** Whether the Descriptors view should also take the focus (Go to Frame). */
   readonly focusTree?: boolean;
 }
+
+/** An edit on VS Code's undo stack, and whether the image holds it now. */
+interface StackEntry {
+  edit: SessionEdit;
+  applied: boolean;
+}
+
+/** An undo or redo putting back more bytes than this runs in slices, with progress and Cancel. */
+export const LARGE_EDIT_BYTES = 4 * 1024 * 1024;
 
 export class PmemDocument implements vscode.CustomDocument {
   private readonly stateEmitter = new vscode.EventEmitter<void>();
@@ -38,6 +49,8 @@ export class PmemDocument implements vscode.CustomDocument {
     readonly error: Error | undefined,
     /** Why the image is read-only (untrusted workspace, newer format revision), or undefined when writable. */
     readonly readOnlyReason: string | undefined,
+    /** Where long work on this image runs (shared by every image: one at a time). */
+    readonly work: LongWork,
   ) {
     this.watcher = new DiskWatcher(this);
     if (session?.restoredFromBackup) this.savedAt = -1; // unsaved changes came back from a hot exit
@@ -50,13 +63,13 @@ export class PmemDocument implements vscode.CustomDocument {
     this.watcher.acceptCurrent();
   }
 
-  static open(uri: vscode.Uri, backupId: string | undefined): PmemDocument {
+  static open(uri: vscode.Uri, backupId: string | undefined, work: LongWork): PmemDocument {
     const untrusted = vscode.workspace.isTrusted ? undefined : 'the workspace is not trusted';
     try {
       const session = ImageSession.open(uri.fsPath, { backup: backupId });
-      return new PmemDocument(uri, session, undefined, untrusted ?? writeRefusal(session.image.sb));
+      return new PmemDocument(uri, session, undefined, untrusted ?? writeRefusal(session.image.sb), work);
     } catch (e) {
-      return new PmemDocument(uri, undefined, e as Error, untrusted);
+      return new PmemDocument(uri, undefined, e as Error, untrusted, work);
     }
   }
 
@@ -120,20 +133,49 @@ export class PmemDocument implements vscode.CustomDocument {
   push(edit: SessionEdit): void {
     if (this.savedAt > this.position) this.savedAt = -1; // the saved state was on the redo branch this edit drops
     this.position++;
-    this.editEmitter.fire({
-      document: this,
-      label: edit.label,
-      undo: () => {
-        edit.undo();
-        this.position--;
-        this.changed();
-      },
-      redo: () => {
-        edit.redo();
-        this.position++;
-        this.changed();
-      },
-    });
+    this.record({ edit, applied: true });
+    this.changed();
+  }
+
+  private record(entry: StackEntry): void {
+    this.editEmitter.fire({ document: this, label: entry.edit.label, undo: () => this.replay(entry, 'undo'), redo: () => this.replay(entry, 'redo') });
+  }
+
+  /**
+   * Undoes or redoes an edit for VS Code. Work under way is cancelled first
+   * (it is not on the undo stack yet), so the undo applies to the state the
+   * user saw. A large edit is put back in slices with progress and Cancel.
+   * Never throws for a cancel: VS Code drops the whole undo stack on an error.
+   */
+  private async replay(entry: StackEntry, way: 'undo' | 'redo'): Promise<void> {
+    if (!this.session) return;
+    if (this.work.underWay) {
+      this.work.cancel();
+      await this.work.idle();
+    }
+    // An entry whose redo was cancelled is still on the undo stack: undoing it has nothing to do.
+    if (entry.applied !== (way === 'undo')) return;
+    const { edit } = entry;
+    if (edit.bytes < LARGE_EDIT_BYTES) {
+      if (way === 'undo') edit.undo();
+      else edit.redo();
+    } else {
+      const title = `${way === 'undo' ? 'Undo' : 'Redo'} ${edit.label}`;
+      try {
+        await this.work.run(this, title, (control) => edit[way === 'undo' ? 'undoAsync' : 'redoAsync']({
+          cancelled: () => control.cancelled(),
+          onProgress: (done, total) => control.report(total ? done / total : 1, `${formatBytes(done)} of ${formatBytes(total)} put back`),
+        }));
+      } catch (e) {
+        if (!(e instanceof EditCancelled)) throw e;
+        void vscode.window.setStatusBarMessage(`$(circle-slash) ${escapeIcons(title)} cancelled: the image is as it was before`, 8000);
+        // VS Code has moved past the edit, the image has not: an undo is recorded again so the stack matches the image.
+        if (way === 'undo') this.record(entry);
+        return;
+      }
+    }
+    entry.applied = way === 'redo';
+    this.position += way === 'undo' ? -1 : 1;
     this.changed();
   }
 

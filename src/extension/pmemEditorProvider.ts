@@ -6,6 +6,7 @@ import { superblockEditorWarning } from '../engine';
 import { Refusal } from './refusal';
 import { isWebviewToHost } from '../shared/protocol';
 import { errorBody, mapBody } from './imageViews';
+import type { LongWork } from './longWork';
 import { MapHost } from './mapHost';
 import { PmemDocument } from './pmemDocument';
 import { ImageRegistry } from './imageRegistry';
@@ -17,11 +18,11 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
   private readonly changeEmitter = new vscode.EventEmitter<vscode.CustomDocumentEditEvent<PmemDocument>>();
   readonly onDidChangeCustomDocument = this.changeEmitter.event;
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly registry: ImageRegistry) {}
+  constructor(private readonly extensionUri: vscode.Uri, private readonly registry: ImageRegistry, private readonly work: LongWork) {}
 
   async openCustomDocument(uri: vscode.Uri, context: vscode.CustomDocumentOpenContext): Promise<PmemDocument> {
     // Opening reads the superblock and section table only; a TiB image still takes a moment, shown in the status bar.
-    const doc = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Opening ${path.basename(uri.fsPath)}` }, async () => PmemDocument.open(uri, context.backupId));
+    const doc = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Opening ${path.basename(uri.fsPath)}` }, async () => PmemDocument.open(uri, context.backupId, this.work));
     doc.onDidEdit((e) => this.changeEmitter.fire(e));
     warnAboutSuperblock(doc);
     return doc;
@@ -40,7 +41,7 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
       this.registry.attach(document, panel);
       return;
     }
-    const host = new MapHost(document, panel);
+    const host = new MapHost(document, panel, this.work);
     panel.webview.html = page(panel.webview, this.extensionUri, name, mapBody(name), { script: 'dist/webview.js', style: 'media/map.css' });
     this.registry.attach(document, panel, host);
     panel.onDidDispose(() => host.dispose());

@@ -57,10 +57,21 @@ export type HostToWebview =
    */
   | { type: 'select'; pfn: number; seq: number; ack: number }
   | { type: 'notice'; text: string }
+  /** Long work under way on the image (null: none): the map shows it with a Cancel button. */
+  | { type: 'work'; work: MapWork | null }
   | { type: 'export'; id: number; format: 'png' | 'svg' };
 
+/** Long work on the image, as the map shows it. */
+export interface MapWork {
+  label: string;
+  /** 0 to 1. */
+  share: number;
+  message: string;
+  cancelling: boolean;
+}
+
 /** Commands the map's toolbar may run; anything else is refused. */
-export const MAP_COMMANDS = ['allocate', 'free', 'reboot', 'crash', 'rebootIntoProfile', 'initAll', 'stepBack', 'stepForward', 'exportMap', 'check'] as const;
+export const MAP_COMMANDS = ['allocate', 'free', 'reboot', 'crash', 'rebootIntoProfile', 'initAll', 'stepBack', 'stepForward', 'exportMap', 'check', 'cancelOperation'] as const;
 export type MapCommand = (typeof MAP_COMMANDS)[number];
 
 export type WebviewToHost =
@@ -120,6 +131,8 @@ export function isHostToWebview(x: unknown): x is HostToWebview {
       return isCount(x.pfn) && isCount(x.seq) && isCount(x.ack);
     case 'notice':
       return typeof x.text === 'string';
+    case 'work':
+      return x.work === null || (isRecord(x.work) && typeof x.work.label === 'string' && typeof x.work.share === 'number' && typeof x.work.message === 'string' && typeof x.work.cancelling === 'boolean');
     case 'export':
       return isCount(x.id) && (x.format === 'png' || x.format === 'svg');
     default:

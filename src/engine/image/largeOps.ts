@@ -7,6 +7,7 @@
  * the operation as a whole, and it is all or nothing, because it is refused
  * before its first transaction unless it can complete.
  */
+import { nextTurn } from '../core/timeSlice';
 import { allocate, allocateInto, AllocatedBlock, AllocRequest, BlockRun, descriptorsOutsideJournal, freeAllocated, freeAscending, FreedBlock, FreedRun, validateAllocRequest, ZoneName, zonelist } from '../alloc/buddy';
 import { sectionDataRange, sectionOf } from '../alloc/sectionInit';
 import { readString, view } from '../core/bytes';
@@ -462,10 +463,10 @@ export function freeListedLarge(img: PmemImage, pfns: readonly number[], progres
 
 /** As freeListedLarge, yielding to the event loop between transactions; a cancel rolls back what was done, marks included. */
 export function freeListedLargeAsync(img: PmemImage, pfns: readonly number[], control: LargeControl = {}): Promise<FreeListedResult> {
-  return driveAsync(img, freeListedParts(img, pfns), control, 'free');
+  return driveAsync(img, freeListedParts(img, pfns, undefined, ASYNC_PART_BLOCKS), control, 'free');
 }
 
-function* freeListedParts(img: PmemImage, pfns: readonly number[], resume?: Intent): Generator<PartDone, FreeListedResult> {
+function* freeListedParts(img: PmemImage, pfns: readonly number[], resume?: Intent, maxPart = MAX_PART_BLOCKS): Generator<PartDone, FreeListedResult> {
   img.assertWritable();
   if (img.geometry.memmap === 'ram') throw listedFreeInRam(resume?.count ?? pfns.length);
   const intentAt = intentOffset(img.layout.history);
@@ -484,7 +485,7 @@ function* freeListedParts(img: PmemImage, pfns: readonly number[], resume?: Inte
     // Phase 1: mark. The last part switches the intent to the freeing phase.
     let part = Infinity; // below marksFitting only after a part turned out too large
     for (let next = 0; next < sorted.length; ) {
-      const n = Math.min(part, marksFitting(img, sorted, next));
+      const n = Math.min(part, maxPart, marksFitting(img, sorted, next));
       const last = next + n === sorted.length;
       try {
         const r = img.runPart(undefined, (txn) => {
@@ -544,7 +545,7 @@ function* freeListedParts(img: PmemImage, pfns: readonly number[], resume?: Inte
     }
     done += slice.length;
     next += slice.length;
-    part = nextPartSize(img, slice.length);
+    part = nextPartSize(img, slice.length, maxPart);
     yield { done, total, undo: img.lastUndo, last: next === sorted.length, phase: 'freeing' };
   } while (next < sorted.length);
   return { freed: freed.blocks(), initialisedSections: [...initialised].sort((a, b) => a - b), step, changed };
@@ -602,8 +603,8 @@ export interface LargeControl extends LargeProgress {
 
 /** The operation was cancelled and every transaction it had committed was undone. */
 export class OperationCancelled extends OperationError {
-  constructor(what: string, readonly done: number, readonly total: number) {
-    super(`${what} cancelled after ${done} of ${total} blocks: rolled back, the image is as it was before`);
+  constructor(what: string, readonly done: number, readonly total: number, readonly unit = 'blocks') {
+    super(`${what} cancelled after ${done} of ${total} ${unit}: rolled back, the image is as it was before`);
     this.name = 'OperationCancelled';
   }
 }
@@ -617,7 +618,6 @@ function drive<R>(parts: Generator<PartDone, R>, progress: LargeProgress): R {
 }
 
 /** A macrotask boundary, so that events waiting (a Cancel, a redraw) run between two transactions. */
-const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 async function driveAsync<R>(img: PmemImage, parts: Generator<PartDone, R>, control: LargeControl, what: string): Promise<R> {
   const before = img.captureVolatile();

@@ -8,6 +8,7 @@ import { ensureSectionReady } from '../alloc/sectionInit';
 import type { ByteIO, HistoryRecord } from '../format/history';
 import { allocSummary, freeSummary } from '../format/summaryCodec';
 import { UsageError } from '../core/errors';
+import { TimeSlice } from '../core/timeSlice';
 import { SECTION_ENTRY_SIZE } from '../format/layout';
 import { readSectionField, readSectionGeneration, SECTION, sectionEntryOffset, sectionState } from '../format/sectionTable';
 import { JournalFullError } from '../core/errors';
@@ -211,6 +212,26 @@ export function initAllOp(img: PmemImage, opts: { batch?: number; onProgress?: (
   const steps: number[] = [];
   for (let i = 0; i < todo.length; i += batch) {
     if (opts.cancelled?.()) break;
+    steps.push(initSectionsOp(img, todo.slice(i, i + batch)).step);
+    opts.onProgress?.(Math.min(i + batch, todo.length), todo.length);
+  }
+  return { sections: todo.length, steps };
+}
+
+/**
+ * As initAllOp, giving up the thread between transactions once it has held it
+ * for a slice of time. A cancel stops between transactions and says how far it
+ * got (`cancelled`); the sections done stay initialised, so a caller that
+ * promises all or nothing (the editing session) puts their bytes back.
+ */
+export async function initAllOpAsync(img: PmemImage, opts: { batch?: number; sliceMs?: number; onProgress?: (done: number, total: number) => void; cancelled?: () => boolean } = {}): Promise<{ sections: number; steps: number[]; cancelled?: { done: number } }> {
+  const todo = sectionsNeedingInit(img);
+  const batch = opts.batch ?? (img.geometry.sectionFrames > 512 ? 1 : 16);
+  const slice = new TimeSlice(opts.sliceMs);
+  const steps: number[] = [];
+  for (let i = 0; i < todo.length; i += batch) {
+    if (slice.over()) await slice.yieldTurn();
+    if (opts.cancelled?.()) return { sections: todo.length, steps, cancelled: { done: i } };
     steps.push(initSectionsOp(img, todo.slice(i, i + batch)).step);
     opts.onProgress?.(Math.min(i + batch, todo.length), todo.length);
   }

@@ -14,6 +14,7 @@
  */
 import { isReservedPfn, sectionDataRange, sectionOf } from '../alloc/sectionInit';
 import { crc32, view, type LEView } from '../core/bytes';
+import { TimeSlice } from '../core/timeSlice';
 import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_NAMES } from '../format/constants';
 import {
   checkDescriptorBytes, collectHeads, CORE_VERSION, decodeDescriptor, DESC, descriptorCrcTable, DescriptorRun, DescriptorScan, descriptorWords, HEAD, HEAD_STRIDE,
@@ -310,13 +311,40 @@ export function check(img: PmemImage, options: CheckOptions = {}): CheckReport {
   const ctx = img.geometry.memmap === 'device' ? scanContext(img, table) : undefined;
   const scanner = ctx ? (options.memmapScanner?.(img, ctx) ?? localScanner(img, ctx)) : undefined;
   try {
-    return checkWith(img, options, table, ctx, scanner);
+    const steps = checkSteps(img, options, table, ctx, scanner);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
   } finally {
     scanner?.close();
   }
 }
 
-function checkWith(img: PmemImage, options: CheckOptions, table: DataView, ctx: ScanContext | undefined, scanner: MemmapScanner | undefined): CheckReport {
+/**
+ * As check, giving up the thread whenever it has held it for `sliceMs`
+ * (between sections, and every few thousand free-list blocks), so that an
+ * editor stays responsive while a large image is checked.
+ */
+export async function checkAsync(img: PmemImage, options: CheckOptions & { sliceMs?: number } = {}): Promise<CheckReport> {
+  const table = readSectionTable(img);
+  const ctx = img.geometry.memmap === 'device' ? scanContext(img, table) : undefined;
+  const scanner = ctx ? (options.memmapScanner?.(img, ctx) ?? localScanner(img, ctx)) : undefined;
+  const slice = new TimeSlice(options.sliceMs);
+  try {
+    const steps = checkSteps(img, options, table, ctx, scanner);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      if (slice.over()) await slice.yieldTurn();
+    }
+  } finally {
+    scanner?.close();
+  }
+}
+
+/** The check itself; it pauses (yields) where a driver may give up the thread. */
+function* checkSteps(img: PmemImage, options: CheckOptions, table: DataView, ctx: ScanContext | undefined, scanner: MemmapScanner | undefined): Generator<void, CheckReport> {
   const g = img.geometry;
   const L = img.layout;
   const maxProblems = options.maxProblems ?? 1000;
@@ -352,6 +380,7 @@ function checkWith(img: PmemImage, options: CheckOptions, table: DataView, ctx: 
   const listed = new Map<number, number>(); // blocks per free list, as the free area counts them
   const marked = new Map<number, number>(); // free heads found in descriptors, per list
   const areaStart = L.freeArea.startPfn * PAGE_SIZE;
+  let walked = 0; // free-list blocks visited, for the pauses
 
   /*
    * Problems of the free lists and sections, in report order. A free-list
@@ -407,6 +436,7 @@ function checkWith(img: PmemImage, options: CheckOptions, table: DataView, ctx: 
         // A list that comes back to a block is a cycle, whatever its count says (a huge count must not walk it forever).
         const visited = new Set<number>();
         while (p) {
+          if ((++walked & 4095) === 0) yield;
           if (steps >= count) {
             enqueue({ structure: 'freeList', message: `${name}: longer than its count ${count} (a wrong count or a cycle)`, pfn: p, offset: at + FREE_AREA.count });
             break;
@@ -500,6 +530,7 @@ function checkWith(img: PmemImage, options: CheckOptions, table: DataView, ctx: 
   const cursor = ctx && scanner ? new ChunkCursor(img, scanner, ctx.chunkFrames) : undefined;
   const heads = new Heads();
   for (let s = 0; s < g.sectionCount; s++) {
+    yield;
     if (options.cancelled?.()) {
       report.complete = false;
       break;

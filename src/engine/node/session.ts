@@ -15,16 +15,66 @@ import { readRangeFile, recoverPendingSave, saveRangesAtomically, writeRangeFile
 import { RecordedWrite, RecordingStore, redoWrites, undoWrites } from '../store/recordingStore';
 import { stateAt } from '../inspect/timeline';
 import { UsageError } from '../core/errors';
+import { TimeSlice } from '../core/timeSlice';
+import type { Store } from '../store/store';
 
 export interface SessionEdit {
   label: string;
+  /** Bytes the edit puts back when undone or redone: a large one is undone in slices (undoAsync). */
+  readonly bytes: number;
   undo(): void;
   redo(): void;
+  /** As undo, giving up the thread between slices; a cancel puts back what it did and throws EditCancelled. */
+  undoAsync(control?: SliceControl): Promise<void>;
+  redoAsync(control?: SliceControl): Promise<void>;
+}
+
+/** How a long undo or redo reports progress and learns of a cancel. */
+export interface SliceControl {
+  cancelled?: () => boolean;
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
+  sliceMs?: number;
+}
+
+/** An undo or redo cancelled midway: what it did was put back, the image is as before it. */
+export class EditCancelled extends UsageError {
+  constructor(what: string) {
+    super(`${what} cancelled: the image is as it was before`);
+    this.name = 'EditCancelled';
+  }
 }
 
 interface Moment {
   image: PmemImage;
   volatile: VolatileState;
+}
+
+/**
+ * Undoes (newest first) or redoes (oldest first) recorded writes, giving up
+ * the thread between slices; on a cancel it applies the other side of what
+ * it did, so the store is as before, and throws EditCancelled.
+ */
+async function applyWritesAsync(store: Store, writes: RecordedWrite[], undo: boolean, control: SliceControl, what: string): Promise<void> {
+  const slice = new TimeSlice(control.sliceMs);
+  const total = writes.reduce((n, w) => n + w.before.length, 0);
+  let done = 0;
+  for (let k = 0; k < writes.length; k++) {
+    if (slice.over()) {
+      control.onProgress?.(done, total);
+      await slice.yieldTurn();
+      if (control.cancelled?.()) {
+        for (let j = k - 1; j >= 0; j--) {
+          const w = writes[undo ? writes.length - 1 - j : j];
+          store.write(w.offset, undo ? w.after : w.before);
+        }
+        throw new EditCancelled(what);
+      }
+    }
+    const w = writes[undo ? writes.length - 1 - k : k];
+    store.write(w.offset, undo ? w.before : w.after);
+    done += w.before.length;
+  }
+  control.onProgress?.(total, total);
 }
 
 export class ImageSession {
@@ -112,19 +162,53 @@ export class ImageSession {
     const after = { ...this.moment(), booted: this.booted };
     this.version++;
     const epoch = this.epoch;
-    const go = (m: Moment & { booted: boolean }, apply: () => void) => {
-      if (epoch !== this.epoch) return; // made before a reload: the bytes it would restore are gone
-      apply();
+    const settle = (m: Moment & { booted: boolean }) => {
       this.current = m.image;
       this.current.restoreVolatile(m.volatile);
       this.booted = m.booted;
       this.version++;
     };
+    const go = (m: Moment & { booted: boolean }, apply: () => void) => {
+      if (epoch !== this.epoch) return; // made before a reload: the bytes it would restore are gone
+      this.assertIdle();
+      apply();
+      settle(m);
+    };
+    const goAsync = async (m: Moment & { booted: boolean }, undo: boolean, control: SliceControl) => {
+      if (epoch !== this.epoch) return;
+      const what = `${undo ? 'Undo' : 'Redo'} of "${label}"`;
+      this.assertIdle();
+      this.busy = what;
+      try {
+        await applyWritesAsync(this.overlay, writes, undo, control, what);
+      } finally {
+        this.busy = undefined;
+      }
+      settle(m);
+    };
+    const bytes = writes.reduce((n, w) => n + w.before.length, 0);
     return {
       label,
+      bytes,
       undo: () => go(before, () => undoWrites(this.overlay, writes)),
       redo: () => go(after, () => redoWrites(this.overlay, writes)),
+      undoAsync: (control = {}) => goAsync(before, true, control),
+      redoAsync: (control = {}) => goAsync(after, false, control),
     };
+  }
+
+  /**
+   * Runs read-only work that yields (a check): changes are refused until it
+   * ends, so what it reports is the state the user saw when it began.
+   */
+  async inspectAsync<R>(label: string, work: (img: PmemImage) => Promise<R>): Promise<R> {
+    this.assertIdle();
+    this.busy = label;
+    try {
+      return await work(this.current);
+    } finally {
+      this.busy = undefined;
+    }
   }
 
   /** Boots the simulated machine if it is off; the returned edit undoes the boot. */

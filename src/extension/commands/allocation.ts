@@ -1,0 +1,83 @@
+/** Allocate and free: blocks by order and count, pfns, every block of an owner. */
+import * as vscode from 'vscode';
+import { allocOp, allocOpAsync, freeListedOpAsync, freeOp, freeOwnerOpAsync, parsePfn, ZONE_NAMES, ZoneName } from '../../engine';
+import { journalBytes, journalBytesAtLeast, journalGeometryOf, MAX_ALLOC_COUNT, MAX_FREE_COUNT, maxAllocCount } from '../../engine/image/limits';
+import { escapeNotification } from '../../shared/plainText';
+import { Refusal } from '../refusal';
+import type { DescriptorNode } from '../trees/descriptorsTree';
+import { CommandContext, intInput, pickZone, presetOf, wholeNumber } from './context';
+
+export function registerAllocationCommands(c: CommandContext): void {
+  c.run('pmemExplorer.allocate', async (preset?: unknown) => {
+    const doc = c.writablePresent();
+    const img = doc.session!.image;
+    const g = img.geometry;
+    const p = presetOf(preset, 'Allocate');
+    wholeNumber(p, 'order', 0, g.maxOrder);
+    wholeNumber(p, 'count', 1, MAX_ALLOC_COUNT);
+    wholeNumber(p, 'node', 0, g.nodeCount - 1);
+    if (p.zone !== undefined && !['dma32', 'normal', 'movable'].includes(p.zone as string)) throw new Refusal(`Allocate: "zone" must be dma32, normal or movable, not ${JSON.stringify(p.zone)}`);
+    if (p.owner !== undefined && (typeof p.owner !== 'string' || Buffer.byteLength(p.owner) > 16)) throw new Refusal('Allocate: "owner" must be a string of at most 16 bytes');
+    const title = (n: number) => `Allocate (${n}/5)`;
+    const order = (p.order as number | undefined) ?? (await intInput(title(1), `Order: a block of 2^order frames (0 to ${g.maxOrder}; order 0 is one 4 KiB frame)`, '0', 0, g.maxOrder));
+    if (order === undefined) return;
+    const count = (p.count as number | undefined) ?? (await intInput(title(2), `How many blocks of ${2 ** order} frame${order ? 's' : ''} (all or none are allocated; beyond ${maxAllocCount(journalGeometryOf(img), order).toLocaleString('en-US')} they take several journal transactions, shown with progress and Cancel)`, '1', 1, MAX_ALLOC_COUNT));
+    if (count === undefined) return;
+    const node = (p.node as number | undefined) ?? (g.nodeCount > 1 ? await intInput(title(3), `Preferred NUMA node (0 to ${g.nodeCount - 1}); other nodes are the fallback`, '0', 0, g.nodeCount - 1) : 0);
+    if (node === undefined) return;
+    const zone = (p.zone as ZoneName | undefined) ?? (await pickZone(title(4), img, node));
+    if (!zone) return;
+    const owner = (p.owner as string | undefined) ?? (await vscode.window.showInputBox({ ignoreFocusOut: true, title: title(5), prompt: 'Owner tag shown on the map and in the views (optional, at most 16 bytes)', validateInput: (t) => (Buffer.byteLength(t) > 16 ? 'At most 16 bytes' : undefined) }));
+    if (owner === undefined) return;
+    const label = `Allocate order ${order}${count > 1 ? ` x${count}` : ''}`;
+    const request = { order, count, node, zone, owner };
+    const r = count > maxAllocCount(journalGeometryOf(img), order)
+      ? await c.operateLong(label, (i, control) => allocOpAsync(i, request, control))
+      : c.operate(label, (i) => allocOp(i, request));
+    if (!r) return undefined; // cancelled, and rolled back
+    const first = r.blocks[0];
+    const where = `node ${first.node}, zone ${ZONE_NAMES[first.zone]}`;
+    const pfns = r.blocks.map((b) => b.pfn);
+    void vscode.window.setStatusBarMessage(`$(check) Allocated ${count > 1 ? `${count} blocks` : 'a block'} of order ${order}${owner ? ` for "${owner}"` : ''} at pfn ${pfns.slice(0, 8).join(', ')}${pfns.length > 8 ? '…' : ''} (${where})`, 8000);
+    c.writablePresent().select(first.pfn, 'command', { reveal: c.views.descriptorsView.visible });
+    return pfns;
+  });
+
+  c.run('pmemExplorer.free', async (arg?: unknown) => {
+    const doc = c.writablePresent();
+    let pfns: number[];
+    if (typeof arg === 'number') pfns = [arg];
+    else if (Array.isArray(arg)) {
+      if (arg.length === 0 || arg.length > MAX_FREE_COUNT || !arg.every((x) => Number.isSafeInteger(x) && x >= 0)) throw new Refusal(`Free takes 1 to ${MAX_FREE_COUNT} pfns (whole numbers), not ${JSON.stringify(arg.slice(0, 4))}${arg.length > 4 ? '…' : ''}`);
+      pfns = arg as number[];
+    } else {
+      const text = await vscode.window.showInputBox({ ignoreFocusOut: true, title: 'Free', prompt: 'PFN(s) of allocated block heads to free, separated by spaces (decimal or 0x hex)', validateInput: (t) => { try { t.trim().split(/\s+/).forEach((x) => parsePfn(x)); return undefined; } catch (e) { return (e as Error).message; } } });
+      if (!text) return;
+      pfns = text.trim().split(/\s+/).map((x) => parsePfn(x));
+    }
+    const j = journalGeometryOf(doc.session!.image);
+    if (journalBytesAtLeast(j, { kind: 'free', count: pfns.length }) <= journalBytes(j)) return c.operate(`Free pfn ${pfns.length > 8 ? `${pfns.slice(0, 8).join(', ')}… (${pfns.length})` : pfns.join(', ')}`, (i) => freeOp(i, pfns)).freed;
+    // More than one transaction: marked, then freed, with progress and a Cancel that puts everything back.
+    const r = await c.operateLong(`Free ${pfns.length.toLocaleString('en-US')} blocks`, (i, control) => freeListedOpAsync(i, pfns, control));
+    if (r) void vscode.window.setStatusBarMessage(`$(check) Freed ${r.freed.length.toLocaleString('en-US')} blocks`, 8000);
+    return r?.freed;
+  });
+
+  c.run('pmemExplorer.freeOwner', async (arg?: unknown) => {
+    c.writablePresent();
+    const owner = typeof arg === 'string' ? arg : await vscode.window.showInputBox({
+      ignoreFocusOut: true, title: 'Free Every Block of an Owner', prompt: 'Owner tag: every allocated block with it is freed, all or none',
+      validateInput: (t) => (t.length === 0 ? 'Give an owner tag' : Buffer.byteLength(t) > 16 ? 'At most 16 bytes' : undefined),
+    });
+    if (!owner) return undefined;
+    const r = await c.operateLong(`Free owner ${owner}`, (i, control) => freeOwnerOpAsync(i, owner, control));
+    if (r) void vscode.window.setStatusBarMessage(`$(check) Freed ${r.freed.length.toLocaleString('en-US')} block(s) of owner "${escapeNotification(owner)}"`, 8000);
+    return r?.freed.map((f) => f.pfn);
+  });
+
+  c.run('pmemExplorer.freeBlock', (node?: unknown) => {
+    const n = node as DescriptorNode | undefined;
+    if (n?.kind !== 'frame') throw new Refusal('Choose an allocated frame in the Descriptors view');
+    return vscode.commands.executeCommand('pmemExplorer.free', n.pfn);
+  });
+}

@@ -1,0 +1,22 @@
+/** Palette and context-menu commands, one file per concern; each asks for what it needs, validates it, and runs one engine operation as an edit. */
+import * as vscode from 'vscode';
+import type { CommandRunner } from '../commandRunner';
+import type { ImageRegistry } from '../imageRegistry';
+import type { LongWork } from '../longWork';
+import { createImage, newImagePreset } from '../newImage';
+import { registerAllocationCommands } from './allocation';
+import { commandContext, Views } from './context';
+import { registerExportCommands } from './exportMap';
+import { registerHistoryCommands } from './history';
+import { registerInspectionCommands } from './inspection';
+import { registerMachineCommands } from './machine';
+
+export function registerCommands(context: vscode.ExtensionContext, registry: ImageRegistry, views: Views, runner: CommandRunner, work: LongWork): void {
+  const c = commandContext(context, registry, views, runner, work);
+  c.run('pmemExplorer.newImage', (preset?: unknown) => createImage(context, newImagePreset(preset)));
+  registerAllocationCommands(c);
+  registerMachineCommands(c);
+  registerInspectionCommands(c);
+  registerHistoryCommands(c);
+  registerExportCommands(c);
+}

@@ -1,0 +1,113 @@
+/** Reading an image: the checker, its summary, a frame by number, the sections filter. */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { CheckReport, checkAsync, formatBytes, info, parsePfn } from '../../engine';
+import { checkReportMarkdown } from '../checkReport';
+import { VIEW_TYPE } from '../pmemEditorProvider';
+import { Refusal } from '../refusal';
+import { CommandContext } from './context';
+
+/** One diagnostic per problem, on the image file (a binary file has no lines, so each sits at its start). */
+function problemDiagnostics(problems: CheckReport['problems']): vscode.Diagnostic[] {
+  return problems.map((p) => {
+    const where = [p.section !== undefined ? `section ${p.section}` : '', p.pfn !== undefined ? `pfn ${p.pfn}` : '', p.offset !== undefined ? `byte ${p.offset}` : ''].filter(Boolean).join(', ');
+    const d = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 0), `${p.structure}${where ? ` (${where})` : ''}: ${p.message}`, vscode.DiagnosticSeverity.Error);
+    d.source = 'PMem check';
+    d.code = p.structure;
+    return d;
+  });
+}
+
+export function registerInspectionCommands(c: CommandContext): void {
+  const diagnostics = vscode.languages.createDiagnosticCollection('pmem');
+  c.extension.subscriptions.push(diagnostics);
+  const diagnosed = new WeakSet<object>();
+
+  // In slices on the extension host, with changes refused meanwhile: the report is of the state the user saw.
+  c.run('pmemExplorer.check', async () => {
+    const doc = c.registry.require();
+    const name = path.basename(doc.uri.fsPath);
+    const session = doc.session!;
+    const report = await c.work.run(doc, `Checking ${name}`, (control) => session.inspectAsync(`Checking ${name}`, (img) => checkAsync(img, {
+      cancelled: () => control.cancelled(),
+      onProgress: (d, t) => control.report(d / t, `${d.toLocaleString('en-US')} of ${t.toLocaleString('en-US')} sections`),
+    })));
+    if (!report.complete) {
+      void vscode.window.setStatusBarMessage(`$(circle-slash) Check of ${name} cancelled after ${report.sectionsChecked.toLocaleString('en-US')} sections: nothing was changed`, 8000);
+      return report;
+    }
+    diagnostics.set(doc.uri, problemDiagnostics(report.problems));
+    if (!diagnosed.has(doc)) {
+      diagnosed.add(doc);
+      // Results describe the checked state: any later change makes them stale.
+      doc.onDidChangeState(() => diagnostics.delete(doc.uri));
+    }
+    const md = await vscode.workspace.openTextDocument({ language: 'markdown', content: checkReportMarkdown(name, report) });
+    await vscode.window.showTextDocument(md, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+    return report;
+  });
+
+  c.run('pmemExplorer.cancelOperation', () => {
+    if (!c.work.cancel()) throw new Refusal('No PMem operation is under way.');
+    return true;
+  });
+
+  c.run('pmemExplorer.goToFrame', async (arg?: unknown) => {
+    const img = c.registry.require().session!.image;
+    let pfn = typeof arg === 'number' ? arg : undefined;
+    if (pfn === undefined) {
+      const text = await vscode.window.showInputBox({ ignoreFocusOut: true, title: 'Go to Frame', prompt: `Frame number (0 to ${img.geometry.totalFrames - 1}, decimal or 0x hex)`, validateInput: (t) => { try { const v = parsePfn(t); return v < img.geometry.totalFrames ? undefined : 'Past the last frame'; } catch (e) { return (e as Error).message; } } });
+      if (!text) return;
+      pfn = parsePfn(text);
+    }
+    if (!Number.isSafeInteger(pfn) || pfn < 0 || pfn >= img.geometry.totalFrames) throw new Refusal(`Go to Frame: pfn ${pfn} is past the last frame (${img.geometry.totalFrames - 1})`);
+    c.registry.require().select(pfn, 'command', { reveal: true, focusTree: true });
+    return pfn;
+  });
+
+  c.run('pmemExplorer.showInfo', async () => {
+    const doc = c.registry.require();
+    const i = info(doc.session!.image);
+    const detail = `${formatBytes(i.sizeBytes)}, ${i.totalFrames} frames; memmap on ${i.memmap.placement} (${i.memmapPercent.toFixed(4)} %); boot generation ${i.bootGeneration}, profile ${i.profile}; ${i.frames.free} free, ${i.frames.allocated} allocated, ${i.frames.uninitialized} uninitialised, ${i.frames.reserved} reserved frames.`;
+    void vscode.window.showInformationMessage(path.basename(doc.uri.fsPath), { modal: false, detail }, 'Open in Editor').then((choice) => {
+      if (choice) void vscode.commands.executeCommand('vscode.openWith', doc.uri, VIEW_TYPE);
+    });
+    return i;
+  });
+
+  c.run('pmemExplorer.copyPfn', async (node?: unknown) => {
+    const n = node as { pfn?: number } | undefined;
+    if (n?.pfn === undefined) return;
+    await vscode.env.clipboard.writeText(String(n.pfn));
+  });
+
+  c.run('pmemExplorer.filterSections', async (states?: unknown) => {
+    const all = ['never', 'initialized', 'stale'] as const;
+    let chosen = Array.isArray(states) ? (states as string[]) : undefined;
+    if (!chosen) {
+      const picks = await vscode.window.showQuickPick(all.map((s) => ({ label: s, picked: c.views.sections.filter.has(s) })), { ignoreFocusOut: true, canPickMany: true, placeHolder: 'Show sections in these states' });
+      if (!picks) return;
+      chosen = picks.map((p) => p.label);
+    }
+    c.views.sections.filter = new Set(all.filter((s) => chosen!.includes(s)));
+    c.views.sections.refresh();
+    return [...c.views.sections.filter];
+  });
+
+  c.run('pmemExplorer.revealOnMap', async (node?: unknown) => {
+    const pfn = (node as { pfn?: unknown } | undefined)?.pfn ?? node;
+    if (typeof pfn !== 'number' || !Number.isSafeInteger(pfn) || pfn < 0) throw new Refusal('Choose a frame or block to reveal on the map');
+    const doc = c.registry.require();
+    if (pfn >= doc.session!.image.geometry.totalFrames) throw new Refusal(`pfn ${pfn} is past the last frame`);
+    const maps = c.registry.mapsOf(doc);
+    if (!maps.length) await vscode.commands.executeCommand('vscode.openWith', doc.uri, VIEW_TYPE);
+    doc.select(pfn, 'command', { reveal: false }); // it came from the Descriptors view, or from a caller that wants the map
+    return pfn;
+  });
+
+  c.run('pmemExplorer.refresh', () => {
+    c.views.descriptors.refresh();
+    c.views.freeLists.refresh();
+    c.views.sections.refresh();
+  });
+}
