@@ -41,8 +41,8 @@ export function mapBody(fileName: string): string {
   </span>
 </header>
 <p id="banner" class="banner" role="status" hidden></p>
-<div id="work" class="work" role="status" aria-live="polite" hidden>
-  <span id="workText"></span>
+<div id="work" class="work" role="region" aria-label="Work under way" hidden>
+  <span id="workText" aria-live="polite"></span>
   <progress id="workProgress" max="1" value="0" aria-label="Work done"></progress>
   <vscode-button id="workCancel" secondary title="Stop it: the image goes back to how it was before">Cancel</vscode-button>
 </div>

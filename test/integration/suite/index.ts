@@ -7,5 +7,6 @@ export function run(): Promise<void> {
     await import('./commands.test');
     await import('./exportTargets.test');
     await import('./superblock.test');
+    await import('./longWork.test');
   });
 }
