@@ -41,16 +41,16 @@ export function mapBody(fileName: string): string {
   </span>
 </header>
 <p id="banner" class="banner" role="status" hidden></p>
-<div id="work" class="work" role="region" aria-label="Work under way" hidden>
-  <span id="workText" aria-live="polite"></span>
-  <progress id="workProgress" max="1" value="0" aria-label="Work done"></progress>
-  <vscode-button id="workCancel" secondary title="Stop it: the image goes back to how it was before">Cancel</vscode-button>
-</div>
 <p id="summary" class="summary" aria-label="Image summary"></p>
 <div class="mapArea">
   <canvas id="map" tabindex="0" role="application" aria-roledescription="page-frame map" aria-label="Page-frame map of ${escapeHtml(fileName)}"></canvas>
   <canvas id="overview" aria-label="Overview of the whole device; click to jump" role="img"></canvas>
   <div id="tooltip" class="tooltip" role="tooltip" hidden></div>
+  <div id="work" class="work" role="region" aria-label="Work under way" hidden>
+    <span id="workText" aria-live="polite"></span>
+    <progress id="workProgress" max="1" value="0" aria-label="Work done"></progress>
+    <vscode-button id="workCancel" secondary title="Stop it: the image goes back to how it was before">Cancel</vscode-button>
+  </div>
 </div>
 <p id="selection" class="selection" aria-live="polite"></p>
 <div id="legend" class="legend" aria-label="Legend"></div>

@@ -415,6 +415,45 @@ for (const theme of THEMES) {
       assert.equal((await wb.summaryNow()).text, present.text);
     });
 
+    it('shows long work on the map with progress that moves, answers keys meanwhile, and cancels it from the map', async () => {
+      await wb.openImage('big.pmem');
+      const map = wb.map();
+      const page = wb.page;
+      const before = await wb.summaryNow();
+      assert.ok(before.never > 100, `sections to initialise: "${before.text}"`);
+      await map.button('Initialise all').click();
+      const bar = map.view.getByRole('region', { name: 'Work under way' });
+      await bar.waitFor();
+      await textMatching(map.view.locator('#workText'), /^Initialise all sections: \d+ % \([\d,]+ of [\d,]+ sections\)$/, 'the work bar');
+      const done = () => map.view.locator('#workProgress').evaluate((p) => p.value);
+      const first = await eventually('progress to show', async () => (await done()) > 0 && (await done()));
+      await eventually('progress to move', async () => (await done()) > first);
+      assert.equal(await map.button('Allocate…').evaluate((b) => b.hasAttribute('disabled')), true, 'changes wait for the work');
+
+      // The host answers while the work runs: a click and an arrow key get the frames' details from it.
+      const { cssWidth, cssHeight } = await map.canvasSize();
+      const box = await map.canvas().boundingBox();
+      await page.mouse.click(box.x + cssWidth / 2, box.y + cssHeight / 2);
+      const picked = await textMatching(map.selection(), /^Selected pfn (\d+) \(/, 'the clicked frame described by the host');
+      const pfn = Number(/^Selected pfn (\d+)/.exec(picked)[1]);
+      await page.keyboard.press('ArrowRight'); // to the next cell, described by the host again
+      await eventually('the next frame described by the host', async () => {
+        const m = /^Selected pfn (\d+) \(0x[0-9a-f]+\): /.exec((await map.selection().innerText()).trim());
+        return m && Number(m[1]) > pfn;
+      });
+      assert.ok(await bar.isVisible(), 'the work was still under way when the host answered');
+      const share = await done();
+      assert.ok(share < 1, `still under way at ${share}`);
+      await shot('work-under-way');
+
+      await map.view.locator('#workCancel').click();
+      await bar.waitFor({ state: 'hidden' });
+      const after = await wb.summaryWhen('every section as before', (x) => x.never === before.never && x.initialised === before.initialised);
+      assert.equal(after.boot, before.boot);
+      await textMatching(wb.page.locator('.statusbar'), /Initialise all sections cancelled after [\d,]+ of [\d,]+ sections: rolled back/, 'the status bar saying it was rolled back');
+      assert.equal(await map.button('Allocate…').evaluate((b) => b.hasAttribute('disabled')), false);
+    });
+
     it('reboots (sections turn stale) and crashes at a persistence point (recovery banner) from the toolbar', async () => {
       await wb.openImage('used.pmem');
       const map = wb.map();
