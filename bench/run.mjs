@@ -11,6 +11,7 @@ const steps = [
   ['dist/bench/history.bench.js', ...args],
   ['dist/bench/map.bench.js', ...args],
   ['bench/mapDraw.bench.mjs', ...args],
+  ['bench/host.bench.mjs', ...args],
 ];
 for (const [script, ...rest] of steps) {
   const r = spawnSync(process.execPath, [script, ...rest], { stdio: 'inherit', cwd: root });

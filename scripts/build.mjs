@@ -24,6 +24,8 @@ if (process.argv.includes('--bench')) {
   for (const name of ['engine', 'history', 'map']) {
     builds.push({ ...common, entryPoints: [`bench/${name}.bench.ts`], outfile: `dist/bench/${name}.bench.js`, platform: 'node', format: 'cjs', target: 'node20' });
   }
+  // Runs inside the extension host: VS Code's API is the host's own.
+  builds.push({ ...common, entryPoints: ['bench/host/hostSuite.ts'], outfile: 'dist/bench/hostSuite.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] });
 }
 await Promise.all(builds.map((b) => esbuild.build(b)));
 console.log(`built ${builds.map((b) => b.outfile).join(', ')}`);

@@ -554,6 +554,7 @@ window.addEventListener('message', (e: MessageEvent) => {
       }
       renderLegend();
       draw();
+      post({ type: 'drawn', version: msg.version }); // the host times a change to its picture by this
       return;
     }
     case 'frame':

@@ -10,6 +10,11 @@ import type { LongWork } from './longWork';
 import type { PmemDocument, SelectionChange } from './pmemDocument';
 
 export class MapHost implements vscode.Disposable {
+  /** The newest state version the map has drawn, and when it said so (performance.now()). */
+  drawn?: { version: number; at: number };
+  private readonly drawnEmitter = new vscode.EventEmitter<{ version: number; at: number }>();
+  /** Fires when the map has drawn a newer state: benchmarks time a change to its picture by it. */
+  readonly onDidDraw = this.drawnEmitter.event;
   /** The last state sent, for tests and for answering late requests. */
   lastState?: MapState;
   /** The last selection sent to the webview, for tests. */
@@ -87,6 +92,12 @@ export class MapHost implements vscode.Disposable {
       case 'command':
         // Only Free takes an argument from the map (the selected frame); the others ask for what they need.
         await vscode.commands.executeCommand(`pmemExplorer.${msg.command}`, msg.command === 'free' ? msg.pfn : undefined);
+        return;
+      case 'drawn':
+        if (msg.version > (this.drawn?.version ?? -1)) {
+          this.drawn = { version: msg.version, at: performance.now() };
+          this.drawnEmitter.fire(this.drawn);
+        }
         return;
       case 'goToStep':
         await vscode.commands.executeCommand('pmemExplorer.goToStep', msg.step);
@@ -169,6 +180,7 @@ export class MapHost implements vscode.Disposable {
 
   dispose(): void {
     this.subscriptions.forEach((s) => s.dispose());
+    this.drawnEmitter.dispose();
     for (const p of this.exports.values()) p.reject(new Refusal('The map was closed'));
   }
 }

@@ -48,6 +48,7 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
   }
 
   async saveCustomDocument(document: PmemDocument): Promise<void> {
+    await this.workDone(document);
     this.writableSession(document).save();
     document.markSaved();
     document.wroteFile();
@@ -55,6 +56,7 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
   }
 
   async saveCustomDocumentAs(document: PmemDocument, destination: vscode.Uri): Promise<void> {
+    await this.workDone(document);
     this.writableSession(document).saveAs(destination.fsPath);
   }
 
@@ -66,9 +68,19 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
   }
 
   async backupCustomDocument(document: PmemDocument, context: vscode.CustomDocumentBackupContext): Promise<vscode.CustomDocumentBackup> {
+    await this.workDone(document);
     await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(context.destination, '..'));
     document.session?.backup(context.destination.fsPath);
     return { id: context.destination.fsPath, delete: () => void vscode.workspace.fs.delete(context.destination).then(undefined, () => undefined) };
+  }
+
+  /**
+   * A save (auto save included) or a backup during long work on the image
+   * waits for it to end: it writes what the work leaves, or, if it was
+   * cancelled, what was there before it; never a state halfway through.
+   */
+  private async workDone(document: PmemDocument): Promise<void> {
+    while (this.work.underWay?.doc === document) await this.work.idle();
   }
 
   private writableSession(document: PmemDocument) {

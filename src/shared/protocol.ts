@@ -83,6 +83,8 @@ export type WebviewToHost =
   | { type: 'getFrame'; id: number; pfn: number }
   | { type: 'command'; command: MapCommand; pfn?: number }
   | { type: 'goToStep'; step: number }
+  /** The map has drawn the cells of a state version. */
+  | { type: 'drawn'; version: number }
   | { type: 'exported'; id: number; format: 'png' | 'svg'; data: string }
   | { type: 'exportFailed'; id: number; message: string };
 
@@ -109,6 +111,8 @@ export function isWebviewToHost(x: unknown): x is WebviewToHost {
       return (MAP_COMMANDS as readonly unknown[]).includes(x.command) && (x.pfn === undefined || isCount(x.pfn)) && keys(x, 'command', 'pfn');
     case 'goToStep':
       return isCount(x.step) && keys(x, 'step');
+    case 'drawn':
+      return isCount(x.version) && keys(x, 'version');
     case 'exported':
       return isCount(x.id) && (x.format === 'png' || x.format === 'svg') && typeof x.data === 'string' && keys(x, 'id', 'format', 'data');
     case 'exportFailed':

@@ -8,10 +8,13 @@ describe('webview protocol guards', () => {
       { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 512, cells: 4096 },
       { type: 'getFrame', id: 2, pfn: 7 }, { type: 'command', command: 'allocate' }, { type: 'command', command: 'free', pfn: 300 },
       { type: 'goToStep', step: 3 }, { type: 'exported', id: 1, format: 'png', data: 'iVBOR' }, { type: 'exportFailed', id: 1, message: 'too big' },
+      { type: 'drawn', version: 12 }, { type: 'command', command: 'cancelOperation' },
     ];
     for (const m of good) assert.ok(isWebviewToHost(m), JSON.stringify(m));
     assert.ok(isHostToWebview({ type: 'cells', id: 1, version: 1, firstPfn: 0, framesPerCell: 1, cells: 1, detailed: true, mix: new Uint8Array(6), tag: new Uint16Array(1), owners: [], blocks: [] }));
     assert.ok(isHostToWebview({ type: 'select', pfn: 5, seq: 2, ack: 1 }));
+    assert.ok(isHostToWebview({ type: 'work', work: { label: 'Checking a.pmem', share: 0.5, message: '10 of 20 sections', cancelling: false } }));
+    assert.ok(isHostToWebview({ type: 'work', work: null }));
   });
 
   it('rejects anything else, including commands the map may not run and oversized requests', () => {
@@ -23,10 +26,14 @@ describe('webview protocol guards', () => {
       { type: 'command', command: 'workbench.action.files.delete' }, { type: 'command', command: 'allocate', args: [1] },
       { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 0, cells: 1 }, { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 1, cells: MAX_CELLS_PER_REQUEST + 1 },
       { type: 'goToStep', step: -2 }, { type: 'exported', id: 1, format: 'gif', data: '' },
+      { type: 'drawn', version: -1 }, { type: 'drawn', version: 1, at: 5 }, { type: 'drawn' },
     ];
     for (const m of bad) assert.equal(isWebviewToHost(m), false, JSON.stringify(m));
     assert.equal(isHostToWebview({ type: 'cells', id: 1, mix: [1, 2], tag: [], owners: [], blocks: [] }), false);
     assert.equal(isHostToWebview({ type: 'error', title: 't', message: 'm' }), false);
+    for (const work of [undefined, {}, { label: 'x', share: '1', message: '', cancelling: false }, { label: 'x', share: 1, message: '' }]) {
+      assert.equal(isHostToWebview({ type: 'work', work }), false, JSON.stringify(work));
+    }
     for (const m of [{ type: 'select', pfn: 5 }, { type: 'select', pfn: 5, seq: 1 }, { type: 'select', pfn: 5, seq: 1, ack: -1 }, { type: 'select', pfn: -5, seq: 1, ack: 0 }]) {
       assert.equal(isHostToWebview(m), false, JSON.stringify(m));
     }

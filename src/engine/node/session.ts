@@ -56,23 +56,21 @@ interface Moment {
  */
 async function applyWritesAsync(store: Store, writes: RecordedWrite[], undo: boolean, control: SliceControl, what: string): Promise<void> {
   const slice = new TimeSlice(control.sliceMs);
-  const total = writes.reduce((n, w) => n + w.before.length, 0);
+  const total = writes.reduce((n, w) => n + w.length, 0);
+  const at = (k: number) => writes[undo ? writes.length - 1 - k : k];
   let done = 0;
   for (let k = 0; k < writes.length; k++) {
     if (slice.over()) {
       control.onProgress?.(done, total);
       await slice.yieldTurn();
       if (control.cancelled?.()) {
-        for (let j = k - 1; j >= 0; j--) {
-          const w = writes[undo ? writes.length - 1 - j : j];
-          store.write(w.offset, undo ? w.after : w.before);
-        }
+        // Swapped again, newest first, each write goes back to what it was.
+        for (let j = k - 1; j >= 0; j--) at(j).swap(store);
         throw new EditCancelled(what);
       }
     }
-    const w = writes[undo ? writes.length - 1 - k : k];
-    store.write(w.offset, undo ? w.before : w.after);
-    done += w.before.length;
+    at(k).swap(store);
+    done += at(k).length;
   }
   control.onProgress?.(total, total);
 }
@@ -186,7 +184,7 @@ export class ImageSession {
       }
       settle(m);
     };
-    const bytes = writes.reduce((n, w) => n + w.before.length, 0);
+    const bytes = writes.reduce((n, w) => n + w.length, 0);
     return {
       label,
       bytes,

@@ -2,10 +2,42 @@ import { ByteRange } from '../format/rangeList';
 import { Store } from './store';
 import { StoreWrapper } from './storeWrapper';
 
-export interface RecordedWrite {
-  offset: number;
-  before: Uint8Array;
-  after: Uint8Array;
+/**
+ * One recorded write: where it went, and the bytes on the other side of it
+ * (those it replaced while it is applied, those it wrote while it is undone).
+ * Only one side is kept, since the store holds the other; bytes that were all
+ * zero (a section never initialised) are kept as nothing at all.
+ */
+export class RecordedWrite {
+  constructor(
+    readonly offset: number,
+    readonly length: number,
+    private other: Uint8Array | null,
+  ) {}
+
+  /** Puts the other side of the write into `store`, keeping the side it replaces: undo and redo alike. */
+  swap(store: Store): void {
+    const current = keepOf(store.read(this.offset, this.length));
+    store.write(this.offset, this.other ?? new Uint8Array(this.length));
+    this.other = current;
+  }
+}
+
+/** A copy of `bytes`, or null when they are all zero. */
+function keepOf(bytes: Uint8Array): Uint8Array | null {
+  return isZero(bytes) ? null : bytes.slice();
+}
+
+function isZero(bytes: Uint8Array): boolean {
+  let i = 0;
+  const n = bytes.length;
+  if (bytes.byteOffset % 4 === 0) {
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, n >> 2);
+    for (let k = 0; k < words.length; k++) if (words[k] !== 0) return false;
+    i = words.length << 2;
+  }
+  for (; i < n; i++) if (bytes[i] !== 0) return false;
+  return true;
 }
 
 /**
@@ -16,7 +48,7 @@ export class RecordingStore extends StoreWrapper {
   private log: RecordedWrite[] = [];
 
   override write(offset: number, data: Uint8Array): void {
-    this.log.push({ offset, before: this.base.read(offset, data.length), after: data.slice() });
+    this.log.push(new RecordedWrite(offset, data.length, keepOf(this.base.read(offset, data.length))));
     this.base.write(offset, data);
   }
 
@@ -28,13 +60,17 @@ export class RecordingStore extends StoreWrapper {
   }
 }
 
-/** Undo applies the old bytes newest first; redo the new bytes oldest first. */
+/**
+ * Undo puts back the replaced bytes newest first; redo the written bytes
+ * oldest first. Each must be called on the store as the other left it (undo
+ * after the writes or a redo, redo after an undo), as an editor's stack does.
+ */
 export function undoWrites(store: Store, writes: RecordedWrite[]): void {
-  for (let i = writes.length - 1; i >= 0; i--) store.write(writes[i].offset, writes[i].before);
+  for (let i = writes.length - 1; i >= 0; i--) writes[i].swap(store);
 }
 
 export function redoWrites(store: Store, writes: RecordedWrite[]): void {
-  for (const w of writes) store.write(w.offset, w.after);
+  for (const w of writes) w.swap(store);
 }
 
 export type { ByteRange };
