@@ -558,10 +558,12 @@ export class HistoryRing {
 
   /** Reads records from oldest to newest; `withUndo` false skips decoding the undo entries. */
   records(io: ByteIO, withUndo = false): HistoryRecord[] {
-    const scan = this.scan(io);
-    const out: HistoryRecord[] = [];
-    for (let i = 0; i < scan.count; i++) out.push(this.decodeRecord(scan, this.recordInfo(scan, i), withUndo));
-    return out;
+    return [...this.recordsOf(this.scan(io), withUndo)];
+  }
+
+  /** The records of a scan one at a time, oldest first, so a long history can be read in slices. */
+  *recordsOf(scan: RingScan, withUndo = false): Generator<HistoryRecord> {
+    for (let i = 0; i < scan.count; i++) yield this.decodeRecord(scan, this.recordInfo(scan, i), withUndo);
   }
 
   private decodeRecord(scan: RingScan, info: RecordInfo, withUndo: boolean): HistoryRecord {

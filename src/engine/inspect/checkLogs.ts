@@ -40,14 +40,29 @@ export function checkJournal(img: PmemImage): LogProblem[] {
   return out;
 }
 
+/** Records decoded between pauses of checkHistorySteps. */
+const PAUSE_EVERY = 256;
+
 export function checkHistory(img: PmemImage): LogProblem[] {
+  const steps = checkHistorySteps(img);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** As checkHistory, pausing (yielding) every few hundred records, where a caller may give up the thread. */
+export function* checkHistorySteps(img: PmemImage): Generator<void, LogProblem[]> {
   const start = img.history.start;
   const out: LogProblem[] = [];
-  let records;
+  const records: HistoryRecord[] = [];
   let scan;
   try {
     scan = img.history.scan(img.store);
-    records = img.historyRecords(true);
+    for (const r of img.history.recordsOf(scan, true)) {
+      records.push(r);
+      if (records.length % PAUSE_EVERY === 0) yield;
+    }
   } catch (e) {
     return [{ structure: 'history', offset: start, message: (e as Error).message }];
   }
@@ -60,6 +75,7 @@ export function checkHistory(img: PmemImage): LogProblem[] {
   // The records must end exactly at the tail, as the writer laid them.
   const ringStart = img.history.ringStart;
   for (let i = 0; i < scan.count; i++) {
+    if (i % PAUSE_EVERY === 0) yield;
     if (scan.bits[i] & SCAN_COMPACT) {
       // A writer keeps no undo entry in a record it marks as without them (a create, or undo dropped).
       const info = img.history.recordInfo(scan, i);
@@ -98,6 +114,7 @@ export function checkHistory(img: PmemImage): LogProblem[] {
     if (b.kind === 'create') out.push({ structure: 'history', offset: start, message: `history step ${b.seq} is a create, which only the first step can be` });
   }
   for (const r of records) {
+    if (r.seq % PAUSE_EVERY === 0) yield;
     const bad = misplacedUndo(img, r);
     if (bad) out.push({ structure: 'history', offset: start, message: `history step ${r.seq}: ${bad}` });
   }

@@ -28,7 +28,7 @@ import { readSectionField, SECTION, sectionEntryOffset, sectionInitGeneration } 
 import { decodeSuperblock, SUPERBLOCK_SIZE } from '../format/superblock';
 import type { PmemImage } from '../image/imageCore';
 import { readSectionTable } from '../image/ops';
-import { checkHistory, checkJournal } from './checkLogs';
+import { checkHistorySteps, checkJournal } from './checkLogs';
 import { sectionDescriptors, viewDescriptor } from './views';
 
 export interface Problem {
@@ -372,7 +372,7 @@ function* checkSteps(img: PmemImage, options: CheckOptions, table: DataView, ctx
   }
 
   checkJournal(img).forEach(problem);
-  checkHistory(img).forEach(problem);
+  (yield* checkHistorySteps(img)).forEach(problem);
 
   const listedFree = listedFreeUnderWay(img);
   const sectionGen = (s: number) => sectionInitGeneration(table, s);
