@@ -129,8 +129,8 @@ export async function run(): Promise<void> {
     if (!check.value?.complete) throw new Error(`Check Image did not run: ${JSON.stringify(api.commands.since(0).slice(-1))}`);
     record({ name: 'Check Image: longest extension host task', value: check.longestMs, unit: 'ms', target: '<= 50 ms', note: `check took ${(check.totalMs / 1000).toFixed(1)} s, p99 ${check.p99Ms.toFixed(1)} ms` });
     // The report opened beside the map: back to the image.
+    await vscode.commands.executeCommand('workbench.action.focusFirstEditorGroup');
     await vscode.commands.executeCommand('workbench.action.closeEditorsInOtherGroups');
-    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(file), VIEW);
     await until('the image to be active again', () => (api.registry.current === doc ? true : undefined));
 
     const allocated = () => info(doc.session!.image).frames.allocated;
