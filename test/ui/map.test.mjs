@@ -32,7 +32,11 @@ for (const theme of THEMES) {
       theme,
       prefix,
       // A large (sparse) device: zoomed out, one cell stands for many frames; two zones.
-      prepare: (w) => pmem('create', w.file('big.pmem'), '--size', '64G'),
+      prepare: (w) => {
+        pmem('create', w.file('big.pmem'), '--size', '64G');
+        // A device whose check takes seconds: long work to watch and cancel.
+        pmem('create', w.file('tib.pmem'), '--size', '1T');
+      },
       // The side bar stays open throughout, so the map keeps one size (revealing a frame opens it anyway).
       ready: (w) => w.showSidebar(),
     }, (w, s) => {
@@ -452,6 +456,32 @@ for (const theme of THEMES) {
       assert.equal(after.boot, before.boot);
       await textMatching(wb.page.locator('.statusbar'), /Initialise all sections cancelled after [\d,]+ of [\d,]+ sections: rolled back/, 'the status bar saying it was rolled back');
       assert.equal(await map.button('Allocate…').evaluate((b) => b.hasAttribute('disabled')), false);
+    });
+
+    it('checks a 1 TiB image with progress on the map, cancels the check from the map, then checks it through', async () => {
+      await wb.openImage('tib.pmem');
+      const map = wb.map();
+      const bar = map.view.getByRole('region', { name: 'Work under way' });
+      const done = () => map.view.locator('#workProgress').evaluate((p) => p.value);
+      await wb.runCommand(label('pmemExplorer.check'));
+      await bar.waitFor();
+      await textMatching(map.view.locator('#workText'), /^Checking tib\.pmem: \d+ % \([\d,]+ of [\d,]+ sections\)$/, 'the work bar');
+      const first = await eventually('progress to show', async () => (await done()) > 0 && (await done()));
+      await eventually('progress to move', async () => (await done()) > first);
+      await map.view.locator('#workCancel').click();
+      await bar.waitFor({ state: 'hidden' });
+      await textMatching(wb.page.locator('.statusbar'), /Check of tib\.pmem cancelled after [\d,]+ sections: nothing was changed/, 'the status bar saying the check stopped');
+
+      await wb.runCommand(label('pmemExplorer.check'));
+      await bar.waitFor();
+      await shot('check-under-way');
+      await bar.waitFor({ state: 'hidden', timeout: 120_000 });
+      // The report opens beside the map, as Markdown.
+      await eventually('the report of a clean image', async () => {
+        // The editor draws spaces as no-break spaces.
+        const lines = (await wb.page.locator('.monaco-editor .view-line').allInnerTexts()).map((l) => l.replace(/\u00a0/g, ' '));
+        return lines.some((l) => l.includes('# Check of tib')) && lines.some((l) => l.includes('**No problems found.**'));
+      }, 30_000);
     });
 
     it('reboots (sections turn stale) and crashes at a persistence point (recovery banner) from the toolbar', async () => {
