@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { MemoryStore } from '../../src/engine';
-import { RecordingStore, redoWrites, undoWrites } from '../../src/engine/store/recordingStore';
+import { RECORD_PIECE, RecordingStore, redoWrites, undoWrites } from '../../src/engine/store/recordingStore';
 
 describe('recorded writes (an editor\'s undo and redo)', () => {
   it('undo and redo restore exactly, through overlapping writes, any number of times', () => {
@@ -26,10 +26,12 @@ describe('recorded writes (an editor\'s undo and redo)', () => {
     const store = new MemoryStore(1 << 20);
     const rec = new RecordingStore(store);
     rec.write(0, new Uint8Array(1 << 19).fill(0xab));
-    const [w] = rec.take();
-    assert.equal((w as unknown as { other: Uint8Array | null }).other, null);
-    undoWrites(store, [w]);
+    const writes = rec.take();
+    const other = (w: object) => (w as { other: Uint8Array | null }).other;
+    assert.equal(writes.length, (1 << 19) / RECORD_PIECE, 'recorded in pieces, each swapped on its own');
+    assert.ok(writes.every((w) => other(w) === null));
+    undoWrites(store, writes);
     assert.ok(store.read(0, 1 << 19).every((b) => b === 0));
-    assert.equal((w as unknown as { other: Uint8Array | null }).other?.length, 1 << 19, 'while undone it keeps what it wrote');
+    assert.equal(writes.reduce((n, w) => n + (other(w)?.length ?? 0), 0), 1 << 19, 'while undone it keeps what it wrote');
   });
 });

@@ -7,7 +7,7 @@
  * the operation as a whole, and it is all or nothing, because it is refused
  * before its first transaction unless it can complete.
  */
-import { nextTurn } from '../core/timeSlice';
+import { nextTurn, TimeSlice } from '../core/timeSlice';
 import { allocate, allocateInto, AllocatedBlock, AllocRequest, BlockRun, descriptorsOutsideJournal, freeAllocated, freeAscending, FreedBlock, FreedRun, validateAllocRequest, ZoneName, zonelist } from '../alloc/buddy';
 import { sectionDataRange, sectionOf } from '../alloc/sectionInit';
 import { readString, view } from '../core/bytes';
@@ -625,7 +625,7 @@ async function driveAsync<R>(img: PmemImage, parts: Generator<PartDone, R>, cont
   let last: PartDone | undefined;
   for (;;) {
     if (control.cancelled?.() && !last?.last) {
-      rollBack(img, committed, before);
+      await rollBackAsync(img, committed, before);
       throw new OperationCancelled(what, last?.phase === 'marking' ? 0 : (last?.done ?? 0), last?.total ?? 0);
     }
     const r = parts.next();
@@ -643,8 +643,10 @@ async function driveAsync<R>(img: PmemImage, parts: Generator<PartDone, R>, cont
  * part's undo clears it). A crash midway leaves the intent of a part, so the
  * next boot completes the operation instead: still before or after.
  */
-function rollBack(img: PmemImage, committed: ByteRange[][], before: VolatileState): void {
+async function rollBackAsync(img: PmemImage, committed: ByteRange[][], before: VolatileState): Promise<void> {
+  const slice = new TimeSlice();
   for (let i = committed.length - 1; i >= 0; i--) {
+    if (slice.over()) await slice.yieldTurn();
     img.runPart(undefined, (txn) => {
       for (const r of committed[i]) txn.write(r.offset, r.data);
       return { result: {}, summary: { text: 'roll back a cancelled operation' } };

@@ -40,6 +40,9 @@ function isZero(bytes: Uint8Array): boolean {
   return true;
 }
 
+/** The most bytes one recorded write covers. */
+export const RECORD_PIECE = 256 * 1024;
+
 /**
  * Passes writes through to a base store and remembers, for each, the bytes it
  * replaced: an editor turns these into undo and redo of an operation.
@@ -48,7 +51,11 @@ export class RecordingStore extends StoreWrapper {
   private log: RecordedWrite[] = [];
 
   override write(offset: number, data: Uint8Array): void {
-    this.log.push(new RecordedWrite(offset, data.length, keepOf(this.base.read(offset, data.length))));
+    // Recorded in pieces, so that an undo in slices never has to swap more than one piece at a time.
+    for (let at = 0; at < data.length; at += RECORD_PIECE) {
+      const n = Math.min(RECORD_PIECE, data.length - at);
+      this.log.push(new RecordedWrite(offset + at, n, keepOf(this.base.read(offset + at, n))));
+    }
     this.base.write(offset, data);
   }
 
