@@ -48,7 +48,7 @@ export class DiskWatcher implements vscode.Disposable {
       const choice = dirty
         ? await vscode.window.showWarningMessage(`${name} was changed on disk by another program. Reload it and drop your unsaved changes?`, 'Reload', 'Keep Mine')
         : await vscode.window.showInformationMessage(`${name} was changed on disk by another program.`, 'Reload', 'Ignore');
-      if (choice === 'Reload') this.document.reload();
+      if (choice === 'Reload') void this.document.reload();
     } finally {
       this.asking = false;
     }

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { escapeIcons, escapeNotification } from '../shared/plainText';
 import { formatBytes } from '../engine/core/units';
 import type { LongWork } from './longWork';
+import { isRefusal } from './refusal';
 import { UsageError, writeRefusal } from '../engine';
 import { DiskWatcher } from './diskWatcher';
 import { EditCancelled, ImageSession, SessionEdit } from '../engine/node/session';
@@ -27,6 +28,8 @@ export interface SelectionChange {
 interface StackEntry {
   edit: SessionEdit;
   applied: boolean;
+  /** Left on the undo stack by a cancelled redo, and overtaken by a newer edit: undo and redo do nothing. */
+  dead?: boolean;
 }
 
 /** An undo or redo putting back more bytes than this runs in slices, with progress and Cancel. */
@@ -133,9 +136,15 @@ export class PmemDocument implements vscode.CustomDocument {
   push(edit: SessionEdit): void {
     if (this.savedAt > this.position) this.savedAt = -1; // the saved state was on the redo branch this edit drops
     this.position++;
+    // A new edit was made without the edits whose redo was cancelled: they must never apply again.
+    for (const e of this.notRedone) e.dead = true;
+    this.notRedone.clear();
     this.record({ edit, applied: true });
     this.changed();
   }
+
+  /** Entries VS Code counts as redone whose redo was cancelled. */
+  private readonly notRedone = new Set<StackEntry>();
 
   private record(entry: StackEntry): void {
     this.editEmitter.fire({ document: this, label: entry.edit.label, undo: () => this.replay(entry, 'undo'), redo: () => this.replay(entry, 'redo') });
@@ -148,30 +157,43 @@ export class PmemDocument implements vscode.CustomDocument {
    * Never throws for a cancel: VS Code drops the whole undo stack on an error.
    */
   private async replay(entry: StackEntry, way: 'undo' | 'redo'): Promise<void> {
-    if (!this.session) return;
-    if (this.work.underWay) {
+    if (!this.session || entry.dead) return;
+    // Work under way on this image is cancelled first (on another image it need not be, unless this edit is long work itself).
+    while (this.work.underWay?.doc === this) {
       this.work.cancel();
       await this.work.idle();
     }
     // An entry whose redo was cancelled is still on the undo stack: undoing it has nothing to do.
-    if (entry.applied !== (way === 'undo')) return;
+    if (entry.applied !== (way === 'undo')) {
+      if (way === 'undo') this.notRedone.delete(entry);
+      return;
+    }
     const { edit } = entry;
     if (edit.bytes < LARGE_EDIT_BYTES) {
       if (way === 'undo') edit.undo();
       else edit.redo();
     } else {
       const title = `${way === 'undo' ? 'Undo' : 'Redo'} ${edit.label}`;
-      try {
-        await this.work.run(this, title, (control) => edit[way === 'undo' ? 'undoAsync' : 'redoAsync']({
-          cancelled: () => control.cancelled(),
-          onProgress: (done, total) => control.report(total ? done / total : 1, `${formatBytes(done)} of ${formatBytes(total)} put back`),
-        }));
-      } catch (e) {
-        if (!(e instanceof EditCancelled)) throw e;
-        void vscode.window.setStatusBarMessage(`$(circle-slash) ${escapeIcons(title)} cancelled: the image is as it was before`, 8000);
-        // VS Code has moved past the edit, the image has not: an undo is recorded again so the stack matches the image.
-        if (way === 'undo') this.record(entry);
-        return;
+      for (;;) {
+        while (this.work.underWay) {
+          this.work.cancel();
+          await this.work.idle();
+        }
+        try {
+          await this.work.run(this, title, (control) => edit[way === 'undo' ? 'undoAsync' : 'redoAsync']({
+            cancelled: () => control.cancelled(),
+            onProgress: (done, total) => control.report(total ? done / total : 1, `${formatBytes(done)} of ${formatBytes(total)} put back`),
+          }));
+          break;
+        } catch (e) {
+          if (isRefusal(e) && !(e instanceof EditCancelled) && this.work.underWay) continue; // other work started first: cancel it too, then again
+          if (!(e instanceof EditCancelled)) throw e;
+          void vscode.window.setStatusBarMessage(`$(circle-slash) ${escapeIcons(title)} cancelled: the image is as it was before`, 8000);
+          // VS Code has moved past the edit, the image has not: an undo is recorded again so the stack matches the image.
+          if (way === 'undo') this.record(entry);
+          else this.notRedone.add(entry);
+          return;
+        }
       }
     }
     entry.applied = way === 'redo';
@@ -180,8 +202,9 @@ export class PmemDocument implements vscode.CustomDocument {
   }
 
   /** Reads the file again (dropping unsaved changes); shows the error and keeps the old state if it is no longer valid. */
-  reload(): void {
+  async reload(): Promise<void> {
     if (!this.session) return;
+    await this.stopWork();
     try {
       this.session.revert();
       this.markSaved();
@@ -199,9 +222,19 @@ export class PmemDocument implements vscode.CustomDocument {
     this.stateEmitter.fire();
   }
 
+  /** Cancels long work on this image and waits until it has put the image back. */
+  async stopWork(): Promise<void> {
+    while (this.work.underWay?.doc === this) {
+      this.work.cancel();
+      await this.work.idle();
+    }
+  }
+
   dispose(): void {
     this.watcher.dispose();
-    this.session?.close();
+    // Work under way is cancelled; the file is closed once it has stopped reading it.
+    if (this.work.underWay?.doc === this) void this.stopWork().then(() => this.session?.close());
+    else this.session?.close();
     this.stateEmitter.dispose();
     this.editEmitter.dispose();
     this.selectionEmitter.dispose();

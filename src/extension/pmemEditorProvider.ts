@@ -61,6 +61,7 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
   }
 
   async revertCustomDocument(document: PmemDocument): Promise<void> {
+    await document.stopWork(); // a revert wins over long work: it is cancelled first
     document.session?.revert(); // reads the file again: it may have been replaced
     document.markSaved();
     document.wroteFile();
@@ -104,6 +105,8 @@ function warnAboutSuperblock(doc: PmemDocument): void {
   void vscode.window.showWarningMessage(escapeNotification(text), ...(repair ? [repair] : [])).then((choice) => {
     if (choice !== repair || !doc.session) return;
     try {
+      const busy = doc.work.refusal(doc);
+      if (busy) throw busy;
       doc.push(doc.session.reboot());
     } catch (e) {
       void vscode.window.showErrorMessage(escapeNotification(`${name}: repair failed: ${(e as Error).message}`));

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { allocOp, check, checkAsync, info, initAllOp, initAllOpAsync, MemoryStore, PmemImage } from '../../src/engine';
+import { allocOp, allocOpAsync, check, checkAsync, info, initAllOp, initAllOpAsync, MemoryStore, PmemImage } from '../../src/engine';
 import { FileStore } from '../../src/engine/node/fileStore';
 import { EditCancelled, ImageSession } from '../../src/engine/node/session';
 import { MiB, newImage } from './helpers';
@@ -143,6 +143,46 @@ describe('large undo and redo in slices (editing session)', () => {
     let reports = 0;
     await assert.rejects(edit.redoAsync({ sliceMs: 0, onProgress: () => reports++, cancelled: () => reports >= 2 }), EditCancelled);
     assert.equal(bytesOf(s), before);
+    s.close();
+  });
+
+  it('a revert, a reboot or a crash is refused while long work runs, saying what runs', async () => {
+    const s = ImageSession.open(file);
+    s.bootIfNeeded();
+    const checking = s.inspectAsync('Checking a.pmem', (img) => checkAsync(img, { sliceMs: 0 }));
+    for (const change of [() => s.revert(), () => s.reboot(), () => s.crashAndReboot(1, 'alloc', (img) => void allocOp(img, { order: 0 }))]) {
+      assert.throws(change, /^UsageError: "Checking a.pmem" is still under way on this image: wait for it or cancel it$/);
+    }
+    await checking;
+    s.reboot();
+    s.close();
+  });
+
+  it('a large operation ends right after its last part: no turn of the event loop comes between', async () => {
+    const s = ImageSession.open(file);
+    s.bootIfNeeded();
+    let turnAfterLast = false;
+    const { result } = await s.performAsync('big', (img) => allocOpAsync(img, { order: 0, count: 20_000 }, {
+      onProgress: (done, total) => {
+        if (done === total) setImmediate(() => (turnAfterLast = true));
+      },
+    }));
+    assert.equal(result.blocks.length, 20_000);
+    assert.equal(turnAfterLast, false, 'an undo or a cancel arriving after the last part could not come in before the end');
+    s.close();
+  });
+
+  it('a failed large operation is put back in slices, exactly', async () => {
+    const s = ImageSession.open(file);
+    s.bootIfNeeded();
+    const before = bytesOf(s);
+    const { value, turns } = await turnsDuring(() => s.performAsync('fails', async (img) => {
+      await initAllOpAsync(img, { sliceMs: 0 });
+      throw new Error('a failure after the work');
+    }).catch((e: Error) => e.message));
+    assert.equal(value, 'a failure after the work');
+    assert.equal(bytesOf(s), before);
+    assert.ok(turns > 2, `${turns} turns`);
     s.close();
   });
 

@@ -633,7 +633,8 @@ async function driveAsync<R>(img: PmemImage, parts: Generator<PartDone, R>, cont
     last = r.value;
     committed.push(r.value.undo);
     control.onProgress?.(r.value.done, r.value.total, r.value.phase);
-    await nextTurn();
+    // No turn after the last part: nothing (a cancel, an undo) can come between it and the end of the operation.
+    if (!r.value.last) await nextTurn();
   }
 }
 

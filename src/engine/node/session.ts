@@ -242,7 +242,8 @@ export class ImageSession {
       const result = await op(this.current);
       return { result, edit: this.edit(label, before, this.recorder.take()) };
     } catch (e) {
-      undoWrites(this.overlay, this.recorder.take());
+      // Put back in slices too: what it wrote can be as large as what it did.
+      await applyWritesAsync(this.overlay, this.recorder.take(), true, {}, label);
       this.current.restoreVolatile(before.volatile);
       throw e;
     } finally {
@@ -269,6 +270,7 @@ export class ImageSession {
   }
 
   private boot(profile?: string): SessionEdit {
+    this.assertIdle();
     const before = { ...this.moment(), booted: this.booted };
     this.recorder.take();
     this.current = PmemImage.open(this.recorder, { file: this.file, profile });
@@ -278,6 +280,7 @@ export class ImageSession {
 
   /** A clean reboot (optionally into another profile), as one edit. */
   reboot(profile?: string): SessionEdit {
+    this.assertIdle();
     const before = { ...this.moment(), booted: this.booted };
     this.recorder.take();
     if (this.booted) this.current.shutdown();
@@ -292,6 +295,7 @@ export class ImageSession {
    */
   crashAndReboot(afterPoints: number, label: string, op: (img: PmemImage) => void, profile?: string): { edit: SessionEdit; crashed: boolean; points: number } {
     if (!this.booted) throw new UsageError('the simulated machine is off: boot it first');
+    this.assertIdle();
     const before = { ...this.moment(), booted: this.booted };
     this.recorder.take();
     const r = this.current.simulateCrash(afterPoints, op);
@@ -336,6 +340,7 @@ export class ImageSession {
    * Throws ImageError, keeping the session as it was, if the file is no longer a valid image.
    */
   revert(): void {
+    this.assertIdle();
     recoverPendingSave(this.file);
     const base = FileStore.open(this.file, { readOnly: true });
     let image: PmemImage;

@@ -39,7 +39,7 @@ export function registerAllocationCommands(c: CommandContext): void {
     const where = `node ${first.node}, zone ${ZONE_NAMES[first.zone]}`;
     const pfns = r.blocks.map((b) => b.pfn);
     void vscode.window.setStatusBarMessage(`$(check) Allocated ${count > 1 ? `${count} blocks` : 'a block'} of order ${order}${owner ? ` for "${owner}"` : ''} at pfn ${pfns.slice(0, 8).join(', ')}${pfns.length > 8 ? '…' : ''} (${where})`, 8000);
-    c.writablePresent().select(first.pfn, 'command', { reveal: c.views.descriptorsView.visible });
+    doc.select(first.pfn, 'command', { reveal: c.views.descriptorsView.visible }); // the image allocated in, wherever the focus went meanwhile
     return pfns;
   });
 
