@@ -21,7 +21,7 @@ export { info, sections, frames, blocks, freeLists, buddyinfo } from './inspect/
 export type { ImageInfo, FrameInfo, FrameKind, SectionSummary, FreeListView, BlockInfo } from './inspect/views';
 export { check, checkAsync } from './inspect/checker';
 export type { CheckReport, Problem, CheckOptions } from './inspect/checker';
-export { stateAt, stepRange } from './inspect/timeline';
+export { historyStepRange, stateAt, stepRange } from './inspect/timeline';
 export type { StepRange } from './inspect/timeline';
 export type { Store } from './store/store';
 export { MemoryStore } from './store/memoryStore';

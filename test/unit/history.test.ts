@@ -8,7 +8,7 @@ import { CHECKPOINT_SPAN, encodeHistoryHeader, HH, HistoryHeader, HISTORY_KINDS,
 import { firstFormatHistoryFrames } from '../../src/engine/format/layout';
 import { ByteRange, encodedSize, encodeRanges } from '../../src/engine/format/rangeList';
 import { SB } from '../../src/engine/format/superblock';
-import { scanStepRange } from '../../src/engine/inspect/timeline';
+import { historyStepRange, scanStepRange } from '../../src/engine/inspect/timeline';
 import { FileStore } from '../../src/engine/node/fileStore';
 import { MiB, newImage, rng, snapshot, Snapshot } from './helpers';
 
@@ -183,6 +183,7 @@ describe('history: a deep ring of compact records', () => {
     const scan = img.history.scan(store);
     const range = scanStepRange(scan);
     assert.deepEqual(range, { first: 1, last }, 'every step since the image was created is kept');
+    assert.deepEqual(historyStepRange(img), stepRange(img.historyRecords()), 'the range from a scan is the range from the decoded records');
     assert.equal(last, initialised + STEPS, 'create, boot, initialisation, then the operations');
     const bytesPerRecord = scan.header.tail / scan.count;
     assert.ok(bytesPerRecord < 40, `${bytesPerRecord.toFixed(1)} bytes a record`);

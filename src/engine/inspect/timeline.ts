@@ -23,6 +23,11 @@ export function stepRange(records: ReadonlyArray<{ seq: number; undoAvailable: b
   return { first, last: records[records.length - 1].seq };
 }
 
+/** The steps of an image that can be shown, from a scan of its history ring: no record is decoded. */
+export function historyStepRange(img: PmemImage): StepRange {
+  return scanStepRange(img.history.scan(img.store, false));
+}
+
 /** As stepRange, from a scan of the ring (no record decoded). */
 export function scanStepRange(scan: RingScan): StepRange {
   if (scan.count === 0) return { first: 0, last: 0 };

@@ -1,17 +1,17 @@
 /** Stepping through the image's history: back, forward, to a chosen step (read-only views of the past). */
 import * as vscode from 'vscode';
-import { stepRange } from '../../engine';
+import { historyStepRange } from '../../engine';
 import { escapeIcons } from '../../shared/plainText';
 import type { PmemDocument } from '../pmemDocument';
 import { Refusal } from '../refusal';
 import { CommandContext } from './context';
 
 export function registerHistoryCommands(c: CommandContext): void {
+  // Stepping needs only the range of steps (a scan of the ring); the picker decodes every record's summary.
   const steps = () => {
     const doc = c.registry.require();
-    const records = doc.session!.image.historyRecords();
-    const range = stepRange(records);
-    return { doc, records, range, at: doc.viewedStep ?? range.last };
+    const range = historyStepRange(doc.session!.image);
+    return { doc, range, at: doc.viewedStep ?? range.last };
   };
   const goTo = (doc: PmemDocument, step: number, last: number) => {
     doc.viewStep(step === last ? undefined : step);
@@ -28,9 +28,10 @@ export function registerHistoryCommands(c: CommandContext): void {
     return goTo(doc, at + 1, range.last);
   });
   c.run('pmemExplorer.goToStep', async (arg?: unknown) => {
-    const { doc, records, range } = steps();
+    const { doc, range } = steps();
     let step = typeof arg === 'number' ? arg : undefined;
     if (step === undefined) {
+      const records = doc.session!.image.historyRecords();
       const pick = await vscode.window.showQuickPick(
         records.filter((r) => r.seq >= range.first).reverse().map((r) => ({ label: `${r.seq}`, description: escapeIcons(r.summary.text), detail: r.seq === range.last ? 'the present' : undefined })),
         { ignoreFocusOut: true, title: 'Go to Step', placeHolder: 'Show the image as it was after this step' },
