@@ -4,12 +4,14 @@ import { historyStepRange } from '../../engine';
 import { escapeIcons } from '../../shared/plainText';
 import type { PmemDocument } from '../pmemDocument';
 import { Refusal } from '../refusal';
-import { CommandContext } from './context';
+import { assertNoWork, CommandContext } from './context';
 
 export function registerHistoryCommands(c: CommandContext): void {
   // Stepping needs only the range of steps (a scan of the ring); the picker decodes every record's summary.
   const steps = () => {
     const doc = c.registry.require();
+    // The image is halfway through the work: no step of it is one the user has seen.
+    assertNoWork(c.work, doc);
     const range = historyStepRange(doc.session!.image);
     return { doc, range, at: doc.viewedStep ?? range.last };
   };

@@ -91,6 +91,7 @@ describe('long work on a large image', function () {
     assert.match(await refusal(api, 'allocate', { order: 0, count: 1, node: 0, zone: 'normal', owner: 'x' }), /^"Initialise all sections" is still under way on this image: wait for it or cancel it/);
     assert.match(await refusal(api, 'reboot'), /^"Initialise all sections" is still under way on this image/);
     assert.match(await refusal(api, 'check'), /^"Initialise all sections" is still under way on this image/);
+    assert.match(await refusal(api, 'stepBack'), /^"Initialise all sections" is still under way on this image/);
     await running;
     assert.equal(info(session().image).sections.untouched, 0);
 
