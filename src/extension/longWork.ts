@@ -26,8 +26,11 @@ export interface WorkState {
   cancelling: boolean;
 }
 
-/** Work shorter than this never raises a notification: the status bar and the map are enough. */
-export const NOTIFY_AFTER_MS = 2500;
+/** Work shorter than this (pmemExplorer.longWork.notifyAfterSeconds) raises no notification: the status bar and the map are enough. */
+function notifyAfterMs(): number {
+  const s = vscode.workspace.getConfiguration('pmemExplorer').get<number>('longWork.notifyAfterSeconds', 2.5);
+  return Math.max(0, Math.min(60, Number.isFinite(s) ? s : 2.5)) * 1000;
+}
 /** The maps hear of progress at most this often. */
 const MAP_UPDATE_MS = 100;
 
@@ -96,7 +99,7 @@ export class LongWork implements vscode.Disposable {
     void vscode.commands.executeCommand('setContext', 'pmemExplorer.operationUnderWay', true);
     this.show(r, true);
     let lastShown = 0;
-    const notify = setTimeout(() => this.notify(r, label), NOTIFY_AFTER_MS);
+    const notify = setTimeout(() => this.notify(r, label), notifyAfterMs());
     const control: WorkControl = {
       cancelled: () => r.cancelled,
       report: (share, message) => {
@@ -131,7 +134,7 @@ export class LongWork implements vscode.Disposable {
     if (maps) this.emitter.fire({ doc: r.doc, state: { ...r.state } });
   }
 
-  /** Work that outlasts NOTIFY_AFTER_MS also gets a notification with progress and Cancel. */
+  /** Work that outlasts notifyAfterMs() also gets a notification with progress and Cancel. */
   private notify(r: Running, label: string): void {
     if (this.running !== r) return;
     void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: label, cancellable: true }, async (progress, token) => {

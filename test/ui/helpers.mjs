@@ -164,6 +164,8 @@ export async function startWorkbench({ folder, theme }) {
       // back to the map webview a moment later, which can close the command's next prompt.
       // The prompt helpers below click back into a prompt that lost the focus.
       'workbench.quickOpen.closeOnFocusLost': false,
+      // Long work raises its notification at once, so that tests see it however fast the machine.
+      'pmemExplorer.longWork.notifyAfterSeconds': 0,
     },
   });
   try {
