@@ -202,7 +202,10 @@ function draw(): void {
   if (real) drawFlashes(l);
   drawOverview();
   document.body.dataset.drawMs = (performance.now() - started).toFixed(2);
-  if (!real) return;
+  if (!real) {
+    document.body.dataset.previewMs = previews.sampleMs.toFixed(2);
+    return;
+  }
   markDrawn();
   summary.drawn(shown.version);
   document.body.dataset.cells = String(shown.cells);

@@ -39,12 +39,16 @@ const sameWindow = (a: CellWindow, b: CellWindow) => a.firstPfn === b.firstPfn &
  */
 export class Previews {
   private last?: { want: CellWindow; cells?: HeldCells; overview?: HeldCells; preview: PreviewCells };
+  /** How long the last sampling took, in ms. */
+  sampleMs = 0;
 
   picture<C extends HeldCells>(want: CellWindow | undefined, cells: C | undefined, overview: C | undefined, totalFrames: number): C | PreviewCells | undefined {
     if (!want || (cells && sameWindow(cells, want))) return cells;
     const l = this.last;
     if (l && l.want === want && l.cells === cells && l.overview === overview) return l.preview;
+    const started = performance.now();
     const preview = previewCells(want, totalFrames, [cells, overview]);
+    this.sampleMs = performance.now() - started;
     this.last = { want, cells, overview, preview };
     return preview;
   }
@@ -65,55 +69,61 @@ export function previewCells(want: CellWindow, totalFrames: number, sources: Rea
   const tag = new Uint16Array(n);
   const owners: string[] = [];
   const ownerIndex = new Map<string, number>();
-  const held = sources.filter((s): s is HeldCells => s !== undefined);
-  const ends = held.map((s) => Math.min(s.firstPfn + s.cells * s.framesPerCell, totalFrames));
-  // Per source, its owner index to the preview's, filled as owners are met.
-  const remaps = held.map(() => new Map<number, number>());
-  const used = held.map(() => false);
+  const filled = new Uint8Array(n);
   const sums = new Float64Array(MIX_STRIDE);
-  const tagOf = (si: number, t: number): number => {
-    if (t < OWNER_TAG) return t;
-    const s = held[si];
-    let i = remaps[si].get(t - OWNER_TAG);
-    if (i === undefined) {
-      const owner = s.owners[t - OWNER_TAG] ?? '';
-      i = ownerIndex.get(owner);
-      if (i === undefined) ownerIndex.set(owner, (i = owners.push(owner) - 1));
-      remaps[si].set(t - OWNER_TAG, i);
-    }
-    return OWNER_TAG + i;
-  };
-  for (let c = 0; c < n; c++) {
-    const a = firstPfn + c * fpc;
-    const b = Math.min(a + fpc, totalFrames);
-    if (a >= b) continue;
-    for (let si = 0; si < held.length; si++) {
-      const s = held[si];
-      if (a < s.firstPfn || b > ends[si]) continue;
-      used[si] = true;
-      const sf = s.framesPerCell;
-      const k0 = Math.floor((a - s.firstPfn) / sf);
-      const k1 = Math.floor((b - 1 - s.firstPfn) / sf);
+  const versions: number[] = [];
+  // Cells past the last frame keep no colour.
+  const inDevice = Math.max(0, Math.min(n, Math.ceil((totalFrames - firstPfn) / fpc)));
+  for (const s of sources) {
+    if (!s) continue;
+    const { mix: sMix, tag: sTag, framesPerCell: sf, firstPfn: sFirst } = s;
+    const sEnd = Math.min(sFirst + s.cells * sf, totalFrames);
+    // The new cells this source covers whole form one run.
+    const lo = Math.max(0, Math.ceil((sFirst - firstPfn) / fpc));
+    let hi = Math.min(inDevice, Math.floor((sEnd - firstPfn) / fpc));
+    if (hi < inDevice && Math.min(firstPfn + (hi + 1) * fpc, totalFrames) <= sEnd) hi++; // the device's last, partial cell
+    if (lo >= hi) continue;
+    versions.push(s.version);
+    // The source's owner index to the preview's, filled as owners are met.
+    const remap = new Map<number, number>();
+    const tagOf = (t: number): number => {
+      if (t < OWNER_TAG) return t;
+      let i = remap.get(t);
+      if (i === undefined) {
+        const owner = s.owners[t - OWNER_TAG] ?? '';
+        i = ownerIndex.get(owner);
+        if (i === undefined) ownerIndex.set(owner, (i = owners.push(owner) - 1));
+        remap.set(t, i);
+      }
+      return OWNER_TAG + i;
+    };
+    for (let c = lo; c < hi; c++) {
+      if (filled[c]) continue;
+      filled[c] = 1;
+      const a = firstPfn + c * fpc;
+      const b = Math.min(a + fpc, totalFrames);
+      const k0 = Math.floor((a - sFirst) / sf);
+      const k1 = Math.floor((b - 1 - sFirst) / sf);
+      const m = c * MIX_STRIDE;
       if (k0 === k1) {
-        mix.set(s.mix.subarray(k0 * MIX_STRIDE, (k0 + 1) * MIX_STRIDE), c * MIX_STRIDE);
-        tag[c] = tagOf(si, s.tag[k0]);
-        break;
+        for (let ch = 0; ch < MIX_STRIDE; ch++) mix[m + ch] = sMix[k0 * MIX_STRIDE + ch];
+        const t = sTag[k0];
+        if (t) tag[c] = tagOf(t);
+        continue;
       }
       sums.fill(0);
-      let common = s.tag[k0];
+      let common = sTag[k0];
       for (let k = k0; k <= k1; k++) {
-        const start = s.firstPfn + k * sf;
+        const start = sFirst + k * sf;
         const frames = Math.min(b, start + sf) - Math.max(a, start);
-        for (let ch = 0; ch < MIX_STRIDE; ch++) sums[ch] += s.mix[k * MIX_STRIDE + ch] * frames;
-        if (s.tag[k] !== common) common = 0;
+        for (let ch = 0; ch < MIX_STRIDE; ch++) sums[ch] += sMix[k * MIX_STRIDE + ch] * frames;
+        if (sTag[k] !== common) common = 0;
       }
-      for (let ch = 0; ch < MIX_STRIDE; ch++) mix[c * MIX_STRIDE + ch] = Math.round(sums[ch] / (b - a));
+      for (let ch = 0; ch < MIX_STRIDE; ch++) mix[m + ch] = Math.round(sums[ch] / (b - a));
       // The host tags only cells it reads block by block; coarser cells it leaves untagged.
-      tag[c] = fpc <= DETAIL_FRAMES_PER_CELL ? tagOf(si, common) : 0;
-      break;
+      if (common && fpc <= DETAIL_FRAMES_PER_CELL) tag[c] = tagOf(common);
     }
   }
-  const versions = held.filter((_, si) => used[si]).map((s) => s.version);
   return { type: 'cells', id: 0, version: versions.length ? Math.min(...versions) : 0, firstPfn, framesPerCell: fpc, cells: n, detailed: false, mix, tag, owners, blocks: [] };
 }
 
