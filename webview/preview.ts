@@ -204,7 +204,7 @@ export class LoadingBar {
   show(on: boolean): void {
     const body = this.canvas.ownerDocument.body;
     if (on) {
-      this.bar.style.width = `${this.canvas.clientWidth}px`;
+      this.bar.style.width = `${Math.max(0, this.canvas.clientWidth - 4)}px`;
       body.dataset.loading = '1';
     } else delete body.dataset.loading;
     if (this.bar.hidden === !on) return;

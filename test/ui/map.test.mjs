@@ -10,6 +10,7 @@
 // PMEM_UI_THEMES=dark runs one theme only.
 
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
@@ -18,6 +19,14 @@ import {
 } from './helpers.mjs';
 
 const label = (id) => Workbench.commandLabel(id);
+
+/** The pid of the extension host of the code-server this suite started (a process of the server's group). */
+function extensionHostPid(server) {
+  const rows = execFileSync('ps', ['-e', '-o', 'pid=,pgid=,args='], { encoding: 'utf8' }).trim().split('\n').map((l) => l.trim().split(/\s+/));
+  const host = rows.find(([, pgid, ...args]) => Number(pgid) === server.process.pid && /--type=extensionHost/.test(args.join(' ')));
+  if (!host) throw new Error(`no extension host in process group ${server.process.pid}`);
+  return Number(host[0]);
+}
 const hex = (n) => `0x${n.toString(16)}`;
 
 for (const theme of THEMES) {
@@ -175,45 +184,46 @@ for (const theme of THEMES) {
         const { frames, changes } = await take();
         const settled = frames[frames.length - 1].drawn;
         const least = Math.min(...frames.map((f) => f.drawn), ...changes.map((x) => x.drawn));
-        assert.ok(settled > 0.5, `step ${step}: the settled map covers ${settled} of the canvas`);
+        assert.ok(settled > 0.3, `step ${step}: the settled map covers ${settled} of the canvas`);
         assert.ok(least >= 0.6 * settled, `step ${step}: a frame with only ${least} of the canvas drawn (settled: ${settled})`);
         assert.deepEqual(changes.map((x) => [x.loading, x.busy]).slice(-1), [[false, 'false']], `step ${step}: loading over, the canvas no longer busy`);
         const tip = await map.hover(box.width / 2, box.height / 2);
         await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
         const cells = Number(await map.data('cells'));
         figures.push(`${tip.frames} frame(s)/cell in ${waited} ms (${frames.length} frames painted, preview sampled in ${await map.data('previewMs')} ms)`);
-        // The closest zoom is reached when a step in changes nothing.
-        if (tip.frames === 1 && cells === cellsBefore) break;
+        // The closest zoom is reached when a step in, at one frame per cell, changes nothing.
+        if (tip.frames === 1 && cells === cellsBefore && /^1 frame/.test(figures[figures.length - 2])) break;
         cellsBefore = cells;
       }
       console.log(`      zoom steps: ${figures.join(', ')}`);
       assert.match(figures[figures.length - 1], /^1 frame/, 'zoomed to single frames');
       await map.leave();
 
-      // While the host is slow (its cells held back here for 2 s), the map shows the new view from what it has,
+      // While the extension host is busy (stopped here for 2 s), the map shows the new view from what it has,
       // with the loading bar along its top edge; then the cells replace it.
-      await map.canvas().evaluate(() => {
-        window.addEventListener('message', (e) => {
-          if (e.data?.type !== 'cells' || e.data.firstPfn === 0 || window.replaying) return;
-          e.stopImmediatePropagation();
-          setTimeout(() => {
-            window.replaying = true;
-            window.dispatchEvent(new MessageEvent('message', { data: e.data }));
-            window.replaying = false;
-          }, 2000);
-        }, { capture: true });
-      });
-      await map.focus();
-      await page.keyboard.press('-');
-      await page.waitForTimeout(600);
-      assert.equal(await map.data('loading'), '1', 'still waiting for the cells');
-      const bar = await map.view.locator('.loading').evaluate((b) => ({ hidden: b.hidden, opacity: getComputedStyle(b).opacity, width: b.offsetWidth, height: b.offsetHeight }));
-      const { cssWidth } = await map.canvasSize();
-      assert.deepEqual(bar, { hidden: false, opacity: '1', width: cssWidth, height: 2 }, 'a thin bar the width of the map');
-      const loadingShot = await take();
-      assert.ok(loadingShot.frames.every((f) => f.drawn > 0.5), 'a preview on the map meanwhile');
-      await shot('zoom-loading');
+      const host = extensionHostPid(wb.vs.server);
+      let meanwhile;
+      process.kill(host, 'SIGSTOP');
+      try {
+        await map.button('Zoom out').click();
+        await page.waitForTimeout(600);
+        assert.equal(await map.data('loading'), '1', 'waiting for the cells');
+        const bar = await map.view.locator('.loading').evaluate((b) => ({ hidden: b.hidden, opacity: getComputedStyle(b).opacity, width: b.offsetWidth, height: b.offsetHeight }));
+        const { cssWidth } = await map.canvasSize();
+        assert.deepEqual(bar, { hidden: false, opacity: '1', width: cssWidth - 4, height: 2 }, 'a thin bar across the map');
+        assert.equal(await map.canvas().getAttribute('aria-busy'), 'true');
+        meanwhile = await take();
+        assert.ok(meanwhile.frames.length > 5, `frames painted meanwhile: ${meanwhile.frames.length}`);
+        await shot('zoom-loading');
+      } finally {
+        process.kill(host, 'SIGCONT');
+      }
       await eventually('the cells to come', async () => (await map.data('loading')) === undefined, 10_000);
+      await page.waitForTimeout(100);
+      const after = await take();
+      const settled = after.frames[after.frames.length - 1].drawn;
+      const least = Math.min(...after.frames.map((f) => f.drawn), ...after.changes.map((x) => x.drawn), ...meanwhile.frames.map((f) => f.drawn));
+      assert.ok(settled > 0.3 && least >= 0.6 * settled, `a preview on the map meanwhile: at least ${least} of the canvas drawn (settled: ${settled})`);
       assert.equal(await map.view.locator('.loading').evaluate((b) => b.hidden), true);
       assert.equal((await wb.summaryNow()).text, summary, 'the summary as it was: zooming changes nothing');
       await map.focus();
