@@ -111,7 +111,7 @@ let previewFrame = 0;
 /** Marks the map loading and, next frame, draws the preview of the new view (once however often the view moves in between). */
 function awaitCells(want: CellWindow): void {
   wanted = want;
-  loading.show(true);
+  loading.show(true, layout ? layout.columns * layout.cellPx : undefined);
   previewFrame ||= requestAnimationFrame(() => {
     previewFrame = 0;
     if (document.body.dataset.loading) draw();

@@ -201,10 +201,11 @@ export class LoadingBar {
     canvas.insertAdjacentElement('afterend', this.bar);
   }
 
-  show(on: boolean): void {
+  /** `width`: of the map drawn on the canvas, in CSS pixels (the canvas's by default). */
+  show(on: boolean, width = this.canvas.clientWidth): void {
     const body = this.canvas.ownerDocument.body;
     if (on) {
-      this.bar.style.width = `${Math.max(0, this.canvas.clientWidth - 4)}px`;
+      this.bar.style.width = `${Math.max(0, Math.min(width, this.canvas.clientWidth) - 4)}px`;
       body.dataset.loading = '1';
     } else delete body.dataset.loading;
     if (this.bar.hidden === !on) return;
