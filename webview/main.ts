@@ -17,6 +17,7 @@ import { describeCell, kindLabel, renderLines } from './cellText';
 import { svgOfMap } from './svgExport';
 import { sectionStateWords } from '../src/shared/words';
 import { cssOf, readTheme, ThemeColours } from './palette';
+import { CellWindow, LoadingBar, Previews, SummaryHold } from './preview';
 
 declare function acquireVsCodeApi(): { postMessage(msg: WebviewToHost): void; getState(): unknown; setState(s: unknown): void };
 const vscode = acquireVsCodeApi();
@@ -44,6 +45,11 @@ let selectedFrame: FrameDetails | undefined;
 let layout: MapLayout | undefined;
 let cells: Cells | undefined;
 let overviewCells: Cells | undefined;
+/** The window last asked for; until its cells come, the map draws a preview of it (see preview.ts). */
+let wanted: CellWindow | undefined;
+const previews = new Previews();
+const loading = new LoadingBar(canvas);
+const summary = new SummaryHold((text) => ($('summary').textContent = text), (held) => $('summary').setAttribute('aria-busy', String(held)));
 let nextId = 1;
 let wantedId = 0;
 let overviewId = 0;
@@ -95,8 +101,21 @@ function requestCells(): void {
   if (!layout || !state) return;
   const firstPfn = topRow * layout.framesPerRow;
   const count = Math.min(visibleRows() * layout.columns, Math.ceil((state.image.totalFrames - firstPfn) / layout.framesPerCell));
+  const want = { firstPfn, framesPerCell: layout.framesPerCell, cells: Math.max(0, count) };
   wantedId = nextId++;
-  post({ type: 'getCells', id: wantedId, firstPfn, framesPerCell: layout.framesPerCell, cells: Math.max(0, count) });
+  post({ type: 'getCells', id: wantedId, ...want });
+  awaitCells(want);
+}
+
+let previewFrame = 0;
+/** Marks the map loading and, next frame, draws the preview of the new view (once however often the view moves in between). */
+function awaitCells(want: CellWindow): void {
+  wanted = want;
+  loading.show(true, layout ? layout.columns * layout.cellPx : undefined);
+  previewFrame ||= requestAnimationFrame(() => {
+    previewFrame = 0;
+    if (document.body.dataset.loading) draw();
+  });
 }
 
 function requestOverview(): void {
@@ -139,7 +158,7 @@ let markDrawn: () => void;
 const drawn = new Promise<void>((resolve) => (markDrawn = resolve));
 
 /** The coloured pixels of the current window, and which cells changed since they were coloured. */
-let pixels: { source: Cells; theme: ThemeColours; image: ImageData; dirty?: number[] } | undefined;
+let pixels: { source: Cells; theme: ThemeColours; image: ImageData; dirty?: number[]; preview?: boolean } | undefined;
 const offscreen = document.createElement('canvas');
 const offctx = offscreen.getContext('2d')!;
 
@@ -149,38 +168,47 @@ function draw(): void {
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.fillStyle = cssOf(theme.palette.background);
   ctx.fillRect(0, 0, cssWidth, cssHeight);
-  if (!layout || !cells || !state) return;
+  if (!layout || !state) return;
+  // The window's cells, or while they are on their way a preview of them: never other cells in this layout.
+  const shown = previews.picture(wanted, cells, overviewCells, state.image.totalFrames);
+  if (!shown) return;
+  const real = shown === cells;
   const l = layout;
-  const rows = Math.ceil(cells.cells / l.columns);
-  if (cells.cells > 0) {
+  const rows = Math.ceil(shown.cells / l.columns);
+  if (shown.cells > 0) {
     if (offscreen.width !== l.columns || offscreen.height !== rows) {
       offscreen.width = l.columns;
       offscreen.height = rows;
     }
-    if (!pixels || pixels.source !== cells || pixels.theme !== theme) {
+    if (!pixels || pixels.source !== shown || pixels.theme !== theme) {
       // After a change in the same window, only the changed cells are coloured again.
       const sameSize = pixels && pixels.image.width === l.columns && pixels.image.height === rows;
-      const reuse = sameSize && pixels!.dirty && pixels!.theme === theme;
+      const reuse = sameSize && pixels!.dirty && pixels!.theme === theme && !pixels!.preview;
       const image = sameSize ? pixels!.image : offctx.createImageData(l.columns, rows); // a 4 MiB buffer is not made afresh per redraw
-      rasterise(cells, theme.palette, state.image.maxOrder, image.data, reuse ? pixels!.dirty : undefined);
+      rasterise(shown, theme.palette, state.image.maxOrder, image.data, reuse ? pixels!.dirty : undefined);
       offctx.putImageData(image, 0, 0);
-      document.body.dataset.rasterised = String(reuse ? pixels!.dirty!.length : cells.cells);
-      pixels = { source: cells, theme, image };
+      document.body.dataset.rasterised = String(reuse ? pixels!.dirty!.length : shown.cells);
+      pixels = { source: shown, theme, image, preview: !real };
     }
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(offscreen, 0, 0, l.columns * l.cellPx, rows * l.cellPx);
   }
-  const rowOffset = cells.firstPfn / l.framesPerRow;
+  const rowOffset = shown.firstPfn / l.framesPerRow;
   drawGrid(l, rows);
   drawSections(l, rowOffset, rows);
-  drawBlocks(l, rowOffset);
+  if (real) drawBlocks(l, rowOffset);
   drawBands(l, rowOffset, rows);
   drawSelection(l, rowOffset);
-  drawFlashes(l);
+  if (real) drawFlashes(l);
   drawOverview();
   document.body.dataset.drawMs = (performance.now() - started).toFixed(2);
+  if (!real) {
+    document.body.dataset.previewMs = previews.sampleMs.toFixed(2);
+    return;
+  }
   markDrawn();
-  document.body.dataset.cells = String(cells.cells);
+  summary.drawn(shown.version);
+  document.body.dataset.cells = String(shown.cells);
 }
 
 /** Close up, a faint grid separates single frames. */
@@ -408,7 +436,7 @@ function renderState(): void {
   const t = s.frames;
   const total = s.image.totalFrames;
   const pct = (n: number) => `${((n / total) * 100).toFixed(1)} %`;
-  $('summary').textContent = `${formatBytes(total * 4096)} · ${total} frames: ${t.free} free (${pct(t.free)}), ${t.allocated} allocated (${pct(t.allocated)}), ${t.uninitialized} uninitialised, ${t.reserved} metadata · sections: ${s.sections.initialized} initialised, ${s.sections.stale} stale, ${s.sections.never} never · boot ${s.bootGeneration} (${s.machine === 'running' ? 'running' : s.machine === 'off' ? 'off' : 'off after a crash'}), profile ${s.profile}, memmap on ${s.memmapPlacement}`;
+  summary.offer(`${formatBytes(total * 4096)} · ${total} frames: ${t.free} free (${pct(t.free)}), ${t.allocated} allocated (${pct(t.allocated)}), ${t.uninitialized} uninitialised, ${t.reserved} metadata · sections: ${s.sections.initialized} initialised, ${s.sections.stale} stale, ${s.sections.never} never · boot ${s.bootGeneration} (${s.machine === 'running' ? 'running' : s.machine === 'off' ? 'off' : 'off after a crash'}), profile ${s.profile}, memmap on ${s.memmapPlacement}`, s.version);
   const banner = $('banner');
   const notes = [s.readOnly ? `Read-only: ${s.readOnly}.` : '', s.viewedStep !== undefined ? `Showing the state after step ${s.viewedStep} (read-only). Step forward to the last step to return to the present.` : ''].filter(Boolean);
   if (notes.length) {
@@ -548,6 +576,7 @@ window.addEventListener('message', (e: MessageEvent) => {
       flashes = !animate || changed.length > 50000 ? [] : changed.map((cell, i) => ({ cell, start: now + (changed.length > 1 ? (i / changed.length) * SWEEP_MS : 0) }));
       if (pixels && cells && sameWindow(cells, msg)) pixels.dirty = changedCells(cells, msg, true);
       cells = msg;
+      loading.show(false);
       if (changed.length) {
         document.body.dataset.changedCells = String(changed.length);
         document.body.dataset.flashes = String(flashes.length);

@@ -10,6 +10,7 @@
 // PMEM_UI_THEMES=dark runs one theme only.
 
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
@@ -18,6 +19,14 @@ import {
 } from './helpers.mjs';
 
 const label = (id) => Workbench.commandLabel(id);
+
+/** The pid of the extension host of the code-server this suite started (a process of the server's group). */
+function extensionHostPid(server) {
+  const rows = execFileSync('ps', ['-e', '-o', 'pid=,pgid=,args='], { encoding: 'utf8' }).trim().split('\n').map((l) => l.trim().split(/\s+/));
+  const host = rows.find(([, pgid, ...args]) => Number(pgid) === server.process.pid && /--type=extensionHost/.test(args.join(' ')));
+  if (!host) throw new Error(`no extension host in process group ${server.process.pid}`);
+  return Number(host[0]);
+}
 const hex = (n) => `0x${n.toString(16)}`;
 
 for (const theme of THEMES) {
@@ -32,9 +41,10 @@ for (const theme of THEMES) {
       theme,
       prefix,
       // A large (sparse) device: zoomed out, one cell stands for many frames; two zones.
+      // and a 1 TiB one, whose cells take the host a while at every zoom and whose check takes seconds
+      // (long work to watch and cancel).
       prepare: (w) => {
         pmem('create', w.file('big.pmem'), '--size', '64G');
-        // A device whose check takes seconds: long work to watch and cancel.
         pmem('create', w.file('tib.pmem'), '--size', '1T');
       },
       // The side bar stays open throughout, so the map keeps one size (revealing a frame opens it anyway).
@@ -119,6 +129,107 @@ for (const theme of THEMES) {
       await page.keyboard.press('0');
       assert.deepEqual(await framesAtTop(), [0, fit.framesPerCell], 'the 0 key');
       await eventually('all cells to be drawn again', async () => Number(await map.data('cells')) === cellsAtFit);
+    });
+
+    it('keeps a picture while zooming a 1 TiB image to single frames, marked as loading until the cells come', async function () {
+      this.timeout(300_000);
+      const { page } = wb;
+      await wb.openImage('tib.pmem');
+      const map = wb.map();
+      const summary = (await wb.summaryNow()).text;
+      await eventually('the first cells', async () => Number(await map.data('cells')) > 0 && (await map.data('loading')) === undefined, 30_000);
+      // In the webview: every painted frame's share of the canvas drawn (not the background), sampled on a 64 x 40 grid,
+      // and every time the map says it starts or stops loading (with the share drawn at that moment).
+      await map.canvas().evaluate((c) => {
+        const probe = document.createElement('canvas');
+        probe.width = 64;
+        probe.height = 40;
+        const pctx = probe.getContext('2d', { willReadFrequently: true });
+        const bg = getComputedStyle(document.body).backgroundColor.match(/[\d.]+/g).map(Number);
+        const share = () => {
+          pctx.imageSmoothingEnabled = false;
+          pctx.clearRect(0, 0, 64, 40);
+          pctx.drawImage(c, 0, 0, 64, 40);
+          const d = pctx.getImageData(0, 0, 64, 40).data;
+          let drawn = 0;
+          for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - bg[0]) + Math.abs(d[i + 1] - bg[1]) + Math.abs(d[i + 2] - bg[2]) > 6) drawn++;
+          return drawn / (64 * 40);
+        };
+        const w = { frames: [], changes: [] };
+        c.watch = w;
+        new MutationObserver(() => w.changes.push({ loading: document.body.dataset.loading === '1', busy: c.getAttribute('aria-busy'), drawn: share() }))
+          .observe(document.body, { attributes: true, attributeFilter: ['data-loading'] });
+        const tick = () => {
+          w.frames.push({ loading: document.body.dataset.loading === '1', drawn: share() });
+          requestAnimationFrame(tick);
+        };
+        requestAnimationFrame(tick);
+      });
+      const take = () => map.canvas().evaluate((c) => ({ frames: c.watch.frames.splice(0), changes: c.watch.changes.splice(0) }));
+      const box = await map.canvas().boundingBox();
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await take();
+
+      // The wheel zooms around the middle of the device, one step at a time, to cells of one frame 32 px wide.
+      const figures = [];
+      let cellsBefore = Number(await map.data('cells'));
+      for (let step = 1; step <= 24; step++) {
+        const started = Date.now();
+        await page.mouse.wheel(0, -120);
+        await eventually(`step ${step}: the map to load and settle`, async () => {
+          const { changes } = await map.canvas().evaluate((c) => c.watch);
+          return changes.some((x) => x.loading) && (await map.data('loading')) === undefined;
+        }, 60_000);
+        const waited = Date.now() - started;
+        await page.waitForTimeout(100); // a few frames of the settled picture
+        const { frames, changes } = await take();
+        const settled = frames[frames.length - 1].drawn;
+        const least = Math.min(...frames.map((f) => f.drawn), ...changes.map((x) => x.drawn));
+        assert.ok(settled > 0.3, `step ${step}: the settled map covers ${settled} of the canvas`);
+        assert.ok(least >= 0.6 * settled, `step ${step}: a frame with only ${least} of the canvas drawn (settled: ${settled})`);
+        assert.deepEqual(changes.map((x) => [x.loading, x.busy]).slice(-1), [[false, 'false']], `step ${step}: loading over, the canvas no longer busy`);
+        const tip = await map.hover(box.width / 2, box.height / 2);
+        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+        const cells = Number(await map.data('cells'));
+        figures.push(`${tip.frames} frame(s)/cell in ${waited} ms (${frames.length} frames painted, preview sampled in ${await map.data('previewMs')} ms)`);
+        // The closest zoom is reached when a step in, at one frame per cell, changes nothing.
+        if (tip.frames === 1 && cells === cellsBefore && /^1 frame/.test(figures[figures.length - 2])) break;
+        cellsBefore = cells;
+      }
+      console.log(`      zoom steps: ${figures.join(', ')}`);
+      assert.match(figures[figures.length - 1], /^1 frame/, 'zoomed to single frames');
+      await map.leave();
+
+      // While the extension host is busy (stopped here for 2 s), the map shows the new view from what it has,
+      // with the loading bar along its top edge; then the cells replace it.
+      const host = extensionHostPid(wb.vs.server);
+      let meanwhile;
+      process.kill(host, 'SIGSTOP');
+      try {
+        await map.button('Zoom out').click();
+        await page.waitForTimeout(600);
+        assert.equal(await map.data('loading'), '1', 'waiting for the cells');
+        const bar = await map.view.locator('.loading').evaluate((b) => ({ hidden: b.hidden, opacity: getComputedStyle(b).opacity, width: b.offsetWidth, height: b.offsetHeight }));
+        const { width } = await map.drawnSize();
+        assert.ok(!bar.hidden && bar.opacity === '1' && bar.height === 2 && Math.abs(bar.width - (width - 4)) <= 1, `a thin bar across the map (${width} px): ${JSON.stringify(bar)}`);
+        assert.equal(await map.canvas().getAttribute('aria-busy'), 'true');
+        meanwhile = await take();
+        assert.ok(meanwhile.frames.length > 5, `frames painted meanwhile: ${meanwhile.frames.length}`);
+        await shot('zoom-loading');
+      } finally {
+        process.kill(host, 'SIGCONT');
+      }
+      await eventually('the cells to come', async () => (await map.data('loading')) === undefined, 10_000);
+      await page.waitForTimeout(100);
+      const after = await take();
+      const settled = after.frames[after.frames.length - 1].drawn;
+      const least = Math.min(...after.frames.map((f) => f.drawn), ...after.changes.map((x) => x.drawn), ...meanwhile.frames.map((f) => f.drawn));
+      assert.ok(settled > 0.3 && least >= 0.6 * settled, `a preview on the map meanwhile: at least ${least} of the canvas drawn (settled: ${settled})`);
+      assert.equal(await map.view.locator('.loading').evaluate((b) => b.hidden), true);
+      assert.equal((await wb.summaryNow()).text, summary, 'the summary as it was: zooming changes nothing');
+      await map.focus();
+      await page.keyboard.press('0');
+      await eventually('the whole device again', async () => (await map.data('loading')) === undefined, 30_000);
     });
 
     it('pans by dragging, with Page Down, and jumps with the overview strip', async () => {
