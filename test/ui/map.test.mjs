@@ -593,6 +593,9 @@ for (const theme of THEMES) {
         const lines = (await wb.page.locator('.monaco-editor .view-line').allInnerTexts()).map((l) => l.replace(/\u00a0/g, ' '));
         return lines.some((l) => l.includes('# Check of tib')) && lines.some((l) => l.includes('**No problems found.**'));
       }, 30_000);
+      // The report is an untitled editor beside the map: closed unsaved, so the next tests find one editor group.
+      await wb.runCommand('View: Revert and Close Editor');
+      await eventually('one editor group again', async () => (await wb.page.locator('.editor-group-container').count()) === 1);
     });
 
     it('reboots (sections turn stale) and crashes at a persistence point (recovery banner) from the toolbar', async () => {
