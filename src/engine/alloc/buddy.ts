@@ -97,12 +97,16 @@ export function descriptorsOutsideJournal(txn: Txn): void {
   bulkDescriptors.add(txn);
 }
 
-/** Writes raw descriptors from pfn on, each section's in the journal or, when handed over by `txn` (see descriptorsOutsideJournal), in place. */
-function putDescriptors(txn: Txn, pfn: number, bytes: Uint8Array): void {
+/**
+ * Writes raw descriptors from pfn on, each section's in the journal or, when
+ * handed over by `txn` (see descriptorsOutsideJournal), in place. `owned`:
+ * the caller never touches `bytes` again (the journal may stage them as they are).
+ */
+function putDescriptors(txn: Txn, pfn: number, bytes: Uint8Array, owned = false): void {
   const img = txn.img;
   const sections = bulkDescriptors.has(txn) && img.geometry.memmap === 'device' ? handedOver.get(txn) : undefined;
   if (!sections) {
-    txn.writeDescriptors(pfn, bytes);
+    txn.writeDescriptors(pfn, bytes, owned);
     return;
   }
   const frames = img.geometry.sectionFrames;
@@ -570,7 +574,7 @@ export function freeAscending(txn: Txn, pfns: number[], out = new FreedRun(pfns.
     }
     patchPlainBodies(bytes, 2 ** (whole - order), size);
     sealDescriptors(bytes, 0, 2 ** (whole - order), size);
-    if (order === 0) putDescriptors(txn, p, bytes);
+    if (order === 0) putDescriptors(txn, p, bytes, true);
     else for (let k = 0; k < 2 ** whole; k += size) putDescriptors(txn, p + k, bytes.subarray(k * DESCRIPTOR_SIZE, (k + 1) * DESCRIPTOR_SIZE));
     account(txn, p, whole, +1, -1);
     // Merged outward as the last single free would have.

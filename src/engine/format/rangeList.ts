@@ -77,3 +77,23 @@ export function coalesce(ranges: ByteRange[]): ByteRange[] {
   }
   return out;
 }
+
+/**
+ * As coalesce, for writes whose split does not matter (plain writes in place):
+ * only ranges that overlap are merged, and a range that overlaps none is
+ * returned as it is, not copied. Sorted; later ranges win where they overlap.
+ */
+export function mergeOverlapping(ranges: ByteRange[]): ByteRange[] {
+  if (ranges.length < 2) return ranges.slice();
+  const order = ranges.map((_, i) => i).sort((a, b) => ranges[a].offset - ranges[b].offset || a - b);
+  const out: ByteRange[] = [];
+  for (let i = 0; i < order.length; ) {
+    let end = ranges[order[i]].offset + ranges[order[i]].data.length;
+    let j = i + 1;
+    while (j < order.length && ranges[order[j]].offset < end) end = Math.max(end, ranges[order[j]].offset + ranges[order[j++]].data.length);
+    if (j === i + 1) out.push(ranges[order[i]]);
+    else out.push(...coalesce(order.slice(i, j).sort((a, b) => a - b).map((k) => ranges[k])));
+    i = j;
+  }
+  return out;
+}

@@ -70,6 +70,10 @@ function listPfns(first: number[], count: number): string {
 export function allocCapacity(txn: Txn, req: Required<AllocRequest>): number {
   const img = txn.img;
   const g = img.geometry;
+  // The table read once: thousands of never-initialised sections are counted per request.
+  const tableAt = img.layout.sectionTable.startPfn * PAGE_SIZE;
+  const table = view(txn.read(tableAt, g.sectionCount * SECTION_ENTRY_SIZE));
+  let whole = -1; // blocks in a section that is all data, counted once
   let total = 0;
   for (const { node, zone } of zonelist(txn, req)) {
     for (let o = req.order; o <= g.maxOrder; o++) total += txn.area(node, zone, o).count * 2 ** (o - req.order);
@@ -77,16 +81,30 @@ export function allocCapacity(txn: Txn, req: Required<AllocRequest>): number {
     const first = sectionOf(g, z.firstPfn);
     const end = sectionOf(g, z.firstPfn + z.frames - 1) + 1;
     for (let s = first; s < end; s++) {
-      const e = txn.section(s);
-      if (e.initGeneration !== 0 || e.reservedFrames >= g.sectionFrames) continue;
+      const at = s * SECTION_ENTRY_SIZE;
+      if (table.getUint32(at + SECTION.initGeneration, true) !== 0 || table.getUint32(at + SECTION.reservedFrames, true) >= g.sectionFrames) continue;
       const { start, end: stop } = sectionDataRange(img, s);
-      for (let p = start; p < stop; ) {
-        let o = 0;
-        while (o < g.maxOrder && p % 2 ** (o + 1) === 0 && p + 2 ** (o + 1) <= stop) o++;
-        if (o >= req.order) total += 2 ** (o - req.order);
-        p += 2 ** o;
+      const full = start === s * g.sectionFrames && stop - start === g.sectionFrames;
+      if (full && whole >= 0) {
+        total += whole;
+        continue;
       }
+      const n = blocksHandedOver(start, stop, req.order, g.maxOrder);
+      if (full) whole = n;
+      total += n;
     }
+  }
+  return total;
+}
+
+/** Blocks of `order` that handing over the data frames [start, stop) frees (as handOverSection cuts them). */
+function blocksHandedOver(start: number, stop: number, order: number, maxOrder: number): number {
+  let total = 0;
+  for (let p = start; p < stop; ) {
+    let o = 0;
+    while (o < maxOrder && p % 2 ** (o + 1) === 0 && p + 2 ** (o + 1) <= stop) o++;
+    if (o >= order) total += 2 ** (o - order);
+    p += 2 ** o;
   }
   return total;
 }
@@ -462,10 +480,10 @@ export function freeListedLarge(img: PmemImage, pfns: readonly number[], progres
 
 /** As freeListedLarge, yielding to the event loop between transactions; a cancel rolls back what was done, marks included. */
 export function freeListedLargeAsync(img: PmemImage, pfns: readonly number[], control: LargeControl = {}): Promise<FreeListedResult> {
-  return driveAsync(img, freeListedParts(img, pfns), control, 'free');
+  return driveAsync(img, freeListedParts(img, pfns, undefined, ASYNC_PART_BLOCKS), control, 'free');
 }
 
-function* freeListedParts(img: PmemImage, pfns: readonly number[], resume?: Intent): Generator<PartDone, FreeListedResult> {
+function* freeListedParts(img: PmemImage, pfns: readonly number[], resume?: Intent, maxPart = MAX_PART_BLOCKS): Generator<PartDone, FreeListedResult> {
   img.assertWritable();
   if (img.geometry.memmap === 'ram') throw listedFreeInRam(resume?.count ?? pfns.length);
   const intentAt = intentOffset(img.layout.history);
@@ -544,7 +562,7 @@ function* freeListedParts(img: PmemImage, pfns: readonly number[], resume?: Inte
     }
     done += slice.length;
     next += slice.length;
-    part = nextPartSize(img, slice.length);
+    part = nextPartSize(img, slice.length, maxPart);
     yield { done, total, undo: img.lastUndo, last: next === sorted.length, phase: 'freeing' };
   } while (next < sorted.length);
   return { freed: freed.blocks(), initialisedSections: [...initialised].sort((a, b) => a - b), step, changed };
