@@ -30,6 +30,7 @@ export function encodeRanges(ranges: ByteRange[], out: Uint8Array, at: number): 
     dv.setUint32(p + 8, r.data.length, true);
     dv.setUint32(p + 12, 0, true);
     out.set(r.data, p + ENTRY_HEADER);
+    out.fill(0, p + ENTRY_HEADER + r.data.length, p + ENTRY_HEADER + pad8(r.data.length)); // `out` may be reused
     p += ENTRY_HEADER + pad8(r.data.length);
   }
   return p - at;

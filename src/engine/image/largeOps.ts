@@ -12,7 +12,7 @@ import { sectionDataRange, sectionOf } from '../alloc/sectionInit';
 import { readString, view } from '../core/bytes';
 import { ImageError, JournalFullError, OperationError, SimulatedCrash, UsageError } from '../core/errors';
 import { DESCRIPTOR_SIZE, ZONE_NAMES } from '../format/constants';
-import { checkDescriptorBytes, DESC, OWNER_BYTES, PG_ALLOCATED, PG_FREEING, sealDescriptor } from '../format/descriptor';
+import { checkDescriptorBytes, DESC, OWNER_BYTES, PG_ALLOCATED, PG_FREEING, sealDescriptor, WORDS_ARE_LITTLE_ENDIAN } from '../format/descriptor';
 import { encodeIntent, Intent, INTENT, INTENT_SIZE, intentOffset, NO_INTENT } from '../format/intent';
 import { SECTION } from '../format/sectionTable';
 import { SECTION_ENTRY_SIZE } from '../format/layout';
@@ -226,13 +226,32 @@ export function blocksOwnedBy(img: PmemImage, owner: string): number[] {
   const table = img.store.read(img.layout.sectionTable.startPfn * PAGE_SIZE, g.sectionCount * SECTION_ENTRY_SIZE);
   const tv = view(table);
   const out: number[] = [];
+  // The tag's bytes then a NUL (or the field's end), as four masked words: bytes past the NUL may hold anything.
+  const field = new Uint8Array(OWNER_BYTES);
+  const mask = new Uint8Array(OWNER_BYTES);
+  field.set(want);
+  mask.fill(0xff, 0, Math.min(OWNER_BYTES, want.length + 1));
+  const fw = new Int32Array(field.buffer);
+  const mw = new Int32Array(mask.buffer);
+  const [m0, m1, m2, m3] = [mw[0], mw[1], mw[2], mw[3]];
+  const [f0, f1, f2, f3] = [fw[0] & m0, fw[1] & m1, fw[2] & m2, fw[3] & m3];
+  const o = DESC.owner >> 2;
   const scan = (bytes: Uint8Array, first: number, frames: number) => {
+    if (!WORDS_ARE_LITTLE_ENDIAN || bytes.byteOffset % 4 !== 0) return scanBytes(bytes, first, frames);
+    const w = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2);
+    for (let i = 0, a = 0; i < frames; i++, a += DESCRIPTOR_SIZE >> 2) {
+      if (!(w[a] & PG_ALLOCATED)) continue; // flags is the first byte of word 0
+      if ((w[a + o] & m0) !== f0 || (w[a + o + 1] & m1) !== f1 || (w[a + o + 2] & m2) !== f2 || (w[a + o + 3] & m3) !== f3) continue;
+      // A tag holding a NUL itself decodes to less than `owner`.
+      if (plain || readString(bytes, a * 4 + DESC.owner, OWNER_BYTES) === owner) out.push(first + i);
+    }
+  };
+  const scanBytes = (bytes: Uint8Array, first: number, frames: number) => {
     for (let i = 0; i < frames; i++) {
       const at = i * DESCRIPTOR_SIZE;
       if (!(bytes[at + DESC.flags] & PG_ALLOCATED)) continue;
       let same = want.length === OWNER_BYTES || bytes[at + DESC.owner + want.length] === 0;
       for (let k = 0; same && k < want.length; k++) same = bytes[at + DESC.owner + k] === want[k];
-      // The tag's bytes then a NUL (or the field's end) decode to `owner`, unless it holds a NUL itself.
       if (same && (plain || readString(bytes, at + DESC.owner, OWNER_BYTES) === owner)) out.push(first + i);
     }
   };
