@@ -204,7 +204,7 @@ export class StagingStore implements Store {
     this.bulk.write(offset, data);
   }
 
-  /** The changed bytes of the journaled writes, in offset order, adjacent spans merged. */
+  /** The changed bytes of the journaled writes, in offset order, adjacent spans merged (but for runs that only touch each other). */
   changes(): ByteRange[] {
     // [start, end, line index, or -1 for a page span, or -2 - r for run r]; every byte of a merged span lies in one of its members.
     const spans: Array<[number, number, number]> = [];
@@ -217,7 +217,9 @@ export class StagingStore implements Store {
       const start = spans[i][0];
       let end = spans[i][1];
       let j = i + 1;
-      while (j < spans.length && spans[j][0] <= end) end = Math.max(end, spans[j++][1]);
+      // A run stays a range of its own next to another run (only touching it): its bytes are passed on without a copy.
+      const alone = spans[i][2] <= -2 && j < spans.length && spans[j][0] === end && spans[j][2] <= -2;
+      while (!alone && j < spans.length && spans[j][0] <= end) end = Math.max(end, spans[j++][1]);
       out.push({ offset: start, data: this.assemble(spans, i, j, start, end) });
       i = j;
     }
