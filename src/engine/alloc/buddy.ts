@@ -502,7 +502,7 @@ function allocateSectionWhole(txn: Txn, s: number, order: number, node: number, 
   const bytes = new Uint8Array(frames * DESCRIPTOR_SIZE);
   stampDescriptors(bytes, pattern, first);
   blocks.pushRun(first, frames / size, size, node, zone);
-  txn.bulkWrite(img.memmapOffset(first), bytes);
+  txn.bulkWrite(img.memmapOffset(first), bytes, false, true);
   txn.setSection(s, { initGeneration: img.bootGeneration, freeFrames: 0, allocatedFrames: frames, reservedFrames: 0 });
   if (img.geometry.links === 'page') txn.write(first * PAGE_SIZE, emptyLinkBytes);
 }
@@ -767,7 +767,7 @@ export function handOverSection(txn: Txn, s: number): void {
   let sections = handedOver.get(txn);
   if (!sections) handedOver.set(txn, (sections = new Set()));
   sections.add(s);
-  if (g.memmap === 'device') txn.bulkWrite(img.memmapOffset(s * g.sectionFrames), fresh);
+  if (g.memmap === 'device') txn.bulkWrite(img.memmapOffset(s * g.sectionFrames), fresh, false, true);
   else txn.ramSections.set(s, fresh);
   txn.setSection(s, { initGeneration: img.bootGeneration, freeFrames: 0, allocatedFrames: 0, reservedFrames: reservedFramesIn(img.layout, g.sectionFrames, s) });
   const { start, end } = sectionDataRange(img, s);

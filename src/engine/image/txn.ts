@@ -63,9 +63,10 @@ export class Txn implements StagedChanges {
    * overwrites are still needed if it tears (a stale section's descriptors),
    * so it goes through the journal in chunks of its own; otherwise (a
    * never-initialised section, whose old bytes mean nothing) it is written plainly.
+   * `handOver`: the caller never touches `data` again, so it is not copied.
    */
-  bulkWrite(offset: number, data: Uint8Array, replacesLiveBytes = false): void {
-    (replacesLiveBytes ? this.bulkJournaled : this.bulk).push({ offset, data: data.slice() });
+  bulkWrite(offset: number, data: Uint8Array, replacesLiveBytes = false, handOver = false): void {
+    (replacesLiveBytes ? this.bulkJournaled : this.bulk).push({ offset, data: handOver ? data : data.slice() });
     this.overlay.writeBulk(offset, data);
   }
 
