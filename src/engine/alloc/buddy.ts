@@ -8,7 +8,7 @@
  */
 import { OperationError, UsageError } from '../core/errors';
 import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_DMA32, ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL } from '../format/constants';
-import { DESC, Descriptor, encodeDescriptorInto, WORDS_ARE_LITTLE_ENDIAN, encodeOwner, OWNER_BYTES, patchAllocatedHeadBody, patchDescriptor, patchPlain, patchPlainBodies, PG_ALLOCATED, PG_BUDDY, PG_CORE, sealDescriptors, stampDescriptors } from '../format/descriptor';
+import { DESC, Descriptor, encodeDescriptorInto, WORDS_ARE_LITTLE_ENDIAN, encodeOwner, OWNER_BYTES, patchAllocatedHeadBody, patchDescriptor, patchPlain, patchPlainSealed, PG_ALLOCATED, PG_BUDDY, PG_CORE, sealDescriptors, stampDescriptors } from '../format/descriptor';
 import { copyBytes, readString } from '../core/bytes';
 import { decodeFreeLink, encodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
 import { nodeZoneOf } from '../format/layout';
@@ -586,8 +586,7 @@ export function freeAscending(txn: Txn, pfns: number[], out = new FreedRun(pfns.
       k = m;
     }
     if (staleLinksRead(txn)) for (let k = size; k < 2 ** whole; k += size) clearStaleLink(txn, p + k);
-    patchPlainBodies(bytes, 2 ** (whole - order), size);
-    sealDescriptors(bytes, 0, 2 ** (whole - order), size);
+    patchPlainSealed(bytes, count, size);
     if (order === 0) putDescriptors(txn, p, bytes, true);
     else for (let k = 0; k < 2 ** whole; k += size) putDescriptors(txn, p + k, bytes.subarray(k * DESCRIPTOR_SIZE, (k + 1) * DESCRIPTOR_SIZE));
     account(txn, p, whole, +1, -1);

@@ -212,8 +212,10 @@ function extendedValuesFor(img: PmemImage, txn: Txn, b: AllocatedBlock): Record<
   return values;
 }
 
-/** Most memmap bytes blocksOwnedBy reads at once. */
+/** Most memmap bytes a scan of marks reads at once. */
 const OWNER_SCAN_BYTES = 4 * 2 ** 20;
+/** Most memmap bytes blocksOwnedBy reads at once: small enough for the buffers to be reused memory, not new pages. */
+const OWNER_READ_BYTES = 256 * 2 ** 10;
 
 /**
  * Head pfns of the allocated blocks whose owner is `owner`, in pfn order, read
@@ -260,9 +262,9 @@ export function blocksOwnedBy(img: PmemImage, owner: string): number[] {
     if (!initialised(s)) continue;
     const first = s * g.sectionFrames;
     if (g.memmap === 'device') {
-      // Consecutive initialised sections in one read, up to a few MiB.
+      // Consecutive initialised sections in one read.
       let end = s + 1;
-      while (end < g.sectionCount && initialised(end) && (end + 1 - s) * g.sectionFrames * DESCRIPTOR_SIZE <= OWNER_SCAN_BYTES) end++;
+      while (end < g.sectionCount && initialised(end) && (end + 1 - s) * g.sectionFrames * DESCRIPTOR_SIZE <= OWNER_READ_BYTES) end++;
       const frames = (end - s) * g.sectionFrames;
       scan(img.store.read(img.memmapOffset(first), frames * DESCRIPTOR_SIZE), first, frames);
       s = end - 1;
