@@ -554,7 +554,7 @@ export function coveringHead(descriptorAt: (pfn: number) => Descriptor, maxOrder
  * block is freed at once: the same bytes and lists as freeing them one by one
  * in that order would leave, since each merge inside it undoes the push before.
  */
-export function freeAscending(txn: Txn, pfns: number[], out = new FreedRun(pfns.length)): FreedRun {
+export function freeAscending(txn: Txn, pfns: ArrayLike<number>, out = new FreedRun(pfns.length)): FreedRun {
   const ownerOf = ownerReader();
   for (let i = 0; i < pfns.length; ) {
     const run = alignedRun(txn, pfns, i);
@@ -683,6 +683,10 @@ export class FreedRun {
     return this.pfns[i];
   }
 
+  order(i: number): number {
+    return this.orders[i];
+  }
+
   block(i: number): FreedBlock {
     return { pfn: this.pfns[i], order: this.orders[i], owner: this.owners[this.ownerIndex[i]] };
   }
@@ -697,7 +701,7 @@ export class FreedRun {
 }
 
 /** The largest aligned block starting at pfns[i] made of the next listed allocated heads, all of one order. */
-function alignedRun(txn: Txn, pfns: number[], i: number): { order: number; whole: number; bytes: Uint8Array } | undefined {
+function alignedRun(txn: Txn, pfns: ArrayLike<number>, i: number): { order: number; whole: number; bytes: Uint8Array } | undefined {
   const g = txn.img.geometry;
   const p = pfns[i];
   const s = sectionOf(g, p);

@@ -57,6 +57,19 @@ export interface LargeProgress {
   onProgress?: (done: number, total: number, phase?: LargePhase) => void;
 }
 
+/** The pfns and orders of the first `n` blocks of `a` then `b`, for a summary (no block objects). */
+function firstFreed(a: FreedRun, b: FreedRun, n: number): { pfns: number[]; orders: number[] } {
+  const pfns: number[] = [];
+  const orders: number[] = [];
+  for (const run of [a, b]) {
+    for (let i = 0; i < run.length && pfns.length < n; i++) {
+      pfns.push(run.pfn(i));
+      orders.push(run.order(i));
+    }
+  }
+  return { pfns, orders };
+}
+
 /** The first pfns and how many there are, as the history text shows them. */
 function listPfns(first: number[], count: number): string {
   return count <= 4 ? first.slice(0, count).join(', ') : `${first.slice(0, 3).join(', ')}, ... (${count} blocks)`;
@@ -221,13 +234,23 @@ const OWNER_READ_BYTES = 256 * 2 ** 10;
  * Head pfns of the allocated blocks whose owner is `owner`, in pfn order, read
  * a run of sections at a time from the descriptors this boot can see.
  */
-export function blocksOwnedBy(img: PmemImage, owner: string): number[] {
+export function blocksOwnedBy(img: PmemImage, owner: string): Float64Array {
   const g = img.geometry;
   const want = new TextEncoder().encode(owner);
   const plain = !want.includes(0);
   const table = img.store.read(img.layout.sectionTable.startPfn * PAGE_SIZE, g.sectionCount * SECTION_ENTRY_SIZE);
   const tv = view(table);
-  const out: number[] = [];
+  // In a typed array: a list of a million pfns is then one object, not a million numbers to trace.
+  let out = new Float64Array(1024);
+  let found = 0;
+  const push = (pfn: number) => {
+    if (found === out.length) {
+      const more = new Float64Array(2 * out.length);
+      more.set(out);
+      out = more;
+    }
+    out[found++] = pfn;
+  };
   // The tag's bytes then a NUL (or the field's end), as four masked words: bytes past the NUL may hold anything.
   const field = new Uint8Array(OWNER_BYTES);
   const mask = new Uint8Array(OWNER_BYTES);
@@ -245,7 +268,7 @@ export function blocksOwnedBy(img: PmemImage, owner: string): number[] {
       if (!(w[a] & PG_ALLOCATED)) continue; // flags is the first byte of word 0
       if ((w[a + o] & m0) !== f0 || (w[a + o + 1] & m1) !== f1 || (w[a + o + 2] & m2) !== f2 || (w[a + o + 3] & m3) !== f3) continue;
       // A tag holding a NUL itself decodes to less than `owner`.
-      if (plain || readString(bytes, a * 4 + DESC.owner, OWNER_BYTES) === owner) out.push(first + i);
+      if (plain || readString(bytes, a * 4 + DESC.owner, OWNER_BYTES) === owner) push(first + i);
     }
   };
   const scanBytes = (bytes: Uint8Array, first: number, frames: number) => {
@@ -254,7 +277,7 @@ export function blocksOwnedBy(img: PmemImage, owner: string): number[] {
       if (!(bytes[at + DESC.flags] & PG_ALLOCATED)) continue;
       let same = want.length === OWNER_BYTES || bytes[at + DESC.owner + want.length] === 0;
       for (let k = 0; same && k < want.length; k++) same = bytes[at + DESC.owner + k] === want[k];
-      if (same && (plain || readString(bytes, at + DESC.owner, OWNER_BYTES) === owner)) out.push(first + i);
+      if (same && (plain || readString(bytes, at + DESC.owner, OWNER_BYTES) === owner)) push(first + i);
     }
   };
   const initialised = (s: number) => tv.getUint32(s * SECTION_ENTRY_SIZE + SECTION.initGeneration, true) !== 0;
@@ -273,7 +296,7 @@ export function blocksOwnedBy(img: PmemImage, owner: string): number[] {
     const bytes = tv.getUint32(s * SECTION_ENTRY_SIZE + SECTION.initGeneration, true) === img.bootGeneration ? img.ram.get(s) : undefined;
     if (bytes) scan(bytes, first, g.sectionFrames); // else a stale section of a RAM memmap: its owners did not survive the reboot
   }
-  return out;
+  return out.subarray(0, found);
 }
 
 /** Frees every allocated block whose owner is `owner`, in as many transactions as the journal needs. */
@@ -314,7 +337,7 @@ function* freeOwnerParts(img: PmemImage, owner: string, resume?: Intent, maxPart
   let changed = emptyChangeSet();
   let next = 0;
   while (next < pfns.length || (resume && step === 0)) {
-    const slice = pfns.slice(next, next + part);
+    const slice = pfns.subarray(next, next + part);
     const last = next + slice.length === pfns.length;
     try {
       const r = img.runPart(last ? 'free' : undefined, (txn) => {
@@ -322,13 +345,13 @@ function* freeOwnerParts(img: PmemImage, owner: string, resume?: Intent, maxPart
         // Extended fields exist only for blocks allocated in this boot under a profile that has them.
         if (img.extended.size) for (let i = 0; i < got.length; i++) txn.setExtended(got.pfn(i), null);
         txn.write(intentAt, last ? NO_INTENT : encodeIntent({ ...base, done: done + slice.length }));
-        const head = [...freed.blocks(0, 256), ...got.blocks(0, 256 - Math.min(256, freed.length))];
+        const head = firstFreed(freed, got, 256);
         const resumed = resume ? `, completed after a crash (${resume.done} blocks were freed before it)` : '';
-        const text = `free owner ${owner}: ${total} block(s), pfn ${listPfns(head.map((f) => f.pfn), freed.length + got.length)}${resumed}`;
+        const text = `free owner ${owner}: ${total} block(s), pfn ${listPfns(head.pfns, freed.length + got.length)}${resumed}`;
         return {
           result: { got, sections: [...txn.initialisedSections] },
           summary: last
-            ? { text, owner, pfns: head.map((f) => f.pfn), orders: head.map((f) => f.order), initialisedSections: [...initialised, ...txn.initialisedSections].sort((a, b) => a - b).slice(0, 256) }
+            ? { text, owner, pfns: head.pfns, orders: head.orders, initialisedSections: [...initialised, ...txn.initialisedSections].sort((a, b) => a - b).slice(0, 256) }
             : { text: `${text} (part: ${done + slice.length} of ${total})` },
         };
       }, total > FIRST_PART_BLOCKS);
@@ -560,13 +583,13 @@ function* freeListedParts(img: PmemImage, pfns: readonly number[], resume?: Inte
         // Extended fields exist only for blocks allocated in this boot under a profile that has them.
         if (img.extended.size) for (let i = 0; i < got.length; i++) txn.setExtended(got.pfn(i), null);
         txn.write(intentAt, last ? NO_INTENT : encodeIntent({ ...base, marking: false, done: done + slice.length }));
-        const head = [...freed.blocks(0, 256), ...got.blocks(0, 256 - Math.min(256, freed.length))];
+        const head = firstFreed(freed, got, 256);
         const resumed = resume ? `, completed after a crash (${resume.done} of ${total} blocks were freed before it)` : '';
-        const text = `free pfn ${listPfns(head.map((f) => f.pfn), total)} (order ${[...new Set(head.map((f) => f.order))].join('/')})${resumed}`;
+        const text = `free pfn ${listPfns(head.pfns, total)} (order ${[...new Set(head.orders)].join('/')})${resumed}`;
         return {
           result: { got, sections: [...txn.initialisedSections] },
           summary: last
-            ? { text, pfns: head.map((f) => f.pfn), orders: head.map((f) => f.order), count: total, initialisedSections: [...initialised, ...txn.initialisedSections].sort((a, b) => a - b).slice(0, 256) }
+            ? { text, pfns: head.pfns, orders: head.orders, count: total, initialisedSections: [...initialised, ...txn.initialisedSections].sort((a, b) => a - b).slice(0, 256) }
             : { text: `${text} (part: ${done + slice.length} of ${total})` },
         };
       }, true);
