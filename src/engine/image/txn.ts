@@ -66,6 +66,13 @@ export class Txn implements StagedChanges {
    * `handOver`: the caller never touches `data` again, so it is not copied.
    */
   bulkWrite(offset: number, data: Uint8Array, replacesLiveBytes = false, handOver = false): void {
+    if (handOver && !replacesLiveBytes) {
+      // Staged and committed from the same buffer: later writes over it reach it too, which for a
+      // never-initialised section only changes bytes nothing reads until the transaction commits them anyway.
+      this.bulk.push({ offset, data });
+      this.overlay.writeBulkOwned(offset, data);
+      return;
+    }
     (replacesLiveBytes ? this.bulkJournaled : this.bulk).push({ offset, data: handOver ? data : data.slice() });
     this.overlay.writeBulk(offset, data);
   }

@@ -92,6 +92,19 @@ export class OverlayStore implements Store {
     });
   }
 
+  /** Whether any chunk of [offset, offset + length) was written here. */
+  holdsAny(offset: number, length: number): boolean {
+    if (this.chunks.size === 0 || length === 0) return false;
+    const first = Math.floor(offset / CHUNK);
+    const last = Math.floor((offset + length - 1) / CHUNK);
+    if (last - first >= this.chunks.size) {
+      for (const i of this.chunks.keys()) if (i >= first && i <= last) return true;
+      return false;
+    }
+    for (let i = first; i <= last; i++) if (this.chunks.has(i)) return true;
+    return false;
+  }
+
   get dirty(): boolean {
     return this.chunks.size > 0;
   }

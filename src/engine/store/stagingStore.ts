@@ -9,6 +9,10 @@ const PAGE = 4096;
 /** Writes this long or longer are staged a page at a time (a run of descriptors). */
 const LARGE = 1024;
 
+interface Run extends ByteRange {
+  bulk: boolean;
+}
+
 interface Line {
   data: Uint8Array;
   /** Changed bytes within the line: [lo, hi). */
@@ -28,11 +32,12 @@ interface Line {
 export class StagingStore implements Store {
   private readonly lines = new Map<number, Line>();
   /**
-   * Large journaled writes whose buffers were handed over (writeOwned), kept
-   * without a copy: line-aligned, disjoint, in offset order. No line lies in
-   * one (a run holds its bytes' newest values, and all of a run is redo).
+   * Large writes whose buffers were handed over, kept without a copy:
+   * line-aligned, disjoint, in offset order. A journaled run (writeOwned) is
+   * redo whole and no line lies in it; a bulk run (writeBulkOwned) is not redo,
+   * and lines over it hold newer bytes. Later large writes over a run update it.
    */
-  private readonly runs: ByteRange[] = [];
+  private readonly runs: Run[] = [];
   /** Per overlay page written by large journaled writes: the changed span [lo, hi). */
   private readonly pageSpans = new Map<number, { lo: number; hi: number }>();
   readonly bulk: OverlayStore;
@@ -105,8 +110,8 @@ export class StagingStore implements Store {
       const within = pos - index * LINE;
       const n = Math.min(LINE - within, data.length - done);
       const run = this.runs.length ? this.runAt(pos) : undefined;
-      if (run) {
-        // Inside a run, which is redo whole: the bytes change there.
+      if (run && !run.bulk) {
+        // Inside a journaled run, which is redo whole: the bytes change there.
         run.data.set(data.subarray(done, done + n), pos - run.offset);
         done += n;
         continue;
@@ -115,7 +120,7 @@ export class StagingStore implements Store {
       if (!line) {
         const start = index * LINE;
         const data = newBytes(LINE);
-        data.set(this.bulk.read(start, Math.min(LINE, this.size - start)));
+        data.set(run ? run.data.subarray(start - run.offset, start - run.offset + LINE) : this.bulk.read(start, Math.min(LINE, this.size - start)));
         line = { data, lo: within, hi: within + n };
         this.lines.set(index, line);
       } else {
@@ -151,7 +156,24 @@ export class StagingStore implements Store {
         for (let i = first; i <= last; i++) this.lines.delete(i);
       }
     }
-    this.runs.splice(r, 0, { offset, data });
+    this.runs.splice(r, 0, { offset, data, bulk: false });
+  }
+
+  /**
+   * A bulk write (see writeBulk) whose buffer the stager keeps instead of
+   * copying: the caller hands it over. Kept so only when line-aligned and
+   * over bytes nothing large was staged on; otherwise copied as writeBulk does.
+   */
+  writeBulkOwned(offset: number, data: Uint8Array): void {
+    checkRange(this, offset, data.length);
+    const end = offset + data.length;
+    const r = this.firstRunEndingAfter(offset);
+    if (offset % LINE !== 0 || data.length % LINE !== 0 || data.length < LARGE || (r < this.runs.length && this.runs[r].offset < end) || this.bulk.holdsAny(offset, data.length)) {
+      this.writeBulk(offset, data);
+      return;
+    }
+    this.updateLines(offset, data);
+    this.runs.splice(r, 0, { offset, data, bulk: true });
   }
 
   /** Index of the first run that ends after `offset` (runs.length if none). */
@@ -166,7 +188,7 @@ export class StagingStore implements Store {
     return lo;
   }
 
-  private runAt(pos: number): ByteRange | undefined {
+  private runAt(pos: number): Run | undefined {
     const r = this.firstRunEndingAfter(pos);
     return r < this.runs.length && this.runs[r].offset <= pos ? this.runs[r] : undefined;
   }
@@ -184,24 +206,28 @@ export class StagingStore implements Store {
       const b = Math.min(offset + data.length, run.offset + run.data.length);
       run.data.set(data.subarray(a - offset, b - offset), a - run.offset);
     }
-    if (this.lines.size > 0) {
-      const first = Math.floor(offset / LINE);
-      const last = Math.floor((offset + data.length - 1) / LINE);
-      const update = (i: number, line: Line) => {
-        const a = Math.max(offset, i * LINE);
-        const b = Math.min(offset + data.length, (i + 1) * LINE);
-        line.data.set(data.subarray(a - offset, b - offset), a - i * LINE);
-      };
-      if (last - first > this.lines.size) {
-        for (const [i, line] of this.lines) if (i >= first && i <= last) update(i, line);
-      } else {
-        for (let i = first; i <= last; i++) {
-          const line = this.lines.get(i);
-          if (line) update(i, line);
-        }
+    this.updateLines(offset, data);
+    this.bulk.write(offset, data);
+  }
+
+  /** Copies `data` into the lines staged over its bytes (lines hold the newest bytes). */
+  private updateLines(offset: number, data: Uint8Array): void {
+    if (this.lines.size === 0) return;
+    const first = Math.floor(offset / LINE);
+    const last = Math.floor((offset + data.length - 1) / LINE);
+    const update = (i: number, line: Line) => {
+      const a = Math.max(offset, i * LINE);
+      const b = Math.min(offset + data.length, (i + 1) * LINE);
+      line.data.set(data.subarray(a - offset, b - offset), a - i * LINE);
+    };
+    if (last - first > this.lines.size) {
+      for (const [i, line] of this.lines) if (i >= first && i <= last) update(i, line);
+    } else {
+      for (let i = first; i <= last; i++) {
+        const line = this.lines.get(i);
+        if (line) update(i, line);
       }
     }
-    this.bulk.write(offset, data);
   }
 
   /** The changed bytes of the journaled writes, in offset order, adjacent spans merged (but for runs that only touch each other). */
@@ -210,7 +236,9 @@ export class StagingStore implements Store {
     const spans: Array<[number, number, number]> = [];
     for (const [k, line] of this.lines) spans.push([k * LINE + line.lo, k * LINE + line.hi, k]);
     for (const [p, span] of this.pageSpans) spans.push([p * PAGE + span.lo, p * PAGE + span.hi, -1]);
-    this.runs.forEach((run, r) => spans.push([run.offset, run.offset + run.data.length, -2 - r]));
+    this.runs.forEach((run, r) => {
+      if (!run.bulk) spans.push([run.offset, run.offset + run.data.length, -2 - r]);
+    });
     spans.sort((a, b) => a[0] - b[0]);
     const out: ByteRange[] = [];
     for (let i = 0; i < spans.length; ) {
