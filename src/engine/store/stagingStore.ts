@@ -266,6 +266,14 @@ export class StagingStore implements Store {
       const [a, b, k] = spans[i];
       if (k === -1) data.set(this.bulk.read(a, b - a), a - start);
     }
+    // A page span covers its page's changed bytes from the first to the last, and some between may lie in a bulk run, which is newer than the page.
+    for (let r = this.firstRunEndingAfter(start); r < this.runs.length && this.runs[r].offset < end; r++) {
+      const run = this.runs[r];
+      if (!run.bulk) continue;
+      const a = Math.max(start, run.offset);
+      const b = Math.min(end, run.offset + run.data.length);
+      data.set(run.data.subarray(a - run.offset, b - run.offset), a - start);
+    }
     for (let i = from; i < to; i++) {
       const [a, , k] = spans[i];
       if (k <= -2) data.set(this.runs[-2 - k].data, a - start);
