@@ -116,9 +116,10 @@ describe('staging buffers handed over', () => {
     s.writeOwned(4096, a);
     s.writeOwned(4096 + 2048, b);
     s.write(4096 + 100, new Uint8Array([7])); // lands in the run
+    s.write(4096 - 4, new Uint8Array([3, 3, 3, 3])); // touches it
     const redo = s.changes();
-    assert.deepEqual(redo.map((r) => [r.offset, r.data.length]), [[4096, 2048], [6144, 2048]]);
-    assert.equal(redo[0].data, a);
+    assert.deepEqual(redo.map((r) => [r.offset, r.data.length]), [[4092, 4], [4096, 2048], [6144, 2048]]);
+    assert.equal(redo[1].data, a);
     assert.equal(a[100], 7);
     assert.equal(a[70], 1, 'the run is newer than the line it covers');
   });

@@ -230,7 +230,7 @@ export class StagingStore implements Store {
     }
   }
 
-  /** The changed bytes of the journaled writes, in offset order, adjacent spans merged (but for runs that only touch each other). */
+  /** The changed bytes of the journaled writes, in offset order, adjacent spans merged (but runs with what only touches them). */
   changes(): ByteRange[] {
     // [start, end, line index, or -1 for a page span, or -2 - r for run r]; every byte of a merged span lies in one of its members.
     const spans: Array<[number, number, number]> = [];
@@ -245,9 +245,12 @@ export class StagingStore implements Store {
       const start = spans[i][0];
       let end = spans[i][1];
       let j = i + 1;
-      // A run stays a range of its own next to another run (only touching it): its bytes are passed on without a copy.
-      const alone = spans[i][2] <= -2 && j < spans.length && spans[j][0] === end && spans[j][2] <= -2;
-      while (!alone && j < spans.length && spans[j][0] <= end) end = Math.max(end, spans[j++][1]);
+      // A run is merged only with what overlaps it, not what just touches it: alone, its bytes are passed on without a copy.
+      let hasRun = spans[i][2] <= -2;
+      while (j < spans.length && (spans[j][0] < end || (spans[j][0] === end && !hasRun && spans[j][2] > -2))) {
+        hasRun ||= spans[j][2] <= -2;
+        end = Math.max(end, spans[j++][1]);
+      }
       out.push({ offset: start, data: this.assemble(spans, i, j, start, end) });
       i = j;
     }
