@@ -86,6 +86,8 @@ export function allocCapacity(txn: Txn, req: Required<AllocRequest>): number {
   // The table read once: thousands of never-initialised sections are counted per request.
   const tableAt = img.layout.sectionTable.startPfn * PAGE_SIZE;
   const table = view(txn.read(tableAt, g.sectionCount * SECTION_ENTRY_SIZE));
+  const dataStart = img.layout.data.startPfn;
+  const dataEnd = dataStart + img.layout.data.frames;
   let whole = -1; // blocks in a section that is all data, counted once
   let total = 0;
   for (const { node, zone } of zonelist(txn, req)) {
@@ -96,12 +98,12 @@ export function allocCapacity(txn: Txn, req: Required<AllocRequest>): number {
     for (let s = first; s < end; s++) {
       const at = s * SECTION_ENTRY_SIZE;
       if (table.getUint32(at + SECTION.initGeneration, true) !== 0 || table.getUint32(at + SECTION.reservedFrames, true) >= g.sectionFrames) continue;
-      const { start, end: stop } = sectionDataRange(img, s);
-      const full = start === s * g.sectionFrames && stop - start === g.sectionFrames;
+      const full = s * g.sectionFrames >= dataStart && (s + 1) * g.sectionFrames <= dataEnd;
       if (full && whole >= 0) {
         total += whole;
         continue;
       }
+      const { start, end: stop } = sectionDataRange(img, s);
       const n = blocksHandedOver(start, stop, req.order, g.maxOrder);
       if (full) whole = n;
       total += n;
