@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { crc32 } from '../../src/engine/core/bytes';
-import { decodeDescriptor, encodeDescriptor, checkDescriptorBytes, PG_ALLOCATED, PG_BUDDY, PG_CORE, DESC, patchPlain, patchPlainBodies, sealDescriptors, stampDescriptors } from '../../src/engine/format/descriptor';
+import { decodeDescriptor, encodeDescriptor, checkDescriptorBytes, PG_ALLOCATED, PG_BUDDY, PG_CORE, DESC, patchPlain, patchPlainBodies, patchPlainSealed, sealDescriptors, stampDescriptors } from '../../src/engine/format/descriptor';
 import { decodeFreeAreaEntry, encodeFreeAreaEntry, freeAreaEntryAt, freeAreaEntryOffset } from '../../src/engine/format/freeArea';
 import { decodeFreeLink, encodeFreeLink } from '../../src/engine/format/freeLink';
 import { decodeJournalHeader, encodeJournalHeader, encodeStateWord, JH, JOURNAL_COMMITTED, JOURNAL_EMPTY, JOURNAL_INTENT, JOURNAL_STATE_WORD } from '../../src/engine/format/journal';
@@ -140,8 +140,34 @@ describe('format: descriptor', () => {
       const one = want.slice();
       for (let i = 0; i < n; i++) patchPlain(one, i * 64);
       assert.deepEqual(plain, one);
+      // In one pass, every descriptor or every third (the heads of order-1 blocks and so on).
+      const fused = want.slice();
+      patchPlainSealed(fused, n);
+      assert.deepEqual(fused, one);
+      const third = want.slice();
+      patchPlainSealed(third, 13, 3);
+      const thirdOne = want.slice();
+      for (let i = 0; i < n; i += 3) patchPlain(thirdOne, i * 64);
+      assert.deepEqual(third, thirdOne);
     });
   }
+
+  it('takes the CRC of long buffers 16 bytes a step, as the byte-wise CRC gives, at any alignment and seed', () => {
+    const bytes = new Uint8Array(20000);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 2654435761) >>> 13;
+    const slow = (b: Uint8Array, seed: number) => {
+      let c = ~seed;
+      for (const v of b) {
+        c ^= v;
+        for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      }
+      return ~c >>> 0;
+    };
+    for (const [from, length, seed] of [[0, 4096, 0], [1, 4099, 0], [3, 8190, 0x12345678], [2, 16384, 0xffffffff], [0, 20000, 7], [5, 4111, 1]]) {
+      const b = bytes.subarray(from, from + length);
+      assert.equal(crc32(b, seed), slow(b, seed), `${length} bytes from ${from}, seed ${seed}`);
+    }
+  });
 
   it('rejects an owner tag longer than 16 bytes', () => {
     assert.throws(() => encodeDescriptor({ flags: PG_CORE, order: 0, node: 0, zone: 0, pfn: 5, refcount: 0, initGeneration: 1, owner: 'x'.repeat(17), next: 0, prev: 0, volatileFlags: 0 }), RangeError);

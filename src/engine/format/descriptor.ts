@@ -197,6 +197,46 @@ export function patchPlainBodies(bytes: Uint8Array, count: number, stride = 1): 
   }
 }
 
+/**
+ * patchPlainBodies then sealDescriptors(bytes, 0, count, stride), in one pass:
+ * once made plain, two descriptors can differ only in the words kept (flags,
+ * node and zone, pfn, initGeneration, volatileFlags), so only those feed each
+ * CRC step.
+ */
+export function patchPlainSealed(bytes: Uint8Array, count: number, stride = 1): void {
+  if (count <= 0) return;
+  if (!WORDS_ARE_LITTLE_ENDIAN || bytes.byteOffset % 4 !== 0) {
+    patchPlainBodies(bytes, count, stride);
+    sealDescriptors(bytes, 0, count, stride);
+    return;
+  }
+  const T = descriptorCrcTable();
+  const w = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+  const plain = (b: number) => {
+    w[b] &= ~(PG_BUDDY | PG_ALLOCATED | PG_FREEING);
+    w[b + 1] = (w[b + 1] & 0x00ffff00) | (CORE_VERSION << 24);
+    w[b + 4] = 0;
+    for (let k = 6; k < 14; k++) w[b + k] = 0;
+  };
+  plain(0);
+  sealDescriptor(bytes, 0);
+  const step = stride * 16;
+  for (let i = 1, b = 0; i < count; i++, b += step) {
+    const n = b + step;
+    plain(n);
+    let c = w[b + 15];
+    for (let k = 0; k < 15; k++) {
+      if (k === 4) k = 5; // refcount, 0 in both
+      else if (k === 6) k = 14; // owner, next and prev, 0 in both
+      const x = w[n + k] ^ w[b + k];
+      if (x === 0) continue;
+      const t = k * 1024;
+      c ^= T[t + (x & 255)] ^ T[t + 256 + ((x >>> 8) & 255)] ^ T[t + 512 + ((x >>> 16) & 255)] ^ T[t + 768 + (x >>> 24)];
+    }
+    w[n + 15] = c;
+  }
+}
+
 /** A u64 below 2^53, little-endian, byte by byte (no DataView for one field). */
 function putU64(bytes: Uint8Array, at: number, value: number): void {
   let lo = value % 0x1_0000_0000;

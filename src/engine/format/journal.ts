@@ -96,6 +96,18 @@ export function journalCapacity(region: Region): number {
   return region.frames * PAGE_SIZE - JOURNAL_HEADER_SIZE;
 }
 
+let scratch = new Uint8Array(0);
+
+/**
+ * Room for a journal record, reused from one transaction to the next (a store
+ * copies what it is given, and records of up to a MiB would otherwise be new
+ * memory each time). Every byte of it is written before it is used.
+ */
+function recordBuffer(bytes: number): Uint8Array {
+  if (scratch.length < bytes) scratch = new Uint8Array(Math.max(bytes, 2 * scratch.length));
+  return scratch.subarray(0, bytes);
+}
+
 /** Writes a transaction through the journal. Every store.write here is one persistence point. */
 export function commitThroughJournal(store: Store, region: Region, ranges: ByteRange[], description: string, txnSeq: number): void {
   const start = region.startPfn * PAGE_SIZE;
@@ -103,7 +115,7 @@ export function commitThroughJournal(store: Store, region: Region, ranges: ByteR
   if (payloadBytes > journalCapacity(region)) {
     throw new OperationError(`operation too large for the journal (${payloadBytes} bytes, capacity ${journalCapacity(region)}); try a smaller count`);
   }
-  const record = new Uint8Array(JOURNAL_HEADER_SIZE + payloadBytes);
+  const record = recordBuffer(JOURNAL_HEADER_SIZE + payloadBytes);
   encodeRanges(ranges, record, JOURNAL_HEADER_SIZE);
   const payloadCrc = crc32(record.subarray(JOURNAL_HEADER_SIZE));
   const header = { state: JOURNAL_INTENT, payloadBytes, txnSeq, payloadCrc, description };

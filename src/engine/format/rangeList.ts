@@ -30,6 +30,7 @@ export function encodeRanges(ranges: ByteRange[], out: Uint8Array, at: number): 
     dv.setUint32(p + 8, r.data.length, true);
     dv.setUint32(p + 12, 0, true);
     out.set(r.data, p + ENTRY_HEADER);
+    out.fill(0, p + ENTRY_HEADER + r.data.length, p + ENTRY_HEADER + pad8(r.data.length)); // `out` may be reused
     p += ENTRY_HEADER + pad8(r.data.length);
   }
   return p - at;
@@ -74,6 +75,26 @@ export function coalesce(ranges: ByteRange[]): ByteRange[] {
       else hi = mid - 1;
     }
     out[lo].data.set(r.data, r.offset - merged[lo].start);
+  }
+  return out;
+}
+
+/**
+ * As coalesce, for writes whose split does not matter (plain writes in place):
+ * only ranges that overlap are merged, and a range that overlaps none is
+ * returned as it is, not copied. Sorted; later ranges win where they overlap.
+ */
+export function mergeOverlapping(ranges: ByteRange[]): ByteRange[] {
+  if (ranges.length < 2) return ranges.slice();
+  const order = ranges.map((_, i) => i).sort((a, b) => ranges[a].offset - ranges[b].offset || a - b);
+  const out: ByteRange[] = [];
+  for (let i = 0; i < order.length; ) {
+    let end = ranges[order[i]].offset + ranges[order[i]].data.length;
+    let j = i + 1;
+    while (j < order.length && ranges[order[j]].offset < end) end = Math.max(end, ranges[order[j]].offset + ranges[order[j++]].data.length);
+    if (j === i + 1) out.push(ranges[order[i]]);
+    else out.push(...coalesce(order.slice(i, j).sort((a, b) => a - b).map((k) => ranges[k])));
+    i = j;
   }
   return out;
 }

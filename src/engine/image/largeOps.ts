@@ -13,7 +13,7 @@ import { sectionDataRange, sectionOf } from '../alloc/sectionInit';
 import { readString, view } from '../core/bytes';
 import { ImageError, JournalFullError, OperationError, SimulatedCrash, UsageError } from '../core/errors';
 import { DESCRIPTOR_SIZE, ZONE_NAMES } from '../format/constants';
-import { checkDescriptorBytes, DESC, OWNER_BYTES, PG_ALLOCATED, PG_FREEING, sealDescriptor } from '../format/descriptor';
+import { checkDescriptorBytes, DESC, OWNER_BYTES, PG_ALLOCATED, PG_FREEING, sealDescriptor, WORDS_ARE_LITTLE_ENDIAN } from '../format/descriptor';
 import { encodeIntent, Intent, INTENT, INTENT_SIZE, intentOffset, NO_INTENT } from '../format/intent';
 import { SECTION } from '../format/sectionTable';
 import { SECTION_ENTRY_SIZE } from '../format/layout';
@@ -58,6 +58,19 @@ export interface LargeProgress {
   onProgress?: (done: number, total: number, phase?: LargePhase) => void;
 }
 
+/** The pfns and orders of the first `n` blocks of `a` then `b`, for a summary (no block objects). */
+function firstFreed(a: FreedRun, b: FreedRun, n: number): { pfns: number[]; orders: number[] } {
+  const pfns: number[] = [];
+  const orders: number[] = [];
+  for (const run of [a, b]) {
+    for (let i = 0; i < run.length && pfns.length < n; i++) {
+      pfns.push(run.pfn(i));
+      orders.push(run.order(i));
+    }
+  }
+  return { pfns, orders };
+}
+
 /** The first pfns and how many there are, as the history text shows them. */
 function listPfns(first: number[], count: number): string {
   return count <= 4 ? first.slice(0, count).join(', ') : `${first.slice(0, 3).join(', ')}, ... (${count} blocks)`;
@@ -71,6 +84,12 @@ function listPfns(first: number[], count: number): string {
 export function allocCapacity(txn: Txn, req: Required<AllocRequest>): number {
   const img = txn.img;
   const g = img.geometry;
+  // The table read once: thousands of never-initialised sections are counted per request.
+  const tableAt = img.layout.sectionTable.startPfn * PAGE_SIZE;
+  const table = view(txn.read(tableAt, g.sectionCount * SECTION_ENTRY_SIZE));
+  const dataStart = img.layout.data.startPfn;
+  const dataEnd = dataStart + img.layout.data.frames;
+  let whole = -1; // blocks in a section that is all data, counted once
   let total = 0;
   for (const { node, zone } of zonelist(txn, req)) {
     for (let o = req.order; o <= g.maxOrder; o++) total += txn.area(node, zone, o).count * 2 ** (o - req.order);
@@ -78,16 +97,30 @@ export function allocCapacity(txn: Txn, req: Required<AllocRequest>): number {
     const first = sectionOf(g, z.firstPfn);
     const end = sectionOf(g, z.firstPfn + z.frames - 1) + 1;
     for (let s = first; s < end; s++) {
-      const e = txn.section(s);
-      if (e.initGeneration !== 0 || e.reservedFrames >= g.sectionFrames) continue;
-      const { start, end: stop } = sectionDataRange(img, s);
-      for (let p = start; p < stop; ) {
-        let o = 0;
-        while (o < g.maxOrder && p % 2 ** (o + 1) === 0 && p + 2 ** (o + 1) <= stop) o++;
-        if (o >= req.order) total += 2 ** (o - req.order);
-        p += 2 ** o;
+      const at = s * SECTION_ENTRY_SIZE;
+      if (table.getUint32(at + SECTION.initGeneration, true) !== 0 || table.getUint32(at + SECTION.reservedFrames, true) >= g.sectionFrames) continue;
+      const full = s * g.sectionFrames >= dataStart && (s + 1) * g.sectionFrames <= dataEnd;
+      if (full && whole >= 0) {
+        total += whole;
+        continue;
       }
+      const { start, end: stop } = sectionDataRange(img, s);
+      const n = blocksHandedOver(start, stop, req.order, g.maxOrder);
+      if (full) whole = n;
+      total += n;
     }
+  }
+  return total;
+}
+
+/** Blocks of `order` that handing over the data frames [start, stop) frees (as handOverSection cuts them). */
+function blocksHandedOver(start: number, stop: number, order: number, maxOrder: number): number {
+  let total = 0;
+  for (let p = start; p < stop; ) {
+    let o = 0;
+    while (o < maxOrder && p % 2 ** (o + 1) === 0 && p + 2 ** (o + 1) <= stop) o++;
+    if (o >= order) total += 2 ** (o - order);
+    p += 2 ** o;
   }
   return total;
 }
@@ -195,28 +228,59 @@ function extendedValuesFor(img: PmemImage, txn: Txn, b: AllocatedBlock): Record<
   return values;
 }
 
-/** Most memmap bytes blocksOwnedBy reads at once. */
+/** Most memmap bytes a scan of marks reads at once. */
 const OWNER_SCAN_BYTES = 4 * 2 ** 20;
+/** Most memmap bytes blocksOwnedBy reads at once: small enough for the buffers to be reused memory, not new pages. */
+const OWNER_READ_BYTES = 256 * 2 ** 10;
 
 /**
  * Head pfns of the allocated blocks whose owner is `owner`, in pfn order, read
  * a run of sections at a time from the descriptors this boot can see.
  */
-export function blocksOwnedBy(img: PmemImage, owner: string): number[] {
+export function blocksOwnedBy(img: PmemImage, owner: string): Float64Array {
   const g = img.geometry;
   const want = new TextEncoder().encode(owner);
   const plain = !want.includes(0);
   const table = img.store.read(img.layout.sectionTable.startPfn * PAGE_SIZE, g.sectionCount * SECTION_ENTRY_SIZE);
   const tv = view(table);
-  const out: number[] = [];
+  // In a typed array: a list of a million pfns is then one object, not a million numbers to trace.
+  let out = new Float64Array(1024);
+  let found = 0;
+  const push = (pfn: number) => {
+    if (found === out.length) {
+      const more = new Float64Array(2 * out.length);
+      more.set(out);
+      out = more;
+    }
+    out[found++] = pfn;
+  };
+  // The tag's bytes then a NUL (or the field's end), as four masked words: bytes past the NUL may hold anything.
+  const field = new Uint8Array(OWNER_BYTES);
+  const mask = new Uint8Array(OWNER_BYTES);
+  field.set(want);
+  mask.fill(0xff, 0, Math.min(OWNER_BYTES, want.length + 1));
+  const fw = new Int32Array(field.buffer);
+  const mw = new Int32Array(mask.buffer);
+  const [m0, m1, m2, m3] = [mw[0], mw[1], mw[2], mw[3]];
+  const [f0, f1, f2, f3] = [fw[0] & m0, fw[1] & m1, fw[2] & m2, fw[3] & m3];
+  const o = DESC.owner >> 2;
   const scan = (bytes: Uint8Array, first: number, frames: number) => {
+    if (!WORDS_ARE_LITTLE_ENDIAN || bytes.byteOffset % 4 !== 0) return scanBytes(bytes, first, frames);
+    const w = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2);
+    for (let i = 0, a = 0; i < frames; i++, a += DESCRIPTOR_SIZE >> 2) {
+      if (!(w[a] & PG_ALLOCATED)) continue; // flags is the first byte of word 0
+      if ((w[a + o] & m0) !== f0 || (w[a + o + 1] & m1) !== f1 || (w[a + o + 2] & m2) !== f2 || (w[a + o + 3] & m3) !== f3) continue;
+      // A tag holding a NUL itself decodes to less than `owner`.
+      if (plain || readString(bytes, a * 4 + DESC.owner, OWNER_BYTES) === owner) push(first + i);
+    }
+  };
+  const scanBytes = (bytes: Uint8Array, first: number, frames: number) => {
     for (let i = 0; i < frames; i++) {
       const at = i * DESCRIPTOR_SIZE;
       if (!(bytes[at + DESC.flags] & PG_ALLOCATED)) continue;
       let same = want.length === OWNER_BYTES || bytes[at + DESC.owner + want.length] === 0;
       for (let k = 0; same && k < want.length; k++) same = bytes[at + DESC.owner + k] === want[k];
-      // The tag's bytes then a NUL (or the field's end) decode to `owner`, unless it holds a NUL itself.
-      if (same && (plain || readString(bytes, at + DESC.owner, OWNER_BYTES) === owner)) out.push(first + i);
+      if (same && (plain || readString(bytes, at + DESC.owner, OWNER_BYTES) === owner)) push(first + i);
     }
   };
   const initialised = (s: number) => tv.getUint32(s * SECTION_ENTRY_SIZE + SECTION.initGeneration, true) !== 0;
@@ -224,9 +288,9 @@ export function blocksOwnedBy(img: PmemImage, owner: string): number[] {
     if (!initialised(s)) continue;
     const first = s * g.sectionFrames;
     if (g.memmap === 'device') {
-      // Consecutive initialised sections in one read, up to a few MiB.
+      // Consecutive initialised sections in one read.
       let end = s + 1;
-      while (end < g.sectionCount && initialised(end) && (end + 1 - s) * g.sectionFrames * DESCRIPTOR_SIZE <= OWNER_SCAN_BYTES) end++;
+      while (end < g.sectionCount && initialised(end) && (end + 1 - s) * g.sectionFrames * DESCRIPTOR_SIZE <= OWNER_READ_BYTES) end++;
       const frames = (end - s) * g.sectionFrames;
       scan(img.store.read(img.memmapOffset(first), frames * DESCRIPTOR_SIZE), first, frames);
       s = end - 1;
@@ -235,7 +299,7 @@ export function blocksOwnedBy(img: PmemImage, owner: string): number[] {
     const bytes = tv.getUint32(s * SECTION_ENTRY_SIZE + SECTION.initGeneration, true) === img.bootGeneration ? img.ram.get(s) : undefined;
     if (bytes) scan(bytes, first, g.sectionFrames); // else a stale section of a RAM memmap: its owners did not survive the reboot
   }
-  return out;
+  return out.subarray(0, found);
 }
 
 /** Frees every allocated block whose owner is `owner`, in as many transactions as the journal needs. */
@@ -276,7 +340,7 @@ function* freeOwnerParts(img: PmemImage, owner: string, resume?: Intent, maxPart
   let changed = emptyChangeSet();
   let next = 0;
   while (next < pfns.length || (resume && step === 0)) {
-    const slice = pfns.slice(next, next + part);
+    const slice = pfns.subarray(next, next + part);
     const last = next + slice.length === pfns.length;
     try {
       const r = img.runPart(last ? 'free' : undefined, (txn) => {
@@ -284,13 +348,13 @@ function* freeOwnerParts(img: PmemImage, owner: string, resume?: Intent, maxPart
         // Extended fields exist only for blocks allocated in this boot under a profile that has them.
         if (img.extended.size) for (let i = 0; i < got.length; i++) txn.setExtended(got.pfn(i), null);
         txn.write(intentAt, last ? NO_INTENT : encodeIntent({ ...base, done: done + slice.length }));
-        const head = [...freed.blocks(0, 256), ...got.blocks(0, 256 - Math.min(256, freed.length))];
+        const head = firstFreed(freed, got, 256);
         const resumed = resume ? `, completed after a crash (${resume.done} blocks were freed before it)` : '';
-        const text = `free owner ${owner}: ${total} block(s), pfn ${listPfns(head.map((f) => f.pfn), freed.length + got.length)}${resumed}`;
+        const text = `free owner ${owner}: ${total} block(s), pfn ${listPfns(head.pfns, freed.length + got.length)}${resumed}`;
         return {
           result: { got, sections: [...txn.initialisedSections] },
           summary: last
-            ? { text, owner, pfns: head.map((f) => f.pfn), orders: head.map((f) => f.order), initialisedSections: [...initialised, ...txn.initialisedSections].sort((a, b) => a - b).slice(0, 256) }
+            ? { text, owner, pfns: head.pfns, orders: head.orders, initialisedSections: [...initialised, ...txn.initialisedSections].sort((a, b) => a - b).slice(0, 256) }
             : { text: `${text} (part: ${done + slice.length} of ${total})` },
         };
       }, total > FIRST_PART_BLOCKS);
@@ -522,13 +586,13 @@ function* freeListedParts(img: PmemImage, pfns: readonly number[], resume?: Inte
         // Extended fields exist only for blocks allocated in this boot under a profile that has them.
         if (img.extended.size) for (let i = 0; i < got.length; i++) txn.setExtended(got.pfn(i), null);
         txn.write(intentAt, last ? NO_INTENT : encodeIntent({ ...base, marking: false, done: done + slice.length }));
-        const head = [...freed.blocks(0, 256), ...got.blocks(0, 256 - Math.min(256, freed.length))];
+        const head = firstFreed(freed, got, 256);
         const resumed = resume ? `, completed after a crash (${resume.done} of ${total} blocks were freed before it)` : '';
-        const text = `free pfn ${listPfns(head.map((f) => f.pfn), total)} (order ${[...new Set(head.map((f) => f.order))].join('/')})${resumed}`;
+        const text = `free pfn ${listPfns(head.pfns, total)} (order ${[...new Set(head.orders)].join('/')})${resumed}`;
         return {
           result: { got, sections: [...txn.initialisedSections] },
           summary: last
-            ? { text, pfns: head.map((f) => f.pfn), orders: head.map((f) => f.order), count: total, initialisedSections: [...initialised, ...txn.initialisedSections].sort((a, b) => a - b).slice(0, 256) }
+            ? { text, pfns: head.pfns, orders: head.orders, count: total, initialisedSections: [...initialised, ...txn.initialisedSections].sort((a, b) => a - b).slice(0, 256) }
             : { text: `${text} (part: ${done + slice.length} of ${total})` },
         };
       }, true);

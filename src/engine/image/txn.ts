@@ -9,7 +9,7 @@ import { decodeDescriptor, Descriptor, encodeDescriptor } from '../format/descri
 import { decodeFreeAreaEntry, encodeFreeAreaEntry, FreeAreaEntry, freeAreaIndex } from '../format/freeArea';
 import { FREE_LINK_SIZE } from '../format/freeLink';
 import { FREE_AREA_ENTRY_SIZE, SECTION_ENTRY_SIZE } from '../format/layout';
-import { coalesce, ByteRange } from '../format/rangeList';
+import { coalesce, ByteRange, mergeOverlapping } from '../format/rangeList';
 import { decodeSectionEntry, encodeSectionEntry, SectionEntry, sectionState, SectionState } from '../format/sectionTable';
 import { StagingStore } from '../store/stagingStore';
 import type { Store } from '../store/store';
@@ -63,9 +63,17 @@ export class Txn implements StagedChanges {
    * overwrites are still needed if it tears (a stale section's descriptors),
    * so it goes through the journal in chunks of its own; otherwise (a
    * never-initialised section, whose old bytes mean nothing) it is written plainly.
+   * `handOver`: the caller never touches `data` again, so it is not copied.
    */
-  bulkWrite(offset: number, data: Uint8Array, replacesLiveBytes = false): void {
-    (replacesLiveBytes ? this.bulkJournaled : this.bulk).push({ offset, data: data.slice() });
+  bulkWrite(offset: number, data: Uint8Array, replacesLiveBytes = false, handOver = false): void {
+    if (handOver && !replacesLiveBytes) {
+      // Staged and committed from the same buffer: later writes over it reach it too, which for a
+      // never-initialised section only changes bytes nothing reads until the transaction commits them anyway.
+      this.bulk.push({ offset, data });
+      this.overlay.writeBulkOwned(offset, data);
+      return;
+    }
+    (replacesLiveBytes ? this.bulkJournaled : this.bulk).push({ offset, data: handOver ? data : data.slice() });
     this.overlay.writeBulk(offset, data);
   }
 
@@ -158,10 +166,15 @@ export class Txn implements StagedChanges {
     return out;
   }
 
-  /** Writes raw descriptors starting at pfn (a run of them in one write on a device memmap). */
-  writeDescriptors(pfn: number, bytes: Uint8Array): void {
+  /**
+   * Writes raw descriptors starting at pfn (a run of them in one write on a
+   * device memmap). `handOver`: the caller never touches `bytes` again, so a
+   * long run is staged without a copy.
+   */
+  writeDescriptors(pfn: number, bytes: Uint8Array, handOver = false): void {
     if (this.img.geometry.memmap === 'device') {
-      this.write(this.img.memmapOffset(pfn), bytes);
+      if (handOver) this.overlay.writeOwned(this.img.memmapOffset(pfn), bytes);
+      else this.write(this.img.memmapOffset(pfn), bytes);
       return;
     }
     const frames = this.img.geometry.sectionFrames;
@@ -204,7 +217,7 @@ export class Txn implements StagedChanges {
   }
 
   bulkRanges(): { plain: ByteRange[]; journaled: ByteRange[] } {
-    return { plain: coalesce(this.bulk), journaled: coalesce(this.bulkJournaled) };
+    return { plain: mergeOverlapping(this.bulk), journaled: coalesce(this.bulkJournaled) };
   }
 }
 

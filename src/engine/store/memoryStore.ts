@@ -49,6 +49,12 @@ export class MemoryStore implements Store {
       chunk.set(data, offset - first * CHUNK);
       return;
     }
+    // The chunks a long write creates share one buffer: one allocation, not one per 4 KiB.
+    const last = Math.floor((offset + data.length - 1) / CHUNK);
+    let absent = 0;
+    for (let i = first; i <= last; i++) if (!this.chunks.has(i)) absent++;
+    const fresh = absent > 1 ? new Uint8Array(absent * CHUNK) : undefined;
+    let used = 0;
     let done = 0;
     while (done < data.length) {
       const pos = offset + done;
@@ -57,7 +63,7 @@ export class MemoryStore implements Store {
       const n = Math.min(CHUNK - within, data.length - done);
       let chunk = this.chunks.get(index);
       if (!chunk) {
-        chunk = new Uint8Array(CHUNK);
+        chunk = fresh ? fresh.subarray(used, (used += CHUNK)) : new Uint8Array(CHUNK);
         this.chunks.set(index, chunk);
       }
       chunk.set(data.subarray(done, done + n), within);

@@ -53,6 +53,11 @@ export class OverlayStore implements Store {
 
   write(offset: number, data: Uint8Array): void {
     checkRange(this, offset, data.length);
+    // The chunks a long write covers whole and creates share one buffer: one allocation, not one per 4 KiB.
+    let whole = 0;
+    for (let i = Math.ceil(offset / CHUNK); (i + 1) * CHUNK <= offset + data.length; i++) if (!this.chunks.has(i)) whole++;
+    const fresh = whole > 1 ? new Uint8Array(whole * CHUNK) : undefined;
+    let used = 0;
     let done = 0;
     while (done < data.length) {
       const pos = offset + done;
@@ -61,7 +66,7 @@ export class OverlayStore implements Store {
       const n = Math.min(CHUNK - within, data.length - done);
       let chunk = this.chunks.get(index);
       if (!chunk && n === CHUNK) {
-        chunk = new Uint8Array(CHUNK); // fully overwritten: no need to read the base
+        chunk = fresh ? fresh.subarray(used, (used += CHUNK)) : new Uint8Array(CHUNK); // fully overwritten: no need to read the base
         this.chunks.set(index, chunk);
       } else if (!chunk) {
         chunk = this.base.read(index * CHUNK, Math.min(CHUNK, this.size - index * CHUNK));
@@ -85,6 +90,19 @@ export class OverlayStore implements Store {
       const offset = i * CHUNK;
       return { offset, data: data.subarray(0, Math.min(CHUNK, this.size - offset)) };
     });
+  }
+
+  /** Whether any chunk of [offset, offset + length) was written here. */
+  holdsAny(offset: number, length: number): boolean {
+    if (this.chunks.size === 0 || length === 0) return false;
+    const first = Math.floor(offset / CHUNK);
+    const last = Math.floor((offset + length - 1) / CHUNK);
+    if (last - first >= this.chunks.size) {
+      for (const i of this.chunks.keys()) if (i >= first && i <= last) return true;
+      return false;
+    }
+    for (let i = first; i <= last; i++) if (this.chunks.has(i)) return true;
+    return false;
   }
 
   get dirty(): boolean {

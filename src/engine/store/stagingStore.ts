@@ -9,6 +9,10 @@ const PAGE = 4096;
 /** Writes this long or longer are staged a page at a time (a run of descriptors). */
 const LARGE = 1024;
 
+interface Run extends ByteRange {
+  bulk: boolean;
+}
+
 interface Line {
   data: Uint8Array;
   /** Changed bytes within the line: [lo, hi). */
@@ -27,6 +31,13 @@ interface Line {
  */
 export class StagingStore implements Store {
   private readonly lines = new Map<number, Line>();
+  /**
+   * Large writes whose buffers were handed over, kept without a copy:
+   * line-aligned, disjoint, in offset order. A journaled run (writeOwned) is
+   * redo whole and no line lies in it; a bulk run (writeBulkOwned) is not redo,
+   * and lines over it hold newer bytes. Later large writes over a run update it.
+   */
+  private readonly runs: Run[] = [];
   /** Per overlay page written by large journaled writes: the changed span [lo, hi). */
   private readonly pageSpans = new Map<number, { lo: number; hi: number }>();
   readonly bulk: OverlayStore;
@@ -40,15 +51,24 @@ export class StagingStore implements Store {
   }
 
   read(offset: number, length: number): Uint8Array {
-    if (this.lines.size === 0) return this.bulk.read(offset, length);
+    if (this.lines.size === 0 && this.runs.length === 0) return this.bulk.read(offset, length);
     checkRange(this, offset, length);
     const index = Math.floor(offset / LINE);
     const within = offset - index * LINE;
     if (within + length <= LINE) {
       const line = this.lines.get(index);
-      return line ? copyBytes(line.data.subarray(within, within + length)) : this.bulk.read(offset, length);
+      if (line) return copyBytes(line.data.subarray(within, within + length));
+      const run = this.runAt(offset);
+      return run ? copyBytes(run.data.subarray(offset - run.offset, offset - run.offset + length)) : this.bulk.read(offset, length);
     }
     const out = this.bulk.read(offset, length);
+    for (let r = this.firstRunEndingAfter(offset); r < this.runs.length && this.runs[r].offset < offset + length; r++) {
+      const run = this.runs[r];
+      const a = Math.max(offset, run.offset);
+      const b = Math.min(offset + length, run.offset + run.data.length);
+      out.set(run.data.subarray(a - run.offset, b - run.offset), a - offset);
+    }
+    if (this.lines.size === 0) return out;
     const last = Math.floor((offset + length - 1) / LINE);
     if (last - index > this.lines.size) {
       for (const [i, line] of this.lines) if (i >= index && i <= last) this.patch(out, offset, length, i, line);
@@ -89,11 +109,18 @@ export class StagingStore implements Store {
       const index = Math.floor(pos / LINE);
       const within = pos - index * LINE;
       const n = Math.min(LINE - within, data.length - done);
+      const run = this.runs.length ? this.runAt(pos) : undefined;
+      if (run && !run.bulk) {
+        // Inside a journaled run, which is redo whole: the bytes change there.
+        run.data.set(data.subarray(done, done + n), pos - run.offset);
+        done += n;
+        continue;
+      }
       let line = this.lines.get(index);
       if (!line) {
         const start = index * LINE;
         const data = newBytes(LINE);
-        data.set(this.bulk.read(start, Math.min(LINE, this.size - start)));
+        data.set(run ? run.data.subarray(start - run.offset, start - run.offset + LINE) : this.bulk.read(start, Math.min(LINE, this.size - start)));
         line = { data, lo: within, hi: within + n };
         this.lines.set(index, line);
       } else {
@@ -105,62 +132,154 @@ export class StagingStore implements Store {
     }
   }
 
+  /**
+   * A large journaled write whose buffer the stager keeps instead of copying
+   * (the caller hands it over and never touches it again). Only line-aligned
+   * writes that overlap no other such write are kept so; any other is copied
+   * as write() does.
+   */
+  writeOwned(offset: number, data: Uint8Array): void {
+    checkRange(this, offset, data.length);
+    const end = offset + data.length;
+    const r = this.firstRunEndingAfter(offset);
+    if (offset % LINE !== 0 || data.length % LINE !== 0 || data.length < LARGE || (r < this.runs.length && this.runs[r].offset < end)) {
+      this.write(offset, data);
+      return;
+    }
+    // Lines under it are superseded: every byte of a run is redo.
+    if (this.lines.size > 0) {
+      const first = offset / LINE;
+      const last = end / LINE - 1;
+      if (last - first > this.lines.size) {
+        for (const i of [...this.lines.keys()]) if (i >= first && i <= last) this.lines.delete(i);
+      } else {
+        for (let i = first; i <= last; i++) this.lines.delete(i);
+      }
+    }
+    this.runs.splice(r, 0, { offset, data, bulk: false });
+  }
+
+  /**
+   * A bulk write (see writeBulk) whose buffer the stager keeps instead of
+   * copying: the caller hands it over. Kept so only when line-aligned and
+   * over bytes nothing large was staged on; otherwise copied as writeBulk does.
+   */
+  writeBulkOwned(offset: number, data: Uint8Array): void {
+    checkRange(this, offset, data.length);
+    const end = offset + data.length;
+    const r = this.firstRunEndingAfter(offset);
+    if (offset % LINE !== 0 || data.length % LINE !== 0 || data.length < LARGE || (r < this.runs.length && this.runs[r].offset < end) || this.bulk.holdsAny(offset, data.length)) {
+      this.writeBulk(offset, data);
+      return;
+    }
+    this.updateLines(offset, data);
+    this.runs.splice(r, 0, { offset, data, bulk: true });
+  }
+
+  /** Index of the first run that ends after `offset` (runs.length if none). */
+  private firstRunEndingAfter(offset: number): number {
+    let lo = 0;
+    let hi = this.runs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.runs[mid].offset + this.runs[mid].data.length <= offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private runAt(pos: number): Run | undefined {
+    const r = this.firstRunEndingAfter(pos);
+    return r < this.runs.length && this.runs[r].offset <= pos ? this.runs[r] : undefined;
+  }
+
   /** A bulk write: kept apart from the redo (it is committed differently). */
   writeBulk(offset: number, data: Uint8Array): void {
     this.writeUnder(offset, data);
   }
 
-  /** Writes into the page overlay, updating lines staged earlier over the same bytes. */
+  /** Writes into the page overlay, updating runs and lines staged earlier over the same bytes. */
   private writeUnder(offset: number, data: Uint8Array): void {
-    if (this.lines.size > 0) {
-      const first = Math.floor(offset / LINE);
-      const last = Math.floor((offset + data.length - 1) / LINE);
-      const update = (i: number, line: Line) => {
-        const a = Math.max(offset, i * LINE);
-        const b = Math.min(offset + data.length, (i + 1) * LINE);
-        line.data.set(data.subarray(a - offset, b - offset), a - i * LINE);
-      };
-      if (last - first > this.lines.size) {
-        for (const [i, line] of this.lines) if (i >= first && i <= last) update(i, line);
-      } else {
-        for (let i = first; i <= last; i++) {
-          const line = this.lines.get(i);
-          if (line) update(i, line);
-        }
-      }
+    for (let r = this.firstRunEndingAfter(offset); r < this.runs.length && this.runs[r].offset < offset + data.length; r++) {
+      const run = this.runs[r];
+      const a = Math.max(offset, run.offset);
+      const b = Math.min(offset + data.length, run.offset + run.data.length);
+      run.data.set(data.subarray(a - offset, b - offset), a - run.offset);
     }
+    this.updateLines(offset, data);
     this.bulk.write(offset, data);
   }
 
-  /** The changed bytes of the journaled writes, in offset order, adjacent spans merged. */
+  /** Copies `data` into the lines staged over its bytes (lines hold the newest bytes). */
+  private updateLines(offset: number, data: Uint8Array): void {
+    if (this.lines.size === 0) return;
+    const first = Math.floor(offset / LINE);
+    const last = Math.floor((offset + data.length - 1) / LINE);
+    const update = (i: number, line: Line) => {
+      const a = Math.max(offset, i * LINE);
+      const b = Math.min(offset + data.length, (i + 1) * LINE);
+      line.data.set(data.subarray(a - offset, b - offset), a - i * LINE);
+    };
+    if (last - first > this.lines.size) {
+      for (const [i, line] of this.lines) if (i >= first && i <= last) update(i, line);
+    } else {
+      for (let i = first; i <= last; i++) {
+        const line = this.lines.get(i);
+        if (line) update(i, line);
+      }
+    }
+  }
+
+  /** The changed bytes of the journaled writes, in offset order, adjacent spans merged (but runs with what only touches them). */
   changes(): ByteRange[] {
-    // [start, end, line index or -1 for a page span]; every byte of a merged span lies in one of its members.
+    // [start, end, line index, or -1 for a page span, or -2 - r for run r]; every byte of a merged span lies in one of its members.
     const spans: Array<[number, number, number]> = [];
     for (const [k, line] of this.lines) spans.push([k * LINE + line.lo, k * LINE + line.hi, k]);
     for (const [p, span] of this.pageSpans) spans.push([p * PAGE + span.lo, p * PAGE + span.hi, -1]);
+    this.runs.forEach((run, r) => {
+      if (!run.bulk) spans.push([run.offset, run.offset + run.data.length, -2 - r]);
+    });
     spans.sort((a, b) => a[0] - b[0]);
     const out: ByteRange[] = [];
     for (let i = 0; i < spans.length; ) {
       const start = spans[i][0];
       let end = spans[i][1];
       let j = i + 1;
-      while (j < spans.length && spans[j][0] <= end) end = Math.max(end, spans[j++][1]);
+      // A run is merged only with what overlaps it, not what just touches it: alone, its bytes are passed on without a copy.
+      let hasRun = spans[i][2] <= -2;
+      while (j < spans.length && (spans[j][0] < end || (spans[j][0] === end && !hasRun && spans[j][2] > -2))) {
+        hasRun ||= spans[j][2] <= -2;
+        end = Math.max(end, spans[j++][1]);
+      }
       out.push({ offset: start, data: this.assemble(spans, i, j, start, end) });
       i = j;
     }
     return out;
   }
 
-  /** The bytes of a merged span from its members: page spans from the overlay, then lines over them (lines hold the newest bytes). */
+  /** The bytes of a merged span from its members: page spans from the overlay, then runs and lines over them (they hold the newest bytes). */
   private assemble(spans: Array<[number, number, number]>, from: number, to: number, start: number, end: number): Uint8Array {
     if (to - from === 1 && spans[from][2] >= 0) {
       const line = this.lines.get(spans[from][2])!;
       return line.data.slice(line.lo, line.hi);
     }
+    if (to - from === 1 && spans[from][2] <= -2) return this.runs[-2 - spans[from][2]].data; // no copy: the transaction only reads it from here on
     const data = new Uint8Array(end - start);
     for (let i = from; i < to; i++) {
       const [a, b, k] = spans[i];
-      if (k < 0) data.set(this.bulk.read(a, b - a), a - start);
+      if (k === -1) data.set(this.bulk.read(a, b - a), a - start);
+    }
+    // A page span covers its page's changed bytes from the first to the last, and some between may lie in a bulk run, which is newer than the page.
+    for (let r = this.firstRunEndingAfter(start); r < this.runs.length && this.runs[r].offset < end; r++) {
+      const run = this.runs[r];
+      if (!run.bulk) continue;
+      const a = Math.max(start, run.offset);
+      const b = Math.min(end, run.offset + run.data.length);
+      data.set(run.data.subarray(a - run.offset, b - run.offset), a - start);
+    }
+    for (let i = from; i < to; i++) {
+      const [a, , k] = spans[i];
+      if (k <= -2) data.set(this.runs[-2 - k].data, a - start);
     }
     for (let i = from; i < to; i++) {
       const [a, b, k] = spans[i];
@@ -170,7 +289,7 @@ export class StagingStore implements Store {
   }
 
   get empty(): boolean {
-    return this.lines.size === 0 && !this.bulk.dirty;
+    return this.lines.size === 0 && this.runs.length === 0 && !this.bulk.dirty;
   }
 
   flush(): void {}
