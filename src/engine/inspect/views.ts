@@ -14,11 +14,11 @@ import { LINK } from '../format/freeLink';
 import { REGION_NAMES, RegionName, SECTION_ENTRY_SIZE } from '../format/layout';
 import { ALL_EXTENDED_FIELDS, descriptorBytesInRam } from '../format/profiles';
 import {
-  decodeSectionEntry, readSectionField, readSectionGeneration, SECTION, SectionEntry, sectionEntryOffset, sectionState, SectionState,
+  decodeSectionEntry, readSectionGeneration, SectionEntry, sectionEntryOffset, sectionState, SectionState,
 } from '../format/sectionTable';
 import type { PmemImage } from '../image/imageCore';
-import { readSectionTable } from '../image/ops';
 import { SectionWindow } from './sectionWindow';
+import { imageTotals, ImageTotals } from './totals';
 
 export type FrameKind = 'metadata' | 'memmap' | 'free' | 'allocated' | 'uninitialized' | 'unknown';
 
@@ -158,26 +158,11 @@ export interface ImageInfo {
   history: { firstStep: number; lastStep: number; bytes: number };
 }
 
-export function info(img: PmemImage): ImageInfo {
+export function info(img: PmemImage, totals: ImageTotals = imageTotals(img)): ImageInfo {
   const g = img.geometry;
   const L = img.layout;
-  const table = readSectionTable(img);
-  const counts = { untouched: 0, initialized: 0, stale: 0, reservedOnly: 0 };
-  const frames = { free: 0, allocated: 0, uninitialized: 0, reserved: 0 };
-  for (let s = 0; s < g.sectionCount; s++) {
-    const gen = readSectionGeneration(table, s);
-    const free = readSectionField(table, s, SECTION.freeFrames);
-    const alloc = readSectionField(table, s, SECTION.allocatedFrames);
-    const reserved = readSectionField(table, s, SECTION.reservedFrames);
-    frames.free += free;
-    frames.allocated += alloc;
-    frames.reserved += reserved;
-    if (reserved === g.sectionFrames) counts.reservedOnly++;
-    else if (gen === 0) counts.untouched++;
-    else if (gen === img.bootGeneration) counts.initialized++;
-    else counts.stale++;
-  }
-  frames.uninitialized = g.totalFrames - frames.free - frames.allocated - frames.reserved;
+  const counts = totals.sections;
+  const frames = { ...totals.frames };
   const h = img.history.readHeader(img.store);
   const regions = {} as ImageInfo['regions'];
   for (const name of REGION_NAMES) {

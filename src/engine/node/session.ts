@@ -15,9 +15,12 @@ import { readRangeFile, recoverPendingSave, saveRangesAtomically, writeRangeFile
 import { RecordedWrite, RecordingStore, redoWrites, undoWrites } from '../store/recordingStore';
 import { stateAt } from '../inspect/timeline';
 import { UsageError } from '../core/errors';
+import { changeOfWrites, EditChange } from '../image/changeOfWrites';
 
 export interface SessionEdit {
   label: string;
+  /** What the edit changed (its undo and redo change the same frames and sections), or undefined for everything (a boot). */
+  readonly changed?: EditChange;
   undo(): void;
   redo(): void;
 }
@@ -108,8 +111,9 @@ export class ImageSession {
     return { image: this.current, volatile: this.current.captureVolatile() };
   }
 
-  private edit(label: string, before: Moment & { booted: boolean }, writes: RecordedWrite[]): SessionEdit {
+  private edit(label: string, before: Moment & { booted: boolean }, writes: RecordedWrite[], all = false): SessionEdit {
     const after = { ...this.moment(), booted: this.booted };
+    const changed = all ? undefined : changeOfWrites(this.current, writes, before.volatile.ram, after.volatile.ram);
     this.version++;
     const epoch = this.epoch;
     const go = (m: Moment & { booted: boolean }, apply: () => void) => {
@@ -122,6 +126,7 @@ export class ImageSession {
     };
     return {
       label,
+      changed,
       undo: () => go(before, () => undoWrites(this.overlay, writes)),
       redo: () => go(after, () => redoWrites(this.overlay, writes)),
     };
@@ -191,7 +196,7 @@ export class ImageSession {
     this.recorder.take();
     this.current = PmemImage.open(this.recorder, { file: this.file, profile });
     this.booted = true;
-    return this.edit(`Boot generation ${this.current.bootGeneration}`, before, this.recorder.take());
+    return this.edit(`Boot generation ${this.current.bootGeneration}`, before, this.recorder.take(), true);
   }
 
   /** A clean reboot (optionally into another profile), as one edit. */
@@ -201,7 +206,7 @@ export class ImageSession {
     if (this.booted) this.current.shutdown();
     this.current = PmemImage.open(this.recorder, { file: this.file, profile });
     this.booted = true;
-    return this.edit(`Reboot into generation ${this.current.bootGeneration} (${this.current.sb.profile})`, before, this.recorder.take());
+    return this.edit(`Reboot into generation ${this.current.bootGeneration} (${this.current.sb.profile})`, before, this.recorder.take(), true);
   }
 
   /**
@@ -214,7 +219,7 @@ export class ImageSession {
     this.recorder.take();
     const r = this.current.simulateCrash(afterPoints, op);
     this.current = PmemImage.open(this.recorder, { file: this.file, profile });
-    const edit = this.edit(`Crash during ${label} after ${r.points} point(s), reboot`, before, this.recorder.take());
+    const edit = this.edit(`Crash during ${label} after ${r.points} point(s), reboot`, before, this.recorder.take(), true);
     return { crashed: r.crashed, points: r.points, edit };
   }
 
