@@ -109,7 +109,7 @@ describe('what the editing session says each edit changed', () => {
   it('reports everything for a reboot and a crash, nothing for a save, and drops the kept totals on everything', () => {
     const s = open(16 * MiB);
     const tracker = new ChangeTracker();
-    tracker.edited(s.bootIfNeeded(), 1);
+    tracker.edited(s.bootIfNeeded()!.changed, 1);
     s.perform('alloc', (img) => allocOp(img, { order: 2 }));
     assert.equal(s.reboot().changed, undefined);
     assert.equal(s.crashAndReboot(3, 'alloc', (img) => void allocOp(img, { order: 1 })).edit.changed, undefined);
