@@ -45,10 +45,16 @@ describe('history feed (the timeline told step by step)', () => {
     let before = scanStepRange(s.image.history.scan(s.image.store, false));
     for (let i = 0; i < 3000; i++) {
       const roll = random();
-      if (roll < 0.15 && done.length) undone.push(done.pop()!), undone[undone.length - 1].undo();
-      else if (roll < 0.25 && undone.length) done.push(undone.pop()!), done[done.length - 1].redo();
-      else if (roll < 0.27) done.push(s.reboot()), (undone.length = 0);
-      else {
+      if (roll < 0.15 && done.length) {
+        undone.push(done.pop()!);
+        undone[undone.length - 1].undo();
+      } else if (roll < 0.25 && undone.length) {
+        done.push(undone.pop()!);
+        done[done.length - 1].redo();
+      } else if (roll < 0.27) {
+        done.push(s.reboot());
+        undone.length = 0;
+      } else {
         undone.length = 0;
         const held = blocks(s.image, 0, s.image.geometry.totalFrames).filter((b) => !b.free && b.owner);
         if (held.length > 20 || (held.length && roll < 0.55)) done.push(s.perform('free', (img) => freeOp(img, [held[Math.floor(random() * held.length)].pfn])).edit);
