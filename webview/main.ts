@@ -11,6 +11,9 @@ import { cellOf, fitZoom, layoutAt, MapLayout, MAX_CELL_PX, pfnAt } from '../src
 import { MIX_STRIDE, OWNER_TAG } from '../src/engine/inspect/mapCodes';
 import { ownerColour, rasterise } from '../src/shared/mapRaster';
 import { FrameDetails, HostToWebview, isHostToWebview, MapCommand, MapState, WebviewToHost } from '../src/shared/protocol';
+import { changedCellRuns, MapChange, patchCells, subWindow } from '../src/shared/mapPatch';
+import { Requests } from '../src/shared/requests';
+import { StepList } from './timeline';
 import { MapSelection } from '../src/shared/mapSelection';
 import { renderCosts } from './costsPanel';
 import { describeCell, kindLabel, renderLines } from './cellText';
@@ -44,10 +47,16 @@ let selectedFrame: FrameDetails | undefined;
 let layout: MapLayout | undefined;
 let cells: Cells | undefined;
 let overviewCells: Cells | undefined;
-let nextId = 1;
-let wantedId = 0;
-let overviewId = 0;
-const frameRequests = new Map<number, (f: FrameDetails | null) => void>();
+type CellWindow = { firstPfn: number; framesPerCell: number; cells: number };
+/** What the map asks of the host: cells of a window, a frame's details. */
+const requests = new Requests<{ cells: { request: CellWindow; response: Cells }; frame: { request: { pfn: number }; response: FrameDetails | null } }>(
+  (kind, id, r) => post(kind === 'cells' ? { type: 'getCells', id, ...(r as CellWindow) } : { type: 'getFrame', id, pfn: (r as { pfn: number }).pfn }),
+  { timeoutMs: 120_000 },
+);
+/** Bumped by each request for a whole window (the map's, the overview's): an answer to an older one is dropped. */
+let windowTicket = 0;
+let overviewTicket = 0;
+const steps = new StepList($<HTMLOListElement>('steps'), (step) => post({ type: 'goToStep', step }));
 /** The system's wish for less motion turns the change flash off, like the setting does. */
 const reducedMotion = matchMedia('(prefers-reduced-motion: reduce)');
 /** Cells that just changed, flashing briefly: index into the window, start time. */
@@ -95,22 +104,92 @@ function requestCells(): void {
   if (!layout || !state) return;
   const firstPfn = topRow * layout.framesPerRow;
   const count = Math.min(visibleRows() * layout.columns, Math.ceil((state.image.totalFrames - firstPfn) / layout.framesPerCell));
-  wantedId = nextId++;
-  post({ type: 'getCells', id: wantedId, firstPfn, framesPerCell: layout.framesPerCell, cells: Math.max(0, count) });
+  const ticket = ++windowTicket;
+  requests.request('cells', { firstPfn, framesPerCell: layout.framesPerCell, cells: Math.max(0, count) }).then((msg) => {
+    if (ticket === windowTicket) showCells(msg);
+  }, () => undefined);
 }
 
 function requestOverview(): void {
   if (!state || overview.clientHeight <= 0) return;
   const total = state.image.totalFrames;
   const framesPerCell = 2 ** Math.max(0, Math.ceil(Math.log2(total / overview.clientHeight)));
-  overviewId = nextId++;
-  post({ type: 'getCells', id: overviewId, firstPfn: 0, framesPerCell: Math.max(framesPerCell, 32), cells: Math.ceil(total / Math.max(framesPerCell, 32)) });
+  const ticket = ++overviewTicket;
+  requests.request('cells', { firstPfn: 0, framesPerCell: Math.max(framesPerCell, 32), cells: Math.ceil(total / Math.max(framesPerCell, 32)) }).then((msg) => {
+    if (ticket !== overviewTicket) return;
+    overviewCells = msg;
+    draw();
+  }, () => undefined);
+}
+
+/**
+ * After a change, fetches again only the cells it touches, in the map and
+ * the overview, and writes them into what is shown; the whole window only
+ * when the change is everything or too much to patch.
+ */
+function refresh(change: MapChange): void {
+  if (!state) return;
+  const received = performance.now();
+  const sf = state.image.sectionFrames;
+  const mapRuns = cells && !change.all ? changedCellRuns(cells, change, sf) : undefined;
+  if (!mapRuns) requestCells();
+  else if (mapRuns.length) patchShown(mapRuns, received);
+  const overviewRuns = overviewCells && !change.all ? changedCellRuns(overviewCells, change, sf) : undefined;
+  if (!overviewRuns) requestOverview();
+  else if (overviewRuns.length) patchOverview(overviewRuns);
+}
+
+function patchShown(runs: Array<[number, number]>, received: number): void {
+  const target = cells!;
+  const ticket = windowTicket;
+  let fetched = 0;
+  let left = runs.length;
+  for (const run of runs) {
+    requests.request('cells', subWindow(target, run)).then((patch) => {
+      // A whole window asked for since, or shown since with newer cells, supersedes the patch.
+      if (ticket !== windowTicket || !cells || !sameWindow(cells, target) || patch.version < cells.version) return;
+      const before = cells;
+      const changed = patchCells(before, patch);
+      if (!changed) return;
+      fetched += patch.cells;
+      cells = { ...before, version: patch.version }; // a new object: draw() colours again only the cells marked dirty
+      if (pixels?.source === before) pixels.dirty = changed;
+      flash(changed);
+      renderLegend();
+      draw();
+      if (--left === 0) {
+        document.body.dataset.patchedCells = String(fetched);
+        document.body.dataset.patchMs = (performance.now() - received).toFixed(2);
+      }
+    }, () => undefined);
+  }
+}
+
+function patchOverview(runs: Array<[number, number]>): void {
+  const target = overviewCells!;
+  const ticket = overviewTicket;
+  for (const run of runs) {
+    requests.request('cells', subWindow(target, run)).then((patch) => {
+      if (ticket !== overviewTicket || overviewCells !== target || !patchCells(target, patch)) return;
+      overviewCells = { ...target };
+      draw();
+    }, () => undefined);
+  }
+}
+
+/** Changed cells flash, in frame order, so a split, a merge or a wave of lazy init can be followed. */
+function flash(changed: number[]): void {
+  const now = performance.now();
+  const animate = state?.animateChanges !== false && !reducedMotion.matches;
+  flashes = !animate || changed.length > 50000 ? [] : changed.map((cell, i) => ({ cell, start: now + (changed.length > 1 ? (i / changed.length) * SWEEP_MS : 0) }));
+  if (changed.length) {
+    document.body.dataset.changedCells = String(changed.length);
+    document.body.dataset.flashes = String(flashes.length);
+  }
 }
 
 function frameDetails(pfn: number): Promise<FrameDetails | null> {
-  const id = nextId++;
-  post({ type: 'getFrame', id, pfn });
-  return new Promise((resolve) => frameRequests.set(id, resolve));
+  return requests.request('frame', { pfn }).catch(() => null);
 }
 
 const sameWindow = (a: Cells, b: Cells) => a.firstPfn === b.firstPfn && a.framesPerCell === b.framesPerCell && a.cells === b.cells;
@@ -130,6 +209,16 @@ function changedCells(before: Cells, after: Cells, exact = false): number[] {
     if (differs) out.push(c);
   }
   return out;
+}
+
+/** Shows the cells of a whole window; the cells that changed since the last answer for it flash. */
+function showCells(msg: Cells): void {
+  const changed = cells && cells.version !== msg.version ? changedCells(cells, msg) : [];
+  flash(changed);
+  if (pixels && cells && sameWindow(cells, msg)) pixels.dirty = changedCells(cells, msg, true);
+  cells = msg;
+  renderLegend();
+  draw();
 }
 
 // ---------------------------------------------------------------- drawing
@@ -417,29 +506,18 @@ function renderState(): void {
   } else if (!banner.dataset.notice) banner.hidden = true;
   const writable = !s.readOnly && s.viewedStep === undefined;
   for (const id of ['allocate', 'reboot', 'crash', 'rebootIntoProfile', 'initAll']) $(id).toggleAttribute('disabled', !writable);
-  const steps = s.steps;
-  const first = steps[0]?.seq ?? 0;
-  const last = steps[steps.length - 1]?.seq ?? 0;
+  const first = steps.first;
+  const last = steps.last;
   const at = s.viewedStep ?? last;
   const timeline = $<HTMLInputElement>('timeline');
   timeline.min = String(first);
   timeline.max = String(last);
   timeline.value = String(at);
-  timeline.setAttribute('aria-valuetext', `step ${at} of ${last}: ${steps.find((x) => x.seq === at)?.text ?? ''}`);
+  timeline.setAttribute('aria-valuetext', `step ${at} of ${last}: ${steps.text(at)}`);
   $('stepLabel').textContent = `step ${at}/${last}`;
   $('stepBack').toggleAttribute('disabled', at <= first);
   $('stepForward').toggleAttribute('disabled', at >= last);
-  const list = $('steps');
-  list.replaceChildren(...steps.slice().reverse().map((x) => {
-    const li = document.createElement('li');
-    const b = document.createElement('button');
-    b.className = 'step' + (x.seq === at ? ' current' : '');
-    b.textContent = `${x.seq}. ${x.text}`;
-    b.setAttribute('aria-current', x.seq === at ? 'step' : 'false');
-    b.addEventListener('click', () => post({ type: 'goToStep', step: x.seq }));
-    li.append(b);
-    return li;
-  }));
+  steps.show(at);
   canvas.setAttribute('aria-label', `Page-frame map of ${s.image.name}: ${total} frames. Arrow keys move the selection, Enter reveals it in the Descriptors view, plus and minus zoom, 0 fits the device, Page Up and Page Down pan.`);
   renderLegend();
   renderCosts($('costs'), s);
@@ -510,40 +588,20 @@ window.addEventListener('message', (e: MessageEvent) => {
     case 'state': {
       const first = !state;
       state = msg.state;
+      steps.update(state.history);
       document.body.dataset.animateChanges = String(state.animateChanges);
       if (first) relayout();
       renderState();
-      requestCells();
-      requestOverview();
+      refresh(state.change);
       if (selected !== undefined && selected >= state.image.totalFrames) showSelection(state.image.totalFrames - 1);
       else void describeSelected();
       return;
     }
-    case 'cells': {
-      if (msg.id === overviewId) {
-        overviewCells = msg;
-        draw();
-        return;
-      }
-      if (msg.id !== wantedId) return; // an answer to an older request
-      const changed = cells && cells.version !== msg.version ? changedCells(cells, msg) : [];
-      const now = performance.now();
-      // Visible changes flash, in frame order, so a split, a merge or a wave of lazy init can be followed.
-      const animate = state?.animateChanges !== false && !reducedMotion.matches;
-      flashes = !animate || changed.length > 50000 ? [] : changed.map((cell, i) => ({ cell, start: now + (changed.length > 1 ? (i / changed.length) * SWEEP_MS : 0) }));
-      if (pixels && cells && sameWindow(cells, msg)) pixels.dirty = changedCells(cells, msg, true);
-      cells = msg;
-      if (changed.length) {
-        document.body.dataset.changedCells = String(changed.length);
-        document.body.dataset.flashes = String(flashes.length);
-      }
-      renderLegend();
-      draw();
+    case 'cells':
+      requests.answer('cells', msg.id, msg);
       return;
-    }
     case 'frame':
-      frameRequests.get(msg.id)?.(msg.frame);
-      frameRequests.delete(msg.id);
+      requests.answer('frame', msg.id, msg.frame);
       return;
     case 'select':
       followHost(msg);

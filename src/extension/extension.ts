@@ -1,5 +1,6 @@
 /** Activation: wires the custom editor, the three views, the commands and the status bar to the engine. */
 import * as vscode from 'vscode';
+import { nothingChanged } from '../engine/image/changeSet';
 import { CommandRunner } from './commandRunner';
 import { registerCommands } from './commands';
 import { DescriptorsSelection } from './descriptorsSelection';
@@ -43,7 +44,7 @@ export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
   );
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('pmemExplorer.map')) registry.allMaps.forEach((m) => m.sendState());
+      if (e.affectsConfiguration('pmemExplorer.map')) registry.allMaps.forEach((m) => m.sendState(nothingChanged())); // a setting, not the image, changed
     }),
   );
   const views = { descriptors, descriptorsView, freeLists, sections };

@@ -4,6 +4,9 @@ import { escapeNotification } from '../shared/plainText';
 import { UsageError, writeRefusal } from '../engine';
 import { DiskWatcher } from './diskWatcher';
 import { ImageSession, SessionEdit } from '../engine/node/session';
+import { ChangeTracker } from '../engine/image/changeTracker';
+import { everythingChanged, ImageChange } from '../engine/image/changeSet';
+import { imageTotals, ImageTotals } from '../engine/inspect/totals';
 
 /** Where a change of the selected frame came from: a map, the Descriptors view, or a command (Go to Frame, Reveal on Map, Allocate). */
 export type SelectionSource = 'map' | 'descriptors' | 'command';
@@ -22,9 +25,10 @@ export interface SelectionChange {
 }
 
 export class PmemDocument implements vscode.CustomDocument {
-  private readonly stateEmitter = new vscode.EventEmitter<void>();
-  /** Fires after any change of state: an edit, undo, redo, save or revert. */
+  private readonly stateEmitter = new vscode.EventEmitter<ImageChange>();
+  /** Fires after any change of state (an edit, undo, redo, save, revert, another step shown) with what it changed. */
   readonly onDidChangeState = this.stateEmitter.event;
+  private readonly tracker = new ChangeTracker();
   private readonly editEmitter = new vscode.EventEmitter<vscode.CustomDocumentEditEvent<PmemDocument>>();
   readonly onDidEdit = this.editEmitter.event;
   private readonly selectionEmitter = new vscode.EventEmitter<SelectionChange>();
@@ -80,7 +84,22 @@ export class PmemDocument implements vscode.CustomDocument {
     if (step !== undefined && this.session) this.session.viewAt(step); // validates the step, throwing a clear error
     this.step = step;
     this.stepImage = undefined;
+    this.stepTotals = undefined;
     this.changed();
+  }
+
+  private stepTotals?: ImageTotals;
+
+  /** The frame and section counts of what views show: kept edit by edit for the present, counted once for a step. */
+  get totals(): ImageTotals | undefined {
+    if (!this.session) return undefined;
+    if (this.step === undefined) return this.tracker.totals(this.session.image);
+    return (this.stepTotals ??= imageTotals(this.viewImage!));
+  }
+
+  /** What the last change of state changed. */
+  get lastChange(): ImageChange {
+    return this.tracker.lastChange;
   }
 
   /** The selected frame: the document owns it, every view follows it. */
@@ -120,21 +139,27 @@ export class PmemDocument implements vscode.CustomDocument {
   push(edit: SessionEdit): void {
     if (this.savedAt > this.position) this.savedAt = -1; // the saved state was on the redo branch this edit drops
     this.position++;
+    // An edit made before a revert no longer applies: the session's version says whether it did.
+    const apply = (go: () => void, sign: 1 | -1) => {
+      const version = this.session?.version;
+      go();
+      return version !== this.session?.version ? this.tracker.edited(edit.changed, sign) : this.tracker.nothing();
+    };
     this.editEmitter.fire({
       document: this,
       label: edit.label,
       undo: () => {
-        edit.undo();
+        const change = apply(() => edit.undo(), -1);
         this.position--;
-        this.changed();
+        this.fire(change);
       },
       redo: () => {
-        edit.redo();
+        const change = apply(() => edit.redo(), 1);
         this.position++;
-        this.changed();
+        this.fire(change);
       },
     });
-    this.changed();
+    this.fire(this.tracker.edited(edit.changed, 1));
   }
 
   /** Reads the file again (dropping unsaved changes); shows the error and keeps the old state if it is no longer valid. */
@@ -152,9 +177,23 @@ export class PmemDocument implements vscode.CustomDocument {
     this.changed();
   }
 
-  changed(): void {
-    this.stepImage = undefined;
-    this.stateEmitter.fire();
+  /**
+   * Tells views the state changed in a way not known frame by frame (they
+   * reread everything), or, with `nothing`, that what they show is the same
+   * (a save: only whether it is saved changed).
+   */
+  changed(what: 'everything' | 'nothing' = 'everything'): void {
+    this.fire(what === 'nothing' ? this.tracker.nothing() : this.tracker.everything());
+  }
+
+  private fire(change: ImageChange): void {
+    if (change.all || this.step !== undefined) {
+      // A step shown is computed from the present: views of it start over.
+      this.stepImage = undefined;
+      this.stepTotals = undefined;
+      if (this.step !== undefined) change = everythingChanged();
+    }
+    this.stateEmitter.fire(change);
   }
 
   dispose(): void {

@@ -4,6 +4,8 @@
  * acting on it: a webview is untrusted input.
  */
 import type { FrameInfo } from '../engine/inspect/views';
+import type { StepsUpdate } from '../engine/inspect/steps';
+import type { MapChange } from './mapPatch';
 
 /** Where an image problem is, as the engine reports it. */
 export interface ProblemLocation {
@@ -37,7 +39,10 @@ export interface MapState {
   readOnly?: string;
   /** The history step shown, when looking at the past. */
   viewedStep?: number;
-  steps: Array<{ seq: number; text: string }>;
+  /** The history steps added and dropped since the last state (the map keeps its list of steps). */
+  history: StepsUpdate;
+  /** What changed since the last state: the map fetches again only the cells it touches. */
+  change: MapChange;
   memmapPlacement: 'device' | 'ram';
   /** The pmemExplorer.map.animateChanges setting. */
   animateChanges: boolean;
@@ -111,7 +116,7 @@ export function isHostToWebview(x: unknown): x is HostToWebview {
   if (!isRecord(x)) return false;
   switch (x.type) {
     case 'state':
-      return isRecord(x.state) && isRecord(x.state.image);
+      return isRecord(x.state) && isRecord(x.state.image) && isRecord(x.state.history) && Array.isArray(x.state.history.added) && isRecord(x.state.change) && Array.isArray(x.state.change.frames) && Array.isArray(x.state.change.sections);
     case 'cells':
       return isCount(x.id) && x.mix instanceof Uint8Array && x.tag instanceof Uint16Array && Array.isArray(x.owners) && Array.isArray(x.blocks);
     case 'frame':
