@@ -31,7 +31,7 @@ export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
   const sections = new SectionsTree(registry);
   const descriptorsView = vscode.window.createTreeView('pmemExplorer.descriptors', { treeDataProvider: descriptors, showCollapseAll: true });
   const provider = new PmemEditorProvider(context.extensionUri, registry);
-  const descriptorsSelection = new DescriptorsSelection(registry, descriptorsView, (m) => log.warn(m));
+  const descriptorsSelection = new DescriptorsSelection(registry, descriptorsView, (m) => log.warn(m), (pfn) => descriptors.frameNode(pfn));
   context.subscriptions.push(
     log,
     registry,

@@ -2,11 +2,14 @@
  * Descriptors view: section groups > sections > frame pages > frames. Every
  * level holds at most `pageSize` children, so a TiB image never builds more
  * than a few hundred nodes at a time, and any frame has a fixed parent chain
- * (which is what reveal needs).
+ * (which is what reveal needs). Nodes are kept by key, so a change refreshes
+ * just the sections, pages and frames it touched (VS Code knows an element by
+ * its identity), and an item costs one section entry or one descriptor read.
  */
 import * as vscode from 'vscode';
 import { FrameInfo, frames, sections, SectionSummary } from '../../engine';
 import type { PmemImage } from '../../engine';
+import type { ImageChange } from '../../engine/image/changeSet';
 import { ImageRegistry } from '../imageRegistry';
 import { frameDescription, frameTooltip, sectionIcon, stateLabel } from './labels';
 
@@ -16,12 +19,22 @@ export type DescriptorNode =
   | { kind: 'framePage'; section: number; first: number; count: number }
   | { kind: 'frame'; pfn: number };
 
+/** Changed frames of one page up to this many are refreshed one by one; more, and the page is. */
+const FRAMES_ONE_BY_ONE = 32;
+/** Nodes kept at most, past which the next change refreshes everything and starts afresh. */
+const MAX_KEPT_NODES = 50_000;
+
 export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> {
-  private readonly emitter = new vscode.EventEmitter<DescriptorNode | undefined>();
+  private readonly emitter = new vscode.EventEmitter<DescriptorNode | DescriptorNode[] | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
+  /** The nodes handed out, by key: the same object each time, as VS Code needs to match a refresh. */
+  private readonly nodes = new Map<string, DescriptorNode>();
+  /** What the last refresh fired, for tests: every node (`all`), or the keys of the nodes refreshed. */
+  lastRefresh?: 'all' | string[];
+  refreshes = 0;
 
   constructor(private readonly registry: ImageRegistry) {
-    registry.onDidChange(() => this.emitter.fire(undefined));
+    registry.onDidChange(({ change }) => this.changed(change));
   }
 
   private get image(): PmemImage | undefined {
@@ -33,7 +46,75 @@ export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> 
   }
 
   refresh(): void {
-    this.emitter.fire(undefined);
+    this.nodes.clear();
+    this.fire(undefined);
+  }
+
+  /** The node of a frame, as the view knows it. */
+  frameNode(pfn: number): DescriptorNode {
+    return this.node(`f:${pfn}`, () => ({ kind: 'frame', pfn }));
+  }
+
+  private node<N extends DescriptorNode>(key: string, make: () => N): N {
+    let n = this.nodes.get(key) as N | undefined;
+    if (!n) this.nodes.set(key, (n = make()));
+    return n;
+  }
+
+  private section(index: number): DescriptorNode {
+    return this.node(`s:${index}`, () => ({ kind: 'section', index }));
+  }
+
+  private page(section: number, first: number, count: number): DescriptorNode {
+    return this.node(`fp:${first}:${count}`, () => ({ kind: 'framePage', section, first, count }));
+  }
+
+  private group(first: number, count: number): DescriptorNode {
+    return this.node(`sg:${first}:${count}`, () => ({ kind: 'sectionGroup', first, count }));
+  }
+
+  /** Refreshes the sections whose entries changed, and the frames (or pages of frames) that changed elsewhere. */
+  private changed(change: ImageChange): void {
+    const img = this.image;
+    // Kept nodes are dropped only together with a refresh of everything: a node VS Code holds must stay the one refreshed.
+    if (change.all || !img || this.nodes.size > MAX_KEPT_NODES) return this.refresh();
+    const g = img.geometry;
+    const page = this.pageSize;
+    const targets: DescriptorNode[] = [];
+    // A section refreshed brings its open pages and frames with it.
+    const whole = new Set<number>();
+    for (const s of change.sections) {
+      const n = this.nodes.get(`s:${s}`);
+      if (!n) continue;
+      targets.push(n);
+      whole.add(s);
+    }
+    for (const [a, b] of change.frames) {
+      for (let s = Math.floor(a / g.sectionFrames); s * g.sectionFrames < b && s < g.sectionCount; s++) {
+        if (whole.has(s)) continue;
+        const sectionFirst = s * g.sectionFrames;
+        const from = Math.max(a, sectionFirst);
+        const to = Math.min(b, sectionFirst + g.sectionFrames);
+        for (let offset = Math.floor((from - sectionFirst) / page) * page; sectionFirst + offset < to; offset += page) {
+          const pageNode = this.nodes.get(`fp:${sectionFirst + offset}:${Math.min(page, g.sectionFrames - offset)}`);
+          if (!pageNode) continue; // never shown: nothing to refresh
+          const lo = Math.max(from, sectionFirst + offset);
+          const hi = Math.min(to, sectionFirst + offset + page);
+          if (hi - lo > FRAMES_ONE_BY_ONE) targets.push(pageNode);
+          else for (let pfn = lo; pfn < hi; pfn++) {
+            const f = this.nodes.get(`f:${pfn}`);
+            if (f) targets.push(f);
+          }
+        }
+      }
+    }
+    if (targets.length) this.fire([...new Set(targets)]);
+  }
+
+  private fire(targets: DescriptorNode[] | undefined): void {
+    this.refreshes++;
+    this.lastRefresh = targets ? targets.map(keyOf) : 'all';
+    this.emitter.fire(targets);
   }
 
   getChildren(node?: DescriptorNode): DescriptorNode[] {
@@ -42,17 +123,17 @@ export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> 
     const page = this.pageSize;
     const g = img.geometry;
     if (!node) {
-      if (g.sectionCount <= page) return Array.from({ length: g.sectionCount }, (_, index) => ({ kind: 'section', index }));
+      if (g.sectionCount <= page) return Array.from({ length: g.sectionCount }, (_, index) => this.section(index));
       const groups = Math.ceil(g.sectionCount / page);
-      return Array.from({ length: groups }, (_, i) => ({ kind: 'sectionGroup', first: i * page, count: Math.min(page, g.sectionCount - i * page) }));
+      return Array.from({ length: groups }, (_, i) => this.group(i * page, Math.min(page, g.sectionCount - i * page)));
     }
-    if (node.kind === 'sectionGroup') return Array.from({ length: node.count }, (_, i) => ({ kind: 'section', index: node.first + i }));
+    if (node.kind === 'sectionGroup') return Array.from({ length: node.count }, (_, i) => this.section(node.first + i));
     if (node.kind === 'section') {
       const first = node.index * g.sectionFrames;
       const pages = Math.ceil(g.sectionFrames / page);
-      return Array.from({ length: pages }, (_, i) => ({ kind: 'framePage', section: node.index, first: first + i * page, count: Math.min(page, g.sectionFrames - i * page) }));
+      return Array.from({ length: pages }, (_, i) => this.page(node.index, first + i * page, Math.min(page, g.sectionFrames - i * page)));
     }
-    if (node.kind === 'framePage') return Array.from({ length: node.count }, (_, i) => ({ kind: 'frame', pfn: node.first + i }));
+    if (node.kind === 'framePage') return Array.from({ length: node.count }, (_, i) => this.frameNode(node.first + i));
     return [];
   }
 
@@ -67,14 +148,14 @@ export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> 
       case 'section': {
         if (g.sectionCount <= page) return undefined;
         const first = Math.floor(node.index / page) * page;
-        return { kind: 'sectionGroup', first, count: Math.min(page, g.sectionCount - first) };
+        return this.group(first, Math.min(page, g.sectionCount - first));
       }
       case 'framePage':
-        return { kind: 'section', index: node.section };
+        return this.section(node.section);
       case 'frame': {
         const section = Math.floor(node.pfn / g.sectionFrames);
         const offset = Math.floor((node.pfn - section * g.sectionFrames) / page) * page;
-        return { kind: 'framePage', section, first: section * g.sectionFrames + offset, count: Math.min(page, g.sectionFrames - offset) };
+        return this.page(section, section * g.sectionFrames + offset, Math.min(page, g.sectionFrames - offset));
       }
     }
   }
@@ -90,7 +171,7 @@ export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> 
         return item;
       }
       case 'section': {
-        const s: SectionSummary = sections(img, node.index, 1)[0];
+        const s: SectionSummary = sections(img, node.index, 1)[0]; // one entry read
         const item = new vscode.TreeItem(`Section ${s.index}`, collapsed);
         item.id = `s:${s.index}`;
         item.description = `${stateLabel(s.state)} · pfn ${s.firstPfn}`;
@@ -106,7 +187,7 @@ export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> 
         return item;
       }
       case 'frame': {
-        const f: FrameInfo = frames(img, node.pfn, 1)[0];
+        const f: FrameInfo = frames(img, node.pfn, 1)[0]; // one section entry and the descriptors of its block's head
         const item = new vscode.TreeItem(`pfn ${f.pfn}`, vscode.TreeItemCollapsibleState.None);
         item.id = `f:${f.pfn}`;
         item.description = frameDescription(f);
@@ -116,5 +197,18 @@ export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> 
         return item;
       }
     }
+  }
+}
+
+function keyOf(n: DescriptorNode): string {
+  switch (n.kind) {
+    case 'sectionGroup':
+      return `sg:${n.first}`;
+    case 'section':
+      return `s:${n.index}`;
+    case 'framePage':
+      return `fp:${n.first}`;
+    case 'frame':
+      return `f:${n.pfn}`;
   }
 }
