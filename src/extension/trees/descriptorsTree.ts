@@ -11,6 +11,7 @@ import { FrameInfo, frames, sections, SectionSummary } from '../../engine';
 import type { PmemImage } from '../../engine';
 import type { ImageChange } from '../../engine/image/changeSet';
 import { ImageRegistry } from '../imageRegistry';
+import { descriptorTargets, frameKey, pageKey, sectionKey } from './refreshTargets';
 import { frameDescription, frameTooltip, sectionIcon, stateLabel } from './labels';
 
 export type DescriptorNode =
@@ -19,8 +20,6 @@ export type DescriptorNode =
   | { kind: 'framePage'; section: number; first: number; count: number }
   | { kind: 'frame'; pfn: number };
 
-/** Changed frames of one page up to this many are refreshed one by one; more, and the page is. */
-const FRAMES_ONE_BY_ONE = 32;
 /** Nodes kept at most, past which the next change refreshes everything and starts afresh. */
 const MAX_KEPT_NODES = 50_000;
 
@@ -52,7 +51,7 @@ export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> 
 
   /** The node of a frame, as the view knows it. */
   frameNode(pfn: number): DescriptorNode {
-    return this.node(`f:${pfn}`, () => ({ kind: 'frame', pfn }));
+    return this.node(frameKey(pfn), () => ({ kind: 'frame', pfn }));
   }
 
   private node<N extends DescriptorNode>(key: string, make: () => N): N {
@@ -62,11 +61,11 @@ export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> 
   }
 
   private section(index: number): DescriptorNode {
-    return this.node(`s:${index}`, () => ({ kind: 'section', index }));
+    return this.node(sectionKey(index), () => ({ kind: 'section', index }));
   }
 
   private page(section: number, first: number, count: number): DescriptorNode {
-    return this.node(`fp:${first}:${count}`, () => ({ kind: 'framePage', section, first, count }));
+    return this.node(pageKey(first, count), () => ({ kind: 'framePage', section, first, count }));
   }
 
   private group(first: number, count: number): DescriptorNode {
@@ -78,37 +77,8 @@ export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> 
     const img = this.image;
     // Kept nodes are dropped only together with a refresh of everything: a node VS Code holds must stay the one refreshed.
     if (change.all || !img || this.nodes.size > MAX_KEPT_NODES) return this.refresh();
-    const g = img.geometry;
-    const page = this.pageSize;
-    const targets: DescriptorNode[] = [];
-    // A section refreshed brings its open pages and frames with it.
-    const whole = new Set<number>();
-    for (const s of change.sections) {
-      const n = this.nodes.get(`s:${s}`);
-      if (!n) continue;
-      targets.push(n);
-      whole.add(s);
-    }
-    for (const [a, b] of change.frames) {
-      for (let s = Math.floor(a / g.sectionFrames); s * g.sectionFrames < b && s < g.sectionCount; s++) {
-        if (whole.has(s)) continue;
-        const sectionFirst = s * g.sectionFrames;
-        const from = Math.max(a, sectionFirst);
-        const to = Math.min(b, sectionFirst + g.sectionFrames);
-        for (let offset = Math.floor((from - sectionFirst) / page) * page; sectionFirst + offset < to; offset += page) {
-          const pageNode = this.nodes.get(`fp:${sectionFirst + offset}:${Math.min(page, g.sectionFrames - offset)}`);
-          if (!pageNode) continue; // never shown: nothing to refresh
-          const lo = Math.max(from, sectionFirst + offset);
-          const hi = Math.min(to, sectionFirst + offset + page);
-          if (hi - lo > FRAMES_ONE_BY_ONE) targets.push(pageNode);
-          else for (let pfn = lo; pfn < hi; pfn++) {
-            const f = this.nodes.get(`f:${pfn}`);
-            if (f) targets.push(f);
-          }
-        }
-      }
-    }
-    if (targets.length) this.fire([...new Set(targets)]);
+    const keys = descriptorTargets(change, img.geometry, this.pageSize, (key) => this.nodes.has(key));
+    if (keys.length) this.fire(keys.map((k) => this.nodes.get(k)!));
   }
 
   private fire(targets: DescriptorNode[] | undefined): void {
