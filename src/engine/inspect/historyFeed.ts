@@ -20,106 +20,171 @@ function fingerprint(bytes: Uint8Array, at: number, n: number): number {
 }
 const PRINT_BYTES = 48;
 
-export class HistoryFeed {
-  /** Known records, oldest first: record i is step firstSeq + i. */
-  private firstSeq = 0;
+/**
+ * Where each known record lies and its fingerprint, oldest first. Steps
+ * dropped at the front only move `start` (a full ring drops one per step);
+ * steps put back at the front use the room left there.
+ */
+class KnownRecords {
+  /** The step of the record at index `start`. */
+  first = 0;
+  private start = 0;
   private pos: number[] = [];
   private total: number[] = [];
   private prints: number[] = [];
-  private undo: boolean[] = [];
+  /** The known steps without undo data, ascending (few: the image's creation, steps whose undo was too large). */
+  noUndo: number[] = [];
+
+  get count(): number {
+    return this.pos.length - this.start;
+  }
+
+  /** Ring offset, length and fingerprint of step `seq`. */
+  posOf(seq: number): number {
+    return this.pos[this.start + seq - this.first];
+  }
+
+  endOf(seq: number): number {
+    const i = this.start + seq - this.first;
+    return this.pos[i] + this.total[i];
+  }
+
+  totalOf(seq: number): number {
+    return this.total[this.start + seq - this.first];
+  }
+
+  printOf(seq: number): number {
+    return this.prints[this.start + seq - this.first];
+  }
+
+  clear(first: number): void {
+    this.first = first;
+    this.start = 0;
+    this.pos = [];
+    this.total = [];
+    this.prints = [];
+    this.noUndo = [];
+  }
+
+  /** Forgets the steps after `last`. */
+  truncate(last: number): void {
+    const length = this.start + Math.max(0, last - this.first + 1);
+    this.pos.length = this.total.length = this.prints.length = length;
+    while (this.noUndo.length && this.noUndo[this.noUndo.length - 1] > last) this.noUndo.pop();
+  }
+
+  /** Forgets the steps before `seq`. */
+  dropBefore(seq: number): void {
+    this.start += seq - this.first;
+    this.first = seq;
+    while (this.noUndo.length && this.noUndo[0] < seq) this.noUndo.shift();
+    if (this.start > 4096 && this.start * 2 > this.pos.length) this.reserve(0);
+  }
+
+  /** Moves the records to leave `room` free indices before the first. */
+  private reserve(room: number): void {
+    const move = (list: number[]) => new Array<number>(room).fill(0).concat(list.slice(this.start));
+    this.pos = move(this.pos);
+    this.total = move(this.total);
+    this.prints = move(this.prints);
+    this.start = room;
+  }
+
+  append(scan: RingScan): void {
+    const first = scan.header.firstSeq;
+    for (let k = 0; k < scan.count; k++) {
+      this.pos.push(scan.pos[k]);
+      this.total.push(scan.total[k]);
+      this.prints.push(fingerprint(scan.bytes, scan.pos[k] - scan.base, Math.min(PRINT_BYTES, scan.total[k])));
+      if (!(scan.bits[k] & SCAN_UNDO)) this.noUndo.push(first + k);
+    }
+  }
+
+  /** Puts the records of `scan` (the steps just before the first known) in front. */
+  prepend(scan: RingScan): void {
+    if (this.start < scan.count) this.reserve(scan.count + 1024);
+    this.start -= scan.count;
+    this.first -= scan.count;
+    const missing: number[] = [];
+    for (let k = 0; k < scan.count; k++) {
+      const i = this.start + k;
+      this.pos[i] = scan.pos[k];
+      this.total[i] = scan.total[k];
+      this.prints[i] = fingerprint(scan.bytes, scan.pos[k] - scan.base, Math.min(PRINT_BYTES, scan.total[k]));
+      if (!(scan.bits[k] & SCAN_UNDO)) missing.push(this.first + k);
+    }
+    this.noUndo = missing.concat(this.noUndo);
+  }
+}
+
+export class HistoryFeed {
+  private readonly known = new KnownRecords();
   /** The steps the view was last told of. */
   private sent?: { first: number; last: number };
 
   /** Forgets everything: the next update resets the view's list (call when the view starts afresh). */
   reset(): void {
     this.sent = undefined;
-    this.pos = [];
-    this.total = [];
-    this.prints = [];
-    this.undo = [];
+    this.known.clear(0);
   }
 
   /** What changed in the history of `img` since the last update. */
   update(img: PmemImage): StepsUpdate {
     const ring = img.history;
     const io = img.store;
+    const known = this.known;
     const h = ring.readHeader(io);
     const lastSeq = h.nextSeq - 1;
-    const knownEnd = this.firstSeq + this.pos.length; // one past the last known step
     // The newest step known and still kept, checked against the ring.
-    let common = Math.min(knownEnd - 1, lastSeq);
-    let fresh = !this.sent || common < Math.max(this.firstSeq, h.firstSeq) || !this.matches(ring, io, common);
+    let common = Math.min(known.first + known.count - 1, lastSeq);
+    let fresh = !this.sent || common < Math.max(known.first, h.firstSeq) || !this.matches(ring, io, common);
     if (!fresh) {
-      this.lists.forEach((list) => (list.length = common - this.firstSeq + 1)); // steps undone at the end
-      if (h.firstSeq > this.firstSeq) this.lists.forEach((list) => list.splice(0, h.firstSeq - this.firstSeq)); // dropped by the ring
-      else if (h.firstSeq < this.firstSeq) fresh = !this.prepend(ring, io, h.firstSeq, h.head); // put back by an undo
-      this.firstSeq = h.firstSeq;
+      known.truncate(common); // steps undone at the end
+      if (h.firstSeq > known.first) known.dropBefore(h.firstSeq); // dropped by the ring
+      else if (h.firstSeq < known.first) fresh = !this.putBack(ring, io, h.firstSeq, h.head); // put back by an undo
     }
     if (fresh) {
-      this.lists.forEach((list) => (list.length = 0));
-      this.firstSeq = h.firstSeq;
+      known.clear(h.firstSeq);
       common = h.firstSeq - 1;
     }
     // Records appended since: scanned and fingerprinted from just after the newest common one.
-    if (lastSeq > common) {
-      const i = common - this.firstSeq;
-      this.record(ring.scanFrom(io, common + 1, fresh ? h.head : this.pos[i] + this.total[i], lastSeq - common, false));
-    }
+    if (lastSeq > common) known.append(ring.scanFrom(io, common + 1, fresh ? h.head : known.endOf(common), lastSeq - common, false));
     // The earliest step shown: the newest one without undo data, or the oldest kept.
-    let first = this.pos.length ? this.firstSeq : 0;
-    for (let k = this.undo.length - 1; k >= 0; k--) {
-      if (!this.undo[k]) {
-        first = this.firstSeq + k;
-        break;
-      }
-    }
-    const last = this.pos.length ? lastSeq : 0;
+    const last = known.count ? lastSeq : 0;
+    const first = known.count ? (known.noUndo[known.noUndo.length - 1] ?? known.first) : 0;
     // What the view lacks: everything after a reset, else the steps before those it has and after the common one.
-    const has = fresh ? { first: last + 1, last: last } : { first: this.sent!.first, last: common };
+    const has = fresh ? { first: last + 1, last } : { first: this.sent!.first, last: common };
     const added = [...this.texts(ring, io, first, Math.min(last, has.first - 1)), ...this.texts(ring, io, Math.max(first, has.last + 1), last)];
     this.sent = { first, last };
     return { reset: fresh, first, last, added };
   }
 
-  private get lists(): unknown[][] {
-    return [this.pos, this.total, this.prints, this.undo];
-  }
-
-  private record(scan: RingScan): void {
-    for (let k = 0; k < scan.count; k++) {
-      this.pos.push(scan.pos[k]);
-      this.total.push(scan.total[k]);
-      this.prints.push(fingerprint(scan.bytes, scan.pos[k] - scan.base, Math.min(PRINT_BYTES, scan.total[k])));
-      this.undo.push((scan.bits[k] & SCAN_UNDO) !== 0);
-    }
-  }
-
   /** Records from step `seq` at ring offset `head` up to the oldest known one; false when they do not lead to it. */
-  private prepend(ring: HistoryRing, io: PmemImage['store'], seq: number, head: number): boolean {
-    const scan = ring.scanFrom(io, seq, head, this.firstSeq - seq, false);
+  private putBack(ring: HistoryRing, io: PmemImage['store'], seq: number, head: number): boolean {
+    const known = this.known;
+    const scan = ring.scanFrom(io, seq, head, known.first - seq, false);
     const last = scan.count - 1;
     let next = scan.pos[last] + scan.total[last];
-    if (next >= ring.ringBytes || ring.ringBytes - next < 4 || (this.pos[0] === 0 && next !== 0)) next = 0; // a record that does not fit starts the ring again
-    if (this.pos.length && next !== this.pos[0]) return false;
-    const known = this.lists.map((list) => list.splice(0));
-    this.record(scan);
-    this.lists.forEach((list, i) => list.push(...known[i]));
+    const oldest = known.posOf(known.first);
+    if (next >= ring.ringBytes || ring.ringBytes - next < 4 || (oldest === 0 && next !== 0)) next = 0; // a record that does not fit starts the ring again
+    if (next !== oldest) return false;
+    known.prepend(scan);
     return true;
   }
 
   /** The texts of steps `from` to `to` (none when to < from), decoded from one scan. */
   private texts(ring: HistoryRing, io: PmemImage['store'], from: number, to: number): Step[] {
-    if (to < from || !this.pos.length) return [];
-    const scan = ring.scanFrom(io, from, this.pos[from - this.firstSeq], to - from + 1, false);
+    if (to < from || !this.known.count) return [];
+    const scan = ring.scanFrom(io, from, this.known.posOf(from), to - from + 1, false);
     const out: Step[] = [];
     for (let seq = from; seq <= to; seq++) out.push({ seq, text: ring.decode(scan, seq - from).summary.text });
     return out;
   }
 
   private matches(ring: HistoryRing, io: PmemImage['store'], seq: number): boolean {
-    const i = seq - this.firstSeq;
-    const n = Math.min(PRINT_BYTES, this.total[i]);
-    if (this.pos[i] + n > ring.ringBytes) return false;
-    return fingerprint(io.read(ring.ringStart + this.pos[i], n), 0, n) === this.prints[i];
+    const n = Math.min(PRINT_BYTES, this.known.totalOf(seq));
+    const at = this.known.posOf(seq);
+    if (at + n > ring.ringBytes) return false;
+    return fingerprint(io.read(ring.ringStart + at, n), 0, n) === this.known.printOf(seq);
   }
 }
