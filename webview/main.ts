@@ -154,7 +154,7 @@ function patchShown(runs: Array<[number, number]>, received: number): void {
       fetched += patch.cells;
       cells = { ...before, version: patch.version }; // a new object: draw() colours again only the cells marked dirty
       if (pixels?.source === before) pixels.dirty = changed;
-      flash(changed);
+      flash(changed, left < runs.length);
       renderLegend();
       draw();
       if (--left === 0) {
@@ -177,11 +177,15 @@ function patchOverview(runs: Array<[number, number]>): void {
   }
 }
 
-/** Changed cells flash, in frame order, so a split, a merge or a wave of lazy init can be followed. */
-function flash(changed: number[]): void {
+/**
+ * Changed cells flash, in frame order, so a split, a merge or a wave of lazy
+ * init can be followed; `more` adds them to those flashing (another patch of one change).
+ */
+function flash(changed: number[], more = false): void {
   const now = performance.now();
   const animate = state?.animateChanges !== false && !reducedMotion.matches;
-  flashes = !animate || changed.length > 50000 ? [] : changed.map((cell, i) => ({ cell, start: now + (changed.length > 1 ? (i / changed.length) * SWEEP_MS : 0) }));
+  const added = !animate || changed.length > 50000 ? [] : changed.map((cell, i) => ({ cell, start: now + (changed.length > 1 ? (i / changed.length) * SWEEP_MS : 0) }));
+  flashes = more ? flashes.concat(added) : added;
   if (changed.length) {
     document.body.dataset.changedCells = String(changed.length);
     document.body.dataset.flashes = String(flashes.length);
