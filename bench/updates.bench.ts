@@ -140,7 +140,7 @@ function stateBench(): void {
   console.log(`(b) 1 TiB image (${s.image.geometry.sectionCount} sections), ${steps} operations: steps ${h.firstSeq} to ${h.nextSeq - 1} kept${h.firstSeq > 1 ? ' (the ring is full)' : ''}; built in ${fmt(performance.now() - t)}`);
   const tracker = new ChangeTracker();
   const feed = new HistoryFeed();
-  tracker.totals(s.image);
+  tracker.totals(s.image, s.version);
   feed.update(s.image);
   const before: number[] = [];
   const after: number[] = [];
@@ -158,7 +158,7 @@ function stateBench(): void {
     // Now: the totals kept edit by edit, the steps added.
     t0 = performance.now();
     tracker.edited(done.edit.changed, 1);
-    const now = { info: info(s.image, tracker.totals(s.image)), history: feed.update(s.image) };
+    const now = { info: info(s.image, tracker.totals(s.image, s.version)), history: feed.update(s.image) };
     const nowJson = JSON.stringify(now);
     const afterMs = performance.now() - t0;
     if (i === 0) continue;

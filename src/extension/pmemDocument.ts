@@ -93,7 +93,7 @@ export class PmemDocument implements vscode.CustomDocument {
   /** The frame and section counts of what views show: kept edit by edit for the present, counted once for a step. */
   get totals(): ImageTotals | undefined {
     if (!this.session) return undefined;
-    if (this.step === undefined) return this.tracker.totals(this.session.image);
+    if (this.step === undefined) return this.tracker.totals(this.session.image, this.session.version);
     return (this.stepTotals ??= imageTotals(this.viewImage!));
   }
 
@@ -143,7 +143,7 @@ export class PmemDocument implements vscode.CustomDocument {
     const apply = (go: () => void, sign: 1 | -1) => {
       const version = this.session?.version;
       go();
-      return version !== this.session?.version ? this.tracker.edited(edit.changed, sign) : this.tracker.nothing();
+      return version !== this.session?.version ? this.tracker.edited(edit.changed, sign, this.session!.version) : this.tracker.nothing();
     };
     this.editEmitter.fire({
       document: this,

@@ -10,14 +10,28 @@
 // PMEM_UI_THEMES=dark runs one theme only.
 
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import {
   THEMES, Workbench, eventually, pmem, pmemJson, textMatching, workbenchSuite,
 } from './helpers.mjs';
 
 const label = (id) => Workbench.commandLabel(id);
+
+/** An image with 100,000 history steps, made once per run (the CLI would take a process per step), copied into each workspace. */
+let longImage;
+function longHistory() {
+  if (longImage) return longImage;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-ui-long-'));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  longImage = path.join(dir, 'long.pmem');
+  execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./makeLongHistory.mjs', import.meta.url)), longImage, '100000'], { stdio: 'inherit' });
+  return longImage;
+}
 const hex = (n) => `0x${n.toString(16)}`;
 
 for (const theme of THEMES) {
@@ -413,6 +427,54 @@ for (const theme of THEMES) {
       await wb.banner().waitFor({ state: 'hidden' });
       await textMatching(wb.stepLabel(), new RegExp(`^step ${last}/${last}$`), 'the step label back at the present');
       assert.equal((await wb.summaryNow()).text, present.text);
+    });
+
+    it('lists a history of 100,000 steps as a window of rows, and an allocation adds a row and fetches only its cells again', async function () {
+      this.timeout(300_000);
+      const file = ws.file('long.pmem');
+      fs.copyFileSync(longHistory(), file);
+      const { firstStep: first, lastStep: last } = pmemJson('info', file).history;
+      await wb.openImage('long.pmem');
+      const map = wb.map();
+      await textMatching(wb.stepLabel(), new RegExp(`^step ${last}/${last}$`), 'the timeline at the last step', 60_000);
+      const panel = map.view.locator('#historyPanel');
+      await panel.locator('.collapsible-header').click();
+      const list = map.view.locator('#steps');
+      const items = panel.getByRole('listitem');
+      const rowText = async (row) => (await row.innerText({ timeout: 1000 })).trim();
+      await eventually('the newest steps at the top', async () => (await rowText(items.first())).startsWith(`${last}. `), 30_000);
+      const drawn = await items.count();
+      assert.ok(drawn > 10 && drawn <= 200, `a window of rows is drawn, not every step: ${drawn} of ${last - first + 1}`);
+      assert.equal(await items.first().getAttribute('aria-setsize'), String(last - first + 1), 'each row says how long the whole list is');
+      await shot('history-long');
+
+      // Scrolled to the end: the oldest steps, still a window of rows; a click shows that step.
+      await list.evaluate((ol) => (ol.scrollTop = ol.scrollHeight));
+      await eventually('the oldest steps at the bottom', async () => (await rowText(items.last())).startsWith(`${first}. `));
+      assert.ok((await items.count()) <= 200, 'still a window of rows');
+      await shot('history-long-end');
+      await items.last().getByRole('button').click();
+      await textMatching(wb.stepLabel(), new RegExp(`^step ${first}/${last}$`), 'the oldest step shown', 30_000);
+
+      // Back to the present; an allocation (with the boot before it) adds rows at the top and patches the map.
+      await list.evaluate((ol) => (ol.scrollTop = 0));
+      await eventually('the newest steps again', async () => (await rowText(items.first())).startsWith(`${last}. `));
+      await items.first().getByRole('button').click();
+      await textMatching(wb.stepLabel(), new RegExp(`^step ${last}/${last}$`), 'the present again', 30_000);
+      await map.view.locator('body').evaluate((b) => delete b.dataset.patchedCells);
+      await map.button('Allocate…').click();
+      await wb.answer(/order/i, '0');
+      await wb.answer(/how many/i, '1');
+      await wb.pick(/zone/i, /^dma32$/i);
+      await wb.answer(/owner/i, 'patch');
+      await wb.quickInput().waitFor({ state: 'hidden' });
+      await eventually('the allocation at the top of the list', async () => /^\d+\. alloc order 0 for patch/.test(await rowText(items.first())), 30_000);
+      const patched = Number(await eventually('the changed cells fetched', () => map.data('patchedCells')));
+      const cells = Number(await map.data('cells'));
+      assert.ok(patched > 0 && patched < cells / 4, `only the cells the allocation touched were fetched again: ${patched} of ${cells}`);
+      console.log(`      ${patched} cells fetched again; ${await map.data('patchMs')} ms from the state to the redraw`);
+      await shot('history-long-allocated');
+      await panel.locator('.collapsible-header').click();
     });
 
     it('reboots (sections turn stale) and crashes at a persistence point (recovery banner) from the toolbar', async () => {

@@ -43,7 +43,7 @@ describe('what the editing session says each edit changed', () => {
       const boot = s.bootIfNeeded()!;
       assert.equal(boot.changed, undefined, 'a boot changes every initialised section: not known frame by frame');
       assert.equal(tracker.edited(boot.changed, 1).all, true);
-      tracker.totals(s.image); // counted once here, kept from now on
+      tracker.totals(s.image, s.version); // counted once here, kept from now on
       const random = rng(11);
       const done: SessionEdit[] = [];
       const undone: SessionEdit[] = [];
@@ -82,10 +82,10 @@ describe('what the editing session says each edit changed', () => {
           done.push(edit);
         }
         assert.ok(edit.changed, `${what}: an edit on a running machine knows its change`);
-        const change = tracker.edited(edit.changed, sign);
+        const change = tracker.edited(edit.changed, sign, s.version);
         assert.equal(change.all, false);
         assertCovers(before, s.image, change, what);
-        assert.deepEqual(tracker.totals(s.image), imageTotals(s.image), `${what}: the kept totals drifted`);
+        assert.deepEqual(tracker.totals(s.image, s.version), imageTotals(s.image), `${what}: the kept totals drifted`);
       }
       s.close();
     });
@@ -106,6 +106,21 @@ describe('what the editing session says each edit changed', () => {
     s.close();
   });
 
+  it('counts an edit once when the totals were counted after it was made but before it was told (a boot and its first operation)', () => {
+    const s = open(16 * MiB);
+    const tracker = new ChangeTracker();
+    const boot = s.bootIfNeeded()!;
+    const op = s.perform('alloc', (img) => allocOp(img, { order: 2 })).edit;
+    tracker.edited(boot.changed, 1); // everything: the kept totals are dropped
+    tracker.totals(s.image, s.version); // a view counts them again, the allocation already made
+    tracker.edited(op.changed, 1);
+    assert.deepEqual(tracker.totals(s.image, s.version), imageTotals(s.image));
+    op.undo();
+    tracker.edited(op.changed, -1, s.version);
+    assert.deepEqual(tracker.totals(s.image, s.version), imageTotals(s.image));
+    s.close();
+  });
+
   it('reports everything for a reboot and a crash, nothing for a save, and drops the kept totals on everything', () => {
     const s = open(16 * MiB);
     const tracker = new ChangeTracker();
@@ -113,9 +128,9 @@ describe('what the editing session says each edit changed', () => {
     s.perform('alloc', (img) => allocOp(img, { order: 2 }));
     assert.equal(s.reboot().changed, undefined);
     assert.equal(s.crashAndReboot(3, 'alloc', (img) => void allocOp(img, { order: 1 })).edit.changed, undefined);
-    const kept = tracker.totals(s.image);
+    const kept = tracker.totals(s.image, s.version);
     assert.deepEqual(tracker.everything(), { all: true, frames: [], sections: [], freeLists: true });
-    assert.notEqual(tracker.totals(s.image), kept, 'counted again after a change not known in detail');
+    assert.notEqual(tracker.totals(s.image, s.version), kept, 'counted again after a change not known in detail');
     const v = tracker.version;
     assert.equal(tracker.nothing().all, false);
     assert.deepEqual(tracker.lastChange.frames, []);

@@ -16,6 +16,8 @@ export interface EditChange {
   change: ImageChange;
   /** The totals after the edit less those before it (its undo takes them away again). */
   totals: ImageTotals;
+  /** The session's version once the edit was made (set by the session). */
+  version?: number;
 }
 
 /**

@@ -13,15 +13,21 @@ export class ChangeTracker {
   lastChange: ImageChange = nothingChanged();
   /** Bumped by every change. */
   version = 0;
-  private kept?: ImageTotals;
+  /** The totals kept, and the session's version they are of. */
+  private kept?: { totals: ImageTotals; version: number };
 
   /**
-   * An edit made or redone (`sign` 1) or undone (-1); `changed` undefined
-   * for one whose change is not known frame by frame (a boot).
+   * An edit made or redone (`sign` 1) or undone (-1), once applied at the
+   * session's version `appliedAt` (an edit's own, when it was just made);
+   * `changed` undefined for one whose change is not known frame by frame (a boot).
+   * Totals counted at that version or later hold it already.
    */
-  edited(changed: EditChange | undefined, sign: 1 | -1): ImageChange {
+  edited(changed: EditChange | undefined, sign: 1 | -1, appliedAt = changed?.version ?? 0): ImageChange {
     if (!changed) return this.everything();
-    if (this.kept) addTotals(this.kept, changed.totals, sign);
+    if (this.kept && this.kept.version < appliedAt) {
+      addTotals(this.kept.totals, changed.totals, sign);
+      this.kept.version = appliedAt;
+    }
     return this.record(changed.change);
   }
 
@@ -36,10 +42,11 @@ export class ChangeTracker {
     return this.record(nothingChanged());
   }
 
-  /** The totals of `present` (the image as edited now): counted once, then kept. */
-  totals(present: PmemImage): ImageTotals {
-    this.kept ??= imageTotals(present);
-    return { frames: { ...this.kept.frames }, sections: { ...this.kept.sections } };
+  /** The totals of `present`, the image as edited now, at the session's `version`: counted once, then kept. */
+  totals(present: PmemImage, version: number): ImageTotals {
+    this.kept ??= { totals: imageTotals(present), version };
+    const t = this.kept.totals;
+    return { frames: { ...t.frames }, sections: { ...t.sections } };
   }
 
   private record(change: ImageChange): ImageChange {

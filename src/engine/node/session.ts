@@ -113,7 +113,7 @@ export class ImageSession {
 
   private edit(label: string, before: Moment & { booted: boolean }, writes: RecordedWrite[], all = false): SessionEdit {
     const after = { ...this.moment(), booted: this.booted };
-    const changed = all ? undefined : changeOfWrites(this.current, writes, before.volatile.ram, after.volatile.ram);
+    const changed = all ? undefined : { ...changeOfWrites(this.current, writes, before.volatile.ram, after.volatile.ram), version: this.version + 1 };
     this.version++;
     const epoch = this.epoch;
     const go = (m: Moment & { booted: boolean }, apply: () => void) => {
