@@ -28,6 +28,8 @@ export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> 
   readonly onDidChangeTreeData = this.emitter.event;
   /** The nodes handed out, by key: the same object each time, as VS Code needs to match a refresh. */
   private readonly nodes = new Map<string, DescriptorNode>();
+  /** The frames of the pages last listed, read a page at a time; dropped at every change. */
+  private readonly pageFrames = new Map<number, FrameInfo>();
   /** What the last refresh fired, for tests: every node (`all`), or the keys of the nodes refreshed. */
   lastRefresh?: 'all' | string[];
   refreshes = 0;
@@ -46,6 +48,7 @@ export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> 
 
   refresh(): void {
     this.nodes.clear();
+    this.pageFrames.clear();
     this.fire(undefined);
   }
 
@@ -74,6 +77,7 @@ export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> 
 
   /** Refreshes the sections whose entries changed, and the frames (or pages of frames) that changed elsewhere. */
   private changed(change: ImageChange): void {
+    this.pageFrames.clear();
     const img = this.image;
     // Kept nodes are dropped only together with a refresh of everything: a node VS Code holds must stay the one refreshed.
     if (change.all || !img || this.nodes.size > MAX_KEPT_NODES) return this.refresh();
@@ -103,7 +107,12 @@ export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> 
       const pages = Math.ceil(g.sectionFrames / page);
       return Array.from({ length: pages }, (_, i) => this.page(node.index, first + i * page, Math.min(page, g.sectionFrames - i * page)));
     }
-    if (node.kind === 'framePage') return Array.from({ length: node.count }, (_, i) => this.frameNode(node.first + i));
+    if (node.kind === 'framePage') {
+      // One walk over the page's descriptors for its items, instead of one lookup of the block per frame.
+      if (this.pageFrames.size > 4096) this.pageFrames.clear();
+      for (const f of frames(img, node.first, node.count)) this.pageFrames.set(f.pfn, f);
+      return Array.from({ length: node.count }, (_, i) => this.frameNode(node.first + i));
+    }
     return [];
   }
 
@@ -157,7 +166,8 @@ export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> 
         return item;
       }
       case 'frame': {
-        const f: FrameInfo = frames(img, node.pfn, 1)[0]; // one section entry and the descriptors of its block's head
+        // Read with its page, or alone: one section entry and the descriptors that lead to its block's head.
+        const f: FrameInfo = this.pageFrames.get(node.pfn) ?? frames(img, node.pfn, 1)[0];
         const item = new vscode.TreeItem(`pfn ${f.pfn}`, vscode.TreeItemCollapsibleState.None);
         item.id = `f:${f.pfn}`;
         item.description = frameDescription(f);
