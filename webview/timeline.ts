@@ -71,12 +71,24 @@ export class StepList {
       li.append(b);
       rows.push(li);
     }
-    list.replaceChildren(...rows);
-    // The rows not drawn are padding of their height, so the scroll bar is the whole list's.
+    // The rows not drawn are two empty items of their height, so the scroll bar is the whole list's.
+    const spacer = (rowCount: number) => {
+      const li = document.createElement('li');
+      li.className = 'stepsSpacer';
+      li.setAttribute('role', 'presentation');
+      li.setAttribute('aria-hidden', 'true');
+      li.style.height = `${rowCount * this.rowPx}px`;
+      return li;
+    };
+    const above = spacer(w.from);
+    const below = spacer(n - w.to);
+    list.replaceChildren(above, ...rows, below);
     const measured = rows[0]?.offsetHeight;
-    if (measured) this.rowPx = measured;
-    list.style.paddingTop = `${4 + w.from * this.rowPx}px`;
-    list.style.paddingBottom = `${6 + (n - w.to) * this.rowPx}px`;
+    if (measured && measured !== this.rowPx) {
+      this.rowPx = measured;
+      above.style.height = `${w.from * measured}px`;
+      below.style.height = `${(n - w.to) * measured}px`;
+    }
     this.drawn = w;
     list.dataset.rowsDrawn = String(rows.length);
   }
