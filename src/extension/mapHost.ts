@@ -39,7 +39,8 @@ export class MapHost implements vscode.Disposable {
 
   constructor(readonly document: PmemDocument, readonly panel: vscode.WebviewPanel) {
     this.resetReady();
-    this.sendState(); // lastState is known at once; the webview asks for it again when it has loaded
+    // lastState is known at once; the webview asks for it again when it has loaded, and gets the history steps then (decoded once).
+    this.sendState(everythingChanged(), false);
     this.subscriptions.push(
       panel.onDidChangeViewState(() => {
         if (!panel.visible) this.resetReady();
@@ -128,7 +129,7 @@ export class MapHost implements vscode.Disposable {
    * counted again), the history steps added and dropped, and what changed, so
    * the webview fetches again only the cells it touches.
    */
-  sendState(change: ImageChange = everythingChanged()): void {
+  sendState(change: ImageChange = everythingChanged(), withHistory = true): void {
     const started = performance.now();
     const doc = this.document;
     const img = doc.viewImage;
@@ -154,7 +155,7 @@ export class MapHost implements vscode.Disposable {
       machine: doc.session.isBooted ? 'running' : i.clean ? 'off' : 'crashed',
       readOnly: doc.readOnlyReason,
       viewedStep: doc.viewedStep,
-      history: this.feed.update(doc.session.image),
+      history: withHistory ? this.feed.update(doc.session.image) : { reset: true, first: 0, last: 0, added: [] },
       change: detailed ? { all: false, frames: change.frames, sections: change.sections } : { all: true, frames: [], sections: [] },
       memmapPlacement: i.memmap.placement,
       animateChanges: vscode.workspace.getConfiguration('pmemExplorer').get<boolean>('map.animateChanges', true),

@@ -446,6 +446,7 @@ for (const theme of THEMES) {
       const drawn = await items.count();
       assert.ok(drawn > 10 && drawn <= 200, `a window of rows is drawn, not every step: ${drawn} of ${last - first + 1}`);
       assert.equal(await items.first().getAttribute('aria-setsize'), String(last - first + 1), 'each row says how long the whole list is');
+      await eventually('the map to be drawn', () => map.data('cells'), 30_000);
       await shot('history-long');
 
       // Scrolled to the end: the oldest steps, still a window of rows; a click shows that step.
@@ -469,10 +470,20 @@ for (const theme of THEMES) {
       await wb.answer(/owner/i, 'patch');
       await wb.quickInput().waitFor({ state: 'hidden' });
       await eventually('the allocation at the top of the list', async () => /^\d+\. alloc order 0 for patch/.test(await rowText(items.first())), 30_000);
+      await eventually('the changed cells fetched', () => map.data('patchedCells'));
+      // Another on the running machine (no boot before it): one step, a few cells.
+      await map.view.locator('body').evaluate((b) => delete b.dataset.patchedCells);
+      await map.button('Allocate…').click();
+      await wb.answer(/order/i, '1');
+      await wb.answer(/how many/i, '1');
+      await wb.pick(/zone/i, /^dma32$/i);
+      await wb.answer(/owner/i, 'again');
+      await wb.quickInput().waitFor({ state: 'hidden' });
+      await eventually('the second allocation at the top of the list', async () => /^\d+\. alloc order 1 for again/.test(await rowText(items.first())), 30_000);
       const patched = Number(await eventually('the changed cells fetched', () => map.data('patchedCells')));
       const cells = Number(await map.data('cells'));
       assert.ok(patched > 0 && patched < cells / 4, `only the cells the allocation touched were fetched again: ${patched} of ${cells}`);
-      console.log(`      ${patched} cells fetched again; ${await map.data('patchMs')} ms from the state to the redraw`);
+      console.log(`      ${patched} of ${cells} cells fetched again; ${await map.data('patchMs')} ms from the state to the redraw`);
       await shot('history-long-allocated');
       await panel.locator('.collapsible-header').click();
     });
