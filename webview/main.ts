@@ -10,8 +10,8 @@ import { formatBytes } from '../src/engine/core/units';
 import { cellOf, fitZoom, layoutAt, MapLayout, MAX_CELL_PX, pfnAt } from '../src/shared/mapGeometry';
 import { MIX_STRIDE, OWNER_TAG } from '../src/engine/inspect/mapCodes';
 import { ownerColour, rasterise } from '../src/shared/mapRaster';
-import { FrameDetails, HostToWebview, isHostToWebview, MapCommand, MapState, WebviewToHost } from '../src/shared/protocol';
-import { changedCellRuns, MapChange, patchCells, subWindow } from '../src/shared/mapPatch';
+import { CellsData, FrameDetails, HostToWebview, isHostToWebview, MapCommand, MapState, MapWindowRole, WebviewToHost } from '../src/shared/protocol';
+import { changedCellRuns, patchCells, subWindow } from '../src/shared/mapPatch';
 import { Requests } from '../src/shared/requests';
 import { StepList } from './timeline';
 import { MapSelection } from '../src/shared/mapSelection';
@@ -47,7 +47,7 @@ let selectedFrame: FrameDetails | undefined;
 let layout: MapLayout | undefined;
 let cells: Cells | undefined;
 let overviewCells: Cells | undefined;
-type CellWindow = { firstPfn: number; framesPerCell: number; cells: number };
+type CellWindow = { firstPfn: number; framesPerCell: number; cells: number; window?: MapWindowRole };
 /** What the map asks of the host: cells of a window, a frame's details. */
 const requests = new Requests<{ cells: { request: CellWindow; response: Cells }; frame: { request: { pfn: number }; response: FrameDetails | null } }>(
   (kind, id, r) => post(kind === 'cells' ? { type: 'getCells', id, ...(r as CellWindow) } : { type: 'getFrame', id, pfn: (r as { pfn: number }).pfn }),
@@ -105,7 +105,7 @@ function requestCells(): void {
   const firstPfn = topRow * layout.framesPerRow;
   const count = Math.min(visibleRows() * layout.columns, Math.ceil((state.image.totalFrames - firstPfn) / layout.framesPerCell));
   const ticket = ++windowTicket;
-  requests.request('cells', { firstPfn, framesPerCell: layout.framesPerCell, cells: Math.max(0, count) }).then((msg) => {
+  requests.request('cells', { firstPfn, framesPerCell: layout.framesPerCell, cells: Math.max(0, count), window: 'map' }).then((msg) => {
     if (ticket === windowTicket) showCells(msg);
   }, () => undefined);
 }
@@ -115,7 +115,7 @@ function requestOverview(): void {
   const total = state.image.totalFrames;
   const framesPerCell = 2 ** Math.max(0, Math.ceil(Math.log2(total / overview.clientHeight)));
   const ticket = ++overviewTicket;
-  requests.request('cells', { firstPfn: 0, framesPerCell: Math.max(framesPerCell, 32), cells: Math.ceil(total / Math.max(framesPerCell, 32)) }).then((msg) => {
+  requests.request('cells', { firstPfn: 0, framesPerCell: Math.max(framesPerCell, 32), cells: Math.ceil(total / Math.max(framesPerCell, 32)), window: 'overview' }).then((msg) => {
     if (ticket !== overviewTicket) return;
     overviewCells = msg;
     draw();
@@ -123,20 +123,47 @@ function requestOverview(): void {
 }
 
 /**
- * After a change, fetches again only the cells it touches, in the map and
- * the overview, and writes them into what is shown; the whole window only
- * when the change is everything or too much to patch.
+ * After a change, updates only the cells it touches, in the map and the
+ * overview: from the patches that came with the state when they are of the
+ * window shown (no round trip), else fetched; the whole window only when the
+ * change is everything or too much to patch.
  */
-function refresh(change: MapChange): void {
-  if (!state) return;
+function refresh(s: MapState): void {
   const received = performance.now();
-  const sf = state.image.sectionFrames;
+  const change = s.change;
+  const sf = s.image.sectionFrames;
+  const sent = (role: MapWindowRole, shown: Cells) => s.patches.filter((p) => p.window === role && sameWindow(p.of as Cells, shown)).map((p) => p.cells);
   const mapRuns = cells && !change.all ? changedCellRuns(cells, change, sf) : undefined;
   if (!mapRuns) requestCells();
-  else if (mapRuns.length) patchShown(mapRuns, received);
+  else if (mapRuns.length) {
+    const ready = sent('map', cells!);
+    if (ready.length === mapRuns.length) applyShown(ready.map((p) => ({ ...p, version: s.version })), received);
+    else patchShown(mapRuns, received);
+  }
   const overviewRuns = overviewCells && !change.all ? changedCellRuns(overviewCells, change, sf) : undefined;
   if (!overviewRuns) requestOverview();
-  else if (overviewRuns.length) patchOverview(overviewRuns);
+  else if (overviewRuns.length) {
+    const ready = sent('overview', overviewCells!);
+    if (ready.length === overviewRuns.length) {
+      for (const p of ready) patchCells(overviewCells!, p);
+      overviewCells = { ...overviewCells!, version: s.version };
+      draw();
+    } else patchOverview(overviewRuns);
+  }
+}
+
+/** Writes patches of the window shown into it, colours again only the cells that differ, and redraws once. */
+function applyShown(patches: Array<CellsData & { version: number }>, received: number): void {
+  const before = cells!;
+  const changed: number[] = [];
+  for (const p of patches) changed.push(...(patchCells(before, p) ?? []));
+  cells = { ...before, version: Math.max(before.version, ...patches.map((p) => p.version)) }; // a new object: draw() colours again only the cells marked dirty
+  if (pixels?.source === before) pixels.dirty = changed;
+  flash(changed);
+  renderLegend();
+  draw();
+  document.body.dataset.patchedCells = String(patches.reduce((n, p) => n + p.cells, 0));
+  document.body.dataset.patchMs = (performance.now() - received).toFixed(2);
 }
 
 function patchShown(runs: Array<[number, number]>, received: number): void {
@@ -596,7 +623,7 @@ window.addEventListener('message', (e: MessageEvent) => {
       document.body.dataset.animateChanges = String(state.animateChanges);
       if (first) relayout();
       renderState();
-      refresh(state.change);
+      refresh(state);
       if (selected !== undefined && selected >= state.image.totalFrames) showSelection(state.image.totalFrames - 1);
       else void describeSelected();
       return;

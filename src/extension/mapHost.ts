@@ -7,7 +7,8 @@ import { frames, info, REGION_LABELS, REGION_NAMES } from '../engine';
 import { everythingChanged, ImageChange } from '../engine/image/changeSet';
 import { HistoryFeed } from '../engine/inspect/historyFeed';
 import { mapCells } from '../engine/inspect/mapCells';
-import { FrameDetails, HostToWebview, isWebviewToHost, MapState, WebviewToHost } from '../shared/protocol';
+import { CellsData, FrameDetails, HostToWebview, isWebviewToHost, MapState, MapWindowRole, WebviewToHost } from '../shared/protocol';
+import { changedCellRuns, CellWindow, subWindow } from '../shared/mapPatch';
 import { Requests } from '../shared/requests';
 import type { PmemDocument, SelectionChange } from './pmemDocument';
 
@@ -28,6 +29,8 @@ export class MapHost implements vscode.Disposable {
     (_kind, id, { format }) => this.post({ type: 'export', id, format }),
     { timeoutMs: 15_000, timeoutError: () => new Refusal('The map did not answer the export request (is it visible?)') },
   );
+  /** The windows the webview last asked for whole: a change comes with their changed cells. */
+  private readonly windows = new Map<MapWindowRole, CellWindow>();
   /** The history steps the webview was told of. */
   private readonly feed = new HistoryFeed();
   /** Time the last state took to make and post, for tests and measurements. */
@@ -67,6 +70,7 @@ export class MapHost implements vscode.Disposable {
     switch (msg.type) {
       case 'ready':
         this.ack = 0; // a (re)loaded webview counts its selections from 1 again
+        this.windows.clear();
         this.markReady();
         this.feed.reset(); // it has no steps yet: they are all sent again
         this.sendState();
@@ -77,7 +81,9 @@ export class MapHost implements vscode.Disposable {
         return;
       case 'getCells': {
         if (!img) return;
-        const cells = mapCells(img, { firstPfn: msg.firstPfn, framesPerCell: msg.framesPerCell, cells: msg.cells });
+        const window = { firstPfn: msg.firstPfn, framesPerCell: msg.framesPerCell, cells: msg.cells };
+        if (msg.window) this.windows.set(msg.window, window);
+        const cells = mapCells(img, window);
         this.post({ type: 'cells', id: msg.id, version: this.version, ...cells });
         return;
       }
@@ -157,12 +163,26 @@ export class MapHost implements vscode.Disposable {
       viewedStep: doc.viewedStep,
       history: withHistory ? this.feed.update(doc.session.image) : { reset: true, first: 0, last: 0, added: [] },
       change: detailed ? { all: false, frames: change.frames, sections: change.sections } : { all: true, frames: [], sections: [] },
+      patches: detailed ? this.patches(img, change) : [],
       memmapPlacement: i.memmap.placement,
       animateChanges: vscode.workspace.getConfiguration('pmemExplorer').get<boolean>('map.animateChanges', true),
     };
     this.lastState = state;
     this.post({ type: 'state', state });
     this.lastStateMs = performance.now() - started;
+  }
+
+  /** The changed cells of the windows the webview shows, when few: it then redraws at once, without asking. */
+  private patches(img: NonNullable<PmemDocument['viewImage']>, change: ImageChange): MapState['patches'] {
+    const out: MapState['patches'] = [];
+    for (const [role, of] of this.windows) {
+      const runs = changedCellRuns(of, { all: false, frames: change.frames, sections: change.sections }, img.geometry.sectionFrames);
+      for (const run of runs ?? []) {
+        const cells: CellsData = mapCells(img, subWindow(of, run));
+        out.push({ window: role, of, cells });
+      }
+    }
+    return out;
   }
 
   dispose(): void {
