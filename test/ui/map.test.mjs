@@ -429,7 +429,7 @@ for (const theme of THEMES) {
       assert.equal((await wb.summaryNow()).text, present.text);
     });
 
-    it('lists a history of 100,000 steps as a window of rows, and an allocation adds a row and fetches only its cells again', async function () {
+    it('lists a history of 100,000 steps as a window of rows, and an allocation adds a row and updates only its cells', async function () {
       this.timeout(300_000);
       const file = ws.file('long.pmem');
       fs.copyFileSync(longHistory(), file);
@@ -470,7 +470,7 @@ for (const theme of THEMES) {
       await wb.answer(/owner/i, 'patch');
       await wb.quickInput().waitFor({ state: 'hidden' });
       await eventually('the allocation at the top of the list', async () => /^\d+\. alloc order 0 for patch/.test(await rowText(items.first())), 30_000);
-      await eventually('the changed cells fetched', () => map.data('patchedCells'));
+      await eventually('the changed cells updated', () => map.data('patchedCells'));
       // Another on the running machine (no boot before it): one step, a few cells.
       await map.view.locator('body').evaluate((b) => delete b.dataset.patchedCells);
       await map.button('Allocate…').click();
@@ -480,10 +480,10 @@ for (const theme of THEMES) {
       await wb.answer(/owner/i, 'again');
       await wb.quickInput().waitFor({ state: 'hidden' });
       await eventually('the second allocation at the top of the list', async () => /^\d+\. alloc order 1 for again/.test(await rowText(items.first())), 30_000);
-      const patched = Number(await eventually('the changed cells fetched', () => map.data('patchedCells')));
+      const patched = Number(await eventually('the changed cells updated', () => map.data('patchedCells')));
       const cells = Number(await map.data('cells'));
-      assert.ok(patched > 0 && patched < cells / 4, `only the cells the allocation touched were fetched again: ${patched} of ${cells}`);
-      console.log(`      ${patched} of ${cells} cells fetched again; ${await map.data('patchMs')} ms from the state to the redraw`);
+      assert.ok(patched > 0 && patched < cells / 4, `only the cells the allocation touched were updated: ${patched} of ${cells}`);
+      console.log(`      ${patched} of ${cells} cells updated; ${await map.data('patchMs')} ms from the state to the redraw`);
       await shot('history-long-allocated');
       await panel.locator('.collapsible-header').click();
     });
