@@ -1,5 +1,5 @@
 // `npm run bench [-- --quick] [-- --runs N]`: builds the CLI and the benchmarks, then
-// runs the engine's table against its peers and the map benchmarks, passing the options on.
+// runs the engine's table against its peers, the map benchmarks and the incremental updates (about a minute), passing the options on.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -10,6 +10,7 @@ const steps = [
   ['dist/bench/engine.bench.js', ...args],
   ['dist/bench/history.bench.js', ...args],
   ['dist/bench/map.bench.js', ...args],
+  ['dist/bench/updates.bench.js', ...args],
   ['bench/mapDraw.bench.mjs', ...args],
   ['bench/host.bench.mjs', ...args],
 ];

@@ -21,7 +21,7 @@ if (process.argv.includes('--tests')) {
   }
 }
 if (process.argv.includes('--bench')) {
-  for (const name of ['engine', 'history', 'map']) {
+  for (const name of ['engine', 'history', 'map', 'updates']) {
     builds.push({ ...common, entryPoints: [`bench/${name}.bench.ts`], outfile: `dist/bench/${name}.bench.js`, platform: 'node', format: 'cjs', target: 'node20' });
   }
   // Runs inside the extension host: VS Code's API is the host's own.

@@ -10,7 +10,10 @@ import { formatBytes } from '../src/engine/core/units';
 import { cellOf, fitZoom, layoutAt, MapLayout, MAX_CELL_PX, pfnAt } from '../src/shared/mapGeometry';
 import { MIX_STRIDE, OWNER_TAG } from '../src/engine/inspect/mapCodes';
 import { ownerColour, rasterise } from '../src/shared/mapRaster';
-import { FrameDetails, HostToWebview, isHostToWebview, MapCommand, MapState, MapWork, WebviewToHost } from '../src/shared/protocol';
+import { CellsData, FrameDetails, HostToWebview, isHostToWebview, MapCommand, MapState, MapWindowRole, MapWork, WebviewToHost } from '../src/shared/protocol';
+import { changedCellRuns, patchCells, subWindow } from '../src/shared/mapPatch';
+import { Requests } from '../src/shared/requests';
+import { StepList } from './timeline';
 import { MapSelection } from '../src/shared/mapSelection';
 import { renderCosts } from './costsPanel';
 import { describeCell, kindLabel, renderLines } from './cellText';
@@ -50,10 +53,16 @@ let wanted: CellWindow | undefined;
 const previews = new Previews();
 const loading = new LoadingBar(canvas);
 const summary = new SummaryHold((text) => ($('summary').textContent = text), (held) => $('summary').setAttribute('aria-busy', String(held)));
-let nextId = 1;
-let wantedId = 0;
-let overviewId = 0;
-const frameRequests = new Map<number, (f: FrameDetails | null) => void>();
+type CellRequest = CellWindow & { window?: MapWindowRole };
+/** What the map asks of the host: cells of a window, a frame's details. */
+const requests = new Requests<{ cells: { request: CellRequest; response: Cells }; frame: { request: { pfn: number }; response: FrameDetails | null } }>(
+  (kind, id, r) => post(kind === 'cells' ? { type: 'getCells', id, ...(r as CellRequest) } : { type: 'getFrame', id, pfn: (r as { pfn: number }).pfn }),
+  { timeoutMs: 120_000 },
+);
+/** Bumped by each request for a whole window (the map's, the overview's): an answer to an older one is dropped. */
+let windowTicket = 0;
+let overviewTicket = 0;
+const steps = new StepList($<HTMLOListElement>('steps'), (step) => post({ type: 'goToStep', step }));
 /** The system's wish for less motion turns the change flash off, like the setting does. */
 const reducedMotion = matchMedia('(prefers-reduced-motion: reduce)');
 /** Cells that just changed, flashing briefly: index into the window, start time. */
@@ -102,8 +111,10 @@ function requestCells(): void {
   const firstPfn = topRow * layout.framesPerRow;
   const count = Math.min(visibleRows() * layout.columns, Math.ceil((state.image.totalFrames - firstPfn) / layout.framesPerCell));
   const want = { firstPfn, framesPerCell: layout.framesPerCell, cells: Math.max(0, count) };
-  wantedId = nextId++;
-  post({ type: 'getCells', id: wantedId, ...want });
+  const ticket = ++windowTicket;
+  requests.request('cells', { ...want, window: 'map' }).then((msg) => {
+    if (ticket === windowTicket) showCells(msg);
+  }, () => undefined);
   awaitCells(want);
 }
 
@@ -122,14 +133,119 @@ function requestOverview(): void {
   if (!state || overview.clientHeight <= 0) return;
   const total = state.image.totalFrames;
   const framesPerCell = 2 ** Math.max(0, Math.ceil(Math.log2(total / overview.clientHeight)));
-  overviewId = nextId++;
-  post({ type: 'getCells', id: overviewId, firstPfn: 0, framesPerCell: Math.max(framesPerCell, 32), cells: Math.ceil(total / Math.max(framesPerCell, 32)) });
+  const ticket = ++overviewTicket;
+  requests.request('cells', { firstPfn: 0, framesPerCell: Math.max(framesPerCell, 32), cells: Math.ceil(total / Math.max(framesPerCell, 32)), window: 'overview' }).then((msg) => {
+    if (ticket !== overviewTicket) return;
+    overviewCells = msg;
+    draw();
+  }, () => undefined);
+}
+
+/**
+ * After a change, updates only the cells it touches, in the map and the
+ * overview: from the patches that came with the state when they are of the
+ * window shown (no round trip), else fetched; the whole window only when the
+ * change is everything or too much to patch.
+ */
+function refresh(s: MapState): void {
+  const received = performance.now();
+  const change = s.change;
+  const sf = s.image.sectionFrames;
+  const sent = (role: MapWindowRole, shown: Cells) => s.patches.filter((p) => p.window === role && sameWindow(p.of as Cells, shown)).map((p) => p.cells);
+  const mapRuns = cells && !change.all ? changedCellRuns(cells, change, sf) : undefined;
+  if (!mapRuns) requestCells();
+  else if (mapRuns.length) {
+    const ready = sent('map', cells!);
+    if (ready.length === mapRuns.length) applyShown(ready.map((p) => ({ ...p, version: s.version })), received);
+    else patchShown(mapRuns, received);
+  } else if (cells && cells.version < s.version) {
+    // Nothing in view changed: the picture is of the new state too (the summary beside it may show it).
+    const before = cells;
+    cells = { ...before, version: s.version };
+    if (pixels?.source === before) pixels.dirty = [];
+    draw();
+  }
+  const overviewRuns = overviewCells && !change.all ? changedCellRuns(overviewCells, change, sf) : undefined;
+  if (!overviewRuns) requestOverview();
+  else if (overviewRuns.length) {
+    const ready = sent('overview', overviewCells!);
+    if (ready.length === overviewRuns.length) {
+      for (const p of ready) patchCells(overviewCells!, p);
+      overviewCells = { ...overviewCells!, version: s.version };
+      draw();
+    } else patchOverview(overviewRuns);
+  }
+}
+
+/** Writes patches of the window shown into it, colours again only the cells that differ, and redraws once. */
+function applyShown(patches: Array<CellsData & { version: number }>, received: number): void {
+  const before = cells!;
+  const changed: number[] = [];
+  for (const p of patches) changed.push(...(patchCells(before, p) ?? []));
+  cells = { ...before, version: Math.max(before.version, ...patches.map((p) => p.version)) }; // a new object: draw() colours again only the cells marked dirty
+  if (pixels?.source === before) pixels.dirty = changed;
+  flash(changed);
+  renderLegend();
+  draw();
+  document.body.dataset.patchedCells = String(patches.reduce((n, p) => n + p.cells, 0));
+  document.body.dataset.patchMs = (performance.now() - received).toFixed(2);
+}
+
+function patchShown(runs: Array<[number, number]>, received: number): void {
+  const target = cells!;
+  const ticket = windowTicket;
+  let fetched = 0;
+  let left = runs.length;
+  for (const run of runs) {
+    requests.request('cells', subWindow(target, run)).then((patch) => {
+      // A whole window asked for since, or shown since with newer cells, supersedes the patch.
+      if (ticket !== windowTicket || !cells || !sameWindow(cells, target) || patch.version < cells.version) return;
+      const before = cells;
+      const changed = patchCells(before, patch);
+      if (!changed) return;
+      fetched += patch.cells;
+      cells = { ...before, version: patch.version }; // a new object: draw() colours again only the cells marked dirty
+      if (pixels?.source === before) pixels.dirty = changed;
+      flash(changed, left < runs.length);
+      renderLegend();
+      draw();
+      if (--left === 0) {
+        document.body.dataset.patchedCells = String(fetched);
+        document.body.dataset.patchMs = (performance.now() - received).toFixed(2);
+      }
+    }, () => undefined);
+  }
+}
+
+function patchOverview(runs: Array<[number, number]>): void {
+  const target = overviewCells!;
+  const ticket = overviewTicket;
+  for (const run of runs) {
+    requests.request('cells', subWindow(target, run)).then((patch) => {
+      if (ticket !== overviewTicket || overviewCells !== target || !patchCells(target, patch)) return;
+      overviewCells = { ...target };
+      draw();
+    }, () => undefined);
+  }
+}
+
+/**
+ * Changed cells flash, in frame order, so a split, a merge or a wave of lazy
+ * init can be followed; `more` adds them to those flashing (another patch of one change).
+ */
+function flash(changed: number[], more = false): void {
+  const now = performance.now();
+  const animate = state?.animateChanges !== false && !reducedMotion.matches;
+  const added = !animate || changed.length > 50000 ? [] : changed.map((cell, i) => ({ cell, start: now + (changed.length > 1 ? (i / changed.length) * SWEEP_MS : 0) }));
+  flashes = more ? flashes.concat(added) : added;
+  if (changed.length) {
+    document.body.dataset.changedCells = String(changed.length);
+    document.body.dataset.flashes = String(flashes.length);
+  }
 }
 
 function frameDetails(pfn: number): Promise<FrameDetails | null> {
-  const id = nextId++;
-  post({ type: 'getFrame', id, pfn });
-  return new Promise((resolve) => frameRequests.set(id, resolve));
+  return requests.request('frame', { pfn }).catch(() => null);
 }
 
 const sameWindow = (a: Cells, b: Cells) => a.firstPfn === b.firstPfn && a.framesPerCell === b.framesPerCell && a.cells === b.cells;
@@ -151,6 +267,17 @@ function changedCells(before: Cells, after: Cells, exact = false): number[] {
   return out;
 }
 
+/** Shows the cells of a whole window; the cells that changed since the last answer for it flash. */
+function showCells(msg: Cells): void {
+  loading.show(false);
+  const changed = cells && cells.version !== msg.version ? changedCells(cells, msg) : [];
+  flash(changed);
+  if (pixels && cells && sameWindow(cells, msg)) pixels.dirty = changedCells(cells, msg, true);
+  cells = msg;
+  renderLegend();
+  draw();
+}
+
 // ---------------------------------------------------------------- drawing
 
 let markDrawn: () => void;
@@ -161,6 +288,9 @@ const drawn = new Promise<void>((resolve) => (markDrawn = resolve));
 let pixels: { source: Cells; theme: ThemeColours; image: ImageData; dirty?: number[]; preview?: boolean } | undefined;
 const offscreen = document.createElement('canvas');
 const offctx = offscreen.getContext('2d')!;
+
+/** The newest state version drawn from real cells, as told to the host. */
+let drawnVersion = -1;
 
 function draw(): void {
   const started = performance.now();
@@ -208,6 +338,10 @@ function draw(): void {
   }
   markDrawn();
   summary.drawn(shown.version);
+  if (shown.version > drawnVersion) {
+    drawnVersion = shown.version;
+    post({ type: 'drawn', version: shown.version }); // the host times a change to its picture by this
+  }
   document.body.dataset.cells = String(shown.cells);
 }
 
@@ -445,29 +579,18 @@ function renderState(): void {
   } else if (!banner.dataset.notice) banner.hidden = true;
   const writable = !s.readOnly && s.viewedStep === undefined && !work;
   for (const id of ['allocate', 'reboot', 'crash', 'rebootIntoProfile', 'initAll']) $(id).toggleAttribute('disabled', !writable);
-  const steps = s.steps;
-  const first = steps[0]?.seq ?? 0;
-  const last = steps[steps.length - 1]?.seq ?? 0;
+  const first = steps.first;
+  const last = steps.last;
   const at = s.viewedStep ?? last;
   const timeline = $<HTMLInputElement>('timeline');
   timeline.min = String(first);
   timeline.max = String(last);
   timeline.value = String(at);
-  timeline.setAttribute('aria-valuetext', `step ${at} of ${last}: ${steps.find((x) => x.seq === at)?.text ?? ''}`);
+  timeline.setAttribute('aria-valuetext', `step ${at} of ${last}: ${steps.text(at)}`);
   $('stepLabel').textContent = `step ${at}/${last}`;
   $('stepBack').toggleAttribute('disabled', at <= first);
   $('stepForward').toggleAttribute('disabled', at >= last);
-  const list = $('steps');
-  list.replaceChildren(...steps.slice().reverse().map((x) => {
-    const li = document.createElement('li');
-    const b = document.createElement('button');
-    b.className = 'step' + (x.seq === at ? ' current' : '');
-    b.textContent = `${x.seq}. ${x.text}`;
-    b.setAttribute('aria-current', x.seq === at ? 'step' : 'false');
-    b.addEventListener('click', () => post({ type: 'goToStep', step: x.seq }));
-    li.append(b);
-    return li;
-  }));
+  steps.show(at);
   canvas.setAttribute('aria-label', `Page-frame map of ${s.image.name}: ${total} frames. Arrow keys move the selection, Enter reveals it in the Descriptors view, plus and minus zoom, 0 fits the device, Page Up and Page Down pan.`);
   renderLegend();
   renderCosts($('costs'), s);
@@ -553,42 +676,20 @@ window.addEventListener('message', (e: MessageEvent) => {
     case 'state': {
       const first = !state;
       state = msg.state;
+      steps.update(state.history);
       document.body.dataset.animateChanges = String(state.animateChanges);
       if (first) relayout();
       renderState();
-      requestCells();
-      requestOverview();
+      refresh(state);
       if (selected !== undefined && selected >= state.image.totalFrames) showSelection(state.image.totalFrames - 1);
       else void describeSelected();
       return;
     }
-    case 'cells': {
-      if (msg.id === overviewId) {
-        overviewCells = msg;
-        draw();
-        return;
-      }
-      if (msg.id !== wantedId) return; // an answer to an older request
-      const changed = cells && cells.version !== msg.version ? changedCells(cells, msg) : [];
-      const now = performance.now();
-      // Visible changes flash, in frame order, so a split, a merge or a wave of lazy init can be followed.
-      const animate = state?.animateChanges !== false && !reducedMotion.matches;
-      flashes = !animate || changed.length > 50000 ? [] : changed.map((cell, i) => ({ cell, start: now + (changed.length > 1 ? (i / changed.length) * SWEEP_MS : 0) }));
-      if (pixels && cells && sameWindow(cells, msg)) pixels.dirty = changedCells(cells, msg, true);
-      cells = msg;
-      loading.show(false);
-      if (changed.length) {
-        document.body.dataset.changedCells = String(changed.length);
-        document.body.dataset.flashes = String(flashes.length);
-      }
-      renderLegend();
-      draw();
-      post({ type: 'drawn', version: msg.version }); // the host times a change to its picture by this
+    case 'cells':
+      requests.answer('cells', msg.id, msg);
       return;
-    }
     case 'frame':
-      frameRequests.get(msg.id)?.(msg.frame);
-      frameRequests.delete(msg.id);
+      requests.answer('frame', msg.id, msg.frame);
       return;
     case 'select':
       followHost(msg);

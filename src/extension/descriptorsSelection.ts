@@ -20,7 +20,13 @@ export class DescriptorsSelection implements vscode.Disposable {
   private done?: SelectionChange;
   private readonly subscriptions: vscode.Disposable[] = [];
 
-  constructor(private readonly registry: ImageRegistry, private readonly view: vscode.TreeView<DescriptorNode>, private readonly log: (message: string) => void) {
+  constructor(
+    private readonly registry: ImageRegistry,
+    private readonly view: vscode.TreeView<DescriptorNode>,
+    private readonly log: (message: string) => void,
+    /** The view's own node for a frame (the tree keeps one per frame). */
+    private readonly frameNode: (pfn: number) => DescriptorNode = (pfn) => ({ kind: 'frame', pfn }),
+  ) {
     this.subscriptions.push(
       view.onDidChangeSelection((e) => this.chosenInView(e.selection[0])),
       registry.onDidChangeSelection((c) => {
@@ -67,7 +73,7 @@ export class DescriptorsSelection implements vscode.Disposable {
       for (let attempt = 0; attempt < 3 && this.target === t && ((attempt === 0 && t.source !== 'descriptors') || this.shown() !== t.pfn); attempt++) {
         this.revealing = t.pfn;
         try {
-          await this.view.reveal({ kind: 'frame', pfn: t.pfn }, { select: true, focus: !!t.focusTree, expand: true });
+          await this.view.reveal(this.frameNode(t.pfn), { select: true, focus: !!t.focusTree, expand: true });
         } catch (e) {
           this.log(`the Descriptors view could not show pfn ${t.pfn}: ${(e as Error).message}`);
           break;

@@ -1,5 +1,6 @@
 /** Activation: wires the custom editor, the three views, the commands and the status bar to the engine. */
 import * as vscode from 'vscode';
+import { nothingChanged } from '../engine/image/changeSet';
 import { CommandRunner } from './commandRunner';
 import { registerCommands } from './commands';
 import { DescriptorsSelection } from './descriptorsSelection';
@@ -34,7 +35,7 @@ export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
   const descriptorsView = vscode.window.createTreeView('pmemExplorer.descriptors', { treeDataProvider: descriptors, showCollapseAll: true });
   const work = new LongWork();
   const provider = new PmemEditorProvider(context.extensionUri, registry, work);
-  const descriptorsSelection = new DescriptorsSelection(registry, descriptorsView, (m) => log.warn(m));
+  const descriptorsSelection = new DescriptorsSelection(registry, descriptorsView, (m) => log.warn(m), (pfn) => descriptors.frameNode(pfn));
   context.subscriptions.push(
     log,
     registry,
@@ -48,7 +49,7 @@ export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
   );
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('pmemExplorer.map')) registry.allMaps.forEach((m) => m.sendState());
+      if (e.affectsConfiguration('pmemExplorer.map')) registry.allMaps.forEach((m) => m.sendState(nothingChanged())); // a setting, not the image, changed
     }),
   );
   const views = { descriptors, descriptorsView, freeLists, sections };

@@ -4,10 +4,17 @@ import * as vscode from 'vscode';
 import type { MapHost } from './mapHost';
 import { Refusal } from './refusal';
 import { PmemDocument, SelectionChange } from './pmemDocument';
+import { everythingChanged, ImageChange } from '../engine/image/changeSet';
+
+/** The active image, and what changed in what views show of it (everything when another image became active). */
+export interface RegistryChange {
+  document: PmemDocument | undefined;
+  change: ImageChange;
+}
 
 export class ImageRegistry implements vscode.Disposable {
   private active?: PmemDocument;
-  private readonly emitter = new vscode.EventEmitter<PmemDocument | undefined>();
+  private readonly emitter = new vscode.EventEmitter<RegistryChange>();
   /** Fires when the active image changes or its state changes. */
   readonly onDidChange = this.emitter.event;
   private readonly subscriptions: vscode.Disposable[] = [];
@@ -57,8 +64,8 @@ export class ImageRegistry implements vscode.Disposable {
     panel.onDidChangeViewState(activate);
     if (!this.followed.has(document)) {
       this.followed.add(document);
-      document.onDidChangeState(() => {
-        if (this.active === document) this.emitter.fire(document);
+      document.onDidChangeState((change) => {
+        if (this.active === document) this.emitter.fire({ document, change });
       });
       document.onDidChangeSelection((c) => {
         if (this.active === document) this.selectionEmitter.fire(c);
@@ -78,7 +85,7 @@ export class ImageRegistry implements vscode.Disposable {
     void vscode.commands.executeCommand('setContext', 'pmemExplorer.activeImage', !!document?.session);
     void vscode.commands.executeCommand('setContext', 'pmemExplorer.writable', !!document?.writable);
     // Views refresh when another image becomes active, not each time the same editor is focused again.
-    if (changed) this.emitter.fire(document);
+    if (changed) this.emitter.fire({ document, change: everythingChanged() });
   }
 
   /** The active image, or an error message a command can show. */

@@ -3,11 +3,18 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { escapeNotification } from '../shared/plainText';
 import { Refusal } from './refusal';
-import { frames, info, REGION_LABELS, REGION_NAMES, stepRange } from '../engine';
+import { frames, info, REGION_LABELS, REGION_NAMES } from '../engine';
+import { everythingChanged, ImageChange } from '../engine/image/changeSet';
+import { HistoryFeed } from '../engine/inspect/historyFeed';
 import { mapCells } from '../engine/inspect/mapCells';
-import { FrameDetails, HostToWebview, isWebviewToHost, MapState, MapWork, WebviewToHost } from '../shared/protocol';
+import { CellsData, FrameDetails, HostToWebview, isWebviewToHost, MapState, MapWindowRole, MapWork, WebviewToHost } from '../shared/protocol';
+import { changedCellRuns, CellWindow, subWindow } from '../shared/mapPatch';
+import { Requests } from '../shared/requests';
 import type { LongWork } from './longWork';
 import type { PmemDocument, SelectionChange } from './pmemDocument';
+
+/** More changed runs or sections than this are sent as a change of everything. */
+const MAX_CHANGE_RUNS = 4096;
 
 export class MapHost implements vscode.Disposable {
   /** The newest state version the map has drawn, and when it said so (performance.now()). */
@@ -23,8 +30,17 @@ export class MapHost implements vscode.Disposable {
   private ack = 0;
   private version = 0;
   private readonly subscriptions: vscode.Disposable[] = [];
-  private readonly exports = new Map<number, { resolve(data: string): void; reject(e: Error): void }>();
-  private nextExportId = 1;
+  /** What this map asks of its webview: the current view as PNG or SVG. */
+  private readonly requests = new Requests<{ export: { request: { format: 'png' | 'svg' }; response: string } }>(
+    (_kind, id, { format }) => this.post({ type: 'export', id, format }),
+    { timeoutMs: 15_000, timeoutError: () => new Refusal('The map did not answer the export request (is it visible?)') },
+  );
+  /** The windows the webview last asked for whole: a change comes with their changed cells. */
+  private readonly windows = new Map<MapWindowRole, CellWindow>();
+  /** The history steps the webview was told of. */
+  private readonly feed = new HistoryFeed();
+  /** Time the last state took to make and post, for tests and measurements. */
+  lastStateMs?: number;
 
   /** Settles when the webview has loaded and said so; a hidden webview is unloaded and must load again. */
   private ready!: Promise<void>;
@@ -32,12 +48,13 @@ export class MapHost implements vscode.Disposable {
 
   constructor(readonly document: PmemDocument, readonly panel: vscode.WebviewPanel, work: LongWork) {
     this.resetReady();
-    this.sendState(); // lastState is known at once; the webview asks for it again when it has loaded
+    // lastState is known at once; the webview asks for it again when it has loaded, and gets the history steps then (decoded once).
+    this.sendState(everythingChanged(), false);
     this.subscriptions.push(
       panel.onDidChangeViewState(() => {
         if (!panel.visible) this.resetReady();
       }),
-      document.onDidChangeState(() => this.sendState()),
+      document.onDidChangeState((change) => this.sendState(change)),
       document.onDidChangeSelection((c) => this.sendSelection(c)),
       work.onDidChange((e) => {
         if (e.doc === document) this.sendWork(e.state);
@@ -62,7 +79,9 @@ export class MapHost implements vscode.Disposable {
     switch (msg.type) {
       case 'ready':
         this.ack = 0; // a (re)loaded webview counts its selections from 1 again
+        this.windows.clear();
         this.markReady();
+        this.feed.reset(); // it has no steps yet: they are all sent again
         this.sendState();
         if (this.document.selection) this.sendSelection(this.document.selection);
         {
@@ -75,7 +94,9 @@ export class MapHost implements vscode.Disposable {
         return;
       case 'getCells': {
         if (!img) return;
-        const cells = mapCells(img, { firstPfn: msg.firstPfn, framesPerCell: msg.framesPerCell, cells: msg.cells });
+        const window = { firstPfn: msg.firstPfn, framesPerCell: msg.framesPerCell, cells: msg.cells };
+        if (msg.window) this.windows.set(msg.window, window);
+        const cells = mapCells(img, window);
         this.post({ type: 'cells', id: msg.id, version: this.version, ...cells });
         return;
       }
@@ -103,13 +124,11 @@ export class MapHost implements vscode.Disposable {
         await vscode.commands.executeCommand('pmemExplorer.goToStep', msg.step);
         return;
       case 'exported':
-      case 'exportFailed': {
-        const pending = this.exports.get(msg.id);
-        this.exports.delete(msg.id);
-        if (msg.type === 'exported') pending?.resolve(msg.data);
-        else pending?.reject(new Refusal(msg.message));
+        this.requests.answer('export', msg.id, msg.data);
         return;
-      }
+      case 'exportFailed':
+        this.requests.fail('export', msg.id, new Refusal(msg.message));
+        return;
     }
   }
 
@@ -117,14 +136,7 @@ export class MapHost implements vscode.Disposable {
   async requestExport(format: 'png' | 'svg'): Promise<string> {
     if (!this.panel.visible) this.panel.reveal(this.panel.viewColumn, true);
     await Promise.race([this.ready, new Promise((r) => setTimeout(r, 15_000))]);
-    const id = this.nextExportId++;
-    return new Promise<string>((resolve, reject) => {
-      this.exports.set(id, { resolve, reject });
-      this.post({ type: 'export', id, format });
-      setTimeout(() => {
-        if (this.exports.delete(id)) reject(new Refusal('The map did not answer the export request (is it visible?)'));
-      }, 15_000);
-    });
+    return this.requests.request('export', { format });
   }
 
   /** Tells the webview the document's selection; it keeps its own when it has made a newer one the host has not yet taken. */
@@ -145,14 +157,20 @@ export class MapHost implements vscode.Disposable {
     this.post({ type: 'notice', text });
   }
 
-  sendState(): void {
+  /**
+   * Sends the state after a change: the counts (kept by the document, not
+   * counted again), the history steps added and dropped, and what changed, so
+   * the webview fetches again only the cells it touches.
+   */
+  sendState(change: ImageChange = everythingChanged(), withHistory = true): void {
+    const started = performance.now();
     const doc = this.document;
     const img = doc.viewImage;
     if (!img || !doc.session) return;
     this.version++;
-    const i = info(img);
-    const records = doc.session.image.historyRecords();
-    const range = stepRange(records);
+    const i = info(img, doc.totals);
+    // A change of very many runs is sent as everything: the webview then fetches its window again.
+    const detailed = !change.all && change.frames.length <= MAX_CHANGE_RUNS && change.sections.length <= MAX_CHANGE_RUNS;
     const state: MapState = {
       version: this.version,
       image: {
@@ -170,18 +188,34 @@ export class MapHost implements vscode.Disposable {
       machine: doc.session.isBooted ? 'running' : i.clean ? 'off' : 'crashed',
       readOnly: doc.readOnlyReason,
       viewedStep: doc.viewedStep,
-      steps: records.filter((r) => r.seq >= range.first).map((r) => ({ seq: r.seq, text: r.summary.text })),
+      history: withHistory ? this.feed.update(doc.session.image) : { reset: true, first: 0, last: 0, added: [] },
+      change: detailed ? { all: false, frames: change.frames, sections: change.sections } : { all: true, frames: [], sections: [] },
+      patches: detailed ? this.patches(img, change) : [],
       memmapPlacement: i.memmap.placement,
       animateChanges: vscode.workspace.getConfiguration('pmemExplorer').get<boolean>('map.animateChanges', true),
     };
     this.lastState = state;
     this.post({ type: 'state', state });
+    this.lastStateMs = performance.now() - started;
+  }
+
+  /** The changed cells of the windows the webview shows, when few: it then redraws at once, without asking. */
+  private patches(img: NonNullable<PmemDocument['viewImage']>, change: ImageChange): MapState['patches'] {
+    const out: MapState['patches'] = [];
+    for (const [role, of] of this.windows) {
+      const runs = changedCellRuns(of, { all: false, frames: change.frames, sections: change.sections }, img.geometry.sectionFrames);
+      for (const run of runs ?? []) {
+        const cells: CellsData = mapCells(img, subWindow(of, run));
+        out.push({ window: role, of, cells });
+      }
+    }
+    return out;
   }
 
   dispose(): void {
     this.subscriptions.forEach((s) => s.dispose());
     this.drawnEmitter.dispose();
-    for (const p of this.exports.values()) p.reject(new Refusal('The map was closed'));
+    this.requests.dispose(new Refusal('The map was closed'));
   }
 }
 

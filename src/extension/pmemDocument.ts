@@ -7,6 +7,9 @@ import { isRefusal } from './refusal';
 import { UsageError, writeRefusal } from '../engine';
 import { DiskWatcher } from './diskWatcher';
 import { EditCancelled, ImageSession, SessionEdit } from '../engine/node/session';
+import { ChangeTracker } from '../engine/image/changeTracker';
+import { everythingChanged, ImageChange } from '../engine/image/changeSet';
+import { imageTotals, ImageTotals } from '../engine/inspect/totals';
 
 /** Where a change of the selected frame came from: a map, the Descriptors view, or a command (Go to Frame, Reveal on Map, Allocate). */
 export type SelectionSource = 'map' | 'descriptors' | 'command';
@@ -36,9 +39,10 @@ interface StackEntry {
 export const LARGE_EDIT_BYTES = 4 * 1024 * 1024;
 
 export class PmemDocument implements vscode.CustomDocument {
-  private readonly stateEmitter = new vscode.EventEmitter<void>();
-  /** Fires after any change of state: an edit, undo, redo, save or revert. */
+  private readonly stateEmitter = new vscode.EventEmitter<ImageChange>();
+  /** Fires after any change of state (an edit, undo, redo, save, revert, another step shown) with what it changed. */
   readonly onDidChangeState = this.stateEmitter.event;
+  private readonly tracker = new ChangeTracker();
   private readonly editEmitter = new vscode.EventEmitter<vscode.CustomDocumentEditEvent<PmemDocument>>();
   readonly onDidEdit = this.editEmitter.event;
   private readonly selectionEmitter = new vscode.EventEmitter<SelectionChange>();
@@ -96,7 +100,22 @@ export class PmemDocument implements vscode.CustomDocument {
     if (step !== undefined && this.session) this.session.viewAt(step); // validates the step, throwing a clear error
     this.step = step;
     this.stepImage = undefined;
+    this.stepTotals = undefined;
     this.changed();
+  }
+
+  private stepTotals?: ImageTotals;
+
+  /** The frame and section counts of what views show: kept edit by edit for the present, counted once for a step. */
+  get totals(): ImageTotals | undefined {
+    if (!this.session) return undefined;
+    if (this.step === undefined) return this.tracker.totals(this.session.image, this.session.version);
+    return (this.stepTotals ??= imageTotals(this.viewImage!));
+  }
+
+  /** What the last change of state changed. */
+  get lastChange(): ImageChange {
+    return this.tracker.lastChange;
   }
 
   /** The selected frame: the document owns it, every view follows it. */
@@ -140,7 +159,7 @@ export class PmemDocument implements vscode.CustomDocument {
     for (const e of this.notRedone) e.dead = true;
     this.notRedone.clear();
     this.record({ edit, applied: true });
-    this.changed();
+    this.fire(this.tracker.edited(edit.changed, 1));
   }
 
   /** Entries VS Code counts as redone whose redo was cancelled. */
@@ -169,6 +188,8 @@ export class PmemDocument implements vscode.CustomDocument {
       return;
     }
     const { edit } = entry;
+    // An edit made before a revert no longer applies: the session's version says whether it did.
+    const version = this.session.version;
     if (edit.bytes < LARGE_EDIT_BYTES) {
       if (way === 'undo') edit.undo();
       else edit.redo();
@@ -196,9 +217,10 @@ export class PmemDocument implements vscode.CustomDocument {
         }
       }
     }
+    const change = version !== this.session.version ? this.tracker.edited(edit.changed, way === 'undo' ? -1 : 1, this.session.version) : this.tracker.nothing();
     entry.applied = way === 'redo';
     this.position += way === 'undo' ? -1 : 1;
-    this.changed();
+    this.fire(change);
   }
 
   /** Reads the file again (dropping unsaved changes); shows the error and keeps the old state if it is no longer valid. */
@@ -217,9 +239,23 @@ export class PmemDocument implements vscode.CustomDocument {
     this.changed();
   }
 
-  changed(): void {
-    this.stepImage = undefined;
-    this.stateEmitter.fire();
+  /**
+   * Tells views the state changed in a way not known frame by frame (they
+   * reread everything), or, with `nothing`, that what they show is the same
+   * (a save: only whether it is saved changed).
+   */
+  changed(what: 'everything' | 'nothing' = 'everything'): void {
+    this.fire(what === 'nothing' ? this.tracker.nothing() : this.tracker.everything());
+  }
+
+  private fire(change: ImageChange): void {
+    if (change.all || this.step !== undefined) {
+      // A step shown is computed from the present: views of it start over.
+      this.stepImage = undefined;
+      this.stepTotals = undefined;
+      if (this.step !== undefined) change = everythingChanged();
+    }
+    this.stateEmitter.fire(change);
   }
 
   /** Cancels long work on this image and waits until it has put the image back. */

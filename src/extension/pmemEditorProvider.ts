@@ -52,7 +52,7 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
     this.writableSession(document).save();
     document.markSaved();
     document.wroteFile();
-    document.changed();
+    document.changed('nothing'); // only whether it is saved changed
   }
 
   async saveCustomDocumentAs(document: PmemDocument, destination: vscode.Uri): Promise<void> {

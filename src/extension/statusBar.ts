@@ -13,7 +13,7 @@ export function createStatusBar(registry: ImageRegistry): vscode.Disposable {
       item.hide();
       return;
     }
-    const i = info(doc.viewImage!);
+    const i = info(doc.viewImage!, doc.totals); // the kept totals: no pass over the section table per change
     const step = doc.viewedStep !== undefined ? ` · step ${doc.viewedStep}` : '';
     item.text = `$(database) ${i.frames.free} free · ${i.frames.uninitialized} uninit · gen ${i.bootGeneration}${doc.session.isBooted ? '' : ' (off)'}${step}${doc.isDirty ? ' · unsaved' : ''}`;
     const machine = doc.session.isBooted ? 'running' : i.clean ? 'off, shut down cleanly' : 'off, crashed';

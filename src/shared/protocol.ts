@@ -4,6 +4,8 @@
  * acting on it: a webview is untrusted input.
  */
 import type { FrameInfo } from '../engine/inspect/views';
+import type { StepsUpdate } from '../engine/inspect/steps';
+import type { MapChange } from './mapPatch';
 
 /** Where an image problem is, as the engine reports it. */
 export interface ProblemLocation {
@@ -37,7 +39,16 @@ export interface MapState {
   readOnly?: string;
   /** The history step shown, when looking at the past. */
   viewedStep?: number;
-  steps: Array<{ seq: number; text: string }>;
+  /** The history steps added and dropped since the last state (the map keeps its list of steps). */
+  history: StepsUpdate;
+  /** What changed since the last state: the map fetches again only the cells it touches. */
+  change: MapChange;
+  /**
+   * The changed cells of the windows the map last asked for whole, computed
+   * with the state so the map redraws without asking: each patch applies
+   * when the map still shows `of`; otherwise it asks for what `change` touches.
+   */
+  patches: Array<{ window: MapWindowRole; of: { firstPfn: number; framesPerCell: number; cells: number }; cells: CellsData }>;
   memmapPlacement: 'device' | 'ram';
   /** The pmemExplorer.map.animateChanges setting. */
   animateChanges: boolean;
@@ -46,9 +57,24 @@ export interface MapState {
 /** A frame as the engine describes it, its region in plain words, without the raw flags and refcount. */
 export type FrameDetails = Omit<FrameInfo, 'flags' | 'refcount' | 'region'> & { region?: string };
 
+/** Which of its windows a map asks for whole: the map itself or the overview strip (a patch asks for neither). */
+export type MapWindowRole = 'map' | 'overview';
+
+/** Cells of a window, as the engine computes them (see mapCells). */
+export interface CellsData {
+  firstPfn: number;
+  framesPerCell: number;
+  cells: number;
+  detailed: boolean;
+  mix: Uint8Array;
+  tag: Uint16Array;
+  owners: string[];
+  blocks: number[];
+}
+
 export type HostToWebview =
   | { type: 'state'; state: MapState }
-  | { type: 'cells'; id: number; version: number; firstPfn: number; framesPerCell: number; cells: number; detailed: boolean; mix: Uint8Array; tag: Uint16Array; owners: string[]; blocks: number[] }
+  | ({ type: 'cells'; id: number; version: number } & CellsData)
   | { type: 'frame'; id: number; frame: FrameDetails | null }
   /**
    * The document's selected frame. `seq` orders the document's selections;
@@ -79,7 +105,7 @@ export type WebviewToHost =
   | { type: 'reopenWith' }
   /** The user selected a frame on the map (click, arrow keys, Enter); `req` counts this map's selections; `reveal` asks the Descriptors view to show it. */
   | { type: 'select'; pfn: number; req: number; reveal: boolean }
-  | { type: 'getCells'; id: number; firstPfn: number; framesPerCell: number; cells: number }
+  | { type: 'getCells'; id: number; firstPfn: number; framesPerCell: number; cells: number; window?: MapWindowRole }
   | { type: 'getFrame'; id: number; pfn: number }
   | { type: 'command'; command: MapCommand; pfn?: number }
   | { type: 'goToStep'; step: number }
@@ -104,7 +130,8 @@ export function isWebviewToHost(x: unknown): x is WebviewToHost {
     case 'select':
       return isCount(x.pfn) && isCount(x.req) && typeof x.reveal === 'boolean' && keys(x, 'pfn', 'req', 'reveal');
     case 'getCells':
-      return isCount(x.id) && isCount(x.firstPfn) && isCount(x.framesPerCell) && x.framesPerCell >= 1 && isCount(x.cells) && x.cells <= MAX_CELLS_PER_REQUEST && keys(x, 'id', 'firstPfn', 'framesPerCell', 'cells');
+      return isCount(x.id) && isCount(x.firstPfn) && isCount(x.framesPerCell) && x.framesPerCell >= 1 && isCount(x.cells) && x.cells <= MAX_CELLS_PER_REQUEST
+        && (x.window === undefined || x.window === 'map' || x.window === 'overview') && keys(x, 'id', 'firstPfn', 'framesPerCell', 'cells', 'window');
     case 'getFrame':
       return isCount(x.id) && isCount(x.pfn) && keys(x, 'id', 'pfn');
     case 'command':
@@ -122,13 +149,18 @@ export function isWebviewToHost(x: unknown): x is WebviewToHost {
   }
 }
 
+function isCellsData(x: unknown): x is CellsData {
+  return isRecord(x) && isCount(x.firstPfn) && isCount(x.framesPerCell) && isCount(x.cells) && x.mix instanceof Uint8Array && x.tag instanceof Uint16Array && Array.isArray(x.owners) && Array.isArray(x.blocks);
+}
+
 export function isHostToWebview(x: unknown): x is HostToWebview {
   if (!isRecord(x)) return false;
   switch (x.type) {
     case 'state':
-      return isRecord(x.state) && isRecord(x.state.image);
+      return isRecord(x.state) && isRecord(x.state.image) && isRecord(x.state.history) && Array.isArray(x.state.history.added) && isRecord(x.state.change) && Array.isArray(x.state.change.frames) && Array.isArray(x.state.change.sections)
+        && Array.isArray(x.state.patches) && x.state.patches.every((p) => isRecord(p) && (p.window === 'map' || p.window === 'overview') && isRecord(p.of) && isCellsData(p.cells));
     case 'cells':
-      return isCount(x.id) && x.mix instanceof Uint8Array && x.tag instanceof Uint16Array && Array.isArray(x.owners) && Array.isArray(x.blocks);
+      return isCount(x.id) && isCellsData(x);
     case 'frame':
       return isCount(x.id) && (x.frame === null || isRecord(x.frame));
     case 'select':

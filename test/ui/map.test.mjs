@@ -12,7 +12,9 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import {
   THEMES, Workbench, eventually, pmem, pmemJson, textMatching, workbenchSuite,
@@ -26,6 +28,17 @@ function extensionHostPid(server) {
   const host = rows.find(([, pgid, ...args]) => Number(pgid) === server.process.pid && /--type=extensionHost/.test(args.join(' ')));
   if (!host) throw new Error(`no extension host in process group ${server.process.pid}`);
   return Number(host[0]);
+}
+
+/** An image with 100,000 history steps, made once per run (the CLI would take a process per step), copied into each workspace. */
+let longImage;
+function longHistory() {
+  if (longImage) return longImage;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-ui-long-'));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  longImage = path.join(dir, 'long.pmem');
+  execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./makeLongHistory.mjs', import.meta.url)), longImage, '100000'], { stdio: 'inherit' });
+  return longImage;
 }
 const hex = (n) => `0x${n.toString(16)}`;
 
@@ -596,6 +609,65 @@ for (const theme of THEMES) {
       // The report is an untitled editor beside the map: closed unsaved, so the next tests find one editor group.
       await wb.runCommand('View: Revert and Close Editor');
       await eventually('one editor group again', async () => (await wb.page.locator('.editor-group-container').count()) === 1);
+    });
+
+    it('lists a history of 100,000 steps as a window of rows, and an allocation adds a row and updates only its cells', async function () {
+      this.timeout(300_000);
+      const file = ws.file('long.pmem');
+      fs.copyFileSync(longHistory(), file);
+      const { firstStep: first, lastStep: last } = pmemJson('info', file).history;
+      await wb.openImage('long.pmem');
+      const map = wb.map();
+      await textMatching(wb.stepLabel(), new RegExp(`^step ${last}/${last}$`), 'the timeline at the last step', 60_000);
+      const panel = map.view.locator('#historyPanel');
+      await panel.locator('.collapsible-header').click();
+      const list = map.view.locator('#steps');
+      const items = panel.getByRole('listitem');
+      const rowText = async (row) => (await row.innerText({ timeout: 1000 })).trim();
+      await eventually('the newest steps at the top', async () => (await rowText(items.first())).startsWith(`${last}. `), 30_000);
+      const drawn = await items.count();
+      assert.ok(drawn > 10 && drawn <= 200, `a window of rows is drawn, not every step: ${drawn} of ${last - first + 1}`);
+      assert.equal(await items.first().getAttribute('aria-setsize'), String(last - first + 1), 'each row says how long the whole list is');
+      await eventually('the map to be drawn', () => map.data('cells'), 30_000);
+      await shot('history-long');
+
+      // Scrolled to the end: the oldest steps, still a window of rows; a click shows that step.
+      await list.evaluate((ol) => (ol.scrollTop = ol.scrollHeight));
+      await eventually('the oldest steps at the bottom', async () => (await rowText(items.last())).startsWith(`${first}. `));
+      assert.ok((await items.count()) <= 200, 'still a window of rows');
+      await shot('history-long-end');
+      await items.last().getByRole('button').click();
+      await textMatching(wb.stepLabel(), new RegExp(`^step ${first}/${last}$`), 'the oldest step shown', 30_000);
+
+      // Back to the present; an allocation (with the boot before it) adds rows at the top and patches the map.
+      await list.evaluate((ol) => (ol.scrollTop = 0));
+      await eventually('the newest steps again', async () => (await rowText(items.first())).startsWith(`${last}. `));
+      await items.first().getByRole('button').click();
+      await textMatching(wb.stepLabel(), new RegExp(`^step ${last}/${last}$`), 'the present again', 30_000);
+      await map.view.locator('body').evaluate((b) => delete b.dataset.patchedCells);
+      await map.button('Allocate…').click();
+      await wb.answer(/order/i, '0');
+      await wb.answer(/how many/i, '1');
+      await wb.pick(/zone/i, /^dma32$/i);
+      await wb.answer(/owner/i, 'patch');
+      await wb.quickInput().waitFor({ state: 'hidden' });
+      await eventually('the allocation at the top of the list', async () => /^\d+\. alloc order 0 for patch/.test(await rowText(items.first())), 30_000);
+      await eventually('the changed cells updated', () => map.data('patchedCells'));
+      // Another on the running machine (no boot before it): one step, a few cells.
+      await map.view.locator('body').evaluate((b) => delete b.dataset.patchedCells);
+      await map.button('Allocate…').click();
+      await wb.answer(/order/i, '1');
+      await wb.answer(/how many/i, '1');
+      await wb.pick(/zone/i, /^dma32$/i);
+      await wb.answer(/owner/i, 'again');
+      await wb.quickInput().waitFor({ state: 'hidden' });
+      await eventually('the second allocation at the top of the list', async () => /^\d+\. alloc order 1 for again/.test(await rowText(items.first())), 30_000);
+      const patched = Number(await eventually('the changed cells updated', () => map.data('patchedCells')));
+      const cells = Number(await map.data('cells'));
+      assert.ok(patched > 0 && patched < cells / 4, `only the cells the allocation touched were updated: ${patched} of ${cells}`);
+      console.log(`      ${patched} of ${cells} cells updated; ${await map.data('patchMs')} ms from the state to the redraw`);
+      await shot('history-long-allocated');
+      await panel.locator('.collapsible-header').click();
     });
 
     it('reboots (sections turn stale) and crashes at a persistence point (recovery banner) from the toolbar', async () => {

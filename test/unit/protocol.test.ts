@@ -5,7 +5,7 @@ describe('webview protocol guards', () => {
   it('accepts well-formed messages', () => {
     const good = [
       { type: 'ready' }, { type: 'reopenWith' }, { type: 'select', pfn: 4096, req: 3, reveal: true }, { type: 'select', pfn: 0, req: 0, reveal: false },
-      { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 512, cells: 4096 },
+      { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 512, cells: 4096 }, { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 1, cells: 64, window: 'overview' },
       { type: 'getFrame', id: 2, pfn: 7 }, { type: 'command', command: 'allocate' }, { type: 'command', command: 'free', pfn: 300 },
       { type: 'goToStep', step: 3 }, { type: 'exported', id: 1, format: 'png', data: 'iVBOR' }, { type: 'exportFailed', id: 1, message: 'too big' },
       { type: 'drawn', version: 12 }, { type: 'command', command: 'cancelOperation' },
@@ -25,7 +25,7 @@ describe('webview protocol guards', () => {
       { type: 'select', pfn: 7, req: 1, reveal: true, focus: true }, { type: 'revealFrame', pfn: 7 },
       { type: 'command', command: 'workbench.action.files.delete' }, { type: 'command', command: 'allocate', args: [1] },
       { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 0, cells: 1 }, { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 1, cells: MAX_CELLS_PER_REQUEST + 1 },
-      { type: 'goToStep', step: -2 }, { type: 'exported', id: 1, format: 'gif', data: '' },
+      { type: 'goToStep', step: -2 }, { type: 'exported', id: 1, format: 'gif', data: '' }, { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 1, cells: 1, window: 'everything' },
       { type: 'drawn', version: -1 }, { type: 'drawn', version: 1, at: 5 }, { type: 'drawn' },
     ];
     for (const m of bad) assert.equal(isWebviewToHost(m), false, JSON.stringify(m));
@@ -33,6 +33,12 @@ describe('webview protocol guards', () => {
     assert.equal(isHostToWebview({ type: 'error', title: 't', message: 'm' }), false);
     for (const work of [undefined, {}, { label: 'x', share: '1', message: '', cancelling: false }, { label: 'x', share: 1, message: '' }]) {
       assert.equal(isHostToWebview({ type: 'work', work }), false, JSON.stringify(work));
+    }
+    const cells = { firstPfn: 0, framesPerCell: 1, cells: 1, detailed: true, mix: new Uint8Array(6), tag: new Uint16Array(1), owners: [], blocks: [] };
+    const state = (patches: unknown) => ({ type: 'state', state: { image: {}, history: { added: [] }, change: { frames: [], sections: [] }, patches } });
+    assert.ok(isHostToWebview(state([{ window: 'map', of: { firstPfn: 0, framesPerCell: 1, cells: 8 }, cells }])));
+    for (const patches of [undefined, {}, [{ window: 'map', of: {}, cells: { ...cells, mix: [0] } }], [{ window: 'side', of: {}, cells }], [{ window: 'map', cells }]]) {
+      assert.equal(isHostToWebview(state(patches)), false, JSON.stringify(patches));
     }
     for (const m of [{ type: 'select', pfn: 5 }, { type: 'select', pfn: 5, seq: 1 }, { type: 'select', pfn: 5, seq: 1, ack: -1 }, { type: 'select', pfn: -5, seq: 1, ack: 0 }]) {
       assert.equal(isHostToWebview(m), false, JSON.stringify(m));

@@ -437,13 +437,28 @@ export class HistoryRing {
    */
   scan(io: ByteIO, verify = true): RingScan {
     const header = this.readHeader(io);
+    const count = header.nextSeq - header.firstSeq;
+    return this.walk(io, header, header.firstSeq, count ? header.head : 0, count, verify);
+  }
+
+  /**
+   * As scan, for the `count` records from step `seq` only, the first at ring
+   * offset `pos` (where an earlier scan found it, or just after the record
+   * before it): record i of the result is step seq + i.
+   */
+  scanFrom(io: ByteIO, seq: number, pos: number, count: number, verify = true): RingScan {
+    const header = this.readHeader(io);
+    if (seq < header.firstSeq || seq + count > header.nextSeq) throw new RangeError(`steps ${seq} to ${seq + count - 1} are not all kept (${header.firstSeq} to ${header.nextSeq - 1})`);
+    return this.walk(io, { ...header, firstSeq: seq }, seq, pos, count, verify);
+  }
+
+  private walk(io: ByteIO, header: HistoryHeader, firstSeq: number, start: number, count: number, verify: boolean): RingScan {
     const h = header;
-    const count = h.nextSeq - h.firstSeq;
-    const ring = new RingBytes(io, this, count ? h.head : 0, count === 0 ? 0 : h.head < h.tail ? h.tail : this.ringBytes);
+    const ring = new RingBytes(io, this, count ? start : 0, count === 0 ? 0 : start < h.tail ? h.tail : this.ringBytes);
     const scan: RingScan = { header, count, pos: new Float64Array(count), total: new Float64Array(count), bits: new Uint8Array(count), bytes: ring.bytes, base: ring.base };
-    let pos = h.head;
+    let pos = start;
     for (let i = 0; i < count; i++) {
-      const seq = h.firstSeq + i;
+      const seq = firstSeq + i;
       // ring.at may read the whole ring: take ring.bytes after it.
       if (pos >= this.ringBytes || this.ringBytes - pos < 4) pos = 0;
       else {
@@ -462,6 +477,11 @@ export class HistoryRing {
     scan.bytes = ring.bytes;
     scan.base = ring.base;
     return scan;
+  }
+
+  /** Record i of a scan, decoded without its undo entries. */
+  decode(scan: RingScan, i: number): HistoryRecord {
+    return this.decodeRecord(scan, this.recordInfo(scan, i), false);
   }
 
   private recordError(message: string, field: string, offset: number): ImageError {

@@ -104,3 +104,26 @@ export function mergeChangeSets(into: ChangeSet, more: ChangeSet): ChangeSet {
     freeLists: into.freeLists || more.freeLists,
   };
 }
+
+/**
+ * What a change of the image did, for views: a change set, or `all` when it
+ * is not known frame by frame (a boot, reboot or crash, a revert, another
+ * history step shown), when views reread everything.
+ */
+export interface ImageChange extends ChangeSet {
+  all: boolean;
+}
+
+export function everythingChanged(): ImageChange {
+  return { all: true, frames: [], sections: [], freeLists: true };
+}
+
+export function nothingChanged(): ImageChange {
+  return { all: false, ...emptyChangeSet() };
+}
+
+/** The sum of changes made one after the other (`all` wins). */
+export function combineChanges(a: ImageChange, b: ImageChange): ImageChange {
+  if (a.all || b.all) return everythingChanged();
+  return { all: false, ...mergeChangeSets(a, b) };
+}

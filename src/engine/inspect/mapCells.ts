@@ -10,10 +10,9 @@ import { sectionOf } from '../alloc/sectionInit';
 import { DESC, decodeDescriptor, PG_ALLOCATED, PG_BUDDY } from '../format/descriptor';
 import { DESCRIPTOR_SIZE } from '../format/constants';
 import { REGION_NAMES, RegionName } from '../format/layout';
-import { readSectionGeneration, sectionEntryAt } from '../format/sectionTable';
 import type { PmemImage } from '../image/imageCore';
-import { readSectionTable } from '../image/ops';
 import { descriptorSlice, viewDescriptor } from './views';
+import { SectionWindow } from './sectionWindow';
 import { DETAIL_FRAMES_PER_CELL, MIX_STRIDE, OWNER_TAG } from './mapCodes';
 
 const METADATA = 0, MEMMAP = 1, FREE = 2, ALLOCATED = 3, NEVER = 4, STALE = 5;
@@ -100,14 +99,15 @@ export function mapCells(img: PmemImage, window: MapWindow): MapCells {
   const dataStart = L.data.startPfn;
   const dataEnd = L.data.startPfn + L.data.frames;
 
-  const table = readSectionTable(img);
+  // Only the window's section entries are read: a patch of a few cells costs a few entries, not the table.
+  const table = SectionWindow.forFrames(img, first, Math.max(1, end - first));
   const detailed = fpc <= DETAIL_FRAMES_PER_CELL;
   const firstSection = sectionOf(g, Math.max(first, dataStart));
   for (let s = firstSection; s * g.sectionFrames < Math.min(end, dataEnd); s++) {
     const a = Math.max(s * g.sectionFrames, dataStart, first);
     const b = Math.min((s + 1) * g.sectionFrames, dataEnd, end);
     if (a >= b) continue;
-    const gen = readSectionGeneration(table, s);
+    const gen = table.generation(s);
     if (gen === 0) {
       add(NEVER, a, b);
       continue;
@@ -116,7 +116,7 @@ export function mapCells(img: PmemImage, window: MapWindow): MapCells {
     if (!detailed) {
       // The section's data frames split by its summary counts, spread evenly over its cells.
       const data = Math.min((s + 1) * g.sectionFrames, dataEnd) - Math.max(s * g.sectionFrames, dataStart);
-      const { freeFrames: free, allocatedFrames: allocated } = sectionEntryAt(table, s);
+      const { freeFrames: free, allocatedFrames: allocated } = table.entry(s);
       add(FREE, a, b, free / data);
       add(ALLOCATED, a, b, allocated / data);
       add(NEVER, a, b, Math.max(0, data - free - allocated) / data);

@@ -14,10 +14,11 @@ import { LINK } from '../format/freeLink';
 import { REGION_NAMES, RegionName, SECTION_ENTRY_SIZE } from '../format/layout';
 import { ALL_EXTENDED_FIELDS, descriptorBytesInRam } from '../format/profiles';
 import {
-  decodeSectionEntry, readSectionGeneration, SectionEntry, sectionEntryOffset, sectionState, SectionState, sectionTotals,
+  decodeSectionEntry, readSectionGeneration, SectionEntry, sectionEntryOffset, sectionState, SectionState,
 } from '../format/sectionTable';
 import type { PmemImage } from '../image/imageCore';
 import { SectionWindow } from './sectionWindow';
+import { imageTotals, ImageTotals } from './totals';
 
 export type FrameKind = 'metadata' | 'memmap' | 'free' | 'allocated' | 'uninitialized' | 'unknown';
 
@@ -157,14 +158,11 @@ export interface ImageInfo {
   history: { firstStep: number; lastStep: number; bytes: number };
 }
 
-export function info(img: PmemImage): ImageInfo {
+export function info(img: PmemImage, totals: ImageTotals = imageTotals(img)): ImageInfo {
   const g = img.geometry;
   const L = img.layout;
-  const table = img.store.read(sectionEntryOffset(L, 0), g.sectionCount * SECTION_ENTRY_SIZE);
-  const t = sectionTotals(table, g.sectionCount, g.sectionFrames, img.bootGeneration);
-  const counts = { untouched: t.untouched, initialized: t.initialized, stale: t.stale, reservedOnly: t.reservedOnly };
-  const frames = { free: t.free, allocated: t.allocated, uninitialized: 0, reserved: t.reserved };
-  frames.uninitialized = g.totalFrames - frames.free - frames.allocated - frames.reserved;
+  const counts = totals.sections;
+  const frames = { ...totals.frames };
   const h = img.history.readHeader(img.store);
   const regions = {} as ImageInfo['regions'];
   for (const name of REGION_NAMES) {

@@ -17,11 +17,14 @@ import { stateAt } from '../inspect/timeline';
 import { UsageError } from '../core/errors';
 import { TimeSlice } from '../core/timeSlice';
 import type { Store } from '../store/store';
+import { changeOfWrites, EditChange } from '../image/changeOfWrites';
 
 export interface SessionEdit {
   label: string;
   /** Bytes the edit puts back when undone or redone: a large one is undone in slices (undoAsync). */
   readonly bytes: number;
+  /** What the edit changed (its undo and redo change the same frames and sections), or undefined for everything (a boot). */
+  readonly changed?: EditChange;
   undo(): void;
   redo(): void;
   /** As undo, giving up the thread between slices; a cancel puts back what it did and throws EditCancelled. */
@@ -156,8 +159,9 @@ export class ImageSession {
     return { image: this.current, volatile: this.current.captureVolatile() };
   }
 
-  private edit(label: string, before: Moment & { booted: boolean }, writes: RecordedWrite[]): SessionEdit {
+  private edit(label: string, before: Moment & { booted: boolean }, writes: RecordedWrite[], all = false): SessionEdit {
     const after = { ...this.moment(), booted: this.booted };
+    const changed = all ? undefined : { ...changeOfWrites(this.current, writes, before.volatile.ram, after.volatile.ram), version: this.version + 1 };
     this.version++;
     const epoch = this.epoch;
     const settle = (m: Moment & { booted: boolean }) => {
@@ -188,6 +192,7 @@ export class ImageSession {
     return {
       label,
       bytes,
+      changed,
       undo: () => go(before, () => undoWrites(this.overlay, writes)),
       redo: () => go(after, () => redoWrites(this.overlay, writes)),
       undoAsync: (control = {}) => goAsync(before, true, control),
@@ -275,7 +280,7 @@ export class ImageSession {
     this.recorder.take();
     this.current = PmemImage.open(this.recorder, { file: this.file, profile });
     this.booted = true;
-    return this.edit(`Boot generation ${this.current.bootGeneration}`, before, this.recorder.take());
+    return this.edit(`Boot generation ${this.current.bootGeneration}`, before, this.recorder.take(), true);
   }
 
   /** A clean reboot (optionally into another profile), as one edit. */
@@ -286,7 +291,7 @@ export class ImageSession {
     if (this.booted) this.current.shutdown();
     this.current = PmemImage.open(this.recorder, { file: this.file, profile });
     this.booted = true;
-    return this.edit(`Reboot into generation ${this.current.bootGeneration} (${this.current.sb.profile})`, before, this.recorder.take());
+    return this.edit(`Reboot into generation ${this.current.bootGeneration} (${this.current.sb.profile})`, before, this.recorder.take(), true);
   }
 
   /**
@@ -300,7 +305,7 @@ export class ImageSession {
     this.recorder.take();
     const r = this.current.simulateCrash(afterPoints, op);
     this.current = PmemImage.open(this.recorder, { file: this.file, profile });
-    const edit = this.edit(`Crash during ${label} after ${r.points} point(s), reboot`, before, this.recorder.take());
+    const edit = this.edit(`Crash during ${label} after ${r.points} point(s), reboot`, before, this.recorder.take(), true);
     return { crashed: r.crashed, points: r.points, edit };
   }
 

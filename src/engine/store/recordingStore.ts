@@ -15,6 +15,11 @@ export class RecordedWrite {
     private other: Uint8Array | null,
   ) {}
 
+  /** The bytes the write replaced; only while it is applied (as made, or redone). */
+  replaced(): Uint8Array {
+    return this.other ?? new Uint8Array(this.length);
+  }
+
   /** Puts the other side of the write into `store`, keeping the side it replaces: undo and redo alike. */
   swap(store: Store): void {
     const current = keepOf(store.read(this.offset, this.length));

@@ -1,6 +1,11 @@
-/** Free Lists view: node > zone > order (block count, as /proc/buddyinfo) > blocks. */
+/**
+ * Free Lists view: node > zone > order (block count, as /proc/buddyinfo) >
+ * blocks. Nodes are kept by key; a change that moved free-list heads
+ * refreshes only the NUMA nodes whose lists differ, one that did not refreshes nothing.
+ */
 import * as vscode from 'vscode';
 import { freeLists, FreeListView } from '../../engine';
+import type { ImageChange } from '../../engine/image/changeSet';
 import { ImageRegistry } from '../imageRegistry';
 
 export type FreeListNode =
@@ -11,18 +16,53 @@ export type FreeListNode =
 
 const BLOCKS_SHOWN = 256;
 
+const sameList = (a: FreeListView, b: FreeListView) => a.count === b.count && a.blocks.length === b.blocks.length && a.blocks.every((p, i) => p === b.blocks[i]);
+
 export class FreeListsTree implements vscode.TreeDataProvider<FreeListNode> {
-  private readonly emitter = new vscode.EventEmitter<FreeListNode | undefined>();
+  private readonly emitter = new vscode.EventEmitter<FreeListNode | FreeListNode[] | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
   private cache?: FreeListView[];
+  private readonly nodes = new Map<string, FreeListNode>();
+  /** What the last refresh fired, for tests: everything, or the keys of the nodes refreshed ("n:0"). */
+  lastRefresh?: 'all' | string[];
 
   constructor(private readonly registry: ImageRegistry) {
-    registry.onDidChange(() => this.refresh());
+    registry.onDidChange(({ change }) => this.changed(change));
   }
 
   refresh(): void {
     this.cache = undefined;
+    this.nodes.clear();
+    this.lastRefresh = 'all';
     this.emitter.fire(undefined);
+  }
+
+  private changed(change: ImageChange): void {
+    if (change.all || !this.cache) return this.refresh();
+    if (!change.freeLists) return; // no head or count moved: every list reads as before
+    const before = this.cache;
+    this.cache = undefined;
+    const after = this.lists();
+    if (after.length !== before.length) return this.refresh();
+    const changedNodes = new Set<number>();
+    after.forEach((l, i) => {
+      if (!sameList(l, before[i])) changedNodes.add(l.node);
+    });
+    // Order nodes carry their list: the kept ones take the new one, so the refresh shows it.
+    for (const l of after) {
+      const n = this.nodes.get(`o:${l.node}:${l.zone}:${l.order}`);
+      if (n?.kind === 'order') n.list = l;
+    }
+    const targets = [...changedNodes].map((id) => this.nodes.get(`n:${id}`)).filter((n): n is FreeListNode => !!n);
+    if (!targets.length) return;
+    this.lastRefresh = targets.map((n) => `n:${(n as { node: number }).node}`);
+    this.emitter.fire(targets);
+  }
+
+  private node<N extends FreeListNode>(key: string, make: () => N): N {
+    let n = this.nodes.get(key) as N | undefined;
+    if (!n) this.nodes.set(key, (n = make()));
+    return n;
   }
 
   private lists(): FreeListView[] {
@@ -33,11 +73,17 @@ export class FreeListsTree implements vscode.TreeDataProvider<FreeListNode> {
 
   getChildren(n?: FreeListNode): FreeListNode[] {
     const lists = this.lists();
-    if (!n) return [...new Set(lists.map((l) => l.node))].map((node) => ({ kind: 'node', node }));
-    if (n.kind === 'node') return [...new Set(lists.filter((l) => l.node === n.node).map((l) => l.zone))].map((zone) => ({ kind: 'zone', node: n.node, zone }));
+    if (!n) return [...new Set(lists.map((l) => l.node))].map((node) => this.node(`n:${node}`, () => ({ kind: 'node', node })));
+    if (n.kind === 'node') return [...new Set(lists.filter((l) => l.node === n.node).map((l) => l.zone))].map((zone) => this.node(`z:${n.node}:${zone}`, () => ({ kind: 'zone', node: n.node, zone })));
     // Empty orders stay out of the tree (the zone row still lists every order's count, as buddyinfo does).
-    if (n.kind === 'zone') return lists.filter((l) => l.node === n.node && l.zone === n.zone && l.count > 0).map((list) => ({ kind: 'order', list }));
-    if (n.kind === 'order') return n.list.blocks.map((pfn) => ({ kind: 'block', pfn, order: n.list.order }));
+    if (n.kind === 'zone') {
+      return lists.filter((l) => l.node === n.node && l.zone === n.zone && l.count > 0).map((list) => {
+        const o = this.node(`o:${list.node}:${list.zone}:${list.order}`, () => ({ kind: 'order', list }));
+        o.list = list;
+        return o;
+      });
+    }
+    if (n.kind === 'order') return n.list.blocks.map((pfn) => this.node(`b:${pfn}:${n.list.order}`, () => ({ kind: 'block', pfn, order: n.list.order })));
     return [];
   }
 

@@ -1,6 +1,12 @@
-/** Lazy-Init Sections view: each section's state and counts, filtered by state, in pages of sections. */
+/**
+ * Lazy-Init Sections view: each section's state and counts, filtered by
+ * state, in pages of sections. Nodes are kept by key, so a change refreshes
+ * only the sections whose entries it changed (or their page, when one moves
+ * in or out of the filter).
+ */
 import * as vscode from 'vscode';
 import { sections, SectionState, SectionSummary } from '../../engine';
+import type { ImageChange } from '../../engine/image/changeSet';
 import { ImageRegistry } from '../imageRegistry';
 import { sectionIcon, stateLabel } from './labels';
 
@@ -9,23 +15,68 @@ export type SectionNode = { kind: 'group'; first: number; last: number } | { kin
 const GROUP = 512;
 
 export class SectionsTree implements vscode.TreeDataProvider<SectionNode> {
-  private readonly emitter = new vscode.EventEmitter<SectionNode | undefined>();
+  private readonly emitter = new vscode.EventEmitter<SectionNode | SectionNode[] | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
   /** States shown; all by default. */
   filter: Set<SectionState> = new Set(['never', 'initialized', 'stale']);
+  /** Section nodes handed out, by index; group nodes by first section. */
+  private readonly shown = new Map<number, Extract<SectionNode, { kind: 'section' }>>();
+  private readonly groups = new Map<number, Extract<SectionNode, { kind: 'group' }>>();
+  /** What the last refresh fired, for tests: everything, or the sections ("s:N") and groups ("g:N") refreshed. */
+  lastRefresh?: 'all' | string[];
 
   constructor(private readonly registry: ImageRegistry) {
-    registry.onDidChange(() => this.refresh());
+    registry.onDidChange(({ change }) => this.changed(change));
   }
 
   refresh(): void {
+    this.shown.clear();
+    this.groups.clear();
+    this.lastRefresh = 'all';
     this.emitter.fire(undefined);
   }
 
-  private matching(first: number, count: number): SectionSummary[] {
+  private changed(change: ImageChange): void {
+    const img = this.registry.current?.viewImage;
+    if (change.all || !img) return this.refresh();
+    const targets = new Set<SectionNode>();
+    const keys: string[] = [];
+    for (const s of change.sections) {
+      const n = this.shown.get(s);
+      const summary = sections(img, s, 1)[0];
+      if (n && this.filter.has(summary.state)) {
+        n.summary = summary; // the same node, with what it shows now
+        targets.add(n);
+        keys.push(`s:${s}`);
+        continue;
+      }
+      if (!n && !this.filter.has(summary.state)) continue; // not shown before nor now
+      // In or out of the filter: its group's list changed (or the top level's, when there are no groups).
+      if (img.geometry.sectionCount <= GROUP) return this.refresh();
+      const g = this.groups.get(Math.floor(s / GROUP) * GROUP);
+      if (!g) continue;
+      if (n) this.shown.delete(s);
+      targets.add(g);
+      keys.push(`g:${g.first}`);
+    }
+    if (!targets.size) return;
+    this.lastRefresh = keys;
+    this.emitter.fire([...targets]);
+  }
+
+  private matching(first: number, count: number): SectionNode[] {
     const img = this.registry.current?.viewImage;
     if (!img) return [];
-    return sections(img, first, count).filter((s) => this.filter.has(s.state));
+    return sections(img, first, count).filter((s) => this.filter.has(s.state)).map((summary) => {
+      const n = this.shown.get(summary.index);
+      if (n) {
+        n.summary = summary;
+        return n;
+      }
+      const made = { kind: 'section' as const, summary };
+      this.shown.set(summary.index, made);
+      return made;
+    });
   }
 
   getChildren(n?: SectionNode): SectionNode[] {
@@ -33,12 +84,16 @@ export class SectionsTree implements vscode.TreeDataProvider<SectionNode> {
     if (!img) return [];
     const count = img.geometry.sectionCount;
     if (!n) {
-      if (count <= GROUP) return this.matching(0, count).map((summary) => ({ kind: 'section', summary }));
+      if (count <= GROUP) return this.matching(0, count);
       const groups: SectionNode[] = [];
-      for (let first = 0; first < count; first += GROUP) groups.push({ kind: 'group', first, last: Math.min(count, first + GROUP) - 1 });
+      for (let first = 0; first < count; first += GROUP) {
+        let g = this.groups.get(first);
+        if (!g) this.groups.set(first, (g = { kind: 'group', first, last: Math.min(count, first + GROUP) - 1 }));
+        groups.push(g);
+      }
       return groups;
     }
-    if (n.kind === 'group') return this.matching(n.first, n.last - n.first + 1).map((summary) => ({ kind: 'section', summary }));
+    if (n.kind === 'group') return this.matching(n.first, n.last - n.first + 1);
     return [];
   }
 

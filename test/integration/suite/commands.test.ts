@@ -98,6 +98,55 @@ describe('PMem commands and views', () => {
     await exec('refresh');
   });
 
+  it('refreshes only what an allocation touched: its section in the trees, its node in Free Lists, its frames and one step on the map', async () => {
+    const doc = await openImage(api, makeImage('proportional.pmem', { sizeBytes: 32 * 2 ** 20 }));
+    const map = await until('the map', () => api.registry.mapsOf(doc)[0]?.lastState && api.registry.mapsOf(doc)[0], 20_000);
+    const { freeLists: fl, sections: st, descriptors: dt } = api.views;
+    const [first] = await alloc(2, 'first'); // boots: everything changes
+    await until('the boot to reach the map', () => (map.lastState!.history.last >= 3 ? true : undefined));
+    // The views hold nodes, as when they are shown: the sections, the first section's pages and frames, the lists.
+    const sectionOf = (pfn: number) => Math.floor(pfn / image().geometry.sectionFrames);
+    const roots = await dt.getChildren();
+    assert.ok(roots.length > 1 && roots.every((n) => n.kind === 'section'), 'a small image lists its sections at the top');
+    assert.deepEqual(await dt.getChildren(), roots, 'the same nodes each time');
+    roots.forEach((n, i) => assert.equal(n, dt.getChildren()[i], 'the same node objects each time'));
+    const section = roots[sectionOf(first)];
+    const [page] = await dt.getChildren(section);
+    assert.equal(dt.getParent(dt.frameNode(page.kind === 'framePage' ? page.first : 0)), page, 'a frame\'s parent is the page node the view holds');
+    await dt.getChildren(page);
+    for (const n of fl.getChildren()) for (const z of fl.getChildren(n)) fl.getChildren(z);
+    st.getChildren();
+    const refreshes = dt.refreshes;
+    const version = map.lastState!.version;
+    const steps = map.lastState!.history.last;
+
+    const [pfn] = await alloc(0, 'second');
+    await until('the map to hear of it', () => (map.lastState!.version > version ? true : undefined));
+    assert.equal(dt.refreshes, refreshes + 1, 'one refresh of the Descriptors view');
+    assert.deepEqual(dt.lastRefresh, [`s:${sectionOf(pfn)}`], 'of the one section the allocation changed');
+    assert.deepEqual(st.lastRefresh, [`s:${sectionOf(pfn)}`], 'the Lazy-Init Sections view refreshes that section too');
+    assert.deepEqual(fl.lastRefresh, ['n:0'], 'Free Lists refreshes the node whose lists changed');
+    const state = map.lastState!;
+    assert.equal(state.change.all, false, 'the map is told what changed, not everything');
+    assert.ok(state.change.frames.some(([a, b]) => pfn >= a && pfn < b), `the frames changed include pfn ${pfn}: ${JSON.stringify(state.change.frames)}`);
+    assert.ok(state.change.frames.reduce((n, [a, b]) => n + b - a, 0) <= 16, 'and few frames besides');
+    assert.deepEqual(state.change.sections, [sectionOf(pfn)]);
+    assert.equal(state.history.reset, false, 'the steps are not sent again');
+    assert.deepEqual(state.history.added.map((x) => x.seq), [steps + 1], 'only the step added');
+    assert.match(state.history.added[0].text, /^alloc order 0 for second/);
+    assert.equal(state.frames.allocated, info(image()).frames.allocated, 'the kept counts are the image\'s');
+    // Undo: the same section again, and the step dropped.
+    await editorCommand('undo');
+    await until('the undo to reach the map', () => (map.lastState!.history.last === steps ? true : undefined));
+    assert.deepEqual(dt.lastRefresh, [`s:${sectionOf(pfn)}`]);
+    assert.deepEqual(map.lastState!.history.added, []);
+    assert.equal(map.lastState!.frames.allocated, info(image()).frames.allocated);
+    // A reboot is not known frame by frame: everything.
+    await exec('reboot');
+    await until('the reboot to reach the views', () => (dt.lastRefresh === 'all' ? true : undefined));
+    assert.equal(map.lastState!.change.all, true);
+  });
+
   it('Free, Initialise Section, Initialise All, Go to Frame, Copy PFN and Show Info act on the active image', async () => {
     const uri = makeImage('cmds.pmem', { sizeBytes: 32 * 2 ** 20 });
     await openImage(api, uri);
