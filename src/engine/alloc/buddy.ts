@@ -341,12 +341,8 @@ export class BlockRun {
   private reserve(more: number): void {
     if (this.length + more <= this.pfns.length) return;
     const n = Math.max(this.length + more, this.pfns.length * 2);
-    const pfns = new Float64Array(n);
-    pfns.set(this.pfns.subarray(0, this.length));
-    this.pfns = pfns;
-    const where = new Uint8Array(n);
-    where.set(this.where.subarray(0, this.length));
-    this.where = where;
+    this.pfns = grown(this.pfns, n, this.length);
+    this.where = grown(this.where, n, this.length);
   }
 
   push(pfn: number, node: number, zone: number): void {
@@ -636,15 +632,9 @@ export class FreedRun {
   private reserve(more: number): void {
     if (this.length + more <= this.pfns.length) return;
     const n = Math.max(this.length + more, this.pfns.length * 2);
-    const pfns = new Float64Array(n);
-    pfns.set(this.pfns.subarray(0, this.length));
-    this.pfns = pfns;
-    const orders = new Uint8Array(n);
-    orders.set(this.orders.subarray(0, this.length));
-    this.orders = orders;
-    const ownerIndex = new Uint32Array(n);
-    ownerIndex.set(this.ownerIndex.subarray(0, this.length));
-    this.ownerIndex = ownerIndex;
+    this.pfns = grown(this.pfns, n, this.length);
+    this.orders = grown(this.orders, n, this.length);
+    this.ownerIndex = grown(this.ownerIndex, n, this.length);
   }
 
   private ownerId(owner: string): number {
@@ -782,4 +772,11 @@ export function handOverSection(txn: Txn, s: number): void {
     freeBlockInto(txn, p, o);
     p += 2 ** o;
   }
+}
+
+/** A typed array of `n` elements holding the first `length` of `a`. */
+function grown<T extends Float64Array | Uint32Array | Uint8Array>(a: T, n: number, length: number): T {
+  const out = new (a.constructor as new (n: number) => T)(n);
+  out.set(a.subarray(0, length));
+  return out;
 }
