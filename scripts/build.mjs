@@ -26,6 +26,7 @@ if (process.argv.includes('--bench')) {
   }
   // Runs inside the extension host: VS Code's API is the host's own.
   builds.push({ ...common, entryPoints: ['bench/host/hostSuite.ts'], outfile: 'dist/bench/hostSuite.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] });
+  builds.push({ ...common, entryPoints: ['bench/host/makeImage.ts'], outfile: 'dist/bench/hostImage.js', platform: 'node', format: 'cjs', target: 'node20' });
 }
 await Promise.all(builds.map((b) => esbuild.build(b)));
 console.log(`built ${builds.map((b) => b.outfile).join(', ')}`);

@@ -1,7 +1,7 @@
 /**
  * The extension host benchmark, run inside a real VS Code extension host
  * (code-server) by bench/host.bench.mjs: on a 1 TiB image with 100,000
- * history steps, how long the host's event loop is held at most during long
+ * history steps (made beforehand by bench/host/makeImage.ts), how long the host's event loop is held at most during long
  * work (its own timing: perf_hooks.monitorEventLoopDelay), how long an
  * allocation takes to reach the map's picture, how long a Descriptors page
  * takes to expand, and the host's memory. Writes its figures as JSON to
@@ -11,12 +11,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as vscode from 'vscode';
-import { allocOp, freeOp, info, PmemImage } from '../../src/engine';
-import { FileStore } from '../../src/engine/node/fileStore';
+import { info } from '../../src/engine';
 import type { PmemExplorerApi } from '../../src/extension/extension';
 import type { DescriptorNode } from '../../src/extension/trees/descriptorsTree';
 
-const TiB = 2 ** 40;
 const VIEW = 'pmemExplorer.image';
 
 interface Figure {
@@ -59,28 +57,10 @@ async function longestTask<T>(work: () => Promise<T>): Promise<{ value: T; longe
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
 
-function makeImage(file: string, steps: number): void {
-  const store = FileStore.create(file, TiB, { overwrite: true });
-  try {
-    PmemImage.create(store, { sizeBytes: TiB });
-    const img = PmemImage.open(store, {});
-    const live: number[] = [];
-    for (let i = 0; i < steps; i++) {
-      // Allocations and frees, as a workload leaves them: each one history step.
-      if (live.length > 64 && i % 3 === 2) freeOp(img, live.splice((i * 7919) % live.length, 1));
-      else live.push(allocOp(img, { order: i % 4, owner: `o${i % 8}` }).blocks[0].pfn);
-    }
-    img.shutdown();
-  } finally {
-    store.close();
-  }
-}
-
 export async function run(): Promise<void> {
   const out = process.env.PMEM_BENCH_OUT;
   const dir = process.env.PMEM_BENCH_DIR;
   if (!out || !dir) throw new Error('PMEM_BENCH_OUT and PMEM_BENCH_DIR must be set');
-  const steps = Number(process.env.PMEM_BENCH_STEPS ?? 100_000);
   const file = path.join(dir, 'tib.pmem');
   try {
     const ext = vscode.extensions.getExtension<PmemExplorerApi>('pmem-explorer.pmem-explorer');
@@ -88,10 +68,6 @@ export async function run(): Promise<void> {
     record({ name: 'extension host memory after activation', value: process.memoryUsage().rss / 2 ** 20, unit: 'MiB' });
 
     let t = performance.now();
-    makeImage(file, steps);
-    console.log(`[host bench] made a 1 TiB image with ${steps} steps in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-
-    t = performance.now();
     await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(file), VIEW);
     const doc = await until('the image to open', () => (api.registry.current?.uri.fsPath === file ? api.registry.current : undefined));
     const map = await until('its map', () => api.registry.mapsOf(doc)[0]);
