@@ -10,20 +10,10 @@ import { MemoryStore } from '../../src/engine';
 import { ByteRange, mergeOverlapping } from '../../src/engine/format/rangeList';
 import { OverlayStore } from '../../src/engine/store/overlayStore';
 import { StagingStore } from '../../src/engine/store/stagingStore';
+import { rng } from './helpers';
 
 const SIZE = 256 * 1024;
 
-/** A small seeded generator (mulberry32), so a failure replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function bytes(random: () => number, n: number): Uint8Array {
   const out = new Uint8Array(n);
