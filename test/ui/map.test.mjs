@@ -59,6 +59,8 @@ for (const theme of THEMES) {
       prepare: (w) => {
         pmem('create', w.file('big.pmem'), '--size', '64G');
         pmem('create', w.file('tib.pmem'), '--size', '1T');
+        // Copied before code-server starts, so Quick Open's file index has it from the beginning.
+        fs.copyFileSync(longHistory(), w.file('long.pmem'));
       },
       // The side bar stays open throughout, so the map keeps one size (revealing a frame opens it anyway).
       ready: (w) => w.showSidebar(),
@@ -614,7 +616,6 @@ for (const theme of THEMES) {
     it('lists a history of 100,000 steps as a window of rows, and an allocation adds a row and updates only its cells', async function () {
       this.timeout(300_000);
       const file = ws.file('long.pmem');
-      fs.copyFileSync(longHistory(), file);
       const { firstStep: first, lastStep: last } = pmemJson('info', file).history;
       await wb.openImage('long.pmem');
       const map = wb.map();
