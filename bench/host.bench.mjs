@@ -1,7 +1,9 @@
 // The extension host benchmark: runs bench/host/hostSuite.ts inside a real VS Code
 // extension host (code-server, as the integration tests do) on a 1 TiB image with
 // 100,000 history steps, and prints its figures (also kept under bench/results/).
-//   node bench/host.bench.mjs [--steps N]
+//   node bench/host.bench.mjs [--steps N] [--profile DIR]
+// --profile writes a CPU profile of each long work, taken in the host, to DIR
+// (read them with: node bench/host/longTasks.mjs DIR/NAME.cpuprofile).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,6 +14,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const argv = process.argv.slice(2);
 const stepsAt = argv.indexOf('--steps');
 const steps = stepsAt >= 0 ? argv[stepsAt + 1] : argv.includes('--quick') ? '2000' : '100000';
+const profileAt = argv.indexOf('--profile');
+const profileDir = profileAt >= 0 ? path.resolve(argv[profileAt + 1]) : undefined;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-host-bench-'));
 const out = path.join(dir, 'figures.json');
 try {
@@ -21,7 +25,7 @@ try {
   console.log(`host bench: made a 1 TiB image with ${Number(steps).toLocaleString('en-US')} steps in ${((Date.now() - made) / 1000).toFixed(1)} s`);
   const r = spawnSync(process.execPath, ['test/integration/runTest.mjs', '--tests', 'dist/bench/hostSuite.js', '--workspace', dir], {
     cwd: root, stdio: 'inherit',
-    env: { ...process.env, PMEM_BENCH_OUT: out, PMEM_BENCH_DIR: dir, VSCODE_WEB_TIMEOUT: process.env.VSCODE_WEB_TIMEOUT ?? '1800' },
+    env: { ...process.env, PMEM_BENCH_OUT: out, PMEM_BENCH_DIR: dir, ...(profileDir ? { PMEM_HOST_PROFILE: profileDir } : {}), VSCODE_WEB_TIMEOUT: process.env.VSCODE_WEB_TIMEOUT ?? '1800' },
   });
   if (!fs.existsSync(out)) {
     console.error('host bench: the suite wrote no figures');

@@ -13,6 +13,7 @@ import { ownerColour, rasterise } from '../src/shared/mapRaster';
 import { CellsData, FrameDetails, HostToWebview, isHostToWebview, MapCommand, MapState, MapWindowRole, MapWork, WebviewToHost } from '../src/shared/protocol';
 import { changedCellRuns, patchCells, subWindow } from '../src/shared/mapPatch';
 import { Requests } from '../src/shared/requests';
+import type { Step } from '../src/engine/inspect/steps';
 import { StepList } from './timeline';
 import { MapSelection } from '../src/shared/mapSelection';
 import { renderCosts } from './costsPanel';
@@ -55,14 +56,27 @@ const loading = new LoadingBar(canvas);
 const summary = new SummaryHold((text) => ($('summary').textContent = text), (held) => $('summary').setAttribute('aria-busy', String(held)));
 type CellRequest = CellWindow & { window?: MapWindowRole };
 /** What the map asks of the host: cells of a window, a frame's details. */
-const requests = new Requests<{ cells: { request: CellRequest; response: Cells }; frame: { request: { pfn: number }; response: FrameDetails | null } }>(
-  (kind, id, r) => post(kind === 'cells' ? { type: 'getCells', id, ...(r as CellRequest) } : { type: 'getFrame', id, pfn: (r as { pfn: number }).pfn }),
+const requests = new Requests<{
+  cells: { request: CellRequest; response: Cells };
+  frame: { request: { pfn: number }; response: FrameDetails | null };
+  steps: { request: { from: number; to: number }; response: Step[] };
+}>(
+  (kind, id, r) => post(
+    kind === 'cells' ? { type: 'getCells', id, ...(r as CellRequest) }
+      : kind === 'steps' ? { type: 'getSteps', id, ...(r as { from: number; to: number }) }
+        : { type: 'getFrame', id, pfn: (r as { pfn: number }).pfn },
+  ),
   { timeoutMs: 120_000 },
 );
 /** Bumped by each request for a whole window (the map's, the overview's): an answer to an older one is dropped. */
 let windowTicket = 0;
 let overviewTicket = 0;
-const steps = new StepList($<HTMLOListElement>('steps'), (step) => post({ type: 'goToStep', step }));
+const steps = new StepList(
+  $<HTMLOListElement>('steps'),
+  (step) => post({ type: 'goToStep', step }),
+  (from, to) => requests.request('steps', { from, to }),
+  () => describeStep(),
+);
 /** The system's wish for less motion turns the change flash off, like the setting does. */
 const reducedMotion = matchMedia('(prefers-reduced-motion: reduce)');
 /** Cells that just changed, flashing briefly: index into the window, start time. */
@@ -586,7 +600,7 @@ function renderState(): void {
   timeline.min = String(first);
   timeline.max = String(last);
   timeline.value = String(at);
-  timeline.setAttribute('aria-valuetext', `step ${at} of ${last}: ${steps.text(at)}`);
+  describeStep();
   $('stepLabel').textContent = `step ${at}/${last}`;
   $('stepBack').toggleAttribute('disabled', at <= first);
   $('stepForward').toggleAttribute('disabled', at >= last);
@@ -594,6 +608,15 @@ function renderState(): void {
   canvas.setAttribute('aria-label', `Page-frame map of ${s.image.name}: ${total} frames. Arrow keys move the selection, Enter reveals it in the Descriptors view, plus and minus zoom, 0 fits the device, Page Up and Page Down pan.`);
   renderLegend();
   renderCosts($('costs'), s);
+}
+
+/** The timeline's spoken value: the step shown and its text, once known. */
+function describeStep(): void {
+  if (!state) return;
+  const last = steps.last;
+  const at = state.viewedStep ?? last;
+  const text = steps.text(at);
+  $<HTMLInputElement>('timeline').setAttribute('aria-valuetext', `step ${at} of ${last}${text === undefined ? '' : `: ${text}`}`);
 }
 
 function renderLegend(): void {
@@ -690,6 +713,9 @@ window.addEventListener('message', (e: MessageEvent) => {
       return;
     case 'frame':
       requests.answer('frame', msg.id, msg.frame);
+      return;
+    case 'steps':
+      requests.answer('steps', msg.id, msg.steps);
       return;
     case 'select':
       followHost(msg);

@@ -2,9 +2,10 @@
  * The History list: every step, the latest first, drawn as a window of rows
  * around what is scrolled into view (a history of 100,000 steps costs a
  * screenful of buttons). It keeps its steps and takes the host's updates:
- * steps added and dropped, not the whole list.
+ * steps added and dropped, not the whole list. The host sends only the
+ * newest texts; the others are asked for as their rows come into view.
  */
-import { applyStepsUpdate, Step, StepsUpdate } from '../src/engine/inspect/steps';
+import { applyStepsUpdate, fillStepTexts, MAX_STEP_TEXTS, Step, StepsUpdate } from '../src/engine/inspect/steps';
 import { needsDrawing, rowWindow, RowWindow } from '../src/shared/timelineWindow';
 
 const DEFAULT_ROW_PX = 18;
@@ -16,7 +17,17 @@ export class StepList {
   private rowPx = DEFAULT_ROW_PX;
   private drawn?: RowWindow;
 
-  constructor(private readonly list: HTMLOListElement, choose: (step: number) => void) {
+  /** The first step of the texts asked for and not yet come (one request at a time). */
+  private asking?: number;
+
+  constructor(
+    private readonly list: HTMLOListElement,
+    choose: (step: number) => void,
+    /** Asks the host for the texts of steps `from` to `to`. */
+    private readonly fetchTexts: (from: number, to: number) => Promise<Step[]>,
+    /** Told when texts have come (the timeline's label may show one). */
+    private readonly onTexts: () => void = () => undefined,
+  ) {
     list.addEventListener('scroll', () => {
       if (needsDrawing(this.drawn, this.steps.length, this.rowPx, list.scrollTop, list.clientHeight)) this.draw();
     });
@@ -43,8 +54,27 @@ export class StepList {
     return this.steps[this.steps.length - 1]?.seq ?? 0;
   }
 
-  text(seq: number): string {
-    return this.steps[seq - this.first]?.text ?? '';
+  /** The text of a step, or undefined while it is not known yet. */
+  text(seq: number): string | undefined {
+    return this.steps[seq - this.first]?.text;
+  }
+
+  /** Asks for the texts of the rows drawn that have none, a window at a time; draws again when they come. */
+  private askForTexts(seqs: number[]): void {
+    if (!seqs.length || this.asking !== undefined) return;
+    const from = Math.min(...seqs);
+    const to = Math.min(Math.max(...seqs), from + MAX_STEP_TEXTS - 1);
+    this.asking = from;
+    this.fetchTexts(from, to).then(
+      (texts) => {
+        fillStepTexts(this.steps, texts);
+        this.asking = undefined;
+        this.drawn = undefined;
+        this.draw();
+        this.onTexts();
+      },
+      () => (this.asking = undefined),
+    );
   }
 
   /** Draws the rows in view, `current` marked; call after update. */
@@ -58,6 +88,7 @@ export class StepList {
     const n = this.steps.length;
     const w = rowWindow(n, this.rowPx, list.scrollTop, list.clientHeight);
     const rows: HTMLLIElement[] = [];
+    const missing: number[] = [];
     for (let row = w.from; row < w.to; row++) {
       const x = this.steps[n - 1 - row];
       const li = document.createElement('li');
@@ -66,7 +97,11 @@ export class StepList {
       const b = document.createElement('button');
       b.className = 'step' + (x.seq === this.current ? ' current' : '');
       b.dataset.seq = String(x.seq);
-      b.textContent = `${x.seq}. ${x.text}`; // summaries come from the image: text, never markup
+      b.textContent = `${x.seq}. ${x.text ?? '…'}`; // summaries come from the image: text, never markup
+      if (x.text === undefined) {
+        missing.push(x.seq);
+        b.setAttribute('aria-busy', 'true');
+      }
       b.setAttribute('aria-current', x.seq === this.current ? 'step' : 'false');
       li.append(b);
       rows.push(li);
@@ -91,5 +126,6 @@ export class StepList {
     }
     this.drawn = w;
     list.dataset.rowsDrawn = String(rows.length);
+    this.askForTexts(missing);
   }
 }

@@ -9,6 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Session } from 'node:inspector';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import { info } from '../../src/engine';
@@ -41,12 +42,64 @@ async function until<T>(what: string, fn: () => T | undefined, ms = 600_000): Pr
   }
 }
 
+/**
+ * With PMEM_HOST_PROFILE set to a folder, each long work is also profiled in
+ * the host itself (node:inspector) and written there as NAME.cpuprofile, for
+ * bench/host/longTasks.mjs to say what ran in the longest tasks.
+ */
+const profileDir = process.env.PMEM_HOST_PROFILE;
+const post = (s: Session, method: string, params?: object) =>
+  new Promise<any>((resolve, reject) => s.post(method, params ?? {}, (e, r) => (e ? reject(e) : resolve(r)))); // eslint-disable-line @typescript-eslint/no-explicit-any
+
+async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
+  if (!profileDir) return work();
+  const s = new Session();
+  s.connect();
+  await post(s, 'Profiler.enable');
+  await post(s, 'Profiler.setSamplingInterval', { interval: 500 });
+  await post(s, 'Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await post(s, 'Profiler.stop');
+    fs.mkdirSync(profileDir, { recursive: true });
+    fs.writeFileSync(path.join(profileDir, `${name}.cpuprofile`), JSON.stringify(profile));
+    s.disconnect();
+  }
+}
+
+/** The memory of the extension host, with the parts V8 tells apart. */
+function memory(): { mib: number; note: string } {
+  global.gc?.();
+  const m = process.memoryUsage();
+  const mib = (n: number) => (n / 2 ** 20).toFixed(0);
+  return { mib: m.rss / 2 ** 20, note: `JS heap ${mib(m.heapUsed)} of ${mib(m.heapTotal)} MiB, external ${mib(m.external)} MiB (array buffers ${mib(m.arrayBuffers)} MiB)` };
+}
+
+/** With PMEM_HOST_PROFILE: what `work` allocated that is still alive after it (sampled), as NAME.heapprofile. */
+async function heapProfiled<T>(name: string, work: () => Promise<T>): Promise<T> {
+  if (!profileDir) return work();
+  const s = new Session();
+  s.connect();
+  await post(s, 'HeapProfiler.enable');
+  await post(s, 'HeapProfiler.startSampling', { samplingInterval: 4096 });
+  try {
+    return await work();
+  } finally {
+    await post(s, 'HeapProfiler.collectGarbage');
+    const { profile } = await post(s, 'HeapProfiler.stopSampling');
+    fs.mkdirSync(profileDir, { recursive: true });
+    fs.writeFileSync(path.join(profileDir, `${name}.heapprofile`), JSON.stringify(profile));
+    s.disconnect();
+  }
+}
+
 /** The longest time the event loop was held while `work` ran, and how long it ran. */
-async function longestTask<T>(work: () => Promise<T>): Promise<{ value: T; longestMs: number; p99Ms: number; totalMs: number }> {
+async function longestTask<T>(name: string, work: () => Promise<T>): Promise<{ value: T; longestMs: number; p99Ms: number; totalMs: number }> {
   const h = monitorEventLoopDelay({ resolution: 5 });
   h.enable();
   const t = performance.now();
-  const value = await work();
+  const value = await profiled(name, work);
   const totalMs = performance.now() - t;
   h.disable();
   // The histogram counts the delay past the resolution's own timer.
@@ -65,15 +118,20 @@ export async function run(): Promise<void> {
   try {
     const ext = vscode.extensions.getExtension<PmemExplorerApi>('pmem-explorer.pmem-explorer');
     const api = await ext!.activate();
-    record({ name: 'extension host memory after activation', value: process.memoryUsage().rss / 2 ** 20, unit: 'MiB' });
+    const idle = memory();
+    record({ name: 'extension host memory after activation', value: idle.mib, unit: 'MiB', note: idle.note });
 
     let t = performance.now();
-    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(file), VIEW);
-    const doc = await until('the image to open', () => (api.registry.current?.uri.fsPath === file ? api.registry.current : undefined));
-    const map = await until('its map', () => api.registry.mapsOf(doc)[0]);
-    await until('the first picture', () => map.drawn);
+    const { doc, map } = await heapProfiled('open', async () => {
+      await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(file), VIEW);
+      const opened = await until('the image to open', () => (api.registry.current?.uri.fsPath === file ? api.registry.current : undefined));
+      const itsMap = await until('its map', () => api.registry.mapsOf(opened)[0]);
+      await until('the first picture', () => itsMap.drawn);
+      return { doc: opened, map: itsMap };
+    });
     record({ name: 'open the image until the map is drawn', value: performance.now() - t, unit: 'ms' });
-    record({ name: 'extension host memory with the image open', value: process.memoryUsage().rss / 2 ** 20, unit: 'MiB', target: '<= 200 MiB' });
+    const open = memory();
+    record({ name: 'extension host memory with the image open', value: open.mib, unit: 'MiB', target: '<= 200 MiB', note: open.note });
 
     // One allocation, until the map has drawn the new state.
     const exec = async <R>(id: string, ...args: unknown[]): Promise<R> => vscode.commands.executeCommand<R>(`pmemExplorer.${id}`, ...args);
@@ -81,10 +139,12 @@ export async function run(): Promise<void> {
     await until('the boot drawn', () => (map.drawn && map.lastState && map.drawn.version >= map.lastState.version ? true : undefined));
     const draws: number[] = [];
     for (let i = 0; i < 5; i++) {
-      t = performance.now();
-      await exec('allocate', { order: 0, count: 1, node: 0, zone: 'normal', owner: 'one' });
-      const version = map.lastState!.version;
-      const drawn = await until('the allocation drawn', () => (map.drawn && map.drawn.version >= version ? map.drawn : undefined));
+      const drawn = await profiled(`alloc-drawn-${i}`, async () => {
+        t = performance.now();
+        await exec('allocate', { order: 0, count: 1, node: 0, zone: 'normal', owner: 'one' });
+        const version = map.lastState!.version;
+        return until('the allocation drawn', () => (map.drawn && map.drawn.version >= version ? map.drawn : undefined));
+      });
       draws.push(drawn.at - t);
     }
     draws.sort((a, b) => a - b);
@@ -101,7 +161,7 @@ export async function run(): Promise<void> {
     record({ name: `expand a Descriptors page (${frames.length} frames)`, value: performance.now() - t, unit: 'ms' });
 
     // Long work: the longest task the host ran while it went on.
-    const check = await longestTask(() => exec<{ complete: boolean }>('check'));
+    const check = await longestTask('check', () => exec<{ complete: boolean }>('check'));
     if (!check.value?.complete) throw new Error(`Check Image did not run: ${JSON.stringify(api.commands.since(0).slice(-1))}`);
     record({ name: 'Check Image: longest extension host task', value: check.longestMs, unit: 'ms', target: '<= 50 ms', note: `check took ${(check.totalMs / 1000).toFixed(1)} s, p99 ${check.p99Ms.toFixed(1)} ms` });
     // The report opened beside the map: back to the image.
@@ -111,10 +171,10 @@ export async function run(): Promise<void> {
 
     const allocated = () => info(doc.session!.image).frames.allocated;
     const before = allocated();
-    const big = await longestTask(() => exec<number[]>('allocate', { order: 0, count: 1_000_000, node: 0, zone: 'normal', owner: 'million' }));
+    const big = await longestTask('alloc-million', () => exec<number[]>('allocate', { order: 0, count: 1_000_000, node: 0, zone: 'normal', owner: 'million' }));
     if (big.value?.length !== 1_000_000) throw new Error(`the allocation did not run: ${JSON.stringify(api.commands.since(0).slice(-1))}`);
     record({ name: 'allocate 1,000,000 frames: longest extension host task', value: big.longestMs, unit: 'ms', target: '<= 50 ms', note: `took ${(big.totalMs / 1000).toFixed(1)} s, p99 ${big.p99Ms.toFixed(1)} ms` });
-    const undo = await longestTask(async () => {
+    const undo = await longestTask('undo-million', async () => {
       await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
       await vscode.commands.executeCommand('undo');
       await until('the undo', () => (allocated() === before && !api.work.underWay ? true : undefined));
@@ -122,7 +182,7 @@ export async function run(): Promise<void> {
     record({ name: 'undo of that allocation: longest extension host task', value: undo.longestMs, unit: 'ms', target: '<= 50 ms', note: `took ${(undo.totalMs / 1000).toFixed(1)} s, p99 ${undo.p99Ms.toFixed(1)} ms` });
 
     // Initialise All on 1 TiB would keep 16 GiB of descriptors: run it 15 s, then cancel.
-    const init = await longestTask(async () => {
+    const init = await longestTask('init-all', async () => {
       const running = exec('initAll');
       await new Promise((r) => setTimeout(r, 15_000));
       const asked = performance.now();

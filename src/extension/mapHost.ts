@@ -6,7 +6,7 @@ import { Refusal } from './refusal';
 import { frames, info, REGION_LABELS, REGION_NAMES } from '../engine';
 import { everythingChanged, ImageChange } from '../engine/image/changeSet';
 import { HistoryFeed } from '../engine/inspect/historyFeed';
-import { mapCells } from '../engine/inspect/mapCells';
+import { mapCells, mapCellsAsync } from '../engine/inspect/mapCells';
 import { CellsData, FrameDetails, HostToWebview, isWebviewToHost, MapState, MapWindowRole, MapWork, WebviewToHost } from '../shared/protocol';
 import { changedCellRuns, CellWindow, subWindow } from '../shared/mapPatch';
 import { Requests } from '../shared/requests';
@@ -15,6 +15,8 @@ import type { PmemDocument, SelectionChange } from './pmemDocument';
 
 /** More changed runs or sections than this are sent as a change of everything. */
 const MAX_CHANGE_RUNS = 4096;
+/** The most changed frames whose cells are worked out at once and sent with the state. */
+const MAX_PATCH_FRAMES = 16384;
 
 export class MapHost implements vscode.Disposable {
   /** The newest state version the map has drawn, and when it said so (performance.now()). */
@@ -95,14 +97,21 @@ export class MapHost implements vscode.Disposable {
       case 'getCells': {
         if (!img) return;
         const window = { firstPfn: msg.firstPfn, framesPerCell: msg.framesPerCell, cells: msg.cells };
-        if (msg.window) this.windows.set(msg.window, window);
-        const cells = mapCells(img, window);
-        this.post({ type: 'cells', id: msg.id, version: this.version, ...cells });
+        if (msg.window) {
+          this.windows.set(msg.window, window);
+          this.latestAsk.set(msg.window, msg.id);
+        }
+        await this.answerCells(msg.id, window, msg.window);
         return;
       }
       case 'getFrame': {
         const f = img && msg.pfn < img.geometry.totalFrames ? frames(img, msg.pfn, 1)[0] : undefined;
         this.post({ type: 'frame', id: msg.id, frame: f ? details(f) : null });
+        return;
+      }
+      case 'getSteps': {
+        const image = this.document.session?.image;
+        this.post({ type: 'steps', id: msg.id, steps: image ? this.feed.stepTexts(image, msg.from, msg.to) : [] });
         return;
       }
       case 'select':
@@ -129,6 +138,35 @@ export class MapHost implements vscode.Disposable {
       case 'exportFailed':
         this.requests.fail('export', msg.id, new Refusal(msg.message));
         return;
+    }
+  }
+
+  /** The newest request for each whole window: an older one still being worked out stops. */
+  private readonly latestAsk = new Map<MapWindowRole, number>();
+  private disposed = false;
+
+  /**
+   * Works out a window's cells in slices, so a window of a million single
+   * blocks does not hold the host; if the image changes meanwhile it starts
+   * again (its answer is of one state), and a request overtaken by a newer one
+   * for the same window is answered empty (the map drops it).
+   */
+  private async answerCells(id: number, window: CellWindow, role: MapWindowRole | undefined): Promise<void> {
+    const overtaken = () => this.disposed || (role !== undefined && this.latestAsk.get(role) !== id);
+    for (;;) {
+      const img = this.document.viewImage;
+      if (!img) return;
+      const version = this.version;
+      const cells = overtaken() ? undefined : await mapCellsAsync(img, window, { stopped: () => overtaken() || this.version !== version || this.document.viewImage !== img });
+      if (this.disposed) return;
+      if (cells && this.version === version) {
+        this.post({ type: 'cells', id, version, ...cells });
+        return;
+      }
+      if (overtaken()) {
+        this.post({ type: 'cells', id, version: this.version, ...mapCells(img, { ...window, cells: 0 }) });
+        return;
+      }
     }
   }
 
@@ -169,8 +207,9 @@ export class MapHost implements vscode.Disposable {
     if (!img || !doc.session) return;
     this.version++;
     const i = info(img, doc.totals);
-    // A change of very many runs is sent as everything: the webview then fetches its window again.
-    const detailed = !change.all && change.frames.length <= MAX_CHANGE_RUNS && change.sections.length <= MAX_CHANGE_RUNS;
+    // A change of very many runs or frames is sent as everything: the webview then fetches its window again (in slices), instead of patches worked out here at once.
+    const changedFrames = change.frames.reduce((n, [a, b]) => n + b - a, 0);
+    const detailed = !change.all && change.frames.length <= MAX_CHANGE_RUNS && change.sections.length <= MAX_CHANGE_RUNS && changedFrames <= MAX_PATCH_FRAMES;
     const state: MapState = {
       version: this.version,
       image: {
@@ -213,6 +252,7 @@ export class MapHost implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.subscriptions.forEach((s) => s.dispose());
     this.drawnEmitter.dispose();
     this.requests.dispose(new Refusal('The map was closed'));

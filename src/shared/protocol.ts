@@ -4,7 +4,7 @@
  * acting on it: a webview is untrusted input.
  */
 import type { FrameInfo } from '../engine/inspect/views';
-import type { StepsUpdate } from '../engine/inspect/steps';
+import type { Step, StepsUpdate } from '../engine/inspect/steps';
 import type { MapChange } from './mapPatch';
 
 /** Where an image problem is, as the engine reports it. */
@@ -76,6 +76,8 @@ export type HostToWebview =
   | { type: 'state'; state: MapState }
   | ({ type: 'cells'; id: number; version: number } & CellsData)
   | { type: 'frame'; id: number; frame: FrameDetails | null }
+  /** Texts of history steps the map asked for (those it lists without text); fewer when steps are gone. */
+  | { type: 'steps'; id: number; steps: Step[] }
   /**
    * The document's selected frame. `seq` orders the document's selections;
    * `ack` is the last `req` of this map's own selections the host had taken
@@ -107,6 +109,8 @@ export type WebviewToHost =
   | { type: 'select'; pfn: number; req: number; reveal: boolean }
   | { type: 'getCells'; id: number; firstPfn: number; framesPerCell: number; cells: number; window?: MapWindowRole }
   | { type: 'getFrame'; id: number; pfn: number }
+  /** Texts of the history steps `from` to `to` (at most MAX_STEP_TEXTS are answered). */
+  | { type: 'getSteps'; id: number; from: number; to: number }
   | { type: 'command'; command: MapCommand; pfn?: number }
   | { type: 'goToStep'; step: number }
   /** The map has drawn the cells of a state version. */
@@ -134,6 +138,8 @@ export function isWebviewToHost(x: unknown): x is WebviewToHost {
         && (x.window === undefined || x.window === 'map' || x.window === 'overview') && keys(x, 'id', 'firstPfn', 'framesPerCell', 'cells', 'window');
     case 'getFrame':
       return isCount(x.id) && isCount(x.pfn) && keys(x, 'id', 'pfn');
+    case 'getSteps':
+      return isCount(x.id) && isCount(x.from) && isCount(x.to) && keys(x, 'id', 'from', 'to');
     case 'command':
       return (MAP_COMMANDS as readonly unknown[]).includes(x.command) && (x.pfn === undefined || isCount(x.pfn)) && keys(x, 'command', 'pfn');
     case 'goToStep':
@@ -163,6 +169,8 @@ export function isHostToWebview(x: unknown): x is HostToWebview {
       return isCount(x.id) && isCellsData(x);
     case 'frame':
       return isCount(x.id) && (x.frame === null || isRecord(x.frame));
+    case 'steps':
+      return isCount(x.id) && Array.isArray(x.steps) && x.steps.every((t) => isRecord(t) && isCount(t.seq) && typeof t.text === 'string');
     case 'select':
       return isCount(x.pfn) && isCount(x.seq) && isCount(x.ack);
     case 'notice':

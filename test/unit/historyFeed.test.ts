@@ -5,10 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { allocOp, blocks, freeOp, PmemImage, stepRange } from '../../src/engine';
 import { scanStepRange } from '../../src/engine/inspect/timeline';
-import { applyStepsUpdate, HistoryFeed, Step } from '../../src/engine/inspect/historyFeed';
+import { applyStepsUpdate, fillStepTexts, HistoryFeed, MAX_STEP_TEXTS, Step } from '../../src/engine/inspect/historyFeed';
 import { FileStore } from '../../src/engine/node/fileStore';
 import { ImageSession, SessionEdit } from '../../src/engine/node/session';
-import { MiB, rng } from './helpers';
+import { MiB, newImage, rng } from './helpers';
 
 function expected(img: PmemImage): Step[] {
   const records = img.historyRecords();
@@ -106,5 +106,34 @@ describe('history feed (the timeline told step by step)', () => {
     assert.equal(again.reset, true);
     assert.deepEqual(again.added, expected(s.image));
     s.close();
+  });
+
+  it('sends only the newest texts of a long history; the others come when asked for, a window at a time', () => {
+    const { img } = newImage({ sizeBytes: 64 * MiB });
+    const pfns: number[] = [];
+    for (let i = 0; i < 3 * MAX_STEP_TEXTS; i++) {
+      if (i % 3 === 2) freeOp(img, [pfns.pop()!]);
+      else pfns.push(allocOp(img, { order: 0, owner: `o${i}` }).blocks[0].pfn);
+    }
+    const feed = new HistoryFeed();
+    const first = feed.update(img);
+    const all = expected(img);
+    assert.ok(all.length > 2 * MAX_STEP_TEXTS, `a long history (${all.length} steps)`);
+    assert.equal(first.added.length, MAX_STEP_TEXTS, 'a bounded first message');
+    assert.deepEqual(first.added, all.slice(-MAX_STEP_TEXTS), 'the newest texts, the top of the list');
+    const list = applyStepsUpdate([], first);
+    assert.deepEqual(list.map((x) => x.seq), all.map((x) => x.seq), 'every step is listed');
+    assert.equal(list[0].text, undefined, 'the oldest text is not sent');
+    // Asked for in windows: never more than MAX_STEP_TEXTS at once, nothing outside the list.
+    const asked = feed.stepTexts(img, all[0].seq - 10, all[all.length - 1].seq + 10);
+    assert.equal(asked.length, MAX_STEP_TEXTS);
+    assert.equal(asked[0].seq, all[0].seq);
+    for (let from = all[0].seq; from <= all[all.length - 1].seq; from += MAX_STEP_TEXTS) fillStepTexts(list, feed.stepTexts(img, from, from + MAX_STEP_TEXTS - 1));
+    assert.deepEqual(list, all);
+    // One more step: one text sent, the list keeps the texts it has.
+    allocOp(img, { order: 1, owner: 'last' });
+    const next = feed.update(img);
+    assert.equal(next.added.length, 1);
+    assert.deepEqual(applyStepsUpdate(list, next), expected(img));
   });
 });

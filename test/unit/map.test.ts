@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { allocOp, freeOp, info, MemoryStore, PAGE_SIZE, PmemImage, Store } from '../../src/engine';
-import { mapCells } from '../../src/engine/inspect/mapCells';
+import { mapCells, mapCellsAsync, mapCellsSteps } from '../../src/engine/inspect/mapCells';
 import { MIX_STRIDE, OWNER_TAG } from '../../src/engine/inspect/mapCodes';
 import { fitZoom, layoutAt, cellOf, pfnAt } from '../../src/shared/mapGeometry';
 import { DEFAULT_PALETTES, ownerColour, rasterise } from '../../src/shared/mapRaster';
@@ -46,6 +46,29 @@ describe('page-frame map', () => {
     const agg = totals(summary);
     for (let k = 0; k < MIX_STRIDE; k++) assert.ok(Math.abs(agg[k] - detailed[k]) <= total / 256, `channel ${k}: ${agg[k]} vs ${detailed[k]}`);
     assert.ok(Math.abs(detailed[3] - info(img).frames.allocated) <= 4);
+  });
+
+  it('gives the same cells in slices as at once, pausing within a window of many blocks, and stops when told', async () => {
+    const { img } = newImage({ sizeBytes: 64 * MiB });
+    allocOp(img, { order: 0, count: 5000, owner: 'many' });
+    for (const window of [
+      { firstPfn: 0, framesPerCell: 1, cells: img.geometry.totalFrames },
+      { firstPfn: 100, framesPerCell: 8, cells: 1000 },
+      { firstPfn: 0, framesPerCell: 4096, cells: img.geometry.totalFrames / 4096 },
+    ]) {
+      const whole = mapCells(img, window);
+      let pauses = 0;
+      const steps = mapCellsSteps(img, window);
+      let r = steps.next();
+      for (; !r.done; r = steps.next()) pauses++;
+      assert.deepEqual(r.value, whole, `window ${JSON.stringify(window)}`);
+      if (window.framesPerCell === 1) assert.ok(pauses >= 4, `a walk of 5,000 single blocks pauses at least every 1,024 (${pauses} pauses)`);
+      assert.deepEqual(await mapCellsAsync(img, window, { sliceMs: 0 }), whole);
+    }
+    let asked = 0;
+    const stopped = await mapCellsAsync(img, { firstPfn: 0, framesPerCell: 1, cells: img.geometry.totalFrames }, { sliceMs: 0, stopped: () => ++asked > 2 });
+    assert.equal(stopped, undefined, 'stopped at the third pause');
+    assert.equal(asked, 3);
   });
 
   it('marks stale sections after a reboot', () => {

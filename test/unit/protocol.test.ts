@@ -8,13 +8,14 @@ describe('webview protocol guards', () => {
       { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 512, cells: 4096 }, { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 1, cells: 64, window: 'overview' },
       { type: 'getFrame', id: 2, pfn: 7 }, { type: 'command', command: 'allocate' }, { type: 'command', command: 'free', pfn: 300 },
       { type: 'goToStep', step: 3 }, { type: 'exported', id: 1, format: 'png', data: 'iVBOR' }, { type: 'exportFailed', id: 1, message: 'too big' },
-      { type: 'drawn', version: 12 }, { type: 'command', command: 'cancelOperation' },
+      { type: 'drawn', version: 12 }, { type: 'command', command: 'cancelOperation' }, { type: 'getSteps', id: 4, from: 1, to: 512 },
     ];
     for (const m of good) assert.ok(isWebviewToHost(m), JSON.stringify(m));
     assert.ok(isHostToWebview({ type: 'cells', id: 1, version: 1, firstPfn: 0, framesPerCell: 1, cells: 1, detailed: true, mix: new Uint8Array(6), tag: new Uint16Array(1), owners: [], blocks: [] }));
     assert.ok(isHostToWebview({ type: 'select', pfn: 5, seq: 2, ack: 1 }));
     assert.ok(isHostToWebview({ type: 'work', work: { label: 'Checking a.pmem', share: 0.5, message: '10 of 20 sections', cancelling: false } }));
     assert.ok(isHostToWebview({ type: 'work', work: null }));
+    assert.ok(isHostToWebview({ type: 'steps', id: 4, steps: [{ seq: 1, text: 'alloc order 0' }] }));
   });
 
   it('rejects anything else, including commands the map may not run and oversized requests', () => {
@@ -27,10 +28,14 @@ describe('webview protocol guards', () => {
       { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 0, cells: 1 }, { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 1, cells: MAX_CELLS_PER_REQUEST + 1 },
       { type: 'goToStep', step: -2 }, { type: 'exported', id: 1, format: 'gif', data: '' }, { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 1, cells: 1, window: 'everything' },
       { type: 'drawn', version: -1 }, { type: 'drawn', version: 1, at: 5 }, { type: 'drawn' },
+      { type: 'getSteps', id: 1, from: -1, to: 5 }, { type: 'getSteps', id: 1, from: 1 }, { type: 'getSteps', id: 1, from: 1, to: 2, all: true },
     ];
     for (const m of bad) assert.equal(isWebviewToHost(m), false, JSON.stringify(m));
     assert.equal(isHostToWebview({ type: 'cells', id: 1, mix: [1, 2], tag: [], owners: [], blocks: [] }), false);
     assert.equal(isHostToWebview({ type: 'error', title: 't', message: 'm' }), false);
+    for (const steps of [undefined, [{ seq: 1 }], [{ seq: -1, text: 'x' }], [{ seq: 1, text: '<b>' }, 5]]) {
+      assert.equal(isHostToWebview({ type: 'steps', id: 1, steps }), false, JSON.stringify(steps));
+    }
     for (const work of [undefined, {}, { label: 'x', share: '1', message: '', cancelling: false }, { label: 'x', share: 1, message: '' }]) {
       assert.equal(isHostToWebview({ type: 'work', work }), false, JSON.stringify(work));
     }

@@ -106,6 +106,33 @@ describe('what the editing session says each edit changed', () => {
     s.close();
   });
 
+  it('tells a large edit (megabytes written) from where its writes fell, in whole blocks of the largest order: every changed frame covered, totals exact', () => {
+    const s = open(256 * MiB);
+    const tracker = new ChangeTracker();
+    tracker.edited(s.bootIfNeeded()!.changed, 1);
+    tracker.totals(s.image, s.version);
+    tracker.edited(s.perform('alloc', (img) => allocOp(img, { order: 0, count: 3, owner: 'few' })).edit.changed, 1, s.version); // initialises a section
+    const small = s.perform('alloc', (img) => allocOp(img, { order: 0, count: 3, owner: 'few' })).edit;
+    const told = tracker.edited(small.changed, 1, s.version);
+    assert.ok(told.frames.some(([a, b]) => a % 64 !== 0 || b % 64 !== 0), `a small edit is told frame by frame: ${JSON.stringify(told.frames)}`);
+    const steps: Array<[string, () => SessionEdit, 1 | -1]> = [];
+    let big: SessionEdit | undefined;
+    steps.push(['allocate 20,000 frames', () => (big = s.perform('alloc', (img) => allocOp(img, { order: 0, count: 20_000, owner: 'many' })).edit), 1]);
+    steps.push(['its undo', () => (big!.undo(), big!), -1]);
+    steps.push(['its redo', () => (big!.redo(), big!), 1]);
+    for (const [what, run, sign] of steps) {
+      const before = { frames: framesView(s.image), sections: sectionsView(s.image) };
+      const edit = run();
+      const change = tracker.edited(edit.changed, sign, s.version);
+      assert.equal(change.all, false, what);
+      assertCovers(before, s.image, change, what);
+      assert.deepEqual(tracker.totals(s.image, s.version), imageTotals(s.image), `${what}: the kept totals drifted`);
+      // maxOrder 6: runs of whole 64-frame blocks say the writes were not read back frame by frame.
+      assert.ok(change.frames.every(([a, b]) => a % 64 === 0 && b % 64 === 0), `${what}: ${JSON.stringify(change.frames.slice(0, 4))}`);
+    }
+    s.close();
+  });
+
   it('counts an edit once when the totals were counted after it was made but before it was told (a boot and its first operation)', () => {
     const s = open(16 * MiB);
     const tracker = new ChangeTracker();

@@ -30,3 +30,34 @@ export function nextTurn(): Promise<void> {
 function now(): number {
   return globalThis.performance?.now() ?? Date.now();
 }
+
+/** Work written as a generator that pauses (yields) wherever a driver may give up the thread. */
+export type Steps<T> = Generator<void, T>;
+
+/** Runs `steps` to its end at once, for callers that own their thread (the CLI, tests). */
+export function runToEnd<T>(steps: Steps<T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * Runs `steps` to its end, giving up the thread whenever it has held it for
+ * `sliceMs`; when `stopped()` says so on taking the thread back, it stops
+ * there and resolves to undefined.
+ */
+export async function runInSlices<T>(steps: Steps<T>, options: { sliceMs?: number; stopped?: () => boolean } = {}): Promise<T | undefined> {
+  const slice = new TimeSlice(options.sliceMs);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    if (slice.over()) {
+      await slice.yieldTurn();
+      if (options.stopped?.()) {
+        steps.return(undefined as T);
+        return undefined;
+      }
+    }
+  }
+}

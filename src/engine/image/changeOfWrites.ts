@@ -8,8 +8,11 @@ import { SECTION_ENTRY_SIZE } from '../format/layout';
 import { decodeSectionEntry, sectionEntryOffset } from '../format/sectionTable';
 import { addSectionToTotals, emptyTotals, ImageTotals } from '../inspect/totals';
 import type { RecordedWrite } from '../store/recordingStore';
-import { changeSetOf, ImageChange } from './changeSet';
+import { changeSetOf, coarseChangeSetOf, ImageChange } from './changeSet';
 import type { PmemImage } from './imageCore';
+
+/** Above this many bytes written, an edit's frames are told from where its writes fell, not read back byte by byte. */
+export const LARGE_EDIT_BYTES = 1 << 20;
 
 export interface EditChange {
   /** Never `all`: an edit whose change is not known has none. */
@@ -34,7 +37,10 @@ export function changeOfWrites(img: PmemImage, writes: readonly RecordedWrite[],
   }
   // Called right after the writes: the store holds what they wrote (the last of overlapping ones), each write what it replaced.
   const replaced = writes.map((w) => w.replaced());
-  const set = changeSetOf(img.layout, g.sectionFrames, writes.map((w) => ({ offset: w.offset, data: img.store.read(w.offset, w.length) })), ram, writes.map((w, i) => ({ offset: w.offset, data: replaced[i] })));
+  const large = writes.reduce((n, w) => n + w.length, 0) > LARGE_EDIT_BYTES;
+  const set = large
+    ? coarseChangeSetOf(img.layout, g.maxOrder, writes, ram, g.sectionFrames)
+    : changeSetOf(img.layout, g.sectionFrames, writes.map((w) => ({ offset: w.offset, data: img.store.read(w.offset, w.length) })), ram, writes.map((w, i) => ({ offset: w.offset, data: replaced[i] })));
 
   // Each touched section entry as it was: today's bytes with the replaced bytes put back, newest write first.
   const tableAt = sectionEntryOffset(img.layout, 0);

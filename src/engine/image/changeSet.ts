@@ -85,6 +85,41 @@ export function changeSetOf(layout: Layout, sectionFrames: number, ranges: Itera
   return { frames: mergeRuns(runs), sections: [...sections].sort((a, b) => a - b), freeLists };
 }
 
+/**
+ * The change set of writes too large to read back (an edit of megabytes):
+ * from where they fell alone. Frames are widened to whole blocks of the
+ * largest order (blocks are aligned to their size, so every block a write
+ * touched lies inside), so it may name more frames than changed, never fewer.
+ */
+export function coarseChangeSetOf(layout: Layout, maxOrder: number, writes: Iterable<{ offset: number; length: number }>, ramSections: Iterable<number> = [], sectionFrames = 1): ChangeSet {
+  const runs: Array<[number, number]> = [];
+  const rebuilt = [...ramSections];
+  const sections = new Set<number>(rebuilt);
+  let freeLists = false;
+  const memmapAt = layout.memmap.startPfn * PAGE_SIZE;
+  const memmapBytes = layout.memmap.frames * PAGE_SIZE;
+  const tableAt = layout.sectionTable.startPfn * PAGE_SIZE;
+  const areaAt = layout.freeArea.startPfn * PAGE_SIZE;
+  const dataAt = layout.data.startPfn * PAGE_SIZE;
+  const dataEnd = (layout.data.startPfn + layout.data.frames) * PAGE_SIZE;
+  const block = 2 ** maxOrder;
+  const widened = (a: number, b: number): [number, number] => [Math.floor(a / block) * block, Math.ceil(b / block) * block];
+  for (const w of writes) {
+    const end = w.offset + w.length;
+    if (within(w.offset, memmapAt, memmapBytes)) {
+      runs.push(widened(Math.floor((w.offset - memmapAt) / DESCRIPTOR_SIZE), Math.ceil((end - memmapAt) / DESCRIPTOR_SIZE)));
+    } else if (within(w.offset, tableAt, layout.sectionTable.frames * PAGE_SIZE)) {
+      for (let s = Math.floor((w.offset - tableAt) / SECTION_ENTRY_SIZE); s * SECTION_ENTRY_SIZE + tableAt < end; s++) sections.add(s);
+    } else if (within(w.offset, areaAt, layout.freeArea.frames * PAGE_SIZE)) {
+      freeLists = true;
+    } else if (w.offset < dataEnd && end > dataAt) {
+      runs.push(widened(Math.floor(Math.max(w.offset, dataAt) / PAGE_SIZE), Math.ceil(Math.min(end, dataEnd) / PAGE_SIZE)));
+    }
+  }
+  for (const s of rebuilt) runs.push([s * sectionFrames, (s + 1) * sectionFrames]);
+  return { frames: mergeRuns(runs), sections: [...sections].sort((a, b) => a - b), freeLists };
+}
+
 function mergeRuns(runs: Array<[number, number]>): Array<[number, number]> {
   runs.sort((a, b) => a[0] - b[0]);
   const out: Array<[number, number]> = [];

@@ -7,9 +7,9 @@
  */
 import { HistoryRing, RingScan, SCAN_UNDO } from '../format/history';
 import type { PmemImage } from '../image/imageCore';
-import type { Step, StepsUpdate } from './steps';
+import { MAX_STEP_TEXTS, Step, StepsUpdate } from './steps';
 
-export { applyStepsUpdate } from './steps';
+export { applyStepsUpdate, fillStepTexts, MAX_STEP_TEXTS } from './steps';
 export type { Step, StepsUpdate } from './steps';
 
 /** FNV-1a of a record's first bytes: enough to tell another record now lies where a known one was. */
@@ -154,7 +154,11 @@ export class HistoryFeed {
     const first = known.count ? (known.noUndo[known.noUndo.length - 1] ?? known.first) : 0;
     // What the view lacks: everything after a reset, else the steps before those it has and after the common one.
     const has = fresh ? { first: last + 1, last } : { first: this.sent!.first, last: common };
-    const added = [...this.texts(ring, io, first, Math.min(last, has.first - 1)), ...this.texts(ring, io, Math.max(first, has.last + 1), last)];
+    // Texts of the newest steps the view lacks (the top of its list), within MAX_STEP_TEXTS; it asks for the others when they come into view.
+    const newer = this.texts(ring, io, Math.max(first, has.last + 1, last - MAX_STEP_TEXTS + 1), last);
+    const olderTo = Math.min(last, has.first - 1);
+    const older = this.texts(ring, io, Math.max(first, olderTo - (MAX_STEP_TEXTS - newer.length) + 1), olderTo);
+    const added = [...older, ...newer];
     this.sent = { first, last };
     return { reset: fresh, first, last, added };
   }
@@ -170,6 +174,17 @@ export class HistoryFeed {
     if (next !== oldest) return false;
     known.prepend(scan);
     return true;
+  }
+
+  /**
+   * The texts of steps `from` to `to` the view asked for, within the steps
+   * it was last told of and at most MAX_STEP_TEXTS of them.
+   */
+  stepTexts(img: PmemImage, from: number, to: number): Step[] {
+    if (!this.sent) return [];
+    from = Math.max(from, this.sent.first);
+    to = Math.min(to, this.sent.last, from + MAX_STEP_TEXTS - 1);
+    return this.texts(img.history, img.store, from, to);
   }
 
   /** The texts of steps `from` to `to` (none when to < from), decoded from one scan. */

@@ -14,6 +14,7 @@ import type { PmemImage } from '../image/imageCore';
 import { descriptorSlice, viewDescriptor } from './views';
 import { SectionWindow } from './sectionWindow';
 import { DETAIL_FRAMES_PER_CELL, MIX_STRIDE, OWNER_TAG } from './mapCodes';
+import { runInSlices, runToEnd, Steps } from '../core/timeSlice';
 
 const METADATA = 0, MEMMAP = 1, FREE = 2, ALLOCATED = 3, NEVER = 4, STALE = 5;
 
@@ -34,7 +35,24 @@ export interface MapCells extends MapWindow {
   blocks: number[];
 }
 
+/** Units of work (sections, block heads) between the points where mapCellsSteps may give up the thread. */
+const WORK_PER_PAUSE = 1024;
+
 export function mapCells(img: PmemImage, window: MapWindow): MapCells {
+  return runToEnd(mapCellsSteps(img, window));
+}
+
+/**
+ * As mapCells, in slices that give up the thread (a window of a million
+ * frames of single blocks walks a million heads), stopping when `stopped()`
+ * says so: undefined then.
+ */
+export function mapCellsAsync(img: PmemImage, window: MapWindow, options: { sliceMs?: number; stopped?: () => boolean } = {}): Promise<MapCells | undefined> {
+  return runInSlices(mapCellsSteps(img, window), options);
+}
+
+/** The map's cells, pausing (yielding) every WORK_PER_PAUSE sections or block heads. */
+export function* mapCellsSteps(img: PmemImage, window: MapWindow): Steps<MapCells> {
   const g = img.geometry;
   const L = img.layout;
   const { framesPerCell: fpc } = window;
@@ -103,7 +121,12 @@ export function mapCells(img: PmemImage, window: MapWindow): MapCells {
   const table = SectionWindow.forFrames(img, first, Math.max(1, end - first));
   const detailed = fpc <= DETAIL_FRAMES_PER_CELL;
   const firstSection = sectionOf(g, Math.max(first, dataStart));
+  let work = 0;
   for (let s = firstSection; s * g.sectionFrames < Math.min(end, dataEnd); s++) {
+    if (++work >= WORK_PER_PAUSE) {
+      work = 0;
+      yield;
+    }
     const a = Math.max(s * g.sectionFrames, dataStart, first);
     const b = Math.min((s + 1) * g.sectionFrames, dataEnd, end);
     if (a >= b) continue;
@@ -127,6 +150,10 @@ export function mapCells(img: PmemImage, window: MapWindow): MapCells {
     const desc = (pfn: number) => decodeDescriptor(viewDescriptor(img, pfn, table).bytes);
     let pfn = a;
     while (pfn < b) {
+      if (++work >= WORK_PER_PAUSE) {
+        work = 0;
+        yield;
+      }
       const bytes = inRam ?? img.store.read(img.memmapOffset(pfn), DESCRIPTOR_SIZE);
       const at = inRam ? (pfn - a) * DESCRIPTOR_SIZE : 0;
       const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -166,6 +193,7 @@ export function mapCells(img: PmemImage, window: MapWindow): MapCells {
 
   if (!counts) return { ...window, detailed, mix, tag, owners, blocks };
   for (let c = 0; c < window.cells; c++) {
+    if ((c & 0xffff) === 0xffff) yield;
     const frames = Math.max(0, Math.min(fpc, end - (first + c * fpc)));
     if (!frames) continue;
     for (let k = 0; k < MIX_STRIDE; k++) mix[c * MIX_STRIDE + k] = Math.round((counts[c * MIX_STRIDE + k] / frames) * 255);

@@ -2,13 +2,17 @@
 
 export interface Step {
   seq: number;
-  text: string;
+  /** Undefined until the view has asked for it (a long history sends only its newest texts). */
+  text?: string;
 }
 
+/** The most step texts one update or one request carries: the rest are asked for as they scroll into view. */
+export const MAX_STEP_TEXTS = 512;
+
 /**
- * How the list of steps changed: with `reset`, the list is `added`; without,
- * the steps from `first` to `last` of the list kept, each replaced by the
- * step of `added` with its number, if any, and the other steps of `added`.
+ * How the list of steps changed: the list becomes the steps from `first` to
+ * `last`, each the step of `added` with its number, if any; else, without
+ * `reset`, the one the list kept; else a step whose text is still to be asked for.
  */
 export interface StepsUpdate {
   reset: boolean;
@@ -21,16 +25,25 @@ export interface StepsUpdate {
 
 /** Applies an update to a list of consecutive steps (what the view keeps); the result is consecutive too. */
 export function applyStepsUpdate(steps: readonly Step[], u: StepsUpdate): Step[] {
-  if (u.reset) return u.added.slice();
   if (u.last < u.first || u.last === 0) return [];
+  if (u.reset) steps = [];
   const base = steps.length ? steps[0].seq : 0;
   const addedBase = u.added.length ? u.added[0].seq : 0;
   const out: Step[] = new Array(u.last - u.first + 1);
   for (let seq = u.first; seq <= u.last; seq++) {
     const fresh = u.added.length && seq >= addedBase ? findStep(u.added, seq) : undefined;
-    out[seq - u.first] = fresh ?? steps[seq - base];
+    out[seq - u.first] = fresh ?? steps[seq - base] ?? { seq };
   }
   return out;
+}
+
+/** Puts texts received on request into a list of steps (those it no longer holds are dropped). */
+export function fillStepTexts(steps: Step[], texts: readonly Step[]): void {
+  const base = steps.length ? steps[0].seq : 0;
+  for (const t of texts) {
+    const i = t.seq - base;
+    if (i >= 0 && i < steps.length && typeof t.text === 'string') steps[i] = { seq: t.seq, text: t.text };
+  }
 }
 
 /** The step numbered `seq` in a sorted list with few gaps. */

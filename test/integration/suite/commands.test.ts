@@ -133,7 +133,7 @@ describe('PMem commands and views', () => {
     assert.deepEqual(state.change.sections, [sectionOf(pfn)]);
     assert.equal(state.history.reset, false, 'the steps are not sent again');
     assert.deepEqual(state.history.added.map((x) => x.seq), [steps + 1], 'only the step added');
-    assert.match(state.history.added[0].text, /^alloc order 0 for second/);
+    assert.match(state.history.added[0].text ?? '', /^alloc order 0 for second/);
     assert.equal(state.frames.allocated, info(image()).frames.allocated, 'the kept counts are the image\'s');
     // Undo: the same section again, and the step dropped.
     await editorCommand('undo');
