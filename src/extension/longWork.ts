@@ -14,8 +14,12 @@ import { Refusal } from './refusal';
 /** What a piece of long work is given: whether to stop, and where to say how far it got. */
 export interface WorkControl {
   cancelled(): boolean;
-  /** `share` of the work done, 0 to 1, and a few words such as "120 of 512 sections". */
-  report(share: number, message: string): void;
+  /**
+   * `share` of the work done, 0 to 1, and a few words such as "120 of 512
+   * sections" (or what makes them: work may report at every step, and the
+   * words are made only when shown).
+   */
+  report(share: number, message: string | (() => string)): void;
 }
 
 /** Long work as the maps show it. */
@@ -80,7 +84,7 @@ export class LongWork implements vscode.Disposable {
     if (!r) return false;
     r.cancelled = true;
     r.state = { ...r.state, cancelling: true, message: 'cancelling…' };
-    this.show(r, true);
+    this.show(r);
     return true;
   }
 
@@ -97,19 +101,19 @@ export class LongWork implements vscode.Disposable {
     this.running = r;
     this.started++;
     void vscode.commands.executeCommand('setContext', 'pmemExplorer.operationUnderWay', true);
-    this.show(r, true);
+    this.show(r);
     let lastShown = 0;
     const notify = setTimeout(() => this.notify(r, label), notifyAfterMs());
     const control: WorkControl = {
       cancelled: () => r.cancelled,
       report: (share, message) => {
         if (r.cancelled) return;
-        r.state = { ...r.state, share: Math.max(0, Math.min(1, share)), message };
+        // Each update of the status bar and the maps is a message to the window: at most one per MAP_UPDATE_MS, however often the work reports.
         const now = Date.now();
-        if (now - lastShown >= MAP_UPDATE_MS) {
-          lastShown = now;
-          this.show(r, true);
-        } else this.show(r, false);
+        if (now - lastShown < MAP_UPDATE_MS) return;
+        lastShown = now;
+        r.state = { ...r.state, share: Math.max(0, Math.min(1, share)), message: typeof message === 'function' ? message() : message };
+        this.show(r);
       },
     };
     try {
@@ -125,13 +129,13 @@ export class LongWork implements vscode.Disposable {
     }
   }
 
-  /** Updates the status bar at once, and the maps when `maps` (they are told at most every MAP_UPDATE_MS). */
-  private show(r: Running, maps: boolean): void {
+  /** Updates the status bar and the maps. */
+  private show(r: Running): void {
     const pct = Math.floor(r.state.share * 100);
     this.item.text = `$(sync~spin) ${escapeIcons(r.state.label)}: ${r.state.cancelling ? 'cancelling…' : `${pct} %`}`;
     this.item.tooltip = `${r.state.label}: ${r.state.message}\nClick to cancel: the image goes back to how it was before.`;
     this.item.show();
-    if (maps) this.emitter.fire({ doc: r.doc, state: { ...r.state } });
+    this.emitter.fire({ doc: r.doc, state: { ...r.state } });
   }
 
   /** Work that outlasts notifyAfterMs() also gets a notification with progress and Cancel. */

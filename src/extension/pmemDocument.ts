@@ -203,7 +203,7 @@ export class PmemDocument implements vscode.CustomDocument {
         try {
           await this.work.run(this, title, (control) => edit[way === 'undo' ? 'undoAsync' : 'redoAsync']({
             cancelled: () => control.cancelled(),
-            onProgress: (done, total) => control.report(total ? done / total : 1, `${formatBytes(done)} of ${formatBytes(total)} put back`),
+            onProgress: (done, total) => control.report(total ? done / total : 1, () => `${formatBytes(done)} of ${formatBytes(total)} put back`),
           }));
           break;
         } catch (e) {

@@ -108,8 +108,10 @@ function largeControl(control: WorkControl, unit: string): LargeControl {
     onProgress: (n, total, phase) => {
       // A listed free marks its blocks, then frees them: each phase is half the bar.
       const share = phase === 'marking' ? n / total / 2 : phase === 'freeing' ? 0.5 + n / total / 2 : n / total;
-      const of = `${n.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} ${unit}`;
-      control.report(share, phase === 'marking' ? `${of} marked` : phase === 'freeing' ? `${of} freed` : of);
+      control.report(share, () => {
+        const of = `${n.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} ${unit}`;
+        return phase === 'marking' ? `${of} marked` : phase === 'freeing' ? `${of} freed` : of;
+      });
     },
   };
 }

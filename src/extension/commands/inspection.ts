@@ -30,7 +30,7 @@ export function registerInspectionCommands(c: CommandContext): void {
     const session = doc.session!;
     const report = await c.work.run(doc, `Checking ${name}`, (control) => session.inspectAsync(`Checking ${name}`, (img) => checkAsync(img, {
       cancelled: () => control.cancelled(),
-      onProgress: (d, t) => control.report(d / t, `${d.toLocaleString('en-US')} of ${t.toLocaleString('en-US')} sections`),
+      onProgress: (d, t) => control.report(d / t, () => `${d.toLocaleString('en-US')} of ${t.toLocaleString('en-US')} sections`),
     })));
     if (!report.complete) {
       void vscode.window.setStatusBarMessage(`$(circle-slash) Check of ${name} cancelled after ${report.sectionsChecked.toLocaleString('en-US')} sections: nothing was changed`, 8000);
