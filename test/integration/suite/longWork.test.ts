@@ -2,7 +2,8 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { CheckReport, info } from '../../../src/engine';
+import { allocOp, CheckReport, info, PmemImage } from '../../../src/engine';
+import { FileStore } from '../../../src/engine/node/fileStore';
 import type { PmemExplorerApi } from '../../../src/extension/extension';
 import type { WorkState } from '../../../src/extension/longWork';
 import { activateApi, closeAll, editorCommand, makeImage, openImage, refusal, until } from './helpers';
@@ -125,9 +126,14 @@ describe('long work on a large image', function () {
   });
 
   it('Check Image runs in slices with progress; a Cancel stops it and says the report is incomplete', async () => {
-    const uri = makeImage('check.pmem', { sizeBytes: 4 * GiB });
+    // Nearly every frame allocated (made outside the editor): each descriptor takes the checker's full check, seconds of work.
+    const uri = makeImage('check.pmem', { sizeBytes: 8 * GiB });
+    const store = FileStore.open(uri.fsPath, { readOnly: false });
+    const img = PmemImage.open(store, {});
+    allocOp(img, { order: 0, count: 1_900_000, owner: 'held' });
+    img.close();
+    store.close();
     await openImage(api, uri);
-    await exec('initAll');
     const w = watchWork(0.05);
     const partial = await exec<CheckReport>('check');
     w.dispose();
