@@ -293,6 +293,49 @@ describe('history: a deep ring of compact records', () => {
     }
   });
 
+  it('with gathered checkpoints only (an editor), writes none over steps appended before it opened, the next one from its own, and every step still reads back', () => {
+    HistoryRing.checkpointSpan = 16;
+    try {
+      const made = () => {
+        const { store, img } = newImage({ sizeBytes: 16 * MiB });
+        for (let i = 0; i < 20; i++) allocOp(img, { order: 0, owner: 'before' });
+        img.close();
+        return store;
+      };
+      const run = (store: Store, gatheredCheckpointsOnly: boolean) => {
+        const img = PmemImage.open(store, { gatheredCheckpointsOnly });
+        const held: number[] = [];
+        for (let i = 0; i < 40; i++) {
+          if (i % 3 === 2) freeOp(img, [held.shift()!]);
+          else held.push(allocOp(img, { order: 0, owner: `o${i}` }).blocks[0].pfn);
+        }
+        return img;
+      };
+      const checkpoints = (img: PmemImage) => {
+        const scan = img.history.scan(img.store, false);
+        const first = img.history.readHeader(img.store).firstSeq;
+        return [...scan.bits].map((b, k) => (b & SCAN_CHECKPOINT ? first + k : 0)).filter(Boolean);
+      };
+      const rebuilt = run(made(), false);
+      const gathered = run(made(), true);
+      // Steps 1-21 before the open (1 is the creation, which has no undo: no checkpoint spans it), so the span ending at 32 was begun before it; the one ending at 48 after it.
+      assert.deepEqual(checkpoints(rebuilt), [32, 48]);
+      assert.deepEqual(checkpoints(gathered), [48], 'no checkpoint rebuilt from steps appended before the open');
+      const last = gathered.history.readHeader(gathered.store).nextSeq - 1;
+      for (let step = 1; step <= last; step++) {
+        // Every byte but the journal and the history itself (their records differ by the checkpoints).
+        const [a, b] = [stateAt(rebuilt, step).store, stateAt(gathered, step).store];
+        const L = gathered.layout;
+        for (const [from, to] of [[0, L.journal.startPfn * PAGE_SIZE], [(L.history.startPfn + L.history.frames) * PAGE_SIZE, a.size]]) {
+          assert.ok(Buffer.compare(a.read(from, to - from), b.read(from, to - from)) === 0, `step ${step} reads back the same (bytes ${from}..${to})`);
+        }
+      }
+      assert.deepEqual(check(gathered).problems, []);
+    } finally {
+      HistoryRing.checkpointSpan = CHECKPOINT_SPAN;
+    }
+  });
+
   it('goes on writing when a record a checkpoint would stand for is damaged (no checkpoint then); check names the record', () => {
     HistoryRing.checkpointSpan = 8;
     try {

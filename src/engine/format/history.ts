@@ -207,6 +207,8 @@ export class HistoryRing {
 
   /** The old bytes of the records appended since the last checkpoint, while every one of them kept its undo. */
   private gathered?: CheckpointAccumulator;
+  /** Checkpoints only from gathered bytes (see OpenOptions.gatheredCheckpointsOnly). */
+  gatheredCheckpointsOnly = false;
 
   /** The accumulator a record of step `seq` continues: the running one, or a new one at a span's start. */
   private accumulatorFor(seq: number, span: number): CheckpointAccumulator | undefined {
@@ -318,7 +320,7 @@ export class HistoryRing {
   private checkpoint(io: ByteIO, h: HistoryHeader, seq: number, span: number, generation: number, own: ByteRange[], gathered?: CheckpointAccumulator): Uint8Array | undefined {
     try {
       if (gathered && gathered.firstSeq === seq - span + 1 && gathered.firstSeq >= h.firstSeq && this.context) return this.checkpointFromGathered(io, gathered, own, generation, this.context);
-      return this.buildCheckpoint(io, h, seq, span, generation, own);
+      return this.gatheredCheckpointsOnly ? undefined : this.buildCheckpoint(io, h, seq, span, generation, own);
     } catch (e) {
       // A damaged record among those it would stand for: no checkpoint (the operation itself goes on; check reports the record).
       if (e instanceof ImageError) return undefined;

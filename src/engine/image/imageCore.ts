@@ -43,6 +43,13 @@ export interface OpenOptions {
    * the checker can report those problems itself instead of refusing to open.
    */
   lenient?: boolean;
+  /**
+   * History checkpoints only from the bytes gathered while their steps were
+   * appended by this image, never rebuilt by undoing records appended before
+   * it opened (or undone since): an editor must not hold its thread for that
+   * (hundreds of milliseconds on a large ring). Such a span keeps no checkpoint.
+   */
+  gatheredCheckpointsOnly?: boolean;
 }
 
 export interface VolatileState {
@@ -314,6 +321,7 @@ export class PmemImage implements ImageCore {
     const store = options.readOnly ? trial : base;
     if (!options.readOnly && recovery.action !== 'none') recoverJournal(base, first.layout.journal, options.file);
     const img = new PmemImage(store, sb, !!options.readOnly, options.file);
+    img.history.gatheredCheckpointsOnly = !!options.gatheredCheckpointsOnly;
     img.superblockChoice = choice;
     img.history.readHeader(store);
     if (!options.readOnly) {

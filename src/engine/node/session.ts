@@ -278,7 +278,7 @@ export class ImageSession {
     this.assertIdle();
     const before = { ...this.moment(), booted: this.booted };
     this.recorder.take();
-    this.current = PmemImage.open(this.recorder, { file: this.file, profile });
+    this.current = PmemImage.open(this.recorder, { file: this.file, profile, gatheredCheckpointsOnly: true });
     this.booted = true;
     return this.edit(`Boot generation ${this.current.bootGeneration}`, before, this.recorder.take(), true);
   }
@@ -289,7 +289,7 @@ export class ImageSession {
     const before = { ...this.moment(), booted: this.booted };
     this.recorder.take();
     if (this.booted) this.current.shutdown();
-    this.current = PmemImage.open(this.recorder, { file: this.file, profile });
+    this.current = PmemImage.open(this.recorder, { file: this.file, profile, gatheredCheckpointsOnly: true });
     this.booted = true;
     return this.edit(`Reboot into generation ${this.current.bootGeneration} (${this.current.sb.profile})`, before, this.recorder.take(), true);
   }
@@ -304,7 +304,7 @@ export class ImageSession {
     const before = { ...this.moment(), booted: this.booted };
     this.recorder.take();
     const r = this.current.simulateCrash(afterPoints, op);
-    this.current = PmemImage.open(this.recorder, { file: this.file, profile });
+    this.current = PmemImage.open(this.recorder, { file: this.file, profile, gatheredCheckpointsOnly: true });
     const edit = this.edit(`Crash during ${label} after ${r.points} point(s), reboot`, before, this.recorder.take(), true);
     return { crashed: r.crashed, points: r.points, edit };
   }
