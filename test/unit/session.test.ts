@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { allocOp, check, freeOp, info, PmemImage } from '../../src/engine';
-import { ImageSession } from '../../src/engine/node/session';
+import { allocOp, check, freeOp, info, initAllOp, PmemImage } from '../../src/engine';
+import { ImageSession, UNSAVED_RAM_BUDGET } from '../../src/engine/node/session';
 import { FileStore } from '../../src/engine/node/fileStore';
 import { MiB, snapshot } from './helpers';
 
@@ -157,6 +157,44 @@ describe('editing session (the editor document model)', () => {
     fs.truncateSync(backup, 10);
     const ignored = ImageSession.open(file, { backup });
     assert.equal(ignored.restoredFromBackup, false, 'a torn backup is ignored, not half-applied');
+  });
+
+  it('keeps unsaved changes beyond its RAM budget in a temporary file, and saves and backs them up exactly', function () {
+    this.timeout(300_000);
+    const big = path.join(dir, 'big.pmem');
+    const size = 8 * 2 ** 30; // Initialise All writes 128 MiB of descriptors: twice the budget
+    const store = FileStore.create(big, size, { overwrite: false });
+    PmemImage.create(store, { sizeBytes: size });
+    store.close();
+    const s = ImageSession.open(big);
+    s.bootIfNeeded();
+    s.perform('init', (img) => initAllOp(img));
+    const held = s.unsavedBytes;
+    assert.ok(held.ram <= UNSAVED_RAM_BUDGET, `${held.ram} bytes in RAM`);
+    assert.ok(held.spilled >= 64 * MiB, `${held.spilled} bytes spilled`);
+    // The memmap as the session reads it, hashed a few MiB at a time, against the file after the save (a save writes
+    // the superblock as a clean shutdown leaves it, so that part differs).
+    const { startPfn, frames } = s.image.layout.memmap;
+    const hashOf = (read: (offset: number, length: number) => Uint8Array) => {
+      const h = createHash('sha256');
+      for (let at = startPfn * 4096; at < (startPfn + frames) * 4096; at += 4 * MiB) h.update(read(at, Math.min(4 * MiB, (startPfn + frames) * 4096 - at)));
+      return h.digest('hex');
+    };
+    const before = hashOf((o, n) => s.image.store.read(o, n));
+    const backup = path.join(dir, 'big.backup');
+    s.backup(backup);
+    s.save();
+    assert.equal(s.unsavedBytes.spilled, 0, 'saved: the temporary file is emptied');
+    assert.ok(s.unsavedBytes.ram < MiB, 'only the running machine\'s own marks are left');
+    const saved = FileStore.open(big, { readOnly: true });
+    assert.equal(hashOf((o, n) => saved.read(o, n)), before, 'the file holds every descriptor the session showed');
+    saved.close();
+    assert.equal(check(s.image).ok, true);
+    s.close();
+    const restored = ImageSession.open(big, { backup });
+    assert.ok(restored.restoredFromBackup);
+    assert.equal(info(restored.image).sections.initialized, info(PmemImage.open(FileStore.open(big, { readOnly: true }), { readOnly: true })).sections.initialized);
+    restored.close();
   });
 
   it('saves as a new sparse file holding the current state', () => {

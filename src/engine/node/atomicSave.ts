@@ -7,18 +7,31 @@
  */
 import * as path from 'node:path';
 import { crc32, readString, view, writeString } from '../core/bytes';
-import { ByteRange, decodeRanges, encodedSize, encodeRanges } from '../format/rangeList';
-import { writeDurably } from './atomicFile';
+import { ByteRange, decodeRanges, encodeRanges, rangeEntrySize } from '../format/rangeList';
 import { FileSystem, nodeFileSystem } from './fileSystem';
 
 const MAGIC = 'PMEMSAVE';
 const HEADER = 32; // magic[8], u32 payloadBytes, u32 payloadCrc, u64 imageSize, u32 headerCrc at 28
+/** Bytes of ranges encoded and written at a time: a save never holds all its ranges encoded at once. */
+const PIECE_BYTES = 1 << 20;
 
 export function sidecarPath(file: string): string {
   return `${file}.pmem-save`;
 }
 
-export function saveRangesAtomically(file: string, ranges: ByteRange[], fsys: FileSystem = nodeFileSystem): void {
+/**
+ * Ranges to save that need not all be in memory at once (an editor's unsaved
+ * changes, partly in a temporary file): their lengths, and a fresh pass over
+ * them each time they are asked for.
+ */
+export interface RangeSource {
+  lengths: number[];
+  ranges(): Iterable<ByteRange>;
+}
+
+const sourceOf = (r: ByteRange[] | RangeSource): RangeSource => (Array.isArray(r) ? { lengths: r.map((x) => x.data.length), ranges: () => r } : r);
+
+export function saveRangesAtomically(file: string, ranges: ByteRange[] | RangeSource, fsys: FileSystem = nodeFileSystem): void {
   writeSaveSidecar(file, ranges, fsys);
   applyRanges(file, ranges, fsys);
   removeSidecar(file, fsys);
@@ -31,31 +44,58 @@ function removeSidecar(file: string, fsys: FileSystem): void {
 }
 
 /** Step 1 of a save, on its own so tests can stop right after it. */
-export function writeSaveSidecar(file: string, ranges: ByteRange[], fsys: FileSystem = nodeFileSystem): void {
+export function writeSaveSidecar(file: string, ranges: ByteRange[] | RangeSource, fsys: FileSystem = nodeFileSystem): void {
   writeRangeFile(sidecarPath(file), ranges, fsys.size(file), fsys);
 }
 
 /** Writes ranges to a file of their own, durably (a save sidecar, or an editor's hot-exit backup). */
-export function writeRangeFile(target: string, ranges: ByteRange[], imageSize: number, fsys: FileSystem = nodeFileSystem): void {
-  const payloadBytes = encodedSize(ranges);
-  const record = new Uint8Array(HEADER + payloadBytes);
-  encodeRanges(ranges, record, HEADER);
-  const dv = view(record);
-  writeString(record, 0, 8, MAGIC);
-  dv.setUint32(8, payloadBytes, true);
-  dv.setUint32(12, crc32(record.subarray(HEADER)), true);
-  dv.setUint32(16, imageSize % 2 ** 32, true);
-  dv.setUint32(20, Math.floor(imageSize / 2 ** 32), true);
-  dv.setUint32(28, crc32(record.subarray(0, 28)), true);
-  writeDurably(target, record, 'w', fsys);
+export function writeRangeFile(target: string, ranges: ByteRange[] | RangeSource, imageSize: number, fsys: FileSystem = nodeFileSystem): void {
+  const source = sourceOf(ranges);
+  const payloadBytes = source.lengths.reduce((n, length) => n + rangeEntrySize(length), 0);
+  // The payload is written in pieces of about a MiB, its checksum carried from piece to piece; the header, which holds it, last.
+  const fd = fsys.open(target, 'w');
+  try {
+    let crc = 0;
+    let at = HEADER;
+    let piece: ByteRange[] = [];
+    let pieceBytes = 0;
+    const writePiece = () => {
+      const bytes = new Uint8Array(pieceBytes);
+      encodeRanges(piece, bytes, 0);
+      crc = crc32(bytes, crc);
+      fsys.write(fd, bytes, at);
+      at += bytes.length;
+      piece = [];
+      pieceBytes = 0;
+    };
+    for (const r of source.ranges()) {
+      piece.push(r);
+      pieceBytes += rangeEntrySize(r.data.length);
+      if (pieceBytes >= PIECE_BYTES) writePiece();
+    }
+    if (pieceBytes) writePiece();
+    if (at !== HEADER + payloadBytes) throw new Error(`the ranges to save changed while they were written (${at - HEADER} of ${payloadBytes} bytes)`);
+    const header = new Uint8Array(HEADER);
+    const dv = view(header);
+    writeString(header, 0, 8, MAGIC);
+    dv.setUint32(8, payloadBytes, true);
+    dv.setUint32(12, crc, true);
+    dv.setUint32(16, imageSize % 2 ** 32, true);
+    dv.setUint32(20, Math.floor(imageSize / 2 ** 32), true);
+    dv.setUint32(28, crc32(header.subarray(0, 28)), true);
+    fsys.write(fd, header, 0);
+    fsys.sync(fd);
+  } finally {
+    fsys.close(fd);
+  }
   // The sidecar must be found after a power cut once the image is touched: its directory entry too.
   fsys.syncDirectory(path.dirname(path.resolve(target)));
 }
 
-function applyRanges(file: string, ranges: ByteRange[], fsys: FileSystem): void {
+function applyRanges(file: string, ranges: ByteRange[] | RangeSource, fsys: FileSystem): void {
   const fd = fsys.open(file, 'r+');
   try {
-    for (const r of ranges) fsys.write(fd, r.data, r.offset);
+    for (const r of sourceOf(ranges).ranges()) fsys.write(fd, r.data, r.offset);
     fsys.sync(fd);
   } finally {
     fsys.close(fd);

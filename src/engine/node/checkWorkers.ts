@@ -157,8 +157,7 @@ function fileUnder(store: Store, from: number, to: number): string | undefined {
   if (store instanceof ReadCacheStore) return fileUnder(store.base, from, to); // it writes through: the file is never behind it
   if (store instanceof FileStore) return store.path;
   if (store instanceof OverlayStore) {
-    const touched = store.changes().some((c) => c.offset < to && c.offset + c.data.length > from);
-    return touched ? undefined : fileUnder(store.base, from, to);
+    return store.holdsAny(from, to - from) ? undefined : fileUnder(store.base, from, to);
   }
   return undefined;
 }

@@ -11,13 +11,27 @@ import { PmemImage, VolatileState } from '../image/imageCore';
 import { FileStore } from './fileStore';
 import { OverlayStore } from '../store/overlayStore';
 import { sameFile, writeStoreAtomically } from './atomicFile';
-import { readRangeFile, recoverPendingSave, saveRangesAtomically, writeRangeFile } from './atomicSave';
+import { RangeSource, readRangeFile, recoverPendingSave, saveRangesAtomically, writeRangeFile } from './atomicSave';
+import { FileSpill } from './fileSpill';
 import { RecordedWrite, RecordingStore, redoWrites, undoWrites } from '../store/recordingStore';
 import { stateAt } from '../inspect/timeline';
 import { UsageError } from '../core/errors';
 import { TimeSlice } from '../core/timeSlice';
 import type { Store } from '../store/store';
 import { changeOfWrites, EditChange } from '../image/changeOfWrites';
+
+/** Unsaved changes kept in RAM up to this many bytes; beyond, in a temporary file (see FileSpill). */
+export const UNSAVED_RAM_BUDGET = 64 * 2 ** 20;
+
+/** The overlay that holds a session's unsaved changes over its file. */
+function unsavedOverlay(base: Store): OverlayStore {
+  return new OverlayStore(base, { ramBudget: UNSAVED_RAM_BUDGET, spill: () => new FileSpill() });
+}
+
+/** An overlay's changes as a save takes them: a chunk at a time, never all in RAM. */
+function unsavedOf(overlay: OverlayStore): RangeSource {
+  return { lengths: overlay.changedSizes(), ranges: () => overlay.changedRanges() };
+}
 
 export interface SessionEdit {
   label: string;
@@ -103,7 +117,7 @@ export class ImageSession {
     recoverPendingSave(file);
     const base = FileStore.open(file, { readOnly: true });
     try {
-      const overlay = new OverlayStore(base);
+      const overlay = unsavedOverlay(base);
       let restored = false;
       if (options.backup && fs.existsSync(options.backup)) {
         const ranges = readRangeFile(options.backup, base.size);
@@ -126,6 +140,11 @@ export class ImageSession {
 
   get isBooted(): boolean {
     return this.booted;
+  }
+
+  /** Bytes of unsaved changes held in RAM and in the temporary file beyond UNSAVED_RAM_BUDGET. */
+  get unsavedBytes(): { ram: number; spilled: number } {
+    return this.overlay.heldBytes;
   }
 
   /** Changes not in the file (the running machine's own marks, kept out of saves, do not count). */
@@ -322,7 +341,7 @@ export class ImageSession {
     this.assertIdle();
     if (!this.dirty) return;
     this.asShutDown(() => {
-      saveRangesAtomically(this.file, this.overlay.changes());
+      saveRangesAtomically(this.file, unsavedOf(this.overlay));
       this.overlay.discard();
     });
     this.savedVersion = ++this.version;
@@ -349,13 +368,14 @@ export class ImageSession {
     recoverPendingSave(this.file);
     const base = FileStore.open(this.file, { readOnly: true });
     let image: PmemImage;
-    const overlay = new OverlayStore(base);
+    const overlay = unsavedOverlay(base);
     try {
       image = PmemImage.open(overlay, { readOnly: true, file: this.file });
     } catch (e) {
       base.close();
       throw e;
     }
+    this.overlay.close();
     this.base.close();
     this.base = base;
     this.overlay = overlay;
@@ -368,10 +388,11 @@ export class ImageSession {
 
   /** Keeps unsaved changes in `target` so a later session can restore them. */
   backup(target: string): void {
-    this.asShutDown(() => writeRangeFile(target, this.overlay.changes(), this.base.size));
+    this.asShutDown(() => writeRangeFile(target, unsavedOf(this.overlay), this.base.size));
   }
 
   close(): void {
+    this.overlay.close();
     this.base.close();
   }
 

@@ -1,20 +1,57 @@
+import type { ByteRange } from '../format/rangeList';
 import { checkRange, Store } from './store';
 
 const CHUNK = 4096;
 
 /**
+ * Where an overlay keeps the chunks it holds beyond its RAM budget (a
+ * temporary file for an editor's unsaved changes): fixed-size slots.
+ */
+export interface ChunkSpill {
+  /** Writes a chunk into `slot`, or into a new slot when none is given; returns the slot. */
+  put(chunk: Uint8Array, slot?: number): number;
+  /** The chunk kept in `slot` (a copy of its CHUNK bytes). */
+  get(slot: number): Uint8Array;
+  /** Forgets every slot (the overlay was saved or discarded). */
+  clear(): void;
+  close(): void;
+}
+
+export interface OverlayOptions {
+  /** Bytes of chunks kept in RAM before the oldest go to the spill. */
+  ramBudget: number;
+  /** Makes the spill, when the budget is first exceeded. */
+  spill: () => ChunkSpill;
+}
+
+/**
  * A copy-on-write layer over another store: reads fall through to the base,
  * writes stay in the overlay until `commitTo` or are dropped. Used to look at a
  * past step of the history, and to hold an editor's unsaved changes, without
- * ever writing to the user's file.
+ * ever writing to the user's file. With `options`, chunks beyond a RAM budget
+ * go to a spill (oldest first), so unsaved changes of gigabytes need not be
+ * held in memory.
  */
 export class OverlayStore implements Store {
-  private readonly chunks = new Map<number, Uint8Array>();
+  /** Each chunk held: its bytes in RAM, or its slot in the spill. */
+  private readonly chunks = new Map<number, Uint8Array | number>();
+  private ramChunks = 0;
+  private spill?: ChunkSpill;
 
-  constructor(readonly base: Store) {}
+  constructor(readonly base: Store, private readonly options?: OverlayOptions) {}
 
   get size(): number {
     return this.base.size;
+  }
+
+  /** Bytes held in RAM and in the spill (for tests and figures). */
+  get heldBytes(): { ram: number; spilled: number } {
+    return { ram: this.ramChunks * CHUNK, spilled: (this.chunks.size - this.ramChunks) * CHUNK };
+  }
+
+  private chunk(index: number): Uint8Array | undefined {
+    const c = this.chunks.get(index);
+    return typeof c === 'number' ? this.spill!.get(c) : c;
   }
 
   read(offset: number, length: number): Uint8Array {
@@ -22,7 +59,7 @@ export class OverlayStore implements Store {
     if (this.chunks.size === 0) return this.base.read(offset, length);
     const first = Math.floor(offset / CHUNK);
     if (offset + length <= (first + 1) * CHUNK) {
-      const chunk = this.chunks.get(first);
+      const chunk = this.chunk(first);
       return chunk ? chunk.slice(offset - first * CHUNK, offset - first * CHUNK + length) : this.base.read(offset, length);
     }
     const out = new Uint8Array(length);
@@ -32,7 +69,7 @@ export class OverlayStore implements Store {
       const index = Math.floor(pos / CHUNK);
       const within = pos - index * CHUNK;
       const n = Math.min(CHUNK - within, length - done);
-      const chunk = this.chunks.get(index);
+      const chunk = this.chunk(index);
       if (chunk) {
         out.set(chunk.subarray(within, within + n), done);
         done += n;
@@ -64,10 +101,19 @@ export class OverlayStore implements Store {
       const index = Math.floor(pos / CHUNK);
       const within = pos - index * CHUNK;
       const n = Math.min(CHUNK - within, data.length - done);
-      let chunk = this.chunks.get(index);
+      const held = this.chunks.get(index);
+      if (typeof held === 'number') {
+        // A spilled chunk is changed where it lies.
+        const chunk = this.spill!.get(held);
+        chunk.set(data.subarray(done, done + n), within);
+        this.spill!.put(chunk, held);
+        done += n;
+        continue;
+      }
+      let chunk = held;
       if (!chunk && n === CHUNK) {
         chunk = fresh ? fresh.subarray(used, (used += CHUNK)) : new Uint8Array(CHUNK); // fully overwritten: no need to read the base
-        this.chunks.set(index, chunk);
+        this.hold(index, chunk);
       } else if (!chunk) {
         chunk = this.base.read(index * CHUNK, Math.min(CHUNK, this.size - index * CHUNK));
         if (chunk.length < CHUNK) {
@@ -75,21 +121,50 @@ export class OverlayStore implements Store {
           full.set(chunk);
           chunk = full;
         }
-        this.chunks.set(index, chunk);
+        this.hold(index, chunk);
       }
       chunk.set(data.subarray(done, done + n), within);
       done += n;
+    }
+    this.keepToBudget();
+  }
+
+  private hold(index: number, chunk: Uint8Array): void {
+    this.chunks.set(index, chunk);
+    this.ramChunks++;
+  }
+
+  /** Over its budget, the overlay sends its oldest chunks in RAM to the spill, down to half the budget. */
+  private keepToBudget(): void {
+    const o = this.options;
+    if (!o || this.ramChunks * CHUNK <= o.ramBudget) return;
+    this.spill ??= o.spill();
+    const keep = Math.floor(o.ramBudget / 2 / CHUNK);
+    for (const [index, c] of this.chunks) {
+      if (this.ramChunks <= keep) break;
+      if (typeof c === 'number') continue;
+      this.chunks.set(index, this.spill.put(c));
+      this.ramChunks--;
     }
   }
 
   /** The changed chunks as (offset, bytes) runs, in offset order. */
   changes(): Array<{ offset: number; data: Uint8Array }> {
+    return [...this.changedRanges()];
+  }
+
+  /** As changes(), one chunk at a time: a spilled chunk is read when its turn comes, so the whole is never in RAM at once. */
+  *changedRanges(): Generator<ByteRange> {
     const indexes = [...this.chunks.keys()].sort((a, b) => a - b);
-    return indexes.map((i) => {
-      const data = this.chunks.get(i)!;
+    for (const i of indexes) {
       const offset = i * CHUNK;
-      return { offset, data: data.subarray(0, Math.min(CHUNK, this.size - offset)) };
-    });
+      yield { offset, data: this.chunk(i)!.subarray(0, Math.min(CHUNK, this.size - offset)) };
+    }
+  }
+
+  /** How many chunks changes() gives, and the bytes they hold. */
+  changedSizes(): number[] {
+    return [...this.chunks.keys()].map((i) => Math.min(CHUNK, this.size - i * CHUNK));
   }
 
   /** Whether any chunk of [offset, offset + length) was written here. */
@@ -111,8 +186,14 @@ export class OverlayStore implements Store {
 
   discard(): void {
     this.chunks.clear();
+    this.ramChunks = 0;
+    this.spill?.clear();
   }
 
   flush(): void {}
-  close(): void {}
+
+  close(): void {
+    this.spill?.close();
+    this.spill = undefined;
+  }
 }
