@@ -209,6 +209,25 @@ describe('large operations with progress and cancel', () => {
     assert.equal(owned(img, 'async'), 3000);
   });
 
+  it('gives the bytes of the same allocation run at once, whatever size the time gives its parts', async () => {
+    const made = () => {
+      const { store, img } = newImage({ sizeBytes: 256 * MiB });
+      initLowerHalf(img);
+      return { store, img };
+    };
+    const at = made();
+    const sliced = made();
+    allocOp(at.img, { order: 0, count: 40_000, owner: 'same' });
+    let parts = 0;
+    await allocOpAsync(sliced.img, { order: 0, count: 40_000, owner: 'same' }, { onProgress: () => parts++ });
+    assert.ok(parts > 1, 'several parts');
+    const L = at.img.layout;
+    // Every byte but the journal and the history (the parts make other transactions and steps).
+    for (const [from, to] of [[0, L.journal.startPfn * PAGE_SIZE], [(L.history.startPfn + L.history.frames) * PAGE_SIZE, at.store.size]]) {
+      assert.ok(Buffer.compare(at.store.read(from, to - from), sliced.store.read(from, to - from)) === 0, `bytes ${from}..${to}`);
+    }
+  });
+
   for (const [reboot, cancelAfter] of [[false, 2], [true, 2], [false, 4]] as const) {
     const why = reboot ? ' (stale sections re-initialised on the way)' : cancelAfter > 2 ? ' (sections handed over on the way)' : '';
     it(`a cancel between transactions rolls back every one, and says so${why}`, async () => {

@@ -397,12 +397,17 @@ export class PmemImage implements ImageCore {
    */
   runPart<R>(kind: HistoryKind | undefined, body: (txn: Txn) => { result: R; summary: HistoryRecord['summary'] }, dropUndo = false): R & { step: number; changed: ChangeSet } {
     this.assertWritable();
+    const began = clock();
     const txn = new Txn(this);
     const { result, summary } = body(txn);
     const step = this.commit(txn, kind, summary, undefined, dropUndo);
     this.warnings.push(...txn.notes);
+    this.lastPartMs = clock() - began;
     return { ...result, step, changed: this.lastChange };
   }
+
+  /** How long the last runPart took, in milliseconds (the next part of a long run is sized from it). */
+  lastPartMs = 0;
 
   /** What the last committed transaction changed (frames, sections, free lists). */
   lastChange: ChangeSet = emptyChangeSet();
@@ -543,3 +548,5 @@ export class PmemImage implements ImageCore {
     return this.history.records(this.store, withUndo);
   }
 }
+
+const clock = () => globalThis.performance?.now() ?? Date.now();

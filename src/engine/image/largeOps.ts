@@ -38,6 +38,10 @@ const PART_GROWTH = 8;
 const MAX_PART_BLOCKS = 2 ** 18;
 /** Most blocks in one part of an asynchronous run (the editor): it yields, shows progress and can be cancelled every few hundredths of a second. */
 const ASYNC_PART_BLOCKS = 2 ** 14;
+/** How long one part of an asynchronous run aims to hold the thread: the next part is sized from how long the last one took. */
+const ASYNC_PART_MS = 20;
+/** The fewest blocks an asynchronous part is cut down to (a part has a fixed cost: its journal record and history step). */
+const MIN_ASYNC_PART_BLOCKS = 256;
 
 /**
  * Blocks for the next part, from what the last one (`n` blocks) wrote to the
@@ -48,7 +52,11 @@ const ASYNC_PART_BLOCKS = 2 ** 14;
 function nextPartSize(img: PmemImage, n: number, maxPart: number): number {
   const capacity = journalCapacity(img.layout.journal);
   const used = Math.max(1, encodedSize(img.lastUndo));
-  return Math.max(1, Math.min(n * PART_GROWTH, maxPart, Math.floor((n * capacity * PART_FILL) / used)));
+  const byJournal = Math.max(1, Math.min(n * PART_GROWTH, maxPart, Math.floor((n * capacity * PART_FILL) / used)));
+  if (maxPart !== ASYNC_PART_BLOCKS || img.lastPartMs <= 0) return byJournal;
+  // In the editor, also as many as fit ASYNC_PART_MS at the rate of the last part.
+  const byTime = Math.max(MIN_ASYNC_PART_BLOCKS, Math.floor((n * ASYNC_PART_MS) / img.lastPartMs));
+  return Math.max(1, Math.min(byJournal, byTime));
 }
 
 export type LargePhase = 'marking' | 'freeing';
