@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { MemoryStore } from '../../src/engine';
-import { RECORD_PIECE, RecordingStore, redoWrites, undoWrites } from '../../src/engine/store/recordingStore';
+import { dropWrites, RECORD_PIECE, RecordingStore, redoWrites, undoWrites } from '../../src/engine/store/recordingStore';
 
 describe('recorded writes (an editor\'s undo and redo)', () => {
   it('undo and redo restore exactly, through overlapping writes, any number of times', () => {
@@ -20,6 +20,20 @@ describe('recorded writes (an editor\'s undo and redo)', () => {
       redoWrites(store, writes);
       assert.deepEqual(store.read(0, store.size), after, `redo, round ${round}`);
     }
+  });
+
+  it('drops the writes of a failed edit: the store as before, and nothing kept of what they wrote', () => {
+    const store = new MemoryStore(64 * 1024);
+    store.write(100, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]));
+    const rec = new RecordingStore(store);
+    const before = store.read(0, store.size).slice();
+    rec.write(96, new Uint8Array(16).fill(9));
+    rec.write(100, new Uint8Array([7, 7]));
+    rec.write(40_000, new Uint8Array(5000).fill(3));
+    const writes = rec.take();
+    dropWrites(store, writes);
+    assert.deepEqual(store.read(0, store.size), before);
+    for (const w of writes) assert.deepEqual(w.replaced(), new Uint8Array(w.length), 'a dropped write keeps no bytes');
   });
 
   it('keeps nothing for bytes that were zero, so initialising untouched sections costs no undo memory', () => {

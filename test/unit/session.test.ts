@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { allocOp, check, freeOp, info, initAllOp, PmemImage } from '../../src/engine';
+import { allocOp, allocOpAsync, check, freeOp, info, initAllOp, OperationCancelled, PmemImage } from '../../src/engine';
 import { ImageSession, UNSAVED_RAM_BUDGET } from '../../src/engine/node/session';
 import { FileStore } from '../../src/engine/node/fileStore';
 import { MiB, snapshot } from './helpers';
@@ -195,6 +195,42 @@ describe('editing session (the editor document model)', () => {
     assert.ok(restored.restoredFromBackup);
     assert.equal(info(restored.image).sections.initialized, info(PmemImage.open(FileStore.open(big, { readOnly: true }), { readOnly: true })).sections.initialized);
     restored.close();
+  });
+
+  it('puts back a cancelled large operation from its recorded writes alone, without the engine rolling back its parts', async () => {
+    const f = path.join(dir, 'cancel.pmem');
+    const size = 256 * MiB;
+    const store = FileStore.create(f, size, { overwrite: false });
+    PmemImage.create(store, { sizeBytes: size });
+    store.close();
+    const s = ImageSession.open(f);
+    s.bootIfNeeded();
+    s.perform('alloc', (img) => allocOp(img, { order: 2, owner: 'kept' }));
+    const whole = () => createHash('sha256').update(s.image.store.read(0, size)).digest('hex');
+    const before = whole();
+    let parts = 0;
+    // Transactions run once the cancel was seen: an engine roll back would make one per part.
+    let afterCancel = 0;
+    const img = s.image;
+    const runPart = img.runPart.bind(img);
+    img.runPart = ((...a: Parameters<typeof runPart>) => {
+      if (parts >= 3) afterCancel++;
+      return runPart(...a);
+    }) as typeof runPart;
+    await assert.rejects(
+      s.performAsync('alloc', (i) => allocOpAsync(i, { order: 0, count: 40_000, owner: 'gone' }, { onProgress: () => parts++, cancelled: () => parts >= 3, rollBack: false })),
+      OperationCancelled,
+    );
+    img.runPart = runPart;
+    assert.equal(parts, 3, 'three parts were made before the cancel');
+    assert.equal(afterCancel, 0, 'no transaction after the cancel: the engine did not roll back');
+    assert.equal(whole(), before, 'every byte as before');
+    assert.equal(check(s.image).ok, true);
+    // The session goes on as if the operation had never run.
+    const next = s.perform('alloc', (img) => allocOp(img, { order: 0, count: 5000, owner: 'after' })).result;
+    assert.equal(next.blocks.length, 5000);
+    assert.equal(check(s.image).ok, true);
+    s.close();
   });
 
   it('saves as a new sparse file holding the current state', () => {

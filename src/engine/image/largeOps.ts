@@ -671,6 +671,12 @@ interface PartDone {
 export interface LargeControl extends LargeProgress {
   /** Asked between transactions; true stops the operation and rolls back what it did. */
   cancelled?: () => boolean;
+  /**
+   * False: on a cancel, the caller puts the image back itself (an editing
+   * session that recorded every write undoes them), so the operation stops
+   * without rolling back its transactions (which would be done twice).
+   */
+  rollBack?: boolean;
 }
 
 /** The operation was cancelled and every transaction it had committed was undone. */
@@ -697,7 +703,7 @@ async function driveAsync<R>(img: PmemImage, parts: Generator<PartDone, R>, cont
   let last: PartDone | undefined;
   for (;;) {
     if (control.cancelled?.() && !last?.last) {
-      await rollBackAsync(img, committed, before);
+      if (control.rollBack !== false) await rollBackAsync(img, committed, before);
       throw new OperationCancelled(what, last?.phase === 'marking' ? 0 : (last?.done ?? 0), last?.total ?? 0);
     }
     const r = parts.next();

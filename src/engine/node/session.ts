@@ -13,7 +13,7 @@ import { OverlayStore } from '../store/overlayStore';
 import { sameFile, writeStoreAtomically } from './atomicFile';
 import { RangeSource, readRangeFile, recoverPendingSave, saveRangesAtomically, writeRangeFile } from './atomicSave';
 import { FileSpill } from './fileSpill';
-import { RecordedWrite, RecordingStore, redoWrites, undoWrites } from '../store/recordingStore';
+import { dropWrites, RecordedWrite, RecordingStore, redoWrites, undoWrites } from '../store/recordingStore';
 import { stateAt } from '../inspect/timeline';
 import { UsageError } from '../core/errors';
 import { TimeSlice } from '../core/timeSlice';
@@ -64,6 +64,15 @@ export class EditCancelled extends UsageError {
 interface Moment {
   image: PmemImage;
   volatile: VolatileState;
+}
+
+/** Puts back what a failed edit's writes replaced (newest first), in slices, keeping nothing of them. */
+async function dropWritesAsync(store: Store, writes: RecordedWrite[]): Promise<void> {
+  const slice = new TimeSlice();
+  for (let k = writes.length - 1; k >= 0; k--) {
+    if (slice.over()) await slice.yieldTurn();
+    writes[k].drop(store);
+  }
 }
 
 /**
@@ -169,7 +178,7 @@ export class ImageSession {
     try {
       return fn();
     } finally {
-      undoWrites(this.overlay, writes);
+      dropWrites(this.overlay, writes);
       this.current.restoreVolatile(volatile);
     }
   }
@@ -266,8 +275,8 @@ export class ImageSession {
       const result = await op(this.current);
       return { result, edit: this.edit(label, before, this.recorder.take()) };
     } catch (e) {
-      // Put back in slices too: what it wrote can be as large as what it did.
-      await applyWritesAsync(this.overlay, this.recorder.take(), true, {}, label);
+      // Put back in slices too: what it wrote can be as large as what it did; nothing of it is kept (it is never redone).
+      await dropWritesAsync(this.overlay, this.recorder.take());
       this.current.restoreVolatile(before.volatile);
       throw e;
     } finally {
@@ -286,8 +295,7 @@ export class ImageSession {
       return { result, edit: this.edit(label, before, this.recorder.take()) };
     } catch (e) {
       // The operation was all-or-nothing in the engine; drop any partial log.
-      const writes = this.recorder.take();
-      undoWrites(this.overlay, writes);
+      dropWrites(this.overlay, this.recorder.take());
       this.current.restoreVolatile(before.volatile);
       throw e;
     }

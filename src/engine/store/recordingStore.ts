@@ -26,6 +26,12 @@ export class RecordedWrite {
     store.write(this.offset, this.other ?? new Uint8Array(this.length));
     this.other = current;
   }
+
+  /** Puts back the bytes the write replaced, for good: the write is dropped (a failed or cancelled edit), so nothing is kept to redo it. */
+  drop(store: Store): void {
+    store.write(this.offset, this.other ?? new Uint8Array(this.length));
+    this.other = null;
+  }
 }
 
 /** A copy of `bytes`, or null when they are all zero. */
@@ -79,6 +85,11 @@ export class RecordingStore extends StoreWrapper {
  */
 export function undoWrites(store: Store, writes: RecordedWrite[]): void {
   for (let i = writes.length - 1; i >= 0; i--) writes[i].swap(store);
+}
+
+/** Undoes writes that will never be redone (newest first), keeping nothing of what they wrote. */
+export function dropWrites(store: Store, writes: RecordedWrite[]): void {
+  for (let i = writes.length - 1; i >= 0; i--) writes[i].drop(store);
 }
 
 export function redoWrites(store: Store, writes: RecordedWrite[]): void {

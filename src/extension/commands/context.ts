@@ -105,6 +105,8 @@ export function assertNoWork(work: LongWork, doc: PmemDocument | undefined): voi
 function largeControl(control: WorkControl, unit: string): LargeControl {
   return {
     cancelled: () => control.cancelled(),
+    // The session puts back every write of a cancelled edit: the engine need not roll its parts back first.
+    rollBack: false,
     onProgress: (n, total, phase) => {
       // A listed free marks its blocks, then frees them: each phase is half the bar.
       const share = phase === 'marking' ? n / total / 2 : phase === 'freeing' ? 0.5 + n / total / 2 : n / total;
