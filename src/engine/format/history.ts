@@ -332,8 +332,8 @@ export class HistoryRing {
   private checkpointFromGathered(io: ByteIO, gathered: CheckpointAccumulator, own: ByteRange[], generation: number, ctx: UndoContext): Uint8Array | undefined {
     gathered.add(own);
     const w = new ByteWriter();
-    encodeUndo(ctx, gathered.ranges(), (offset, length) => io.read(offset, length), { pfn: 0, generation }, w);
-    return w.length <= gathered.recordBytes / 4 && w.length <= this.maxUndoBytes ? w.result() : undefined;
+    const limit = Math.min(gathered.recordBytes / 4, this.maxUndoBytes);
+    return encodeUndo(ctx, gathered.ranges(), (offset, length) => io.read(offset, length), { pfn: 0, generation }, w, limit) && w.length <= limit ? w.result() : undefined;
   }
 
   private buildCheckpoint(io: ByteIO, h: HistoryHeader, seq: number, span: number, generation: number, own: ByteRange[]): Uint8Array | undefined {
@@ -366,9 +366,9 @@ export class HistoryRing {
       } else old.push({ offset: a, data: lines.read(a, b - a) });
     }
     const w = new ByteWriter();
-    encodeUndo(ctx, old, (offset, length) => io.read(offset, length), { pfn: 0, generation }, w);
     // Worth keeping only when much smaller than the records it stands for.
-    return w.length <= covered / 4 && w.length <= this.maxUndoBytes ? w.result() : undefined;
+    const limit = Math.min(covered / 4, this.maxUndoBytes);
+    return encodeUndo(ctx, old, (offset, length) => io.read(offset, length), { pfn: 0, generation }, w, limit) && w.length <= limit ? w.result() : undefined;
   }
 
   /** The ranges without their parts in the history region (the operation intent): stepping shows the history as it is. */

@@ -235,14 +235,17 @@ const S_CLEAN = 0x20;
  * operation leaves (its transaction's view). Ranges inside the history region
  * are left out: stepping shows the history as it is.
  */
-export function encodeUndo(ctx: UndoContext | undefined, ranges: ByteRange[], readNewer: (offset: number, length: number) => Uint8Array, state: UndoState, w: ByteWriter): void {
+export function encodeUndo(ctx: UndoContext | undefined, ranges: ByteRange[], readNewer: (offset: number, length: number) => Uint8Array, state: UndoState, w: ByteWriter, maxBytes = Infinity): boolean {
   for (const r of ranges) {
     for (const piece of cutAtRegions(ctx, r.offset, r.offset + r.data.length)) {
       const old = r.data.subarray(piece.from - r.offset, piece.to - r.offset);
       if (piece.zone === 'history') continue;
       encodePiece(ctx, piece, old, readNewer(piece.from, piece.to - piece.from), state, w);
+      // Past `maxBytes` the entries would not be kept (a checkpoint worth less than the records it stands for): stop.
+      if (w.length > maxBytes) return false;
     }
   }
+  return true;
 }
 
 type Zone = 'superblock' | 'backup' | 'section' | 'area' | 'memmap' | 'history' | 'data' | 'other';
