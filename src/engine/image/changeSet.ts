@@ -29,6 +29,18 @@ export function emptyChangeSet(): ChangeSet {
 
 const within = (offset: number, start: number, bytes: number) => offset >= start && offset < start + bytes;
 
+/** Where the regions a change set looks at lie, in bytes. */
+function byteBounds(layout: Layout) {
+  return {
+    memmapAt: layout.memmap.startPfn * PAGE_SIZE,
+    memmapBytes: layout.memmap.frames * PAGE_SIZE,
+    tableAt: layout.sectionTable.startPfn * PAGE_SIZE,
+    areaAt: layout.freeArea.startPfn * PAGE_SIZE,
+    dataAt: layout.data.startPfn * PAGE_SIZE,
+    dataEnd: (layout.data.startPfn + layout.data.frames) * PAGE_SIZE,
+  };
+}
+
 /**
  * Adds the frames of `r` (a memmap range), and the blocks of the block heads
  * among its descriptors where they reach beyond it.
@@ -59,12 +71,7 @@ export function changeSetOf(layout: Layout, sectionFrames: number, ranges: Itera
   const rebuilt = [...ramSections];
   const sections = new Set<number>(rebuilt);
   let freeLists = false;
-  const memmapAt = layout.memmap.startPfn * PAGE_SIZE;
-  const memmapBytes = layout.memmap.frames * PAGE_SIZE;
-  const tableAt = layout.sectionTable.startPfn * PAGE_SIZE;
-  const areaAt = layout.freeArea.startPfn * PAGE_SIZE;
-  const dataAt = layout.data.startPfn * PAGE_SIZE;
-  const dataEnd = (layout.data.startPfn + layout.data.frames) * PAGE_SIZE;
+  const { memmapAt, memmapBytes, tableAt, areaAt, dataAt, dataEnd } = byteBounds(layout);
   for (const r of ranges) {
     const end = r.offset + r.data.length;
     if (within(r.offset, memmapAt, memmapBytes)) {
@@ -96,12 +103,7 @@ export function coarseChangeSetOf(layout: Layout, maxOrder: number, writes: Iter
   const rebuilt = [...ramSections];
   const sections = new Set<number>(rebuilt);
   let freeLists = false;
-  const memmapAt = layout.memmap.startPfn * PAGE_SIZE;
-  const memmapBytes = layout.memmap.frames * PAGE_SIZE;
-  const tableAt = layout.sectionTable.startPfn * PAGE_SIZE;
-  const areaAt = layout.freeArea.startPfn * PAGE_SIZE;
-  const dataAt = layout.data.startPfn * PAGE_SIZE;
-  const dataEnd = (layout.data.startPfn + layout.data.frames) * PAGE_SIZE;
+  const { memmapAt, memmapBytes, tableAt, areaAt, dataAt, dataEnd } = byteBounds(layout);
   const block = 2 ** maxOrder;
   const widened = (a: number, b: number): [number, number] => [Math.floor(a / block) * block, Math.ceil(b / block) * block];
   for (const w of writes) {
