@@ -1,7 +1,8 @@
 /** Opening image files for the CLI: read-only inspection or a writable boot; atomic creation. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CreateOptions, describeSuperblockChoice, makeGeometry, PmemImage, UsageError } from '../engine';
+import { CreateOptions, describeSuperblockChoice, ImageError, makeGeometry, PmemImage, UsageError } from '../engine';
+import { detectKind, DETECT_BYTES, isLinuxNamespace } from '../engine/format/linux/namespace';
 import { DeferredStore } from '../engine/store/deferredStore';
 import { ReadCacheStore } from '../engine/store/readCacheStore';
 import { FileStore } from '../engine/node/fileStore';
@@ -17,6 +18,13 @@ function warnAboutSuperblock(img: PmemImage, file: string): void {
   process.stderr.write(`pmem: warning: ${file}: ${note}. Any write (e.g. \`pmem reboot ${file}\`) rewrites both copies.\n`);
 }
 
+/** The refusal for a Linux namespace, or undefined when the first bytes are not one. */
+function linuxRefusal(head: Uint8Array, size: number, file: string): ImageError | undefined {
+  const d = detectKind(head, size);
+  if (!isLinuxNamespace(d.kind)) return undefined;
+  return new ImageError(`${d.description}: this command does not support Linux namespaces yet (\`pmem info\` describes it)`, { file });
+}
+
 export function openForReading(file: string, options: { lenient?: boolean } = {}): PmemImage {
   // The command is the file's only user while it runs: its reads may be cached.
   const store = new ReadCacheStore(FileStore.open(file, { readOnly: true }));
@@ -25,8 +33,30 @@ export function openForReading(file: string, options: { lenient?: boolean } = {}
     warnAboutSuperblock(img, file);
     return img;
   } catch (e) {
+    // Not an image of ours: say what it is when it is a Linux namespace, rather than only "not a pmem image".
+    const refusal = e instanceof ImageError ? linuxRefusal(store.read(0, Math.min(store.size, DETECT_BYTES)), store.size, file) : undefined;
     store.close();
-    throw e;
+    throw refusal ?? e;
+  }
+}
+
+/**
+ * Refuses a Linux namespace before anything opens it for writing: one 8 KiB
+ * read through a read-only descriptor. A file with our magic at byte 0 is
+ * never refused.
+ */
+export function refuseLinuxNamespace(file: string): void {
+  let store: FileStore;
+  try {
+    store = FileStore.open(file, { readOnly: true });
+  } catch {
+    return; // the writable open reports the problem in its own words
+  }
+  try {
+    const refusal = linuxRefusal(store.read(0, Math.min(store.size, DETECT_BYTES)), store.size, file);
+    if (refusal) throw refusal;
+  } finally {
+    store.close();
   }
 }
 
@@ -36,6 +66,7 @@ export function openForReading(file: string, options: { lenient?: boolean } = {}
  * A refused command (fn throws) leaves the file byte for byte as it was.
  */
 export function withHeldWrites<T>(file: string, fn: (store: DeferredStore) => T): T {
+  refuseLinuxNamespace(file); // never open a Linux namespace for writing
   const base = FileStore.open(file, { readOnly: false });
   try {
     const held = new DeferredStore(new ReadCacheStore(base));

@@ -1,10 +1,11 @@
 /** Commands that create and describe images: create, info, descriptors, sections. */
 import {
-  formatBytes, frames, info, parsePfn, parseSize, PROFILES, sections, SectionState, UsageError,
+  formatBytes, frames, ImageError, info, parsePfn, PmemImage, parseSize, PROFILES, sections, SectionState, UsageError,
 } from '../../engine';
 import { flag, int, oneFile, parse, str } from '../args';
 import { Command } from '../command';
 import { createImageFile, diskUsageBytes, openForReading } from '../io';
+import { describeFile, printLinuxInfo } from './linux';
 import { printJson, printTable, say } from '../output';
 
 export const create: Command = {
@@ -58,11 +59,29 @@ export const infoCommand: Command = {
   summary: 'describe an image: geometry, regions, frames, sections',
   help: `usage: pmem info FILE [--json]
 
-Reads the superblock and section table only (never the memmap).`,
+Reads the superblock and section table only (never the memmap).
+
+FILE may also be a namespace written by Linux (any file name): for fsdax and
+devdax, every field of the pfn/dax info block at byte 4096, its checksum, each
+check of the kernel's nd_pfn_validate with its verdict and the layout the
+kernel derives; for sector mode, the BTT info block. The file is only read.`,
   run(argv) {
     const p = parse(argv, { json: { type: 'boolean' } }, 'info');
     const file = oneFile(p, 'info');
-    const i = info(openForReading(file));
+    let img: PmemImage;
+    try {
+      img = openForReading(file);
+    } catch (e) {
+      if (!(e instanceof ImageError)) throw e;
+      const report = describeFile(file);
+      if (report.kind === 'fsdax' || report.kind === 'devdax' || report.kind === 'sector') {
+        printLinuxInfo(file, report, flag(p, 'json'));
+        return 0;
+      }
+      if (report.kind === 'raw' || report.kind === 'too-small') throw new ImageError(`${e.reason}; ${report.kind === 'raw' ? 'no Linux info block at byte 4096 either: a raw namespace or another file' : `too short for a Linux namespace info block (${report.size} bytes, one ends at byte 8192)`}`, e.location);
+      throw e;
+    }
+    const i = info(img);
     if (flag(p, 'json')) {
       printJson(i);
       return 0;
