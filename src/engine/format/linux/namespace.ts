@@ -120,9 +120,12 @@ export function describeNamespace(head: Uint8Array, fileSize: number, options: O
       ['log', sb.logoff, `${sb.nfree} log groups`],
       ['info block copy', sb.info2off, 'the backup info block'],
     ];
+    // Offsets come from the block: cut each area to the namespace so a hostile block cannot point past the file.
+    const clamp = (n: number) => Math.min(Math.max(0, n), fileSize);
     const areas = ordered.map(([name, rel, what], i) => {
       const next = i + 1 < ordered.length ? ordered[i + 1][1] : sb.info2off + INFO_BLOCK_SIZE;
-      return { name, offset: at(rel), bytes: Math.max(0, next - rel), what };
+      const offset = clamp(at(rel));
+      return { name, offset, bytes: Math.max(0, clamp(at(next)) - offset), what };
     });
     return { kind: 'sector', description: d.description, size: fileSize, fields: bttNdctlFields(sb), checksum: checksumOf(block), layout: { areas } };
   }

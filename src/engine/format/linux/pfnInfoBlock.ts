@@ -278,25 +278,29 @@ export interface PfnLayout {
 export function pfnLayout(sb: PfnInfoBlock, size: number, phys = 0): PfnLayout {
   const eff = effectiveFields(sb);
   const clamp = (n: number) => Math.min(Math.max(0, n), size);
-  const dataStart = clamp(eff.startPad + sb.dataoff);
-  const dataEnd = Math.max(dataStart, clamp(size - eff.endTrunc));
-  const memmapBytes = sb.npfns * eff.pageStructSize;
   const areas: LayoutArea[] = [];
-  if (eff.startPad > 0) areas.push({ name: 'start pad', offset: 0, bytes: clamp(eff.startPad), what: 'skipped (section collision with System RAM)' });
+  // Every area is cut to the namespace, so a hostile block cannot describe bytes the file does not have.
+  const area = (name: string, from: number, to: number, what: string) => {
+    const offset = clamp(from);
+    areas.push({ name, offset, bytes: Math.max(0, clamp(to) - offset), what });
+  };
   const base = clamp(eff.startPad);
-  areas.push({ name: 'info-block reserve', offset: base, bytes: clamp(INFO_BLOCK_RESERVE), what: `bytes ${base}-${base + 4095} left for labels, the info block at byte ${base + 4096}` });
-  const reserveEnd = clamp(base + INFO_BLOCK_RESERVE);
+  const dataStart = clamp(base + sb.dataoff);
+  const dataEnd = Math.max(dataStart, clamp(size - eff.endTrunc));
+  const reserveEnd = Math.min(clamp(base + INFO_BLOCK_RESERVE), dataStart);
+  const memmapBytes = sb.npfns * eff.pageStructSize;
+  if (base > 0) area('start pad', 0, base, 'skipped (section collision with System RAM)');
+  area('info-block reserve', base, reserveEnd, `bytes ${base}..${base + 4095} left for labels, the info block at byte ${base + 4096}`);
   let vmemmap: PfnLayout['vmemmap'];
   if (sb.mode === PFN_MODE_PMEM) {
-    const inReserve = Math.max(0, dataStart - reserveEnd);
-    areas.push({ name: 'memmap', offset: reserveEnd, bytes: Math.min(memmapBytes, inReserve), what: `npfns x page_struct_size = ${sb.npfns} x ${eff.pageStructSize} = ${memmapBytes} bytes of struct page` });
-    const pad = inReserve - Math.min(memmapBytes, inReserve);
-    areas.push({ name: 'alignment padding', offset: reserveEnd + Math.min(memmapBytes, inReserve), bytes: pad, what: `the rest of the area before dataoff, up to the ${eff.align}-byte alignment` });
+    const memmapEnd = Math.min(reserveEnd + memmapBytes, dataStart);
+    area('memmap', reserveEnd, memmapEnd, `npfns x page_struct_size = ${sb.npfns} x ${eff.pageStructSize} = ${memmapBytes} bytes of struct page`);
+    area('alignment padding', memmapEnd, dataStart, `the rest of the area before dataoff, up to the ${eff.align}-byte alignment`);
     vmemmap = vmemmapPlacement(eff, size, phys);
   } else {
-    areas.push({ name: 'alignment padding', offset: reserveEnd, bytes: Math.max(0, dataStart - reserveEnd), what: `up to the ${eff.align}-byte alignment (the memmap is in RAM)` });
+    area('alignment padding', reserveEnd, dataStart, `up to the ${eff.align}-byte alignment (the memmap is in RAM)`);
   }
-  areas.push({ name: 'data', offset: dataStart, bytes: dataEnd - dataStart, what: `from start_pad + dataoff: ${Math.floor((dataEnd - dataStart) / LINUX_PAGE_SIZE)} pages` });
-  if (eff.endTrunc > 0) areas.push({ name: 'end truncation', offset: dataEnd, bytes: size - dataEnd, what: 'not used (end_trunc)' });
+  area('data', dataStart, dataEnd, `from start_pad + dataoff: ${Math.floor((dataEnd - dataStart) / LINUX_PAGE_SIZE)} pages`);
+  if (dataEnd < size) area('end truncation', dataEnd, size, 'not used (end_trunc)');
   return { areas, dataPages: Math.floor((dataEnd - dataStart) / LINUX_PAGE_SIZE), memmapBytes, vmemmap };
 }
