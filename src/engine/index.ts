@@ -30,3 +30,5 @@ export { parseSize, formatBytes, parsePfn } from './core/units';
 export { memmapCosts, costRow, DESCRIPTOR_SIZES, GRANULARITIES } from './costs/costs';
 export type { CostInput, CostTable, CostRow, OnDeviceCost, InRamCost, VmCost, DescriptorSize, Granularity } from './costs/costs';
 export { TimeSlice, nextTurn } from './core/timeSlice';
+export { detectKind, describeNamespace, isLinuxNamespace, DETECT_BYTES } from './format/linux/namespace';
+export type { Detection, FileKind, NamespaceReport, PfnNamespaceReport, BttNamespaceReport } from './format/linux/namespace';

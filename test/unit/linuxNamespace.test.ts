@@ -251,24 +251,35 @@ const block = (h: Buffer) => h.subarray(4096, 8192);
 describe('pfn and dax info blocks built for every minor version', () => {
   for (const sig of ['NVDIMM_PFN_INFO', 'NVDIMM_DAX_INFO'] as const) {
     for (let minor = 0; minor <= 4; minor++) {
-      it(`${sig} 1.${minor}: fields, the kernel's defaults, checksum`, () => {
-        // Stored values the defaults must override for older minors.
-        const h = head({ sig, minor, startPad: 4096, endTrunc: 8192, align: 4096, pageSize: 65536, pageStructSize: 128, dataoff: 18 * MiB + 4096 });
-        const sb = decodePfnInfoBlock(block(h));
-        assert.equal(sb.signature, sig);
-        assert.equal(sb.uuid, '10111213-1415-1617-1819-1a1b1c1d1e1f');
-        assert.deepEqual([sb.versionMajor, sb.versionMinor, sb.dataoff, sb.startPad, sb.endTrunc, sb.align, sb.pageSize, sb.pageStructSize], [1, minor, 18 * MiB + 4096, 4096, 8192, 4096, 65536, 128]);
-        assert.equal(sb.checksum, referenceFletcher(block(h)));
-        assert.equal(infoBlockChecksum(block(h)), referenceFletcher(block(h)));
-        const eff = effectiveFields(sb);
-        assert.equal(eff.startPad, minor < 1 ? 0 : 4096);
-        assert.equal(eff.endTrunc, minor < 1 ? 0 : 8192);
-        assert.equal(eff.align, minor < 2 ? 16 * MiB : 4096, 'minor < 2: 1 << ilog2(dataoff)');
-        assert.equal(eff.pageSize, minor < 4 ? 4096 : 65536);
-        assert.equal(eff.pageStructSize, minor < 4 ? 64 : 128);
-        const kind = detectKind(h, GiB).kind;
-        assert.equal(kind, sig === 'NVDIMM_PFN_INFO' ? 'fsdax' : 'devdax');
-      });
+      for (const mode of [1, 2]) {
+        it(`${sig} 1.${minor}, mode ${mode}: fields, the kernel's defaults, checksum, validation`, () => {
+          // Stored values the defaults must override for older minors.
+          const dataoff = mode === 2 ? 18 * MiB + 4096 : 2 * MiB + 4096;
+          const h = head({ sig, minor, mode, startPad: 4096, endTrunc: 8192, align: 4096, pageSize: 65536, pageStructSize: 128, dataoff });
+          const sb = decodePfnInfoBlock(block(h));
+          assert.equal(sb.signature, sig);
+          assert.equal(sb.uuid, '10111213-1415-1617-1819-1a1b1c1d1e1f');
+          assert.deepEqual([sb.versionMajor, sb.versionMinor, sb.mode, sb.dataoff, sb.startPad, sb.endTrunc, sb.align, sb.pageSize, sb.pageStructSize], [1, minor, mode, dataoff, 4096, 8192, 4096, 65536, 128]);
+          assert.equal(sb.checksum, referenceFletcher(block(h)));
+          assert.equal(infoBlockChecksum(block(h)), referenceFletcher(block(h)));
+          const eff = effectiveFields(sb);
+          assert.equal(eff.startPad, minor < 1 ? 0 : 4096);
+          assert.equal(eff.endTrunc, minor < 1 ? 0 : 8192);
+          assert.equal(eff.align, minor < 2 ? (mode === 2 ? 16 * MiB : 2 * MiB) : 4096, 'minor < 2: 1 << ilog2(dataoff)');
+          assert.equal(eff.pageSize, minor < 4 ? 4096 : 65536);
+          assert.equal(eff.pageStructSize, minor < 4 ? 64 : 128);
+          assert.equal(detectKind(h, GiB).kind, sig === 'NVDIMM_PFN_INFO' ? 'fsdax' : 'devdax');
+          // A 64 KiB page_size counts only from minor 4 on, and only with the memmap on the namespace.
+          // dataoff a supported power of two, so 1 << ilog2(dataoff) (minors below 2) is an alignment the kernel takes.
+          const pageSize = validatePfnInfoBlock(block(head({ sig, minor, mode, pageSize: 65536, dataoff: mode === 2 ? GiB : 2 * MiB })), { namespaceSize: 4 * GiB });
+          assert.deepEqual(pageSize.rules.filter((r) => r.verdict === 'fail').map((r) => r.rule), minor === 4 && mode === 2 ? ['page-size'] : []);
+          // The 6.1 layout (dataoff 18 MiB) read as a 1.0 or 1.1 block: align becomes 16 MiB, which a dax block may not
+          // have and to which 18 MiB is not aligned.
+          const old = validatePfnInfoBlock(block(head({ sig, minor, mode: 2, dataoff: 18 * MiB })), { namespaceSize: GiB });
+          const refusal = sig === 'NVDIMM_DAX_INFO' ? 'init failed, alignment mismatch: 2097152:16777216' : 'bad offset: 0x1200000 dax disabled align: 0x1000000';
+          assert.equal(old.firstFailure?.kernel, minor < 2 ? refusal : undefined);
+        });
+      }
     }
   }
 

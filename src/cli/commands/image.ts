@@ -64,7 +64,8 @@ Reads the superblock and section table only (never the memmap).
 FILE may also be a namespace written by Linux (any file name): for fsdax and
 devdax, every field of the pfn/dax info block at byte 4096, its checksum, each
 check of the kernel's nd_pfn_validate with its verdict and the layout the
-kernel derives; for sector mode, the BTT info block. The file is only read.`,
+kernel derives; for sector mode, the BTT info block. The file is only read.
+Exit 0 once described, whatever the checks say (they are in the output).`,
   run(argv) {
     const p = parse(argv, { json: { type: 'boolean' } }, 'info');
     const file = oneFile(p, 'info');
