@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CLI, pmem, ROOT, type Run } from './cliRun';
+import { CLI, pmem, readAt, ROOT, type Run } from './cliRun';
 import type { AllocatedBlock, BootReport, CheckReport, FrameInfo, FreeListView, ImageInfo, SectionSummary } from '../../src/engine';
 import { LINK } from '../../src/engine/format/freeLink';
 import { SB, SUPERBLOCK_SIZE } from '../../src/engine/format/superblock';
@@ -38,17 +38,6 @@ function writeAt(file: string, offset: number, bytes: Uint8Array): void {
   const fd = fs.openSync(file, 'r+');
   try {
     fs.writeSync(fd, bytes, 0, bytes.length, offset);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function readAt(file: string, offset: number, length: number): Buffer {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const out = Buffer.alloc(length);
-    fs.readSync(fd, out, 0, length, offset);
-    return out;
   } finally {
     fs.closeSync(fd);
   }

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { CLI, pmem } from './cliRun';
+import { CLI, pmem, readAt } from './cliRun';
 import { CONFIGS, decompressAll, fixtureJson, fixtureText, type Config } from './linuxFixtures';
 import { describeNamespace, detectKind, DETECT_BYTES, type BttNamespaceReport, type PfnNamespaceReport } from '../../src/engine/format/linux/namespace';
 import { decodePfnInfoBlock, effectiveFields, validatePfnInfoBlock } from '../../src/engine/format/linux/pfnInfoBlock';
@@ -19,17 +19,6 @@ import { MemoryStore, PmemImage } from '../../src/engine';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
-
-function readAt(file: string, offset: number, length: number): Buffer {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const out = Buffer.alloc(length);
-    fs.readSync(fd, out, 0, length, offset);
-    return out;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 function headOf(file: string): { head: Uint8Array; size: number } {
   const size = fs.statSync(file).size;
