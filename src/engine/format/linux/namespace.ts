@@ -66,7 +66,7 @@ export interface PfnNamespaceReport {
   memmap: 'namespace' | 'ram' | 'unknown';
   checksum: ChecksumReport;
   validation: { ok: boolean; firstFailure?: string; rules: ValidationRule[] };
-  layout: { areas: LayoutArea[]; dataPages: number; memmapBytes: number; vmemmap?: { start: number; end: number; blocks: number } };
+  layout: { areas: LayoutArea[]; dataPages: number; memmapBytes: number; vmemmap?: { start: number; end: number; blocks: number; firstPage: number; coveredPages: number } };
 }
 
 export interface BttNamespaceReport {
@@ -106,7 +106,7 @@ export function describeNamespace(head: Uint8Array, fileSize: number, options: O
       memmap: sb.mode === PFN_MODE_PMEM ? 'namespace' : sb.mode === PFN_MODE_RAM ? 'ram' : 'unknown',
       checksum: checksumOf(block),
       validation: { ok: v.ok, firstFailure: v.firstFailure?.rule, rules: v.rules },
-      layout: { ...layout, vmemmap: layout.vmemmap && { start: layout.vmemmap.start, end: layout.vmemmap.end, blocks: layout.vmemmap.blocks } },
+      layout: { ...layout, vmemmap: layout.vmemmap && { ...layout.vmemmap } },
     };
   }
   if (d.kind === 'sector') {
