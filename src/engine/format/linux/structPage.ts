@@ -309,3 +309,62 @@ export function readStructPages(read: ReadAt, m: NamespaceMemmap, from: number, 
   }
   return out;
 }
+
+/** What a page's struct page says, in one byte per page, for maps and counts (classifyPages). */
+export const PAGE_CLASS = {
+  /** No struct page in the file for this page (outside the memmap's reach, or the memmap is in RAM). */
+  undescribed: 0,
+  neverWritten: 1,
+  /** A ZONE_DEVICE page handed to the device (pgmap set): the namespace's data pages. */
+  device: 2,
+  /** Initialised but not handed to the device: the info-block reserve and the memmap's own pages (an empty lru). */
+  reserve: 3,
+  compoundHead: 4,
+  compoundTail: 5,
+  buddy: 6,
+  /** Any other page in use. */
+  other: 7,
+  /** Something this kernel could not have written (a zone it has not). */
+  suspect: 8,
+} as const;
+
+export const PAGE_CLASS_NAMES = ['no struct page', 'never written', 'ZONE_DEVICE', 'reserve (not given to the device)', 'compound head', 'compound tail', 'free (buddy)', 'other in use', 'suspect'];
+
+/**
+ * One PAGE_CLASS byte per page for pages [from, from + count): a cheap read
+ * of flags, the first list word and page_type, without decoding fields.
+ */
+export function classifyPages(read: ReadAt, m: NamespaceMemmap, from: number, count: number, ctx: DecodeContext): Uint8Array {
+  const out = new Uint8Array(count);
+  const { from: lo, to: hi } = describedPages(m);
+  const k = ctx.kernel;
+  const L = ctx.flagsLayout ?? k.flagsLayout;
+  const zoneShift = BigInt(L.zone.shift);
+  const zoneMask = (1n << BigInt(L.zone.width)) - 1n;
+  const headBit = 1n << BigInt(k.flagNames.indexOf('head'));
+  const a = Math.max(from, lo);
+  const b = Math.min(from + count, hi);
+  if (b <= a) return out;
+  const bytes = read(structPageOffset(m, a), (b - a) * m.stride);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let p = a; p < b; p++) {
+    const at = (p - a) * m.stride;
+    const flags = dv.getBigUint64(at, true);
+    const w1 = dv.getBigUint64(at + 8, true);
+    let c: number;
+    if (flags === 0n && w1 === 0n && dv.getBigUint64(at + 16, true) === 0n && dv.getUint32(at + 48, true) === 0 && dv.getUint32(at + 52, true) === 0) {
+      c = bytes.subarray(at, at + m.stride).some((x) => x !== 0) ? PAGE_CLASS.other : PAGE_CLASS.neverWritten;
+    } else {
+      const zone = Number((flags >> zoneShift) & zoneMask);
+      const mapcount = dv.getInt32(at + 48, true);
+      if (zone >= k.zoneNames.length) c = PAGE_CLASS.suspect;
+      else if ((w1 & 1n) === 1n) c = PAGE_CLASS.compoundTail;
+      else if (flags & headBit) c = PAGE_CLASS.compoundHead;
+      else if (mapcount < -1 && pageTypeOf(k, dv.getUint32(at + 48, true)) === 'buddy') c = PAGE_CLASS.buddy;
+      else if (isEmptyList(w1, dv.getBigUint64(at + 16, true))) c = zone === k.deviceZone ? PAGE_CLASS.reserve : PAGE_CLASS.other;
+      else c = zone === k.deviceZone ? PAGE_CLASS.device : PAGE_CLASS.other;
+    }
+    out[p - from] = c;
+  }
+  return out;
+}
