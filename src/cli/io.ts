@@ -22,7 +22,10 @@ function warnAboutSuperblock(img: PmemImage, file: string): void {
 function linuxRefusal(head: Uint8Array, size: number, file: string): ImageError | undefined {
   const d = detectKind(head, size);
   if (!isLinuxNamespace(d.kind)) return undefined;
-  return new ImageError(`${d.description}: this command does not support Linux namespaces yet (\`pmem info\` describes it)`, { file });
+  const what = d.kind === 'sector'
+    ? 'its BTT holds no struct pages; `pmem info` describes it'
+    : 'pmem only reads Linux namespaces (`pmem info`, `check`, `descriptors` and `map`), never writes them';
+  return new ImageError(`${d.description}: ${what}`, { file });
 }
 
 export function openForReading(file: string, options: { lenient?: boolean } = {}): PmemImage {

@@ -66,15 +66,18 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-/** A temporary folder holding every fixture decompressed, and its removal. */
-export function decompressAll(configs: readonly Config[] = CONFIGS): { dir: string; files: Record<Config, string>; cleanup: () => void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-linuxns-'));
-  try {
-    const files = {} as Record<Config, string>;
-    for (const c of configs) files[c] = decompressFixture(c, dir);
-    return { dir, files, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
-  } catch (e) {
-    fs.rmSync(dir, { recursive: true, force: true });
-    throw e;
+
+let shared: { dir: string; files: Partial<Record<Config, string>> } | undefined;
+
+/**
+ * The fixtures decompressed once per test process (each takes seconds), for
+ * tests that only read them; removed when the process exits.
+ */
+export function sharedFixture(config: Config): string {
+  if (!shared) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-linuxns-shared-'));
+    shared = { dir, files: {} };
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   }
+  return (shared.files[config] ??= decompressFixture(config, shared.dir));
 }

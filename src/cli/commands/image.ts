@@ -6,6 +6,7 @@ import { flag, int, oneFile, parse, str } from '../args';
 import { Command } from '../command';
 import { createImageFile, diskUsageBytes, openForReading } from '../io';
 import { describeFile, printLinuxInfo } from './linux';
+import { pfnNamespaceOf, printNamespaceDescriptors, STRUCT_PAGE_HELP } from './linuxPages';
 import { printJson, printTable, say } from '../output';
 
 export const create: Command = {
@@ -57,24 +58,27 @@ export const create: Command = {
 export const infoCommand: Command = {
   name: 'info',
   summary: 'describe an image: geometry, regions, frames, sections',
-  help: `usage: pmem info FILE [--json]
+  help: `usage: pmem info FILE [--json] [--struct-page-size N]
 
 Reads the superblock and section table only (never the memmap).
 
 FILE may also be a namespace written by Linux (any file name): for fsdax and
 devdax, every field of the pfn/dax info block at byte 4096, its checksum, each
 check of the kernel's nd_pfn_validate with its verdict and the layout the
-kernel derives; for sector mode, the BTT info block. The file is only read.
+kernel derives, and whether a kernel whose struct page is N bytes (64, 128,
+and --struct-page-size N) would take it, at what capacity; for sector mode,
+the BTT info block. The file is only read.
 Exit 0 once described, whatever the checks say (they are in the output).`,
   run(argv) {
-    const p = parse(argv, { json: { type: 'boolean' } }, 'info');
+    const p = parse(argv, { json: { type: 'boolean' }, 'struct-page-size': { type: 'string' } }, 'info');
     const file = oneFile(p, 'info');
+    const structPageSize = int(str(p, 'struct-page-size'), 'struct-page-size', 8, 4096);
     let img: PmemImage;
     try {
       img = openForReading(file);
     } catch (e) {
       if (!(e instanceof ImageError)) throw e;
-      const report = describeFile(file);
+      const report = describeFile(file, { structPageSize });
       if (report.kind === 'fsdax' || report.kind === 'devdax' || report.kind === 'sector') {
         printLinuxInfo(file, report, flag(p, 'json'));
         return 0;
@@ -109,12 +113,27 @@ export const descriptors: Command = {
   help: `usage: pmem descriptors FILE --from PFN [--count N] [--json]
 
   --from PFN    first frame (decimal or 0x hex)
-  --count N     frames to print (default 16, at most 65536)`,
+  --count N     frames to print (default 16, at most 65536)
+
+FILE may also be a Linux fsdax or devdax namespace with its memmap on the
+namespace (--map=dev): then PFN is a page of the namespace (page 0 is its
+first 4 KiB) and each line is the struct page the kernel wrote for it,
+decoded; with --count 1, every word of it. Read-only. Options for those:
+${STRUCT_PAGE_HELP}`,
   run(argv) {
-    const p = parse(argv, { from: { type: 'string' }, count: { type: 'string' }, json: { type: 'boolean' } }, 'descriptors');
+    const p = parse(argv, { from: { type: 'string' }, count: { type: 'string' }, json: { type: 'boolean' }, kernel: { type: 'string' }, dmesg: { type: 'string' }, base: { type: 'string' } }, 'descriptors');
     const file = oneFile(p, 'descriptors');
     const fromText = str(p, 'from');
     if (fromText === undefined) throw new UsageError('descriptors: --from PFN is required');
+    const namespace = pfnNamespaceOf(file);
+    if (namespace) {
+      const base = str(p, 'base');
+      printNamespaceDescriptors(file, namespace, parsePfn(fromText, '--from'), int(str(p, 'count'), 'count', 1, 65536) ?? 16, flag(p, 'json'), {
+        kernel: str(p, 'kernel'), dmesg: str(p, 'dmesg'), basePfn: base === undefined ? undefined : parsePfn(base, '--base'),
+      });
+      return 0;
+    }
+    for (const only of ['kernel', 'dmesg', 'base']) if (str(p, only) !== undefined) throw new UsageError(`--${only} applies to Linux namespaces only, and ${file} is not one`);
     const img = openForReading(file);
     const from = parsePfn(fromText, '--from');
     if (from >= img.geometry.totalFrames) throw new UsageError(`--from ${from} is past the last frame (${img.geometry.totalFrames - 1})`);

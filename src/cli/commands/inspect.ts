@@ -1,7 +1,8 @@
 /** Commands that verify and explain an image: check, history, state, freelists. */
 import { buddyinfo, freeLists, info, stateAt, stepRange, UsageError } from '../../engine';
 import { checkImageFile } from '../../engine/node/checkWorkers';
-import { flag, int, oneFile, parse } from '../args';
+import { flag, int, oneFile, parse, str } from '../args';
+import { checkNamespace, pfnNamespaceOf, printNamespaceCheck, STRUCT_PAGE_HELP } from './linuxPages';
 import { Command } from '../command';
 import { openForReading } from '../io';
 import { printJson, printTable, say } from '../output';
@@ -15,10 +16,22 @@ Checks superblock copies, journal, history, every free list (alignment, zone,
 links both ways, order, magic, counts), every initialised section (each data
 frame in exactly one block, maximal merging, summaries). Reads the memmap in
 1 MiB chunks, on worker threads too when it is large and CPUs are idle; shows
-progress on a terminal.`,
+progress on a terminal.
+
+FILE may also be a Linux fsdax or devdax namespace: then the info block is
+checked as the kernel's nd_pfn_validate checks it, and every struct page of
+its memmap against what the kernel writes there (a ZONE_DEVICE struct page
+for every data page). Read-only. Options for those:
+${STRUCT_PAGE_HELP}`,
   run(argv) {
-    const p = parse(argv, { json: { type: 'boolean' }, 'max-problems': { type: 'string' } }, 'check');
+    const p = parse(argv, { json: { type: 'boolean' }, 'max-problems': { type: 'string' }, kernel: { type: 'string' }, dmesg: { type: 'string' } }, 'check');
     const file = oneFile(p, 'check');
+    const namespace = pfnNamespaceOf(file);
+    if (namespace) {
+      const result = checkNamespace(file, namespace, { kernel: str(p, 'kernel'), dmesg: str(p, 'dmesg'), maxProblems: int(p.values['max-problems'] as string | undefined, 'max-problems', 1, 1_000_000) });
+      printNamespaceCheck(file, namespace, result, flag(p, 'json'));
+      return result.ok ? 0 : 1;
+    }
     const img = openForReading(file, { lenient: true });
     const tty = process.stderr.isTTY;
     let last = 0;

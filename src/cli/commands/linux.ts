@@ -16,9 +16,9 @@ export function readHead(file: string): { head: Uint8Array; size: number } {
   }
 }
 
-export function describeFile(file: string): NamespaceReport {
+export function describeFile(file: string, options: { structPageSize?: number } = {}): NamespaceReport {
   const { head, size } = readHead(file);
-  return describeNamespace(head, size);
+  return describeNamespace(head, size, options);
 }
 
 const range = (offset: number, bytes: number) => `${offset}..${offset + bytes - 1}`.padEnd(24);
@@ -54,6 +54,13 @@ export function printLinuxInfo(file: string, report: NamespaceReport, json: bool
   for (const a of report.layout.areas) say(`    ${range(a.offset, a.bytes)} ${a.name.padEnd(20)} ${formatBytes(a.bytes).padStart(10)}  ${a.what}`);
   const vm = report.layout.vmemmap;
   if (vm) say(`  vmemmap      ${vm.blocks} blocks of 2 MiB at bytes ${vm.start}..${vm.end - 1}: the struct page of namespace page p is at byte ${vm.start} + p x ${report.effective.pageStructSize}`);
+  say('  struct page size: would a kernel whose struct page is N bytes take this namespace?');
+  for (const v of report.structPageSizes) {
+    say(`    N = ${v.bytes}: Linux ${v.linux}`);
+    say(`      core on the device, the rest in RAM: ${v.coreOnDevice}`);
+    const cost = v.capacityCost === 0 ? 'the same capacity' : v.capacityCost > 0 ? `${formatBytes(v.capacityCost)} less data` : `${formatBytes(-v.capacityCost)} more data`;
+    say(`      laid out for N-byte struct pages: dataoff ${v.relaid.dataoff} (${formatBytes(v.relaid.dataoff)}), ${v.relaid.dataPages} data pages: ${cost}`);
+  }
 }
 
 function rest(report: NamespaceReport): Record<string, unknown> {

@@ -12,6 +12,8 @@ import { openForReading } from '../io';
 import { writeFileAtomically } from '../../engine/node/atomicFile';
 import { refuseNonRegular } from '../../engine/node/filePath';
 import { say } from '../output';
+import { renderNamespaceMap } from './linuxMap';
+import { pfnNamespaceOf } from './linuxPages';
 
 export type MapTheme = keyof typeof DEFAULT_PALETTES;
 
@@ -72,7 +74,7 @@ export function renderMap(img: PmemImage, boxWidth: number, boxHeight: number, t
 }
 
 /** An RGB PNG of a rendered map (every pixel is opaque, so no alpha channel). */
-export function encodePng(map: RenderedMap): Buffer {
+export function encodePng(map: Pick<RenderedMap, 'width' | 'height' | 'rgba'>): Buffer {
   const png = new PNG();
   png.width = map.width;
   png.height = map.height;
@@ -126,6 +128,9 @@ Draws the page-frame map as the editor shows it: metadata, memmap, free blocks
 (shaded by order), allocated blocks (coloured by owner), never-initialised and
 stale sections. The whole device is drawn at the largest zoom that fits W × H;
 the PNG is as large as the map (at most W × H). The image is opened read-only.
+FILE may also be a Linux fsdax or devdax namespace: each cell is then a page
+(or group of pages) coloured by what its struct page says (never written,
+ZONE_DEVICE, reserve, compound head or tail, ...).
 
   --out PNG        the file to write; an existing file is refused
   --force          replace an existing --out file (atomically: whole or not at all)
@@ -146,6 +151,17 @@ the PNG is as large as the map (at most W × H). The image is opened read-only.
     if (!Object.hasOwn(DEFAULT_PALETTES, theme)) throw new UsageError(`--theme must be dark or light, not "${theme}"`);
     const at = int(str(p, 'at'), 'at', 0, Number.MAX_SAFE_INTEGER);
 
+    const namespace = pfnNamespaceOf(file);
+    if (namespace) {
+      if (at !== undefined) throw new UsageError(`--at: ${file} is a Linux namespace, which keeps no history`);
+      checkOutput(out, file, flag(p, 'force'));
+      const map = renderNamespaceMap(file, namespace, width, height, theme as MapTheme);
+      writeAtomically(out, encodePng({ width: map.width, height: map.height, rgba: map.rgba }));
+      const l = map.layout;
+      const scale = l.framesPerCell > 1 ? `${l.framesPerCell} pages per cell` : `${Number(l.cellPx.toFixed(2))} pixels per page`;
+      say(`wrote ${out}: ${map.width} × ${map.height} pixels, ${scale}, ${l.columns} × ${l.rows} cells; ${namespace.description}, ${map.describedPages} pages with a struct page in the file (the most telling class of a cell is drawn)`);
+      return 0;
+    }
     const img = openForReading(file);
     try {
       checkOutput(out, file, flag(p, 'force'));

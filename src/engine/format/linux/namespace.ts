@@ -4,6 +4,7 @@
  * BTT info block, or raw with none). Browser-safe: works on the first 8 KiB.
  */
 import { SUPERBLOCK_MAGIC } from '../superblock';
+import { KMSAN_STRUCT_PAGE_BYTES, STRUCT_PAGE_BYTES, structPageSizeVerdict, type StructPageSizeVerdict } from './structPageSize';
 import { bttNdctlFields, decodeBttInfoBlock, isBttInfoBlock } from './bttInfoBlock';
 import { hex64, INFO_BLOCK_OFFSET, INFO_BLOCK_SIZE, infoBlockChecksum, storedChecksum } from './infoBlockCommon';
 import {
@@ -67,6 +68,8 @@ export interface PfnNamespaceReport {
   checksum: ChecksumReport;
   validation: { ok: boolean; firstFailure?: string; rules: ValidationRule[] };
   layout: { areas: LayoutArea[]; dataPages: number; memmapBytes: number; vmemmap?: { start: number; end: number; blocks: number; firstPage: number; coveredPages: number } };
+  /** Would a kernel whose struct page has this many bytes accept the namespace, and at what capacity (64, 128 and any asked for). */
+  structPageSizes: StructPageSizeVerdict[];
 }
 
 export interface BttNamespaceReport {
@@ -94,19 +97,22 @@ function checksumOf(block: Uint8Array): ChecksumReport {
 }
 
 /** Everything the info block at byte 4096 says, with its checks and the layout derived from it. Never throws on hostile content. */
-export function describeNamespace(head: Uint8Array, fileSize: number, options: Omit<ValidateOptions, 'namespaceSize'> = {}): NamespaceReport {
+export function describeNamespace(head: Uint8Array, fileSize: number, options: Omit<ValidateOptions, 'namespaceSize'> & { structPageSize?: number } = {}): NamespaceReport {
   const d = detectKind(head, fileSize);
   if (d.kind === 'fsdax' || d.kind === 'devdax') {
     const block = head.subarray(INFO_BLOCK_OFFSET, DETECT_BYTES);
     const sb = decodePfnInfoBlock(block);
     const v = validatePfnInfoBlock(block, { ...options, namespaceSize: fileSize });
     const layout = pfnLayout(sb, fileSize, options.physStart);
+    const eff = effectiveFields(sb);
+    const sizes = [...new Set([STRUCT_PAGE_BYTES, KMSAN_STRUCT_PAGE_BYTES, ...(options.structPageSize ? [options.structPageSize] : [])])].sort((a, b) => a - b);
     return {
       kind: d.kind, description: d.description, size: fileSize, fields: ndctlFields(sb), effective: effectiveFields(sb),
       memmap: sb.mode === PFN_MODE_PMEM ? 'namespace' : sb.mode === PFN_MODE_RAM ? 'ram' : 'unknown',
       checksum: checksumOf(block),
       validation: { ok: v.ok, firstFailure: v.firstFailure?.rule, rules: v.rules },
       layout: { ...layout, vmemmap: layout.vmemmap && { ...layout.vmemmap } },
+      structPageSizes: sizes.map((n) => structPageSizeVerdict(n, fileSize, sb.mode, sb.dataoff, eff)),
     };
   }
   if (d.kind === 'sector') {
