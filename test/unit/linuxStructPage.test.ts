@@ -202,6 +202,25 @@ describe('struct pages a real Linux 6.1 kernel wrote into its namespaces', funct
     assert.deepEqual(decodeStructPage(bad, 3, 0, { kernel: LINUX_6_1_X86_64 }).problems, ['zone 7 is beyond this kernel\'s 5 zones']);
   });
 
+  it('a hostile info block never makes the memmap readers throw or read outside the file', () => {
+    const file = sharedFixture('fsdax-dev-2M-1G');
+    const real = readAt(file, 0, DETECT_BYTES);
+    const size = fs.statSync(file).size;
+    fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 4096, max: 8191 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 24 }), (edits) => {
+      const head = Buffer.from(real);
+      for (const [at, v] of edits) head[at] = v;
+      const r = describeNamespace(head, size);
+      if (r.kind !== 'fsdax' && r.kind !== 'devdax') return;
+      const m = namespaceMemmap(r);
+      if ('none' in m) return;
+      const read = (offset: number, length: number) => {
+        assert.ok(offset >= 0 && length >= 0 && offset + length <= size, `read ${offset}+${length} outside the ${size}-byte file`);
+        return new Uint8Array(length);
+      };
+      classifyPages(read, m, 0, Math.min(m.pages, 4096), { kernel: LINUX_6_1_X86_64 });
+    }), { numRuns: 150 });
+  });
+
   describe('pmem on a namespace (read-only)', () => {
     let dir: string;
     before(() => {

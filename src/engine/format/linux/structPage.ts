@@ -7,6 +7,7 @@
 import type { KernelStructPage } from './kernelStructPage';
 import { fieldOf, type PageFlagsLayout } from './pageFlagsLayout';
 import type { PfnNamespaceReport } from './namespace';
+import { LINUX_STRUCT_PAGE_SIZE } from './pfnInfoBlock';
 
 const PAGE_BYTES = 4096;
 /** x86-64 KASLR places vmemmap_base on a PUD (1 GiB) boundary. */
@@ -37,6 +38,8 @@ export function namespaceMemmap(report: PfnNamespaceReport): NamespaceMemmap | {
   const vm = report.layout.vmemmap;
   if (!vm || vm.blocks === 0) return { none: 'the info block leaves no room for a memmap' };
   const stride = report.effective.pageStructSize;
+  // A hostile block may claim any stride; Linux itself refuses one below its struct page.
+  if (stride < LINUX_STRUCT_PAGE_SIZE) return { none: `page_struct_size ${stride} is smaller than a struct page (${LINUX_STRUCT_PAGE_SIZE} bytes): Linux refuses the namespace ("struct page size mismatch")` };
   const pages = Math.max(0, Math.min(vm.coveredPages, Math.floor((Math.min(vm.end, report.size) - vm.start) / stride)));
   return { start: vm.start, firstPage: vm.firstPage, pages, stride };
 }
