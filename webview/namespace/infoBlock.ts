@@ -14,18 +14,20 @@ export function renderInfoBlock(view: NamespaceView): void {
   );
   const v = view.validation;
   if (!v) return;
+  // The kernel's words come with failures and notes: a column only when some rule has them.
+  const said = v.rules.some((r) => r.kernel);
   const rules = el('tbody', {}, ...v.rules.map((r) => row([
     el('span', { class: `verdict verdict-${r.verdict.replace(/\s+/g, '-')}` }, r.verdict.toUpperCase()),
     el('code', {}, r.rule),
     r.check,
-    r.kernel ? `“${r.kernel}”${r.errno ? ` (${r.errno})` : ''}` : '',
+    ...(said ? [r.kernel ? `“${r.kernel}”${r.errno ? ` (${r.errno})` : ''}` : ''] : []),
   ])));
   $('validation').replaceChildren(
     el('h3', {}, 'Validation'),
     el('p', { class: 'summaryLine' }, el('span', { class: v.ok ? 'verdict verdict-pass' : 'verdict verdict-fail' }, v.ok ? 'every check passes' : `fails first at “${v.firstFailure}”`), ` (${v.title})`),
     ...(view.defaults ?? []).map((d) => el('p', { class: 'muted' }, `default: ${d}`)),
     el('table', { class: 'grid rules', 'aria-label': 'Validation rules' },
-      el('thead', {}, el('tr', {}, ...['Verdict', 'Rule', 'Check', 'The kernel says'].map((h) => el('th', { scope: 'col' }, h)))),
+      el('thead', {}, el('tr', {}, ...['Verdict', 'Rule', 'Check', ...(said ? ['The kernel says'] : [])].map((h) => el('th', { scope: 'col' }, h)))),
       rules),
   );
 }

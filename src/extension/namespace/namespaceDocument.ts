@@ -4,10 +4,11 @@
  * are read, so a namespace of any size opens at once; nothing is ever written.
  */
 import * as vscode from 'vscode';
-import { describeNamespace, DETECT_BYTES, type NamespaceReport, type PfnNamespaceReport } from '../../engine/format/linux/namespace';
+import { describeNamespace, DETECT_BYTES, type NamespaceReport } from '../../engine/format/linux/namespace';
 import { LINUX_6_1_X86_64 } from '../../engine/format/linux/kernelStructPage';
 import { anchorOf, namespaceMemmap, type DecodeContext, type NamespaceMemmap } from '../../engine/format/linux/structPage';
 import { FileStore } from '../../engine/node/fileStore';
+import { isPfn } from './namespaceView';
 
 export class NamespaceDocument implements vscode.CustomDocument {
   private constructor(
@@ -48,8 +49,4 @@ export class NamespaceDocument implements vscode.CustomDocument {
   dispose(): void {
     this.store.close();
   }
-}
-
-export function isPfn(report: NamespaceReport): report is PfnNamespaceReport {
-  return report.kind === 'fsdax' || report.kind === 'devdax';
 }

@@ -8,9 +8,9 @@ import * as vscode from 'vscode';
 import { areaOfPage, readStructPages } from '../../engine/format/linux/structPage';
 import { isNamespaceWebviewMessage, type NamespaceHostMessage, type NamespaceMapShape } from '../../shared/namespaceProtocol';
 import { configureWebview, page } from '../webviewHtml';
-import { isPfn, NamespaceDocument } from './namespaceDocument';
+import { NamespaceDocument } from './namespaceDocument';
 import { namespaceBody } from './namespaceHtml';
-import { namespaceView } from './namespaceView';
+import { isPfn, namespaceView } from './namespaceView';
 import { computePageMap } from './pageMapJob';
 
 export const NAMESPACE_VIEW_TYPE = 'pmemExplorer.linuxNamespace';

@@ -1,14 +1,19 @@
 /** What the namespace editor shows, from the engine's report: plain data for the webview, worded as `pmem info` words it. */
 import { BTT_NDCTL_NAMES, BTT_SB } from '../../engine/format/linux/bttInfoBlock';
 import { PFN_NDCTL_NAMES, PFN_SB } from '../../engine/format/linux/pfnInfoBlock';
-import { describedPages } from '../../engine/format/linux/structPage';
+import type { NamespaceReport, PfnNamespaceReport } from '../../engine/format/linux/namespace';
+import { describedPages, type NamespaceMemmap } from '../../engine/format/linux/structPage';
 import { pagesPerCellFor } from '../../shared/pageClassCells';
 import type { NamespaceField, NamespaceView } from '../../shared/namespaceProtocol';
-import { isPfn, type NamespaceDocument } from './namespaceDocument';
 
 const PAGE_BYTES = 4096;
 
-export function namespaceView(doc: NamespaceDocument, name: string): NamespaceView {
+export function isPfn(report: NamespaceReport): report is PfnNamespaceReport {
+  return report.kind === 'fsdax' || report.kind === 'devdax';
+}
+
+/** `doc`: the report and memmap of an open namespace (NamespaceDocument), kept free of vscode so tests can build views. */
+export function namespaceView(doc: { report: NamespaceReport; memmap?: NamespaceMemmap | { none: string } }, name: string): NamespaceView {
   const r = doc.report;
   const view: NamespaceView = { name, kind: r.kind, description: r.description, size: r.size };
   if (r.kind === 'pmem-image') view.note = 'This is an image of this project: open it with the PMem Image editor (Reopen Editor With…).';
