@@ -15,6 +15,9 @@ if (existsSync('src/extension/extension.ts')) {
 if (existsSync('webview/main.ts')) {
   builds.push({ ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' });
 }
+if (existsSync('webview/namespace/main.ts')) {
+  builds.push({ ...common, entryPoints: ['webview/namespace/main.ts'], outfile: 'dist/namespace.js', platform: 'browser', format: 'iife', target: 'es2022' });
+}
 if (process.argv.includes('--tests')) {
   for (const [entry, out] of [['index', 'index'], ['untrusted', 'untrusted']]) {
     builds.push({ ...common, entryPoints: [`test/integration/suite/${entry}.ts`], outfile: `test/integration/out/${out}.js`, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'mocha'] });

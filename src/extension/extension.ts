@@ -8,6 +8,8 @@ import { ImageRegistry } from './imageRegistry';
 import { LongWork } from './longWork';
 import { PmemEditorProvider, VIEW_TYPE } from './pmemEditorProvider';
 import { createStatusBar } from './statusBar';
+import { NAMESPACE_VIEW_TYPE, NamespaceEditorProvider } from './namespace/namespaceEditorProvider';
+import { registerOpenAsNamespace } from './namespace/openAsNamespace';
 import { DescriptorNode, DescriptorsTree } from './trees/descriptorsTree';
 import { FreeListsTree } from './trees/freeListsTree';
 import { SectionsTree } from './trees/sectionsTree';
@@ -42,6 +44,7 @@ export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
     work,
     descriptorsSelection,
     vscode.window.registerCustomEditorProvider(VIEW_TYPE, provider, { supportsMultipleEditorsPerDocument: true, webviewOptions: { enableFindWidget: true } }),
+    vscode.window.registerCustomEditorProvider(NAMESPACE_VIEW_TYPE, new NamespaceEditorProvider(context.extensionUri), { supportsMultipleEditorsPerDocument: true, webviewOptions: { enableFindWidget: true } }),
     descriptorsView,
     vscode.window.createTreeView('pmemExplorer.freeLists', { treeDataProvider: freeLists, showCollapseAll: true }),
     vscode.window.createTreeView('pmemExplorer.sections', { treeDataProvider: sections }),
@@ -54,6 +57,7 @@ export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
   );
   const views = { descriptors, descriptorsView, freeLists, sections };
   registerCommands(context, registry, views, runner, work);
+  registerOpenAsNamespace(context);
   return { registry, views, commands: runner, descriptorsSelection, work };
 }
 

@@ -2,15 +2,17 @@
 import { ImageError } from '../engine/core/errors';
 import { escapeHtml } from '../shared/plainText';
 
-export function errorBody(fileName: string, error: Error): string {
+/** `namespace`: what the file is, when it is a Linux namespace, offered to the namespace editor. */
+export function errorBody(fileName: string, error: Error, namespace?: string): string {
   const loc = error instanceof ImageError ? error.location : {};
   const where = [loc.field, loc.offset !== undefined ? `byte ${loc.offset} (0x${loc.offset.toString(16)})` : '', loc.section !== undefined ? `section ${loc.section}` : '', loc.pfn !== undefined ? `pfn ${loc.pfn}` : '']
     .filter(Boolean).join(', ');
   const message = error instanceof ImageError ? error.reason : error.message;
   return `<h1>${escapeHtml(fileName)} cannot be opened as a pmem image</h1>
 <div class="error" role="alert"><p>${escapeHtml(message)}</p>${where ? `<p class="where">at ${escapeHtml(where)}</p>` : ''}</div>
+${namespace ? `<p class="namespace" role="status">This file is ${escapeHtml(namespace)}. The Linux Namespace editor shows it (read-only).</p>` : ''}
 <p class="note">Nothing was written to the file. You can inspect its bytes with another editor.</p>
-<p><button data-message="reopenWith">Reopen With…</button></p>`;
+<p>${namespace ? '<button data-message="openAsNamespace">Open as Linux Namespace</button> ' : ''}<button data-message="reopenWith">Reopen With…</button></p>`;
 }
 
 /** The map editor's skeleton; dist/webview.js fills it from the host's messages. */

@@ -11,6 +11,7 @@ import { MapHost } from './mapHost';
 import { PmemDocument } from './pmemDocument';
 import { ImageRegistry } from './imageRegistry';
 import { configureWebview, page } from './webviewHtml';
+import { namespaceDetection, openAsNamespace } from './namespace/openAsNamespace';
 
 export const VIEW_TYPE = 'pmemExplorer.image';
 
@@ -32,10 +33,12 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
     configureWebview(panel.webview, this.extensionUri);
     const name = path.basename(document.uri.fsPath);
     if (!document.session) {
-      panel.webview.html = page(panel.webview, this.extensionUri, name, errorBody(name, document.error!));
+      const namespace = namespaceDetection(document.uri.fsPath);
+      panel.webview.html = page(panel.webview, this.extensionUri, name, errorBody(name, document.error!, namespace?.description));
       const sub = panel.webview.onDidReceiveMessage((msg: unknown) => {
         if (!isWebviewToHost(msg)) return; // untrusted input: ignore anything off-protocol
         if (msg.type === 'reopenWith') void vscode.commands.executeCommand('workbench.action.reopenWithEditor', document.uri);
+        if (msg.type === 'openAsNamespace' && namespace) void openAsNamespace(document.uri);
       });
       panel.onDidDispose(() => sub.dispose());
       this.registry.attach(document, panel);

@@ -105,6 +105,8 @@ export type MapCommand = (typeof MAP_COMMANDS)[number];
 export type WebviewToHost =
   | { type: 'ready' }
   | { type: 'reopenWith' }
+  /** The image editor's error view: the file is a Linux namespace, open it with the namespace editor. */
+  | { type: 'openAsNamespace' }
   /** The user selected a frame on the map (click, arrow keys, Enter); `req` counts this map's selections; `reveal` asks the Descriptors view to show it. */
   | { type: 'select'; pfn: number; req: number; reveal: boolean }
   | { type: 'getCells'; id: number; firstPfn: number; framesPerCell: number; cells: number; window?: MapWindowRole }
@@ -130,6 +132,7 @@ export function isWebviewToHost(x: unknown): x is WebviewToHost {
   switch (x.type) {
     case 'ready':
     case 'reopenWith':
+    case 'openAsNamespace':
       return keys(x);
     case 'select':
       return isCount(x.pfn) && isCount(x.req) && typeof x.reveal === 'boolean' && keys(x, 'pfn', 'req', 'reveal');

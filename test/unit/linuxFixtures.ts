@@ -7,7 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Decompress } from 'fzstd';
 
-export const FIXTURES = path.resolve(__dirname, '../fixtures/linux');
+/** From test/unit, or from test/integration/out when bundled into the integration tests. */
+export const FIXTURES = [path.resolve(__dirname, '../fixtures/linux'), path.resolve(__dirname, '../../fixtures/linux')].find((d) => fs.existsSync(d)) ?? path.resolve(__dirname, '../fixtures/linux');
 export const CONFIGS = ['fsdax-dev-2M-1G', 'fsdax-mem-2M-1G', 'devdax-dev-2M-1G', 'sector-1G'] as const;
 export type Config = (typeof CONFIGS)[number];
 

@@ -1,0 +1,69 @@
+/**
+ * The read-only custom editor for Linux namespaces (fsdax, devdax, sector):
+ * the info block, its checks, the layout, a page map of the struct pages and
+ * a struct page inspector. Any file may be reopened with it.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { areaOfPage, readStructPages } from '../../engine/format/linux/structPage';
+import { isNamespaceWebviewMessage, type NamespaceHostMessage, type NamespaceMapShape } from '../../shared/namespaceProtocol';
+import { configureWebview, page } from '../webviewHtml';
+import { NamespaceDocument } from './namespaceDocument';
+import { namespaceBody } from './namespaceHtml';
+import { isPfn, namespaceView } from './namespaceView';
+import { computePageMap } from './pageMapJob';
+
+export const NAMESPACE_VIEW_TYPE = 'pmemExplorer.linuxNamespace';
+
+export class NamespaceEditorProvider implements vscode.CustomReadonlyEditorProvider<NamespaceDocument> {
+  constructor(private readonly extensionUri: vscode.Uri) {}
+
+  openCustomDocument(uri: vscode.Uri): NamespaceDocument {
+    return NamespaceDocument.open(uri);
+  }
+
+  resolveCustomEditor(doc: NamespaceDocument, panel: vscode.WebviewPanel): void {
+    configureWebview(panel.webview, this.extensionUri);
+    const name = path.basename(doc.uri.fsPath);
+    const view = namespaceView(doc, name);
+    const post = (m: NamespaceHostMessage) => void panel.webview.postMessage(m);
+    /** Bumped when the map is asked again (the webview reloaded) or the editor closes: the running map stops. */
+    let mapRun = 0;
+    let disposed = false;
+    const sub = panel.webview.onDidReceiveMessage((msg: unknown) => {
+      if (!isNamespaceWebviewMessage(msg)) return; // untrusted input: ignore anything off-protocol
+      if (msg.type === 'ready') {
+        post({ type: 'view', view });
+        if (view.map && !('none' in view.map)) void this.sendMap(doc, view.map, post, ++mapRun, () => mapRun, () => disposed);
+      } else {
+        post({ type: 'page', id: msg.id, ...this.inspect(doc, msg.page) });
+      }
+    });
+    panel.onDidDispose(() => {
+      disposed = true;
+      sub.dispose();
+    });
+    panel.webview.html = page(panel.webview, this.extensionUri, name, namespaceBody(name), { script: 'dist/namespace.js', style: 'media/namespace.css' });
+  }
+
+  private async sendMap(doc: NamespaceDocument, shape: NamespaceMapShape, post: (m: NamespaceHostMessage) => void, run: number, current: () => number, disposed: () => boolean): Promise<void> {
+    const m = doc.memmap;
+    if (!m || 'none' in m) return;
+    try {
+      await computePageMap((o, l) => doc.read(o, l), m, shape, doc.decode, (s) => post({ type: 'mapSlice', ...s }), () => disposed() || current() !== run);
+    } catch (e) {
+      if (!disposed()) post({ type: 'mapFailed', message: (e as Error).message });
+    }
+  }
+
+  private inspect(doc: NamespaceDocument, pageNo: number): { page?: ReturnType<typeof readStructPages>[number] & { area?: string }; error?: string } {
+    const m = doc.memmap;
+    if (!m || 'none' in m || !isPfn(doc.report)) return { error: 'This file holds no struct pages.' };
+    try {
+      const [decoded] = readStructPages((o, l) => doc.read(o, l), m, pageNo, 1, doc.decode);
+      return { page: { ...decoded, area: areaOfPage(doc.report, pageNo) } };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  }
+}
