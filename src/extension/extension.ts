@@ -9,6 +9,7 @@ import { LongWork } from './longWork';
 import { PmemEditorProvider, VIEW_TYPE } from './pmemEditorProvider';
 import { createStatusBar } from './statusBar';
 import { NAMESPACE_VIEW_TYPE, NamespaceEditorProvider } from './namespace/namespaceEditorProvider';
+import { InspectedStructPage } from './namespace/inspectedStructPage';
 import { registerOpenAsNamespace } from './namespace/openAsNamespace';
 import { DescriptorNode, DescriptorsTree } from './trees/descriptorsTree';
 import { FreeListsTree } from './trees/freeListsTree';
@@ -31,7 +32,8 @@ export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
   const log = vscode.window.createOutputChannel('PMem', { log: true });
   const runner = new CommandRunner(log);
   const registry = new ImageRegistry();
-  const descriptors = new DescriptorsTree(registry);
+  const inspectedStructPage = new InspectedStructPage();
+  const descriptors = new DescriptorsTree(registry, inspectedStructPage);
   const freeLists = new FreeListsTree(registry);
   const sections = new SectionsTree(registry);
   const descriptorsView = vscode.window.createTreeView('pmemExplorer.descriptors', { treeDataProvider: descriptors, showCollapseAll: true });
@@ -44,7 +46,8 @@ export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
     work,
     descriptorsSelection,
     vscode.window.registerCustomEditorProvider(VIEW_TYPE, provider, { supportsMultipleEditorsPerDocument: true, webviewOptions: { enableFindWidget: true } }),
-    vscode.window.registerCustomEditorProvider(NAMESPACE_VIEW_TYPE, new NamespaceEditorProvider(context.extensionUri), { supportsMultipleEditorsPerDocument: true, webviewOptions: { enableFindWidget: true } }),
+    inspectedStructPage,
+    vscode.window.registerCustomEditorProvider(NAMESPACE_VIEW_TYPE, new NamespaceEditorProvider(context.extensionUri, inspectedStructPage), { supportsMultipleEditorsPerDocument: true, webviewOptions: { enableFindWidget: true } }),
     descriptorsView,
     vscode.window.createTreeView('pmemExplorer.freeLists', { treeDataProvider: freeLists, showCollapseAll: true }),
     vscode.window.createTreeView('pmemExplorer.sections', { treeDataProvider: sections }),

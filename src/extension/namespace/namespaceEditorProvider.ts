@@ -12,11 +12,12 @@ import { NamespaceDocument } from './namespaceDocument';
 import { namespaceBody } from './namespaceHtml';
 import { isPfn, namespaceView } from './namespaceView';
 import { computePageMap } from './pageMapJob';
+import type { InspectedStructPage } from './inspectedStructPage';
 
 export const NAMESPACE_VIEW_TYPE = 'pmemExplorer.linuxNamespace';
 
 export class NamespaceEditorProvider implements vscode.CustomReadonlyEditorProvider<NamespaceDocument> {
-  constructor(private readonly extensionUri: vscode.Uri) {}
+  constructor(private readonly extensionUri: vscode.Uri, private readonly inspected?: InspectedStructPage) {}
 
   openCustomDocument(uri: vscode.Uri): NamespaceDocument {
     return NamespaceDocument.open(uri);
@@ -36,12 +37,23 @@ export class NamespaceEditorProvider implements vscode.CustomReadonlyEditorProvi
         post({ type: 'view', view });
         if (view.map && !('none' in view.map)) void this.sendMap(doc, view.map, post, ++mapRun, () => mapRun, () => disposed);
       } else {
-        post({ type: 'page', id: msg.id, ...this.inspect(doc, msg.page) });
+        const answer = this.inspect(doc, msg.page);
+        post({ type: 'page', id: msg.id, ...answer });
+        last = answer.page;
+        if (last && panel.active) this.inspected?.show(panel, { file: name, page: last });
       }
+    });
+    /** The page this editor inspected last, shown in the Descriptors view whenever the editor comes to the front. */
+    let last: ReturnType<NamespaceEditorProvider['inspect']>['page'];
+    const front = panel.onDidChangeViewState(() => {
+      if (panel.active && last) this.inspected?.show(panel, { file: name, page: last });
+      else if (!panel.active) this.inspected?.hide(panel);
     });
     panel.onDidDispose(() => {
       disposed = true;
       sub.dispose();
+      front.dispose();
+      this.inspected?.hide(panel);
     });
     panel.webview.html = page(panel.webview, this.extensionUri, name, namespaceBody(name), { script: 'dist/namespace.js', style: 'media/namespace.css' });
   }

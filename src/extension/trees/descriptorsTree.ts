@@ -13,12 +13,16 @@ import type { ImageChange } from '../../engine/image/changeSet';
 import { ImageRegistry } from '../imageRegistry';
 import { descriptorTargets, frameKey, pageKey, sectionKey } from './refreshTargets';
 import { frameDescription, frameTooltip, sectionIcon, stateLabel } from './labels';
+import type { InspectedStructPage } from '../namespace/inspectedStructPage';
+import { structPageItem, structPageWordItem } from '../namespace/structPageItems';
 
 export type DescriptorNode =
   | { kind: 'sectionGroup'; first: number; count: number }
   | { kind: 'section'; index: number }
   | { kind: 'framePage'; section: number; first: number; count: number }
-  | { kind: 'frame'; pfn: number };
+  | { kind: 'frame'; pfn: number }
+  | { kind: 'structPage' }
+  | { kind: 'structPageWord'; index: number };
 
 /** Nodes kept at most, past which the next change refreshes everything and starts afresh. */
 const MAX_KEPT_NODES = 50_000;
@@ -34,8 +38,9 @@ export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> 
   lastRefresh?: 'all' | string[];
   refreshes = 0;
 
-  constructor(private readonly registry: ImageRegistry) {
+  constructor(private readonly registry: ImageRegistry, private readonly namespace?: InspectedStructPage) {
     registry.onDidChange(({ change }) => this.changed(change));
+    namespace?.onDidChange(() => this.refresh());
   }
 
   private get image(): PmemImage | undefined {
@@ -92,6 +97,13 @@ export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> 
   }
 
   getChildren(node?: DescriptorNode): DescriptorNode[] {
+    // A Linux namespace editor in front: its inspected struct page, word by word.
+    const inspected = this.namespace?.current;
+    if (inspected) {
+      if (!node) return [this.node('ns', () => ({ kind: 'structPage' }))];
+      if (node.kind === 'structPage') return inspected.page.words.map((_, index) => this.node(`ns:${index}`, () => ({ kind: 'structPageWord', index })));
+      return [];
+    }
     const img = this.image;
     if (!img) return [];
     const page = this.pageSize;
@@ -117,6 +129,8 @@ export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> 
   }
 
   getParent(node: DescriptorNode): DescriptorNode | undefined {
+    if (node.kind === 'structPage') return undefined;
+    if (node.kind === 'structPageWord') return this.node('ns', () => ({ kind: 'structPage' }));
     const img = this.image;
     if (!img) return undefined;
     const page = this.pageSize;
@@ -140,6 +154,11 @@ export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> 
   }
 
   getTreeItem(node: DescriptorNode): vscode.TreeItem {
+    const inspected = this.namespace?.current;
+    if (node.kind === 'structPage' || node.kind === 'structPageWord') {
+      if (!inspected) return new vscode.TreeItem('(no namespace in front)');
+      return node.kind === 'structPage' ? structPageItem(inspected) : structPageWordItem(inspected, node.index);
+    }
     const img = this.image!;
     const collapsed = vscode.TreeItemCollapsibleState.Collapsed;
     switch (node.kind) {
@@ -190,5 +209,9 @@ function keyOf(n: DescriptorNode): string {
       return `fp:${n.first}`;
     case 'frame':
       return `f:${n.pfn}`;
+    case 'structPage':
+      return 'ns';
+    case 'structPageWord':
+      return `ns:${n.index}`;
   }
 }
