@@ -59,12 +59,14 @@ type CellRequest = CellWindow & { window?: MapWindowRole };
 const requests = new Requests<{
   cells: { request: CellRequest; response: Cells };
   frame: { request: { pfn: number }; response: FrameDetails | null };
+  mix: { request: { pfn: number; frames: number }; response: number[] | null };
   steps: { request: { from: number; to: number }; response: Step[] };
 }>(
   (kind, id, r) => post(
     kind === 'cells' ? { type: 'getCells', id, ...(r as CellRequest) }
       : kind === 'steps' ? { type: 'getSteps', id, ...(r as { from: number; to: number }) }
-        : { type: 'getFrame', id, pfn: (r as { pfn: number }).pfn },
+        : kind === 'mix' ? { type: 'getMix', id, ...(r as { pfn: number; frames: number }) }
+          : { type: 'getFrame', id, pfn: (r as { pfn: number }).pfn },
   ),
   { timeoutMs: 120_000 },
 );
@@ -84,10 +86,28 @@ let flashes: Array<{ cell: number; start: number }> = [];
 let cssWidth = 0;
 let cssHeight = 0;
 
+/** Width of the axis beside the map: ticks of pfns and physical addresses, and every node and zone by name. */
+const AXIS_PX = 150;
+/** The axis lies over the canvas, right of the drawn columns, so the map's own coordinates stay those of the canvas. */
+const axis = document.createElement('canvas');
+axis.id = 'axis';
+axis.setAttribute('aria-hidden', 'true');
+canvas.after(axis);
+const actx = axis.getContext('2d')!;
+/** How many frames a cell holds, beside the zoom buttons. */
+const scale = document.createElement('span');
+scale.id = 'scale';
+scale.className = 'muted';
+scale.setAttribute('aria-live', 'polite');
+$('fit').after(scale);
+
 const post = (msg: WebviewToHost) => vscode.postMessage(msg);
 const save = () => vscode.setState({ zoom: userZoom, topRow, selected } satisfies Saved);
 
 // ---------------------------------------------------------------- geometry
+
+/** The map's share of the canvas: the axis (pfns, addresses, node and zone labels) takes AXIS_PX at its right. */
+const mapWidth = () => Math.max(0, cssWidth - AXIS_PX);
 
 function visibleRows(): number {
   return layout ? Math.max(1, Math.ceil(cssHeight / layout.cellPx)) : 0;
@@ -96,12 +116,18 @@ function visibleRows(): number {
 function relayout(anchor?: { pfn: number; y: number }): void {
   if (!state || cssWidth <= 0) return;
   const total = state.image.totalFrames;
-  const fit = fitZoom(total, cssWidth, cssHeight);
+  const width = mapWidth();
+  const fit = fitZoom(total, width, cssHeight);
   zoom = Math.max(fit, Math.min(Math.log2(MAX_CELL_PX), userZoom ?? fit));
   if (userZoom !== undefined) userZoom = zoom;
-  layout = layoutAt(zoom, total, cssWidth);
+  layout = layoutAt(zoom, total, width);
   if (anchor) topRow = cellOf(layout, anchor.pfn).row - Math.floor(anchor.y / layout.cellPx);
   clampTop();
+  if (zoomPending !== undefined) {
+    const pfn = zoomPending;
+    zoomPending = undefined;
+    zoomToFrame(pfn);
+  }
 }
 
 function clampTop(): void {
@@ -343,6 +369,7 @@ function draw(): void {
   if (real) drawBlocks(l, rowOffset);
   drawBands(l, rowOffset, rows);
   drawSelection(l, rowOffset);
+  drawAxis(l);
   if (real) drawFlashes(l);
   drawOverview();
   document.body.dataset.drawMs = (performance.now() - started).toFixed(2);
@@ -429,10 +456,10 @@ function drawBlocks(l: MapLayout, rowOffset: number): void {
 
 /** Node and zone boundaries: a coloured step line with a label where there is room. */
 function drawBands(l: MapLayout, rowOffset: number, rows: number): void {
-  if (!state) return;
+  // Over cells of a pixel or two a line would hide a row of them: the axis marks the boundary instead.
+  if (!state || l.cellPx < 4) return;
   ctx.strokeStyle = theme.band;
   ctx.lineWidth = 2;
-  ctx.font = '11px var(--vscode-font-family), sans-serif';
   for (const n of state.image.nodes) {
     for (const z of n.zones) {
       if (z.frames === 0 || z.firstPfn === 0) continue;
@@ -444,17 +471,77 @@ function drawBands(l: MapLayout, rowOffset: number, rows: number): void {
       ctx.lineTo(column * l.cellPx, y);
       ctx.lineTo(l.columns * l.cellPx, y);
       ctx.stroke();
-      // The label sits on a plate of the background: text on the cells' colours would not read.
-      const label = `${z.firstPfn === n.firstPfn ? `node ${n.id} · ` : ''}${z.name}`;
-      const x = column * l.cellPx + 4;
-      const width = ctx.measureText(label).width;
-      ctx.fillStyle = theme.labelPlate;
-      ctx.fillRect(x - 3, y + 2, width + 6, 14);
-      ctx.fillStyle = theme.labelText;
-      ctx.fillText(label, x, y + 13);
-      ctx.strokeRect(x - 3, y + 2, width + 6, 14);
+      // Its label is on the axis beside the map, never over a cell.
     }
   }
+}
+
+/** The axis right of the map: pfn and physical address ticks at round rows, and a label for every node and zone starting in view. */
+function drawAxis(l: MapLayout): void {
+  if (!state) return;
+  const left = canvas.offsetLeft + l.columns * l.cellPx + 6;
+  const width = Math.max(0, cssWidth - l.columns * l.cellPx - 6);
+  const dpr = window.devicePixelRatio || 1;
+  axis.style.left = `${left}px`;
+  axis.style.width = `${width}px`;
+  axis.style.height = `${cssHeight}px`;
+  if (axis.width !== Math.round(width * dpr) || axis.height !== Math.round(cssHeight * dpr)) {
+    axis.width = Math.round(width * dpr);
+    axis.height = Math.round(cssHeight * dpr);
+  }
+  actx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  actx.clearRect(0, 0, width, cssHeight);
+  actx.font = '11px var(--vscode-font-family), sans-serif';
+  actx.textBaseline = 'top';
+  const rows = visibleRows();
+  const total = state.image.totalFrames;
+  const yOf = (pfn: number) => (pfn / l.framesPerRow - topRow) * l.cellPx;
+  // Labels first (every node and zone in view, the one at the top included): ticks give way to them.
+  const taken: Array<[number, number]> = [];
+  const labels: string[] = [];
+  actx.lineWidth = 1;
+  for (const n of state.image.nodes) {
+    for (const z of n.zones) {
+      if (z.frames === 0) continue;
+      const end = z.firstPfn + z.frames;
+      if (end <= topRow * l.framesPerRow || z.firstPfn >= (topRow + rows) * l.framesPerRow) continue;
+      const at = Math.max(z.firstPfn, topRow * l.framesPerRow);
+      let y = Math.max(0, yOf(at - (at % l.framesPerRow)));
+      while (taken.some(([a, b]) => y < b && y + 15 > a)) y += 16;
+      if (y > cssHeight - 15) continue;
+      taken.push([y, y + 15]);
+      const text = `node ${n.id} · ${z.name}${z.firstPfn < at ? ' ↑' : ''}`;
+      labels.push(text);
+      const w = actx.measureText(text).width;
+      actx.fillStyle = theme.labelPlate;
+      actx.fillRect(0.5, y + 0.5, w + 8, 14);
+      actx.strokeStyle = theme.band;
+      actx.strokeRect(0.5, y + 0.5, w + 8, 14);
+      actx.fillStyle = theme.labelText;
+      actx.fillText(text, 4.5, y + 2);
+    }
+  }
+  // Ticks every power of two of rows at least 40 px apart: round pfns.
+  const every = 2 ** Math.max(0, Math.ceil(Math.log2(40 / l.cellPx)));
+  actx.strokeStyle = theme.grid;
+  for (let r = Math.ceil(topRow / every) * every; r <= topRow + rows; r += every) {
+    const pfn = r * l.framesPerRow;
+    if (pfn > total) break;
+    const y = (r - topRow) * l.cellPx;
+    if (y > cssHeight - 24 || taken.some(([a, b]) => y - 1 < b && y + 25 > a)) continue;
+    actx.beginPath();
+    actx.moveTo(-6, y + 0.5);
+    actx.lineTo(4, y + 0.5);
+    actx.stroke();
+    actx.fillStyle = theme.labelText;
+    actx.fillText(`pfn ${pfn}`, 8, y + 1);
+    actx.fillStyle = theme.grid;
+    actx.fillText(`0x${(pfn * 4096).toString(16)}`, 8, y + 13);
+  }
+  document.body.dataset.axisLabels = labels.join('|'); // for tests: what the axis names
+  const perCell = l.framesPerCell === 1 ? '1 frame per cell' : `${l.framesPerCell} frames per cell`;
+  const text = `${perCell} (${formatBytes(l.framesPerCell * 4096)})`;
+  if (scale.textContent !== text) scale.textContent = text;
 }
 
 function drawSelection(l: MapLayout, rowOffset: number): void {
@@ -546,7 +633,43 @@ function choose(pfn: number, reveal: boolean): void {
 }
 
 function followHost(msg: Extract<HostToWebview, { type: 'select' }>): void {
-  if (selection.accept(msg) && msg.pfn !== selected) showSelection(msg.pfn);
+  if (!selection.accept(msg)) return;
+  if (msg.zoom) zoomToFrame(msg.pfn);
+  if (msg.pfn !== selected || msg.zoom) showSelection(msg.pfn);
+  followTooltip();
+}
+
+let zoomPending: number | undefined;
+
+/** Cells of at least this many pixels, one frame each, are what Go to Frame zooms to (the frame grid shows from 8). */
+const FRAME_CELL_PX = 8;
+
+/** Zooms in (never out) until `pfn` is a cell of its own, at least FRAME_CELL_PX wide, in the middle of the view. */
+function zoomToFrame(pfn: number): void {
+  if (!layout || zoom === undefined) {
+    zoomPending = pfn; // the map is not laid out yet: once it is
+    return;
+  }
+  if (layout.framesPerCell === 1 && layout.cellPx >= FRAME_CELL_PX) return;
+  userZoom = Math.max(zoom, Math.log2(FRAME_CELL_PX));
+  relayout({ pfn, y: Math.floor(cssHeight / 2) });
+  save();
+  requestCells();
+}
+
+/** A tooltip on show when the selection moves elsewhere (Go to Frame) describes the selected frame, beside its cell. */
+function followTooltip(): void {
+  clearTimeout(hoverTimer);
+  if (tooltip.hidden || selected === undefined || !layout) return;
+  const { row, column } = cellOf(layout, selected);
+  const x = (column + 0.5) * layout.cellPx;
+  const y = (row - topRow + 0.5) * layout.cellPx;
+  if (y < 0 || y > cssHeight) {
+    tooltipFor++;
+    tooltip.hidden = true;
+    return;
+  }
+  void showTooltip(selected, x, y);
 }
 
 function showSelection(pfn: number): void {
@@ -714,6 +837,9 @@ window.addEventListener('message', (e: MessageEvent) => {
     case 'frame':
       requests.answer('frame', msg.id, msg.frame);
       return;
+    case 'mix':
+      requests.answer('mix', msg.id, msg.mix);
+      return;
     case 'steps':
       requests.answer('steps', msg.id, msg.steps);
       return;
@@ -794,7 +920,11 @@ canvas.addEventListener('pointerup', (e) => {
   const pfn = pfnAtPoint(e.clientX - rect.left, e.clientY - rect.top);
   if (pfn !== undefined) choose(pfn, true);
 });
-canvas.addEventListener('pointerleave', () => (tooltip.hidden = true));
+canvas.addEventListener('pointerleave', () => {
+  clearTimeout(hoverTimer);
+  tooltipFor++; // a tooltip still on its way stays hidden
+  tooltip.hidden = true;
+});
 
 let hoverTimer: ReturnType<typeof setTimeout> | undefined;
 function hover(e: PointerEvent): void {
@@ -807,16 +937,28 @@ function hover(e: PointerEvent): void {
     tooltip.hidden = true;
     return;
   }
-  hoverTimer = setTimeout(async () => {
-    const f = await frameDetails(pfn);
-    if (!layout || !state) return;
-    const cellIndex = cells ? Math.floor((pfn - cells.firstPfn) / layout.framesPerCell) : 0;
-    renderLines(tooltip, describeCell(pfn, layout.framesPerCell, cells?.mix, cellIndex, f));
-    tooltip.hidden = false;
-    const area = canvas.parentElement!.getBoundingClientRect();
-    tooltip.style.left = `${Math.min(x + 14, area.width - tooltip.offsetWidth - 4)}px`;
-    tooltip.style.top = `${Math.min(y + 14, area.height - tooltip.offsetHeight - 4)}px`;
-  }, 40);
+  hoverTimer = setTimeout(() => void showTooltip(pfn, x, y), 40);
+}
+
+/** Bumped by every tooltip asked for: one that comes back late is dropped. */
+let tooltipFor = 0;
+
+/** Shows the tooltip of the cell holding `pfn`, 14 px below right of (x, y) on the canvas. */
+async function showTooltip(pfn: number, x: number, y: number): Promise<void> {
+  if (!layout) return;
+  const ticket = ++tooltipFor;
+  const fpc = layout.framesPerCell;
+  const cellPfn = pfn - (pfn % fpc);
+  const [f, counts] = await Promise.all([frameDetails(cellPfn), fpc > 1 ? requests.request('mix', { pfn: cellPfn, frames: fpc }).catch(() => null) : null]);
+  if (!layout || !state || ticket !== tooltipFor || layout.framesPerCell !== fpc) return;
+  const cellIndex = cells ? Math.floor((cellPfn - cells.firstPfn) / fpc) : 0;
+  const inSection = cells && !cells.detailed && fpc < state.image.sectionFrames ? state.image.sectionFrames : undefined;
+  const holdsSelected = selected !== undefined && selected >= cellPfn && selected < cellPfn + fpc ? selected : undefined;
+  renderLines(tooltip, describeCell(cellPfn, fpc, cells?.mix, cellIndex, f, { counts, selected: holdsSelected, sectionFrames: inSection }));
+  tooltip.hidden = false;
+  const area = canvas.parentElement!.getBoundingClientRect();
+  tooltip.style.left = `${Math.min(x + 14, area.width - tooltip.offsetWidth - 4)}px`;
+  tooltip.style.top = `${Math.min(y + 14, area.height - tooltip.offsetHeight - 4)}px`;
 }
 
 canvas.addEventListener('keydown', (e) => {
@@ -894,6 +1036,9 @@ new MutationObserver(() => {
   renderLegend();
   draw();
 }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+// The banner keeps one line (the map must not move): its whole text is in its title.
+new MutationObserver(() => ($('banner').title = $('banner').textContent ?? '')).observe($('banner'), { childList: true, characterData: true, subtree: true });
 
 describeSelection();
 post({ type: 'ready' });

@@ -82,35 +82,27 @@ export function rasterise(cells: RasterCells, palette: MapPalette, maxOrder: num
     const c = only ? only[i] : i;
     const m = c * MIX_STRIDE;
     const t = tag[c];
-    if (mix[m + 5] === 0) {
-      if (t !== 0) { words[c] = tagWords[t]; continue; }
-      const w2 = mix[m + 2], w3 = mix[m + 3], w4 = mix[m + 4];
-      if (w2 === 255) { words[c] = freeMidWord; continue; }
-      if (w3 === 255) { words[c] = allocatedWord; continue; }
-      if (w4 === 255) { words[c] = neverWord; continue; }
-      const w0 = mix[m], w1 = mix[m + 1];
-      if (w0 === 255) { words[c] = metadataWord; continue; }
-      if (w1 === 255) { words[c] = memmapWord; continue; }
-    }
-    const w0 = mix[m], w1 = mix[m + 1], w2 = mix[m + 2], w3 = mix[m + 3], w4 = mix[m + 4];
-    const sum = w0 + w1 + w2 + w3 + w4;
-    if (sum === 0) {
-      words[c] = backgroundWord;
+    // A cell takes the colour of the most telling state it holds, however few of its frames
+    // are in it (a single allocation among a million frames shows): a tag (one block fills
+    // the cell), else allocated, free, never initialised, memmap, metadata. Its tooltip gives the mix.
+    const word = t !== 0 ? tagWords[t]
+      : mix[m + 3] ? allocatedWord
+        : mix[m + 2] ? freeMidWord
+          : mix[m + 4] ? neverWord
+            : mix[m + 1] ? memmapWord
+              : mix[m] ? metadataWord
+                : backgroundWord;
+    const staleShare = mix[m + 5];
+    if (staleShare === 0 || word === backgroundWord) {
+      words[c] = word;
       continue;
     }
-    const free = t > 0 && t < OWNER_TAG ? freeByOrder[Math.min(t - 1, maxOrder)] : freeMid;
-    const alloc = t >= OWNER_TAG ? owners[t - OWNER_TAG] ?? palette.allocated : palette.allocated;
-    let r = (w0 * palette.metadata[0] + w1 * palette.memmap[0] + w2 * free[0] + w3 * alloc[0] + w4 * palette.never[0]) / sum;
-    let g = (w0 * palette.metadata[1] + w1 * palette.memmap[1] + w2 * free[1] + w3 * alloc[1] + w4 * palette.never[1]) / sum;
-    let b = (w0 * palette.metadata[2] + w1 * palette.memmap[2] + w2 * free[2] + w3 * alloc[2] + w4 * palette.never[2]) / sum;
-    const stale = (mix[m + 5] / 255) * 0.6; // stale sections keep a hint of what they held
-    r += (palette.stale[0] - r) * stale;
-    g += (palette.stale[1] - g) * stale;
-    b += (palette.stale[2] - b) * stale;
+    const stale = (staleShare / 255) * 0.6; // stale sections keep a hint of what they held
     const p = c * 4;
-    out[p] = r;
-    out[p + 1] = g;
-    out[p + 2] = b;
+    const rgb = [word & 0xff, (word >>> 8) & 0xff, (word >>> 16) & 0xff];
+    out[p] = rgb[0] + (palette.stale[0] - rgb[0]) * stale;
+    out[p + 1] = rgb[1] + (palette.stale[1] - rgb[1]) * stale;
+    out[p + 2] = rgb[2] + (palette.stale[2] - rgb[2]) * stale;
     out[p + 3] = 255;
   }
 }
