@@ -10,6 +10,7 @@ import { formatBytes } from '../src/engine/core/units';
 import { cellOf, fitZoom, layoutAt, MapLayout, MAX_CELL_PX, pfnAt } from '../src/shared/mapGeometry';
 import { MIX_STRIDE, OWNER_TAG } from '../src/engine/inspect/mapCodes';
 import { ownerColour, rasterise } from '../src/shared/mapRaster';
+import { OWNER_SLOTS, OwnerSlots, ownerPalette } from '../src/shared/ownerPalette';
 import { CellsData, FrameDetails, HostToWebview, isHostToWebview, MapCommand, MapState, MapWindowRole, MapWork, WebviewToHost } from '../src/shared/protocol';
 import { changedCellRuns, patchCells, subWindow } from '../src/shared/mapPatch';
 import { Requests } from '../src/shared/requests';
@@ -35,7 +36,7 @@ const ctx = canvas.getContext('2d')!;
 const octx = overview.getContext('2d')!;
 
 /** What survives the editor being hidden and shown again (getState/setState, not retainContextWhenHidden). */
-interface Saved { zoom?: number; topRow?: number; selected?: number }
+interface Saved { zoom?: number; topRow?: number; selected?: number; owners?: Array<[string, number]> }
 const saved = (vscode.getState() ?? {}) as Saved;
 
 let state: MapState | undefined;
@@ -46,6 +47,10 @@ let zoom: number | undefined;
 let topRow = typeof saved.topRow === 'number' ? saved.topRow : 0;
 let selected: number | undefined = typeof saved.selected === 'number' ? saved.selected : undefined;
 let selectedFrame: FrameDetails | undefined;
+/** The owners this map has seen and their colour slots: an owner keeps its colour for as long as the map shows the image. */
+const ownerSlots = new OwnerSlots(OWNER_SLOTS, Array.isArray(saved.owners) ? saved.owners.filter((e) => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'number') : []);
+/** The slots, with the owners of `c` placed. */
+const slotsFor = (c: { owners: string[] }) => ownerSlots.slotsOf(c.owners);
 let layout: MapLayout | undefined;
 let cells: Cells | undefined;
 let overviewCells: Cells | undefined;
@@ -102,7 +107,7 @@ scale.setAttribute('aria-live', 'polite');
 $('fit').after(scale);
 
 const post = (msg: WebviewToHost) => vscode.postMessage(msg);
-const save = () => vscode.setState({ zoom: userZoom, topRow, selected } satisfies Saved);
+const save = () => vscode.setState({ zoom: userZoom, topRow, selected, owners: ownerSlots.entries() } satisfies Saved);
 
 // ---------------------------------------------------------------- geometry
 
@@ -314,6 +319,10 @@ function showCells(msg: Cells): void {
   flash(changed);
   if (pixels && cells && sameWindow(cells, msg)) pixels.dirty = changedCells(cells, msg, true);
   cells = msg;
+  if (msg.owners.some((o) => o && !ownerSlots.entries().some(([k]) => k === o))) {
+    slotsFor(msg);
+    save(); // owners keep their colours when the map is shown again
+  }
   renderLegend();
   draw();
 }
@@ -355,7 +364,7 @@ function draw(): void {
       const sameSize = pixels && pixels.image.width === l.columns && pixels.image.height === rows;
       const reuse = sameSize && pixels!.dirty && pixels!.theme === theme && !pixels!.preview;
       const image = sameSize ? pixels!.image : offctx.createImageData(l.columns, rows); // a 4 MiB buffer is not made afresh per redraw
-      rasterise(shown, theme.palette, state.image.maxOrder, image.data, reuse ? pixels!.dirty : undefined);
+      rasterise(shown, theme.palette, state.image.maxOrder, image.data, reuse ? pixels!.dirty : undefined, slotsFor(shown));
       offctx.putImageData(image, 0, 0);
       document.body.dataset.rasterised = String(reuse ? pixels!.dirty!.length : shown.cells);
       pixels = { source: shown, theme, image, preview: !real };
@@ -596,7 +605,7 @@ function drawOverview(): void {
   strip.height = overviewCells.cells;
   const sctx = strip.getContext('2d')!;
   const image = sctx.createImageData(1, overviewCells.cells);
-  rasterise(overviewCells, theme.palette, state.image.maxOrder, image.data);
+  rasterise(overviewCells, theme.palette, state.image.maxOrder, image.data, undefined, slotsFor(overviewCells));
   sctx.putImageData(image, 0, 0);
   octx.imageSmoothingEnabled = true;
   octx.drawImage(strip, 0, 0, w, h);
@@ -759,13 +768,20 @@ function renderLegend(): void {
     item.append(swatch, document.createTextNode(label)); // an owner tag is text, never markup
     return item;
   };
-  const owners = (cells?.owners ?? []).filter(Boolean).slice(0, 8);
+  // The owners in view, in slot order; those beyond the palette grouped as "other owners", named.
+  const slots = slotsFor({ owners: (cells?.owners ?? []).filter(Boolean) });
+  const inView = [...new Set((cells?.owners ?? []).filter(Boolean))].sort((a, b) => (slots.get(a) ?? -1) - (slots.get(b) ?? -1) || a.localeCompare(b));
+  const coloured = inView.filter((o) => (slots.get(o) ?? -1) >= 0);
+  const others = inView.filter((o) => (slots.get(o) ?? -1) < 0);
+  const op = ownerPalette(p);
+  const stripes = `repeating-linear-gradient(90deg, ${cssOf(op.other)} 0 3px, ${cssOf(op.otherStripe)} 3px 6px)`;
   $('legend').replaceChildren(...[
     chip(cssOf(p.metadata), 'metadata (superblock, tables, journal, history)'),
     state.memmapPlacement === 'device' ? chip(cssOf(p.memmap), 'memmap (descriptors on the device)') : undefined,
     chip(`linear-gradient(90deg, ${cssOf(p.freeSmall)}, ${cssOf(p.freeLarge)})`, `free (order 0 → ${state.image.maxOrder})`),
     chip(cssOf(p.allocated), 'allocated'),
-    ...owners.map((o) => chip(cssOf(ownerColour(o, p)), `owner ${o}`)),
+    ...coloured.map((o) => chip(cssOf(ownerColour(o, p, slots)!), `owner ${o}`)),
+    others.length ? chip(stripes, `other owners: ${others.join(', ')}`) : undefined,
     chip(cssOf(p.never), 'never initialised'),
     chip(cssOf(p.stale), 'stale (initialised in an earlier boot)'),
     chip('transparent', 'selected', 'selection'),
@@ -806,7 +822,7 @@ function exportView(format: 'png' | 'svg'): string {
   if (!cells || !layout || !state) throw new Error('Nothing to export yet');
   if (cells.cells > 65536) throw new Error(`SVG export is for views of at most 65 536 cells (this one has ${cells.cells}); zoom in, or export PNG`);
   const rgba = new Uint8ClampedArray(cells.cells * 4);
-  rasterise(cells, theme.palette, state.image.maxOrder, rgba);
+  rasterise(cells, theme.palette, state.image.maxOrder, rgba, undefined, slotsFor(cells));
   const l = layout;
   const fills = Array.from({ length: cells.cells }, (_, c) => `#${[rgba[c * 4], rgba[c * 4 + 1], rgba[c * 4 + 2]].map((v) => v.toString(16).padStart(2, '0')).join('')}`);
   const title = `${state.image.name}: pfn ${cells.firstPfn} to ${cells.firstPfn + cells.cells * l.framesPerCell - 1}, ${l.framesPerCell} frame(s) per cell`;
