@@ -9,7 +9,7 @@ import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
 import { formatBytes } from '../src/engine/core/units';
 import { cellOf, fitZoom, layoutAt, MapLayout, MAX_CELL_PX, pfnAt } from '../src/shared/mapGeometry';
 import { MIX_STRIDE, OWNER_TAG } from '../src/engine/inspect/mapCodes';
-import { ownerColour, rasterise } from '../src/shared/mapRaster';
+import { ownerColour, rasterise, staleHatchAt } from '../src/shared/mapRaster';
 import { OWNER_SLOTS, OwnerSlots, ownerPalette } from '../src/shared/ownerPalette';
 import { CellsData, FrameDetails, HostToWebview, isHostToWebview, MapCommand, MapState, MapWindowRole, MapWork, WebviewToHost } from '../src/shared/protocol';
 import { changedCellRuns, patchCells, subWindow } from '../src/shared/mapPatch';
@@ -371,6 +371,7 @@ function draw(): void {
     }
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(offscreen, 0, 0, l.columns * l.cellPx, rows * l.cellPx);
+    drawStale(l, shown, rows);
   }
   const rowOffset = shown.firstPfn / l.framesPerRow;
   drawGrid(l, rows);
@@ -393,6 +394,60 @@ function draw(): void {
     post({ type: 'drawn', version: shown.version }); // the host times a change to its picture by this
   }
   document.body.dataset.cells = String(shown.cells);
+}
+
+/** Which cells are stale (alpha), one pixel per cell, and the hatch drawn over them in screen pixels. */
+const staleMask = document.createElement('canvas');
+const staleCtx = staleMask.getContext('2d')!;
+const hatchLayer = document.createElement('canvas');
+const hatchCtx = hatchLayer.getContext('2d')!;
+let staleOf: { cells: unknown; any: boolean } | undefined;
+let hatch: { theme: ThemeColours; pattern: CanvasPattern } | undefined;
+
+/** Stale sections: a hatch in the stale colour over the (dimmed) state they hold, whatever the cell size. */
+function drawStale(l: MapLayout, shown: { cells: number; mix: Uint8Array }, rows: number): void {
+  if (staleOf?.cells !== shown) {
+    let any = false;
+    if (staleMask.width !== l.columns || staleMask.height !== rows) {
+      staleMask.width = l.columns;
+      staleMask.height = rows;
+    }
+    const image = staleCtx.createImageData(l.columns, rows);
+    for (let c = 0; c < shown.cells; c++) {
+      if (shown.mix[c * MIX_STRIDE + 5]) {
+        image.data[c * 4 + 3] = 255;
+        any = true;
+      }
+    }
+    staleCtx.putImageData(image, 0, 0);
+    staleOf = { cells: shown, any };
+  }
+  if (!staleOf.any) return;
+  if (hatch?.theme !== theme) {
+    const tile = document.createElement('canvas');
+    tile.width = tile.height = 6;
+    const t = tile.getContext('2d')!;
+    const image = t.createImageData(6, 6);
+    const [r, g, b] = theme.palette.stale;
+    for (let y = 0; y < 6; y++) for (let x = 0; x < 6; x++) if (staleHatchAt(x, y)) image.data.set([r, g, b, 255], (y * 6 + x) * 4);
+    t.putImageData(image, 0, 0);
+    hatch = { theme, pattern: hatchCtx.createPattern(tile, 'repeat')! };
+  }
+  const dpr = window.devicePixelRatio || 1;
+  const w = Math.max(1, Math.round(l.columns * l.cellPx * dpr));
+  const h = Math.max(1, Math.round(rows * l.cellPx * dpr));
+  hatchLayer.width = w; // also clears it
+  hatchLayer.height = h;
+  hatchCtx.imageSmoothingEnabled = false;
+  hatchCtx.drawImage(staleMask, 0, 0, w, h);
+  hatchCtx.globalCompositeOperation = 'source-in';
+  hatchCtx.fillStyle = hatch.pattern;
+  hatchCtx.fillRect(0, 0, w, h);
+  hatchCtx.globalCompositeOperation = 'source-over';
+  ctx.save();
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.drawImage(hatchLayer, 0, 0);
+  ctx.restore();
 }
 
 /** Close up, a faint grid separates single frames. */
@@ -778,12 +833,12 @@ function renderLegend(): void {
   $('legend').replaceChildren(...[
     chip(cssOf(p.metadata), 'metadata (superblock, tables, journal, history)'),
     state.memmapPlacement === 'device' ? chip(cssOf(p.memmap), 'memmap (descriptors on the device)') : undefined,
-    chip(`linear-gradient(90deg, ${cssOf(p.freeSmall)}, ${cssOf(p.freeLarge)})`, `free (order 0 → ${state.image.maxOrder})`),
+    chip(`linear-gradient(90deg, ${cssOf(p.freeSmall)}, ${cssOf(p.freeLarge)})`, `free blocks, shaded by order: faintest order 0 → strongest order ${state.image.maxOrder}`),
     chip(cssOf(p.allocated), 'allocated'),
     ...coloured.map((o) => chip(cssOf(ownerColour(o, p, slots)!), `owner ${o}`)),
     others.length ? chip(stripes, `other owners: ${others.join(', ')}`) : undefined,
     chip(cssOf(p.never), 'never initialised'),
-    chip(cssOf(p.stale), 'stale (initialised in an earlier boot)'),
+    chip(`repeating-linear-gradient(135deg, ${cssOf(p.stale)} 0 2px, ${cssOf(p.never)} 2px 5px)`, 'stale (initialised in an earlier boot): hatched over the dimmed state it holds'),
     chip('transparent', 'selected', 'selection'),
     chip('transparent', 'node / zone boundary', 'band'),
   ].filter((c): c is HTMLSpanElement => c !== undefined));

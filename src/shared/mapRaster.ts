@@ -47,6 +47,12 @@ const lerp = (a: Rgb, b: Rgb, t: number): Rgb => [a[0] + (b[0] - a[0]) * t, a[1]
 /** One pixel as a little-endian RGBA word (every browser and Node platform in use is little-endian). */
 const pack = (c: Rgb) => ((255 << 24) | (Math.round(c[2]) << 16) | (Math.round(c[1]) << 8) | Math.round(c[0])) >>> 0;
 
+/** How far a stale cell's colour goes towards the background: enough to tell, not enough to read as another state. */
+export const STALE_DIMMING = 0.3;
+
+/** Whether pixel (x, y) of a stale cell carries the hatch: a diagonal line 2 pixels wide every 6. */
+export const staleHatchAt = (x: number, y: number) => (x + y) % 6 < 2;
+
 /** Writes RGBA pixels (4 bytes per cell) into `out`: for every cell, or only for the cells listed in `only`. */
 export function rasterise(cells: RasterCells, palette: MapPalette, maxOrder: number, out: Uint8ClampedArray, only?: ArrayLike<number>, slots?: ReadonlyMap<string, number>): void {
   const seen = slots ?? new OwnerSlots(OWNER_SLOTS).slotsOf(cells.owners);
@@ -91,12 +97,12 @@ export function rasterise(cells: RasterCells, palette: MapPalette, maxOrder: num
       words[c] = word;
       continue;
     }
-    const stale = (staleShare / 255) * 0.6; // stale sections keep a hint of what they held
+    // Stale is not a state of its own: the state the frames hold, dimmed (the map hatches it on top).
     const p = c * 4;
     const rgb = [word & 0xff, (word >>> 8) & 0xff, (word >>> 16) & 0xff];
-    out[p] = rgb[0] + (palette.stale[0] - rgb[0]) * stale;
-    out[p + 1] = rgb[1] + (palette.stale[1] - rgb[1]) * stale;
-    out[p + 2] = rgb[2] + (palette.stale[2] - rgb[2]) * stale;
+    out[p] = rgb[0] + (palette.background[0] - rgb[0]) * STALE_DIMMING;
+    out[p + 1] = rgb[1] + (palette.background[1] - rgb[1]) * STALE_DIMMING;
+    out[p + 2] = rgb[2] + (palette.background[2] - rgb[2]) * STALE_DIMMING;
     out[p + 3] = 255;
   }
 }

@@ -5,7 +5,8 @@ import { PNG } from 'pngjs';
 import { PmemImage, stateAt, UsageError } from '../../engine';
 import { mapCells, MapCells } from '../../engine/inspect/mapCells';
 import { fitZoom, layoutAt, MapLayout } from '../../shared/mapGeometry';
-import { DEFAULT_PALETTES, rasterise } from '../../shared/mapRaster';
+import { DEFAULT_PALETTES, rasterise, staleHatchAt } from '../../shared/mapRaster';
+import { MIX_STRIDE } from '../../engine/inspect/mapCodes';
 import { filePath, flag, int, oneFile, parse, str } from '../args';
 import { Command } from '../command';
 import { openForReading } from '../io';
@@ -70,7 +71,20 @@ export function renderMap(img: PmemImage, boxWidth: number, boxHeight: number, t
     const first = rowAt[y] * columns;
     for (let x = 0; x < width; x++) pixels[line + x] = cellColour[first + columnAt[x]];
   }
+  hatchStale(cells, theme, { columns, width, height, columnAt, rowAt, pixels });
   return { layout, cells, width, height, rgba: new Uint8Array(pixels.buffer) };
+}
+
+/** Stale sections, as the editor draws them: a hatch in the stale colour over the (dimmed) state they hold. */
+function hatchStale(cells: MapCells, theme: MapTheme, p: { columns: number; width: number; height: number; columnAt: Int32Array; rowAt: Int32Array; pixels: Uint32Array }): void {
+  const [r, g, b] = DEFAULT_PALETTES[theme].stale;
+  const word = ((255 << 24) | (Math.round(b) << 16) | (Math.round(g) << 8) | Math.round(r)) >>> 0;
+  for (let y = 0; y < p.height; y++) {
+    const first = p.rowAt[y] * p.columns;
+    for (let x = 0; x < p.width; x++) {
+      if (staleHatchAt(x, y) && cells.mix[(first + p.columnAt[x]) * MIX_STRIDE + 5]) p.pixels[y * p.width + x] = word;
+    }
+  }
 }
 
 /** An RGB PNG of a rendered map (every pixel is opaque, so no alpha channel). */
