@@ -7,6 +7,7 @@
 //   npm run package && PMEM_UI_THEMES=light npx mocha --config test/ui/.mocharc.json test/ui/mapzoom.test.mjs
 
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import { THEMES, Workbench, eventually, pmem, pmemJson, textMatching, workbenchSuite } from './helpers.mjs';
 
 const label = (id) => Workbench.commandLabel(id);
@@ -18,6 +19,13 @@ function pixelAt(map, x, y) {
     const d = c.getContext('2d').getImageData(Math.floor(p.x * dpr), Math.floor(p.y * dpr), 1, 1).data;
     return [d[0], d[1], d[2]];
   }, { x, y });
+}
+
+/** CIEDE2000 of each pair of sRGB colours, by the map's own formula (src/shared/ownerPalette.ts, run through tsx). */
+function deltaEs(pairs) {
+  const module = new URL('../../src/shared/ownerPalette.ts', import.meta.url).href;
+  const script = `import(${JSON.stringify(module)}).then((m) => process.stdout.write(JSON.stringify(${JSON.stringify(pairs)}.map(([a, b]) => (m.deltaE2000 ?? m.default.deltaE2000)(a, b)))))`;
+  return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8' }));
 }
 
 /** The colour of a legend swatch whose label matches `re`, as [r, g, b]. */
@@ -41,6 +49,13 @@ for (const theme of THEMES) {
         pmem('create', w.file('one.pmem'), '--size', '1T');
         onePfn = Number(pmem('alloc', w.file('one.pmem'), '--order', '0').trim().split(/\s+/)[0]);
         pmem('create', w.file('two.pmem'), '--size', '64G', '--nodes', '2');
+        // The demo of `npm start`, with one more owner (net).
+        const demo = w.file('demo.pmem');
+        pmem('create', demo, '--size', '256M', '--nodes', '2');
+        for (const [order, owner] of [[3, 'ext4'], [0, 'slab'], [5, 'dax'], [1, 'journal'], [9, 'hugepage'], [2, 'net']]) pmem('alloc', demo, '--order', String(order), '--owner', owner);
+        pmem('reboot', demo, '--profile', 'kmemcheck');
+        pmem('alloc', demo, '--order', '2', '--count', '3', '--owner', 'after-reboot');
+        pmem('reboot', demo, '--crash-after', '1', '--during', 'alloc --order 4');
       },
       ready: (w) => w.showSidebar(),
     }, (w, s) => {
@@ -122,6 +137,31 @@ for (const theme of THEMES) {
       const axisLeft = await map.view.locator('#axis').evaluate((a) => a.offsetLeft - document.getElementById('map').offsetLeft);
       assert.ok(axisLeft >= fit.drawnWidth, `the axis starts at ${axisLeft}, right of the cells (${fit.drawnWidth})`);
       await shot('axis');
+    });
+
+    it('gives the demo\'s owners colours apart from each other and from the states, and hatches its stale sections', async () => {
+      await wb.openImage('demo.pmem');
+      const map = wb.map();
+      await map.button('Fit').click();
+      await map.leave();
+      const swatches = await map.view.locator('#legend .chip').evaluateAll((chips) => chips.filter((c) => !c.querySelector('[data-outline]')).map((c) => {
+        const style = getComputedStyle(c.querySelector('.swatch'));
+        const css = style.backgroundImage !== 'none' ? style.backgroundImage : style.backgroundColor;
+        return { label: c.innerText.trim(), colours: [...css.matchAll(/rgba?\(([^)]+)\)/g)].map((m) => m[1].split(',').slice(0, 3).map(Number)) };
+      }));
+      const owners = swatches.filter((s) => s.label.startsWith('owner '));
+      assert.deepEqual(owners.map((s) => s.label).sort(), ['after-reboot', 'dax', 'ext4', 'hugepage', 'journal', 'net', 'slab'].map((o) => `owner ${o}`));
+      const states = swatches.filter((s) => /^(metadata|memmap|free|allocated|never)/.test(s.label));
+      const pairs = [];
+      for (let i = 0; i < owners.length; i++) {
+        for (const other of [...owners.slice(0, i), ...states]) for (const c of other.colours) pairs.push([owners[i].colours[0], c, `${owners[i].label} / ${other.label}`]);
+      }
+      const measured = deltaEs(pairs.map(([a, b]) => [a, b]));
+      const differences = pairs.map((p, i) => [measured[i], p[2]]).sort((a, b) => a[0] - b[0]);
+      assert.ok(differences[0][0] >= 15, `the nearest pair, ${differences[0][1]}, differs by ΔE00 ${differences[0][0].toFixed(1)}`);
+      assert.match(swatches.find((s) => s.label.startsWith('stale')).label, /hatched/);
+      assert.match(swatches.find((s) => s.label.startsWith('free')).label, /shaded by order/);
+      await shot('demo');
     });
 
     it('keeps the map in place when the banner shows', async () => {
