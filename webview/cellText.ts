@@ -16,13 +16,52 @@ export type TextLine = TextRun[];
 
 export const kindLabel = (f: FrameDetails) => frameStateWords(f.kind, f.region);
 
+const CHANNEL_WORDS: Record<(typeof MIX_CHANNELS)[number], string> = {
+  metadata: 'metadata', memmap: 'memmap', free: 'free', allocated: 'allocated', never: 'never initialised', stale: 'stale',
+};
+
+/** A share in words that never reads 0 % for some frames, nor 100 % for not all of them. */
+function percent(n: number, of: number): string {
+  const p = (n / of) * 100;
+  if (n > 0 && p < 0.1) return '< 0.1 %';
+  if (n < of && p > 99.9) return '> 99.9 %';
+  return `${p < 10 ? p.toFixed(1) : Math.round(p)} %`;
+}
+
+/**
+ * A cell's exact mix (frames per state, MIX_CHANNELS order) as text, most
+ * telling state first (the one its colour shows), e.g. "1 allocated (< 0.1 %),
+ * 511 free (49.9 %), 512 never initialised (50 %)"; stale frames last, as they
+ * overlap the others.
+ */
+export function mixWords(counts: ArrayLike<number>, framesPerCell: number): string {
+  const order = [3, 2, 4, 1, 0];
+  const parts = order.filter((k) => counts[k] > 0).map((k) => `${counts[k]} ${CHANNEL_WORDS[MIX_CHANNELS[k]]} (${percent(counts[k], framesPerCell)})`);
+  if (counts[5] > 0) parts.push(`of them ${counts[5]} stale (${percent(counts[5], framesPerCell)})`);
+  return parts.join(', ');
+}
+
+/** The mix from a cell's shares (0 to 255), while its exact counts are on their way. */
+function sharesWords(mix: ArrayLike<number>, cellIndex: number): string {
+  const shares = MIX_CHANNELS.map((name, k) => [name, mix[cellIndex * MIX_STRIDE + k]] as const).filter(([, v]) => v > 0);
+  return shares.map(([n, v]) => `${v === 255 ? 100 : Math.max(1, Math.min(99, Math.round((v / 255) * 100)))} % ${CHANNEL_WORDS[n]}`).join(', ');
+}
+
+export interface CellExtras {
+  /** Exact frames per state of the cell (see mixWords). */
+  counts?: ArrayLike<number> | null;
+  /** The selected frame, when it lies in this cell. */
+  selected?: number;
+  /** The cell lies inside a section drawn from its summary: its colour says what the section holds. */
+  sectionFrames?: number;
+}
+
 /** A cell's mix of states (aggregated cells only), then the details of its first frame. */
-export function describeCell(pfn: number, framesPerCell: number, mix: ArrayLike<number> | undefined, cellIndex: number, f: FrameDetails | null): TextLine[] {
+export function describeCell(pfn: number, framesPerCell: number, mix: ArrayLike<number> | undefined, cellIndex: number, f: FrameDetails | null, extras: CellExtras = {}): TextLine[] {
   const lines: TextLine[] = [];
-  if (framesPerCell > 1 && mix) {
-    const shares = MIX_CHANNELS.map((name, k) => [name, mix[cellIndex * MIX_STRIDE + k]] as const).filter(([, v]) => v > 2);
+  if (framesPerCell > 1 && (mix || extras.counts)) {
     lines.push([{ text: `pfn ${pfn}–${pfn + framesPerCell - 1}`, strong: true }, { text: ` (${framesPerCell} frames)` }]);
-    lines.push([{ text: shares.map(([n, v]) => `${Math.round((v / 255) * 100)} % ${n === 'never' ? 'never initialised' : n}`).join(', ') }]);
+    lines.push([{ text: extras.counts ? mixWords(extras.counts, framesPerCell) : sharesWords(mix!, cellIndex) }]);
   }
   if (f) {
     lines.push([{ text: framesPerCell > 1 ? 'first frame: ' : '' }, { text: `pfn ${f.pfn}`, strong: true }, { text: ` · physical 0x${f.physAddr.toString(16)}` }]);
@@ -30,6 +69,10 @@ export function describeCell(pfn: number, framesPerCell: number, mix: ArrayLike<
     lines.push([{ text: `node ${f.node}, zone ${f.zone} · section ${f.section} (${sectionStateWords(f.sectionState)})` }]);
     lines.push([{ text: f.descriptorPresent ? `descriptor initialised in boot ${f.initGeneration}` : 'no descriptor in this boot' }]);
     for (const [k, v] of Object.entries(f.extended)) lines.push([{ text: `${k}: 0x${v.toString(16)}` }]);
+  }
+  if (framesPerCell > 1) {
+    if (extras.sectionFrames) lines.push([{ text: `coloured by what its section of ${extras.sectionFrames} frames holds` }]);
+    if (extras.selected !== undefined) lines.push([{ text: `holds the selected frame, pfn ${extras.selected}` }]);
   }
   return lines.map((l) => l.filter((r) => r.text !== ''));
 }

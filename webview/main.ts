@@ -9,7 +9,8 @@ import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
 import { formatBytes } from '../src/engine/core/units';
 import { cellOf, fitZoom, layoutAt, MapLayout, MAX_CELL_PX, pfnAt } from '../src/shared/mapGeometry';
 import { MIX_STRIDE, OWNER_TAG } from '../src/engine/inspect/mapCodes';
-import { ownerColour, rasterise } from '../src/shared/mapRaster';
+import { ownerColour, rasterise, staleHatchAt } from '../src/shared/mapRaster';
+import { OWNER_SLOTS, OwnerSlots, ownerPalette } from '../src/shared/ownerPalette';
 import { CellsData, FrameDetails, HostToWebview, isHostToWebview, MapCommand, MapState, MapWindowRole, MapWork, WebviewToHost } from '../src/shared/protocol';
 import { changedCellRuns, patchCells, subWindow } from '../src/shared/mapPatch';
 import { Requests } from '../src/shared/requests';
@@ -35,7 +36,7 @@ const ctx = canvas.getContext('2d')!;
 const octx = overview.getContext('2d')!;
 
 /** What survives the editor being hidden and shown again (getState/setState, not retainContextWhenHidden). */
-interface Saved { zoom?: number; topRow?: number; selected?: number }
+interface Saved { zoom?: number; topRow?: number; selected?: number; owners?: Array<[string, number]> }
 const saved = (vscode.getState() ?? {}) as Saved;
 
 let state: MapState | undefined;
@@ -46,6 +47,10 @@ let zoom: number | undefined;
 let topRow = typeof saved.topRow === 'number' ? saved.topRow : 0;
 let selected: number | undefined = typeof saved.selected === 'number' ? saved.selected : undefined;
 let selectedFrame: FrameDetails | undefined;
+/** The owners this map has seen and their colour slots: an owner keeps its colour for as long as the map shows the image. */
+const ownerSlots = new OwnerSlots(OWNER_SLOTS, Array.isArray(saved.owners) ? saved.owners.filter((e) => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'number') : []);
+/** The slots, with the owners of `c` placed. */
+const slotsFor = (c: { owners: string[] }) => ownerSlots.slotsOf(c.owners);
 let layout: MapLayout | undefined;
 let cells: Cells | undefined;
 let overviewCells: Cells | undefined;
@@ -59,12 +64,14 @@ type CellRequest = CellWindow & { window?: MapWindowRole };
 const requests = new Requests<{
   cells: { request: CellRequest; response: Cells };
   frame: { request: { pfn: number }; response: FrameDetails | null };
+  mix: { request: { pfn: number; frames: number }; response: number[] | null };
   steps: { request: { from: number; to: number }; response: Step[] };
 }>(
   (kind, id, r) => post(
     kind === 'cells' ? { type: 'getCells', id, ...(r as CellRequest) }
       : kind === 'steps' ? { type: 'getSteps', id, ...(r as { from: number; to: number }) }
-        : { type: 'getFrame', id, pfn: (r as { pfn: number }).pfn },
+        : kind === 'mix' ? { type: 'getMix', id, ...(r as { pfn: number; frames: number }) }
+          : { type: 'getFrame', id, pfn: (r as { pfn: number }).pfn },
   ),
   { timeoutMs: 120_000 },
 );
@@ -84,10 +91,28 @@ let flashes: Array<{ cell: number; start: number }> = [];
 let cssWidth = 0;
 let cssHeight = 0;
 
+/** Width of the axis beside the map: ticks of pfns and physical addresses, and every node and zone by name. */
+const AXIS_PX = 150;
+/** The axis lies over the canvas, right of the drawn columns, so the map's own coordinates stay those of the canvas. */
+const axis = document.createElement('canvas');
+axis.id = 'axis';
+axis.setAttribute('aria-hidden', 'true');
+canvas.after(axis);
+const actx = axis.getContext('2d')!;
+/** How many frames a cell holds, beside the zoom buttons. */
+const scale = document.createElement('span');
+scale.id = 'scale';
+scale.className = 'muted';
+scale.setAttribute('aria-live', 'polite');
+$('fit').after(scale);
+
 const post = (msg: WebviewToHost) => vscode.postMessage(msg);
-const save = () => vscode.setState({ zoom: userZoom, topRow, selected } satisfies Saved);
+const save = () => vscode.setState({ zoom: userZoom, topRow, selected, owners: ownerSlots.entries() } satisfies Saved);
 
 // ---------------------------------------------------------------- geometry
+
+/** The map's share of the canvas: the axis (pfns, addresses, node and zone labels) takes AXIS_PX at its right. */
+const mapWidth = () => Math.max(0, cssWidth - AXIS_PX);
 
 function visibleRows(): number {
   return layout ? Math.max(1, Math.ceil(cssHeight / layout.cellPx)) : 0;
@@ -96,12 +121,18 @@ function visibleRows(): number {
 function relayout(anchor?: { pfn: number; y: number }): void {
   if (!state || cssWidth <= 0) return;
   const total = state.image.totalFrames;
-  const fit = fitZoom(total, cssWidth, cssHeight);
+  const width = mapWidth();
+  const fit = fitZoom(total, width, cssHeight);
   zoom = Math.max(fit, Math.min(Math.log2(MAX_CELL_PX), userZoom ?? fit));
   if (userZoom !== undefined) userZoom = zoom;
-  layout = layoutAt(zoom, total, cssWidth);
+  layout = layoutAt(zoom, total, width);
   if (anchor) topRow = cellOf(layout, anchor.pfn).row - Math.floor(anchor.y / layout.cellPx);
   clampTop();
+  if (zoomPending !== undefined) {
+    const pfn = zoomPending;
+    zoomPending = undefined;
+    zoomToFrame(pfn);
+  }
 }
 
 function clampTop(): void {
@@ -288,6 +319,10 @@ function showCells(msg: Cells): void {
   flash(changed);
   if (pixels && cells && sameWindow(cells, msg)) pixels.dirty = changedCells(cells, msg, true);
   cells = msg;
+  if (msg.owners.some((o) => o && !ownerSlots.entries().some(([k]) => k === o))) {
+    slotsFor(msg);
+    save(); // owners keep their colours when the map is shown again
+  }
   renderLegend();
   draw();
 }
@@ -329,13 +364,14 @@ function draw(): void {
       const sameSize = pixels && pixels.image.width === l.columns && pixels.image.height === rows;
       const reuse = sameSize && pixels!.dirty && pixels!.theme === theme && !pixels!.preview;
       const image = sameSize ? pixels!.image : offctx.createImageData(l.columns, rows); // a 4 MiB buffer is not made afresh per redraw
-      rasterise(shown, theme.palette, state.image.maxOrder, image.data, reuse ? pixels!.dirty : undefined);
+      rasterise(shown, theme.palette, state.image.maxOrder, image.data, reuse ? pixels!.dirty : undefined, slotsFor(shown));
       offctx.putImageData(image, 0, 0);
       document.body.dataset.rasterised = String(reuse ? pixels!.dirty!.length : shown.cells);
       pixels = { source: shown, theme, image, preview: !real };
     }
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(offscreen, 0, 0, l.columns * l.cellPx, rows * l.cellPx);
+    drawStale(l, shown, rows);
   }
   const rowOffset = shown.firstPfn / l.framesPerRow;
   drawGrid(l, rows);
@@ -343,6 +379,7 @@ function draw(): void {
   if (real) drawBlocks(l, rowOffset);
   drawBands(l, rowOffset, rows);
   drawSelection(l, rowOffset);
+  drawAxis(l);
   if (real) drawFlashes(l);
   drawOverview();
   document.body.dataset.drawMs = (performance.now() - started).toFixed(2);
@@ -357,6 +394,60 @@ function draw(): void {
     post({ type: 'drawn', version: shown.version }); // the host times a change to its picture by this
   }
   document.body.dataset.cells = String(shown.cells);
+}
+
+/** Which cells are stale (alpha), one pixel per cell, and the hatch drawn over them in screen pixels. */
+const staleMask = document.createElement('canvas');
+const staleCtx = staleMask.getContext('2d')!;
+const hatchLayer = document.createElement('canvas');
+const hatchCtx = hatchLayer.getContext('2d')!;
+let staleOf: { cells: unknown; any: boolean } | undefined;
+let hatch: { theme: ThemeColours; pattern: CanvasPattern } | undefined;
+
+/** Stale sections: a hatch in the stale colour over the (dimmed) state they hold, whatever the cell size. */
+function drawStale(l: MapLayout, shown: { cells: number; mix: Uint8Array }, rows: number): void {
+  if (staleOf?.cells !== shown) {
+    let any = false;
+    if (staleMask.width !== l.columns || staleMask.height !== rows) {
+      staleMask.width = l.columns;
+      staleMask.height = rows;
+    }
+    const image = staleCtx.createImageData(l.columns, rows);
+    for (let c = 0; c < shown.cells; c++) {
+      if (shown.mix[c * MIX_STRIDE + 5]) {
+        image.data[c * 4 + 3] = 255;
+        any = true;
+      }
+    }
+    staleCtx.putImageData(image, 0, 0);
+    staleOf = { cells: shown, any };
+  }
+  if (!staleOf.any) return;
+  if (hatch?.theme !== theme) {
+    const tile = document.createElement('canvas');
+    tile.width = tile.height = 6;
+    const t = tile.getContext('2d')!;
+    const image = t.createImageData(6, 6);
+    const [r, g, b] = theme.palette.stale;
+    for (let y = 0; y < 6; y++) for (let x = 0; x < 6; x++) if (staleHatchAt(x, y)) image.data.set([r, g, b, 255], (y * 6 + x) * 4);
+    t.putImageData(image, 0, 0);
+    hatch = { theme, pattern: hatchCtx.createPattern(tile, 'repeat')! };
+  }
+  const dpr = window.devicePixelRatio || 1;
+  const w = Math.max(1, Math.round(l.columns * l.cellPx * dpr));
+  const h = Math.max(1, Math.round(rows * l.cellPx * dpr));
+  hatchLayer.width = w; // also clears it
+  hatchLayer.height = h;
+  hatchCtx.imageSmoothingEnabled = false;
+  hatchCtx.drawImage(staleMask, 0, 0, w, h);
+  hatchCtx.globalCompositeOperation = 'source-in';
+  hatchCtx.fillStyle = hatch.pattern;
+  hatchCtx.fillRect(0, 0, w, h);
+  hatchCtx.globalCompositeOperation = 'source-over';
+  ctx.save();
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.drawImage(hatchLayer, 0, 0);
+  ctx.restore();
 }
 
 /** Close up, a faint grid separates single frames. */
@@ -429,10 +520,10 @@ function drawBlocks(l: MapLayout, rowOffset: number): void {
 
 /** Node and zone boundaries: a coloured step line with a label where there is room. */
 function drawBands(l: MapLayout, rowOffset: number, rows: number): void {
-  if (!state) return;
+  // Over cells of a pixel or two a line would hide a row of them: the axis marks the boundary instead.
+  if (!state || l.cellPx < 4) return;
   ctx.strokeStyle = theme.band;
   ctx.lineWidth = 2;
-  ctx.font = '11px var(--vscode-font-family), sans-serif';
   for (const n of state.image.nodes) {
     for (const z of n.zones) {
       if (z.frames === 0 || z.firstPfn === 0) continue;
@@ -444,17 +535,77 @@ function drawBands(l: MapLayout, rowOffset: number, rows: number): void {
       ctx.lineTo(column * l.cellPx, y);
       ctx.lineTo(l.columns * l.cellPx, y);
       ctx.stroke();
-      // The label sits on a plate of the background: text on the cells' colours would not read.
-      const label = `${z.firstPfn === n.firstPfn ? `node ${n.id} · ` : ''}${z.name}`;
-      const x = column * l.cellPx + 4;
-      const width = ctx.measureText(label).width;
-      ctx.fillStyle = theme.labelPlate;
-      ctx.fillRect(x - 3, y + 2, width + 6, 14);
-      ctx.fillStyle = theme.labelText;
-      ctx.fillText(label, x, y + 13);
-      ctx.strokeRect(x - 3, y + 2, width + 6, 14);
+      // Its label is on the axis beside the map, never over a cell.
     }
   }
+}
+
+/** The axis right of the map: pfn and physical address ticks at round rows, and a label for every node and zone starting in view. */
+function drawAxis(l: MapLayout): void {
+  if (!state) return;
+  const left = canvas.offsetLeft + l.columns * l.cellPx + 6;
+  const width = Math.max(0, cssWidth - l.columns * l.cellPx - 6);
+  const dpr = window.devicePixelRatio || 1;
+  axis.style.left = `${left}px`;
+  axis.style.width = `${width}px`;
+  axis.style.height = `${cssHeight}px`;
+  if (axis.width !== Math.round(width * dpr) || axis.height !== Math.round(cssHeight * dpr)) {
+    axis.width = Math.round(width * dpr);
+    axis.height = Math.round(cssHeight * dpr);
+  }
+  actx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  actx.clearRect(0, 0, width, cssHeight);
+  actx.font = '11px var(--vscode-font-family), sans-serif';
+  actx.textBaseline = 'top';
+  const rows = visibleRows();
+  const total = state.image.totalFrames;
+  const yOf = (pfn: number) => (pfn / l.framesPerRow - topRow) * l.cellPx;
+  // Labels first (every node and zone in view, the one at the top included): ticks give way to them.
+  const taken: Array<[number, number]> = [];
+  const labels: string[] = [];
+  actx.lineWidth = 1;
+  for (const n of state.image.nodes) {
+    for (const z of n.zones) {
+      if (z.frames === 0) continue;
+      const end = z.firstPfn + z.frames;
+      if (end <= topRow * l.framesPerRow || z.firstPfn >= (topRow + rows) * l.framesPerRow) continue;
+      const at = Math.max(z.firstPfn, topRow * l.framesPerRow);
+      let y = Math.max(0, yOf(at - (at % l.framesPerRow)));
+      while (taken.some(([a, b]) => y < b && y + 15 > a)) y += 16;
+      if (y > cssHeight - 15) continue;
+      taken.push([y, y + 15]);
+      const text = `node ${n.id} · ${z.name}${z.firstPfn < at ? ' ↑' : ''}`;
+      labels.push(text);
+      const w = actx.measureText(text).width;
+      actx.fillStyle = theme.labelPlate;
+      actx.fillRect(0.5, y + 0.5, w + 8, 14);
+      actx.strokeStyle = theme.band;
+      actx.strokeRect(0.5, y + 0.5, w + 8, 14);
+      actx.fillStyle = theme.labelText;
+      actx.fillText(text, 4.5, y + 2);
+    }
+  }
+  // Ticks every power of two of rows at least 40 px apart: round pfns.
+  const every = 2 ** Math.max(0, Math.ceil(Math.log2(40 / l.cellPx)));
+  actx.strokeStyle = theme.grid;
+  for (let r = Math.ceil(topRow / every) * every; r <= topRow + rows; r += every) {
+    const pfn = r * l.framesPerRow;
+    if (pfn > total) break;
+    const y = (r - topRow) * l.cellPx;
+    if (y > cssHeight - 24 || taken.some(([a, b]) => y - 1 < b && y + 25 > a)) continue;
+    actx.beginPath();
+    actx.moveTo(-6, y + 0.5);
+    actx.lineTo(4, y + 0.5);
+    actx.stroke();
+    actx.fillStyle = theme.labelText;
+    actx.fillText(`pfn ${pfn}`, 8, y + 1);
+    actx.fillStyle = theme.grid;
+    actx.fillText(`0x${(pfn * 4096).toString(16)}`, 8, y + 13);
+  }
+  document.body.dataset.axisLabels = labels.join('|'); // for tests: what the axis names
+  const perCell = l.framesPerCell === 1 ? '1 frame per cell' : `${l.framesPerCell} frames per cell`;
+  const text = `${perCell} (${formatBytes(l.framesPerCell * 4096)})`;
+  if (scale.textContent !== text) scale.textContent = text;
 }
 
 function drawSelection(l: MapLayout, rowOffset: number): void {
@@ -509,7 +660,7 @@ function drawOverview(): void {
   strip.height = overviewCells.cells;
   const sctx = strip.getContext('2d')!;
   const image = sctx.createImageData(1, overviewCells.cells);
-  rasterise(overviewCells, theme.palette, state.image.maxOrder, image.data);
+  rasterise(overviewCells, theme.palette, state.image.maxOrder, image.data, undefined, slotsFor(overviewCells));
   sctx.putImageData(image, 0, 0);
   octx.imageSmoothingEnabled = true;
   octx.drawImage(strip, 0, 0, w, h);
@@ -546,7 +697,43 @@ function choose(pfn: number, reveal: boolean): void {
 }
 
 function followHost(msg: Extract<HostToWebview, { type: 'select' }>): void {
-  if (selection.accept(msg) && msg.pfn !== selected) showSelection(msg.pfn);
+  if (!selection.accept(msg)) return;
+  if (msg.zoom) zoomToFrame(msg.pfn);
+  if (msg.pfn !== selected || msg.zoom) showSelection(msg.pfn);
+  followTooltip();
+}
+
+let zoomPending: number | undefined;
+
+/** Cells of at least this many pixels, one frame each, are what Go to Frame zooms to (the frame grid shows from 8). */
+const FRAME_CELL_PX = 8;
+
+/** Zooms in (never out) until `pfn` is a cell of its own, at least FRAME_CELL_PX wide, in the middle of the view. */
+function zoomToFrame(pfn: number): void {
+  if (!layout || zoom === undefined) {
+    zoomPending = pfn; // the map is not laid out yet: once it is
+    return;
+  }
+  if (layout.framesPerCell === 1 && layout.cellPx >= FRAME_CELL_PX) return;
+  userZoom = Math.max(zoom, Math.log2(FRAME_CELL_PX));
+  relayout({ pfn, y: Math.floor(cssHeight / 2) });
+  save();
+  requestCells();
+}
+
+/** A tooltip on show when the selection moves elsewhere (Go to Frame) describes the selected frame, beside its cell. */
+function followTooltip(): void {
+  clearTimeout(hoverTimer);
+  if (tooltip.hidden || selected === undefined || !layout) return;
+  const { row, column } = cellOf(layout, selected);
+  const x = (column + 0.5) * layout.cellPx;
+  const y = (row - topRow + 0.5) * layout.cellPx;
+  if (y < 0 || y > cssHeight) {
+    tooltipFor++;
+    tooltip.hidden = true;
+    return;
+  }
+  void showTooltip(selected, x, y);
 }
 
 function showSelection(pfn: number): void {
@@ -636,15 +823,22 @@ function renderLegend(): void {
     item.append(swatch, document.createTextNode(label)); // an owner tag is text, never markup
     return item;
   };
-  const owners = (cells?.owners ?? []).filter(Boolean).slice(0, 8);
+  // The owners in view, in slot order; those beyond the palette grouped as "other owners", named.
+  const slots = slotsFor({ owners: (cells?.owners ?? []).filter(Boolean) });
+  const inView = [...new Set((cells?.owners ?? []).filter(Boolean))].sort((a, b) => (slots.get(a) ?? -1) - (slots.get(b) ?? -1) || a.localeCompare(b));
+  const coloured = inView.filter((o) => (slots.get(o) ?? -1) >= 0);
+  const others = inView.filter((o) => (slots.get(o) ?? -1) < 0);
+  const op = ownerPalette(p);
+  const stripes = `repeating-linear-gradient(90deg, ${cssOf(op.other)} 0 3px, ${cssOf(op.otherStripe)} 3px 6px)`;
   $('legend').replaceChildren(...[
     chip(cssOf(p.metadata), 'metadata (superblock, tables, journal, history)'),
     state.memmapPlacement === 'device' ? chip(cssOf(p.memmap), 'memmap (descriptors on the device)') : undefined,
-    chip(`linear-gradient(90deg, ${cssOf(p.freeSmall)}, ${cssOf(p.freeLarge)})`, `free (order 0 → ${state.image.maxOrder})`),
+    chip(`linear-gradient(90deg, ${cssOf(p.freeSmall)}, ${cssOf(p.freeLarge)})`, `free blocks, shaded by order: faintest order 0 → strongest order ${state.image.maxOrder}`),
     chip(cssOf(p.allocated), 'allocated'),
-    ...owners.map((o) => chip(cssOf(ownerColour(o, p)), `owner ${o}`)),
+    ...coloured.map((o) => chip(cssOf(ownerColour(o, p, slots)!), `owner ${o}`)),
+    others.length ? chip(stripes, `other owners: ${others.join(', ')}`) : undefined,
     chip(cssOf(p.never), 'never initialised'),
-    chip(cssOf(p.stale), 'stale (initialised in an earlier boot)'),
+    chip(`repeating-linear-gradient(135deg, ${cssOf(p.stale)} 0 2px, ${cssOf(p.never)} 2px 5px)`, 'stale (initialised in an earlier boot): hatched over the dimmed state it holds'),
     chip('transparent', 'selected', 'selection'),
     chip('transparent', 'node / zone boundary', 'band'),
   ].filter((c): c is HTMLSpanElement => c !== undefined));
@@ -683,7 +877,7 @@ function exportView(format: 'png' | 'svg'): string {
   if (!cells || !layout || !state) throw new Error('Nothing to export yet');
   if (cells.cells > 65536) throw new Error(`SVG export is for views of at most 65 536 cells (this one has ${cells.cells}); zoom in, or export PNG`);
   const rgba = new Uint8ClampedArray(cells.cells * 4);
-  rasterise(cells, theme.palette, state.image.maxOrder, rgba);
+  rasterise(cells, theme.palette, state.image.maxOrder, rgba, undefined, slotsFor(cells));
   const l = layout;
   const fills = Array.from({ length: cells.cells }, (_, c) => `#${[rgba[c * 4], rgba[c * 4 + 1], rgba[c * 4 + 2]].map((v) => v.toString(16).padStart(2, '0')).join('')}`);
   const title = `${state.image.name}: pfn ${cells.firstPfn} to ${cells.firstPfn + cells.cells * l.framesPerCell - 1}, ${l.framesPerCell} frame(s) per cell`;
@@ -713,6 +907,9 @@ window.addEventListener('message', (e: MessageEvent) => {
       return;
     case 'frame':
       requests.answer('frame', msg.id, msg.frame);
+      return;
+    case 'mix':
+      requests.answer('mix', msg.id, msg.mix);
       return;
     case 'steps':
       requests.answer('steps', msg.id, msg.steps);
@@ -794,7 +991,11 @@ canvas.addEventListener('pointerup', (e) => {
   const pfn = pfnAtPoint(e.clientX - rect.left, e.clientY - rect.top);
   if (pfn !== undefined) choose(pfn, true);
 });
-canvas.addEventListener('pointerleave', () => (tooltip.hidden = true));
+canvas.addEventListener('pointerleave', () => {
+  clearTimeout(hoverTimer);
+  tooltipFor++; // a tooltip still on its way stays hidden
+  tooltip.hidden = true;
+});
 
 let hoverTimer: ReturnType<typeof setTimeout> | undefined;
 function hover(e: PointerEvent): void {
@@ -807,16 +1008,28 @@ function hover(e: PointerEvent): void {
     tooltip.hidden = true;
     return;
   }
-  hoverTimer = setTimeout(async () => {
-    const f = await frameDetails(pfn);
-    if (!layout || !state) return;
-    const cellIndex = cells ? Math.floor((pfn - cells.firstPfn) / layout.framesPerCell) : 0;
-    renderLines(tooltip, describeCell(pfn, layout.framesPerCell, cells?.mix, cellIndex, f));
-    tooltip.hidden = false;
-    const area = canvas.parentElement!.getBoundingClientRect();
-    tooltip.style.left = `${Math.min(x + 14, area.width - tooltip.offsetWidth - 4)}px`;
-    tooltip.style.top = `${Math.min(y + 14, area.height - tooltip.offsetHeight - 4)}px`;
-  }, 40);
+  hoverTimer = setTimeout(() => void showTooltip(pfn, x, y), 40);
+}
+
+/** Bumped by every tooltip asked for: one that comes back late is dropped. */
+let tooltipFor = 0;
+
+/** Shows the tooltip of the cell holding `pfn`, 14 px below right of (x, y) on the canvas. */
+async function showTooltip(pfn: number, x: number, y: number): Promise<void> {
+  if (!layout) return;
+  const ticket = ++tooltipFor;
+  const fpc = layout.framesPerCell;
+  const cellPfn = pfn - (pfn % fpc);
+  const [f, counts] = await Promise.all([frameDetails(cellPfn), fpc > 1 ? requests.request('mix', { pfn: cellPfn, frames: fpc }).catch(() => null) : null]);
+  if (!layout || !state || ticket !== tooltipFor || layout.framesPerCell !== fpc) return;
+  const cellIndex = cells ? Math.floor((cellPfn - cells.firstPfn) / fpc) : 0;
+  const inSection = cells && !cells.detailed && fpc < state.image.sectionFrames ? state.image.sectionFrames : undefined;
+  const holdsSelected = selected !== undefined && selected >= cellPfn && selected < cellPfn + fpc ? selected : undefined;
+  renderLines(tooltip, describeCell(cellPfn, fpc, cells?.mix, cellIndex, f, { counts, selected: holdsSelected, sectionFrames: inSection }));
+  tooltip.hidden = false;
+  const area = canvas.parentElement!.getBoundingClientRect();
+  tooltip.style.left = `${Math.min(x + 14, area.width - tooltip.offsetWidth - 4)}px`;
+  tooltip.style.top = `${Math.min(y + 14, area.height - tooltip.offsetHeight - 4)}px`;
 }
 
 canvas.addEventListener('keydown', (e) => {
@@ -894,6 +1107,9 @@ new MutationObserver(() => {
   renderLegend();
   draw();
 }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+// The banner keeps one line (the map must not move): its whole text is in its title.
+new MutationObserver(() => ($('banner').title = $('banner').textContent ?? '')).observe($('banner'), { childList: true, characterData: true, subtree: true });
 
 describeSelection();
 post({ type: 'ready' });

@@ -6,7 +6,7 @@ import { Refusal } from './refusal';
 import { frames, info, REGION_LABELS, REGION_NAMES } from '../engine';
 import { everythingChanged, ImageChange } from '../engine/image/changeSet';
 import { HistoryFeed } from '../engine/inspect/historyFeed';
-import { mapCells, mapCellsAsync } from '../engine/inspect/mapCells';
+import { cellMix, mapCells, mapCellsAsync } from '../engine/inspect/mapCells';
 import { CellsData, FrameDetails, HostToWebview, isWebviewToHost, MapState, MapWindowRole, MapWork, WebviewToHost } from '../shared/protocol';
 import { changedCellRuns, CellWindow, subWindow } from '../shared/mapPatch';
 import { Requests } from '../shared/requests';
@@ -109,6 +109,12 @@ export class MapHost implements vscode.Disposable {
         this.post({ type: 'frame', id: msg.id, frame: f ? details(f) : null });
         return;
       }
+      case 'getMix': {
+        // A cell is an aligned power of two of frames, as the map lays them out; anything else is refused.
+        const ok = img && msg.pfn < img.geometry.totalFrames && Number.isInteger(Math.log2(msg.frames)) && msg.pfn % msg.frames === 0;
+        this.post({ type: 'mix', id: msg.id, mix: ok ? cellMix(img, msg.pfn, msg.frames) : null });
+        return;
+      }
       case 'getSteps': {
         const image = this.document.session?.image;
         this.post({ type: 'steps', id: msg.id, steps: image ? this.feed.stepTexts(image, msg.from, msg.to) : [] });
@@ -180,7 +186,7 @@ export class MapHost implements vscode.Disposable {
   /** Tells the webview the document's selection; it keeps its own when it has made a newer one the host has not yet taken. */
   private sendSelection(c: SelectionChange): void {
     this.lastSelection = { pfn: c.pfn, seq: c.seq };
-    this.post({ type: 'select', pfn: c.pfn, seq: c.seq, ack: this.ack });
+    this.post({ type: 'select', pfn: c.pfn, seq: c.seq, ack: this.ack, ...(c.zoom ? { zoom: true } : {}) });
   }
 
   /** The work under way on this image (undefined: none), for the map's progress bar. */

@@ -25,6 +25,8 @@ export interface SelectionChange {
   readonly reveal: boolean;
   /** Whether the Descriptors view should also take the focus (Go to Frame). */
   readonly focusTree?: boolean;
+  /** Whether maps should zoom in until the frame is a cell of its own (Go to Frame, Reveal on Map). */
+  readonly zoom?: boolean;
 }
 
 /** An edit on VS Code's undo stack, and whether the image holds it now. */
@@ -124,10 +126,10 @@ export class PmemDocument implements vscode.CustomDocument {
   }
 
   /** Selects a frame; the last call wins. Throws on a pfn the image does not have. */
-  select(pfn: number, source: SelectionSource, options: { reveal?: boolean; focusTree?: boolean; origin?: object } = {}): SelectionChange {
+  select(pfn: number, source: SelectionSource, options: { reveal?: boolean; focusTree?: boolean; origin?: object; zoom?: boolean } = {}): SelectionChange {
     const total = this.session?.image.geometry.totalFrames ?? 0;
     if (!Number.isSafeInteger(pfn) || pfn < 0 || pfn >= total) throw new UsageError(`pfn ${pfn} is past the last frame (${total - 1})`);
-    const change: SelectionChange = { pfn, seq: (this.selectionState?.seq ?? 0) + 1, source, origin: options.origin, reveal: options.reveal ?? true, focusTree: options.focusTree };
+    const change: SelectionChange = { pfn, seq: (this.selectionState?.seq ?? 0) + 1, source, origin: options.origin, reveal: options.reveal ?? true, focusTree: options.focusTree, zoom: options.zoom };
     this.selectionState = change;
     this.selectionEmitter.fire(change);
     return change;

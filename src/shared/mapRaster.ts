@@ -3,7 +3,8 @@
  * each cell's mix. The webview and the `pmem map` command share it, so an
  * exported PNG looks like the editor. No DOM, no Node.
  */
-import { accessiblePalette, withContrast } from './mapContrast';
+import { accessiblePalette } from './mapContrast';
+import { OWNER_SLOTS, OwnerSlots, ownerPalette } from './ownerPalette';
 import { MIX_STRIDE, OWNER_TAG } from '../engine/inspect/mapCodes';
 
 export type Rgb = readonly [number, number, number];
@@ -31,29 +32,14 @@ export interface RasterCells {
 }
 
 /**
- * Hues owners may take: every 10 degrees, except near the fixed colours
- * (stale yellow, free green, allocated blue, memmap purple), so an owner is
- * never mistaken for a state.
+ * The colour of an owner tag: its slot's colour in the theme's categorical
+ * owner palette (see ownerPalette.ts), or undefined for "other owners" (drawn
+ * striped). `slots` are the owners the map has seen; alone, an owner takes its
+ * preferred slot.
  */
-const OWNER_HUES = Array.from({ length: 36 }, (_, i) => i * 10).filter((h) => !(h >= 40 && h <= 160) && !(h >= 200 && h <= 240) && !(h >= 250 && h <= 290));
-
-/**
- * A stable colour per owner tag: the same owner looks the same in every session
- * and export of a theme, and stands out from the background by at least 3:1.
- */
-export function ownerColour(owner: string, palette: Pick<MapPalette, 'background' | 'ownerLightness'>): Rgb {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < owner.length; i++) h = Math.imul(h ^ owner.charCodeAt(i), 0x01000193) >>> 0;
-  return withContrast(hsl(OWNER_HUES[h % OWNER_HUES.length] / 360, 0.7, palette.ownerLightness), palette.background);
-}
-
-function hsl(h: number, s: number, l: number): Rgb {
-  const f = (n: number) => {
-    const k = (n + h * 12) % 12;
-    const a = s * Math.min(l, 1 - l);
-    return Math.round(255 * (l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1))));
-  };
-  return [f(0), f(8), f(4)];
+export function ownerColour(owner: string, palette: MapPalette, slots: ReadonlyMap<string, number> = new OwnerSlots(OWNER_SLOTS).slotsOf([owner])): Rgb | undefined {
+  const slot = slots.get(owner) ?? -1;
+  return slot >= 0 ? ownerPalette(palette).colours[slot] : undefined;
 }
 
 const lerp = (a: Rgb, b: Rgb, t: number): Rgb => [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t];
@@ -61,9 +47,17 @@ const lerp = (a: Rgb, b: Rgb, t: number): Rgb => [a[0] + (b[0] - a[0]) * t, a[1]
 /** One pixel as a little-endian RGBA word (every browser and Node platform in use is little-endian). */
 const pack = (c: Rgb) => ((255 << 24) | (Math.round(c[2]) << 16) | (Math.round(c[1]) << 8) | Math.round(c[0])) >>> 0;
 
+/** How far a stale cell's colour goes towards the background: enough to tell, not enough to read as another state. */
+export const STALE_DIMMING = 0.3;
+
+/** Whether pixel (x, y) of a stale cell carries the hatch: a diagonal line 2 pixels wide every 6. */
+export const staleHatchAt = (x: number, y: number) => (x + y) % 6 < 2;
+
 /** Writes RGBA pixels (4 bytes per cell) into `out`: for every cell, or only for the cells listed in `only`. */
-export function rasterise(cells: RasterCells, palette: MapPalette, maxOrder: number, out: Uint8ClampedArray, only?: ArrayLike<number>): void {
-  const owners = cells.owners.map((o) => (o ? ownerColour(o, palette) : palette.allocated));
+export function rasterise(cells: RasterCells, palette: MapPalette, maxOrder: number, out: Uint8ClampedArray, only?: ArrayLike<number>, slots?: ReadonlyMap<string, number>): void {
+  const seen = slots ?? new OwnerSlots(OWNER_SLOTS).slotsOf(cells.owners);
+  const others = ownerPalette(palette);
+  const owners = cells.owners.map((o) => (o ? ownerColour(o, palette, seen) : palette.allocated));
   const freeByOrder: Rgb[] = [];
   for (let o = 0; o <= maxOrder; o++) freeByOrder.push(lerp(palette.freeSmall, palette.freeLarge, maxOrder ? o / maxOrder : 1));
   const freeMid = lerp(palette.freeSmall, palette.freeLarge, 0.5);
@@ -75,42 +69,40 @@ export function rasterise(cells: RasterCells, palette: MapPalette, maxOrder: num
   const tagWords = new Uint32Array(OWNER_TAG + owners.length).fill(allocatedWord);
   freeByOrder.forEach((c, o) => (tagWords[1 + o] = pack(c)));
   for (let o = maxOrder + 1; o < OWNER_TAG - 1; o++) tagWords[1 + o] = tagWords[1 + maxOrder];
-  owners.forEach((c, i) => (tagWords[OWNER_TAG + i] = pack(c)));
+  // Owners beyond the palette ("other owners") are striped: two words, by cell parity.
+  const otherWord = pack(others.other), otherStripeWord = pack(others.otherStripe);
+  const isOther = new Uint8Array(OWNER_TAG + owners.length);
+  owners.forEach((c, i) => {
+    if (c) tagWords[OWNER_TAG + i] = pack(c);
+    else isOther[OWNER_TAG + i] = 1;
+  });
   const { mix, tag } = cells;
   const n = only ? only.length : cells.cells;
   for (let i = 0; i < n; i++) {
     const c = only ? only[i] : i;
     const m = c * MIX_STRIDE;
     const t = tag[c];
-    if (mix[m + 5] === 0) {
-      if (t !== 0) { words[c] = tagWords[t]; continue; }
-      const w2 = mix[m + 2], w3 = mix[m + 3], w4 = mix[m + 4];
-      if (w2 === 255) { words[c] = freeMidWord; continue; }
-      if (w3 === 255) { words[c] = allocatedWord; continue; }
-      if (w4 === 255) { words[c] = neverWord; continue; }
-      const w0 = mix[m], w1 = mix[m + 1];
-      if (w0 === 255) { words[c] = metadataWord; continue; }
-      if (w1 === 255) { words[c] = memmapWord; continue; }
-    }
-    const w0 = mix[m], w1 = mix[m + 1], w2 = mix[m + 2], w3 = mix[m + 3], w4 = mix[m + 4];
-    const sum = w0 + w1 + w2 + w3 + w4;
-    if (sum === 0) {
-      words[c] = backgroundWord;
+    // A cell takes the colour of the most telling state it holds, however few of its frames
+    // are in it (a single allocation among a million frames shows): a tag (one block fills
+    // the cell), else allocated, free, never initialised, memmap, metadata. Its tooltip gives the mix.
+    const word = t !== 0 ? (isOther[t] ? (c & 1 ? otherStripeWord : otherWord) : tagWords[t])
+      : mix[m + 3] ? allocatedWord
+        : mix[m + 2] ? freeMidWord
+          : mix[m + 4] ? neverWord
+            : mix[m + 1] ? memmapWord
+              : mix[m] ? metadataWord
+                : backgroundWord;
+    const staleShare = mix[m + 5];
+    if (staleShare === 0 || word === backgroundWord) {
+      words[c] = word;
       continue;
     }
-    const free = t > 0 && t < OWNER_TAG ? freeByOrder[Math.min(t - 1, maxOrder)] : freeMid;
-    const alloc = t >= OWNER_TAG ? owners[t - OWNER_TAG] ?? palette.allocated : palette.allocated;
-    let r = (w0 * palette.metadata[0] + w1 * palette.memmap[0] + w2 * free[0] + w3 * alloc[0] + w4 * palette.never[0]) / sum;
-    let g = (w0 * palette.metadata[1] + w1 * palette.memmap[1] + w2 * free[1] + w3 * alloc[1] + w4 * palette.never[1]) / sum;
-    let b = (w0 * palette.metadata[2] + w1 * palette.memmap[2] + w2 * free[2] + w3 * alloc[2] + w4 * palette.never[2]) / sum;
-    const stale = (mix[m + 5] / 255) * 0.6; // stale sections keep a hint of what they held
-    r += (palette.stale[0] - r) * stale;
-    g += (palette.stale[1] - g) * stale;
-    b += (palette.stale[2] - b) * stale;
+    // Stale is not a state of its own: the state the frames hold, dimmed (the map hatches it on top).
     const p = c * 4;
-    out[p] = r;
-    out[p + 1] = g;
-    out[p + 2] = b;
+    const rgb = [word & 0xff, (word >>> 8) & 0xff, (word >>> 16) & 0xff];
+    out[p] = rgb[0] + (palette.background[0] - rgb[0]) * STALE_DIMMING;
+    out[p + 1] = rgb[1] + (palette.background[1] - rgb[1]) * STALE_DIMMING;
+    out[p + 2] = rgb[2] + (palette.background[2] - rgb[2]) * STALE_DIMMING;
     out[p + 3] = 255;
   }
 }

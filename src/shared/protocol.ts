@@ -76,6 +76,8 @@ export type HostToWebview =
   | { type: 'state'; state: MapState }
   | ({ type: 'cells'; id: number; version: number } & CellsData)
   | { type: 'frame'; id: number; frame: FrameDetails | null }
+  /** The exact frames per state (MIX_CHANNELS order) of a cell the map asked about; null when out of the image. */
+  | { type: 'mix'; id: number; mix: number[] | null }
   /** Texts of history steps the map asked for (those it lists without text); fewer when steps are gone. */
   | { type: 'steps'; id: number; steps: Step[] }
   /**
@@ -83,7 +85,7 @@ export type HostToWebview =
    * `ack` is the last `req` of this map's own selections the host had taken
    * when it sent this, so a map ignores news older than its own last click.
    */
-  | { type: 'select'; pfn: number; seq: number; ack: number }
+  | { type: 'select'; pfn: number; seq: number; ack: number; zoom?: boolean }
   | { type: 'notice'; text: string }
   /** Long work under way on the image (null: none): the map shows it with a Cancel button. */
   | { type: 'work'; work: MapWork | null }
@@ -111,6 +113,8 @@ export type WebviewToHost =
   | { type: 'select'; pfn: number; req: number; reveal: boolean }
   | { type: 'getCells'; id: number; firstPfn: number; framesPerCell: number; cells: number; window?: MapWindowRole }
   | { type: 'getFrame'; id: number; pfn: number }
+  /** The exact mix of the cell of `frames` frames from `pfn` (a tooltip). */
+  | { type: 'getMix'; id: number; pfn: number; frames: number }
   /** Texts of the history steps `from` to `to` (at most MAX_STEP_TEXTS are answered). */
   | { type: 'getSteps'; id: number; from: number; to: number }
   | { type: 'command'; command: MapCommand; pfn?: number }
@@ -141,6 +145,8 @@ export function isWebviewToHost(x: unknown): x is WebviewToHost {
         && (x.window === undefined || x.window === 'map' || x.window === 'overview') && keys(x, 'id', 'firstPfn', 'framesPerCell', 'cells', 'window');
     case 'getFrame':
       return isCount(x.id) && isCount(x.pfn) && keys(x, 'id', 'pfn');
+    case 'getMix':
+      return isCount(x.id) && isCount(x.pfn) && isCount(x.frames) && x.frames >= 1 && keys(x, 'id', 'pfn', 'frames');
     case 'getSteps':
       return isCount(x.id) && isCount(x.from) && isCount(x.to) && keys(x, 'id', 'from', 'to');
     case 'command':
@@ -172,10 +178,12 @@ export function isHostToWebview(x: unknown): x is HostToWebview {
       return isCount(x.id) && isCellsData(x);
     case 'frame':
       return isCount(x.id) && (x.frame === null || isRecord(x.frame));
+    case 'mix':
+      return isCount(x.id) && (x.mix === null || (Array.isArray(x.mix) && x.mix.every((v) => typeof v === 'number')));
     case 'steps':
       return isCount(x.id) && Array.isArray(x.steps) && x.steps.every((t) => isRecord(t) && isCount(t.seq) && typeof t.text === 'string');
     case 'select':
-      return isCount(x.pfn) && isCount(x.seq) && isCount(x.ack);
+      return isCount(x.pfn) && isCount(x.seq) && isCount(x.ack) && (x.zoom === undefined || typeof x.zoom === 'boolean');
     case 'notice':
       return typeof x.text === 'string';
     case 'work':

@@ -92,11 +92,34 @@ describe('pmem map', function () {
     assert.match(r.stdout, /^usage: pmem map FILE --out PNG/);
   });
 
+  it('adds an axis and a legend by default: the map unchanged at the top left, the owners and states listed below it', () => {
+    const { f, fsPfn } = sample();
+    const bareFile = file('bare', 'png');
+    ok('map', f, '--out', bareFile, '--no-legend');
+    const bare = readPng(bareFile);
+    const out = file('legend', 'png');
+    ok('map', f, '--out', out);
+    const full = readPng(out);
+    assert.ok(full.width > bare.width && full.height > bare.height, `${full.width} × ${full.height} holds the map of ${bare.width} × ${bare.height}, an axis and a legend`);
+    for (const [x, y] of [[0, 0], [bare.width - 1, bare.height - 1], [Math.floor(bare.width / 2), Math.floor(bare.height / 3)]]) assert.deepEqual(pixel(full, x, y), pixel(bare, x, y), `(${x}, ${y}) as without the legend`);
+    assert.deepEqual(pixelOfPfn(full, FRAMES_64M, fsPfn), ownerColour('fs', DEFAULT_PALETTES.dark));
+    // Under the map: one swatch per entry at x 4 to 15, the owners' among them; right of the map: text.
+    const swatches = new Set<string>();
+    for (let y = bare.height; y < full.height; y++) swatches.add(pixel(full, 8, y).join());
+    for (const c of [DEFAULT_PALETTES.dark.metadata, DEFAULT_PALETTES.dark.allocated, DEFAULT_PALETTES.dark.never, ownerColour('fs', DEFAULT_PALETTES.dark)!, ownerColour('db', DEFAULT_PALETTES.dark)!]) {
+      assert.ok(swatches.has(c.map(Math.round).join()), `the legend has a swatch of rgb(${c})`);
+    }
+    const bg = DEFAULT_PALETTES.dark.background.join();
+    let axisInk = 0;
+    for (let y = 0; y < bare.height; y++) for (let x = bare.width; x < full.width; x++) if (pixel(full, x, y).join() !== bg) axisInk++;
+    assert.ok(axisInk > 100, `the axis has text (${axisInk} pixels)`);
+  });
+
   it('draws the whole device at the largest zoom that fits the box, never changing the image', () => {
     const { f, fsPfn, dbPfn } = sample();
     const before = sha256(f);
     const out = file('map', 'png');
-    const said = ok('map', f, '--out', out);
+    const said = ok('map', f, '--out', out, '--no-legend');
     const l = fitted(FRAMES_64M);
     assert.equal(l.framesPerCell, 1, 'a 64 MiB device is drawn a frame per cell in 1024 × 768');
     assert.ok(l.cellPx > 1);
@@ -120,7 +143,7 @@ describe('pmem map', function () {
   it('follows --width and --height (cells of a fractional size too), and --theme light', () => {
     const { f, fsPfn } = sample();
     const out = file('small', 'png');
-    ok('map', f, '--out', out, '--width', '300', '--height', '200', '--theme', 'light');
+    ok('map', f, '--out', out, '--no-legend', '--width', '300', '--height', '200', '--theme', 'light');
     const png = readPng(out);
     const l = fitted(FRAMES_64M, [300, 200]);
     assert.equal(png.width, l.width);
@@ -135,7 +158,7 @@ describe('pmem map', function () {
     const f = file('large');
     ok('create', f, '--size', '16G');
     const out = file('large', 'png');
-    const said = ok('map', f, '--out', out);
+    const said = ok('map', f, '--out', out, '--no-legend');
     const frames = (16 * 2 ** 30) / 4096;
     const l = fitted(frames);
     assert.ok(l.framesPerCell > 1, 'several frames per cell');
@@ -153,8 +176,8 @@ describe('pmem map', function () {
     const before = sha256(f);
     const now = file('now', 'png');
     const then = file('then', 'png');
-    ok('map', f, '--out', now);
-    assert.match(ok('map', f, '--out', then, '--at', '3'), /after step 3/);
+    ok('map', f, '--out', now, '--no-legend');
+    assert.match(ok('map', f, '--out', then, '--at', '3', '--no-legend'), /after step 3/);
     const a = readPng(now);
     const b = readPng(then);
     assert.equal(b.width, a.width);
@@ -164,7 +187,7 @@ describe('pmem map', function () {
     assert.deepEqual(pixelOfPfn(b, FRAMES_64M, fsPfn), ownerColour('fs', dark), 'after step 3 the fs block exists');
     assert.notDeepEqual(pixelOfPfn(b, FRAMES_64M, dbPfn), ownerColour('db', dark), 'and the db block does not yet');
     assert.deepEqual(pixelOfPfn(a, FRAMES_64M, dbPfn), ownerColour('db', dark));
-    ok('map', f, '--out', then, '--at', '5', '--force');
+    ok('map', f, '--out', then, '--at', '5', '--force', '--no-legend');
     assert.deepEqual(readPng(then).data, a.data, 'the last step is the present');
     assert.equal(sha256(f), before, 'the image is unchanged');
     assert.match(usageError('map', f, '--out', then, '--at', '99', '--force'), /^pmem map: step 99 is not available: steps 1 to 5/);
@@ -280,7 +303,7 @@ describe('pmem map', function () {
       fs.writeFileSync(existing, 'old');
       assert.equal(usageError('map', f, '--out', existing), `pmem map: --out: ${existing} already exists; add --force to replace it`);
       assert.equal(fs.readFileSync(existing, 'utf8'), 'old');
-      ok('map', f, '--out', existing, '--force');
+      ok('map', f, '--out', existing, '--force', '--no-legend');
       assert.equal(readPng(existing).width, fitted(FRAMES_64M).width);
       assert.deepEqual(fs.readdirSync(dir).filter((x) => x.endsWith('.tmp')), []);
     });

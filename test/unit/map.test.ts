@@ -4,6 +4,7 @@ import { mapCells, mapCellsAsync, mapCellsSteps } from '../../src/engine/inspect
 import { MIX_STRIDE, OWNER_TAG } from '../../src/engine/inspect/mapCodes';
 import { fitZoom, layoutAt, cellOf, pfnAt } from '../../src/shared/mapGeometry';
 import { DEFAULT_PALETTES, ownerColour, rasterise } from '../../src/shared/mapRaster';
+import { OWNER_SLOTS, OwnerSlots } from '../../src/shared/ownerPalette';
 import { GiB, MiB, newImage } from './helpers';
 
 /** Frames per channel over the whole window, from the 0..255 shares. */
@@ -131,10 +132,10 @@ describe('page-frame map', () => {
     const out = new Uint8ClampedArray(m.cells * 4);
     rasterise(m, DEFAULT_PALETTES.dark, img.geometry.maxOrder, out);
     const a = m.tag.findIndex((t) => t >= OWNER_TAG);
-    assert.deepEqual([...out.subarray(a * 4, a * 4 + 3)], [...ownerColour('alpha', DEFAULT_PALETTES.dark)]);
+    assert.deepEqual([...out.subarray(a * 4, a * 4 + 3)], [...ownerColour('alpha', DEFAULT_PALETTES.dark)!]);
     assert.deepEqual([...out.subarray(0, 3)], [...DEFAULT_PALETTES.dark.metadata]);
-    const mid = { background: [30, 30, 30] as const, ownerLightness: 0.5 };
-    assert.deepEqual(ownerColour('alpha', mid), ownerColour('alpha', { ...mid }));
-    assert.notDeepEqual(ownerColour('alpha', mid), ownerColour('beta', mid));
+    const slots = new OwnerSlots(OWNER_SLOTS).slotsOf(['alpha', 'beta']);
+    assert.deepEqual(ownerColour('alpha', DEFAULT_PALETTES.dark, slots), ownerColour('alpha', { ...DEFAULT_PALETTES.dark }, slots));
+    assert.notDeepEqual(ownerColour('alpha', DEFAULT_PALETTES.dark, slots), ownerColour('beta', DEFAULT_PALETTES.dark, slots));
   });
 });

@@ -12,7 +12,7 @@ function assertReadable(p: MapPalette, name: string): void {
   }
   for (let i = 0; i < 200; i++) {
     const owner = `owner-${i}`;
-    const r = contrastRatio(ownerColour(owner, p), p.background);
+    const r = contrastRatio(ownerColour(owner, p)!, p.background);
     assert.ok(r >= MIN_STATE_CONTRAST - 0.005, `${name}: owner ${owner} is ${r.toFixed(2)}:1`);
   }
 }

@@ -2,10 +2,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
-import { PmemImage, stateAt, UsageError } from '../../engine';
+import { info, PmemImage, stateAt, UsageError } from '../../engine';
 import { mapCells, MapCells } from '../../engine/inspect/mapCells';
 import { fitZoom, layoutAt, MapLayout } from '../../shared/mapGeometry';
-import { DEFAULT_PALETTES, rasterise } from '../../shared/mapRaster';
+import { DEFAULT_PALETTES, ownerColour, rasterise, Rgb, staleHatchAt } from '../../shared/mapRaster';
+import { contrastRatio } from '../../shared/mapContrast';
+import { OWNER_SLOTS, OwnerSlots, ownerPalette } from '../../shared/ownerPalette';
+import { drawText, TEXT_HEIGHT, textWidth } from '../pixelText';
+import { MIX_STRIDE } from '../../engine/inspect/mapCodes';
 import { filePath, flag, int, oneFile, parse, str } from '../args';
 import { Command } from '../command';
 import { openForReading } from '../io';
@@ -70,7 +74,84 @@ export function renderMap(img: PmemImage, boxWidth: number, boxHeight: number, t
     const first = rowAt[y] * columns;
     for (let x = 0; x < width; x++) pixels[line + x] = cellColour[first + columnAt[x]];
   }
+  hatchStale(cells, theme, { columns, width, height, columnAt, rowAt, pixels });
   return { layout, cells, width, height, rgba: new Uint8Array(pixels.buffer) };
+}
+
+/** Stale sections, as the editor draws them: a hatch in the stale colour over the (dimmed) state they hold. */
+function hatchStale(cells: MapCells, theme: MapTheme, p: { columns: number; width: number; height: number; columnAt: Int32Array; rowAt: Int32Array; pixels: Uint32Array }): void {
+  const [r, g, b] = DEFAULT_PALETTES[theme].stale;
+  const word = ((255 << 24) | (Math.round(b) << 16) | (Math.round(g) << 8) | Math.round(r)) >>> 0;
+  for (let y = 0; y < p.height; y++) {
+    const first = p.rowAt[y] * p.columns;
+    for (let x = 0; x < p.width; x++) {
+      if (staleHatchAt(x, y) && cells.mix[(first + p.columnAt[x]) * MIX_STRIDE + 5]) p.pixels[y * p.width + x] = word;
+    }
+  }
+}
+
+const wordOf = (c: Rgb) => ((255 << 24) | (Math.round(c[2]) << 16) | (Math.round(c[1]) << 8) | Math.round(c[0])) >>> 0;
+const SCALE = 2;
+const LINE = (TEXT_HEIGHT + 2) * SCALE;
+
+/**
+ * The map with an axis on its right (pfns and physical addresses at round
+ * rows, every node and zone named where it starts) and a legend under it
+ * (every state, the owners drawn, the stale hatch), as the editor shows them.
+ */
+export function withLegend(img: PmemImage, map: RenderedMap, theme: MapTheme): Pick<RenderedMap, 'width' | 'height' | 'rgba'> {
+  const p = DEFAULT_PALETTES[theme];
+  const l = map.layout;
+  const text = wordOf(contrastRatio([255, 255, 255], p.background) > contrastRatio([0, 0, 0], p.background) ? [230, 230, 230] : [40, 40, 40]);
+  const muted = wordOf(p.never);
+  const i = info(img);
+  const total = img.geometry.totalFrames;
+  // Axis entries (y, lines, word), labels first; ticks give way to them.
+  const labels: Array<{ y: number; lines: string[]; word: number }> = [];
+  for (const n of i.nodes) {
+    for (const z of n.zones) {
+      if (!z.frames) continue;
+      let y = Math.floor(Math.floor(z.firstPfn / l.framesPerRow) * l.cellPx);
+      while (labels.some((e) => Math.abs(e.y - y) < LINE)) y += LINE;
+      labels.push({ y, lines: [`node ${n.id} · ${z.name}`], word: text });
+    }
+  }
+  const every = 2 ** Math.max(0, Math.ceil(Math.log2((3 * LINE) / l.cellPx)));
+  for (let r = 0; r * l.framesPerRow < total; r += every) {
+    const y = Math.floor(r * l.cellPx);
+    if (y + 2 * LINE > map.height || labels.some((e) => y < e.y + e.lines.length * LINE && y + 2 * LINE > e.y)) continue;
+    labels.push({ y, lines: [`pfn ${r * l.framesPerRow}`, `0x${(r * l.framesPerRow * 4096).toString(16)}`], word: muted });
+  }
+  const axisWidth = 8 + Math.max(0, ...labels.flatMap((e) => e.lines.map((t) => textWidth(t, SCALE))));
+  // Legend entries: a swatch (one colour, stripes, or a hatch) and its words.
+  const slots = new OwnerSlots(OWNER_SLOTS).slotsOf(map.cells.owners);
+  const owners = [...new Set(map.cells.owners.filter(Boolean))].sort();
+  const other = owners.filter((o) => (slots.get(o) ?? -1) < 0);
+  const op = ownerPalette(p);
+  type Entry = { swatch: (x: number, y: number) => number; label: string };
+  const solid = (c: Rgb) => () => wordOf(c);
+  const entries: Entry[] = [
+    { swatch: solid(p.metadata), label: 'metadata (superblock, tables, journal, history)' },
+    ...(img.geometry.memmap === 'device' ? [{ swatch: solid(p.memmap), label: 'memmap (descriptors on the device)' }] : []),
+    { swatch: (x) => wordOf(x < 4 ? p.freeSmall : x < 8 ? [(p.freeSmall[0] + p.freeLarge[0]) / 2, (p.freeSmall[1] + p.freeLarge[1]) / 2, (p.freeSmall[2] + p.freeLarge[2]) / 2] : p.freeLarge), label: `free blocks, shaded by order: faintest order 0 → strongest order ${img.geometry.maxOrder}` },
+    { swatch: solid(p.allocated), label: 'allocated' },
+    ...owners.filter((o) => (slots.get(o) ?? -1) >= 0).map((o) => ({ swatch: solid(ownerColour(o, p, slots)!), label: `owner ${o}` })),
+    ...(other.length ? [{ swatch: (x: number) => wordOf(x & 1 ? op.otherStripe : op.other), label: `other owners: ${other.join(', ')}` }] : []),
+    { swatch: solid(p.never), label: 'never initialised' },
+    { swatch: (x, y) => wordOf(staleHatchAt(x, y) ? p.stale : p.never), label: 'stale (initialised in an earlier boot): hatched over the dimmed state' },
+  ];
+  const width = Math.max(map.width + axisWidth, 16 + Math.max(...entries.map((e) => 20 + textWidth(e.label, SCALE))));
+  const height = map.height + 8 + entries.length * (LINE + 4);
+  const pixels = new Uint32Array(width * height).fill(wordOf(p.background));
+  const source = new Uint32Array(map.rgba.buffer, map.rgba.byteOffset, map.width * map.height);
+  for (let y = 0; y < map.height; y++) pixels.set(source.subarray(y * map.width, (y + 1) * map.width), y * width);
+  for (const e of labels) e.lines.forEach((t, k) => drawText(pixels, width, height, map.width + 6, e.y + k * LINE, t, e.word, SCALE));
+  entries.forEach((e, k) => {
+    const top = map.height + 8 + k * (LINE + 4);
+    for (let y = 0; y < LINE - 2; y++) for (let x = 0; x < 12; x++) pixels[(top + y) * width + 4 + x] = e.swatch(x, y);
+    drawText(pixels, width, height, 22, top, e.label, text, SCALE);
+  });
+  return { width, height, rgba: new Uint8Array(pixels.buffer) };
 }
 
 /** An RGB PNG of a rendered map (every pixel is opaque, so no alpha channel). */
@@ -127,7 +208,8 @@ export const mapCommand: Command = {
 Draws the page-frame map as the editor shows it: metadata, memmap, free blocks
 (shaded by order), allocated blocks (coloured by owner), never-initialised and
 stale sections. The whole device is drawn at the largest zoom that fits W × H;
-the PNG is as large as the map (at most W × H). The image is opened read-only.
+the PNG is as large as the map (at most W × H) with its axis and legend. The
+image is opened read-only.
 FILE may also be a Linux fsdax or devdax namespace: each cell is then a page
 (or group of pages) coloured by what its struct page says (never written,
 ZONE_DEVICE, reserve, compound head or tail, ...).
@@ -137,9 +219,11 @@ ZONE_DEVICE, reserve, compound head or tail, ...).
   --width W        width of the box in pixels (default ${DEFAULT_MAP_WIDTH})
   --height H       height of the box in pixels (default ${DEFAULT_MAP_HEIGHT}); W × H is at most ${MAX_MAP_PIXELS}
   --at STEP        draw the image as it was after a history step (see "pmem history")
-  --theme T        dark (default) or light, matching VS Code's default themes`,
+  --theme T        dark (default) or light, matching VS Code's default themes
+  --no-legend      the map alone: no axis of pfns and addresses on its right (with
+                   every node and zone named) and no legend under it`,
   run(argv) {
-    const p = parse(argv, { out: { type: 'string' }, width: { type: 'string' }, height: { type: 'string' }, at: { type: 'string' }, theme: { type: 'string' }, force: { type: 'boolean' } }, 'map');
+    const p = parse(argv, { out: { type: 'string' }, width: { type: 'string' }, height: { type: 'string' }, at: { type: 'string' }, theme: { type: 'string' }, force: { type: 'boolean' }, 'no-legend': { type: 'boolean' } }, 'map');
     const file = oneFile(p, 'map');
     const out = str(p, 'out');
     if (out === undefined || out === '') throw new UsageError('--out PNG is required (the file to write)');
@@ -167,7 +251,7 @@ ZONE_DEVICE, reserve, compound head or tail, ...).
       checkOutput(out, file, flag(p, 'force'));
       const shown = at === undefined ? img : stateAt(img, at);
       const map = renderMap(shown, width, height, theme as MapTheme);
-      writeAtomically(out, encodePng(map));
+      writeAtomically(out, encodePng(flag(p, 'no-legend') ? map : withLegend(shown, map, theme as MapTheme)));
       const l = map.layout;
       const px = Number(l.cellPx.toFixed(2));
       const scale = l.framesPerCell > 1 ? `${l.framesPerCell} frames per cell of ${px} pixel${px === 1 ? '' : 's'}` : `${px} pixel${px === 1 ? '' : 's'} per frame`;

@@ -53,6 +53,31 @@ export function mapCellsAsync(img: PmemImage, window: MapWindow, options: { slic
 
 /** The map's cells, pausing (yielding) every WORK_PER_PAUSE sections or block heads. */
 export function* mapCellsSteps(img: PmemImage, window: MapWindow): Steps<MapCells> {
+  return (yield* tallySteps(img, window)).cells;
+}
+
+/**
+ * The exact number of frames in each channel (MIX_CHANNELS order) of the
+ * `frames` frames from `firstPfn` (one aligned cell), for a tooltip: a cell
+ * inside one section walks its block heads (the section's summary says
+ * nothing of where in it they are), a cell of whole sections adds their
+ * summaries.
+ */
+export function cellMix(img: PmemImage, firstPfn: number, frames: number): number[] {
+  const detailed = frames <= Math.max(DETAIL_FRAMES_PER_CELL, img.geometry.sectionFrames);
+  const { cells, counts } = runToEnd(tallySteps(img, { firstPfn, framesPerCell: frames, cells: 1 }, detailed));
+  const inCell = Math.max(0, Math.min(frames, img.geometry.totalFrames - firstPfn));
+  return Array.from({ length: MIX_STRIDE }, (_, k) => (counts ? Math.round(counts[k]) : (cells.mix[k] / 255) * inCell));
+}
+
+/** A share of a cell (0 to 255) that never rounds a minority away: some frames are at least 1, not all are at most 254. */
+export function shareOf(count: number, frames: number): number {
+  if (count <= 0) return 0;
+  if (count >= frames) return 255;
+  return Math.min(254, Math.max(1, Math.round((count / frames) * 255)));
+}
+
+function* tallySteps(img: PmemImage, window: MapWindow, forceDetailed?: boolean): Steps<{ cells: MapCells; counts?: Float64Array }> {
   const g = img.geometry;
   const L = img.layout;
   const { framesPerCell: fpc } = window;
@@ -119,7 +144,7 @@ export function* mapCellsSteps(img: PmemImage, window: MapWindow): Steps<MapCell
 
   // Only the window's section entries are read: a patch of a few cells costs a few entries, not the table.
   const table = SectionWindow.forFrames(img, first, Math.max(1, end - first));
-  const detailed = fpc <= DETAIL_FRAMES_PER_CELL;
+  const detailed = forceDetailed ?? fpc <= DETAIL_FRAMES_PER_CELL;
   const firstSection = sectionOf(g, Math.max(first, dataStart));
   let work = 0;
   for (let s = firstSection; s * g.sectionFrames < Math.min(end, dataEnd); s++) {
@@ -191,12 +216,12 @@ export function* mapCellsSteps(img: PmemImage, window: MapWindow): Steps<MapCell
     }
   }
 
-  if (!counts) return { ...window, detailed, mix, tag, owners, blocks };
+  if (!counts) return { cells: { ...window, detailed, mix, tag, owners, blocks } };
   for (let c = 0; c < window.cells; c++) {
     if ((c & 0xffff) === 0xffff) yield;
     const frames = Math.max(0, Math.min(fpc, end - (first + c * fpc)));
     if (!frames) continue;
-    for (let k = 0; k < MIX_STRIDE; k++) mix[c * MIX_STRIDE + k] = Math.round((counts[c * MIX_STRIDE + k] / frames) * 255);
+    for (let k = 0; k < MIX_STRIDE; k++) mix[c * MIX_STRIDE + k] = shareOf(counts[c * MIX_STRIDE + k], frames);
   }
-  return { ...window, detailed, mix, tag, owners, blocks };
+  return { cells: { ...window, detailed, mix, tag, owners, blocks }, counts };
 }

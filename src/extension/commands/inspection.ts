@@ -61,7 +61,7 @@ export function registerInspectionCommands(c: CommandContext): void {
       pfn = parsePfn(text);
     }
     if (!Number.isSafeInteger(pfn) || pfn < 0 || pfn >= img.geometry.totalFrames) throw new Refusal(`Go to Frame: pfn ${pfn} is past the last frame (${img.geometry.totalFrames - 1})`);
-    c.registry.require().select(pfn, 'command', { reveal: true, focusTree: true });
+    c.registry.require().select(pfn, 'command', { reveal: true, focusTree: true, zoom: true });
     return pfn;
   });
 
@@ -101,7 +101,7 @@ export function registerInspectionCommands(c: CommandContext): void {
     if (pfn >= doc.session!.image.geometry.totalFrames) throw new Refusal(`pfn ${pfn} is past the last frame`);
     const maps = c.registry.mapsOf(doc);
     if (!maps.length) await vscode.commands.executeCommand('vscode.openWith', doc.uri, VIEW_TYPE);
-    doc.select(pfn, 'command', { reveal: false }); // it came from the Descriptors view, or from a caller that wants the map
+    doc.select(pfn, 'command', { reveal: false, zoom: true }); // it came from the Descriptors view, or from a caller that wants the map
     return pfn;
   });
 

@@ -1,0 +1,181 @@
+// UI tests of what the page-frame map shows at every zoom: a single allocation
+// on a 1 TiB device in the whole-device view (with its exact mix in the
+// tooltip), Go to Frame zooming in to the frame, the axis, the frames-per-cell
+// readout and the node/zone labels. Runs once per colour theme; screenshots go
+// to test-results/screenshots/<theme>-mapzoom-*.png.
+//
+//   npm run package && PMEM_UI_THEMES=light npx mocha --config test/ui/.mocharc.json test/ui/mapzoom.test.mjs
+
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { THEMES, Workbench, eventually, pmem, pmemJson, textMatching, workbenchSuite } from './helpers.mjs';
+
+const label = (id) => Workbench.commandLabel(id);
+
+/** The colour of the canvas at (x, y) CSS pixels, as [r, g, b]. */
+function pixelAt(map, x, y) {
+  return map.canvas().evaluate((c, p) => {
+    const dpr = devicePixelRatio || 1;
+    const d = c.getContext('2d').getImageData(Math.floor(p.x * dpr), Math.floor(p.y * dpr), 1, 1).data;
+    return [d[0], d[1], d[2]];
+  }, { x, y });
+}
+
+/** CIEDE2000 of each pair of sRGB colours, by the map's own formula (src/shared/ownerPalette.ts, run through tsx). */
+function deltaEs(pairs) {
+  const module = new URL('../../src/shared/ownerPalette.ts', import.meta.url).href;
+  const script = `import(${JSON.stringify(module)}).then((m) => process.stdout.write(JSON.stringify(${JSON.stringify(pairs)}.map(([a, b]) => (m.deltaE2000 ?? m.default.deltaE2000)(a, b)))))`;
+  return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8' }));
+}
+
+/** The colour of a legend swatch whose label matches `re`, as [r, g, b]. */
+function legendColour(map, re) {
+  return map.view.locator('#legend .chip').filter({ hasText: re }).first().locator('.swatch').evaluate((s) => getComputedStyle(s).backgroundColor.match(/\d+/g).slice(0, 3).map(Number));
+}
+
+for (const theme of THEMES) {
+  describe(`PMem Explorer map zoom and detail (${theme.name})`, function () {
+    /** @type {Workbench} */
+    let wb;
+    let ws;
+    const prefix = `${theme.prefix}-mapzoom`;
+    const shot = (name) => wb.screenshot(prefix, name);
+    let onePfn;
+    workbenchSuite({
+      theme,
+      prefix,
+      prepare: (w) => {
+        // A fresh 1 TiB device with one order-0 allocation: 1 frame in 268 million.
+        pmem('create', w.file('one.pmem'), '--size', '1T');
+        onePfn = Number(pmem('alloc', w.file('one.pmem'), '--order', '0').trim().split(/\s+/)[0]);
+        pmem('create', w.file('two.pmem'), '--size', '64G', '--nodes', '2');
+        // The demo of `npm start`, with one more owner (net).
+        const demo = w.file('demo.pmem');
+        pmem('create', demo, '--size', '256M', '--nodes', '2');
+        for (const [order, owner] of [[3, 'ext4'], [0, 'slab'], [5, 'dax'], [1, 'journal'], [9, 'hugepage'], [2, 'net']]) pmem('alloc', demo, '--order', String(order), '--owner', owner);
+        pmem('reboot', demo, '--profile', 'kmemcheck');
+        pmem('alloc', demo, '--order', '2', '--count', '3', '--owner', 'after-reboot');
+        pmem('reboot', demo, '--crash-after', '1', '--during', 'alloc --order 4');
+      },
+      ready: (w) => w.showSidebar(),
+    }, (w, s) => {
+      wb = w;
+      ws = s;
+    });
+
+    it('shows a single order-0 allocation in the whole-device view of a 1 TiB image, with the exact mix in its tooltip', async () => {
+      assert.ok(Number.isSafeInteger(onePfn), 'the CLI printed the pfn');
+      const total = pmemJson('info', ws.file('one.pmem')).totalFrames;
+      await wb.openImage('one.pmem');
+      const map = wb.map();
+      const fit = await map.layout();
+      assert.ok(fit.framesPerCell >= 128, `the whole device: many frames per cell (${JSON.stringify(fit)})`);
+      assert.equal(fit.topPfn, 0);
+      const cellOfPfn = map.pointOf(fit, onePfn);
+      assert.ok(cellOfPfn, `pfn ${onePfn} is in the whole-device view`);
+      const allocated = await legendColour(map, /^allocated$/);
+      const never = await legendColour(map, /^never initialised$/);
+      await eventually(`the cell of pfn ${onePfn} drawn as allocated ${allocated}`, async () => {
+        const px = await pixelAt(map, cellOfPfn.x, cellOfPfn.y);
+        if (px.join() !== allocated.join()) throw new Error(`it is ${px}`);
+        return true;
+      });
+      // Far from it, the device is never initialised.
+      assert.deepEqual(await pixelAt(map, fit.drawnWidth / 2, fit.drawnHeight / 2), never, 'the middle of the device is never initialised');
+      const tip = await map.hover(cellOfPfn.x, cellOfPfn.y);
+      assert.equal(tip.frames, fit.framesPerCell);
+      assert.match(tip.mix, /^1 allocated \(< 0\.1 %\)/, `the exact mix, allocated first: "${tip.mix}"`);
+      assert.ok(total > 2 ** 27);
+      await shot('one-allocation');
+      await map.leave();
+    });
+
+    it('Go to Frame zooms in until the frame is a cell of its own, and a tooltip on show follows it', async () => {
+      const map = wb.map();
+      await map.button('Fit').click();
+      const fit = await map.layout();
+      assert.ok(fit.framesPerCell > 1);
+      // A tooltip on show, low on the map (the command palette opens at the top, away from the pointer).
+      const before = await map.hover(Math.round(fit.drawnWidth / 4), Math.round(fit.drawnHeight * 0.9));
+      const target = onePfn + 3 * 4096 + 7;
+      assert.ok(target < before.pfn, 'the frame is far from the cell pointed at');
+      await wb.runCommand(label('pmemExplorer.goToFrame'));
+      await wb.answer(/frame number/i, String(target));
+      await map.selected(target);
+      // The tooltip describes the selected frame (or is gone), not the cell it was shown for.
+      await eventually(`the tooltip to describe pfn ${target}`, async () => {
+        const t = await map.tooltip().evaluate((el) => (el.hidden ? '' : el.innerText));
+        if (t && !new RegExp(`^pfn ${target} · physical`).test(t.trim())) throw new Error(`the tooltip says "${t}"`);
+        return true;
+      });
+      const zoomed = await map.layout();
+      assert.equal(zoomed.framesPerCell, 1, `one frame per cell: ${JSON.stringify(zoomed)}`);
+      assert.ok(zoomed.cellPx >= 8, `cells of 8 px or more: ${zoomed.cellPx}`);
+      const p = map.pointOf(zoomed, target);
+      assert.ok(p, `pfn ${target} is in view: ${JSON.stringify(zoomed)}`);
+      const tip = await map.hover(p.x, p.y);
+      assert.equal(tip.pfn, target);
+      assert.match(await map.view.locator('#scale').innerText(), /^1 frame per cell \(4 KiB\)$/);
+      await shot('go-to-frame');
+      await map.leave();
+    });
+
+    it('names every node and zone on an axis of pfns and addresses beside the map, and says how many frames a cell holds', async () => {
+      const info = pmemJson('info', ws.file('two.pmem'));
+      await wb.openImage('two.pmem');
+      const map = wb.map();
+      const fit = await map.layout();
+      await textMatching(map.view.locator('#scale'), new RegExp(`^${fit.framesPerCell} frames per cell \\(`), 'the frames-per-cell readout');
+      const want = info.nodes.flatMap((n) => n.zones.filter((z) => z.frames > 0).map((z) => `node ${n.id} · ${z.name}`));
+      assert.ok(want.includes('node 0 · DMA32'), JSON.stringify(want));
+      await eventually(`the axis to name ${want.join(', ')}`, async () => {
+        const got = (await map.data('axisLabels'))?.split('|') ?? [];
+        if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`it names ${JSON.stringify(got)}`);
+        return true;
+      });
+      // The axis lies right of the cells, never over one.
+      const axisLeft = await map.view.locator('#axis').evaluate((a) => a.offsetLeft - document.getElementById('map').offsetLeft);
+      assert.ok(axisLeft >= fit.drawnWidth, `the axis starts at ${axisLeft}, right of the cells (${fit.drawnWidth})`);
+      await shot('axis');
+    });
+
+    it('gives the demo\'s owners colours apart from each other and from the states, and hatches its stale sections', async () => {
+      await wb.openImage('demo.pmem');
+      const map = wb.map();
+      await map.button('Fit').click();
+      await map.leave();
+      const swatches = await map.view.locator('#legend .chip').evaluateAll((chips) => chips.filter((c) => !c.querySelector('[data-outline]')).map((c) => {
+        const style = getComputedStyle(c.querySelector('.swatch'));
+        const css = style.backgroundImage !== 'none' ? style.backgroundImage : style.backgroundColor;
+        return { label: c.innerText.trim(), colours: [...css.matchAll(/rgba?\(([^)]+)\)/g)].map((m) => m[1].split(',').slice(0, 3).map(Number)) };
+      }));
+      const owners = swatches.filter((s) => s.label.startsWith('owner '));
+      assert.deepEqual(owners.map((s) => s.label).sort(), ['after-reboot', 'dax', 'ext4', 'hugepage', 'journal', 'net', 'slab'].map((o) => `owner ${o}`));
+      const states = swatches.filter((s) => /^(metadata|memmap|free|allocated|never)/.test(s.label));
+      const pairs = [];
+      for (let i = 0; i < owners.length; i++) {
+        for (const other of [...owners.slice(0, i), ...states]) for (const c of other.colours) pairs.push([owners[i].colours[0], c, `${owners[i].label} / ${other.label}`]);
+      }
+      const measured = deltaEs(pairs.map(([a, b]) => [a, b]));
+      const differences = pairs.map((p, i) => [measured[i], p[2]]).sort((a, b) => a[0] - b[0]);
+      assert.ok(differences[0][0] >= 15, `the nearest pair, ${differences[0][1]}, differs by ΔE00 ${differences[0][0].toFixed(1)}`);
+      assert.match(swatches.find((s) => s.label.startsWith('stale')).label, /hatched/);
+      assert.match(swatches.find((s) => s.label.startsWith('free')).label, /shaded by order/);
+      await shot('demo');
+    });
+
+    it('keeps the map in place when the banner shows', async () => {
+      await wb.openImage('one.pmem');
+      const map = wb.map();
+      const size = await map.canvasSize();
+      const box = await map.canvas().boundingBox();
+      await map.button('◀ Step').click();
+      await wb.banner().waitFor({ state: 'visible' });
+      assert.deepEqual(await map.canvasSize(), size, 'the canvas keeps its size');
+      assert.deepEqual(await map.canvas().boundingBox(), box, 'and its place');
+      await map.button('Step ▶').click();
+      await wb.banner().waitFor({ state: 'hidden' });
+      assert.deepEqual(await map.canvas().boundingBox(), box);
+    });
+  });
+}
