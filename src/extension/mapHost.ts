@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { escapeNotification } from '../shared/plainText';
 import { Refusal } from './refusal';
-import { frames, info, REGION_LABELS, REGION_NAMES } from '../engine';
+import { flagNames, frames, info, REGION_LABELS, REGION_NAMES } from '../engine';
 import { everythingChanged, ImageChange } from '../engine/image/changeSet';
 import { HistoryFeed } from '../engine/inspect/historyFeed';
 import { mapCells, mapCellsAsync } from '../engine/inspect/mapCells';
@@ -261,5 +261,5 @@ export class MapHost implements vscode.Disposable {
 
 function details(f: ReturnType<typeof frames>[number]): FrameDetails {
   const { flags, refcount, region, ...rest } = f; // raw descriptor words stay in the host
-  return { ...rest, region: region ? REGION_LABELS[region] : undefined };
+  return { ...rest, region: region ? REGION_LABELS[region] : undefined, flagNames: flagNames(flags) };
 }

@@ -54,8 +54,8 @@ export interface MapState {
   animateChanges: boolean;
 }
 
-/** A frame as the engine describes it, its region in plain words, without the raw flags and refcount. */
-export type FrameDetails = Omit<FrameInfo, 'flags' | 'refcount' | 'region'> & { region?: string };
+/** A frame as the engine describes it, its region in plain words, its flags by name, without the raw flags and refcount. */
+export type FrameDetails = Omit<FrameInfo, 'flags' | 'refcount' | 'region'> & { region?: string; flagNames?: string[] };
 
 /** Which of its windows a map asks for whole: the map itself or the overview strip (a patch asks for neither). */
 export type MapWindowRole = 'map' | 'overview';

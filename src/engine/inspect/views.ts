@@ -10,7 +10,7 @@ import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_NAMES } from '../format/constants';
 import { writeRefusal } from '../format/superblock';
 import { DESC, decodeDescriptor, Descriptor, isBlank, PG_ALLOCATED, PG_BUDDY } from '../format/descriptor';
 import { freeAreaEntryAt, freeAreaIndex } from '../format/freeArea';
-import { LINK } from '../format/freeLink';
+import { decodeFreeLink, FREE_LINK_SIZE, LINK } from '../format/freeLink';
 import { REGION_NAMES, RegionName, SECTION_ENTRY_SIZE } from '../format/layout';
 import { ALL_EXTENDED_FIELDS, descriptorBytesInRam } from '../format/profiles';
 import {
@@ -43,6 +43,41 @@ export interface FrameInfo {
   initGeneration: number;
   /** Extended fields of the running profile (absent fields read 0). */
   extended: Record<string, number>;
+  /** A free block's list links (on every frame of the block), from where the image keeps them. */
+  links?: BlockLinks;
+}
+
+/** A free block's free-list links and the list they say it is on. */
+export interface BlockLinks {
+  /** Where the image keeps them: the link record in the free page, or the head's descriptor. */
+  place: 'page' | 'descriptor';
+  /** Next and previous block on the list; 0 = none. */
+  next: number;
+  prev: number;
+  node: number;
+  zone: string;
+  order: number;
+  /** Why the links could not be read (no link record, or a damaged one); next and prev then read 0. */
+  problem?: string;
+}
+
+/**
+ * The links of the free block whose head is `pfn`: from its link record (links
+ * in pages) or its head descriptor (links in descriptors, given as `head`).
+ */
+export function blockLinks(img: PmemImage, pfn: number, head?: Descriptor): BlockLinks {
+  if (img.geometry.links === 'descriptor' || pfn >= img.geometry.totalFrames) {
+    const d = head ?? decodeDescriptor(viewDescriptor(img, Math.min(pfn, img.geometry.totalFrames - 1)).bytes);
+    return { place: 'descriptor', next: d.next, prev: d.prev, node: d.node, zone: ZONE_NAMES[d.zone] ?? `zone ${d.zone}`, order: d.order };
+  }
+  const l = decodeFreeLink(img.store.read(pfn * PAGE_SIZE, FREE_LINK_SIZE));
+  if (!l.ok) {
+    const d = head ?? decodeDescriptor(viewDescriptor(img, pfn).bytes);
+    return { place: 'page', next: 0, prev: 0, node: d.node, zone: ZONE_NAMES[d.zone] ?? `zone ${d.zone}`, order: d.order, problem: l.reason };
+  }
+  const r = l.link;
+  const problem = r.pfn !== pfn ? `the link record names pfn ${r.pfn}` : undefined;
+  return { place: 'page', next: r.next, prev: r.prev, node: r.node, zone: ZONE_NAMES[r.zone] ?? `zone ${r.zone}`, order: r.order, ...(problem ? { problem } : {}) };
 }
 
 export interface SectionSummary {
@@ -231,6 +266,7 @@ export function frames(img: PmemImage, from: number, count: number): FrameInfo[]
   const extendedFields = ALL_EXTENDED_FIELDS.filter((f) => img.profile.extended.includes(f));
   const out: FrameInfo[] = [];
   let block: Descriptor | undefined;
+  let links: BlockLinks | undefined;
   let pfn = Math.max(0, from);
   while (pfn < end) {
     const s = sectionOf(g, pfn);
@@ -263,13 +299,15 @@ export function frames(img: PmemImage, from: number, count: number): FrameInfo[]
       }
       if (!block || pfn >= block.pfn + 2 ** block.order || pfn < block.pfn) {
         block = flags & (PG_BUDDY | PG_ALLOCATED) ? decodeDescriptor(bytes, at) : coveringHead(desc, g.maxOrder, pfn);
+        links = undefined;
       }
       if (!block) {
         out.push({ ...base, kind: 'unknown' });
         continue;
       }
       const free = (block.flags & PG_BUDDY) !== 0;
-      out.push({ ...base, kind: free ? 'free' : 'allocated', blockPfn: block.pfn, order: block.order, owner: free ? undefined : block.owner });
+      if (free) links ??= blockLinks(img, block.pfn, block); // one read per block, not per frame
+      out.push({ ...base, kind: free ? 'free' : 'allocated', blockPfn: block.pfn, order: block.order, owner: free ? undefined : block.owner, ...(free ? { links } : {}) });
     }
   }
   return out;
