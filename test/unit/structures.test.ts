@@ -1,9 +1,14 @@
 /** The design's own structures on screen: free-list links of free blocks, descriptor flags by name. */
 import { strict as assert } from 'node:assert';
 import { allocOp, frames, freeLists, initSectionsOp, PAGE_SIZE, PmemImage, sections } from '../../src/engine';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { flagNames, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_FREEING, PG_RESERVED } from '../../src/engine/format/descriptor';
 import { LINK } from '../../src/engine/format/freeLink';
 import { frameTooltipMarkdown } from '../../src/extension/trees/frameTooltip';
 import { describeCell } from '../../webview/cellText';
+import { pmem } from './cliRun';
 import { newImage } from './helpers';
 
 function initAll(img: PmemImage): PmemImage {
@@ -47,5 +52,46 @@ describe('free blocks show their list links', () => {
     const f = frames(img, p, 1)[0];
     assert.equal(f.links?.problem, 'free-link checksum mismatch');
     assert.match(frameTooltipMarkdown(f), /links unreadable: free-link checksum mismatch/);
+  });
+});
+
+describe('descriptor flags by name', () => {
+  it('names every defined bit and numbers the others', () => {
+    assert.deepEqual(flagNames(0), []);
+    assert.deepEqual(flagNames(PG_CORE | PG_BUDDY), ['PG_core', 'PG_buddy']);
+    assert.deepEqual(flagNames(PG_CORE | PG_RESERVED), ['PG_core', 'PG_reserved']);
+    assert.deepEqual(flagNames(PG_CORE | PG_ALLOCATED | PG_FREEING), ['PG_core', 'PG_allocated', 'PG_freeing']);
+    assert.deepEqual(flagNames(PG_CORE | (1 << 7) | 2 ** 31), ['PG_core', 'bit 7', 'bit 31']);
+  });
+
+  it('the tooltips name the flags of a free head, an allocated head and a reserved frame', () => {
+    const { img } = newImage();
+    const p = allocOp(img, { order: 1, owner: 'x' }).blocks[0].pfn;
+    const [alloc] = frames(img, p, 1);
+    assert.match(frameTooltipMarkdown(alloc), /flags PG_core \| PG_allocated \(0x9\)/);
+    const free = frames(img, freeLists(img, 1).find((l) => l.count)!.blocks[0], 1)[0];
+    assert.match(frameTooltipMarkdown(free), /flags PG_core \| PG_buddy \(0x5\)/);
+    const [reserved] = frames(img, img.layout.data.startPfn - 1, 1); // the last memmap frame, in the section the allocation initialised
+    assert.match(frameTooltipMarkdown(reserved), /flags PG_core \| PG_reserved \(0x3\)/);
+    const text = textOf(describeCell(p, 1, undefined, 0, { ...alloc, region: undefined, flagNames: flagNames(alloc.flags) }));
+    assert.match(text, /flags PG_core \| PG_allocated/);
+  });
+
+  it('pmem descriptors prints the names beside the hex', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-flags-'));
+    try {
+      const f = path.join(dir, 'a.pmem');
+      assert.equal(pmem('create', f, '--size', '16M').code, 0);
+      const a = pmem('alloc', f, '--order', '0', '--owner', 'x', '--json');
+      assert.equal(a.code, 0, a.stderr);
+      const pfn = (JSON.parse(a.stdout) as { blocks: Array<{ pfn: number }> }).blocks[0].pfn;
+      const out = pmem('descriptors', f, '--from', String(pfn), '--count', '2');
+      assert.equal(out.code, 0, out.stderr);
+      const rows = out.stdout.trim().split('\n').slice(2);
+      assert.match(rows[0], /0x9 PG_core\|PG_allocated/);
+      assert.match(rows[1], /0x5 PG_core\|PG_buddy/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
