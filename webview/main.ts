@@ -21,6 +21,7 @@ import { describeCell, kindLabel, renderLines } from './cellText';
 import { svgOfMap } from './svgExport';
 import { sectionStateWords } from '../src/shared/words';
 import { cssOf, readTheme, ThemeColours } from './palette';
+import { drawChain, setChain } from './chainOverlay';
 import { CellWindow, LoadingBar, Previews, SummaryHold } from './preview';
 
 declare function acquireVsCodeApi(): { postMessage(msg: WebviewToHost): void; getState(): unknown; setState(s: unknown): void };
@@ -343,6 +344,7 @@ function draw(): void {
   if (real) drawBlocks(l, rowOffset);
   drawBands(l, rowOffset, rows);
   drawSelection(l, rowOffset);
+  if (real) drawChain(ctx, l, rowOffset, theme);
   if (real) drawFlashes(l);
   drawOverview();
   document.body.dataset.drawMs = (performance.now() - started).toFixed(2);
@@ -725,6 +727,10 @@ window.addEventListener('message', (e: MessageEvent) => {
       return;
     case 'work':
       showWork(msg.work);
+      return;
+    case 'chain':
+      setChain(msg.chain);
+      draw();
       return;
     case 'export':
       // An export asked for just after loading waits for the first picture.

@@ -1,6 +1,7 @@
 /** Activation: wires the custom editor, the three views, the commands and the status bar to the engine. */
 import * as vscode from 'vscode';
 import { nothingChanged } from '../engine/image/changeSet';
+import { ChainSelection } from './chainSelection';
 import { CommandRunner } from './commandRunner';
 import { registerCommands } from './commands';
 import { DescriptorsSelection } from './descriptorsSelection';
@@ -22,6 +23,8 @@ export interface PmemExplorerApi {
   descriptorsSelection: DescriptorsSelection;
   /** Long work under way (a check, initialising all sections, a large operation, undo or redo). */
   work: LongWork;
+  /** The free list drawn on the map as a chain. */
+  chains: ChainSelection;
 }
 
 export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
@@ -35,6 +38,8 @@ export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
   const descriptorsView = vscode.window.createTreeView('pmemExplorer.descriptors', { treeDataProvider: descriptors, showCollapseAll: true });
   const work = new LongWork();
   const provider = new PmemEditorProvider(context.extensionUri, registry, work);
+  const freeListsView = vscode.window.createTreeView('pmemExplorer.freeLists', { treeDataProvider: freeLists, showCollapseAll: true });
+  const chains = new ChainSelection(registry, freeListsView);
   const descriptorsSelection = new DescriptorsSelection(registry, descriptorsView, (m) => log.warn(m), (pfn) => descriptors.frameNode(pfn));
   context.subscriptions.push(
     log,
@@ -43,7 +48,8 @@ export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
     descriptorsSelection,
     vscode.window.registerCustomEditorProvider(VIEW_TYPE, provider, { supportsMultipleEditorsPerDocument: true, webviewOptions: { enableFindWidget: true } }),
     descriptorsView,
-    vscode.window.createTreeView('pmemExplorer.freeLists', { treeDataProvider: freeLists, showCollapseAll: true }),
+    freeListsView,
+    chains,
     vscode.window.createTreeView('pmemExplorer.sections', { treeDataProvider: sections }),
     createStatusBar(registry),
   );
@@ -54,7 +60,7 @@ export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
   );
   const views = { descriptors, descriptorsView, freeLists, sections };
   registerCommands(context, registry, views, runner, work);
-  return { registry, views, commands: runner, descriptorsSelection, work };
+  return { registry, views, commands: runner, descriptorsSelection, work, chains };
 }
 
 export function deactivate(): void {}

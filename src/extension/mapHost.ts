@@ -7,7 +7,7 @@ import { flagNames, frames, info, REGION_LABELS, REGION_NAMES } from '../engine'
 import { everythingChanged, ImageChange } from '../engine/image/changeSet';
 import { HistoryFeed } from '../engine/inspect/historyFeed';
 import { mapCells, mapCellsAsync } from '../engine/inspect/mapCells';
-import { CellsData, FrameDetails, HostToWebview, isWebviewToHost, MapState, MapWindowRole, MapWork, WebviewToHost } from '../shared/protocol';
+import { CellsData, ChainData, FrameDetails, HostToWebview, isWebviewToHost, MapState, MapWindowRole, MapWork, WebviewToHost } from '../shared/protocol';
 import { changedCellRuns, CellWindow, subWindow } from '../shared/mapPatch';
 import { Requests } from '../shared/requests';
 import type { LongWork } from './longWork';
@@ -86,6 +86,7 @@ export class MapHost implements vscode.Disposable {
         this.feed.reset(); // it has no steps yet: they are all sent again
         this.sendState();
         if (this.document.selection) this.sendSelection(this.document.selection);
+        if (this.lastChain) this.post({ type: 'chain', chain: this.lastChain });
         {
           const w = work.underWay;
           if (w?.doc === this.document) this.sendWork(w);
@@ -193,6 +194,14 @@ export class MapHost implements vscode.Disposable {
 
   notice(text: string): void {
     this.post({ type: 'notice', text });
+  }
+
+  /** The free list drawn as a chain, for tests and for a webview that loads again. */
+  lastChain: ChainData | null = null;
+
+  showChain(chain: ChainData | null): void {
+    this.lastChain = chain;
+    this.post({ type: 'chain', chain });
   }
 
   /**

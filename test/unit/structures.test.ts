@@ -1,11 +1,11 @@
 /** The design's own structures on screen: free-list links of free blocks, descriptor flags by name. */
 import { strict as assert } from 'node:assert';
-import { allocOp, frames, freeLists, initSectionsOp, PAGE_SIZE, PmemImage, sections } from '../../src/engine';
+import { allocOp, frames, freeListChain, freeLists, initSectionsOp, PAGE_SIZE, PmemImage, sections } from '../../src/engine';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { flagNames, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_FREEING, PG_RESERVED } from '../../src/engine/format/descriptor';
-import { LINK } from '../../src/engine/format/freeLink';
+import { decodeFreeLink, encodeFreeLink, FREE_LINK_SIZE, LINK } from '../../src/engine/format/freeLink';
 import { frameTooltipMarkdown } from '../../src/extension/trees/frameTooltip';
 import { describeCell } from '../../webview/cellText';
 import { pmem } from './cliRun';
@@ -74,7 +74,7 @@ describe('descriptor flags by name', () => {
     const [reserved] = frames(img, img.layout.data.startPfn - 1, 1); // the last memmap frame, in the section the allocation initialised
     assert.match(frameTooltipMarkdown(reserved), /flags PG_core \| PG_reserved \(0x3\)/);
     const text = textOf(describeCell(p, 1, undefined, 0, { ...alloc, region: undefined, flagNames: flagNames(alloc.flags) }));
-    assert.match(text, /flags PG_core \| PG_allocated/);
+    assert.match(text, /^flags: PG_core \| PG_allocated$/m);
   });
 
   it('pmem descriptors prints the names beside the hex', () => {
@@ -93,5 +93,52 @@ describe('descriptor flags by name', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('free-list chains', () => {
+  for (const links of ['page', 'descriptor'] as const) {
+    it(`with links in the ${links}, an intact list walks as the Free Lists view lists it, no link broken`, () => {
+      const { img } = newImage({ links });
+      initAll(img);
+      allocOp(img, { order: 0, count: 5 });
+      for (const l of freeLists(img, 100).filter((x) => x.count)) {
+        const c = freeListChain(img, l.node, l.zone, l.order)!;
+        assert.deepEqual(c.blocks.map((b) => b.pfn), l.blocks, `${l.zone} ${l.order}`);
+        assert.ok(c.blocks.every((b, i) => !b.broken && b.next === (l.blocks[i + 1] ?? 0)));
+      }
+    });
+  }
+
+  it('a link to a block that does not point back is broken there, as check finds it', () => {
+    const { store, img } = newImage({ links: 'page' });
+    initAll(img);
+    const l = freeLists(img, 8).find((x) => x.count >= 4)!;
+    const [a, b, , d] = l.blocks;
+    // a now skips b and names d, whose prev is c.
+    const rec = decodeFreeLink(store.read(a * PAGE_SIZE, FREE_LINK_SIZE));
+    assert.ok(rec.ok);
+    store.write(a * PAGE_SIZE, encodeFreeLink({ ...rec.link, next: d }));
+    const c = freeListChain(img, l.node, l.zone, l.order)!;
+    assert.deepEqual(c.blocks.map((x) => x.pfn), [a, d]);
+    assert.match(c.blocks[0].broken!, new RegExp(`block ${d}'s prev link is ${l.blocks[2]}, not ${a}`));
+    assert.notEqual(b, d);
+  });
+
+  it('a link to an allocated block, and an unreadable record, are broken', () => {
+    const { store, img } = newImage({ links: 'page' });
+    initAll(img);
+    const held = allocOp(img, { order: 3 }).blocks[0].pfn;
+    const l = freeLists(img, 8).find((x) => x.count >= 2 && x.order <= 3)!;
+    const rec = decodeFreeLink(store.read(l.blocks[0] * PAGE_SIZE, FREE_LINK_SIZE));
+    assert.ok(rec.ok);
+    store.write(l.blocks[0] * PAGE_SIZE, encodeFreeLink({ ...rec.link, next: held }));
+    let c = freeListChain(img, l.node, l.zone, l.order)!;
+    assert.equal(c.blocks.length, 1);
+    assert.equal(c.blocks[0].next, held);
+    assert.equal(c.blocks[0].broken, `block ${l.blocks[0]} links to pfn ${held}, which is an allocated block`);
+    store.write(l.blocks[0] * PAGE_SIZE + LINK.prev, new Uint8Array([1]));
+    c = freeListChain(img, l.node, l.zone, l.order)!;
+    assert.match(c.blocks[0].broken!, /unreadable: free-link checksum mismatch/);
   });
 });

@@ -399,3 +399,78 @@ export function buddyinfo(img: PmemImage): string {
   }
   return lines.join('\n') + '\n';
 }
+
+/** One block of a free list as walked, and whether its link to the next holds. */
+export interface ChainBlock {
+  pfn: number;
+  /** The next block its link names (0: none, or not known when its links are unreadable). */
+  next: number;
+  /** Why the link to `next` is broken, as check would say it; absent when it holds. */
+  broken?: string;
+}
+
+export interface FreeListChain {
+  node: number;
+  zone: string;
+  order: number;
+  count: number;
+  /** The blocks in list order, from the head, at most `limit`; the walk stops at the first broken link. */
+  blocks: ChainBlock[];
+}
+
+/**
+ * Walks one free list from its head, checking each link as `check` does: the
+ * block linked to must be a free head of the list's order whose prev link
+ * points back. The walk stops at a broken link (a block that does not point
+ * back, a frame that is not a free block of the order, an unreadable record,
+ * a cycle) or after `limit` blocks.
+ */
+export function freeListChain(img: PmemImage, node: number, zone: string, order: number, limit = 4096): FreeListChain | undefined {
+  const g = img.geometry;
+  const z = ZONE_NAMES.indexOf(zone as (typeof ZONE_NAMES)[number]);
+  if (z < 0 || !img.nodes.some((n) => n.id === node) || order < 0 || order > g.maxOrder) return undefined;
+  const { head, count } = freeAreaEntryAt(view(img.store.read(img.layout.freeArea.startPfn * PAGE_SIZE, img.layout.freeArea.frames * PAGE_SIZE)), freeAreaIndex(g.maxOrder, node, z, order));
+  const out: ChainBlock[] = [];
+  const isListed = (pfn: number) => {
+    if (!Number.isSafeInteger(pfn) || pfn < img.layout.data.startPfn || pfn + 2 ** order > img.layout.data.startPfn + img.layout.data.frames) return 'lies outside the data area';
+    const d = decodeDescriptor(viewDescriptor(img, pfn).bytes);
+    if (!(d.flags & PG_BUDDY)) return d.flags & PG_ALLOCATED ? 'is an allocated block' : 'is not the head of a free block';
+    if (d.order !== order) return `is a free block of order ${d.order}`;
+    return undefined;
+  };
+  const seen = new Set<number>();
+  let p = head;
+  let prev = 0;
+  let why = p ? isListed(p) : undefined;
+  if (why) return { node, zone, order, count, blocks: [{ pfn: p, next: 0, broken: `the list head names pfn ${p}, which ${why}` }] };
+  while (p && out.length < limit) {
+    seen.add(p);
+    const l = blockLinks(img, p);
+    const entry: ChainBlock = { pfn: p, next: l.problem ? 0 : l.next };
+    out.push(entry);
+    if (l.problem) {
+      entry.broken = `block ${p}'s links are unreadable: ${l.problem}`;
+      break;
+    }
+    if (l.prev !== prev) {
+      // The link into this block is the broken one: mark it on the block before.
+      const before = out[out.length - 2];
+      if (before) before.broken = `block ${p}'s prev link is ${l.prev}, not ${prev}`;
+      else entry.broken = `the list head ${p} has prev link ${l.prev}`;
+      break;
+    }
+    if (!l.next) break;
+    if (seen.has(l.next)) {
+      entry.broken = `a cycle: block ${p} links back to block ${l.next}`;
+      break;
+    }
+    why = isListed(l.next);
+    if (why) {
+      entry.broken = `block ${p} links to pfn ${l.next}, which ${why}`;
+      break;
+    }
+    prev = p;
+    p = l.next;
+  }
+  return { node, zone, order, count, blocks: out };
+}
