@@ -46,6 +46,7 @@ for (const theme of THEMES) {
     const prefix = `${theme.prefix}-structures`;
     const shot = (name) => wb.screenshot(prefix, name);
     let list;
+    let crashFs;
     workbenchSuite({
       theme,
       prefix,
@@ -55,6 +56,8 @@ for (const theme of THEMES) {
         assert.ok(list.count >= 6, `the order-6 list has blocks to chain: ${JSON.stringify(list)}`);
         fs.copyFileSync(w.file('links.pmem'), w.file('broken.pmem'));
         relink(w.file('broken.pmem'), list.blocks[3], list.blocks[5]);
+        pmem('create', w.file('crash.pmem'), '--size', '64M', '--history', '256K');
+        crashFs = Number(pmem('alloc', w.file('crash.pmem'), '--order', '0', '--owner', 'fs').trim());
       },
       ready: (w) => w.showSidebar(),
     }, (w, s) => {
@@ -111,6 +114,48 @@ for (const theme of THEMES) {
       // check finds the same link broken.
       const report = JSON.parse(spawnSync(process.execPath, [CLI, 'check', ws.file('broken.pmem'), '--json'], { encoding: 'utf8' }).stdout);
       assert.ok(report.problems.some((p) => p.message.includes(`block ${list.blocks[5]}'s prev link is ${e}, expected ${d}`)), JSON.stringify(report.problems));
+    });
+
+    it('the crash prompt says what each persistence point writes, and crashes a free and an initialisation', async () => {
+      await wb.openImage('crash.pmem');
+      const map = wb.map();
+      const descriptions = async () => {
+        await wb.waitForPrompt(/persistence points/i);
+        return wb.quickInput().locator('.monaco-list-row').evaluateAll((rows) => rows.map((r) => `${r.querySelector('.label-name')?.textContent} ${r.querySelector('.label-description')?.textContent ?? ''}`));
+      };
+
+      // A free: the journal intent, the commit record, each home write and the clear, in order.
+      await map.button('Crash at…').click();
+      await wb.pick(/which operation/i, /^A free$/);
+      await wb.answer(/freeing the block at which pfn/i, String(crashFs));
+      const rows = await descriptions();
+      const text = rows.join('\n');
+      assert.match(rows[0], /^0 before anything is written$/);
+      const intent = rows.findIndex((r) => /journal intent "free/.test(r));
+      assert.ok(intent > 0, text);
+      assert.match(rows[intent + 1], /commit record/, text);
+      assert.ok(rows.some((r, i) => i > intent + 1 && /home write: descriptors: pfn/.test(r)), text);
+      assert.ok(rows.some((r, i) => i > intent + 1 && /home write: section table: section/.test(r)), text);
+      assert.match(rows[rows.length - 1], /clear: .*\(the operation completes\)$/, text);
+      await shot('crash-prompt');
+      // Past the commit record: recovery rolls the free forward.
+      const point = intent + 2; // rows[0] is point 0
+      await wb.answer(/persistence points/i, String(point));
+      const banner = await textMatching(wb.banner(), /Recovery:/, 'the recovery banner', 20_000);
+      assert.match(banner, new RegExp(`^Power failed after ${point} persistence point\\(s\\) of a free of block ${crashFs} \\(order 0\\)\\. Recovery: rolled forward "free`), banner);
+
+      // An initialisation: of a stale section, rolled back before its commit record.
+      await map.button('Crash at…').click();
+      await wb.pick(/which operation/i, /^An initialisation$/);
+      await wb.waitForPrompt(/initialising which section/i);
+      await wb.waitForQuickInputFocus();
+      await wb.page.keyboard.press('Enter'); // the section suggested
+      const initRows = await descriptions();
+      assert.ok(initRows.some((r) => /journal intent "init/.test(r)), initRows.join('\n'));
+      await shot('crash-prompt-init');
+      await wb.answer(/persistence points/i, '1');
+      const initBanner = await textMatching(wb.banner(), /initialisation of section/, 'the recovery banner after an initialisation', 20_000);
+      assert.match(initBanner, /^Power failed after 1 persistence point\(s\) of an initialisation of section \d+\. Recovery: /);
     });
   });
 }
