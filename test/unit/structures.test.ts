@@ -142,3 +142,14 @@ describe('free-list chains', () => {
     assert.match(c.blocks[0].broken!, /unreadable: free-link checksum mismatch/);
   });
 });
+
+describe('the chain message', () => {
+  it('the webview takes a chain or null, and refuses a malformed one', async () => {
+    const { isHostToWebview } = await import('../../src/shared/protocol');
+    assert.ok(isHostToWebview({ type: 'chain', chain: null }));
+    assert.ok(isHostToWebview({ type: 'chain', chain: { label: 'l', order: 3, blocks: [{ pfn: 8, next: 16 }, { pfn: 16, next: 0, broken: 'why' }] } }));
+    assert.ok(!isHostToWebview({ type: 'chain', chain: { label: 'l', order: 3, blocks: [{ pfn: -1, next: 0 }] } }));
+    assert.ok(!isHostToWebview({ type: 'chain', chain: { label: 'l', order: 3, blocks: [{ pfn: 8, next: 0, broken: 1 }] } }));
+    assert.ok(!isHostToWebview({ type: 'chain' }));
+  });
+});

@@ -71,7 +71,7 @@ export function registerMachineCommands(c: CommandContext): void {
     const text = `${r.crashed ? `Power failed after ${r.points} persistence point(s) of ${article} ${during.noun}.` : `The ${during.noun} completed (${r.points} points) before the power failed.`} Recovery: ${rec.action === 'none' ? 'nothing to do' : `${rec.action === 'rolled-forward' ? 'rolled forward' : 'rolled back'} "${rec.description}"`}.`;
     c.registry.mapsOf(doc).forEach((m) => m.notice(text));
     void vscode.window.showInformationMessage(escapeNotification(text)); // the description comes from the image's journal
-    return { crashed: r.crashed, recovery: rec.action, points: r.points };
+    return { crashed: r.crashed, recovery: rec.action };
   });
 
   // Every section in one edit, a transaction per batch, yielding between them: a Cancel puts every section back.
