@@ -1,6 +1,6 @@
 /** The design's own structures on screen: free-list links of free blocks, descriptor flags by name. */
 import { strict as assert } from 'node:assert';
-import { allocOp, frames, freeListChain, freeLists, initSectionsOp, PAGE_SIZE, PmemImage, sections } from '../../src/engine';
+import { allocOp, blockLinks, frames, freeListChain, freeLists, initSectionsOp, PAGE_SIZE, PmemImage, sections } from '../../src/engine';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -20,14 +20,16 @@ const textOf = (lines: ReturnType<typeof describeCell>) => lines.map((l) => l.ma
 
 describe('free blocks show their list links', () => {
   for (const links of ['page', 'descriptor'] as const) {
-    it(`with links in the ${links}, every frame of a listed block gives its next, prev and list`, () => {
+    it(`with links in the ${links}, a listed block's head gives its next, prev and list`, () => {
       const { img } = newImage({ links });
       initAll(img);
       const list = freeLists(img, 8).find((l) => l.count >= 3)!;
       const [a, b, c] = list.blocks;
-      const f = frames(img, b + 1, 1)[0]; // not the head: the block's links still
+      const f = frames(img, b, 1)[0];
       assert.equal(f.kind, 'free');
       assert.deepEqual(f.links, { place: links, next: c, prev: a, node: list.node, zone: list.zone, order: list.order });
+      assert.deepEqual(blockLinks(img, b), f.links, 'what the map adds for any frame of the block');
+      assert.equal(frames(img, b + 1, 1)[0].links, undefined, 'the head alone carries them in frame views, whose changes are tracked by frame');
       assert.equal(frames(img, a, 1)[0].links?.prev, 0, 'the list head has no prev');
       const md = frameTooltipMarkdown(f);
       assert.match(md, new RegExp(`next: pfn ${c} · prev: pfn ${a}`));

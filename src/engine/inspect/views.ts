@@ -43,7 +43,7 @@ export interface FrameInfo {
   initGeneration: number;
   /** Extended fields of the running profile (absent fields read 0). */
   extended: Record<string, number>;
-  /** A free block's list links (on every frame of the block), from where the image keeps them. */
+  /** A free block's list links (on its head frame), from where the image keeps them. */
   links?: BlockLinks;
 }
 
@@ -306,8 +306,10 @@ export function frames(img: PmemImage, from: number, count: number): FrameInfo[]
         continue;
       }
       const free = (block.flags & PG_BUDDY) !== 0;
-      if (free) links ??= blockLinks(img, block.pfn, block); // one read per block, not per frame
-      out.push({ ...base, kind: free ? 'free' : 'allocated', blockPfn: block.pfn, order: block.order, owner: free ? undefined : block.owner, ...(free ? { links } : {}) });
+      // On the head only: a change to a block's links writes its head (record or descriptor), so a view that refreshes changed frames stays true.
+      const head = free && pfn === block.pfn;
+      if (head) links ??= blockLinks(img, block.pfn, block);
+      out.push({ ...base, kind: free ? 'free' : 'allocated', blockPfn: block.pfn, order: block.order, owner: free ? undefined : block.owner, ...(head ? { links } : {}) });
     }
   }
   return out;
