@@ -5,6 +5,7 @@
  */
 import { MIX_CHANNELS, MIX_STRIDE } from '../src/engine/inspect/mapCodes';
 import type { FrameDetails } from '../src/shared/protocol';
+import { flagWords, linkLines } from '../src/shared/structureWords';
 import { frameStateWords, sectionStateWords } from '../src/shared/words';
 
 export interface TextRun {
@@ -59,15 +60,19 @@ export interface CellExtras {
 /** A cell's mix of states (aggregated cells only), then the details of its first frame. */
 export function describeCell(pfn: number, framesPerCell: number, mix: ArrayLike<number> | undefined, cellIndex: number, f: FrameDetails | null, extras: CellExtras = {}): TextLine[] {
   const lines: TextLine[] = [];
-  if (framesPerCell > 1 && (mix || extras.counts)) {
+  if (framesPerCell > 1) {
+    // The header is there even before the cell's mix is known, so a cell is never described as one frame.
     lines.push([{ text: `pfn ${pfn}–${pfn + framesPerCell - 1}`, strong: true }, { text: ` (${framesPerCell} frames)` }]);
-    lines.push([{ text: extras.counts ? mixWords(extras.counts, framesPerCell) : sharesWords(mix!, cellIndex) }]);
+    lines.push([{ text: extras.counts ? mixWords(extras.counts, framesPerCell) : mix ? sharesWords(mix, cellIndex) : 'mix of states not known yet' }]);
   }
   if (f) {
     lines.push([{ text: framesPerCell > 1 ? 'first frame: ' : '' }, { text: `pfn ${f.pfn}`, strong: true }, { text: ` · physical 0x${f.physAddr.toString(16)}` }]);
     lines.push([{ text: `${kindLabel(f)}${f.blockPfn !== undefined ? ` · block at pfn ${f.blockPfn}, order ${f.order}` : ''}${f.owner ? ` · owner ${f.owner}` : ''}` }]);
     lines.push([{ text: `node ${f.node}, zone ${f.zone} · section ${f.section} (${sectionStateWords(f.sectionState)})` }]);
     lines.push([{ text: f.descriptorPresent ? `descriptor initialised in boot ${f.initGeneration}` : 'no descriptor in this boot' }]);
+    // After the lines above, whose order other readers of the tooltip rely on.
+    if (f.descriptorPresent && f.flagNames) lines.push([{ text: `flags: ${flagWords(f.flagNames)}` }]);
+    for (const l of f.links ? linkLines(f.links) : []) lines.push([{ text: l }]);
     for (const [k, v] of Object.entries(f.extended)) lines.push([{ text: `${k}: 0x${v.toString(16)}` }]);
   }
   if (framesPerCell > 1) {

@@ -22,6 +22,7 @@ import { describeCell, kindLabel, renderLines } from './cellText';
 import { svgOfMap } from './svgExport';
 import { sectionStateWords } from '../src/shared/words';
 import { cssOf, readTheme, ThemeColours } from './palette';
+import { drawChain, setChain } from './chainOverlay';
 import { CellWindow, LoadingBar, Previews, SummaryHold } from './preview';
 
 declare function acquireVsCodeApi(): { postMessage(msg: WebviewToHost): void; getState(): unknown; setState(s: unknown): void };
@@ -379,6 +380,7 @@ function draw(): void {
   if (real) drawBlocks(l, rowOffset);
   drawBands(l, rowOffset, rows);
   drawSelection(l, rowOffset);
+  if (real) drawChain(ctx, l, rowOffset, theme);
   drawAxis(l);
   if (real) drawFlashes(l);
   drawOverview();
@@ -923,6 +925,10 @@ window.addEventListener('message', (e: MessageEvent) => {
     case 'work':
       showWork(msg.work);
       return;
+    case 'chain':
+      setChain(msg.chain);
+      draw();
+      return;
     case 'export':
       // An export asked for just after loading waits for the first picture.
       void Promise.race([drawn, new Promise((_, reject) => setTimeout(() => reject(new Error('the map has not been drawn yet (is its editor visible?)')), 10_000))])
@@ -1025,7 +1031,9 @@ async function showTooltip(pfn: number, x: number, y: number): Promise<void> {
   const cellIndex = cells ? Math.floor((cellPfn - cells.firstPfn) / fpc) : 0;
   const inSection = cells && !cells.detailed && fpc < state.image.sectionFrames ? state.image.sectionFrames : undefined;
   const holdsSelected = selected !== undefined && selected >= cellPfn && selected < cellPfn + fpc ? selected : undefined;
-  renderLines(tooltip, describeCell(cellPfn, fpc, cells?.mix, cellIndex, f, { counts, selected: holdsSelected, sectionFrames: inSection }));
+  // Cells of another zoom (still on their way) would describe the wrong frames.
+  const shares = cells && cells.framesPerCell === fpc && cellIndex >= 0 && cellIndex < cells.cells ? cells.mix : undefined;
+  renderLines(tooltip, describeCell(cellPfn, fpc, shares, cellIndex, f, { counts, selected: holdsSelected, sectionFrames: inSection }));
   tooltip.hidden = false;
   const area = canvas.parentElement!.getBoundingClientRect();
   tooltip.style.left = `${Math.min(x + 14, area.width - tooltip.offsetWidth - 4)}px`;

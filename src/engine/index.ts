@@ -2,6 +2,7 @@
 export * from './core/errors';
 export * from './format/constants';
 export { PROFILES, findProfile, descriptorBytesInRam } from './format/profiles';
+export { flagNames } from './format/descriptor';
 export type { KernelProfile, ExtendedField } from './format/profiles';
 export { makeGeometry, computeLayout, computeNodes, REGION_LABELS, REGION_NAMES } from './format/layout';
 export type { Geometry, Layout, NodeInfo, MemmapPlacement, LinksPlacement, RegionName } from './format/layout';
@@ -17,8 +18,8 @@ export type { ChangeSet } from './image/changeSet';
 export { OperationCancelled } from './image/largeOps';
 export type { LargeControl, LargePhase } from './image/largeOps';
 export type { AllocRequest, AllocatedBlock, ZoneName } from './alloc/buddy';
-export { info, sections, frames, blocks, freeLists, buddyinfo } from './inspect/views';
-export type { ImageInfo, FrameInfo, FrameKind, SectionSummary, FreeListView, BlockInfo } from './inspect/views';
+export { info, sections, frames, blocks, freeLists, freeListChain, buddyinfo, blockLinks } from './inspect/views';
+export type { ImageInfo, FrameInfo, FrameKind, SectionSummary, FreeListView, BlockInfo, BlockLinks, ChainBlock, FreeListChain } from './inspect/views';
 export { check, checkAsync } from './inspect/checker';
 export type { CheckReport, Problem, CheckOptions } from './inspect/checker';
 export { historyStepRange, stateAt, stepRange } from './inspect/timeline';

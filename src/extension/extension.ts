@@ -1,6 +1,7 @@
 /** Activation: wires the custom editor, the three views, the commands and the status bar to the engine. */
 import * as vscode from 'vscode';
 import { nothingChanged } from '../engine/image/changeSet';
+import { ChainSelection } from './chainSelection';
 import { CommandRunner } from './commandRunner';
 import { registerCommands } from './commands';
 import { DescriptorsSelection } from './descriptorsSelection';
@@ -25,6 +26,8 @@ export interface PmemExplorerApi {
   descriptorsSelection: DescriptorsSelection;
   /** Long work under way (a check, initialising all sections, a large operation, undo or redo). */
   work: LongWork;
+  /** The free list drawn on the map as a chain. */
+  chains: ChainSelection;
 }
 
 export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
@@ -39,6 +42,8 @@ export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
   const descriptorsView = vscode.window.createTreeView('pmemExplorer.descriptors', { treeDataProvider: descriptors, showCollapseAll: true });
   const work = new LongWork();
   const provider = new PmemEditorProvider(context.extensionUri, registry, work);
+  const freeListsView = vscode.window.createTreeView('pmemExplorer.freeLists', { treeDataProvider: freeLists, showCollapseAll: true });
+  const chains = new ChainSelection(registry, freeListsView);
   const descriptorsSelection = new DescriptorsSelection(registry, descriptorsView, (m) => log.warn(m), (pfn) => descriptors.frameNode(pfn));
   context.subscriptions.push(
     log,
@@ -49,7 +54,8 @@ export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
     inspectedStructPage,
     vscode.window.registerCustomEditorProvider(NAMESPACE_VIEW_TYPE, new NamespaceEditorProvider(context.extensionUri, inspectedStructPage), { supportsMultipleEditorsPerDocument: true, webviewOptions: { enableFindWidget: true } }),
     descriptorsView,
-    vscode.window.createTreeView('pmemExplorer.freeLists', { treeDataProvider: freeLists, showCollapseAll: true }),
+    freeListsView,
+    chains,
     vscode.window.createTreeView('pmemExplorer.sections', { treeDataProvider: sections }),
     createStatusBar(registry),
   );
@@ -61,7 +67,7 @@ export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
   const views = { descriptors, descriptorsView, freeLists, sections };
   registerCommands(context, registry, views, runner, work);
   registerOpenAsNamespace(context);
-  return { registry, views, commands: runner, descriptorsSelection, work };
+  return { registry, views, commands: runner, descriptorsSelection, work, chains };
 }
 
 export function deactivate(): void {}

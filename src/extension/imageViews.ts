@@ -55,6 +55,7 @@ export function mapBody(fileName: string): string {
   </div>
 </div>
 <p id="selection" class="selection" aria-live="polite"></p>
+<p id="chainLabel" class="selection" aria-live="polite"></p>
 <div id="legend" class="legend" aria-label="Legend"></div>
 <vscode-collapsible id="historyPanel" heading="History"><ol id="steps" class="steps"></ol></vscode-collapsible>
 <vscode-collapsible id="costsPanel" heading="Memmap costs"><div id="costs"></div></vscode-collapsible>

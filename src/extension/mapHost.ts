@@ -3,11 +3,11 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { escapeNotification } from '../shared/plainText';
 import { Refusal } from './refusal';
-import { frames, info, REGION_LABELS, REGION_NAMES } from '../engine';
+import { blockLinks, flagNames, frames, info, REGION_LABELS, REGION_NAMES } from '../engine';
 import { everythingChanged, ImageChange } from '../engine/image/changeSet';
 import { HistoryFeed } from '../engine/inspect/historyFeed';
 import { cellMix, mapCells, mapCellsAsync } from '../engine/inspect/mapCells';
-import { CellsData, FrameDetails, HostToWebview, isWebviewToHost, MapState, MapWindowRole, MapWork, WebviewToHost } from '../shared/protocol';
+import { CellsData, ChainData, FrameDetails, HostToWebview, isWebviewToHost, MapState, MapWindowRole, MapWork, WebviewToHost } from '../shared/protocol';
 import { changedCellRuns, CellWindow, subWindow } from '../shared/mapPatch';
 import { Requests } from '../shared/requests';
 import type { LongWork } from './longWork';
@@ -86,6 +86,7 @@ export class MapHost implements vscode.Disposable {
         this.feed.reset(); // it has no steps yet: they are all sent again
         this.sendState();
         if (this.document.selection) this.sendSelection(this.document.selection);
+        if (this.lastChain) this.post({ type: 'chain', chain: this.lastChain });
         {
           const w = work.underWay;
           if (w?.doc === this.document) this.sendWork(w);
@@ -106,6 +107,8 @@ export class MapHost implements vscode.Disposable {
       }
       case 'getFrame': {
         const f = img && msg.pfn < img.geometry.totalFrames ? frames(img, msg.pfn, 1)[0] : undefined;
+        // The map asks afresh at every hover, so any frame of a free block shows its block's links.
+        if (img && f?.kind === 'free' && !f.links && f.blockPfn !== undefined) f.links = blockLinks(img, f.blockPfn);
         this.post({ type: 'frame', id: msg.id, frame: f ? details(f) : null });
         return;
       }
@@ -201,6 +204,14 @@ export class MapHost implements vscode.Disposable {
     this.post({ type: 'notice', text });
   }
 
+  /** The free list drawn as a chain, for tests and for a webview that loads again. */
+  lastChain: ChainData | null = null;
+
+  showChain(chain: ChainData | null): void {
+    this.lastChain = chain;
+    this.post({ type: 'chain', chain });
+  }
+
   /**
    * Sends the state after a change: the counts (kept by the document, not
    * counted again), the history steps added and dropped, and what changed, so
@@ -267,5 +278,5 @@ export class MapHost implements vscode.Disposable {
 
 function details(f: ReturnType<typeof frames>[number]): FrameDetails {
   const { flags, refcount, region, ...rest } = f; // raw descriptor words stay in the host
-  return { ...rest, region: region ? REGION_LABELS[region] : undefined };
+  return { ...rest, region: region ? REGION_LABELS[region] : undefined, flagNames: flagNames(flags) };
 }

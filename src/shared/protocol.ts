@@ -54,8 +54,15 @@ export interface MapState {
   animateChanges: boolean;
 }
 
-/** A frame as the engine describes it, its region in plain words, without the raw flags and refcount. */
-export type FrameDetails = Omit<FrameInfo, 'flags' | 'refcount' | 'region'> & { region?: string };
+/** A frame as the engine describes it, its region in plain words, its flags by name, without the raw flags and refcount. */
+export type FrameDetails = Omit<FrameInfo, 'flags' | 'refcount' | 'region'> & { region?: string; flagNames?: string[] };
+
+/** A free list drawn on the map as a chain: its blocks in list order, each link whole or broken (see freeListChain). */
+export interface ChainData {
+  label: string;
+  order: number;
+  blocks: Array<{ pfn: number; next: number; broken?: string }>;
+}
 
 /** Which of its windows a map asks for whole: the map itself or the overview strip (a patch asks for neither). */
 export type MapWindowRole = 'map' | 'overview';
@@ -89,7 +96,9 @@ export type HostToWebview =
   | { type: 'notice'; text: string }
   /** Long work under way on the image (null: none): the map shows it with a Cancel button. */
   | { type: 'work'; work: MapWork | null }
-  | { type: 'export'; id: number; format: 'png' | 'svg' };
+  | { type: 'export'; id: number; format: 'png' | 'svg' }
+  /** The free list chosen in the Free Lists view, to draw as a chain (null: none). */
+  | { type: 'chain'; chain: ChainData | null };
 
 /** Long work on the image, as the map shows it. */
 export interface MapWork {
@@ -190,6 +199,9 @@ export function isHostToWebview(x: unknown): x is HostToWebview {
       return x.work === null || (isRecord(x.work) && typeof x.work.label === 'string' && typeof x.work.share === 'number' && typeof x.work.message === 'string' && typeof x.work.cancelling === 'boolean');
     case 'export':
       return isCount(x.id) && (x.format === 'png' || x.format === 'svg');
+    case 'chain':
+      return x.chain === null || (isRecord(x.chain) && typeof x.chain.label === 'string' && isCount(x.chain.order) && Array.isArray(x.chain.blocks)
+        && x.chain.blocks.every((b) => isRecord(b) && isCount(b.pfn) && isCount(b.next) && (b.broken === undefined || typeof b.broken === 'string')));
     default:
       return false;
   }

@@ -691,6 +691,7 @@ for (const theme of THEMES) {
       // After two persistence points of an order-0 allocation the journal holds it uncommitted:
       // recovery rolls it back (the CLI does the same: pmem reboot --crash-after 2).
       await map.button('Crash at…').click();
+      await wb.pick(/which operation/i, /^An allocation$/);
       await wb.answer(/which order/i, '0');
       await wb.answer(/persistence points/i, '2');
       await wb.summaryWhen('a boot after the crash, nothing allocated', (s) => s.boot === rebooted.boot + 1 && s.allocated === rebooted.allocated);

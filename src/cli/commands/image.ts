@@ -1,6 +1,6 @@
 /** Commands that create and describe images: create, info, descriptors, sections. */
 import {
-  formatBytes, frames, ImageError, info, parsePfn, PmemImage, parseSize, PROFILES, sections, SectionState, UsageError,
+  flagNames, formatBytes, frames, ImageError, info, parsePfn, PmemImage, parseSize, PROFILES, sections, SectionState, UsageError,
 } from '../../engine';
 import { flag, int, oneFile, parse, str } from '../args';
 import { Command } from '../command';
@@ -144,7 +144,7 @@ ${STRUCT_PAGE_HELP}`,
     }
     printTable(list.map((f) => [
       f.pfn, f.kind + (f.region && f.kind === 'metadata' ? `:${f.region}` : ''), f.blockPfn ?? '', f.order ?? '', `${f.node}/${f.zone}`, f.owner ?? '',
-      `${f.section}:${f.sectionState}`, f.descriptorPresent ? f.initGeneration : '-', `0x${f.flags.toString(16)}`,
+      `${f.section}:${f.sectionState}`, f.descriptorPresent ? f.initGeneration : '-', `0x${f.flags.toString(16)}${f.flags ? ` ${flagNames(f.flags).join('|')}` : ''}`,
       Object.entries(f.extended).map(([k, v]) => `${k}=${v}`).join(' '),
     ]), ['pfn', 'state', 'block', 'order', 'node/zone', 'owner', 'section', 'gen', 'flags', 'extended']);
     return 0;

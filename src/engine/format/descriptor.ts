@@ -15,6 +15,17 @@ export const PG_ALLOCATED = 1 << 3; // head of an allocated block; `order` is it
 export const PG_FREEING = 1 << 4;
 export const KNOWN_FLAGS = PG_CORE | PG_RESERVED | PG_BUDDY | PG_ALLOCATED | PG_FREEING;
 
+const FLAG_NAMES: ReadonlyArray<readonly [number, string]> = [
+  [PG_CORE, 'PG_core'], [PG_RESERVED, 'PG_reserved'], [PG_BUDDY, 'PG_buddy'], [PG_ALLOCATED, 'PG_allocated'], [PG_FREEING, 'PG_freeing'],
+];
+
+/** The names of the flag bits set, low bit first; a bit the format does not define is named by its number (`bit 7`). */
+export function flagNames(flags: number): string[] {
+  const out = FLAG_NAMES.filter(([bit]) => flags & bit).map(([, name]) => name);
+  for (let bit = 0; bit < 32; bit++) if ((flags >>> bit) & 1 && !(KNOWN_FLAGS & (1 << bit))) out.push(`bit ${bit}`);
+  return out;
+}
+
 /** Volatile bits (Descriptor.volatileFlags): meaningful only during the boot that set them. */
 export const PV_LOCKED = 1 << 0;
 

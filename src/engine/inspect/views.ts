@@ -10,7 +10,7 @@ import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_NAMES } from '../format/constants';
 import { writeRefusal } from '../format/superblock';
 import { DESC, decodeDescriptor, Descriptor, isBlank, PG_ALLOCATED, PG_BUDDY } from '../format/descriptor';
 import { freeAreaEntryAt, freeAreaIndex } from '../format/freeArea';
-import { LINK } from '../format/freeLink';
+import { decodeFreeLink, FREE_LINK_SIZE, LINK } from '../format/freeLink';
 import { REGION_NAMES, RegionName, SECTION_ENTRY_SIZE } from '../format/layout';
 import { ALL_EXTENDED_FIELDS, descriptorBytesInRam } from '../format/profiles';
 import {
@@ -43,6 +43,41 @@ export interface FrameInfo {
   initGeneration: number;
   /** Extended fields of the running profile (absent fields read 0). */
   extended: Record<string, number>;
+  /** A free block's list links (on its head frame), from where the image keeps them. */
+  links?: BlockLinks;
+}
+
+/** A free block's free-list links and the list they say it is on. */
+export interface BlockLinks {
+  /** Where the image keeps them: the link record in the free page, or the head's descriptor. */
+  place: 'page' | 'descriptor';
+  /** Next and previous block on the list; 0 = none. */
+  next: number;
+  prev: number;
+  node: number;
+  zone: string;
+  order: number;
+  /** Why the links could not be read (no link record, or a damaged one); next and prev then read 0. */
+  problem?: string;
+}
+
+/**
+ * The links of the free block whose head is `pfn`: from its link record (links
+ * in pages) or its head descriptor (links in descriptors, given as `head`).
+ */
+export function blockLinks(img: PmemImage, pfn: number, head?: Descriptor): BlockLinks {
+  if (img.geometry.links === 'descriptor' || pfn >= img.geometry.totalFrames) {
+    const d = head ?? decodeDescriptor(viewDescriptor(img, Math.min(pfn, img.geometry.totalFrames - 1)).bytes);
+    return { place: 'descriptor', next: d.next, prev: d.prev, node: d.node, zone: ZONE_NAMES[d.zone] ?? `zone ${d.zone}`, order: d.order };
+  }
+  const l = decodeFreeLink(img.store.read(pfn * PAGE_SIZE, FREE_LINK_SIZE));
+  if (!l.ok) {
+    const d = head ?? decodeDescriptor(viewDescriptor(img, pfn).bytes);
+    return { place: 'page', next: 0, prev: 0, node: d.node, zone: ZONE_NAMES[d.zone] ?? `zone ${d.zone}`, order: d.order, problem: l.reason };
+  }
+  const r = l.link;
+  const problem = r.pfn !== pfn ? `the link record names pfn ${r.pfn}` : undefined;
+  return { place: 'page', next: r.next, prev: r.prev, node: r.node, zone: ZONE_NAMES[r.zone] ?? `zone ${r.zone}`, order: r.order, ...(problem ? { problem } : {}) };
 }
 
 export interface SectionSummary {
@@ -231,6 +266,7 @@ export function frames(img: PmemImage, from: number, count: number): FrameInfo[]
   const extendedFields = ALL_EXTENDED_FIELDS.filter((f) => img.profile.extended.includes(f));
   const out: FrameInfo[] = [];
   let block: Descriptor | undefined;
+  let links: BlockLinks | undefined;
   let pfn = Math.max(0, from);
   while (pfn < end) {
     const s = sectionOf(g, pfn);
@@ -263,13 +299,17 @@ export function frames(img: PmemImage, from: number, count: number): FrameInfo[]
       }
       if (!block || pfn >= block.pfn + 2 ** block.order || pfn < block.pfn) {
         block = flags & (PG_BUDDY | PG_ALLOCATED) ? decodeDescriptor(bytes, at) : coveringHead(desc, g.maxOrder, pfn);
+        links = undefined;
       }
       if (!block) {
         out.push({ ...base, kind: 'unknown' });
         continue;
       }
       const free = (block.flags & PG_BUDDY) !== 0;
-      out.push({ ...base, kind: free ? 'free' : 'allocated', blockPfn: block.pfn, order: block.order, owner: free ? undefined : block.owner });
+      // On the head only: a change to a block's links writes its head (record or descriptor), so a view that refreshes changed frames stays true.
+      const head = free && pfn === block.pfn;
+      if (head) links ??= blockLinks(img, block.pfn, block);
+      out.push({ ...base, kind: free ? 'free' : 'allocated', blockPfn: block.pfn, order: block.order, owner: free ? undefined : block.owner, ...(head ? { links } : {}) });
     }
   }
   return out;
@@ -360,4 +400,79 @@ export function buddyinfo(img: PmemImage): string {
     }
   }
   return lines.join('\n') + '\n';
+}
+
+/** One block of a free list as walked, and whether its link to the next holds. */
+export interface ChainBlock {
+  pfn: number;
+  /** The next block its link names (0: none, or not known when its links are unreadable). */
+  next: number;
+  /** Why the link to `next` is broken, as check would say it; absent when it holds. */
+  broken?: string;
+}
+
+export interface FreeListChain {
+  node: number;
+  zone: string;
+  order: number;
+  count: number;
+  /** The blocks in list order, from the head, at most `limit`; the walk stops at the first broken link. */
+  blocks: ChainBlock[];
+}
+
+/**
+ * Walks one free list from its head, checking each link as `check` does: the
+ * block linked to must be a free head of the list's order whose prev link
+ * points back. The walk stops at a broken link (a block that does not point
+ * back, a frame that is not a free block of the order, an unreadable record,
+ * a cycle) or after `limit` blocks.
+ */
+export function freeListChain(img: PmemImage, node: number, zone: string, order: number, limit = 4096): FreeListChain | undefined {
+  const g = img.geometry;
+  const z = ZONE_NAMES.indexOf(zone as (typeof ZONE_NAMES)[number]);
+  if (z < 0 || !img.nodes.some((n) => n.id === node) || order < 0 || order > g.maxOrder) return undefined;
+  const { head, count } = freeAreaEntryAt(view(img.store.read(img.layout.freeArea.startPfn * PAGE_SIZE, img.layout.freeArea.frames * PAGE_SIZE)), freeAreaIndex(g.maxOrder, node, z, order));
+  const out: ChainBlock[] = [];
+  const isListed = (pfn: number) => {
+    if (!Number.isSafeInteger(pfn) || pfn < img.layout.data.startPfn || pfn + 2 ** order > img.layout.data.startPfn + img.layout.data.frames) return 'lies outside the data area';
+    const d = decodeDescriptor(viewDescriptor(img, pfn).bytes);
+    if (!(d.flags & PG_BUDDY)) return d.flags & PG_ALLOCATED ? 'is an allocated block' : 'is not the head of a free block';
+    if (d.order !== order) return `is a free block of order ${d.order}`;
+    return undefined;
+  };
+  const seen = new Set<number>();
+  let p = head;
+  let prev = 0;
+  let why = p ? isListed(p) : undefined;
+  if (why) return { node, zone, order, count, blocks: [{ pfn: p, next: 0, broken: `the list head names pfn ${p}, which ${why}` }] };
+  while (p && out.length < limit) {
+    seen.add(p);
+    const l = blockLinks(img, p);
+    const entry: ChainBlock = { pfn: p, next: l.problem ? 0 : l.next };
+    out.push(entry);
+    if (l.problem) {
+      entry.broken = `block ${p}'s links are unreadable: ${l.problem}`;
+      break;
+    }
+    if (l.prev !== prev) {
+      // The link into this block is the broken one: mark it on the block before.
+      const before = out[out.length - 2];
+      if (before) before.broken = `block ${p}'s prev link is ${l.prev}, not ${prev}`;
+      else entry.broken = `the list head ${p} has prev link ${l.prev}`;
+      break;
+    }
+    if (!l.next) break;
+    if (seen.has(l.next)) {
+      entry.broken = `a cycle: block ${p} links back to block ${l.next}`;
+      break;
+    }
+    why = isListed(l.next);
+    if (why) {
+      entry.broken = `block ${p} links to pfn ${l.next}, which ${why}`;
+      break;
+    }
+    prev = p;
+    p = l.next;
+  }
+  return { node, zone, order, count, blocks: out };
 }

@@ -15,6 +15,7 @@ import { RangeSource, readRangeFile, recoverPendingSave, saveRangesAtomically, w
 import { FileSpill } from './fileSpill';
 import { dropWrites, RecordedWrite, RecordingStore, redoWrites, undoWrites } from '../store/recordingStore';
 import { stateAt } from '../inspect/timeline';
+import { PointLog, PointWrite } from '../inspect/persistencePoints';
 import { UsageError } from '../core/errors';
 import { TimeSlice } from '../core/timeSlice';
 import type { Store } from '../store/store';
@@ -319,6 +320,29 @@ export class ImageSession {
     this.current = PmemImage.open(this.recorder, { file: this.file, profile, gatheredCheckpointsOnly: true });
     this.booted = true;
     return this.edit(`Reboot into generation ${this.current.bootGeneration} (${this.current.sb.profile})`, before, this.recorder.take(), true);
+  }
+
+  /**
+   * The writes `op` would make on the running machine, one per persistence
+   * point, none of them kept: what a crash after each point would leave.
+   */
+  dryRun(op: (img: PmemImage) => void): PointWrite[] {
+    if (!this.booted) throw new UsageError('the simulated machine is off: boot it first');
+    this.assertIdle();
+    const before = this.moment();
+    this.recorder.take();
+    const img = this.current;
+    const base = img.store;
+    const log = new PointLog(base);
+    img.store = log;
+    try {
+      op(img);
+    } finally {
+      img.store = base;
+      dropWrites(this.overlay, this.recorder.take());
+      img.restoreVolatile(before.volatile);
+    }
+    return log.writes;
   }
 
   /**

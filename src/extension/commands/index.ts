@@ -10,6 +10,7 @@ import { registerExportCommands } from './exportMap';
 import { registerHistoryCommands } from './history';
 import { registerInspectionCommands } from './inspection';
 import { registerMachineCommands } from './machine';
+import { registerStructureCommands } from './structures';
 
 export function registerCommands(context: vscode.ExtensionContext, registry: ImageRegistry, views: Views, runner: CommandRunner, work: LongWork): void {
   const c = commandContext(context, registry, views, runner, work);
@@ -19,4 +20,5 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
   registerInspectionCommands(c);
   registerHistoryCommands(c);
   registerExportCommands(c);
+  registerStructureCommands(c);
 }

@@ -1,8 +1,10 @@
 /** The simulated machine: reboots, crashes with recovery, and initialising sections ahead of use. */
 import * as vscode from 'vscode';
-import { allocOp, initAllOpAsync, initSectionsOp, OperationCancelled, PROFILES } from '../../engine';
+import { allocOp, frames, freeOp, initAllOpAsync, initSectionsOp, OperationCancelled, PmemImage, PROFILES, sections } from '../../engine';
+import { describePoints } from '../../engine/inspect/persistencePoints';
 import { MAX_CRASH_POINTS } from '../../engine/image/limits';
 import { escapeNotification } from '../../shared/plainText';
+import type { PmemDocument } from '../pmemDocument';
 import { Refusal } from '../refusal';
 import { assertNoWork, CommandContext, intInput, presetOf, wholeNumber } from './context';
 
@@ -24,19 +26,40 @@ export function registerMachineCommands(c: CommandContext): void {
 
   c.run('pmemExplorer.crash', async (preset?: unknown) => {
     const doc = c.writablePresent();
+    const img0 = doc.session!.image;
+    const g = img0.geometry;
     const p = presetOf(preset, 'Crash and Reboot');
-    wholeNumber(p, 'order', 0, doc.session!.image.geometry.maxOrder);
+    wholeNumber(p, 'order', 0, g.maxOrder);
     wholeNumber(p, 'points', 0, MAX_CRASH_POINTS);
-    const order = (p.order as number | undefined) ?? (await intInput('Crash and Reboot (1/2)', 'Power fails during an allocation of which order?', '0', 0, doc.session!.image.geometry.maxOrder));
-    if (order === undefined) return;
-    const points = (p.points as number | undefined) ?? (await intInput('Crash and Reboot (2/2)', 'After how many persistence points does the power fail? (0 = before anything is written)', '1', 0, MAX_CRASH_POINTS));
-    if (points === undefined) return;
+    wholeNumber(p, 'pfn', 0, g.totalFrames - 1);
+    wholeNumber(p, 'section', 0, g.sectionCount - 1);
+    if (p.during !== undefined && !CRASH_KINDS.some((k) => k.op === p.during)) throw new Refusal(`"during" must be ${CRASH_KINDS.map((k) => `"${k.op}"`).join(', ')}, not ${JSON.stringify(p.during)}`);
+    const kind = (p.during as CrashKind | undefined) ?? (p.order !== undefined ? 'alloc' : p.pfn !== undefined ? 'free' : p.section !== undefined ? 'init' : (await vscode.window.showQuickPick(CRASH_KINDS, { title: 'Crash and Reboot', placeHolder: 'Power fails during which operation?', ignoreFocusOut: true }))?.op);
+    if (!kind) return;
+    const during = await crashOperation(doc, kind, p);
+    if (!during) return;
     assertNoWork(c.work, doc);
     const session = doc.session!;
     const boot = session.bootIfNeeded();
     let r: ReturnType<typeof session.crashAndReboot>;
     try {
-      r = session.crashAndReboot(points, `alloc order ${order}`, (i) => void allocOp(i, { order }));
+      let points = p.points as number | undefined;
+      if (points === undefined) {
+        // A dry run on the running machine names what each point writes; nothing of it is kept.
+        const words = describePoints(session.image, session.dryRun(during.run));
+        const items = [{ label: '0', description: 'before anything is written' }, ...words.map((w, i) => ({ label: String(i + 1), description: i === words.length - 1 ? `${w} (the operation completes)` : w }))];
+        const chosen = await vscode.window.showQuickPick(items, {
+          title: `Crash and Reboot: ${during.noun}, ${words.length} persistence point${words.length === 1 ? '' : 's'}`,
+          placeHolder: 'After how many persistence points does the power fail? Each point is one write, in this order:',
+          ignoreFocusOut: true,
+        });
+        if (!chosen) {
+          boot?.undo();
+          return;
+        }
+        points = Number(chosen.label);
+      }
+      r = session.crashAndReboot(points, during.label, during.run);
     } catch (e) {
       boot?.undo();
       throw e;
@@ -44,7 +67,8 @@ export function registerMachineCommands(c: CommandContext): void {
     if (boot) doc.push(boot);
     doc.push(r.edit);
     const rec = session.image.bootReport!.recovery;
-    const text = `${r.crashed ? `Power failed after ${r.points} persistence point(s) of an order-${order} allocation.` : `The order-${order} allocation completed (${r.points} points) before the power failed.`} Recovery: ${rec.action === 'none' ? 'nothing to do' : `${rec.action === 'rolled-forward' ? 'rolled forward' : 'rolled back'} "${rec.description}"`}.`;
+    const article = /^[aeiou]/i.test(during.noun) ? 'an' : 'a';
+    const text = `${r.crashed ? `Power failed after ${r.points} persistence point(s) of ${article} ${during.noun}.` : `The ${during.noun} completed (${r.points} points) before the power failed.`} Recovery: ${rec.action === 'none' ? 'nothing to do' : `${rec.action === 'rolled-forward' ? 'rolled forward' : 'rolled back'} "${rec.description}"`}.`;
     c.registry.mapsOf(doc).forEach((m) => m.notice(text));
     void vscode.window.showInformationMessage(escapeNotification(text)); // the description comes from the image's journal
     return { crashed: r.crashed, recovery: rec.action };
@@ -67,4 +91,37 @@ export function registerMachineCommands(c: CommandContext): void {
     if (index === undefined) throw new Refusal('Choose a section in a PMem view');
     return c.operate(`Initialise section ${index}`, (img) => initSectionsOp(img, [index]));
   });
+}
+
+type CrashKind = 'alloc' | 'free' | 'init';
+const CRASH_KINDS: Array<{ op: CrashKind; label: string; description: string }> = [
+  { op: 'alloc', label: 'An allocation', description: 'of a block of a chosen order' },
+  { op: 'free', label: 'A free', description: 'of an allocated block (the selected one by default)' },
+  { op: 'init', label: 'An initialisation', description: 'of a never-initialised or stale section' },
+];
+
+/** The operation a crash interrupts, asked for (or taken from the preset) and checked before anything runs. */
+async function crashOperation(doc: PmemDocument, kind: CrashKind, p: Record<string, unknown>): Promise<{ noun: string; label: string; run: (img: PmemImage) => void } | undefined> {
+  const img = doc.session!.image;
+  const g = img.geometry;
+  const selected = doc.selection ? frames(img, doc.selection.pfn, 1)[0] : undefined;
+  if (kind === 'alloc') {
+    const order = (p.order as number | undefined) ?? (await intInput('Crash and Reboot', 'Power fails during an allocation of which order?', '0', 0, g.maxOrder));
+    if (order === undefined) return undefined;
+    return { noun: `order-${order} allocation`, label: `alloc order ${order}`, run: (i) => void allocOp(i, { order }) };
+  }
+  if (kind === 'free') {
+    const suggested = selected?.kind === 'allocated' ? selected.blockPfn : undefined;
+    const pfn = (p.pfn as number | undefined) ?? (await intInput('Crash and Reboot', 'Power fails while freeing the block at which pfn (an allocated block\'s head)?', suggested === undefined ? '' : String(suggested), 0, g.totalFrames - 1));
+    if (pfn === undefined) return undefined;
+    const f = frames(img, pfn, 1)[0];
+    if (f.kind !== 'allocated' || f.blockPfn !== pfn) throw new Refusal(`Crash and Reboot: pfn ${pfn} is not the head of an allocated block`);
+    return { noun: `free of block ${pfn} (order ${f.order})`, label: `free ${pfn}`, run: (i) => void freeOp(i, [pfn]) };
+  }
+  const candidates = sections(img).filter((s) => s.state !== 'initialized' && s.reservedFrames < s.frames);
+  const suggested = selected && candidates.some((s) => s.index === selected.section) ? selected.section : candidates[0]?.index;
+  const section = (p.section as number | undefined) ?? (await intInput('Crash and Reboot', `Power fails while initialising which section? (${candidates.length} never initialised or stale)`, suggested === undefined ? '' : String(suggested), 0, g.sectionCount - 1));
+  if (section === undefined) return undefined;
+  if (!candidates.some((s) => s.index === section)) throw new Refusal(`Crash and Reboot: section ${section} is already initialised in this boot (or holds only metadata): initialising it writes nothing`);
+  return { noun: `initialisation of section ${section}`, label: `init section ${section}`, run: (i) => void initSectionsOp(i, [section]) };
 }

@@ -1,7 +1,9 @@
 /** The Markdown of a frame's tooltip in the Descriptors view; image strings (the owner tag) are escaped, never rendered. */
 import { REGION_LABELS } from '../../engine/format/layout';
 import type { FrameInfo } from '../../engine/inspect/views';
+import { flagNames } from '../../engine/format/descriptor';
 import { escapeMarkdown } from '../../shared/plainText';
+import { flagWords, linkLines } from '../../shared/structureWords';
 import { frameStateWords, sectionStateWords } from '../../shared/words';
 
 export function frameTooltipMarkdown(f: FrameInfo): string {
@@ -10,8 +12,9 @@ export function frameTooltipMarkdown(f: FrameInfo): string {
     `state: ${frameStateWords(f.kind, f.region && REGION_LABELS[f.region])}`,
     f.blockPfn !== undefined ? `block: pfn ${f.blockPfn}, order ${f.order} (${2 ** (f.order ?? 0)} frames)` : '',
     f.owner ? `owner: ${escapeMarkdown(f.owner)}` : '',
+    ...(f.links ? linkLines(f.links) : []),
     `node ${f.node}, zone ${f.zone}; section ${f.section} (${sectionStateWords(f.sectionState)})`,
-    f.descriptorPresent ? `descriptor: flags 0x${f.flags.toString(16)}, refcount ${f.refcount}, initialised in generation ${f.initGeneration}` : 'descriptor: not present in this boot',
+    f.descriptorPresent ? `descriptor: flags ${flagWords(flagNames(f.flags), f.flags)}, refcount ${f.refcount}, initialised in generation ${f.initGeneration}` : 'descriptor: not present in this boot',
     ...Object.entries(f.extended).map(([k, v]) => `${escapeMarkdown(k)}: 0x${v.toString(16)}`),
   ].filter(Boolean);
   return lines.join('  \n');
