@@ -1,9 +1,10 @@
 /** Reading an image: the checker, its summary, a frame by number, the sections filter. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { CheckReport, checkAsync, formatBytes, info, parsePfn } from '../../engine';
+import { CheckReport, checkAsync, info, parsePfn } from '../../engine';
 import { checkReportMarkdown } from '../checkReport';
 import { VIEW_TYPE } from '../pmemEditorProvider';
+import { ReadOnlyDocs, REPORT_SCHEME } from '../readOnlyDocs';
 import { Refusal } from '../refusal';
 import { CommandContext } from './context';
 
@@ -22,6 +23,8 @@ export function registerInspectionCommands(c: CommandContext): void {
   const diagnostics = vscode.languages.createDiagnosticCollection('pmem');
   c.extension.subscriptions.push(diagnostics);
   const diagnosed = new WeakSet<object>();
+  const docs = new ReadOnlyDocs();
+  c.extension.subscriptions.push(docs, vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, docs));
 
   // In slices on the extension host, with changes refused meanwhile: the report is of the state the user saw.
   c.run('pmemExplorer.check', async () => {
@@ -42,8 +45,7 @@ export function registerInspectionCommands(c: CommandContext): void {
       // Results describe the checked state: any later change makes them stale.
       doc.onDidChangeState(() => diagnostics.delete(doc.uri));
     }
-    const md = await vscode.workspace.openTextDocument({ language: 'markdown', content: checkReportMarkdown(name, report) });
-    await vscode.window.showTextDocument(md, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+    await docs.showText(`Check of ${name}.md`, checkReportMarkdown(name, report), 'markdown');
     return report;
   });
 
@@ -67,12 +69,8 @@ export function registerInspectionCommands(c: CommandContext): void {
 
   c.run('pmemExplorer.showInfo', async () => {
     const doc = c.registry.require();
-    const i = info(doc.session!.image);
-    const detail = `${formatBytes(i.sizeBytes)}, ${i.totalFrames} frames; memmap on ${i.memmap.placement} (${i.memmapPercent.toFixed(4)} %); boot generation ${i.bootGeneration}, profile ${i.profile}; ${i.frames.free} free, ${i.frames.allocated} allocated, ${i.frames.uninitialized} uninitialised, ${i.frames.reserved} reserved frames.`;
-    void vscode.window.showInformationMessage(path.basename(doc.uri.fsPath), { modal: false, detail }, 'Open in Editor').then((choice) => {
-      if (choice) void vscode.commands.executeCommand('vscode.openWith', doc.uri, VIEW_TYPE);
-    });
-    return i;
+    await docs.showInfo(doc);
+    return info(doc.viewImage!, doc.totals);
   });
 
   c.run('pmemExplorer.copyPfn', async (node?: unknown) => {

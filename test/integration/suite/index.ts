@@ -8,5 +8,6 @@ export function run(): Promise<void> {
     await import('./exportTargets.test');
     await import('./superblock.test');
     await import('./longWork.test');
+    await import('./readOnlyDocs.test');
   });
 }
