@@ -9,5 +9,6 @@ export function run(): Promise<void> {
     await import('./superblock.test');
     await import('./longWork.test');
     await import('./readOnlyDocs.test');
+    await import('./sectionsNav.test');
   });
 }
