@@ -10,6 +10,7 @@ import { mapCells, mapCellsAsync } from '../engine/inspect/mapCells';
 import { CellsData, FrameDetails, HostToWebview, isWebviewToHost, MapState, MapWindowRole, MapWork, WebviewToHost } from '../shared/protocol';
 import { changedCellRuns, CellWindow, subWindow } from '../shared/mapPatch';
 import { Requests } from '../shared/requests';
+import { lastAllocation } from './lastAllocation';
 import type { LongWork } from './longWork';
 import type { PmemDocument, SelectionChange } from './pmemDocument';
 
@@ -58,6 +59,7 @@ export class MapHost implements vscode.Disposable {
       }),
       document.onDidChangeState((change) => this.sendState(change)),
       document.onDidChangeSelection((c) => this.sendSelection(c)),
+      lastAllocation.onDidChange(() => this.sendLastAllocation()),
       work.onDidChange((e) => {
         if (e.doc === document) this.sendWork(e.state);
       }),
@@ -86,6 +88,7 @@ export class MapHost implements vscode.Disposable {
         this.feed.reset(); // it has no steps yet: they are all sent again
         this.sendState();
         if (this.document.selection) this.sendSelection(this.document.selection);
+        this.sendLastAllocation();
         {
           const w = work.underWay;
           if (w?.doc === this.document) this.sendWork(w);
@@ -128,6 +131,10 @@ export class MapHost implements vscode.Disposable {
           this.drawn = { version: msg.version, at: performance.now() };
           this.drawnEmitter.fire(this.drawn);
         }
+        return;
+      case 'allocate':
+        // The command validates the answers against the image and says what is wrong.
+        await vscode.commands.executeCommand('pmemExplorer.allocate', { order: msg.order, count: msg.count, node: msg.node, zone: lastAllocation.answers?.zone ?? 'normal', owner: msg.owner });
         return;
       case 'goToStep':
         await vscode.commands.executeCommand('pmemExplorer.goToStep', msg.step);
@@ -191,8 +198,18 @@ export class MapHost implements vscode.Disposable {
     this.post({ type: 'work', work: this.lastWork });
   }
 
-  notice(text: string): void {
-    this.post({ type: 'notice', text });
+  private sendLastAllocation(): void {
+    const a = lastAllocation.answers;
+    if (a) this.post({ type: 'lastAllocation', answers: { order: a.order, count: a.count, node: a.node, owner: a.owner } });
+  }
+
+  /** Cells of the view the map shows now (undefined until it has asked for them). */
+  get viewCells(): number | undefined {
+    return this.windows.get('map')?.cells;
+  }
+
+  notice(text: string, bootGeneration?: number): void {
+    this.post({ type: 'notice', text, bootGeneration });
   }
 
   /**

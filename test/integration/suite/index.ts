@@ -10,5 +10,6 @@ export function run(): Promise<void> {
     await import('./longWork.test');
     await import('./readOnlyDocs.test');
     await import('./sectionsNav.test');
+    await import('./workflow.test');
   });
 }
