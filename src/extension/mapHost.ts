@@ -51,6 +51,8 @@ export class MapHost implements vscode.Disposable {
 
   constructor(readonly document: PmemDocument, readonly panel: vscode.WebviewPanel, work: LongWork) {
     this.resetReady();
+    // First of the panel's listeners: news that arrives while the others run (a state, a late answer) is not posted to a closed webview.
+    this.subscriptions.push(panel.onDidDispose(() => (this.disposed = true)));
     // lastState is known at once; the webview asks for it again when it has loaded, and gets the history steps then (decoded once).
     this.sendState(everythingChanged(), false);
     this.subscriptions.push(
@@ -75,6 +77,7 @@ export class MapHost implements vscode.Disposable {
   }
 
   private post(msg: HostToWebview): void {
+    if (this.disposed) return; // closed: posting would throw "Webview is disposed"
     void this.panel.webview.postMessage(msg);
   }
 

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { activateApi, closeAll, makeImage, openImage, readInfo, refusal, tempDir, until } from './helpers';
 
 let api: PmemExplorerApi;
+const exec = <T = unknown>(id: string, ...args: unknown[]) => vscode.commands.executeCommand<T>(`pmemExplorer.${id}`, ...args);
 
 describe('PMem everyday work', () => {
   before(async () => {
@@ -31,5 +32,20 @@ describe('PMem everyday work', () => {
     assert.equal(i.nodes[0].zones[1].frames, 8 * 512, 'a quarter of 32 sections');
     assert.equal(await refusal(api, 'newImage', { size: '64M', maxOrder: 19 }), 'New Image: "maxOrder" must be a whole number from 0 to 18');
     assert.equal(await refusal(api, 'newImage', { size: '64M', links: 'ram' }), 'New Image: "links" must be "page" or "descriptor"');
+  });
+
+  it('a closed map posts nothing more: no "Webview is disposed" for news that arrives as it closes', async () => {
+    const uri = makeImage('two.pmem');
+    const doc = await openImage(api, uri, vscode.ViewColumn.One);
+    await openImage(api, uri, vscode.ViewColumn.Two);
+    await until('two maps', () => api.registry.mapsOf(doc).length === 2 || undefined);
+    const closing = await until('the active map', () => api.registry.mapsOf(doc).find((m) => m.panel.active));
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    await until('one map left', () => api.registry.mapsOf(doc).length === 1 || undefined);
+    // News the closed map may still be handed (a state, a notice) is dropped, not posted to its disposed webview.
+    assert.doesNotThrow(() => closing.sendState());
+    assert.doesNotThrow(() => closing.notice('late', 1));
+    await exec('allocate', { order: 0, count: 1, node: 0, zone: 'normal', owner: 'after' });
+    assert.equal(api.registry.current, doc, 'the image stays active in its other editor');
   });
 });
