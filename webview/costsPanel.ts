@@ -3,8 +3,9 @@
  * any size typed in, as a table and a bar chart (src/engine/costs/costs.ts does the sums).
  */
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import { memmapCosts } from '../src/engine/costs/costs';
-import { formatBytes, parseSize } from '../src/engine/core/units';
+import { CostRow, memmapCosts } from '../src/engine/costs/costs';
+import { formatBytes } from '../src/engine/core/units';
+import { parseTypedSize } from '../src/shared/typedSize';
 import type { MapState } from '../src/shared/protocol';
 
 interface TextField extends HTMLElement { value: string; invalid: boolean }
@@ -41,7 +42,7 @@ function sizeOf(el: TextField, what: string): number | undefined {
   el.invalid = false;
   if (!el.value.trim()) return undefined;
   try {
-    const v = parseSize(el.value, what);
+    const v = parseTypedSize(el.value, what);
     if (v <= 0) throw new Error(`${what} must be more than 0`);
     return v;
   } catch (e) {
@@ -49,6 +50,15 @@ function sizeOf(el: TextField, what: string): number | undefined {
     throw e;
   }
 }
+
+/** The memmap's share of the RAM; one that takes all of it (or more) does not fit: no room is left for anything else. */
+function ramCell(r: CostRow, ramBytes: number | undefined): string {
+  if (r.inRam.percentOfRam === undefined || ramBytes === undefined) return '—';
+  if (r.inRam.exceedsRam) return `does not fit: needs ${formatBytes(r.memmapBytes)} of ${formatBytes(ramBytes)} RAM`;
+  return pct(r.inRam.percentOfRam);
+}
+
+const pct = (n: number) => `${n < 0.01 ? n.toFixed(4) : n.toFixed(3)} %`;
 
 function update(host: HTMLElement): void {
   const error = host.querySelector('#costsError')!;
@@ -65,8 +75,7 @@ function update(host: HTMLElement): void {
     error.textContent = (e as Error).message;
     return;
   }
-  const pct = (n: number) => `${n < 0.01 ? n.toFixed(4) : n.toFixed(3)} %`;
-  const rows = costs.rows.map((r) => `<tr><th scope="row">${r.descriptorBytes} B per ${formatBytes(r.granularityBytes)}</th><td>${r.descriptors.toLocaleString('en')}</td><td>${formatBytes(r.memmapBytes)}</td><td>${pct(r.percentOfDevice)}</td><td>${r.inRam.percentOfRam === undefined ? '—' : `${pct(r.inRam.percentOfRam)}${r.inRam.exceedsRam ? ' (more than the RAM!)' : ''}`}</td><td>${formatBytes(r.vm.totalBytes)} (${pct(r.vm.totalPercent)})</td></tr>`);
+  const rows = costs.rows.map((r) => `<tr><th scope="row">${r.descriptorBytes} B per ${formatBytes(r.granularityBytes)}</th><td>${r.descriptors.toLocaleString('en')}</td><td>${formatBytes(r.memmapBytes)}</td><td>${pct(r.percentOfDevice)}</td><td>${ramCell(r, costs.ramBytes)}</td><td>${formatBytes(r.vm.totalBytes)} (${pct(r.vm.totalPercent)})</td></tr>`);
   table.innerHTML = `<table class="costs" aria-label="Memmap costs for ${formatBytes(costs.deviceBytes)}">
 <thead><tr><th scope="col">Descriptor</th><th scope="col">Descriptors</th><th scope="col">Memmap</th><th scope="col">Of the device (memmap on the device)</th><th scope="col">Of the RAM (memmap in RAM)</th><th scope="col">In a VM: host + guest, of ${formatBytes(costs.vmGuestBytes)}</th></tr></thead>
 <tbody>${rows.join('')}</tbody></table>`;

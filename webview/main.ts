@@ -11,7 +11,7 @@ import { cellOf, fitZoom, layoutAt, MapLayout, MAX_CELL_PX, pfnAt } from '../src
 import { MIX_STRIDE, OWNER_TAG } from '../src/engine/inspect/mapCodes';
 import { ownerColour, rasterise, staleHatchAt } from '../src/shared/mapRaster';
 import { OWNER_SLOTS, OwnerSlots, ownerPalette } from '../src/shared/ownerPalette';
-import { CellsData, FrameDetails, HostToWebview, isHostToWebview, MapCommand, MapState, MapWindowRole, MapWork, WebviewToHost } from '../src/shared/protocol';
+import { CellsData, FrameDetails, HostToWebview, isHostToWebview, MapCommand, MapState, MapWindowRole, MapWork, svgRefusal, WebviewToHost, AllocationForm } from '../src/shared/protocol';
 import { changedCellRuns, patchCells, subWindow } from '../src/shared/mapPatch';
 import { Requests } from '../src/shared/requests';
 import type { Step } from '../src/engine/inspect/steps';
@@ -773,15 +773,20 @@ function renderState(): void {
   const t = s.frames;
   const total = s.image.totalFrames;
   const pct = (n: number) => `${((n / total) * 100).toFixed(1)} %`;
-  summary.offer(`${formatBytes(total * 4096)} · ${total} frames: ${t.free} free (${pct(t.free)}), ${t.allocated} allocated (${pct(t.allocated)}), ${t.uninitialized} uninitialised, ${t.reserved} metadata · sections: ${s.sections.initialized} initialised, ${s.sections.stale} stale, ${s.sections.never} never · boot ${s.bootGeneration} (${s.machine === 'running' ? 'running' : s.machine === 'off' ? 'off' : 'off after a crash'}), profile ${s.profile}, memmap on ${s.memmapPlacement}`, s.version);
+  summary.offer(`${formatBytes(total * 4096)} · ${total} frames: ${t.free} free (${pct(t.free)}${t.uninitialized ? `; ${t.free + t.uninitialized} can be handed out, uninitialised sections included` : ''}), ${t.allocated} allocated (${pct(t.allocated)}), ${t.uninitialized} uninitialised, ${t.reserved} metadata · sections: ${s.sections.initialized} initialised, ${s.sections.stale} stale, ${s.sections.never} never · boot ${s.bootGeneration} (${s.machine === 'running' ? 'running' : s.machine === 'off' ? 'off' : 'off after a crash'}), profile ${s.profile}, memmap on ${s.memmapPlacement}`, s.version);
   const banner = $('banner');
   const notes = [s.readOnly ? `Read-only: ${s.readOnly}.` : '', s.viewedStep !== undefined ? `Showing the state after step ${s.viewedStep} (read-only). Step forward to the last step to return to the present.` : ''].filter(Boolean);
   if (notes.length) {
     banner.textContent = notes.join(' ');
     banner.hidden = false;
-  } else if (!banner.dataset.notice) banner.hidden = true;
+  } else {
+    if (noticeBoot !== undefined && noticeBoot !== s.bootGeneration) dropNotice(); // a note about one boot ends with it
+    if (!banner.dataset.notice) banner.hidden = true;
+  }
   const writable = !s.readOnly && s.viewedStep === undefined && !work;
-  for (const id of ['allocate', 'reboot', 'crash', 'rebootIntoProfile', 'initAll']) $(id).toggleAttribute('disabled', !writable);
+  for (const id of ['allocate', 'reboot', 'crash', 'rebootIntoProfile', 'initAll', 'allocFields']) $(id).toggleAttribute('disabled', !writable);
+  $('allocOrder').setAttribute('max', String(s.image.maxOrder));
+  $('allocNode').setAttribute('max', String(s.image.nodes.length - 1));
   const first = steps.first;
   const last = steps.last;
   const at = s.viewedStep ?? last;
@@ -861,15 +866,27 @@ function showWork(w: MapWork | null): void {
   renderState();
 }
 
-function showNotice(text: string): void {
+/** The boot the banner's note is about (undefined: not about a boot). */
+let noticeBoot: number | undefined;
+let noticeTimer: ReturnType<typeof setTimeout> | undefined;
+
+function showNotice(text: string, bootGeneration?: number): void {
   const banner = $('banner');
   banner.textContent = text;
   banner.hidden = false;
   banner.dataset.notice = '1';
-  setTimeout(() => {
-    delete banner.dataset.notice;
+  noticeBoot = bootGeneration;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => {
+    dropNotice();
     renderState();
   }, 15_000);
+}
+
+function dropNotice(): void {
+  clearTimeout(noticeTimer);
+  noticeBoot = undefined;
+  delete $('banner').dataset.notice;
 }
 
 // ---------------------------------------------------------------- export
@@ -877,7 +894,8 @@ function showNotice(text: string): void {
 function exportView(format: 'png' | 'svg'): string {
   if (format === 'png') return canvas.toDataURL('image/png').replace(/^data:image\/png;base64,/, '');
   if (!cells || !layout || !state) throw new Error('Nothing to export yet');
-  if (cells.cells > 65536) throw new Error(`SVG export is for views of at most 65 536 cells (this one has ${cells.cells}); zoom in, or export PNG`);
+  const tooLarge = svgRefusal(cells.cells);
+  if (tooLarge) throw new Error(tooLarge);
   const rgba = new Uint8ClampedArray(cells.cells * 4);
   rasterise(cells, theme.palette, state.image.maxOrder, rgba, undefined, slotsFor(cells));
   const l = layout;
@@ -919,8 +937,11 @@ window.addEventListener('message', (e: MessageEvent) => {
     case 'select':
       followHost(msg);
       return;
+    case 'lastAllocation':
+      showLastAllocation(msg.answers);
+      return;
     case 'notice':
-      showNotice(msg.text);
+      showNotice(msg.text, msg.bootGeneration);
       return;
     case 'work':
       showWork(msg.work);
@@ -1080,6 +1101,44 @@ overview.addEventListener('pointerdown', (e) => {
   const moveHandler = (m: PointerEvent) => jump(m.clientY);
   overview.addEventListener('pointermove', moveHandler);
   overview.addEventListener('pointerup', () => overview.removeEventListener('pointermove', moveHandler), { once: true });
+});
+
+// ---------------------------------------------------------------- quick allocate
+
+const allocFields = { order: $<HTMLInputElement>('allocOrder'), count: $<HTMLInputElement>('allocCount'), node: $<HTMLInputElement>('allocNode'), owner: $<HTMLInputElement>('allocOwner') };
+
+/** The last answers fill the form, unless it is being typed in. */
+function showLastAllocation(a: AllocationForm): void {
+  if ($('allocForm').contains(document.activeElement)) return;
+  allocFields.order.value = String(a.order);
+  allocFields.count.value = String(a.count);
+  allocFields.node.value = String(a.node);
+  allocFields.owner.value = a.owner;
+}
+
+/** The form's answers, each field marked when it is not usable; undefined if one is not. */
+function allocationAnswers(): AllocationForm | undefined {
+  const whole = (el: HTMLInputElement, min: number, max: number) => {
+    const v = Number(el.value.trim());
+    const ok = el.value.trim() !== '' && Number.isSafeInteger(v) && v >= min && v <= max;
+    el.setAttribute('aria-invalid', String(!ok));
+    return ok ? v : undefined;
+  };
+  const img = state?.image;
+  if (!img) return undefined;
+  const order = whole(allocFields.order, 0, img.maxOrder);
+  const count = whole(allocFields.count, 1, 2 ** 31);
+  const node = whole(allocFields.node, 0, img.nodes.length - 1);
+  const ownerOk = new TextEncoder().encode(allocFields.owner.value).length <= 16;
+  allocFields.owner.setAttribute('aria-invalid', String(!ownerOk));
+  if (order === undefined || count === undefined || node === undefined || !ownerOk) return undefined;
+  return { order, count, node, owner: allocFields.owner.value };
+}
+
+$('allocForm').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const a = allocationAnswers();
+  if (a) post({ type: 'allocate', ...a });
 });
 
 const command = (name: MapCommand) => () => post({ type: 'command', command: name, pfn: name === 'free' ? selectedFrame?.blockPfn : undefined });

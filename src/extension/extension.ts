@@ -6,6 +6,7 @@ import { CommandRunner } from './commandRunner';
 import { registerCommands } from './commands';
 import { DescriptorsSelection } from './descriptorsSelection';
 import { ImageRegistry } from './imageRegistry';
+import { lastAllocation } from './lastAllocation';
 import { LongWork } from './longWork';
 import { PmemEditorProvider, VIEW_TYPE } from './pmemEditorProvider';
 import { createStatusBar } from './statusBar';
@@ -33,6 +34,7 @@ export interface PmemExplorerApi {
 export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
   // Refusals are logged, internal errors with their stack, for bug reports (the user sees one message).
   const log = vscode.window.createOutputChannel('PMem', { log: true });
+  lastAllocation.useStorage(context.workspaceState);
   const runner = new CommandRunner(log);
   const registry = new ImageRegistry();
   const inspectedStructPage = new InspectedStructPage();

@@ -23,6 +23,15 @@ export function mapBody(fileName: string): string {
     <vscode-button id="allocate" secondary title="Allocate blocks (order, count, node, zone, owner)">Allocate…</vscode-button>
     <vscode-button id="free" secondary disabled title="Free the allocated block at the selected frame">Free selected</vscode-button>
   </span>
+  <form id="allocForm" class="group allocForm" novalidate aria-label="Quick allocate" title="Allocate with these answers: Enter in any field">
+    <fieldset id="allocFields">
+      <label>order <input id="allocOrder" type="number" min="0" value="0" required></label>
+      <label>count <input id="allocCount" type="number" min="1" value="1" required></label>
+      <label>node <input id="allocNode" type="number" min="0" value="0" required></label>
+      <label>owner <input id="allocOwner" type="text" maxlength="16" placeholder="none" spellcheck="false"></label>
+      <button id="allocGo" type="submit">Allocate</button>
+    </fieldset>
+  </form>
   <span class="group" aria-label="History">
     <vscode-button id="stepBack" secondary title="Show the state one step earlier (Alt+[)">◀ Step</vscode-button>
     <input id="timeline" type="range" min="0" max="0" value="0" aria-label="History step">

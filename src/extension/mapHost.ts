@@ -10,6 +10,7 @@ import { cellMix, mapCells, mapCellsAsync } from '../engine/inspect/mapCells';
 import { CellsData, ChainData, FrameDetails, HostToWebview, isWebviewToHost, MapState, MapWindowRole, MapWork, WebviewToHost } from '../shared/protocol';
 import { changedCellRuns, CellWindow, subWindow } from '../shared/mapPatch';
 import { Requests } from '../shared/requests';
+import { lastAllocation } from './lastAllocation';
 import type { LongWork } from './longWork';
 import type { PmemDocument, SelectionChange } from './pmemDocument';
 
@@ -50,6 +51,8 @@ export class MapHost implements vscode.Disposable {
 
   constructor(readonly document: PmemDocument, readonly panel: vscode.WebviewPanel, work: LongWork) {
     this.resetReady();
+    // First of the panel's listeners: news that arrives while the others run (a state, a late answer) is not posted to a closed webview.
+    this.subscriptions.push(panel.onDidDispose(() => (this.disposed = true)));
     // lastState is known at once; the webview asks for it again when it has loaded, and gets the history steps then (decoded once).
     this.sendState(everythingChanged(), false);
     this.subscriptions.push(
@@ -58,6 +61,7 @@ export class MapHost implements vscode.Disposable {
       }),
       document.onDidChangeState((change) => this.sendState(change)),
       document.onDidChangeSelection((c) => this.sendSelection(c)),
+      lastAllocation.onDidChange(() => this.sendLastAllocation()),
       work.onDidChange((e) => {
         if (e.doc === document) this.sendWork(e.state);
       }),
@@ -73,6 +77,7 @@ export class MapHost implements vscode.Disposable {
   }
 
   private post(msg: HostToWebview): void {
+    if (this.disposed) return; // closed: posting would throw "Webview is disposed"
     void this.panel.webview.postMessage(msg);
   }
 
@@ -87,6 +92,7 @@ export class MapHost implements vscode.Disposable {
         this.sendState();
         if (this.document.selection) this.sendSelection(this.document.selection);
         if (this.lastChain) this.post({ type: 'chain', chain: this.lastChain });
+        this.sendLastAllocation();
         {
           const w = work.underWay;
           if (w?.doc === this.document) this.sendWork(w);
@@ -137,6 +143,10 @@ export class MapHost implements vscode.Disposable {
           this.drawn = { version: msg.version, at: performance.now() };
           this.drawnEmitter.fire(this.drawn);
         }
+        return;
+      case 'allocate':
+        // The command validates the answers against the image and says what is wrong.
+        await vscode.commands.executeCommand('pmemExplorer.allocate', { order: msg.order, count: msg.count, node: msg.node, zone: lastAllocation.answers?.zone ?? 'normal', owner: msg.owner });
         return;
       case 'goToStep':
         await vscode.commands.executeCommand('pmemExplorer.goToStep', msg.step);
@@ -200,8 +210,18 @@ export class MapHost implements vscode.Disposable {
     this.post({ type: 'work', work: this.lastWork });
   }
 
-  notice(text: string): void {
-    this.post({ type: 'notice', text });
+  private sendLastAllocation(): void {
+    const a = lastAllocation.answers;
+    if (a) this.post({ type: 'lastAllocation', answers: { order: a.order, count: a.count, node: a.node, owner: a.owner } });
+  }
+
+  /** Cells of the view the map shows now (undefined until it has asked for them). */
+  get viewCells(): number | undefined {
+    return this.windows.get('map')?.cells;
+  }
+
+  notice(text: string, bootGeneration?: number): void {
+    this.post({ type: 'notice', text, bootGeneration });
   }
 
   /** The free list drawn as a chain, for tests and for a webview that loads again. */

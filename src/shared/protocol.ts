@@ -93,12 +93,23 @@ export type HostToWebview =
    * when it sent this, so a map ignores news older than its own last click.
    */
   | { type: 'select'; pfn: number; seq: number; ack: number; zoom?: boolean }
-  | { type: 'notice'; text: string }
+  /** A note for the banner; with `bootGeneration`, about that boot only (dropped once the image is in another boot). */
+  | { type: 'notice'; text: string; bootGeneration?: number }
   /** Long work under way on the image (null: none): the map shows it with a Cancel button. */
   | { type: 'work'; work: MapWork | null }
   | { type: 'export'; id: number; format: 'png' | 'svg' }
   /** The free list chosen in the Free Lists view, to draw as a chain (null: none). */
-  | { type: 'chain'; chain: ChainData | null };
+  | { type: 'chain'; chain: ChainData | null }
+  /** The last answers to Allocate, for the toolbar's form. */
+  | { type: 'lastAllocation'; answers: AllocationForm };
+
+/** What the toolbar's allocate form asks (the zone is the last one chosen, Normal at first). */
+export interface AllocationForm {
+  order: number;
+  count: number;
+  node: number;
+  owner: string;
+}
 
 /** Long work on the image, as the map shows it. */
 export interface MapWork {
@@ -107,6 +118,13 @@ export interface MapWork {
   share: number;
   message: string;
   cancelling: boolean;
+}
+
+/** The most cells an SVG export draws (one element each); larger views export as PNG. */
+export const SVG_MAX_CELLS = 65536;
+
+export function svgRefusal(cells: number): string | undefined {
+  return cells > SVG_MAX_CELLS ? `SVG export is for views of at most 65 536 cells (this one has ${cells}); zoom in, or export PNG` : undefined;
 }
 
 /** Commands the map's toolbar may run; anything else is refused. */
@@ -127,6 +145,8 @@ export type WebviewToHost =
   /** Texts of the history steps `from` to `to` (at most MAX_STEP_TEXTS are answered). */
   | { type: 'getSteps'; id: number; from: number; to: number }
   | { type: 'command'; command: MapCommand; pfn?: number }
+  /** The toolbar's allocate form, sent with Enter. */
+  | ({ type: 'allocate' } & AllocationForm)
   | { type: 'goToStep'; step: number }
   /** The map has drawn the cells of a state version. */
   | { type: 'drawn'; version: number }
@@ -160,6 +180,8 @@ export function isWebviewToHost(x: unknown): x is WebviewToHost {
       return isCount(x.id) && isCount(x.from) && isCount(x.to) && keys(x, 'id', 'from', 'to');
     case 'command':
       return (MAP_COMMANDS as readonly unknown[]).includes(x.command) && (x.pfn === undefined || isCount(x.pfn)) && keys(x, 'command', 'pfn');
+    case 'allocate':
+      return isCount(x.order) && isCount(x.count) && isCount(x.node) && typeof x.owner === 'string' && x.owner.length <= 64 && keys(x, 'order', 'count', 'node', 'owner');
     case 'goToStep':
       return isCount(x.step) && keys(x, 'step');
     case 'drawn':
@@ -194,7 +216,7 @@ export function isHostToWebview(x: unknown): x is HostToWebview {
     case 'select':
       return isCount(x.pfn) && isCount(x.seq) && isCount(x.ack) && (x.zoom === undefined || typeof x.zoom === 'boolean');
     case 'notice':
-      return typeof x.text === 'string';
+      return typeof x.text === 'string' && (x.bootGeneration === undefined || isCount(x.bootGeneration));
     case 'work':
       return x.work === null || (isRecord(x.work) && typeof x.work.label === 'string' && typeof x.work.share === 'number' && typeof x.work.message === 'string' && typeof x.work.cancelling === 'boolean');
     case 'export':
@@ -202,6 +224,8 @@ export function isHostToWebview(x: unknown): x is HostToWebview {
     case 'chain':
       return x.chain === null || (isRecord(x.chain) && typeof x.chain.label === 'string' && isCount(x.chain.order) && Array.isArray(x.chain.blocks)
         && x.chain.blocks.every((b) => isRecord(b) && isCount(b.pfn) && isCount(b.next) && (b.broken === undefined || typeof b.broken === 'string')));
+    case 'lastAllocation':
+      return isRecord(x.answers) && isCount(x.answers.order) && isCount(x.answers.count) && isCount(x.answers.node) && typeof x.answers.owner === 'string';
     default:
       return false;
   }

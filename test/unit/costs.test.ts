@@ -54,6 +54,9 @@ describe('memmap cost calculator', () => {
     const tight = memmapCosts({ deviceBytes: 16 * TiB, ramBytes: 128 * GiB });
     assert.deepEqual(costRow(tight, 64, 4 * KiB).inRam, { ramBytesUsed: 256 * GiB, percentOfRam: 200, exceedsRam: true });
     assert.deepEqual(costRow(tight, 16, 4 * KiB).inRam, { ramBytesUsed: 64 * GiB, percentOfRam: 50, exceedsRam: false });
+    // A memmap of exactly the RAM leaves nothing for anything else: it does not fit either.
+    const whole = memmapCosts({ deviceBytes: 16 * TiB, ramBytes: 256 * GiB });
+    assert.deepEqual(costRow(whole, 64, 4 * KiB).inRam, { ramBytesUsed: 256 * GiB, percentOfRam: 100, exceedsRam: true });
   });
 
   it('a virtual machine pays the memmap twice: once in the guest, once in the host', () => {

@@ -8,6 +8,7 @@ import { createImageFile, diskUsageBytes, openForReading } from '../io';
 import { describeFile, printLinuxInfo } from './linux';
 import { pfnNamespaceOf, printNamespaceDescriptors, STRUCT_PAGE_HELP } from './linuxPages';
 import { printJson, printTable, say } from '../output';
+import { infoLines } from '../../shared/infoText';
 
 export const create: Command = {
   name: 'create',
@@ -91,18 +92,7 @@ Exit 0 once described, whatever the checks say (they are in the output).`,
       printJson(i);
       return 0;
     }
-    const pct = (n: number) => `${((n / i.totalFrames) * 100).toFixed(2)} %`;
-    say(`${file}: pmem image, format ${i.formatVersion}.${i.formatRevision}, uuid ${i.uuid}`);
-    if (i.writeRefusal) say(`  read-only   ${i.writeRefusal}`);
-    say(`  size        ${formatBytes(i.sizeBytes)} (${i.totalFrames} frames of ${i.pageSize} bytes)`);
-    say(`  data        ${i.dataFrames} frames; overhead ${i.overheadPercent.toFixed(4)} % (memmap ${i.memmapPercent.toFixed(4)} %)`);
-    say(`  memmap      on ${i.memmap.placement}${i.memmap.placement === 'device' ? ` at byte ${i.memmap.offsetBytes}, ${formatBytes(i.memmap.bytes)}` : `: ${formatBytes(i.memmap.ramBytes)} of RAM, rebuilt every boot`}; ${i.memmap.descriptorSize}-byte core descriptors`);
-    say(`  free lists  links in the ${i.links === 'page' ? 'free pages' : 'descriptors'}; max order ${i.maxOrder}`);
-    say(`  boot        generation ${i.bootGeneration}, ${i.clean ? 'clean' : 'not shut down cleanly'}, profile ${i.profile}${i.profileExtendedFields.length ? ` (extended: ${i.profileExtendedFields.join(', ')})` : ''}`);
-    say(`  sections    ${i.sections.count} x ${formatBytes(i.sections.sizeBytes)}: ${i.sections.untouched} never initialised, ${i.sections.initialized} initialised, ${i.sections.stale} stale, ${i.sections.reservedOnly} metadata only`);
-    say(`  frames      ${i.frames.free} free (${pct(i.frames.free)}), ${i.frames.allocated} allocated (${pct(i.frames.allocated)}), ${i.frames.uninitialized} uninitialised (${pct(i.frames.uninitialized)}), ${i.frames.reserved} reserved (${pct(i.frames.reserved)})`);
-    for (const n of i.nodes) say(`  node ${n.id}      pfn ${n.firstPfn}+${n.frames}: ${n.zones.map((z) => `${z.name} ${z.firstPfn}+${z.frames}`).join(', ')}`);
-    say(`  history     steps ${i.history.firstStep} to ${i.history.lastStep}, in a ${formatBytes(i.history.bytes)} region`);
+    for (const line of infoLines(file, i)) say(line);
     return 0;
   },
 };

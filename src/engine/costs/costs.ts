@@ -45,7 +45,7 @@ export interface InRamCost {
   ramBytesUsed: number;
   /** ramBytesUsed as a percentage of CostInput.ramBytes; undefined when the RAM size was not given. */
   percentOfRam?: number;
-  /** True when the memmap alone would need more than the given RAM; undefined when the RAM size was not given. */
+  /** True when the memmap alone would take all the given RAM or more (it does not fit); undefined when the RAM size was not given. */
   exceedsRam?: boolean;
 }
 
@@ -122,7 +122,7 @@ export function memmapCosts(input: CostInput): CostTable {
         onDevice: { memmapBytes, usableBytes: deviceBytes - memmapBytes, percentOfDevice: percent(memmapBytes, deviceBytes) },
         inRam: ramBytes === undefined
           ? { ramBytesUsed: memmapBytes }
-          : { ramBytesUsed: memmapBytes, percentOfRam: percent(memmapBytes, ramBytes), exceedsRam: memmapBytes > ramBytes },
+          : { ramBytesUsed: memmapBytes, percentOfRam: percent(memmapBytes, ramBytes), exceedsRam: memmapBytes >= ramBytes },
         vm: {
           guestBytes: vmGuestBytes,
           descriptors: guestDescriptors,

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { allocOp, allocOpAsync, freeListedOpAsync, freeOp, freeOwnerOpAsync, parsePfn, ZONE_NAMES, ZoneName } from '../../engine';
 import { journalBytes, journalBytesAtLeast, journalGeometryOf, MAX_ALLOC_COUNT, MAX_FREE_COUNT, maxAllocCount } from '../../engine/image/limits';
 import { escapeNotification } from '../../shared/plainText';
+import { lastAllocation } from '../lastAllocation';
 import { Refusal } from '../refusal';
 import type { DescriptorNode } from '../trees/descriptorsTree';
 import { CommandContext, intInput, pickZone, presetOf, wholeNumber } from './context';
@@ -19,15 +20,18 @@ export function registerAllocationCommands(c: CommandContext): void {
     if (p.zone !== undefined && !['dma32', 'normal', 'movable'].includes(p.zone as string)) throw new Refusal(`Allocate: "zone" must be dma32, normal or movable, not ${JSON.stringify(p.zone)}`);
     if (p.owner !== undefined && (typeof p.owner !== 'string' || Buffer.byteLength(p.owner) > 16)) throw new Refusal('Allocate: "owner" must be a string of at most 16 bytes');
     const title = (n: number) => `Allocate (${n}/5)`;
-    const order = (p.order as number | undefined) ?? (await intInput(title(1), `Order: a block of 2^order frames (0 to ${g.maxOrder}; order 0 is one 4 KiB frame)`, '0', 0, g.maxOrder));
+    // The last answers come first (within what this image allows): repeating an allocation is Enter five times.
+    const last = lastAllocation.answers;
+    const order = (p.order as number | undefined) ?? (await intInput(title(1), `Order: a block of 2^order frames (0 to ${g.maxOrder}; order 0 is one 4 KiB frame)`, String(Math.min(last?.order ?? 0, g.maxOrder)), 0, g.maxOrder));
     if (order === undefined) return;
-    const count = (p.count as number | undefined) ?? (await intInput(title(2), `How many blocks of ${2 ** order} frame${order ? 's' : ''} (all or none are allocated; beyond ${maxAllocCount(journalGeometryOf(img), order).toLocaleString('en-US')} they take several journal transactions, shown with progress and Cancel)`, '1', 1, MAX_ALLOC_COUNT));
+    const count = (p.count as number | undefined) ?? (await intInput(title(2), `How many blocks of ${2 ** order} frame${order ? 's' : ''} (all or none are allocated; beyond ${maxAllocCount(journalGeometryOf(img), order).toLocaleString('en-US')} they take several journal transactions, shown with progress and Cancel)`, String(last?.count ?? 1), 1, MAX_ALLOC_COUNT));
     if (count === undefined) return;
-    const node = (p.node as number | undefined) ?? (g.nodeCount > 1 ? await intInput(title(3), `Preferred NUMA node (0 to ${g.nodeCount - 1}); other nodes are the fallback`, '0', 0, g.nodeCount - 1) : 0);
+    const lastNode = last && last.node < g.nodeCount ? last.node : 0;
+    const node = (p.node as number | undefined) ?? (g.nodeCount > 1 ? await intInput(title(3), `Preferred NUMA node (0 to ${g.nodeCount - 1}); other nodes are the fallback`, String(lastNode), 0, g.nodeCount - 1) : 0);
     if (node === undefined) return;
-    const zone = (p.zone as ZoneName | undefined) ?? (await pickZone(title(4), img, node));
+    const zone = (p.zone as ZoneName | undefined) ?? (await pickZone(title(4), img, node, last?.zone));
     if (!zone) return;
-    const owner = (p.owner as string | undefined) ?? (await vscode.window.showInputBox({ ignoreFocusOut: true, title: title(5), prompt: 'Owner tag shown on the map and in the views (optional, at most 16 bytes)', validateInput: (t) => (Buffer.byteLength(t) > 16 ? 'At most 16 bytes' : undefined) }));
+    const owner = (p.owner as string | undefined) ?? (await vscode.window.showInputBox({ ignoreFocusOut: true, title: title(5), value: last?.owner ?? '', prompt: 'Owner tag shown on the map and in the views (optional, at most 16 bytes)', validateInput: (t) => (Buffer.byteLength(t) > 16 ? 'At most 16 bytes' : undefined) }));
     if (owner === undefined) return;
     const label = `Allocate order ${order}${count > 1 ? ` x${count}` : ''}`;
     const request = { order, count, node, zone, owner };
@@ -35,6 +39,7 @@ export function registerAllocationCommands(c: CommandContext): void {
       ? await c.operateLong(label, (i, control) => allocOpAsync(i, request, control))
       : c.operate(label, (i) => allocOp(i, request));
     if (!r) return undefined; // cancelled, and rolled back
+    lastAllocation.remember(request);
     const first = r.blocks[0];
     const where = `node ${first.node}, zone ${ZONE_NAMES[first.zone]}`;
     const pfns = r.blocks.map((b) => b.pfn);

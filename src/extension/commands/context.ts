@@ -140,7 +140,7 @@ export function intInput(title: string, prompt: string, value: string, min: numb
 }
 
 /** The zones the chosen node really has, highest first; lower zones are the allocator's fallback. */
-export async function pickZone(title: string, img: PmemImage, node: number): Promise<ZoneName | undefined> {
+export async function pickZone(title: string, img: PmemImage, node: number, preferred?: ZoneName): Promise<ZoneName | undefined> {
   const zones = img.nodes[node].zones.filter((z) => z.frames > 0).reverse();
   const items = zones.map((z, i) => ({
     label: ZONE_NAMES[z.id],
@@ -150,6 +150,8 @@ export async function pickZone(title: string, img: PmemImage, node: number): Pro
   }));
   const normal = items.findIndex((i) => i.zone === 'normal');
   if (normal > 0) items.unshift(...items.splice(normal, 1)); // Normal first: the usual request
+  const again = items.findIndex((i) => i.zone === preferred);
+  if (again > 0) items.unshift(...items.splice(again, 1)); // unless another was asked for last time
   const pick = await vscode.window.showQuickPick(items, { ignoreFocusOut: true, title, placeHolder: `Highest zone accepted on node ${node}`, matchOnDescription: true });
   return pick?.zone;
 }

@@ -5,6 +5,7 @@ import { writeFileAtomically } from '../../engine/node/atomicFile';
 import { exportRefusal } from '../exportTarget';
 import { VIEW_TYPE } from '../pmemEditorProvider';
 import { Refusal } from '../refusal';
+import { svgRefusal } from '../../shared/protocol';
 import { CommandContext, presetOf } from './context';
 
 /** The files of every image open in a PMem editor (any group). */
@@ -21,11 +22,14 @@ export function registerExportCommands(c: CommandContext): void {
     if (p.format !== undefined && p.format !== 'png' && p.format !== 'svg') throw new Refusal('Export Map: "format" must be "png" or "svg"');
     if (p.target !== undefined && typeof p.target !== 'string') throw new Refusal('Export Map: "target" must be a file path');
     if (p.overwrite !== undefined && typeof p.overwrite !== 'boolean') throw new Refusal('Export Map: "overwrite" must be true or false');
+    // Refused before the file name is asked for: the view shown now is the one exported.
+    const svgTooLarge = svgRefusal(map.viewCells ?? 0);
     const format = (p.format as 'png' | 'svg' | undefined) ?? (await vscode.window.showQuickPick(
-      [{ label: 'png', description: 'PNG image of the current view' }, { label: 'svg', description: 'SVG drawing of the current view (small views only)' }],
+      [{ label: 'png', description: 'PNG image of the current view' }, { label: 'svg', description: svgTooLarge ? `not for this view: ${map.viewCells} cells, SVG takes at most 65 536 (zoom in)` : 'SVG drawing of the current view (small views only)' }],
       { ignoreFocusOut: true, title: 'Export Map', placeHolder: 'Format' },
     ))?.label as 'png' | 'svg' | undefined;
     if (!format) return;
+    if (format === 'svg' && svgTooLarge) throw new Refusal(`Export Map: ${svgTooLarge}`);
     const base = doc.uri.fsPath.replace(/\.pmem$/i, '');
     // The save dialog asks before replacing a file; a target given as an argument replaces one only with overwrite: true.
     const target = typeof p.target === 'string' ? p.target : (await vscode.window.showSaveDialog({ title: 'Export Map', defaultUri: vscode.Uri.file(`${base}-map.${format}`), filters: { [format.toUpperCase()]: [format] } }))?.fsPath;

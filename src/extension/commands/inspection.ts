@@ -1,9 +1,12 @@
 /** Reading an image: the checker, its summary, a frame by number, the sections filter. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { CheckReport, checkAsync, formatBytes, info, parsePfn } from '../../engine';
+import { CheckReport, checkAsync, info, parsePfn, SectionState } from '../../engine';
+import { nextSectionIn, SECTION_STATES } from '../../engine/inspect/sectionSearch';
+import { sectionStateWords } from '../../shared/words';
 import { checkReportMarkdown } from '../checkReport';
 import { VIEW_TYPE } from '../pmemEditorProvider';
+import { ReadOnlyDocs, REPORT_SCHEME } from '../readOnlyDocs';
 import { Refusal } from '../refusal';
 import { CommandContext } from './context';
 
@@ -22,6 +25,8 @@ export function registerInspectionCommands(c: CommandContext): void {
   const diagnostics = vscode.languages.createDiagnosticCollection('pmem');
   c.extension.subscriptions.push(diagnostics);
   const diagnosed = new WeakSet<object>();
+  const docs = new ReadOnlyDocs();
+  c.extension.subscriptions.push(docs, vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, docs));
 
   // In slices on the extension host, with changes refused meanwhile: the report is of the state the user saw.
   c.run('pmemExplorer.check', async () => {
@@ -42,8 +47,7 @@ export function registerInspectionCommands(c: CommandContext): void {
       // Results describe the checked state: any later change makes them stale.
       doc.onDidChangeState(() => diagnostics.delete(doc.uri));
     }
-    const md = await vscode.workspace.openTextDocument({ language: 'markdown', content: checkReportMarkdown(name, report) });
-    await vscode.window.showTextDocument(md, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+    await docs.showText(`Check of ${name}.md`, checkReportMarkdown(name, report), 'markdown');
     return report;
   });
 
@@ -67,12 +71,8 @@ export function registerInspectionCommands(c: CommandContext): void {
 
   c.run('pmemExplorer.showInfo', async () => {
     const doc = c.registry.require();
-    const i = info(doc.session!.image);
-    const detail = `${formatBytes(i.sizeBytes)}, ${i.totalFrames} frames; memmap on ${i.memmap.placement} (${i.memmapPercent.toFixed(4)} %); boot generation ${i.bootGeneration}, profile ${i.profile}; ${i.frames.free} free, ${i.frames.allocated} allocated, ${i.frames.uninitialized} uninitialised, ${i.frames.reserved} reserved frames.`;
-    void vscode.window.showInformationMessage(path.basename(doc.uri.fsPath), { modal: false, detail }, 'Open in Editor').then((choice) => {
-      if (choice) void vscode.commands.executeCommand('vscode.openWith', doc.uri, VIEW_TYPE);
-    });
-    return i;
+    await docs.showInfo(doc);
+    return info(doc.viewImage!, doc.totals);
   });
 
   c.run('pmemExplorer.copyPfn', async (node?: unknown) => {
@@ -82,17 +82,31 @@ export function registerInspectionCommands(c: CommandContext): void {
   });
 
   c.run('pmemExplorer.filterSections', async (states?: unknown) => {
-    const all = ['never', 'initialized', 'stale'] as const;
-    let chosen = Array.isArray(states) ? (states as string[]) : undefined;
+    // Engine names as arguments (and the British spelling the labels use); words in the picker.
+    const named = (s: string): SectionState | undefined => SECTION_STATES.find((x) => x === s || sectionStateWords(x) === s || (x === 'initialized' && s === 'initialised'));
+    let chosen = Array.isArray(states) ? (states as string[]).map((s) => named(String(s))).filter((s): s is SectionState => !!s) : undefined;
     if (!chosen) {
-      const picks = await vscode.window.showQuickPick(all.map((s) => ({ label: s, picked: c.views.sections.filter.has(s) })), { ignoreFocusOut: true, canPickMany: true, placeHolder: 'Show sections in these states' });
+      const picks = await vscode.window.showQuickPick(SECTION_STATES.map((s) => ({ label: sectionStateWords(s), state: s, picked: c.views.sections.filter.has(s) })), { ignoreFocusOut: true, canPickMany: true, placeHolder: 'Show sections in these states' });
       if (!picks) return;
-      chosen = picks.map((p) => p.label);
+      chosen = picks.map((p) => p.state);
     }
-    c.views.sections.filter = new Set(all.filter((s) => chosen!.includes(s)));
+    c.views.sections.filter = new Set(SECTION_STATES.filter((s) => chosen!.includes(s)));
     c.views.sections.refresh();
     return [...c.views.sections.filter];
   });
+
+  // From the selected frame's section to the next one in a state, round past the end: a walk through the stale (or initialised) sections.
+  const nextSection = (state: SectionState) => {
+    const doc = c.registry.require();
+    const img = doc.viewImage!;
+    const from = doc.selection ? Math.floor(doc.selection.pfn / img.geometry.sectionFrames) : -1;
+    const s = nextSectionIn(img, state, from);
+    if (s === undefined) throw new Refusal(`No ${sectionStateWords(state)} section in ${path.basename(doc.uri.fsPath)}.`);
+    doc.select(s * img.geometry.sectionFrames, 'command', { reveal: true });
+    return s;
+  };
+  c.run('pmemExplorer.nextStaleSection', () => nextSection('stale'));
+  c.run('pmemExplorer.nextInitialisedSection', () => nextSection('initialized'));
 
   c.run('pmemExplorer.revealOnMap', async (node?: unknown) => {
     const pfn = (node as { pfn?: unknown } | undefined)?.pfn ?? node;

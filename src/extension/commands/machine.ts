@@ -69,8 +69,10 @@ export function registerMachineCommands(c: CommandContext): void {
     const rec = session.image.bootReport!.recovery;
     const article = /^[aeiou]/i.test(during.noun) ? 'an' : 'a';
     const text = `${r.crashed ? `Power failed after ${r.points} persistence point(s) of ${article} ${during.noun}.` : `The ${during.noun} completed (${r.points} points) before the power failed.`} Recovery: ${rec.action === 'none' ? 'nothing to do' : `${rec.action === 'rolled-forward' ? 'rolled forward' : 'rolled back'} "${rec.description}"`}.`;
-    c.registry.mapsOf(doc).forEach((m) => m.notice(text));
-    void vscode.window.showInformationMessage(escapeNotification(text)); // the description comes from the image's journal
+    // The banner says it where the crash was asked for; a notification only when no map shows the image (they would pile up).
+    const maps = c.registry.mapsOf(doc);
+    maps.forEach((m) => m.notice(text, session.image.bootGeneration));
+    if (!maps.length) void vscode.window.showInformationMessage(escapeNotification(text)); // the description comes from the image's journal
     return { crashed: r.crashed, recovery: rec.action };
   });
 

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { sections, SectionState, SectionSummary } from '../../engine';
 import type { ImageChange } from '../../engine/image/changeSet';
 import { ImageRegistry } from '../imageRegistry';
+import { SECTION_STATES, sectionStateCounts } from '../../engine/inspect/sectionSearch';
 import { sectionIcon, stateLabel } from './labels';
 
 export type SectionNode = { kind: 'group'; first: number; last: number } | { kind: 'section'; summary: SectionSummary };
@@ -29,7 +30,23 @@ export class SectionsTree implements vscode.TreeDataProvider<SectionNode> {
     registry.onDidChange(({ change }) => this.changed(change));
   }
 
+  /** Sections per state in each group, counted from the section table while a filter hides some states. */
+  private census?: Uint32Array;
+
+  private get filtering(): boolean {
+    return SECTION_STATES.some((s) => !this.filter.has(s));
+  }
+
+  /** How many sections of a group the filter lets through. */
+  private matchingIn(first: number): number {
+    const img = this.registry.current!.viewImage!;
+    this.census ??= sectionStateCounts(img, GROUP);
+    const g = Math.floor(first / GROUP) * 3;
+    return SECTION_STATES.reduce((n, st, i) => n + (this.filter.has(st) ? this.census![g + i] : 0), 0);
+  }
+
   refresh(): void {
+    this.census = undefined;
     this.shown.clear();
     this.groups.clear();
     this.lastRefresh = 'all';
@@ -38,7 +55,8 @@ export class SectionsTree implements vscode.TreeDataProvider<SectionNode> {
 
   private changed(change: ImageChange): void {
     const img = this.registry.current?.viewImage;
-    if (change.all || !img) return this.refresh();
+    // Filtered, the groups listed and their counts follow every section's state: count again.
+    if (change.all || !img || (this.filtering && change.sections.length)) return this.refresh();
     const targets = new Set<SectionNode>();
     const keys: string[] = [];
     for (const s of change.sections) {
@@ -87,6 +105,7 @@ export class SectionsTree implements vscode.TreeDataProvider<SectionNode> {
       if (count <= GROUP) return this.matching(0, count);
       const groups: SectionNode[] = [];
       for (let first = 0; first < count; first += GROUP) {
+        if (this.filtering && !this.matchingIn(first)) continue; // an empty group is noise
         let g = this.groups.get(first);
         if (!g) this.groups.set(first, (g = { kind: 'group', first, last: Math.min(count, first + GROUP) - 1 }));
         groups.push(g);
@@ -101,6 +120,7 @@ export class SectionsTree implements vscode.TreeDataProvider<SectionNode> {
     if (n.kind === 'group') {
       const item = new vscode.TreeItem(`Sections ${n.first}–${n.last}`, vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `g:${n.first}`;
+      if (this.filtering) item.description = `${this.matchingIn(n.first)} ${SECTION_STATES.filter((st) => this.filter.has(st)).map(stateLabel).join(' or ')}`;
       return item;
     }
     const s = n.summary;

@@ -9,5 +9,8 @@ export function run(): Promise<void> {
     await import('./superblock.test');
     await import('./longWork.test');
     await import('./namespace.test');
+    await import('./readOnlyDocs.test');
+    await import('./sectionsNav.test');
+    await import('./workflow.test');
   });
 }

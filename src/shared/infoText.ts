@@ -1,0 +1,20 @@
+/** What `pmem info` prints for an image, line by line: the CLI prints it, the editor shows it as a read-only document. */
+import { formatBytes, type ImageInfo } from '../engine';
+
+export function infoLines(file: string, i: ImageInfo): string[] {
+  const pct = (n: number) => `${((n / i.totalFrames) * 100).toFixed(2)} %`;
+  const lines = [`${file}: pmem image, format ${i.formatVersion}.${i.formatRevision}, uuid ${i.uuid}`];
+  if (i.writeRefusal) lines.push(`  read-only   ${i.writeRefusal}`);
+  lines.push(
+    `  size        ${formatBytes(i.sizeBytes)} (${i.totalFrames} frames of ${i.pageSize} bytes)`,
+    `  data        ${i.dataFrames} frames; overhead ${i.overheadPercent.toFixed(4)} % (memmap ${i.memmapPercent.toFixed(4)} %)`,
+    `  memmap      on ${i.memmap.placement}${i.memmap.placement === 'device' ? ` at byte ${i.memmap.offsetBytes}, ${formatBytes(i.memmap.bytes)}` : `: ${formatBytes(i.memmap.ramBytes)} of RAM, rebuilt every boot`}; ${i.memmap.descriptorSize}-byte core descriptors`,
+    `  free lists  links in the ${i.links === 'page' ? 'free pages' : 'descriptors'}; max order ${i.maxOrder}`,
+    `  boot        generation ${i.bootGeneration}, ${i.clean ? 'clean' : 'not shut down cleanly'}, profile ${i.profile}${i.profileExtendedFields.length ? ` (extended: ${i.profileExtendedFields.join(', ')})` : ''}`,
+    `  sections    ${i.sections.count} x ${formatBytes(i.sections.sizeBytes)}: ${i.sections.untouched} never initialised, ${i.sections.initialized} initialised, ${i.sections.stale} stale, ${i.sections.reservedOnly} metadata only`,
+    `  frames      ${i.frames.free} free (${pct(i.frames.free)}), ${i.frames.allocated} allocated (${pct(i.frames.allocated)}), ${i.frames.uninitialized} uninitialised (${pct(i.frames.uninitialized)}), ${i.frames.reserved} reserved (${pct(i.frames.reserved)})`,
+    ...i.nodes.map((n) => `  node ${n.id}      pfn ${n.firstPfn}+${n.frames}: ${n.zones.map((z) => `${z.name} ${z.firstPfn}+${z.frames}`).join(', ')}`),
+    `  history     steps ${i.history.firstStep} to ${i.history.lastStep}, in a ${formatBytes(i.history.bytes)} region`,
+  );
+  return lines;
+}

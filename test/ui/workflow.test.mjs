@@ -1,0 +1,143 @@
+// UI tests of what the issue of everyday work asked for: Show Info shows the
+// image's info for real, the recovery banner lives as long as its boot, the
+// Memmap costs fields keep fast typing and say what they cannot use, and the
+// map's toolbar allocates from an inline form. Runs once per colour theme;
+// screenshots go to test-results/screenshots/<theme>-work-*.png.
+//
+//   npm run package && npx mocha --config test/ui/.mocharc.json test/ui/workflow.test.mjs
+
+import { strict as assert } from 'node:assert';
+import { THEMES, eventually, pmem, textMatching, workbenchSuite } from './helpers.mjs';
+
+for (const theme of THEMES) {
+  describe(`PMem Explorer everyday work (${theme.name})`, function () {
+    let wb;
+    let ws;
+    const prefix = `${theme.prefix}-work`;
+    const shot = (name) => wb.screenshot(prefix, name);
+    workbenchSuite({ theme, prefix, ready: (w) => w.showSidebar() }, (w, s) => {
+      wb = w;
+      ws = s;
+    });
+
+    /** The text of the active text editor (every line is shown: the documents here are short). */
+    const editorLines = async () => (await wb.page.locator('.part.editor .monaco-editor .view-line').allInnerTexts()).map((l) => l.replace(/\u00a0/g, ' ').trimEnd());
+
+    it('Show Info (from the status bar) shows everything pmem info prints, read-only', async () => {
+      await wb.openImage('used.pmem');
+      const expected = pmem('info', ws.file('used.pmem')).trimEnd().split('\n');
+      await wb.statusItem().click();
+      const tab = wb.page.locator('.part.editor .tab', { hasText: 'Info of used.pmem' });
+      await tab.waitFor({ timeout: 20_000 });
+      let lines = [];
+      await eventually('every line of pmem info', async () => {
+        lines = await editorLines();
+        return expected.every((l) => lines.includes(l));
+      }, 20_000).catch((e) => assert.fail(`${e.message}\nexpected:\n${expected.join('\n')}\nshown:\n${lines.join('\n')}`));
+      assert.ok(lines.some((l) => /^ {2}shown {7}the image as in the editor; the machine is off$/.test(l)), lines.join('\n'));
+      // No notification instead of it (the old toast named only the file).
+      assert.equal(await wb.notification('used.pmem').count(), 0);
+      await wb.page.locator('.part.editor .monaco-editor .view-lines').first().click();
+      await wb.page.keyboard.type('x');
+      assert.deepEqual((await editorLines()).slice(0, expected.length).filter((l) => l.startsWith('x')), [], 'typing changes nothing');
+      await shot('show-info');
+      await wb.runCommand('View: Close Editor');
+      await tab.waitFor({ state: 'hidden' });
+    });
+
+    it('the recovery banner says what recovery did in that boot only, without a notification over the history', async () => {
+      await wb.openImage('plain.pmem');
+      const map = wb.map();
+      const before = await wb.summaryNow();
+      // A fresh image has no free frame yet, but is not full: the summary says what can be handed out.
+      assert.equal(before.free, 0);
+      assert.match(before.text, new RegExp(`: 0 free \\(0\\.0 %; ${before.uninit} can be handed out, uninitialised sections included\\), 0 allocated`));
+      await map.button('Crash at…').click();
+      await wb.answer(/which order/i, '0');
+      await wb.answer(/persistence points/i, '2');
+      const crashed = await wb.summaryWhen('a boot after the crash', (s) => s.boot > before.boot);
+      await textMatching(wb.banner(), /^Power failed after 2 persistence point\(s\) of an order-0 allocation\. Recovery: /, 'the recovery banner');
+      assert.equal(await wb.notification('Recovery:').count(), 0, 'the banner says it; no notification piles up');
+      await shot('crash-banner');
+
+      await map.button('Reboot into profile…').click();
+      await wb.pick(/profile/i, /^kmemcheck$/);
+      await wb.summaryWhen('a clean boot into kmemcheck', (s) => s.boot === crashed.boot + 1);
+      // The note was about the crashed boot: gone with it, at once (not after a delay).
+      await eventually('the banner to go', async () => !(await wb.banner().isVisible()), 2000);
+      await shot('banner-after-reboot');
+    });
+
+    it('Memmap costs keeps fast typing, refuses a bare number and says when the memmap does not fit in RAM', async () => {
+      await wb.openImage('used.pmem');
+      const map = wb.map();
+      const panel = map.view.locator('#costsPanel');
+      await panel.locator('.collapsible-header').click();
+      const table = panel.locator('#costsTable table');
+      const rows = table.locator('tbody tr');
+      await eventually('4 rows of costs', async () => (await rows.count()) === 4);
+      const cells = async (name) => (await rows.filter({ has: map.view.locator('th', { hasText: name }) }).locator('td').allInnerTexts()).map((t) => t.trim());
+      const device = panel.locator('#costDevice input');
+      const ram = panel.locator('#costRam input');
+
+      // Typed as a person does, a key every 60 ms, while the map keeps drawing.
+      await device.click();
+      await wb.page.keyboard.press('Control+A');
+      await wb.page.keyboard.type('400G', { delay: 60 });
+      await eventually('the field to keep every key', async () => (await device.inputValue()) === '400G', 5000)
+        .catch(async (e) => assert.fail(`${e.message}: the field holds "${await device.inputValue()}"`));
+      await eventually('the table to describe the typed size', async () => (await table.getAttribute('aria-label')) === 'Memmap costs for 400 GiB');
+      assert.deepEqual((await cells('64 B per 4 KiB')).slice(0, 3), ['104,857,600', '6.25 GiB', '1.563 %']);
+
+      // A bare number is not taken for bytes.
+      await device.fill('400');
+      await textMatching(panel.locator('#costsError'), /^device size "400" has no unit: type 400G for GiB \(K, M, G, T\), or 400B for bytes$/, 'the explanation');
+      assert.equal(await panel.locator('vscode-textfield#costDevice').getAttribute('invalid'), '', 'the field is marked invalid');
+
+      // 16 TiB with 256 GiB of RAM: the 64-byte memmap would take all of it.
+      await device.fill('16T');
+      await ram.fill('256G');
+      await eventually('the RAM column to say it does not fit', async () => (await cells('64 B per 4 KiB'))[3] === 'does not fit: needs 256 GiB of 256 GiB RAM');
+      assert.equal((await cells('16 B per 4 KiB'))[3], '25.000 %');
+      await panel.scrollIntoViewIfNeeded();
+      await shot('costs');
+      await device.fill('');
+      await ram.fill('');
+      await panel.locator('.collapsible-header').click();
+    });
+
+    it('allocates from the toolbar\'s form with one Enter, and Allocate… offers the last answers', async () => {
+      await wb.openImage('used.pmem');
+      const map = wb.map();
+      const before = await wb.summaryNow();
+      const form = map.view.getByRole('form', { name: 'Quick allocate' });
+      await form.getByLabel('order').fill('2');
+      await form.getByLabel('count').fill('3');
+      await form.getByLabel('owner').fill('quick');
+      await form.getByLabel('owner').press('Enter');
+      const after = await wb.summaryWhen('three order-2 blocks allocated', (s) => s.allocated === before.allocated + 12);
+      assert.equal(after.free, before.free - 12);
+      await shot('allocate-form');
+
+      // The prompts start from what was asked last: Enter through all of them repeats it.
+      await map.button('Allocate…').click();
+      for (const [re, value] of [[/Allocate \(1\/5\)/, '2'], [/Allocate \(2\/5\)/, '3']]) {
+        await wb.waitForPrompt(re);
+        await eventually(`the prompt to propose ${value}`, async () => (await wb.quickInput().locator('input').first().inputValue()) === value);
+        await wb.page.keyboard.press('Enter');
+      }
+      await wb.waitForPrompt(/Allocate \(4\/5\)/);
+      await wb.page.keyboard.press('Enter');
+      await wb.waitForPrompt(/Allocate \(5\/5\)/);
+      await eventually('the owner proposed', async () => (await wb.quickInput().locator('input').first().inputValue()) === 'quick');
+      await wb.page.keyboard.press('Enter');
+      await wb.summaryWhen('three more order-2 blocks', (s) => s.allocated === before.allocated + 24);
+
+      // A field out of range is marked, and nothing is sent.
+      await form.getByLabel('order').fill('99');
+      await form.getByLabel('order').press('Enter');
+      assert.equal(await form.getByLabel('order').getAttribute('aria-invalid'), 'true');
+      assert.equal((await wb.summaryNow()).allocated, before.allocated + 24);
+    });
+  });
+}
