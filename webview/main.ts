@@ -9,7 +9,7 @@ import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
 import { formatBytes } from '../src/engine/core/units';
 import { cellOf, fitZoom, layoutAt, MapLayout, MAX_CELL_PX, pfnAt } from '../src/shared/mapGeometry';
 import { MIX_STRIDE, OWNER_TAG } from '../src/engine/inspect/mapCodes';
-import { ownerColour, rasterise, staleHatchAt } from '../src/shared/mapRaster';
+import { ownerColour, rasterise, Rgb, staleHatchAt } from '../src/shared/mapRaster';
 import { OWNER_SLOTS, OwnerSlots, ownerPalette } from '../src/shared/ownerPalette';
 import { CellsData, FrameDetails, HostToWebview, isHostToWebview, MapCommand, MapState, MapWindowRole, MapWork, svgRefusal, WebviewToHost, AllocationForm } from '../src/shared/protocol';
 import { changedCellRuns, patchCells, subWindow } from '../src/shared/mapPatch';
@@ -20,6 +20,7 @@ import { MapSelection } from '../src/shared/mapSelection';
 import { renderCosts } from './costsPanel';
 import { describeCell, kindLabel, renderLines } from './cellText';
 import { svgOfMap } from './svgExport';
+import { LegendEntry, pictureWithLegend, swatchCss } from './legend';
 import { sectionStateWords } from '../src/shared/words';
 import { cssOf, readTheme, ThemeColours } from './palette';
 import { drawChain, setChain } from './chainOverlay';
@@ -813,42 +814,48 @@ function describeStep(): void {
   $<HTMLInputElement>('timeline').setAttribute('aria-valuetext', `step ${at} of ${last}${text === undefined ? '' : `: ${text}`}`);
 }
 
-function renderLegend(): void {
-  if (!state) return;
+/** The legend's entries for the image and the owners in view. */
+function legendEntries(): LegendEntry[] {
+  if (!state) return [];
   const p = theme.palette;
-  const chip = (colour: string, label: string, outline?: 'selection' | 'band') => {
-    const item = document.createElement('span');
-    item.className = 'chip';
-    const swatch = document.createElement('span');
-    swatch.className = 'swatch';
-    // Colours are set through the DOM, not inline style attributes (the page's CSP forbids those).
-    swatch.style.background = colour;
-    if (outline) {
-      swatch.dataset.outline = outline;
-      swatch.style.outline = `2px solid ${outline === 'selection' ? theme.selection : theme.band}`;
-    }
-    item.append(swatch, document.createTextNode(label)); // an owner tag is text, never markup
-    return item;
-  };
   // The owners in view, in slot order; those beyond the palette grouped as "other owners", named.
   const slots = slotsFor({ owners: (cells?.owners ?? []).filter(Boolean) });
   const inView = [...new Set((cells?.owners ?? []).filter(Boolean))].sort((a, b) => (slots.get(a) ?? -1) - (slots.get(b) ?? -1) || a.localeCompare(b));
   const coloured = inView.filter((o) => (slots.get(o) ?? -1) >= 0);
   const others = inView.filter((o) => (slots.get(o) ?? -1) < 0);
   const op = ownerPalette(p);
-  const stripes = `repeating-linear-gradient(90deg, ${cssOf(op.other)} 0 3px, ${cssOf(op.otherStripe)} 3px 6px)`;
-  $('legend').replaceChildren(...[
-    chip(cssOf(p.metadata), 'metadata (superblock, tables, journal, history)'),
-    state.memmapPlacement === 'device' ? chip(cssOf(p.memmap), 'memmap (descriptors on the device)') : undefined,
-    chip(`linear-gradient(90deg, ${cssOf(p.freeSmall)}, ${cssOf(p.freeLarge)})`, `free blocks, shaded by order: faintest order 0 → strongest order ${state.image.maxOrder}`),
-    chip(cssOf(p.allocated), 'allocated'),
-    ...coloured.map((o) => chip(cssOf(ownerColour(o, p, slots)!), `owner ${o}`)),
-    others.length ? chip(stripes, `other owners: ${others.join(', ')}`) : undefined,
-    chip(cssOf(p.never), 'never initialised'),
-    chip(`repeating-linear-gradient(135deg, ${cssOf(p.stale)} 0 2px, ${cssOf(p.never)} 2px 5px)`, 'stale (initialised in an earlier boot): hatched over the dimmed state it holds'),
-    chip('transparent', 'selected', 'selection'),
-    chip('transparent', 'node / zone boundary', 'band'),
-  ].filter((c): c is HTMLSpanElement => c !== undefined));
+  const solid = (colour: Rgb, label: string): LegendEntry => ({ swatch: { kind: 'solid', colour }, label });
+  return [
+    solid(p.metadata, 'metadata (superblock, tables, journal, history)'),
+    state.memmapPlacement === 'device' ? solid(p.memmap, 'memmap (descriptors on the device)') : undefined,
+    { swatch: { kind: 'gradient', from: p.freeSmall, to: p.freeLarge }, label: `free blocks, shaded by order: faintest order 0 → strongest order ${state.image.maxOrder}` },
+    solid(p.allocated, 'allocated'),
+    ...coloured.map((o) => solid(ownerColour(o, p, slots)!, `owner ${o}`)),
+    others.length ? { swatch: { kind: 'stripes', colour: op.other, stripe: op.otherStripe }, label: `other owners: ${others.join(', ')}` } : undefined,
+    solid(p.never, 'never initialised'),
+    { swatch: { kind: 'hatch', colour: p.stale, under: p.never }, label: 'stale (initialised in an earlier boot): hatched over the dimmed state it holds' },
+    { swatch: { kind: 'outline', css: theme.selection }, label: 'selected' },
+    { swatch: { kind: 'outline', css: theme.band }, label: 'node / zone boundary' },
+  ].filter((e): e is LegendEntry => e !== undefined);
+}
+
+function renderLegend(): void {
+  if (!state) return;
+  $('legend').replaceChildren(...legendEntries().map((e) => {
+    const item = document.createElement('span');
+    item.className = 'chip';
+    const swatch = document.createElement('span');
+    swatch.className = 'swatch';
+    // Colours are set through the DOM, not inline style attributes (the page's CSP forbids those).
+    const css = swatchCss(e.swatch);
+    swatch.style.background = css.background;
+    if (css.outline) {
+      swatch.dataset.outline = e.swatch.kind === 'outline' && e.swatch.css === theme.selection ? 'selection' : 'band';
+      swatch.style.outline = css.outline;
+    }
+    item.append(swatch, document.createTextNode(e.label)); // an owner tag is text, never markup
+    return item;
+  }));
 }
 
 /** Long work on the image: a bar above the map with its progress and a Cancel; the toolbar's changes wait for it. */
@@ -891,8 +898,29 @@ function dropNotice(): void {
 
 // ---------------------------------------------------------------- export
 
-function exportView(format: 'png' | 'svg'): string {
-  if (format === 'png') return canvas.toDataURL('image/png').replace(/^data:image\/png;base64,/, '');
+/** The canvas with the axis over its right part, as on screen, and the legend under it (unless `legend` is false). */
+function exportPng(legend: boolean): string {
+  if (!legend || !layout) return canvas.toDataURL('image/png').replace(/^data:image\/png;base64,/, '');
+  const dpr = window.devicePixelRatio || 1;
+  const picture = document.createElement('canvas');
+  picture.width = canvas.width;
+  picture.height = canvas.height;
+  const pctx = picture.getContext('2d')!;
+  pctx.drawImage(canvas, 0, 0);
+  if (axis.width > 0 && axis.height > 0) pctx.drawImage(axis, Math.round((layout.columns * layout.cellPx + 6) * dpr), 0);
+  const style = getComputedStyle(document.body);
+  const out = pictureWithLegend(picture, legendEntries(), {
+    width: canvas.width / dpr,
+    dpr,
+    text: theme.labelText,
+    background: theme.labelPlate,
+    font: `12px ${style.getPropertyValue('--vscode-font-family') || 'sans-serif'}`,
+  });
+  return out.toDataURL('image/png').replace(/^data:image\/png;base64,/, '');
+}
+
+function exportView(format: 'png' | 'svg', legend: boolean): string {
+  if (format === 'png') return exportPng(legend);
   if (!cells || !layout || !state) throw new Error('Nothing to export yet');
   const tooLarge = svgRefusal(cells.cells);
   if (tooLarge) throw new Error(tooLarge);
@@ -953,7 +981,7 @@ window.addEventListener('message', (e: MessageEvent) => {
     case 'export':
       // An export asked for just after loading waits for the first picture.
       void Promise.race([drawn, new Promise((_, reject) => setTimeout(() => reject(new Error('the map has not been drawn yet (is its editor visible?)')), 10_000))])
-        .then(() => post({ type: 'exported', id: msg.id, format: msg.format, data: exportView(msg.format) }))
+        .then(() => post({ type: 'exported', id: msg.id, format: msg.format, data: exportView(msg.format, msg.legend) }))
         .catch((err: Error) => post({ type: 'exportFailed', id: msg.id, message: err.message }));
       return;
   }

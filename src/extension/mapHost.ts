@@ -34,8 +34,8 @@ export class MapHost implements vscode.Disposable {
   private version = 0;
   private readonly subscriptions: vscode.Disposable[] = [];
   /** What this map asks of its webview: the current view as PNG or SVG. */
-  private readonly requests = new Requests<{ export: { request: { format: 'png' | 'svg' }; response: string } }>(
-    (_kind, id, { format }) => this.post({ type: 'export', id, format }),
+  private readonly requests = new Requests<{ export: { request: { format: 'png' | 'svg'; legend: boolean }; response: string } }>(
+    (_kind, id, { format, legend }) => this.post({ type: 'export', id, format, legend }),
     { timeoutMs: 15_000, timeoutError: () => new Refusal('The map did not answer the export request (is it visible?)') },
   );
   /** The windows the webview last asked for whole: a change comes with their changed cells. */
@@ -189,11 +189,15 @@ export class MapHost implements vscode.Disposable {
     }
   }
 
-  /** Asks the webview for the current view as PNG (base64) or SVG text, showing the editor first if it is hidden. */
-  async requestExport(format: 'png' | 'svg'): Promise<string> {
+  /**
+   * Asks the webview for the current view as PNG (base64, with the axis and,
+   * if `legend`, the legend under it) or SVG text (the cells alone), showing
+   * the editor first if it is hidden.
+   */
+  async requestExport(format: 'png' | 'svg', legend = true): Promise<string> {
     if (!this.panel.visible) this.panel.reveal(this.panel.viewColumn, true);
     await Promise.race([this.ready, new Promise((r) => setTimeout(r, 15_000))]);
-    return this.requests.request('export', { format });
+    return this.requests.request('export', { format, legend });
   }
 
   /** Tells the webview the document's selection; it keeps its own when it has made a newer one the host has not yet taken. */

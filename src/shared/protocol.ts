@@ -97,7 +97,8 @@ export type HostToWebview =
   | { type: 'notice'; text: string; bootGeneration?: number }
   /** Long work under way on the image (null: none): the map shows it with a Cancel button. */
   | { type: 'work'; work: MapWork | null }
-  | { type: 'export'; id: number; format: 'png' | 'svg' }
+  /** `legend`: a PNG gets the legend under the map and its axis. */
+  | { type: 'export'; id: number; format: 'png' | 'svg'; legend: boolean }
   /** The free list chosen in the Free Lists view, to draw as a chain (null: none). */
   | { type: 'chain'; chain: ChainData | null }
   /** The last answers to Allocate, for the toolbar's form. */
@@ -220,7 +221,7 @@ export function isHostToWebview(x: unknown): x is HostToWebview {
     case 'work':
       return x.work === null || (isRecord(x.work) && typeof x.work.label === 'string' && typeof x.work.share === 'number' && typeof x.work.message === 'string' && typeof x.work.cancelling === 'boolean');
     case 'export':
-      return isCount(x.id) && (x.format === 'png' || x.format === 'svg');
+      return isCount(x.id) && (x.format === 'png' || x.format === 'svg') && typeof x.legend === 'boolean';
     case 'chain':
       return x.chain === null || (isRecord(x.chain) && typeof x.chain.label === 'string' && isCount(x.chain.order) && Array.isArray(x.chain.blocks)
         && x.chain.blocks.every((b) => isRecord(b) && isCount(b.pfn) && isCount(b.next) && (b.broken === undefined || typeof b.broken === 'string')));

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import {
-  CLI, THEMES, Workbench, eventually, pmem, pmemJson, textMatching, workbenchSuite,
+  CLI, SCREENSHOT_DIR, THEMES, Workbench, eventually, pmem, pmemJson, textMatching, workbenchSuite,
 } from './helpers.mjs';
 
 const label = (id) => Workbench.commandLabel(id);
@@ -780,10 +780,18 @@ for (const theme of THEMES) {
       const data = fs.readFileSync(target);
       assert.deepEqual([...data.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'the PNG signature');
       const png = PNG.sync.read(data);
-      assert.deepEqual([png.width, png.height], [size.width, size.height], 'the current view, at the canvas\'s size');
-      const colours = new Set();
-      for (let i = 0; i < png.data.length; i += 4 * 97) colours.add(png.data.readUInt32BE(i));
-      assert.ok(colours.size >= 4, `the picture shows the map, not a blank canvas (${colours.size} colours)`);
+      assert.equal(png.width, size.width, 'the current view, as wide as the canvas');
+      assert.ok(png.height > size.height, `the legend under the map (${png.height} rows against the canvas's ${size.height})`);
+      const coloursIn = (fromRow, toRow) => {
+        const colours = new Set();
+        for (let i = fromRow * png.width * 4; i < toRow * png.width * 4; i += 4 * 13) colours.add(png.data.readUInt32BE(i));
+        return colours.size;
+      };
+      assert.ok(coloursIn(0, size.height) >= 4, `the picture shows the map, not a blank canvas (${coloursIn(0, size.height)} colours)`);
+      assert.ok(coloursIn(size.height, png.height) >= 6, `the legend's swatches and words are drawn (${coloursIn(size.height, png.height)} colours)`);
+      // Kept beside the screenshots, to be looked at.
+      fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+      fs.copyFileSync(target, path.join(SCREENSHOT_DIR, `${prefix}-exported-map.png`));
       await textMatching(wb.page.locator('.part.statusbar .statusbar-item', { hasText: /exported/ }), /Map exported to used-map\.png/, 'the status bar message');
       assert.ok(!fs.readdirSync(ws.dir).some((f) => f.endsWith('.tmp')), 'no temporary file left behind');
     });

@@ -172,7 +172,7 @@ for (const theme of THEMES) {
       await shot('after-allocate');
     });
 
-    it('undoes the allocation and the boot with Ctrl+Z in the editor', async () => {
+    it('undoes the allocation and the boot with Ctrl+Z in the editor, and redoes them with Ctrl+Shift+Z and Ctrl+Y on the map', async () => {
       await wb.openImage('used.pmem');
       const start = await wb.status();
       assert.ok(!start.off, `the previous test left the machine running: "${start.text}"`);
@@ -191,6 +191,14 @@ for (const theme of THEMES) {
       assert.ok(status.off, `status bar: "${status.text}"`);
       assert.equal(status.free, onDisk.frames.free);
       await eventually('the tab to be clean again', async () => !/\bdirty\b/.test(await wb.tab('used.pmem').getAttribute('class')));
+
+      // With the map itself focused, Ctrl+Shift+Z and Ctrl+Y redo, as in any editor.
+      await wb.map().focus();
+      await wb.page.keyboard.press('Control+Shift+Z');
+      await wb.summaryWhen('the boot redone by Ctrl+Shift+Z on the map', (x) => x.machine === 'running' && x.boot === sum.boot && x.allocated === onDisk.frames.allocated);
+      await wb.page.keyboard.press('Control+Y');
+      await wb.summaryWhen('the allocation redone by Ctrl+Y on the map', (x) => x.machine === 'running' && x.boot === sum.boot && x.allocated === sum.allocated);
+      await eventually('the tab to show unsaved changes again', async () => /\bdirty\b/.test(await wb.tab('used.pmem').getAttribute('class')));
     });
 
     it('reboots with PMem: Reboot and looks back with PMem: Step Back', async () => {

@@ -22,6 +22,7 @@ export function registerExportCommands(c: CommandContext): void {
     if (p.format !== undefined && p.format !== 'png' && p.format !== 'svg') throw new Refusal('Export Map: "format" must be "png" or "svg"');
     if (p.target !== undefined && typeof p.target !== 'string') throw new Refusal('Export Map: "target" must be a file path');
     if (p.overwrite !== undefined && typeof p.overwrite !== 'boolean') throw new Refusal('Export Map: "overwrite" must be true or false');
+    if (p.legend !== undefined && typeof p.legend !== 'boolean') throw new Refusal('Export Map: "legend" must be true or false');
     // Refused before the file name is asked for: the view shown now is the one exported.
     const svgTooLarge = svgRefusal(map.viewCells ?? 0);
     const format = (p.format as 'png' | 'svg' | undefined) ?? (await vscode.window.showQuickPick(
@@ -36,7 +37,8 @@ export function registerExportCommands(c: CommandContext): void {
     if (!target) return;
     const refusal = exportRefusal(target, { argument: typeof p.target === 'string', overwrite: p.overwrite === true, images: openImageFiles() });
     if (refusal) throw new Refusal(`Export Map: ${refusal}`);
-    const data = await map.requestExport(format);
+    const legend = typeof p.legend === 'boolean' ? p.legend : vscode.workspace.getConfiguration('pmemExplorer.map').get<boolean>('exportLegend', true);
+    const data = await map.requestExport(format, legend);
     writeFileAtomically(target, format === 'png' ? Buffer.from(data, 'base64') : Buffer.from(data, 'utf8'));
     void vscode.window.setStatusBarMessage(`$(check) Map exported to ${path.basename(target)}`, 5000);
     return target;

@@ -39,4 +39,36 @@ describe('Export Map targets', () => {
     assert.deepEqual(fs.readdirSync(dir), ['map.png'], 'no temporary files left');
     assert.ok(!fs.readdirSync(path.dirname(uri.fsPath)).some((n) => n.endsWith('.tmp')));
   });
+
+  it('draws the legend under a PNG by default, and leaves it out with legend: false or the setting off', async () => {
+    const uri = makeImage('export-legend.pmem');
+    const doc = await openImage(api, uri);
+    await until('the map to be ready', () => api.registry.mapsOf(doc)[0]?.lastState, 20_000);
+    const dir = tempDir();
+    // A PNG's width and height are the IHDR chunk's first two words.
+    const size = (file: string) => {
+      const b = fs.readFileSync(file);
+      return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
+    };
+    const withLegend = path.join(dir, 'with.png');
+    const without = path.join(dir, 'without.png');
+    assert.equal(await exec('exportMap', { format: 'png', target: withLegend }), withLegend);
+    assert.equal(await exec('exportMap', { format: 'png', target: without, legend: false }), without);
+    const a = size(withLegend);
+    const b = size(without);
+    assert.equal(a.width, b.width, 'the legend goes under the map, as wide as it');
+    assert.ok(a.height > b.height, `the legend adds rows under the map (${a.height} against ${b.height})`);
+
+    const config = vscode.workspace.getConfiguration('pmemExplorer.map');
+    await config.update('exportLegend', false, vscode.ConfigurationTarget.Global);
+    try {
+      const off = path.join(dir, 'off.png');
+      assert.equal(await exec('exportMap', { format: 'png', target: off }), off);
+      assert.deepEqual(size(off), b, 'the setting off: the map and its axis alone');
+    } finally {
+      await config.update('exportLegend', undefined, vscode.ConfigurationTarget.Global);
+    }
+    assert.equal(await exec('exportMap', { format: 'png', target: path.join(dir, 'bad.png'), legend: 'yes' }), undefined, 'legend must be a boolean');
+    assert.ok(!fs.existsSync(path.join(dir, 'bad.png')));
+  });
 });
