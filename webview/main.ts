@@ -20,11 +20,14 @@ import { MapSelection } from '../src/shared/mapSelection';
 import { renderCosts } from './costsPanel';
 import { describeCell, kindLabel, renderLines } from './cellText';
 import { svgOfMap } from './svgExport';
+import { keepTextFieldKeys } from './textFieldKeys';
 import { LegendEntry, pictureWithLegend, swatchCss } from './legend';
 import { sectionStateWords } from '../src/shared/words';
 import { cssOf, readTheme, ThemeColours } from './palette';
 import { drawChain, setChain } from './chainOverlay';
 import { CellWindow, LoadingBar, Previews, SummaryHold } from './preview';
+
+keepTextFieldKeys(document);
 
 declare function acquireVsCodeApi(): { postMessage(msg: WebviewToHost): void; getState(): unknown; setState(s: unknown): void };
 const vscode = acquireVsCodeApi();

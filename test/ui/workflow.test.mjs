@@ -53,6 +53,7 @@ for (const theme of THEMES) {
       assert.equal(before.free, 0);
       assert.match(before.text, new RegExp(`: 0 free \\(0\\.0 %; ${before.uninit} can be handed out, uninitialised sections included\\), 0 allocated`));
       await map.button('Crash at…').click();
+      await wb.pick(/which operation/i, /^An allocation$/);
       await wb.answer(/which order/i, '0');
       await wb.answer(/persistence points/i, '2');
       const crashed = await wb.summaryWhen('a boot after the crash', (s) => s.boot > before.boot);

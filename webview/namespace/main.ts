@@ -10,6 +10,9 @@ import { renderInfoBlock } from './infoBlock';
 import { renderPage, renderPageError } from './inspector';
 import { renderLayout } from './layoutBar';
 import { PageMap } from './pageMap';
+import { keepTextFieldKeys } from '../textFieldKeys';
+
+keepTextFieldKeys(document);
 
 declare function acquireVsCodeApi(): { postMessage(msg: NamespaceWebviewMessage): void; getState(): unknown; setState(s: unknown): void };
 const vscode = acquireVsCodeApi();
