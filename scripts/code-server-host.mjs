@@ -215,6 +215,29 @@ export async function installExtensions({ vsix, extensionsDir, userDataDir, runD
   }
 }
 
+/** Extensions installed once per process, by vsix path and modification time: a template folder each server copies. */
+const installed = new Map();
+
+/**
+ * Installs the vsix into extensionsDir: the first time with code-server
+ * (seconds), then by copying that installation, whose extensions.json names
+ * its folder by absolute path (rewritten for the copy).
+ */
+async function installCached({ vsix, extensionsDir, userDataDir, runDir }) {
+  const list = [vsix].flat().filter(Boolean).map((v) => path.resolve(v));
+  const key = list.map((v) => `${v}@${fs.statSync(v).mtimeMs}`).join('|');
+  let template = installed.get(key);
+  if (!template) {
+    template = fs.mkdtempSync(path.join(os.tmpdir(), 'vscode-web-extensions-'));
+    process.once('exit', () => fs.rmSync(template, { recursive: true, force: true }));
+    await installExtensions({ vsix: list, extensionsDir: template, userDataDir, runDir });
+    installed.set(key, template);
+  }
+  fs.cpSync(template, extensionsDir, { recursive: true });
+  const index = path.join(extensionsDir, 'extensions.json');
+  if (fs.existsSync(index)) fs.writeFileSync(index, fs.readFileSync(index, 'utf8').split(template).join(extensionsDir));
+}
+
 /**
  * Starts code-server on 127.0.0.1 with a fresh user-data dir.
  *
@@ -249,7 +272,7 @@ export async function startCodeServer(o = {}) {
   const settings = { ...QUIET_SETTINGS, ...(o.workspaceTrust === false ? { 'security.workspace.trust.enabled': false } : {}), ...o.settings };
   writeJson(path.join(userDataDir, 'User', 'settings.json'), settings);
 
-  if (o.vsix) await installExtensions({ vsix: o.vsix, extensionsDir, userDataDir, runDir });
+  if (o.vsix) await installCached({ vsix: o.vsix, extensionsDir, userDataDir, runDir });
 
   const port = o.port || await freePort();
   const args = [
