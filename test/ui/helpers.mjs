@@ -647,6 +647,21 @@ export class MapEditor {
     return this.canvas().evaluate((c) => ({ cssWidth: c.clientWidth, cssHeight: c.clientHeight, width: c.width, height: c.height, dpr: devicePixelRatio }));
   }
 
+  /**
+   * Opens the Memmap costs panel and waits for its four rows: the panel, its
+   * table, the rows, and `cells(name)`, the texts of the row whose heading
+   * holds `name`.
+   */
+  async openCosts() {
+    const panel = this.view.locator('#costsPanel');
+    await panel.locator('.collapsible-header').click();
+    const table = panel.locator('#costsTable table');
+    const rows = table.locator('tbody tr');
+    await eventually('4 rows of costs', async () => (await rows.count()) === 4);
+    const cells = async (name) => (await rows.filter({ has: this.view.locator('th', { hasText: name }) }).locator('td').allInnerTexts()).map((t) => t.trim());
+    return { panel, table, rows, cells };
+  }
+
   /** Gives the canvas the keyboard focus (as Tab would), without clicking a frame. */
   async focus() {
     await this.canvas().focus();

@@ -705,14 +705,9 @@ for (const theme of THEMES) {
     it('works out memmap costs for the image and for typed sizes', async () => {
       await wb.openImage('used.pmem');
       const map = wb.map();
-      const panel = map.view.locator('#costsPanel');
-      await panel.locator('.collapsible-header').click();
-      const table = panel.locator('#costsTable table');
-      const rows = table.locator('tbody tr');
-      await eventually('4 rows of costs', async () => (await rows.count()) === 4);
+      const { panel, table, rows, cells } = await map.openCosts();
       assert.deepEqual((await rows.locator('th').allInnerTexts()).map((t) => t.trim()), ['64 B per 4 KiB', '64 B per 2 MiB', '16 B per 4 KiB', '16 B per 2 MiB']);
       assert.equal(await table.getAttribute('aria-label'), 'Memmap costs for 64 MiB', 'the image\'s size at first');
-      const cells = async (name) => (await rows.filter({ has: map.view.locator('th', { hasText: name }) }).locator('td').allInnerTexts()).map((t) => t.trim());
 
       const device = panel.locator('#costDevice input');
       await device.fill('1T');

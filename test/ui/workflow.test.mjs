@@ -72,12 +72,7 @@ for (const theme of THEMES) {
     it('Memmap costs keeps fast typing, refuses a bare number and says when the memmap does not fit in RAM', async () => {
       await wb.openImage('used.pmem');
       const map = wb.map();
-      const panel = map.view.locator('#costsPanel');
-      await panel.locator('.collapsible-header').click();
-      const table = panel.locator('#costsTable table');
-      const rows = table.locator('tbody tr');
-      await eventually('4 rows of costs', async () => (await rows.count()) === 4);
-      const cells = async (name) => (await rows.filter({ has: map.view.locator('th', { hasText: name }) }).locator('td').allInnerTexts()).map((t) => t.trim());
+      const { panel, table, cells } = await map.openCosts();
       const device = panel.locator('#costDevice input');
       const ram = panel.locator('#costRam input');
 
