@@ -838,6 +838,9 @@ export function workbenchSuite({ theme, prefix, prepare = () => {}, ready = asyn
       wb.vs.server.markFailed(); // keeps the code-server log and user data
       const slug = this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').toLowerCase().slice(0, 60);
       await wb.failureReport(prefix, `FAILED-${slug}`).catch(() => {});
+      await wb.dismiss().catch(() => {});
+      // A failed test can leave an editor beside the map (a report): one group again, so the next tests find their tabs.
+      await wb.runCommand('View: Join All Editor Groups').catch(() => {});
     }
     await wb.dismiss().catch(() => {});
   });
