@@ -7,10 +7,10 @@ import { Command } from './command';
 import { printable } from '../shared/plainText';
 import { alloc, free, init, reboot } from './commands/alloc';
 import { create, descriptors, infoCommand, sectionsCommand } from './commands/image';
-import { checkCommand, freelists, history, state } from './commands/inspect';
+import { checkCommand, frag, freelists, history, state } from './commands/inspect';
 import { mapCommand } from './commands/map';
 
-const COMMANDS: Command[] = [create, infoCommand, descriptors, sectionsCommand, alloc, free, init, reboot, checkCommand, history, state, freelists, mapCommand];
+const COMMANDS: Command[] = [create, infoCommand, descriptors, sectionsCommand, alloc, free, init, reboot, checkCommand, history, state, freelists, frag, mapCommand];
 
 function usage(): string {
   return `usage: pmem COMMAND FILE [options]    (pmem COMMAND --help for details)

@@ -1,11 +1,11 @@
 /**
- * Read-only text documents the extension shows (an image's info, a check
- * report): a content provider's documents cannot be edited, so closing one
+ * Read-only text documents the extension shows (an image's info, its
+ * fragmentation, a check report): a content provider's documents cannot be edited, so closing one
  * never asks to save it.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { info } from '../engine';
+import { formatFragmentationFiles, fragmentation, info } from '../engine';
 import { infoLines } from '../shared/infoText';
 import type { PmemDocument } from './pmemDocument';
 
@@ -15,7 +15,8 @@ export class ReadOnlyDocs implements vscode.TextDocumentContentProvider, vscode.
   private readonly texts = new Map<string, () => string>();
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
-  private readonly followed = new WeakMap<PmemDocument, vscode.Uri>();
+  /** Per kind of followed document (info, fragmentation), the one each image has. */
+  private readonly followed = new Map<string, WeakMap<PmemDocument, vscode.Uri>>();
   private readonly subscriptions: vscode.Disposable[] = [this.changed];
   private serial = 0;
 
@@ -24,16 +25,27 @@ export class ReadOnlyDocs implements vscode.TextDocumentContentProvider, vscode.
   }
 
   /** The image's info as `pmem info` prints it, of what the editor shows (unsaved changes, a history step), kept up to date. */
-  async showInfo(doc: PmemDocument): Promise<vscode.TextDocument> {
-    let uri = this.followed.get(doc);
+  showInfo(doc: PmemDocument): Promise<vscode.TextDocument> {
+    return this.showFollowed(doc, 'Info', () => infoText(doc));
+  }
+
+  /** Linux's fragmentation files as `pmem frag` prints them, of what the editor shows, kept up to date. */
+  showFragmentation(doc: PmemDocument): Promise<vscode.TextDocument> {
+    return this.showFollowed(doc, 'Fragmentation', () => fragmentationText(doc));
+  }
+
+  /** A document about an image that follows what its editor shows; one of each kind per image. */
+  private async showFollowed(doc: PmemDocument, kind: string, text: () => string): Promise<vscode.TextDocument> {
+    let ofKind = this.followed.get(kind);
+    if (!ofKind) this.followed.set(kind, (ofKind = new WeakMap()));
+    let uri = ofKind.get(doc);
     if (!uri) {
       const name = path.basename(doc.uri.fsPath);
       // The path keeps two images of the same name apart; the title is the file name.
-      uri = vscode.Uri.from({ scheme: REPORT_SCHEME, path: `/Info of ${name}`, query: doc.uri.toString() });
-      const key = uri.toString();
+      uri = vscode.Uri.from({ scheme: REPORT_SCHEME, path: `/${kind} of ${name}`, query: doc.uri.toString() });
       const target = uri;
-      this.followed.set(doc, uri);
-      this.texts.set(key, () => infoText(doc));
+      ofKind.set(doc, uri);
+      this.texts.set(uri.toString(), text);
       this.subscriptions.push(doc.onDidChangeState(() => this.changed.fire(target)));
     }
     return this.show(uri, 'plaintext');
@@ -58,11 +70,22 @@ export class ReadOnlyDocs implements vscode.TextDocumentContentProvider, vscode.
   }
 }
 
+/** What the editor shows: unsaved changes included, or a history step. */
+function shownState(doc: PmemDocument): string {
+  return doc.viewedStep !== undefined ? `the state after history step ${doc.viewedStep} (read-only)` : doc.isDirty ? 'the image as in the editor, unsaved changes included' : 'the image as in the editor';
+}
+
+function fragmentationText(doc: PmemDocument): string {
+  const img = doc.viewImage;
+  if (!img) return `${doc.uri.fsPath}: ${doc.error?.message ?? 'not open'}\n`;
+  return `${doc.uri.fsPath}: fragmentation as Linux measures it, of ${shownState(doc)}\n\n${formatFragmentationFiles(fragmentation(img))}`;
+}
+
 function infoText(doc: PmemDocument): string {
   const img = doc.viewImage;
   if (!img) return `${doc.uri.fsPath}: ${doc.error?.message ?? 'not open'}\n`;
   const lines = infoLines(doc.uri.fsPath, info(img, doc.totals));
-  const state = doc.viewedStep !== undefined ? `the state after history step ${doc.viewedStep} (read-only)` : doc.isDirty ? 'the image as in the editor, unsaved changes included' : 'the image as in the editor';
+  const state = shownState(doc);
   const machine = doc.session!.isBooted ? 'running' : 'off';
   lines.splice(1, 0, `  shown       ${state}; the machine is ${machine}`);
   if (doc.readOnlyReason && !lines.some((l) => l.includes(doc.readOnlyReason!))) lines.splice(2, 0, `  read-only   ${doc.readOnlyReason}`);

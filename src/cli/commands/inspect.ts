@@ -1,5 +1,5 @@
-/** Commands that verify and explain an image: check, history, state, freelists. */
-import { buddyinfo, freeLists, info, stateAt, stepRange, UsageError } from '../../engine';
+/** Commands that verify and explain an image: check, history, state, freelists, frag. */
+import { buddyinfo, formatFragmentationFiles, fragmentation, FRAGMENTATION_FILES, FragmentationFile, freeLists, info, stateAt, stepRange, UsageError } from '../../engine';
 import { checkImageFile } from '../../engine/node/checkWorkers';
 import { flag, int, oneFile, parse, str } from '../args';
 import { checkNamespace, pfnNamespaceOf, printNamespaceCheck, STRUCT_PAGE_HELP } from './linuxPages';
@@ -123,6 +123,52 @@ export const freelists: Command = {
       return 0;
     }
     printTable(lists.filter((l) => l.count > 0).map((l) => [l.node, l.zone, l.order, l.count, l.blocks.join(' ') + (l.count > l.blocks.length ? ' ...' : '')]), ['node', 'zone', 'order', 'blocks', 'pfns']);
+    return 0;
+  },
+};
+
+export const frag: Command = {
+  name: 'frag',
+  summary: 'fragmentation per node and zone, as Linux measures and prints it',
+  help: `usage: pmem frag FILE [--at STEP] [--only buddyinfo|extfrag_index|unusable_index] [--json]
+
+Linux's three views of external fragmentation, per node and zone, computed
+as the kernel computes them and printed in its own formats:
+  /proc/buddyinfo                          free blocks of each order
+  /sys/kernel/debug/extfrag/extfrag_index  the fragmentation index of each
+      order: -1.000 when an allocation of that order would succeed; else
+      towards 0 when it fails for lack of memory, towards 1 when it fails
+      because the free memory is fragmented
+  /sys/kernel/debug/extfrag/unusable_index the share of free memory in
+      blocks too small for each order (1.000 when nothing is free)
+Each comes after a "==> FILE <==" line, as head prints several files.
+
+  --at STEP   as after history step STEP (read-only)
+  --only F    print one of them alone, exactly as the kernel's file reads
+  --json      the numbers: per zone its free blocks per order, free frames,
+              largest free order (-1: none) and both indexes per order`,
+  run(argv) {
+    const p = parse(argv, { at: { type: 'string' }, only: { type: 'string' }, json: { type: 'boolean' } }, 'frag');
+    const img = openForReading(oneFile(p, 'frag'));
+    const only = str(p, 'only');
+    if (only !== undefined && !(only in FRAGMENTATION_FILES)) throw new UsageError(`--only must be one of ${Object.keys(FRAGMENTATION_FILES).join(', ')}, not "${only}"`);
+    const at = int(p.values.at as string | undefined, 'at', 0, Number.MAX_SAFE_INTEGER);
+    const zones = fragmentation(at === undefined ? img : stateAt(img, at));
+    if (flag(p, 'json')) {
+      printJson({
+        step: at,
+        zones: zones.map((z) => ({
+          node: z.node, zone: z.zone, freeBlocks: z.free, freePages: z.freePages, largestFreeOrder: z.largestFreeOrder,
+          extfragIndex: z.extfragIndex.map((i) => i / 1000), unusableIndex: z.unusableIndex.map((i) => i / 1000),
+        })),
+      });
+      return 0;
+    }
+    if (only) {
+      process.stdout.write(FRAGMENTATION_FILES[only as FragmentationFile].format(zones));
+      return 0;
+    }
+    process.stdout.write(formatFragmentationFiles(zones));
     return 0;
   },
 };

@@ -4,6 +4,7 @@
  * descriptors are read on demand for the range asked, never the whole memmap.
  */
 import { coveringHead } from '../alloc/buddy';
+import { formatBuddyinfo, ZoneFragmentation, zoneFragmentation, ZoneFreeCounts } from './frag';
 import { isReservedPfn, rebuildRamSection, sectionOf } from '../alloc/sectionInit';
 import { readU64Loose, view } from '../core/bytes';
 import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_NAMES } from '../format/constants';
@@ -388,18 +389,27 @@ function nextLink(img: PmemImage, pfn: number, table: SectionWindow): number {
   return readU64Loose(view(img.store.read(pfn * PAGE_SIZE + LINK.next, 8)), 0);
 }
 
-/** The free-list counts in exactly the format of Linux's /proc/buddyinfo. */
-export function buddyinfo(img: PmemImage): string {
+/** Free blocks per order of every present zone, node by node (what /proc/buddyinfo lists). */
+export function zoneFreeCounts(img: PmemImage): ZoneFreeCounts[] {
   const lists = freeLists(img, 0);
-  const lines: string[] = [];
+  const out: ZoneFreeCounts[] = [];
   for (const n of img.nodes) {
     for (const z of n.zones) {
       if (z.frames === 0) continue;
-      const counts = lists.filter((l) => l.node === n.id && l.zone === ZONE_NAMES[z.id]).map((l) => l.count);
-      lines.push(`Node ${n.id}, zone ${ZONE_NAMES[z.id].padStart(8)} ${counts.map((c) => String(c).padStart(6) + ' ').join('')}`);
+      out.push({ node: n.id, zone: ZONE_NAMES[z.id], free: lists.filter((l) => l.node === n.id && l.zone === ZONE_NAMES[z.id]).map((l) => l.count) });
     }
   }
-  return lines.join('\n') + '\n';
+  return out;
+}
+
+/** The free-list counts in exactly the format of Linux's /proc/buddyinfo. */
+export function buddyinfo(img: PmemImage): string {
+  return formatBuddyinfo(zoneFreeCounts(img));
+}
+
+/** Linux's fragmentation figures of every present zone (inspect/frag.ts). */
+export function fragmentation(img: PmemImage): ZoneFragmentation[] {
+  return zoneFreeCounts(img).map(zoneFragmentation);
 }
 
 /** One block of a free list as walked, and whether its link to the next holds. */

@@ -1,7 +1,7 @@
 /** Reading an image: the checker, its summary, a frame by number, the sections filter. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { CheckReport, checkAsync, info, parsePfn, SectionState } from '../../engine';
+import { CheckReport, checkAsync, fragmentation, info, parsePfn, SectionState } from '../../engine';
 import { nextSectionIn, SECTION_STATES } from '../../engine/inspect/sectionSearch';
 import { sectionStateWords } from '../../shared/words';
 import { checkReportMarkdown } from '../checkReport';
@@ -73,6 +73,12 @@ export function registerInspectionCommands(c: CommandContext): void {
     const doc = c.registry.require();
     await docs.showInfo(doc);
     return info(doc.viewImage!, doc.totals);
+  });
+
+  c.run('pmemExplorer.showFragmentation', async () => {
+    const doc = c.registry.require();
+    await docs.showFragmentation(doc);
+    return fragmentation(doc.viewImage!);
   });
 
   c.run('pmemExplorer.copyPfn', async (node?: unknown) => {

@@ -1,7 +1,7 @@
-/** Show Info and Check Image show what they found in read-only documents, not in a toast or an untitled file. */
+/** Show Info, Show Fragmentation and Check Image show what they found in read-only documents, not in a toast or an untitled file. */
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
-import { info } from '../../../src/engine';
+import { formatFragmentationFiles, fragmentation, info, type ZoneFragmentation } from '../../../src/engine';
 import type { PmemExplorerApi } from '../../../src/extension/extension';
 import { infoLines } from '../../../src/shared/infoText';
 import { activateApi, closeAll, makeImage, openImage, until } from './helpers';
@@ -30,6 +30,27 @@ describe('PMem read-only documents', () => {
     await until('the image to be active', () => api.registry.current === doc || undefined);
     await exec('allocate', { order: 3, count: 1, node: 0, zone: 'normal', owner: 'fs' });
     await until('the info to follow the allocation', () => /12 allocated/.test(text.getText()) || undefined);
+  });
+
+  it('Show Fragmentation shows Linux\'s three files as pmem frag prints them, read-only, and follows the image', async () => {
+    const uri = makeImage('frag.pmem', { sizeBytes: 64 * 2 ** 20 });
+    const doc = await openImage(api, uri);
+    const figures = await exec<ZoneFragmentation[]>('showFragmentation');
+    const text = await until('the fragmentation document', () => (shownReport()?.getText().includes('extfrag_index') ? shownReport() : undefined));
+    assert.equal(text.isDirty, false);
+    assert.ok(text.getText().endsWith(formatFragmentationFiles(fragmentation(doc.viewImage!))), `shown:\n${text.getText()}`);
+    assert.deepEqual(figures, fragmentation(doc.viewImage!));
+    const before = text.getText();
+
+    // Every frame of a section, then every other one freed: single frames, unusable for order 1.
+    await vscode.commands.executeCommand('vscode.openWith', uri, 'pmemExplorer.image');
+    await until('the image to be active', () => api.registry.current === doc || undefined);
+    const pfns = await exec<number[]>('allocate', { order: 0, count: 512, node: 0, zone: 'dma32', owner: 'frag' });
+    await exec('free', pfns!.filter((_, i) => i % 2 === 0));
+    await until('the document to follow the frees', () => (text.getText() !== before && text.getText().endsWith(formatFragmentationFiles(fragmentation(doc.viewImage!))) ? true : undefined));
+    const dma32 = fragmentation(doc.viewImage!).find((z) => z.zone === 'DMA32')!;
+    assert.ok(dma32.unusableIndex[1] > 0, `single frames are unusable for order 1: ${dma32.unusableIndex}`);
+    assert.match(text.getText(), /unsaved changes included/);
   });
 
   it('Check Image shows its report read-only: nothing to save', async () => {

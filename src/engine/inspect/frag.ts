@@ -1,0 +1,132 @@
+/**
+ * Fragmentation as Linux measures it (mm/vmstat.c), per node and zone: the
+ * free blocks of each order (/proc/buddyinfo), the fragmentation index of each
+ * order (/sys/kernel/debug/extfrag/extfrag_index) and the unusable free space
+ * index (/sys/kernel/debug/extfrag/unusable_index). The arithmetic is the
+ * kernel's (thousandths, integer division truncating as C does) and so are the
+ * text formats, so the files can be compared with a real machine's byte for byte.
+ */
+
+/** Free blocks per order of one zone, as /proc/buddyinfo lists them. */
+export interface ZoneFreeCounts {
+  node: number;
+  zone: string;
+  /** Free blocks of each order, 0 upwards. */
+  free: number[];
+}
+
+export interface ZoneFragmentation extends ZoneFreeCounts {
+  /** Free frames in the zone (its free blocks, in frames). */
+  freePages: number;
+  /** Highest order with a free block; -1 when the zone has none. */
+  largestFreeOrder: number;
+  /**
+   * Per order, the fragmentation index in thousandths, as the kernel
+   * computes it: -1000 when an allocation of that order would succeed;
+   * otherwise towards 0 when it fails for lack of memory, towards 1000 when it
+   * fails because the free memory is fragmented; 0 when nothing is free.
+   */
+  extfragIndex: number[];
+  /** Per order, the share of free memory in blocks too small for it, in thousandths (1000 when nothing is free). */
+  unusableIndex: number[];
+}
+
+/** As fill_contig_page_info: free pages, free blocks, and the free blocks of at least `order` counted in blocks of that order. */
+function contigInfo(free: number[], order: number): { freePages: number; freeBlocksTotal: number; freeBlocksSuitable: number } {
+  let freePages = 0;
+  let freeBlocksTotal = 0;
+  let freeBlocksSuitable = 0;
+  for (let o = 0; o < free.length; o++) {
+    freeBlocksTotal += free[o];
+    freePages += free[o] * 2 ** o;
+    if (o >= order) freeBlocksSuitable += free[o] * 2 ** (o - order);
+  }
+  return { freePages, freeBlocksTotal, freeBlocksSuitable };
+}
+
+/** As the kernel's __fragmentation_index, in thousandths. */
+export function fragmentationIndex(free: number[], order: number): number {
+  const info = contigInfo(free, order);
+  if (!info.freeBlocksTotal) return 0;
+  if (info.freeBlocksSuitable) return -1000;
+  const requested = 2 ** order;
+  return 1000 - Math.floor((1000 + Math.floor((info.freePages * 1000) / requested)) / info.freeBlocksTotal);
+}
+
+/** As the kernel's unusable_free_index, in thousandths. */
+export function unusableFreeIndex(free: number[], order: number): number {
+  const info = contigInfo(free, order);
+  if (info.freePages === 0) return 1000;
+  return Math.floor(((info.freePages - info.freeBlocksSuitable * 2 ** order) * 1000) / info.freePages);
+}
+
+/** Every figure of one zone. */
+export function zoneFragmentation(z: ZoneFreeCounts): ZoneFragmentation {
+  let largestFreeOrder = -1;
+  z.free.forEach((n, o) => {
+    if (n > 0) largestFreeOrder = o;
+  });
+  return {
+    ...z,
+    freePages: contigInfo(z.free, 0).freePages,
+    largestFreeOrder,
+    extfragIndex: z.free.map((_, o) => fragmentationIndex(z.free, o)),
+    unusableIndex: z.free.map((_, o) => unusableFreeIndex(z.free, o)),
+  };
+}
+
+// --- the kernel's text formats (seq_printf) ----------------------------------------------
+
+/** C's %d with a width, zero-padded with `zero` (the sign before the zeros, as printf puts it). */
+function cInt(v: number, width: number, zero = false): string {
+  if (!zero) return String(v).padStart(width);
+  return v < 0 ? `-${String(-v).padStart(width - 1, '0')}` : String(v).padStart(width, '0');
+}
+
+/** "Node N, zone NAME " as every one of these files starts a zone's line. */
+function zoneHead(z: ZoneFreeCounts): string {
+  return `Node ${z.node}, zone ${z.zone.padStart(8)} `;
+}
+
+/** A value in thousandths as the kernel prints it: index / 1000, '.', index % 1000 (C division: towards zero). */
+function thousandths(index: number, width: number): string {
+  return `${cInt(Math.trunc(index / 1000), width)}.${cInt(index % 1000, 3, true)} `;
+}
+
+/** /proc/buddyinfo. */
+export function formatBuddyinfo(zones: ZoneFreeCounts[]): string {
+  return zones.map((z) => `${zoneHead(z)}${z.free.map((n) => `${String(n).padStart(6)} `).join('')}\n`).join('');
+}
+
+/** /sys/kernel/debug/extfrag/extfrag_index ("%2d.%03d " per order). */
+export function formatExtfragIndex(zones: ZoneFragmentation[]): string {
+  return zones.map((z) => `${zoneHead(z)}${z.extfragIndex.map((i) => thousandths(i, 2)).join('')}\n`).join('');
+}
+
+/** /sys/kernel/debug/extfrag/unusable_index ("%d.%03d " per order). */
+export function formatUnusableIndex(zones: ZoneFragmentation[]): string {
+  return zones.map((z) => `${zoneHead(z)}${z.unusableIndex.map((i) => thousandths(i, 0)).join('')}\n`).join('');
+}
+
+/** The kernel's three files, by the names it gives them, with where it shows them and how each is printed. */
+export const FRAGMENTATION_FILES = {
+  buddyinfo: { path: '/proc/buddyinfo', format: (zones: ZoneFragmentation[]) => formatBuddyinfo(zones) },
+  extfrag_index: { path: '/sys/kernel/debug/extfrag/extfrag_index', format: formatExtfragIndex },
+  unusable_index: { path: '/sys/kernel/debug/extfrag/unusable_index', format: formatUnusableIndex },
+} as const;
+export type FragmentationFile = keyof typeof FRAGMENTATION_FILES;
+
+/** All three, each after a "==> PATH <==" line (as head prints several files), a blank line between them. */
+export function formatFragmentationFiles(zones: ZoneFragmentation[]): string {
+  return Object.values(FRAGMENTATION_FILES).map((f) => `==> ${f.path} <==\n${f.format(zones)}`).join('\n');
+}
+
+/** Reads /proc/buddyinfo text back into counts (a real machine's, or ours); lines that are not zone lines are skipped. */
+export function parseBuddyinfo(text: string): ZoneFreeCounts[] {
+  const out: ZoneFreeCounts[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^Node\s+(\d+),\s+zone\s+(\S+)((?:\s+\d+)+)\s*$/.exec(line);
+    if (m) out.push({ node: Number(m[1]), zone: m[2], free: m[3].trim().split(/\s+/).map(Number) });
+  }
+  return out;
+}

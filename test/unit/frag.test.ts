@@ -1,0 +1,117 @@
+/**
+ * Fragmentation as Linux measures it: the indexes and text formats checked
+ * against a real Linux 6.1 kernel's own files for the same free lists
+ * (test/fixtures/kmem: /proc/buddyinfo, /sys/kernel/debug/extfrag/extfrag_index
+ * and unusable_index, read one after another by the guest), and `pmem frag` on images.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  formatBuddyinfo, formatExtfragIndex, formatUnusableIndex, fragmentationIndex, parseBuddyinfo, unusableFreeIndex, zoneFragmentation,
+} from '../../src/engine/inspect/frag';
+import { pmem, ROOT } from './cliRun';
+
+const FIXTURES = path.join(ROOT, 'test/fixtures/kmem');
+
+/** Each snapshot of the kernel's three files the fixtures hold: <config>/<before|after>. */
+function snapshots(): string[] {
+  return fs.readdirSync(FIXTURES).flatMap((cfg) => ['before', 'after'].map((when) => path.join(FIXTURES, cfg, when)).filter((d) => fs.existsSync(path.join(d, 'buddyinfo'))));
+}
+
+describe('fragmentation as Linux measures it', () => {
+  it('gives the kernel\'s extfrag_index and unusable_index, byte for byte, from the kernel\'s own buddyinfo', () => {
+    const dirs = snapshots();
+    assert.ok(dirs.length >= 4, `real kernel snapshots in ${FIXTURES}: ${dirs.length}`);
+    let positive = 0;
+    for (const d of dirs) {
+      const read = (name: string) => fs.readFileSync(path.join(d, name), 'utf8');
+      const zones = parseBuddyinfo(read('buddyinfo'));
+      assert.ok(zones.length >= 1, `${d}: zones in buddyinfo`);
+      assert.equal(formatBuddyinfo(zones), read('buddyinfo'), `${d}: buddyinfo written back`);
+      const figures = zones.map(zoneFragmentation);
+      assert.equal(formatExtfragIndex(figures), read('extfrag_index'), `${d}: extfrag_index`);
+      assert.equal(formatUnusableIndex(figures), read('unusable_index'), `${d}: unusable_index`);
+      positive += figures.flatMap((z) => z.extfragIndex).filter((i) => i > 0).length;
+    }
+    assert.ok(positive > 0, 'some snapshot has an order whose allocation would fail (a fragmentation index above 0)');
+  });
+
+  it('computes the indexes as mm/vmstat.c does, down to its integer division', () => {
+    // Nothing free: index 0; all of it unusable.
+    assert.equal(fragmentationIndex([0, 0, 0], 1), 0);
+    assert.equal(unusableFreeIndex([0, 0, 0], 1), 1000);
+    // Would succeed: -1000, whatever else is free.
+    assert.equal(fragmentationIndex([5, 0, 1], 2), -1000);
+    // 1000 - (1000 + free_pages * 1000 / requested) / free_blocks: eight order-0 blocks for an order-3 request.
+    assert.equal(fragmentationIndex([8, 0, 0, 0], 3), 1000 - Math.floor((1000 + 1000) / 8));
+    // A single order-9 block asked for order 10: 1000 - (1000 + 512 * 1000 / 1024) / 1 = -500. The formula goes below 0
+    // with few blocks, and the kernel prints that as it comes: %2d of -500 / 1000 (0), %03d of -500 % 1000.
+    const lone = zoneFragmentation({ node: 0, zone: 'DMA', free: [...Array(9).fill(0), 1, 0] });
+    assert.equal(lone.extfragIndex[10], -500);
+    assert.equal(formatExtfragIndex([lone]), `Node 0, zone      DMA ${'-1.000 '.repeat(10)} 0.-500 \n`);
+    // Unusable: free pages not in blocks of the order, per free page (3 of 7 here: one order-0 and one order-1 block).
+    assert.equal(unusableFreeIndex([1, 1, 1], 2), Math.floor((3 * 1000) / 7));
+    // A thousand single frames: 1000 - (1000 + 1000 * 1000 / 2^o) / 1000 per order o above 0.
+    const z = zoneFragmentation({ node: 1, zone: 'Normal', free: [1000, ...Array(10).fill(0)] });
+    assert.deepEqual(z.extfragIndex, [-1000, 499, 749, 874, 937, 968, 984, 992, 996, 998, 999]);
+    assert.equal(formatExtfragIndex([z]), 'Node 1, zone   Normal -1.000  0.499  0.749  0.874  0.937  0.968  0.984  0.992  0.996  0.998  0.999 \n');
+    assert.equal(formatUnusableIndex([z]), `Node 1, zone   Normal 0.000 ${'1.000 '.repeat(10)}\n`);
+    assert.equal(z.largestFreeOrder, 0);
+    assert.equal(z.freePages, 1000);
+  });
+
+  describe('pmem frag', function () {
+    this.timeout(120_000);
+    let dir: string;
+    before(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-frag-'));
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it('prints the three files of a fragmented image, each as the kernel would, and the numbers as JSON, now and at an earlier step', () => {
+      const f = path.join(dir, 'frag.pmem');
+      const run = (...args: string[]) => {
+        const r = pmem(...args);
+        assert.equal(r.code, 0, `pmem ${args.join(' ')}: ${r.stderr}`);
+        return r.stdout;
+      };
+      run('create', f, '--size', '64M', '--section', '2M');
+      // Every frame of one 2 MiB section, then every other one freed: order 0 left free, nothing larger there.
+      const all = JSON.parse(run('alloc', f, '--order', '0', '--count', '512', '--json')) as { pfns: number[]; step: number };
+      const fresh = all.step;
+      run('free', f, ...all.pfns.filter((_, i) => i % 2 === 0).map(String));
+      const out = run('frag', f);
+      const parts = out.split('\n\n');
+      assert.deepEqual(parts.map((p) => p.split('\n')[0]), ['==> /proc/buddyinfo <==', '==> /sys/kernel/debug/extfrag/extfrag_index <==', '==> /sys/kernel/debug/extfrag/unusable_index <==']);
+      const buddy = run('frag', f, '--only', 'buddyinfo');
+      assert.equal(buddy, run('freelists', f, '--buddyinfo'), 'the same buddyinfo as freelists prints');
+      assert.equal(`==> /proc/buddyinfo <==\n${buddy}`, parts[0] + '\n');
+      const zones = parseBuddyinfo(buddy).map(zoneFragmentation);
+      assert.equal(run('frag', f, '--only', 'extfrag_index'), formatExtfragIndex(zones));
+      assert.equal(run('frag', f, '--only', 'unusable_index'), formatUnusableIndex(zones));
+      type FragJson = { step?: number; zones: Array<{ zone: string; freeBlocks: number[]; freePages: number; largestFreeOrder: number; extfragIndex: number[]; unusableIndex: number[] }> };
+      const now = JSON.parse(run('frag', f, '--json')) as FragJson;
+      const dma32 = now.zones.find((z) => z.zone === 'DMA32')!;
+      assert.ok(dma32.freeBlocks[0] >= 256, `256 single frames free: ${dma32.freeBlocks}`);
+      assert.deepEqual(dma32.unusableIndex, zones.find((z) => z.zone === 'DMA32')!.unusableIndex.map((i) => i / 1000));
+      assert.ok(dma32.unusableIndex[1] > 0, 'single frames are unusable for order 1');
+      // Before the free, the section was all allocated: fewer single frames free.
+      const then = JSON.parse(run('frag', f, '--at', String(fresh), '--json')) as FragJson;
+      assert.equal(then.step, fresh);
+      assert.ok(then.zones.find((z) => z.zone === 'DMA32')!.freeBlocks[0] < dma32.freeBlocks[0]);
+    });
+
+    it('refuses an unknown file name and a step that is not kept, saying which', () => {
+      const f = path.join(dir, 'refuse.pmem');
+      assert.equal(pmem('create', f, '--size', '64M').code, 0);
+      const bad = pmem('frag', f, '--only', 'pagetypeinfo');
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--only must be one of buddyinfo, extfrag_index, unusable_index, not "pagetypeinfo"/);
+      const gone = pmem('frag', f, '--at', '99');
+      assert.equal(gone.code, 2);
+      assert.match(gone.stderr, /step 99 is not available: steps \d+ to \d+ can be shown/);
+    });
+  });
+});
