@@ -750,6 +750,48 @@ export function freeAllocated(txn: Txn, pfn: number): FreedBlock {
   return { pfn, order: d.order, owner: d.owner };
 }
 
+/**
+ * Allocates exactly block (pfn, order) to `owner`, as a replayed trace says
+ * the kernel handed it out: the free block holding it is taken off its list
+ * and split down to it, each half it is not in going back on its list. A
+ * section it lies in that was never initialised is handed over first (lazy
+ * initialisation). Refused, saying why, when its frames are not all in one
+ * free block.
+ */
+export function allocateExactly(txn: Txn, pfn: number, order: number, owner: string): AllocatedBlock {
+  const { layout, geometry: g } = txn.img;
+  if (!Number.isInteger(order) || order < 0 || order > g.maxOrder) throw new UsageError(`order ${order} is out of range (0 to ${g.maxOrder})`);
+  const end = pfn + 2 ** order;
+  if (!Number.isSafeInteger(pfn) || pfn < layout.data.startPfn || end > layout.data.startPfn + layout.data.frames) {
+    throw new UsageError(`block at pfn ${pfn}, order ${order} is not in the data area (pfns ${layout.data.startPfn} to ${layout.data.startPfn + layout.data.frames - 1})`);
+  }
+  if (pfn % 2 ** order !== 0) throw new UsageError(`pfn ${pfn} is not aligned to order ${order}`);
+  // The largest block that may hold it: its sections must be ready to be searched.
+  const top = pfn - (pfn % 2 ** g.maxOrder);
+  for (let s = sectionOf(g, Math.max(top, layout.data.startPfn)); s <= sectionOf(g, Math.min(top + 2 ** g.maxOrder, layout.data.startPfn + layout.data.frames) - 1); s++) {
+    if (!ensureSectionReady(txn, s) && txn.section(s).reservedFrames < g.sectionFrames) handOverSection(txn, s);
+  }
+  const cover = coveringHead((q) => (ensureSectionReady(txn, sectionOf(g, q)) ? txn.descriptor(q) : ({ flags: 0 } as Descriptor)), g.maxOrder, pfn);
+  if (!cover) throw new OperationError(`pfn ${pfn} is in no block (a reserved frame?)`, { pfn });
+  if (cover.flags & PG_ALLOCATED) throw new OperationError(`pfn ${pfn} is in the allocated block at pfn ${cover.pfn} (order ${cover.order})`, { pfn });
+  if (cover.pfn + 2 ** cover.order < end) throw new OperationError(`block at pfn ${pfn}, order ${order} is not one free block: the free block at pfn ${cover.pfn} (order ${cover.order}) holds only its start`, { pfn });
+  const { node, zone } = { node: cover.node, zone: cover.zone };
+  ensureBlockReady(txn, cover.pfn, cover.order);
+  listRemove(txn, node, zone, cover.order, cover.pfn);
+  let head = cover.pfn;
+  for (let o = cover.order; o > order; ) {
+    o--;
+    const upper = head + 2 ** o;
+    const other = pfn >= upper ? head : upper;
+    head = pfn >= upper ? upper : head;
+    setHead(txn, other, { flags: PG_CORE | PG_BUDDY, order: o, node, zone, owner: '', refcount: 0 });
+    listPush(txn, node, zone, o, other);
+  }
+  setHead(txn, pfn, { flags: PG_CORE | PG_ALLOCATED, order, node, zone, owner, refcount: 1, next: 0, prev: 0 });
+  account(txn, pfn, order, -1, +1);
+  return { pfn, order, node, zone };
+}
+
 // --- deferred initialisation -----------------------------------------------------
 
 /** Hands a never-initialised section to the allocator (deferred init growing a zone). */

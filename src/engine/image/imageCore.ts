@@ -7,7 +7,7 @@
  */
 import { ImageError, JournalFullError, SimulatedCrash, UsageError } from '../core/errors';
 import { CrashingStore } from '../store/crashingStore';
-import { DESCRIPTOR_SIZE, FORMAT_REVISION, FORMAT_VERSION, PAGE_SIZE } from '../format/constants';
+import { DESCRIPTOR_SIZE, FORMAT_VERSION, PAGE_SIZE } from '../format/constants';
 import { HH, HistoryKind, HistoryRecord, HistoryRing, encodeHistoryHeader } from '../format/history';
 import { commitThroughJournal, encodeJournalHeader, JH, JOURNAL_EMPTY, journalCapacity, journalChunks, peekJournal, recoverJournal, RecoveryResult } from '../format/journal';
 import { computeLayout, computeNodes, FREE_AREA_ENTRY_SIZE, freeAreaEntries, Geometry, GeometryOptions, Layout, makeGeometry, NodeInfo, REGION_NAMES, reservedFramesIn, SECTION_ENTRY_SIZE } from '../format/layout';
@@ -278,7 +278,7 @@ export class PmemImage implements ImageCore {
     if (store.size !== geometry.sizeBytes) throw new UsageError(`store is ${store.size} bytes, expected ${geometry.sizeBytes}`);
     const layout = computeLayout(geometry);
     const sb: Superblock = {
-      formatVersion: FORMAT_VERSION, formatRevision: FORMAT_REVISION, uuid: options.uuid ?? newUuid(), updateSeq: 1, geometry, layout,
+      formatVersion: FORMAT_VERSION, formatRevision: 0, uuid: options.uuid ?? newUuid(), updateSeq: 1, geometry, layout,
       nodes: computeNodes(geometry), clean: true, bootGeneration: 0, profile: options.profile ?? 'default',
       createdAtMs: options.nowMs ?? Date.now(),
     };
@@ -370,6 +370,20 @@ export class PmemImage implements ImageCore {
     const txn = new Txn(this);
     this.writeSuperblockIn(txn, next);
     this.commit(txn, undefined, { text: 'shutdown' }, next);
+  }
+
+  /**
+   * Raises the image's format revision to `revision` (both superblock copies,
+   * one transaction, no history step) before it first holds what needs it:
+   * an earlier build then opens it read-only instead of misreading it.
+   */
+  raiseRevision(revision: number): void {
+    this.assertWritable();
+    if (this.sb.formatRevision >= revision) return;
+    const next = { ...this.sb, formatRevision: revision, updateSeq: this.sb.updateSeq + 1 };
+    const txn = new Txn(this);
+    this.writeSuperblockIn(txn, next);
+    this.commit(txn, undefined, { text: `format revision ${revision}` }, next);
   }
 
   close(): void {

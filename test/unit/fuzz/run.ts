@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { argvFixture, argvProperty } from './argvProperties';
 import { basePool, cliProcessProperty, cliProperty, engineProperty } from './imageProperties';
 import { protocolProperty } from './protocolProperties';
+import { traceProperty } from './traceProperties';
 
 export interface FuzzProperty {
   name: string;
@@ -21,6 +22,7 @@ export const PROPERTIES: FuzzProperty[] = [
   { name: 'cli process on mutated images', boundedRuns: 3, make: (n, seed) => cliProcessProperty(basePool(Math.min(n, 3), seed)) as unknown as fc.IProperty<unknown> },
   { name: 'cli argument vectors', boundedRuns: 150, make: (_, seed) => argvProperty(argvFixture(basePool(1, seed)[0].bytes)) as unknown as fc.IProperty<unknown> },
   { name: 'webview messages', boundedRuns: 300, make: (_, seed) => protocolProperty(seed) as unknown as fc.IProperty<unknown> },
+  { name: 'kmem traces', boundedRuns: 60, make: (_, seed) => traceProperty(seed) as unknown as fc.IProperty<unknown> },
 ];
 
 export interface FuzzResult {

@@ -1,0 +1,96 @@
+/**
+ * The kernel's page-allocator tracepoints (kmem:mm_page_*) read from text, a
+ * line at a time, in the three forms kernel engineers record them:
+ *
+ *   tracefs (cat /sys/kernel/tracing/trace):
+ *     kmemprobe-190  [000] .....  6.457850: mm_page_alloc: page=000000006c142600 pfn=0xe837 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP
+ *   trace-cmd report:
+ *     init-129  [001]  9.482510: mm_page_alloc:  page=0xffffffffb58306ea pfn=0x1afba order=1 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO
+ *   perf script:
+ *     perf   127 [001]  6.132327:  kmem:mm_page_alloc: page=0x11e8c pfn=0x11e8c order=0 migratetype=0 gfp_flags=GFP_HIGHUSER|__GFP_ACCOUNT
+ *
+ * Headers, comments and other events are told apart from lines that are not
+ * understood; nothing here holds more than one line.
+ */
+
+export const KMEM_EVENTS = ['mm_page_alloc', 'mm_page_free', 'mm_page_free_batched', 'mm_page_alloc_zone_locked', 'mm_page_pcpu_drain'] as const;
+export type KmemEventName = (typeof KMEM_EVENTS)[number];
+export const TRACE_FORMATS = ['ftrace', 'trace-cmd', 'perf'] as const;
+export type TraceFormat = (typeof TRACE_FORMATS)[number];
+
+export interface KmemEvent {
+  /** Line number in the trace, from 1. */
+  line: number;
+  /** Seconds, as the trace prints them. */
+  time: number;
+  cpu: number;
+  event: KmemEventName;
+  /** 0 in a failed allocation (the kernel prints pfn=0x0 then). */
+  pfn: number;
+  order: number;
+  migratetype?: number;
+  gfpFlags?: string;
+}
+
+/** What one line is. */
+export type TraceLine =
+  | { kind: 'event'; event: KmemEvent; format: TraceFormat }
+  | { kind: 'other-event'; name: string; format: TraceFormat }
+  | { kind: 'header' }
+  | { kind: 'not-understood'; why: string };
+
+// [cpu], then (tracefs) the latency flags, then the timestamp and the event's name.
+const EVENT_LINE = /\[(\d{1,4})\]\s+(?:([.a-zA-Z0-9]{4,6})\s+)?(\d+\.\d+):\s+(kmem:)?([a-z_][a-z0-9_]*):\s*(.*)$/;
+const HEADER = /^\s*(#|$|cpus=\d+\s*$|version = )/;
+const FIELD = /([a-z_]+)=(\S*)/g;
+
+function fieldsOf(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of text.matchAll(FIELD)) out.set(m[1], m[2]);
+  return out;
+}
+
+/** A pfn as the tracepoints print it (0x hex), or decimal. */
+function number(v: string | undefined): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const n = /^0x[0-9a-f]+$/i.test(v) ? Number.parseInt(v.slice(2), 16) : /^\d+$/.test(v) ? Number(v) : Number.NaN;
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** Reads one line (without its end of line) of a trace; `line` is its number. */
+export function parseTraceLine(text: string, line: number): TraceLine {
+  if (HEADER.test(text)) return { kind: 'header' };
+  const m = EVENT_LINE.exec(text);
+  if (!m) return { kind: 'not-understood', why: 'no "[CPU] TIMESTAMP: EVENT:" in it' };
+  const format: TraceFormat = m[4] ? 'perf' : m[2] ? 'ftrace' : 'trace-cmd';
+  const name = m[5];
+  if (!(KMEM_EVENTS as readonly string[]).includes(name)) return { kind: 'other-event', name, format };
+  const f = fieldsOf(m[6]);
+  const pfn = number(f.get('pfn'));
+  const order = number(f.get('order'));
+  if (pfn === undefined || order === undefined || order > 63) return { kind: 'not-understood', why: `${name} without a valid pfn= and order=` };
+  const event: KmemEvent = { line, time: Number(m[3]), cpu: Number(m[1]), event: name as KmemEventName, pfn, order };
+  const mt = number(f.get('migratetype'));
+  if (mt !== undefined) event.migratetype = mt;
+  if (f.has('gfp_flags')) event.gfpFlags = f.get('gfp_flags');
+  return { kind: 'event', event, format };
+}
+
+/** Linux's migrate types, by number (include/linux/mmzone.h, 6.1 without CMA), and the letters /proc/pagetypeinfo uses. */
+const MIGRATE_TYPES = ['Unmovable', 'Movable', 'Reclaimable', 'HighAtomic', 'Isolate'];
+const MIGRATE_LETTERS = ['U', 'M', 'E', 'H', 'I'];
+
+export function migrateTypeName(mt: number | undefined): string {
+  return mt === undefined ? '' : (MIGRATE_TYPES[mt] ?? `type ${mt}`);
+}
+
+/**
+ * The owner tag an allocation gets from its trace: its first GFP flag
+ * without "GFP_", a slash, the migrate type's letter ("KERNEL/U",
+ * "HIGHUSER_MOVABLE/M"), cut to the descriptor's 16 bytes.
+ */
+export function ownerTagOf(e: KmemEvent): string {
+  const flag = (e.gfpFlags ?? '').split('|')[0].replace(/^GFP_/, '').replace(/^__GFP_/, '') || 'trace';
+  const letter = e.migratetype === undefined ? '' : `/${MIGRATE_LETTERS[e.migratetype] ?? e.migratetype}`;
+  return (flag.slice(0, 16 - letter.length) + letter).slice(0, 16);
+}

@@ -1,0 +1,227 @@
+/**
+ * Replays a page-allocator trace (kmemTrace.ts) on an image: each
+ * mm_page_alloc allocates exactly the block the kernel handed out, each
+ * mm_page_free frees it, in the trace's order, a batch of events per history
+ * step. The other kmem events are counted, never applied: mm_page_free_batched
+ * repeats a free already traced, and mm_page_alloc_zone_locked and
+ * mm_page_pcpu_drain move pages between the per-CPU lists and the buddy lists.
+ * Real traces miss some allocations (bulk allocation, compaction), so the
+ * result is the trace's view of memory, not the kernel's.
+ *
+ * The trace's pfns are moved onto the image by one offset that keeps the
+ * largest blocks aligned: the trace's `base` (by default its lowest pfn,
+ * rounded down to a largest block) lands on the image's first whole largest block.
+ */
+import { allocateExactly, freeAllocated } from '../alloc/buddy';
+import { JournalFullError, OperationError, UsageError } from '../core/errors';
+import { REVISION_REPLAY } from '../format/constants';
+import { PG_ALLOCATED } from '../format/descriptor';
+import type { PmemImage } from '../image/imageCore';
+import type { Txn } from '../image/txn';
+import { KMEM_EVENTS, KmemEvent, KmemEventName, ownerTagOf, parseTraceLine, TraceFormat } from './kmemTrace';
+
+export interface ReplayOptions {
+  /** Only lines of this form are read (others count as not understood); default: any of them. */
+  format?: TraceFormat | 'auto';
+  /** The trace pfn that lands on the image's first whole largest block. */
+  base?: number;
+  /** Only events at or after / at or before these timestamps (seconds). */
+  from?: number;
+  to?: number;
+  /** Blocks the trace frees without having allocated them (allocated before it began) are allocated first. */
+  assumeAllocated?: boolean;
+  /** Events applied per history step (at most; fewer where the journal needs it). */
+  batch?: number;
+  /** The trace's name, for the steps' texts. */
+  name?: string;
+}
+
+export interface ReplayReport {
+  /** The form of the first event line. */
+  format?: TraceFormat;
+  lines: number;
+  headers: number;
+  /** kmem events read, by name (within --from/--to). */
+  events: Record<KmemEventName, number>;
+  /** Other events (a marker, another subsystem's), not applied. */
+  otherEvents: number;
+  notUnderstood: { count: number; firstLines: number[] };
+  /** Image pfn = trace pfn + offset. */
+  base: number;
+  offset: number;
+  applied: { alloc: number; free: number };
+  /** Events not applied, by reason. */
+  skipped: Record<string, number>;
+  /** Blocks allocated before the replay because the trace frees them first (assumeAllocated). */
+  preallocated: number;
+  /** The history steps the replay added, oldest first. */
+  steps: number[];
+}
+
+const DEFAULT_BATCH = 256;
+const SHOWN_BAD_LINES = 5;
+
+type Action = { kind: 'alloc' | 'free'; event: KmemEvent } | { kind: 'prealloc'; pfn: number; order: number };
+
+/** Whether an event is within the time window. */
+function inWindow(e: KmemEvent, o: ReplayOptions): boolean {
+  return (o.from === undefined || e.time >= o.from) && (o.to === undefined || e.time <= o.to);
+}
+
+/** The events of a trace's lines, told to `onLine` (every line) first. */
+function* eventsOf(lines: Iterable<string>, o: ReplayOptions, onLine?: (r: ReturnType<typeof parseTraceLine>, n: number) => void): Generator<KmemEvent> {
+  let n = 0;
+  for (const text of lines) {
+    n++;
+    let r = parseTraceLine(text, n);
+    if (o.format && o.format !== 'auto' && (r.kind === 'event' || r.kind === 'other-event') && r.format !== o.format) {
+      r = { kind: 'not-understood', why: `a line of ${r.format} form, not ${o.format}` };
+    }
+    onLine?.(r, n);
+    if (r.kind === 'event' && inWindow(r.event, o)) yield r.event;
+  }
+}
+
+/**
+ * Replays the trace whose lines `lines()` gives (called twice: the first pass
+ * finds the base and the blocks freed before they were allocated).
+ */
+export function replayTrace(img: PmemImage, lines: () => Iterable<string>, o: ReplayOptions = {}): ReplayReport {
+  const g = img.geometry;
+  const data = img.layout.data;
+  const largest = 2 ** g.maxOrder;
+  const batch = o.batch ?? DEFAULT_BATCH;
+  if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`batch must be a whole number of events, at least 1, not ${batch}`);
+
+  // First pass: the lowest pfn, and the blocks the trace frees before it allocates them.
+  let lowest = Number.POSITIVE_INFINITY;
+  const live = new Map<number, number>();
+  const freedFirst = new Map<number, number>();
+  const first = { lines: 0, events: 0, bad: 0, badLines: [] as number[] };
+  for (const e of eventsOf(lines(), o, (r, n) => {
+    first.lines = n;
+    if (r.kind === 'event') first.events++;
+    else if (r.kind === 'not-understood') {
+      first.bad++;
+      if (first.badLines.length < SHOWN_BAD_LINES) first.badLines.push(n);
+    }
+  })) {
+    if (e.event === 'mm_page_alloc' && e.pfn !== 0) {
+      lowest = Math.min(lowest, e.pfn);
+      live.set(e.pfn, e.order);
+    } else if (e.event === 'mm_page_free') {
+      lowest = Math.min(lowest, e.pfn);
+      if (!live.delete(e.pfn) && !freedFirst.has(e.pfn)) freedFirst.set(e.pfn, e.order);
+    }
+  }
+  live.clear();
+  if (!first.events) {
+    const bad = first.bad ? `; ${first.bad} not understood, first at line ${first.badLines.join(', ')}` : '';
+    throw new UsageError(`no kmem page-allocator events in ${o.name ?? 'the trace'}${o.from !== undefined || o.to !== undefined ? ' between the times given' : ''} (${first.lines} lines${bad})`);
+  }
+  const base = o.base ?? (Number.isFinite(lowest) ? lowest - (lowest % largest) : 0);
+  if (!Number.isSafeInteger(base) || base < 0) throw new UsageError(`base ${o.base} must be a pfn (a whole number, 0 or more)`);
+  const start = Math.ceil(data.startPfn / largest) * largest;
+  if (start >= data.startPfn + data.frames) throw new UsageError(`the image has no whole block of order ${g.maxOrder} to replay a trace on`);
+  const offset = start - base;
+
+  const report: ReplayReport = {
+    lines: 0, headers: 0, events: Object.fromEntries(KMEM_EVENTS.map((k) => [k, 0])) as Record<KmemEventName, number>, otherEvents: 0,
+    notUnderstood: { count: 0, firstLines: [] }, base, offset, applied: { alloc: 0, free: 0 }, skipped: {}, preallocated: 0, steps: [],
+  };
+  const skip = (tally: Record<string, number>, reason: string) => {
+    tally[reason] = (tally[reason] ?? 0) + 1;
+  };
+  const inImage = (pfn: number, order: number) => pfn >= data.startPfn && pfn + 2 ** order <= data.startPfn + data.frames;
+
+  /** Applies actions in one step (halves them while the journal cannot hold them). */
+  const apply = (actions: Action[], first: number, last: number): void => {
+    if (!actions.length) return;
+    const tally = { alloc: 0, free: 0, pre: 0, skipped: {} as Record<string, number> };
+    try {
+      const r = img.run('replay', (txn) => {
+        for (const a of actions) applyOne(txn, a, tally);
+        const skipped = Object.values(tally.skipped).reduce((x, y) => x + y, 0);
+        const what = tally.pre ? `${tally.pre} block(s) the trace frees before allocating them, allocated beforehand` : `${tally.alloc} allocated, ${tally.free} freed${skipped ? `, ${skipped} skipped` : ''}`;
+        const text = `replay ${o.name ?? 'trace'}${tally.pre ? '' : ` lines ${first}–${last}`}: ${what}`;
+        return { result: {}, summary: { text, lines: [first, last], allocated: tally.alloc, freed: tally.free, preallocated: tally.pre, skipped: tally.skipped } };
+      });
+      report.steps.push(r.step);
+    } catch (e) {
+      if (!(e instanceof JournalFullError) || actions.length === 1) throw e;
+      const half = Math.ceil(actions.length / 2);
+      apply(actions.slice(0, half), first, lineOf(actions[half - 1], last));
+      apply(actions.slice(half), lineOf(actions[half], first), last);
+      return;
+    }
+    report.applied.alloc += tally.alloc;
+    report.applied.free += tally.free;
+    report.preallocated += tally.pre;
+    for (const [k, v] of Object.entries(tally.skipped)) report.skipped[k] = (report.skipped[k] ?? 0) + v;
+  };
+  const lineOf = (a: Action, fallback: number) => (a.kind === 'prealloc' ? fallback : a.event.line);
+
+  const applyOne = (txn: Txn, a: Action, tally: { alloc: number; free: number; pre: number; skipped: Record<string, number> }) => {
+    const order = a.kind === 'prealloc' ? a.order : a.event.order;
+    const pfn = (a.kind === 'prealloc' ? a.pfn : a.event.pfn) + offset;
+    if (a.kind === 'alloc' && a.event.pfn === 0) return skip(tally.skipped, 'failed allocations (pfn=0x0)');
+    if (order > g.maxOrder) return skip(tally.skipped, `orders above the image's largest (${g.maxOrder})`);
+    if (!inImage(pfn, order)) return skip(tally.skipped, 'outside the image');
+    try {
+      if (a.kind === 'free') {
+        const d = txn.descriptor(pfn);
+        if (!(d.flags & PG_ALLOCATED)) return skip(tally.skipped, 'frees of blocks the image never saw allocated');
+        if (d.order !== order) return skip(tally.skipped, 'frees whose order is not the block\'s');
+        freeAllocated(txn, pfn);
+        tally.free++;
+        return;
+      }
+      allocateExactly(txn, pfn, order, a.kind === 'prealloc' ? 'pre-trace' : ownerTagOf(a.event));
+      if (a.kind === 'prealloc') tally.pre++;
+      else tally.alloc++;
+    } catch (e) {
+      if (!(e instanceof OperationError) || e instanceof JournalFullError) throw e;
+      skip(tally.skipped, a.kind === 'free' ? 'frees of blocks the image never saw allocated' : 'allocations of blocks not free in the image');
+    }
+  };
+
+  if (o.assumeAllocated && freedFirst.size) {
+    img.raiseRevision(REVISION_REPLAY);
+    const pre = [...freedFirst].map(([pfn, order]): Action => ({ kind: 'prealloc', pfn, order }));
+    for (let i = 0; i < pre.length; i += batch) apply(pre.slice(i, i + batch), 0, 0);
+  }
+  freedFirst.clear();
+
+  // Second pass: every line counted, the allocations and frees applied in batches.
+  let pending: Action[] = [];
+  let firstLine = 0;
+  let raised = false;
+  const flush = (last: number) => {
+    if (!pending.length) return;
+    if (!raised) {
+      img.raiseRevision(REVISION_REPLAY);
+      raised = true;
+    }
+    apply(pending, firstLine, last);
+    pending = [];
+  };
+  let lastLine = 0;
+  for (const e of eventsOf(lines(), o, (r, n) => {
+    report.lines = n;
+    if (r.kind === 'header') report.headers++;
+    else if (r.kind === 'other-event') report.otherEvents++;
+    else if (r.kind === 'not-understood') {
+      report.notUnderstood.count++;
+      if (report.notUnderstood.firstLines.length < SHOWN_BAD_LINES) report.notUnderstood.firstLines.push(n);
+    } else report.format ??= r.format;
+  })) {
+    report.events[e.event]++;
+    lastLine = e.line;
+    if (e.event !== 'mm_page_alloc' && e.event !== 'mm_page_free') continue;
+    if (!pending.length) firstLine = e.line;
+    pending.push({ kind: e.event === 'mm_page_alloc' ? 'alloc' : 'free', event: e });
+    if (pending.length >= batch) flush(e.line);
+  }
+  flush(lastLine);
+  return report;
+}
