@@ -2,57 +2,20 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from '../../engine';
-import { replayTrace, ReplayReport } from '../../engine/replay/replay';
+import { replayTrace } from '../../engine/replay/replay';
 import { TRACE_FORMATS, TraceFormat } from '../../engine/replay/kmemTrace';
 import { filePath, flag, int, parse, str } from '../args';
 import { Command } from '../command';
 import { withWritable } from '../io';
+import { linesOf } from '../../engine/node/textLines';
 import { printJson, say } from '../output';
-
-const CHUNK = 1 << 20;
-/** Longer lines are cut there (and then not understood): memory stays bounded whatever the file holds. */
-const MAX_LINE = 64 * 1024;
-
-/** The lines of a text file, read a chunk at a time. */
-function* linesOf(file: string): Generator<string> {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const decoder = new TextDecoder();
-    const buf = Buffer.alloc(CHUNK);
-    let rest = '';
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, CHUNK, null);
-      rest += decoder.decode(buf.subarray(0, n), { stream: n > 0 });
-      let at: number;
-      while ((at = rest.indexOf('\n')) >= 0) {
-        yield rest.slice(0, Math.min(at, MAX_LINE)).replace(/\r$/, '');
-        rest = rest.slice(at + 1);
-      }
-      if (rest.length > MAX_LINE) rest = rest.slice(0, MAX_LINE);
-      if (n === 0) break;
-    }
-    if (rest) yield rest;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
+import { replayReportLines } from '../../shared/replayText';
 
 function seconds(v: string | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!/^\d+(\.\d+)?$/.test(v.trim()) || !Number.isFinite(n)) throw new UsageError(`--${name} must be a time in seconds as the trace prints it (e.g. 6.457850), not "${v}"`);
   return n;
-}
-
-function printReport(r: ReplayReport, trace: string): void {
-  const n = (x: number) => x.toLocaleString('en-US');
-  say(`${trace}: ${n(r.lines)} lines, ${r.format ?? 'no events'}${r.format ? ' format' : ''}; pfn ${n(r.base)} of the trace is pfn ${n(r.base + r.offset)} of the image`);
-  say(`events: ${Object.entries(r.events).map(([k, v]) => `${k} ${n(v)}`).join(', ')}${r.otherEvents ? `; other events ${n(r.otherEvents)}` : ''}`);
-  say(`applied: ${n(r.applied.alloc)} allocations, ${n(r.applied.free)} frees${r.preallocated ? `; ${n(r.preallocated)} block(s) freed before the trace allocated them were allocated first` : ''}, in ${n(r.steps.length)} history steps${r.steps.length ? ` (${r.steps[0]} to ${r.steps[r.steps.length - 1]})` : ''}`);
-  say(`never applied: mm_page_free_batched repeats a traced free; mm_page_alloc_zone_locked and mm_page_pcpu_drain move pages between per-CPU and buddy lists`);
-  for (const [why, count] of Object.entries(r.skipped)) say(`skipped: ${n(count)} ${why}`);
-  if (r.notUnderstood.count) say(`not understood: ${n(r.notUnderstood.count)} line(s), first at line ${r.notUnderstood.firstLines.join(', ')}`);
-  say('The image now holds the trace\'s view of memory, not the kernel\'s: traces miss some allocations (bulk allocation, compaction).');
 }
 
 export const replay: Command = {
@@ -94,7 +57,7 @@ on the image's first whole largest block.
     };
     const report = withWritable(filePath(file, 'image'), (img) => replayTrace(img, () => linesOf(trace), options));
     if (flag(p, 'json')) printJson(report);
-    else printReport(report, trace);
+    else for (const line of replayReportLines(report, trace)) say(line);
     return 0;
   },
 };

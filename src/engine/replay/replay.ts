@@ -19,6 +19,8 @@ import { PG_ALLOCATED } from '../format/descriptor';
 import type { PmemImage } from '../image/imageCore';
 import type { Txn } from '../image/txn';
 import { KMEM_EVENTS, KmemEvent, KmemEventName, ownerTagOf, parseTraceLine, TraceFormat } from './kmemTrace';
+import { runToEnd, Steps, TimeSlice } from '../core/timeSlice';
+import { LargeControl, OperationCancelled } from '../image/largeOps';
 
 export interface ReplayOptions {
   /** Only lines of this form are read (others count as not understood); default: any of them. */
@@ -60,6 +62,8 @@ export interface ReplayReport {
 
 const DEFAULT_BATCH = 256;
 const SHOWN_BAD_LINES = 5;
+/** The first pass pauses every this many lines. */
+const PAUSE_LINES = 4096;
 
 type Action = { kind: 'alloc' | 'free'; event: KmemEvent } | { kind: 'prealloc'; pfn: number; order: number };
 
@@ -68,11 +72,12 @@ function inWindow(e: KmemEvent, o: ReplayOptions): boolean {
   return (o.from === undefined || e.time >= o.from) && (o.to === undefined || e.time <= o.to);
 }
 
-/** The events of a trace's lines, told to `onLine` (every line) first. */
-function* eventsOf(lines: Iterable<string>, o: ReplayOptions, onLine?: (r: ReturnType<typeof parseTraceLine>, n: number) => void): Generator<KmemEvent> {
+/** The events of a trace's lines, told to `onLine` (every line) first; undefined every PAUSE_LINES lines, a place to pause. */
+function* eventsOf(lines: Iterable<string>, o: ReplayOptions, onLine?: (r: ReturnType<typeof parseTraceLine>, n: number) => void): Generator<KmemEvent | undefined> {
   let n = 0;
   for (const text of lines) {
     n++;
+    if (n % PAUSE_LINES === 0) yield undefined;
     let r = parseTraceLine(text, n);
     if (o.format && o.format !== 'auto' && (r.kind === 'event' || r.kind === 'other-event') && r.format !== o.format) {
       r = { kind: 'not-understood', why: `a line of ${r.format} form, not ${o.format}` };
@@ -87,6 +92,34 @@ function* eventsOf(lines: Iterable<string>, o: ReplayOptions, onLine?: (r: Retur
  * finds the base and the blocks freed before they were allocated).
  */
 export function replayTrace(img: PmemImage, lines: () => Iterable<string>, o: ReplayOptions = {}): ReplayReport {
+  return runToEnd(replaySteps(img, lines, o));
+}
+
+/**
+ * As replayTrace, giving up the thread between batches (and every few
+ * thousand lines of the first pass) once it has held it for a slice, with
+ * progress in events. A cancel stops it between two batches and throws
+ * OperationCancelled: the batches done are whole history steps, which an
+ * editing session puts back (it records every write); elsewhere they stay.
+ */
+export async function replayTraceAsync(img: PmemImage, lines: () => Iterable<string>, o: ReplayOptions, control: LargeControl = {}): Promise<ReplayReport> {
+  const progress = { done: 0, total: 0 };
+  const steps = replaySteps(img, lines, o, progress);
+  const slice = new TimeSlice();
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    control.onProgress?.(progress.done, progress.total);
+    if (!slice.over()) continue;
+    await slice.yieldTurn();
+    if (!control.cancelled?.()) continue;
+    steps.return(undefined as unknown as ReplayReport);
+    throw new OperationCancelled(`Replay of ${o.name ?? 'the trace'}`, progress.done, progress.total, 'events');
+  }
+}
+
+/** The replay as steps: it pauses after each batch and every few thousand lines read. */
+function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOptions, progress = { done: 0, total: 0 }): Steps<ReplayReport> {
   const g = img.geometry;
   const data = img.layout.data;
   const largest = 2 ** g.maxOrder;
@@ -106,6 +139,10 @@ export function replayTrace(img: PmemImage, lines: () => Iterable<string>, o: Re
       if (first.badLines.length < SHOWN_BAD_LINES) first.badLines.push(n);
     }
   })) {
+    if (!e) {
+      yield;
+      continue;
+    }
     if (e.event === 'mm_page_alloc' && e.pfn !== 0) {
       lowest = Math.min(lowest, e.pfn);
       live.set(e.pfn, e.order);
@@ -113,6 +150,7 @@ export function replayTrace(img: PmemImage, lines: () => Iterable<string>, o: Re
       lowest = Math.min(lowest, e.pfn);
       if (!live.delete(e.pfn) && !freedFirst.has(e.pfn)) freedFirst.set(e.pfn, e.order);
     }
+    if (e.event === 'mm_page_alloc' || e.event === 'mm_page_free') progress.total++;
   }
   live.clear();
   if (!first.events) {
@@ -188,7 +226,10 @@ export function replayTrace(img: PmemImage, lines: () => Iterable<string>, o: Re
   if (o.assumeAllocated && freedFirst.size) {
     img.raiseRevision(REVISION_REPLAY);
     const pre = [...freedFirst].map(([pfn, order]): Action => ({ kind: 'prealloc', pfn, order }));
-    for (let i = 0; i < pre.length; i += batch) apply(pre.slice(i, i + batch), 0, 0);
+    for (let i = 0; i < pre.length; i += batch) {
+      apply(pre.slice(i, i + batch), 0, 0);
+      yield;
+    }
   }
   freedFirst.clear();
 
@@ -215,13 +256,22 @@ export function replayTrace(img: PmemImage, lines: () => Iterable<string>, o: Re
       if (report.notUnderstood.firstLines.length < SHOWN_BAD_LINES) report.notUnderstood.firstLines.push(n);
     } else report.format ??= r.format;
   })) {
+    if (!e) {
+      yield;
+      continue;
+    }
     report.events[e.event]++;
     lastLine = e.line;
     if (e.event !== 'mm_page_alloc' && e.event !== 'mm_page_free') continue;
     if (!pending.length) firstLine = e.line;
     pending.push({ kind: e.event === 'mm_page_alloc' ? 'alloc' : 'free', event: e });
-    if (pending.length >= batch) flush(e.line);
+    if (pending.length >= batch) {
+      progress.done += pending.length;
+      flush(e.line);
+      yield;
+    }
   }
+  progress.done += pending.length;
   flush(lastLine);
   return report;
 }

@@ -10,6 +10,7 @@ import { registerExportCommands } from './exportMap';
 import { registerHistoryCommands } from './history';
 import { registerInspectionCommands } from './inspection';
 import { registerMachineCommands } from './machine';
+import { registerReplayCommands } from './replay';
 import { registerStructureCommands } from './structures';
 
 export function registerCommands(context: vscode.ExtensionContext, registry: ImageRegistry, views: Views, runner: CommandRunner, work: LongWork): void {
@@ -17,7 +18,8 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
   c.run('pmemExplorer.newImage', (preset?: unknown) => createImage(context, newImagePreset(preset)));
   registerAllocationCommands(c);
   registerMachineCommands(c);
-  registerInspectionCommands(c);
+  const docs = registerInspectionCommands(c);
+  registerReplayCommands(c, docs);
   registerHistoryCommands(c);
   registerExportCommands(c);
   registerStructureCommands(c);

@@ -21,7 +21,8 @@ function problemDiagnostics(problems: CheckReport['problems']): vscode.Diagnosti
   });
 }
 
-export function registerInspectionCommands(c: CommandContext): void {
+/** Registers the commands; returns the read-only documents they show (other commands show theirs there too). */
+export function registerInspectionCommands(c: CommandContext): ReadOnlyDocs {
   const diagnostics = vscode.languages.createDiagnosticCollection('pmem');
   c.extension.subscriptions.push(diagnostics);
   const diagnosed = new WeakSet<object>();
@@ -130,4 +131,5 @@ export function registerInspectionCommands(c: CommandContext): void {
     c.views.freeLists.refresh();
     c.views.sections.refresh();
   });
+  return docs;
 }

@@ -10,6 +10,7 @@ export function run(): Promise<void> {
     await import('./longWork.test');
     await import('./namespace.test');
     await import('./readOnlyDocs.test');
+    await import('./replay.test');
     await import('./sectionsNav.test');
     await import('./workflow.test');
   });
