@@ -10,6 +10,7 @@
  *
  * Run through `npm run bench`, which builds it, the CLI and the PMDK peer first.
  */
+import { replayTrace } from '../src/engine/replay/replay';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -500,6 +501,56 @@ function createAndInfo(peers: Peers): Row[] {
   ];
 }
 
+/**
+ * A synthetic tracefs trace of `events` page-allocator events: order-0 to
+ * order-3 allocations at pfns a churning workload would get (each free block
+ * handed out whole, then freed again a little later), printed as the kernel prints them.
+ */
+function syntheticTrace(events: number): string[] {
+  const lines = ['# tracer: nop', '#'];
+  const live: Array<[number, number]> = [];
+  let next = 0x10000;
+  let t = 1;
+  for (let i = 0; lines.length - 2 < events; i++) {
+    t += 0.000013;
+    const stamp = t.toFixed(6);
+    if (live.length > 64 && i % 3 === 0) {
+      const [pfn, order] = live.splice((i * 7919) % live.length, 1)[0];
+      lines.push(`  bench-1  [000] .....  ${stamp}: mm_page_free: page=0000000000000000 pfn=0x${pfn.toString(16)} order=${order}`);
+      continue;
+    }
+    const order = i % 4;
+    next += 2 ** order - (next % 2 ** order || 2 ** order) + 2 ** order;
+    const pfn = next - 2 ** order;
+    live.push([pfn, order]);
+    lines.push(`  bench-1  [000] .....  ${stamp}: mm_page_alloc: page=0000000000000000 pfn=0x${pfn.toString(16)} order=${order} migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE`);
+  }
+  return lines;
+}
+
+/** Replay of a trace into an image in memory (pmem replay's engine), events a second. */
+function replayRow(): Row {
+  const events = quick ? 20_000 : 200_000;
+  const lines = syntheticTrace(events);
+  const engine = series();
+  for (let run = 1; run <= RUNS && !engine.error; run++) {
+    try {
+      const img = memoryImage(OPS_IMAGE);
+      let applied = 0;
+      const s = seconds(() => {
+        const r = replayTrace(img, () => lines, { name: 'synthetic' });
+        applied = r.applied.alloc + r.applied.free;
+      });
+      if (applied !== events) throw new Error(`applied ${applied} of ${events} events`);
+      engine.runs.push(events / s);
+      log(`replay, run ${run}/${RUNS}: ${s.toFixed(2)} s`);
+    } catch (err) {
+      engine.error = message(err);
+    }
+  }
+  return { measurement: `replay a trace of ${n(events)} mm_page_alloc/mm_page_free events (tracefs text) into a 4 GiB image in memory`, unit: 'ops/s', engine, target: { text: '≥ 1,000,000 events/s', of: 'engine', atLeast: 1_000_000 } };
+}
+
 function main(): void {
   const started = new Date();
   if (!fs.existsSync(path.join(root, 'dist/cli.js'))) spawnSync(process.execPath, [path.join(root, 'scripts/build.mjs')], { stdio: 'inherit', cwd: root });
@@ -516,6 +567,7 @@ function main(): void {
     ['a million frames', () => [millionFrames()]],
     ['check against dd', () => [checkVsDd()]],
     ['create and info of 1 TiB', () => createAndInfo(peers)],
+    ['replay of a trace', () => [replayRow()]],
   ];
   for (const [name, fn] of sections) {
     if (ONLY !== undefined && !name.includes(ONLY)) continue;
