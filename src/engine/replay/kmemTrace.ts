@@ -42,12 +42,15 @@ export type TraceLine =
 // [cpu], then (tracefs) the latency flags, then the timestamp and the event's name.
 const EVENT_LINE = /\[(\d{1,4})\]\s+(?:([.a-zA-Z0-9]{4,6})\s+)?(\d+\.\d+):\s+(kmem:)?([a-z_][a-z0-9_]*):\s*(.*)$/;
 const HEADER = /^\s*(#|$|cpus=\d+\s*$|version = )/;
-const FIELD = /([a-z_]+)=(\S*)/g;
-
-function fieldsOf(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const m of text.matchAll(FIELD)) out.set(m[1], m[2]);
-  return out;
+/** The value of `key=` in an event's fields (up to the next space), or undefined when it has none. */
+function field(text: string, key: string): string | undefined {
+  let at = text.indexOf(`${key}=`);
+  // A key is a whole word: "order=" must not match inside "xorder=".
+  while (at > 0 && text.charCodeAt(at - 1) !== 32) at = text.indexOf(`${key}=`, at + 1);
+  if (at < 0) return undefined;
+  const from = at + key.length + 1;
+  const end = text.indexOf(' ', from);
+  return text.slice(from, end < 0 ? text.length : end);
 }
 
 /** A pfn as the tracepoints print it (0x hex), or decimal. */
@@ -65,14 +68,15 @@ export function parseTraceLine(text: string, line: number): TraceLine {
   const format: TraceFormat = m[4] ? 'perf' : m[2] ? 'ftrace' : 'trace-cmd';
   const name = m[5];
   if (!(KMEM_EVENTS as readonly string[]).includes(name)) return { kind: 'other-event', name, format };
-  const f = fieldsOf(m[6]);
-  const pfn = number(f.get('pfn'));
-  const order = number(f.get('order'));
+  const fields = m[6];
+  const pfn = number(field(fields, 'pfn'));
+  const order = number(field(fields, 'order'));
   if (pfn === undefined || order === undefined || order > 63) return { kind: 'not-understood', why: `${name} without a valid pfn= and order=` };
   const event: KmemEvent = { line, time: Number(m[3]), cpu: Number(m[1]), event: name as KmemEventName, pfn, order };
-  const mt = number(f.get('migratetype'));
+  const mt = number(field(fields, 'migratetype'));
   if (mt !== undefined) event.migratetype = mt;
-  if (f.has('gfp_flags')) event.gfpFlags = f.get('gfp_flags');
+  const gfp = field(fields, 'gfp_flags');
+  if (gfp !== undefined) event.gfpFlags = gfp;
   return { kind: 'event', event, format };
 }
 
