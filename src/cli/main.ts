@@ -8,10 +8,10 @@ import { printable } from '../shared/plainText';
 import { alloc, free, init, reboot } from './commands/alloc';
 import { create, descriptors, infoCommand, sectionsCommand } from './commands/image';
 import { checkCommand, frag, freelists, history, state } from './commands/inspect';
-import { replay } from './commands/replay';
+import { replay, workload } from './commands/replay';
 import { mapCommand } from './commands/map';
 
-const COMMANDS: Command[] = [create, infoCommand, descriptors, sectionsCommand, alloc, free, init, reboot, checkCommand, history, state, freelists, frag, replay, mapCommand];
+const COMMANDS: Command[] = [create, infoCommand, descriptors, sectionsCommand, alloc, free, init, reboot, checkCommand, history, state, freelists, frag, replay, workload, mapCommand];
 
 function usage(): string {
   return `usage: pmem COMMAND FILE [options]    (pmem COMMAND --help for details)

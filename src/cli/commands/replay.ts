@@ -1,12 +1,13 @@
-/** pmem replay: a kernel page-allocator trace applied to an image. */
+/** pmem replay and pmem workload: a kernel page-allocator trace, or a synthetic workload, applied to an image. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UsageError } from '../../engine';
+import { formatFragmentationFiles, UsageError } from '../../engine';
+import { runWorkload, WORKLOAD_KINDS, WorkloadKind } from '../../engine/replay/workload';
 import { replayTrace } from '../../engine/replay/replay';
 import { TRACE_FORMATS, TraceFormat } from '../../engine/replay/kmemTrace';
-import { filePath, flag, int, parse, str } from '../args';
+import { filePath, flag, int, oneFile, parse, str } from '../args';
 import { Command } from '../command';
-import { withWritable } from '../io';
+import { openHeld, withHeldWrites, withWritable } from '../io';
 import { linesOf } from '../../engine/node/textLines';
 import { printJson, say } from '../output';
 import { replayReportLines } from '../../shared/replayText';
@@ -58,6 +59,48 @@ on the image's first whole largest block.
     const report = withWritable(filePath(file, 'image'), (img) => replayTrace(img, () => linesOf(trace), options));
     if (flag(p, 'json')) printJson(report);
     else for (const line of replayReportLines(report, trace)) say(line);
+    return 0;
+  },
+};
+
+export const workload: Command = {
+  name: 'workload',
+  summary: 'run a seeded synthetic workload (churn, fragmenter, hugepages, reboots)',
+  help: `usage: pmem workload FILE --kind churn|fragmenter|hugepages|reboots --ops N [--seed S] [--json]
+
+Runs N operations on the image, each a history step like a user's:
+  churn       a filesystem-like mix, mostly orders 0 to 3 and a few order 9,
+              filling about 70 % of memory, then freeing and allocating around it
+  fragmenter  order-0 allocations (two thirds of N), then every other one freed
+  hugepages   an order-9 request every eighth operation over order-0 churn
+              that fills memory (see which of them fail)
+  reboots     churn with a clean reboot every 500 operations and a power
+              failure in the middle of an allocation every 1,500
+The same seed (default 1) gives the same operations. Prints what was
+allocated (and failed) per order, and Linux's fragmentation figures at the
+end (as \`pmem frag\`).`,
+  run(argv) {
+    const p = parse(argv, { kind: { type: 'string' }, ops: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' } }, 'workload');
+    const file = oneFile(p, 'workload');
+    const kind = str(p, 'kind');
+    if (!kind || !(WORKLOAD_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind must be one of ${WORKLOAD_KINDS.join(', ')}${kind ? `, not "${kind}"` : ''}`);
+    const ops = int(str(p, 'ops'), 'ops', 1, 10_000_000);
+    if (ops === undefined) throw new UsageError('workload: --ops N is required');
+    const seed = int(str(p, 'seed'), 'seed', 0, 2 ** 32 - 1) ?? 1;
+    const report = withHeldWrites(file, (store) => {
+      const { img, report } = runWorkload(openHeld(store, file), { kind: kind as WorkloadKind, ops, seed });
+      img.close();
+      return report;
+    });
+    if (flag(p, 'json')) {
+      printJson(report);
+      return 0;
+    }
+    const n = (x: number) => x.toLocaleString('en-US');
+    const orders = [...new Set([...Object.keys(report.allocated), ...Object.keys(report.failed)].map(Number))].sort((a, b) => a - b);
+    say(`${kind}, ${n(ops)} operations, seed ${seed}: ${orders.map((o) => `order ${o}: ${n(report.allocated[o] ?? 0)} allocated${report.failed[o] ? `, ${n(report.failed[o])} failed` : ''}`).join('; ')}; ${n(report.freed)} freed${report.reboots ? `; ${report.reboots} reboots` : ''}${report.crashes ? `; ${report.crashes} crashes` : ''}`);
+    say(`${n(report.framesInUse)} frames in use by the workload at its end`);
+    process.stdout.write(`\n${formatFragmentationFiles(report.zones)}`);
     return 0;
   },
 };

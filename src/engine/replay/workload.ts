@@ -1,0 +1,158 @@
+/**
+ * Synthetic workloads, seeded, for seeing how memory fragments without a
+ * trace: each operation is an allocation, a free, a reboot or a crash, run
+ * through the engine like a user's (one history step each; a crash strikes
+ * at a chosen persistence point of an allocation and the next boot recovers).
+ *
+ *   churn       a filesystem-like mix: mostly order 0 to 3, a few order 9,
+ *               allocating until about 70 % of the memory is in use, then
+ *               freeing and allocating around that
+ *   fragmenter  order-0 allocations (two thirds of the operations), then
+ *               every other one of them freed: single free frames everywhere
+ *   hugepages   order-9 requests (one operation in eight) over a background
+ *               of order-0 allocations and frees that fills memory
+ *   reboots     churn with a clean reboot every 500 operations and a crash
+ *               in the middle of an allocation every 1,500
+ */
+import { OperationError } from '../core/errors';
+import { PmemImage } from '../image/imageCore';
+import { allocOp, freeOp } from '../image/ops';
+import { fragmentation } from '../inspect/views';
+import type { ZoneFragmentation } from '../inspect/frag';
+
+export const WORKLOAD_KINDS = ['churn', 'fragmenter', 'hugepages', 'reboots'] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
+export interface WorkloadOptions {
+  kind: WorkloadKind;
+  /** Operations to run (allocations, frees, reboots and crashes together). */
+  ops: number;
+  seed: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface WorkloadReport {
+  kind: WorkloadKind;
+  ops: number;
+  seed: number;
+  /** Per order: allocations that succeeded and that failed (out of memory of that order). */
+  allocated: Record<number, number>;
+  failed: Record<number, number>;
+  freed: number;
+  reboots: number;
+  crashes: number;
+  /** Frames allocated by the workload and still allocated at its end. */
+  framesInUse: number;
+  /** Linux's fragmentation figures at the end. */
+  zones: ZoneFragmentation[];
+}
+
+/** A small seeded generator (mulberry32): the same seed gives the same workload. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Orders of the churn mix, each with its weight. */
+const CHURN_ORDERS: Array<[number, number]> = [[0, 50], [1, 20], [2, 12], [3, 10], [4, 5], [9, 3]];
+
+function pick(r: () => number, weights: Array<[number, number]>): number {
+  const total = weights.reduce((s, [, w]) => s + w, 0);
+  let x = r() * total;
+  for (const [v, w] of weights) if ((x -= w) < 0) return v;
+  return weights[weights.length - 1][0];
+}
+
+/**
+ * Runs a workload on a booted image; returns the image it ends on (a reboot
+ * or a crash boots a new one on the same store) and what happened.
+ */
+export function runWorkload(start: PmemImage, o: WorkloadOptions): { img: PmemImage; report: WorkloadReport } {
+  if (!Number.isSafeInteger(o.ops) || o.ops < 1) throw new RangeError(`ops must be a whole number, at least 1, not ${o.ops}`);
+  let img = start;
+  const r = random(o.seed);
+  const maxOrder = img.geometry.maxOrder;
+  const capacity = img.layout.data.frames;
+  const live: Array<{ pfn: number; order: number }> = [];
+  const report: WorkloadReport = { kind: o.kind, ops: o.ops, seed: o.seed, allocated: {}, failed: {}, freed: 0, reboots: 0, crashes: 0, framesInUse: 0, zones: [] };
+  let inUse = 0;
+  const owner = `${o.kind}/${o.seed}`.slice(0, 16);
+  const alloc = (order: number): void => {
+    if (order > maxOrder) order = maxOrder;
+    try {
+      const pfn = allocOp(img, { order, owner }).blocks[0].pfn;
+      live.push({ pfn, order });
+      inUse += 2 ** order;
+      report.allocated[order] = (report.allocated[order] ?? 0) + 1;
+    } catch (e) {
+      if (!(e instanceof OperationError)) throw e;
+      report.failed[order] = (report.failed[order] ?? 0) + 1;
+    }
+  };
+  const freeAt = (i: number): void => {
+    const [b] = live.splice(i, 1);
+    freeOp(img, [b.pfn]);
+    inUse -= 2 ** b.order;
+    report.freed++;
+  };
+  const freeRandom = (): void => {
+    if (live.length) freeAt(Math.floor(r() * live.length));
+  };
+  const churnStep = (): void => {
+    const target = 0.7 * capacity;
+    if (!live.length || (inUse < target ? r() < 0.75 : r() < 0.35)) alloc(pick(r, CHURN_ORDERS));
+    else freeRandom();
+  };
+  const reboot = (): void => {
+    img.shutdown();
+    img = PmemImage.open(img.store, { file: img.file });
+    report.reboots++;
+  };
+  const crash = (): void => {
+    // Power fails part way through an allocation: the next boot rolls it back or forward.
+    const order = pick(r, CHURN_ORDERS);
+    const points = 1 + Math.floor(r() * 6);
+    img.simulateCrash(points, (i) => allocOp(i, { order, owner }));
+    img = PmemImage.open(img.store, { file: img.file });
+    // Recovery may have kept that allocation: it stays allocated, outside the blocks the workload goes on with.
+    report.crashes++;
+  };
+
+  const fragmenterAllocs = Math.ceil((o.ops * 2) / 3);
+  for (let i = 0; i < o.ops; i++) {
+    switch (o.kind) {
+      case 'churn':
+        churnStep();
+        break;
+      case 'fragmenter':
+        if (i < fragmenterAllocs) alloc(0);
+        else {
+          // Every other allocation, oldest first: the one at the front, then skip its neighbour.
+          const k = i - fragmenterAllocs;
+          if (k < live.length) freeAt(k);
+        }
+        break;
+      case 'hugepages':
+        if (i % 8 === 7) alloc(9);
+        else if (inUse < 0.9 * capacity || r() < 0.5) alloc(0);
+        else freeRandom();
+        break;
+      case 'reboots':
+        if (i > 0 && i % 1500 === 0) crash();
+        else if (i > 0 && i % 500 === 0) reboot();
+        else churnStep();
+        break;
+    }
+    if (i % 1024 === 0) o.onProgress?.(i, o.ops);
+  }
+  o.onProgress?.(o.ops, o.ops);
+  report.framesInUse = inUse;
+  report.zones = fragmentation(img);
+  return { img, report };
+}
