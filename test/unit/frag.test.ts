@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  formatBuddyinfo, formatExtfragIndex, formatUnusableIndex, fragmentationIndex, parseBuddyinfo, unusableFreeIndex, zoneFragmentation,
+  formatBuddyinfo, formatExtfragIndex, formatUnusableIndex, fragmentationIndex, parseBuddyinfo, parseMachineSnapshot, unusableFreeIndex, zoneFragmentation,
 } from '../../src/engine/inspect/frag';
 import { pmem, ROOT } from './cliRun';
 
@@ -62,6 +62,22 @@ describe('fragmentation as Linux measures it', () => {
     assert.equal(z.freePages, 1000);
   });
 
+  it('reads a real machine\'s pagetypeinfo (summed over migrate types) and zoneinfo (free pages)', () => {
+    const dir = path.join(FIXTURES, 'huge-256M/after');
+    const types = parseMachineSnapshot(fs.readFileSync(path.join(dir, 'pagetypeinfo'), 'utf8'))!;
+    assert.equal(types.kind, 'pagetypeinfo');
+    assert.deepEqual(types.types.filter((t) => t.zone === 'DMA32').map((t) => t.type), ['Unmovable', 'Movable', 'Reclaimable', 'HighAtomic', 'Isolate']);
+    // Order 0 of DMA32 in that file: 10340 Unmovable, 0 Movable, 1 Reclaimable.
+    assert.equal(types.zones.find((z) => z.zone === 'DMA32')!.free[0], 10341);
+    assert.equal(types.zones.length, 2, 'the "Number of blocks type" table is not read as free blocks');
+    const zoneinfo = parseMachineSnapshot(fs.readFileSync(path.join(dir, 'zoneinfo'), 'utf8'))!;
+    assert.equal(zoneinfo.kind, 'zoneinfo');
+    assert.deepEqual(zoneinfo.freePages.slice(0, 2), [{ node: 0, zone: 'DMA', pages: 736 }, { node: 0, zone: 'DMA32', pages: 12254 }]);
+    const buddy = parseMachineSnapshot(fs.readFileSync(path.join(dir, 'buddyinfo'), 'utf8'))!;
+    assert.equal(buddy.kind, 'buddyinfo');
+    assert.equal(parseMachineSnapshot('hello\n'), undefined);
+  });
+
   describe('pmem frag', function () {
     this.timeout(120_000);
     let dir: string;
@@ -103,12 +119,18 @@ describe('fragmentation as Linux measures it', () => {
       assert.ok(then.zones.find((z) => z.zone === 'DMA32')!.freeBlocks[0] < dma32.freeBlocks[0]);
     });
 
-    it('refuses an unknown file name and a step that is not kept, saying which', () => {
+    it('prints a real machine\'s figures beside the image\'s; refuses an unknown file name, a snapshot that is none and a step not kept, saying which', () => {
       const f = path.join(dir, 'refuse.pmem');
       assert.equal(pmem('create', f, '--size', '64M').code, 0);
       const bad = pmem('frag', f, '--only', 'pagetypeinfo');
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /--only must be one of buddyinfo, extfrag_index, unusable_index, not "pagetypeinfo"/);
+      const beside = pmem('frag', f, '--beside', path.join(FIXTURES, 'huge-256M/after/pagetypeinfo'), '--only', 'extfrag_index');
+      assert.equal(beside.code, 0, beside.stderr);
+      assert.match(beside.stdout, /^==> \/sys\/kernel\/debug\/extfrag\/extfrag_index <==\nthis image:\nNode 0, zone {4}DMA32 .*\n.*pagetypeinfo \(pagetypeinfo, summed over migrate types\):\nNode 0, zone {6}DMA .* 0\.571 \nNode 0, zone {4}DMA32 .* 0\.998 {2}0\.999 \n$/);
+      const foreign = pmem('frag', f, '--beside', f);
+      assert.equal(foreign.code, 2);
+      assert.match(foreign.stderr, /--beside: .*refuse\.pmem is larger than any \/proc snapshot|--beside: .*refuse\.pmem is not \/proc\/buddyinfo, \/proc\/pagetypeinfo or \/proc\/zoneinfo/);
       const gone = pmem('frag', f, '--at', '99');
       assert.equal(gone.code, 2);
       assert.match(gone.stderr, /step 99 is not available: steps \d+ to \d+ can be shown/);

@@ -1,7 +1,8 @@
 /** Commands that verify and explain an image: check, history, state, freelists, frag. */
-import { buddyinfo, formatFragmentationFiles, fragmentation, FRAGMENTATION_FILES, FragmentationFile, freeLists, info, stateAt, stepRange, UsageError } from '../../engine';
+import * as fs from 'node:fs';
+import { buddyinfo, formatFragmentationFiles, fragmentation, FRAGMENTATION_FILES, FragmentationFile, freeLists, info, MachineSnapshot, parseMachineSnapshot, stateAt, stepRange, UsageError, ZoneFragmentation, zoneFragmentation } from '../../engine';
 import { checkImageFile } from '../../engine/node/checkWorkers';
-import { flag, int, oneFile, parse, str } from '../args';
+import { filePath, flag, int, oneFile, parse, str } from '../args';
 import { checkNamespace, pfnNamespaceOf, printNamespaceCheck, STRUCT_PAGE_HELP } from './linuxPages';
 import { Command } from '../command';
 import { openForReading } from '../io';
@@ -130,7 +131,7 @@ export const freelists: Command = {
 export const frag: Command = {
   name: 'frag',
   summary: 'fragmentation per node and zone, as Linux measures and prints it',
-  help: `usage: pmem frag FILE [--at STEP] [--only buddyinfo|extfrag_index|unusable_index] [--json]
+  help: `usage: pmem frag FILE [--at STEP] [--only buddyinfo|extfrag_index|unusable_index] [--beside SNAPSHOT] [--json]
 
 Linux's three views of external fragmentation, per node and zone, computed
 as the kernel computes them and printed in its own formats:
@@ -145,30 +146,56 @@ Each comes after a "==> FILE <==" line, as head prints several files.
 
   --at STEP   as after history step STEP (read-only)
   --only F    print one of them alone, exactly as the kernel's file reads
+  --beside S  a real machine's /proc/buddyinfo, /proc/pagetypeinfo (summed
+              over migrate types) or /proc/zoneinfo (free pages only), its
+              figures printed under the image's, computed the same way
   --json      the numbers: per zone its free blocks per order, free frames,
               largest free order (-1: none) and both indexes per order`,
   run(argv) {
-    const p = parse(argv, { at: { type: 'string' }, only: { type: 'string' }, json: { type: 'boolean' } }, 'frag');
+    const p = parse(argv, { at: { type: 'string' }, only: { type: 'string' }, beside: { type: 'string' }, json: { type: 'boolean' } }, 'frag');
     const img = openForReading(oneFile(p, 'frag'));
     const only = str(p, 'only');
     if (only !== undefined && !(only in FRAGMENTATION_FILES)) throw new UsageError(`--only must be one of ${Object.keys(FRAGMENTATION_FILES).join(', ')}, not "${only}"`);
     const at = int(p.values.at as string | undefined, 'at', 0, Number.MAX_SAFE_INTEGER);
     const zones = fragmentation(at === undefined ? img : stateAt(img, at));
+    const besideFile = str(p, 'beside');
+    const beside = besideFile === undefined ? undefined : machineSnapshot(filePath(besideFile, 'snapshot'));
+    const realZones = beside?.zones.map(zoneFragmentation);
     if (flag(p, 'json')) {
-      printJson({
-        step: at,
-        zones: zones.map((z) => ({
-          node: z.node, zone: z.zone, freeBlocks: z.free, freePages: z.freePages, largestFreeOrder: z.largestFreeOrder,
-          extfragIndex: z.extfragIndex.map((i) => i / 1000), unusableIndex: z.unusableIndex.map((i) => i / 1000),
-        })),
-      });
+      const numbers = (list: ZoneFragmentation[]) => list.map((z) => ({
+        node: z.node, zone: z.zone, freeBlocks: z.free, freePages: z.freePages, largestFreeOrder: z.largestFreeOrder,
+        extfragIndex: z.extfragIndex.map((i) => i / 1000), unusableIndex: z.unusableIndex.map((i) => i / 1000),
+      }));
+      printJson({ step: at, zones: numbers(zones), beside: beside && { file: besideFile, kind: beside.kind, zones: numbers(realZones!), types: beside.types, freePages: beside.freePages } });
       return 0;
     }
-    if (only) {
-      process.stdout.write(FRAGMENTATION_FILES[only as FragmentationFile].format(zones));
+    const files = only ? [FRAGMENTATION_FILES[only as FragmentationFile]] : Object.values(FRAGMENTATION_FILES);
+    if (!beside) {
+      process.stdout.write(only ? files[0].format(zones) : formatFragmentationFiles(zones));
       return 0;
     }
-    process.stdout.write(formatFragmentationFiles(zones));
+    const shown = at === undefined ? 'this image' : `this image after step ${at}`;
+    const theirs = `${besideFile} (${beside.kind}${beside.kind === 'pagetypeinfo' ? ', summed over migrate types' : ''})`;
+    process.stdout.write(files.map((f) => {
+      const real = realZones!.length ? f.format(realZones!) : `${beside.freePages.map((z) => `Node ${z.node}, zone ${z.zone.padStart(8)} pages free ${z.pages}`).join('\n')}\n(zoneinfo has no free blocks by order)\n`;
+      return `==> ${f.path} <==\n${shown}:\n${f.format(zones)}${theirs}:\n${real}`;
+    }).join('\n'));
     return 0;
   },
 };
+
+/** A real machine's snapshot file, read and told apart (buddyinfo, pagetypeinfo, zoneinfo); refused, saying why, when it is none. */
+function machineSnapshot(file: string): MachineSnapshot {
+  let text: string;
+  try {
+    if (!fs.statSync(file).isFile()) throw new UsageError(`--beside: ${file} is not a file`);
+    if (fs.statSync(file).size > 64 * 2 ** 20) throw new UsageError(`--beside: ${file} is larger than any /proc snapshot (64 MiB)`);
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`--beside: cannot read ${file}: ${(e as Error).message}`);
+  }
+  const snapshot = parseMachineSnapshot(text);
+  if (!snapshot) throw new UsageError(`--beside: ${file} is not /proc/buddyinfo, /proc/pagetypeinfo or /proc/zoneinfo (no "Node N, zone NAME" line of theirs in it)`);
+  return snapshot;
+}

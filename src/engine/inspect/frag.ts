@@ -130,3 +130,72 @@ export function parseBuddyinfo(text: string): ZoneFreeCounts[] {
   }
   return out;
 }
+
+// --- a real machine's snapshots ---------------------------------------------------------------
+
+/** Free blocks of one migrate type of one zone, as /proc/pagetypeinfo lists them. */
+export interface ZoneTypeFreeCounts extends ZoneFreeCounts {
+  type: string;
+}
+
+/** A real machine's view of its free memory, read from one of its files. */
+export interface MachineSnapshot {
+  /** Which file it was: buddyinfo, pagetypeinfo (free blocks per order, summed over migrate types) or zoneinfo (free pages only). */
+  kind: 'buddyinfo' | 'pagetypeinfo' | 'zoneinfo';
+  /** Free blocks per order of each zone (buddyinfo, pagetypeinfo). */
+  zones: ZoneFreeCounts[];
+  /** Per migrate type (pagetypeinfo). */
+  types: ZoneTypeFreeCounts[];
+  /** Free pages of each zone (every kind; zoneinfo's own count there). */
+  freePages: Array<{ node: number; zone: string; pages: number }>;
+}
+
+/** /proc/pagetypeinfo's "Free pages count per migrate type" rows; other lines are skipped. */
+export function parsePagetypeinfo(text: string): ZoneTypeFreeCounts[] {
+  const out: ZoneTypeFreeCounts[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^Node\s+(\d+),\s+zone\s+(\S+),\s+type\s+(\S+)((?:\s+\d+)+)\s*$/.exec(line);
+    if (m) out.push({ node: Number(m[1]), zone: m[2], type: m[3], free: m[4].trim().split(/\s+/).map(Number) });
+  }
+  return out;
+}
+
+/** /proc/zoneinfo's free pages of each zone ("pages free N" under "Node N, zone NAME"). */
+export function parseZoneinfo(text: string): Array<{ node: number; zone: string; pages: number }> {
+  const out: Array<{ node: number; zone: string; pages: number }> = [];
+  let at: { node: number; zone: string } | undefined;
+  for (const line of text.split('\n')) {
+    const z = /^Node\s+(\d+),\s+zone\s+(\S+)\s*$/.exec(line);
+    if (z) at = { node: Number(z[1]), zone: z[2] };
+    const f = /^\s+pages free\s+(\d+)\s*$/.exec(line);
+    if (f && at) {
+      out.push({ ...at, pages: Number(f[1]) });
+      at = undefined;
+    }
+  }
+  return out;
+}
+
+const freePagesOf = (zones: ZoneFreeCounts[]) => zones.map((z) => ({ node: z.node, zone: z.zone, pages: z.free.reduce((s, n, o) => s + n * 2 ** o, 0) }));
+
+/**
+ * Reads a real machine's /proc/buddyinfo, /proc/pagetypeinfo or
+ * /proc/zoneinfo, telling which by its lines; undefined when it is none of them.
+ */
+export function parseMachineSnapshot(text: string): MachineSnapshot | undefined {
+  const types = parsePagetypeinfo(text);
+  if (types.length) {
+    const zones: ZoneFreeCounts[] = [];
+    for (const t of types) {
+      let z = zones.find((x) => x.node === t.node && x.zone === t.zone);
+      if (!z) zones.push((z = { node: t.node, zone: t.zone, free: t.free.map(() => 0) }));
+      t.free.forEach((n, o) => (z!.free[o] = (z!.free[o] ?? 0) + n));
+    }
+    return { kind: 'pagetypeinfo', zones, types, freePages: freePagesOf(zones) };
+  }
+  const zones = parseBuddyinfo(text);
+  if (zones.length) return { kind: 'buddyinfo', zones, types: [], freePages: freePagesOf(zones) };
+  const free = parseZoneinfo(text);
+  if (free.length) return { kind: 'zoneinfo', zones: [], types: [], freePages: free };
+  return undefined;
+}
