@@ -14,7 +14,9 @@
  *   reboots     churn with a clean reboot every 500 operations and a crash
  *               in the middle of an allocation every 1,500
  */
-import { OperationError } from '../core/errors';
+import { OperationError, UsageError } from '../core/errors';
+import { runToEnd, Steps, TimeSlice } from '../core/timeSlice';
+import { LargeControl, OperationCancelled } from '../image/largeOps';
 import { PmemImage } from '../image/imageCore';
 import { allocOp, freeOp } from '../image/ops';
 import { fragmentation } from '../inspect/views';
@@ -74,6 +76,37 @@ function pick(r: () => number, weights: Array<[number, number]>): number {
  * or a crash boots a new one on the same store) and what happened.
  */
 export function runWorkload(start: PmemImage, o: WorkloadOptions): { img: PmemImage; report: WorkloadReport } {
+  return runToEnd(workloadSteps(start, o));
+}
+
+/** Kinds that keep running on the image they started on (no reboot, no crash): what an editing session can take. */
+export const IN_PLACE_KINDS: readonly WorkloadKind[] = ['churn', 'fragmenter', 'hugepages'];
+
+/**
+ * As runWorkload, giving up the thread once it has held it for a slice, with
+ * progress in operations; a cancel stops it between two operations and
+ * throws OperationCancelled (an editing session puts back what it did).
+ * Only kinds that keep to the image they started on.
+ */
+export async function runWorkloadAsync(img: PmemImage, o: WorkloadOptions, control: LargeControl = {}): Promise<WorkloadReport> {
+  if (!IN_PLACE_KINDS.includes(o.kind)) throw new UsageError(`a ${o.kind} workload reboots the machine; run it with pmem workload`);
+  const steps = workloadSteps(img, { ...o, onProgress: (done, total) => control.onProgress?.(done, total) });
+  const slice = new TimeSlice();
+  let done = 0;
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value.report;
+    done++;
+    if (!slice.over()) continue;
+    await slice.yieldTurn();
+    if (!control.cancelled?.()) continue;
+    steps.return(undefined as unknown as { img: PmemImage; report: WorkloadReport });
+    throw new OperationCancelled(`${o.kind} workload`, Math.min(done, o.ops), o.ops, 'operations');
+  }
+}
+
+/** The workload as steps: it pauses after each operation. */
+function* workloadSteps(start: PmemImage, o: WorkloadOptions): Steps<{ img: PmemImage; report: WorkloadReport }> {
   if (!Number.isSafeInteger(o.ops) || o.ops < 1) throw new RangeError(`ops must be a whole number, at least 1, not ${o.ops}`);
   let img = start;
   const r = random(o.seed);
@@ -149,7 +182,8 @@ export function runWorkload(start: PmemImage, o: WorkloadOptions): { img: PmemIm
         else churnStep();
         break;
     }
-    if (i % 1024 === 0) o.onProgress?.(i, o.ops);
+    if (i % 64 === 0) o.onProgress?.(i, o.ops);
+    yield;
   }
   o.onProgress?.(o.ops, o.ops);
   report.framesInUse = inUse;

@@ -10,7 +10,7 @@ import { registerExportCommands } from './exportMap';
 import { registerHistoryCommands } from './history';
 import { registerInspectionCommands } from './inspection';
 import { registerMachineCommands } from './machine';
-import { registerReplayCommands } from './replay';
+import { registerReplayCommands, registerWorkloadCommands } from './replay';
 import { registerStructureCommands } from './structures';
 
 export function registerCommands(context: vscode.ExtensionContext, registry: ImageRegistry, views: Views, runner: CommandRunner, work: LongWork): void {
@@ -20,6 +20,7 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
   registerMachineCommands(c);
   const docs = registerInspectionCommands(c);
   registerReplayCommands(c, docs);
+  registerWorkloadCommands(c, docs);
   registerHistoryCommands(c);
   registerExportCommands(c);
   registerStructureCommands(c);

@@ -1,4 +1,4 @@
-/** Replay Trace…: a kernel page-allocator trace applied to the image in the editor, as undoable history steps. */
+/** Replay Trace… and Run Workload…: a kernel trace, or a seeded synthetic workload, applied to the image in the editor as one undoable edit. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -6,6 +6,8 @@ import { linesOf } from '../../engine/node/textLines';
 import { TRACE_FORMATS, TraceFormat } from '../../engine/replay/kmemTrace';
 import { replayTraceAsync, ReplayOptions, ReplayReport } from '../../engine/replay/replay';
 import { replayReportLines } from '../../shared/replayText';
+import { formatFragmentationFiles } from '../../engine';
+import { IN_PLACE_KINDS, runWorkloadAsync, WorkloadKind, WorkloadReport } from '../../engine/replay/workload';
 import type { ReadOnlyDocs } from '../readOnlyDocs';
 import { Refusal } from '../refusal';
 import { CommandContext } from './context';
@@ -70,6 +72,50 @@ export function registerReplayCommands(c: CommandContext, docs: ReadOnlyDocs): v
     const n = (x: number) => x.toLocaleString('en-US');
     void vscode.window.setStatusBarMessage(`$(check) Replayed ${name}: ${n(report.applied.alloc)} allocations, ${n(report.applied.free)} frees in ${n(report.steps.length)} steps`, 8000);
     await docs.showText(`Replay of ${name}`, `${replayReportLines(report, trace).join('\n')}\n`, 'plaintext');
+    return report;
+  });
+}
+
+const WORKLOAD_WORDS: Record<string, string> = {
+  churn: 'a filesystem-like mix of orders 0 to 3 and a few 9, filling about 70 % of memory',
+  fragmenter: 'order-0 allocations, then every other one freed',
+  hugepages: 'order-9 requests over order-0 churn that fills memory',
+};
+
+export function registerWorkloadCommands(c: CommandContext, docs: ReadOnlyDocs): void {
+  c.run('pmemExplorer.runWorkload', async (arg?: unknown): Promise<WorkloadReport | undefined> => {
+    c.writablePresent();
+    const a = (arg && typeof arg === 'object' ? arg : {}) as { kind?: unknown; ops?: unknown; seed?: unknown };
+    let kind = a.kind as WorkloadKind | undefined;
+    if (kind !== undefined && !IN_PLACE_KINDS.includes(kind)) {
+      throw new Refusal(`Run Workload: kind must be one of ${IN_PLACE_KINDS.join(', ')}${kind === 'reboots' ? ' (reboots runs with pmem workload: it reboots the machine)' : ''}, not ${JSON.stringify(kind)}`);
+    }
+    if (!kind) {
+      const pick = await vscode.window.showQuickPick(IN_PLACE_KINDS.map((k) => ({ label: k, description: WORKLOAD_WORDS[k], workload: k })), { title: 'Run Workload', placeHolder: 'Which workload?', ignoreFocusOut: true });
+      if (!pick) return undefined;
+      kind = pick.workload;
+    }
+    const whole = (v: unknown, name: string, max: number) => {
+      if (v === undefined) return undefined;
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max) throw new Refusal(`Run Workload: ${name} must be a whole number from 0 to ${max.toLocaleString('en-US')}, not ${JSON.stringify(v)}`);
+      return v;
+    };
+    let ops = whole(a.ops, 'ops', 10_000_000);
+    if (ops === undefined) {
+      const text = await vscode.window.showInputBox({ title: `Run Workload: ${kind}`, prompt: 'How many operations (each a step of the history)?', value: '10000', ignoreFocusOut: true, validateInput: (t) => (/^\d+$/.test(t.trim()) && Number(t) >= 1 && Number(t) <= 10_000_000 ? undefined : 'A whole number from 1 to 10,000,000') });
+      if (!text) return undefined;
+      ops = Number(text.trim());
+    }
+    if (ops < 1) throw new Refusal('Run Workload: ops must be at least 1');
+    const seed = whole(a.seed, 'seed', 2 ** 32 - 1) ?? 1;
+    const label = `${kind} workload, ${ops.toLocaleString('en-US')} operations`;
+    const workloadKind: WorkloadKind = kind;
+    const report = await c.operateLong(label, (img, control) => runWorkloadAsync(img, { kind: workloadKind, ops: ops!, seed }, control), 'operations');
+    if (!report) return undefined;
+    const orders = Object.keys({ ...report.allocated, ...report.failed }).map(Number).sort((x, y) => x - y);
+    const summary = `${label}, seed ${seed}: ${orders.map((o) => `order ${o}: ${report.allocated[o] ?? 0} allocated${report.failed[o] ? `, ${report.failed[o]} failed` : ''}`).join('; ')}; ${report.freed} freed`;
+    void vscode.window.setStatusBarMessage(`$(check) ${summary}`, 8000);
+    await docs.showText(`Workload ${kind} (seed ${seed})`, `${summary}\n\n${formatFragmentationFiles(report.zones)}`, 'plaintext');
     return report;
   });
 }

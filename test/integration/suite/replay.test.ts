@@ -1,4 +1,4 @@
-/** Replay Trace… in a real VS Code: a real kernel trace applied to the image in the editor as undoable steps, with progress and Cancel. */
+/** Replay Trace… and Run Workload… in a real VS Code: a real kernel trace, or a seeded workload, applied to the image in the editor as one undoable edit, with progress and Cancel. */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -6,6 +6,7 @@ import { decompress } from 'fzstd';
 import * as vscode from 'vscode';
 import { check, info } from '../../../src/engine';
 import type { ReplayReport } from '../../../src/engine/replay/replay';
+import type { WorkloadReport } from '../../../src/engine/replay/workload';
 import type { PmemExplorerApi } from '../../../src/extension/extension';
 import { activateApi, closeAll, EXT, editorCommand, makeImage, openImage, refusal, tempDir, until } from './helpers';
 
@@ -74,6 +75,25 @@ describe('Replay Trace', function () {
     assert.equal(info(session().image).frames.allocated, 0);
     assert.equal(session().isBooted, false, 'the boot it needed is undone too');
     assert.deepEqual(fs.readFileSync(uri.fsPath), before, 'the file is untouched');
+  });
+
+  it('Run Workload runs a seeded workload as one edit: its report and fragmentation shown, one undo takes it back', async () => {
+    const uri = makeImage('workload.pmem', { sizeBytes: 64 * 2 ** 20 });
+    await openImage(api, uri);
+    const report = await exec<WorkloadReport>('runWorkload', { kind: 'fragmenter', ops: 600, seed: 5 });
+    assert.ok(report);
+    assert.equal(report.allocated[0], 400);
+    assert.equal(report.freed, 200);
+    assert.deepEqual(check(session().image).problems, []);
+    const shown = await until('the workload report', () => vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme === 'pmem-report' && /Workload fragmenter/.test(e.document.uri.path))?.document);
+    assert.match(shown.getText(), /order 0: 400 allocated; 200 freed/);
+    assert.match(shown.getText(), /==> \/sys\/kernel\/debug\/extfrag\/unusable_index <==/);
+    await vscode.commands.executeCommand('vscode.openWith', uri, 'pmemExplorer.image');
+    await until('the image to be active', () => api.registry.current?.uri.fsPath === uri.fsPath || undefined);
+    await editorCommand('undo');
+    await until('the workload undone', () => info(session().image).frames.allocated === 0 || undefined);
+    assert.match(await refusal(api, 'runWorkload', { kind: 'reboots', ops: 10 }), /^Run Workload: kind must be one of churn, fragmenter, hugepages \(reboots runs with pmem workload: it reboots the machine\), not "reboots"$/);
+    assert.match(await refusal(api, 'runWorkload', { kind: 'churn', ops: -3 }), /^Run Workload: ops must be a whole number from 0 to 10,000,000, not -3$/);
   });
 
   it('refuses a trace that is not a file and options of the wrong kind, saying which', async () => {
