@@ -10,6 +10,9 @@ import type { ImageRegistry } from './imageRegistry';
 import type { SelectionChange } from './pmemDocument';
 import type { DescriptorNode } from './trees/descriptorsTree';
 
+/** Reveals tried before the view is left as it is (about 3 s of waiting in all). */
+const REVEAL_ATTEMPTS = 10;
+
 export class DescriptorsSelection implements vscode.Disposable {
   /** The last change the view should show; undefined when it need show nothing. */
   private target?: SelectionChange;
@@ -69,14 +72,16 @@ export class DescriptorsSelection implements vscode.Disposable {
       this.done = t;
       // A change from elsewhere is revealed (scrolled to) even when its row is selected already;
       // a row chosen in the view only when a reveal that landed after it took its place.
-      // VS Code drops a reveal that meets a refresh or another reveal without a word: try again, a few times.
-      for (let attempt = 0; attempt < 3 && this.target === t && ((attempt === 0 && t.source !== 'descriptors') || this.shown() !== t.pfn); attempt++) {
+      // VS Code drops a reveal that meets a refresh or another reveal without a word (a busy machine
+      // makes that common while long work's updates arrive): try again, waiting longer each time.
+      for (let attempt = 0; attempt < REVEAL_ATTEMPTS && this.target === t && ((attempt === 0 && t.source !== 'descriptors') || this.shown() !== t.pfn); attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** Math.min(attempt, 6)));
+        if (this.target !== t || this.registry.current?.selection !== t) break; // moved on meanwhile, or another image
         this.revealing = t.pfn;
         try {
           await this.view.reveal(this.frameNode(t.pfn), { select: true, focus: !!t.focusTree, expand: true });
         } catch (e) {
-          this.log(`the Descriptors view could not show pfn ${t.pfn}: ${(e as Error).message}`);
-          break;
+          this.log(`the Descriptors view could not show pfn ${t.pfn} (attempt ${attempt + 1}): ${(e as Error).message}`);
         } finally {
           this.revealing = undefined;
         }

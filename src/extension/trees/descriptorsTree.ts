@@ -159,7 +159,9 @@ export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> 
       if (!inspected) return new vscode.TreeItem('(no namespace in front)');
       return node.kind === 'structPage' ? structPageItem(inspected) : structPageWordItem(inspected, node.index);
     }
-    const img = this.image!;
+    const img = this.image;
+    // VS Code may still ask for a row of an image just closed (its refresh crossed the request): nothing to read then.
+    if (!img) return new vscode.TreeItem('(no image in front)');
     const collapsed = vscode.TreeItemCollapsibleState.Collapsed;
     switch (node.kind) {
       case 'sectionGroup': {
