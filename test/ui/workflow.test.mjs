@@ -7,7 +7,7 @@
 //   npm run package && npx mocha --config test/ui/.mocharc.json test/ui/workflow.test.mjs
 
 import { strict as assert } from 'node:assert';
-import { THEMES, eventually, pmem, textMatching, workbenchSuite } from './helpers.mjs';
+import { THEMES, Workbench, eventually, pmem, textMatching, workbenchSuite } from './helpers.mjs';
 
 for (const theme of THEMES) {
   describe(`PMem Explorer everyday work (${theme.name})`, function () {
@@ -41,6 +41,23 @@ for (const theme of THEMES) {
       await wb.page.keyboard.type('x');
       assert.deepEqual((await editorLines()).slice(0, expected.length).filter((l) => l.startsWith('x')), [], 'typing changes nothing');
       await shot('show-info');
+      await wb.runCommand('View: Close Editor');
+      await tab.waitFor({ state: 'hidden' });
+    });
+
+    it('Show Fragmentation (from the palette) shows Linux\'s three files as pmem frag prints them, read-only', async () => {
+      await wb.openImage('used.pmem');
+      const expected = pmem('frag', ws.file('used.pmem')).trimEnd().split('\n').filter((l) => l.length);
+      await wb.runCommand(Workbench.commandLabel('pmemExplorer.showFragmentation'));
+      const tab = wb.page.locator('.part.editor .tab', { hasText: 'Fragmentation of used.pmem' });
+      await tab.waitFor({ timeout: 20_000 });
+      let lines = [];
+      await eventually('every line of pmem frag', async () => {
+        lines = await editorLines();
+        return expected.every((l) => lines.includes(l.trimEnd()));
+      }, 20_000).catch((e) => assert.fail(`${e.message}\nexpected:\n${expected.join('\n')}\nshown:\n${lines.join('\n')}`));
+      assert.ok(lines.some((l) => /fragmentation as Linux measures it, of the image as in the editor$/.test(l)), lines.join('\n'));
+      await shot('show-fragmentation');
       await wb.runCommand('View: Close Editor');
       await tab.waitFor({ state: 'hidden' });
     });
