@@ -10,7 +10,7 @@ import type { ImageRegistry } from './imageRegistry';
 import type { SelectionChange } from './pmemDocument';
 import type { DescriptorNode } from './trees/descriptorsTree';
 
-/** Reveals tried before the view is left as it is (about 3 s of waiting in all). */
+/** Reveals tried before the view is left as it is (about 8 s of waiting in all). */
 const REVEAL_ATTEMPTS = 10;
 
 export class DescriptorsSelection implements vscode.Disposable {
