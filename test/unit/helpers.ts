@@ -1,4 +1,5 @@
 /** Shared test helpers: images in memory, and a logical snapshot of allocator state. */
+import { seededRandom } from '../../src/engine/core/random';
 import { PmemImage, CreateOptions, MemoryStore, blocks, sections, Store, PAGE_SIZE } from '../../src/engine';
 import { SB } from '../../src/engine/format/superblock';
 import { crc32 } from '../../src/engine/core/bytes';
@@ -60,17 +61,8 @@ function stampSuperblockField(store: Store, field: number, value: number): void 
   store.flush();
 }
 
-/** A small seeded generator (mulberry32), so a failing case can be replayed from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded generator, so a failing case can be replayed from its seed (the engine's, as workloads use). */
+export const rng = seededRandom;
 
 /** Asserts two images hold the same bytes outside the journal and the history (which record operations, not state), RAM descriptors included. */
 export function assertSameState(a: { store: Store; img: PmemImage }, b: { store: Store; img: PmemImage }): void {

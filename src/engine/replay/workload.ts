@@ -15,6 +15,7 @@
  *               in the middle of an allocation every 1,500
  */
 import { OperationError, UsageError } from '../core/errors';
+import { seededRandom } from '../core/random';
 import { runToEnd, Steps, TimeSlice } from '../core/timeSlice';
 import { LargeControl, OperationCancelled } from '../image/largeOps';
 import { PmemImage } from '../image/imageCore';
@@ -47,18 +48,6 @@ export interface WorkloadReport {
   framesInUse: number;
   /** Linux's fragmentation figures at the end. */
   zones: ZoneFragmentation[];
-}
-
-/** A small seeded generator (mulberry32): the same seed gives the same workload. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Orders of the churn mix, each with its weight. */
@@ -109,7 +98,7 @@ export async function runWorkloadAsync(img: PmemImage, o: WorkloadOptions, contr
 function* workloadSteps(start: PmemImage, o: WorkloadOptions): Steps<{ img: PmemImage; report: WorkloadReport }> {
   if (!Number.isSafeInteger(o.ops) || o.ops < 1) throw new RangeError(`ops must be a whole number, at least 1, not ${o.ops}`);
   let img = start;
-  const r = random(o.seed);
+  const r = seededRandom(o.seed);
   const maxOrder = img.geometry.maxOrder;
   const capacity = img.layout.data.frames;
   const live: Array<{ pfn: number; order: number }> = [];
