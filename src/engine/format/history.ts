@@ -636,6 +636,18 @@ export class HistoryRing {
     if (newest >= oldest) this.undoRecords(scan, newest, oldest, target, onSpan, true);
   }
 
+  /**
+   * As undoAfter, for the records of steps `newer` down to `older` + 1 only:
+   * `target` holds the state right after step `newer` and is left holding the
+   * state right after step `older`. A walk back through history in stages
+   * (a chart's samples) undoes each record once.
+   */
+  undoBetween(scan: RingScan, newer: number, older: number, target: UndoTarget | undefined, onSpan: SpanCheck | undefined): void {
+    const from = Math.min(scan.count - 1, newer - scan.header.firstSeq);
+    const to = Math.max(0, older - scan.header.firstSeq + 1);
+    if (from >= to) this.undoRecords(scan, from, to, target, onSpan, true);
+  }
+
   /** Undoes records `from` down to `to` (indexes in the scan, newest first); see undoAfter. */
   private undoRecords(scan: RingScan, from: number, to: number, target: UndoTarget | undefined, onSpan: SpanCheck | undefined, checkpoints: boolean): void {
     const b = scan.bytes;

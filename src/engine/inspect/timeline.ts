@@ -67,19 +67,24 @@ export function stateAt(img: PmemImage, step: number): PmemImage {
   }
   const patch = new PatchStore(img.store);
   const target = new UndoTarget(patch, true);
+  ring.undoAfter(scan, step, target, undoSpanCheck(img, scan));
+  target.finish();
+  return PmemImage.open(patch, { readOnly: true, file: img.file });
+}
+
+/** Refuses an undo entry outside the image or over the history itself, naming the step it belongs to. */
+export function undoSpanCheck(img: PmemImage, scan: RingScan): (offset: number, length: number, at: number) => void {
+  const ring = img.history;
   const history = img.layout.history;
   const [hStart, hEnd, size] = [history.startPfn * PAGE_SIZE, (history.startPfn + history.frames) * PAGE_SIZE, img.store.size];
-  const check = (offset: number, length: number, at: number) => {
-    if (offset + length <= size && (offset >= hEnd || offset + length <= hStart)) return;
-    throw new ImageError(`history step ${stepAt(at)}: ${misplacedSpan(img, offset, length)}`, { file: img.file, field: 'historyRecord.undo', offset: at });
-  };
   // Which record an entry at image byte `at` belongs to (only for a message).
   const stepAt = (at: number) => {
     const pos = at - ring.ringStart;
     for (let i = scan.count - 1; i >= 0; i--) if (pos >= scan.pos[i] && pos < scan.pos[i] + scan.total[i]) return scan.header.firstSeq + i;
     return '?';
   };
-  ring.undoAfter(scan, step, target, check);
-  target.finish();
-  return PmemImage.open(patch, { readOnly: true, file: img.file });
+  return (offset, length, at) => {
+    if (offset + length <= size && (offset >= hEnd || offset + length <= hStart)) return;
+    throw new ImageError(`history step ${stepAt(at)}: ${misplacedSpan(img, offset, length)}`, { file: img.file, field: 'historyRecord.undo', offset: at });
+  };
 }

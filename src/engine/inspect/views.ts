@@ -383,7 +383,8 @@ export function freeLists(img: PmemImage, limit = 64): FreeListView[] {
   return out;
 }
 
-function nextLink(img: PmemImage, pfn: number, table: SectionWindow): number {
+/** The next block on the free list after block `pfn` (0: none), read from where this image keeps links. */
+export function nextLink(img: PmemImage, pfn: number, table: SectionWindow): number {
   if (pfn >= img.geometry.totalFrames) return 0;
   if (img.geometry.links === 'descriptor') return decodeDescriptor(viewDescriptor(img, pfn, table).bytes).next;
   return readU64Loose(view(img.store.read(pfn * PAGE_SIZE + LINK.next, 8)), 0);

@@ -1,0 +1,94 @@
+/**
+ * Free blocks by order over the history, for the fragmentation chart: the
+ * free-area counts (what /proc/buddyinfo lists) after each of a set of sampled
+ * steps. One walk back from the present undoes each record once, on a patch
+ * over the image; after each sample only the free-area table is read.
+ */
+import { PAGE_SIZE } from '../format/constants';
+import { freeAreaEntryAt, freeAreaIndex } from '../format/freeArea';
+import { ZONE_NAMES } from '../format/constants';
+import type { PmemImage } from '../image/imageCore';
+import { UndoTarget } from '../format/undoCodec';
+import { PatchStore } from '../store/patchStore';
+import type { Store } from '../store/store';
+import { runInSlices, runToEnd, Steps } from '../core/timeSlice';
+import { scanStepRange, undoSpanCheck } from './timeline';
+import type { ZoneFreeCounts } from './frag';
+
+export interface FragmentationSample {
+  step: number;
+  /** Every present zone, node by node, as zoneFreeCounts gives them. */
+  zones: ZoneFreeCounts[];
+}
+
+export interface FragmentationHistory {
+  /** The steps that can be shown: samples lie between them, both included. */
+  first: number;
+  last: number;
+  maxOrder: number;
+  /** Oldest first. */
+  samples: FragmentationSample[];
+}
+
+/** How many steps a chart samples by default: enough for a smooth line, few enough to send at once. */
+export const DEFAULT_FRAG_SAMPLES = 240;
+
+/** `count` steps spread evenly from `first` to `last`, both included (every step when there are fewer). */
+export function sampleSteps(first: number, last: number, count: number): number[] {
+  const span = last - first;
+  if (span + 1 <= count) return Array.from({ length: span + 1 }, (_, i) => first + i);
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const step = first + Math.round((i * span) / (count - 1));
+    if (step !== out[out.length - 1]) out.push(step);
+  }
+  return out;
+}
+
+export function fragmentationHistory(img: PmemImage, samples = DEFAULT_FRAG_SAMPLES): FragmentationHistory {
+  return runToEnd(fragmentationHistorySteps(img, samples));
+}
+
+/** As fragmentationHistory, in slices that give up the thread; undefined when `stopped()` says so. */
+export function fragmentationHistoryAsync(img: PmemImage, samples = DEFAULT_FRAG_SAMPLES, options: { sliceMs?: number; stopped?: () => boolean } = {}): Promise<FragmentationHistory | undefined> {
+  return runInSlices(fragmentationHistorySteps(img, samples), options);
+}
+
+/** The walk, pausing after each sample. */
+export function* fragmentationHistorySteps(img: PmemImage, samples = DEFAULT_FRAG_SAMPLES): Steps<FragmentationHistory> {
+  if (!Number.isSafeInteger(samples) || samples < 2) throw new RangeError(`a chart needs at least 2 samples, not ${samples}`);
+  const ring = img.history;
+  const scan = ring.scan(img.store, false);
+  const { first, last } = scanStepRange(scan);
+  const steps = sampleSteps(first, last, samples);
+  const patch = new PatchStore(img.store);
+  const target = new UndoTarget(patch, true);
+  const check = undoSpanCheck(img, scan);
+  const out: FragmentationSample[] = [];
+  let at = last;
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const step = steps[i];
+    if (step < at) ring.undoBetween(scan, at, step, target, check);
+    at = step;
+    out.push({ step, zones: freeCountsIn(img, patch) });
+    yield;
+  }
+  return { first, last, maxOrder: img.geometry.maxOrder, samples: out.reverse() };
+}
+
+/** The free-area counts of every present zone, read from `store` (the image at some step). */
+function freeCountsIn(img: PmemImage, store: Store): ZoneFreeCounts[] {
+  const g = img.geometry;
+  const area = store.read(img.layout.freeArea.startPfn * PAGE_SIZE, img.layout.freeArea.frames * PAGE_SIZE);
+  const dv = new DataView(area.buffer, area.byteOffset, area.byteLength);
+  const out: ZoneFreeCounts[] = [];
+  for (const n of img.nodes) {
+    for (const z of n.zones) {
+      if (z.frames === 0) continue;
+      const free: number[] = [];
+      for (let order = 0; order <= g.maxOrder; order++) free.push(freeAreaEntryAt(dv, freeAreaIndex(g.maxOrder, n.id, z.id, order)).count);
+      out.push({ node: n.id, zone: ZONE_NAMES[z.id], free });
+    }
+  }
+  return out;
+}
