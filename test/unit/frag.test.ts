@@ -117,6 +117,14 @@ describe('fragmentation as Linux measures it', () => {
       const then = JSON.parse(run('frag', f, '--at', String(fresh), '--json')) as FragJson;
       assert.equal(then.step, fresh);
       assert.ok(then.zones.find((z) => z.zone === 'DMA32')!.freeBlocks[0] < dma32.freeBlocks[0]);
+      // Over the history: each sample as --at that step prints it, the last one as now.
+      const history = JSON.parse(run('frag', f, '--history', '--samples', '4', '--json')) as { first: number; last: number; samples: Array<{ step: number } & FragJson> };
+      assert.equal(history.samples.length, 4);
+      assert.deepEqual([history.samples[0].step, history.samples[3].step], [history.first, history.last]);
+      for (const x of history.samples) assert.deepEqual(x.zones, (JSON.parse(run('frag', f, '--at', String(x.step), '--json')) as FragJson).zones, `step ${x.step}`);
+      assert.deepEqual(history.samples[3].zones, now.zones);
+      const text = run('frag', f, '--history', '--samples', '2', '--only', 'buddyinfo');
+      assert.equal(text, `==> step ${history.first} <==\n${run('frag', f, '--at', String(history.first), '--only', 'buddyinfo')}\n==> step ${history.last} <==\n${buddy}`);
     });
 
     it('prints a real machine\'s figures beside the image\'s; refuses an unknown file name, a snapshot that is none and a step not kept, saying which', () => {
@@ -134,6 +142,11 @@ describe('fragmentation as Linux measures it', () => {
       const gone = pmem('frag', f, '--at', '99');
       assert.equal(gone.code, 2);
       assert.match(gone.stderr, /step 99 is not available: steps \d+ to \d+ can be shown/);
+      const mixed = pmem('frag', f, '--history', '--at', '1');
+      assert.equal(mixed.code, 2);
+      assert.match(mixed.stderr, /--history samples every step itself: it takes neither --at nor --beside/);
+      const few = pmem('frag', f, '--history', '--samples', '1');
+      assert.match(few.stderr, /--samples must be 2 to 100000, not 1/);
     });
   });
 });

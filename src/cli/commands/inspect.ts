@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import { buddyinfo, formatFragmentationFiles, fragmentation, FRAGMENTATION_FILES, FragmentationFile, freeLists, info, MachineSnapshot, parseMachineSnapshot, stateAt, stepRange, UsageError, ZoneFragmentation, zoneFragmentation } from '../../engine';
 import { checkImageFile } from '../../engine/node/checkWorkers';
+import { DEFAULT_FRAG_SAMPLES, fragmentationHistory } from '../../engine/inspect/fragHistory';
 import { filePath, flag, int, oneFile, parse, str } from '../args';
 import { checkNamespace, pfnNamespaceOf, printNamespaceCheck, STRUCT_PAGE_HELP } from './linuxPages';
 import { Command } from '../command';
@@ -132,6 +133,7 @@ export const frag: Command = {
   name: 'frag',
   summary: 'fragmentation per node and zone, as Linux measures and prints it',
   help: `usage: pmem frag FILE [--at STEP] [--only buddyinfo|extfrag_index|unusable_index] [--beside SNAPSHOT] [--json]
+       pmem frag FILE --history [--samples N] [--only F] [--json]
 
 Linux's three views of external fragmentation, per node and zone, computed
 as the kernel computes them and printed in its own formats:
@@ -150,22 +152,40 @@ Each comes after a "==> FILE <==" line, as head prints several files.
               over migrate types) or /proc/zoneinfo (free pages only), its
               figures printed under the image's, computed the same way
   --json      the numbers: per zone its free blocks per order, free frames,
-              largest free order (-1: none) and both indexes per order`,
+              largest free order (-1: none) and both indexes per order
+  --history   the same over the history: N steps sampled evenly from the
+              first that can be shown to the last (--samples, default ${DEFAULT_FRAG_SAMPLES}),
+              each under a "==> step S <==" line (--only: one file each)`,
   run(argv) {
-    const p = parse(argv, { at: { type: 'string' }, only: { type: 'string' }, beside: { type: 'string' }, json: { type: 'boolean' } }, 'frag');
+    const p = parse(argv, { at: { type: 'string' }, only: { type: 'string' }, beside: { type: 'string' }, json: { type: 'boolean' }, history: { type: 'boolean' }, samples: { type: 'string' } }, 'frag');
     const img = openForReading(oneFile(p, 'frag'));
     const only = str(p, 'only');
     if (only !== undefined && !(only in FRAGMENTATION_FILES)) throw new UsageError(`--only must be one of ${Object.keys(FRAGMENTATION_FILES).join(', ')}, not "${only}"`);
+    const numbers = (list: ZoneFragmentation[]) => list.map((z) => ({
+      node: z.node, zone: z.zone, freeBlocks: z.free, freePages: z.freePages, largestFreeOrder: z.largestFreeOrder,
+      extfragIndex: z.extfragIndex.map((i) => i / 1000), unusableIndex: z.unusableIndex.map((i) => i / 1000),
+    }));
+    if (flag(p, 'history')) {
+      if (p.values.at !== undefined || p.values.beside !== undefined) throw new UsageError('--history samples every step itself: it takes neither --at nor --beside');
+      const samples = int(p.values.samples as string | undefined, 'samples', 2, 100_000) ?? DEFAULT_FRAG_SAMPLES;
+      const h = fragmentationHistory(img, samples);
+      if (flag(p, 'json')) {
+        printJson({ first: h.first, last: h.last, samples: h.samples.map((x) => ({ step: x.step, zones: numbers(x.zones.map(zoneFragmentation)) })) });
+        return 0;
+      }
+      process.stdout.write(h.samples.map((x) => {
+        const zones = x.zones.map(zoneFragmentation);
+        return `==> step ${x.step} <==\n${only ? FRAGMENTATION_FILES[only as FragmentationFile].format(zones) : formatFragmentationFiles(zones)}`;
+      }).join('\n'));
+      return 0;
+    }
+    if (p.values.samples !== undefined) throw new UsageError('--samples goes with --history');
     const at = int(p.values.at as string | undefined, 'at', 0, Number.MAX_SAFE_INTEGER);
     const zones = fragmentation(at === undefined ? img : stateAt(img, at));
     const besideFile = str(p, 'beside');
     const beside = besideFile === undefined ? undefined : machineSnapshot(filePath(besideFile, 'snapshot'));
     const realZones = beside?.zones.map(zoneFragmentation);
     if (flag(p, 'json')) {
-      const numbers = (list: ZoneFragmentation[]) => list.map((z) => ({
-        node: z.node, zone: z.zone, freeBlocks: z.free, freePages: z.freePages, largestFreeOrder: z.largestFreeOrder,
-        extfragIndex: z.extfragIndex.map((i) => i / 1000), unusableIndex: z.unusableIndex.map((i) => i / 1000),
-      }));
       printJson({ step: at, zones: numbers(zones), beside: beside && { file: besideFile, kind: beside.kind, zones: numbers(realZones!), types: beside.types, freePages: beside.freePages } });
       return 0;
     }
