@@ -91,5 +91,6 @@ export function accessiblePalette(p: MapPalette): MapPalette {
     allocated: on(p.allocated),
     never: on(p.never),
     stale: on(p.stale),
+    orderRamp: [on(p.orderRamp[0]), on(p.orderRamp[1]), on(p.orderRamp[2])],
   };
 }

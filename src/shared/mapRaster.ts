@@ -22,6 +22,8 @@ export interface MapPalette {
   stale: Rgb;
   /** Lightness (0 to 1) of owner colours: darker on light themes. */
   ownerLightness: number;
+  /** The largest-free-order overlay's scale: order 0 (fragmented), the middle order, the largest order. */
+  orderRamp: readonly [Rgb, Rgb, Rgb];
 }
 
 export interface RasterCells {
@@ -107,14 +109,54 @@ export function rasterise(cells: RasterCells, palette: MapPalette, maxOrder: num
   }
 }
 
+/** How far a cell with no free block goes towards the background in the overlay: it is there, but not the point. */
+export const NO_FREE_DIMMING = 0.65;
+
+/** The overlay's colour for each free order 0..maxOrder: along the ramp, order 0 at its start. */
+export function orderRampColours(palette: MapPalette, maxOrder: number): Rgb[] {
+  const [low, mid, high] = palette.orderRamp;
+  return Array.from({ length: maxOrder + 1 }, (_, o) => {
+    const t = maxOrder ? o / maxOrder : 1;
+    return t <= 0.5 ? lerp(low, mid, t * 2) : lerp(mid, high, (t - 0.5) * 2);
+  });
+}
+
+/**
+ * The largest-free-order overlay: a cell holding a frame of a free block
+ * takes the ramp's colour of the largest such order (`largest`, 0xff for
+ * none); the others keep what they are (metadata, memmap, never initialised),
+ * with allocated frames faded, so fragmentation reads at the whole-device zoom.
+ */
+export function rasteriseLargestFree(cells: RasterCells, largest: Uint8Array, palette: MapPalette, maxOrder: number, out: Uint8ClampedArray, only?: ArrayLike<number>): void {
+  const words = new Uint32Array(out.buffer, out.byteOffset, out.length >> 2);
+  const ramp = orderRampColours(palette, maxOrder).map(pack);
+  const faded = pack(lerp(palette.allocated, palette.background, NO_FREE_DIMMING));
+  const metadataWord = pack(palette.metadata), memmapWord = pack(palette.memmap), neverWord = pack(palette.never), backgroundWord = pack(palette.background);
+  const { mix } = cells;
+  const n = only ? only.length : cells.cells;
+  for (let i = 0; i < n; i++) {
+    const c = only ? only[i] : i;
+    const m = c * MIX_STRIDE;
+    const order = largest[c];
+    words[c] = order !== 0xff ? ramp[Math.min(order, maxOrder)]
+      : mix[m + 3] || mix[m + 2] ? faded
+        : mix[m + 4] ? neverWord
+          : mix[m + 1] ? memmapWord
+            : mix[m] ? metadataWord
+              : backgroundWord;
+  }
+}
+
 /** Colours for exports and the CLI, matching VS Code's default dark and light themes. */
 export const DEFAULT_PALETTES: Record<'dark' | 'light', MapPalette> = {
   dark: accessiblePalette({
     background: [30, 30, 30], metadata: [185, 185, 185], memmap: [180, 130, 220], freeSmall: [62, 116, 80], freeLarge: [100, 210, 120],
     allocated: [55, 148, 255], never: [104, 104, 107], stale: [204, 167, 0], ownerLightness: 0.62,
+    orderRamp: [[241, 76, 76], [204, 167, 0], [137, 209, 133]],
   }),
   light: accessiblePalette({
     background: [255, 255, 255], metadata: [70, 70, 70], memmap: [130, 80, 180], freeSmall: [90, 170, 110], freeLarge: [25, 110, 50],
     allocated: [0, 100, 200], never: [148, 148, 151], stale: [190, 140, 0], ownerLightness: 0.45,
+    orderRamp: [[205, 49, 49], [191, 136, 3], [56, 138, 52]],
   }),
 };

@@ -9,7 +9,7 @@ import { PNG } from 'pngjs';
 import { renderMap } from '../../src/cli/commands/map';
 import { allocOp, freeOp, MemoryStore, PmemImage } from '../../src/engine';
 import { fitZoom, layoutAt } from '../../src/shared/mapGeometry';
-import { DEFAULT_PALETTES, ownerColour, rasterise, Rgb } from '../../src/shared/mapRaster';
+import { DEFAULT_PALETTES, orderRampColours, ownerColour, rasterise, Rgb } from '../../src/shared/mapRaster';
 
 const MiB = 2 ** 20;
 
@@ -191,6 +191,32 @@ describe('pmem map', function () {
     assert.deepEqual(readPng(then).data, a.data, 'the last step is the present');
     assert.equal(sha256(f), before, 'the image is unchanged');
     assert.match(usageError('map', f, '--out', then, '--at', '99', '--force'), /^pmem map: step 99 is not available: steps 1 to 5/);
+  });
+
+  it('--overlay largest-free colours each cell by the largest free block in it: order 0 red where single frames are all that is free, the largest order green', () => {
+    const f = file('overlay');
+    ok('create', f, '--size', '64M', '--section', '2M');
+    // One 2 MiB section of single frames, every other one freed: only order 0 free there.
+    const all = JSON.parse(ok('alloc', f, '--order', '0', '--count', '512', '--json')) as { pfns: number[] };
+    ok('free', f, ...all.pfns.filter((_, i) => i % 2 === 0).map(String));
+    // A whole largest-order block free: touch a new section by allocating and freeing one of its frames.
+    const big = Number(ok('alloc', f, '--order', '10').trim());
+    ok('free', f, String(big));
+    const png = file('overlay', 'png');
+    assert.match(ok('map', f, '--out', png, '--overlay', 'largest-free', '--no-legend'), /coloured by the largest free order in each cell/);
+    const ramp = orderRampColours(DEFAULT_PALETTES.dark, 10);
+    const map = readPng(png);
+    const lone = all.pfns[0];
+    assert.deepEqual(pixelOfPfn(map, FRAMES_64M, lone), ramp[0], `pfn ${lone}: a freed single frame`);
+    assert.deepEqual(pixelOfPfn(map, FRAMES_64M, big + 600), ramp[10], `pfn ${big + 600}: inside a free order-10 block`);
+    // The same cells in the plain map are the free shades, not the ramp.
+    const plain = file('plain', 'png');
+    ok('map', f, '--out', plain, '--no-legend');
+    assert.notDeepEqual(pixelOfPfn(readPng(plain), FRAMES_64M, lone), ramp[0]);
+    const legend = file('legend', 'png');
+    ok('map', f, '--out', legend, '--overlay', 'largest-free');
+    assert.ok(readPng(legend).height > map.height, 'a legend under the map');
+    assert.match(usageError('map', f, '--out', file('x', 'png'), '--overlay', 'owners'), /--overlay must be largest-free, not "owners"/);
   });
 
   it('scales every cell to whole pixels, for whole and fractional cell sizes', () => {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { accessiblePalette, contrastRatio, faintest, MIN_STATE_CONTRAST, withContrast } from '../../src/shared/mapContrast';
-import { DEFAULT_PALETTES, MapPalette, ownerColour, Rgb } from '../../src/shared/mapRaster';
+import { DEFAULT_PALETTES, MapPalette, orderRampColours, ownerColour, Rgb } from '../../src/shared/mapRaster';
 
 const STATES = ['metadata', 'memmap', 'freeSmall', 'freeLarge', 'allocated', 'never', 'stale'] as const;
 
@@ -10,6 +10,11 @@ function assertReadable(p: MapPalette, name: string): void {
     const r = contrastRatio(p[k], p.background);
     assert.ok(r >= MIN_STATE_CONTRAST - 0.005, `${name}: ${k} ${JSON.stringify(p[k])} on ${JSON.stringify(p.background)} is ${r.toFixed(2)}:1`);
   }
+  // The overlay's scale, every order of it, not only its three stops.
+  orderRampColours(p, 10).forEach((c, o) => {
+    const r = contrastRatio(c, p.background);
+    assert.ok(r >= MIN_STATE_CONTRAST - 0.05, `${name}: overlay order ${o} ${JSON.stringify(c)} is ${r.toFixed(2)}:1`);
+  });
   for (let i = 0; i < 200; i++) {
     const owner = `owner-${i}`;
     const r = contrastRatio(ownerColour(owner, p)!, p.background);
@@ -57,6 +62,7 @@ describe('map colour contrast', () => {
     const washedOut: MapPalette = {
       background: [250, 250, 250], metadata: [220, 220, 220], memmap: [230, 210, 250], freeSmall: [235, 250, 235], freeLarge: [200, 240, 200],
       allocated: [210, 225, 255], never: [245, 245, 245], stale: [250, 240, 200], ownerLightness: 0.9,
+      orderRamp: [[250, 220, 220], [250, 245, 200], [220, 250, 220]],
     };
     const p = accessiblePalette(washedOut);
     assertReadable(p, 'a washed-out light palette');

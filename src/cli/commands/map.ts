@@ -5,7 +5,8 @@ import { PNG } from 'pngjs';
 import { info, PmemImage, stateAt, UsageError } from '../../engine';
 import { mapCells, MapCells } from '../../engine/inspect/mapCells';
 import { fitZoom, layoutAt, MapLayout } from '../../shared/mapGeometry';
-import { DEFAULT_PALETTES, ownerColour, rasterise, Rgb, staleHatchAt } from '../../shared/mapRaster';
+import { DEFAULT_PALETTES, NO_FREE_DIMMING, orderRampColours, ownerColour, rasterise, rasteriseLargestFree, Rgb, staleHatchAt } from '../../shared/mapRaster';
+import { freeBlockIndex, largestFreeOrders } from '../../engine/inspect/freeBlocks';
 import { contrastRatio } from '../../shared/mapContrast';
 import { OWNER_SLOTS, OwnerSlots, ownerPalette } from '../../shared/ownerPalette';
 import { drawText, TEXT_HEIGHT, textWidth } from '../pixelText';
@@ -20,6 +21,9 @@ import { renderNamespaceMap } from './linuxMap';
 import { pfnNamespaceOf } from './linuxPages';
 
 export type MapTheme = keyof typeof DEFAULT_PALETTES;
+/** What colours the cells besides their state: the largest free order in each. */
+export const MAP_OVERLAYS = ['largest-free'] as const;
+export type MapOverlay = (typeof MAP_OVERLAYS)[number];
 
 export const DEFAULT_MAP_WIDTH = 1024;
 export const DEFAULT_MAP_HEIGHT = 768;
@@ -50,14 +54,16 @@ function cellUnderPixel(pixels: number, cellPx: number, cells: number): Int32Arr
  * pixels square (not always a whole number: cells are scaled nearest-neighbour,
  * as the editor's canvas scales them without smoothing).
  */
-export function renderMap(img: PmemImage, boxWidth: number, boxHeight: number, theme: MapTheme): RenderedMap {
+export function renderMap(img: PmemImage, boxWidth: number, boxHeight: number, theme: MapTheme, overlay?: MapOverlay): RenderedMap {
   const g = img.geometry;
   const layout = layoutAt(fitZoom(g.totalFrames, boxWidth, boxHeight), g.totalFrames, boxWidth);
   const { cellPx, columns, rows } = layout;
   const count = columns * rows;
-  const cells = mapCells(img, { firstPfn: 0, framesPerCell: layout.framesPerCell, cells: count });
+  const window = { firstPfn: 0, framesPerCell: layout.framesPerCell, cells: count };
+  const cells = mapCells(img, window);
   const colours = new Uint8ClampedArray(count * 4);
-  rasterise(cells, DEFAULT_PALETTES[theme], g.maxOrder, colours);
+  if (overlay === 'largest-free') rasteriseLargestFree(cells, largestFreeOrders(freeBlockIndex(img), window), DEFAULT_PALETTES[theme], g.maxOrder, colours);
+  else rasterise(cells, DEFAULT_PALETTES[theme], g.maxOrder, colours);
 
   const width = Math.max(1, Math.min(boxWidth, Math.round(columns * cellPx)));
   const height = Math.max(1, Math.min(boxHeight, Math.round(rows * cellPx)));
@@ -74,7 +80,8 @@ export function renderMap(img: PmemImage, boxWidth: number, boxHeight: number, t
     const first = rowAt[y] * columns;
     for (let x = 0; x < width; x++) pixels[line + x] = cellColour[first + columnAt[x]];
   }
-  hatchStale(cells, theme, { columns, width, height, columnAt, rowAt, pixels });
+  // The overlay is of the free lists alone: staleness would hide its colours.
+  if (!overlay) hatchStale(cells, theme, { columns, width, height, columnAt, rowAt, pixels });
   return { layout, cells, width, height, rgba: new Uint8Array(pixels.buffer) };
 }
 
@@ -99,7 +106,7 @@ const LINE = (TEXT_HEIGHT + 2) * SCALE;
  * rows, every node and zone named where it starts) and a legend under it
  * (every state, the owners drawn, the stale hatch), as the editor shows them.
  */
-export function withLegend(img: PmemImage, map: RenderedMap, theme: MapTheme): Pick<RenderedMap, 'width' | 'height' | 'rgba'> {
+export function withLegend(img: PmemImage, map: RenderedMap, theme: MapTheme, overlay?: MapOverlay): Pick<RenderedMap, 'width' | 'height' | 'rgba'> {
   const p = DEFAULT_PALETTES[theme];
   const l = map.layout;
   const text = wordOf(contrastRatio([255, 255, 255], p.background) > contrastRatio([0, 0, 0], p.background) ? [230, 230, 230] : [40, 40, 40]);
@@ -130,7 +137,16 @@ export function withLegend(img: PmemImage, map: RenderedMap, theme: MapTheme): P
   const op = ownerPalette(p);
   type Entry = { swatch: (x: number, y: number) => number; label: string };
   const solid = (c: Rgb) => () => wordOf(c);
-  const entries: Entry[] = [
+  const maxOrder = img.geometry.maxOrder;
+  const ramp = orderRampColours(p, maxOrder);
+  const faded: Rgb = [0, 1, 2].map((k) => p.allocated[k] + (p.background[k] - p.allocated[k]) * NO_FREE_DIMMING) as unknown as Rgb;
+  const entries: Entry[] = overlay === 'largest-free' ? [
+    { swatch: solid(p.metadata), label: 'metadata (superblock, tables, journal, history)' },
+    ...(img.geometry.memmap === 'device' ? [{ swatch: solid(p.memmap), label: 'memmap (descriptors on the device)' }] : []),
+    { swatch: (x) => wordOf(ramp[Math.min(maxOrder, Math.floor((x / 12) * (maxOrder + 1)))]), label: `largest free block in the cell: order 0 (red) → order ${maxOrder} (green)` },
+    { swatch: solid(faded), label: 'no free block in the cell (allocated), faded' },
+    { swatch: solid(p.never), label: 'never initialised' },
+  ] : [
     { swatch: solid(p.metadata), label: 'metadata (superblock, tables, journal, history)' },
     ...(img.geometry.memmap === 'device' ? [{ swatch: solid(p.memmap), label: 'memmap (descriptors on the device)' }] : []),
     { swatch: (x) => wordOf(x < 4 ? p.freeSmall : x < 8 ? [(p.freeSmall[0] + p.freeLarge[0]) / 2, (p.freeSmall[1] + p.freeLarge[1]) / 2, (p.freeSmall[2] + p.freeLarge[2]) / 2] : p.freeLarge), label: `free blocks, shaded by order: faintest order 0 → strongest order ${img.geometry.maxOrder}` },
@@ -203,7 +219,7 @@ function dimension(value: string | undefined, name: string, fallback: number): n
 export const mapCommand: Command = {
   name: 'map',
   summary: 'draw the page-frame map of the whole device as a PNG',
-  help: `usage: pmem map FILE --out PNG [--force] [--width W] [--height H] [--at STEP] [--theme dark|light]
+  help: `usage: pmem map FILE --out PNG [--force] [--width W] [--height H] [--at STEP] [--theme dark|light] [--overlay largest-free]
 
 Draws the page-frame map as the editor shows it: metadata, memmap, free blocks
 (shaded by order), allocated blocks (coloured by owner), never-initialised and
@@ -220,10 +236,14 @@ ZONE_DEVICE, reserve, compound head or tail, ...).
   --height H       height of the box in pixels (default ${DEFAULT_MAP_HEIGHT}); W × H is at most ${MAX_MAP_PIXELS}
   --at STEP        draw the image as it was after a history step (see "pmem history")
   --theme T        dark (default) or light, matching VS Code's default themes
+  --overlay largest-free
+                   colour each cell by the largest free block with a frame in it
+                   (red for order 0, through yellow, to green for the largest
+                   order), from the free lists: fragmentation at any zoom
   --no-legend      the map alone: no axis of pfns and addresses on its right (with
                    every node and zone named) and no legend under it`,
   run(argv) {
-    const p = parse(argv, { out: { type: 'string' }, width: { type: 'string' }, height: { type: 'string' }, at: { type: 'string' }, theme: { type: 'string' }, force: { type: 'boolean' }, 'no-legend': { type: 'boolean' } }, 'map');
+    const p = parse(argv, { out: { type: 'string' }, width: { type: 'string' }, height: { type: 'string' }, at: { type: 'string' }, theme: { type: 'string' }, force: { type: 'boolean' }, 'no-legend': { type: 'boolean' }, overlay: { type: 'string' } }, 'map');
     const file = oneFile(p, 'map');
     const out = str(p, 'out');
     if (out === undefined || out === '') throw new UsageError('--out PNG is required (the file to write)');
@@ -234,10 +254,13 @@ ZONE_DEVICE, reserve, compound head or tail, ...).
     const theme = str(p, 'theme') ?? 'dark';
     if (!Object.hasOwn(DEFAULT_PALETTES, theme)) throw new UsageError(`--theme must be dark or light, not "${theme}"`);
     const at = int(str(p, 'at'), 'at', 0, Number.MAX_SAFE_INTEGER);
+    const overlay = str(p, 'overlay');
+    if (overlay !== undefined && !(MAP_OVERLAYS as readonly string[]).includes(overlay)) throw new UsageError(`--overlay must be ${MAP_OVERLAYS.join(' or ')}, not "${overlay}"`);
 
     const namespace = pfnNamespaceOf(file);
     if (namespace) {
       if (at !== undefined) throw new UsageError(`--at: ${file} is a Linux namespace, which keeps no history`);
+      if (overlay !== undefined) throw new UsageError(`--overlay: ${file} is a Linux namespace, whose free lists live in the kernel's memory, not in the file`);
       checkOutput(out, file, flag(p, 'force'));
       const map = renderNamespaceMap(file, namespace, width, height, theme as MapTheme);
       writeAtomically(out, encodePng({ width: map.width, height: map.height, rgba: map.rgba }));
@@ -250,12 +273,12 @@ ZONE_DEVICE, reserve, compound head or tail, ...).
     try {
       checkOutput(out, file, flag(p, 'force'));
       const shown = at === undefined ? img : stateAt(img, at);
-      const map = renderMap(shown, width, height, theme as MapTheme);
-      writeAtomically(out, encodePng(flag(p, 'no-legend') ? map : withLegend(shown, map, theme as MapTheme)));
+      const map = renderMap(shown, width, height, theme as MapTheme, overlay as MapOverlay | undefined);
+      writeAtomically(out, encodePng(flag(p, 'no-legend') ? map : withLegend(shown, map, theme as MapTheme, overlay as MapOverlay | undefined)));
       const l = map.layout;
       const px = Number(l.cellPx.toFixed(2));
       const scale = l.framesPerCell > 1 ? `${l.framesPerCell} frames per cell of ${px} pixel${px === 1 ? '' : 's'}` : `${px} pixel${px === 1 ? '' : 's'} per frame`;
-      say(`wrote ${out}: ${map.width} × ${map.height} pixels, ${scale}, ${l.columns} × ${l.rows} cells${at === undefined ? '' : `, after step ${at}`}`);
+      say(`wrote ${out}: ${map.width} × ${map.height} pixels, ${scale}, ${l.columns} × ${l.rows} cells${at === undefined ? '' : `, after step ${at}`}${overlay ? ', coloured by the largest free order in each cell' : ''}`);
     } finally {
       img.store.close();
     }
