@@ -9,7 +9,7 @@ import type { Rgb } from '../src/shared/mapRaster';
 export type Swatch =
   | { kind: 'solid'; colour: Rgb }
   /** Free blocks, faintest at order 0 to strongest at the maximum order. */
-  | { kind: 'gradient'; from: Rgb; to: Rgb }
+  | { kind: 'gradient'; from: Rgb; to: Rgb; via?: Rgb }
   /** Owners beyond the palette: vertical stripes. */
   | { kind: 'stripes'; colour: Rgb; stripe: Rgb }
   /** Stale frames: a diagonal hatch over the state they hold. */
@@ -27,7 +27,7 @@ export interface LegendEntry {
 export function swatchCss(s: Swatch): { background: string; outline?: string } {
   switch (s.kind) {
     case 'solid': return { background: cssOf(s.colour) };
-    case 'gradient': return { background: `linear-gradient(90deg, ${cssOf(s.from)}, ${cssOf(s.to)})` };
+    case 'gradient': return { background: `linear-gradient(90deg, ${[s.from, s.via, s.to].filter((c): c is Rgb => c !== undefined).map(cssOf).join(', ')})` };
     case 'stripes': return { background: `repeating-linear-gradient(90deg, ${cssOf(s.colour)} 0 3px, ${cssOf(s.stripe)} 3px 6px)` };
     case 'hatch': return { background: `repeating-linear-gradient(135deg, ${cssOf(s.colour)} 0 2px, ${cssOf(s.under)} 2px 5px)` };
     case 'outline': return { background: 'transparent', outline: `2px solid ${s.css}` };
@@ -52,6 +52,7 @@ function paintSwatch(ctx: CanvasRenderingContext2D, s: Swatch, x: number, y: num
     case 'gradient': {
       const g = ctx.createLinearGradient(x, 0, x + SWATCH, 0);
       g.addColorStop(0, cssOf(s.from));
+      if (s.via) g.addColorStop(0.5, cssOf(s.via));
       g.addColorStop(1, cssOf(s.to));
       ctx.fillStyle = g;
       ctx.fillRect(x, y, SWATCH, SWATCH);

@@ -9,9 +9,10 @@ import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
 import { formatBytes } from '../src/engine/core/units';
 import { cellOf, fitZoom, layoutAt, MapLayout, MAX_CELL_PX, pfnAt } from '../src/shared/mapGeometry';
 import { MIX_STRIDE, OWNER_TAG } from '../src/engine/inspect/mapCodes';
-import { ownerColour, rasterise, Rgb, staleHatchAt } from '../src/shared/mapRaster';
+import { NO_FREE_DIMMING, orderRampColours, ownerColour, rasterise, rasteriseLargestFree, Rgb, staleHatchAt } from '../src/shared/mapRaster';
 import { OWNER_SLOTS, OwnerSlots, ownerPalette } from '../src/shared/ownerPalette';
-import { CellsData, FrameDetails, HostToWebview, isHostToWebview, MapCommand, MapState, MapWindowRole, MapWork, svgRefusal, WebviewToHost, AllocationForm } from '../src/shared/protocol';
+import { CellsData, FragHistoryData, FrameDetails, HostToWebview, isHostToWebview, MapCommand, MapState, MapWindowRole, MapWork, svgRefusal, WebviewToHost, AllocationForm } from '../src/shared/protocol';
+import { FragChart } from './fragChart';
 import { changedCellRuns, patchCells, subWindow } from '../src/shared/mapPatch';
 import { Requests } from '../src/shared/requests';
 import type { Step } from '../src/engine/inspect/steps';
@@ -41,7 +42,7 @@ const ctx = canvas.getContext('2d')!;
 const octx = overview.getContext('2d')!;
 
 /** What survives the editor being hidden and shown again (getState/setState, not retainContextWhenHidden). */
-interface Saved { zoom?: number; topRow?: number; selected?: number; owners?: Array<[string, number]> }
+interface Saved { zoom?: number; topRow?: number; selected?: number; owners?: Array<[string, number]>; overlay?: boolean }
 const saved = (vscode.getState() ?? {}) as Saved;
 
 let state: MapState | undefined;
@@ -52,6 +53,8 @@ let zoom: number | undefined;
 let topRow = typeof saved.topRow === 'number' ? saved.topRow : 0;
 let selected: number | undefined = typeof saved.selected === 'number' ? saved.selected : undefined;
 let selectedFrame: FrameDetails | undefined;
+/** Cells coloured by the largest free order in each (the fragmentation overlay) instead of by state. */
+let overlay = saved.overlay === true;
 /** The owners this map has seen and their colour slots: an owner keeps its colour for as long as the map shows the image. */
 const ownerSlots = new OwnerSlots(OWNER_SLOTS, Array.isArray(saved.owners) ? saved.owners.filter((e) => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'number') : []);
 /** The slots, with the owners of `c` placed. */
@@ -64,16 +67,18 @@ let wanted: CellWindow | undefined;
 const previews = new Previews();
 const loading = new LoadingBar(canvas);
 const summary = new SummaryHold((text) => ($('summary').textContent = text), (held) => $('summary').setAttribute('aria-busy', String(held)));
-type CellRequest = CellWindow & { window?: MapWindowRole };
+type CellRequest = CellWindow & { window?: MapWindowRole; overlay?: boolean };
 /** What the map asks of the host: cells of a window, a frame's details. */
 const requests = new Requests<{
   cells: { request: CellRequest; response: Cells };
   frame: { request: { pfn: number }; response: FrameDetails | null };
   mix: { request: { pfn: number; frames: number }; response: number[] | null };
   steps: { request: { from: number; to: number }; response: Step[] };
+  frag: { request: { samples: number }; response: FragHistoryData };
 }>(
   (kind, id, r) => post(
     kind === 'cells' ? { type: 'getCells', id, ...(r as CellRequest) }
+    : kind === 'frag' ? { type: 'getFragHistory', id, samples: (r as { samples: number }).samples }
       : kind === 'steps' ? { type: 'getSteps', id, ...(r as { from: number; to: number }) }
         : kind === 'mix' ? { type: 'getMix', id, ...(r as { pfn: number; frames: number }) }
           : { type: 'getFrame', id, pfn: (r as { pfn: number }).pfn },
@@ -112,7 +117,7 @@ scale.setAttribute('aria-live', 'polite');
 $('fit').after(scale);
 
 const post = (msg: WebviewToHost) => vscode.postMessage(msg);
-const save = () => vscode.setState({ zoom: userZoom, topRow, selected, owners: ownerSlots.entries() } satisfies Saved);
+const save = () => vscode.setState({ zoom: userZoom, topRow, selected, owners: ownerSlots.entries(), overlay } satisfies Saved);
 
 // ---------------------------------------------------------------- geometry
 
@@ -162,7 +167,7 @@ function requestCells(): void {
   const count = Math.min(visibleRows() * layout.columns, Math.ceil((state.image.totalFrames - firstPfn) / layout.framesPerCell));
   const want = { firstPfn, framesPerCell: layout.framesPerCell, cells: Math.max(0, count) };
   const ticket = ++windowTicket;
-  requests.request('cells', { ...want, window: 'map' }).then((msg) => {
+  requests.request('cells', { ...want, window: 'map', ...(overlay ? { overlay } : {}) }).then((msg) => {
     if (ticket === windowTicket) showCells(msg);
   }, () => undefined);
   awaitCells(want);
@@ -184,7 +189,7 @@ function requestOverview(): void {
   const total = state.image.totalFrames;
   const framesPerCell = 2 ** Math.max(0, Math.ceil(Math.log2(total / overview.clientHeight)));
   const ticket = ++overviewTicket;
-  requests.request('cells', { firstPfn: 0, framesPerCell: Math.max(framesPerCell, 32), cells: Math.ceil(total / Math.max(framesPerCell, 32)), window: 'overview' }).then((msg) => {
+  requests.request('cells', { firstPfn: 0, framesPerCell: Math.max(framesPerCell, 32), cells: Math.ceil(total / Math.max(framesPerCell, 32)), window: 'overview', ...(overlay ? { overlay } : {}) }).then((msg) => {
     if (ticket !== overviewTicket) return;
     overviewCells = msg;
     draw();
@@ -199,6 +204,12 @@ function requestOverview(): void {
  */
 function refresh(s: MapState): void {
   const received = performance.now();
+  if (overlay) {
+    // A change anywhere can change the largest free order of any cell (a merge, a split): the windows are asked for again.
+    requestCells();
+    requestOverview();
+    return;
+  }
   const change = s.change;
   const sf = s.image.sectionFrames;
   const sent = (role: MapWindowRole, shown: Cells) => s.patches.filter((p) => p.window === role && sameWindow(p.of as Cells, shown)).map((p) => p.cells);
@@ -339,7 +350,7 @@ let markDrawn: () => void;
 const drawn = new Promise<void>((resolve) => (markDrawn = resolve));
 
 /** The coloured pixels of the current window, and which cells changed since they were coloured. */
-let pixels: { source: Cells; theme: ThemeColours; image: ImageData; dirty?: number[]; preview?: boolean } | undefined;
+let pixels: { source: Cells; theme: ThemeColours; image: ImageData; dirty?: number[]; preview?: boolean; overlaid: boolean } | undefined;
 const offscreen = document.createElement('canvas');
 const offctx = offscreen.getContext('2d')!;
 
@@ -364,19 +375,23 @@ function draw(): void {
       offscreen.width = l.columns;
       offscreen.height = rows;
     }
-    if (!pixels || pixels.source !== shown || pixels.theme !== theme) {
+    const largest = 'largestFree' in shown ? shown.largestFree : undefined;
+    const overlaid = overlay && largest !== undefined;
+    if (!pixels || pixels.source !== shown || pixels.theme !== theme || pixels.overlaid !== overlaid) {
       // After a change in the same window, only the changed cells are coloured again.
       const sameSize = pixels && pixels.image.width === l.columns && pixels.image.height === rows;
-      const reuse = sameSize && pixels!.dirty && pixels!.theme === theme && !pixels!.preview;
+      const reuse = sameSize && pixels!.dirty && pixels!.theme === theme && !pixels!.preview && pixels!.overlaid === overlaid;
       const image = sameSize ? pixels!.image : offctx.createImageData(l.columns, rows); // a 4 MiB buffer is not made afresh per redraw
-      rasterise(shown, theme.palette, state.image.maxOrder, image.data, reuse ? pixels!.dirty : undefined, slotsFor(shown));
+      if (overlaid) rasteriseLargestFree(shown, largest!, theme.palette, state.image.maxOrder, image.data, reuse ? pixels!.dirty : undefined);
+      else rasterise(shown, theme.palette, state.image.maxOrder, image.data, reuse ? pixels!.dirty : undefined, slotsFor(shown));
       offctx.putImageData(image, 0, 0);
       document.body.dataset.rasterised = String(reuse ? pixels!.dirty!.length : shown.cells);
-      pixels = { source: shown, theme, image, preview: !real };
+      document.body.dataset.overlaid = String(overlaid);
+      pixels = { source: shown, theme, image, preview: !real, overlaid };
     }
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(offscreen, 0, 0, l.columns * l.cellPx, rows * l.cellPx);
-    drawStale(l, shown, rows);
+    if (!overlaid) drawStale(l, shown, rows); // the overlay is of the free lists alone
   }
   const rowOffset = shown.firstPfn / l.framesPerRow;
   drawGrid(l, rows);
@@ -666,7 +681,8 @@ function drawOverview(): void {
   strip.height = overviewCells.cells;
   const sctx = strip.getContext('2d')!;
   const image = sctx.createImageData(1, overviewCells.cells);
-  rasterise(overviewCells, theme.palette, state.image.maxOrder, image.data, undefined, slotsFor(overviewCells));
+  if (overlay && overviewCells.largestFree) rasteriseLargestFree(overviewCells, overviewCells.largestFree, theme.palette, state.image.maxOrder, image.data);
+  else rasterise(overviewCells, theme.palette, state.image.maxOrder, image.data, undefined, slotsFor(overviewCells));
   sctx.putImageData(image, 0, 0);
   octx.imageSmoothingEnabled = true;
   octx.drawImage(strip, 0, 0, w, h);
@@ -828,6 +844,19 @@ function legendEntries(): LegendEntry[] {
   const others = inView.filter((o) => (slots.get(o) ?? -1) < 0);
   const op = ownerPalette(p);
   const solid = (colour: Rgb, label: string): LegendEntry => ({ swatch: { kind: 'solid', colour }, label });
+  if (overlay) {
+    const ramp = orderRampColours(p, state.image.maxOrder);
+    const faded: Rgb = [0, 1, 2].map((k) => p.allocated[k] + (p.background[k] - p.allocated[k]) * NO_FREE_DIMMING) as unknown as Rgb;
+    return [
+      solid(p.metadata, 'metadata (superblock, tables, journal, history)'),
+      state.memmapPlacement === 'device' ? solid(p.memmap, 'memmap (descriptors on the device)') : undefined,
+      { swatch: { kind: 'gradient', from: ramp[0], via: ramp[Math.floor(ramp.length / 2)], to: ramp[ramp.length - 1] }, label: 'largest free block in the cell, from the free lists:' },
+      ...ramp.map((c, o) => solid(c, `order ${o}`)),
+      solid(faded, 'no free block in the cell (allocated), faded'),
+      solid(p.never, 'never initialised (not on the free lists yet)'),
+      { swatch: { kind: 'outline', css: theme.selection }, label: 'selected' },
+    ].filter((e): e is LegendEntry => e !== undefined);
+  }
   return [
     solid(p.metadata, 'metadata (superblock, tables, journal, history)'),
     state.memmapPlacement === 'device' ? solid(p.memmap, 'memmap (descriptors on the device)') : undefined,
@@ -928,7 +957,8 @@ function exportView(format: 'png' | 'svg', legend: boolean): string {
   const tooLarge = svgRefusal(cells.cells);
   if (tooLarge) throw new Error(tooLarge);
   const rgba = new Uint8ClampedArray(cells.cells * 4);
-  rasterise(cells, theme.palette, state.image.maxOrder, rgba, undefined, slotsFor(cells));
+  if (overlay && cells.largestFree) rasteriseLargestFree(cells, cells.largestFree, theme.palette, state.image.maxOrder, rgba);
+  else rasterise(cells, theme.palette, state.image.maxOrder, rgba, undefined, slotsFor(cells));
   const l = layout;
   const fills = Array.from({ length: cells.cells }, (_, c) => `#${[rgba[c * 4], rgba[c * 4 + 1], rgba[c * 4 + 2]].map((v) => v.toString(16).padStart(2, '0')).join('')}`);
   const title = `${state.image.name}: pfn ${cells.firstPfn} to ${cells.firstPfn + cells.cells * l.framesPerCell - 1}, ${l.framesPerCell} frame(s) per cell`;
@@ -945,10 +975,12 @@ window.addEventListener('message', (e: MessageEvent) => {
       const first = !state;
       state = msg.state;
       steps.update(state.history);
+      if (state.history.reset || state.history.added.length || first) historyChanges++;
       document.body.dataset.animateChanges = String(state.animateChanges);
       if (first) relayout();
       renderState();
       refresh(state);
+      fragChart.update(`${steps.first}-${steps.last}-${historyChanges}`, state.viewedStep ?? steps.last);
       if (selected !== undefined && selected >= state.image.totalFrames) showSelection(state.image.totalFrames - 1);
       else void describeSelected();
       return;
@@ -970,6 +1002,10 @@ window.addEventListener('message', (e: MessageEvent) => {
       return;
     case 'lastAllocation':
       showLastAllocation(msg.answers);
+      return;
+    case 'fragHistory':
+      if (msg.history) requests.answer('frag', msg.id, msg.history);
+      else requests.fail('frag', msg.id, new Error(msg.error ?? 'no answer'));
       return;
     case 'notice':
       showNotice(msg.text, msg.bootGeneration);
@@ -1108,6 +1144,7 @@ canvas.addEventListener('keydown', (e) => {
     case '+': case '=': zoomBy(1); break;
     case '-': case '_': zoomBy(-1); break;
     case '0': fit(); break;
+    case 'o': case 'O': toggleOverlay(); break;
     case 'PageDown': pan(Math.max(1, visibleRows() - 1)); break;
     case 'PageUp': pan(-Math.max(1, visibleRows() - 1)); break;
     case 'Home': topRow = 0; pan(0); break;
@@ -1179,6 +1216,31 @@ $('workCancel').addEventListener('click', command('cancelOperation'));
 $('zoomIn').addEventListener('click', () => zoomBy(1));
 $('zoomOut').addEventListener('click', () => zoomBy(-1));
 $('fit').addEventListener('click', fit);
+$('overlay').addEventListener('click', toggleOverlay);
+showOverlayButton();
+
+/** Switches the fragmentation overlay on or off: the windows are asked for again, with or without it. */
+function toggleOverlay(): void {
+  overlay = !overlay;
+  save();
+  showOverlayButton();
+  renderLegend();
+  requestCells();
+  requestOverview();
+  draw();
+}
+
+function showOverlayButton(): void {
+  $('overlay').setAttribute('aria-pressed', String(overlay));
+  document.body.dataset.overlay = String(overlay);
+}
+
+/** Counts the states that brought history news: the chart reads the history again when it changes. */
+let historyChanges = 0;
+const fragChart = new FragChart($('fragPanel'), {
+  ask: (samples) => requests.request('frag', { samples }),
+  goToStep: (step) => post({ type: 'goToStep', step }),
+}, theme);
 $<HTMLInputElement>('timeline').addEventListener('change', (e) => post({ type: 'goToStep', step: Number((e.target as HTMLInputElement).value) }));
 
 new ResizeObserver(() => {
@@ -1203,6 +1265,7 @@ new ResizeObserver(() => {
 new MutationObserver(() => {
   theme = readTheme();
   renderLegend();
+  fragChart.setTheme(theme);
   draw();
 }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 

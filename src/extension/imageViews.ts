@@ -48,6 +48,7 @@ export function mapBody(fileName: string): string {
     <vscode-button id="zoomOut" secondary title="Zoom out (-)" aria-label="Zoom out">−</vscode-button>
     <vscode-button id="zoomIn" secondary title="Zoom in (+)" aria-label="Zoom in">+</vscode-button>
     <vscode-button id="fit" secondary title="Show the whole device (0)">Fit</vscode-button>
+    <vscode-button id="overlay" secondary aria-pressed="false" title="Colour each cell by the largest free block in it: fragmentation at any zoom (O)">Largest free order</vscode-button>
     <vscode-button id="exportMap" secondary title="Export the current view as PNG or SVG">Export…</vscode-button>
   </span>
 </header>
@@ -67,6 +68,21 @@ export function mapBody(fileName: string): string {
 <p id="chainLabel" class="selection" aria-live="polite"></p>
 <div id="legend" class="legend" aria-label="Legend"></div>
 <vscode-collapsible id="historyPanel" heading="History"><ol id="steps" class="steps"></ol></vscode-collapsible>
+<vscode-collapsible id="fragPanel" heading="Fragmentation over the history">
+  <div class="frag">
+    <div class="fragControls">
+      <label>zone <select id="fragZone" aria-label="Zone charted"></select></label>
+      <label>indexes at order <select id="fragOrder" aria-label="Order of the indexes charted"></select></label>
+      <span id="fragStatus" class="muted" role="status"></span>
+    </div>
+    <div class="fragCharts">
+      <div class="fragChart"><canvas id="fragBlocks" role="img" aria-label="Free pages by the order of their block, over the history steps; the sentence under the charts gives the figures at the step shown"></canvas></div>
+      <div class="fragChart"><canvas id="fragIndexes" role="img" aria-label="Fragmentation index, unusable free space index and largest free order over the history steps; the sentence under the charts gives the figures at the step shown"></canvas></div>
+    </div>
+    <p id="fragAt" class="muted fragAt" aria-live="polite"></p>
+    <p class="muted fragNote">Computed from the image's free lists as Linux computes /proc/buddyinfo, extfrag_index and unusable_index. After a replayed trace they are the trace's view: a trace misses some of the kernel's allocations. Click a chart to show that step.</p>
+  </div>
+</vscode-collapsible>
 <vscode-collapsible id="costsPanel" heading="Memmap costs"><div id="costs"></div></vscode-collapsible>
 </div>`;
 }

@@ -7,7 +7,10 @@ import { blockLinks, flagNames, frames, info, REGION_LABELS, REGION_NAMES } from
 import { everythingChanged, ImageChange } from '../engine/image/changeSet';
 import { HistoryFeed } from '../engine/inspect/historyFeed';
 import { cellMix, mapCells, mapCellsAsync } from '../engine/inspect/mapCells';
-import { CellsData, ChainData, FrameDetails, HostToWebview, isWebviewToHost, MapState, MapWindowRole, MapWork, WebviewToHost } from '../shared/protocol';
+import { FreeBlockIndex, freeBlockIndexAsync, largestFreeOrders } from '../engine/inspect/freeBlocks';
+import { fragmentationHistoryAsync } from '../engine/inspect/fragHistory';
+import type { PmemImage } from '../engine';
+import { CellsData, ChainData, FRAG_HISTORY_CHANGED, FrameDetails, HostToWebview, isWebviewToHost, MapState, MapWindowRole, MapWork, WebviewToHost } from '../shared/protocol';
 import { changedCellRuns, CellWindow, subWindow } from '../shared/mapPatch';
 import { Requests } from '../shared/requests';
 import { lastAllocation } from './lastAllocation';
@@ -108,9 +111,12 @@ export class MapHost implements vscode.Disposable {
           this.windows.set(msg.window, window);
           this.latestAsk.set(msg.window, msg.id);
         }
-        await this.answerCells(msg.id, window, msg.window);
+        await this.answerCells(msg.id, window, msg.window, msg.overlay === true);
         return;
       }
+      case 'getFragHistory':
+        await this.answerFragHistory(msg.id, msg.samples);
+        return;
       case 'getFrame': {
         const f = img && msg.pfn < img.geometry.totalFrames ? frames(img, msg.pfn, 1)[0] : undefined;
         // The map asks afresh at every hover, so any frame of a free block shows its block's links.
@@ -170,22 +176,57 @@ export class MapHost implements vscode.Disposable {
    * again (its answer is of one state), and a request overtaken by a newer one
    * for the same window is answered empty (the map drops it).
    */
-  private async answerCells(id: number, window: CellWindow, role: MapWindowRole | undefined): Promise<void> {
+  private async answerCells(id: number, window: CellWindow, role: MapWindowRole | undefined, overlay = false): Promise<void> {
     const overtaken = () => this.disposed || (role !== undefined && this.latestAsk.get(role) !== id);
     for (;;) {
       const img = this.document.viewImage;
       if (!img) return;
       const version = this.version;
-      const cells = overtaken() ? undefined : await mapCellsAsync(img, window, { stopped: () => overtaken() || this.version !== version || this.document.viewImage !== img });
+      const stopped = () => overtaken() || this.version !== version || this.document.viewImage !== img;
+      const cells = overtaken() ? undefined : await mapCellsAsync(img, window, { stopped });
+      const index = cells && overlay ? await this.freeBlocks(img, stopped) : undefined;
       if (this.disposed) return;
-      if (cells && this.version === version) {
-        this.post({ type: 'cells', id, version, ...cells });
+      if (cells && (!overlay || index) && this.version === version) {
+        this.post({ type: 'cells', id, version, ...cells, ...(index ? { largestFree: largestFreeOrders(index, window) } : {}) });
         return;
       }
       if (overtaken()) {
         this.post({ type: 'cells', id, version: this.version, ...mapCells(img, { ...window, cells: 0 }) });
         return;
       }
+    }
+  }
+
+  /** The free blocks of the image shown, walked once per state (the map and the overview share the walk). */
+  private freeIndex?: { img: PmemImage; version: number; walk: Promise<FreeBlockIndex | undefined> };
+
+  private freeBlocks(img: PmemImage, stopped: () => boolean): Promise<FreeBlockIndex | undefined> {
+    const cached = this.freeIndex;
+    if (cached?.img === img && cached.version === this.version) return cached.walk;
+    const walk = freeBlockIndexAsync(img, { stopped });
+    this.freeIndex = { img, version: this.version, walk };
+    // A walk stopped for one request is not kept for the next.
+    void walk.then((index) => {
+      if (!index && this.freeIndex?.walk === walk) this.freeIndex = undefined;
+    });
+    return walk;
+  }
+
+  /**
+   * Free blocks by order over the history of the image (its present, not the
+   * step shown: the chart marks that step), worked out in slices.
+   */
+  private async answerFragHistory(id: number, samples: number): Promise<void> {
+    const image = this.document.session?.image;
+    if (!image) return;
+    const version = this.version;
+    try {
+      const history = await fragmentationHistoryAsync(image, samples, { stopped: () => this.disposed || this.document.session?.image !== image || this.version !== version });
+      if (this.disposed) return;
+      if (!history) this.post({ type: 'fragHistory', id, history: null, error: FRAG_HISTORY_CHANGED });
+      else this.post({ type: 'fragHistory', id, history });
+    } catch (e) {
+      this.post({ type: 'fragHistory', id, history: null, error: (e as Error).message });
     }
   }
 

@@ -110,7 +110,7 @@ export function rasterise(cells: RasterCells, palette: MapPalette, maxOrder: num
 }
 
 /** How far a cell with no free block goes towards the background in the overlay: it is there, but not the point. */
-export const NO_FREE_DIMMING = 0.65;
+export const NO_FREE_DIMMING = 0.5;
 
 /** The overlay's colour for each free order 0..maxOrder: along the ramp, order 0 at its start. */
 export function orderRampColours(palette: MapPalette, maxOrder: number): Rgb[] {

@@ -77,7 +77,23 @@ export interface CellsData {
   tag: Uint16Array;
   owners: string[];
   blocks: number[];
+  /** Asked for with `overlay`: the largest free order with a frame in each cell, 0xff for none (see freeBlocks.ts). */
+  largestFree?: Uint8Array;
 }
+
+/** Free blocks by order over the history, as the fragmentation chart draws them (see fragHistory.ts). */
+export interface FragHistoryData {
+  first: number;
+  last: number;
+  maxOrder: number;
+  samples: Array<{ step: number; zones: Array<{ node: number; zone: string; free: number[] }> }>;
+}
+
+/** The error of a fragHistory answer cut short by a change of the image: the map asks again with the next state. */
+export const FRAG_HISTORY_CHANGED = 'the image changed while its history was read';
+
+/** The most steps the chart samples. */
+export const MAX_FRAG_SAMPLES = 2000;
 
 export type HostToWebview =
   | { type: 'state'; state: MapState }
@@ -102,7 +118,9 @@ export type HostToWebview =
   /** The free list chosen in the Free Lists view, to draw as a chain (null: none). */
   | { type: 'chain'; chain: ChainData | null }
   /** The last answers to Allocate, for the toolbar's form. */
-  | { type: 'lastAllocation'; answers: AllocationForm };
+  | { type: 'lastAllocation'; answers: AllocationForm }
+  /** Free blocks by order over the history (null, with `error`, when it cannot be worked out). */
+  | { type: 'fragHistory'; id: number; history: FragHistoryData | null; error?: string };
 
 /** What the toolbar's allocate form asks (the zone is the last one chosen, Normal at first). */
 export interface AllocationForm {
@@ -139,7 +157,10 @@ export type WebviewToHost =
   | { type: 'openAsNamespace' }
   /** The user selected a frame on the map (click, arrow keys, Enter); `req` counts this map's selections; `reveal` asks the Descriptors view to show it. */
   | { type: 'select'; pfn: number; req: number; reveal: boolean }
-  | { type: 'getCells'; id: number; firstPfn: number; framesPerCell: number; cells: number; window?: MapWindowRole }
+  /** `overlay`: with each cell's largest free order (the map's overlay). */
+  | { type: 'getCells'; id: number; firstPfn: number; framesPerCell: number; cells: number; window?: MapWindowRole; overlay?: boolean }
+  /** Free blocks by order at `samples` steps spread over the history (the fragmentation chart). */
+  | { type: 'getFragHistory'; id: number; samples: number }
   | { type: 'getFrame'; id: number; pfn: number }
   /** The exact mix of the cell of `frames` frames from `pfn` (a tooltip). */
   | { type: 'getMix'; id: number; pfn: number; frames: number }
@@ -172,7 +193,9 @@ export function isWebviewToHost(x: unknown): x is WebviewToHost {
       return isCount(x.pfn) && isCount(x.req) && typeof x.reveal === 'boolean' && keys(x, 'pfn', 'req', 'reveal');
     case 'getCells':
       return isCount(x.id) && isCount(x.firstPfn) && isCount(x.framesPerCell) && x.framesPerCell >= 1 && isCount(x.cells) && x.cells <= MAX_CELLS_PER_REQUEST
-        && (x.window === undefined || x.window === 'map' || x.window === 'overview') && keys(x, 'id', 'firstPfn', 'framesPerCell', 'cells', 'window');
+        && (x.window === undefined || x.window === 'map' || x.window === 'overview') && (x.overlay === undefined || typeof x.overlay === 'boolean') && keys(x, 'id', 'firstPfn', 'framesPerCell', 'cells', 'window', 'overlay');
+    case 'getFragHistory':
+      return isCount(x.id) && isCount(x.samples) && x.samples >= 2 && x.samples <= MAX_FRAG_SAMPLES && keys(x, 'id', 'samples');
     case 'getFrame':
       return isCount(x.id) && isCount(x.pfn) && keys(x, 'id', 'pfn');
     case 'getMix':
@@ -197,7 +220,14 @@ export function isWebviewToHost(x: unknown): x is WebviewToHost {
 }
 
 function isCellsData(x: unknown): x is CellsData {
-  return isRecord(x) && isCount(x.firstPfn) && isCount(x.framesPerCell) && isCount(x.cells) && x.mix instanceof Uint8Array && x.tag instanceof Uint16Array && Array.isArray(x.owners) && Array.isArray(x.blocks);
+  return isRecord(x) && isCount(x.firstPfn) && isCount(x.framesPerCell) && isCount(x.cells) && x.mix instanceof Uint8Array && x.tag instanceof Uint16Array && Array.isArray(x.owners) && Array.isArray(x.blocks)
+    && (x.largestFree === undefined || (x.largestFree instanceof Uint8Array && x.largestFree.length === x.cells));
+}
+
+function isFragHistory(x: unknown): x is FragHistoryData {
+  return isRecord(x) && isCount(x.first) && isCount(x.last) && isCount(x.maxOrder) && x.maxOrder < 64 && Array.isArray(x.samples)
+    && x.samples.every((s) => isRecord(s) && isCount(s.step) && Array.isArray(s.zones)
+      && s.zones.every((z) => isRecord(z) && isCount(z.node) && typeof z.zone === 'string' && Array.isArray(z.free) && z.free.length === (x.maxOrder as number) + 1 && z.free.every(isCount)));
 }
 
 export function isHostToWebview(x: unknown): x is HostToWebview {
@@ -227,6 +257,8 @@ export function isHostToWebview(x: unknown): x is HostToWebview {
         && x.chain.blocks.every((b) => isRecord(b) && isCount(b.pfn) && isCount(b.next) && (b.broken === undefined || typeof b.broken === 'string')));
     case 'lastAllocation':
       return isRecord(x.answers) && isCount(x.answers.order) && isCount(x.answers.count) && isCount(x.answers.node) && typeof x.answers.owner === 'string';
+    case 'fragHistory':
+      return isCount(x.id) && (x.history === null ? typeof x.error === 'string' : isFragHistory(x.history) && x.error === undefined);
     default:
       return false;
   }

@@ -7,7 +7,17 @@
 //   npm run package && npx mocha --config test/ui/.mocharc.json test/ui/workflow.test.mjs
 
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { decompress } from 'fzstd';
+import { REPO_ROOT } from '../../scripts/code-server-host.mjs';
 import { THEMES, Workbench, eventually, pmem, textMatching, workbenchSuite } from './helpers.mjs';
+
+/** A 1 GiB image and a real perf script trace of a Linux 6.1 kernel (the unit tests' fixture), in the workspace before VS Code starts. */
+function prepareTrace(ws) {
+  pmem('create', ws.file('trace.pmem'), '--size', '1G');
+  fs.writeFileSync(ws.file('perf.txt'), decompress(fs.readFileSync(path.join(REPO_ROOT, 'test/fixtures/kmem/traces/perf.txt.zst'))));
+}
 
 for (const theme of THEMES) {
   describe(`PMem Explorer everyday work (${theme.name})`, function () {
@@ -15,7 +25,7 @@ for (const theme of THEMES) {
     let ws;
     const prefix = `${theme.prefix}-work`;
     const shot = (name) => wb.screenshot(prefix, name);
-    workbenchSuite({ theme, prefix, ready: (w) => w.showSidebar() }, (w, s) => {
+    workbenchSuite({ theme, prefix, prepare: prepareTrace, ready: (w) => w.showSidebar() }, (w, s) => {
       wb = w;
       ws = s;
     });
@@ -60,6 +70,72 @@ for (const theme of THEMES) {
       await shot('show-fragmentation');
       await wb.runCommand('View: Close Editor');
       await tab.waitFor({ state: 'hidden' });
+    });
+
+    it('Replay Trace… replays a real kernel trace; the Fragmentation chart follows the history and the timeline; the overlay colours cells by the largest free order', async () => {
+      await wb.openImage('trace.pmem');
+      const map = wb.map();
+      await wb.runCommand(Workbench.commandLabel('pmemExplorer.replayTrace'));
+      // code-server's open dialog is a quick input listing the workspace folder: the trace is picked from the list, as a user would.
+      await wb.waitForPrompt(/Replay Trace/);
+      const row = wb.quickInput().locator('.monaco-list-row', { hasText: 'perf.txt' });
+      await row.waitFor({ timeout: 20_000 });
+      await row.click();
+      await wb.pick(/frees of blocks the trace never allocated/i, /^Skip them/);
+      const report = wb.page.locator('.part.editor .tab', { hasText: 'Replay of perf.txt' });
+      await report.waitFor({ timeout: 120_000 });
+      // The report opens beside the map: the map's tab (its accessible name then names its group too).
+      const imageTab = wb.page.locator('.part.editor .tab', { hasText: 'trace.pmem' });
+      await imageTab.click();
+      const label = await textMatching(wb.stepLabel(), /^step (\d+)\/(\d+)$/, 'the step label');
+      const last = Number(label.split('/')[1]);
+      assert.ok(last >= 5, `the replay added steps: ${label}`);
+
+      const panel = map.view.locator('#fragPanel');
+      await panel.locator('.collapsible-header').click();
+      await eventually('the fragmentation charts to be drawn', async () => (await panel.getAttribute('data-frag-state')) === 'drawn', 30_000);
+      assert.equal(Number(await panel.getAttribute('data-frag-last')), last, 'the charts reach the last step');
+      const at = panel.locator('#fragAt');
+      await textMatching(at, new RegExp(`^At step ${last}, node 0 · (DMA32|Normal): \\d+ free pages; largest free order \\d+; at order 9, fragmentation index -?\\d\\.\\d{3}, unusable free space index \\d\\.\\d{3}\\. Free blocks by order: [\\d ]+\\.$`), 'the figures at the last step');
+      // The same free blocks as pmem frag prints for the saved image.
+      await wb.focusEditor();
+      await wb.page.keyboard.press('Control+S');
+      await eventually('the image to be saved', async () => !/\bdirty\b/.test(await imageTab.getAttribute('class')));
+      const zone = (await at.innerText()).match(/node 0 · (\w+):/)[1];
+      const buddy = pmem('frag', ws.file('trace.pmem'), '--only', 'buddyinfo').split('\n').find((l) => l.includes(`zone ${zone.padStart(8)}`));
+      const counts = buddy.replace(/^Node 0, zone +\w+/, '').trim().split(/\s+/).join(' ');
+      assert.ok((await at.innerText()).endsWith(`Free blocks by order: ${counts}.`), `${await at.innerText()} / ${buddy}`);
+      await panel.scrollIntoViewIfNeeded();
+      await shot('fragmentation-chart');
+
+      // A click on the chart shows that step: the timeline moves there, and the figures follow.
+      const chart = panel.locator('#fragBlocks');
+      const box = await chart.boundingBox();
+      await chart.click({ position: { x: box.width / 2, y: box.height * 0.6 } });
+      const moved = await textMatching(wb.stepLabel(), new RegExp(`^step (?!${last}/)\\d+/${last}$`), 'the step label to show an earlier step after the click');
+      const step = Number(moved.match(/^step (\d+)/)[1]);
+      await textMatching(at, new RegExp(`^At step ${step}, `), 'the figures of the step shown');
+
+      // The overlay: each cell by the largest free order in it, with its scale in the legend.
+      await map.button('Largest free order').click();
+      await eventually('the map drawn with the overlay', async () => (await map.data('overlaid')) === 'true', 20_000);
+      await textMatching(map.view.locator('#legend'), /largest free block in the cell, from the free lists:\s*order 0\s*order 1/, 'the overlay\'s legend');
+      await shot('overlay-past');
+      await wb.runCommand(Workbench.commandLabel('pmemExplorer.goToStep'));
+      await wb.pick(/Show the image as it was after this step/, new RegExp(`^${last}\\b`));
+      await textMatching(wb.stepLabel(), new RegExp(`^step ${last}/${last}$`), 'back at the last step');
+      // The summary waits for the map's picture of its state: the present's figures show once it is drawn.
+      const present = (await wb.status()).free;
+      await wb.summaryWhen(`the present drawn (${present} free frames)`, (s) => s.free === present, 20_000);
+      assert.equal(await map.data('overlaid'), 'true');
+      await map.focus();
+      for (let i = 0; i < 3; i++) await wb.page.keyboard.press('+');
+      await eventually('the zoomed map drawn with the overlay', async () => (await map.data('overlaid')) === 'true' && (await map.data('cells')) !== undefined, 20_000);
+      await shot('overlay');
+      await wb.page.keyboard.press('0');
+      await map.button('Largest free order').click();
+      await eventually('the map drawn by state again', async () => (await map.data('overlaid')) === 'false', 20_000);
+      await panel.locator('.collapsible-header').click();
     });
 
     it('the recovery banner says what recovery did in that boot only, without a notification over the history', async () => {
