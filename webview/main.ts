@@ -11,7 +11,7 @@ import { cellOf, fitZoom, layoutAt, MapLayout, MAX_CELL_PX, pfnAt } from '../src
 import { MIX_STRIDE, OWNER_TAG } from '../src/engine/inspect/mapCodes';
 import { NO_FREE_DIMMING, orderRampColours, ownerColour, rasterise, rasteriseLargestFree, Rgb, staleHatchAt } from '../src/shared/mapRaster';
 import { OWNER_SLOTS, OwnerSlots, ownerPalette } from '../src/shared/ownerPalette';
-import { CellsData, FragHistoryData, FrameDetails, HostToWebview, isHostToWebview, MapCommand, MapState, MapWindowRole, MapWork, svgRefusal, WebviewToHost, AllocationForm } from '../src/shared/protocol';
+import { CellsData, FragHistoryData, FrameDetails, HostToWebview, isHostToWebview, MapCommand, MapState, MapWindowRole, MapWork, WebviewToHost, AllocationForm } from '../src/shared/protocol';
 import { FragChart } from './fragChart';
 import { changedCellRuns, patchCells, subWindow } from '../src/shared/mapPatch';
 import { Requests } from '../src/shared/requests';
@@ -20,9 +20,8 @@ import { StepList } from './timeline';
 import { MapSelection } from '../src/shared/mapSelection';
 import { renderCosts } from './costsPanel';
 import { describeCell, kindLabel, renderLines } from './cellText';
-import { svgOfMap } from './svgExport';
 import { keepTextFieldKeys } from './textFieldKeys';
-import { LegendEntry, pictureWithLegend, swatchCss } from './legend';
+import { LegendEntry, swatchCss } from './legend';
 import { sectionStateWords } from '../src/shared/words';
 import { cssOf, readTheme, ThemeColours } from './palette';
 import { drawChain, setChain } from './chainOverlay';
@@ -345,10 +344,6 @@ function showCells(msg: Cells): void {
 
 // ---------------------------------------------------------------- drawing
 
-let markDrawn: () => void;
-/** Settles once the map has been drawn from real cells. */
-const drawn = new Promise<void>((resolve) => (markDrawn = resolve));
-
 /** The coloured pixels of the current window, and which cells changed since they were coloured. */
 let pixels: { source: Cells; theme: ThemeColours; image: ImageData; dirty?: number[]; preview?: boolean; overlaid: boolean } | undefined;
 const offscreen = document.createElement('canvas');
@@ -408,8 +403,8 @@ function draw(): void {
     document.body.dataset.previewMs = previews.sampleMs.toFixed(2);
     return;
   }
-  markDrawn();
   summary.drawn(shown.version);
+  postView();
   if (shown.version > drawnVersion) {
     drawnVersion = shown.version;
     post({ type: 'drawn', version: shown.version }); // the host times a change to its picture by this
@@ -930,39 +925,16 @@ function dropNotice(): void {
 
 // ---------------------------------------------------------------- export
 
-/** The canvas with the axis over its right part, as on screen, and the legend under it (unless `legend` is false). */
-function exportPng(legend: boolean): string {
-  if (!legend || !layout) return canvas.toDataURL('image/png').replace(/^data:image\/png;base64,/, '');
-  const dpr = window.devicePixelRatio || 1;
-  const picture = document.createElement('canvas');
-  picture.width = canvas.width;
-  picture.height = canvas.height;
-  const pctx = picture.getContext('2d')!;
-  pctx.drawImage(canvas, 0, 0);
-  if (axis.width > 0 && axis.height > 0) pctx.drawImage(axis, Math.round((layout.columns * layout.cellPx + 6) * dpr), 0);
-  const style = getComputedStyle(document.body);
-  const out = pictureWithLegend(picture, legendEntries(), {
-    width: canvas.width / dpr,
-    dpr,
-    text: theme.labelText,
-    background: theme.labelPlate,
-    font: `12px ${style.getPropertyValue('--vscode-font-family') || 'sans-serif'}`,
-  });
-  return out.toDataURL('image/png').replace(/^data:image\/png;base64,/, '');
-}
+/** What Export Map draws (on the host): told whenever it changes. */
+let viewSent = '';
 
-function exportView(format: 'png' | 'svg', legend: boolean): string {
-  if (format === 'png') return exportPng(legend);
-  if (!cells || !layout || !state) throw new Error('Nothing to export yet');
-  const tooLarge = svgRefusal(cells.cells);
-  if (tooLarge) throw new Error(tooLarge);
-  const rgba = new Uint8ClampedArray(cells.cells * 4);
-  if (overlay && cells.largestFree) rasteriseLargestFree(cells, cells.largestFree, theme.palette, state.image.maxOrder, rgba);
-  else rasterise(cells, theme.palette, state.image.maxOrder, rgba, undefined, slotsFor(cells));
-  const l = layout;
-  const fills = Array.from({ length: cells.cells }, (_, c) => `#${[rgba[c * 4], rgba[c * 4 + 1], rgba[c * 4 + 2]].map((v) => v.toString(16).padStart(2, '0')).join('')}`);
-  const title = `${state.image.name}: pfn ${cells.firstPfn} to ${cells.firstPfn + cells.cells * l.framesPerCell - 1}, ${l.framesPerCell} frame(s) per cell`;
-  return svgOfMap({ columns: l.columns, rows: Math.ceil(cells.cells / l.columns), cellPx: l.cellPx, fills, title });
+function postView(): void {
+  if (!layout) return;
+  const view = { columns: layout.columns, cellPx: layout.cellPx, width: cssWidth, height: cssHeight, dpr: window.devicePixelRatio || 1, overlay, owners: ownerSlots.entries(), palette: theme.palette };
+  const text = JSON.stringify(view);
+  if (text === viewSent) return;
+  viewSent = text;
+  post({ type: 'view', ...view });
 }
 
 // ---------------------------------------------------------------- events
@@ -1016,12 +988,6 @@ window.addEventListener('message', (e: MessageEvent) => {
     case 'chain':
       setChain(msg.chain);
       draw();
-      return;
-    case 'export':
-      // An export asked for just after loading waits for the first picture.
-      void Promise.race([drawn, new Promise((_, reject) => setTimeout(() => reject(new Error('the map has not been drawn yet (is its editor visible?)')), 10_000))])
-        .then(() => post({ type: 'exported', id: msg.id, format: msg.format, data: exportView(msg.format, msg.legend) }))
-        .catch((err: Error) => post({ type: 'exportFailed', id: msg.id, message: err.message }));
       return;
   }
 });

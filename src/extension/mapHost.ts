@@ -10,13 +10,19 @@ import { cellMix, mapCells, mapCellsAsync } from '../engine/inspect/mapCells';
 import { FreeBlockIndex, freeBlockIndexAsync, largestFreeOrders } from '../engine/inspect/freeBlocks';
 import { fragmentationHistoryAsync } from '../engine/inspect/fragHistory';
 import type { PmemImage } from '../engine';
-import { CellsData, ChainData, FRAG_HISTORY_CHANGED, FrameDetails, HostToWebview, isWebviewToHost, MapState, MapWindowRole, MapWork, WebviewToHost } from '../shared/protocol';
+import { CellsData, ChainData, FRAG_HISTORY_CHANGED, MapView, svgRefusal, FrameDetails, HostToWebview, isWebviewToHost, MapState, MapWindowRole, MapWork, WebviewToHost } from '../shared/protocol';
 import { changedCellRuns, CellWindow, subWindow } from '../shared/mapPatch';
-import { Requests } from '../shared/requests';
+import { layoutAt, fitZoom } from '../shared/mapGeometry';
+import { encodePng, MapBox, paintMap, withAxisAndLegend } from '../shared/mapPicture';
+import { DEFAULT_PALETTES, rasterise, rasteriseLargestFree } from '../shared/mapRaster';
+import { svgOfMap } from '../shared/svgMap';
 import { lastAllocation } from './lastAllocation';
 import type { LongWork } from './longWork';
 import type { PmemDocument, SelectionChange } from './pmemDocument';
 
+/** The box a map that has not shown yet is exported in, as `pmem map` draws by default. */
+const FALLBACK_WIDTH = 1024;
+const FALLBACK_HEIGHT = 768;
 /** More changed runs or sections than this are sent as a change of everything. */
 const MAX_CHANGE_RUNS = 4096;
 /** The most changed frames whose cells are worked out at once and sent with the state. */
@@ -36,11 +42,8 @@ export class MapHost implements vscode.Disposable {
   private ack = 0;
   private version = 0;
   private readonly subscriptions: vscode.Disposable[] = [];
-  /** What this map asks of its webview: the current view as PNG or SVG. */
-  private readonly requests = new Requests<{ export: { request: { format: 'png' | 'svg'; legend: boolean }; response: string } }>(
-    (_kind, id, { format, legend }) => this.post({ type: 'export', id, format, legend }),
-    { timeoutMs: 15_000, timeoutError: () => new Refusal('The map did not answer the export request (is it visible?)') },
-  );
+  /** What the map shows now, as it last said (Export Map draws it). */
+  private view?: MapView;
   /** The windows the webview last asked for whole: a change comes with their changed cells. */
   private readonly windows = new Map<MapWindowRole, CellWindow>();
   /** The history steps the webview was told of. */
@@ -48,20 +51,13 @@ export class MapHost implements vscode.Disposable {
   /** Time the last state took to make and post, for tests and measurements. */
   lastStateMs?: number;
 
-  /** Settles when the webview has loaded and said so; a hidden webview is unloaded and must load again. */
-  private ready!: Promise<void>;
-  private markReady!: () => void;
 
   constructor(readonly document: PmemDocument, readonly panel: vscode.WebviewPanel, work: LongWork) {
-    this.resetReady();
     // First of the panel's listeners: news that arrives while the others run (a state, a late answer) is not posted to a closed webview.
     this.subscriptions.push(panel.onDidDispose(() => (this.disposed = true)));
     // lastState is known at once; the webview asks for it again when it has loaded, and gets the history steps then (decoded once).
     this.sendState(everythingChanged(), false);
     this.subscriptions.push(
-      panel.onDidChangeViewState(() => {
-        if (!panel.visible) this.resetReady();
-      }),
       document.onDidChangeState((change) => this.sendState(change)),
       document.onDidChangeSelection((c) => this.sendSelection(c)),
       lastAllocation.onDidChange(() => this.sendLastAllocation()),
@@ -75,10 +71,6 @@ export class MapHost implements vscode.Disposable {
     );
   }
 
-  private resetReady(): void {
-    this.ready = new Promise((resolve) => (this.markReady = resolve));
-  }
-
   private post(msg: HostToWebview): void {
     if (this.disposed) return; // closed: posting would throw "Webview is disposed"
     void this.panel.webview.postMessage(msg);
@@ -90,7 +82,6 @@ export class MapHost implements vscode.Disposable {
       case 'ready':
         this.ack = 0; // a (re)loaded webview counts its selections from 1 again
         this.windows.clear();
-        this.markReady();
         this.feed.reset(); // it has no steps yet: they are all sent again
         this.sendState();
         if (this.document.selection) this.sendSelection(this.document.selection);
@@ -157,12 +148,11 @@ export class MapHost implements vscode.Disposable {
       case 'goToStep':
         await vscode.commands.executeCommand('pmemExplorer.goToStep', msg.step);
         return;
-      case 'exported':
-        this.requests.answer('export', msg.id, msg.data);
+      case 'view': {
+        const { type: _type, ...view } = msg;
+        this.view = view;
         return;
-      case 'exportFailed':
-        this.requests.fail('export', msg.id, new Refusal(msg.message));
-        return;
+      }
     }
   }
 
@@ -231,14 +221,47 @@ export class MapHost implements vscode.Disposable {
   }
 
   /**
-   * Asks the webview for the current view as PNG (base64, with the axis and,
-   * if `legend`, the legend under it) or SVG text (the cells alone), showing
-   * the editor first if it is hidden.
+   * The map's current view as PNG bytes (with its axis and, if `legend`, the
+   * legend under it) or SVG text (the cells alone), drawn here from the cells
+   * of the window the map shows, in the colours it read from the theme. A map
+   * that has not shown yet exports the whole device, in the theme's kind of
+   * default colours.
    */
-  async requestExport(format: 'png' | 'svg', legend = true): Promise<string> {
-    if (!this.panel.visible) this.panel.reveal(this.panel.viewColumn, true);
-    await Promise.race([this.ready, new Promise((r) => setTimeout(r, 15_000))]);
-    return this.requests.request('export', { format, legend });
+  async renderExport(format: 'png' | 'svg', legend = true): Promise<Buffer | string> {
+    const img = this.document.viewImage;
+    if (!img) throw new Refusal('The image is not open');
+    const g = img.geometry;
+    const v = this.view;
+    const w = this.windows.get('map');
+    const kind = vscode.window.activeColorTheme.kind;
+    const palette = v?.palette ?? DEFAULT_PALETTES[kind === vscode.ColorThemeKind.Light || kind === vscode.ColorThemeKind.HighContrastLight ? 'light' : 'dark'];
+    let box: MapBox;
+    if (v && w) {
+      box = {
+        firstPfn: w.firstPfn, framesPerCell: w.framesPerCell, columns: v.columns, rows: Math.max(1, Math.ceil(w.cells / v.columns)),
+        cellPx: v.cellPx * v.dpr, width: Math.max(1, Math.round(v.width * v.dpr)), height: Math.max(1, Math.round(v.height * v.dpr)),
+      };
+    } else {
+      const l = layoutAt(fitZoom(g.totalFrames, FALLBACK_WIDTH, FALLBACK_HEIGHT), g.totalFrames, FALLBACK_WIDTH);
+      box = { firstPfn: 0, framesPerCell: l.framesPerCell, columns: l.columns, rows: l.rows, cellPx: l.cellPx, width: Math.max(1, Math.round(l.columns * l.cellPx)), height: Math.max(1, Math.round(l.rows * l.cellPx)) };
+    }
+    const window = { firstPfn: box.firstPfn, framesPerCell: box.framesPerCell, cells: Math.max(0, Math.min(box.columns * box.rows, Math.ceil((g.totalFrames - box.firstPfn) / box.framesPerCell))) };
+    const tooLarge = format === 'svg' ? svgRefusal(window.cells) : undefined;
+    if (tooLarge) throw new Refusal(`Export Map: ${tooLarge}`);
+    const cells = (await mapCellsAsync(img, window))!;
+    const overlay = v?.overlay === true;
+    const largestFree = overlay ? largestFreeOrders((await freeBlockIndexAsync(img))!, window) : undefined;
+    const slots = v ? new Map(v.owners) : undefined;
+    if (format === 'svg') {
+      const rgba = new Uint8ClampedArray(Math.max(1, cells.cells) * 4);
+      if (largestFree) rasteriseLargestFree(cells, largestFree, palette, g.maxOrder, rgba);
+      else rasterise(cells, palette, g.maxOrder, rgba, undefined, slots);
+      const fills = Array.from({ length: cells.cells }, (_, c) => `#${[rgba[c * 4], rgba[c * 4 + 1], rgba[c * 4 + 2]].map((x) => x.toString(16).padStart(2, '0')).join('')}`);
+      const title = `${path.basename(this.document.uri.fsPath)}: pfn ${window.firstPfn} to ${window.firstPfn + window.cells * window.framesPerCell - 1}, ${window.framesPerCell} frame(s) per cell${overlay ? ', coloured by the largest free order' : ''}`;
+      return svgOfMap({ columns: box.columns, rows: Math.ceil(cells.cells / box.columns), cellPx: box.cellPx / (v?.dpr ?? 1), fills, title });
+    }
+    const picture = paintMap(cells, box, palette, g.maxOrder, { largestFree, slots });
+    return encodePng(withAxisAndLegend(img, picture, box, palette, { overlay, legend, owners: cells.owners, slots, keepWidth: v !== undefined }));
   }
 
   /** Tells the webview the document's selection; it keeps its own when it has made a newer one the host has not yet taken. */
@@ -337,7 +360,6 @@ export class MapHost implements vscode.Disposable {
     this.disposed = true;
     this.subscriptions.forEach((s) => s.dispose());
     this.drawnEmitter.dispose();
-    this.requests.dispose(new Refusal('The map was closed'));
   }
 }
 

@@ -6,6 +6,7 @@
 import type { FrameInfo } from '../engine/inspect/views';
 import type { Step, StepsUpdate } from '../engine/inspect/steps';
 import type { MapChange } from './mapPatch';
+import type { MapPalette } from './mapRaster';
 
 /** Where an image problem is, as the engine reports it. */
 export interface ProblemLocation {
@@ -92,6 +93,22 @@ export interface FragHistoryData {
 /** The error of a fragHistory answer cut short by a change of the image: the map asks again with the next state. */
 export const FRAG_HISTORY_CHANGED = 'the image changed while its history was read';
 
+/**
+ * What the map shows, for Export Map on the host: the cells' layout (CSS
+ * pixels), the canvas's size, the overlay, the owners' colour slots and the
+ * theme's colours as the map read them.
+ */
+export interface MapView {
+  columns: number;
+  cellPx: number;
+  width: number;
+  height: number;
+  dpr: number;
+  overlay: boolean;
+  owners: Array<[string, number]>;
+  palette: MapPalette;
+}
+
 /** The most steps the chart samples. */
 export const MAX_FRAG_SAMPLES = 2000;
 
@@ -113,8 +130,6 @@ export type HostToWebview =
   | { type: 'notice'; text: string; bootGeneration?: number }
   /** Long work under way on the image (null: none): the map shows it with a Cancel button. */
   | { type: 'work'; work: MapWork | null }
-  /** `legend`: a PNG gets the legend under the map and its axis. */
-  | { type: 'export'; id: number; format: 'png' | 'svg'; legend: boolean }
   /** The free list chosen in the Free Lists view, to draw as a chain (null: none). */
   | { type: 'chain'; chain: ChainData | null }
   /** The last answers to Allocate, for the toolbar's form. */
@@ -172,8 +187,8 @@ export type WebviewToHost =
   | { type: 'goToStep'; step: number }
   /** The map has drawn the cells of a state version. */
   | { type: 'drawn'; version: number }
-  | { type: 'exported'; id: number; format: 'png' | 'svg'; data: string }
-  | { type: 'exportFailed'; id: number; message: string };
+  /** The map's layout, overlay, owner colours and theme changed (Export Map draws what it shows). */
+  | ({ type: 'view' } & MapView);
 
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
@@ -210,13 +225,23 @@ export function isWebviewToHost(x: unknown): x is WebviewToHost {
       return isCount(x.step) && keys(x, 'step');
     case 'drawn':
       return isCount(x.version) && keys(x, 'version');
-    case 'exported':
-      return isCount(x.id) && (x.format === 'png' || x.format === 'svg') && typeof x.data === 'string' && keys(x, 'id', 'format', 'data');
-    case 'exportFailed':
-      return isCount(x.id) && typeof x.message === 'string' && keys(x, 'id', 'message');
+    case 'view':
+      return isCount(x.columns) && x.columns >= 1 && isSize(x.cellPx) && isSize(x.width) && isSize(x.height) && isSize(x.dpr) && typeof x.overlay === 'boolean'
+        && Array.isArray(x.owners) && x.owners.length <= 4096 && x.owners.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && e[0].length <= 64 && Number.isSafeInteger(e[1]))
+        && isPalette(x.palette) && keys(x, 'columns', 'cellPx', 'width', 'height', 'dpr', 'overlay', 'owners', 'palette');
     default:
       return false;
   }
+}
+
+/** A positive size, not absurd (a canvas is at most tens of thousands of pixels). */
+const isSize = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x > 0 && x <= 1 << 16;
+const isRgb = (x: unknown) => Array.isArray(x) && x.length === 3 && x.every((v) => typeof v === 'number' && v >= 0 && v <= 255);
+const PALETTE_COLOURS = ['background', 'metadata', 'memmap', 'freeSmall', 'freeLarge', 'allocated', 'never', 'stale'] as const;
+
+function isPalette(x: unknown): x is MapPalette {
+  return isRecord(x) && PALETTE_COLOURS.every((k) => isRgb(x[k])) && typeof x.ownerLightness === 'number' && x.ownerLightness >= 0 && x.ownerLightness <= 1
+    && Array.isArray(x.orderRamp) && x.orderRamp.length === 3 && x.orderRamp.every(isRgb) && Object.keys(x).length === PALETTE_COLOURS.length + 2;
 }
 
 function isCellsData(x: unknown): x is CellsData {
@@ -250,8 +275,6 @@ export function isHostToWebview(x: unknown): x is HostToWebview {
       return typeof x.text === 'string' && (x.bootGeneration === undefined || isCount(x.bootGeneration));
     case 'work':
       return x.work === null || (isRecord(x.work) && typeof x.work.label === 'string' && typeof x.work.share === 'number' && typeof x.work.message === 'string' && typeof x.work.cancelling === 'boolean');
-    case 'export':
-      return isCount(x.id) && (x.format === 'png' || x.format === 'svg') && typeof x.legend === 'boolean';
     case 'chain':
       return x.chain === null || (isRecord(x.chain) && typeof x.chain.label === 'string' && isCount(x.chain.order) && Array.isArray(x.chain.blocks)
         && x.chain.blocks.every((b) => isRecord(b) && isCount(b.pfn) && isCount(b.next) && (b.broken === undefined || typeof b.broken === 'string')));

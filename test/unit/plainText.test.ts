@@ -16,7 +16,7 @@ import { frameTooltipMarkdown } from '../../src/extension/trees/frameTooltip';
 import { checkReportMarkdown } from '../../src/extension/checkReport';
 import { errorBody, mapBody } from '../../src/extension/imageViews';
 import { describeCell } from '../../webview/cellText';
-import { svgOfMap } from '../../webview/svgExport';
+import { svgOfMap } from '../../src/shared/svgMap';
 import { HOSTILE_OWNERS, HOSTILE_SUMMARY, writeHostileImage, writeHostileImageFile } from './hostileImage';
 import { pmem } from './cliRun';
 

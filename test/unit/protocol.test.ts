@@ -7,8 +7,9 @@ describe('webview protocol guards', () => {
       { type: 'ready' }, { type: 'reopenWith' }, { type: 'select', pfn: 4096, req: 3, reveal: true }, { type: 'select', pfn: 0, req: 0, reveal: false },
       { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 512, cells: 4096 }, { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 1, cells: 64, window: 'overview' },
       { type: 'getFrame', id: 2, pfn: 7 }, { type: 'command', command: 'allocate' }, { type: 'command', command: 'free', pfn: 300 },
-      { type: 'goToStep', step: 3 }, { type: 'exported', id: 1, format: 'png', data: 'iVBOR' }, { type: 'exportFailed', id: 1, message: 'too big' },
+      { type: 'goToStep', step: 3 },
       { type: 'drawn', version: 12 }, { type: 'command', command: 'cancelOperation' }, { type: 'getSteps', id: 4, from: 1, to: 512 },
+      { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 8, cells: 64, window: 'map', overlay: true }, { type: 'getFragHistory', id: 5, samples: 240 },
     ];
     for (const m of good) assert.ok(isWebviewToHost(m), JSON.stringify(m));
     assert.ok(isHostToWebview({ type: 'cells', id: 1, version: 1, firstPfn: 0, framesPerCell: 1, cells: 1, detailed: true, mix: new Uint8Array(6), tag: new Uint16Array(1), owners: [], blocks: [] }));
@@ -16,6 +17,10 @@ describe('webview protocol guards', () => {
     assert.ok(isHostToWebview({ type: 'work', work: { label: 'Checking a.pmem', share: 0.5, message: '10 of 20 sections', cancelling: false } }));
     assert.ok(isHostToWebview({ type: 'work', work: null }));
     assert.ok(isHostToWebview({ type: 'steps', id: 4, steps: [{ seq: 1, text: 'alloc order 0' }] }));
+    assert.ok(isHostToWebview({ type: 'cells', id: 1, version: 1, firstPfn: 0, framesPerCell: 1, cells: 2, detailed: true, mix: new Uint8Array(12), tag: new Uint16Array(2), owners: [], blocks: [], largestFree: new Uint8Array([0, 255]) }));
+    const history = { first: 1, last: 9, maxOrder: 2, samples: [{ step: 1, zones: [{ node: 0, zone: 'Normal', free: [0, 0, 0] }] }, { step: 9, zones: [{ node: 0, zone: 'Normal', free: [3, 1, 0] }] }] };
+    assert.ok(isHostToWebview({ type: 'fragHistory', id: 5, history }));
+    assert.ok(isHostToWebview({ type: 'fragHistory', id: 5, history: null, error: 'the history ring is damaged' }));
   });
 
   it('rejects anything else, including commands the map may not run and oversized requests', () => {
@@ -26,13 +31,22 @@ describe('webview protocol guards', () => {
       { type: 'select', pfn: 7, req: 1, reveal: true, focus: true }, { type: 'revealFrame', pfn: 7 },
       { type: 'command', command: 'workbench.action.files.delete' }, { type: 'command', command: 'allocate', args: [1] },
       { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 0, cells: 1 }, { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 1, cells: MAX_CELLS_PER_REQUEST + 1 },
-      { type: 'goToStep', step: -2 }, { type: 'exported', id: 1, format: 'gif', data: '' }, { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 1, cells: 1, window: 'everything' },
+      { type: 'goToStep', step: -2 }, { type: 'exported', id: 1, format: 'png', data: 'iVBOR' }, { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 1, cells: 1, window: 'everything' },
       { type: 'drawn', version: -1 }, { type: 'drawn', version: 1, at: 5 }, { type: 'drawn' },
       { type: 'getSteps', id: 1, from: -1, to: 5 }, { type: 'getSteps', id: 1, from: 1 }, { type: 'getSteps', id: 1, from: 1, to: 2, all: true },
+      { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 1, cells: 1, overlay: 'yes' }, { type: 'getFragHistory', id: 1, samples: 1 },
+      { type: 'getFragHistory', id: 1, samples: 1_000_000 }, { type: 'getFragHistory', id: 1 }, { type: 'getFragHistory', id: 1, samples: 10, zone: 2 },
     ];
     for (const m of bad) assert.equal(isWebviewToHost(m), false, JSON.stringify(m));
     assert.equal(isHostToWebview({ type: 'cells', id: 1, mix: [1, 2], tag: [], owners: [], blocks: [] }), false);
     assert.equal(isHostToWebview({ type: 'error', title: 't', message: 'm' }), false);
+    const cellsOf = (largestFree: unknown) => ({ type: 'cells', id: 1, version: 1, firstPfn: 0, framesPerCell: 1, cells: 2, detailed: true, mix: new Uint8Array(12), tag: new Uint16Array(2), owners: [], blocks: [], largestFree });
+    for (const l of [[0, 1], new Uint8Array(3), new Uint16Array(2)]) assert.equal(isHostToWebview(cellsOf(l)), false, String(l));
+    const sample = (free: unknown) => ({ step: 1, zones: [{ node: 0, zone: 'Normal', free }] });
+    for (const history of [{}, { first: 1, last: 2, maxOrder: 2, samples: [sample([1, 2])] }, { first: 1, last: 2, maxOrder: 2, samples: [sample([1, -2, 0])] }, { first: 1, last: 2, maxOrder: 99, samples: [] }, { first: -1, last: 2, maxOrder: 2, samples: [] }]) {
+      assert.equal(isHostToWebview({ type: 'fragHistory', id: 1, history }), false, JSON.stringify(history));
+    }
+    assert.equal(isHostToWebview({ type: 'fragHistory', id: 1, history: null }), false, 'a missing history says why');
     for (const steps of [undefined, [{ seq: 1 }], [{ seq: -1, text: 'x' }], [{ seq: 1, text: '<b>' }, 5]]) {
       assert.equal(isHostToWebview({ type: 'steps', id: 1, steps }), false, JSON.stringify(steps));
     }

@@ -1,16 +1,12 @@
 /** The map command: the page-frame map as a PNG, the same picture the editor draws, without a window. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PNG } from 'pngjs';
-import { info, PmemImage, stateAt, UsageError } from '../../engine';
+import { PmemImage, stateAt, UsageError } from '../../engine';
 import { mapCells, MapCells } from '../../engine/inspect/mapCells';
 import { fitZoom, layoutAt, MapLayout } from '../../shared/mapGeometry';
-import { DEFAULT_PALETTES, NO_FREE_DIMMING, orderRampColours, ownerColour, rasterise, rasteriseLargestFree, Rgb, staleHatchAt } from '../../shared/mapRaster';
+import { DEFAULT_PALETTES } from '../../shared/mapRaster';
+import { encodePng, MapBox, paintMap, Picture, withAxisAndLegend } from '../../shared/mapPicture';
 import { freeBlockIndex, largestFreeOrders } from '../../engine/inspect/freeBlocks';
-import { contrastRatio } from '../../shared/mapContrast';
-import { OWNER_SLOTS, OwnerSlots, ownerPalette } from '../../shared/ownerPalette';
-import { drawText, TEXT_HEIGHT, textWidth } from '../pixelText';
-import { MIX_STRIDE } from '../../engine/inspect/mapCodes';
 import { filePath, flag, int, oneFile, parse, str } from '../args';
 import { Command } from '../command';
 import { openForReading } from '../io';
@@ -31,21 +27,14 @@ export const DEFAULT_MAP_HEIGHT = 768;
 export const MAX_MAP_SIDE = 16384;
 export const MAX_MAP_PIXELS = 1 << 24;
 
-export interface RenderedMap {
+export interface RenderedMap extends Picture {
   layout: MapLayout;
   cells: MapCells;
-  /** Size of the picture in pixels: columns × cellPx by rows × cellPx, rounded, within the requested box. */
-  width: number;
-  height: number;
-  /** width × height RGBA pixels, row by row. */
-  rgba: Uint8Array;
 }
 
-/** For each of `pixels` pixels along an axis, the cell under its centre (cells are `cellPx` wide, possibly fractional). */
-function cellUnderPixel(pixels: number, cellPx: number, cells: number): Int32Array {
-  const index = new Int32Array(pixels);
-  for (let p = 0; p < pixels; p++) index[p] = Math.min(cells - 1, Math.floor((p + 0.5) / cellPx));
-  return index;
+/** The box of the whole device drawn from its first frame in `layout`, `width` × `height` pixels. */
+function boxOf(layout: MapLayout, width: number, height: number): MapBox {
+  return { firstPfn: 0, framesPerCell: layout.framesPerCell, columns: layout.columns, rows: layout.rows, cellPx: layout.cellPx, width, height };
 }
 
 /**
@@ -58,125 +47,17 @@ export function renderMap(img: PmemImage, boxWidth: number, boxHeight: number, t
   const g = img.geometry;
   const layout = layoutAt(fitZoom(g.totalFrames, boxWidth, boxHeight), g.totalFrames, boxWidth);
   const { cellPx, columns, rows } = layout;
-  const count = columns * rows;
-  const window = { firstPfn: 0, framesPerCell: layout.framesPerCell, cells: count };
+  const window = { firstPfn: 0, framesPerCell: layout.framesPerCell, cells: columns * rows };
   const cells = mapCells(img, window);
-  const colours = new Uint8ClampedArray(count * 4);
-  if (overlay === 'largest-free') rasteriseLargestFree(cells, largestFreeOrders(freeBlockIndex(img), window), DEFAULT_PALETTES[theme], g.maxOrder, colours);
-  else rasterise(cells, DEFAULT_PALETTES[theme], g.maxOrder, colours);
-
   const width = Math.max(1, Math.min(boxWidth, Math.round(columns * cellPx)));
   const height = Math.max(1, Math.min(boxHeight, Math.round(rows * cellPx)));
-  const pixels = new Uint32Array(width * height);
-  const cellColour = new Uint32Array(colours.buffer);
-  const columnAt = cellUnderPixel(width, cellPx, columns);
-  const rowAt = cellUnderPixel(height, cellPx, rows);
-  for (let y = 0; y < height; y++) {
-    const line = y * width;
-    if (y > 0 && rowAt[y] === rowAt[y - 1]) {
-      pixels.copyWithin(line, line - width, line); // the same row of cells as the line above
-      continue;
-    }
-    const first = rowAt[y] * columns;
-    for (let x = 0; x < width; x++) pixels[line + x] = cellColour[first + columnAt[x]];
-  }
-  // The overlay is of the free lists alone: staleness would hide its colours.
-  if (!overlay) hatchStale(cells, theme, { columns, width, height, columnAt, rowAt, pixels });
-  return { layout, cells, width, height, rgba: new Uint8Array(pixels.buffer) };
+  const largestFree = overlay === 'largest-free' ? largestFreeOrders(freeBlockIndex(img), window) : undefined;
+  return { layout, cells, ...paintMap(cells, boxOf(layout, width, height), DEFAULT_PALETTES[theme], g.maxOrder, { largestFree }) };
 }
 
-/** Stale sections, as the editor draws them: a hatch in the stale colour over the (dimmed) state they hold. */
-function hatchStale(cells: MapCells, theme: MapTheme, p: { columns: number; width: number; height: number; columnAt: Int32Array; rowAt: Int32Array; pixels: Uint32Array }): void {
-  const [r, g, b] = DEFAULT_PALETTES[theme].stale;
-  const word = ((255 << 24) | (Math.round(b) << 16) | (Math.round(g) << 8) | Math.round(r)) >>> 0;
-  for (let y = 0; y < p.height; y++) {
-    const first = p.rowAt[y] * p.columns;
-    for (let x = 0; x < p.width; x++) {
-      if (staleHatchAt(x, y) && cells.mix[(first + p.columnAt[x]) * MIX_STRIDE + 5]) p.pixels[y * p.width + x] = word;
-    }
-  }
-}
-
-const wordOf = (c: Rgb) => ((255 << 24) | (Math.round(c[2]) << 16) | (Math.round(c[1]) << 8) | Math.round(c[0])) >>> 0;
-const SCALE = 2;
-const LINE = (TEXT_HEIGHT + 2) * SCALE;
-
-/**
- * The map with an axis on its right (pfns and physical addresses at round
- * rows, every node and zone named where it starts) and a legend under it
- * (every state, the owners drawn, the stale hatch), as the editor shows them.
- */
-export function withLegend(img: PmemImage, map: RenderedMap, theme: MapTheme, overlay?: MapOverlay): Pick<RenderedMap, 'width' | 'height' | 'rgba'> {
-  const p = DEFAULT_PALETTES[theme];
-  const l = map.layout;
-  const text = wordOf(contrastRatio([255, 255, 255], p.background) > contrastRatio([0, 0, 0], p.background) ? [230, 230, 230] : [40, 40, 40]);
-  const muted = wordOf(p.never);
-  const i = info(img);
-  const total = img.geometry.totalFrames;
-  // Axis entries (y, lines, word), labels first; ticks give way to them.
-  const labels: Array<{ y: number; lines: string[]; word: number }> = [];
-  for (const n of i.nodes) {
-    for (const z of n.zones) {
-      if (!z.frames) continue;
-      let y = Math.floor(Math.floor(z.firstPfn / l.framesPerRow) * l.cellPx);
-      while (labels.some((e) => Math.abs(e.y - y) < LINE)) y += LINE;
-      labels.push({ y, lines: [`node ${n.id} · ${z.name}`], word: text });
-    }
-  }
-  const every = 2 ** Math.max(0, Math.ceil(Math.log2((3 * LINE) / l.cellPx)));
-  for (let r = 0; r * l.framesPerRow < total; r += every) {
-    const y = Math.floor(r * l.cellPx);
-    if (y + 2 * LINE > map.height || labels.some((e) => y < e.y + e.lines.length * LINE && y + 2 * LINE > e.y)) continue;
-    labels.push({ y, lines: [`pfn ${r * l.framesPerRow}`, `0x${(r * l.framesPerRow * 4096).toString(16)}`], word: muted });
-  }
-  const axisWidth = 8 + Math.max(0, ...labels.flatMap((e) => e.lines.map((t) => textWidth(t, SCALE))));
-  // Legend entries: a swatch (one colour, stripes, or a hatch) and its words.
-  const slots = new OwnerSlots(OWNER_SLOTS).slotsOf(map.cells.owners);
-  const owners = [...new Set(map.cells.owners.filter(Boolean))].sort();
-  const other = owners.filter((o) => (slots.get(o) ?? -1) < 0);
-  const op = ownerPalette(p);
-  type Entry = { swatch: (x: number, y: number) => number; label: string };
-  const solid = (c: Rgb) => () => wordOf(c);
-  const maxOrder = img.geometry.maxOrder;
-  const ramp = orderRampColours(p, maxOrder);
-  const faded: Rgb = [0, 1, 2].map((k) => p.allocated[k] + (p.background[k] - p.allocated[k]) * NO_FREE_DIMMING) as unknown as Rgb;
-  const entries: Entry[] = overlay === 'largest-free' ? [
-    { swatch: solid(p.metadata), label: 'metadata (superblock, tables, journal, history)' },
-    ...(img.geometry.memmap === 'device' ? [{ swatch: solid(p.memmap), label: 'memmap (descriptors on the device)' }] : []),
-    { swatch: (x) => wordOf(ramp[Math.min(maxOrder, Math.floor((x / 12) * (maxOrder + 1)))]), label: `largest free block in the cell: order 0 (red) → order ${maxOrder} (green)` },
-    { swatch: solid(faded), label: 'no free block in the cell (allocated), faded' },
-    { swatch: solid(p.never), label: 'never initialised' },
-  ] : [
-    { swatch: solid(p.metadata), label: 'metadata (superblock, tables, journal, history)' },
-    ...(img.geometry.memmap === 'device' ? [{ swatch: solid(p.memmap), label: 'memmap (descriptors on the device)' }] : []),
-    { swatch: (x) => wordOf(x < 4 ? p.freeSmall : x < 8 ? [(p.freeSmall[0] + p.freeLarge[0]) / 2, (p.freeSmall[1] + p.freeLarge[1]) / 2, (p.freeSmall[2] + p.freeLarge[2]) / 2] : p.freeLarge), label: `free blocks, shaded by order: faintest order 0 → strongest order ${img.geometry.maxOrder}` },
-    { swatch: solid(p.allocated), label: 'allocated' },
-    ...owners.filter((o) => (slots.get(o) ?? -1) >= 0).map((o) => ({ swatch: solid(ownerColour(o, p, slots)!), label: `owner ${o}` })),
-    ...(other.length ? [{ swatch: (x: number) => wordOf(x & 1 ? op.otherStripe : op.other), label: `other owners: ${other.join(', ')}` }] : []),
-    { swatch: solid(p.never), label: 'never initialised' },
-    { swatch: (x, y) => wordOf(staleHatchAt(x, y) ? p.stale : p.never), label: 'stale (initialised in an earlier boot): hatched over the dimmed state' },
-  ];
-  const width = Math.max(map.width + axisWidth, 16 + Math.max(...entries.map((e) => 20 + textWidth(e.label, SCALE))));
-  const height = map.height + 8 + entries.length * (LINE + 4);
-  const pixels = new Uint32Array(width * height).fill(wordOf(p.background));
-  const source = new Uint32Array(map.rgba.buffer, map.rgba.byteOffset, map.width * map.height);
-  for (let y = 0; y < map.height; y++) pixels.set(source.subarray(y * map.width, (y + 1) * map.width), y * width);
-  for (const e of labels) e.lines.forEach((t, k) => drawText(pixels, width, height, map.width + 6, e.y + k * LINE, t, e.word, SCALE));
-  entries.forEach((e, k) => {
-    const top = map.height + 8 + k * (LINE + 4);
-    for (let y = 0; y < LINE - 2; y++) for (let x = 0; x < 12; x++) pixels[(top + y) * width + 4 + x] = e.swatch(x, y);
-    drawText(pixels, width, height, 22, top, e.label, text, SCALE);
-  });
-  return { width, height, rgba: new Uint8Array(pixels.buffer) };
-}
-
-/** An RGB PNG of a rendered map (every pixel is opaque, so no alpha channel). */
-export function encodePng(map: Pick<RenderedMap, 'width' | 'height' | 'rgba'>): Buffer {
-  const png = new PNG();
-  png.width = map.width;
-  png.height = map.height;
-  png.data = Buffer.from(map.rgba.buffer, map.rgba.byteOffset, map.rgba.byteLength);
-  return PNG.sync.write(png, { colorType: 2 });
+/** The map with its axis and legend (see withAxisAndLegend). */
+export function withLegend(img: PmemImage, map: RenderedMap, theme: MapTheme, overlay?: MapOverlay): Picture {
+  return withAxisAndLegend(img, map, boxOf(map.layout, map.width, map.height), DEFAULT_PALETTES[theme], { overlay: overlay === 'largest-free', owners: map.cells.owners });
 }
 
 /** Refuses an output path that cannot be written before any work is done; an existing file only with --force; never the image itself. */

@@ -38,8 +38,8 @@ export function registerExportCommands(c: CommandContext): void {
     const refusal = exportRefusal(target, { argument: typeof p.target === 'string', overwrite: p.overwrite === true, images: openImageFiles() });
     if (refusal) throw new Refusal(`Export Map: ${refusal}`);
     const legend = typeof p.legend === 'boolean' ? p.legend : vscode.workspace.getConfiguration('pmemExplorer.map').get<boolean>('exportLegend', true);
-    const data = await map.requestExport(format, legend);
-    writeFileAtomically(target, format === 'png' ? Buffer.from(data, 'base64') : Buffer.from(data, 'utf8'));
+    const data = await map.renderExport(format, legend);
+    writeFileAtomically(target, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
     void vscode.window.setStatusBarMessage(`$(check) Map exported to ${path.basename(target)}`, 5000);
     return target;
   });

@@ -259,13 +259,14 @@ describe('PMem commands and views', () => {
     assert.equal(info(image()).frames.allocated, 0);
   });
 
-  it('exports the map as PNG and SVG from the live webview, and reveals a frame on the map', async () => {
+  it('exports the map as PNG and SVG, drawn on the host (also while the editor is hidden), and reveals a frame on the map', async () => {
     const doc = await openImage(api, makeImage('export.pmem'));
     await alloc(3, 'exp');
     const dir = tempDir();
-    await until('the map to be ready', () => api.registry.mapsOf(doc)[0]?.lastState, 20_000);
-    const direct = await api.registry.mapsOf(doc)[0].requestExport('png').then((d) => d.length, (e: Error) => e.message);
-    assert.equal(typeof direct, 'number', `the map answers an export request: ${direct}`);
+    // Drawn: the map has told the host what it shows (an export draws that view).
+    await until('the map to be drawn', () => api.registry.mapsOf(doc)[0]?.drawn, 20_000);
+    const direct = await api.registry.mapsOf(doc)[0].renderExport('png').then((d) => d.length, (e: Error) => e.message);
+    assert.equal(typeof direct, 'number', `the host draws the export: ${direct}`);
     const png = (await exec<string>('exportMap', { format: 'png', target: path.join(dir, 'map.png') }))!;
     const bytes = fs.readFileSync(png);
     assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG file');
@@ -276,6 +277,15 @@ describe('PMem commands and views', () => {
     assert.ok((text.match(/<rect /g) ?? []).length >= 4096, 'one rectangle per cell');
     assert.equal(await refusal(api, 'exportMap', { format: 'gif', target: path.join(dir, 'x.gif') }), 'Export Map: "format" must be "png" or "svg"');
     assert.deepEqual(fs.readdirSync(dir).sort(), ['map.png', 'map.svg'], 'no temporary files left');
+    // Hidden behind another editor, the map still exports: no round trip through its webview.
+    const other = await vscode.workspace.openTextDocument({ content: 'in front of the map' });
+    await vscode.window.showTextDocument(other, { viewColumn: vscode.ViewColumn.Active });
+    await until('the map hidden', () => !api.registry.mapsOf(doc)[0].panel.visible || undefined);
+    const hidden = await api.registry.mapsOf(doc)[0].renderExport('png');
+    // A PNG's width and height are the IHDR chunk's first two words: the view's size, as when shown.
+    assert.ok(Buffer.isBuffer(hidden) && hidden.subarray(12, 16).toString('latin1') === 'IHDR', 'a PNG');
+    assert.deepEqual([hidden.readUInt32BE(16), hidden.readUInt32BE(20)], [bytes.readUInt32BE(16), bytes.readUInt32BE(20)], 'the same view as while it was shown');
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     assert.equal(await exec('revealOnMap', { kind: 'frame', pfn: 321 }), 321);
     assert.equal(await refusal(api, 'revealOnMap', { kind: 'frame', pfn: 10 ** 9 }), 'pfn 1000000000 is past the last frame');
     assert.equal(api.registry.mapsOf(doc).length, 1);

@@ -7,7 +7,9 @@
 import fc from 'fast-check';
 import { freeOp, frames, PmemImage, stateAt } from '../../../src/engine';
 import { mapCells } from '../../../src/engine/inspect/mapCells';
-import { isWebviewToHost, MAP_COMMANDS, MAX_CELLS_PER_REQUEST, WebviewToHost } from '../../../src/shared/protocol';
+import { isWebviewToHost, MAP_COMMANDS, MAX_CELLS_PER_REQUEST, MAX_FRAG_SAMPLES, WebviewToHost } from '../../../src/shared/protocol';
+import { freeBlockIndex, largestFreeOrders } from '../../../src/engine/inspect/freeBlocks';
+import { fragmentationHistory } from '../../../src/engine/inspect/fragHistory';
 import { basePool } from './imageProperties';
 import { storeOf } from './images';
 import { attempt } from './outcome';
@@ -16,8 +18,11 @@ const number = fc.oneof(
   fc.nat(), fc.integer(), fc.double(), fc.constantFrom(0, -0, -1, 1.5, NaN, Infinity, -Infinity, 2 ** 53, 2 ** 53 + 2, 2 ** 64, Number.MAX_VALUE, Number.POSITIVE_INFINITY, MAX_CELLS_PER_REQUEST, MAX_CELLS_PER_REQUEST + 1),
   fc.constantFrom('7', '0x10', '', null, true, [], {}),
 );
-const field = fc.constantFrom('type', 'id', 'pfn', 'firstPfn', 'framesPerCell', 'cells', 'command', 'step', 'format', 'data', 'message', '__proto__', 'constructor', 'prototype', 'toString', 'seq', 'req', 'reveal', 'ack');
-const typeName = fc.constantFrom('ready', 'reopenWith', 'revealFrame', 'getCells', 'getFrame', 'command', 'goToStep', 'exported', 'exportFailed', 'select', 'state', 'READY', '');
+const field = fc.constantFrom(
+  'type', 'id', 'pfn', 'firstPfn', 'framesPerCell', 'cells', 'command', 'step', 'format', 'data', 'message', '__proto__', 'constructor', 'prototype', 'toString', 'seq', 'req', 'reveal', 'ack',
+  'overlay', 'samples', 'columns', 'cellPx', 'width', 'height', 'dpr', 'owners', 'palette',
+);
+const typeName = fc.constantFrom('ready', 'reopenWith', 'revealFrame', 'getCells', 'getFrame', 'command', 'goToStep', 'getFragHistory', 'view', 'exported', 'select', 'state', 'READY', '');
 
 /** Messages near the protocol: a known type with fields of any shape. */
 const nearMessage = fc.record({ type: typeName }).chain((m) =>
@@ -62,12 +67,15 @@ export function assertHandlerExpectations(msg: WebviewToHost): void {
     case 'goToStep':
       if (!whole(msg.step)) bad('step is not a whole number');
       break;
-    case 'exported':
-      if (typeof msg.data !== 'string' || (msg.format !== 'png' && msg.format !== 'svg')) bad('the export is not a string of a known format');
+    case 'getFragHistory':
+      if (!whole(msg.samples) || msg.samples < 2 || msg.samples > MAX_FRAG_SAMPLES) bad('samples is not a whole number in range');
       break;
-    case 'exportFailed':
-      if (typeof msg.message !== 'string') bad('the message is not a string');
+    case 'view': {
+      const size = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x > 0;
+      if (!whole(msg.columns) || msg.columns < 1 || ![msg.cellPx, msg.width, msg.height, msg.dpr].every(size)) bad('the layout is not whole and positive');
+      if (!Object.values(msg.palette).every((c) => typeof c === 'number' || (Array.isArray(c) && c.flat().every((v) => typeof v === 'number' && v >= 0 && v <= 255)))) bad('a colour is out of range');
       break;
+    }
   }
 }
 
@@ -78,6 +86,9 @@ export function handleOnEngine(bytes: Uint8Array, msg: WebviewToHost): void {
     // The host asks for cells within the image; a window past its end is drawn empty (bounded by the guard).
     const cells = Math.min(msg.cells, 4096);
     attempt('getCells', () => mapCells(img, { firstPfn: msg.firstPfn, framesPerCell: msg.framesPerCell, cells }));
+    if (msg.overlay) attempt('getCells overlay', () => largestFreeOrders(freeBlockIndex(img), { firstPfn: msg.firstPfn, framesPerCell: msg.framesPerCell, cells }));
+  } else if (msg.type === 'getFragHistory') {
+    attempt('getFragHistory', () => fragmentationHistory(img, msg.samples));
   } else if (msg.type === 'getFrame') {
     if (msg.pfn < img.geometry.totalFrames) attempt('getFrame', () => frames(img, msg.pfn, 1));
   } else if (msg.type === 'goToStep') {

@@ -3,7 +3,7 @@
  * the image and the range shown. The title holds the file name, so it is
  * XML-escaped: the file stays well-formed and shows the name as text.
  */
-import { escapeXml } from '../src/shared/plainText';
+import { escapeXml } from './plainText';
 
 export interface SvgMap {
   columns: number;
