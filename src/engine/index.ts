@@ -19,7 +19,7 @@ export { OperationCancelled } from './image/largeOps';
 export type { LargeControl, LargePhase } from './image/largeOps';
 export type { AllocRequest, AllocatedBlock, ZoneName } from './alloc/buddy';
 export { info, sections, frames, blocks, freeLists, freeListChain, buddyinfo, blockLinks, fragmentation, zoneFreeCounts } from './inspect/views';
-export { FRAGMENTATION_FILES, parseMachineSnapshot, parsePagetypeinfo, parseZoneinfo, formatBuddyinfo, formatExtfragIndex, formatFragmentationFiles, formatUnusableIndex, fragmentationIndex, parseBuddyinfo, unusableFreeIndex, zoneFragmentation } from './inspect/frag';
+export { FRAGMENTATION_FILES, formatBeside, parseKmemFree, parseMachineSnapshot, snapshotWords, parsePagetypeinfo, parseZoneinfo, formatBuddyinfo, formatExtfragIndex, formatFragmentationFiles, formatUnusableIndex, fragmentationIndex, parseBuddyinfo, unusableFreeIndex, zoneFragmentation } from './inspect/frag';
 export type { FragmentationFile, MachineSnapshot, ZoneFragmentation, ZoneFreeCounts, ZoneTypeFreeCounts } from './inspect/frag';
 export type { ImageInfo, FrameInfo, FrameKind, SectionSummary, FreeListView, BlockInfo, BlockLinks, ChainBlock, FreeListChain } from './inspect/views';
 export { check, checkAsync } from './inspect/checker';

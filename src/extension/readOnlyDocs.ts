@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatFragmentationFiles, fragmentation, info } from '../engine';
+import { formatBeside, formatFragmentationFiles, fragmentation, info, type MachineSnapshot } from '../engine';
 import { infoLines } from '../shared/infoText';
 import type { PmemDocument } from './pmemDocument';
 
@@ -34,11 +34,29 @@ export class ReadOnlyDocs implements vscode.TextDocumentContentProvider, vscode.
     return this.showFollowed(doc, 'Fragmentation', () => fragmentationText(doc));
   }
 
+  /**
+   * Linux's fragmentation files of what the editor shows, each with a real
+   * machine's figures under it (its snapshot read once), kept up to date as
+   * the editor moves through the history.
+   */
+  showFragmentationBeside(doc: PmemDocument, snapshot: MachineSnapshot, snapshotName: string): Promise<vscode.TextDocument> {
+    return this.showFollowed(doc, `Fragmentation beside ${snapshotName}`, () => {
+      const img = doc.viewImage;
+      if (!img) return `${doc.uri.fsPath}: ${doc.error?.message ?? 'not open'}\n`;
+      return `${doc.uri.fsPath}: fragmentation as Linux measures it, of ${shownState(doc)}, beside ${snapshotName}\n\n${formatBeside(fragmentation(img), snapshot, { ours: 'this image', theirs: snapshotName })}`;
+    }, true);
+  }
+
   /** A document about an image that follows what its editor shows; one of each kind per image. */
-  private async showFollowed(doc: PmemDocument, kind: string, text: () => string): Promise<vscode.TextDocument> {
+  private async showFollowed(doc: PmemDocument, kind: string, text: () => string, replaceText = false): Promise<vscode.TextDocument> {
     let ofKind = this.followed.get(kind);
     if (!ofKind) this.followed.set(kind, (ofKind = new WeakMap()));
     let uri = ofKind.get(doc);
+    if (uri && replaceText) {
+      // The same snapshot name read again (a newer file): its new figures.
+      this.texts.set(uri.toString(), text);
+      this.changed.fire(uri);
+    }
     if (!uri) {
       const name = path.basename(doc.uri.fsPath);
       // The path keeps two images of the same name apart; the title is the file name.

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  formatBuddyinfo, formatExtfragIndex, formatUnusableIndex, fragmentationIndex, parseBuddyinfo, parseMachineSnapshot, unusableFreeIndex, zoneFragmentation,
+  formatBuddyinfo, formatExtfragIndex, formatUnusableIndex, fragmentationIndex, parseBuddyinfo, parseKmemFree, parseMachineSnapshot, parsePagetypeinfo, unusableFreeIndex, zoneFragmentation,
 } from '../../src/engine/inspect/frag';
 import { pmem, ROOT } from './cliRun';
 
@@ -76,6 +76,58 @@ describe('fragmentation as Linux measures it', () => {
     const buddy = parseMachineSnapshot(fs.readFileSync(path.join(dir, 'buddyinfo'), 'utf8'))!;
     assert.equal(buddy.kind, 'buddyinfo');
     assert.equal(parseMachineSnapshot('hello\n'), undefined);
+  });
+
+  /**
+   * crash's `kmem -f` for the free lists of a real pagetypeinfo: no real crash
+   * session was recorded, so the text is written as crash's memory.c prints it
+   * (dump_free_pages_zones_v2 and dump_zone_free_area with one list per migrate
+   * type: "%3d ", " %7s  ", the list's address centred in 16, "%6d %6ld"), with
+   * an unpopulated zone as crash lists it too.
+   */
+  function kmemFreeText(pagetypeinfo: string): string {
+    const types = parsePagetypeinfo(pagetypeinfo);
+    const zones = [...new Set(types.map((t) => `${t.node}/${t.zone}`))];
+    let addr = 0xffff88807ffd6d00n;
+    const lines = ['NODE', '  0'];
+    zones.concat(['0/Movable']).forEach((key, i) => {
+      const [node, name] = key.split('/');
+      const mine = types.filter((t) => `${t.node}/${t.zone}` === key);
+      const free = mine.reduce((n, t) => n + t.free.reduce((m, c, o) => m + c * 2 ** o, 0), 0);
+      const size = mine.length ? 65536 : 0;
+      lines.push(`${i ? '\n' : ''}ZONE  NAME        SIZE    FREE      MEM_MAP       START_PADDR  START_MAPNR`);
+      lines.push(`${String(i).padStart(3)}   ${name.padEnd(9)} ${String(size).padStart(6)}  ${String(free).padStart(6)}  ffffea0000000040     ${(i * 0x1000000).toString(16).padStart(8)}        ${i * 4096}`);
+      lines.push('AREA    SIZE  FREE_AREA_STRUCT  BLOCKS  PAGES');
+      for (let order = 0; order <= 10; order++) {
+        for (const t of mine.length ? mine : [{ free: new Array(11).fill(0) }]) {
+          addr += 0x18n;
+          const cnt = t.free[order] ?? 0;
+          lines.push(`${String(order).padStart(3)}  ${`${4 * 2 ** order}k`.padStart(7)}  ${addr.toString(16)}  ${String(cnt).padStart(6)} ${String(cnt * 2 ** order).padStart(6)}`);
+        }
+      }
+      void node;
+    });
+    lines.push('', `nr_free_pages: ${types.reduce((n, t) => n + t.free.reduce((m, c, o) => m + c * 2 ** o, 0), 0)}  (verified)`);
+    return `${lines.join('\n')}\n`;
+  }
+
+  it('reads crash\'s kmem -f output: blocks per order summed over its lists, unpopulated zones left out, a line that does not add up skipped', () => {
+    for (const dir of snapshots()) {
+      const pagetypeinfo = path.join(dir, 'pagetypeinfo');
+      if (!fs.existsSync(pagetypeinfo)) continue;
+      const text = fs.readFileSync(pagetypeinfo, 'utf8');
+      const kmem = kmemFreeText(text);
+      const s = parseMachineSnapshot(kmem)!;
+      assert.equal(s.kind, 'kmem -f');
+      assert.deepEqual(s.zones, parseMachineSnapshot(text)!.zones, `${dir}: the same free blocks as its pagetypeinfo`);
+      assert.ok(!s.zones.some((z) => z.zone === 'Movable'), 'the unpopulated zone is left out');
+      // A line whose pages are not its blocks times its size is not read.
+      const bad = kmem.replace(/^( {2}0 +4k +[0-9a-f]+ +)(\d+)( +)(\d+)$/m, (_, a, b, c) => `${a}${b}${c}${Number(b) + 1}`);
+      assert.notEqual(bad, kmem);
+      assert.equal(parseKmemFree(bad)[0].free[0], s.zones[0].free[0] - Number(/^ {2}0 +4k +[0-9a-f]+ +(\d+)/m.exec(kmem)![1]));
+    }
+    assert.deepEqual(parseKmemFree('NODE\n  0\nZONE  NAME        SIZE    FREE\n  1   Normal    225280  202269  c4044040    1000000        4096\nAREA  SIZE  FREE_AREA_STRUCT  BLOCKS  PAGES\n  0     4k      c02eb0b8           3      3\n  9  2048k      c02eb124         395 202240\n'),
+      [{ node: 0, zone: 'Normal', free: [3, 0, 0, 0, 0, 0, 0, 0, 0, 395] }], 'the older single-list layout too');
   });
 
   describe('pmem frag', function () {

@@ -1,6 +1,6 @@
 /** Commands that verify and explain an image: check, history, state, freelists, frag. */
 import * as fs from 'node:fs';
-import { buddyinfo, formatFragmentationFiles, fragmentation, FRAGMENTATION_FILES, FragmentationFile, freeLists, info, MachineSnapshot, parseMachineSnapshot, stateAt, stepRange, UsageError, ZoneFragmentation, zoneFragmentation } from '../../engine';
+import { buddyinfo, formatBeside, formatFragmentationFiles, fragmentation, FRAGMENTATION_FILES, FragmentationFile, freeLists, info, MachineSnapshot, parseMachineSnapshot, stateAt, stepRange, UsageError, ZoneFragmentation, zoneFragmentation } from '../../engine';
 import { checkImageFile } from '../../engine/node/checkWorkers';
 import { DEFAULT_FRAG_SAMPLES, fragmentationHistory } from '../../engine/inspect/fragHistory';
 import { filePath, flag, int, oneFile, parse, str } from '../args';
@@ -149,7 +149,8 @@ Each comes after a "==> FILE <==" line, as head prints several files.
   --at STEP   as after history step STEP (read-only)
   --only F    print one of them alone, exactly as the kernel's file reads
   --beside S  a real machine's /proc/buddyinfo, /proc/pagetypeinfo (summed
-              over migrate types) or /proc/zoneinfo (free pages only), its
+              over migrate types), /proc/zoneinfo (free pages only) or
+              crash's kmem -f output (summed over its lists), its
               figures printed under the image's, computed the same way
   --json      the numbers: per zone its free blocks per order, free frames,
               largest free order (-1: none) and both indexes per order
@@ -189,17 +190,11 @@ Each comes after a "==> FILE <==" line, as head prints several files.
       printJson({ step: at, zones: numbers(zones), beside: beside && { file: besideFile, kind: beside.kind, zones: numbers(realZones!), types: beside.types, freePages: beside.freePages } });
       return 0;
     }
-    const files = only ? [FRAGMENTATION_FILES[only as FragmentationFile]] : Object.values(FRAGMENTATION_FILES);
     if (!beside) {
-      process.stdout.write(only ? files[0].format(zones) : formatFragmentationFiles(zones));
+      process.stdout.write(only ? FRAGMENTATION_FILES[only as FragmentationFile].format(zones) : formatFragmentationFiles(zones));
       return 0;
     }
-    const shown = at === undefined ? 'this image' : `this image after step ${at}`;
-    const theirs = `${besideFile} (${beside.kind}${beside.kind === 'pagetypeinfo' ? ', summed over migrate types' : ''})`;
-    process.stdout.write(files.map((f) => {
-      const real = realZones!.length ? f.format(realZones!) : `${beside.freePages.map((z) => `Node ${z.node}, zone ${z.zone.padStart(8)} pages free ${z.pages}`).join('\n')}\n(zoneinfo has no free blocks by order)\n`;
-      return `==> ${f.path} <==\n${shown}:\n${f.format(zones)}${theirs}:\n${real}`;
-    }).join('\n'));
+    process.stdout.write(formatBeside(zones, beside, { ours: at === undefined ? 'this image' : `this image after step ${at}`, theirs: besideFile! }, only as FragmentationFile | undefined));
     return 0;
   },
 };
@@ -216,6 +211,6 @@ function machineSnapshot(file: string): MachineSnapshot {
     throw new UsageError(`--beside: cannot read ${file}: ${(e as Error).message}`);
   }
   const snapshot = parseMachineSnapshot(text);
-  if (!snapshot) throw new UsageError(`--beside: ${file} is not /proc/buddyinfo, /proc/pagetypeinfo or /proc/zoneinfo (no "Node N, zone NAME" line of theirs in it)`);
+  if (!snapshot) throw new UsageError(`--beside: ${file} is not /proc/buddyinfo, /proc/pagetypeinfo, /proc/zoneinfo or crash's kmem -f output (no "Node N, zone NAME" line of theirs in it, nor kmem -f's ZONE and AREA tables)`);
   return snapshot;
 }

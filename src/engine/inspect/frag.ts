@@ -121,6 +121,25 @@ export function formatFragmentationFiles(zones: ZoneFragmentation[]): string {
   return Object.values(FRAGMENTATION_FILES).map((f) => `==> ${f.path} <==\n${f.format(zones)}`).join('\n');
 }
 
+/** How a snapshot's figures are named beside the image's. */
+export function snapshotWords(s: MachineSnapshot): string {
+  return s.kind === 'pagetypeinfo' ? 'pagetypeinfo, summed over migrate types' : s.kind === 'kmem -f' ? "crash's kmem -f, summed over its lists" : s.kind;
+}
+
+/**
+ * The image's figures and a real machine's, file by file (or one file): each
+ * under a "==> FILE <==" line, the image's first, each computed the same way.
+ * A zoneinfo snapshot has free pages only, and says so.
+ */
+export function formatBeside(zones: ZoneFragmentation[], snapshot: MachineSnapshot, names: { ours: string; theirs: string }, only?: FragmentationFile): string {
+  const files = only ? [FRAGMENTATION_FILES[only]] : Object.values(FRAGMENTATION_FILES);
+  const real = snapshot.zones.map(zoneFragmentation);
+  return files.map((f) => {
+    const theirs = real.length ? f.format(real) : `${snapshot.freePages.map((z) => `Node ${z.node}, zone ${z.zone.padStart(8)} pages free ${z.pages}`).join('\n')}\n(zoneinfo has no free blocks by order)\n`;
+    return `==> ${f.path} <==\n${names.ours}:\n${f.format(zones)}${names.theirs} (${snapshotWords(snapshot)}):\n${theirs}`;
+  }).join('\n');
+}
+
 /** Reads /proc/buddyinfo text back into counts (a real machine's, or ours); lines that are not zone lines are skipped. */
 export function parseBuddyinfo(text: string): ZoneFreeCounts[] {
   const out: ZoneFreeCounts[] = [];
@@ -140,8 +159,12 @@ export interface ZoneTypeFreeCounts extends ZoneFreeCounts {
 
 /** A real machine's view of its free memory, read from one of its files. */
 export interface MachineSnapshot {
-  /** Which file it was: buddyinfo, pagetypeinfo (free blocks per order, summed over migrate types) or zoneinfo (free pages only). */
-  kind: 'buddyinfo' | 'pagetypeinfo' | 'zoneinfo';
+  /**
+   * Which file it was: buddyinfo, pagetypeinfo (free blocks per order, summed
+   * over migrate types), zoneinfo (free pages only) or crash's `kmem -f`
+   * (free blocks per order, summed over its lists).
+   */
+  kind: 'buddyinfo' | 'pagetypeinfo' | 'zoneinfo' | 'kmem -f';
   /** Free blocks per order of each zone (buddyinfo, pagetypeinfo). */
   zones: ZoneFreeCounts[];
   /** Per migrate type (pagetypeinfo). */
@@ -176,11 +199,71 @@ export function parseZoneinfo(text: string): Array<{ node: number; zone: string;
   return out;
 }
 
+/**
+ * The crash utility's `kmem -f` output: under each "NODE" and "ZONE" header,
+ * a zone line (index, name, size, free pages, ...) and an "AREA SIZE
+ * FREE_AREA_STRUCT BLOCKS PAGES" table of one line per free list (one per
+ * migrate type on kernels that have them), summed per order. Zones of size
+ * 0 are not populated and left out, as /proc/buddyinfo leaves them out; a
+ * line whose pages are not its blocks times its block size is not read.
+ */
+export function parseKmemFree(text: string): ZoneFreeCounts[] {
+  const out: ZoneFreeCounts[] = [];
+  let node = 0;
+  let expectNode = false;
+  let expectZone = false;
+  let zone: ZoneFreeCounts | undefined;
+  let inAreas = false;
+  for (const raw of text.split('\n')) {
+    const line = raw.trimEnd();
+    if (/^\s*NODE\s*$/.test(line)) {
+      expectNode = true;
+      inAreas = false;
+      continue;
+    }
+    const id = /^\s*(\d+)\s*$/.exec(line);
+    if (expectNode && id) {
+      node = Number(id[1]);
+      expectNode = false;
+      continue;
+    }
+    if (/^\s*ZONE\s+NAME\s+SIZE\s+FREE\b/.test(line)) {
+      expectZone = true;
+      inAreas = false;
+      zone = undefined;
+      continue;
+    }
+    const z = expectZone ? /^\s*\d+\s+(\S+)\s+(\d+)\s+(\d+)\b/.exec(line) : null;
+    if (z) {
+      expectZone = false;
+      if (Number(z[2]) > 0) out.push((zone = { node, zone: z[1], free: [] }));
+      continue;
+    }
+    if (/^\s*AREA\s+SIZE\s+FREE_AREA_STRUCT\s+BLOCKS\s+PAGES\s*$/.test(line)) {
+      inAreas = true;
+      continue;
+    }
+    const a = inAreas && zone ? /^\s*(\d+)\s+(\d+)k\s+[0-9a-fA-F]+\s+(\d+)\s+(\d+)\s*$/.exec(line) : null;
+    if (a && zone) {
+      const order = Number(a[1]);
+      const blocks = Number(a[3]);
+      if (order > 63 || Number(a[4]) !== blocks * 2 ** order) continue;
+      while (zone.free.length <= order) zone.free.push(0);
+      zone.free[order] += blocks;
+      continue;
+    }
+    if (line.trim() === '') continue;
+    inAreas = false;
+  }
+  return out;
+}
+
 const freePagesOf = (zones: ZoneFreeCounts[]) => zones.map((z) => ({ node: z.node, zone: z.zone, pages: z.free.reduce((s, n, o) => s + n * 2 ** o, 0) }));
 
 /**
  * Reads a real machine's /proc/buddyinfo, /proc/pagetypeinfo or
- * /proc/zoneinfo, telling which by its lines; undefined when it is none of them.
+ * /proc/zoneinfo, or crash's `kmem -f` output, telling which by its lines;
+ * undefined when it is none of them.
  */
 export function parseMachineSnapshot(text: string): MachineSnapshot | undefined {
   const types = parsePagetypeinfo(text);
@@ -195,6 +278,8 @@ export function parseMachineSnapshot(text: string): MachineSnapshot | undefined 
   }
   const zones = parseBuddyinfo(text);
   if (zones.length) return { kind: 'buddyinfo', zones, types: [], freePages: freePagesOf(zones) };
+  const kmem = parseKmemFree(text);
+  if (kmem.length) return { kind: 'kmem -f', zones: kmem, types: [], freePages: freePagesOf(kmem) };
   const free = parseZoneinfo(text);
   if (free.length) return { kind: 'zoneinfo', zones: [], types: [], freePages: free };
   return undefined;

@@ -1,10 +1,12 @@
 /** Show Info, Show Fragmentation and Check Image show what they found in read-only documents, not in a toast or an untitled file. */
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatFragmentationFiles, fragmentation, info, type ZoneFragmentation } from '../../../src/engine';
+import { formatExtfragIndex, formatFragmentationFiles, fragmentation, info, type MachineSnapshot, type ZoneFragmentation } from '../../../src/engine';
 import type { PmemExplorerApi } from '../../../src/extension/extension';
 import { infoLines } from '../../../src/shared/infoText';
-import { activateApi, closeAll, makeImage, openImage, until } from './helpers';
+import { activateApi, closeAll, EXT, makeImage, openImage, refusal, until } from './helpers';
 
 let api: PmemExplorerApi;
 const exec = <T = unknown>(id: string, ...args: unknown[]) => vscode.commands.executeCommand<T>(`pmemExplorer.${id}`, ...args);
@@ -51,6 +53,30 @@ describe('PMem read-only documents', () => {
     const dma32 = fragmentation(doc.viewImage!).find((z) => z.zone === 'DMA32')!;
     assert.ok(dma32.unusableIndex[1] > 0, `single frames are unusable for order 1: ${dma32.unusableIndex}`);
     assert.match(text.getText(), /unsaved changes included/);
+  });
+
+  it('Compare Fragmentation shows a real machine\'s figures under the image\'s, follows the history, and refuses a file that is no snapshot, saying why', async () => {
+    const uri = makeImage('beside.pmem', { sizeBytes: 64 * 2 ** 20 });
+    const doc = await openImage(api, uri);
+    const root = vscode.extensions.getExtension(EXT)!.extensionPath;
+    const snapshot = path.join(root, 'test/fixtures/kmem/huge-256M/after/pagetypeinfo');
+    const kernel = fs.readFileSync(path.join(root, 'test/fixtures/kmem/huge-256M/after/extfrag_index'), 'utf8');
+    const s = await exec<MachineSnapshot>('compareFragmentation', { snapshot });
+    assert.equal(s?.kind, 'pagetypeinfo');
+    const text = await until('the comparison', () => (shownReport()?.getText().includes('beside pagetypeinfo') ? shownReport() : undefined));
+    assert.ok(text.getText().includes(`pagetypeinfo (pagetypeinfo, summed over migrate types):\n${kernel}`), `the kernel's own extfrag_index, from its pagetypeinfo:\n${text.getText()}`);
+    assert.ok(text.getText().includes(`this image:\n${formatExtfragIndex(fragmentation(doc.viewImage!))}`));
+
+    await vscode.commands.executeCommand('vscode.openWith', uri, 'pmemExplorer.image');
+    await until('the image to be active', () => api.registry.current === doc || undefined);
+    await exec('allocate', { order: 0, count: 3, node: 0, zone: 'dma32', owner: 'x' });
+    const after = text.getText();
+    await exec('stepBack');
+    await until('the comparison to follow the step shown', () => (text.getText() !== after && /the state after history step \d+ \(read-only\), beside pagetypeinfo/.test(text.getText()) ? true : undefined));
+    assert.ok(text.getText().includes(`this image:\n${formatExtfragIndex(fragmentation(doc.viewImage!))}`), 'the figures of the step shown');
+
+    assert.equal(await refusal(api, 'compareFragmentation', { snapshot: uri.fsPath }), "Compare Fragmentation: beside.pmem is not /proc/buddyinfo, /proc/pagetypeinfo, /proc/zoneinfo or crash's kmem -f output (no \"Node N, zone NAME\" line of theirs in it, nor kmem -f's ZONE and AREA tables)");
+    assert.equal(await refusal(api, 'compareFragmentation', { snapshot: 7 }), 'Compare Fragmentation: "snapshot" must be a file path');
   });
 
   it('Check Image shows its report read-only: nothing to save', async () => {
