@@ -173,6 +173,15 @@ describe('kernel page-allocator traces', function () {
     assert.ok(large.steps.length > 1, `cut into ${large.steps.length} steps`);
   });
 
+  it('tells after each committed step, with that step already in the history (the CLI lets each step reach the file then)', () => {
+    const lines = traceText('ftrace').split('\n');
+    const img = freshImage();
+    const told: number[] = [];
+    const report = replayTrace(img, () => lines, { batch: 500, onCommitted: () => told.push(img.historyRecords().at(-1)!.seq) });
+    assert.ok(report.steps.length > 2);
+    assert.deepEqual(told, report.steps);
+  });
+
   it('allocates exactly a given block: split out of the free block holding it, refused where its frames are not one free block', () => {
     const img = freshImage(64 * 2 ** 20);
     const start = Math.ceil(img.layout.data.startPfn / 1024) * 1024; // a whole order-10 block, never initialised yet

@@ -29,7 +29,10 @@ TRACE is the text of the kmem page-allocator events, as tracefs
 them. Each mm_page_alloc allocates exactly its block (owner tag: its first
 GFP flag and migrate type, e.g. KERNEL/U), each mm_page_free frees it, in
 order; the other kmem events are counted, never applied. A batch of events is
-one history step, all or nothing. The trace's pfns are moved by one offset:
+one history step, all or nothing, written to the file as it is made (a trace
+that cannot be replayed at all changes nothing; an error part way keeps the
+steps before it, and says so). The trace is read as a stream, twice: memory
+stays bounded whatever its size. The trace's pfns are moved by one offset:
 --base (default the lowest pfn seen, rounded down to a largest block) lands
 on the image's first whole largest block.
 
@@ -56,7 +59,9 @@ on the image's first whole largest block.
       format: format as TraceFormat | 'auto', base, from: seconds(str(p, 'from'), 'from'), to: seconds(str(p, 'to'), 'to'),
       assumeAllocated: flag(p, 'assume-allocated'), batch: int(str(p, 'batch'), 'batch', 1, 100_000), name: path.basename(trace),
     };
-    const report = withWritable(filePath(file, 'image'), (img) => replayTrace(img, () => linesOf(trace), options));
+    // Once its first step is committed (the trace is read and understood), every step goes to the file as it is made: a
+    // trace of gigabytes is not held in memory. Each step is whole; an error later leaves the steps before it.
+    const report = withWritable(filePath(file, 'image'), (img, keep) => replayTrace(img, () => linesOf(trace), { ...options, onCommitted: keep }));
     if (flag(p, 'json')) printJson(report);
     else for (const line of replayReportLines(report, trace)) say(line);
     return 0;
@@ -88,7 +93,8 @@ end (as \`pmem frag\`).`,
     if (ops === undefined) throw new UsageError('workload: --ops N is required');
     const seed = int(str(p, 'seed'), 'seed', 0, 2 ** 32 - 1) ?? 1;
     const report = withHeldWrites(file, (store) => {
-      const { img, report } = runWorkload(openHeld(store, file), { kind: kind as WorkloadKind, ops, seed });
+      // Past its first operations, each operation goes to the file as it is made: ten million are not held in memory.
+      const { img, report } = runWorkload(openHeld(store, file), { kind: kind as WorkloadKind, ops, seed, onProgress: (done) => done > 0 && store.release() });
       img.close();
       return report;
     });

@@ -36,6 +36,8 @@ export interface ReplayOptions {
   batch?: number;
   /** The trace's name, for the steps' texts. */
   name?: string;
+  /** Told after each step is committed: the CLI lets the steps so far reach the file, so a long trace is not held in memory. */
+  onCommitted?: () => void;
 }
 
 export interface ReplayReport {
@@ -185,6 +187,7 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
         return { result: {}, summary: { text, lines: [first, last], allocated: tally.alloc, freed: tally.free, preallocated: tally.pre, skipped: tally.skipped } };
       });
       report.steps.push(r.step);
+      o.onCommitted?.();
     } catch (e) {
       if (!(e instanceof JournalFullError) || actions.length === 1) throw e;
       const half = Math.ceil(actions.length / 2);
