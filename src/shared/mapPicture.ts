@@ -3,8 +3,8 @@
  * sections hatched, an axis of pfns and addresses on the right and a legend
  * under it, as the editor shows them. `pmem map` draws the whole device with
  * it; Export Map draws the editor's current view with it, on the host.
+ * Browser-safe: the PNG encoding is src/engine/node/pngFile.ts.
  */
-import { PNG } from 'pngjs';
 import { info, type PmemImage } from '../engine';
 import type { MapCells } from '../engine/inspect/mapCells';
 import { MIX_STRIDE } from '../engine/inspect/mapCodes';
@@ -168,13 +168,4 @@ export function withAxisAndLegend(img: PmemImage, map: Picture, box: MapBox, pal
     drawText(pixels, width, height, 22, top, e.label, text, SCALE);
   });
   return { width, height, rgba: new Uint8Array(pixels.buffer) };
-}
-
-/** An RGB PNG of a picture (every pixel is opaque, so no alpha channel). */
-export function encodePng(map: Picture): Buffer {
-  const png = new PNG();
-  png.width = map.width;
-  png.height = map.height;
-  png.data = Buffer.from(map.rgba.buffer, map.rgba.byteOffset, map.rgba.byteLength);
-  return PNG.sync.write(png, { colorType: 2 });
 }
