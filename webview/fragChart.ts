@@ -4,13 +4,13 @@
  * one order with the largest free order, for one zone. A line marks the step
  * the map shows; a click on a chart shows that step.
  */
-import { Chart, Filler, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartDataset, type Plugin } from 'chart.js';
+import { Chart, Filler, Legend, LinearScale, LineController, LineElement, PointElement, Title, Tooltip, type ChartDataset, type Plugin } from 'chart.js';
 import { zoneFragmentation } from '../src/engine/inspect/frag';
 import { orderRampColours } from '../src/shared/mapRaster';
 import { FRAG_HISTORY_CHANGED, type FragHistoryData } from '../src/shared/protocol';
 import { cssOf, type ThemeColours } from './palette';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Tooltip, Legend);
+Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Title, Tooltip, Legend);
 
 /** Steps the chart samples over the history. */
 export const CHART_SAMPLES = 240;
@@ -56,7 +56,11 @@ export class FragChart {
       this.order = Number(this.orderSelect.value);
       this.draw();
     });
-    panel.addEventListener('vsc-collapsible-toggle', () => this.fetchIfWanted());
+    panel.addEventListener('vsc-collapsible-toggle', () => {
+      // Opened: figures read while it was closed (or charts dropped by a theme change) are drawn now.
+      this.fetchIfWanted();
+      this.draw();
+    });
   }
 
   /** A new state: `of` names the history's range (it changes with every step added or dropped), `at` the step shown. */
@@ -156,6 +160,8 @@ export class FragChart {
     this.panel.dataset.fragState = 'drawn';
     this.panel.dataset.fragSamples = String(h.samples.length);
     this.panel.dataset.fragLast = String(h.last);
+    // The steps the axis spans as drawn (for tests: it follows the history).
+    this.panel.dataset.fragAxis = `${this.blocks.scales.x.min}-${this.blocks.scales.x.max}`;
     this.showCursor();
   }
 
@@ -166,6 +172,10 @@ export class FragChart {
     if (chart) {
       chart.data.datasets = datasets;
       chart.options.plugins!.title!.text = o.title;
+      // Steps added or dropped since: the axis spans the history as it is now.
+      const x = chart.options.scales!.x as { min?: number; max?: number };
+      x.min = this.history!.first;
+      x.max = this.history!.last;
       if (o.orders !== undefined) (chart.options.scales!.orders as { max?: number }).max = o.orders;
       chart.update('none');
       return chart;

@@ -322,6 +322,8 @@ function changedCells(before: Cells, after: Cells, exact = false): number[] {
     let differs = before.tag[c] !== after.tag[c] && (exact || before.tag[c] < OWNER_TAG || ownerOf(before, c) !== ownerOf(after, c));
     if (exact && !differs) differs = ownerOf(before, c) !== ownerOf(after, c);
     for (let k = 0; k < MIX_STRIDE && !differs; k++) differs = Math.abs(before.mix[c * MIX_STRIDE + k] - after.mix[c * MIX_STRIDE + k]) > (exact ? 0 : 8);
+    // The overlay's colour: the largest free order of the cell (a split or a merge changes it, not always its mix).
+    if (!differs && (before.largestFree || after.largestFree)) differs = before.largestFree?.[c] !== after.largestFree?.[c];
     if (differs) out.push(c);
   }
   return out;
@@ -404,7 +406,7 @@ function draw(): void {
     return;
   }
   summary.drawn(shown.version);
-  postView();
+  postView(shown as Cells);
   if (shown.version > drawnVersion) {
     drawnVersion = shown.version;
     post({ type: 'drawn', version: shown.version }); // the host times a change to its picture by this
@@ -928,9 +930,12 @@ function dropNotice(): void {
 /** What Export Map draws (on the host): told whenever it changes. */
 let viewSent = '';
 
-function postView(): void {
+function postView(shown: Cells): void {
   if (!layout) return;
-  const view = { columns: layout.columns, cellPx: layout.cellPx, width: cssWidth, height: cssHeight, dpr: window.devicePixelRatio || 1, overlay, owners: ownerSlots.entries(), palette: theme.palette };
+  // The owners drawn, with their slots: what the picture needs, however many owners the map has seen.
+  const drawn = new Set(shown.owners);
+  const owners = [...slotsFor(shown)].filter(([o]) => drawn.has(o));
+  const view = { firstPfn: shown.firstPfn, framesPerCell: shown.framesPerCell, columns: layout.columns, cellPx: layout.cellPx, width: cssWidth, height: cssHeight, dpr: window.devicePixelRatio || 1, overlay, owners, palette: theme.palette };
   const text = JSON.stringify(view);
   if (text === viewSent) return;
   viewSent = text;

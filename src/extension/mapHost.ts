@@ -10,6 +10,7 @@ import { cellMix, mapCells, mapCellsAsync } from '../engine/inspect/mapCells';
 import { FreeBlockIndex, freeBlockIndexAsync, largestFreeOrders } from '../engine/inspect/freeBlocks';
 import { fragmentationHistoryAsync } from '../engine/inspect/fragHistory';
 import type { PmemImage } from '../engine';
+import type { StepsUpdate } from '../engine/inspect/steps';
 import { CellsData, ChainData, FRAG_HISTORY_CHANGED, MapView, svgRefusal, FrameDetails, HostToWebview, isWebviewToHost, MapState, MapWindowRole, MapWork, WebviewToHost } from '../shared/protocol';
 import { changedCellRuns, CellWindow, subWindow } from '../shared/mapPatch';
 import { layoutAt, fitZoom } from '../shared/mapGeometry';
@@ -175,10 +176,15 @@ export class MapHost implements vscode.Disposable {
       const version = this.version;
       const stopped = () => overtaken() || this.version !== version || this.document.viewImage !== img;
       const cells = overtaken() ? undefined : await mapCellsAsync(img, window, { stopped });
-      const index = cells && overlay ? await this.freeBlocks(img, stopped) : undefined;
+      // The overlay's walk of the free lists; one that fails (a damaged image) leaves the map drawn by state.
+      const index = cells && overlay ? await this.freeBlocks(img, stopped).catch(() => null) : undefined;
       if (this.disposed) return;
-      if (cells && (!overlay || index) && this.version === version) {
+      if (cells && index !== undefined && this.version === version) {
         this.post({ type: 'cells', id, version, ...cells, ...(index ? { largestFree: largestFreeOrders(index, window) } : {}) });
+        return;
+      }
+      if (cells && !overlay && this.version === version) {
+        this.post({ type: 'cells', id, version, ...cells });
         return;
       }
       if (overtaken()) {
@@ -195,10 +201,16 @@ export class MapHost implements vscode.Disposable {
     const cached = this.freeIndex;
     if (cached?.img === img && cached.version === this.version) return cached.walk;
     const walk = freeBlockIndexAsync(img, { stopped });
-    this.freeIndex = { img, version: this.version, walk };
-    // A walk stopped for one request is not kept for the next.
-    void walk.then((index) => {
+    const version = this.version;
+    this.freeIndex = { img, version, walk };
+    walk.then((index) => {
+      // A walk stopped for one request is not kept for the next.
       if (!index && this.freeIndex?.walk === walk) this.freeIndex = undefined;
+      // Damaged lists are said once per state: the overlay shows what could be walked.
+      if (index?.cut.length && this.version === version) this.notice(`The overlay shows the free lists as far as they could be walked: ${index.cut.join('; ')} ${index.cut.length === 1 ? 'holds' : 'hold'} fewer blocks than counted. Check Image says why.`);
+    }, (e: Error) => {
+      if (this.freeIndex?.walk === walk) this.freeIndex = undefined;
+      if (this.version === version) this.notice(`The largest-free-order overlay cannot be drawn: ${e.message}`);
     });
     return walk;
   }
@@ -209,10 +221,14 @@ export class MapHost implements vscode.Disposable {
    */
   private async answerFragHistory(id: number, samples: number): Promise<void> {
     const image = this.document.session?.image;
-    if (!image) return;
-    const version = this.version;
+    if (!image) {
+      this.post({ type: 'fragHistory', id, history: null, error: 'the image is not open' });
+      return;
+    }
+    // Only a change of the history stops the walk: showing another step (a click on the chart) does not.
+    const changes = this.historyChanges;
     try {
-      const history = await fragmentationHistoryAsync(image, samples, { stopped: () => this.disposed || this.document.session?.image !== image || this.version !== version });
+      const history = await fragmentationHistoryAsync(image, samples, { stopped: () => this.disposed || this.document.session?.image !== image || this.historyChanges !== changes });
       if (this.disposed) return;
       if (!history) this.post({ type: 'fragHistory', id, history: null, error: FRAG_HISTORY_CHANGED });
       else this.post({ type: 'fragHistory', id, history });
@@ -233,13 +249,13 @@ export class MapHost implements vscode.Disposable {
     if (!img) throw new Refusal('The image is not open');
     const g = img.geometry;
     const v = this.view;
-    const w = this.windows.get('map');
     const kind = vscode.window.activeColorTheme.kind;
     const palette = v?.palette ?? DEFAULT_PALETTES[kind === vscode.ColorThemeKind.Light || kind === vscode.ColorThemeKind.HighContrastLight ? 'light' : 'dark'];
     let box: MapBox;
-    if (v && w) {
+    if (v) {
+      // The view as the map last drew it: its first frame, cell size and layout together, never mixed with a window asked for since.
       box = {
-        firstPfn: w.firstPfn, framesPerCell: w.framesPerCell, columns: v.columns, rows: Math.max(1, Math.ceil(w.cells / v.columns)),
+        firstPfn: v.firstPfn, framesPerCell: v.framesPerCell, columns: v.columns, rows: Math.max(1, Math.ceil(v.height / v.cellPx)),
         cellPx: v.cellPx * v.dpr, width: Math.max(1, Math.round(v.width * v.dpr)), height: Math.max(1, Math.round(v.height * v.dpr)),
       };
     } else {
@@ -333,7 +349,7 @@ export class MapHost implements vscode.Disposable {
       machine: doc.session.isBooted ? 'running' : i.clean ? 'off' : 'crashed',
       readOnly: doc.readOnlyReason,
       viewedStep: doc.viewedStep,
-      history: withHistory ? this.feed.update(doc.session.image) : { reset: true, first: 0, last: 0, added: [] },
+      history: withHistory ? this.historyNews(this.feed.update(doc.session.image)) : { reset: true, first: 0, last: 0, added: [] },
       change: detailed ? { all: false, frames: change.frames, sections: change.sections } : { all: true, frames: [], sections: [] },
       patches: detailed ? this.patches(img, change) : [],
       memmapPlacement: i.memmap.placement,
@@ -342,6 +358,17 @@ export class MapHost implements vscode.Disposable {
     this.lastState = state;
     this.post({ type: 'state', state });
     this.lastStateMs = performance.now() - started;
+  }
+
+  /** Bumped by every state that changes the history (steps added, dropped or replaced): a walk through it stops then. */
+  private historyChanges = 0;
+  private lastRange = '';
+
+  private historyNews(update: StepsUpdate): StepsUpdate {
+    const range = `${update.first}-${update.last}`;
+    if (update.reset || update.added.length || range !== this.lastRange) this.historyChanges++;
+    this.lastRange = range;
+    return update;
   }
 
   /** The changed cells of the windows the webview shows, when few: it then redraws at once, without asking. */

@@ -99,6 +99,9 @@ export const FRAG_HISTORY_CHANGED = 'the image changed while its history was rea
  * theme's colours as the map read them.
  */
 export interface MapView {
+  /** The first frame drawn and the frames per cell: the window the picture shows. */
+  firstPfn: number;
+  framesPerCell: number;
   columns: number;
   cellPx: number;
   width: number;
@@ -226,9 +229,9 @@ export function isWebviewToHost(x: unknown): x is WebviewToHost {
     case 'drawn':
       return isCount(x.version) && keys(x, 'version');
     case 'view':
-      return isCount(x.columns) && x.columns >= 1 && isSize(x.cellPx) && isSize(x.width) && isSize(x.height) && isSize(x.dpr) && typeof x.overlay === 'boolean'
+      return isCount(x.firstPfn) && isCount(x.framesPerCell) && x.framesPerCell >= 1 && isCount(x.columns) && x.columns >= 1 && isSize(x.cellPx) && isSize(x.width) && isSize(x.height) && isSize(x.dpr) && typeof x.overlay === 'boolean'
         && Array.isArray(x.owners) && x.owners.length <= 4096 && x.owners.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && e[0].length <= 64 && Number.isSafeInteger(e[1]))
-        && isPalette(x.palette) && keys(x, 'columns', 'cellPx', 'width', 'height', 'dpr', 'overlay', 'owners', 'palette');
+        && isPalette(x.palette) && keys(x, 'firstPfn', 'framesPerCell', 'columns', 'cellPx', 'width', 'height', 'dpr', 'overlay', 'owners', 'palette');
     default:
       return false;
   }

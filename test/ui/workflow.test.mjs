@@ -105,6 +105,15 @@ for (const theme of THEMES) {
       const buddy = pmem('frag', ws.file('trace.pmem'), '--only', 'buddyinfo').split('\n').find((l) => l.includes(`zone ${zone.padStart(8)}`));
       const counts = buddy.replace(/^Node 0, zone +\w+/, '').trim().split(/\s+/).join(' ');
       assert.ok((await at.innerText()).endsWith(`Free blocks by order: ${counts}.`), `${await at.innerText()} / ${buddy}`);
+      assert.equal(await panel.getAttribute('data-frag-axis'), `1-${last}`, 'the axis spans the history');
+      // One more step (the quick allocate form): the charts read the history again and their axis reaches it.
+      await map.view.locator('#allocGo').click();
+      await textMatching(wb.stepLabel(), new RegExp(`^step ${last + 1}/${last + 1}$`), 'the new step');
+      await eventually('the charts to reach the new step', async () => (await panel.getAttribute('data-frag-axis')) === `1-${last + 1}`, 30_000);
+      await wb.focusEditor();
+      await wb.page.keyboard.press('Control+Z');
+      await textMatching(wb.stepLabel(), new RegExp(`^step ${last}/${last}$`), 'the step undone');
+      await eventually('the charts to follow the undo', async () => (await panel.getAttribute('data-frag-axis')) === `1-${last}`, 30_000);
       await panel.scrollIntoViewIfNeeded();
       await shot('fragmentation-chart');
 

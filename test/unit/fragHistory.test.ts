@@ -9,7 +9,7 @@ import { PmemImage } from '../../src/engine';
 import { zoneFreeCounts } from '../../src/engine/inspect/views';
 import { stateAt, historyStepRange } from '../../src/engine/inspect/timeline';
 import { fragmentationHistory, sampleSteps } from '../../src/engine/inspect/fragHistory';
-import { freeBlockIndex, largestFreeOrders, NO_FREE_BLOCK } from '../../src/engine/inspect/freeBlocks';
+import { freeBlockIndex, largestFreeOrders, NO_FREE_BLOCK, UNIT_FRAMES } from '../../src/engine/inspect/freeBlocks';
 import { freeAreaEntryOffset, freeAreaIndex, encodeFreeAreaEntry, decodeFreeAreaEntry } from '../../src/engine/format/freeArea';
 import { runWorkload } from '../../src/engine/replay/workload';
 import { MemoryStore } from '../../src/engine/store/memoryStore';
@@ -65,7 +65,7 @@ describe('the largest free order overlay', function () {
   it('lists every free block, as the descriptors say, in pfn order', () => {
     const { img } = worked('churn', 600);
     const index = freeBlockIndex(img);
-    const listed = Array.from(index.packed, (v) => [Math.floor(v / 64), v % 64]);
+    const listed = Array.from(index.packed!, (v) => [Math.floor(v / 64), v % 64]);
     const expected = freeFromDescriptors(img).sort((a, b) => a[0] - b[0]);
     assert.deepEqual(listed, expected);
     assert.deepEqual(index.cut, []);
@@ -90,6 +90,8 @@ describe('the largest free order overlay', function () {
       }
       assert.deepEqual(got, want, `${fpc} frames per cell`);
       assert.ok(got.some((o) => o !== NO_FREE_BLOCK), `${fpc}: some cell holds a free block`);
+      // Past MAX_LISTED blocks only the units are kept: cells of a unit or more stay exact.
+      if (fpc >= UNIT_FRAMES) assert.deepEqual(largestFreeOrders({ ...index, packed: undefined }, { firstPfn, framesPerCell: fpc, cells }), want, `${fpc}: from the units`);
     }
   });
 
@@ -106,6 +108,7 @@ describe('the largest free order overlay', function () {
     store.write(entryAt(order), encodeFreeAreaEntry({ head: entry.head, count: entry.count + 5 }));
     const index = freeBlockIndex(PmemImage.open(store, { readOnly: true }));
     assert.deepEqual(index.cut, [`node 0 zone ${['DMA32', 'Normal', 'Movable'][zone.id]} order ${order}`]);
-    assert.equal(index.packed.length, freeFromDescriptors(img).length, 'every block still listed once');
+    assert.equal(index.packed!.length, freeFromDescriptors(img).length, 'every block still listed once');
+    assert.equal(index.blocks, index.packed!.length);
   });
 });
