@@ -55,6 +55,8 @@ export interface CellExtras {
   selected?: number;
   /** The cell lies inside a section drawn from its summary: its colour says what the section holds. */
   sectionFrames?: number;
+  /** With the overlay on: the largest order of a free block with a frame in the cell (0xff: none). */
+  largestFree?: number;
 }
 
 /** A cell's mix of states (aggregated cells only), then the details of its first frame. */
@@ -79,7 +81,17 @@ export function describeCell(pfn: number, framesPerCell: number, mix: ArrayLike<
     if (extras.sectionFrames) lines.push([{ text: `coloured by what its section of ${extras.sectionFrames} frames holds` }]);
     if (extras.selected !== undefined) lines.push([{ text: `holds the selected frame, pfn ${extras.selected}` }]);
   }
+  // Last, after the lines whose order other readers rely on.
+  if (extras.largestFree !== undefined) {
+    lines.push([{ text: extras.largestFree === 0xff ? 'no free block in this cell (from the free lists)' : `largest free block in this cell: order ${extras.largestFree} (${blockSize(extras.largestFree)})`, strong: true }]);
+  }
   return lines.map((l) => l.filter((r) => r.text !== ''));
+}
+
+/** A block of order `o` in words: 4 KiB, 2 MiB, ... */
+export function blockSize(o: number): string {
+  const bytes = 4096 * 2 ** o;
+  return bytes >= 2 ** 30 ? `${bytes / 2 ** 30} GiB` : bytes >= 2 ** 20 ? `${bytes / 2 ** 20} MiB` : `${bytes / 1024} KiB`;
 }
 
 /** Replaces `el`'s content with the lines, each run a text node (bold runs in <b>), lines separated by <br>. */

@@ -9,6 +9,7 @@ import { zoneFragmentation } from '../src/engine/inspect/frag';
 import { orderRampColours } from '../src/shared/mapRaster';
 import { FRAG_HISTORY_CHANGED, type FragHistoryData } from '../src/shared/protocol';
 import { cssOf, type ThemeColours } from './palette';
+import { blockSize as sizeOfOrder } from './cellText';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Title, Tooltip, Legend);
 
@@ -258,10 +259,4 @@ export class FragChart {
     this.atText.textContent = `At step ${at}${at === this.at ? '' : ` (the sample nearest step ${this.at})`}, ${this.zoneSelect.options[this.zone]?.text}: ${f.freePages} free pages; largest free order ${f.largestFreeOrder < 0 ? 'none' : f.largestFreeOrder}; at order ${k}, fragmentation index ${index(f.extfragIndex[k])}, unusable free space index ${index(f.unusableIndex[k])}. Free blocks by order: ${z.free.join(' ')}.`;
     this.panel.dataset.fragAt = String(at);
   }
-}
-
-/** A block of order `o` in words: 4 KiB, 2 MiB, ... */
-function sizeOfOrder(o: number): string {
-  const bytes = 4096 * 2 ** o;
-  return bytes >= 2 ** 30 ? `${bytes / 2 ** 30} GiB` : bytes >= 2 ** 20 ? `${bytes / 2 ** 20} MiB` : `${bytes / 1024} KiB`;
 }

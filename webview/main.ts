@@ -9,7 +9,7 @@ import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
 import { formatBytes } from '../src/engine/core/units';
 import { cellOf, fitZoom, layoutAt, MapLayout, MAX_CELL_PX, pfnAt } from '../src/shared/mapGeometry';
 import { MIX_STRIDE, OWNER_TAG } from '../src/engine/inspect/mapCodes';
-import { NO_FREE_DIMMING, orderRampColours, ownerColour, rasterise, rasteriseLargestFree, Rgb, staleHatchAt } from '../src/shared/mapRaster';
+import { noFreeColour, orderRampColours, ownerColour, rasterise, rasteriseLargestFree, Rgb, staleHatchAt } from '../src/shared/mapRaster';
 import { OWNER_SLOTS, OwnerSlots, ownerPalette } from '../src/shared/ownerPalette';
 import { CellsData, FragHistoryData, FrameDetails, HostToWebview, isHostToWebview, MapCommand, MapState, MapWindowRole, MapWork, WebviewToHost, AllocationForm } from '../src/shared/protocol';
 import { FragChart } from './fragChart';
@@ -843,13 +843,13 @@ function legendEntries(): LegendEntry[] {
   const solid = (colour: Rgb, label: string): LegendEntry => ({ swatch: { kind: 'solid', colour }, label });
   if (overlay) {
     const ramp = orderRampColours(p, state.image.maxOrder);
-    const faded: Rgb = [0, 1, 2].map((k) => p.allocated[k] + (p.background[k] - p.allocated[k]) * NO_FREE_DIMMING) as unknown as Rgb;
+    const faded = noFreeColour(p);
     return [
       solid(p.metadata, 'metadata (superblock, tables, journal, history)'),
       state.memmapPlacement === 'device' ? solid(p.memmap, 'memmap (descriptors on the device)') : undefined,
       { swatch: { kind: 'gradient', from: ramp[0], via: ramp[Math.floor(ramp.length / 2)], to: ramp[ramp.length - 1] }, label: 'largest free block in the cell, from the free lists:' },
       ...ramp.map((c, o) => solid(c, `order ${o}`)),
-      solid(faded, 'no free block in the cell (allocated), faded'),
+      solid(faded, 'no free block in the cell (allocated)'),
       solid(p.never, 'never initialised (not on the free lists yet)'),
       { swatch: { kind: 'outline', css: theme.selection }, label: 'selected' },
     ].filter((e): e is LegendEntry => e !== undefined);
@@ -1092,7 +1092,8 @@ async function showTooltip(pfn: number, x: number, y: number): Promise<void> {
   const holdsSelected = selected !== undefined && selected >= cellPfn && selected < cellPfn + fpc ? selected : undefined;
   // Cells of another zoom (still on their way) would describe the wrong frames.
   const shares = cells && cells.framesPerCell === fpc && cellIndex >= 0 && cellIndex < cells.cells ? cells.mix : undefined;
-  renderLines(tooltip, describeCell(cellPfn, fpc, shares, cellIndex, f, { counts, selected: holdsSelected, sectionFrames: inSection }));
+  const largestFree = overlay && cells?.largestFree && cells.framesPerCell === fpc && cellIndex >= 0 && cellIndex < cells.cells ? cells.largestFree[cellIndex] : undefined;
+  renderLines(tooltip, describeCell(cellPfn, fpc, shares, cellIndex, f, { counts, selected: holdsSelected, sectionFrames: inSection, largestFree }));
   tooltip.hidden = false;
   const area = canvas.parentElement!.getBoundingClientRect();
   tooltip.style.left = `${Math.min(x + 14, area.width - tooltip.offsetWidth - 4)}px`;

@@ -19,6 +19,8 @@ export interface HeldCells extends CellWindow {
   mix: Uint8Array;
   tag: Uint16Array;
   owners: string[];
+  /** The overlay's largest free order per cell, when the cells came with it. */
+  largestFree?: Uint8Array;
 }
 
 /** A preview has the shape of an answer from the host, without block outlines (it knows no block heads). */
@@ -70,6 +72,9 @@ export function previewCells(want: CellWindow, totalFrames: number, sources: Rea
   const owners: string[] = [];
   const ownerIndex = new Map<string, number>();
   const filled = new Uint8Array(n);
+  // The overlay is previewed too when every source used has it: each new cell the largest order of those it covers.
+  const largest = new Uint8Array(n).fill(0xff);
+  let overlaid = true;
   const sums = new Float64Array(MIX_STRIDE);
   const versions: number[] = [];
   // Cells past the last frame keep no colour.
@@ -84,6 +89,8 @@ export function previewCells(want: CellWindow, totalFrames: number, sources: Rea
     if (hi < inDevice && Math.min(firstPfn + (hi + 1) * fpc, totalFrames) <= sEnd) hi++; // the device's last, partial cell
     if (lo >= hi) continue;
     versions.push(s.version);
+    const sLargest = s.largestFree;
+    if (!sLargest) overlaid = false;
     // The source's owner index to the preview's, filled as owners are met.
     const remap = new Map<number, number>();
     const tagOf = (t: number): number => {
@@ -105,6 +112,9 @@ export function previewCells(want: CellWindow, totalFrames: number, sources: Rea
       const k0 = Math.floor((a - sFirst) / sf);
       const k1 = Math.floor((b - 1 - sFirst) / sf);
       const m = c * MIX_STRIDE;
+      if (sLargest) {
+        for (let k = k0; k <= k1; k++) if (sLargest[k] !== 0xff && (largest[c] === 0xff || sLargest[k] > largest[c])) largest[c] = sLargest[k];
+      }
       if (k0 === k1) {
         for (let ch = 0; ch < MIX_STRIDE; ch++) mix[m + ch] = sMix[k0 * MIX_STRIDE + ch];
         const t = sTag[k0];
@@ -124,7 +134,7 @@ export function previewCells(want: CellWindow, totalFrames: number, sources: Rea
       if (common && fpc <= DETAIL_FRAMES_PER_CELL) tag[c] = tagOf(common);
     }
   }
-  return { type: 'cells', id: 0, version: versions.length ? Math.min(...versions) : 0, firstPfn, framesPerCell: fpc, cells: n, detailed: false, mix, tag, owners, blocks: [] };
+  return { type: 'cells', id: 0, version: versions.length ? Math.min(...versions) : 0, firstPfn, framesPerCell: fpc, cells: n, detailed: false, mix, tag, owners, blocks: [], ...(overlaid && versions.length ? { largestFree: largest } : {}) };
 }
 
 interface Timers {

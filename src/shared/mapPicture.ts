@@ -9,7 +9,7 @@ import { info, type PmemImage } from '../engine';
 import type { MapCells } from '../engine/inspect/mapCells';
 import { MIX_STRIDE } from '../engine/inspect/mapCodes';
 import { contrastRatio } from './mapContrast';
-import { MapPalette, NO_FREE_DIMMING, orderRampColours, ownerColour, rasterise, rasteriseLargestFree, Rgb, staleHatchAt } from './mapRaster';
+import { MapPalette, noFreeColour, orderRampColours, ownerColour, rasterise, rasteriseLargestFree, Rgb, staleHatchAt } from './mapRaster';
 import { OWNER_SLOTS, OwnerSlots, ownerPalette } from './ownerPalette';
 import { drawText, TEXT_HEIGHT, textWidth } from './pixelText';
 
@@ -137,13 +137,13 @@ export function withAxisAndLegend(img: PmemImage, map: Picture, box: MapBox, pal
   const solid = (c: Rgb) => () => wordOf(c);
   const maxOrder = img.geometry.maxOrder;
   const ramp = orderRampColours(p, maxOrder);
-  const faded: Rgb = [0, 1, 2].map((k) => p.allocated[k] + (p.background[k] - p.allocated[k]) * NO_FREE_DIMMING) as unknown as Rgb;
+  const faded = noFreeColour(p);
   const memmap = img.geometry.memmap === 'device' ? [{ swatch: solid(p.memmap), label: 'memmap (descriptors on the device)' }] : [];
   const entries: Entry[] = o.legend === false ? [] : o.overlay ? [
     { swatch: solid(p.metadata), label: 'metadata (superblock, tables, journal, history)' },
     ...memmap,
-    { swatch: (x) => wordOf(ramp[Math.min(maxOrder, Math.floor((x / 12) * (maxOrder + 1)))]), label: `largest free block in the cell: order 0 (red) → order ${maxOrder} (green)` },
-    { swatch: solid(faded), label: 'no free block in the cell (allocated), faded' },
+    { swatch: (x) => wordOf(ramp[Math.min(maxOrder, Math.floor((x / 12) * (maxOrder + 1)))]), label: `largest free block in the cell: order 0 (red) → order ${maxOrder} (blue)` },
+    { swatch: solid(faded), label: 'no free block in the cell (allocated)' },
     { swatch: solid(p.never), label: 'never initialised' },
   ] : [
     { swatch: solid(p.metadata), label: 'metadata (superblock, tables, journal, history)' },

@@ -22,7 +22,7 @@ export interface MapPalette {
   stale: Rgb;
   /** Lightness (0 to 1) of owner colours: darker on light themes. */
   ownerLightness: number;
-  /** The largest-free-order overlay's scale: order 0 (fragmented), the middle order, the largest order. */
+  /** The largest-free-order overlay's scale: order 0 (fragmented), the middle order, the largest order (red, yellow, blue: told apart with the common colour blindnesses). */
   orderRamp: readonly [Rgb, Rgb, Rgb];
 }
 
@@ -109,8 +109,13 @@ export function rasterise(cells: RasterCells, palette: MapPalette, maxOrder: num
   }
 }
 
-/** How far a cell with no free block goes towards the background in the overlay: it is there, but not the point. */
-export const NO_FREE_DIMMING = 0.5;
+/** How far a cell with no free block goes from the metadata colour towards the background in the overlay: a grey between metadata's and never-initialised's. */
+export const NO_FREE_DIMMING = 0.45;
+
+/** The overlay's colour of a cell with frames but no free block: a neutral grey, apart from the ramp's hues. */
+export function noFreeColour(palette: MapPalette): Rgb {
+  return lerp(palette.metadata, palette.background, NO_FREE_DIMMING);
+}
 
 /** The overlay's colour for each free order 0..maxOrder: along the ramp, order 0 at its start. */
 export function orderRampColours(palette: MapPalette, maxOrder: number): Rgb[] {
@@ -130,7 +135,7 @@ export function orderRampColours(palette: MapPalette, maxOrder: number): Rgb[] {
 export function rasteriseLargestFree(cells: RasterCells, largest: Uint8Array, palette: MapPalette, maxOrder: number, out: Uint8ClampedArray, only?: ArrayLike<number>): void {
   const words = new Uint32Array(out.buffer, out.byteOffset, out.length >> 2);
   const ramp = orderRampColours(palette, maxOrder).map(pack);
-  const faded = pack(lerp(palette.allocated, palette.background, NO_FREE_DIMMING));
+  const faded = pack(noFreeColour(palette));
   const metadataWord = pack(palette.metadata), memmapWord = pack(palette.memmap), neverWord = pack(palette.never), backgroundWord = pack(palette.background);
   const { mix } = cells;
   const n = only ? only.length : cells.cells;
@@ -152,11 +157,11 @@ export const DEFAULT_PALETTES: Record<'dark' | 'light', MapPalette> = {
   dark: accessiblePalette({
     background: [30, 30, 30], metadata: [185, 185, 185], memmap: [180, 130, 220], freeSmall: [62, 116, 80], freeLarge: [100, 210, 120],
     allocated: [55, 148, 255], never: [104, 104, 107], stale: [204, 167, 0], ownerLightness: 0.62,
-    orderRamp: [[241, 76, 76], [204, 167, 0], [137, 209, 133]],
+    orderRamp: [[241, 76, 76], [204, 167, 0], [55, 148, 255]],
   }),
   light: accessiblePalette({
     background: [255, 255, 255], metadata: [70, 70, 70], memmap: [130, 80, 180], freeSmall: [90, 170, 110], freeLarge: [25, 110, 50],
     allocated: [0, 100, 200], never: [148, 148, 151], stale: [190, 140, 0], ownerLightness: 0.45,
-    orderRamp: [[205, 49, 49], [191, 136, 3], [56, 138, 52]],
+    orderRamp: [[205, 49, 49], [191, 136, 3], [0, 100, 200]],
   }),
 };

@@ -129,6 +129,10 @@ for (const theme of THEMES) {
       await map.button('Largest free order').click();
       await eventually('the map drawn with the overlay', async () => (await map.data('overlaid')) === 'true', 20_000);
       await textMatching(map.view.locator('#legend'), /largest free block in the cell, from the free lists:\s*order 0\s*order 1/, 'the overlay\'s legend');
+      // The tooltip names the cell's largest free order (the first cells of the data area hold the trace's blocks).
+      const tip = await map.hover(20, 12);
+      assert.match(tip.lines.at(-1), /^(largest free block in this cell: order \d+ \(\d+ [KMG]iB\)|no free block in this cell \(from the free lists\))$/, tip.text);
+      await map.leave();
       await shot('overlay-past');
       await wb.runCommand(Workbench.commandLabel('pmemExplorer.goToStep'));
       await wb.pick(/Show the image as it was after this step/, new RegExp(`^${last}\\b`));

@@ -32,6 +32,16 @@ describe('map preview while cells are on their way', () => {
     assert.equal(p.version, window.version);
   });
 
+  it('previews the largest-free-order overlay too: a parent\'s order zooming in, the largest of the cells covered zooming out; none without it', () => {
+    const window = { ...held(0, 4, 8), largestFree: Uint8Array.from([0xff, 2, 0, 0xff, 5, 1, 0xff, 0xff]) };
+    const zoomedIn = previewCells({ firstPfn: 4, framesPerCell: 2, cells: 6 }, 1 << 20, [window, undefined]);
+    assert.deepEqual(Array.from(zoomedIn.largestFree!), [2, 2, 0, 0, 0xff, 0xff]);
+    const zoomedOut = previewCells({ firstPfn: 0, framesPerCell: 16, cells: 2 }, 1 << 20, [window, undefined]);
+    assert.deepEqual(Array.from(zoomedOut.largestFree!), [2, 5]);
+    // A source without the overlay (cells asked for before it was switched on): no overlay in the preview, not a wrong one.
+    assert.equal(previewCells({ firstPfn: 0, framesPerCell: 16, cells: 2 }, 1 << 20, [held(0, 4, 8), undefined]).largestFree, undefined);
+  });
+
   it('zooming out past the window, cells come from the overview, weighted by the frames they share', () => {
     const total = 4096;
     const overview = held(0, 64, total / 64, [], [], 3);

@@ -120,7 +120,7 @@ ZONE_DEVICE, reserve, compound head or tail, ...).
   --theme T        dark (default) or light, matching VS Code's default themes
   --overlay largest-free
                    colour each cell by the largest free block with a frame in it
-                   (red for order 0, through yellow, to green for the largest
+                   (red for order 0, through yellow, to blue for the largest
                    order), from the free lists: fragmentation at any zoom
   --no-legend      the map alone: no axis of pfns and addresses on its right (with
                    every node and zone named) and no legend under it`,
