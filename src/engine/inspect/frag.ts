@@ -140,12 +140,25 @@ export function formatBeside(zones: ZoneFragmentation[], snapshot: MachineSnapsh
   }).join('\n');
 }
 
+/** The most orders a snapshot line may list (Linux's MAX_ORDER is 11 to 13). */
+const MAX_SNAPSHOT_ORDERS = 64;
+
+/** Whole numbers of a line's columns, or undefined when one is too large to be a count (a damaged or foreign line). */
+function counts(text: string): number[] | undefined {
+  const out = text.trim().split(/\s+/).map(Number);
+  return out.length <= MAX_SNAPSHOT_ORDERS && out.every(Number.isSafeInteger) ? out : undefined;
+}
+
+const nodeId = (text: string) => (Number.isSafeInteger(Number(text)) ? Number(text) : undefined);
+
 /** Reads /proc/buddyinfo text back into counts (a real machine's, or ours); lines that are not zone lines are skipped. */
 export function parseBuddyinfo(text: string): ZoneFreeCounts[] {
   const out: ZoneFreeCounts[] = [];
   for (const line of text.split('\n')) {
     const m = /^Node\s+(\d+),\s+zone\s+(\S+)((?:\s+\d+)+)\s*$/.exec(line);
-    if (m) out.push({ node: Number(m[1]), zone: m[2], free: m[3].trim().split(/\s+/).map(Number) });
+    const node = m ? nodeId(m[1]) : undefined;
+    const free = m ? counts(m[3]) : undefined;
+    if (m && node !== undefined && free) out.push({ node, zone: m[2], free });
   }
   return out;
 }
@@ -178,7 +191,9 @@ export function parsePagetypeinfo(text: string): ZoneTypeFreeCounts[] {
   const out: ZoneTypeFreeCounts[] = [];
   for (const line of text.split('\n')) {
     const m = /^Node\s+(\d+),\s+zone\s+(\S+),\s+type\s+(\S+)((?:\s+\d+)+)\s*$/.exec(line);
-    if (m) out.push({ node: Number(m[1]), zone: m[2], type: m[3], free: m[4].trim().split(/\s+/).map(Number) });
+    const node = m ? nodeId(m[1]) : undefined;
+    const free = m ? counts(m[4]) : undefined;
+    if (m && node !== undefined && free) out.push({ node, zone: m[2], type: m[3], free });
   }
   return out;
 }
@@ -189,9 +204,9 @@ export function parseZoneinfo(text: string): Array<{ node: number; zone: string;
   let at: { node: number; zone: string } | undefined;
   for (const line of text.split('\n')) {
     const z = /^Node\s+(\d+),\s+zone\s+(\S+)\s*$/.exec(line);
-    if (z) at = { node: Number(z[1]), zone: z[2] };
+    if (z) at = nodeId(z[1]) === undefined ? undefined : { node: Number(z[1]), zone: z[2] };
     const f = /^\s+pages free\s+(\d+)\s*$/.exec(line);
-    if (f && at) {
+    if (f && at && Number.isSafeInteger(Number(f[1]))) {
       out.push({ ...at, pages: Number(f[1]) });
       at = undefined;
     }
@@ -222,7 +237,7 @@ export function parseKmemFree(text: string): ZoneFreeCounts[] {
       continue;
     }
     const id = /^\s*(\d+)\s*$/.exec(line);
-    if (expectNode && id) {
+    if (expectNode && id && nodeId(id[1]) !== undefined) {
       node = Number(id[1]);
       expectNode = false;
       continue;
@@ -247,7 +262,7 @@ export function parseKmemFree(text: string): ZoneFreeCounts[] {
     if (a && zone) {
       const order = Number(a[1]);
       const blocks = Number(a[3]);
-      if (order > 63 || Number(a[4]) !== blocks * 2 ** order) continue;
+      if (order >= MAX_SNAPSHOT_ORDERS || !Number.isSafeInteger(blocks) || Number(a[4]) !== blocks * 2 ** order) continue;
       while (zone.free.length <= order) zone.free.push(0);
       zone.free[order] += blocks;
       continue;

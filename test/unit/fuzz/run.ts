@@ -8,6 +8,7 @@ import { argvFixture, argvProperty } from './argvProperties';
 import { basePool, cliProcessProperty, cliProperty, engineProperty } from './imageProperties';
 import { protocolProperty } from './protocolProperties';
 import { traceProperty } from './traceProperties';
+import { snapshotProperty } from './snapshotProperties';
 
 export interface FuzzProperty {
   name: string;
@@ -23,6 +24,7 @@ export const PROPERTIES: FuzzProperty[] = [
   { name: 'cli argument vectors', boundedRuns: 150, make: (_, seed) => argvProperty(argvFixture(basePool(1, seed)[0].bytes)) as unknown as fc.IProperty<unknown> },
   { name: 'webview messages', boundedRuns: 300, make: (_, seed) => protocolProperty(seed) as unknown as fc.IProperty<unknown> },
   { name: 'kmem traces', boundedRuns: 60, make: (_, seed) => traceProperty(seed) as unknown as fc.IProperty<unknown> },
+  { name: 'machine snapshots', boundedRuns: 300, make: (_, seed) => snapshotProperty(seed) as unknown as fc.IProperty<unknown> },
 ];
 
 export interface FuzzResult {
