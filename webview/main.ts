@@ -127,6 +127,11 @@ function visibleRows(): number {
   return layout ? Math.max(1, Math.ceil(cssHeight / layout.cellPx)) : 0;
 }
 
+/** What Page Down moves: the rows wholly in view but one, so the last whole row stays in view (a sliver of a row at the bottom does not count). */
+function pageRows(): number {
+  return layout ? Math.max(1, Math.floor(cssHeight / layout.cellPx) - 1) : 1;
+}
+
 function relayout(anchor?: { pfn: number; y: number }): void {
   if (!state || cssWidth <= 0) return;
   const total = state.image.totalFrames;
@@ -1117,8 +1122,8 @@ canvas.addEventListener('keydown', (e) => {
     case '-': case '_': zoomBy(-1); break;
     case '0': fit(); break;
     case 'o': case 'O': toggleOverlay(); break;
-    case 'PageDown': pan(Math.max(1, visibleRows() - 1)); break;
-    case 'PageUp': pan(-Math.max(1, visibleRows() - 1)); break;
+    case 'PageDown': pan(pageRows()); break;
+    case 'PageUp': pan(-pageRows()); break;
     case 'Home': topRow = 0; pan(0); break;
     case 'End': topRow = layout.rows; pan(0); break;
     default: return;

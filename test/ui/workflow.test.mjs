@@ -149,6 +149,10 @@ for (const theme of THEMES) {
       await map.button('Largest free order').click();
       await eventually('the map drawn by state again', async () => (await map.data('overlaid')) === 'false', 20_000);
       await panel.locator('.collapsible-header').click();
+      // The report beside the map closes: the next tests find one editor group.
+      await report.click();
+      await wb.runCommand('View: Close Editor');
+      await report.waitFor({ state: 'hidden' });
     });
 
     it('the recovery banner says what recovery did in that boot only, without a notification over the history', async () => {
