@@ -176,15 +176,11 @@ export class MapHost implements vscode.Disposable {
       const version = this.version;
       const stopped = () => overtaken() || this.version !== version || this.document.viewImage !== img;
       const cells = overtaken() ? undefined : await mapCellsAsync(img, window, { stopped });
-      // The overlay's walk of the free lists; one that fails (a damaged image) leaves the map drawn by state.
-      const index = cells && overlay ? await this.freeBlocks(img, stopped).catch(() => null) : undefined;
+      // The overlay's walk of the free lists (undefined: stopped, like the cells); one that fails (a damaged image) leaves the map drawn by state.
+      const index = cells && overlay ? await this.freeBlocks(img, stopped).catch(() => null) : null;
       if (this.disposed) return;
       if (cells && index !== undefined && this.version === version) {
         this.post({ type: 'cells', id, version, ...cells, ...(index ? { largestFree: largestFreeOrders(index, window) } : {}) });
-        return;
-      }
-      if (cells && !overlay && this.version === version) {
-        this.post({ type: 'cells', id, version, ...cells });
         return;
       }
       if (overtaken()) {

@@ -1,7 +1,7 @@
 /** Commands that verify and explain an image: check, history, state, freelists, frag. */
-import * as fs from 'node:fs';
-import { buddyinfo, formatBeside, formatFragmentationFiles, fragmentation, FRAGMENTATION_FILES, FragmentationFile, freeLists, info, MachineSnapshot, parseMachineSnapshot, stateAt, stepRange, UsageError, ZoneFragmentation, zoneFragmentation } from '../../engine';
+import { buddyinfo, formatBeside, formatFragmentationFiles, fragmentation, FRAGMENTATION_FILES, FragmentationFile, freeLists, info, MachineSnapshot, stateAt, stepRange, UsageError, ZoneFragmentation, zoneFragmentation } from '../../engine';
 import { checkImageFile } from '../../engine/node/checkWorkers';
+import { readMachineSnapshotFile } from '../../engine/node/machineSnapshotFile';
 import { DEFAULT_FRAG_SAMPLES, fragmentationHistory } from '../../engine/inspect/fragHistory';
 import { filePath, flag, int, oneFile, parse, str } from '../args';
 import { checkNamespace, pfnNamespaceOf, printNamespaceCheck, STRUCT_PAGE_HELP } from './linuxPages';
@@ -199,18 +199,9 @@ Each comes after a "==> FILE <==" line, as head prints several files.
   },
 };
 
-/** A real machine's snapshot file, read and told apart (buddyinfo, pagetypeinfo, zoneinfo); refused, saying why, when it is none. */
+/** A real machine's snapshot file, read and told apart (buddyinfo, pagetypeinfo, zoneinfo, kmem -f); refused, saying why, when it is none. */
 function machineSnapshot(file: string): MachineSnapshot {
-  let text: string;
-  try {
-    if (!fs.statSync(file).isFile()) throw new UsageError(`--beside: ${file} is not a file`);
-    if (fs.statSync(file).size > 64 * 2 ** 20) throw new UsageError(`--beside: ${file} is larger than any /proc snapshot (64 MiB)`);
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError(`--beside: cannot read ${file}: ${(e as Error).message}`);
-  }
-  const snapshot = parseMachineSnapshot(text);
-  if (!snapshot) throw new UsageError(`--beside: ${file} is not /proc/buddyinfo, /proc/pagetypeinfo, /proc/zoneinfo or crash's kmem -f output (no "Node N, zone NAME" line of theirs in it, nor kmem -f's ZONE and AREA tables)`);
-  return snapshot;
+  const read = readMachineSnapshotFile(file);
+  if ('why' in read) throw new UsageError(`--beside: ${read.why}`);
+  return read;
 }

@@ -631,9 +631,7 @@ export class HistoryRing {
    * (`at`: where the entry is encoded, in the image).
    */
   undoAfter(scan: RingScan, step: number, target: UndoTarget | undefined, onSpan: SpanCheck | undefined): void {
-    const newest = scan.count - 1;
-    const oldest = Math.max(0, step - scan.header.firstSeq + 1);
-    if (newest >= oldest) this.undoRecords(scan, newest, oldest, target, onSpan, true);
+    this.undoBetween(scan, scan.header.firstSeq + scan.count - 1, step, target, onSpan);
   }
 
   /**

@@ -4,16 +4,13 @@
  * steps. One walk back from the present undoes each record once, on a patch
  * over the image; after each sample only the free-area table is read.
  */
-import { PAGE_SIZE } from '../format/constants';
-import { freeAreaEntryAt, freeAreaIndex } from '../format/freeArea';
-import { ZONE_NAMES } from '../format/constants';
 import type { PmemImage } from '../image/imageCore';
 import { UndoTarget } from '../format/undoCodec';
 import { PatchStore } from '../store/patchStore';
-import type { Store } from '../store/store';
 import { runInSlices, runToEnd, Steps } from '../core/timeSlice';
 import { scanStepRange, undoSpanCheck } from './timeline';
 import type { ZoneFreeCounts } from './frag';
+import { zoneFreeCountsIn } from './views';
 
 export interface FragmentationSample {
   step: number;
@@ -70,25 +67,8 @@ export function* fragmentationHistorySteps(img: PmemImage, samples = DEFAULT_FRA
     const step = steps[i];
     if (step < at) ring.undoBetween(scan, at, step, target, check);
     at = step;
-    out.push({ step, zones: freeCountsIn(img, patch) });
+    out.push({ step, zones: zoneFreeCountsIn(img, patch) });
     yield;
   }
   return { first, last, maxOrder: img.geometry.maxOrder, samples: out.reverse() };
-}
-
-/** The free-area counts of every present zone, read from `store` (the image at some step). */
-function freeCountsIn(img: PmemImage, store: Store): ZoneFreeCounts[] {
-  const g = img.geometry;
-  const area = store.read(img.layout.freeArea.startPfn * PAGE_SIZE, img.layout.freeArea.frames * PAGE_SIZE);
-  const dv = new DataView(area.buffer, area.byteOffset, area.byteLength);
-  const out: ZoneFreeCounts[] = [];
-  for (const n of img.nodes) {
-    for (const z of n.zones) {
-      if (z.frames === 0) continue;
-      const free: number[] = [];
-      for (let order = 0; order <= g.maxOrder; order++) free.push(freeAreaEntryAt(dv, freeAreaIndex(g.maxOrder, n.id, z.id, order)).count);
-      out.push({ node: n.id, zone: ZONE_NAMES[z.id], free });
-    }
-  }
-  return out;
 }

@@ -11,6 +11,7 @@ import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_NAMES } from '../format/constants';
 import { writeRefusal } from '../format/superblock';
 import { DESC, decodeDescriptor, Descriptor, isBlank, PG_ALLOCATED, PG_BUDDY } from '../format/descriptor';
 import { freeAreaEntryAt, freeAreaIndex } from '../format/freeArea';
+import type { Store } from '../store/store';
 import { decodeFreeLink, FREE_LINK_SIZE, LINK } from '../format/freeLink';
 import { REGION_NAMES, RegionName, SECTION_ENTRY_SIZE } from '../format/layout';
 import { ALL_EXTENDED_FIELDS, descriptorBytesInRam } from '../format/profiles';
@@ -392,12 +393,21 @@ export function nextLink(img: PmemImage, pfn: number, table: SectionWindow): num
 
 /** Free blocks per order of every present zone, node by node (what /proc/buddyinfo lists). */
 export function zoneFreeCounts(img: PmemImage): ZoneFreeCounts[] {
-  const lists = freeLists(img, 0);
+  return zoneFreeCountsIn(img, img.store);
+}
+
+/** As zoneFreeCounts, from the free-area table as `store` holds it (the image at an earlier step). */
+export function zoneFreeCountsIn(img: PmemImage, store: Store): ZoneFreeCounts[] {
+  const g = img.geometry;
+  const area = store.read(img.layout.freeArea.startPfn * PAGE_SIZE, img.layout.freeArea.frames * PAGE_SIZE);
+  const dv = new DataView(area.buffer, area.byteOffset, area.byteLength);
   const out: ZoneFreeCounts[] = [];
   for (const n of img.nodes) {
     for (const z of n.zones) {
       if (z.frames === 0) continue;
-      out.push({ node: n.id, zone: ZONE_NAMES[z.id], free: lists.filter((l) => l.node === n.id && l.zone === ZONE_NAMES[z.id]).map((l) => l.count) });
+      const free: number[] = [];
+      for (let order = 0; order <= g.maxOrder; order++) free.push(freeAreaEntryAt(dv, freeAreaIndex(g.maxOrder, n.id, z.id, order)).count);
+      out.push({ node: n.id, zone: ZONE_NAMES[z.id], free });
     }
   }
   return out;

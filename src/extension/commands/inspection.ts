@@ -1,8 +1,8 @@
 /** Reading an image: the checker, its summary, a frame by number, the sections filter. */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { CheckReport, checkAsync, fragmentation, info, parseMachineSnapshot, parsePfn, SectionState, type MachineSnapshot } from '../../engine';
+import { CheckReport, checkAsync, fragmentation, info, parsePfn, SectionState } from '../../engine';
+import { readMachineSnapshotFile } from '../../engine/node/machineSnapshotFile';
 import { nextSectionIn, SECTION_STATES } from '../../engine/inspect/sectionSearch';
 import { sectionStateWords } from '../../shared/words';
 import { checkReportMarkdown } from '../checkReport';
@@ -96,7 +96,8 @@ export function registerInspectionCommands(c: CommandContext): ReadOnlyDocs {
       if (!picked?.length) return undefined;
       file = picked[0].fsPath;
     }
-    const snapshot = readMachineSnapshot(file);
+    const snapshot = readMachineSnapshotFile(file, path.basename(file));
+    if ('why' in snapshot) throw new Refusal(`Compare Fragmentation: ${snapshot.why}`);
     await docs.showFragmentationBeside(doc, snapshot, path.basename(file));
     return snapshot;
   });
@@ -151,24 +152,4 @@ export function registerInspectionCommands(c: CommandContext): ReadOnlyDocs {
     c.views.sections.refresh();
   });
   return docs;
-}
-
-/** The largest snapshot file read: /proc files are kilobytes, a kmem -f of a large machine some megabytes. */
-const MAX_SNAPSHOT_BYTES = 64 * 2 ** 20;
-
-/** A real machine's free-memory snapshot, or a refusal saying what the file is not. */
-function readMachineSnapshot(file: string): MachineSnapshot {
-  let text: string;
-  try {
-    const st = fs.statSync(file);
-    if (!st.isFile()) throw new Refusal(`Compare Fragmentation: ${file} is not a file`);
-    if (st.size > MAX_SNAPSHOT_BYTES) throw new Refusal(`Compare Fragmentation: ${file} is larger than any snapshot of free memory (64 MiB)`);
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if (e instanceof Refusal) throw e;
-    throw new Refusal(`Compare Fragmentation: cannot read ${file}: ${(e as Error).message}`);
-  }
-  const snapshot = parseMachineSnapshot(text);
-  if (!snapshot) throw new Refusal(`Compare Fragmentation: ${path.basename(file)} is not /proc/buddyinfo, /proc/pagetypeinfo, /proc/zoneinfo or crash's kmem -f output (no "Node N, zone NAME" line of theirs in it, nor kmem -f's ZONE and AREA tables)`);
-  return snapshot;
 }
