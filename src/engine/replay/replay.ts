@@ -13,9 +13,10 @@
  * rounded down to a largest block) lands on the image's first whole largest block.
  */
 import { allocateExactly, freeAllocated } from '../alloc/buddy';
+import { BuddyState } from '../alloc/buddyState';
 import { JournalFullError, OperationError, UsageError } from '../core/errors';
 import { REVISION_REPLAY } from '../format/constants';
-import { PG_ALLOCATED } from '../format/descriptor';
+import { encodeOwner, PG_ALLOCATED } from '../format/descriptor';
 import type { PmemImage } from '../image/imageCore';
 import type { Txn } from '../image/txn';
 import { KMEM_EVENTS, KmemEvent, KmemEventName, ownerTagOf, parseTraceLine, TraceFormat } from './kmemTrace';
@@ -63,6 +64,8 @@ export interface ReplayReport {
 }
 
 const DEFAULT_BATCH = 256;
+/** Frames the typed allocator state may hold (about 100 bytes each) before it starts again from the image. */
+const STATE_FRAMES = 1 << 20;
 const SHOWN_BAD_LINES = 5;
 /** The first pass pauses every this many lines. */
 const PAUSE_LINES = 4096;
@@ -173,6 +176,15 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
     tally[reason] = (tally[reason] ?? 0) + 1;
   };
   const inImage = (pfn: number, order: number) => pfn >= data.startPfn && pfn + 2 ** order <= data.startPfn + data.frames;
+  // Events go through the allocator state in typed arrays, written into each step's transaction at its end;
+  // buddy.ts takes those it cannot do (a section to initialise, an error to report), after it is written out.
+  const state = new BuddyState(img);
+  const owners = new Map<string, Uint8Array>();
+  const ownerBytes = (tag: string) => {
+    let bytes = owners.get(tag);
+    if (!bytes) owners.set(tag, (bytes = encodeOwner(tag)));
+    return bytes;
+  };
 
   /** Applies actions in one step (halves them while the journal cannot hold them). */
   const apply = (actions: Action[], first: number, last: number): void => {
@@ -180,7 +192,10 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
     const tally = { alloc: 0, free: 0, pre: 0, skipped: {} as Record<string, number> };
     try {
       const r = img.run('replay', (txn) => {
+        if (state.frames > STATE_FRAMES) state.reset();
+        state.attach(txn);
         for (const a of actions) applyOne(txn, a, tally);
+        state.flush();
         const skipped = Object.values(tally.skipped).reduce((x, y) => x + y, 0);
         const what = tally.pre ? `${tally.pre} block(s) the trace frees before allocating them, allocated beforehand` : `${tally.alloc} allocated, ${tally.free} freed${skipped ? `, ${skipped} skipped` : ''}`;
         const text = `replay ${o.name ?? 'trace'}${tally.pre ? '' : ` lines ${first}–${last}`}: ${what}`;
@@ -189,6 +204,7 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
       report.steps.push(r.step);
       o.onCommitted?.();
     } catch (e) {
+      state.reset();
       if (!(e instanceof JournalFullError) || actions.length === 1) throw e;
       const half = Math.ceil(actions.length / 2);
       apply(actions.slice(0, half), first, lineOf(actions[half - 1], last));
@@ -208,6 +224,18 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
     if (a.kind === 'alloc' && a.event.pfn === 0) return skip(tally.skipped, 'failed allocations (pfn=0x0)');
     if (order > g.maxOrder) return skip(tally.skipped, `orders above the image's largest (${g.maxOrder})`);
     if (!inImage(pfn, order)) return skip(tally.skipped, 'outside the image');
+    const owner = a.kind === 'prealloc' ? 'pre-trace' : a.kind === 'alloc' ? ownerTagOf(a.event) : '';
+    const typed = a.kind === 'free' ? state.freeAllocated(pfn, order) : state.allocateExactly(pfn, order, ownerBytes(owner));
+    if (typed === 'other-order') return skip(tally.skipped, 'frees whose order is not the block\'s');
+    if (typed === 'not-allocated') return skip(tally.skipped, 'frees of blocks the image never saw allocated');
+    if (typed === 'done') {
+      if (a.kind === 'free') tally.free++;
+      else if (a.kind === 'prealloc') tally.pre++;
+      else tally.alloc++;
+      return;
+    }
+    state.flush();
+    state.reset();
     try {
       if (a.kind === 'free') {
         const d = txn.descriptor(pfn);
@@ -217,7 +245,7 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
         tally.free++;
         return;
       }
-      allocateExactly(txn, pfn, order, a.kind === 'prealloc' ? 'pre-trace' : ownerTagOf(a.event));
+      allocateExactly(txn, pfn, order, owner);
       if (a.kind === 'prealloc') tally.pre++;
       else tally.alloc++;
     } catch (e) {

@@ -1,0 +1,688 @@
+/**
+ * The buddy allocator's state for the frames it has touched, held in typed
+ * arrays and edited in place: each descriptor as its 64 bytes, free-list links
+ * as numbers, free-area entries as numbers, section counts as deltas. It runs
+ * allocateExactly and freeAllocated with the result buddy.ts gives, byte for
+ * byte, without a transaction's staging for every field, and writes what
+ * changed into a transaction when flushed.
+ *
+ * It does only the plain part of the allocator: edits of descriptors and
+ * lists in sections initialised in this boot. An operation that needs more (a
+ * section to hand over or re-initialise, a damaged list, an error to report)
+ * answers SLOW with nothing changed; the caller flushes, resets, and runs
+ * buddy.ts, which does it or says why. Until flushed, the transaction does not
+ * see its changes: flush before anything else reads or writes the image.
+ */
+import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
+import { CORE_VERSION, DESC, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_FREEING, sealDescriptor } from '../format/descriptor';
+import { freeAreaIndex } from '../format/freeArea';
+import { decodeFreeLink, encodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
+import type { Txn } from '../image/txn';
+import { emptyLinkBytes } from '../image/txn';
+import type { ImageCore } from '../image/imageContext';
+
+/** The operation needs buddy.ts: nothing was changed. */
+export const SLOW = 'slow';
+export type Outcome = 'done' | typeof SLOW;
+
+/** Thrown inside an operation to leave it, rolled back, as SLOW. */
+class NeedsSlowPath {}
+const needsSlowPath = new NeedsSlowPath();
+
+const PAGE_BITS = 12;
+const PAGE_MASK = (1 << PAGE_BITS) - 1;
+
+// Section states as buddy.ts's ensureSectionReady meets them.
+const SECTION_UNKNOWN = 0;
+const SECTION_CURRENT = 1;
+const SECTION_NEVER = 2;
+const SECTION_STALE = 3;
+
+// A free-link record as this state knows it.
+const LINK_UNREAD = 0;
+const LINK_STORED = 1; // a valid record, as read
+const LINK_INVALID = 2; // as read: no valid record there
+const LINK_WRITTEN = 3; // written from linkNext..linkZone
+const LINK_ERASED = 4; // zeroed
+
+const TWO_32 = 0x1_0000_0000;
+
+export class BuddyState {
+  private readonly dir: (Int32Array | undefined)[];
+  private capacity = 0;
+  private used = 0;
+  private pfnOf = new Float64Array(0);
+  private desc = new Uint8Array(0);
+  private descDirty = new Uint8Array(0);
+  private linkState = new Uint8Array(0);
+  private linkNext = new Float64Array(0);
+  private linkPrev = new Float64Array(0);
+  private linkOrder = new Uint8Array(0);
+  private linkNode = new Uint8Array(0);
+  private linkZone = new Uint8Array(0);
+  private linkDirty = new Uint8Array(0);
+  private dirtyDescs: number[] = [];
+  private dirtyLinks: number[] = [];
+
+  private readonly areaHead: Float64Array;
+  private readonly areaCount: Float64Array;
+  private readonly areaLoaded: Uint8Array;
+  private readonly areaDirty: Uint8Array;
+  private dirtyAreas: number[] = [];
+
+  private readonly sectionState: Uint8Array;
+  private sectionDelta: Int32Array | undefined;
+  private sectionDirty: Uint8Array | undefined;
+  private dirtySections: number[] = [];
+
+  // What the running operation changed, to put back when it turns out to need buddy.ts.
+  private savedSlots: number[] = [];
+  private savedDesc = new Uint8Array(64 * DESCRIPTOR_SIZE);
+  private savedLink: number[] = [];
+  private savedAreas: number[] = [];
+  private savedSections: number[] = [];
+  private readonly slotSaved: Set<number> = new Set();
+  private inOperation = false;
+
+  private txn: Txn | undefined;
+  private readonly dataStart: number;
+  private readonly dataEnd: number;
+  private readonly linksInPage: boolean;
+
+  constructor(readonly img: ImageCore) {
+    const g = img.geometry;
+    this.dir = new Array(Math.ceil((img.layout.data.startPfn + img.layout.data.frames + 1) / (1 << PAGE_BITS)) + 1);
+    const areas = g.nodeCount * 3 * (g.maxOrder + 1);
+    this.areaHead = new Float64Array(areas);
+    this.areaCount = new Float64Array(areas);
+    this.areaLoaded = new Uint8Array(areas);
+    this.areaDirty = new Uint8Array(areas);
+    this.sectionState = new Uint8Array(g.sectionCount);
+    this.dataStart = img.layout.data.startPfn;
+    this.dataEnd = img.layout.data.startPfn + img.layout.data.frames;
+    this.linksInPage = g.links === 'page';
+  }
+
+  /** Frames held (each about 100 bytes): a caller resets past a bound of its own. */
+  get frames(): number {
+    return this.used;
+  }
+
+  /** Reads what it does not hold yet through `txn` (the state must be what `txn` sees: flushed, or reset). */
+  attach(txn: Txn): void {
+    this.txn = txn;
+  }
+
+  /** Forgets everything held, changes included (after a transaction that was dropped, or before buddy.ts runs). */
+  reset(): void {
+    this.dir.fill(undefined);
+    this.used = 0;
+    this.dirtyDescs = [];
+    this.dirtyLinks = [];
+    this.areaLoaded.fill(0);
+    this.areaDirty.fill(0);
+    this.dirtyAreas = [];
+    this.sectionState.fill(SECTION_UNKNOWN);
+    this.sectionDelta = undefined;
+    this.sectionDirty = undefined;
+    this.dirtySections = [];
+  }
+
+  /** Writes every change into the attached transaction; what is held stays valid for it. */
+  flush(): void {
+    const txn = this.requireTxn();
+    const g = this.img.geometry;
+    for (const slot of this.dirtyDescs) {
+      if (!this.descDirty[slot]) continue;
+      this.descDirty[slot] = 0;
+      const at = slot * DESCRIPTOR_SIZE;
+      sealDescriptor(this.desc, at);
+      txn.writeDescriptors(this.pfnOf[slot], this.desc.subarray(at, at + DESCRIPTOR_SIZE));
+    }
+    this.dirtyDescs = [];
+    for (const slot of this.dirtyLinks) {
+      if (!this.linkDirty[slot]) continue;
+      this.linkDirty[slot] = 0;
+      const pfn = this.pfnOf[slot];
+      if (this.linkState[slot] === LINK_ERASED) {
+        txn.write(pfn * PAGE_SIZE, emptyLinkBytes);
+        continue;
+      }
+      txn.write(pfn * PAGE_SIZE, encodeFreeLink({
+        pfn, next: this.linkNext[slot], prev: this.linkPrev[slot], order: this.linkOrder[slot], node: this.linkNode[slot], zone: this.linkZone[slot], linkedGeneration: this.img.bootGeneration,
+      }));
+    }
+    this.dirtyLinks = [];
+    const orders = g.maxOrder + 1;
+    for (const i of this.dirtyAreas) {
+      if (!this.areaDirty[i]) continue;
+      this.areaDirty[i] = 0;
+      const nz = Math.floor(i / orders);
+      txn.setArea(Math.floor(nz / 3), nz % 3, i % orders, { head: this.areaHead[i], count: this.areaCount[i] });
+    }
+    this.dirtyAreas = [];
+    const delta = this.sectionDelta;
+    const dirty = this.sectionDirty;
+    if (delta && dirty) {
+      for (const s of this.dirtySections) {
+        if (!dirty[s]) continue;
+        dirty[s] = 0;
+        const e = txn.section(s);
+        txn.setSection(s, { ...e, freeFrames: e.freeFrames + delta[2 * s], allocatedFrames: e.allocatedFrames + delta[2 * s + 1] });
+        delta[2 * s] = delta[2 * s + 1] = 0;
+      }
+    }
+    this.dirtySections = [];
+  }
+
+  // --- the operations ------------------------------------------------------------
+
+  /** buddy.ts's allocateExactly (its checks left to it: SLOW wherever it would refuse or initialise). */
+  allocateExactly(pfn: number, order: number, ownerBytes: Uint8Array): Outcome {
+    return this.operation(() => {
+      const g = this.img.geometry;
+      const size = 2 ** order;
+      if (!Number.isSafeInteger(pfn) || order < 0 || order > g.maxOrder || pfn % size !== 0 || pfn < this.dataStart || pfn + size > this.dataEnd) this.slow();
+      const top = pfn - (pfn % 2 ** g.maxOrder);
+      const first = Math.floor(Math.max(top, this.dataStart) / g.sectionFrames);
+      const last = Math.floor((Math.min(top + 2 ** g.maxOrder, this.dataEnd) - 1) / g.sectionFrames);
+      for (let s = first; s <= last; s++) if (this.section(s) !== SECTION_CURRENT) this.slow();
+      // The free block that covers pfn, probing aligned heads (coveringHead).
+      let cover = -1;
+      let coverOrder = 0;
+      for (let o = 0; o <= g.maxOrder; o++) {
+        const q = pfn - (pfn % 2 ** o);
+        if (o > 0 && q === pfn) continue;
+        // coveringHead reads a frame of a never-initialised section as no block, and readies a stale one.
+        const state = this.section(Math.floor(q / g.sectionFrames));
+        if (state === SECTION_NEVER) continue;
+        if (state !== SECTION_CURRENT) this.slow();
+        const slot = this.slotOf(q);
+        const at = slot * DESCRIPTOR_SIZE;
+        const flags = this.desc[at + DESC.flags];
+        if (flags & (PG_BUDDY | PG_ALLOCATED) && q + 2 ** this.desc[at + DESC.order] > pfn) {
+          if (flags & PG_ALLOCATED) this.slow();
+          cover = q;
+          coverOrder = this.desc[at + DESC.order];
+          if (coverOrder > g.maxOrder) this.slow();
+          break;
+        }
+      }
+      if (cover < 0 || cover + 2 ** coverOrder < pfn + size) this.slow();
+      const coverAt = this.slotOf(cover) * DESCRIPTOR_SIZE;
+      const node = this.desc[coverAt + DESC.node];
+      const zone = this.desc[coverAt + DESC.zone];
+      if (node >= g.nodeCount || zone > 2) this.slow();
+      this.listRemove(node, zone, coverOrder, cover);
+      let head = cover;
+      for (let o = coverOrder; o > order; ) {
+        o--;
+        const upper = head + 2 ** o;
+        const other = pfn >= upper ? head : upper;
+        head = pfn >= upper ? upper : head;
+        this.setFreeHead(other, o, node, zone);
+        this.listPush(node, zone, o, other);
+      }
+      this.setAllocatedHead(pfn, order, node, zone, ownerBytes);
+      this.account(pfn, order, -1, +1);
+    });
+  }
+
+  /**
+   * buddy.ts's freeAllocated of the block whose head is pfn. `expectOrder`
+   * (a trace's): a head of another order is left alone and reported so, as is
+   * a frame that is not an allocated head.
+   */
+  freeAllocated(pfn: number, expectOrder?: number): Outcome | 'not-allocated' | 'other-order' {
+    let answer: 'not-allocated' | 'other-order' | undefined;
+    const outcome = this.operation(() => {
+      const g = this.img.geometry;
+      if (!Number.isSafeInteger(pfn) || pfn < this.dataStart || pfn >= this.dataEnd) this.slow();
+      if (this.section(Math.floor(pfn / g.sectionFrames)) !== SECTION_CURRENT) this.slow();
+      const at = this.slotOf(pfn) * DESCRIPTOR_SIZE;
+      if (!(this.desc[at + DESC.flags] & PG_ALLOCATED)) {
+        answer = 'not-allocated';
+        return;
+      }
+      let order = this.desc[at + DESC.order];
+      if (order > g.maxOrder) this.slow();
+      if (expectOrder !== undefined && order !== expectOrder) {
+        answer = 'other-order';
+        return;
+      }
+      this.blockReady(pfn, order);
+      this.markPlain(pfn);
+      this.account(pfn, order, +1, -1);
+      // freeBlockInto: merge while the buddy is a free block of the same order, node and zone.
+      const nz = this.nodeZoneOf(pfn);
+      const node = Math.floor(nz / 3);
+      const zone = nz % 3;
+      const z = this.img.nodes[node].zones[zone];
+      let p = pfn;
+      while (order < g.maxOrder) {
+        const buddy = p ^ (2 ** order);
+        const end = buddy + 2 ** order;
+        if (buddy < this.dataStart || end > this.dataEnd || buddy < z.firstPfn || end > z.firstPfn + z.frames) break;
+        const state = this.section(Math.floor(buddy / g.sectionFrames));
+        if (state === SECTION_NEVER) break;
+        if (state !== SECTION_CURRENT) this.slow();
+        const b = this.slotOf(buddy) * DESCRIPTOR_SIZE;
+        if (!(this.desc[b + DESC.flags] & PG_BUDDY) || this.desc[b + DESC.order] !== order || this.desc[b + DESC.node] !== node || this.desc[b + DESC.zone] !== zone) break;
+        this.blockReady(buddy, order);
+        this.listRemove(node, zone, order, buddy);
+        this.markPlain(buddy);
+        p = Math.min(p, buddy);
+        order++;
+      }
+      this.setFreeHead(p, order, node, zone);
+      this.listPush(node, zone, order, p);
+    });
+    return answer ?? outcome;
+  }
+
+  /** Runs one operation: SLOW, with every change of it put back, if it needs buddy.ts. */
+  private operation(body: () => void): Outcome {
+    this.requireTxn();
+    this.inOperation = true;
+    try {
+      body();
+      return 'done';
+    } catch (e) {
+      if (e !== needsSlowPath) throw e;
+      this.rollBack();
+      return SLOW;
+    } finally {
+      this.inOperation = false;
+      this.forgetSaved();
+    }
+  }
+
+  private slow(): never {
+    throw needsSlowPath;
+  }
+
+  // --- lists (buddy.ts's listPush, listRemove, getLinks, setLinks) -------------------
+
+  private listPush(node: number, zone: number, order: number, pfn: number): void {
+    const i = this.area(node, zone, order);
+    const head = this.areaHead[i];
+    if (head) this.links(head); // checked before anything is written, as buddy.ts would throw
+    this.setLinks(pfn, head, 0, order, node, zone);
+    if (head) this.setLinks(head, this.next(head), pfn, order, node, zone);
+    this.setArea(i, pfn, this.areaCount[i] + 1);
+  }
+
+  private listRemove(node: number, zone: number, order: number, pfn: number): void {
+    const slot = this.links(pfn);
+    const next = this.nextOf(slot);
+    const prev = this.prevOf(slot);
+    const i = this.area(node, zone, order);
+    if (prev) this.links(prev);
+    else if (this.areaHead[i] !== pfn) this.slow();
+    if (next) this.links(next);
+    if (prev) this.setLinks(prev, next, this.prev(prev), order, node, zone);
+    if (next) this.setLinks(next, this.next(next), prev, order, node, zone);
+    this.setArea(i, prev ? this.areaHead[i] : next, this.areaCount[i] - 1);
+    this.clearLinks(pfn);
+  }
+
+  /** The slot of a free block whose links may be followed (getLinks), else SLOW. */
+  private links(pfn: number): number {
+    const slot = this.slotOf(pfn);
+    let next: number;
+    let prev: number;
+    if (this.linksInPage) {
+      if (this.linkState[slot] === LINK_UNREAD) this.readLink(slot, pfn);
+      const state = this.linkState[slot];
+      if (state !== LINK_STORED && state !== LINK_WRITTEN) this.slow();
+      next = this.linkNext[slot];
+      prev = this.linkPrev[slot];
+    } else {
+      if (this.section(Math.floor(pfn / this.img.geometry.sectionFrames)) !== SECTION_CURRENT) this.slow();
+      next = this.u64(slot * DESCRIPTOR_SIZE + DESC.next);
+      prev = this.u64(slot * DESCRIPTOR_SIZE + DESC.prev);
+    }
+    if (!this.linkable(next) || !this.linkable(prev)) this.slow();
+    return slot;
+  }
+
+  private linkable(to: number): boolean {
+    return to === 0 || (Number.isSafeInteger(to) && to >= this.dataStart && to < this.dataEnd);
+  }
+
+  private nextOf(slot: number): number {
+    return this.linksInPage ? this.linkNext[slot] : this.u64(slot * DESCRIPTOR_SIZE + DESC.next);
+  }
+
+  private prevOf(slot: number): number {
+    return this.linksInPage ? this.linkPrev[slot] : this.u64(slot * DESCRIPTOR_SIZE + DESC.prev);
+  }
+
+  private next(pfn: number): number {
+    return this.nextOf(this.links(pfn));
+  }
+
+  private prev(pfn: number): number {
+    return this.prevOf(this.links(pfn));
+  }
+
+  private readLink(slot: number, pfn: number): void {
+    const l = decodeFreeLink(this.requireTxn().read(pfn * PAGE_SIZE, FREE_LINK_SIZE));
+    if (!l.ok || l.link.pfn !== pfn) {
+      this.linkState[slot] = LINK_INVALID;
+      return;
+    }
+    this.linkState[slot] = LINK_STORED;
+    this.linkNext[slot] = l.link.next;
+    this.linkPrev[slot] = l.link.prev;
+    this.linkOrder[slot] = l.link.order;
+    this.linkNode[slot] = l.link.node;
+    this.linkZone[slot] = l.link.zone;
+  }
+
+  private setLinks(pfn: number, next: number, prev: number, order: number, node: number, zone: number): void {
+    const slot = this.slotOf(pfn);
+    if (!this.linksInPage) {
+      this.headReady(pfn);
+      this.save(slot);
+      const at = slot * DESCRIPTOR_SIZE;
+      this.setU64(at + DESC.next, next);
+      this.setU64(at + DESC.prev, prev);
+      this.touchHead(slot, pfn);
+      return;
+    }
+    this.save(slot);
+    this.linkState[slot] = LINK_WRITTEN;
+    this.linkNext[slot] = next;
+    this.linkPrev[slot] = prev;
+    this.linkOrder[slot] = order;
+    this.linkNode[slot] = node;
+    this.linkZone[slot] = zone;
+    this.markLinkDirty(slot);
+  }
+
+  private clearLinks(pfn: number): void {
+    const slot = this.slotOf(pfn);
+    if (!this.linksInPage) {
+      this.setLinks(pfn, 0, 0, 0, 0, 0);
+      return;
+    }
+    this.save(slot);
+    this.linkState[slot] = LINK_ERASED;
+    this.linkNext[slot] = this.linkPrev[slot] = 0;
+    this.markLinkDirty(slot);
+  }
+
+  // --- heads (buddy.ts's setHead, markPlain) ------------------------------------------
+
+  private setFreeHead(pfn: number, order: number, node: number, zone: number): void {
+    const slot = this.headSlot(pfn);
+    const at = slot * DESCRIPTOR_SIZE;
+    const d = this.desc;
+    this.setU32(at + DESC.flags, PG_CORE | PG_BUDDY);
+    d[at + DESC.order] = order;
+    d[at + DESC.node] = node;
+    d[at + DESC.zone] = zone;
+    this.setU32(at + DESC.refcount, 0);
+    d.fill(0, at + DESC.owner, at + DESC.owner + 16);
+    this.touchHead(slot, pfn);
+  }
+
+  private setAllocatedHead(pfn: number, order: number, node: number, zone: number, ownerBytes: Uint8Array): void {
+    const slot = this.headSlot(pfn);
+    const at = slot * DESCRIPTOR_SIZE;
+    const d = this.desc;
+    this.setU32(at + DESC.flags, PG_CORE | PG_ALLOCATED);
+    d[at + DESC.order] = order;
+    d[at + DESC.node] = node;
+    d[at + DESC.zone] = zone;
+    this.setU32(at + DESC.refcount, 1);
+    d.set(ownerBytes, at + DESC.owner);
+    this.setU64(at + DESC.next, 0);
+    this.setU64(at + DESC.prev, 0);
+    this.touchHead(slot, pfn);
+  }
+
+  private markPlain(pfn: number): void {
+    const slot = this.headSlot(pfn);
+    const at = slot * DESCRIPTOR_SIZE;
+    const d = this.desc;
+    d[at + DESC.flags] &= ~(PG_BUDDY | PG_ALLOCATED | PG_FREEING);
+    d[at + DESC.order] = 0;
+    d[at + DESC.coreVersion] = CORE_VERSION;
+    this.setU32(at + DESC.refcount, 0);
+    d.fill(0, at + DESC.owner, at + DESC.volatileFlags);
+    this.descDirtyMark(slot);
+  }
+
+  /** The slot of a head about to be rewritten, its section ready (headBytes), saved for a roll-back. */
+  private headSlot(pfn: number): number {
+    this.headReady(pfn);
+    const slot = this.slotOf(pfn);
+    this.save(slot);
+    return slot;
+  }
+
+  private headReady(pfn: number): void {
+    if (this.section(Math.floor(pfn / this.img.geometry.sectionFrames)) !== SECTION_CURRENT) this.slow();
+  }
+
+  /** What patchDescriptor adds to every change: the core version and the pfn. */
+  private touchHead(slot: number, pfn: number): void {
+    const at = slot * DESCRIPTOR_SIZE;
+    this.desc[at + DESC.coreVersion] = CORE_VERSION;
+    this.setU64(at + DESC.pfn, pfn);
+    this.descDirtyMark(slot);
+  }
+
+  /** ensureBlockReady: every section of the block initialised in this boot. */
+  private blockReady(pfn: number, order: number): void {
+    const g = this.img.geometry;
+    for (let s = Math.floor(pfn / g.sectionFrames); s <= Math.floor((pfn + 2 ** order - 1) / g.sectionFrames); s++) {
+      if (this.section(s) !== SECTION_CURRENT) this.slow();
+    }
+  }
+
+  // --- free area and sections --------------------------------------------------------
+
+  private area(node: number, zone: number, order: number): number {
+    const i = freeAreaIndex(this.img.geometry.maxOrder, node, zone, order);
+    if (!this.areaLoaded[i]) {
+      const e = this.requireTxn().area(node, zone, order);
+      this.areaHead[i] = e.head;
+      this.areaCount[i] = e.count;
+      this.areaLoaded[i] = 1;
+    }
+    return i;
+  }
+
+  private setArea(i: number, head: number, count: number): void {
+    if (this.inOperation) this.savedAreas.push(i, this.areaHead[i], this.areaCount[i], this.areaDirty[i]);
+    this.areaHead[i] = head;
+    this.areaCount[i] = count;
+    if (!this.areaDirty[i]) {
+      this.areaDirty[i] = 1;
+      this.dirtyAreas.push(i);
+    }
+  }
+
+  private section(s: number): number {
+    let state = this.sectionState[s];
+    if (state === SECTION_UNKNOWN) {
+      const st = this.requireTxn().sectionState(s);
+      state = st === 'initialized' ? SECTION_CURRENT : st === 'never' ? SECTION_NEVER : SECTION_STALE;
+      this.sectionState[s] = state;
+    }
+    return state;
+  }
+
+  /** buddy.ts's account: the block's frames move between free and allocated in each section it covers. */
+  private account(pfn: number, order: number, dFree: number, dAlloc: number): void {
+    const g = this.img.geometry;
+    const frames = 2 ** order;
+    const per = Math.min(frames, g.sectionFrames);
+    const delta = (this.sectionDelta ??= new Int32Array(2 * g.sectionCount));
+    const dirty = (this.sectionDirty ??= new Uint8Array(g.sectionCount));
+    for (let s = Math.floor(pfn / g.sectionFrames); s <= Math.floor((pfn + frames - 1) / g.sectionFrames); s++) {
+      if (this.inOperation) this.savedSections.push(s, delta[2 * s], delta[2 * s + 1], dirty[s]);
+      delta[2 * s] += dFree * per;
+      delta[2 * s + 1] += dAlloc * per;
+      if (!dirty[s]) {
+        dirty[s] = 1;
+        this.dirtySections.push(s);
+      }
+    }
+  }
+
+  private nodeZoneOf(pfn: number): number {
+    for (const n of this.img.nodes) {
+      if (pfn < n.firstPfn || pfn >= n.firstPfn + n.frames) continue;
+      for (const z of n.zones) if (z.frames > 0 && pfn >= z.firstPfn && pfn < z.firstPfn + z.frames) return n.id * 3 + z.id;
+    }
+    this.slow();
+  }
+
+  // --- slots ---------------------------------------------------------------------------
+
+  /** The slot holding pfn's descriptor, read through the transaction the first time. */
+  private slotOf(pfn: number): number {
+    const page = Math.floor(pfn / (1 << PAGE_BITS));
+    let index = this.dir[page];
+    if (!index) {
+      index = new Int32Array(1 << PAGE_BITS).fill(-1);
+      this.dir[page] = index;
+    }
+    const i = pfn & PAGE_MASK;
+    let slot = index[i];
+    if (slot >= 0) return slot;
+    slot = this.newSlot(pfn);
+    index[i] = slot;
+    return slot;
+  }
+
+  private newSlot(pfn: number): number {
+    if (this.used === this.capacity) this.grow();
+    const slot = this.used++;
+    this.pfnOf[slot] = pfn;
+    this.desc.set(this.requireTxn().rawDescriptor(pfn), slot * DESCRIPTOR_SIZE);
+    this.descDirty[slot] = 0;
+    this.linkState[slot] = LINK_UNREAD;
+    this.linkDirty[slot] = 0;
+    return slot;
+  }
+
+  private grow(): void {
+    const n = Math.max(1024, this.capacity * 2);
+    const grown = <T extends Float64Array | Uint8Array>(a: T, per = 1): T => {
+      const b = new (a.constructor as new (n: number) => T)(n * per);
+      b.set(a);
+      return b;
+    };
+    this.pfnOf = grown(this.pfnOf);
+    this.desc = grown(this.desc, DESCRIPTOR_SIZE);
+    this.descDirty = grown(this.descDirty);
+    this.linkState = grown(this.linkState);
+    this.linkNext = grown(this.linkNext);
+    this.linkPrev = grown(this.linkPrev);
+    this.linkOrder = grown(this.linkOrder);
+    this.linkNode = grown(this.linkNode);
+    this.linkZone = grown(this.linkZone);
+    this.linkDirty = grown(this.linkDirty);
+    this.capacity = n;
+  }
+
+  private descDirtyMark(slot: number): void {
+    if (this.descDirty[slot]) return;
+    this.descDirty[slot] = 1;
+    this.dirtyDescs.push(slot);
+  }
+
+  private markLinkDirty(slot: number): void {
+    if (this.linkDirty[slot]) return;
+    this.linkDirty[slot] = 1;
+    this.dirtyLinks.push(slot);
+  }
+
+  // --- roll-back of one operation --------------------------------------------------------
+
+  /** Keeps a slot's state as it was before the running operation first changed it. */
+  private save(slot: number): void {
+    if (!this.inOperation || this.slotSaved.has(slot)) return;
+    this.slotSaved.add(slot);
+    const k = this.savedSlots.length;
+    this.savedSlots.push(slot);
+    if ((k + 1) * DESCRIPTOR_SIZE > this.savedDesc.length) {
+      const bigger = new Uint8Array(this.savedDesc.length * 2);
+      bigger.set(this.savedDesc);
+      this.savedDesc = bigger;
+    }
+    this.savedDesc.set(this.desc.subarray(slot * DESCRIPTOR_SIZE, (slot + 1) * DESCRIPTOR_SIZE), k * DESCRIPTOR_SIZE);
+    this.savedLink.push(this.descDirty[slot], this.linkState[slot], this.linkNext[slot], this.linkPrev[slot], this.linkOrder[slot], this.linkNode[slot], this.linkZone[slot], this.linkDirty[slot]);
+  }
+
+  private rollBack(): void {
+    for (let k = this.savedSlots.length - 1; k >= 0; k--) {
+      const slot = this.savedSlots[k];
+      this.desc.set(this.savedDesc.subarray(k * DESCRIPTOR_SIZE, (k + 1) * DESCRIPTOR_SIZE), slot * DESCRIPTOR_SIZE);
+      const l = k * 8;
+      const s = this.savedLink;
+      this.descDirty[slot] = s[l];
+      this.linkState[slot] = s[l + 1];
+      this.linkNext[slot] = s[l + 2];
+      this.linkPrev[slot] = s[l + 3];
+      this.linkOrder[slot] = s[l + 4];
+      this.linkNode[slot] = s[l + 5];
+      this.linkZone[slot] = s[l + 6];
+      this.linkDirty[slot] = s[l + 7];
+    }
+    for (let k = this.savedAreas.length - 4; k >= 0; k -= 4) {
+      const i = this.savedAreas[k];
+      this.areaHead[i] = this.savedAreas[k + 1];
+      this.areaCount[i] = this.savedAreas[k + 2];
+      this.areaDirty[i] = this.savedAreas[k + 3];
+    }
+    const delta = this.sectionDelta;
+    const dirty = this.sectionDirty;
+    for (let k = this.savedSections.length - 4; k >= 0 && delta && dirty; k -= 4) {
+      const s = this.savedSections[k];
+      delta[2 * s] = this.savedSections[k + 1];
+      delta[2 * s + 1] = this.savedSections[k + 2];
+      dirty[s] = this.savedSections[k + 3];
+    }
+  }
+
+  private forgetSaved(): void {
+    this.savedSlots.length = 0;
+    this.savedLink.length = 0;
+    this.savedAreas.length = 0;
+    this.savedSections.length = 0;
+    this.slotSaved.clear();
+  }
+
+  // --- bytes -----------------------------------------------------------------------------
+
+  private u64(at: number): number {
+    const d = this.desc;
+    const lo = (d[at] | (d[at + 1] << 8) | (d[at + 2] << 16) | (d[at + 3] << 24)) >>> 0;
+    const hi = (d[at + 4] | (d[at + 5] << 8) | (d[at + 6] << 16) | (d[at + 7] << 24)) >>> 0;
+    return hi >= 0x200000 ? Number.NaN : hi * TWO_32 + lo;
+  }
+
+  private setU64(at: number, value: number): void {
+    this.setU32(at, value % TWO_32);
+    this.setU32(at + 4, Math.floor(value / TWO_32));
+  }
+
+  private setU32(at: number, value: number): void {
+    const d = this.desc;
+    d[at] = value & 255;
+    d[at + 1] = (value >>> 8) & 255;
+    d[at + 2] = (value >>> 16) & 255;
+    d[at + 3] = value >>> 24;
+  }
+
+  private requireTxn(): Txn {
+    if (!this.txn) throw new Error('BuddyState used before a transaction was attached');
+    return this.txn;
+  }
+}
