@@ -7,19 +7,26 @@
  * changed into a transaction when flushed.
  *
  * It does only the plain part of the allocator: edits of descriptors and
- * lists in sections initialised in this boot. An operation that needs more (a
+ * lists in sections initialised in this boot (a block taken from a list
+ * head as the fast lane takes one, an exact block as a replayed trace names
+ * it, a free with its merges). An operation that needs more (a
  * section to hand over or re-initialise, a damaged list, an error to report)
  * answers SLOW with nothing changed; the caller flushes, resets, and runs
  * buddy.ts, which does it or says why. Until flushed, the transaction does not
  * see its changes: flush before anything else reads or writes the image.
  */
 import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
-import { CORE_VERSION, DESC, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_FREEING, sealDescriptor } from '../format/descriptor';
+import { crc32Range } from '../format/compact';
+import { CORE_VERSION, DESC, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_FREEING } from '../format/descriptor';
 import { freeAreaIndex } from '../format/freeArea';
-import { decodeFreeLink, encodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
+import { encodeFreeLink, FREE_LINK_MAGIC, FREE_LINK_SIZE, LINK } from '../format/freeLink';
 import type { Txn } from '../image/txn';
 import { emptyLinkBytes } from '../image/txn';
 import type { ImageCore } from '../image/imageContext';
+import { readString } from '../core/bytes';
+
+/** What the state reads and writes through: a Txn, or the fast lane's staging (image/fastTxn.ts). */
+export type AllocatorTxn = Pick<Txn, 'read' | 'write' | 'rawDescriptor' | 'writeDescriptors' | 'area' | 'setArea' | 'section' | 'setSection' | 'sectionState'>;
 
 /** The operation needs buddy.ts: nothing was changed. */
 export const SLOW = 'slow';
@@ -29,8 +36,10 @@ export type Outcome = 'done' | typeof SLOW;
 class NeedsSlowPath {}
 const needsSlowPath = new NeedsSlowPath();
 
-const PAGE_BITS = 12;
+const PAGE_BITS = 9;
 const PAGE_MASK = (1 << PAGE_BITS) - 1;
+/** Slots to begin with: a one-block operation touches a handful. */
+const FIRST_SLOTS = 16;
 
 // Section states as buddy.ts's ensureSectionReady meets them.
 const SECTION_UNKNOWN = 0;
@@ -48,7 +57,10 @@ const LINK_ERASED = 4; // zeroed
 const TWO_32 = 0x1_0000_0000;
 
 export class BuddyState {
-  private readonly dir: (Int32Array | undefined)[];
+  /** Slot of each pfn held, by 512-pfn page (a map: an operation touches a few pages, a TiB has two million). */
+  private readonly dir = new Map<number, Int32Array>();
+  /** Pages of `dir` kept by reset for the next operation. */
+  private readonly pagePool: Int32Array[] = [];
   private capacity = 0;
   private used = 0;
   private pfnOf = new Float64Array(0);
@@ -70,10 +82,9 @@ export class BuddyState {
   private readonly areaDirty: Uint8Array;
   private dirtyAreas: number[] = [];
 
-  private readonly sectionState: Uint8Array;
-  private sectionDelta: Int32Array | undefined;
-  private sectionDirty: Uint8Array | undefined;
-  private dirtySections: number[] = [];
+  private readonly sectionStates = new Map<number, number>();
+  /** Per section touched: frames moved to free, to allocated, since the last flush. */
+  private readonly sectionDelta = new Map<number, { free: number; alloc: number }>();
 
   // What the running operation changed, to put back when it turns out to need buddy.ts.
   private savedSlots: number[] = [];
@@ -81,23 +92,26 @@ export class BuddyState {
   private savedLink: number[] = [];
   private savedAreas: number[] = [];
   private savedSections: number[] = [];
-  private readonly slotSaved: Set<number> = new Set();
+  /** Per slot, the number of the operation that saved it (a saved slot is not saved again). */
+  private savedBy = new Uint32Array(0);
+  private operationNumber = 1;
   private inOperation = false;
 
-  private txn: Txn | undefined;
+  private txn: AllocatorTxn | undefined;
+  /** The order and owner bytes of the block the last freeAllocated freed. */
+  freedOrder = 0;
+  readonly freedOwnerBytes = new Uint8Array(16);
   private readonly dataStart: number;
   private readonly dataEnd: number;
   private readonly linksInPage: boolean;
 
   constructor(readonly img: ImageCore) {
     const g = img.geometry;
-    this.dir = new Array(Math.ceil((img.layout.data.startPfn + img.layout.data.frames + 1) / (1 << PAGE_BITS)) + 1);
     const areas = g.nodeCount * 3 * (g.maxOrder + 1);
     this.areaHead = new Float64Array(areas);
     this.areaCount = new Float64Array(areas);
     this.areaLoaded = new Uint8Array(areas);
     this.areaDirty = new Uint8Array(areas);
-    this.sectionState = new Uint8Array(g.sectionCount);
     this.dataStart = img.layout.data.startPfn;
     this.dataEnd = img.layout.data.startPfn + img.layout.data.frames;
     this.linksInPage = g.links === 'page';
@@ -108,24 +122,23 @@ export class BuddyState {
     return this.used;
   }
 
-  /** Reads what it does not hold yet through `txn` (the state must be what `txn` sees: flushed, or reset). */
-  attach(txn: Txn): void {
+  /** Reads what it does not hold yet through `txn` (what it holds must be what `txn` sees: flushed, or reset). */
+  attach(txn: AllocatorTxn): void {
     this.txn = txn;
   }
 
   /** Forgets everything held, changes included (after a transaction that was dropped, or before buddy.ts runs). */
   reset(): void {
-    this.dir.fill(undefined);
+    for (const page of this.dir.values()) this.pagePool.push(page);
+    this.dir.clear();
     this.used = 0;
     this.dirtyDescs = [];
     this.dirtyLinks = [];
     this.areaLoaded.fill(0);
     this.areaDirty.fill(0);
     this.dirtyAreas = [];
-    this.sectionState.fill(SECTION_UNKNOWN);
-    this.sectionDelta = undefined;
-    this.sectionDirty = undefined;
-    this.dirtySections = [];
+    this.sectionStates.clear();
+    this.sectionDelta.clear();
   }
 
   /** Writes every change into the attached transaction; what is held stays valid for it. */
@@ -136,7 +149,7 @@ export class BuddyState {
       if (!this.descDirty[slot]) continue;
       this.descDirty[slot] = 0;
       const at = slot * DESCRIPTOR_SIZE;
-      sealDescriptor(this.desc, at);
+      this.setU32(at + DESC.crc, crc32Range(this.desc, at, at + DESC.crc));
       txn.writeDescriptors(this.pfnOf[slot], this.desc.subarray(at, at + DESCRIPTOR_SIZE));
     }
     this.dirtyDescs = [];
@@ -161,18 +174,11 @@ export class BuddyState {
       txn.setArea(Math.floor(nz / 3), nz % 3, i % orders, { head: this.areaHead[i], count: this.areaCount[i] });
     }
     this.dirtyAreas = [];
-    const delta = this.sectionDelta;
-    const dirty = this.sectionDirty;
-    if (delta && dirty) {
-      for (const s of this.dirtySections) {
-        if (!dirty[s]) continue;
-        dirty[s] = 0;
-        const e = txn.section(s);
-        txn.setSection(s, { ...e, freeFrames: e.freeFrames + delta[2 * s], allocatedFrames: e.allocatedFrames + delta[2 * s + 1] });
-        delta[2 * s] = delta[2 * s + 1] = 0;
-      }
+    for (const [s, d] of this.sectionDelta) {
+      const e = txn.section(s);
+      txn.setSection(s, { ...e, freeFrames: e.freeFrames + d.free, allocatedFrames: e.allocatedFrames + d.alloc });
     }
-    this.dirtySections = [];
+    this.sectionDelta.clear();
   }
 
   // --- the operations ------------------------------------------------------------
@@ -228,6 +234,47 @@ export class BuddyState {
     });
   }
 
+  /** Head pfn of the block the last allocateFromLists took. */
+  allocatedPfn = 0;
+
+  /**
+   * buddy.ts's allocate of one block of `order` from the lists of one node
+   * and zone (the first of the request's zonelist): the head of the first
+   * list of that order or larger, split down. SLOW when those lists are empty
+   * (a section to hand over, or the next zone: buddy.ts goes on from there).
+   */
+  allocateFromLists(order: number, ownerBytes: Uint8Array, node: number, zone: number): Outcome {
+    return this.operation(() => {
+      const g = this.img.geometry;
+      for (let o = order; o <= g.maxOrder; o++) {
+        const i = this.area(node, zone, o);
+        const pfn = this.areaHead[i];
+        if (!pfn) continue;
+        this.headReady(pfn);
+        const at = this.slotOf(pfn) * DESCRIPTOR_SIZE;
+        if (!(this.desc[at + DESC.flags] & PG_BUDDY) || this.desc[at + DESC.order] !== o) this.slow();
+        this.blockReady(pfn, o);
+        this.listRemove(node, zone, o, pfn);
+        while (o > order) {
+          o--;
+          const half = pfn + 2 ** o;
+          this.setFreeHead(half, o, node, zone);
+          this.listPush(node, zone, o, half);
+        }
+        this.setAllocatedHead(pfn, order, node, zone, ownerBytes);
+        this.account(pfn, order, -1, +1);
+        this.allocatedPfn = pfn;
+        return;
+      }
+      this.slow();
+    });
+  }
+
+  /** The owner tag of the block the last freeAllocated freed. */
+  freedOwner(): string {
+    return readString(this.freedOwnerBytes, 0, 16);
+  }
+
   /**
    * buddy.ts's freeAllocated of the block whose head is pfn. `expectOrder`
    * (a trace's): a head of another order is left alone and reported so, as is
@@ -251,6 +298,8 @@ export class BuddyState {
         return;
       }
       this.blockReady(pfn, order);
+      this.freedOrder = order;
+      this.freedOwnerBytes.set(this.desc.subarray(at + DESC.owner, at + DESC.owner + 16));
       this.markPlain(pfn);
       this.account(pfn, order, +1, -1);
       // freeBlockInto: merge while the buddy is a free block of the same order, node and zone.
@@ -366,18 +415,21 @@ export class BuddyState {
     return this.prevOf(this.links(pfn));
   }
 
+  /** A link record as decodeFreeLink reads it (magic, checksum), naming its own pfn; read in place, without objects. */
   private readLink(slot: number, pfn: number): void {
-    const l = decodeFreeLink(this.requireTxn().read(pfn * PAGE_SIZE, FREE_LINK_SIZE));
-    if (!l.ok || l.link.pfn !== pfn) {
+    const l = this.requireTxn().read(pfn * PAGE_SIZE, FREE_LINK_SIZE);
+    let valid = u32(l, LINK.crc) === crc32Range(l, 0, LINK.crc);
+    for (let i = 0; valid && i < 8; i++) valid = l[LINK.magic + i] === FREE_LINK_MAGIC.charCodeAt(i);
+    if (!valid || u64(l, LINK.pfn) !== pfn) {
       this.linkState[slot] = LINK_INVALID;
       return;
     }
     this.linkState[slot] = LINK_STORED;
-    this.linkNext[slot] = l.link.next;
-    this.linkPrev[slot] = l.link.prev;
-    this.linkOrder[slot] = l.link.order;
-    this.linkNode[slot] = l.link.node;
-    this.linkZone[slot] = l.link.zone;
+    this.linkNext[slot] = u64(l, LINK.next);
+    this.linkPrev[slot] = u64(l, LINK.prev);
+    this.linkOrder[slot] = l[LINK.order];
+    this.linkNode[slot] = l[LINK.node];
+    this.linkZone[slot] = l[LINK.zone];
   }
 
   private setLinks(pfn: number, next: number, prev: number, order: number, node: number, zone: number): void {
@@ -497,6 +549,8 @@ export class BuddyState {
   }
 
   private setArea(i: number, head: number, count: number): void {
+    // A value the entry cannot hold (a damaged list): buddy.ts says so.
+    if (!Number.isSafeInteger(head) || head < 0 || !Number.isSafeInteger(count) || count < 0) this.slow();
     if (this.inOperation) this.savedAreas.push(i, this.areaHead[i], this.areaCount[i], this.areaDirty[i]);
     this.areaHead[i] = head;
     this.areaCount[i] = count;
@@ -507,11 +561,11 @@ export class BuddyState {
   }
 
   private section(s: number): number {
-    let state = this.sectionState[s];
+    let state = this.sectionStates.get(s) ?? SECTION_UNKNOWN;
     if (state === SECTION_UNKNOWN) {
       const st = this.requireTxn().sectionState(s);
       state = st === 'initialized' ? SECTION_CURRENT : st === 'never' ? SECTION_NEVER : SECTION_STALE;
-      this.sectionState[s] = state;
+      this.sectionStates.set(s, state);
     }
     return state;
   }
@@ -521,16 +575,12 @@ export class BuddyState {
     const g = this.img.geometry;
     const frames = 2 ** order;
     const per = Math.min(frames, g.sectionFrames);
-    const delta = (this.sectionDelta ??= new Int32Array(2 * g.sectionCount));
-    const dirty = (this.sectionDirty ??= new Uint8Array(g.sectionCount));
     for (let s = Math.floor(pfn / g.sectionFrames); s <= Math.floor((pfn + frames - 1) / g.sectionFrames); s++) {
-      if (this.inOperation) this.savedSections.push(s, delta[2 * s], delta[2 * s + 1], dirty[s]);
-      delta[2 * s] += dFree * per;
-      delta[2 * s + 1] += dAlloc * per;
-      if (!dirty[s]) {
-        dirty[s] = 1;
-        this.dirtySections.push(s);
-      }
+      let d = this.sectionDelta.get(s);
+      if (this.inOperation) this.savedSections.push(s, d ? d.free : Number.NaN, d ? d.alloc : 0);
+      if (!d) this.sectionDelta.set(s, (d = { free: 0, alloc: 0 }));
+      d.free += dFree * per;
+      d.alloc += dAlloc * per;
     }
   }
 
@@ -547,10 +597,10 @@ export class BuddyState {
   /** The slot holding pfn's descriptor, read through the transaction the first time. */
   private slotOf(pfn: number): number {
     const page = Math.floor(pfn / (1 << PAGE_BITS));
-    let index = this.dir[page];
+    let index = this.dir.get(page);
     if (!index) {
-      index = new Int32Array(1 << PAGE_BITS).fill(-1);
-      this.dir[page] = index;
+      index = (this.pagePool.pop() ?? new Int32Array(1 << PAGE_BITS)).fill(-1);
+      this.dir.set(page, index);
     }
     const i = pfn & PAGE_MASK;
     let slot = index[i];
@@ -568,12 +618,13 @@ export class BuddyState {
     this.descDirty[slot] = 0;
     this.linkState[slot] = LINK_UNREAD;
     this.linkDirty[slot] = 0;
+    this.savedBy[slot] = 0;
     return slot;
   }
 
   private grow(): void {
-    const n = Math.max(1024, this.capacity * 2);
-    const grown = <T extends Float64Array | Uint8Array>(a: T, per = 1): T => {
+    const n = Math.max(FIRST_SLOTS, this.capacity * 2);
+    const grown = <T extends Float64Array | Uint8Array | Uint32Array>(a: T, per = 1): T => {
       const b = new (a.constructor as new (n: number) => T)(n * per);
       b.set(a);
       return b;
@@ -588,6 +639,7 @@ export class BuddyState {
     this.linkNode = grown(this.linkNode);
     this.linkZone = grown(this.linkZone);
     this.linkDirty = grown(this.linkDirty);
+    this.savedBy = grown(this.savedBy);
     this.capacity = n;
   }
 
@@ -607,8 +659,8 @@ export class BuddyState {
 
   /** Keeps a slot's state as it was before the running operation first changed it. */
   private save(slot: number): void {
-    if (!this.inOperation || this.slotSaved.has(slot)) return;
-    this.slotSaved.add(slot);
+    if (!this.inOperation || this.savedBy[slot] === this.operationNumber) return;
+    this.savedBy[slot] = this.operationNumber;
     const k = this.savedSlots.length;
     this.savedSlots.push(slot);
     if ((k + 1) * DESCRIPTOR_SIZE > this.savedDesc.length) {
@@ -641,13 +693,12 @@ export class BuddyState {
       this.areaCount[i] = this.savedAreas[k + 2];
       this.areaDirty[i] = this.savedAreas[k + 3];
     }
-    const delta = this.sectionDelta;
-    const dirty = this.sectionDirty;
-    for (let k = this.savedSections.length - 4; k >= 0 && delta && dirty; k -= 4) {
+    for (let k = this.savedSections.length - 3; k >= 0; k -= 3) {
       const s = this.savedSections[k];
-      delta[2 * s] = this.savedSections[k + 1];
-      delta[2 * s + 1] = this.savedSections[k + 2];
-      dirty[s] = this.savedSections[k + 3];
+      const free = this.savedSections[k + 1];
+      // NaN: the section had no change held before the operation.
+      if (Number.isNaN(free)) this.sectionDelta.delete(s);
+      else this.sectionDelta.set(s, { free, alloc: this.savedSections[k + 2] });
     }
   }
 
@@ -656,16 +707,13 @@ export class BuddyState {
     this.savedLink.length = 0;
     this.savedAreas.length = 0;
     this.savedSections.length = 0;
-    this.slotSaved.clear();
+    this.operationNumber = (this.operationNumber + 1) >>> 0 || 1; // 0 marks a slot no operation saved
   }
 
   // --- bytes -----------------------------------------------------------------------------
 
   private u64(at: number): number {
-    const d = this.desc;
-    const lo = (d[at] | (d[at + 1] << 8) | (d[at + 2] << 16) | (d[at + 3] << 24)) >>> 0;
-    const hi = (d[at + 4] | (d[at + 5] << 8) | (d[at + 6] << 16) | (d[at + 7] << 24)) >>> 0;
-    return hi >= 0x200000 ? Number.NaN : hi * TWO_32 + lo;
+    return u64(this.desc, at);
   }
 
   private setU64(at: number, value: number): void {
@@ -681,8 +729,18 @@ export class BuddyState {
     d[at + 3] = value >>> 24;
   }
 
-  private requireTxn(): Txn {
+  private requireTxn(): AllocatorTxn {
     if (!this.txn) throw new Error('BuddyState used before a transaction was attached');
     return this.txn;
   }
+}
+
+function u32(b: Uint8Array, at: number): number {
+  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
+}
+
+/** A u64 field as readU64 reads it: NaN from 2^53 on (never valid in this format). */
+function u64(b: Uint8Array, at: number): number {
+  const hi = u32(b, at + 4);
+  return hi >= 0x200000 ? Number.NaN : hi * TWO_32 + u32(b, at);
 }

@@ -1,9 +1,15 @@
 /**
  * The staged changes of a one-block allocation or free taken by the fast lane
- * (alloc/fastBuddy.ts): device writes in a LineLog, nothing else. The image
- * commits it exactly as it commits a Txn.
+ * (the allocator state of alloc/buddyState.ts, flushed here): device writes
+ * in a LineLog, nothing else. The image commits it exactly as it commits a
+ * Txn. It reads and writes the allocator's structures as a Txn does, for an
+ * image whose memmap is on the device.
  */
+import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
+import { decodeFreeAreaEntry, encodeFreeAreaEntry, FreeAreaEntry, freeAreaIndex } from '../format/freeArea';
+import { FREE_AREA_ENTRY_SIZE, SECTION_ENTRY_SIZE } from '../format/layout';
 import type { ByteRange } from '../format/rangeList';
+import { decodeSectionEntry, encodeSectionEntry, SectionEntry, sectionState, SectionState } from '../format/sectionTable';
 import { LineLog } from '../store/lineLog';
 import type { ImageCore } from './imageContext';
 import { withReplacedBytes } from './txn';
@@ -26,6 +32,42 @@ export class FastTxn implements StagedChanges {
 
   write(offset: number, data: Uint8Array): void {
     this.log.write(offset, data);
+  }
+
+  rawDescriptor(pfn: number): Uint8Array {
+    return this.read(this.img.memmapOffset(pfn), DESCRIPTOR_SIZE);
+  }
+
+  writeDescriptors(pfn: number, bytes: Uint8Array): void {
+    this.write(this.img.memmapOffset(pfn), bytes);
+  }
+
+  private areaOffset(node: number, zone: number, order: number): number {
+    return this.img.layout.freeArea.startPfn * PAGE_SIZE + freeAreaIndex(this.img.geometry.maxOrder, node, zone, order) * FREE_AREA_ENTRY_SIZE;
+  }
+
+  area(node: number, zone: number, order: number): FreeAreaEntry {
+    return decodeFreeAreaEntry(this.read(this.areaOffset(node, zone, order), FREE_AREA_ENTRY_SIZE));
+  }
+
+  setArea(node: number, zone: number, order: number, e: FreeAreaEntry): void {
+    this.write(this.areaOffset(node, zone, order), encodeFreeAreaEntry(e));
+  }
+
+  private sectionOffset(index: number): number {
+    return this.img.layout.sectionTable.startPfn * PAGE_SIZE + index * SECTION_ENTRY_SIZE;
+  }
+
+  section(index: number): SectionEntry {
+    return decodeSectionEntry(this.read(this.sectionOffset(index), SECTION_ENTRY_SIZE));
+  }
+
+  setSection(index: number, e: SectionEntry): void {
+    this.write(this.sectionOffset(index), encodeSectionEntry(e));
+  }
+
+  sectionState(index: number): SectionState {
+    return sectionState(this.section(index).initGeneration, this.img.bootGeneration);
   }
 
   stagedRanges(): { redo: ByteRange[]; undo: ByteRange[] } {

@@ -2,8 +2,9 @@
  * The operations a user runs on an open image: each is one crash-atomic
  * transaction with one history record.
  */
-import { allocate, AllocatedBlock, AllocRequest, FreedBlock, freeAllocated, handOverSection, validateAllocRequest } from '../alloc/buddy';
-import { fastAllocate, fastFree, NotFast } from '../alloc/fastBuddy';
+import { allocate, AllocatedBlock, AllocRequest, FreedBlock, freeAllocated, handOverSection, validateAllocRequest, zonelist } from '../alloc/buddy';
+import { BuddyState } from '../alloc/buddyState';
+import { encodeOwner } from '../format/descriptor';
 import { ensureSectionReady } from '../alloc/sectionInit';
 import type { ByteIO, HistoryRecord } from '../format/history';
 import { allocSummary, freeSummary } from '../format/summaryCodec';
@@ -13,6 +14,7 @@ import { SECTION_ENTRY_SIZE } from '../format/layout';
 import { readSectionField, readSectionGeneration, SECTION, sectionEntryOffset, sectionState } from '../format/sectionTable';
 import { JournalFullError } from '../core/errors';
 import type { ChangeSet } from './changeSet';
+import type { FastTxn } from './fastTxn';
 import { PmemImage } from './imageCore';
 import { allocLarge, allocLargeAsync, checkPfnList, freeListedLarge, freeListedLargeAsync, freeOwnerLarge, freeOwnerLargeAsync, LargeControl, LargeProgress, listedFreeInRam, resumeIntent } from './largeOps';
 import { assertFitsJournal, journalBytes, journalBytesAtLeast, journalGeometryOf } from './limits';
@@ -58,26 +60,37 @@ function allocOne(img: PmemImage, req: AllocRequest): AllocResult & { step: numb
 }
 
 /**
- * The fast lane for one block allocated or freed (alloc/fastBuddy.ts). It
+ * The fast lane for one block allocated or freed: the allocator state in
+ * typed arrays (alloc/buddyState.ts) staged on a FastTxn instead of a Txn. It
  * gives the same bytes as the general path; `enabled` false forces the
  * general path (to compare the two), `taken` counts the operations it took.
  */
 export const fastLane = { enabled: true, taken: 0 };
+
+/** Each image's allocator state for the fast lane, kept between operations (its buffers), emptied before each. */
+const laneStates = new WeakMap<PmemImage, BuddyState>();
+
+function laneState(img: PmemImage, t: FastTxn): BuddyState {
+  let state = laneStates.get(img);
+  if (!state) laneStates.set(img, (state = new BuddyState(img)));
+  state.reset();
+  state.attach(t);
+  return state;
+}
 
 /** One block through the fast lane; undefined when the general path must take it. */
 function allocFast(img: PmemImage, req: AllocRequest): (AllocResult & { step: number; changed: ChangeSet }) | undefined {
   if (!fastLane.enabled || (req.count ?? 1) !== 1 || img.geometry.memmap !== 'device') return undefined;
   img.assertWritable();
   const t = img.fastTxn();
-  let block: AllocatedBlock;
-  try {
-    const { order, count } = validateAllocRequest(t, req);
-    assertFitsJournal(journalGeometryOf(img), { kind: 'alloc', order, count });
-    block = fastAllocate(t, req);
-  } catch (e) {
-    if (e instanceof NotFast) return undefined;
-    throw e;
-  }
+  const full = validateAllocRequest(t, req);
+  assertFitsJournal(journalGeometryOf(img), { kind: 'alloc', order: full.order, count: full.count });
+  const where = zonelist(t, full)[0];
+  if (!where) return undefined;
+  const state = laneState(img, t);
+  if (state.allocateFromLists(full.order, encodeOwner(full.owner), where.node, where.zone) !== 'done') return undefined;
+  state.flush();
+  const block: AllocatedBlock = { pfn: state.allocatedPfn, order: full.order, node: where.node, zone: where.zone };
   t.extended.set(block.pfn, extendedFields(img, t, block));
   fastLane.taken++;
   return img.commitStaged(t, 'alloc', { blocks: [block], initialisedSections: [] }, allocSummaryOf([block], req.owner ?? '', []));
@@ -145,13 +158,10 @@ function freeFast(img: PmemImage, pfn: number): (FreeResult & { step: number; ch
   if (!fastLane.enabled || img.geometry.memmap !== 'device') return undefined;
   img.assertWritable();
   const t = img.fastTxn();
-  let freed: FreedBlock;
-  try {
-    freed = fastFree(t, pfn);
-  } catch (e) {
-    if (e instanceof NotFast) return undefined;
-    throw e;
-  }
+  const state = laneState(img, t);
+  if (state.freeAllocated(pfn) !== 'done') return undefined;
+  state.flush();
+  const freed: FreedBlock = { pfn, order: state.freedOrder, owner: state.freedOwner() };
   t.extended.set(pfn, null);
   fastLane.taken++;
   return img.commitStaged(t, 'free', { freed: [freed], initialisedSections: [] }, freeSummaryOf([pfn], [freed], []));
