@@ -13,7 +13,7 @@ import { allocateExactly, freeAllocated } from '../../src/engine/alloc/buddy';
 import { BuddyState, SLOW } from '../../src/engine/alloc/buddyState';
 import { encodeOwner } from '../../src/engine/format/descriptor';
 import type { Txn } from '../../src/engine/image/txn';
-import { MiB, rng } from './helpers';
+import { firstDifference, MiB, rng } from './helpers';
 
 type Action = { kind: 'alloc'; pfn: number; order: number; owner: string } | { kind: 'free'; pfn: number; order?: number };
 
@@ -41,17 +41,6 @@ function typed(state: BuddyState, txn: Txn, a: Action, taken: { n: number }): st
   state.flush();
   state.reset();
   return plain(txn, a);
-}
-
-function firstDifference(a: MemoryStore, b: MemoryStore): number {
-  const chunk = 1 << 20;
-  for (let at = 0; at < a.size; at += chunk) {
-    const n = Math.min(chunk, a.size - at);
-    const x = a.read(at, n);
-    const y = b.read(at, n);
-    if (Buffer.compare(x, y) !== 0) return at + x.findIndex((v, k) => v !== y[k]);
-  }
-  return -1;
 }
 
 const CONFIGS = [

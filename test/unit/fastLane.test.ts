@@ -9,7 +9,7 @@
 import { strict as assert } from 'node:assert';
 import { allocOp, check, freeOp, MemoryStore, PmemImage, PROFILES } from '../../src/engine';
 import { fastLane } from '../../src/engine/image/ops';
-import { MiB, rng } from './helpers';
+import { firstDifference, MiB, rng } from './helpers';
 
 type Outcome = { ok: unknown } | { error: string };
 
@@ -30,17 +30,6 @@ function lane<T>(on: boolean, fn: () => T): T {
   } finally {
     fastLane.enabled = before;
   }
-}
-
-function firstDifference(a: MemoryStore, b: MemoryStore): number {
-  const chunk = 1 << 20;
-  for (let at = 0; at < a.size; at += chunk) {
-    const n = Math.min(chunk, a.size - at);
-    const x = a.read(at, n);
-    const y = b.read(at, n);
-    if (Buffer.compare(x, y) !== 0) return at + x.findIndex((v, k) => v !== y[k]);
-  }
-  return -1;
 }
 
 const CONFIGS = [

@@ -81,3 +81,15 @@ export function assertSameState(a: { store: Store; img: PmemImage }, b: { store:
     if ((x && [...x].join()) !== (y && [...y].join())) throw new Error(`RAM descriptors of section ${s} differ`);
   }
 }
+
+/** The first byte at which two stores differ, or -1 when they hold the same bytes. */
+export function firstDifference(a: MemoryStore, b: MemoryStore): number {
+  const chunk = 1 << 20;
+  for (let at = 0; at < a.size; at += chunk) {
+    const n = Math.min(chunk, a.size - at);
+    const x = a.read(at, n);
+    const y = b.read(at, n);
+    if (Buffer.compare(x, y) !== 0) return at + x.findIndex((v, k) => v !== y[k]);
+  }
+  return -1;
+}

@@ -467,31 +467,32 @@ export class BuddyState {
 
   // --- heads (buddy.ts's setHead, markPlain) ------------------------------------------
 
+  /** setHead of a free block's head: no owner, no reference, its links as they are (they are set as it is listed). */
   private setFreeHead(pfn: number, order: number, node: number, zone: number): void {
-    const slot = this.headSlot(pfn);
-    const at = slot * DESCRIPTOR_SIZE;
-    const d = this.desc;
-    this.setU32(at + DESC.flags, PG_CORE | PG_BUDDY);
-    d[at + DESC.order] = order;
-    d[at + DESC.node] = node;
-    d[at + DESC.zone] = zone;
-    this.setU32(at + DESC.refcount, 0);
-    d.fill(0, at + DESC.owner, at + DESC.owner + 16);
-    this.touchHead(slot, pfn);
+    this.setHead(pfn, PG_CORE | PG_BUDDY, order, node, zone, undefined);
   }
 
+  /** setHead of an allocated block's head: its owner, one reference, no links. */
   private setAllocatedHead(pfn: number, order: number, node: number, zone: number, ownerBytes: Uint8Array): void {
+    this.setHead(pfn, PG_CORE | PG_ALLOCATED, order, node, zone, ownerBytes);
+  }
+
+  private setHead(pfn: number, flags: number, order: number, node: number, zone: number, ownerBytes: Uint8Array | undefined): void {
     const slot = this.headSlot(pfn);
     const at = slot * DESCRIPTOR_SIZE;
     const d = this.desc;
-    this.setU32(at + DESC.flags, PG_CORE | PG_ALLOCATED);
+    this.setU32(at + DESC.flags, flags);
     d[at + DESC.order] = order;
     d[at + DESC.node] = node;
     d[at + DESC.zone] = zone;
-    this.setU32(at + DESC.refcount, 1);
-    d.set(ownerBytes, at + DESC.owner);
-    this.setU64(at + DESC.next, 0);
-    this.setU64(at + DESC.prev, 0);
+    this.setU32(at + DESC.refcount, ownerBytes ? 1 : 0);
+    if (ownerBytes) {
+      d.set(ownerBytes, at + DESC.owner);
+      this.setU64(at + DESC.next, 0);
+      this.setU64(at + DESC.prev, 0);
+    } else {
+      d.fill(0, at + DESC.owner, at + DESC.owner + 16);
+    }
     this.touchHead(slot, pfn);
   }
 
