@@ -162,6 +162,23 @@ describe('kernel page-allocator traces', function () {
     assert.equal(windowed.base, 0);
   });
 
+  it('skips, counting them, events whose pfn is not aligned to their order, and applies the rest', () => {
+    const line = (t: number, event: string, pfn: number, order: number) =>
+      `  x-1  [000] .....  1.00000${t}: ${event}: page=0 pfn=0x${pfn.toString(16)} order=${order}${event === 'mm_page_alloc' ? ' migratetype=0 gfp_flags=GFP_KERNEL' : ''}`;
+    const lines = [
+      line(1, 'mm_page_alloc', 0x10000, 0),
+      line(2, 'mm_page_alloc', 0x10003, 1), // misaligned allocation
+      line(3, 'mm_page_free', 0x10005, 2), // misaligned free, never allocated
+      line(4, 'mm_page_free', 0x10000, 0),
+    ];
+    for (const assumeAllocated of [false, true]) {
+      const r = replayTrace(freshImage(64 * 2 ** 20), () => lines, { assumeAllocated });
+      assert.deepEqual(r.applied, { alloc: 1, free: 1 }, JSON.stringify(r));
+      assert.equal(r.skipped['pfns not aligned to their order'], 2, JSON.stringify(r.skipped));
+      assert.equal(r.preallocated, 0);
+    }
+  });
+
   it('a batch too large for the journal is cut in halves: the same result in more steps', () => {
     const lines = traceText('ftrace').split('\n');
     // A 64 MiB image has a 64 KiB journal; its data area takes part of the trace, the rest is outside.

@@ -153,7 +153,8 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
       live.set(e.pfn, e.order);
     } else if (e.event === 'mm_page_free') {
       lowest = Math.min(lowest, e.pfn);
-      if (!live.delete(e.pfn) && !freedFirst.has(e.pfn)) freedFirst.set(e.pfn, e.order);
+      // A misaligned free is skipped when applied: nothing to allocate beforehand for it.
+      if (!live.delete(e.pfn) && !freedFirst.has(e.pfn) && e.pfn % 2 ** e.order === 0) freedFirst.set(e.pfn, e.order);
     }
     if (e.event === 'mm_page_alloc' || e.event === 'mm_page_free') progress.total++;
   }
@@ -224,6 +225,8 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
     if (a.kind === 'alloc' && a.event.pfn === 0) return skip(tally.skipped, 'failed allocations (pfn=0x0)');
     if (order > g.maxOrder) return skip(tally.skipped, `orders above the image's largest (${g.maxOrder})`);
     if (!inImage(pfn, order)) return skip(tally.skipped, 'outside the image');
+    // A block starts at a multiple of its size: a trace saying otherwise is damaged there.
+    if (pfn % 2 ** order !== 0) return skip(tally.skipped, 'pfns not aligned to their order');
     const owner = a.kind === 'prealloc' ? 'pre-trace' : a.kind === 'alloc' ? ownerTagOf(a.event) : '';
     const typed = a.kind === 'free' ? state.freeAllocated(pfn, order) : state.allocateExactly(pfn, order, ownerBytes(owner));
     if (typed === 'other-order') return skip(tally.skipped, 'frees whose order is not the block\'s');
