@@ -8,10 +8,10 @@
  * both placements of the links and of the memmap, two nodes and a movable zone.
  */
 import { strict as assert } from 'node:assert';
-import { check, MemoryStore, PmemImage } from '../../src/engine';
+import { check, initAllOp, initSectionsOp, MemoryStore, PAGE_SIZE, PmemImage } from '../../src/engine';
 import { allocateExactly, freeAllocated } from '../../src/engine/alloc/buddy';
 import { BuddyState, SLOW } from '../../src/engine/alloc/buddyState';
-import { encodeOwner } from '../../src/engine/format/descriptor';
+import { encodeOwner, patchDescriptor, PG_BUDDY, PG_CORE } from '../../src/engine/format/descriptor';
 import type { Txn } from '../../src/engine/image/txn';
 import { firstDifference, MiB, rng } from './helpers';
 
@@ -51,6 +51,67 @@ const CONFIGS = [
 ];
 
 describe('the allocator state in typed arrays', () => {
+  it('leaves a damaged image to buddy.ts: a list head past 2^53, a head that reaches into a stale section', () => {
+    const run = (img: PmemImage, txnBody: (txn: Txn) => string) => {
+      let answer = '';
+      const ended = attempt(() => img.run('alloc', (txn) => {
+        answer = txnBody(txn);
+        return { result: {}, summary: { text: 'damaged' } };
+      }));
+      return `${ended} / ${answer}`;
+    };
+    const cases: Array<{ name: string; make: () => { store: MemoryStore; img: PmemImage; pfn: number } }> = [];
+    for (const links of ['page', 'descriptor'] as const) {
+      cases.push({
+        name: `order-0 list head reading as 2^64 - 1 (links in ${links === 'page' ? 'pages' : 'descriptors'})`,
+        make: () => {
+          const store = new MemoryStore(32 * MiB);
+          PmemImage.create(store, { uuid: '00000000-0000-4000-8000-00000000000c', nowMs: 0, maxOrder: 6, sizeBytes: 32 * MiB, links });
+          const img = PmemImage.open(store);
+          const first = initSectionsOp(img, [Math.ceil(img.layout.data.startPfn / 512)]).handedOver[0] * 512;
+          store.write(img.layout.freeArea.startPfn * PAGE_SIZE, new Uint8Array(8).fill(0xff)); // node 0, zone 0, order 0: head
+          return { store, img, pfn: first + 64 };
+        },
+      });
+    }
+    cases.push({
+      name: 'a misaligned free head of order 11 whose block reaches into a stale section',
+      make: () => {
+        const store = new MemoryStore(64 * MiB);
+        PmemImage.create(store, { uuid: '00000000-0000-4000-8000-00000000000d', nowMs: 0, maxOrder: 11, sizeBytes: 64 * MiB, links: 'descriptor' });
+        let img = PmemImage.open(store);
+        initAllOp(img);
+        img.close();
+        img = PmemImage.open(store); // a boot: every section stale, then all but one initialised again
+        const top = Math.ceil(img.layout.data.startPfn / 2048) * 2048;
+        initSectionsOp(img, Array.from({ length: img.geometry.sectionCount }, (_, i) => i).filter((s) => s !== top / 512 + 4));
+        const q = top + 512;
+        const d = store.read(img.memmapOffset(q), 64).slice();
+        patchDescriptor(d, 0, { flags: PG_CORE | PG_BUDDY, order: 11, next: 0, prev: 0, pfn: q });
+        store.write(img.memmapOffset(q), d);
+        const area = new Uint8Array(16);
+        new DataView(area.buffer).setUint32(0, q, true);
+        area[8] = 1;
+        store.write(img.layout.freeArea.startPfn * PAGE_SIZE + 11 * 16, area); // alone on the order-11 list
+        return { store, img, pfn: top + 600 };
+      },
+    });
+    for (const c of cases) {
+      const a = c.make();
+      const b = c.make();
+      const plainAnswer = run(a.img, (txn) => plain(txn, { kind: 'alloc', pfn: a.pfn, order: 0, owner: 'x' }));
+      const typedAnswer = run(b.img, (txn) => {
+        const state = new BuddyState(b.img);
+        state.attach(txn);
+        const r = typed(state, txn, { kind: 'alloc', pfn: b.pfn, order: 0, owner: 'x' }, { n: 0 });
+        state.flush();
+        return r;
+      });
+      assert.equal(typedAnswer, plainAnswer, c.name);
+      assert.equal(firstDifference(a.store, b.store), -1, `${c.name}: the devices differ`);
+    }
+  });
+
   for (const { name, options } of CONFIGS) {
     it(`leaves the same bytes and answers as buddy.ts, batch after batch (${name})`, function () {
       this.timeout(300_000);
@@ -139,6 +200,11 @@ describe('the allocator state in typed arrays', () => {
         actions += list.length;
         const at = firstDifference(a.store, b.store);
         assert.equal(at, -1, `batch ${batch}: the devices differ at byte ${at}`);
+        // With the memmap in RAM, its descriptors too.
+        for (const sec of new Set([...a.img.ram.keys(), ...b.img.ram.keys()])) {
+          const [x, y] = [a.img.ram.get(sec), b.img.ram.get(sec)];
+          assert.ok(x && y && Buffer.compare(x, y) === 0, `batch ${batch}: the RAM descriptors of section ${sec} differ`);
+        }
       }
       assert.deepEqual(check(b.img).problems, []);
       assert.ok(taken.n > actions / 3, `the typed state took ${taken.n} of ${actions} actions`);

@@ -179,6 +179,17 @@ describe('kernel page-allocator traces', function () {
     }
   });
 
+  it('cuts an owner tag from flags that are not ASCII to the descriptor\'s 16 bytes, between characters', () => {
+    const flags = 'ÄÖÜßÄÖÜßÄÖÜß|__GFP_ZERO';
+    const tag = ownerTagOf({ line: 1, time: 1, cpu: 0, event: 'mm_page_alloc', pfn: 1, order: 0, migratetype: 1, gfpFlags: flags });
+    assert.equal(tag, 'ÄÖÜßÄÖÜ/M'); // 7 two-byte letters and "/M": 16 bytes
+    const lines = [`  x-1  [000] .....  1.000001: mm_page_alloc: page=0 pfn=0x10000 order=0 migratetype=1 gfp_flags=${flags}`];
+    const img = freshImage(64 * 2 ** 20);
+    const r = replayTrace(img, () => lines);
+    assert.deepEqual(r.applied, { alloc: 1, free: 0 });
+    assert.equal(decodeDescriptor(img.store.read(img.memmapOffset(r.offset + 0x10000), 64)).owner, tag);
+  });
+
   it('a batch too large for the journal is cut in halves: the same result in more steps', () => {
     const lines = traceText('ftrace').split('\n');
     // A 64 MiB image has a 64 KiB journal; its data area takes part of the trace, the rest is outside.

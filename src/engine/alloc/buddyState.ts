@@ -38,6 +38,8 @@ const needsSlowPath = new NeedsSlowPath();
 
 const PAGE_BITS = 9;
 const PAGE_MASK = (1 << PAGE_BITS) - 1;
+/** Index pages kept for the next operation by reset (an operation touches a few). */
+const POOLED_PAGES = 64;
 /** Slots to begin with: a one-block operation touches a handful. */
 const FIRST_SLOTS = 16;
 
@@ -122,6 +124,11 @@ export class BuddyState {
     return this.used;
   }
 
+  /** Pages of the pfn index held (2 KiB each, however few of their frames are): bounded by a caller as frames are. */
+  get pages(): number {
+    return this.dir.size;
+  }
+
   /** Reads what it does not hold yet through `txn` (what it holds must be what `txn` sees: flushed, or reset). */
   attach(txn: AllocatorTxn): void {
     this.txn = txn;
@@ -129,7 +136,7 @@ export class BuddyState {
 
   /** Forgets everything held, changes included (after a transaction that was dropped, or before buddy.ts runs). */
   reset(): void {
-    for (const page of this.dir.values()) this.pagePool.push(page);
+    for (const page of this.dir.values()) if (this.pagePool.length < POOLED_PAGES) this.pagePool.push(page);
     this.dir.clear();
     this.used = 0;
     this.dirtyDescs = [];
@@ -219,6 +226,7 @@ export class BuddyState {
       const node = this.desc[coverAt + DESC.node];
       const zone = this.desc[coverAt + DESC.zone];
       if (node >= g.nodeCount || zone > 2) this.slow();
+      this.blockReady(cover, coverOrder); // a damaged head may reach past the largest block probed above
       this.listRemove(node, zone, coverOrder, cover);
       let head = cover;
       for (let o = coverOrder; o > order; ) {
@@ -542,6 +550,8 @@ export class BuddyState {
     const i = freeAreaIndex(this.img.geometry.maxOrder, node, zone, order);
     if (!this.areaLoaded[i]) {
       const e = this.requireTxn().area(node, zone, order);
+      // A head or count the entry cannot hold (2^53 or more reads as NaN): buddy.ts says what is wrong.
+      if (!Number.isSafeInteger(e.head) || !Number.isSafeInteger(e.count)) this.slow();
       this.areaHead[i] = e.head;
       this.areaCount[i] = e.count;
       this.areaLoaded[i] = 1;

@@ -13,6 +13,9 @@
  * understood; nothing here holds more than one line.
  */
 
+import { utf8Prefix } from '../core/bytes';
+import { OWNER_BYTES } from '../format/descriptor';
+
 export const KMEM_EVENTS = ['mm_page_alloc', 'mm_page_free', 'mm_page_free_batched', 'mm_page_alloc_zone_locked', 'mm_page_pcpu_drain'] as const;
 export type KmemEventName = (typeof KMEM_EVENTS)[number];
 export const TRACE_FORMATS = ['ftrace', 'trace-cmd', 'perf'] as const;
@@ -95,6 +98,9 @@ export function migrateTypeName(mt: number | undefined): string {
  */
 export function ownerTagOf(e: KmemEvent): string {
   const flag = (e.gfpFlags ?? '').split('|')[0].replace(/^GFP_/, '').replace(/^__GFP_/, '') || 'trace';
-  const letter = e.migratetype === undefined ? '' : `/${MIGRATE_LETTERS[e.migratetype] ?? e.migratetype}`;
-  return (flag.slice(0, 16 - letter.length) + letter).slice(0, 16);
+  const letter = e.migratetype === undefined ? '' : `/${MIGRATE_LETTERS[e.migratetype] ?? e.migratetype}`; // ASCII: a byte a character
+  // Cut in bytes, between characters: a damaged trace's flags may be any text.
+  return utf8Decoder.decode(utf8Prefix(utf8Decoder.decode(utf8Prefix(flag, Math.max(0, OWNER_BYTES - letter.length))) + letter, OWNER_BYTES));
 }
+
+const utf8Decoder = new TextDecoder();

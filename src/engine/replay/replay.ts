@@ -64,8 +64,9 @@ export interface ReplayReport {
 }
 
 const DEFAULT_BATCH = 256;
-/** Frames the typed allocator state may hold (about 100 bytes each) before it starts again from the image. */
+/** Frames (about 100 bytes each) and index pages (2 KiB each) the typed allocator state may hold before it starts again from the image. */
 const STATE_FRAMES = 1 << 20;
+const STATE_PAGES = 1 << 15;
 const SHOWN_BAD_LINES = 5;
 /** The first pass pauses every this many lines. */
 const PAUSE_LINES = 4096;
@@ -193,7 +194,7 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
     const tally = { alloc: 0, free: 0, pre: 0, skipped: {} as Record<string, number> };
     try {
       const r = img.run('replay', (txn) => {
-        if (state.frames > STATE_FRAMES) state.reset();
+        if (state.frames > STATE_FRAMES || state.pages > STATE_PAGES) state.reset();
         state.attach(txn);
         for (const a of actions) applyOne(txn, a, tally);
         state.flush();

@@ -31,6 +31,8 @@ function mutated(lines: string[]): fc.Arbitrary<string> {
     fc.tuple(line, fc.nat()).map(([l, n]) => l.slice(0, n % (l.length + 1))), // cut short
     fc.tuple(line, line, fc.nat()).map(([a, b, n]) => a.slice(0, n % (a.length + 1)) + b), // two lines run together
     fc.tuple(line, fc.constantFrom('pfn', 'order', 'migratetype', 'gfp_flags'), numberText).map(([l, k, v]) => l.replace(new RegExp(`${k}=\\S*`), `${k}=${v}`)),
+    // Flags of any text (the owner tag is cut from them to 16 bytes).
+    fc.tuple(line, fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 })).map(([l, v]) => l.replace(/gfp_flags=\S*/, `gfp_flags=${v.replace(/\s/g, '_')}`)),
     fc.tuple(line, fc.constantFrom('mm_page_alloc', 'mm_page_free', 'mm_page_free_batched', 'sched_switch', 'kmem:mm_page_free', '')).map(([l, e]) => l.replace(/(kmem:)?mm_page_[a-z_]+/, e)),
     fc.string({ maxLength: 80 }),
     fc.string({ unit: 'binary', maxLength: 40 }),
