@@ -345,8 +345,8 @@ export class BuddyState {
       body();
       return 'done';
     } catch (e) {
+      this.rollBack(); // whatever stopped it, what it held stays what the transaction sees
       if (e !== needsSlowPath) throw e;
-      this.rollBack();
       return SLOW;
     } finally {
       this.inOperation = false;
