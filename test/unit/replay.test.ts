@@ -183,6 +183,9 @@ describe('kernel page-allocator traces', function () {
     const flags = 'ÄÖÜßÄÖÜßÄÖÜß|__GFP_ZERO';
     const tag = ownerTagOf({ line: 1, time: 1, cpu: 0, event: 'mm_page_alloc', pfn: 1, order: 0, migratetype: 1, gfpFlags: flags });
     assert.equal(tag, 'ÄÖÜßÄÖÜ/M'); // 7 two-byte letters and "/M": 16 bytes
+    const event = { line: 1, time: 1, cpu: 0, event: 'mm_page_alloc' as const, pfn: 1, order: 0 };
+    assert.equal(ownerTagOf({ ...event, migratetype: Number.MAX_SAFE_INTEGER, gfpFlags: 'GFP_KERNEL' }), '/900719925474099');
+    assert.equal(ownerTagOf({ ...event, migratetype: Number.MAX_SAFE_INTEGER, gfpFlags: 'Ä' }), '/900719925474099');
     const lines = [`  x-1  [000] .....  1.000001: mm_page_alloc: page=0 pfn=0x10000 order=0 migratetype=1 gfp_flags=${flags}`];
     const img = freshImage(64 * 2 ** 20);
     const r = replayTrace(img, () => lines);

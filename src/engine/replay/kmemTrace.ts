@@ -99,8 +99,11 @@ export function migrateTypeName(mt: number | undefined): string {
 export function ownerTagOf(e: KmemEvent): string {
   const flag = (e.gfpFlags ?? '').split('|')[0].replace(/^GFP_/, '').replace(/^__GFP_/, '') || 'trace';
   const letter = e.migratetype === undefined ? '' : `/${MIGRATE_LETTERS[e.migratetype] ?? e.migratetype}`; // ASCII: a byte a character
+  const room = Math.max(0, OWNER_BYTES - letter.length);
+  // Flags are ASCII in a kernel's trace: characters are bytes.
+  if (/^[\x00-\x7f]*$/.test(flag)) return (flag.slice(0, room) + letter).slice(0, OWNER_BYTES);
   // Cut in bytes, between characters: a damaged trace's flags may be any text.
-  return utf8Decoder.decode(utf8Prefix(utf8Decoder.decode(utf8Prefix(flag, Math.max(0, OWNER_BYTES - letter.length))) + letter, OWNER_BYTES));
+  return utf8Decoder.decode(utf8Prefix(utf8Decoder.decode(utf8Prefix(flag, room)) + letter, OWNER_BYTES));
 }
 
 const utf8Decoder = new TextDecoder();
