@@ -101,9 +101,14 @@ export function ownerTagOf(e: KmemEvent): string {
   const letter = e.migratetype === undefined ? '' : `/${MIGRATE_LETTERS[e.migratetype] ?? e.migratetype}`; // ASCII: a byte a character
   const room = Math.max(0, OWNER_BYTES - letter.length);
   // Flags are ASCII in a kernel's trace: characters are bytes.
-  if (/^[\x00-\x7f]*$/.test(flag)) return (flag.slice(0, room) + letter).slice(0, OWNER_BYTES);
+  if (isAscii(flag)) return (flag.slice(0, room) + letter).slice(0, OWNER_BYTES);
   // Cut in bytes, between characters: a damaged trace's flags may be any text.
   return utf8Decoder.decode(utf8Prefix(utf8Decoder.decode(utf8Prefix(flag, room)) + letter, OWNER_BYTES));
 }
 
 const utf8Decoder = new TextDecoder();
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
