@@ -150,7 +150,7 @@ export function utf8Prefix(value: string, length: number): Uint8Array {
   return encoded.subarray(0, end);
 }
 
-function isAscii(value: string): boolean {
+export function isAscii(value: string): boolean {
   for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0x7f) return false;
   return true;
 }

@@ -13,7 +13,7 @@
  * understood; nothing here holds more than one line.
  */
 
-import { utf8Prefix } from '../core/bytes';
+import { isAscii, utf8Prefix } from '../core/bytes';
 import { OWNER_BYTES } from '../format/descriptor';
 
 export const KMEM_EVENTS = ['mm_page_alloc', 'mm_page_free', 'mm_page_free_batched', 'mm_page_alloc_zone_locked', 'mm_page_pcpu_drain'] as const;
@@ -107,8 +107,3 @@ export function ownerTagOf(e: KmemEvent): string {
 }
 
 const utf8Decoder = new TextDecoder();
-
-function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
-  return true;
-}
