@@ -2,9 +2,9 @@
  * The buddy allocator's state for the frames it has touched, held in typed
  * arrays and edited in place: each descriptor as its 64 bytes, free-list links
  * as numbers, free-area entries as numbers, section counts as deltas. It runs
- * allocateExactly and freeAllocated with the result buddy.ts gives, byte for
- * byte, without a transaction's staging for every field, and writes what
- * changed into a transaction when flushed.
+ * buddy.ts's allocation of one block, allocateExactly and freeAllocated with
+ * the result buddy.ts gives, byte for byte, without a transaction's staging
+ * for every field, and writes what changed into a transaction when flushed.
  *
  * It does only the plain part of the allocator: edits of descriptors and
  * lists in sections initialised in this boot (a block taken from a list
@@ -59,7 +59,7 @@ const LINK_ERASED = 4; // zeroed
 const TWO_32 = 0x1_0000_0000;
 
 export class BuddyState {
-  /** Slot of each pfn held, by 512-pfn page (a map: an operation touches a few pages, a TiB has two million). */
+  /** Slot of each pfn held, by 512-pfn page (a map: an operation touches a few pages, a TiB has half a million). */
   private readonly dir = new Map<number, Int32Array>();
   /** Pages of `dir` kept by reset for the next operation. */
   private readonly pagePool: Int32Array[] = [];
