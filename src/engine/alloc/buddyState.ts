@@ -363,9 +363,9 @@ export class BuddyState {
   private listPush(node: number, zone: number, order: number, pfn: number): void {
     const i = this.area(node, zone, order);
     const head = this.areaHead[i];
-    if (head) this.links(head); // checked before anything is written, as buddy.ts would throw
+    const headSlot = head ? this.links(head) : -1; // checked before anything is written, as buddy.ts would throw
     this.setLinks(pfn, head, 0, order, node, zone);
-    if (head) this.setLinks(head, this.next(head), pfn, order, node, zone);
+    if (head) this.setLinks(head, this.nextOf(headSlot), pfn, order, node, zone);
     this.setArea(i, pfn, this.areaCount[i] + 1);
   }
 
@@ -374,11 +374,12 @@ export class BuddyState {
     const next = this.nextOf(slot);
     const prev = this.prevOf(slot);
     const i = this.area(node, zone, order);
-    if (prev) this.links(prev);
-    else if (this.areaHead[i] !== pfn) this.slow();
-    if (next) this.links(next);
-    if (prev) this.setLinks(prev, next, this.prev(prev), order, node, zone);
-    if (next) this.setLinks(next, this.next(next), prev, order, node, zone);
+    const prevSlot = prev ? this.links(prev) : -1;
+    if (!prev && this.areaHead[i] !== pfn) this.slow();
+    const nextSlot = next ? this.links(next) : -1;
+    // In buddy.ts's order: the next block's links are read after the previous one's are written (a damaged list may make them one).
+    if (prev) this.setLinks(prev, next, this.prevOf(prevSlot), order, node, zone);
+    if (next) this.setLinks(next, this.nextOf(nextSlot), prev, order, node, zone);
     this.setArea(i, prev ? this.areaHead[i] : next, this.areaCount[i] - 1);
     this.clearLinks(pfn);
   }
@@ -413,14 +414,6 @@ export class BuddyState {
 
   private prevOf(slot: number): number {
     return this.linksInPage ? this.linkPrev[slot] : this.u64(slot * DESCRIPTOR_SIZE + DESC.prev);
-  }
-
-  private next(pfn: number): number {
-    return this.nextOf(this.links(pfn));
-  }
-
-  private prev(pfn: number): number {
-    return this.prevOf(this.links(pfn));
   }
 
   /** A link record as decodeFreeLink reads it (magic, checksum), naming its own pfn; read in place, without objects. */

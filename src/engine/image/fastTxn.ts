@@ -5,11 +5,11 @@
  * Txn. It reads and writes the allocator's structures as a Txn does, for an
  * image whose memmap is on the device.
  */
-import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
-import { decodeFreeAreaEntry, encodeFreeAreaEntry, FreeAreaEntry, freeAreaIndex } from '../format/freeArea';
+import { DESCRIPTOR_SIZE } from '../format/constants';
+import { decodeFreeAreaEntry, encodeFreeAreaEntry, FreeAreaEntry, freeAreaEntryOffset, freeAreaIndex } from '../format/freeArea';
 import { FREE_AREA_ENTRY_SIZE, SECTION_ENTRY_SIZE } from '../format/layout';
 import type { ByteRange } from '../format/rangeList';
-import { decodeSectionEntry, encodeSectionEntry, SectionEntry, sectionState, SectionState } from '../format/sectionTable';
+import { decodeSectionEntry, encodeSectionEntry, SectionEntry, sectionEntryOffset, sectionState, SectionState } from '../format/sectionTable';
 import { LineLog } from '../store/lineLog';
 import type { ImageCore } from './imageContext';
 import { withReplacedBytes } from './txn';
@@ -43,7 +43,7 @@ export class FastTxn implements StagedChanges {
   }
 
   private areaOffset(node: number, zone: number, order: number): number {
-    return this.img.layout.freeArea.startPfn * PAGE_SIZE + freeAreaIndex(this.img.geometry.maxOrder, node, zone, order) * FREE_AREA_ENTRY_SIZE;
+    return freeAreaEntryOffset(this.img.layout, freeAreaIndex(this.img.geometry.maxOrder, node, zone, order));
   }
 
   area(node: number, zone: number, order: number): FreeAreaEntry {
@@ -54,16 +54,12 @@ export class FastTxn implements StagedChanges {
     this.write(this.areaOffset(node, zone, order), encodeFreeAreaEntry(e));
   }
 
-  private sectionOffset(index: number): number {
-    return this.img.layout.sectionTable.startPfn * PAGE_SIZE + index * SECTION_ENTRY_SIZE;
-  }
-
   section(index: number): SectionEntry {
-    return decodeSectionEntry(this.read(this.sectionOffset(index), SECTION_ENTRY_SIZE));
+    return decodeSectionEntry(this.read(sectionEntryOffset(this.img.layout, index), SECTION_ENTRY_SIZE));
   }
 
   setSection(index: number, e: SectionEntry): void {
-    this.write(this.sectionOffset(index), encodeSectionEntry(e));
+    this.write(sectionEntryOffset(this.img.layout, index), encodeSectionEntry(e));
   }
 
   sectionState(index: number): SectionState {

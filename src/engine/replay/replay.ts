@@ -228,16 +228,12 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
     if (!inImage(pfn, order)) return skip(tally.skipped, 'outside the image');
     // A block starts at a multiple of its size: a trace saying otherwise is damaged there.
     if (pfn % 2 ** order !== 0) return skip(tally.skipped, 'pfns not aligned to their order');
+    const applied = () => (a.kind === 'free' ? tally.free++ : a.kind === 'prealloc' ? tally.pre++ : tally.alloc++);
     const owner = a.kind === 'prealloc' ? 'pre-trace' : a.kind === 'alloc' ? ownerTagOf(a.event) : '';
     const typed = a.kind === 'free' ? state.freeAllocated(pfn, order) : state.allocateExactly(pfn, order, ownerBytes(owner));
     if (typed === 'other-order') return skip(tally.skipped, 'frees whose order is not the block\'s');
     if (typed === 'not-allocated') return skip(tally.skipped, 'frees of blocks the image never saw allocated');
-    if (typed === 'done') {
-      if (a.kind === 'free') tally.free++;
-      else if (a.kind === 'prealloc') tally.pre++;
-      else tally.alloc++;
-      return;
-    }
+    if (typed === 'done') return applied();
     state.flush();
     state.reset();
     try {
@@ -246,12 +242,10 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
         if (!(d.flags & PG_ALLOCATED)) return skip(tally.skipped, 'frees of blocks the image never saw allocated');
         if (d.order !== order) return skip(tally.skipped, 'frees whose order is not the block\'s');
         freeAllocated(txn, pfn);
-        tally.free++;
-        return;
+      } else {
+        allocateExactly(txn, pfn, order, owner);
       }
-      allocateExactly(txn, pfn, order, owner);
-      if (a.kind === 'prealloc') tally.pre++;
-      else tally.alloc++;
+      applied();
     } catch (e) {
       if (!(e instanceof OperationError) || e instanceof JournalFullError) throw e;
       skip(tally.skipped, a.kind === 'free' ? 'frees of blocks the image never saw allocated' : 'allocations of blocks not free in the image');
