@@ -52,6 +52,11 @@ export class MapHost implements vscode.Disposable {
   private readonly feed = new HistoryFeed();
   /** Time the last state took to make and post, for tests and measurements. */
   lastStateMs?: number;
+  /** How often the webview said it had loaded, and whether it has told what it shows: what a test names when a map stays undrawn. */
+  readies = 0;
+  get viewKnown(): boolean {
+    return this.view !== undefined;
+  }
 
 
   constructor(readonly document: PmemDocument, readonly panel: vscode.WebviewPanel, work: LongWork) {
@@ -82,6 +87,7 @@ export class MapHost implements vscode.Disposable {
     const img = this.document.viewImage;
     switch (msg.type) {
       case 'ready':
+        this.readies++;
         this.ack = 0; // a (re)loaded webview counts its selections from 1 again
         this.windows.clear();
         this.feed.reset(); // it has no steps yet: they are all sent again

@@ -264,7 +264,12 @@ describe('PMem commands and views', () => {
     await alloc(3, 'exp');
     const dir = tempDir();
     // Drawn: the map has told the host what it shows (an export draws that view).
-    await until('the map to be drawn', () => api.registry.mapsOf(doc)[0]?.drawn, 20_000);
+    await until('the map to be drawn', () => api.registry.mapsOf(doc)[0]?.drawn).catch((e: Error) => {
+      // Say how far the map got, so that a map left blank can be told from a slow one.
+      const map = api.registry.mapsOf(doc)[0];
+      const how = map ? `visible ${map.panel.visible}, active ${map.panel.active}, loaded ${map.readies} time(s), state version ${map.lastState?.version}, view told ${map.viewKnown}` : 'no map';
+      throw new Error(`${e.message} (${how})`);
+    });
     const direct = await api.registry.mapsOf(doc)[0].renderExport('png').then((d) => d.length, (e: Error) => e.message);
     assert.equal(typeof direct, 'number', `the host draws the export: ${direct}`);
     const png = (await exec<string>('exportMap', { format: 'png', target: path.join(dir, 'map.png') }))!;
