@@ -18,6 +18,9 @@ import * as path from 'node:path';
 import { openForReading } from '../src/cli/io';
 import { allocOp, freeOp, freeOwnerOp, initAllOp, MemoryStore, PmemImage } from '../src/engine';
 import { checkImageFile } from '../src/engine/node/checkWorkers';
+import { BuddyState } from '../src/engine/alloc/buddyState';
+import { validateAllocRequest, zonelist } from '../src/engine/alloc/buddy';
+import { encodeOwner } from '../src/engine/format/descriptor';
 import { FileStore } from '../src/engine/node/fileStore';
 import { ReadCacheStore } from '../src/engine/store/readCacheStore';
 import { describeMachine, machineLine } from './machine';
@@ -60,6 +63,33 @@ function allocFrame(img: PmemImage): number {
 
 function freeFrame(img: PmemImage, pfn: number): void {
   freeOp(img, [pfn]);
+}
+
+/**
+ * `count` 4 KiB frames allocated, then freed, one at a time through the
+ * allocator state in typed arrays (alloc/buddyState.ts) kept across
+ * operations, its changes never written: no transaction, journal, history
+ * record or change set. The frames' sections are initialised beforehand.
+ * Seconds of the loop alone; the image is left as it was.
+ */
+function allocatorAlone(img: PmemImage, count: number): number {
+  const warm = allocFrames(img, count); // initialises the sections the loop will reach
+  freeFrames(img, warm);
+  const txn = img.fastTxn();
+  const state = new BuddyState(img);
+  state.attach(txn);
+  const where = zonelist(txn, validateAllocRequest(txn, { order: 0 }))[0];
+  const owner = encodeOwner('bench');
+  const pfns: number[] = new Array(count);
+  const s = seconds(() => {
+    for (let i = 0; i < count; i++) {
+      if (state.allocateFromLists(0, owner, where.node, where.zone) !== 'done') throw new Error(`the allocator state alone could not take frame ${i}`);
+      pfns[i] = state.allocatedPfn;
+    }
+    for (let i = 0; i < count; i++) if (state.freeAllocated(pfns[i]) !== 'done') throw new Error(`the allocator state alone could not free pfn ${pfns[i]}`);
+  });
+  state.reset();
+  return s;
 }
 
 /** Owner tag of the frames a one-command run allocates, so one command can free them all. */
@@ -368,8 +398,18 @@ function inMemory(): Row[] {
     }
     log(`one command each way, in memory, run ${run}/${RUNS}: ${batch.error ? `fails: ${batch.error}` : 'done'}`);
   }
+  const alone = series();
+  for (let run = 1; run <= RUNS && !alone.error; run++) {
+    try {
+      alone.runs.push((2 * N) / allocatorAlone(memoryImage(OPS_IMAGE), N));
+      log(`the allocator state alone, in memory, run ${run}/${RUNS}: done`);
+    } catch (err) {
+      alone.error = message(err);
+    }
+  }
   return [
     { measurement: `alloc + free ${n(N)} × 4 KiB frames, one operation each, in memory`, unit: 'ops/s', engine: perOp, target },
+    { measurement: `reference: the allocator state alone, kept across operations, nothing written (no journal, history or change set): alloc + free ${n(N)} frames, one each`, unit: 'ops/s', engine: alone },
     { measurement: `alloc + free ${n(N)} × 4 KiB frames as one command each way, in memory`, unit: 'ops/s', engine: batch, target },
   ];
 }
