@@ -28,6 +28,9 @@ import { readString } from '../core/bytes';
 /** What the state reads and writes through: a Txn, or the fast lane's staging (image/fastTxn.ts). */
 export type AllocatorTxn = Pick<Txn, 'read' | 'write' | 'rawDescriptor' | 'writeDescriptors' | 'area' | 'setArea' | 'section' | 'setSection' | 'sectionState'>;
 
+/** An operation's inverse, as checkInverse runs it. */
+export type InverseOf = { kind: 'free'; pfn: number; order: number } | { kind: 'allocate'; pfn: number; order: number; ownerBytes: Uint8Array };
+
 /** The operation needs buddy.ts: nothing was changed. */
 export const SLOW = 'slow';
 export type Outcome = 'done' | typeof SLOW;
@@ -192,54 +195,56 @@ export class BuddyState {
 
   /** buddy.ts's allocateExactly (its checks left to it: SLOW wherever it would refuse or initialise). */
   allocateExactly(pfn: number, order: number, ownerBytes: Uint8Array): Outcome {
-    return this.operation(() => {
-      const g = this.img.geometry;
-      const size = 2 ** order;
-      if (!Number.isSafeInteger(pfn) || order < 0 || order > g.maxOrder || pfn % size !== 0 || pfn < this.dataStart || pfn + size > this.dataEnd) this.slow();
-      const top = pfn - (pfn % 2 ** g.maxOrder);
-      const first = Math.floor(Math.max(top, this.dataStart) / g.sectionFrames);
-      const last = Math.floor((Math.min(top + 2 ** g.maxOrder, this.dataEnd) - 1) / g.sectionFrames);
-      for (let s = first; s <= last; s++) if (this.section(s) !== SECTION_CURRENT) this.slow();
-      // The free block that covers pfn, probing aligned heads (coveringHead).
-      let cover = -1;
-      let coverOrder = 0;
-      for (let o = 0; o <= g.maxOrder; o++) {
-        const q = pfn - (pfn % 2 ** o);
-        if (o > 0 && q === pfn) continue;
-        // coveringHead reads a frame of a never-initialised section as no block, and readies a stale one.
-        const state = this.section(Math.floor(q / g.sectionFrames));
-        if (state === SECTION_NEVER) continue;
-        if (state !== SECTION_CURRENT) this.slow();
-        const slot = this.slotOf(q);
-        const at = slot * DESCRIPTOR_SIZE;
-        const flags = this.desc[at + DESC.flags];
-        if (flags & (PG_BUDDY | PG_ALLOCATED) && q + 2 ** this.desc[at + DESC.order] > pfn) {
-          if (flags & PG_ALLOCATED) this.slow();
-          cover = q;
-          coverOrder = this.desc[at + DESC.order];
-          if (coverOrder > g.maxOrder) this.slow();
-          break;
-        }
+    return this.operation(() => this.exactBody(pfn, order, ownerBytes));
+  }
+
+  private exactBody(pfn: number, order: number, ownerBytes: Uint8Array): void {
+    const g = this.img.geometry;
+    const size = 2 ** order;
+    if (!Number.isSafeInteger(pfn) || order < 0 || order > g.maxOrder || pfn % size !== 0 || pfn < this.dataStart || pfn + size > this.dataEnd) this.slow();
+    const top = pfn - (pfn % 2 ** g.maxOrder);
+    const first = Math.floor(Math.max(top, this.dataStart) / g.sectionFrames);
+    const last = Math.floor((Math.min(top + 2 ** g.maxOrder, this.dataEnd) - 1) / g.sectionFrames);
+    for (let s = first; s <= last; s++) if (this.section(s) !== SECTION_CURRENT) this.slow();
+    // The free block that covers pfn, probing aligned heads (coveringHead).
+    let cover = -1;
+    let coverOrder = 0;
+    for (let o = 0; o <= g.maxOrder; o++) {
+      const q = pfn - (pfn % 2 ** o);
+      if (o > 0 && q === pfn) continue;
+      // coveringHead reads a frame of a never-initialised section as no block, and readies a stale one.
+      const state = this.section(Math.floor(q / g.sectionFrames));
+      if (state === SECTION_NEVER) continue;
+      if (state !== SECTION_CURRENT) this.slow();
+      const slot = this.slotOf(q);
+      const at = slot * DESCRIPTOR_SIZE;
+      const flags = this.desc[at + DESC.flags];
+      if (flags & (PG_BUDDY | PG_ALLOCATED) && q + 2 ** this.desc[at + DESC.order] > pfn) {
+        if (flags & PG_ALLOCATED) this.slow();
+        cover = q;
+        coverOrder = this.desc[at + DESC.order];
+        if (coverOrder > g.maxOrder) this.slow();
+        break;
       }
-      if (cover < 0 || cover + 2 ** coverOrder < pfn + size) this.slow();
-      const coverAt = this.slotOf(cover) * DESCRIPTOR_SIZE;
-      const node = this.desc[coverAt + DESC.node];
-      const zone = this.desc[coverAt + DESC.zone];
-      if (node >= g.nodeCount || zone > 2) this.slow();
-      this.blockReady(cover, coverOrder); // a damaged head may reach past the largest block probed above
-      this.listRemove(node, zone, coverOrder, cover);
-      let head = cover;
-      for (let o = coverOrder; o > order; ) {
-        o--;
-        const upper = head + 2 ** o;
-        const other = pfn >= upper ? head : upper;
-        head = pfn >= upper ? upper : head;
-        this.setFreeHead(other, o, node, zone);
-        this.listPush(node, zone, o, other);
-      }
-      this.setAllocatedHead(pfn, order, node, zone, ownerBytes);
-      this.account(pfn, order, -1, +1);
-    });
+    }
+    if (cover < 0 || cover + 2 ** coverOrder < pfn + size) this.slow();
+    const coverAt = this.slotOf(cover) * DESCRIPTOR_SIZE;
+    const node = this.desc[coverAt + DESC.node];
+    const zone = this.desc[coverAt + DESC.zone];
+    if (node >= g.nodeCount || zone > 2) this.slow();
+    this.blockReady(cover, coverOrder); // a damaged head may reach past the largest block probed above
+    this.listRemove(node, zone, coverOrder, cover);
+    let head = cover;
+    for (let o = coverOrder; o > order; ) {
+      o--;
+      const upper = head + 2 ** o;
+      const other = pfn >= upper ? head : upper;
+      head = pfn >= upper ? upper : head;
+      this.setFreeHead(other, o, node, zone);
+      this.listPush(node, zone, o, other);
+    }
+    this.setAllocatedHead(pfn, order, node, zone, ownerBytes);
+    this.account(pfn, order, -1, +1);
   }
 
   /** Head pfn of the block the last allocateFromLists took. */
@@ -291,58 +296,59 @@ export class BuddyState {
   freeAllocated(pfn: number, expectOrder?: number): Outcome | 'not-allocated' | 'other-order' {
     let answer: 'not-allocated' | 'other-order' | undefined;
     const outcome = this.operation(() => {
-      const g = this.img.geometry;
-      if (!Number.isSafeInteger(pfn) || pfn < this.dataStart || pfn >= this.dataEnd) this.slow();
-      if (this.section(Math.floor(pfn / g.sectionFrames)) !== SECTION_CURRENT) this.slow();
-      const at = this.slotOf(pfn) * DESCRIPTOR_SIZE;
-      if (!(this.desc[at + DESC.flags] & PG_ALLOCATED)) {
-        answer = 'not-allocated';
-        return;
-      }
-      let order = this.desc[at + DESC.order];
-      if (order > g.maxOrder) this.slow();
-      if (expectOrder !== undefined && order !== expectOrder) {
-        answer = 'other-order';
-        return;
-      }
-      this.blockReady(pfn, order);
-      this.freedOrder = order;
-      this.freedOwnerBytes.set(this.desc.subarray(at + DESC.owner, at + DESC.owner + 16));
-      this.markPlain(pfn);
-      this.account(pfn, order, +1, -1);
-      // freeBlockInto: merge while the buddy is a free block of the same order, node and zone.
-      const nz = this.nodeZoneOf(pfn);
-      const node = Math.floor(nz / 3);
-      const zone = nz % 3;
-      const z = this.img.nodes[node].zones[zone];
-      let p = pfn;
-      while (order < g.maxOrder) {
-        const buddy = p ^ (2 ** order);
-        const end = buddy + 2 ** order;
-        if (buddy < this.dataStart || end > this.dataEnd || buddy < z.firstPfn || end > z.firstPfn + z.frames) break;
-        const state = this.section(Math.floor(buddy / g.sectionFrames));
-        if (state === SECTION_NEVER) break;
-        if (state !== SECTION_CURRENT) this.slow();
-        const b = this.slotOf(buddy) * DESCRIPTOR_SIZE;
-        if (!(this.desc[b + DESC.flags] & PG_BUDDY) || this.desc[b + DESC.order] !== order || this.desc[b + DESC.node] !== node || this.desc[b + DESC.zone] !== zone) break;
-        this.blockReady(buddy, order);
-        this.listRemove(node, zone, order, buddy);
-        this.markPlain(buddy);
-        p = Math.min(p, buddy);
-        order++;
-      }
-      this.setFreeHead(p, order, node, zone);
-      this.listPush(node, zone, order, p);
+      answer = this.freeBody(pfn, expectOrder);
     });
     return answer ?? outcome;
+  }
+
+  private freeBody(pfn: number, expectOrder: number | undefined): 'not-allocated' | 'other-order' | undefined {
+    const g = this.img.geometry;
+    if (!Number.isSafeInteger(pfn) || pfn < this.dataStart || pfn >= this.dataEnd) this.slow();
+    if (this.section(Math.floor(pfn / g.sectionFrames)) !== SECTION_CURRENT) this.slow();
+    const at = this.slotOf(pfn) * DESCRIPTOR_SIZE;
+    if (!(this.desc[at + DESC.flags] & PG_ALLOCATED)) return 'not-allocated';
+    let order = this.desc[at + DESC.order];
+    if (order > g.maxOrder) this.slow();
+    if (expectOrder !== undefined && order !== expectOrder) return 'other-order';
+    this.blockReady(pfn, order);
+    this.freedOrder = order;
+    this.freedOwnerBytes.set(this.desc.subarray(at + DESC.owner, at + DESC.owner + 16));
+    this.markPlain(pfn);
+    this.account(pfn, order, +1, -1);
+    // freeBlockInto: merge while the buddy is a free block of the same order, node and zone.
+    const nz = this.nodeZoneOf(pfn);
+    const node = Math.floor(nz / 3);
+    const zone = nz % 3;
+    const z = this.img.nodes[node].zones[zone];
+    let p = pfn;
+    while (order < g.maxOrder) {
+      const buddy = p ^ (2 ** order);
+      const end = buddy + 2 ** order;
+      if (buddy < this.dataStart || end > this.dataEnd || buddy < z.firstPfn || end > z.firstPfn + z.frames) break;
+      const state = this.section(Math.floor(buddy / g.sectionFrames));
+      if (state === SECTION_NEVER) break;
+      if (state !== SECTION_CURRENT) this.slow();
+      const b = this.slotOf(buddy) * DESCRIPTOR_SIZE;
+      if (!(this.desc[b + DESC.flags] & PG_BUDDY) || this.desc[b + DESC.order] !== order || this.desc[b + DESC.node] !== node || this.desc[b + DESC.zone] !== zone) break;
+      this.blockReady(buddy, order);
+      this.listRemove(node, zone, order, buddy);
+      this.markPlain(buddy);
+      p = Math.min(p, buddy);
+      order++;
+    }
+    this.setFreeHead(p, order, node, zone);
+    this.listPush(node, zone, order, p);
+    return undefined;
   }
 
   /** Runs one operation: SLOW, with every change of it put back, if it needs buddy.ts. */
   private operation(body: () => void): Outcome {
     this.requireTxn();
     this.inOperation = true;
+    let keep = false;
     try {
       body();
+      keep = this.keepSaved;
       return 'done';
     } catch (e) {
       this.rollBack(); // whatever stopped it, what it held stays what the transaction sees
@@ -350,8 +356,117 @@ export class BuddyState {
       return SLOW;
     } finally {
       this.inOperation = false;
-      this.forgetSaved();
+      if (!keep) this.forgetSaved();
     }
+  }
+
+  /** Set while checkInverse runs an operation: its saved copies outlive it, for the inverse to be compared with. */
+  private keepSaved = false;
+
+  /**
+   * Runs `op` (one call of allocateFromLists or freeAllocated) and, when it
+   * is done, finds whether its inverse gives back every byte it changed: a
+   * free of the block it allocated, or an exact allocation, with its owner,
+   * of the block it freed. The answer (`inverseExact`) says whether the
+   * history may record the operation as its inverse instead of the bytes it
+   * replaced. `inverseOf` names the inverse once `op` is done. The state is
+   * left as `op` leaves it.
+   */
+  checkInverse<T extends string>(op: () => T, inverseOf: () => InverseOf): T {
+    this.keepSaved = true;
+    let first: T;
+    try {
+      first = op();
+    } finally {
+      this.keepSaved = false;
+    }
+    this.inverseExact = false;
+    if (first !== 'done') return first;
+    const inverse = inverseOf();
+    this.inOperation = true;
+    try {
+      if (inverse.kind === 'free') this.inverseExact = this.freeBody(inverse.pfn, inverse.order) === undefined && this.matchesSaved();
+      else this.inverseExact = (this.exactBody(inverse.pfn, inverse.order, inverse.ownerBytes), this.matchesSaved());
+    } catch (e) {
+      if (e !== needsSlowPath) {
+        this.inOperation = false;
+        this.rollBack();
+        this.forgetSaved();
+        throw e;
+      }
+    }
+    this.inOperation = false;
+    // Back to before `op`, then `op` again: it finds what it found the first time.
+    this.rollBack();
+    this.forgetSaved();
+    const again = op();
+    if (again !== first) throw new Error(`the allocator state answered ${again} to an operation it had done (${first})`);
+    return again;
+  }
+
+  /** Whether the last checkInverse found the operation's inverse exact. */
+  inverseExact = false;
+
+  /** Whether every structure saved since the operation began would be written as it was before (the device's bytes). */
+  private matchesSaved(): boolean {
+    for (let k = 0; k < this.savedSlots.length; k++) {
+      const slot = this.savedSlots[k];
+      if (!this.sameDescriptor(slot, k) || !this.sameLink(slot, k)) return false;
+    }
+    const areas = this.savedAreas;
+    for (let k = 0; k < areas.length; k += 4) {
+      const i = areas[k];
+      if (firstOfFour(areas, i) !== k) continue; // the first saving of an entry holds its value before
+      if (this.areaHead[i] !== areas[k + 1] || this.areaCount[i] !== areas[k + 2]) return false;
+    }
+    const sections = this.savedSections;
+    for (let k = 0; k < sections.length; k += 3) {
+      const sec = sections[k];
+      if (firstOfThree(sections, sec) !== k) continue;
+      const free = Number.isNaN(sections[k + 1]) ? 0 : sections[k + 1];
+      const alloc = Number.isNaN(sections[k + 1]) ? 0 : sections[k + 2];
+      const d = this.sectionDelta.get(sec);
+      if ((d ? d.free : 0) !== free || (d ? d.alloc : 0) !== alloc) return false;
+    }
+    return true;
+  }
+
+  /** A descriptor's bytes as flush would write them (checksum recomputed when changed), now and when saved. */
+  private sameDescriptor(slot: number, k: number): boolean {
+    const at = slot * DESCRIPTOR_SIZE;
+    const was = k * DESCRIPTOR_SIZE;
+    for (let i = 0; i < DESCRIPTOR_SIZE; i++) {
+      if (i >= DESC.crc && i < DESC.crc + 4) continue;
+      if (this.desc[at + i] !== this.savedDesc[was + i]) return false;
+    }
+    const crcNow = this.descDirty[slot] ? crc32Range(this.desc, at, at + DESC.crc) : u32(this.desc, at + DESC.crc);
+    const crcThen = this.savedLink[k * 8] ? crc32Range(this.savedDesc, was, was + DESC.crc) : u32(this.savedDesc, was + DESC.crc);
+    return crcNow === crcThen;
+  }
+
+  /** A link record's bytes on the device once flushed, now and when saved (links in the pages only). */
+  private sameLink(slot: number, k: number): boolean {
+    if (!this.linksInPage) return true;
+    const l = k * 8;
+    const s = this.savedLink;
+    const now = this.linkState[slot];
+    const then = s[l + 1];
+    const written = (state: number) => state === LINK_WRITTEN || state === LINK_ERASED;
+    if (!written(now) && !written(then)) return true; // neither changes the device's bytes
+    if (now === LINK_ERASED && then === LINK_ERASED) return true;
+    if (now === LINK_WRITTEN && then === LINK_WRITTEN) {
+      return this.linkNext[slot] === s[l + 2] && this.linkPrev[slot] === s[l + 3] && this.linkOrder[slot] === s[l + 4] && this.linkNode[slot] === s[l + 5] && this.linkZone[slot] === s[l + 6];
+    }
+    // One side is the device's bytes as they are: compare with what the other would write.
+    const pfn = this.pfnOf[slot];
+    const device = this.requireTxn().read(pfn * PAGE_SIZE, FREE_LINK_SIZE);
+    const state = written(now) ? now : then;
+    const fields = written(now)
+      ? { next: this.linkNext[slot], prev: this.linkPrev[slot], order: this.linkOrder[slot], node: this.linkNode[slot], zone: this.linkZone[slot] }
+      : { next: s[l + 2], prev: s[l + 3], order: s[l + 4], node: s[l + 5], zone: s[l + 6] };
+    const bytes = state === LINK_ERASED ? emptyLinkBytes : encodeFreeLink({ pfn, ...fields, linkedGeneration: this.img.bootGeneration });
+    for (let i = 0; i < FREE_LINK_SIZE; i++) if (device[i] !== bytes[i]) return false;
+    return true;
   }
 
   private slow(): never {
@@ -737,6 +852,17 @@ export class BuddyState {
     if (!this.txn) throw new Error('BuddyState used before a transaction was attached');
     return this.txn;
   }
+}
+
+/** The position of the first group of four in `a` that starts with `v`. */
+function firstOfFour(a: number[], v: number): number {
+  for (let k = 0; k < a.length; k += 4) if (a[k] === v) return k;
+  return -1;
+}
+
+function firstOfThree(a: number[], v: number): number {
+  for (let k = 0; k < a.length; k += 3) if (a[k] === v) return k;
+  return -1;
 }
 
 function u32(b: Uint8Array, at: number): number {
