@@ -391,10 +391,10 @@ describe('checker: hand-made corruptions (memmap on device, links in pages)', ()
     let at = 0;
     const r = corruptAndCheck(b, () => {
       at = rewriteAllocRecord(b, (record, _s, undoAt) => {
-        record[undoAt] |= 7; // entry type 7: none
+        record[undoAt] &= ~7; // entry type 0: none
       }).undoAt;
     });
-    const p = findProblem(r, (p) => p.structure === 'history' && /undo entry type 7 unknown/.test(p.message), 'the damaged undo entry');
+    const p = findProblem(r, (p) => p.structure === 'history' && /undo entry type 0 unknown/.test(p.message), 'the damaged undo entry');
     assert.ok(p.message.includes(`historyRecord.undo, byte ${at} `), `the message names the field and the entry's offset: ${p.message}`);
     assert.equal(p.offset, b.img.layout.history.startPfn * PAGE_SIZE);
     // Stepping back over it says the same, instead of showing a wrong state.

@@ -20,7 +20,8 @@ import { decodeFreeLink, encodeFreeLink, FREE_LINK_SIZE, LINK } from '../../src/
 import { decodeJournalHeader, encodeJournalHeader, JH, JOURNAL_COMMITTED, JOURNAL_HEADER_SIZE } from '../../src/engine/format/journal';
 import { decodeRanges, encodeRanges, encodedSize } from '../../src/engine/format/rangeList';
 import { CR, encodeHistoryHeader, HH, HISTORY_HEADER_SIZE, HistoryRing, HR, RECORD_HEADER_SIZE } from '../../src/engine/format/history';
-import { UndoTarget } from '../../src/engine/format/undoCodec';
+import { decodeUndo, encodeInverse, InverseEntry, undoContext, UndoState, UndoTarget } from '../../src/engine/format/undoCodec';
+import { ByteWriter, CodecError } from '../../src/engine/format/compact';
 import { MemoryStore } from '../../src/engine/store/memoryStore';
 import { PatchStore } from '../../src/engine/store/patchStore';
 
@@ -449,6 +450,54 @@ describe('format vectors from docs/FORMAT.md', () => {
     for (const o of old) assertBytes(patch.read(o.offset, o.data.length), o.data, `old bytes at ${o.offset}`);
   });
 });
+
+describe('format vectors from docs/FORMAT.md: the inverse undo entry (revision 2)', () => {
+  const geometry = makeGeometry({ sizeBytes: 16 * 2 ** 20, historyBytes: 16 * 4096 });
+  const sb = { formatVersion: 2, formatRevision: 2, uuid: '0f1e2d3c-4b5a-4697-8877-665544332211', updateSeq: 7, geometry, layout: computeLayout(geometry), nodes: computeNodes(geometry), clean: false, bootGeneration: 3, profile: 'default', createdAtMs: 0 };
+  const ctx = undoContext(sb);
+  const encoded = (entry: InverseEntry) => {
+    const w = new ByteWriter();
+    encodeInverse(w, 200, entry);
+    return w.result();
+  };
+  const owner = (text: string) => {
+    const b = new Uint8Array(16);
+    b.set(new TextEncoder().encode(text));
+    return b;
+  };
+
+  it('encodes a free (the inverse of an allocation) and an allocation again with its owner (the inverse of a free)', () => {
+    // 07: type 7, tag bit 3 clear (free); pfn 200 (+0 from the summary's); order 0.
+    assertBytes(encoded({ kind: 'free', pfn: 200, order: 0, ownerBytes: new Uint8Array(16) }), hex('07 00 00'), 'free');
+    // 0f: type 7, tag bit 3 set (allocate); pfn 202 (zigzag(+2) = 04); order 1; owner "fs" (length 2).
+    assertBytes(encoded({ kind: 'allocate', pfn: 202, order: 1, ownerBytes: owner('fs') }), hex('0f 04 01 02 66 73'), 'allocate');
+    assertBytes(encoded({ kind: 'allocate', pfn: 196, order: 2, ownerBytes: owner('') }), hex('0f 07 02 00'), 'allocate, no owner');
+  });
+
+  it('decodes them without running them (a check of the history), and refuses a malformed one saying why', () => {
+    const walk = (bytes: Uint8Array) => {
+      const state: UndoState = { pfn: 200, generation: 3 };
+      const spans: number[] = [];
+      decodeUndo(bytes, 0, bytes.length, ctx, state, (offset) => void spans.push(offset), undefined);
+      return { inverse: state.inverse, spans };
+    };
+    assert.deepEqual(walk(hex('07 00 00')), { inverse: true, spans: [] });
+    assert.deepEqual(walk(hex('0f 04 01 02 66 73')), { inverse: true, spans: [] });
+    const refusal = (bytes: string, why: RegExp) => assert.throws(() => walk(hex(bytes)), (e: Error) => e instanceof CodecError && why.test(e.message), bytes);
+    refusal('17 00 00', /unknown tag bits 0x10/);
+    refusal('0f 00 00 11', /owner of 17 bytes is invalid/);
+    refusal('0f 00 00 05 66', /owner of 5 bytes is invalid/);
+    refusal('07 02 01', /block 201 of order 1, which is not a block of the data region/); // misaligned
+    refusal(`07 ${zigzagHex(-200)} 00`, /block 0 of order 0, which is not a block of the data region/);
+  });
+});
+
+/** A zigzag varint as hex. */
+function zigzagHex(n: number): string {
+  const w = new ByteWriter();
+  w.zigzag(n);
+  return [...w.result()].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+}
 
 /** A little-endian u32 as hex, for vectors. */
 function le32(v: number): string {

@@ -82,7 +82,7 @@ describe('history: stepping back and forth', () => {
     const { img } = newImage({ sizeBytes: 4 * MiB, maxOrder: 6, historyBytes: 16 * 4096 }); // the smallest history region
     const seen: Seen[] = [];
     const held: number[] = [];
-    for (let i = 0; i < 4000; i++) {
+    for (let i = 0; i < 12000; i++) {
       if (held.length > 20 || (held.length && i % 3 === 0)) {
         const r = freeOp(img, [held.shift()!]);
         seen.push(record(img, r.step));
@@ -350,7 +350,9 @@ describe('history: a deep ring of compact records', () => {
       const img = PmemImage.open(store);
       for (let i = 0; i < 12; i++) allocOp(img, { order: 0 });
       const after = img.history.scan(store, false);
-      assert.ok(after.bits.every((b) => !(b & SCAN_CHECKPOINT)), 'no checkpoint over the damaged record');
+      // Checkpoints over the steps after it may be written; none stands for it.
+      const over = [...after.bits].flatMap((b, i) => (b & SCAN_CHECKPOINT ? [after.header.firstSeq + i] : [])).filter((seq) => seq - 8 < victim.seq);
+      assert.deepEqual(over, [], 'no checkpoint over the damaged record');
       const problems = check(img).problems;
       assert.ok(problems.some((p) => p.structure === 'history' && p.message.includes(`historyRecord.crc, byte ${img.history.ringStart + victim.pos + 1} `)), JSON.stringify(problems));
     } finally {

@@ -58,7 +58,7 @@ describe('history feed (the timeline told step by step)', () => {
         undone.length = 0;
         const held = blocks(s.image, 0, s.image.geometry.totalFrames).filter((b) => !b.free && b.owner);
         if (held.length > 20 || (held.length && roll < 0.55)) done.push(s.perform('free', (img) => freeOp(img, [held[Math.floor(random() * held.length)].pfn])).edit);
-        else done.push(s.perform('alloc', (img) => allocOp(img, { order: Math.floor(random() * 3), owner: 'f' })).edit);
+        else done.push(s.perform('alloc', (img) => allocOp(img, { order: Math.floor(random() * 3), owner: 'fills-the-ring' })).edit);
       }
       const u = feed.update(s.image);
       if (u.reset) resets++;

@@ -47,7 +47,7 @@ describe('image: create and open', () => {
     const before = store.read(0, store.size).slice();
     const viewed = PmemImage.open(store, { readOnly: true });
     assert.equal(info(viewed).formatRevision, 3);
-    assert.match(info(viewed).writeRefusal ?? '', /newer revision of the format \(2\.3; this build writes 2\.1\)/);
+    assert.match(info(viewed).writeRefusal ?? '', /newer revision of the format \(2\.3; this build writes 2\.2\)/);
     assert.throws(() => PmemImage.open(store, {}), (e: unknown) => e instanceof ImageError && /only be opened read-only/.test(e.message) && e.location.field === 'superblock.formatRevision');
     assert.deepEqual(store.read(0, store.size), before, 'nothing written');
     stampRevision(store, 0);

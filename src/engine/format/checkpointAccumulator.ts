@@ -19,6 +19,8 @@ export class CheckpointAccumulator {
   private readonly lines = new Map<number, Line>();
   /** Bytes of the records gathered so far (the size of what the checkpoint stands for). */
   recordBytes = 0;
+  /** Records gathered that keep their operation as its inverse (each undone by running the allocator). */
+  inverses = 0;
   lastSeq: number;
 
   constructor(readonly firstSeq: number) {

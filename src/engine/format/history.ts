@@ -19,7 +19,7 @@ import { journalCapacity } from './journal';
 import { ByteRange, decodeRanges, encodedSize } from './rangeList';
 import { decodeBinarySummary, encodeBinarySummary, skipBinarySummary, Summary, summaryEnd as binarySummaryEnd } from './summaryCodec';
 import type { Superblock } from './superblock';
-import { decodeUndo, encodeUndo, SpanCheck, UndoContext, undoContext, UndoState, UndoTarget } from './undoCodec';
+import { decodeUndo, encodeInverse, encodeUndo, InverseEntry, UNDO_INVERSE, SpanCheck, UndoContext, undoContext, UndoState, UndoTarget } from './undoCodec';
 import { PatchStore } from '../store/patchStore';
 import { CheckpointAccumulator } from './checkpointAccumulator';
 
@@ -81,6 +81,8 @@ export interface HistoryRecord {
   undoAvailable: boolean;
   /** Filled when records are read with their undo entries. */
   undo: UndoEntry[];
+  /** Kept as its operation's inverse (read with the undo entries): what it restores is known only by running it, and `undo` lists none of it. */
+  undoByInverse?: boolean;
 }
 
 /** The minimal I/O a ring needs: a transaction in the engine, or a plain store. */
@@ -222,7 +224,7 @@ export class HistoryRing {
   }
 
   /** Appends a record; returns its sequence number. All writes go through `io` (a transaction). */
-  append(io: ByteIO, kind: HistoryKind, bootGeneration: number, summary: HistoryRecord['summary'], undo: ByteRange[], dropUndo = false): number {
+  append(io: ByteIO, kind: HistoryKind, bootGeneration: number, summary: HistoryRecord['summary'], undo: ByteRange[], dropUndo = false, inverse?: InverseEntry): number {
     const h = this.readHeader(io);
     const seq = h.nextSeq;
     const body = new ByteWriter();
@@ -246,12 +248,14 @@ export class HistoryRing {
     if (kind !== 'create') {
       ranges = this.outsideRegion(undo);
       const own = new ByteWriter();
-      if (!dropUndo) encodeUndo(this.context, ranges, (offset, length) => io.read(offset, length), { pfn, generation: bootGeneration }, own);
+      // The operation's inverse, which its writer checked gives back every byte `undo` holds, stands for them.
+      if (!dropUndo && inverse) encodeInverse(own, pfn, inverse);
+      else if (!dropUndo) encodeUndo(this.context, ranges, (offset, length) => io.read(offset, length), { pfn, generation: bootGeneration }, own);
       if (dropUndo || own.length > this.maxUndoBytes) {
         tag |= CR_UNDO_DROPPED;
         gathered = undefined;
       } else {
-        let checkpoint = seq % span === 0 ? this.checkpoint(io, h, seq, span, bootGeneration, ranges, gathered) : undefined;
+        let checkpoint = seq % span === 0 ? this.checkpoint(io, h, seq, span, bootGeneration, ranges, gathered, inverse !== undefined) : undefined;
         // The record is part of the operation's transaction: a checkpoint must never be what makes it too large.
         if (checkpoint && this.context && encodedSize(ranges) + 2 * (own.length + checkpoint.length) > journalCapacity(this.context.sb.layout.journal) / 4) checkpoint = undefined;
         if (checkpoint) {
@@ -305,6 +309,7 @@ export class HistoryRing {
     if (gathered && seq % span !== 0) {
       gathered.add(ranges);
       gathered.recordBytes += total;
+      if (inverse) gathered.inverses++;
       gathered.lastSeq = seq;
       this.gathered = gathered;
     } else this.gathered = undefined;
@@ -317,10 +322,10 @@ export class HistoryRing {
    * records in between and this one's overwritten bytes (`own`); undefined when
    * not all of them are kept with their undo, or the entries would save little.
    */
-  private checkpoint(io: ByteIO, h: HistoryHeader, seq: number, span: number, generation: number, own: ByteRange[], gathered?: CheckpointAccumulator): Uint8Array | undefined {
+  private checkpoint(io: ByteIO, h: HistoryHeader, seq: number, span: number, generation: number, own: ByteRange[], gathered: CheckpointAccumulator | undefined, ownInverse: boolean): Uint8Array | undefined {
     try {
-      if (gathered && gathered.firstSeq === seq - span + 1 && gathered.firstSeq >= h.firstSeq && this.context) return this.checkpointFromGathered(io, gathered, own, generation, this.context);
-      return this.gatheredCheckpointsOnly ? undefined : this.buildCheckpoint(io, h, seq, span, generation, own);
+      if (gathered && gathered.firstSeq === seq - span + 1 && gathered.firstSeq >= h.firstSeq && this.context) return this.checkpointFromGathered(io, gathered, own, generation, this.context, ownInverse || gathered.inverses > 0);
+      return this.gatheredCheckpointsOnly ? undefined : this.buildCheckpoint(io, h, seq, span, generation, own, ownInverse);
     } catch (e) {
       // A damaged record among those it would stand for: no checkpoint (the operation itself goes on; check reports the record).
       if (e instanceof ImageError) return undefined;
@@ -329,23 +334,35 @@ export class HistoryRing {
   }
 
   /** The checkpoint from the bytes gathered while its span's records were appended (the same bytes buildCheckpoint restores). */
-  private checkpointFromGathered(io: ByteIO, gathered: CheckpointAccumulator, own: ByteRange[], generation: number, ctx: UndoContext): Uint8Array | undefined {
+  private checkpointFromGathered(io: ByteIO, gathered: CheckpointAccumulator, own: ByteRange[], generation: number, ctx: UndoContext, inverses: boolean): Uint8Array | undefined {
     gathered.add(own);
     const w = new ByteWriter();
-    const limit = Math.min(gathered.recordBytes / 4, this.maxUndoBytes);
+    const limit = this.checkpointLimit(gathered.recordBytes, inverses);
     return encodeUndo(ctx, gathered.ranges(), (offset, length) => io.read(offset, length), { pfn: 0, generation }, w, limit) && w.length <= limit ? w.result() : undefined;
   }
 
-  private buildCheckpoint(io: ByteIO, h: HistoryHeader, seq: number, span: number, generation: number, own: ByteRange[]): Uint8Array | undefined {
+  /**
+   * The most a checkpoint may take: a quarter of the records it stands for,
+   * or, when some of them keep their operation as its inverse (run, not
+   * decoded, when stepping back: far slower a byte), all the ring allows.
+   */
+  private checkpointLimit(recordBytes: number, inverses: boolean): number {
+    return inverses ? this.maxUndoBytes : Math.min(recordBytes / 4, this.maxUndoBytes);
+  }
+
+  private buildCheckpoint(io: ByteIO, h: HistoryHeader, seq: number, span: number, generation: number, own: ByteRange[], ownInverse: boolean): Uint8Array | undefined {
     const ctx = this.context;
     const first = seq - span + 1;
     if (!ctx || first < h.firstSeq) return undefined;
     const scan = this.scan(io);
     const from = first - h.firstSeq;
     let covered = 0;
+    let inverses = ownInverse;
     for (let i = from; i < scan.count; i++) {
       if ((scan.bits[i] & (SCAN_UNDO | SCAN_COMPACT)) !== (SCAN_UNDO | SCAN_COMPACT)) return undefined;
       covered += scan.total[i];
+      const info = this.recordInfo(scan, i);
+      if (info.undoEnd > info.undoAt && (scan.bytes[info.undoAt - scan.base] & 7) === UNDO_INVERSE) inverses = true;
     }
     const lines = new PatchStore({ size: ctx.size, read: (offset, length) => io.read(offset, length), write: () => {}, flush: () => {}, close: () => {} });
     const target = new UndoTarget(lines, true);
@@ -366,8 +383,8 @@ export class HistoryRing {
       } else old.push({ offset: a, data: lines.read(a, b - a) });
     }
     const w = new ByteWriter();
-    // Worth keeping only when much smaller than the records it stands for.
-    const limit = Math.min(covered / 4, this.maxUndoBytes);
+    // Worth keeping only when much smaller than the records it stands for (or faster to apply).
+    const limit = this.checkpointLimit(covered, inverses);
     return encodeUndo(ctx, old, (offset, length) => io.read(offset, length), { pfn: 0, generation }, w, limit) && w.length <= limit ? w.result() : undefined;
   }
 
@@ -610,16 +627,17 @@ export class HistoryRing {
       }
     }
     const undo: UndoEntry[] = [];
+    let inverse = false;
     if (withUndo && info.undoEnd > info.undoAt) {
       if (!info.compact) {
         const ranges = decodeRanges(b, at(info.undoAt), info.undoEnd - info.undoAt, Number.MAX_SAFE_INTEGER);
         if (!ranges) throw new ImageError('history record undo ranges are malformed', { file: this.file, field: 'historyRecord.undoBytes', offset: offset(info.pos + HR.undoBytes) });
         for (const r of ranges) undo.push({ offset: r.offset, length: r.data.length, data: r.data });
       } else {
-        this.walkUndo(scan, info, pfn, (o, length) => undo.push({ offset: o, length }));
+        inverse = this.walkUndo(scan, info, pfn, (o, length) => undo.push({ offset: o, length }));
       }
     }
-    return { seq: info.seq, kind: info.kind, bootGeneration: info.bootGeneration, summary, undoAvailable: info.undoAvailable, undo };
+    return { seq: info.seq, kind: info.kind, bootGeneration: info.bootGeneration, summary, undoAvailable: info.undoAvailable, undo, ...(inverse ? { undoByInverse: true } : {}) };
   }
 
   /**
@@ -719,12 +737,13 @@ export class HistoryRing {
   }
 
   /** Checks a compact record's undo entries, reporting the place of each. */
-  private walkUndo(scan: RingScan, info: RecordInfo, pfn: number, onSpan: SpanCheck): void {
+  private walkUndo(scan: RingScan, info: RecordInfo, pfn: number, onSpan: SpanCheck): boolean {
     const r = new ByteReader(scan.bytes, info.undoAt - scan.base, info.undoEnd - scan.base);
     const state: UndoState = { pfn, generation: info.bootGeneration };
     const base = this.ringStart + scan.base;
     try {
       decodeUndo(r.bytes, r.pos, r.end, this.context, state, (offset, length, at) => onSpan(offset, length, base + at), undefined);
+      return state.inverse === true;
     } catch (e) {
       if (!(e instanceof CodecError)) throw e;
       throw new ImageError(`history step ${info.seq}: undo entry is invalid: ${e.message}`, { file: this.file, field: 'historyRecord.undo', offset: base + e.at });

@@ -32,7 +32,50 @@ export const UNDO_DESCRIPTOR = 3;
 export const UNDO_LINK = 4;
 export const UNDO_SUPERBLOCK = 5;
 export const UNDO_RAW = 6;
-export const UNDO_TYPE_NAMES = ['', 'section', 'free-area', 'descriptor', 'free-link', 'superblock', 'bytes', ''] as const;
+/** The operation's inverse, run by the allocator (revision 2): tag bit 3 clear frees the block, set allocates it again. */
+export const UNDO_INVERSE = 7;
+export const UNDO_TYPE_NAMES = ['', 'section', 'free-area', 'descriptor', 'free-link', 'superblock', 'bytes', 'inverse'] as const;
+const INVERSE_ALLOCATES = 8;
+
+/**
+ * An inverse entry's operation: free the block (the inverse of an
+ * allocation), or allocate it again exactly, with its owner (the inverse of
+ * a free).
+ */
+export interface InverseEntry {
+  kind: 'free' | 'allocate';
+  pfn: number;
+  order: number;
+  /** The owner tag's 16 bytes (allocate only). */
+  ownerBytes: Uint8Array;
+}
+
+/**
+ * Runs an inverse entry on `target` (the state right after its record, whose
+ * boot generation is `generation`), reporting each place it writes to
+ * `onSpan`; throws a CodecError when the allocator cannot. Installed by the
+ * allocator (alloc/inverseUndo.ts), which this layer does not import.
+ */
+export type InverseRunner = (ctx: UndoContext, target: UndoTarget, generation: number, entry: InverseEntry, onSpan: ((offset: number, length: number) => void) | undefined) => void;
+
+let inverseRunner: InverseRunner | undefined;
+
+export function installInverseRunner(run: InverseRunner): void {
+  inverseRunner = run;
+}
+
+/** Writes an inverse entry for a record whose summary's first pfn is `summaryPfn`. */
+export function encodeInverse(w: ByteWriter, summaryPfn: number, entry: InverseEntry): void {
+  const allocates = entry.kind === 'allocate';
+  w.u8(UNDO_INVERSE | (allocates ? INVERSE_ALLOCATES : 0));
+  w.zigzag(entry.pfn - summaryPfn);
+  w.varint(entry.order);
+  if (!allocates) return;
+  let n = 16;
+  while (n > 0 && entry.ownerBytes[n - 1] === 0) n--;
+  w.varint(n);
+  w.bytes(entry.ownerBytes.subarray(0, n));
+}
 
 const LINE = 64;
 
@@ -136,6 +179,16 @@ export class UndoTarget {
     this.store.write(offset, data);
   }
 
+  /** A line's bytes with its checksum computed, for a reader that checks it (the allocator, running an inverse entry). */
+  settled(index: number): Uint8Array {
+    const l = this.line(index);
+    if (l.crcAt >= 0) {
+      setU32(l.b, l.crcAt, crc32Range(l.b, 0, l.crcAt));
+      l.crcAt = -1;
+    }
+    return l.b;
+  }
+
   finish(): void {
     for (const l of this.lines.values()) {
       if (l.crcAt >= 0) setU32(l.b, l.crcAt, crc32Range(l.b, 0, l.crcAt));
@@ -151,6 +204,8 @@ export interface UndoState {
   generation: number;
   /** Old bytes of the last superblock entry (a backup copy usually repeats the primary). */
   superblock?: Uint8Array;
+  /** Set by an inverse entry: the record restores what its inverse writes, known only by running it. */
+  inverse?: boolean;
 }
 
 // --- little-endian fields on plain arrays ---------------------------------------------------
@@ -599,8 +654,12 @@ export function decodeUndo(b: Uint8Array, p: number, end: number, ctx: UndoConte
       p = type === UNDO_RAW ? decodeRaw(b, p, end, at, onSpan, target) : decodeSuperblockEntry(b, p, end, ctx, state, tag, at, onSpan, target);
       continue;
     }
-    if (type < UNDO_SECTION || type > UNDO_SUPERBLOCK) throw new CodecError(`undo entry type ${type} unknown`, at);
+    if (type === 0) throw new CodecError(`undo entry type ${type} unknown`, at);
     if (!ctx) throw new CodecError(`a ${UNDO_TYPE_NAMES[type]} undo entry needs the image's layout`, at);
+    if (type === UNDO_INVERSE) {
+      p = decodeInverse(b, p, end, ctx, state, tag, at, onSpan, target);
+      continue;
+    }
 
     if (type === UNDO_SECTION || type === UNDO_AREA) {
       const section = type === UNDO_SECTION;
@@ -646,6 +705,36 @@ export function decodeUndo(b: Uint8Array, p: number, end: number, ctx: UndoConte
     p = decodeLink(b, p, end, ctx, state.generation, tag, pfn, at, target ? target.line(pfn * (PAGE_SIZE / LINE)) : undefined);
   }
   if (p !== end) throw new CodecError('undo entries run past the record', end);
+}
+
+function decodeInverse(b: Uint8Array, p: number, end: number, ctx: UndoContext, state: UndoState, tag: number, at: number, onSpan: SpanCheck | undefined, target: UndoTarget | undefined): number {
+  if (tag >> 4) throw new CodecError(`inverse undo entry has unknown tag bits 0x${(tag & 0xf0).toString(16)}`, at);
+  const pfn = state.pfn + unzigzag(rv(b, p, end));
+  p = varintEnd;
+  const order = rv(b, p, end);
+  p = varintEnd;
+  const ownerBytes = new Uint8Array(16);
+  const allocates = (tag & INVERSE_ALLOCATES) !== 0;
+  if (allocates) {
+    const n = rv(b, p, end);
+    p = varintEnd;
+    if (n > 16 || p + n > end) throw new CodecError(`inverse undo entry's owner of ${n} bytes is invalid`, at);
+    ownerBytes.set(b.subarray(p, p + n));
+    p += n;
+  }
+  if (!(pfn >= ctx.dataStart && pfn < ctx.dataEnd) || order > 63 || pfn % 2 ** order !== 0 || pfn + 2 ** order > ctx.dataEnd) {
+    throw new CodecError(`inverse undo entry names block ${pfn} of order ${order}, which is not a block of the data region`, at);
+  }
+  state.inverse = true;
+  if (!target) return p;
+  if (!inverseRunner) throw new CodecError('an inverse undo entry needs the allocator, which is not loaded', at);
+  try {
+    inverseRunner(ctx, target, state.generation, { kind: allocates ? 'allocate' : 'free', pfn, order, ownerBytes }, onSpan && ((offset, length) => onSpan(offset, length, at)));
+  } catch (e) {
+    if (e instanceof CodecError) throw new CodecError(e.message, at); // the runner knows no place in the record
+    throw e;
+  }
+  return p;
 }
 
 function decodeRaw(b: Uint8Array, p: number, end: number, at: number, onSpan: SpanCheck | undefined, target: UndoTarget | undefined): number {

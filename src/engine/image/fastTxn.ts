@@ -14,17 +14,22 @@ import { LineLog } from '../store/lineLog';
 import type { ImageCore } from './imageContext';
 import { withReplacedBytes } from './txn';
 import type { ExtendedValues, StagedChanges } from './txn';
+import type { InverseEntry } from '../format/undoCodec';
 
 const NO_RAM_SECTIONS: ReadonlyMap<number, Uint8Array> = new Map();
 const NO_HINTS: ReadonlyMap<string, number> = new Map();
 const NO_BULK = { plain: [], journaled: [] };
 
+/** Where a FastTxn stages: the fast lane's LineLog, or any bytes read and written in place (an inverse undo entry's target). */
+export type StagedLines = Pick<LineLog, 'read' | 'write' | 'changes'>;
+
 export class FastTxn implements StagedChanges {
   readonly extended = new Map<number, ExtendedValues | null>();
   readonly ramSections = NO_RAM_SECTIONS;
   readonly notes: string[] = [];
+  inverse?: InverseEntry;
 
-  constructor(readonly img: ImageCore, readonly log: LineLog) {}
+  constructor(readonly img: ImageCore, readonly log: StagedLines) {}
 
   read(offset: number, length: number): Uint8Array {
     return this.log.read(offset, length);

@@ -7,7 +7,7 @@
  */
 import { ImageError, JournalFullError, SimulatedCrash, UsageError } from '../core/errors';
 import { CrashingStore } from '../store/crashingStore';
-import { DESCRIPTOR_SIZE, FORMAT_VERSION, PAGE_SIZE } from '../format/constants';
+import { DESCRIPTOR_SIZE, FORMAT_VERSION, PAGE_SIZE, REVISION_INVERSE } from '../format/constants';
 import { HH, HistoryKind, HistoryRecord, HistoryRing, encodeHistoryHeader } from '../format/history';
 import { commitThroughJournal, encodeJournalHeader, JH, JOURNAL_EMPTY, journalCapacity, journalChunks, peekJournal, recoverJournal, RecoveryResult } from '../format/journal';
 import { computeLayout, computeNodes, FREE_AREA_ENTRY_SIZE, freeAreaEntries, Geometry, GeometryOptions, Layout, makeGeometry, NodeInfo, REGION_NAMES, reservedFramesIn, SECTION_ENTRY_SIZE } from '../format/layout';
@@ -24,6 +24,8 @@ import type { ImageCore } from './imageContext';
 import { ExtendedValues, StagedChanges, Txn } from './txn';
 import { FastTxn } from './fastTxn';
 import { LineLog } from '../store/lineLog';
+// Stepping back over a record kept as its inverse runs the allocator: installed for every open image.
+import '../alloc/inverseUndo';
 
 export interface CreateOptions extends GeometryOptions {
   /** Fixed uuid and clock, for reproducible images in tests. */
@@ -338,7 +340,9 @@ export class PmemImage implements ImageCore {
     if (!findProfile(profile)) throw new UsageError(`unknown kernel profile "${profile}"`);
     const previous = this.sb;
     // The first boot by this build upgrades an older version: what it lacks reads as empty (FORMAT.md).
-    const next: Superblock = { ...previous, formatVersion: FORMAT_VERSION, bootGeneration: previous.bootGeneration + 1, clean: false, profile, updateSeq: previous.updateSeq + 1 };
+    // It also raises the revision to one whose history may keep an operation as its inverse.
+    const formatRevision = Math.max(previous.formatRevision, REVISION_INVERSE);
+    const next: Superblock = { ...previous, formatVersion: FORMAT_VERSION, formatRevision, bootGeneration: previous.bootGeneration + 1, clean: false, profile, updateSeq: previous.updateSeq + 1 };
     this.ram.clear();
     this.extended.clear();
     this.warnings.length = 0;
@@ -451,7 +455,7 @@ export class PmemImage implements ImageCore {
 
   private commit(txn: StagedChanges, kind: HistoryKind | undefined, summary: HistoryRecord['summary'], nextSb?: Superblock, dropUndo = false): number {
     const { redo: staged, undo } = txn.stagedRanges();
-    const seq = kind ? this.history.append(txn, kind, nextSb?.bootGeneration ?? this.bootGeneration, summary, undo, dropUndo) : 0;
+    const seq = kind ? this.history.append(txn, kind, nextSb?.bootGeneration ?? this.bootGeneration, summary, undo, dropUndo, txn.inverse) : 0;
     // The history record is staged too: then the journaled ranges are taken again.
     const redo = kind ? txn.stagedRedo() : staged;
     // Refuse an oversized transaction before the bulk writes, so that nothing at all reaches the store.

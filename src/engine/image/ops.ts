@@ -9,12 +9,14 @@ import { ensureSectionReady } from '../alloc/sectionInit';
 import type { ByteIO, HistoryRecord } from '../format/history';
 import { allocSummary, freeSummary } from '../format/summaryCodec';
 import { UsageError } from '../core/errors';
+import { REVISION_INVERSE } from '../format/constants';
 import { TimeSlice } from '../core/timeSlice';
 import { SECTION_ENTRY_SIZE } from '../format/layout';
 import { readSectionField, readSectionGeneration, SECTION, sectionEntryOffset, sectionState } from '../format/sectionTable';
 import { JournalFullError } from '../core/errors';
 import type { ChangeSet } from './changeSet';
 import type { FastTxn } from './fastTxn';
+import type { InverseEntry } from '../format/undoCodec';
 import { PmemImage } from './imageCore';
 import { allocLarge, allocLargeAsync, checkPfnList, freeListedLarge, freeListedLargeAsync, freeOwnerLarge, freeOwnerLargeAsync, LargeControl, LargeProgress, listedFreeInRam, resumeIntent } from './largeOps';
 import { assertFitsJournal, journalBytes, journalBytesAtLeast, journalGeometryOf } from './limits';
@@ -70,6 +72,13 @@ export const fastLane = { enabled: true, taken: 0 };
 /** Each image's allocator state for the fast lane, kept between operations (its buffers), emptied before each. */
 const laneStates = new WeakMap<PmemImage, BuddyState>();
 
+const NO_OWNER = new Uint8Array(16);
+
+/** Has the history keep the operation staged on `t` as its inverse (an image this build booted is at a revision that has them). */
+function keepAsInverse(img: PmemImage, t: FastTxn, inverse: InverseEntry): void {
+  if (img.sb.formatRevision >= REVISION_INVERSE) t.inverse = inverse;
+}
+
 function laneState(img: PmemImage, t: FastTxn): BuddyState {
   let state = laneStates.get(img);
   if (!state) laneStates.set(img, (state = new BuddyState(img)));
@@ -88,9 +97,12 @@ function allocFast(img: PmemImage, req: AllocRequest): (AllocResult & { step: nu
   const where = zonelist(t, full)[0];
   if (!where) return undefined;
   const state = laneState(img, t);
-  if (state.allocateFromLists(full.order, encodeOwner(full.owner), where.node, where.zone) !== 'done') return undefined;
+  const ownerBytes = encodeOwner(full.owner);
+  const outcome = state.checkInverse(() => state.allocateFromLists(full.order, ownerBytes, where.node, where.zone), () => ({ kind: 'free', pfn: state.allocatedPfn, order: full.order }));
+  if (outcome !== 'done') return undefined;
   state.flush();
   const block: AllocatedBlock = { pfn: state.allocatedPfn, order: full.order, node: where.node, zone: where.zone };
+  if (state.inverseExact) keepAsInverse(img, t, { kind: 'free', pfn: block.pfn, order: full.order, ownerBytes: NO_OWNER });
   t.extended.set(block.pfn, extendedFields(img, t, block));
   fastLane.taken++;
   return img.commitStaged(t, 'alloc', { blocks: [block], initialisedSections: [] }, allocSummaryOf([block], req.owner ?? '', []));
@@ -159,9 +171,11 @@ function freeFast(img: PmemImage, pfn: number): (FreeResult & { step: number; ch
   img.assertWritable();
   const t = img.fastTxn();
   const state = laneState(img, t);
-  if (state.freeAllocated(pfn) !== 'done') return undefined;
+  const outcome = state.checkInverse(() => state.freeAllocated(pfn), () => ({ kind: 'allocate', pfn, order: state.freedOrder, ownerBytes: state.freedOwnerBytes.slice() }));
+  if (outcome !== 'done') return undefined;
   state.flush();
   const freed: FreedBlock = { pfn, order: state.freedOrder, owner: state.freedOwner() };
+  if (state.inverseExact) keepAsInverse(img, t, { kind: 'allocate', pfn, order: state.freedOrder, ownerBytes: state.freedOwnerBytes.slice() });
   t.extended.set(pfn, null);
   fastLane.taken++;
   return img.commitStaged(t, 'free', { freed: [freed], initialisedSections: [] }, freeSummaryOf([pfn], [freed], []));

@@ -12,6 +12,7 @@ import { FREE_AREA_ENTRY_SIZE, SECTION_ENTRY_SIZE } from '../format/layout';
 import { coalesce, ByteRange, mergeOverlapping } from '../format/rangeList';
 import { decodeSectionEntry, encodeSectionEntry, SectionEntry, sectionState, SectionState } from '../format/sectionTable';
 import { StagingStore } from '../store/stagingStore';
+import type { InverseEntry } from '../format/undoCodec';
 import type { Store } from '../store/store';
 import type { ImageCore } from './imageContext';
 
@@ -28,6 +29,8 @@ export interface StagedChanges {
   stagedNeverHints(): ReadonlyMap<string, number>;
   readonly extended: ReadonlyMap<number, ExtendedValues | null>;
   readonly notes: string[];
+  /** The operation's inverse, checked to give back every byte it replaced: the history keeps it instead of those bytes. */
+  readonly inverse?: InverseEntry;
 }
 
 export class Txn implements StagedChanges {

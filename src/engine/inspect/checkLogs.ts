@@ -134,6 +134,7 @@ function checkpointMismatch(seq: number, span: number, spans: Array<[number, num
   if (seq - span + 1 < first) return undefined; // some of its records were dropped: it is never used
   const covered = records.slice(seq - span + 1 - first, seq - first + 1); // records hold consecutive steps
   if (covered.some((r) => !r.undoAvailable)) return 'a checkpoint over a step whose undo entries were not kept';
+  if (covered.some((r) => r.undoByInverse)) return undefined; // what an inverse restores is known only by running it: stepping checks it
   const union = mergeSpans(covered.flatMap((r) => r.undo.map((u): [number, number] => [u.offset, u.offset + u.length])));
   for (const [a, b] of spans) {
     const k = union.findIndex(([x, y]) => a >= x && b <= y);
