@@ -19,7 +19,7 @@ import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
 import { crc32Range } from '../format/compact';
 import { CORE_VERSION, DESC, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_FREEING } from '../format/descriptor';
 import { freeAreaIndex } from '../format/freeArea';
-import { encodeFreeLink, FREE_LINK_MAGIC, FREE_LINK_SIZE, LINK } from '../format/freeLink';
+import { encodeFreeLink, encodeFreeLinkInto, FREE_LINK_MAGIC, FREE_LINK_SIZE, LINK } from '../format/freeLink';
 import type { Txn } from '../image/txn';
 import { emptyLinkBytes } from '../image/txn';
 import type { ImageCore } from '../image/imageContext';
@@ -60,6 +60,9 @@ const LINK_WRITTEN = 3; // written from linkNext..linkZone
 const LINK_ERASED = 4; // zeroed
 
 const TWO_32 = 0x1_0000_0000;
+
+/** Where sameLink encodes the record it compares with. */
+const linkScratch = new Uint8Array(FREE_LINK_SIZE);
 
 export class BuddyState {
   /** Slot of each pfn held, by 512-pfn page (a map: an operation touches a few pages, a TiB has half a million). */
@@ -461,10 +464,13 @@ export class BuddyState {
     const pfn = this.pfnOf[slot];
     const device = this.requireTxn().read(pfn * PAGE_SIZE, FREE_LINK_SIZE);
     const state = written(now) ? now : then;
-    const fields = written(now)
-      ? { next: this.linkNext[slot], prev: this.linkPrev[slot], order: this.linkOrder[slot], node: this.linkNode[slot], zone: this.linkZone[slot] }
-      : { next: s[l + 2], prev: s[l + 3], order: s[l + 4], node: s[l + 5], zone: s[l + 6] };
-    const bytes = state === LINK_ERASED ? emptyLinkBytes : encodeFreeLink({ pfn, ...fields, linkedGeneration: this.img.bootGeneration });
+    if (state === LINK_ERASED) {
+      for (let i = 0; i < FREE_LINK_SIZE; i++) if (device[i] !== 0) return false;
+      return true;
+    }
+    const bytes = written(now)
+      ? encodeFreeLinkInto(linkScratch, { pfn, next: this.linkNext[slot], prev: this.linkPrev[slot], order: this.linkOrder[slot], node: this.linkNode[slot], zone: this.linkZone[slot], linkedGeneration: this.img.bootGeneration })
+      : encodeFreeLinkInto(linkScratch, { pfn, next: s[l + 2], prev: s[l + 3], order: s[l + 4], node: s[l + 5], zone: s[l + 6], linkedGeneration: this.img.bootGeneration });
     for (let i = 0; i < FREE_LINK_SIZE; i++) if (device[i] !== bytes[i]) return false;
     return true;
   }

@@ -22,7 +22,12 @@ export interface FreeLink {
 }
 
 export function encodeFreeLink(l: FreeLink): Uint8Array {
-  const out = new Uint8Array(FREE_LINK_SIZE);
+  return encodeFreeLinkInto(new Uint8Array(FREE_LINK_SIZE), l);
+}
+
+/** As encodeFreeLink, into `out` (FREE_LINK_SIZE bytes, overwritten whole): for a caller that compares many. */
+export function encodeFreeLinkInto(out: Uint8Array, l: FreeLink): Uint8Array {
+  out.fill(0, 0, FREE_LINK_SIZE);
   const dv = view(out);
   writeString(out, LINK.magic, 8, FREE_LINK_MAGIC);
   writeU64(dv, LINK.pfn, l.pfn);
