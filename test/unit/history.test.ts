@@ -2,9 +2,9 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { allocOp, blocks, check, freeOp, freeOwnerOp, info, initAllOp, initSectionsOp, MemoryStore, OperationError, OverlayStore, PAGE_SIZE, PmemImage, PROFILES, sections, stateAt, stepRange, Store, UsageError } from '../../src/engine';
+import { allocOp, blocks, check, freeOp, freeOwnerOp, ImageError, info, initAllOp, initSectionsOp, MemoryStore, OperationError, OverlayStore, PAGE_SIZE, PmemImage, PROFILES, sections, stateAt, stepRange, Store, UsageError } from '../../src/engine';
 import { crc32 } from '../../src/engine/core/bytes';
-import { CHECKPOINT_SPAN, encodeHistoryHeader, HH, HistoryHeader, HISTORY_KINDS, HistoryRing, HR, RECORD_HEADER_SIZE, RECORD_MAGIC, RECORD_UNDO_DROPPED, SCAN_CHECKPOINT, SCAN_COMPACT, WRAP_MAGIC } from '../../src/engine/format/history';
+import { CHECKPOINT_SPAN, compactRecordCrc, CR, encodeHistoryHeader, HH, HistoryHeader, HISTORY_KINDS, HistoryRing, HR, RECORD_HEADER_SIZE, RECORD_MAGIC, RECORD_UNDO_DROPPED, SCAN_CHECKPOINT, SCAN_COMPACT, WRAP_MAGIC } from '../../src/engine/format/history';
 import { firstFormatHistoryFrames } from '../../src/engine/format/layout';
 import { ByteRange, encodedSize, encodeRanges } from '../../src/engine/format/rangeList';
 import { SB } from '../../src/engine/format/superblock';
@@ -334,6 +334,31 @@ describe('history: a deep ring of compact records', () => {
     } finally {
       HistoryRing.checkpointSpan = CHECKPOINT_SPAN;
     }
+  });
+
+  it('says which step, and why, when an inverse kept in a record cannot be run (a damaged record, its checksum recomputed)', () => {
+    const { store, img } = newImage({ sizeBytes: 16 * MiB });
+    allocOp(img, { order: 0, owner: 'x' }); // hands a section over: its bytes are kept
+    const b = allocOp(img, { order: 0, owner: 'y' });
+    const ring = img.history;
+    const scan = ring.scan(store);
+    const info = ring.recordInfo(scan, scan.count - 1);
+    assert.equal(info.seq, b.step);
+    const offset = ring.ringStart + info.pos;
+    const record = store.read(offset, info.totalBytes).slice();
+    const entry = info.undoAt - info.pos;
+    assert.deepEqual([...record.subarray(entry)], [7, 0, 0], 'the allocation is kept as its inverse: free that block, order 0');
+    assert.ok(ring.records(store, true).at(-1)!.undoByInverse);
+    // Make it free the frame after its block instead (+1 from the summary's pfn, zigzag 2): a free frame.
+    const free = b.blocks[0].pfn + 1;
+    record[entry + 1] = 2;
+    new DataView(record.buffer).setUint32(CR.crc, compactRecordCrc(info.seq, record), true);
+    store.write(offset, record);
+    assert.throws(() => stateAt(img, b.step - 1), (e: Error) => e instanceof ImageError && e.location.field === 'historyRecord.undo'
+      && e.message.includes(`history step ${b.step}: undo entry is invalid: its inverse (free block ${free} of order 0) cannot be run`) && e.location.offset === offset + entry);
+    // Checking the image still works (it reads the entry, without running it); the step itself still shows.
+    assert.ok(check(img).problems.every((p) => p.structure !== 'memmap'));
+    assert.equal(stateAt(img, b.step).geometry.sizeBytes, 16 * MiB);
   });
 
   it('goes on writing when a record a checkpoint would stand for is damaged (no checkpoint then); check names the record', () => {
