@@ -44,6 +44,8 @@ export const CR_JSON_SUMMARY = 0x10;
 /** The record also undoes, in one set of entries, the records before it up to its span (a checkpoint). */
 export const CR_CHECKPOINT = 0x08;
 export const CR_KIND = 0x07;
+/** The fewest bytes a record takes: a compact record's fixed fields and three more (a first-format one takes more). */
+export const MIN_RECORD_BYTES = CR.totalBytes + 3;
 /**
  * Every this many steps, a record carries a checkpoint: the undo entries of
  * its last CHECKPOINT_SPAN steps taken together, so stepping far back decodes
@@ -202,6 +204,8 @@ export class HistoryRing {
     const align = dv.getUint32(HH.version, true) === 1 ? 8 : 1;
     if (h.ringBytes !== this.ringBytes) throw new ImageError(`history ring size ${h.ringBytes} disagrees with the layout (${this.ringBytes})`, at('ringBytes'));
     if (!(h.firstSeq >= 1 && h.firstSeq <= h.nextSeq)) throw new ImageError(`history sequence range ${h.firstSeq}..${h.nextSeq} is invalid`, at('firstSeq'));
+    // A record takes at least MIN_RECORD_BYTES: a count beyond what the ring can hold is damage, not history.
+    if (h.nextSeq - h.firstSeq > this.ringBytes / MIN_RECORD_BYTES) throw new ImageError(`history sequence range ${h.firstSeq}..${h.nextSeq} holds more steps than its ring can (${Math.floor(this.ringBytes / MIN_RECORD_BYTES)})`, at('nextSeq'));
     if (!Number.isSafeInteger(h.head) || !Number.isSafeInteger(h.tail) || h.head % align || h.tail % align || h.head >= this.ringBytes || h.tail > this.ringBytes) throw new ImageError(`history ring positions ${h.head}/${h.tail} are invalid`, at('head'));
     this.known = { bytes, header: { ...h } };
     return h;
@@ -443,7 +447,7 @@ export class HistoryRing {
       } catch {
         throw fail('history record length is unreadable', 'totalBytes', CR.totalBytes);
       }
-      if (total < CR.totalBytes + 3 || pos + total > this.ringBytes) throw fail(`history record length ${total} is invalid`, 'totalBytes', CR.totalBytes);
+      if (total < MIN_RECORD_BYTES || pos + total > this.ringBytes) throw fail(`history record length ${total} is invalid`, 'totalBytes', CR.totalBytes);
       return total;
     }
     throw fail('history record has no magic', 'magic', 0);

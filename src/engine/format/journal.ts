@@ -76,13 +76,14 @@ export function decodeJournalHeader(bytes: Uint8Array, offset: number, file?: st
   const dv = view(bytes);
   if (readString(bytes, JH.magic, 8) !== JOURNAL_MAGIC) throw new ImageError('journal header has no magic', { file, field: 'journal.magic', offset });
   const crc = dv.getUint32(JH.crc, true);
+  // The transaction number is one aligned 8-byte store: a torn header still holds the old one or the new one, never one past 2^53.
+  const txnSeq = readU64(dv, JH.txnSeq);
+  if (Number.isNaN(txnSeq)) throw new ImageError('journal transaction number is 2^53 or more', { file, field: 'journal.txnSeq', offset: offset + JH.txnSeq });
   if (crc !== headerCrc(bytes) && crc !== crc32(bytes.subarray(0, JH.crc))) {
-    return { state: JOURNAL_INTENT, torn: true, payloadBytes: 0, txnSeq: readU64(dv, JH.txnSeq), payloadCrc: 0, description: '' };
+    return { state: JOURNAL_INTENT, torn: true, payloadBytes: 0, txnSeq, payloadCrc: 0, description: '' };
   }
   const state = dv.getUint32(JH.state, true);
   if (state > JOURNAL_COMMITTED) throw new ImageError(`journal state ${state} unknown`, { file, field: 'journal.state', offset: offset + JH.state });
-  const txnSeq = readU64(dv, JH.txnSeq);
-  if (Number.isNaN(txnSeq)) throw new ImageError('journal transaction number is 2^53 or more', { file, field: 'journal.txnSeq', offset: offset + JH.txnSeq });
   return {
     state,
     payloadBytes: dv.getUint32(JH.payloadBytes, true),

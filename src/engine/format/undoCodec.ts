@@ -591,6 +591,8 @@ function encodeSuperblockEntry(w: ByteWriter, state: UndoState, backup: boolean,
   } catch {
     return false;
   }
+  // A field of 2^53 or more (a damaged copy) reads as NaN, which no varint holds: the bytes are kept instead.
+  if (![sb.formatVersion, sb.formatRevision, sb.updateSeq, sb.bootGeneration].every(Number.isSafeInteger)) return false;
   const tag = UNDO_SUPERBLOCK | (backup ? S_BACKUP : 0) | (sb.clean ? S_CLEAN : 0);
   if (state.superblock && same(state.superblock, old)) {
     w.u8(tag | S_SAME);

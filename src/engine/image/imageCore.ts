@@ -218,10 +218,13 @@ function refuseExhaustedCounters(store: Store, sb: Superblock, file?: string): v
   const limit = Number.MAX_SAFE_INTEGER - COUNTER_HEADROOM;
   const full = (what: string, value: number, field: string, offset: number) =>
     new ImageError(`${what} ${value} has no room left to count further changes; the image can only be opened read-only`, { file, field, offset });
-  if (sb.updateSeq > limit) throw full('update sequence', sb.updateSeq, 'superblock.updateSeq', SB.updateSeq);
-  if (sb.bootGeneration >= 2 ** 32 - 1) throw full('boot generation', sb.bootGeneration, 'superblock.bootGeneration', SB.bootGeneration);
-  if (txnSeq > limit) throw full('journal transaction number', txnSeq, 'journal.txnSeq', sb.layout.journal.startPfn * PAGE_SIZE + JH.txnSeq);
-  if (historyNextSeq > limit) throw full('history step number', historyNextSeq, 'history.nextSeq', historyAt + HH.nextSeq);
+  // Written as `!(x <= limit)`: a field of 2^53 or more reads as NaN, which has no room either.
+  if (!(sb.updateSeq <= limit)) throw full('update sequence', sb.updateSeq, 'superblock.updateSeq', SB.updateSeq);
+  if (!(sb.bootGeneration < 2 ** 32 - 1)) throw full('boot generation', sb.bootGeneration, 'superblock.bootGeneration', SB.bootGeneration);
+  if (!(txnSeq <= limit)) throw full('journal transaction number', txnSeq, 'journal.txnSeq', sb.layout.journal.startPfn * PAGE_SIZE + JH.txnSeq);
+  if (!(historyNextSeq <= limit)) throw full('history step number', historyNextSeq, 'history.nextSeq', historyAt + HH.nextSeq);
+  // Every boot rewrites the superblock whole: a creation time it cannot write back refuses the boot instead.
+  if (!Number.isSafeInteger(sb.createdAtMs)) throw new ImageError('superblock creation time is 2^53 or more; the image can only be opened read-only', { file, field: 'superblock.createdAtMs', offset: SB.createdAtMs });
 }
 
 /** Journal description of the transactions that carry re-initialised descriptors ahead of their operation's own. */
@@ -319,7 +322,12 @@ export class PmemImage implements ImageCore {
     const refusal = options.readOnly ? undefined : writeRefusal(first);
     if (refusal) throw new ImageError(`the image can only be opened read-only: ${refusal}`, { file: options.file, field: 'superblock.formatRevision', offset: SB.formatRevision });
     if (!options.lenient) validateTables(trial, sb, options.file);
-    if (!options.readOnly) refuseExhaustedCounters(trial, sb, options.file);
+    if (!options.readOnly) {
+      refuseExhaustedCounters(trial, sb, options.file);
+      // An interrupted operation the boot would go on with must be readable before the boot writes anything.
+      const at = intentOffset(sb.layout.history);
+      decodeIntent(trial.read(at, INTENT_SIZE), at, options.file);
+    }
     const store = options.readOnly ? trial : base;
     if (!options.readOnly && recovery.action !== 'none') recoverJournal(base, first.layout.journal, options.file);
     const img = new PmemImage(store, sb, !!options.readOnly, options.file);
