@@ -384,7 +384,10 @@ export class BuddyState {
       this.keepSaved = false;
     }
     this.inverseExact = false;
-    if (first !== 'done') return first;
+    if (first !== 'done') {
+      this.forgetSaved(); // an answer other than SLOW (not allocated, another order) changed nothing, and kept what it saved
+      return first;
+    }
     const inverse = inverseOf();
     this.inOperation = true;
     try {
@@ -456,9 +459,9 @@ export class BuddyState {
     const then = s[l + 1];
     const written = (state: number) => state === LINK_WRITTEN || state === LINK_ERASED;
     if (!written(now) && !written(then)) return true; // neither changes the device's bytes
-    if (now === LINK_ERASED && then === LINK_ERASED) return true;
-    if (now === LINK_WRITTEN && then === LINK_WRITTEN) {
-      return this.linkNext[slot] === s[l + 2] && this.linkPrev[slot] === s[l + 3] && this.linkOrder[slot] === s[l + 4] && this.linkNode[slot] === s[l + 5] && this.linkZone[slot] === s[l + 6];
+    if (written(now) && written(then)) {
+      if (now !== then) return false; // a record against zeros
+      return now === LINK_ERASED || (this.linkNext[slot] === s[l + 2] && this.linkPrev[slot] === s[l + 3] && this.linkOrder[slot] === s[l + 4] && this.linkNode[slot] === s[l + 5] && this.linkZone[slot] === s[l + 6]);
     }
     // One side is the device's bytes as they are: compare with what the other would write.
     const pfn = this.pfnOf[slot];
