@@ -64,8 +64,10 @@ function allocOne(img: PmemImage, req: AllocRequest): AllocResult & { step: numb
 /**
  * The fast lane for one block allocated or freed: the allocator state in
  * typed arrays (alloc/buddyState.ts) staged on a FastTxn instead of a Txn. It
- * gives the same bytes as the general path; `enabled` false forces the
- * general path (to compare the two), `taken` counts the operations it took.
+ * gives the same bytes as the general path, but for its history record,
+ * which keeps the operation as its inverse where that gives every byte back;
+ * `enabled` false forces the general path (to compare the two), `taken`
+ * counts the operations it took.
  */
 export const fastLane = { enabled: true, taken: 0 };
 
