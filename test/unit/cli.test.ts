@@ -17,7 +17,12 @@ const PAGE = 4096;
 function json<T>(...args: string[]): T {
   const r = pmem(...args, '--json');
   assert.equal(r.code, 0, `pmem ${args.join(' ')} --json: exit ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
+  try {
+    return JSON.parse(r.stdout) as T;
+  } catch (e) {
+    // Once (run 51, no load) `info --json` exited 0 with output JSON.parse could not read: say what came.
+    throw new Error(`pmem ${args.join(' ')} --json exited 0 with ${r.stdout.length} characters of output that are not JSON (${(e as Error).message}): ${JSON.stringify(r.stdout.slice(0, 200))}…${JSON.stringify(r.stdout.slice(-200))}; stderr ${JSON.stringify(r.stderr)}`, { cause: e });
+  }
 }
 
 function ok(...args: string[]): string {
