@@ -17,13 +17,14 @@
  */
 import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
 import { crc32Range } from '../format/compact';
-import { CORE_VERSION, DESC, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_FREEING } from '../format/descriptor';
+import { CORE_VERSION, DESC, OWNER_BYTES, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_FREEING } from '../format/descriptor';
 import { freeAreaIndex } from '../format/freeArea';
 import { encodeFreeLink, encodeFreeLinkInto, FREE_LINK_MAGIC, FREE_LINK_SIZE, LINK } from '../format/freeLink';
 import type { Txn } from '../image/txn';
 import { emptyLinkBytes } from '../image/txn';
 import type { ImageCore } from '../image/imageContext';
 import { readString } from '../core/bytes';
+import { NumberStack } from '../core/numberStack';
 
 /** What the state reads and writes through: a Txn, or the fast lane's staging (image/fastTxn.ts). */
 export type AllocatorTxn = Pick<Txn, 'read' | 'write' | 'rawDescriptor' | 'writeDescriptors' | 'area' | 'setArea' | 'section' | 'setSection' | 'sectionState'>;
@@ -60,6 +61,8 @@ const LINK_WRITTEN = 3; // written from linkNext..linkZone
 const LINK_ERASED = 4; // zeroed
 
 const TWO_32 = 0x1_0000_0000;
+/** A descriptor's 32-bit words. */
+const WORDS = DESCRIPTOR_SIZE / 4;
 
 /** Where sameLink encodes the record it compares with. */
 const linkScratch = new Uint8Array(FREE_LINK_SIZE);
@@ -73,6 +76,8 @@ export class BuddyState {
   private used = 0;
   private pfnOf = new Float64Array(0);
   private desc = new Uint8Array(0);
+  /** The same bytes as 32-bit words, for copies. */
+  private desc32 = new Int32Array(0);
   private descDirty = new Uint8Array(0);
   private linkState = new Uint8Array(0);
   private linkNext = new Float64Array(0);
@@ -90,16 +95,29 @@ export class BuddyState {
   private readonly areaDirty: Uint8Array;
   private dirtyAreas: number[] = [];
 
-  private readonly sectionStates = new Map<number, number>();
-  /** Per section touched: frames moved to free, to allocated, since the last flush. */
-  private readonly sectionDelta = new Map<number, { free: number; alloc: number }>();
+  /** Per section, its state as read (SECTION_UNKNOWN until asked), and the sections asked since the last reset. */
+  private readonly sectionStates: Uint8Array;
+  private readonly statesRead = new NumberStack();
+  /** Per section: frames moved to free, to allocated, since the last flush (held while hasDelta); inDeltaList: listed in deltaSections. */
+  private readonly deltaFree: Float64Array;
+  private readonly deltaAlloc: Float64Array;
+  private readonly hasDelta: Uint8Array;
+  private readonly inDeltaList: Uint8Array;
+  private readonly deltaSections = new NumberStack();
+  /** The index page slotOf found last (an operation's frames are mostly in one). */
+  private lastPage = -1;
+  private lastIndex: Int32Array | undefined;
 
   // What the running operation changed, to put back when it turns out to need buddy.ts.
-  private savedSlots: number[] = [];
+  private readonly savedSlots = new NumberStack();
   private savedDesc = new Uint8Array(64 * DESCRIPTOR_SIZE);
-  private savedLink: number[] = [];
-  private savedAreas: number[] = [];
-  private savedSections: number[] = [];
+  private savedDesc32 = new Int32Array(this.savedDesc.buffer);
+  /** Per saved slot, eight numbers: descDirty, then the link's state, next, prev, order, node, zone and dirty bit. */
+  private readonly savedLink = new NumberStack();
+  /** Per saving, four numbers: the entry, its head, count and dirty bit. */
+  private readonly savedAreas = new NumberStack();
+  /** Per saving, three numbers: the section, its delta's free and alloc (NaN free: no delta held). */
+  private readonly savedSections = new NumberStack();
   /** Per slot, the number of the operation that saved it (a saved slot is not saved again). */
   private savedBy = new Uint32Array(0);
   private operationNumber = 1;
@@ -108,7 +126,7 @@ export class BuddyState {
   private txn: AllocatorTxn | undefined;
   /** The order and owner bytes of the block the last freeAllocated freed. */
   freedOrder = 0;
-  readonly freedOwnerBytes = new Uint8Array(16);
+  readonly freedOwnerBytes = new Uint8Array(OWNER_BYTES);
   private readonly dataStart: number;
   private readonly dataEnd: number;
   private readonly linksInPage: boolean;
@@ -123,6 +141,11 @@ export class BuddyState {
     this.dataStart = img.layout.data.startPfn;
     this.dataEnd = img.layout.data.startPfn + img.layout.data.frames;
     this.linksInPage = g.links === 'page';
+    this.sectionStates = new Uint8Array(g.sectionCount);
+    this.deltaFree = new Float64Array(g.sectionCount);
+    this.deltaAlloc = new Float64Array(g.sectionCount);
+    this.hasDelta = new Uint8Array(g.sectionCount);
+    this.inDeltaList = new Uint8Array(g.sectionCount);
   }
 
   /** Frames held (each about 100 bytes): a caller resets past a bound of its own. */
@@ -144,14 +167,26 @@ export class BuddyState {
   reset(): void {
     for (const page of this.dir.values()) if (this.pagePool.length < POOLED_PAGES) this.pagePool.push(page);
     this.dir.clear();
+    this.lastPage = -1;
+    this.lastIndex = undefined;
     this.used = 0;
     this.dirtyDescs = [];
     this.dirtyLinks = [];
     this.areaLoaded.fill(0);
     this.areaDirty.fill(0);
     this.dirtyAreas = [];
-    this.sectionStates.clear();
-    this.sectionDelta.clear();
+    for (let k = 0; k < this.statesRead.length; k++) this.sectionStates[this.statesRead.at(k)] = SECTION_UNKNOWN;
+    this.statesRead.clear();
+    this.clearDeltas();
+  }
+
+  private clearDeltas(): void {
+    for (let k = 0; k < this.deltaSections.length; k++) {
+      const s = this.deltaSections.at(k);
+      this.hasDelta[s] = 0;
+      this.inDeltaList[s] = 0;
+    }
+    this.deltaSections.clear();
   }
 
   /** Writes every change into the attached transaction; what is held stays valid for it. */
@@ -187,11 +222,13 @@ export class BuddyState {
       txn.setArea(Math.floor(nz / 3), nz % 3, i % orders, { head: this.areaHead[i], count: this.areaCount[i] });
     }
     this.dirtyAreas = [];
-    for (const [s, d] of this.sectionDelta) {
+    for (let k = 0; k < this.deltaSections.length; k++) {
+      const s = this.deltaSections.at(k);
+      if (!this.hasDelta[s]) continue;
       const e = txn.section(s);
-      txn.setSection(s, { ...e, freeFrames: e.freeFrames + d.free, allocatedFrames: e.allocatedFrames + d.alloc });
+      txn.setSection(s, { ...e, freeFrames: e.freeFrames + this.deltaFree[s], allocatedFrames: e.allocatedFrames + this.deltaAlloc[s] });
     }
-    this.sectionDelta.clear();
+    this.clearDeltas();
   }
 
   // --- the operations ------------------------------------------------------------
@@ -315,7 +352,7 @@ export class BuddyState {
     if (expectOrder !== undefined && order !== expectOrder) return 'other-order';
     this.blockReady(pfn, order);
     this.freedOrder = order;
-    this.freedOwnerBytes.set(this.desc.subarray(at + DESC.owner, at + DESC.owner + 16));
+    for (let i = 0; i < OWNER_BYTES; i++) this.freedOwnerBytes[i] = this.desc[at + DESC.owner + i];
     this.markPlain(pfn);
     this.account(pfn, order, +1, -1);
     // freeBlockInto: merge while the buddy is a free block of the same order, node and zone.
@@ -416,23 +453,23 @@ export class BuddyState {
   /** Whether every structure saved since the operation began would be written as it was before (the device's bytes). */
   private matchesSaved(): boolean {
     for (let k = 0; k < this.savedSlots.length; k++) {
-      const slot = this.savedSlots[k];
+      const slot = this.savedSlots.at(k);
       if (!this.sameDescriptor(slot, k) || !this.sameLink(slot, k)) return false;
     }
     const areas = this.savedAreas;
     for (let k = 0; k < areas.length; k += 4) {
-      const i = areas[k];
-      if (firstOfFour(areas, i) !== k) continue; // the first saving of an entry holds its value before
-      if (this.areaHead[i] !== areas[k + 1] || this.areaCount[i] !== areas[k + 2]) return false;
+      const i = areas.at(k);
+      if (firstOf(areas, 4, i) !== k) continue; // the first saving of an entry holds its value before
+      if (this.areaHead[i] !== areas.at(k + 1) || this.areaCount[i] !== areas.at(k + 2)) return false;
     }
     const sections = this.savedSections;
     for (let k = 0; k < sections.length; k += 3) {
-      const sec = sections[k];
-      if (firstOfThree(sections, sec) !== k) continue;
-      const free = Number.isNaN(sections[k + 1]) ? 0 : sections[k + 1];
-      const alloc = Number.isNaN(sections[k + 1]) ? 0 : sections[k + 2];
-      const d = this.sectionDelta.get(sec);
-      if ((d ? d.free : 0) !== free || (d ? d.alloc : 0) !== alloc) return false;
+      const sec = sections.at(k);
+      if (firstOf(sections, 3, sec) !== k) continue;
+      const free = Number.isNaN(sections.at(k + 1)) ? 0 : sections.at(k + 1);
+      const alloc = Number.isNaN(sections.at(k + 1)) ? 0 : sections.at(k + 2);
+      const held = this.hasDelta[sec];
+      if ((held ? this.deltaFree[sec] : 0) !== free || (held ? this.deltaAlloc[sec] : 0) !== alloc) return false;
     }
     return true;
   }
@@ -446,7 +483,7 @@ export class BuddyState {
       if (this.desc[at + i] !== this.savedDesc[was + i]) return false;
     }
     const crcNow = this.descDirty[slot] ? crc32Range(this.desc, at, at + DESC.crc) : u32(this.desc, at + DESC.crc);
-    const crcThen = this.savedLink[k * 8] ? crc32Range(this.savedDesc, was, was + DESC.crc) : u32(this.savedDesc, was + DESC.crc);
+    const crcThen = this.savedLink.at(k * 8) ? crc32Range(this.savedDesc, was, was + DESC.crc) : u32(this.savedDesc, was + DESC.crc);
     return crcNow === crcThen;
   }
 
@@ -456,12 +493,12 @@ export class BuddyState {
     const l = k * 8;
     const s = this.savedLink;
     const now = this.linkState[slot];
-    const then = s[l + 1];
+    const then = s.at(l + 1);
     const written = (state: number) => state === LINK_WRITTEN || state === LINK_ERASED;
     if (!written(now) && !written(then)) return true; // neither changes the device's bytes
     if (written(now) && written(then)) {
       if (now !== then) return false; // a record against zeros
-      return now === LINK_ERASED || (this.linkNext[slot] === s[l + 2] && this.linkPrev[slot] === s[l + 3] && this.linkOrder[slot] === s[l + 4] && this.linkNode[slot] === s[l + 5] && this.linkZone[slot] === s[l + 6]);
+      return now === LINK_ERASED || (this.linkNext[slot] === s.at(l + 2) && this.linkPrev[slot] === s.at(l + 3) && this.linkOrder[slot] === s.at(l + 4) && this.linkNode[slot] === s.at(l + 5) && this.linkZone[slot] === s.at(l + 6));
     }
     // One side is the device's bytes as they are: compare with what the other would write.
     const pfn = this.pfnOf[slot];
@@ -473,7 +510,7 @@ export class BuddyState {
     }
     const bytes = written(now)
       ? encodeFreeLinkInto(linkScratch, { pfn, next: this.linkNext[slot], prev: this.linkPrev[slot], order: this.linkOrder[slot], node: this.linkNode[slot], zone: this.linkZone[slot], linkedGeneration: this.img.bootGeneration })
-      : encodeFreeLinkInto(linkScratch, { pfn, next: s[l + 2], prev: s[l + 3], order: s[l + 4], node: s[l + 5], zone: s[l + 6], linkedGeneration: this.img.bootGeneration });
+      : encodeFreeLinkInto(linkScratch, { pfn, next: s.at(l + 2), prev: s.at(l + 3), order: s.at(l + 4), node: s.at(l + 5), zone: s.at(l + 6), linkedGeneration: this.img.bootGeneration });
     for (let i = 0; i < FREE_LINK_SIZE; i++) if (device[i] !== bytes[i]) return false;
     return true;
   }
@@ -612,11 +649,11 @@ export class BuddyState {
     d[at + DESC.zone] = zone;
     this.setU32(at + DESC.refcount, ownerBytes ? 1 : 0);
     if (ownerBytes) {
-      d.set(ownerBytes, at + DESC.owner);
+      for (let i = 0; i < OWNER_BYTES; i++) d[at + DESC.owner + i] = ownerBytes[i];
       this.setU64(at + DESC.next, 0);
       this.setU64(at + DESC.prev, 0);
     } else {
-      d.fill(0, at + DESC.owner, at + DESC.owner + 16);
+      for (let i = 0; i < OWNER_BYTES; i++) d[at + DESC.owner + i] = 0;
     }
     this.touchHead(slot, pfn);
   }
@@ -679,7 +716,13 @@ export class BuddyState {
   private setArea(i: number, head: number, count: number): void {
     // A value the entry cannot hold (a damaged list): buddy.ts says so.
     if (!Number.isSafeInteger(head) || head < 0 || !Number.isSafeInteger(count) || count < 0) this.slow();
-    if (this.inOperation) this.savedAreas.push(i, this.areaHead[i], this.areaCount[i], this.areaDirty[i]);
+    if (this.inOperation) {
+      const saved = this.savedAreas;
+      saved.push(i);
+      saved.push(this.areaHead[i]);
+      saved.push(this.areaCount[i]);
+      saved.push(this.areaDirty[i]);
+    }
     this.areaHead[i] = head;
     this.areaCount[i] = count;
     if (!this.areaDirty[i]) {
@@ -689,11 +732,13 @@ export class BuddyState {
   }
 
   private section(s: number): number {
-    let state = this.sectionStates.get(s) ?? SECTION_UNKNOWN;
+    if (!(s >= 0 && s < this.sectionStates.length)) return SECTION_STALE; // beyond the table (a damaged link or head): buddy.ts says so
+    let state = this.sectionStates[s];
     if (state === SECTION_UNKNOWN) {
       const st = this.requireTxn().sectionState(s);
       state = st === 'initialized' ? SECTION_CURRENT : st === 'never' ? SECTION_NEVER : SECTION_STALE;
-      this.sectionStates.set(s, state);
+      this.sectionStates[s] = state;
+      this.statesRead.push(s);
     }
     return state;
   }
@@ -704,11 +749,25 @@ export class BuddyState {
     const frames = 2 ** order;
     const per = Math.min(frames, g.sectionFrames);
     for (let s = Math.floor(pfn / g.sectionFrames); s <= Math.floor((pfn + frames - 1) / g.sectionFrames); s++) {
-      let d = this.sectionDelta.get(s);
-      if (this.inOperation) this.savedSections.push(s, d ? d.free : Number.NaN, d ? d.alloc : 0);
-      if (!d) this.sectionDelta.set(s, (d = { free: 0, alloc: 0 }));
-      d.free += dFree * per;
-      d.alloc += dAlloc * per;
+      const held = this.hasDelta[s];
+      if (this.inOperation) {
+        this.savedSections.push(s);
+        this.savedSections.push(held ? this.deltaFree[s] : Number.NaN);
+        this.savedSections.push(held ? this.deltaAlloc[s] : 0);
+      }
+      if (!held) this.startDelta(s, 0, 0);
+      this.deltaFree[s] += dFree * per;
+      this.deltaAlloc[s] += dAlloc * per;
+    }
+  }
+
+  private startDelta(s: number, free: number, alloc: number): void {
+    this.hasDelta[s] = 1;
+    this.deltaFree[s] = free;
+    this.deltaAlloc[s] = alloc;
+    if (!this.inDeltaList[s]) {
+      this.inDeltaList[s] = 1;
+      this.deltaSections.push(s);
     }
   }
 
@@ -725,11 +784,13 @@ export class BuddyState {
   /** The slot holding pfn's descriptor, read through the transaction the first time. */
   private slotOf(pfn: number): number {
     const page = Math.floor(pfn / (1 << PAGE_BITS));
-    let index = this.dir.get(page);
+    let index = page === this.lastPage ? this.lastIndex : this.dir.get(page);
     if (!index) {
       index = (this.pagePool.pop() ?? new Int32Array(1 << PAGE_BITS)).fill(-1);
       this.dir.set(page, index);
     }
+    this.lastPage = page;
+    this.lastIndex = index;
     const i = pfn & PAGE_MASK;
     let slot = index[i];
     if (slot >= 0) return slot;
@@ -759,6 +820,7 @@ export class BuddyState {
     };
     this.pfnOf = grown(this.pfnOf);
     this.desc = grown(this.desc, DESCRIPTOR_SIZE);
+    this.desc32 = new Int32Array(this.desc.buffer);
     this.descDirty = grown(this.descDirty);
     this.linkState = grown(this.linkState);
     this.linkNext = grown(this.linkNext);
@@ -795,46 +857,57 @@ export class BuddyState {
       const bigger = new Uint8Array(this.savedDesc.length * 2);
       bigger.set(this.savedDesc);
       this.savedDesc = bigger;
+      this.savedDesc32 = new Int32Array(bigger.buffer);
     }
-    this.savedDesc.set(this.desc.subarray(slot * DESCRIPTOR_SIZE, (slot + 1) * DESCRIPTOR_SIZE), k * DESCRIPTOR_SIZE);
-    this.savedLink.push(this.descDirty[slot], this.linkState[slot], this.linkNext[slot], this.linkPrev[slot], this.linkOrder[slot], this.linkNode[slot], this.linkZone[slot], this.linkDirty[slot]);
+    copyDescriptor(this.desc32, slot * WORDS, this.savedDesc32, k * WORDS);
+    const l = this.savedLink;
+    l.push(this.descDirty[slot]);
+    l.push(this.linkState[slot]);
+    l.push(this.linkNext[slot]);
+    l.push(this.linkPrev[slot]);
+    l.push(this.linkOrder[slot]);
+    l.push(this.linkNode[slot]);
+    l.push(this.linkZone[slot]);
+    l.push(this.linkDirty[slot]);
   }
 
   private rollBack(): void {
     for (let k = this.savedSlots.length - 1; k >= 0; k--) {
-      const slot = this.savedSlots[k];
-      this.desc.set(this.savedDesc.subarray(k * DESCRIPTOR_SIZE, (k + 1) * DESCRIPTOR_SIZE), slot * DESCRIPTOR_SIZE);
+      const slot = this.savedSlots.at(k);
+      copyDescriptor(this.savedDesc32, k * WORDS, this.desc32, slot * WORDS);
       const l = k * 8;
       const s = this.savedLink;
-      this.descDirty[slot] = s[l];
-      this.linkState[slot] = s[l + 1];
-      this.linkNext[slot] = s[l + 2];
-      this.linkPrev[slot] = s[l + 3];
-      this.linkOrder[slot] = s[l + 4];
-      this.linkNode[slot] = s[l + 5];
-      this.linkZone[slot] = s[l + 6];
-      this.linkDirty[slot] = s[l + 7];
+      this.descDirty[slot] = s.at(l);
+      this.linkState[slot] = s.at(l + 1);
+      this.linkNext[slot] = s.at(l + 2);
+      this.linkPrev[slot] = s.at(l + 3);
+      this.linkOrder[slot] = s.at(l + 4);
+      this.linkNode[slot] = s.at(l + 5);
+      this.linkZone[slot] = s.at(l + 6);
+      this.linkDirty[slot] = s.at(l + 7);
     }
-    for (let k = this.savedAreas.length - 4; k >= 0; k -= 4) {
-      const i = this.savedAreas[k];
-      this.areaHead[i] = this.savedAreas[k + 1];
-      this.areaCount[i] = this.savedAreas[k + 2];
-      this.areaDirty[i] = this.savedAreas[k + 3];
+    const areas = this.savedAreas;
+    for (let k = areas.length - 4; k >= 0; k -= 4) {
+      const i = areas.at(k);
+      this.areaHead[i] = areas.at(k + 1);
+      this.areaCount[i] = areas.at(k + 2);
+      this.areaDirty[i] = areas.at(k + 3);
     }
-    for (let k = this.savedSections.length - 3; k >= 0; k -= 3) {
-      const s = this.savedSections[k];
-      const free = this.savedSections[k + 1];
+    const sections = this.savedSections;
+    for (let k = sections.length - 3; k >= 0; k -= 3) {
+      const s = sections.at(k);
+      const free = sections.at(k + 1);
       // NaN: the section had no change held before the operation.
-      if (Number.isNaN(free)) this.sectionDelta.delete(s);
-      else this.sectionDelta.set(s, { free, alloc: this.savedSections[k + 2] });
+      if (Number.isNaN(free)) this.hasDelta[s] = 0;
+      else this.startDelta(s, free, sections.at(k + 2));
     }
   }
 
   private forgetSaved(): void {
-    this.savedSlots.length = 0;
-    this.savedLink.length = 0;
-    this.savedAreas.length = 0;
-    this.savedSections.length = 0;
+    this.savedSlots.clear();
+    this.savedLink.clear();
+    this.savedAreas.clear();
+    this.savedSections.clear();
     this.operationNumber = (this.operationNumber + 1) >>> 0 || 1; // 0 marks a slot no operation saved
   }
 
@@ -863,14 +936,14 @@ export class BuddyState {
   }
 }
 
-/** The position of the first group of four in `a` that starts with `v`. */
-function firstOfFour(a: number[], v: number): number {
-  for (let k = 0; k < a.length; k += 4) if (a[k] === v) return k;
-  return -1;
+/** Copies one descriptor, a 32-bit word at a time (a subarray per copy costs more than the copy). */
+function copyDescriptor(from: Int32Array, at: number, to: Int32Array, into: number): void {
+  for (let i = 0; i < WORDS; i++) to[into + i] = from[at + i];
 }
 
-function firstOfThree(a: number[], v: number): number {
-  for (let k = 0; k < a.length; k += 3) if (a[k] === v) return k;
+/** The position of the first group of `size` in `a` that starts with `v`. */
+function firstOf(a: NumberStack, size: number, v: number): number {
+  for (let k = 0; k < a.length; k += size) if (a.at(k) === v) return k;
   return -1;
 }
 
