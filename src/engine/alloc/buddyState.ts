@@ -15,7 +15,7 @@
  * buddy.ts, which does it or says why. Until flushed, the transaction does not
  * see its changes: flush before anything else reads or writes the image.
  */
-import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
+import { DESCRIPTOR_SIZE, MAX_ORDER_LIMIT, PAGE_SIZE } from '../format/constants';
 import { crc32Range } from '../format/compact';
 import { CORE_VERSION, DESC, OWNER_BYTES, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_FREEING } from '../format/descriptor';
 import { freeAreaIndex } from '../format/freeArea';
@@ -396,8 +396,36 @@ export class BuddyState {
       return SLOW;
     } finally {
       this.inOperation = false;
+      if (this.tracksChanges) this.noteChange();
       if (!keep) this.forgetSaved();
     }
+  }
+
+  /** Set by a caller that needs lastChange after each operation. */
+  tracksChanges = false;
+  /** What the last operation changed, when tracksChanges is set: its frames (and the blocks of heads it rewrote) as [first, end) runs, its sections, whether free lists moved. */
+  lastChange: { frames: Array<[number, number]>; sections: number[]; freeLists: boolean } = { frames: [], sections: [], freeLists: false };
+
+  private noteChange(): void {
+    const frames: Array<[number, number]> = [];
+    const blockOf = (bytes: Uint8Array, at: number, pfn: number) => {
+      if (bytes[at + DESC.flags] & (PG_BUDDY | PG_ALLOCATED)) frames.push([pfn, pfn + 2 ** Math.min(bytes[at + DESC.order], MAX_ORDER_LIMIT)]);
+    };
+    for (let k = 0; k < this.savedSlots.length; k++) {
+      const slot = this.savedSlots.at(k);
+      const pfn = this.pfnOf[slot];
+      frames.push([pfn, pfn + 1]);
+      blockOf(this.savedDesc, k * DESCRIPTOR_SIZE, pfn);
+      blockOf(this.desc, slot * DESCRIPTOR_SIZE, pfn);
+    }
+    const sections: number[] = [];
+    for (let k = 0; k < this.savedSections.length; k += 3) if (!sections.includes(this.savedSections.at(k))) sections.push(this.savedSections.at(k));
+    this.lastChange = { frames, sections: sections.sort((a, b) => a - b), freeLists: this.savedAreas.length > 0 };
+  }
+
+  /** Structures changed and not flushed yet (each at most a descriptor or a link record and its place in a journal). */
+  get dirtyStructures(): number {
+    return this.dirtyDescs.length + this.dirtyLinks.length + this.dirtyAreas.length + this.deltaSections.length;
   }
 
   /** Set while checkInverse runs an operation: its saved copies outlive it, for the inverse to be compared with. */
@@ -412,7 +440,7 @@ export class BuddyState {
    * replaced. `inverseOf` names the inverse once `op` is done. The state is
    * left as `op` leaves it.
    */
-  checkInverse<T extends string>(op: () => T, inverseOf: () => InverseOf): T {
+  checkInverse<T extends string>(op: () => T, inverseOf: () => InverseOf, onlyIfExact = false): T | typeof SLOW {
     this.keepSaved = true;
     let first: T;
     try {
@@ -442,6 +470,7 @@ export class BuddyState {
     // Back to before `op`, then `op` again: it finds what it found the first time.
     this.rollBack();
     this.forgetSaved();
+    if (onlyIfExact && !this.inverseExact) return SLOW; // left as before `op`, for a caller that records only inverses
     const again = op();
     if (again !== first) throw new Error(`the allocator state answered ${again} to an operation it had done (${first})`);
     return again;

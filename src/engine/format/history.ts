@@ -166,6 +166,21 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** A compact record from its tag and the bytes after its length: the length inserted, the checksum computed. */
+function sealRecord(seq: number, tag: number, rest: Uint8Array): Uint8Array {
+  const fixed = CR.totalBytes + rest.length;
+  let total = fixed + 1;
+  while (fixed + varintSize(total) !== total) total = fixed + varintSize(total);
+  const record = new Uint8Array(total);
+  record[CR.tag] = tag;
+  const lengths = new ByteWriter();
+  lengths.varint(total);
+  record.set(lengths.result(), CR.totalBytes);
+  record.set(rest, CR.totalBytes + varintSize(total));
+  view(record).setUint32(CR.crc, compactRecordCrc(seq, record), true);
+  return record;
+}
+
 export class HistoryRing {
   /** Steps a checkpoint spans (and how often one is written). */
   static checkpointSpan = CHECKPOINT_SPAN;
@@ -229,6 +244,7 @@ export class HistoryRing {
 
   /** Appends a record; returns its sequence number. All writes go through `io` (a transaction). */
   append(io: ByteIO, kind: HistoryKind, bootGeneration: number, summary: HistoryRecord['summary'], undo: ByteRange[], dropUndo = false, inverse?: InverseEntry): number {
+    if (this.deferred) throw new Error('a record appended before the deferred records were written back');
     const h = this.readHeader(io);
     const seq = h.nextSeq;
     const body = new ByteWriter();
@@ -271,17 +287,8 @@ export class HistoryRing {
         body.bytes(own.result());
       }
     }
-    const rest = body.result();
-    const fixed = CR.totalBytes + rest.length;
-    let total = fixed + 1;
-    while (fixed + varintSize(total) !== total) total = fixed + varintSize(total);
-    const record = new Uint8Array(total);
-    record[CR.tag] = tag;
-    const lengths = new ByteWriter();
-    lengths.varint(total);
-    record.set(lengths.result(), CR.totalBytes);
-    record.set(rest, CR.totalBytes + varintSize(total));
-    view(record).setUint32(CR.crc, compactRecordCrc(seq, record), true);
+    const record = sealRecord(seq, tag, body.result());
+    const total = record.length;
 
     const empty = () => h.firstSeq === h.nextSeq;
     const wrapped = () => h.head > h.tail || (h.head === h.tail && !empty());
@@ -318,6 +325,168 @@ export class HistoryRing {
       this.gathered = gathered;
     } else this.gathered = undefined;
     return seq;
+  }
+
+  /**
+   * The header as it will be once the records appended by appendDeferred are
+   * written back: the header on the device lags behind them until then.
+   */
+  private deferred?: HistoryHeader;
+
+  /** Records appended after the device header's tail, not yet part of it. */
+  get deferredSteps(): number {
+    return this.deferred ? this.deferred.nextSeq - (this.known?.header.nextSeq ?? this.deferred.nextSeq) : 0;
+  }
+
+  /** The step the next record will have, counting deferred records. */
+  nextSeq(io: ByteIO): number {
+    return this.deferred ? this.deferred.nextSeq : this.readHeader(io).nextSeq;
+  }
+
+  /**
+   * Appends the record of an operation kept as its inverse without
+   * rewriting the header: written straight to `io` in the ring's free space,
+   * after the tail the device header names, where the next boot finds it
+   * (deferredRecords). Returns undefined, writing nothing, when the record
+   * would carry a checkpoint, would need a retained record evicted, or the
+   * ring is empty: the caller writes back and appends as usual.
+   */
+  appendDeferred(io: ByteIO, kind: HistoryKind, bootGeneration: number, summary: HistoryRecord['summary'], inverse: InverseEntry): number | undefined {
+    const h = this.deferred ? { ...this.deferred } : this.readHeader(io);
+    const seq = h.nextSeq;
+    const span = HistoryRing.checkpointSpan;
+    if (seq % span === 0 || h.firstSeq === h.nextSeq) return undefined;
+    const binary = encodeBinarySummary(kind, bootGeneration, summary);
+    if (!binary) return undefined;
+    const body = new ByteWriter();
+    body.varint(bootGeneration);
+    body.bytes(binary);
+    encodeInverse(body, skipBinarySummary(kind, binary, 0, binary.length), inverse);
+    const record = sealRecord(seq, CR_MARK | HISTORY_KINDS.indexOf(kind), body.result());
+    const at = this.placeWithoutEviction(io, h, record.length);
+    if (at < 0) return undefined;
+    io.write(this.ringStart + at, record);
+    h.tail = at + record.length;
+    h.nextSeq++;
+    this.deferred = h;
+    // The running checkpoint counts the record now; the bytes it replaced are added when written back (takeDeferred).
+    const gathered = this.accumulatorFor(seq, span);
+    if (gathered) {
+      gathered.recordBytes += record.length;
+      gathered.inverses++;
+      gathered.lastSeq = seq;
+    }
+    this.gathered = gathered;
+    return seq;
+  }
+
+  /** Whether appendDeferred would take a record of up to `bytes` bytes now. */
+  canAppendDeferred(io: ByteIO, bytes: number): boolean {
+    const h = this.deferred ?? this.readHeader(io);
+    if (h.nextSeq % HistoryRing.checkpointSpan === 0 || h.firstSeq === h.nextSeq) return false;
+    return this.roomAfterTail(h) >= bytes;
+  }
+
+  /**
+   * Where a record of `total` bytes goes in `h` without evicting a retained
+   * record (-1: nowhere); moves `h.tail` to the ring's start, writing the wrap
+   * marker, when it goes there.
+   */
+  private placeWithoutEviction(io: ByteIO, h: HistoryHeader, total: number): number {
+    const wrapped = h.head > h.tail || h.head === h.tail;
+    if (wrapped) return h.head - h.tail >= total ? h.tail : -1;
+    if (this.ringBytes - h.tail >= total) return h.tail;
+    if (h.head < total) return -1;
+    if (this.ringBytes - h.tail >= 4) {
+      const marker = new Uint8Array(4);
+      view(marker).setUint32(0, WRAP_MAGIC, true);
+      io.write(this.ringStart + h.tail, marker);
+    }
+    h.tail = 0;
+    return 0;
+  }
+
+  /**
+   * Makes the deferred records part of the ring, in the write-back's
+   * transaction `io`: adds `replaced` (the bytes the write-back overwrites,
+   * as they were when the records began) to the running checkpoint, evicts
+   * the oldest records until `room` bytes follow the tail (so that the next
+   * records need no write-back to find space), and writes the header.
+   */
+  takeDeferred(io: ByteIO, replaced: ByteRange[], room: number): void {
+    const h = this.deferred ? { ...this.deferred } : this.readHeader(io);
+    if (this.gathered && this.gathered.lastSeq === h.nextSeq - 1) this.gathered.add(this.outsideRegion(replaced));
+    else this.gathered = undefined;
+    const probe = { ...h };
+    while (probe.firstSeq < probe.nextSeq - 1 && this.roomAfterTail(probe) < room) {
+      this.evictOldest(io, probe);
+      h.firstSeq = probe.firstSeq;
+      h.head = probe.head;
+    }
+    const headerBytes = encodeHistoryHeader(h);
+    io.write(this.start, headerBytes);
+    this.known = { bytes: headerBytes, header: { ...h } };
+    this.deferred = undefined;
+  }
+
+  /** Forgets the deferred records (the RAM state is lost: a crash). The next boot finds them. */
+  dropDeferred(): void {
+    this.deferred = undefined;
+    this.gathered = undefined;
+  }
+
+  /** The most a record may take after the tail without an eviction. */
+  private roomAfterTail(h: HistoryHeader): number {
+    if (h.head > h.tail || h.head === h.tail) return h.head - h.tail;
+    return Math.max(this.ringBytes - h.tail, h.head);
+  }
+
+  /**
+   * The records a boot finds after the device header's tail: written by
+   * appendDeferred, their header never rewritten (a crash came first). Each
+   * is the step after the one before, in `bootGeneration`, whole (its
+   * checksum, which covers its step number, holds); the first that is not
+   * ends them.
+   */
+  deferredRecords(io: ByteIO, bootGeneration: number): { records: HistoryRecord[]; header: HistoryHeader } {
+    const h = this.readHeader(io);
+    const found: HistoryRecord[] = [];
+    const after = { ...h };
+    if (h.firstSeq === h.nextSeq) return { records: found, header: after };
+    let pos = h.tail;
+    let wrapped = h.head > h.tail || h.head === h.tail;
+    for (let seq = h.nextSeq; ; seq++) {
+      if (!wrapped && (this.ringBytes - pos < MIN_RECORD_BYTES || u32(io.read(this.ringStart + pos, 4), 0) === WRAP_MAGIC)) {
+        pos = 0;
+        wrapped = true;
+      }
+      const limit = wrapped ? h.head : this.ringBytes;
+      if (limit - pos < MIN_RECORD_BYTES) break;
+      let scan: RingScan;
+      try {
+        const n = Math.min(16, limit - pos);
+        const total = this.parseLength(io.read(this.ringStart + pos, n), 0, n, pos);
+        if (pos + total > limit) break;
+        scan = this.walk(io, { ...h, firstSeq: seq, nextSeq: seq + 1, tail: pos + total }, seq, pos, 1, true);
+        if (!(scan.bits[0] & SCAN_COMPACT)) break;
+        const record = this.decodeRecord(scan, this.recordInfo(scan, 0), true);
+        if (record.bootGeneration !== bootGeneration || !record.undoByInverse) break;
+        found.push(record);
+        pos += scan.total[0];
+        after.tail = pos;
+        after.nextSeq = seq + 1;
+      } catch (e) {
+        if (e instanceof ImageError || e instanceof RangeError) break;
+        throw e;
+      }
+    }
+    return { records: found, header: after };
+  }
+
+  /** Takes the records deferredRecords found as deferred ones (their operations redone), to be written back by takeDeferred. */
+  adoptDeferred(header: HistoryHeader): void {
+    this.deferred = { ...header };
+    this.gathered = undefined;
   }
 
   /**

@@ -133,6 +133,11 @@ function mergeRuns(runs: Array<[number, number]>): Array<[number, number]> {
   return out;
 }
 
+/** The change set of frame runs (in any order, overlapping), sections and free lists known as such (the allocator state's, alloc/buddyState.ts). */
+export function changeSetOfRuns(frames: Array<[number, number]>, sections: number[], freeLists: boolean): ChangeSet {
+  return { frames: mergeRuns(frames.map((r) => [r[0], r[1]] as [number, number])), sections: [...sections], freeLists };
+}
+
 /** Adds `more` to `into` (for an operation made of several transactions). */
 export function mergeChangeSets(into: ChangeSet, more: ChangeSet): ChangeSet {
   return {

@@ -14,3 +14,15 @@ export interface ImageCore {
   readonly neverHint: ReadonlyMap<string, number>;
   memmapOffset(pfn: number): number;
 }
+
+/** An image's deferred write-back (image/deferredHome.ts), as the image drives it. */
+export interface DeferredWriteBack {
+  /** Whether operations left home structures in RAM. */
+  readonly pending: boolean;
+  /** Writes them back (one journal transaction). */
+  writeBack(): void;
+  /** The image's store was replaced (a simulated crash wraps it). */
+  rebase(store: Store): void;
+  /** Forgets them: the RAM state is lost (a crash); the next boot redoes their operations. */
+  drop(): void;
+}

@@ -7,7 +7,7 @@
  */
 import { ImageError, JournalFullError, SimulatedCrash, UsageError } from '../core/errors';
 import { CrashingStore } from '../store/crashingStore';
-import { DESCRIPTOR_SIZE, FORMAT_VERSION, PAGE_SIZE, REVISION_INVERSE } from '../format/constants';
+import { DESCRIPTOR_SIZE, FORMAT_VERSION, PAGE_SIZE, REVISION_DEFERRED } from '../format/constants';
 import { HH, HistoryKind, HistoryRecord, HistoryRing, encodeHistoryHeader } from '../format/history';
 import { commitThroughJournal, encodeJournalHeader, JH, JOURNAL_EMPTY, journalCapacity, journalChunks, peekJournal, recoverJournal, RecoveryResult } from '../format/journal';
 import { computeLayout, computeNodes, FREE_AREA_ENTRY_SIZE, freeAreaEntries, Geometry, GeometryOptions, Layout, makeGeometry, NodeInfo, REGION_NAMES, reservedFramesIn, SECTION_ENTRY_SIZE } from '../format/layout';
@@ -20,7 +20,7 @@ import { encodeSectionEntry, readSectionField, readSectionGeneration, SECTION, s
 import { decodeSuperblock, encodeSuperblock, SB, Superblock, SUPERBLOCK_SIZE, writeRefusal } from '../format/superblock';
 import { OverlayStore } from '../store/overlayStore';
 import { Store } from '../store/store';
-import type { ImageCore } from './imageContext';
+import type { DeferredWriteBack, ImageCore } from './imageContext';
 import { ExtendedValues, StagedChanges, Txn } from './txn';
 import { FastTxn } from './fastTxn';
 import { LineLog } from '../store/lineLog';
@@ -258,14 +258,52 @@ export class PmemImage implements ImageCore {
   superblockChoice: SuperblockChoice = { used: 'primary', usedOffset: 0 };
 
   private constructor(
-    public store: Store,
+    private raw: Store,
     public sb: Superblock,
     readonly readOnly: boolean,
     readonly file?: string,
   ) {
     this.history = new HistoryRing(sb.layout.history, file, sb);
-    this.txnSeq = peekJournal(store, sb.layout.journal, file).txnSeq;
+    this.txnSeq = peekJournal(raw, sb.layout.journal, file).txnSeq;
   }
+
+  /**
+   * The image's store, every operation in it: home structures an operation
+   * left in RAM (a deferred write-back, image/deferredHome.ts) are written
+   * back first, so whoever reads or writes it sees the whole image.
+   */
+  get store(): Store {
+    if (this.deferred?.pending && !this.dead) this.deferred.writeBack();
+    return this.raw;
+  }
+
+  set store(store: Store) {
+    this.raw = store;
+    this.deferred?.rebase(store);
+  }
+
+  /** The store as it is, deferred home structures not written back: for the deferred write-back alone. */
+  get storeAsIs(): Store {
+    return this.raw;
+  }
+
+  /** Set by whoever opts in to one-block operations whose home structures are written back later (image/deferredHome.ts). */
+  deferred?: DeferredWriteBack;
+
+  /** Commits a deferred write-back (home structures, history header) through the journal: no history step. */
+  commitWriteBack(ranges: ByteRange[], description: string): void {
+    commitThroughJournal(this.raw, this.layout.journal, ranges, description, this.txnSeq + 1);
+    this.txnSeq++;
+  }
+
+  /**
+   * Redoes the operations a crash left committed in the history but not
+   * written back (image/deferredHome.ts installs it); returns how many.
+   */
+  static redoDeferred: (img: PmemImage) => number = (img) => {
+    if (img.history.deferredRecords(img.raw, img.bootGeneration).records.length) throw new ImageError('operations committed after the last write-back need redoing, and this build cannot redo them', { file: img.file, field: 'history.tail' });
+    return 0;
+  };
 
   get geometry(): Geometry { return this.sb.geometry; }
   get layout(): Layout { return this.sb.layout; }
@@ -334,6 +372,13 @@ export class PmemImage implements ImageCore {
     img.history.gatheredCheckpointsOnly = !!options.gatheredCheckpointsOnly;
     img.superblockChoice = choice;
     img.history.readHeader(store);
+    try {
+      img.redone = PmemImage.redoDeferred(img);
+    } catch (e) {
+      // A damaged image read leniently shows what it holds; the checker reports the records.
+      if (!(options.lenient && e instanceof ImageError)) throw e;
+      img.warnings.push(e.message);
+    }
     if (!options.readOnly) {
       img.boot(options.profile, operationOutcome(recovery));
       const intent = img.pendingIntent();
@@ -348,8 +393,8 @@ export class PmemImage implements ImageCore {
     if (!findProfile(profile)) throw new UsageError(`unknown kernel profile "${profile}"`);
     const previous = this.sb;
     // The first boot by this build upgrades an older version: what it lacks reads as empty (FORMAT.md).
-    // It also raises the revision to one whose history may keep an operation as its inverse.
-    const formatRevision = Math.max(previous.formatRevision, REVISION_INVERSE);
+    // It also raises the revision to one whose history may keep an operation as its inverse, and hold records after its tail.
+    const formatRevision = Math.max(previous.formatRevision, REVISION_DEFERRED);
     const next: Superblock = { ...previous, formatVersion: FORMAT_VERSION, formatRevision, bootGeneration: previous.bootGeneration + 1, clean: false, profile, updateSeq: previous.updateSeq + 1 };
     this.ram.clear();
     this.extended.clear();
@@ -511,6 +556,7 @@ export class PmemImage implements ImageCore {
     } finally {
       this.store = base;
       this.dead = true;
+      this.deferred?.drop();
     }
   }
 
@@ -530,6 +576,9 @@ export class PmemImage implements ImageCore {
 
   /** Set after a simulated crash: the RAM state of this boot is gone. */
   dead = false;
+
+  /** Operations the open redid: committed before a crash, their write-back lost with it. */
+  redone = 0;
 
   /**
    * The RAM-only state of this boot, for an editor's undo: the superblock as

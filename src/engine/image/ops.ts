@@ -6,7 +6,7 @@ import { allocate, AllocatedBlock, AllocRequest, FreedBlock, freeAllocated, hand
 import { BuddyState } from '../alloc/buddyState';
 import { encodeOwner } from '../format/descriptor';
 import { ensureSectionReady } from '../alloc/sectionInit';
-import type { ByteIO, HistoryRecord } from '../format/history';
+import type { HistoryRecord } from '../format/history';
 import { allocSummary, freeSummary } from '../format/summaryCodec';
 import { UsageError } from '../core/errors';
 import { REVISION_INVERSE } from '../format/constants';
@@ -18,6 +18,7 @@ import type { ChangeSet } from './changeSet';
 import type { FastTxn } from './fastTxn';
 import type { InverseEntry } from '../format/undoCodec';
 import { PmemImage } from './imageCore';
+import { DeferredHome } from './deferredHome';
 import { allocLarge, allocLargeAsync, checkPfnList, freeListedLarge, freeListedLargeAsync, freeOwnerLarge, freeOwnerLargeAsync, LargeControl, LargeProgress, listedFreeInRam, resumeIntent } from './largeOps';
 import { assertFitsJournal, journalBytes, journalBytesAtLeast, journalGeometryOf } from './limits';
 
@@ -55,7 +56,7 @@ function allocOne(img: PmemImage, req: AllocRequest): AllocResult & { step: numb
     const { order, count } = validateAllocRequest(txn, req);
     assertFitsJournal(journalGeometryOf(img), { kind: 'alloc', order, count });
     const blocks = allocate(txn, req);
-    for (const b of blocks) txn.setExtended(b.pfn, extendedFields(img, txn, b));
+    for (const b of blocks) txn.setExtended(b.pfn, extendedFields(img, b, img.history.nextSeq(txn)));
     const initialisedSections = [...txn.initialisedSections].sort((a, b) => a - b);
     return { result: { blocks, initialisedSections }, summary: allocSummaryOf(blocks, req.owner ?? '', initialisedSections) };
   });
@@ -69,7 +70,7 @@ function allocOne(img: PmemImage, req: AllocRequest): AllocResult & { step: numb
  * `enabled` false forces the general path (to compare the two), `taken`
  * counts the operations it took.
  */
-export const fastLane = { enabled: true, taken: 0 };
+export const fastLane = { enabled: true, taken: 0, deferred: 0 };
 
 /** Each image's allocator state for the fast lane, kept between operations (its buffers), emptied before each. */
 const laneStates = new WeakMap<PmemImage, BuddyState>();
@@ -93,11 +94,20 @@ function laneState(img: PmemImage, t: FastTxn): BuddyState {
 function allocFast(img: PmemImage, req: AllocRequest): (AllocResult & { step: number; changed: ChangeSet }) | undefined {
   if (!fastLane.enabled || (req.count ?? 1) !== 1 || img.geometry.memmap !== 'device') return undefined;
   img.assertWritable();
-  const t = img.fastTxn();
-  const full = validateAllocRequest(t, req);
+  const full = validateAllocRequest({ img }, req);
   assertFitsJournal(journalGeometryOf(img), { kind: 'alloc', order: full.order, count: full.count });
-  const where = zonelist(t, full)[0];
+  const where = zonelist({ img }, full)[0];
   if (!where) return undefined;
+  if (img.deferred instanceof DeferredHome) {
+    const held = img.deferred.alloc(full, where, (b, nextSeq) => extendedFields(img, b, nextSeq), (b) => allocSummaryOf([b], req.owner ?? '', []));
+    if (held) {
+      fastLane.deferred++;
+      img.lastChange = held.changed;
+      img.lastUndo = [];
+      return { blocks: [held.block], initialisedSections: [], step: held.step, changed: held.changed };
+    }
+  }
+  const t = img.fastTxn();
   const state = laneState(img, t);
   const ownerBytes = encodeOwner(full.owner);
   const outcome = state.checkInverse(() => state.allocateFromLists(full.order, ownerBytes, where.node, where.zone), () => ({ kind: 'free', pfn: state.allocatedPfn, order: full.order }));
@@ -105,20 +115,20 @@ function allocFast(img: PmemImage, req: AllocRequest): (AllocResult & { step: nu
   state.flush();
   const block: AllocatedBlock = { pfn: state.allocatedPfn, order: full.order, node: where.node, zone: where.zone };
   if (state.inverseExact) keepAsInverse(img, t, { kind: 'free', pfn: block.pfn, order: full.order, ownerBytes: NO_OWNER });
-  t.extended.set(block.pfn, extendedFields(img, t, block));
+  t.extended.set(block.pfn, extendedFields(img, block, img.history.nextSeq(t)));
   fastLane.taken++;
   return img.commitStaged(t, 'alloc', { blocks: [block], initialisedSections: [] }, allocSummaryOf([block], req.owner ?? '', []));
 }
 
-/** The running profile's extended fields of a block just allocated (null when the profile has none). */
-function extendedFields(img: PmemImage, io: ByteIO, b: AllocatedBlock): Record<string, number> | null {
+/** The running profile's extended fields of a block just allocated as step `step` (null when the profile has none). */
+function extendedFields(img: PmemImage, b: AllocatedBlock, step: number): Record<string, number> | null {
   const profile = img.profile;
   if (!profile.extended.length) return null;
   const values: Record<string, number> = {};
   for (const f of profile.extended) {
     if (f.name === 'shadow') values.shadow = SHADOW_BASE + b.pfn * 64;
     if (f.name === 'last_cpupid') values.last_cpupid = (b.node << 16) | (b.pfn & 0xffff);
-    if (f.name === 'page_owner') values.page_owner = img.history.readHeader(io).nextSeq;
+    if (f.name === 'page_owner') values.page_owner = step;
   }
   return values;
 }
@@ -171,6 +181,15 @@ function freeOne(img: PmemImage, pfns: number[]): FreeResult & { step: number; c
 function freeFast(img: PmemImage, pfn: number): (FreeResult & { step: number; changed: ChangeSet }) | undefined {
   if (!fastLane.enabled || img.geometry.memmap !== 'device') return undefined;
   img.assertWritable();
+  if (img.deferred instanceof DeferredHome) {
+    const held = img.deferred.free(pfn, (f) => freeSummaryOf([pfn], [f], []));
+    if (held) {
+      fastLane.deferred++;
+      img.lastChange = held.changed;
+      img.lastUndo = [];
+      return { freed: [held.freed], initialisedSections: [], step: held.step, changed: held.changed };
+    }
+  }
   const t = img.fastTxn();
   const state = laneState(img, t);
   const outcome = state.checkInverse(() => state.freeAllocated(pfn), () => ({ kind: 'allocate', pfn, order: state.freedOrder, ownerBytes: state.freedOwnerBytes.slice() }));
