@@ -85,8 +85,8 @@ export class DeferredHome implements DeferredWriteBack {
     this.writeBack();
   }
 
+  /** The same device through another store (a crash model wraps it): what is held stays true of it. */
   rebase(store: Store): void {
-    this.forget();
     this.log.reset(store);
   }
 

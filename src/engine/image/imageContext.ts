@@ -21,7 +21,7 @@ export interface DeferredWriteBack {
   readonly pending: boolean;
   /** Writes them back (one journal transaction). */
   writeBack(): void;
-  /** The image's store was replaced (a simulated crash wraps it). */
+  /** The image's store was replaced by another view of the same device (a simulated crash wraps it). */
   rebase(store: Store): void;
   /** Forgets them: the RAM state is lost (a crash); the next boot redoes their operations. */
   drop(): void;
