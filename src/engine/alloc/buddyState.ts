@@ -414,13 +414,30 @@ export class BuddyState {
     for (let k = 0; k < this.savedSlots.length; k++) {
       const slot = this.savedSlots.at(k);
       const pfn = this.pfnOf[slot];
-      frames.push([pfn, pfn + 1]);
+      const descriptor = this.descriptorChanged(slot, k);
+      if (descriptor || this.linkChanged(slot, k)) frames.push([pfn, pfn + 1]);
+      if (!descriptor) continue;
+      // A head's change covers its whole block, before and after (as changeSetOf counts it).
       blockOf(this.savedDesc, k * DESCRIPTOR_SIZE, pfn);
       blockOf(this.desc, slot * DESCRIPTOR_SIZE, pfn);
     }
     const sections: number[] = [];
     for (let k = 0; k < this.savedSections.length; k += 3) if (!sections.includes(this.savedSections.at(k))) sections.push(this.savedSections.at(k));
     this.lastChange = { frames, sections: sections.sort((a, b) => a - b), freeLists: this.savedAreas.length > 0 };
+  }
+
+  /** Whether a saved slot's descriptor differs from its saved copy (a slot may be saved and written back as it was). */
+  private descriptorChanged(slot: number, k: number): boolean {
+    const at = slot * DESCRIPTOR_SIZE;
+    const was = k * DESCRIPTOR_SIZE;
+    for (let i = 0; i < DESC.crc; i++) if (this.desc[at + i] !== this.savedDesc[was + i]) return true;
+    return false;
+  }
+
+  private linkChanged(slot: number, k: number): boolean {
+    const s = this.savedLink;
+    const l = k * 8;
+    return this.linkState[slot] !== s.at(l + 1) || this.linkNext[slot] !== s.at(l + 2) || this.linkPrev[slot] !== s.at(l + 3) || this.linkOrder[slot] !== s.at(l + 4) || this.linkNode[slot] !== s.at(l + 5) || this.linkZone[slot] !== s.at(l + 6);
   }
 
   /** Structures changed and not flushed yet (each at most a descriptor or a link record and its place in a journal). */
