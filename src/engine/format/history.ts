@@ -448,11 +448,12 @@ export class HistoryRing {
    * checksum, which covers its step number, holds); the first that is not
    * ends them.
    */
-  deferredRecords(io: ByteIO, bootGeneration: number): { records: HistoryRecord[]; header: HistoryHeader } {
+  deferredRecords(io: ByteIO, bootGeneration: number): { records: HistoryRecord[]; offsets: number[]; header: HistoryHeader } {
     const h = this.readHeader(io);
     const found: HistoryRecord[] = [];
+    const offsets: number[] = [];
     const after = { ...h };
-    if (h.firstSeq === h.nextSeq) return { records: found, header: after };
+    if (h.firstSeq === h.nextSeq) return { records: found, offsets, header: after };
     let pos = h.tail;
     let wrapped = h.head > h.tail || h.head === h.tail;
     for (let seq = h.nextSeq; ; seq++) {
@@ -472,6 +473,7 @@ export class HistoryRing {
         const record = this.decodeRecord(scan, this.recordInfo(scan, 0), true);
         if (record.bootGeneration !== bootGeneration || !record.undoByInverse) break;
         found.push(record);
+        offsets.push(this.ringStart + pos);
         pos += scan.total[0];
         after.tail = pos;
         after.nextSeq = seq + 1;
@@ -480,7 +482,7 @@ export class HistoryRing {
         throw e;
       }
     }
-    return { records: found, header: after };
+    return { records: found, offsets, header: after };
   }
 
   /** Takes the records deferredRecords found as deferred ones (their operations redone), to be written back by takeDeferred. */

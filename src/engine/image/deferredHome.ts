@@ -16,7 +16,7 @@
 import type { AllocatedBlock, AllocRequest, FreedBlock } from '../alloc/buddy';
 import { BuddyState } from '../alloc/buddyState';
 import { ImageError } from '../core/errors';
-import { PAGE_SIZE, REVISION_DEFERRED } from '../format/constants';
+import { REVISION_DEFERRED } from '../format/constants';
 import { encodeOwner, OWNER_BYTES } from '../format/descriptor';
 import { journalCapacity } from '../format/journal';
 import { LineLog } from '../store/lineLog';
@@ -186,10 +186,10 @@ PmemImage.redoDeferred = (img: PmemImage): number => {
   if (!found.records.length) return 0;
   const lane = new DeferredHome(img);
   const state = lane.state;
-  for (const r of found.records) {
+  for (const [i, r] of found.records.entries()) {
     const s = r.summary as { pfns?: number[]; order?: number; owner?: string; node?: number; zone?: number };
     const pfn = s.pfns?.[0];
-    const fail = (why: string) => new ImageError(`step ${r.seq} (${r.summary.text}) was committed but not written back, and cannot be redone: ${why}`, { file: img.file, field: 'historyRecord', offset: img.layout.history.startPfn * PAGE_SIZE });
+    const fail = (why: string) => new ImageError(`step ${r.seq} (${r.summary.text}) was committed but not written back, and cannot be redone: ${why}`, { file: img.file, field: 'historyRecord', offset: found.offsets[i] });
     if (pfn === undefined) throw fail('its record names no block');
     if (r.kind === 'alloc') {
       if (s.order === undefined || s.node === undefined || s.zone === undefined) throw fail('its record names no order, node or zone');

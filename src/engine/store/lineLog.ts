@@ -2,6 +2,8 @@ import { ByteRange } from '../format/rangeList';
 import { Store } from './store';
 
 const LINE = 64;
+/** Lines found by scanning and sorted by insertion up to this many; past it, by a map and a sort. */
+const MANY_LINES = 32;
 
 /**
  * The staging of a small transaction (one block allocated or freed): a few
@@ -33,12 +35,25 @@ export class LineLog {
   reset(base: Store): void {
     for (let i = 0; i < this.count; i++) this.pool.push(this.data[i]);
     this.count = 0;
+    this.byLine = undefined;
     this.base = base;
   }
 
   private find(line: number): number {
+    if (this.byLine) return this.byLine.get(line) ?? -1;
     for (let i = this.count - 1; i >= 0; i--) if (this.index[i] === line) return i;
     return -1;
+  }
+
+  /** Position of each line by its number, once there are more than a scan should cover (a write-back). */
+  private byLine: Map<number, number> | undefined;
+
+  private added(i: number): void {
+    if (this.byLine) this.byLine.set(this.index[i], i);
+    else if (this.count > MANY_LINES) {
+      this.byLine = new Map();
+      for (let k = 0; k < this.count; k++) this.byLine.set(this.index[k], k);
+    }
   }
 
   read(offset: number, length: number): Uint8Array {
@@ -75,6 +90,7 @@ export class LineLog {
         this.data[i] = buf;
         this.lo[i] = within;
         this.hi[i] = within + n;
+        this.added(i);
       } else {
         if (within < this.lo[i]) this.lo[i] = within;
         if (within + n > this.hi[i]) this.hi[i] = within + n;
@@ -84,15 +100,26 @@ export class LineLog {
     }
   }
 
-  /** The changed bytes in offset order, touching spans merged: what StagingStore.changes gives for the same writes. */
-  changes(): ByteRange[] {
-    // Insertion sort: a handful of lines, mostly staged in order already.
+  /** Positions of the staged lines in line order. */
+  private inLineOrder(): number[] {
     const order: number[] = [];
+    if (this.count > MANY_LINES) {
+      // A write-back of many operations (image/deferredHome.ts): thousands of lines.
+      for (let i = 0; i < this.count; i++) order.push(i);
+      return order.sort((x, y) => this.index[x] - this.index[y]);
+    }
+    // Insertion sort: a handful of lines, mostly staged in order already.
     for (let i = 0; i < this.count; i++) {
       let k = order.length;
       while (k > 0 && this.index[order[k - 1]] > this.index[i]) k--;
       order.splice(k, 0, i);
     }
+    return order;
+  }
+
+  /** The changed bytes in offset order, touching spans merged: what StagingStore.changes gives for the same writes. */
+  changes(): ByteRange[] {
+    const order = this.inLineOrder();
     const out: ByteRange[] = [];
     for (let k = 0; k < order.length; ) {
       const first = order[k];
