@@ -4,14 +4,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { check, PmemImage } from '../../src/engine';
-import { runWorkload, WORKLOAD_KINDS, WorkloadKind } from '../../src/engine/replay/workload';
+import { IN_PLACE_KINDS, runWorkload, WORKLOAD_KINDS, WorkloadKind } from '../../src/engine/replay/workload';
+import { fastLane } from '../../src/engine/image/ops';
+import { snapshot } from './helpers';
 import { MemoryStore } from '../../src/engine/store/memoryStore';
 import { pmem } from './cliRun';
 
-function run(kind: WorkloadKind, ops: number, seed: number, sizeBytes = 64 * 2 ** 20) {
+function run(kind: WorkloadKind, ops: number, seed: number, sizeBytes = 64 * 2 ** 20, deferWriteBack = false) {
   const store = new MemoryStore(sizeBytes);
   PmemImage.create(store, { sizeBytes, uuid: '00000000-0000-4000-8000-000000000000', nowMs: 0 });
-  const { img, report } = runWorkload(PmemImage.open(store), { kind, ops, seed });
+  const { img, report } = runWorkload(PmemImage.open(store), { kind, ops, seed, deferWriteBack });
   return { store, img, report };
 }
 
@@ -49,6 +51,25 @@ describe('synthetic workloads', function () {
       }
     });
   }
+
+  for (const kind of IN_PLACE_KINDS) {
+    it(`${kind}: holding operations for deferred write-backs (as pmem workload does) ends in the same allocator state and report`, () => {
+      const held = fastLane.deferred;
+      const a = run(kind, 2000, 4, undefined, true);
+      assert.ok(fastLane.deferred - held > 500, `${fastLane.deferred - held} operations held`);
+      const b = run(kind, 2000, 4);
+      assert.deepEqual(a.report, b.report);
+      assert.deepEqual(snapshot(a.img), snapshot(b.img));
+      assert.deepEqual(check(a.img).problems, []);
+      assert.equal(a.img.deferred, undefined, 'written back and stopped at the end');
+    });
+  }
+
+  it('reboots, holding operations: every operation counted once, and the image checks clean', () => {
+    const { img, report } = run('reboots', 3200, 3, undefined, true);
+    assert.deepEqual(check(img).problems, []);
+    assert.equal(report.reboots + report.crashes, 6);
+  });
 
   it('pmem workload runs one on a file and refuses an unknown kind, saying which', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-workload-'));

@@ -94,7 +94,7 @@ end (as \`pmem frag\`).`,
     const seed = int(str(p, 'seed'), 'seed', 0, 2 ** 32 - 1) ?? 1;
     const report = withHeldWrites(file, (store) => {
       // Past its first operations, each operation goes to the file as it is made: ten million are not held in memory.
-      const { img, report } = runWorkload(openHeld(store, file), { kind: kind as WorkloadKind, ops, seed, onProgress: (done) => done > 0 && store.release() });
+      const { img, report } = runWorkload(openHeld(store, file), { kind: kind as WorkloadKind, ops, seed, deferWriteBack: true, onProgress: (done) => done > 0 && store.release() });
       img.close();
       return report;
     });

@@ -20,6 +20,7 @@ import { runToEnd, Steps, TimeSlice } from '../core/timeSlice';
 import { LargeControl, OperationCancelled } from '../image/largeOps';
 import { PmemImage } from '../image/imageCore';
 import { allocOp, freeOp } from '../image/ops';
+import { deferHomeWrites } from '../image/deferredHome';
 import { fragmentation } from '../inspect/views';
 import type { ZoneFragmentation } from '../inspect/frag';
 
@@ -32,6 +33,12 @@ export interface WorkloadOptions {
   ops: number;
   seed: number;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Holds one-block operations for a deferred write-back (image/deferredHome.ts):
+   * for a caller that has the image to itself, as the CLI has, not an editing
+   * session, which keeps each edit's own writes to undo it.
+   */
+  deferWriteBack?: boolean;
 }
 
 export interface WorkloadReport {
@@ -98,6 +105,10 @@ export async function runWorkloadAsync(img: PmemImage, o: WorkloadOptions, contr
 function* workloadSteps(start: PmemImage, o: WorkloadOptions): Steps<{ img: PmemImage; report: WorkloadReport }> {
   if (!Number.isSafeInteger(o.ops) || o.ops < 1) throw new RangeError(`ops must be a whole number, at least 1, not ${o.ops}`);
   let img = start;
+  const hold = (i: PmemImage) => {
+    if (o.deferWriteBack && i.geometry.memmap === 'device') deferHomeWrites(i, true);
+  };
+  hold(img);
   const r = seededRandom(o.seed);
   const maxOrder = img.geometry.maxOrder;
   const capacity = img.layout.data.frames;
@@ -134,6 +145,7 @@ function* workloadSteps(start: PmemImage, o: WorkloadOptions): Steps<{ img: Pmem
   const reboot = (): void => {
     img.shutdown();
     img = PmemImage.open(img.store, { file: img.file });
+    hold(img);
     report.reboots++;
   };
   const crash = (): void => {
@@ -142,6 +154,7 @@ function* workloadSteps(start: PmemImage, o: WorkloadOptions): Steps<{ img: Pmem
     const points = 1 + Math.floor(r() * 6);
     img.simulateCrash(points, (i) => allocOp(i, { order, owner }));
     img = PmemImage.open(img.store, { file: img.file });
+    hold(img);
     // Recovery may have kept that allocation: it stays allocated, outside the blocks the workload goes on with.
     report.crashes++;
   };
@@ -174,6 +187,7 @@ function* workloadSteps(start: PmemImage, o: WorkloadOptions): Steps<{ img: Pmem
     if (i % 64 === 0) o.onProgress?.(i, o.ops);
     yield;
   }
+  deferHomeWrites(img, false);
   o.onProgress?.(o.ops, o.ops);
   report.framesInUse = inUse;
   report.zones = fragmentation(img);
