@@ -5,9 +5,9 @@
  * record it cannot redo, naming it, before writing anything.
  */
 import { strict as assert } from 'node:assert';
-import { allocOp, check, freeOp, ImageError, initAllOp, MemoryStore, PmemImage, stateAt } from '../../src/engine';
+import { allocOp, check, freeOp, ImageError, initAllOp, initSectionsOp, MemoryStore, PmemImage, stateAt } from '../../src/engine';
 import { DESC, PG_ALLOCATED, PG_BUDDY } from '../../src/engine/format/descriptor';
-import { deferHomeWrites } from '../../src/engine/image/deferredHome';
+import { DEFERRED_RECORD_BOUND, deferHomeWrites } from '../../src/engine/image/deferredHome';
 import { fastLane } from '../../src/engine/image/ops';
 import { MiB, newImage, snapshot } from './helpers';
 
@@ -87,6 +87,26 @@ describe('deferred write-back', () => {
     assert.equal(img.history.readHeader(store).nextSeq, header.nextSeq + 30);
     assert.equal(view.allocated.filter((b) => b.endsWith(':x')).length, 10);
     assert.deepEqual(check(img).problems, []);
+  });
+
+  it('a held record of the largest kind (a 16-byte owner, pfns past 2^27, the second node) stays within the room kept for one', () => {
+    const { store, img } = newImage({ sizeBytes: 2 ** 40, nodes: 2, maxOrder: 10 });
+    const owner = 'ŝlab-ĉache-012'; // 16 bytes of UTF-8
+    const first = allocOp(img, { order: 0, node: 1, owner }).blocks[0].pfn; // hands the section over (the usual path)
+    // A free's inverse (an exact allocation) needs every section of its largest block initialised.
+    const top = first - (first % 2 ** img.geometry.maxOrder);
+    initSectionsOp(img, [top / img.geometry.sectionFrames, (top + 2 ** img.geometry.maxOrder - 1) / img.geometry.sectionFrames].map(Math.floor).filter((x, i, a) => a.indexOf(x) === i));
+    deferHomeWrites(img, true);
+    const pfns = [0, 1, 2, 3].map(() => allocOp(img, { order: 0, node: 1, owner }).blocks[0].pfn);
+    freeOp(img, [pfns[3]]); // its buddy is allocated: no merge
+    assert.ok(pfns[3] > 2 ** 27, `pfn ${pfns[3]}`);
+    const gen = img.bootGeneration;
+    img.deferred?.drop(); // a power cut
+    const found = img.history.deferredRecords(store, gen);
+    assert.ok(found.records.some((r) => r.kind === 'alloc') && found.records.some((r) => r.kind === 'free'), found.records.map((r) => r.summary.text).join('; '));
+    const ends = [...found.offsets.slice(1), img.layout.history.startPfn * 4096 + 4096 + found.header.tail];
+    const sizes = found.offsets.map((at, i) => ends[i] - at);
+    assert.ok(sizes.every((n) => n > 20 && n <= DEFERRED_RECORD_BOUND), `record sizes ${sizes}`);
   });
 
   it('is not offered with the memmap in RAM, nor on an image an earlier build left at a lower revision', () => {

@@ -28,13 +28,13 @@ import { PmemImage } from './imageCore';
 import { withReplacedBytes } from './txn';
 
 /** The most bytes one deferred record takes (a one-block summary and its inverse): room is kept for this many. */
-const RECORD_BOUND = 96;
+export const DEFERRED_RECORD_BOUND = 128;
 /** What a structure held for write-back may take in the journal: its bytes and its range header, rounded up. */
 const JOURNAL_BYTES_PER_STRUCTURE = 96;
 /** Operations held at most before a write-back (bounds what a boot after a crash redoes). */
 const MOST_HELD = 1024;
 /** Records' worth of room a write-back leaves after the history's tail (evicting the oldest records), so the next ones need none. */
-const ROOM_RECORDS = 256;
+const ROOM_RECORDS = 48;
 
 const NO_OWNER = new Uint8Array(OWNER_BYTES);
 
@@ -63,7 +63,7 @@ export class DeferredHome implements DeferredWriteBack {
 
   /** Whether the next operation may be held: a record's room in the ring without an eviction, and no checkpoint due. */
   private canHold(): boolean {
-    return this.img.history.canAppendDeferred(this.img.storeAsIs, RECORD_BOUND);
+    return this.img.history.canAppendDeferred(this.img.storeAsIs, DEFERRED_RECORD_BOUND);
   }
 
   writeBack(): void {
@@ -72,7 +72,7 @@ export class DeferredHome implements DeferredWriteBack {
     this.state.flush();
     const replaced = withReplacedBytes(store, this.log.changes()).undo;
     const ring = this.img.history;
-    ring.takeDeferred(this.log, replaced, Math.min(ROOM_RECORDS * RECORD_BOUND, Math.floor(ring.ringBytes / 8)));
+    ring.takeDeferred(this.log, replaced, Math.min(ROOM_RECORDS * DEFERRED_RECORD_BOUND, Math.floor(ring.ringBytes / 8)));
     const n = this.held;
     this.held = 0;
     this.img.commitWriteBack(this.log.changes(), `write-back of ${n} operation${n === 1 ? '' : 's'}`);
@@ -153,7 +153,7 @@ export class DeferredHome implements DeferredWriteBack {
 
   private append(kind: 'alloc' | 'free', summary: Parameters<PmemImage['history']['append']>[3], inverse: Parameters<PmemImage['history']['appendDeferred']>[4]): number {
     const step = this.img.history.appendDeferred(this.img.storeAsIs, kind, this.img.bootGeneration, summary, inverse);
-    // canHold said there was room, and a one-block summary fits RECORD_BOUND.
+    // canHold said there was room, and a one-block summary fits DEFERRED_RECORD_BOUND.
     if (step === undefined) throw new Error('a deferred record found no room it was promised');
     return step;
   }
