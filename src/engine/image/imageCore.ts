@@ -365,6 +365,8 @@ export class PmemImage implements ImageCore {
       // An interrupted operation the boot would go on with must be readable before the boot writes anything.
       const at = intentOffset(sb.layout.history);
       decodeIntent(trial.read(at, INTENT_SIZE), at, options.file);
+      // So must the operations a crash left to redo: redone first on the trial, which the store never sees.
+      PmemImage.redoDeferred(new PmemImage(trial, sb, true, options.file));
     }
     const store = options.readOnly ? trial : base;
     if (!options.readOnly && recovery.action !== 'none') recoverJournal(base, first.layout.journal, options.file);

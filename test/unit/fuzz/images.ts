@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { allocOp, freeOp, MemoryStore, PmemImage, Store } from '../../../src/engine';
 import { checkRange } from '../../../src/engine/store/store';
+import { deferHomeWrites } from '../../../src/engine/image/deferredHome';
 
 const MiB = 2 ** 20;
 
@@ -23,6 +24,8 @@ export interface Recipe {
   steps: Step[];
   /** Leave the machine running (not shut down cleanly) at the end. */
   crashed: boolean;
+  /** Hold one-block operations for a deferred write-back: a crashed image then ends with records after its history's tail. */
+  held?: boolean;
 }
 
 export const stepArb: fc.Arbitrary<Step> = fc.oneof(
@@ -43,6 +46,7 @@ export const recipeArb: fc.Arbitrary<Recipe> = fc.record({
   movablePercent: fc.constantFrom(0, 50),
   steps: fc.array(stepArb, { minLength: 1, maxLength: 6 }),
   crashed: fc.boolean(),
+  held: fc.boolean(),
 });
 
 export interface Built {
@@ -63,7 +67,12 @@ export function build(recipe: Recipe): Built {
     sizeBytes, nodes: recipe.nodes, maxOrder: recipe.maxOrder, ...recipe.placement,
     movablePercent: recipe.movablePercent, uuid: '00000000-0000-4000-8000-00000000f022', nowMs: 0,
   });
-  let img = PmemImage.open(store, {});
+  const open = () => {
+    const opened = PmemImage.open(store, {});
+    if (recipe.held) deferHomeWrites(opened, true);
+    return opened;
+  };
+  let img = open();
   const live: Array<{ pfn: number; order: number }> = [];
   for (const s of recipe.steps) {
     if (s.op === 'alloc') {
@@ -79,10 +88,11 @@ export function build(recipe: Recipe): Built {
       freeOp(img, [b.pfn]);
     } else {
       img.close();
-      img = PmemImage.open(store, {});
+      img = open();
     }
   }
   if (!recipe.crashed) img.close();
+  else img.deferred?.drop(); // a power cut: what was held is lost, its records stay
   return { recipe, ...recipe.placement, bytes: store.read(0, sizeBytes), allocated: live };
 }
 
