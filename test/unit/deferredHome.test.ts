@@ -9,6 +9,7 @@ import { allocOp, check, freeOp, ImageError, initAllOp, initSectionsOp, MemorySt
 import { DESC, PG_ALLOCATED, PG_BUDDY } from '../../src/engine/format/descriptor';
 import { DEFERRED_RECORD_BOUND, deferHomeWrites } from '../../src/engine/image/deferredHome';
 import { fastLane } from '../../src/engine/image/ops';
+import { StoreWrapper } from '../../src/engine/store/storeWrapper';
 import { MiB, newImage, snapshot } from './helpers';
 
 /** An image whose last `count` operations were held when the power failed: the image object is dropped, the store kept. */
@@ -107,6 +108,27 @@ describe('deferred write-back', () => {
     const ends = [...found.offsets.slice(1), img.layout.history.startPfn * 4096 + 4096 + found.header.tail];
     const sizes = found.offsets.map((at, i) => ends[i] - at);
     assert.ok(sizes.every((n) => n > 20 && n <= DEFERRED_RECORD_BOUND), `record sizes ${sizes}`);
+  });
+
+  it('a write-back that fails (an I/O error) stops the image; the next open redoes what it held', () => {
+    const { store, img } = newImage({ sizeBytes: 32 * MiB });
+    initAllOp(img);
+    let failing = false;
+    img.store = new (class extends StoreWrapper {
+      override write(offset: number, data: Uint8Array): void {
+        if (failing) throw new Error('EIO: i/o error, write');
+        super.write(offset, data);
+      }
+    })(store);
+    deferHomeWrites(img, true);
+    const pfns = Array.from({ length: 5 }, () => allocOp(img, { order: 0, owner: 'eio' }).blocks[0].pfn);
+    failing = true;
+    assert.throws(() => deferHomeWrites(img, false), /EIO/);
+    assert.throws(() => allocOp(img, { order: 0 }), /reopen the image/);
+    const again = PmemImage.open(store, {});
+    assert.equal(again.redone, 5);
+    for (const p of pfns) assert.ok(snapshot(again).allocated.includes(`${p}:0:eio`));
+    assert.deepEqual(check(again).problems, []);
   });
 
   it('is not offered with the memmap in RAM, nor on an image an earlier build left at a lower revision', () => {

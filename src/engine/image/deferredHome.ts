@@ -75,7 +75,14 @@ export class DeferredHome implements DeferredWriteBack {
     ring.takeDeferred(this.log, replaced, Math.min(ROOM_RECORDS * DEFERRED_RECORD_BOUND, Math.floor(ring.ringBytes / 8)));
     const n = this.held;
     this.held = 0;
-    this.img.commitWriteBack(this.log.changes(), `write-back of ${n} operation${n === 1 ? '' : 's'}`);
+    try {
+      this.img.commitWriteBack(this.log.changes(), `write-back of ${n} operation${n === 1 ? '' : 's'}`);
+    } catch (e) {
+      // The device holds the records, perhaps not their write-back: only an open knows which (it redoes them), so this image stops here.
+      this.drop();
+      this.img.dead = true;
+      throw e;
+    }
     this.forget();
   }
 

@@ -509,6 +509,7 @@ export class PmemImage implements ImageCore {
   }
 
   private commit(txn: StagedChanges, kind: HistoryKind | undefined, summary: HistoryRecord['summary'], nextSb?: Superblock, dropUndo = false): number {
+    if (this.deferred?.pending) this.deferred.writeBack(); // (a transaction reading the store has done so already)
     const { redo: staged, undo } = txn.stagedRanges();
     const seq = kind ? this.history.append(txn, kind, nextSb?.bootGeneration ?? this.bootGeneration, summary, undo, dropUndo, txn.inverse) : 0;
     // The history record is staged too: then the journaled ranges are taken again.
