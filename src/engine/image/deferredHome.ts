@@ -121,7 +121,10 @@ export class DeferredHome implements DeferredWriteBack {
     this.held++;
     const change = this.state.lastChange;
     if (this.held >= MOST_HELD || this.state.dirtyStructures > this.mostStructures) this.writeBack();
-    return changeSetOfRuns(change.frames, change.sections, change.freeLists);
+    // As a commit leaves them: what changed, and no replaced bytes (the record keeps the operation's inverse instead).
+    this.img.lastChange = changeSetOfRuns(change.frames, change.sections, change.freeLists);
+    this.img.lastUndo = [];
+    return this.img.lastChange;
   }
 
   /** One block from the lists of `where`; undefined (nothing done) when the usual path must take it. */

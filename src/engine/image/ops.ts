@@ -102,8 +102,6 @@ function allocFast(img: PmemImage, req: AllocRequest): (AllocResult & { step: nu
     const held = img.deferred.alloc(full, where, (b, nextSeq) => extendedFields(img, b, nextSeq), (b) => allocSummaryOf([b], req.owner ?? '', []));
     if (held) {
       fastLane.deferred++;
-      img.lastChange = held.changed;
-      img.lastUndo = [];
       return { blocks: [held.block], initialisedSections: [], step: held.step, changed: held.changed };
     }
   }
@@ -185,8 +183,6 @@ function freeFast(img: PmemImage, pfn: number): (FreeResult & { step: number; ch
     const held = img.deferred.free(pfn, (f) => freeSummaryOf([pfn], [f], []));
     if (held) {
       fastLane.deferred++;
-      img.lastChange = held.changed;
-      img.lastUndo = [];
       return { freed: [held.freed], initialisedSections: [], step: held.step, changed: held.changed };
     }
   }
