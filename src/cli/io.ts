@@ -34,6 +34,7 @@ export function openForReading(file: string, options: { lenient?: boolean } = {}
   try {
     const img = PmemImage.open(store, { readOnly: true, file, lenient: options.lenient });
     warnAboutSuperblock(img, file);
+    if (img.redone) process.stderr.write(`pmem: warning: ${file}: ${img.redone} operation${img.redone === 1 ? '' : 's'} committed before a power failure but not written back ${img.redone === 1 ? 'is' : 'are'} shown redone; the next writable open writes ${img.redone === 1 ? 'it' : 'them'} back.\n`);
     return img;
   } catch (e) {
     // Not an image of ours: say what it is when it is a Linux namespace, rather than only "not a pmem image".

@@ -5,11 +5,15 @@
  * record it cannot redo, naming it, before writing anything.
  */
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { allocOp, check, freeOp, ImageError, initAllOp, initSectionsOp, MemoryStore, PmemImage, stateAt } from '../../src/engine';
 import { DESC, PG_ALLOCATED, PG_BUDDY } from '../../src/engine/format/descriptor';
 import { DEFERRED_RECORD_BOUND, deferHomeWrites } from '../../src/engine/image/deferredHome';
 import { fastLane } from '../../src/engine/image/ops';
 import { StoreWrapper } from '../../src/engine/store/storeWrapper';
+import { pmem } from './cliRun';
 import { MiB, newImage, snapshot } from './helpers';
 
 /** An image whose last `count` operations were held when the power failed: the image object is dropped, the store kept. */
@@ -39,7 +43,7 @@ describe('deferred write-back', () => {
     assert.deepEqual(check(img).problems, []);
     const texts = img.historyRecords().filter((r) => r.seq >= steps).map((r) => r.summary.text);
     assert.match(texts[0], /^alloc order 0 for held-0 → pfn /);
-    assert.match(texts[40], /^boot 2 \(after crash/, "the boot comes after every redone step");
+    assert.match(texts[40], new RegExp(`^boot 2 \\(after crash, profile default\\); ${held} operations committed but not written back redone$`), 'the boot comes after every redone step, and says so');
     // Stepping back over them gives the state before them.
     assert.deepEqual(snapshot(stateAt(img, steps - 1)), before);
     img.close();
@@ -54,6 +58,25 @@ describe('deferred write-back', () => {
     assert.ok(snapshot(viewed).allocated.some((b) => b.startsWith(`${pfns[4]}:`)));
     assert.deepEqual(check(viewed).problems, []);
     assert.deepEqual(store.read(0, store.size), bytes, 'nothing written');
+  });
+
+  it('pmem says on stderr that it shows held operations redone, and the next writable command writes them back', () => {
+    const { store, pfns } = crashedWithHeld(5);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-held-'));
+    try {
+      const file = path.join(dir, 'held.pmem');
+      fs.writeFileSync(file, store.read(0, store.size));
+      const shown = pmem('descriptors', file, '--from', String(pfns[4]), '--count', '1', '--json');
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.equal(shown.stderr, `pmem: warning: ${file}: 5 operations committed before a power failure but not written back are shown redone; the next writable open writes them back.\n`);
+      assert.match(shown.stdout, /held-4/);
+      assert.equal(pmem('reboot', file).code, 0);
+      const after = pmem('history', file);
+      assert.match(after.stdout, /boot 2 \(after crash, profile default\); 5 operations committed but not written back redone/);
+      assert.equal(after.stderr, '', 'written back: nothing to redo any more');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses an open whose held record cannot be redone, naming the step and why, before writing anything', () => {

@@ -407,7 +407,8 @@ export class PmemImage implements ImageCore {
       : recovery.action === 'rolled-back' ? `; recovery rolled back "${recovery.description}"` : '';
     const upgradedFrom = previous.formatVersion !== FORMAT_VERSION ? previous.formatVersion : undefined;
     const upgradeText = upgradedFrom ? `; format upgraded from version ${upgradedFrom} to ${FORMAT_VERSION}` : '';
-    const text = `boot ${next.bootGeneration} (${previous.clean ? 'clean' : 'after crash'}, profile ${profile})${recoveryText}${upgradeText}`;
+    const redoneText = this.redone ? `; ${this.redone} operation${this.redone === 1 ? '' : 's'} committed but not written back redone` : '';
+    const text = `boot ${next.bootGeneration} (${previous.clean ? 'clean' : 'after crash'}, profile ${profile})${recoveryText}${redoneText}${upgradeText}`;
     const txn = new Txn(this);
     this.writeSuperblockIn(txn, next);
     const historySeq = this.commit(txn, 'boot', { text, wasClean: previous.clean, profile, previousProfile: previous.profile, recovery }, next);
