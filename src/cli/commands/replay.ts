@@ -81,9 +81,11 @@ Runs N operations on the image, each a history step like a user's:
               that fills memory (see which of them fail)
   reboots     churn with a clean reboot every 500 operations and a power
               failure in the middle of an allocation every 1,500
-The same seed (default 1) gives the same operations. Prints what was
-allocated (and failed) per order, and Linux's fragmentation figures at the
-end (as \`pmem frag\`).`,
+The same seed (default 1) gives the same operations. Each operation is
+durable when the next begins; the home structures of one-block allocations
+and frees are written back many at a time (docs/FORMAT.md, Deferred
+write-back). Prints what was allocated (and failed) per order, and Linux's
+fragmentation figures at the end (as \`pmem frag\`).`,
   run(argv) {
     const p = parse(argv, { kind: { type: 'string' }, ops: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' } }, 'workload');
     const file = oneFile(p, 'workload');
