@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { check, PmemImage } from '../../src/engine';
-import { IN_PLACE_KINDS, runWorkload, WORKLOAD_KINDS, WorkloadKind } from '../../src/engine/replay/workload';
+import { IN_PLACE_KINDS, runWorkload, runWorkloadAsync, WORKLOAD_KINDS, WorkloadKind } from '../../src/engine/replay/workload';
+import { OperationCancelled } from '../../src/engine/image/largeOps';
 import { fastLane } from '../../src/engine/image/ops';
 import { snapshot } from './helpers';
 import { MemoryStore } from '../../src/engine/store/memoryStore';
@@ -64,6 +65,19 @@ describe('synthetic workloads', function () {
       assert.equal(a.img.deferred, undefined, 'written back and stopped at the end');
     });
   }
+
+  it('a held run cancelled part way writes back what it held before it stops: the image checks clean, every step done is kept', async () => {
+    const store = new MemoryStore(64 * 2 ** 20);
+    PmemImage.create(store, { sizeBytes: 64 * 2 ** 20, uuid: '00000000-0000-4000-8000-000000000000', nowMs: 0 });
+    const img = PmemImage.open(store);
+    const first = img.history.readHeader(store).nextSeq;
+    let done = 0;
+    await assert.rejects(runWorkloadAsync(img, { kind: 'churn', ops: 200_000, seed: 2, deferWriteBack: true }, { onProgress: (d) => (done = d), cancelled: () => done > 3000 }), OperationCancelled);
+    assert.equal(img.deferred, undefined, 'nothing held any more');
+    const steps = img.history.readHeader(store).nextSeq - first; // read straight from the store: no write-back on the way
+    assert.ok(steps > 3000 && steps < 200_000, `${steps} steps`);
+    assert.deepEqual(check(img).problems, []);
+  });
 
   it('reboots, holding operations: every operation counted once, and the image checks clean', () => {
     const { img, report } = run('reboots', 3200, 3, undefined, true);

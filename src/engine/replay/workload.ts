@@ -34,9 +34,9 @@ export interface WorkloadOptions {
   seed: number;
   onProgress?: (done: number, total: number) => void;
   /**
-   * Holds one-block operations for a deferred write-back (image/deferredHome.ts):
-   * for a caller that has the image to itself, as the CLI has, not an editing
-   * session, which keeps each edit's own writes to undo it.
+   * Holds one-block operations for a deferred write-back (image/deferredHome.ts),
+   * all written back before the run returns or throws (an editing session
+   * records them with the run's other writes, as one edit).
    */
   deferWriteBack?: boolean;
 }
@@ -160,34 +160,39 @@ function* workloadSteps(start: PmemImage, o: WorkloadOptions): Steps<{ img: Pmem
   };
 
   const fragmenterAllocs = Math.ceil((o.ops * 2) / 3);
-  for (let i = 0; i < o.ops; i++) {
-    switch (o.kind) {
-      case 'churn':
-        churnStep();
-        break;
-      case 'fragmenter':
-        if (i < fragmenterAllocs) alloc(0);
-        else {
-          // Every other allocation, oldest first: the one at the front, then skip its neighbour.
-          const k = i - fragmenterAllocs;
-          if (k < live.length) freeAt(k);
-        }
-        break;
-      case 'hugepages':
-        if (i % 8 === 7) alloc(9);
-        else if (inUse < 0.9 * capacity || r() < 0.5) alloc(0);
-        else freeRandom();
-        break;
-      case 'reboots':
-        if (i > 0 && i % 1500 === 0) crash();
-        else if (i > 0 && i % 500 === 0) reboot();
-        else churnStep();
-        break;
+  // Whatever ends the run (its last operation, an error, a cancel), what is held is written back before it returns:
+  // an editing session records those writes with the workload's own.
+  try {
+    for (let i = 0; i < o.ops; i++) {
+      switch (o.kind) {
+        case 'churn':
+          churnStep();
+          break;
+        case 'fragmenter':
+          if (i < fragmenterAllocs) alloc(0);
+          else {
+            // Every other allocation, oldest first: the one at the front, then skip its neighbour.
+            const k = i - fragmenterAllocs;
+            if (k < live.length) freeAt(k);
+          }
+          break;
+        case 'hugepages':
+          if (i % 8 === 7) alloc(9);
+          else if (inUse < 0.9 * capacity || r() < 0.5) alloc(0);
+          else freeRandom();
+          break;
+        case 'reboots':
+          if (i > 0 && i % 1500 === 0) crash();
+          else if (i > 0 && i % 500 === 0) reboot();
+          else churnStep();
+          break;
+      }
+      if (i % 64 === 0) o.onProgress?.(i, o.ops);
+      yield;
     }
-    if (i % 64 === 0) o.onProgress?.(i, o.ops);
-    yield;
+  } finally {
+    deferHomeWrites(img, false);
   }
-  deferHomeWrites(img, false);
   o.onProgress?.(o.ops, o.ops);
   report.framesInUse = inUse;
   report.zones = fragmentation(img);

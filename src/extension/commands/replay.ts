@@ -110,7 +110,7 @@ export function registerWorkloadCommands(c: CommandContext, docs: ReadOnlyDocs):
     const seed = whole(a.seed, 'seed', 2 ** 32 - 1) ?? 1;
     const label = `${kind} workload, ${ops.toLocaleString('en-US')} operations`;
     const workloadKind: WorkloadKind = kind;
-    const report = await c.operateLong(label, (img, control) => runWorkloadAsync(img, { kind: workloadKind, ops: ops!, seed }, control), 'operations');
+    const report = await c.operateLong(label, (img, control) => runWorkloadAsync(img, { kind: workloadKind, ops: ops!, seed, deferWriteBack: true }, control), 'operations');
     if (!report) return undefined;
     const orders = Object.keys({ ...report.allocated, ...report.failed }).map(Number).sort((x, y) => x - y);
     const summary = `${label}, seed ${seed}: ${orders.map((o) => `order ${o}: ${report.allocated[o] ?? 0} allocated${report.failed[o] ? `, ${report.failed[o]} failed` : ''}`).join('; ')}; ${report.freed} freed`;
