@@ -333,11 +333,6 @@ export class HistoryRing {
    */
   private deferred?: HistoryHeader;
 
-  /** Records appended after the device header's tail, not yet part of it. */
-  get deferredSteps(): number {
-    return this.deferred ? this.deferred.nextSeq - (this.known?.header.nextSeq ?? this.deferred.nextSeq) : 0;
-  }
-
   /** The step the next record will have, counting deferred records. */
   nextSeq(io: ByteIO): number {
     return this.deferred ? this.deferred.nextSeq : this.readHeader(io).nextSeq;
@@ -463,12 +458,11 @@ export class HistoryRing {
       }
       const limit = wrapped ? h.head : this.ringBytes;
       if (limit - pos < MIN_RECORD_BYTES) break;
-      let scan: RingScan;
       try {
         const n = Math.min(16, limit - pos);
         const total = this.parseLength(io.read(this.ringStart + pos, n), 0, n, pos);
         if (pos + total > limit) break;
-        scan = this.walk(io, { ...h, firstSeq: seq, nextSeq: seq + 1, tail: pos + total }, seq, pos, 1, true);
+        const scan = this.walk(io, { ...h, firstSeq: seq, nextSeq: seq + 1, tail: pos + total }, seq, pos, 1, true);
         if (!(scan.bits[0] & SCAN_COMPACT)) break;
         const record = this.decodeRecord(scan, this.recordInfo(scan, 0), true);
         if (record.bootGeneration !== bootGeneration || !record.undoByInverse) break;
