@@ -68,7 +68,8 @@ function allocOne(img: PmemImage, req: AllocRequest): AllocResult & { step: numb
  * gives the same bytes as the general path, but for its history record,
  * which keeps the operation as its inverse where that gives every byte back;
  * `enabled` false forces the general path (to compare the two), `taken`
- * counts the operations it took.
+ * counts the operations it took and `deferred` those it held for a deferred
+ * write-back (image/deferredHome.ts).
  */
 export const fastLane = { enabled: true, taken: 0, deferred: 0 };
 
