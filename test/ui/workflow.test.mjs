@@ -51,6 +51,8 @@ for (const theme of THEMES) {
       await wb.page.keyboard.type('x');
       assert.deepEqual((await editorLines()).slice(0, expected.length).filter((l) => l.startsWith('x')), [], 'typing changes nothing');
       await shot('show-info');
+      // Close Editor closes the active group's editor: the report's tab is made active first (under load the map may have taken the focus back).
+      await tab.click();
       await wb.runCommand('View: Close Editor');
       await tab.waitFor({ state: 'hidden' });
     });
@@ -68,6 +70,8 @@ for (const theme of THEMES) {
       }, 20_000).catch((e) => assert.fail(`${e.message}\nexpected:\n${expected.join('\n')}\nshown:\n${lines.join('\n')}`));
       assert.ok(lines.some((l) => /fragmentation as Linux measures it, of the image as in the editor$/.test(l)), lines.join('\n'));
       await shot('show-fragmentation');
+      // Close Editor closes the active group's editor: the report's tab is made active first (under load the map may have taken the focus back).
+      await tab.click();
       await wb.runCommand('View: Close Editor');
       await tab.waitFor({ state: 'hidden' });
     });
