@@ -10,8 +10,9 @@ import { create, descriptors, infoCommand, sectionsCommand } from './commands/im
 import { checkCommand, frag, freelists, history, state } from './commands/inspect';
 import { replay, workload } from './commands/replay';
 import { mapCommand } from './commands/map';
+import { compare } from './commands/compare';
 
-const COMMANDS: Command[] = [create, infoCommand, descriptors, sectionsCommand, alloc, free, init, reboot, checkCommand, history, state, freelists, frag, replay, workload, mapCommand];
+const COMMANDS: Command[] = [create, infoCommand, descriptors, sectionsCommand, alloc, free, init, reboot, checkCommand, history, state, freelists, frag, replay, workload, compare, mapCommand];
 
 function usage(): string {
   return `usage: pmem COMMAND FILE [options]    (pmem COMMAND --help for details)

@@ -35,3 +35,7 @@ export type { CostInput, CostTable, CostRow, OnDeviceCost, InRamCost, VmCost, De
 export { TimeSlice, nextTurn } from './core/timeSlice';
 export { detectKind, describeNamespace, isLinuxNamespace, DETECT_BYTES } from './format/linux/namespace';
 export type { Detection, FileKind, NamespaceReport, PfnNamespaceReport, BttNamespaceReport } from './format/linux/namespace';
+export { DESIGNS, DESIGN_NAMES, builtDesign, designOf } from './designs/designs';
+export type { Design, DesignName } from './designs/designs';
+export { compareDesigns } from './designs/compare';
+export type { CompareOptions, CompareReport, DesignComparison, BlocksKept } from './designs/compare';

@@ -1,6 +1,6 @@
 /** Commands that create and describe images: create, info, descriptors, sections. */
 import {
-  flagNames, formatBytes, frames, ImageError, info, parsePfn, PmemImage, parseSize, PROFILES, sections, SectionState, UsageError,
+  builtDesign, flagNames, formatBytes, frames, ImageError, info, parsePfn, PmemImage, parseSize, PROFILES, sections, SectionState, UsageError,
 } from '../../engine';
 import { flag, int, oneFile, parse, str } from '../args';
 import { Command } from '../command';
@@ -18,7 +18,9 @@ export const create: Command = {
   --size SIZE           device size: 64M, 16G, 1T (a multiple of the section size, 4M to 16T)
   --section 2M|1G       lazy-init section size (default 2M)
   --nodes N             NUMA nodes, 1 to 8 (default 1)
-  --memmap device|ram   where descriptors live (default device: on the device itself)
+  --design NAME         descriptor design: core64 (default: 64-byte descriptors on the device)
+                        or ram64 (the same in RAM, rebuilt at every boot); see pmem compare --help
+  --memmap device|ram   where descriptors live (default device): core64 or ram64 by another name
   --links page|descriptor  where free-list links live (default page: inside the free block)
   --max-order N         largest buddy order, 0 to 18 (default 10 = 4 MiB blocks)
   --movable PCT         percentage of each node in ZONE_MOVABLE (default 0)
@@ -29,14 +31,17 @@ export const create: Command = {
   --json                print the new image's info as JSON`,
   run(argv) {
     const p = parse(argv, {
-      size: { type: 'string' }, section: { type: 'string' }, nodes: { type: 'string' }, memmap: { type: 'string' },
+      size: { type: 'string' }, section: { type: 'string' }, nodes: { type: 'string' }, memmap: { type: 'string' }, design: { type: 'string' },
       links: { type: 'string' }, 'max-order': { type: 'string' }, movable: { type: 'string' }, profile: { type: 'string' },
       history: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' },
     }, 'create');
     const file = oneFile(p, 'create');
     const size = str(p, 'size');
     if (!size) throw new UsageError('create: --size is required (for example --size 64M)');
-    const memmap = str(p, 'memmap');
+    const design = str(p, 'design');
+    const byDesign = design === undefined ? undefined : builtDesign(design).geometry.memmap;
+    const memmap = str(p, 'memmap') ?? byDesign;
+    if (byDesign && memmap !== byDesign) throw new UsageError(`--design ${design} keeps its memmap on ${byDesign}, not --memmap ${memmap}`);
     const links = str(p, 'links');
     const img = createImageFile(file, {
       sizeBytes: parseSize(size),

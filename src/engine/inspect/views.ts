@@ -3,6 +3,7 @@
  * `freelists` print and what the editor draws. They never change the image;
  * descriptors are read on demand for the range asked, never the whole memmap.
  */
+import { designOf, DesignName } from '../designs/designs';
 import { coveringHead } from '../alloc/buddy';
 import { formatBuddyinfo, ZoneFragmentation, zoneFragmentation, ZoneFreeCounts } from './frag';
 import { isReservedPfn, rebuildRamSection, sectionOf } from '../alloc/sectionInit';
@@ -180,6 +181,8 @@ export interface ImageInfo {
   dataFrames: number;
   overheadPercent: number;
   memmapPercent: number;
+  /** The descriptor design the image runs (designs/designs.ts). */
+  design: DesignName;
   memmap: { placement: 'device' | 'ram'; offsetBytes: number; bytes: number; descriptorSize: number; ramBytes: number };
   links: 'page' | 'descriptor';
   maxOrder: number;
@@ -217,6 +220,7 @@ export function info(img: PmemImage, totals: ImageTotals = imageTotals(img)): Im
     dataFrames: L.data.frames,
     overheadPercent: ((g.totalFrames - L.data.frames) / g.totalFrames) * 100,
     memmapPercent: (L.memmap.frames / g.totalFrames) * 100,
+    design: designOf(g),
     memmap: {
       placement: g.memmap, offsetBytes: L.memmap.startPfn * PAGE_SIZE, bytes: L.memmap.frames * PAGE_SIZE, descriptorSize: DESCRIPTOR_SIZE,
       ramBytes: g.memmap === 'ram' ? g.totalFrames * descriptorBytesInRam(img.profile) : 0,

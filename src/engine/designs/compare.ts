@@ -1,0 +1,225 @@
+/**
+ * Compare designs: one image per design, in memory, the same seeded workload
+ * on each, and what each design costs and keeps, measured on the image (not
+ * computed from a formula, except the VM row and the RAM a real kernel would
+ * give the descriptors, which are the costs calculator's):
+ *
+ *   memmap        bytes on the device, in RAM, and in a VM (host plus guest)
+ *   workload      bytes written and flushes per operation, operations a second
+ *   boot          a clean boot's time, and the lazy-init work the first
+ *                 operations after it do (sections and bytes)
+ *   reboot        what a clean reboot loses: allocated blocks whose owner or
+ *                 order the next boot no longer knows
+ *   crash         a power failure part way through an allocation: the
+ *                 allocation is rolled back or forward, and what else is lost
+ *   profile       a reboot into the debug profile (extended fields): RAM per
+ *                 descriptor, and what the blocks keep
+ *   checker       what `pmem check` verifies and cannot, and what it found
+ *
+ * Every operation is durable before the next begins (no deferred write-back),
+ * so the designs are compared on the same guarantee.
+ */
+import { OperationError, UsageError } from '../core/errors';
+import { memmapCosts } from '../costs/costs';
+import { descriptorBytesInRam, findProfile } from '../format/profiles';
+import { PmemImage } from '../image/imageCore';
+import { allocOp, initAllOp, readSectionTable } from '../image/ops';
+import { sectionInitGeneration } from '../format/sectionTable';
+import { check } from '../inspect/checker';
+import { blocks } from '../inspect/views';
+import { runWorkload, WORKLOAD_KINDS, WorkloadKind } from '../replay/workload';
+import { CountingStore } from '../store/countingStore';
+import { MemoryStore } from '../store/memoryStore';
+import { builtDesign, DesignName } from './designs';
+
+export interface CompareOptions {
+  designs: string[];
+  sizeBytes: number;
+  workload: WorkloadKind;
+  ops: number;
+  seed: number;
+  /** Told before each design's run, and once at the end (done = designs). */
+  onProgress?: (done: number, total: number, design: string) => void;
+  /** Asked between designs: true stops the comparison (a UsageError-free OperationCancelled is the caller's to raise). */
+  cancelled?: () => boolean;
+}
+
+/** What a reboot, a crash or a profile change left of the allocated blocks whose owner the image knew. */
+export interface BlocksKept {
+  /** Allocated blocks before whose owner the image knew (a block an earlier boot forgot is not counted again). */
+  blocks: number;
+  /** Of them, those the next boot no longer knows the owner of. */
+  ownersLost: number;
+  /** Of them, those the next boot sees as another order (single frames, for a design that keeps none). */
+  ordersLost: number;
+}
+
+export interface DesignComparison {
+  design: DesignName;
+  summary: string;
+  source: string;
+  memmap: {
+    deviceBytes: number;
+    /** What a kernel gives the descriptors in RAM under the default profile (and under the debug profile). */
+    ramBytes: number;
+    ramBytesDebug: number;
+    /** The device handed to a VM guest: the guest's memmap and the host's for the same memory. */
+    vm: { guestBytes: number; hostBytes: number; totalBytes: number };
+  };
+  workload: { ops: number; seconds: number; opsPerSecond: number; bytesWritten: number; flushes: number; bytesPerOp: number; flushesPerOp: number; allocated: number; failed: number; freed: number; reboots: number; crashes: number };
+  boot: { seconds: number; lazyInit: { ops: number; sections: number; bytesWritten: number } };
+  reboot: BlocksKept;
+  crash: { outcome: 'rolled back' | 'rolled forward'; kept: BlocksKept };
+  profileChange: { to: string; ramBytesPerDescriptor: [number, number]; kept: BlocksKept };
+  checker: { verifies: string; cannot: string; ok: boolean; problems: number; framesChecked: number };
+}
+
+export interface CompareReport {
+  sizeBytes: number;
+  workload: WorkloadKind;
+  ops: number;
+  seed: number;
+  designs: DesignComparison[];
+  /** False when cancelled: the designs compared so far. */
+  complete: boolean;
+}
+
+/** Operations after a clean boot whose lazy initialisation is measured. */
+const LAZY_INIT_OPS = 1000;
+/** The profile a reboot changes to: it adds every extended field. */
+const PROFILE_CHANGE = 'debug';
+
+type Held = Map<number, { order: number; owner: string }>;
+
+function allocatedBlocks(img: PmemImage): Held {
+  const d = img.layout.data;
+  const out: Held = new Map();
+  for (const b of blocks(img, d.startPfn, d.frames)) if (!b.free) out.set(b.pfn, { order: b.order, owner: b.owner });
+  return out;
+}
+
+/** Of the blocks in `before` with a known owner, those `after` no longer knows as they were. */
+function kept(before: Held, after: Held): BlocksKept {
+  let blocks = 0;
+  let ownersLost = 0;
+  let ordersLost = 0;
+  for (const [pfn, b] of before) {
+    if (!b.owner) continue;
+    blocks++;
+    const a = after.get(pfn);
+    if (!a || a.owner !== b.owner) ownersLost++;
+    if (!a || a.order !== b.order) ordersLost++;
+  }
+  return { blocks, ownersLost, ordersLost };
+}
+
+function seconds<T>(fn: () => T): [T, number] {
+  const t = performance.now();
+  const r = fn();
+  return [r, (performance.now() - t) / 1000];
+}
+
+/** Boots the image on `store` again after a clean shutdown (into `profile` when given); the boot's time. */
+function reboot(img: PmemImage, store: CountingStore, profile?: string): [PmemImage, number] {
+  img.shutdown();
+  return seconds(() => PmemImage.open(store, profile ? { profile } : {}));
+}
+
+function compareOne(name: string, o: CompareOptions): DesignComparison {
+  const design = builtDesign(name);
+  const store = new CountingStore(new MemoryStore(o.sizeBytes));
+  PmemImage.create(store, { sizeBytes: o.sizeBytes, ...design.geometry });
+  let img = PmemImage.open(store);
+  const g = img.geometry;
+  const onDevice = img.layout.memmap.frames * 4096;
+  const extendedOf = (profile: string) => descriptorBytesInRam(findProfile(profile)!) - 64;
+  const ramBytesOf = (profile: string) => g.totalFrames * (g.memmap === 'ram' ? 64 + extendedOf(profile) : extendedOf(profile));
+  const vm = memmapCosts({ deviceBytes: o.sizeBytes }).rows.find((r) => r.descriptorBytes === 64 && r.granularityBytes === 4096)!.vm;
+
+  // The workload, every operation durable before the next.
+  store.take();
+  const [run, runSeconds] = seconds(() => runWorkload(img, { kind: o.workload, ops: o.ops, seed: o.seed }));
+  img = run.img;
+  const written = store.take();
+  const r = run.report;
+  const count = (m: Record<number, number>) => Object.values(m).reduce((a, b) => a + b, 0);
+
+  // A clean reboot: what the next boot still knows of the allocated blocks (every section initialised to see them all).
+  const beforeReboot = allocatedBlocks(img);
+  let bootSeconds: number;
+  [img, bootSeconds] = reboot(img, store);
+  initAllOp(img);
+  const rebootKept = kept(beforeReboot, allocatedBlocks(img));
+
+  // Another clean boot, then the lazy initialisation the first operations after it do.
+  [img] = reboot(img, store);
+  store.take();
+  const lazy = runWorkload(img, { kind: 'churn', ops: LAZY_INIT_OPS, seed: o.seed + 1 });
+  img = lazy.img;
+  const lazyWritten = store.take();
+  const table = readSectionTable(img);
+  let lazySections = 0;
+  for (let s = 0; s < g.sectionCount; s++) if (sectionInitGeneration(table, s) === img.bootGeneration) lazySections++;
+
+  // A power failure part way through an allocation: rolled back or forward, and what else the next boot no longer knows.
+  const beforeCrash = allocatedBlocks(img);
+  img.simulateCrash(3, (i) => allocOp(i, { order: 0, owner: 'crash' }));
+  img = PmemImage.open(store);
+  initAllOp(img);
+  const afterCrash = allocatedBlocks(img);
+  const forward = [...afterCrash].some(([pfn, b]) => b.owner === 'crash' && !beforeCrash.has(pfn));
+  const crashKept = kept(beforeCrash, afterCrash);
+
+  // A reboot into a profile with extended fields, over blocks of orders 0 to 4 allocated in this boot (those that fit).
+  for (let order = 0; order <= 4; order++) {
+    try {
+      allocOp(img, { order, owner: 'profile' });
+    } catch (e) {
+      if (!(e instanceof OperationError)) throw e;
+    }
+  }
+  const beforeProfile = allocatedBlocks(img);
+  [img] = reboot(img, store, PROFILE_CHANGE);
+  initAllOp(img);
+  const profileKept = kept(beforeProfile, allocatedBlocks(img));
+
+  const report = check(img);
+  img.close();
+  return {
+    design: design.name, summary: design.summary, source: design.source,
+    memmap: { deviceBytes: onDevice, ramBytes: ramBytesOf('default'), ramBytesDebug: ramBytesOf(PROFILE_CHANGE), vm: { guestBytes: vm.guestMemmapBytes, hostBytes: vm.hostMemmapBytes, totalBytes: vm.totalBytes } },
+    workload: {
+      ops: o.ops, seconds: runSeconds, opsPerSecond: o.ops / runSeconds, bytesWritten: written.bytesWritten, flushes: written.flushes,
+      bytesPerOp: written.bytesWritten / o.ops, flushesPerOp: written.flushes / o.ops,
+      allocated: count(r.allocated), failed: count(r.failed), freed: r.freed, reboots: r.reboots, crashes: r.crashes,
+    },
+    boot: { seconds: bootSeconds, lazyInit: { ops: LAZY_INIT_OPS, sections: lazySections, bytesWritten: lazyWritten.bytesWritten } },
+    reboot: rebootKept,
+    crash: { outcome: forward ? 'rolled forward' : 'rolled back', kept: crashKept },
+    profileChange: { to: PROFILE_CHANGE, ramBytesPerDescriptor: [g.memmap === 'ram' ? 64 : 0, (g.memmap === 'ram' ? 64 : 0) + extendedOf(PROFILE_CHANGE)], kept: profileKept },
+    checker: { ...design.checks!, ok: report.ok, problems: report.problems.length, framesChecked: report.framesChecked },
+  };
+}
+
+/** Runs the comparison: each design in turn, the same workload and seed. */
+export function compareDesigns(o: CompareOptions): CompareReport {
+  if (!o.designs.length) throw new UsageError('name at least one design to compare');
+  const seen = new Set<string>();
+  for (const d of o.designs) {
+    if (seen.has(d)) throw new UsageError(`design ${d} is named twice`);
+    seen.add(d);
+    builtDesign(d); // every name checked before the first image is made
+  }
+  if (!(WORKLOAD_KINDS as readonly string[]).includes(o.workload)) throw new UsageError(`workload must be one of ${WORKLOAD_KINDS.join(', ')}, not "${o.workload}"`);
+  const report: CompareReport = { sizeBytes: o.sizeBytes, workload: o.workload, ops: o.ops, seed: o.seed, designs: [], complete: true };
+  for (const [i, d] of o.designs.entries()) {
+    if (o.cancelled?.()) {
+      report.complete = false;
+      break;
+    }
+    o.onProgress?.(i, o.designs.length, d);
+    report.designs.push(compareOne(d, o));
+  }
+  o.onProgress?.(report.designs.length, o.designs.length, '');
+  return report;
+}

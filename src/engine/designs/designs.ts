@@ -1,0 +1,66 @@
+/**
+ * The descriptor designs the threads argued (../docs/FORMAT.md, README's
+ * Designs): each is a way to keep the state of every page frame. The engine
+ * runs those marked built; the others are named so that a request for one is
+ * told plainly that it does not run yet, and which do.
+ */
+import { UsageError } from '../core/errors';
+import type { Geometry, GeometryOptions } from '../format/layout';
+
+export const DESIGN_NAMES = ['core64', 'ram64', 'two-word', 'memdesc', '2m', 'dynamic', 'pfn-only'] as const;
+export type DesignName = (typeof DESIGN_NAMES)[number];
+
+export interface Design {
+  name: DesignName;
+  /** One line: where the descriptors live and how large they are. */
+  summary: string;
+  /** Where the threads argued it. */
+  source: string;
+  /** The engine runs it: images are created with it and every operation, reboot and crash works. */
+  built: boolean;
+  /** What an image of this design is created with (built designs only). */
+  geometry?: Pick<GeometryOptions, 'memmap'>;
+  /** What `pmem check` verifies on an image of this design, and what it cannot (built designs only). */
+  checks?: { verifies: string; cannot: string };
+}
+
+export const DESIGNS: readonly Design[] = [
+  {
+    name: 'core64', built: true, geometry: { memmap: 'device' },
+    checks: {
+      verifies: 'every descriptor on the device (CRC, pfn, node, zone, generation, flags, order), every block, the free lists and their link records, the section counts',
+      cannot: 'the extended fields (in RAM only)',
+    },
+    summary: 'a 64-byte core descriptor per 4 KiB frame on the device; the extended part of the running profile in RAM',
+    source: 'seed 000 (Ingo Molnar, 2013: a fixed core ABI on the device, debug fields beside it)',
+  },
+  {
+    name: 'ram64', built: true, geometry: { memmap: 'ram' },
+    checks: {
+      verifies: 'the free lists and their link records, the blocks and the section counts of the descriptors this boot rebuilt',
+      cannot: 'descriptors across a boot (none are kept): the owner and order of an allocated block are not on the device',
+    },
+    summary: 'the same 64-byte descriptors in RAM, rebuilt at every boot from the free blocks\' link records',
+    source: 'seed 000 (small pmem keeps its memmap in ordinary RAM, volatile)',
+  },
+  { name: 'two-word', built: false, summary: 'a 16-byte descriptor of two words, allocator and allocatee', source: 'seed 004 (the 2021 proposal)' },
+  { name: 'memdesc', built: false, summary: 'an 8-byte word per page pointing to one descriptor per allocation', source: 'Linux\'s memdesc plan (Matthew Wilcox)' },
+  { name: '2m', built: false, summary: 'one 64-byte descriptor per 2 MiB', source: 'seed 002 ("fix the stacks to work with 2M pages")' },
+  { name: 'dynamic', built: false, summary: 'no memmap; descriptors from a pool in RAM, attached only while a frame is under I/O', source: 'seed 003 (Linus Torvalds, Dan Williams)' },
+  { name: 'pfn-only', built: false, summary: 'no descriptors at all; free-page state only in the free pages', source: 'seed 002 (Rik van Riel)' },
+];
+
+const BUILT = () => DESIGNS.filter((d) => d.built).map((d) => d.name).join(', ');
+
+/** The design called `name`, if the engine runs it; a UsageError that says which do otherwise. */
+export function builtDesign(name: string): Design & { geometry: Pick<GeometryOptions, 'memmap'> } {
+  const d = DESIGNS.find((x) => x.name === name);
+  if (!d) throw new UsageError(`no design "${name}": the designs are ${DESIGN_NAMES.join(', ')}`);
+  if (!d.built || !d.geometry) throw new UsageError(`design ${name} (${d.summary}) does not run yet; the designs that run are ${BUILT()}`);
+  return d as Design & { geometry: Pick<GeometryOptions, 'memmap'> };
+}
+
+/** The design an image runs, from its geometry. */
+export function designOf(g: Pick<Geometry, 'memmap'>): DesignName {
+  return g.memmap === 'ram' ? 'ram64' : 'core64';
+}

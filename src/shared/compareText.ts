@@ -1,0 +1,41 @@
+/** The comparison of designs as rows of text, one column per design: what `pmem compare` prints and the editor's table shows. */
+import type { BlocksKept, CompareReport } from '../engine/designs/compare';
+import { formatBytes } from '../engine/core/units';
+
+const n = (x: number, digits = 0) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function keptText(k: BlocksKept): string {
+  if (!k.blocks) return 'no block with a known owner';
+  if (!k.ownersLost && !k.ordersLost) return `nothing (${n(k.blocks)} blocks kept)`;
+  return `owner of ${n(k.ownersLost)} of ${n(k.blocks)} blocks, order of ${n(k.ordersLost)}`;
+}
+
+/** The header (the measurement, then each design) and one row per measurement. */
+export function compareRows(r: CompareReport): { header: string[]; rows: string[][] } {
+  const d = r.designs;
+  const row = (label: string, cell: (x: CompareReport['designs'][number]) => string) => [label, ...d.map(cell)];
+  return {
+    header: ['', ...d.map((x) => x.design)],
+    rows: [
+      row('memmap on the device', (x) => formatBytes(x.memmap.deviceBytes)),
+      row('memmap in RAM (default profile)', (x) => formatBytes(x.memmap.ramBytes)),
+      row('memmap in RAM (debug profile)', (x) => formatBytes(x.memmap.ramBytesDebug)),
+      row('in a VM: guest + host', (x) => `${formatBytes(x.memmap.vm.guestBytes)} + ${formatBytes(x.memmap.vm.hostBytes)}`),
+      row('bytes written per operation', (x) => n(x.workload.bytesPerOp)),
+      row('flushes per operation', (x) => n(x.workload.flushesPerOp, 2)),
+      row('allocations that failed (out of memory)', (x) => n(x.workload.failed)),
+      row('operations a second', (x) => n(x.workload.opsPerSecond)),
+      row('clean boot', (x) => `${n(x.boot.seconds * 1000, 2)} ms`),
+      row(`lazy init, first ${n(d[0]?.boot.lazyInit.ops ?? 0)} operations after a boot`, (x) => `${n(x.boot.lazyInit.sections)} sections, ${formatBytes(x.boot.lazyInit.bytesWritten)} written`),
+      row('a clean reboot loses', (x) => keptText(x.reboot)),
+      row('a crash in an allocation', (x) => `${x.crash.outcome}; loses ${keptText(x.crash.kept)}`),
+      row('reboot into the debug profile', (x) => `RAM per frame ${x.profileChange.ramBytesPerDescriptor[0]} → ${x.profileChange.ramBytesPerDescriptor[1]} B; loses ${keptText(x.profileChange.kept)}`),
+      row('the checker', (x) => `${x.checker.ok ? 'clean' : `${n(x.checker.problems)} problems`}, ${n(x.checker.framesChecked)} frames`),
+    ],
+  };
+}
+
+/** What the checker verifies and cannot, per design: longer than a table cell. */
+export function checkerLines(r: CompareReport): string[] {
+  return r.designs.flatMap((x) => [`${x.design}: the checker verifies ${x.checker.verifies}; it cannot verify ${x.checker.cannot}.`]);
+}

@@ -1,0 +1,151 @@
+/** The designs and their comparison: what each design costs and keeps, measured on images run side by side. */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { compareDesigns, CompareReport, DesignComparison, UsageError } from '../../src/engine';
+import { compareRows } from '../../src/shared/compareText';
+import { pmem } from './cliRun';
+
+const MiB = 2 ** 20;
+const SIZE = 128 * MiB;
+const FRAMES = SIZE / 4096;
+
+describe('designs side by side (pmem compare)', function () {
+  this.timeout(120_000);
+  let report: CompareReport;
+  let core: DesignComparison;
+  let ram: DesignComparison;
+
+  before(() => {
+    // 1,600 operations of the reboots mix: clean reboots at 500 and 1,000, a crash in an allocation at 1,500.
+    report = compareDesigns({ designs: ['core64', 'ram64'], sizeBytes: SIZE, workload: 'reboots', ops: 1600, seed: 3 });
+    [core, ram] = report.designs;
+  });
+
+  it('runs each design named, in order, on the same workload', () => {
+    assert.deepEqual(report.designs.map((d) => d.design), ['core64', 'ram64']);
+    assert.equal(report.complete, true);
+    for (const d of report.designs) {
+      assert.equal(d.workload.ops, 1600);
+      assert.equal(d.workload.reboots, 2, `${d.design}: the workload's reboots ran`);
+      assert.equal(d.workload.crashes, 1, `${d.design}: and its crash`);
+      assert.ok(d.workload.allocated > 500 && d.workload.freed > 100, `${d.design}: it allocated and freed`);
+    }
+  });
+
+  it('puts the memmap where the design keeps it: on the device for core64, in RAM for ram64, both again in a VM', () => {
+    assert.equal(core.memmap.deviceBytes, FRAMES * 64);
+    assert.equal(core.memmap.ramBytes, 0, 'the default profile has no extended part');
+    assert.equal(core.memmap.ramBytesDebug, FRAMES * 16, 'the debug profile adds 16 bytes a frame, in RAM');
+    assert.equal(ram.memmap.deviceBytes, 0);
+    assert.equal(ram.memmap.ramBytes, FRAMES * 64);
+    assert.equal(ram.memmap.ramBytesDebug, FRAMES * 80);
+    for (const d of report.designs) assert.deepEqual(d.memmap.vm, { guestBytes: FRAMES * 64, hostBytes: FRAMES * 64, totalBytes: FRAMES * 128 });
+  });
+
+  it('counts what each operation wrote and flushed: descriptors on the device cost core64 more bytes', () => {
+    for (const d of report.designs) {
+      assert.ok(d.workload.flushesPerOp >= 1, `${d.design}: every operation is durable (${d.workload.flushesPerOp} flushes each)`);
+      assert.ok(d.workload.bytesPerOp > 64, `${d.design}: ${d.workload.bytesPerOp} bytes each`);
+      assert.ok(d.workload.opsPerSecond > 0);
+    }
+    assert.ok(core.workload.bytesPerOp > ram.workload.bytesPerOp, `core64 ${core.workload.bytesPerOp} > ram64 ${ram.workload.bytesPerOp} bytes an operation`);
+    assert.ok(core.boot.lazyInit.sections > 0 && ram.boot.lazyInit.sections > 0, 'the first operations after a boot initialise sections');
+    assert.ok(core.boot.lazyInit.bytesWritten > ram.boot.lazyInit.bytesWritten, 'core64 writes the descriptors of the sections it initialises');
+  });
+
+  it('core64 keeps every owner and order across a reboot, a crash and a profile change; ram64 keeps none', () => {
+    for (const k of [core.reboot, core.crash.kept, core.profileChange.kept]) {
+      assert.ok(k.blocks > 0);
+      assert.equal(k.ownersLost, 0);
+      assert.equal(k.ordersLost, 0);
+    }
+    for (const k of [ram.reboot, ram.crash.kept, ram.profileChange.kept]) {
+      assert.ok(k.blocks > 0);
+      assert.equal(k.ownersLost, k.blocks, 'no owner survives a boot');
+      assert.ok(k.ordersLost > 0 && k.ordersLost <= k.blocks, 'blocks of order 1 or more come back as single frames');
+    }
+    assert.ok(ram.profileChange.kept.blocks >= 5, 'the blocks of orders 0 to 4 allocated before the profile change');
+    assert.equal(ram.profileChange.kept.ordersLost, ram.profileChange.kept.blocks - 1, 'all but the order-0 one lose their order');
+    assert.deepEqual(core.profileChange.ramBytesPerDescriptor, [0, 16]);
+    assert.deepEqual(ram.profileChange.ramBytesPerDescriptor, [64, 80]);
+    for (const d of report.designs) assert.match(d.crash.outcome, /^rolled (back|forward)$/);
+  });
+
+  it('checks each image after it all, and says what the checker can and cannot verify there', () => {
+    for (const d of report.designs) assert.equal(d.checker.ok, true, `${d.design}: ${d.checker.problems} problems`);
+    assert.match(core.checker.verifies, /every descriptor on the device/);
+    assert.match(ram.checker.cannot, /owner and order of an allocated block are not on the device/);
+  });
+
+  it('tells its rows side by side', () => {
+    const { header, rows } = compareRows(report);
+    assert.deepEqual(header, ['', 'core64', 'ram64']);
+    const row = (label: string) => rows.find((r) => r[0] === label);
+    assert.deepEqual(row('memmap on the device'), ['memmap on the device', '2 MiB', '0 B']);
+    assert.match(row('a clean reboot loses')![1], /^nothing \(\d[\d,]* blocks kept\)$/);
+    assert.match(row('a clean reboot loses')![2], new RegExp(`^owner of ${ram.reboot.blocks.toLocaleString('en-US')} of ${ram.reboot.blocks.toLocaleString('en-US')} blocks`));
+  });
+
+  it('refuses a design that does not run yet, an unknown one, or one named twice, saying which run', () => {
+    const refuse = (designs: string[], why: RegExp) => assert.throws(() => compareDesigns({ designs, sizeBytes: SIZE, workload: 'churn', ops: 10, seed: 1 }), (e: unknown) => e instanceof UsageError && why.test(e.message));
+    refuse(['core64', 'two-word'], /^design two-word \(a 16-byte descriptor of two words, allocator and allocatee\) does not run yet; the designs that run are core64, ram64$/);
+    refuse(['core65'], /^no design "core65": the designs are core64, ram64, two-word, memdesc, 2m, dynamic, pfn-only$/);
+    refuse(['ram64', 'ram64'], /^design ram64 is named twice$/);
+    refuse([], /^name at least one design to compare$/);
+  });
+});
+
+describe('pmem compare and pmem create --design', function () {
+  this.timeout(120_000);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-designs-'));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('prints the designs side by side, or as JSON', () => {
+    const text = pmem('compare', '--designs', 'core64,ram64', '--size', '64M', '--ops', '400', '--workload', 'churn');
+    assert.equal(text.code, 0, text.stderr);
+    const lines = text.stdout.split('\n');
+    assert.equal(lines[0], 'churn workload, 400 operations, seed 1, on a 64 MiB device');
+    assert.match(lines[2], /^\s+core64\s+ram64$/);
+    assert.ok(lines.some((l) => /^memmap on the device\s+1 MiB\s+0 B$/.test(l)), text.stdout);
+    assert.ok(lines.some((l) => l.startsWith('ram64: the checker verifies the free lists')), text.stdout);
+    const json = pmem('compare', '--designs', 'ram64', '--size', '64M', '--ops', '200', '--json');
+    assert.equal(json.code, 0, json.stderr);
+    const r = JSON.parse(json.stdout) as CompareReport;
+    assert.deepEqual(r.designs.map((d) => d.design), ['ram64']);
+    assert.equal(r.designs[0].memmap.ramBytes, (64 * MiB / 4096) * 64);
+  });
+
+  it('refuses a file, a design that does not run yet and an unknown workload, in one line each', () => {
+    const cases: Array<[string[], string]> = [
+      [['compare', 'x.pmem'], 'pmem compare: compare takes no file (it makes its images in memory), not "x.pmem"'],
+      [['compare', '--designs', 'core64,2m'], 'pmem compare: design 2m (one 64-byte descriptor per 2 MiB) does not run yet; the designs that run are core64, ram64'],
+      [['compare', '--workload', 'steady'], 'pmem compare: --workload must be one of churn, fragmenter, hugepages, reboots, not "steady"'],
+    ];
+    for (const [args, line] of cases) {
+      const r = pmem(...args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stderr, `${line}\n`);
+    }
+  });
+
+  it('creates an image of a design, which info names; refuses one that does not run and a clash with --memmap, making no file', () => {
+    const file = path.join(dir, 'ram.pmem');
+    assert.equal(pmem('create', file, '--size', '64M', '--design', 'ram64').code, 0);
+    const info = JSON.parse(pmem('info', file, '--json').stdout) as { design: string; memmap: { placement: string } };
+    assert.equal(info.design, 'ram64');
+    assert.equal(info.memmap.placement, 'ram');
+    assert.match(pmem('info', file).stdout, /^ {2}design {6}ram64$/m);
+    for (const [args, line] of [
+      [['--design', 'pfn-only'], 'pmem create: design pfn-only (no descriptors at all; free-page state only in the free pages) does not run yet; the designs that run are core64, ram64'],
+      [['--design', 'core64', '--memmap', 'ram'], 'pmem create: --design core64 keeps its memmap on device, not --memmap ram'],
+    ] as Array<[string[], string]>) {
+      const other = path.join(dir, 'other.pmem');
+      const r = pmem('create', other, '--size', '64M', ...args);
+      assert.equal(r.code, 2);
+      assert.equal(r.stderr, `${line}\n`);
+      assert.equal(fs.existsSync(other), false, 'no file made');
+    }
+  });
+});
