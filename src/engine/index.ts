@@ -37,5 +37,5 @@ export { detectKind, describeNamespace, isLinuxNamespace, DETECT_BYTES } from '.
 export type { Detection, FileKind, NamespaceReport, PfnNamespaceReport, BttNamespaceReport } from './format/linux/namespace';
 export { DESIGNS, DESIGN_NAMES, builtDesign, designOf } from './designs/designs';
 export type { Design, DesignName } from './designs/designs';
-export { compareDesigns } from './designs/compare';
+export { compareDesigns, compareDesignsAsync } from './designs/compare';
 export type { CompareOptions, CompareReport, DesignComparison, BlocksKept } from './designs/compare';

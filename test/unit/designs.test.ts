@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { compareDesigns, CompareReport, DesignComparison, UsageError } from '../../src/engine';
+import { compareDesigns, compareDesignsAsync, CompareReport, DesignComparison, OperationCancelled, UsageError } from '../../src/engine';
 import { compareRows } from '../../src/shared/compareText';
 import { pmem } from './cliRun';
 
@@ -16,16 +16,19 @@ describe('designs side by side (pmem compare)', function () {
   let report: CompareReport;
   let core: DesignComparison;
   let ram: DesignComparison;
+  const progress: Array<[number, number, string]> = [];
 
   before(() => {
     // 1,600 operations of the reboots mix: clean reboots at 500 and 1,000, a crash in an allocation at 1,500.
-    report = compareDesigns({ designs: ['core64', 'ram64'], sizeBytes: SIZE, workload: 'reboots', ops: 1600, seed: 3 });
+    report = compareDesigns({ designs: ['core64', 'ram64'], sizeBytes: SIZE, workload: 'reboots', ops: 1600, seed: 3, onProgress: (d, t, name) => progress.push([d, t, name]) });
     [core, ram] = report.designs;
   });
 
   it('runs each design named, in order, on the same workload', () => {
     assert.deepEqual(report.designs.map((d) => d.design), ['core64', 'ram64']);
-    assert.equal(report.complete, true);
+    assert.deepEqual(progress.at(-1), [3200, 3200, 'ram64'], 'progress counts both designs\' operations');
+    assert.ok(progress.every(([d], i) => i === 0 || d >= progress[i - 1][0]), 'and only goes forward');
+    assert.ok(progress.some(([d, , name]) => name === 'core64' && d > 0 && d < 1600));
     for (const d of report.designs) {
       assert.equal(d.workload.ops, 1600);
       assert.equal(d.workload.reboots, 2, `${d.design}: the workload's reboots ran`);
@@ -86,6 +89,19 @@ describe('designs side by side (pmem compare)', function () {
     assert.deepEqual(row('memmap on the device'), ['memmap on the device', '2 MiB', '0 B']);
     assert.match(row('a clean reboot loses')![1], /^nothing \(\d[\d,]* blocks kept\)$/);
     assert.match(row('a clean reboot loses')![2], new RegExp(`^owner of ${ram.reboot.blocks.toLocaleString('en-US')} of ${ram.reboot.blocks.toLocaleString('en-US')} blocks`));
+  });
+
+  it('runs the same in slices of the thread (the editor), and stops at a cancel with what it had done', async () => {
+    const o = { designs: ['core64', 'ram64'], sizeBytes: SIZE, workload: 'reboots' as const, ops: 1600, seed: 3 };
+    const sliced = await compareDesignsAsync(o);
+    for (const [i, d] of sliced.designs.entries()) {
+      const whole = report.designs[i];
+      assert.equal(d.workload.bytesWritten, whole.workload.bytesWritten, `${d.design}: the same writes`);
+      assert.equal(d.workload.flushes, whole.workload.flushes);
+      assert.deepEqual([d.reboot, d.crash, d.profileChange.kept, d.boot.lazyInit.sections], [whole.reboot, whole.crash, whole.profileChange.kept, whole.boot.lazyInit.sections]);
+    }
+    let asked = 0;
+    await assert.rejects(compareDesignsAsync(o, { cancelled: () => ++asked > 2 }), (e: unknown) => e instanceof OperationCancelled && /^Compare Designs cancelled after \d/.test(e.message));
   });
 
   it('refuses a design that does not run yet, an unknown one, or one named twice, saying which run', () => {

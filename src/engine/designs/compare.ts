@@ -27,7 +27,9 @@ import { allocOp, initAllOp, readSectionTable } from '../image/ops';
 import { sectionInitGeneration } from '../format/sectionTable';
 import { check } from '../inspect/checker';
 import { blocks } from '../inspect/views';
-import { runWorkload, WORKLOAD_KINDS, WorkloadKind } from '../replay/workload';
+import { WORKLOAD_KINDS, WorkloadKind, workloadSteps } from '../replay/workload';
+import { runInSlices, runToEnd, Steps } from '../core/timeSlice';
+import { LargeControl, OperationCancelled } from '../image/largeOps';
 import { CountingStore } from '../store/countingStore';
 import { MemoryStore } from '../store/memoryStore';
 import { builtDesign, DesignName } from './designs';
@@ -38,10 +40,8 @@ export interface CompareOptions {
   workload: WorkloadKind;
   ops: number;
   seed: number;
-  /** Told before each design's run, and once at the end (done = designs). */
+  /** Told as the workloads run: operations done of every design's together, and the design running. */
   onProgress?: (done: number, total: number, design: string) => void;
-  /** Asked between designs: true stops the comparison (a UsageError-free OperationCancelled is the caller's to raise). */
-  cancelled?: () => boolean;
 }
 
 /** What a reboot, a crash or a profile change left of the allocated blocks whose owner the image knew. */
@@ -80,8 +80,6 @@ export interface CompareReport {
   ops: number;
   seed: number;
   designs: DesignComparison[];
-  /** False when cancelled: the designs compared so far. */
-  complete: boolean;
 }
 
 /** Operations after a clean boot whose lazy initialisation is measured. */
@@ -113,6 +111,18 @@ function kept(before: Held, after: Held): BlocksKept {
   return { blocks, ownersLost, ordersLost };
 }
 
+/** Runs `steps`, pausing where they pause; the time spent in them (not in the pauses), in seconds. */
+function* timed<T>(steps: Steps<T>): Generator<void, [T, number]> {
+  let busy = 0;
+  for (;;) {
+    const t = performance.now();
+    const r = steps.next();
+    busy += performance.now() - t;
+    if (r.done) return [r.value, busy / 1000];
+    yield;
+  }
+}
+
 function seconds<T>(fn: () => T): [T, number] {
   const t = performance.now();
   const r = fn();
@@ -125,7 +135,7 @@ function reboot(img: PmemImage, store: CountingStore, profile?: string): [PmemIm
   return seconds(() => PmemImage.open(store, profile ? { profile } : {}));
 }
 
-function compareOne(name: string, o: CompareOptions): DesignComparison {
+function* compareOne(name: string, o: CompareOptions, before: number): Steps<DesignComparison> {
   const design = builtDesign(name);
   const store = new CountingStore(new MemoryStore(o.sizeBytes));
   PmemImage.create(store, { sizeBytes: o.sizeBytes, ...design.geometry });
@@ -138,7 +148,9 @@ function compareOne(name: string, o: CompareOptions): DesignComparison {
 
   // The workload, every operation durable before the next.
   store.take();
-  const [run, runSeconds] = seconds(() => runWorkload(img, { kind: o.workload, ops: o.ops, seed: o.seed }));
+  const total = o.designs.length * o.ops;
+  const onProgress = (done: number) => o.onProgress?.(before + done, total, name);
+  const [run, runSeconds] = yield* timed(workloadSteps(img, { kind: o.workload, ops: o.ops, seed: o.seed, onProgress }));
   img = run.img;
   const written = store.take();
   const r = run.report;
@@ -154,7 +166,8 @@ function compareOne(name: string, o: CompareOptions): DesignComparison {
   // Another clean boot, then the lazy initialisation the first operations after it do.
   [img] = reboot(img, store);
   store.take();
-  const lazy = runWorkload(img, { kind: 'churn', ops: LAZY_INIT_OPS, seed: o.seed + 1 });
+  yield;
+  const lazy = yield* workloadSteps(img, { kind: 'churn', ops: LAZY_INIT_OPS, seed: o.seed + 1 });
   img = lazy.img;
   const lazyWritten = store.take();
   const table = readSectionTable(img);
@@ -203,6 +216,29 @@ function compareOne(name: string, o: CompareOptions): DesignComparison {
 
 /** Runs the comparison: each design in turn, the same workload and seed. */
 export function compareDesigns(o: CompareOptions): CompareReport {
+  return runToEnd(compareSteps(o));
+}
+
+/**
+ * As compareDesigns, giving up the thread whenever it has held it for a
+ * slice (an editor's extension host), with progress in operations; a cancel
+ * stops it at the next pause and throws OperationCancelled. Its images are
+ * in memory: nothing is left behind.
+ */
+export async function compareDesignsAsync(o: CompareOptions, control: LargeControl = {}): Promise<CompareReport> {
+  let done = 0;
+  const total = o.designs.length * o.ops;
+  const steps = compareSteps({ ...o, onProgress: (d, t, design) => {
+    done = d;
+    o.onProgress?.(d, t, design);
+    control.onProgress?.(d, t);
+  } });
+  const r = await runInSlices(steps, { stopped: () => control.cancelled?.() === true });
+  if (!r) throw new OperationCancelled('Compare Designs', done, total, 'operations', 'its images were in memory, nothing is left of them');
+  return r;
+}
+
+function* compareSteps(o: CompareOptions): Steps<CompareReport> {
   if (!o.designs.length) throw new UsageError('name at least one design to compare');
   const seen = new Set<string>();
   for (const d of o.designs) {
@@ -211,15 +247,11 @@ export function compareDesigns(o: CompareOptions): CompareReport {
     builtDesign(d); // every name checked before the first image is made
   }
   if (!(WORKLOAD_KINDS as readonly string[]).includes(o.workload)) throw new UsageError(`workload must be one of ${WORKLOAD_KINDS.join(', ')}, not "${o.workload}"`);
-  const report: CompareReport = { sizeBytes: o.sizeBytes, workload: o.workload, ops: o.ops, seed: o.seed, designs: [], complete: true };
+  if (!Number.isSafeInteger(o.ops) || o.ops < 1) throw new UsageError(`ops must be a whole number, at least 1, not ${o.ops}`);
+  const report: CompareReport = { sizeBytes: o.sizeBytes, workload: o.workload, ops: o.ops, seed: o.seed, designs: [] };
   for (const [i, d] of o.designs.entries()) {
-    if (o.cancelled?.()) {
-      report.complete = false;
-      break;
-    }
-    o.onProgress?.(i, o.designs.length, d);
-    report.designs.push(compareOne(d, o));
+    report.designs.push(yield* compareOne(d, o, i * o.ops));
+    yield;
   }
-  o.onProgress?.(report.designs.length, o.designs.length, '');
   return report;
 }

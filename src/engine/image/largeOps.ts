@@ -681,8 +681,8 @@ export interface LargeControl extends LargeProgress {
 
 /** The operation was cancelled and every transaction it had committed was undone. */
 export class OperationCancelled extends OperationError {
-  constructor(what: string, readonly done: number, readonly total: number, readonly unit = 'blocks') {
-    super(`${what} cancelled after ${done} of ${total} ${unit}: rolled back, the image is as it was before`);
+  constructor(what: string, readonly done: number, readonly total: number, readonly unit = 'blocks', outcome = 'rolled back, the image is as it was before') {
+    super(`${what} cancelled after ${done} of ${total} ${unit}: ${outcome}`);
     this.name = 'OperationCancelled';
   }
 }

@@ -101,8 +101,8 @@ export async function runWorkloadAsync(img: PmemImage, o: WorkloadOptions, contr
   }
 }
 
-/** The workload as steps: it pauses after each operation. */
-function* workloadSteps(start: PmemImage, o: WorkloadOptions): Steps<{ img: PmemImage; report: WorkloadReport }> {
+/** The workload as steps: it pauses after each operation (for a driver that shares its thread, as compareDesignsAsync does). */
+export function* workloadSteps(start: PmemImage, o: WorkloadOptions): Steps<{ img: PmemImage; report: WorkloadReport }> {
   if (!Number.isSafeInteger(o.ops) || o.ops < 1) throw new RangeError(`ops must be a whole number, at least 1, not ${o.ops}`);
   let img = start;
   const hold = (i: PmemImage) => {
