@@ -15,6 +15,9 @@ if (existsSync('src/extension/extension.ts')) {
 if (existsSync('webview/main.ts')) {
   builds.push({ ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' });
 }
+if (existsSync('webview/compare/main.ts')) {
+  builds.push({ ...common, entryPoints: ['webview/compare/main.ts'], outfile: 'dist/compare.js', platform: 'browser', format: 'iife', target: 'es2022' });
+}
 if (existsSync('webview/namespace/main.ts')) {
   builds.push({ ...common, entryPoints: ['webview/namespace/main.ts'], outfile: 'dist/namespace.js', platform: 'browser', format: 'iife', target: 'es2022' });
 }

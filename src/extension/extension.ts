@@ -4,6 +4,7 @@ import { nothingChanged } from '../engine/image/changeSet';
 import { ChainSelection } from './chainSelection';
 import { CommandRunner } from './commandRunner';
 import { registerCommands } from './commands';
+import type { ComparePanel } from './comparePanel';
 import { DescriptorsSelection } from './descriptorsSelection';
 import { ImageRegistry } from './imageRegistry';
 import { lastAllocation } from './lastAllocation';
@@ -29,6 +30,8 @@ export interface PmemExplorerApi {
   work: LongWork;
   /** The free list drawn on the map as a chain. */
   chains: ChainSelection;
+  /** The Compare Designs page. */
+  compare: ComparePanel;
 }
 
 export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
@@ -67,9 +70,9 @@ export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
     }),
   );
   const views = { descriptors, descriptorsView, freeLists, sections };
-  registerCommands(context, registry, views, runner, work);
+  const { compare } = registerCommands(context, registry, views, runner, work);
   registerOpenAsNamespace(context);
-  return { registry, views, commands: runner, descriptorsSelection, work, chains };
+  return { registry, views, commands: runner, descriptorsSelection, work, chains, compare };
 }
 
 export function deactivate(): void {}

@@ -12,8 +12,10 @@ import { registerInspectionCommands } from './inspection';
 import { registerMachineCommands } from './machine';
 import { registerReplayCommands, registerWorkloadCommands } from './replay';
 import { registerStructureCommands } from './structures';
+import { registerCompareCommand } from './compare';
+import type { ComparePanel } from '../comparePanel';
 
-export function registerCommands(context: vscode.ExtensionContext, registry: ImageRegistry, views: Views, runner: CommandRunner, work: LongWork): void {
+export function registerCommands(context: vscode.ExtensionContext, registry: ImageRegistry, views: Views, runner: CommandRunner, work: LongWork): { compare: ComparePanel } {
   const c = commandContext(context, registry, views, runner, work);
   c.run('pmemExplorer.newImage', (preset?: unknown) => createImage(context, newImagePreset(preset)));
   registerAllocationCommands(c);
@@ -24,4 +26,5 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
   registerHistoryCommands(c);
   registerExportCommands(c);
   registerStructureCommands(c);
+  return { compare: registerCompareCommand(c) };
 }

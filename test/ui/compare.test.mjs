@@ -1,0 +1,68 @@
+// UI test of Compare Designs: the palette command asks for the designs, the
+// size, the workload and the operations, runs them with progress, and shows
+// the table (the same figures pmem compare prints) and two bar charts in the
+// theme's colours. Runs once per colour theme; screenshots go to
+// test-results/screenshots/<theme>-compare-*.png.
+//
+//   npm run package && npx mocha --config test/ui/.mocharc.json test/ui/compare.test.mjs
+
+import { strict as assert } from 'node:assert';
+import { THEMES, Workbench, eventually, pmem, workbenchSuite } from './helpers.mjs';
+
+/** Rows whose figures do not depend on the machine's speed: the panel's must be pmem compare's. */
+const SAME_ROWS = ['memmap on the device', 'memmap in RAM (default profile)', 'memmap in RAM (debug profile)', 'in a VM: guest + host', 'bytes written per operation',
+  'flushes per operation', 'allocations that failed (out of memory)', 'a clean reboot loses', 'a crash in an allocation', 'reboot into the debug profile', 'the checker'];
+
+for (const theme of THEMES) {
+  describe(`PMem Explorer Compare Designs (${theme.name})`, function () {
+    let wb;
+    const prefix = `${theme.prefix}-compare`;
+    workbenchSuite({ theme, prefix }, (w) => {
+      wb = w;
+    });
+
+    it('asks what to compare, runs it, and shows the table and charts of pmem compare', async function () {
+      this.timeout(180_000);
+      await wb.runCommand(Workbench.commandLabel('pmemExplorer.compareDesigns'));
+      const designs = await wb.waitForPrompt(/Which designs\?/);
+      assert.deepEqual(designs.items, ['core64', 'ram64'], 'the designs that run');
+      assert.match(designs.placeholder, /two-word, memdesc, 2m, dynamic, pfn-only do not run yet/);
+      await wb.waitForQuickInputFocus();
+      await wb.page.keyboard.press('Enter'); // both are picked
+      await wb.answer(/Device size/, '64M');
+      await wb.pick(/Which workload\?/, /^reboots$/);
+      await wb.answer(/How many operations/, '2000');
+
+      const view = wb.webview();
+      await eventually('the comparison to be drawn', async () => (await view.locator('body').getAttribute('data-charts', { timeout: 1000 })) === '2', 120_000);
+      assert.equal(await view.locator('body').getAttribute('data-designs'), 'core64,ram64');
+      assert.equal(await view.locator('#title').innerText(), 'reboots workload, 2,000 operations, seed 1, on a 64 MiB device');
+      const header = await view.locator('#table thead th').allInnerTexts();
+      assert.deepEqual(header.map((h) => h.trim()), ['', 'core64', 'ram64']);
+      const shown = new Map();
+      for (const tr of await view.locator('#table tbody tr').all()) {
+        const cells = (await tr.locator('th, td').allInnerTexts()).map((c) => c.trim());
+        shown.set(cells[0], cells.slice(1));
+      }
+      const cli = pmem('compare', '--designs', 'core64,ram64', '--size', '64M', '--workload', 'reboots', '--ops', '2000');
+      const printed = new Map(cli.split('\n').filter((l) => SAME_ROWS.some((r) => l.startsWith(`${r} `))).map((l) => {
+        const label = SAME_ROWS.find((r) => l.startsWith(`${r} `));
+        return [label, l.slice(label.length).trim().split(/ {2,}/)];
+      }));
+      for (const label of SAME_ROWS) assert.deepEqual(shown.get(label), printed.get(label), `${label}: the panel shows what pmem compare prints`);
+      assert.deepEqual(shown.get('memmap on the device'), ['1 MiB', '0 B']);
+      assert.match(shown.get('a clean reboot loses')[0], /^nothing \(/);
+      assert.match(shown.get('a clean reboot loses')[1], /^owner of \d/);
+      const notes = await view.locator('#notes li').allInnerTexts();
+      assert.equal(notes.length, 2);
+      assert.match(notes[1], /^ram64: the checker verifies the free lists/);
+      // The charts are drawn, sized, and say their figures in words.
+      for (const id of ['memmapChart', 'writesChart']) {
+        const box = await view.locator(`#${id}`).boundingBox();
+        assert.ok(box && box.width > 200 && box.height > 150, `${id} is drawn at a readable size: ${JSON.stringify(box)}`);
+      }
+      assert.match(await view.locator('#memmapChart').getAttribute('aria-label'), /^Memmap on the device: core64 1 MiB, ram64 0 B\. In RAM: core64 0 B, ram64 1 MiB\./);
+      await wb.screenshot(prefix, 'table-and-charts');
+    });
+  });
+}
