@@ -4,6 +4,7 @@
  */
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { CostRow, memmapCosts } from '../src/engine/costs/costs';
+import { linuxMemmapCosts } from '../src/engine/costs/linuxCosts';
 import { formatBytes } from '../src/engine/core/units';
 import { parseTypedSize } from '../src/shared/typedSize';
 import type { MapState } from '../src/shared/protocol';
@@ -25,7 +26,7 @@ export function renderCosts(host: HTMLElement, state: MapState): void {
     host.innerHTML = `<div class="costInputs">${field('costDevice', 'Device size', 'e.g. 1T')}${field('costRam', 'RAM size (for the in-RAM case)', 'e.g. 256G')}${field('costGuest', 'VM guest memory', 'same as the device')}</div>
 <p id="costsError" class="costsError" role="alert"></p><div id="costsTable"></div>
 <p class="chartKey" aria-hidden="true"><span class="key"></span>share of the memory, bare metal <span class="key vm"></span>in a VM (host and guest each keep one)</p>
-<div id="costsChart" class="chart" aria-hidden="true"></div>`;
+<div id="costsChart" class="chart" aria-hidden="true"></div><div id="costsLinux"></div>`;
     for (const id of ['costDevice', 'costRam', 'costGuest']) {
       host.querySelector(`#${id}`)!.addEventListener('input', () => {
         if (id === 'costDevice') typedDevice = true;
@@ -81,6 +82,35 @@ function update(host: HTMLElement): void {
 <tbody>${rows.join('')}</tbody></table>`;
   const max = Math.max(...costs.rows.map((r) => r.vm.totalPercent));
   chart.innerHTML = costs.rows.map((r) => `<div class="bar"><span class="barLabel">${r.descriptorBytes} B / ${formatBytes(r.granularityBytes)}</span><span class="barTrack"><span class="barFill" data-w="${(r.percentOfDevice / max) * 100}"></span><span class="barFill vm" data-w="${(r.vm.totalPercent / max) * 100}"></span></span><span class="barValue">${pct(r.percentOfDevice)} · VM ${pct(r.vm.totalPercent)}</span></div>`).join('');
+  renderLinux(host.querySelector('#costsLinux')!, costs.deviceBytes);
   // Widths through the CSSOM: the page's CSP forbids inline style attributes.
   chart.querySelectorAll<HTMLElement>('.barFill').forEach((b) => (b.style.width = `${Math.max(0.5, Number(b.dataset.w))}%`));
+}
+
+const HOME_WORDS = { device: 'on the device', RAM: 'in RAM', 'memory block': 'at the head of each memory block' } as const;
+
+/** What Linux built for the same device: its memmaps and the ways it shrinks them, with the kernel's numbers (text only: no markup from figures). */
+function renderLinux(el: Element, deviceBytes: number): void {
+  const table = document.createElement('table');
+  table.className = 'costs';
+  table.setAttribute('aria-label', `What Linux builds for ${formatBytes(deviceBytes)}`);
+  const caption = table.createCaption();
+  caption.textContent = `What Linux builds for ${formatBytes(deviceBytes)}`;
+  const head = table.createTHead().insertRow();
+  for (const h of ['Kernel', 'Memmap', 'Of the device', 'Where', 'How']) {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    th.textContent = h;
+    head.append(th);
+  }
+  const body = table.createTBody();
+  for (const r of linuxMemmapCosts(deviceBytes)) {
+    const tr = body.insertRow();
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.textContent = r.name;
+    tr.append(th);
+    for (const text of [formatBytes(r.memmapBytes), pct(r.percentOfDevice), HOME_WORDS[r.home], r.how]) tr.insertCell().textContent = text;
+  }
+  el.replaceChildren(table);
 }

@@ -31,6 +31,8 @@ export { MemoryStore } from './store/memoryStore';
 export { OverlayStore } from './store/overlayStore';
 export { parseSize, formatBytes, parsePfn } from './core/units';
 export { memmapCosts, costRow, DESCRIPTOR_SIZES, GRANULARITIES } from './costs/costs';
+export { linuxMemmapCosts } from './costs/linuxCosts';
+export type { LinuxCostRow, MemmapHome } from './costs/linuxCosts';
 export type { CostInput, CostTable, CostRow, OnDeviceCost, InRamCost, VmCost, DescriptorSize, Granularity } from './costs/costs';
 export { TimeSlice, nextTurn } from './core/timeSlice';
 export { detectKind, describeNamespace, isLinuxNamespace, DETECT_BYTES } from './format/linux/namespace';

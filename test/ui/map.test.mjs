@@ -715,10 +715,20 @@ for (const theme of THEMES) {
       let row = await cells('64 B per 4 KiB');
       assert.deepEqual(row.slice(0, 4), ['268,435,456', '16 GiB', '1.563 %', '—'], `64 B per 4 KiB: ${JSON.stringify(row)}`);
 
+      // What Linux builds for the same 1 TiB, with the kernel's numbers.
+      const linux = panel.locator('#costsLinux table');
+      await eventually('Linux\'s rows for 1 TiB', async () => (await linux.getAttribute('aria-label')) === 'What Linux builds for 1 TiB');
+      const linuxRow = async (name) => (await linux.locator('tbody tr').filter({ has: map.view.locator('th', { hasText: name }) }).locator('td').allInnerTexts()).map((t) => t.trim());
+      assert.deepEqual(await linuxRow('KMSAN (128-byte struct page)'), ['32 GiB', '3.125 %', 'in RAM', 'twice the memmap; a namespace reserved for 64-byte struct pages is refused ("struct page size mismatch")']);
+      assert.deepEqual((await linuxRow('HugeTLB vmemmap optimisation, 2 MiB pages')).slice(0, 4), ['2 GiB', '0.195 %', 'in RAM', 'of the 8 memmap pages of a 2 MiB huge page, 7 freed']);
+      assert.deepEqual((await linuxRow('memmap_on_memory, 128 MiB blocks')).slice(0, 3), ['16 GiB', '1.563 %', 'at the head of each memory block']);
+
       await panel.locator('#costRam input').fill('256G');
       await eventually('a share of the RAM', async () => (row = await cells('64 B per 4 KiB'))[3] === '6.250 %');
       await panel.scrollIntoViewIfNeeded();
       await shot('costs');
+      await linux.scrollIntoViewIfNeeded();
+      await shot('costs-linux');
 
       await device.fill('12Q');
       const error = await textMatching(panel.locator('#costsError'), /device size "12Q" is not a size/, 'the error message');

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { costRow, CostInput, memmapCosts } from '../../src/engine';
+import { costRow, CostInput, linuxMemmapCosts, memmapCosts } from '../../src/engine';
 
 const KiB = 2 ** 10;
 const MiB = 2 ** 20;
@@ -123,5 +123,39 @@ describe('memmap cost calculator', () => {
       const t = memmapCosts({ deviceBytes: 1, ramBytes: 1, vmGuestBytes: 1 });
       assert.ok(t.rows.every((r) => r.descriptors === 0 && r.memmapBytes === 0 && r.vm.totalBytes === 0));
     });
+  });
+});
+
+describe('memmap costs of what Linux built', () => {
+  const rows = (bytes: number) => new Map(linuxMemmapCosts(bytes).map((r) => [r.name, r]));
+
+  it('1 TiB: struct page 16 GiB on the device or in RAM, KMSAN twice that, HugeTLB vmemmap optimisation 2 GiB (2 MiB pages) or 4 MiB (1 GiB pages), device-dax dedup 4 GiB, memmap_on_memory 16 GiB in the blocks', () => {
+    const r = rows(TiB);
+    const bytes = (name: string) => r.get(name)!.memmapBytes;
+    assert.equal(bytes('struct page on the device (--map=dev)'), 16 * GiB);
+    assert.equal(r.get('struct page on the device (--map=dev)')!.home, 'device');
+    assert.equal(bytes('struct page in RAM (--map=mem)'), 16 * GiB);
+    assert.equal(bytes('KMSAN (128-byte struct page)'), 32 * GiB);
+    // 524,288 huge pages of 2 MiB, one of the 8 memmap pages kept for each.
+    assert.equal(bytes('HugeTLB vmemmap optimisation, 2 MiB pages'), 524_288 * 4 * KiB);
+    assert.equal(bytes('HugeTLB vmemmap optimisation, 1 GiB pages'), 1024 * 4 * KiB);
+    assert.equal(bytes('device-dax vmemmap deduplication, 2 MiB'), 524_288 * 8 * KiB);
+    assert.equal(bytes('memmap_on_memory, 128 MiB blocks'), 8192 * 2 * MiB);
+    assert.equal(bytes('memmap_on_memory, 2 GiB blocks'), 512 * 32 * MiB);
+    assert.equal(r.get('memmap_on_memory, 2 GiB blocks')!.home, 'memory block');
+    assert.equal(r.get('HugeTLB vmemmap optimisation, 2 MiB pages')!.percentOfDevice, 0.1953125, '1/8 of 1.5625 %');
+    assert.match(r.get('HugeTLB vmemmap optimisation, 2 MiB pages')!.how, /^of the 8 memmap pages of a 2 MiB huge page, 7 freed$/);
+    assert.match(r.get('HugeTLB vmemmap optimisation, 1 GiB pages')!.how, /^of the 4,096 memmap pages of a 1 GiB huge page, 4,095 freed$/);
+  });
+
+  it('counts whole granules only: 3 MiB holds one 2 MiB huge page and no memory block', () => {
+    const r = rows(3 * MiB);
+    assert.equal(r.get('HugeTLB vmemmap optimisation, 2 MiB pages')!.memmapBytes, 4 * KiB);
+    assert.equal(r.get('memmap_on_memory, 128 MiB blocks')!.memmapBytes, 0);
+    assert.equal(r.get('struct page on the device (--map=dev)')!.memmapBytes, 768 * 64);
+  });
+
+  it('refuses a size that is not a positive whole number of bytes', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN]) assert.throws(() => linuxMemmapCosts(bad), /^RangeError: deviceBytes must be a positive whole number of bytes/);
   });
 });
