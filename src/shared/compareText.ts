@@ -30,6 +30,7 @@ export function compareRows(r: CompareReport): { header: string[]; rows: string[
       row('a clean reboot loses', (x) => keptText(x.reboot)),
       row('a crash in an allocation', (x) => `${x.crash.outcome}; loses ${keptText(x.crash.kept)}`),
       row('reboot into the debug profile', (x) => `RAM per frame ${x.profileChange.ramBytesPerDescriptor[0]} → ${x.profileChange.ramBytesPerDescriptor[1]} B; loses ${keptText(x.profileChange.kept)}`),
+      row('Linux on the same reboot', (x) => x.profileChange.linux),
       row('the checker', (x) => `${x.checker.ok ? 'clean' : `${n(x.checker.problems)} problems`}, ${n(x.checker.framesChecked)} frames`),
     ],
   };

@@ -11,7 +11,7 @@ import { THEMES, Workbench, eventually, pmem, workbenchSuite } from './helpers.m
 
 /** Rows whose figures do not depend on the machine's speed: the panel's must be pmem compare's. */
 const SAME_ROWS = ['memmap on the device', 'memmap in RAM (default profile)', 'memmap in RAM (debug profile)', 'in a VM: guest + host', 'bytes written per operation',
-  'flushes per operation', 'allocations that failed (out of memory)', 'a clean reboot loses', 'a crash in an allocation', 'reboot into the debug profile', 'the checker'];
+  'flushes per operation', 'allocations that failed (out of memory)', 'a clean reboot loses', 'a crash in an allocation', 'reboot into the debug profile', 'Linux on the same reboot', 'the checker'];
 
 for (const theme of THEMES) {
   describe(`PMem Explorer Compare Designs (${theme.name})`, function () {

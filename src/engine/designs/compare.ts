@@ -70,7 +70,11 @@ export interface DesignComparison {
   boot: { seconds: number; lazyInit: { ops: number; sections: number; bytesWritten: number } };
   reboot: BlocksKept;
   crash: { outcome: 'rolled back' | 'rolled forward'; kept: BlocksKept };
-  profileChange: { to: string; ramBytesPerDescriptor: [number, number]; kept: BlocksKept };
+  /**
+   * A reboot into the debug profile, whose descriptor (core and extended part) is larger than 64 bytes: what this
+   * design keeps, and what Linux does with the same namespace (it refuses one whose reserved struct page is smaller).
+   */
+  profileChange: { to: string; ramBytesPerDescriptor: [number, number]; kept: BlocksKept; linux: string };
   checker: { verifies: string; cannot: string; ok: boolean; problems: number; framesChecked: number };
 }
 
@@ -133,6 +137,17 @@ function seconds<T>(fn: () => T): [T, number] {
 function reboot(img: PmemImage, store: CountingStore, profile?: string): [PmemImage, number] {
   img.shutdown();
   return seconds(() => PmemImage.open(store, profile ? { profile } : {}));
+}
+
+/**
+ * What Linux does on the same reboot: a namespace with its memmap on the
+ * device records the struct page size it reserved (nd_pfn_sb.page_struct_size),
+ * and nd_pfn_validate refuses one smaller than the running kernel's struct
+ * page ("struct page size mismatch"); a memmap in RAM is simply built at the new size.
+ */
+function linuxOnProfileChange(memmap: 'device' | 'ram', structPage: number): string {
+  if (memmap === 'ram') return `builds the memmap in RAM with ${structPage}-byte struct pages`;
+  return structPage > 64 ? `refuses the namespace: struct page size mismatch (${structPage} bytes, 64 reserved)` : 'boots';
 }
 
 function* compareOne(name: string, o: CompareOptions, before: number): Steps<DesignComparison> {
@@ -206,7 +221,7 @@ function* compareOne(name: string, o: CompareOptions, before: number): Steps<Des
     boot: { seconds: bootSeconds, lazyInit: { ops: LAZY_INIT_OPS, sections: lazySections, bytesWritten: lazyWritten.bytesWritten } },
     reboot: rebootKept,
     crash: { outcome: forward ? 'rolled forward' : 'rolled back', kept: crashKept },
-    profileChange: { to: PROFILE_CHANGE, ramBytesPerDescriptor: [g.memmap === 'ram' ? 64 : 0, (g.memmap === 'ram' ? 64 : 0) + extendedOf(PROFILE_CHANGE)], kept: profileKept },
+    profileChange: { to: PROFILE_CHANGE, ramBytesPerDescriptor: [g.memmap === 'ram' ? 64 : 0, (g.memmap === 'ram' ? 64 : 0) + extendedOf(PROFILE_CHANGE)], kept: profileKept, linux: linuxOnProfileChange(g.memmap, 64 + extendedOf(PROFILE_CHANGE)) },
     checker: { ...design.checks!, ok: report.ok, problems: report.problems.length, framesChecked: report.framesChecked },
   };
 }
