@@ -27,6 +27,14 @@ import type { ZoneFragmentation } from '../inspect/frag';
 export const WORKLOAD_KINDS = ['churn', 'fragmenter', 'hugepages', 'reboots'] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
+/** Each kind in a line, for pickers. */
+export const WORKLOAD_SUMMARY: Record<WorkloadKind, string> = {
+  churn: 'a filesystem-like mix of orders 0 to 3 and a few 9, filling about 70 % of memory',
+  fragmenter: 'order-0 allocations, then every other one freed',
+  hugepages: 'order-9 requests over order-0 churn that fills memory',
+  reboots: 'churn with a clean reboot every 500 operations and a crash every 1,500',
+};
+
 export interface WorkloadOptions {
   kind: WorkloadKind;
   /** Operations to run (allocations, frees, reboots and crashes together). */

@@ -1,17 +1,11 @@
 /** PMem: Compare Designs: the same workload on an image of each design, in memory, shown side by side with charts. */
 import * as vscode from 'vscode';
 import { compareDesignsAsync, CompareReport, DESIGNS, OperationCancelled, parseSize } from '../../engine';
-import { WORKLOAD_KINDS, WorkloadKind } from '../../engine/replay/workload';
+import { WORKLOAD_KINDS, WORKLOAD_SUMMARY, WorkloadKind } from '../../engine/replay/workload';
 import { ComparePanel } from '../comparePanel';
 import { Refusal } from '../refusal';
 import type { CommandContext } from './context';
 
-const WORKLOAD_WORDS: Record<WorkloadKind, string> = {
-  reboots: 'churn with a clean reboot every 500 operations and a crash every 1,500',
-  churn: 'a filesystem-like mix of orders 0 to 3 and a few 9, filling about 70 % of memory',
-  fragmenter: 'order-0 allocations, then every other one freed',
-  hugepages: 'order-9 requests over order-0 churn that fills memory',
-};
 /** The editor keeps to sizes whose images it can make, run and check in seconds. */
 const MAX_SIZE = 16 * 2 ** 30;
 
@@ -45,7 +39,7 @@ export function registerCompareCommand(c: CommandContext): ComparePanel {
     let workload = a.workload as WorkloadKind | undefined;
     if (workload !== undefined && !WORKLOAD_KINDS.includes(workload)) throw new Refusal(`Compare Designs: workload must be one of ${WORKLOAD_KINDS.join(', ')}, not ${JSON.stringify(workload)}`);
     if (!workload) {
-      const pick = await vscode.window.showQuickPick((['reboots', 'churn', 'fragmenter', 'hugepages'] as const).map((k) => ({ label: k, description: WORKLOAD_WORDS[k], workload: k })), { title: 'Compare Designs', placeHolder: 'Which workload?', ignoreFocusOut: true });
+      const pick = await vscode.window.showQuickPick((['reboots', 'churn', 'fragmenter', 'hugepages'] as const).map((k) => ({ label: k, description: WORKLOAD_SUMMARY[k], workload: k })), { title: 'Compare Designs', placeHolder: 'Which workload?', ignoreFocusOut: true });
       if (!pick) return undefined;
       workload = pick.workload;
     }

@@ -7,7 +7,7 @@ import { TRACE_FORMATS, TraceFormat } from '../../engine/replay/kmemTrace';
 import { replayTraceAsync, ReplayOptions, ReplayReport } from '../../engine/replay/replay';
 import { replayReportLines } from '../../shared/replayText';
 import { formatFragmentationFiles } from '../../engine';
-import { IN_PLACE_KINDS, runWorkloadAsync, WorkloadKind, WorkloadReport } from '../../engine/replay/workload';
+import { IN_PLACE_KINDS, runWorkloadAsync, WORKLOAD_SUMMARY, WorkloadKind, WorkloadReport } from '../../engine/replay/workload';
 import type { ReadOnlyDocs } from '../readOnlyDocs';
 import { Refusal } from '../refusal';
 import { CommandContext } from './context';
@@ -76,11 +76,6 @@ export function registerReplayCommands(c: CommandContext, docs: ReadOnlyDocs): v
   });
 }
 
-const WORKLOAD_WORDS: Record<string, string> = {
-  churn: 'a filesystem-like mix of orders 0 to 3 and a few 9, filling about 70 % of memory',
-  fragmenter: 'order-0 allocations, then every other one freed',
-  hugepages: 'order-9 requests over order-0 churn that fills memory',
-};
 
 export function registerWorkloadCommands(c: CommandContext, docs: ReadOnlyDocs): void {
   c.run('pmemExplorer.runWorkload', async (arg?: unknown): Promise<WorkloadReport | undefined> => {
@@ -91,7 +86,7 @@ export function registerWorkloadCommands(c: CommandContext, docs: ReadOnlyDocs):
       throw new Refusal(`Run Workload: kind must be one of ${IN_PLACE_KINDS.join(', ')}${kind === 'reboots' ? ' (reboots runs with pmem workload: it reboots the machine)' : ''}, not ${JSON.stringify(kind)}`);
     }
     if (!kind) {
-      const pick = await vscode.window.showQuickPick(IN_PLACE_KINDS.map((k) => ({ label: k, description: WORKLOAD_WORDS[k], workload: k })), { title: 'Run Workload', placeHolder: 'Which workload?', ignoreFocusOut: true });
+      const pick = await vscode.window.showQuickPick(IN_PLACE_KINDS.map((k) => ({ label: k, description: WORKLOAD_SUMMARY[k], workload: k })), { title: 'Run Workload', placeHolder: 'Which workload?', ignoreFocusOut: true });
       if (!pick) return undefined;
       kind = pick.workload;
     }
