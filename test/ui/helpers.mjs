@@ -534,7 +534,19 @@ export class Workbench {
    * shows that it does; Escape closes it.
    */
   async waitForExtension(timeoutMs = 120_000) {
-    await this.runCommand(Workbench.commandLabel('pmemExplorer.newImage'));
+    const label = Workbench.commandLabel('pmemExplorer.newImage');
+    const end = Date.now() + timeoutMs;
+    // The palette lists PMem's commands only once the workbench has read the extension's contributions; on a busy
+    // machine that can come after the palette first opens (run 60, beside two CPU hogs): it is opened again until it does.
+    for (;;) {
+      try {
+        await this.runCommand(label);
+        break;
+      } catch (e) {
+        if (Date.now() > end) throw e;
+        await this.dismiss();
+      }
+    }
     await eventually('PMem: New Image… to ask for a size', async () => (await this.quickInputState()).title.startsWith('New Image'), timeoutMs);
     await this.waitForQuickInputFocus();
     await this.page.keyboard.press('Escape');
