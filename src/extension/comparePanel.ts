@@ -1,17 +1,14 @@
 /** The Compare Designs page: one panel, shown again (not opened twice) for each comparison. */
 import * as vscode from 'vscode';
 import type { CompareReport } from '../engine';
-import { formatBytes } from '../engine';
 import { compareCharts, type CompareView } from '../shared/compareProtocol';
-import { checkerLines, compareRows } from '../shared/compareText';
+import { checkerLines, compareRows, compareTitle } from '../shared/compareText';
 import { configureWebview, page } from './webviewHtml';
 
 export class ComparePanel {
   private panel?: vscode.WebviewPanel;
   private ready = false;
   private view?: CompareView;
-  /** The last comparison shown (for tests and the API). */
-  shown?: CompareView;
 
   constructor(private readonly extensionUri: vscode.Uri) {}
 
@@ -19,7 +16,7 @@ export class ComparePanel {
     const { header, rows } = compareRows(report);
     this.view = {
       type: 'compare',
-      title: `${report.workload} workload, ${report.ops.toLocaleString('en-US')} operations, seed ${report.seed}, on a ${formatBytes(report.sizeBytes)} device`,
+      title: compareTitle(report),
       header, rows, notes: checkerLines(report), charts: compareCharts(report),
     };
     if (!this.panel) {
@@ -47,7 +44,6 @@ export class ComparePanel {
   private post(): void {
     if (!this.panel || !this.ready || !this.view) return;
     void this.panel.webview.postMessage(this.view);
-    this.shown = this.view;
   }
 
   dispose(): void {

@@ -20,8 +20,6 @@ export interface CompareView {
   };
 }
 
-export type ComparePageMessage = { type: 'ready' };
-
 /** The charts' figures from a report. */
 export function compareCharts(r: CompareReport): CompareView['charts'] {
   const d = r.designs;

@@ -10,6 +10,11 @@ function keptText(k: BlocksKept): string {
   return `owner of ${n(k.ownersLost)} of ${n(k.blocks)} blocks, order of ${n(k.ordersLost)}`;
 }
 
+/** What ran: the workload, its operations and seed, the device. */
+export function compareTitle(r: CompareReport): string {
+  return `${r.workload} workload, ${n(r.ops)} operations, seed ${r.seed}, on a ${formatBytes(r.sizeBytes)} device`;
+}
+
 /** The header (the measurement, then each design) and one row per measurement. */
 export function compareRows(r: CompareReport): { header: string[]; rows: string[][] } {
   const d = r.designs;

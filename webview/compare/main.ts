@@ -5,7 +5,7 @@
  * the host sends, after checking it.
  */
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Title, Tooltip, type ChartDataset } from 'chart.js';
-import { formatBytes } from '../../src/engine/core/units';
+import { binaryUnit, formatBytes } from '../../src/engine/core/units';
 import { type CompareView, isCompareView } from '../../src/shared/compareProtocol';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Title, Tooltip, Legend);
@@ -20,14 +20,6 @@ const charts: Array<Chart<'bar', number[], string>> = [];
 /** A theme variable's value, or `fallback` where the theme has none. */
 function themed(name: string, fallback: string): string {
   return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
-}
-
-/** The binary unit a byte count is best drawn in. */
-function unitOf(bytes: number): { name: string; bytes: number } {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (i < units.length - 1 && bytes >= 1024 ** (i + 1)) i++;
-  return { name: units[i], bytes: 1024 ** i };
 }
 
 function renderTable(v: CompareView): void {
@@ -65,9 +57,10 @@ function renderCharts(v: CompareView): void {
   const colour = (name: string, fallback: string) => themed(`--vscode-charts-${name}`, fallback);
   const c = v.charts;
   const bar = (label: string, data: number[], col: string): ChartDataset<'bar', number[]> => ({ label, data, backgroundColor: col, borderColor: col, borderWidth: 1 });
-  const make = (id: string, title: string, datasets: ChartDataset<'bar', number[]>[], tick: (n: number) => string, describe: string, axis?: string) => {
+  const make = (id: string, title: string, datasets: ChartDataset<'bar', number[]>[], tick: (n: number) => string, describe: string, bytes = false) => {
     // Bytes are drawn in the binary unit of the largest (ticks of 0.5 MiB, not of 488.3 KiB); the tooltip says the exact figure.
-    const scale = axis ? unitOf(Math.max(...datasets.flatMap((d) => d.data))).bytes : 1;
+    const unit = bytes ? binaryUnit(Math.max(...datasets.flatMap((d) => d.data))) : undefined;
+    const scale = unit?.bytes ?? 1;
     for (const d of datasets) d.data = d.data.map((x) => x / scale);
     const canvas = $(id) as HTMLCanvasElement;
     canvas.setAttribute('aria-label', describe);
@@ -84,18 +77,17 @@ function renderCharts(v: CompareView): void {
         },
         scales: {
           x: { ticks: { color: fg }, grid: { color: grid } },
-          y: { beginAtZero: true, title: { display: !!axis, text: axis ?? '', color: fg }, ticks: { color: fg }, grid: { color: grid } },
+          y: { beginAtZero: true, title: { display: !!unit, text: unit?.name ?? '', color: fg }, ticks: { color: fg }, grid: { color: grid } },
         },
       },
     }));
   };
   const words = (values: number[], f: (n: number) => string) => c.designs.map((d, i) => `${d} ${f(values[i])}`).join(', ');
-  const largest = unitOf(Math.max(...c.deviceBytes, ...c.ramBytes, ...c.vmBytes));
   make('memmapChart', 'Where the memmap lives', [
     bar('on the device', c.deviceBytes, colour('blue', '#3794ff')),
     bar('in RAM', c.ramBytes, colour('orange', '#d18616')),
     bar('in a VM (guest + host)', c.vmBytes, colour('purple', '#b180d7')),
-  ], formatBytes, `Memmap on the device: ${words(c.deviceBytes, formatBytes)}. In RAM: ${words(c.ramBytes, formatBytes)}. In a VM: ${words(c.vmBytes, formatBytes)}.`, largest.name);
+  ], formatBytes, `Memmap on the device: ${words(c.deviceBytes, formatBytes)}. In RAM: ${words(c.ramBytes, formatBytes)}. In a VM: ${words(c.vmBytes, formatBytes)}.`, true);
   const perOp = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 1 });
   make('writesChart', 'What each operation writes', [
     bar('bytes written per operation', c.bytesPerOp, colour('green', '#89d185')),

@@ -1,7 +1,7 @@
 /** pmem compare: the designs side by side, on images in memory, under one seeded workload. */
-import { compareDesigns, DESIGNS, formatBytes, parseSize, UsageError } from '../../engine';
+import { compareDesigns, DESIGNS, parseSize, UsageError } from '../../engine';
 import { WORKLOAD_KINDS, WorkloadKind } from '../../engine/replay/workload';
-import { checkerLines, compareRows } from '../../shared/compareText';
+import { checkerLines, compareRows, compareTitle } from '../../shared/compareText';
 import { flag, int, parse, str } from '../args';
 import { Command } from '../command';
 import { printJson, printTable, say } from '../output';
@@ -40,7 +40,7 @@ ${DESIGNS.map((d) => `  ${d.name.padEnd(9)} ${d.summary}${d.built ? '' : ' (does
       printJson(report);
       return 0;
     }
-    say(`${workload} workload, ${ops.toLocaleString('en-US')} operations, seed ${seed}, on a ${formatBytes(sizeBytes)} device`);
+    say(compareTitle(report));
     say('');
     const { header, rows } = compareRows(report);
     printTable(rows, header);

@@ -13,14 +13,17 @@ export function parseSize(text: string, what = 'size'): number {
 }
 
 export function formatBytes(bytes: number): string {
+  const unit = binaryUnit(bytes);
+  const v = bytes / unit.bytes;
+  return `${Number.isInteger(v) ? v : v.toFixed(v < 10 ? 2 : 1)} ${unit.name}`;
+}
+
+/** The binary unit a byte count is told in: the largest that leaves at least 1 (B below 1 KiB, TiB at most). */
+export function binaryUnit(bytes: number): { name: string; bytes: number } {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
   let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${Number.isInteger(v) ? v : v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+  while (i < units.length - 1 && bytes >= 1024 ** (i + 1)) i++;
+  return { name: units[i], bytes: 1024 ** i };
 }
 
 /** A pfn in decimal or 0x hex. */

@@ -21,6 +21,7 @@
  */
 import { OperationError, UsageError } from '../core/errors';
 import { memmapCosts } from '../costs/costs';
+import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
 import { descriptorBytesInRam, findProfile } from '../format/profiles';
 import { PmemImage } from '../image/imageCore';
 import { allocOp, readSectionTable } from '../image/ops';
@@ -147,7 +148,7 @@ function reboot(img: PmemImage, store: CountingStore, profile?: string): [PmemIm
  */
 function linuxOnProfileChange(memmap: 'device' | 'ram', structPage: number): string {
   if (memmap === 'ram') return `builds the memmap in RAM with ${structPage}-byte struct pages`;
-  return structPage > 64 ? `refuses the namespace: struct page size mismatch (${structPage} bytes, 64 reserved)` : 'boots';
+  return structPage > DESCRIPTOR_SIZE ? `refuses the namespace: struct page size mismatch (${structPage} bytes, ${DESCRIPTOR_SIZE} reserved)` : 'boots';
 }
 
 function* compareOne(name: string, o: CompareOptions, before: number): Steps<DesignComparison> {
@@ -156,10 +157,10 @@ function* compareOne(name: string, o: CompareOptions, before: number): Steps<Des
   PmemImage.create(store, { sizeBytes: o.sizeBytes, ...design.geometry });
   let img = PmemImage.open(store);
   const g = img.geometry;
-  const onDevice = img.layout.memmap.frames * 4096;
-  const extendedOf = (profile: string) => descriptorBytesInRam(findProfile(profile)!) - 64;
-  const ramBytesOf = (profile: string) => g.totalFrames * (g.memmap === 'ram' ? 64 + extendedOf(profile) : extendedOf(profile));
-  const vm = memmapCosts({ deviceBytes: o.sizeBytes }).rows.find((r) => r.descriptorBytes === 64 && r.granularityBytes === 4096)!.vm;
+  const onDevice = img.layout.memmap.frames * PAGE_SIZE;
+  // RAM a frame's descriptor takes under a profile: the whole descriptor with the memmap in RAM, else its extended part.
+  const inRam = (profile: string) => descriptorBytesInRam(findProfile(profile)!) - (g.memmap === 'ram' ? 0 : DESCRIPTOR_SIZE);
+  const vm = memmapCosts({ deviceBytes: o.sizeBytes }).rows.find((r) => r.descriptorBytes === DESCRIPTOR_SIZE && r.granularityBytes === PAGE_SIZE)!.vm;
 
   // The workload, every operation durable before the next.
   store.take();
@@ -212,7 +213,7 @@ function* compareOne(name: string, o: CompareOptions, before: number): Steps<Des
   img.close();
   return {
     design: design.name, summary: design.summary, source: design.source,
-    memmap: { deviceBytes: onDevice, ramBytes: ramBytesOf('default'), ramBytesDebug: ramBytesOf(PROFILE_CHANGE), vm: { guestBytes: vm.guestMemmapBytes, hostBytes: vm.hostMemmapBytes, totalBytes: vm.totalBytes } },
+    memmap: { deviceBytes: onDevice, ramBytes: g.totalFrames * inRam('default'), ramBytesDebug: g.totalFrames * inRam(PROFILE_CHANGE), vm: { guestBytes: vm.guestMemmapBytes, hostBytes: vm.hostMemmapBytes, totalBytes: vm.totalBytes } },
     workload: {
       ops: o.ops, seconds: runSeconds, opsPerSecond: o.ops / runSeconds, bytesWritten: written.bytesWritten, flushes: written.flushes,
       bytesPerOp: written.bytesWritten / o.ops, flushesPerOp: written.flushes / o.ops,
@@ -221,7 +222,7 @@ function* compareOne(name: string, o: CompareOptions, before: number): Steps<Des
     boot: { seconds: bootSeconds, lazyInit: { ops: LAZY_INIT_OPS, sections: lazySections, bytesWritten: lazyWritten.bytesWritten } },
     reboot: rebootKept,
     crash: { outcome: forward ? 'rolled forward' : 'rolled back', kept: crashKept },
-    profileChange: { to: PROFILE_CHANGE, ramBytesPerDescriptor: [g.memmap === 'ram' ? 64 : 0, (g.memmap === 'ram' ? 64 : 0) + extendedOf(PROFILE_CHANGE)], kept: profileKept, linux: linuxOnProfileChange(g.memmap, 64 + extendedOf(PROFILE_CHANGE)) },
+    profileChange: { to: PROFILE_CHANGE, ramBytesPerDescriptor: [inRam('default'), inRam(PROFILE_CHANGE)], kept: profileKept, linux: linuxOnProfileChange(g.memmap, descriptorBytesInRam(findProfile(PROFILE_CHANGE)!)) },
     checker: { ...design.checks!, ok: report.ok, problems: report.problems.length, framesChecked: report.framesChecked },
   };
 }
