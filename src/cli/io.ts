@@ -1,7 +1,7 @@
 /** Opening image files for the CLI: read-only inspection or a writable boot; atomic creation. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CreateOptions, describeSuperblockChoice, ImageError, makeGeometry, PmemImage, UsageError } from '../engine';
+import { CreateOptions, describeSuperblockChoice, ImageError, makeGeometry, OpenOptions, PmemImage, UsageError } from '../engine';
 import { detectKind, DETECT_BYTES, isLinuxNamespace } from '../engine/format/linux/namespace';
 import { DeferredStore } from '../engine/store/deferredStore';
 import { ReadCacheStore } from '../engine/store/readCacheStore';
@@ -83,8 +83,11 @@ export function withHeldWrites<T>(file: string, fn: (store: DeferredStore) => T)
 }
 
 /** Boots the image over held-back writes (see withHeldWrites), warning about a passed-over superblock copy. */
-export function openHeld(store: DeferredStore, file: string, profile?: string): PmemImage {
-  const img = PmemImage.open(store, { file, profile });
+/** The kernel a writable open boots: its profile, and how it treats a descriptor larger than the device reserves. */
+export type BootChoice = Pick<OpenOptions, 'profile' | 'onMismatch'>;
+
+export function openHeld(store: DeferredStore, file: string, boot: BootChoice = {}): PmemImage {
+  const img = PmemImage.open(store, { file, ...boot });
   warnAboutSuperblock(img, file);
   return img;
 }
@@ -95,9 +98,9 @@ export function openHeld(store: DeferredStore, file: string, profile?: string): 
  * `keep()` to let the work done so far through (a long run of batches, each
  * worth keeping even if a later one fails).
  */
-export function withWritable<T>(file: string, fn: (img: PmemImage, keep: () => void) => T, profile?: string): T {
+export function withWritable<T>(file: string, fn: (img: PmemImage, keep: () => void) => T, boot: BootChoice = {}): T {
   return withHeldWrites(file, (store) => {
-    const img = openHeld(store, file, profile);
+    const img = openHeld(store, file, boot);
     let result: T;
     try {
       result = fn(img, () => store.release());

@@ -1,7 +1,9 @@
 /** The engine's public surface: what the CLI, the extension and the webview import. */
 export * from './core/errors';
 export * from './format/constants';
-export { PROFILES, findProfile, descriptorBytesInRam } from './format/profiles';
+export { PROFILES, findProfile, knownProfile, descriptorBytesInRam } from './format/profiles';
+export { MISMATCH_POLICIES, mismatchPolicy, structPageMismatch, linuxRefusalText, refuseMismatchAsLinux } from './format/structPageFit';
+export type { MismatchPolicy, StructPageMismatch } from './format/structPageFit';
 export { flagNames } from './format/descriptor';
 export type { KernelProfile, ExtendedField } from './format/profiles';
 export { makeGeometry, computeLayout, computeNodes, REGION_LABELS, REGION_NAMES } from './format/layout';

@@ -458,6 +458,38 @@ describe('pmem CLI', function () {
       assert.equal(pmem('reboot', f, '--profile', 'nonesuch').code, 2);
     });
 
+    it('into a profile whose struct page is larger than the device reserves: --as seed boots, --as linux refuses and writes nothing', () => {
+      const { f } = sample();
+      const seed = json<RebootOut>('reboot', f, '--profile', 'debug');
+      assert.deepEqual(seed.boot.mismatch, {
+        profile: 'debug', bytes: 80, reserved: 64, linux: 'init failed, struct page size mismatch 64',
+        seed: 'the 64-byte core is read from the device and the other 16 bytes (shadow, last_cpupid, page_owner) are kept in RAM, read as 0 until set',
+      });
+      const words = ok('reboot', f, '--profile', 'kmemcheck', '--as', 'seed');
+      assert.match(words, /^as the seed design boots it: the 64-byte core is read from the device and the other 8 bytes \(shadow\) are kept in RAM, read as 0 until set; Linux refuses the namespace: "init failed, struct page size mismatch 64" \(profile kmemcheck's struct page is 72 bytes; the device reserves 64 a frame\)/m);
+      const before = sha256(f);
+      for (const extra of [[], ['--crash-after', '2']]) {
+        const r = pmem('reboot', f, '--profile', 'numa', '--as', 'linux', ...extra);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, /Linux refuses the namespace: "init failed, struct page size mismatch 64" \(profile numa's struct page is 68 bytes; the device reserves 64 a frame\); the machine did not boot and the image is as it was/);
+        assert.equal(sha256(f), before, `nothing written (${extra.join(' ') || 'clean reboot'})`);
+      }
+      // The default profile fits: Linux boots it, and says nothing of a mismatch.
+      const fits = json<RebootOut>('reboot', f, '--profile', 'default', '--as', 'linux');
+      assert.equal(fits.boot.profile, 'default');
+      assert.equal(fits.boot.mismatch, undefined);
+      // A memmap in RAM is built at any size: no mismatch either way.
+      const ram = file('ram');
+      ok('create', ram, '--size', '16M', '--memmap', 'ram');
+      assert.equal(json<RebootOut>('reboot', ram, '--profile', 'debug', '--as', 'linux').boot.mismatch, undefined);
+      const bad = pmem('reboot', f, '--profile', 'debug', '--as', 'bsd');
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--as must be seed or linux, not "bsd"/);
+      const alone = pmem('reboot', f, '--as', 'linux');
+      assert.equal(alone.code, 2);
+      assert.match(alone.stderr, /reboot: --as needs --profile/);
+    });
+
     it('--crash-after N --during "alloc --order 2" for every N: recovery ends before or after, check passes', () => {
       const { f } = sample();
       const base = fs.readFileSync(f);

@@ -71,7 +71,7 @@ describe('designs side by side (pmem compare)', function () {
     }
     assert.ok(ram.profileChange.kept.blocks >= 5, 'the blocks of orders 0 to 4 allocated before the profile change');
     assert.equal(ram.profileChange.kept.ordersLost, ram.profileChange.kept.blocks - 1, 'all but the order-0 one lose their order');
-    assert.equal(core.profileChange.linux, 'refuses the namespace: struct page size mismatch (80 bytes, 64 reserved)', 'where Linux refuses the namespace');
+    assert.equal(core.profileChange.linux, 'refuses the namespace: "init failed, struct page size mismatch 64" (80-byte struct page, 64 reserved)', 'where Linux refuses the namespace');
     assert.equal(ram.profileChange.linux, 'builds the memmap in RAM with 80-byte struct pages');
     assert.deepEqual(core.profileChange.ramBytesPerDescriptor, [0, 16]);
     assert.deepEqual(ram.profileChange.ramBytesPerDescriptor, [64, 80]);

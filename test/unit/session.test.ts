@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { allocOp, allocOpAsync, check, freeOp, info, initAllOp, OperationCancelled, PmemImage } from '../../src/engine';
+import { allocOp, allocOpAsync, check, freeOp, info, initAllOp, OperationCancelled, OperationError, PmemImage } from '../../src/engine';
 import { ImageSession, UNSAVED_RAM_BUDGET } from '../../src/engine/node/session';
 import { FileStore } from '../../src/engine/node/fileStore';
 import { MiB, snapshot } from './helpers';
@@ -50,6 +50,26 @@ describe('editing session (the editor document model)', () => {
     // A new operation after undo/redo continues from the restored state.
     s.perform('alloc', (img) => allocOp(img, { order: 0 }));
     assert.ok(check(s.image).ok);
+    s.close();
+  });
+
+  it('a reboot into a profile Linux would refuse: as Linux, refused with the running machine untouched; as the seed design, booted with the mismatch reported', () => {
+    const s = ImageSession.open(file);
+    s.bootIfNeeded();
+    s.perform('alloc', (img) => allocOp(img, { order: 1, owner: 'kept' }));
+    const running = snapshot(s.image);
+    const generation = s.image.bootGeneration;
+    assert.throws(() => s.reboot('debug', 'linux'), (e: Error) => e instanceof OperationError
+      && e.message === 'Linux refuses the namespace: "init failed, struct page size mismatch 64" (profile debug\'s struct page is 80 bytes; the device reserves 64 a frame); the machine did not boot and the image is as it was');
+    assert.equal(s.isBooted, true, 'the machine goes on');
+    assert.deepEqual(snapshot(s.image), running, 'nothing changed');
+    assert.equal(s.image.bootGeneration, generation);
+    s.reboot('debug', 'seed');
+    assert.equal(s.image.bootGeneration, generation + 1);
+    assert.equal(s.image.bootReport?.mismatch?.bytes, 80);
+    assert.equal(s.image.extendedField(s.image.layout.data.startPfn, 'page_owner'), 0, 'the extended fields read 0');
+    s.reboot('default', 'linux');
+    assert.equal(s.image.bootReport?.mismatch, undefined, 'the default profile fits');
     s.close();
   });
 

@@ -1,12 +1,13 @@
 /** Commands that change an image: alloc, free, init, reboot. Each open for writing is a boot. */
 import * as fs from 'node:fs';
 import {
-  allocOp, AllocRequest, freeOp, freeOwnerOp, initAllOp, initSectionsOp, parsePfn, PmemImage, PROFILES, UsageError, ZoneName,
+  allocOp, AllocRequest, findProfile, freeOp, freeOwnerOp, initAllOp, initSectionsOp, linuxRefusalText, MISMATCH_POLICIES, mismatchPolicy, parsePfn, PmemImage,
+  PROFILES, refuseMismatchAsLinux, UsageError, ZoneName,
 } from '../../engine';
 import { MAX_ALLOC_COUNT, MAX_CRASH_POINTS, MAX_FREE_COUNT } from '../../engine/image/limits';
 import { filePath, flag, int, oneFile, parse, Parsed, str } from '../args';
 import { Command } from '../command';
-import { openHeld, withHeldWrites, withWritable } from '../io';
+import { openForReading, openHeld, withHeldWrites, withWritable } from '../io';
 import { printJson, say } from '../output';
 
 const allocOptions = {
@@ -147,31 +148,50 @@ function parseDuring(text: string): { describe: string; run: (img: PmemImage) =>
   throw new UsageError(`--during must be "alloc --order N ...", "free PFN..." or "init SECTION", not "${text}"`);
 }
 
+function refuseBeforeCrash(file: string, profile: string): void {
+  const img = openForReading(file);
+  try {
+    refuseMismatchAsLinux(img.geometry.memmap, findProfile(profile)!);
+  } finally {
+    img.close();
+  }
+}
+
 export const reboot: Command = {
   name: 'reboot',
   summary: 'reboot the simulated machine, cleanly or after a power failure',
-  help: `usage: pmem reboot FILE [--profile NAME] [--crash-after N [--during OP]] [--json]
+  help: `usage: pmem reboot FILE [--profile NAME [--as seed|linux]] [--crash-after N [--during OP]] [--json]
 
 Without --crash-after: a clean reboot (optionally into another kernel profile).
+A profile whose descriptor is larger than the 64 bytes the device reserves a
+frame (every profile but default) meets a mismatch: --as seed (the default)
+boots and keeps the extra fields in RAM, read as 0 until set; --as linux
+refuses, as Linux does ("init failed, struct page size mismatch 64"), and
+leaves the image as it was.
 With --crash-after N: the machine boots, starts OP (default "alloc --order 0"),
 loses power after N persistence points of it, and boots again; recovery then
 rolls the operation back or forward. N larger than OP's persistence points
 means the power fails after OP completed, before a clean shutdown.
 OP is "alloc --order N [--count K] [--owner T]", "free PFN..." or "init SECTION".`,
   run(argv) {
-    const p = parse(argv, { profile: { type: 'string' }, 'crash-after': { type: 'string' }, during: { type: 'string' }, json: { type: 'boolean' } }, 'reboot');
+    const p = parse(argv, { profile: { type: 'string' }, as: { type: 'string' }, 'crash-after': { type: 'string' }, during: { type: 'string' }, json: { type: 'boolean' } }, 'reboot');
     const file = oneFile(p, 'reboot');
     const crashAfter = int(str(p, 'crash-after'), 'crash-after', 0, MAX_CRASH_POINTS);
     if (str(p, 'during') && crashAfter === undefined) throw new UsageError('reboot: --during needs --crash-after');
     const profile = str(p, 'profile');
     if (profile !== undefined && !PROFILES.some((k) => k.name === profile)) throw new UsageError(`unknown kernel profile "${profile}" (${PROFILES.map((k) => k.name).join(', ')})`);
+    const asText = str(p, 'as');
+    if (asText !== undefined && profile === undefined) throw new UsageError(`reboot: --as needs --profile (it says how that profile's kernel treats a descriptor larger than the device reserves: ${MISMATCH_POLICIES.join(' or ')})`);
+    const onMismatch = asText === undefined ? undefined : mismatchPolicy(asText);
+    // Refused before the crash too: as Linux, the reboot that follows would not happen.
+    if (onMismatch === 'linux' && crashAfter !== undefined) refuseBeforeCrash(file, profile!);
     let crash: { crashed: boolean; points: number; during: string } | undefined;
     if (crashAfter !== undefined) {
       const during = parseDuring(str(p, 'during') ?? 'alloc --order 0');
       // Kept only if the operation ran into the power failure or completed; refused, it leaves the file as it was.
       crash = withHeldWrites(file, (store) => ({ ...openHeld(store, file).simulateCrash(crashAfter, during.run), during: during.describe }));
     }
-    const report = withWritable(file, (img) => img.bootReport!, profile);
+    const report = withWritable(file, (img) => img.bootReport!, { profile, onMismatch });
     if (flag(p, 'json')) {
       printJson({ crash, boot: report });
       return 0;
@@ -181,6 +201,7 @@ OP is "alloc --order N [--count K] [--owner T]", "free PFN..." or "init SECTION"
     say(`booted generation ${report.generation} (${report.wasClean ? 'after a clean shutdown' : 'after a crash'}), profile ${report.profile}${report.profile !== report.previousProfile ? ` (was ${report.previousProfile})` : ''}`);
     if (rec.action !== 'none') say(`recovery ${rec.action === 'rolled-forward' ? 'rolled forward' : 'rolled back'} "${rec.description}"`);
     if (report.resumed) say(`interrupted operation ${report.resumed.rolledBack ? 'rolled back' : 'completed'}: ${report.resumed.text}`);
+    if (report.mismatch) say(`as the seed design boots it: ${report.mismatch.seed}; ${linuxRefusalText(report.mismatch)} (pmem reboot --as linux)`);
     return 0;
   },
 };

@@ -22,7 +22,8 @@
 import { OperationError, UsageError } from '../core/errors';
 import { memmapCosts } from '../costs/costs';
 import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
-import { descriptorBytesInRam, findProfile } from '../format/profiles';
+import { descriptorBytesInRam, findProfile, type KernelProfile } from '../format/profiles';
+import { structPageMismatch } from '../format/structPageFit';
 import { PmemImage } from '../image/imageCore';
 import { allocOp, readSectionTable } from '../image/ops';
 import { sectionInitGeneration } from '../format/sectionTable';
@@ -140,15 +141,11 @@ function reboot(img: PmemImage, store: CountingStore, profile?: string): [PmemIm
   return seconds(() => PmemImage.open(store, profile ? { profile } : {}));
 }
 
-/**
- * What Linux does on the same reboot: a namespace with its memmap on the
- * device records the struct page size it reserved (nd_pfn_sb.page_struct_size),
- * and nd_pfn_validate refuses one smaller than the running kernel's struct
- * page ("struct page size mismatch"); a memmap in RAM is simply built at the new size.
- */
-function linuxOnProfileChange(memmap: 'device' | 'ram', structPage: number): string {
-  if (memmap === 'ram') return `builds the memmap in RAM with ${structPage}-byte struct pages`;
-  return structPage > DESCRIPTOR_SIZE ? `refuses the namespace: struct page size mismatch (${structPage} bytes, ${DESCRIPTOR_SIZE} reserved)` : 'boots';
+/** What Linux does on the same reboot (format/structPageFit.ts): a memmap in RAM is simply built at the new size. */
+function linuxOnProfileChange(memmap: 'device' | 'ram', profile: KernelProfile): string {
+  if (memmap === 'ram') return `builds the memmap in RAM with ${descriptorBytesInRam(profile)}-byte struct pages`;
+  const m = structPageMismatch(memmap, profile);
+  return m ? `refuses the namespace: "${m.linux}" (${m.bytes}-byte struct page, ${m.reserved} reserved)` : 'boots';
 }
 
 function* compareOne(name: string, o: CompareOptions, before: number): Steps<DesignComparison> {
@@ -222,7 +219,7 @@ function* compareOne(name: string, o: CompareOptions, before: number): Steps<Des
     boot: { seconds: bootSeconds, lazyInit: { ops: LAZY_INIT_OPS, sections: lazySections, bytesWritten: lazyWritten.bytesWritten } },
     reboot: rebootKept,
     crash: { outcome: forward ? 'rolled forward' : 'rolled back', kept: crashKept },
-    profileChange: { to: PROFILE_CHANGE, ramBytesPerDescriptor: [inRam('default'), inRam(PROFILE_CHANGE)], kept: profileKept, linux: linuxOnProfileChange(g.memmap, descriptorBytesInRam(findProfile(PROFILE_CHANGE)!)) },
+    profileChange: { to: PROFILE_CHANGE, ramBytesPerDescriptor: [inRam('default'), inRam(PROFILE_CHANGE)], kept: profileKept, linux: linuxOnProfileChange(g.memmap, findProfile(PROFILE_CHANGE)!) },
     checker: { ...design.checks!, ok: report.ok, problems: report.problems.length, framesChecked: report.framesChecked },
   };
 }

@@ -4,6 +4,7 @@
  * device), so rebooting into another profile needs no conversion: fields the
  * profile lacks read 0, and fields it adds read 0 until a page is (re)used.
  */
+import { UsageError } from '../core/errors';
 
 export interface ExtendedField {
   name: string;
@@ -32,6 +33,13 @@ export const ALL_EXTENDED_FIELDS: readonly ExtendedField[] = [SHADOW, LAST_CPUPI
 
 export function findProfile(name: string): KernelProfile | undefined {
   return PROFILES.find((p) => p.name === name);
+}
+
+/** The profile called `name`; a UsageError naming the known ones otherwise. */
+export function knownProfile(name: string): KernelProfile {
+  const p = findProfile(name);
+  if (!p) throw new UsageError(`unknown kernel profile "${name}" (known: ${PROFILES.map((k) => k.name).join(', ')})`);
+  return p;
 }
 
 /** Bytes one descriptor takes in RAM under a profile: the core plus its extended part. */

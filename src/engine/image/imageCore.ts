@@ -14,7 +14,8 @@ import { computeLayout, computeNodes, FREE_AREA_ENTRY_SIZE, freeAreaEntries, Geo
 import { ChangeSet, changeSetOf, emptyChangeSet } from './changeSet';
 import { decodeIntent, Intent, INTENT_SIZE, intentOffset } from '../format/intent';
 import { freeAreaEntryAt, freeAreaEntryOffset } from '../format/freeArea';
-import { findProfile, KernelProfile } from '../format/profiles';
+import { findProfile, KernelProfile, knownProfile } from '../format/profiles';
+import { MismatchPolicy, refuseMismatchAsLinux, StructPageMismatch, structPageMismatch } from '../format/structPageFit';
 import { ByteRange, encodedSize } from '../format/rangeList';
 import { encodeSectionEntry, readSectionField, readSectionGeneration, SECTION, sectionEntryOffset } from '../format/sectionTable';
 import { decodeSuperblock, encodeSuperblock, SB, Superblock, SUPERBLOCK_SIZE, writeRefusal } from '../format/superblock';
@@ -52,6 +53,12 @@ export interface OpenOptions {
    * (hundreds of milliseconds on a large ring). Such a span keeps no checkpoint.
    */
   gatheredCheckpointsOnly?: boolean;
+  /**
+   * Writable opens: what the boot does when the profile's descriptor is larger
+   * than the device reserves (format/structPageFit.ts). 'seed' (the default)
+   * boots and keeps the rest in RAM; 'linux' refuses, as Linux does, and writes nothing.
+   */
+  onMismatch?: MismatchPolicy;
 }
 
 export interface VolatileState {
@@ -71,6 +78,8 @@ export interface BootReport {
   historySeq: number;
   /** The format version this boot upgraded from, when it did. */
   upgradedFrom?: number;
+  /** The profile's descriptor is larger than the device reserves: this boot kept the rest in RAM, where Linux refuses the namespace. */
+  mismatch?: StructPageMismatch;
   /**
    * An operation a crash interrupted, which this boot completed (its history
    * step), or rolled back (`rolledBack`, step 0: a listed free cut short while
@@ -227,6 +236,11 @@ function refuseExhaustedCounters(store: Store, sb: Superblock, file?: string): v
   if (!Number.isSafeInteger(sb.createdAtMs)) throw new ImageError('superblock creation time is 2^53 or more; the image can only be opened read-only', { file, field: 'superblock.createdAtMs', offset: SB.createdAtMs });
 }
 
+/** A boot as Linux would do it: a profile whose descriptor is larger than the device reserves is refused before anything is written. */
+function refuseAsLinux(sb: Superblock, profileName: string | undefined): void {
+  refuseMismatchAsLinux(sb.geometry.memmap, knownProfile(profileName ?? sb.profile));
+}
+
 /** Journal description of the transactions that carry re-initialised descriptors ahead of their operation's own. */
 const DESCRIPTORS_FOR = 'descriptors for: ';
 
@@ -359,6 +373,7 @@ export class PmemImage implements ImageCore {
     const { sb, choice } = recovery.action === 'rolled-forward' ? readSuperblockCopies(trial, options.file) : firstRead;
     const refusal = options.readOnly ? undefined : writeRefusal(first);
     if (refusal) throw new ImageError(`the image can only be opened read-only: ${refusal}`, { file: options.file, field: 'superblock.formatRevision', offset: SB.formatRevision });
+    if (!options.readOnly && options.onMismatch === 'linux') refuseAsLinux(sb, options.profile);
     if (!options.lenient) validateTables(trial, sb, options.file);
     if (!options.readOnly) {
       refuseExhaustedCounters(trial, sb, options.file);
@@ -412,7 +427,8 @@ export class PmemImage implements ImageCore {
     const txn = new Txn(this);
     this.writeSuperblockIn(txn, next);
     const historySeq = this.commit(txn, 'boot', { text, wasClean: previous.clean, profile, previousProfile: previous.profile, recovery }, next);
-    this.bootReport = { generation: next.bootGeneration, wasClean: previous.clean, profile, previousProfile: previous.profile, recovery, historySeq, upgradedFrom };
+    const mismatch = structPageMismatch(this.geometry.memmap, findProfile(profile)!);
+    this.bootReport = { generation: next.bootGeneration, wasClean: previous.clean, profile, previousProfile: previous.profile, recovery, historySeq, upgradedFrom, ...(mismatch ? { mismatch } : {}) };
     return this.bootReport;
   }
 

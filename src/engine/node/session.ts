@@ -17,6 +17,8 @@ import { dropWrites, RecordedWrite, RecordingStore, redoWrites, undoWrites } fro
 import { stateAt } from '../inspect/timeline';
 import { PointLog, PointWrite } from '../inspect/persistencePoints';
 import { UsageError } from '../core/errors';
+import { knownProfile } from '../format/profiles';
+import { MismatchPolicy, refuseMismatchAsLinux } from '../format/structPageFit';
 import { TimeSlice } from '../core/timeSlice';
 import type { Store } from '../store/store';
 import { changeOfWrites, EditChange } from '../image/changeOfWrites';
@@ -312,8 +314,10 @@ export class ImageSession {
   }
 
   /** A clean reboot (optionally into another profile), as one edit. */
-  reboot(profile?: string): SessionEdit {
+  reboot(profile?: string, onMismatch?: MismatchPolicy): SessionEdit {
     this.assertIdle();
+    // As Linux: refused before the shutdown, so the running machine goes on as it was.
+    if (onMismatch === 'linux' && profile !== undefined) refuseMismatchAsLinux(this.current.geometry.memmap, knownProfile(profile));
     const before = { ...this.moment(), booted: this.booted };
     this.recorder.take();
     if (this.booted) this.current.shutdown();

@@ -1,12 +1,28 @@
 /** The simulated machine: reboots, crashes with recovery, and initialising sections ahead of use. */
 import * as vscode from 'vscode';
-import { allocOp, frames, freeOp, initAllOpAsync, initSectionsOp, OperationCancelled, PmemImage, PROFILES, sections } from '../../engine';
+import {
+  allocOp, findProfile, frames, freeOp, initAllOpAsync, initSectionsOp, linuxRefusalText, MISMATCH_POLICIES, MismatchPolicy, OperationCancelled, PmemImage, PROFILES, sections,
+  StructPageMismatch, structPageMismatch,
+} from '../../engine';
 import { describePoints } from '../../engine/inspect/persistencePoints';
 import { MAX_CRASH_POINTS } from '../../engine/image/limits';
 import { escapeNotification } from '../../shared/plainText';
 import type { PmemDocument } from '../pmemDocument';
 import { Refusal } from '../refusal';
 import { assertNoWork, CommandContext, intInput, presetOf, wholeNumber } from './context';
+
+/** Both ways a kernel may treat a descriptor larger than the device reserves, for the user to choose. */
+async function askMismatchPolicy(m: StructPageMismatch): Promise<MismatchPolicy | undefined> {
+  const items: Array<vscode.QuickPickItem & { policy: MismatchPolicy }> = [
+    { label: 'As the seed design proposes', description: 'boots', detail: `the core from the device; ${m.bytes - m.reserved} bytes more in RAM, read as 0 until set`, policy: 'seed' },
+    { label: 'As Linux does', description: 'refuses the namespace', detail: `"${m.linux}"; nothing written`, policy: 'linux' },
+  ];
+  const chosen = await vscode.window.showQuickPick(items, {
+    title: `Reboot into ${m.profile}: its struct page is ${m.bytes} bytes, the device reserves ${m.reserved} a frame`,
+    placeHolder: 'How does that kernel treat the descriptors on the device?', ignoreFocusOut: true,
+  });
+  return chosen?.policy;
+}
 
 export function registerMachineCommands(c: CommandContext): void {
   c.run('pmemExplorer.reboot', () => {
@@ -15,13 +31,20 @@ export function registerMachineCommands(c: CommandContext): void {
     doc.push(doc.session!.reboot());
   });
 
-  c.run('pmemExplorer.rebootIntoProfile', async (name?: unknown) => {
+  c.run('pmemExplorer.rebootIntoProfile', async (name?: unknown, as?: unknown) => {
     const doc = c.writablePresent();
     const profile = typeof name === 'string' ? name : (await vscode.window.showQuickPick(PROFILES.map((p) => ({ label: p.name, description: p.description })), { ignoreFocusOut: true, title: 'Reboot into Profile', placeHolder: 'Kernel profile to boot' }))?.label;
     if (!profile) return;
-    if (!PROFILES.some((p) => p.name === profile)) throw new Refusal(`Unknown profile "${profile}"`);
+    const kernel = findProfile(profile);
+    if (!kernel) throw new Refusal(`Unknown profile "${profile}"`);
+    if (as !== undefined && !(MISMATCH_POLICIES as readonly unknown[]).includes(as)) throw new Refusal(`"as" must be ${MISMATCH_POLICIES.map((m) => `"${m}"`).join(' or ')}, not ${JSON.stringify(as)}`);
+    const mismatch = structPageMismatch(doc.session!.image.geometry.memmap, kernel);
+    const policy = mismatch ? ((as as MismatchPolicy | undefined) ?? (await askMismatchPolicy(mismatch))) : undefined;
+    if (mismatch && !policy) return;
     assertNoWork(c.work, doc);
-    doc.push(doc.session!.reboot(profile));
+    doc.push(doc.session!.reboot(profile, policy));
+    if (mismatch) void vscode.window.showInformationMessage(escapeNotification(`Booted ${profile} as the seed design proposes: ${mismatch.seed}. ${linuxRefusalText(mismatch)}.`));
+    return doc.session!.image.bootReport;
   });
 
   c.run('pmemExplorer.crash', async (preset?: unknown) => {

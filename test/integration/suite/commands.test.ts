@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { freeLists, info, PAGE_SIZE } from '../../../src/engine';
+import { type BootReport, freeLists, info, PAGE_SIZE } from '../../../src/engine';
 import { CommandRunner } from '../../../src/extension/commandRunner';
 import type { PmemExplorerApi } from '../../../src/extension/extension';
 import { Refusal } from '../../../src/extension/refusal';
@@ -179,10 +179,16 @@ describe('PMem commands and views', () => {
     await exec('reboot');
     assert.equal(info(image()).bootGeneration, 2);
     assert.equal(info(image()).sections.stale, 1, 'a reboot makes every initialised section stale');
-    await exec('rebootIntoProfile', 'kmemcheck');
+    // kmemcheck's struct page (72 bytes) is larger than the 64 the device reserves: Linux refuses it, the seed design boots it.
+    assert.equal(await refusal(api, 'rebootIntoProfile', 'kmemcheck', 'linux'),
+      'Linux refuses the namespace: "init failed, struct page size mismatch 64" (profile kmemcheck\'s struct page is 72 bytes; the device reserves 64 a frame); the machine did not boot and the image is as it was');
+    assert.equal(info(image()).bootGeneration, 2, 'as Linux, no boot');
+    const report = await exec<BootReport>('rebootIntoProfile', 'kmemcheck', 'seed');
+    assert.equal(report?.mismatch?.bytes, 72, 'the boot says what Linux would have done');
     assert.equal(info(image()).profile, 'kmemcheck');
     assert.deepEqual(info(image()).profileExtendedFields, ['shadow']);
     assert.equal(await refusal(api, 'rebootIntoProfile', 'no-such-profile'), 'Unknown profile "no-such-profile"');
+    assert.equal(await refusal(api, 'rebootIntoProfile', 'numa', 'bsd'), '"as" must be "seed" or "linux", not "bsd"');
     assert.equal(info(image()).bootGeneration, 3, 'nothing happened');
     await editorCommand('undo');
     await until('undo of the profile reboot', () => info(image()).profile === 'default');
