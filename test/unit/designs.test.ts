@@ -135,9 +135,36 @@ describe('pmem compare and pmem create --design', function () {
     assert.equal(r.designs[0].memmap.ramBytes, (64 * MiB / 4096) * 64);
   });
 
+  it('--keep DIR writes each design\'s image as it ended, which opens, checks clean and names its design; never over a file', () => {
+    const keep = fs.mkdtempSync(path.join(dir, 'keep-'));
+    const r = pmem('compare', '--size', '64M', '--ops', '300', '--keep', keep);
+    assert.equal(r.code, 0, r.stderr);
+    const files = ['core64', 'ram64'].map((d) => path.join(keep, `${d}.pmem`));
+    assert.match(r.stdout, new RegExp(`^images kept: ${files.join(', ')}$`, 'm'));
+    for (const [i, file] of files.entries()) {
+      const info = JSON.parse(pmem('info', file, '--json').stdout) as { design: string; profile: string; clean: boolean; frames: { allocated: number } };
+      assert.equal(info.design, ['core64', 'ram64'][i]);
+      assert.equal(info.profile, 'debug', 'as the comparison left it: after the reboot into the debug profile');
+      assert.equal(info.clean, true, 'shut down cleanly');
+      assert.ok(info.frames.allocated > 0, 'with the workload\'s blocks');
+      assert.equal(pmem('check', file).code, 0);
+      assert.ok(fs.statSync(file).blocks * 512 < 64 * MiB / 4, 'sparse');
+    }
+    const before = fs.readFileSync(files[0]);
+    const again = pmem('compare', '--size', '64M', '--ops', '10', '--keep', keep);
+    assert.equal(again.code, 2);
+    assert.equal(again.stderr, `pmem compare: ${files.join(', ')} exist: the images of a comparison never replace a file (choose another folder)\n`);
+    assert.deepEqual(fs.readFileSync(files[0]), before, 'untouched');
+    const missing = pmem('compare', '--ops', '10', '--keep', path.join(keep, 'nowhere'));
+    assert.equal(missing.code, 2);
+    assert.equal(missing.stderr, `pmem compare: ${path.join(keep, 'nowhere')}: no such file\n`);
+    const notDir = pmem('compare', '--ops', '10', '--keep', files[0]);
+    assert.equal(notDir.stderr, `pmem compare: ${files[0]} is a regular file, not a folder to keep the images in\n`);
+  });
+
   it('refuses a file, a design that does not run yet and an unknown workload, in one line each', () => {
     const cases: Array<[string[], string]> = [
-      [['compare', 'x.pmem'], 'pmem compare: compare takes no file (it makes its images in memory), not "x.pmem"'],
+      [['compare', 'x.pmem'], 'pmem compare: compare takes no file (it makes its images in memory; --keep DIR writes them), not "x.pmem"'],
       [['compare', '--designs', 'core64,2m'], 'pmem compare: design 2m (one 64-byte descriptor per 2 MiB) does not run yet; the designs that run are core64, ram64'],
       [['compare', '--workload', 'steady'], 'pmem compare: --workload must be one of churn, fragmenter, hugepages, reboots, not "steady"'],
     ];

@@ -44,6 +44,8 @@ export interface CompareOptions {
   seed: number;
   /** Told as the workloads run: operations done of every design's together, and the design running. */
   onProgress?: (done: number, total: number, design: string) => void;
+  /** Given each design's image as it ends (shut down cleanly), to keep: otherwise nothing is left of it. */
+  onImage?: (design: DesignName, image: MemoryStore) => void;
 }
 
 /** What a reboot, a crash or a profile change left of the allocated blocks whose owner the image knew. */
@@ -150,7 +152,8 @@ function linuxOnProfileChange(memmap: 'device' | 'ram', profile: KernelProfile):
 
 function* compareOne(name: string, o: CompareOptions, before: number): Steps<DesignComparison> {
   const design = builtDesign(name);
-  const store = new CountingStore(new MemoryStore(o.sizeBytes));
+  const memory = new MemoryStore(o.sizeBytes);
+  const store = new CountingStore(memory);
   PmemImage.create(store, { sizeBytes: o.sizeBytes, ...design.geometry });
   let img = PmemImage.open(store);
   const g = img.geometry;
@@ -208,6 +211,7 @@ function* compareOne(name: string, o: CompareOptions, before: number): Steps<Des
 
   const report = check(img);
   img.close();
+  o.onImage?.(design.name, memory);
   return {
     design: design.name, summary: design.summary, source: design.source,
     memmap: { deviceBytes: onDevice, ramBytes: g.totalFrames * inRam('default'), ramBytesDebug: g.totalFrames * inRam(PROFILE_CHANGE), vm: { guestBytes: vm.guestMemmapBytes, hostBytes: vm.hostMemmapBytes, totalBytes: vm.totalBytes } },

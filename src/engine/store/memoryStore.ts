@@ -79,6 +79,12 @@ export class MemoryStore implements Store {
     return this.chunks.size * CHUNK;
   }
 
+  /** Writes every chunk held into `to` (as large as this store): a sparse target stays sparse. */
+  copyInto(to: Store): void {
+    if (to.size !== this.size) throw new RangeError(`target store is ${to.size} bytes, this one ${this.size}`);
+    for (const [i, c] of this.chunks) to.write(i * CHUNK, c);
+  }
+
   /** A deep copy, so a test can compare before and after states. */
   clone(): MemoryStore {
     const copy = new MemoryStore(this.size);
