@@ -25,7 +25,7 @@ import { requests } from './map/hostRequests';
 import { listenToInput } from './map/input';
 import { renderLegend } from './map/legendPanel';
 import { $, canvas, overview, post, view } from './map/model';
-import { fit, relayout, showOverlayButton, toggleOverlay, zoomBy } from './map/navigation';
+import { fit, follow, relayout, showOverlayButton, toggleOverlay, zoomBy } from './map/navigation';
 import { describeSelected, describeSelection, followHost, showSelection } from './map/selection';
 import { renderState, showNotice, showWork, steps } from './map/statusPanel';
 
@@ -87,6 +87,9 @@ window.addEventListener('message', (e: MessageEvent) => {
     case 'chain':
       setChain(msg.chain);
       draw();
+      return;
+    case 'follow':
+      follow(msg);
       return;
   }
 });

@@ -4,6 +4,7 @@ import { nothingChanged } from '../engine/image/changeSet';
 import { ChainSelection } from './chainSelection';
 import { CommandRunner } from './commandRunner';
 import { registerCommands } from './commands';
+import type { MapsInStep } from './mapsInStep';
 import type { ComparePanel } from './comparePanel';
 import { DescriptorsSelection } from './descriptorsSelection';
 import { ImageRegistry } from './imageRegistry';
@@ -32,6 +33,8 @@ export interface PmemExplorerApi {
   chains: ChainSelection;
   /** The Compare Designs page. */
   compare: ComparePanel;
+  /** The images whose maps move together. */
+  inStep: MapsInStep;
 }
 
 export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
@@ -70,9 +73,9 @@ export function activate(context: vscode.ExtensionContext): PmemExplorerApi {
     }),
   );
   const views = { descriptors, descriptorsView, freeLists, sections };
-  const { compare } = registerCommands(context, registry, views, runner, work);
+  const { compare, inStep } = registerCommands(context, registry, views, runner, work);
   registerOpenAsNamespace(context);
-  return { registry, views, commands: runner, descriptorsSelection, work, chains, compare };
+  return { registry, views, commands: runner, descriptorsSelection, work, chains, compare, inStep };
 }
 
 export function deactivate(): void {}

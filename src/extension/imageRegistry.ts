@@ -21,6 +21,9 @@ export class ImageRegistry implements vscode.Disposable {
   private readonly selectionEmitter = new vscode.EventEmitter<SelectionChange>();
   /** Fires when the active image's selected frame changes. */
   readonly onDidChangeSelection = this.selectionEmitter.event;
+  private readonly mapEmitter = new vscode.EventEmitter<MapHost>();
+  /** Fires when a map editor opens. */
+  readonly onDidOpenMap = this.mapEmitter.event;
   /** Documents whose events are already forwarded (a document may have several editors). */
   private readonly followed = new WeakSet<PmemDocument>();
 
@@ -56,7 +59,10 @@ export class ImageRegistry implements vscode.Disposable {
     const open = this.panels.get(document) ?? new Set();
     open.add(panel);
     this.panels.set(document, open);
-    if (map) this.maps.set(panel, map);
+    if (map) {
+      this.maps.set(panel, map);
+      this.mapEmitter.fire(map);
+    }
     const activate = () => {
       if (panel.active) this.setActive(document);
     };
@@ -99,6 +105,7 @@ export class ImageRegistry implements vscode.Disposable {
   dispose(): void {
     this.emitter.dispose();
     this.selectionEmitter.dispose();
+    this.mapEmitter.dispose();
     this.subscriptions.forEach((s) => s.dispose());
   }
 }

@@ -11,7 +11,7 @@ import { FreeBlockIndex, freeBlockIndexAsync, largestFreeOrders } from '../engin
 import { fragmentationHistoryAsync } from '../engine/inspect/fragHistory';
 import type { PmemImage } from '../engine';
 import type { StepsUpdate } from '../engine/inspect/steps';
-import { CellsData, ChainData, FRAG_HISTORY_CHANGED, MapView, svgRefusal, FrameDetails, HostToWebview, isWebviewToHost, MapState, MapWindowRole, MapWork, WebviewToHost } from '../shared/protocol';
+import { CellsData, ChainData, FRAG_HISTORY_CHANGED, MapMove, MapView, svgRefusal, FrameDetails, HostToWebview, isWebviewToHost, MapState, MapWindowRole, MapWork, WebviewToHost } from '../shared/protocol';
 import { changedCellRuns, CellWindow, subWindow } from '../shared/mapPatch';
 import { layoutAt, fitZoom } from '../shared/mapGeometry';
 import { MapBox, paintMap, withAxisAndLegend } from '../shared/mapPicture';
@@ -36,6 +36,11 @@ export class MapHost implements vscode.Disposable {
   private readonly drawnEmitter = new vscode.EventEmitter<{ version: number; at: number }>();
   /** Fires when the map has drawn a newer state: benchmarks time a change to its picture by it. */
   readonly onDidDraw = this.drawnEmitter.event;
+  private readonly moveEmitter = new vscode.EventEmitter<MapMove>();
+  /** Fires when the user moves the map (zoom, pan, fit): maps in step follow. */
+  readonly onDidMove = this.moveEmitter.event;
+  /** Where the map last said it was, or was told to go. */
+  lastMove?: MapMove;
   /** The last state sent, for tests and for answering late requests. */
   lastState?: MapState;
   /** The last selection sent to the webview, for tests. */
@@ -76,6 +81,12 @@ export class MapHost implements vscode.Disposable {
         void this.handle(msg, work).catch((e: Error) => vscode.window.showErrorMessage(escapeNotification(e.message)));
       }),
     );
+  }
+
+  /** Shows the place another map in step moved to. */
+  follow(move: MapMove): void {
+    this.lastMove = move;
+    this.post({ type: 'follow', ...move });
   }
 
   private post(msg: HostToWebview): void {
@@ -161,6 +172,10 @@ export class MapHost implements vscode.Disposable {
         this.view = view;
         return;
       }
+      case 'moved':
+        this.lastMove = { zoom: msg.zoom, topPfn: msg.topPfn };
+        this.moveEmitter.fire(this.lastMove);
+        return;
     }
   }
 
@@ -355,6 +370,7 @@ export class MapHost implements vscode.Disposable {
       change: detailed ? { all: false, frames: change.frames, sections: change.sections } : { all: true, frames: [], sections: [] },
       patches: detailed ? this.patches(img, change) : [],
       memmapPlacement: i.memmap.placement,
+      design: i.design,
       animateChanges: vscode.workspace.getConfiguration('pmemExplorer').get<boolean>('map.animateChanges', true),
     };
     this.lastState = state;
@@ -390,6 +406,7 @@ export class MapHost implements vscode.Disposable {
     this.disposed = true;
     this.subscriptions.forEach((s) => s.dispose());
     this.drawnEmitter.dispose();
+    this.moveEmitter.dispose();
   }
 }
 

@@ -51,6 +51,8 @@ export interface MapState {
    */
   patches: Array<{ window: MapWindowRole; of: { firstPfn: number; framesPerCell: number; cells: number }; cells: CellsData }>;
   memmapPlacement: 'device' | 'ram';
+  /** The descriptor design the image runs (README's Designs). */
+  design: string;
   /** The pmemExplorer.map.animateChanges setting. */
   animateChanges: boolean;
 }
@@ -138,7 +140,15 @@ export type HostToWebview =
   /** The last answers to Allocate, for the toolbar's form. */
   | { type: 'lastAllocation'; answers: AllocationForm }
   /** Free blocks by order over the history (null, with `error`, when it cannot be worked out). */
-  | { type: 'fragHistory'; id: number; history: FragHistoryData | null; error?: string };
+  | { type: 'fragHistory'; id: number; history: FragHistoryData | null; error?: string }
+  /** Another map in step with this one moved: show the same place (see MapMove). */
+  | ({ type: 'follow' } & MapMove);
+
+/** Where a map is: its zoom (null: the fit) and the first frame of its top row. Maps in step share it. */
+export interface MapMove {
+  zoom: number | null;
+  topPfn: number;
+}
 
 /** What the toolbar's allocate form asks (the zone is the last one chosen, Normal at first). */
 export interface AllocationForm {
@@ -191,7 +201,9 @@ export type WebviewToHost =
   /** The map has drawn the cells of a state version. */
   | { type: 'drawn'; version: number }
   /** The map's layout, overlay, owner colours and theme changed (Export Map draws what it shows). */
-  | ({ type: 'view' } & MapView);
+  | ({ type: 'view' } & MapView)
+  /** The user moved the map (zoom, pan, fit): maps in step follow. */
+  | ({ type: 'moved' } & MapMove);
 
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
@@ -232,10 +244,15 @@ export function isWebviewToHost(x: unknown): x is WebviewToHost {
       return isCount(x.firstPfn) && isCount(x.framesPerCell) && x.framesPerCell >= 1 && isCount(x.columns) && x.columns >= 1 && isSize(x.cellPx) && isSize(x.width) && isSize(x.height) && isSize(x.dpr) && typeof x.overlay === 'boolean'
         && Array.isArray(x.owners) && x.owners.length <= 4096 && x.owners.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && e[0].length <= 64 && Number.isSafeInteger(e[1]))
         && isPalette(x.palette) && keys(x, 'firstPfn', 'framesPerCell', 'columns', 'cellPx', 'width', 'height', 'dpr', 'overlay', 'owners', 'palette');
+    case 'moved':
+      return isMapMove(x);
     default:
       return false;
   }
 }
+
+/** A zoom is log2 of pixels per frame: tens at most either way. */
+const isMapMove = (x: Record<string, unknown>) => (x.zoom === null || (typeof x.zoom === 'number' && Number.isFinite(x.zoom) && Math.abs(x.zoom) <= 64)) && isCount(x.topPfn) && keys(x, 'zoom', 'topPfn');
 
 /** A positive size, not absurd (a canvas is at most tens of thousands of pixels). */
 const isSize = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x > 0 && x <= 1 << 16;
@@ -285,6 +302,8 @@ export function isHostToWebview(x: unknown): x is HostToWebview {
       return isRecord(x.answers) && isCount(x.answers.order) && isCount(x.answers.count) && isCount(x.answers.node) && typeof x.answers.owner === 'string';
     case 'fragHistory':
       return isCount(x.id) && (x.history === null ? typeof x.error === 'string' : isFragHistory(x.history) && x.error === undefined);
+    case 'follow':
+      return isMapMove(x);
     default:
       return false;
   }

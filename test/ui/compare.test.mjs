@@ -7,7 +7,10 @@
 //   npm run package && npx mocha --config test/ui/.mocharc.json test/ui/compare.test.mjs
 
 import { strict as assert } from 'node:assert';
-import { THEMES, Workbench, eventually, pmem, workbenchSuite } from './helpers.mjs';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { MapEditor, THEMES, Workbench, eventually, pmem, workbenchSuite } from './helpers.mjs';
 
 /** Rows whose figures do not depend on the machine's speed: the panel's must be pmem compare's. */
 const SAME_ROWS = ['memmap on the device', 'memmap in RAM (default profile)', 'memmap in RAM (debug profile)', 'in a VM: guest + host', 'bytes written per operation',
@@ -63,6 +66,61 @@ for (const theme of THEMES) {
       }
       assert.match(await view.locator('#memmapChart').getAttribute('aria-label'), /^Memmap on the device: core64 1 MiB, ram64 0 B\. In RAM: core64 0 B, ram64 1 MiB\./);
       await wb.screenshot(prefix, 'table-and-charts');
+
+      // Its images, side by side, their maps in step.
+      const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-compared-'));
+      await view.locator('#openImages').click();
+      await wb.waitForPrompt(/the folder to write them to/);
+      await wb.waitForQuickInputFocus();
+      await wb.page.keyboard.press('Control+A');
+      await wb.page.keyboard.type(`${folder}/`);
+      // The dialog lists the (empty) folder once it has read it; then its button takes it.
+      await eventually('the dialog to show the folder', async () => {
+        const s = await wb.quickInputState();
+        return s.items.length === 1 && s.items[0] === '..';
+      });
+      await wb.quickInput().getByText('Write the Images Here', { exact: true }).click();
+      const files = ['core64', 'ram64'].map((d) => path.join(folder, `${d}.pmem`));
+      await eventually('both images written', async () => files.every((f) => fs.existsSync(f)), 30_000);
+      const mapIn = (i) => {
+        const m = new MapEditor(wb);
+        m.view = wb.page.frameLocator('iframe.webview.ready:visible').nth(i).frameLocator('iframe#active-frame');
+        return m;
+      };
+      const maps = [mapIn(0), mapIn(1)];
+      const summaries = await eventually('two maps side by side', async () => {
+        const texts = await Promise.all(maps.map((m) => m.view.locator('#summary').innerText({ timeout: 1000 })));
+        if (!texts.every((t) => / · boot \d+/.test(t))) throw new Error(`summaries: ${JSON.stringify(texts)}`);
+        return texts;
+      }, 60_000);
+      // Which is which: core64 keeps its memmap on the device, ram64 in RAM.
+      const core = summaries.findIndex((t) => /, design core64 \(memmap on the device\)$/.test(t));
+      assert.ok(core >= 0 && /, design ram64 \(memmap in RAM\)$/.test(summaries[1 - core]), JSON.stringify(summaries));
+      const [a, b] = [maps[core], maps[1 - core]];
+      const fitted = await b.layout();
+      await a.focus();
+      for (const key of ['+', '+', '+', 'PageDown', 'PageDown']) await wb.page.keyboard.press(key);
+      const moved = await eventually('the first map to move', async () => {
+        const l = await a.layout();
+        if (l.cellPx <= fitted.cellPx || l.topPfn === 0) throw new Error(JSON.stringify(l));
+        return l;
+      });
+      const followed = await eventually('the other map to follow', async () => {
+        const l = await b.layout();
+        if (l.framesPerCell !== moved.framesPerCell || l.topPfn !== moved.topPfn) throw new Error(`${JSON.stringify(l)} against ${JSON.stringify(moved)}`);
+        return l;
+      });
+      assert.equal(followed.cellPx, moved.cellPx, 'the same zoom');
+      // A frame chosen on one is selected on the other.
+      const pfn = moved.topPfn + 3 * moved.framesPerRow + 2 * moved.framesPerCell;
+      await a.clickFrame(moved, pfn);
+      await a.selected(pfn);
+      const other = await b.selected(pfn);
+      assert.equal(other.pfn, pfn);
+      await a.view.locator('#summary').hover(); // off the map: its tooltip goes
+      await a.tooltip().waitFor({ state: 'hidden' });
+      await wb.screenshot(prefix, 'images-in-step');
+      fs.rmSync(folder, { recursive: true, force: true });
     });
   });
 }

@@ -137,7 +137,7 @@ export function parseStatus(text) {
 }
 
 /** The map's summary line, e.g. "64 MiB · 16384 frames: 125 free (0.8 %), 32 allocated (0.2 %), 15871 uninitialised,
- * 356 metadata · sections: 1 initialised, 0 stale, 31 never · boot 1 (off), profile default, memmap on device". */
+ * 356 metadata · sections: 1 initialised, 0 stale, 31 never · boot 1 (off), profile default, design core64 (memmap on the device)". */
 export const SUMMARY_RE = /^(.+?) · (\d+) frames: (\d+) free \([^)]*\), (\d+) allocated \([^)]*\), (\d+) uninitialised, (\d+) metadata · sections: (\d+) initialised, (\d+) stale, (\d+) never · boot (\d+) \(([^)]*)\)/;
 
 export function parseSummary(text) {

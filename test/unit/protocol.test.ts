@@ -10,6 +10,7 @@ describe('webview protocol guards', () => {
       { type: 'goToStep', step: 3 },
       { type: 'drawn', version: 12 }, { type: 'command', command: 'cancelOperation' }, { type: 'getSteps', id: 4, from: 1, to: 512 },
       { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 8, cells: 64, window: 'map', overlay: true }, { type: 'getFragHistory', id: 5, samples: 240 },
+      { type: 'moved', zoom: null, topPfn: 0 }, { type: 'moved', zoom: -7.25, topPfn: 65536 },
     ];
     for (const m of good) assert.ok(isWebviewToHost(m), JSON.stringify(m));
     assert.ok(isHostToWebview({ type: 'cells', id: 1, version: 1, firstPfn: 0, framesPerCell: 1, cells: 1, detailed: true, mix: new Uint8Array(6), tag: new Uint16Array(1), owners: [], blocks: [] }));
@@ -21,6 +22,7 @@ describe('webview protocol guards', () => {
     const history = { first: 1, last: 9, maxOrder: 2, samples: [{ step: 1, zones: [{ node: 0, zone: 'Normal', free: [0, 0, 0] }] }, { step: 9, zones: [{ node: 0, zone: 'Normal', free: [3, 1, 0] }] }] };
     assert.ok(isHostToWebview({ type: 'fragHistory', id: 5, history }));
     assert.ok(isHostToWebview({ type: 'fragHistory', id: 5, history: null, error: 'the history ring is damaged' }));
+    assert.ok(isHostToWebview({ type: 'follow', zoom: 3, topPfn: 512 }));
   });
 
   it('rejects anything else, including commands the map may not run and oversized requests', () => {
@@ -36,10 +38,13 @@ describe('webview protocol guards', () => {
       { type: 'getSteps', id: 1, from: -1, to: 5 }, { type: 'getSteps', id: 1, from: 1 }, { type: 'getSteps', id: 1, from: 1, to: 2, all: true },
       { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 1, cells: 1, overlay: 'yes' }, { type: 'getFragHistory', id: 1, samples: 1 },
       { type: 'getFragHistory', id: 1, samples: 1_000_000 }, { type: 'getFragHistory', id: 1 }, { type: 'getFragHistory', id: 1, samples: 10, zone: 2 },
+      { type: 'moved', zoom: Infinity, topPfn: 0 }, { type: 'moved', zoom: 1e9, topPfn: 0 }, { type: 'moved', zoom: '2', topPfn: 0 }, { type: 'moved', zoom: null, topPfn: -1 },
+      { type: 'moved', zoom: null }, { type: 'moved', zoom: null, topPfn: 0, selected: 3 },
     ];
     for (const m of bad) assert.equal(isWebviewToHost(m), false, JSON.stringify(m));
     assert.equal(isHostToWebview({ type: 'cells', id: 1, mix: [1, 2], tag: [], owners: [], blocks: [] }), false);
     assert.equal(isHostToWebview({ type: 'error', title: 't', message: 'm' }), false);
+    assert.equal(isHostToWebview({ type: 'follow', zoom: NaN, topPfn: 0 }), false);
     const cellsOf = (largestFree: unknown) => ({ type: 'cells', id: 1, version: 1, firstPfn: 0, framesPerCell: 1, cells: 2, detailed: true, mix: new Uint8Array(12), tag: new Uint16Array(2), owners: [], blocks: [], largestFree });
     for (const l of [[0, 1], new Uint8Array(3), new Uint16Array(2)]) assert.equal(isHostToWebview(cellsOf(l)), false, String(l));
     const sample = (free: unknown) => ({ step: 1, zones: [{ node: 0, zone: 'Normal', free }] });

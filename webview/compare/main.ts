@@ -111,4 +111,6 @@ window.addEventListener('message', (e: MessageEvent) => {
 // Theme changes switch the body's classes: the charts take the new colours.
 new MutationObserver(() => view && renderCharts(view)).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
+$('openImages').addEventListener('click', () => vscode.postMessage({ type: 'openImages' }));
+
 vscode.postMessage({ type: 'ready' });

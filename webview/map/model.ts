@@ -7,7 +7,7 @@
  */
 import type { MapLayout } from '../../src/shared/mapGeometry';
 import { OWNER_SLOTS, OwnerSlots } from '../../src/shared/ownerPalette';
-import type { FrameDetails, HostToWebview, MapState, MapWork, WebviewToHost } from '../../src/shared/protocol';
+import type { FrameDetails, HostToWebview, MapMove, MapState, MapWork, WebviewToHost } from '../../src/shared/protocol';
 import { readTheme, ThemeColours } from '../palette';
 import { CellWindow, LoadingBar, Previews, SummaryHold } from '../preview';
 
@@ -71,4 +71,27 @@ export const loading = new LoadingBar(canvas);
 export const summary = new SummaryHold((text) => ($('summary').textContent = text), (held) => $('summary').setAttribute('aria-busy', String(held)));
 
 export const post = (msg: WebviewToHost) => vscode.postMessage(msg);
-export const save = () => vscode.setState({ zoom: view.userZoom, topRow: view.topRow, selected: view.selected, owners: ownerSlots.entries(), overlay: view.overlay } satisfies Saved);
+
+/** Where the map is, as maps in step share it (undefined until laid out). */
+function whereNow(): MapMove | undefined {
+  return view.layout ? { zoom: view.userZoom ?? null, topPfn: view.topRow * view.layout.framesPerRow } : undefined;
+}
+/** Where the host was last told (or told this map to be), so a move is told once and a followed one not echoed. */
+let toldAt = '';
+const key = (m: MapMove) => `${m.zoom}:${m.topPfn}`;
+
+/** Keeps what survives hiding; tells the host when the map has moved since it last knew. */
+export const save = () => {
+  vscode.setState({ zoom: view.userZoom, topRow: view.topRow, selected: view.selected, owners: ownerSlots.entries(), overlay: view.overlay } satisfies Saved);
+  const at = whereNow();
+  if (!at || key(at) === toldAt) return;
+  toldAt = key(at);
+  post({ type: 'moved', ...at });
+};
+
+/** The map moved because another in step did: kept, and not told back. */
+export const saveFollowed = () => {
+  const at = whereNow();
+  if (at) toldAt = key(at);
+  save();
+};

@@ -3,7 +3,8 @@ import { cellOf } from '../../src/shared/mapGeometry';
 import { requestCells, requestOverview } from './cells';
 import { draw } from './draw';
 import { renderLegend } from './legendPanel';
-import { $, save, view } from './model';
+import type { MapMove } from '../../src/shared/protocol';
+import { $, save, saveFollowed, view } from './model';
 import { clampTop, layOut, visibleRows } from './viewport';
 
 /** A frame to zoom to once the map is laid out (Go to Frame before the first state). */
@@ -41,6 +42,15 @@ export function zoomBy(steps: number, anchor?: { pfn: number; y: number }): void
   view.userZoom = view.zoom + steps;
   relayout(a);
   save();
+  requestCells();
+  draw();
+}
+
+/** Shows the place another map in step moved to: the same zoom, the same frame at the top. */
+export function follow(m: MapMove): void {
+  view.userZoom = m.zoom ?? undefined;
+  relayout({ pfn: m.topPfn, y: 0 });
+  saveFollowed();
   requestCells();
   draw();
 }

@@ -25,7 +25,7 @@ export function renderState(): void {
   const t = s.frames;
   const total = s.image.totalFrames;
   const pct = (n: number) => `${((n / total) * 100).toFixed(1)} %`;
-  summary.offer(`${formatBytes(total * 4096)} · ${total} frames: ${t.free} free (${pct(t.free)}${t.uninitialized ? `; ${t.free + t.uninitialized} can be handed out, uninitialised sections included` : ''}), ${t.allocated} allocated (${pct(t.allocated)}), ${t.uninitialized} uninitialised, ${t.reserved} metadata · sections: ${s.sections.initialized} initialised, ${s.sections.stale} stale, ${s.sections.never} never · boot ${s.bootGeneration} (${s.machine === 'running' ? 'running' : s.machine === 'off' ? 'off' : 'off after a crash'}), profile ${s.profile}, memmap on ${s.memmapPlacement}`, s.version);
+  summary.offer(`${formatBytes(total * 4096)} · ${total} frames: ${t.free} free (${pct(t.free)}${t.uninitialized ? `; ${t.free + t.uninitialized} can be handed out, uninitialised sections included` : ''}), ${t.allocated} allocated (${pct(t.allocated)}), ${t.uninitialized} uninitialised, ${t.reserved} metadata · sections: ${s.sections.initialized} initialised, ${s.sections.stale} stale, ${s.sections.never} never · boot ${s.bootGeneration} (${s.machine === 'running' ? 'running' : s.machine === 'off' ? 'off' : 'off after a crash'}), profile ${s.profile}, design ${s.design} (memmap ${s.memmapPlacement === 'device' ? 'on the device' : 'in RAM'})`, s.version);
   const banner = $('banner');
   const notes = [s.readOnly ? `Read-only: ${s.readOnly}.` : '', s.viewedStep !== undefined ? `Showing the state after step ${s.viewedStep} (read-only). Step forward to the last step to return to the present.` : ''].filter(Boolean);
   if (notes.length) {

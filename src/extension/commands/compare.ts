@@ -1,6 +1,9 @@
 /** PMem: Compare Designs: the same workload on an image of each design, in memory, shown side by side with charts. */
 import * as vscode from 'vscode';
-import { compareDesignsAsync, CompareReport, DESIGNS, OperationCancelled, parseSize } from '../../engine';
+import { compareDesignsAsync, CompareReport, DESIGNS, MemoryStore, OperationCancelled, parseSize } from '../../engine';
+import { keepImage, keptImagePaths } from '../../engine/node/keptImages';
+import type { MapsInStep } from '../mapsInStep';
+import { VIEW_TYPE } from '../pmemEditorProvider';
 import { WORKLOAD_KINDS, WORKLOAD_SUMMARY, WorkloadKind } from '../../engine/replay/workload';
 import { ComparePanel } from '../comparePanel';
 import { Refusal } from '../refusal';
@@ -11,7 +14,7 @@ const MAX_SIZE = 16 * 2 ** 30;
 
 interface CompareArgs { designs?: unknown; size?: unknown; workload?: unknown; ops?: unknown; seed?: unknown }
 
-export function registerCompareCommand(c: CommandContext): ComparePanel {
+export function registerCompareCommand(c: CommandContext, inStep: MapsInStep): ComparePanel {
   const panel = new ComparePanel(c.extension.extensionUri);
   c.extension.subscriptions.push({ dispose: () => panel.dispose() });
   c.run('pmemExplorer.compareDesigns', async (arg?: unknown): Promise<CompareReport | undefined> => {
@@ -56,11 +59,12 @@ export function registerCompareCommand(c: CommandContext): ComparePanel {
     }
     const seed = a.seed === undefined ? 1 : whole(a.seed, 'seed', 0, 2 ** 32 - 1);
     const kind: WorkloadKind = workload;
+    const images = new Map<string, MemoryStore>();
     const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Compare Designs', cancellable: true }, async (progress, token) => {
       let shown = 0;
       try {
         return await compareDesignsAsync({
-          designs, sizeBytes, workload: kind, ops, seed,
+          designs, sizeBytes, workload: kind, ops, seed, onImage: (design, image) => images.set(design, image),
           onProgress: (done, total, design) => {
             const share = done / total;
             if (share - shown < 0.01 && done < total) return;
@@ -77,8 +81,31 @@ export function registerCompareCommand(c: CommandContext): ComparePanel {
       }
     });
     if (!report) return undefined;
-    panel.show(report);
+    panel.show(report, images);
     return report;
+  });
+
+  c.run('pmemExplorer.openComparedImages', async (arg?: unknown): Promise<string[] | undefined> => {
+    const images = panel.images;
+    if (!images?.size) throw new Refusal('Open the Compared Images: run Compare Designs… first (its images stay in memory while its page is open)');
+    const a = (arg && typeof arg === 'object' ? arg : {}) as { folder?: unknown };
+    if (a.folder !== undefined && typeof a.folder !== 'string') throw new Refusal(`Open the Compared Images: folder must be a path, not ${JSON.stringify(a.folder)}`);
+    let folder = a.folder as string | undefined;
+    if (folder === undefined) {
+      const picked = await vscode.window.showOpenDialog({
+        title: 'Open the Compared Images: the folder to write them to', openLabel: 'Write the Images Here',
+        canSelectFolders: true, canSelectFiles: false, canSelectMany: false, defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+      });
+      if (!picked?.length) return undefined;
+      folder = picked[0].fsPath;
+    }
+    // Every path checked before the first is written: an existing file is never replaced.
+    const paths = keptImagePaths(folder, [...images.keys()]);
+    for (const [design, file] of paths) keepImage(file, images.get(design)!);
+    const uris = [...paths.values()].map((f) => vscode.Uri.file(f));
+    inStep.join(uris);
+    for (const [i, uri] of uris.entries()) await vscode.commands.executeCommand('vscode.openWith', uri, VIEW_TYPE, { viewColumn: i + 1, preview: false });
+    return uris.map((u) => u.fsPath);
   });
   return panel;
 }

@@ -14,8 +14,10 @@ import { registerReplayCommands, registerWorkloadCommands } from './replay';
 import { registerStructureCommands } from './structures';
 import { registerCompareCommand } from './compare';
 import type { ComparePanel } from '../comparePanel';
+import { MapsInStep } from '../mapsInStep';
+import { registerInStepCommands } from './inStep';
 
-export function registerCommands(context: vscode.ExtensionContext, registry: ImageRegistry, views: Views, runner: CommandRunner, work: LongWork): { compare: ComparePanel } {
+export function registerCommands(context: vscode.ExtensionContext, registry: ImageRegistry, views: Views, runner: CommandRunner, work: LongWork): { compare: ComparePanel; inStep: MapsInStep } {
   const c = commandContext(context, registry, views, runner, work);
   c.run('pmemExplorer.newImage', (preset?: unknown) => createImage(context, newImagePreset(preset)));
   registerAllocationCommands(c);
@@ -26,5 +28,8 @@ export function registerCommands(context: vscode.ExtensionContext, registry: Ima
   registerHistoryCommands(c);
   registerExportCommands(c);
   registerStructureCommands(c);
-  return { compare: registerCompareCommand(c) };
+  const inStep = new MapsInStep(registry);
+  context.subscriptions.push(inStep);
+  registerInStepCommands(c, inStep);
+  return { compare: registerCompareCommand(c, inStep), inStep };
 }
