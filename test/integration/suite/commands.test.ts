@@ -253,6 +253,41 @@ describe('PMem commands and views', () => {
     assert.deepEqual(shown(), [0, 0]);
   });
 
+  it('opens the compared images side by side, in step, never over a file; Keep Maps in Step needs two images', async () => {
+    assert.equal(await refusal(api, 'openComparedImages', { folder: tempDir() }), 'Open the Compared Images: run Compare Designs… first (its images stay in memory while its page is open)');
+    await openImage(api, makeImage('alone.pmem'));
+    assert.equal(await refusal(api, 'mapsInStep'), 'Keep Maps in Step: open two or more images first (one is open in the map editor)');
+    await exec('mapsOutOfStep');
+    const report = await exec<{ designs: Array<{ design: string }> }>('compareDesigns', { designs: ['core64', 'ram64'], size: '16M', workload: 'churn', ops: 300 });
+    assert.deepEqual(report?.designs.map((d) => d.design), ['core64', 'ram64']);
+    const folder = tempDir();
+    const opened = await exec<string[]>('openComparedImages', { folder });
+    const files = ['core64', 'ram64'].map((d) => path.join(folder, `${d}.pmem`));
+    assert.deepEqual(opened, files);
+    assert.deepEqual(api.inStep.uris, files.map((f) => vscode.Uri.file(f).toString()));
+    for (const [i, f] of files.entries()) {
+      const doc = await until(`${f} open in the map editor`, () => api.registry.allMaps.find((m) => m.document.uri.fsPath === f)?.document);
+      assert.equal(info(doc.session!.image).design, ['core64', 'ram64'][i]);
+      assert.equal(api.registry.panelsOf(doc)[0].viewColumn, i + 1, 'side by side');
+    }
+    // A frame chosen on one map is selected on the other (the host's part of it; the UI suite moves the maps).
+    const [a, b] = files.map((f) => api.registry.allMaps.find((m) => m.document.uri.fsPath === f)!);
+    a.document.select(3100, 'map', { origin: a });
+    assert.equal(b.document.selection?.pfn, 3100);
+    const before = fs.readFileSync(files[0]);
+    assert.equal(await refusal(api, 'openComparedImages', { folder }), `${files.join(', ')} exist: the images of a comparison never replace a file (choose another folder)`);
+    assert.deepEqual(fs.readFileSync(files[0]), before);
+    await exec('mapsOutOfStep');
+    assert.deepEqual(api.inStep.uris, []);
+    a.document.select(3200, 'map', { origin: a });
+    assert.equal(b.document.selection?.pfn, 3100, 'out of step: each its own');
+    const joined = await exec<string[]>('mapsInStep');
+    for (const f of files) assert.ok(joined?.includes(vscode.Uri.file(f).toString()), `${f} is in step again: ${JSON.stringify(joined)}`);
+    a.document.select(3300, 'map', { origin: a });
+    assert.equal(b.document.selection?.pfn, 3300);
+    await exec('mapsOutOfStep');
+  });
+
   it('Revert reads the file again, dropping unsaved changes', async () => {
     const uri = makeImage('revert.pmem');
     const doc = await openImage(api, uri);
