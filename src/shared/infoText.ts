@@ -9,7 +9,9 @@ export function infoLines(file: string, i: ImageInfo): string[] {
     `  size        ${formatBytes(i.sizeBytes)} (${i.totalFrames} frames of ${i.pageSize} bytes)`,
     `  data        ${i.dataFrames} frames; overhead ${i.overheadPercent.toFixed(4)} % (memmap ${i.memmapPercent.toFixed(4)} %)`,
     `  design      ${i.design}`,
-    `  memmap      on ${i.memmap.placement}${i.memmap.placement === 'device' ? ` at byte ${i.memmap.offsetBytes}, ${formatBytes(i.memmap.bytes)}` : `: ${formatBytes(i.memmap.ramBytes)} of RAM, rebuilt every boot`}; ${i.memmap.descriptorSize}-byte core descriptors`,
+    i.design === 'pfn-only'
+      ? '  memmap      none: no descriptors; the free pages\' link records are the only page state (the explorer indexes them in RAM)'
+      : `  memmap      on ${i.memmap.placement}${i.memmap.placement === 'device' ? ` at byte ${i.memmap.offsetBytes}, ${formatBytes(i.memmap.bytes)}` : `: ${formatBytes(i.memmap.ramBytes)} of RAM, rebuilt every boot`}; ${i.memmap.descriptorSize}-byte core descriptors`,
     `  free lists  links in the ${i.links === 'page' ? 'free pages' : 'descriptors'}; max order ${i.maxOrder}`,
     `  boot        generation ${i.bootGeneration}, ${i.clean ? 'clean' : 'not shut down cleanly'}, profile ${i.profile}${i.profileExtendedFields.length ? ` (extended: ${i.profileExtendedFields.join(', ')})` : ''}`,
     `  sections    ${i.sections.count} x ${formatBytes(i.sections.sizeBytes)}: ${i.sections.untouched} never initialised, ${i.sections.initialized} initialised, ${i.sections.stale} stale, ${i.sections.reservedOnly} metadata only`,

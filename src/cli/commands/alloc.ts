@@ -1,7 +1,7 @@
 /** Commands that change an image: alloc, free, init, reboot. Each open for writing is a boot. */
 import * as fs from 'node:fs';
 import {
-  allocOp, AllocRequest, findProfile, freeOp, freeOwnerOp, initAllOp, initSectionsOp, linuxRefusalText, MISMATCH_POLICIES, mismatchPolicy, parsePfn, PmemImage,
+  allocOp, AllocRequest, findProfile, freeOp, freeOrderOp, freeOwnerOp, initAllOp, initSectionsOp, linuxRefusalText, MISMATCH_POLICIES, mismatchPolicy, parsePfn, PmemImage,
   PROFILES, refuseMismatchAsLinux, UsageError, ZoneName,
 } from '../../engine';
 import { MAX_ALLOC_COUNT, MAX_CRASH_POINTS, MAX_FREE_COUNT } from '../../engine/image/limits';
@@ -69,8 +69,13 @@ export const free: Command = {
   help: `usage: pmem free FILE PFN... [--pfns-from LIST] [--json]
        pmem free FILE --pfns-from LIST [--json]
        pmem free FILE --owner TAG [--json]
+       pmem free FILE PFN --order N [--json]
 
 Each PFN must be the head of an allocated block; its order comes from the descriptor.
+--order N frees the block of 2^N frames at PFN as its caller names it (Linux's
+free_pages(addr, order)): checked against the block's own order where the image
+keeps descriptors; on a pfn-only image, which keeps none, the only way to free a
+block larger than one frame (each frame is freed, merging as it goes, in one step).
 --pfns-from LIST  reads more pfns from the file LIST ("-" for stdin), one a line.
 A free is all or nothing, up to ${MAX_FREE_COUNT.toLocaleString('en-US')} pfns: every pfn is checked before anything
 is written; more than one journal transaction holds run as several (the heads are
@@ -79,7 +84,7 @@ the next boot.
 --owner TAG frees every allocated block whose owner tag is TAG, all or nothing,
 however many there are (a crash midway is completed by the next boot).`,
   run(argv) {
-    const p = parse(argv, { json: { type: 'boolean' }, owner: { type: 'string' }, 'pfns-from': { type: 'string' } }, 'free');
+    const p = parse(argv, { json: { type: 'boolean' }, owner: { type: 'string' }, 'pfns-from': { type: 'string' }, order: { type: 'string' } }, 'free');
     const [file, ...rest] = p.positionals;
     const owner = str(p, 'owner');
     const from = str(p, 'pfns-from');
@@ -90,7 +95,9 @@ however many there are (a crash midway is completed by the next boot).`,
     const pfns = rest.map((t) => parsePfn(t));
     if (from !== undefined) for (const pfn of pfnsFrom(from)) pfns.push(pfn);
     if (owner === undefined && pfns.length === 0) throw new UsageError(`free: ${from === '-' ? 'stdin' : from} lists no pfn`);
-    const r = withWritable(file, (img) => (owner !== undefined ? freeOwnerOp(img, owner) : freeOp(img, pfns)));
+    const order = int(str(p, 'order'), 'order', 0, 18);
+    if (order !== undefined && (owner !== undefined || pfns.length !== 1)) throw new UsageError('free: --order frees one block: give one pfn with it');
+    const r = withWritable(file, (img) => (owner !== undefined ? freeOwnerOp(img, owner) : order !== undefined ? freeOrderOp(img, pfns[0], order) : freeOp(img, pfns)));
     if (flag(p, 'json')) printJson(r);
     else say(r.freed.map((f) => `freed pfn ${f.pfn} (order ${f.order}${f.owner ? `, owner ${f.owner}` : ''})`).join('\n'));
     return 0;

@@ -18,8 +18,9 @@ export const create: Command = {
   --size SIZE           device size: 64M, 16G, 1T (a multiple of the section size, 4M to 16T)
   --section 2M|1G       lazy-init section size (default 2M)
   --nodes N             NUMA nodes, 1 to 8 (default 1)
-  --design NAME         descriptor design: core64 (default: 64-byte descriptors on the device)
-                        or ram64 (the same in RAM, rebuilt at every boot); see pmem compare --help
+  --design NAME         descriptor design: core64 (default: 64-byte descriptors on the device),
+                        ram64 (the same in RAM, rebuilt at every boot) or pfn-only (no descriptors:
+                        free-page state only in the free pages); see pmem compare --help
   --memmap device|ram   where descriptors live (default device): core64 or ram64 by another name
   --links page|descriptor  where free-list links live (default page: inside the free block)
   --max-order N         largest buddy order, 0 to 18 (default 10 = 4 MiB blocks)
@@ -39,7 +40,8 @@ export const create: Command = {
     const size = str(p, 'size');
     if (!size) throw new UsageError('create: --size is required (for example --size 64M)');
     const design = str(p, 'design');
-    const byDesign = design === undefined ? undefined : builtDesign(design).geometry.memmap;
+    const chosen = design === undefined ? undefined : builtDesign(design).geometry;
+    const byDesign = chosen?.memmap;
     const memmap = str(p, 'memmap') ?? byDesign;
     if (byDesign && memmap !== byDesign) throw new UsageError(`--design ${design} keeps its memmap on ${byDesign}, not --memmap ${memmap}`);
     const links = str(p, 'links');
@@ -53,6 +55,7 @@ export const create: Command = {
       movablePercent: int(str(p, 'movable'), 'movable', 0, 90),
       profile: str(p, 'profile'),
       historyBytes: str(p, 'history') ? parseSize(str(p, 'history')!, 'history size') : undefined,
+      descriptors: chosen?.descriptors,
     }, flag(p, 'force'));
     const i = info(img);
     if (flag(p, 'json')) printJson({ file, ...i, diskBytes: diskUsageBytes(file) });

@@ -432,6 +432,26 @@ export function allocateInto(txn: Txn, request: AllocRequest, out: BlockRun): vo
       throw new OperationError(`out of memory: no free block of order ${req.order} in zone ${req.zone} or below on ${where} (allocated ${out.length - start} of ${req.count}; nothing was changed)`);
     }
   }
+  if (txn.img.geometry.descriptors === 'none') for (let i = start; i < out.length; i++) forgetBlock(txn, out.pfn(i), req.order);
+}
+
+const NO_OWNER = new Uint8Array(OWNER_BYTES);
+
+/**
+ * A design without descriptors (pfn-only) keeps nothing of an allocated
+ * block: its frames become what a boot rebuilds for frames no free block
+ * holds (rebuildRamSection), allocated single frames with no owner and no
+ * order. Freeing it takes the order from the caller (ops.ts freeOrderOp).
+ */
+function forgetBlock(txn: Txn, pfn: number, order: number): void {
+  const count = 2 ** order;
+  const bytes = txn.readDescriptors(pfn, count);
+  for (let i = 0; i < count; i++) {
+    const at = i * DESCRIPTOR_SIZE;
+    patchAllocatedHeadBody(bytes, at, pfn + i, 0, bytes[at + DESC.node], bytes[at + DESC.zone], NO_OWNER);
+  }
+  sealDescriptors(bytes, 0, count);
+  putDescriptors(txn, pfn, bytes);
 }
 
 /**
@@ -789,6 +809,7 @@ export function allocateExactly(txn: Txn, pfn: number, order: number, owner: str
   }
   setHead(txn, pfn, { flags: PG_CORE | PG_ALLOCATED, order, node, zone, owner, refcount: 1, next: 0, prev: 0 });
   account(txn, pfn, order, -1, +1);
+  if (g.descriptors === 'none') forgetBlock(txn, pfn, order);
   return { pfn, order, node, zone };
 }
 

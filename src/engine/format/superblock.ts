@@ -51,6 +51,11 @@ function bytesToUuid(b: Uint8Array): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+/** memmapPlacement: descriptors on the device (core64), in RAM (ram64), or none, the free blocks indexed in RAM (pfn-only). */
+const MEMMAP_DEVICE = 0;
+const MEMMAP_RAM = 1;
+const MEMMAP_NONE = 2;
+
 export function encodeSuperblock(sb: Superblock): Uint8Array {
   const bytes = new Uint8Array(SUPERBLOCK_SIZE);
   const dv = view(bytes);
@@ -67,7 +72,7 @@ export function encodeSuperblock(sb: Superblock): Uint8Array {
   writeU64(dv, SB.totalFrames, g.totalFrames);
   dv.setUint32(SB.sectionFrames, g.sectionFrames, true);
   dv.setUint32(SB.sectionCount, g.sectionCount, true);
-  dv.setUint8(SB.memmapPlacement, g.memmap === 'device' ? 0 : 1);
+  dv.setUint8(SB.memmapPlacement, g.memmap === 'device' ? MEMMAP_DEVICE : g.descriptors === 'none' ? MEMMAP_NONE : MEMMAP_RAM);
   dv.setUint8(SB.linksPlacement, g.links === 'page' ? 0 : 1);
   dv.setUint8(SB.maxOrder, g.maxOrder);
   dv.setUint8(SB.nodeCount, g.nodeCount);
@@ -120,7 +125,7 @@ export function decodeSuperblock(bytes: Uint8Array, base: number, file?: string)
   if (descriptorSize !== DESCRIPTOR_SIZE) throw new ImageError(`descriptor size ${descriptorSize} is not ${DESCRIPTOR_SIZE}`, where('descriptorSize'));
   const memmapByte = dv.getUint8(SB.memmapPlacement);
   const linksByte = dv.getUint8(SB.linksPlacement);
-  if (memmapByte > 1) throw new ImageError(`unknown memmap placement ${memmapByte}`, where('memmapPlacement'));
+  if (memmapByte > MEMMAP_NONE) throw new ImageError(`unknown memmap placement ${memmapByte}`, where('memmapPlacement'));
   if (linksByte > 1) throw new ImageError(`unknown links placement ${linksByte}`, where('linksPlacement'));
   const regions = {} as Record<string, Region>;
   REGION_NAMES.forEach((name, i) => {
@@ -133,7 +138,8 @@ export function decodeSuperblock(bytes: Uint8Array, base: number, file?: string)
     sectionCount: dv.getUint32(SB.sectionCount, true),
     nodeCount: dv.getUint8(SB.nodeCount),
     maxOrder: dv.getUint8(SB.maxOrder),
-    memmap: memmapByte === 0 ? 'device' : 'ram',
+    memmap: memmapByte === MEMMAP_DEVICE ? 'device' : 'ram',
+    ...(memmapByte === MEMMAP_NONE ? { descriptors: 'none' as const } : {}),
     links: linksByte === 0 ? 'page' : 'descriptor',
     movablePercent: dv.getUint32(SB.movablePercent, true),
     // The history's size is a creation choice, recorded only in its region entry.

@@ -4,11 +4,11 @@
  */
 import { allocate, AllocatedBlock, AllocRequest, FreedBlock, freeAllocated, handOverSection, validateAllocRequest, zonelist } from '../alloc/buddy';
 import { BuddyState } from '../alloc/buddyState';
-import { encodeOwner } from '../format/descriptor';
-import { ensureSectionReady } from '../alloc/sectionInit';
+import { encodeOwner, PG_ALLOCATED } from '../format/descriptor';
+import { ensureSectionReady, sectionOf } from '../alloc/sectionInit';
 import type { HistoryRecord } from '../format/history';
 import { allocSummary, freeSummary } from '../format/summaryCodec';
-import { UsageError } from '../core/errors';
+import { OperationError, UsageError } from '../core/errors';
 import { REVISION_INVERSE } from '../format/constants';
 import { TimeSlice } from '../core/timeSlice';
 import { SECTION_ENTRY_SIZE } from '../format/layout';
@@ -122,7 +122,8 @@ function allocFast(img: PmemImage, req: AllocRequest): (AllocResult & { step: nu
 /** The running profile's extended fields of a block just allocated as step `step` (null when the profile has none). */
 function extendedFields(img: PmemImage, b: AllocatedBlock, step: number): Record<string, number> | null {
   const profile = img.profile;
-  if (!profile.extended.length) return null;
+  // A design without descriptors has no extended part either: nothing to keep them in.
+  if (!profile.extended.length || img.geometry.descriptors === 'none') return null;
   const values: Record<string, number> = {};
   for (const f of profile.extended) {
     if (f.name === 'shadow') values.shadow = SHADOW_BASE + b.pfn * 64;
@@ -288,7 +289,46 @@ export function readSectionTable(img: PmemImage): DataView {
 
 /** Frees every allocated block whose owner tag is `owner`, all or nothing (one transaction or several). */
 export function freeOwnerOp(img: PmemImage, owner: string, progress: LargeProgress = {}): FreeResult & { step: number; changed: ChangeSet } {
+  refuseOwnersWithoutDescriptors(img);
   return freeOwnerLarge(img, owner, progress);
+}
+
+/** A design without descriptors keeps no owner: there is nothing to free by. */
+function refuseOwnersWithoutDescriptors(img: PmemImage): void {
+  if (img.geometry.descriptors === 'none') throw new UsageError('a pfn-only image keeps no descriptors, so no owner: free its blocks by pfn and order');
+}
+
+/**
+ * Frees the block of 2^order frames at `pfn` as its caller names it (Linux's
+ * free_pages(addr, order)). With descriptors the image checks the order
+ * against the block's own; a design without them (pfn-only) cannot look it
+ * up, so it frees each frame, in ascending order, merging as it goes: one
+ * transaction, one step.
+ */
+export function freeOrderOp(img: PmemImage, pfn: number, order: number): FreeResult & { step: number; changed: ChangeSet } {
+  const g = img.geometry;
+  if (!Number.isInteger(order) || order < 0 || order > g.maxOrder) throw new UsageError(`order ${order} is out of range (0 to ${g.maxOrder})`);
+  if (!Number.isSafeInteger(pfn) || pfn < 0 || pfn + 2 ** order > g.totalFrames) throw new UsageError(`pfn ${pfn} with order ${order} is outside the image (${g.totalFrames} frames)`);
+  if (pfn % 2 ** order !== 0) throw new UsageError(`pfn ${pfn} is not aligned to order ${order}: a block of order ${order} starts at a multiple of ${2 ** order}`);
+  return img.run('free', (txn) => {
+    let freed: FreedBlock[];
+    if (g.descriptors === 'none') {
+      // The design could not tell a frame in use from one already free; the explorer's index of free blocks can, before anything changes.
+      for (let p = pfn; p < pfn + 2 ** order; p++) {
+        if (!ensureSectionReady(txn, sectionOf(g, p)) || !(txn.descriptor(p).flags & PG_ALLOCATED)) {
+          throw new OperationError(`pfn ${p} is not allocated: the block of order ${order} at pfn ${pfn} is not all in use (nothing was freed)`, { pfn: p });
+        }
+      }
+      for (let p = pfn; p < pfn + 2 ** order; p++) freeAllocated(txn, p);
+      freed = [{ pfn, order, owner: '' }];
+    } else {
+      freed = [freeAllocated(txn, pfn)];
+      if (freed[0].order !== order) throw new OperationError(`the block at pfn ${pfn} is of order ${freed[0].order}, not ${order}: nothing was freed`, { pfn });
+    }
+    txn.setExtended(pfn, null);
+    const initialisedSections = [...txn.initialisedSections].sort((a, b) => a - b);
+    return { result: { freed, initialisedSections }, summary: freeSummaryOf([pfn], freed, initialisedSections) };
+  });
 }
 
 /**

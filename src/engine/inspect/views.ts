@@ -223,7 +223,7 @@ export function info(img: PmemImage, totals: ImageTotals = imageTotals(img)): Im
     design: designOf(g),
     memmap: {
       placement: g.memmap, offsetBytes: L.memmap.startPfn * PAGE_SIZE, bytes: L.memmap.frames * PAGE_SIZE, descriptorSize: DESCRIPTOR_SIZE,
-      ramBytes: g.memmap === 'ram' ? g.totalFrames * descriptorBytesInRam(img.profile) : 0,
+      ramBytes: g.memmap === 'ram' && g.descriptors !== 'none' ? g.totalFrames * descriptorBytesInRam(img.profile) : 0,
     },
     links: g.links,
     maxOrder: g.maxOrder,

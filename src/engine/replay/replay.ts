@@ -131,6 +131,7 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
   const largest = 2 ** g.maxOrder;
   const batch = o.batch ?? DEFAULT_BATCH;
   if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`batch must be a whole number of events, at least 1, not ${batch}`);
+  if (g.descriptors === 'none') throw new UsageError('a pfn-only image keeps no descriptors: a replay checks each free against its block\'s order and owner, which it cannot look up there (replay into a core64 or ram64 image)');
 
   // First pass: the lowest pfn, and the blocks the trace frees before it allocates them.
   let lowest = Number.POSITIVE_INFINITY;

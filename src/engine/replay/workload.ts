@@ -19,7 +19,7 @@ import { seededRandom } from '../core/random';
 import { runToEnd, Steps, TimeSlice } from '../core/timeSlice';
 import { LargeControl, OperationCancelled } from '../image/largeOps';
 import { PmemImage } from '../image/imageCore';
-import { allocOp, freeOp } from '../image/ops';
+import { allocOp, freeOp, freeOrderOp } from '../image/ops';
 import { deferHomeWrites } from '../image/deferredHome';
 import { fragmentation } from '../inspect/views';
 import type { ZoneFragmentation } from '../inspect/frag';
@@ -138,7 +138,9 @@ export function* workloadSteps(start: PmemImage, o: WorkloadOptions): Steps<{ im
   };
   const freeAt = (i: number): void => {
     const [b] = live.splice(i, 1);
-    freeOp(img, [b.pfn]);
+    // A design without descriptors cannot look the order up: the caller names it, as Linux's free_pages does.
+    if (img.geometry.descriptors === 'none') freeOrderOp(img, b.pfn, b.order);
+    else freeOp(img, [b.pfn]);
     inUse -= 2 ** b.order;
     report.freed++;
   };
