@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { allocOp, check, freeOp, info, initSectionsOp, PmemImage, SimulatedCrash } from '../../src/engine';
+import { allocOp, check, freeOp, freeOrderOp, info, initSectionsOp, PmemImage, SimulatedCrash } from '../../src/engine';
 import { CrashingStore } from '../../src/engine/store/crashingStore';
 import { MemoryStore } from '../../src/engine';
 import { MiB, newImage, snapshot, Snapshot } from './helpers';
@@ -11,6 +11,7 @@ const variants = [
   { name: 'memmap on device, links in pages', options: {} },
   { name: 'memmap on device, links in descriptors', options: { links: 'descriptor' as const } },
   { name: 'memmap in RAM, links in pages', options: { memmap: 'ram' as const } },
+  { name: 'no descriptors (pfn-only)', options: { memmap: 'ram' as const, descriptors: 'none' as const } },
 ];
 
 /** A small image with some history, so operations split, merge and touch stale sections. */
@@ -69,6 +70,7 @@ const ops: Array<{ name: string; op: Op; rebootFirst: boolean }> = [
   { name: 'alloc in a stale section after reboot', op: (img) => void allocOp(img, { order: 0 }), rebootFirst: true },
   { name: 'free that merges', op: (img, p) => void freeOp(img, [p[0], p[4]]), rebootFirst: false },
   { name: 'free in a stale section after reboot', op: (img, p) => void freeOp(img, [p[1]]), rebootFirst: true },
+  { name: 'free of a block its caller names with its order (free_pages)', op: (img, p) => void freeOrderOp(img, p[0], 3), rebootFirst: false },
   { name: 'init of a never-initialised section', op: (img) => void initSectionsOp(img, [3]), rebootFirst: false },
   { name: 'init of a stale section', op: (img) => void initSectionsOp(img, [0, 2]), rebootFirst: true },
 ];

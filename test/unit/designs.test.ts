@@ -3,7 +3,13 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { compareDesigns, compareDesignsAsync, CompareReport, DesignComparison, OperationCancelled, UsageError } from '../../src/engine';
+import {
+  allocOp, check, compareDesigns, compareDesignsAsync, CompareReport, DesignComparison, frames, freeLists, freeOp, freeOrderOp, freeOwnerOp, info, MemoryStore,
+  OperationCancelled, OperationError, PmemImage, UsageError,
+} from '../../src/engine';
+import { builtDesign } from '../../src/engine/designs/designs';
+import { SB } from '../../src/engine/format/superblock';
+import { replayTrace } from '../../src/engine/replay/replay';
 import { compareRows } from '../../src/shared/compareText';
 import { pmem } from './cliRun';
 
@@ -108,7 +114,7 @@ describe('designs side by side (pmem compare)', function () {
 
   it('refuses a design that does not run yet, an unknown one, or one named twice, saying which run', () => {
     const refuse = (designs: string[], why: RegExp) => assert.throws(() => compareDesigns({ designs, sizeBytes: SIZE, workload: 'churn', ops: 10, seed: 1 }), (e: unknown) => e instanceof UsageError && why.test(e.message));
-    refuse(['core64', 'two-word'], /^design two-word \(a 16-byte descriptor of two words, allocator and allocatee\) does not run yet; the designs that run are core64, ram64$/);
+    refuse(['core64', 'two-word'], /^design two-word \(a 16-byte descriptor of two words, allocator and allocatee\) does not run yet; the designs that run are core64, ram64, pfn-only$/);
     refuse(['core65'], /^no design "core65": the designs are core64, ram64, two-word, memdesc, 2m, dynamic, pfn-only$/);
     refuse(['ram64', 'ram64'], /^design ram64 is named twice$/);
     refuse([], /^name at least one design to compare$/);
@@ -137,7 +143,7 @@ describe('pmem compare and pmem create --design', function () {
 
   it('--keep DIR writes each design\'s image as it ended, which opens, checks clean and names its design; never over a file', () => {
     const keep = fs.mkdtempSync(path.join(dir, 'keep-'));
-    const r = pmem('compare', '--size', '64M', '--ops', '300', '--keep', keep);
+    const r = pmem('compare', '--designs', 'core64,ram64', '--size', '64M', '--ops', '300', '--keep', keep);
     assert.equal(r.code, 0, r.stderr);
     const files = ['core64', 'ram64'].map((d) => path.join(keep, `${d}.pmem`));
     assert.match(r.stdout, new RegExp(`^images kept: ${files.join(', ')}$`, 'm'));
@@ -151,7 +157,7 @@ describe('pmem compare and pmem create --design', function () {
       assert.ok(fs.statSync(file).blocks * 512 < 64 * MiB / 4, 'sparse');
     }
     const before = fs.readFileSync(files[0]);
-    const again = pmem('compare', '--size', '64M', '--ops', '10', '--keep', keep);
+    const again = pmem('compare', '--designs', 'core64,ram64', '--size', '64M', '--ops', '10', '--keep', keep);
     assert.equal(again.code, 2);
     assert.equal(again.stderr, `pmem compare: ${files.join(', ')} exist: the images of a comparison never replace a file (choose another folder)\n`);
     assert.deepEqual(fs.readFileSync(files[0]), before, 'untouched');
@@ -165,7 +171,7 @@ describe('pmem compare and pmem create --design', function () {
   it('refuses a file, a design that does not run yet and an unknown workload, in one line each', () => {
     const cases: Array<[string[], string]> = [
       [['compare', 'x.pmem'], 'pmem compare: compare takes no file (it makes its images in memory; --keep DIR writes them), not "x.pmem"'],
-      [['compare', '--designs', 'core64,2m'], 'pmem compare: design 2m (one 64-byte descriptor per 2 MiB) does not run yet; the designs that run are core64, ram64'],
+      [['compare', '--designs', 'core64,2m'], 'pmem compare: design 2m (one 64-byte descriptor per 2 MiB) does not run yet; the designs that run are core64, ram64, pfn-only'],
       [['compare', '--workload', 'steady'], 'pmem compare: --workload must be one of churn, fragmenter, hugepages, reboots, not "steady"'],
     ];
     for (const [args, line] of cases) {
@@ -182,8 +188,21 @@ describe('pmem compare and pmem create --design', function () {
     assert.equal(info.design, 'ram64');
     assert.equal(info.memmap.placement, 'ram');
     assert.match(pmem('info', file).stdout, /^ {2}design {6}ram64$/m);
+    const none = path.join(dir, 'none.pmem');
+    assert.equal(pmem('create', none, '--size', '64M', '--design', 'pfn-only').code, 0);
+    const shown = pmem('info', none).stdout;
+    assert.match(shown, /^ {2}design {6}pfn-only$/m);
+    assert.match(shown, /^ {2}memmap {6}none: no descriptors; the free pages' link records are the only page state/m);
+    const block = JSON.parse(pmem('alloc', none, '--order', '2', '--owner', 'web', '--json').stdout) as { blocks: Array<{ pfn: number }> };
+    const pfn = block.blocks[0].pfn;
+    assert.match(pmem('descriptors', none, '--from', String(pfn), '--count', '1').stdout, new RegExp(`^${pfn} +allocated +${pfn} +0 +0/DMA32 +\\d+:initialized`, 'm'));
+    const freed = pmem('free', none, String(pfn), '--order', '2');
+    assert.equal(freed.stdout, `freed pfn ${pfn} (order 2)\n`, freed.stderr);
+    assert.equal(pmem('check', none).code, 0);
+    const both = pmem('free', none, String(pfn), String(pfn + 1), '--order', '0');
+    assert.equal(both.stderr, 'pmem free: free: --order frees one block: give one pfn with it\n');
     for (const [args, line] of [
-      [['--design', 'pfn-only'], 'pmem create: design pfn-only (no descriptors at all; free-page state only in the free pages) does not run yet; the designs that run are core64, ram64'],
+      [['--design', 'dynamic'], 'pmem create: design dynamic (no memmap; descriptors from a pool in RAM, attached only while a frame is under I/O) does not run yet; the designs that run are core64, ram64, pfn-only'],
       [['--design', 'core64', '--memmap', 'ram'], 'pmem create: --design core64 keeps its memmap on device, not --memmap ram'],
     ] as Array<[string[], string]>) {
       const other = path.join(dir, 'other.pmem');
@@ -192,5 +211,81 @@ describe('pmem compare and pmem create --design', function () {
       assert.equal(r.stderr, `${line}\n`);
       assert.equal(fs.existsSync(other), false, 'no file made');
     }
+  });
+});
+
+describe('pfn-only: no descriptors at all', () => {
+  const make = () => {
+    const store = new MemoryStore(16 * MiB);
+    PmemImage.create(store, { sizeBytes: 16 * MiB, ...builtDesign('pfn-only').geometry });
+    return { store, img: PmemImage.open(store) };
+  };
+
+  it('is memmap placement 2 on the device, and info says there is no memmap anywhere', () => {
+    const { store, img } = make();
+    assert.equal(store.read(SB.memmapPlacement, 1)[0], 2);
+    const i = info(img);
+    assert.equal(i.design, 'pfn-only');
+    assert.equal(i.memmap.bytes, 0);
+    assert.equal(i.memmap.ramBytes, 0);
+    assert.equal(img.layout.memmap.frames, 0);
+  });
+
+  it('an allocation leaves its frames allocated with no owner and no order; the caller frees it by naming the order', () => {
+    const { img } = make();
+    const b = allocOp(img, { order: 3, owner: 'web' }).blocks[0];
+    assert.equal(b.order, 3, 'the caller is told what it got');
+    const shown = frames(img, b.pfn, 8);
+    assert.deepEqual(shown.map((f) => [f.kind, f.blockPfn, f.order, f.owner]), Array.from({ length: 8 }, (_, i) => ['allocated', b.pfn + i, 0, '']));
+    assert.equal(img.extendedField(b.pfn, 'page_owner'), 0);
+    const lists = () => freeLists(img, 64).map((l) => `${l.order}:${l.blocks.join(',')}`).join(' ');
+    const before = lists();
+    const r = freeOrderOp(img, b.pfn, 3);
+    assert.deepEqual(r.freed, [{ pfn: b.pfn, order: 3, owner: '' }]);
+    assert.notEqual(lists(), before);
+    assert.equal(info(img).frames.allocated, 0, 'every frame of it back');
+    assert.ok(check(img).ok);
+  });
+
+  it('a free without the order frees one frame (free_page); what it cannot tell is refused by the explorer before anything changes', () => {
+    const { img } = make();
+    const b = allocOp(img, { order: 2, owner: 'x' }).blocks[0];
+    freeOp(img, [b.pfn]);
+    assert.equal(info(img).frames.allocated, 3, 'the other three frames stay allocated: a leak the design cannot see');
+    const state = JSON.stringify(freeLists(img, 64));
+    assert.throws(() => freeOrderOp(img, b.pfn, 2), (e: Error) => e instanceof OperationError && e.message === `pfn ${b.pfn} is not allocated: the block of order 2 at pfn ${b.pfn} is not all in use (nothing was freed)`);
+    assert.throws(() => freeOrderOp(img, b.pfn + 1, 1), (e: Error) => e instanceof UsageError && e.message === `pfn ${b.pfn + 1} is not aligned to order 1: a block of order 1 starts at a multiple of 2`);
+    assert.equal(JSON.stringify(freeLists(img, 64)), state, 'nothing changed');
+    assert.throws(() => freeOwnerOp(img, 'x'), (e: Error) => e instanceof UsageError && e.message === 'a pfn-only image keeps no descriptors, so no owner: free its blocks by pfn and order');
+    assert.throws(() => replayTrace(img, () => ['x']), (e: Error) => e instanceof UsageError && /^a pfn-only image keeps no descriptors: a replay checks each free against its block's order and owner/.test(e.message));
+    freeOrderOp(img, b.pfn + 2, 1);
+    freeOp(img, [b.pfn + 1]);
+    assert.equal(info(img).frames.allocated, 0);
+    assert.ok(check(img).ok);
+  });
+
+  it('where the image keeps descriptors, free --order is checked against the block\'s own order', () => {
+    const store = new MemoryStore(16 * MiB);
+    PmemImage.create(store, { sizeBytes: 16 * MiB });
+    const img = PmemImage.open(store);
+    const b = allocOp(img, { order: 2 }).blocks[0];
+    assert.throws(() => freeOrderOp(img, b.pfn, 1), (e: Error) => e instanceof OperationError && e.message === `the block at pfn ${b.pfn} is of order 2, not 1: nothing was freed`);
+    assert.equal(info(img).frames.allocated, 4);
+    assert.deepEqual(freeOrderOp(img, b.pfn, 2).freed.map((f) => f.order), [2]);
+  });
+
+  it('a reboot loses nothing it had; pmem compare counts no memmap for it and says what its checker cannot verify', () => {
+    const { store, img } = make();
+    for (let i = 0; i < 20; i++) allocOp(img, { order: i % 4 });
+    const before = JSON.stringify([freeLists(img, 1000), info(img).frames]);
+    img.close();
+    const again = PmemImage.open(store);
+    assert.equal(JSON.stringify([freeLists(again, 1000), info(again).frames]), before);
+    const r = compareDesigns({ designs: ['pfn-only'], sizeBytes: 64 * MiB, workload: 'reboots', ops: 600, seed: 2 }).designs[0];
+    assert.deepEqual([r.memmap.deviceBytes, r.memmap.ramBytes, r.memmap.ramBytesDebug, r.memmap.vm.guestBytes], [0, 0, 0, 0]);
+    assert.equal(r.reboot.blocks, 0, 'no block ever had an owner it could lose');
+    assert.ok(r.workload.freed > 0 && r.checker.ok);
+    assert.match(r.checker.cannot, /whether it is in use at all \(a leak\)/);
+    assert.equal(r.profileChange.linux, 'has no counterpart: Linux keeps a struct page for every frame');
   });
 });
