@@ -1,12 +1,12 @@
 /**
- * New Image: a guided flow (size, section size, nodes, memmap placement,
+ * New Image: a guided flow (size, section size, nodes, descriptor design,
  * free-list links, maximum order and movable zone as `pmem create` offers
  * them, profile, location), then open it. A preset may also give the history size.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Refusal } from './refusal';
-import { DEFAULT_MAX_ORDER, makeGeometry, MAX_ORDER_LIMIT, parseSize, PmemImage, PROFILES } from '../engine';
+import { builtDesign, DEFAULT_MAX_ORDER, DESIGNS, makeGeometry, MAX_ORDER_LIMIT, parseSize, PmemImage, PROFILES } from '../engine';
 import { FileStore } from '../engine/node/fileStore';
 import { VIEW_TYPE } from './pmemEditorProvider';
 
@@ -15,6 +15,8 @@ export interface NewImageOptions {
   section?: '2M' | '1G';
   nodes?: number;
   memmap?: 'device' | 'ram';
+  /** A design that runs (README's Designs); it chooses the memmap placement. */
+  design?: string;
   /** Where free-list links live: inside the free pages (the design's) or in the descriptors (as Linux). */
   links?: 'page' | 'descriptor';
   maxOrder?: number;
@@ -37,6 +39,8 @@ export function newImagePreset(arg: unknown): NewImageOptions {
   if (o.nodes !== undefined && !(Number.isInteger(o.nodes) && (o.nodes as number) >= 1)) throw bad('nodes', 'a whole number from 1');
   if (o.memmap !== undefined && o.memmap !== 'device' && o.memmap !== 'ram') throw bad('memmap', '"device" or "ram"');
   if (o.links !== undefined && o.links !== 'page' && o.links !== 'descriptor') throw bad('links', '"page" or "descriptor"');
+  if (o.design !== undefined && !DESIGNS.some((d) => d.built && d.name === o.design)) throw bad('design', `one of ${DESIGNS.filter((d) => d.built).map((d) => `"${d.name}"`).join(', ')}`);
+  if (o.design !== undefined && o.memmap !== undefined) throw new Refusal('New Image: give "design" or "memmap", not both (the design chooses where its descriptors live)');
   if (o.maxOrder !== undefined && !(Number.isInteger(o.maxOrder) && (o.maxOrder as number) >= 0 && (o.maxOrder as number) <= MAX_ORDER_LIMIT)) throw bad('maxOrder', `a whole number from 0 to ${MAX_ORDER_LIMIT}`);
   if (o.movable !== undefined && !(Number.isInteger(o.movable) && (o.movable as number) >= 0 && (o.movable as number) <= 90)) throw bad('movable', 'a whole percentage from 0 to 90');
   if (o.profile !== undefined && typeof o.profile !== 'string') throw bad('profile', 'a profile name');
@@ -45,7 +49,7 @@ export function newImagePreset(arg: unknown): NewImageOptions {
   if (typeof o.target === 'string') target = vscode.Uri.file(o.target);
   else if (o.target instanceof vscode.Uri) target = o.target;
   else if (o.target !== undefined) throw bad('target', 'a path or a file URI');
-  return { size: o.size as string | undefined, section: o.section as NewImageOptions['section'], nodes: o.nodes as number | undefined, memmap: o.memmap as NewImageOptions['memmap'], links: o.links as NewImageOptions['links'], maxOrder: o.maxOrder as number | undefined, movable: o.movable as number | undefined, profile: o.profile as string | undefined, history: o.history as string | undefined, target };
+  return { size: o.size as string | undefined, section: o.section as NewImageOptions['section'], nodes: o.nodes as number | undefined, memmap: o.memmap as NewImageOptions['memmap'], design: o.design as string | undefined, links: o.links as NewImageOptions['links'], maxOrder: o.maxOrder as number | undefined, movable: o.movable as number | undefined, profile: o.profile as string | undefined, history: o.history as string | undefined, target };
 }
 
 export async function createImage(_context: vscode.ExtensionContext, preset: NewImageOptions = {}): Promise<vscode.Uri | undefined> {
@@ -56,8 +60,12 @@ export async function createImage(_context: vscode.ExtensionContext, preset: New
   if (!section) return;
   const nodes = preset.nodes ?? Number((await vscode.window.showQuickPick(['1', '2', '4', '8'], { ignoreFocusOut: true, title: 'New Image (3/7): NUMA nodes', placeHolder: String(cfg.get('nodes')) })) ?? NaN);
   if (!Number.isInteger(nodes)) return;
-  const memmap = preset.memmap ?? ((await vscode.window.showQuickPick([{ label: 'device', description: 'descriptors on the pmem itself' }, { label: 'ram', description: 'descriptors in RAM, rebuilt at every boot' }], { ignoreFocusOut: true, title: 'New Image (4/7): memmap placement' }))?.label as 'device' | 'ram' | undefined);
-  if (!memmap) return;
+  const designName = preset.memmap !== undefined ? (preset.memmap === 'ram' ? 'ram64' : 'core64') : preset.design ?? (await vscode.window.showQuickPick(
+    DESIGNS.filter((d) => d.built).map((d) => ({ label: d.name, description: d.summary, detail: d.source })),
+    { ignoreFocusOut: true, title: 'New Image (4/7): descriptor design', placeHolder: 'Where the state of each page frame lives (pmem compare runs them side by side)' },
+  ))?.label;
+  if (!designName) return;
+  const { memmap, descriptors } = builtDesign(designName).geometry;
   const layout = await layoutOptions(preset);
   if (!layout) return;
   const profile = preset.profile ?? (await vscode.window.showQuickPick(PROFILES.map((p) => ({ label: p.name, description: p.description })), { ignoreFocusOut: true, title: 'New Image (6/7): kernel profile' }))?.label;
@@ -66,11 +74,11 @@ export async function createImage(_context: vscode.ExtensionContext, preset: New
   const target = preset.target ?? (await vscode.window.showSaveDialog({ title: 'New Image (7/7): location', filters: { 'PMem images': ['pmem'] }, defaultUri: folder ? vscode.Uri.joinPath(folder, 'image.pmem') : undefined }));
   if (!target) return;
   const historyBytes = preset.history !== undefined ? parseSize(preset.history, 'history size') : undefined;
-  const geometry = makeGeometry({ sizeBytes: parseSize(size), sectionBytes: parseSize(section), nodes, memmap, ...layout, profile, historyBytes });
+  const geometry = makeGeometry({ sizeBytes: parseSize(size), sectionBytes: parseSize(section), nodes, memmap, descriptors, ...layout, profile, historyBytes });
   const temp = path.join(path.dirname(target.fsPath), `.${path.basename(target.fsPath)}.tmp`);
   const store = FileStore.create(temp, geometry.sizeBytes, { overwrite: true });
   try {
-    PmemImage.create(store, { sizeBytes: geometry.sizeBytes, sectionBytes: parseSize(section), nodes, memmap, ...layout, profile, historyBytes, file: target.fsPath });
+    PmemImage.create(store, { sizeBytes: geometry.sizeBytes, sectionBytes: parseSize(section), nodes, memmap, descriptors, ...layout, profile, historyBytes, file: target.fsPath });
   } finally {
     store.close();
   }

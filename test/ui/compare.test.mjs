@@ -28,43 +28,43 @@ for (const theme of THEMES) {
       this.timeout(180_000);
       await wb.runCommand(Workbench.commandLabel('pmemExplorer.compareDesigns'));
       const designs = await wb.waitForPrompt(/Which designs\?/);
-      assert.deepEqual(designs.items, ['core64', 'ram64'], 'the designs that run');
-      assert.match(designs.placeholder, /two-word, memdesc, 2m, dynamic, pfn-only do not run yet/);
+      assert.deepEqual(designs.items, ['core64', 'ram64', 'pfn-only'], 'the designs that run');
+      assert.match(designs.placeholder, /two-word, memdesc, 2m, dynamic do not run yet/);
       await wb.waitForQuickInputFocus();
-      await wb.page.keyboard.press('Enter'); // both are picked
+      await wb.page.keyboard.press('Enter'); // all are picked
       await wb.answer(/Device size/, '64M');
       await wb.pick(/Which workload\?/, /^reboots$/);
       await wb.answer(/How many operations/, '2000');
 
       const view = wb.webview();
       await eventually('the comparison to be drawn', async () => (await view.locator('body').getAttribute('data-charts', { timeout: 1000 })) === '2', 120_000);
-      assert.equal(await view.locator('body').getAttribute('data-designs'), 'core64,ram64');
+      assert.equal(await view.locator('body').getAttribute('data-designs'), 'core64,ram64,pfn-only');
       assert.equal(await view.locator('#title').innerText(), 'reboots workload, 2,000 operations, seed 1, on a 64 MiB device');
       const header = await view.locator('#table thead th').allInnerTexts();
-      assert.deepEqual(header.map((h) => h.trim()), ['', 'core64', 'ram64']);
+      assert.deepEqual(header.map((h) => h.trim()), ['', 'core64', 'ram64', 'pfn-only']);
       const shown = new Map();
       for (const tr of await view.locator('#table tbody tr').all()) {
         const cells = (await tr.locator('th, td').allInnerTexts()).map((c) => c.trim());
         shown.set(cells[0], cells.slice(1));
       }
-      const cli = pmem('compare', '--designs', 'core64,ram64', '--size', '64M', '--workload', 'reboots', '--ops', '2000');
+      const cli = pmem('compare', '--designs', 'core64,ram64,pfn-only', '--size', '64M', '--workload', 'reboots', '--ops', '2000');
       const printed = new Map(cli.split('\n').filter((l) => SAME_ROWS.some((r) => l.startsWith(`${r} `))).map((l) => {
         const label = SAME_ROWS.find((r) => l.startsWith(`${r} `));
         return [label, l.slice(label.length).trim().split(/ {2,}/)];
       }));
       for (const label of SAME_ROWS) assert.deepEqual(shown.get(label), printed.get(label), `${label}: the panel shows what pmem compare prints`);
-      assert.deepEqual(shown.get('memmap on the device'), ['1 MiB', '0 B']);
+      assert.deepEqual(shown.get('memmap on the device'), ['1 MiB', '0 B', '0 B']);
       assert.match(shown.get('a clean reboot loses')[0], /^nothing \(/);
       assert.match(shown.get('a clean reboot loses')[1], /^owner of \d/);
       const notes = await view.locator('#notes li').allInnerTexts();
-      assert.equal(notes.length, 2);
+      assert.equal(notes.length, 3);
       assert.match(notes[1], /^ram64: the checker verifies the free lists/);
       // The charts are drawn, sized, and say their figures in words.
       for (const id of ['memmapChart', 'writesChart']) {
         const box = await view.locator(`#${id}`).boundingBox();
         assert.ok(box && box.width > 200 && box.height > 150, `${id} is drawn at a readable size: ${JSON.stringify(box)}`);
       }
-      assert.match(await view.locator('#memmapChart').getAttribute('aria-label'), /^Memmap on the device: core64 1 MiB, ram64 0 B\. In RAM: core64 0 B, ram64 1 MiB\./);
+      assert.match(await view.locator('#memmapChart').getAttribute('aria-label'), /^Memmap on the device: core64 1 MiB, ram64 0 B, pfn-only 0 B\. In RAM: core64 0 B, ram64 1 MiB, pfn-only 0 B\./);
       await wb.screenshot(prefix, 'table-and-charts');
 
       // Its images, side by side, their maps in step.
@@ -80,23 +80,23 @@ for (const theme of THEMES) {
         return s.items.length === 1 && s.items[0] === '..';
       });
       await wb.quickInput().getByText('Write the Images Here', { exact: true }).click();
-      const files = ['core64', 'ram64'].map((d) => path.join(folder, `${d}.pmem`));
+      const files = ['core64', 'ram64', 'pfn-only'].map((d) => path.join(folder, `${d}.pmem`));
       await eventually('both images written', async () => files.every((f) => fs.existsSync(f)), 30_000);
       const mapIn = (i) => {
         const m = new MapEditor(wb);
         m.view = wb.page.frameLocator('iframe.webview.ready:visible').nth(i).frameLocator('iframe#active-frame');
         return m;
       };
-      const maps = [mapIn(0), mapIn(1)];
-      const summaries = await eventually('two maps side by side', async () => {
+      const maps = [mapIn(0), mapIn(1), mapIn(2)];
+      const summaries = await eventually('three maps side by side', async () => {
         const texts = await Promise.all(maps.map((m) => m.view.locator('#summary').innerText({ timeout: 1000 })));
         if (!texts.every((t) => / · boot \d+/.test(t))) throw new Error(`summaries: ${JSON.stringify(texts)}`);
         return texts;
       }, 60_000);
-      // Which is which: core64 keeps its memmap on the device, ram64 in RAM.
-      const core = summaries.findIndex((t) => /, design core64 \(memmap on the device\)$/.test(t));
-      assert.ok(core >= 0 && /, design ram64 \(memmap in RAM\)$/.test(summaries[1 - core]), JSON.stringify(summaries));
-      const [a, b] = [maps[core], maps[1 - core]];
+      // Which is which: each map's summary names its design.
+      const which = (design) => summaries.findIndex((t) => t.includes(`, design ${design} (`));
+      assert.deepEqual(['core64', 'ram64', 'pfn-only'].map(which).sort(), [0, 1, 2], JSON.stringify(summaries));
+      const [a, b, c] = [maps[which('core64')], maps[which('ram64')], maps[which('pfn-only')]];
       const fitted = await b.layout();
       await a.focus();
       for (const key of ['+', '+', '+', 'PageDown', 'PageDown']) await wb.page.keyboard.press(key);
@@ -111,12 +111,18 @@ for (const theme of THEMES) {
         return l;
       });
       assert.equal(followed.cellPx, moved.cellPx, 'the same zoom');
+      await eventually('the third map to follow', async () => {
+        const l = await c.layout();
+        if (l.framesPerCell !== moved.framesPerCell || l.topPfn !== moved.topPfn) throw new Error(`${JSON.stringify(l)} against ${JSON.stringify(moved)}`);
+        return l;
+      });
       // A frame chosen on one is selected on the other.
       const pfn = moved.topPfn + 3 * moved.framesPerRow + 2 * moved.framesPerCell;
       await a.clickFrame(moved, pfn);
       await a.selected(pfn);
       const other = await b.selected(pfn);
       assert.equal(other.pfn, pfn);
+      assert.equal((await c.selected(pfn)).pfn, pfn);
       await a.view.locator('#summary').hover(); // off the map: its tooltip goes
       await a.tooltip().waitFor({ state: 'hidden' });
       await wb.screenshot(prefix, 'images-in-step');

@@ -368,6 +368,7 @@ export async function freeListedOpAsync(img: PmemImage, pfns: number[], control:
 }
 
 /** As freeOwnerOp, yielding between transactions, with progress and a cancel that rolls it back. */
-export function freeOwnerOpAsync(img: PmemImage, owner: string, control: LargeControl = {}): Promise<FreeResult & { step: number; changed: ChangeSet }> {
+export async function freeOwnerOpAsync(img: PmemImage, owner: string, control: LargeControl = {}): Promise<FreeResult & { step: number; changed: ChangeSet }> {
+  refuseOwnersWithoutDescriptors(img);
   return freeOwnerLargeAsync(img, owner, control);
 }

@@ -1,6 +1,6 @@
 /** Allocate and free: blocks by order and count, pfns, every block of an owner. */
 import * as vscode from 'vscode';
-import { allocOp, allocOpAsync, freeListedOpAsync, freeOp, freeOwnerOpAsync, parsePfn, ZONE_NAMES, ZoneName } from '../../engine';
+import { allocOp, allocOpAsync, freeListedOpAsync, freeOp, freeOrderOp, freeOwnerOpAsync, parsePfn, type PmemImage, ZONE_NAMES, ZoneName } from '../../engine';
 import { journalBytes, journalBytesAtLeast, journalGeometryOf, MAX_ALLOC_COUNT, MAX_FREE_COUNT, maxAllocCount } from '../../engine/image/limits';
 import { escapeNotification } from '../../shared/plainText';
 import { lastAllocation } from '../lastAllocation';
@@ -50,6 +50,9 @@ export function registerAllocationCommands(c: CommandContext): void {
 
   c.run('pmemExplorer.free', async (arg?: unknown) => {
     const doc = c.writablePresent();
+    const named = await blockNamed(doc.session!.image, arg);
+    if (named === null) return undefined;
+    if (named) return c.operate(`Free pfn ${named.pfn} (order ${named.order})`, (i) => freeOrderOp(i, named.pfn, named.order)).freed;
     let pfns: number[];
     if (typeof arg === 'number') pfns = [arg];
     else if (Array.isArray(arg)) {
@@ -85,4 +88,38 @@ export function registerAllocationCommands(c: CommandContext): void {
     if (n?.kind !== 'frame') throw new Refusal('Choose an allocated frame in the Descriptors view');
     return vscode.commands.executeCommand('pmemExplorer.free', n.pfn);
   });
+}
+
+/**
+ * A block named by its caller, { pfn, order } (Linux's free_pages): given as
+ * the argument, or asked for on an image that keeps no descriptors (pfn-only),
+ * which cannot look the order up. undefined: free by head pfn as usual; null: cancelled.
+ */
+async function blockNamed(img: PmemImage, arg: unknown): Promise<{ pfn: number; order: number } | undefined | null> {
+  if (arg && typeof arg === 'object' && !Array.isArray(arg)) {
+    const { pfn, order } = arg as { pfn?: unknown; order?: unknown };
+    if (!Number.isSafeInteger(pfn) || (pfn as number) < 0 || !Number.isSafeInteger(order) || (order as number) < 0) throw new Refusal(`Free takes { pfn, order } as whole numbers, not ${JSON.stringify(arg)}`);
+    return { pfn: pfn as number, order: order as number };
+  }
+  if (arg !== undefined || img.geometry.descriptors !== 'none') return undefined;
+  const text = await vscode.window.showInputBox({
+    ignoreFocusOut: true, title: 'Free (pfn-only: no descriptors)', prompt: 'PFN of the block to free and its order, which a pfn-only image cannot look up (e.g. 0x1200 3; order 0 frees one frame)',
+    validateInput: (t) => {
+      try {
+        parseBlock(t);
+        return undefined;
+      } catch (e) {
+        return (e as Error).message;
+      }
+    },
+  });
+  return text ? parseBlock(text) : null;
+}
+
+function parseBlock(text: string): { pfn: number; order: number } {
+  const [p, o, ...rest] = text.trim().split(/\s+/);
+  if (!p || rest.length) throw new Refusal('Give a pfn and, after it, the block\'s order (0 if left out)');
+  const order = o === undefined ? 0 : Number(o);
+  if (!/^\d+$/.test(o ?? '0') || order > 18) throw new Refusal(`The order is a whole number from 0 to 18, not "${o}"`);
+  return { pfn: parsePfn(p), order };
 }

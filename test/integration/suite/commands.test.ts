@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type BootReport, freeLists, info, PAGE_SIZE } from '../../../src/engine';
+import { type BootReport, frames, freeLists, info, PAGE_SIZE } from '../../../src/engine';
 import { CommandRunner } from '../../../src/extension/commandRunner';
 import type { PmemExplorerApi } from '../../../src/extension/extension';
 import { Refusal } from '../../../src/extension/refusal';
@@ -46,6 +46,25 @@ describe('PMem commands and views', () => {
     assert.ok(tab.input instanceof vscode.TabInputCustom && tab.input.viewType === VIEW && tab.input.uri.fsPath === target);
     assert.equal(await refusal(api, 'newImage', { size: 64 }), 'New Image: "size" must be a size such as "64M"');
     assert.ok(!fs.existsSync(path.join(path.dirname(target), 'image.pmem')));
+    assert.equal(await refusal(api, 'newImage', { size: '32M', design: 'two-word' }), 'New Image: "design" must be one of "core64", "ram64", "pfn-only"');
+    assert.equal(await refusal(api, 'newImage', { size: '32M', design: 'ram64', memmap: 'ram' }), 'New Image: give "design" or "memmap", not both (the design chooses where its descriptors live)');
+  });
+
+  it('a pfn-only image: allocations keep no owner or order, Free takes the block as its caller names it, and freeing by owner says why it cannot', async () => {
+    const target = path.join(tempDir(), 'none.pmem');
+    await exec('newImage', { size: '16M', section: '2M', nodes: 1, design: 'pfn-only', profile: 'default', target, history: '64K' });
+    const doc = await until('the pfn-only image to be active', () => (api.registry.current?.uri.fsPath === target ? api.registry.current : undefined));
+    assert.equal(info(doc.session!.image).design, 'pfn-only');
+    const [pfn] = (await alloc(2, 'web'))!;
+    const shown = frames(doc.session!.image, pfn, 4);
+    assert.deepEqual(shown.map((f) => [f.kind, f.order, f.owner]), [['allocated', 0, ''], ['allocated', 0, ''], ['allocated', 0, ''], ['allocated', 0, '']]);
+    assert.equal(await refusal(api, 'freeOwner', 'web'), 'a pfn-only image keeps no descriptors, so no owner: free its blocks by pfn and order');
+    assert.equal(await refusal(api, 'free', { pfn: pfn + 1, order: 1 }), `pfn ${pfn + 1} is not aligned to order 1: a block of order 1 starts at a multiple of 2`);
+    const freed = await exec<Array<{ pfn: number; order: number }>>('free', { pfn, order: 2 });
+    assert.deepEqual(freed, [{ pfn, order: 2, owner: '' }]);
+    assert.equal(info(doc.session!.image).frames.allocated, 0);
+    await editorCommand('undo');
+    await until('the free undone', () => info(doc.session!.image).frames.allocated === 4 || undefined);
   });
 
   it('fills the three views from the active image and follows every change', async () => {
