@@ -69,11 +69,13 @@ export function describeCell(pfn: number, framesPerCell: number, mix: ArrayLike<
   }
   if (f) {
     lines.push([{ text: framesPerCell > 1 ? 'first frame: ' : '' }, { text: `pfn ${f.pfn}`, strong: true }, { text: ` · physical 0x${f.physAddr.toString(16)}` }]);
-    lines.push([{ text: `${kindLabel(f)}${f.blockPfn !== undefined ? ` · block at pfn ${f.blockPfn}, order ${f.order}` : ''}${f.owner ? ` · owner ${f.owner}` : ''}` }]);
+    // Without descriptors an allocated frame is only known to be allocated: no block, order or owner to show.
+    const unknownBlock = f.noDescriptor && f.kind === 'allocated';
+    lines.push([{ text: `${kindLabel(f)}${f.blockPfn !== undefined && !unknownBlock ? ` · block at pfn ${f.blockPfn}, order ${f.order}` : ''}${f.owner ? ` · owner ${f.owner}` : ''}` }]);
     lines.push([{ text: `node ${f.node}, zone ${f.zone} · section ${f.section} (${sectionStateWords(f.sectionState)})` }]);
-    lines.push([{ text: f.descriptorPresent ? `descriptor initialised in boot ${f.initGeneration}` : 'no descriptor in this boot' }]);
+    lines.push([{ text: f.noDescriptor ? (unknownBlock ? 'no descriptor (pfn-only): its owner and its block\'s order are not kept' : 'no descriptor (pfn-only): free blocks are known by their link records') : f.descriptorPresent ? `descriptor initialised in boot ${f.initGeneration}` : 'no descriptor in this boot' }]);
     // After the lines above, whose order other readers of the tooltip rely on.
-    if (f.descriptorPresent && f.flagNames) lines.push([{ text: `flags: ${flagWords(f.flagNames)}` }]);
+    if (f.descriptorPresent && f.flagNames && !f.noDescriptor) lines.push([{ text: `flags: ${flagWords(f.flagNames)}` }]);
     for (const l of f.links ? linkLines(f.links) : []) lines.push([{ text: l }]);
     for (const [k, v] of Object.entries(f.extended)) lines.push([{ text: `${k}: 0x${v.toString(16)}` }]);
   }

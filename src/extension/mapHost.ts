@@ -131,7 +131,7 @@ export class MapHost implements vscode.Disposable {
         const f = img && msg.pfn < img.geometry.totalFrames ? frames(img, msg.pfn, 1)[0] : undefined;
         // The map asks afresh at every hover, so any frame of a free block shows its block's links.
         if (img && f?.kind === 'free' && !f.links && f.blockPfn !== undefined) f.links = blockLinks(img, f.blockPfn);
-        this.post({ type: 'frame', id: msg.id, frame: f ? details(f) : null });
+        this.post({ type: 'frame', id: msg.id, frame: f ? details(f, img!.geometry.descriptors === 'none') : null });
         return;
       }
       case 'getMix': {
@@ -410,7 +410,7 @@ export class MapHost implements vscode.Disposable {
   }
 }
 
-function details(f: ReturnType<typeof frames>[number]): FrameDetails {
+function details(f: ReturnType<typeof frames>[number], noDescriptor: boolean): FrameDetails {
   const { flags, refcount, region, ...rest } = f; // raw descriptor words stay in the host
-  return { ...rest, region: region ? REGION_LABELS[region] : undefined, flagNames: flagNames(flags) };
+  return { ...rest, region: region ? REGION_LABELS[region] : undefined, flagNames: flagNames(flags), ...(noDescriptor ? { noDescriptor: true } : {}) };
 }

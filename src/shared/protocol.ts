@@ -58,7 +58,12 @@ export interface MapState {
 }
 
 /** A frame as the engine describes it, its region in plain words, its flags by name, without the raw flags and refcount. */
-export type FrameDetails = Omit<FrameInfo, 'flags' | 'refcount' | 'region'> & { region?: string; flagNames?: string[] };
+export type FrameDetails = Omit<FrameInfo, 'flags' | 'refcount' | 'region'> & {
+  region?: string;
+  flagNames?: string[];
+  /** The image keeps no descriptors (pfn-only): an allocated frame's owner and order are not known, a free block only by its link record. */
+  noDescriptor?: boolean;
+};
 
 /** A free list drawn on the map as a chain: its blocks in list order, each link whole or broken (see freeListChain). */
 export interface ChainData {

@@ -10,6 +10,7 @@ import {
 import { builtDesign } from '../../src/engine/designs/designs';
 import { SB } from '../../src/engine/format/superblock';
 import { replayTrace } from '../../src/engine/replay/replay';
+import { describeCell } from '../../webview/cellText';
 import { compareRows } from '../../src/shared/compareText';
 import { pmem } from './cliRun';
 
@@ -262,6 +263,18 @@ describe('pfn-only: no descriptors at all', () => {
     freeOp(img, [b.pfn + 1]);
     assert.equal(info(img).frames.allocated, 0);
     assert.ok(check(img).ok);
+  });
+
+  it('the map\'s tooltip shows no block, order or owner for an allocated frame, and a free block by its link record', () => {
+    const { img } = make();
+    const b = allocOp(img, { order: 1, owner: 'web' }).blocks[0];
+    const text = (pfn: number) => describeCell(pfn, 1, undefined, 0, { ...frames(img, pfn, 1)[0], region: undefined, noDescriptor: true }).map((l) => l.map((r) => r.text).join('')).join('\n');
+    const allocated = text(b.pfn + 1);
+    assert.match(allocated, /^allocated$/m, allocated);
+    assert.match(allocated, /^no descriptor \(pfn-only\): its owner and its block's order are not kept$/m);
+    assert.doesNotMatch(allocated, /order \d|owner web|flags:/);
+    const free = freeLists(img, 8).find((l) => l.blocks.length)!;
+    assert.match(text(free.blocks[0]), new RegExp(`block at pfn ${free.blocks[0]}, order ${free.order}[\\s\\S]*no descriptor \\(pfn-only\\): free blocks are known by their link records`));
   });
 
   it('where the image keeps descriptors, free --order is checked against the block\'s own order', () => {

@@ -25,7 +25,7 @@ export function describeSelection(): void {
     el.textContent = 'Click a frame, or focus the map and use the arrow keys, to select it.';
     return;
   }
-  el.textContent = `Selected pfn ${f.pfn} (0x${f.physAddr.toString(16)}): ${kindLabel(f)}${f.blockPfn !== undefined ? `, block at pfn ${f.blockPfn} of order ${f.order}` : ''}${f.owner ? `, owner ${f.owner}` : ''}; node ${f.node}, zone ${f.zone}, section ${f.section} (${sectionStateWords(f.sectionState)}). Enter reveals it in the Descriptors view.`;
+  el.textContent = `Selected pfn ${f.pfn} (0x${f.physAddr.toString(16)}): ${kindLabel(f)}${f.blockPfn !== undefined && !(f.noDescriptor && f.kind === 'allocated') ? `, block at pfn ${f.blockPfn} of order ${f.order}` : ''}${f.owner ? `, owner ${f.owner}` : ''}; node ${f.node}, zone ${f.zone}, section ${f.section} (${sectionStateWords(f.sectionState)}). Enter reveals it in the Descriptors view.`;
 }
 
 /** The user chose `pfn` here: shown at once, and told to the host (which reveals it in the Descriptors view when `reveal`). */
