@@ -6,7 +6,7 @@ export { MISMATCH_POLICIES, mismatchPolicy, structPageMismatch, linuxRefusalText
 export type { MismatchPolicy, StructPageMismatch } from './format/structPageFit';
 export { flagNames } from './format/descriptor';
 export type { KernelProfile, ExtendedField } from './format/profiles';
-export { makeGeometry, computeLayout, computeNodes, REGION_LABELS, REGION_NAMES } from './format/layout';
+export { makeGeometry, computeLayout, computeNodes, keepsDescriptors, REGION_LABELS, REGION_NAMES } from './format/layout';
 export type { Geometry, Layout, NodeInfo, MemmapPlacement, LinksPlacement, RegionName } from './format/layout';
 export type { HistoryRecord, HistoryKind } from './format/history';
 export type { SectionState } from './format/sectionTable';

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { escapeNotification } from '../shared/plainText';
 import { Refusal } from './refusal';
-import { blockLinks, flagNames, frames, info, REGION_LABELS, REGION_NAMES } from '../engine';
+import { blockLinks, flagNames, frames, info, keepsDescriptors, REGION_LABELS, REGION_NAMES } from '../engine';
 import { everythingChanged, ImageChange } from '../engine/image/changeSet';
 import { HistoryFeed } from '../engine/inspect/historyFeed';
 import { cellMix, mapCells, mapCellsAsync } from '../engine/inspect/mapCells';
@@ -131,7 +131,7 @@ export class MapHost implements vscode.Disposable {
         const f = img && msg.pfn < img.geometry.totalFrames ? frames(img, msg.pfn, 1)[0] : undefined;
         // The map asks afresh at every hover, so any frame of a free block shows its block's links.
         if (img && f?.kind === 'free' && !f.links && f.blockPfn !== undefined) f.links = blockLinks(img, f.blockPfn);
-        this.post({ type: 'frame', id: msg.id, frame: f ? details(f, img!.geometry.descriptors === 'none') : null });
+        this.post({ type: 'frame', id: msg.id, frame: f ? details(f, !keepsDescriptors(img!.geometry)) : null });
         return;
       }
       case 'getMix': {

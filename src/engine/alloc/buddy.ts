@@ -11,7 +11,7 @@ import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_DMA32, ZONE_MOVABLE, ZONE_NAMES, ZONE_
 import { DESC, Descriptor, encodeDescriptorInto, WORDS_ARE_LITTLE_ENDIAN, encodeOwner, OWNER_BYTES, patchAllocatedHeadBody, patchDescriptor, patchPlain, patchPlainSealed, PG_ALLOCATED, PG_BUDDY, PG_CORE, sealDescriptors, stampDescriptors } from '../format/descriptor';
 import { copyBytes, readString } from '../core/bytes';
 import { decodeFreeLink, encodeFreeLink, FREE_LINK_SIZE } from '../format/freeLink';
-import { nodeZoneOf } from '../format/layout';
+import { keepsDescriptors, nodeZoneOf } from '../format/layout';
 import { MAX_ALLOC_COUNT } from '../image/limits';
 import type { ImageCore } from '../image/imageContext';
 import type { Txn } from '../image/txn';
@@ -432,7 +432,7 @@ export function allocateInto(txn: Txn, request: AllocRequest, out: BlockRun): vo
       throw new OperationError(`out of memory: no free block of order ${req.order} in zone ${req.zone} or below on ${where} (allocated ${out.length - start} of ${req.count}; nothing was changed)`);
     }
   }
-  if (txn.img.geometry.descriptors === 'none') for (let i = start; i < out.length; i++) forgetBlock(txn, out.pfn(i), req.order);
+  if (!keepsDescriptors(txn.img.geometry)) for (let i = start; i < out.length; i++) forgetBlock(txn, out.pfn(i), req.order);
 }
 
 const NO_OWNER = new Uint8Array(OWNER_BYTES);
@@ -809,7 +809,7 @@ export function allocateExactly(txn: Txn, pfn: number, order: number, owner: str
   }
   setHead(txn, pfn, { flags: PG_CORE | PG_ALLOCATED, order, node, zone, owner, refcount: 1, next: 0, prev: 0 });
   account(txn, pfn, order, -1, +1);
-  if (g.descriptors === 'none') forgetBlock(txn, pfn, order);
+  if (!keepsDescriptors(g)) forgetBlock(txn, pfn, order);
   return { pfn, order, node, zone };
 }
 

@@ -35,7 +35,7 @@ import { LargeControl, OperationCancelled } from '../image/largeOps';
 import { CountingStore } from '../store/countingStore';
 import { MemoryStore } from '../store/memoryStore';
 import { builtDesign, DesignName } from './designs';
-import type { Geometry } from '../format/layout';
+import { type Geometry, keepsDescriptors } from '../format/layout';
 
 export interface CompareOptions {
   designs: string[];
@@ -147,7 +147,7 @@ function reboot(img: PmemImage, store: CountingStore, profile?: string): [PmemIm
 /** What Linux does on the same reboot (format/structPageFit.ts): a memmap in RAM is simply built at the new size. */
 function linuxOnProfileChange(g: Pick<Geometry, 'memmap' | 'descriptors'>, profile: KernelProfile): string {
   const memmap = g.memmap;
-  if (g.descriptors === 'none') return 'has no counterpart: Linux keeps a struct page for every frame';
+  if (!keepsDescriptors(g)) return 'has no counterpart: Linux keeps a struct page for every frame';
   if (memmap === 'ram') return `builds the memmap in RAM with ${descriptorBytesInRam(profile)}-byte struct pages`;
   const m = structPageMismatch(memmap, profile);
   return m ? `refuses the namespace: "${m.linux}" (${m.bytes}-byte struct page, ${m.reserved} reserved)` : 'boots';
@@ -163,9 +163,9 @@ function* compareOne(name: string, o: CompareOptions, before: number): Steps<Des
   const onDevice = img.layout.memmap.frames * PAGE_SIZE;
   // RAM a frame's descriptor takes under a profile: the whole descriptor with the memmap in RAM, else its extended part.
   // Without descriptors there is none to keep anywhere: nothing in RAM, nothing in a guest (its host still describes the memory it gives it).
-  const inRam = (profile: string) => (g.descriptors === 'none' ? 0 : descriptorBytesInRam(findProfile(profile)!) - (g.memmap === 'ram' ? 0 : DESCRIPTOR_SIZE));
+  const inRam = (profile: string) => (!keepsDescriptors(g) ? 0 : descriptorBytesInRam(findProfile(profile)!) - (g.memmap === 'ram' ? 0 : DESCRIPTOR_SIZE));
   const perPage = memmapCosts({ deviceBytes: o.sizeBytes }).rows.find((r) => r.descriptorBytes === DESCRIPTOR_SIZE && r.granularityBytes === PAGE_SIZE)!.vm;
-  const vm = g.descriptors === 'none' ? { guestMemmapBytes: 0, hostMemmapBytes: perPage.hostMemmapBytes, totalBytes: perPage.hostMemmapBytes } : perPage;
+  const vm = !keepsDescriptors(g) ? { guestMemmapBytes: 0, hostMemmapBytes: perPage.hostMemmapBytes, totalBytes: perPage.hostMemmapBytes } : perPage;
 
   // The workload, every operation durable before the next.
   store.take();

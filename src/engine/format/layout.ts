@@ -30,9 +30,14 @@ export interface Geometry {
    * 'none': the design keeps no descriptors (pfn-only): free-page state lives
    * only in the free pages' link records, and what the engine holds in RAM is
    * just its index of them; an allocated frame carries no owner and no order.
+   * 'pool': none either, but a fixed pool of descriptors in RAM is attached
+   * to frames while they are under I/O (the dynamic design, image/ioPool.ts).
    */
-  descriptors?: 'none';
+  descriptors?: 'none' | 'pool';
 }
+
+/** Whether the design keeps a descriptor for every frame (core64, ram64): pfn-only and dynamic keep none. */
+export const keepsDescriptors = (g: Pick<Geometry, 'descriptors'>): boolean => g.descriptors === undefined;
 
 export interface Region {
   startPfn: number;
@@ -163,8 +168,8 @@ export interface GeometryOptions {
   profile?: string;
   /** Bytes of the history region, a multiple of 4 KiB; default defaultHistoryFrames. */
   historyBytes?: number;
-  /** 'none': no descriptors at all (the pfn-only design); needs the memmap in RAM (its index) and the links in the pages. */
-  descriptors?: 'none';
+  /** 'none': no descriptors at all (pfn-only); 'pool': only a pool attached during I/O (dynamic). Both need the memmap in RAM (the free blocks' index) and the links in the pages. */
+  descriptors?: 'none' | 'pool';
 }
 
 /** Validates creation options and derives the geometry, with a clear UsageError for each mistake. */
@@ -187,8 +192,8 @@ export function makeGeometry(o: GeometryOptions): Geometry {
   if (memmap === 'ram' && links === 'descriptor') {
     throw new UsageError('links in the descriptor need a persistent memmap: with --memmap ram the free lists would not survive a reboot (use --links page)');
   }
-  if (o.descriptors !== undefined && o.descriptors !== 'none') throw new UsageError(`descriptors must be "none" or left out, not "${o.descriptors}"`);
-  if (o.descriptors === 'none' && memmap !== 'ram') throw new UsageError('without descriptors there is no memmap on the device: the free blocks are indexed in RAM (memmap "ram")');
+  if (o.descriptors !== undefined && o.descriptors !== 'none' && o.descriptors !== 'pool') throw new UsageError(`descriptors must be "none", "pool" or left out, not "${o.descriptors}"`);
+  if (o.descriptors !== undefined && memmap !== 'ram') throw new UsageError('without descriptors there is no memmap on the device: the free blocks are indexed in RAM (memmap "ram")');
   const movablePercent = o.movablePercent ?? 0;
   if (!Number.isInteger(movablePercent) || movablePercent < 0 || movablePercent > 90) throw new UsageError(`movable percentage must be 0 to 90, not ${o.movablePercent}`);
   const totalFrames = o.sizeBytes / PAGE_SIZE;
@@ -203,7 +208,7 @@ export function makeGeometry(o: GeometryOptions): Geometry {
   const g: Geometry = {
     sizeBytes: o.sizeBytes, totalFrames, sectionFrames: sectionBytes / PAGE_SIZE,
     sectionCount, nodeCount, maxOrder, memmap, links, movablePercent, historyFrames: historyBytes / PAGE_SIZE,
-    ...(o.descriptors === 'none' ? { descriptors: 'none' as const } : {}),
+    ...(o.descriptors !== undefined ? { descriptors: o.descriptors } : {}),
   };
   const layout = computeLayout(g);
   if (layout.data.frames < g.sectionFrames / 4) {

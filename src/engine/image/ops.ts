@@ -11,7 +11,8 @@ import { allocSummary, freeSummary } from '../format/summaryCodec';
 import { OperationError, UsageError } from '../core/errors';
 import { REVISION_INVERSE } from '../format/constants';
 import { TimeSlice } from '../core/timeSlice';
-import { SECTION_ENTRY_SIZE } from '../format/layout';
+import { keepsDescriptors, SECTION_ENTRY_SIZE } from '../format/layout';
+import { designOf } from '../designs/designs';
 import { readSectionField, readSectionGeneration, SECTION, sectionEntryOffset, sectionState } from '../format/sectionTable';
 import { JournalFullError } from '../core/errors';
 import type { ChangeSet } from './changeSet';
@@ -123,7 +124,7 @@ function allocFast(img: PmemImage, req: AllocRequest): (AllocResult & { step: nu
 function extendedFields(img: PmemImage, b: AllocatedBlock, step: number): Record<string, number> | null {
   const profile = img.profile;
   // A design without descriptors has no extended part either: nothing to keep them in.
-  if (!profile.extended.length || img.geometry.descriptors === 'none') return null;
+  if (!profile.extended.length || !keepsDescriptors(img.geometry)) return null;
   const values: Record<string, number> = {};
   for (const f of profile.extended) {
     if (f.name === 'shadow') values.shadow = SHADOW_BASE + b.pfn * 64;
@@ -295,7 +296,7 @@ export function freeOwnerOp(img: PmemImage, owner: string, progress: LargeProgre
 
 /** A design without descriptors keeps no owner: there is nothing to free by. */
 function refuseOwnersWithoutDescriptors(img: PmemImage): void {
-  if (img.geometry.descriptors === 'none') throw new UsageError('a pfn-only image keeps no descriptors, so no owner: free its blocks by pfn and order');
+  if (!keepsDescriptors(img.geometry)) throw new UsageError(`a ${designOf(img.geometry)} image keeps no descriptors, so no owner: free its blocks by pfn and order`);
 }
 
 /**
@@ -312,7 +313,7 @@ export function freeOrderOp(img: PmemImage, pfn: number, order: number): FreeRes
   if (pfn % 2 ** order !== 0) throw new UsageError(`pfn ${pfn} is not aligned to order ${order}: a block of order ${order} starts at a multiple of ${2 ** order}`);
   return img.run('free', (txn) => {
     let freed: FreedBlock[];
-    if (g.descriptors === 'none') {
+    if (!keepsDescriptors(g)) {
       // The design could not tell a frame in use from one already free; the explorer's index of free blocks can, before anything changes.
       for (let p = pfn; p < pfn + 2 ** order; p++) {
         if (!ensureSectionReady(txn, sectionOf(g, p)) || !(txn.descriptor(p).flags & PG_ALLOCATED)) {

@@ -14,7 +14,7 @@ import { DESC, decodeDescriptor, Descriptor, isBlank, PG_ALLOCATED, PG_BUDDY } f
 import { freeAreaEntryAt, freeAreaIndex } from '../format/freeArea';
 import type { Store } from '../store/store';
 import { decodeFreeLink, FREE_LINK_SIZE, LINK } from '../format/freeLink';
-import { REGION_NAMES, RegionName, SECTION_ENTRY_SIZE } from '../format/layout';
+import { keepsDescriptors, REGION_NAMES, RegionName, SECTION_ENTRY_SIZE } from '../format/layout';
 import { ALL_EXTENDED_FIELDS, descriptorBytesInRam } from '../format/profiles';
 import {
   decodeSectionEntry, readSectionGeneration, SectionEntry, sectionEntryOffset, sectionState, SectionState,
@@ -223,7 +223,7 @@ export function info(img: PmemImage, totals: ImageTotals = imageTotals(img)): Im
     design: designOf(g),
     memmap: {
       placement: g.memmap, offsetBytes: L.memmap.startPfn * PAGE_SIZE, bytes: L.memmap.frames * PAGE_SIZE, descriptorSize: DESCRIPTOR_SIZE,
-      ramBytes: g.memmap === 'ram' && g.descriptors !== 'none' ? g.totalFrames * descriptorBytesInRam(img.profile) : 0,
+      ramBytes: g.memmap === 'ram' && keepsDescriptors(g) ? g.totalFrames * descriptorBytesInRam(img.profile) : 0,
     },
     links: g.links,
     maxOrder: g.maxOrder,

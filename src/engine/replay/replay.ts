@@ -16,6 +16,8 @@ import { allocateExactly, freeAllocated } from '../alloc/buddy';
 import { BuddyState } from '../alloc/buddyState';
 import { JournalFullError, OperationError, UsageError } from '../core/errors';
 import { REVISION_REPLAY } from '../format/constants';
+import { keepsDescriptors } from '../format/layout';
+import { designOf } from '../designs/designs';
 import { encodeOwner, PG_ALLOCATED } from '../format/descriptor';
 import type { PmemImage } from '../image/imageCore';
 import type { Txn } from '../image/txn';
@@ -131,7 +133,7 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
   const largest = 2 ** g.maxOrder;
   const batch = o.batch ?? DEFAULT_BATCH;
   if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`batch must be a whole number of events, at least 1, not ${batch}`);
-  if (g.descriptors === 'none') throw new UsageError('a pfn-only image keeps no descriptors: a replay checks each free against its block\'s order and owner, which it cannot look up there (replay into a core64 or ram64 image)');
+  if (!keepsDescriptors(g)) throw new UsageError(`a ${designOf(g)} image keeps no descriptors: a replay checks each free against its block's order and owner, which it cannot look up there (replay into a core64 or ram64 image)`);
 
   // First pass: the lowest pfn, and the blocks the trace frees before it allocates them.
   let lowest = Number.POSITIVE_INFINITY;

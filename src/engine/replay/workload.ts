@@ -20,6 +20,7 @@ import { runToEnd, Steps, TimeSlice } from '../core/timeSlice';
 import { LargeControl, OperationCancelled } from '../image/largeOps';
 import { PmemImage } from '../image/imageCore';
 import { allocOp, freeOp, freeOrderOp } from '../image/ops';
+import { keepsDescriptors } from '../format/layout';
 import { deferHomeWrites } from '../image/deferredHome';
 import { fragmentation } from '../inspect/views';
 import type { ZoneFragmentation } from '../inspect/frag';
@@ -139,7 +140,7 @@ export function* workloadSteps(start: PmemImage, o: WorkloadOptions): Steps<{ im
   const freeAt = (i: number): void => {
     const [b] = live.splice(i, 1);
     // A design without descriptors cannot look the order up: the caller names it, as Linux's free_pages does.
-    if (img.geometry.descriptors === 'none') freeOrderOp(img, b.pfn, b.order);
+    if (!keepsDescriptors(img.geometry)) freeOrderOp(img, b.pfn, b.order);
     else freeOp(img, [b.pfn]);
     inUse -= 2 ** b.order;
     report.freed++;

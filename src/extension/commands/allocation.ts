@@ -1,6 +1,6 @@
 /** Allocate and free: blocks by order and count, pfns, every block of an owner. */
 import * as vscode from 'vscode';
-import { allocOp, allocOpAsync, freeListedOpAsync, freeOp, freeOrderOp, freeOwnerOpAsync, parsePfn, type PmemImage, ZONE_NAMES, ZoneName } from '../../engine';
+import { allocOp, allocOpAsync, freeListedOpAsync, freeOp, freeOrderOp, freeOwnerOpAsync, keepsDescriptors, parsePfn, type PmemImage, ZONE_NAMES, ZoneName } from '../../engine';
 import { journalBytes, journalBytesAtLeast, journalGeometryOf, MAX_ALLOC_COUNT, MAX_FREE_COUNT, maxAllocCount } from '../../engine/image/limits';
 import { escapeNotification } from '../../shared/plainText';
 import { lastAllocation } from '../lastAllocation';
@@ -101,7 +101,7 @@ async function blockNamed(img: PmemImage, arg: unknown): Promise<{ pfn: number; 
     if (!Number.isSafeInteger(pfn) || (pfn as number) < 0 || !Number.isSafeInteger(order) || (order as number) < 0) throw new Refusal(`Free takes { pfn, order } as whole numbers, not ${JSON.stringify(arg)}`);
     return { pfn: pfn as number, order: order as number };
   }
-  if (arg !== undefined || img.geometry.descriptors !== 'none') return undefined;
+  if (arg !== undefined || keepsDescriptors(img.geometry)) return undefined;
   const text = await vscode.window.showInputBox({
     ignoreFocusOut: true, title: 'Free (pfn-only: no descriptors)', prompt: 'PFN of the block to free and its order, which a pfn-only image cannot look up (e.g. 0x1200 3; order 0 frees one frame)',
     validateInput: (t) => {
