@@ -11,8 +11,9 @@ import { checkCommand, frag, freelists, history, state } from './commands/inspec
 import { replay, workload } from './commands/replay';
 import { mapCommand } from './commands/map';
 import { compare } from './commands/compare';
+import { io } from './commands/io';
 
-const COMMANDS: Command[] = [create, infoCommand, descriptors, sectionsCommand, alloc, free, init, reboot, checkCommand, history, state, freelists, frag, replay, workload, compare, mapCommand];
+const COMMANDS: Command[] = [create, infoCommand, descriptors, sectionsCommand, alloc, free, init, reboot, io, checkCommand, history, state, freelists, frag, replay, workload, compare, mapCommand];
 
 function usage(): string {
   return `usage: pmem COMMAND FILE [options]    (pmem COMMAND --help for details)

@@ -43,3 +43,7 @@ export { DESIGNS, DESIGN_NAMES, builtDesign, designOf } from './designs/designs'
 export type { Design, DesignName } from './designs/designs';
 export { compareDesigns, compareDesignsAsync } from './designs/compare';
 export type { CompareOptions, CompareReport, DesignComparison, BlocksKept } from './designs/compare';
+export { ioOp, completeIoOp, ioPoolOf } from './image/ioOps';
+export type { IoReport } from './image/ioOps';
+export { IO_POOL_DESCRIPTORS, hasIoPool, flightAt } from './image/ioPool';
+export type { IoFlight, IoPool, WhenFull } from './image/ioPool';

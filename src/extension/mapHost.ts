@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { escapeNotification } from '../shared/plainText';
 import { Refusal } from './refusal';
-import { blockLinks, flagNames, frames, info, keepsDescriptors, REGION_LABELS, REGION_NAMES } from '../engine';
+import { blockLinks, flagNames, frames, info, IO_POOL_DESCRIPTORS, keepsDescriptors, REGION_LABELS, REGION_NAMES } from '../engine';
 import { everythingChanged, ImageChange } from '../engine/image/changeSet';
 import { HistoryFeed } from '../engine/inspect/historyFeed';
 import { cellMix, mapCells, mapCellsAsync } from '../engine/inspect/mapCells';
@@ -371,6 +371,7 @@ export class MapHost implements vscode.Disposable {
       patches: detailed ? this.patches(img, change) : [],
       memmapPlacement: i.memmap.placement,
       design: i.design,
+      ...(img.io.flights.length || i.ioPool ? { io: { descriptors: IO_POOL_DESCRIPTORS, attached: img.io.attached, flights: img.io.flights.map((f) => ({ ...f })) } } : {}),
       animateChanges: vscode.workspace.getConfiguration('pmemExplorer').get<boolean>('map.animateChanges', true),
     };
     this.lastState = state;

@@ -11,6 +11,8 @@ export function infoLines(file: string, i: ImageInfo): string[] {
     `  design      ${i.design}`,
     i.design === 'pfn-only'
       ? '  memmap      none: no descriptors; the free pages\' link records are the only page state (the explorer indexes them in RAM)'
+      : i.ioPool
+      ? `  memmap      none: a pool of ${i.ioPool.descriptors} descriptors in RAM (${formatBytes(i.ioPool.bytes)}) attached to frames under I/O: ${i.ioPool.attached} attached now (${i.ioPool.inFlight} I/O in flight), at most ${i.ioPool.peak} this boot`
       : `  memmap      on ${i.memmap.placement}${i.memmap.placement === 'device' ? ` at byte ${i.memmap.offsetBytes}, ${formatBytes(i.memmap.bytes)}` : `: ${formatBytes(i.memmap.ramBytes)} of RAM, rebuilt every boot`}; ${i.memmap.descriptorSize}-byte core descriptors`,
     `  free lists  links in the ${i.links === 'page' ? 'free pages' : 'descriptors'}; max order ${i.maxOrder}`,
     `  boot        generation ${i.bootGeneration}, ${i.clean ? 'clean' : 'not shut down cleanly'}, profile ${i.profile}${i.profileExtendedFields.length ? ` (extended: ${i.profileExtendedFields.join(', ')})` : ''}`,

@@ -53,6 +53,8 @@ export interface MapState {
   memmapPlacement: 'device' | 'ram';
   /** The descriptor design the image runs (README's Designs). */
   design: string;
+  /** A dynamic image: its pool and the I/O in flight, whose frames have descriptors attached. */
+  io?: MapIo;
   /** The pmemExplorer.map.animateChanges setting. */
   animateChanges: boolean;
 }
@@ -148,6 +150,13 @@ export type HostToWebview =
   | { type: 'fragHistory'; id: number; history: FragHistoryData | null; error?: string }
   /** Another map in step with this one moved: show the same place (see MapMove). */
   | ({ type: 'follow' } & MapMove);
+
+/** A dynamic image's pool of descriptors and the I/O in flight. */
+export interface MapIo {
+  descriptors: number;
+  attached: number;
+  flights: Array<{ id: number; pfn: number; count: number }>;
+}
 
 /** Where a map is: its zoom (null: the fit) and the first frame of its top row. Maps in step share it. */
 export interface MapMove {

@@ -10,6 +10,7 @@ import { MIX_STRIDE } from '../../src/engine/inspect/mapCodes';
 import { cellOf, MapLayout } from '../../src/shared/mapGeometry';
 import { rasterise, rasteriseLargestFree, staleHatchAt } from '../../src/shared/mapRaster';
 import { drawChain } from '../chainOverlay';
+import { drawIo } from '../ioOverlay';
 import { cssOf, ThemeColours } from '../palette';
 import { $, canvas, Cells, overview, post, previews, slotsFor, summary, view } from './model';
 import { postView } from './viewReport';
@@ -102,6 +103,7 @@ export function draw(): void {
   drawBands(l, rowOffset, rows);
   drawSelection(l, rowOffset);
   if (real) drawChain(ctx, l, rowOffset, view.theme);
+  drawIo(ctx, l, rowOffset, rows, view.state.io, view.theme);
   drawAxis(l);
   if (real) drawFlashes(l);
   drawOverview();

@@ -1,6 +1,7 @@
 /** The legend under the map: what each colour means, for the image, the overlay and the owners in view. */
 import { noFreeColour, orderRampColours, ownerColour, Rgb } from '../../src/shared/mapRaster';
 import { ownerPalette } from '../../src/shared/ownerPalette';
+import { ioColour } from '../ioOverlay';
 import { LegendEntry, swatchCss } from '../legend';
 import { $, slotsFor, view } from './model';
 
@@ -39,6 +40,7 @@ function legendEntries(): LegendEntry[] {
     { swatch: { kind: 'hatch', colour: p.stale, under: p.never }, label: 'stale (initialised in an earlier boot): hatched over the dimmed state it holds' },
     { swatch: { kind: 'outline', css: view.theme.selection }, label: 'selected' },
     { swatch: { kind: 'outline', css: view.theme.band }, label: 'node / zone boundary' },
+    view.state.io ? { swatch: { kind: 'outline', css: ioColour(view.theme) }, label: 'descriptor attached from the I/O pool (I/O in flight)' } : undefined,
   ].filter((e): e is LegendEntry => e !== undefined);
 }
 

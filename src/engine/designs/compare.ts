@@ -35,6 +35,7 @@ import { LargeControl, OperationCancelled } from '../image/largeOps';
 import { CountingStore } from '../store/countingStore';
 import { MemoryStore } from '../store/memoryStore';
 import { builtDesign, DesignName } from './designs';
+import { hasIoPool, IO_POOL_DESCRIPTORS } from '../image/ioPool';
 import { type Geometry, keepsDescriptors } from '../format/layout';
 
 export interface CompareOptions {
@@ -71,7 +72,11 @@ export interface DesignComparison {
     /** The device handed to a VM guest: the guest's memmap and the host's for the same memory. */
     vm: { guestBytes: number; hostBytes: number; totalBytes: number };
   };
-  workload: { ops: number; seconds: number; opsPerSecond: number; bytesWritten: number; flushes: number; bytesPerOp: number; flushesPerOp: number; allocated: number; failed: number; freed: number; reboots: number; crashes: number };
+  workload: {
+    ops: number; seconds: number; opsPerSecond: number; bytesWritten: number; flushes: number; bytesPerOp: number; flushesPerOp: number; allocated: number; failed: number; freed: number; reboots: number; crashes: number;
+    /** The dynamic design: I/O started on its blocks, and the most descriptors its pool had attached at once. */
+    io?: { started: number; peakAttached: number };
+  };
   boot: { seconds: number; lazyInit: { ops: number; sections: number; bytesWritten: number } };
   reboot: BlocksKept;
   crash: { outcome: 'rolled back' | 'rolled forward'; kept: BlocksKept };
@@ -164,6 +169,9 @@ function* compareOne(name: string, o: CompareOptions, before: number): Steps<Des
   // RAM a frame's descriptor takes under a profile: the whole descriptor with the memmap in RAM, else its extended part.
   // Without descriptors there is none to keep anywhere: nothing in RAM, nothing in a guest (its host still describes the memory it gives it).
   const inRam = (profile: string) => (!keepsDescriptors(g) ? 0 : descriptorBytesInRam(findProfile(profile)!) - (g.memmap === 'ram' ? 0 : DESCRIPTOR_SIZE));
+  // The dynamic design's RAM is its pool, whatever the size of the device; its descriptors take the profile's fields too.
+  const ramTotal = (profile: string) => (hasIoPool(g) ? IO_POOL_DESCRIPTORS * descriptorBytesInRam(findProfile(profile)!) : g.totalFrames * inRam(profile));
+  const perDescriptor = (profile: string) => (hasIoPool(g) ? descriptorBytesInRam(findProfile(profile)!) : inRam(profile));
   const perPage = memmapCosts({ deviceBytes: o.sizeBytes }).rows.find((r) => r.descriptorBytes === DESCRIPTOR_SIZE && r.granularityBytes === PAGE_SIZE)!.vm;
   const vm = !keepsDescriptors(g) ? { guestMemmapBytes: 0, hostMemmapBytes: perPage.hostMemmapBytes, totalBytes: perPage.hostMemmapBytes } : perPage;
 
@@ -219,16 +227,17 @@ function* compareOne(name: string, o: CompareOptions, before: number): Steps<Des
   o.onImage?.(design.name, memory);
   return {
     design: design.name, summary: design.summary, source: design.source,
-    memmap: { deviceBytes: onDevice, ramBytes: g.totalFrames * inRam('default'), ramBytesDebug: g.totalFrames * inRam(PROFILE_CHANGE), vm: { guestBytes: vm.guestMemmapBytes, hostBytes: vm.hostMemmapBytes, totalBytes: vm.totalBytes } },
+    memmap: { deviceBytes: onDevice, ramBytes: ramTotal('default'), ramBytesDebug: ramTotal(PROFILE_CHANGE), vm: { guestBytes: vm.guestMemmapBytes, hostBytes: vm.hostMemmapBytes, totalBytes: vm.totalBytes } },
     workload: {
       ops: o.ops, seconds: runSeconds, opsPerSecond: o.ops / runSeconds, bytesWritten: written.bytesWritten, flushes: written.flushes,
       bytesPerOp: written.bytesWritten / o.ops, flushesPerOp: written.flushes / o.ops,
       allocated: count(r.allocated), failed: count(r.failed), freed: r.freed, reboots: r.reboots, crashes: r.crashes,
+      ...(r.io ? { io: r.io } : {}),
     },
     boot: { seconds: bootSeconds, lazyInit: { ops: LAZY_INIT_OPS, sections: lazySections, bytesWritten: lazyWritten.bytesWritten } },
     reboot: rebootKept,
     crash: { outcome: forward ? 'rolled forward' : 'rolled back', kept: crashKept },
-    profileChange: { to: PROFILE_CHANGE, ramBytesPerDescriptor: [inRam('default'), inRam(PROFILE_CHANGE)], kept: profileKept, linux: linuxOnProfileChange(g, findProfile(PROFILE_CHANGE)!) },
+    profileChange: { to: PROFILE_CHANGE, ramBytesPerDescriptor: [perDescriptor('default'), perDescriptor(PROFILE_CHANGE)], kept: profileKept, linux: linuxOnProfileChange(g, findProfile(PROFILE_CHANGE)!) },
     checker: { ...design.checks!, ok: report.ok, problems: report.problems.length, framesChecked: report.framesChecked },
   };
 }

@@ -46,7 +46,15 @@ export const DESIGNS: readonly Design[] = [
   { name: 'two-word', built: false, summary: 'a 16-byte descriptor of two words, allocator and allocatee', source: 'seed 004 (the 2021 proposal)' },
   { name: 'memdesc', built: false, summary: 'an 8-byte word per page pointing to one descriptor per allocation', source: 'Linux\'s memdesc plan (Matthew Wilcox)' },
   { name: '2m', built: false, summary: 'one 64-byte descriptor per 2 MiB', source: 'seed 002 ("fix the stacks to work with 2M pages")' },
-  { name: 'dynamic', built: false, summary: 'no memmap; descriptors from a pool in RAM, attached only while a frame is under I/O', source: 'seed 003 (Linus Torvalds, Dan Williams)' },
+  {
+    name: 'dynamic', built: true, geometry: { memmap: 'ram', descriptors: 'pool' },
+    checks: {
+      verifies: 'the free lists and their link records, that free blocks do not overlap, and the section counts (the pool is RAM only)',
+      cannot: 'anything about an allocated frame not under I/O: its owner, the order of its block, whether it is in use at all',
+    },
+    summary: 'no memmap; descriptors from a pool in RAM, attached only while a frame is under I/O',
+    source: 'seed 003 (Linus Torvalds: a dynamic struct page; Dan Williams: a pool of struct pages for pmem pfns under I/O)',
+  },
   {
     name: 'pfn-only', built: true, geometry: { memmap: 'ram', descriptors: 'none' },
     checks: {
@@ -71,5 +79,6 @@ export function builtDesign(name: string): Design & { geometry: Pick<GeometryOpt
 /** The design an image runs, from its geometry. */
 export function designOf(g: Pick<Geometry, 'memmap' | 'descriptors'>): DesignName {
   if (g.descriptors === 'none') return 'pfn-only';
+  if (g.descriptors === 'pool') return 'dynamic';
   return g.memmap === 'ram' ? 'ram64' : 'core64';
 }

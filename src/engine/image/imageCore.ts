@@ -24,6 +24,7 @@ import { Store } from '../store/store';
 import type { DeferredWriteBack, ImageCore } from './imageContext';
 import { ExtendedValues, StagedChanges, Txn } from './txn';
 import { FastTxn } from './fastTxn';
+import { EMPTY_IO_POOL, type IoPool } from './ioPool';
 import { LineLog } from '../store/lineLog';
 // Stepping back over a record kept as its inverse runs the allocator: installed for every open image.
 import '../alloc/inverseUndo';
@@ -65,6 +66,7 @@ export interface VolatileState {
   sb: Superblock;
   ram: Map<number, Uint8Array>;
   extended: Map<number, ExtendedValues>;
+  io: IoPool;
   bootReport?: BootReport;
   txnSeq: number;
 }
@@ -257,6 +259,8 @@ function operationOutcome(r: RecoveryResult): RecoveryResult {
 export class PmemImage implements ImageCore {
   readonly ram = new Map<number, Uint8Array>();
   readonly extended = new Map<number, ExtendedValues>();
+  /** The dynamic design's descriptors attached for I/O in flight (image/ioPool.ts): RAM only, replaced (never mutated) by each change. */
+  io: IoPool = EMPTY_IO_POOL;
   readonly history: HistoryRing;
   /** Problems found by lazy re-initialisation during this boot. */
   readonly warnings: string[] = [];
@@ -415,6 +419,7 @@ export class PmemImage implements ImageCore {
     const next: Superblock = { ...previous, formatVersion: FORMAT_VERSION, formatRevision, bootGeneration: previous.bootGeneration + 1, clean: false, profile, updateSeq: previous.updateSeq + 1 };
     this.ram.clear();
     this.extended.clear();
+    this.io = EMPTY_IO_POOL; // I/O in flight does not survive a boot
     this.warnings.length = 0;
     this.neverHint.clear();
     const recoveryText =
@@ -606,7 +611,7 @@ export class PmemImage implements ImageCore {
    * mutated, by commits, so shallow copies are exact snapshots.
    */
   captureVolatile(): VolatileState {
-    return { sb: this.sb, ram: new Map(this.ram), extended: new Map(this.extended), bootReport: this.bootReport, txnSeq: this.txnSeq };
+    return { sb: this.sb, ram: new Map(this.ram), extended: new Map(this.extended), io: this.io, bootReport: this.bootReport, txnSeq: this.txnSeq };
   }
 
   /**
@@ -619,6 +624,7 @@ export class PmemImage implements ImageCore {
     v.ram.forEach((buf, s) => this.ram.set(s, buf));
     this.extended.clear();
     v.extended.forEach((x, pfn) => this.extended.set(pfn, x));
+    this.io = v.io;
     this.neverHint.clear();
   }
 
@@ -628,6 +634,7 @@ export class PmemImage implements ImageCore {
     v.ram.forEach((buf, s) => this.ram.set(s, buf));
     this.extended.clear();
     v.extended.forEach((x, pfn) => this.extended.set(pfn, x));
+    this.io = v.io;
     this.bootReport = v.bootReport;
     this.txnSeq = v.txnSeq;
     this.neverHint.clear();

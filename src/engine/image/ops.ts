@@ -151,6 +151,7 @@ export interface FreeResult {
  */
 export function freeOp(img: PmemImage, pfns: number[], progress: LargeProgress = {}): FreeResult & { step: number; changed: ChangeSet } {
   checkPfnList(pfns);
+  for (const p of pfns) refuseUnderIo(img, p, 1);
   if (!freeFitsOne(img, pfns.length)) return freeListedLarge(img, pfns, progress);
   try {
     return freeOne(img, pfns);
@@ -294,6 +295,13 @@ export function freeOwnerOp(img: PmemImage, owner: string, progress: LargeProgre
   return freeOwnerLarge(img, owner, progress);
 }
 
+/** A page under I/O (a dynamic image's descriptor attached to it) is not freed: its I/O completes first. */
+function refuseUnderIo(img: PmemImage, pfn: number, count: number): void {
+  if (!img.io.attached) return;
+  const f = img.io.flights.find((x) => x.pfn < pfn + count && pfn < x.pfn + x.count);
+  if (f) throw new OperationError(`pfn ${Math.max(pfn, f.pfn)} is under I/O (I/O ${f.id}, pfn ${f.pfn} + ${f.count}): complete the I/O before freeing it (nothing was freed)`, { pfn: Math.max(pfn, f.pfn) });
+}
+
 /** A design without descriptors keeps no owner: there is nothing to free by. */
 function refuseOwnersWithoutDescriptors(img: PmemImage): void {
   if (!keepsDescriptors(img.geometry)) throw new UsageError(`a ${designOf(img.geometry)} image keeps no descriptors, so no owner: free its blocks by pfn and order`);
@@ -311,6 +319,7 @@ export function freeOrderOp(img: PmemImage, pfn: number, order: number): FreeRes
   if (!Number.isInteger(order) || order < 0 || order > g.maxOrder) throw new UsageError(`order ${order} is out of range (0 to ${g.maxOrder})`);
   if (!Number.isSafeInteger(pfn) || pfn < 0 || pfn + 2 ** order > g.totalFrames) throw new UsageError(`pfn ${pfn} with order ${order} is outside the image (${g.totalFrames} frames)`);
   if (pfn % 2 ** order !== 0) throw new UsageError(`pfn ${pfn} is not aligned to order ${order}: a block of order ${order} starts at a multiple of ${2 ** order}`);
+  refuseUnderIo(img, pfn, 2 ** order);
   return img.run('free', (txn) => {
     let freed: FreedBlock[];
     if (!keepsDescriptors(g)) {

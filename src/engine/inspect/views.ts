@@ -14,6 +14,7 @@ import { DESC, decodeDescriptor, Descriptor, isBlank, PG_ALLOCATED, PG_BUDDY } f
 import { freeAreaEntryAt, freeAreaIndex } from '../format/freeArea';
 import type { Store } from '../store/store';
 import { decodeFreeLink, FREE_LINK_SIZE, LINK } from '../format/freeLink';
+import { flightAt, hasIoPool, IO_POOL_DESCRIPTORS, ioPoolBytes } from '../image/ioPool';
 import { keepsDescriptors, REGION_NAMES, RegionName, SECTION_ENTRY_SIZE } from '../format/layout';
 import { ALL_EXTENDED_FIELDS, descriptorBytesInRam } from '../format/profiles';
 import {
@@ -48,6 +49,8 @@ export interface FrameInfo {
   extended: Record<string, number>;
   /** A free block's list links (on its head frame), from where the image keeps them. */
   links?: BlockLinks;
+  /** A dynamic image: the I/O in flight whose descriptor from the pool is attached to the frame. */
+  io?: number;
 }
 
 /** A free block's free-list links and the list they say it is on. */
@@ -184,6 +187,8 @@ export interface ImageInfo {
   /** The descriptor design the image runs (designs/designs.ts). */
   design: DesignName;
   memmap: { placement: 'device' | 'ram'; offsetBytes: number; bytes: number; descriptorSize: number; ramBytes: number };
+  /** A dynamic image: its pool of descriptors attached during I/O (RAM only). */
+  ioPool?: { descriptors: number; bytes: number; attached: number; peak: number; inFlight: number };
   links: 'page' | 'descriptor';
   maxOrder: number;
   sections: { sizeBytes: number; count: number; untouched: number; initialized: number; stale: number; reservedOnly: number };
@@ -223,8 +228,9 @@ export function info(img: PmemImage, totals: ImageTotals = imageTotals(img)): Im
     design: designOf(g),
     memmap: {
       placement: g.memmap, offsetBytes: L.memmap.startPfn * PAGE_SIZE, bytes: L.memmap.frames * PAGE_SIZE, descriptorSize: DESCRIPTOR_SIZE,
-      ramBytes: g.memmap === 'ram' && keepsDescriptors(g) ? g.totalFrames * descriptorBytesInRam(img.profile) : 0,
+      ramBytes: g.memmap === 'ram' && keepsDescriptors(g) ? g.totalFrames * descriptorBytesInRam(img.profile) : hasIoPool(g) ? ioPoolBytes() : 0,
     },
+    ...(hasIoPool(g) ? { ioPool: { descriptors: IO_POOL_DESCRIPTORS, bytes: ioPoolBytes(), attached: img.io.attached, peak: img.io.peak, inFlight: img.io.flights.length } } : {}),
     links: g.links,
     maxOrder: g.maxOrder,
     sections: { sizeBytes: g.sectionFrames * PAGE_SIZE, count: g.sectionCount, ...counts },
@@ -315,7 +321,8 @@ export function frames(img: PmemImage, from: number, count: number): FrameInfo[]
       // On the head only: a change to a block's links writes its head (record or descriptor), so a view that refreshes changed frames stays true.
       const head = free && pfn === block.pfn;
       if (head) links ??= blockLinks(img, block.pfn, block);
-      out.push({ ...base, kind: free ? 'free' : 'allocated', blockPfn: block.pfn, order: block.order, owner: free ? undefined : block.owner, ...(head ? { links } : {}) });
+      const io = img.io.attached ? flightAt(img.io, pfn)?.id : undefined;
+      out.push({ ...base, kind: free ? 'free' : 'allocated', blockPfn: block.pfn, order: block.order, owner: free ? undefined : block.owner, ...(head ? { links } : {}), ...(io ? { io } : {}) });
     }
   }
   return out;

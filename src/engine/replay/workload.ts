@@ -21,6 +21,12 @@ import { LargeControl, OperationCancelled } from '../image/largeOps';
 import { PmemImage } from '../image/imageCore';
 import { allocOp, freeOp, freeOrderOp } from '../image/ops';
 import { keepsDescriptors } from '../format/layout';
+import { completeIoOp, ioOp } from '../image/ioOps';
+import { hasIoPool } from '../image/ioPool';
+
+/** A dynamic image's workload keeps at most this many I/Os in flight, each on at most IO_FRAMES frames of a block. */
+const IO_IN_FLIGHT = 8;
+const IO_FRAMES = 64;
 import { deferHomeWrites } from '../image/deferredHome';
 import { fragmentation } from '../inspect/views';
 import type { ZoneFragmentation } from '../inspect/frag';
@@ -64,6 +70,8 @@ export interface WorkloadReport {
   framesInUse: number;
   /** Linux's fragmentation figures at the end. */
   zones: ZoneFragmentation[];
+  /** A dynamic image: I/O started on blocks just allocated (held, at most IO_IN_FLIGHT at once), and the most descriptors attached at once. */
+  io?: { started: number; peakAttached: number };
 }
 
 /** Orders of the churn mix, each with its weight. */
@@ -130,6 +138,7 @@ export function* workloadSteps(start: PmemImage, o: WorkloadOptions): Steps<{ im
     try {
       const pfn = allocOp(img, { order, owner }).blocks[0].pfn;
       live.push({ pfn, order });
+      io(pfn, order);
       inUse += 2 ** order;
       report.allocated[order] = (report.allocated[order] ?? 0) + 1;
     } catch (e) {
@@ -137,8 +146,21 @@ export function* workloadSteps(start: PmemImage, o: WorkloadOptions): Steps<{ im
       report.failed[order] = (report.failed[order] ?? 0) + 1;
     }
   };
+  // A dynamic image does I/O on a quarter of the blocks it allocates, held in flight, the oldest completed first;
+  // its own random numbers, so the allocations and frees are those of every other design.
+  const ioRandom = seededRandom(o.seed ^ 0x5eed_0010);
+  const io = (pfn: number, order: number): void => {
+    if (!hasIoPool(img.geometry) || ioRandom() >= 0.25) return;
+    report.io ??= { started: 0, peakAttached: 0 };
+    if (img.io.flights.length >= IO_IN_FLIGHT) completeIoOp(img, img.io.flights[0].id);
+    ioOp(img, pfn, Math.min(2 ** order, IO_FRAMES), { hold: true, whenFull: 'wait' });
+    report.io.started++;
+    report.io.peakAttached = Math.max(report.io.peakAttached, img.io.attached);
+  };
   const freeAt = (i: number): void => {
     const [b] = live.splice(i, 1);
+    // A page under I/O is not freed: its I/O completes first.
+    for (const f of img.io.flights) if (f.pfn >= b.pfn && f.pfn < b.pfn + 2 ** b.order) completeIoOp(img, f.id);
     // A design without descriptors cannot look the order up: the caller names it, as Linux's free_pages does.
     if (!keepsDescriptors(img.geometry)) freeOrderOp(img, b.pfn, b.order);
     else freeOp(img, [b.pfn]);

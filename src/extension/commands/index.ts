@@ -16,12 +16,14 @@ import { registerCompareCommand } from './compare';
 import type { ComparePanel } from '../comparePanel';
 import { MapsInStep } from '../mapsInStep';
 import { registerInStepCommands } from './inStep';
+import { registerIoCommands } from './io';
 
 export function registerCommands(context: vscode.ExtensionContext, registry: ImageRegistry, views: Views, runner: CommandRunner, work: LongWork): { compare: ComparePanel; inStep: MapsInStep } {
   const c = commandContext(context, registry, views, runner, work);
   c.run('pmemExplorer.newImage', (preset?: unknown) => createImage(context, newImagePreset(preset)));
   registerAllocationCommands(c);
   registerMachineCommands(c);
+  registerIoCommands(c);
   const docs = registerInspectionCommands(c);
   registerReplayCommands(c, docs);
   registerWorkloadCommands(c, docs);
