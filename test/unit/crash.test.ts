@@ -12,6 +12,7 @@ const variants = [
   { name: 'memmap on device, links in descriptors', options: { links: 'descriptor' as const } },
   { name: 'memmap in RAM, links in pages', options: { memmap: 'ram' as const } },
   { name: 'no descriptors (pfn-only)', options: { memmap: 'ram' as const, descriptors: 'none' as const } },
+  { name: 'a pool attached during I/O (dynamic)', options: { memmap: 'ram' as const, descriptors: 'pool' as const } },
 ];
 
 /** A small image with some history, so operations split, merge and touch stale sections. */

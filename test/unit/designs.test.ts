@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  allocOp, check, compareDesigns, compareDesignsAsync, CompareReport, DesignComparison, frames, freeLists, freeOp, freeOrderOp, freeOwnerOp, info, MemoryStore,
+  allocOp, check, compareDesigns, compareDesignsAsync, CompareReport, completeIoOp, DesignComparison, frames, freeLists, freeOp, freeOrderOp, freeOwnerOp, info, ioOp, MemoryStore,
   OperationCancelled, OperationError, PmemImage, UsageError,
 } from '../../src/engine';
 import { builtDesign } from '../../src/engine/designs/designs';
@@ -300,5 +300,104 @@ describe('pfn-only: no descriptors at all', () => {
     assert.ok(r.workload.freed > 0 && r.checker.ok);
     assert.match(r.checker.cannot, /whether it is in use at all \(a leak\)/);
     assert.equal(r.profileChange.linux, 'has no counterpart: Linux keeps a struct page for every frame');
+  });
+});
+
+describe('dynamic: descriptors from a pool, attached while I/O is in flight', () => {
+  const make = () => {
+    const store = new MemoryStore(32 * MiB);
+    PmemImage.create(store, { sizeBytes: 32 * MiB, ...builtDesign('dynamic').geometry });
+    return { store, img: PmemImage.open(store) };
+  };
+
+  it('is memmap placement 3; info shows the pool, 64 KiB of RAM whatever the size of the device', () => {
+    const { store, img } = make();
+    assert.equal(store.read(SB.memmapPlacement, 1)[0], 3);
+    const i = info(img);
+    assert.equal(i.design, 'dynamic');
+    assert.equal(i.memmap.bytes, 0);
+    assert.equal(i.memmap.ramBytes, 64 * 1024);
+    assert.deepEqual(i.ioPool, { descriptors: 1024, bytes: 64 * 1024, attached: 0, peak: 0, inFlight: 0 });
+  });
+
+  it('attaches descriptors for an I/O and detaches them when it completes; a held I/O shows on its frames and keeps them from being freed', () => {
+    const { img } = make();
+    const b = allocOp(img, { order: 4 }).blocks[0];
+    const once = ioOp(img, b.pfn, 16);
+    assert.equal(once.held, false);
+    assert.deepEqual([once.pool.attached, once.pool.peak], [0, 16], 'attached for its length only');
+    const held = ioOp(img, b.pfn + 4, 8, { hold: true });
+    assert.deepEqual(held.pool.inFlight, [{ id: 2, pfn: b.pfn + 4, count: 8 }]);
+    assert.deepEqual(frames(img, b.pfn + 3, 2).map((f) => f.io), [undefined, 2]);
+    assert.throws(() => freeOrderOp(img, b.pfn, 4), (e: Error) => e instanceof OperationError && e.message === `pfn ${b.pfn + 4} is under I/O (I/O 2, pfn ${b.pfn + 4} + 8): complete the I/O before freeing it (nothing was freed)`);
+    assert.throws(() => ioOp(img, b.pfn + 8, 4, { hold: true }), (e: Error) => e instanceof OperationError && /^pfn \d+ is under I\/O already \(I\/O 2/.test(e.message));
+    assert.deepEqual(completeIoOp(img).completed.map((f) => f.id), [2]);
+    assert.equal(img.io.attached, 0);
+    freeOrderOp(img, b.pfn, 4);
+    assert.throws(() => ioOp(img, b.pfn, 1), (e: Error) => e instanceof OperationError && e.message === `pfn ${b.pfn} is not allocated: I/O is on pages in use (nothing was attached)`);
+    assert.ok(check(img).ok);
+  });
+
+  it('when the pool is full an I/O waits for the oldest in flight to complete, or fails and changes nothing', () => {
+    const { img } = make();
+    const big = allocOp(img, { order: 10 }).blocks[0].pfn;
+    const more = allocOp(img, { order: 9 }).blocks[0].pfn;
+    ioOp(img, big, 600, { hold: true });
+    ioOp(img, big + 600, 300, { hold: true });
+    const before = img.io;
+    assert.throws(() => ioOp(img, more, 200, { hold: true, whenFull: 'fail' }), (e: Error) => e instanceof OperationError && e.message === 'the I/O pool has 124 of 1024 descriptors free and the I/O needs 200: it fails (it could wait for I/O in flight to complete)');
+    assert.equal(img.io, before, 'nothing changed');
+    const waited = ioOp(img, more, 200, { hold: true, whenFull: 'wait' });
+    assert.deepEqual(waited.waitedFor.map((f) => f.id), [1], 'the oldest completed first');
+    assert.deepEqual([waited.pool.attached, waited.pool.peak], [500, 900]);
+    assert.throws(() => ioOp(img, big, 1025), (e: Error) => e instanceof UsageError && /needs more descriptors than the pool has \(1024\): it could never start$/.test(e.message));
+  });
+
+  it('the pool is RAM only: a boot starts it empty; and only a dynamic image has one', () => {
+    const { store, img } = make();
+    const b = allocOp(img, { order: 2 }).blocks[0];
+    ioOp(img, b.pfn, 4, { hold: true });
+    img.close();
+    const again = PmemImage.open(store);
+    assert.equal(again.io.attached, 0);
+    assert.equal(info(again).ioPool?.peak, 0);
+    const core = new MemoryStore(16 * MiB);
+    PmemImage.create(core, { sizeBytes: 16 * MiB });
+    const c = PmemImage.open(core);
+    const cb = allocOp(c, { order: 0 }).blocks[0];
+    assert.throws(() => ioOp(c, cb.pfn, 1), (e: Error) => e instanceof UsageError && e.message === 'only a dynamic image attaches descriptors for I/O: the other designs keep one for every frame (or none at all)');
+  });
+
+  it('pmem compare: RAM is the pool, whatever the size; the workload does I/O on it and says how much was attached at most', () => {
+    const r = compareDesigns({ designs: ['dynamic'], sizeBytes: 64 * MiB, workload: 'churn', ops: 800, seed: 4 }).designs[0];
+    assert.deepEqual([r.memmap.deviceBytes, r.memmap.ramBytes, r.memmap.ramBytesDebug], [0, 1024 * 64, 1024 * 80]);
+    assert.ok(r.workload.io && r.workload.io.started > 50, JSON.stringify(r.workload.io));
+    assert.ok(r.workload.io.peakAttached > 0 && r.workload.io.peakAttached <= 8 * 64, 'at most 8 I/O of at most 64 frames in flight');
+    assert.deepEqual(r.profileChange.ramBytesPerDescriptor, [64, 80]);
+    assert.ok(r.checker.ok);
+    const rows = compareRows({ sizeBytes: 64 * MiB, workload: 'churn', ops: 800, seed: 4, designs: [r] }).rows;
+    assert.deepEqual(rows.find((x) => x[0] === 'descriptors attached for I/O, at most'), ['descriptors attached for I/O, at most', `${r.workload.io.peakAttached.toLocaleString('en-US')} (${r.workload.io.started.toLocaleString('en-US')} I/O)`]);
+  });
+
+  it('pmem io attaches, waits or fails as asked, and says so', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-io-'));
+    try {
+      const file = path.join(dir, 'd.pmem');
+      assert.equal(pmem('create', file, '--size', '32M', '--design', 'dynamic').code, 0);
+      const pfn = (JSON.parse(pmem('alloc', file, '--order', '10', '--json').stdout) as { blocks: Array<{ pfn: number }> }).blocks[0].pfn;
+      const once = pmem('io', file, '--pfn', String(pfn), '--count', '16');
+      assert.equal(once.stdout, `I/O 1 on pfn ${pfn} + 16: 16 descriptors attached; completed, detached; pool 0 of 1024 attached (at most 16)\n`, once.stderr);
+      const single = (JSON.parse(pmem('alloc', file, '--order', '0', '--json').stdout) as { blocks: Array<{ pfn: number }> }).blocks[0].pfn;
+      const args = ['--pfn', String(pfn), '--count', '700', '--pfn', String(pfn + 700), '--count', '324', '--pfn', String(single), '--count', '1'];
+      const waited = pmem('io', file, ...args, '--hold');
+      assert.match(waited.stdout, /^I\/O 3 on pfn \d+ \+ 1: 1 descriptor attached; waited for I\/O 1 to complete; in flight; pool 325 of 1024 attached \(at most 1024\)$/m, waited.stderr);
+      const failed = pmem('io', file, ...args, '--hold', '--when-full', 'fail');
+      assert.equal(failed.code, 1);
+      assert.equal(failed.stderr, 'pmem io: the I/O pool has 0 of 1024 descriptors free and the I/O needs 1: it fails (it could wait for I/O in flight to complete)\n');
+      const bad = pmem('io', file, '--pfn', String(pfn));
+      assert.equal(bad.stderr, 'pmem io: io: each --pfn needs its --count (1 --pfn, 0 --count)\n');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { allocOp, allocOpAsync, check, freeOp, info, initAllOp, OperationCancelled, OperationError, PmemImage } from '../../src/engine';
+import { allocOp, allocOpAsync, check, freeOp, info, initAllOp, ioOp, OperationCancelled, OperationError, PmemImage } from '../../src/engine';
 import { ImageSession, UNSAVED_RAM_BUDGET } from '../../src/engine/node/session';
 import { FileStore } from '../../src/engine/node/fileStore';
 import { MiB, snapshot } from './helpers';
@@ -70,6 +70,25 @@ describe('editing session (the editor document model)', () => {
     assert.equal(s.image.extendedField(s.image.layout.data.startPfn, 'page_owner'), 0, 'the extended fields read 0');
     s.reboot('default', 'linux');
     assert.equal(s.image.bootReport?.mismatch, undefined, 'the default profile fits');
+    s.close();
+  });
+
+  it('I/O on a dynamic image is an edit: undo detaches its descriptors, redo attaches them again, and nothing reaches the file', () => {
+    const dyn = path.join(dir, 'dyn.pmem');
+    const store = FileStore.create(dyn, 16 * MiB, { overwrite: false });
+    PmemImage.create(store, { sizeBytes: 16 * MiB, memmap: 'ram', descriptors: 'pool' });
+    store.close();
+    const s = ImageSession.open(dyn);
+    s.bootIfNeeded();
+    const b = s.perform('alloc', (img) => allocOp(img, { order: 3 })).result.blocks[0];
+    const onDisk = sha(dyn);
+    const io = s.perform('io', (img) => ioOp(img, b.pfn, 8, { hold: true }));
+    assert.equal(s.image.io.attached, 8);
+    io.edit.undo();
+    assert.equal(s.image.io.attached, 0);
+    io.edit.redo();
+    assert.deepEqual(s.image.io.flights, [{ id: 1, pfn: b.pfn, count: 8 }]);
+    assert.equal(sha(dyn), onDisk);
     s.close();
   });
 

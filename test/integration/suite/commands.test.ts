@@ -272,6 +272,27 @@ describe('PMem commands and views', () => {
     assert.deepEqual(shown(), [0, 0]);
   });
 
+  it('Start I/O and Complete I/O attach and detach a dynamic image\'s pool descriptors, the map told of each; other designs say why not', async () => {
+    await openImage(api, makeImage('core.pmem'));
+    await alloc(0);
+    assert.match(await refusal(api, 'startIo', { pfn: 400, count: 1, hold: true }), /not a dynamic image: only the dynamic design attaches descriptors for I\/O/);
+    const target = path.join(tempDir(), 'dyn.pmem');
+    await exec('newImage', { size: '16M', section: '2M', nodes: 1, design: 'dynamic', profile: 'default', target, history: '64K' });
+    const doc = await until('the dynamic image to be active', () => (api.registry.current?.uri.fsPath === target ? api.registry.current : undefined));
+    const [pfn] = (await alloc(3))!;
+    const started = await exec<{ flight: { id: number }; pool: { attached: number } }>('startIo', { pfn, count: 8, hold: true });
+    assert.deepEqual([started?.flight.id, started?.pool.attached], [1, 8]);
+    const map = await until('the map to show the I/O in flight', () => api.registry.mapsOf(doc).find((m) => m.lastState?.io?.attached === 8));
+    assert.deepEqual(map.lastState!.io!.flights, [{ id: 1, pfn, count: 8 }]);
+    assert.equal(await refusal(api, 'free', { pfn, order: 3 }), `pfn ${pfn} is under I/O (I/O 1, pfn ${pfn} + 8): complete the I/O before freeing it (nothing was freed)`);
+    assert.equal(await refusal(api, 'startIo', { pfn, count: 2, whenFull: 'later' }), 'Start I/O: "whenFull" must be "wait" or "fail", not "later"');
+    assert.deepEqual(await exec('completeIo', 1), [{ id: 1, pfn, count: 8 }]);
+    await until('the map to show none in flight', () => map.lastState?.io?.attached === 0 || undefined);
+    assert.equal(await refusal(api, 'completeIo'), 'Complete I/O: no I/O is in flight');
+    await editorCommand('undo');
+    await until('the completion undone', () => doc.session!.image.io.attached === 8 || undefined);
+  });
+
   it('opens the compared images side by side, in step, never over a file; Keep Maps in Step needs two images', async () => {
     assert.equal(await refusal(api, 'openComparedImages', { folder: tempDir() }), 'Open the Compared Images: run Compare Designs… first (its images stay in memory while its page is open)');
     await openImage(api, makeImage('alone.pmem'));
