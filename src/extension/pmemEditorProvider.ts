@@ -14,6 +14,8 @@ import { configureWebview, page } from './webviewHtml';
 import { namespaceDetection, openAsNamespace } from './namespace/openAsNamespace';
 
 export const VIEW_TYPE = 'pmemExplorer.image';
+/** How long a map may take to load before it is loaded again. */
+const RELOAD_AFTER_MS = 15_000;
 
 export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocument> {
   private readonly changeEmitter = new vscode.EventEmitter<vscode.CustomDocumentEditEvent<PmemDocument>>();
@@ -45,9 +47,18 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
       return;
     }
     const host = new MapHost(document, panel, this.work);
-    panel.webview.html = page(panel.webview, this.extensionUri, name, mapBody(name), { script: 'dist/webview.js', style: 'media/map.css' });
+    const html = page(panel.webview, this.extensionUri, name, mapBody(name), { script: 'dist/webview.js', style: 'media/map.css' });
+    panel.webview.html = html;
+    // A webview whose resources were lost (several loading at once in a browser-hosted workbench) never says it is
+    // ready: it is loaded again, once, after a wait long enough for a busy machine.
+    const retry = setTimeout(() => {
+      if (host.readies === 0) panel.webview.html = `${html}<!-- loaded again -->`;
+    }, RELOAD_AFTER_MS);
     this.registry.attach(document, panel, host);
-    panel.onDidDispose(() => host.dispose());
+    panel.onDidDispose(() => {
+      clearTimeout(retry);
+      host.dispose();
+    });
   }
 
   async saveCustomDocument(document: PmemDocument): Promise<void> {

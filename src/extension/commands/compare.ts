@@ -1,4 +1,7 @@
 /** PMem: Compare Designs: the same workload on an image of each design, in memory, shown side by side with charts. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { compareDesignsAsync, CompareReport, DESIGNS, MemoryStore, OperationCancelled, parseSize } from '../../engine';
 import { keepImage, keptImagePaths } from '../../engine/node/keptImages';
@@ -92,22 +95,35 @@ export function registerCompareCommand(c: CommandContext, inStep: MapsInStep): C
     if (a.folder !== undefined && typeof a.folder !== 'string') throw new Refusal(`Open the Compared Images: folder must be a path, not ${JSON.stringify(a.folder)}`);
     let folder = a.folder as string | undefined;
     if (folder === undefined) {
-      const picked = await vscode.window.showOpenDialog({
-        title: 'Open the Compared Images: the folder to write them to', openLabel: 'Write the Images Here',
-        canSelectFolders: true, canSelectFiles: false, canSelectMany: false, defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+      const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.tmpdir();
+      const text = await vscode.window.showInputBox({
+        title: 'Open the Compared Images', prompt: 'Folder to write the images to (made if missing; a file already there is never replaced)',
+        value: path.join(base, 'compared-designs'), ignoreFocusOut: true,
+        validateInput: (t) => (t.trim() && path.isAbsolute(t.trim()) ? undefined : 'Give an absolute path'),
       });
-      if (!picked?.length) return undefined;
-      folder = picked[0].fsPath;
+      if (!text) return undefined;
+      folder = text.trim();
+      fs.mkdirSync(folder, { recursive: true });
     }
     // Every path checked before the first is written: an existing file is never replaced.
     const paths = keptImagePaths(folder, [...images.keys()]);
     for (const [design, file] of paths) keepImage(file, images.get(design)!);
     const uris = [...paths.values()].map((f) => vscode.Uri.file(f));
     inStep.join(uris);
-    for (const [i, uri] of uris.entries()) await vscode.commands.executeCommand('vscode.openWith', uri, VIEW_TYPE, { viewColumn: i + 1, preview: false });
+    for (const [i, uri] of uris.entries()) {
+      await vscode.commands.executeCommand('vscode.openWith', uri, VIEW_TYPE, { viewColumn: i + 1, preview: false });
+      // One at a time: webviews that load together in a browser-hosted workbench can lose their resources to one another.
+      await mapLoaded(c, uri, 20_000);
+    }
     return uris.map((u) => u.fsPath);
   });
   return panel;
+}
+
+/** Resolves once a map of `uri` has loaded (or after `ms`: the next editor opens anyway). */
+async function mapLoaded(c: CommandContext, uri: vscode.Uri, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end && !c.registry.allMaps.some((m) => m.document.uri.toString() === uri.toString() && m.readies > 0)) await new Promise((r) => setTimeout(r, 50));
 }
 
 function sizeProblem(text: string): string | undefined {

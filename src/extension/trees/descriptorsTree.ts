@@ -7,7 +7,7 @@
  * its identity), and an item costs one section entry or one descriptor read.
  */
 import * as vscode from 'vscode';
-import { FrameInfo, frames, sections, SectionSummary } from '../../engine';
+import { FrameInfo, frames, keepsDescriptors, sections, SectionSummary } from '../../engine';
 import type { PmemImage } from '../../engine';
 import type { ImageChange } from '../../engine/image/changeSet';
 import { ImageRegistry } from '../imageRegistry';
@@ -191,7 +191,7 @@ export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> 
         const f: FrameInfo = this.pageFrames.get(node.pfn) ?? frames(img, node.pfn, 1)[0];
         const item = new vscode.TreeItem(`pfn ${f.pfn}`, vscode.TreeItemCollapsibleState.None);
         item.id = `f:${f.pfn}`;
-        item.description = frameDescription(f);
+        item.description = frameDescription(f, keepsDescriptors(img.geometry));
         item.tooltip = frameTooltip(f);
         item.iconPath = new vscode.ThemeIcon(f.kind === 'free' ? 'circle-outline' : f.kind === 'allocated' ? 'circle-filled' : f.kind === 'uninitialized' ? 'circle-slash' : 'lock');
         item.contextValue = f.kind === 'allocated' && f.blockPfn === f.pfn ? 'allocatedFrame' : `${f.kind}Frame`;

@@ -14,11 +14,14 @@ export function sectionIcon(state: SectionState): vscode.ThemeIcon {
   return new vscode.ThemeIcon('circle-large-outline');
 }
 
-export function frameDescription(f: FrameInfo): string {
-  const block = f.blockPfn !== undefined ? ` order ${f.order}${f.blockPfn !== f.pfn ? ` (in ${f.blockPfn})` : ''}` : '';
+/** `keeps`: the image keeps a descriptor for every frame; without (pfn-only, dynamic) an allocated frame has no order to show. */
+export function frameDescription(f: FrameInfo, keeps = true): string {
+  const unknown = !keeps && f.kind === 'allocated';
+  const block = f.blockPfn !== undefined && !unknown ? ` order ${f.order}${f.blockPfn !== f.pfn ? ` (in ${f.blockPfn})` : ''}` : '';
   const owner = f.owner ? ` · ${f.owner}` : '';
   const kind = frameStateWords(f.kind, f.region && REGION_LABELS[f.region]);
-  return `${kind}${block}${owner}`;
+  const io = f.io ? ` · under I/O ${f.io}` : unknown ? ' · no descriptor' : '';
+  return `${kind}${block}${owner}${io}`;
 }
 
 /** Markdown without HTML or command links, so nothing from the image can run or render as markup. */

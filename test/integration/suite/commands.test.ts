@@ -58,6 +58,8 @@ describe('PMem commands and views', () => {
     const [pfn] = (await alloc(2, 'web'))!;
     const shown = frames(doc.session!.image, pfn, 4);
     assert.deepEqual(shown.map((f) => [f.kind, f.order, f.owner]), [['allocated', 0, ''], ['allocated', 0, ''], ['allocated', 0, ''], ['allocated', 0, '']]);
+    const item = await api.views.descriptors.getTreeItem(api.views.descriptors.frameNode(pfn + 1));
+    assert.equal(item.description, 'allocated · no descriptor', 'the Descriptors view shows no order it does not have');
     assert.equal(await refusal(api, 'freeOwner', 'web'), 'a pfn-only image keeps no descriptors, so no owner: free its blocks by pfn and order');
     assert.equal(await refusal(api, 'free', { pfn: pfn + 1, order: 1 }), `pfn ${pfn + 1} is not aligned to order 1: a block of order 1 starts at a multiple of 2`);
     const freed = await exec<Array<{ pfn: number; order: number }>>('free', { pfn, order: 2 });
@@ -284,6 +286,7 @@ describe('PMem commands and views', () => {
     assert.deepEqual([started?.flight.id, started?.pool.attached], [1, 8]);
     const map = await until('the map to show the I/O in flight', () => api.registry.mapsOf(doc).find((m) => m.lastState?.io?.attached === 8));
     assert.deepEqual(map.lastState!.io!.flights, [{ id: 1, pfn, count: 8 }]);
+    assert.equal((await api.views.descriptors.getTreeItem(api.views.descriptors.frameNode(pfn + 2))).description, 'allocated · under I/O 1');
     assert.equal(await refusal(api, 'free', { pfn, order: 3 }), `pfn ${pfn} is under I/O (I/O 1, pfn ${pfn} + 8): complete the I/O before freeing it (nothing was freed)`);
     assert.equal(await refusal(api, 'startIo', { pfn, count: 2, whenFull: 'later' }), 'Start I/O: "whenFull" must be "wait" or "fail", not "later"');
     assert.deepEqual(await exec('completeIo', 1), [{ id: 1, pfn, count: 8 }]);
