@@ -63,7 +63,7 @@ export function startIo(pool: IoPool, g: Pick<Geometry, 'descriptors' | 'totalFr
     if (busy) throw new OperationError(`pfn ${p} is under I/O already (I/O ${busy.id}, pfn ${busy.pfn} + ${busy.count}): a frame has one descriptor at a time (nothing was attached)`, { pfn: p });
   }
   const waitedFor: IoFlight[] = [];
-  let flights = [...pool.flights];
+  const flights = [...pool.flights];
   let attached = pool.attached;
   if (attached + count > IO_POOL_DESCRIPTORS) {
     if (whenFull === 'fail') {
