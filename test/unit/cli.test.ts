@@ -59,7 +59,7 @@ type HistoryOut = {
 };
 type StateOut = { step: number; operation?: string; bootGeneration: number; frames: ImageInfo['frames']; sections: ImageInfo['sections']; freeLists: FreeListView[] };
 
-const COMMANDS = ['create', 'info', 'descriptors', 'sections', 'alloc', 'free', 'init', 'reboot', 'check', 'history', 'state', 'freelists', 'frag', 'replay', 'workload', 'compare'];
+const COMMANDS = ['create', 'info', 'descriptors', 'sections', 'alloc', 'free', 'init', 'reboot', 'io', 'check', 'history', 'state', 'freelists', 'frag', 'replay', 'workload', 'compare'];
 
 describe('pmem CLI', function () {
   this.timeout(120_000);

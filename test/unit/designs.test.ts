@@ -115,7 +115,7 @@ describe('designs side by side (pmem compare)', function () {
 
   it('refuses a design that does not run yet, an unknown one, or one named twice, saying which run', () => {
     const refuse = (designs: string[], why: RegExp) => assert.throws(() => compareDesigns({ designs, sizeBytes: SIZE, workload: 'churn', ops: 10, seed: 1 }), (e: unknown) => e instanceof UsageError && why.test(e.message));
-    refuse(['core64', 'two-word'], /^design two-word \(a 16-byte descriptor of two words, allocator and allocatee\) does not run yet; the designs that run are core64, ram64, pfn-only$/);
+    refuse(['core64', 'two-word'], /^design two-word \(a 16-byte descriptor of two words, allocator and allocatee\) does not run yet; the designs that run are core64, ram64, dynamic, pfn-only$/);
     refuse(['core65'], /^no design "core65": the designs are core64, ram64, two-word, memdesc, 2m, dynamic, pfn-only$/);
     refuse(['ram64', 'ram64'], /^design ram64 is named twice$/);
     refuse([], /^name at least one design to compare$/);
@@ -172,7 +172,7 @@ describe('pmem compare and pmem create --design', function () {
   it('refuses a file, a design that does not run yet and an unknown workload, in one line each', () => {
     const cases: Array<[string[], string]> = [
       [['compare', 'x.pmem'], 'pmem compare: compare takes no file (it makes its images in memory; --keep DIR writes them), not "x.pmem"'],
-      [['compare', '--designs', 'core64,2m'], 'pmem compare: design 2m (one 64-byte descriptor per 2 MiB) does not run yet; the designs that run are core64, ram64, pfn-only'],
+      [['compare', '--designs', 'core64,2m'], 'pmem compare: design 2m (one 64-byte descriptor per 2 MiB) does not run yet; the designs that run are core64, ram64, dynamic, pfn-only'],
       [['compare', '--workload', 'steady'], 'pmem compare: --workload must be one of churn, fragmenter, hugepages, reboots, not "steady"'],
     ];
     for (const [args, line] of cases) {
@@ -203,7 +203,7 @@ describe('pmem compare and pmem create --design', function () {
     const both = pmem('free', none, String(pfn), String(pfn + 1), '--order', '0');
     assert.equal(both.stderr, 'pmem free: free: --order frees one block: give one pfn with it\n');
     for (const [args, line] of [
-      [['--design', 'dynamic'], 'pmem create: design dynamic (no memmap; descriptors from a pool in RAM, attached only while a frame is under I/O) does not run yet; the designs that run are core64, ram64, pfn-only'],
+      [['--design', 'memdesc'], 'pmem create: design memdesc (an 8-byte word per page pointing to one descriptor per allocation) does not run yet; the designs that run are core64, ram64, dynamic, pfn-only'],
       [['--design', 'core64', '--memmap', 'ram'], 'pmem create: --design core64 keeps its memmap on device, not --memmap ram'],
     ] as Array<[string[], string]>) {
       const other = path.join(dir, 'other.pmem');
@@ -215,12 +215,15 @@ describe('pmem compare and pmem create --design', function () {
   });
 });
 
+/** A booted image of `design`, in memory. */
+function imageOf(design: string, sizeBytes: number): { store: MemoryStore; img: PmemImage } {
+  const store = new MemoryStore(sizeBytes);
+  PmemImage.create(store, { sizeBytes, ...builtDesign(design).geometry });
+  return { store, img: PmemImage.open(store) };
+}
+
 describe('pfn-only: no descriptors at all', () => {
-  const make = () => {
-    const store = new MemoryStore(16 * MiB);
-    PmemImage.create(store, { sizeBytes: 16 * MiB, ...builtDesign('pfn-only').geometry });
-    return { store, img: PmemImage.open(store) };
-  };
+  const make = () => imageOf('pfn-only', 16 * MiB);
 
   it('is memmap placement 2 on the device, and info says there is no memmap anywhere', () => {
     const { store, img } = make();
@@ -304,11 +307,7 @@ describe('pfn-only: no descriptors at all', () => {
 });
 
 describe('dynamic: descriptors from a pool, attached while I/O is in flight', () => {
-  const make = () => {
-    const store = new MemoryStore(32 * MiB);
-    PmemImage.create(store, { sizeBytes: 32 * MiB, ...builtDesign('dynamic').geometry });
-    return { store, img: PmemImage.open(store) };
-  };
+  const make = () => imageOf('dynamic', 32 * MiB);
 
   it('is memmap placement 3; info shows the pool, 64 KiB of RAM whatever the size of the device', () => {
     const { store, img } = make();
