@@ -10,6 +10,7 @@ const variants = [
   { name: 'device/page, 2 nodes', options: { nodes: 2, maxOrder: 10 } },
   { name: 'device/descriptor, movable zone', options: { links: 'descriptor' as const, movablePercent: 50, maxOrder: 8 } },
   { name: 'ram/page', options: { memmap: 'ram' as const, maxOrder: 10 } },
+  { name: 'pfn-only (no descriptors)', options: { memmap: 'ram' as const, descriptors: 'none' as const, maxOrder: 10 } },
 ];
 
 describe(`randomized alloc/free/reboot/crash runs against a reference model (${STEPS} steps per run)`, () => {
@@ -49,6 +50,8 @@ describe(`randomized alloc/free/reboot/crash runs against a reference model (${S
               assert.equal(model.judgeAllocation(req, res.blocks), undefined, `step ${step}: ${JSON.stringify(req)}`);
               res.initialisedSections.forEach((s) => model.handed.add(s));
               for (const b of res.blocks) model.allocated.set(b.pfn, { order: b.order, owner: req.owner });
+              // Without descriptors the image keeps nothing of the block: allocated single frames, no owner.
+              if (v.options.descriptors) model.forgetAllocationDetails();
               counts.alloc++;
             }
           } else if (r < 0.85 && model.allocated.size) {
