@@ -30,6 +30,7 @@ export function compareRows(r: CompareReport): { header: string[]; rows: string[
       row('bytes written per operation', (x) => n(x.workload.bytesPerOp)),
       row('flushes per operation', (x) => n(x.workload.flushesPerOp, 2)),
       row('allocations that failed (out of memory)', (x) => n(x.workload.failed)),
+      ...(d.some((x) => x.workload.refused) ? [row('allocations refused (below a 2 MiB unit)', (x) => n(x.workload.refused ?? 0))] : []),
       row('operations a second', (x) => n(x.workload.opsPerSecond)),
       row('clean boot', (x) => `${n(x.boot.seconds * 1000, 2)} ms`),
       row(`lazy init, first ${n(d[0]?.boot.lazyInit.ops ?? 0)} operations after a boot`, (x) => `${n(x.boot.lazyInit.sections)} sections, ${formatBytes(x.boot.lazyInit.bytesWritten)} written`),

@@ -11,6 +11,8 @@ export function infoLines(file: string, i: ImageInfo): string[] {
     `  design      ${i.design}`,
     i.design === 'pfn-only'
       ? '  memmap      none: no descriptors; the free pages\' link records are the only page state (the explorer indexes them in RAM)'
+      : i.design === '2m'
+      ? `  memmap      on the device at byte ${i.memmap.offsetBytes}, ${formatBytes(i.memmap.bytes)}: one ${i.memmap.descriptorSize}-byte descriptor per 2 MiB unit (${formatBytes(i.memmap.ramBytes)} more in RAM under profile ${i.profile})`
       : i.ioPool
       ? `  memmap      none: a pool of ${i.ioPool.descriptors} descriptors in RAM (${formatBytes(i.ioPool.bytes)}) attached to frames under I/O: ${i.ioPool.attached} attached now (${i.ioPool.inFlight} I/O in flight), at most ${i.ioPool.peak} this boot`
       : `  memmap      on ${i.memmap.placement}${i.memmap.placement === 'device' ? ` at byte ${i.memmap.offsetBytes}, ${formatBytes(i.memmap.bytes)}` : `: ${formatBytes(i.memmap.ramBytes)} of RAM, rebuilt every boot`}; ${i.memmap.descriptorSize}-byte core descriptors`,

@@ -138,7 +138,7 @@ export function withAxisAndLegend(img: PmemImage, map: Picture, box: MapBox, pal
   const maxOrder = img.geometry.maxOrder;
   const ramp = orderRampColours(p, maxOrder);
   const faded = noFreeColour(p);
-  const memmap = img.geometry.memmap === 'device' ? [{ swatch: solid(p.memmap), label: 'memmap (descriptors on the device)' }] : [];
+  const memmap = img.layout.memmap.frames > 0 ? [{ swatch: solid(p.memmap), label: 'memmap (descriptors on the device)' }] : [];
   const entries: Entry[] = o.legend === false ? [] : o.overlay ? [
     { swatch: solid(p.metadata), label: 'metadata (superblock, tables, journal, history)' },
     ...memmap,

@@ -9,6 +9,7 @@ import {
 } from '../../src/engine';
 import { builtDesign } from '../../src/engine/designs/designs';
 import { SB } from '../../src/engine/format/superblock';
+import { decodeDescriptor } from '../../src/engine/format/descriptor';
 import { replayTrace } from '../../src/engine/replay/replay';
 import { describeCell } from '../../webview/cellText';
 import { compareRows } from '../../src/shared/compareText';
@@ -115,7 +116,7 @@ describe('designs side by side (pmem compare)', function () {
 
   it('refuses a design that does not run yet, an unknown one, or one named twice, saying which run', () => {
     const refuse = (designs: string[], why: RegExp) => assert.throws(() => compareDesigns({ designs, sizeBytes: SIZE, workload: 'churn', ops: 10, seed: 1 }), (e: unknown) => e instanceof UsageError && why.test(e.message));
-    refuse(['core64', 'two-word'], /^design two-word \(a 16-byte descriptor of two words, allocator and allocatee\) does not run yet; the designs that run are core64, ram64, dynamic, pfn-only$/);
+    refuse(['core64', 'two-word'], /^design two-word \(a 16-byte descriptor of two words, allocator and allocatee\) does not run yet; the designs that run are core64, ram64, 2m, dynamic, pfn-only$/);
     refuse(['core65'], /^no design "core65": the designs are core64, ram64, two-word, memdesc, 2m, dynamic, pfn-only$/);
     refuse(['ram64', 'ram64'], /^design ram64 is named twice$/);
     refuse([], /^name at least one design to compare$/);
@@ -172,7 +173,7 @@ describe('pmem compare and pmem create --design', function () {
   it('refuses a file, a design that does not run yet and an unknown workload, in one line each', () => {
     const cases: Array<[string[], string]> = [
       [['compare', 'x.pmem'], 'pmem compare: compare takes no file (it makes its images in memory; --keep DIR writes them), not "x.pmem"'],
-      [['compare', '--designs', 'core64,2m'], 'pmem compare: design 2m (one 64-byte descriptor per 2 MiB) does not run yet; the designs that run are core64, ram64, dynamic, pfn-only'],
+      [['compare', '--designs', 'core64,two-word'], 'pmem compare: design two-word (a 16-byte descriptor of two words, allocator and allocatee) does not run yet; the designs that run are core64, ram64, 2m, dynamic, pfn-only'],
       [['compare', '--workload', 'steady'], 'pmem compare: --workload must be one of churn, fragmenter, hugepages, reboots, not "steady"'],
     ];
     for (const [args, line] of cases) {
@@ -203,7 +204,7 @@ describe('pmem compare and pmem create --design', function () {
     const both = pmem('free', none, String(pfn), String(pfn + 1), '--order', '0');
     assert.equal(both.stderr, 'pmem free: free: --order frees one block: give one pfn with it\n');
     for (const [args, line] of [
-      [['--design', 'memdesc'], 'pmem create: design memdesc (an 8-byte word per page pointing to one descriptor per allocation) does not run yet; the designs that run are core64, ram64, dynamic, pfn-only'],
+      [['--design', 'memdesc'], 'pmem create: design memdesc (an 8-byte word per page pointing to one descriptor per allocation) does not run yet; the designs that run are core64, ram64, 2m, dynamic, pfn-only'],
       [['--design', 'core64', '--memmap', 'ram'], 'pmem create: --design core64 keeps its memmap on device, not --memmap ram'],
     ] as Array<[string[], string]>) {
       const other = path.join(dir, 'other.pmem');
@@ -398,5 +399,49 @@ describe('dynamic: descriptors from a pool, attached while I/O is in flight', ()
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('2m: one descriptor per 2 MiB, on the device', () => {
+  it('is memmap placement 4 with a memmap region of one 64-byte descriptor per 2 MiB; smaller requests are refused, saying why', () => {
+    const { store, img } = imageOf('2m', 64 * MiB);
+    assert.equal(store.read(SB.memmapPlacement, 1)[0], 4);
+    assert.equal(img.layout.memmap.frames, 1, '32 units × 64 bytes: one page');
+    const i = info(img);
+    assert.equal(i.design, '2m');
+    assert.equal(i.memmap.bytes, 4096);
+    const free = JSON.stringify(freeLists(img, 64));
+    assert.throws(() => allocOp(img, { order: 3 }), (e: Error) => e instanceof UsageError
+      && e.message === 'a 2m image allocates whole 2 MiB units: order 3 (32 KiB) is below order 9; its one descriptor per 2 MiB cannot describe less (ask for order 9 or more)');
+    assert.equal(JSON.stringify(freeLists(img, 64)), free, 'nothing changed');
+  });
+
+  it('keeps each block\'s order and owner across a reboot, in its unit descriptor; a free clears it', () => {
+    const { store, img } = imageOf('2m', 64 * MiB);
+    const a = allocOp(img, { order: 9, owner: 'web' }).blocks[0].pfn;
+    const b = allocOp(img, { order: 10, owner: 'db' }).blocks[0].pfn;
+    const unit = (pfn: number) => store.read(img.layout.memmap.startPfn * 4096 + (pfn / 512) * 64, 64);
+    assert.equal(decodeDescriptor(unit(b), 0).owner, 'db');
+    assert.ok(unit(b + 512).every((x) => x === 0), 'the block\'s second unit is not a head');
+    img.close();
+    const again = PmemImage.open(store);
+    assert.deepEqual(frames(again, b, 2).map((f) => [f.kind, f.blockPfn, f.order, f.owner]), [['allocated', b, 10, 'db'], ['allocated', b, 10, 'db']]);
+    assert.deepEqual(freeOp(again, [a]).freed, [{ pfn: a, order: 9, owner: 'web' }]);
+    assert.ok(unit(a).every((x) => x === 0), 'freed: its unit descriptor cleared');
+    assert.ok(check(again).ok);
+  });
+
+  it('pmem compare: a memmap of 1/512 the size on the device; churn\'s small requests refused; a reboot loses no owner', () => {
+    const r = compareDesigns({ designs: ['2m'], sizeBytes: 64 * MiB, workload: 'hugepages', ops: 600, seed: 5 }).designs[0];
+    assert.equal(r.memmap.deviceBytes, 4096);
+    assert.equal(r.memmap.ramBytes, 0);
+    assert.equal(r.memmap.ramBytesDebug, 32 * 16, '16 bytes of extended fields per unit');
+    assert.ok((r.workload.refused ?? 0) > 0 && r.workload.allocated > 0, JSON.stringify(r.workload));
+    assert.ok(r.reboot.blocks > 0);
+    assert.equal(r.reboot.ownersLost, 0);
+    assert.equal(r.reboot.ordersLost, 0);
+    assert.ok(r.checker.ok);
+    const rows = compareRows({ sizeBytes: 64 * MiB, workload: 'hugepages', ops: 600, seed: 5, designs: [r] }).rows;
+    assert.deepEqual(rows.find((x) => x[0] === 'allocations refused (below a 2 MiB unit)'), ['allocations refused (below a 2 MiB unit)', r.workload.refused!.toLocaleString('en-US')]);
   });
 });

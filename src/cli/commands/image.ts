@@ -59,7 +59,7 @@ export const create: Command = {
     }, flag(p, 'force'));
     const i = info(img);
     if (flag(p, 'json')) printJson({ file, ...i, diskBytes: diskUsageBytes(file) });
-    else say(`created ${file}: ${formatBytes(i.sizeBytes)}, ${i.totalFrames} frames, ${i.dataFrames} for data (${i.overheadPercent.toFixed(4)} % overhead), memmap on ${i.memmap.placement}, ${diskUsageBytes(file)} bytes on disk`);
+    else say(`created ${file}: ${formatBytes(i.sizeBytes)}, ${i.totalFrames} frames, ${i.dataFrames} for data (${i.overheadPercent.toFixed(4)} % overhead), design ${i.design}, ${diskUsageBytes(file)} bytes on disk`);
     return 0;
   },
 };

@@ -6,6 +6,7 @@
  * with the buddy (pfn XOR 2^order) while it is free, of the same order, and in
  * the same node and zone.
  */
+import { clearUnits, hasUnitDescriptors, refuseBelowUnit, writeUnitHead } from './units2m';
 import { OperationError, UsageError } from '../core/errors';
 import { DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_DMA32, ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL } from '../format/constants';
 import { DESC, Descriptor, encodeDescriptorInto, WORDS_ARE_LITTLE_ENDIAN, encodeOwner, OWNER_BYTES, patchAllocatedHeadBody, patchDescriptor, patchPlain, patchPlainSealed, PG_ALLOCATED, PG_BUDDY, PG_CORE, sealDescriptors, stampDescriptors } from '../format/descriptor';
@@ -256,6 +257,7 @@ export function validateAllocRequest(txn: { img: ImageCore }, req: AllocRequest)
   if (!Number.isInteger(full.node) || full.node < 0 || full.node >= g.nodeCount) throw new UsageError(`node must be 0 to ${g.nodeCount - 1}, not ${req.node}`);
   if (!(full.zone in ZONE_BY_NAME)) throw new UsageError(`zone must be dma32, normal or movable, not "${req.zone}"`);
   if (new TextEncoder().encode(full.owner).length > 16) throw new UsageError(`owner tag "${full.owner}" is longer than 16 bytes`);
+  if (hasUnitDescriptors(g)) refuseBelowUnit(full.order);
   return full;
 }
 
@@ -433,6 +435,10 @@ export function allocateInto(txn: Txn, request: AllocRequest, out: BlockRun): vo
     }
   }
   if (!keepsDescriptors(txn.img.geometry)) for (let i = start; i < out.length; i++) forgetBlock(txn, out.pfn(i), req.order);
+  if (hasUnitDescriptors(txn.img.geometry)) {
+    const gen = txn.img.bootGeneration;
+    for (let i = start; i < out.length; i++) writeUnitHead(txn, txn.img.layout, { pfn: out.pfn(i), order: req.order, node: out.node(i), zone: out.zone(i), owner: req.owner, initGeneration: gen });
+  }
 }
 
 const NO_OWNER = new Uint8Array(OWNER_BYTES);
@@ -606,6 +612,7 @@ export function freeAscending(txn: Txn, pfns: ArrayLike<number>, out = new Freed
     if (order === 0) putDescriptors(txn, p, bytes, true);
     else for (let k = 0; k < 2 ** whole; k += size) putDescriptors(txn, p + k, bytes.subarray(k * DESCRIPTOR_SIZE, (k + 1) * DESCRIPTOR_SIZE));
     account(txn, p, whole, +1, -1);
+    if (hasUnitDescriptors(txn.img.geometry)) clearUnits(txn, txn.img.layout, p, whole);
     // Merged outward as the last single free would have.
     freeBlockInto(txn, p, whole);
     i += 2 ** (whole - order);
@@ -766,6 +773,7 @@ export function freeAllocated(txn: Txn, pfn: number): FreedBlock {
   ensureBlockReady(txn, pfn, d.order);
   markPlain(txn, pfn);
   account(txn, pfn, d.order, +1, -1);
+  if (hasUnitDescriptors(g)) clearUnits(txn, layout, pfn, d.order);
   freeBlockInto(txn, pfn, d.order);
   return { pfn, order: d.order, owner: d.owner };
 }
@@ -786,6 +794,7 @@ export function allocateExactly(txn: Txn, pfn: number, order: number, owner: str
     throw new UsageError(`block at pfn ${pfn}, order ${order} is not in the data area (pfns ${layout.data.startPfn} to ${layout.data.startPfn + layout.data.frames - 1})`);
   }
   if (pfn % 2 ** order !== 0) throw new UsageError(`pfn ${pfn} is not aligned to order ${order}`);
+  if (hasUnitDescriptors(g)) refuseBelowUnit(order);
   // The largest block that may hold it: its sections must be ready to be searched.
   const top = pfn - (pfn % 2 ** g.maxOrder);
   for (let s = sectionOf(g, Math.max(top, layout.data.startPfn)); s <= sectionOf(g, Math.min(top + 2 ** g.maxOrder, layout.data.startPfn + layout.data.frames) - 1); s++) {
@@ -810,6 +819,7 @@ export function allocateExactly(txn: Txn, pfn: number, order: number, owner: str
   setHead(txn, pfn, { flags: PG_CORE | PG_ALLOCATED, order, node, zone, owner, refcount: 1, next: 0, prev: 0 });
   account(txn, pfn, order, -1, +1);
   if (!keepsDescriptors(g)) forgetBlock(txn, pfn, order);
+  if (hasUnitDescriptors(g)) writeUnitHead(txn, layout, { pfn, order, node, zone, owner, initGeneration: txn.img.bootGeneration });
   return { pfn, order, node, zone };
 }
 

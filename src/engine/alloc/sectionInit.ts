@@ -5,6 +5,7 @@
  * (initialised in an earlier boot) is re-initialised: persistent facts kept,
  * volatile ones reset, free-block links verified.
  */
+import { hasUnitDescriptors, UNIT_FRAMES, unitBlockAt } from './units2m';
 import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
 import {
   checkDescriptorBytes, CORE_VERSION, decodeDescriptor, DESC, descriptorCrcTable, descriptorWords, encodeDescriptor, encodeDescriptorInto, isBlank, KNOWN_FLAGS, OWNER_BYTES,
@@ -95,7 +96,33 @@ export function rebuildRamSection(sg: SectionGeometry, read: (offset: number, le
       p++;
     }
   }
+  if (hasUnitDescriptors(g)) restoreUnitBlocks(sg, read, out, first, start, end);
   return out;
+}
+
+/**
+ * A 2m image keeps each allocated block's head on the device, one descriptor
+ * per 2 MiB unit: its frames in this section become the block again (the head
+ * with its order and owner, the rest plain) instead of single frames of unknown owner.
+ */
+function restoreUnitBlocks(sg: SectionGeometry, read: (offset: number, length: number) => Uint8Array, out: Uint8Array, first: number, start: number, end: number): void {
+  for (let p = start; p < end; ) {
+    const b = unitBlockAt(read, sg.layout, sg.geometry.maxOrder, p);
+    if (!b) {
+      p = p - (p % UNIT_FRAMES) + UNIT_FRAMES;
+      continue;
+    }
+    const stop = Math.min(end, b.pfn + 2 ** b.order);
+    for (let q = Math.max(p, b.pfn); q < stop; q++) {
+      const at = (q - first) * DESCRIPTOR_SIZE;
+      const d = decodeDescriptor(out, at);
+      if (d.flags & PG_BUDDY) continue; // the link records say free: they win
+      if (q === b.pfn) Object.assign(d, { flags: PG_CORE | PG_ALLOCATED, order: b.order, owner: b.owner, refcount: 1 });
+      else Object.assign(d, { flags: PG_CORE, order: 0, owner: '', refcount: 0 });
+      encodeDescriptorInto(d, out, at);
+    }
+    p = stop;
+  }
 }
 
 /** True when an owner field is ASCII and, after its first NUL, all NULs: it decodes and encodes back to itself. */

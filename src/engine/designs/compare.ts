@@ -36,6 +36,7 @@ import { CountingStore } from '../store/countingStore';
 import { MemoryStore } from '../store/memoryStore';
 import { builtDesign, DesignName } from './designs';
 import { hasIoPool, IO_POOL_DESCRIPTORS } from '../image/ioPool';
+import { hasUnitDescriptors, UNIT_FRAMES, UNIT_ORDER } from '../alloc/units2m';
 import { type Geometry, keepsDescriptors } from '../format/layout';
 
 export interface CompareOptions {
@@ -76,6 +77,8 @@ export interface DesignComparison {
     ops: number; seconds: number; opsPerSecond: number; bytesWritten: number; flushes: number; bytesPerOp: number; flushesPerOp: number; allocated: number; failed: number; freed: number; reboots: number; crashes: number;
     /** The dynamic design: I/O started on its blocks, and the most descriptors its pool had attached at once. */
     io?: { started: number; peakAttached: number };
+    /** The 2m design: requests below its 2 MiB unit, refused. */
+    refused?: number;
   };
   boot: { seconds: number; lazyInit: { ops: number; sections: number; bytesWritten: number } };
   reboot: BlocksKept;
@@ -168,12 +171,12 @@ function* compareOne(name: string, o: CompareOptions, before: number): Steps<Des
   const onDevice = img.layout.memmap.frames * PAGE_SIZE;
   // RAM a frame's descriptor takes under a profile: the whole descriptor with the memmap in RAM, else its extended part.
   // Without descriptors there is none to keep anywhere: nothing in RAM, nothing in a guest (its host still describes the memory it gives it).
-  const inRam = (profile: string) => (!keepsDescriptors(g) ? 0 : descriptorBytesInRam(findProfile(profile)!) - (g.memmap === 'ram' ? 0 : DESCRIPTOR_SIZE));
+  const inRam = (profile: string) => (!keepsDescriptors(g) ? 0 : hasUnitDescriptors(g) ? (descriptorBytesInRam(findProfile(profile)!) - DESCRIPTOR_SIZE) / UNIT_FRAMES : descriptorBytesInRam(findProfile(profile)!) - (g.memmap === 'ram' ? 0 : DESCRIPTOR_SIZE));
   // The dynamic design's RAM is its pool, whatever the size of the device; its descriptors take the profile's fields too.
   const ramTotal = (profile: string) => (hasIoPool(g) ? IO_POOL_DESCRIPTORS * descriptorBytesInRam(findProfile(profile)!) : g.totalFrames * inRam(profile));
   const perDescriptor = (profile: string) => (hasIoPool(g) ? descriptorBytesInRam(findProfile(profile)!) : inRam(profile));
   const perPage = memmapCosts({ deviceBytes: o.sizeBytes }).rows.find((r) => r.descriptorBytes === DESCRIPTOR_SIZE && r.granularityBytes === PAGE_SIZE)!.vm;
-  const vm = !keepsDescriptors(g) ? { guestMemmapBytes: 0, hostMemmapBytes: perPage.hostMemmapBytes, totalBytes: perPage.hostMemmapBytes } : perPage;
+  const vm = hasUnitDescriptors(g) ? { guestMemmapBytes: onDevice, hostMemmapBytes: perPage.hostMemmapBytes, totalBytes: onDevice + perPage.hostMemmapBytes } : !keepsDescriptors(g) ? { guestMemmapBytes: 0, hostMemmapBytes: perPage.hostMemmapBytes, totalBytes: perPage.hostMemmapBytes } : perPage;
 
   // The workload, every operation durable before the next.
   store.take();
@@ -204,14 +207,16 @@ function* compareOne(name: string, o: CompareOptions, before: number): Steps<Des
 
   // A power failure part way through an allocation: rolled back or forward, and what else the next boot no longer knows.
   const beforeCrash = allocatedBlocks(img);
-  img.simulateCrash(3, (i) => allocOp(i, { order: 0, owner: 'crash' }));
+  // The smallest block the design takes: a frame, or a 2m image's 2 MiB unit.
+  const smallest = hasUnitDescriptors(g) ? UNIT_ORDER : 0;
+  img.simulateCrash(3, (i) => allocOp(i, { order: smallest, owner: 'crash' }));
   img = PmemImage.open(store);
   const afterCrash = allocatedBlocks(img);
   const forward = [...afterCrash].some(([pfn, b]) => b.owner === 'crash' && !beforeCrash.has(pfn));
   const crashKept = kept(beforeCrash, afterCrash);
 
-  // A reboot into a profile with extended fields, over blocks of orders 0 to 4 allocated in this boot (those that fit).
-  for (let order = 0; order <= 4; order++) {
+  // A reboot into a profile with extended fields, over blocks of the five smallest orders allocated in this boot (those that fit).
+  for (let order = smallest; order <= Math.min(smallest + 4, g.maxOrder); order++) {
     try {
       allocOp(img, { order, owner: 'profile' });
     } catch (e) {
@@ -233,6 +238,7 @@ function* compareOne(name: string, o: CompareOptions, before: number): Steps<Des
       bytesPerOp: written.bytesWritten / o.ops, flushesPerOp: written.flushes / o.ops,
       allocated: count(r.allocated), failed: count(r.failed), freed: r.freed, reboots: r.reboots, crashes: r.crashes,
       ...(r.io ? { io: r.io } : {}),
+      ...(r.refused ? { refused: r.refused } : {}),
     },
     boot: { seconds: bootSeconds, lazyInit: { ops: LAZY_INIT_OPS, sections: lazySections, bytesWritten: lazyWritten.bytesWritten } },
     reboot: rebootKept,

@@ -45,7 +45,15 @@ export const DESIGNS: readonly Design[] = [
   },
   { name: 'two-word', built: false, summary: 'a 16-byte descriptor of two words, allocator and allocatee', source: 'seed 004 (the 2021 proposal)' },
   { name: 'memdesc', built: false, summary: 'an 8-byte word per page pointing to one descriptor per allocation', source: 'Linux\'s memdesc plan (Matthew Wilcox)' },
-  { name: '2m', built: false, summary: 'one 64-byte descriptor per 2 MiB', source: 'seed 002 ("fix the stacks to work with 2M pages")' },
+  {
+    name: '2m', built: true, geometry: { memmap: 'ram', descriptors: 'unit2m' },
+    checks: {
+      verifies: 'the free lists and their link records, the blocks and the section counts (the engine\'s index, rebuilt at each boot from the link records and the unit descriptors)',
+      cannot: 'the unit descriptors themselves: a damaged head reads as a block the boot no longer knows',
+    },
+    summary: 'one 64-byte descriptor per 2 MiB, on the device; allocations in whole 2 MiB units',
+    source: 'seed 002 ("fix the stacks to work with 2M pages")',
+  },
   {
     name: 'dynamic', built: true, geometry: { memmap: 'ram', descriptors: 'pool' },
     checks: {
@@ -80,5 +88,6 @@ export function builtDesign(name: string): Design & { geometry: Pick<GeometryOpt
 export function designOf(g: Pick<Geometry, 'memmap' | 'descriptors'>): DesignName {
   if (g.descriptors === 'none') return 'pfn-only';
   if (g.descriptors === 'pool') return 'dynamic';
+  if (g.descriptors === 'unit2m') return '2m';
   return g.memmap === 'ram' ? 'ram64' : 'core64';
 }

@@ -33,6 +33,8 @@ export function copyImage(img: PmemImage, to: Store): void {
       copyRange(img.store, to, img.memmapOffset(s * g.sectionFrames), g.sectionFrames * DESCRIPTOR_SIZE);
     }
   }
+  // A 2m image's memmap region holds one descriptor per 2 MiB: small enough to copy whole.
+  if (g.memmap !== 'device' && L.memmap.frames > 0) copyRange(img.store, to, L.memmap.startPfn * PAGE_SIZE, L.memmap.frames * PAGE_SIZE);
   if (g.links === 'page') {
     for (const list of freeLists(img, Number.MAX_SAFE_INTEGER)) for (const pfn of list.blocks) copyRange(img.store, to, pfn * PAGE_SIZE, FREE_LINK_SIZE);
   }

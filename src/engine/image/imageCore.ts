@@ -163,7 +163,7 @@ function validateSuperblock(sb: Superblock, store: Store, file?: string): void {
   try {
     expected = makeGeometry({
       sizeBytes: g.sizeBytes, sectionBytes: g.sectionFrames * PAGE_SIZE, nodes: g.nodeCount, maxOrder: g.maxOrder,
-      memmap: g.memmap, links: g.links, movablePercent: g.movablePercent, historyBytes: g.historyFrames * PAGE_SIZE,
+      memmap: g.memmap, links: g.links, movablePercent: g.movablePercent, historyBytes: g.historyFrames * PAGE_SIZE, descriptors: g.descriptors,
     });
   } catch (e) {
     throw new ImageError(`geometry is invalid: ${(e as Error).message}`, at('geometry'));

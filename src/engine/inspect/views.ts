@@ -3,6 +3,7 @@
  * `freelists` print and what the editor draws. They never change the image;
  * descriptors are read on demand for the range asked, never the whole memmap.
  */
+import { unitCount } from '../alloc/units2m';
 import { designOf, DesignName } from '../designs/designs';
 import { coveringHead } from '../alloc/buddy';
 import { formatBuddyinfo, ZoneFragmentation, zoneFragmentation, ZoneFreeCounts } from './frag';
@@ -228,7 +229,8 @@ export function info(img: PmemImage, totals: ImageTotals = imageTotals(img)): Im
     design: designOf(g),
     memmap: {
       placement: g.memmap, offsetBytes: L.memmap.startPfn * PAGE_SIZE, bytes: L.memmap.frames * PAGE_SIZE, descriptorSize: DESCRIPTOR_SIZE,
-      ramBytes: g.memmap === 'ram' && keepsDescriptors(g) ? g.totalFrames * descriptorBytesInRam(img.profile) : hasIoPool(g) ? ioPoolBytes() : 0,
+      ramBytes: g.descriptors === 'unit2m' ? unitCount(g) * (descriptorBytesInRam(img.profile) - DESCRIPTOR_SIZE)
+        : g.memmap === 'ram' && keepsDescriptors(g) ? g.totalFrames * descriptorBytesInRam(img.profile) : hasIoPool(g) ? ioPoolBytes() : 0,
     },
     ...(hasIoPool(g) ? { ioPool: { descriptors: IO_POOL_DESCRIPTORS, bytes: ioPoolBytes(), attached: img.io.attached, peak: img.io.peak, inFlight: img.io.flights.length } } : {}),
     links: g.links,

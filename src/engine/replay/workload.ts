@@ -23,6 +23,7 @@ import { allocOp, freeOp, freeOrderOp } from '../image/ops';
 import { keepsDescriptors } from '../format/layout';
 import { completeIoOp, ioOp } from '../image/ioOps';
 import { hasIoPool } from '../image/ioPool';
+import { hasUnitDescriptors, UNIT_ORDER } from '../alloc/units2m';
 
 /** A dynamic image's workload keeps at most this many I/Os in flight, each on at most IO_FRAMES frames of a block. */
 const IO_IN_FLIGHT = 8;
@@ -70,6 +71,8 @@ export interface WorkloadReport {
   framesInUse: number;
   /** Linux's fragmentation figures at the end. */
   zones: ZoneFragmentation[];
+  /** A 2m image: requests below its 2 MiB unit, refused. */
+  refused?: number;
   /** A dynamic image: I/O started on blocks just allocated (held, at most IO_IN_FLIGHT at once), and the most descriptors attached at once. */
   io?: { started: number; peakAttached: number };
 }
@@ -135,6 +138,11 @@ export function* workloadSteps(start: PmemImage, o: WorkloadOptions): Steps<{ im
   const owner = `${o.kind}/${o.seed}`.slice(0, 16);
   const alloc = (order: number): void => {
     if (order > maxOrder) order = maxOrder;
+    // A 2m image takes nothing below its 2 MiB unit: such a request is refused, and counted.
+    if (hasUnitDescriptors(img.geometry) && order < UNIT_ORDER) {
+      report.refused = (report.refused ?? 0) + 1;
+      return;
+    }
     try {
       const pfn = allocOp(img, { order, owner }).blocks[0].pfn;
       live.push({ pfn, order });
@@ -183,7 +191,7 @@ export function* workloadSteps(start: PmemImage, o: WorkloadOptions): Steps<{ im
   };
   const crash = (): void => {
     // Power fails part way through an allocation: the next boot rolls it back or forward.
-    const order = pick(r, CHURN_ORDERS);
+    const order = Math.max(pick(r, CHURN_ORDERS), hasUnitDescriptors(img.geometry) ? UNIT_ORDER : 0);
     const points = 1 + Math.floor(r() * 6);
     img.simulateCrash(points, (i) => allocOp(i, { order, owner }));
     img = PmemImage.open(img.store, { file: img.file });
