@@ -13,6 +13,7 @@ const variants = [
   { name: 'memmap in RAM, links in pages', options: { memmap: 'ram' as const } },
   { name: 'no descriptors (pfn-only)', options: { memmap: 'ram' as const, descriptors: 'none' as const } },
   { name: 'a pool attached during I/O (dynamic)', options: { memmap: 'ram' as const, descriptors: 'pool' as const } },
+  { name: 'two-word descriptors on the device', options: { memmap: 'ram' as const, descriptors: 'twoWord' as const } },
 ];
 
 /** A small image with some history, so operations split, merge and touch stale sections. */

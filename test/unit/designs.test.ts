@@ -116,7 +116,7 @@ describe('designs side by side (pmem compare)', function () {
 
   it('refuses a design that does not run yet, an unknown one, or one named twice, saying which run', () => {
     const refuse = (designs: string[], why: RegExp) => assert.throws(() => compareDesigns({ designs, sizeBytes: SIZE, workload: 'churn', ops: 10, seed: 1 }), (e: unknown) => e instanceof UsageError && why.test(e.message));
-    refuse(['core64', 'two-word'], /^design two-word \(a 16-byte descriptor of two words, allocator and allocatee\) does not run yet; the designs that run are core64, ram64, 2m, dynamic, pfn-only$/);
+    refuse(['core64', 'memdesc'], /^design memdesc \(an 8-byte word per page pointing to one descriptor per allocation\) does not run yet; the designs that run are core64, ram64, two-word, 2m, dynamic, pfn-only$/);
     refuse(['core65'], /^no design "core65": the designs are core64, ram64, two-word, memdesc, 2m, dynamic, pfn-only$/);
     refuse(['ram64', 'ram64'], /^design ram64 is named twice$/);
     refuse([], /^name at least one design to compare$/);
@@ -173,7 +173,7 @@ describe('pmem compare and pmem create --design', function () {
   it('refuses a file, a design that does not run yet and an unknown workload, in one line each', () => {
     const cases: Array<[string[], string]> = [
       [['compare', 'x.pmem'], 'pmem compare: compare takes no file (it makes its images in memory; --keep DIR writes them), not "x.pmem"'],
-      [['compare', '--designs', 'core64,two-word'], 'pmem compare: design two-word (a 16-byte descriptor of two words, allocator and allocatee) does not run yet; the designs that run are core64, ram64, 2m, dynamic, pfn-only'],
+      [['compare', '--designs', 'core64,memdesc'], 'pmem compare: design memdesc (an 8-byte word per page pointing to one descriptor per allocation) does not run yet; the designs that run are core64, ram64, two-word, 2m, dynamic, pfn-only'],
       [['compare', '--workload', 'steady'], 'pmem compare: --workload must be one of churn, fragmenter, hugepages, reboots, not "steady"'],
     ];
     for (const [args, line] of cases) {
@@ -204,7 +204,7 @@ describe('pmem compare and pmem create --design', function () {
     const both = pmem('free', none, String(pfn), String(pfn + 1), '--order', '0');
     assert.equal(both.stderr, 'pmem free: free: --order frees one block: give one pfn with it\n');
     for (const [args, line] of [
-      [['--design', 'memdesc'], 'pmem create: design memdesc (an 8-byte word per page pointing to one descriptor per allocation) does not run yet; the designs that run are core64, ram64, 2m, dynamic, pfn-only'],
+      [['--design', 'memdesc'], 'pmem create: design memdesc (an 8-byte word per page pointing to one descriptor per allocation) does not run yet; the designs that run are core64, ram64, two-word, 2m, dynamic, pfn-only'],
       [['--design', 'core64', '--memmap', 'ram'], 'pmem create: --design core64 keeps its memmap on device, not --memmap ram'],
     ] as Array<[string[], string]>) {
       const other = path.join(dir, 'other.pmem');
@@ -443,5 +443,41 @@ describe('2m: one descriptor per 2 MiB, on the device', () => {
     assert.ok(r.checker.ok);
     const rows = compareRows({ sizeBytes: 64 * MiB, workload: 'hugepages', ops: 600, seed: 5, designs: [r] }).rows;
     assert.deepEqual(rows.find((x) => x[0] === 'allocations refused (below a 2 MiB unit)'), ['allocations refused (below a 2 MiB unit)', r.workload.refused!.toLocaleString('en-US')]);
+  });
+});
+
+describe('two-word: a 16-byte descriptor per frame, allocator and allocatee, on the device', () => {
+  it('is memmap placement 5 with 16 bytes a frame on the device; an owner longer than its 8-byte allocatee is refused', () => {
+    const { store, img } = imageOf('two-word', 64 * MiB);
+    assert.equal(store.read(SB.memmapPlacement, 1)[0], 5);
+    assert.equal(img.layout.memmap.frames, (16384 * 16) / 4096);
+    assert.equal(info(img).design, 'two-word');
+    assert.throws(() => allocOp(img, { order: 0, owner: 'webserver' }), (e: Error) => e instanceof UsageError && e.message === 'a two-word image\'s allocatee is one 64-bit word: owner tag "webserver" is longer than 8 bytes');
+  });
+
+  it('writes the allocator and allocatee words of each head; a reboot reads them back, a block across two sections included', () => {
+    const { store, img } = imageOf('two-word', 64 * MiB);
+    const a = allocOp(img, { order: 3, owner: 'web' }).blocks[0].pfn;
+    const b = allocOp(img, { order: 10, owner: 'db' }).blocks[0].pfn;
+    const word = (pfn: number) => store.read(img.layout.memmap.startPfn * 4096 + pfn * 16, 16);
+    assert.deepEqual([...word(a)], [1, 3, 0, 0, 0, 0, 0, 0, ...new TextEncoder().encode('web'), 0, 0, 0, 0, 0]);
+    assert.ok(word(a + 1).every((x) => x === 0), 'a block\'s other frames: none');
+    img.close();
+    const again = PmemImage.open(store);
+    assert.deepEqual(frames(again, b + 600, 1).map((f) => [f.kind, f.blockPfn, f.order, f.owner]), [['allocated', b, 10, 'db']], 'in the second section of the block');
+    assert.deepEqual(frames(again, a, 1).map((f) => [f.blockPfn, f.order, f.owner]), [[a, 3, 'web']]);
+    assert.deepEqual(freeOp(again, [b]).freed, [{ pfn: b, order: 10, owner: 'db' }]);
+    assert.equal(word(b)[0], 2, 'the freed head is a free buddy head now');
+    assert.ok(check(again).ok);
+  });
+
+  it('pmem compare: 16 bytes a frame on the device, a quarter of core64\'s; a reboot loses no owner', () => {
+    const r = compareDesigns({ designs: ['two-word'], sizeBytes: 64 * MiB, workload: 'reboots', ops: 600, seed: 6 }).designs[0];
+    assert.equal(r.memmap.deviceBytes, 16384 * 16);
+    assert.equal(r.memmap.ramBytes, 0);
+    assert.equal(r.memmap.ramBytesDebug, 16384 * 16);
+    assert.ok(r.reboot.blocks > 0);
+    assert.deepEqual([r.reboot.ownersLost, r.reboot.ordersLost], [0, 0]);
+    assert.ok(r.checker.ok);
   });
 });

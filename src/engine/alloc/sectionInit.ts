@@ -5,6 +5,7 @@
  * (initialised in an earlier boot) is re-initialised: persistent facts kept,
  * volatile ones reset, free-block links verified.
  */
+import { decodeTwoWord, TWO_WORD_ALLOCATED, TWO_WORD_SIZE, twoWordOffset } from '../format/twoWord';
 import { hasUnitDescriptors, UNIT_FRAMES, unitBlockAt } from './units2m';
 import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
 import {
@@ -97,7 +98,44 @@ export function rebuildRamSection(sg: SectionGeometry, read: (offset: number, le
     }
   }
   if (hasUnitDescriptors(g)) restoreUnitBlocks(sg, read, out, first, start, end);
+  if (g.descriptors === 'twoWord') restoreTwoWordBlocks(sg, read, out, first, start, end);
   return out;
+}
+
+/**
+ * A two-word image keeps each allocated block's head on the device (state,
+ * order, owner): its frames in this section become the block again. A head in
+ * an earlier section covers the start of this one.
+ */
+function restoreTwoWordBlocks(sg: SectionGeometry, read: (offset: number, length: number) => Uint8Array, out: Uint8Array, first: number, start: number, end: number): void {
+  if (end <= start) return;
+  const words = read(twoWordOffset(sg.layout, start), (end - start) * TWO_WORD_SIZE);
+  const mark = (head: number, order: number, owner: string, from: number) => {
+    const stop = Math.min(end, head + 2 ** order);
+    for (let q = from; q < stop; q++) {
+      const at = (q - first) * DESCRIPTOR_SIZE;
+      const d = decodeDescriptor(out, at);
+      if (d.flags & PG_BUDDY) continue; // the link records say free: they win
+      if (q === head) Object.assign(d, { flags: PG_CORE | PG_ALLOCATED, order, owner, refcount: 1 });
+      else Object.assign(d, { flags: PG_CORE, order: 0, owner: '', refcount: 0 });
+      encodeDescriptorInto(d, out, at);
+    }
+    return stop;
+  };
+  // A block that starts before the section and reaches into it.
+  for (let o = 1; o <= sg.geometry.maxOrder; o++) {
+    const q = start - (start % 2 ** o);
+    if (q === start) continue;
+    const w = decodeTwoWord(read(twoWordOffset(sg.layout, q), TWO_WORD_SIZE), 0);
+    if (w.state === TWO_WORD_ALLOCATED && w.order === o && q + 2 ** o > start) {
+      mark(q, o, w.owner, start);
+      break;
+    }
+  }
+  for (let p = start; p < end; p++) {
+    const w = decodeTwoWord(words, (p - start) * TWO_WORD_SIZE);
+    if (w.state === TWO_WORD_ALLOCATED && w.order <= sg.geometry.maxOrder && p % 2 ** w.order === 0) p = mark(p, w.order, w.owner, p) - 1;
+  }
 }
 
 /**

@@ -37,7 +37,7 @@ import { MemoryStore } from '../store/memoryStore';
 import { builtDesign, DesignName } from './designs';
 import { hasIoPool, IO_POOL_DESCRIPTORS } from '../image/ioPool';
 import { hasUnitDescriptors, UNIT_FRAMES, UNIT_ORDER } from '../alloc/units2m';
-import { type Geometry, keepsDescriptors } from '../format/layout';
+import { descriptorsOnDevice, type Geometry, keepsDescriptors } from '../format/layout';
 
 export interface CompareOptions {
   designs: string[];
@@ -171,12 +171,12 @@ function* compareOne(name: string, o: CompareOptions, before: number): Steps<Des
   const onDevice = img.layout.memmap.frames * PAGE_SIZE;
   // RAM a frame's descriptor takes under a profile: the whole descriptor with the memmap in RAM, else its extended part.
   // Without descriptors there is none to keep anywhere: nothing in RAM, nothing in a guest (its host still describes the memory it gives it).
-  const inRam = (profile: string) => (!keepsDescriptors(g) ? 0 : hasUnitDescriptors(g) ? (descriptorBytesInRam(findProfile(profile)!) - DESCRIPTOR_SIZE) / UNIT_FRAMES : descriptorBytesInRam(findProfile(profile)!) - (g.memmap === 'ram' ? 0 : DESCRIPTOR_SIZE));
+  const inRam = (profile: string) => (!keepsDescriptors(g) ? 0 : hasUnitDescriptors(g) ? (descriptorBytesInRam(findProfile(profile)!) - DESCRIPTOR_SIZE) / UNIT_FRAMES : descriptorBytesInRam(findProfile(profile)!) - (descriptorsOnDevice(g) ? DESCRIPTOR_SIZE : 0));
   // The dynamic design's RAM is its pool, whatever the size of the device; its descriptors take the profile's fields too.
   const ramTotal = (profile: string) => (hasIoPool(g) ? IO_POOL_DESCRIPTORS * descriptorBytesInRam(findProfile(profile)!) : g.totalFrames * inRam(profile));
   const perDescriptor = (profile: string) => (hasIoPool(g) ? descriptorBytesInRam(findProfile(profile)!) : inRam(profile));
   const perPage = memmapCosts({ deviceBytes: o.sizeBytes }).rows.find((r) => r.descriptorBytes === DESCRIPTOR_SIZE && r.granularityBytes === PAGE_SIZE)!.vm;
-  const vm = hasUnitDescriptors(g) ? { guestMemmapBytes: onDevice, hostMemmapBytes: perPage.hostMemmapBytes, totalBytes: onDevice + perPage.hostMemmapBytes } : !keepsDescriptors(g) ? { guestMemmapBytes: 0, hostMemmapBytes: perPage.hostMemmapBytes, totalBytes: perPage.hostMemmapBytes } : perPage;
+  const vm = hasUnitDescriptors(g) || g.descriptors === 'twoWord' ? { guestMemmapBytes: onDevice, hostMemmapBytes: perPage.hostMemmapBytes, totalBytes: onDevice + perPage.hostMemmapBytes } : !keepsDescriptors(g) ? { guestMemmapBytes: 0, hostMemmapBytes: perPage.hostMemmapBytes, totalBytes: perPage.hostMemmapBytes } : perPage;
 
   // The workload, every operation durable before the next.
   store.take();

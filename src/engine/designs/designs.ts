@@ -43,7 +43,15 @@ export const DESIGNS: readonly Design[] = [
     summary: 'the same 64-byte descriptors in RAM, rebuilt at every boot from the free blocks\' link records',
     source: 'seed 000 (small pmem keeps its memmap in ordinary RAM, volatile)',
   },
-  { name: 'two-word', built: false, summary: 'a 16-byte descriptor of two words, allocator and allocatee', source: 'seed 004 (the 2021 proposal)' },
+  {
+    name: 'two-word', built: true, geometry: { memmap: 'ram', descriptors: 'twoWord' },
+    checks: {
+      verifies: 'the free lists and their link records, the blocks and the section counts (the engine\'s index, rebuilt at each boot from the link records and the allocators\' words)',
+      cannot: 'the two-word descriptors themselves (they carry no checksum), a reference count (there is none), an owner beyond 8 bytes',
+    },
+    summary: 'a 16-byte descriptor of two words, allocator and allocatee, on the device; node and zone from the pfn, no reference count',
+    source: 'seed 004 (the 2021 proposal)',
+  },
   { name: 'memdesc', built: false, summary: 'an 8-byte word per page pointing to one descriptor per allocation', source: 'Linux\'s memdesc plan (Matthew Wilcox)' },
   {
     name: '2m', built: true, geometry: { memmap: 'ram', descriptors: 'unit2m' },
@@ -89,5 +97,6 @@ export function designOf(g: Pick<Geometry, 'memmap' | 'descriptors'>): DesignNam
   if (g.descriptors === 'none') return 'pfn-only';
   if (g.descriptors === 'pool') return 'dynamic';
   if (g.descriptors === 'unit2m') return '2m';
+  if (g.descriptors === 'twoWord') return 'two-word';
   return g.memmap === 'ram' ? 'ram64' : 'core64';
 }

@@ -4,6 +4,7 @@
  * memmap, extended fields) in maps. Commit sends the device writes through the
  * journal and appends a history record with the bytes they replaced.
  */
+import { projectTwoWords, twoWordOffset } from '../format/twoWord';
 import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
 import { decodeDescriptor, Descriptor, encodeDescriptor } from '../format/descriptor';
 import { decodeFreeAreaEntry, encodeFreeAreaEntry, FreeAreaEntry, freeAreaIndex } from '../format/freeArea';
@@ -180,6 +181,8 @@ export class Txn implements StagedChanges {
       else this.write(this.img.memmapOffset(pfn), bytes);
       return;
     }
+    // The two-word design's descriptors on the device follow the index in RAM, descriptor for descriptor.
+    if (this.img.geometry.descriptors === 'twoWord') this.write(twoWordOffset(this.img.layout, pfn), projectTwoWords(bytes));
     const frames = this.img.geometry.sectionFrames;
     for (let done = 0; done < bytes.length; ) {
       const p = pfn + done / DESCRIPTOR_SIZE;

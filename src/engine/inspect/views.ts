@@ -230,6 +230,7 @@ export function info(img: PmemImage, totals: ImageTotals = imageTotals(img)): Im
     memmap: {
       placement: g.memmap, offsetBytes: L.memmap.startPfn * PAGE_SIZE, bytes: L.memmap.frames * PAGE_SIZE, descriptorSize: DESCRIPTOR_SIZE,
       ramBytes: g.descriptors === 'unit2m' ? unitCount(g) * (descriptorBytesInRam(img.profile) - DESCRIPTOR_SIZE)
+        : g.descriptors === 'twoWord' ? g.totalFrames * (descriptorBytesInRam(img.profile) - DESCRIPTOR_SIZE)
         : g.memmap === 'ram' && keepsDescriptors(g) ? g.totalFrames * descriptorBytesInRam(img.profile) : hasIoPool(g) ? ioPoolBytes() : 0,
     },
     ...(hasIoPool(g) ? { ioPool: { descriptors: IO_POOL_DESCRIPTORS, bytes: ioPoolBytes(), attached: img.io.attached, peak: img.io.peak, inFlight: img.io.flights.length } } : {}),

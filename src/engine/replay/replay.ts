@@ -133,6 +133,7 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
   const largest = 2 ** g.maxOrder;
   const batch = o.batch ?? DEFAULT_BATCH;
   if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`batch must be a whole number of events, at least 1, not ${batch}`);
+  if (g.descriptors === 'twoWord') throw new UsageError('a two-word image\'s allocatee holds 8 bytes: a trace\'s owner tags (gfp flags and migratetype) are longer (replay into a core64 or ram64 image)');
   if (g.descriptors === 'unit2m') throw new UsageError('a 2m image allocates whole 2 MiB units: a trace\'s pages are 4 KiB (replay into a core64 or ram64 image)');
   if (!keepsDescriptors(g)) throw new UsageError(`a ${designOf(g)} image keeps no descriptors: a replay checks each free against its block's order and owner, which it cannot look up there (replay into a core64 or ram64 image)`);
 

@@ -24,6 +24,7 @@ import { keepsDescriptors } from '../format/layout';
 import { completeIoOp, ioOp } from '../image/ioOps';
 import { hasIoPool } from '../image/ioPool';
 import { hasUnitDescriptors, UNIT_ORDER } from '../alloc/units2m';
+import { ALLOCATEE_BYTES } from '../format/twoWord';
 
 /** A dynamic image's workload keeps at most this many I/Os in flight, each on at most IO_FRAMES frames of a block. */
 const IO_IN_FLIGHT = 8;
@@ -135,7 +136,8 @@ export function* workloadSteps(start: PmemImage, o: WorkloadOptions): Steps<{ im
   const live: Array<{ pfn: number; order: number }> = [];
   const report: WorkloadReport = { kind: o.kind, ops: o.ops, seed: o.seed, allocated: {}, failed: {}, freed: 0, reboots: 0, crashes: 0, framesInUse: 0, zones: [] };
   let inUse = 0;
-  const owner = `${o.kind}/${o.seed}`.slice(0, 16);
+  // A two-word image's allocatee holds 8 bytes of an owner tag; the others hold 16.
+  const owner = `${o.kind}/${o.seed}`.slice(0, img.geometry.descriptors === 'twoWord' ? ALLOCATEE_BYTES : 16);
   const alloc = (order: number): void => {
     if (order > maxOrder) order = maxOrder;
     // A 2m image takes nothing below its 2 MiB unit: such a request is refused, and counted.

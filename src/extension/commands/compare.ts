@@ -28,9 +28,10 @@ export function registerCompareCommand(c: CommandContext, inStep: MapsInStep): C
       if (!Array.isArray(a.designs) || !a.designs.every((d) => typeof d === 'string')) throw new Refusal(`Compare Designs: designs must be a list of names, not ${JSON.stringify(a.designs)}`);
       designs = a.designs as string[];
     } else {
-      const later = DESIGNS.filter((d) => !d.built).map((d) => d.name).join(', ');
+      const notYet = DESIGNS.filter((d) => !d.built).map((d) => d.name);
+      const later = notYet.length ? ` (${notYet.join(', ')} ${notYet.length === 1 ? 'does' : 'do'} not run yet)` : '';
       const picks = await vscode.window.showQuickPick(built.map((d) => ({ label: d.name, description: d.summary, detail: d.source, picked: true })), {
-        title: 'Compare Designs', placeHolder: `Which designs? (${later} do not run yet)`, canPickMany: true, ignoreFocusOut: true,
+        title: 'Compare Designs', placeHolder: `Which designs?${later}`, canPickMany: true, ignoreFocusOut: true,
       });
       if (!picks?.length) return undefined;
       designs = picks.map((p) => p.label);
