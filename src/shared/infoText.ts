@@ -13,6 +13,8 @@ export function infoLines(file: string, i: ImageInfo): string[] {
       ? '  memmap      none: no descriptors; the free pages\' link records are the only page state (the explorer indexes them in RAM)'
       : i.design === 'two-word'
       ? `  memmap      on the device at byte ${i.memmap.offsetBytes}, ${formatBytes(i.memmap.bytes)}: a 16-byte two-word descriptor (allocator, allocatee) per 4 KiB frame (${formatBytes(i.memmap.ramBytes)} more in RAM under profile ${i.profile})`
+      : i.design === 'memdesc'
+      ? `  memmap      on the device at byte ${i.memmap.offsetBytes}, ${formatBytes(i.memmap.bytes)}: an 8-byte memdesc word per page (${formatBytes(i.totalFrames * 8)}) and a pool of ${Math.ceil(i.totalFrames / 16).toLocaleString('en-US')} 64-byte descriptors, one per allocation (${formatBytes(Math.ceil(i.totalFrames / 16) * 64)})`
       : i.design === '2m'
       ? `  memmap      on the device at byte ${i.memmap.offsetBytes}, ${formatBytes(i.memmap.bytes)}: one ${i.memmap.descriptorSize}-byte descriptor per 2 MiB unit (${formatBytes(i.memmap.ramBytes)} more in RAM under profile ${i.profile})`
       : i.ioPool

@@ -14,6 +14,7 @@ const variants = [
   { name: 'no descriptors (pfn-only)', options: { memmap: 'ram' as const, descriptors: 'none' as const } },
   { name: 'a pool attached during I/O (dynamic)', options: { memmap: 'ram' as const, descriptors: 'pool' as const } },
   { name: 'two-word descriptors on the device', options: { memmap: 'ram' as const, descriptors: 'twoWord' as const } },
+  { name: 'memdescs: a word per page and a pool on the device', options: { memmap: 'ram' as const, descriptors: 'memdesc' as const } },
 ];
 
 /** A small image with some history, so operations split, merge and touch stale sections. */

@@ -114,9 +114,8 @@ describe('designs side by side (pmem compare)', function () {
     await assert.rejects(compareDesignsAsync(o, { cancelled: () => ++asked > 2 }), (e: unknown) => e instanceof OperationCancelled && /^Compare Designs cancelled after \d/.test(e.message));
   });
 
-  it('refuses a design that does not run yet, an unknown one, or one named twice, saying which run', () => {
+  it('refuses an unknown design or one named twice, saying which there are', () => {
     const refuse = (designs: string[], why: RegExp) => assert.throws(() => compareDesigns({ designs, sizeBytes: SIZE, workload: 'churn', ops: 10, seed: 1 }), (e: unknown) => e instanceof UsageError && why.test(e.message));
-    refuse(['core64', 'memdesc'], /^design memdesc \(an 8-byte word per page pointing to one descriptor per allocation\) does not run yet; the designs that run are core64, ram64, two-word, 2m, dynamic, pfn-only$/);
     refuse(['core65'], /^no design "core65": the designs are core64, ram64, two-word, memdesc, 2m, dynamic, pfn-only$/);
     refuse(['ram64', 'ram64'], /^design ram64 is named twice$/);
     refuse([], /^name at least one design to compare$/);
@@ -170,10 +169,10 @@ describe('pmem compare and pmem create --design', function () {
     assert.equal(notDir.stderr, `pmem compare: ${files[0]} is a regular file, not a folder to keep the images in\n`);
   });
 
-  it('refuses a file, a design that does not run yet and an unknown workload, in one line each', () => {
+  it('refuses a file, an unknown design and an unknown workload, in one line each', () => {
     const cases: Array<[string[], string]> = [
       [['compare', 'x.pmem'], 'pmem compare: compare takes no file (it makes its images in memory; --keep DIR writes them), not "x.pmem"'],
-      [['compare', '--designs', 'core64,memdesc'], 'pmem compare: design memdesc (an 8-byte word per page pointing to one descriptor per allocation) does not run yet; the designs that run are core64, ram64, two-word, 2m, dynamic, pfn-only'],
+      [['compare', '--designs', 'core64,core65'], 'pmem compare: no design "core65": the designs are core64, ram64, two-word, memdesc, 2m, dynamic, pfn-only'],
       [['compare', '--workload', 'steady'], 'pmem compare: --workload must be one of churn, fragmenter, hugepages, reboots, not "steady"'],
     ];
     for (const [args, line] of cases) {
@@ -183,7 +182,7 @@ describe('pmem compare and pmem create --design', function () {
     }
   });
 
-  it('creates an image of a design, which info names; refuses one that does not run and a clash with --memmap, making no file', () => {
+  it('creates an image of a design, which info names; refuses an unknown one and a clash with --memmap, making no file', () => {
     const file = path.join(dir, 'ram.pmem');
     assert.equal(pmem('create', file, '--size', '64M', '--design', 'ram64').code, 0);
     const info = JSON.parse(pmem('info', file, '--json').stdout) as { design: string; memmap: { placement: string } };
@@ -204,7 +203,7 @@ describe('pmem compare and pmem create --design', function () {
     const both = pmem('free', none, String(pfn), String(pfn + 1), '--order', '0');
     assert.equal(both.stderr, 'pmem free: free: --order frees one block: give one pfn with it\n');
     for (const [args, line] of [
-      [['--design', 'memdesc'], 'pmem create: design memdesc (an 8-byte word per page pointing to one descriptor per allocation) does not run yet; the designs that run are core64, ram64, two-word, 2m, dynamic, pfn-only'],
+      [['--design', 'core65'], 'pmem create: no design "core65": the designs are core64, ram64, two-word, memdesc, 2m, dynamic, pfn-only'],
       [['--design', 'core64', '--memmap', 'ram'], 'pmem create: --design core64 keeps its memmap on device, not --memmap ram'],
     ] as Array<[string[], string]>) {
       const other = path.join(dir, 'other.pmem');
@@ -477,6 +476,62 @@ describe('two-word: a 16-byte descriptor per frame, allocator and allocatee, on 
     assert.equal(r.memmap.ramBytes, 0);
     assert.equal(r.memmap.ramBytesDebug, 16384 * 16);
     assert.ok(r.reboot.blocks > 0);
+    assert.deepEqual([r.reboot.ownersLost, r.reboot.ordersLost], [0, 0]);
+    assert.ok(r.checker.ok);
+  });
+});
+
+describe('memdesc: an 8-byte word per page pointing to one descriptor per allocation, from a pool on the device', () => {
+  it('is memmap placement 6: the words, then the pool of one 64-byte descriptor per 16 pages', () => {
+    const { store, img } = imageOf('memdesc', 64 * MiB);
+    assert.equal(store.read(SB.memmapPlacement, 1)[0], 6);
+    assert.equal(img.layout.memmap.frames, (16384 * 8) / 4096 + (1024 * 64) / 4096);
+    assert.equal(info(img).design, 'memdesc');
+  });
+
+  it('every page of an allocation points to its descriptor; a reboot reads the block back from it, a free gives it back', () => {
+    const { store, img } = imageOf('memdesc', 64 * MiB);
+    const b = allocOp(img, { order: 10, owner: 'db' }).blocks[0].pfn;
+    const words = img.layout.memmap.startPfn * 4096;
+    const pool = words + 16384 * 8;
+    const word = (pfn: number) => new DataView(store.read(words + pfn * 8, 8).buffer);
+    const slot = word(b).getUint32(0, true);
+    assert.equal(word(b).getUint32(4, true) >>> 28, 1, 'type: an allocation');
+    assert.equal(word(b + 700).getUint32(0, true), slot, 'every page points to the same descriptor');
+    const d = decodeDescriptor(store.read(pool + slot * 64, 64), 0);
+    assert.deepEqual([d.pfn, d.order, d.owner], [b, 10, 'db']);
+    img.close();
+    const again = PmemImage.open(store);
+    assert.deepEqual(frames(again, b + 700, 1).map((f) => [f.kind, f.blockPfn, f.order, f.owner]), [['allocated', b, 10, 'db']]);
+    freeOp(again, [b]);
+    assert.ok(store.read(pool + slot * 64, 64).every((x) => x === 0), 'its descriptor back in the pool');
+    assert.ok(store.read(words + b * 8, 1024 * 8).every((x) => x === 0), 'its pages point nowhere');
+    assert.ok(check(again).ok);
+  });
+
+  it('when the pool has no descriptor left an allocation fails, and nothing changes', () => {
+    const { img } = imageOf('memdesc', 16 * MiB);
+    const slots = 4096 / 16;
+    let made = 0;
+    let refusal: Error | undefined;
+    for (let i = 0; i < 4096 && !refusal; i++) {
+      try {
+        allocOp(img, { order: 0 });
+        made++;
+      } catch (e) {
+        refusal = e as Error;
+      }
+    }
+    assert.equal(made, slots, 'one descriptor per allocation');
+    assert.ok(refusal instanceof OperationError && refusal.message === `the memdesc pool is full: its ${slots} descriptors (one per 16 pages) are all in use by allocations (nothing was allocated)`, String(refusal));
+    assert.ok(check(img).ok);
+  });
+
+  it('pmem compare: the words and the pool on the device, and how much of the pool is in use', () => {
+    const r = compareDesigns({ designs: ['memdesc'], sizeBytes: 64 * MiB, workload: 'reboots', ops: 600, seed: 7 }).designs[0];
+    assert.equal(r.memmap.deviceBytes, 16384 * 8 + 1024 * 64);
+    assert.equal(r.memmap.ramBytesDebug, 1024 * 16, 'the extended fields of the pool\'s descriptors');
+    assert.ok(r.pool && r.pool.used > 0 && r.pool.used <= r.pool.descriptors, JSON.stringify(r.pool));
     assert.deepEqual([r.reboot.ownersLost, r.reboot.ordersLost], [0, 0]);
     assert.ok(r.checker.ok);
   });

@@ -6,6 +6,7 @@
  * with the buddy (pfn XOR 2^order) while it is free, of the same order, and in
  * the same node and zone.
  */
+import { clearAllocation, hasMemdescs, writeAllocation } from './memdescs';
 import { ALLOCATEE_BYTES } from '../format/twoWord';
 import { clearUnits, hasUnitDescriptors, refuseBelowUnit, writeUnitHead } from './units2m';
 import { OperationError, UsageError } from '../core/errors';
@@ -439,6 +440,9 @@ export function allocateInto(txn: Txn, request: AllocRequest, out: BlockRun): vo
     }
   }
   if (!keepsDescriptors(txn.img.geometry)) for (let i = start; i < out.length; i++) forgetBlock(txn, out.pfn(i), req.order);
+  if (hasMemdescs(txn.img.geometry)) {
+    for (let i = start; i < out.length; i++) writeAllocation(txn, txn.img, { pfn: out.pfn(i), order: req.order, node: out.node(i), zone: out.zone(i), owner: req.owner, initGeneration: txn.img.bootGeneration });
+  }
   if (hasUnitDescriptors(txn.img.geometry)) {
     const gen = txn.img.bootGeneration;
     for (let i = start; i < out.length; i++) writeUnitHead(txn, txn.img.layout, { pfn: out.pfn(i), order: req.order, node: out.node(i), zone: out.zone(i), owner: req.owner, initGeneration: gen });
@@ -617,6 +621,7 @@ export function freeAscending(txn: Txn, pfns: ArrayLike<number>, out = new Freed
     else for (let k = 0; k < 2 ** whole; k += size) putDescriptors(txn, p + k, bytes.subarray(k * DESCRIPTOR_SIZE, (k + 1) * DESCRIPTOR_SIZE));
     account(txn, p, whole, +1, -1);
     if (hasUnitDescriptors(txn.img.geometry)) clearUnits(txn, txn.img.layout, p, whole);
+    if (hasMemdescs(txn.img.geometry)) for (let k = 0; k < 2 ** whole; k += size) clearAllocation(txn, txn.img, p + k, order);
     // Merged outward as the last single free would have.
     freeBlockInto(txn, p, whole);
     i += 2 ** (whole - order);
@@ -778,6 +783,7 @@ export function freeAllocated(txn: Txn, pfn: number): FreedBlock {
   markPlain(txn, pfn);
   account(txn, pfn, d.order, +1, -1);
   if (hasUnitDescriptors(g)) clearUnits(txn, layout, pfn, d.order);
+  if (hasMemdescs(g)) clearAllocation(txn, txn.img, pfn, d.order);
   freeBlockInto(txn, pfn, d.order);
   return { pfn, order: d.order, owner: d.owner };
 }
@@ -824,6 +830,7 @@ export function allocateExactly(txn: Txn, pfn: number, order: number, owner: str
   account(txn, pfn, order, -1, +1);
   if (!keepsDescriptors(g)) forgetBlock(txn, pfn, order);
   if (hasUnitDescriptors(g)) writeUnitHead(txn, layout, { pfn, order, node, zone, owner, initGeneration: txn.img.bootGeneration });
+  if (hasMemdescs(g)) writeAllocation(txn, txn.img, { pfn, order, node, zone, owner, initGeneration: txn.img.bootGeneration });
   return { pfn, order, node, zone };
 }
 

@@ -5,6 +5,8 @@
  * (initialised in an earlier boot) is re-initialised: persistent facts kept,
  * volatile ones reset, free-block links verified.
  */
+import { allocationOf, hasMemdescs } from './memdescs';
+import { MEMDESC_WORD, memdescWordOffset } from '../format/memdesc';
 import { decodeTwoWord, TWO_WORD_ALLOCATED, TWO_WORD_SIZE, twoWordOffset } from '../format/twoWord';
 import { hasUnitDescriptors, UNIT_FRAMES, unitBlockAt } from './units2m';
 import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
@@ -99,7 +101,31 @@ export function rebuildRamSection(sg: SectionGeometry, read: (offset: number, le
   }
   if (hasUnitDescriptors(g)) restoreUnitBlocks(sg, read, out, first, start, end);
   if (g.descriptors === 'twoWord') restoreTwoWordBlocks(sg, read, out, first, start, end);
+  if (hasMemdescs(g)) restoreMemdescBlocks(sg, read, out, first, start, end);
   return out;
+}
+
+/** A memdesc image: every page of an allocation points to its descriptor in the pool, which holds the block's head, order and owner. */
+function restoreMemdescBlocks(sg: SectionGeometry, read: (offset: number, length: number) => Uint8Array, out: Uint8Array, first: number, start: number, end: number): void {
+  if (end <= start) return;
+  const words = read(memdescWordOffset(sg.layout, start), (end - start) * MEMDESC_WORD);
+  for (let p = start; p < end; ) {
+    const b = allocationOf(read, sg, words, (p - start) * MEMDESC_WORD);
+    if (!b || p < b.pfn || p >= b.pfn + 2 ** b.order) {
+      p++;
+      continue;
+    }
+    const stop = Math.min(end, b.pfn + 2 ** b.order);
+    for (let q = p; q < stop; q++) {
+      const at = (q - first) * DESCRIPTOR_SIZE;
+      const d = decodeDescriptor(out, at);
+      if (d.flags & PG_BUDDY) continue; // the link records say free: they win
+      if (q === b.pfn) Object.assign(d, { flags: PG_CORE | PG_ALLOCATED, order: b.order, owner: b.owner, refcount: 1 });
+      else Object.assign(d, { flags: PG_CORE, order: 0, owner: '', refcount: 0 });
+      encodeDescriptorInto(d, out, at);
+    }
+    p = stop;
+  }
 }
 
 /**

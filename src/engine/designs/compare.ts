@@ -36,7 +36,9 @@ import { CountingStore } from '../store/countingStore';
 import { MemoryStore } from '../store/memoryStore';
 import { builtDesign, DesignName } from './designs';
 import { hasIoPool, IO_POOL_DESCRIPTORS } from '../image/ioPool';
-import { hasUnitDescriptors, UNIT_FRAMES, UNIT_ORDER } from '../alloc/units2m';
+import { hasUnitDescriptors, UNIT_ORDER, unitCount } from '../alloc/units2m';
+import { hasMemdescs, poolSlotsUsed } from '../alloc/memdescs';
+import { memdescPoolSlots } from '../format/memdesc';
 import { descriptorsOnDevice, type Geometry, keepsDescriptors } from '../format/layout';
 
 export interface CompareOptions {
@@ -89,6 +91,8 @@ export interface DesignComparison {
    */
   profileChange: { to: string; ramBytesPerDescriptor: [number, number]; kept: BlocksKept; linux: string };
   checker: { verifies: string; cannot: string; ok: boolean; problems: number; framesChecked: number };
+  /** The memdesc design: its pool of per-allocation descriptors on the device, and how many are in use at the end. */
+  pool?: { descriptors: number; used: number; bytes: number };
 }
 
 export interface CompareReport {
@@ -155,7 +159,8 @@ function reboot(img: PmemImage, store: CountingStore, profile?: string): [PmemIm
 /** What Linux does on the same reboot (format/structPageFit.ts): a memmap in RAM is simply built at the new size. */
 function linuxOnProfileChange(g: Pick<Geometry, 'memmap' | 'descriptors'>, profile: KernelProfile): string {
   const memmap = g.memmap;
-  if (!keepsDescriptors(g)) return 'has no counterpart: Linux keeps a struct page for every frame';
+  // Only core64 (--map=dev) and ram64 (--map=mem) are what Linux builds; the other designs are the threads' own.
+  if (g.descriptors !== undefined) return 'has no counterpart: Linux keeps a struct page for every frame';
   if (memmap === 'ram') return `builds the memmap in RAM with ${descriptorBytesInRam(profile)}-byte struct pages`;
   const m = structPageMismatch(memmap, profile);
   return m ? `refuses the namespace: "${m.linux}" (${m.bytes}-byte struct page, ${m.reserved} reserved)` : 'boots';
@@ -169,14 +174,15 @@ function* compareOne(name: string, o: CompareOptions, before: number): Steps<Des
   let img = PmemImage.open(store);
   const g = img.geometry;
   const onDevice = img.layout.memmap.frames * PAGE_SIZE;
-  // RAM a frame's descriptor takes under a profile: the whole descriptor with the memmap in RAM, else its extended part.
-  // Without descriptors there is none to keep anywhere: nothing in RAM, nothing in a guest (its host still describes the memory it gives it).
-  const inRam = (profile: string) => (!keepsDescriptors(g) ? 0 : hasUnitDescriptors(g) ? (descriptorBytesInRam(findProfile(profile)!) - DESCRIPTOR_SIZE) / UNIT_FRAMES : descriptorBytesInRam(findProfile(profile)!) - (descriptorsOnDevice(g) ? DESCRIPTOR_SIZE : 0));
-  // The dynamic design's RAM is its pool, whatever the size of the device; its descriptors take the profile's fields too.
-  const ramTotal = (profile: string) => (hasIoPool(g) ? IO_POOL_DESCRIPTORS * descriptorBytesInRam(findProfile(profile)!) : g.totalFrames * inRam(profile));
-  const perDescriptor = (profile: string) => (hasIoPool(g) ? descriptorBytesInRam(findProfile(profile)!) : inRam(profile));
+  // RAM a descriptor takes under a profile: the whole of it with the memmap in RAM (ram64, and the dynamic design's pool),
+  // its extended part where the descriptors are on the device; there is one per frame, per 2 MiB unit (2m) or per
+  // allocation in the pool (memdesc). Without descriptors there is none to keep anywhere.
+  const full = (profile: string) => descriptorBytesInRam(findProfile(profile)!);
+  const perDescriptor = (profile: string) => (!keepsDescriptors(g) && !hasIoPool(g) ? 0 : descriptorsOnDevice(g) ? full(profile) - DESCRIPTOR_SIZE : full(profile));
+  const descriptorsInRam = hasIoPool(g) ? IO_POOL_DESCRIPTORS : hasUnitDescriptors(g) ? unitCount(g) : hasMemdescs(g) ? memdescPoolSlots(g.totalFrames) : g.totalFrames;
+  const ramTotal = (profile: string) => descriptorsInRam * perDescriptor(profile);
   const perPage = memmapCosts({ deviceBytes: o.sizeBytes }).rows.find((r) => r.descriptorBytes === DESCRIPTOR_SIZE && r.granularityBytes === PAGE_SIZE)!.vm;
-  const vm = hasUnitDescriptors(g) || g.descriptors === 'twoWord' ? { guestMemmapBytes: onDevice, hostMemmapBytes: perPage.hostMemmapBytes, totalBytes: onDevice + perPage.hostMemmapBytes } : !keepsDescriptors(g) ? { guestMemmapBytes: 0, hostMemmapBytes: perPage.hostMemmapBytes, totalBytes: perPage.hostMemmapBytes } : perPage;
+  const vm = hasUnitDescriptors(g) || g.descriptors === 'twoWord' || hasMemdescs(g) ? { guestMemmapBytes: onDevice, hostMemmapBytes: perPage.hostMemmapBytes, totalBytes: onDevice + perPage.hostMemmapBytes } : !keepsDescriptors(g) ? { guestMemmapBytes: 0, hostMemmapBytes: perPage.hostMemmapBytes, totalBytes: perPage.hostMemmapBytes } : perPage;
 
   // The workload, every operation durable before the next.
   store.take();
@@ -227,6 +233,7 @@ function* compareOne(name: string, o: CompareOptions, before: number): Steps<Des
   [img] = reboot(img, store, PROFILE_CHANGE);
   const profileKept = kept(beforeProfile, allocatedBlocks(img));
 
+  const pool = hasMemdescs(g) ? { descriptors: memdescPoolSlots(g.totalFrames), used: poolSlotsUsed((at, n) => store.read(at, n), img), bytes: memdescPoolSlots(g.totalFrames) * DESCRIPTOR_SIZE } : undefined;
   const report = check(img);
   img.close();
   o.onImage?.(design.name, memory);
@@ -245,6 +252,7 @@ function* compareOne(name: string, o: CompareOptions, before: number): Steps<Des
     crash: { outcome: forward ? 'rolled forward' : 'rolled back', kept: crashKept },
     profileChange: { to: PROFILE_CHANGE, ramBytesPerDescriptor: [perDescriptor('default'), perDescriptor(PROFILE_CHANGE)], kept: profileKept, linux: linuxOnProfileChange(g, findProfile(PROFILE_CHANGE)!) },
     checker: { ...design.checks!, ok: report.ok, problems: report.problems.length, framesChecked: report.framesChecked },
+    ...(pool ? { pool } : {}),
   };
 }
 

@@ -52,7 +52,15 @@ export const DESIGNS: readonly Design[] = [
     summary: 'a 16-byte descriptor of two words, allocator and allocatee, on the device; node and zone from the pfn, no reference count',
     source: 'seed 004 (the 2021 proposal)',
   },
-  { name: 'memdesc', built: false, summary: 'an 8-byte word per page pointing to one descriptor per allocation', source: 'Linux\'s memdesc plan (Matthew Wilcox)' },
+  {
+    name: 'memdesc', built: true, geometry: { memmap: 'ram', descriptors: 'memdesc' },
+    checks: {
+      verifies: 'the free lists and their link records, the blocks and the section counts (the engine\'s index, rebuilt at each boot from the link records, the pages\' words and the pool)',
+      cannot: 'the pool as a whole: a descriptor no word points to (a leak of the pool) is not found',
+    },
+    summary: 'an 8-byte word per page pointing to one descriptor per allocation, from a pool on the device',
+    source: 'Linux\'s memdesc plan (Matthew Wilcox)',
+  },
   {
     name: '2m', built: true, geometry: { memmap: 'ram', descriptors: 'unit2m' },
     checks: {
@@ -98,5 +106,6 @@ export function designOf(g: Pick<Geometry, 'memmap' | 'descriptors'>): DesignNam
   if (g.descriptors === 'pool') return 'dynamic';
   if (g.descriptors === 'unit2m') return '2m';
   if (g.descriptors === 'twoWord') return 'two-word';
+  if (g.descriptors === 'memdesc') return 'memdesc';
   return g.memmap === 'ram' ? 'ram64' : 'core64';
 }

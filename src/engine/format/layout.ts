@@ -3,6 +3,7 @@
  * NUMA nodes and zones. The layout is a pure function of the creation options,
  * so an opener recomputes it and rejects a superblock that disagrees.
  */
+import { memdescPoolFrames, memdescWordFrames } from './memdesc';
 import { UsageError } from '../core/errors';
 import {
   DEFAULT_MAX_ORDER, DESCRIPTOR_SIZE, DMA32_LIMIT_PFN, MAX_IMAGE_BYTES, MAX_NODES, MAX_ORDER_LIMIT,
@@ -36,14 +37,14 @@ export interface Geometry {
    * region (the 2m design, alloc/units2m.ts); the engine's index in RAM keeps
    * each block's head, as ram64's does.
    */
-  descriptors?: 'none' | 'pool' | 'unit2m' | 'twoWord';
+  descriptors?: 'none' | 'pool' | 'unit2m' | 'twoWord' | 'memdesc';
 }
 
 /** Whether the image knows each allocated block's order and owner (core64, ram64, 2m): pfn-only and dynamic keep no descriptors. */
-export const keepsDescriptors = (g: Pick<Geometry, 'descriptors'>): boolean => g.descriptors === undefined || g.descriptors === 'unit2m' || g.descriptors === 'twoWord';
+export const keepsDescriptors = (g: Pick<Geometry, 'descriptors'>): boolean => g.descriptors === undefined || g.descriptors === 'unit2m' || g.descriptors === 'twoWord' || g.descriptors === 'memdesc';
 
 /** Whether the design's descriptors are on the device (core64's 64 bytes a frame, 2m's a 2 MiB unit, two-word's 16 bytes a frame); the engine's RAM index then counts only their extended fields. */
-export const descriptorsOnDevice = (g: Pick<Geometry, 'memmap' | 'descriptors'>): boolean => g.memmap === 'device' || g.descriptors === 'unit2m' || g.descriptors === 'twoWord';
+export const descriptorsOnDevice = (g: Pick<Geometry, 'memmap' | 'descriptors'>): boolean => g.memmap === 'device' || g.descriptors === 'unit2m' || g.descriptors === 'twoWord' || g.descriptors === 'memdesc';
 
 /** Frames of a 2m image's memmap region: one 64-byte descriptor per 2 MiB (512 frames). */
 export const unitMemmapFrames = (totalFrames: number): number => Math.ceil((Math.ceil(totalFrames / 512) * DESCRIPTOR_SIZE) / PAGE_SIZE);
@@ -130,7 +131,8 @@ export function computeLayout(g: Geometry): Layout {
   const journal = take(clamp(Math.floor(g.totalFrames / 512), 16, 256));
   const history = take(g.historyFrames);
   const memmap = g.memmap === 'device' ? take(pagesFor(g.totalFrames * DESCRIPTOR_SIZE)) : g.descriptors === 'unit2m' ? take(unitMemmapFrames(g.totalFrames))
-    : g.descriptors === 'twoWord' ? take(pagesFor(g.totalFrames * 16)) : { startPfn: next, frames: 0 };
+    : g.descriptors === 'twoWord' ? take(pagesFor(g.totalFrames * 16))
+    : g.descriptors === 'memdesc' ? take(memdescWordFrames(g.totalFrames) + memdescPoolFrames(g.totalFrames)) : { startPfn: next, frames: 0 };
   const backupSuperblock = { startPfn: g.totalFrames - 1, frames: 1 };
   const data = { startPfn: next, frames: backupSuperblock.startPfn - next };
   return { superblock, sectionTable, freeArea, journal, history, memmap, data, backupSuperblock };
@@ -179,7 +181,7 @@ export interface GeometryOptions {
   /** Bytes of the history region, a multiple of 4 KiB; default defaultHistoryFrames. */
   historyBytes?: number;
   /** 'none': no descriptors at all (pfn-only); 'pool': only a pool attached during I/O (dynamic); 'unit2m': one per 2 MiB on the device (2m). All need the memmap in RAM (the engine's index) and the links in the pages. */
-  descriptors?: 'none' | 'pool' | 'unit2m' | 'twoWord';
+  descriptors?: 'none' | 'pool' | 'unit2m' | 'twoWord' | 'memdesc';
 }
 
 /** Validates creation options and derives the geometry, with a clear UsageError for each mistake. */
@@ -202,7 +204,7 @@ export function makeGeometry(o: GeometryOptions): Geometry {
   if (memmap === 'ram' && links === 'descriptor') {
     throw new UsageError('links in the descriptor need a persistent memmap: with --memmap ram the free lists would not survive a reboot (use --links page)');
   }
-  if (o.descriptors !== undefined && o.descriptors !== 'none' && o.descriptors !== 'pool' && o.descriptors !== 'unit2m' && o.descriptors !== 'twoWord') throw new UsageError(`descriptors must be "none", "pool", "unit2m", "twoWord" or left out, not "${o.descriptors}"`);
+  if (o.descriptors !== undefined && o.descriptors !== 'none' && o.descriptors !== 'pool' && o.descriptors !== 'unit2m' && o.descriptors !== 'twoWord' && o.descriptors !== 'memdesc') throw new UsageError(`descriptors must be "none", "pool", "unit2m", "twoWord", "memdesc" or left out, not "${o.descriptors}"`);
   if (o.descriptors === 'unit2m' && maxOrder < 9) throw new UsageError(`a 2m image allocates 2 MiB units (order 9): its max order must be 9 or more, not ${maxOrder}`);
   if (o.descriptors !== undefined && memmap !== 'ram') throw new UsageError('without descriptors there is no memmap on the device: the free blocks are indexed in RAM (memmap "ram")');
   const movablePercent = o.movablePercent ?? 0;

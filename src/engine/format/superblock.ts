@@ -58,6 +58,7 @@ const MEMMAP_NONE = 2;
 const MEMMAP_POOL = 3;
 const MEMMAP_UNIT2M = 4;
 const MEMMAP_TWO_WORD = 5;
+const MEMMAP_MEMDESC = 6;
 
 export function encodeSuperblock(sb: Superblock): Uint8Array {
   const bytes = new Uint8Array(SUPERBLOCK_SIZE);
@@ -75,7 +76,7 @@ export function encodeSuperblock(sb: Superblock): Uint8Array {
   writeU64(dv, SB.totalFrames, g.totalFrames);
   dv.setUint32(SB.sectionFrames, g.sectionFrames, true);
   dv.setUint32(SB.sectionCount, g.sectionCount, true);
-  dv.setUint8(SB.memmapPlacement, g.memmap === 'device' ? MEMMAP_DEVICE : g.descriptors === 'none' ? MEMMAP_NONE : g.descriptors === 'pool' ? MEMMAP_POOL : g.descriptors === 'unit2m' ? MEMMAP_UNIT2M : g.descriptors === 'twoWord' ? MEMMAP_TWO_WORD : MEMMAP_RAM);
+  dv.setUint8(SB.memmapPlacement, g.memmap === 'device' ? MEMMAP_DEVICE : g.descriptors === 'none' ? MEMMAP_NONE : g.descriptors === 'pool' ? MEMMAP_POOL : g.descriptors === 'unit2m' ? MEMMAP_UNIT2M : g.descriptors === 'twoWord' ? MEMMAP_TWO_WORD : g.descriptors === 'memdesc' ? MEMMAP_MEMDESC : MEMMAP_RAM);
   dv.setUint8(SB.linksPlacement, g.links === 'page' ? 0 : 1);
   dv.setUint8(SB.maxOrder, g.maxOrder);
   dv.setUint8(SB.nodeCount, g.nodeCount);
@@ -128,7 +129,7 @@ export function decodeSuperblock(bytes: Uint8Array, base: number, file?: string)
   if (descriptorSize !== DESCRIPTOR_SIZE) throw new ImageError(`descriptor size ${descriptorSize} is not ${DESCRIPTOR_SIZE}`, where('descriptorSize'));
   const memmapByte = dv.getUint8(SB.memmapPlacement);
   const linksByte = dv.getUint8(SB.linksPlacement);
-  if (memmapByte > MEMMAP_TWO_WORD) throw new ImageError(`unknown memmap placement ${memmapByte}`, where('memmapPlacement'));
+  if (memmapByte > MEMMAP_MEMDESC) throw new ImageError(`unknown memmap placement ${memmapByte}`, where('memmapPlacement'));
   if (linksByte > 1) throw new ImageError(`unknown links placement ${linksByte}`, where('linksPlacement'));
   const regions = {} as Record<string, Region>;
   REGION_NAMES.forEach((name, i) => {
@@ -142,7 +143,7 @@ export function decodeSuperblock(bytes: Uint8Array, base: number, file?: string)
     nodeCount: dv.getUint8(SB.nodeCount),
     maxOrder: dv.getUint8(SB.maxOrder),
     memmap: memmapByte === MEMMAP_DEVICE ? 'device' : 'ram',
-    ...(memmapByte === MEMMAP_NONE ? { descriptors: 'none' as const } : memmapByte === MEMMAP_POOL ? { descriptors: 'pool' as const } : memmapByte === MEMMAP_UNIT2M ? { descriptors: 'unit2m' as const } : memmapByte === MEMMAP_TWO_WORD ? { descriptors: 'twoWord' as const } : {}),
+    ...(memmapByte === MEMMAP_NONE ? { descriptors: 'none' as const } : memmapByte === MEMMAP_POOL ? { descriptors: 'pool' as const } : memmapByte === MEMMAP_UNIT2M ? { descriptors: 'unit2m' as const } : memmapByte === MEMMAP_TWO_WORD ? { descriptors: 'twoWord' as const } : memmapByte === MEMMAP_MEMDESC ? { descriptors: 'memdesc' as const } : {}),
     links: linksByte === 0 ? 'page' : 'descriptor',
     movablePercent: dv.getUint32(SB.movablePercent, true),
     // The history's size is a creation choice, recorded only in its region entry.

@@ -3,6 +3,7 @@
  * `freelists` print and what the editor draws. They never change the image;
  * descriptors are read on demand for the range asked, never the whole memmap.
  */
+import { memdescPoolSlots } from '../format/memdesc';
 import { unitCount } from '../alloc/units2m';
 import { designOf, DesignName } from '../designs/designs';
 import { coveringHead } from '../alloc/buddy';
@@ -231,6 +232,7 @@ export function info(img: PmemImage, totals: ImageTotals = imageTotals(img)): Im
       placement: g.memmap, offsetBytes: L.memmap.startPfn * PAGE_SIZE, bytes: L.memmap.frames * PAGE_SIZE, descriptorSize: DESCRIPTOR_SIZE,
       ramBytes: g.descriptors === 'unit2m' ? unitCount(g) * (descriptorBytesInRam(img.profile) - DESCRIPTOR_SIZE)
         : g.descriptors === 'twoWord' ? g.totalFrames * (descriptorBytesInRam(img.profile) - DESCRIPTOR_SIZE)
+        : g.descriptors === 'memdesc' ? memdescPoolSlots(g.totalFrames) * (descriptorBytesInRam(img.profile) - DESCRIPTOR_SIZE)
         : g.memmap === 'ram' && keepsDescriptors(g) ? g.totalFrames * descriptorBytesInRam(img.profile) : hasIoPool(g) ? ioPoolBytes() : 0,
     },
     ...(hasIoPool(g) ? { ioPool: { descriptors: IO_POOL_DESCRIPTORS, bytes: ioPoolBytes(), attached: img.io.attached, peak: img.io.peak, inFlight: img.io.flights.length } } : {}),

@@ -46,7 +46,7 @@ describe('PMem commands and views', () => {
     assert.ok(tab.input instanceof vscode.TabInputCustom && tab.input.viewType === VIEW && tab.input.uri.fsPath === target);
     assert.equal(await refusal(api, 'newImage', { size: 64 }), 'New Image: "size" must be a size such as "64M"');
     assert.ok(!fs.existsSync(path.join(path.dirname(target), 'image.pmem')));
-    assert.equal(await refusal(api, 'newImage', { size: '32M', design: 'memdesc' }), 'New Image: "design" must be one of "core64", "ram64", "two-word", "2m", "dynamic", "pfn-only"');
+    assert.equal(await refusal(api, 'newImage', { size: '32M', design: 'core65' }), 'New Image: "design" must be one of "core64", "ram64", "two-word", "memdesc", "2m", "dynamic", "pfn-only"');
     assert.equal(await refusal(api, 'newImage', { size: '32M', design: 'ram64', memmap: 'ram' }), 'New Image: give "design" or "memmap", not both (the design chooses where its descriptors live)');
   });
 
