@@ -527,6 +527,14 @@ describe('memdesc: an 8-byte word per page pointing to one descriptor per alloca
     assert.ok(check(img).ok);
   });
 
+  it('refuses a block whose page words one operation could not carry, saying how large it may be', () => {
+    const store = new MemoryStore(64 * MiB);
+    PmemImage.create(store, { sizeBytes: 64 * MiB, ...builtDesign('memdesc').geometry, maxOrder: 14 });
+    const img = PmemImage.open(store);
+    assert.throws(() => allocOp(img, { order: 14 }), (e: Error) => e instanceof UsageError
+      && e.message === 'a memdesc image writes a word for every page of an allocation: order 14 takes 128 KiB of words, more than one operation can carry through this image\'s 128 KiB journal (order 13 at most)');
+  });
+
   it('pmem compare: the words and the pool on the device, and how much of the pool is in use', () => {
     const r = compareDesigns({ designs: ['memdesc'], sizeBytes: 64 * MiB, workload: 'reboots', ops: 600, seed: 7 }).designs[0];
     assert.equal(r.memmap.deviceBytes, 16384 * 8 + 1024 * 64);

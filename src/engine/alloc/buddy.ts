@@ -6,7 +6,7 @@
  * with the buddy (pfn XOR 2^order) while it is free, of the same order, and in
  * the same node and zone.
  */
-import { clearAllocation, hasMemdescs, writeAllocation } from './memdescs';
+import { clearAllocation, hasMemdescs, refuseWordsBeyondJournal, writeAllocation } from './memdescs';
 import { ALLOCATEE_BYTES } from '../format/twoWord';
 import { clearUnits, hasUnitDescriptors, refuseBelowUnit, writeUnitHead } from './units2m';
 import { OperationError, UsageError } from '../core/errors';
@@ -260,6 +260,7 @@ export function validateAllocRequest(txn: { img: ImageCore }, req: AllocRequest)
   if (!(full.zone in ZONE_BY_NAME)) throw new UsageError(`zone must be dma32, normal or movable, not "${req.zone}"`);
   if (new TextEncoder().encode(full.owner).length > 16) throw new UsageError(`owner tag "${full.owner}" is longer than 16 bytes`);
   if (hasUnitDescriptors(g)) refuseBelowUnit(full.order);
+  if (hasMemdescs(g)) refuseWordsBeyondJournal(txn.img, full.order);
   if (g.descriptors === 'twoWord' && new TextEncoder().encode(full.owner).length > ALLOCATEE_BYTES) {
     throw new UsageError(`a two-word image's allocatee is one 64-bit word: owner tag "${full.owner}" is longer than ${ALLOCATEE_BYTES} bytes`);
   }

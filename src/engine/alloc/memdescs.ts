@@ -5,8 +5,8 @@
  * they are as crash-atomic as the allocation itself. When the pool is full an
  * allocation fails, as a kernel's would when it cannot allocate the memdesc.
  */
-import { OperationError } from '../core/errors';
-import { DESCRIPTOR_SIZE } from '../format/constants';
+import { OperationError, UsageError } from '../core/errors';
+import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
 import { checkDescriptorBytes, decodeDescriptor, Descriptor, encodeDescriptorInto, isBlank, PG_ALLOCATED, PG_CORE } from '../format/descriptor';
 import type { Geometry, Layout } from '../format/layout';
 import { allocationWords, decodeMemdescWord, MEMDESC_ALLOCATION, MEMDESC_WORD, memdescPoolSlots, memdescSlotOffset, memdescWordOffset } from '../format/memdesc';
@@ -43,6 +43,19 @@ function freeSlot(txn: Io, img: Where & object): number {
     seen += n;
   }
   throw new OperationError(`the memdesc pool is full: its ${slots.toLocaleString('en-US')} descriptors (one per ${16} pages) are all in use by allocations (nothing was allocated)`);
+}
+
+/**
+ * Every page of an allocation gets its word in the same transaction: a block
+ * whose words are more than half the journal could never commit, and is
+ * refused, saying why, before anything is done.
+ */
+export function refuseWordsBeyondJournal(img: Where, order: number): void {
+  const words = 2 ** order * MEMDESC_WORD;
+  const journal = img.layout.journal.frames * PAGE_SIZE;
+  if (words > journal / 2) {
+    throw new UsageError(`a memdesc image writes a word for every page of an allocation: order ${order} takes ${words / 1024} KiB of words, more than one operation can carry through this image's ${journal / 1024} KiB journal (order ${Math.floor(Math.log2(journal / 2 / MEMDESC_WORD))} at most)`);
+  }
 }
 
 /** Gives the block a descriptor from the pool and points each of its pages' words at it. */
