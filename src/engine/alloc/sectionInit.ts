@@ -5,10 +5,7 @@
  * (initialised in an earlier boot) is re-initialised: persistent facts kept,
  * volatile ones reset, free-block links verified.
  */
-import { allocationOf, hasMemdescs } from './memdescs';
-import { MEMDESC_WORD, memdescWordOffset } from '../format/memdesc';
-import { decodeTwoWord, TWO_WORD_ALLOCATED, TWO_WORD_SIZE, twoWordOffset } from '../format/twoWord';
-import { hasUnitDescriptors, UNIT_FRAMES, unitBlockAt } from './units2m';
+import { restoreBlocks } from './restoreBlocks';
 import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
 import {
   checkDescriptorBytes, CORE_VERSION, decodeDescriptor, DESC, descriptorCrcTable, descriptorWords, encodeDescriptor, encodeDescriptorInto, isBlank, KNOWN_FLAGS, OWNER_BYTES,
@@ -99,94 +96,9 @@ export function rebuildRamSection(sg: SectionGeometry, read: (offset: number, le
       p++;
     }
   }
-  if (hasUnitDescriptors(g)) restoreUnitBlocks(sg, read, out, first, start, end);
-  if (g.descriptors === 'twoWord') restoreTwoWordBlocks(sg, read, out, first, start, end);
-  if (hasMemdescs(g)) restoreMemdescBlocks(sg, read, out, first, start, end);
+  // Designs that keep allocated blocks on the device (other than core64) give them back to the index.
+  restoreBlocks(sg, read, out, first, start, end);
   return out;
-}
-
-/** A memdesc image: every page of an allocation points to its descriptor in the pool, which holds the block's head, order and owner. */
-function restoreMemdescBlocks(sg: SectionGeometry, read: (offset: number, length: number) => Uint8Array, out: Uint8Array, first: number, start: number, end: number): void {
-  if (end <= start) return;
-  const words = read(memdescWordOffset(sg.layout, start), (end - start) * MEMDESC_WORD);
-  for (let p = start; p < end; ) {
-    const b = allocationOf(read, sg, words, (p - start) * MEMDESC_WORD);
-    if (!b || p < b.pfn || p >= b.pfn + 2 ** b.order) {
-      p++;
-      continue;
-    }
-    const stop = Math.min(end, b.pfn + 2 ** b.order);
-    for (let q = p; q < stop; q++) {
-      const at = (q - first) * DESCRIPTOR_SIZE;
-      const d = decodeDescriptor(out, at);
-      if (d.flags & PG_BUDDY) continue; // the link records say free: they win
-      if (q === b.pfn) Object.assign(d, { flags: PG_CORE | PG_ALLOCATED, order: b.order, owner: b.owner, refcount: 1 });
-      else Object.assign(d, { flags: PG_CORE, order: 0, owner: '', refcount: 0 });
-      encodeDescriptorInto(d, out, at);
-    }
-    p = stop;
-  }
-}
-
-/**
- * A two-word image keeps each allocated block's head on the device (state,
- * order, owner): its frames in this section become the block again. A head in
- * an earlier section covers the start of this one.
- */
-function restoreTwoWordBlocks(sg: SectionGeometry, read: (offset: number, length: number) => Uint8Array, out: Uint8Array, first: number, start: number, end: number): void {
-  if (end <= start) return;
-  const words = read(twoWordOffset(sg.layout, start), (end - start) * TWO_WORD_SIZE);
-  const mark = (head: number, order: number, owner: string, from: number) => {
-    const stop = Math.min(end, head + 2 ** order);
-    for (let q = from; q < stop; q++) {
-      const at = (q - first) * DESCRIPTOR_SIZE;
-      const d = decodeDescriptor(out, at);
-      if (d.flags & PG_BUDDY) continue; // the link records say free: they win
-      if (q === head) Object.assign(d, { flags: PG_CORE | PG_ALLOCATED, order, owner, refcount: 1 });
-      else Object.assign(d, { flags: PG_CORE, order: 0, owner: '', refcount: 0 });
-      encodeDescriptorInto(d, out, at);
-    }
-    return stop;
-  };
-  // A block that starts before the section and reaches into it.
-  for (let o = 1; o <= sg.geometry.maxOrder; o++) {
-    const q = start - (start % 2 ** o);
-    if (q === start) continue;
-    const w = decodeTwoWord(read(twoWordOffset(sg.layout, q), TWO_WORD_SIZE), 0);
-    if (w.state === TWO_WORD_ALLOCATED && w.order === o && q + 2 ** o > start) {
-      mark(q, o, w.owner, start);
-      break;
-    }
-  }
-  for (let p = start; p < end; p++) {
-    const w = decodeTwoWord(words, (p - start) * TWO_WORD_SIZE);
-    if (w.state === TWO_WORD_ALLOCATED && w.order <= sg.geometry.maxOrder && p % 2 ** w.order === 0) p = mark(p, w.order, w.owner, p) - 1;
-  }
-}
-
-/**
- * A 2m image keeps each allocated block's head on the device, one descriptor
- * per 2 MiB unit: its frames in this section become the block again (the head
- * with its order and owner, the rest plain) instead of single frames of unknown owner.
- */
-function restoreUnitBlocks(sg: SectionGeometry, read: (offset: number, length: number) => Uint8Array, out: Uint8Array, first: number, start: number, end: number): void {
-  for (let p = start; p < end; ) {
-    const b = unitBlockAt(read, sg.layout, sg.geometry.maxOrder, p);
-    if (!b) {
-      p = p - (p % UNIT_FRAMES) + UNIT_FRAMES;
-      continue;
-    }
-    const stop = Math.min(end, b.pfn + 2 ** b.order);
-    for (let q = Math.max(p, b.pfn); q < stop; q++) {
-      const at = (q - first) * DESCRIPTOR_SIZE;
-      const d = decodeDescriptor(out, at);
-      if (d.flags & PG_BUDDY) continue; // the link records say free: they win
-      if (q === b.pfn) Object.assign(d, { flags: PG_CORE | PG_ALLOCATED, order: b.order, owner: b.owner, refcount: 1 });
-      else Object.assign(d, { flags: PG_CORE, order: 0, owner: '', refcount: 0 });
-      encodeDescriptorInto(d, out, at);
-    }
-    p = stop;
-  }
 }
 
 /** True when an owner field is ASCII and, after its first NUL, all NULs: it decodes and encodes back to itself. */

@@ -6,7 +6,6 @@
  * The memmap region holds the words, then the pool.
  */
 import { DESCRIPTOR_SIZE, PAGE_SIZE } from './constants';
-import type { Layout } from './layout';
 
 export const MEMDESC_WORD = 8;
 /** Word types (the top 4 bits): none, or a page of an allocation whose descriptor is the pool slot in the value. */
@@ -19,11 +18,14 @@ export const memdescWordFrames = (totalFrames: number): number => Math.ceil((tot
 export const memdescPoolSlots = (totalFrames: number): number => Math.ceil(totalFrames / PAGES_PER_POOL_SLOT);
 export const memdescPoolFrames = (totalFrames: number): number => Math.ceil((memdescPoolSlots(totalFrames) * DESCRIPTOR_SIZE) / PAGE_SIZE);
 
-export function memdescWordOffset(layout: Pick<Layout, 'memmap'>, pfn: number): number {
+/** Where the memmap region starts (the layout's, passed in: the layout is computed from this file's sizes). */
+type MemmapAt = { memmap: { startPfn: number } };
+
+export function memdescWordOffset(layout: MemmapAt, pfn: number): number {
   return layout.memmap.startPfn * PAGE_SIZE + pfn * MEMDESC_WORD;
 }
 
-export function memdescSlotOffset(layout: Pick<Layout, 'memmap'>, totalFrames: number, slot: number): number {
+export function memdescSlotOffset(layout: MemmapAt, totalFrames: number, slot: number): number {
   return (layout.memmap.startPfn + memdescWordFrames(totalFrames)) * PAGE_SIZE + slot * DESCRIPTOR_SIZE;
 }
 
