@@ -34,10 +34,17 @@ for (const theme of THEMES) {
       // All are picked; three are left out here (four maps side by side are as many as the screen holds), by their check boxes.
       for (const name of ['two-word', 'memdesc', '2m']) {
         const box = wb.quickInput().locator('.monaco-list-row', { has: wb.page.locator('.label-name', { hasText: new RegExp(`^${name}$`) }) }).locator('.monaco-checkbox, input[type=checkbox]').first();
-        await box.click();
-        await eventually(`${name} to be left out`, async () => (await box.getAttribute('aria-checked')) === 'false' || !(await box.isChecked().catch(() => true)));
+        const checked = async () => (await box.getAttribute('aria-checked')) === 'true' || (await box.isChecked().catch(() => false));
+        // A click can be lost while the list settles (a hover, a re-render): clicked again until it has taken, never while one may still land.
+        for (let attempt = 0; await checked(); attempt++) {
+          if (attempt === 5) throw new Error(`${name} stays picked after 5 clicks`);
+          await box.click();
+          await eventually(`${name} to be left out`, async () => !(await checked()), 3000).catch(() => {});
+        }
       }
-      await wb.page.keyboard.press('Enter');
+      // The quick input counts what is picked; its OK button takes it (Enter in the list could toggle a row instead).
+      await eventually('four designs picked', async () => (await wb.quickInput().locator('.quick-input-count').innerText().catch(() => '')).trim() === '4 Selected');
+      await wb.quickInput().getByRole('button', { name: 'OK' }).click();
       await wb.answer(/Device size/, '64M');
       await wb.pick(/Which workload\?/, /^reboots$/);
       await wb.answer(/How many operations/, '2000');
