@@ -9,7 +9,7 @@ import {
 } from '../../src/engine';
 import { builtDesign } from '../../src/engine/designs/designs';
 import { SB } from '../../src/engine/format/superblock';
-import { decodeDescriptor } from '../../src/engine/format/descriptor';
+import { decodeDescriptor, encodeDescriptorInto } from '../../src/engine/format/descriptor';
 import { replayTrace } from '../../src/engine/replay/replay';
 import { describeCell } from '../../webview/cellText';
 import { compareRows } from '../../src/shared/compareText';
@@ -542,5 +542,84 @@ describe('memdesc: an 8-byte word per page pointing to one descriptor per alloca
     assert.ok(r.pool && r.pool.used > 0 && r.pool.used <= r.pool.descriptors, JSON.stringify(r.pool));
     assert.deepEqual([r.reboot.ownersLost, r.reboot.ordersLost], [0, 0]);
     assert.ok(r.checker.ok);
+  });
+});
+
+describe('the checker holds each design\'s own structures on the device against its blocks', () => {
+  const problems = (img: PmemImage) => check(img).problems.map((p) => `${p.structure}: ${p.message}`);
+  const encodeOwnerInto = (bytes: Uint8Array, at: number, owner: string) => {
+    const d = decodeDescriptor(bytes, at);
+    encodeDescriptorInto({ ...d, owner }, bytes, at);
+  };
+
+  it('two-word: an allocator or allocatee word that disagrees with the block it heads, or a word where no block starts', () => {
+    const { store, img } = imageOf('two-word', 64 * MiB);
+    const a = allocOp(img, { order: 3, owner: 'web' }).blocks[0].pfn;
+    allocOp(img, { order: 10, owner: 'db' });
+    freeOp(img, [allocOp(img, { order: 2 }).blocks[0].pfn]);
+    assert.deepEqual(problems(img), [], 'clean as the engine left it');
+    const word = (pfn: number) => img.layout.memmap.startPfn * 4096 + pfn * 16;
+    store.write(word(a) + 8, new TextEncoder().encode('wex'));
+    store.write(word(a) + 1, Uint8Array.of(4));
+    store.write(word(a + 1), Uint8Array.of(1, 0));
+    store.write(word(a + 2), Uint8Array.of(7));
+    assert.deepEqual(problems(img), [
+      `two-word descriptor: pfn ${a}: heads an allocated block of order 3, but its allocator word says allocated, order 4`,
+      `two-word descriptor: pfn ${a + 1}: heads no block, but its words say allocated, order 0`,
+      `two-word descriptor: pfn ${a + 2}: state 7 is none of 0 (none), 1 (allocated head), 2 (free head)`,
+    ]);
+    store.write(word(a) + 1, Uint8Array.of(3));
+    store.write(word(a + 1), new Uint8Array(16));
+    store.write(word(a + 2), new Uint8Array(16));
+    assert.deepEqual(problems(img), [`two-word descriptor: pfn ${a}: allocatee word says owner "wex", the block's owner is "web"`]);
+  });
+
+  it('two-word: a reboot reads the words back, and the checker finds them agreeing', () => {
+    const { store, img } = imageOf('two-word', 64 * MiB);
+    for (let i = 0; i < 40; i++) allocOp(img, { order: i % 5, owner: `o${i % 3}` });
+    img.close();
+    const again = PmemImage.open(store);
+    assert.deepEqual(problems(again), []);
+  });
+
+  it('memdesc: a page whose word names another descriptor, a descriptor that names another block, a slot no word points to', () => {
+    const { store, img } = imageOf('memdesc', 64 * MiB);
+    const b = allocOp(img, { order: 4, owner: 'db' }).blocks[0].pfn;
+    allocOp(img, { order: 0, owner: 'fs' });
+    assert.deepEqual(problems(img), []);
+    const words = img.layout.memmap.startPfn * 4096;
+    const pool = words + 16384 * 8;
+    const slotOf = (pfn: number) => new DataView(store.read(words + pfn * 8, 8).buffer).getUint32(0, true);
+    const slot = slotOf(b);
+    const spare = 900;
+    store.write(words + (b + 5) * 8, Uint8Array.of(spare & 0xff, spare >> 8, 0, 0, 0, 0, 0, 0x10));
+    const desc = store.read(pool + slot * 64, 64);
+    encodeOwnerInto(desc, 0, 'dc');
+    store.write(pool + slot * 64, desc);
+    store.write(pool + spare * 64, desc);
+    assert.deepEqual(problems(img), [
+      `memdesc: pool slot ${slot} (block at pfn ${b}): describes block at pfn ${b} order 4 owner "dc", the index has order 4 owner "db"`,
+      `memdesc: pfn ${b + 5}: is in the allocated block at pfn ${b}, whose descriptor is pool slot ${slot}, but its word says slot ${spare}`,
+      `memdesc: pool slot ${spare} is in use (block at pfn ${b}) but no page's word points to it: a leak of the pool`,
+    ]);
+    store.write(pool + slot * 64 + 30, Uint8Array.of(0x55));
+    assert.match(problems(img)[0], new RegExp(`^memdesc: pool slot ${slot} \\(block at pfn ${b}\\): descriptor.crc: checksum mismatch$`));
+  });
+
+  it('2m: a damaged unit head is found while the block runs, and after a boot as a block no unit can record', () => {
+    const { store, img } = imageOf('2m', 64 * MiB);
+    const b = allocOp(img, { order: 9, owner: 'vm' }).blocks[0].pfn;
+    const unit = (pfn: number) => img.layout.memmap.startPfn * 4096 + (pfn / 512) * 64;
+    assert.deepEqual(problems(img), []);
+    const free = allocOp(img, { order: 9 }).blocks[0].pfn;
+    freeOp(img, [free]);
+    store.write(unit(free), store.read(unit(b), 64));
+    assert.deepEqual(problems(img), [`unit descriptor: unit of pfn ${free}: heads no allocated block, but it is not blank`]);
+    store.write(unit(free), new Uint8Array(64));
+    store.write(unit(b) + 30, Uint8Array.of(0x55));
+    assert.match(problems(img)[0], new RegExp(`^unit descriptor: unit of pfn ${b}: descriptor.crc: checksum mismatch$`));
+    img.close();
+    const again = PmemImage.open(store);
+    assert.ok(problems(again).includes(`unit descriptor: pfn ${b}: an allocated block of order 0, which no unit descriptor can record (a unit is order 9): its head was lost`), problems(again).join('\n'));
   });
 });

@@ -1,47 +1,63 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { AllocatedBlock, allocOp, check, freeOp, info, initSectionsOp, OperationError, PmemImage, PROFILES } from '../../src/engine';
+import { AllocatedBlock, allocOp, check, CreateOptions, freeOp, info, initSectionsOp, OperationError, PmemImage, PROFILES } from '../../src/engine';
+import { memdescPoolSlots } from '../../src/engine/format/memdesc';
 import { MiB, newImage, rng, snapshot } from './helpers';
 import { Model } from './model';
 
 const STEPS = Number(process.env.PMEM_RANDOM_STEPS ?? 1000);
 
-const variants = [
-  { name: 'device/page, 2 nodes', options: { nodes: 2, maxOrder: 10 } },
-  { name: 'device/descriptor, movable zone', options: { links: 'descriptor' as const, movablePercent: 50, maxOrder: 8 } },
-  { name: 'ram/page', options: { memmap: 'ram' as const, maxOrder: 10 } },
-  { name: 'pfn-only (no descriptors)', options: { memmap: 'ram' as const, descriptors: 'none' as const, maxOrder: 10 } },
+/**
+ * `keeps`: the device keeps each block's order and owner across a boot (core64 by its descriptors; two-word,
+ * memdesc and 2m by their own structures); a memmap in RAM without it keeps none. `forgets`: the design keeps
+ * nothing of an allocated block even while it runs (no descriptors, or only while under I/O).
+ */
+type Variant = { name: string; options: Partial<CreateOptions>; sizeBytes?: number; keeps?: boolean; forgets?: boolean; minOrder?: number; seeds?: number[] };
+const variants: Variant[] = [
+  { name: 'device/page, 2 nodes', options: { nodes: 2, maxOrder: 10 }, keeps: true },
+  { name: 'device/descriptor, movable zone', options: { links: 'descriptor', movablePercent: 50, maxOrder: 8 }, keeps: true },
+  { name: 'ram/page', options: { memmap: 'ram', maxOrder: 10 } },
+  { name: 'pfn-only (no descriptors)', options: { memmap: 'ram', descriptors: 'none', maxOrder: 10 }, forgets: true },
+  { name: 'dynamic (descriptors only under I/O)', options: { memmap: 'ram', descriptors: 'pool', maxOrder: 10 }, forgets: true, seeds: [2] },
+  { name: 'two-word', options: { memmap: 'ram', descriptors: 'twoWord', maxOrder: 10 }, keeps: true, seeds: [1] },
+  { name: 'memdesc', options: { memmap: 'ram', descriptors: 'memdesc', maxOrder: 10 }, sizeBytes: 64 * MiB, keeps: true, seeds: [2] },
+  { name: '2m (whole 2 MiB units)', options: { memmap: 'ram', descriptors: 'unit2m', maxOrder: 11 }, sizeBytes: 64 * MiB, keeps: true, minOrder: 9, seeds: [1] },
 ];
 
 describe(`randomized alloc/free/reboot/crash runs against a reference model (${STEPS} steps per run)`, () => {
   for (const v of variants) {
-    for (const seed of [1, 2]) {
+    for (const seed of v.seeds ?? [1, 2]) {
       it(`${v.name}, seed ${seed}`, function () {
         this.timeout(300_000);
         const random = rng(seed * 7919 + v.name.length);
         const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)];
-        let { store, img } = newImage({ sizeBytes: 16 * MiB, ...v.options });
+        let { store, img } = newImage({ sizeBytes: v.sizeBytes ?? 16 * MiB, ...v.options });
+        const lost = !v.keeps; // a boot loses every block's order and owner
+        const poolSlots = v.options.descriptors === 'memdesc' ? memdescPoolSlots(img.geometry.totalFrames) : Infinity;
         let model = new Model(img);
         const counts = { alloc: 0, free: 0, oom: 0, reboot: 0, crash: 0, init: 0, rolledBack: 0, rolledForward: 0 };
         const reboot = (profile?: string) => {
           img.close();
           img = PmemImage.open(store, { profile });
           model = rebind(model, img);
-          if (v.options.memmap === 'ram') model.forgetAllocationDetails();
+          if (lost) model.forgetAllocationDetails();
         };
-        const randomAlloc = () => ({ order: Math.floor(random() * random() * 7), count: random() < 0.1 ? 3 : 1, node: Math.floor(random() * img.geometry.nodeCount), owner: pick(['', 'fs', 'dax', 'slab']) });
+        const randomAlloc = () => ({ order: v.minOrder !== undefined ? v.minOrder + (random() < 0.3 ? 1 : 0) : Math.floor(random() * random() * 7), count: random() < 0.1 ? 3 : 1, node: Math.floor(random() * img.geometry.nodeCount), owner: pick(['', 'fs', 'dax', 'slab']) });
 
         for (let step = 0; step < STEPS; step++) {
           const r = random();
           if (r < 0.45) {
             const req = randomAlloc();
             // The model decides whether the request must succeed; a failure is legitimate only when it must not.
-            const possible = model.canAllocate(req);
+            // memdesc: every block takes a descriptor from the pool; with none left for the request it must fail.
+            const poolFull = model.allocated.size + req.count > poolSlots;
+            const possible = model.canAllocate(req) && !poolFull;
             let res: ReturnType<typeof allocOp> | undefined;
             try {
               res = allocOp(img, req);
             } catch (e) {
-              assert.ok(e instanceof OperationError && /^out of memory/.test(e.message), `step ${step}: ${String(e)}`);
+              const pool = e instanceof OperationError && /^the memdesc pool is full/.test(e.message);
+              assert.ok(e instanceof OperationError && (/^out of memory/.test(e.message) || (pool && poolFull)), `step ${step}: ${String(e)}`);
               assert.ok(!possible, `step ${step}: ${JSON.stringify(req)} failed (${e.message}) although the model has room for it`);
               counts.oom++;
             }
@@ -51,7 +67,7 @@ describe(`randomized alloc/free/reboot/crash runs against a reference model (${S
               res.initialisedSections.forEach((s) => model.handed.add(s));
               for (const b of res.blocks) model.allocated.set(b.pfn, { order: b.order, owner: req.owner });
               // Without descriptors the image keeps nothing of the block: allocated single frames, no owner.
-              if (v.options.descriptors) model.forgetAllocationDetails();
+              if (v.forgets) model.forgetAllocationDetails();
               counts.alloc++;
             }
           } else if (r < 0.85 && model.allocated.size) {
@@ -95,7 +111,7 @@ describe(`randomized alloc/free/reboot/crash runs against a reference model (${S
             if (freeing) after.allocated.delete(pfn);
             else for (const b of allocated) after.allocated.set(b.pfn, { order: b.order, owner: req.owner });
             const candidates = [before, after].map((m) => rebind(m, img));
-            if (v.options.memmap === 'ram') candidates.forEach((m) => m.forgetAllocationDetails());
+            if (lost) candidates.forEach((m) => m.forgetAllocationDetails());
             // Sections handed over by the interrupted operation exist only in the "after" state.
             const match = candidates.find((m, idx) => {
               const e = m.expected();
@@ -109,11 +125,10 @@ describe(`randomized alloc/free/reboot/crash runs against a reference model (${S
               // The allocation's pfns were not returned (the crash struck first) yet it was rolled forward:
               // accept exactly the requested new frames, all free before.
               const base = rebind(before, img);
-              if (v.options.memmap === 'ram') base.forgetAllocationDetails();
+              if (lost) base.forgetAllocationDetails();
               const known = new Set(base.expected().allocated);
               const fresh = got.allocated.filter((a) => !known.has(a));
-              const ram = v.options.memmap === 'ram';
-              assert.equal(fresh.length, ram ? req.count * 2 ** req.order : req.count, `step ${step}: ${fresh.length} new blocks after a rolled-forward allocation`);
+              assert.equal(fresh.length, lost ? req.count * 2 ** req.order : req.count, `step ${step}: ${fresh.length} new blocks after a rolled-forward allocation`);
               got.handedOver.forEach((s) => base.handed.add(s));
               for (const f of fresh) {
                 const [p, o, owner] = f.split(':');

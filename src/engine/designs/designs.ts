@@ -46,8 +46,8 @@ export const DESIGNS: readonly Design[] = [
   {
     name: 'two-word', built: true, geometry: { memmap: 'ram', descriptors: 'twoWord' },
     checks: {
-      verifies: 'the free lists and their link records, the blocks and the section counts (the engine\'s index, rebuilt at each boot from the link records and the allocators\' words)',
-      cannot: 'the two-word descriptors themselves (they carry no checksum), a reference count (there is none), an owner beyond 8 bytes',
+      verifies: 'the free lists and their link records, the blocks and the section counts, and every frame\'s two words against them: each allocated head\'s state, order and owner, no word where no block starts',
+      cannot: 'an owner changed in its allocatee word (the words carry no checksum), a free head\'s word not yet written (they follow the frame\'s next change), a reference count (there is none), an owner beyond 8 bytes',
     },
     summary: 'a 16-byte descriptor of two words, allocator and allocatee, on the device; node and zone from the pfn, no reference count',
     source: 'seed 004 (the 2021 proposal)',
@@ -55,8 +55,8 @@ export const DESIGNS: readonly Design[] = [
   {
     name: 'memdesc', built: true, geometry: { memmap: 'ram', descriptors: 'memdesc' },
     checks: {
-      verifies: 'the free lists and their link records, the blocks and the section counts (the engine\'s index, rebuilt at each boot from the link records, the pages\' words and the pool)',
-      cannot: 'the pool as a whole: a descriptor no word points to (a leak of the pool) is not found',
+      verifies: 'the free lists and their link records, the blocks and the section counts, every page\'s word against its block, each allocation\'s pool descriptor (checksum, pfn, order, owner), and the pool as a whole: a slot no word points to (a leak) or two blocks on one slot',
+      cannot: 'an owner changed in a pool descriptor whose checksum was recomputed (nothing else records it)',
     },
     summary: 'an 8-byte word per page pointing to one descriptor per allocation, from a pool on the device',
     source: 'Linux\'s memdesc plan (Matthew Wilcox)',
@@ -64,8 +64,8 @@ export const DESIGNS: readonly Design[] = [
   {
     name: '2m', built: true, geometry: { memmap: 'ram', descriptors: 'unit2m' },
     checks: {
-      verifies: 'the free lists and their link records, the blocks and the section counts (the engine\'s index, rebuilt at each boot from the link records and the unit descriptors)',
-      cannot: 'the unit descriptors themselves: a damaged head reads as a block the boot no longer knows',
+      verifies: 'the free lists and their link records, the blocks and the section counts, and every unit descriptor against them: each allocated block\'s head (checksum, pfn, order, owner), blank units elsewhere, and a block a damaged head lost at a boot',
+      cannot: 'an owner changed in a unit head whose checksum was recomputed (nothing else records it); what a block smaller than a unit would be (none can exist)',
     },
     summary: 'one 64-byte descriptor per 2 MiB, on the device; allocations in whole 2 MiB units',
     source: 'seed 002 ("fix the stacks to work with 2M pages")',

@@ -30,6 +30,7 @@ import type { PmemImage } from '../image/imageCore';
 import { readSectionTable } from '../image/ops';
 import { checkHistorySteps, checkJournal } from './checkLogs';
 import { sectionDescriptors, viewDescriptor } from './views';
+import { DesignStructureCheck } from './designCheck';
 
 export interface Problem {
   /** The structure at fault: superblock, journal, history, freeList, descriptor, section, block. */
@@ -529,6 +530,7 @@ function* checkSteps(img: PmemImage, options: CheckOptions, table: DataView, ctx
   let coveringFree = false;
   const cursor = ctx && scanner ? new ChunkCursor(img, scanner, ctx.chunkFrames) : undefined;
   const heads = new Heads();
+  const designCheck = DesignStructureCheck.of(img, enqueue);
   for (let s = 0; s < g.sectionCount; s++) {
     yield;
     if (options.cancelled?.()) {
@@ -565,6 +567,7 @@ function* checkSteps(img: PmemImage, options: CheckOptions, table: DataView, ctx
     } else {
       // A memmap in RAM: its descriptors are what this boot (or a rebuild) made, so only the blocks are checked.
       const raw = sectionDescriptors(img, s, gen).bytes;
+      designCheck?.section(s, raw, first);
       const scan = newDescriptorScan(first);
       collectHeads(raw, { at: 0, count: g.sectionFrames, firstPfn: first, reserved: false, node: 0, zone: 0, minGeneration: 0, maxGeneration: 0, linksInDescriptor: false }, scan);
       appendHeads(scan, 0, first, first + g.sectionFrames, heads);
@@ -658,8 +661,9 @@ function* checkSteps(img: PmemImage, options: CheckOptions, table: DataView, ctx
     report.truncated = true;
   }
 
-  // 3. The free heads found in descriptors are exactly the blocks on the lists.
+  // 3. The free heads found in descriptors are exactly the blocks on the lists; the design's pool has no leak.
   if (report.complete) {
+    designCheck?.finish(problem);
     for (const [key, count] of listed) {
       const found = marked.get(key) ?? 0;
       if (found !== count) {

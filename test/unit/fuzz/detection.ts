@@ -104,6 +104,22 @@ export const EDITS: Record<StructureName, Edit[]> = {
   descriptorFree: [],
   descriptorReserved: [],
   descriptorNever: [],
+  twoWordAllocated: [
+    fixed('state none', u8(0, () => 0)), fixed('state free', u8(0, () => 2)), fixed('state 7', u8(0, () => 7)),
+    fixed('order +1', u8(1, (v) => v + 1)), fixed('order -1 (or 255)', u8(1, (v) => v - 1)), fixed('reserved byte set', u8(4, () => 1)),
+    fixed('owner changed', u8(8, (v) => v ^ 0x20)),
+  ],
+  twoWordFree: [
+    fixed('state allocated', u8(0, () => 1)), fixed('state 7', u8(0, () => 7)), fixed('order +1', u8(1, (v) => v + 1)),
+    fixed('order -1 (or 255)', u8(1, (v) => v - 1)), fixed('reserved byte set', u8(4, () => 1)), fixed('allocatee set', u8(8, () => 0x61)),
+    fixed('state none', u8(0, () => 0)),
+  ],
+  memdescWord: [
+    fixed('type none', u8(7, (v) => v & 0x0f)), fixed('type 2', u8(7, (v) => (v & 0x0f) | 0x20)), fixed('slot +1', u32(0, (v) => v + 1)),
+    fixed('slot beyond the pool', u32(0, () => 0x7fffffff)), fixed('word zeroed', u64(0, () => 0)),
+  ],
+  memdescSlot: [],
+  unitDescriptor: [],
 };
 
 const descriptorEdits: Edit[] = [
@@ -118,12 +134,21 @@ EDITS.descriptorAllocated = descriptorEdits;
 EDITS.descriptorFree = descriptorEdits;
 EDITS.descriptorReserved = descriptorEdits;
 EDITS.descriptorNever = descriptorEdits;
+/** A pool slot or a unit head is a core descriptor of a whole block. */
+const blockDescriptorEdits: Edit[] = [
+  ...flipBits(16, 4),
+  fixed('PG_allocated toggled', u32(DESC.flags, (v) => v ^ PG_ALLOCATED)), fixed('order +1', u8(DESC.order, (v) => v + 1)),
+  fixed('order -1 (or 255)', u8(DESC.order, (v) => v - 1)), fixed('pfn +512', u64(DESC.pfn, (v) => v + 512)), fixed('owner changed', u8(DESC.owner, (v) => v ^ 0x20)),
+  { what: 'blanked', fixCrc: false, apply: (b, i) => b.fill(0, i.offset, i.offset + i.length) },
+];
+EDITS.memdescSlot = blockDescriptorEdits;
+EDITS.unitDescriptor = blockDescriptorEdits;
 
 /** Images the rates are measured on: every placement, with history, allocated and free blocks, stale and never-initialised sections. */
-export const DETECTION_RECIPES: Recipe[] = (['device/page', 'device/descriptor', 'ram/page'] as const).map((p) => {
-  const [memmap, links] = p.split('/') as ['device' | 'ram', 'page' | 'descriptor'];
+export const DETECTION_RECIPES: Recipe[] = (['device/page', 'device/descriptor', 'ram/page', 'ram/page/twoWord', 'ram/page/memdesc', 'ram/page/unit2m'] as const).map((p) => {
+  const [memmap, links, descriptors] = p.split('/') as ['device' | 'ram', 'page' | 'descriptor', Recipe['placement']['descriptors']];
   return {
-    sizeMiB: 8, nodes: 1, maxOrder: 6, placement: { memmap, links }, movablePercent: 0, crashed: false,
+    sizeMiB: 8, nodes: 1, maxOrder: 6, placement: { memmap, links, ...(descriptors ? { descriptors } : {}) }, movablePercent: 0, crashed: false,
     steps: [
       { op: 'alloc', order: 0, count: 3, owner: 'a' }, { op: 'alloc', order: 2, count: 2, owner: 'b' }, { op: 'free', pick: 1 },
       { op: 'reboot' }, { op: 'alloc', order: 1, count: 2, owner: 'c' }, { op: 'free', pick: 0 }, { op: 'alloc', order: 6, count: 2, owner: 'd' },
@@ -157,7 +182,8 @@ export function measureDetection(options: { recipes?: Recipe[]; perStructure?: n
   const rates = new Map<StructureName, Rate>();
   for (const [ri, recipe] of recipes.entries()) {
     const { bytes } = build(recipe);
-    if (detects(bytes)) throw new Error(`the unmutated ${recipe.placement.memmap}/${recipe.placement.links} image already fails check`);
+    const placement = Object.values(recipe.placement).join('/');
+    if (detects(bytes)) throw new Error(`the unmutated ${placement} image already fails check`);
     for (const instance of structuresOf(bytes, perStructure)) {
       const rate = rates.get(instance.structure) ?? { structure: instance.structure, mutations: 0, detected: 0, missed: [] };
       rates.set(instance.structure, rate);
@@ -169,7 +195,7 @@ export function measureDetection(options: { recipes?: Recipe[]; perStructure?: n
         if (copy.every((b, i) => b === bytes[i])) continue; // a no-op edit (e.g. clearing a zero link) changes nothing
         rate.mutations++;
         if (detects(copy)) rate.detected++;
-        else rate.missed.push(`${recipe.placement.memmap}/${recipe.placement.links} ${instance.structure}${instance.pfn !== undefined ? ` pfn ${instance.pfn}` : ` @${instance.offset}`}: ${edit.what}`);
+        else rate.missed.push(`${placement} ${instance.structure}${instance.pfn !== undefined ? ` pfn ${instance.pfn}` : ` @${instance.offset}`}: ${edit.what}`);
       }
     }
   }

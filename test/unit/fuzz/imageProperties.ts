@@ -13,7 +13,7 @@ import {
   allocOp, blocks, buddyinfo, check, freeLists, freeOp, frames, info, PmemImage, sections, stateAt, stepRange,
 } from '../../../src/engine';
 import { mapCells } from '../../../src/engine/inspect/mapCells';
-import { build, Built, Recipe, recipeArb, storeOf } from './images';
+import { build, Built, designRecipeArb, Recipe, recipeArb, storeOf } from './images';
 import { describeMutations, mutate, Mutation, mutationsArb } from './mutations';
 import { attempt } from './outcome';
 import { Instance, structuresOf } from './structures';
@@ -27,12 +27,15 @@ export interface Base extends Built {
 }
 
 /** Valid images with history to mutate, built once per run from a seeded sample of recipes. */
-export function basePool(size: number, seed: number): Base[] {
-  return fc.sample(recipeArb, { numRuns: size, seed }).map((r) => {
+export function basePool(size: number, seed: number, recipes: fc.Arbitrary<Recipe> = recipeArb): Base[] {
+  return fc.sample(recipes, { numRuns: size, seed }).map((r) => {
     const b = build(r);
     return { ...b, instances: structuresOf(b.bytes) };
   });
 }
+
+/** As basePool, of the designs that keep their own structures (or none) beside the engine's index. */
+export const designPool = (size: number, seed: number): Base[] => basePool(size, seed, designRecipeArb);
 
 /** A recipe's image with mutations applied, for replaying a counterexample. */
 export function structuresOfCase(recipe: Recipe, mutations: Mutation[]): { bytes: Uint8Array; allocated: Array<{ pfn: number }> } {

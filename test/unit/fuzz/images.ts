@@ -7,6 +7,10 @@ import fc from 'fast-check';
 import { allocOp, freeOp, MemoryStore, PmemImage, Store } from '../../../src/engine';
 import { checkRange } from '../../../src/engine/store/store';
 import { deferHomeWrites } from '../../../src/engine/image/deferredHome';
+import type { Geometry } from '../../../src/engine/format/layout';
+import { UNIT_ORDER } from '../../../src/engine/alloc/units2m';
+
+type Descriptors = NonNullable<Geometry['descriptors']>;
 
 const MiB = 2 ** 20;
 
@@ -19,7 +23,8 @@ export interface Recipe {
   sizeMiB: number;
   nodes: number;
   maxOrder: number;
-  placement: { memmap: 'device' | 'ram'; links: 'page' | 'descriptor' };
+  /** `descriptors`: a design other than core64 and ram64 (they run on a memmap in RAM). */
+  placement: { memmap: 'device' | 'ram'; links: 'page' | 'descriptor'; descriptors?: Descriptors };
   movablePercent: number;
   steps: Step[];
   /** Leave the machine running (not shut down cleanly) at the end. */
@@ -49,6 +54,14 @@ export const recipeArb: fc.Arbitrary<Recipe> = fc.record({
   held: fc.boolean(),
 });
 
+/** Images of the designs that keep their own structures, or none, beside the engine's index (the same steps). */
+export const designRecipeArb: fc.Arbitrary<Recipe> = recipeArb.chain((r) =>
+  fc.constantFrom<Descriptors>('twoWord', 'memdesc', 'unit2m', 'pool', 'none').map((descriptors) => ({ ...r, placement: { memmap: 'ram' as const, links: 'page' as const, descriptors } })),
+);
+
+/** 2m allocates whole units: its images take orders 9 and 10 where the recipe says an order. */
+const unitImage = (r: Recipe) => r.placement.descriptors === 'unit2m';
+
 export interface Built {
   recipe: Recipe;
   memmap: 'device' | 'ram';
@@ -63,8 +76,9 @@ export interface Built {
 export function build(recipe: Recipe): Built {
   const sizeBytes = recipe.sizeMiB * MiB;
   const store = new MemoryStore(sizeBytes);
+  const maxOrder = unitImage(recipe) ? Math.max(recipe.maxOrder, UNIT_ORDER + 1) : recipe.maxOrder;
   PmemImage.create(store, {
-    sizeBytes, nodes: recipe.nodes, maxOrder: recipe.maxOrder, ...recipe.placement,
+    sizeBytes, nodes: recipe.nodes, maxOrder, ...recipe.placement,
     movablePercent: recipe.movablePercent, uuid: '00000000-0000-4000-8000-00000000f022', nowMs: 0,
   });
   const open = () => {
@@ -77,10 +91,11 @@ export function build(recipe: Recipe): Built {
   for (const s of recipe.steps) {
     if (s.op === 'alloc') {
       try {
-        const r = allocOp(img, { order: Math.min(s.order, recipe.maxOrder), count: s.count, owner: s.owner });
+        const order = unitImage(recipe) ? UNIT_ORDER + (s.order % 2) : Math.min(s.order, maxOrder);
+        const r = allocOp(img, { order, count: s.count, owner: s.owner });
         for (const b of r.blocks) live.push({ pfn: b.pfn, order: b.order });
       } catch {
-        // out of memory in a small image: the recipe goes on
+        // out of memory in a small image, an owner longer than a two-word allocatee, a full memdesc pool: the recipe goes on
       }
     } else if (s.op === 'free') {
       if (live.length === 0) continue;

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { argvFixture, argvProperty } from './argvProperties';
-import { basePool, cliProcessProperty, cliProperty, engineProperty } from './imageProperties';
+import { basePool, cliProcessProperty, cliProperty, designPool, engineProperty } from './imageProperties';
 import { protocolProperty } from './protocolProperties';
 import { traceProperty } from './traceProperties';
 import { snapshotProperty } from './snapshotProperties';
@@ -19,7 +19,9 @@ export interface FuzzProperty {
 
 export const PROPERTIES: FuzzProperty[] = [
   { name: 'engine on mutated images', boundedRuns: 40, make: (n, seed) => engineProperty(basePool(n, seed)) as unknown as fc.IProperty<unknown> },
+  { name: 'engine on mutated images of the designs', boundedRuns: 30, make: (n, seed) => engineProperty(designPool(n, seed)) as unknown as fc.IProperty<unknown> },
   { name: 'cli on mutated images', boundedRuns: 8, make: (n, seed) => cliProperty(basePool(Math.min(n, 4), seed)) as unknown as fc.IProperty<unknown> },
+  { name: 'cli on mutated images of the designs', boundedRuns: 4, make: (n, seed) => cliProperty(designPool(Math.min(n, 4), seed)) as unknown as fc.IProperty<unknown> },
   { name: 'cli process on mutated images', boundedRuns: 3, make: (n, seed) => cliProcessProperty(basePool(Math.min(n, 3), seed)) as unknown as fc.IProperty<unknown> },
   { name: 'cli argument vectors', boundedRuns: 150, make: (_, seed) => argvProperty(argvFixture(basePool(1, seed)[0].bytes)) as unknown as fc.IProperty<unknown> },
   { name: 'webview messages', boundedRuns: 300, make: (_, seed) => protocolProperty(seed) as unknown as fc.IProperty<unknown> },

@@ -12,10 +12,15 @@ import { JH, JOURNAL_HEADER_SIZE } from '../../../src/engine/format/journal';
 import { FREE_AREA_ENTRY_SIZE, freeAreaEntries, SECTION_ENTRY_SIZE } from '../../../src/engine/format/layout';
 import { SB, SUPERBLOCK_SIZE } from '../../../src/engine/format/superblock';
 import { storeOf } from './images';
+import { TWO_WORD_SIZE, twoWordOffset } from '../../../src/engine/format/twoWord';
+import { decodeMemdescWord, MEMDESC_WORD, memdescSlotOffset, memdescWordOffset } from '../../../src/engine/format/memdesc';
+import { unitOffset } from '../../../src/engine/alloc/units2m';
 
 export const STRUCTURES = [
   'superblock', 'backupSuperblock', 'sectionTable', 'freeArea', 'freeLink', 'journalHeader', 'journalPayload',
   'historyHeader', 'historyRecord', 'descriptorAllocated', 'descriptorFree', 'descriptorReserved', 'descriptorNever',
+  // The designs' own structures (docs/FORMAT.md): two-word words of allocated and free heads, memdesc page words and pool slots, 2m unit heads.
+  'twoWordAllocated', 'twoWordFree', 'memdescWord', 'memdescSlot', 'unitDescriptor',
 ] as const;
 export type StructureName = (typeof STRUCTURES)[number];
 
@@ -103,6 +108,29 @@ export function structuresOf(bytes: Uint8Array, perStructure = 6): Instance[] {
     }
     for (const pfn of few(never)) out.push(desc('descriptorNever', pfn));
   }
+  out.push(...designStructures(img, few(allocated), few(free)));
   img.store.close();
+  return out;
+}
+
+/** The design's own structures for a few allocated and free heads. */
+function designStructures(img: PmemImage, allocated: number[], free: number[]): Instance[] {
+  const { geometry: g, layout: L } = img;
+  const out: Instance[] = [];
+  if (g.descriptors === 'twoWord') {
+    const word = (structure: StructureName, pfn: number): Instance => ({ structure, pfn, offset: twoWordOffset(L, pfn), length: TWO_WORD_SIZE });
+    for (const pfn of allocated) out.push(word('twoWordAllocated', pfn));
+    // A section handed over writes no words: only free heads whose word was written since are instances.
+    for (const pfn of free) if (img.store.read(twoWordOffset(L, pfn), 1)[0] !== 0) out.push(word('twoWordFree', pfn));
+  } else if (g.descriptors === 'memdesc') {
+    for (const pfn of allocated) {
+      const offset = memdescWordOffset(L, pfn);
+      out.push({ structure: 'memdescWord', pfn, offset, length: MEMDESC_WORD });
+      const slot = memdescSlotOffset(L, g.totalFrames, decodeMemdescWord(img.store.read(offset, MEMDESC_WORD), 0).slot);
+      out.push({ structure: 'memdescSlot', pfn, offset: slot, length: 64, fixCrc: crcAt(slot, DESC.crc) });
+    }
+  } else if (g.descriptors === 'unit2m') {
+    for (const pfn of allocated) out.push({ structure: 'unitDescriptor', pfn, offset: unitOffset(L, pfn), length: 64, fixCrc: crcAt(unitOffset(L, pfn), DESC.crc) });
+  }
   return out;
 }
