@@ -63,6 +63,7 @@ export function readTheme(): ThemeColours {
     allocated: on('charts-blue', light ? [26, 133, 255] : [55, 148, 255]),
     never: mixRgb(foreground, background, hc ? 0.75 : light ? 0.8 : 0.84),
     stale: on('charts-yellow', light ? [191, 136, 3] : [204, 167, 0]),
+    io: on('charts-orange', light ? [195, 105, 0] : [209, 134, 22]),
     ownerLightness: light ? 0.42 : 0.64,
     // The overlay's scale: red where only small blocks are free, through yellow, to blue where large ones are.
     orderRamp: [on('charts-red', light ? [205, 49, 49] : [241, 76, 76]), on('charts-yellow', light ? [191, 136, 3] : [204, 167, 0]), on('charts-blue', light ? [26, 133, 255] : [55, 148, 255])],

@@ -14,7 +14,7 @@ import type { StepsUpdate } from '../engine/inspect/steps';
 import { CellsData, ChainData, FRAG_HISTORY_CHANGED, MapMove, MapView, svgRefusal, FrameDetails, HostToWebview, isWebviewToHost, MapState, MapWindowRole, MapWork, WebviewToHost } from '../shared/protocol';
 import { changedCellRuns, CellWindow, subWindow } from '../shared/mapPatch';
 import { layoutAt, fitZoom } from '../shared/mapGeometry';
-import { MapBox, paintMap, withAxisAndLegend } from '../shared/mapPicture';
+import { ioCellRuns, MapBox, paintMap, withAxisAndLegend } from '../shared/mapPicture';
 import { encodePng } from '../engine/node/pngFile';
 import { DEFAULT_PALETTES, rasterise, rasteriseLargestFree } from '../shared/mapRaster';
 import { svgOfMap } from '../shared/svgMap';
@@ -292,10 +292,13 @@ export class MapHost implements vscode.Disposable {
       else rasterise(cells, palette, g.maxOrder, rgba, undefined, slots);
       const fills = Array.from({ length: cells.cells }, (_, c) => `#${[rgba[c * 4], rgba[c * 4 + 1], rgba[c * 4 + 2]].map((x) => x.toString(16).padStart(2, '0')).join('')}`);
       const title = `${path.basename(this.document.uri.fsPath)}: pfn ${window.firstPfn} to ${window.firstPfn + window.cells * window.framesPerCell - 1}, ${window.framesPerCell} frame(s) per cell${overlay ? ', coloured by the largest free order' : ''}`;
-      return svgOfMap({ columns: box.columns, rows: Math.ceil(cells.cells / box.columns), cellPx: box.cellPx / (v?.dpr ?? 1), fills, title });
+      const io = img.io.flights.length ? ioCellRuns(img.io.flights, window.firstPfn, window.framesPerCell, box.columns, cells.cells) : undefined;
+      const ioColour = `#${palette.io.map((x) => Math.round(x).toString(16).padStart(2, '0')).join('')}`;
+      return svgOfMap({ columns: box.columns, rows: Math.ceil(cells.cells / box.columns), cellPx: box.cellPx / (v?.dpr ?? 1), fills, title, io, ioColour });
     }
-    const picture = paintMap(cells, box, palette, g.maxOrder, { largestFree, slots });
-    return encodePng(withAxisAndLegend(img, picture, box, palette, { overlay, legend, owners: cells.owners, slots, keepWidth: v !== undefined }));
+    const io = img.io.flights.length ? img.io.flights : undefined;
+    const picture = paintMap(cells, box, palette, g.maxOrder, { largestFree, slots, io });
+    return encodePng(withAxisAndLegend(img, picture, box, palette, { overlay, legend, owners: cells.owners, slots, keepWidth: v !== undefined, io: io !== undefined }));
   }
 
   /** Tells the webview the document's selection; it keeps its own when it has made a newer one the host has not yet taken. */

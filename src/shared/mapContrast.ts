@@ -91,6 +91,7 @@ export function accessiblePalette(p: MapPalette): MapPalette {
     allocated: on(p.allocated),
     never: on(p.never),
     stale: on(p.stale),
+    io: on(p.io),
     orderRamp: [on(p.orderRamp[0]), on(p.orderRamp[1]), on(p.orderRamp[2])],
   };
 }

@@ -36,6 +36,8 @@ export interface PaintOptions {
   largestFree?: Uint8Array;
   /** Owner colour slots as the editor gave them (otherwise each owner takes its preferred slot). */
   slots?: ReadonlyMap<string, number>;
+  /** Runs of frames under I/O (a dynamic image), drawn as the editor draws them: a faint fill and an outline, row by row. */
+  io?: ReadonlyArray<{ pfn: number; count: number }>;
 }
 
 /** For each of `pixels` pixels along an axis, the cell under its centre (cells are `cellPx` wide, possibly fractional). */
@@ -74,7 +76,54 @@ export function paintMap(cells: MapCells, box: MapBox, palette: MapPalette, maxO
       pixels[line + x] = !o.largestFree && staleHatchAt(x, y) && cells.mix[cell * MIX_STRIDE + 5] ? stale : cellColour[cell];
     }
   }
+  if (o.io?.length) paintIo(pixels, box, drawnWidth, drawnHeight, o.io, palette.io);
   return { width, height, rgba: new Uint8Array(pixels.buffer) };
+}
+
+/** Runs of frames under I/O as runs of cells of a view from `firstPfn`, `columns` cells a row, split at row ends (cells: how many the view has). */
+export function ioCellRuns(io: ReadonlyArray<{ pfn: number; count: number }>, firstPfn: number, framesPerCell: number, columns: number, cells: number): Array<{ cell: number; cells: number }> {
+  const out: Array<{ cell: number; cells: number }> = [];
+  for (const f of io) {
+    const first = Math.max(0, Math.floor((f.pfn - firstPfn) / framesPerCell));
+    const end = Math.min(cells, Math.ceil((f.pfn + f.count - firstPfn) / framesPerCell));
+    for (let c = first; c < end; ) {
+      const rowEnd = (Math.floor(c / columns) + 1) * columns;
+      const stop = Math.min(end, rowEnd);
+      out.push({ cell: c, cells: stop - c });
+      c = stop;
+    }
+  }
+  return out;
+}
+
+/** Each run of frames under I/O, per row of cells it covers: 35 % of the colour over the cells, and a 2-pixel outline. */
+function paintIo(pixels: Uint32Array, box: MapBox, drawnWidth: number, drawnHeight: number, io: ReadonlyArray<{ pfn: number; count: number }>, colour: Rgb): void {
+  const { width, columns, cellPx, framesPerCell, firstPfn } = box;
+  const framesPerRow = columns * framesPerCell;
+  const line = wordOf(colour);
+  const tint = (word: number) => {
+    const blend = (shift: number, c: number) => Math.round(((word >>> shift) & 255) * 0.65 + c * 0.35);
+    return wordOf([blend(0, colour[0]), blend(8, colour[1]), blend(16, colour[2])]);
+  };
+  for (const f of io) {
+    const from = Math.max(f.pfn, firstPfn) - firstPfn;
+    const end = f.pfn + f.count - firstPfn;
+    for (let row = Math.floor(from / framesPerRow); row * framesPerRow < end; row++) {
+      const a = Math.max(from, row * framesPerRow) - row * framesPerRow;
+      const b = Math.min(end, (row + 1) * framesPerRow) - row * framesPerRow;
+      const x0 = Math.round(Math.floor(a / framesPerCell) * cellPx);
+      const x1 = Math.min(drawnWidth, Math.round(Math.ceil(b / framesPerCell) * cellPx));
+      const y0 = Math.round(row * cellPx);
+      const y1 = Math.min(drawnHeight, Math.round((row + 1) * cellPx));
+      if (y0 >= drawnHeight) break;
+      for (let y = y0; y < y1; y++) {
+        for (let x = x0; x < x1; x++) {
+          const edge = x < x0 + 2 || x >= x1 - 2 || y < y0 + 2 || y >= y1 - 2;
+          pixels[y * width + x] = edge ? line : tint(pixels[y * width + x]);
+        }
+      }
+    }
+  }
 }
 
 const SCALE = 2;
@@ -88,6 +137,8 @@ export interface LegendOptions {
   keepWidth?: boolean;
   /** The owners of the cells drawn, and their colour slots as painted. */
   owners: string[];
+  /** Frames under I/O are drawn: the legend says what the outline means. */
+  io?: boolean;
   slots?: ReadonlyMap<string, number>;
 }
 
@@ -154,6 +205,7 @@ export function withAxisAndLegend(img: PmemImage, map: Picture, box: MapBox, pal
     ...(other.length ? [{ swatch: (x: number) => wordOf(x & 1 ? op.otherStripe : op.other), label: `other owners: ${other.join(', ')}` }] : []),
     { swatch: solid(p.never), label: 'never initialised' },
     { swatch: (x, y) => wordOf(staleHatchAt(x, y) ? p.stale : p.never), label: 'stale (initialised in an earlier boot): hatched over the dimmed state' },
+    ...(o.io ? [{ swatch: (x: number, y: number) => wordOf(x < 2 || x >= 10 || y < 2 || y >= LINE - 4 ? p.io : p.background), label: 'under I/O: a descriptor from the pool attached' }] : []),
   ];
   const width = o.keepWidth ? map.width : Math.max(map.width, cellsWidth + axisNeeds, 16 + Math.max(0, ...entries.map((e) => 20 + textWidth(e.label, SCALE))));
   const height = map.height + (entries.length ? 8 + entries.length * (LINE + 4) : 0);

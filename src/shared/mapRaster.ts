@@ -20,6 +20,8 @@ export interface MapPalette {
   allocated: Rgb;
   never: Rgb;
   stale: Rgb;
+  /** Frames under I/O on a dynamic image (a descriptor from the pool attached): the theme's orange. */
+  io: Rgb;
   /** Lightness (0 to 1) of owner colours: darker on light themes. */
   ownerLightness: number;
   /** The largest-free-order overlay's scale: order 0 (fragmented), the middle order, the largest order (red, yellow, blue: told apart with the common colour blindnesses). */
@@ -156,12 +158,12 @@ export function rasteriseLargestFree(cells: RasterCells, largest: Uint8Array, pa
 export const DEFAULT_PALETTES: Record<'dark' | 'light', MapPalette> = {
   dark: accessiblePalette({
     background: [30, 30, 30], metadata: [185, 185, 185], memmap: [180, 130, 220], freeSmall: [62, 116, 80], freeLarge: [100, 210, 120],
-    allocated: [55, 148, 255], never: [104, 104, 107], stale: [204, 167, 0], ownerLightness: 0.62,
+    allocated: [55, 148, 255], never: [104, 104, 107], stale: [204, 167, 0], io: [209, 134, 22], ownerLightness: 0.62,
     orderRamp: [[241, 76, 76], [204, 167, 0], [55, 148, 255]],
   }),
   light: accessiblePalette({
     background: [255, 255, 255], metadata: [70, 70, 70], memmap: [130, 80, 180], freeSmall: [90, 170, 110], freeLarge: [25, 110, 50],
-    allocated: [0, 100, 200], never: [148, 148, 151], stale: [190, 140, 0], ownerLightness: 0.45,
+    allocated: [0, 100, 200], never: [148, 148, 151], stale: [190, 140, 0], io: [195, 105, 0], ownerLightness: 0.45,
     orderRamp: [[205, 49, 49], [191, 136, 3], [0, 100, 200]],
   }),
 };

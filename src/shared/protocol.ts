@@ -271,7 +271,7 @@ const isMapMove = (x: Record<string, unknown>) => (x.zoom === null || (typeof x.
 /** A positive size, not absurd (a canvas is at most tens of thousands of pixels). */
 const isSize = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x > 0 && x <= 1 << 16;
 const isRgb = (x: unknown) => Array.isArray(x) && x.length === 3 && x.every((v) => typeof v === 'number' && v >= 0 && v <= 255);
-const PALETTE_COLOURS = ['background', 'metadata', 'memmap', 'freeSmall', 'freeLarge', 'allocated', 'never', 'stale'] as const;
+const PALETTE_COLOURS = ['background', 'metadata', 'memmap', 'freeSmall', 'freeLarge', 'allocated', 'never', 'stale', 'io'] as const;
 
 function isPalette(x: unknown): x is MapPalette {
   return isRecord(x) && PALETTE_COLOURS.every((k) => isRgb(x[k])) && typeof x.ownerLightness === 'number' && x.ownerLightness >= 0 && x.ownerLightness <= 1

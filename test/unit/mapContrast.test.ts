@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { accessiblePalette, contrastRatio, faintest, MIN_STATE_CONTRAST, withContrast } from '../../src/shared/mapContrast';
 import { DEFAULT_PALETTES, MapPalette, orderRampColours, ownerColour, Rgb } from '../../src/shared/mapRaster';
 
-const STATES = ['metadata', 'memmap', 'freeSmall', 'freeLarge', 'allocated', 'never', 'stale'] as const;
+const STATES = ['metadata', 'memmap', 'freeSmall', 'freeLarge', 'allocated', 'never', 'stale', 'io'] as const;
 
 /** Every state colour and a spread of owner colours against the palette's background. */
 function assertReadable(p: MapPalette, name: string): void {
@@ -61,7 +61,7 @@ describe('map colour contrast', () => {
   it('raises every state of a low-contrast palette to 3:1 and leaves the rest alone', () => {
     const washedOut: MapPalette = {
       background: [250, 250, 250], metadata: [220, 220, 220], memmap: [230, 210, 250], freeSmall: [235, 250, 235], freeLarge: [200, 240, 200],
-      allocated: [210, 225, 255], never: [245, 245, 245], stale: [250, 240, 200], ownerLightness: 0.9,
+      allocated: [210, 225, 255], never: [245, 245, 245], stale: [250, 240, 200], io: [250, 225, 200], ownerLightness: 0.9,
       orderRamp: [[250, 220, 220], [250, 245, 200], [220, 250, 220]],
     };
     const p = accessiblePalette(washedOut);

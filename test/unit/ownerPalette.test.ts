@@ -8,9 +8,9 @@ import { accessiblePalette } from '../../src/shared/mapContrast';
 /** Approximations of the palettes the map reads from VS Code's default and high contrast themes (webview/palette.ts). */
 const THEME_PALETTES: Record<string, MapPalette> = {
   ...DEFAULT_PALETTES,
-  'dark modern': accessiblePalette({ background: [31, 31, 31], metadata: [187, 187, 187], memmap: [176, 140, 227], freeSmall: [74, 110, 72], freeLarge: [137, 209, 133], allocated: [55, 148, 255], never: [63, 63, 63], stale: [204, 167, 0], ownerLightness: 0.64, orderRamp: [[241, 76, 76], [204, 167, 0], [137, 209, 133]] }),
-  'light modern': accessiblePalette({ background: [255, 255, 255], metadata: [83, 83, 83], memmap: [101, 43, 180], freeSmall: [120, 170, 118], freeLarge: [56, 138, 52], allocated: [26, 133, 255], never: [204, 204, 204], stale: [191, 136, 3], ownerLightness: 0.42, orderRamp: [[205, 49, 49], [191, 136, 3], [56, 138, 52]] }),
-  'high contrast': accessiblePalette({ background: [0, 0, 0], metadata: [230, 230, 230], memmap: [176, 140, 227], freeSmall: [70, 140, 70], freeLarge: [137, 209, 133], allocated: [55, 148, 255], never: [64, 64, 64], stale: [204, 167, 0], ownerLightness: 0.64, orderRamp: [[241, 76, 76], [204, 167, 0], [137, 209, 133]] }),
+  'dark modern': accessiblePalette({ background: [31, 31, 31], metadata: [187, 187, 187], memmap: [176, 140, 227], freeSmall: [74, 110, 72], freeLarge: [137, 209, 133], allocated: [55, 148, 255], never: [63, 63, 63], stale: [204, 167, 0], io: [209, 134, 22], ownerLightness: 0.64, orderRamp: [[241, 76, 76], [204, 167, 0], [137, 209, 133]] }),
+  'light modern': accessiblePalette({ background: [255, 255, 255], metadata: [83, 83, 83], memmap: [101, 43, 180], freeSmall: [120, 170, 118], freeLarge: [56, 138, 52], allocated: [26, 133, 255], never: [204, 204, 204], stale: [191, 136, 3], io: [195, 105, 0], ownerLightness: 0.42, orderRamp: [[205, 49, 49], [191, 136, 3], [56, 138, 52]] }),
+  'high contrast': accessiblePalette({ background: [0, 0, 0], metadata: [230, 230, 230], memmap: [176, 140, 227], freeSmall: [70, 140, 70], freeLarge: [137, 209, 133], allocated: [55, 148, 255], never: [64, 64, 64], stale: [204, 167, 0], io: [209, 134, 22], ownerLightness: 0.64, orderRamp: [[241, 76, 76], [204, 167, 0], [137, 209, 133]] }),
 };
 
 describe('owner colours', () => {

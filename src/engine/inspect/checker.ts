@@ -33,7 +33,7 @@ import { sectionDescriptors, viewDescriptor } from './views';
 import { DesignStructureCheck } from './designCheck';
 
 export interface Problem {
-  /** The structure at fault: superblock, journal, history, freeList, descriptor, section, block. */
+  /** The structure at fault: superblock, journal, history, freeList, descriptor, section, block; a design's own: two-word descriptor, memdesc, unit descriptor. */
   structure: string;
   message: string;
   pfn?: number;

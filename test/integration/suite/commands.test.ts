@@ -286,11 +286,15 @@ describe('PMem commands and views', () => {
     assert.deepEqual([started?.flight.id, started?.pool.attached], [1, 8]);
     const map = await until('the map to show the I/O in flight', () => api.registry.mapsOf(doc).find((m) => m.lastState?.io?.attached === 8));
     assert.deepEqual(map.lastState!.io!.flights, [{ id: 1, pfn, count: 8 }]);
+    // Export Map draws the I/O as the map does (on the host: no round trip through the webview).
+    const ioRects = (svg: string | Buffer) => (String(svg).match(/<rect class="io" /g) ?? []).length;
+    assert.ok(ioRects(await map.renderExport('svg')) >= 1, 'the export outlines the frames under I/O');
     assert.equal((await api.views.descriptors.getTreeItem(api.views.descriptors.frameNode(pfn + 2))).description, 'allocated · under I/O 1');
     assert.equal(await refusal(api, 'free', { pfn, order: 3 }), `pfn ${pfn} is under I/O (I/O 1, pfn ${pfn} + 8): complete the I/O before freeing it (nothing was freed)`);
     assert.equal(await refusal(api, 'startIo', { pfn, count: 2, whenFull: 'later' }), 'Start I/O: "whenFull" must be "wait" or "fail", not "later"');
     assert.deepEqual(await exec('completeIo', 1), [{ id: 1, pfn, count: 8 }]);
     await until('the map to show none in flight', () => map.lastState?.io?.attached === 0 || undefined);
+    assert.equal(ioRects(await map.renderExport('svg')), 0, 'and none once it has completed');
     assert.equal(await refusal(api, 'completeIo'), 'Complete I/O: no I/O is in flight');
     await editorCommand('undo');
     await until('the completion undone', () => doc.session!.image.io.attached === 8 || undefined);
