@@ -138,4 +138,6 @@ new MutationObserver(() => {
 new MutationObserver(() => ($('banner').title = $('banner').textContent ?? '')).observe($('banner'), { childList: true, characterData: true, subtree: true });
 
 describeSelection();
+// Pressing on the map makes its editor the active one, whatever the workbench does with clicks in a webview.
+window.addEventListener('pointerdown', () => post({ type: 'pointed' }), { capture: true });
 post({ type: 'ready' });

@@ -172,6 +172,10 @@ export class MapHost implements vscode.Disposable {
         this.view = view;
         return;
       }
+      case 'pointed':
+        // Commands act on the active editor: the map the user works on must be it, as a tab click would make it.
+        if (!this.panel.active) this.panel.reveal(this.panel.viewColumn, false);
+        return;
       case 'moved':
         this.lastMove = { zoom: msg.zoom, topPfn: msg.topPfn };
         this.moveEmitter.fire(this.lastMove);

@@ -195,6 +195,8 @@ export type MapCommand = (typeof MAP_COMMANDS)[number];
 export type WebviewToHost =
   | { type: 'ready' }
   | { type: 'reopenWith' }
+  /** The user pressed a pointer on the map's page: its editor becomes the active one (a browser-hosted workbench does not make it so). */
+  | { type: 'pointed' }
   /** The image editor's error view: the file is a Linux namespace, open it with the namespace editor. */
   | { type: 'openAsNamespace' }
   /** The user selected a frame on the map (click, arrow keys, Enter); `req` counts this map's selections; `reveal` asks the Descriptors view to show it. */
@@ -231,6 +233,7 @@ export function isWebviewToHost(x: unknown): x is WebviewToHost {
   switch (x.type) {
     case 'ready':
     case 'reopenWith':
+    case 'pointed':
     case 'openAsNamespace':
       return keys(x);
     case 'select':

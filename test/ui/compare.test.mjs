@@ -144,7 +144,9 @@ for (const theme of THEMES) {
       const runStart = shownFrames.findIndex((f, i) => shownFrames.slice(i, i + 16).length === 16 && shownFrames.slice(i, i + 16).every((g) => g.kind === 'allocated'));
       assert.ok(runStart >= 0, 'sixteen frames in use in a row');
       const ioPfn = shownFrames[runStart].pfn;
-      await wb.page.locator('.part.editor .tabs-container .tab', { hasText: 'dynamic.pmem' }).click(); // its editor is the active one
+      // Pressing on its page (not a tab) makes its editor the active one: the palette's command acts on it.
+      await d.view.locator('#summary').click();
+      await eventually('the dynamic image\'s editor to be the active one', async () => (await wb.page.locator('.part.editor .editor-group-container.active .tab.active', { hasText: 'dynamic.pmem' }).count()) === 1);
       await wb.runCommand(Workbench.commandLabel('pmemExplorer.startIo'));
       await wb.answer(/First pfn of the I\/O/, String(ioPfn));
       await wb.answer(/Frames under I\/O/, '16');

@@ -24,6 +24,9 @@ import { decodeUndo, encodeInverse, InverseEntry, undoContext, UndoState, UndoTa
 import { ByteWriter, CodecError } from '../../src/engine/format/compact';
 import { MemoryStore } from '../../src/engine/store/memoryStore';
 import { PatchStore } from '../../src/engine/store/patchStore';
+import { decodeTwoWord, projectTwoWords, TWO_WORD, TWO_WORD_SIZE, twoWordOffset } from '../../src/engine/format/twoWord';
+import { allocationWords, decodeMemdescWord, memdescSlotOffset, memdescWordOffset } from '../../src/engine/format/memdesc';
+import { unitOffset } from '../../src/engine/alloc/units2m';
 
 /** The compact record's fixed fields (the rest are varints). */
 const CR_FIXED = { tag: CR.tag, crc: CR.crc };
@@ -538,6 +541,7 @@ describe('docs/FORMAT.md field tables agree with the code', () => {
     ['History (history region)', 0, HH, HISTORY_HEADER_SIZE],
     ['History (history region)', 1, CR_FIXED, 5],
     ['History (history region)', 2, HR, RECORD_HEADER_SIZE],
+    ['Two-word descriptors (two-word images: 16 bytes per frame at memmap.startPfn × 4096 + pfn × 16)', 0, TWO_WORD, TWO_WORD_SIZE],
   ];
   for (const [title, index, offsets, size] of cases) {
     it(`${title.replace(/ \(.*/, '')}${['', ' compact record (fixed part)', ' first-format record'][index]}: every field at the offset the code uses, no gaps or overlaps`, () => {
@@ -554,4 +558,44 @@ describe('docs/FORMAT.md field tables agree with the code', () => {
       assert.deepEqual(Object.fromEntries(named.map((r) => [r.field, r.offset])), { ...offsets }, 'field names and offsets');
     });
   }
+});
+
+describe('format vectors from docs/FORMAT.md: the designs\' own structures', () => {
+  /** A 64 MiB image's layout with the memmap region starting at frame `startPfn` (only where the region starts matters). */
+  const at = (startPfn: number) => ({ memmap: { startPfn, frames: 64 } });
+
+  it('two-word: an allocated head of order 3 owned by "web", a free head of order 5, at memmap.startPfn × 4096 + pfn × 16', () => {
+    const allocated = hex('01 03 00 00 00 00 00 00 | 77 65 62 00 00 00 00 00');
+    const free = hex('02 05 00 00 00 00 00 00 | 00 00 00 00 00 00 00 00');
+    assert.deepEqual(decodeTwoWord(allocated, 0), { state: 1, order: 3, owner: 'web' });
+    assert.deepEqual(decodeTwoWord(free, 0), { state: 2, order: 5, owner: '' });
+    // The engine's index (core descriptors) projected to two words: heads keep state, order and owner, other frames are zero.
+    const index = new Uint8Array(3 * DESCRIPTOR_SIZE);
+    index.set(encodeDescriptor({ flags: PG_CORE | PG_ALLOCATED, order: 3, node: 0, zone: 1, pfn: 800, refcount: 1, initGeneration: 2, owner: 'web', next: 0, prev: 0, volatileFlags: 0 }), 0);
+    index.set(encodeDescriptor({ flags: PG_CORE, order: 0, node: 0, zone: 1, pfn: 801, refcount: 0, initGeneration: 2, owner: '', next: 0, prev: 0, volatileFlags: 0 }), DESCRIPTOR_SIZE);
+    index.set(encodeDescriptor({ flags: PG_CORE | PG_BUDDY, order: 5, node: 0, zone: 1, pfn: 802, refcount: 0, initGeneration: 2, owner: '', next: 0, prev: 0, volatileFlags: 0 }), 2 * DESCRIPTOR_SIZE);
+    const words = projectTwoWords(index);
+    assertBytes(words.subarray(0, 16), allocated, 'allocated head');
+    assertBytes(words.subarray(16, 32), new Uint8Array(16), 'a block\'s other frame');
+    assertBytes(words.subarray(32, 48), free, 'free head');
+    assert.equal(twoWordOffset(at(40), 800), 40 * 4096 + 800 * 16);
+  });
+
+  it('memdesc: a page word of type 1 pointing to pool slot 0x123, the words at memmap.startPfn × 4096 + pfn × 8, the pool after them', () => {
+    // Type in bits 60-63 (the top nibble of byte 7), the slot in bits 0-59, little-endian.
+    const word = hex('23 01 00 00 00 00 00 10');
+    assert.deepEqual(decodeMemdescWord(word, 0), { type: 1, slot: 0x123 });
+    assertBytes(allocationWords(0x123, 2), hex('23 01 00 00 00 00 00 10 | 23 01 00 00 00 00 00 10'), 'every page of the allocation');
+    assert.deepEqual(decodeMemdescWord(hex('00 00 00 00 00 00 00 00'), 0), { type: 0, slot: 0 });
+    assert.equal(memdescWordOffset(at(40), 1000), 40 * 4096 + 1000 * 8);
+    // 16,384 frames (64 MiB): ceil(16384 × 8 / 4096) = 32 frames of words, then slot 5 at 5 × 64.
+    assert.equal(memdescSlotOffset(at(40), 16384, 5), (40 + 32) * 4096 + 5 * 64);
+    assert.equal(memdescSlotOffset(at(40), 16385, 0), (40 + 33) * 4096, 'a partial page of words takes a whole page');
+  });
+
+  it('2m: the unit descriptor of a pfn at memmap.startPfn × 4096 + floor(pfn / 512) × 64', () => {
+    assert.equal(unitOffset(at(40), 1536), 40 * 4096 + 3 * 64);
+    assert.equal(unitOffset(at(40), 2047), 40 * 4096 + 3 * 64, 'every frame of a unit: its one descriptor');
+    assert.equal(unitOffset(at(40), 2048), 40 * 4096 + 4 * 64);
+  });
 });

@@ -4,7 +4,7 @@ import { isHostToWebview, isWebviewToHost, MAX_CELLS_PER_REQUEST } from '../../s
 describe('webview protocol guards', () => {
   it('accepts well-formed messages', () => {
     const good = [
-      { type: 'ready' }, { type: 'reopenWith' }, { type: 'select', pfn: 4096, req: 3, reveal: true }, { type: 'select', pfn: 0, req: 0, reveal: false },
+      { type: 'ready' }, { type: 'reopenWith' }, { type: 'pointed' }, { type: 'select', pfn: 4096, req: 3, reveal: true }, { type: 'select', pfn: 0, req: 0, reveal: false },
       { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 512, cells: 4096 }, { type: 'getCells', id: 1, firstPfn: 0, framesPerCell: 1, cells: 64, window: 'overview' },
       { type: 'getFrame', id: 2, pfn: 7 }, { type: 'command', command: 'allocate' }, { type: 'command', command: 'free', pfn: 300 },
       { type: 'goToStep', step: 3 },

@@ -4,9 +4,14 @@ import { view } from './model';
 
 /** Width of the axis beside the map: ticks of pfns and physical addresses, and every node and zone by name. */
 export const AXIS_PX = 150;
+/** In a narrow editor (maps side by side) the axis gives the map room: its labels still fit in this. */
+export const NARROW_AXIS_PX = 100;
+const NARROW_BELOW_PX = 520;
 
-/** The map's share of the canvas: the axis (pfns, addresses, node and zone labels) takes AXIS_PX at its right. */
-export const mapWidth = () => Math.max(0, view.cssWidth - AXIS_PX);
+export const axisPx = () => (view.cssWidth < NARROW_BELOW_PX ? NARROW_AXIS_PX : AXIS_PX);
+
+/** The map's share of the canvas: the axis (pfns, addresses, node and zone labels) takes axisPx() at its right. */
+export const mapWidth = () => Math.max(0, view.cssWidth - axisPx());
 
 export function visibleRows(): number {
   return view.layout ? Math.max(1, Math.ceil(view.cssHeight / view.layout.cellPx)) : 0;

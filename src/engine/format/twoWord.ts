@@ -13,6 +13,8 @@ import { DESC, OWNER_BYTES, PG_ALLOCATED, PG_BUDDY } from './descriptor';
 import type { Layout } from './layout';
 
 export const TWO_WORD_SIZE = 16;
+/** Field offsets (docs/FORMAT.md, *Two-word descriptors*): the allocator word's state and order, the allocatee word. */
+export const TWO_WORD = { state: 0, order: 1, allocatee: 8 } as const;
 export const TWO_WORD_FREE = 2;
 export const TWO_WORD_ALLOCATED = 1;
 /** Bytes of an owner tag the allocatee word holds. */
@@ -32,16 +34,17 @@ export function projectTwoWords(descriptors: Uint8Array): Uint8Array {
     const state = flags & PG_ALLOCATED ? TWO_WORD_ALLOCATED : flags & PG_BUDDY ? TWO_WORD_FREE : 0;
     if (!state) continue;
     const o = i * TWO_WORD_SIZE;
-    out[o] = state;
-    out[o + 1] = descriptors[at + DESC.order];
-    if (state === TWO_WORD_ALLOCATED) out.set(descriptors.subarray(at + DESC.owner, at + DESC.owner + Math.min(ALLOCATEE_BYTES, OWNER_BYTES)), o + 8);
+    out[o + TWO_WORD.state] = state;
+    out[o + TWO_WORD.order] = descriptors[at + DESC.order];
+    if (state === TWO_WORD_ALLOCATED) out.set(descriptors.subarray(at + DESC.owner, at + DESC.owner + Math.min(ALLOCATEE_BYTES, OWNER_BYTES)), o + TWO_WORD.allocatee);
   }
   return out;
 }
 
 /** The state, order and owner a two-word descriptor holds. */
 export function decodeTwoWord(bytes: Uint8Array, at: number): { state: number; order: number; owner: string } {
-  let end = at + 8;
-  while (end < at + 16 && bytes[end] !== 0) end++;
-  return { state: bytes[at], order: bytes[at + 1], owner: new TextDecoder().decode(bytes.subarray(at + 8, end)) };
+  const owner = at + TWO_WORD.allocatee;
+  let end = owner;
+  while (end < owner + ALLOCATEE_BYTES && bytes[end] !== 0) end++;
+  return { state: bytes[at + TWO_WORD.state], order: bytes[at + TWO_WORD.order], owner: new TextDecoder().decode(bytes.subarray(owner, end)) };
 }

@@ -10,7 +10,7 @@
 import { DESCRIPTOR_SIZE } from '../format/constants';
 import { checkDescriptorBytes, decodeDescriptor, DESC, isBlank, OWNER_BYTES, PG_ALLOCATED, PG_BUDDY } from '../format/descriptor';
 import { decodeMemdescWord, MEMDESC_ALLOCATION, MEMDESC_NONE, MEMDESC_WORD, memdescPoolSlots, memdescSlotOffset, memdescWordOffset } from '../format/memdesc';
-import { ALLOCATEE_BYTES, decodeTwoWord, TWO_WORD_ALLOCATED, TWO_WORD_FREE, TWO_WORD_SIZE, twoWordOffset } from '../format/twoWord';
+import { ALLOCATEE_BYTES, decodeTwoWord, TWO_WORD, TWO_WORD_ALLOCATED, TWO_WORD_FREE, TWO_WORD_SIZE, twoWordOffset } from '../format/twoWord';
 import { hasMemdescs } from '../alloc/memdescs';
 import { hasUnitDescriptors, UNIT_FRAMES, UNIT_ORDER, unitOffset } from '../alloc/units2m';
 import type { PmemImage } from '../image/imageCore';
@@ -88,14 +88,14 @@ export class DesignStructureCheck {
         say(`state ${w.state} is none of 0 (none), 1 (allocated head), 2 (free head)`);
         continue;
       }
-      if (!isZero(words, at + 2, at + 8)) say('allocator word bytes 2..7 are not 0');
+      if (!isZero(words, at + TWO_WORD.order + 1, at + TWO_WORD.allocatee)) say('allocator word bytes 2..7 are not 0');
       if (flags & PG_ALLOCATED) {
         const owner = index.subarray(d + DESC.owner, d + DESC.owner + Math.min(ALLOCATEE_BYTES, OWNER_BYTES));
         if (w.state !== TWO_WORD_ALLOCATED || w.order !== order) say(`heads an allocated block of order ${order}, but its allocator word says ${stateName(w.state, w.order)}`);
-        else if (!owner.every((b, k) => b === words[at + 8 + k])) say(`allocatee word says owner "${w.owner}", the block's owner is "${new TextDecoder().decode(owner).replace(/\0+$/, '')}"`);
+        else if (!owner.every((b, k) => b === words[at + TWO_WORD.allocatee + k])) say(`allocatee word says owner "${w.owner}", the block's owner is "${new TextDecoder().decode(owner).replace(/\0+$/, '')}"`);
       } else if (flags & PG_BUDDY) {
         // A section handed over writes no words: a free head's word is written when the frame next changes.
-        if (!blank && (w.state !== TWO_WORD_FREE || w.order !== order || !isZero(words, at + 8, at + 16))) say(`heads a free block of order ${order}, but its words say ${stateName(w.state, w.order)}${w.state === TWO_WORD_FREE ? ' with an allocatee' : ''}`);
+        if (!blank && (w.state !== TWO_WORD_FREE || w.order !== order || !isZero(words, at + TWO_WORD.allocatee, at + TWO_WORD_SIZE))) say(`heads a free block of order ${order}, but its words say ${stateName(w.state, w.order)}${w.state === TWO_WORD_FREE ? ' with an allocatee' : ''}`);
       } else if (!blank) {
         say(`heads no block, but its words say ${stateName(w.state, w.order)}`);
       }
