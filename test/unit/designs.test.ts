@@ -4,9 +4,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  allocOp, check, compareDesigns, compareDesignsAsync, CompareReport, completeIoOp, DesignComparison, frames, freeLists, freeOp, freeOrderOp, freeOwnerOp, info, ioOp, MemoryStore,
+  allocOp, blocks as blocksIn, check, compareDesigns, compareDesignsAsync, CompareReport, completeIoOp, DesignComparison, frames, freeLists, freeOp, freeOrderOp, freeOwnerOp, info, ioOp, MemoryStore,
   OperationCancelled, OperationError, PmemImage, UsageError,
 } from '../../src/engine';
+import { decompress } from 'fzstd';
 import { builtDesign } from '../../src/engine/designs/designs';
 import { SB } from '../../src/engine/format/superblock';
 import { decodeDescriptor, encodeDescriptorInto } from '../../src/engine/format/descriptor';
@@ -14,6 +15,9 @@ import { replayTrace } from '../../src/engine/replay/replay';
 import { describeCell } from '../../webview/cellText';
 import { compareRows } from '../../src/shared/compareText';
 import { pmem } from './cliRun';
+
+/** Every block of an image, section by section. */
+const blocksOf = (img: PmemImage) => blocksIn(img, 0, img.geometry.totalFrames);
 
 const MiB = 2 ** 20;
 const SIZE = 128 * MiB;
@@ -622,4 +626,25 @@ describe('the checker holds each design\'s own structures on the device against 
     const again = PmemImage.open(store);
     assert.ok(problems(again).includes(`unit descriptor: pfn ${b}: an allocated block of order 0, which no unit descriptor can record (a unit is order 9): its head was lost`), problems(again).join('\n'));
   });
+});
+
+describe('a replayed trace on the designs that keep their blocks on the device', () => {
+  const trace = () => new TextDecoder().decode(decompress(fs.readFileSync(path.join(__dirname, '../fixtures/kmem/traces/ftrace.txt.zst'))));
+  for (const [design, tag] of [['memdesc', /^[A-Z_]+\/[A-Z]$/], ['two-word', /^[A-Z_]{1,6}\/[A-Z]$/]] as const) {
+    it(`${design}: every block gets the design's own structures (owner tags cut to fit), so the checker finds them agreeing and a reboot keeps them`, () => {
+      const { store, img } = imageOf(design, 1024 * MiB);
+      const r = replayTrace(img, () => trace().split('\n'));
+      assert.ok(r.applied.alloc > 1000, JSON.stringify(r.applied));
+      assert.deepEqual(check(img).problems, []);
+      const before = info(img).frames;
+      const owned = blocksOf(img).filter((b) => !b.free);
+      assert.ok(owned.length > 100 && owned.every((b) => tag.test(b.owner)), [...new Set(owned.map((b) => b.owner))].join(', '));
+      img.close();
+      const again = PmemImage.open(store);
+      assert.deepEqual(check(again).problems, []);
+      assert.deepEqual(info(again).frames, before);
+      const b = owned[owned.length >> 1];
+      assert.deepEqual(frames(again, b.pfn, 1).map((f) => [f.blockPfn, f.order, f.owner]), [[b.pfn, b.order, b.owner]]);
+    });
+  }
 });

@@ -94,16 +94,17 @@ export function migrateTypeName(mt: number | undefined): string {
 /**
  * The owner tag an allocation gets from its trace: its first GFP flag
  * without "GFP_", a slash, the migrate type's letter ("KERNEL/U",
- * "HIGHUSER_MOVABLE/M"), cut to the descriptor's 16 bytes.
+ * "HIGHUSER_MOVABLE/M"), cut to `bytes` (the descriptor's 16; a two-word
+ * allocatee's 8), the flag giving way so that the letter stays.
  */
-export function ownerTagOf(e: KmemEvent): string {
+export function ownerTagOf(e: KmemEvent, bytes = OWNER_BYTES): string {
   const flag = (e.gfpFlags ?? '').split('|')[0].replace(/^GFP_/, '').replace(/^__GFP_/, '') || 'trace';
   const letter = e.migratetype === undefined ? '' : `/${MIGRATE_LETTERS[e.migratetype] ?? e.migratetype}`; // ASCII: a byte a character
-  const room = Math.max(0, OWNER_BYTES - letter.length);
+  const room = Math.max(0, bytes - letter.length);
   // Flags are ASCII in a kernel's trace: characters are bytes.
-  if (isAscii(flag)) return (flag.slice(0, room) + letter).slice(0, OWNER_BYTES);
+  if (isAscii(flag)) return (flag.slice(0, room) + letter).slice(0, bytes);
   // Cut in bytes, between characters: a damaged trace's flags may be any text.
-  return utf8Decoder.decode(utf8Prefix(utf8Decoder.decode(utf8Prefix(flag, room)) + letter, OWNER_BYTES));
+  return utf8Decoder.decode(utf8Prefix(utf8Decoder.decode(utf8Prefix(flag, room)) + letter, bytes));
 }
 
 const utf8Decoder = new TextDecoder();

@@ -18,7 +18,9 @@ import { JournalFullError, OperationError, UsageError } from '../core/errors';
 import { REVISION_REPLAY } from '../format/constants';
 import { keepsDescriptors } from '../format/layout';
 import { designOf } from '../designs/designs';
-import { encodeOwner, PG_ALLOCATED } from '../format/descriptor';
+import { hasMemdescs } from '../alloc/memdescs';
+import { encodeOwner, OWNER_BYTES, PG_ALLOCATED } from '../format/descriptor';
+import { ALLOCATEE_BYTES } from '../format/twoWord';
 import type { PmemImage } from '../image/imageCore';
 import type { Txn } from '../image/txn';
 import { KMEM_EVENTS, KmemEvent, KmemEventName, ownerTagOf, parseTraceLine, TraceFormat } from './kmemTrace';
@@ -133,9 +135,8 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
   const largest = 2 ** g.maxOrder;
   const batch = o.batch ?? DEFAULT_BATCH;
   if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`batch must be a whole number of events, at least 1, not ${batch}`);
-  if (g.descriptors === 'twoWord') throw new UsageError('a two-word image\'s allocatee holds 8 bytes: a trace\'s owner tags (gfp flags and migratetype) are longer (replay into a core64 or ram64 image)');
-  if (g.descriptors === 'unit2m') throw new UsageError('a 2m image allocates whole 2 MiB units: a trace\'s pages are 4 KiB (replay into a core64 or ram64 image)');
-  if (!keepsDescriptors(g)) throw new UsageError(`a ${designOf(g)} image keeps no descriptors: a replay checks each free against its block's order and owner, which it cannot look up there (replay into a core64 or ram64 image)`);
+  if (g.descriptors === 'unit2m') throw new UsageError('a 2m image allocates whole 2 MiB units: a trace\'s pages are 4 KiB (replay into a core64, ram64, two-word or memdesc image)');
+  if (!keepsDescriptors(g)) throw new UsageError(`a ${designOf(g)} image keeps no descriptors: a replay checks each free against its block's order and owner, which it cannot look up there (replay into a core64, ram64, two-word or memdesc image)`);
 
   // First pass: the lowest pfn, and the blocks the trace frees before it allocates them.
   let lowest = Number.POSITIVE_INFINITY;
@@ -186,6 +187,10 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
   // Events go through the allocator state in typed arrays, written into each step's transaction at its end;
   // buddy.ts takes those it cannot do (a section to initialise, an error to report), after it is written out.
   const state = new BuddyState(img);
+  const memdescs = hasMemdescs(g);
+  // A two-word allocatee holds 8 bytes: the trace's tags are cut to fit ("HIGHUS/M"), as "pre-trace" is.
+  const ownerRoom = g.descriptors === 'twoWord' ? ALLOCATEE_BYTES : OWNER_BYTES;
+  const preTrace = ownerRoom < 9 ? 'pretrace' : 'pre-trace';
   const owners = new Map<string, Uint8Array>();
   const ownerBytes = (tag: string) => {
     let bytes = owners.get(tag);
@@ -234,8 +239,9 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
     // A block starts at a multiple of its size: a trace saying otherwise is damaged there.
     if (pfn % 2 ** order !== 0) return skip(tally.skipped, 'pfns not aligned to their order');
     const applied = () => (a.kind === 'free' ? tally.free++ : a.kind === 'prealloc' ? tally.pre++ : tally.alloc++);
-    const owner = a.kind === 'prealloc' ? 'pre-trace' : a.kind === 'alloc' ? ownerTagOf(a.event) : '';
-    const typed = a.kind === 'free' ? state.freeAllocated(pfn, order) : state.allocateExactly(pfn, order, ownerBytes(owner));
+    const owner = a.kind === 'prealloc' ? preTrace : a.kind === 'alloc' ? ownerTagOf(a.event, ownerRoom) : '';
+    // The typed state edits the index alone: a memdesc image's words and pool go with each event through buddy.ts.
+    const typed = memdescs ? 'fallback' : a.kind === 'free' ? state.freeAllocated(pfn, order) : state.allocateExactly(pfn, order, ownerBytes(owner));
     if (typed === 'other-order') return skip(tally.skipped, 'frees whose order is not the block\'s');
     if (typed === 'not-allocated') return skip(tally.skipped, 'frees of blocks the image never saw allocated');
     if (typed === 'done') return applied();
