@@ -255,11 +255,13 @@ describe('checker: same report as the descriptor-by-descriptor reference', funct
   it('the detection suite\'s mutations', () => {
     const full = process.env.PMEM_DETECTION_FULL === '1';
     let compared = 0;
-    for (const [ri, recipe] of DETECTION_RECIPES.entries()) {
+    // The reference knows the core structures; the designs' own are held against their blocks by designs.test.ts and detection.test.ts.
+    const recipes = DETECTION_RECIPES.filter((r) => !r.placement.descriptors);
+    for (const [ri, recipe] of recipes.entries()) {
       const { bytes } = build(recipe);
       for (const instance of structuresOf(bytes, full ? 6 : 1)) {
         for (const [k, edit] of EDITS[instance.structure].entries()) {
-          if (!full && k % DETECTION_RECIPES.length !== ri) continue;
+          if (!full && k % recipes.length !== ri) continue;
           const copy = bytes.slice();
           edit.apply(copy, instance);
           if (edit.fixCrc) instance.fixCrc?.(copy);
