@@ -4,11 +4,10 @@ import { view } from './model';
 
 /** Width of the axis beside the map: ticks of pfns and physical addresses, and every node and zone by name. */
 export const AXIS_PX = 150;
-/** In a narrow editor (maps side by side) the axis gives the map room: its labels still fit in this. */
-export const NARROW_AXIS_PX = 100;
-const NARROW_BELOW_PX = 520;
+/** In a narrow editor (maps side by side) the axis gives the map room: a third of the width, down to what "pfn 1048576" needs. */
+export const NARROW_AXIS_PX = 68;
 
-export const axisPx = () => (view.cssWidth < NARROW_BELOW_PX ? NARROW_AXIS_PX : AXIS_PX);
+export const axisPx = () => Math.round(Math.min(AXIS_PX, Math.max(NARROW_AXIS_PX, view.cssWidth * 0.3)));
 
 /** The map's share of the canvas: the axis (pfns, addresses, node and zone labels) takes axisPx() at its right. */
 export const mapWidth = () => Math.max(0, view.cssWidth - axisPx());
