@@ -73,9 +73,12 @@ export function describeCell(pfn: number, framesPerCell: number, mix: ArrayLike<
     const unknownBlock = f.noDescriptor && f.kind === 'allocated';
     lines.push([{ text: `${kindLabel(f)}${f.blockPfn !== undefined && !unknownBlock ? ` · block at pfn ${f.blockPfn}, order ${f.order}` : ''}${f.owner ? ` · owner ${f.owner}` : ''}` }]);
     lines.push([{ text: `node ${f.node}, zone ${f.zone} · section ${f.section} (${sectionStateWords(f.sectionState)})` }]);
-    lines.push([{ text: f.noDescriptor ? (unknownBlock ? 'no descriptor (pfn-only): its owner and its block\'s order are not kept' : 'no descriptor (pfn-only): free blocks are known by their link records') : f.descriptorPresent ? `descriptor initialised in boot ${f.initGeneration}` : 'no descriptor in this boot' }]);
+    // The design's own record where it keeps one other than the 64-byte descriptor (two-word, memdesc, 2m), or none.
+    const stored = f.stored;
+    lines.push([{ text: stored ? `${stored.structure}${stored.offset !== undefined ? ` at byte 0x${stored.offset.toString(16)}` : ''}` : f.descriptorPresent ? `descriptor initialised in boot ${f.initGeneration}` : 'no descriptor in this boot' }]);
     // After the lines above, whose order other readers of the tooltip rely on.
-    if (f.descriptorPresent && f.flagNames && !f.noDescriptor) lines.push([{ text: `flags: ${flagWords(f.flagNames)}` }]);
+    if (stored) for (const [k, v] of stored.fields) lines.push([{ text: `${k}: ${v}` }]);
+    else if (f.descriptorPresent && f.flagNames) lines.push([{ text: `flags: ${flagWords(f.flagNames)}` }]);
     for (const l of f.links ? linkLines(f.links) : []) lines.push([{ text: l }]);
     for (const [k, v] of Object.entries(f.extended)) lines.push([{ text: `${k}: 0x${v.toString(16)}` }]);
   }

@@ -13,6 +13,7 @@ import { SB } from '../../src/engine/format/superblock';
 import { decodeDescriptor, encodeDescriptorInto } from '../../src/engine/format/descriptor';
 import { replayTrace } from '../../src/engine/replay/replay';
 import { describeCell } from '../../webview/cellText';
+import { frameTooltipMarkdown } from '../../src/extension/trees/frameTooltip';
 import { compareRows } from '../../src/shared/compareText';
 import { pmem } from './cliRun';
 
@@ -278,10 +279,10 @@ describe('pfn-only: no descriptors at all', () => {
     const text = (pfn: number) => describeCell(pfn, 1, undefined, 0, { ...frames(img, pfn, 1)[0], region: undefined, noDescriptor: true }).map((l) => l.map((r) => r.text).join('')).join('\n');
     const allocated = text(b.pfn + 1);
     assert.match(allocated, /^allocated$/m, allocated);
-    assert.match(allocated, /^no descriptor \(pfn-only\): its owner and its block's order are not kept$/m);
+    assert.match(allocated, /^no descriptor \(pfn-only\)\nkept: nothing: its owner and its block's order are not kept$/m);
     assert.doesNotMatch(allocated, /order \d|owner web|flags:/);
     const free = freeLists(img, 8).find((l) => l.blocks.length)!;
-    assert.match(text(free.blocks[0]), new RegExp(`block at pfn ${free.blocks[0]}, order ${free.order}[\\s\\S]*no descriptor \\(pfn-only\\): free blocks are known by their link records`));
+    assert.match(text(free.blocks[0]), new RegExp(`block at pfn ${free.blocks[0]}, order ${free.order}[\\s\\S]*no descriptor \\(pfn-only\\)\\nkept: its free block's link record, in the block's first page`));
   });
 
   it('where the image keeps descriptors, free --order is checked against the block\'s own order', () => {
@@ -647,4 +648,48 @@ describe('a replayed trace on the designs that keep their blocks on the device',
       assert.deepEqual(frames(again, b.pfn, 1).map((f) => [f.blockPfn, f.order, f.owner]), [[b.pfn, b.order, b.owner]]);
     });
   }
+});
+
+describe('tooltips speak of the design in force: what it keeps of a frame, in its own fields', () => {
+  const tip = (img: PmemImage, pfn: number) => describeCell(pfn, 1, undefined, 0, { ...frames(img, pfn, 1)[0], region: undefined }).map((l) => l.map((r) => r.text).join('')).join('\n');
+
+  it('two-word: the allocator and the allocatee word, no flags, refcount or generation', () => {
+    const { img } = imageOf('two-word', 64 * MiB);
+    const b = allocOp(img, { order: 2, owner: 'web' }).blocks[0].pfn;
+    const offset = img.layout.memmap.startPfn * 4096 + b * 16;
+    const text = tip(img, b);
+    assert.match(text, new RegExp(`^two-word descriptor at byte 0x${offset.toString(16)}\nallocator: allocated head, order 2\nallocatee: "web"$`, 'm'), text);
+    assert.doesNotMatch(text, /flags:|refcount|boot \d/);
+    assert.match(tip(img, b + 1), /^allocator: none\nallocatee: 0$/m, 'a block\'s other frame: no word of its own');
+    assert.equal(frames(img, b, 1)[0].stored?.structure, 'two-word descriptor');
+    // The Descriptors view's tooltip says the same in place of the 64-byte descriptor's line.
+    const md = frameTooltipMarkdown(frames(img, b, 1)[0]);
+    assert.ok(md.includes(`two-word descriptor (byte 0x${offset.toString(16)}): allocator allocated head, order 2; allocatee "web"`), md);
+    assert.doesNotMatch(md, /refcount/);
+  });
+
+  it('memdesc: the page word, and the pool descriptor of the whole allocation it points to', () => {
+    const { img } = imageOf('memdesc', 64 * MiB);
+    const b = allocOp(img, { order: 3, owner: 'db' }).blocks[0].pfn;
+    const text = tip(img, b + 5);
+    assert.match(text, /^memdesc page word at byte 0x[0-9a-f]+\ntype: 1 \(a page of an allocation\)\nvalue: pool slot \d+ \(byte 0x[0-9a-f]+\)$/m, text);
+    assert.match(text, new RegExp(`^pool descriptor: allocated block at pfn ${b}, order 3, owner "db", refcount 1, node 0 \\w+, boot \\d+$`, 'm'), text);
+  });
+
+  it('2m: the unit descriptor of the frame\'s 2 MiB unit, the block\'s head or blank', () => {
+    const { img } = imageOf('2m', 64 * MiB);
+    const b = allocOp(img, { order: 10, owner: 'vm' }).blocks[0].pfn;
+    assert.match(tip(img, b + 3), new RegExp(`^unit: ${b / 512} \\(pfn ${b}–${b + 511}, 2 MiB\\)\\ndescriptor: allocated block at pfn ${b}, order 10, owner "vm"`, 'm'));
+    assert.match(tip(img, b + 600), /^descriptor: blank: no allocated block starts in this unit$/m, 'the block\'s second unit');
+  });
+
+  it('dynamic: no descriptor but while under I/O; core64 keeps its 64-byte descriptor\'s own lines', () => {
+    const { img } = imageOf('dynamic', 16 * MiB);
+    const b = allocOp(img, { order: 0 }).blocks[0].pfn;
+    assert.match(tip(img, b), /^no descriptor \(dynamic: one from the pool only while under I\/O\)$/m);
+    const core = imageOf('core64', 16 * MiB).img;
+    const c = allocOp(core, { order: 0, owner: 'x' }).blocks[0].pfn;
+    assert.equal(frames(core, c, 1)[0].stored, undefined);
+    assert.match(tip(core, c), /^descriptor initialised in boot \d+$/m);
+  });
 });

@@ -3,6 +3,7 @@
  * `freelists` print and what the editor draws. They never change the image;
  * descriptors are read on demand for the range asked, never the whole memmap.
  */
+import { storedRecord, type StoredRecord } from './storedRecord';
 import { memdescPoolSlots } from '../format/memdesc';
 import { unitCount } from '../alloc/units2m';
 import { designOf, DesignName } from '../designs/designs';
@@ -53,6 +54,8 @@ export interface FrameInfo {
   links?: BlockLinks;
   /** A dynamic image: the I/O in flight whose descriptor from the pool is attached to the frame. */
   io?: number;
+  /** What the image's design keeps of the frame, in its own terms (absent on core64 and ram64: the descriptor above is it). */
+  stored?: StoredRecord;
 }
 
 /** A free block's free-list links and the list they say it is on. */
@@ -328,6 +331,12 @@ export function frames(img: PmemImage, from: number, count: number): FrameInfo[]
       if (head) links ??= blockLinks(img, block.pfn, block);
       const io = img.io.attached ? flightAt(img.io, pfn)?.id : undefined;
       out.push({ ...base, kind: free ? 'free' : 'allocated', blockPfn: block.pfn, order: block.order, owner: free ? undefined : block.owner, ...(head ? { links } : {}), ...(io ? { io } : {}) });
+    }
+  }
+  if (g.descriptors) {
+    for (const f of out) {
+      const stored = storedRecord(img, f.pfn, f.kind);
+      if (stored) f.stored = stored;
     }
   }
   return out;
