@@ -187,6 +187,17 @@ describe('pmem compare and pmem create --design', function () {
     }
   });
 
+  it('pmem descriptors shows what the design keeps of each frame in its own column, in place of the 64-byte index entry', () => {
+    const file = path.join(dir, 'words.pmem');
+    assert.equal(pmem('create', file, '--size', '64M', '--design', 'two-word').code, 0);
+    const pfn = Number(pmem('alloc', file, '--order', '1', '--owner', 'web').stdout.trim());
+    const lines = pmem('descriptors', file, '--from', String(pfn), '--count', '2').stdout.split('\n');
+    assert.match(lines[0], /^pfn +state +block +order +node\/zone +owner +section +two-word descriptor$/);
+    assert.match(lines[2], new RegExp(`^${pfn} +allocated +${pfn} +1 +0/\\w+ +web +\\d+:initialized +allocator allocated head, order 1; allocatee "web"$`));
+    assert.match(lines[3], /allocator none; allocatee 0$/);
+    assert.doesNotMatch(lines.join('\n'), /PG_/);
+  });
+
   it('creates an image of a design, which info names; refuses an unknown one and a clash with --memmap, making no file', () => {
     const file = path.join(dir, 'ram.pmem');
     assert.equal(pmem('create', file, '--size', '64M', '--design', 'ram64').code, 0);

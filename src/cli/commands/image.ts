@@ -140,6 +140,15 @@ ${STRUCT_PAGE_HELP}`,
       printJson(list);
       return 0;
     }
+    const stored = list.find((f) => f.stored)?.stored;
+    if (stored) {
+      // A design that keeps its own record of a frame (two-word, memdesc, 2m) or none: that record, not the engine's 64-byte index entry.
+      printTable(list.map((f) => [
+        f.pfn, f.kind + (f.region && f.kind === 'metadata' ? `:${f.region}` : ''), f.blockPfn ?? '', f.order ?? '', `${f.node}/${f.zone}`, f.owner ?? '',
+        `${f.section}:${f.sectionState}`, f.stored ? f.stored.fields.map(([k, v]) => `${k} ${v}`).join('; ') : '',
+      ]), ['pfn', 'state', 'block', 'order', 'node/zone', 'owner', 'section', stored.structure.replace(/ \(.*/, '')]);
+      return 0;
+    }
     printTable(list.map((f) => [
       f.pfn, f.kind + (f.region && f.kind === 'metadata' ? `:${f.region}` : ''), f.blockPfn ?? '', f.order ?? '', `${f.node}/${f.zone}`, f.owner ?? '',
       `${f.section}:${f.sectionState}`, f.descriptorPresent ? f.initGeneration : '-', `0x${f.flags.toString(16)}${f.flags ? ` ${flagNames(f.flags).join('|')}` : ''}`,
