@@ -12,6 +12,7 @@ import { contrastRatio } from './mapContrast';
 import { MapPalette, noFreeColour, orderRampColours, ownerColour, rasterise, rasteriseLargestFree, Rgb, staleHatchAt } from './mapRaster';
 import { OWNER_SLOTS, OwnerSlots, ownerPalette } from './ownerPalette';
 import { drawText, TEXT_HEIGHT, textWidth } from './pixelText';
+import { memmapLegendWords } from './words';
 
 /** Pixels row by row, RGBA, every pixel opaque. */
 export interface Picture {
@@ -189,7 +190,7 @@ export function withAxisAndLegend(img: PmemImage, map: Picture, box: MapBox, pal
   const maxOrder = img.geometry.maxOrder;
   const ramp = orderRampColours(p, maxOrder);
   const faded = noFreeColour(p);
-  const memmap = img.layout.memmap.frames > 0 ? [{ swatch: solid(p.memmap), label: 'memmap (descriptors on the device)' }] : [];
+  const memmap = img.layout.memmap.frames > 0 ? [{ swatch: solid(p.memmap), label: memmapLegendWords(i.design) }] : [];
   const entries: Entry[] = o.legend === false ? [] : o.overlay ? [
     { swatch: solid(p.metadata), label: 'metadata (superblock, tables, journal, history)' },
     ...memmap,

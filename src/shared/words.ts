@@ -15,3 +15,15 @@ export function frameStateWords(kind: string, region?: string): string {
 export function sectionStateWords(state: string): string {
   return state === 'never' ? 'never initialised' : state === 'initialized' ? 'initialised' : state;
 }
+
+/** What the memmap region holds, by the image's design, for the map's legend. */
+const MEMMAP_WORDS: Record<string, string> = {
+  core64: 'memmap (a 64-byte descriptor per frame, on the device)',
+  'two-word': 'memmap (two-word descriptors, 16 bytes a frame, on the device)',
+  memdesc: 'memmap (memdesc page words and their pool, on the device)',
+  '2m': 'memmap (a descriptor per 2 MiB unit, on the device)',
+};
+
+export function memmapLegendWords(design: string): string {
+  return MEMMAP_WORDS[design] ?? 'memmap (descriptors on the device)';
+}

@@ -5,6 +5,7 @@ import { ioColour } from '../ioOverlay';
 import { LegendEntry, swatchCss } from '../legend';
 import { REGION_LABELS } from '../../src/engine/format/layout';
 import { $, slotsFor, view } from './model';
+import { memmapLegendWords } from '../../src/shared/words';
 
 /** Whether the image has descriptors on the device (core64's per frame, 2m's per 2 MiB): the map shows their region. */
 const memmapOnDevice = () => !!view.state?.image.regions.some((r) => r.label === REGION_LABELS.memmap);
@@ -25,7 +26,7 @@ function legendEntries(): LegendEntry[] {
     const faded = noFreeColour(p);
     return [
       solid(p.metadata, 'metadata (superblock, tables, journal, history)'),
-      memmapOnDevice() ? solid(p.memmap, 'memmap (descriptors on the device)') : undefined,
+      memmapOnDevice() ? solid(p.memmap, memmapLegendWords(view.state.design)) : undefined,
       { swatch: { kind: 'gradient', from: ramp[0], via: ramp[Math.floor(ramp.length / 2)], to: ramp[ramp.length - 1] }, label: 'largest free block in the cell, from the free lists:' },
       ...ramp.map((c, o) => solid(c, `order ${o}`)),
       solid(faded, 'no free block in the cell (allocated)'),
@@ -35,7 +36,7 @@ function legendEntries(): LegendEntry[] {
   }
   return [
     solid(p.metadata, 'metadata (superblock, tables, journal, history)'),
-    memmapOnDevice() ? solid(p.memmap, 'memmap (descriptors on the device)') : undefined,
+    memmapOnDevice() ? solid(p.memmap, memmapLegendWords(view.state.design)) : undefined,
     { swatch: { kind: 'gradient', from: p.freeSmall, to: p.freeLarge }, label: `free blocks, shaded by order: faintest order 0 → strongest order ${view.state.image.maxOrder}` },
     solid(p.allocated, 'allocated'),
     ...coloured.map((o) => solid(ownerColour(o, p, slots)!, `owner ${o}`)),
