@@ -1,6 +1,7 @@
 // Bundles the CLI (and, when present, the extension and the webview) with esbuild.
 import * as esbuild from 'esbuild';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const production = process.argv.includes('--production');
@@ -34,5 +35,13 @@ if (process.argv.includes('--bench')) {
   builds.push({ ...common, entryPoints: ['bench/host/hostSuite.ts'], outfile: 'dist/bench/hostSuite.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] });
   builds.push({ ...common, entryPoints: ['bench/host/makeImage.ts'], outfile: 'dist/bench/hostImage.js', platform: 'node', format: 'cjs', target: 'node20' });
 }
-await Promise.all(builds.map((b) => esbuild.build(b)));
+// Each output is written beside its place and renamed over it: a CLI or extension started while a build runs
+// (a test suite spawning dist/cli.js) reads the old file or the new one, never a half-written one.
+const results = await Promise.all(builds.map((b) => esbuild.build({ ...b, write: false })));
+for (const file of results.flatMap((r) => r.outputFiles)) {
+  mkdirSync(dirname(file.path), { recursive: true });
+  const temporary = `${file.path}.${process.pid}.tmp`;
+  writeFileSync(temporary, file.contents);
+  renameSync(temporary, file.path);
+}
 console.log(`built ${builds.map((b) => b.outfile).join(', ')}`);

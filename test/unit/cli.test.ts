@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CLI, pmem, readAt, ROOT, type Run } from './cliRun';
+import { CLI, pmem, readAt, type Run } from './cliRun';
 import type { AllocatedBlock, BootReport, CheckReport, FrameInfo, FreeListView, ImageInfo, SectionSummary } from '../../src/engine';
 import { LINK } from '../../src/engine/format/freeLink';
 import { SB, SUPERBLOCK_SIZE } from '../../src/engine/format/superblock';
@@ -83,8 +83,8 @@ describe('pmem CLI', function () {
 
   before(function () {
     this.timeout(300_000);
-    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' });
-    assert.ok(fs.existsSync(CLI), 'the build produced dist/cli.js');
+    // Built once for the whole run (test/unit/globalBuild.mjs): a build here would race the other worker's CLI runs.
+    assert.ok(fs.existsSync(CLI), `${CLI} exists (npm run build)`);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-cli-'));
   });
 
