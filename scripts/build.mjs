@@ -1,7 +1,7 @@
 // Bundles the CLI (and, when present, the extension and the webview) with esbuild.
 import * as esbuild from 'esbuild';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const production = process.argv.includes('--production');
@@ -38,6 +38,14 @@ if (process.argv.includes('--bench')) {
 // Each output is written beside its place and renamed over it: a CLI or extension started while a build runs
 // (a test suite spawning dist/cli.js) reads the old file or the new one, never a half-written one.
 const results = await Promise.all(builds.map((b) => esbuild.build({ ...b, write: false })));
+// What a build cut off before its renames left behind (a minute old: a build running beside this one keeps its own).
+for (const dir of new Set(builds.map((b) => dirname(b.outfile)))) {
+  if (!existsSync(dir)) continue;
+  for (const name of readdirSync(dir)) {
+    const file = join(dir, name);
+    if (/\.\d+\.tmp$/.test(name) && Date.now() - statSync(file).mtimeMs > 60_000) rmSync(file, { force: true });
+  }
+}
 for (const file of results.flatMap((r) => r.outputFiles)) {
   mkdirSync(dirname(file.path), { recursive: true });
   const temporary = `${file.path}.${process.pid}.tmp`;

@@ -190,6 +190,7 @@ export function withAxisAndLegend(img: PmemImage, map: Picture, box: MapBox, pal
   const maxOrder = img.geometry.maxOrder;
   const ramp = orderRampColours(p, maxOrder);
   const faded = noFreeColour(p);
+  const ioEntry = o.io ? [{ swatch: (x: number, y: number) => wordOf(x < 2 || x >= 10 || y < 2 || y >= LINE - 4 ? p.io : p.background), label: 'under I/O: a descriptor from the pool attached' }] : [];
   const memmap = img.layout.memmap.frames > 0 ? [{ swatch: solid(p.memmap), label: memmapLegendWords(i.design) }] : [];
   const entries: Entry[] = o.legend === false ? [] : o.overlay ? [
     { swatch: solid(p.metadata), label: 'metadata (superblock, tables, journal, history)' },
@@ -197,6 +198,7 @@ export function withAxisAndLegend(img: PmemImage, map: Picture, box: MapBox, pal
     { swatch: (x) => wordOf(ramp[Math.min(maxOrder, Math.floor((x / 12) * (maxOrder + 1)))]), label: `largest free block in the cell: order 0 (red) → order ${maxOrder} (blue)` },
     { swatch: solid(faded), label: 'no free block in the cell (allocated)' },
     { swatch: solid(p.never), label: 'never initialised' },
+    ...ioEntry,
   ] : [
     { swatch: solid(p.metadata), label: 'metadata (superblock, tables, journal, history)' },
     ...memmap,
@@ -206,7 +208,7 @@ export function withAxisAndLegend(img: PmemImage, map: Picture, box: MapBox, pal
     ...(other.length ? [{ swatch: (x: number) => wordOf(x & 1 ? op.otherStripe : op.other), label: `other owners: ${other.join(', ')}` }] : []),
     { swatch: solid(p.never), label: 'never initialised' },
     { swatch: (x, y) => wordOf(staleHatchAt(x, y) ? p.stale : p.never), label: 'stale (initialised in an earlier boot): hatched over the dimmed state' },
-    ...(o.io ? [{ swatch: (x: number, y: number) => wordOf(x < 2 || x >= 10 || y < 2 || y >= LINE - 4 ? p.io : p.background), label: 'under I/O: a descriptor from the pool attached' }] : []),
+    ...ioEntry,
   ];
   const width = o.keepWidth ? map.width : Math.max(map.width, cellsWidth + axisNeeds, 16 + Math.max(0, ...entries.map((e) => 20 + textWidth(e.label, SCALE))));
   const height = map.height + (entries.length ? 8 + entries.length * (LINE + 4) : 0);

@@ -20,8 +20,6 @@ const FULL = process.env.PMEM_DETECTION_FULL === '1';
  *   generation stays the same, and the summary text is free-form.
  * - an owner tag changed in a two-word allocatee word (no checksum), or in a memdesc pool slot or a 2m unit head
  *   with its checksum recomputed: the owner is data that nothing else records;
- * - a two-word free head's word cleared: a section handed over writes no words, so a free head without one is what
- *   the engine leaves too (its link record is the free block's truth);
  * - on two-word, memdesc and 2m images, a section of this boot marked as of the boot before: its index is rebuilt
  *   from the device, and these designs keep every block there, so it means the same.
  * Descriptors of never-initialised sections mean nothing until a hand-over rewrites them, so edits to them are not
@@ -32,7 +30,6 @@ const UNDETECTABLE: Record<string, RegExp> = {
   historyRecord: /: kind \+1$/,
   descriptorNever: /./,
   twoWordAllocated: /: owner changed$/,
-  twoWordFree: /: state none$/,
   memdescSlot: /: owner changed$/,
   unitDescriptor: /: owner changed$/,
   sectionTable: /^ram\/page\/(twoWord|memdesc|unit2m) sectionTable @\d+: section \d+ initGeneration -1$/,

@@ -34,6 +34,8 @@ const hex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
 
 /** Shrunk counterexamples the engine property found: each once ended in an uncaught RangeError. */
 const ENGINE_CASES: Array<[Recipe, Mutation[]]> = [
+    // history: a superblock undo entry whose profile name is not UTF-8 (a memdesc image, its record rewritten with its checksum)
+    [{"sizeMiB":4,"nodes":1,"maxOrder":5,"placement":{"memmap":"ram","links":"page","descriptors":"memdesc"},"movablePercent":0,"steps":[{"op":"reboot"},{"op":"alloc","order":1,"count":1,"owner":"tag-16-bytes-xyz"},{"op":"free","pick":2085750670},{"op":"free","pick":1661419160},{"op":"alloc","order":2,"count":2,"owner":"a"}],"crashed":true,"held":true}, [{"kind": "write", "aim": "historyRecord", "pick": 889422877, "at": 2142955654, "value": hex("ffffffffffffffff"), "fixCrc": true}, {"kind": "zero", "aim": "superblock", "pick": 0}]],
     // open for writing: a held free that cannot be redone (its free list zeroed) was refused after the journal's recovery had written
     [{"sizeMiB":4,"nodes":2,"maxOrder":5,"placement":{"memmap":"device","links":"descriptor"},"movablePercent":0,"steps":[{"op":"reboot"},{"op":"reboot"},{"op":"reboot"},{"op":"alloc","order":1,"count":1,"owner":"a"},{"op":"alloc","order":2,"count":2,"owner":""},{"op":"free","pick":1886791068}],"crashed":true,"held":true}, [{"kind": "write", "aim": "journalHeader", "pick": 0, "at": 348612601, "value": hex("00000000"), "fixCrc": false}, {"kind": "zero", "aim": "freeArea", "pick": 0}]],
     // alloc: access of 48 bytes at 4194304 is outside the 4194304-byte image

@@ -4,8 +4,8 @@ import { view } from './model';
 
 /** Width of the axis beside the map: ticks of pfns and physical addresses, and every node and zone by name. */
 export const AXIS_PX = 150;
-/** In a narrow editor (maps side by side) the axis gives the map room: a third of the width, down to what "pfn 1048576" needs. */
-export const NARROW_AXIS_PX = 68;
+/** In a narrow editor (maps side by side) the axis gives the map room: a third of the width, down to what "pfn 16777216" needs. */
+export const NARROW_AXIS_PX = 84;
 
 export const axisPx = () => Math.round(Math.min(AXIS_PX, Math.max(NARROW_AXIS_PX, view.cssWidth * 0.3)));
 

@@ -6,7 +6,7 @@
  * with the buddy (pfn XOR 2^order) while it is free, of the same order, and in
  * the same node and zone.
  */
-import { clearAllocation, hasMemdescs, refuseWordsBeyondJournal, writeAllocation } from './memdescs';
+import { clearAllocation, freeSlot, hasMemdescs, refuseWordsBeyondJournal, writeAllocation } from './memdescs';
 import { ALLOCATEE_BYTES } from '../format/twoWord';
 import { clearUnits, hasUnitDescriptors, refuseBelowUnit, writeUnitHead } from './units2m';
 import { OperationError, UsageError } from '../core/errors';
@@ -816,6 +816,8 @@ export function allocateExactly(txn: Txn, pfn: number, order: number, owner: str
   if (cover.flags & PG_ALLOCATED) throw new OperationError(`pfn ${pfn} is in the allocated block at pfn ${cover.pfn} (order ${cover.order})`, { pfn });
   if (cover.pfn + 2 ** cover.order < end) throw new OperationError(`block at pfn ${pfn}, order ${order} is not one free block: the free block at pfn ${cover.pfn} (order ${cover.order}) holds only its start`, { pfn });
   const { node, zone } = { node: cover.node, zone: cover.zone };
+  // memdesc: the pool's slot first, so that a full pool refuses before the block is touched (a replay goes on after a refusal).
+  const slot = hasMemdescs(g) ? freeSlot(txn, txn.img) : undefined;
   ensureBlockReady(txn, cover.pfn, cover.order);
   listRemove(txn, node, zone, cover.order, cover.pfn);
   let head = cover.pfn;
@@ -831,7 +833,7 @@ export function allocateExactly(txn: Txn, pfn: number, order: number, owner: str
   account(txn, pfn, order, -1, +1);
   if (!keepsDescriptors(g)) forgetBlock(txn, pfn, order);
   if (hasUnitDescriptors(g)) writeUnitHead(txn, layout, { pfn, order, node, zone, owner, initGeneration: txn.img.bootGeneration });
-  if (hasMemdescs(g)) writeAllocation(txn, txn.img, { pfn, order, node, zone, owner, initGeneration: txn.img.bootGeneration });
+  if (slot !== undefined) writeAllocation(txn, txn.img, { pfn, order, node, zone, owner, initGeneration: txn.img.bootGeneration }, slot);
   return { pfn, order, node, zone };
 }
 

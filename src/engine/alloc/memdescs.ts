@@ -27,7 +27,8 @@ const hints = new WeakMap<object, number>();
 /** Slots read at a time while searching. */
 const SLOTS_A_READ = 64;
 
-function freeSlot(txn: Io, img: Where & object): number {
+/** A free slot of the pool (the search starts where the last ended); an OperationError, before anything is written, when there is none. */
+export function freeSlot(txn: Io, img: Where & object): number {
   const slots = memdescPoolSlots(img.geometry.totalFrames);
   const start = hints.get(img) ?? 0;
   for (let seen = 0; seen < slots; ) {
@@ -59,8 +60,7 @@ export function refuseWordsBeyondJournal(img: Where, order: number): void {
 }
 
 /** Gives the block a descriptor from the pool and points each of its pages' words at it. */
-export function writeAllocation(txn: Io, img: Where & object, d: Pick<Descriptor, 'pfn' | 'order' | 'node' | 'zone' | 'owner' | 'initGeneration'>): void {
-  const slot = freeSlot(txn, img);
+export function writeAllocation(txn: Io, img: Where & object, d: Pick<Descriptor, 'pfn' | 'order' | 'node' | 'zone' | 'owner' | 'initGeneration'>, slot = freeSlot(txn, img)): void {
   const desc = new Uint8Array(DESCRIPTOR_SIZE);
   encodeDescriptorInto({ flags: PG_CORE | PG_ALLOCATED, order: d.order, node: d.node, zone: d.zone, pfn: d.pfn, refcount: 1, initGeneration: d.initGeneration, owner: d.owner, next: 0, prev: 0, volatileFlags: 0 }, desc, 0);
   txn.write(memdescSlotOffset(img.layout, img.geometry.totalFrames, slot), desc);

@@ -46,8 +46,8 @@ export const DESIGNS: readonly Design[] = [
   {
     name: 'two-word', built: true, geometry: { memmap: 'ram', descriptors: 'twoWord' },
     checks: {
-      verifies: 'the free lists and their link records, the blocks and the section counts, and every frame\'s two words against them: each allocated head\'s state, order and owner, no word where no block starts',
-      cannot: 'an owner changed in its allocatee word (the words carry no checksum), a free head\'s word not yet written (they follow the frame\'s next change), a reference count (there is none), an owner beyond 8 bytes',
+      verifies: 'the free lists and their link records, the blocks and the section counts, and every frame\'s two words against them: each head\'s state and order, an allocated head\'s owner, no word where no block starts (in the sections handed over)',
+      cannot: 'an owner changed in its allocatee word (the words carry no checksum), a reference count (there is none), an owner beyond 8 bytes',
     },
     summary: 'a 16-byte descriptor of two words, allocator and allocatee, on the device; node and zone from the pfn, no reference count',
     source: 'seed 004 (the 2021 proposal)',

@@ -949,6 +949,8 @@ function decodeSuperblockEntry(b: Uint8Array, p: number, end: number, ctx: UndoC
     p = r.pos;
     if (formatVersion > 0xffff || formatRevision > 0xffff || !isU32(bootGeneration) || profileBytes.length > 16) throw new CodecError('superblock undo entry has a field out of range', at);
     const profile = readString(profileBytes, 0, profileBytes.length);
+    // Bytes that are not UTF-8 read as replacement characters, which would not fit the field again.
+    if (new TextEncoder().encode(profile).length > profileBytes.length) throw new CodecError('superblock undo entry\'s profile name is not UTF-8', at);
     bytes = encodeSuperblock({ ...ctx.sb, formatVersion, formatRevision, updateSeq, bootGeneration, profile, clean: (tag & S_CLEAN) !== 0 });
   }
   state.superblock = bytes;

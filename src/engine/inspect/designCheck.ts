@@ -30,13 +30,23 @@ type Finding = { structure: string; message: string; pfn?: number; section?: num
 
 export class DesignStructureCheck {
   private carried: Carried | undefined;
-  /** memdesc: pool slot → the head of the block whose words name it. */
-  private readonly slotOwners = new Map<number, number>();
+  /** memdesc: the pool slots some block's words name, a bit each (a 16 TiB device has 2^28 slots). */
+  private readonly named: Uint8Array;
 
   private constructor(
     private readonly img: PmemImage,
     private readonly problem: (p: Finding) => void,
-  ) {}
+  ) {
+    this.named = new Uint8Array(hasMemdescs(img.geometry) ? Math.ceil(memdescPoolSlots(img.geometry.totalFrames) / 8) : 0);
+  }
+
+  /** Marks a slot as named; false when a block named it already. */
+  private name(slot: number): boolean {
+    const bit = 1 << (slot & 7);
+    if (this.named[slot >>> 3] & bit) return false;
+    this.named[slot >>> 3] |= bit;
+    return true;
+  }
 
   /** A check for the image's design, or undefined when it keeps nothing of its own on the device. */
   static of(img: PmemImage, problem: (p: Finding) => void): DesignStructureCheck | undefined {
@@ -64,7 +74,7 @@ export class DesignStructureCheck {
       const bytes = this.img.store.read(offset, n * DESCRIPTOR_SIZE);
       for (let i = 0; i < n; i++) {
         const slot = firstSlot + i;
-        if (isBlank(bytes, i * DESCRIPTOR_SIZE) || this.slotOwners.has(slot)) continue;
+        if (isBlank(bytes, i * DESCRIPTOR_SIZE) || this.named[slot >>> 3] & (1 << (slot & 7))) continue;
         const c = checkDescriptorBytes(bytes, i * DESCRIPTOR_SIZE);
         const what = c.ok ? `block at pfn ${decodeDescriptor(bytes, i * DESCRIPTOR_SIZE).pfn}` : `${c.field}: ${c.reason}`;
         report({ structure: 'memdesc', message: `pool slot ${slot} is in use (${what}) but no page's word points to it: a leak of the pool`, offset: offset + i * DESCRIPTOR_SIZE });
@@ -84,7 +94,7 @@ export class DesignStructureCheck {
       const w = decodeTwoWord(words, at);
       const blank = isZero(words, at, at + TWO_WORD_SIZE);
       const say = (why: string) => this.problem({ structure: 'two-word descriptor', message: `pfn ${pfn}: ${why}`, pfn, section: s, offset: base + at });
-      if (!blank && w.state !== TWO_WORD_ALLOCATED && w.state !== TWO_WORD_FREE) {
+      if (w.state > TWO_WORD_FREE) {
         say(`state ${w.state} is none of 0 (none), 1 (allocated head), 2 (free head)`);
         continue;
       }
@@ -94,10 +104,11 @@ export class DesignStructureCheck {
         if (w.state !== TWO_WORD_ALLOCATED || w.order !== order) say(`heads an allocated block of order ${order}, but its allocator word says ${stateName(w.state, w.order)}`);
         else if (!owner.every((b, k) => b === words[at + TWO_WORD.allocatee + k])) say(`allocatee word says owner "${w.owner}", the block's owner is "${new TextDecoder().decode(owner).replace(/\0+$/, '')}"`);
       } else if (flags & PG_BUDDY) {
-        // A section handed over writes no words: a free head's word is written when the frame next changes.
-        if (!blank && (w.state !== TWO_WORD_FREE || w.order !== order || !isZero(words, at + TWO_WORD.allocatee, at + TWO_WORD_SIZE))) say(`heads a free block of order ${order}, but its words say ${stateName(w.state, w.order)}${w.state === TWO_WORD_FREE ? ' with an allocatee' : ''}`);
+        // Every change of a frame's entry writes its words, a section's hand-over included: a free head has its word.
+        if (w.state !== TWO_WORD_FREE || w.order !== order) say(`heads a free block of order ${order}, but its allocator word says ${stateName(w.state, w.order)}`);
+        else if (!isZero(words, at + TWO_WORD.allocatee, at + TWO_WORD_SIZE)) say(`heads a free block, but its allocatee word holds "${w.owner}"`);
       } else if (!blank) {
-        say(`heads no block, but its words say ${stateName(w.state, w.order)}`);
+        say(w.state === 0 ? 'heads no block, and its allocator word says none, but its words are not all 0' : `heads no block, but its allocator word says ${stateName(w.state, w.order)}`);
       }
     }
   }
@@ -113,8 +124,12 @@ export class DesignStructureCheck {
       const d = i * DESCRIPTOR_SIZE;
       const say = (why: string) => this.problem({ structure: 'memdesc', message: `pfn ${pfn}: ${why}`, pfn, section: s, offset: base + at });
       const w = decodeMemdescWord(words, at);
-      if (w.type !== MEMDESC_NONE && w.type !== MEMDESC_ALLOCATION) say(`word type ${w.type} is none of 0 (none), 1 (a page of an allocation)`);
       if (this.carried && pfn >= this.carried.end) this.carried = undefined;
+      if (w.type !== MEMDESC_NONE && w.type !== MEMDESC_ALLOCATION) {
+        say(`word type ${w.type} is none of 0 (none), 1 (a page of an allocation)`);
+        if (!this.carried && index[d + DESC.flags] & PG_ALLOCATED) this.carried = { pfn, end: pfn + 2 ** index[d + DESC.order] };
+        continue;
+      }
       if (!this.carried && index[d + DESC.flags] & PG_ALLOCATED) {
         const order = index[d + DESC.order];
         this.carried = { pfn, end: pfn + 2 ** order };
@@ -127,15 +142,16 @@ export class DesignStructureCheck {
           say(`word points to slot ${w.slot}, beyond the pool's ${slots}`);
           continue;
         }
-        const twin = this.slotOwners.get(w.slot);
-        if (twin !== undefined) say(`word points to pool slot ${w.slot}, which the block at pfn ${twin} points to too`);
-        else this.slotOwners.set(w.slot, pfn);
-        this.poolSlot(s, pfn, w.slot, order, index.subarray(d, d + DESCRIPTOR_SIZE));
+        if (!this.name(w.slot)) say(`word points to pool slot ${w.slot}, which an earlier block's words point to too`);
+        else this.poolSlot(s, pfn, w.slot, order, index.subarray(d, d + DESCRIPTOR_SIZE));
         continue;
       }
       if (this.carried) {
         const want = this.carried.slot;
-        if (want !== undefined && (w.type !== MEMDESC_ALLOCATION || w.slot !== want)) say(`is in the allocated block at pfn ${this.carried.pfn}, whose descriptor is pool slot ${want}, but its word says ${w.type === MEMDESC_ALLOCATION ? `slot ${w.slot}` : 'none'}`);
+        if (want === undefined) {
+          // The head's word named nothing (reported there): the slot the other pages name is in use, not leaked.
+          if (w.type === MEMDESC_ALLOCATION && w.slot < slots) this.name((this.carried.slot = w.slot));
+        } else if (w.type !== MEMDESC_ALLOCATION || w.slot !== want) say(`is in the allocated block at pfn ${this.carried.pfn}, whose descriptor is pool slot ${want}, but its word says ${w.type === MEMDESC_ALLOCATION ? `slot ${w.slot}` : 'none'}`);
       } else if (!isZero(words, at, at + MEMDESC_WORD)) {
         say(`is in no allocation, but its word points to ${w.type === MEMDESC_ALLOCATION ? `pool slot ${w.slot}` : `type ${w.type}`}`);
       }
@@ -160,15 +176,23 @@ export class DesignStructureCheck {
 
   private units(s: number, index: Uint8Array, first: number, count: number): void {
     const layout = this.img.layout;
+    // Frames a boot could not give back to a block (its unit head damaged) come back allocated one by one: one finding per run of them.
+    let lost = -1;
+    const lostRun = (end: number) => {
+      if (lost < 0) return;
+      const frames = end - lost;
+      this.problem({ structure: 'unit descriptor', message: `pfn ${lost}${frames > 1 ? `–${end - 1}` : ''}: ${frames} allocated block(s) below a unit (order ${UNIT_ORDER}), which no unit descriptor can record: a block's head was lost`, pfn: lost, section: s, offset: unitOffset(layout, lost) });
+      lost = -1;
+    };
     for (let i = 0; i < count; i++) {
       const d = i * DESCRIPTOR_SIZE;
-      if (!(index[d + DESC.flags] & PG_ALLOCATED)) continue;
       const pfn = first + i;
-      const order = index[d + DESC.order];
-      if (order < UNIT_ORDER || pfn % UNIT_FRAMES) {
-        this.problem({ structure: 'unit descriptor', message: `pfn ${pfn}: an allocated block of order ${order}, which no unit descriptor can record (a unit is order ${UNIT_ORDER}): its head was lost`, pfn, section: s, offset: unitOffset(layout, pfn) });
-      }
+      const small = (index[d + DESC.flags] & PG_ALLOCATED) !== 0 && (index[d + DESC.order] < UNIT_ORDER || pfn % UNIT_FRAMES !== 0);
+      if (small && lost < 0) lost = pfn;
+      // A run goes on over the frames inside those blocks (no head of their own); anything else ends it.
+      else if (!small && lost >= 0 && (index[d + DESC.flags] & (PG_ALLOCATED | PG_BUDDY) || index[d + DESC.flags] === 0)) lostRun(pfn);
     }
+    lostRun(first + count);
     const firstUnit = Math.ceil(first / UNIT_FRAMES) * UNIT_FRAMES;
     const end = first + count;
     if (firstUnit >= end) return;
@@ -201,7 +225,10 @@ export class DesignStructureCheck {
         }
         continue;
       }
-      if (!isBlank(raw, at)) say(this.carried ? `is inside the allocated block at pfn ${this.carried.pfn}, whose other units are blank, but it is not` : 'heads no allocated block, but it is not blank');
+      if (isBlank(raw, at)) continue;
+      const c = checkDescriptorBytes(raw, at);
+      if (!c.ok) say(`${c.field}: ${c.reason} (a damaged head reads as none: a boot loses its block)`);
+      else say(this.carried ? `is inside the allocated block at pfn ${this.carried.pfn}, whose other units are blank, but it is not` : 'heads no allocated block, but it is not blank');
     }
   }
 }

@@ -21,16 +21,19 @@ export interface StoredRecord {
   fields: Array<[name: string, value: string]>;
 }
 
+/** Reads of a whole block's descriptor (a 2m unit, a memdesc pool slot) shared by the frames of one view: each is read once. */
+export type RecordReads = Map<number, Uint8Array>;
+
 /** The design's record of `pfn` (of kind `kind`), or undefined where the frame's 64-byte descriptor is the record (core64, ram64). */
-export function storedRecord(img: PmemImage, pfn: number, kind: string): StoredRecord | undefined {
+export function storedRecord(img: PmemImage, pfn: number, kind: string, reads: RecordReads = new Map()): StoredRecord | undefined {
   const g = img.geometry;
   switch (g.descriptors) {
     case 'twoWord':
       return twoWordRecord(img, pfn);
     case 'memdesc':
-      return memdescRecord(img, pfn);
+      return memdescRecord(img, pfn, reads);
     case 'unit2m':
-      return unitRecord(img, pfn);
+      return unitRecord(img, pfn, reads);
     case 'none':
     case 'pool':
       return {
@@ -49,7 +52,14 @@ function twoWordRecord(img: PmemImage, pfn: number): StoredRecord {
   return { structure: 'two-word descriptor', offset, fields: [['allocator', allocator], ['allocatee', w.owner ? `"${w.owner}"` : '0']] };
 }
 
-function memdescRecord(img: PmemImage, pfn: number): StoredRecord {
+/** 64 bytes at `offset`, read once per view. */
+function blockDescriptorAt(img: PmemImage, offset: number, reads: RecordReads): Uint8Array {
+  let raw = reads.get(offset);
+  if (!raw) reads.set(offset, (raw = img.store.read(offset, DESCRIPTOR_SIZE)));
+  return raw;
+}
+
+function memdescRecord(img: PmemImage, pfn: number, reads: RecordReads): StoredRecord {
   const { geometry: g, layout } = img;
   const offset = memdescWordOffset(layout, pfn);
   const w = decodeMemdescWord(img.store.read(offset, MEMDESC_WORD), 0);
@@ -60,19 +70,19 @@ function memdescRecord(img: PmemImage, pfn: number): StoredRecord {
     else {
       const at = memdescSlotOffset(layout, g.totalFrames, w.slot);
       fields.push(['value', `pool slot ${w.slot} (byte 0x${at.toString(16)})`]);
-      fields.push(['pool descriptor', blockDescriptorWords(img.store.read(at, DESCRIPTOR_SIZE))]);
+      fields.push(['pool descriptor', blockDescriptorWords(blockDescriptorAt(img, at, reads))]);
     }
   }
   return { structure: 'memdesc page word', offset, fields };
 }
 
-function unitRecord(img: PmemImage, pfn: number): StoredRecord {
+function unitRecord(img: PmemImage, pfn: number, reads: RecordReads): StoredRecord {
   const offset = unitOffset(img.layout, pfn);
   const unit = Math.floor(pfn / UNIT_FRAMES);
   const first = unit * UNIT_FRAMES;
   return {
     structure: 'unit descriptor', offset,
-    fields: [['unit', `${unit} (pfn ${first}–${first + UNIT_FRAMES - 1}, ${(UNIT_FRAMES * PAGE_SIZE) / 2 ** 20} MiB)`], ['descriptor', blockDescriptorWords(img.store.read(offset, DESCRIPTOR_SIZE), 'blank: no allocated block starts in this unit')]],
+    fields: [['unit', `${unit} (pfn ${first}–${first + UNIT_FRAMES - 1}, ${(UNIT_FRAMES * PAGE_SIZE) / 2 ** 20} MiB)`], ['descriptor', blockDescriptorWords(blockDescriptorAt(img, offset, reads), 'blank: no allocated block starts in this unit')]],
   };
 }
 

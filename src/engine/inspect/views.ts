@@ -334,8 +334,9 @@ export function frames(img: PmemImage, from: number, count: number): FrameInfo[]
     }
   }
   if (g.descriptors) {
+    const reads = new Map<number, Uint8Array>();
     for (const f of out) {
-      const stored = storedRecord(img, f.pfn, f.kind);
+      const stored = storedRecord(img, f.pfn, f.kind, reads);
       if (stored) f.stored = stored;
     }
   }

@@ -259,7 +259,7 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
       applied();
     } catch (e) {
       if (!(e instanceof OperationError) || e instanceof JournalFullError) throw e;
-      skip(tally.skipped, a.kind === 'free' ? 'frees of blocks the image never saw allocated' : 'allocations of blocks not free in the image');
+      skip(tally.skipped, a.kind === 'free' ? 'frees of blocks the image never saw allocated' : /^the memdesc pool is full/.test(e.message) ? 'allocations the memdesc pool had no descriptor for' : 'allocations of blocks not free in the image');
     }
   };
 

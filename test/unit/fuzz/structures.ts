@@ -120,8 +120,7 @@ function designStructures(img: PmemImage, allocated: number[], free: number[]): 
   if (g.descriptors === 'twoWord') {
     const word = (structure: StructureName, pfn: number): Instance => ({ structure, pfn, offset: twoWordOffset(L, pfn), length: TWO_WORD_SIZE });
     for (const pfn of allocated) out.push(word('twoWordAllocated', pfn));
-    // A section handed over writes no words: only free heads whose word was written since are instances.
-    for (const pfn of free) if (img.store.read(twoWordOffset(L, pfn), 1)[0] !== 0) out.push(word('twoWordFree', pfn));
+    for (const pfn of free) out.push(word('twoWordFree', pfn));
   } else if (g.descriptors === 'memdesc') {
     for (const pfn of allocated) {
       const offset = memdescWordOffset(L, pfn);
