@@ -9,7 +9,7 @@
  * torn shape, more samples, no cap. PMEM_CRASH_SEED=n replays a sample.
  */
 import { strict as assert } from 'node:assert';
-import { allocOp, check, freeOp, initAllOp, initSectionsOp, MemoryStore, PmemImage } from '../../src/engine';
+import { allocOp, check, frames, freeLists, freeOp, initAllOp, initSectionsOp, MemoryStore, PmemImage } from '../../src/engine';
 import { JOURNAL_COMMITTED, peekJournal } from '../../src/engine/format/journal';
 import { WriteBackCacheStore } from '../../src/engine/store/writeBackCacheStore';
 import { deferHomeWrites } from '../../src/engine/image/deferredHome';
@@ -52,6 +52,10 @@ const variants = [
   { name: 'memmap on device, links in pages', options: {} },
   { name: 'memmap on device, links in descriptors', options: { links: 'descriptor' as const } },
   { name: 'memmap in RAM, links in pages', options: { memmap: 'ram' as const } },
+  // The designs that write their own structures on the device with each operation (FORMAT.md).
+  { name: 'two-word descriptors on the device', options: { memmap: 'ram' as const, descriptors: 'twoWord' as const } },
+  { name: 'memdescs: page words and a pool on the device', options: { memmap: 'ram' as const, descriptors: 'memdesc' as const } },
+  { name: 'no descriptors (pfn-only)', options: { memmap: 'ram' as const, descriptors: 'none' as const } },
 ];
 
 function stateOf(img: PmemImage): State {
@@ -78,6 +82,28 @@ function setup(options: object, rebootFirst: boolean, prepare?: (img: PmemImage)
 }
 
 const count = (list: string[]) => list.length;
+
+/** The smallest order with no free block of its own but a larger one to split (the layouts of the designs differ). */
+function splittingOrder(img: PmemImage): number {
+  const free = new Array<number>(img.geometry.maxOrder + 1).fill(0);
+  for (const l of freeLists(img, 1 << 20)) free[l.order] += l.blocks.length;
+  const o = free.findIndex((n, k) => n === 0 && free.slice(k + 1).some((m) => m > 0));
+  assert.ok(o >= 0, 'an order that splits');
+  return o;
+}
+
+/** Blocks among `pfns` whose free merges: those whose buddy is free, else two that are each other's buddies. */
+function mergingBlocks(img: PmemImage, pfns: number[]): number[] {
+  const orderOf = (pfn: number) => frames(img, pfn, 1)[0].order!;
+  const withFreeBuddy = pfns.filter((pfn) => {
+    const buddy = frames(img, pfn ^ (2 ** orderOf(pfn)), 1)[0];
+    return buddy.kind === 'free' && buddy.blockPfn === (pfn ^ (2 ** orderOf(pfn))) && buddy.order === orderOf(pfn);
+  });
+  if (withFreeBuddy.length) return withFreeBuddy.slice(0, 2);
+  const pair = pfns.find((p) => pfns.includes(p ^ (2 ** orderOf(p))) && orderOf(p ^ (2 ** orderOf(p))) === orderOf(p));
+  assert.ok(pair !== undefined, 'blocks whose free merges');
+  return [pair, pair ^ (2 ** orderOf(pair))];
+}
 const newFree = (before: State, after: State) => after.free.filter((f) => !before.free.includes(f));
 
 /** The state before the pending alloc of committedJournalMedia, to show recovery rolled it forward. */
@@ -119,7 +145,7 @@ function tornHeaderMedia(options: object): MemoryStore {
 const scenarios: Scenario[] = [
   {
     name: 'alloc with a split',
-    op: ({ img }) => void allocOp(img, { order: 4, owner: 'new' }),
+    op: ({ img }) => void allocOp(img, { order: splittingOrder(img), owner: 'new' }),
     claim: (b, a) => assert.ok(newFree(b, a).length > 0, 'a split leaves new free blocks'),
   },
   {
@@ -132,7 +158,7 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'free with merges',
-    op: ({ img, pfns }) => void freeOp(img, [pfns[0], pfns[4]]),
+    op: ({ img, pfns }) => void freeOp(img, mergingBlocks(img, pfns)),
     claim: (b, a) => assert.ok(count(a.free) < count(b.free) + 2, 'freed blocks merged with their buddies'),
   },
   {
