@@ -87,7 +87,7 @@ export function deltaE2000Lab([L1, a1, b1]: readonly number[], [L2, a2, b2]: rea
 /** The state colours an owner colour must stay clear of (the free ramp by its ends and middle). */
 export function stateColours(p: MapPalette): Rgb[] {
   const mid: Rgb = [(p.freeSmall[0] + p.freeLarge[0]) / 2, (p.freeSmall[1] + p.freeLarge[1]) / 2, (p.freeSmall[2] + p.freeLarge[2]) / 2];
-  return [p.metadata, p.memmap, p.freeSmall, mid, p.freeLarge, p.allocated, p.never, p.stale, p.background];
+  return [p.metadata, p.memmap, p.freeSmall, mid, p.freeLarge, p.allocated, p.never, p.stale, p.io, p.background];
 }
 
 export interface OwnerPalette {
