@@ -114,6 +114,44 @@ describe('staging buffers handed over', () => {
     assert.equal(a[70], 1, 'the run is newer than the line it covers');
   });
 
+  for (const seed of [21, 22, 23]) {
+    it(`journals small writes alone as each line's changed span, touching spans joined (seed ${seed})`, () => {
+      // What a one-block operation stages: descriptors (whole lines), link records, fields, some across two lines.
+      const random = rng(seed);
+      const base = new MemoryStore(SIZE);
+      base.write(0, bytes(random, SIZE));
+      const s = new StagingStore(base);
+      const now = base.read(0, SIZE);
+      const span = new Map<number, [number, number]>();
+      for (let step = 0; step < 400; step++) {
+        const kind = random();
+        const n = kind < 0.4 ? 64 : kind < 0.7 ? 1 + Math.floor(random() * 48) : 60 + Math.floor(random() * 200);
+        const o = kind < 0.4 ? Math.floor((random() * (SIZE - 64)) / 64) * 64 : Math.floor(random() * (SIZE - n));
+        const data = bytes(random, n);
+        s.write(o, data);
+        now.set(data, o);
+        for (let i = Math.floor(o / 64); i * 64 < o + n; i++) {
+          const lo = Math.max(o, i * 64) - i * 64;
+          const hi = Math.min(o + n, (i + 1) * 64) - i * 64;
+          const was = span.get(i);
+          span.set(i, was ? [Math.min(was[0], lo), Math.max(was[1], hi)] : [lo, hi]);
+        }
+        const r = Math.floor(random() * (SIZE - 300));
+        assert.deepEqual(s.read(r, 300), now.subarray(r, r + 300), `read at ${r} after step ${step}`);
+      }
+      const expected: Array<[number, number]> = [];
+      for (const i of [...span.keys()].sort((a, b) => a - b)) {
+        const [lo, hi] = span.get(i)!;
+        const last = expected[expected.length - 1];
+        if (last && last[1] === i * 64 + lo) last[1] = i * 64 + hi;
+        else expected.push([i * 64 + lo, i * 64 + hi]);
+      }
+      const redo = s.changes();
+      assert.deepEqual(redo.map((x) => [x.offset, x.offset + x.data.length]), expected);
+      for (const x of redo) assert.deepEqual(x.data, now.subarray(x.offset, x.offset + x.data.length), `bytes at ${x.offset}`);
+    });
+  }
+
   it('journals a bulk run only where journaled writes land on it', () => {
     const s = new StagingStore(new MemoryStore(SIZE));
     const fresh = new Uint8Array(4096).fill(5);

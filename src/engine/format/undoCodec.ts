@@ -292,16 +292,29 @@ const S_CLEAN = 0x20;
  */
 export function encodeUndo(ctx: UndoContext | undefined, ranges: ByteRange[], readNewer: (offset: number, length: number) => Uint8Array, state: UndoState, w: ByteWriter, maxBytes = Infinity): boolean {
   for (const r of ranges) {
-    for (const piece of cutAtRegions(ctx, r.offset, r.offset + r.data.length)) {
+    const end = r.offset + r.data.length;
+    // Most ranges lie in one region (a descriptor, a link record, an entry): no cutting.
+    const zone = ctx ? zoneHolding(ctx, r.offset, end) : undefined;
+    if (zone) {
+      if (zone === 'history') continue;
+      encodePiece(ctx, { zone, from: r.offset, to: end }, r.data, zone === 'memmap' ? NOT_READ : readNewer(r.offset, r.data.length), state, w);
+      if (w.length > maxBytes) return false;
+      continue;
+    }
+    for (const piece of cutAtRegions(ctx, r.offset, end)) {
       const old = r.data.subarray(piece.from - r.offset, piece.to - r.offset);
       if (piece.zone === 'history') continue;
-      encodePiece(ctx, piece, old, readNewer(piece.from, piece.to - piece.from), state, w);
+      // A descriptor's entry is coded from its old bytes alone: the newer ones are not read for it.
+      encodePiece(ctx, piece, old, piece.zone === 'memmap' ? NOT_READ : readNewer(piece.from, piece.to - piece.from), state, w);
       // Past `maxBytes` the entries would not be kept (a checkpoint worth less than the records it stands for): stop.
       if (w.length > maxBytes) return false;
     }
   }
   return true;
 }
+
+/** Stands for the newer bytes of a memmap piece, which its entries never look at. */
+const NOT_READ = new Uint8Array(0);
 
 type Zone = 'superblock' | 'backup' | 'section' | 'area' | 'memmap' | 'history' | 'data' | 'other';
 
@@ -322,6 +335,16 @@ function zonesOf(ctx: UndoContext): Array<[Zone, number, number]> {
     zoneTables.set(ctx, zones);
   }
   return zones;
+}
+
+/** The zone that holds all of [from, to), or undefined when it reaches beyond one. */
+function zoneHolding(ctx: UndoContext, from: number, to: number): Zone | undefined {
+  const zones = zonesOf(ctx);
+  for (let i = 0; i < zones.length; i++) {
+    const z = zones[i];
+    if (from >= z[1] && from < z[2]) return to <= z[2] ? z[0] : undefined;
+  }
+  return undefined;
 }
 
 function cutAtRegions(ctx: UndoContext | undefined, from: number, to: number): Array<{ zone: Zone; from: number; to: number }> {
@@ -359,7 +382,19 @@ function encodePiece(ctx: UndoContext | undefined, piece: { zone: Zone; from: nu
   else if (zone === 'area') done = units(c.freeAreaAt, FREE_AREA_ENTRY_SIZE, (i, o, n, at) => exactEntry(w, o, at, () => encodeFields(w, UNDO_AREA, i, o, n, 2, 8)));
   // Descriptor and link entries are written only for records whose every byte the decoder rebuilds
   // (checksum valid, reserved bytes 0, values in range): exact by construction too.
-  else if (zone === 'memmap') done = units(c.memmapAt, DESCRIPTOR_SIZE, (p, o, _newer, at) => exactEntry(w, o, at, () => encodeDescriptor(c, w, state, p, o)));
+  else if (zone === 'memmap') {
+    // As units() and exactEntry() would, without a closure a descriptor (the commonest entry).
+    if ((from - c.memmapAt) % DESCRIPTOR_SIZE === 0 && (to - from) % DESCRIPTOR_SIZE === 0) {
+      for (let at = from; at < to; at += DESCRIPTOR_SIZE) {
+        const o = old.subarray(at - from, at - from + DESCRIPTOR_SIZE);
+        const mark = w.length;
+        if (encodeDescriptor(c, w, state, (at - c.memmapAt) / DESCRIPTOR_SIZE, o)) continue;
+        w.truncate(mark);
+        writeRaw(w, at, o);
+      }
+      done = true;
+    }
+  }
   else if (zone === 'data' && c.linksInPages && from % PAGE_SIZE === 0 && to - from === FREE_LINK_SIZE) {
     exactEntry(w, old, from, () => encodeLink(c, w, state, from / PAGE_SIZE, old, newer));
     done = true;

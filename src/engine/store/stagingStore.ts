@@ -120,7 +120,8 @@ export class StagingStore implements Store {
       if (!line) {
         const start = index * LINE;
         const data = newBytes(LINE);
-        data.set(run ? run.data.subarray(start - run.offset, start - run.offset + LINE) : this.bulk.read(start, Math.min(LINE, this.size - start)));
+        // A write of the whole line (a descriptor) leaves nothing of the bytes under it to read.
+        if (n < LINE) data.set(run ? run.data.subarray(start - run.offset, start - run.offset + LINE) : this.bulk.read(start, Math.min(LINE, this.size - start)));
         line = { data, lo: within, hi: within + n };
         this.lines.set(index, line);
       } else {
@@ -232,6 +233,7 @@ export class StagingStore implements Store {
 
   /** The changed bytes of the journaled writes, in offset order, adjacent spans merged (but runs with what only touches them). */
   changes(): ByteRange[] {
+    if (this.pageSpans.size === 0 && this.runs.length === 0) return this.lineChanges();
     // [start, end, line index, or -1 for a page span, or -2 - r for run r]; every byte of a merged span lies in one of its members.
     const spans: Array<[number, number, number]> = [];
     for (const [k, line] of this.lines) spans.push([k * LINE + line.lo, k * LINE + line.hi, k]);
@@ -252,6 +254,34 @@ export class StagingStore implements Store {
         end = Math.max(end, spans[j++][1]);
       }
       out.push({ offset: start, data: this.assemble(spans, i, j, start, end) });
+      i = j;
+    }
+    return out;
+  }
+
+  /**
+   * changes() when only lines are staged (every small operation): the line
+   * indices sorted as numbers, touching spans merged, with no span objects.
+   */
+  private lineChanges(): ByteRange[] {
+    const order = Float64Array.from(this.lines.keys()).sort();
+    const out: ByteRange[] = [];
+    for (let i = 0; i < order.length; ) {
+      const first = this.lines.get(order[i])!;
+      let j = i + 1;
+      // Lines merge when the changed span of one runs to its end and the next one's starts at its beginning.
+      let last = first;
+      while (j < order.length && order[j] === order[j - 1] + 1 && last.hi === LINE && this.lines.get(order[j])!.lo === 0) last = this.lines.get(order[j++])!;
+      const start = order[i] * LINE + first.lo;
+      if (j - i === 1) out.push({ offset: start, data: first.data.slice(first.lo, first.hi) });
+      else {
+        const data = new Uint8Array((order[j - 1] - order[i]) * LINE + last.hi - first.lo);
+        for (let k = i; k < j; k++) {
+          const line = this.lines.get(order[k])!;
+          data.set(line.data.subarray(line.lo, line.hi), order[k] * LINE + line.lo - start);
+        }
+        out.push({ offset: start, data });
+      }
       i = j;
     }
     return out;
