@@ -6,12 +6,28 @@
 import { parseArgs } from 'node:util';
 import { PROPERTIES, runProperty } from '../test/unit/fuzz/run.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string' }, seed: { type: 'string' }, only: { type: 'string' }, pool: { type: 'string' } } });
+const USAGE = `usage: npm run fuzz -- [--seconds N] [--seed S] [--only NAME] [--pool IMAGES]
+  --seconds N     total time, shared by the properties run (default 60)
+  --seed S        the run's seed, printed at the start and with any failure (default: random)
+  --only NAME     only the properties whose name contains NAME
+  --pool IMAGES   base images the mutations start from (default 24)
+properties: ${PROPERTIES.map((p) => p.name).join(', ')}`;
+let values;
+try {
+  ({ values } = parseArgs({ options: { seconds: { type: 'string' }, seed: { type: 'string' }, only: { type: 'string' }, pool: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+} catch (e) {
+  console.error(`fuzz: ${e.message}\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const seconds = Number(values.seconds ?? 60);
 const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
 const pool = Number(values.pool ?? 24);
 if (!(seconds > 0) || !Number.isSafeInteger(seed) || !Number.isSafeInteger(pool) || pool < 1) {
-  console.error('usage: npm run fuzz -- [--seconds N] [--seed S] [--only NAME] [--pool IMAGES]');
+  console.error(`fuzz: --seconds must be above 0, --seed and --pool whole numbers (--pool at least 1)\n${USAGE}`);
   process.exit(2);
 }
 const chosen = PROPERTIES.filter((p) => !values.only || p.name.includes(values.only));
