@@ -986,7 +986,14 @@ function decodeSuperblockEntry(b: Uint8Array, p: number, end: number, ctx: UndoC
     const profile = readString(profileBytes, 0, profileBytes.length);
     // Bytes that are not UTF-8 read as replacement characters, which would not fit the field again.
     if (new TextEncoder().encode(profile).length > profileBytes.length) throw new CodecError('superblock undo entry\'s profile name is not UTF-8', at);
-    bytes = encodeSuperblock({ ...ctx.sb, formatVersion, formatRevision, updateSeq, bootGeneration, profile, clean: (tag & S_CLEAN) !== 0 });
+    // The entry keeps the fields a step changes; the others come from the image's superblock, which must be writable again.
+    if (!Number.isSafeInteger(ctx.sb.createdAtMs)) throw new CodecError('superblock undo entry cannot be rebuilt: the image\'s superblock creation time is 2^53 or more', at);
+    try {
+      bytes = encodeSuperblock({ ...ctx.sb, formatVersion, formatRevision, updateSeq, bootGeneration, profile, clean: (tag & S_CLEAN) !== 0 });
+    } catch (e) {
+      if (e instanceof RangeError) throw new CodecError(`superblock undo entry cannot be rebuilt on the image's superblock (${e.message})`, at);
+      throw e;
+    }
   }
   state.superblock = bytes;
   if (target) target.write(offset, bytes);
