@@ -8,6 +8,8 @@ import { CHECKPOINT_SPAN, compactRecordCrc, CR, encodeHistoryHeader, HH, History
 import { firstFormatHistoryFrames } from '../../src/engine/format/layout';
 import { ByteRange, encodedSize, encodeRanges } from '../../src/engine/format/rangeList';
 import { SB } from '../../src/engine/format/superblock';
+import { ByteWriter } from '../../src/engine/format/compact';
+import { decodeUndo, encodeUndo, undoContext, UndoTarget } from '../../src/engine/format/undoCodec';
 import { historyStepRange, scanStepRange } from '../../src/engine/inspect/timeline';
 import { FileStore } from '../../src/engine/node/fileStore';
 import { MiB, newImage, rng, snapshot, Snapshot } from './helpers';
@@ -159,6 +161,26 @@ function referenceAt(img: PmemImage, overwritten: Map<number, ByteRange[]>, step
   }
   return out;
 }
+
+describe('history: undo entries', () => {
+  it('an empty range (in a region or between them) makes no entry, and the others decode back to their old bytes', () => {
+    const { img } = newImage({ sizeBytes: 64 * MiB });
+    const ctx = undoContext(img.sb);
+    const newer = new Uint8Array(4096);
+    const readNewer = (_offset: number, length: number) => newer.slice(0, length);
+    for (const offset of [8, ctx.memmapAt + 10, ctx.dataStart * PAGE_SIZE + 100, ctx.historyAt + 4, ctx.sectionTableAt - 1]) {
+      const w = new ByteWriter();
+      encodeUndo(ctx, [{ offset, data: new Uint8Array(0) }], readNewer, { pfn: 0, generation: 1 }, w);
+      assert.equal(w.length, 0, `an empty range at byte ${offset}`);
+    }
+    const w = new ByteWriter();
+    const old = Uint8Array.from([1, 2, 3]);
+    encodeUndo(ctx, [{ offset: ctx.dataStart * PAGE_SIZE + 100, data: new Uint8Array(0) }, { offset: ctx.dataStart * PAGE_SIZE + 200, data: old }], readNewer, { pfn: 0, generation: 1 }, w);
+    const written: ByteRange[] = [];
+    decodeUndo(w.result(), 0, w.length, ctx, { pfn: 0, generation: 1 }, undefined, new UndoTarget({ line: () => new Uint8Array(64), write: (offset, data) => void written.push({ offset, data: data.slice() }) }));
+    assert.deepEqual(written, [{ offset: ctx.dataStart * PAGE_SIZE + 200, data: old }]);
+  });
+});
 
 describe('history: a deep ring of compact records', () => {
   it('keeps 100,000 allocations and frees of a 64 MiB image, and rebuilds each sampled step byte for byte', function () {

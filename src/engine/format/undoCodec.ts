@@ -292,6 +292,7 @@ const S_CLEAN = 0x20;
  */
 export function encodeUndo(ctx: UndoContext | undefined, ranges: ByteRange[], readNewer: (offset: number, length: number) => Uint8Array, state: UndoState, w: ByteWriter, maxBytes = Infinity): boolean {
   for (const r of ranges) {
+    if (r.data.length === 0) continue; // nothing to restore (and no zone holds nothing)
     const end = r.offset + r.data.length;
     // Most ranges lie in one region (a descriptor, a link record, an entry): no cutting.
     const zone = ctx ? zoneHolding(ctx, r.offset, end) : undefined;
