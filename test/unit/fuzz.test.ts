@@ -33,7 +33,7 @@ describe('fuzz (bounded run)', () => {
 const hex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
 
 /** Shrunk counterexamples the engine property found: each once ended in an uncaught RangeError. */
-const ENGINE_CASES: Array<[Recipe, Mutation[]]> = [
+const ENGINE_CASES: Array<[Recipe, Mutation[], { order?: number; allocCount?: number }?]> = [
     // history: a superblock undo entry whose profile name is not UTF-8 (a memdesc image, its record rewritten with its checksum)
     [{"sizeMiB":4,"nodes":1,"maxOrder":5,"placement":{"memmap":"ram","links":"page","descriptors":"memdesc"},"movablePercent":0,"steps":[{"op":"reboot"},{"op":"alloc","order":1,"count":1,"owner":"tag-16-bytes-xyz"},{"op":"free","pick":2085750670},{"op":"free","pick":1661419160},{"op":"alloc","order":2,"count":2,"owner":"a"}],"crashed":true,"held":true}, [{"kind": "write", "aim": "historyRecord", "pick": 889422877, "at": 2142955654, "value": hex("ffffffffffffffff"), "fixCrc": true}, {"kind": "zero", "aim": "superblock", "pick": 0}]],
     // open for writing: a held free that cannot be redone (its free list zeroed) was refused after the journal's recovery had written
@@ -68,13 +68,17 @@ const ENGINE_CASES: Array<[Recipe, Mutation[]]> = [
     [{"sizeMiB":6,"nodes":2,"maxOrder":10,"placement":{"memmap":"device","links":"page"},"movablePercent":0,"steps":[{"op":"reboot"},{"op":"free","pick":2147483635},{"op":"alloc","order":3,"count":2,"owner":"a"},{"op":"alloc","order":1,"count":3,"owner":"a"},{"op":"alloc","order":4,"count":3,"owner":"a"}],"crashed":true,"held":false}, [{"kind": "write", "aim": "superblock", "pick": 0, "at": 184295534, "value": hex("20"), "fixCrc": true}]],
     // descriptors: a two-word allocatee of 8 bytes that are not UTF-8 made an owner of 24 bytes when a boot rebuilt its block
     [{"sizeMiB":8,"nodes":2,"maxOrder":6,"placement":{"memmap":"ram","links":"page","descriptors":"twoWord"},"movablePercent":50,"steps":[{"op":"alloc","order":1,"count":1,"owner":"tag-16-bytes-xyz"},{"op":"free","pick":593479287},{"op":"alloc","order":1,"count":3,"owner":"tag-16-bytes-xyz"},{"op":"alloc","order":1,"count":1,"owner":"tag-16-bytes-xyz"},{"op":"reboot"},{"op":"alloc","order":4,"count":2,"owner":""}],"crashed":true,"held":true}, [{"kind": "write", "aim": "twoWordAllocated", "pick": 0, "at": 379628710, "value": hex("ffffffffffffffff"), "fixCrc": false}]],
+    // free: a free list whose entry was zeroed (count 0) still holding a block made its count -1 (a two-word image)
+    [{"sizeMiB":6,"nodes":1,"maxOrder":9,"placement":{"memmap":"ram","links":"page","descriptors":"twoWord"},"movablePercent":0,"steps":[{"op":"free","pick":117658485},{"op":"alloc","order":1,"count":2,"owner":""},{"op":"free","pick":307776560}],"crashed":false,"held":true}, [{"kind": "zero", "aim": "freeArea", "pick": 0}, {"kind": "write", "aim": "superblock", "pick": 0, "at": 0, "value": hex("00000000"), "fixCrc": false}], { order: 1, allocCount: 2 }],
+    // free: an allocated head whose order was raised (checksum recomputed) readied sections past the end of the image
+    [{"sizeMiB":8,"nodes":2,"maxOrder":10,"placement":{"memmap":"device","links":"descriptor"},"movablePercent":0,"steps":[{"op":"alloc","order":1,"count":1,"owner":"a"}],"crashed":false,"held":false}, [{"kind": "flip", "aim": "descriptorAllocated", "pick": 0, "at": 1433256388, "bit": 4, "fixCrc": true}], { order: 1 }],
 ];
 
 describe('fuzz regressions', () => {
   it('mutated images that once threw RangeError from alloc or a writable open now end in a located error', () => {
-    for (const [recipe, mutations] of ENGINE_CASES) {
+    for (const [recipe, mutations, asked] of ENGINE_CASES) {
       const { bytes, allocated } = structuresOfCase(recipe, mutations);
-      exerciseEngine(bytes, { base: 0, mutations, from: 0, count: 1, step: 0, order: 0, allocCount: 1, freePick: 0, framesPerCell: 1 }, allocated);
+      exerciseEngine(bytes, { base: 0, mutations, from: 0, count: 1, step: 0, order: 0, allocCount: 1, freePick: 0, framesPerCell: 1, ...asked }, allocated);
     }
   });
 

@@ -181,6 +181,7 @@ export function listPush(txn: Txn, node: number, zone: number, order: number, pf
 export function listRemove(txn: Txn, node: number, zone: number, order: number, pfn: number): void {
   const links = getLinks(txn, pfn);
   const area = txn.area(node, zone, order);
+  if (area.count < 1) throw new OperationError(`free list is corrupt: the list of order ${order} (node ${node}, zone ${ZONE_NAMES[zone] ?? zone}) counts no block but holds block ${pfn}`, { pfn, field: 'freeArea.count' });
   if (links.prev) {
     const p = getLinks(txn, links.prev);
     setLinks(txn, links.prev, { next: links.next, prev: p.prev }, order, node, zone);
@@ -779,6 +780,10 @@ export function freeAllocated(txn: Txn, pfn: number): FreedBlock {
     if (!cover) throw new OperationError(`pfn ${pfn} is not the head of an allocated block`, { pfn });
     if (cover.flags & PG_BUDDY) throw new OperationError(`pfn ${pfn} is already free (in the free block at pfn ${cover.pfn}, order ${cover.order})`, { pfn });
     throw new OperationError(`pfn ${pfn} is inside the allocated block at pfn ${cover.pfn} (order ${cover.order}); free ${cover.pfn} instead`, { pfn });
+  }
+  // A damaged descriptor (its checksum recomputed) may name an order whose block is not one: touch nothing then.
+  if (d.order > g.maxOrder || pfn % 2 ** d.order !== 0 || pfn + 2 ** d.order > layout.data.startPfn + layout.data.frames) {
+    throw new OperationError(`pfn ${pfn}'s descriptor says its block has order ${d.order}, which is no block of this image (largest order ${g.maxOrder}, data up to pfn ${layout.data.startPfn + layout.data.frames - 1}): the descriptor is damaged (pmem check reports it)`, { pfn, field: 'descriptor.order' });
   }
   ensureBlockReady(txn, pfn, d.order);
   markPlain(txn, pfn);
