@@ -384,7 +384,7 @@ function encodePiece(ctx: UndoContext | undefined, piece: { zone: Zone; from: nu
   // Descriptor and link entries are written only for records whose every byte the decoder rebuilds
   // (checksum valid, reserved bytes 0, values in range): exact by construction too.
   else if (zone === 'memmap') {
-    // As units() and exactEntry() would, without a closure a descriptor (the commonest entry).
+    // As units() and exactEntry() would, without a closure per descriptor (the commonest entry).
     if ((from - c.memmapAt) % DESCRIPTOR_SIZE === 0 && (to - from) % DESCRIPTOR_SIZE === 0) {
       for (let at = from; at < to; at += DESCRIPTOR_SIZE) {
         const o = old.subarray(at - from, at - from + DESCRIPTOR_SIZE);
