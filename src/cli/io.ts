@@ -33,6 +33,7 @@ export function openForReading(file: string, options: { lenient?: boolean } = {}
   const store = new ReadCacheStore(FileStore.open(file, { readOnly: true }));
   try {
     const img = PmemImage.open(store, { readOnly: true, file, lenient: options.lenient });
+    openForTheCommand.add(store);
     warnAboutSuperblock(img, file);
     if (img.redone) process.stderr.write(`pmem: warning: ${file}: ${img.redone} operation${img.redone === 1 ? '' : 's'} committed before a power failure but not written back ${img.redone === 1 ? 'is' : 'are'} shown redone; the next writable open writes ${img.redone === 1 ? 'it' : 'them'} back.\n`);
     return img;
@@ -42,6 +43,25 @@ export function openForReading(file: string, options: { lenient?: boolean } = {}
     store.close();
     throw refusal ?? e;
   }
+}
+
+/** Stores openForReading opened for the running command: closed when it ends (closeImagesOpenedForReading). */
+const openForTheCommand = new Set<{ close(): void }>();
+
+/**
+ * Closes what openForReading opened for the command that just ended: a
+ * command run in a longer-lived process (the tests run main() in theirs)
+ * must not keep a descriptor per image it read.
+ */
+export function closeImagesOpenedForReading(): void {
+  for (const store of openForTheCommand) {
+    try {
+      store.close();
+    } catch {
+      // Closing a read-only descriptor cannot lose anything.
+    }
+  }
+  openForTheCommand.clear();
 }
 
 /**

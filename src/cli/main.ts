@@ -12,6 +12,7 @@ import { replay, workload } from './commands/replay';
 import { mapCommand } from './commands/map';
 import { compare } from './commands/compare';
 import { io } from './commands/io';
+import { closeImagesOpenedForReading } from './io';
 
 const COMMANDS: Command[] = [create, infoCommand, descriptors, sectionsCommand, alloc, free, init, reboot, io, checkCommand, history, state, freelists, frag, replay, workload, compare, mapCommand];
 
@@ -52,6 +53,8 @@ export function main(argv: string[]): number {
     return command.run(rest);
   } catch (e) {
     return reportError(e, name);
+  } finally {
+    closeImagesOpenedForReading();
   }
 }
 

@@ -117,6 +117,20 @@ describe('fuzz regressions', () => {
     }
   });
 
+  it('commands run in this process close every image they open, read-only ones too (a long fuzz run ran out of descriptors)', () => {
+    const open = () => fs.readdirSync('/proc/self/fd').length;
+    const lines = [['info', file], ['info', file, '--json'], ['check', file], ['descriptors', file, '--from', '0', '--count', '4'], ['freelists', file], ['history', file, '--json'],
+      ['state', file, '--at', '1'], ['state', file, '--at', '0'], ['sections', file], ['frag', file], ['frag', file, '--json'], ['free', file, '1'], ['info', path.join(dir, 'missing.pmem')]];
+    const before = open();
+    for (let round = 0; round < 3; round++) {
+      for (const line of lines) {
+        const r = runCli(line);
+        assert.ok([0, 1, 2].includes(r.code), `pmem ${line.join(' ')}: exit ${r.code} ${r.stderr}`);
+      }
+    }
+    assert.equal(open(), before, 'descriptors open after 39 commands');
+  });
+
   it('no command and an unknown command each say so in one line on stderr', () => {
     const none = runCli([]);
     assert.equal(none.code, 2);
