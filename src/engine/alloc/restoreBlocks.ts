@@ -9,15 +9,13 @@
  * frame they say is free stays free.
  */
 import { DESCRIPTOR_SIZE } from '../format/constants';
-import { utf8Prefix } from '../core/bytes';
+import { utf8Fit } from '../core/bytes';
 import { decodeDescriptor, encodeDescriptorInto, OWNER_BYTES, PG_ALLOCATED, PG_BUDDY, PG_CORE } from '../format/descriptor';
 import { MEMDESC_WORD, memdescWordOffset } from '../format/memdesc';
 import { decodeTwoWord, TWO_WORD_ALLOCATED, TWO_WORD_SIZE, twoWordOffset } from '../format/twoWord';
 import { allocationOf, hasMemdescs } from './memdescs';
 import type { Geometry, Layout } from '../format/layout';
 import { hasUnitDescriptors, UNIT_FRAMES, unitBlockAt } from './units2m';
-
-const utf8Decoder = new TextDecoder();
 
 type Read = (offset: number, length: number) => Uint8Array;
 type SectionGeometry = { geometry: Geometry; layout: Layout };
@@ -35,7 +33,7 @@ export function restoreBlocks(sg: SectionGeometry, read: Read, out: Uint8Array, 
 function markBlock(out: Uint8Array, first: number, from: number, end: number, head: number, order: number, owner: string): number {
   const stop = Math.min(end, head + 2 ** order);
   // An owner read from the design's bytes that are not UTF-8 decodes to replacement characters (3 bytes each): cut to the field, between characters.
-  const fitted = utf8Decoder.decode(utf8Prefix(owner, OWNER_BYTES));
+  const fitted = utf8Fit(owner, OWNER_BYTES);
   for (let q = from; q < stop; q++) {
     const at = (q - first) * DESCRIPTOR_SIZE;
     const d = decodeDescriptor(out, at);

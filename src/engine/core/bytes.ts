@@ -150,6 +150,11 @@ export function utf8Prefix(value: string, length: number): Uint8Array {
   return encoded.subarray(0, end);
 }
 
+/** `value` cut to what fits in `length` bytes of UTF-8 (as utf8Prefix), as text. */
+export function utf8Fit(value: string, length: number): string {
+  return decoder.decode(utf8Prefix(value, length));
+}
+
 export function isAscii(value: string): boolean {
   for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0x7f) return false;
   return true;

@@ -13,7 +13,7 @@
  * understood; nothing here holds more than one line.
  */
 
-import { isAscii, utf8Prefix } from '../core/bytes';
+import { isAscii, utf8Fit } from '../core/bytes';
 import { OWNER_BYTES } from '../format/descriptor';
 
 export const KMEM_EVENTS = ['mm_page_alloc', 'mm_page_free', 'mm_page_free_batched', 'mm_page_alloc_zone_locked', 'mm_page_pcpu_drain'] as const;
@@ -104,7 +104,6 @@ export function ownerTagOf(e: KmemEvent, bytes = OWNER_BYTES): string {
   // Flags are ASCII in a kernel's trace: characters are bytes.
   if (isAscii(flag)) return (flag.slice(0, room) + letter).slice(0, bytes);
   // Cut in bytes, between characters: a damaged trace's flags may be any text.
-  return utf8Decoder.decode(utf8Prefix(utf8Decoder.decode(utf8Prefix(flag, room)) + letter, bytes));
+  return utf8Fit(utf8Fit(flag, room) + letter, bytes);
 }
 
-const utf8Decoder = new TextDecoder();
