@@ -12,7 +12,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { allocOp, blocks, check, CheckOptions, CheckReport, CreateOptions, freeOp, initAllOp, MemoryStore, OverlayStore, PAGE_SIZE, PmemImage, Store } from '../../src/engine';
 import { openForReading } from '../../src/cli/io';
-import { checkImageFile, fileScanner } from '../../src/engine/node/checkWorkers';
+import { checkImageFile, endWorkerPool, fileScanner, ownRunnableThreads, pooledWorkerIds } from '../../src/engine/node/checkWorkers';
+import { Worker } from 'node:worker_threads';
 import { FileStore } from '../../src/engine/node/fileStore';
 import { crc32 } from '../../src/engine/core/bytes';
 import { decodeDescriptor, DESC, encodeDescriptor, PG_ALLOCATED, PG_BUDDY, PG_RESERVED } from '../../src/engine/format/descriptor';
@@ -396,6 +397,27 @@ describe('checker on an image file, with worker threads: same report as the refe
     }
   });
 
+  it('checks one after another reuse the worker threads, and a check after the pool ended starts new ones', async () => {
+    const file = path.join(dir, 'pool.pmem');
+    buildImage({ sizeBytes: 256 * MiB }, [0, 10], false, true, file);
+    await endWorkerPool();
+    const stats: Array<{ workers: number }> = [];
+    const options = { memmapScanner: fileScanner({ workersFrom: 0, workers: 2, awaitWorkers: true, onClose: (s) => void stats.push(s) }) };
+    const reference = assertSameReport(openFile(file), 'the first check', options);
+    const first = pooledWorkerIds();
+    assert.equal(first.length, 2, 'two workers kept after the check');
+    assert.deepEqual(assertSameReport(openFile(file), 'the second check', options), reference);
+    assert.deepEqual(pooledWorkerIds(), first, 'the second check used the same threads');
+    assert.ok(stats.every((s) => s.workers > 0), `the workers scanned chunks in every check: ${JSON.stringify(stats)}`);
+    await endWorkerPool();
+    assert.deepEqual(pooledWorkerIds(), []);
+    assert.deepEqual(assertSameReport(openFile(file), 'a check after the pool ended', options), reference);
+    const again = pooledWorkerIds();
+    assert.equal(again.length, 2);
+    assert.ok(again.every((id) => !first.includes(id)), 'new threads');
+    await endWorkerPool();
+  });
+
   it('a crash at every point of an operation: the read-only open recovers on an overlay, which the workers must not bypass', () => {
     const file = path.join(dir, 'crash.pmem');
     buildImage({ sizeBytes: 128 * MiB }, [0], false, true, file); // two chunks
@@ -423,5 +445,25 @@ describe('checker on an image file, with worker threads: same report as the refe
       }
     }
     assert.ok(unapplied > 0, 'some crash leaves descriptors that only the recovery overlay holds');
+  });
+});
+
+describe('worker threads worth starting: this process\'s own threads are not other load', function () {
+  this.timeout(120_000);
+  it('counts a thread of this process that spins as runnable, and itself', async function () {
+    if (process.platform !== 'linux') this.skip();
+    assert.ok(ownRunnableThreads() >= 1, 'the thread that asks is running');
+    const stop = new Int32Array(new SharedArrayBuffer(4));
+    const spinner = new Worker("const { workerData, parentPort } = require('node:worker_threads'); parentPort.postMessage('spinning'); while (Atomics.load(workerData, 0) === 0);", { eval: true, workerData: stop });
+    try {
+      await new Promise((resolve) => spinner.once('message', resolve));
+      // The spinner is runnable from its message on; the scheduler may show it between two states for an instant, so ask until it is seen.
+      let seen = 0;
+      for (let i = 0; i < 1000 && seen < 2; i++) seen = Math.max(seen, ownRunnableThreads());
+      assert.ok(seen >= 2, `a spinning worker and this thread are runnable, counted ${seen}`);
+    } finally {
+      Atomics.store(stop, 0, 1);
+      await spinner.terminate();
+    }
   });
 });

@@ -9,6 +9,7 @@
  * the event loop (receiveMessageOnPort). The file is read directly, so this is
  * used only when nothing in memory changes the memmap (a plain file store, or
  * an overlay with no change there). The report is the same either way.
+ * The worker threads are kept for the next check in the process (a while).
  */
 import * as fs from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -41,6 +42,9 @@ export interface FileScanOptions {
  */
 export const WORKERS_FROM_BYTES = 128 * 2 ** 20;
 
+/** Snapshots of the runnable tasks idleWorkers takes (each a few hundred microseconds). */
+const RUNNABLE_SAMPLES = 3;
+
 /**
  * Worker threads worth starting now: one per CPU that other processes leave
  * idle, besides this thread's, at most 3. A worker takes some 30 ms of CPU to
@@ -49,8 +53,8 @@ export const WORKERS_FROM_BYTES = 128 * 2 ** 20;
  * not threads) and still costs that. Other processes' load is the 1-minute
  * load average less this process's part (roughly its CPU time over the last
  * minute, or over its life if shorter), and where Linux tells it, no more
- * than the tasks runnable right now besides this thread (the average lags a
- * minute behind a load that has stopped).
+ * than the tasks runnable right now besides this process's own threads (the
+ * average lags a minute behind a load that has stopped).
  */
 export function idleWorkers(): number {
   const cpus = availableParallelism();
@@ -58,12 +62,34 @@ export function idleWorkers(): number {
   const own = (used.user + used.system) / 1e6 / Math.max(60, process.uptime());
   let others = Math.max(0, loadavg()[0] - own);
   try {
-    const runnable = Number(/^\S+ \S+ \S+ (\d+)\//.exec(fs.readFileSync('/proc/loadavg', 'utf8'))?.[1]);
-    if (runnable >= 1) others = Math.min(others, runnable - 1);
+    // Runnable tasks are a snapshot, taken apart from this process's own in two reads: the least of a few is the nearest.
+    for (let i = 0; i < RUNNABLE_SAMPLES && others > 0; i++) {
+      const runnable = Number(/^\S+ \S+ \S+ (\d+)\//.exec(fs.readFileSync('/proc/loadavg', 'utf8'))?.[1]);
+      if (runnable >= 1) others = Math.min(others, Math.max(0, runnable - ownRunnableThreads()));
+    }
   } catch {
     // Not Linux: the average alone.
   }
   return Math.max(0, Math.min(3, cpus - 1, Math.floor(cpus - 1 - others + 0.5)));
+}
+
+/**
+ * This process's threads that are runnable now (at least this one): Linux
+ * counts them among the runnable tasks too, and a garbage-collector thread or
+ * the last check's worker still exiting is not another process's load.
+ */
+export function ownRunnableThreads(): number {
+  let n = 0;
+  for (const tid of fs.readdirSync('/proc/self/task')) {
+    try {
+      // The state follows the command name, which is in parentheses and may hold any character.
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      if (stat.charAt(stat.lastIndexOf(')') + 2) === 'R') n++;
+    } catch {
+      // The thread ended since the directory was read.
+    }
+  }
+  return Math.max(1, n);
 }
 
 // Chunk states in the shared array; three more slots: the stop flag, the count workers take chunks down from, workers counted (see count()).
@@ -87,70 +113,129 @@ interface WorkerResult {
   frames: number;
 }
 
-/** The worker's program: the chunk plan and the descriptor scan, by their source (both are self-contained). */
+/** The worker's program: the chunk plan and the descriptor scan, by their source (both are self-contained); it scans for one check after another. */
 const workerSource = () => `
 'use strict';
 const __name = (f) => f; // transpilers that keep function names wrap them in __name(...)
-const { workerData } = require('node:worker_threads');
+const { workerData, parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const planChunk = (${planChunk.toString()});
 const scanDescriptorRun = (${scanDescriptorRun.toString()});
 const newWasmScan = (${newWasmScan.toString()});
 const scanRunWasm = (${scanRunWasm.toString()});
-const { path, ctx, table, state, port, wasm, layout } = workerData;
-const n = state.length - 3;
-const x = wasm ? newWasmScan(wasm, ctx.chunkFrames, table, layout) : undefined;
-const buf = x ? x.dataBytes : new Uint8Array(ctx.chunkFrames * ${DESCRIPTOR_SIZE});
-const fd = fs.openSync(path, 'r');
-let k = -1;
-let counted = false;
-// Counted once it holds its first chunk (or has none to take): what awaitWorkers waits for.
-const count = () => {
-  if (counted) return;
-  counted = true;
-  Atomics.add(state, n + 2, 1);
-  Atomics.notify(state, n + 2);
-};
-try {
-  for (;;) {
-    if (Atomics.load(state, n) !== 0) break;
-    k = Atomics.sub(state, n + 1, 1) - 1;
-    if (k < 0) break;
-    const plan = planChunk(ctx, k);
-    if (!plan) continue;
-    if (Atomics.compareExchange(state, k, ${FREE}, ${TAKEN}) !== ${FREE}) break; // the main thread got here first
+const { wasm, layout } = workerData;
+const scans = new Map(); // by chunk size: one scan and buffer kept from one check to the next
+const check = ({ path, ctx, table, state, port }) => {
+  const n = state.length - 3;
+  let x = scans.get(ctx.chunkFrames);
+  if (x === undefined) {
+    x = wasm ? newWasmScan(wasm, ctx.chunkFrames, table, layout) : null;
+    scans.set(ctx.chunkFrames, x);
+  }
+  const buf = x ? x.dataBytes : new Uint8Array(ctx.chunkFrames * ${DESCRIPTOR_SIZE});
+  let fd = -1;
+  let k = -1;
+  let counted = false;
+  // Counted once it holds its first chunk (or has none to take): what awaitWorkers waits for.
+  const count = () => {
+    if (counted) return;
+    counted = true;
+    Atomics.add(state, n + 2, 1);
+    Atomics.notify(state, n + 2);
+  };
+  try {
+    fd = fs.openSync(path, 'r');
+    for (;;) {
+      if (Atomics.load(state, n) !== 0) break;
+      k = Atomics.sub(state, n + 1, 1) - 1;
+      if (k < 0) break;
+      const plan = planChunk(ctx, k);
+      if (!plan) continue;
+      if (Atomics.compareExchange(state, k, ${FREE}, ${TAKEN}) !== ${FREE}) break; // the main thread got here first
+      count();
+      const length = plan.frames * ${DESCRIPTOR_SIZE};
+      for (let done = 0; done < length; ) {
+        const got = fs.readSync(fd, buf, done, length - done, ctx.memmapStart + plan.firstPfn * ${DESCRIPTOR_SIZE} + done);
+        if (got === 0) throw new Error('unexpected end of file');
+        done += got;
+      }
+      const words = x ? x.dataWords : new Int32Array(buf.buffer, 0, length >> 2);
+      const out = { odd: new Int32Array(64), oddCount: 0, heads: new Int32Array(64 * ${HEAD_STRIDE}), headCount: 0, base: plan.firstPfn };
+      for (const run of plan.runs) {
+        if (x) scanRunWasm(words, run, table, out, x, scanDescriptorRun);
+        else scanDescriptorRun(words, run, table, out);
+      }
+      const odd = out.odd.slice(0, out.oddCount);
+      const heads = out.heads.slice(0, out.headCount * ${HEAD_STRIDE});
+      port.postMessage({ k, odd, heads, oddCount: out.oddCount, headCount: out.headCount, base: out.base, firstPfn: plan.firstPfn, frames: plan.frames }, [odd.buffer, heads.buffer]);
+      Atomics.store(state, k, ${DONE});
+      Atomics.notify(state, k);
+      k = -1;
+    }
+  } catch (e) {
+    if (k >= 0) {
+      Atomics.store(state, k, ${FAILED});
+      Atomics.notify(state, k);
+    }
+    Atomics.store(state, n, 1);
+  } finally {
     count();
-    const length = plan.frames * ${DESCRIPTOR_SIZE};
-    for (let done = 0; done < length; ) {
-      const got = fs.readSync(fd, buf, done, length - done, ctx.memmapStart + plan.firstPfn * ${DESCRIPTOR_SIZE} + done);
-      if (got === 0) throw new Error('unexpected end of file');
-      done += got;
-    }
-    const words = x ? x.dataWords : new Int32Array(buf.buffer, 0, length >> 2);
-    const out = { odd: new Int32Array(64), oddCount: 0, heads: new Int32Array(64 * ${HEAD_STRIDE}), headCount: 0, base: plan.firstPfn };
-    for (const run of plan.runs) {
-      if (x) scanRunWasm(words, run, table, out, x, scanDescriptorRun);
-      else scanDescriptorRun(words, run, table, out);
-    }
-    const odd = out.odd.slice(0, out.oddCount);
-    const heads = out.heads.slice(0, out.headCount * ${HEAD_STRIDE});
-    port.postMessage({ k, odd, heads, oddCount: out.oddCount, headCount: out.headCount, base: out.base, firstPfn: plan.firstPfn, frames: plan.frames }, [odd.buffer, heads.buffer]);
-    Atomics.store(state, k, ${DONE});
-    Atomics.notify(state, k);
-    k = -1;
+    if (fd >= 0) fs.closeSync(fd);
+    port.close();
   }
-} catch (e) {
-  if (k >= 0) {
-    Atomics.store(state, k, ${FAILED});
-    Atomics.notify(state, k);
-  }
-  Atomics.store(state, n, 1);
-} finally {
-  count();
-  fs.closeSync(fd);
-  port.close();
-}
+};
+parentPort.on('message', check);
 `;
+
+/**
+ * Worker threads kept between checks: starting one costs some 30 ms, about
+ * what a check of a 256 MiB memmap takes, so an editing session's checks
+ * reuse them. They end after IDLE_MS without a check, and never keep the
+ * process alive.
+ */
+const IDLE_MS = 30_000;
+const pool: Worker[] = [];
+let idleTimer: NodeJS.Timeout | undefined;
+
+/** `n` workers from the pool, started where it has fewer. */
+function takeWorkers(n: number, wasm: WebAssembly.Module | undefined): Worker[] {
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = undefined;
+  const source = workerSource();
+  while (pool.length < n) {
+    // Plain JavaScript: no loader flags of the parent (a test runner's) are needed.
+    const worker = new Worker(source, { eval: true, execArgv: [], workerData: { wasm, layout: WASM_LAYOUT } });
+    worker.unref();
+    // A worker that dies leaves its chunk TAKEN (the main thread gives up waiting on it) and leaves the pool.
+    worker.on('error', () => {});
+    worker.on('exit', () => {
+      const i = pool.indexOf(worker);
+      if (i >= 0) pool.splice(i, 1);
+    });
+    pool.push(worker);
+  }
+  return pool.slice(0, n);
+}
+
+/** After a check: the pool ends once no check has used it for IDLE_MS. */
+function releaseWorkers(): void {
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = setTimeout(endWorkerPool, IDLE_MS);
+  idleTimer.unref();
+}
+
+/** Ends the worker threads kept between checks (they end by themselves after a while). */
+export function endWorkerPool(): Promise<void> {
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = undefined;
+  const ending = pool.splice(0).map((w) => w.terminate());
+  return Promise.all(ending).then(() => undefined);
+}
+
+/** The thread ids of the workers kept for the next check (tests). */
+export function pooledWorkerIds(): number[] {
+  return pool.map((w) => w.threadId);
+}
 
 /** The image file under `store`, when the memmap bytes [from, to) read from it are what the store holds. */
 function fileUnder(store: Store, from: number, to: number): string | undefined {
@@ -185,7 +270,6 @@ class FileScanner implements MemmapScanner {
   private readonly chunks: number;
   private readonly state: Int32Array;
   private readonly ports: MessagePort[] = [];
-  private readonly threads: Worker[] = [];
   private readonly received = new Map<number, WorkerResult>();
   private readonly fd: number;
   private readonly buf: Uint8Array;
@@ -211,17 +295,10 @@ class FileScanner implements MemmapScanner {
     const generations = new Uint32Array(new SharedArrayBuffer(ctx.generations.byteLength));
     generations.set(ctx.generations);
     const shared = { ...ctx, generations };
-    const source = workerSource();
-    for (let i = 0; i < workers; i++) {
+    for (const worker of takeWorkers(workers, mod)) {
       const { port1, port2 } = new MessageChannel();
-      // Plain JavaScript: no loader flags of the parent (a test runner's) are needed.
-      const worker = new Worker(source, {
-        eval: true, execArgv: [], workerData: { path, ctx: shared, table: this.table, state: this.state, port: port2, wasm: mod, layout: WASM_LAYOUT }, transferList: [port2],
-      });
-      worker.unref();
-      worker.on('error', () => {}); // a worker that dies leaves its chunk TAKEN: the main thread gives up waiting on it
+      worker.postMessage({ path, ctx: shared, table: this.table, state: this.state, port: port2 }, [port2]);
       this.ports.push(port1);
-      this.threads.push(worker);
     }
   }
 
@@ -316,7 +393,7 @@ class FileScanner implements MemmapScanner {
 
   close(): void {
     this.stop();
-    for (const w of this.threads) void w.terminate();
+    if (this.workers) releaseWorkers();
     for (const p of this.ports) p.close();
     fs.closeSync(this.fd);
     this.options.onClose?.(this.stats);
