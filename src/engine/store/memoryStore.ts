@@ -1,6 +1,14 @@
 import { checkRange, Store } from './store';
 
 const CHUNK = 4096;
+/**
+ * Chunks are cut from slabs: an ArrayBuffer of its own for each 4 KiB cost
+ * more than the small write into it (a replay writes a link record into a
+ * new page for most events). Slabs grow from the first to the most chunks,
+ * doubling, so a small image holds little more than it uses.
+ */
+const FIRST_SLAB_CHUNKS = 4;
+const MOST_SLAB_CHUNKS = 256;
 
 /**
  * An in-memory store kept as sparse 4 KiB chunks, so a simulated 1 TiB device
@@ -9,8 +17,23 @@ const CHUNK = 4096;
 export class MemoryStore implements Store {
   private readonly chunks = new Map<number, Uint8Array>();
   writes = 0;
+  private slab: ArrayBuffer | undefined;
+  private slabUsed = 0;
+  private slabChunks = FIRST_SLAB_CHUNKS / 2;
 
   constructor(readonly size: number) {}
+
+  /** A zeroed chunk, cut from the current slab. */
+  private newChunk(): Uint8Array {
+    if (!this.slab || this.slabUsed === this.slab.byteLength) {
+      this.slabChunks = Math.min(MOST_SLAB_CHUNKS, this.slabChunks * 2);
+      this.slab = new ArrayBuffer(this.slabChunks * CHUNK);
+      this.slabUsed = 0;
+    }
+    const chunk = new Uint8Array(this.slab, this.slabUsed, CHUNK);
+    this.slabUsed += CHUNK;
+    return chunk;
+  }
 
   read(offset: number, length: number): Uint8Array {
     checkRange(this, offset, length);
@@ -43,7 +66,7 @@ export class MemoryStore implements Store {
       // One chunk (the common small write): no views.
       let chunk = this.chunks.get(first);
       if (!chunk) {
-        chunk = new Uint8Array(CHUNK);
+        chunk = this.newChunk();
         this.chunks.set(first, chunk);
       }
       chunk.set(data, offset - first * CHUNK);
@@ -63,7 +86,7 @@ export class MemoryStore implements Store {
       const n = Math.min(CHUNK - within, data.length - done);
       let chunk = this.chunks.get(index);
       if (!chunk) {
-        chunk = fresh ? fresh.subarray(used, (used += CHUNK)) : new Uint8Array(CHUNK);
+        chunk = fresh ? fresh.subarray(used, (used += CHUNK)) : this.newChunk();
         this.chunks.set(index, chunk);
       }
       chunk.set(data.subarray(done, done + n), within);
