@@ -152,6 +152,50 @@ describe('staging buffers handed over', () => {
     });
   }
 
+  for (const [seed, apart] of [[31, true], [32, true], [33, false], [34, false]] as const) {
+    it(`journals small and long writes as their lines' and pages' changed spans, touching spans joined (seed ${seed}, ${apart ? 'apart' : 'mixed'})`, () => {
+      // A replay step: structures in lines, and its history record, a long write into the ring (apart), or both anywhere (mixed).
+      const random = rng(seed);
+      const base = new MemoryStore(SIZE);
+      base.write(0, bytes(random, SIZE));
+      const s = new StagingStore(base);
+      const now = base.read(0, SIZE);
+      const spans = new Map<string, [number, number]>();
+      const extend = (key: string, unit: number, i: number, o: number, n: number) => {
+        const lo = Math.max(o, i * unit) - i * unit;
+        const hi = Math.min(o + n, (i + 1) * unit) - i * unit;
+        const was = spans.get(key);
+        spans.set(key, was ? [Math.min(was[0], lo), Math.max(was[1], hi)] : [lo, hi]);
+      };
+      const half = SIZE / 2;
+      for (let step = 0; step < 300; step++) {
+        const long = random() < 0.15;
+        const n = long ? 1024 + Math.floor(random() * 6000) : 1 + Math.floor(random() * 100);
+        // Apart: small writes below half - 4 KiB, long ones from half + 4 KiB up, so that no line touches a page's span.
+        const o = apart ? (long ? half + 4096 + Math.floor(random() * (half - 4096 - n)) : Math.floor(random() * (half - 4096 - n))) : Math.floor(random() * (SIZE - n));
+        const data = bytes(random, n);
+        s.write(o, data);
+        now.set(data, o);
+        if (long) for (let p = Math.floor(o / 4096); p * 4096 < o + n; p++) extend(`p${p}`, 4096, p, o, n);
+        else for (let i = Math.floor(o / 64); i * 64 < o + n; i++) extend(`l${i}`, 64, i, o, n);
+      }
+      const all = [...spans].map(([k, [lo, hi]]) => {
+        const unit = k[0] === 'p' ? 4096 : 64;
+        const i = Number(k.slice(1));
+        return [i * unit + lo, i * unit + hi];
+      }).sort((a, b) => a[0] - b[0]);
+      const expected: number[][] = [];
+      for (const [a, b] of all) {
+        const last = expected[expected.length - 1];
+        if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+        else expected.push([a, b]);
+      }
+      const redo = s.changes();
+      assert.deepEqual(redo.map((x) => [x.offset, x.offset + x.data.length]), expected);
+      for (const x of redo) assert.deepEqual(x.data, now.subarray(x.offset, x.offset + x.data.length), `bytes at ${x.offset}`);
+    });
+  }
+
   it('journals a bulk run only where journaled writes land on it', () => {
     const s = new StagingStore(new MemoryStore(SIZE));
     const fresh = new Uint8Array(4096).fill(5);

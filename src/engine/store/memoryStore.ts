@@ -1,3 +1,4 @@
+import { copyBytes, newBytes } from '../core/bytes';
 import { checkRange, Store } from './store';
 
 const CHUNK = 4096;
@@ -42,7 +43,7 @@ export class MemoryStore implements Store {
     if (within + length <= CHUNK) {
       // One chunk (a field, a descriptor, a link record): one copy.
       const chunk = this.chunks.get(index);
-      return chunk ? chunk.slice(within, within + length) : new Uint8Array(length);
+      return chunk ? copyBytes(chunk.subarray(within, within + length)) : newBytes(length);
     }
     const out = new Uint8Array(length);
     let done = 0;

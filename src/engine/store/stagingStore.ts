@@ -233,7 +233,11 @@ export class StagingStore implements Store {
 
   /** The changed bytes of the journaled writes, in offset order, adjacent spans merged (but runs with what only touches them). */
   changes(): ByteRange[] {
-    if (this.pageSpans.size === 0 && this.runs.length === 0) return this.lineChanges();
+    if (this.runs.length === 0) {
+      if (this.pageSpans.size === 0) return this.lineChanges();
+      const apart = this.linesApartFromPages();
+      if (apart) return apart;
+    }
     // [start, end, line index, or -1 for a page span, or -2 - r for run r]; every byte of a merged span lies in one of its members.
     const spans: Array<[number, number, number]> = [];
     for (const [k, line] of this.lines) spans.push([k * LINE + line.lo, k * LINE + line.hi, k]);
@@ -275,7 +279,7 @@ export class StagingStore implements Store {
       const start = order[i] * LINE + first.lo;
       if (j - i === 1) out.push({ offset: start, data: first.data.slice(first.lo, first.hi) });
       else {
-        const data = new Uint8Array((order[j - 1] - order[i]) * LINE + last.hi - first.lo);
+        const data = newBytes((order[j - 1] - order[i]) * LINE + last.hi - first.lo);
         for (let k = i; k < j; k++) {
           const line = this.lines.get(order[k])!;
           data.set(line.data.subarray(line.lo, line.hi), order[k] * LINE + line.lo - start);
@@ -287,6 +291,41 @@ export class StagingStore implements Store {
     return out;
   }
 
+  /**
+   * changes() when lines and page spans are staged, no runs, and no line
+   * touches a page span (a step's structures, and its history record in the
+   * ring): each kind merged on its own, then the two lists interleaved.
+   * Undefined when some line touches a page span: the general path merges them.
+   */
+  private linesApartFromPages(): ByteRange[] | undefined {
+    const lines = this.lineChanges();
+    const pages = Float64Array.from(this.pageSpans.keys()).sort();
+    const paged: ByteRange[] = [];
+    for (let i = 0; i < pages.length; ) {
+      const first = this.pageSpans.get(pages[i])!;
+      const start = pages[i] * PAGE + first.lo;
+      let end = pages[i] * PAGE + first.hi;
+      let j = i + 1;
+      for (; j < pages.length; j++) {
+        const span = this.pageSpans.get(pages[j])!;
+        if (pages[j] * PAGE + span.lo > end) break;
+        end = Math.max(end, pages[j] * PAGE + span.hi);
+      }
+      paged.push({ offset: start, data: this.bulk.read(start, end - start) });
+      i = j;
+    }
+    const out: ByteRange[] = [];
+    let a = 0;
+    let b = 0;
+    while (a < lines.length || b < paged.length) {
+      const next = b >= paged.length || (a < lines.length && lines[a].offset < paged[b].offset) ? lines[a++] : paged[b++];
+      const last = out[out.length - 1];
+      if (last && last.offset + last.data.length >= next.offset) return undefined;
+      out.push(next);
+    }
+    return out;
+  }
+
   /** The bytes of a merged span from its members: page spans from the overlay, then runs and lines over them (they hold the newest bytes). */
   private assemble(spans: Array<[number, number, number]>, from: number, to: number, start: number, end: number): Uint8Array {
     if (to - from === 1 && spans[from][2] >= 0) {
@@ -294,7 +333,7 @@ export class StagingStore implements Store {
       return line.data.slice(line.lo, line.hi);
     }
     if (to - from === 1 && spans[from][2] <= -2) return this.runs[-2 - spans[from][2]].data; // no copy: the transaction only reads it from here on
-    const data = new Uint8Array(end - start);
+    const data = newBytes(end - start);
     for (let i = from; i < to; i++) {
       const [a, b, k] = spans[i];
       if (k === -1) data.set(this.bulk.read(a, b - a), a - start);
