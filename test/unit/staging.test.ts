@@ -152,8 +152,8 @@ describe('staging buffers handed over', () => {
     });
   }
 
-  for (const [seed, apart] of [[31, true], [32, true], [33, false], [34, false]] as const) {
-    it(`journals small and long writes as their lines' and pages' changed spans, touching spans joined (seed ${seed}, ${apart ? 'apart' : 'mixed'})`, () => {
+  for (const [seed, apart, handedOver] of [[31, true, false], [32, true, true], [33, false, false], [34, false, true]] as const) {
+    it(`journals small and long writes as their lines' and pages' changed spans, touching spans joined (seed ${seed}, ${apart ? 'apart' : 'mixed'}${handedOver ? ', sections handed over' : ''})`, () => {
       // A replay step: structures in lines, and its history record, a long write into the ring (apart), or both anywhere (mixed).
       const random = rng(seed);
       const base = new MemoryStore(SIZE);
@@ -168,6 +168,14 @@ describe('staging buffers handed over', () => {
         spans.set(key, was ? [Math.min(was[0], lo), Math.max(was[1], hi)] : [lo, hi]);
       };
       const half = SIZE / 2;
+      if (handedOver) {
+        // Fresh descriptors of sections handed over: bulk runs, no redo, with small writes landing on them.
+        for (const o of [0, 8192, half - 16384]) {
+          const data = bytes(random, 4096);
+          s.writeBulkOwned(o, data);
+          now.set(data, o);
+        }
+      }
       for (let step = 0; step < 300; step++) {
         const long = random() < 0.15;
         const n = long ? 1024 + Math.floor(random() * 6000) : 1 + Math.floor(random() * 100);

@@ -233,7 +233,8 @@ export class StagingStore implements Store {
 
   /** The changed bytes of the journaled writes, in offset order, adjacent spans merged (but runs with what only touches them). */
   changes(): ByteRange[] {
-    if (this.runs.length === 0) {
+    // Bulk runs (a section handed over) are no redo: only a page span over one needs the general path.
+    if (this.runs.every((run) => run.bulk)) {
       if (this.pageSpans.size === 0) return this.lineChanges();
       const apart = this.linesApartFromPages();
       if (apart) return apart;
@@ -264,8 +265,10 @@ export class StagingStore implements Store {
   }
 
   /**
-   * changes() when only lines are staged (every small operation): the line
-   * indices sorted as numbers, touching spans merged, with no span objects.
+   * changes() when only lines are staged (every small operation), beside
+   * bulk runs at most: the line indices sorted as numbers, touching spans
+   * merged, with no span objects. (Touching spans cover every byte between
+   * them, so no bulk run's bytes show through.)
    */
   private lineChanges(): ByteRange[] {
     const order = Float64Array.from(this.lines.keys()).sort();
@@ -292,10 +295,12 @@ export class StagingStore implements Store {
   }
 
   /**
-   * changes() when lines and page spans are staged, no runs, and no line
-   * touches a page span (a step's structures, and its history record in the
-   * ring): each kind merged on its own, then the two lists interleaved.
-   * Undefined when some line touches a page span: the general path merges them.
+   * changes() when lines and page spans are staged, no journaled runs, and
+   * no line touches a page span (a step's structures, and its history record
+   * in the ring): each kind merged on its own, then the two lists
+   * interleaved. Undefined when some line touches a page span, or a page
+   * span lies over a bulk run (whose bytes are newer than the page's): the
+   * general path takes those.
    */
   private linesApartFromPages(): ByteRange[] | undefined {
     const lines = this.lineChanges();
@@ -311,6 +316,8 @@ export class StagingStore implements Store {
         if (pages[j] * PAGE + span.lo > end) break;
         end = Math.max(end, pages[j] * PAGE + span.hi);
       }
+      const r = this.firstRunEndingAfter(start);
+      if (r < this.runs.length && this.runs[r].offset < end) return undefined;
       paged.push({ offset: start, data: this.bulk.read(start, end - start) });
       i = j;
     }
