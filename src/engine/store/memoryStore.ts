@@ -2,6 +2,8 @@ import { copyBytes, newBytes } from '../core/bytes';
 import { checkRange, Store } from './store';
 
 const CHUNK = 4096;
+/** Chunks per group (see MemoryStore.groups): 1 MiB of device, 2 KiB of references. */
+const GROUP = 256;
 /**
  * Chunks are cut from slabs: an ArrayBuffer of its own for each 4 KiB cost
  * more than the small write into it (a replay writes a link record into a
@@ -16,13 +18,53 @@ const MOST_SLAB_CHUNKS = 256;
  * costs only what has been written. Unwritten bytes read as zero.
  */
 export class MemoryStore implements Store {
-  private readonly chunks = new Map<number, Uint8Array>();
+  /**
+   * Chunks by index, in groups of GROUP: one map of every chunk grows to
+   * hundreds of thousands of entries (a link record in each free block
+   * touched), where each lookup misses the cache.
+   */
+  private readonly groups = new Map<number, Array<Uint8Array | undefined>>();
+  private chunkCount = 0;
+  private lastGroupIndex = -1;
+  private lastGroup: Array<Uint8Array | undefined> | undefined;
   writes = 0;
   private slab: ArrayBuffer | undefined;
   private slabUsed = 0;
   private slabChunks = FIRST_SLAB_CHUNKS / 2;
 
   constructor(readonly size: number) {}
+
+  private chunk(index: number): Uint8Array | undefined {
+    const g = Math.floor(index / GROUP);
+    if (g !== this.lastGroupIndex) {
+      this.lastGroup = this.groups.get(g);
+      this.lastGroupIndex = g;
+    }
+    return this.lastGroup?.[index - g * GROUP];
+  }
+
+  private setChunk(index: number, chunk: Uint8Array): void {
+    const g = Math.floor(index / GROUP);
+    let group = this.groups.get(g);
+    if (!group) {
+      group = new Array<Uint8Array | undefined>(GROUP).fill(undefined);
+      this.groups.set(g, group);
+    }
+    if (!group[index - g * GROUP]) this.chunkCount++;
+    group[index - g * GROUP] = chunk;
+    this.lastGroupIndex = g;
+    this.lastGroup = group;
+  }
+
+  /** Every chunk held, with its index. */
+  private *held(): Generator<[number, Uint8Array]> {
+    for (const [g, group] of this.groups) {
+      for (let i = 0; i < GROUP; i++) {
+        const c = group[i];
+        if (c) yield [g * GROUP + i, c];
+      }
+    }
+  }
 
   /** A zeroed chunk, cut from the current slab. */
   private newChunk(): Uint8Array {
@@ -42,7 +84,7 @@ export class MemoryStore implements Store {
     const within = offset - index * CHUNK;
     if (within + length <= CHUNK) {
       // One chunk (a field, a descriptor, a link record): one copy.
-      const chunk = this.chunks.get(index);
+      const chunk = this.chunk(index);
       return chunk ? copyBytes(chunk.subarray(within, within + length)) : newBytes(length);
     }
     const out = new Uint8Array(length);
@@ -52,7 +94,7 @@ export class MemoryStore implements Store {
       const index = Math.floor(pos / CHUNK);
       const within = pos - index * CHUNK;
       const n = Math.min(CHUNK - within, length - done);
-      const chunk = this.chunks.get(index);
+      const chunk = this.chunk(index);
       if (chunk) out.set(chunk.subarray(within, within + n), done);
       done += n;
     }
@@ -65,10 +107,10 @@ export class MemoryStore implements Store {
     const first = Math.floor(offset / CHUNK);
     if (offset + data.length <= (first + 1) * CHUNK) {
       // One chunk (the common small write): no views.
-      let chunk = this.chunks.get(first);
+      let chunk = this.chunk(first);
       if (!chunk) {
         chunk = this.newChunk();
-        this.chunks.set(first, chunk);
+        this.setChunk(first, chunk);
       }
       chunk.set(data, offset - first * CHUNK);
       return;
@@ -76,7 +118,7 @@ export class MemoryStore implements Store {
     // The chunks a long write creates share one buffer: one allocation, not one per 4 KiB.
     const last = Math.floor((offset + data.length - 1) / CHUNK);
     let absent = 0;
-    for (let i = first; i <= last; i++) if (!this.chunks.has(i)) absent++;
+    for (let i = first; i <= last; i++) if (!this.chunk(i)) absent++;
     const fresh = absent > 1 ? new Uint8Array(absent * CHUNK) : undefined;
     let used = 0;
     let done = 0;
@@ -85,10 +127,10 @@ export class MemoryStore implements Store {
       const index = Math.floor(pos / CHUNK);
       const within = pos - index * CHUNK;
       const n = Math.min(CHUNK - within, data.length - done);
-      let chunk = this.chunks.get(index);
+      let chunk = this.chunk(index);
       if (!chunk) {
         chunk = fresh ? fresh.subarray(used, (used += CHUNK)) : this.newChunk();
-        this.chunks.set(index, chunk);
+        this.setChunk(index, chunk);
       }
       chunk.set(data.subarray(done, done + n), within);
       done += n;
@@ -100,19 +142,19 @@ export class MemoryStore implements Store {
 
   /** Bytes actually held, for tests and benchmarks of sparseness. */
   get residentBytes(): number {
-    return this.chunks.size * CHUNK;
+    return this.chunkCount * CHUNK;
   }
 
   /** Writes every chunk held into `to` (as large as this store): a sparse target stays sparse. */
   copyInto(to: Store): void {
     if (to.size !== this.size) throw new RangeError(`target store is ${to.size} bytes, this one ${this.size}`);
-    for (const [i, c] of this.chunks) to.write(i * CHUNK, c);
+    for (const [i, c] of this.held()) to.write(i * CHUNK, c);
   }
 
   /** A deep copy, so a test can compare before and after states. */
   clone(): MemoryStore {
     const copy = new MemoryStore(this.size);
-    for (const [i, c] of this.chunks) copy.chunks.set(i, c.slice());
+    for (const [i, c] of this.held()) copy.setChunk(i, c.slice());
     return copy;
   }
 
@@ -120,10 +162,10 @@ export class MemoryStore implements Store {
   sameContentAs(other: MemoryStore): boolean {
     if (other.size !== this.size) return false;
     const zero = new Uint8Array(CHUNK);
-    const keys = new Set([...this.chunks.keys(), ...other.chunks.keys()]);
+    const keys = new Set([...this.held(), ...other.held()].map(([i]) => i));
     for (const k of keys) {
-      const a = this.chunks.get(k) ?? zero;
-      const b = other.chunks.get(k) ?? zero;
+      const a = this.chunk(k) ?? zero;
+      const b = other.chunk(k) ?? zero;
       for (let i = 0; i < CHUNK; i++) if (a[i] !== b[i]) return false;
     }
     return true;
