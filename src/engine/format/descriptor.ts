@@ -3,7 +3,7 @@
  * layout is a promise across kernel profiles; see docs/FORMAT.md.
  * An all-zero descriptor means "never initialised".
  */
-import { crc32, readString, readU64, view, writeString, writeU64, type LEView } from '../core/bytes';
+import { crc32, newBytes, readString, readU64, view, writeString, writeU64, type LEView } from '../core/bytes';
 import { DESCRIPTOR_SIZE, NO_PFN } from './constants';
 
 /** Flag bits of Descriptor.flags. */
@@ -76,7 +76,8 @@ export function encodeDescriptorInto(d: Descriptor, out: Uint8Array, at = 0): vo
 }
 
 export function encodeDescriptor(d: Descriptor): Uint8Array {
-  const out = new Uint8Array(DESCRIPTOR_SIZE);
+  // From the slab: its checksum is taken over a view, which would move an array of its own off the heap.
+  const out = newBytes(DESCRIPTOR_SIZE);
   encodeDescriptorInto(d, out);
   return out;
 }

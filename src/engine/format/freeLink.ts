@@ -4,7 +4,7 @@
  * bytes. It names itself (pfn, order, node, zone) so a corrupted or stray
  * record is detected, and is erased when the block is allocated or merged.
  */
-import { crc32, readString, readU64, view, writeString, writeU64 } from '../core/bytes';
+import { crc32, newBytes, readString, readU64, view, writeString, writeU64 } from '../core/bytes';
 
 export const FREE_LINK_MAGIC = 'PMEMFREE';
 export const FREE_LINK_SIZE = 48;
@@ -22,7 +22,8 @@ export interface FreeLink {
 }
 
 export function encodeFreeLink(l: FreeLink): Uint8Array {
-  return encodeFreeLinkInto(new Uint8Array(FREE_LINK_SIZE), l);
+  // From the slab: its checksum is taken over a view, which would move an array of its own off the heap.
+  return encodeFreeLinkInto(newBytes(FREE_LINK_SIZE), l);
 }
 
 /** As encodeFreeLink, into `out` (FREE_LINK_SIZE bytes, overwritten whole): for a caller that compares many. */
