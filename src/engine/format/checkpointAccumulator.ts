@@ -5,6 +5,7 @@
  * as much as the bytes it restores, instead of undoing the span's records one
  * by one on a copy of the image.
  */
+import { newBytes } from '../core/bytes';
 import type { ByteRange } from './rangeList';
 
 const LINE = 64;
@@ -38,8 +39,9 @@ export class CheckpointAccumulator {
         const to = stop - index * LINE;
         const line = this.lines.get(index);
         if (!line) {
-          // Nothing known in this line yet: take the bytes as they are.
-          const fresh = { data: new Uint8Array(LINE), known: new Uint8Array(LINE) };
+          // Nothing known in this line yet: take the bytes as they are. (Slab arrays: ranges() takes views of them.)
+          const both = newBytes(2 * LINE);
+          const fresh = { data: both.subarray(0, LINE), known: both.subarray(LINE) };
           fresh.data.set(r.data.subarray(at - r.offset, stop - r.offset), from);
           fresh.known.fill(1, from, to);
           this.lines.set(index, fresh);
@@ -59,7 +61,11 @@ export class CheckpointAccumulator {
   /** The gathered bytes as sorted ranges, touching ranges joined (as the records' spans would be). */
   ranges(): ByteRange[] {
     const runs: Array<{ offset: number; parts: Uint8Array[]; length: number }> = [];
-    for (const index of [...this.lines.keys()].sort((a, b) => a - b)) {
+    const order = new Float64Array(this.lines.size);
+    let n = 0;
+    for (const index of this.lines.keys()) order[n++] = index;
+    order.sort();
+    for (const index of order) {
       const line = this.lines.get(index)!;
       for (let i = 0; i < LINE; ) {
         if (!line.known[i]) {
@@ -79,7 +85,7 @@ export class CheckpointAccumulator {
       }
     }
     return runs.map((run) => {
-      const data = new Uint8Array(run.length);
+      const data = newBytes(run.length);
       let at = 0;
       for (const p of run.parts) {
         data.set(p, at);
