@@ -528,8 +528,12 @@ export class BuddyState {
       if (i >= DESC.crc && i < DESC.crc + 4) continue;
       if (this.desc[at + i] !== this.savedDesc[was + i]) return false;
     }
-    const crcNow = this.descDirty[slot] ? crc32Range(this.desc, at, at + DESC.crc) : u32(this.desc, at + DESC.crc);
-    const crcThen = this.savedLink.at(k * 8) ? crc32Range(this.savedDesc, was, was + DESC.crc) : u32(this.savedDesc, was + DESC.crc);
+    const dirtyNow = this.descDirty[slot] !== 0;
+    const dirtyThen = this.savedLink.at(k * 8) !== 0;
+    // Both checksums recomputed over the same bytes (compared above): the same, without computing them.
+    if (dirtyNow && dirtyThen) return true;
+    const crcNow = dirtyNow ? crc32Range(this.desc, at, at + DESC.crc) : u32(this.desc, at + DESC.crc);
+    const crcThen = dirtyThen ? crc32Range(this.savedDesc, was, was + DESC.crc) : u32(this.savedDesc, was + DESC.crc);
     return crcNow === crcThen;
   }
 
