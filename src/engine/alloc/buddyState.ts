@@ -63,6 +63,9 @@ const LINK_ERASED = 4; // zeroed
 const TWO_32 = 0x1_0000_0000;
 /** A descriptor's 32-bit words. */
 const WORDS = DESCRIPTOR_SIZE / 4;
+/** The word that holds a descriptor's checksum. */
+const CRC_WORD = DESC.crc / 4;
+if (!Number.isInteger(CRC_WORD)) throw new Error('a descriptor\'s checksum must be a whole 32-bit word');
 
 /** Where sameLink encodes the record it compares with. */
 const linkScratch = new Uint8Array(FREE_LINK_SIZE);
@@ -524,9 +527,10 @@ export class BuddyState {
   private sameDescriptor(slot: number, k: number): boolean {
     const at = slot * DESCRIPTOR_SIZE;
     const was = k * DESCRIPTOR_SIZE;
-    for (let i = 0; i < DESCRIPTOR_SIZE; i++) {
-      if (i >= DESC.crc && i < DESC.crc + 4) continue;
-      if (this.desc[at + i] !== this.savedDesc[was + i]) return false;
+    // Word by word (the checksum is a word of its own, left out).
+    for (let w = 0; w < WORDS; w++) {
+      if (w === CRC_WORD) continue;
+      if (this.desc32[slot * WORDS + w] !== this.savedDesc32[k * WORDS + w]) return false;
     }
     const dirtyNow = this.descDirty[slot] !== 0;
     const dirtyThen = this.savedLink.at(k * 8) !== 0;

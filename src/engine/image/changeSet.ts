@@ -122,10 +122,24 @@ export function coarseChangeSetOf(layout: Layout, maxOrder: number, writes: Iter
   return { frames: mergeRuns(runs), sections: [...sections].sort((a, b) => a - b), freeLists };
 }
 
+/** Runs this few are sorted by insertion (an operation's handful): no comparator calls. */
+const FEW_RUNS = 16;
+
 function mergeRuns(runs: Array<[number, number]>): Array<[number, number]> {
-  runs.sort((a, b) => a[0] - b[0]);
+  if (runs.length > FEW_RUNS) runs.sort((a, b) => a[0] - b[0]);
+  else {
+    for (let i = 1; i < runs.length; i++) {
+      const run = runs[i];
+      let k = i;
+      for (; k > 0 && runs[k - 1][0] > run[0]; k--) runs[k] = runs[k - 1];
+      runs[k] = run;
+    }
+  }
   const out: Array<[number, number]> = [];
-  for (const [a, b] of runs) {
+  // Indexed, not destructured: a tuple's destructuring goes through its iterator.
+  for (let i = 0; i < runs.length; i++) {
+    const a = runs[i][0];
+    const b = runs[i][1];
     const last = out[out.length - 1];
     if (last && a <= last[1]) last[1] = Math.max(last[1], b);
     else out.push([a, b]);
