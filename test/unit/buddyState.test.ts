@@ -13,7 +13,7 @@ import { allocateExactly, freeAllocated } from '../../src/engine/alloc/buddy';
 import { BuddyState, SLOW } from '../../src/engine/alloc/buddyState';
 import { encodeOwner, patchDescriptor, PG_BUDDY, PG_CORE } from '../../src/engine/format/descriptor';
 import type { Txn } from '../../src/engine/image/txn';
-import { firstDifference, MiB, rng } from './helpers';
+import { dataView, firstDifference, MiB, rng } from './helpers';
 
 type Action = { kind: 'alloc'; pfn: number; order: number; owner: string } | { kind: 'free'; pfn: number; order?: number };
 
@@ -90,7 +90,7 @@ describe('the allocator state in typed arrays', () => {
         patchDescriptor(d, 0, { flags: PG_CORE | PG_BUDDY, order: 11, next: 0, prev: 0, pfn: q });
         store.write(img.memmapOffset(q), d);
         const area = new Uint8Array(16);
-        new DataView(area.buffer).setUint32(0, q, true);
+        dataView(area).setUint32(0, q, true);
         area[8] = 1;
         store.write(img.layout.freeArea.startPfn * PAGE_SIZE + 11 * 16, area); // alone on the order-11 list
         return { store, img, pfn: top + 600 };

@@ -9,7 +9,7 @@ import { encodeJournalHeader, JH, JOURNAL_COMMITTED, JOURNAL_INTENT } from '../.
 import { FREE_AREA_ENTRY_SIZE, LinksPlacement, MemmapPlacement, SECTION_ENTRY_SIZE } from '../../src/engine/format/layout';
 import { decodeSectionEntry, encodeSectionEntry } from '../../src/engine/format/sectionTable';
 import { decodeSuperblock, encodeSuperblock, SB, SUPERBLOCK_SIZE } from '../../src/engine/format/superblock';
-import { MiB, newImage } from './helpers';
+import { dataView, MiB, newImage } from './helpers';
 import { Model } from './model';
 
 // A 16 MiB image: 8 sections of 512 frames, everything in node 0, zone DMA32.
@@ -68,13 +68,13 @@ function build(options: { memmap?: MemmapPlacement; links?: LinksPlacement } = {
 
 const u32 = (n: number) => {
   const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n, true);
+  dataView(b).setUint32(0, n, true);
   return b;
 };
 const u64 = (n: number) => {
   const b = new Uint8Array(8);
-  new DataView(b.buffer).setUint32(0, n % 2 ** 32, true);
-  new DataView(b.buffer).setUint32(4, Math.floor(n / 2 ** 32), true);
+  dataView(b).setUint32(0, n % 2 ** 32, true);
+  dataView(b).setUint32(4, Math.floor(n / 2 ** 32), true);
   return b;
 };
 
@@ -381,7 +381,7 @@ describe('checker: hand-made corruptions (memmap on device, links in pages)', ()
     const offset = ring.ringStart + info.pos;
     const record = b.store.read(offset, info.totalBytes).slice();
     change(record, info.summaryAt - info.pos, info.undoAt - info.pos);
-    new DataView(record.buffer).setUint32(CR.crc, compactRecordCrc(info.seq, record), true);
+    dataView(record).setUint32(CR.crc, compactRecordCrc(info.seq, record), true);
     b.store.write(offset, record);
     return { offset, summaryAt: offset + info.summaryAt - info.pos, undoAt: offset + info.undoAt - info.pos };
   }

@@ -25,7 +25,7 @@ import { DETECTION_RECIPES, EDITS } from './fuzz/detection';
 import { build, recipeArb, storeOf } from './fuzz/images';
 import { mutate, mutationsArb } from './fuzz/mutations';
 import { structuresOf } from './fuzz/structures';
-import { GiB, MiB } from './helpers';
+import { dataView, GiB, MiB } from './helpers';
 
 /**
  * Checks `open()` with both checkers and asserts the same report, with the
@@ -95,7 +95,7 @@ function poke(store: Store, img: PmemImage, pfn: number, field: number, bytes: n
   const at = img.memmapOffset(pfn);
   const d = store.read(at, 64).slice();
   d.set(bytes, field);
-  if (fixCrc) new DataView(d.buffer).setUint32(DESC.crc, crc32(d.subarray(0, DESC.crc)), true);
+  if (fixCrc) dataView(d).setUint32(DESC.crc, crc32(d.subarray(0, DESC.crc)), true);
   store.write(at, d);
 }
 
@@ -174,7 +174,7 @@ function faults(): Fault[] {
     { name: 'every listed free block unmarked', plant: (s, img, b) => b.free.forEach((p) => editDescriptor(s, img, p, (d) => (d.flags &= ~PG_BUDDY))) },
     { name: 'a wrong free-list count', memmap: false, plant: (s, img) => {
       const at = freeAreaEntryOffset(img.layout, freeAreaIndex(img.geometry.maxOrder, 0, 0, img.geometry.maxOrder)) + FREE_AREA.count;
-      const v = new DataView(s.read(at, 8).buffer);
+      const v = dataView(s.read(at, 8));
       s.write(at, new Uint8Array(u64(v.getUint32(0, true) + 1)));
     } },
     { name: 'a free-list head of 2^60', memmap: false, plant: (s, img) => {
@@ -187,7 +187,7 @@ function faults(): Fault[] {
       const at = b.free[0] * PAGE_SIZE;
       const r = s.read(at, 48).slice();
       r.set(u64(b.free[0] + 1), LINK.pfn);
-      new DataView(r.buffer).setUint32(LINK.crc, crc32(r.subarray(0, LINK.crc)), true);
+      dataView(r).setUint32(LINK.crc, crc32(r.subarray(0, LINK.crc)), true);
       s.write(at, r);
     } },
     { name: 'a torn section count', memmap: false, plant: (s, img) => {

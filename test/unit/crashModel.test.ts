@@ -4,7 +4,7 @@ import { encodedSize } from '../../src/engine/format/rangeList';
 import { JH, JOURNAL_COMMITTED, journalChunks, peekJournal } from '../../src/engine/format/journal';
 import { allocOp, check, MemoryStore, PmemImage, PAGE_SIZE } from '../../src/engine';
 import { tornShapes, tornSpan, unitCount, WriteBackCacheStore } from '../../src/engine/store/writeBackCacheStore';
-import { MiB, newImage, snapshot } from './helpers';
+import { dataView, MiB, newImage, snapshot } from './helpers';
 
 describe('write-back cache crash model', () => {
   it('cuts writes into aligned units; an aligned 8-byte word never tears', () => {
@@ -64,7 +64,7 @@ describe('write-back cache crash model', () => {
     }
     assert.ok(media, 'some epoch leaves the transaction committed');
     const header = media.read(at, 128);
-    new DataView(header.buffer).setUint32(JH.crc, crc32(header.subarray(0, JH.crc)), true);
+    dataView(header).setUint32(JH.crc, crc32(header.subarray(0, JH.crc)), true);
     media.write(at, header);
     const reopened = PmemImage.open(media, {});
     assert.equal(reopened.bootReport?.recovery.action, 'rolled-forward');

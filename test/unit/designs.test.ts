@@ -16,6 +16,7 @@ import { describeCell } from '../../webview/cellText';
 import { frameTooltipMarkdown } from '../../src/extension/trees/frameTooltip';
 import { compareRows } from '../../src/shared/compareText';
 import { pmem } from './cliRun';
+import { dataView } from './helpers';
 
 /** Every block of an image, section by section. */
 const blocksOf = (img: PmemImage) => blocksIn(img, 0, img.geometry.totalFrames);
@@ -510,7 +511,7 @@ describe('memdesc: an 8-byte word per page pointing to one descriptor per alloca
     const b = allocOp(img, { order: 10, owner: 'db' }).blocks[0].pfn;
     const words = img.layout.memmap.startPfn * 4096;
     const pool = words + 16384 * 8;
-    const word = (pfn: number) => new DataView(store.read(words + pfn * 8, 8).buffer);
+    const word = (pfn: number) => dataView(store.read(words + pfn * 8, 8));
     const slot = word(b).getUint32(0, true);
     assert.equal(word(b).getUint32(4, true) >>> 28, 1, 'type: an allocation');
     assert.equal(word(b + 700).getUint32(0, true), slot, 'every page points to the same descriptor');
@@ -605,7 +606,7 @@ describe('the checker holds each design\'s own structures on the device against 
     assert.deepEqual(problems(img), []);
     const words = img.layout.memmap.startPfn * 4096;
     const pool = words + 16384 * 8;
-    const slotOf = (pfn: number) => new DataView(store.read(words + pfn * 8, 8).buffer).getUint32(0, true);
+    const slotOf = (pfn: number) => dataView(store.read(words + pfn * 8, 8)).getUint32(0, true);
     const slot = slotOf(b);
     const spare = 900;
     store.write(words + (b + 5) * 8, Uint8Array.of(spare & 0xff, spare >> 8, 0, 0, 0, 0, 0, 0x10));

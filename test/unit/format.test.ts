@@ -11,7 +11,7 @@ import {
 } from '../../src/engine/format/sectionTable';
 import { decodeSuperblock, encodeSuperblock, SB } from '../../src/engine/format/superblock';
 import { ImageError, UsageError, DESCRIPTOR_SIZE, PAGE_SIZE, ZONE_NORMAL, ZONE_DMA32, ZONE_MOVABLE, FORMAT_VERSION } from '../../src/engine';
-import { GiB, MiB } from './helpers';
+import { dataView, GiB, MiB } from './helpers';
 
 function sampleSuperblock() {
   const geometry = makeGeometry({ sizeBytes: 16 * GiB, nodes: 2, movablePercent: 25 });
@@ -38,8 +38,8 @@ describe('format: superblock', () => {
     const foreign = new Uint8Array(PAGE_SIZE).fill(0x41);
     assert.throws(() => decodeSuperblock(foreign, 0), /not a pmem image/);
     const bytes = encodeSuperblock(sampleSuperblock());
-    new DataView(bytes.buffer).setUint32(SB.formatVersion, 99, true);
-    new DataView(bytes.buffer).setUint32(SB.crc, crc32(bytes.subarray(0, SB.crc)), true);
+    dataView(bytes).setUint32(SB.formatVersion, 99, true);
+    dataView(bytes).setUint32(SB.crc, crc32(bytes.subarray(0, SB.crc)), true);
     assert.throws(() => decodeSuperblock(bytes, 0), /format version 99 is not supported/);
   });
 });
@@ -196,7 +196,7 @@ describe('format: section entry, free area, free link, journal header, ranges', 
     ];
     const table = new Uint8Array(entries.length * SECTION_ENTRY_SIZE);
     entries.forEach((e, s) => table.set(encodeSectionEntry(e), s * SECTION_ENTRY_SIZE));
-    const dv = new DataView(table.buffer);
+    const dv = dataView(table);
     entries.forEach((e, s) => {
       assert.deepEqual(sectionEntryAt(dv, s), e);
       assert.deepEqual(decodeSectionEntry(table, s * SECTION_ENTRY_SIZE), e);
@@ -213,7 +213,7 @@ describe('format: section entry, free area, free link, journal header, ranges', 
     table.set(encodeFreeAreaEntry({ head: 0, count: 0 }), 0);
     table.set(encodeFreeAreaEntry({ head: 2 ** 40 + 3, count: 17 }), FREE_AREA_ENTRY_SIZE);
     table.fill(0xff, 2 * FREE_AREA_ENTRY_SIZE); // head and count 2^64 - 1: never valid
-    const dv = new DataView(table.buffer);
+    const dv = dataView(table);
     assert.deepEqual(freeAreaEntryAt(dv, 0), { head: 0, count: 0 });
     assert.deepEqual(freeAreaEntryAt(dv, 1), { head: 2 ** 40 + 3, count: 17 });
     assert.deepEqual(freeAreaEntryAt(dv, 1), decodeFreeAreaEntry(table, FREE_AREA_ENTRY_SIZE));
@@ -242,7 +242,7 @@ describe('format: section entry, free area, free link, journal header, ranges', 
     stateOnly.set(encodeStateWord(JOURNAL_EMPTY, 4096), JOURNAL_STATE_WORD);
     assert.deepEqual(decodeJournalHeader(stateOnly, 0), { ...h, state: JOURNAL_EMPTY }, 'the state word changes alone: the checksum reads it as zero');
     const legacy = bytes.slice();
-    new DataView(legacy.buffer).setUint32(JH.crc, crc32(legacy.subarray(0, JH.crc)), true);
+    dataView(legacy).setUint32(JH.crc, crc32(legacy.subarray(0, JH.crc)), true);
     assert.deepEqual(decodeJournalHeader(legacy, 0), h, 'a header checksummed with its state (older images) still reads');
     bytes[17] ^= 1;
     assert.deepEqual(decodeJournalHeader(bytes, 4096), { state: JOURNAL_INTENT, torn: true, payloadBytes: 0, txnSeq: 12 + 256, payloadCrc: 0, description: '' }, 'a header failing its checksum is a torn, uncommitted intent');

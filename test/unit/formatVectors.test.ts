@@ -27,6 +27,7 @@ import { PatchStore } from '../../src/engine/store/patchStore';
 import { decodeTwoWord, projectTwoWords, TWO_WORD, TWO_WORD_SIZE, twoWordOffset } from '../../src/engine/format/twoWord';
 import { allocationWords, decodeMemdescWord, memdescSlotOffset, memdescWordOffset } from '../../src/engine/format/memdesc';
 import { unitOffset } from '../../src/engine/alloc/units2m';
+import { dataView } from './helpers';
 
 /** The compact record's fixed fields (the rest are varints). */
 const CR_FIXED = { tag: CR.tag, crc: CR.crc };
@@ -281,11 +282,11 @@ describe('format vectors from docs/FORMAT.md', () => {
       [28, '00 00 00 00'], // reserved
       [32, '61 6c 6c 6f 63 20 34 20 70 61 67 65 73'], // description "alloc 4 pages", NUL-padded to 64
     ]);
-    new DataView(header.buffer).setUint32(24, payloadCrc, true);
+    dataView(header).setUint32(24, payloadCrc, true);
     // The checksum reads the state (bytes 8..11) as 0, so committing rewrites only the state word.
     const stateAsZero = header.slice(0, 124);
     stateAsZero.fill(0, 8, 12);
-    new DataView(header.buffer).setUint32(124, docCrc(stateAsZero), true);
+    dataView(header).setUint32(124, docCrc(stateAsZero), true);
 
     const h = decodeJournalHeader(header, 0);
     assert.deepEqual(h, { state: JOURNAL_COMMITTED, payloadBytes: 48, txnSeq: 42, payloadCrc, description: 'alloc 4 pages' });
@@ -411,9 +412,9 @@ describe('format vectors from docs/FORMAT.md', () => {
     // ac: link (type 4) against a prediction (form 1), next stored, a mask byte; pfn 200 (+0); mask 08
     //     (linkedGeneration); next 201 (zigzag(+1) + 1 = 03); linkedGeneration 3 − 1 (zigzag 01).
     // 54: link (type 4) against the newer record (form 2), prev stored; pfn 201 (+1, zigzag 02); prev 200 (zigzag(−1) + 1 = 02).
-    const dv = new DataView(record.buffer);
+    const dv = dataView(record);
     const seq = new Uint8Array(8);
-    new DataView(seq.buffer).setUint32(0, 5, true); // step 5
+    dataView(seq).setUint32(0, 5, true); // step 5
     const withSeq = new Uint8Array([...seq, ...record]);
     dv.setUint32(1, docCrc(withSeq), true); // the crc field is still zero in withSeq
 

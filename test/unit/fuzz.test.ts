@@ -17,6 +17,7 @@ import { runCli } from './fuzz/cliInProcess';
 import { BytesStore } from './fuzz/images';
 import { PROPERTIES, runProperty } from './fuzz/run';
 import { scratchDir } from './fuzz/scratch';
+import { dataView } from './helpers';
 
 const SEED = Number(process.env.PMEM_FUZZ_SEED ?? 20261202);
 
@@ -163,7 +164,7 @@ describe('fuzz regressions', () => {
     ];
     for (const [name, offset, value, message] of cases) {
       const bytes = image.bytes.slice();
-      const dv = new DataView(bytes.buffer);
+      const dv = dataView(bytes);
       for (const at of [0, bytes.length - 4096]) {
         if (name === 'updateSeq') {
           dv.setUint32(at + offset, value % 2 ** 32, true);

@@ -53,7 +53,7 @@ export function stampVersion(store: Store, version: number): void {
 function stampSuperblockField(store: Store, field: number, value: number): void {
   for (const at of [0, store.size - PAGE_SIZE]) {
     const sb = store.read(at, PAGE_SIZE).slice();
-    const dv = new DataView(sb.buffer);
+    const dv = dataView(sb);
     dv.setUint16(field, value, true);
     dv.setUint32(SB.crc, crc32(sb.subarray(0, SB.crc)), true);
     store.write(at, sb);
@@ -92,4 +92,9 @@ export function firstDifference(a: MemoryStore, b: MemoryStore): number {
     if (Buffer.compare(x, y) !== 0) return at + x.findIndex((v, k) => v !== y[k]);
   }
   return -1;
+}
+
+/** A DataView of exactly these bytes: an array may be a view into a larger buffer (the engine's small arrays share slabs). */
+export function dataView(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

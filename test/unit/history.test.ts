@@ -12,7 +12,7 @@ import { ByteWriter } from '../../src/engine/format/compact';
 import { decodeUndo, encodeUndo, undoContext, UndoTarget } from '../../src/engine/format/undoCodec';
 import { historyStepRange, scanStepRange } from '../../src/engine/inspect/timeline';
 import { FileStore } from '../../src/engine/node/fileStore';
-import { MiB, newImage, rng, snapshot, Snapshot } from './helpers';
+import { dataView, MiB, newImage, rng, snapshot, Snapshot } from './helpers';
 
 interface Seen {
   step: number;
@@ -374,7 +374,7 @@ describe('history: a deep ring of compact records', () => {
     // Make it free the frame after its block instead (+1 from the summary's pfn, zigzag 2): a free frame.
     const free = b.blocks[0].pfn + 1;
     record[entry + 1] = 2;
-    new DataView(record.buffer).setUint32(CR.crc, compactRecordCrc(info.seq, record), true);
+    dataView(record).setUint32(CR.crc, compactRecordCrc(info.seq, record), true);
     store.write(offset, record);
     assert.throws(() => stateAt(img, b.step - 1), (e: Error) => e instanceof ImageError && e.location.field === 'historyRecord.undo'
       && e.message.includes(`history step ${b.step}: undo entry is invalid: its inverse (free block ${free} of order 0) cannot be run`) && e.location.offset === offset + entry);
@@ -470,8 +470,8 @@ describe('history: a deep ring of compact records', () => {
 function stampVersion1(store: MemoryStore): void {
   for (const at of [0, store.size - PAGE_SIZE]) {
     const sb = store.read(at, PAGE_SIZE).slice();
-    new DataView(sb.buffer).setUint16(SB.formatVersion, 1, true);
-    new DataView(sb.buffer).setUint32(SB.crc, crc32(sb.subarray(0, SB.crc)), true);
+    dataView(sb).setUint16(SB.formatVersion, 1, true);
+    dataView(sb).setUint32(SB.crc, crc32(sb.subarray(0, SB.crc)), true);
     store.write(at, sb);
   }
 }
@@ -488,8 +488,8 @@ function writeFirstFormatRecords(): () => void {
   const pad8 = (n: number) => (n + 7) & ~7;
   const header = (h: HistoryHeader) => {
     const out = encodeHistoryHeader(h);
-    new DataView(out.buffer).setUint32(HH.version, 1, true);
-    new DataView(out.buffer).setUint32(HH.crc, crc32(out.subarray(0, HH.crc)), true);
+    dataView(out).setUint32(HH.version, 1, true);
+    dataView(out).setUint32(HH.crc, crc32(out.subarray(0, HH.crc)), true);
     return out;
   };
   HistoryRing.prototype.append = function (this: HistoryRing, io, kind, bootGeneration, summary, undo, dropUndo = false) {
@@ -506,7 +506,7 @@ function writeFirstFormatRecords(): () => void {
     }
     const total = RECORD_HEADER_SIZE + pad8(summaryBytes.length) + undoBytes;
     const rec = new Uint8Array(total);
-    const dv = new DataView(rec.buffer);
+    const dv = dataView(rec);
     const seq = h.nextSeq;
     dv.setUint32(HR.magic, RECORD_MAGIC, true);
     dv.setUint32(HR.totalBytes, total, true);
@@ -522,10 +522,10 @@ function writeFirstFormatRecords(): () => void {
     const empty = () => h.firstSeq === h.nextSeq;
     const wrapped = () => h.head > h.tail || (h.head === h.tail && !empty());
     const evict = () => {
-      h.head += new DataView(io.read(this.ringStart + h.head, 8).slice().buffer).getUint32(HR.totalBytes, true);
+      h.head += dataView(io.read(this.ringStart + h.head, 8).slice()).getUint32(HR.totalBytes, true);
       h.firstSeq++;
       if (h.firstSeq === h.nextSeq) h.head = h.tail = 0;
-      else if (h.head >= this.ringBytes || new DataView(io.read(this.ringStart + h.head, 4).slice().buffer).getUint32(0, true) === WRAP_MAGIC) h.head = 0;
+      else if (h.head >= this.ringBytes || dataView(io.read(this.ringStart + h.head, 4).slice()).getUint32(0, true) === WRAP_MAGIC) h.head = 0;
     };
     for (;;) {
       if (empty()) {
@@ -535,7 +535,7 @@ function writeFirstFormatRecords(): () => void {
       if (!wrapped()) {
         if (this.ringBytes - h.tail >= total) break;
         const marker = new Uint8Array(4);
-        new DataView(marker.buffer).setUint32(0, WRAP_MAGIC, true);
+        dataView(marker).setUint32(0, WRAP_MAGIC, true);
         io.write(this.ringStart + h.tail, marker);
         h.tail = 0;
         continue;

@@ -19,6 +19,7 @@ import {
   anchorOf, classifyPages, decodeStructPage, namespaceMemmap, PAGE_CLASS, readStructPages, structPageOffset, type NamespaceMemmap,
 } from '../../src/engine/format/linux/structPage';
 import { structPageSizeVerdict } from '../../src/engine/format/linux/structPageSize';
+import { dataView } from './helpers';
 
 const MiB = 2 ** 20;
 
@@ -83,7 +84,7 @@ describe('struct pages a real Linux 6.1 kernel wrote into its namespaces', funct
     // PAGE_BUDDY_MAPCOUNT_VALUE is ~PG_buddy read as a signed int: page_type with only the buddy bit cleared.
     const buddy = num('NUMBER(PAGE_BUDDY_MAPCOUNT_VALUE)') >>> 0;
     const page = new Uint8Array(64);
-    new DataView(page.buffer).setUint32(48, buddy, true);
+    dataView(page).setUint32(48, buddy, true);
     page[0] = 1; // written
     assert.equal(decodeStructPage(page, 0, 0, { kernel: LINUX_6_1_X86_64 }).kind, 'free (buddy)');
   });
@@ -198,7 +199,7 @@ describe('struct pages a real Linux 6.1 kernel wrote into its namespaces', funct
       if (d.written) assert.ok(d.words.length >= 8);
     }), { numRuns: 2000 });
     const bad = new Uint8Array(64);
-    new DataView(bad.buffer).setBigUint64(0, 7n << 51n, true);
+    dataView(bad).setBigUint64(0, 7n << 51n, true);
     assert.deepEqual(decodeStructPage(bad, 3, 0, { kernel: LINUX_6_1_X86_64 }).problems, ['zone 7 is beyond this kernel\'s 5 zones']);
   });
 

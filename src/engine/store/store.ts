@@ -6,7 +6,12 @@
 export interface Store {
   /** Bytes addressable; reads beyond it fail. */
   readonly size: number;
-  /** Reads exactly `length` bytes at `offset`; never more than asked. */
+  /**
+   * Reads exactly `length` bytes at `offset`; never more than asked. The
+   * array is the caller's, but may be a view into a larger buffer (small
+   * reads are cut from a shared slab, see newBytes): take its `byteOffset`
+   * with its `buffer`.
+   */
   read(offset: number, length: number): Uint8Array;
   /** Writes `data` at `offset`. Each call is one persistence point. */
   write(offset: number, data: Uint8Array): void;
