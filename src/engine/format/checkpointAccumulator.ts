@@ -6,6 +6,7 @@
  * by one on a copy of the image.
  */
 import { newBytes } from '../core/bytes';
+import { sortedKeys } from '../core/sortedKeys';
 import type { ByteRange } from './rangeList';
 
 const LINE = 64;
@@ -61,11 +62,7 @@ export class CheckpointAccumulator {
   /** The gathered bytes as sorted ranges, touching ranges joined (as the records' spans would be). */
   ranges(): ByteRange[] {
     const runs: Array<{ offset: number; parts: Uint8Array[]; length: number }> = [];
-    const order = new Float64Array(this.lines.size);
-    let n = 0;
-    for (const index of this.lines.keys()) order[n++] = index;
-    order.sort();
-    for (const index of order) {
+    for (const index of sortedKeys(this.lines)) {
       const line = this.lines.get(index)!;
       for (let i = 0; i < LINE; ) {
         if (!line.known[i]) {

@@ -1,4 +1,5 @@
 import { copyBytes, newBytes } from '../core/bytes';
+import { sortedKeys } from '../core/sortedKeys';
 import { ByteRange } from '../format/rangeList';
 import { OverlayStore } from './overlayStore';
 import { checkRange, Store } from './store';
@@ -271,11 +272,7 @@ export class StagingStore implements Store {
    * them, so no bulk run's bytes show through.)
    */
   private lineChanges(): ByteRange[] {
-    // Filled by a loop: Float64Array.from over the map's iterator took longer than the sort.
-    const order = new Float64Array(this.lines.size);
-    let n = 0;
-    for (const k of this.lines.keys()) order[n++] = k;
-    order.sort();
+    const order = sortedKeys(this.lines);
     const out: ByteRange[] = [];
     for (let i = 0; i < order.length; ) {
       const first = this.lines.get(order[i])!;
@@ -308,7 +305,7 @@ export class StagingStore implements Store {
    */
   private linesApartFromPages(): ByteRange[] | undefined {
     const lines = this.lineChanges();
-    const pages = Float64Array.from(this.pageSpans.keys()).sort();
+    const pages = sortedKeys(this.pageSpans);
     const paged: ByteRange[] = [];
     for (let i = 0; i < pages.length; ) {
       const first = this.pageSpans.get(pages[i])!;
