@@ -113,6 +113,30 @@ describe('deferred write-back', () => {
     assert.deepEqual(check(img).problems, []);
   });
 
+  it('keeps holding operations once the history is full: with nothing held, a write-back still evicts room for the next records', () => {
+    // The smallest ring, full after the first round; sections handed over as the allocations reach them, so some
+    // frees take the usual path (their inverse would hand a section over), each leaving the ring with no room to spare.
+    const { img } = newImage({ sizeBytes: 64 * MiB, historyBytes: 64 * 1024 });
+    deferHomeWrites(img, true);
+    const rounds = 3;
+    const count = 3000;
+    for (let round = 0; round < rounds; round++) {
+      const pfns: number[] = [];
+      const before = fastLane.deferred;
+      for (let i = 0; i < count; i++) pfns.push(allocOp(img, { order: 0, owner: `r${round}` }).blocks[0].pfn);
+      const allocsHeld = fastLane.deferred - before;
+      // The usual path takes only an allocation that hands a section over (one in 512) or whose step is due a checkpoint (one in 2048).
+      assert.ok(allocsHeld >= count - 12, `round ${round}: ${allocsHeld} of ${count} allocations held`);
+      const beforeFrees = fastLane.deferred;
+      for (const p of pfns) freeOp(img, [p]);
+      const freesHeld = fastLane.deferred - beforeFrees;
+      assert.ok(freesHeld >= 0.75 * count, `round ${round}: ${freesHeld} of ${count} frees held`);
+    }
+    assert.ok(img.history.readHeader(img.storeAsIs).firstSeq > 2 * count, 'the ring was full: the oldest records were evicted');
+    deferHomeWrites(img, false);
+    assert.deepEqual(check(img).problems, []);
+  });
+
   it('a held record of the largest kind (a 16-byte owner, pfns past 2^27, the second node) stays within the room kept for one', () => {
     const { store, img } = newImage({ sizeBytes: 2 ** 40, nodes: 2, maxOrder: 10 });
     const owner = 'ŝlab-ĉache-012'; // 16 bytes of UTF-8

@@ -67,7 +67,16 @@ export class DeferredHome implements DeferredWriteBack {
   }
 
   writeBack(): void {
-    if (!this.held) return;
+    if (this.held) this.writeBackMakingRoom();
+  }
+
+  /**
+   * Writes back what is held, perhaps nothing, and evicts the oldest records
+   * until the next ones find room after the tail: with nothing held, a full
+   * ring would otherwise send every operation down the usual path, each
+   * evicting just the room of its own record.
+   */
+  private writeBackMakingRoom(): void {
     const store = this.img.storeAsIs;
     this.state.flush();
     const replaced = withReplacedBytes(store, this.log.changes()).undo;
@@ -76,7 +85,7 @@ export class DeferredHome implements DeferredWriteBack {
     const n = this.held;
     this.held = 0;
     try {
-      this.img.commitWriteBack(this.log.changes(), `write-back of ${n} operation${n === 1 ? '' : 's'}`);
+      this.img.commitWriteBack(this.log.changes(), n ? `write-back of ${n} operation${n === 1 ? '' : 's'}` : 'room in the history for the next operations');
     } catch (e) {
       // The device holds the records, perhaps not their write-back: only an open knows which (it redoes them), so this image stops here.
       this.drop();
@@ -111,7 +120,7 @@ export class DeferredHome implements DeferredWriteBack {
   /** Before an operation: written back when it could not be held (then undefined: the usual path takes it). */
   private ready(): boolean {
     if (this.canHold()) return true;
-    this.writeBack();
+    this.writeBackMakingRoom();
     return this.canHold();
   }
 
