@@ -12,7 +12,7 @@ import { strict as assert } from 'node:assert';
 import { allocOp, check, frames, freeLists, freeOp, initAllOp, initSectionsOp, MemoryStore, PmemImage } from '../../src/engine';
 import { JOURNAL_COMMITTED, peekJournal } from '../../src/engine/format/journal';
 import { WriteBackCacheStore } from '../../src/engine/store/writeBackCacheStore';
-import { deferHomeWrites } from '../../src/engine/image/deferredHome';
+import { DEFERRED_RECORD_BOUND, deferHomeWrites } from '../../src/engine/image/deferredHome';
 import { fastLane } from '../../src/engine/image/ops';
 import { CaseBudget, crashCases } from './crashCases';
 import { UNIT_ORDER } from '../../src/engine/alloc/units2m';
@@ -304,6 +304,21 @@ const deferredScenarios: Scenario[] = [
     op: ({ img }) => deferHomeWrites(img, false),
     same: true, // the operations were committed before: the write-back changes where their structures are, not the state
     claim: (b) => assert.ok(b.allocated.some((x) => x.includes('held')), 'the held operations are part of the state before'),
+  },
+  {
+    name: 'an operation held after a write-back that only evicts (the history full, nothing held)',
+    prepare: (img) => {
+      // Single operations the usual way until the ring is full and has no room for a held record after its tail.
+      for (let i = 0; img.history.readHeader(img.storeAsIs).firstSeq <= 1 || img.history.canAppendDeferred(img.storeAsIs, DEFERRED_RECORD_BOUND); i++) {
+        assert.ok(i < 20_000, 'the history never filled');
+        freeOp(img, [allocOp(img, { order: 0, owner: 'fill' }).blocks[0].pfn]);
+      }
+    },
+    op: ({ img }) => held(() => {
+      deferHomeWrites(img, true);
+      allocOp(img, { order: 0, owner: 'room' });
+    }),
+    claim: (b, a) => assert.equal(count(a.allocated), count(b.allocated) + 1, 'the block is allocated'),
   },
   {
     name: 'redo at the open of operations held when the power failed',
