@@ -375,6 +375,11 @@ export class HistoryRing {
     return seq;
   }
 
+  /** Whether a record of `bytes` bytes would need an eviction: too little room after the tail. */
+  lacksRoomAfterTail(io: ByteIO, bytes: number): boolean {
+    return this.roomAfterTail(this.deferred ?? this.readHeader(io)) < bytes;
+  }
+
   /** Whether appendDeferred would take a record of up to `bytes` bytes now. */
   canAppendDeferred(io: ByteIO, bytes: number): boolean {
     const h = this.deferred ?? this.readHeader(io);

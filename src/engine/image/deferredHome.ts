@@ -120,7 +120,8 @@ export class DeferredHome implements DeferredWriteBack {
   /** Before an operation: written back when it could not be held (then undefined: the usual path takes it). */
   private ready(): boolean {
     if (this.canHold()) return true;
-    this.writeBackMakingRoom();
+    // Nothing held and room enough: a checkpoint is due, which only the usual path writes.
+    if (this.held || this.img.history.lacksRoomAfterTail(this.img.storeAsIs, DEFERRED_RECORD_BOUND)) this.writeBackMakingRoom();
     return this.canHold();
   }
 
