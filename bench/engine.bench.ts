@@ -373,49 +373,45 @@ function batchOnFile(peers: Peers): Row[] {
   ];
 }
 
+/**
+ * One operation at a time in memory, alloc then free of N frames, timed
+ * (with the last write-back); first, until its history ring is full, as
+ * many untimed rounds as that takes when `worked`. Operations a second.
+ */
+function perOpInMemory(worked: boolean): { opsPerS: number; rounds: number } {
+  const img = memoryImage(OPS_IMAGE);
+  const pfns: number[] = new Array(N);
+  deferHomeWrites(img, true);
+  const round = () => {
+    for (let i = 0; i < N; i++) pfns[i] = allocFrame(img);
+    for (let i = 0; i < N; i++) freeFrame(img, pfns[i]);
+  };
+  let rounds = 0;
+  while (worked && img.history.readHeader(img.storeAsIs).firstSeq <= 1) {
+    if (++rounds > 50) throw new Error('the history never filled');
+    round();
+  }
+  const s = seconds(() => {
+    round();
+    deferHomeWrites(img, false); // the last write-back
+  });
+  return { opsPerS: (2 * N) / s, rounds };
+}
+
 function inMemory(): Row[] {
   const target = { text: '≥ 2,000,000 ops/s', of: 'engine' as const, atLeast: 2_000_000 };
   const perOp = series();
-  for (let run = 1; run <= RUNS && !perOp.error; run++) {
-    try {
-      const img = memoryImage(OPS_IMAGE);
-      const pfns: number[] = new Array(N);
-      deferHomeWrites(img, true);
-      const s = seconds(() => {
-        for (let i = 0; i < N; i++) pfns[i] = allocFrame(img);
-        for (let i = 0; i < N; i++) freeFrame(img, pfns[i]);
-        deferHomeWrites(img, false); // the last write-back
-      });
-      perOp.runs.push((2 * N) / s);
-      log(`one op each, in memory, run ${run}/${RUNS}: ${s.toFixed(2)} s`);
-    } catch (err) {
-      perOp.error = message(err);
-    }
-  }
-  // The same on an image already worked on: rounds of alloc + free until its history ring is full (the oldest steps evicted).
+  // `worked`: the same on an image already worked on, its history ring full (the oldest steps evicted).
   const worked = series();
-  for (let run = 1; run <= RUNS && !worked.error; run++) {
-    try {
-      const img = memoryImage(OPS_IMAGE);
-      const pfns: number[] = new Array(N);
-      deferHomeWrites(img, true);
-      const round = () => {
-        for (let i = 0; i < N; i++) pfns[i] = allocFrame(img);
-        for (let i = 0; i < N; i++) freeFrame(img, pfns[i]);
-      };
-      let rounds = 0;
-      while (img.history.readHeader(img.storeAsIs).firstSeq <= 1) {
-        if (++rounds > 50) throw new Error('the history never filled');
-        round();
+  for (const [s, onWorked] of [[perOp, false], [worked, true]] as const) {
+    for (let run = 1; run <= RUNS && !s.error; run++) {
+      try {
+        const r = perOpInMemory(onWorked);
+        s.runs.push(r.opsPerS);
+        log(`one op each, in memory${onWorked ? `, history full (after ${r.rounds} rounds)` : ''}, run ${run}/${RUNS}: ${((2 * N) / r.opsPerS).toFixed(2)} s`);
+      } catch (err) {
+        s.error = message(err);
       }
-      const s = seconds(() => {
-        round();
-        deferHomeWrites(img, false);
-      });
-      worked.runs.push((2 * N) / s);
-      log(`one op each, in memory, history full (after ${rounds} rounds), run ${run}/${RUNS}: ${s.toFixed(2)} s`);
-    } catch (err) {
-      worked.error = message(err);
     }
   }
   const batch = series();
