@@ -2,7 +2,7 @@
 import { seededRandom } from '../../src/engine/core/random';
 import { PmemImage, CreateOptions, MemoryStore, blocks, sections, Store, PAGE_SIZE } from '../../src/engine';
 import { SB } from '../../src/engine/format/superblock';
-import { crc32 } from '../../src/engine/core/bytes';
+import { crc32, dataView } from '../../src/engine/core/bytes';
 
 export const MiB = 2 ** 20;
 export const GiB = 2 ** 30;
@@ -94,7 +94,5 @@ export function firstDifference(a: MemoryStore, b: MemoryStore): number {
   return -1;
 }
 
-/** A DataView of exactly these bytes: an array may be a view into a larger buffer (the engine's small arrays share slabs). */
-export function dataView(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
+/** The engine's: a DataView of exactly an array's bytes (its small arrays share slabs). */
+export { dataView };

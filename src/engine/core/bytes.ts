@@ -103,6 +103,11 @@ export function view(bytes: Uint8Array): LEView {
   return new ByteView(bytes);
 }
 
+/** A DataView of exactly these bytes: an array may be a view into a larger buffer (small ones share slabs, see newBytes). */
+export function dataView(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 export function readU64(dv: LEView, at: number): number {
   const lo = dv.getUint32(at, true);
   const hi = dv.getUint32(at + 4, true);

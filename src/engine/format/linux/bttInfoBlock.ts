@@ -3,7 +3,8 @@
  * libnvdimm: struct btt_sb of drivers/nvdimm/btt.h. Decoded field by field;
  * the arena's offsets are relative to the arena's own info block.
  */
-import { dataView, formatUuid, INFO_BLOCK_SIZE, infoBlockChecksum, readU64Number, signatureIs, signatureText, storedChecksum } from './infoBlockCommon';
+import { dataView } from '../../core/bytes';
+import { formatUuid, INFO_BLOCK_SIZE, infoBlockChecksum, readU64Number, signatureIs, signatureText, storedChecksum } from './infoBlockCommon';
 
 export const BTT_SIG = 'BTT_ARENA_INFO\0';
 

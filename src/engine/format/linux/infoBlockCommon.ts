@@ -3,6 +3,7 @@
  * block at byte 4096 of the namespace, a 16-byte signature, uuids, and the
  * Fletcher-64 checksum of drivers/nvdimm/core.c in its last 8 bytes.
  */
+import { dataView } from '../../core/bytes';
 
 /** Byte offset of the info block in the namespace (the first 4 KiB are left alone for labels and partition tables). */
 export const INFO_BLOCK_OFFSET = 4096;
@@ -12,10 +13,6 @@ export const INFO_BLOCK_CHECKSUM = 4088;
 /** nd_info_block_reserve(): the start of the namespace the kernel keeps for the info block, 8 KiB. */
 export const INFO_BLOCK_RESERVE = 8192;
 export const SIGNATURE_BYTES = 16;
-
-export function dataView(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 
 /**
  * nd_fletcher64 over a whole info block with its checksum field read as zero

@@ -5,8 +5,9 @@
  * minor versions and the checks of nd_pfn_validate (drivers/nvdimm/pfn_devs.c,
  * Linux 6.1), reported one by one in the kernel's words. Read-only.
  */
+import { dataView } from '../../core/bytes';
 import {
-  dataView, formatUuid, INFO_BLOCK_RESERVE, INFO_BLOCK_SIZE, infoBlockChecksum, NULL_UUID, readU64Number,
+  formatUuid, INFO_BLOCK_RESERVE, INFO_BLOCK_SIZE, infoBlockChecksum, NULL_UUID, readU64Number,
   signatureIs, signatureText, storedChecksum,
 } from './infoBlockCommon';
 
