@@ -13,8 +13,21 @@ const LINE = 64;
 
 interface Line {
   data: Uint8Array;
-  /** 1 where `data` holds the byte's value before the span. */
-  known: Uint8Array;
+  /** Bit i set where `data` holds byte i's value before the span: bytes 0–31 in `low`, 32–63 in `high`. */
+  low: number;
+  high: number;
+}
+
+/** The bits of bytes [from, to) that fall in the 32-byte half starting at `base`, as a 32-bit word. */
+function halfMask(from: number, to: number, base: number): number {
+  const a = Math.max(from - base, 0);
+  const b = Math.min(to - base, 32);
+  if (a >= b) return 0;
+  return b - a === 32 ? -1 : (((1 << (b - a)) - 1) << a) | 0;
+}
+
+function isKnown(line: Line, i: number): boolean {
+  return ((i < 32 ? line.low >>> i : line.high >>> (i - 32)) & 1) === 1;
 }
 
 export class CheckpointAccumulator {
@@ -38,21 +51,21 @@ export class CheckpointAccumulator {
         const stop = Math.min(end, (index + 1) * LINE);
         const from = at - index * LINE;
         const to = stop - index * LINE;
+        const low = halfMask(from, to, 0);
+        const high = halfMask(from, to, 32);
         const line = this.lines.get(index);
         if (!line) {
           // Nothing known in this line yet: take the bytes as they are. (Slab arrays: ranges() takes views of them.)
-          const both = newBytes(2 * LINE);
-          const fresh = { data: both.subarray(0, LINE), known: both.subarray(LINE) };
-          fresh.data.set(r.data.subarray(at - r.offset, stop - r.offset), from);
-          fresh.known.fill(1, from, to);
-          this.lines.set(index, fresh);
-        } else {
+          const data = newBytes(LINE);
+          data.set(r.data.subarray(at - r.offset, stop - r.offset), from);
+          this.lines.set(index, { data, low, high });
+        } else if ((low & ~line.low) | (high & ~line.high)) {
+          // Only the bytes not yet known: a line the span changes again keeps its first value.
           for (let i = from; i < to; i++) {
-            if (!line.known[i]) {
-              line.known[i] = 1;
-              line.data[i] = r.data[index * LINE + i - r.offset];
-            }
+            if (!isKnown(line, i)) line.data[i] = r.data[index * LINE + i - r.offset];
           }
+          line.low |= low;
+          line.high |= high;
         }
         at = stop;
       }
@@ -65,12 +78,12 @@ export class CheckpointAccumulator {
     for (const index of sortedKeys(this.lines)) {
       const line = this.lines.get(index)!;
       for (let i = 0; i < LINE; ) {
-        if (!line.known[i]) {
+        if (!isKnown(line, i)) {
           i++;
           continue;
         }
         let j = i + 1;
-        while (j < LINE && line.known[j]) j++;
+        while (j < LINE && isKnown(line, j)) j++;
         const offset = index * LINE + i;
         const last = runs[runs.length - 1];
         const part = line.data.subarray(i, j);
