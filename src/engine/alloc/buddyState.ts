@@ -399,7 +399,8 @@ export class BuddyState {
       return SLOW;
     } finally {
       this.inOperation = false;
-      if (this.tracksChanges) this.noteChange();
+      // checkInverse's first run is put back and run again: only the run it keeps is noted.
+      if (this.tracksChanges && !this.keepSaved) this.noteChange();
       if (!keep) this.forgetSaved();
     }
   }
