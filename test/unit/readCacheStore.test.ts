@@ -1,6 +1,10 @@
 /** The read cache in front of a file: always what the base holds, bounded, written through. */
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { MemoryStore } from '../../src/engine';
+import { FileStore } from '../../src/engine/node/fileStore';
 import { ReadCacheStore } from '../../src/engine/store/readCacheStore';
 import { StoreWrapper } from '../../src/engine/store/storeWrapper';
 import { rng } from './helpers';
@@ -45,5 +49,32 @@ describe('read cache store', () => {
     assert.equal(counting.reads, before, 'a recent page is still held');
     cache.read(0, 16);
     assert.equal(counting.reads, before + 1, 'the first page cached was dropped (bound of 4)');
+  });
+
+  it('reads a file into the buffers of the pages it drops, its short last page too, always what the file holds', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-cache-'));
+    const size = 40 * 4096 + 100; // the last page is 100 bytes
+    const file = FileStore.create(path.join(dir, 'image'), size, { overwrite: false });
+    try {
+      const cache = new ReadCacheStore(file, 3);
+      const mirror = new MemoryStore(size);
+      const random = rng(11);
+      for (let i = 0; i < 4000; i++) {
+        // Mostly small reads and writes over every page, the last one often, so that pages are dropped and their buffers taken again.
+        const offset = random() < 0.2 ? size - 1 - Math.floor(random() * 150) : Math.floor(random() * (size - 300));
+        const length = 1 + Math.floor(random() * Math.min(200, size - offset - 1));
+        if (random() < 0.3) {
+          const data = new Uint8Array(length).map(() => Math.floor(random() * 256));
+          cache.write(offset, data);
+          mirror.write(offset, data);
+        } else {
+          assert.deepEqual(cache.read(offset, length), mirror.read(offset, length), `read ${offset}+${length} at step ${i}`);
+        }
+      }
+      assert.throws(() => cache.read(size - 10, 11), /outside the/, 'a read past the end is refused');
+    } finally {
+      file.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -52,13 +52,18 @@ export class FileStore implements Store {
   read(offset: number, length: number): Uint8Array {
     checkRange(this, offset, length);
     const out = Buffer.alloc(length);
+    this.readInto(offset, length, out, 0);
+    return new Uint8Array(out.buffer, out.byteOffset, length);
+  }
+
+  readInto(offset: number, length: number, dest: Uint8Array, at: number): void {
+    checkRange(this, offset, length);
     let done = 0;
     while (done < length) {
-      const n = fs.readSync(this.fd, out, done, length - done, offset + done);
+      const n = fs.readSync(this.fd, dest, at + done, length - done, offset + done);
       if (n === 0) throw new RangeError(`unexpected end of file at byte ${offset + done}`);
       done += n;
     }
-    return new Uint8Array(out.buffer, out.byteOffset, length);
   }
 
   write(offset: number, data: Uint8Array): void {

@@ -1,6 +1,8 @@
 import { checkRange, Store } from './store';
 
 const PAGE = 4096;
+/** Pages' buffers are cut from slabs of this many: one allocation for many pages. */
+const SLAB_PAGES = 64;
 
 /**
  * Keeps the pages last read from a store in memory and writes through: for a
@@ -8,24 +10,51 @@ const PAGE = 4096;
  * writer. Bounded: beyond `maxPages` the page cached first is dropped.
  */
 export class ReadCacheStore implements Store {
-  /** Pages in the order they were cached (a Map keeps insertion order). */
   private readonly pages = new Map<number, Uint8Array>();
+  /** The pages' indices in the order they were cached, a ring from `oldest` (a Map's own order makes each drop step over the entries dropped before). */
+  private readonly order: Float64Array;
+  private oldest = 0;
+  /** Where new pages' buffers are cut from until the cache is full; after that a dropped page's buffer takes the next page. */
+  private slab: Uint8Array | undefined;
+  private slabUsed = 0;
 
-  constructor(readonly base: Store, private readonly maxPages = 16384) {}
+  constructor(readonly base: Store, private readonly maxPages = 16384) {
+    this.order = new Float64Array(maxPages);
+  }
 
   get size(): number {
     return this.base.size;
   }
 
   private page(index: number): Uint8Array {
-    let page = this.pages.get(index);
-    if (page) return page;
+    const cached = this.pages.get(index);
+    if (cached) return cached;
     const start = index * PAGE;
-    page = this.base.read(start, Math.min(PAGE, this.size - start));
+    const length = Math.min(PAGE, this.size - start);
     // First in, first out: cheaper than reordering on every hit, and as good for the allocator's working set.
-    if (this.pages.size >= this.maxPages) this.pages.delete(this.pages.keys().next().value as number);
+    const slot = (this.oldest + this.pages.size) % this.maxPages;
+    let buffer: Uint8Array;
+    if (this.pages.size >= this.maxPages) {
+      const dropped = this.pages.get(this.order[this.oldest])!;
+      this.pages.delete(this.order[this.oldest]);
+      this.oldest = (this.oldest + 1) % this.maxPages;
+      buffer = new Uint8Array(dropped.buffer, dropped.byteOffset, PAGE);
+    } else buffer = this.newPage();
+    const page = length === PAGE ? buffer : buffer.subarray(0, length);
+    if (this.base.readInto) this.base.readInto(start, length, page, 0);
+    else page.set(this.base.read(start, length));
+    this.order[slot] = index;
     this.pages.set(index, page);
     return page;
+  }
+
+  private newPage(): Uint8Array {
+    if (!this.slab || this.slabUsed === this.slab.length) {
+      this.slab = new Uint8Array(Math.min(SLAB_PAGES, this.maxPages) * PAGE);
+      this.slabUsed = 0;
+    }
+    this.slabUsed += PAGE;
+    return this.slab.subarray(this.slabUsed - PAGE, this.slabUsed);
   }
 
   read(offset: number, length: number): Uint8Array {
@@ -67,6 +96,7 @@ export class ReadCacheStore implements Store {
 
   close(): void {
     this.pages.clear();
+    this.oldest = 0;
     this.base.close();
   }
 }

@@ -13,6 +13,8 @@ export interface Store {
    * with its `buffer`.
    */
   read(offset: number, length: number): Uint8Array;
+  /** As read, into `dest` at `at`: for a cache that reuses its buffers (a store whose reads are system calls has it). */
+  readInto?(offset: number, length: number, dest: Uint8Array, at: number): void;
   /** Writes `data` at `offset`. Each call is one persistence point. */
   write(offset: number, data: Uint8Array): void;
   /** Makes every earlier write durable before any later one (a write barrier). */
