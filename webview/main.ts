@@ -121,8 +121,9 @@ new ResizeObserver(() => {
   canvas.width = Math.round(width * dpr);
   canvas.height = Math.round(height * dpr);
   relayout(view.layout && view.selected !== undefined ? { pfn: view.selected, y: height / 2 } : undefined);
-  requestCells();
-  requestOverview();
+  // A line of text above or below the map wrapping anew changes its height, seldom what it shows: held cells are not asked for again.
+  requestCells(true);
+  requestOverview(true);
   draw();
 }).observe(canvas.parentElement!);
 

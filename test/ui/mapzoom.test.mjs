@@ -177,5 +177,71 @@ for (const theme of THEMES) {
       await wb.banner().waitFor({ state: 'hidden' });
       assert.deepEqual(await map.canvas().boundingBox(), box);
     });
+
+    it('does not ask the host for the cells it holds again when a line of text wrapping anew makes the map shorter', async () => {
+      await wb.openImage('one.pmem');
+      const map = wb.map();
+      // The whole device in view: zoomed in, a shorter map shows fewer rows (other cells).
+      await map.button('Fit').click();
+      await eventually('the whole device', async () => /frames per cell/.test(await map.view.locator('#scale').innerText()) && (await map.data('loading')) === undefined, 30_000);
+      const shown = async () => ({ cells: await map.data('cells'), scale: await map.view.locator('#scale').innerText() });
+      const before = await shown();
+      const { cssHeight } = await map.canvasSize();
+      // Every time the map starts waiting for cells from the host.
+      await map.view.locator('body').evaluate((b) => {
+        window.cellsAsked = 0;
+        new MutationObserver(() => b.dataset.loading === '1' && window.cellsAsked++).observe(b, { attributes: true, attributeFilter: ['data-loading'] });
+      });
+      const asked = () => map.view.locator('body').evaluate(() => window.cellsAsked);
+      // One more line above the map (as the summary wrapping to another line would): the whole device still fits.
+      await map.view.locator('.mapArea').evaluate((area) => {
+        const line = document.createElement('p');
+        line.id = 'extraLine';
+        line.textContent = 'one more line';
+        area.before(line);
+      });
+      await eventually('the map to be shorter', async () => (await map.canvasSize()).cssHeight < cssHeight);
+      await wb.page.waitForTimeout(300);
+      assert.deepEqual(await shown(), before, 'the same cells in view');
+      assert.equal(await asked(), 0, 'the cells held are not asked for again');
+      await map.view.locator('#extraLine').evaluate((line) => line.remove());
+      await eventually('the map to be as tall as before', async () => (await map.canvasSize()).cssHeight === cssHeight);
+      await wb.page.waitForTimeout(300);
+      assert.equal(await asked(), 0);
+    });
+
+    it('redraws the change flash once a frame, however many changes come while it runs', async () => {
+      await wb.openImage('demo.pmem');
+      const map = wb.map();
+      await eventually('the first cells', async () => Number(await map.data('cells')) > 0 && (await map.data('loading')) === undefined, 30_000);
+      const form = map.view.locator('#allocForm');
+      await form.evaluate((f) => {
+        f.querySelector('#allocOrder').value = '0';
+        f.querySelector('#allocCount').value = '1';
+        f.querySelector('#allocNode').value = '0';
+        f.querySelector('#allocOwner').value = 'flash';
+      });
+      const { allocated } = await wb.summaryNow();
+      // Allocations one after another, each patched in and flashing while the last flash still runs; the page counts its redraws in every frame.
+      await form.evaluate((f) => {
+        const watch = { draws: 0, frames: [] };
+        window.drawWatch = watch;
+        new MutationObserver((records) => (watch.draws += records.length)).observe(document.body, { attributes: true, attributeFilter: ['data-draw-ms'] });
+        let seen = 0;
+        const tick = () => {
+          watch.frames.push(watch.draws - seen);
+          seen = watch.draws;
+          requestAnimationFrame(tick);
+        };
+        requestAnimationFrame(tick);
+        for (let i = 0; i < 5; i++) f.requestSubmit();
+      });
+      await wb.summaryWhen('the allocations', (s) => s.allocated === allocated + 5, 20_000);
+      await wb.page.waitForTimeout(1500); // the last flash and its sweep
+      const frames = await map.view.locator('body').evaluate(() => window.drawWatch.frames.filter((n) => n > 0));
+      const sorted = [...frames].sort((a, b) => a - b);
+      assert.ok(frames.length >= 10, `the flash was drawn in ${frames.length} frames`);
+      assert.equal(sorted[Math.floor(sorted.length / 2)], 1, `redraws per frame: ${frames.join(' ')}`);
+    });
   });
 }

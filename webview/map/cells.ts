@@ -18,16 +18,47 @@ import { visibleRows } from './viewport';
 let windowTicket = 0;
 let overviewTicket = 0;
 
+/** The window last asked for whole, with the overlay or without, and whether its answer is still to come. */
+interface Asked {
+  window: CellWindow;
+  overlay: boolean;
+  waiting: boolean;
+}
+let mapAsked: Asked | undefined;
+let overviewAsked: Asked | undefined;
 
-export function requestCells(): void {
+/** Whether the cells of `want` are held, or on their way, as the overlay now wants them. */
+function held(asked: Asked | undefined, want: CellWindow, cells: Cells | undefined): boolean {
+  return !!asked && sameWindow(asked.window, want) && asked.overlay === view.overlay && (asked.waiting || (cells !== undefined && sameWindow(cells, want)));
+}
+
+/**
+ * The map's cells miss a change that could not be patched in (everything
+ * changed: a boot). Later changes are still patched in, so they show at once,
+ * but the cells keep their version until the whole window asked for comes:
+ * the map does not tell the host (nor the summary line) that it has drawn a
+ * state it shows only in part.
+ */
+let behind = false;
+
+/**
+ * Asks the host for the window the map shows now. With `unlessHeld` (after a
+ * resize), not when its cells are held or already on their way: the whole
+ * window again would take the host as long as the first time, and its answer,
+ * a megabyte for the whole device, delays every message behind it.
+ */
+export function requestCells(unlessHeld = false): void {
   if (!view.layout || !view.state) return;
   const firstPfn = view.topRow * view.layout.framesPerRow;
   const count = Math.min(visibleRows() * view.layout.columns, Math.ceil((view.state.image.totalFrames - firstPfn) / view.layout.framesPerCell));
   const want = { firstPfn, framesPerCell: view.layout.framesPerCell, cells: Math.max(0, count) };
+  if (unlessHeld && held(mapAsked, want, view.cells)) return;
   const ticket = ++windowTicket;
+  const asked: Asked = (mapAsked = { window: want, overlay: view.overlay, waiting: true });
   requests.request('cells', { ...want, window: 'map', ...(view.overlay ? { overlay: view.overlay } : {}) }).then((msg) => {
+    asked.waiting = false;
     if (ticket === windowTicket) showCells(msg);
-  }, () => undefined);
+  }, () => (asked.waiting = false));
   awaitCells(want);
 }
 
@@ -42,16 +73,21 @@ function awaitCells(want: CellWindow): void {
   });
 }
 
-export function requestOverview(): void {
+/** Asks the host for the overview strip's cells; `unlessHeld` as for requestCells. */
+export function requestOverview(unlessHeld = false): void {
   if (!view.state || overview.clientHeight <= 0) return;
   const total = view.state.image.totalFrames;
-  const framesPerCell = 2 ** Math.max(0, Math.ceil(Math.log2(total / overview.clientHeight)));
+  const framesPerCell = Math.max(2 ** Math.max(0, Math.ceil(Math.log2(total / overview.clientHeight))), 32);
+  const want = { firstPfn: 0, framesPerCell, cells: Math.ceil(total / framesPerCell) };
+  if (unlessHeld && held(overviewAsked, want, view.overviewCells)) return;
   const ticket = ++overviewTicket;
-  requests.request('cells', { firstPfn: 0, framesPerCell: Math.max(framesPerCell, 32), cells: Math.ceil(total / Math.max(framesPerCell, 32)), window: 'overview', ...(view.overlay ? { overlay: view.overlay } : {}) }).then((msg) => {
+  const asked: Asked = (overviewAsked = { window: want, overlay: view.overlay, waiting: true });
+  requests.request('cells', { ...want, window: 'overview', ...(view.overlay ? { overlay: view.overlay } : {}) }).then((msg) => {
+    asked.waiting = false;
     if (ticket !== overviewTicket) return;
     view.overviewCells = msg;
     draw();
-  }, () => undefined);
+  }, () => (asked.waiting = false));
 }
 
 /**
@@ -72,12 +108,14 @@ export function refresh(s: MapState): void {
   const sf = s.image.sectionFrames;
   const sent = (role: MapWindowRole, shown: Cells) => s.patches.filter((p) => p.window === role && sameWindow(p.of as Cells, shown)).map((p) => p.cells);
   const mapRuns = view.cells && !change.all ? changedCellRuns(view.cells, change, sf) : undefined;
-  if (!mapRuns) requestCells();
-  else if (mapRuns.length) {
+  if (!mapRuns) {
+    behind = view.cells !== undefined;
+    requestCells();
+  } else if (mapRuns.length) {
     const ready = sent('map', view.cells!);
     if (ready.length === mapRuns.length) applyShown(ready.map((p) => ({ ...p, version: s.version })), received);
     else patchShown(mapRuns, received);
-  } else if (view.cells && view.cells.version < s.version) {
+  } else if (view.cells && view.cells.version < s.version && !behind) {
     // Nothing in view changed: the picture is of the new state too (the summary beside it may show it).
     const before = view.cells;
     view.cells = { ...before, version: s.version };
@@ -101,7 +139,7 @@ function applyShown(patches: Array<CellsData & { version: number }>, received: n
   const before = view.cells!;
   const changed: number[] = [];
   for (const p of patches) changed.push(...(patchCells(before, p) ?? []));
-  view.cells = { ...before, version: Math.max(before.version, ...patches.map((p) => p.version)) }; // a new object: draw() colours again only the cells marked dirty
+  view.cells = { ...before, version: behind ? before.version : Math.max(before.version, ...patches.map((p) => p.version)) }; // a new object: draw() colours again only the cells marked dirty
   recolourOnly(before, changed);
   flash(changed);
   renderLegend();
@@ -123,7 +161,7 @@ function patchShown(runs: Array<[number, number]>, received: number): void {
       const changed = patchCells(before, patch);
       if (!changed) return;
       fetched += patch.cells;
-      view.cells = { ...before, version: patch.version }; // a new object: draw() colours again only the cells marked dirty
+      view.cells = { ...before, version: behind ? before.version : patch.version }; // a new object: draw() colours again only the cells marked dirty
       recolourOnly(before, changed);
       flash(changed, left < runs.length);
       renderLegend();
@@ -148,7 +186,7 @@ function patchOverview(runs: Array<[number, number]>): void {
   }
 }
 
-const sameWindow = (a: Cells, b: Cells) => a.firstPfn === b.firstPfn && a.framesPerCell === b.framesPerCell && a.cells === b.cells;
+const sameWindow = (a: CellWindow, b: CellWindow) => a.firstPfn === b.firstPfn && a.framesPerCell === b.framesPerCell && a.cells === b.cells;
 
 /**
  * Which cells differ between two answers for the same window: every
@@ -176,6 +214,7 @@ export function showCells(msg: Cells): void {
   flash(changed);
   if (view.cells && sameWindow(view.cells, msg)) recolourOnly(view.cells, changedCells(view.cells, msg, true));
   view.cells = msg;
+  behind = false;
   if (msg.owners.some((o) => o && !ownerSlots.entries().some(([k]) => k === o))) {
     slotsFor(msg);
     save(); // owners keep their colours when the map is shown again

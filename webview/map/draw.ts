@@ -352,6 +352,8 @@ function drawSelection(l: MapLayout, rowOffset: number): void {
 const FLASH_MS = 700;
 /** The sweep: later cells start later, so lazy init is seen reaching sections one by one. */
 const SWEEP_MS = 600;
+/** The animation frame the flashes asked for (0: none). */
+let flashFrame = 0;
 
 function drawFlashes(l: MapLayout): void {
   if (!flashes.length) return;
@@ -365,7 +367,11 @@ function drawFlashes(l: MapLayout): void {
     const row = Math.floor(f.cell / l.columns);
     ctx.fillRect(column * l.cellPx, row * l.cellPx, Math.max(l.cellPx, 1), Math.max(l.cellPx, 1));
   }
-  if (flashes.length) requestAnimationFrame(draw);
+  // One frame asked for at a time: every draw comes here, and each asking anew would add a whole redraw to every frame until the flashes end.
+  if (flashes.length) flashFrame ||= requestAnimationFrame(() => {
+    flashFrame = 0;
+    draw();
+  });
 }
 
 function drawOverview(): void {

@@ -398,6 +398,45 @@ describe('PMem commands and views', () => {
     await until('the default again', () => map.lastState!.animateChanges === true || undefined);
   });
 
+  it('after a boot the map says it has drawn the new state only once the whole window it asked for has come, not from a change patched in meanwhile', async () => {
+    const doc = await openImage(api, makeImage('boot-drawn.pmem'));
+    const map = await until('the map drawn', () => {
+      const m = api.registry.mapsOf(doc)[0];
+      return m?.drawn && m.lastState && m.drawn.version >= m.lastState.version ? m : undefined;
+    }, 20_000);
+    // The answers to the map's requests for its whole window wait until the test lets them go.
+    const webview = map.panel.webview;
+    const post = webview.postMessage.bind(webview);
+    const asked = new Set<number>();
+    const held: unknown[] = [];
+    let holding = true;
+    const listening = webview.onDidReceiveMessage((m: { type?: string; window?: string; id: number }) => {
+      if (m?.type === 'getCells' && m.window === 'map') asked.add(m.id);
+    });
+    webview.postMessage = (m: { type?: string; id?: number }) => {
+      if (holding && m?.type === 'cells' && asked.has(m.id!)) {
+        held.push(m);
+        return Promise.resolve(true);
+      }
+      return post(m);
+    };
+    try {
+      const before = map.drawn!.version;
+      await alloc(0, 'boot'); // boots the machine (everything changes), then allocates: a change the map patches in at once
+      const allocated = map.lastState!.version;
+      await until('the map to ask for its whole window', () => asked.size > 0 || undefined);
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(map.drawn!.version, before, 'nothing newer said to be drawn while the boot is drawn in part');
+      holding = false;
+      for (const m of held) await post(m);
+      await until('the boot and the allocation drawn', () => map.drawn!.version >= allocated || undefined);
+    } finally {
+      holding = false;
+      listening.dispose();
+      delete (webview as { postMessage?: unknown }).postMessage;
+    }
+  });
+
   it('refuses bad arguments, saying why, and leaves the image alone', async () => {
     const doc = await openImage(api, makeImage('args.pmem'));
     const cases: Array<[string, unknown, string | RegExp]> = [
