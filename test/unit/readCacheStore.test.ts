@@ -17,6 +17,20 @@ class CountingStore extends StoreWrapper {
   }
 }
 
+/** Random writes (a share `writes` of the steps) and reads at the places `place` picks, the cache and a mirror given the same writes: every read matches. */
+function sameAsMirror(cache: ReadCacheStore, mirror: MemoryStore, random: () => number, steps: number, writes: number, place: () => [number, number]): void {
+  for (let i = 0; i < steps; i++) {
+    const [offset, length] = place();
+    if (random() < writes) {
+      const data = new Uint8Array(length).map(() => Math.floor(random() * 256));
+      cache.write(offset, data);
+      mirror.write(offset, data);
+    } else {
+      assert.deepEqual(cache.read(offset, length), mirror.read(offset, length), `read ${offset}+${length} at step ${i}`);
+    }
+  }
+}
+
 describe('read cache store', () => {
   it('reads what the base holds after any mix of reads and writes, and writes through', () => {
     const base = new MemoryStore(64 * 4096);
@@ -24,17 +38,7 @@ describe('read cache store', () => {
     const cache = new ReadCacheStore(counting, 8);
     const mirror = new MemoryStore(64 * 4096);
     const random = rng(3);
-    for (let i = 0; i < 3000; i++) {
-      const offset = Math.floor(random() * (64 * 4096 - 20000));
-      const length = 1 + Math.floor(random() * (random() < 0.1 ? 20000 : 200));
-      if (random() < 0.4) {
-        const data = new Uint8Array(length).map(() => Math.floor(random() * 256));
-        cache.write(offset, data);
-        mirror.write(offset, data);
-      } else {
-        assert.deepEqual(cache.read(offset, length), mirror.read(offset, length), `read ${offset}+${length} at step ${i}`);
-      }
-    }
+    sameAsMirror(cache, mirror, random, 3000, 0.4, () => [Math.floor(random() * (64 * 4096 - 20000)), 1 + Math.floor(random() * (random() < 0.1 ? 20000 : 200))]);
     assert.ok(base.sameContentAs(mirror), 'every write reached the base');
   });
 
@@ -59,18 +63,11 @@ describe('read cache store', () => {
       const cache = new ReadCacheStore(file, 3);
       const mirror = new MemoryStore(size);
       const random = rng(11);
-      for (let i = 0; i < 4000; i++) {
-        // Mostly small reads and writes over every page, the last one often, so that pages are dropped and their buffers taken again.
+      // Small reads and writes over every page, the last one often, so that pages are dropped and their buffers taken again.
+      sameAsMirror(cache, mirror, random, 4000, 0.3, () => {
         const offset = random() < 0.2 ? size - 1 - Math.floor(random() * 150) : Math.floor(random() * (size - 300));
-        const length = 1 + Math.floor(random() * Math.min(200, size - offset - 1));
-        if (random() < 0.3) {
-          const data = new Uint8Array(length).map(() => Math.floor(random() * 256));
-          cache.write(offset, data);
-          mirror.write(offset, data);
-        } else {
-          assert.deepEqual(cache.read(offset, length), mirror.read(offset, length), `read ${offset}+${length} at step ${i}`);
-        }
-      }
+        return [offset, 1 + Math.floor(random() * Math.min(200, size - offset - 1))];
+      });
       assert.throws(() => cache.read(size - 10, 11), /outside the/, 'a read past the end is refused');
     } finally {
       file.close();
