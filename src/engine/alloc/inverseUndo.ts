@@ -6,6 +6,7 @@
  * as it ran when the record was written (the writer kept the record only
  * because that gave every byte back).
  */
+import { dataView } from '../core/bytes';
 import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
 import { CodecError } from '../format/compact';
 import { DESC } from '../format/descriptor';
@@ -63,7 +64,7 @@ function targetLines(target: UndoTarget, onSpan: ((offset: number, length: numbe
 class TargetTxn extends FastTxn {
   override rawDescriptor(pfn: number): Uint8Array {
     const d = super.rawDescriptor(pfn);
-    if (d.some((b) => b !== 0)) new DataView(d.buffer, d.byteOffset, d.byteLength).setUint32(DESC.initGeneration, this.img.bootGeneration, true);
+    if (d.some((b) => b !== 0)) dataView(d).setUint32(DESC.initGeneration, this.img.bootGeneration, true);
     return d;
   }
 }

@@ -5,6 +5,7 @@
  * words of the allocation's pages point to (docs/FORMAT.md, *Memdescs*).
  * The memmap region holds the words, then the pool.
  */
+import { dataView } from '../core/bytes';
 import { DESCRIPTOR_SIZE, PAGE_SIZE } from './constants';
 
 export const MEMDESC_WORD = 8;
@@ -43,7 +44,7 @@ export function allocationWords(slot: number, count: number): Uint8Array {
 
 /** A word's type and value (the value read as a pool slot: below 2^32 on any supported device). */
 export function decodeMemdescWord(bytes: Uint8Array, at: number): { type: number; slot: number } {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const dv = dataView(bytes);
   const high = dv.getUint32(at + 4, true);
   return { type: high >>> 28, slot: dv.getUint32(at, true) + (high & 0x0fff_ffff) * 2 ** 32 };
 }

@@ -4,7 +4,7 @@
  * equal to the boot generation means initialised in this boot, anything lower
  * means stale. So a boot marks every section stale by bumping one counter.
  */
-import { view, type LEView } from '../core/bytes';
+import { dataView, type LEView, view } from '../core/bytes';
 import { PAGE_SIZE } from './constants';
 import { Layout, SECTION_ENTRY_SIZE } from './layout';
 
@@ -98,7 +98,7 @@ export interface SectionTotals {
 export function sectionTotals(table: Uint8Array, count: number, sectionFrames: number, bootGeneration: number): SectionTotals {
   const t: SectionTotals = { free: 0, allocated: 0, reserved: 0, untouched: 0, initialized: 0, stale: 0, reservedOnly: 0 };
   const aligned = table.byteOffset % 4 === 0 && LITTLE_ENDIAN;
-  const dv = new DataView(table.buffer, table.byteOffset, table.byteLength);
+  const dv = dataView(table);
   const w = aligned ? new Uint32Array(table.buffer, table.byteOffset, count * (SECTION_ENTRY_SIZE / 4)) : undefined;
   const stride = SECTION_ENTRY_SIZE / 4;
   const [gi, fi, ai, ri] = [SECTION.initGeneration / 4, SECTION.freeFrames / 4, SECTION.allocatedFrames / 4, SECTION.reservedFrames / 4];

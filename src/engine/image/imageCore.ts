@@ -5,6 +5,7 @@
  * transactions (txn.ts) and are committed through the journal with a history
  * record. Queries live in views.ts, the allocator in alloc/.
  */
+import { dataView } from '../core/bytes';
 import { ImageError, JournalFullError, SimulatedCrash, UsageError } from '../core/errors';
 import { CrashingStore } from '../store/crashingStore';
 import { DESCRIPTOR_SIZE, FORMAT_VERSION, PAGE_SIZE, REVISION_DEFERRED } from '../format/constants';
@@ -190,7 +191,7 @@ function validateTables(store: Store, sb: Superblock, file?: string): void {
   const g = sb.geometry;
   const L = sb.layout;
   const table = store.read(sectionEntryOffset(L, 0), g.sectionCount * SECTION_ENTRY_SIZE);
-  const dv = new DataView(table.buffer, table.byteOffset, table.byteLength);
+  const dv = dataView(table);
   const where = (s: number, field: keyof typeof SECTION) => ({ file, field: `sectionTable[${s}].${field}`, offset: sectionEntryOffset(L, s) + SECTION[field], section: s });
   for (let s = 0; s < g.sectionCount; s++) {
     const gen = readSectionGeneration(dv, s);
@@ -204,7 +205,7 @@ function validateTables(store: Store, sb: Superblock, file?: string): void {
   }
   const entries = freeAreaEntries(g);
   const area = store.read(freeAreaEntryOffset(L, 0), entries * FREE_AREA_ENTRY_SIZE);
-  const av = new DataView(area.buffer, area.byteOffset, area.byteLength);
+  const av = dataView(area);
   for (let i = 0; i < entries; i++) {
     const { head, count } = freeAreaEntryAt(av, i);
     const bad = head !== 0 && (head < L.data.startPfn || head >= L.data.startPfn + L.data.frames);

@@ -2,6 +2,7 @@
  * The operations a user runs on an open image: each is one crash-atomic
  * transaction with one history record.
  */
+import { dataView } from '../core/bytes';
 import { allocate, AllocatedBlock, AllocRequest, FreedBlock, freeAllocated, handOverSection, validateAllocRequest, zonelist } from '../alloc/buddy';
 import { BuddyState } from '../alloc/buddyState';
 import { encodeOwner, PG_ALLOCATED } from '../format/descriptor';
@@ -286,7 +287,7 @@ export async function initAllOpAsync(img: PmemImage, opts: { batch?: number; sli
 /** The whole section table in one read, for sectionEntryAt and readSectionGeneration. */
 export function readSectionTable(img: PmemImage): DataView {
   const bytes = img.store.read(sectionEntryOffset(img.layout, 0), img.geometry.sectionCount * SECTION_ENTRY_SIZE);
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return dataView(bytes);
 }
 
 /** Frees every allocated block whose owner tag is `owner`, all or nothing (one transaction or several). */

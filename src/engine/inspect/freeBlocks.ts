@@ -3,6 +3,7 @@
  * cell of a map window: the overlay that shows fragmentation at any zoom (the
  * section table's counts say how much is free, not in what sizes).
  */
+import { dataView } from '../core/bytes';
 import { PAGE_SIZE, ZONE_NAMES } from '../format/constants';
 import { freeAreaEntryAt, freeAreaIndex } from '../format/freeArea';
 import type { PmemImage } from '../image/imageCore';
@@ -57,7 +58,7 @@ export function* freeBlockIndexSteps(img: PmemImage): Steps<FreeBlockIndex> {
   const g = img.geometry;
   const data = img.layout.data;
   const area = img.store.read(img.layout.freeArea.startPfn * PAGE_SIZE, img.layout.freeArea.frames * PAGE_SIZE);
-  const dv = new DataView(area.buffer, area.byteOffset, area.byteLength);
+  const dv = dataView(area);
   const table = new SectionWindow(img);
   const units = new Uint8Array(Math.ceil(g.totalFrames / UNIT_FRAMES)).fill(NO_FREE_BLOCK);
   let listed: number[] | undefined = [];

@@ -4,6 +4,7 @@
  * (kernelStructPage.ts). Pages are numbered by their index in the namespace:
  * page 0 is its first 4 KiB. Browser-safe: reads through a callback.
  */
+import { dataView } from '../../core/bytes';
 import type { KernelStructPage } from './kernelStructPage';
 import { fieldOf, type PageFlagsLayout } from './pageFlagsLayout';
 import type { PfnNamespaceReport } from './namespace';
@@ -77,7 +78,7 @@ export interface VmemmapAnchor {
 }
 
 function word(b: Uint8Array, at: number): bigint {
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const dv = dataView(b);
   return dv.getBigUint64(at, true);
 }
 
@@ -197,7 +198,7 @@ function isEmptyList(next: bigint, prev: bigint, own?: bigint): boolean {
 export function decodeStructPage(bytes: Uint8Array, page: number, offset: number, ctx: DecodeContext): DecodedStructPage {
   const k = ctx.kernel;
   const L = ctx.flagsLayout ?? k.flagsLayout;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const dv = dataView(bytes);
   const written = bytes.subarray(0, k.size).some((b) => b !== 0);
   const flags = dv.getBigUint64(0, true);
   const w1 = dv.getBigUint64(8, true);
@@ -349,7 +350,7 @@ export function classifyPages(read: ReadAt, m: NamespaceMemmap, from: number, co
   const b = Math.min(from + count, hi);
   if (b <= a) return out;
   const bytes = read(structPageOffset(m, a), (b - a) * m.stride);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const dv = dataView(bytes);
   for (let p = a; p < b; p++) {
     const at = (p - a) * m.stride;
     const flags = dv.getBigUint64(at, true);
