@@ -222,28 +222,28 @@ for (const theme of THEMES) {
         f.querySelector('#allocOwner').value = 'flash';
       });
       const { allocated } = await wb.summaryNow();
-      // Allocations one after another, each patched in and flashing while the last flash still runs; the page counts its redraws in every frame.
+      // Allocations one after another, each patched in and flashing while the last flash still runs. The page counts the
+      // animation-frame callbacks the map runs in each frame (one timestamp a frame): the flash's own redraw and at most
+      // a loading preview. Redraws for the host's messages are not counted: a busy machine may deliver several in a frame.
       await form.evaluate((f) => {
-        const watch = { draws: 0, frames: [] };
-        window.drawWatch = watch;
-        new MutationObserver((records) => (watch.draws += records.length)).observe(document.body, { attributes: true, attributeFilter: ['data-draw-ms'] });
-        let seen = 0;
-        const tick = () => {
-          watch.frames.push(watch.draws - seen);
-          seen = watch.draws;
-          requestAnimationFrame(tick);
-        };
-        requestAnimationFrame(tick);
+        const own = window.requestAnimationFrame.bind(window);
+        const watch = { perFrame: new Map(), lastAt: 0 };
+        window.frameWatch = watch;
+        window.requestAnimationFrame = (callback) =>
+          own((at) => {
+            watch.perFrame.set(at, (watch.perFrame.get(at) ?? 0) + 1);
+            watch.lastAt = performance.now();
+            callback(at);
+          });
         for (let i = 0; i < 5; i++) f.requestSubmit();
       });
       await wb.summaryWhen('the allocations', (s) => s.allocated === allocated + 5, 20_000);
-      // Ten frames that drew the flash, however slowly this machine draws them.
-      const drawnFrames = () => map.view.locator('body').evaluate(() => window.drawWatch.frames.filter((n) => n > 0));
-      await eventually('ten frames of the flash', async () => (await drawnFrames()).length >= 10, 20_000);
-      const frames = await drawnFrames();
-      const sorted = [...frames].sort((a, b) => a - b);
-      assert.ok(frames.length >= 10, `the flash was drawn in ${frames.length} frames`);
-      assert.equal(sorted[Math.floor(sorted.length / 2)], 1, `redraws per frame: ${frames.join(' ')}`);
+      // The flash lasts 0.7 s after the last change: wait until no frame has run a callback for a second.
+      const watched = () => map.view.locator('body').evaluate(() => ({ frames: [...window.frameWatch.perFrame.values()], idle: performance.now() - window.frameWatch.lastAt }));
+      await eventually('the flash to end', async () => (await watched()).idle > 1000, 20_000);
+      const { frames } = await watched();
+      assert.ok(frames.length >= 2, `the flash was redrawn in ${frames.length} frames`);
+      assert.ok(Math.max(...frames) <= 2, `callbacks per frame: ${frames.join(' ')}`);
     });
   });
 }
