@@ -12,7 +12,8 @@ import { fragmentationHistoryAsync } from '../engine/inspect/fragHistory';
 import type { PmemImage } from '../engine';
 import type { StepsUpdate } from '../engine/inspect/steps';
 import { CellsData, ChainData, FRAG_HISTORY_CHANGED, MapMove, MapView, svgRefusal, FrameDetails, HostToWebview, isWebviewToHost, MapState, MapWindowRole, MapWork, WebviewToHost } from '../shared/protocol';
-import { changedCellRuns, CellWindow, subWindow } from '../shared/mapPatch';
+import { changedCellRuns, CellWindow, patchCells, subWindow } from '../shared/mapPatch';
+import { MapChangeLog } from './mapChangeLog';
 import { layoutAt, fitZoom } from '../shared/mapGeometry';
 import { ioCellRuns, MapBox, paintMap, withAxisAndLegend } from '../shared/mapPicture';
 import { encodePng } from '../engine/node/pngFile';
@@ -48,6 +49,8 @@ export class MapHost implements vscode.Disposable {
   /** The last of its own selections the webview sent (its `req`), echoed in every select so it can tell stale news. */
   private ack = 0;
   private version = 0;
+  /** The change each version brought, as sent: a window worked out while states change is patched up to the newest. */
+  private readonly changes = new MapChangeLog();
   private readonly subscriptions: vscode.Disposable[] = [];
   /** What the map shows now, as it last said (Export Map draws it). */
   private view?: MapView;
@@ -189,9 +192,11 @@ export class MapHost implements vscode.Disposable {
 
   /**
    * Works out a window's cells in slices, so a window of a million single
-   * blocks does not hold the host; if the image changes meanwhile it starts
-   * again (its answer is of one state), and a request overtaken by a newer one
-   * for the same window is answered empty (the map drops it).
+   * blocks does not hold the host. States that change some frames meanwhile
+   * are patched in at the end, so the answer is of the newest state however
+   * often the image changes; after a change of everything (or with the
+   * overlay, walked per state) it starts again. A request overtaken by a
+   * newer one for the same window is answered empty (the map drops it).
    */
   private async answerCells(id: number, window: CellWindow, role: MapWindowRole | undefined, overlay = false): Promise<void> {
     const overtaken = () => this.disposed || (role !== undefined && this.latestAsk.get(role) !== id);
@@ -199,13 +204,14 @@ export class MapHost implements vscode.Disposable {
       const img = this.document.viewImage;
       if (!img) return;
       const version = this.version;
-      const stopped = () => overtaken() || this.version !== version || this.document.viewImage !== img;
+      // Cells whose frames a change touches are worked out again at the end: the walk only has to be of states patched alike.
+      const stopped = () => overtaken() || this.document.viewImage !== img || (this.version !== version && (overlay || !this.changes.patchable(version, this.version)));
       const cells = overtaken() ? undefined : await mapCellsAsync(img, window, { stopped });
       // The overlay's walk of the free lists (undefined: stopped, like the cells); one that fails (a damaged image) leaves the map drawn by state.
       const index = cells && overlay ? await this.freeBlocks(img, stopped).catch(() => null) : null;
       if (this.disposed) return;
-      if (cells && index !== undefined && this.version === version) {
-        this.post({ type: 'cells', id, version, ...cells, ...(index ? { largestFree: largestFreeOrders(index, window) } : {}) });
+      if (cells && index !== undefined && !stopped() && (this.version === version || this.catchUp(img, window, cells, version))) {
+        this.post({ type: 'cells', id, version: this.version, ...cells, ...(index ? { largestFree: largestFreeOrders(index, window) } : {}) });
         return;
       }
       if (overtaken()) {
@@ -213,6 +219,14 @@ export class MapHost implements vscode.Disposable {
         return;
       }
     }
+  }
+
+  /** Works out again, on the image as it is now, the cells that changed since `version`: false when too many did. */
+  private catchUp(img: PmemImage, window: CellWindow, cells: CellsData, version: number): boolean {
+    const change = this.changes.since(version, this.version);
+    const runs = change && changedCellRuns(window, change, img.geometry.sectionFrames);
+    if (!runs) return false;
+    return runs.every((run) => patchCells(cells, mapCells(img, subWindow(window, run))) !== undefined);
   }
 
   /** The free blocks of the image shown, walked once per state (the map and the overview share the walk). */
@@ -382,6 +396,7 @@ export class MapHost implements vscode.Disposable {
       animateChanges: vscode.workspace.getConfiguration('pmemExplorer').get<boolean>('map.animateChanges', true),
     };
     this.lastState = state;
+    this.changes.add(this.version, state.change);
     this.post({ type: 'state', state });
     this.lastStateMs = performance.now() - started;
   }

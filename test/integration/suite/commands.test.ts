@@ -13,6 +13,8 @@ import type { SectionNode } from '../../../src/extension/trees/sectionsTree';
 import { stampRevision } from '../../unit/helpers';
 import { FileStore } from '../../../src/engine/node/fileStore';
 import { MAX_CRASH_POINTS } from '../../../src/engine/image/limits';
+import { mapCells } from '../../../src/engine/inspect/mapCells';
+import { OWNER_TAG } from '../../../src/engine/inspect/mapCodes';
 import { activateApi, closeAll, editorCommand, makeImage, openImage, readInfo, refusal, tempDir, until, untilEdited, VIEW } from './helpers';
 
 let api: PmemExplorerApi;
@@ -432,6 +434,57 @@ describe('PMem commands and views', () => {
       await until('the boot and the allocation drawn', () => map.drawn!.version >= allocated || undefined);
     } finally {
       holding = false;
+      listening.dispose();
+      delete (webview as { postMessage?: unknown }).postMessage;
+    }
+  });
+
+  it('after a boot the map gets its whole window for the newest state while allocations keep coming, not only once they stop', async () => {
+    // A TiB: the whole device takes the host many slices to work out, and an allocation comes between them.
+    const doc = await openImage(api, makeImage('boot-stream.pmem', { sizeBytes: 2 ** 40 }));
+    const map = await until('the map drawn', () => {
+      const m = api.registry.mapsOf(doc)[0];
+      return m?.drawn && m.lastState && m.drawn.version >= m.lastState.version ? m : undefined;
+    }, 30_000);
+    const webview = map.panel.webview;
+    const post = webview.postMessage.bind(webview);
+    const asked = new Set<number>();
+    // The map's whole-window answers, each with the newest state when it was posted and the first cell that differs from the image then.
+    const answers: Array<{ version: number; newest: number; differs?: string }> = [];
+    const listening = webview.onDidReceiveMessage((m: { type?: string; window?: string; id: number }) => {
+      if (m?.type === 'getCells' && m.window === 'map') asked.add(m.id);
+    });
+    type Answer = { type?: string; id?: number; version?: number; firstPfn: number; framesPerCell: number; cells: number; mix: Uint8Array; tag: Uint16Array; owners: string[] };
+    webview.postMessage = (m: Answer) => {
+      if (m?.type === 'cells' && asked.has(m.id!) && m.cells > 0) answers.push({ version: m.version!, newest: map.lastState!.version, differs: differsFromImage(m) });
+      return post(m);
+    };
+    const differsFromImage = (m: Answer): string | undefined => {
+      const fresh = mapCells(doc.viewImage!, { firstPfn: m.firstPfn, framesPerCell: m.framesPerCell, cells: m.cells });
+      const named = (tag: number, owners: string[]) => (tag >= OWNER_TAG ? `owner ${owners[tag - OWNER_TAG]}` : `tag ${tag}`);
+      for (let c = 0; c < m.cells; c++) {
+        if (named(m.tag[c], m.owners) !== named(fresh.tag[c], fresh.owners)) return `cell ${c}: ${named(m.tag[c], m.owners)}, the image ${named(fresh.tag[c], fresh.owners)}`;
+      }
+      if (!Buffer.from(m.mix).equals(Buffer.from(fresh.mix))) return 'the mix of frames in a cell';
+      return undefined;
+    };
+    try {
+      await alloc(0, 'boot'); // boots the machine (everything changes), then allocates
+      const booted = map.lastState!.version;
+      await until('the map to ask for its whole window', () => asked.size > 0 || undefined);
+      let allocations = 0;
+      while (!answers.some((a) => a.version >= booted) && allocations < 300) {
+        await alloc(0, 'stream');
+        allocations++;
+        // A turn of the event loop between them, as between a user's commands (a command run from here is a promise chain that never gives one).
+        await new Promise((r) => setImmediate(r));
+      }
+      const answer = answers.find((a) => a.version >= booted);
+      assert.ok(answer, `no whole window came in ${allocations} allocations`);
+      assert.equal(answer.version, answer.newest, 'the window is of the newest state when it comes');
+      assert.equal(answer.differs, undefined, 'its cells are the image\'s as it is then');
+      await until('the newest state drawn', () => map.drawn!.version >= map.lastState!.version || undefined);
+    } finally {
       listening.dispose();
       delete (webview as { postMessage?: unknown }).postMessage;
     }
