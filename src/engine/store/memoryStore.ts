@@ -12,6 +12,14 @@ const GROUP = 256;
  */
 const FIRST_SLAB_CHUNKS = 4;
 const MOST_SLAB_CHUNKS = 256;
+/**
+ * A chunk first written only near its start holds just these bytes (the
+ * rest read as zero) until a write reaches past them: a free block's link
+ * record sits at the start of its page, and a replay touches a page for most
+ * events, each 4 KiB zeroed costing more than the 48-byte record written.
+ */
+const SHORT = 256;
+const SHORT_SLAB_CHUNKS = 1024;
 
 /**
  * An in-memory store kept as sparse 4 KiB chunks, so a simulated 1 TiB device
@@ -24,13 +32,16 @@ export class MemoryStore implements Store {
    * touched), where each lookup misses the cache.
    */
   private readonly groups = new Map<number, Array<Uint8Array | undefined>>();
-  private chunkCount = 0;
+  /** Bytes of the chunks held (short ones count their own length). */
+  private heldBytes = 0;
   private lastGroupIndex = -1;
   private lastGroup: Array<Uint8Array | undefined> | undefined;
   writes = 0;
   private slab: ArrayBuffer | undefined;
   private slabUsed = 0;
   private slabChunks = FIRST_SLAB_CHUNKS / 2;
+  private shortSlab: ArrayBuffer | undefined;
+  private shortSlabUsed = 0;
 
   constructor(readonly size: number) {}
 
@@ -50,7 +61,7 @@ export class MemoryStore implements Store {
       group = new Array<Uint8Array | undefined>(GROUP).fill(undefined);
       this.groups.set(g, group);
     }
-    if (!group[index - g * GROUP]) this.chunkCount++;
+    this.heldBytes += chunk.length - (group[index - g * GROUP]?.length ?? 0);
     group[index - g * GROUP] = chunk;
     this.lastGroupIndex = g;
     this.lastGroup = group;
@@ -78,6 +89,27 @@ export class MemoryStore implements Store {
     return chunk;
   }
 
+  /** A zeroed short chunk (its first SHORT bytes). */
+  private newShortChunk(): Uint8Array {
+    if (!this.shortSlab || this.shortSlabUsed === this.shortSlab.byteLength) {
+      this.shortSlab = new ArrayBuffer(SHORT_SLAB_CHUNKS * SHORT);
+      this.shortSlabUsed = 0;
+    }
+    const chunk = new Uint8Array(this.shortSlab, this.shortSlabUsed, SHORT);
+    this.shortSlabUsed += SHORT;
+    return chunk;
+  }
+
+  /** The chunk at `index` able to hold bytes up to `end` (from its start): made, or a short one grown, as needed. */
+  private chunkFor(index: number, end: number): Uint8Array {
+    const chunk = this.chunk(index);
+    if (chunk && chunk.length >= end) return chunk;
+    const made = !chunk && end <= SHORT ? this.newShortChunk() : this.newChunk();
+    if (chunk) made.set(chunk);
+    this.setChunk(index, made);
+    return made;
+  }
+
   read(offset: number, length: number): Uint8Array {
     checkRange(this, offset, length);
     const index = Math.floor(offset / CHUNK);
@@ -85,7 +117,10 @@ export class MemoryStore implements Store {
     if (within + length <= CHUNK) {
       // One chunk (a field, a descriptor, a link record): one copy.
       const chunk = this.chunk(index);
-      return chunk ? copyBytes(chunk.subarray(within, within + length)) : newBytes(length);
+      if (chunk && within + length <= chunk.length) return copyBytes(chunk.subarray(within, within + length));
+      const out = newBytes(length);
+      if (chunk && within < chunk.length) out.set(chunk.subarray(within)); // a short chunk: the rest is zero
+      return out;
     }
     const out = new Uint8Array(length);
     let done = 0;
@@ -95,7 +130,7 @@ export class MemoryStore implements Store {
       const within = pos - index * CHUNK;
       const n = Math.min(CHUNK - within, length - done);
       const chunk = this.chunk(index);
-      if (chunk) out.set(chunk.subarray(within, within + n), done);
+      if (chunk) out.set(chunk.subarray(within, within + n), done); // a short chunk gives what it holds; out is zero past it
       done += n;
     }
     return out;
@@ -107,12 +142,8 @@ export class MemoryStore implements Store {
     const first = Math.floor(offset / CHUNK);
     if (offset + data.length <= (first + 1) * CHUNK) {
       // One chunk (the common small write): no views.
-      let chunk = this.chunk(first);
-      if (!chunk) {
-        chunk = this.newChunk();
-        this.setChunk(first, chunk);
-      }
-      chunk.set(data, offset - first * CHUNK);
+      const within = offset - first * CHUNK;
+      this.chunkFor(first, within + data.length).set(data, within);
       return;
     }
     // The chunks a long write creates share one buffer: one allocation, not one per 4 KiB.
@@ -128,10 +159,8 @@ export class MemoryStore implements Store {
       const within = pos - index * CHUNK;
       const n = Math.min(CHUNK - within, data.length - done);
       let chunk = this.chunk(index);
-      if (!chunk) {
-        chunk = fresh ? fresh.subarray(used, (used += CHUNK)) : this.newChunk();
-        this.setChunk(index, chunk);
-      }
+      if (!chunk && fresh) this.setChunk(index, (chunk = fresh.subarray(used, (used += CHUNK))));
+      else chunk = this.chunkFor(index, within + n);
       chunk.set(data.subarray(done, done + n), within);
       done += n;
     }
@@ -142,13 +171,13 @@ export class MemoryStore implements Store {
 
   /** Bytes actually held, for tests and benchmarks of sparseness. */
   get residentBytes(): number {
-    return this.chunkCount * CHUNK;
+    return this.heldBytes;
   }
 
   /** Writes every chunk held into `to` (as large as this store): a sparse target stays sparse. */
   copyInto(to: Store): void {
     if (to.size !== this.size) throw new RangeError(`target store is ${to.size} bytes, this one ${this.size}`);
-    for (const [i, c] of this.held()) to.write(i * CHUNK, c);
+    for (const [i, c] of this.held()) to.write(i * CHUNK, c.length === CHUNK ? c : padded(c));
   }
 
   /** A deep copy, so a test can compare before and after states. */
@@ -166,8 +195,15 @@ export class MemoryStore implements Store {
     for (const k of keys) {
       const a = this.chunk(k) ?? zero;
       const b = other.chunk(k) ?? zero;
-      for (let i = 0; i < CHUNK; i++) if (a[i] !== b[i]) return false;
+      for (let i = 0; i < CHUNK; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return false; // past a short chunk: zero
     }
     return true;
   }
+}
+
+/** A short chunk as the whole chunk it stands for. */
+function padded(chunk: Uint8Array): Uint8Array {
+  const out = new Uint8Array(CHUNK);
+  out.set(chunk);
+  return out;
 }
