@@ -194,6 +194,26 @@ describe('kernel page-allocator traces', function () {
     assert.equal(decodeDescriptor(img.store.read(img.memmapOffset(r.offset + 0x10000), 64)).owner, tag);
   });
 
+  it('a trace with more events than are kept from its first reading is read again: the same report, steps and bytes', () => {
+    const lines = traceText('trace-cmd').split('\n');
+    // Damaged and foreign lines, and a window, so every count of the report is put to the test.
+    lines.splice(40, 0, 'garbage', '  x-1 [000] 1.000000: sched_switch: prev=a next=b', '  x-1 [000] 1.000001: mm_page_free: pfn=0xzz order=0');
+    const options = { name: 'trace-cmd.txt', batch: 300, assumeAllocated: true };
+    const kept = freshImage();
+    const readAgain = freshImage();
+    let readings = 0;
+    const keptReport = replayTrace(kept, () => lines, options);
+    const againReport = replayTrace(readAgain, () => (readings++, lines), { ...options, keptEvents: 50 });
+    assert.equal(readings, 2, 'read twice');
+    assert.deepEqual(againReport, keptReport);
+    assert.ok(keptReport.notUnderstood.count === 2 && keptReport.otherEvents >= 1 && keptReport.steps.length > 3, JSON.stringify(keptReport));
+    assert.ok((kept.store as MemoryStore).sameContentAs(readAgain.store as MemoryStore), 'the same bytes');
+    // Kept, the trace is read once.
+    let once = 0;
+    replayTrace(freshImage(), () => (once++, lines), options);
+    assert.equal(once, 1);
+  });
+
   it('a batch too large for the journal is cut in halves: the same result in more steps', () => {
     const lines = traceText('ftrace').split('\n');
     // A 64 MiB image has a 64 KiB journal; its data area takes part of the trace, the rest is outside.

@@ -25,6 +25,7 @@ import type { PmemImage } from '../image/imageCore';
 import type { Txn } from '../image/txn';
 import { KMEM_EVENTS, KmemEvent, KmemEventName, ownerTagOf, parseTraceLine, TraceFormat } from './kmemTrace';
 import { runToEnd, Steps, TimeSlice } from '../core/timeSlice';
+import { TraceEvents } from './traceEvents';
 import { LargeControl, OperationCancelled } from '../image/largeOps';
 
 export interface ReplayOptions {
@@ -41,6 +42,8 @@ export interface ReplayOptions {
   batch?: number;
   /** The trace's name, for the steps' texts. */
   name?: string;
+  /** Allocations and frees kept from the first reading of the trace (default about a million); past it the trace is read again. */
+  keptEvents?: number;
   /** Told after each step is committed: the CLI lets the steps so far reach the file, so a long trace is not held in memory. */
   onCommitted?: () => void;
 }
@@ -74,8 +77,36 @@ const STATE_PAGES = 1 << 15;
 const SHOWN_BAD_LINES = 5;
 /** The first pass pauses every this many lines. */
 const PAUSE_LINES = 4096;
+/** Allocations and frees kept from the first reading (22 bytes each): a longer trace is read twice. */
+const KEPT_EVENTS = 1 << 20;
 
-type Action = { kind: 'alloc' | 'free'; event: KmemEvent } | { kind: 'prealloc'; pfn: number; order: number };
+type Action = { kind: 'alloc' | 'free'; pfn: number; order: number; line: number; owner: string } | { kind: 'prealloc'; pfn: number; order: number };
+
+/** What the lines of a trace are, counted as they are read. */
+type LineTally = Pick<ReplayReport, 'format' | 'lines' | 'headers' | 'events' | 'otherEvents' | 'notUnderstood'> & { eventLines: number; lastEventLine: number };
+
+function lineTally(): LineTally {
+  return { lines: 0, headers: 0, events: Object.fromEntries(KMEM_EVENTS.map((k) => [k, 0])) as Record<KmemEventName, number>, otherEvents: 0, notUnderstood: { count: 0, firstLines: [] }, eventLines: 0, lastEventLine: 0 };
+}
+
+function countLine(t: LineTally, r: ReturnType<typeof parseTraceLine>, n: number): void {
+  t.lines = n;
+  if (r.kind === 'header') t.headers++;
+  else if (r.kind === 'other-event') t.otherEvents++;
+  else if (r.kind === 'not-understood') {
+    t.notUnderstood.count++;
+    if (t.notUnderstood.firstLines.length < SHOWN_BAD_LINES) t.notUnderstood.firstLines.push(n);
+  } else {
+    t.eventLines++;
+    t.format ??= r.format;
+  }
+}
+
+/** Counts a kmem event within the window. */
+function countEvent(t: LineTally, e: KmemEvent): void {
+  t.events[e.event]++;
+  t.lastEventLine = e.line;
+}
 
 /** Whether an event is within the time window. */
 function inWindow(e: KmemEvent, o: ReplayOptions): boolean {
@@ -138,23 +169,24 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
   if (g.descriptors === 'unit2m') throw new UsageError('a 2m image allocates whole 2 MiB units: a trace\'s pages are 4 KiB (replay into a core64, ram64, two-word or memdesc image)');
   if (!keepsDescriptors(g)) throw new UsageError(`a ${designOf(g)} image keeps no descriptors: a replay checks each free against its block's order and owner, which it cannot look up there (replay into a core64, ram64, two-word or memdesc image)`);
 
-  // First pass: the lowest pfn, and the blocks the trace frees before it allocates them.
+  // A two-word allocatee holds 8 bytes: the trace's tags are cut to fit ("HIGHUS/M"), as "pre-trace" is.
+  const ownerRoom = g.descriptors === 'twoWord' ? ALLOCATEE_BYTES : OWNER_BYTES;
+  const preTrace = ownerRoom < 9 ? 'pretrace' : 'pre-trace';
+
+  // First pass: the lowest pfn, the blocks the trace frees before it allocates them, and the events to apply (kept when not too many).
   let lowest = Number.POSITIVE_INFINITY;
   const live = new Map<number, number>();
   const freedFirst = new Map<number, number>();
-  const first = { lines: 0, events: 0, bad: 0, badLines: [] as number[] };
-  for (const e of eventsOf(lines(), o, (r, n) => {
-    first.lines = n;
-    if (r.kind === 'event') first.events++;
-    else if (r.kind === 'not-understood') {
-      first.bad++;
-      if (first.badLines.length < SHOWN_BAD_LINES) first.badLines.push(n);
-    }
-  })) {
+  const first = lineTally();
+  const kept = new TraceEvents(o.keptEvents ?? KEPT_EVENTS);
+  for (const e of eventsOf(lines(), o, (r, n) => countLine(first, r, n))) {
     if (!e) {
       yield;
       continue;
     }
+    countEvent(first, e);
+    if (e.event === 'mm_page_alloc') kept.push('alloc', e.pfn, e.order, e.line, ownerTagOf(e, ownerRoom));
+    else if (e.event === 'mm_page_free') kept.push('free', e.pfn, e.order, e.line, '');
     if (e.event === 'mm_page_alloc' && e.pfn !== 0) {
       lowest = Math.min(lowest, e.pfn);
       live.set(e.pfn, e.order);
@@ -166,8 +198,8 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
     if (e.event === 'mm_page_alloc' || e.event === 'mm_page_free') progress.total++;
   }
   live.clear();
-  if (!first.events) {
-    const bad = first.bad ? `; ${first.bad} not understood, first at line ${first.badLines.join(', ')}` : '';
+  if (!first.eventLines) {
+    const bad = first.notUnderstood.count ? `; ${first.notUnderstood.count} not understood, first at line ${first.notUnderstood.firstLines.join(', ')}` : '';
     throw new UsageError(`no kmem page-allocator events in ${o.name ?? 'the trace'}${o.from !== undefined || o.to !== undefined ? ' between the times given' : ''} (${first.lines} lines${bad})`);
   }
   const base = o.base ?? (Number.isFinite(lowest) ? lowest - (lowest % largest) : 0);
@@ -188,9 +220,6 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
   // buddy.ts takes those it cannot do (a section to initialise, an error to report), after it is written out.
   const state = new BuddyState(img);
   const memdescs = hasMemdescs(g);
-  // A two-word allocatee holds 8 bytes: the trace's tags are cut to fit ("HIGHUS/M"), as "pre-trace" is.
-  const ownerRoom = g.descriptors === 'twoWord' ? ALLOCATEE_BYTES : OWNER_BYTES;
-  const preTrace = ownerRoom < 9 ? 'pretrace' : 'pre-trace';
   const owners = new Map<string, Uint8Array>();
   const ownerBytes = (tag: string) => {
     let bytes = owners.get(tag);
@@ -228,18 +257,18 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
     report.preallocated += tally.pre;
     for (const [k, v] of Object.entries(tally.skipped)) report.skipped[k] = (report.skipped[k] ?? 0) + v;
   };
-  const lineOf = (a: Action, fallback: number) => (a.kind === 'prealloc' ? fallback : a.event.line);
+  const lineOf = (a: Action, fallback: number) => (a.kind === 'prealloc' ? fallback : a.line);
 
   const applyOne = (txn: Txn, a: Action, tally: { alloc: number; free: number; pre: number; skipped: Record<string, number> }) => {
-    const order = a.kind === 'prealloc' ? a.order : a.event.order;
-    const pfn = (a.kind === 'prealloc' ? a.pfn : a.event.pfn) + offset;
-    if (a.kind === 'alloc' && a.event.pfn === 0) return skip(tally.skipped, 'failed allocations (pfn=0x0)');
+    const order = a.order;
+    const pfn = a.pfn + offset;
+    if (a.kind === 'alloc' && a.pfn === 0) return skip(tally.skipped, 'failed allocations (pfn=0x0)');
     if (order > g.maxOrder) return skip(tally.skipped, `orders above the image's largest (${g.maxOrder})`);
     if (!inImage(pfn, order)) return skip(tally.skipped, 'outside the image');
     // A block starts at a multiple of its size: a trace saying otherwise is damaged there.
     if (pfn % 2 ** order !== 0) return skip(tally.skipped, 'pfns not aligned to their order');
     const applied = () => (a.kind === 'free' ? tally.free++ : a.kind === 'prealloc' ? tally.pre++ : tally.alloc++);
-    const owner = a.kind === 'prealloc' ? preTrace : a.kind === 'alloc' ? ownerTagOf(a.event, ownerRoom) : '';
+    const owner = a.kind === 'prealloc' ? preTrace : a.owner;
     // The typed state edits the index alone: a memdesc image's words and pool go with each event through buddy.ts.
     const typed = memdescs ? 'fallback' : a.kind === 'free' ? state.freeAllocated(pfn, order) : state.allocateExactly(pfn, order, ownerBytes(owner));
     if (typed === 'other-order') return skip(tally.skipped, 'frees whose order is not the block\'s');
@@ -273,7 +302,7 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
   }
   freedFirst.clear();
 
-  // Second pass: every line counted, the allocations and frees applied in batches.
+  // Second pass: the allocations and frees applied in batches, as kept from the first, or read again with every line counted.
   let pending: Action[] = [];
   let firstLine = 0;
   let raised = false;
@@ -286,32 +315,36 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
     apply(pending, firstLine, last);
     pending = [];
   };
-  let lastLine = 0;
-  for (const e of eventsOf(lines(), o, (r, n) => {
-    report.lines = n;
-    if (r.kind === 'header') report.headers++;
-    else if (r.kind === 'other-event') report.otherEvents++;
-    else if (r.kind === 'not-understood') {
-      report.notUnderstood.count++;
-      if (report.notUnderstood.firstLines.length < SHOWN_BAD_LINES) report.notUnderstood.firstLines.push(n);
-    } else report.format ??= r.format;
-  })) {
-    if (!e) {
-      yield;
-      continue;
+  /** Adds an action; true when a batch is full and was applied (a place to pause). */
+  const add = (a: Action & { line: number }): boolean => {
+    if (!pending.length) firstLine = a.line;
+    pending.push(a);
+    if (pending.length < batch) return false;
+    progress.done += pending.length;
+    flush(a.line);
+    return true;
+  };
+  let tally = first;
+  if (kept.complete) {
+    for (let i = 0; i < kept.length; i++) {
+      if (add({ kind: kept.kind(i), pfn: kept.pfn(i), order: kept.order(i), line: kept.line(i), owner: kept.owner(i) })) yield;
     }
-    report.events[e.event]++;
-    lastLine = e.line;
-    if (e.event !== 'mm_page_alloc' && e.event !== 'mm_page_free') continue;
-    if (!pending.length) firstLine = e.line;
-    pending.push({ kind: e.event === 'mm_page_alloc' ? 'alloc' : 'free', event: e });
-    if (pending.length >= batch) {
-      progress.done += pending.length;
-      flush(e.line);
-      yield;
+  } else {
+    tally = lineTally();
+    const again = tally;
+    for (const e of eventsOf(lines(), o, (r, n) => countLine(again, r, n))) {
+      if (!e) {
+        yield;
+        continue;
+      }
+      countEvent(again, e);
+      if (e.event !== 'mm_page_alloc' && e.event !== 'mm_page_free') continue;
+      if (add({ kind: e.event === 'mm_page_alloc' ? 'alloc' : 'free', pfn: e.pfn, order: e.order, line: e.line, owner: e.event === 'mm_page_alloc' ? ownerTagOf(e, ownerRoom) : '' })) yield;
     }
   }
   progress.done += pending.length;
-  flush(lastLine);
+  flush(tally.lastEventLine);
+  const { format, lines: lineCount, headers, events, otherEvents, notUnderstood } = tally;
+  Object.assign(report, { format, lines: lineCount, headers, events, otherEvents, notUnderstood });
   return report;
 }
