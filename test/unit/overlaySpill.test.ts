@@ -9,7 +9,7 @@ import { encodedSize, encodeRanges } from '../../src/engine/format/rangeList';
 import { readRangeFile, writeRangeFile } from '../../src/engine/node/atomicSave';
 import { FileSpill } from '../../src/engine/node/fileSpill';
 import { MemoryStore } from '../../src/engine/store/memoryStore';
-import { OverlayStore } from '../../src/engine/store/overlayStore';
+import { ChunkSpill, OverlayStore } from '../../src/engine/store/overlayStore';
 
 const SIZE = 1 << 20;
 
@@ -57,6 +57,36 @@ describe('an overlay that spills to a temporary file', () => {
     );
   });
 
+  it('spills the chunks written longest ago, a batch at a time: a chunk written again and again stays in RAM', () => {
+    let gets = 0;
+    let putManys = 0;
+    const spill = new FileSpill();
+    const counting: ChunkSpill = {
+      put: (c, slot) => spill.put(c, slot),
+      putMany: (cs) => (putManys++, spill.putMany(cs)),
+      get: (slot) => (gets++, spill.get(slot)),
+      clear: () => spill.clear(),
+      close: () => spill.close(),
+    };
+    const overlay = new OverlayStore(base(), { ramBudget: 16 * 4096, spill: () => counting });
+    try {
+      // Chunk 0 (as a journal is) is written between every two new chunks.
+      for (let i = 1; i < 200; i++) {
+        overlay.write(i * 4096, new Uint8Array(4096).fill(i & 0xff));
+        overlay.write(10, new Uint8Array([i & 0xff]));
+      }
+      assert.ok(overlay.heldBytes.spilled > 150 * 4096 && overlay.heldBytes.ram <= 16 * 4096, JSON.stringify(overlay.heldBytes));
+      assert.ok(putManys >= 2 && putManys < 199, `spilled in ${putManys} batches`);
+      gets = 0;
+      assert.equal(overlay.read(10, 1)[0], 199);
+      assert.equal(gets, 0, 'the chunk written last is in RAM');
+      assert.equal(overlay.read(4096 + 5, 1)[0], 1);
+      assert.equal(gets, 1, 'the chunk written first was spilled');
+    } finally {
+      overlay.close();
+    }
+  });
+
   it('leaves no file behind, even while open', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-spill-'));
     try {
@@ -70,6 +100,12 @@ describe('an overlay that spills to a temporary file', () => {
       assert.equal(spill.get(0)[100], 8, 'a slot is rewritten where it lies');
       assert.throws(() => spill.get(2), /no spilled chunk in slot 2/);
       assert.throws(() => spill.put(new Uint8Array(10)), /a spilled chunk is 4096 bytes, not 10/);
+      // Many at once, in consecutive slots (more than one writev takes).
+      const many = Array.from({ length: 600 }, (_, i) => new Uint8Array(4096).fill(i & 0xff));
+      assert.equal(spill.putMany(many), 2);
+      for (const i of [0, 255, 256, 599]) assert.deepEqual(spill.get(2 + i), many[i]);
+      assert.equal(spill.put(new Uint8Array(4096)), 602, 'the next slot after them');
+      assert.throws(() => spill.putMany([new Uint8Array(4096), new Uint8Array(1)]), /a spilled chunk is 4096 bytes, not 1/);
       spill.close();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import type { ChunkSpill } from '../store/overlayStore';
 
 const SLOT = 4096;
+/** Chunks given to one writev (Linux takes at most 1024 buffers a call). */
+const WRITEV_CHUNKS = 256;
 
 export class FileSpill implements ChunkSpill {
   private fd: number;
@@ -31,6 +33,27 @@ export class FileSpill implements ChunkSpill {
     fs.writeSync(this.fd, chunk, 0, SLOT, slot * SLOT);
     if (slot >= this.slots) this.slots = slot + 1;
     return slot;
+  }
+
+  putMany(chunks: Uint8Array[]): number {
+    const first = this.slots;
+    for (const c of chunks) if (c.length !== SLOT) throw new RangeError(`a spilled chunk is ${SLOT} bytes, not ${c.length}`);
+    for (let k = 0; k < chunks.length; k += WRITEV_CHUNKS) {
+      const group = chunks.slice(k, k + WRITEV_CHUNKS);
+      const bytes = group.length * SLOT;
+      let written = 0;
+      // A writev may write less than asked (a full disk, a signal): the rest is written again from where it stopped.
+      while (written < bytes) {
+        const skip = Math.floor(written / SLOT);
+        const rest = group.slice(skip);
+        rest[0] = rest[0].subarray(written - skip * SLOT);
+        const n = fs.writevSync(this.fd, rest, (first + k) * SLOT + written);
+        if (n <= 0) throw new Error(`the temporary file of unsaved changes took no bytes (slot ${first + k + skip})`);
+        written += n;
+      }
+    }
+    this.slots = first + chunks.length;
+    return first;
   }
 
   get(slot: number): Uint8Array {

@@ -2,6 +2,12 @@ import type { ByteRange } from '../format/rangeList';
 import { checkRange, Store } from './store';
 
 const CHUNK = 4096;
+/**
+ * Over its budget, the overlay spills at most this much at a time: spilling
+ * half the budget at once (32 MiB of an editor's unsaved changes) held its
+ * thread for tens of milliseconds.
+ */
+const SPILL_BATCH = 4 * 2 ** 20;
 
 /**
  * Where an overlay keeps the chunks it holds beyond its RAM budget (a
@@ -10,6 +16,8 @@ const CHUNK = 4096;
 export interface ChunkSpill {
   /** Writes a chunk into `slot`, or into a new slot when none is given; returns the slot. */
   put(chunk: Uint8Array, slot?: number): number;
+  /** Writes chunks into new consecutive slots (at once, where it can); returns the first. */
+  putMany(chunks: Uint8Array[]): number;
   /** The chunk kept in `slot` (a copy of its CHUNK bytes). */
   get(slot: number): Uint8Array;
   /** Forgets every slot (the overlay was saved or discarded). */
@@ -36,6 +44,8 @@ export class OverlayStore implements Store {
   /** Each chunk held: its bytes in RAM, or its slot in the spill. */
   private readonly chunks = new Map<number, Uint8Array | number>();
   private ramChunks = 0;
+  /** With a budget, the chunks in RAM, least recently written first: those go to the spill first (a hot chunk, such as the journal's, stays). */
+  private readonly ramOrder = new Map<number, true>();
   private spill?: ChunkSpill;
 
   constructor(readonly base: Store, private readonly options?: OverlayOptions) {}
@@ -111,6 +121,10 @@ export class OverlayStore implements Store {
         continue;
       }
       let chunk = held;
+      if (chunk && this.options) {
+        this.ramOrder.delete(index);
+        this.ramOrder.set(index, true);
+      }
       if (!chunk && n === CHUNK) {
         chunk = fresh ? fresh.subarray(used, (used += CHUNK)) : new Uint8Array(CHUNK); // fully overwritten: no need to read the base
         this.hold(index, chunk);
@@ -132,20 +146,28 @@ export class OverlayStore implements Store {
   private hold(index: number, chunk: Uint8Array): void {
     this.chunks.set(index, chunk);
     this.ramChunks++;
+    if (this.options) this.ramOrder.set(index, true);
   }
 
-  /** Over its budget, the overlay sends its oldest chunks in RAM to the spill, down to half the budget. */
+  /** Over its budget, the overlay sends the chunks in RAM written longest ago to the spill, a batch at a time (down to half the budget at most). */
   private keepToBudget(): void {
     const o = this.options;
     if (!o || this.ramChunks * CHUNK <= o.ramBudget) return;
     this.spill ??= o.spill();
-    const keep = Math.floor(o.ramBudget / 2 / CHUNK);
-    for (const [index, c] of this.chunks) {
-      if (this.ramChunks <= keep) break;
-      if (typeof c === 'number') continue;
-      this.chunks.set(index, this.spill.put(c));
-      this.ramChunks--;
+    const keep = Math.floor(Math.max(o.ramBudget / 2, o.ramBudget - SPILL_BATCH) / CHUNK);
+    const indexes: number[] = [];
+    const spilled: Uint8Array[] = [];
+    for (const index of this.ramOrder.keys()) {
+      if (this.ramChunks - spilled.length <= keep) break;
+      indexes.push(index);
+      spilled.push(this.chunks.get(index) as Uint8Array);
     }
+    const first = this.spill.putMany(spilled);
+    for (let k = 0; k < indexes.length; k++) {
+      this.chunks.set(indexes[k], first + k);
+      this.ramOrder.delete(indexes[k]);
+    }
+    this.ramChunks -= indexes.length;
   }
 
   /** The changed chunks as (offset, bytes) runs, in offset order. */
@@ -186,6 +208,7 @@ export class OverlayStore implements Store {
 
   discard(): void {
     this.chunks.clear();
+    this.ramOrder.clear();
     this.ramChunks = 0;
     this.spill?.clear();
   }
