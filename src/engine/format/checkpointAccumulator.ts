@@ -30,6 +30,18 @@ function isKnown(line: Line, i: number): boolean {
   return ((i < 32 ? line.low >>> i : line.high >>> (i - 32)) & 1) === 1;
 }
 
+/** The first byte at or after `i` whose bit is set in the 64-bit mask (low, high); LINE when none. */
+function nextSet(low: number, high: number, i: number): number {
+  if (i < 32) {
+    const w = low >>> i;
+    if (w !== 0) return i + 31 - Math.clz32(w & -w);
+    i = 32;
+  }
+  if (i >= LINE) return LINE;
+  const w = high >>> (i - 32);
+  return w !== 0 ? i + 31 - Math.clz32(w & -w) : LINE;
+}
+
 export class CheckpointAccumulator {
   private readonly lines = new Map<number, Line>();
   /** Bytes of the records gathered so far (the size of what the checkpoint stands for). */
@@ -74,34 +86,44 @@ export class CheckpointAccumulator {
 
   /** The gathered bytes as sorted ranges, touching ranges joined (as the records' spans would be). */
   ranges(): ByteRange[] {
-    const runs: Array<{ offset: number; parts: Uint8Array[]; length: number }> = [];
+    return [...this.rangesInOrder()];
+  }
+
+  /**
+   * As ranges(), each made when asked for: a checkpoint that turns out too
+   * large stops early, without joining the bytes of every line gathered.
+   */
+  *rangesInOrder(): Generator<ByteRange> {
+    let run: { offset: number; parts: Uint8Array[]; length: number } | undefined;
     for (const index of sortedKeys(this.lines)) {
       const line = this.lines.get(index)!;
-      for (let i = 0; i < LINE; ) {
-        if (!isKnown(line, i)) {
-          i++;
-          continue;
-        }
-        let j = i + 1;
-        while (j < LINE && isKnown(line, j)) j++;
+      // Runs of known bytes found a word at a time: most lines are known whole, or but for a tail.
+      for (let i = nextSet(line.low, line.high, 0); i < LINE; ) {
+        const j = nextSet(~line.low, ~line.high, i);
         const offset = index * LINE + i;
-        const last = runs[runs.length - 1];
         const part = line.data.subarray(i, j);
-        if (last && last.offset + last.length === offset) {
-          last.parts.push(part);
-          last.length += j - i;
-        } else runs.push({ offset, parts: [part], length: j - i });
-        i = j;
+        if (run && run.offset + run.length === offset) {
+          run.parts.push(part);
+          run.length += j - i;
+        } else {
+          if (run) yield joined(run);
+          run = { offset, parts: [part], length: j - i };
+        }
+        i = nextSet(line.low, line.high, j);
       }
     }
-    return runs.map((run) => {
-      const data = newBytes(run.length);
-      let at = 0;
-      for (const p of run.parts) {
-        data.set(p, at);
-        at += p.length;
-      }
-      return { offset: run.offset, data };
-    });
+    if (run) yield joined(run);
   }
+}
+
+/** A run's parts as one range (a single part as it is: a view, which a checkpoint only reads). */
+function joined(run: { offset: number; parts: Uint8Array[]; length: number }): ByteRange {
+  if (run.parts.length === 1) return { offset: run.offset, data: run.parts[0] };
+  const data = newBytes(run.length);
+  let at = 0;
+  for (const p of run.parts) {
+    data.set(p, at);
+    at += p.length;
+  }
+  return { offset: run.offset, data };
 }

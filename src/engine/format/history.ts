@@ -512,7 +512,7 @@ export class HistoryRing {
     gathered.add(own);
     const w = new ByteWriter();
     const limit = this.checkpointLimit(gathered.recordBytes, inverses);
-    return encodeUndo(ctx, gathered.ranges(), (offset, length) => io.read(offset, length), { pfn: 0, generation }, w, limit) && w.length <= limit ? w.result() : undefined;
+    return encodeUndo(ctx, gathered.rangesInOrder(), (offset, length) => io.read(offset, length), { pfn: 0, generation }, w, limit) && w.length <= limit ? w.result() : undefined;
   }
 
   /**

@@ -290,7 +290,7 @@ const S_CLEAN = 0x20;
  * operation leaves (its transaction's view). Ranges inside the history region
  * are left out: stepping shows the history as it is.
  */
-export function encodeUndo(ctx: UndoContext | undefined, ranges: ByteRange[], readNewer: (offset: number, length: number) => Uint8Array, state: UndoState, w: ByteWriter, maxBytes = Infinity): boolean {
+export function encodeUndo(ctx: UndoContext | undefined, ranges: Iterable<ByteRange>, readNewer: (offset: number, length: number) => Uint8Array, state: UndoState, w: ByteWriter, maxBytes = Infinity): boolean {
   for (const r of ranges) {
     if (r.data.length === 0) continue; // nothing to restore (and no zone holds nothing)
     const end = r.offset + r.data.length;
