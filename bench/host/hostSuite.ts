@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Session } from 'node:inspector';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import { info } from '../../src/engine';
 import type { PmemExplorerApi } from '../../src/extension/extension';
@@ -95,15 +95,20 @@ async function heapProfiled<T>(name: string, work: () => Promise<T>): Promise<T>
 }
 
 /** The longest time the event loop was held while `work` ran, and how long it ran. */
-async function longestTask<T>(name: string, work: () => Promise<T>): Promise<{ value: T; longestMs: number; p99Ms: number; totalMs: number }> {
+async function longestTask<T>(name: string, work: () => Promise<T>): Promise<{ value: T; longestMs: number; p99Ms: number; totalMs: number; longestGcMs: number }> {
   const h = monitorEventLoopDelay({ resolution: 5 });
+  // A long task may be the collector's: its longest pause is told beside it.
+  let longestGcMs = 0;
+  const gc = new PerformanceObserver((list) => list.getEntries().forEach((e) => (longestGcMs = Math.max(longestGcMs, e.duration))));
+  gc.observe({ entryTypes: ['gc'] });
   h.enable();
   const t = performance.now();
   const value = await profiled(name, work);
   const totalMs = performance.now() - t;
   h.disable();
+  gc.disconnect();
   // The histogram counts the delay past the resolution's own timer.
-  return { value, longestMs: h.max / 1e6, p99Ms: h.percentile(99) / 1e6, totalMs };
+  return { value, longestMs: h.max / 1e6, p99Ms: h.percentile(99) / 1e6, totalMs, longestGcMs };
 }
 
 /** Peak resident set of the extension host while the bench runs, sampled. */
@@ -166,7 +171,7 @@ export async function run(): Promise<void> {
     // Long work: the longest task the host ran while it went on.
     const check = await longestTask('check', () => exec<{ complete: boolean }>('check'));
     if (!check.value?.complete) throw new Error(`Check Image did not run: ${JSON.stringify(api.commands.since(0).slice(-1))}`);
-    record({ name: 'Check Image: longest extension host task', value: check.longestMs, unit: 'ms', target: '<= 50 ms', note: `check took ${(check.totalMs / 1000).toFixed(1)} s, p99 ${check.p99Ms.toFixed(1)} ms` });
+    record({ name: 'Check Image: longest extension host task', value: check.longestMs, unit: 'ms', target: '<= 50 ms', note: `check took ${(check.totalMs / 1000).toFixed(1)} s, p99 ${check.p99Ms.toFixed(1)} ms, longest GC pause ${check.longestGcMs.toFixed(1)} ms` });
     // The report opened beside the map: back to the image.
     await vscode.commands.executeCommand('workbench.action.focusFirstEditorGroup');
     await vscode.commands.executeCommand('workbench.action.closeEditorsInOtherGroups');
@@ -176,13 +181,13 @@ export async function run(): Promise<void> {
     const before = allocated();
     const big = await longestTask('alloc-million', () => exec<number[]>('allocate', { order: 0, count: 1_000_000, node: 0, zone: 'normal', owner: 'million' }));
     if (big.value?.length !== 1_000_000) throw new Error(`the allocation did not run: ${JSON.stringify(api.commands.since(0).slice(-1))}`);
-    record({ name: 'allocate 1,000,000 frames: longest extension host task', value: big.longestMs, unit: 'ms', target: '<= 50 ms', note: `took ${(big.totalMs / 1000).toFixed(1)} s, p99 ${big.p99Ms.toFixed(1)} ms` });
+    record({ name: 'allocate 1,000,000 frames: longest extension host task', value: big.longestMs, unit: 'ms', target: '<= 50 ms', note: `took ${(big.totalMs / 1000).toFixed(1)} s, p99 ${big.p99Ms.toFixed(1)} ms, longest GC pause ${big.longestGcMs.toFixed(1)} ms` });
     const undo = await longestTask('undo-million', async () => {
       await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
       await vscode.commands.executeCommand('undo');
       await until('the undo', () => (allocated() === before && !api.work.underWay ? true : undefined));
     });
-    record({ name: 'undo of that allocation: longest extension host task', value: undo.longestMs, unit: 'ms', target: '<= 50 ms', note: `took ${(undo.totalMs / 1000).toFixed(1)} s, p99 ${undo.p99Ms.toFixed(1)} ms` });
+    record({ name: 'undo of that allocation: longest extension host task', value: undo.longestMs, unit: 'ms', target: '<= 50 ms', note: `took ${(undo.totalMs / 1000).toFixed(1)} s, p99 ${undo.p99Ms.toFixed(1)} ms, longest GC pause ${undo.longestGcMs.toFixed(1)} ms` });
 
     // Initialise All on 1 TiB would keep 16 GiB of descriptors: run it 15 s, then cancel.
     const init = await longestTask('init-all', async () => {
@@ -193,7 +198,7 @@ export async function run(): Promise<void> {
       await running;
       return performance.now() - asked;
     });
-    record({ name: 'Initialise All (15 s, then cancelled): longest extension host task', value: init.longestMs, unit: 'ms', target: '<= 50 ms', note: `cancel took ${(init.value / 1000).toFixed(2)} s to roll back, p99 ${init.p99Ms.toFixed(1)} ms` });
+    record({ name: 'Initialise All (15 s, then cancelled): longest extension host task', value: init.longestMs, unit: 'ms', target: '<= 50 ms', note: `cancel took ${(init.value / 1000).toFixed(2)} s to roll back, p99 ${init.p99Ms.toFixed(1)} ms, longest GC pause ${init.longestGcMs.toFixed(1)} ms` });
     record({ name: 'extension host peak memory', value: peakRss / 2 ** 20, unit: 'MiB', target: '<= 200 MiB' });
   } finally {
     clearInterval(sampler);
