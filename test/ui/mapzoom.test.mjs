@@ -208,6 +208,38 @@ for (const theme of THEMES) {
       await eventually('the map to be as tall as before', async () => (await map.canvasSize()).cssHeight === cssHeight);
       await wb.page.waitForTimeout(300);
       assert.equal(await asked(), 0);
+
+      // Zoomed in, a shorter map shows fewer rows of the same window: the rows held are kept, and growing back asks for nothing either.
+      await map.canvas().focus();
+      const scale = () => map.view.locator('#scale').innerText();
+      for (let i = 0; i < 16 && !/\b1 frame per cell/.test(await scale()); i++) {
+        const before = await scale();
+        await map.canvas().press('+');
+        await eventually('the next zoom drawn', async () => (await scale()) !== before && (await map.data('loading')) === undefined, 30_000);
+      }
+      assert.match(await scale(), /\b1 frame per cell/);
+      // At the top of the device, a frame there selected: a resize keeps the selection in view, and at the device's end a taller map shows rows above.
+      await map.canvas().press('Home');
+      await eventually('the top of the device', async () => (await map.layout()).topRow === 0 && (await map.data('loading')) === undefined, 30_000);
+      await map.clickFrame(await map.layout(), 10);
+      await map.selected(10);
+      const zoomed = await shown();
+      await map.view.locator('body').evaluate(() => (window.cellsAsked = 0));
+      for (const round of [1, 2]) {
+        await map.view.locator('.mapArea').evaluate((area) => {
+          const lines = document.createElement('div');
+          lines.id = 'extraLines';
+          lines.innerHTML = '<p>one more line</p><p>and another</p><p>and a third</p>';
+          area.before(lines);
+        });
+        await eventually(`the map to be shorter (${round})`, async () => (await map.canvasSize()).cssHeight < cssHeight);
+        await wb.page.waitForTimeout(300);
+        await map.view.locator('#extraLines').evaluate((lines) => lines.remove());
+        await eventually(`the map to be as tall as before (${round})`, async () => (await map.canvasSize()).cssHeight === cssHeight);
+        await wb.page.waitForTimeout(300);
+      }
+      assert.deepEqual(await shown(), zoomed, 'the same cells in view');
+      assert.equal(await asked(), 0, `zoomed in, the rows held are not asked for again: ${JSON.stringify([zoomed, await shown(), await map.layout()])}`);
     });
 
     it('redraws the change flash once a frame, however many changes come while it runs', async () => {

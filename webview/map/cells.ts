@@ -27,10 +27,17 @@ interface Asked {
 let mapAsked: Asked | undefined;
 let overviewAsked: Asked | undefined;
 
-/** Whether the cells of `want` are held, or on their way, as the overlay now wants them. */
+/**
+ * Whether the cells of `want` are held, or on their way, as the overlay now
+ * wants them: those of a window that starts where it does and reaches as far
+ * or further (a map made shorter keeps the rows it no longer shows, so
+ * growing back asks for nothing either).
+ */
 function held(asked: Asked | undefined, want: CellWindow, cells: Cells | undefined): boolean {
-  return !!asked && sameWindow(asked.window, want) && asked.overlay === view.overlay && (asked.waiting || (cells !== undefined && sameWindow(cells, want)));
+  return !!asked && covers(asked.window, want) && asked.overlay === view.overlay && (asked.waiting || (cells !== undefined && sameWindow(cells, asked.window)));
 }
+
+const covers = (a: CellWindow, b: CellWindow) => a.firstPfn === b.firstPfn && a.framesPerCell === b.framesPerCell && a.cells >= b.cells;
 
 /**
  * The map's cells miss a change that could not be patched in (everything
