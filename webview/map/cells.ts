@@ -196,14 +196,16 @@ function patchOverview(runs: Array<[number, number]>): void {
 const sameWindow = (a: CellWindow, b: CellWindow) => a.firstPfn === b.firstPfn && a.framesPerCell === b.framesPerCell && a.cells === b.cells;
 
 /**
- * Which cells differ between two answers for the same window: every
- * difference (`exact`, for recolouring) or only visible ones (for the flash).
+ * Which cells differ between two answers for windows that start at the same
+ * frame with cells of the same size (one may reach further: the rows a map
+ * made shorter kept), over the cells both hold: every difference (`exact`,
+ * for recolouring) or only visible ones (for the flash).
  */
 function changedCells(before: Cells, after: Cells, exact = false): number[] {
-  if (!sameWindow(before, after)) return [];
+  if (before.firstPfn !== after.firstPfn || before.framesPerCell !== after.framesPerCell) return [];
   const out: number[] = [];
   const ownerOf = (c: Cells, i: number) => (c.tag[i] >= OWNER_TAG ? c.owners[c.tag[i] - OWNER_TAG] : undefined);
-  for (let c = 0; c < after.cells; c++) {
+  for (let c = 0; c < Math.min(before.cells, after.cells); c++) {
     let differs = before.tag[c] !== after.tag[c] && (exact || before.tag[c] < OWNER_TAG || ownerOf(before, c) !== ownerOf(after, c));
     if (exact && !differs) differs = ownerOf(before, c) !== ownerOf(after, c);
     for (let k = 0; k < MIX_STRIDE && !differs; k++) differs = Math.abs(before.mix[c * MIX_STRIDE + k] - after.mix[c * MIX_STRIDE + k]) > (exact ? 0 : 8);
