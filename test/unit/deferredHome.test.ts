@@ -70,6 +70,17 @@ describe('deferred write-back', () => {
       assert.equal(shown.code, 0, shown.stderr);
       assert.equal(shown.stderr, `pmem: warning: ${file}: 5 operations committed before a power failure but not written back are shown redone; the next writable open writes them back.\n`);
       assert.match(shown.stdout, /held-4/);
+      // A usage error is judged before the image is opened: one line, without the open's warning.
+      for (const [argv, error] of [
+        [['state', file], /^pmem state: state: --at STEP is required\n$/],
+        [['frag', file, '--only', 'nothing'], /^pmem frag: --only must be one of .*, not "nothing"\n$/],
+        [['frag', file, '--samples', '4'], /^pmem frag: --samples goes with --history\n$/],
+        [['descriptors', file, '--from', 'x'], /^pmem descriptors: .*--from.*\n$/],
+      ] as Array<[string[], RegExp]>) {
+        const r = pmem(...argv);
+        assert.equal(r.code, 2, `${argv.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, error, argv.join(' '));
+      }
       assert.equal(pmem('reboot', file).code, 0);
       const after = pmem('history', file);
       assert.match(after.stdout, /boot 2 \(after crash, profile default\); 5 operations committed but not written back redone/);

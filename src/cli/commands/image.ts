@@ -132,10 +132,11 @@ ${STRUCT_PAGE_HELP}`,
       return 0;
     }
     for (const only of ['kernel', 'dmesg', 'base']) if (str(p, only) !== undefined) throw new UsageError(`--${only} applies to Linux namespaces only, and ${file} is not one`);
-    const img = openForReading(file);
     const from = parsePfn(fromText, '--from');
+    const count = int(str(p, 'count'), 'count', 1, 65536) ?? 16;
+    const img = openForReading(file);
     if (from >= img.geometry.totalFrames) throw new UsageError(`--from ${from} is past the last frame (${img.geometry.totalFrames - 1})`);
-    const list = frames(img, from, int(str(p, 'count'), 'count', 1, 65536) ?? 16);
+    const list = frames(img, from, count);
     if (flag(p, 'json')) {
       printJson(list);
       return 0;

@@ -85,9 +85,11 @@ export const state: Command = {
   help: `usage: pmem state FILE --at STEP [--json]`,
   run(argv) {
     const p = parse(argv, { at: { type: 'string' }, json: { type: 'boolean' } }, 'state');
-    const img = openForReading(oneFile(p, 'state'));
+    const file = oneFile(p, 'state');
+    // The arguments are judged before the image is opened: a usage error says only that (no warning of the open's beside it).
     const at = int(p.values.at as string | undefined, 'at', 0, Number.MAX_SAFE_INTEGER);
     if (at === undefined) throw new UsageError('state: --at STEP is required');
+    const img = openForReading(file);
     const past = stateAt(img, at);
     const i = info(past);
     const lists = freeLists(past, 16);
@@ -159,16 +161,20 @@ Each comes after a "==> FILE <==" line, as head prints several files.
               each under a "==> step S <==" line (--only: one file each)`,
   run(argv) {
     const p = parse(argv, { at: { type: 'string' }, only: { type: 'string' }, beside: { type: 'string' }, json: { type: 'boolean' }, history: { type: 'boolean' }, samples: { type: 'string' } }, 'frag');
-    const img = openForReading(oneFile(p, 'frag'));
+    const file = oneFile(p, 'frag');
+    // The arguments are judged before the image is opened: a usage error says only that.
     const only = str(p, 'only');
     if (only !== undefined && !(only in FRAGMENTATION_FILES)) throw new UsageError(`--only must be one of ${Object.keys(FRAGMENTATION_FILES).join(', ')}, not "${only}"`);
+    if (flag(p, 'history') && (p.values.at !== undefined || p.values.beside !== undefined)) throw new UsageError('--history samples every step itself: it takes neither --at nor --beside');
+    if (!flag(p, 'history') && p.values.samples !== undefined) throw new UsageError('--samples goes with --history');
+    const samples = int(p.values.samples as string | undefined, 'samples', 2, 100_000) ?? DEFAULT_FRAG_SAMPLES;
+    const at = int(p.values.at as string | undefined, 'at', 0, Number.MAX_SAFE_INTEGER);
+    const img = openForReading(file);
     const numbers = (list: ZoneFragmentation[]) => list.map((z) => ({
       node: z.node, zone: z.zone, freeBlocks: z.free, freePages: z.freePages, largestFreeOrder: z.largestFreeOrder,
       extfragIndex: z.extfragIndex.map((i) => i / 1000), unusableIndex: z.unusableIndex.map((i) => i / 1000),
     }));
     if (flag(p, 'history')) {
-      if (p.values.at !== undefined || p.values.beside !== undefined) throw new UsageError('--history samples every step itself: it takes neither --at nor --beside');
-      const samples = int(p.values.samples as string | undefined, 'samples', 2, 100_000) ?? DEFAULT_FRAG_SAMPLES;
       const h = fragmentationHistory(img, samples);
       if (flag(p, 'json')) {
         printJson({ first: h.first, last: h.last, samples: h.samples.map((x) => ({ step: x.step, zones: numbers(x.zones.map(zoneFragmentation)) })) });
@@ -180,8 +186,6 @@ Each comes after a "==> FILE <==" line, as head prints several files.
       }).join('\n'));
       return 0;
     }
-    if (p.values.samples !== undefined) throw new UsageError('--samples goes with --history');
-    const at = int(p.values.at as string | undefined, 'at', 0, Number.MAX_SAFE_INTEGER);
     const zones = fragmentation(at === undefined ? img : stateAt(img, at));
     const besideFile = str(p, 'beside');
     const beside = besideFile === undefined ? undefined : machineSnapshot(filePath(besideFile, 'snapshot'));
