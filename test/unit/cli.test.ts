@@ -739,7 +739,7 @@ describe('pmem CLI', function () {
 
     it('every command that reads or writes an image refuses each with one line naming it, exit 2', () => {
       const readers = (f: string) => [
-        ['info', f], ['check', f], ['descriptors', f, '--from', '0'], ['sections', f], ['history', f], ['state', f], ['freelists', f],
+        ['info', f], ['check', f], ['descriptors', f, '--from', '0'], ['sections', f], ['history', f], ['state', f, '--at', '0'], ['freelists', f],
         ['alloc', f, '--order', '0'], ['free', f, '1000'], ['init', f, '--all'], ['reboot', f], ['reboot', f, '--crash-after', '1'],
         ['map', f, '--out', path.join(dir, 'never.png')],
       ];
