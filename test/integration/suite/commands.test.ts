@@ -400,12 +400,16 @@ describe('PMem commands and views', () => {
     await until('the default again', () => map.lastState!.animateChanges === true || undefined);
   });
 
-  it('after a boot the map says it has drawn the new state only once the whole window it asked for has come, not from a change patched in meanwhile', async () => {
-    const doc = await openImage(api, makeImage('boot-drawn.pmem'));
-    const map = await until('the map drawn', () => {
+  /** The document's map, once it has drawn the newest state it was sent. */
+  const mapDrawnUpToDate = (doc: NonNullable<ReturnType<typeof api.registry.mapsOf>[number]>['document'], ms: number) =>
+    until('the map drawn', () => {
       const m = api.registry.mapsOf(doc)[0];
       return m?.drawn && m.lastState && m.drawn.version >= m.lastState.version ? m : undefined;
-    }, 20_000);
+    }, ms);
+
+  it('after a boot the map says it has drawn the new state only once the whole window it asked for has come, not from a change patched in meanwhile', async () => {
+    const doc = await openImage(api, makeImage('boot-drawn.pmem'));
+    const map = await mapDrawnUpToDate(doc, 20_000);
     // The answers to the map's requests for its whole window wait until the test lets them go.
     const webview = map.panel.webview;
     const post = webview.postMessage.bind(webview);
@@ -442,10 +446,7 @@ describe('PMem commands and views', () => {
   it('after a boot the map gets its whole window for the newest state while allocations keep coming, not only once they stop', async () => {
     // A TiB: the whole device takes the host many slices to work out, and an allocation comes between them.
     const doc = await openImage(api, makeImage('boot-stream.pmem', { sizeBytes: 2 ** 40 }));
-    const map = await until('the map drawn', () => {
-      const m = api.registry.mapsOf(doc)[0];
-      return m?.drawn && m.lastState && m.drawn.version >= m.lastState.version ? m : undefined;
-    }, 30_000);
+    const map = await mapDrawnUpToDate(doc, 30_000);
     const webview = map.panel.webview;
     const post = webview.postMessage.bind(webview);
     const asked = new Set<number>();
