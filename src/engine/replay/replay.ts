@@ -129,8 +129,10 @@ function* eventsOf(lines: Iterable<string>, o: ReplayOptions, onLine?: (r: Retur
 }
 
 /**
- * Replays the trace whose lines `lines()` gives (called twice: the first pass
- * finds the base and the blocks freed before they were allocated).
+ * Replays the trace whose lines `lines()` gives. The first reading finds the
+ * base and the blocks freed before they were allocated, and keeps the events
+ * to apply; a trace of more than `keptEvents` of them is read a second time
+ * (lines() called again) to apply them.
  */
 export function replayTrace(img: PmemImage, lines: () => Iterable<string>, o: ReplayOptions = {}): ReplayReport {
   return runToEnd(replaySteps(img, lines, o));
