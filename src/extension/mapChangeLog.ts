@@ -2,6 +2,7 @@
  * The changes the map was told of, by state version: what a window of cells
  * worked out over several states must be patched with to show the newest.
  */
+import { combineChanges, nothingChanged } from '../engine/image/changeSet';
 import type { MapChange } from '../shared/mapPatch';
 
 /** Versions remembered: a window is worked out within a few states. */
@@ -32,12 +33,7 @@ export class MapChangeLog {
   since(version: number, newest: number): MapChange | undefined {
     const later = this.after(version, newest);
     if (!later) return undefined;
-    const sections = new Set<number>();
-    const frames: Array<[number, number]> = [];
-    for (const { change } of later) {
-      for (const run of change.frames) frames.push(run);
-      for (const s of change.sections) sections.add(s);
-    }
-    return { all: false, frames, sections: [...sections].sort((a, b) => a - b) };
+    const { all, frames, sections } = later.reduce((sum, e) => combineChanges(sum, { ...e.change, freeLists: false }), nothingChanged());
+    return { all, frames, sections };
   }
 }
