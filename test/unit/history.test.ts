@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import fc from 'fast-check';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,6 +10,7 @@ import { firstFormatHistoryFrames } from '../../src/engine/format/layout';
 import { ByteRange, encodedSize, encodeRanges } from '../../src/engine/format/rangeList';
 import { SB } from '../../src/engine/format/superblock';
 import { ByteWriter } from '../../src/engine/format/compact';
+import { allocSummary, encodeBinarySummary, freeSummary, writeOneBlockSummary } from '../../src/engine/format/summaryCodec';
 import { decodeUndo, encodeUndo, undoContext, UndoTarget } from '../../src/engine/format/undoCodec';
 import { historyStepRange, scanStepRange } from '../../src/engine/inspect/timeline';
 import { FileStore } from '../../src/engine/node/fileStore';
@@ -553,3 +555,33 @@ function writeFirstFormatRecords(): () => void {
     on = false;
   };
 }
+
+describe('history: one-block summaries written directly', () => {
+  it('writes the bytes encodeBinarySummary gives for the allocation or free summary of the same block', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<'alloc' | 'free'>('alloc', 'free'),
+        fc.record({
+          pfn: fc.oneof(fc.nat({ max: 1023 }), fc.integer({ min: 0, max: 2 ** 40 })),
+          order: fc.nat({ max: 31 }),
+          owner: fc.oneof(fc.constant(''), fc.string({ unit: 'binary', maxLength: 5 })),
+          node: fc.nat({ max: 63 }),
+          zone: fc.nat({ max: 2 }),
+          generation: fc.nat({ max: 1000 }),
+        }),
+        (kind, b) => {
+          const direct = new ByteWriter();
+          writeOneBlockSummary(direct, kind, b);
+          const summary = kind === 'alloc' ? allocSummary(b.order, 1, b.owner, [b.pfn], b.node, b.zone, []) : freeSummary([b.pfn], [b.order], 1, []);
+          assert.deepEqual(direct.result(), encodeBinarySummary(kind, b.generation, summary));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('refuses an order or zone the binary form cannot hold', () => {
+    assert.throws(() => writeOneBlockSummary(new ByteWriter(), 'free', { pfn: 1, order: 32, owner: '', node: 0, zone: 0 }), /order must be 0 to 31, not 32/);
+    assert.throws(() => writeOneBlockSummary(new ByteWriter(), 'alloc', { pfn: 1, order: 0, owner: '', node: 0, zone: 3 }), /node and zone are out of range \(0, 3\)/);
+  });
+});

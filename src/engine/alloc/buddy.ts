@@ -230,6 +230,14 @@ export function freeBlockInto(txn: Txn, pfn: number, order: number): void {
 // --- allocation --------------------------------------------------------------------
 
 export type ZoneName = 'dma32' | 'normal' | 'movable';
+const utf8 = new TextEncoder();
+
+/** A tag's length in UTF-8 (a short ASCII one, the usual kind, without encoding it). */
+function utf8Length(tag: string): number {
+  // eslint-disable-next-line no-control-regex
+  return tag.length <= 16 && /^[\x00-\x7f]*$/.test(tag) ? tag.length : utf8.encode(tag).length;
+}
+
 const ZONE_BY_NAME: Record<ZoneName, number> = { dma32: ZONE_DMA32, normal: ZONE_NORMAL, movable: ZONE_MOVABLE };
 
 export interface AllocRequest {
@@ -259,10 +267,11 @@ export function validateAllocRequest(txn: { img: ImageCore }, req: AllocRequest)
   if (!Number.isInteger(full.count) || full.count < 1 || full.count > MAX_ALLOC_COUNT) throw new UsageError(`count must be 1 to ${MAX_ALLOC_COUNT}, not ${req.count}`);
   if (!Number.isInteger(full.node) || full.node < 0 || full.node >= g.nodeCount) throw new UsageError(`node must be 0 to ${g.nodeCount - 1}, not ${req.node}`);
   if (!(full.zone in ZONE_BY_NAME)) throw new UsageError(`zone must be dma32, normal or movable, not "${req.zone}"`);
-  if (new TextEncoder().encode(full.owner).length > 16) throw new UsageError(`owner tag "${full.owner}" is longer than 16 bytes`);
+  const ownerBytes = utf8Length(full.owner);
+  if (ownerBytes > 16) throw new UsageError(`owner tag "${full.owner}" is longer than 16 bytes`);
   if (hasUnitDescriptors(g)) refuseBelowUnit(full.order);
   if (hasMemdescs(g)) refuseWordsBeyondJournal(txn.img, full.order);
-  if (g.descriptors === 'twoWord' && new TextEncoder().encode(full.owner).length > ALLOCATEE_BYTES) {
+  if (g.descriptors === 'twoWord' && ownerBytes > ALLOCATEE_BYTES) {
     throw new UsageError(`a two-word image's allocatee is one 64-bit word: owner tag "${full.owner}" is longer than ${ALLOCATEE_BYTES} bytes`);
   }
   return full;

@@ -77,6 +77,11 @@ export class ByteWriter {
   result(): Uint8Array {
     return this.buf.slice(0, this.length);
   }
+
+  /** The bytes written so far, not copied: valid until the next write. */
+  written(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
 }
 
 const CRC_TABLE = (() => {

@@ -17,7 +17,7 @@ import { PAGE_SIZE } from './constants';
 import { Region } from './layout';
 import { journalCapacity } from './journal';
 import { ByteRange, decodeRanges, encodedSize } from './rangeList';
-import { decodeBinarySummary, encodeBinarySummary, skipBinarySummary, Summary, summaryEnd as binarySummaryEnd } from './summaryCodec';
+import { decodeBinarySummary, encodeBinarySummary, OneBlock, skipBinarySummary, Summary, summaryEnd as binarySummaryEnd, writeOneBlockSummary } from './summaryCodec';
 import type { Superblock } from './superblock';
 import { decodeUndo, encodeInverse, encodeUndo, InverseEntry, UNDO_INVERSE, SpanCheck, UndoContext, undoContext, UndoState, UndoTarget } from './undoCodec';
 import { PatchStore } from '../store/patchStore';
@@ -173,13 +173,21 @@ function sealRecord(seq: number, tag: number, rest: Uint8Array): Uint8Array {
   while (fixed + varintSize(total) !== total) total = fixed + varintSize(total);
   const record = new Uint8Array(total);
   record[CR.tag] = tag;
-  const lengths = new ByteWriter();
-  lengths.varint(total);
-  record.set(lengths.result(), CR.totalBytes);
-  record.set(rest, CR.totalBytes + varintSize(total));
+  let at = CR.totalBytes;
+  for (let v = total; ; v = Math.floor(v / 128)) {
+    if (v < 128) {
+      record[at++] = v;
+      break;
+    }
+    record[at++] = (v % 128) | 128;
+  }
+  record.set(rest, at);
   view(record).setUint32(CR.crc, compactRecordCrc(seq, record), true);
   return record;
 }
+
+/** Where appendDeferred writes a record's body (one at a time, copied into the record). */
+const deferredBody = new ByteWriter();
 
 export class HistoryRing {
   /** Steps a checkpoint spans (and how often one is written). */
@@ -346,18 +354,17 @@ export class HistoryRing {
    * would carry a checkpoint, would need a retained record evicted, or the
    * ring is empty: the caller writes back and appends as usual.
    */
-  appendDeferred(io: ByteIO, kind: HistoryKind, bootGeneration: number, summary: HistoryRecord['summary'], inverse: InverseEntry): number | undefined {
+  appendDeferred(io: ByteIO, kind: 'alloc' | 'free', bootGeneration: number, block: OneBlock, inverse: InverseEntry): number | undefined {
     const h = this.deferred ? { ...this.deferred } : this.readHeader(io);
     const seq = h.nextSeq;
     const span = HistoryRing.checkpointSpan;
     if (seq % span === 0 || h.firstSeq === h.nextSeq) return undefined;
-    const binary = encodeBinarySummary(kind, bootGeneration, summary);
-    if (!binary) return undefined;
-    const body = new ByteWriter();
+    const body = deferredBody;
+    body.truncate(0);
     body.varint(bootGeneration);
-    body.bytes(binary);
-    encodeInverse(body, skipBinarySummary(kind, binary, 0, binary.length), inverse);
-    const record = sealRecord(seq, CR_MARK | HISTORY_KINDS.indexOf(kind), body.result());
+    writeOneBlockSummary(body, kind, block);
+    encodeInverse(body, block.pfn, inverse);
+    const record = sealRecord(seq, CR_MARK | HISTORY_KINDS.indexOf(kind), body.written());
     const at = this.placeWithoutEviction(io, h, record.length);
     if (at < 0) return undefined;
     io.write(this.ringStart + at, record);

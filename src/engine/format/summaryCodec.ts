@@ -39,6 +39,35 @@ export function freeSummary(pfns: number[], orders: number[], count: number, ini
   return s;
 }
 
+/** A block one operation took or gave back: what its one-block summary holds. */
+export interface OneBlock {
+  pfn: number;
+  order: number;
+  /** The owner tag (an allocation's; a free's summary holds none). */
+  owner: string;
+  node: number;
+  zone: number;
+}
+
+/**
+ * Writes the binary summary of a one-block allocation or free that
+ * initialised no section: the bytes encodeBinarySummary gives for
+ * allocSummary or freeSummary of it, without making either (one operation at
+ * a time writes one of these each).
+ */
+export function writeOneBlockSummary(w: ByteWriter, kind: 'alloc' | 'free', b: OneBlock): void {
+  if (!isCount(b.order) || b.order > 31) throw new RangeError(`a one-block summary's order must be 0 to 31, not ${b.order}`);
+  if (kind === 'alloc') {
+    if (!isCount(b.node) || !isCount(b.zone) || b.zone > 2) throw new RangeError(`a one-block summary's node and zone are out of range (${b.node}, ${b.zone})`);
+    w.u8(b.order | 0x20 | 0x40 | (b.owner === '' ? 0x80 : 0));
+    if (b.owner !== '') writeString(w, b.owner);
+    w.varint(b.node * 3 + b.zone);
+  } else {
+    w.u8(b.order | 0x20 | 0x40 | 0x80);
+  }
+  w.varint(b.pfn);
+}
+
 function writeString(w: ByteWriter, s: string): void {
   const b = encoder.encode(s);
   w.varint(b.length);

@@ -19,6 +19,8 @@ import { ImageError } from '../core/errors';
 import { REVISION_DEFERRED } from '../format/constants';
 import { encodeOwner, OWNER_BYTES } from '../format/descriptor';
 import { journalCapacity } from '../format/journal';
+import type { OneBlock } from '../format/summaryCodec';
+import type { InverseEntry } from '../format/undoCodec';
 import { LineLog } from '../store/lineLog';
 import type { Store } from '../store/store';
 import { changeSetOfRuns, ChangeSet } from './changeSet';
@@ -138,7 +140,7 @@ export class DeferredHome implements DeferredWriteBack {
   }
 
   /** One block from the lists of `where`; undefined (nothing done) when the usual path must take it. */
-  alloc(full: Required<AllocRequest>, where: { node: number; zone: number }, extended: (b: AllocatedBlock, nextSeq: number) => Record<string, number> | null, summaryOf: (b: AllocatedBlock) => Parameters<PmemImage['history']['append']>[3]): { block: AllocatedBlock; step: number; changed: ChangeSet } | undefined {
+  alloc(full: Required<AllocRequest>, where: { node: number; zone: number }, extended: (b: AllocatedBlock, nextSeq: number) => Record<string, number> | null): { block: AllocatedBlock; step: number; changed: ChangeSet } | undefined {
     if (!this.ready()) return undefined;
     const state = this.state;
     const ownerBytes = encodeOwner(full.owner);
@@ -146,20 +148,20 @@ export class DeferredHome implements DeferredWriteBack {
     if (outcome !== 'done') return this.handOver();
     const block: AllocatedBlock = { pfn: state.allocatedPfn, order: full.order, node: where.node, zone: where.zone };
     const ext = extended(block, this.img.history.nextSeq(this.img.storeAsIs));
-    const step = this.append('alloc', summaryOf(block), { kind: 'free', pfn: block.pfn, order: block.order, ownerBytes: NO_OWNER });
+    const step = this.append('alloc', { pfn: block.pfn, order: block.order, owner: full.owner, node: block.node, zone: block.zone }, { kind: 'free', pfn: block.pfn, order: block.order, ownerBytes: NO_OWNER });
     if (ext) this.img.extended.set(block.pfn, ext);
     else this.img.extended.delete(block.pfn);
     return { block, step, changed: this.committed() };
   }
 
   /** Frees the block headed by pfn; undefined (nothing done) when the usual path must take it. */
-  free(pfn: number, summaryOf: (f: FreedBlock) => Parameters<PmemImage['history']['append']>[3]): { freed: FreedBlock; step: number; changed: ChangeSet } | undefined {
+  free(pfn: number): { freed: FreedBlock; step: number; changed: ChangeSet } | undefined {
     if (!this.ready()) return undefined;
     const state = this.state;
     const outcome = state.checkInverse(() => state.freeAllocated(pfn), () => ({ kind: 'allocate', pfn, order: state.freedOrder, ownerBytes: state.freedOwnerBytes.slice() }), true);
     if (outcome !== 'done') return this.handOver();
     const freed: FreedBlock = { pfn, order: state.freedOrder, owner: state.freedOwner() };
-    const step = this.append('free', summaryOf(freed), { kind: 'allocate', pfn, order: freed.order, ownerBytes: state.freedOwnerBytes.slice() });
+    const step = this.append('free', { pfn, order: freed.order, owner: '', node: 0, zone: 0 }, { kind: 'allocate', pfn, order: freed.order, ownerBytes: state.freedOwnerBytes.slice() });
     this.img.extended.delete(pfn);
     return { freed, step, changed: this.committed() };
   }
@@ -171,8 +173,8 @@ export class DeferredHome implements DeferredWriteBack {
     return undefined;
   }
 
-  private append(kind: 'alloc' | 'free', summary: Parameters<PmemImage['history']['append']>[3], inverse: Parameters<PmemImage['history']['appendDeferred']>[4]): number {
-    const step = this.img.history.appendDeferred(this.img.storeAsIs, kind, this.img.bootGeneration, summary, inverse);
+  private append(kind: 'alloc' | 'free', block: OneBlock, inverse: InverseEntry): number {
+    const step = this.img.history.appendDeferred(this.img.storeAsIs, kind, this.img.bootGeneration, block, inverse);
     // canHold said there was room, and a one-block summary fits DEFERRED_RECORD_BOUND.
     if (step === undefined) throw new Error('a deferred record found no room it was promised');
     return step;

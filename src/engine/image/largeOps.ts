@@ -398,7 +398,7 @@ const MARK_SPAN = OWNER_SCAN_BYTES / DESCRIPTOR_SIZE;
 export function checkPfnList(pfns: readonly number[]): void {
   if (pfns.length === 0) throw new UsageError('give at least one pfn to free');
   if (pfns.length > MAX_FREE_COUNT) throw new UsageError(`give at most ${MAX_FREE_COUNT} pfns to free at once, not ${pfns.length}`);
-  if (new Set(pfns).size !== pfns.length) throw new UsageError('the same pfn is given twice');
+  if (pfns.length > 1 && new Set(pfns).size !== pfns.length) throw new UsageError('the same pfn is given twice');
 }
 
 /** Why a listed free larger than one transaction is refused with the memmap in RAM. */

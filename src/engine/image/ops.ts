@@ -102,7 +102,7 @@ function allocFast(img: PmemImage, req: AllocRequest): (AllocResult & { step: nu
   const where = zonelist({ img }, full)[0];
   if (!where) return undefined;
   if (img.deferred instanceof DeferredHome) {
-    const held = img.deferred.alloc(full, where, (b, nextSeq) => extendedFields(img, b, nextSeq), (b) => allocSummaryOf([b], req.owner ?? '', []));
+    const held = img.deferred.alloc(full, where, (b, nextSeq) => extendedFields(img, b, nextSeq));
     if (held) {
       fastLane.deferred++;
       return { blocks: [held.block], initialisedSections: [], step: held.step, changed: held.changed };
@@ -185,7 +185,7 @@ function freeFast(img: PmemImage, pfn: number): (FreeResult & { step: number; ch
   if (!fastLane.enabled || img.geometry.memmap !== 'device') return undefined;
   img.assertWritable();
   if (img.deferred instanceof DeferredHome) {
-    const held = img.deferred.free(pfn, (f) => freeSummaryOf([pfn], [f], []));
+    const held = img.deferred.free(pfn);
     if (held) {
       fastLane.deferred++;
       return { freed: [held.freed], initialisedSections: [], step: held.step, changed: held.changed };
