@@ -123,6 +123,16 @@ export class BuddyState {
   private readonly savedSections = new NumberStack();
   /** Per slot, the number of the operation that saved it (a saved slot is not saved again). */
   private savedBy = new Uint32Array(0);
+
+  // What checkInverse's operation left, kept while its inverse runs, to put back after (instead of running it again).
+  private afterDesc32 = new Int32Array(64 * WORDS);
+  /** As savedLink, the values the operation left. */
+  private readonly afterLink = new NumberStack();
+  /** Per entry the operation saved: the entry, its head, count and dirty bit as the operation left them. */
+  private readonly afterAreas = new NumberStack();
+  /** Per section the operation saved: the section, whether a delta is held, its free and alloc. */
+  private readonly afterSections = new NumberStack();
+  private readonly afterOwnerBytes = new Uint8Array(OWNER_BYTES);
   private operationNumber = 1;
   private inOperation = false;
 
@@ -410,12 +420,13 @@ export class BuddyState {
   /** What the last operation changed, when tracksChanges is set: its frames (and the blocks of heads it rewrote) as [first, end) runs, its sections, whether free lists moved. */
   lastChange: { frames: Array<[number, number]>; sections: number[]; freeLists: boolean } = { frames: [], sections: [], freeLists: false };
 
-  private noteChange(): void {
+  /** Notes what the operation changed: the first `slots` slots and `sections` numbers it saved (all by default). */
+  private noteChange(slots = this.savedSlots.length, sectionNumbers = this.savedSections.length, freeLists = this.savedAreas.length > 0): void {
     const frames: Array<[number, number]> = [];
     const blockOf = (bytes: Uint8Array, at: number, pfn: number) => {
       if (bytes[at + DESC.flags] & (PG_BUDDY | PG_ALLOCATED)) frames.push([pfn, pfn + 2 ** Math.min(bytes[at + DESC.order], MAX_ORDER_LIMIT)]);
     };
-    for (let k = 0; k < this.savedSlots.length; k++) {
+    for (let k = 0; k < slots; k++) {
       const slot = this.savedSlots.at(k);
       const pfn = this.pfnOf[slot];
       const descriptor = this.descriptorChanged(slot, k);
@@ -426,8 +437,8 @@ export class BuddyState {
       blockOf(this.desc, slot * DESCRIPTOR_SIZE, pfn);
     }
     const sections: number[] = [];
-    for (let k = 0; k < this.savedSections.length; k += 3) if (!sections.includes(this.savedSections.at(k))) sections.push(this.savedSections.at(k));
-    this.lastChange = { frames, sections: sections.sort((a, b) => a - b), freeLists: this.savedAreas.length > 0 };
+    for (let k = 0; k < sectionNumbers; k += 3) if (!sections.includes(this.savedSections.at(k))) sections.push(this.savedSections.at(k));
+    this.lastChange = { frames, sections: sections.sort((a, b) => a - b), freeLists };
   }
 
   /** Whether a saved slot's descriptor differs from its saved copy (a slot may be saved and written back as it was). */
@@ -475,6 +486,10 @@ export class BuddyState {
       return first;
     }
     const inverse = inverseOf();
+    const slots = this.savedSlots.length;
+    const areas = this.savedAreas.length;
+    const sections = this.savedSections.length;
+    this.keepAfter(slots, areas, sections);
     this.inOperation = true;
     try {
       if (inverse.kind === 'free') this.inverseExact = this.freeBody(inverse.pfn, inverse.order) === undefined && this.matchesSaved();
@@ -488,13 +503,95 @@ export class BuddyState {
       }
     }
     this.inOperation = false;
-    // Back to before `op`, then `op` again: it finds what it found the first time.
+    // Back to before `op`; then, unless the caller wants it undone, to what `op` left.
     this.rollBack();
+    if (onlyIfExact && !this.inverseExact) {
+      this.forgetSaved();
+      return SLOW; // left as before `op`, for a caller that records only inverses
+    }
+    this.putBackAfter(slots, areas, sections);
+    if (this.tracksChanges) this.noteChange(slots, sections, areas > 0);
     this.forgetSaved();
-    if (onlyIfExact && !this.inverseExact) return SLOW; // left as before `op`, for a caller that records only inverses
-    const again = op();
-    if (again !== first) throw new Error(`the allocator state answered ${again} to an operation it had done (${first})`);
-    return again;
+    return first;
+  }
+
+  /** Keeps what the operation just run left in the first `slots` slots, `areas` and `sections` it saved. */
+  private keepAfter(slots: number, areas: number, sections: number): void {
+    if (this.afterDesc32.length < slots * WORDS) this.afterDesc32 = new Int32Array(Math.max(slots, this.afterDesc32.length / WORDS * 2) * WORDS);
+    const link = this.afterLink;
+    link.clear();
+    for (let k = 0; k < slots; k++) {
+      const slot = this.savedSlots.at(k);
+      copyDescriptor(this.desc32, slot * WORDS, this.afterDesc32, k * WORDS);
+      link.push(this.descDirty[slot]);
+      link.push(this.linkState[slot]);
+      link.push(this.linkNext[slot]);
+      link.push(this.linkPrev[slot]);
+      link.push(this.linkOrder[slot]);
+      link.push(this.linkNode[slot]);
+      link.push(this.linkZone[slot]);
+      link.push(this.linkDirty[slot]);
+    }
+    const after = this.afterAreas;
+    after.clear();
+    for (let k = 0; k < areas; k += 4) {
+      const i = this.savedAreas.at(k);
+      after.push(i);
+      after.push(this.areaHead[i]);
+      after.push(this.areaCount[i]);
+      after.push(this.areaDirty[i]);
+    }
+    const secs = this.afterSections;
+    secs.clear();
+    for (let k = 0; k < sections; k += 3) {
+      const s = this.savedSections.at(k);
+      secs.push(s);
+      secs.push(this.hasDelta[s]);
+      secs.push(this.deltaFree[s]);
+      secs.push(this.deltaAlloc[s]);
+    }
+    this.afterAllocatedPfn = this.allocatedPfn;
+    this.afterFreedOrder = this.freedOrder;
+    this.afterOwnerBytes.set(this.freedOwnerBytes);
+  }
+
+  private afterAllocatedPfn = 0;
+  private afterFreedOrder = 0;
+
+  /** Puts back what keepAfter kept (after a roll-back to before the operation). */
+  private putBackAfter(slots: number, areas: number, sections: number): void {
+    const link = this.afterLink;
+    for (let k = 0; k < slots; k++) {
+      const slot = this.savedSlots.at(k);
+      copyDescriptor(this.afterDesc32, k * WORDS, this.desc32, slot * WORDS);
+      const l = k * 8;
+      this.descDirty[slot] = link.at(l);
+      this.linkState[slot] = link.at(l + 1);
+      this.linkNext[slot] = link.at(l + 2);
+      this.linkPrev[slot] = link.at(l + 3);
+      this.linkOrder[slot] = link.at(l + 4);
+      this.linkNode[slot] = link.at(l + 5);
+      this.linkZone[slot] = link.at(l + 6);
+      this.linkDirty[slot] = link.at(l + 7);
+      // Each dirty slot is listed already: the operation listed it when it first made it dirty.
+    }
+    const after = this.afterAreas;
+    for (let k = 0; k < areas; k += 4) {
+      const i = after.at(k);
+      this.areaHead[i] = after.at(k + 1);
+      this.areaCount[i] = after.at(k + 2);
+      this.areaDirty[i] = after.at(k + 3);
+    }
+    const secs = this.afterSections;
+    for (let k = 0; k < (sections / 3) * 4; k += 4) {
+      const s = secs.at(k);
+      this.hasDelta[s] = secs.at(k + 1);
+      this.deltaFree[s] = secs.at(k + 2);
+      this.deltaAlloc[s] = secs.at(k + 3);
+    }
+    this.allocatedPfn = this.afterAllocatedPfn;
+    this.freedOrder = this.afterFreedOrder;
+    this.freedOwnerBytes.set(this.afterOwnerBytes);
   }
 
   /** Whether the last checkInverse found the operation's inverse exact. */

@@ -237,7 +237,11 @@ const allZero = (b: Uint8Array, from = 0, to = b.length) => {
   for (let i = from; i < to; i++) if (b[i] !== 0) return false;
   return true;
 };
-const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /** A pfn-valued field: 0 (none) as 0, else its distance from `base`, zigzagged, plus 1. */
 function writePfnField(w: ByteWriter, v: number, base: number): void {
