@@ -85,7 +85,8 @@ export class LineLog {
         i = this.count++;
         const start = line * LINE;
         const buf = this.pool.pop() ?? new Uint8Array(LINE);
-        buf.set(this.base.read(start, Math.min(LINE, this.base.size - start)));
+        // A write of the whole line (a descriptor) leaves none of the old bytes to read.
+        if (n < LINE) buf.set(this.base.read(start, Math.min(LINE, this.base.size - start)));
         this.index[i] = line;
         this.data[i] = buf;
         this.lo[i] = within;
