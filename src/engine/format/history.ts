@@ -415,15 +415,16 @@ export class HistoryRing {
 
   /**
    * Makes the deferred records part of the ring, in the write-back's
-   * transaction `io`: adds `replaced` (the bytes the write-back overwrites,
-   * as they were when the records began) to the running checkpoint, evicts
-   * the oldest records until `room` bytes follow the tail (so that the next
-   * records need no write-back to find space), and writes the header.
+   * transaction `io`: evicts the oldest records until `room` bytes follow
+   * the tail (so that the next records need no write-back to find space),
+   * writes the header, and adds what `replaced` gives (the bytes the
+   * write-back overwrites, as they were when the records began; asked for
+   * only when a checkpoint is being gathered) to the running checkpoint.
    */
-  takeDeferred(io: ByteIO, replaced: ByteRange[], room: number): void {
+  takeDeferred(io: ByteIO, replaced: () => ByteRange[], room: number): void {
     const h = this.deferred ? { ...this.deferred } : this.readHeader(io);
-    if (this.gathered && this.gathered.lastSeq === h.nextSeq - 1) this.gathered.add(this.outsideRegion(replaced));
-    else this.gathered = undefined;
+    const gathering = this.gathered !== undefined && this.gathered.lastSeq === h.nextSeq - 1;
+    if (!gathering) this.gathered = undefined;
     const probe = { ...h };
     while (probe.firstSeq < probe.nextSeq - 1 && this.roomAfterTail(probe) < room) {
       this.evictOldest(io, probe);
@@ -432,6 +433,8 @@ export class HistoryRing {
     }
     const headerBytes = encodeHistoryHeader(h);
     io.write(this.start, headerBytes);
+    // Asked for after the header's writes, which it may hold too: they are in the history's region, which gathering leaves out.
+    if (gathering) this.gathered!.add(this.outsideRegion(replaced()));
     this.known = { bytes: headerBytes, header: { ...h } };
     this.deferred = undefined;
   }

@@ -19,6 +19,7 @@ import { ImageError } from '../core/errors';
 import { REVISION_DEFERRED } from '../format/constants';
 import { encodeOwner, OWNER_BYTES } from '../format/descriptor';
 import { journalCapacity } from '../format/journal';
+import type { ByteRange } from '../format/rangeList';
 import type { OneBlock } from '../format/summaryCodec';
 import type { InverseEntry } from '../format/undoCodec';
 import { LineLog } from '../store/lineLog';
@@ -81,13 +82,15 @@ export class DeferredHome implements DeferredWriteBack {
   private writeBackMakingRoom(): void {
     const store = this.img.storeAsIs;
     this.state.flush();
-    const replaced = withReplacedBytes(store, this.log.changes()).undo;
     const ring = this.img.history;
-    ring.takeDeferred(this.log, replaced, Math.min(ROOM_RECORDS * DEFERRED_RECORD_BOUND, Math.floor(ring.ringBytes / 8)));
+    // The staged changes once the header is written too: what the checkpoint gathers (their old bytes) and what is committed.
+    let staged: ByteRange[] | undefined;
+    const changes = () => (staged ??= this.log.changes());
+    ring.takeDeferred(this.log, () => withReplacedBytes(store, changes()).undo, Math.min(ROOM_RECORDS * DEFERRED_RECORD_BOUND, Math.floor(ring.ringBytes / 8)));
     const n = this.held;
     this.held = 0;
     try {
-      this.img.commitWriteBack(this.log.changes(), n ? `write-back of ${n} operation${n === 1 ? '' : 's'}` : 'room in the history for the next operations');
+      this.img.commitWriteBack(changes(), n ? `write-back of ${n} operation${n === 1 ? '' : 's'}` : 'room in the history for the next operations');
     } catch (e) {
       // The device holds the records, perhaps not their write-back: only an open knows which (it redoes them), so this image stops here.
       this.drop();
