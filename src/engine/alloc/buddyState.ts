@@ -409,7 +409,7 @@ export class BuddyState {
       return SLOW;
     } finally {
       this.inOperation = false;
-      // checkInverse's first run is put back and run again: only the run it keeps is noted.
+      // checkInverse notes the change itself, once it has put back what its run left.
       if (this.tracksChanges && !this.keepSaved) this.noteChange();
       if (!keep) this.forgetSaved();
     }

@@ -1,5 +1,5 @@
 import { ByteRange } from '../format/rangeList';
-import { Store } from './store';
+import { checkRange, Store } from './store';
 
 const LINE = 64;
 /** Lines found by scanning and sorted by insertion up to this many; past it, by a map and a sort. */
@@ -74,6 +74,8 @@ export class LineLog {
   }
 
   write(offset: number, bytes: Uint8Array): void {
+    // Said here, as the store would say it: a whole line is staged without reading the store.
+    checkRange(this.base, offset, bytes.length);
     let done = 0;
     while (done < bytes.length) {
       const pos = offset + done;
