@@ -523,14 +523,7 @@ export class BuddyState {
     for (let k = 0; k < slots; k++) {
       const slot = this.savedSlots.at(k);
       copyDescriptor(this.desc32, slot * WORDS, this.afterDesc32, k * WORDS);
-      link.push(this.descDirty[slot]);
-      link.push(this.linkState[slot]);
-      link.push(this.linkNext[slot]);
-      link.push(this.linkPrev[slot]);
-      link.push(this.linkOrder[slot]);
-      link.push(this.linkNode[slot]);
-      link.push(this.linkZone[slot]);
-      link.push(this.linkDirty[slot]);
+      this.keepSlotFlags(link, slot);
     }
     const after = this.afterAreas;
     after.clear();
@@ -564,15 +557,7 @@ export class BuddyState {
     for (let k = 0; k < slots; k++) {
       const slot = this.savedSlots.at(k);
       copyDescriptor(this.afterDesc32, k * WORDS, this.desc32, slot * WORDS);
-      const l = k * 8;
-      this.descDirty[slot] = link.at(l);
-      this.linkState[slot] = link.at(l + 1);
-      this.linkNext[slot] = link.at(l + 2);
-      this.linkPrev[slot] = link.at(l + 3);
-      this.linkOrder[slot] = link.at(l + 4);
-      this.linkNode[slot] = link.at(l + 5);
-      this.linkZone[slot] = link.at(l + 6);
-      this.linkDirty[slot] = link.at(l + 7);
+      this.putSlotFlags(link, k * 8, slot);
       // Each dirty slot is listed already: the operation listed it when it first made it dirty.
     }
     const after = this.afterAreas;
@@ -1012,31 +997,38 @@ export class BuddyState {
       this.savedDesc32 = new Int32Array(bigger.buffer);
     }
     copyDescriptor(this.desc32, slot * WORDS, this.savedDesc32, k * WORDS);
-    const l = this.savedLink;
-    l.push(this.descDirty[slot]);
-    l.push(this.linkState[slot]);
-    l.push(this.linkNext[slot]);
-    l.push(this.linkPrev[slot]);
-    l.push(this.linkOrder[slot]);
-    l.push(this.linkNode[slot]);
-    l.push(this.linkZone[slot]);
-    l.push(this.linkDirty[slot]);
+    this.keepSlotFlags(this.savedLink, slot);
+  }
+
+  /** Pushes a slot's eight numbers besides its descriptor: descDirty, then the link's state, next, prev, order, node, zone and dirty bit. */
+  private keepSlotFlags(into: NumberStack, slot: number): void {
+    into.push(this.descDirty[slot]);
+    into.push(this.linkState[slot]);
+    into.push(this.linkNext[slot]);
+    into.push(this.linkPrev[slot]);
+    into.push(this.linkOrder[slot]);
+    into.push(this.linkNode[slot]);
+    into.push(this.linkZone[slot]);
+    into.push(this.linkDirty[slot]);
+  }
+
+  /** Sets a slot's eight numbers from `from` at `l`, as keepSlotFlags pushed them. */
+  private putSlotFlags(from: NumberStack, l: number, slot: number): void {
+    this.descDirty[slot] = from.at(l);
+    this.linkState[slot] = from.at(l + 1);
+    this.linkNext[slot] = from.at(l + 2);
+    this.linkPrev[slot] = from.at(l + 3);
+    this.linkOrder[slot] = from.at(l + 4);
+    this.linkNode[slot] = from.at(l + 5);
+    this.linkZone[slot] = from.at(l + 6);
+    this.linkDirty[slot] = from.at(l + 7);
   }
 
   private rollBack(): void {
     for (let k = this.savedSlots.length - 1; k >= 0; k--) {
       const slot = this.savedSlots.at(k);
       copyDescriptor(this.savedDesc32, k * WORDS, this.desc32, slot * WORDS);
-      const l = k * 8;
-      const s = this.savedLink;
-      this.descDirty[slot] = s.at(l);
-      this.linkState[slot] = s.at(l + 1);
-      this.linkNext[slot] = s.at(l + 2);
-      this.linkPrev[slot] = s.at(l + 3);
-      this.linkOrder[slot] = s.at(l + 4);
-      this.linkNode[slot] = s.at(l + 5);
-      this.linkZone[slot] = s.at(l + 6);
-      this.linkDirty[slot] = s.at(l + 7);
+      this.putSlotFlags(this.savedLink, k * 8, slot);
     }
     const areas = this.savedAreas;
     for (let k = areas.length - 4; k >= 0; k -= 4) {
