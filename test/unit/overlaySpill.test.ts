@@ -41,6 +41,11 @@ describe('an overlay that spills to a temporary file', () => {
           for (const [offset, length] of reads) {
             const n = Math.min(length, SIZE - offset);
             assert.deepEqual(spilled.read(offset, n), plain.read(offset, n));
+            // Read into a buffer (an undo recorder's), at an offset in it: the same bytes, nothing around them touched.
+            const into = new Uint8Array(n + 8).fill(0xee);
+            spilled.readInto(offset, n, into, 4);
+            assert.deepEqual(into.subarray(4, 4 + n), plain.read(offset, n));
+            assert.ok(into.subarray(0, 4).every((b) => b === 0xee) && into.subarray(4 + n).every((b) => b === 0xee), 'nothing written around them');
           }
           assert.deepEqual(spilled.changes(), plain.changes());
           assert.deepEqual(spilled.changedSizes().reduce((a, b) => a + b, 0), plain.changes().reduce((n, c) => n + c.data.length, 0));

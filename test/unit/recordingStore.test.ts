@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { MemoryStore } from '../../src/engine';
+import { MemoryStore, OverlayStore } from '../../src/engine';
 import { dropWrites, RECORD_PIECE, RecordingStore, redoWrites, undoWrites } from '../../src/engine/store/recordingStore';
 
 describe('recorded writes (an editor\'s undo and redo)', () => {
@@ -34,6 +34,27 @@ describe('recorded writes (an editor\'s undo and redo)', () => {
     dropWrites(store, writes);
     assert.deepEqual(store.read(0, store.size), before);
     for (const w of writes) assert.deepEqual(w.replaced(), new Uint8Array(w.length), 'a dropped write keeps no bytes');
+  });
+
+  it('over a store it reads into one buffer (an overlay), each piece keeps its own replaced bytes', () => {
+    const file = new MemoryStore(4 * RECORD_PIECE);
+    file.write(0, Uint8Array.from({ length: 3 * RECORD_PIECE }, (_, i) => (i % 251) + 1));
+    const overlay = new OverlayStore(file);
+    overlay.write(RECORD_PIECE + 10, new Uint8Array(5000).fill(0x5a)); // a chunk held by the overlay, the rest read from below it
+    const rec = new RecordingStore(overlay);
+    const before = overlay.read(0, overlay.size).slice();
+    rec.write(0, new Uint8Array(3 * RECORD_PIECE + 100).fill(7)); // four pieces: three over distinct bytes, one over zeros
+    rec.write(2 * RECORD_PIECE - 50, new Uint8Array(100)); // zeros over the first write, where two of its pieces meet
+    const after = overlay.read(0, overlay.size).slice();
+    const writes = rec.take();
+    assert.equal(writes.length, 5);
+    for (let round = 0; round < 2; round++) {
+      undoWrites(overlay, writes);
+      assert.deepEqual(overlay.read(0, overlay.size), before, `undo, round ${round}`);
+      redoWrites(overlay, writes);
+      assert.deepEqual(overlay.read(0, overlay.size), after, `redo, round ${round}`);
+    }
+    assert.deepEqual(file.read(RECORD_PIECE, 16), Uint8Array.from({ length: 16 }, (_, i) => ((RECORD_PIECE + i) % 251) + 1), 'the store below the overlay untouched');
   });
 
   it('keeps nothing for bytes that were zero, so initialising untouched sections costs no undo memory', () => {

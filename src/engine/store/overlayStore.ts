@@ -64,6 +64,23 @@ export class OverlayStore implements Store {
     return typeof c === 'number' ? this.spill!.get(c) : c;
   }
 
+  /** As read, into `dest` at `at`: a caller reading often (an undo recorder) reuses one buffer. */
+  readInto(offset: number, length: number, dest: Uint8Array, at: number): void {
+    checkRange(this, offset, length);
+    let done = 0;
+    while (done < length) {
+      const pos = offset + done;
+      const index = Math.floor(pos / CHUNK);
+      const within = pos - index * CHUNK;
+      const n = Math.min(CHUNK - within, length - done);
+      const chunk = this.chunk(index);
+      if (chunk) dest.set(chunk.subarray(within, within + n), at + done);
+      else if (this.base.readInto) this.base.readInto(pos, n, dest, at + done);
+      else dest.set(this.base.read(pos, n), at + done);
+      done += n;
+    }
+  }
+
   read(offset: number, length: number): Uint8Array {
     checkRange(this, offset, length);
     if (this.chunks.size === 0) return this.base.read(offset, length);

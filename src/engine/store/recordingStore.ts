@@ -60,14 +60,24 @@ export const RECORD_PIECE = 256 * 1024;
  */
 export class RecordingStore extends StoreWrapper {
   private log: RecordedWrite[] = [];
+  /** Where the bytes a write replaces are read, when the base can read into a buffer: only those not all zero are copied out. */
+  private scratch: Uint8Array | undefined;
 
   override write(offset: number, data: Uint8Array): void {
     // Recorded in pieces, so that an undo in slices never has to swap more than one piece at a time.
     for (let at = 0; at < data.length; at += RECORD_PIECE) {
       const n = Math.min(RECORD_PIECE, data.length - at);
-      this.log.push(new RecordedWrite(offset + at, n, keepOf(this.base.read(offset + at, n))));
+      this.log.push(new RecordedWrite(offset + at, n, keepOf(this.replacedBy(offset + at, n))));
     }
     this.base.write(offset, data);
+  }
+
+  /** The bytes at [offset, offset + n) before a write: read into the scratch buffer (keepOf copies them) when the base allows. */
+  private replacedBy(offset: number, n: number): Uint8Array {
+    if (!this.base.readInto) return this.base.read(offset, n);
+    this.scratch ??= new Uint8Array(RECORD_PIECE);
+    this.base.readInto(offset, n, this.scratch, 0);
+    return this.scratch.subarray(0, n);
   }
 
   /** Returns the writes since the last call and starts a new log. */
