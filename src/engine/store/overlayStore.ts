@@ -64,6 +64,19 @@ export class OverlayStore implements Store {
     return typeof c === 'number' ? this.spill!.get(c) : c;
   }
 
+  read(offset: number, length: number): Uint8Array {
+    checkRange(this, offset, length);
+    if (this.chunks.size === 0) return this.base.read(offset, length);
+    const first = Math.floor(offset / CHUNK);
+    if (offset + length <= (first + 1) * CHUNK) {
+      const chunk = this.chunk(first);
+      return chunk ? chunk.slice(offset - first * CHUNK, offset - first * CHUNK + length) : this.base.read(offset, length);
+    }
+    const out = new Uint8Array(length);
+    this.readInto(offset, length, out, 0);
+    return out;
+  }
+
   /** As read, into `dest` at `at`: a caller reading often (an undo recorder) reuses one buffer. */
   readInto(offset: number, length: number, dest: Uint8Array, at: number): void {
     checkRange(this, offset, length);
@@ -74,31 +87,8 @@ export class OverlayStore implements Store {
       const within = pos - index * CHUNK;
       const n = Math.min(CHUNK - within, length - done);
       const chunk = this.chunk(index);
-      if (chunk) dest.set(chunk.subarray(within, within + n), at + done);
-      else if (this.base.readInto) this.base.readInto(pos, n, dest, at + done);
-      else dest.set(this.base.read(pos, n), at + done);
-      done += n;
-    }
-  }
-
-  read(offset: number, length: number): Uint8Array {
-    checkRange(this, offset, length);
-    if (this.chunks.size === 0) return this.base.read(offset, length);
-    const first = Math.floor(offset / CHUNK);
-    if (offset + length <= (first + 1) * CHUNK) {
-      const chunk = this.chunk(first);
-      return chunk ? chunk.slice(offset - first * CHUNK, offset - first * CHUNK + length) : this.base.read(offset, length);
-    }
-    const out = new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
-      const pos = offset + done;
-      const index = Math.floor(pos / CHUNK);
-      const within = pos - index * CHUNK;
-      const n = Math.min(CHUNK - within, length - done);
-      const chunk = this.chunk(index);
       if (chunk) {
-        out.set(chunk.subarray(within, within + n), done);
+        dest.set(chunk.subarray(within, within + n), at + done);
         done += n;
       } else {
         // Read the longest run of chunks the overlay does not hold in one base read.
@@ -108,11 +98,11 @@ export class OverlayStore implements Store {
           run = Math.min(run + CHUNK, length - done);
           next++;
         }
-        out.set(this.base.read(pos, run), done);
+        if (this.base.readInto) this.base.readInto(pos, run, dest, at + done);
+        else dest.set(this.base.read(pos, run), at + done);
         done += run;
       }
     }
-    return out;
   }
 
   write(offset: number, data: Uint8Array): void {
