@@ -1,4 +1,8 @@
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { FileStore } from '../../src/engine/node/fileStore';
 import { MemoryStore, OverlayStore } from '../../src/engine';
 import { dropWrites, RECORD_PIECE, RecordingStore, redoWrites, undoWrites } from '../../src/engine/store/recordingStore';
 
@@ -36,25 +40,37 @@ describe('recorded writes (an editor\'s undo and redo)', () => {
     for (const w of writes) assert.deepEqual(w.replaced(), new Uint8Array(w.length), 'a dropped write keeps no bytes');
   });
 
-  it('over a store it reads into one buffer (an overlay), each piece keeps its own replaced bytes', () => {
-    const file = new MemoryStore(4 * RECORD_PIECE);
-    file.write(0, Uint8Array.from({ length: 3 * RECORD_PIECE }, (_, i) => (i % 251) + 1));
-    const overlay = new OverlayStore(file);
-    overlay.write(RECORD_PIECE + 10, new Uint8Array(5000).fill(0x5a)); // a chunk held by the overlay, the rest read from below it
-    const rec = new RecordingStore(overlay);
-    const before = overlay.read(0, overlay.size).slice();
-    rec.write(0, new Uint8Array(3 * RECORD_PIECE + 100).fill(7)); // four pieces: three over distinct bytes, one over zeros
-    rec.write(2 * RECORD_PIECE - 50, new Uint8Array(100)); // zeros over the first write, where two of its pieces meet
-    const after = overlay.read(0, overlay.size).slice();
-    const writes = rec.take();
-    assert.equal(writes.length, 5);
-    for (let round = 0; round < 2; round++) {
-      undoWrites(overlay, writes);
-      assert.deepEqual(overlay.read(0, overlay.size), before, `undo, round ${round}`);
-      redoWrites(overlay, writes);
-      assert.deepEqual(overlay.read(0, overlay.size), after, `redo, round ${round}`);
+  it('over a store it reads into one buffer (an overlay over a file), each piece keeps its own replaced bytes', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-rec-'));
+    const file = FileStore.create(path.join(dir, 'img'), 4 * RECORD_PIECE, { overwrite: true });
+    try {
+      // What the bytes should be, kept apart from the stores: the file's, the overlay's write, then the recorded ones.
+      const model = new Uint8Array(4 * RECORD_PIECE);
+      model.set(Uint8Array.from({ length: 3 * RECORD_PIECE }, (_, i) => (i % 251) + 1));
+      file.write(0, model.subarray(0, 3 * RECORD_PIECE));
+      const overlay = new OverlayStore(file);
+      overlay.write(RECORD_PIECE + 10, new Uint8Array(5000).fill(0x5a)); // a chunk held by the overlay, the rest read from the file below it
+      model.fill(0x5a, RECORD_PIECE + 10, RECORD_PIECE + 5010);
+      const before = model.slice();
+      const rec = new RecordingStore(overlay);
+      rec.write(0, new Uint8Array(3 * RECORD_PIECE + 100).fill(7)); // four pieces: three over distinct bytes, one over zeros
+      model.fill(7, 0, 3 * RECORD_PIECE + 100);
+      rec.write(2 * RECORD_PIECE - 50, new Uint8Array(100)); // zeros over the first write, where two of its pieces meet
+      model.fill(0, 2 * RECORD_PIECE - 50, 2 * RECORD_PIECE + 50);
+      const writes = rec.take();
+      assert.equal(writes.length, 5);
+      const kept = (w: object) => (w as { other: Uint8Array | null }).other;
+      assert.deepEqual(writes.map((w) => kept(w) === null), [false, false, false, true, false], 'the piece over zeros keeps nothing, the others their bytes');
+      for (let round = 0; round < 2; round++) {
+        undoWrites(overlay, writes);
+        assert.deepEqual(overlay.read(0, overlay.size), before, `undo, round ${round}`);
+        redoWrites(overlay, writes);
+        assert.deepEqual(overlay.read(0, overlay.size), model, `redo, round ${round}`);
+      }
+    } finally {
+      file.close();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
-    assert.deepEqual(file.read(RECORD_PIECE, 16), Uint8Array.from({ length: 16 }, (_, i) => ((RECORD_PIECE + i) % 251) + 1), 'the store below the overlay untouched');
   });
 
   it('keeps nothing for bytes that were zero, so initialising untouched sections costs no undo memory', () => {
