@@ -38,6 +38,35 @@ describe('LineLog', () => {
     );
   });
 
+  it('gives the same changes and reads as StagingStore for thousands of lines (a write-back), past 2^32 lines into a TiB', () => {
+    // A write-back stages thousands of lines: past a few dozen the log finds them through a map.
+    const tib = 2 ** 40;
+    const spots = [0, 2 ** 33, tib - 2 ** 20];
+    fc.assert(
+      fc.property(fc.array(fc.record({ spot: fc.constantFrom(...spots), line: fc.nat({ max: 4095 }), within: fc.nat({ max: 63 }), length: fc.integer({ min: 1, max: 200 }), seed: fc.nat({ max: 250 }) }), { minLength: 200, maxLength: 3000 }), fc.nat({ max: 2 }), (writes, rounds) => {
+        const base = new MemoryStore(tib);
+        for (const spot of spots) base.write(spot, before);
+        const log = new LineLog(base);
+        for (let round = 0; round <= rounds; round++) {
+          log.reset(base);
+          const staging = new StagingStore(base);
+          for (const w of writes.slice(round * 100)) {
+            const offset = Math.min(w.spot + w.line * 64 + w.within, tib - w.length);
+            const data = Uint8Array.from({ length: w.length }, (_, i) => (w.seed + i * 7) % 256);
+            log.write(offset, data);
+            staging.write(offset, data);
+          }
+          assert.deepEqual(log.changes().map((r) => [r.offset, [...r.data]]), staging.changes().map((r) => [r.offset, [...r.data]]));
+          for (const spot of spots) {
+            for (let at = spot; at + 100 <= spot + 4096 * 64 && at + 100 <= tib; at += 4000) assert.deepEqual(log.read(at, 100), staging.read(at, 100));
+            assert.deepEqual(log.read(spot + 64 * 7 + 3, 20), staging.read(spot + 64 * 7 + 3, 20));
+          }
+        }
+      }),
+      { numRuns: 25 },
+    );
+  });
+
   it('refuses a write beyond the store, a whole line too, as the store would', () => {
     const log = new LineLog(new MemoryStore(SIZE));
     assert.throws(() => log.write(SIZE, new Uint8Array(64)), /access of 64 bytes at 8192 is outside the 8192-byte image/);
