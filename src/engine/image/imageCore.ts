@@ -542,7 +542,12 @@ export class PmemImage implements ImageCore {
     const capacity = journalCapacity(this.layout.journal);
     if (payloadBytes > capacity) throw new JournalFullError(`operation too large for the journal (${payloadBytes} bytes, capacity ${capacity}); try a smaller count`);
     const bulk = txn.bulkRanges();
-    for (const r of bulk.plain) this.store.write(r.offset, r.data);
+    // The bulk writes' buffers are the transaction's own (handed over or copied), and it is done with them.
+    const store = this.store;
+    for (const r of bulk.plain) {
+      if (store.writeOwned) store.writeOwned(r.offset, r.data);
+      else store.write(r.offset, r.data);
+    }
     if (bulk.plain.length) this.store.flush();
     // Each sequence number advances only once the journal has taken its transaction.
     for (const part of journalChunks(bulk.journaled, capacity, DESCRIPTOR_SIZE)) {

@@ -150,6 +150,23 @@ export class OverlayStore implements Store {
     this.keepToBudget();
   }
 
+  /**
+   * As write, keeping `data` itself as the chunks it covers when it covers
+   * whole chunks none of which is held: the caller hands it over (a section's
+   * fresh descriptors), so the overlay needs no copy of its own.
+   */
+  writeOwned(offset: number, data: Uint8Array): void {
+    checkRange(this, offset, data.length);
+    const first = offset / CHUNK;
+    const count = data.length / CHUNK;
+    if (!Number.isInteger(first) || !Number.isInteger(count) || count === 0 || this.holdsAny(offset, data.length)) {
+      this.write(offset, data);
+      return;
+    }
+    for (let k = 0; k < count; k++) this.hold(first + k, data.subarray(k * CHUNK, (k + 1) * CHUNK));
+    this.keepToBudget();
+  }
+
   private hold(index: number, chunk: Uint8Array): void {
     this.chunks.set(index, chunk);
     this.ramChunks++;

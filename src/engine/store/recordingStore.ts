@@ -23,15 +23,23 @@ export class RecordedWrite {
   /** Puts the other side of the write into `store`, keeping the side it replaces: undo and redo alike. */
   swap(store: Store): void {
     const current = keepOf(store.read(this.offset, this.length));
-    store.write(this.offset, this.other ?? new Uint8Array(this.length));
+    store.write(this.offset, this.other ?? zeros(this.length));
     this.other = current;
   }
 
   /** Puts back the bytes the write replaced, for good: the write is dropped (a failed or cancelled edit), so nothing is kept to redo it. */
   drop(store: Store): void {
-    store.write(this.offset, this.other ?? new Uint8Array(this.length));
+    store.write(this.offset, this.other ?? zeros(this.length));
     this.other = null;
   }
+}
+
+/** Zeros to write back, shared (a store copies what it is given and never changes it): not a fresh buffer for each piece. */
+let sharedZeros: Uint8Array | undefined;
+
+function zeros(length: number): Uint8Array {
+  sharedZeros ??= new Uint8Array(RECORD_PIECE);
+  return length <= sharedZeros.length ? sharedZeros.subarray(0, length) : new Uint8Array(length);
 }
 
 /** A copy of `bytes`, or null when they are all zero. */
@@ -64,12 +72,23 @@ export class RecordingStore extends StoreWrapper {
   private scratch: Uint8Array | undefined;
 
   override write(offset: number, data: Uint8Array): void {
+    this.record(offset, data.length);
+    this.base.write(offset, data);
+  }
+
+  /** As write, handing `data` on to a base that can keep it. */
+  writeOwned(offset: number, data: Uint8Array): void {
+    this.record(offset, data.length);
+    if (this.base.writeOwned) this.base.writeOwned(offset, data);
+    else this.base.write(offset, data);
+  }
+
+  private record(offset: number, length: number): void {
     // Recorded in pieces, so that an undo in slices never has to swap more than one piece at a time.
-    for (let at = 0; at < data.length; at += RECORD_PIECE) {
-      const n = Math.min(RECORD_PIECE, data.length - at);
+    for (let at = 0; at < length; at += RECORD_PIECE) {
+      const n = Math.min(RECORD_PIECE, length - at);
       this.log.push(new RecordedWrite(offset + at, n, keepOf(this.replacedBy(offset + at, n))));
     }
-    this.base.write(offset, data);
   }
 
   /** The bytes at [offset, offset + n) before a write: read into the scratch buffer (keepOf copies them) when the base allows. */
