@@ -58,60 +58,6 @@ describe('an overlay that spills to a temporary file', () => {
     );
   });
 
-  it('keeps a handed-over buffer as its chunks only where it covers whole chunks none held, reading and spilling as with copies', () => {
-    // writeOwned: the caller hands the buffer over (a section's fresh descriptors). Unaligned, or over a chunk held, it is copied.
-    const write = fc.record({ chunk: fc.nat(SIZE / 4096 - 16), shift: fc.constantFrom(0, 0, 0, 100), chunks: fc.integer({ min: 1, max: 12 }), fill: fc.integer({ min: 0, max: 255 }), owned: fc.boolean() });
-    fc.assert(
-      fc.property(fc.array(write, { minLength: 1, maxLength: 30 }), fc.boolean(), (writes, budgeted) => {
-        const budget = 6 * 4096;
-        const owning = new OverlayStore(base(), budgeted ? { ramBudget: budget, spill: () => new FileSpill() } : undefined);
-        const copying = new OverlayStore(base());
-        const handed: Array<{ buffer: Uint8Array; offset: number; adopted: boolean }> = [];
-        try {
-          for (const w of writes) {
-            const offset = w.chunk * 4096 + w.shift;
-            const data = new Uint8Array(w.chunks * 4096).fill(w.fill);
-            copying.write(offset, data);
-            if (!w.owned) {
-              owning.write(offset, data);
-              data.fill(w.fill ^ 0xff); // a plain write is copied: changing the buffer afterwards changes nothing
-              continue;
-            }
-            const adopted = w.shift === 0 && !owning.holdsAny(offset, data.length);
-            owning.writeOwned(offset, data);
-            handed.push({ buffer: data, offset, adopted });
-          }
-          for (let at = 0; at < SIZE; at += 50_000) assert.deepEqual(owning.read(at, Math.min(50_000, SIZE - at)), copying.read(at, Math.min(50_000, SIZE - at)));
-          assert.deepEqual(owning.changes(), copying.changes());
-          if (budgeted) assert.ok(owning.heldBytes.ram <= budget, `${owning.heldBytes.ram} bytes in RAM`);
-          // A buffer taken whole is the overlay's own: a later write over it reaches it (unless it was spilled); a copied one is never touched.
-          for (const h of handed) {
-            const before = h.buffer.slice();
-            owning.write(h.offset, new Uint8Array(1).fill(before[0] ^ 1));
-            if (!h.adopted) assert.deepEqual(h.buffer, before, 'a buffer not taken is left as it was');
-            copying.write(h.offset, new Uint8Array(1).fill(before[0] ^ 1));
-          }
-          assert.deepEqual(owning.changes(), copying.changes());
-        } finally {
-          owning.close();
-        }
-      }),
-      { numRuns: 80 },
-    );
-  });
-
-  it('takes a handed-over buffer without a copy when it covers whole chunks none held', () => {
-    const overlay = new OverlayStore(base());
-    const data = new Uint8Array(3 * 4096).fill(5);
-    overlay.writeOwned(8192, data);
-    data[4096 + 10] = 6; // the caller breaks its promise, only to show the overlay holds these very bytes
-    assert.equal(overlay.read(8192 + 4096 + 10, 1)[0], 6);
-    const unaligned = new Uint8Array(4096).fill(7);
-    overlay.writeOwned(40_000 + 1, unaligned);
-    unaligned[0] = 8;
-    assert.equal(overlay.read(40_001, 1)[0], 7, 'unaligned: copied');
-  });
-
   it('reads into a buffer, over a file below it, the bytes written and the file\'s own, spilled chunks included', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmem-overlay-'));
     const size = 256 * 1024;

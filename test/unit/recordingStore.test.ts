@@ -6,13 +6,6 @@ import { FileStore } from '../../src/engine/node/fileStore';
 import { MemoryStore, OverlayStore } from '../../src/engine';
 import { dropWrites, RECORD_PIECE, RecordingStore, redoWrites, undoWrites } from '../../src/engine/store/recordingStore';
 
-/** 64 KiB whose bytes are none zero. */
-function base64k(): MemoryStore {
-  const s = new MemoryStore(64 * 1024);
-  s.write(0, Uint8Array.from({ length: 64 * 1024 }, (_, i) => ((i * 13 + 5) % 255) + 1));
-  return s;
-}
-
 describe('recorded writes (an editor\'s undo and redo)', () => {
   it('undo and redo restore exactly, through overlapping writes, any number of times', () => {
     const store = new MemoryStore(64 * 1024);
@@ -78,25 +71,6 @@ describe('recorded writes (an editor\'s undo and redo)', () => {
       file.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
-
-  it('records a handed-over write as a plain one, and undoes and drops it over an overlay that kept the buffer', () => {
-    const file = base64k();
-    const overlay = new OverlayStore(file);
-    const rec = new RecordingStore(overlay);
-    const before = overlay.read(0, overlay.size).slice();
-    rec.writeOwned(8192, new Uint8Array(2 * 4096).fill(4)); // whole chunks: the overlay keeps the buffer
-    rec.writeOwned(100, new Uint8Array(50).fill(6)); // unaligned: copied
-    const after = overlay.read(0, overlay.size).slice();
-    assert.deepEqual(after.subarray(8192, 8192 + 8192), new Uint8Array(8192).fill(4));
-    const writes = rec.take();
-    assert.equal(writes.length, 2);
-    undoWrites(overlay, writes);
-    assert.deepEqual(overlay.read(0, overlay.size), before, 'undone');
-    redoWrites(overlay, writes);
-    assert.deepEqual(overlay.read(0, overlay.size), after, 'redone');
-    dropWrites(overlay, writes);
-    assert.deepEqual(overlay.read(0, overlay.size), before, 'dropped');
   });
 
   it('keeps nothing for bytes that were zero, so initialising untouched sections costs no undo memory', () => {

@@ -21,6 +21,7 @@ import type { Txn } from '../image/txn';
 import { emptyLinkBytes } from '../image/txn';
 import { reservedFramesIn } from '../format/layout';
 import { ensureSectionReady, freshSectionDescriptors, sectionDataRange, sectionOf } from './sectionInit';
+import { borrowBuffer } from '../core/bufferPool';
 
 // --- section accounting -----------------------------------------------------
 
@@ -857,7 +858,8 @@ export function allocateExactly(txn: Txn, pfn: number, order: number, owner: str
 export function handOverSection(txn: Txn, s: number): void {
   const img = txn.img;
   const g = img.geometry;
-  const fresh = freshSectionDescriptors(img, s, img.bootGeneration);
+  // On the device the descriptors are written at commit, and the buffer given back then (PmemImage.commit); in RAM they stay.
+  const fresh = freshSectionDescriptors(img, s, img.bootGeneration, g.memmap === 'device' ? borrowBuffer(g.sectionFrames * DESCRIPTOR_SIZE) : undefined);
   let sections = handedOver.get(txn);
   if (!sections) handedOver.set(txn, (sections = new Set()));
   sections.add(s);

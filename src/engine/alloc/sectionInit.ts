@@ -39,11 +39,12 @@ export function sectionDataRange(sg: SectionGeometry, s: number): { start: numbe
 }
 
 /** Descriptors of a section as initialisation writes them: core flag, reserved where due, node/zone, pfn. */
-export function freshSectionDescriptors(sg: SectionGeometry, s: number, generation: number): Uint8Array {
+export function freshSectionDescriptors(sg: SectionGeometry, s: number, generation: number, into?: Uint8Array): Uint8Array {
   const frames = sg.geometry.sectionFrames;
   const first = s * frames;
   const { node, zone } = nodeZoneOf(sg.nodes, first); // a section never straddles a node or zone
-  const out = new Uint8Array(frames * DESCRIPTOR_SIZE);
+  // Every byte of `into` is written below (each descriptor stamped whole).
+  const out = into ?? new Uint8Array(frames * DESCRIPTOR_SIZE);
   const plain = encodeDescriptor({ flags: PG_CORE, order: 0, node, zone, pfn: 0, refcount: 0, initGeneration: generation, owner: '', next: 0, prev: 0, volatileFlags: 0 });
   stampDescriptors(out, plain, first);
   // Metadata frames lie at the start of the device and in its last frame: a few sections have any.

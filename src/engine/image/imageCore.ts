@@ -6,6 +6,7 @@
  * record. Queries live in views.ts, the allocator in alloc/.
  */
 import { dataView } from '../core/bytes';
+import { giveBackBuffer } from '../core/bufferPool';
 import { ImageError, JournalFullError, SimulatedCrash, UsageError } from '../core/errors';
 import { CrashingStore } from '../store/crashingStore';
 import { DESCRIPTOR_SIZE, FORMAT_VERSION, PAGE_SIZE, REVISION_DEFERRED } from '../format/constants';
@@ -542,12 +543,7 @@ export class PmemImage implements ImageCore {
     const capacity = journalCapacity(this.layout.journal);
     if (payloadBytes > capacity) throw new JournalFullError(`operation too large for the journal (${payloadBytes} bytes, capacity ${capacity}); try a smaller count`);
     const bulk = txn.bulkRanges();
-    // The bulk writes' buffers are the transaction's own (handed over or copied), and it is done with them.
-    const store = this.store;
-    for (const r of bulk.plain) {
-      if (store.writeOwned) store.writeOwned(r.offset, r.data);
-      else store.write(r.offset, r.data);
-    }
+    for (const r of bulk.plain) this.store.write(r.offset, r.data);
     if (bulk.plain.length) this.store.flush();
     // Each sequence number advances only once the journal has taken its transaction.
     for (const part of journalChunks(bulk.journaled, capacity, DESCRIPTOR_SIZE)) {
@@ -559,6 +555,8 @@ export class PmemImage implements ImageCore {
     for (const [s, buf] of txn.ramSections) this.ram.set(s, buf);
     this.lastUndo = undo;
     this.lastChange = changeSetOf(this.layout, this.geometry.sectionFrames, [...bulk.plain, ...bulk.journaled, ...redo], txn.ramSections.keys(), undo);
+    // The store took copies, and the transaction is done: its borrowed buffers serve the next one.
+    for (const r of bulk.plain) giveBackBuffer(r.data);
     for (const [key, s] of txn.stagedNeverHints()) this.neverHint.set(key, s);
     for (const [pfn, v] of txn.extended) {
       if (v) this.extended.set(pfn, v);

@@ -47,6 +47,8 @@ export class OverlayStore implements Store {
   /** With a budget, the chunks in RAM, least recently written first: those go to the spill first (a hot chunk, such as the journal's, stays). */
   private readonly ramOrder = new Map<number, true>();
   private spill?: ChunkSpill;
+  /** Buffers of chunks sent to the spill, for chunks written next: past its budget the overlay makes no new ones (their volume alone made V8 collect in full). */
+  private readonly spent: Uint8Array[] = [];
 
   constructor(readonly base: Store, private readonly options?: OverlayOptions) {}
 
@@ -110,7 +112,8 @@ export class OverlayStore implements Store {
     // The chunks a long write covers whole and creates share one buffer: one allocation, not one per 4 KiB.
     let whole = 0;
     for (let i = Math.ceil(offset / CHUNK); (i + 1) * CHUNK <= offset + data.length; i++) if (!this.chunks.has(i)) whole++;
-    const fresh = whole > 1 ? new Uint8Array(whole * CHUNK) : undefined;
+    const made = whole - Math.min(whole, this.spent.length);
+    const fresh = made > 1 ? new Uint8Array(made * CHUNK) : undefined;
     let used = 0;
     let done = 0;
     while (done < data.length) {
@@ -133,7 +136,8 @@ export class OverlayStore implements Store {
         this.ramOrder.set(index, true);
       }
       if (!chunk && n === CHUNK) {
-        chunk = fresh ? fresh.subarray(used, (used += CHUNK)) : new Uint8Array(CHUNK); // fully overwritten: no need to read the base
+        // Fully overwritten: no need to read the base, and a spent chunk's old bytes are all replaced.
+        chunk = this.spent.pop() ?? (fresh ? fresh.subarray(used, (used += CHUNK)) : new Uint8Array(CHUNK));
         this.hold(index, chunk);
       } else if (!chunk) {
         chunk = this.base.read(index * CHUNK, Math.min(CHUNK, this.size - index * CHUNK));
@@ -147,23 +151,6 @@ export class OverlayStore implements Store {
       chunk.set(data.subarray(done, done + n), within);
       done += n;
     }
-    this.keepToBudget();
-  }
-
-  /**
-   * As write, keeping `data` itself as the chunks it covers when it covers
-   * whole chunks none of which is held: the caller hands it over (a section's
-   * fresh descriptors), so the overlay needs no copy of its own.
-   */
-  writeOwned(offset: number, data: Uint8Array): void {
-    checkRange(this, offset, data.length);
-    const first = offset / CHUNK;
-    const count = data.length / CHUNK;
-    if (!Number.isInteger(first) || !Number.isInteger(count) || count === 0 || this.holdsAny(offset, data.length)) {
-      this.write(offset, data);
-      return;
-    }
-    for (let k = 0; k < count; k++) this.hold(first + k, data.subarray(k * CHUNK, (k + 1) * CHUNK));
     this.keepToBudget();
   }
 
@@ -192,6 +179,8 @@ export class OverlayStore implements Store {
       this.ramOrder.delete(indexes[k]);
     }
     this.ramChunks -= indexes.length;
+    // Nothing else holds a chunk's buffer (reads copy; changedRanges' views are taken and written one at a time, with no write between).
+    for (const chunk of spilled) if (this.spent.length < SPILL_BATCH / CHUNK) this.spent.push(chunk);
   }
 
   /** The changed chunks as (offset, bytes) runs, in offset order. */

@@ -76,13 +76,6 @@ export class RecordingStore extends StoreWrapper {
     this.base.write(offset, data);
   }
 
-  /** As write, handing `data` on to a base that can keep it. */
-  writeOwned(offset: number, data: Uint8Array): void {
-    this.record(offset, data.length);
-    if (this.base.writeOwned) this.base.writeOwned(offset, data);
-    else this.base.write(offset, data);
-  }
-
   private record(offset: number, length: number): void {
     // Recorded in pieces, so that an undo in slices never has to swap more than one piece at a time.
     for (let at = 0; at < length; at += RECORD_PIECE) {

@@ -17,12 +17,6 @@ export interface Store {
   readInto?(offset: number, length: number, dest: Uint8Array, at: number): void;
   /** Writes `data` at `offset`, keeping no reference to it (the caller may reuse it). Each call is one persistence point. */
   write(offset: number, data: Uint8Array): void;
-  /**
-   * As write, for a caller that hands `data` over and never touches it again:
-   * a store that keeps bytes in RAM (an overlay) may keep `data` itself
-   * instead of a copy. A store without it is written with write.
-   */
-  writeOwned?(offset: number, data: Uint8Array): void;
   /** Makes every earlier write durable before any later one (a write barrier). */
   flush(): void;
   close(): void;
