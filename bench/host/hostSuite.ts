@@ -223,7 +223,7 @@ export async function run(): Promise<void> {
     });
     record({ name: 'Initialise All (15 s, then cancelled): longest extension host task', value: init.longestMs, unit: 'ms', target: '<= 50 ms', note: `cancel took ${(init.value / 1000).toFixed(2)} s to roll back, p99 ${init.p99Ms.toFixed(1)} ms, longest GC pause ${init.longestGcMs.toFixed(1)} ms` });
     const byPhase = [...phasePeaks].sort((a, b) => b[1] - a[1]).map(([name, rss]) => `${name} ${(rss / 2 ** 20).toFixed(0)}`);
-    record({ name: 'extension host peak memory', value: peakRss / 2 ** 20, unit: 'MiB', target: '<= 200 MiB', note: `peak of each step, MiB: ${byPhase.join(', ')}` });
+    record({ name: 'extension host peak memory', value: peakRss / 2 ** 20, unit: 'MiB', target: '<= 200 MiB', note: `the highest sampled in each step, MiB (a step's includes what the steps before it left): ${byPhase.join(', ')}` });
   } finally {
     clearInterval(sampler);
     fs.writeFileSync(out, JSON.stringify({ figures }, null, 2));

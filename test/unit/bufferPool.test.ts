@@ -30,6 +30,9 @@ function initialisedImage(value: number): MemoryStore {
   const store = new MemoryStore(SIZE);
   store.write(0, made);
   const img = PmemImage.open(store);
+  // Lent only for descriptors on the device: this image must keep them there, in 2 MiB sections (32 KiB of descriptors each).
+  assert.equal(img.geometry.memmap, 'device');
+  assert.equal(img.geometry.sectionFrames, 512);
   poison(img.geometry.sectionFrames * DESCRIPTOR_SIZE, value);
   initAllOp(img);
   allocOp(img, { order: 3, count: 100, owner: 'after' });
@@ -55,6 +58,9 @@ describe('buffers lent for a transaction', () => {
     giveBackBuffer(foreign);
     assert.notEqual(borrowBuffer(1000), foreign, 'a buffer it never lent is not taken');
     assert.equal(borrowBuffer(999).length, 999, 'another size: a buffer of that size');
+    const huge = borrowBuffer(16 * 2 ** 20);
+    giveBackBuffer(huge);
+    assert.notEqual(borrowBuffer(16 * 2 ** 20), huge, 'a 1 GiB section\'s 16 MiB is not kept');
   });
 
   it('initialises sections from buffers that held anything exactly as from zeroed ones', () => {

@@ -6,8 +6,9 @@
  * volume alone makes V8 run full collections.
  */
 
-/** Buffers kept per size: a transaction's worth, and some. */
+/** Buffers kept per size: a transaction's worth, and some; and never more than KEPT_BYTES of one size (a 1 GiB section's 16 MiB is not kept). */
 const KEPT_PER_SIZE = 32;
+const KEPT_BYTES = 4 * 2 ** 20;
 
 const free = new Map<number, Uint8Array[]>();
 const lent = new WeakSet<Uint8Array>();
@@ -24,5 +25,5 @@ export function giveBackBuffer(buffer: Uint8Array): void {
   if (!lent.delete(buffer)) return;
   let kept = free.get(buffer.length);
   if (!kept) free.set(buffer.length, (kept = []));
-  if (kept.length < KEPT_PER_SIZE) kept.push(buffer);
+  if (kept.length < KEPT_PER_SIZE && (kept.length + 1) * buffer.length <= KEPT_BYTES) kept.push(buffer);
 }

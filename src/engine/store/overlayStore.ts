@@ -11,7 +11,9 @@ const SPILL_BATCH = 4 * 2 ** 20;
 
 /**
  * Where an overlay keeps the chunks it holds beyond its RAM budget (a
- * temporary file for an editor's unsaved changes): fixed-size slots.
+ * temporary file for an editor's unsaved changes): fixed-size slots. A
+ * spill keeps no reference to a chunk it is given (the overlay reuses the
+ * buffers of the chunks it spilled).
  */
 export interface ChunkSpill {
   /** Writes a chunk into `slot`, or into a new slot when none is given; returns the slot. */
@@ -183,12 +185,12 @@ export class OverlayStore implements Store {
     for (const chunk of spilled) if (this.spent.length < SPILL_BATCH / CHUNK) this.spent.push(chunk);
   }
 
-  /** The changed chunks as (offset, bytes) runs, in offset order. */
+  /** The changed chunks as (offset, bytes) runs, in offset order: views, good until the next write. */
   changes(): Array<{ offset: number; data: Uint8Array }> {
     return [...this.changedRanges()];
   }
 
-  /** As changes(), one chunk at a time: a spilled chunk is read when its turn comes, so the whole is never in RAM at once. */
+  /** As changes(), one chunk at a time: a spilled chunk is read when its turn comes, so the whole is never in RAM at once. Each view is good until the next write. */
   *changedRanges(): Generator<ByteRange> {
     const indexes = [...this.chunks.keys()].sort((a, b) => a - b);
     for (const i of indexes) {

@@ -72,16 +72,12 @@ export class RecordingStore extends StoreWrapper {
   private scratch: Uint8Array | undefined;
 
   override write(offset: number, data: Uint8Array): void {
-    this.record(offset, data.length);
-    this.base.write(offset, data);
-  }
-
-  private record(offset: number, length: number): void {
     // Recorded in pieces, so that an undo in slices never has to swap more than one piece at a time.
-    for (let at = 0; at < length; at += RECORD_PIECE) {
-      const n = Math.min(RECORD_PIECE, length - at);
+    for (let at = 0; at < data.length; at += RECORD_PIECE) {
+      const n = Math.min(RECORD_PIECE, data.length - at);
       this.log.push(new RecordedWrite(offset + at, n, keepOf(this.replacedBy(offset + at, n))));
     }
+    this.base.write(offset, data);
   }
 
   /** The bytes at [offset, offset + n) before a write: read into the scratch buffer (keepOf copies them) when the base allows. */
