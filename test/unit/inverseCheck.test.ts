@@ -1,17 +1,21 @@
 /**
- * The allocator state's check of an operation's inverse (BuddyState.checkInverse):
- * when it says the inverse is exact, running the operation and then its
- * inverse through buddy.ts must leave every byte the operation staged as it
- * was; and it should say so whenever that is true (a conservative answer
- * costs the history bytes, a wrong one would make stepping back lie).
- * Random allocations from the lists, exact allocations and frees, with
- * reboots, on three geometries.
+ * The allocator state's judgement of an operation's inverse
+ * (BuddyState.judgeInverse, by construction, without running it): when it
+ * says the inverse is exact, running the operation and then its inverse
+ * through buddy.ts must leave every byte the operation staged as it was; and
+ * it should say so nearly whenever that is true (a conservative answer costs
+ * the history bytes, a wrong one would make stepping back lie). Random
+ * allocations from the lists, exact allocations and frees, with reboots, on
+ * three geometries, and with structures rewritten as another writer might.
  */
 import { strict as assert } from 'node:assert';
 import { MemoryStore, PmemImage } from '../../src/engine';
 import { allocate, allocateExactly, freeAllocated, validateAllocRequest, zonelist } from '../../src/engine/alloc/buddy';
-import { BuddyState, InverseOf } from '../../src/engine/alloc/buddyState';
-import { encodeOwner } from '../../src/engine/format/descriptor';
+import { BuddyState } from '../../src/engine/alloc/buddyState';
+import { crc32Range } from '../../src/engine/format/compact';
+import { PAGE_SIZE } from '../../src/engine/format/constants';
+import { DESC, encodeOwner, PG_BUDDY, PG_RESERVED } from '../../src/engine/format/descriptor';
+import { LINK } from '../../src/engine/format/freeLink';
 import type { Txn } from '../../src/engine/image/txn';
 import { MiB, rng } from './helpers';
 
@@ -36,30 +40,20 @@ function dry<T>(img: PmemImage, body: (txn: Txn) => T): T | undefined {
   return out;
 }
 
-/** What the typed state says: its answer, the block, and whether it finds the inverse exact. */
+/** What the typed state says: its answer, the block, and whether it finds the inverse exact by construction (judgeInverse). */
 function claim(img: PmemImage, op: Op): { answer: string; pfn: number; order: number; owner: Uint8Array; exact: boolean } | undefined {
   return dry(img, (txn) => {
     const state = new BuddyState(img);
     state.attach(txn);
-    let pfn = 0;
-    let order = 0;
-    let owner: Uint8Array = new Uint8Array(16);
-    let inverse: () => InverseOf;
-    let run: () => string;
     if (op.kind === 'free') {
-      run = () => state.freeAllocated(op.pfn);
-      inverse = () => ((pfn = op.pfn), (order = state.freedOrder), (owner = state.freedOwnerBytes.slice()), { kind: 'allocate', pfn, order, ownerBytes: owner });
-    } else {
-      const bytes = encodeOwner(op.owner);
-      if (op.kind === 'exact') run = () => state.allocateExactly(op.pfn, op.order, bytes);
-      else {
-        const where = zonelist(txn, validateAllocRequest(txn, { order: op.order, owner: op.owner }))[0];
-        run = () => state.allocateFromLists(op.order, bytes, where.node, where.zone);
-      }
-      inverse = () => ((pfn = op.kind === 'exact' ? op.pfn : state.allocatedPfn), (order = op.order), (owner = bytes), { kind: 'free', pfn, order });
+      const answer = state.judgeInverse(() => state.freeAllocated(op.pfn));
+      return { answer, pfn: op.pfn, order: state.freedOrder, owner: state.freedOwnerBytes.slice(), exact: state.inverseExact };
     }
-    const answer = state.checkInverse(run, inverse);
-    return { answer, pfn, order, owner, exact: state.inverseExact };
+    const owner = encodeOwner(op.owner);
+    if (op.kind === 'exact') return { answer: state.judgeInverse(() => state.allocateExactly(op.pfn, op.order, owner)), pfn: op.pfn, order: op.order, owner, exact: state.inverseExact };
+    const where = zonelist(txn, validateAllocRequest(txn, { order: op.order, owner: op.owner }))[0];
+    const answer = state.judgeInverse(() => state.allocateFromLists(op.order, owner, where.node, where.zone));
+    return { answer, pfn: state.allocatedPfn, order: op.order, owner, exact: state.inverseExact };
   });
 }
 
@@ -86,11 +80,61 @@ const CONFIGS = [
   { name: 'links in pages', options: {} },
   { name: 'links in descriptors, two nodes, a movable zone', options: { links: 'descriptor' as const, nodes: 2, movablePercent: 25 } },
   { name: 'blocks of up to 4 MiB over two sections', options: { sizeBytes: 64 * MiB, maxOrder: 10 } },
+  { name: 'structures this build would not write', options: {}, foreign: true },
 ];
 
-describe('the inverse of an allocation or a free, as the allocator state checks it', () => {
+/**
+ * Rewrites one structure near the blocks in use the way another writer might
+ * (each still valid, its checksum right): a link record of an earlier boot, a
+ * descriptor with another flag or reference count, stray bytes where no
+ * block starts, two free buddies left unmerged.
+ */
+function writeForeign(img: PmemImage, random: () => number, live: Array<{ pfn: number; order: number }>): void {
+  const store = img.store;
+  // Half the time a block in use (the next operations touch it), else any frame near them.
+  const pick = live.length && random() < 0.7 ? live[Math.floor(random() * live.length)] : undefined;
+  const pfn = pick?.pfn ?? img.layout.data.startPfn + Math.floor(random() * Math.min(img.layout.data.frames, 4096));
+  const which = Math.floor(random() * 5);
+  const rewriteDescriptor = (at: number, edit: (v: DataView) => void) => {
+    const d = store.read(at, 64).slice();
+    const v = new DataView(d.buffer);
+    edit(v);
+    v.setUint32(DESC.crc, crc32Range(d, 0, DESC.crc), true);
+    store.write(at, d);
+  };
+  if (which === 4) {
+    // Two free buddies left unmerged: a block freed while its free buddy's descriptor named another zone.
+    const k = live.findIndex((b) => {
+      const buddy = new DataView(store.read(img.memmapOffset(b.pfn ^ (2 ** b.order)), 64).slice().buffer);
+      return buddy.getUint32(DESC.flags, true) & PG_BUDDY && buddy.getUint8(DESC.order) === b.order;
+    });
+    if (k < 0) return;
+    const b = live.splice(k, 1)[0];
+    const at = img.memmapOffset(b.pfn ^ (2 ** b.order));
+    const zone = store.read(at + DESC.zone, 1)[0];
+    rewriteDescriptor(at, (v) => v.setUint8(DESC.zone, zone + 1));
+    img.run('free', (txn) => (freeAllocated(txn, b.pfn), { result: {}, summary: { text: 'free' } }));
+    rewriteDescriptor(at, (v) => v.setUint8(DESC.zone, zone));
+    return;
+  }
+  if (which < 2) {
+    rewriteDescriptor(img.memmapOffset(pfn), (v) => {
+      if (which === 0) v.setUint32(DESC.flags, v.getUint32(DESC.flags, true) | PG_RESERVED, true);
+      else v.setUint32(DESC.refcount, v.getUint32(DESC.refcount, true) + 1, true);
+    });
+  } else if (which === 2) {
+    const l = store.read(pfn * PAGE_SIZE, 48).slice();
+    const v = new DataView(l.buffer);
+    if (v.getUint32(LINK.crc, true) !== crc32Range(l, 0, LINK.crc)) return; // no record there
+    v.setUint32(LINK.linkedGeneration, v.getUint32(LINK.linkedGeneration, true) - 1, true);
+    v.setUint32(LINK.crc, crc32Range(l, 0, LINK.crc), true);
+    store.write(pfn * PAGE_SIZE, l);
+  } else store.write(pfn * PAGE_SIZE + 40, new Uint8Array([0x5a]));
+}
+
+describe('the inverse of an allocation or a free, as the allocator state judges it', () => {
   for (const config of CONFIGS) {
-    it(`says exact exactly when buddy.ts's inverse gives back every byte (${config.name})`, () => {
+    it(`says exact only when buddy.ts's inverse gives back every byte, and nearly always then (${config.name})`, () => {
       const random = rng(7 + config.name.length);
       const size = (config.options as { sizeBytes?: number }).sizeBytes ?? 32 * MiB;
       const store = new MemoryStore(size);
@@ -99,8 +143,9 @@ describe('the inverse of an allocation or a free, as the allocator state checks 
       const data = img.layout.data;
       const maxOrder = img.geometry.maxOrder;
       const live: Array<{ pfn: number; order: number; owner: string }> = [];
-      const tally = { done: 0, exact: 0, claimed: 0 };
+      const tally = { done: 0, exact: 0, claimed: 0, exactHoldable: 0 };
       for (let i = 0; i < 600; i++) {
+        if ((config as { foreign?: boolean }).foreign && random() < 0.2) writeForeign(img, random, live);
         if (random() < 0.01) {
           img.close();
           img = PmemImage.open(store); // a reboot: the typed state leaves stale sections to buddy.ts
@@ -142,7 +187,8 @@ describe('the inverse of an allocation or a free, as the allocator state checks 
         if (restores) tally.exact++;
         if (c.exact) tally.claimed++;
         assert.ok(!c.exact || restores, `operation ${i} (${JSON.stringify(op)}): the typed state called its inverse exact, and it is not`);
-        assert.equal(c.exact, restores, `operation ${i} (${JSON.stringify(op)}): buddy.ts's inverse gives every byte back, the typed state said it would not`);
+        // An exact allocation's inverse is never judged exact (it takes a block where it stands in a list, its inverse puts it back at the head).
+        if (op.kind !== 'exact' && restores) tally.exactHoldable++;
         // Now for real.
         img.run('alloc', (txn) => {
           if (op.kind === 'free') freeAllocated(txn, op.pfn);
@@ -155,6 +201,8 @@ describe('the inverse of an allocation or a free, as the allocator state checks 
       assert.ok(tally.done > 300, `only ${tally.done} operations were the typed state's`);
       assert.ok(tally.exact > tally.done / 3, `only ${tally.exact} of ${tally.done} inverses were exact: the test says little`);
       assert.ok(tally.exact < tally.done, 'every inverse was exact: the test never saw one that is not');
+      // Exact by construction is a proof, not a run: it may miss a few, and must not miss many (each missed one costs the history its bytes, or the held lane an operation).
+      assert.ok(tally.claimed >= 0.95 * tally.exactHoldable, `judged ${tally.claimed} exact of the ${tally.exactHoldable} allocations from the lists and frees whose inverse is`);
     });
   }
 });

@@ -29,9 +29,6 @@ import { NumberStack } from '../core/numberStack';
 /** What the state reads and writes through: a Txn, or the fast lane's staging (image/fastTxn.ts). */
 export type AllocatorTxn = Pick<Txn, 'read' | 'write' | 'rawDescriptor' | 'writeDescriptors' | 'area' | 'setArea' | 'section' | 'setSection' | 'sectionState'>;
 
-/** An operation's inverse, as checkInverse runs it. */
-export type InverseOf = { kind: 'free'; pfn: number; order: number } | { kind: 'allocate'; pfn: number; order: number; ownerBytes: Uint8Array };
-
 /** The operation needs buddy.ts: nothing was changed. */
 export const SLOW = 'slow';
 export type Outcome = 'done' | typeof SLOW;
@@ -67,7 +64,7 @@ const WORDS = DESCRIPTOR_SIZE / 4;
 const CRC_WORD = DESC.crc / 4;
 if (!Number.isInteger(CRC_WORD)) throw new Error('a descriptor\'s checksum must be a whole 32-bit word');
 
-/** Where sameLink encodes the record it compares with. */
+/** Where linkWasAsWritten encodes the record it compares with. */
 const linkScratch = new Uint8Array(FREE_LINK_SIZE);
 
 export class BuddyState {
@@ -124,15 +121,6 @@ export class BuddyState {
   /** Per slot, the number of the operation that saved it (a saved slot is not saved again). */
   private savedBy = new Uint32Array(0);
 
-  // What checkInverse's operation left, kept while its inverse runs, to put back after (instead of running it again).
-  private afterDesc32 = new Int32Array(64 * WORDS);
-  /** As savedLink, the values the operation left. */
-  private readonly afterLink = new NumberStack();
-  /** Per entry the operation saved: the entry, its head, count and dirty bit as the operation left them. */
-  private readonly afterAreas = new NumberStack();
-  /** Per section the operation saved: the section, whether a delta is held, its free and alloc. */
-  private readonly afterSections = new NumberStack();
-  private readonly afterOwnerBytes = new Uint8Array(OWNER_BYTES);
   private operationNumber = 1;
   private inOperation = false;
 
@@ -298,10 +286,20 @@ export class BuddyState {
     }
     this.setAllocatedHead(pfn, order, node, zone, ownerBytes);
     this.account(pfn, order, -1, +1);
+    this.noteOperation('exact', pfn, node, zone, coverOrder);
   }
 
   /** Head pfn of the block the last allocateFromLists took. */
   allocatedPfn = 0;
+
+  // What the last operation did, as soundInverse judges it: its kind, node and zone, and the order of the block it took from the lists.
+  private lastKind: 'alloc' | 'free' | 'exact' = 'exact';
+  private lastPfn = 0;
+  private lastNode = 0;
+  private lastZone = 0;
+  private lastTakenOrder = 0;
+  /** Set when the running operation takes a block from the middle of a list (an inverse puts blocks back at the head). */
+  private removedMidList = false;
 
   /**
    * buddy.ts's allocate of one block of `order` from the lists of one node
@@ -319,6 +317,7 @@ export class BuddyState {
         this.headReady(pfn);
         const at = this.slotOf(pfn) * DESCRIPTOR_SIZE;
         if (!(this.desc[at + DESC.flags] & PG_BUDDY) || this.desc[at + DESC.order] !== o) this.slow();
+        const taken = o;
         this.blockReady(pfn, o);
         this.listRemove(node, zone, o, pfn);
         while (o > order) {
@@ -330,6 +329,7 @@ export class BuddyState {
         this.setAllocatedHead(pfn, order, node, zone, ownerBytes);
         this.account(pfn, order, -1, +1);
         this.allocatedPfn = pfn;
+        this.noteOperation('alloc', pfn, node, zone, taken);
         return;
       }
       this.slow();
@@ -391,7 +391,16 @@ export class BuddyState {
     }
     this.setFreeHead(p, order, node, zone);
     this.listPush(node, zone, order, p);
+    this.noteOperation('free', pfn, node, zone, order);
     return undefined;
+  }
+
+  private noteOperation(kind: 'alloc' | 'free' | 'exact', pfn: number, node: number, zone: number, takenOrder: number): void {
+    this.lastKind = kind;
+    this.lastPfn = pfn;
+    this.lastNode = node;
+    this.lastZone = zone;
+    this.lastTakenOrder = takenOrder;
   }
 
   /** Runs one operation: SLOW, with every change of it put back, if it needs buddy.ts. */
@@ -409,7 +418,7 @@ export class BuddyState {
       return SLOW;
     } finally {
       this.inOperation = false;
-      // checkInverse notes the change itself, once it has put back what its run left.
+      // judgeInverse notes the change itself, once it has kept the operation.
       if (this.tracksChanges && !this.keepSaved) this.noteChange();
       if (!keep) this.forgetSaved();
     }
@@ -460,20 +469,21 @@ export class BuddyState {
     return this.dirtyDescs.length + this.dirtyLinks.length + this.dirtyAreas.length + this.deltaSections.length;
   }
 
-  /** Set while checkInverse runs an operation: its saved copies outlive it, for the inverse to be compared with. */
+  /** Set while judgeInverse runs an operation: its saved copies outlive it, for soundInverse to read. */
   private keepSaved = false;
 
   /**
-   * Runs `op` (one call of allocateFromLists or freeAllocated) and, when it
-   * is done, finds whether its inverse gives back every byte it changed: a
-   * free of the block it allocated, or an exact allocation, with its owner,
-   * of the block it freed. The answer (`inverseExact`) says whether the
-   * history may record the operation as its inverse instead of the bytes it
-   * replaced. `inverseOf` names the inverse once `op` is done. The state is
-   * left as `op` leaves it.
+   * Runs `op` (one call of allocateFromLists or freeAllocated) and finds
+   * whether its inverse is exact by construction (soundInverse, the answer in
+   * `inverseExact`), so that the history may record the operation as that
+   * inverse without running it. When it is not, `onlyIfExact` leaves the
+   * state as before `op` and answers SLOW. It may say no where running the
+   * inverse would give every byte back (a structure this build would not
+   * have written so), never the reverse: test/unit/inverseCheck.test.ts.
    */
-  checkInverse<T extends string>(op: () => T, inverseOf: () => InverseOf, onlyIfExact = false): T | typeof SLOW {
+  judgeInverse<T extends string>(op: () => T, onlyIfExact = false): T | typeof SLOW {
     this.keepSaved = true;
+    this.removedMidList = false;
     let first: T;
     try {
       first = op();
@@ -482,175 +492,96 @@ export class BuddyState {
     }
     this.inverseExact = false;
     if (first !== 'done') {
-      this.forgetSaved(); // an answer other than SLOW (not allocated, another order) changed nothing, and kept what it saved
+      this.forgetSaved();
       return first;
     }
-    const inverse = inverseOf();
-    const slots = this.savedSlots.length;
-    const areas = this.savedAreas.length;
-    const sections = this.savedSections.length;
-    this.keepAfter(slots, areas, sections);
-    this.inOperation = true;
-    try {
-      if (inverse.kind === 'free') this.inverseExact = this.freeBody(inverse.pfn, inverse.order) === undefined && this.matchesSaved();
-      else this.inverseExact = (this.exactBody(inverse.pfn, inverse.order, inverse.ownerBytes), this.matchesSaved());
-    } catch (e) {
-      if (e !== needsSlowPath) {
-        this.inOperation = false;
-        this.rollBack();
-        this.forgetSaved();
-        throw e;
-      }
-    }
-    this.inOperation = false;
-    // Back to before `op`; then, unless the caller wants it undone, to what `op` left.
-    this.rollBack();
+    this.inverseExact = this.soundInverse();
     if (onlyIfExact && !this.inverseExact) {
+      this.rollBack();
       this.forgetSaved();
-      return SLOW; // left as before `op`, for a caller that records only inverses
+      return SLOW;
     }
-    this.putBackAfter(slots, areas, sections);
-    if (this.tracksChanges) this.noteChange(slots, sections, areas > 0);
+    if (this.tracksChanges) this.noteChange();
     this.forgetSaved();
     return first;
   }
 
-  /** Keeps what the operation just run left in the first `slots` slots, `areas` and `sections` it saved. */
-  private keepAfter(slots: number, areas: number, sections: number): void {
-    if (this.afterDesc32.length < slots * WORDS) this.afterDesc32 = new Int32Array(Math.max(slots, this.afterDesc32.length / WORDS * 2) * WORDS);
-    const link = this.afterLink;
-    link.clear();
-    for (let k = 0; k < slots; k++) {
-      const slot = this.savedSlots.at(k);
-      copyDescriptor(this.desc32, slot * WORDS, this.afterDesc32, k * WORDS);
-      this.keepSlotFlags(link, slot);
-    }
-    const after = this.afterAreas;
-    after.clear();
-    for (let k = 0; k < areas; k += 4) {
-      const i = this.savedAreas.at(k);
-      after.push(i);
-      after.push(this.areaHead[i]);
-      after.push(this.areaCount[i]);
-      after.push(this.areaDirty[i]);
-    }
-    const secs = this.afterSections;
-    secs.clear();
-    for (let k = 0; k < sections; k += 3) {
-      const s = this.savedSections.at(k);
-      secs.push(s);
-      secs.push(this.hasDelta[s]);
-      secs.push(this.deltaFree[s]);
-      secs.push(this.deltaAlloc[s]);
-    }
-    this.afterAllocatedPfn = this.allocatedPfn;
-    this.afterFreedOrder = this.freedOrder;
-    this.afterOwnerBytes.set(this.freedOwnerBytes);
-  }
-
-  private afterAllocatedPfn = 0;
-  private afterFreedOrder = 0;
-
-  /** Puts back what keepAfter kept (after a roll-back to before the operation). */
-  private putBackAfter(slots: number, areas: number, sections: number): void {
-    const link = this.afterLink;
-    for (let k = 0; k < slots; k++) {
-      const slot = this.savedSlots.at(k);
-      copyDescriptor(this.afterDesc32, k * WORDS, this.desc32, slot * WORDS);
-      this.putSlotFlags(link, k * 8, slot);
-      // Each dirty slot is listed already: the operation listed it when it first made it dirty.
-    }
-    const after = this.afterAreas;
-    for (let k = 0; k < areas; k += 4) {
-      const i = after.at(k);
-      this.areaHead[i] = after.at(k + 1);
-      this.areaCount[i] = after.at(k + 2);
-      this.areaDirty[i] = after.at(k + 3);
-    }
-    const secs = this.afterSections;
-    for (let k = 0; k < (sections / 3) * 4; k += 4) {
-      const s = secs.at(k);
-      this.hasDelta[s] = secs.at(k + 1);
-      this.deltaFree[s] = secs.at(k + 2);
-      this.deltaAlloc[s] = secs.at(k + 3);
-    }
-    this.allocatedPfn = this.afterAllocatedPfn;
-    this.freedOrder = this.afterFreedOrder;
-    this.freedOwnerBytes.set(this.afterOwnerBytes);
-  }
-
-  /** Whether the last checkInverse found the operation's inverse exact. */
-  inverseExact = false;
-
-  /** Whether every structure saved since the operation began would be written as it was before (the device's bytes). */
-  private matchesSaved(): boolean {
+  /**
+   * Whether the inverse of the operation just run (a free of the block it
+   * allocated from a list head, an exact allocation with its owner of the
+   * block it freed) gives back every byte it changed. It does when every
+   * structure the operation rewrote was as this allocator writes it (a
+   * descriptor in one of the three forms setHead and markPlain leave, its
+   * checksum right; a link record of this boot, or zeros where no block
+   * starts), every block it took off a list was that list's head (the inverse
+   * puts blocks back at the head), and the inverse finds the blocks as the
+   * operation left them: no further merge for a free, every section around
+   * the block initialised in this boot for an exact allocation.
+   */
+  private soundInverse(): boolean {
+    if (this.removedMidList) return false;
+    const g = this.img.geometry;
+    const node = this.lastNode;
+    const zone = this.lastZone;
+    const pfn = this.lastPfn;
+    if (this.lastKind === 'alloc') {
+      const z = this.img.nodes[node].zones[zone];
+      const size = 2 ** this.lastTakenOrder;
+      if (pfn < z.firstPfn || pfn + size > z.firstPfn + z.frames || this.zoneOfPfn(pfn) !== node * 3 + zone) return false;
+      if (this.lastTakenOrder < g.maxOrder && this.mergeableBuddy(pfn ^ size, this.lastTakenOrder, node, zone)) return false;
+    } else if (this.lastKind === 'free') {
+      const top = pfn - (pfn % 2 ** g.maxOrder);
+      const last = Math.floor((Math.min(top + 2 ** g.maxOrder, this.dataEnd) - 1) / g.sectionFrames);
+      for (let s = Math.floor(Math.max(top, this.dataStart) / g.sectionFrames); s <= last; s++) if (this.section(s) !== SECTION_CURRENT) return false;
+    } else return false;
     for (let k = 0; k < this.savedSlots.length; k++) {
       const slot = this.savedSlots.at(k);
-      if (!this.sameDescriptor(slot, k) || !this.sameLink(slot, k)) return false;
-    }
-    const areas = this.savedAreas;
-    for (let k = 0; k < areas.length; k += 4) {
-      const i = areas.at(k);
-      if (firstOf(areas, 4, i) !== k) continue; // the first saving of an entry holds its value before
-      if (this.areaHead[i] !== areas.at(k + 1) || this.areaCount[i] !== areas.at(k + 2)) return false;
-    }
-    const sections = this.savedSections;
-    for (let k = 0; k < sections.length; k += 3) {
-      const sec = sections.at(k);
-      if (firstOf(sections, 3, sec) !== k) continue;
-      const free = Number.isNaN(sections.at(k + 1)) ? 0 : sections.at(k + 1);
-      const alloc = Number.isNaN(sections.at(k + 1)) ? 0 : sections.at(k + 2);
-      const held = this.hasDelta[sec];
-      if ((held ? this.deltaFree[sec] : 0) !== free || (held ? this.deltaAlloc[sec] : 0) !== alloc) return false;
+      if (this.descDirty[slot] && !this.canonicalDescriptor(this.savedDesc, k * DESCRIPTOR_SIZE, this.pfnOf[slot], this.savedLink.at(k * 8) !== 0, node, zone)) return false;
+      if (this.linksInPage && this.linkDirty[slot] && !this.linkWasAsWritten(slot, k)) return false;
     }
     return true;
   }
 
-  /** A descriptor's bytes as flush would write them (checksum recomputed when changed), now and when saved. */
-  private sameDescriptor(slot: number, k: number): boolean {
-    const at = slot * DESCRIPTOR_SIZE;
-    const was = k * DESCRIPTOR_SIZE;
-    // Word by word (the checksum is a word of its own, left out).
-    for (let w = 0; w < WORDS; w++) {
-      if (w === CRC_WORD) continue;
-      if (this.desc32[slot * WORDS + w] !== this.savedDesc32[k * WORDS + w]) return false;
-    }
-    const dirtyNow = this.descDirty[slot] !== 0;
-    const dirtyThen = this.savedLink.at(k * 8) !== 0;
-    // Both checksums recomputed over the same bytes (compared above): the same, without computing them.
-    if (dirtyNow && dirtyThen) return true;
-    const crcNow = dirtyNow ? crc32Range(this.desc, at, at + DESC.crc) : u32(this.desc, at + DESC.crc);
-    const crcThen = dirtyThen ? crc32Range(this.savedDesc, was, was + DESC.crc) : u32(this.savedDesc, was + DESC.crc);
-    return crcNow === crcThen;
+  /** Whether a free that reached `order` at `buddy`'s buddy would merge on with it (or need buddy.ts to find out). */
+  private mergeableBuddy(buddy: number, order: number, node: number, zone: number): boolean {
+    const z = this.img.nodes[node].zones[zone];
+    const end = buddy + 2 ** order;
+    if (buddy < this.dataStart || end > this.dataEnd || buddy < z.firstPfn || end > z.firstPfn + z.frames) return false;
+    const state = this.section(Math.floor(buddy / this.img.geometry.sectionFrames));
+    if (state === SECTION_NEVER) return false;
+    if (state !== SECTION_CURRENT) return true;
+    const b = this.slotOf(buddy) * DESCRIPTOR_SIZE;
+    return (this.desc[b + DESC.flags] & PG_BUDDY) !== 0 && this.desc[b + DESC.order] === order && this.desc[b + DESC.node] === node && this.desc[b + DESC.zone] === zone;
   }
 
-  /** A link record's bytes on the device once flushed, now and when saved (links in the pages only). */
-  private sameLink(slot: number, k: number): boolean {
-    if (!this.linksInPage) return true;
+  /** A descriptor (at `at` in `b`) in a form the allocator writes: a free head, an allocated head or a plain frame of node and zone; its checksum right unless it is to be recomputed anyway. */
+  private canonicalDescriptor(b: Uint8Array, at: number, pfn: number, crcRecomputed: boolean, node: number, zone: number): boolean {
+    if (!crcRecomputed && u32(b, at + DESC.crc) !== crc32Range(b, at, at + DESC.crc)) return false;
+    if (b[at + DESC.coreVersion] !== CORE_VERSION || u64(b, at + DESC.pfn) !== pfn || b[at + DESC.node] !== node || b[at + DESC.zone] !== zone) return false;
+    const flags = u32(b, at + DESC.flags);
+    const refcount = u32(b, at + DESC.refcount);
+    // setHead clears the owner; an allocated head's links are zero, a free one's are its list's (in descriptors) or left zero (in pages).
+    if (flags === (PG_CORE | PG_ALLOCATED)) return refcount === 1 && zeros(b, at + DESC.next, at + DESC.volatileFlags);
+    if (flags === (PG_CORE | PG_BUDDY)) return refcount === 0 && zeros(b, at + DESC.owner, at + (this.linksInPage ? DESC.volatileFlags : DESC.next));
+    return flags === PG_CORE && b[at + DESC.order] === 0 && refcount === 0 && zeros(b, at + DESC.owner, at + DESC.volatileFlags);
+  }
+
+  /** Whether a slot's link area held, before the operation, what an inverse writing its saved state back would write: a record of this boot, or zeros. */
+  private linkWasAsWritten(slot: number, k: number): boolean {
     const l = k * 8;
-    const s = this.savedLink;
-    const now = this.linkState[slot];
-    const then = s.at(l + 1);
-    const written = (state: number) => state === LINK_WRITTEN || state === LINK_ERASED;
-    if (!written(now) && !written(then)) return true; // neither changes the device's bytes
-    if (written(now) && written(then)) {
-      if (now !== then) return false; // a record against zeros
-      return now === LINK_ERASED || (this.linkNext[slot] === s.at(l + 2) && this.linkPrev[slot] === s.at(l + 3) && this.linkOrder[slot] === s.at(l + 4) && this.linkNode[slot] === s.at(l + 5) && this.linkZone[slot] === s.at(l + 6));
-    }
-    // One side is the device's bytes as they are: compare with what the other would write.
+    const was = this.savedLink.at(l + 1);
+    if (was === LINK_WRITTEN || was === LINK_ERASED) return true;
     const pfn = this.pfnOf[slot];
     const device = this.requireTxn().read(pfn * PAGE_SIZE, FREE_LINK_SIZE);
-    const state = written(now) ? now : then;
-    if (state === LINK_ERASED) {
-      for (let i = 0; i < FREE_LINK_SIZE; i++) if (device[i] !== 0) return false;
-      return true;
-    }
-    const bytes = written(now)
-      ? encodeFreeLinkInto(linkScratch, { pfn, next: this.linkNext[slot], prev: this.linkPrev[slot], order: this.linkOrder[slot], node: this.linkNode[slot], zone: this.linkZone[slot], linkedGeneration: this.img.bootGeneration })
-      : encodeFreeLinkInto(linkScratch, { pfn, next: s.at(l + 2), prev: s.at(l + 3), order: s.at(l + 4), node: s.at(l + 5), zone: s.at(l + 6), linkedGeneration: this.img.bootGeneration });
+    if (was !== LINK_STORED) return zeros(device, 0, FREE_LINK_SIZE);
+    const s = this.savedLink;
+    const bytes = encodeFreeLinkInto(linkScratch, { pfn, next: s.at(l + 2), prev: s.at(l + 3), order: s.at(l + 4), node: s.at(l + 5), zone: s.at(l + 6), linkedGeneration: this.img.bootGeneration });
     for (let i = 0; i < FREE_LINK_SIZE; i++) if (device[i] !== bytes[i]) return false;
     return true;
   }
+
+  /** Whether the last judgeInverse found the operation's inverse exact. */
+  inverseExact = false;
 
   private slow(): never {
     throw needsSlowPath;
@@ -674,6 +605,7 @@ export class BuddyState {
     const i = this.area(node, zone, order);
     const prevSlot = prev ? this.links(prev) : -1;
     if (!prev && this.areaHead[i] !== pfn) this.slow();
+    if (prev) this.removedMidList = true;
     const nextSlot = next ? this.links(next) : -1;
     // In buddy.ts's order: the next block's links are read after the previous one's are written (a damaged list may make them one).
     if (prev) this.setLinks(prev, next, this.prevOf(prevSlot), order, node, zone);
@@ -909,11 +841,18 @@ export class BuddyState {
   }
 
   private nodeZoneOf(pfn: number): number {
+    const nz = this.zoneOfPfn(pfn);
+    if (nz < 0) this.slow();
+    return nz;
+  }
+
+  /** node * 3 + zone of the zone that holds pfn, or -1. */
+  private zoneOfPfn(pfn: number): number {
     for (const n of this.img.nodes) {
       if (pfn < n.firstPfn || pfn >= n.firstPfn + n.frames) continue;
       for (const z of n.zones) if (z.frames > 0 && pfn >= z.firstPfn && pfn < z.firstPfn + z.frames) return n.id * 3 + z.id;
     }
-    this.slow();
+    return -1;
   }
 
   // --- slots ---------------------------------------------------------------------------
@@ -1080,15 +1019,14 @@ export class BuddyState {
   }
 }
 
+function zeros(b: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
 /** Copies one descriptor, a 32-bit word at a time (a subarray per copy costs more than the copy). */
 function copyDescriptor(from: Int32Array, at: number, to: Int32Array, into: number): void {
   for (let i = 0; i < WORDS; i++) to[into + i] = from[at + i];
-}
-
-/** The position of the first group of `size` in `a` that starts with `v`. */
-function firstOf(a: NumberStack, size: number, v: number): number {
-  for (let k = 0; k < a.length; k += size) if (a.at(k) === v) return k;
-  return -1;
 }
 
 function u32(b: Uint8Array, at: number): number {

@@ -147,7 +147,7 @@ export class DeferredHome implements DeferredWriteBack {
     if (!this.ready()) return undefined;
     const state = this.state;
     const ownerBytes = encodeOwner(full.owner);
-    const outcome = state.checkInverse(() => state.allocateFromLists(full.order, ownerBytes, where.node, where.zone), () => ({ kind: 'free', pfn: state.allocatedPfn, order: full.order }), true);
+    const outcome = state.judgeInverse(() => state.allocateFromLists(full.order, ownerBytes, where.node, where.zone), true);
     if (outcome !== 'done') return this.handOver();
     const block: AllocatedBlock = { pfn: state.allocatedPfn, order: full.order, node: where.node, zone: where.zone };
     const ext = extended(block, this.img.history.nextSeq(this.img.storeAsIs));
@@ -161,7 +161,7 @@ export class DeferredHome implements DeferredWriteBack {
   free(pfn: number): { freed: FreedBlock; step: number; changed: ChangeSet } | undefined {
     if (!this.ready()) return undefined;
     const state = this.state;
-    const outcome = state.checkInverse(() => state.freeAllocated(pfn), () => ({ kind: 'allocate', pfn, order: state.freedOrder, ownerBytes: state.freedOwnerBytes.slice() }), true);
+    const outcome = state.judgeInverse(() => state.freeAllocated(pfn), true);
     if (outcome !== 'done') return this.handOver();
     const freed: FreedBlock = { pfn, order: state.freedOrder, owner: state.freedOwner() };
     const step = this.append('free', { pfn, order: freed.order, owner: '', node: 0, zone: 0 }, { kind: 'allocate', pfn, order: freed.order, ownerBytes: state.freedOwnerBytes.slice() });

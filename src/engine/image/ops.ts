@@ -111,7 +111,7 @@ function allocFast(img: PmemImage, req: AllocRequest): (AllocResult & { step: nu
   const t = img.fastTxn();
   const state = laneState(img, t);
   const ownerBytes = encodeOwner(full.owner);
-  const outcome = state.checkInverse(() => state.allocateFromLists(full.order, ownerBytes, where.node, where.zone), () => ({ kind: 'free', pfn: state.allocatedPfn, order: full.order }));
+  const outcome = state.judgeInverse(() => state.allocateFromLists(full.order, ownerBytes, where.node, where.zone));
   if (outcome !== 'done') return undefined;
   state.flush();
   const block: AllocatedBlock = { pfn: state.allocatedPfn, order: full.order, node: where.node, zone: where.zone };
@@ -193,7 +193,7 @@ function freeFast(img: PmemImage, pfn: number): (FreeResult & { step: number; ch
   }
   const t = img.fastTxn();
   const state = laneState(img, t);
-  const outcome = state.checkInverse(() => state.freeAllocated(pfn), () => ({ kind: 'allocate', pfn, order: state.freedOrder, ownerBytes: state.freedOwnerBytes.slice() }));
+  const outcome = state.judgeInverse(() => state.freeAllocated(pfn));
   if (outcome !== 'done') return undefined;
   state.flush();
   const freed: FreedBlock = { pfn, order: state.freedOrder, owner: state.freedOwner() };
