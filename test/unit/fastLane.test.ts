@@ -10,7 +10,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { allocOp, check, freeOp, MemoryStore, PAGE_SIZE, PmemImage, PROFILES, stateAt } from '../../src/engine';
-import { REVISION_DEFERRED } from '../../src/engine/format/constants';
+import { FORMAT_REVISION } from '../../src/engine/format/constants';
 import { deferHomeWrites } from '../../src/engine/image/deferredHome';
 import { fastLane } from '../../src/engine/image/ops';
 import type { Store } from '../../src/engine/store/store';
@@ -69,7 +69,7 @@ describe('the fast lane for one block', () => {
         const store = new MemoryStore(sizeBytes);
         PmemImage.create(store, { uuid: '00000000-0000-4000-8000-000000000009', nowMs: 0, maxOrder: 6, historyBytes: 256 * 1024, ...options, sizeBytes });
         const img = PmemImage.open(store);
-        assert.equal(img.sb.formatRevision, REVISION_DEFERRED, 'the boot raised the revision');
+        assert.equal(img.sb.formatRevision, FORMAT_REVISION, 'the boot raised the revision');
         return { store, img };
       };
       const fast = make();

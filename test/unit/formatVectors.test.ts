@@ -478,6 +478,14 @@ describe('format vectors from docs/FORMAT.md: the inverse undo entry (revision 2
     assertBytes(encoded({ kind: 'allocate', pfn: 196, order: 2, ownerBytes: owner('') }), hex('0f 07 02 00'), 'allocate, no owner');
   });
 
+  it('encodes where the blocks it puts back stood in their lists (revision 4), and nothing more when every one stood at the head', () => {
+    // 17: type 7, tag bit 4 (positions); pfn 200; order 0; one position: after pfn 196 (zigzag(196 − 200) + 1 = 8).
+    assertBytes(encoded({ kind: 'free', pfn: 200, order: 0, ownerBytes: new Uint8Array(16), after: [196] }), hex('17 00 00 01 08'), 'free, placed');
+    // 1f: allocate, placed; owner "fs"; two positions: the head (0), after pfn 300 (zigzag(+100) + 1 = 201: c9 01).
+    assertBytes(encoded({ kind: 'allocate', pfn: 200, order: 0, ownerBytes: owner('fs'), after: [0, 300] }), hex('1f 00 00 02 66 73 02 00 c9 01'), 'allocate, placed');
+    assertBytes(encoded({ kind: 'free', pfn: 200, order: 0, ownerBytes: new Uint8Array(16), after: [0] }), hex('07 00 00'), 'at the head: as revision 2 writes it');
+  });
+
   it('decodes them without running them (a check of the history), and refuses a malformed one saying why', () => {
     const walk = (bytes: Uint8Array) => {
       const state: UndoState = { pfn: 200, generation: 3 };
@@ -487,8 +495,11 @@ describe('format vectors from docs/FORMAT.md: the inverse undo entry (revision 2
     };
     assert.deepEqual(walk(hex('07 00 00')), { inverse: true, spans: [] });
     assert.deepEqual(walk(hex('0f 04 01 02 66 73')), { inverse: true, spans: [] });
+    assert.deepEqual(walk(hex('1f 00 00 02 66 73 02 00 c9 01')), { inverse: true, spans: [] });
     const refusal = (bytes: string, why: RegExp) => assert.throws(() => walk(hex(bytes)), (e: Error) => e instanceof CodecError && why.test(e.message), bytes);
-    refusal('17 00 00', /unknown tag bits 0x10/);
+    refusal('27 00 00', /unknown tag bits 0x20/);
+    refusal('17 00 00 00', /names 0 list positions/);
+    refusal(`17 00 00 01 ${zigzagHex(199)}`, /after pfn 1, outside the data region/); // zigzag(1 − 200) + 1 = 398
     refusal('0f 00 00 11', /owner of 17 bytes is invalid/);
     refusal('0f 00 00 05 66', /owner of 5 bytes is invalid/);
     refusal('07 02 01', /block 201 of order 1, which is not a block of the data region/); // misaligned

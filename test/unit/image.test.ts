@@ -43,11 +43,11 @@ describe('image: create and open', () => {
   it('opens an image of a newer format revision read-only, saying why, and never writes it', () => {
     const { store, img } = newImage();
     img.close();
-    stampRevision(store, 4);
+    stampRevision(store, 5);
     const before = store.read(0, store.size).slice();
     const viewed = PmemImage.open(store, { readOnly: true });
-    assert.equal(info(viewed).formatRevision, 4);
-    assert.match(info(viewed).writeRefusal ?? '', /newer revision of the format \(2\.4; this build writes 2\.3\)/);
+    assert.equal(info(viewed).formatRevision, 5);
+    assert.match(info(viewed).writeRefusal ?? '', /newer revision of the format \(2\.5; this build writes 2\.4\)/);
     assert.throws(() => PmemImage.open(store, {}), (e: unknown) => e instanceof ImageError && /only be opened read-only/.test(e.message) && e.location.field === 'superblock.formatRevision');
     assert.deepEqual(store.read(0, store.size), before, 'nothing written');
     stampRevision(store, 0);

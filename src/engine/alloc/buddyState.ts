@@ -234,12 +234,17 @@ export class BuddyState {
 
   // --- the operations ------------------------------------------------------------
 
-  /** buddy.ts's allocateExactly (its checks left to it: SLOW wherever it would refuse or initialise). */
-  allocateExactly(pfn: number, order: number, ownerBytes: Uint8Array): Outcome {
-    return this.operation(() => this.exactBody(pfn, order, ownerBytes));
+  /**
+   * buddy.ts's allocateExactly (its checks left to it: SLOW wherever it would
+   * refuse or initialise). `placeAfter` (an inverse entry's positions): the
+   * half split off at order + k goes after the block placeAfter[k] in its
+   * list, where it stood before the free this undoes (0 or none: at the head).
+   */
+  allocateExactly(pfn: number, order: number, ownerBytes: Uint8Array, placeAfter?: readonly number[]): Outcome {
+    return this.operation(() => this.exactBody(pfn, order, ownerBytes, placeAfter));
   }
 
-  private exactBody(pfn: number, order: number, ownerBytes: Uint8Array): void {
+  private exactBody(pfn: number, order: number, ownerBytes: Uint8Array, placeAfter?: readonly number[]): void {
     const g = this.img.geometry;
     const size = 2 ** order;
     if (!Number.isSafeInteger(pfn) || order < 0 || order > g.maxOrder || pfn % size !== 0 || pfn < this.dataStart || pfn + size > this.dataEnd) this.slow();
@@ -282,11 +287,11 @@ export class BuddyState {
       const other = pfn >= upper ? head : upper;
       head = pfn >= upper ? upper : head;
       this.setFreeHead(other, o, node, zone);
-      this.listPush(node, zone, o, other);
+      this.listPlace(node, zone, o, other, placeAfter?.[o - order] ?? 0);
     }
     this.setAllocatedHead(pfn, order, node, zone, ownerBytes);
     this.account(pfn, order, -1, +1);
-    this.noteOperation('exact', pfn, node, zone, coverOrder);
+    this.noteOperation('exact', pfn, node, zone, coverOrder, cover);
   }
 
   /** Head pfn of the block the last allocateFromLists took. */
@@ -298,8 +303,12 @@ export class BuddyState {
   private lastNode = 0;
   private lastZone = 0;
   private lastTakenOrder = 0;
-  /** Set when the running operation takes a block from the middle of a list (an inverse puts blocks back at the head). */
+  /** The block an allocation took off its list (the one its inverse's merges end with). */
+  private lastCover = 0;
+  /** Set when the running operation takes a block from the middle of a list (an inverse without positions puts blocks back at the head). */
   private removedMidList = false;
+  /** Per order, the block before the one the running operation took off that order's list (0: it was the head). */
+  private readonly removedAfter = new Float64Array(MAX_ORDER_LIMIT + 1);
 
   /**
    * buddy.ts's allocate of one block of `order` from the lists of one node
@@ -329,7 +338,7 @@ export class BuddyState {
         this.setAllocatedHead(pfn, order, node, zone, ownerBytes);
         this.account(pfn, order, -1, +1);
         this.allocatedPfn = pfn;
-        this.noteOperation('alloc', pfn, node, zone, taken);
+        this.noteOperation('alloc', pfn, node, zone, taken, pfn);
         return;
       }
       this.slow();
@@ -344,17 +353,19 @@ export class BuddyState {
   /**
    * buddy.ts's freeAllocated of the block whose head is pfn. `expectOrder`
    * (a trace's): a head of another order is left alone and reported so, as is
-   * a frame that is not an allocated head.
+   * a frame that is not an allocated head. `placeAfter` (an inverse entry's
+   * position): the merged block goes after that block in its list, where it
+   * stood before the allocation this undoes (0: at the head).
    */
-  freeAllocated(pfn: number, expectOrder?: number): Outcome | 'not-allocated' | 'other-order' {
+  freeAllocated(pfn: number, expectOrder?: number, placeAfter = 0): Outcome | 'not-allocated' | 'other-order' {
     let answer: 'not-allocated' | 'other-order' | undefined;
     const outcome = this.operation(() => {
-      answer = this.freeBody(pfn, expectOrder);
+      answer = this.freeBody(pfn, expectOrder, placeAfter);
     });
     return answer ?? outcome;
   }
 
-  private freeBody(pfn: number, expectOrder: number | undefined): 'not-allocated' | 'other-order' | undefined {
+  private freeBody(pfn: number, expectOrder: number | undefined, placeAfter = 0): 'not-allocated' | 'other-order' | undefined {
     const g = this.img.geometry;
     if (!Number.isSafeInteger(pfn) || pfn < this.dataStart || pfn >= this.dataEnd) this.slow();
     if (this.section(Math.floor(pfn / g.sectionFrames)) !== SECTION_CURRENT) this.slow();
@@ -390,12 +401,13 @@ export class BuddyState {
       order++;
     }
     this.setFreeHead(p, order, node, zone);
-    this.listPush(node, zone, order, p);
-    this.noteOperation('free', pfn, node, zone, order);
+    this.listPlace(node, zone, order, p, placeAfter);
+    this.noteOperation('free', pfn, node, zone, order, p);
     return undefined;
   }
 
-  private noteOperation(kind: 'alloc' | 'free' | 'exact', pfn: number, node: number, zone: number, takenOrder: number): void {
+  private noteOperation(kind: 'alloc' | 'free' | 'exact', pfn: number, node: number, zone: number, takenOrder: number, cover: number): void {
+    this.lastCover = cover;
     this.lastKind = kind;
     this.lastPfn = pfn;
     this.lastNode = node;
@@ -481,9 +493,10 @@ export class BuddyState {
    * inverse would give every byte back (a structure this build would not
    * have written so), never the reverse: test/unit/inverseCheck.test.ts.
    */
-  judgeInverse<T extends string>(op: () => T, onlyIfExact = false): T | typeof SLOW {
+  judgeInverse<T extends string>(op: () => T, onlyIfExact = false, placed = false): T | typeof SLOW {
     this.keepSaved = true;
     this.removedMidList = false;
+    this.removedAfter.fill(0);
     let first: T;
     try {
       first = op();
@@ -495,7 +508,7 @@ export class BuddyState {
       this.forgetSaved();
       return first;
     }
-    this.inverseExact = this.soundInverse();
+    this.inverseExact = this.soundInverse(placed);
     if (onlyIfExact && !this.inverseExact) {
       this.rollBack();
       this.forgetSaved();
@@ -518,28 +531,45 @@ export class BuddyState {
    * operation left them: no further merge for a free, every section around
    * the block initialised in this boot for an exact allocation.
    */
-  private soundInverse(): boolean {
-    if (this.removedMidList) return false;
+  private soundInverse(placed: boolean): boolean {
+    if (this.removedMidList && !placed) return false;
     const g = this.img.geometry;
     const node = this.lastNode;
     const zone = this.lastZone;
     const pfn = this.lastPfn;
-    if (this.lastKind === 'alloc') {
+    if (this.lastKind === 'alloc' || this.lastKind === 'exact') {
+      // The inverse frees pfn: its merges must end with the block taken, in its zone, and go no further.
       const z = this.img.nodes[node].zones[zone];
+      const cover = this.lastCover;
       const size = 2 ** this.lastTakenOrder;
-      if (pfn < z.firstPfn || pfn + size > z.firstPfn + z.frames || this.zoneOfPfn(pfn) !== node * 3 + zone) return false;
-      if (this.lastTakenOrder < g.maxOrder && this.mergeableBuddy(pfn ^ size, this.lastTakenOrder, node, zone)) return false;
+      if (cover < z.firstPfn || cover + size > z.firstPfn + z.frames || this.zoneOfPfn(pfn) !== node * 3 + zone) return false;
+      if (this.lastTakenOrder < g.maxOrder && this.mergeableBuddy(cover ^ size, this.lastTakenOrder, node, zone)) return false;
     } else if (this.lastKind === 'free') {
       const top = pfn - (pfn % 2 ** g.maxOrder);
       const last = Math.floor((Math.min(top + 2 ** g.maxOrder, this.dataEnd) - 1) / g.sectionFrames);
       for (let s = Math.floor(Math.max(top, this.dataStart) / g.sectionFrames); s <= last; s++) if (this.section(s) !== SECTION_CURRENT) return false;
-    } else return false;
+    }
     for (let k = 0; k < this.savedSlots.length; k++) {
       const slot = this.savedSlots.at(k);
       if (this.descDirty[slot] && !this.canonicalDescriptor(this.savedDesc, k * DESCRIPTOR_SIZE, this.pfnOf[slot], this.savedLink.at(k * 8) !== 0, node, zone)) return false;
       if (this.linksInPage && this.linkDirty[slot] && !this.linkWasAsWritten(slot, k)) return false;
     }
     return true;
+  }
+
+  /**
+   * The positions an inverse entry of the operation judgeInverse just judged
+   * needs (undoCodec's InverseEntry.after): for an allocation, the block
+   * before the one it took off its list; for a free, per order it merged at,
+   * the block before the buddy it took off that list. Undefined when every
+   * block it took was its list's head (where an inverse puts blocks back).
+   */
+  inversePositions(): number[] | undefined {
+    if (!this.removedMidList) return undefined;
+    if (this.lastKind !== 'free') return [this.removedAfter[this.lastTakenOrder]];
+    const out: number[] = [];
+    for (let o = this.freedOrder; o < this.lastTakenOrder; o++) out.push(this.removedAfter[o]);
+    return out;
   }
 
   /** Whether a free that reached `order` at `buddy`'s buddy would merge on with it (or need buddy.ts to find out). */
@@ -598,6 +628,27 @@ export class BuddyState {
     this.setArea(i, pfn, this.areaCount[i] + 1);
   }
 
+  /** Lists pfn at the head, or right after `after` (a block of the same list: SLOW if it is not). */
+  private listPlace(node: number, zone: number, order: number, pfn: number, after: number): void {
+    if (!after) return this.listPush(node, zone, order, pfn);
+    const i = this.area(node, zone, order);
+    const afterSlot = this.links(after);
+    if (!this.inList(afterSlot, order, node, zone)) this.slow();
+    const next = this.nextOf(afterSlot);
+    const nextSlot = next ? this.links(next) : -1;
+    this.setLinks(pfn, next, after, order, node, zone);
+    this.setLinks(after, pfn, this.prevOf(afterSlot), order, node, zone);
+    if (next) this.setLinks(next, this.nextOf(nextSlot), pfn, order, node, zone);
+    this.setArea(i, this.areaHead[i], this.areaCount[i] + 1);
+  }
+
+  /** Whether the block at `slot` (its links read by links()) is listed with that order, node and zone: as its link record says, or its descriptor where links live there. */
+  private inList(slot: number, order: number, node: number, zone: number): boolean {
+    if (this.linksInPage) return this.linkOrder[slot] === order && this.linkNode[slot] === node && this.linkZone[slot] === zone;
+    const at = slot * DESCRIPTOR_SIZE;
+    return (this.desc[at + DESC.flags] & PG_BUDDY) !== 0 && this.desc[at + DESC.order] === order && this.desc[at + DESC.node] === node && this.desc[at + DESC.zone] === zone;
+  }
+
   private listRemove(node: number, zone: number, order: number, pfn: number): void {
     const slot = this.links(pfn);
     const next = this.nextOf(slot);
@@ -606,6 +657,7 @@ export class BuddyState {
     const prevSlot = prev ? this.links(prev) : -1;
     if (!prev && this.areaHead[i] !== pfn) this.slow();
     if (prev) this.removedMidList = true;
+    this.removedAfter[order] = prev;
     const nextSlot = next ? this.links(next) : -1;
     // In buddy.ts's order: the next block's links are read after the previous one's are written (a damaged list may make them one).
     if (prev) this.setLinks(prev, next, this.prevOf(prevSlot), order, node, zone);

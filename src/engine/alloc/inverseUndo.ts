@@ -4,7 +4,8 @@
  * instead of the bytes its operation replaced. The allocator state runs the
  * inverse on the decoder's target, the state right after the record, exactly
  * as it ran when the record was written (the writer kept the record only
- * because that gave every byte back).
+ * because that gives every byte back), putting the blocks it lists back
+ * where the entry says they stood.
  */
 import { dataView } from '../core/bytes';
 import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../format/constants';
@@ -80,7 +81,7 @@ installInverseRunner((ctx: UndoContext, target: UndoTarget, generation: number, 
   const { img, state } = last;
   state.reset(); // it holds nothing between entries: each reads the target as the entries before it left it
   state.attach(new TargetTxn(img, targetLines(target, onSpan)));
-  const outcome = entry.kind === 'free' ? state.freeAllocated(entry.pfn, entry.order) : state.allocateExactly(entry.pfn, entry.order, entry.ownerBytes);
+  const outcome = entry.kind === 'free' ? state.freeAllocated(entry.pfn, entry.order, entry.after?.[0] ?? 0) : state.allocateExactly(entry.pfn, entry.order, entry.ownerBytes, entry.after);
   if (outcome !== 'done') {
     const what = entry.kind === 'free' ? `free block ${entry.pfn} of order ${entry.order}` : `allocate block ${entry.pfn} of order ${entry.order} again`;
     throw new CodecError(`its inverse (${what}) cannot be run on the state after it (${outcome})`, 0);

@@ -16,13 +16,15 @@ export const READABLE_VERSIONS: readonly number[] = [1, 2];
  * Revisions add fields an older reader can safely ignore when reading, but
  * would not keep up to date when writing: a newer revision opens read-only.
  */
-export const FORMAT_REVISION = 3;
+export const FORMAT_REVISION = 4;
 /** The revision an image is raised to when it first holds a replayed trace (history kind 5); images without one stay at 0. */
 export const REVISION_REPLAY = 1;
 /** The revision an image is raised to before its history first keeps an operation as its inverse (undo entry type 7). */
 export const REVISION_INVERSE = 2;
 /** The revision an image is raised to before its history may hold records after the header's tail: operations whose home structures are written back later (image/deferredHome.ts). */
 export const REVISION_DEFERRED = 3;
+/** The revision an image is raised to before its history may keep an inverse that puts blocks back where they stood in their lists (undo entry type 7, tag bit 4). */
+export const REVISION_PLACED = 4;
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;

@@ -36,6 +36,10 @@ export const UNDO_RAW = 6;
 export const UNDO_INVERSE = 7;
 export const UNDO_TYPE_NAMES = ['', 'section', 'free-area', 'descriptor', 'free-link', 'superblock', 'bytes', 'inverse'] as const;
 const INVERSE_ALLOCATES = 8;
+/** Revision 4: the entry says where in their lists the blocks it puts back stood. */
+const INVERSE_PLACED = 16;
+/** The most positions an entry may name (one per order a free merged at). */
+const MOST_POSITIONS = 64;
 
 /**
  * An inverse entry's operation: free the block (the inverse of an
@@ -48,6 +52,13 @@ export interface InverseEntry {
   order: number;
   /** The owner tag's 16 bytes (allocate only). */
   ownerBytes: Uint8Array;
+  /**
+   * Where the blocks it puts back stood in their lists (revision 4), each the
+   * block before it, 0 for the head; none: every one at the head. Free: the
+   * block its merges end with. Allocate: the half split off at order + k,
+   * for each k.
+   */
+  after?: readonly number[];
 }
 
 /**
@@ -67,14 +78,20 @@ export function installInverseRunner(run: InverseRunner): void {
 /** Writes an inverse entry for a record whose summary's first pfn is `summaryPfn`. */
 export function encodeInverse(w: ByteWriter, summaryPfn: number, entry: InverseEntry): void {
   const allocates = entry.kind === 'allocate';
-  w.u8(UNDO_INVERSE | (allocates ? INVERSE_ALLOCATES : 0));
+  const placed = entry.after?.some((q) => q !== 0) ?? false;
+  w.u8(UNDO_INVERSE | (allocates ? INVERSE_ALLOCATES : 0) | (placed ? INVERSE_PLACED : 0));
   w.zigzag(entry.pfn - summaryPfn);
   w.varint(entry.order);
-  if (!allocates) return;
-  let n = 16;
-  while (n > 0 && entry.ownerBytes[n - 1] === 0) n--;
-  w.varint(n);
-  w.bytes(entry.ownerBytes.subarray(0, n));
+  if (allocates) {
+    let n = 16;
+    while (n > 0 && entry.ownerBytes[n - 1] === 0) n--;
+    w.varint(n);
+    w.bytes(entry.ownerBytes.subarray(0, n));
+  }
+  if (!placed) return;
+  const after = entry.after!;
+  w.varint(after.length);
+  for (const q of after) writePfnField(w, q, entry.pfn); // 0: the head
 }
 
 const LINE = 64;
@@ -750,7 +767,7 @@ export function decodeUndo(b: Uint8Array, p: number, end: number, ctx: UndoConte
 }
 
 function decodeInverse(b: Uint8Array, p: number, end: number, ctx: UndoContext, state: UndoState, tag: number, at: number, onSpan: SpanCheck | undefined, target: UndoTarget | undefined): number {
-  if (tag >> 4) throw new CodecError(`inverse undo entry has unknown tag bits 0x${(tag & 0xf0).toString(16)}`, at);
+  if (tag >> 5) throw new CodecError(`inverse undo entry has unknown tag bits 0x${(tag & 0xe0).toString(16)}`, at);
   const pfn = state.pfn + unzigzag(rv(b, p, end));
   p = varintEnd;
   const order = rv(b, p, end);
@@ -767,11 +784,24 @@ function decodeInverse(b: Uint8Array, p: number, end: number, ctx: UndoContext, 
   if (!(pfn >= ctx.dataStart && pfn < ctx.dataEnd) || order > 63 || pfn % 2 ** order !== 0 || pfn + 2 ** order > ctx.dataEnd) {
     throw new CodecError(`inverse undo entry names block ${pfn} of order ${order}, which is not a block of the data region`, at);
   }
+  let after: number[] | undefined;
+  if (tag & INVERSE_PLACED) {
+    const n = rv(b, p, end);
+    p = varintEnd;
+    if (n === 0 || n > MOST_POSITIONS) throw new CodecError(`inverse undo entry names ${n} list positions (1 to ${MOST_POSITIONS} may be)`, at);
+    after = [];
+    for (let k = 0; k < n; k++) {
+      const q = rpfn(b, p, end, pfn);
+      p = varintEnd;
+      if (q !== 0 && !(q >= ctx.dataStart && q < ctx.dataEnd)) throw new CodecError(`inverse undo entry puts a block back after pfn ${q}, outside the data region`, at);
+      after.push(q);
+    }
+  }
   state.inverse = true;
   if (!target) return p;
   if (!inverseRunner) throw new CodecError('an inverse undo entry needs the allocator, which is not loaded', at);
   try {
-    inverseRunner(ctx, target, state.generation, { kind: allocates ? 'allocate' : 'free', pfn, order, ownerBytes }, onSpan && ((offset, length) => onSpan(offset, length, at)));
+    inverseRunner(ctx, target, state.generation, { kind: allocates ? 'allocate' : 'free', pfn, order, ownerBytes, after }, onSpan && ((offset, length) => onSpan(offset, length, at)));
   } catch (e) {
     if (e instanceof CodecError) throw new CodecError(e.message, at); // the runner knows no place in the record
     throw e;

@@ -16,7 +16,7 @@
 import type { AllocatedBlock, AllocRequest, FreedBlock } from '../alloc/buddy';
 import { BuddyState } from '../alloc/buddyState';
 import { ImageError } from '../core/errors';
-import { REVISION_DEFERRED } from '../format/constants';
+import { REVISION_DEFERRED, REVISION_PLACED } from '../format/constants';
 import { encodeOwner, OWNER_BYTES } from '../format/descriptor';
 import { journalCapacity } from '../format/journal';
 import type { ByteRange } from '../format/rangeList';
@@ -30,8 +30,8 @@ import type { DeferredWriteBack } from './imageContext';
 import { PmemImage } from './imageCore';
 import { withReplacedBytes } from './txn';
 
-/** The most bytes one deferred record takes (a one-block summary and its inverse): room is kept for this many. */
-export const DEFERRED_RECORD_BOUND = 128;
+/** The most bytes one deferred record takes (a one-block summary and its inverse, with a list position for each order a free can merge at): room is kept for this many. */
+export const DEFERRED_RECORD_BOUND = 256;
 /** What a structure held for write-back may take in the journal: its bytes and its range header, rounded up. */
 const JOURNAL_BYTES_PER_STRUCTURE = 96;
 /** Operations held at most before a write-back (bounds what a boot after a crash redoes). */
@@ -40,6 +40,11 @@ const MOST_HELD = 1024;
 const ROOM_RECORDS = 48;
 
 const NO_OWNER = new Uint8Array(OWNER_BYTES);
+
+/** Whether the image's history may keep an inverse that names list positions (revision 4). */
+export function placesBlocks(img: PmemImage): boolean {
+  return img.sb.formatRevision >= REVISION_PLACED;
+}
 
 export class DeferredHome implements DeferredWriteBack {
   readonly state: BuddyState;
@@ -147,11 +152,11 @@ export class DeferredHome implements DeferredWriteBack {
     if (!this.ready()) return undefined;
     const state = this.state;
     const ownerBytes = encodeOwner(full.owner);
-    const outcome = state.judgeInverse(() => state.allocateFromLists(full.order, ownerBytes, where.node, where.zone), true);
+    const outcome = state.judgeInverse(() => state.allocateFromLists(full.order, ownerBytes, where.node, where.zone), true, placesBlocks(this.img));
     if (outcome !== 'done') return this.handOver();
     const block: AllocatedBlock = { pfn: state.allocatedPfn, order: full.order, node: where.node, zone: where.zone };
     const ext = extended(block, this.img.history.nextSeq(this.img.storeAsIs));
-    const step = this.append('alloc', { pfn: block.pfn, order: block.order, owner: full.owner, node: block.node, zone: block.zone }, { kind: 'free', pfn: block.pfn, order: block.order, ownerBytes: NO_OWNER });
+    const step = this.append('alloc', { pfn: block.pfn, order: block.order, owner: full.owner, node: block.node, zone: block.zone }, { kind: 'free', pfn: block.pfn, order: block.order, ownerBytes: NO_OWNER, after: state.inversePositions() });
     if (ext) this.img.extended.set(block.pfn, ext);
     else this.img.extended.delete(block.pfn);
     return { block, step, changed: this.committed() };
@@ -161,10 +166,10 @@ export class DeferredHome implements DeferredWriteBack {
   free(pfn: number): { freed: FreedBlock; step: number; changed: ChangeSet } | undefined {
     if (!this.ready()) return undefined;
     const state = this.state;
-    const outcome = state.judgeInverse(() => state.freeAllocated(pfn), true);
+    const outcome = state.judgeInverse(() => state.freeAllocated(pfn), true, placesBlocks(this.img));
     if (outcome !== 'done') return this.handOver();
     const freed: FreedBlock = { pfn, order: state.freedOrder, owner: state.freedOwner() };
-    const step = this.append('free', { pfn, order: freed.order, owner: '', node: 0, zone: 0 }, { kind: 'allocate', pfn, order: freed.order, ownerBytes: state.freedOwnerBytes.slice() });
+    const step = this.append('free', { pfn, order: freed.order, owner: '', node: 0, zone: 0 }, { kind: 'allocate', pfn, order: freed.order, ownerBytes: state.freedOwnerBytes.slice(), after: state.inversePositions() });
     this.img.extended.delete(pfn);
     return { freed, step, changed: this.committed() };
   }

@@ -9,7 +9,7 @@ import { dataView } from '../core/bytes';
 import { giveBackBuffer } from '../core/bufferPool';
 import { ImageError, JournalFullError, SimulatedCrash, UsageError } from '../core/errors';
 import { CrashingStore } from '../store/crashingStore';
-import { DESCRIPTOR_SIZE, FORMAT_VERSION, PAGE_SIZE, REVISION_DEFERRED } from '../format/constants';
+import { DESCRIPTOR_SIZE, FORMAT_VERSION, PAGE_SIZE, REVISION_PLACED } from '../format/constants';
 import { HH, HistoryKind, HistoryRecord, HistoryRing, encodeHistoryHeader } from '../format/history';
 import { commitThroughJournal, encodeJournalHeader, JH, JOURNAL_EMPTY, journalCapacity, journalChunks, peekJournal, recoverJournal, RecoveryResult } from '../format/journal';
 import { computeLayout, computeNodes, FREE_AREA_ENTRY_SIZE, freeAreaEntries, Geometry, GeometryOptions, Layout, makeGeometry, NodeInfo, REGION_NAMES, reservedFramesIn, SECTION_ENTRY_SIZE } from '../format/layout';
@@ -416,8 +416,8 @@ export class PmemImage implements ImageCore {
     if (!findProfile(profile)) throw new UsageError(`unknown kernel profile "${profile}"`);
     const previous = this.sb;
     // The first boot by this build upgrades an older version: what it lacks reads as empty (FORMAT.md).
-    // It also raises the revision to one whose history may keep an operation as its inverse, and hold records after its tail.
-    const formatRevision = Math.max(previous.formatRevision, REVISION_DEFERRED);
+    // It also raises the revision to one whose history may keep an operation as its inverse (putting blocks back where they stood), and hold records after its tail.
+    const formatRevision = Math.max(previous.formatRevision, REVISION_PLACED);
     const next: Superblock = { ...previous, formatVersion: FORMAT_VERSION, formatRevision, bootGeneration: previous.bootGeneration + 1, clean: false, profile, updateSeq: previous.updateSeq + 1 };
     this.ram.clear();
     this.extended.clear();

@@ -10,7 +10,7 @@ import { ensureSectionReady, sectionOf } from '../alloc/sectionInit';
 import type { HistoryRecord } from '../format/history';
 import { allocSummary, freeSummary } from '../format/summaryCodec';
 import { OperationError, UsageError } from '../core/errors';
-import { REVISION_INVERSE } from '../format/constants';
+import { REVISION_INVERSE, REVISION_PLACED } from '../format/constants';
 import { TimeSlice } from '../core/timeSlice';
 import { keepsDescriptors, SECTION_ENTRY_SIZE } from '../format/layout';
 import { designOf } from '../designs/designs';
@@ -20,7 +20,7 @@ import type { ChangeSet } from './changeSet';
 import type { FastTxn } from './fastTxn';
 import type { InverseEntry } from '../format/undoCodec';
 import { PmemImage } from './imageCore';
-import { DeferredHome } from './deferredHome';
+import { DeferredHome, placesBlocks } from './deferredHome';
 import { allocLarge, allocLargeAsync, checkPfnList, freeListedLarge, freeListedLargeAsync, freeOwnerLarge, freeOwnerLargeAsync, LargeControl, LargeProgress, listedFreeInRam, resumeIntent } from './largeOps';
 import { assertFitsJournal, journalBytes, journalBytesAtLeast, journalGeometryOf } from './limits';
 
@@ -80,9 +80,9 @@ const laneStates = new WeakMap<PmemImage, BuddyState>();
 
 const NO_OWNER = new Uint8Array(16);
 
-/** Has the history keep the operation staged on `t` as its inverse (an image this build booted is at a revision that has them). */
+/** Has the history keep the operation staged on `t` as its inverse (an image this build booted is at a revision that has them; one that names list positions needs revision 4). */
 function keepAsInverse(img: PmemImage, t: FastTxn, inverse: InverseEntry): void {
-  if (img.sb.formatRevision >= REVISION_INVERSE) t.inverse = inverse;
+  if (img.sb.formatRevision >= (inverse.after ? REVISION_PLACED : REVISION_INVERSE)) t.inverse = inverse;
 }
 
 function laneState(img: PmemImage, t: FastTxn): BuddyState {
@@ -111,11 +111,11 @@ function allocFast(img: PmemImage, req: AllocRequest): (AllocResult & { step: nu
   const t = img.fastTxn();
   const state = laneState(img, t);
   const ownerBytes = encodeOwner(full.owner);
-  const outcome = state.judgeInverse(() => state.allocateFromLists(full.order, ownerBytes, where.node, where.zone));
+  const outcome = state.judgeInverse(() => state.allocateFromLists(full.order, ownerBytes, where.node, where.zone), false, placesBlocks(img));
   if (outcome !== 'done') return undefined;
   state.flush();
   const block: AllocatedBlock = { pfn: state.allocatedPfn, order: full.order, node: where.node, zone: where.zone };
-  if (state.inverseExact) keepAsInverse(img, t, { kind: 'free', pfn: block.pfn, order: full.order, ownerBytes: NO_OWNER });
+  if (state.inverseExact) keepAsInverse(img, t, { kind: 'free', pfn: block.pfn, order: full.order, ownerBytes: NO_OWNER, after: state.inversePositions() });
   t.extended.set(block.pfn, extendedFields(img, block, img.history.nextSeq(t)));
   fastLane.taken++;
   return img.commitStaged(t, 'alloc', { blocks: [block], initialisedSections: [] }, allocSummaryOf([block], req.owner ?? '', []));
@@ -193,11 +193,11 @@ function freeFast(img: PmemImage, pfn: number): (FreeResult & { step: number; ch
   }
   const t = img.fastTxn();
   const state = laneState(img, t);
-  const outcome = state.judgeInverse(() => state.freeAllocated(pfn));
+  const outcome = state.judgeInverse(() => state.freeAllocated(pfn), false, placesBlocks(img));
   if (outcome !== 'done') return undefined;
   state.flush();
   const freed: FreedBlock = { pfn, order: state.freedOrder, owner: state.freedOwner() };
-  if (state.inverseExact) keepAsInverse(img, t, { kind: 'allocate', pfn, order: state.freedOrder, ownerBytes: state.freedOwnerBytes.slice() });
+  if (state.inverseExact) keepAsInverse(img, t, { kind: 'allocate', pfn, order: state.freedOrder, ownerBytes: state.freedOwnerBytes.slice(), after: state.inversePositions() });
   t.extended.set(pfn, null);
   fastLane.taken++;
   return img.commitStaged(t, 'free', { freed: [freed], initialisedSections: [] }, freeSummaryOf([pfn], [freed], []));
