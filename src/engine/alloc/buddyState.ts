@@ -19,7 +19,7 @@ import { DESCRIPTOR_SIZE, MAX_ORDER_LIMIT, PAGE_SIZE } from '../format/constants
 import { crc32Range } from '../format/compact';
 import { CORE_VERSION, DESC, OWNER_BYTES, PG_ALLOCATED, PG_BUDDY, PG_CORE, PG_FREEING } from '../format/descriptor';
 import { freeAreaIndex } from '../format/freeArea';
-import { encodeFreeLink, encodeFreeLinkInto, FREE_LINK_MAGIC, FREE_LINK_SIZE, LINK } from '../format/freeLink';
+import { encodeFreeLink, FREE_LINK_MAGIC, FREE_LINK_SIZE, LINK } from '../format/freeLink';
 import type { Txn } from '../image/txn';
 import { emptyLinkBytes } from '../image/txn';
 import type { ImageCore } from '../image/imageContext';
@@ -64,8 +64,6 @@ const WORDS = DESCRIPTOR_SIZE / 4;
 const CRC_WORD = DESC.crc / 4;
 if (!Number.isInteger(CRC_WORD)) throw new Error('a descriptor\'s checksum must be a whole 32-bit word');
 
-/** Where linkWasAsWritten encodes the record it compares with. */
-const linkScratch = new Uint8Array(FREE_LINK_SIZE);
 
 export class BuddyState {
   /** Slot of each pfn held, by 512-pfn page (a map: an operation touches a few pages, a TiB has half a million). */
@@ -86,6 +84,8 @@ export class BuddyState {
   private linkNode = new Uint8Array(0);
   private linkZone = new Uint8Array(0);
   private linkDirty = new Uint8Array(0);
+  /** Per slot whose link area was read: 1 when its bytes are what this state would write for it (a record of this boot, or zeros where none is). */
+  private linkPure = new Uint8Array(0);
   private dirtyDescs: number[] = [];
   private dirtyLinks: number[] = [];
 
@@ -598,16 +598,11 @@ export class BuddyState {
 
   /** Whether a slot's link area held, before the operation, what an inverse writing its saved state back would write: a record of this boot, or zeros. */
   private linkWasAsWritten(slot: number, k: number): boolean {
-    const l = k * 8;
-    const was = this.savedLink.at(l + 1);
+    const was = this.savedLink.at(k * 8 + 1);
     if (was === LINK_WRITTEN || was === LINK_ERASED) return true;
-    const pfn = this.pfnOf[slot];
-    const device = this.requireTxn().read(pfn * PAGE_SIZE, FREE_LINK_SIZE);
-    if (was !== LINK_STORED) return zeros(device, 0, FREE_LINK_SIZE);
-    const s = this.savedLink;
-    const bytes = encodeFreeLinkInto(linkScratch, { pfn, next: s.at(l + 2), prev: s.at(l + 3), order: s.at(l + 4), node: s.at(l + 5), zone: s.at(l + 6), linkedGeneration: this.img.bootGeneration });
-    for (let i = 0; i < FREE_LINK_SIZE; i++) if (device[i] !== bytes[i]) return false;
-    return true;
+    // As read (and not written since: the device's bytes are still those).
+    if (was === LINK_STORED || was === LINK_INVALID) return this.linkPure[slot] === 1;
+    return zeros(this.requireTxn().read(this.pfnOf[slot] * PAGE_SIZE, FREE_LINK_SIZE), 0, FREE_LINK_SIZE);
   }
 
   /** Whether the last judgeInverse found the operation's inverse exact. */
@@ -705,9 +700,12 @@ export class BuddyState {
     for (let i = 0; valid && i < 8; i++) valid = l[LINK.magic + i] === FREE_LINK_MAGIC.charCodeAt(i);
     if (!valid || u64(l, LINK.pfn) !== pfn) {
       this.linkState[slot] = LINK_INVALID;
+      this.linkPure[slot] = zeros(l, 0, FREE_LINK_SIZE) ? 1 : 0;
       return;
     }
     this.linkState[slot] = LINK_STORED;
+    // As encodeFreeLink would write it now: this boot's generation, its spare bytes zero.
+    this.linkPure[slot] = u32(l, LINK.linkedGeneration) === this.img.bootGeneration && l[LINK.zone + 1] === 0 && zeros(l, LINK.linkedGeneration + 4, LINK.crc) ? 1 : 0;
     this.linkNext[slot] = u64(l, LINK.next);
     this.linkPrev[slot] = u64(l, LINK.prev);
     this.linkOrder[slot] = l[LINK.order];
@@ -957,6 +955,7 @@ export class BuddyState {
     this.linkNode = grown(this.linkNode);
     this.linkZone = grown(this.linkZone);
     this.linkDirty = grown(this.linkDirty);
+    this.linkPure = grown(this.linkPure);
     this.savedBy = grown(this.savedBy);
     this.capacity = n;
   }
