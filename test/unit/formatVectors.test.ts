@@ -21,7 +21,7 @@ import { decodeJournalHeader, encodeJournalHeader, JH, JOURNAL_COMMITTED, JOURNA
 import { decodeRanges, encodeRanges, encodedSize } from '../../src/engine/format/rangeList';
 import { CR, encodeHistoryHeader, HH, HISTORY_HEADER_SIZE, HistoryRing, HR, RECORD_HEADER_SIZE } from '../../src/engine/format/history';
 import { decodeUndo, encodeInverse, InverseEntry, undoContext, UndoState, UndoTarget } from '../../src/engine/format/undoCodec';
-import { ByteWriter, CodecError } from '../../src/engine/format/compact';
+import { ByteWriter, CodecError, crc32Range } from '../../src/engine/format/compact';
 import { MemoryStore } from '../../src/engine/store/memoryStore';
 import { PatchStore } from '../../src/engine/store/patchStore';
 import { decodeTwoWord, projectTwoWords, TWO_WORD, TWO_WORD_SIZE, twoWordOffset } from '../../src/engine/format/twoWord';
@@ -71,6 +71,19 @@ function assertBytes(actual: Uint8Array, expected: Uint8Array, what: string): vo
 describe('format vectors from docs/FORMAT.md', () => {
   it('the CRC rule is the standard CRC-32 (check value of "123456789" is 0xCBF43926)', () => {
     assert.equal(docCrc(new TextEncoder().encode('123456789')), 0xcbf43926);
+  });
+
+  it('the engine CRC of a range, eight bytes a step from 16 bytes on, equals the document CRC at every length, offset and seed', () => {
+    const b = new Uint8Array(300);
+    for (let i = 0; i < b.length; i++) b[i] = (i * 2654435761) >>> 24;
+    for (let from = 0; from < 9; from++) {
+      for (let to = from; to <= from + 130; to++) {
+        assert.equal(crc32Range(b, from, to), docCrc(b.subarray(from, to)), `[${from}, ${to})`);
+        // Continued from a seed: the CRC of the two pieces together.
+        const mid = from + ((to - from) >> 1);
+        assert.equal(crc32Range(b, mid, to, crc32Range(b, from, mid)), docCrc(b.subarray(from, to)), `[${from}, ${mid}) then [${mid}, ${to})`);
+      }
+    }
   });
 
   it('superblock: 16 MiB, 2 MiB sections, 1 node, 25 % movable, clean, profile numa', () => {

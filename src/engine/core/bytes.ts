@@ -206,6 +206,24 @@ function crcSliceTables(): Int32Array {
   return (sliceTables = T);
 }
 
+/** CRC-32 of b[from, to) continued from `seed`, eight bytes a step (a descriptor's 60 bytes, a link record's 44: about twice as fast as a byte a step). */
+export function crc32Sliced(b: Uint8Array, from: number, to: number, seed = 0): number {
+  const T = crcSliceTables();
+  let c = ~seed;
+  let i = from;
+  for (; i + 8 <= to; i += 8) {
+    c ^= b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
+    c = T[1792 + (c & 255)] ^ T[1536 + ((c >>> 8) & 255)] ^ T[1280 + ((c >>> 16) & 255)] ^ T[1024 + (c >>> 24)]
+      ^ T[768 + b[i + 4]] ^ T[512 + b[i + 5]] ^ T[256 + b[i + 6]] ^ T[b[i + 7]];
+  }
+  for (; i + 4 <= to; i += 4) {
+    c ^= b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
+    c = T[768 + (c & 255)] ^ T[512 + ((c >>> 8) & 255)] ^ T[256 + ((c >>> 16) & 255)] ^ T[c >>> 24];
+  }
+  for (; i < to; i++) c = T[(c ^ b[i]) & 255] ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
 /** The same CRC as CRC32.buf, 16 bytes a step on aligned little-endian words (about a third faster on long buffers). */
 function crc32Words(b: Uint8Array, seed: number): number {
   const T = crcSliceTables();

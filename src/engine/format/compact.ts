@@ -3,6 +3,7 @@
  * (7 bits a byte, low first, high bit = more) for values below 2^53, and
  * zigzag for signed ones (0, -1, 1, -2, ... as 0, 1, 2, 3, ...).
  */
+import { crc32Sliced } from '../core/bytes';
 
 /** A problem found while decoding, at a byte offset of the decoded buffer. */
 export class CodecError extends Error {
@@ -100,6 +101,7 @@ const CRC_TABLE = (() => {
  * cheaper than cutting a view to hand to the library.
  */
 export function crc32Range(b: Uint8Array, from: number, to: number, seed = 0): number {
+  if (to - from >= 16) return crc32Sliced(b, from, to, seed);
   let c = ~seed;
   for (let i = from; i < to; i++) c = CRC_TABLE[(c ^ b[i]) & 0xff] ^ (c >>> 8);
   return ~c >>> 0;
