@@ -31,6 +31,17 @@ describe('checkpoint accumulator', () => {
     }), { numRuns: 2000 });
   });
 
+  it('keeps them as well over more lines than it first has room for, gathered in any order', () => {
+    const wide = fc.record({ offset: fc.integer({ min: 0, max: 6000 }), data: fc.uint8Array({ minLength: 1, maxLength: 400 }) });
+    fc.assert(fc.property(fc.array(fc.array(wide, { maxLength: 8 }), { maxLength: 12 }), (records) => {
+      const acc = new CheckpointAccumulator(1);
+      for (const ranges of records) acc.add(ranges);
+      const got = acc.ranges().map((r) => ({ offset: r.offset, data: [...r.data] }));
+      const want = byteByByte(records).map((r) => ({ offset: r.offset, data: [...r.data] }));
+      assert.deepEqual(got, want);
+    }), { numRuns: 300 });
+  });
+
   it('keeps a line\'s first bytes when a later record covers the whole line, and fills only what was unknown', () => {
     const acc = new CheckpointAccumulator(1);
     acc.add([{ offset: 64 + 40, data: new Uint8Array(8).fill(1) }]); // bytes 40–47 of line 1 (the upper half)
