@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { describeSuperblockChoice, ImageError, superblockEditorWarning, info, MemoryStore, PmemImage, sections, UsageError, frames, PAGE_SIZE } from '../../src/engine';
+import { allocOp, describeSuperblockChoice, ImageError, superblockEditorWarning, info, MemoryStore, PmemImage, sections, UsageError, frames, PAGE_SIZE } from '../../src/engine';
 import { SB } from '../../src/engine/format/superblock';
 import { GiB, MiB, newImage, stampRevision } from './helpers';
 
@@ -38,6 +38,15 @@ describe('image: create and open', () => {
     const i = info(img);
     assert.deepEqual(i.nodes.map((n) => n.zones.map((z) => z.name)), [['DMA32', 'Normal', 'Movable'], ['Normal', 'Movable']]);
     assert.equal(i.nodes[1].firstPfn, 8 * GiB / PAGE_SIZE);
+  });
+
+  it('refuses an operation on the image create returns, never booted, saying to open it first, and writes nothing', () => {
+    const store = new MemoryStore(32 * MiB);
+    const created = PmemImage.create(store, { sizeBytes: 32 * MiB });
+    const before = store.read(0, store.size).slice();
+    assert.throws(() => allocOp(created, { order: 0 }), (e: unknown) => e instanceof UsageError && /never been booted: open it/.test(e.message));
+    assert.deepEqual(store.read(0, store.size), before, 'nothing written');
+    assert.equal(allocOp(PmemImage.open(store), { order: 0 }).blocks.length, 1, 'once opened (booted), it allocates');
   });
 
   it('opens an image of a newer format revision read-only, saying why, and never writes it', () => {

@@ -477,6 +477,8 @@ export class PmemImage implements ImageCore {
   assertWritable(): void {
     if (this.readOnly) throw new UsageError('the image is open read-only');
     if (this.dead) throw new UsageError('the simulated machine crashed: reopen the image to boot it again');
+    // What create returns is formatted, never booted: no section is initialised for this boot, and every operation would say so misleadingly.
+    if (this.sb.bootGeneration === 0) throw new UsageError('the image has never been booted: open it (a writable open boots it) before running operations');
   }
 
   /**
