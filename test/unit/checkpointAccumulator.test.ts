@@ -20,26 +20,23 @@ function byteByByte(records: ByteRange[][]): ByteRange[] {
 // Offsets over a few 64-byte lines, so that ranges overlap, straddle lines and cover whole halves.
 const range = fc.record({ offset: fc.integer({ min: 0, max: 300 }), data: fc.uint8Array({ minLength: 1, maxLength: 140 }) });
 
+/** Whether the accumulator, given these records in turn, keeps what byteByByte keeps. */
+function keepsFirstValues(records: ByteRange[][]): void {
+  const acc = new CheckpointAccumulator(1);
+  for (const ranges of records) acc.add(ranges);
+  const got = acc.ranges().map((r) => ({ offset: r.offset, data: [...r.data] }));
+  const want = byteByByte(records).map((r) => ({ offset: r.offset, data: [...r.data] }));
+  assert.deepEqual(got, want);
+}
+
 describe('checkpoint accumulator', () => {
   it('keeps the first value of every byte any record changes, as ranges in order', () => {
-    fc.assert(fc.property(fc.array(fc.array(range, { maxLength: 6 }), { maxLength: 8 }), (records) => {
-      const acc = new CheckpointAccumulator(1);
-      for (const ranges of records) acc.add(ranges);
-      const got = acc.ranges().map((r) => ({ offset: r.offset, data: [...r.data] }));
-      const want = byteByByte(records).map((r) => ({ offset: r.offset, data: [...r.data] }));
-      assert.deepEqual(got, want);
-    }), { numRuns: 2000 });
+    fc.assert(fc.property(fc.array(fc.array(range, { maxLength: 6 }), { maxLength: 8 }), keepsFirstValues), { numRuns: 2000 });
   });
 
   it('keeps them as well over more lines than it first has room for, gathered in any order', () => {
     const wide = fc.record({ offset: fc.integer({ min: 0, max: 6000 }), data: fc.uint8Array({ minLength: 1, maxLength: 400 }) });
-    fc.assert(fc.property(fc.array(fc.array(wide, { maxLength: 8 }), { maxLength: 12 }), (records) => {
-      const acc = new CheckpointAccumulator(1);
-      for (const ranges of records) acc.add(ranges);
-      const got = acc.ranges().map((r) => ({ offset: r.offset, data: [...r.data] }));
-      const want = byteByByte(records).map((r) => ({ offset: r.offset, data: [...r.data] }));
-      assert.deepEqual(got, want);
-    }), { numRuns: 300 });
+    fc.assert(fc.property(fc.array(fc.array(wide, { maxLength: 8 }), { maxLength: 12 }), keepsFirstValues), { numRuns: 300 });
   });
 
   it('keeps a line\'s first bytes when a later record covers the whole line, and fills only what was unknown', () => {
