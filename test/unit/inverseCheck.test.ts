@@ -9,13 +9,14 @@
  * three geometries, and with structures rewritten as another writer might.
  */
 import { strict as assert } from 'node:assert';
-import { MemoryStore, PmemImage } from '../../src/engine';
+import { allocOp, freeOp, MemoryStore, PmemImage, stateAt } from '../../src/engine';
 import { allocate, allocateExactly, freeAllocated, validateAllocRequest, zonelist } from '../../src/engine/alloc/buddy';
 import { BuddyState } from '../../src/engine/alloc/buddyState';
 import { crc32Range } from '../../src/engine/format/compact';
 import { PAGE_SIZE } from '../../src/engine/format/constants';
 import { DESC, encodeOwner, PG_BUDDY, PG_RESERVED } from '../../src/engine/format/descriptor';
 import { LINK } from '../../src/engine/format/freeLink';
+import { decodeFreeAreaEntry, freeAreaEntryOffset, freeAreaIndex } from '../../src/engine/format/freeArea';
 import type { Txn } from '../../src/engine/image/txn';
 import { MiB, rng } from './helpers';
 
@@ -111,20 +112,22 @@ const CONFIGS = [
   { name: 'links in descriptors, two nodes, a movable zone', options: { links: 'descriptor' as const, nodes: 2, movablePercent: 25 } },
   { name: 'blocks of up to 4 MiB over two sections', options: { sizeBytes: 64 * MiB, maxOrder: 10 } },
   { name: 'structures this build would not write', options: {}, foreign: true },
+  { name: 'structures this build would not write, links in descriptors', options: { links: 'descriptor' as const }, foreign: true },
 ];
 
 /**
  * Rewrites one structure near the blocks in use the way another writer might
  * (each still valid, its checksum right): a link record of an earlier boot, a
  * descriptor with another flag or reference count, stray bytes where no
- * block starts, two free buddies left unmerged.
+ * block starts, two free buddies left unmerged, a listed block whose links
+ * or initialisation disagree with its list.
  */
 function writeForeign(img: PmemImage, random: () => number, live: Array<{ pfn: number; order: number }>): void {
   const store = img.store;
   // Half the time a block in use (the next operations touch it), else any frame near them.
   const pick = live.length && random() < 0.7 ? live[Math.floor(random() * live.length)] : undefined;
   const pfn = pick?.pfn ?? img.layout.data.startPfn + Math.floor(random() * Math.min(img.layout.data.frames, 4096));
-  const which = Math.floor(random() * 5);
+  const which = Math.floor(random() * 8);
   const rewriteDescriptor = (at: number, edit: (v: DataView) => void) => {
     const d = store.read(at, 64).slice();
     const v = new DataView(d.buffer);
@@ -132,6 +135,30 @@ function writeForeign(img: PmemImage, random: () => number, live: Array<{ pfn: n
     v.setUint32(DESC.crc, crc32Range(d, 0, DESC.crc), true);
     store.write(at, d);
   };
+  if (which >= 5) {
+    // A listed block whose links disagree with its list: its record names another order (5), the next block does not point back at it (6), or its descriptor another boot's initialisation (7).
+    const g = img.geometry;
+    const order = Math.floor(random() * (g.maxOrder + 1));
+    let head = 0;
+    for (let zone = 0; zone < 3 && !head; zone++) head = decodeFreeAreaEntry(store.read(freeAreaEntryOffset(img.layout, freeAreaIndex(g.maxOrder, 0, zone, order)), 16)).head;
+    if (!head) return;
+    const inPage = g.links === 'page';
+    const rewriteLink = (pfn: number, edit: (b: Uint8Array, v: DataView) => void) => {
+      if (!inPage) return rewriteDescriptor(img.memmapOffset(pfn), (v) => edit(new Uint8Array(v.buffer), v));
+      const b = store.read(pfn * PAGE_SIZE, 48).slice();
+      const v = new DataView(b.buffer);
+      edit(b, v);
+      v.setUint32(LINK.crc, crc32Range(b, 0, LINK.crc), true);
+      store.write(pfn * PAGE_SIZE, b);
+    };
+    if (which === 5 && inPage) rewriteLink(head, (b) => void (b[LINK.order] ^= 1));
+    else if (which === 7) rewriteDescriptor(img.memmapOffset(head), (v) => v.setUint32(DESC.initGeneration, v.getUint32(DESC.initGeneration, true) + 1, true));
+    else {
+      const next = Number(new DataView(store.read(inPage ? head * PAGE_SIZE + LINK.next : img.memmapOffset(head) + DESC.next, 8).slice().buffer).getBigUint64(0, true));
+      if (next) rewriteLink(next, (_, v) => v.setBigUint64(inPage ? LINK.prev : DESC.prev, 0n, true));
+    }
+    return;
+  }
   if (which === 4) {
     // Two free buddies left unmerged: a block freed while its free buddy's descriptor named another zone.
     const k = live.findIndex((b) => {
@@ -225,21 +252,25 @@ describe('the inverse of an allocation or a free, as the allocator state judges 
         if (placed.exact) tally.claimedPlaced++;
         assert.ok(!placed.exact || restoresPlaced, `operation ${i} (${JSON.stringify(op)}): the typed state called its inverse with positions ${JSON.stringify(placed.after)} exact, and it is not`);
         assert.ok(!c.exact || placed.exact, `operation ${i} (${JSON.stringify(op)}): exact at the head, not with positions`);
-        // Now for real.
-        img.run('alloc', (txn) => {
-          if (op.kind === 'free') freeAllocated(txn, op.pfn);
-          else if (op.kind === 'exact') allocateExactly(txn, op.pfn, op.order, op.owner);
-          else allocate(txn, { order: op.order, owner: op.owner });
-          return { result: {}, summary: { text: 'op' } };
-        });
+        // Now for real, as the image runs it (one block: the fast lane, which keeps it as its inverse when it judges that exact);
+        // stepping back over it must show every byte it changed as it was, whatever the history kept.
+        const replaced = dry(img, (txn) => (runOp(txn, op, c), txn.stagedRanges().undo))!;
+        const step =
+          op.kind === 'free' ? freeOp(img, [op.pfn]).step
+          : op.kind === 'fromLists' ? allocOp(img, { order: op.order, owner: op.owner }).step
+          : img.run('alloc', (txn) => (allocateExactly(txn, op.pfn, op.order, op.owner), { result: {}, summary: { text: 'op' } })).step;
+        const before = stateAt(img, step - 1);
+        for (const r of replaced) assert.deepEqual(before.store.read(r.offset, r.data.length), r.data, `operation ${i} (${JSON.stringify(op)}): stepping back shows other bytes at ${r.offset}`);
         if (op.kind !== 'free') live.push({ pfn: c.pfn, order: c.order, owner: op.owner });
       }
       assert.ok(tally.done > 300, `only ${tally.done} operations were the typed state's`);
       assert.ok(tally.exact > tally.done / 3, `only ${tally.exact} of ${tally.done} inverses were exact: the test says little`);
       assert.ok(tally.exact < tally.done, 'every inverse was exact: the test never saw one that is not');
-      // Exact by construction is a proof, not a run: it may miss a few, and must not miss many (each missed one costs the history its bytes, or the held lane an operation).
-      assert.ok(tally.claimed >= 0.95 * tally.exact, `judged ${tally.claimed} exact of the ${tally.exact} operations whose inverse is`);
-      assert.ok(tally.claimedPlaced >= 0.95 * tally.exactPlaced, `judged ${tally.claimedPlaced} exact with positions of the ${tally.exactPlaced} operations whose inverse is`);
+      // Exact by construction is a proof, not a run: it may miss a few, and must not miss many on images this build wrote (each missed
+      // one costs the history its bytes, or the held lane an operation). Where another writer left structures, it may refuse more.
+      const least = (config as { foreign?: boolean }).foreign ? 0.85 : 0.95;
+      assert.ok(tally.claimed >= least * tally.exact, `judged ${tally.claimed} exact of the ${tally.exact} operations whose inverse is`);
+      assert.ok(tally.claimedPlaced >= least * tally.exactPlaced, `judged ${tally.claimedPlaced} exact with positions of the ${tally.exactPlaced} operations whose inverse is`);
       // Positions are what let a block taken from the middle of a list (an exact allocation, a free's merge) be undone by its inverse.
       assert.ok(tally.claimedPlaced > tally.claimed, `positions made no more inverses exact (${tally.claimedPlaced} against ${tally.claimed})`);
     });

@@ -60,9 +60,6 @@ const LINK_ERASED = 4; // zeroed
 const TWO_32 = 0x1_0000_0000;
 /** A descriptor's 32-bit words. */
 const WORDS = DESCRIPTOR_SIZE / 4;
-/** The word that holds a descriptor's checksum. */
-const CRC_WORD = DESC.crc / 4;
-if (!Number.isInteger(CRC_WORD)) throw new Error('a descriptor\'s checksum must be a whole 32-bit word');
 
 
 export class BuddyState {
@@ -307,6 +304,8 @@ export class BuddyState {
   private lastCover = 0;
   /** Set when the running operation takes a block from the middle of a list (an inverse without positions puts blocks back at the head). */
   private removedMidList = false;
+  /** Cleared when the running operation meets links that disagree with their list (an inverse would rewrite them as the list says they are). */
+  private listsIntact = true;
   /** Per order, the block before the one the running operation took off that order's list (0: it was the head). */
   private readonly removedAfter = new Float64Array(MAX_ORDER_LIMIT + 1);
 
@@ -496,6 +495,7 @@ export class BuddyState {
   judgeInverse<T extends string>(op: () => T, onlyIfExact = false, placed = false): T | typeof SLOW {
     this.keepSaved = true;
     this.removedMidList = false;
+    this.listsIntact = true;
     this.removedAfter.fill(0);
     let first: T;
     try {
@@ -532,7 +532,7 @@ export class BuddyState {
    * the block initialised in this boot for an exact allocation.
    */
   private soundInverse(placed: boolean): boolean {
-    if (this.removedMidList && !placed) return false;
+    if ((this.removedMidList && !placed) || !this.listsIntact) return false;
     const g = this.img.geometry;
     const node = this.lastNode;
     const zone = this.lastZone;
@@ -588,6 +588,8 @@ export class BuddyState {
   private canonicalDescriptor(b: Uint8Array, at: number, pfn: number, crcRecomputed: boolean, node: number, zone: number): boolean {
     if (!crcRecomputed && u32(b, at + DESC.crc) !== crc32Range(b, at, at + DESC.crc)) return false;
     if (b[at + DESC.coreVersion] !== CORE_VERSION || u64(b, at + DESC.pfn) !== pfn || b[at + DESC.node] !== node || b[at + DESC.zone] !== zone) return false;
+    // Stepping back reads every descriptor with the record's boot generation (inverseUndo.ts): this one must have it.
+    if (u32(b, at + DESC.initGeneration) !== this.img.bootGeneration) return false;
     const flags = u32(b, at + DESC.flags);
     const refcount = u32(b, at + DESC.refcount);
     // setHead clears the owner; an allocated head's links are zero, a free one's are its list's (in descriptors) or left zero (in pages).
@@ -618,6 +620,7 @@ export class BuddyState {
     const i = this.area(node, zone, order);
     const head = this.areaHead[i];
     const headSlot = head ? this.links(head) : -1; // checked before anything is written, as buddy.ts would throw
+    if (head && (this.prevOf(headSlot) !== 0 || !this.listedAs(headSlot, order, node, zone))) this.listsIntact = false;
     this.setLinks(pfn, head, 0, order, node, zone);
     if (head) this.setLinks(head, this.nextOf(headSlot), pfn, order, node, zone);
     this.setArea(i, pfn, this.areaCount[i] + 1);
@@ -628,7 +631,7 @@ export class BuddyState {
     if (!after) return this.listPush(node, zone, order, pfn);
     const i = this.area(node, zone, order);
     const afterSlot = this.links(after);
-    if (!this.inList(afterSlot, order, node, zone)) this.slow();
+    if (!this.listedAs(afterSlot, order, node, zone)) this.slow();
     const next = this.nextOf(afterSlot);
     const nextSlot = next ? this.links(next) : -1;
     this.setLinks(pfn, next, after, order, node, zone);
@@ -637,12 +640,13 @@ export class BuddyState {
     this.setArea(i, this.areaHead[i], this.areaCount[i] + 1);
   }
 
-  /** Whether the block at `slot` (its links read by links()) is listed with that order, node and zone: as its link record says, or its descriptor where links live there. */
-  private inList(slot: number, order: number, node: number, zone: number): boolean {
-    if (this.linksInPage) return this.linkOrder[slot] === order && this.linkNode[slot] === node && this.linkZone[slot] === zone;
+  /** Whether the block at `slot` (its links read by links()) is a free head of that order, node and zone, as its descriptor and its link record say. */
+  private listedAs(slot: number, order: number, node: number, zone: number): boolean {
     const at = slot * DESCRIPTOR_SIZE;
-    return (this.desc[at + DESC.flags] & PG_BUDDY) !== 0 && this.desc[at + DESC.order] === order && this.desc[at + DESC.node] === node && this.desc[at + DESC.zone] === zone;
+    if (!(this.desc[at + DESC.flags] & PG_BUDDY) || this.desc[at + DESC.order] !== order || this.desc[at + DESC.node] !== node || this.desc[at + DESC.zone] !== zone) return false;
+    return !this.linksInPage || (this.linkOrder[slot] === order && this.linkNode[slot] === node && this.linkZone[slot] === zone);
   }
+
 
   private listRemove(node: number, zone: number, order: number, pfn: number): void {
     const slot = this.links(pfn);
@@ -654,6 +658,10 @@ export class BuddyState {
     if (prev) this.removedMidList = true;
     this.removedAfter[order] = prev;
     const nextSlot = next ? this.links(next) : -1;
+    // An inverse puts the block back as the list says it stood: the links around it must say the same.
+    if (prev === pfn || next === pfn || !this.listedAs(slot, order, node, zone)) this.listsIntact = false;
+    if (prev && (this.nextOf(prevSlot) !== pfn || !this.listedAs(prevSlot, order, node, zone))) this.listsIntact = false;
+    if (next && (this.prevOf(nextSlot) !== pfn || !this.listedAs(nextSlot, order, node, zone))) this.listsIntact = false;
     // In buddy.ts's order: the next block's links are read after the previous one's are written (a damaged list may make them one).
     if (prev) this.setLinks(prev, next, this.prevOf(prevSlot), order, node, zone);
     if (next) this.setLinks(next, this.nextOf(nextSlot), prev, order, node, zone);
