@@ -447,6 +447,8 @@ export class PmemImage implements ImageCore {
 
   /** Clean shutdown: marks the superblock clean. The RAM state of this boot is gone after it. */
   shutdown(): void {
+    // Already clean (what create returns, never booted, is): nothing to write.
+    if (this.sb.clean && !this.readOnly && !this.dead) return;
     this.assertWritable();
     if (this.sb.clean) return;
     const next = { ...this.sb, clean: true, updateSeq: this.sb.updateSeq + 1 };
