@@ -620,7 +620,7 @@ export class BuddyState {
     const i = this.area(node, zone, order);
     const head = this.areaHead[i];
     const headSlot = head ? this.links(head) : -1; // checked before anything is written, as buddy.ts would throw
-    if (head && (this.prevOf(headSlot) !== 0 || !this.listedAs(headSlot, order, node, zone))) this.listsIntact = false;
+    if (this.keepSaved && head && (this.prevOf(headSlot) !== 0 || !this.listedAs(headSlot, order, node, zone))) this.listsIntact = false;
     this.setLinks(pfn, head, 0, order, node, zone);
     if (head) this.setLinks(head, this.nextOf(headSlot), pfn, order, node, zone);
     this.setArea(i, pfn, this.areaCount[i] + 1);
@@ -655,13 +655,15 @@ export class BuddyState {
     const i = this.area(node, zone, order);
     const prevSlot = prev ? this.links(prev) : -1;
     if (!prev && this.areaHead[i] !== pfn) this.slow();
-    if (prev) this.removedMidList = true;
-    this.removedAfter[order] = prev;
     const nextSlot = next ? this.links(next) : -1;
-    // An inverse puts the block back as the list says it stood: the links around it must say the same.
-    if (prev === pfn || next === pfn || !this.listedAs(slot, order, node, zone)) this.listsIntact = false;
-    if (prev && (this.nextOf(prevSlot) !== pfn || !this.listedAs(prevSlot, order, node, zone))) this.listsIntact = false;
-    if (next && (this.prevOf(nextSlot) !== pfn || !this.listedAs(nextSlot, order, node, zone))) this.listsIntact = false;
+    if (this.keepSaved) {
+      // judgeInverse: an inverse puts the block back where the list says it stood, so the links around it must say the same.
+      if (prev) this.removedMidList = true;
+      this.removedAfter[order] = prev;
+      if (prev === pfn || next === pfn || !this.listedAs(slot, order, node, zone)) this.listsIntact = false;
+      if (prev && (this.nextOf(prevSlot) !== pfn || !this.listedAs(prevSlot, order, node, zone))) this.listsIntact = false;
+      if (next && (this.prevOf(nextSlot) !== pfn || !this.listedAs(nextSlot, order, node, zone))) this.listsIntact = false;
+    }
     // In buddy.ts's order: the next block's links are read after the previous one's are written (a damaged list may make them one).
     if (prev) this.setLinks(prev, next, this.prevOf(prevSlot), order, node, zone);
     if (next) this.setLinks(next, this.nextOf(nextSlot), prev, order, node, zone);
