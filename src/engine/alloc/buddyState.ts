@@ -521,15 +521,17 @@ export class BuddyState {
 
   /**
    * Whether the inverse of the operation just run (a free of the block it
-   * allocated from a list head, an exact allocation with its owner of the
-   * block it freed) gives back every byte it changed. It does when every
-   * structure the operation rewrote was as this allocator writes it (a
-   * descriptor in one of the three forms setHead and markPlain leave, its
-   * checksum right; a link record of this boot, or zeros where no block
-   * starts), every block it took off a list was that list's head (the inverse
-   * puts blocks back at the head), and the inverse finds the blocks as the
-   * operation left them: no further merge for a free, every section around
-   * the block initialised in this boot for an exact allocation.
+   * allocated, an exact allocation with its owner of the block it freed)
+   * gives back every byte it changed. It does when every structure the
+   * operation rewrote was as this allocator writes it (a descriptor in one of
+   * the three forms setHead and markPlain leave, with this boot's
+   * initGeneration and its checksum right; a link record of this boot with
+   * its spare bytes zero, or zeros where no block starts); the lists it
+   * touched agree with themselves (listsIntact); every block it took off a
+   * list was that list's head, or, `placed`, is named by its position; and
+   * the inverse finds the blocks as the operation left them: for an
+   * allocation's inverse no merge past the block taken, for a free's every
+   * section of the largest block around it initialised in this boot.
    */
   private soundInverse(placed: boolean): boolean {
     if ((this.removedMidList && !placed) || !this.listsIntact) return false;
