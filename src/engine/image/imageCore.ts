@@ -450,7 +450,6 @@ export class PmemImage implements ImageCore {
     // Already clean (what create returns, never booted, is): nothing to write.
     if (this.sb.clean && !this.readOnly && !this.dead) return;
     this.assertWritable();
-    if (this.sb.clean) return;
     const next = { ...this.sb, clean: true, updateSeq: this.sb.updateSeq + 1 };
     const txn = new Txn(this);
     this.writeSuperblockIn(txn, next);
