@@ -6,7 +6,8 @@
 import { summarise } from './stats';
 
 /** How a row's figures read: seconds (lower is better) or operations per second (higher is better). */
-export type Unit = 's' | 'ops/s';
+/** Seconds, or a rate: operations (or events) a second, lines of text a second. */
+export type Unit = 's' | 'ops/s' | 'lines/s';
 
 /** The runs of one measurement; `error` is the first failure (runs before it are kept). */
 export interface Series {
@@ -38,7 +39,7 @@ const MiB = 2 ** 20;
 const CELL_CHARS = 160;
 
 export function formatValue(x: number, unit: Unit): string {
-  if (unit === 'ops/s') return `${Math.round(x).toLocaleString('en-US')} ops/s`;
+  if (unit !== 's') return `${Math.round(x).toLocaleString('en-US')} ${unit}`;
   return `${x >= 100 ? x.toFixed(0) : x.toPrecision(3)} s`;
 }
 

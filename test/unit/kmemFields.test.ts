@@ -1,11 +1,12 @@
 /**
  * The fields of a kmem event line (pfn=, order=, migratetype=, gfp_flags=),
  * read in one pass, against a model that looks each key up apart as a whole
- * word and reads numbers by the rules written as regular expressions.
+ * word and reads numbers by the rules written as regular expressions; and
+ * the owner tag made of gfp_flags and migratetype.
  */
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { parseTraceLine } from '../../src/engine/replay/kmemTrace';
+import { ownerTagOf, parseTraceLine } from '../../src/engine/replay/kmemTrace';
 
 /** The value of the first whole-word `key=` (a value runs to the next space). */
 function modelField(text: string, key: string): string | undefined {
@@ -70,5 +71,17 @@ describe('kmem event fields', () => {
     assert.equal(parseTraceLine(`${PREFIX}pfn=0x order=0`, 1).kind, 'not-understood');
     const upper = parseTraceLine(`${PREFIX}pfn=0X1F order=0`, 1);
     assert.ok(upper.kind === 'event' && upper.event.pfn === 31);
+    // Without 0x the digits are decimal: a hex letter there is no number.
+    for (const bad of ['1a', '10f', 'a', '0x1g', '1x2']) assert.equal(parseTraceLine(`${PREFIX}pfn=${bad} order=0`, 1).kind, 'not-understood', bad);
+  });
+
+  it('makes an owner tag of the first gfp flag without GFP_ (then __GFP_), a slash and the migrate type\'s letter', () => {
+    const modelFlag = (gfp: string | undefined) => (gfp ?? '').split('|')[0].replace(/^GFP_/, '').replace(/^__GFP_/, '') || 'trace';
+    const gfp = fc.option(fc.oneof(fc.constantFrom('GFP_KERNEL|__GFP_ZERO', 'GFP___GFP_X', '__GFP_COMP', '|GFP_DMA', 'GFP_', '__GFP_', 'GFP_GFP_X', '__GFP_GFP_X', 'GFP_HIGHUSER_MOVABLE|__GFP_COMP'), fc.string({ maxLength: 12 })), { nil: undefined });
+    fc.assert(fc.property(gfp, fc.option(fc.nat({ max: 6 }), { nil: undefined }), (flags, mt) => {
+      const tag = ownerTagOf({ line: 1, time: 0, cpu: 0, event: 'mm_page_alloc', pfn: 1, order: 0, gfpFlags: flags, migratetype: mt }, 64);
+      const letter = mt === undefined ? '' : `/${['U', 'M', 'E', 'H', 'I'][mt] ?? mt}`;
+      assert.equal(tag, `${modelFlag(flags)}${letter}`);
+    }), { numRuns: 2000 });
   });
 });

@@ -56,11 +56,27 @@ function field(text: string, key: string): string | undefined {
   return text.slice(from, end < 0 ? text.length : end);
 }
 
-/** A pfn as the tracepoints print it (0x hex), or decimal. */
+/** A pfn as the tracepoints print it (0x or 0X, then hex digits of either case), or decimal digits; undefined past 2^53 - 1. */
 function number(v: string | undefined): number | undefined {
   if (v === undefined || v === '') return undefined;
-  const n = /^0x[0-9a-f]+$/i.test(v) ? Number.parseInt(v.slice(2), 16) : /^\d+$/.test(v) ? Number(v) : Number.NaN;
-  return Number.isSafeInteger(n) ? n : undefined;
+  const hex = v.length > 2 && v.charCodeAt(0) === 48 && (v.charCodeAt(1) | 0x20) === 120; // "0x" or "0X"
+  const base = hex ? 16 : 10;
+  let n = 0;
+  for (let i = hex ? 2 : 0; i < v.length; i++) {
+    const d = digitValue(v.charCodeAt(i));
+    if (d >= base) return undefined;
+    n = n * base + d;
+    // Exact up to here; past it no later digit can bring it back.
+    if (n > Number.MAX_SAFE_INTEGER) return undefined;
+  }
+  return n;
+}
+
+/** 0-15 for an ASCII hex digit of either case, 99 for any other character. */
+function digitValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const lower = c | 0x20;
+  return lower >= 97 && lower <= 102 ? lower - 87 : 99;
 }
 
 /** Reads one line (without its end of line) of a trace; `line` is its number. */
@@ -98,7 +114,12 @@ export function migrateTypeName(mt: number | undefined): string {
  * allocatee's 8), the flag giving way so that the letter stays.
  */
 export function ownerTagOf(e: KmemEvent, bytes = OWNER_BYTES): string {
-  const flag = (e.gfpFlags ?? '').split('|')[0].replace(/^GFP_/, '').replace(/^__GFP_/, '') || 'trace';
+  const flags = e.gfpFlags ?? '';
+  const bar = flags.indexOf('|');
+  let flag = bar < 0 ? flags : flags.slice(0, bar);
+  if (flag.startsWith('GFP_')) flag = flag.slice(4);
+  if (flag.startsWith('__GFP_')) flag = flag.slice(6);
+  flag ||= 'trace';
   const letter = e.migratetype === undefined ? '' : `/${MIGRATE_LETTERS[e.migratetype] ?? e.migratetype}`; // ASCII: a byte a character
   const room = Math.max(0, bytes - letter.length);
   // Flags are ASCII in a kernel's trace: characters are bytes.

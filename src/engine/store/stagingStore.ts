@@ -19,6 +19,16 @@ interface Line {
   /** Changed bytes within the line: [lo, hi). */
   lo: number;
   hi: number;
+  /** The epoch of its last write (see StagingStore.epoch). */
+  stamp: number;
+}
+
+/** lineChanges' last answer, per merged span: its first and last line and its range. */
+interface LineMemo {
+  order: Float64Array;
+  firsts: number[];
+  lasts: number[];
+  ranges: ByteRange[];
 }
 
 /**
@@ -42,6 +52,15 @@ export class StagingStore implements Store {
   /** Per overlay page written by large journaled writes: the changed span [lo, hi). */
   private readonly pageSpans = new Map<number, { lo: number; hi: number }>();
   readonly bulk: OverlayStore;
+  /**
+   * A commit asks for the changes twice, before and after its history record
+   * is staged: the second time, spans of lines not written since (their
+   * stamp older than `epoch`) are taken from the memo, not sorted and copied
+   * again. Lines created since are listed in `created`; a line dropped ends the memo.
+   */
+  private memo: LineMemo | undefined;
+  private epoch = 0;
+  private created: number[] = [];
 
   constructor(readonly base: Store) {
     this.bulk = new OverlayStore(base);
@@ -123,11 +142,13 @@ export class StagingStore implements Store {
         const data = newBytes(LINE);
         // A write of the whole line (a descriptor) leaves nothing of the bytes under it to read.
         if (n < LINE) data.set(run ? run.data.subarray(start - run.offset, start - run.offset + LINE) : this.bulk.read(start, Math.min(LINE, this.size - start)));
-        line = { data, lo: within, hi: within + n };
+        line = { data, lo: within, hi: within + n, stamp: this.epoch };
         this.lines.set(index, line);
+        if (this.memo) this.created.push(index);
       } else {
         if (within < line.lo) line.lo = within;
         if (within + n > line.hi) line.hi = within + n;
+        line.stamp = this.epoch;
       }
       line.data.set(done === 0 && n === data.length ? data : data.subarray(done, done + n), within);
       done += n;
@@ -150,6 +171,7 @@ export class StagingStore implements Store {
     }
     // Lines under it are superseded: every byte of a run is redo.
     if (this.lines.size > 0) {
+      this.memo = undefined;
       const first = offset / LINE;
       const last = end / LINE - 1;
       if (last - first > this.lines.size) {
@@ -221,6 +243,7 @@ export class StagingStore implements Store {
       const a = Math.max(offset, i * LINE);
       const b = Math.min(offset + data.length, (i + 1) * LINE);
       line.data.set(data.subarray(a - offset, b - offset), a - i * LINE);
+      line.stamp = this.epoch;
     };
     if (last - first > this.lines.size) {
       for (const [i, line] of this.lines) if (i >= first && i <= last) update(i, line);
@@ -272,27 +295,59 @@ export class StagingStore implements Store {
    * them, so no bulk run's bytes show through.)
    */
   private lineChanges(): ByteRange[] {
-    const order = sortedKeys(this.lines);
+    const order = this.lineOrder();
+    const memo = this.memo;
+    const next: LineMemo = { order, firsts: [], lasts: [], ranges: [] };
     const out: ByteRange[] = [];
+    let m = 0;
     for (let i = 0; i < order.length; ) {
       const first = this.lines.get(order[i])!;
       let j = i + 1;
       // Lines merge when the changed span of one runs to its end and the next one's starts at its beginning.
       let last = first;
-      while (j < order.length && order[j] === order[j - 1] + 1 && last.hi === LINE && this.lines.get(order[j])!.lo === 0) last = this.lines.get(order[j++])!;
-      const start = order[i] * LINE + first.lo;
-      if (j - i === 1) out.push({ offset: start, data: copyBytes(first.data.subarray(first.lo, first.hi)) });
-      else {
-        const data = newBytes((order[j - 1] - order[i]) * LINE + last.hi - first.lo);
-        for (let k = i; k < j; k++) {
-          const line = this.lines.get(order[k])!;
-          data.set(line.data.subarray(line.lo, line.hi), order[k] * LINE + line.lo - start);
-        }
-        out.push({ offset: start, data });
+      let written = first.stamp === this.epoch;
+      while (j < order.length && order[j] === order[j - 1] + 1 && last.hi === LINE && this.lines.get(order[j])!.lo === 0) {
+        last = this.lines.get(order[j++])!;
+        written ||= last.stamp === this.epoch;
       }
+      while (memo && m < memo.firsts.length && memo.firsts[m] < order[i]) m++;
+      // The same first and last line, none written since: the same lines, the same bytes.
+      const range = memo && !written && memo.firsts[m] === order[i] && memo.lasts[m] === order[j - 1] ? memo.ranges[m] : this.spanOfLines(order, i, j);
+      out.push(range);
+      next.firsts.push(order[i]);
+      next.lasts.push(order[j - 1]);
+      next.ranges.push(range);
       i = j;
     }
+    this.memo = next;
+    this.created = [];
+    this.epoch++;
     return out;
+  }
+
+  /** The line indices in order: the memo's, with the lines created since merged in. */
+  private lineOrder(): Float64Array {
+    if (!this.memo) return sortedKeys(this.lines);
+    const old = this.memo.order;
+    if (!this.created.length) return old;
+    const added = Float64Array.from(this.created).sort();
+    const order = new Float64Array(old.length + added.length);
+    for (let a = 0, b = 0, k = 0; k < order.length; k++) order[k] = b >= added.length || (a < old.length && old[a] < added[b]) ? old[a++] : added[b++];
+    return order;
+  }
+
+  /** The changed bytes of lines order[i..j), which touch end to start. */
+  private spanOfLines(order: Float64Array, i: number, j: number): ByteRange {
+    const first = this.lines.get(order[i])!;
+    const start = order[i] * LINE + first.lo;
+    if (j - i === 1) return { offset: start, data: copyBytes(first.data.subarray(first.lo, first.hi)) };
+    const last = this.lines.get(order[j - 1])!;
+    const data = newBytes((order[j - 1] - order[i]) * LINE + last.hi - first.lo);
+    for (let k = i; k < j; k++) {
+      const line = this.lines.get(order[k])!;
+      data.set(line.data.subarray(line.lo, line.hi), order[k] * LINE + line.lo - start);
+    }
+    return { offset: start, data };
   }
 
   /**
