@@ -152,6 +152,52 @@ describe('staging buffers handed over', () => {
     });
   }
 
+  for (const [seed, mixed] of [[41, false], [42, false], [43, true], [44, true]] as const) {
+    it(`asked again after more writes, journals what a staging given only those writes would (seed ${seed}${mixed ? ', runs handed over and bulk writes among them' : ''})`, () => {
+      // A commit asks twice: the second answer reuses spans of lines not written since; it must be exactly a fresh staging's.
+      const random = rng(seed);
+      const base = new MemoryStore(SIZE);
+      base.write(0, bytes(random, SIZE));
+      const s = new StagingStore(base);
+      const writes: Array<[string, number, Uint8Array]> = [];
+      const replay = () => {
+        const fresh = new StagingStore(base);
+        for (const [how, o, d] of writes) {
+          if (how === 'owned') fresh.writeOwned(o, d.slice());
+          else if (how === 'bulk') fresh.writeBulk(o, d);
+          else fresh.write(o, d);
+        }
+        return fresh.changes();
+      };
+      let asked = 0;
+      for (let step = 0; step < 800; step++) {
+        const kind = random();
+        // Structures in the lower half; now and then a long write (a history record) in the upper half, apart from them.
+        const long = kind >= 0.93;
+        const n = long ? 1024 + Math.floor(random() * 3000) : kind < 0.4 ? 64 : 1 + Math.floor(random() * 120);
+        const o = long ? SIZE / 2 + Math.floor(random() * (SIZE / 2 - n)) : kind < 0.4 ? Math.floor((random() * (SIZE / 2 - n)) / 64) * 64 : Math.floor(random() * (SIZE / 2 - n));
+        const data = bytes(random, n);
+        // Mixed: a journaled run handed over (the lines under it dropped), or a bulk write under the lines.
+        // ... over the lines of an earlier small write, where the bulk bytes change what the lines hold.
+        const near = writes.length ? writes[Math.floor(random() * writes.length)][1] : 0;
+        const aligned = Math.min(Math.max(0, Math.floor(near / 64) * 64 - 512), SIZE / 2 - 2048);
+        const how = mixed && kind < 0.02 ? 'owned' : mixed && kind < 0.1 ? 'bulk' : 'write';
+        const at = how === 'write' ? o : aligned;
+        const what = how === 'write' ? data : bytes(random, 1024 + 64 * Math.floor(random() * 16));
+        if (how === 'owned') s.writeOwned(at, what.slice());
+        else if (how === 'bulk') s.writeBulk(at, what);
+        else s.write(at, what);
+        writes.push([how, at, what]);
+        if (random() < 0.2) {
+          asked++;
+          const got = s.changes();
+          assert.deepEqual(got.map((r) => [r.offset, [...r.data]]), replay().map((r) => [r.offset, [...r.data]]), `changes after write ${step}`);
+        }
+      }
+      assert.ok(asked > 100, `asked ${asked} times`);
+    });
+  }
+
   for (const [seed, apart, handedOver] of [[31, true, false], [32, true, true], [33, false, false], [34, false, true]] as const) {
     it(`journals small and long writes as their lines' and pages' changed spans, touching spans joined (seed ${seed}, ${apart ? 'apart' : 'mixed'}${handedOver ? ', sections handed over' : ''})`, () => {
       // A replay step: structures in lines, and its history record, a long write into the ring (apart), or both anywhere (mixed).
