@@ -109,6 +109,8 @@ const WORKBENCH_CHATTER = [
   /^Creation of workbench contribution .* took \d+ms/,
 ];
 const verbose = !!process.env.VSCODE_WEB_VERBOSE;
+/** An error the workbench reports about one of this extension's views (a refresh of a row it cannot find): the run fails on it. */
+const OWN_VIEW_ERROR = /TreeError \[pmemExplorer\./;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -510,8 +512,10 @@ export async function runExtensionTests(o) {
     const exited = new Promise((r) => { resolveExit = r; });
     // The workbench's log, including the extension host's console (mocha's
     // reporter): `args` is [format, ...values] as given to console.log there.
+    const viewErrors = [];
     await page.exposeFunction('codeAutomationLog', (level, args) => {
       const text = format(...[args].flat());
+      if (OWN_VIEW_ERROR.test(text)) viewErrors.push(text.split('\n')[0]);
       if (!verbose && WORKBENCH_CHATTER.some((re) => re.test(text))) return;
       (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(`${text}\n`);
     });
@@ -557,6 +561,10 @@ export async function runExtensionTests(o) {
       } else if (!ends.length) {
         info('warning: no extension host exit seen in the code-server log; trusting the workbench exit code 0');
       }
+    }
+    if (result.code === 0 && viewErrors.length) {
+      info(`the workbench reported ${viewErrors.length} error(s) of this extension's views, the first: ${viewErrors[0]}: counting the run as failed`);
+      result.code = 1;
     }
     if (o.screenshot) await page.screenshot({ path: o.screenshot }).catch((e) => info(`screenshot failed: ${e.message}`));
     if (result.code !== 0) {

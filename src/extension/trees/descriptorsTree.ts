@@ -161,19 +161,20 @@ export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> 
     }
     const img = this.image;
     // VS Code may still ask for a row of an image just closed (its refresh crossed the request): nothing to read then.
-    if (!img) return new vscode.TreeItem('(no image in front)');
+    // The row keeps its id: VS Code finds a node it refreshes later by the id its item had.
+    if (!img) return Object.assign(new vscode.TreeItem('(no image in front)'), { id: keyOf(node) });
     const collapsed = vscode.TreeItemCollapsibleState.Collapsed;
     switch (node.kind) {
       case 'sectionGroup': {
         const item = new vscode.TreeItem(`Sections ${node.first}–${node.first + node.count - 1}`, collapsed);
-        item.id = `sg:${node.first}`;
+        item.id = keyOf(node);
         item.iconPath = new vscode.ThemeIcon('folder');
         return item;
       }
       case 'section': {
         const s: SectionSummary = sections(img, node.index, 1)[0]; // one entry read
         const item = new vscode.TreeItem(`Section ${s.index}`, collapsed);
-        item.id = `s:${s.index}`;
+        item.id = keyOf(node);
         item.description = `${stateLabel(s.state)} · pfn ${s.firstPfn}`;
         item.tooltip = `Section ${s.index}: pfns ${s.firstPfn}–${s.firstPfn + s.frames - 1}, node ${s.node} ${s.zone}\n${stateLabel(s.state)} (generation ${s.initGeneration})\n${s.freeFrames} free, ${s.allocatedFrames} allocated, ${s.reservedFrames} reserved, ${s.uninitializedFrames} uninitialised`;
         item.iconPath = sectionIcon(s.state);
@@ -182,7 +183,7 @@ export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> 
       }
       case 'framePage': {
         const item = new vscode.TreeItem(`pfn ${node.first}–${node.first + node.count - 1}`, collapsed);
-        item.id = `fp:${node.first}`;
+        item.id = keyOf(node);
         item.iconPath = new vscode.ThemeIcon('list-flat');
         return item;
       }
@@ -190,7 +191,7 @@ export class DescriptorsTree implements vscode.TreeDataProvider<DescriptorNode> 
         // Read with its page, or alone: one section entry and the descriptors that lead to its block's head.
         const f: FrameInfo = this.pageFrames.get(node.pfn) ?? frames(img, node.pfn, 1)[0];
         const item = new vscode.TreeItem(`pfn ${f.pfn}`, vscode.TreeItemCollapsibleState.None);
-        item.id = `f:${f.pfn}`;
+        item.id = keyOf(node);
         item.description = frameDescription(f, keepsDescriptors(img.geometry));
         item.tooltip = frameTooltip(f);
         item.iconPath = new vscode.ThemeIcon(f.kind === 'free' ? 'circle-outline' : f.kind === 'allocated' ? 'circle-filled' : f.kind === 'uninitialized' ? 'circle-slash' : 'lock');

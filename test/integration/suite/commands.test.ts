@@ -121,6 +121,24 @@ describe('PMem commands and views', () => {
     await exec('refresh');
   });
 
+  it('a Descriptors row asked for after its image has closed keeps the id it had, so a later refresh of it finds it', async () => {
+    await openImage(api, makeImage('rows.pmem', { sizeBytes: 32 * 2 ** 20 }));
+    const dt = api.views.descriptors;
+    const [section] = await treeItems<DescriptorNode>(dt);
+    const [page] = await treeItems<DescriptorNode>(dt, section.node);
+    const [frame] = await treeItems<DescriptorNode>(dt, page.node);
+    const shown = [section, page, frame];
+    assert.deepEqual(shown.map((r) => r.item.id), ['s:0', 'fp:0', 'f:0']);
+    // VS Code may still ask for rows it was handed while a refresh for the closed image is on its way.
+    await closeAll();
+    await until('no image in front', () => (api.registry.current ? undefined : true));
+    for (const row of shown) {
+      const late = await dt.getTreeItem(row.node);
+      assert.equal(label(late), '(no image in front)');
+      assert.equal(late.id, row.item.id, `the row of ${row.item.id} keeps its id`);
+    }
+  });
+
   it('refreshes only what an allocation touched: its section in the trees, its node in Free Lists, its frames and one step on the map', async () => {
     const doc = await openImage(api, makeImage('proportional.pmem', { sizeBytes: 32 * 2 ** 20 }));
     const map = await until('the map', () => api.registry.mapsOf(doc)[0]?.lastState && api.registry.mapsOf(doc)[0], 20_000);
