@@ -1,5 +1,7 @@
 /** Shared by the suites that run in the extension host. */
 import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -25,6 +27,34 @@ export async function removeTempDirs(): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   fs.rmSync(root, { recursive: true, force: true });
   root = undefined;
+}
+
+/**
+ * The SHA-256 of a file, read 8 MiB at a time: the tests run inside the
+ * extension host, and reading a GiB image at once would hold it for seconds.
+ */
+export async function fileDigest(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(8 * 2 ** 20);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (!bytesRead) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
+  return hash.digest('hex');
+}
+
+/** Runs the `pmem` command line (the extension's dist/cli.js) in a process of its own, not in the extension host; its standard output. */
+export function pmemCli(args: string[]): Promise<string> {
+  const cli = path.join(vscode.extensions.getExtension(EXT)!.extensionPath, 'dist', 'cli.js');
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [cli, ...args], { maxBuffer: 64 * 2 ** 20 }, (err, stdout, stderr) => (err ? reject(new Error(`pmem ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout)));
+  });
 }
 
 export function makeImage(name: string, options: Partial<CreateOptions> = {}): vscode.Uri {

@@ -2,11 +2,10 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { allocOp, CheckReport, info, PmemImage } from '../../../src/engine';
-import { FileStore } from '../../../src/engine/node/fileStore';
+import { CheckReport, info } from '../../../src/engine';
 import type { PmemExplorerApi } from '../../../src/extension/extension';
 import type { WorkState } from '../../../src/extension/longWork';
-import { activateApi, closeAll, editorCommand, makeImage, openImage, refusal, until } from './helpers';
+import { activateApi, closeAll, editorCommand, makeImage, openImage, pmemCli, refusal, until } from './helpers';
 
 let api: PmemExplorerApi;
 const session = () => api.registry.current!.session!;
@@ -128,11 +127,8 @@ describe('long work on a large image', function () {
   it('Check Image runs in slices with progress; a Cancel stops it and says the report is incomplete', async () => {
     // Nearly every frame allocated (made outside the editor): each descriptor takes the checker's full check, seconds of work.
     const uri = makeImage('check.pmem', { sizeBytes: 8 * GiB });
-    const store = FileStore.open(uri.fsPath, { readOnly: false });
-    const img = PmemImage.open(store, {});
-    allocOp(img, { order: 0, count: 1_900_000, owner: 'held' });
-    img.close();
-    store.close();
+    // In a process of its own: seconds of work the extension host (where this test runs) would be held for.
+    await pmemCli(['alloc', uri.fsPath, '--order', '0', '--count', '1900000', '--owner', 'held']);
     await openImage(api, uri);
     const w = watchWork(0.05);
     const partial = await exec<CheckReport>('check');
