@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { decompress } from 'fzstd';
-import { check, freeLists, PmemImage, stateAt } from '../../src/engine';
+import { check, freeLists, PAGE_SIZE, PmemImage, stateAt } from '../../src/engine';
 import { allocateExactly } from '../../src/engine/alloc/buddy';
 import { REVISION_REPLAY } from '../../src/engine/format/constants';
 import { decodeDescriptor, PG_ALLOCATED } from '../../src/engine/format/descriptor';
@@ -145,6 +145,26 @@ describe('kernel page-allocator traces', function () {
       assert.ok(img.sb.formatRevision >= REVISION_REPLAY, 'an image holding a replay is raised to revision 1 at least');
     });
   }
+
+  it('after a replay, the image says what its last step changed: every frame whose descriptor or link record differs from the step before, and the free lists', () => {
+    const lines = traceText('ftrace').split('\n');
+    const img = freshImage();
+    const report = replayTrace(img, () => lines, { batch: 50 });
+    const last = report.steps[report.steps.length - 1];
+    const before = stateAt(img, last - 1);
+    const g = img.geometry;
+    const changed: number[] = [];
+    for (let pfn = img.layout.data.startPfn; pfn < g.totalFrames; pfn++) {
+      const desc = img.memmapOffset(pfn);
+      const link = pfn * PAGE_SIZE;
+      const differs = (at: number, n: number) => !Buffer.from(img.store.read(at, n)).equals(Buffer.from(before.store.read(at, n)));
+      if (differs(desc, 64) || differs(link, 64)) changed.push(pfn);
+    }
+    assert.ok(changed.length > 0, 'the last step changed frames');
+    const runs = img.lastChange.frames;
+    for (const pfn of changed) assert.ok(runs.some(([a, b]) => pfn >= a && pfn < b), `pfn ${pfn} changed in step ${last} and is in the change set`);
+    assert.equal(img.lastChange.freeLists, true);
+  });
 
   it('--assume-allocated allocates first what the trace frees before allocating it; a window and a base move the events', () => {
     const lines = traceText('perf').split('\n');

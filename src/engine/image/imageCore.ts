@@ -496,6 +496,16 @@ export class PmemImage implements ImageCore {
    * it), and `dropUndo` marks the step as one that cannot be stepped back over.
    */
   runPart<R>(kind: HistoryKind | undefined, body: (txn: Txn) => { result: R; summary: HistoryRecord['summary'] }, dropUndo = false): R & { step: number; changed: ChangeSet } {
+    const { result, step } = this.runTxn(kind, body, dropUndo);
+    return { ...result, step, changed: this.lastChange };
+  }
+
+  /** As run, for a caller that needs the step alone (a replay's batches): what changed is worked out only if lastChange is asked for. */
+  runStep(kind: HistoryKind, body: (txn: Txn) => { summary: HistoryRecord['summary'] }): number {
+    return this.runTxn(kind, (txn) => ({ result: undefined, summary: body(txn).summary })).step;
+  }
+
+  private runTxn<R>(kind: HistoryKind | undefined, body: (txn: Txn) => { result: R; summary: HistoryRecord['summary'] }, dropUndo = false): { result: R; step: number } {
     this.assertWritable();
     const began = clock();
     const txn = new Txn(this);
@@ -503,14 +513,29 @@ export class PmemImage implements ImageCore {
     const step = this.commit(txn, kind, summary, undefined, dropUndo);
     this.warnings.push(...txn.notes);
     this.lastPartMs = clock() - began;
-    return { ...result, step, changed: this.lastChange };
+    return { result, step };
   }
 
   /** How long the last runPart took, in milliseconds (the next part of a long run is sized from it). */
   lastPartMs = 0;
 
-  /** What the last committed transaction changed (frames, sections, free lists). */
-  lastChange: ChangeSet = emptyChangeSet();
+  /** What the last committed transaction changed (frames, sections, free lists), worked out when first asked for. */
+  get lastChange(): ChangeSet {
+    if (this.changeToWorkOut) {
+      this.knownChange = this.changeToWorkOut();
+      this.changeToWorkOut = undefined;
+    }
+    return this.knownChange;
+  }
+
+  set lastChange(change: ChangeSet) {
+    this.knownChange = change;
+    this.changeToWorkOut = undefined;
+  }
+
+  private knownChange: ChangeSet = emptyChangeSet();
+  /** What works out lastChange from the last commit's ranges, which nothing writes to afterwards. */
+  private changeToWorkOut?: () => ChangeSet;
   /** The journaled bytes the last committed transaction replaced. */
   lastUndo: ByteRange[] = [];
 
@@ -557,7 +582,14 @@ export class PmemImage implements ImageCore {
     this.txnSeq++;
     for (const [s, buf] of txn.ramSections) this.ram.set(s, buf);
     this.lastUndo = undo;
-    this.lastChange = changeSetOf(this.layout, this.geometry.sectionFrames, [...bulk.plain, ...bulk.journaled, ...redo], txn.ramSections.keys(), undo);
+    const ramSections = [...txn.ramSections.keys()];
+    if (bulk.plain.length || bulk.journaled.length) {
+      // Bulk buffers go back to their pool below: their change set is worked out now.
+      this.lastChange = changeSetOf(this.layout, this.geometry.sectionFrames, [...bulk.plain, ...bulk.journaled, ...redo], ramSections, undo);
+    } else {
+      const { layout, geometry } = this;
+      this.changeToWorkOut = () => changeSetOf(layout, geometry.sectionFrames, redo, ramSections, undo);
+    }
     // The store took copies, and the transaction is done: its borrowed buffers serve the next one.
     for (const r of bulk.plain) giveBackBuffer(r.data);
     for (const [key, s] of txn.stagedNeverHints()) this.neverHint.set(key, s);

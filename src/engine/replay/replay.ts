@@ -234,7 +234,7 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
     if (!actions.length) return;
     const tally = { alloc: 0, free: 0, pre: 0, skipped: {} as Record<string, number> };
     try {
-      const r = img.run('replay', (txn) => {
+      const step = img.runStep('replay', (txn) => {
         if (state.frames > STATE_FRAMES || state.pages > STATE_PAGES) state.reset();
         state.attach(txn);
         for (const a of actions) applyOne(txn, a, tally);
@@ -242,9 +242,9 @@ function* replaySteps(img: PmemImage, lines: () => Iterable<string>, o: ReplayOp
         const skipped = Object.values(tally.skipped).reduce((x, y) => x + y, 0);
         const what = tally.pre ? `${tally.pre} block(s) the trace frees before allocating them, allocated beforehand` : `${tally.alloc} allocated, ${tally.free} freed${skipped ? `, ${skipped} skipped` : ''}`;
         const text = `replay ${o.name ?? 'trace'}${tally.pre ? '' : ` lines ${first}–${last}`}: ${what}`;
-        return { result: {}, summary: { text, lines: [first, last], allocated: tally.alloc, freed: tally.free, preallocated: tally.pre, skipped: tally.skipped } };
+        return { summary: { text, lines: [first, last], allocated: tally.alloc, freed: tally.free, preallocated: tally.pre, skipped: tally.skipped } };
       });
-      report.steps.push(r.step);
+      report.steps.push(step);
       o.onCommitted?.();
     } catch (e) {
       state.reset();
