@@ -5,8 +5,7 @@
  */
 import { summarise } from './stats';
 
-/** How a row's figures read: seconds (lower is better) or operations per second (higher is better). */
-/** Seconds, or a rate: operations (or events) a second, lines of text a second. */
+/** How a row's figures read: seconds (lower is better), or a rate (higher is better): operations or events a second, lines of text a second. */
 export type Unit = 's' | 'ops/s' | 'lines/s';
 
 /** The runs of one measurement; `error` is the first failure (runs before it are kept). */

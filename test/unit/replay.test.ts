@@ -13,7 +13,7 @@ import { decompress } from 'fzstd';
 import { check, freeLists, PAGE_SIZE, PmemImage, stateAt } from '../../src/engine';
 import { allocateExactly } from '../../src/engine/alloc/buddy';
 import { REVISION_REPLAY } from '../../src/engine/format/constants';
-import { decodeDescriptor, PG_ALLOCATED } from '../../src/engine/format/descriptor';
+import { decodeDescriptor, PG_ALLOCATED, PG_BUDDY } from '../../src/engine/format/descriptor';
 import { MemoryStore } from '../../src/engine/store/memoryStore';
 import { KMEM_EVENTS, ownerTagOf, parseTraceLine, TraceFormat } from '../../src/engine/replay/kmemTrace';
 import { replayTrace } from '../../src/engine/replay/replay';
@@ -154,15 +154,30 @@ describe('kernel page-allocator traces', function () {
     const before = stateAt(img, last - 1);
     const g = img.geometry;
     const changed: number[] = [];
+    const headsChanged: number[] = [];
     for (let pfn = img.layout.data.startPfn; pfn < g.totalFrames; pfn++) {
       const desc = img.memmapOffset(pfn);
       const link = pfn * PAGE_SIZE;
       const differs = (at: number, n: number) => !Buffer.from(img.store.read(at, n)).equals(Buffer.from(before.store.read(at, n)));
-      if (differs(desc, 64) || differs(link, 64)) changed.push(pfn);
+      const descriptor = differs(desc, 64);
+      if (descriptor || differs(link, 64)) changed.push(pfn);
+      if (descriptor) headsChanged.push(pfn);
     }
     assert.ok(changed.length > 0, 'the last step changed frames');
     const runs = img.lastChange.frames;
-    for (const pfn of changed) assert.ok(runs.some(([a, b]) => pfn >= a && pfn < b), `pfn ${pfn} changed in step ${last} and is in the change set`);
+    const within = (first: number, end: number) => runs.some(([a, b]) => first >= a && end <= b);
+    for (const pfn of changed) assert.ok(within(pfn, pfn + 1), `pfn ${pfn} changed in step ${last} and is in the change set`);
+    // A descriptor's change covers its whole block, as it was (the bytes the step replaced) and as it is.
+    let oldBlocks = 0;
+    for (const pfn of headsChanged) {
+      for (const [shown, when] of [[before, 'before'], [img, 'after']] as const) {
+        const d = decodeDescriptor(shown.store.read(shown.memmapOffset(pfn), 64));
+        if (!(d.flags & (PG_ALLOCATED | PG_BUDDY))) continue;
+        if (when === 'before' && d.order > 0) oldBlocks++;
+        assert.ok(within(pfn, pfn + 2 ** d.order), `the block of order ${d.order} at pfn ${pfn} (${when} the step) is in the change set`);
+      }
+    }
+    assert.ok(oldBlocks > 0, 'the step rewrote heads of blocks larger than a frame');
     assert.equal(img.lastChange.freeLists, true);
   });
 
