@@ -14,7 +14,7 @@ export { PmemImage, readSuperblock, readSuperblockCopies } from './image/imageCo
 export { describeSuperblockChoice, superblockEditorWarning } from './image/superblockNotice';
 export { writeRefusal } from './format/superblock';
 export type { CreateOptions, OpenOptions, BootReport, SuperblockChoice } from './image/imageCore';
-export { allocOp, allocOpAsync, freeOp, freeListedOpAsync, freeOrderOp, freeOwnerOp, freeOwnerOpAsync, initSectionsOp, initAllOp, initAllOpAsync, sectionsNeedingInit } from './image/ops';
+export { allocatedPfns, firstAllocated, freedCount, freedPfns, allocOp, allocOpAsync, freeOp, freeListedOpAsync, freeOrderOp, freeOwnerOp, freeOwnerOpAsync, initSectionsOp, initAllOp, initAllOpAsync, sectionsNeedingInit } from './image/ops';
 export type { AllocResult, FreeResult, InitResult } from './image/ops';
 export type { ChangeSet } from './image/changeSet';
 export { OperationCancelled } from './image/largeOps';

@@ -3,7 +3,7 @@
  * step, and completed by the next boot when a crash cuts them midway.
  */
 import { strict as assert } from 'node:assert';
-import { allocOp, allocOpAsync, check, freeOp, freeOwnerOp, freeOwnerOpAsync, initSectionsOp, OperationCancelled, PmemImage, PAGE_SIZE, sections } from '../../src/engine';
+import { allocatedPfns, allocOp, allocOpAsync, check, firstAllocated, freedCount, freedPfns, freeOp, freeOwnerOp, freeOwnerOpAsync, initSectionsOp, OperationCancelled, PmemImage, PAGE_SIZE, sections } from '../../src/engine';
 import { journalCapacity } from '../../src/engine/format/journal';
 import { decodeIntent, encodeIntent, INTENT_SIZE, intentOffset } from '../../src/engine/format/intent';
 import { assertSameState, MiB, newImage, snapshot, stampVersion } from './helpers';
@@ -207,6 +207,50 @@ describe('large operations with progress and cancel', () => {
     assert.equal(seen.at(-1), 3000);
     assert.ok(ticks > 0, 'timers ran while the allocation was under way');
     assert.equal(owned(img, 'async'), 3000);
+  });
+
+  it('gives the thread up before it counts the free memory and again before its first part', async () => {
+    const { img } = newImage({ sizeBytes: 16 * MiB });
+    initLowerHalf(img);
+    let turns = 0;
+    let running = true;
+    const tick = () => {
+      if (!running) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    let turnsAtFirstPart = -1;
+    try {
+      await allocOpAsync(img, { order: 0, count: 3000, owner: 'paused' }, { onProgress: () => { if (turnsAtFirstPart < 0) turnsAtFirstPart = turns; } });
+    } finally {
+      running = false;
+    }
+    assert.ok(turnsAtFirstPart >= 2, `${turnsAtFirstPart} turns before the first part`);
+  });
+
+  it('keeps a large result\'s blocks in typed arrays, made into objects only when read, and both agree', async () => {
+    const { img } = newImage({ sizeBytes: 16 * MiB });
+    initLowerHalf(img);
+    const large = await allocOpAsync(img, { order: 0, count: 3000, owner: 'run' });
+    assert.ok(large.run, 'a large allocation keeps its run');
+    const pfns = allocatedPfns(large);
+    assert.equal(pfns.length, 3000);
+    assert.deepEqual(large.blocks.map((b) => b.pfn), pfns);
+    assert.deepEqual(firstAllocated(large), large.blocks[0]);
+    assert.equal(large.blocks, large.blocks, 'made once');
+    const small = allocOp(img, { order: 1, count: 2, owner: 'small' });
+    assert.equal(small.run, undefined);
+    assert.deepEqual(allocatedPfns(small), small.blocks.map((b) => b.pfn));
+    assert.deepEqual(firstAllocated(small), small.blocks[0]);
+    const freed = await freeOwnerOpAsync(img, 'run');
+    assert.ok(freed.run, 'a large free keeps its run');
+    assert.equal(freedCount(freed), 3000);
+    assert.deepEqual(freedPfns(freed), freed.freed.map((f) => f.pfn));
+    assert.deepEqual(new Set(freedPfns(freed)), new Set(pfns));
+    const one = freeOp(img, [small.blocks[0].pfn]);
+    assert.equal(freedCount(one), 1);
+    assert.deepEqual(freedPfns(one), [small.blocks[0].pfn]);
   });
 
   it('gives the bytes of the same allocation run at once, whatever size the time gives its parts', async () => {

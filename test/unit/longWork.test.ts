@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { allocOp, allocOpAsync, check, checkAsync, info, initAllOp, initAllOpAsync, MemoryStore, PmemImage } from '../../src/engine';
+import { allocOp, allocOpAsync, check, checkAsync, info, initAllOp, initAllOpAsync, MemoryStore, PAGE_SIZE, PmemImage } from '../../src/engine';
 import { FileStore } from '../../src/engine/node/fileStore';
 import { EditCancelled, ImageSession } from '../../src/engine/node/session';
 import { MiB, newImage } from './helpers';
@@ -68,6 +68,22 @@ describe('long work in slices', () => {
     assert.ok(turns >= sync.steps.length - 1, `${turns} turns for ${sync.steps.length} batches`);
     assert.deepEqual(seen, seen.slice().sort((x, y) => x - y), 'progress only moves forward');
     assert.equal(seen[seen.length - 1], sync.sections);
+  });
+
+  it('initAllOpAsync without a batch starts with one section and sizes its batches by time, initialising what initAllOp does', async () => {
+    const a = newImage({ sizeBytes: 128 * MiB, sectionBytes: 2 * MiB });
+    const b = newImage({ sizeBytes: 128 * MiB, sectionBytes: 2 * MiB });
+    const sync = initAllOp(a.img);
+    const r = await initAllOpAsync(b.img, { sliceMs: 0 });
+    assert.equal(r.sections, sync.sections);
+    const summaries = b.img.historyRecords().filter((h) => r.steps.includes(h.seq)).map((h) => h.summary.text);
+    assert.match(summaries[0], /^init section \d+$/, 'the first batch is one section');
+    assert.ok(r.steps.length >= Math.ceil(sync.sections / 16) && r.steps.length <= sync.sections, `${r.steps.length} batches for ${sync.sections} sections`);
+    // Every byte but the journal and the history (other batches make other transactions and steps).
+    const L = a.img.layout;
+    for (const [from, to] of [[0, L.journal.startPfn * PAGE_SIZE], [(L.history.startPfn + L.history.frames) * PAGE_SIZE, a.store.size]]) {
+      assert.ok(Buffer.compare(a.store.read(from, to - from), b.store.read(from, to - from)) === 0, `bytes ${from}..${to}`);
+    }
   });
 
   it('a cancelled initAllOpAsync stops between batches and says how far it got', async () => {

@@ -402,6 +402,11 @@ export class BlockRun {
     return { pfn: this.pfns[i], order: this.order, node: this.node(i), zone: this.zone(i) };
   }
 
+  /** The blocks' pfns, in order: numbers, no object per block. */
+  pfnList(): number[] {
+    return numbersOf(this.pfns, this.length);
+  }
+
   /** The blocks [start, end) as objects. */
   blocks(start = 0, end = this.length): AllocatedBlock[] {
     const stop = Math.min(end, this.length);
@@ -409,6 +414,13 @@ export class BlockRun {
     for (let i = start; i < stop; i++) out[i - start] = this.block(i);
     return out;
   }
+}
+
+/** The first `n` numbers of a typed array as an array: a loop, several times faster than Array.from on a million. */
+function numbersOf(a: Float64Array, n: number): number[] {
+  const out: number[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = a[i];
+  return out;
 }
 
 /** Allocates `count` blocks; all or nothing (the transaction is dropped on failure). */
@@ -727,6 +739,11 @@ export class FreedRun {
 
   block(i: number): FreedBlock {
     return { pfn: this.pfns[i], order: this.orders[i], owner: this.owners[this.ownerIndex[i]] };
+  }
+
+  /** The blocks' pfns, in order: numbers, no object per block. */
+  pfnList(): number[] {
+    return numbersOf(this.pfns, this.length);
   }
 
   /** The blocks [start, end) as objects. */

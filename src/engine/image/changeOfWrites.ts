@@ -36,11 +36,11 @@ export function changeOfWrites(img: PmemImage, writes: readonly RecordedWrite[],
     for (const s of ramBefore.keys()) if (!ramAfter.has(s)) ram.push(s);
   }
   // Called right after the writes: the store holds what they wrote (the last of overlapping ones), each write what it replaced.
-  const replaced = writes.map((w) => w.replaced());
+  // A large edit reads the replaced bytes of section entries only: most of its writes replaced zeros, each made anew when asked.
   const large = writes.reduce((n, w) => n + w.length, 0) > LARGE_EDIT_BYTES;
   const set = large
     ? coarseChangeSetOf(img.layout, g.maxOrder, writes, ram, g.sectionFrames)
-    : changeSetOf(img.layout, g.sectionFrames, writes.map((w) => ({ offset: w.offset, data: img.store.read(w.offset, w.length) })), ram, writes.map((w, i) => ({ offset: w.offset, data: replaced[i] })));
+    : changeSetOf(img.layout, g.sectionFrames, writes.map((w) => ({ offset: w.offset, data: img.store.read(w.offset, w.length) })), ram, writes.map((w) => ({ offset: w.offset, data: w.replaced() })));
 
   // Each touched section entry as it was: today's bytes with the replaced bytes put back, newest write first.
   const tableAt = sectionEntryOffset(img.layout, 0);
@@ -50,13 +50,15 @@ export function changeOfWrites(img: PmemImage, writes: readonly RecordedWrite[],
     const w = writes[i];
     const from = Math.max(w.offset, tableAt);
     const to = Math.min(w.offset + w.length, tableEnd);
-    for (let s = Math.floor((from - tableAt) / SECTION_ENTRY_SIZE); from < to && tableAt + s * SECTION_ENTRY_SIZE < to; s++) {
+    if (from >= to) continue;
+    const replaced = w.replaced();
+    for (let s = Math.floor((from - tableAt) / SECTION_ENTRY_SIZE); tableAt + s * SECTION_ENTRY_SIZE < to; s++) {
       const at = tableAt + s * SECTION_ENTRY_SIZE;
       let entry = before.get(s);
       if (!entry) before.set(s, (entry = img.store.read(at, SECTION_ENTRY_SIZE).slice()));
       const a = Math.max(from, at);
       const b = Math.min(to, at + SECTION_ENTRY_SIZE);
-      entry.set(replaced[i].subarray(a - w.offset, b - w.offset), a - at);
+      entry.set(replaced.subarray(a - w.offset, b - w.offset), a - at);
     }
   }
   const totals = emptyTotals();

@@ -39,9 +39,29 @@ const MAX_PART_BLOCKS = 2 ** 18;
 /** Most blocks in one part of an asynchronous run (the editor): it yields, shows progress and can be cancelled every few hundredths of a second. */
 const ASYNC_PART_BLOCKS = 2 ** 14;
 /** How long one part of an asynchronous run aims to hold the thread: the next part is sized from how long the last one took. */
-const ASYNC_PART_MS = 20;
+const ASYNC_PART_MS = 12;
 /** The fewest blocks an asynchronous part is cut down to (a part has a fixed cost: its journal record and history step). */
 const MIN_ASYNC_PART_BLOCKS = 256;
+
+/**
+ * Blocks in the first part: in the editor as few as any part, since its
+ * code may not be compiled yet (a first part of 4,096 blocks held the thread
+ * 80 ms there); the parts after it are sized from how long it took.
+ */
+function firstPartBlocks(maxPart: number): number {
+  return maxPart === ASYNC_PART_BLOCKS ? MIN_ASYNC_PART_BLOCKS : FIRST_PART_BLOCKS;
+}
+
+/**
+ * `result` with its list of blocks (`key`) made from `make` when first read:
+ * a million block objects hold the thread a tenth of a second or more, and
+ * the editor reads only the first block and the pfns (the result's typed run).
+ */
+function listedOnRead<T extends object, K extends string, V>(result: T, key: K, make: () => V): T & { readonly [k in K]: V } {
+  let made: V | undefined;
+  Object.defineProperty(result, key, { get: () => (made ??= make()), enumerable: true });
+  return result as T & { readonly [k in K]: V };
+}
 
 /**
  * Blocks for the next part, from what the last one (`n` blocks) wrote to the
@@ -152,7 +172,10 @@ export function allocLargeAsync(img: PmemImage, request: AllocRequest, control: 
 }
 
 export interface AllocLargeResult {
-  blocks: AllocatedBlock[];
+  /** Made from `run` when first read. */
+  readonly blocks: AllocatedBlock[];
+  /** The blocks in typed arrays. */
+  run: BlockRun;
   initialisedSections: number[];
   step: number;
   changed: ChangeSet;
@@ -164,15 +187,18 @@ function* allocParts(img: PmemImage, request: AllocRequest, resume?: Intent, max
   const total = resume ? resume.count : req.count;
   let done = resume ? resume.done : 0;
   if (!resume) {
+    // In the editor, a turn before counting and after it: counting a TiB's sections takes tens of milliseconds.
+    if (maxPart === ASYNC_PART_BLOCKS) yield PAUSE;
     const capacity = allocCapacity(probe, req);
     // The estimate never overcounts; merges while handing sections over can only add blocks, so check the rest by trying.
     if (capacity < req.count && !fitsByTrying(img, req)) throw outOfMemory(req, capacity);
+    if (maxPart === ASYNC_PART_BLOCKS) yield PAUSE;
   }
   const base: Intent = { kind: 'alloc', order: req.order, zone: ZONE_NAME_OF.indexOf(req.zone), node: req.node, strict: req.strict, count: total, done, owner: req.owner };
   const intentAt = intentOffset(img.layout.history);
   const blocks = new BlockRun(req.order, total - done);
   const initialised = new Set<number>();
-  let part = FIRST_PART_BLOCKS;
+  let part = firstPartBlocks(maxPart);
   let step = 0;
   let changed = emptyChangeSet();
   while (done < total) {
@@ -212,7 +238,7 @@ function* allocParts(img: PmemImage, request: AllocRequest, resume?: Intent, max
     }
     yield { done, total, undo: img.lastUndo, last: done === total };
   }
-  return { blocks: blocks.blocks(), initialisedSections: [...initialised].sort((a, b) => a - b), step, changed };
+  return listedOnRead({ run: blocks, initialisedSections: [...initialised].sort((a, b) => a - b), step, changed }, 'blocks', () => blocks.blocks());
 }
 
 /** Whether the whole allocation succeeds, found by running it in a transaction that is then dropped. */
@@ -321,7 +347,10 @@ export function freeOwnerLargeAsync(img: PmemImage, owner: string, control: Larg
 }
 
 export interface FreeOwnerResult {
-  freed: FreedBlock[];
+  /** Made from `run` when first read. */
+  readonly freed: FreedBlock[];
+  /** The blocks in typed arrays. */
+  run: FreedRun;
   initialisedSections: number[];
   step: number;
   changed: ChangeSet;
@@ -343,7 +372,7 @@ function* freeOwnerParts(img: PmemImage, owner: string, resume?: Intent, maxPart
   const intentAt = intentOffset(img.layout.history);
   const freed = new FreedRun(pfns.length);
   const initialised = new Set<number>();
-  let part = FIRST_PART_BLOCKS;
+  let part = firstPartBlocks(maxPart);
   let step = 0;
   let changed = emptyChangeSet();
   let next = 0;
@@ -382,7 +411,7 @@ function* freeOwnerParts(img: PmemImage, owner: string, resume?: Intent, maxPart
     }
     yield { done, total, undo: img.lastUndo, last: next === pfns.length };
   }
-  return { freed: freed.blocks(), initialisedSections: [...initialised].sort((a, b) => a - b), step, changed };
+  return listedOnRead({ run: freed, initialisedSections: [...initialised].sort((a, b) => a - b), step, changed }, 'freed', () => freed.blocks());
 }
 
 // --- freeing listed blocks --------------------------------------------------------------
@@ -516,7 +545,10 @@ export function markedHeads(img: PmemImage, lo: number, hi: number): number[] {
 }
 
 export interface FreeListedResult {
-  freed: FreedBlock[];
+  /** Made from `run` when first read. */
+  readonly freed: FreedBlock[];
+  /** The blocks in typed arrays. */
+  run: FreedRun;
   initialisedSections: number[];
   step: number;
   changed: ChangeSet;
@@ -582,7 +614,7 @@ function* freeListedParts(img: PmemImage, pfns: readonly number[], resume?: Inte
   let done = base.done;
   const freed = new FreedRun(sorted.length);
   const initialised = new Set<number>();
-  let part = FIRST_PART_BLOCKS;
+  let part = firstPartBlocks(maxPart);
   let step = 0;
   let next = 0;
   do {
@@ -620,7 +652,7 @@ function* freeListedParts(img: PmemImage, pfns: readonly number[], resume?: Inte
     part = nextPartSize(img, slice.length, maxPart);
     yield { done, total, undo: img.lastUndo, last: next === sorted.length, phase: 'freeing' };
   } while (next < sorted.length);
-  return { freed: freed.blocks(), initialisedSections: [...initialised].sort((a, b) => a - b), step, changed };
+  return listedOnRead({ run: freed, initialisedSections: [...initialised].sort((a, b) => a - b), step, changed }, 'freed', () => freed.blocks());
 }
 
 /**
@@ -666,7 +698,11 @@ interface PartDone {
   last: boolean;
   /** A listed free's phase: marking its blocks (`done` counts marks), or freeing them. */
   phase?: LargePhase;
+  /** A turn given up between two stretches of work, with no transaction: no progress to tell, nothing to roll back. */
+  pause?: true;
 }
+
+const PAUSE: PartDone = { done: 0, total: 0, undo: [], last: false, pause: true };
 
 export interface LargeControl extends LargeProgress {
   /** Asked between transactions; true stops the operation and rolls back what it did. */
@@ -691,7 +727,7 @@ function drive<R>(parts: Generator<PartDone, R>, progress: LargeProgress): R {
   for (;;) {
     const r = parts.next();
     if (r.done) return r.value;
-    progress.onProgress?.(r.value.done, r.value.total, r.value.phase);
+    if (!r.value.pause) progress.onProgress?.(r.value.done, r.value.total, r.value.phase);
   }
 }
 
@@ -708,6 +744,10 @@ async function driveAsync<R>(img: PmemImage, parts: Generator<PartDone, R>, cont
     }
     const r = parts.next();
     if (r.done) return r.value;
+    if (r.value.pause) {
+      await nextTurn();
+      continue;
+    }
     last = r.value;
     committed.push(r.value.undo);
     control.onProgress?.(r.value.done, r.value.total, r.value.phase);

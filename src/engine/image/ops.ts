@@ -3,7 +3,7 @@
  * transaction with one history record.
  */
 import { dataView } from '../core/bytes';
-import { allocate, AllocatedBlock, AllocRequest, FreedBlock, freeAllocated, handOverSection, validateAllocRequest, zonelist } from '../alloc/buddy';
+import { allocate, AllocatedBlock, AllocRequest, type BlockRun, FreedBlock, type FreedRun, freeAllocated, handOverSection, validateAllocRequest, zonelist } from '../alloc/buddy';
 import { BuddyState } from '../alloc/buddyState';
 import { encodeOwner, PG_ALLOCATED } from '../format/descriptor';
 import { ensureSectionReady, sectionOf } from '../alloc/sectionInit';
@@ -29,8 +29,20 @@ PmemImage.resumeIntent = resumeIntent;
 const SHADOW_BASE = 0x7f00_0000_0000; // a made-up kernel address range for kmemcheck shadow pages
 
 export interface AllocResult {
-  blocks: AllocatedBlock[];
+  readonly blocks: AllocatedBlock[];
   initialisedSections: number[];
+  /** A large allocation's blocks in typed arrays; its `blocks` are made from them when first read. */
+  run?: BlockRun;
+}
+
+/** The pfns of the blocks allocated, without an object per block. */
+export function allocatedPfns(r: AllocResult): number[] {
+  return r.run ? r.run.pfnList() : r.blocks.map((b) => b.pfn);
+}
+
+/** The first block allocated. */
+export function firstAllocated(r: AllocResult): AllocatedBlock {
+  return r.run ? r.run.block(0) : r.blocks[0];
 }
 
 /**
@@ -141,8 +153,20 @@ function allocSummaryOf(blocks: AllocatedBlock[], owner: string, initialisedSect
 }
 
 export interface FreeResult {
-  freed: FreedBlock[];
+  readonly freed: FreedBlock[];
   initialisedSections: number[];
+  /** A large free's blocks in typed arrays; its `freed` are made from them when first read. */
+  run?: FreedRun;
+}
+
+/** The pfns of the blocks freed, without an object per block. */
+export function freedPfns(r: FreeResult): number[] {
+  return r.run ? r.run.pfnList() : r.freed.map((f) => f.pfn);
+}
+
+/** How many blocks were freed, without an object per block. */
+export function freedCount(r: FreeResult): number {
+  return r.run ? r.run.length : r.freed.length;
 }
 
 /**
@@ -271,18 +295,28 @@ export function initAllOp(img: PmemImage, opts: { batch?: number; onProgress?: (
  * promises all or nothing (the editing session) puts their bytes back.
  */
 export async function initAllOpAsync(img: PmemImage, opts: { batch?: number; sliceMs?: number; onProgress?: (done: number, total: number) => void; cancelled?: () => boolean } = {}): Promise<{ sections: number; steps: number[]; cancelled?: { done: number } }> {
-  const todo = sectionsNeedingInit(img);
-  const batch = opts.batch ?? (img.geometry.sectionFrames > 512 ? 1 : 16);
+  // The slice starts before the sections are found (a TiB's table is 8 MiB): the first batch waits for a turn if that took long.
   const slice = new TimeSlice(opts.sliceMs);
+  const todo = sectionsNeedingInit(img);
+  const most = opts.batch ?? (img.geometry.sectionFrames > 512 ? 1 : 16);
+  // Unless told, the first batch is one section (its code may not be compiled yet) and each next one sized from how long the last took.
+  let batch = opts.batch ?? 1;
   const steps: number[] = [];
-  for (let i = 0; i < todo.length; i += batch) {
+  for (let i = 0; i < todo.length; ) {
     if (slice.over()) await slice.yieldTurn();
     if (opts.cancelled?.()) return { sections: todo.length, steps, cancelled: { done: i } };
-    steps.push(initSectionsOp(img, todo.slice(i, i + batch)).step);
-    opts.onProgress?.(Math.min(i + batch, todo.length), todo.length);
+    const n = Math.min(batch, todo.length - i);
+    const started = performance.now();
+    steps.push(initSectionsOp(img, todo.slice(i, i + n)).step);
+    i += n;
+    if (opts.batch === undefined) batch = Math.max(1, Math.min(most, Math.floor((n * INIT_BATCH_MS) / Math.max(0.1, performance.now() - started))));
+    opts.onProgress?.(i, todo.length);
   }
   return { sections: todo.length, steps };
 }
+
+/** How long one transaction of an asynchronous Initialise All aims to hold the thread. */
+const INIT_BATCH_MS = 10;
 
 /** The whole section table in one read, for sectionEntryAt and readSectionGeneration. */
 export function readSectionTable(img: PmemImage): DataView {

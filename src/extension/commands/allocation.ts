@@ -1,6 +1,6 @@
 /** Allocate and free: blocks by order and count, pfns, every block of an owner. */
 import * as vscode from 'vscode';
-import { allocOp, allocOpAsync, freeListedOpAsync, freeOp, freeOrderOp, freeOwnerOpAsync, keepsDescriptors, parsePfn, type PmemImage, ZONE_NAMES, ZoneName } from '../../engine';
+import { allocatedPfns, allocOp, allocOpAsync, firstAllocated, freedCount, freedPfns, freeListedOpAsync, freeOp, freeOrderOp, freeOwnerOpAsync, keepsDescriptors, parsePfn, type PmemImage, ZONE_NAMES, ZoneName } from '../../engine';
 import { journalBytes, journalBytesAtLeast, journalGeometryOf, MAX_ALLOC_COUNT, MAX_FREE_COUNT, maxAllocCount } from '../../engine/image/limits';
 import { escapeNotification } from '../../shared/plainText';
 import { lastAllocation } from '../lastAllocation';
@@ -40,9 +40,10 @@ export function registerAllocationCommands(c: CommandContext): void {
       : c.operate(label, (i) => allocOp(i, request));
     if (!r) return undefined; // cancelled, and rolled back
     lastAllocation.remember(request);
-    const first = r.blocks[0];
+    // Read without an object per block: a million of them would hold the host.
+    const first = firstAllocated(r);
     const where = `node ${first.node}, zone ${ZONE_NAMES[first.zone]}`;
-    const pfns = r.blocks.map((b) => b.pfn);
+    const pfns = allocatedPfns(r);
     void vscode.window.setStatusBarMessage(`$(check) Allocated ${count > 1 ? `${count} blocks` : 'a block'} of order ${order}${owner ? ` for "${owner}"` : ''} at pfn ${pfns.slice(0, 8).join(', ')}${pfns.length > 8 ? '…' : ''} (${where})`, 8000);
     doc.select(first.pfn, 'command', { reveal: c.views.descriptorsView.visible }); // the image allocated in, wherever the focus went meanwhile
     return pfns;
@@ -67,7 +68,7 @@ export function registerAllocationCommands(c: CommandContext): void {
     if (journalBytesAtLeast(j, { kind: 'free', count: pfns.length }) <= journalBytes(j)) return c.operate(`Free pfn ${pfns.length > 8 ? `${pfns.slice(0, 8).join(', ')}… (${pfns.length})` : pfns.join(', ')}`, (i) => freeOp(i, pfns)).freed;
     // More than one transaction: marked, then freed, with progress and a Cancel that puts everything back.
     const r = await c.operateLong(`Free ${pfns.length.toLocaleString('en-US')} blocks`, (i, control) => freeListedOpAsync(i, pfns, control));
-    if (r) void vscode.window.setStatusBarMessage(`$(check) Freed ${r.freed.length.toLocaleString('en-US')} blocks`, 8000);
+    if (r) void vscode.window.setStatusBarMessage(`$(check) Freed ${freedCount(r).toLocaleString('en-US')} blocks`, 8000);
     return r?.freed;
   });
 
@@ -79,8 +80,8 @@ export function registerAllocationCommands(c: CommandContext): void {
     });
     if (!owner) return undefined;
     const r = await c.operateLong(`Free owner ${owner}`, (i, control) => freeOwnerOpAsync(i, owner, control));
-    if (r) void vscode.window.setStatusBarMessage(`$(check) Freed ${r.freed.length.toLocaleString('en-US')} block(s) of owner "${escapeNotification(owner)}"`, 8000);
-    return r?.freed.map((f) => f.pfn);
+    if (r) void vscode.window.setStatusBarMessage(`$(check) Freed ${freedCount(r).toLocaleString('en-US')} block(s) of owner "${escapeNotification(owner)}"`, 8000);
+    return r && freedPfns(r);
   });
 
   c.run('pmemExplorer.freeBlock', (node?: unknown) => {
