@@ -229,6 +229,27 @@ describe('large operations with progress and cancel', () => {
     assert.ok(turnsAtFirstPart >= 2, `${turnsAtFirstPart} turns before the first part`);
   });
 
+  it('a free by owner gives the thread up before it looks for the owner\'s blocks', async () => {
+    const { img } = newImage({ sizeBytes: 16 * MiB });
+    allocOp(img, { order: 0, count: 2500, owner: 'scan' });
+    let turns = 0;
+    let running = true;
+    const tick = () => {
+      if (!running) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    let turnsAtFirstPart = -1;
+    try {
+      await freeOwnerOpAsync(img, 'scan', { onProgress: () => { if (turnsAtFirstPart < 0) turnsAtFirstPart = turns; } });
+    } finally {
+      running = false;
+    }
+    assert.ok(turnsAtFirstPart >= 1, `${turnsAtFirstPart} turns before the first part`);
+    assert.equal(owned(img, 'scan'), 0);
+  });
+
   it('keeps a large result\'s blocks in typed arrays, made into objects only when read, and both agree', async () => {
     const { img } = newImage({ sizeBytes: 16 * MiB });
     initLowerHalf(img);

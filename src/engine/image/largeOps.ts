@@ -7,7 +7,7 @@
  * the operation as a whole, and it is all or nothing, because it is refused
  * before its first transaction unless it can complete.
  */
-import { nextTurn, TimeSlice } from '../core/timeSlice';
+import { runToEnd, Steps, TimeSlice } from '../core/timeSlice';
 import { allocate, allocateInto, AllocatedBlock, AllocRequest, BlockRun, descriptorsOutsideJournal, freeAllocated, freeAscending, FreedBlock, FreedRun, validateAllocRequest, ZoneName, zonelist } from '../alloc/buddy';
 import { sectionDataRange, sectionOf } from '../alloc/sectionInit';
 import { readString, view } from '../core/bytes';
@@ -272,6 +272,11 @@ const OWNER_READ_BYTES = 256 * 2 ** 10;
  * a run of sections at a time from the descriptors this boot can see.
  */
 export function blocksOwnedBy(img: PmemImage, owner: string): Float64Array {
+  return runToEnd(blocksOwnedBySteps(img, owner));
+}
+
+/** As blocksOwnedBy, pausing after each read: scanning a TiB's initialised sections takes tens of milliseconds. */
+function* blocksOwnedBySteps(img: PmemImage, owner: string): Steps<Float64Array> {
   const g = img.geometry;
   const want = new TextEncoder().encode(owner);
   const plain = !want.includes(0);
@@ -328,6 +333,7 @@ export function blocksOwnedBy(img: PmemImage, owner: string): Float64Array {
       const frames = (end - s) * g.sectionFrames;
       scan(img.store.read(img.memmapOffset(first), frames * DESCRIPTOR_SIZE), first, frames);
       s = end - 1;
+      yield;
       continue;
     }
     const bytes = tv.getUint32(s * SECTION_ENTRY_SIZE + SECTION.initGeneration, true) === img.bootGeneration ? img.ram.get(s) : undefined;
@@ -360,7 +366,8 @@ function* freeOwnerParts(img: PmemImage, owner: string, resume?: Intent, maxPart
   if (!owner) throw new UsageError('give the owner tag of the blocks to free');
   if (new TextEncoder().encode(owner).length > OWNER_BYTES) throw new UsageError(`owner tag "${owner}" is longer than ${OWNER_BYTES} bytes`);
   img.assertWritable();
-  const pfns = blocksOwnedBy(img, owner);
+  if (maxPart === ASYNC_PART_BLOCKS) yield PAUSE; // a turn before the scan
+  const pfns = yield* pausing(blocksOwnedBySteps(img, owner), maxPart === ASYNC_PART_BLOCKS);
   if (pfns.length === 0 && !resume) throw new OperationError(`no allocated block has owner "${owner}"`);
   if (img.geometry.memmap === 'ram' && pfns.length > FIRST_PART_BLOCKS && !resume) {
     // Owners live only in RAM: after a crash the rest could not be found to complete the operation.
@@ -698,11 +705,21 @@ interface PartDone {
   last: boolean;
   /** A listed free's phase: marking its blocks (`done` counts marks), or freeing them. */
   phase?: LargePhase;
-  /** A turn given up between two stretches of work, with no transaction: no progress to tell, nothing to roll back. */
-  pause?: true;
+  /** A place between two stretches of work, with no transaction (no progress to tell, nothing to roll back): a turn is given up there, or only once the thread was held a slice. */
+  pause?: 'turn' | 'if-long';
 }
 
-const PAUSE: PartDone = { done: 0, total: 0, undo: [], last: false, pause: true };
+const PAUSE: PartDone = { done: 0, total: 0, undo: [], last: false, pause: 'turn' };
+const PAUSE_IF_LONG: PartDone = { ...PAUSE, pause: 'if-long' };
+
+/** Runs `steps` inside a run of parts: in the editor (`editor`), each of its pauses a place to give up the thread once it has held it a slice. */
+function* pausing<T>(steps: Steps<T>, editor: boolean): Generator<PartDone, T> {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    if (editor) yield PAUSE_IF_LONG;
+  }
+}
 
 export interface LargeControl extends LargeProgress {
   /** Asked between transactions; true stops the operation and rolls back what it did. */
@@ -731,10 +748,14 @@ function drive<R>(parts: Generator<PartDone, R>, progress: LargeProgress): R {
   }
 }
 
-/** A macrotask boundary, so that events waiting (a Cancel, a redraw) run between two transactions. */
-
+/**
+ * Runs the parts, giving up the thread after each transaction (a macrotask
+ * boundary, so that events waiting, a Cancel or a redraw, run between two) and
+ * at their pauses; a cancel rolls back the transactions done.
+ */
 async function driveAsync<R>(img: PmemImage, parts: Generator<PartDone, R>, control: LargeControl, what: string): Promise<R> {
   const before = img.captureVolatile();
+  const slice = new TimeSlice();
   const committed: ByteRange[][] = [];
   let last: PartDone | undefined;
   for (;;) {
@@ -745,14 +766,14 @@ async function driveAsync<R>(img: PmemImage, parts: Generator<PartDone, R>, cont
     const r = parts.next();
     if (r.done) return r.value;
     if (r.value.pause) {
-      await nextTurn();
+      if (r.value.pause === 'turn' || slice.over()) await slice.yieldTurn();
       continue;
     }
     last = r.value;
     committed.push(r.value.undo);
     control.onProgress?.(r.value.done, r.value.total, r.value.phase);
     // No turn after the last part: nothing (a cancel, an undo) can come between it and the end of the operation.
-    if (!r.value.last) await nextTurn();
+    if (!r.value.last) await slice.yieldTurn();
   }
 }
 
