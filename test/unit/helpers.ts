@@ -96,3 +96,30 @@ export function firstDifference(a: MemoryStore, b: MemoryStore): number {
 
 /** The engine's: a DataView of exactly an array's bytes (its small arrays share slabs). */
 export { dataView };
+
+/** Counts the turns of the event loop (setImmediate) from now until `stop()`. */
+export function turnCounter(): { turns: () => number; stop: () => void } {
+  let turns = 0;
+  let running = true;
+  const tick = () => {
+    if (!running) return;
+    turns++;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  return { turns: () => turns, stop: () => (running = false) };
+}
+
+/** The turns of the event loop an asynchronous operation gave up before its first progress report. */
+export async function turnsBeforeFirstProgress(run: (onProgress: () => void) => Promise<unknown>): Promise<number> {
+  const counter = turnCounter();
+  let atFirst = -1;
+  try {
+    await run(() => {
+      if (atFirst < 0) atFirst = counter.turns();
+    });
+  } finally {
+    counter.stop();
+  }
+  return atFirst;
+}

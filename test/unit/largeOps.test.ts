@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { allocatedPfns, allocOp, allocOpAsync, check, firstAllocated, freedCount, freedPfns, freeOp, freeOwnerOp, freeOwnerOpAsync, initSectionsOp, OperationCancelled, PmemImage, PAGE_SIZE, sections } from '../../src/engine';
 import { journalCapacity } from '../../src/engine/format/journal';
 import { decodeIntent, encodeIntent, INTENT_SIZE, intentOffset } from '../../src/engine/format/intent';
-import { assertSameState, MiB, newImage, snapshot, stampVersion } from './helpers';
+import { assertSameState, MiB, newImage, snapshot, stampVersion, turnsBeforeFirstProgress } from './helpers';
 
 const owned = (img: PmemImage, owner: string) => snapshot(img).allocated.filter((b) => b.endsWith(`:${owner}`)).length;
 
@@ -212,41 +212,15 @@ describe('large operations with progress and cancel', () => {
   it('gives the thread up before it counts the free memory and again before its first part', async () => {
     const { img } = newImage({ sizeBytes: 16 * MiB });
     initLowerHalf(img);
-    let turns = 0;
-    let running = true;
-    const tick = () => {
-      if (!running) return;
-      turns++;
-      setImmediate(tick);
-    };
-    setImmediate(tick);
-    let turnsAtFirstPart = -1;
-    try {
-      await allocOpAsync(img, { order: 0, count: 3000, owner: 'paused' }, { onProgress: () => { if (turnsAtFirstPart < 0) turnsAtFirstPart = turns; } });
-    } finally {
-      running = false;
-    }
-    assert.ok(turnsAtFirstPart >= 2, `${turnsAtFirstPart} turns before the first part`);
+    const turns = await turnsBeforeFirstProgress((onProgress) => allocOpAsync(img, { order: 0, count: 3000, owner: 'paused' }, { onProgress }));
+    assert.ok(turns >= 2, `${turns} turns before the first part`);
   });
 
   it('a free by owner gives the thread up before it looks for the owner\'s blocks', async () => {
     const { img } = newImage({ sizeBytes: 16 * MiB });
     allocOp(img, { order: 0, count: 2500, owner: 'scan' });
-    let turns = 0;
-    let running = true;
-    const tick = () => {
-      if (!running) return;
-      turns++;
-      setImmediate(tick);
-    };
-    setImmediate(tick);
-    let turnsAtFirstPart = -1;
-    try {
-      await freeOwnerOpAsync(img, 'scan', { onProgress: () => { if (turnsAtFirstPart < 0) turnsAtFirstPart = turns; } });
-    } finally {
-      running = false;
-    }
-    assert.ok(turnsAtFirstPart >= 1, `${turnsAtFirstPart} turns before the first part`);
+    const turns = await turnsBeforeFirstProgress((onProgress) => freeOwnerOpAsync(img, 'scan', { onProgress }));
+    assert.ok(turns >= 1, `${turns} turns before the first part`);
     assert.equal(owned(img, 'scan'), 0);
   });
 

@@ -7,23 +7,18 @@ import * as path from 'node:path';
 import { allocOp, allocOpAsync, check, checkAsync, info, initAllOp, initAllOpAsync, MemoryStore, PAGE_SIZE, PmemImage } from '../../src/engine';
 import { FileStore } from '../../src/engine/node/fileStore';
 import { EditCancelled, ImageSession } from '../../src/engine/node/session';
-import { MiB, newImage } from './helpers';
+import { MiB, newImage, turnCounter } from './helpers';
 
 const hash = (store: MemoryStore) => createHash('sha256').update(store.read(0, store.size)).digest('hex');
 
 /** Counts the turns of the event loop a promise gives up while it runs. */
 async function turnsDuring<T>(p: () => Promise<T>): Promise<{ value: T; turns: number }> {
-  let turns = 0;
-  let running = true;
-  const tick = () => {
-    if (!running) return;
-    turns++;
-    setImmediate(tick);
-  };
-  setImmediate(tick);
-  const value = await p();
-  running = false;
-  return { value, turns };
+  const counter = turnCounter();
+  try {
+    return { value: await p(), turns: counter.turns() };
+  } finally {
+    counter.stop();
+  }
 }
 
 describe('long work in slices', () => {
