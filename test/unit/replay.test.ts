@@ -16,7 +16,8 @@ import { REVISION_REPLAY } from '../../src/engine/format/constants';
 import { decodeDescriptor, PG_ALLOCATED, PG_BUDDY } from '../../src/engine/format/descriptor';
 import { MemoryStore } from '../../src/engine/store/memoryStore';
 import { KMEM_EVENTS, ownerTagOf, parseTraceLine, TraceFormat } from '../../src/engine/replay/kmemTrace';
-import { replayTrace } from '../../src/engine/replay/replay';
+import { replayTrace, replayTraceAsync } from '../../src/engine/replay/replay';
+import { OperationCancelled } from '../../src/engine/image/largeOps';
 import { pmem, ROOT } from './cliRun';
 
 const TRACES = path.join(ROOT, 'test/fixtures/kmem/traces');
@@ -267,6 +268,20 @@ describe('kernel page-allocator traces', function () {
     const report = replayTrace(img, () => lines, { batch: 500, onCommitted: () => told.push(img.historyRecords().at(-1)!.seq) });
     assert.ok(report.steps.length > 2);
     assert.deepEqual(told, report.steps);
+  });
+
+  it('in the editor, a cancel asked from a progress report stops the replay at its next batch', async () => {
+    const lines = traceText('ftrace').split('\n');
+    const img = freshImage();
+    let asked = -1;
+    const cancelled = await replayTraceAsync(img, () => lines, { batch: 10 }, {
+      onProgress: (done) => {
+        if (asked < 0 && done >= 50) asked = done;
+      },
+      cancelled: () => asked >= 0,
+    }).then(() => undefined, (e: unknown) => e);
+    assert.ok(cancelled instanceof OperationCancelled, String(cancelled));
+    assert.ok(cancelled.done >= asked && cancelled.done <= asked + 10, `stopped after ${cancelled.done} events, asked at ${asked}`);
   });
 
   it('allocates exactly a given block: split out of the free block holding it, refused where its frames are not one free block', () => {

@@ -79,6 +79,21 @@ describe('synthetic workloads', function () {
     assert.deepEqual(check(img).problems, []);
   });
 
+  it('in the editor, a cancel asked from a progress report stops the workload at its next operation', async () => {
+    const store = new MemoryStore(64 * 2 ** 20);
+    PmemImage.create(store, { sizeBytes: 64 * 2 ** 20 });
+    const img = PmemImage.open(store);
+    let asked = -1;
+    const cancelled = await runWorkloadAsync(img, { kind: 'churn', ops: 50_000, seed: 3 }, {
+      onProgress: (done) => {
+        if (asked < 0 && done >= 200) asked = done;
+      },
+      cancelled: () => asked >= 0,
+    }).then(() => undefined, (e: unknown) => e);
+    assert.ok(cancelled instanceof OperationCancelled, String(cancelled));
+    assert.ok(cancelled.done >= asked && cancelled.done <= asked + 1, `stopped after ${cancelled.done} operations, asked at ${asked}`);
+  });
+
   it('reboots, holding operations: every operation counted once, and the image checks clean', () => {
     const { img, report } = run('reboots', 3200, 3, undefined, true);
     assert.deepEqual(check(img).problems, []);

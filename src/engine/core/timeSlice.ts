@@ -44,20 +44,18 @@ export function runToEnd<T>(steps: Steps<T>): T {
 
 /**
  * Runs `steps` to its end, giving up the thread whenever it has held it for
- * `sliceMs`; when `stopped()` says so on taking the thread back, it stops
- * there and resolves to undefined.
+ * `sliceMs`; when `stopped()` says so after a step (asked meanwhile, by a
+ * progress report or between turns), it stops there and resolves to undefined.
  */
 export async function runInSlices<T>(steps: Steps<T>, options: { sliceMs?: number; stopped?: () => boolean } = {}): Promise<T | undefined> {
   const slice = new TimeSlice(options.sliceMs);
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;
-    if (slice.over()) {
-      await slice.yieldTurn();
-      if (options.stopped?.()) {
-        steps.return(undefined as T);
-        return undefined;
-      }
+    if (slice.over()) await slice.yieldTurn();
+    if (options.stopped?.()) {
+      steps.return(undefined as T);
+      return undefined;
     }
   }
 }

@@ -153,8 +153,8 @@ export async function replayTraceAsync(img: PmemImage, lines: () => Iterable<str
     const r = steps.next();
     if (r.done) return r.value;
     control.onProgress?.(progress.done, progress.total);
-    if (!slice.over()) continue;
-    await slice.yieldTurn();
+    // A cancel asked meanwhile (from a progress report, or between turns) stops it at the next batch.
+    if (slice.over()) await slice.yieldTurn();
     if (!control.cancelled?.()) continue;
     steps.return(undefined as unknown as ReplayReport);
     throw new OperationCancelled(`Replay of ${o.name ?? 'the trace'}`, progress.done, progress.total, 'events');

@@ -114,8 +114,8 @@ export async function runWorkloadAsync(img: PmemImage, o: WorkloadOptions, contr
     const r = steps.next();
     if (r.done) return r.value.report;
     done++;
-    if (!slice.over()) continue;
-    await slice.yieldTurn();
+    // A cancel asked meanwhile (from a progress report, or between turns) stops it at the next operation.
+    if (slice.over()) await slice.yieldTurn();
     if (!control.cancelled?.()) continue;
     steps.return(undefined as unknown as { img: PmemImage; report: WorkloadReport });
     throw new OperationCancelled(`${o.kind} workload`, Math.min(done, o.ops), o.ops, 'operations');
