@@ -1,7 +1,7 @@
 /** Commands that change an image: alloc, free, init, reboot. Each open for writing is a boot. */
 import * as fs from 'node:fs';
 import {
-  allocOp, AllocRequest, findProfile, freeOp, freeOrderOp, freeOwnerOp, initAllOp, initSectionsOp, linuxRefusalText, MISMATCH_POLICIES, mismatchPolicy, parsePfn, PmemImage,
+  allocatedPfns, allocOp, AllocRequest, findProfile, freeOp, freeOrderOp, freeOwnerOp, initAllOp, initSectionsOp, linuxRefusalText, MISMATCH_POLICIES, mismatchPolicy, parsePfn, PmemImage,
   PROFILES, refuseMismatchAsLinux, UsageError, ZoneName,
 } from '../../engine';
 import { MAX_ALLOC_COUNT, MAX_CRASH_POINTS, MAX_FREE_COUNT } from '../../engine/image/limits';
@@ -41,8 +41,8 @@ export const alloc: Command = {
     const file = oneFile(p, 'alloc');
     const req = allocRequest(p);
     const r = withWritable(file, (img) => allocOp(img, req));
-    if (flag(p, 'json')) printJson({ pfns: r.blocks.map((b) => b.pfn), blocks: r.blocks, initialisedSections: r.initialisedSections, step: r.step });
-    else say(r.blocks.map((b) => b.pfn).join('\n'));
+    if (flag(p, 'json')) printJson({ pfns: allocatedPfns(r), blocks: r.blocks, initialisedSections: r.initialisedSections, step: r.step });
+    else say(allocatedPfns(r).join('\n'));
     return 0;
   },
 };
