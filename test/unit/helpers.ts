@@ -110,16 +110,30 @@ export function turnCounter(): { turns: () => number; stop: () => void } {
   return { turns: () => turns, stop: () => (running = false) };
 }
 
-/** The turns of the event loop an asynchronous operation gave up before its first progress report. */
+/**
+ * The turns an asynchronous operation gave up (each a timer of its own, as
+ * TimeSlice.yieldTurn waits for) before its first progress report. Counted by
+ * a chain of timers started first: timers of one delay run in the order they
+ * were set, so each of the chain's runs before the operation's next one,
+ * however loaded the machine (turns counted by setImmediate were not: a timer
+ * already due runs before the loop's immediates).
+ */
 export async function turnsBeforeFirstProgress(run: (onProgress: () => void) => Promise<unknown>): Promise<number> {
-  const counter = turnCounter();
+  let turns = 0;
+  let running = true;
+  const tick = () => {
+    if (!running) return;
+    turns++;
+    setTimeout(tick, 0);
+  };
+  setTimeout(tick, 0);
   let atFirst = -1;
   try {
     await run(() => {
-      if (atFirst < 0) atFirst = counter.turns();
+      if (atFirst < 0) atFirst = turns;
     });
   } finally {
-    counter.stop();
+    running = false;
   }
   return atFirst;
 }
