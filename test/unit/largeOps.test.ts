@@ -216,6 +216,14 @@ describe('large operations with progress and cancel', () => {
     assert.ok(turns >= 2, `${turns} turns before the first part`);
   });
 
+  it('a cancel before the first part changes nothing and says of how many blocks', async () => {
+    const { img } = newImage({ sizeBytes: 16 * MiB });
+    initLowerHalf(img);
+    const before = snapshot(img);
+    await assert.rejects(allocOpAsync(img, { order: 0, count: 3000, owner: 'never' }, { cancelled: () => true }), (e: Error) => e instanceof OperationCancelled && /^allocation cancelled after 0 of 3000 blocks: rolled back/.test(e.message));
+    assert.deepEqual(snapshot(img), before);
+  });
+
   it('a free by owner gives the thread up before it looks for the owner\'s blocks', async () => {
     const { img } = newImage({ sizeBytes: 16 * MiB });
     allocOp(img, { order: 0, count: 2500, owner: 'scan' });

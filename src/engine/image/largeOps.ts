@@ -188,11 +188,11 @@ function* allocParts(img: PmemImage, request: AllocRequest, resume?: Intent, max
   let done = resume ? resume.done : 0;
   if (!resume) {
     // In the editor, a turn before counting and after it: counting a TiB's sections takes tens of milliseconds.
-    if (maxPart === ASYNC_PART_BLOCKS) yield PAUSE;
+    if (maxPart === ASYNC_PART_BLOCKS) yield { ...PAUSE, total };
     const capacity = allocCapacity(probe, req);
     // The estimate never overcounts; merges while handing sections over can only add blocks, so check the rest by trying.
     if (capacity < req.count && !fitsByTrying(img, req)) throw outOfMemory(req, capacity);
-    if (maxPart === ASYNC_PART_BLOCKS) yield PAUSE;
+    if (maxPart === ASYNC_PART_BLOCKS) yield { ...PAUSE, total };
   }
   const base: Intent = { kind: 'alloc', order: req.order, zone: ZONE_NAME_OF.indexOf(req.zone), node: req.node, strict: req.strict, count: total, done, owner: req.owner };
   const intentAt = intentOffset(img.layout.history);
@@ -759,13 +759,15 @@ async function driveAsync<R>(img: PmemImage, parts: Generator<PartDone, R>, cont
   const committed: ByteRange[][] = [];
   let last: PartDone | undefined;
   for (;;) {
-    if (control.cancelled?.() && !last?.last) {
+    // Not before the first pause or part: that says of how many, and an allocation's first pause comes before any work.
+    if (last && !last.last && control.cancelled?.()) {
       if (control.rollBack !== false) await rollBackAsync(img, committed, before);
-      throw new OperationCancelled(what, last?.phase === 'marking' ? 0 : (last?.done ?? 0), last?.total ?? 0);
+      throw new OperationCancelled(what, last.phase === 'marking' ? 0 : last.done, last.total);
     }
     const r = parts.next();
     if (r.done) return r.value;
     if (r.value.pause) {
+      last ??= r.value;
       if (r.value.pause === 'turn' || slice.over()) await slice.yieldTurn();
       continue;
     }
