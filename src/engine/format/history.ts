@@ -22,6 +22,7 @@ import type { Superblock } from './superblock';
 import { decodeUndo, encodeInverse, encodeUndo, InverseEntry, UNDO_INVERSE, SpanCheck, UndoContext, undoContext, UndoState, UndoTarget } from './undoCodec';
 import { PatchStore } from '../store/patchStore';
 import { CheckpointAccumulator } from './checkpointAccumulator';
+import { ReadWindow } from './readWindow';
 
 export const HISTORY_MAGIC = 'PMEMHIST';
 /** 2: records may be compact and start at any byte; 1: first-format records only, 8-byte aligned. */
@@ -426,8 +427,10 @@ export class HistoryRing {
     const gathering = this.gathered !== undefined && this.gathered.lastSeq === h.nextSeq - 1;
     if (!gathering) this.gathered = undefined;
     const probe = { ...h };
+    // Hundreds of records may go: their first bytes read in windows, not one small read each (nothing writes the ring meanwhile).
+    const ring = new ReadWindow(io, this.ringStart + this.ringBytes);
     while (probe.firstSeq < probe.nextSeq - 1 && this.roomAfterTail(probe) < room) {
-      this.evictOldest(io, probe);
+      this.evictOldest(ring, probe);
       h.firstSeq = probe.firstSeq;
       h.head = probe.head;
     }
