@@ -224,6 +224,17 @@ describe('large operations with progress and cancel', () => {
     assert.deepEqual(snapshot(img), before);
   });
 
+  it('a free by owner cancelled before its scan found the blocks says so, not "0 of 0", and changes nothing', async () => {
+    const { img } = newImage({ sizeBytes: 16 * MiB });
+    allocOp(img, { order: 0, count: 2500, owner: 'unscanned' });
+    const before = snapshot(img);
+    const refusal = await freeOwnerOpAsync(img, 'unscanned', { cancelled: () => true }).then(() => undefined, (e: unknown) => e);
+    assert.ok(refusal instanceof OperationCancelled, String(refusal));
+    assert.equal(refusal.message, 'free cancelled before any of its blocks were found: rolled back, the image is as it was before');
+    assert.equal(refusal.when, 'before any of its blocks were found');
+    assert.deepEqual(snapshot(img), before);
+  });
+
   it('a free by owner gives the thread up before it looks for the owner\'s blocks', async () => {
     const { img } = newImage({ sizeBytes: 16 * MiB });
     allocOp(img, { order: 0, count: 2500, owner: 'scan' });

@@ -735,9 +735,20 @@ export interface LargeControl extends LargeProgress {
 /** The operation was cancelled and every transaction it had committed was undone. */
 export class OperationCancelled extends OperationError {
   constructor(what: string, readonly done: number, readonly total: number, readonly unit = 'blocks', outcome = 'rolled back, the image is as it was before') {
-    super(`${what} cancelled after ${done} of ${total} ${unit}: ${outcome}`);
+    super(`${what} cancelled ${cancelledWhen(done, total, unit)}: ${outcome}`);
     this.name = 'OperationCancelled';
   }
+
+  /** When it stopped, as its message says it: "after 10 of 3,000 blocks", or before its blocks were known. */
+  get when(): string {
+    return cancelledWhen(this.done, this.total, this.unit, true);
+  }
+}
+
+/** A total of 0 is not known yet (a free by owner stopped before its scan found the blocks): said so, not "0 of 0". */
+function cancelledWhen(done: number, total: number, unit: string, grouped = false): string {
+  const n = (x: number) => (grouped ? x.toLocaleString('en-US') : String(x));
+  return total === 0 && done === 0 ? `before any of its ${unit} were found` : `after ${n(done)} of ${n(total)} ${unit}`;
 }
 
 function drive<R>(parts: Generator<PartDone, R>, progress: LargeProgress): R {

@@ -79,8 +79,7 @@ export function commandContext(extension: vscode.ExtensionContext, registry: Ima
     } catch (e) {
       boot?.undo();
       if (e instanceof OperationCancelled) {
-        const n = (x: number) => x.toLocaleString('en-US');
-        void vscode.window.setStatusBarMessage(`$(circle-slash) ${escapeIcons(label)} cancelled after ${n(e.done)} of ${n(e.total)} ${e.unit}: rolled back, the image is as it was before`, 8000);
+        void vscode.window.setStatusBarMessage(`$(circle-slash) ${escapeIcons(label)} cancelled ${e.when}: rolled back, the image is as it was before`, 8000);
         return undefined;
       }
       throw e;
