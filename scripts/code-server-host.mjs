@@ -114,6 +114,25 @@ const OWN_VIEW_ERROR = /TreeError \[pmemExplorer\./;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The errors the extension host logged with a stack through one of
+ * `extensionPaths` (the extension's own code), each with its stack.
+ */
+export function ownExtensionHostErrors(userDataDir, extensionPaths) {
+  const logsDir = path.join(userDataDir, 'logs');
+  if (!fs.existsSync(logsDir)) return [];
+  const files = fs.readdirSync(logsDir, { recursive: true }).filter((f) => /(^|\/)exthost\d*\/(remote)?exthost\.log$/.test(String(f)));
+  const found = [];
+  for (const f of files) {
+    // An entry is a line with a time and a level, then its stack's indented lines.
+    const entries = fs.readFileSync(path.join(logsDir, String(f)), 'utf8').split(/\n(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \[)/);
+    for (const e of entries) {
+      if (/^\S+ \S+ \[error\]/.test(e) && extensionPaths.some((p) => e.includes(`${p}${path.sep}`))) found.push(e.trim());
+    }
+  }
+  return found;
+}
+
 export async function freePort() {
   const srv = net.createServer();
   srv.listen(0, '127.0.0.1');
@@ -565,6 +584,16 @@ export async function runExtensionTests(o) {
     if (result.code === 0 && viewErrors.length) {
       info(`the workbench reported ${viewErrors.length} error(s) of this extension's views, the first: ${viewErrors[0]}: counting the run as failed`);
       result.code = 1;
+    }
+    // An error thrown by the extension where nobody catches it (an event listener, a promise left unhandled) reaches the
+    // workbench only as "An unknown error occurred"; the extension host's log keeps its stack.
+    const thrown = ownExtensionHostErrors(server.userDataDir, devPaths);
+    if (thrown.length) {
+      info(`the extension threw ${thrown.length} error(s) that nothing caught (extension host log); the first:\n${thrown[0]}`);
+      if (result.code === 0) {
+        info('counting the run as failed');
+        result.code = 1;
+      }
     }
     if (o.screenshot) await page.screenshot({ path: o.screenshot }).catch((e) => info(`screenshot failed: ${e.message}`));
     if (result.code !== 0) {

@@ -81,7 +81,9 @@ export class ImageRegistry implements vscode.Disposable {
       open.delete(panel);
       this.maps.delete(panel);
       if (!open.size) this.panels.delete(document);
-      if (this.active === document && (!open.size || !panel.active)) this.setActive(undefined);
+      // The image stays active while another of its editors is open (the one brought to the front says so itself).
+      // A disposed panel throws on every property, `active` included: it is not asked.
+      if (this.active === document && !open.size) this.setActive(undefined);
     });
   }
 

@@ -268,7 +268,11 @@ export class PmemDocument implements vscode.CustomDocument {
     }
   }
 
+  /** Set when its last editor has closed: nothing may edit it any more. */
+  closed = false;
+
   dispose(): void {
+    this.closed = true;
     this.watcher.dispose();
     // Work under way is cancelled; the file is closed once it has stopped reading it.
     if (this.work.underWay?.doc === this) void this.stopWork().then(() => this.session?.close());

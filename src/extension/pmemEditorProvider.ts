@@ -27,11 +27,18 @@ export class PmemEditorProvider implements vscode.CustomEditorProvider<PmemDocum
     // Opening reads the superblock and section table only; a TiB image still takes a moment, shown in the status bar.
     const doc = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Opening ${path.basename(uri.fsPath)}` }, async () => PmemDocument.open(uri, context.backupId, this.work));
     doc.onDidEdit((e) => this.changeEmitter.fire(e));
-    warnAboutSuperblock(doc);
     return doc;
   }
 
+  /** Documents whose damaged superblock copy was told of (once, with their first editor). */
+  private readonly warned = new WeakSet<PmemDocument>();
+
   resolveCustomEditor(document: PmemDocument, panel: vscode.WebviewPanel): void {
+    // Not while opening: VS Code knows the document only once it is returned, and a Repair edits it.
+    if (!this.warned.has(document)) {
+      this.warned.add(document);
+      warnAboutSuperblock(document);
+    }
     configureWebview(panel.webview, this.extensionUri);
     const name = path.basename(document.uri.fsPath);
     if (!document.session) {
@@ -117,7 +124,7 @@ function warnAboutSuperblock(doc: PmemDocument): void {
   const text = doc.session && superblockEditorWarning(name, doc.session.image.superblockChoice, !!repair);
   if (!text) return;
   void vscode.window.showWarningMessage(escapeNotification(text), ...(repair ? [repair] : [])).then((choice) => {
-    if (choice !== repair || !doc.session) return;
+    if (choice !== repair || !doc.session || doc.closed) return; // closed meanwhile: nothing left to repair
     try {
       const busy = doc.work.refusal(doc);
       if (busy) throw busy;

@@ -2,6 +2,9 @@
 import { strict as assert } from 'node:assert';
 import { allocOp, ChangeSet, frames, freeOp, freeOwnerOp, initSectionsOp, PmemImage, sections } from '../../src/engine';
 import { MiB, newImage, rng } from './helpers';
+import { changeSetOf, coarseChangeSetOf } from '../../src/engine/image/changeSet';
+import { DESCRIPTOR_SIZE, PAGE_SIZE } from '../../src/engine/format/constants';
+import { SECTION_ENTRY_SIZE } from '../../src/engine/format/layout';
 
 function framesView(img: PmemImage): string[] {
   return frames(img, 0, img.geometry.totalFrames).map((f) => JSON.stringify({ ...f, extended: undefined }));
@@ -65,5 +68,34 @@ describe('what an operation changed', () => {
     for (const b of big.blocks) assert.ok(covered(big.changed, b.pfn));
     const gone = freeOwnerOp(img, 'x');
     for (const f of gone.freed) assert.ok(covered(gone.changed, f.pfn));
+  });
+});
+
+describe('a change set of writes that cross from one region into the next', () => {
+  const { img } = newImage({ sizeBytes: 16 * MiB });
+  const L = img.layout;
+  const g = img.geometry;
+  const tableAt = L.sectionTable.startPfn * PAGE_SIZE;
+  const areaAt = L.freeArea.startPfn * PAGE_SIZE;
+  const memmapAt = L.memmap.startPfn * PAGE_SIZE;
+  const lastEntryAt = tableAt + (g.sectionCount - 1) * SECTION_ENTRY_SIZE;
+
+  it('names only sections that exist, and counts the free-area part (the last section entry and the first free-area entry staged together)', () => {
+    assert.ok(lastEntryAt + SECTION_ENTRY_SIZE < areaAt, 'the table is followed by padding here: the write crosses it');
+    const crossing = { offset: lastEntryAt, data: new Uint8Array(areaAt + 32 - lastEntryAt) };
+    const exact = changeSetOf(L, g, [crossing]);
+    assert.deepEqual(exact.sections, [g.sectionCount - 1]);
+    assert.equal(exact.freeLists, true);
+    const coarse = coarseChangeSetOf(L, g, [{ offset: crossing.offset, length: crossing.data.length }]);
+    assert.deepEqual(coarse.sections, [g.sectionCount - 1]);
+    assert.equal(coarse.freeLists, true);
+  });
+
+  it('counts the descriptors of a write that begins before the memmap', () => {
+    const crossing = new Uint8Array(64 + 2 * DESCRIPTOR_SIZE);
+    const exact = changeSetOf(L, g, [{ offset: memmapAt - 64, data: crossing }]);
+    assert.deepEqual(exact.frames, [[0, 2]]);
+    const coarse = coarseChangeSetOf(L, g, [{ offset: memmapAt - 64, length: crossing.length }]);
+    assert.ok(coarse.frames.length === 1 && coarse.frames[0][0] === 0 && coarse.frames[0][1] >= 2, JSON.stringify(coarse.frames));
   });
 });

@@ -39,8 +39,8 @@ export function changeOfWrites(img: PmemImage, writes: readonly RecordedWrite[],
   // A large edit reads the replaced bytes of section entries only: most of its writes replaced zeros, each made anew when asked.
   const large = writes.reduce((n, w) => n + w.length, 0) > LARGE_EDIT_BYTES;
   const set = large
-    ? coarseChangeSetOf(img.layout, g.maxOrder, writes, ram, g.sectionFrames)
-    : changeSetOf(img.layout, g.sectionFrames, writes.map((w) => ({ offset: w.offset, data: img.store.read(w.offset, w.length) })), ram, writes.map((w) => ({ offset: w.offset, data: w.replaced() })));
+    ? coarseChangeSetOf(img.layout, g, writes, ram)
+    : changeSetOf(img.layout, g, writes.map((w) => ({ offset: w.offset, data: img.store.read(w.offset, w.length) })), ram, writes.map((w) => ({ offset: w.offset, data: w.replaced() })));
 
   // Each touched section entry as it was: today's bytes with the replaced bytes put back, newest write first.
   const tableAt = sectionEntryOffset(img.layout, 0);

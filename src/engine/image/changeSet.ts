@@ -7,7 +7,7 @@
 import { DESCRIPTOR_SIZE, MAX_ORDER_LIMIT, PAGE_SIZE } from '../format/constants';
 import { DESC, PG_ALLOCATED, PG_BUDDY } from '../format/descriptor';
 import { FREE_LINK_SIZE } from '../format/freeLink';
-import { Layout, SECTION_ENTRY_SIZE } from '../format/layout';
+import { Geometry, Layout, SECTION_ENTRY_SIZE } from '../format/layout';
 import { ByteRange } from '../format/rangeList';
 
 export interface ChangeSet {
@@ -27,7 +27,12 @@ export function emptyChangeSet(): ChangeSet {
   return { frames: [], sections: [], freeLists: false };
 }
 
-const within = (offset: number, start: number, bytes: number) => offset >= start && offset < start + bytes;
+/** The part of bytes [from, end) inside the region of `bytes` at `start`, or undefined when they miss it. */
+function clip(from: number, end: number, start: number, bytes: number): [number, number] | undefined {
+  const a = Math.max(from, start);
+  const b = Math.min(end, start + bytes);
+  return a < b ? [a, b] : undefined;
+}
 
 /** Where the regions a change set looks at lie, in bytes. */
 function byteBounds(layout: Layout) {
@@ -62,31 +67,46 @@ function blocksOf(r: ByteRange, memmapAt: number, runs: Array<[number, number]>)
   }
 }
 
+/** The sections whose entries bytes [from, end) of the section table's region cover: none of the padding after the last entry. */
+function entriesIn(from: number, end: number, tableAt: number, sectionCount: number, into: Set<number>): void {
+  const last = Math.min(sectionCount, Math.ceil((end - tableAt) / SECTION_ENTRY_SIZE));
+  for (let s = Math.floor((from - tableAt) / SECTION_ENTRY_SIZE); s < last; s++) into.add(s);
+}
+
 /**
  * Collects the change set of `ranges` (device writes, new bytes), `before`
  * (the bytes they replaced, when known) and `ramSections` (descriptors rebuilt in RAM).
  */
-export function changeSetOf(layout: Layout, sectionFrames: number, ranges: Iterable<ByteRange>, ramSections: Iterable<number> = [], before: Iterable<ByteRange> = []): ChangeSet {
+export function changeSetOf(layout: Layout, geometry: Pick<Geometry, 'sectionFrames' | 'sectionCount'>, ranges: Iterable<ByteRange>, ramSections: Iterable<number> = [], before: Iterable<ByteRange> = []): ChangeSet {
+  const { sectionFrames, sectionCount } = geometry;
   const runs: Array<[number, number]> = [];
   const rebuilt = [...ramSections];
   const sections = new Set<number>(rebuilt);
   let freeLists = false;
   const { memmapAt, memmapBytes, tableAt, areaAt, dataAt, dataEnd } = byteBounds(layout);
+  const tableBytes = layout.sectionTable.frames * PAGE_SIZE;
+  const areaBytes = layout.freeArea.frames * PAGE_SIZE;
+  // A range may cross from one region into the next (the last section entry and the first free-area entry, staged together): each part counts.
   for (const r of ranges) {
     const end = r.offset + r.data.length;
-    if (within(r.offset, memmapAt, memmapBytes)) {
-      blocksOf(r, memmapAt, runs);
-    } else if (within(r.offset, tableAt, layout.sectionTable.frames * PAGE_SIZE)) {
-      for (let s = Math.floor((r.offset - tableAt) / SECTION_ENTRY_SIZE); s * SECTION_ENTRY_SIZE + tableAt < end; s++) sections.add(s);
-    } else if (within(r.offset, areaAt, layout.freeArea.frames * PAGE_SIZE)) {
-      freeLists = true;
-    } else if (r.offset >= dataAt && r.offset < dataEnd && r.offset % PAGE_SIZE < FREE_LINK_SIZE) {
-      // A free-link record lives at the start of its block's first frame.
-      runs.push([Math.floor(r.offset / PAGE_SIZE), Math.floor((end - 1) / PAGE_SIZE) + 1]);
+    const memmap = clip(r.offset, end, memmapAt, memmapBytes);
+    if (memmap) blocksOf(memmap[0] === r.offset && memmap[1] === end ? r : { offset: memmap[0], data: r.data.subarray(memmap[0] - r.offset, memmap[1] - r.offset) }, memmapAt, runs);
+    const table = clip(r.offset, end, tableAt, tableBytes);
+    if (table) entriesIn(table[0], table[1], tableAt, sectionCount, sections);
+    if (clip(r.offset, end, areaAt, areaBytes)) freeLists = true;
+    const data = clip(r.offset, end, dataAt, dataEnd - dataAt);
+    if (data) {
+      // A free-link record lives at the start of its block's first frame: the frames whose record the range reaches.
+      const first = Math.floor(data[0] / PAGE_SIZE) + (data[0] % PAGE_SIZE < FREE_LINK_SIZE ? 0 : 1);
+      const last = Math.floor((data[1] - 1) / PAGE_SIZE);
+      if (first <= last) runs.push([first, last + 1]);
     }
   }
   // The bytes replaced: their frames changed too (the same ranges), and an old head's block may reach further.
-  for (const r of before) if (within(r.offset, memmapAt, memmapBytes)) blocksOf(r, memmapAt, runs);
+  for (const r of before) {
+    const memmap = clip(r.offset, r.offset + r.data.length, memmapAt, memmapBytes);
+    if (memmap) blocksOf({ offset: memmap[0], data: r.data.subarray(memmap[0] - r.offset, memmap[1] - r.offset) }, memmapAt, runs);
+  }
   // Descriptors in RAM are replaced a section at a time.
   for (const s of rebuilt) runs.push([s * sectionFrames, (s + 1) * sectionFrames]);
   return { frames: mergeRuns(runs), sections: [...sections].sort((a, b) => a - b), freeLists };
@@ -98,7 +118,8 @@ export function changeSetOf(layout: Layout, sectionFrames: number, ranges: Itera
  * largest order (blocks are aligned to their size, so every block a write
  * touched lies inside), so it may name more frames than changed, never fewer.
  */
-export function coarseChangeSetOf(layout: Layout, maxOrder: number, writes: Iterable<{ offset: number; length: number }>, ramSections: Iterable<number> = [], sectionFrames = 1): ChangeSet {
+export function coarseChangeSetOf(layout: Layout, geometry: Pick<Geometry, 'maxOrder' | 'sectionFrames' | 'sectionCount'>, writes: Iterable<{ offset: number; length: number }>, ramSections: Iterable<number> = []): ChangeSet {
+  const { maxOrder, sectionFrames, sectionCount } = geometry;
   const runs: Array<[number, number]> = [];
   const rebuilt = [...ramSections];
   const sections = new Set<number>(rebuilt);
@@ -106,17 +127,18 @@ export function coarseChangeSetOf(layout: Layout, maxOrder: number, writes: Iter
   const { memmapAt, memmapBytes, tableAt, areaAt, dataAt, dataEnd } = byteBounds(layout);
   const block = 2 ** maxOrder;
   const widened = (a: number, b: number): [number, number] => [Math.floor(a / block) * block, Math.ceil(b / block) * block];
+  const tableBytes = layout.sectionTable.frames * PAGE_SIZE;
+  const areaBytes = layout.freeArea.frames * PAGE_SIZE;
   for (const w of writes) {
     const end = w.offset + w.length;
-    if (within(w.offset, memmapAt, memmapBytes)) {
-      runs.push(widened(Math.floor((w.offset - memmapAt) / DESCRIPTOR_SIZE), Math.ceil((end - memmapAt) / DESCRIPTOR_SIZE)));
-    } else if (within(w.offset, tableAt, layout.sectionTable.frames * PAGE_SIZE)) {
-      for (let s = Math.floor((w.offset - tableAt) / SECTION_ENTRY_SIZE); s * SECTION_ENTRY_SIZE + tableAt < end; s++) sections.add(s);
-    } else if (within(w.offset, areaAt, layout.freeArea.frames * PAGE_SIZE)) {
-      freeLists = true;
-    } else if (w.offset < dataEnd && end > dataAt) {
-      runs.push(widened(Math.floor(Math.max(w.offset, dataAt) / PAGE_SIZE), Math.ceil(Math.min(end, dataEnd) / PAGE_SIZE)));
-    }
+    // Each region a write reaches counts (a recorded piece may run from one region into the next).
+    const memmap = clip(w.offset, end, memmapAt, memmapBytes);
+    if (memmap) runs.push(widened(Math.floor((memmap[0] - memmapAt) / DESCRIPTOR_SIZE), Math.ceil((memmap[1] - memmapAt) / DESCRIPTOR_SIZE)));
+    const table = clip(w.offset, end, tableAt, tableBytes);
+    if (table) entriesIn(table[0], table[1], tableAt, sectionCount, sections);
+    if (clip(w.offset, end, areaAt, areaBytes)) freeLists = true;
+    const data = clip(w.offset, end, dataAt, dataEnd - dataAt);
+    if (data) runs.push(widened(Math.floor(data[0] / PAGE_SIZE), Math.ceil(data[1] / PAGE_SIZE)));
   }
   for (const s of rebuilt) runs.push([s * sectionFrames, (s + 1) * sectionFrames]);
   return { frames: mergeRuns(runs), sections: [...sections].sort((a, b) => a - b), freeLists };

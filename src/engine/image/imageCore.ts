@@ -585,10 +585,10 @@ export class PmemImage implements ImageCore {
     const ramSections = [...txn.ramSections.keys()];
     if (bulk.plain.length || bulk.journaled.length) {
       // Bulk buffers go back to their pool below: their change set is worked out now.
-      this.lastChange = changeSetOf(this.layout, this.geometry.sectionFrames, [...bulk.plain, ...bulk.journaled, ...redo], ramSections, undo);
+      this.lastChange = changeSetOf(this.layout, this.geometry, [...bulk.plain, ...bulk.journaled, ...redo], ramSections, undo);
     } else {
       const { layout, geometry } = this;
-      this.changeToWorkOut = () => changeSetOf(layout, geometry.sectionFrames, redo, ramSections, undo);
+      this.changeToWorkOut = () => changeSetOf(layout, geometry, redo, ramSections, undo);
     }
     // The store took copies, and the transaction is done: its borrowed buffers serve the next one.
     for (const r of bulk.plain) giveBackBuffer(r.data);
