@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { REPO_ROOT, acceptWorkspaceTrust, openVSCode } from '../../scripts/code-server-host.mjs';
+import { REPO_ROOT, acceptWorkspaceTrust, openVSCode, ownExtensionHostErrors } from '../../scripts/code-server-host.mjs';
 
 export const VSIX = path.join(REPO_ROOT, 'pmem-explorer.vsix');
 export const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
@@ -178,6 +178,12 @@ export async function startWorkbench({ folder, theme }) {
     await vs.stop();
     throw e;
   }
+}
+
+/** The errors the extension host logged with the installed extension's code on their stack. */
+function thrownByExtension(server) {
+  const installed = path.join(server.extensionsDir, `${PACKAGE.publisher}.${PACKAGE.name}-${PACKAGE.version}`);
+  return ownExtensionHostErrors(server.userDataDir, [installed]);
 }
 
 /** The workbench page and what PMem Explorer contributes to it. */
@@ -860,11 +866,19 @@ export function workbenchSuite({ theme, prefix, prepare = () => {}, ready = asyn
 
   after(async function () {
     this.timeout(HOOK_TIMEOUT);
+    // What the extension threw where nothing caught it, during any test of the file (the workbench says only "An unknown error occurred").
+    let thrown;
     try {
+      thrown = wb ? thrownByExtension(wb.vs.server) : [];
+      if (thrown.length) {
+        failed = true;
+        wb.vs.server.markFailed(); // keeps the logs
+      }
       await wb?.stop();
     } finally {
       if (failed) console.error(`    kept the images in ${ws?.dir}`);
       else ws?.remove();
     }
+    if (thrown?.length) throw new Error(`the extension threw ${thrown.length} error(s) that nothing caught (extension host log); the first:\n${thrown[0]}`);
   });
 }
