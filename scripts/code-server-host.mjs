@@ -111,6 +111,14 @@ const WORKBENCH_CHATTER = [
 const verbose = !!process.env.VSCODE_WEB_VERBOSE;
 /** An error the workbench reports about one of this extension's views (a refresh of a row it cannot find): the run fails on it. */
 const OWN_VIEW_ERROR = /TreeError \[pmemExplorer\./;
+/**
+ * The workbench's own race, not the extension's: a context key that menus
+ * depend on changes (another image comes to the front) and the tree redraws
+ * the rows those menus cover (tree.rerender), one of which a refresh still
+ * under way has just taken away. A refresh the extension asks for fails in
+ * updateChildren instead, and still counts.
+ */
+const WORKBENCH_RERENDER_RACE = /\n\s+at \S+\.rerender \(/;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -534,7 +542,7 @@ export async function runExtensionTests(o) {
     const viewErrors = [];
     await page.exposeFunction('codeAutomationLog', (level, args) => {
       const text = format(...[args].flat());
-      if (OWN_VIEW_ERROR.test(text)) viewErrors.push(text.split('\n')[0]);
+      if (OWN_VIEW_ERROR.test(text) && !WORKBENCH_RERENDER_RACE.test(text)) viewErrors.push(text.split('\n')[0]);
       if (!verbose && WORKBENCH_CHATTER.some((re) => re.test(text))) return;
       (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(`${text}\n`);
     });
