@@ -180,6 +180,9 @@ export async function startWorkbench({ folder, theme }) {
   }
 }
 
+/** A stack frame in one of the webview scripts the extension ships (dist/webview.js, compare.js, namespace.js), served from its install folder. */
+const OWN_WEBVIEW_SCRIPT = new RegExp(`${PACKAGE.publisher}\\.${PACKAGE.name}-[^/]*/dist/[a-z]+\\.js`);
+
 /** The errors the extension host logged with the installed extension's code on their stack. */
 function thrownByExtension(server) {
   const installed = path.join(server.extensionsDir, `${PACKAGE.publisher}.${PACKAGE.name}-${PACKAGE.version}`);
@@ -198,7 +201,12 @@ export class Workbench {
       if (this.consoleTail.length > 100) this.consoleTail.shift();
     };
     this.page.on('console', (m) => keep(`${m.type()}: ${m.text().split('\n')[0].slice(0, 400)}`));
-    this.page.on('pageerror', (e) => keep(`page error: ${e.message}`));
+    /** Exceptions nothing caught in this extension's webviews (its scripts on the stack): after() fails the file on them. */
+    this.webviewErrors = [];
+    this.page.on('pageerror', (e) => {
+      keep(`page error: ${e.message}`);
+      if (OWN_WEBVIEW_SCRIPT.test(String(e.stack))) this.webviewErrors.push(String(e.stack));
+    });
   }
 
   /** Writes what helps to understand a failure next to its screenshot: the quick input, notifications, console. */
@@ -869,7 +877,7 @@ export function workbenchSuite({ theme, prefix, prepare = () => {}, ready = asyn
     // What the extension threw where nothing caught it, during any test of the file (the workbench says only "An unknown error occurred").
     let thrown;
     try {
-      thrown = wb ? thrownByExtension(wb.vs.server) : [];
+      thrown = wb ? [...thrownByExtension(wb.vs.server), ...wb.webviewErrors.map((e) => `in a webview: ${e}`)] : [];
       if (thrown.length) {
         failed = true;
         wb.vs.server.markFailed(); // keeps the logs
@@ -879,6 +887,6 @@ export function workbenchSuite({ theme, prefix, prepare = () => {}, ready = asyn
       if (failed) console.error(`    kept the images in ${ws?.dir}`);
       else ws?.remove();
     }
-    if (thrown?.length) throw new Error(`the extension threw ${thrown.length} error(s) that nothing caught (extension host log); the first:\n${thrown[0]}`);
+    if (thrown?.length) throw new Error(`the extension threw ${thrown.length} error(s) that nothing caught (extension host log, webviews); the first:\n${thrown[0]}`);
   });
 }
