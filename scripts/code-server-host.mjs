@@ -123,8 +123,9 @@ const WORKBENCH_RERENDER_RACE = /\n\s+at \S+\.rerender \(/;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * The errors the extension host logged with a stack through one of
- * `extensionPaths` (the extension's own code), each with its stack.
+ * The errors the extension host logged with a stack through the bundles
+ * under `dist/` of one of `extensionPaths` (the extension's own code, not
+ * VS Code's, which may lie below the same folder), each with its stack.
  */
 export function ownExtensionHostErrors(userDataDir, extensionPaths) {
   const logsDir = path.join(userDataDir, 'logs');
@@ -135,7 +136,7 @@ export function ownExtensionHostErrors(userDataDir, extensionPaths) {
     // An entry is a line with a time and a level, then its stack's indented lines.
     const entries = fs.readFileSync(path.join(logsDir, String(f)), 'utf8').split(/\n(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \[)/);
     for (const e of entries) {
-      if (/^\S+ \S+ \[error\]/.test(e) && extensionPaths.some((p) => e.includes(`${p}${path.sep}`))) found.push(e.trim());
+      if (/^\S+ \S+ \[error\]/.test(e) && extensionPaths.some((p) => e.includes(path.join(p, 'dist', path.sep)))) found.push(e.trim());
     }
   }
   return found;
