@@ -14,12 +14,12 @@ let api: PmemExplorerApi;
 const session = () => api.registry.current!.session!;
 const exec = <T = unknown>(id: string, ...args: unknown[]) => vscode.commands.executeCommand<T>(`pmemExplorer.${id}`, ...args);
 
-/** A real perf script trace of a Linux 6.1 kernel (the unit tests' fixture), as a file of the workspace. */
-function traceFile(): string {
+/** A real perf script trace of a Linux 6.1 kernel (the unit tests' fixture), `copies` times over, as a file of the workspace. */
+function traceFile(copies = 1): string {
   const root = vscode.extensions.getExtension(EXT)!.extensionPath;
-  const text = decompress(fs.readFileSync(path.join(root, 'test/fixtures/kmem/traces/perf.txt.zst')));
-  const file = path.join(tempDir(), 'perf.txt');
-  fs.writeFileSync(file, text);
+  const text = Buffer.from(decompress(fs.readFileSync(path.join(root, 'test/fixtures/kmem/traces/perf.txt.zst'))));
+  const file = path.join(tempDir(), copies === 1 ? 'perf.txt' : `perf-${copies}.txt`);
+  fs.writeFileSync(file, Buffer.concat(Array<Buffer>(copies).fill(text)));
   return file;
 }
 
@@ -57,7 +57,9 @@ describe('Replay Trace', function () {
     const uri = makeImage('cancel-replay.pmem', { sizeBytes: 2 ** 30 });
     const before = await fileDigest(uri.fsPath);
     await openImage(api, uri);
-    const trace = traceFile();
+    // Thirty times the real trace (120,000 lines, most of the later copies' events skipped): progress is shown at
+    // most every 100 ms, so a replay over in less would show none between its start and its end.
+    const trace = traceFile(30);
     let asked = false;
     // Cancelled from within the progress report, so the replay stops at its next batch however fast it runs
     // (the Cancel command is asynchronous: a replay quicker than one time slice could end before it arrives).
