@@ -90,7 +90,7 @@ export function changeSetOf(layout: Layout, geometry: Pick<Geometry, 'sectionFra
   for (const r of ranges) {
     const end = r.offset + r.data.length;
     const memmap = clip(r.offset, end, memmapAt, memmapBytes);
-    if (memmap) blocksOf(memmap[0] === r.offset && memmap[1] === end ? r : { offset: memmap[0], data: r.data.subarray(memmap[0] - r.offset, memmap[1] - r.offset) }, memmapAt, runs);
+    if (memmap) blocksOf({ offset: memmap[0], data: r.data.subarray(memmap[0] - r.offset, memmap[1] - r.offset) }, memmapAt, runs);
     const table = clip(r.offset, end, tableAt, tableBytes);
     if (table) entriesIn(table[0], table[1], tableAt, sectionCount, sections);
     if (clip(r.offset, end, areaAt, areaBytes)) freeLists = true;
